@@ -1,0 +1,145 @@
+/**
+ * The photo library as the domain sees it: what the iCloud adapter maps CloudKit records to,
+ * and what planning, archiving and the manifest speak. Plain data, no behaviour.
+ *
+ * Names follow Apple's spelling for CloudKit terms (`recordName`, `syncToken`, `zoneName`).
+ */
+
+/** Which CloudKit database a zone lives in: `private` for your own zones, `shared` for a Shared Library you joined. */
+export type DatabaseScope = 'private' | 'shared';
+
+export interface ZoneRef {
+  readonly database: DatabaseScope;
+  /** `PrimarySync` or `SharedSync-<UUID>`. */
+  readonly zoneName: string;
+  /** Present for zones owned by someone else (a Shared Library you joined). */
+  readonly ownerRecordName?: string;
+}
+
+export type MediaType = 'photo' | 'video';
+
+/**
+ * Logical versions of an asset (icloudpd/kei vocabulary, spec §4.5).
+ * `live*` are the motion part of a Live Photo; `adjusted` is the edited rendition.
+ */
+export type VersionKind =
+  | 'original'
+  | 'alternative'
+  | 'adjusted'
+  | 'medium'
+  | 'thumb'
+  | 'live'
+  | 'liveAdjusted'
+  | 'liveMedium'
+  | 'liveThumb';
+
+/** One downloadable resource of an asset. */
+export interface AssetVersion {
+  readonly kind: VersionKind;
+  /** The CloudKit field it came from, e.g. `resOriginalRes`. */
+  readonly resourceField: string;
+  /** Byte size CloudKit reported; the download must match it exactly. */
+  readonly size: number;
+  /** Apple's opaque checksum of the file (not a hash we can verify; spec §4.1.4). */
+  readonly fileChecksum: string;
+  /** The resource's UTI (`res…FileType`), e.g. `public.heic`. */
+  readonly uti: string;
+  /** Signed CDN URL, valid about one hour. Absent when Apple sent none. */
+  readonly downloadUrl?: string;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/** Special kinds of asset that change how it is planned or named. */
+export type AssetSubtype = 'live' | 'screenshot' | 'slomo' | 'burst' | 'panorama' | 'timelapse' | 'raw+jpeg';
+
+/** A photo or video: one CPLAsset joined with its CPLMaster. */
+export interface Asset {
+  readonly zone: ZoneRef;
+  readonly assetRecordName: string;
+  readonly masterRecordName: string;
+  readonly assetChangeTag: string;
+  readonly masterChangeTag: string;
+  /** Decoded `filenameEnc` (NFC, unsanitised), or an id-based fallback when Apple's is unusable. */
+  readonly fileName: string;
+  readonly fileNameSource: 'filenameEnc' | 'fallback';
+  readonly mediaType: MediaType;
+  /** The master's `itemType` UTI, when present. */
+  readonly itemType?: string;
+  /** `assetDate`, ms since the epoch (UTC). */
+  readonly captureTime: number;
+  /** Seconds east of UTC at capture (`timeZoneOffset`), when known. */
+  readonly timeZoneOffsetSeconds?: number;
+  /** `addedDate`, ms since the epoch. */
+  readonly addedTime?: number;
+  readonly isFavorite: boolean;
+  readonly isHidden: boolean;
+  /** In Recently Deleted (soft delete). */
+  readonly isDeleted: boolean;
+  readonly isExpunged: boolean;
+  readonly dateExpunged?: number;
+  readonly adjustmentType?: string;
+  readonly subtypes: readonly AssetSubtype[];
+  readonly burstId?: string;
+  /** Shared Library: who added it (user record names). */
+  readonly contributors?: readonly string[];
+  /** Shared Library: who removed it. */
+  readonly deletedBy?: string;
+  /** Shared Library: 1 = deleted from the shared library, 0/absent with isDeleted = moved to a personal library. */
+  readonly trashReason?: number;
+  /** Every resource CloudKit offered, the asset's fields taking precedence over the master's (spec §4.5). */
+  readonly versions: readonly AssetVersion[];
+}
+
+/**
+ * A CPLAsset whose CPLMaster was not in the same delta (restore, favourite, hide, edit:
+ * Apple sends only the asset). Carries what the asset record itself says; the rest is in the manifest.
+ */
+export interface AssetOnlyChange {
+  readonly zone: ZoneRef;
+  readonly assetRecordName: string;
+  readonly masterRecordName: string;
+  readonly assetChangeTag: string;
+  readonly captureTime?: number;
+  readonly timeZoneOffsetSeconds?: number;
+  readonly isFavorite: boolean;
+  readonly isHidden: boolean;
+  readonly isDeleted: boolean;
+  readonly isExpunged: boolean;
+  readonly adjustmentType?: string;
+  readonly deletedBy?: string;
+  readonly trashReason?: number;
+  /** Asset-side resources only (edited renditions). */
+  readonly versions: readonly AssetVersion[];
+}
+
+export interface Album {
+  readonly zone: ZoneRef;
+  readonly recordName: string;
+  readonly name: string;
+  readonly albumType: number;
+  readonly parentId?: string;
+  readonly isDeleted: boolean;
+}
+
+/** The record type a tombstone most likely had, inferred from its name (spec §4.12). */
+export type TombstoneType = 'CPLMaster' | 'CPLAsset' | 'CPLContainerRelation' | 'unknown';
+
+/** One item of a zone delta, after pairing masters with assets. */
+export type ZoneChange =
+  | { readonly type: 'asset'; readonly asset: Asset }
+  | { readonly type: 'assetOnly'; readonly change: AssetOnlyChange }
+  | {
+      readonly type: 'tombstone';
+      readonly zone: ZoneRef;
+      readonly recordName: string;
+      readonly inferredType: TombstoneType;
+    }
+  | {
+      readonly type: 'albumMembership';
+      readonly zone: ZoneRef;
+      readonly assetRecordName: string;
+      readonly albumRecordName: string;
+      readonly present: boolean;
+    }
+  | { readonly type: 'album'; readonly album: Album };

@@ -1,0 +1,52 @@
+/**
+ * Environment variable names shared by the Lambda handlers (which read them through
+ * `loadConfig`) and `infra/` (whose constructs set them beside the grant that makes them usable).
+ * Values are never secrets: the session lives in Secrets Manager, only its id is here.
+ */
+export const ENV = {
+  /** S3 bucket that holds the archive. */
+  archiveBucket: 'ARCHIVE_BUCKET',
+  /** DynamoDB table for sync tokens, checkpoints, the manifest, runs and the lock. */
+  stateTable: 'STATE_TABLE',
+  /** SQS queue URL of the download work queue. */
+  workQueueUrl: 'WORK_QUEUE_URL',
+  /** Secrets Manager secret id (name or ARN) that holds the iCloud session. */
+  sessionSecretId: 'SESSION_SECRET_ID',
+  /** `apple`, `apple-cn`, or a simulator control URL. */
+  icloudEndpoint: 'ICLOUD_ENDPOINT',
+  /** `keep` (default) or `mirror`. */
+  deletePolicy: 'DELETE_POLICY',
+  /** Largest share of the archive a mirror run may delete before it refuses (0..1). */
+  maxDeleteFraction: 'MAX_DELETE_FRACTION',
+  /** Which versions to archive, comma-separated (see README). */
+  versionPolicy: 'VERSION_POLICY',
+  /** Milliseconds of the Lambda deadline a run keeps in reserve to checkpoint. */
+  deadlineReserveMs: 'DEADLINE_RESERVE_MS',
+  /** Multipart part size in MiB and parallel parts per upload. */
+  uploadPartSizeMiB: 'UPLOAD_PART_SIZE_MIB',
+  uploadQueueSize: 'UPLOAD_QUEUE_SIZE',
+  /** CloudWatch metrics namespace and service name (Powertools). */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** Handler entry files, relative to the repository root; `infra/` bundles these. */
+export const HANDLER_ENTRIES = {
+  detectChanges: 'functions/handlers/detect-changes/index.ts',
+  downloadAssets: 'functions/handlers/download-assets/index.ts',
+} as const;
+
+/** Metric names the alarms watch; emitted by the handlers (EMF). */
+export const METRICS = {
+  namespace: 'IcloudS3',
+  syncSucceeded: 'syncSucceeded',
+  reauthRequired: 'reauthRequired',
+  assetsArchived: 'assetsArchived',
+  bytesArchived: 'bytesArchived',
+  assetsFailed: 'assetsFailed',
+  appleRequests: 'appleRequests',
+  trustExpiresInDays: 'trustExpiresInDays',
+} as const;
