@@ -98,3 +98,45 @@ export const text = (
   ...extra,
   body: { kind: 'text', value, contentType },
 });
+
+/** Who a CloudKit request acts as, once auth/ has accepted its cookies. */
+export interface Principal {
+  readonly appleId: string;
+  readonly dsid: string;
+  /** CloudKit user record name, `_` + 32 hex. */
+  readonly userRecordName: string;
+  /** The `pNN` partition of the account's CloudKit host. */
+  readonly partition: number;
+}
+
+/**
+ * Everything the CDN needs to serve one resource: the media generator turns it into exactly
+ * `size` bytes of valid media of type `uti`, deterministically from `seed`.
+ */
+export interface MediaSpec {
+  readonly uti: string;
+  readonly size: number;
+  /** Any string; the same seed always yields the same bytes. */
+  readonly seed: string;
+  /** Capture time (ms, UTC) and offset (seconds east of UTC) to embed (EXIF DateTimeOriginal, QuickTime dates). */
+  readonly captureTime: number;
+  readonly timeZoneOffsetSeconds: number;
+  readonly width?: number;
+  readonly height?: number;
+  /** For `com.apple.quicktime-movie`: start with a classic QuickTime atom (`wide`) instead of `ftyp`. */
+  readonly classicQuickTime?: boolean;
+}
+
+/** Maps a resource's `fileChecksum` (the `/B/` path of its URL) to what the CDN must serve. */
+export type ResolveResource = (fileChecksum: string) => MediaSpec | undefined;
+
+/** Mints Apple-shaped signed download URLs (spec §5.1, statement 108). */
+export interface UrlMinter {
+  mint(input: {
+    readonly fileChecksum: string;
+    readonly referenceChecksum: string;
+    readonly zoneName: string;
+    /** X-Apple-Request-UUID of the CloudKit response that issues the URL. */
+    readonly requestUuid: string;
+  }): string;
+}
