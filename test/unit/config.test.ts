@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '#shared/config.ts';
+import { ENV } from '#shared/env-names.ts';
+
+const complete = {
+  [ENV.archiveBucket]: 'my-archive',
+  [ENV.stateTable]: 'state',
+  [ENV.workQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/work',
+  [ENV.sessionSecretId]: 'icloud-s3/session',
+};
+
+describe('loadConfig', () => {
+  it('applies the documented defaults when only the required variables are set', () => {
+    const config = loadConfig(complete);
+    expect(config).toMatchObject({
+      deletePolicy: 'keep',
+      maxDeleteFraction: 0.05,
+      uploadPartSizeMiB: 8,
+      uploadQueueSize: 4,
+    });
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(loadConfig(complete))).toBe(true);
+  });
+
+  it('names every missing variable in one error', () => {
+    expect(() => loadConfig({})).toThrowError(
+      /ARCHIVE_BUCKET is not set.*STATE_TABLE is not set.*WORK_QUEUE_URL is not set.*SESSION_SECRET_ID is not set/,
+    );
+  });
+
+  it('names an invalid variable with the reason', () => {
+    const error = (() => {
+      try {
+        loadConfig({ ...complete, [ENV.deletePolicy]: 'purge-everything' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String((error as Error).message)).toMatch(/DELETE_POLICY is invalid/);
+  });
+
+  it('treats an empty string as unset', () => {
+    expect(() => loadConfig({ ...complete, [ENV.archiveBucket]: '' })).toThrowError(
+      /ARCHIVE_BUCKET is not set/,
+    );
+  });
+});

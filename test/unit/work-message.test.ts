@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { Asset } from '#domain/model.ts';
+import { parseWorkMessage, WORK_MESSAGE_VERSION, type WorkMessage } from '#shared/work-message.ts';
+
+const asset: Asset = {
+  zone: { database: 'private', zoneName: 'PrimarySync' },
+  assetRecordName: 'A1B2C3D4-0000-4000-8000-000000000001',
+  masterRecordName: 'AY6c+BsE0jjaXx9tmVGJM1D2VcEO',
+  assetChangeTag: 'a1',
+  masterChangeTag: 'm1',
+  fileName: 'IMG_0001.HEIC',
+  fileNameSource: 'filenameEnc',
+  mediaType: 'photo',
+  captureTime: 1_700_000_000_000,
+  timeZoneOffsetSeconds: 3600,
+  isFavorite: false,
+  isHidden: false,
+  isDeleted: false,
+  isExpunged: false,
+  subtypes: ['live'],
+  versions: [
+    { kind: 'original', resourceField: 'resOriginalRes', size: 10, fileChecksum: 'c1', uti: 'public.heic' },
+  ],
+};
+
+const message: WorkMessage = {
+  v: WORK_MESSAGE_VERSION,
+  runId: 'run-1',
+  issuedAt: 1,
+  items: [{ type: 'asset', asset }],
+};
+
+describe('work message', () => {
+  it('round-trips an asset batch through JSON', () => {
+    expect(parseWorkMessage(JSON.stringify(message))).toEqual(message);
+  });
+
+  it('rejects an unknown key: our own format is parsed strictly', () => {
+    const tampered = { ...message, extra: true };
+    expect(() => parseWorkMessage(JSON.stringify(tampered))).toThrowError();
+  });
+
+  it('rejects a message of another version', () => {
+    expect(() => parseWorkMessage(JSON.stringify({ ...message, v: 2 }))).toThrowError();
+  });
+
+  it('rejects an empty batch', () => {
+    expect(() => parseWorkMessage(JSON.stringify({ ...message, items: [] }))).toThrowError();
+  });
+});
