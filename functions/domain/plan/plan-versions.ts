@@ -1,0 +1,118 @@
+/**
+ * Decides which of an asset's resources become archived objects, each with its role and the
+ * stable identity its key is claimed for.
+ */
+import type { Asset, AssetVersion, VersionKind } from '#domain/model.ts';
+import type { VersionPolicy } from './version-policy.ts';
+
+/**
+ * What an archived object is to the person, which decides its file name:
+ * - `primary`: the original (`IMG_0001.HEIC`);
+ * - `pairedHalf`: the other half of a RAW+JPEG pair, named by its own extension (`IMG_0001.JPG`);
+ * - `liveMotion`: a Live Photo's video beside its still (`IMG_0001_HEVC.MOV`);
+ * - `edit`: the edited rendition (`IMG_0001-edited.JPG`);
+ * - `editLiveMotion`: the edited Live Photo's video (`IMG_0001-edited.MOV`);
+ * - `preview`: Apple's medium/thumb derivatives (`IMG_0001-medium.JPG`).
+ */
+export type VersionRole = 'primary' | 'pairedHalf' | 'liveMotion' | 'edit' | 'editLiveMotion' | 'preview';
+
+export interface PlannedVersion {
+  readonly kind: VersionKind;
+  readonly role: VersionRole;
+  readonly version: AssetVersion;
+  /**
+   * The archived object's identity: `<masterRecordName>/<kind>/<fileChecksum>`. The owner
+   * when the pipeline claims a key, and the manifest's key for "already archived". Built from
+   * the master, so an iOS Duplicate and the Shared Library copy of your own photo (same
+   * master, spec §6.6) resolve to the same object and the binary is stored once; built from
+   * the file's checksum, so a new edit is a new object and never overwrites the previous one.
+   */
+  readonly objectId: string;
+}
+
+/** Stable order: the original first, so its key is claimed before its siblings'. */
+const ORDER: readonly VersionKind[] = [
+  'original',
+  'alternative',
+  'live',
+  'adjusted',
+  'liveAdjusted',
+  'medium',
+  'thumb',
+  'liveMedium',
+  'liveThumb',
+];
+
+const ROLES: Readonly<Record<VersionKind, VersionRole>> = {
+  original: 'primary',
+  alternative: 'pairedHalf',
+  live: 'liveMotion',
+  adjusted: 'edit',
+  liveAdjusted: 'editLiveMotion',
+  medium: 'preview',
+  thumb: 'preview',
+  liveMedium: 'preview',
+  liveThumb: 'preview',
+};
+
+/** Apple's automatic JPEG of a screenshot (spec §4.6): not the person's edit. */
+export const SCREENSHOT_ADJUSTMENT = 'ScreenshotServices';
+
+/** The manifest/claim identity of one resource of a master (see `PlannedVersion.objectId`). */
+export function objectIdOf(masterRecordName: string, kind: VersionKind, fileChecksum: string): string {
+  return `${masterRecordName}/${kind}/${fileChecksum}`;
+}
+
+function wanted(asset: Asset, kind: VersionKind, policy: VersionPolicy): boolean {
+  const isLivePart = kind.startsWith('live');
+  // Motion parts belong to photos only; a video's resources are never "live".
+  if (isLivePart && (asset.mediaType !== 'photo' || !policy.live)) return false;
+  switch (kind) {
+    case 'original':
+    case 'live':
+      return true;
+    case 'alternative':
+      return policy.alternative;
+    case 'adjusted':
+    case 'liveAdjusted':
+      if (!policy.adjusted) return false;
+      return asset.adjustmentType !== SCREENSHOT_ADJUSTMENT || policy.screenshotRender;
+    case 'medium':
+    case 'liveMedium':
+      return policy.medium;
+    case 'thumb':
+    case 'liveThumb':
+      return policy.thumb;
+  }
+}
+
+/**
+ * The objects to archive for `asset` under `policy`, in a stable order (original first).
+ *
+ * - The original is always planned when Apple offers one.
+ * - Edits: the edited rendition is planned when the asset carries one (`resJPEGFullRes` /
+ *   `resVidFullRes`), whatever `adjustmentType` says (recordings show renditions without it);
+ *   slo-mo has no rendition (the effect is playback metadata), so only its original is kept.
+ *   Screenshots' automatic JPEG follows `screenshotRender`.
+ * - Bursts need nothing special: every burst frame is its own asset with its own name.
+ * - Duplicates: two assets of one master plan the same master-side `objectId`s.
+ * - A resource whose `fileChecksum` equals one already planned is the same file and is
+ *   planned once (the first role wins).
+ */
+export function planVersions(asset: Asset, policy: VersionPolicy): PlannedVersion[] {
+  const planned: PlannedVersion[] = [];
+  const seenChecksums = new Set<string>();
+  for (const kind of ORDER) {
+    const version = asset.versions.find((candidate) => candidate.kind === kind);
+    if (version === undefined || !wanted(asset, kind, policy)) continue;
+    if (seenChecksums.has(version.fileChecksum)) continue;
+    seenChecksums.add(version.fileChecksum);
+    planned.push({
+      kind,
+      role: ROLES[kind],
+      version,
+      objectId: objectIdOf(asset.masterRecordName, kind, version.fileChecksum),
+    });
+  }
+  return planned;
+}
