@@ -138,5 +138,10 @@ export interface UrlMinter {
     readonly zoneName: string;
     /** X-Apple-Request-UUID of the CloudKit response that issues the URL. */
     readonly requestUuid: string;
+    /**
+     * The token's `wrappingKey` (standard base64, 16 bytes), echoed URL-safe in `k=`. When absent
+     * the minter derives one from the `fileChecksum`.
+     */
+    readonly wrappingKey?: string;
   }): string;
 }
