@@ -1,0 +1,286 @@
+/**
+ * The archive bucket. Bodies stream through a `MeteredStream` (byte count + MD5) into S3:
+ *
+ * - A body no larger than `partSize` is read into memory (at most one part) and sent as one
+ *   PutObject with `Content-MD5`, so S3 verifies it and its ETag is the MD5 rclone compares.
+ *   All metadata, the late metadata included, goes in that one request.
+ * - A larger body goes through lib-storage `Upload` with explicit `partSize`/`queueSize`.
+ *   S3 fixes metadata at CreateMultipartUpload, before the MD5 exists; so after completion one
+ *   same-key CopyObject (`MetadataDirective: REPLACE`, `CopySourceIfMatch` on the new ETag)
+ *   adds `md5chksum` and the late metadata. Its cost is one request and a server-side copy
+ *   (docs/state.md has the figures). Objects over 5 GiB cannot be copied in one request: they
+ *   keep the metadata known up front and no `md5chksum` (`PutResult.md5` still has the hash).
+ *
+ * A failed or aborted put leaves nothing behind: lib-storage aborts the multipart upload when
+ * the body fails (the abort signal destroys the body), and an object completed before a late
+ * failure (copy failed, signal fired) is deleted again.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  type ListedObject,
+  MIN_PART_SIZE,
+  type ObjectHead,
+  type ObjectMetadata,
+  type ObjectStore,
+  type PutResult,
+  type PutStreamOptions,
+} from '../../ports/object-store.ts';
+import { MeteredStream } from './metered-stream.ts';
+import {
+  assertValidMetadata,
+  formatRcloneMtime,
+  MD5_KEY,
+  MTIME_KEY,
+  md5HexToBase64,
+  parseRcloneMtime,
+} from './rclone-metadata.ts';
+
+export interface S3ObjectStoreOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Defaults for puts that do not say (8 MiB x 4: about 185 MB of process RSS, aws-local.md §1.2). */
+  readonly partSize?: number;
+  readonly queueSize?: number;
+}
+
+/** Largest object a single CopyObject can rewrite. */
+const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  return Object.assign(new Error('upload aborted', { cause: reason }), { name: 'AbortError' });
+}
+
+function statusOf(error: unknown): number | undefined {
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
+  return metadata?.httpStatusCode;
+}
+
+function unquote(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"|"$/g, '');
+}
+
+/** `CopySource` with each key segment percent-encoded (S3, and s3rver which splits before decoding). */
+function copySource(bucket: string, key: string): string {
+  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+function toHead(key: string, output: HeadObjectCommandOutput): ObjectHead {
+  const metadata = output.Metadata ?? {};
+  const modifiedTime = parseRcloneMtime(metadata[MTIME_KEY]);
+  const md5Base64 = metadata[MD5_KEY];
+  return {
+    key,
+    size: output.ContentLength ?? 0,
+    etag: unquote(output.ETag),
+    lastModified: output.LastModified?.getTime() ?? 0,
+    metadata,
+    ...(output.ContentType !== undefined && { contentType: output.ContentType }),
+    ...(modifiedTime !== undefined && { modifiedTime }),
+    ...(md5Base64 !== undefined && { md5Base64 }),
+    ...(output.VersionId !== undefined && { versionId: output.VersionId }),
+  };
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export class S3ObjectStore implements ObjectStore {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  constructor(options: S3ObjectStoreOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.partSize = options.partSize ?? 8 * 1024 * 1024;
+    this.queueSize = options.queueSize ?? 4;
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    try {
+      const output = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return toHead(key, output);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
+    const partSize = options.partSize ?? this.partSize;
+    const queueSize = options.queueSize ?? this.queueSize;
+    if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
+    const upfront: Record<string, string> = {
+      ...options.metadata,
+      [MTIME_KEY]: formatRcloneMtime(options.modifiedTime),
+    };
+    assertValidMetadata(upfront);
+
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const meter = new MeteredStream(options.contentLength);
+    const onAbort = () => meter.destroy(abortError(signal as AbortSignal));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // The body's own errors (Apple's connection dropping) must fail the meter too.
+    const piping = pipeline(body, meter).catch(() => undefined);
+    try {
+      if (options.contentLength <= partSize) return await this.putSingle(key, meter, upfront, options);
+      return await this.putMultipart(key, meter, upfront, options, partSize, queueSize);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (!meter.destroyed) meter.destroy();
+      await piping;
+    }
+  }
+
+  private async putSingle(
+    key: string,
+    meter: MeteredStream,
+    upfront: ObjectMetadata,
+    options: PutStreamOptions,
+  ): Promise<PutResult> {
+    const data = await readAll(meter);
+    const md5 = meter.digestHex();
+    const metadata = { ...upfront, ...options.lateMetadata?.(), [MD5_KEY]: md5HexToBase64(md5) };
+    assertValidMetadata(metadata);
+    const output = await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: data,
+        ContentLength: data.length,
+        ContentType: options.contentType,
+        ContentMD5: md5HexToBase64(md5),
+        Metadata: metadata,
+      }),
+      options.signal ? { abortSignal: options.signal } : {},
+    );
+    return {
+      key,
+      size: data.length,
+      etag: unquote(output.ETag),
+      md5,
+      multipart: false,
+      ...(output.VersionId !== undefined && { versionId: output.VersionId }),
+    };
+  }
+
+  private async putMultipart(
+    key: string,
+    meter: MeteredStream,
+    upfront: ObjectMetadata,
+    options: PutStreamOptions,
+    partSize: number,
+    queueSize: number,
+  ): Promise<PutResult> {
+    const upload = new Upload({
+      client: this.client,
+      partSize,
+      queueSize,
+      leavePartsOnError: false,
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: meter,
+        ContentType: options.contentType,
+        Metadata: upfront,
+      },
+    });
+    const completed = await upload.done();
+    const etag = unquote(completed.ETag);
+    const md5 = meter.digestHex();
+    try {
+      options.signal?.throwIfAborted();
+      if (options.contentLength > MAX_COPY_BYTES) {
+        return { key, size: meter.bytes, etag, md5, multipart: true, ...versionOf(completed.VersionId) };
+      }
+      const metadata = { ...upfront, ...options.lateMetadata?.(), [MD5_KEY]: md5HexToBase64(md5) };
+      assertValidMetadata(metadata);
+      const copied = await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          CopySource: copySource(this.bucket, key),
+          CopySourceIfMatch: `"${etag}"`,
+          MetadataDirective: 'REPLACE',
+          ContentType: options.contentType,
+          Metadata: metadata,
+        }),
+        options.signal ? { abortSignal: options.signal } : {},
+      );
+      return {
+        key,
+        size: meter.bytes,
+        etag: unquote(copied.CopyObjectResult?.ETag) || etag,
+        md5,
+        multipart: true,
+        ...versionOf(copied.VersionId),
+      };
+    } catch (error) {
+      // Completed but not finished: take the object back so a failed put leaves nothing.
+      const failure = options.signal?.aborted ? abortError(options.signal) : error;
+      try {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      } catch (deleteError) {
+        throw new AggregateError(
+          [failure, deleteError],
+          `put of an object failed and it could not be removed`,
+        );
+      }
+      throw failure;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    const pages = paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix });
+    for await (const page of pages) {
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        yield {
+          key: object.Key,
+          size: object.Size ?? 0,
+          etag: unquote(object.ETag),
+          lastModified: object.LastModified?.getTime() ?? 0,
+        };
+      }
+    }
+  }
+
+  async getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined> {
+    try {
+      const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const body = output.Body;
+      if (!(body instanceof Readable)) throw new TypeError('S3 returned a body that is not a Node stream');
+      return { head: toHead(key, output), body };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+}
+
+function versionOf(versionId: string | undefined): { versionId?: string } {
+  return versionId === undefined ? {} : { versionId };
+}

@@ -1,0 +1,118 @@
+/**
+ * Creates what the pipeline needs on the local servers when it is missing: the state table,
+ * the work queue with its dead-letter queue, the archive bucket, the session secret. Each
+ * helper is idempotent. In AWS the CDK stack creates the same resources.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
+/** The state table's shape: `pk`/`sk` strings, on demand; docs/state.md lists the item types. */
+export async function ensureStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (described.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`table ${tableName} did not become active`);
+}
+
+export interface WorkQueueUrls {
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly deadLetterQueueUrl: string;
+}
+
+export interface WorkQueueSettings {
+  /** Seconds a received message stays invisible (keep it above any wait time: local-aws-sqs bug). */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Receives before a message moves to the dead-letter queue. */
+  readonly maxReceiveCount?: number;
+}
+
+async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
+  const attributes = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = attributes.Attributes?.QueueArn;
+  if (arn === undefined) throw new Error('queue has no ARN');
+  return arn;
+}
+
+/** The work queue `name` and its dead-letter queue `name-dlq` (CreateQueue is idempotent for equal attributes). */
+export async function ensureWorkQueue(
+  client: SQSClient,
+  name: string,
+  settings: WorkQueueSettings = {},
+): Promise<WorkQueueUrls> {
+  const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  if (dlq.QueueUrl === undefined) throw new Error('CreateQueue returned no URL');
+  const deadLetterTargetArn = await queueArn(client, dlq.QueueUrl);
+  const queue = await client.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(settings.visibilityTimeoutSeconds ?? 120),
+        RedrivePolicy: JSON.stringify({
+          maxReceiveCount: settings.maxReceiveCount ?? 5,
+          deadLetterTargetArn,
+        }),
+      },
+    }),
+  );
+  if (queue.QueueUrl === undefined) throw new Error('CreateQueue returned no URL');
+  return {
+    queueUrl: queue.QueueUrl,
+    queueArn: await queueArn(client, queue.QueueUrl),
+    deadLetterQueueUrl: dlq.QueueUrl,
+  };
+}
+
+export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+}
+
+/** Creates the secret without a value when missing (a session store then reads "no session"). */
+export async function ensureSecret(client: SecretsManagerClient, name: string): Promise<void> {
+  try {
+    await client.send(new DescribeSecretCommand({ SecretId: name }));
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+    await client.send(new CreateSecretCommand({ Name: name }));
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Child-process entry that serves s3rver on 127.0.0.1, started by `startS3Server` with
+ * `--openssl-legacy-provider`: s3rver encrypts ListObjectsV2 continuation tokens with DES, which
+ * OpenSSL 3 only offers through the legacy provider (aws-local.md §1.1). A child keeps that
+ * flag out of the parent process.
+ *
+ * s3rver lacks AbortMultipartUpload and ListMultipartUploads; this wrapper adds both over its
+ * own upload directory, so aborted uploads do not pile up on disk and tests can prove none dangle.
+ *
+ * Protocol: argv[2] is the data directory. The child sends `{ port }` over IPC once listening,
+ * and exits when the parent disconnects or sends `'stop'`.
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import S3rver from 's3rver';
+
+const directory = process.argv[2];
+if (directory === undefined || process.send === undefined) {
+  throw new Error('s3rver-process needs a data directory and an IPC channel');
+}
+
+const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: true });
+const handle = s3rver.callback();
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function uploadsDirectory(bucket: string): string {
+  return s3rver.store.getResourcePath(bucket, undefined, 'uploads');
+}
+
+function sendXml(response: ServerResponse, status: number, body: string): void {
+  response.writeHead(status, { 'content-type': 'application/xml' });
+  response.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
+}
+
+async function abortMultipartUpload(
+  response: ServerResponse,
+  bucket: string,
+  uploadId: string,
+): Promise<void> {
+  if (!/^[0-9a-f]+$/.test(uploadId)) {
+    sendXml(response, 404, '<Error><Code>NoSuchUpload</Code><Message>no such upload</Message></Error>');
+    return;
+  }
+  const dir = path.join(uploadsDirectory(bucket), uploadId);
+  const existed = await readdir(dir).then(
+    () => true,
+    () => false,
+  );
+  if (!existed) {
+    sendXml(response, 404, '<Error><Code>NoSuchUpload</Code><Message>no such upload</Message></Error>');
+    return;
+  }
+  await rm(dir, { recursive: true, force: true });
+  response.writeHead(204);
+  response.end();
+}
+
+async function listMultipartUploads(response: ServerResponse, bucket: string): Promise<void> {
+  const dir = uploadsDirectory(bucket);
+  const ids = await readdir(dir).catch(() => [] as string[]);
+  const uploads = await Promise.all(
+    ids.map(async (id) => {
+      const key = await readFile(path.join(dir, id, 'key'), 'utf8').catch(() => undefined);
+      return key === undefined
+        ? ''
+        : `<Upload><Key>${escapeXml(key)}</Key><UploadId>${id}</UploadId></Upload>`;
+    }),
+  );
+  sendXml(
+    response,
+    200,
+    `<ListMultipartUploadsResult><Bucket>${escapeXml(bucket)}</Bucket><IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`,
+  );
+}
+
+function route(request: IncomingMessage, response: ServerResponse): void {
+  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  // ['', bucket, ...key segments]; a bucket URL may end in '/'.
+  const segments = url.pathname.replace(/^(\/[^/]+)\/$/, '$1').split('/');
+  const bucket = decodeURIComponent(segments[1] ?? '');
+  const uploadId = url.searchParams.get('uploadId');
+  let extra: Promise<void> | undefined;
+  if (request.method === 'DELETE' && uploadId !== null && segments.length > 2) {
+    extra = abortMultipartUpload(response, bucket, uploadId);
+  } else if (request.method === 'GET' && url.searchParams.has('uploads') && segments.length === 2) {
+    extra = listMultipartUploads(response, bucket);
+  }
+  if (extra === undefined) {
+    handle(request, response);
+    return;
+  }
+  request.resume();
+  extra.catch(() => {
+    if (!response.headersSent) sendXml(response, 500, '<Error><Code>InternalError</Code></Error>');
+    else response.destroy();
+  });
+}
+
+const server = createServer(route);
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('s3rver did not bind a TCP port');
+  process.send?.({ port: address.port });
+});
+
+function stop(): void {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+}
+process.on('message', (message) => {
+  if (message === 'stop') stop();
+});
+process.on('disconnect', stop);

@@ -1,0 +1,258 @@
+/**
+ * Local Secrets Manager: no emulator exists (aws-local.md §4), so this is a small real one over
+ * the AWS JSON 1.1 protocol with the four operations the session store and `login` use:
+ * CreateSecret, GetSecretValue, PutSecretValue, DescribeSecret. Versions behave as in AWS:
+ * a put moves `AWSCURRENT` to the new version and `AWSPREVIOUS` to the old current one; a
+ * `ClientRequestToken` is the VersionId, idempotent for the same value and a
+ * `ResourceExistsException` for another.
+ *
+ * With `file`, every change is written through to that JSON file (mode 0600, atomic rename)
+ * and loaded on start, so the one-machine runtime keeps its session across restarts.
+ */
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { z } from 'zod';
+import { closeServer, listenOnLoopback } from './listen.ts';
+import type { LocalServer } from './s3-server.ts';
+
+const CURRENT = 'AWSCURRENT';
+const PREVIOUS = 'AWSPREVIOUS';
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+
+const versionSchema = z.strictObject({
+  secretString: z.string().optional(),
+  createdDate: z.number(),
+  stages: z.array(z.string()),
+});
+const secretSchema = z.strictObject({
+  name: z.string(),
+  arn: z.string(),
+  description: z.string().optional(),
+  createdDate: z.number(),
+  lastChangedDate: z.number(),
+  versions: z.record(z.string(), versionSchema),
+});
+const fileSchema = z.strictObject({ secrets: z.array(secretSchema) });
+
+type StoredSecret = z.infer<typeof secretSchema>;
+
+class ApiError extends Error {
+  readonly type: string;
+  constructor(type: string, message: string) {
+    super(message);
+    this.type = type;
+  }
+}
+
+const requestSchemas = {
+  CreateSecret: z.object({
+    Name: z.string().min(1),
+    SecretString: z.string().optional(),
+    ClientRequestToken: z.string().optional(),
+    Description: z.string().optional(),
+  }),
+  GetSecretValue: z.object({
+    SecretId: z.string().min(1),
+    VersionId: z.string().optional(),
+    VersionStage: z.string().optional(),
+  }),
+  PutSecretValue: z.object({
+    SecretId: z.string().min(1),
+    SecretString: z.string(),
+    ClientRequestToken: z.string().optional(),
+  }),
+  DescribeSecret: z.object({ SecretId: z.string().min(1) }),
+} as const;
+
+type Operation = keyof typeof requestSchemas;
+
+function nowSeconds(): number {
+  return Date.now() / 1000;
+}
+
+export class SecretsManagerState {
+  private readonly secrets = new Map<string, StoredSecret>();
+  private readonly file: string | undefined;
+
+  constructor(file?: string) {
+    this.file = file;
+  }
+
+  async load(): Promise<void> {
+    if (this.file === undefined) return;
+    const text = await readFile(this.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (text === undefined) return;
+    for (const secret of fileSchema.parse(JSON.parse(text)).secrets) this.secrets.set(secret.name, secret);
+  }
+
+  private async persist(): Promise<void> {
+    if (this.file === undefined) return;
+    await mkdir(path.dirname(this.file), { recursive: true });
+    const temporary = `${this.file}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify({ secrets: [...this.secrets.values()] }), { mode: 0o600 });
+    await chmod(temporary, 0o600);
+    await rename(temporary, this.file);
+  }
+
+  private find(secretId: string): StoredSecret {
+    const secret = this.secrets.get(secretId) ?? [...this.secrets.values()].find((s) => s.arn === secretId);
+    if (secret === undefined) {
+      throw new ApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    }
+    return secret;
+  }
+
+  private addVersion(secret: StoredSecret, secretString: string, token: string | undefined): string {
+    const versionId = token ?? randomUUID();
+    const existing = secret.versions[versionId];
+    if (existing !== undefined) {
+      if (existing.secretString === secretString) return versionId;
+      throw new ApiError(
+        'ResourceExistsException',
+        'You can’t modify an existing version, you can only create a new version.',
+      );
+    }
+    for (const version of Object.values(secret.versions)) {
+      version.stages = version.stages.filter((stage) => stage !== PREVIOUS);
+      if (version.stages.includes(CURRENT)) {
+        version.stages = [...version.stages.filter((stage) => stage !== CURRENT), PREVIOUS];
+      }
+    }
+    for (const [id, version] of Object.entries(secret.versions)) {
+      if (version.stages.length === 0) delete secret.versions[id];
+    }
+    secret.versions[versionId] = { secretString, createdDate: nowSeconds(), stages: [CURRENT] };
+    secret.lastChangedDate = nowSeconds();
+    return versionId;
+  }
+
+  async handle(operation: Operation, input: unknown): Promise<Record<string, unknown>> {
+    switch (operation) {
+      case 'CreateSecret': {
+        const request = requestSchemas.CreateSecret.parse(input);
+        if (this.secrets.has(request.Name)) {
+          throw new ApiError(
+            'ResourceExistsException',
+            `The operation failed because the secret ${request.Name} already exists.`,
+          );
+        }
+        const suffix = randomUUID().slice(0, 6);
+        const secret: StoredSecret = {
+          name: request.Name,
+          arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${request.Name}-${suffix}`,
+          createdDate: nowSeconds(),
+          lastChangedDate: nowSeconds(),
+          versions: {},
+          ...(request.Description !== undefined && { description: request.Description }),
+        };
+        const versionId =
+          request.SecretString === undefined
+            ? undefined
+            : this.addVersion(secret, request.SecretString, request.ClientRequestToken);
+        this.secrets.set(secret.name, secret);
+        await this.persist();
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          ...(versionId !== undefined && { VersionId: versionId }),
+        };
+      }
+      case 'GetSecretValue': {
+        const request = requestSchemas.GetSecretValue.parse(input);
+        const secret = this.find(request.SecretId);
+        const stage = request.VersionStage ?? (request.VersionId === undefined ? CURRENT : undefined);
+        const entry = Object.entries(secret.versions).find(
+          ([id, version]) =>
+            (request.VersionId === undefined || id === request.VersionId) &&
+            (stage === undefined || version.stages.includes(stage)),
+        );
+        if (entry === undefined) {
+          throw new ApiError(
+            'ResourceNotFoundException',
+            `Secrets Manager can't find the specified secret value for staging label: ${stage ?? CURRENT}`,
+          );
+        }
+        const [versionId, version] = entry;
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          VersionId: versionId,
+          SecretString: version.secretString,
+          VersionStages: version.stages,
+          CreatedDate: version.createdDate,
+        };
+      }
+      case 'PutSecretValue': {
+        const request = requestSchemas.PutSecretValue.parse(input);
+        const secret = this.find(request.SecretId);
+        const versionId = this.addVersion(secret, request.SecretString, request.ClientRequestToken);
+        await this.persist();
+        return { ARN: secret.arn, Name: secret.name, VersionId: versionId, VersionStages: [CURRENT] };
+      }
+      case 'DescribeSecret': {
+        const request = requestSchemas.DescribeSecret.parse(input);
+        const secret = this.find(request.SecretId);
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          CreatedDate: secret.createdDate,
+          LastChangedDate: secret.lastChangedDate,
+          VersionIdsToStages: Object.fromEntries(
+            Object.entries(secret.versions).map(([id, version]) => [id, version.stages]),
+          ),
+          ...(secret.description !== undefined && { Description: secret.description }),
+        };
+      }
+    }
+  }
+}
+
+function isOperation(name: string): name is Operation {
+  return Object.hasOwn(requestSchemas, name);
+}
+
+function reply(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+  response.end(JSON.stringify(body));
+}
+
+async function serve(
+  state: SecretsManagerState,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const target = String(request.headers['x-amz-target'] ?? '');
+  const operation = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : '';
+  if (request.method !== 'POST' || !isOperation(operation)) {
+    reply(response, 400, { __type: 'UnknownOperationException', message: `unsupported operation ${target}` });
+    return;
+  }
+  try {
+    const input: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    reply(response, 200, await state.handle(operation, input));
+  } catch (error) {
+    if (error instanceof ApiError) reply(response, 400, { __type: error.type, message: error.message });
+    else if (error instanceof z.ZodError || error instanceof SyntaxError) {
+      reply(response, 400, { __type: 'InvalidParameterException', message: 'invalid request' });
+    } else reply(response, 500, { __type: 'InternalServiceError', message: 'internal error' });
+  }
+}
+
+/** Starts the fake on 127.0.0.1 with an ephemeral port; with `file`, secrets persist there. */
+export async function startSecretsManagerServer(options: { file?: string } = {}): Promise<LocalServer> {
+  const state = new SecretsManagerState(options.file);
+  await state.load();
+  const server = createServer((request, response) => {
+    void serve(state, request, response);
+  });
+  const port = await listenOnLoopback(server);
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => closeServer(server) };
+}

@@ -1,0 +1,31 @@
+/** The local emulators ship without type declarations; these cover what we use of them. */
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+
+  interface DynaliteOptions {
+    path?: string;
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+    maxItemSizeKb?: number;
+  }
+  function dynalite(options?: DynaliteOptions): Server;
+  export default dynalite;
+}
+
+declare module 's3rver' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  interface S3rverOptions {
+    directory: string;
+    silent?: boolean;
+    resetOnClose?: boolean;
+    allowMismatchedSignatures?: boolean;
+  }
+  class S3rver {
+    constructor(options: S3rverOptions);
+    callback(): (request: IncomingMessage, response: ServerResponse) => void;
+    readonly store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
+  }
+  export default S3rver;
+}

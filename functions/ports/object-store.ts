@@ -1,0 +1,85 @@
+/**
+ * The archive's bytes: a flat key space of immutable objects (S3 in AWS, an in-memory map in
+ * tests). Objects are written once from a stream, read back for `verify`, listed by prefix.
+ *
+ * Every object the store writes carries what a NAS mirror needs (rclone's conventions): its
+ * modification time, and an MD5 rclone can compare (the ETag of a single-part object, the
+ * `md5chksum` metadata otherwise).
+ */
+import type { Readable } from 'node:stream';
+
+/** User metadata: lower-case keys of `[a-z0-9-]`, printable US-ASCII values. */
+export type ObjectMetadata = Readonly<Record<string, string>>;
+
+export interface ObjectHead {
+  readonly key: string;
+  readonly size: number;
+  /** As the server sent it, without quotes. */
+  readonly etag: string;
+  readonly lastModified: number;
+  readonly contentType?: string;
+  /** The `mtime` metadata parsed back to ms, when present. */
+  readonly modifiedTime?: number;
+  /** The base64 MD5 from `md5chksum`, when present. */
+  readonly md5Base64?: string;
+  /** All user metadata, `mtime` and `md5chksum` included. */
+  readonly metadata: ObjectMetadata;
+  readonly versionId?: string;
+}
+
+export interface ListedObject {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModified: number;
+}
+
+export interface PutStreamOptions {
+  readonly contentType: string;
+  /** The exact byte count of the body; a body of another length fails and leaves nothing. */
+  readonly contentLength: number;
+  /** Written as `mtime` (rclone's fractional-seconds format). */
+  readonly modifiedTime: number;
+  readonly metadata?: ObjectMetadata;
+  /**
+   * Metadata only known once the body has been read to its end (a hash computed while
+   * streaming). Called once, after the last byte, before the object is final.
+   */
+  readonly lateMetadata?: () => ObjectMetadata;
+  /** Aborting fails the put and leaves neither an object nor an open multipart upload. */
+  readonly signal?: AbortSignal;
+  /** Bytes per part (>= 5 MiB); bodies shorter than this go in a single request. */
+  readonly partSize?: number;
+  /** Parts in flight at once. */
+  readonly queueSize?: number;
+}
+
+export interface PutResult {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  /** Lower-case hex MD5 of the body (computed while streaming). */
+  readonly md5: string;
+  readonly multipart: boolean;
+  readonly versionId?: string;
+}
+
+export interface ObjectStore {
+  /** The object's head, or undefined when there is none. */
+  head(key: string): Promise<ObjectHead | undefined>;
+  /**
+   * Streams `body` into `key` without holding more than about `partSize * queueSize` bytes.
+   * Counts the bytes against `contentLength` (`ContentLengthMismatchError` otherwise).
+   * Rejects with an `AbortError` when `signal` fires. A rejected put leaves no object.
+   */
+  putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult>;
+  /** Removes the object; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Every object under `prefix`, in key order (UTF-8 byte order), page by page. */
+  list(prefix: string): AsyncIterable<ListedObject>;
+  /** The object's bytes, or undefined when there is none. */
+  getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined>;
+}
+
+/** Minimum part size S3 accepts for every part but the last. */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
