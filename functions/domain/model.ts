@@ -50,6 +50,14 @@ export interface AssetVersion {
   readonly height?: number;
 }
 
+/** A resource CloudKit listed that cannot be downloaded as sent (spec §4.1.4: e.g. no `downloadURL`). */
+export interface UnavailableVersion {
+  readonly kind: VersionKind;
+  readonly resourceField: string;
+  /** The token parts that were missing or unreadable. */
+  readonly missing: readonly ('downloadURL' | 'size' | 'fileChecksum')[];
+}
+
 /** Special kinds of asset that change how it is planned or named. */
 export type AssetSubtype = 'live' | 'screenshot' | 'slomo' | 'burst' | 'panorama' | 'timelapse' | 'raw+jpeg';
 
@@ -89,6 +97,8 @@ export interface Asset {
   readonly trashReason?: number;
   /** Every resource CloudKit offered, the asset's fields taking precedence over the master's (spec §4.5). */
   readonly versions: readonly AssetVersion[];
+  /** Resources listed without what a download needs; kept so they can be reported, never downloaded. */
+  readonly unavailableVersions?: readonly UnavailableVersion[];
 }
 
 /**
@@ -111,6 +121,7 @@ export interface AssetOnlyChange {
   readonly trashReason?: number;
   /** Asset-side resources only (edited renditions). */
   readonly versions: readonly AssetVersion[];
+  readonly unavailableVersions?: readonly UnavailableVersion[];
 }
 
 export interface Album {
