@@ -1,0 +1,69 @@
+/**
+ * Downloads from Apple's asset CDN (spec §5). The URL carries its own authorisation, so no cookies
+ * are sent; the headers are the browser-like ones every peer sends.
+ */
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import {
+  DownloadUrlExpiredError,
+  RateLimitedError,
+  UnexpectedResponseError,
+} from '../../../domain/errors.ts';
+import type { MediaDownload, MediaDownloader } from '../../../ports/media-download.ts';
+import type { IcloudHttp } from '../http/types.ts';
+
+const CDN_HEADERS = {
+  Accept: '*/*',
+  Origin: 'https://www.icloud.com',
+  Referer: 'https://www.icloud.com/',
+} as const;
+
+/** Parses Retry-After as delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+export class CdnDownloader implements MediaDownloader {
+  readonly #http: IcloudHttp;
+
+  constructor(http: IcloudHttp) {
+    this.#http = http;
+  }
+
+  async open(url: string, options: { readonly signal?: AbortSignal } = {}): Promise<MediaDownload> {
+    const response = await this.#http.send({
+      method: 'GET',
+      url,
+      headers: CDN_HEADERS,
+      withoutCookies: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const { status } = response;
+    if (status === 200 || status === 206) {
+      if (response.body === null) throw new UnexpectedResponseError(`CDN answered ${status} without a body`);
+      const declared = response.headers.get('content-length');
+      const contentType = response.headers.get('content-type');
+      return {
+        body: Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>),
+        ...(declared !== null && /^\d+$/.test(declared) ? { contentLength: Number(declared) } : {}),
+        ...(contentType !== null ? { contentType } : {}),
+      };
+    }
+    await response.body?.cancel().catch(() => undefined);
+    if (status === 410) throw new DownloadUrlExpiredError('the download URL has expired (410)');
+    if (status === 429 || status === 503) {
+      const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+      throw new RateLimitedError(
+        `CDN answered ${status}`,
+        retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
+      );
+    }
+    if (status >= 500) throw new UnexpectedResponseError(`CDN answered ${status}`);
+    // 400 (tampered or malformed URL), 403, 404: the same URL will keep failing; a fresh URL may not.
+    throw new UnexpectedResponseError(`CDN answered ${status}`, { permanent: status === 404 });
+  }
+}
