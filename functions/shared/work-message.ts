@@ -28,6 +28,12 @@ const versionKind = z.enum([
   'liveThumb',
 ]);
 
+const unavailableVersion = z.strictObject({
+  kind: versionKind,
+  resourceField: z.string(),
+  missing: z.array(z.enum(['downloadURL', 'size', 'fileChecksum'])),
+});
+
 const assetVersion = z.strictObject({
   kind: versionKind,
   resourceField: z.string(),
@@ -64,6 +70,7 @@ const asset = z.strictObject({
   deletedBy: z.string().optional(),
   trashReason: z.number().optional(),
   versions: z.array(assetVersion),
+  unavailableVersions: z.array(unavailableVersion).optional(),
 });
 
 const assetOnly = z.strictObject({
@@ -81,6 +88,7 @@ const assetOnly = z.strictObject({
   deletedBy: z.string().optional(),
   trashReason: z.number().optional(),
   versions: z.array(assetVersion),
+  unavailableVersions: z.array(unavailableVersion).optional(),
 });
 
 /** One unit of work for the download worker. */
