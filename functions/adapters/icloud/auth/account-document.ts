@@ -1,0 +1,72 @@
+/**
+ * The account document `accountLogin` and `validate` return (spec §2.9), parsed leniently at the
+ * edges (extra fields pass) and strictly at the core (dsid and the CloudKit URL are required).
+ */
+
+import { z } from 'zod';
+import { UnexpectedResponseError } from '#domain/errors.ts';
+import { accountCondition, wrongRegion } from './account-conditions.ts';
+
+const AccountDocumentSchema = z.looseObject({
+  dsInfo: z.looseObject({
+    dsid: z.union([z.string(), z.number()]).transform(String),
+    hsaVersion: z.number().optional(),
+    hasICloudQualifyingDevice: z.boolean().optional(),
+    isWebAccessAllowed: z.boolean().optional(),
+    iCDPEnabled: z.boolean().optional(),
+    appleId: z.string().optional(),
+  }),
+  iCDPEnabled: z.boolean().optional(),
+  hsaChallengeRequired: z.boolean().optional(),
+  hsaTrustedBrowser: z.boolean().optional(),
+  domainToUse: z.string().nullish(),
+  termsUpdateNeeded: z.boolean().optional(),
+  webservices: z
+    .looseObject({
+      ckdatabasews: z.looseObject({ url: z.string().url(), status: z.string().optional() }).optional(),
+    })
+    .optional(),
+});
+
+export interface AccountInfo {
+  readonly dsid: string;
+  /** `webservices.ckdatabasews.url`, verbatim (keeps `:443`). */
+  readonly ckdatabasewsUrl: string;
+  /** A second factor is still needed for this session (spec §2.9, kei's rule). */
+  readonly requiresTwoFactor: boolean;
+  readonly hsaVersion: number;
+}
+
+/**
+ * Reads an account document and raises the account conditions it reveals (wrong region, ADP,
+ * web access off, terms, legacy two-step). Conditions come first: a China account has no usable
+ * CloudKit URL on the international service.
+ */
+export function readAccountDocument(body: unknown): AccountInfo {
+  const domainToUse =
+    typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['domainToUse'] : undefined;
+  if (typeof domainToUse === 'string' && domainToUse !== '') throw wrongRegion(domainToUse);
+  const parsed = AccountDocumentSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new UnexpectedResponseError(
+      `accountLogin answered without ${parsed.error.issues[0]?.path.join('.') ?? 'its core fields'}`,
+    );
+  }
+  const doc = parsed.data;
+  if (doc.termsUpdateNeeded === true) throw accountCondition('terms-not-accepted');
+  if (doc.iCDPEnabled === true || doc.dsInfo.iCDPEnabled === true)
+    throw accountCondition('advanced-data-protection');
+  if (doc.dsInfo.isWebAccessAllowed === false) throw accountCondition('web-access-off');
+  const hsaVersion = doc.dsInfo.hsaVersion ?? 0;
+  // Absent flags (accounts without two-factor, spec §2.9) mean "no challenge".
+  const challenged = doc.hsaChallengeRequired === true || doc.hsaTrustedBrowser === false;
+  if (hsaVersion === 1 && challenged) throw accountCondition('legacy-two-step');
+  const url = doc.webservices?.ckdatabasews?.url;
+  if (!url) throw new UnexpectedResponseError('accountLogin answered without webservices.ckdatabasews.url');
+  return {
+    dsid: doc.dsInfo.dsid,
+    ckdatabasewsUrl: url,
+    requiresTwoFactor: hsaVersion === 2 && challenged,
+    hsaVersion,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The state of one `icloud-s3 login`: a session for the Apple ID (keeping the stored client id and
+ * trust token when the stored session is for the same Apple ID, so Apple may skip two-factor), the
+ * authenticator that drives it, and a way to store the result.
+ */
+import type { SessionStore } from '#ports/session-store.ts';
+import type { Logger } from '#shared/logger.ts';
+import type { Secret } from '#shared/redact.ts';
+import type { AccountInfo } from '../auth/account-document.ts';
+import type { AuthContext } from '../auth/auth-context.ts';
+import { IcloudAuthenticator } from '../auth/authenticator.ts';
+import { validateSession } from '../auth/setup-service.ts';
+import type { IcloudEndpoint } from '../endpoints.ts';
+import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
+import { IcloudSession } from './icloud-session.ts';
+import { parseSessionDocument, serializeSessionDocument } from './session-schema.ts';
+
+export interface BeginLoginOptions {
+  readonly endpoint: IcloudEndpoint;
+  readonly store: SessionStore;
+  readonly appleId: string;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly fetch?: typeof fetch;
+}
+
+export interface LoginSession {
+  readonly session: IcloudSession;
+  /** Clears what a previous sign-in left (keeping client id and trust token) and returns the authenticator. */
+  startSignIn(): Promise<IcloudAuthenticator>;
+  /** Whether a stored session for this Apple ID already works (one `validate`, no sign-in). */
+  checkStored(): Promise<AccountInfo | undefined>;
+  /** Stores the signed-in session; the password only when given (`--remember-password`). */
+  save(options: { readonly rememberPassword?: Secret<string> }): Promise<void>;
+  /** Stores what a failed attempt learned that must survive (throttle window), nothing else. */
+  saveThrottle(): Promise<void>;
+}
+
+export async function beginLogin(options: BeginLoginOptions): Promise<LoginSession> {
+  const now = options.now ?? Date.now;
+  const stored = await options.store.load();
+  const previous = stored
+    ? await IcloudSession.fromDocument(parseSessionDocument(stored.document))
+    : undefined;
+  const sameAccount = previous && previous.appleId.toLowerCase() === options.appleId.toLowerCase();
+  const session = sameAccount
+    ? previous
+    : IcloudSession.create({ appleId: options.appleId, endpoint: options.endpoint.id, now: now() });
+  const storedSession = sameAccount ? previous : undefined;
+  let revision = stored?.revision;
+
+  const makeContext = (s: IcloudSession): AuthContext => ({
+    http: new FetchIcloudHttp({
+      endpoint: options.endpoint,
+      jar: s.jar,
+      logger: options.logger,
+      onSessionHeaders: (values) => s.applyHeaders(values, now()),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    }),
+    session: s,
+    endpoint: options.endpoint,
+    logger: options.logger,
+    now,
+  });
+
+  const ctx = makeContext(session);
+  const write = async () => {
+    const document = serializeSessionDocument(await session.toDocument(now()));
+    revision = (await options.store.save(document, revision)).revision;
+  };
+
+  return {
+    async startSignIn() {
+      await session.resetForSignIn();
+      return new IcloudAuthenticator(ctx);
+    },
+    session,
+    async checkStored() {
+      if (!storedSession?.fields.dsid) return undefined;
+      const account = await validateSession(ctx).catch(() => undefined);
+      if (account && !account.requiresTwoFactor) {
+        await write();
+        return account;
+      }
+      return undefined;
+    },
+    async save({ rememberPassword }) {
+      session.update({
+        endpoint: options.endpoint.id,
+        throttledUntil: undefined,
+        password: rememberPassword?.reveal(),
+      });
+      await write();
+    },
+    async saveThrottle() {
+      if (session.fields.throttledUntil !== undefined) await write();
+    },
+  };
+}

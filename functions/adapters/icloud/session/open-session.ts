@@ -1,0 +1,220 @@
+/**
+ * Opens the stored iCloud session for unattended use (CloudKit client, Lambdas, CLI commands other
+ * than `login`). Reuse is cheap: nothing is sent until the caller's first request, which goes out
+ * with the stored cookies. When CloudKit answers 401/421 the client refreshes headlessly (spec
+ * §2.11: `accountLogin` with the stored tokens, then SRP with the remembered password and trust
+ * token), rebuilds the CloudKit URL if the partition moved, retries the request once, and stores
+ * the refreshed session (compare-and-set). When only a person can help it throws
+ * `SessionExpiredError` naming the command to run.
+ */
+import { AccountConditionError, RateLimitedError, SessionExpiredError } from '#domain/errors.ts';
+import type { SessionStore } from '#ports/session-store.ts';
+import type { Logger } from '#shared/logger.ts';
+import { Secret } from '#shared/redact.ts';
+import { accountCondition } from '../auth/account-conditions.ts';
+import type { AuthContext } from '../auth/auth-context.ts';
+import { accountLogin } from '../auth/setup-service.ts';
+import { srpSignIn } from '../auth/srp-sign-in.ts';
+import { type IcloudEndpoint, isCloudKitUrl } from '../endpoints.ts';
+import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
+import type { IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
+import { IcloudSession } from './icloud-session.ts';
+import { parseSessionDocument, serializeSessionDocument } from './session-schema.ts';
+
+export interface OpenIcloudSessionOptions {
+  readonly endpoint: IcloudEndpoint;
+  readonly store: SessionStore;
+  /** Overrides the remembered password for a headless SRP refresh (e.g. from a secret). */
+  readonly password?: Secret<string>;
+  readonly logger: Logger;
+  /** The command a person should run when sign-in needs them (default `icloud-s3 login`). */
+  readonly loginCommand?: string;
+  readonly now?: () => number;
+  readonly fetch?: typeof fetch;
+}
+
+export interface OpenedIcloudSession {
+  /** Sends requests with the session's cookies; CloudKit 401/421 trigger one headless refresh and one retry. */
+  readonly http: IcloudHttp;
+  /** The current CloudKit base URL (`https://pNN-ckdatabasews.icloud.com:443`); changes if Apple moves the account. */
+  ckdatabasewsUrl(): string;
+  readonly dsid: string;
+  /** `auth-<uuid>`: the `clientId` query parameter of CloudKit calls. */
+  readonly clientId: string;
+  /** Estimated end of Apple's trust (issue + ~60 days); the next login after it needs two-factor. */
+  readonly trustExpiresAt?: number;
+  /** Stores the session (rotated cookies) if it changed; compare-and-set against what was loaded. */
+  save(): Promise<void>;
+}
+
+/** Refreshes allowed per opened session: never loop on sign-in. */
+const MAX_REFRESHES = 2;
+
+/** Opens the stored session; throws `SessionExpiredError` when there is none or it is incomplete. */
+export async function openIcloudSession(options: OpenIcloudSessionOptions): Promise<OpenedIcloudSession> {
+  const action = options.loginCommand ?? 'icloud-s3 login';
+  const stored = await options.store.load();
+  if (!stored) {
+    throw new SessionExpiredError(`no iCloud session is stored at ${options.store.describe()}`, { action });
+  }
+  const session = await IcloudSession.fromDocument(parseSessionDocument(stored.document));
+  const { dsid, ckdatabasewsUrl } = session.fields;
+  if (!dsid || !ckdatabasewsUrl) {
+    throw new SessionExpiredError('the stored iCloud session never finished signing in', { action });
+  }
+  return new OpenedSession(options, session, stored.revision, action);
+}
+
+class OpenedSession implements OpenedIcloudSession {
+  readonly http: IcloudHttp;
+  readonly clientId: string;
+  readonly #options: OpenIcloudSessionOptions;
+  readonly #session: IcloudSession;
+  readonly #ctx: AuthContext;
+  readonly #action: string;
+  #revision: string;
+  #dirty = false;
+  #refreshes = 0;
+  #refreshing: Promise<void> | undefined;
+
+  constructor(options: OpenIcloudSessionOptions, session: IcloudSession, revision: string, action: string) {
+    this.#options = options;
+    this.#session = session;
+    this.#revision = revision;
+    this.#action = action;
+    this.clientId = session.clientId;
+    const now = options.now ?? Date.now;
+    const transport = new FetchIcloudHttp({
+      endpoint: options.endpoint,
+      jar: session.jar,
+      logger: options.logger,
+      onSessionHeaders: (values) => session.applyHeaders(values, now()),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    this.#ctx = { http: transport, session, endpoint: options.endpoint, logger: options.logger, now };
+    this.http = { send: (request) => this.#send(request) };
+  }
+
+  get dsid(): string {
+    return this.#session.fields.dsid ?? '';
+  }
+
+  get trustExpiresAt(): number | undefined {
+    return this.#session.trustExpiresAt();
+  }
+
+  ckdatabasewsUrl(): string {
+    return this.#session.fields.ckdatabasewsUrl ?? '';
+  }
+
+  async save(): Promise<void> {
+    if (!this.#dirty) return;
+    const document = serializeSessionDocument(await this.#session.toDocument(this.#ctx.now()));
+    const { revision } = await this.#options.store.save(document, this.#revision);
+    this.#revision = revision;
+    this.#dirty = false;
+  }
+
+  async #send(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {
+    const cloudKit = !request.withoutCookies && isCloudKitUrl(request.url);
+    const baseBefore = this.ckdatabasewsUrl();
+    const response = await this.#ctx.http.send(request);
+    if (!cloudKit) return response;
+    // Every CloudKit answer rotates X-APPLE-WEBAUTH-TOKEN (spec §1.3): the jar changed.
+    this.#dirty = true;
+    if (response.status !== 401 && response.status !== 421) return response;
+
+    const text = await response.text();
+    if (/no auth method found/i.test(text)) throw accountCondition('security-key');
+    this.#options.logger.info('cloudkit session refresh', { status: response.status });
+    await this.#refreshOnce();
+    const retried = await this.#ctx.http.send({
+      ...request,
+      url: rebase(request.url, baseBefore, this.ckdatabasewsUrl()),
+    });
+    if (retried.status === 401 || retried.status === 421) {
+      await retried.text();
+      throw new SessionExpiredError(
+        `CloudKit still refuses the refreshed iCloud session (HTTP ${retried.status})`,
+        { action: this.#action },
+      );
+    }
+    return retried;
+  }
+
+  /** One refresh shared by every request that hit the same expiry. */
+  #refreshOnce(): Promise<void> {
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #refresh(): Promise<void> {
+    if (++this.#refreshes > MAX_REFRESHES) {
+      throw new SessionExpiredError(
+        'the iCloud session keeps expiring; stopping instead of signing in again',
+        {
+          action: this.#action,
+        },
+      );
+    }
+    try {
+      if (await this.#tryAccountLogin()) return;
+      await this.#signInAgain();
+    } finally {
+      this.#dirty = true;
+      await this.save().catch((error: unknown) => {
+        this.#options.logger.warn('session save failed', { error });
+      });
+    }
+  }
+
+  /** Rung 1: accountLogin with the stored session and trust tokens (no SRP). */
+  async #tryAccountLogin(): Promise<boolean> {
+    if (!this.#session.fields.sessionToken) return false;
+    try {
+      const account = await accountLogin(this.#ctx);
+      if (!account.requiresTwoFactor) {
+        this.#options.logger.info('session refreshed', { via: 'accountLogin' });
+        return true;
+      }
+    } catch (error) {
+      if (error instanceof RateLimitedError || error instanceof AccountConditionError) throw error;
+      if (!(error instanceof SessionExpiredError)) throw error;
+    }
+    return false;
+  }
+
+  /** Rung 2: SRP with the remembered password and the trust token, then accountLogin. */
+  async #signInAgain(): Promise<void> {
+    const password =
+      this.#options.password ??
+      (this.#session.fields.password ? new Secret(this.#session.fields.password) : undefined);
+    if (!password) {
+      throw new SessionExpiredError(
+        'the iCloud session expired and no password is remembered for an unattended sign-in',
+        { action: this.#action },
+      );
+    }
+    const outcome = await srpSignIn(this.#ctx, password);
+    const account = outcome.kind === 'signed-in' ? await accountLogin(this.#ctx) : undefined;
+    if (!account || account.requiresTwoFactor) {
+      throw new SessionExpiredError('Apple asks for two-factor verification again', { action: this.#action });
+    }
+    this.#options.logger.info('session refreshed', { via: 'srp' });
+  }
+}
+
+/** Moves a CloudKit URL onto a new base after a partition move. */
+function rebase(url: string, oldBase: string, newBase: string): string {
+  const trim = (s: string) => s.replace(/\/+$/, '');
+  if (!oldBase || !newBase || trim(oldBase) === trim(newBase)) return url;
+  const from = new URL(oldBase);
+  const to = new URL(newBase);
+  const u = new URL(url);
+  if (u.host !== from.host) return url;
+  u.protocol = to.protocol;
+  u.host = to.host;
+  return u.toString();
+}

@@ -1,0 +1,84 @@
+/**
+ * The one serialisable iCloud session (spec §2.1, §2.12, §10.1): what a run needs to talk to
+ * iCloud again without a person. Versioned and strict: an unknown key or a wrong type is an
+ * `InvalidInputError`, never silently dropped, because this document is our own input.
+ *
+ * Secret fields (cookie values, tokens, the optional password) live only here and in the
+ * `SessionStore`; they never reach logs.
+ */
+
+import { z } from 'zod';
+import { InvalidInputError } from '#domain/errors.ts';
+
+export const SESSION_SCHEMA_VERSION = 1;
+
+/** A cookie with the attributes that decide where it is sent (kei: losing `Domain` breaks CloudKit). */
+export const StoredCookieSchema = z.strictObject({
+  key: z.string().min(1),
+  value: z.string(),
+  /** Without a leading dot, as tough-cookie keeps it; `hostOnly` says whether sub-domains match. */
+  domain: z.string().min(1),
+  path: z.string().min(1),
+  hostOnly: z.boolean(),
+  secure: z.boolean(),
+  httpOnly: z.boolean(),
+  /** Absolute expiry (ms since the epoch); absent for session cookies. */
+  expires: z.number().int().optional(),
+  /** When the cookie was first stored (ms); kept so re-issued cookies keep their order. */
+  creation: z.number().int().optional(),
+});
+export type StoredCookie = z.infer<typeof StoredCookieSchema>;
+
+export const SessionDocumentSchema = z.strictObject({
+  schemaVersion: z.literal(SESSION_SCHEMA_VERSION),
+  /** The Apple ID as typed at login; `accountName` of SRP. */
+  appleId: z.string().min(1),
+  /** `auth-<uuid>`, generated once and kept forever (X-Apple-OAuth-State, CloudKit clientId). */
+  clientId: z.string().regex(/^auth-[0-9a-f-]{36}$/),
+  /** Which service this session belongs to: `apple`, `apple-cn` or a simulator control URL. */
+  endpoint: z.string().min(1),
+  cookies: z.array(StoredCookieSchema),
+  scnt: z.string().optional(),
+  sessionId: z.string().optional(),
+  sessionToken: z.string().optional(),
+  trustToken: z.string().optional(),
+  /** When the trust token was issued (ms); Apple's trust lasts about 60 days (spec §2.12). */
+  trustTokenIssuedAt: z.number().int().optional(),
+  accountCountry: z.string().optional(),
+  authAttributes: z.string().optional(),
+  dsid: z.string().optional(),
+  ckdatabasewsUrl: z.string().url().optional(),
+  /** Stored only with `login --remember-password`: lets a headless run redo SRP when cookies expire. */
+  password: z.string().optional(),
+  /** Last time Apple accepted the session (accountLogin, validate or a CloudKit call), ms. */
+  lastValidatedAt: z.number().int().optional(),
+  /** Apple throttled sign-in (503): no SRP before this time, ms. */
+  throttledUntil: z.number().int().optional(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+});
+export type SessionDocument = z.infer<typeof SessionDocumentSchema>;
+
+/** Parses a stored session document; any problem is an `InvalidInputError` that names the field, never its value. */
+export function parseSessionDocument(text: string): SessionDocument {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new InvalidInputError('the stored iCloud session is not valid JSON');
+  }
+  const parsed = SessionDocumentSchema.safeParse(raw);
+  if (!parsed.success) {
+    const where = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`)
+      .slice(0, 5)
+      .join('; ');
+    throw new InvalidInputError(`the stored iCloud session does not match schema version 1 (${where})`);
+  }
+  return parsed.data;
+}
+
+/** Serialises a session document (validated first, so a bug never stores something unreadable). */
+export function serializeSessionDocument(document: SessionDocument): string {
+  return `${JSON.stringify(SessionDocumentSchema.parse(document), null, 2)}\n`;
+}
