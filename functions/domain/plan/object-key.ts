@@ -26,6 +26,12 @@ const MAX_DATE_MS = 8.64e15;
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
+/** The offset when it is a plausible one (finite, within ±18 h), else undefined (treated as UTC). */
+export function usableOffsetSeconds(timeZoneOffsetSeconds: number | undefined): number | undefined {
+  if (timeZoneOffsetSeconds === undefined || !Number.isFinite(timeZoneOffsetSeconds)) return undefined;
+  return Math.abs(timeZoneOffsetSeconds) <= MAX_OFFSET_SECONDS ? timeZoneOffsetSeconds : undefined;
+}
+
 /**
  * The capture date in the photo's own time zone, `YYYY-MM-DD`: `assetDate` shifted by
  * `timeZoneOffset` (seconds east of UTC), so a photo taken at 23:30 in California files under
@@ -34,12 +40,7 @@ const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
  * Undefined when the capture time is not a real date or its year is outside 0001-9999.
  */
 export function localCaptureDate(captureTime: number, timeZoneOffsetSeconds?: number): string | undefined {
-  const offset =
-    timeZoneOffsetSeconds !== undefined &&
-    Number.isFinite(timeZoneOffsetSeconds) &&
-    Math.abs(timeZoneOffsetSeconds) <= MAX_OFFSET_SECONDS
-      ? timeZoneOffsetSeconds
-      : 0;
+  const offset = usableOffsetSeconds(timeZoneOffsetSeconds) ?? 0;
   const local = captureTime + offset * 1000;
   if (!Number.isFinite(local) || Math.abs(local) > MAX_DATE_MS) return undefined;
   const date = new Date(local);

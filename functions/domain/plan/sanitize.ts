@@ -22,6 +22,11 @@ const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u20
 /** A UTF-16 surrogate without its partner: not encodable as UTF-8, so S3 would reject the key. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/gu;
 
+/** `text` with every lone surrogate replaced by `replacement` (what ES2024 `toWellFormed` does). */
+export function replaceLoneSurrogates(text: string, replacement: string): string {
+  return text.replace(LONE_SURROGATE, replacement);
+}
+
 /** Windows device names, reserved with any extension and in any case; `¹²³` count as digits there. */
 const RESERVED_STEM = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$/iu;
 
@@ -82,7 +87,7 @@ export function isReservedWindowsName(name: string): boolean {
  * - is at most 255 UTF-8 bytes, shortened inside the stem so the extension survives.
  */
 export function sanitizeSegment(raw: string): string {
-  let name = raw.replace(LONE_SURROGATE, REPLACEMENT).normalize('NFC').replace(FORBIDDEN, REPLACEMENT);
+  let name = replaceLoneSurrogates(raw, REPLACEMENT).normalize('NFC').replace(FORBIDDEN, REPLACEMENT);
   name = trimEnds(name);
   if (name === '') return '';
   if (name.startsWith('.')) name = REPLACEMENT + name.slice(1);
