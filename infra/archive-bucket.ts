@@ -1,0 +1,203 @@
+import { type CfnElement, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Effect, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type LifecycleRule,
+  ObjectLockRetention,
+  ObjectOwnership,
+  StorageClass,
+} from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ENV } from '../functions/shared/env-names.ts';
+import type { ObjectLockMode, TransitionClass } from './config.ts';
+import type { PipelineFunction } from './pipeline-function.ts';
+
+/** Days after which S3 aborts a multipart upload a killed worker left behind (its parts cost storage). */
+export const ABORT_INCOMPLETE_UPLOAD_DAYS = 3;
+/** Days the archive's server access logs are kept. */
+export const ACCESS_LOG_DAYS = 365;
+
+export interface ArchiveBucketProps {
+  readonly kmsEncryption: boolean;
+  readonly objectLockMode: ObjectLockMode;
+  readonly objectLockDays: number;
+  readonly noncurrentExpiryDays: number;
+  readonly transitionClass: TransitionClass;
+  readonly transitionDays: number;
+}
+
+/**
+ * The archive: every photo and video, as plain objects rclone can mirror. Private (Block Public
+ * Access, TLS-only), encrypted (SSE-S3, or SSE-KMS with a bucket key), versioned so an overwrite
+ * or delete is recoverable, optionally under Object Lock (decided when the bucket is created),
+ * with its server access logs in a second bucket, and retained when the stack is deleted.
+ */
+export class ArchiveBucket extends Construct {
+  readonly bucket: Bucket;
+  readonly accessLogs: Bucket;
+  readonly encryptionKey: Key | undefined;
+
+  constructor(scope: Construct, id: string, props: ArchiveBucketProps) {
+    super(scope, id);
+
+    // Server access logs record who read, wrote or deleted what: the evidence after a leaked key
+    // or a ransomware run. They need their own bucket (an Object Lock bucket cannot receive them),
+    // encrypted with SSE-S3 (the only encryption log delivery supports).
+    this.accessLogs = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        { id: 'expire-access-logs', expiration: Duration.days(ACCESS_LOG_DAYS) },
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.encryptionKey = props.kmsEncryption
+      ? new Key(this, 'Key', {
+          description: 'Encrypts the icloud-s3 photo archive (SSE-KMS with an S3 bucket key)',
+          enableKeyRotation: true,
+          // Deleting this key makes every archived object unreadable.
+          removalPolicy: RemovalPolicy.RETAIN,
+        })
+      : undefined;
+
+    this.bucket = new Bucket(this, 'Bucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      encryption: this.encryptionKey ? BucketEncryption.KMS : BucketEncryption.S3_MANAGED,
+      encryptionKey: this.encryptionKey,
+      // One KMS call per bucket key instead of per object: the difference between cents and dollars.
+      bucketKeyEnabled: this.encryptionKey ? true : undefined,
+      versioned: true,
+      objectLockEnabled: props.objectLockMode === 'none' ? undefined : true,
+      objectLockDefaultRetention: objectLockRetention(props),
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'archive/',
+      lifecycleRules: lifecycleRules(props),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /**
+   * What a download worker needs: read (HEAD to skip what is archived, the copy source when
+   * `md5chksum` is added after a multipart upload), write (single and multipart PUT, the copy),
+   * abort its own multipart uploads, delete (an object completed before a late failure is
+   * removed again; `mirror` deletes), and list (so a missing key is a 404, not a 403).
+   * In a versioned bucket DeleteObject without a version id only adds a delete marker: the
+   * data stays recoverable until the noncurrent-version rule (and any Object Lock) lets it go.
+   * Permanent deletion of a version (`s3:DeleteObjectVersion`) is never granted.
+   */
+  grantArchiveWrites(fn: PipelineFunction): void {
+    const objectActions = ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: objectActions, resources: [this.bucket.arnForObjects('*')] }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+    );
+    this.grantKey(fn, ['kms:GenerateDataKey', 'kms:Decrypt']);
+    this.nameIn(fn);
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/*]`,
+      reason:
+        'Objects are keyed by capture date and asset id, unknown in advance; the wildcard covers keys in this one bucket only.',
+    });
+  }
+
+  /**
+   * Only names the bucket in the function's env, granting nothing: the shared handler config
+   * (functions/shared/config.ts) requires every resource name in every handler.
+   */
+  nameIn(fn: PipelineFunction): void {
+    fn.addEnvironment(ENV.archiveBucket, this.bucket.bucketName);
+  }
+
+  /**
+   * A managed policy for the person (or NAS) mirroring the archive with rclone: list, read, and
+   * read old versions, nothing else. Attach it to the IAM user or role whose keys rclone uses.
+   */
+  createReaderPolicy(id: string): ManagedPolicy {
+    const policy = new ManagedPolicy(this, id, {
+      description: 'Read-only access to the icloud-s3 archive for rclone (list, get, get old versions)',
+      statements: [
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+          resources: [this.bucket.bucketArn],
+        }),
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['s3:GetObject', 's3:GetObjectVersion'],
+          resources: [this.bucket.arnForObjects('*')],
+        }),
+        ...(this.encryptionKey
+          ? [new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.encryptionKey.keyArn] })]
+          : []),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/*]`,
+      reason: 'rclone mirrors every object of this one bucket; the wildcard covers keys in this bucket only.',
+    });
+    return policy;
+  }
+
+  private grantKey(fn: PipelineFunction, actions: string[]): void {
+    if (!this.encryptionKey) return;
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources: [this.encryptionKey.keyArn] }));
+  }
+
+  private bucketLogicalId(): string {
+    return this.bucket.stack.getLogicalId(this.bucket.node.defaultChild as CfnElement);
+  }
+}
+
+function objectLockRetention(props: ArchiveBucketProps): ObjectLockRetention | undefined {
+  const days = Duration.days(props.objectLockDays);
+  switch (props.objectLockMode) {
+    case 'none':
+      return undefined;
+    case 'governance':
+      return ObjectLockRetention.governance(days);
+    case 'compliance':
+      return ObjectLockRetention.compliance(days);
+  }
+}
+
+function lifecycleRules(props: ArchiveBucketProps): LifecycleRule[] {
+  const rules: LifecycleRule[] = [
+    {
+      id: 'abort-incomplete-multipart-uploads',
+      abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
+    },
+    {
+      // Old versions (overwritten or deleted objects) are the undo buffer; after this long they go.
+      id: 'expire-noncurrent-versions',
+      noncurrentVersionExpiration: Duration.days(props.noncurrentExpiryDays),
+      expiredObjectDeleteMarker: true,
+    },
+  ];
+  if (props.transitionClass !== 'none') {
+    rules.push({
+      id: `transition-to-${props.transitionClass.toLowerCase().replace('_', '-')}`,
+      transitions: [
+        {
+          storageClass:
+            props.transitionClass === 'GLACIER_IR'
+              ? StorageClass.GLACIER_INSTANT_RETRIEVAL
+              : StorageClass.INTELLIGENT_TIERING,
+          transitionAfter: Duration.days(props.transitionDays),
+        },
+      ],
+    });
+  }
+  return rules;
+}

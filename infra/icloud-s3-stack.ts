@@ -1,0 +1,202 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Aws, CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { HANDLER_ENTRIES } from '../functions/shared/env-names.ts';
+import { ArchiveBucket } from './archive-bucket.ts';
+import { ChangeDetector } from './change-detector.ts';
+import type { InfraConfig } from './config.ts';
+import {
+  DOWNLOAD_BATCH_SIZE,
+  DOWNLOAD_BATCHING_WINDOW,
+  DOWNLOAD_TIMEOUT,
+  DownloadWorkers,
+} from './download-workers.ts';
+import { PipelineAlarms } from './pipeline-alarms.ts';
+import { PipelineDashboard } from './pipeline-dashboard.ts';
+import type { FunctionSource } from './pipeline-function.ts';
+import { SessionSecret } from './session-secret.ts';
+import { StateTable } from './state-table.ts';
+import { WorkQueue } from './work-queue.ts';
+
+/** The repository root: infra/ sits directly under it. */
+export const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where the two handlers' sources are; tests may point these at other files. */
+export interface HandlerSources {
+  /** Root the entries are resolved against and must lie under (default: the repository root). */
+  readonly projectRoot: string;
+  /** Entry files relative to `projectRoot` (default: `HANDLER_ENTRIES`). */
+  readonly entries: { readonly detectChanges: string; readonly downloadAssets: string };
+  /** Lock file for the asset hash (default: the repository's package-lock.json). */
+  readonly depsLockFilePath: string;
+}
+
+export interface IcloudS3StackProps extends StackProps {
+  readonly config: InfraConfig;
+  readonly handlers?: HandlerSources;
+}
+
+/**
+ * The whole pipeline in one stack: archive bucket, state table, work queue, session secret,
+ * change detector on a schedule, download workers fed by the queue, alarms and a dashboard.
+ * Stateful resources (bucket, table, secret, KMS key) are retained when the stack is deleted.
+ */
+export class IcloudS3Stack extends Stack {
+  constructor(scope: Construct, id: string, props: IcloudS3StackProps) {
+    super(scope, id, { ...props, stackName: props.config.stackName });
+    const { config } = props;
+    // Deliver server access logs through a bucket policy, not the legacy LogDeliveryWrite ACL
+    // (ACLs stay disabled on every bucket). Set here, before any child exists, so it holds
+    // whatever cdk.json says.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const handlers = props.handlers ?? {
+      projectRoot: REPOSITORY_ROOT,
+      entries: HANDLER_ENTRIES,
+      depsLockFilePath: join(REPOSITORY_ROOT, 'package-lock.json'),
+    };
+    const source = (entry: string): FunctionSource => {
+      const path = resolve(handlers.projectRoot, entry);
+      if (!existsSync(path)) throw new Error(`Handler entry ${path} does not exist; cannot bundle it.`);
+      return { entry: path, projectRoot: handlers.projectRoot, depsLockFilePath: handlers.depsLockFilePath };
+    };
+    const logRetention = config.logRetentionDays as RetentionDays;
+
+    const archive = new ArchiveBucket(this, 'Archive', config);
+    const state = new StateTable(this, 'State');
+    const session = new SessionSecret(this, 'Session', { stackName: config.stackName });
+    const work = new WorkQueue(this, 'Work', {
+      consumerTimeout: DOWNLOAD_TIMEOUT,
+      consumerBatchingWindow: DOWNLOAD_BATCHING_WINDOW,
+    });
+
+    const detector = new ChangeDetector(this, 'ChangeDetector', {
+      source: source(handlers.entries.detectChanges),
+      config,
+      logRetention,
+    });
+    state.grantReadWrite(detector.fn);
+    session.grantRefresh(detector.fn);
+    work.grantSend(detector.fn);
+    archive.nameIn(detector.fn);
+
+    const workers = new DownloadWorkers(this, 'DownloadWorkers', {
+      source: source(handlers.entries.downloadAssets),
+      config,
+      logRetention,
+    });
+    archive.grantArchiveWrites(workers.fn);
+    state.grantReadWrite(workers.fn);
+    session.grantRead(workers.fn);
+    work.nameIn(workers.fn);
+    work.feed(workers.fn, {
+      batchSize: DOWNLOAD_BATCH_SIZE,
+      maxBatchingWindow: DOWNLOAD_BATCHING_WINDOW,
+      maxConcurrency: config.downloadConcurrency,
+    });
+
+    const alarms = new PipelineAlarms(this, 'Alarms', {
+      stackName: config.stackName,
+      alarmEmail: config.alarmEmail,
+      serviceName: config.stackName,
+      scheduleMinutes: config.scheduleMinutes,
+      noSyncAlarmHours: config.noSyncAlarmHours,
+      queueAgeAlarmHours: config.queueAgeAlarmHours,
+      detector: detector.fn,
+      workQueue: work.queue,
+      deadLetterQueue: work.deadLetterQueue,
+    });
+    const dashboard = new PipelineDashboard(this, 'Dashboard', {
+      dashboardName: config.stackName,
+      serviceName: config.stackName,
+      detector: detector.fn,
+      worker: workers.fn,
+      workQueue: work.queue,
+      deadLetterQueue: work.deadLetterQueue,
+      alarms: alarms.all(),
+    });
+    const readerPolicy = archive.createReaderPolicy('RcloneReader');
+
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is pinned on purpose: the code, its dependencies and its tests run on Node 20/22; moving to a newer runtime is a deliberate, tested change.',
+    });
+
+    this.outputs({ config, archive, state, work, session, alarms, dashboard, readerPolicy });
+  }
+
+  private outputs(parts: {
+    config: InfraConfig;
+    archive: ArchiveBucket;
+    state: StateTable;
+    work: WorkQueue;
+    session: SessionSecret;
+    alarms: PipelineAlarms;
+    dashboard: PipelineDashboard;
+    readerPolicy: { managedPolicyArn: string };
+  }): void {
+    const { config, archive } = parts;
+    const bucket = archive.bucket.bucketName;
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+
+    output('ArchiveBucketName', bucket, 'S3 bucket holding the archive');
+    output('StateTableName', parts.state.table.tableName, 'DynamoDB table with sync state');
+    output('WorkQueueUrl', parts.work.queue.queueUrl, 'SQS queue of pending downloads');
+    output(
+      'DeadLetterQueueUrl',
+      parts.work.deadLetterQueue.queueUrl,
+      'SQS dead-letter queue of failed downloads',
+    );
+    output(
+      'SessionSecretName',
+      parts.session.secret.secretName,
+      'Secrets Manager secret holding the iCloud session',
+    );
+    output('SessionSecretArn', parts.session.secret.secretArn, 'ARN of the session secret');
+    output('AlarmTopicArn', parts.alarms.topic.topicArn, 'SNS topic the alarms publish to');
+    output(
+      'DashboardUrl',
+      Fn.join('', [
+        'https://',
+        Aws.REGION,
+        '.console.aws.amazon.com/cloudwatch/home?region=',
+        Aws.REGION,
+        '#dashboards:name=',
+        parts.dashboard.dashboard.dashboardName,
+      ]),
+      'CloudWatch dashboard of the pipeline',
+    );
+    output(
+      'RcloneReaderPolicyArn',
+      parts.readerPolicy.managedPolicyArn,
+      'Attach to the IAM user or role rclone uses',
+    );
+    output(
+      'LoginCommand',
+      `icloud-s3 login --aws --stack ${config.stackName}`,
+      'Sign in to iCloud and store the session',
+    );
+    output(
+      'RcloneRemoteCommand',
+      Fn.join('', [
+        'rclone config create icloud-s3 s3 provider=AWS env_auth=true region=',
+        Aws.REGION,
+        config.kmsEncryption ? ' server_side_encryption=aws:kms' : '',
+      ]),
+      'Creates the rclone remote for the archive (credentials from the environment or ~/.aws)',
+    );
+    output(
+      'RcloneCopyCommand',
+      Fn.join('', [
+        'rclone copy icloud-s3:',
+        bucket,
+        ' /path/to/nas/icloud-photos --fast-list --checksum --progress',
+      ]),
+      'Mirrors the archive to a NAS folder (see docs/deploy.md for sync vs copy)',
+    );
+  }
+}

@@ -1,0 +1,163 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS } from '../functions/shared/env-names.ts';
+import type { PipelineFunction } from './pipeline-function.ts';
+
+/** A session's trust lasts ~30-60 days; warn this many days before it runs out (kei does 7). */
+export const TRUST_WARNING_DAYS = 7;
+
+export interface PipelineAlarmsProps {
+  readonly stackName: string;
+  readonly alarmEmail: string | undefined;
+  /** Powertools service name: the `service` dimension of the pipeline's own metrics. */
+  readonly serviceName: string;
+  readonly scheduleMinutes: number;
+  readonly noSyncAlarmHours: number;
+  readonly queueAgeAlarmHours: number;
+  readonly detector: PipelineFunction;
+  readonly workQueue: Queue;
+  readonly deadLetterQueue: Queue;
+}
+
+/**
+ * The pipeline's alarms, all sent (alarm and recovery) to one encrypted SNS topic with an
+ * optional email subscription. Each one names a condition a human must act on; docs/deploy.md
+ * says what to do for each.
+ */
+export class PipelineAlarms extends Construct {
+  readonly topic: Topic;
+  readonly deadLetters: Alarm;
+  readonly queueBacklog: Alarm;
+  readonly detectorErrors: Alarm;
+  readonly reauthRequired: Alarm;
+  readonly noRecentSync: Alarm;
+  readonly trustExpiring: Alarm;
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+
+    // CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key (its policy
+    // does not let CloudWatch use it): the topic needs a customer key that allows it.
+    const key = new Key(this, 'TopicKey', {
+      description: `Encrypts the icloud-s3 ${props.stackName} alarm topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new Topic(this, 'Topic', {
+      displayName: `icloud-s3 ${props.stackName} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    const schedule = Duration.minutes(props.scheduleMinutes);
+    const pipelineMetric = (metricName: string, statistic: string, period: Duration) =>
+      new Metric({
+        namespace: METRICS.namespace,
+        metricName,
+        dimensionsMap: { service: props.serviceName },
+        statistic,
+        period,
+      });
+
+    this.deadLetters = new Alarm(this, 'DeadLetters', {
+      alarmDescription:
+        'Downloads failed 5 times and were parked in the dead-letter queue. Read the worker logs, fix the cause, then redrive the DLQ (docs/deploy.md).',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: Stats.MAXIMUM,
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.queueBacklog = new Alarm(this, 'QueueBacklog', {
+      alarmDescription: `The oldest download has waited more than ${props.queueAgeAlarmHours} h: workers are failing, throttled by Apple, or not running.`,
+      metric: props.workQueue.metricApproximateAgeOfOldestMessage({
+        statistic: Stats.MAXIMUM,
+        period: Duration.minutes(5),
+      }),
+      threshold: props.queueAgeAlarmHours * 3600,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    // Two runs in a row, so a single transient failure does not page anyone. Past 12 h per run,
+    // two periods would not fit CloudWatch's evaluation range for long schedules: one run counts.
+    const errorRuns = props.scheduleMinutes <= 720 ? 2 : 1;
+    this.detectorErrors = new Alarm(this, 'DetectorErrors', {
+      alarmDescription: `The change detector failed ${errorRuns === 2 ? 'two runs in a row' : 'its last run'}. Read its logs.`,
+      metric: props.detector.function.metricErrors({ statistic: Stats.SUM, period: schedule }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: errorRuns,
+      datapointsToAlarm: errorRuns,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.reauthRequired = new Alarm(this, 'ReauthRequired', {
+      alarmDescription: `Apple wants a new sign-in with two-factor. Run: icloud-s3 login --aws --stack ${props.stackName}`,
+      metric: pipelineMetric(METRICS.reauthRequired, Stats.MAXIMUM, schedule),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    // Hourly datapoints, all N missing or zero: "no success in the last N hours". Missing data is
+    // the failure being watched for (a detector that never runs emits nothing), so it breaches.
+    this.noRecentSync = new Alarm(this, 'NoRecentSync', {
+      alarmDescription: `No sync has completed for ${props.noSyncAlarmHours} h. Check the other alarms and the detector logs.`,
+      metric: pipelineMetric(METRICS.syncSucceeded, Stats.SUM, Duration.hours(1)),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: props.noSyncAlarmHours,
+      datapointsToAlarm: props.noSyncAlarmHours,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+
+    this.trustExpiring = new Alarm(this, 'TrustExpiring', {
+      alarmDescription: `The iCloud trust expires within ${TRUST_WARNING_DAYS} days. Renew it before it does: icloud-s3 login --aws --stack ${props.stackName}`,
+      metric: pipelineMetric(METRICS.trustExpiresInDays, Stats.MINIMUM, schedule),
+      threshold: TRUST_WARNING_DAYS,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    const action = new SnsAction(this.topic);
+    for (const alarm of this.all()) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+  }
+
+  all(): Alarm[] {
+    return [
+      this.deadLetters,
+      this.queueBacklog,
+      this.detectorErrors,
+      this.reauthRequired,
+      this.noRecentSync,
+      this.trustExpiring,
+    ];
+  }
+}

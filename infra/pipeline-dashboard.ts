@@ -1,0 +1,139 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  AlarmStatusWidget,
+  Dashboard,
+  GraphWidget,
+  type IAlarm,
+  type IMetric,
+  Metric,
+  SingleValueWidget,
+  Stats,
+  TextWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS } from '../functions/shared/env-names.ts';
+import type { PipelineFunction } from './pipeline-function.ts';
+
+export interface PipelineDashboardProps {
+  readonly dashboardName: string;
+  readonly serviceName: string;
+  readonly detector: PipelineFunction;
+  readonly worker: PipelineFunction;
+  readonly workQueue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly alarms: readonly IAlarm[];
+}
+
+/**
+ * The pipeline at a glance, top to bottom in the order data flows: alarms; runs and what they
+ * archived; requests to Apple and failures; the queue; the two functions.
+ */
+export class PipelineDashboard extends Construct {
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
+    super(scope, id);
+    const hourly = Duration.hours(1);
+    const pipeline = (metricName: string, label: string, statistic: string = Stats.SUM): IMetric =>
+      new Metric({
+        namespace: METRICS.namespace,
+        metricName,
+        dimensionsMap: { service: props.serviceName },
+        statistic,
+        period: hourly,
+        label,
+      });
+    const fiveMinutes = Duration.minutes(5);
+    const functions = [
+      { fn: props.detector, name: 'detector' },
+      { fn: props.worker, name: 'worker' },
+    ];
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.days(7),
+    });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: `# icloud-s3 ${props.serviceName}\nEventBridge -> change detector -> work queue -> download workers -> archive bucket. What each alarm means: docs/deploy.md.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Sync runs (succeeded per hour)',
+        left: [
+          pipeline(METRICS.syncSucceeded, 'succeeded'),
+          props.detector.function.metricInvocations({ period: hourly, label: 'detector runs' }),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Assets archived / failed per hour',
+        left: [pipeline(METRICS.assetsArchived, 'archived'), pipeline(METRICS.assetsFailed, 'failed')],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Bytes archived per hour',
+        left: [pipeline(METRICS.bytesArchived, 'bytes')],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Requests to Apple per hour',
+        left: [pipeline(METRICS.appleRequests, 'requests')],
+        width: 8,
+      }),
+      new SingleValueWidget({
+        title: 'Session',
+        metrics: [
+          pipeline(METRICS.trustExpiresInDays, 'trust expires in (days)', Stats.MINIMUM),
+          pipeline(METRICS.reauthRequired, 'sign-in needed', Stats.MAXIMUM),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Work queue and dead letters',
+        left: [
+          props.workQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, label: 'waiting' }),
+          props.workQueue.metricApproximateNumberOfMessagesNotVisible({
+            period: fiveMinutes,
+            label: 'in flight',
+          }),
+          props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: fiveMinutes,
+            label: 'dead letters',
+          }),
+        ],
+        right: [
+          props.workQueue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, label: 'oldest (s)' }),
+        ],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Function errors and throttles',
+        left: functions.flatMap(({ fn, name }) => [
+          fn.function.metricErrors({ period: fiveMinutes, label: `${name} errors` }),
+          fn.function.metricThrottles({ period: fiveMinutes, label: `${name} throttles` }),
+        ]),
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Function duration (p95, max)',
+        left: functions.flatMap(({ fn, name }) => [
+          fn.function.metricDuration({ period: fiveMinutes, statistic: Stats.p(95), label: `${name} p95` }),
+          fn.function.metricDuration({ period: fiveMinutes, statistic: Stats.MAXIMUM, label: `${name} max` }),
+        ]),
+        width: 12,
+      }),
+    );
+  }
+}

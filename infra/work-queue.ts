@@ -1,0 +1,96 @@
+import { Duration } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../functions/shared/env-names.ts';
+import type { PipelineFunction } from './pipeline-function.ts';
+
+/**
+ * Receives before a message is parked in the dead-letter queue. Each receive may stream gigabytes
+ * from Apple, and a failed message comes back only after the visibility timeout (about 90 min), so
+ * five receives span roughly 6-7 hours: long enough to ride out an Apple 503 window (minutes to
+ * hours, protocol spec §8.1) or a Lambda deploy, short enough that a message that can never
+ * succeed (an asset Apple no longer serves, a bug) surfaces the same day in the DLQ alarm.
+ */
+export const MAX_RECEIVE_COUNT = 5;
+
+export interface WorkQueueProps {
+  /** Timeout of the function that consumes the queue; the visibility timeout derives from it. */
+  readonly consumerTimeout: Duration;
+  /** The consumer's maximum batching window, added on top (AWS guidance for SQS event sources). */
+  readonly consumerBatchingWindow: Duration;
+}
+
+/** How the download workers are fed from the queue. */
+export interface FeedOptions {
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  /** Most concurrent worker invocations (Lambda's SQS scaling limit, 2..1000). */
+  readonly maxConcurrency: number;
+}
+
+/**
+ * The download work queue and its dead-letter queue. Both are encrypted (SSE-SQS) and refuse
+ * plain HTTP. A message is invisible for 6 x the consumer timeout after each receive, so a slow
+ * worker is never raced by a second one downloading the same asset.
+ */
+export class WorkQueue extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: WorkQueueProps) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Longest SQS allows. A message keeps its original enqueue time when it moves here, so the
+      // DLQ must outlive the source queue's retention to give a human time to redrive it.
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, 'Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(
+        6 * props.consumerTimeout.toSeconds() + props.consumerBatchingWindow.toSeconds(),
+      ),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+  }
+
+  /** Lets the function enqueue download work and names the queue in its env. */
+  grantSend(fn: PipelineFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        resources: [this.queue.queueArn],
+      }),
+    );
+    this.nameIn(fn);
+  }
+
+  /**
+   * Only names the queue in the function's env, granting nothing: the shared handler config
+   * (functions/shared/config.ts) requires every resource name in every handler.
+   */
+  nameIn(fn: PipelineFunction): void {
+    fn.addEnvironment(ENV.workQueueUrl, this.queue.queueUrl);
+  }
+
+  /**
+   * Makes the function the queue's consumer: Lambda polls for it, and the handler reports failed
+   * records individually (`batchItemFailures`) so one bad asset does not redeliver the batch.
+   * The event source mapping's role grant is receive/delete/change-visibility only: no send.
+   */
+  feed(fn: PipelineFunction, options: FeedOptions): void {
+    fn.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: options.batchSize,
+        maxBatchingWindow: options.maxBatchingWindow,
+        maxConcurrency: options.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+}
