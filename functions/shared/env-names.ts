@@ -18,6 +18,8 @@ export const ENV = {
   deletePolicy: 'DELETE_POLICY',
   /** Largest share of the archive a mirror run may delete before it refuses (0..1). */
   maxDeleteFraction: 'MAX_DELETE_FRACTION',
+  /** Most objects a mirror run may delete before it refuses, whatever the archive's size. */
+  maxDeleteCount: 'MAX_DELETE_COUNT',
   /** Which versions to archive, comma-separated (see README). */
   versionPolicy: 'VERSION_POLICY',
   /** Milliseconds of the Lambda deadline a run keeps in reserve to checkpoint. */

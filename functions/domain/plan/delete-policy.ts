@@ -1,0 +1,133 @@
+/**
+ * What happens in the archive when a photo is gone from iCloud for good, and the circuit
+ * breaker that stops a run from deleting a large part of the archive.
+ *
+ * - `keep` (default): nothing is ever deleted; the manifest records that iCloud purged the
+ *   photo. What kei does, and what people who use the archive as a backup expect.
+ * - `mirror`: objects are deleted once iCloud PURGES the photo (its tombstone), never when it
+ *   is merely in Recently Deleted, and never while another entry (a duplicate, the Shared
+ *   Library copy) still references them.
+ *
+ * Mass deletions are how mirroring tools lose people's photos (icloud-photos-sync's mirror
+ * wipes when iCloud briefly listed fewer items). A mirror run that would delete more than
+ * `maxDeleteFraction` of the archive's objects, or more than `maxDeleteCount` objects, is
+ * refused as a whole: it deletes nothing and raises `MassDeletionRefusedError`, so a person
+ * looks before anything goes (the same habit as rclone's `--max-delete`).
+ */
+import { InvalidInputError } from '#domain/errors.ts';
+import type { ArchivedObject } from './change-input.ts';
+
+export type DeleteMode = 'keep' | 'mirror';
+
+export interface DeletePolicy {
+  readonly mode: DeleteMode;
+  /** Largest share (0..1) of the archive's objects one run may delete. */
+  readonly maxDeleteFraction: number;
+  /** Most objects one run may delete, whatever the archive's size. */
+  readonly maxDeleteCount: number;
+}
+
+/**
+ * 5 %: iCloud's own 30-day purge trickles (a fraction of a percent a day); emptying Recently
+ * Deleted after a big clean-up stays below it; a listing glitch or a wrong zone is far above.
+ * 1,000 objects: one S3 DeleteObjects batch, and still a few hundred photos with their videos.
+ */
+export const DEFAULT_DELETE_POLICY: DeletePolicy = Object.freeze({
+  mode: 'keep',
+  maxDeleteFraction: 0.05,
+  maxDeleteCount: 1000,
+});
+
+/** A mirror run wanted to delete too much; nothing was deleted. */
+export class MassDeletionRefusedError extends Error {
+  override readonly name = 'MassDeletionRefusedError';
+  readonly wouldDelete: number;
+  readonly archiveObjects: number;
+  readonly limit: number;
+  constructor(wouldDelete: number, archiveObjects: number, limit: number, reason: string) {
+    super(
+      `refused to delete ${wouldDelete} of ${archiveObjects} archived objects (${reason}; at most ${limit} allowed in one run); nothing was deleted`,
+    );
+    this.wouldDelete = wouldDelete;
+    this.archiveObjects = archiveObjects;
+    this.limit = limit;
+  }
+}
+
+export interface DeletionDecision {
+  /** Keys to delete from the bucket now (empty under `keep`). */
+  readonly deleteKeys: readonly string[];
+  /** Objects iCloud no longer has that stay archived (all released objects under `keep`). */
+  readonly kept: readonly ArchivedObject[];
+}
+
+/** Most objects a run over an archive of `archiveObjects` objects may delete under `policy`. */
+export function deletionLimit(policy: DeletePolicy, archiveObjects: number): number {
+  return Math.min(policy.maxDeleteCount, Math.floor(policy.maxDeleteFraction * archiveObjects + 1e-9));
+}
+
+/**
+ * Decides what to do with the objects a run released (every purge of the run together).
+ * `archiveObjects` is the number of objects in the archive before the run deletes anything.
+ *
+ * @throws MassDeletionRefusedError under `mirror` when the run would delete more than
+ *   `deletionLimit(policy, archiveObjects)` objects; nothing may be deleted then.
+ */
+export function decideDeletions(
+  policy: DeletePolicy,
+  released: readonly ArchivedObject[],
+  archiveObjects: number,
+): DeletionDecision {
+  const unique = [...new Map(released.map((object) => [object.key, object])).values()];
+  if (policy.mode === 'keep' || unique.length === 0) return { deleteKeys: [], kept: unique };
+  const limit = deletionLimit(policy, archiveObjects);
+  if (unique.length > policy.maxDeleteCount) {
+    throw new MassDeletionRefusedError(unique.length, archiveObjects, limit, 'over the absolute cap');
+  }
+  if (unique.length > limit) {
+    throw new MassDeletionRefusedError(
+      unique.length,
+      archiveObjects,
+      limit,
+      'over the allowed share of the archive',
+    );
+  }
+  return { deleteKeys: unique.map((object) => object.key), kept: [] };
+}
+
+/**
+ * Parses `DELETE_POLICY`, `MAX_DELETE_FRACTION` and `MAX_DELETE_COUNT` (each optional; the
+ * defaults above apply).
+ *
+ * @throws InvalidInputError naming the variable and the valid values.
+ */
+export function parseDeletePolicy(values: {
+  readonly mode?: string | undefined;
+  readonly maxDeleteFraction?: string | undefined;
+  readonly maxDeleteCount?: string | undefined;
+}): DeletePolicy {
+  const modeText = values.mode?.trim() || DEFAULT_DELETE_POLICY.mode;
+  if (modeText !== 'keep' && modeText !== 'mirror') {
+    throw new InvalidInputError(`DELETE_POLICY: unknown value "${modeText}". Valid values: keep, mirror`);
+  }
+  const fraction = parseNumber(
+    'MAX_DELETE_FRACTION',
+    values.maxDeleteFraction,
+    DEFAULT_DELETE_POLICY.maxDeleteFraction,
+  );
+  if (fraction < 0 || fraction > 1) {
+    throw new InvalidInputError(`MAX_DELETE_FRACTION: ${fraction} is outside 0..1 (e.g. 0.05 for 5 %)`);
+  }
+  const count = parseNumber('MAX_DELETE_COUNT', values.maxDeleteCount, DEFAULT_DELETE_POLICY.maxDeleteCount);
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new InvalidInputError(`MAX_DELETE_COUNT: ${count} is not a whole number of objects >= 0`);
+  }
+  return Object.freeze({ mode: modeText, maxDeleteFraction: fraction, maxDeleteCount: count });
+}
+
+function parseNumber(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text.trim() === '') return fallback;
+  const value = Number(text.trim());
+  if (!Number.isFinite(value)) throw new InvalidInputError(`${name}: "${text}" is not a number`);
+  return value;
+}
