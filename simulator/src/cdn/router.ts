@@ -8,7 +8,8 @@
  *   expired URL (`e` passed)      -> 410 Gone
  *   unknown resource              -> 404
  *
- * Bodies are `stream` replies that generate the media on demand; nothing is buffered.
+ * Bodies are `stream` replies that generate the media on demand; nothing is buffered. HEAD gets the
+ * same reply (the server sends the headers and never opens the stream).
  */
 import { openMedia } from '../media/index.ts';
 import type { Clock, ResolveResource, SimReply, SimRequest } from '../types.ts';
@@ -95,13 +96,6 @@ export async function handleCdn(req: SimRequest, deps: CdnDeps): Promise<SimRepl
   const replyHeaders = range
     ? { ...headers, 'Content-Range': `bytes ${range.start}-${range.end}/${spec.size}` }
     : headers;
-  if (method === 'HEAD') {
-    return {
-      status,
-      headers: { ...replyHeaders, 'Content-Type': OCTET_STREAM, 'Content-Length': String(length) },
-      body: { kind: 'empty' },
-    };
-  }
   return {
     status,
     headers: replyHeaders,
