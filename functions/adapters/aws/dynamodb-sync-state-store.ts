@@ -1,0 +1,561 @@
+/**
+ * `SyncStateStore` on one DynamoDB table (`pk`/`sk` strings, on demand). Every racing write is
+ * a conditional PutItem, UpdateItem or DeleteItem; there are no transactions, TTL API or PartiQL,
+ * so the same code runs on dynalite for the one-machine runtime. Why that is enough, item by
+ * item, is in docs/state.md.
+ *
+ * The DocumentClient is injected (built once per cold start). Reads that a compare-and-set
+ * depends on are strongly consistent.
+ */
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { z } from 'zod';
+import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
+import type { DatabaseScope, ZoneRef } from '../../domain/model.ts';
+import {
+  type ArchiveCounters,
+  type AssetRef,
+  type ClaimOutcome,
+  type DatabaseSyncState,
+  type JsonValue,
+  type LockAttempt,
+  type LockLease,
+  MAX_CHECKPOINT_BYTES,
+  MAX_RUN_FAILURES,
+  type ManifestEntry,
+  type ManifestEntryInput,
+  type MasterClaimOutcome,
+  type RunFailure,
+  type RunKind,
+  type RunOutcome,
+  type RunProgress,
+  type RunRecord,
+  type RunRef,
+  type SyncStateStore,
+  type ZoneSyncState,
+  type ZoneSyncStateInput,
+  zoneId,
+} from '../../ports/sync-state-store.ts';
+import {
+  countersItemSchema,
+  databaseItemSchema,
+  type ItemKey,
+  keyClaimItemSchema,
+  keys,
+  lockItemSchema,
+  MANIFEST_SHARDS,
+  manifestItemSchema,
+  manifestShard,
+  masterClaimItemSchema,
+  runItemSchema,
+  withoutKeys,
+  withoutUndefined,
+  zoneItemSchema,
+} from './state-items.ts';
+
+export interface DynamoDbSyncStateStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Milliseconds since the epoch; injectable so lock expiry is testable without waiting. */
+  readonly now?: () => number;
+}
+
+/** Attempts at a claim or lock whose holder vanished between the failed write and the read. */
+const CLAIM_ATTEMPTS = 3;
+
+function isConditionFailure(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+function expectRevision(expectedRevision: number): {
+  ConditionExpression: string;
+  ExpressionAttributeValues?: Record<string, unknown>;
+} {
+  if (!Number.isInteger(expectedRevision) || expectedRevision < 0) {
+    throw new InvalidInputError(`expected revision must be a whole number >= 0, got ${expectedRevision}`);
+  }
+  return expectedRevision === 0
+    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+    : {
+        ConditionExpression: 'revision = :expected',
+        ExpressionAttributeValues: { ':expected': expectedRevision },
+      };
+}
+
+function serialiseCheckpoint(checkpoint: JsonValue | undefined): string | undefined {
+  if (checkpoint === undefined) return undefined;
+  const text = JSON.stringify(checkpoint);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_CHECKPOINT_BYTES) {
+    throw new InvalidInputError(
+      `checkpoint is ${bytes} bytes, the store keeps at most ${MAX_CHECKPOINT_BYTES}`,
+    );
+  }
+  return text;
+}
+
+function sameAsset(a: AssetRef, b: AssetRef): boolean {
+  return zoneId(a.zone) === zoneId(b.zone) && a.assetRecordName === b.assetRecordName;
+}
+
+function assetOwner(ref: AssetRef): string {
+  return `${zoneId(ref.zone)}#${ref.assetRecordName}`;
+}
+
+/** Attribute names for a numeric map update, e.g. `counts.assetsArchived`. */
+function increments(
+  field: string,
+  values: Readonly<Record<string, number>> | undefined,
+  prefix: string,
+): { clauses: string[]; names: Record<string, string>; values: Record<string, number> } {
+  const clauses: string[] = [];
+  const names: Record<string, string> = {};
+  const numbers: Record<string, number> = {};
+  Object.entries(values ?? {}).forEach(([name, value], index) => {
+    if (!Number.isFinite(value)) throw new InvalidInputError(`run count ${name} is not a number`);
+    names[`#${prefix}${index}`] = name;
+    numbers[`:${prefix}${index}`] = value;
+    clauses.push(
+      `#${field}.#${prefix}${index} = if_not_exists(#${field}.#${prefix}${index}, :zero) + :${prefix}${index}`,
+    );
+  });
+  return { clauses, names, values: numbers };
+}
+
+export class DynamoDbSyncStateStore implements SyncStateStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly now: () => number;
+
+  constructor(options: DynamoDbSyncStateStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.now = options.now ?? Date.now;
+  }
+
+  private async get<S extends z.ZodType>(key: ItemKey, schema: S): Promise<z.infer<S> | undefined> {
+    const output = await this.client.send(
+      new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
+    );
+    return output.Item === undefined ? undefined : schema.parse(output.Item);
+  }
+
+  private async putConditional(
+    item: Record<string, unknown>,
+    condition: { ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown> },
+    conflict: string,
+    names?: Record<string, string>,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: withoutUndefined(item),
+          ...condition,
+          ...(names !== undefined && { ExpressionAttributeNames: names }),
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(conflict, { cause: error });
+      throw error;
+    }
+  }
+
+  // -- tokens and checkpoints -------------------------------------------------------------
+
+  async loadDatabaseState(database: DatabaseScope): Promise<DatabaseSyncState | undefined> {
+    const item = await this.get(keys.database(database), databaseItemSchema);
+    return item === undefined ? undefined : withoutKeys(item);
+  }
+
+  async saveDatabaseToken(
+    database: DatabaseScope,
+    syncToken: string,
+    expectedRevision: number,
+  ): Promise<DatabaseSyncState> {
+    const state: DatabaseSyncState = {
+      database,
+      syncToken,
+      updatedAt: this.now(),
+      revision: expectedRevision + 1,
+    };
+    await this.putConditional(
+      { ...keys.database(database), ...state },
+      expectRevision(expectedRevision),
+      `the ${database} database token changed since revision ${expectedRevision}`,
+    );
+    return state;
+  }
+
+  async loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined> {
+    const item = await this.get(keys.zone(zone), zoneItemSchema);
+    return item === undefined ? undefined : this.toZoneState(item);
+  }
+
+  async loadZones(): Promise<ZoneSyncState[]> {
+    const zones: ZoneSyncState[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.zones },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) zones.push(this.toZoneState(zoneItemSchema.parse(item)));
+    }
+    return zones;
+  }
+
+  private toZoneState(item: z.infer<typeof zoneItemSchema>): ZoneSyncState {
+    const { checkpoint, ...rest } = withoutKeys(item);
+    return { ...rest, ...(checkpoint !== undefined && { checkpoint: JSON.parse(checkpoint) as JsonValue }) };
+  }
+
+  async saveZone(state: ZoneSyncStateInput, expectedRevision: number): Promise<ZoneSyncState> {
+    const checkpoint = serialiseCheckpoint(state.checkpoint);
+    const saved: ZoneSyncState = withoutUndefined({
+      ...state,
+      updatedAt: this.now(),
+      revision: expectedRevision + 1,
+    });
+    await this.putConditional(
+      { ...keys.zone(state.zone), ...saved, checkpoint },
+      expectRevision(expectedRevision),
+      `zone ${state.zone.zoneName} changed since revision ${expectedRevision}`,
+    );
+    return saved;
+  }
+
+  // -- the detection lock -----------------------------------------------------------------
+
+  async acquireLock(name: string, owner: string, leaseMs: number): Promise<LockAttempt> {
+    for (let attempt = 1; ; attempt += 1) {
+      const now = this.now();
+      const lease: LockLease = { name, owner, expiresAt: now + leaseMs };
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...keys.lock(name), owner, expiresAt: lease.expiresAt },
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now OR #owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':now': now, ':owner': owner },
+          }),
+        );
+        return { acquired: true, lease };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const holder = await this.get(keys.lock(name), lockItemSchema);
+      if (holder !== undefined || attempt >= CLAIM_ATTEMPTS) {
+        return { acquired: false, heldBy: holder?.owner ?? 'unknown', expiresAt: holder?.expiresAt ?? now };
+      }
+    }
+  }
+
+  async renewLock(lease: LockLease, leaseMs: number): Promise<LockLease> {
+    const renewed: LockLease = { ...lease, expiresAt: this.now() + leaseMs };
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.lock(lease.name),
+          UpdateExpression: 'SET expiresAt = :expiresAt',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': lease.owner, ':expiresAt': renewed.expiresAt },
+        }),
+      );
+      return renewed;
+    } catch (error) {
+      if (isConditionFailure(error))
+        throw new ConflictError(`lock ${lease.name} is no longer held`, { cause: error });
+      throw error;
+    }
+  }
+
+  async releaseLock(lease: LockLease): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: keys.lock(lease.name),
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': lease.owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  // -- the manifest -----------------------------------------------------------------------
+
+  async getEntry(ref: AssetRef): Promise<ManifestEntry | undefined> {
+    const item = await this.get(keys.manifest(ref), manifestItemSchema);
+    return item === undefined ? undefined : withoutKeys(item);
+  }
+
+  async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {
+    const saved: ManifestEntry = withoutUndefined({
+      ...entry,
+      updatedAt: this.now(),
+      revision: expectedRevision + 1,
+    });
+    await this.putConditional(
+      { ...keys.manifest(entry), ...saved },
+      expectRevision(expectedRevision),
+      `manifest entry ${entry.assetRecordName} changed since revision ${expectedRevision}`,
+    );
+    return saved;
+  }
+
+  async *entries(): AsyncIterable<ManifestEntry> {
+    for (let shard = 0; shard < MANIFEST_SHARDS; shard += 1) {
+      const pages = paginateQuery(
+        { client: this.client },
+        {
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': manifestShard(shard) },
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) yield withoutKeys(manifestItemSchema.parse(item));
+      }
+    }
+  }
+
+  // -- claims -----------------------------------------------------------------------------
+
+  async claimKey(key: string, owner: string): Promise<ClaimOutcome> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...keys.keyClaim(key), owner, key },
+            ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':owner': owner },
+          }),
+        );
+        return { claimed: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const holder = await this.keyOwner(key);
+      if (holder !== undefined) return { claimed: false, owner: holder };
+      if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`key claim kept changing under us`);
+    }
+  }
+
+  async keyOwner(key: string): Promise<string | undefined> {
+    return (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.owner;
+  }
+
+  async releaseKey(key: string, owner: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: keys.keyClaim(key),
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async claimMaster(masterRecordName: string, owner: AssetRef): Promise<MasterClaimOutcome> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: withoutUndefined({
+              ...keys.masterClaim(masterRecordName),
+              owner: assetOwner(owner),
+              zone: owner.zone,
+              assetRecordName: owner.assetRecordName,
+            }),
+            ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':owner': assetOwner(owner) },
+          }),
+        );
+        return { claimed: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const holder = await this.masterOwner(masterRecordName);
+      if (holder !== undefined && !sameAsset(holder, owner)) return { claimed: false, owner: holder };
+      if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`master claim kept changing under us`);
+    }
+  }
+
+  async masterOwner(masterRecordName: string): Promise<AssetRef | undefined> {
+    const item = await this.get(keys.masterClaim(masterRecordName), masterClaimItemSchema);
+    return item === undefined ? undefined : { zone: item.zone, assetRecordName: item.assetRecordName };
+  }
+
+  // -- runs -------------------------------------------------------------------------------
+
+  async startRun(runId: string, kind: RunKind, startedAt: number): Promise<RunRef> {
+    await this.putConditional(
+      {
+        ...keys.run(runId, startedAt),
+        runId,
+        kind,
+        startedAt,
+        outcome: 'running',
+        counts: {},
+        appleRequests: {},
+        failures: [],
+      },
+      { ConditionExpression: 'attribute_not_exists(pk)' },
+      `run ${runId} was already started`,
+    );
+    return { runId, startedAt };
+  }
+
+  async addRunProgress(run: RunRef, progress: RunProgress): Promise<void> {
+    const counts = increments('counts', progress.counts, 'c');
+    const requests = increments('appleRequests', progress.appleRequests, 'r');
+    const clauses = [...counts.clauses, ...requests.clauses];
+    if (clauses.length === 0) return;
+    await this.updateRun(run, `SET ${clauses.join(', ')}`, {
+      // DynamoDB refuses attribute names the expression does not use.
+      names: {
+        ...(counts.clauses.length > 0 && { '#counts': 'counts' }),
+        ...(requests.clauses.length > 0 && { '#appleRequests': 'appleRequests' }),
+        ...counts.names,
+        ...requests.names,
+      },
+      values: { ':zero': 0, ...counts.values, ...requests.values },
+    });
+  }
+
+  async recordRunFailure(run: RunRef, failure: RunFailure): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.run(run.runId, run.startedAt),
+          UpdateExpression: 'SET failures = list_append(failures, :failure)',
+          ConditionExpression: 'attribute_exists(pk) AND size(failures) < :max',
+          ExpressionAttributeValues: { ':failure': [failure], ':max': MAX_RUN_FAILURES },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Either the run is unknown (a bug worth surfacing) or its failure list is full (by design).
+      const existing = await this.get(keys.run(run.runId, run.startedAt), runItemSchema);
+      if (existing === undefined)
+        throw new ConflictError(`run ${run.runId} was never started`, { cause: error });
+    }
+  }
+
+  async finishRun(
+    run: RunRef,
+    outcome: Exclude<RunOutcome, 'running'>,
+    endedAt: number,
+    message?: string,
+  ): Promise<void> {
+    await this.updateRun(
+      run,
+      message === undefined
+        ? 'SET outcome = :outcome, endedAt = :endedAt'
+        : 'SET outcome = :outcome, endedAt = :endedAt, message = :message',
+      {
+        names: {},
+        values: {
+          ':outcome': outcome,
+          ':endedAt': endedAt,
+          ...(message !== undefined && { ':message': message }),
+        },
+      },
+    );
+  }
+
+  private async updateRun(
+    run: RunRef,
+    expression: string,
+    attributes: { names: Record<string, string>; values: Record<string, unknown> },
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.run(run.runId, run.startedAt),
+          UpdateExpression: expression,
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(Object.keys(attributes.names).length > 0 && { ExpressionAttributeNames: attributes.names }),
+          ExpressionAttributeValues: attributes.values,
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error))
+        throw new ConflictError(`run ${run.runId} was never started`, { cause: error });
+      throw error;
+    }
+  }
+
+  async listRuns(limit: number): Promise<RunRecord[]> {
+    const output = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.runs },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (output.Items ?? []).map((item) => withoutKeys(runItemSchema.parse(item)));
+  }
+
+  // -- archive counters -------------------------------------------------------------------
+
+  async adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters> {
+    const output = await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.counters(),
+        UpdateExpression: 'ADD objects :objects, bytes :bytes',
+        ExpressionAttributeValues: { ':objects': delta.objects ?? 0, ':bytes': delta.bytes ?? 0 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const item = countersItemSchema.parse(output.Attributes);
+    return { objects: item.objects, bytes: item.bytes };
+  }
+
+  async getCounters(): Promise<ArchiveCounters> {
+    const item = await this.get(keys.counters(), countersItemSchema);
+    return { objects: item?.objects ?? 0, bytes: item?.bytes ?? 0 };
+  }
+
+  async resetCounters(counters: ArchiveCounters): Promise<void> {
+    await this.client.send(
+      new PutCommand({ TableName: this.table, Item: { ...keys.counters(), ...counters } }),
+    );
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The state table's item layout (docs/state.md): key builders and zod schemas for reading items
+ * back. The table is ours, so reads are strict about the attributes each item type must have.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { ZoneRef } from '../../domain/model.ts';
+import { type AssetRef, foldKey, zoneId } from '../../ports/sync-state-store.ts';
+
+/** Manifest entries spread over this many partitions (a photo library is written in bursts). */
+export const MANIFEST_SHARDS = 16;
+
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export const keys = {
+  database: (database: string): ItemKey => ({ pk: 'database', sk: database }),
+  zone: (zone: ZoneRef): ItemKey => ({ pk: 'zone', sk: zoneId(zone) }),
+  zones: 'zone',
+  lock: (name: string): ItemKey => ({ pk: `lock#${name}`, sk: 'lock' }),
+  manifest: (ref: AssetRef): ItemKey => {
+    const sk = `${zoneId(ref.zone)}#${ref.assetRecordName}`;
+    const shard = createHash('sha256').update(sk).digest()[0]! % MANIFEST_SHARDS;
+    return { pk: manifestShard(shard), sk };
+  },
+  keyClaim: (key: string): ItemKey => ({ pk: `key#${foldKey(key)}`, sk: 'key' }),
+  masterClaim: (masterRecordName: string): ItemKey => ({ pk: `master#${masterRecordName}`, sk: 'master' }),
+  runs: 'run',
+  /** Zero-padded start time first, so the sort key orders runs by start. */
+  run: (runId: string, startedAt: number): ItemKey => ({
+    pk: 'run',
+    sk: `${String(startedAt).padStart(15, '0')}#${runId}`,
+  }),
+  counters: (): ItemKey => ({ pk: 'counters', sk: 'archive' }),
+} as const;
+
+export function manifestShard(shard: number): string {
+  return `manifest#${String(shard).padStart(2, '0')}`;
+}
+
+export const zoneRefSchema = z.strictObject({
+  database: z.enum(['private', 'shared']),
+  zoneName: z.string(),
+  ownerRecordName: z.string().optional(),
+});
+
+const assetRefShape = { zone: zoneRefSchema, assetRecordName: z.string() };
+
+const versionKind = z.enum([
+  'original',
+  'alternative',
+  'adjusted',
+  'medium',
+  'thumb',
+  'live',
+  'liveAdjusted',
+  'liveMedium',
+  'liveThumb',
+]);
+
+const item = { pk: z.string(), sk: z.string() };
+
+export const databaseItemSchema = z.strictObject({
+  ...item,
+  database: z.enum(['private', 'shared']),
+  syncToken: z.string(),
+  updatedAt: z.number(),
+  revision: z.number(),
+});
+
+export const zoneItemSchema = z.strictObject({
+  ...item,
+  zone: zoneRefSchema,
+  syncToken: z.string().optional(),
+  checkpoint: z.string().optional(),
+  retired: z.boolean().optional(),
+  lastFullScanAt: z.number().optional(),
+  updatedAt: z.number(),
+  revision: z.number(),
+});
+
+export const lockItemSchema = z.strictObject({ ...item, owner: z.string(), expiresAt: z.number() });
+
+export const manifestItemSchema = z.strictObject({
+  ...item,
+  ...assetRefShape,
+  masterRecordName: z.string(),
+  assetChangeTag: z.string(),
+  masterChangeTag: z.string().optional(),
+  status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged', 'duplicate']),
+  flags: z.strictObject({ isFavorite: z.boolean(), isHidden: z.boolean(), isDeleted: z.boolean() }),
+  albums: z.array(z.string()),
+  versions: z.array(
+    z.strictObject({
+      kind: versionKind,
+      key: z.string(),
+      size: z.number(),
+      sha256: z.string(),
+      md5: z.string(),
+      fileChecksum: z.string(),
+      archivedAt: z.number(),
+      etag: z.string().optional(),
+      versionId: z.string().optional(),
+    }),
+  ),
+  deletions: z.array(
+    z.strictObject({ kind: versionKind, key: z.string(), deletedAt: z.number(), reason: z.string() }),
+  ),
+  failure: z.strictObject({ reason: z.string(), at: z.number(), attempts: z.number() }).optional(),
+  duplicateOf: z.strictObject(assetRefShape).optional(),
+  updatedAt: z.number(),
+  revision: z.number(),
+});
+
+export const keyClaimItemSchema = z.strictObject({ ...item, owner: z.string(), key: z.string() });
+
+export const masterClaimItemSchema = z.strictObject({ ...item, ...assetRefShape, owner: z.string() });
+
+export const runItemSchema = z.strictObject({
+  ...item,
+  runId: z.string(),
+  kind: z.enum(['detect', 'download', 'verify']),
+  startedAt: z.number(),
+  endedAt: z.number().optional(),
+  outcome: z.enum(['running', 'succeeded', 'partial', 'failed', 'reauthRequired', 'skipped']),
+  counts: z.record(z.string(), z.number()),
+  appleRequests: z.record(z.string(), z.number()),
+  failures: z.array(z.strictObject({ subject: z.string(), reason: z.string() })),
+  message: z.string().optional(),
+});
+
+export const countersItemSchema = z.strictObject({ ...item, objects: z.number(), bytes: z.number() });
+
+/** Our values are plain data; a JSON round trip drops `undefined` fields DynamoDB would refuse. */
+export function withoutUndefined<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Removes the table keys from a parsed item. */
+export function withoutKeys<T extends { pk: string; sk: string }>(value: T): Omit<T, 'pk' | 'sk'> {
+  const { pk: _pk, sk: _sk, ...rest } = value;
+  return rest;
+}

@@ -1,0 +1,405 @@
+/**
+ * The behaviour every `SyncStateStore` must have. Run against the DynamoDB adapter (on dynalite)
+ * and against the in-memory fake, so the fake the pipeline tests use cannot drift from the real one.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConflictError, InvalidInputError } from '#domain/errors.ts';
+import type { ZoneRef } from '#domain/model.ts';
+import {
+  MAX_CHECKPOINT_BYTES,
+  MAX_RUN_FAILURES,
+  type ManifestEntryInput,
+  type SyncStateStore,
+} from '#ports/sync-state-store.ts';
+
+export interface ManualClock {
+  now(): number;
+  advance(ms: number): void;
+}
+
+export function manualClock(start = 1_700_000_000_000): ManualClock {
+  let current = start;
+  return { now: () => current, advance: (ms) => (current += ms) };
+}
+
+export type StoreFactory = (clock: ManualClock) => Promise<SyncStateStore>;
+
+const primary: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
+const shared: ZoneRef = { database: 'shared', zoneName: 'SharedSync-1A2B', ownerRecordName: '_owner' };
+
+function entry(assetRecordName: string, overrides: Partial<ManifestEntryInput> = {}): ManifestEntryInput {
+  return {
+    zone: primary,
+    assetRecordName,
+    masterRecordName: `M-${assetRecordName}`,
+    assetChangeTag: 'a1',
+    masterChangeTag: 'm1',
+    status: 'archived',
+    flags: { isFavorite: false, isHidden: false, isDeleted: false },
+    albums: ['album-1'],
+    versions: [
+      {
+        kind: 'original',
+        key: `2024/06/01/IMG_${assetRecordName}.HEIC`,
+        size: 1234,
+        sha256: 'ab'.repeat(32),
+        md5: 'cd'.repeat(16),
+        fileChecksum: 'AQID',
+        archivedAt: 1_700_000_000_000,
+      },
+    ],
+    deletions: [],
+    ...overrides,
+  };
+}
+
+export function describeSyncStateStoreContract(name: string, createStore: StoreFactory): void {
+  describe(`${name} (SyncStateStore contract)`, () => {
+    const setUp = async () => {
+      const clock = manualClock();
+      return { clock, store: await createStore(clock) };
+    };
+
+    describe('zones', () => {
+      it('reports nothing for a zone it never saved', async () => {
+        const { store } = await setUp();
+        expect(await store.loadZone(primary)).toBeUndefined();
+      });
+
+      it('round-trips a checkpoint byte for byte', async () => {
+        const { store } = await setUp();
+        const checkpoint = {
+          cursor: { startRank: 400, continuationMarker: 'bWFya2Vy' },
+          zoneToken: 'HwoECJGaGRgAIhYI',
+          pairing: [{ recordName: 'Ä-é-日本', fields: { n: 1.5, empty: '', none: null } }],
+        };
+        await store.saveZone({ zone: shared, checkpoint }, 0);
+        const loaded = await store.loadZone(shared);
+        expect(loaded?.checkpoint).toEqual(checkpoint);
+        expect(loaded?.zone).toEqual(shared);
+        expect(loaded?.revision).toBe(1);
+      });
+
+      it('rejects a zone write with a stale revision as a conflict', async () => {
+        const { store } = await setUp();
+        await store.saveZone({ zone: primary, syncToken: 't1' }, 0);
+        await store.saveZone({ zone: primary, syncToken: 't2' }, 1);
+        await expect(store.saveZone({ zone: primary, syncToken: 't3' }, 1)).rejects.toBeInstanceOf(
+          ConflictError,
+        );
+        expect((await store.loadZone(primary))?.syncToken).toBe('t2');
+      });
+
+      it('rejects creating a zone that already exists', async () => {
+        const { store } = await setUp();
+        await store.saveZone({ zone: primary, syncToken: 't1' }, 0);
+        await expect(store.saveZone({ zone: primary, syncToken: 'other' }, 0)).rejects.toBeInstanceOf(
+          ConflictError,
+        );
+      });
+
+      it('finishes an enumeration in one write: token set, checkpoint gone', async () => {
+        const { store, clock } = await setUp();
+        await store.saveZone({ zone: primary, checkpoint: { startRank: 200 } }, 0);
+        clock.advance(1000);
+        const done = await store.saveZone(
+          { zone: primary, syncToken: 'tok', lastFullScanAt: clock.now() },
+          1,
+        );
+        const loaded = await store.loadZone(primary);
+        expect(loaded).toEqual(done);
+        expect(loaded?.checkpoint).toBeUndefined();
+        expect(loaded?.syncToken).toBe('tok');
+        expect(loaded?.updatedAt).toBe(clock.now());
+      });
+
+      it('refuses a checkpoint over the size limit', async () => {
+        const { store } = await setUp();
+        const checkpoint = { buffer: 'x'.repeat(MAX_CHECKPOINT_BYTES) };
+        await expect(store.saveZone({ zone: primary, checkpoint }, 0)).rejects.toBeInstanceOf(
+          InvalidInputError,
+        );
+      });
+
+      it('lists every zone it holds', async () => {
+        const { store } = await setUp();
+        await store.saveZone({ zone: primary, syncToken: 'a' }, 0);
+        await store.saveZone({ zone: shared, retired: true }, 0);
+        const zones = await store.loadZones();
+        expect(zones.map((z) => z.zone.zoneName).sort()).toEqual(['PrimarySync', 'SharedSync-1A2B']);
+        expect(zones.find((z) => z.zone.database === 'shared')?.retired).toBe(true);
+      });
+
+      it('lets exactly one of two racing writers advance a zone', async () => {
+        const { store } = await setUp();
+        await store.saveZone({ zone: primary, syncToken: 't1' }, 0);
+        const results = await Promise.allSettled([
+          store.saveZone({ zone: primary, syncToken: 'from-a' }, 1),
+          store.saveZone({ zone: primary, syncToken: 'from-b' }, 1),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(rejected?.reason).toBeInstanceOf(ConflictError);
+      });
+    });
+
+    describe('database tokens', () => {
+      it('stores a database token with compare-and-set', async () => {
+        const { store } = await setUp();
+        expect(await store.loadDatabaseState('private')).toBeUndefined();
+        await store.saveDatabaseToken('private', 'db1', 0);
+        await expect(store.saveDatabaseToken('private', 'db2', 0)).rejects.toBeInstanceOf(ConflictError);
+        await store.saveDatabaseToken('private', 'db2', 1);
+        expect(await store.loadDatabaseState('private')).toMatchObject({ syncToken: 'db2', revision: 2 });
+        expect(await store.loadDatabaseState('shared')).toBeUndefined();
+      });
+    });
+
+    describe('the lock', () => {
+      it('grants a free lock', async () => {
+        const { store, clock } = await setUp();
+        const attempt = await store.acquireLock('detect', 'run-a', 60_000);
+        expect(attempt).toEqual({
+          acquired: true,
+          lease: { name: 'detect', owner: 'run-a', expiresAt: clock.now() + 60_000 },
+        });
+      });
+
+      it('refuses a held lock and names its holder', async () => {
+        const { store, clock } = await setUp();
+        await store.acquireLock('detect', 'run-a', 60_000);
+        const attempt = await store.acquireLock('detect', 'run-b', 60_000);
+        expect(attempt).toEqual({ acquired: false, heldBy: 'run-a', expiresAt: clock.now() + 60_000 });
+      });
+
+      it('grants an expired lock to another owner', async () => {
+        const { store, clock } = await setUp();
+        await store.acquireLock('detect', 'run-a', 60_000);
+        clock.advance(60_001);
+        const attempt = await store.acquireLock('detect', 'run-b', 60_000);
+        expect(attempt.acquired).toBe(true);
+      });
+
+      it('renews a lease for its owner', async () => {
+        const { store, clock } = await setUp();
+        const first = await store.acquireLock('detect', 'run-a', 60_000);
+        if (!first.acquired) throw new Error('expected the lock');
+        clock.advance(50_000);
+        const renewed = await store.renewLock(first.lease, 60_000);
+        clock.advance(50_000);
+        expect(renewed.expiresAt).toBe(clock.now() + 10_000);
+        expect((await store.acquireLock('detect', 'run-b', 60_000)).acquired).toBe(false);
+      });
+
+      it('refuses to renew a lease lost to another run', async () => {
+        const { store, clock } = await setUp();
+        const first = await store.acquireLock('detect', 'run-a', 1_000);
+        if (!first.acquired) throw new Error('expected the lock');
+        clock.advance(2_000);
+        await store.acquireLock('detect', 'run-b', 60_000);
+        await expect(store.renewLock(first.lease, 60_000)).rejects.toBeInstanceOf(ConflictError);
+      });
+
+      it('releases only its own lock', async () => {
+        const { store, clock } = await setUp();
+        const a = await store.acquireLock('detect', 'run-a', 1_000);
+        if (!a.acquired) throw new Error('expected the lock');
+        clock.advance(2_000);
+        const b = await store.acquireLock('detect', 'run-b', 60_000);
+        if (!b.acquired) throw new Error('expected the lock');
+        expect(await store.releaseLock(a.lease)).toBe(false);
+        expect((await store.acquireLock('detect', 'run-c', 60_000)).acquired).toBe(false);
+        expect(await store.releaseLock(b.lease)).toBe(true);
+        expect((await store.acquireLock('detect', 'run-c', 60_000)).acquired).toBe(true);
+      });
+
+      it('gives one lock to exactly one of two racing runs', async () => {
+        const { store } = await setUp();
+        const attempts = await Promise.all([
+          store.acquireLock('detect', 'run-a', 60_000),
+          store.acquireLock('detect', 'run-b', 60_000),
+        ]);
+        expect(attempts.filter((a) => a.acquired)).toHaveLength(1);
+      });
+    });
+
+    describe('the manifest', () => {
+      it('writes a new entry and reads it back', async () => {
+        const { store } = await setUp();
+        const saved = await store.putEntry(entry('A1'), 0);
+        expect(saved.revision).toBe(1);
+        expect(await store.getEntry({ zone: primary, assetRecordName: 'A1' })).toEqual(saved);
+        expect(await store.getEntry({ zone: shared, assetRecordName: 'A1' })).toBeUndefined();
+      });
+
+      it('turns a lost manifest race into a conflict, never a silent overwrite', async () => {
+        const { store } = await setUp();
+        await store.putEntry(entry('A1'), 0);
+        await store.putEntry(entry('A1', { status: 'trashed' }), 1);
+        await expect(store.putEntry(entry('A1', { status: 'failed' }), 1)).rejects.toBeInstanceOf(
+          ConflictError,
+        );
+        await expect(store.putEntry(entry('A1'), 0)).rejects.toBeInstanceOf(ConflictError);
+        expect((await store.getEntry({ zone: primary, assetRecordName: 'A1' }))?.status).toBe('trashed');
+      });
+
+      it('keeps failures, deletions and duplicate links', async () => {
+        const { store } = await setUp();
+        const input = entry('A2', {
+          zone: shared,
+          status: 'duplicate',
+          failure: { reason: 'ContentLengthMismatchError', at: 5, attempts: 2 },
+          deletions: [{ kind: 'adjusted', key: 'k/old.JPG', deletedAt: 7, reason: 'superseded' }],
+          duplicateOf: { zone: primary, assetRecordName: 'A1' },
+        });
+        await store.putEntry(input, 0);
+        expect(await store.getEntry({ zone: shared, assetRecordName: 'A2' })).toMatchObject(input);
+      });
+
+      it('iterates every entry', async () => {
+        const { store } = await setUp();
+        const names = Array.from({ length: 40 }, (_, i) => `R${i}`);
+        for (const name of names) await store.putEntry(entry(name), 0);
+        const seen: string[] = [];
+        for await (const e of store.entries()) seen.push(e.assetRecordName);
+        expect(seen.sort()).toEqual([...names].sort());
+      });
+    });
+
+    describe('key claims', () => {
+      it('lets the same owner claim a key twice', async () => {
+        const { store } = await setUp();
+        expect(await store.claimKey('2024/IMG_1.JPG', 'M1/original')).toEqual({ claimed: true });
+        expect(await store.claimKey('2024/IMG_1.JPG', 'M1/original')).toEqual({ claimed: true });
+        expect(await store.keyOwner('2024/img_1.jpg')).toBe('M1/original');
+      });
+
+      it('refuses a key that differs only in case to another owner', async () => {
+        const { store } = await setUp();
+        await store.claimKey('2024/IMG_1.JPG', 'M1/original');
+        expect(await store.claimKey('2024/img_1.jpg', 'M2/original')).toEqual({
+          claimed: false,
+          owner: 'M1/original',
+        });
+      });
+
+      it('refuses a key that differs only in unicode normalisation or ß', async () => {
+        const { store } = await setUp();
+        await store.claimKey('Café/Straße.JPG', 'M1/original');
+        const nfd = 'Cafe\u0301/STRASSE.jpg';
+        expect(await store.claimKey(nfd, 'M2/original')).toEqual({ claimed: false, owner: 'M1/original' });
+      });
+
+      it('releases a key only for its owner', async () => {
+        const { store } = await setUp();
+        await store.claimKey('a/B.jpg', 'M1');
+        expect(await store.releaseKey('a/b.jpg', 'M2')).toBe(false);
+        expect(await store.releaseKey('a/b.jpg', 'M1')).toBe(true);
+        expect(await store.claimKey('a/b.JPG', 'M2')).toEqual({ claimed: true });
+      });
+
+      it('gives a contested key to exactly one of two racing owners', async () => {
+        const { store } = await setUp();
+        const outcomes = await Promise.all([
+          store.claimKey('x/IMG.JPG', 'M1'),
+          store.claimKey('x/img.jpg', 'M2'),
+        ]);
+        expect(outcomes.filter((o) => o.claimed)).toHaveLength(1);
+      });
+    });
+
+    describe('master claims', () => {
+      it('archives a master once across zones', async () => {
+        const { store } = await setUp();
+        const mine = { zone: primary, assetRecordName: 'A1' };
+        const sharedCopy = { zone: shared, assetRecordName: 'S1' };
+        expect(await store.claimMaster('MASTER-1', mine)).toEqual({ claimed: true });
+        expect(await store.claimMaster('MASTER-1', mine)).toEqual({ claimed: true });
+        expect(await store.claimMaster('MASTER-1', sharedCopy)).toEqual({ claimed: false, owner: mine });
+        expect(await store.masterOwner('MASTER-1')).toEqual(mine);
+        expect(await store.masterOwner('MASTER-2')).toBeUndefined();
+      });
+    });
+
+    describe('runs', () => {
+      it('lists runs newest first, up to the limit', async () => {
+        const { store } = await setUp();
+        await store.startRun('run-b', 'detect', 2_000);
+        await store.startRun('run-c', 'detect', 10_000);
+        await store.startRun('run-a', 'detect', 1_000);
+        const runs = await store.listRuns(2);
+        expect(runs.map((r) => r.runId)).toEqual(['run-c', 'run-b']);
+        expect(runs[0]).toMatchObject({ outcome: 'running', kind: 'detect', counts: {}, failures: [] });
+      });
+
+      it('refuses to start the same run twice', async () => {
+        const { store } = await setUp();
+        await store.startRun('run-a', 'detect', 1_000);
+        await expect(store.startRun('run-a', 'detect', 1_000)).rejects.toBeInstanceOf(ConflictError);
+      });
+
+      it('adds counts from concurrent workers without losing any', async () => {
+        const { store } = await setUp();
+        const run = await store.startRun('run-a', 'download', 1_000);
+        await Promise.all(
+          Array.from({ length: 8 }, () =>
+            store.addRunProgress(run, {
+              counts: { assetsArchived: 1, bytesArchived: 1000 },
+              appleRequests: { 'changes/zone': 2, cdn: 1 },
+            }),
+          ),
+        );
+        const [record] = await store.listRuns(1);
+        expect(record?.counts).toEqual({ assetsArchived: 8, bytesArchived: 8000 });
+        expect(record?.appleRequests).toEqual({ 'changes/zone': 16, cdn: 8 });
+      });
+
+      it('keeps only the first failures of a run', async () => {
+        const { store } = await setUp();
+        const run = await store.startRun('run-a', 'download', 1_000);
+        for (let i = 0; i < MAX_RUN_FAILURES + 3; i += 1) {
+          await store.recordRunFailure(run, { subject: `A${i}`, reason: 'RateLimitedError' });
+        }
+        const [record] = await store.listRuns(1);
+        expect(record?.failures).toHaveLength(MAX_RUN_FAILURES);
+        expect(record?.failures[0]).toEqual({ subject: 'A0', reason: 'RateLimitedError' });
+      });
+
+      it('records how a run ended', async () => {
+        const { store } = await setUp();
+        const run = await store.startRun('run-a', 'detect', 1_000);
+        await store.finishRun(run, 'reauthRequired', 5_000, 'run icloud-s3 login');
+        const [record] = await store.listRuns(1);
+        expect(record).toMatchObject({
+          outcome: 'reauthRequired',
+          endedAt: 5_000,
+          message: 'run icloud-s3 login',
+        });
+      });
+
+      it('refuses progress for a run that never started', async () => {
+        const { store } = await setUp();
+        const ghost = { runId: 'ghost', startedAt: 1 };
+        await expect(store.addRunProgress(ghost, { counts: { x: 1 } })).rejects.toBeInstanceOf(ConflictError);
+        await expect(store.finishRun(ghost, 'failed', 2)).rejects.toBeInstanceOf(ConflictError);
+        await expect(store.recordRunFailure(ghost, { subject: 's', reason: 'r' })).rejects.toBeInstanceOf(
+          ConflictError,
+        );
+      });
+    });
+
+    describe('archive counters', () => {
+      it('accumulates and resets the archive totals', async () => {
+        const { store } = await setUp();
+        expect(await store.getCounters()).toEqual({ objects: 0, bytes: 0 });
+        await Promise.all([
+          store.adjustCounters({ objects: 1, bytes: 100 }),
+          store.adjustCounters({ objects: 2 }),
+        ]);
+        expect(await store.adjustCounters({ objects: -1, bytes: -40 })).toEqual({ objects: 2, bytes: 60 });
+        await store.resetCounters({ objects: 10, bytes: 1_000 });
+        expect(await store.getCounters()).toEqual({ objects: 10, bytes: 1_000 });
+      });
+    });
+  });
+}

@@ -1,0 +1,247 @@
+/**
+ * `SyncStateStore` in memory with the real semantics: compare-and-set on revisions, key claims
+ * compared with `foldKey`, leases that expire by the injected clock, runs newest first. Values
+ * are deep-copied in and out, as a database would, so callers cannot mutate stored state.
+ */
+import { ConflictError, InvalidInputError } from '#domain/errors.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import {
+  type ArchiveCounters,
+  type AssetRef,
+  type ClaimOutcome,
+  type DatabaseSyncState,
+  foldKey,
+  type LockAttempt,
+  type LockLease,
+  MAX_CHECKPOINT_BYTES,
+  MAX_RUN_FAILURES,
+  type ManifestEntry,
+  type ManifestEntryInput,
+  type MasterClaimOutcome,
+  type RunFailure,
+  type RunKind,
+  type RunOutcome,
+  type RunProgress,
+  type RunRecord,
+  type RunRef,
+  type SyncStateStore,
+  type ZoneSyncState,
+  type ZoneSyncStateInput,
+  zoneId,
+} from '#ports/sync-state-store.ts';
+
+function copy<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+function checkRevision(current: { revision: number } | undefined, expected: number, what: string): void {
+  if (!Number.isInteger(expected) || expected < 0) {
+    throw new InvalidInputError(`expected revision must be a whole number >= 0, got ${expected}`);
+  }
+  if ((current?.revision ?? 0) !== expected)
+    throw new ConflictError(`${what} changed since revision ${expected}`);
+}
+
+function assetId(ref: AssetRef): string {
+  return `${zoneId(ref.zone)}#${ref.assetRecordName}`;
+}
+
+function runId(ref: RunRef): string {
+  return `${String(ref.startedAt).padStart(15, '0')}#${ref.runId}`;
+}
+
+export class InMemorySyncStateStore implements SyncStateStore {
+  private readonly databases = new Map<DatabaseScope, DatabaseSyncState>();
+  private readonly zones = new Map<string, ZoneSyncState>();
+  private readonly locks = new Map<string, LockLease>();
+  private readonly manifest = new Map<string, ManifestEntry>();
+  private readonly keyClaims = new Map<string, string>();
+  private readonly masterClaims = new Map<string, AssetRef>();
+  private readonly runs = new Map<string, RunRecord>();
+  private counters: ArchiveCounters = { objects: 0, bytes: 0 };
+  private readonly now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async loadDatabaseState(database: DatabaseScope): Promise<DatabaseSyncState | undefined> {
+    return copy(this.databases.get(database));
+  }
+
+  async saveDatabaseToken(database: DatabaseScope, syncToken: string, expectedRevision: number) {
+    checkRevision(this.databases.get(database), expectedRevision, `the ${database} database token`);
+    const state = { database, syncToken, updatedAt: this.now(), revision: expectedRevision + 1 };
+    this.databases.set(database, state);
+    return copy(state);
+  }
+
+  async loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined> {
+    return copy(this.zones.get(zoneId(zone)));
+  }
+
+  async loadZones(): Promise<ZoneSyncState[]> {
+    return [...this.zones.values()].map(copy);
+  }
+
+  async saveZone(state: ZoneSyncStateInput, expectedRevision: number): Promise<ZoneSyncState> {
+    if (state.checkpoint !== undefined) {
+      const bytes = Buffer.byteLength(JSON.stringify(state.checkpoint), 'utf8');
+      if (bytes > MAX_CHECKPOINT_BYTES) throw new InvalidInputError(`checkpoint is ${bytes} bytes`);
+    }
+    checkRevision(this.zones.get(zoneId(state.zone)), expectedRevision, `zone ${state.zone.zoneName}`);
+    const saved = copy({ ...state, updatedAt: this.now(), revision: expectedRevision + 1 });
+    this.zones.set(zoneId(state.zone), saved);
+    return copy(saved);
+  }
+
+  async acquireLock(name: string, owner: string, leaseMs: number): Promise<LockAttempt> {
+    const now = this.now();
+    const held = this.locks.get(name);
+    if (held !== undefined && held.expiresAt > now && held.owner !== owner) {
+      return { acquired: false, heldBy: held.owner, expiresAt: held.expiresAt };
+    }
+    const lease = { name, owner, expiresAt: now + leaseMs };
+    this.locks.set(name, lease);
+    return { acquired: true, lease: { ...lease } };
+  }
+
+  async renewLock(lease: LockLease, leaseMs: number): Promise<LockLease> {
+    if (this.locks.get(lease.name)?.owner !== lease.owner) {
+      throw new ConflictError(`lock ${lease.name} is no longer held`);
+    }
+    const renewed = { ...lease, expiresAt: this.now() + leaseMs };
+    this.locks.set(lease.name, renewed);
+    return { ...renewed };
+  }
+
+  async releaseLock(lease: LockLease): Promise<boolean> {
+    if (this.locks.get(lease.name)?.owner !== lease.owner) return false;
+    this.locks.delete(lease.name);
+    return true;
+  }
+
+  async getEntry(ref: AssetRef): Promise<ManifestEntry | undefined> {
+    return copy(this.manifest.get(assetId(ref)));
+  }
+
+  async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {
+    checkRevision(
+      this.manifest.get(assetId(entry)),
+      expectedRevision,
+      `manifest entry ${entry.assetRecordName}`,
+    );
+    const saved = copy({ ...entry, updatedAt: this.now(), revision: expectedRevision + 1 });
+    this.manifest.set(assetId(entry), saved);
+    return copy(saved);
+  }
+
+  async *entries(): AsyncIterable<ManifestEntry> {
+    for (const entry of [...this.manifest.values()]) yield copy(entry);
+  }
+
+  async claimKey(key: string, owner: string): Promise<ClaimOutcome> {
+    const folded = foldKey(key);
+    const holder = this.keyClaims.get(folded);
+    if (holder !== undefined && holder !== owner) return { claimed: false, owner: holder };
+    this.keyClaims.set(folded, owner);
+    return { claimed: true };
+  }
+
+  async keyOwner(key: string): Promise<string | undefined> {
+    return this.keyClaims.get(foldKey(key));
+  }
+
+  async releaseKey(key: string, owner: string): Promise<boolean> {
+    const folded = foldKey(key);
+    if (this.keyClaims.get(folded) !== owner) return false;
+    this.keyClaims.delete(folded);
+    return true;
+  }
+
+  async claimMaster(masterRecordName: string, owner: AssetRef): Promise<MasterClaimOutcome> {
+    const holder = this.masterClaims.get(masterRecordName);
+    if (holder !== undefined && assetId(holder) !== assetId(owner))
+      return { claimed: false, owner: copy(holder) };
+    this.masterClaims.set(
+      masterRecordName,
+      copy({ zone: owner.zone, assetRecordName: owner.assetRecordName }),
+    );
+    return { claimed: true };
+  }
+
+  async masterOwner(masterRecordName: string): Promise<AssetRef | undefined> {
+    return copy(this.masterClaims.get(masterRecordName));
+  }
+
+  async startRun(id: string, kind: RunKind, startedAt: number): Promise<RunRef> {
+    const ref = { runId: id, startedAt };
+    if (this.runs.has(runId(ref))) throw new ConflictError(`run ${id} was already started`);
+    this.runs.set(runId(ref), {
+      ...ref,
+      kind,
+      outcome: 'running',
+      counts: {},
+      appleRequests: {},
+      failures: [],
+    });
+    return ref;
+  }
+
+  private run(ref: RunRef): RunRecord {
+    const run = this.runs.get(runId(ref));
+    if (run === undefined) throw new ConflictError(`run ${ref.runId} was never started`);
+    return run;
+  }
+
+  async addRunProgress(ref: RunRef, progress: RunProgress): Promise<void> {
+    const run = this.run(ref);
+    const add = (into: Readonly<Record<string, number>>, from: Readonly<Record<string, number>> = {}) => {
+      const sum = { ...into };
+      for (const [name, value] of Object.entries(from)) {
+        if (!Number.isFinite(value)) throw new InvalidInputError(`run count ${name} is not a number`);
+        sum[name] = (sum[name] ?? 0) + value;
+      }
+      return sum;
+    };
+    this.runs.set(runId(ref), {
+      ...run,
+      counts: add(run.counts, progress.counts),
+      appleRequests: add(run.appleRequests, progress.appleRequests),
+    });
+  }
+
+  async recordRunFailure(ref: RunRef, failure: RunFailure): Promise<void> {
+    const run = this.run(ref);
+    if (run.failures.length >= MAX_RUN_FAILURES) return;
+    this.runs.set(runId(ref), { ...run, failures: [...run.failures, copy(failure)] });
+  }
+
+  async finishRun(ref: RunRef, outcome: Exclude<RunOutcome, 'running'>, endedAt: number, message?: string) {
+    const run = this.run(ref);
+    this.runs.set(runId(ref), { ...run, outcome, endedAt, ...(message !== undefined && { message }) });
+  }
+
+  async listRuns(limit: number): Promise<RunRecord[]> {
+    return [...this.runs.entries()]
+      .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
+      .slice(0, limit)
+      .map(([, run]) => copy(run));
+  }
+
+  async adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters> {
+    this.counters = {
+      objects: this.counters.objects + (delta.objects ?? 0),
+      bytes: this.counters.bytes + (delta.bytes ?? 0),
+    };
+    return { ...this.counters };
+  }
+
+  async getCounters(): Promise<ArchiveCounters> {
+    return { ...this.counters };
+  }
+
+  async resetCounters(counters: ArchiveCounters): Promise<void> {
+    this.counters = { ...counters };
+  }
+}
