@@ -15,7 +15,12 @@ const REQUEST_UUID = '02b17a96-ee7c-4379-aecf-532ffda2c021';
 
 function manualClock(start: number): Clock {
   let now = start;
-  return { now: () => now, advance: (ms) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 const photo: MediaSpec = {
