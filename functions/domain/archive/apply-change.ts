@@ -1,0 +1,176 @@
+/**
+ * Changes that need no download: flags, trash and restore, album membership, purges. They update
+ * the manifest (a compare-and-set, retried once on a lost race); only `mirror` ever deletes an
+ * object, and only for a purge.
+ */
+
+import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '../../ports/sync-state-store.ts';
+import { ConflictError } from '../errors.ts';
+import type { AssetOnlyChange, TombstoneType, ZoneRef } from '../model.ts';
+import { objectIdOf } from '../plan/plan-versions.ts';
+import type { ArchiveDeps } from './archive-deps.ts';
+
+export type ChangeOutcome = 'updated' | 'unchanged' | 'unknownAsset' | 'needsArchive' | 'purged';
+
+function toInput(entry: ManifestEntry): ManifestEntryInput {
+  const { updatedAt: _updatedAt, revision: _revision, ...input } = entry;
+  return input;
+}
+
+/** Applies `change` to the stored entry with one retry on a lost race. */
+async function updateEntry(
+  deps: ArchiveDeps,
+  load: () => Promise<ManifestEntry | undefined>,
+  change: (entry: ManifestEntry) => ManifestEntryInput | undefined,
+): Promise<{ outcome: 'updated' | 'unchanged' | 'unknownAsset'; before?: ManifestEntry }> {
+  for (let attempt = 0; ; attempt++) {
+    const entry = await load();
+    if (entry === undefined) return { outcome: 'unknownAsset' };
+    const next = change(entry);
+    if (next === undefined) return { outcome: 'unchanged', before: entry };
+    try {
+      await deps.state.putEntry(next, entry.revision);
+      return { outcome: 'updated', before: entry };
+    } catch (error) {
+      if (error instanceof ConflictError && attempt === 0) continue;
+      throw error;
+    }
+  }
+}
+
+/**
+ * A CPLAsset changed without its master. Flags, trash and restore are recorded here; a new
+ * rendition (an edit) or an asset never archived returns `needsArchive`: the caller fetches the
+ * full asset and archives it.
+ */
+export async function applyAssetOnlyChange(
+  deps: ArchiveDeps,
+  change: AssetOnlyChange,
+): Promise<ChangeOutcome> {
+  const ref = { zone: change.zone, assetRecordName: change.assetRecordName };
+  const current = await deps.state.getEntry(ref);
+  if (current === undefined) return change.isDeleted ? 'unknownAsset' : 'needsArchive';
+  const hasNewRendition = change.versions.some(
+    (v) => !current.versions.some((a) => a.kind === v.kind && a.fileChecksum === v.fileChecksum),
+  );
+  if (hasNewRendition && !change.isDeleted) return 'needsArchive';
+
+  const result = await updateEntry(
+    deps,
+    () => deps.state.getEntry(ref),
+    (entry) => {
+      const flags = { isFavorite: change.isFavorite, isHidden: change.isHidden, isDeleted: change.isDeleted };
+      const restored = entry.status === 'trashed' && !change.isDeleted;
+      const status = change.isDeleted ? 'trashed' : restored ? 'archived' : entry.status;
+      const same =
+        entry.flags.isFavorite === flags.isFavorite &&
+        entry.flags.isHidden === flags.isHidden &&
+        entry.flags.isDeleted === flags.isDeleted &&
+        entry.status === status &&
+        entry.assetChangeTag === change.assetChangeTag;
+      if (same) return undefined;
+      return { ...toInput(entry), flags, status, assetChangeTag: change.assetChangeTag };
+    },
+  );
+  return result.outcome;
+}
+
+/** An asset joined or left an album. */
+export async function applyAlbumMembership(
+  deps: ArchiveDeps,
+  zone: ZoneRef,
+  assetRecordName: string,
+  albumRecordName: string,
+  present: boolean,
+): Promise<ChangeOutcome> {
+  const ref = { zone, assetRecordName };
+  const result = await updateEntry(
+    deps,
+    () => deps.state.getEntry(ref),
+    (entry) => {
+      const has = entry.albums.includes(albumRecordName);
+      if (has === present) return undefined;
+      const albums = present
+        ? [...entry.albums, albumRecordName]
+        : entry.albums.filter((a) => a !== albumRecordName);
+      return { ...toInput(entry), albums };
+    },
+  );
+  return result.outcome;
+}
+
+/** The manifest entry a tombstone refers to: an asset by its name, a master through its claim. */
+async function entryForTombstone(
+  deps: ArchiveDeps,
+  zone: ZoneRef,
+  recordName: string,
+  inferredType: TombstoneType,
+): Promise<ManifestEntry | undefined> {
+  if (inferredType === 'CPLAsset' || inferredType === 'unknown') {
+    const entry = await deps.state.getEntry({ zone, assetRecordName: recordName });
+    if (entry !== undefined) return entry;
+  }
+  if (inferredType === 'CPLMaster' || inferredType === 'unknown') {
+    const owner = await deps.state.masterOwner(recordName);
+    if (owner !== undefined) return deps.state.getEntry(owner);
+  }
+  return undefined;
+}
+
+/**
+ * iCloud purged a record. `keep` records it; `mirror` also removes the archived objects (the
+ * detector has already applied the safety stop to the run). Album-relation tombstones are
+ * handled as membership removals by the caller.
+ */
+export async function applyPurge(
+  deps: ArchiveDeps,
+  zone: ZoneRef,
+  recordName: string,
+  inferredType: TombstoneType,
+): Promise<ChangeOutcome> {
+  const first = await entryForTombstone(deps, zone, recordName, inferredType);
+  if (first === undefined) return 'unknownAsset';
+  const ref = { zone: first.zone, assetRecordName: first.assetRecordName };
+  let removed: RecordedDeletion[] = [];
+  const result = await updateEntry(
+    deps,
+    () => deps.state.getEntry(ref),
+    (entry) => {
+      if (entry.status === 'purged') return undefined;
+      removed =
+        deps.deletePolicy === 'mirror' && entry.duplicateOf === undefined
+          ? entry.versions.map((v) => ({
+              kind: v.kind,
+              key: v.key,
+              deletedAt: deps.now(),
+              reason: 'purged in iCloud',
+            }))
+          : [];
+      return {
+        ...toInput(entry),
+        status: 'purged',
+        flags: { ...entry.flags, isDeleted: true },
+        versions: deps.deletePolicy === 'mirror' ? [] : entry.versions,
+        deletions: [...entry.deletions, ...removed],
+      };
+    },
+  );
+  if (result.outcome !== 'updated') return result.outcome;
+  // Objects go only after the manifest says so: a crash in between leaves an object the
+  // manifest no longer lists, which `verify` reports, never a manifest pointing at nothing.
+  for (const deletion of removed) {
+    await deps.objects.delete(deletion.key);
+    const version = result.before?.versions.find((v) => v.key === deletion.key);
+    if (result.before !== undefined && version !== undefined) {
+      await deps.state.releaseKey(
+        deletion.key,
+        objectIdOf(result.before.masterRecordName, version.kind, version.fileChecksum),
+      );
+    }
+  }
+  if (removed.length > 0) {
+    const bytes = (result.before?.versions ?? []).reduce((sum, v) => sum + v.size, 0);
+    await deps.state.adjustCounters({ objects: -removed.length, bytes: -bytes });
+  }
+  return 'purged';
+}

@@ -1,0 +1,226 @@
+/**
+ * Archives the selected versions of one asset: claims a stable key for each, streams its bytes
+ * from the CDN through the integrity check into the object store, and records the result in the
+ * manifest. Idempotent: a version already archived (same kind and Apple checksum) is skipped, an
+ * object left by a crashed attempt is adopted after checking it, and the manifest write is a
+ * compare-and-set.
+ */
+
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '../../ports/sync-state-store.ts';
+import { ConflictError, DownloadUrlExpiredError, InvalidInputError } from '../errors.ts';
+import type { Asset, AssetVersion } from '../model.ts';
+import { candidateKeys } from '../plan/object-key.ts';
+import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
+import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
+import type { ArchiveDeps } from './archive-deps.ts';
+import { IntegrityStream } from './integrity-stream.ts';
+
+/** Late metadata key holding the SHA-256 of the bytes, so a re-run can adopt an object without re-reading it. */
+export const SHA256_METADATA_KEY = 'icloud-sha256';
+
+export interface AssetArchiveResult {
+  readonly outcome: 'archived' | 'unchanged';
+  readonly versionsArchived: number;
+  readonly bytesArchived: number;
+  readonly entry: ManifestEntry;
+}
+
+const isSameVersion = (archived: ArchivedVersion, planned: PlannedVersion): boolean =>
+  archived.kind === planned.kind && archived.fileChecksum === planned.version.fileChecksum;
+
+/** Claims the first free candidate key for `planned`; the same owner always gets the same key back. */
+async function claimKey(
+  deps: ArchiveDeps,
+  asset: Asset,
+  planned: PlannedVersion,
+  entry: ManifestEntry | undefined,
+  preferSuffixed: boolean,
+) {
+  const anchor = entry?.versions.find((v) => v.kind === 'original')?.key;
+  const editsBefore = (entry?.versions ?? []).filter((v) => v.kind === planned.kind).length;
+  const options = {
+    ...(anchor !== undefined && planned.kind !== 'original' ? { anchorKey: anchor } : {}),
+    ...(planned.role === 'edit' || planned.role === 'editLiveMotion'
+      ? { editGeneration: editsBefore + 1 }
+      : {}),
+  };
+  const [plain, suffixed] = candidateKeys(asset, planned, options);
+  const order = preferSuffixed ? [suffixed, plain] : [plain, suffixed];
+  for (const key of order) {
+    const claim = await deps.state.claimKey(key, planned.objectId);
+    if (claim.claimed) return { key, suffixed: key === suffixed };
+  }
+  throw new InvalidInputError(
+    `no free key for ${planned.kind} of asset ${asset.assetRecordName}: both candidates belong to other objects`,
+  );
+}
+
+/** An object already at `key` that is exactly this version (left by a crashed or concurrent attempt). */
+async function adoptExisting(
+  deps: ArchiveDeps,
+  key: string,
+  version: AssetVersion,
+): Promise<ArchivedVersion | undefined> {
+  const head = await deps.objects.head(key);
+  if (head === undefined) return undefined;
+  const sha256 = head.metadata[SHA256_METADATA_KEY];
+  const checksum = head.metadata[METADATA_KEYS.fileChecksum];
+  if (head.size !== version.size || sha256 === undefined || checksum !== version.fileChecksum)
+    return undefined;
+  const md5 =
+    head.md5Base64 === undefined ? undefined : Buffer.from(head.md5Base64, 'base64').toString('hex');
+  if (md5 === undefined) return undefined;
+  return {
+    kind: 'original',
+    key,
+    size: head.size,
+    sha256,
+    md5,
+    fileChecksum: version.fileChecksum,
+    archivedAt: head.lastModified,
+    etag: head.etag,
+    ...(head.versionId === undefined ? {} : { versionId: head.versionId }),
+  };
+}
+
+/** Streams one version from the CDN into `key`. */
+async function transfer(
+  deps: ArchiveDeps,
+  asset: Asset,
+  planned: PlannedVersion,
+  key: string,
+): Promise<ArchivedVersion> {
+  const { version } = planned;
+  if (version.downloadUrl === undefined)
+    throw new DownloadUrlExpiredError('no download URL for this version');
+  const download = await deps.downloader.open(
+    version.downloadUrl,
+    deps.signal ? { signal: deps.signal } : {},
+  );
+  const integrity = new IntegrityStream(version.size);
+  const body = new PassThrough();
+  // Whichever side fails first is the cause; the other is then torn down so nothing is left
+  // half-written: a failed put destroys the body, which ends the download; a failed download
+  // errors the body, which aborts the put.
+  let firstError: unknown;
+  const remember = (error: unknown) => {
+    firstError ??= error;
+    throw error;
+  };
+  const flowing = pipeline(download.body, integrity, body).catch(remember);
+  const { contentType, metadata } = metadataForPlanned(asset, planned);
+  const put = deps.objects
+    .putStream(key, body, {
+      contentType,
+      contentLength: version.size,
+      modifiedTime: asset.captureTime,
+      metadata,
+      lateMetadata: () => ({ [SHA256_METADATA_KEY]: integrity.digest().sha256 }),
+      partSize: deps.upload.partSize,
+      queueSize: deps.upload.queueSize,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    })
+    .catch((error: unknown) => {
+      body.destroy(error instanceof Error ? error : new Error(String(error)));
+      return remember(error);
+    });
+  const [, putResult] = await Promise.allSettled([flowing, put]);
+  if (firstError !== undefined) throw firstError;
+  if (putResult.status === 'rejected') throw putResult.reason;
+  const digest = integrity.digest();
+  const stored = putResult.value;
+  return {
+    kind: planned.kind,
+    key,
+    size: digest.bytes,
+    sha256: digest.sha256,
+    md5: digest.md5,
+    fileChecksum: version.fileChecksum,
+    archivedAt: deps.now(),
+    etag: stored.etag,
+    ...(stored.versionId === undefined ? {} : { versionId: stored.versionId }),
+  };
+}
+
+async function archiveVersion(
+  deps: ArchiveDeps,
+  asset: Asset,
+  planned: PlannedVersion,
+  entry: ManifestEntry | undefined,
+  preferSuffixed: boolean,
+): Promise<{ archived: ArchivedVersion; suffixed: boolean; transferred: boolean }> {
+  const { key, suffixed } = await claimKey(deps, asset, planned, entry, preferSuffixed);
+  const adopted = await adoptExisting(deps, key, planned.version);
+  if (adopted !== undefined)
+    return { archived: { ...adopted, kind: planned.kind }, suffixed, transferred: false };
+  return { archived: await transfer(deps, asset, planned, key), suffixed, transferred: true };
+}
+
+/**
+ * Archives `asset` (its URLs must be fresh: the caller refreshes them first). A download URL that
+ * expired mid-way surfaces as `DownloadUrlExpiredError` for the caller to refresh and retry.
+ */
+export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<AssetArchiveResult> {
+  const ref = { zone: asset.zone, assetRecordName: asset.assetRecordName };
+  for (let attempt = 0; ; attempt++) {
+    const entry = await deps.state.getEntry(ref);
+    const planned = planVersions(asset, deps.versionPolicy);
+    const kept = entry?.versions ?? [];
+    const missing = planned.filter((p) => !kept.some((v) => isSameVersion(v, p)));
+    const flags = { isFavorite: asset.isFavorite, isHidden: asset.isHidden, isDeleted: asset.isDeleted };
+    const unchanged =
+      entry !== undefined &&
+      missing.length === 0 &&
+      entry.status === 'archived' &&
+      entry.assetChangeTag === asset.assetChangeTag &&
+      entry.masterChangeTag === asset.masterChangeTag;
+    if (unchanged) return { outcome: 'unchanged', versionsArchived: 0, bytesArchived: 0, entry };
+
+    const added: ArchivedVersion[] = [];
+    let bytes = 0;
+    let transferredCount = 0;
+    let preferSuffixed = false;
+    for (const p of missing) {
+      const result = await archiveVersion(deps, asset, p, entry, preferSuffixed);
+      // Siblings follow the original onto the suffixed name so the pair stays recognisable.
+      if (p.kind === 'original') preferSuffixed = result.suffixed;
+      added.push(result.archived);
+      if (result.transferred) {
+        bytes += result.archived.size;
+        transferredCount++;
+      }
+    }
+
+    const input: ManifestEntryInput = {
+      zone: asset.zone,
+      assetRecordName: asset.assetRecordName,
+      masterRecordName: asset.masterRecordName,
+      assetChangeTag: asset.assetChangeTag,
+      masterChangeTag: asset.masterChangeTag,
+      status: asset.isDeleted ? 'trashed' : 'archived',
+      flags,
+      albums: entry?.albums ?? [],
+      versions: [...kept, ...added],
+      deletions: entry?.deletions ?? [],
+      ...(entry?.duplicateOf === undefined ? {} : { duplicateOf: entry.duplicateOf }),
+    };
+    try {
+      const written = await deps.state.putEntry(input, entry?.revision ?? 0);
+      // Adopted objects were counted by the attempt that stored them (or never: that errs low).
+      if (transferredCount > 0) await deps.state.adjustCounters({ objects: transferredCount, bytes });
+      return {
+        outcome: 'archived',
+        versionsArchived: transferredCount,
+        bytesArchived: bytes,
+        entry: written,
+      };
+    } catch (error) {
+      // Another worker wrote the entry meanwhile: re-read and merge once; the claims and
+      // adoption above make the second pass cheap.
+      if (error instanceof ConflictError && attempt === 0) continue;
+      throw error;
+    }
+  }
+}

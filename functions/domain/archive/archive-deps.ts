@@ -1,0 +1,33 @@
+/**
+ * What the download worker's domain needs from the world, injected by the handler (Lambda) or
+ * the local runtime. All ports; no SDK, no HTTP.
+ */
+
+import type { MediaDownloader } from '../../ports/media-download.ts';
+import type { ObjectStore } from '../../ports/object-store.ts';
+import type { SyncStateStore } from '../../ports/sync-state-store.ts';
+import type { Asset, ZoneRef } from '../model.ts';
+import type { VersionPolicy } from '../plan/version-policy.ts';
+
+/** Fresh copies of assets (new signed URLs) by asset record name: one `records/lookup`. */
+export type RefreshAssets = (zone: ZoneRef, assetRecordNames: readonly string[]) => Promise<readonly Asset[]>;
+
+export type DeletePolicyName = 'keep' | 'mirror';
+
+export interface ArchiveDeps {
+  readonly state: SyncStateStore;
+  readonly objects: ObjectStore;
+  readonly downloader: MediaDownloader;
+  readonly refresh: RefreshAssets;
+  readonly versionPolicy: VersionPolicy;
+  readonly deletePolicy: DeletePolicyName;
+  readonly now: () => number;
+  readonly upload: { readonly partSize: number; readonly queueSize: number };
+  /** Fires shortly before the Lambda deadline: in-flight uploads abort and leave nothing. */
+  readonly signal?: AbortSignal;
+  /** Download URLs older than this are refreshed before use (Apple's last about an hour). */
+  readonly urlMaxAgeMs?: number;
+}
+
+/** URLs are valid about 3,600 s; refresh well before (spec §5.4, §8.2). */
+export const DEFAULT_URL_MAX_AGE_MS = 50 * 60 * 1000;

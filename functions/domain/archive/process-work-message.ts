@@ -1,0 +1,210 @@
+/**
+ * The download worker's domain: carries out every item of one work message. Items whose failure
+ * is permanent are recorded on the asset (manifest status `failed`, with the reason) and the
+ * message still succeeds; a retryable failure fails the message so SQS redelivers it (the done
+ * items are skipped next time); a failure that needs a human (`reauth`) stops at once.
+ */
+
+import type { ManifestEntryInput } from '../../ports/sync-state-store.ts';
+import type { WorkMessage } from '../../shared/work-message.ts';
+import { classifyError, DownloadUrlExpiredError } from '../errors.ts';
+import type { Asset, ZoneRef } from '../model.ts';
+import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
+import { archiveAsset } from './archive-asset.ts';
+import { type ArchiveDeps, DEFAULT_URL_MAX_AGE_MS } from './archive-deps.ts';
+
+export interface MessageResult {
+  readonly items: number;
+  readonly archived: number;
+  readonly unchanged: number;
+  readonly updated: number;
+  readonly purged: number;
+  readonly failed: number;
+  readonly versionsArchived: number;
+  readonly bytesArchived: number;
+  /** Permanent failures recorded on their assets (no secrets: record names and reasons). */
+  readonly failures: readonly { readonly subject: string; readonly reason: string }[];
+}
+
+interface Tally {
+  archived: number;
+  unchanged: number;
+  updated: number;
+  purged: number;
+  failed: number;
+  versionsArchived: number;
+  bytesArchived: number;
+  failures: { subject: string; reason: string }[];
+}
+
+/** Fresh copies of the named assets, keyed by record name; absent ones were deleted meanwhile. */
+async function refreshed(
+  deps: ArchiveDeps,
+  zone: ZoneRef,
+  names: readonly string[],
+): Promise<Map<string, Asset>> {
+  const assets = names.length === 0 ? [] : await deps.refresh(zone, names);
+  return new Map(assets.map((a) => [a.assetRecordName, a]));
+}
+
+function needsFreshUrls(asset: Asset, issuedAt: number, deps: ArchiveDeps): boolean {
+  const stale = deps.now() - issuedAt > (deps.urlMaxAgeMs ?? DEFAULT_URL_MAX_AGE_MS);
+  return stale || asset.versions.some((v) => v.downloadUrl === undefined);
+}
+
+async function archiveWithRefresh(deps: ArchiveDeps, asset: Asset, tally: Tally): Promise<void> {
+  let current = asset;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await archiveAsset(deps, current);
+      if (result.outcome === 'unchanged') tally.unchanged++;
+      else tally.archived++;
+      tally.versionsArchived += result.versionsArchived;
+      tally.bytesArchived += result.bytesArchived;
+      return;
+    } catch (error) {
+      if (!(error instanceof DownloadUrlExpiredError) || attempt > 0) throw error;
+      const fresh = (await refreshed(deps, current.zone, [current.assetRecordName])).get(
+        current.assetRecordName,
+      );
+      if (fresh === undefined) return; // deleted in iCloud meanwhile: the next delta says how
+      current = fresh;
+    }
+  }
+}
+
+async function recordFailure(
+  deps: ArchiveDeps,
+  zone: ZoneRef,
+  assetRecordName: string,
+  masterRecordName: string,
+  reason: string,
+) {
+  const ref = { zone, assetRecordName };
+  const entry = await deps.state.getEntry(ref);
+  const input: ManifestEntryInput = entry
+    ? {
+        ...entry,
+        status: 'failed',
+        failure: { reason, at: deps.now(), attempts: (entry.failure?.attempts ?? 0) + 1 },
+      }
+    : {
+        zone,
+        assetRecordName,
+        masterRecordName,
+        assetChangeTag: '',
+        status: 'failed',
+        flags: { isFavorite: false, isHidden: false, isDeleted: false },
+        albums: [],
+        versions: [],
+        deletions: [],
+        failure: { reason, at: deps.now(), attempts: 1 },
+      };
+  const {
+    updatedAt: _u,
+    revision: _r,
+    ...clean
+  } = input as ManifestEntryInput & { updatedAt?: number; revision?: number };
+  await deps.state.putEntry(clean, entry?.revision ?? 0);
+}
+
+/** Carries out `message`. Throws when the message must be retried (or a human is needed). */
+export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage): Promise<MessageResult> {
+  const tally: Tally = {
+    archived: 0,
+    unchanged: 0,
+    updated: 0,
+    purged: 0,
+    failed: 0,
+    versionsArchived: 0,
+    bytesArchived: 0,
+    failures: [],
+  };
+
+  // One records/lookup per zone for every asset whose URLs are stale or missing.
+  const staleByZone = new Map<string, { zone: ZoneRef; names: string[] }>();
+  for (const item of message.items) {
+    if (item.type !== 'asset' || !needsFreshUrls(item.asset, message.issuedAt, deps)) continue;
+    const key = `${item.asset.zone.database}/${item.asset.zone.zoneName}`;
+    const group = staleByZone.get(key) ?? { zone: item.asset.zone, names: [] };
+    group.names.push(item.asset.assetRecordName);
+    staleByZone.set(key, group);
+  }
+  const refreshedNames = new Set([...staleByZone.values()].flatMap((g) => g.names));
+  const fresh = new Map<string, Asset>();
+  for (const { zone, names } of staleByZone.values()) {
+    for (const [name, asset] of await refreshed(deps, zone, names)) fresh.set(name, asset);
+  }
+
+  let retryable: unknown;
+  for (const item of message.items) {
+    const subject =
+      item.type === 'asset'
+        ? item.asset.assetRecordName
+        : item.type === 'assetOnly'
+          ? item.change.assetRecordName
+          : item.type === 'tombstone'
+            ? item.recordName
+            : item.assetRecordName;
+    try {
+      switch (item.type) {
+        case 'asset': {
+          // A refreshed asset that lookup no longer returns was deleted meanwhile: the next delta says how.
+          const name = item.asset.assetRecordName;
+          const asset = refreshedNames.has(name) ? fresh.get(name) : item.asset;
+          if (asset !== undefined) await archiveWithRefresh(deps, asset, tally);
+          break;
+        }
+        case 'assetOnly': {
+          const outcome = await applyAssetOnlyChange(deps, item.change);
+          if (outcome === 'needsArchive') {
+            const asset = (await refreshed(deps, item.change.zone, [item.change.assetRecordName])).get(
+              item.change.assetRecordName,
+            );
+            if (asset !== undefined && !asset.isDeleted) await archiveWithRefresh(deps, asset, tally);
+          } else if (outcome === 'updated') tally.updated++;
+          else tally.unchanged++;
+          break;
+        }
+        case 'tombstone': {
+          const outcome = await applyPurge(deps, item.zone, item.recordName, item.inferredType);
+          if (outcome === 'purged') tally.purged++;
+          break;
+        }
+        case 'albumMembership': {
+          const outcome = await applyAlbumMembership(
+            deps,
+            item.zone,
+            item.assetRecordName,
+            item.albumRecordName,
+            item.present,
+          );
+          if (outcome === 'updated') tally.updated++;
+          break;
+        }
+      }
+    } catch (error) {
+      const kind = classifyError(error);
+      if (kind === 'reauth') throw error;
+      if (kind === 'retryable') {
+        // Keep going: the other items may succeed now, and a redelivery skips them.
+        retryable ??= error;
+        continue;
+      }
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown failure';
+      tally.failed++;
+      tally.failures.push({ subject, reason });
+      if (item.type === 'asset') {
+        await recordFailure(
+          deps,
+          item.asset.zone,
+          item.asset.assetRecordName,
+          item.asset.masterRecordName,
+          reason,
+        );
+      }
+    }
+  }
+  if (retryable !== undefined) throw retryable;
+  return { items: message.items.length, ...tally };
+}
