@@ -102,7 +102,15 @@ export async function resolveEndpoint(
       `unknown endpoint "${value}": use apple, apple-cn or a simulator control URL`,
     );
   }
-  const response = await fetchImpl(control, { headers: { accept: 'application/json' } });
+  const response = await fetchImpl(control, { headers: { accept: 'application/json' } }).catch(
+    (error: unknown) => {
+      const code = (error as { cause?: { code?: unknown } }).cause?.code;
+      throw new UnexpectedResponseError(
+        `cannot reach the simulator at ${control.origin}${typeof code === 'string' ? ` (${code})` : ''}`,
+        { cause: error },
+      );
+    },
+  );
   if (!response.ok) {
     throw new UnexpectedResponseError(`simulator control URL answered HTTP ${response.status}`);
   }

@@ -1,0 +1,222 @@
+/**
+ * `icloud-s3 login`: the only interactive sign-in. Asks for the Apple ID, the password (hidden),
+ * how to receive the two-factor code and the code; stores the session. Runs non-interactively with
+ * `--apple-id`, `ICLOUD_PASSWORD` or `--password-file`, `--sms <id>`, and the code on stdin.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { type CodeDelivery, WrongVerificationCodeError } from '#adapters/icloud/auth/two-factor.ts';
+import type { TwoFactorChallenge } from '#adapters/icloud/auth/two-factor-challenge.ts';
+import { beginLogin } from '#adapters/icloud/session/login-session.ts';
+import { InvalidInputError } from '#domain/errors.ts';
+import { Secret } from '#shared/redact.ts';
+import { type CliContext, cliContext } from '../context.ts';
+import { UsageError } from '../io/exit-codes.ts';
+import { type Prompter, StdinPrompter, TerminalPrompter } from '../io/prompts.ts';
+
+interface LoginOptions {
+  readonly appleId?: string;
+  readonly passwordFile?: string;
+  readonly sms?: number;
+  readonly rememberPassword?: boolean;
+  readonly force?: boolean;
+}
+
+/** Attempts at typing a code before giving up (kei allows 3). No new code is pushed between them. */
+const CODE_ATTEMPTS = 3;
+
+export function loginCommand(): Command {
+  return new Command('login')
+    .description('sign in to iCloud (password and two-factor code) and store the session')
+    .option('--apple-id <email>', 'Apple ID (asked when omitted)')
+    .option('--password-file <path>', 'read the password from this file (else ICLOUD_PASSWORD, else asked)')
+    .addOption(
+      new Option('--sms <phone-id>', 'receive the code by SMS on this trusted number id').argParser((v) => {
+        const id = Number(v);
+        if (!Number.isInteger(id) || id < 0) throw new UsageError('--sms takes a phone id (a number)');
+        return id;
+      }),
+    )
+    .option(
+      '--remember-password',
+      'store the password in the session file so unattended runs can sign in again when cookies expire',
+    )
+    .option('--force', 'sign in again even if the stored session still works')
+    .action(async (options: LoginOptions, command: Command) => {
+      await runLogin(cliContext(command), options);
+    });
+}
+
+async function readPassword(options: LoginOptions, prompter: Prompter | undefined): Promise<Secret<string>> {
+  if (options.passwordFile) {
+    const mode = (await stat(options.passwordFile)).mode & 0o077;
+    const text = (await readFile(options.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+    if (!text) throw new UsageError(`${options.passwordFile} is empty`);
+    if (mode !== 0)
+      process.stderr.write(`! ${options.passwordFile} is readable by other users; chmod 600 it\n`);
+    return new Secret(text);
+  }
+  const fromEnv = process.env['ICLOUD_PASSWORD'];
+  if (fromEnv) {
+    // Children (and crash dumps) need not see it.
+    delete process.env['ICLOUD_PASSWORD'];
+    return new Secret(fromEnv);
+  }
+  if (!prompter) throw new UsageError('no password: set ICLOUD_PASSWORD or pass --password-file');
+  return new Secret(await prompter.secret('Apple ID password'));
+}
+
+async function chooseDelivery(
+  ctx: CliContext,
+  challenge: TwoFactorChallenge,
+  options: LoginOptions,
+  prompter: Prompter | undefined,
+): Promise<CodeDelivery> {
+  if (options.sms !== undefined) {
+    if (!challenge.trustedPhoneNumbers.some((p) => p.id === options.sms)) {
+      const ids = challenge.trustedPhoneNumbers.map((p) => `${p.id} (${p.numberWithDialCode})`).join(', ');
+      throw new UsageError(
+        `--sms ${options.sms} is not a trusted number of this Apple ID; choose one of: ${ids || 'none'}`,
+      );
+    }
+    return { kind: 'sms', phoneId: options.sms };
+  }
+  if (!prompter || challenge.trustedPhoneNumbers.length === 0) return { kind: 'device' };
+  ctx.output.info('Apple needs a verification code for this sign-in.');
+  return prompter.choose<CodeDelivery>('Where should Apple send the code?', [
+    { name: 'To my Apple devices (iPhone, iPad, Mac)', value: { kind: 'device' } },
+    ...challenge.trustedPhoneNumbers.map((p) => ({
+      name: `By text message to ${p.numberWithDialCode}`,
+      value: { kind: 'sms', phoneId: p.id } as const,
+    })),
+  ]);
+}
+
+export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<void> {
+  const { output } = ctx;
+  const interactive = output.interactive;
+  const terminal = interactive ? new TerminalPrompter() : undefined;
+  const stdinCodes = interactive ? undefined : new StdinPrompter();
+  try {
+    const appleId = options.appleId ?? (await terminal?.text('Apple ID (email)'));
+    if (!appleId) throw new UsageError('no Apple ID: pass --apple-id');
+    const endpoint = await ctx.endpoint();
+    const login = await beginLogin({
+      endpoint,
+      store: ctx.store,
+      appleId: appleId.trim(),
+      logger: ctx.logger,
+    });
+
+    if (!options.force) {
+      const current = await login.checkStored();
+      if (current) {
+        output.success(
+          `Already signed in as ${appleId}; the session at ${ctx.store.describe()} still works.`,
+        );
+        output.result(
+          resultOf(
+            'already-signed-in',
+            appleId,
+            current.dsid,
+            ctx,
+            login.session.trustExpiresAt(),
+            login.session.fields.password !== undefined,
+          ),
+        );
+        return;
+      }
+    }
+
+    const password = await readPassword(options, terminal);
+    output.step(`Signing in to iCloud as ${appleId}…`);
+    const authenticator = await login.startSignIn();
+    let signedIn: Awaited<ReturnType<typeof authenticator.signIn>>;
+    try {
+      signedIn = await authenticator.signIn(password);
+    } finally {
+      await login.saveThrottle();
+    }
+
+    let dsid: string;
+    if (signedIn.status === 'signed-in') {
+      dsid = signedIn.account.dsid;
+      output.step('Apple trusts this client; no code needed.');
+    } else {
+      const delivery = await chooseDelivery(ctx, signedIn.challenge, options, terminal);
+      await authenticator.requestCode(delivery);
+      output.info(
+        delivery.kind === 'device'
+          ? 'Apple sent a code to your devices. Allow the sign-in there, then type the code here.'
+          : 'Apple sent a code by text message.',
+      );
+      dsid = await enterCode(
+        ctx,
+        delivery,
+        terminal ?? stdinCodes!,
+        async (code) => (await authenticator.verifyCode(delivery, code)).dsid,
+      );
+    }
+
+    await login.save(options.rememberPassword ? { rememberPassword: password } : {});
+    const trustExpiresAt = login.session.trustExpiresAt();
+    output.success(`Signed in as ${appleId}. Session stored at ${ctx.store.describe()}.`);
+    if (trustExpiresAt) {
+      output.info(
+        `Apple's trust lasts until about ${new Date(trustExpiresAt).toISOString().slice(0, 10)}; run icloud-s3 login again before then.`,
+      );
+    }
+    if (!options.rememberPassword) {
+      output.info(
+        'The password was not stored: when the iCloud cookies expire (about 30 days), run icloud-s3 login again, or use --remember-password for unattended renewal.',
+      );
+    }
+    output.result(
+      resultOf('signed-in', appleId, dsid, ctx, trustExpiresAt, Boolean(options.rememberPassword)),
+    );
+  } finally {
+    stdinCodes?.close();
+  }
+}
+
+async function enterCode(
+  ctx: CliContext,
+  delivery: CodeDelivery,
+  prompter: Prompter,
+  verify: (code: string) => Promise<string>,
+): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const code = await prompter.text(
+      delivery.kind === 'device'
+        ? 'Verification code from your device'
+        : 'Verification code from the text message',
+    );
+    try {
+      return await verify(code);
+    } catch (error) {
+      const retryable = error instanceof WrongVerificationCodeError || error instanceof InvalidInputError;
+      if (!retryable || attempt >= CODE_ATTEMPTS) throw error;
+      ctx.output.warn(
+        `${error.message} Try again (${CODE_ATTEMPTS - attempt} left); the code you received is still the one to use.`,
+      );
+    }
+  }
+}
+
+function resultOf(
+  status: string,
+  appleId: string,
+  dsid: string,
+  ctx: CliContext,
+  trustExpiresAt: number | undefined,
+  passwordRemembered: boolean,
+): Record<string, unknown> {
+  return {
+    status,
+    appleId,
+    dsid,
+    sessionFile: ctx.store.path,
+    trustExpiresAt: trustExpiresAt ? new Date(trustExpiresAt).toISOString() : null,
+    passwordRemembered,
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * What every command gets from the global options: output, logger, the iCloud endpoint and the
+ * session store. Built once per run.
+ */
+
+import type { Command } from 'commander';
+import { type IcloudEndpoint, resolveEndpoint } from '#adapters/icloud/endpoints.ts';
+import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import { ENV } from '#shared/env-names.ts';
+import { createLogger, type Logger } from '#shared/logger.ts';
+import { Output } from './io/output.ts';
+
+export interface GlobalOptions {
+  readonly endpoint?: string;
+  readonly sessionFile?: string;
+  readonly json?: boolean;
+  readonly local?: string;
+  readonly verbose?: boolean;
+}
+
+export interface CliContext {
+  readonly output: Output;
+  readonly logger: Logger;
+  readonly store: FileSessionStore;
+  endpoint(): Promise<IcloudEndpoint>;
+}
+
+export function cliContext(command: Command): CliContext {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const output = new Output({ json: Boolean(options.json) });
+  const logger = createLogger({ level: options.verbose ? 'DEBUG' : 'SILENT', destination: 'stderr' });
+  const store = new FileSessionStore(options.sessionFile);
+  let endpoint: Promise<IcloudEndpoint> | undefined;
+  return {
+    output,
+    logger,
+    store,
+    endpoint: () => {
+      endpoint ??= resolveEndpoint(options.endpoint ?? process.env[ENV.icloudEndpoint]);
+      return endpoint;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * What the CLI prints. Human text goes to stdout, or to stderr with `--json` so stdout carries
+ * exactly one JSON result object. Colour only on a terminal, and never with NO_COLOR.
+ */
+import { styleText } from 'node:util';
+import { scrubSecrets } from '#shared/redact.ts';
+
+type Style = 'green' | 'red' | 'yellow' | 'dim' | 'bold' | 'cyan';
+
+export class Output {
+  readonly json: boolean;
+  readonly #human: NodeJS.WriteStream;
+  readonly #colour: boolean;
+
+  constructor(options: { readonly json: boolean }) {
+    this.json = options.json;
+    this.#human = options.json ? process.stderr : process.stdout;
+    this.#colour = Boolean(this.#human.isTTY) && !process.env['NO_COLOR'];
+  }
+
+  /** Whether the person is at a terminal (prompts and progress make sense). */
+  get interactive(): boolean {
+    return Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  }
+
+  #paint(style: Style, text: string): string {
+    return this.#colour ? styleText(style, text) : text;
+  }
+
+  info(text: string): void {
+    this.#human.write(`${text}\n`);
+  }
+
+  step(text: string): void {
+    this.#human.write(`${this.#paint('dim', '›')} ${text}\n`);
+  }
+
+  success(text: string): void {
+    this.#human.write(`${this.#paint('green', '✔')} ${text}\n`);
+  }
+
+  warn(text: string): void {
+    process.stderr.write(`${this.#paint('yellow', '!')} ${text}\n`);
+  }
+
+  /** An error for a person: one scrubbed message, plus what to do when we know it. */
+  error(text: string, hint?: string): void {
+    process.stderr.write(`${this.#paint('red', '✖')} ${scrubSecrets(text)}\n`);
+    if (hint) process.stderr.write(`  ${hint}\n`);
+  }
+
+  /** The `--json` result object (printed only with `--json`). */
+  result(value: Record<string, unknown>): void {
+    if (this.json) process.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+}

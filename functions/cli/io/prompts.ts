@@ -1,0 +1,53 @@
+/**
+ * How the CLI asks a person for something: @inquirer/prompts on a terminal (hidden password,
+ * menus), or one line of stdin per answer when stdin is a pipe (scripts, tests).
+ */
+import { createInterface, type Interface } from 'node:readline';
+import { input, password, select } from '@inquirer/prompts';
+import { UsageError } from './exit-codes.ts';
+
+export interface Choice<T> {
+  readonly name: string;
+  readonly value: T;
+}
+
+export interface Prompter {
+  text(message: string): Promise<string>;
+  secret(message: string): Promise<string>;
+  choose<T>(message: string, choices: readonly Choice<T>[]): Promise<T>;
+}
+
+export class TerminalPrompter implements Prompter {
+  text(message: string): Promise<string> {
+    return input({ message, required: true });
+  }
+  secret(message: string): Promise<string> {
+    return password({ message, mask: '*' });
+  }
+  choose<T>(message: string, choices: readonly Choice<T>[]): Promise<T> {
+    return select({ message, choices: choices.map((c) => ({ name: c.name, value: c.value })) });
+  }
+}
+
+/** Reads answers line by line from stdin; never echoes, never asks twice for the same line. */
+export class StdinPrompter implements Prompter {
+  #lines: AsyncIterator<string> | undefined;
+  #reader: Interface | undefined;
+
+  async text(message: string): Promise<string> {
+    this.#reader ??= createInterface({ input: process.stdin, terminal: false });
+    this.#lines ??= this.#reader[Symbol.asyncIterator]();
+    const next = await this.#lines.next();
+    if (next.done) throw new UsageError(`stdin ended before an answer to "${message}"`);
+    return next.value.trim();
+  }
+  secret(message: string): Promise<string> {
+    return this.text(message);
+  }
+  async choose<T>(message: string, _choices: readonly Choice<T>[]): Promise<T> {
+    throw new UsageError(`"${message}" needs a terminal; pass the choice as an option`);
+  }
+  close(): void {
+    this.#reader?.close();
+  }
+}
