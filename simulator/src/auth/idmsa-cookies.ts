@@ -1,0 +1,14 @@
+/** Cookies IdMSA sets on `idmsa.apple.com` / `apple.com`. */
+import { newOpaque } from '../accounts/tokens.ts';
+import type { SimCookie } from '../types.ts';
+import { IDMSA_DOMAIN } from './cookies.ts';
+
+/** `aasp`: IdMSA's anti-forgery cookie (a browser id); set by the widget page and signin/init. */
+export const aaspCookie = (): SimCookie => ({
+  name: 'aasp',
+  value: newOpaque(32).toUpperCase(),
+  domain: IDMSA_DOMAIN,
+  path: '/',
+  secure: true,
+  httpOnly: true,
+});

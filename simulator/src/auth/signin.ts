@@ -1,0 +1,221 @@
+/**
+ * IdMSA sign-in: `signin/init`, `signin/complete`, `repair/complete`, the legacy `signin` and the
+ * optional `authorize/signin` page (spec §2.4-2.8, statements 7-20).
+ */
+import { randomBytes } from 'node:crypto';
+import { newIdmsaSessionId, newOpaque, newScnt, newSrpChallenge } from '../accounts/tokens.ts';
+import type { SimReply, SimRequest } from '../types.ts';
+import { empty, text } from '../types.ts';
+import type { AuthContext } from './context.ts';
+import { THROTTLE_BODY, WIDGET_KEY } from './context.ts';
+import {
+  baseIdmsaHeaders,
+  findIdmsaSession,
+  hasWidgetKey,
+  idmsaJson,
+  sessionHeaders,
+  staleContext,
+} from './idmsa-common.ts';
+import { aaspCookie } from './idmsa-cookies.ts';
+import type { IdmsaSession } from './idmsa-state.ts';
+import {
+  bytesOf,
+  expectedProofs,
+  intOf,
+  proofMatches,
+  randomSecret,
+  serverPublic,
+  verifierFor,
+} from './srp.ts';
+import { challengeBody } from './twofa-bodies.ts';
+
+const asRecord = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+/** The 29-byte `text/html` throttling answer. */
+export const throttled = (): SimReply =>
+  text(THROTTLE_BODY, 503, 'text/html', { headers: baseIdmsaHeaders(newScnt()) });
+
+const wrongPassword = (): SimReply =>
+  idmsaJson(
+    {
+      serviceErrors: [
+        {
+          code: '-20101',
+          message: 'Enter the email or phone number and password for your Apple Account.',
+          suppressDismissal: false,
+        },
+      ],
+    },
+    401,
+    baseIdmsaHeaders(newScnt()),
+  );
+
+const missingWidgetKey = (): SimReply => idmsaJson({}, 400, baseIdmsaHeaders(newScnt()));
+
+/** `POST /appleauth/auth/signin/init` (statements 7-9, 18). */
+export function signinInit(ctx: AuthContext, req: SimRequest): SimReply {
+  if (!hasWidgetKey(req, WIDGET_KEY)) return missingWidgetKey();
+  const body = asRecord(req.json);
+  const accountName = typeof body['accountName'] === 'string' ? body['accountName'] : undefined;
+  const aText = typeof body['a'] === 'string' ? body['a'] : undefined;
+  if (!accountName || !aText) return idmsaJson({}, 400, baseIdmsaHeaders(newScnt()));
+  if (ctx.idmsa.srpAttempt(accountName).throttled) return throttled();
+
+  const account = ctx.store.account(accountName);
+  const protocols = Array.isArray(body['protocols']) ? body['protocols'] : ['s2k', 's2k_fo'];
+  // Unknown accounts get a random salt and verifier, so the failure surfaces at complete (statement 9).
+  const salt = account ? Buffer.from(account.srp.salt, 'base64') : randomBytes(16);
+  const iterations = account?.srp.iterations ?? 20_064;
+  const protocol = account?.srp.protocol ?? 's2k';
+  if (!protocols.includes(protocol)) return idmsaJson({}, 400, baseIdmsaHeaders(newScnt()));
+  const v = account
+    ? intOf(Buffer.from(account.srp.verifier, 'hex'))
+    : verifierFor(newOpaque(), salt, 1, 's2k');
+  const b = randomSecret();
+  const B = serverPublic(b, v);
+  const c = newSrpChallenge();
+  const scnt = newScnt();
+  ctx.idmsa.addHandshake({ c, accountName, account, salt, b, B, v, scnt, createdAt: ctx.clock.now() });
+  return idmsaJson(
+    {
+      iteration: iterations,
+      salt: salt.toString('base64'),
+      protocol,
+      version: 1,
+      b: bytesOf(B).toString('base64'),
+      c,
+    },
+    200,
+    baseIdmsaHeaders(scnt),
+    { contentType: 'text/html;charset=UTF-8', cookies: req.cookies.has('aasp') ? [] : [aaspCookie()] },
+  );
+}
+
+/** `POST /appleauth/auth/signin/complete` (statements 10-15). */
+export function signinComplete(ctx: AuthContext, req: SimRequest): SimReply {
+  if (!hasWidgetKey(req, WIDGET_KEY)) return missingWidgetKey();
+  const body = asRecord(req.json);
+  const c = typeof body['c'] === 'string' ? body['c'] : undefined;
+  const handshake = c === undefined ? undefined : ctx.idmsa.takeHandshake(c);
+  if (!handshake) return staleContext();
+  if (ctx.settings.strictIdmsaHeaders && req.headers['scnt'] !== handshake.scnt) return staleContext();
+  const account = handshake.account;
+  const m1 = typeof body['m1'] === 'string' ? Buffer.from(body['m1'], 'base64') : Buffer.alloc(0);
+  const aText = typeof body['a'] === 'string' ? body['a'] : undefined;
+  const accountName = typeof body['accountName'] === 'string' ? body['accountName'] : handshake.accountName;
+  const A = aText === undefined ? undefined : intOf(Buffer.from(aText, 'base64'));
+  const proofs =
+    A === undefined
+      ? undefined
+      : expectedProofs({
+          accountName,
+          salt: handshake.salt,
+          A,
+          b: handshake.b,
+          B: handshake.B,
+          v: handshake.v,
+        });
+  if (!account || !proofs || !proofMatches(proofs.m1, m1)) return wrongPassword();
+
+  const trustTokens = Array.isArray(body['trustTokens']) ? body['trustTokens'] : [];
+  const trusted = trustTokens.some((t) => typeof t === 'string' && ctx.store.trustTokenValid(account, t));
+  const fido = account.flags.fido;
+  const needs2fa = account.flags.hsaVersion === 2 && (!trusted || fido);
+  const session: IdmsaSession = {
+    id: newIdmsaSessionId(),
+    account,
+    scnts: new Set(),
+    aasp: req.cookies.get('aasp'),
+    needs2fa,
+    repairPending: account.flags.needsRepair,
+    fido,
+    verified: !needs2fa,
+    trusted,
+    lastActive: ctx.clock.now(),
+  };
+  ctx.idmsa.addSession(session);
+  const token = ctx.store.issueSessionToken(account, {
+    idmsaSessionId: session.id,
+    verified: session.verified,
+    trusted,
+    repairPending: session.repairPending,
+    fidoIncomplete: fido,
+  });
+  const headers = { ...sessionHeaders(session, token), Location: '/auth' };
+
+  if (session.repairPending) return idmsaJson({ auth_type: 'sa' }, 412, headers);
+  if (needs2fa) {
+    if (ctx.settings.autoPushOnSignin && !fido) ctx.idmsa.push(account, 'device');
+    if (ctx.settings.cassetteMode && !fido) return idmsaJson({ auth_type: 'hsa2' }, 200, headers);
+    return idmsaJson(challengeBody(ctx, account), 409, headers);
+  }
+  return idmsaJson({}, 200, headers);
+}
+
+/** `POST /appleauth/auth/repair/complete` with `{}` (statement 16). */
+export function repairComplete(ctx: AuthContext, req: SimRequest): SimReply {
+  const session = findIdmsaSession(ctx, req);
+  if (!session) return staleContext();
+  session.repairPending = false;
+  ctx.store.completeRepair(session.id);
+  const token = ctx.store.issueSessionToken(session.account, {
+    idmsaSessionId: session.id,
+    verified: session.verified,
+    trusted: session.trusted,
+    repairPending: false,
+    fidoIncomplete: session.fido,
+  });
+  return empty(200, {
+    headers: { ...sessionHeaders(session, token), 'Content-Type': 'application/json;charset=UTF-8' },
+  });
+}
+
+/**
+ * Legacy `POST /appleauth/auth/signin` with a raw password (statement 19): 503 like Apple today;
+ * in cassette mode 200 with `X-Apple-I-Rscd: 401` (wrong password) or `409` (two-factor needed).
+ */
+export function legacySignin(ctx: AuthContext, req: SimRequest): SimReply {
+  if (!ctx.settings.cassetteMode) return throttled();
+  const body = asRecord(req.json);
+  const account =
+    typeof body['accountName'] === 'string' ? ctx.store.account(body['accountName']) : undefined;
+  if (!account || body['password'] !== account.password) {
+    return idmsaJson({}, 200, { ...baseIdmsaHeaders(newScnt()), 'X-Apple-I-Rscd': '401' });
+  }
+  const session: IdmsaSession = {
+    id: newIdmsaSessionId(),
+    account,
+    scnts: new Set(),
+    aasp: req.cookies.get('aasp'),
+    needs2fa: account.flags.hsaVersion === 2,
+    repairPending: false,
+    fido: account.flags.fido,
+    verified: account.flags.hsaVersion !== 2,
+    trusted: false,
+    lastActive: ctx.clock.now(),
+  };
+  ctx.idmsa.addSession(session);
+  const token = ctx.store.issueSessionToken(account, {
+    idmsaSessionId: session.id,
+    verified: session.verified,
+    trusted: false,
+    repairPending: false,
+    fidoIncomplete: session.fido,
+  });
+  const rscd: Record<string, string> = session.needs2fa ? { 'X-Apple-I-Rscd': '409' } : {};
+  return idmsaJson({}, 200, { ...sessionHeaders(session, token), ...rscd });
+}
+
+/** `GET /appleauth/auth/authorize/signin?...`: the widget page; seeds `scnt` and `aasp` (statement 20). */
+export function authorizePage(_ctx: AuthContext, req: SimRequest): SimReply {
+  return text(
+    '<!DOCTYPE html><html><head><title>Sign In with Apple</title></head><body></body></html>',
+    200,
+    'text/html;charset=UTF-8',
+    {
+      headers: baseIdmsaHeaders(newScnt()),
+      cookies: req.cookies.has('aasp') ? [] : [aaspCookie()],
+    },
+  );
+}
