@@ -53,6 +53,8 @@ export interface S3ObjectStoreOptions {
   /** Defaults for puts that do not say (8 MiB x 4: about 185 MB of process RSS, aws-local.md §1.2). */
   readonly partSize?: number;
   readonly queueSize?: number;
+  /** Keys per ListObjectsV2 page (S3's maximum and default is 1000). */
+  readonly listPageSize?: number;
 }
 
 /** Largest object a single CopyObject can rewrite. */
@@ -106,12 +108,14 @@ export class S3ObjectStore implements ObjectStore {
   private readonly bucket: string;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly listPageSize: number;
 
   constructor(options: S3ObjectStoreOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
     this.partSize = options.partSize ?? 8 * 1024 * 1024;
     this.queueSize = options.queueSize ?? 4;
+    this.listPageSize = options.listPageSize ?? 1000;
   }
 
   async head(key: string): Promise<ObjectHead | undefined> {
@@ -254,7 +258,10 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ListedObject> {
-    const pages = paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix });
+    const pages = paginateListObjectsV2(
+      { client: this.client, pageSize: this.listPageSize },
+      { Bucket: this.bucket, Prefix: prefix },
+    );
     for await (const page of pages) {
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;

@@ -1,0 +1,116 @@
+import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { MIN_PART_SIZE } from '#ports/object-store.ts';
+import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-contract.ts';
+import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
+import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
+
+let local: TestAws;
+beforeAll(async () => {
+  local = await startTestAws();
+});
+afterAll(async () => {
+  await local.stop();
+});
+
+async function newStore(options: { client?: S3Client; listPageSize?: number } = {}) {
+  const bucket = await local.createBucket();
+  const client = options.client ?? local.s3;
+  return { bucket, store: new S3ObjectStore({ client, bucket, listPageSize: options.listPageSize ?? 2 }) };
+}
+
+describeObjectStoreContract('S3ObjectStore on s3rver', async () => (await newStore()).store);
+
+describe('S3ObjectStore', () => {
+  it('streams a 30 MB body without reading far ahead of what S3 acknowledged', async () => {
+    // A client of its own so the byte counter sees only this upload's parts.
+    const client = new S3Client(local.aws.clientConfig.s3);
+    let acknowledged = 0;
+    let maxAhead = 0;
+    const size = 30 * 1024 * 1024;
+    const { stream, produced } = generatedStream(size);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'UploadPartCommand') {
+          acknowledged += (args.input as { Body: Buffer }).Body.length;
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'countAcknowledgedParts' },
+    );
+    const sampler = setInterval(() => {
+      maxAhead = Math.max(maxAhead, produced() - acknowledged);
+    }, 2);
+    try {
+      const { store } = await newStore({ client });
+      const result = await store.putStream('stream/30MB.MOV', stream, {
+        contentType: 'video/quicktime',
+        contentLength: size,
+        modifiedTime: 1_700_000_000_000,
+        partSize: MIN_PART_SIZE,
+        queueSize: 2,
+      });
+      expect(result).toMatchObject({ size, md5: generatedDigest(size, 'md5'), multipart: true });
+      expect(acknowledged).toBe(size);
+      // queueSize parts in flight, one being filled, plus stream buffers: far below 30 MB.
+      expect(maxAhead).toBeLessThanOrEqual(4 * MIN_PART_SIZE);
+    } finally {
+      clearInterval(sampler);
+      client.destroy();
+    }
+  });
+
+  it('leaves no multipart upload behind when aborted mid-upload', async () => {
+    const { bucket, store } = await newStore();
+    const size = MIN_PART_SIZE * 4;
+    const { stream, produced } = generatedStream(size, { stallAfter: MIN_PART_SIZE * 2 + 1 });
+    const controller = new AbortController();
+    const put = store.putStream('abort/mid.MOV', stream, {
+      contentType: 'video/quicktime',
+      contentLength: size,
+      modifiedTime: 0,
+      partSize: MIN_PART_SIZE,
+      queueSize: 1,
+      signal: controller.signal,
+    });
+    while (produced() <= MIN_PART_SIZE * 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    await expect(put).rejects.toMatchObject({ name: 'AbortError' });
+    const uploads = await local.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    expect(uploads.Uploads ?? []).toEqual([]);
+    expect(await store.head('abort/mid.MOV')).toBeUndefined();
+  });
+
+  it('writes metadata exactly as rclone reads it on HEAD', async () => {
+    const { bucket, store } = await newStore();
+    const size = 1000;
+    await store.putStream('rclone/IMG_0002.JPG', generatedStream(size).stream, {
+      contentType: 'image/jpeg',
+      contentLength: size,
+      modifiedTime: 1_717_243_200_123,
+      metadata: { 'icloud-asset': 'ASSET-1' },
+    });
+    const head = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'rclone/IMG_0002.JPG' }));
+    const md5 = generatedDigest(size, 'md5');
+    expect(head.ETag).toBe(`"${md5}"`);
+    expect(head.Metadata).toEqual({
+      mtime: '1717243200.123',
+      md5chksum: Buffer.from(md5, 'hex').toString('base64'),
+      'icloud-asset': 'ASSET-1',
+    });
+  });
+
+  it('refuses metadata S3 would mangle before sending anything', async () => {
+    const { store } = await newStore();
+    await expect(
+      store.putStream('bad.jpg', generatedStream(1).stream, {
+        contentType: 'image/jpeg',
+        contentLength: 1,
+        modifiedTime: 0,
+        metadata: { 'Icloud-Asset': 'x' },
+      }),
+    ).rejects.toMatchObject({ name: 'InvalidInputError' });
+  });
+});

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#ports/object-store.ts';
+import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-contract.ts';
+import { generatedStream } from '#test/fakes/generated-stream.ts';
+import { InMemoryObjectStore, multipartEtag } from '#test/fakes/in-memory-object-store.ts';
+
+describeObjectStoreContract('InMemoryObjectStore', async () => new InMemoryObjectStore());
+
+describe('InMemoryObjectStore', () => {
+  it('gives a multipart object the ETag S3 would: MD5 of part MD5s and the part count', async () => {
+    const store = new InMemoryObjectStore({ partSize: MIN_PART_SIZE });
+    const size = MIN_PART_SIZE * 2 + 1;
+    const result = await store.putStream('m.MOV', generatedStream(size).stream, {
+      contentType: 'video/quicktime',
+      contentLength: size,
+      modifiedTime: 0,
+    });
+    expect(result.etag).toMatch(/^[0-9a-f]{32}-3$/);
+    expect(multipartEtag(Buffer.alloc(0), MIN_PART_SIZE)).toMatch(/-0$/);
+  });
+});

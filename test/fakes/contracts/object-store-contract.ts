@@ -1,0 +1,178 @@
+/**
+ * The behaviour every `ObjectStore` must have, run against the S3 adapter (on s3rver) and the
+ * in-memory fake.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { ContentLengthMismatchError } from '#domain/errors.ts';
+import { MIN_PART_SIZE, type ObjectStore } from '#ports/object-store.ts';
+import { generatedDigest, generatedStream, readStream } from '../generated-stream.ts';
+
+export type ObjectStoreFactory = () => Promise<ObjectStore>;
+
+const CAPTURED = 1_717_243_200_500;
+
+function bodyOf(text: string): { body: Readable; length: number } {
+  const data = Buffer.from(text, 'utf8');
+  return { body: Readable.from([data]), length: data.length };
+}
+
+async function putText(store: ObjectStore, key: string, text: string) {
+  const { body, length } = bodyOf(text);
+  return store.putStream(key, body, {
+    contentType: 'text/plain',
+    contentLength: length,
+    modifiedTime: CAPTURED,
+  });
+}
+
+async function listKeys(store: ObjectStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of store.list(prefix)) keys.push(object.key);
+  return keys;
+}
+
+export function describeObjectStoreContract(name: string, createStore: ObjectStoreFactory): void {
+  describe(`${name} (ObjectStore contract)`, () => {
+    it('stores a small object in one request with the MD5 as its ETag and rclone metadata', async () => {
+      const store = await createStore();
+      const data = Buffer.from('a photo, in spirit');
+      const digest = createHash('md5').update(data).digest();
+      const result = await store.putStream('2024/06/01/IMG_0001.HEIC', Readable.from([data]), {
+        contentType: 'image/heic',
+        contentLength: data.length,
+        modifiedTime: CAPTURED,
+        metadata: { 'icloud-asset': 'AaBbCc', 'icloud-master': 'MmNn' },
+        lateMetadata: () => ({ sha256: createHash('sha256').update(data).digest('hex') }),
+      });
+      expect(result).toMatchObject({ size: data.length, etag: digest.toString('hex'), multipart: false });
+      expect(result.md5).toBe(digest.toString('hex'));
+      const head = await store.head('2024/06/01/IMG_0001.HEIC');
+      expect(head).toMatchObject({
+        size: data.length,
+        etag: digest.toString('hex'),
+        contentType: 'image/heic',
+        modifiedTime: CAPTURED,
+        md5Base64: digest.toString('base64'),
+      });
+      expect(head?.metadata).toEqual({
+        'icloud-asset': 'AaBbCc',
+        'icloud-master': 'MmNn',
+        mtime: '1717243200.5',
+        md5chksum: digest.toString('base64'),
+        sha256: createHash('sha256').update(data).digest('hex'),
+      });
+    });
+
+    it('stores a body larger than a part as multipart, with md5chksum and late metadata', async () => {
+      const store = await createStore();
+      const size = MIN_PART_SIZE * 2 + 12_345;
+      const { stream } = generatedStream(size);
+      const result = await store.putStream('video/big.MOV', stream, {
+        contentType: 'video/quicktime',
+        contentLength: size,
+        modifiedTime: 1_700_000_000_000,
+        partSize: MIN_PART_SIZE,
+        queueSize: 2,
+        lateMetadata: () => ({ sha256: generatedDigest(size, 'sha256') }),
+      });
+      const md5 = generatedDigest(size, 'md5');
+      expect(result).toMatchObject({ size, md5, multipart: true });
+      const head = await store.head('video/big.MOV');
+      expect(head?.md5Base64).toBe(Buffer.from(md5, 'hex').toString('base64'));
+      expect(head?.metadata.sha256).toBe(generatedDigest(size, 'sha256'));
+      expect(head?.metadata.mtime).toBe('1700000000');
+      expect(head?.contentType).toBe('video/quicktime');
+      const stored = await store.getStream('video/big.MOV');
+      const bytes = await readStream(stored?.body ?? Readable.from([]));
+      expect(createHash('md5').update(bytes).digest('hex')).toBe(md5);
+    });
+
+    it('refuses a body shorter than its declared length and stores nothing', async () => {
+      const store = await createStore();
+      const { body } = bodyOf('short');
+      await expect(
+        store.putStream('short.JPG', body, {
+          contentType: 'image/jpeg',
+          contentLength: 10,
+          modifiedTime: CAPTURED,
+        }),
+      ).rejects.toBeInstanceOf(ContentLengthMismatchError);
+      expect(await store.head('short.JPG')).toBeUndefined();
+    });
+
+    it('refuses a multipart body longer than its declared length and stores nothing', async () => {
+      const store = await createStore();
+      const { stream } = generatedStream(MIN_PART_SIZE * 2);
+      await expect(
+        store.putStream('long.MOV', stream, {
+          contentType: 'video/quicktime',
+          contentLength: MIN_PART_SIZE + 1,
+          modifiedTime: CAPTURED,
+          partSize: MIN_PART_SIZE,
+        }),
+      ).rejects.toBeInstanceOf(ContentLengthMismatchError);
+      expect(await store.head('long.MOV')).toBeUndefined();
+    });
+
+    it('fails an aborted upload with an AbortError and stores nothing', async () => {
+      const store = await createStore();
+      const size = MIN_PART_SIZE * 3;
+      const { stream, produced } = generatedStream(size, { stallAfter: MIN_PART_SIZE + 1024 });
+      const controller = new AbortController();
+      const put = store.putStream('aborted.MOV', stream, {
+        contentType: 'video/quicktime',
+        contentLength: size,
+        modifiedTime: CAPTURED,
+        partSize: MIN_PART_SIZE,
+        signal: controller.signal,
+      });
+      while (produced() < MIN_PART_SIZE + 1024) await new Promise((resolve) => setTimeout(resolve, 5));
+      controller.abort();
+      await expect(put).rejects.toMatchObject({ name: 'AbortError' });
+      expect(await store.head('aborted.MOV')).toBeUndefined();
+    });
+
+    it('round-trips unicode keys byte for byte, NFC and NFD kept apart', async () => {
+      const store = await createStore();
+      const keys = [
+        'u/Café.JPG',
+        'u/Cafe\u0301.JPG',
+        'u/日本語 写真.HEIC',
+        'u/📷 + & =.jpg',
+        'u/Screenshot 2024-06-01 at 10.00.00\u202FAM.png',
+        'u/a%20b.jpg',
+      ];
+      for (const key of keys) await putText(store, key, key);
+      const listed = await listKeys(store, 'u/');
+      expect([...listed].sort()).toEqual([...keys].sort());
+      for (const key of keys) {
+        const stored = await store.getStream(key);
+        expect((await readStream(stored?.body ?? Readable.from([]))).toString('utf8')).toBe(key);
+      }
+    });
+
+    it('lists only the prefix, in key order, across pages', async () => {
+      const store = await createStore();
+      const keys = Array.from({ length: 7 }, (_, i) => `p/2024/${String(i).padStart(2, '0')}.jpg`);
+      for (const key of [...keys].reverse()) await putText(store, key, 'x');
+      await putText(store, 'q/outside.jpg', 'x');
+      expect(await listKeys(store, 'p/')).toEqual(keys);
+    });
+
+    it('reports a missing object as undefined', async () => {
+      const store = await createStore();
+      expect(await store.head('missing.jpg')).toBeUndefined();
+      expect(await store.getStream('missing.jpg')).toBeUndefined();
+    });
+
+    it('deletes an object, and deleting a missing one is not an error', async () => {
+      const store = await createStore();
+      await putText(store, 'gone.jpg', 'x');
+      await store.delete('gone.jpg');
+      await store.delete('gone.jpg');
+      expect(await store.head('gone.jpg')).toBeUndefined();
+    });
+  });
+}

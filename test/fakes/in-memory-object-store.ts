@@ -1,0 +1,159 @@
+/**
+ * `ObjectStore` in memory that behaves like the S3 adapter on S3: it really consumes the body
+ * stream, counts it against `contentLength`, writes `mtime`/`md5chksum` metadata the same way,
+ * and computes ETags as S3 does (MD5 for a single PUT, MD5-of-part-MD5s plus `-N` for
+ * multipart). A failed or aborted put stores nothing. Keys list in UTF-8 byte order.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  assertValidMetadata,
+  formatRcloneMtime,
+  MD5_KEY,
+  MTIME_KEY,
+  md5HexToBase64,
+  parseRcloneMtime,
+} from '#adapters/aws/rclone-metadata.ts';
+import { ContentLengthMismatchError } from '#domain/errors.ts';
+import {
+  type ListedObject,
+  MIN_PART_SIZE,
+  type ObjectHead,
+  type ObjectStore,
+  type PutResult,
+  type PutStreamOptions,
+} from '#ports/object-store.ts';
+
+interface StoredObject {
+  readonly data: Buffer;
+  readonly etag: string;
+  readonly contentType: string;
+  readonly metadata: Record<string, string>;
+  readonly lastModified: number;
+}
+
+function md5(data: Buffer): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
+/** The ETag S3 gives a multipart object: MD5 of the concatenated binary part MD5s, then `-parts`. */
+export function multipartEtag(data: Buffer, partSize: number): string {
+  const digests: Buffer[] = [];
+  for (let offset = 0; offset < data.length; offset += partSize) {
+    digests.push(
+      createHash('md5')
+        .update(data.subarray(offset, offset + partSize))
+        .digest(),
+    );
+  }
+  return `${md5(Buffer.concat(digests))}-${digests.length}`;
+}
+
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('upload aborted', { cause: signal.reason }), { name: 'AbortError' });
+}
+
+export class InMemoryObjectStore implements ObjectStore {
+  protected readonly objects = new Map<string, StoredObject>();
+  private readonly partSize: number;
+  private readonly now: () => number;
+
+  constructor(options: { partSize?: number; now?: () => number } = {}) {
+    this.partSize = options.partSize ?? 8 * 1024 * 1024;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Every key held, in list order (for assertions). */
+  keys(): string[] {
+    return [...this.objects.keys()].sort(compareUtf8);
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    const object = this.objects.get(key);
+    return object === undefined ? undefined : toHead(key, object);
+  }
+
+  async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
+    const partSize = options.partSize ?? this.partSize;
+    if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
+    const upfront = { ...options.metadata, [MTIME_KEY]: formatRcloneMtime(options.modifiedTime) };
+    assertValidMetadata(upfront);
+    const { signal } = options;
+    signal?.throwIfAborted();
+
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const aborted = new Promise<never>((_, reject) => {
+      signal?.addEventListener('abort', () => reject(abortError(signal)), { once: true });
+    });
+    aborted.catch(() => undefined);
+    const consume = (async () => {
+      for await (const chunk of body) {
+        received += (chunk as Buffer).length;
+        if (received > options.contentLength)
+          throw new ContentLengthMismatchError(options.contentLength, received);
+        chunks.push(chunk as Buffer);
+      }
+    })();
+    try {
+      await Promise.race([consume, aborted]);
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+    if (received !== options.contentLength)
+      throw new ContentLengthMismatchError(options.contentLength, received);
+    const data = Buffer.concat(chunks);
+    const digest = md5(data);
+    const metadata = { ...upfront, ...options.lateMetadata?.(), [MD5_KEY]: md5HexToBase64(digest) };
+    assertValidMetadata(metadata);
+    const multipart = data.length > partSize;
+    const etag = multipart ? multipartEtag(data, partSize) : digest;
+    this.objects.set(key, {
+      data,
+      etag,
+      contentType: options.contentType,
+      metadata,
+      lastModified: this.now(),
+    });
+    return { key, size: data.length, etag, md5: digest, multipart };
+  }
+
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    for (const key of this.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const object = this.objects.get(key);
+      if (object === undefined) continue;
+      yield { key, size: object.data.length, etag: object.etag, lastModified: object.lastModified };
+    }
+  }
+
+  async getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined> {
+    const object = this.objects.get(key);
+    if (object === undefined) return undefined;
+    return { head: toHead(key, object), body: Readable.from([object.data]) };
+  }
+}
+
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function toHead(key: string, object: StoredObject): ObjectHead {
+  const modifiedTime = parseRcloneMtime(object.metadata[MTIME_KEY]);
+  const md5Base64 = object.metadata[MD5_KEY];
+  return {
+    key,
+    size: object.data.length,
+    etag: object.etag,
+    lastModified: object.lastModified,
+    contentType: object.contentType,
+    metadata: { ...object.metadata },
+    ...(modifiedTime !== undefined && { modifiedTime }),
+    ...(md5Base64 !== undefined && { md5Base64 }),
+  };
+}
