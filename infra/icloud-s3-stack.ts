@@ -45,6 +45,15 @@ export interface IcloudS3StackProps extends StackProps {
  * Stateful resources (bucket, table, secret, KMS key) are retained when the stack is deleted.
  */
 export class IcloudS3Stack extends Stack {
+  readonly archive: ArchiveBucket;
+  readonly state: StateTable;
+  readonly session: SessionSecret;
+  readonly work: WorkQueue;
+  readonly detector: ChangeDetector;
+  readonly workers: DownloadWorkers;
+  readonly alarms: PipelineAlarms;
+  readonly dashboard: PipelineDashboard;
+
   constructor(scope: Construct, id: string, props: IcloudS3StackProps) {
     super(scope, id, { ...props, stackName: props.config.stackName });
     const { config } = props;
@@ -118,6 +127,14 @@ export class IcloudS3Stack extends Stack {
       alarms: alarms.all(),
     });
     const readerPolicy = archive.createReaderPolicy('RcloneReader');
+    this.archive = archive;
+    this.state = state;
+    this.session = session;
+    this.work = work;
+    this.detector = detector;
+    this.workers = workers;
+    this.alarms = alarms;
+    this.dashboard = dashboard;
 
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',

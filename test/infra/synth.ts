@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { HANDLER_ENTRIES } from '#shared/env-names.ts';
 import { type InfraConfig, loadInfraConfig } from '../../infra/config.ts';
 import { type HandlerSources, IcloudS3Stack, REPOSITORY_ROOT } from '../../infra/icloud-s3-stack.ts';
@@ -61,4 +62,31 @@ export function unacknowledgedNagFindings(context: Record<string, unknown> = {})
   } catch (error) {
     return [String(error)];
   }
+}
+
+/** The template's logical id of an L2 construct (its default child). */
+export function logicalIdOf(stack: Stack, construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+/** Every IAM statement attached to `role` by the stack's inline policies. */
+export function statementsOfRole(template: Template, stack: Stack, role: IConstruct): Statement[] {
+  const roleId = logicalIdOf(stack, role);
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+    Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
+  }[];
+  return policies
+    .filter((policy) => policy.Properties.Roles.some((ref) => ref.Ref === roleId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+/** The actions of `statements`, flattened. */
+export function actionsOf(statements: readonly Statement[]): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 }

@@ -1,0 +1,253 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV, METRICS } from '#shared/env-names.ts';
+import { actionsOf, logicalIdOf, type Synthesised, statementsOfRole, synthesise } from './synth.ts';
+
+let synth: Synthesised;
+beforeAll(() => {
+  synth = synthesise();
+});
+
+type Props = Record<string, unknown>;
+const resources = () =>
+  synth.template.toJSON().Resources as Record<string, { Type: string; Properties: Props }>;
+const propsOf = (construct: Parameters<typeof logicalIdOf>[1]): Props => {
+  const found = resources()[logicalIdOf(synth.stack, construct)];
+  if (!found) throw new Error('resource not found');
+  return found.Properties;
+};
+const detector = () => synth.stack.detector.fn;
+const worker = () => synth.stack.workers.fn;
+const envOf = (fn: ReturnType<typeof detector>) =>
+  (propsOf(fn.function).Environment as { Variables: Record<string, unknown> }).Variables;
+const ref = (construct: Parameters<typeof logicalIdOf>[1]) => ({ Ref: logicalIdOf(synth.stack, construct) });
+
+describe.each([
+  ['change detector', detector],
+  ['download worker', worker],
+])('%s defaults', (_name, fn) => {
+  it('runs on Node.js 22 on arm64 from an ESM bundle', () => {
+    expect(propsOf(fn().function)).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+    });
+  });
+
+  it('enables source maps and the Powertools service, namespace and log level', () => {
+    expect(envOf(fn())).toMatchObject({
+      NODE_OPTIONS: '--enable-source-maps',
+      [ENV.serviceName]: 'IcloudS3',
+      [ENV.metricsNamespace]: METRICS.namespace,
+      [ENV.logLevel]: 'INFO',
+    });
+  });
+
+  it('logs to its own log group kept for 30 days', () => {
+    expect(propsOf(fn().function).LoggingConfig).toEqual({ LogGroup: ref(fn().logGroup) });
+    expect(propsOf(fn().logGroup).RetentionInDays).toBe(30);
+  });
+
+  it('has a role with no managed policies and may write only to its own log group', () => {
+    expect(propsOf(fn().role).ManagedPolicyArns).toBeUndefined();
+    const logs = statementsOfRole(synth.template, synth.stack, fn().role).filter((s) =>
+      actionsOf([s]).some((a) => a.startsWith('logs:')),
+    );
+    expect(logs).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logicalIdOf(synth.stack, fn().logGroup), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('is told the sync settings every function must agree on', () => {
+    expect(envOf(fn())).toMatchObject({
+      [ENV.icloudEndpoint]: 'apple',
+      [ENV.deletePolicy]: 'keep',
+      [ENV.maxDeleteFraction]: '0.05',
+      [ENV.versionPolicy]: 'default',
+    });
+  });
+
+  it('is told the name of every resource the shared handler config requires', () => {
+    expect(envOf(fn())).toMatchObject({
+      [ENV.archiveBucket]: ref(synth.stack.archive.bucket),
+      [ENV.stateTable]: ref(synth.stack.state.table),
+      [ENV.workQueueUrl]: ref(synth.stack.work.queue),
+      [ENV.sessionSecretId]: ref(synth.stack.session.secret),
+    });
+  });
+});
+
+describe('change detector', () => {
+  it('runs for at most 5 minutes with 512 MB', () => {
+    expect(propsOf(detector().function)).toMatchObject({ Timeout: 300, MemorySize: 512 });
+  });
+
+  it('never runs twice at once', () => {
+    expect(propsOf(detector().function).ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('is not retried by Lambda after a failure, and a tick older than the schedule is dropped', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: ref(detector().function),
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 900,
+    });
+  });
+
+  it('runs every 15 minutes', () => {
+    expect(propsOf(synth.stack.detector.rule)).toMatchObject({
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        expect.objectContaining({
+          Arn: { 'Fn::GetAtt': [logicalIdOf(synth.stack, detector().function), 'Arn'] },
+        }),
+      ],
+    });
+  });
+
+  it('keeps 30 s of its deadline in reserve', () => {
+    expect(envOf(detector())[ENV.deadlineReserveMs]).toBe('30000');
+  });
+});
+
+describe('download workers', () => {
+  const mapping = () => {
+    const found = Object.values(resources()).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(found).toHaveLength(1);
+    return found[0]!.Properties;
+  };
+
+  it('runs for up to 15 minutes', () => {
+    expect(propsOf(worker().function).Timeout).toBe(900);
+  });
+
+  it('has memory for a whole batch of streaming multipart uploads (2 x part x queue each, + 60 MB)', () => {
+    const env = envOf(worker());
+    const perUpload = 2 * Number(env[ENV.uploadPartSizeMiB]) * Number(env[ENV.uploadQueueSize]);
+    const batch = mapping().BatchSize as number;
+    expect(env[ENV.uploadPartSizeMiB]).toBe('8');
+    expect(env[ENV.uploadQueueSize]).toBe('4');
+    expect(propsOf(worker().function).MemorySize).toBe(1024);
+    expect(1024).toBeGreaterThanOrEqual(batch * perUpload + 60);
+  });
+
+  it('is fed from the work queue in small batches, reporting failed records individually', () => {
+    expect(mapping()).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.work.queue), 'Arn'] },
+      FunctionName: ref(worker().function),
+      BatchSize: 4,
+      MaximumBatchingWindowInSeconds: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('runs at most 5 at once so Apple is never hammered', () => {
+    expect(mapping().ScalingConfig).toEqual({ MaximumConcurrency: 5 });
+  });
+
+  it('has no reserved concurrency of its own (the event source caps it)', () => {
+    expect(propsOf(worker().function).ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('keeps 60 s of its deadline in reserve to abort an unfinished upload', () => {
+    expect(envOf(worker())[ENV.deadlineReserveMs]).toBe('60000');
+  });
+});
+
+describe('least privilege', () => {
+  const detectorActions = () => actionsOf(statementsOfRole(synth.template, synth.stack, detector().role));
+  const workerActions = () => actionsOf(statementsOfRole(synth.template, synth.stack, worker().role));
+
+  it('grants no wildcard action anywhere', () => {
+    const docs = Object.values(resources())
+      .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+      .flatMap(
+        (r) => (r.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement,
+      );
+    const actions = actionsOf(docs as Parameters<typeof actionsOf>[0]);
+    expect(actions.length).toBeGreaterThan(20);
+    expect(actions.filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('does not let the change detector touch S3', () => {
+    expect(detectorActions().filter((a) => a.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('lets the change detector enqueue work', () => {
+    expect(detectorActions()).toContain('sqs:SendMessage');
+  });
+
+  it('lets the download worker consume the queue but never send to it', () => {
+    expect(workerActions()).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
+    );
+    expect(workerActions()).not.toContain('sqs:SendMessage');
+  });
+
+  it('lets the download worker read, write, abort and delete objects in the archive only', () => {
+    const s3 = statementsOfRole(synth.template, synth.stack, worker().role).filter((s) =>
+      actionsOf([s]).some((a) => a.startsWith('s3:')),
+    );
+    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.archive.bucket), 'Arn'] };
+    expect(s3).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+        Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
+      },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+    ]);
+  });
+
+  it('never grants permanent deletion of object versions', () => {
+    expect([...detectorActions(), ...workerActions()]).not.toContain('s3:DeleteObjectVersion');
+  });
+
+  it('lets only the change detector write the session secret; both may read it', () => {
+    const writers = Object.values(resources())
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .filter((r) =>
+        actionsOf(
+          (r.Properties.PolicyDocument as { Statement: Parameters<typeof actionsOf>[0] }).Statement,
+        ).some((a) => a.startsWith('secretsmanager:Put') || a.startsWith('secretsmanager:Update')),
+      )
+      .map((r) => r.Properties.Roles);
+    expect(writers).toEqual([[ref(detector().role)]]);
+    expect(workerActions()).toContain('secretsmanager:GetSecretValue');
+    expect(detectorActions()).toContain('secretsmanager:GetSecretValue');
+  });
+
+  it('gives both functions item-level access to the state table but no scans or table management', () => {
+    for (const actions of [detectorActions(), workerActions()]) {
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:Query',
+        ]),
+      );
+      expect(
+        actions.filter((a) => ['dynamodb:Scan', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable'].includes(a)),
+      ).toEqual([]);
+    }
+  });
+
+  it('offers rclone a read-only policy for the archive', () => {
+    const reader = Object.values(resources()).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy');
+    expect(reader).toHaveLength(1);
+    const actions = actionsOf(
+      (reader[0]!.Properties.PolicyDocument as { Statement: Parameters<typeof actionsOf>[0] }).Statement,
+    );
+    expect(actions.sort()).toEqual([
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:ListBucket',
+      's3:ListBucketVersions',
+    ]);
+  });
+});
