@@ -41,7 +41,7 @@ export const METADATA_KEYS = {
   truncated: 'icloud-truncated',
 } as const;
 
-/** Byte caps per value: their sum plus the key names is 1,776 bytes, below 2048 (asserted in tests). */
+/** Byte caps per value: with the key names at most 1,679 bytes, below 2048 (asserted in tests). */
 const CAPS: Readonly<Record<string, number>> = {
   [METADATA_KEYS.mtime]: 32,
   [METADATA_KEYS.md5]: 24,
