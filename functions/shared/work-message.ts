@@ -6,7 +6,7 @@
  * Messages may carry signed download URLs (valid about an hour): never log a message body.
  */
 import { z } from 'zod';
-import type { Asset, AssetOnlyChange, ZoneRef } from '../domain/model.ts';
+import type { Asset, AssetOnlyChange, TombstoneType, ZoneRef } from '../domain/model.ts';
 
 export const WORK_MESSAGE_VERSION = 1;
 
@@ -114,7 +114,23 @@ export const workItemSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-export type WorkItem = z.infer<typeof workItemSchema>;
+/** One unit of work, in the domain's (read-only) types; `workItemSchema` parses exactly these. */
+export type WorkItem =
+  | { readonly type: 'asset'; readonly asset: Asset }
+  | { readonly type: 'assetOnly'; readonly change: AssetOnlyChange }
+  | {
+      readonly type: 'tombstone';
+      readonly zone: ZoneRef;
+      readonly recordName: string;
+      readonly inferredType: TombstoneType;
+    }
+  | {
+      readonly type: 'albumMembership';
+      readonly zone: ZoneRef;
+      readonly assetRecordName: string;
+      readonly albumRecordName: string;
+      readonly present: boolean;
+    };
 
 export const workMessageSchema = z.strictObject({
   v: z.literal(WORK_MESSAGE_VERSION),
@@ -125,7 +141,12 @@ export const workMessageSchema = z.strictObject({
   items: z.array(workItemSchema).min(1),
 });
 
-export type WorkMessage = z.infer<typeof workMessageSchema>;
+export interface WorkMessage {
+  readonly v: typeof WORK_MESSAGE_VERSION;
+  readonly runId: string;
+  readonly issuedAt: number;
+  readonly items: readonly WorkItem[];
+}
 
 /** Parses an SQS body. Throws a ZodError (classified fatal) when it is not ours. */
 export function parseWorkMessage(body: string): WorkMessage {
@@ -139,3 +160,4 @@ type AssertTrue<T extends true> = T;
 export type _AssetMatchesModel = AssertTrue<Fits<z.infer<typeof asset>, Asset>>;
 export type _AssetOnlyMatchesModel = AssertTrue<Fits<z.infer<typeof assetOnly>, AssetOnlyChange>>;
 export type _ZoneMatchesModel = AssertTrue<Fits<z.infer<typeof zoneRef>, ZoneRef>>;
+export type _MessageMatchesModel = AssertTrue<Fits<z.infer<typeof workMessageSchema>, WorkMessage>>;

@@ -9,8 +9,14 @@ import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import type { Asset, ZoneRef } from '../model.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 
-/** Fresh copies of assets (new signed URLs) by asset record name: one `records/lookup`. */
-export type RefreshAssets = (zone: ZoneRef, assetRecordNames: readonly string[]) => Promise<readonly Asset[]>;
+/** Which asset to refresh; naming its master saves CloudKit a second lookup. */
+export interface RefreshKey {
+  readonly assetRecordName: string;
+  readonly masterRecordName?: string;
+}
+
+/** Fresh copies of assets (new signed URLs): one `records/lookup`. Assets iCloud no longer has are absent. */
+export type RefreshAssets = (zone: ZoneRef, keys: readonly RefreshKey[]) => Promise<readonly Asset[]>;
 
 export type DeletePolicyName = 'keep' | 'mirror';
 

@@ -11,7 +11,7 @@ import { classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import type { Asset, ZoneRef } from '../model.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
 import { archiveAsset } from './archive-asset.ts';
-import { type ArchiveDeps, DEFAULT_URL_MAX_AGE_MS } from './archive-deps.ts';
+import { type ArchiveDeps, DEFAULT_URL_MAX_AGE_MS, type RefreshKey } from './archive-deps.ts';
 
 export interface MessageResult {
   readonly items: number;
@@ -41,9 +41,9 @@ interface Tally {
 async function refreshed(
   deps: ArchiveDeps,
   zone: ZoneRef,
-  names: readonly string[],
+  keys: readonly RefreshKey[],
 ): Promise<Map<string, Asset>> {
-  const assets = names.length === 0 ? [] : await deps.refresh(zone, names);
+  const assets = keys.length === 0 ? [] : await deps.refresh(zone, keys);
   return new Map(assets.map((a) => [a.assetRecordName, a]));
 }
 
@@ -122,18 +122,23 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
   };
 
   // One records/lookup per zone for every asset whose URLs are stale or missing.
-  const staleByZone = new Map<string, { zone: ZoneRef; names: string[] }>();
+  const staleByZone = new Map<string, { zone: ZoneRef; keys: RefreshKey[] }>();
   for (const item of message.items) {
     if (item.type !== 'asset' || !needsFreshUrls(item.asset, message.issuedAt, deps)) continue;
     const key = `${item.asset.zone.database}/${item.asset.zone.zoneName}`;
-    const group = staleByZone.get(key) ?? { zone: item.asset.zone, names: [] };
-    group.names.push(item.asset.assetRecordName);
+    const group = staleByZone.get(key) ?? { zone: item.asset.zone, keys: [] };
+    group.keys.push({
+      assetRecordName: item.asset.assetRecordName,
+      masterRecordName: item.asset.masterRecordName,
+    });
     staleByZone.set(key, group);
   }
-  const refreshedNames = new Set([...staleByZone.values()].flatMap((g) => g.names));
+  const refreshedNames = new Set(
+    [...staleByZone.values()].flatMap((g) => g.keys.map((k) => k.assetRecordName)),
+  );
   const fresh = new Map<string, Asset>();
-  for (const { zone, names } of staleByZone.values()) {
-    for (const [name, asset] of await refreshed(deps, zone, names)) fresh.set(name, asset);
+  for (const { zone, keys } of staleByZone.values()) {
+    for (const [name, asset] of await refreshed(deps, zone, keys)) fresh.set(name, asset);
   }
 
   let retryable: unknown;
@@ -158,9 +163,11 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
         case 'assetOnly': {
           const outcome = await applyAssetOnlyChange(deps, item.change);
           if (outcome === 'needsArchive') {
-            const asset = (await refreshed(deps, item.change.zone, [item.change.assetRecordName])).get(
-              item.change.assetRecordName,
-            );
+            const key = {
+              assetRecordName: item.change.assetRecordName,
+              masterRecordName: item.change.masterRecordName,
+            };
+            const asset = (await refreshed(deps, item.change.zone, [key])).get(item.change.assetRecordName);
             if (asset !== undefined && !asset.isDeleted) await archiveWithRefresh(deps, asset, tally);
           } else if (outcome === 'updated') tally.updated++;
           else tally.unchanged++;

@@ -1,0 +1,69 @@
+/**
+ * Turns a page of zone changes into work messages: the items the download workers act on,
+ * packed a few per message so one slow video does not hold many others hostage.
+ */
+
+import { WORK_MESSAGE_VERSION, type WorkItem, type WorkMessage } from '../../shared/work-message.ts';
+import type { ZoneChange } from '../model.ts';
+
+/** Items per message: a Lambda batch of a few messages stays well inside its timeout. */
+export const ITEMS_PER_MESSAGE = 10;
+
+const RELATION_NAME = /^(.+)-IN-(.+)$/;
+
+/** The work a change carries, or undefined for changes the archive does not act on (album records). */
+export function toWorkItem(change: ZoneChange): WorkItem | undefined {
+  switch (change.type) {
+    case 'asset':
+      return { type: 'asset', asset: change.asset };
+    case 'assetOnly':
+      return { type: 'assetOnly', change: change.change };
+    case 'albumMembership':
+      return {
+        type: 'albumMembership',
+        zone: change.zone,
+        assetRecordName: change.assetRecordName,
+        albumRecordName: change.albumRecordName,
+        present: change.present,
+      };
+    case 'tombstone': {
+      // A removed album relation is a membership change, not a purge (spec §4.9).
+      const relation =
+        change.inferredType === 'CPLContainerRelation' ? RELATION_NAME.exec(change.recordName) : null;
+      if (relation?.[1] !== undefined && relation[2] !== undefined) {
+        return {
+          type: 'albumMembership',
+          zone: change.zone,
+          assetRecordName: relation[1],
+          albumRecordName: relation[2],
+          present: false,
+        };
+      }
+      return {
+        type: 'tombstone',
+        zone: change.zone,
+        recordName: change.recordName,
+        inferredType: change.inferredType,
+      };
+    }
+    case 'album':
+      return undefined;
+  }
+}
+
+export function toWorkMessages(
+  changes: readonly ZoneChange[],
+  context: { readonly runId: string; readonly issuedAt: number },
+): WorkMessage[] {
+  const items = changes.map(toWorkItem).filter((item): item is WorkItem => item !== undefined);
+  const messages: WorkMessage[] = [];
+  for (let i = 0; i < items.length; i += ITEMS_PER_MESSAGE) {
+    messages.push({
+      v: WORK_MESSAGE_VERSION,
+      runId: context.runId,
+      issuedAt: context.issuedAt,
+      items: items.slice(i, i + ITEMS_PER_MESSAGE),
+    });
+  }
+  return messages;
+}
