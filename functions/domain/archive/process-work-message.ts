@@ -64,9 +64,8 @@ async function archiveWithRefresh(deps: ArchiveDeps, asset: Asset, tally: Tally)
       return;
     } catch (error) {
       if (!(error instanceof DownloadUrlExpiredError) || attempt > 0) throw error;
-      const fresh = (await refreshed(deps, current.zone, [current.assetRecordName])).get(
-        current.assetRecordName,
-      );
+      const key = { assetRecordName: current.assetRecordName, masterRecordName: current.masterRecordName };
+      const fresh = (await refreshed(deps, current.zone, [key])).get(current.assetRecordName);
       if (fresh === undefined) return; // deleted in iCloud meanwhile: the next delta says how
       current = fresh;
     }
