@@ -15,6 +15,8 @@ export interface Handshake {
   readonly accountName: string;
   readonly account: AccountRecord | undefined;
   readonly salt: Buffer;
+  /** The client's public value, from signin/init. */
+  readonly A: bigint;
   readonly b: bigint;
   readonly B: bigint;
   readonly v: bigint;

@@ -76,7 +76,8 @@ export function signinInit(ctx: AuthContext, req: SimRequest): SimReply {
   const B = serverPublic(b, v);
   const c = newSrpChallenge();
   const scnt = newScnt();
-  ctx.idmsa.addHandshake({ c, accountName, account, salt, b, B, v, scnt, createdAt: ctx.clock.now() });
+  const A = intOf(Buffer.from(aText, 'base64'));
+  ctx.idmsa.addHandshake({ c, accountName, account, salt, A, b, B, v, scnt, createdAt: ctx.clock.now() });
   return idmsaJson(
     {
       iteration: iterations,
@@ -102,20 +103,16 @@ export function signinComplete(ctx: AuthContext, req: SimRequest): SimReply {
   if (ctx.settings.strictIdmsaHeaders && req.headers['scnt'] !== handshake.scnt) return staleContext();
   const account = handshake.account;
   const m1 = typeof body['m1'] === 'string' ? Buffer.from(body['m1'], 'base64') : Buffer.alloc(0);
-  const aText = typeof body['a'] === 'string' ? body['a'] : undefined;
   const accountName = typeof body['accountName'] === 'string' ? body['accountName'] : handshake.accountName;
-  const A = aText === undefined ? undefined : intOf(Buffer.from(aText, 'base64'));
-  const proofs =
-    A === undefined
-      ? undefined
-      : expectedProofs({
-          accountName,
-          salt: handshake.salt,
-          A,
-          b: handshake.b,
-          B: handshake.B,
-          v: handshake.v,
-        });
+  // A came with signin/init; complete carries only the proofs.
+  const proofs = expectedProofs({
+    accountName,
+    salt: handshake.salt,
+    A: handshake.A,
+    b: handshake.b,
+    B: handshake.B,
+    v: handshake.v,
+  });
   if (!account || !proofs || !proofMatches(proofs.m1, m1)) return wrongPassword();
 
   const trustTokens = Array.isArray(body['trustTokens']) ? body['trustTokens'] : [];
