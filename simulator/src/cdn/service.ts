@@ -1,0 +1,51 @@
+/**
+ * The CDN as the server mounts it: `handleCdn` plus its quirk switches, changeable at run time
+ * (e.g. from a `/__sim` control route, parsing the body with `cdnQuirksPatchSchema`).
+ */
+import { z } from 'zod';
+import type { Clock, ResolveResource, SimReply, SimRequest } from '../types.ts';
+import { handleCdn } from './router.ts';
+import type { SignedUrlMinter } from './urls.ts';
+
+export const cdnQuirksSchema = z.strictObject({
+  /** Statement 112: ignore `Range` and answer 200 with the whole file (the recorded resume cassette). */
+  ignoreRange: z.boolean(),
+  /** Statement 111: status for a URL whose signature does not verify (400 `{}` as recorded, or 403). */
+  invalidSignatureStatus: z.union([z.literal(400), z.literal(403)]),
+  /** Statements 114/115: without the session cookie, answer 200 with kei's 17-byte body. */
+  requireCookie: z.enum(['never', 'sharedSync', 'always']),
+});
+
+export type CdnQuirks = z.infer<typeof cdnQuirksSchema>;
+
+export const DEFAULT_CDN_QUIRKS: CdnQuirks = {
+  ignoreRange: false,
+  invalidSignatureStatus: 400,
+  requireCookie: 'never',
+};
+
+/** A control body: any subset of the switches. */
+export const cdnQuirksPatchSchema = cdnQuirksSchema.partial();
+
+export interface CdnService {
+  handle(req: SimRequest): Promise<SimReply>;
+  quirks(): CdnQuirks;
+  /** Applies a patch and returns the switches now in force. */
+  setQuirks(patch: Partial<CdnQuirks>): CdnQuirks;
+}
+
+export function createCdnService(deps: {
+  readonly minter: SignedUrlMinter;
+  readonly resolve: ResolveResource;
+  readonly clock: Clock;
+}): CdnService {
+  let quirks: CdnQuirks = DEFAULT_CDN_QUIRKS;
+  return {
+    handle: (req) => handleCdn(req, { ...deps, ...quirks }),
+    quirks: () => quirks,
+    setQuirks(patch) {
+      quirks = cdnQuirksSchema.parse({ ...quirks, ...patch });
+      return quirks;
+    },
+  };
+}
