@@ -26,6 +26,8 @@ export interface PairedPage {
 export interface FlushedHalves {
   /** Assets whose master never came: asset-only changes (their master is unchanged, spec §6.3). */
   readonly changes: ZoneChange[];
+  /** The same lone assets as records, for callers that can still fetch their masters. */
+  readonly loneAssets: AssetRecord[];
   /** Masters whose assets never came: their assets did not change in this delta; nothing to emit. */
   readonly unpairedMasters: string[];
   readonly problems: UnexpectedResponseError[];
@@ -80,10 +82,11 @@ export class AssetPairer {
   flush(): FlushedHalves {
     const flushed: FlushedHalves = {
       changes: [],
+      loneAssets: [...this.#pendingAssets.values()],
       unpairedMasters: [...this.#pendingMasters.keys()],
       problems: [],
     };
-    for (const asset of this.#pendingAssets.values()) {
+    for (const asset of flushed.loneAssets) {
       flushed.changes.push({ type: 'assetOnly', change: assetOnlyChange(asset, this.#zone) });
     }
     this.#pendingAssets.clear();

@@ -1,0 +1,364 @@
+/**
+ * `AssetSource` over CloudKit: zone discovery, change feeds, full enumerations, lookups and counts,
+ * with records mapped to the domain and masters paired with their assets across pages.
+ *
+ * Pairing and crash safety. A photo's CPLMaster and CPLAsset may arrive on different pages (spec
+ * §3.7.2, §3.11) while the pipeline persists its cursor after every page. A half still waiting at
+ * a page boundary is therefore carried in the cursor by record name (`unpaired`), never dropped.
+ * The same instance keeps the records in memory and pairs them when the partner comes; a new
+ * instance (after a crash, or in the next Lambda invocation) fetches the named records again with
+ * one records/lookup — current state, fresh URLs — and goes on pairing. At the end of a change
+ * feed, a lone asset is an asset-only change (its master did not change) and a lone master is
+ * reported in `unpairedMasters`; at the end of an enumeration, a lone asset's master is looked up.
+ *
+ * Cursor size: names are about 40 bytes each. Enumeration pages hold whole pairs by default, so the
+ * carry stays tiny; a change feed read from the very beginning of a zone's history can carry many
+ * halves (a master whose asset was modified much later waits until then).
+ */
+import { UnexpectedResponseError } from '#domain/errors.ts';
+import type { Asset, DatabaseScope, ZoneChange, ZoneRef } from '#domain/model.ts';
+import type {
+  AssetCounts,
+  AssetLookupKey,
+  AssetSource,
+  ChangedZones,
+  EnumerationCursor,
+  EnumerationPage,
+  EnumerationScope,
+  LookedUpAssets,
+  UnpairedHalves,
+  ZoneChangesCursor,
+  ZoneChangesPage,
+} from '#ports/asset-source.ts';
+import { AssetPairer } from '../records/asset-pairer.ts';
+import { joinAsset, type MasterRecord } from '../records/master-asset.ts';
+import type { RecordErrorItem } from '../records/record-envelope.ts';
+import { type SortedRecords, sortRecords } from '../records/record-page.ts';
+import { type CloudKitClient, MAX_RESULTS_LIMIT } from './cloudkit-client.ts';
+import { photoZonesOf } from './zone-discovery.ts';
+
+/** List index (query) and object index (count) of each enumeration scope (spec §3.7.4). */
+const SCOPE_INDEXES: Readonly<Record<EnumerationScope, { readonly list: string; readonly count: string }>> = {
+  library: {
+    list: 'CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted',
+    count: 'CPLAssetByAssetDateWithoutHiddenOrDeleted',
+  },
+  hidden: { list: 'CPLAssetAndMasterHiddenByAssetDate', count: 'CPLAssetHiddenByAssetDate' },
+  recentlyDeleted: {
+    list: 'CPLAssetAndMasterDeletedByExpungedDate',
+    count: 'CPLAssetDeletedByExpungedDate',
+  },
+};
+
+const COUNT_INDEXES: Readonly<Record<keyof AssetCounts, string>> = {
+  library: 'CPLAssetByAssetDateWithoutHiddenOrDeleted',
+  hidden: 'CPLAssetHiddenByAssetDate',
+  recentlyDeleted: 'CPLAssetDeletedByExpungedDate',
+  favorites: 'CPLAssetInSmartAlbumByAssetDate:Favorite',
+  videos: 'CPLAssetInSmartAlbumByAssetDate:Video',
+  livePhotos: 'CPLAssetInSmartAlbumByAssetDate:Live',
+  screenshots: 'CPLAssetInSmartAlbumByAssetDate:Screenshot',
+  slomo: 'CPLAssetInSmartAlbumByAssetDate:Slomo',
+  panoramas: 'CPLAssetInSmartAlbumByAssetDate:Panorama',
+  timelapses: 'CPLAssetInSmartAlbumByAssetDate:Timelapse',
+  bursts: 'CPLAssetBurstStackAssetByAssetDate',
+};
+
+/** Names per records/lookup request (CloudKit allows 200 operations per request). */
+const LOOKUP_CHUNK = 100;
+
+export interface CloudKitAssetSourceOptions {
+  readonly client: CloudKitClient;
+  /** Records per page (at most 200; a photo is two records). */
+  readonly pageSize?: number;
+  /** Empty enumeration pages to probe past before concluding the index is exhausted (kei: 5). */
+  readonly maxEmptyProbes?: number;
+}
+
+interface PairingState {
+  readonly pairer: AssetPairer;
+  /** The cursor this state answered last, serialised: a matching cursor resumes in memory. */
+  readonly cursorKey: string;
+}
+
+const zoneKey = (zone: ZoneRef): string => `${zone.database}/${zone.ownerRecordName ?? '_'}/${zone.zoneName}`;
+
+function recordProblem(item: RecordErrorItem, operation: string): UnexpectedResponseError {
+  return new UnexpectedResponseError(
+    `CloudKit could not serve record ${item.recordName ?? '(unnamed)'} in ${operation}: ${item.serverErrorCode}`,
+  );
+}
+
+function nonEmpty(halves: UnpairedHalves): UnpairedHalves | undefined {
+  return halves.masters.length + halves.assets.length > 0 ? halves : undefined;
+}
+
+/** Albums first, then assets, then memberships and tombstones (so memberships can name known albums). */
+function ordered(
+  sorted: SortedRecords,
+  assets: readonly Asset[],
+  extra: readonly ZoneChange[] = [],
+): ZoneChange[] {
+  return [
+    ...sorted.changes.filter((c) => c.type === 'album'),
+    ...assets.map((asset): ZoneChange => ({ type: 'asset', asset })),
+    ...extra,
+    ...sorted.changes.filter((c) => c.type !== 'album'),
+  ];
+}
+
+export class CloudKitAssetSource implements AssetSource {
+  readonly #client: CloudKitClient;
+  readonly #pageSize: number;
+  readonly #maxEmptyProbes: number;
+  readonly #states = new Map<string, PairingState>();
+
+  constructor(options: CloudKitAssetSourceOptions) {
+    this.#client = options.client;
+    this.#pageSize = Math.max(2, Math.min(options.pageSize ?? MAX_RESULTS_LIMIT, MAX_RESULTS_LIMIT));
+    this.#maxEmptyProbes = options.maxEmptyProbes ?? 5;
+  }
+
+  async discoverZones(): Promise<readonly ZoneRef[]> {
+    const [own, others] = await Promise.all([
+      this.#client.zonesList('private'),
+      this.#client.zonesList('shared'),
+    ]);
+    const zones = photoZonesOf('private', own.zones);
+    const ownNames = new Set(zones.map((z) => z.zoneName));
+    return [...zones, ...photoZonesOf('shared', others.zones).filter((z) => !ownNames.has(z.zoneName))];
+  }
+
+  async changedZones(database: DatabaseScope, syncToken?: string): Promise<ChangedZones> {
+    const result = await this.#client.changesDatabase(database, syncToken);
+    return {
+      zones: photoZonesOf(database, result.zones),
+      syncToken: result.syncToken,
+      moreComing: result.moreComing,
+    };
+  }
+
+  async zoneChangesPage(zone: ZoneRef, cursor?: ZoneChangesCursor): Promise<ZoneChangesPage> {
+    const { pairer, restored } = await this.#pairingFor('changes', zone, cursor ?? {}, cursor?.unpaired);
+    const requestToken = cursor?.syncToken === '' ? undefined : cursor?.syncToken;
+    const page = await this.#client.changesZone(zone, requestToken, this.#pageSize);
+    const sorted = sortRecords(page.records, zone);
+    const paired = pairer.add(sorted.masters, sorted.assets);
+    // moreComing null (spec §3.11): more only if the token moved on; a caught-up feed repeats its token.
+    const moreComing = page.moreComing ?? page.syncToken !== requestToken;
+    const problems = [
+      ...restored.problems,
+      ...sorted.problems,
+      ...paired.problems,
+      ...sorted.errorItems.map((item) => recordProblem(item, 'changes/zone')),
+    ];
+    const assets = [...restored.assets, ...paired.assets];
+    if (!moreComing) {
+      const flushed = pairer.flush();
+      this.#states.delete(`changes:${zoneKey(zone)}`);
+      return {
+        changes: ordered(sorted, assets, flushed.changes),
+        cursor: { syncToken: page.syncToken },
+        syncToken: page.syncToken,
+        moreComing: false,
+        unpairedMasters: flushed.unpairedMasters,
+        problems: [...problems, ...flushed.problems],
+      };
+    }
+    const unpaired = nonEmpty(pairer.pending());
+    const next: ZoneChangesCursor = { syncToken: page.syncToken, ...(unpaired ? { unpaired } : {}) };
+    this.#remember('changes', zone, pairer, next);
+    return {
+      changes: ordered(sorted, assets),
+      cursor: next,
+      syncToken: page.syncToken,
+      moreComing: true,
+      unpairedMasters: [],
+      problems,
+    };
+  }
+
+  async enumeratePage(
+    zone: ZoneRef,
+    cursor?: EnumerationCursor,
+    scope: EnumerationScope = 'library',
+  ): Promise<EnumerationPage> {
+    const current: EnumerationCursor = cursor ?? { scope, startRank: 0 };
+    const indexes = SCOPE_INDEXES[current.scope];
+    const { pairer, restored } = await this.#pairingFor('enumeration', zone, current, current.unpaired);
+    const expectedCount =
+      current.expectedCount ??
+      (cursor === undefined
+        ? (await this.#client.countBatch(zone, [indexes.count])).get(indexes.count)
+        : undefined);
+    const response = await this.#client.recordsQuery(zone, {
+      recordType: indexes.list,
+      filterBy: [
+        {
+          fieldName: 'startRank',
+          comparator: 'EQUALS',
+          fieldValue: { type: 'INT64', value: current.startRank },
+        },
+        { fieldName: 'direction', comparator: 'EQUALS', fieldValue: { type: 'STRING', value: 'ASCENDING' } },
+      ],
+      resultsLimit: this.#pageSize,
+      ...(current.continuationMarker ? { continuationMarker: current.continuationMarker } : {}),
+    });
+    const sorted = sortRecords(response.records, zone);
+    const paired = pairer.add(sorted.masters, sorted.assets);
+    const problems = [
+      ...restored.problems,
+      ...sorted.problems,
+      ...paired.problems,
+      ...sorted.errorItems.map((item) => recordProblem(item, 'records/query')),
+    ];
+    const assets = [...restored.assets, ...paired.assets];
+    const syncToken = current.syncToken ?? response.syncToken;
+    const empty = response.records.length === 0;
+    const emptyPagesInARow = empty ? (current.emptyPagesInARow ?? 0) + 1 : 0;
+    // Next rank: one per photo (master) on the page; a page of lone assets still moves on (kei).
+    const advance = empty
+      ? Math.floor(this.#pageSize / 2)
+      : sorted.masters.length > 0
+        ? sorted.masters.length
+        : Math.max(1, sorted.assets.length);
+    const exhausted =
+      empty &&
+      response.continuationMarker === undefined &&
+      ((expectedCount !== undefined && current.startRank >= expectedCount) ||
+        emptyPagesInARow > this.#maxEmptyProbes);
+    const next: EnumerationCursor = {
+      scope: current.scope,
+      startRank: current.startRank + advance,
+      ...(response.continuationMarker ? { continuationMarker: response.continuationMarker } : {}),
+      ...(syncToken ? { syncToken } : {}),
+      ...(expectedCount !== undefined ? { expectedCount } : {}),
+      ...(emptyPagesInARow > 0 ? { emptyPagesInARow } : {}),
+    };
+    if (exhausted) {
+      const finished = await this.#finishEnumeration(zone, pairer);
+      this.#states.delete(`enumeration:${zoneKey(zone)}`);
+      return {
+        changes: ordered(sorted, [...assets, ...finished.assets]),
+        cursor: next,
+        done: true,
+        problems: [...problems, ...finished.problems],
+      };
+    }
+    const unpaired = nonEmpty(pairer.pending());
+    const withCarry: EnumerationCursor = { ...next, ...(unpaired ? { unpaired } : {}) };
+    this.#remember('enumeration', zone, pairer, withCarry);
+    return { changes: ordered(sorted, assets), cursor: withCarry, done: false, problems };
+  }
+
+  async lookupAssets(zone: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets> {
+    const assetNames = [...new Set(keys.map((k) => k.assetRecordName))];
+    const masterNames = [...new Set(keys.flatMap((k) => (k.masterRecordName ? [k.masterRecordName] : [])))];
+    const first = await this.#lookupSorted(zone, [...assetNames, ...masterNames]);
+    const fetchedMasters = new Set(first.masters.map((m) => m.recordName));
+    const stillNeeded = [...new Set(first.assets.map((a) => a.masterRecordName))].filter(
+      (m) => !fetchedMasters.has(m),
+    );
+    const second = stillNeeded.length > 0 ? await this.#lookupSorted(zone, stillNeeded) : undefined;
+    const pairer = new AssetPairer(zone);
+    const paired = pairer.add([...first.masters, ...(second?.masters ?? [])], first.assets);
+    pairer.flush();
+    const found = new Set(paired.assets.map((a) => a.assetRecordName));
+    return { assets: paired.assets, missing: assetNames.filter((n) => !found.has(n)) };
+  }
+
+  async countAssets(zone: ZoneRef): Promise<AssetCounts> {
+    const counts = await this.#client.countBatch(zone, Object.values(COUNT_INDEXES));
+    const result = {} as Record<keyof AssetCounts, number | undefined>;
+    for (const [kind, index] of Object.entries(COUNT_INDEXES) as [keyof AssetCounts, string][]) {
+      result[kind] = counts.get(index);
+    }
+    return result;
+  }
+
+  /** The pairer for this feed: the in-memory one when `cursor` is the one it answered, else rebuilt. */
+  async #pairingFor(
+    feed: 'changes' | 'enumeration',
+    zone: ZoneRef,
+    cursor: object,
+    unpaired: UnpairedHalves | undefined,
+  ): Promise<{ pairer: AssetPairer; restored: { assets: Asset[]; problems: UnexpectedResponseError[] } }> {
+    const state = this.#states.get(`${feed}:${zoneKey(zone)}`);
+    if (state && state.cursorKey === JSON.stringify(cursor)) {
+      return { pairer: state.pairer, restored: { assets: [], problems: [] } };
+    }
+    const pairer = new AssetPairer(zone);
+    const names = unpaired ? [...unpaired.masters, ...unpaired.assets] : [];
+    if (names.length === 0) return { pairer, restored: { assets: [], problems: [] } };
+    // Resumed in a new process: fetch the waiting halves again (current state, fresh URLs).
+    const sorted = await this.#lookupSorted(zone, names);
+    const paired = pairer.add(sorted.masters, sorted.assets);
+    return {
+      pairer,
+      restored: { assets: paired.assets, problems: [...sorted.problems, ...paired.problems] },
+    };
+  }
+
+  #remember(feed: 'changes' | 'enumeration', zone: ZoneRef, pairer: AssetPairer, cursor: object): void {
+    this.#states.set(`${feed}:${zoneKey(zone)}`, { pairer, cursorKey: JSON.stringify(cursor) });
+  }
+
+  /** End of an enumeration: every lone asset gets its master by lookup; what stays alone is a problem. */
+  async #finishEnumeration(
+    zone: ZoneRef,
+    pairer: AssetPairer,
+  ): Promise<{ assets: Asset[]; problems: UnexpectedResponseError[] }> {
+    const flushed = pairer.flush();
+    const problems: UnexpectedResponseError[] = [...flushed.problems];
+    const lone = flushed.loneAssets;
+    const masters = new Map<string, MasterRecord>();
+    if (lone.length > 0) {
+      const sorted = await this.#lookupSorted(zone, [...new Set(lone.map((a) => a.masterRecordName))]);
+      for (const m of sorted.masters) masters.set(m.recordName, m);
+      problems.push(...sorted.problems);
+    }
+    const assets: Asset[] = [];
+    for (const record of lone) {
+      const master = masters.get(record.masterRecordName);
+      if (!master) {
+        problems.push(
+          new UnexpectedResponseError(
+            `CPLAsset ${record.recordName} has no master ${record.masterRecordName}`,
+          ),
+        );
+        continue;
+      }
+      try {
+        assets.push(joinAsset(master, record, zone));
+      } catch (error) {
+        if (!(error instanceof UnexpectedResponseError)) throw error;
+        problems.push(error);
+      }
+    }
+    for (const name of flushed.unpairedMasters) {
+      problems.push(new UnexpectedResponseError(`CPLMaster ${name} came without an asset`));
+    }
+    return { assets, problems };
+  }
+
+  async #lookupSorted(zone: ZoneRef, names: readonly string[]): Promise<SortedRecords> {
+    const merged: SortedRecords = {
+      masters: [],
+      assets: [],
+      changes: [],
+      errorItems: [],
+      problems: [],
+      ignoredTypes: {},
+    };
+    for (let i = 0; i < names.length; i += LOOKUP_CHUNK) {
+      const result = await this.#client.recordsLookup(zone, names.slice(i, i + LOOKUP_CHUNK));
+      const sorted = sortRecords(result.records, zone);
+      merged.masters.push(...sorted.masters);
+      merged.assets.push(...sorted.assets);
+      merged.changes.push(...sorted.changes);
+      merged.errorItems.push(...sorted.errorItems);
+      merged.problems.push(...sorted.problems);
+    }
+    return merged;
+  }
+}

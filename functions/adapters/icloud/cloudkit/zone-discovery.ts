@@ -1,0 +1,38 @@
+/**
+ * Which zones hold photos (spec §3.1, §3.5): `PrimarySync` in the private database and
+ * `SharedSync-<UUID>` in whichever database lists it (private for the Shared Library's owner,
+ * shared for a participant). `CMM-*`, `AppLibrarySync-*`, other custom zones and deleted zones are
+ * skipped, as is the bare name `SharedSync`.
+ */
+import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import type { WireZoneEntry } from './wire-schemas.ts';
+
+const SHARED_LIBRARY_ZONE =
+  /^SharedSync-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+
+/** True for the zone names that hold photos in `database`. */
+export function isPhotoZone(database: DatabaseScope, zoneName: string): boolean {
+  if (SHARED_LIBRARY_ZONE.test(zoneName)) return true;
+  return database === 'private' && zoneName === 'PrimarySync';
+}
+
+/**
+ * The photo zones among `entries` listed by `database`. Zones of the shared database belong to
+ * someone else and keep their owner, which requests about them must carry (spec §3.5).
+ */
+export function photoZonesOf(database: DatabaseScope, entries: readonly WireZoneEntry[]): ZoneRef[] {
+  const zones: ZoneRef[] = [];
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    if (entry.deleted === true) continue;
+    const { zoneName, ownerRecordName } = entry.zoneID;
+    if (!isPhotoZone(database, zoneName) || seen.has(zoneName)) continue;
+    seen.add(zoneName);
+    zones.push(
+      database === 'shared' && ownerRecordName !== undefined
+        ? { database, zoneName, ownerRecordName }
+        : { database, zoneName },
+    );
+  }
+  return zones;
+}

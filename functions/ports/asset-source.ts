@@ -1,0 +1,125 @@
+/**
+ * Where the photos come from: what change detection and the download workers need from iCloud,
+ * in the domain's words. One real adapter (CloudKit over HTTP); cursors are plain JSON so the
+ * pipeline can persist them between pages and between Lambda invocations.
+ */
+import type { UnexpectedResponseError } from '../domain/errors.ts';
+import type { Asset, DatabaseScope, ZoneChange, ZoneRef } from '../domain/model.ts';
+
+/** Record names of master/asset halves still waiting for their partner (a few bytes each). */
+export interface UnpairedHalves {
+  readonly masters: readonly string[];
+  readonly assets: readonly string[];
+}
+
+/**
+ * Resume point of a zone's change feed. Persist it whole, after the page's changes are durable.
+ * `syncToken` absent means "from the beginning of the zone's history".
+ */
+export interface ZoneChangesCursor {
+  readonly syncToken?: string;
+  /** Halves seen on earlier pages whose partner has not come yet; re-fetched if the process restarts. */
+  readonly unpaired?: UnpairedHalves;
+}
+
+export interface ZoneChangesPage {
+  /** Albums, paired assets, memberships, tombstones; on the last page also asset-only changes. */
+  readonly changes: readonly ZoneChange[];
+  /** Pass back to get the next page; persist it when `changes` are durable. */
+  readonly cursor: ZoneChangesCursor;
+  /** The zone token after this page; once `moreComing` is false, the zone's caught-up token. */
+  readonly syncToken: string;
+  /** More pages follow. An empty page with `moreComing` true is normal (spec §3.11): keep going. */
+  readonly moreComing: boolean;
+  /** On the last page: masters whose asset never came (their assets did not change; logged, not lost). */
+  readonly unpairedMasters: readonly string[];
+  /** Records that could not be read; the rest of the page still counts. */
+  readonly problems: readonly UnexpectedResponseError[];
+}
+
+/** Which photos a full enumeration walks (spec §3.7.4 list indexes). */
+export type EnumerationScope = 'library' | 'hidden' | 'recentlyDeleted';
+
+/** Resume point of a full enumeration by records/query. Plain JSON. */
+export interface EnumerationCursor {
+  readonly scope: EnumerationScope;
+  /** Rank (photo index) of the next page. */
+  readonly startRank: number;
+  /** CloudKit's marker for the next page, when it sent one (authoritative over `startRank`). */
+  readonly continuationMarker?: string;
+  /** The zone token captured on the first page: store it as the zone token once the enumeration is complete. */
+  readonly syncToken?: string;
+  /** Photos the index held when the enumeration started (bounds the probing past empty pages). */
+  readonly expectedCount?: number;
+  /** Empty pages met in a row (kei probes past up to five, spec §3.7.3). */
+  readonly emptyPagesInARow?: number;
+  readonly unpaired?: UnpairedHalves;
+}
+
+export interface EnumerationPage {
+  /** Albums are not part of an enumeration; this holds `asset` changes only. */
+  readonly changes: readonly ZoneChange[];
+  readonly cursor: EnumerationCursor;
+  /** True once the index is exhausted; `cursor.syncToken` is then the zone's change-tracking token. */
+  readonly done: boolean;
+  readonly problems: readonly UnexpectedResponseError[];
+}
+
+export interface ChangedZones {
+  /** Photo zones (PrimarySync, SharedSync-*) that changed since the token; all of them without one. */
+  readonly zones: readonly ZoneRef[];
+  /** The database token to store once those zones are processed. */
+  readonly syncToken: string;
+  readonly moreComing: boolean;
+}
+
+/** Which asset to refresh; naming the master saves a request. */
+export interface AssetLookupKey {
+  readonly assetRecordName: string;
+  readonly masterRecordName?: string;
+}
+
+export interface LookedUpAssets {
+  /** Current state with fresh download URLs. */
+  readonly assets: readonly Asset[];
+  /** Asset record names CloudKit no longer has (or whose master is gone). */
+  readonly missing: readonly string[];
+}
+
+/** Photo counts of one zone by kind; undefined where the zone has no such index. */
+export interface AssetCounts {
+  /** Everything not hidden and not in Recently Deleted. */
+  readonly library: number | undefined;
+  readonly hidden: number | undefined;
+  readonly recentlyDeleted: number | undefined;
+  readonly favorites: number | undefined;
+  readonly videos: number | undefined;
+  readonly livePhotos: number | undefined;
+  readonly screenshots: number | undefined;
+  readonly slomo: number | undefined;
+  readonly panoramas: number | undefined;
+  readonly timelapses: number | undefined;
+  readonly bursts: number | undefined;
+}
+
+export interface AssetSource {
+  /** The photo zones of the account, each in the database that lists it (spec §3.1). */
+  discoverZones(): Promise<readonly ZoneRef[]>;
+  /** `changes/database`: which photo zones of `database` changed since `syncToken`. */
+  changedZones(database: DatabaseScope, syncToken?: string): Promise<ChangedZones>;
+  /**
+   * One page of a zone's change feed, paired and mapped. Throws `StaleSyncTokenError` when CloudKit
+   * refuses the token (enumerate afresh) and `ZoneNotFoundError` when the zone is gone.
+   */
+  zoneChangesPage(zone: ZoneRef, cursor?: ZoneChangesCursor): Promise<ZoneChangesPage>;
+  /** One page of a full enumeration of `scope` (default `library`); start without a cursor. */
+  enumeratePage(
+    zone: ZoneRef,
+    cursor?: EnumerationCursor,
+    scope?: EnumerationScope,
+  ): Promise<EnumerationPage>;
+  /** Current records of these assets, with fresh download URLs (spec §5.4). */
+  lookupAssets(zone: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets>;
+  /** Counts by kind, in one request. */
+  countAssets(zone: ZoneRef): Promise<AssetCounts>;
+}

@@ -1,0 +1,285 @@
+import { describe, expect, it } from 'vitest';
+import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
+import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
+import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
+import type { ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { ZoneChangesCursor } from '#ports/asset-source.ts';
+import { asset, master, NO_TOKEN, ScriptedCloudKit, tombstone } from '#test/fixtures/scripted-cloudkit.ts';
+
+const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
+const M1 = 'AbCdEfGhIjKlMnOpQrStUvWx+/01';
+const M2 = 'AbCdEfGhIjKlMnOpQrStUvWx+/02';
+const A1 = '11111111-1111-4111-8111-111111111111';
+const A2 = '22222222-2222-4222-8222-222222222222';
+
+function setUp(cloudKit = new ScriptedCloudKit()) {
+  const client = new CloudKitClient({
+    http: cloudKit,
+    ckdatabasewsUrl: () => 'https://p42-ckdatabasews.icloud.com:443',
+    dsid: '12345',
+    clientId: 'CLIENT',
+    retry: {
+      sleep: async () => {},
+      policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 },
+    },
+  });
+  return { cloudKit, client, source: new CloudKitAssetSource({ client }) };
+}
+
+const assetNames = (changes: readonly ZoneChange[]) =>
+  changes.flatMap((c) =>
+    c.type === 'asset' ? [`${c.asset.assetRecordName}+${c.asset.masterRecordName}`] : [],
+  );
+
+describe('zone changes feed', () => {
+  it('pairs a master and its asset that arrive on different pages', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.changePages.set(NO_TOKEN, {
+      records: [master(M1, 'IMG_1.HEIC')],
+      syncToken: 'T1',
+      moreComing: true,
+    });
+    cloudKit.changePages.set('T1', { records: [asset(A1, M1)], syncToken: 'T2', moreComing: false });
+
+    const first = await source.zoneChangesPage(PRIMARY);
+    const second = await source.zoneChangesPage(PRIMARY, first.cursor);
+
+    expect(first.changes).toEqual([]);
+    expect(first.cursor).toEqual({ syncToken: 'T1', unpaired: { masters: [M1], assets: [] } });
+    expect(assetNames(second.changes)).toEqual([`${A1}+${M1}`]);
+    expect(second).toMatchObject({ moreComing: false, syncToken: 'T2', cursor: { syncToken: 'T2' } });
+  });
+
+  it('pairs across a restart by fetching the halves named in the persisted cursor', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.changePages.set(NO_TOKEN, { records: [asset(A1, M1)], syncToken: 'T1', moreComing: true });
+    cloudKit.changePages.set('T1', {
+      records: [master(M1, 'IMG_1.HEIC')],
+      syncToken: 'T2',
+      moreComing: false,
+    });
+    cloudKit.records.set(A1, asset(A1, M1, { isFavorite: { value: 1, type: 'INT64' } }));
+    const persisted = JSON.parse(JSON.stringify((await source.zoneChangesPage(PRIMARY)).cursor));
+
+    const restarted = setUp(cloudKit).source;
+    const page = await restarted.zoneChangesPage(PRIMARY, persisted);
+
+    expect(cloudKit.sentTo('records/lookup').at(-1)?.json['records']).toEqual([{ recordName: A1 }]);
+    const paired = page.changes.find((c) => c.type === 'asset');
+    expect(paired?.type === 'asset' && paired.asset).toMatchObject({ assetRecordName: A1, isFavorite: true });
+  });
+
+  it('keeps reading through empty pages that say more is coming', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.changePages.set(NO_TOKEN, { records: [], syncToken: 'T1', moreComing: true });
+    cloudKit.changePages.set('T1', { records: [], syncToken: 'T2', moreComing: true });
+    cloudKit.changePages.set('T2', {
+      records: [master(M1, 'a.HEIC'), asset(A1, M1)],
+      syncToken: 'T3',
+      moreComing: false,
+    });
+
+    const pages = [];
+    let cursor: ZoneChangesCursor | undefined;
+    do {
+      const page = await source.zoneChangesPage(PRIMARY, cursor);
+      pages.push(page);
+      cursor = page.cursor;
+    } while (pages.at(-1)?.moreComing);
+
+    expect(pages.map((p) => p.changes.length)).toEqual([0, 0, 1]);
+  });
+
+  it('reads moreComing null as more when the token moved and as caught up when it did not', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.changePages.set('T1', { records: [], syncToken: 'T2', moreComing: null });
+    cloudKit.changePages.set('T2', { records: [], syncToken: 'T2', moreComing: null });
+
+    expect((await source.zoneChangesPage(PRIMARY, { syncToken: 'T1' })).moreComing).toBe(true);
+    expect((await source.zoneChangesPage(PRIMARY, { syncToken: 'T2' })).moreComing).toBe(false);
+  });
+
+  it('never sends an absent or empty token as ""', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.changePages.set(NO_TOKEN, { records: [], syncToken: 'T1', moreComing: false });
+
+    await source.zoneChangesPage(PRIMARY);
+    await source.zoneChangesPage(PRIMARY, { syncToken: '' });
+    await source.zoneChangesPage(PRIMARY, {});
+
+    for (const request of cloudKit.sentTo('changes/zone')) {
+      expect(request.json['zones'][0]).not.toHaveProperty('syncToken');
+    }
+    expect(cloudKit.sentTo('changes/zone')).toHaveLength(3);
+  });
+
+  it('turns a refused token into StaleSyncTokenError and a missing zone into ZoneNotFoundError', async () => {
+    const { cloudKit, source } = setUp();
+    await expect(source.zoneChangesPage(PRIMARY, { syncToken: 'garbage' })).rejects.toBeInstanceOf(
+      StaleSyncTokenError,
+    );
+    cloudKit.queued.push({
+      status: 200,
+      body: JSON.stringify({
+        zones: [{ zoneID: { zoneName: 'SharedSync' }, serverErrorCode: 'ZONE_NOT_FOUND', reason: 'x' }],
+      }),
+    });
+    await expect(
+      source.zoneChangesPage({ database: 'private', zoneName: 'SharedSync' }, { syncToken: 'T1' }),
+    ).rejects.toBeInstanceOf(ZoneNotFoundError);
+  });
+
+  it('ends the feed with lone assets as asset-only changes and reports lone masters', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.changePages.set('T1', {
+      records: [asset(A1, M1, { isHidden: { value: 1, type: 'INT64' } }), master(M2, 'b.HEIC')],
+      syncToken: 'T2',
+      moreComing: false,
+    });
+    const page = await source.zoneChangesPage(PRIMARY, { syncToken: 'T1' });
+    expect(page.changes.map((c) => c.type)).toEqual(['assetOnly']);
+    expect(page.unpairedMasters).toEqual([M2]);
+  });
+
+  it('filters record types client-side and maps tombstones and memberships', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.changePages.set('T1', {
+      records: [
+        { recordName: 'PrimarySync-0000-LI', recordType: 'CPLLibraryInfo', recordChangeTag: 'x', fields: {} },
+        tombstone(M2),
+        tombstone(`${A2}-IN-ALBUM-1`),
+      ],
+      syncToken: 'T2',
+      moreComing: false,
+    });
+    const page = await source.zoneChangesPage(PRIMARY, { syncToken: 'T1' });
+    expect(page.changes).toEqual([
+      {
+        type: 'albumMembership',
+        zone: PRIMARY,
+        assetRecordName: A2,
+        albumRecordName: 'ALBUM-1',
+        present: false,
+      },
+      { type: 'tombstone', zone: PRIMARY, recordName: M2, inferredType: 'CPLMaster' },
+    ]);
+  });
+});
+
+describe('full enumeration by records/query', () => {
+  it('pairs a pair split across pages, follows the marker and keeps the first page token', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 2);
+    cloudKit.queryPages.set('rank:0', {
+      records: [master(M1, 'a.HEIC'), master(M2, 'b.HEIC'), asset(A1, M1)],
+      continuationMarker: 'MK1',
+    });
+    cloudKit.queryPages.set('marker:MK1', { records: [asset(A2, M2)] });
+
+    const first = await source.enumeratePage(PRIMARY);
+    const second = await source.enumeratePage(PRIMARY, first.cursor);
+    const third = await source.enumeratePage(PRIMARY, second.cursor);
+
+    expect(assetNames(first.changes)).toEqual([`${A1}+${M1}`]);
+    expect(first.cursor).toMatchObject({
+      startRank: 2,
+      continuationMarker: 'MK1',
+      syncToken: 'QUERY-TOKEN',
+      expectedCount: 2,
+    });
+    expect(first.cursor.unpaired).toEqual({ masters: [M2], assets: [] });
+    expect(assetNames(second.changes)).toEqual([`${A2}+${M2}`]);
+    expect(third.done).toBe(true);
+    expect(cloudKit.sentTo('internal/records/query/batch')).toHaveLength(1);
+  });
+
+  it('probes past an empty page inside the counted range', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 150);
+    cloudKit.queryPages.set('rank:100', { records: [master(M1, 'a.HEIC'), asset(A1, M1)] });
+
+    const first = await source.enumeratePage(PRIMARY);
+    expect(first.done).toBe(false);
+    const second = await source.enumeratePage(PRIMARY, first.cursor);
+    expect(assetNames(second.changes)).toEqual([`${A1}+${M1}`]);
+    const third = await source.enumeratePage(PRIMARY, second.cursor);
+    expect([third.done, third.cursor.startRank]).toEqual([false, 201]);
+    const fourth = await source.enumeratePage(PRIMARY, third.cursor);
+    expect(fourth.done).toBe(true);
+  });
+
+  it('gives up after five empty pages in a row when the index has no count', async () => {
+    const { cloudKit, source } = setUp();
+    let page = await source.enumeratePage(PRIMARY);
+    while (!page.done) page = await source.enumeratePage(PRIMARY, page.cursor);
+    expect(cloudKit.sentTo('records/query')).toHaveLength(6);
+  });
+
+  it('looks up the master of an asset still alone when the index is exhausted', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 1);
+    cloudKit.queryPages.set('rank:0', { records: [asset(A1, M1)] });
+    cloudKit.records.set(M1, master(M1, 'late.HEIC'));
+
+    const first = await source.enumeratePage(PRIMARY);
+    const last = await source.enumeratePage(PRIMARY, first.cursor);
+    expect(last.done).toBe(true);
+    expect(assetNames(last.changes)).toEqual([`${A1}+${M1}`]);
+  });
+});
+
+describe('zones, counts and lookups', () => {
+  it('discovers PrimarySync and SharedSync zones in their databases and skips the rest', async () => {
+    const { cloudKit, source } = setUp();
+    const zone = (zoneName: string, extra: object = {}) => ({
+      zoneID: { zoneName, ownerRecordName: '_owner' },
+      ...extra,
+    });
+    cloudKit.zones.private = [
+      zone('PrimarySync'),
+      zone('SharedSync-AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE'),
+      zone('CMM-12345678-1234-1234-1234-123456789012'),
+      zone('AppLibrarySync-com.apple.GenerativePlayground-12345678-1234-1234-1234-123456789012'),
+      zone('SharedSync-11111111-2222-4333-8444-555555555555', { deleted: true }),
+      zone('SharedSync'),
+      zone('CustomZone'),
+    ];
+    cloudKit.zones.shared = [zone('PrimarySync'), zone('SharedSync-99999999-2222-4333-8444-555555555555')];
+
+    expect(await source.discoverZones()).toEqual([
+      { database: 'private', zoneName: 'PrimarySync' },
+      { database: 'private', zoneName: 'SharedSync-AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE' },
+      {
+        database: 'shared',
+        zoneName: 'SharedSync-99999999-2222-4333-8444-555555555555',
+        ownerRecordName: '_owner',
+      },
+    ]);
+  });
+
+  it('counts every kind in one request and leaves out indexes the zone lacks', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 7);
+    cloudKit.counts.set('CPLAssetInSmartAlbumByAssetDate:Video', 2);
+    const counts = await source.countAssets(PRIMARY);
+    expect(counts).toMatchObject({ library: 7, videos: 2, hidden: undefined });
+    expect(cloudKit.sent).toHaveLength(1);
+  });
+
+  it('refreshes assets in one lookup when the masters are named and two when not', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.records.set(A1, asset(A1, M1));
+    cloudKit.records.set(M1, master(M1, 'a.HEIC'));
+
+    const named = await source.lookupAssets(PRIMARY, [
+      { assetRecordName: A1, masterRecordName: M1 },
+      { assetRecordName: A2 },
+    ]);
+    expect(named.assets.map((a) => a.assetRecordName)).toEqual([A1]);
+    expect(named.missing).toEqual([A2]);
+    expect(cloudKit.sentTo('records/lookup')).toHaveLength(1);
+
+    await source.lookupAssets(PRIMARY, [{ assetRecordName: A1 }]);
+    expect(cloudKit.sentTo('records/lookup')).toHaveLength(3);
+  });
+});
