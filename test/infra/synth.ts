@@ -90,3 +90,20 @@ export function statementsOfRole(template: Template, stack: Stack, role: IConstr
 export function actionsOf(statements: readonly Statement[]): string[] {
   return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 }
+
+/** Every optional setting turned on, as cdk.json context would (strings as from `cdk -c`). */
+export const ALL_OPTIONS = {
+  stackName: 'PhotosJane',
+  alarmEmail: 'jane@example.com',
+  scheduleMinutes: '60',
+  downloadConcurrency: 3,
+  deletePolicy: 'mirror',
+  kmsEncryption: 'true',
+  objectLockMode: 'governance',
+  objectLockDays: 365,
+  noncurrentExpiryDays: 180,
+  transitionClass: 'GLACIER_IR',
+  transitionDays: 30,
+  noSyncAlarmHours: 24,
+  logRetentionDays: 90,
+};

@@ -1,0 +1,206 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { METRICS } from '#shared/env-names.ts';
+import { logicalIdOf, type Synthesised, synthesise } from './synth.ts';
+
+let synth: Synthesised;
+beforeAll(() => {
+  synth = synthesise();
+});
+
+type Props = Record<string, unknown>;
+const propsOf = (construct: Parameters<typeof logicalIdOf>[1]): Props => {
+  const all = synth.template.toJSON().Resources as Record<string, { Properties: Props }>;
+  const found = all[logicalIdOf(synth.stack, construct)];
+  if (!found) throw new Error('resource not found');
+  return found.Properties;
+};
+const topicRef = () => ({ Ref: logicalIdOf(synth.stack, synth.stack.alarms.topic) });
+const service = [{ Name: 'service', Value: 'IcloudS3' }];
+
+describe('alarm topic', () => {
+  it('is encrypted with a rotated customer key that CloudWatch may use', () => {
+    const keyId = logicalIdOf(synth.stack, synth.stack.alarms.topic.masterKey!);
+    expect(propsOf(synth.stack.alarms.topic).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    synth.template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('refuses publishers that do not use TLS', () => {
+    synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [topicRef()],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('has no subscription unless an alarm email is set', () => {
+    synth.template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('alarms', () => {
+  it('each notify the topic when they fire and when they recover', () => {
+    for (const alarm of synth.stack.alarms.all()) {
+      expect(propsOf(alarm)).toMatchObject({ AlarmActions: [topicRef()], OKActions: [topicRef()] });
+    }
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  });
+
+  it('fires on any message in the dead-letter queue', () => {
+    expect(propsOf(synth.stack.alarms.deadLetters)).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.work.deadLetterQueue), 'QueueName'] },
+        },
+      ],
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fires when the oldest queued download is older than 12 hours', () => {
+    expect(propsOf(synth.stack.alarms.queueBacklog)).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.work.queue), 'QueueName'] },
+        },
+      ],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 12 * 3600,
+    });
+  });
+
+  it('fires when the change detector fails two scheduled runs in a row', () => {
+    expect(propsOf(synth.stack.alarms.detectorErrors)).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: logicalIdOf(synth.stack, synth.stack.detector.fn.function) } },
+      ],
+      Statistic: 'Sum',
+      Period: 900,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+    });
+  });
+
+  it('fires as soon as a run reports that Apple wants a new sign-in', () => {
+    expect(propsOf(synth.stack.alarms.reauthRequired)).toMatchObject({
+      Namespace: METRICS.namespace,
+      MetricName: METRICS.reauthRequired,
+      Dimensions: service,
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+    });
+    expect(propsOf(synth.stack.alarms.reauthRequired).AlarmDescription).toContain(
+      'icloud-s3 login --aws --stack IcloudS3',
+    );
+  });
+
+  it('fires when no sync succeeded for 12 hours, counting silence as failure', () => {
+    expect(propsOf(synth.stack.alarms.noRecentSync)).toMatchObject({
+      Namespace: METRICS.namespace,
+      MetricName: METRICS.syncSucceeded,
+      Dimensions: service,
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 12,
+      DatapointsToAlarm: 12,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('fires when the trust expires within 7 days', () => {
+    expect(propsOf(synth.stack.alarms.trustExpiring)).toMatchObject({
+      Namespace: METRICS.namespace,
+      MetricName: METRICS.trustExpiresInDays,
+      Dimensions: service,
+      Statistic: 'Minimum',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 7,
+    });
+  });
+});
+
+describe('dashboard', () => {
+  const body = () =>
+    JSON.stringify(
+      synth.template.toJSON().Resources[logicalIdOf(synth.stack, synth.stack.dashboard.dashboard)],
+    );
+
+  it('shows every pipeline metric the handlers emit', () => {
+    for (const metric of Object.entries(METRICS)
+      .filter(([key]) => key !== 'namespace')
+      .map(([, name]) => name)) {
+      expect(body()).toContain(`\\"${metric}\\"`);
+    }
+  });
+
+  it('shows queue depth, dead letters, and function errors, throttles and durations', () => {
+    for (const metric of [
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateAgeOfOldestMessage',
+      'Errors',
+      'Throttles',
+      'Duration',
+    ]) {
+      expect(body()).toContain(`\\"${metric}\\"`);
+    }
+  });
+
+  it('shows the state of every alarm', () => {
+    for (const alarm of synth.stack.alarms.all()) {
+      expect(body()).toContain(logicalIdOf(synth.stack, alarm));
+    }
+  });
+});
+
+describe('stack outputs', () => {
+  it('give the user every name and the exact commands to sign in and mirror', () => {
+    const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual([
+      'AlarmTopicArn',
+      'ArchiveBucketName',
+      'DashboardUrl',
+      'DeadLetterQueueUrl',
+      'LoginCommand',
+      'RcloneCopyCommand',
+      'RcloneReaderPolicyArn',
+      'RcloneRemoteCommand',
+      'SessionSecretArn',
+      'SessionSecretName',
+      'StateTableName',
+      'WorkQueueUrl',
+    ]);
+    expect(outputs.LoginCommand!.Value).toBe('icloud-s3 login --aws --stack IcloudS3');
+    expect(JSON.stringify(outputs.RcloneCopyCommand!.Value)).toContain('rclone copy icloud-s3:');
+    expect(JSON.stringify(outputs.RcloneRemoteCommand!.Value)).not.toContain('aws:kms');
+  });
+});
