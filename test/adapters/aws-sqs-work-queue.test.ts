@@ -96,12 +96,13 @@ function flakySqs(victim: Victim) {
           Code: v.verdict === 'senderFault' ? 'InvalidParameterValue' : 'InternalError',
           SenderFault: v.verdict === 'senderFault',
         }));
-      const sent =
+      const sent: { output: SendMessageBatchCommandOutput; response: unknown } =
         kept.length > 0
           ? ((await next({ ...args, input: { ...input, Entries: kept } })) as {
               output: SendMessageBatchCommandOutput;
+              response: unknown;
             })
-          : { output: { Successful: [], $metadata: {} } as SendMessageBatchCommandOutput, response: {} };
+          : { output: { Successful: [], Failed: [], $metadata: {} }, response: {} };
       return { ...sent, output: { ...sent.output, Failed: [...(sent.output.Failed ?? []), ...failed] } };
     },
     { step: 'initialize', name: 'flakySendMessageBatch' },

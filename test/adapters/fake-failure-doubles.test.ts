@@ -1,0 +1,46 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { classifyError } from '#domain/errors.ts';
+import { FailingSyncStateStore, throttlingError } from '#test/fakes/failing-sync-state-store.ts';
+import { ThrottlingObjectStore } from '#test/fakes/throttling-object-store.ts';
+
+const zone = { database: 'private', zoneName: 'PrimarySync' } as const;
+
+describe('FailingSyncStateStore', () => {
+  it('fails the planned call of a method and serves the others', async () => {
+    const store = new FailingSyncStateStore([
+      { method: 'saveZone', error: throttlingError, failOnCalls: [2] },
+    ]);
+    await store.saveZone({ zone, syncToken: 'a' }, 0);
+    const failure = await store.saveZone({ zone, syncToken: 'b' }, 1).catch((e: unknown) => e);
+    expect(classifyError(failure)).toBe('retryable');
+    await store.saveZone({ zone, syncToken: 'c' }, 1);
+    expect((await store.loadZone(zone))?.syncToken).toBe('c');
+  });
+
+  it('fails iteration of the manifest when entries() is planned to fail', async () => {
+    const store = new FailingSyncStateStore([{ method: 'entries', error: throttlingError }]);
+    const iterate = async () => {
+      for await (const _ of store.entries()) void _;
+    };
+    await expect(iterate()).rejects.toMatchObject({ name: 'ThrottlingException' });
+  });
+});
+
+describe('ThrottlingObjectStore', () => {
+  it('answers the first puts with SlowDown, then stores', async () => {
+    const store = new ThrottlingObjectStore({ throttledPuts: 1 });
+    const put = () =>
+      store.putStream('k.jpg', Readable.from([Buffer.from('abc')]), {
+        contentType: 'image/jpeg',
+        contentLength: 3,
+        modifiedTime: 0,
+      });
+    const failure = await put().catch((e: unknown) => e);
+    expect(failure).toMatchObject({ name: 'SlowDown' });
+    expect(classifyError(failure)).toBe('retryable');
+    expect(await store.head('k.jpg')).toBeUndefined();
+    await put();
+    expect((await store.head('k.jpg'))?.size).toBe(3);
+  });
+});
