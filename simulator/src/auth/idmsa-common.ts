@@ -17,6 +17,13 @@ export function baseIdmsaHeaders(scnt: string): Record<string, string> {
   };
 }
 
+/** The base headers with a fresh `scnt` that this session will accept back. */
+export function sessionBaseHeaders(s: IdmsaSession): Record<string, string> {
+  const scnt = newScnt();
+  s.scnts.add(scnt);
+  return baseIdmsaHeaders(scnt);
+}
+
 /** Rotates the session's `scnt` and returns the headers that carry session state (statement 15). */
 export function sessionHeaders(s: IdmsaSession, sessionToken: string | undefined): Record<string, string> {
   const scnt = newScnt();

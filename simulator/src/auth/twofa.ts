@@ -2,15 +2,15 @@
  * Two-factor (HSA2) and trust (spec §2.10, statements 21-30): the auth page, code pushes to the
  * trusted device and by SMS/voice, code submission, and `2sv/trust`.
  */
-import { newOpaque, newScnt } from '../accounts/tokens.ts';
+import { newOpaque } from '../accounts/tokens.ts';
 import type { SimReply, SimRequest } from '../types.ts';
 import { empty, text } from '../types.ts';
 import type { AuthContext } from './context.ts';
 import { localeCookies } from './cookies.ts';
 import {
-  baseIdmsaHeaders,
   findIdmsaSession,
   idmsaJson,
+  sessionBaseHeaders,
   sessionHeaders,
   staleContext,
 } from './idmsa-common.ts';
@@ -26,29 +26,29 @@ const serviceError = (code: string, title: string, message: string) => ({
 });
 
 /** 400 for a wrong code, exactly as recorded (`2fa_flow_invalid_code`). */
-const wrongCode = (): SimReply =>
+const wrongCode = (session: IdmsaSession): SimReply =>
   idmsaJson(
     serviceError('-21669', 'Incorrect Verification Code', 'Incorrect verification code.'),
     400,
-    { ...baseIdmsaHeaders(newScnt()), 'X-Apple-I-Ercd': '-21669' },
+    { ...sessionBaseHeaders(session), 'X-Apple-I-Ercd': '-21669' },
     { cookies: localeCookies() },
   );
 
 /** 400 once too many wrong codes were entered (simulator wording; Apple's is not recorded). */
-const locked = (): SimReply =>
+const locked = (session: IdmsaSession): SimReply =>
   idmsaJson(
     serviceError('-21669', 'Verification Code Locked', 'Too many incorrect codes. Try again later.'),
     400,
-    { ...baseIdmsaHeaders(newScnt()), 'X-Apple-I-Ercd': '-21669' },
+    { ...sessionBaseHeaders(session), 'X-Apple-I-Ercd': '-21669' },
   );
 
 /** 400 once too many codes were sent (simulator wording; Apple's is not recorded). */
-const tooManyCodes = (): SimReply =>
+const tooManyCodes = (session: IdmsaSession): SimReply =>
   idmsaJson(
     serviceError('-22981', 'Too Many Codes Sent', 'Too many verification codes have been sent.'),
     400,
     {
-      ...baseIdmsaHeaders(newScnt()),
+      ...sessionBaseHeaders(session),
     },
   );
 
@@ -56,7 +56,7 @@ const tooManyCodes = (): SimReply =>
 export function authPage(ctx: AuthContext, req: SimRequest): SimReply {
   const session = findIdmsaSession(ctx, req);
   if (!session) return staleContext();
-  const headers = baseIdmsaHeaders(newScnt());
+  const headers = sessionBaseHeaders(session);
   if ((req.headers['accept'] ?? '').includes('application/json')) {
     return idmsaJson(authInfoJson(ctx, session.account), 200, headers);
   }
@@ -65,7 +65,7 @@ export function authPage(ctx: AuthContext, req: SimRequest): SimReply {
 
 function pushToDevice(ctx: AuthContext, session: IdmsaSession, status: number): SimReply {
   const pushed = ctx.idmsa.push(session.account, 'device');
-  if (!pushed.ok) return tooManyCodes();
+  if (!pushed.ok) return tooManyCodes(session);
   if (status === 204) return empty(204, { headers: sessionHeaders(session, undefined) });
   return idmsaJson(
     {
@@ -97,12 +97,12 @@ export function sendPhoneCode(ctx: AuthContext, req: SimRequest): SimReply {
       serviceError('-21655', 'Unknown Phone Number', 'This phone number is not trusted.'),
       400,
       {
-        ...baseIdmsaHeaders(newScnt()),
+        ...sessionBaseHeaders(session),
       },
     );
   }
   const pushed = ctx.idmsa.push(session.account, mode);
-  if (!pushed.ok) return tooManyCodes();
+  if (!pushed.ok) return tooManyCodes(session);
   return idmsaJson(
     { ...phoneNumberVerification(ctx, session.account, phoneId as number), mode },
     200,
@@ -119,8 +119,8 @@ export function submitCode(ctx: AuthContext, req: SimRequest, via: 'device' | 'p
   if (!session) return staleContext();
   const sent = asRecord(asRecord(req.json)['securityCode'])['code'];
   const outcome = ctx.idmsa.checkCode(session.account, sent);
-  if (outcome === 'locked') return locked();
-  if (outcome === 'wrong') return wrongCode();
+  if (outcome === 'locked') return locked(session);
+  if (outcome === 'wrong') return wrongCode(session);
   session.verified = true;
   const token = ctx.store.issueSessionToken(session.account, {
     idmsaSessionId: session.id,
