@@ -5,12 +5,14 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { debugCommand } from './commands/debug-records.ts';
+import { libraryCommand } from './commands/library.ts';
 import { loginCommand } from './commands/login.ts';
 import { EXIT, exitCodeFor } from './io/exit-codes.ts';
 import { Output } from './io/output.ts';
 
 /** Every subcommand, in help order. Other commands register here. */
-export const COMMANDS: readonly (() => Command)[] = [loginCommand];
+export const COMMANDS: readonly (() => Command)[] = [loginCommand, libraryCommand, debugCommand];
 
 export function buildProgram(): Command {
   const program = new Command('icloud-s3')

@@ -1,0 +1,147 @@
+/**
+ * `icloud-s3 debug records FILE`: reads a saved CloudKit response (records/query, records/lookup,
+ * changes/zone, the count batch; raw JSON or a recorded cassette) and prints, as JSON, what the
+ * records map to: assets with each version's planned file name, size and kind, asset-only
+ * changes, albums, memberships, tombstones, and every record that could not be read. Offline.
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { mapRecords } from '#adapters/icloud/records/map-records.ts';
+import { InvalidInputError } from '#domain/errors.ts';
+import type { DatabaseScope, ZoneChange, ZoneRef } from '#domain/model.ts';
+import { versionFileName } from '#domain/plan/file-name.ts';
+import { planVersions } from '#domain/plan/plan-versions.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+
+interface DebugOptions {
+  readonly zone?: string;
+  readonly database?: DatabaseScope;
+}
+
+interface RecordList {
+  readonly source: string;
+  readonly database?: DatabaseScope;
+  readonly records: unknown;
+}
+
+const CLOUDKIT_PATH = /\/production\/(private|shared)\/([^?]+)/;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The `records` arrays of one response body (query/lookup, changes/zone, batch). */
+function recordListsOf(body: unknown, source: string, database?: DatabaseScope): RecordList[] {
+  if (!isObject(body)) return [];
+  const at = (records: unknown, suffix: string): RecordList => ({
+    source: `${source}${suffix}`,
+    records,
+    ...(database ? { database } : {}),
+  });
+  if (Array.isArray(body['records'])) return [at(body['records'], '')];
+  const entries = Array.isArray(body['zones'])
+    ? body['zones']
+    : Array.isArray(body['batch'])
+      ? body['batch']
+      : [];
+  return entries.flatMap((entry, i) =>
+    isObject(entry) && Array.isArray(entry['records']) ? [at(entry['records'], `[${i}]`)] : [],
+  );
+}
+
+/** Every record list in a file: a raw CloudKit body, or the CloudKit answers of a cassette. */
+export function recordListsOfFile(json: unknown): RecordList[] {
+  if (isObject(json) && Array.isArray(json['interactions'])) {
+    return json['interactions'].flatMap((interaction, i) => {
+      const uri =
+        isObject(interaction) && isObject(interaction['request']) ? interaction['request']['uri'] : undefined;
+      const match = typeof uri === 'string' ? CLOUDKIT_PATH.exec(uri) : null;
+      const body =
+        isObject(interaction) && isObject(interaction['response'])
+          ? interaction['response']['body']
+          : undefined;
+      if (!match || !isObject(body)) return [];
+      return recordListsOf(body['json'], `interaction ${i} ${match[2]}`, match[1] as DatabaseScope);
+    });
+  }
+  return recordListsOf(json, 'body');
+}
+
+/** The zone the records say they are in, unless the caller named one. */
+function zoneOf(list: RecordList, options: DebugOptions): ZoneRef {
+  const first = Array.isArray(list.records) ? list.records.find(isObject) : undefined;
+  const zoneID = first && isObject(first['zoneID']) ? first['zoneID'] : undefined;
+  const named = typeof zoneID?.['zoneName'] === 'string' ? zoneID['zoneName'] : undefined;
+  return {
+    database: options.database ?? list.database ?? 'private',
+    zoneName: options.zone ?? named ?? 'PrimarySync',
+  };
+}
+
+function describeChange(change: ZoneChange): unknown {
+  if (change.type !== 'asset') return change;
+  const { asset } = change;
+  const planned = planVersions(asset, DEFAULT_VERSION_POLICY);
+  return {
+    type: 'asset',
+    asset: {
+      ...asset,
+      versions: asset.versions.map((version) => {
+        const plan = planned.find((p) => p.kind === version.kind);
+        return {
+          kind: version.kind,
+          resourceField: version.resourceField,
+          size: version.size,
+          uti: version.uti,
+          fileChecksum: version.fileChecksum,
+          fileName: versionFileName(
+            asset,
+            plan ?? { kind: version.kind, role: 'preview', version, objectId: '' },
+          ),
+          planned: plan ? plan.role : false,
+        };
+      }),
+    },
+  };
+}
+
+export async function debugRecords(file: string, options: DebugOptions): Promise<unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new InvalidInputError(`${file} is not a JSON file`, { cause: error });
+  }
+  const lists = recordListsOfFile(json);
+  if (lists.length === 0) throw new InvalidInputError(`${file} holds no CloudKit records list`);
+  return lists.map((list) => {
+    const zone = zoneOf(list, options);
+    const mapped = mapRecords(list.records, zone);
+    return {
+      source: list.source,
+      zone,
+      changes: mapped.changes.map(describeChange),
+      errorItems: mapped.errorItems,
+      problems: mapped.problems.map((p) => p.message),
+      unpairedMasters: mapped.unpairedMasters,
+      ignoredTypes: mapped.ignoredTypes,
+    };
+  });
+}
+
+export function debugCommand(): Command {
+  const debug = new Command('debug').description('tools for looking at what Apple sends');
+  debug.addCommand(
+    new Command('records')
+      .description('print what a saved CloudKit response maps to (assets, versions, changes) as JSON')
+      .argument('<file>', 'a CloudKit response body or a recorded cassette (JSON)')
+      .option(
+        '--zone <name>',
+        'the zone the records are from (default: as the records say, else PrimarySync)',
+      )
+      .addOption(new Option('--database <database>', 'private or shared').choices(['private', 'shared']))
+      .action(async (file: string, options: DebugOptions) => {
+        process.stdout.write(`${JSON.stringify(await debugRecords(file, options), null, 2)}\n`);
+      }),
+  );
+  return debug;
+}

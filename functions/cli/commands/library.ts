@@ -1,0 +1,67 @@
+/**
+ * `icloud-s3 library`: signs in with the stored session and prints what the library holds, per
+ * photo zone, by kind. Costs two `zones/list` requests plus one count batch per zone (spec §3.8).
+ */
+import { Command } from 'commander';
+import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
+import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
+import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import type { ZoneRef } from '#domain/model.ts';
+import type { AssetCounts } from '#ports/asset-source.ts';
+import { cliContext } from '../context.ts';
+
+const LABELS: Readonly<Record<keyof AssetCounts, string>> = {
+  library: 'photos and videos (not hidden, not deleted)',
+  videos: 'videos',
+  livePhotos: 'Live Photos',
+  screenshots: 'screenshots',
+  favorites: 'favourites',
+  slomo: 'slo-mo',
+  panoramas: 'panoramas',
+  timelapses: 'time-lapses',
+  bursts: 'bursts',
+  hidden: 'hidden',
+  recentlyDeleted: 'Recently Deleted',
+};
+
+function describeZone(zone: ZoneRef): string {
+  const kind = zone.zoneName === 'PrimarySync' ? 'personal library' : 'Shared Library';
+  return `${kind} (${zone.database}/${zone.zoneName})`;
+}
+
+export function libraryCommand(): Command {
+  return new Command('library')
+    .description('show what your iCloud Photos library holds, per zone, by kind')
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = cliContext(command);
+      const session = await openIcloudSession({
+        endpoint: await ctx.endpoint(),
+        store: ctx.store,
+        logger: ctx.logger,
+      });
+      const client = new CloudKitClient({
+        http: session.http,
+        ckdatabasewsUrl: () => session.ckdatabasewsUrl(),
+        dsid: session.dsid,
+        clientId: session.clientId,
+      });
+      const source = new CloudKitAssetSource({ client });
+      const zones = await source.discoverZones();
+      const counted = await Promise.all(
+        zones.map(async (zone) => ({ zone, counts: await source.countAssets(zone) })),
+      );
+      await session.save();
+      for (const { zone, counts } of counted) {
+        ctx.output.info(describeZone(zone));
+        for (const [kind, label] of Object.entries(LABELS) as [keyof AssetCounts, string][]) {
+          const count = counts[kind];
+          if (count !== undefined) ctx.output.info(`  ${String(count).padStart(8)}  ${label}`);
+        }
+      }
+      if (zones.length === 0) ctx.output.warn('no photo zone found: is iCloud Photos turned on?');
+      ctx.output.result({
+        status: 'ok',
+        zones: counted.map(({ zone, counts }) => ({ ...zone, counts })),
+      });
+    });
+}
