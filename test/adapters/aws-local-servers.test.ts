@@ -1,0 +1,55 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { ensureBucket, ensureStateTable } from '#local/servers/provision.ts';
+import { startTestAws } from '#test/helpers/local-aws.ts';
+
+describe('startLocalAws', () => {
+  it('keeps the state table and the archive across a restart on the same data dir', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-local-'));
+    const zone = { database: 'private', zoneName: 'PrimarySync' } as const;
+    try {
+      const first = await startTestAws({ dataDir });
+      await ensureStateTable(first.dynamodb, 'state');
+      await ensureBucket(first.s3, 'archive');
+      await new DynamoDbSyncStateStore({ client: first.documents, tableName: 'state' }).saveZone(
+        { zone, syncToken: 'kept' },
+        0,
+      );
+      await new S3ObjectStore({ client: first.s3, bucket: 'archive' }).putStream(
+        'a/IMG.JPG',
+        Readable.from([Buffer.from('bytes')]),
+        { contentType: 'image/jpeg', contentLength: 5, modifiedTime: 0 },
+      );
+      await first.stop();
+
+      const second = await startTestAws({ dataDir });
+      await ensureStateTable(second.dynamodb, 'state');
+      await ensureBucket(second.s3, 'archive');
+      const token = (
+        await new DynamoDbSyncStateStore({ client: second.documents, tableName: 'state' }).loadZone(zone)
+      )?.syncToken;
+      const head = await new S3ObjectStore({ client: second.s3, bucket: 'archive' }).head('a/IMG.JPG');
+      await second.stop();
+      expect(token).toBe('kept');
+      expect(head?.size).toBe(5);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('binds every server to loopback on an ephemeral port', async () => {
+    const local = await startTestAws();
+    try {
+      const urls = Object.values(local.aws.endpoints).map((endpoint) => new URL(endpoint));
+      expect(urls.every((url) => url.hostname === '127.0.0.1' && Number(url.port) > 0)).toBe(true);
+      expect(new Set(urls.map((url) => url.port)).size).toBe(4);
+    } finally {
+      await local.stop();
+    }
+  });
+});
