@@ -95,7 +95,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     log,
     auth,
     ownerAppleId: family.owner.appleId,
-    library: library.libraryControl,
+    library: library.control,
   });
   const server = createServer(
     { keepAliveTimeout: 65_000 },

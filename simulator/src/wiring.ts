@@ -2,11 +2,12 @@
  * The one place that joins the server to the library/CloudKit and CDN/media parts, built by other
  * hands in parallel. Everything the server needs from them goes through `LibraryWiring`.
  */
-import { randomBytes } from 'node:crypto';
-import { handleCdn } from './cdn/router.ts';
+import { createHash } from 'node:crypto';
+import { cdnQuirksPatchSchema, createCdnService } from './cdn/service.ts';
 import { createUrlMinter } from './cdn/urls.ts';
 import type { SimClock } from './clock.ts';
 import type { SimFamily } from './identity.ts';
+import { SimLibrary } from './library/index.ts';
 import type { CloudKitCall } from './server.ts';
 import type { SimReply, SimRequest } from './types.ts';
 import { json } from './types.ts';
@@ -14,7 +15,8 @@ import { json } from './types.ts';
 export interface LibraryWiring {
   readonly cloudkit: (req: SimRequest, call: CloudKitCall) => SimReply | Promise<SimReply>;
   readonly cdn: (req: SimRequest) => SimReply | Promise<SimReply>;
-  readonly libraryControl: (req: SimRequest) => SimReply | undefined | Promise<SimReply | undefined>;
+  /** Control routes of the library and CDN parts; undefined when the path is not theirs. */
+  readonly control: (req: SimRequest) => SimReply | undefined | Promise<SimReply | undefined>;
   readonly close: () => Promise<void>;
 }
 
@@ -28,11 +30,29 @@ export interface WiringOptions {
 }
 
 export async function wireLibrary(options: WiringOptions): Promise<LibraryWiring> {
-  const minter = createUrlMinter({ secret: randomBytes(32), clock: options.clock });
+  // Derived from the seed so URLs minted before a restart (with --state-dir) still verify after it.
+  const secret = createHash('sha256').update(`icloud-s3-simulator:cdn:${options.seed}`).digest();
+  const minter = createUrlMinter({ secret, clock: options.clock });
+  const library = await SimLibrary.open({
+    seed: options.seed,
+    assets: options.assets,
+    clock: options.clock,
+    family: options.family,
+    minter,
+    ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+    ...(options.mediaScale ? { mediaScale: options.mediaScale } : {}),
+  });
+  const cdn = createCdnService({ minter, resolve: library.resolveResource, clock: options.clock });
   return {
-    cloudkit: () => json({ serverErrorCode: 'INTERNAL_ERROR', reason: 'library not wired' }, 500),
-    cdn: (req) => handleCdn(req, { minter, resolve: () => undefined, clock: options.clock }),
-    libraryControl: () => undefined,
-    close: async () => {},
+    cloudkit: () =>
+      json({ serverErrorCode: 'INTERNAL_ERROR', reason: 'CloudKit endpoints are not wired yet' }, 501),
+    cdn: (req) => cdn.handle(req),
+    control: (req) => {
+      if (req.path.replace(/\/+$/, '') !== '/cdn/quirks') return undefined;
+      if (req.method === 'GET') return json(cdn.quirks());
+      const patch = cdnQuirksPatchSchema.safeParse(req.json ?? {});
+      return patch.success ? json(cdn.setQuirks(patch.data)) : json({ error: patch.error.message }, 400);
+    },
+    close: () => library.close(),
   };
 }
