@@ -1,0 +1,52 @@
+/**
+ * Counts the requests we make to Apple, by endpoint, with the same names the simulator's `/stats`
+ * uses: the CloudKit path after the database (`changes/zone`, `records/query`...), the last path
+ * part for setup (`accountLogin`, `validate`), the path after `/appleauth/auth/` for sign-in
+ * (`signin/init`), and `cdn` for downloads. What `sync --json`, run records and metrics report.
+ */
+import type { IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from './http/types.ts';
+
+const CLOUDKIT_PATH = /\/database\/1\/[^/]+\/[^/]+\/(?:private|shared)\/(.+)$/;
+
+/** The endpoint key of an Apple URL (never includes the query: CDN URLs are signed). */
+export function endpointKeyOf(url: string): string {
+  const parsed = new URL(url);
+  const host = parsed.hostname;
+  if (host.includes('icloud-content.com')) return 'cdn';
+  const path = parsed.pathname;
+  const cloudKit = CLOUDKIT_PATH.exec(path);
+  if (cloudKit?.[1] !== undefined) return cloudKit[1];
+  const auth = /\/appleauth\/auth\/?(.*)$/.exec(path);
+  if (auth !== null) return auth[1] === '' || auth[1] === undefined ? 'auth' : auth[1];
+  return path.split('/').filter(Boolean).pop() ?? host;
+}
+
+export class RequestCounter implements IcloudHttp {
+  readonly #inner: IcloudHttp;
+  readonly #counts = new Map<string, number>();
+
+  constructor(inner: IcloudHttp) {
+    this.#inner = inner;
+  }
+
+  send(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {
+    const key = endpointKeyOf(request.url);
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    return this.#inner.send(request);
+  }
+
+  /** Requests so far, by endpoint. */
+  counts(): Record<string, number> {
+    return Object.fromEntries([...this.#counts].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  total(): number {
+    let sum = 0;
+    for (const n of this.#counts.values()) sum += n;
+    return sum;
+  }
+
+  reset(): void {
+    this.#counts.clear();
+  }
+}

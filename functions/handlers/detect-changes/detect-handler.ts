@@ -1,0 +1,125 @@
+/**
+ * The scheduled change detector, as a function of its dependencies: opens the iCloud session,
+ * runs one detection, records the run (never for an idle run: idle writes nothing), and emits
+ * the metrics the alarms watch. Used by the Lambda entry (`index.ts`) and the local runtime.
+ */
+import type { Context } from 'aws-lambda';
+import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
+import { AccountConditionError, classifyError, SessionExpiredError } from '#domain/errors.ts';
+import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { WorkQueue } from '#ports/work-queue.ts';
+import { METRICS } from '#shared/env-names.ts';
+import type { Logger } from '#shared/logger.ts';
+import type { IcloudAdapters } from '../shared/icloud-adapters.ts';
+import type { PipelineMetrics } from '../shared/pipeline-metrics.ts';
+
+export interface DetectHandlerDeps {
+  readonly state: SyncStateStore;
+  readonly queue: WorkQueue;
+  /** Opens the iCloud adapters for one invocation (reads the stored session). */
+  readonly icloud: () => Promise<IcloudAdapters>;
+  readonly deletePolicy: DeletePolicy;
+  readonly reserveMs: number;
+  readonly logger: Logger;
+  readonly metrics: PipelineMetrics;
+  readonly now?: () => number;
+}
+
+export type DetectInvocationResult =
+  | (DetectResult & { readonly appleRequests: Readonly<Record<string, number>> })
+  | {
+      readonly outcome: 'reauthRequired';
+      readonly runId: string;
+      readonly message: string;
+      readonly action: string;
+    };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function createDetectHandler(deps: DetectHandlerDeps) {
+  const now = deps.now ?? Date.now;
+  return async (_event: unknown, context: Context): Promise<DetectInvocationResult> => {
+    const runId = context.awsRequestId;
+    const startedAt = now();
+    let icloud: IcloudAdapters | undefined;
+    try {
+      icloud = await deps.icloud();
+      if (icloud.session.trustExpiresAt !== undefined) {
+        deps.metrics.add(
+          METRICS.trustExpiresInDays,
+          Math.floor((icloud.session.trustExpiresAt - now()) / DAY_MS),
+        );
+      }
+      const result = await detectChanges({
+        source: icloud.source,
+        state: deps.state,
+        queue: deps.queue,
+        now,
+        remainingMs: () => context.getRemainingTimeInMillis(),
+        runId,
+        deletePolicy: deps.deletePolicy,
+        reserveMs: deps.reserveMs,
+      });
+      const appleRequests = icloud.requests.counts();
+      deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
+      deps.metrics.add(
+        METRICS.syncSucceeded,
+        result.outcome === 'idle' || result.outcome === 'caughtUp' ? 1 : 0,
+      );
+      if (result.outcome !== 'idle' && result.outcome !== 'locked') {
+        // The session's rotated cookies and the run record: only when the run did something,
+        // so an idle check stays free of writes.
+        await icloud.session.save();
+        const run = await deps.state.startRun(runId, 'detect', startedAt);
+        await deps.state.addRunProgress(run, {
+          counts: { itemsEnqueued: result.itemsEnqueued, messagesEnqueued: result.messagesEnqueued },
+          appleRequests,
+        });
+        await deps.state.finishRun(run, result.outcome === 'caughtUp' ? 'succeeded' : 'partial', now());
+      }
+      deps.logger.info('detection finished', {
+        outcome: result.outcome,
+        zones: result.zones.length,
+        itemsEnqueued: result.itemsEnqueued,
+        appleRequests,
+      });
+      return { ...result, appleRequests };
+    } catch (error) {
+      if (error instanceof SessionExpiredError || error instanceof AccountConditionError) {
+        // A human must act: say so once, loudly, and do not retry (the next tick would fail the same way).
+        deps.metrics.add(METRICS.reauthRequired, 1);
+        deps.logger.error('iCloud needs you to sign in again', { error });
+        const action = error instanceof SessionExpiredError ? error.action : 'icloud-s3 login';
+        await recordFailedRun(deps, runId, startedAt, now(), 'reauthRequired', error.message).catch(
+          () => undefined,
+        );
+        return { outcome: 'reauthRequired', runId, message: error.message, action };
+      }
+      deps.logger.error('detection failed', { error, class: classifyError(error) });
+      await recordFailedRun(
+        deps,
+        runId,
+        startedAt,
+        now(),
+        'failed',
+        error instanceof Error ? error.message : 'unknown',
+      ).catch(() => undefined);
+      throw error;
+    } finally {
+      deps.metrics.publish();
+    }
+  };
+}
+
+async function recordFailedRun(
+  deps: DetectHandlerDeps,
+  runId: string,
+  startedAt: number,
+  endedAt: number,
+  outcome: 'failed' | 'reauthRequired',
+  message: string,
+) {
+  const run = await deps.state.startRun(runId, 'detect', startedAt);
+  await deps.state.finishRun(run, outcome, endedAt, message);
+}

@@ -1,0 +1,54 @@
+/**
+ * Builds the iCloud adapters from a stored session: the asset source (CloudKit), the CDN
+ * downloader, and the counter of requests to Apple they share. Used by both handlers and the
+ * local runtime; the session store decides where the session lives (Secrets Manager or a file).
+ */
+import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
+import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
+import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
+import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
+import { RequestCounter } from '#adapters/icloud/request-counter.ts';
+import { type OpenedIcloudSession, openIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import type { AssetSource } from '#ports/asset-source.ts';
+import type { MediaDownloader } from '#ports/media-download.ts';
+import type { SessionStore } from '#ports/session-store.ts';
+import type { Logger } from '#shared/logger.ts';
+
+export interface IcloudAdapters {
+  readonly session: OpenedIcloudSession;
+  readonly source: AssetSource;
+  readonly downloader: MediaDownloader;
+  /** Every request to Apple made through these adapters, by endpoint. */
+  readonly requests: RequestCounter;
+}
+
+export interface IcloudAdapterOptions {
+  readonly endpoint: IcloudEndpoint;
+  readonly store: SessionStore;
+  readonly logger: Logger;
+  /** What a person should run when the session needs them. */
+  readonly loginCommand?: string;
+}
+
+/** Opens the stored session (no request yet) and builds the adapters on it. */
+export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise<IcloudAdapters> {
+  const session = await openIcloudSession({
+    endpoint: options.endpoint,
+    store: options.store,
+    logger: options.logger,
+    ...(options.loginCommand === undefined ? {} : { loginCommand: options.loginCommand }),
+  });
+  const requests = new RequestCounter(session.http);
+  const client = new CloudKitClient({
+    http: requests,
+    ckdatabasewsUrl: () => session.ckdatabasewsUrl(),
+    dsid: session.dsid,
+    clientId: session.clientId,
+  });
+  return {
+    session,
+    source: new CloudKitAssetSource({ client }),
+    downloader: new CdnDownloader(requests),
+    requests,
+  };
+}

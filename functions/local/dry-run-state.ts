@@ -1,0 +1,57 @@
+/**
+ * A view of the real state store for `sync --dry-run`: reads go to the store, writes stay in
+ * memory, so detection can walk exactly what a real run would without moving a token.
+ */
+import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import {
+  type DatabaseSyncState,
+  type LockAttempt,
+  type SyncStateStore,
+  type ZoneSyncState,
+  type ZoneSyncStateInput,
+  zoneId,
+} from '#ports/sync-state-store.ts';
+
+/** Wraps `store`; the returned object never writes to it. */
+export function dryRunState(store: SyncStateStore, now: () => number = Date.now): SyncStateStore {
+  const zones = new Map<string, ZoneSyncState>();
+  const databases = new Map<DatabaseScope, DatabaseSyncState>();
+  const overlay: Partial<SyncStateStore> = {
+    async loadZone(zone: ZoneRef) {
+      return zones.get(zoneId(zone)) ?? store.loadZone(zone);
+    },
+    async loadZones() {
+      const stored = await store.loadZones();
+      const merged = new Map(stored.map((z) => [zoneId(z.zone), z]));
+      for (const [id, z] of zones) merged.set(id, z);
+      return [...merged.values()];
+    },
+    async saveZone(state: ZoneSyncStateInput, expectedRevision: number) {
+      const saved = { ...state, updatedAt: now(), revision: expectedRevision + 1 };
+      zones.set(zoneId(state.zone), saved);
+      return saved;
+    },
+    async loadDatabaseState(database: DatabaseScope) {
+      return databases.get(database) ?? store.loadDatabaseState(database);
+    },
+    async saveDatabaseToken(database: DatabaseScope, syncToken: string, expectedRevision: number) {
+      const saved = { database, syncToken, updatedAt: now(), revision: expectedRevision + 1 };
+      databases.set(database, saved);
+      return saved;
+    },
+    async acquireLock(name: string, owner: string, leaseMs: number): Promise<LockAttempt> {
+      return { acquired: true, lease: { name, owner, expiresAt: now() + leaseMs } };
+    },
+    async releaseLock() {
+      return true;
+    },
+  };
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (typeof property === 'string' && property in overlay)
+        return overlay[property as keyof SyncStateStore];
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
