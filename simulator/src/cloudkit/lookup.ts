@@ -1,0 +1,43 @@
+/**
+ * `records/lookup` (spec §3.9, statement 70): the current version of each named record, whatever its
+ * index membership (trashed included), with freshly minted download URLs; unknown names come back
+ * as inline `NOT_FOUND` items.
+ */
+import { z } from 'zod';
+import { keyOfRecordName, recordExists } from '../library/record-names.ts';
+import type { SimReply } from '../types.ts';
+import { type CloudKitContext, ckJson } from './context.ts';
+import { buildRecord, type RecordContext } from './records.ts';
+
+const lookupBody = z
+  .object({
+    records: z.array(z.object({ recordName: z.string() }).loose()),
+    zoneID: z.unknown().optional(),
+    desiredKeys: z.array(z.string()).optional(),
+  })
+  .loose();
+
+export function handleLookup(ctx: CloudKitContext, json: unknown): SimReply {
+  const parsed = lookupBody.safeParse(json);
+  if (!parsed.success) return ctx.error(400, 'BAD_REQUEST', 'Invalid request');
+  const body = parsed.data;
+  const zone = ctx.resolveZone(body.zoneID ?? { zoneName: 'PrimarySync' });
+  if (zone === undefined) return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
+  const rc: RecordContext = {
+    library: ctx.library,
+    requestUuid: ctx.requestUuid,
+    ...(body.desiredKeys ? { desiredKeys: new Set(body.desiredKeys) } : {}),
+  };
+  const failing = ctx.library.quirks.inlineErrors;
+  const records = body.records.map(({ recordName }) => {
+    const key = keyOfRecordName(ctx.library.core, zone, recordName);
+    if (!key || !recordExists(ctx.library.core, zone, key)) {
+      return { recordName, serverErrorCode: 'NOT_FOUND', reason: 'Record not found' };
+    }
+    if (failing.includes(recordName)) {
+      return { recordName, serverErrorCode: 'INTERNAL_ERROR', reason: 'Could not read record' };
+    }
+    return buildRecord(rc, zone, key);
+  });
+  return ckJson(ctx.wantsSyncToken ? { records, syncToken: ctx.currentZoneToken(zone) } : { records });
+}
