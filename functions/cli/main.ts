@@ -8,11 +8,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { debugCommand } from './commands/debug-records.ts';
 import { libraryCommand } from './commands/library.ts';
 import { loginCommand } from './commands/login.ts';
+import { syncCommand } from './commands/sync.ts';
 import { EXIT, exitCodeFor } from './io/exit-codes.ts';
 import { Output } from './io/output.ts';
 
 /** Every subcommand, in help order. Other commands register here. */
-export const COMMANDS: readonly (() => Command)[] = [loginCommand, libraryCommand, debugCommand];
+export const COMMANDS: readonly (() => Command)[] = [loginCommand, syncCommand, libraryCommand, debugCommand];
 
 export function buildProgram(): Command {
   const program = new Command('icloud-s3')
@@ -35,12 +36,28 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * The AWS SDK warns on every client that Node 20 support ends in 2027; the CLI supports Node 20
+ * and 22 (Lambda runs 22), so that one warning is noise for a person at a terminal.
+ */
+function quietNodeVersionWarning(): void {
+  const original = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    const name = warning instanceof Error ? warning.name : type;
+    if (name === 'NodeVersionSupportWarning' || String(warning).includes('will require node >=22')) return;
+    (original as (...args: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 /** Runs the CLI and returns the exit code (never throws). */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  quietNodeVersionWarning();
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
-    return EXIT.ok;
+    // A command that finished but has something to report (failed assets) sets process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;

@@ -1,0 +1,110 @@
+/**
+ * `icloud-s3 sync`: one full pipeline run on this machine (the Lambda handlers over local
+ * S3/DynamoDB/SQS), with the session `icloud-s3 login` stored. State lives under `--local DIR`,
+ * so the next run is incremental.
+ */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
+import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
+import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
+import { cliContext } from '../context.ts';
+import { EXIT } from '../io/exit-codes.ts';
+import type { Output } from '../io/output.ts';
+import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
+
+/** Where local state lives when `--local` is not given. */
+export const DEFAULT_LOCAL_DIR = '.icloud-s3';
+
+export function localDir(option: string | undefined): string {
+  return path.resolve(option ?? DEFAULT_LOCAL_DIR);
+}
+
+/** The prose summary of one run. */
+export function describeSummary(output: Output, summary: SyncSummary): void {
+  const a = summary.assets;
+  const requests = Object.entries(summary.appleRequests)
+    .map(([endpoint, n]) => `${endpoint} ${n}`)
+    .join(', ');
+  const requestLine = `${summary.appleRequestsTotal} request${summary.appleRequestsTotal === 1 ? '' : 's'} to Apple${requests ? ` (${requests})` : ''}`;
+  if (summary.outcome === 'idle') {
+    output.success(`Nothing changed in iCloud. ${requestLine}, ${formatDuration(summary.durationMs)}.`);
+    return;
+  }
+  const verb = summary.dryRun ? 'Would archive' : 'Archived';
+  output.success(
+    `${verb} ${a.archived} asset${a.archived === 1 ? '' : 's'} (${summary.versionsArchived} files, ${formatBytes(summary.bytesArchived)}); ` +
+      `${a.skipped} already archived, ${a.updated} updated, ${a.deleted} purged in iCloud, ${a.failed} failed.`,
+  );
+  output.info(`  ${requestLine}; ${formatDuration(summary.durationMs)}.`);
+  if (summary.deadLetters > 0)
+    output.warn(`${summary.deadLetters} work message(s) failed 5 times and wait in the dead-letter queue.`);
+  for (const failure of summary.failures.slice(0, 5)) output.warn(`${failure.subject}: ${failure.reason}`);
+}
+
+export function syncCommand(): Command {
+  return new Command('sync')
+    .description('run the whole pipeline once on this machine (local S3, DynamoDB and SQS)')
+    .option('--dry-run', 'show what would be archived; write and download nothing')
+    .addOption(new Option('--delete-policy <policy>', 'keep (default) or mirror').choices(['keep', 'mirror']))
+    .option(
+      '--max-delete-fraction <share>',
+      'mirror: refuse a run deleting more than this share (default 0.05)',
+    )
+    .option(
+      '--versions <policy>',
+      'which versions to archive, e.g. "default,medium" (see docs/archive-layout.md)',
+    )
+    .option('--concurrency <n>', 'parallel download workers', '4')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  icloud-s3 sync                         archive into ./${DEFAULT_LOCAL_DIR}
+  icloud-s3 sync --local ~/photo-archive --json
+  icloud-s3 sync --dry-run               what would change, without changing anything
+
+Exit codes: 0 done (or nothing changed), 1 some assets failed, 3 iCloud needs you to log in again.`,
+    )
+    .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
+      const ctx = cliContext(command);
+      const globals = command.optsWithGlobals<{ local?: string }>();
+      const progress = new ProgressLine();
+      const summary = await runLocalSync({
+        dataDir: localDir(globals.local),
+        endpoint: await ctx.endpoint(),
+        store: ctx.store,
+        logger: ctx.logger,
+        deletePolicy: parseDeletePolicy({
+          mode: options.deletePolicy as string | undefined,
+          maxDeleteFraction: options.maxDeleteFraction as string | undefined,
+        }),
+        versionPolicy: parseVersionPolicy(options.versions as string | undefined),
+        dryRun: Boolean(options.dryRun),
+        concurrency: Math.max(1, Number(options.concurrency) || 4),
+        onProgress: (p) => {
+          if (p.phase === 'detecting')
+            progress.update(`Asking iCloud what changed… ${p.itemsEnqueued} found`, 0);
+          else if (p.phase === 'downloading') {
+            progress.update(
+              `${p.itemsDone}/${p.itemsEnqueued} items, ${formatBytes(p.bytesArchived)}`,
+              p.itemsDone,
+              p.itemsEnqueued,
+            );
+          }
+        },
+      });
+      progress.done();
+      ctx.output.result({ status: summary.outcome, ...summary });
+      if (!ctx.output.json) describeSummary(ctx.output, summary);
+      if (summary.outcome === 'reauthRequired') {
+        ctx.output.error(
+          summary.message ?? 'iCloud needs you to sign in again',
+          `Run: ${summary.action ?? 'icloud-s3 login'}`,
+        );
+        process.exitCode = EXIT.needsLogin;
+      } else if (summary.assets.failed > 0 || summary.deadLetters > 0) {
+        process.exitCode = EXIT.failure;
+      }
+    });
+}
