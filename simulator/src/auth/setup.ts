@@ -25,6 +25,7 @@ export function setupHeaders(partition?: number): Record<string, string> {
     'Access-Control-Allow-Credentials': 'true',
     'Cache-Control': 'no-cache, no-store, private',
     'X-Apple-Request-UUID': randomUUID(),
+    'X-Apple-Edge-Response-Time': '1',
     ...(partition === undefined ? {} : { 'x-apple-user-partition': String(partition) }),
   };
 }

@@ -164,9 +164,16 @@ export function repairComplete(ctx: AuthContext, req: SimRequest): SimReply {
     fidoIncomplete: session.fido,
   });
   return empty(200, {
-    headers: { ...sessionHeaders(session, token), 'Content-Type': 'application/json;charset=UTF-8' },
+    headers: {
+      ...sessionHeaders(session, token),
+      Location: '/auth',
+      'Content-Type': 'application/json;charset=UTF-8',
+    },
   });
 }
+
+/** The legacy endpoint labels its JSON text/html, as recorded. */
+const LEGACY_TYPE = 'text/html;charset=UTF-8';
 
 /**
  * Legacy `POST /appleauth/auth/signin` with a raw password (statement 19): 503 like Apple today;
@@ -178,7 +185,12 @@ export function legacySignin(ctx: AuthContext, req: SimRequest): SimReply {
   const account =
     typeof body['accountName'] === 'string' ? ctx.store.account(body['accountName']) : undefined;
   if (!account || body['password'] !== account.password) {
-    return idmsaJson({}, 200, { ...baseIdmsaHeaders(newScnt()), 'X-Apple-I-Rscd': '401' });
+    return idmsaJson(
+      {},
+      200,
+      { ...baseIdmsaHeaders(newScnt()), 'X-Apple-I-Rscd': '401' },
+      { contentType: LEGACY_TYPE },
+    );
   }
   const session: IdmsaSession = {
     id: newIdmsaSessionId(),
@@ -201,7 +213,7 @@ export function legacySignin(ctx: AuthContext, req: SimRequest): SimReply {
     fidoIncomplete: session.fido,
   });
   const rscd: Record<string, string> = session.needs2fa ? { 'X-Apple-I-Rscd': '409' } : {};
-  return idmsaJson({}, 200, { ...sessionHeaders(session, token), ...rscd });
+  return idmsaJson({}, 200, { ...sessionHeaders(session, token), ...rscd }, { contentType: LEGACY_TYPE });
 }
 
 /** `GET /appleauth/auth/authorize/signin?...`: the widget page; seeds `scnt` and `aasp` (statement 20). */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Two-factor (HSA2) and trust (spec §2.10, statements 21-30): the auth page, code pushes to the
  * trusted device and by SMS/voice, code submission, and `2sv/trust`.
@@ -56,7 +57,7 @@ const tooManyCodes = (session: IdmsaSession): SimReply =>
 export function authPage(ctx: AuthContext, req: SimRequest): SimReply {
   const session = findIdmsaSession(ctx, req);
   if (!session) return staleContext();
-  const headers = sessionBaseHeaders(session);
+  const headers = { ...sessionBaseHeaders(session), 'X-Apple-Request-UUID': randomUUID() };
   if ((req.headers['accept'] ?? '').includes('application/json')) {
     return idmsaJson(authInfoJson(ctx, session.account), 200, headers);
   }
