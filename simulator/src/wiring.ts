@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { cdnQuirksPatchSchema, createCdnService } from './cdn/service.ts';
 import { createUrlMinter } from './cdn/urls.ts';
 import type { SimClock } from './clock.ts';
+import { handleCloudKit } from './cloudkit/router.ts';
 import type { SimFamily } from './identity.ts';
+import { handleLibraryControl } from './library/control.ts';
 import { SimLibrary } from './library/index.ts';
 import type { CloudKitCall } from './server.ts';
 import type { SimReply, SimRequest } from './types.ts';
@@ -44,11 +46,16 @@ export async function wireLibrary(options: WiringOptions): Promise<LibraryWiring
   });
   const cdn = createCdnService({ minter, resolve: library.resolveResource, clock: options.clock });
   return {
-    cloudkit: () =>
-      json({ serverErrorCode: 'INTERNAL_ERROR', reason: 'CloudKit endpoints are not wired yet' }, 501),
+    cloudkit: (req, call) =>
+      handleCloudKit(req, {
+        library,
+        principal: call.principal,
+        clock: options.clock,
+        requestUuid: call.requestUuid,
+      }),
     cdn: (req) => cdn.handle(req),
     control: (req) => {
-      if (req.path.replace(/\/+$/, '') !== '/cdn/quirks') return undefined;
+      if (req.path.replace(/\/+$/, '') !== '/cdn/quirks') return handleLibraryControl(req, library);
       if (req.method === 'GET') return json(cdn.quirks());
       const patch = cdnQuirksPatchSchema.safeParse(req.json ?? {});
       return patch.success ? json(cdn.setQuirks(patch.data)) : json({ error: patch.error.message }, 400);
