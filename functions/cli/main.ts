@@ -6,6 +6,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { debugCommand } from './commands/debug-records.ts';
+import { demoCommand } from './commands/demo.ts';
 import { libraryCommand } from './commands/library.ts';
 import { loginCommand } from './commands/login.ts';
 import { syncCommand } from './commands/sync.ts';
@@ -13,7 +14,13 @@ import { EXIT, exitCodeFor } from './io/exit-codes.ts';
 import { Output } from './io/output.ts';
 
 /** Every subcommand, in help order. Other commands register here. */
-export const COMMANDS: readonly (() => Command)[] = [loginCommand, syncCommand, libraryCommand, debugCommand];
+export const COMMANDS: readonly (() => Command)[] = [
+  loginCommand,
+  syncCommand,
+  libraryCommand,
+  debugCommand,
+  demoCommand,
+];
 
 export function buildProgram(): Command {
   const program = new Command('icloud-s3')

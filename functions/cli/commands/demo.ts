@@ -1,0 +1,183 @@
+/**
+ * `icloud-s3 demo` (what `npm start` runs): the whole product on this machine, on embedded
+ * defaults. It starts the iCloud simulator with a seeded library, signs in as a person would
+ * (the two-factor code arrives on the simulated iPhone), runs the pipeline, changes the library
+ * and runs again to show what incremental and idle runs cost. Everything it writes stays under
+ * one folder (`.icloud-s3/demo`, git-ignored); a second invocation continues where the first
+ * stopped, so its first sync is incremental.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
+import { beginLogin } from '#adapters/icloud/session/login-session.ts';
+import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
+import { createLogger } from '#shared/logger.ts';
+import { Secret } from '#shared/redact.ts';
+import { startSimulator } from '#simulator/src/index.ts';
+import { Output } from '../io/output.ts';
+import { formatBytes, ProgressLine } from '../io/progress-line.ts';
+import { describeSummary } from './sync.ts';
+
+const DEMO_DIR = path.join('.icloud-s3', 'demo');
+
+interface DemoOptions {
+  readonly dir: string;
+  readonly assets: string;
+  readonly seed: string;
+  readonly json?: boolean;
+}
+
+async function control<T>(controlUrl: string, method: string, route: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${controlUrl}${route}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`simulator control ${route} answered ${response.status}`);
+  return (await response.json()) as T;
+}
+
+interface TruthAsset {
+  readonly assetRecordName: string;
+  readonly isDeleted: boolean;
+  readonly mediaType: 'photo' | 'video';
+  readonly adjustmentType?: string;
+  readonly fileName: string;
+}
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('show the whole pipeline on this machine against the built-in iCloud simulator')
+    .option('--dir <dir>', 'where the demo keeps everything', DEMO_DIR)
+    .option('--assets <n>', 'size of the simulated library', '300')
+    .option('--seed <n>', 'seed of the simulated library', '2026')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  npm start                  the demo, in prose
+  npm start -- --json        one JSON summary line per pipeline run`,
+    )
+    .action(async (options: DemoOptions, command: Command) => {
+      const json = Boolean(command.optsWithGlobals<{ json?: boolean }>().json);
+      const out = new Output({ json });
+      const dir = path.resolve(options.dir);
+      await mkdir(dir, { recursive: true });
+      const logger = createLogger({ level: 'SILENT', destination: 'stderr' });
+
+      out.step('Starting the iCloud simulator (Apple’s sign-in, CloudKit and CDN, on 127.0.0.1)…');
+      const sim = await startSimulator({
+        port: 0,
+        seed: Number(options.seed),
+        assets: Number(options.assets),
+        stateDir: path.join(dir, 'simulator'),
+        mediaScale: 0.02,
+      });
+      try {
+        const endpoint = await resolveEndpoint(sim.controlUrl);
+        const store = new FileSessionStore(path.join(dir, 'session.json'));
+        await signIn(out, sim, endpoint, store, logger);
+
+        const dataDir = path.join(dir, 'archive');
+        const run = async (title: string): Promise<SyncSummary> => {
+          out.info('');
+          out.step(title);
+          const progress = new ProgressLine();
+          const summary = await runLocalSync({
+            dataDir,
+            endpoint,
+            store,
+            logger,
+            onProgress: (p) => {
+              if (p.phase === 'downloading') {
+                progress.update(
+                  `${p.itemsDone}/${p.itemsEnqueued} items, ${formatBytes(p.bytesArchived)}`,
+                  p.itemsDone,
+                  p.itemsEnqueued,
+                );
+              } else if (p.phase === 'detecting') progress.update('Asking iCloud what changed…', 0);
+            },
+          });
+          progress.done();
+          if (json) process.stdout.write(`${JSON.stringify({ run: title, ...summary })}\n`);
+          else describeSummary(out, summary);
+          if (summary.outcome === 'reauthRequired')
+            throw new Error(summary.message ?? 'iCloud needs a new sign-in');
+          return summary;
+        };
+
+        await run('Syncing the library into the local archive (the same handlers as in Lambda)…');
+
+        const library = await control<{ assets: TruthAsset[] }>(
+          sim.controlUrl,
+          'GET',
+          '/library?sha256=false',
+        );
+        const live = library.assets.filter((a) => !a.isDeleted && a.mediaType === 'photo');
+        const [toTrash, toEdit, toFavourite] = [live[0], live[1], live[2]];
+        out.info('');
+        out.step('Changing the library in “iCloud”: a new photo, one trashed, one edited, one favourited.');
+        await control(sim.controlUrl, 'POST', '/mutate', { op: 'add', kind: 'photo', count: 1 });
+        if (toTrash)
+          await control(sim.controlUrl, 'POST', '/mutate', {
+            op: 'trash',
+            assetRecordName: toTrash.assetRecordName,
+          });
+        if (toEdit)
+          await control(sim.controlUrl, 'POST', '/mutate', {
+            op: 'edit',
+            assetRecordName: toEdit.assetRecordName,
+          });
+        if (toFavourite) {
+          await control(sim.controlUrl, 'POST', '/mutate', {
+            op: 'favorite',
+            assetRecordName: toFavourite.assetRecordName,
+          });
+        }
+        await run('Syncing again: only what changed is fetched.');
+        await run('Syncing once more, with nothing changed: the idle cost.');
+
+        out.info('');
+        out.success(`The archive is in ${path.join(dataDir, 'aws', 's3')} (S3 objects as plain files).`);
+        out.info('  Browse it over the S3 API, as rclone or the AWS CLI would:');
+        out.info(`    npx icloud-s3 local serve --local ${path.relative(process.cwd(), dataDir) || '.'}`);
+        out.info(`    npx icloud-s3 status --local ${path.relative(process.cwd(), dataDir) || '.'}`);
+        out.info('  For your real library: icloud-s3 login, then deploy to AWS (docs/deploy.md).');
+      } finally {
+        await sim.stop();
+      }
+    });
+}
+
+async function signIn(
+  out: Output,
+  sim: { controlUrl: string; appleId: string; password: string },
+  endpoint: Awaited<ReturnType<typeof resolveEndpoint>>,
+  store: FileSessionStore,
+  logger: ReturnType<typeof createLogger>,
+): Promise<void> {
+  const login = await beginLogin({ endpoint, store, appleId: sim.appleId, logger });
+  if (await login.checkStored()) {
+    out.success(`Signed in as ${sim.appleId}: the stored session still works (no password, no code).`);
+    return;
+  }
+  out.step(`Signing in to iCloud as ${sim.appleId} (a simulated Apple ID with two-factor on)…`);
+  const authenticator = await login.startSignIn();
+  const password = new Secret(sim.password);
+  const result = await authenticator.signIn(password);
+  if (result.status === 'two-factor') {
+    await authenticator.requestCode({ kind: 'device' });
+    const { code } = await control<{ code: string }>(
+      sim.controlUrl,
+      'GET',
+      `/2fa/code?appleId=${encodeURIComponent(sim.appleId)}`,
+    );
+    out.info(`  📱 iPhone: “Your Apple Account code is ${code}. Don’t share it with anyone.”`);
+    out.step(`Entering the code ${code}…`);
+    await authenticator.verifyCode({ kind: 'device' }, code);
+  }
+  await login.save({});
+  out.success('Signed in; this machine is trusted, so the next sign-ins need no code.');
+}

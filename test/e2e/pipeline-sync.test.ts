@@ -1,0 +1,59 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLocalSync } from '#local/local-sync.ts';
+import { createLogger } from '#shared/logger.ts';
+import { signInToSimulator, type SignedIn } from '#test/helpers/icloud-login.ts';
+import { expectedDigests, readLocalArchive, type TruthAsset } from '#test/helpers/local-archive.ts';
+import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
+
+const logger = createLogger({ level: 'SILENT' });
+let sim: Awaited<ReturnType<typeof startTestSimulator>>;
+let control: ControlClient;
+let dir: string;
+let signedIn: SignedIn;
+
+const sync = () => runLocalSync({ dataDir: join(dir, 'data'), ...signedIn, logger });
+const truth = async () => (await control.library<{ assets: TruthAsset[] }>()).assets;
+const archivedDigests = async () =>
+  new Set((await readLocalArchive(join(dir, 'data'))).map((o) => o.metadata['icloud-sha256']));
+
+beforeAll(async () => {
+  sim = await startTestSimulator({ assets: 60, seed: 11 });
+  control = controlClient(sim);
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-e2e-'));
+  signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
+});
+
+afterAll(async () => {
+  await sim?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the pipeline on one machine against the simulator', () => {
+  it('archives exactly the library the first time: every selected version, byte for byte', async () => {
+    const summary = await sync();
+    expect(summary.outcome).toBe('succeeded');
+    expect(summary.assets.failed).toBe(0);
+    expect(await archivedDigests()).toEqual(expectedDigests(await truth()));
+  });
+
+  it('makes one request to Apple and archives nothing when nothing changed', async () => {
+    await control.resetStats();
+    const summary = await sync();
+    expect(summary.outcome).toBe('idle');
+    const stats = await control.stats();
+    expect(stats.requests).toEqual({ 'changes/database': 1 });
+  });
+
+  it('archives a new photo with at most two requests to Apple for detection', async () => {
+    await control.mutate({ op: 'add', kind: 'photo', count: 1 });
+    await control.resetStats();
+    const summary = await sync();
+    expect(summary.assets.archived).toBe(1);
+    const stats = await control.stats();
+    expect((stats.requests['changes/database'] ?? 0) + (stats.requests['changes/zone'] ?? 0)).toBeLessThanOrEqual(2);
+    expect(await archivedDigests()).toEqual(expectedDigests(await truth()));
+  });
+});
