@@ -1,0 +1,188 @@
+/**
+ * What `icloud-s3 status` reports, computed from what the state store holds: the last runs, each
+ * zone's token age and first-sync progress, the archive's counts and size, and when Apple's trust
+ * in this machine's sign-in runs out. Pure: the command gathers the inputs.
+ */
+import type {
+  ArchiveCounters,
+  DatabaseSyncState,
+  ManifestEntry,
+  ManifestStatus,
+  RunKind,
+  RunOutcome,
+  RunRecord,
+  ZoneSyncState,
+} from '../../ports/sync-state-store.ts';
+import { zoneId } from '../../ports/sync-state-store.ts';
+
+/** Days before the trust expiry from which status warns (Apple wants a fresh two-factor sign-in then). */
+export const TRUST_WARNING_DAYS = 7;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Failures of a run shown by status (the run record keeps up to 50). */
+const FAILURES_SHOWN = 5;
+
+export type ZoneProgress = 'caughtUp' | 'firstSyncInProgress' | 'neverSynced' | 'retired';
+
+export interface ZoneStatus {
+  readonly zone: string;
+  readonly zoneName: string;
+  readonly database: string;
+  readonly progress: ZoneProgress;
+  /** When the zone's token or checkpoint was last written (ms). */
+  readonly updatedAt: number;
+  /** now - updatedAt (ms). */
+  readonly tokenAgeMs: number;
+  readonly lastFullScanAt?: number;
+}
+
+export interface RunStatus {
+  readonly runId: string;
+  readonly kind: RunKind;
+  readonly startedAt: number;
+  readonly endedAt?: number;
+  /** endedAt - startedAt, or now - startedAt while running. */
+  readonly durationMs: number;
+  readonly outcome: RunOutcome;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly failureCount: number;
+  readonly failures: readonly { readonly subject: string; readonly reason: string }[];
+  readonly message?: string;
+}
+
+export interface ManifestSummary {
+  readonly entries: number;
+  readonly byStatus: Readonly<Record<ManifestStatus, number>>;
+  /** Distinct objects the manifest references, and their bytes. */
+  readonly objects: number;
+  readonly bytes: number;
+}
+
+export type TrustState = 'ok' | 'expiresSoon' | 'expired' | 'unknown';
+
+export interface TrustStatus {
+  readonly state: TrustState;
+  readonly expiresAt?: number;
+  /** Whole days left (negative once expired). */
+  readonly daysLeft?: number;
+  readonly lastValidatedAt?: number;
+}
+
+export interface ArchiveStatus {
+  readonly now: number;
+  readonly runs: readonly RunStatus[];
+  readonly databases: readonly { readonly database: string; readonly tokenAgeMs: number }[];
+  readonly zones: readonly ZoneStatus[];
+  /** True while any zone's first enumeration has not finished. */
+  readonly firstSyncInProgress: boolean;
+  readonly manifest: ManifestSummary;
+  readonly counters: ArchiveCounters;
+  readonly trust: TrustStatus;
+}
+
+export interface ArchiveStatusInput {
+  readonly now: number;
+  readonly runs: readonly RunRecord[];
+  readonly databases: readonly DatabaseSyncState[];
+  readonly zones: readonly ZoneSyncState[];
+  readonly manifest: ManifestSummary;
+  readonly counters: ArchiveCounters;
+  /** From the stored session; undefined when there is none or it says nothing about trust. */
+  readonly trustExpiresAt?: number;
+  readonly lastValidatedAt?: number;
+}
+
+const STATUSES: readonly ManifestStatus[] = [
+  'archived',
+  'pending',
+  'failed',
+  'trashed',
+  'purged',
+  'duplicate',
+];
+
+/** Counts manifest entries by status and their distinct objects, one entry at a time. */
+export class ManifestTally {
+  #entries = 0;
+  readonly #byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ManifestStatus, number>;
+  readonly #keys = new Set<string>();
+  #bytes = 0;
+
+  add(entry: ManifestEntry): void {
+    this.#entries++;
+    this.#byStatus[entry.status]++;
+    for (const version of entry.versions) {
+      if (this.#keys.has(version.key)) continue;
+      this.#keys.add(version.key);
+      this.#bytes += version.size;
+    }
+  }
+
+  summary(): ManifestSummary {
+    return {
+      entries: this.#entries,
+      byStatus: { ...this.#byStatus },
+      objects: this.#keys.size,
+      bytes: this.#bytes,
+    };
+  }
+}
+
+function progressOf(zone: ZoneSyncState): ZoneProgress {
+  if (zone.retired) return 'retired';
+  if (zone.checkpoint !== undefined) return 'firstSyncInProgress';
+  if (zone.syncToken === undefined) return 'neverSynced';
+  return 'caughtUp';
+}
+
+function runStatus(run: RunRecord, now: number): RunStatus {
+  return {
+    runId: run.runId,
+    kind: run.kind,
+    startedAt: run.startedAt,
+    ...(run.endedAt === undefined ? {} : { endedAt: run.endedAt }),
+    durationMs: (run.endedAt ?? now) - run.startedAt,
+    outcome: run.outcome,
+    counts: run.counts,
+    failureCount: run.failures.length,
+    failures: run.failures.slice(0, FAILURES_SHOWN),
+    ...(run.message === undefined ? {} : { message: run.message }),
+  };
+}
+
+export function trustStatus(now: number, expiresAt?: number, lastValidatedAt?: number): TrustStatus {
+  const validated = lastValidatedAt === undefined ? {} : { lastValidatedAt };
+  if (expiresAt === undefined) return { state: 'unknown', ...validated };
+  const daysLeft = Math.floor((expiresAt - now) / DAY_MS);
+  const state: TrustState =
+    expiresAt <= now ? 'expired' : expiresAt - now <= TRUST_WARNING_DAYS * DAY_MS ? 'expiresSoon' : 'ok';
+  return { state, expiresAt, daysLeft, ...validated };
+}
+
+export function archiveStatus(input: ArchiveStatusInput): ArchiveStatus {
+  const { now } = input;
+  const zones = input.zones
+    .map(
+      (zone): ZoneStatus => ({
+        zone: zoneId(zone.zone),
+        zoneName: zone.zone.zoneName,
+        database: zone.zone.database,
+        progress: progressOf(zone),
+        updatedAt: zone.updatedAt,
+        tokenAgeMs: now - zone.updatedAt,
+        ...(zone.lastFullScanAt === undefined ? {} : { lastFullScanAt: zone.lastFullScanAt }),
+      }),
+    )
+    .sort((a, b) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0));
+  return {
+    now,
+    runs: [...input.runs].sort((a, b) => b.startedAt - a.startedAt).map((run) => runStatus(run, now)),
+    databases: input.databases.map((db) => ({ database: db.database, tokenAgeMs: now - db.updatedAt })),
+    zones,
+    firstSyncInProgress: zones.some(
+      (z) => z.progress === 'firstSyncInProgress' || z.progress === 'neverSynced',
+    ),
+    manifest: input.manifest,
+    counters: input.counters,
+    trust: trustStatus(now, input.trustExpiresAt, input.lastValidatedAt),
+  };
+}

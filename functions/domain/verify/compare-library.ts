@@ -1,0 +1,78 @@
+/**
+ * The archive against iCloud: every version the policy selects for an asset iCloud lists must be
+ * archived (under any entry of the same master: one master, one set of objects), and nothing may
+ * be archived for an asset iCloud no longer lists unless the manifest records its trash or purge.
+ */
+import type { ManifestEntry } from '../../ports/sync-state-store.ts';
+import { zoneId } from '../../ports/sync-state-store.ts';
+import type { ZoneRef } from '../model.ts';
+import { objectIdOf } from '../plan/plan-versions.ts';
+import type { LibraryAsset } from './library-asset.ts';
+import type { ExtraFinding, MissingFinding } from './verify-report.ts';
+
+export const refKey = (zone: ZoneRef, assetRecordName: string): string =>
+  `${zoneId(zone)}|${assetRecordName}`;
+
+export interface LibraryComparison {
+  readonly missing: MissingFinding[];
+  readonly extra: ExtraFinding[];
+  readonly expectedVersions: number;
+}
+
+function whyNotArchived(entry: ManifestEntry | undefined): string {
+  if (entry === undefined) return 'no manifest entry';
+  if (entry.status === 'failed') return `failed: ${entry.failure?.reason ?? 'no reason recorded'}`;
+  if (entry.status === 'pending') return 'pending';
+  return 'version not archived';
+}
+
+/** Entries whose objects may stay although iCloud no longer lists the asset. */
+function recordsItsRemoval(entry: ManifestEntry): boolean {
+  return entry.status === 'purged' || entry.status === 'trashed' || entry.flags.isDeleted;
+}
+
+export function compareLibrary(
+  library: readonly LibraryAsset[],
+  manifest: readonly ManifestEntry[],
+): LibraryComparison {
+  const entries = new Map(manifest.map((entry) => [refKey(entry.zone, entry.assetRecordName), entry]));
+  const archivedIds = new Set(
+    manifest.flatMap((entry) =>
+      entry.versions.map((v) => objectIdOf(entry.masterRecordName, v.kind, v.fileChecksum)),
+    ),
+  );
+  const missing: MissingFinding[] = [];
+  let expectedVersions = 0;
+  for (const asset of library) {
+    // Recently Deleted photos need not be archived: they may have been trashed before the first sync.
+    if (asset.scope === 'recentlyDeleted') continue;
+    const entry = entries.get(refKey(asset.zone, asset.assetRecordName));
+    for (const expected of asset.expected) {
+      expectedVersions++;
+      if (archivedIds.has(expected.objectId)) continue;
+      missing.push({
+        type: 'notArchived',
+        zone: zoneId(asset.zone),
+        assetRecordName: asset.assetRecordName,
+        fileName: asset.fileName,
+        version: expected.kind,
+        reason: whyNotArchived(entry),
+      });
+    }
+  }
+
+  const listed = new Set(library.map((asset) => refKey(asset.zone, asset.assetRecordName)));
+  const extra: ExtraFinding[] = [];
+  for (const entry of manifest) {
+    if (entry.versions.length === 0 || recordsItsRemoval(entry)) continue;
+    if (listed.has(refKey(entry.zone, entry.assetRecordName))) continue;
+    extra.push({
+      type: 'notInIcloud',
+      zone: zoneId(entry.zone),
+      assetRecordName: entry.assetRecordName,
+      status: entry.status,
+      keys: entry.versions.map((v) => v.key),
+    });
+  }
+  return { missing, extra, expectedVersions };
+}

@@ -1,0 +1,50 @@
+/**
+ * The MD5 an S3 object states about its bytes without being downloaded, by rclone's rules
+ * (peers.md §5.3): a 32-hex ETag is the MD5 of a single-part upload; a multipart ETag
+ * (`<hex>-<parts>`) is not, and then the `md5chksum` metadata (base64 of the raw digest) is.
+ * Under SSE-KMS no ETag is an MD5, so only `md5chksum` counts.
+ */
+
+/** Where a stated MD5 came from. */
+export type Md5Source = 'etag' | 'md5chksum';
+
+export interface StatedMd5 {
+  /** Lower-case hex. */
+  readonly md5: string;
+  readonly source: Md5Source;
+}
+
+const MD5_HEX = /^[0-9a-f]{32}$/;
+
+/** True for an ETag that is the MD5 of the object (a single-part upload without SSE-KMS). */
+export function isMd5Etag(etag: string): boolean {
+  return MD5_HEX.test(etag);
+}
+
+/** Hex of a base64 `md5chksum`, or undefined when it is not 16 bytes of base64. */
+export function md5ChksumToHex(value: string): string | undefined {
+  if (!/^[A-Za-z0-9+/]{22}==$/.test(value)) return undefined;
+  return Buffer.from(value, 'base64').toString('hex');
+}
+
+/**
+ * Whether the object's head must be read to learn its MD5: its ETag is not one, or
+ * `etagsAreMd5` is false (an SSE-KMS bucket).
+ */
+export function needsHeadForMd5(etag: string, etagsAreMd5: boolean): boolean {
+  return !etagsAreMd5 || !isMd5Etag(etag);
+}
+
+/**
+ * The MD5 the object states: its ETag when that is an MD5 and `etagsAreMd5`, else its
+ * `md5chksum`; undefined when neither tells (a multipart object without `md5chksum`, or a head
+ * that was not read).
+ */
+export function statedMd5(
+  object: { readonly etag: string; readonly md5Base64?: string | undefined },
+  etagsAreMd5: boolean,
+): StatedMd5 | undefined {
+  if (etagsAreMd5 && isMd5Etag(object.etag)) return { md5: object.etag, source: 'etag' };
+  const fromMetadata = object.md5Base64 === undefined ? undefined : md5ChksumToHex(object.md5Base64);
+  return fromMetadata === undefined ? undefined : { md5: fromMetadata, source: 'md5chksum' };
+}
