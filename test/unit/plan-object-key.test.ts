@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Asset, AssetVersion, VersionKind } from '#domain/model.ts';
 import { candidateKeys, caseFoldKey, dateFolderOf, identitySuffix } from '#domain/plan/object-key.ts';
 import { type PlannedVersion, planVersions } from '#domain/plan/plan-versions.ts';
-import { isReservedWindowsName, utf8Length } from '#domain/plan/sanitize.ts';
+import { isReservedWindowsName, MAX_SEGMENT_BYTES, utf8Length } from '#domain/plan/sanitize.ts';
 import { DEFAULT_VERSION_POLICY, parseVersionPolicy } from '#domain/plan/version-policy.ts';
 
 const ALL = parseVersionPolicy('default,medium,thumb,screenshot-render');
@@ -185,7 +185,7 @@ describe('version names', () => {
     });
     const [, suffixed] = candidateKeys(asset, plannedOf(asset, 'live'));
     const name = suffixed.split('/').at(-1) ?? '';
-    expect(utf8Length(name)).toBeLessThanOrEqual(255);
+    expect(utf8Length(name)).toBeLessThanOrEqual(MAX_SEGMENT_BYTES);
     expect(name.endsWith(`${identitySuffix(asset.masterRecordName)}_HEVC.MOV`)).toBe(true);
   });
 });
@@ -269,7 +269,7 @@ describe('collision candidates', () => {
               expect(key.normalize('NFC')).toBe(key);
               expect(key).not.toMatch(/\/\/|^\/|\/$/u);
               for (const segment of key.split('/')) {
-                expect(utf8Length(segment)).toBeLessThanOrEqual(255);
+                expect(utf8Length(segment)).toBeLessThanOrEqual(MAX_SEGMENT_BYTES);
                 expect(segment).not.toMatch(/^\.{1,2}$|^\s|[\s.]$|[<>:"\\|?*\u0000-\u001f\u007f-\u009f]/u);
                 expect(isReservedWindowsName(segment)).toBe(false);
               }

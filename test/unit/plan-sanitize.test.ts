@@ -65,23 +65,23 @@ describe('sanitizeSegment', () => {
     expect(sanitizeSegment(input)).toBe(expected);
   });
 
-  it('cuts a 300-byte name of multi-byte characters to 255 bytes keeping the extension', () => {
+  it('cuts a 300-byte name of multi-byte characters to MAX_SEGMENT_BYTES keeping the extension', () => {
     const name = `${'日'.repeat(100)}.HEIC`; // 300 bytes of stem
     const safe = sanitizeSegment(name);
-    expect(utf8Length(safe)).toBeLessThanOrEqual(255);
+    expect(utf8Length(safe)).toBeLessThanOrEqual(MAX_SEGMENT_BYTES);
     expect(safe.endsWith('.HEIC')).toBe(true);
-    expect(safe).toBe(`${'日'.repeat(83)}.HEIC`);
+    expect(safe).toBe(`${'日'.repeat(65)}.HEIC`);
   });
 
   it('never splits an emoji sequence when cutting', () => {
     const family = '👨‍👩‍👧‍👦'; // 25 bytes, one grapheme
     const safe = sanitizeSegment(`${family.repeat(12)}.JPG`);
-    expect(safe).toBe(`${family.repeat(10)}.JPG`);
+    expect(safe).toBe(`${family.repeat(7)}.JPG`);
   });
 
   it('cuts a name whose long tail is not an extension', () => {
     const safe = sanitizeSegment(`a.${'x y'.repeat(120)}`);
-    expect(utf8Length(safe)).toBeLessThanOrEqual(255);
+    expect(utf8Length(safe)).toBeLessThanOrEqual(MAX_SEGMENT_BYTES);
     assertSafe(safe);
   });
 

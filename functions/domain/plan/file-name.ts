@@ -132,7 +132,7 @@ function partsOf(
   }
 }
 
-/** Joins the parts into a safe name of at most 255 bytes, shortening only the stem. */
+/** Joins the parts into a safe name of at most `MAX_SEGMENT_BYTES` bytes, shortening only the stem. */
 function compose(asset: Asset, parts: NameParts, suffix: string): string {
   const tail = suffix + parts.markers.join('') + (parts.extension === '' ? '' : `.${parts.extension}`);
   // One byte spare for the `_` a Windows device name would get.
@@ -156,7 +156,7 @@ const NAME_PRECEDENCE: readonly VersionKind[] = [
 
 /**
  * The file name of `planned` for `asset`: sanitised stem, optional identity suffix, the
- * version's markers, extension. At most 255 UTF-8 bytes: only the stem is shortened, so the
+ * version's markers, extension. At most `MAX_SEGMENT_BYTES` UTF-8 bytes: only the stem is shortened, so the
  * suffix, markers and extension that make siblings distinct always survive.
  *
  * Never equal (even case-insensitively) to the name of another version of the same asset:

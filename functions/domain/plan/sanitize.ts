@@ -6,8 +6,13 @@
  * `IMG_中文_7409.JPG` into `IMG__7409.JPG` and loses what the person named the file.
  */
 
-/** Most bytes a file or folder name may have: ext4, btrfs, ZFS, APFS and NTFS allow 255. */
-export const MAX_SEGMENT_BYTES = 255;
+/**
+ * Most bytes a file or folder name of ours may have. ext4, btrfs, ZFS, APFS and NTFS allow 255,
+ * but the tools between the bucket and the disk add to names: rclone writes `<name>.<hash>.partial`
+ * while copying, S3-on-disk servers (s3rver, the local runtime) append `._S3rver_metadata.json`.
+ * 200 leaves 55 bytes for them, and keeps every name within the issue's 255.
+ */
+export const MAX_SEGMENT_BYTES = 200;
 
 /** What replaces every character we cannot keep. ASCII, legal everywhere, visible. */
 export const REPLACEMENT = '_';
@@ -84,7 +89,7 @@ export function isReservedWindowsName(name: string): boolean {
  *   so two keys would land on one file);
  * - does not start with a dot (no hidden files on the NAS, no `.`/`..`);
  * - is not a Windows device name (prefixed with `_`, as kei does);
- * - is at most 255 UTF-8 bytes, shortened inside the stem so the extension survives.
+ * - is at most `MAX_SEGMENT_BYTES` UTF-8 bytes, shortened inside the stem so the extension survives.
  */
 export function sanitizeSegment(raw: string): string {
   let name = replaceLoneSurrogates(raw, REPLACEMENT).normalize('NFC').replace(FORBIDDEN, REPLACEMENT);
@@ -95,7 +100,7 @@ export function sanitizeSegment(raw: string): string {
   return fitSegment(name);
 }
 
-/** Cuts `name` to 255 bytes inside its stem, keeping the extension, then re-trims the cut end. */
+/** Cuts `name` to `MAX_SEGMENT_BYTES` inside its stem, keeping the extension, then re-trims the cut end. */
 function fitSegment(name: string): string {
   if (utf8Length(name) <= MAX_SEGMENT_BYTES) return name;
   const { stem, extension } = splitExtension(name);
