@@ -3,7 +3,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/shared/env-names.ts';
+import { ENV, SERVICE_NAMES } from '../functions/shared/env-names.ts';
 import type { InfraConfig } from './config.ts';
 import { type FunctionSource, PipelineFunction, setSyncSettings } from './pipeline-function.ts';
 
@@ -50,7 +50,7 @@ export class ChangeDetector extends Construct {
       timeout: DETECTOR_TIMEOUT,
       memorySize: DETECTOR_MEMORY_MB,
       logRetention: props.logRetention,
-      serviceName: config.stackName,
+      serviceName: SERVICE_NAMES.detectChanges,
       reservedConcurrentExecutions: 1,
       retryAttempts: 0,
       maxEventAge,

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/shared/env-names.ts';
+import { ENV, SERVICE_NAMES } from '../functions/shared/env-names.ts';
 import type { InfraConfig } from './config.ts';
 import { type FunctionSource, PipelineFunction, setSyncSettings } from './pipeline-function.ts';
 
@@ -51,7 +51,7 @@ export class DownloadWorkers extends Construct {
       timeout: DOWNLOAD_TIMEOUT,
       memorySize: DOWNLOAD_MEMORY_MB,
       logRetention: props.logRetention,
-      serviceName: config.stackName,
+      serviceName: SERVICE_NAMES.downloadAssets,
     });
     setSyncSettings(this.fn, config);
     this.fn.addEnvironment(ENV.uploadPartSizeMiB, String(UPLOAD_PART_SIZE_MIB));

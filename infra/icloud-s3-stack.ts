@@ -98,7 +98,7 @@ export class IcloudS3Stack extends Stack {
     });
     archive.grantArchiveWrites(workers.fn);
     state.grantReadWrite(workers.fn);
-    session.grantRead(workers.fn);
+    session.grantRefresh(workers.fn);
     work.nameIn(workers.fn);
     work.feed(workers.fn, {
       batchSize: DOWNLOAD_BATCH_SIZE,
@@ -109,7 +109,6 @@ export class IcloudS3Stack extends Stack {
     const alarms = new PipelineAlarms(this, 'Alarms', {
       stackName: config.stackName,
       alarmEmail: config.alarmEmail,
-      serviceName: config.stackName,
       scheduleMinutes: config.scheduleMinutes,
       noSyncAlarmHours: config.noSyncAlarmHours,
       queueAgeAlarmHours: config.queueAgeAlarmHours,
@@ -119,7 +118,7 @@ export class IcloudS3Stack extends Stack {
     });
     const dashboard = new PipelineDashboard(this, 'Dashboard', {
       dashboardName: config.stackName,
-      serviceName: config.stackName,
+      title: config.stackName,
       detector: detector.fn,
       worker: workers.fn,
       workQueue: work.queue,

@@ -1,5 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -7,7 +14,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS } from '../functions/shared/env-names.ts';
+import { METRICS, SERVICE_NAMES } from '../functions/shared/env-names.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
 /** A session's trust lasts ~30-60 days; warn this many days before it runs out (kei does 7). */
@@ -16,8 +23,6 @@ export const TRUST_WARNING_DAYS = 7;
 export interface PipelineAlarmsProps {
   readonly stackName: string;
   readonly alarmEmail: string | undefined;
-  /** Powertools service name: the `service` dimension of the pipeline's own metrics. */
-  readonly serviceName: string;
   readonly scheduleMinutes: number;
   readonly noSyncAlarmHours: number;
   readonly queueAgeAlarmHours: number;
@@ -66,11 +71,11 @@ export class PipelineAlarms extends Construct {
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const schedule = Duration.minutes(props.scheduleMinutes);
-    const pipelineMetric = (metricName: string, statistic: string, period: Duration) =>
+    const pipelineMetric = (service: string, metricName: string, statistic: string, period: Duration) =>
       new Metric({
         namespace: METRICS.namespace,
         metricName,
-        dimensionsMap: { service: props.serviceName },
+        dimensionsMap: { service },
         statistic,
         period,
       });
@@ -115,7 +120,26 @@ export class PipelineAlarms extends Construct {
 
     this.reauthRequired = new Alarm(this, 'ReauthRequired', {
       alarmDescription: `Apple wants a new sign-in with two-factor. Run: icloud-s3 login --aws --stack ${props.stackName}`,
-      metric: pipelineMetric(METRICS.reauthRequired, Stats.MAXIMUM, schedule),
+      // Either function may find the session needs a person: the larger of the two.
+      metric: new MathExpression({
+        expression: 'MAX([detector, worker])',
+        usingMetrics: {
+          detector: pipelineMetric(
+            SERVICE_NAMES.detectChanges,
+            METRICS.reauthRequired,
+            Stats.MAXIMUM,
+            schedule,
+          ),
+          worker: pipelineMetric(
+            SERVICE_NAMES.downloadAssets,
+            METRICS.reauthRequired,
+            Stats.MAXIMUM,
+            schedule,
+          ),
+        },
+        period: schedule,
+        label: 'sign-in needed',
+      }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -126,7 +150,12 @@ export class PipelineAlarms extends Construct {
     // the failure being watched for (a detector that never runs emits nothing), so it breaches.
     this.noRecentSync = new Alarm(this, 'NoRecentSync', {
       alarmDescription: `No sync has completed for ${props.noSyncAlarmHours} h. Check the other alarms and the detector logs.`,
-      metric: pipelineMetric(METRICS.syncSucceeded, Stats.SUM, Duration.hours(1)),
+      metric: pipelineMetric(
+        SERVICE_NAMES.detectChanges,
+        METRICS.syncSucceeded,
+        Stats.SUM,
+        Duration.hours(1),
+      ),
       threshold: 1,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: props.noSyncAlarmHours,
@@ -136,7 +165,12 @@ export class PipelineAlarms extends Construct {
 
     this.trustExpiring = new Alarm(this, 'TrustExpiring', {
       alarmDescription: `The iCloud trust expires within ${TRUST_WARNING_DAYS} days. Renew it before it does: icloud-s3 login --aws --stack ${props.stackName}`,
-      metric: pipelineMetric(METRICS.trustExpiresInDays, Stats.MINIMUM, schedule),
+      metric: pipelineMetric(
+        SERVICE_NAMES.detectChanges,
+        METRICS.trustExpiresInDays,
+        Stats.MINIMUM,
+        schedule,
+      ),
       threshold: TRUST_WARNING_DAYS,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 1,

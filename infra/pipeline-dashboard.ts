@@ -12,12 +12,12 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS } from '../functions/shared/env-names.ts';
+import { METRICS, SERVICE_NAMES } from '../functions/shared/env-names.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
 export interface PipelineDashboardProps {
   readonly dashboardName: string;
-  readonly serviceName: string;
+  readonly title: string;
   readonly detector: PipelineFunction;
   readonly worker: PipelineFunction;
   readonly workQueue: Queue;
@@ -35,11 +35,18 @@ export class PipelineDashboard extends Construct {
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
     const hourly = Duration.hours(1);
-    const pipeline = (metricName: string, label: string, statistic: string = Stats.SUM): IMetric =>
+    const detector = SERVICE_NAMES.detectChanges;
+    const worker = SERVICE_NAMES.downloadAssets;
+    const pipeline = (
+      service: string,
+      metricName: string,
+      label: string,
+      statistic: string = Stats.SUM,
+    ): IMetric =>
       new Metric({
         namespace: METRICS.namespace,
         metricName,
-        dimensionsMap: { service: props.serviceName },
+        dimensionsMap: { service },
         statistic,
         period: hourly,
         label,
@@ -56,7 +63,7 @@ export class PipelineDashboard extends Construct {
     });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `# icloud-s3 ${props.serviceName}\nEventBridge -> change detector -> work queue -> download workers -> archive bucket. What each alarm means: docs/deploy.md.`,
+        markdown: `# icloud-s3 ${props.title}\nEventBridge -> change detector -> work queue -> download workers -> archive bucket. What each alarm means: docs/deploy.md.`,
         width: 24,
         height: 2,
       }),
@@ -68,33 +75,40 @@ export class PipelineDashboard extends Construct {
       new GraphWidget({
         title: 'Sync runs (succeeded per hour)',
         left: [
-          pipeline(METRICS.syncSucceeded, 'succeeded'),
+          pipeline(detector, METRICS.syncSucceeded, 'succeeded'),
           props.detector.function.metricInvocations({ period: hourly, label: 'detector runs' }),
         ],
         width: 8,
       }),
       new GraphWidget({
         title: 'Assets archived / failed per hour',
-        left: [pipeline(METRICS.assetsArchived, 'archived'), pipeline(METRICS.assetsFailed, 'failed')],
+        left: [
+          pipeline(worker, METRICS.assetsArchived, 'archived'),
+          pipeline(worker, METRICS.assetsFailed, 'failed'),
+        ],
         width: 8,
       }),
       new GraphWidget({
         title: 'Bytes archived per hour',
-        left: [pipeline(METRICS.bytesArchived, 'bytes')],
+        left: [pipeline(worker, METRICS.bytesArchived, 'bytes')],
         width: 8,
       }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Requests to Apple per hour',
-        left: [pipeline(METRICS.appleRequests, 'requests')],
+        left: [
+          pipeline(detector, METRICS.appleRequests, 'detector requests'),
+          pipeline(worker, METRICS.appleRequests, 'worker requests'),
+        ],
         width: 8,
       }),
       new SingleValueWidget({
         title: 'Session',
         metrics: [
-          pipeline(METRICS.trustExpiresInDays, 'trust expires in (days)', Stats.MINIMUM),
-          pipeline(METRICS.reauthRequired, 'sign-in needed', Stats.MAXIMUM),
+          pipeline(detector, METRICS.trustExpiresInDays, 'trust expires in (days)', Stats.MINIMUM),
+          pipeline(detector, METRICS.reauthRequired, 'sign-in needed (detector)', Stats.MAXIMUM),
+          pipeline(worker, METRICS.reauthRequired, 'sign-in needed (worker)', Stats.MAXIMUM),
         ],
         width: 8,
       }),

@@ -16,10 +16,12 @@ export interface SessionSecretProps {
  * which the session store reports as "never signed in". Retained with the stack so a redeploy
  * does not force a new two-factor sign-in.
  *
- * Who writes: only the change detector refreshes the session (it runs first, alone, under the
- * run lock, and validates/re-logs-in). Download workers only read it: a worker that meets an
- * expired session fails that record, and the next detector run refreshes it. One writer means no
- * races on the cookie jar and a smaller blast radius for the worker role.
+ * Who writes: both functions. In practice both refresh the session: either may find it
+ * expired mid-run, re-validate it (accountLogin), and save the refreshed cookies, so the next
+ * invocation does not sign in to Apple again (spec §8: every worker must share one session
+ * rather than each signing in). Writes are compare-and-set on the secret's version, so two
+ * writers cannot silently overwrite a newer session. The grant is PutSecretValue only: no
+ * UpdateSecret, no DeleteSecret, no rotation or policy changes.
  */
 export class SessionSecret extends Construct {
   readonly secret: Secret;
@@ -51,7 +53,7 @@ export class SessionSecret extends Construct {
     fn.addEnvironment(ENV.sessionSecretId, this.secret.secretArn);
   }
 
-  /** Read and store new versions of the session (the refresher only). */
+  /** Read the session and store new versions of it (a function that refreshes it). */
   grantRefresh(fn: PipelineFunction): void {
     this.grantRead(fn);
     fn.addToRolePolicy(

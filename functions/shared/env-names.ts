@@ -41,6 +41,16 @@ export const HANDLER_ENTRIES = {
   downloadAssets: 'functions/handlers/download-assets/index.ts',
 } as const;
 
+/**
+ * Powertools service name of each Lambda function: the `service` dimension of every metric it
+ * emits, which the alarms match exactly. The handlers pass these to their Metrics/Logger and
+ * `infra/` sets `POWERTOOLS_SERVICE_NAME` to the same value.
+ */
+export const SERVICE_NAMES = {
+  detectChanges: 'detect-changes',
+  downloadAssets: 'download-assets',
+} as const;
+
 /** Metric names the alarms watch; emitted by the handlers (EMF). */
 export const METRICS = {
   namespace: 'IcloudS3',

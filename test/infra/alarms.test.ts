@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { METRICS } from '#shared/env-names.ts';
+import { METRICS, SERVICE_NAMES } from '#shared/env-names.ts';
 import { logicalIdOf, type Synthesised, synthesise } from './synth.ts';
 
 let synth: Synthesised;
@@ -16,7 +16,7 @@ const propsOf = (construct: Parameters<typeof logicalIdOf>[1]): Props => {
   return found.Properties;
 };
 const topicRef = () => ({ Ref: logicalIdOf(synth.stack, synth.stack.alarms.topic) });
-const service = [{ Name: 'service', Value: 'IcloudS3' }];
+const detectorService = [{ Name: 'service', Value: SERVICE_NAMES.detectChanges }];
 
 describe('alarm topic', () => {
   it('is encrypted with a rotated customer key that CloudWatch may use', () => {
@@ -107,26 +107,40 @@ describe('alarms', () => {
     });
   });
 
-  it('fires as soon as a run reports that Apple wants a new sign-in', () => {
-    expect(propsOf(synth.stack.alarms.reauthRequired)).toMatchObject({
-      Namespace: METRICS.namespace,
-      MetricName: METRICS.reauthRequired,
-      Dimensions: service,
-      Statistic: 'Maximum',
+  it('fires as soon as either function reports that Apple wants a new sign-in', () => {
+    const props = propsOf(synth.stack.alarms.reauthRequired);
+    expect(props).toMatchObject({
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Threshold: 1,
       EvaluationPeriods: 1,
     });
-    expect(propsOf(synth.stack.alarms.reauthRequired).AlarmDescription).toContain(
-      'icloud-s3 login --aws --stack IcloudS3',
+    const queries = props.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: Props; Stat: string };
+    }[];
+    expect(queries.find((q) => q.Expression)?.Expression).toBe('MAX([detector, worker])');
+    const watched = queries
+      .filter((q) => q.MetricStat)
+      .map((q) => [q.MetricStat!.Metric, q.MetricStat!.Stat]);
+    expect(watched).toEqual(
+      [SERVICE_NAMES.detectChanges, SERVICE_NAMES.downloadAssets].map((service) => [
+        {
+          Namespace: METRICS.namespace,
+          MetricName: METRICS.reauthRequired,
+          Dimensions: [{ Name: 'service', Value: service }],
+        },
+        'Maximum',
+      ]),
     );
+    expect(props.AlarmDescription).toContain('icloud-s3 login --aws --stack IcloudS3');
   });
 
   it('fires when no sync succeeded for 12 hours, counting silence as failure', () => {
     expect(propsOf(synth.stack.alarms.noRecentSync)).toMatchObject({
       Namespace: METRICS.namespace,
       MetricName: METRICS.syncSucceeded,
-      Dimensions: service,
+      Dimensions: detectorService,
       Statistic: 'Sum',
       Period: 3600,
       EvaluationPeriods: 12,
@@ -141,7 +155,7 @@ describe('alarms', () => {
     expect(propsOf(synth.stack.alarms.trustExpiring)).toMatchObject({
       Namespace: METRICS.namespace,
       MetricName: METRICS.trustExpiresInDays,
-      Dimensions: service,
+      Dimensions: detectorService,
       Statistic: 'Minimum',
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 7,

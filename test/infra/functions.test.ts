@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, METRICS } from '#shared/env-names.ts';
+import { ENV, METRICS, SERVICE_NAMES } from '#shared/env-names.ts';
 import { actionsOf, logicalIdOf, type Synthesised, statementsOfRole, synthesise } from './synth.ts';
 
 let synth: Synthesised;
@@ -22,9 +22,9 @@ const envOf = (fn: ReturnType<typeof detector>) =>
 const ref = (construct: Parameters<typeof logicalIdOf>[1]) => ({ Ref: logicalIdOf(synth.stack, construct) });
 
 describe.each([
-  ['change detector', detector],
-  ['download worker', worker],
-])('%s defaults', (_name, fn) => {
+  ['change detector', detector, SERVICE_NAMES.detectChanges],
+  ['download worker', worker, SERVICE_NAMES.downloadAssets],
+])('%s defaults', (_name, fn, serviceName) => {
   it('runs on Node.js 22 on arm64 from an ESM bundle', () => {
     expect(propsOf(fn().function)).toMatchObject({
       Runtime: 'nodejs22.x',
@@ -36,7 +36,7 @@ describe.each([
   it('enables source maps and the Powertools service, namespace and log level', () => {
     expect(envOf(fn())).toMatchObject({
       NODE_OPTIONS: '--enable-source-maps',
-      [ENV.serviceName]: 'IcloudS3',
+      [ENV.serviceName]: serviceName,
       [ENV.metricsNamespace]: METRICS.namespace,
       [ENV.logLevel]: 'INFO',
     });
@@ -207,18 +207,27 @@ describe('least privilege', () => {
     expect([...detectorActions(), ...workerActions()]).not.toContain('s3:DeleteObjectVersion');
   });
 
-  it('lets only the change detector write the session secret; both may read it', () => {
+  it('lets the two functions, and nothing else, store a refreshed session', () => {
     const writers = Object.values(resources())
-      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
       .filter((r) =>
         actionsOf(
           (r.Properties.PolicyDocument as { Statement: Parameters<typeof actionsOf>[0] }).Statement,
-        ).some((a) => a.startsWith('secretsmanager:Put') || a.startsWith('secretsmanager:Update')),
+        ).some(
+          (a) =>
+            a.startsWith('secretsmanager:') &&
+            !['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'].includes(a),
+        ),
       )
       .map((r) => r.Properties.Roles);
-    expect(writers).toEqual([[ref(detector().role)]]);
-    expect(workerActions()).toContain('secretsmanager:GetSecretValue');
-    expect(detectorActions()).toContain('secretsmanager:GetSecretValue');
+    expect(writers).toEqual([[ref(detector().role)], [ref(worker().role)]]);
+    for (const actions of [detectorActions(), workerActions()]) {
+      expect(actions.filter((a) => a.startsWith('secretsmanager:')).sort()).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+      ]);
+    }
   });
 
   it('gives both functions item-level access to the state table but no scans or table management', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -17,9 +17,14 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('fails synthesis on a finding (the check can fail)', () => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'icloud-s3-cdk-out-')) });
+    const outdir = mkdtempSync(join(tmpdir(), 'icloud-s3-cdk-out-'));
+    const app = new App({ outdir });
     new Bucket(new Stack(app, 'Careless'), 'PlainHttpBucket');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
+    try {
+      expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });

@@ -85,13 +85,8 @@ describe('functions with every option', () => {
     }
   });
 
-  it('run the detector hourly and name the stack service in the functions', () => {
+  it('run the detector hourly', () => {
     expect(propsOf(synth.stack.detector.rule).ScheduleExpression).toBe('rate(1 hour)');
-    expect(
-      (propsOf(synth.stack.detector.fn.function).Environment as { Variables: Props }).Variables[
-        ENV.serviceName
-      ],
-    ).toBe('PhotosJane');
   });
 
   it('cap the download workers at the configured concurrency', () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
@@ -53,7 +53,8 @@ export function synthesise(context: Record<string, unknown> = {}): Synthesised {
  * and returns the findings that no acknowledgement covers (empty when the stack is clean).
  */
 export function unacknowledgedNagFindings(context: Record<string, unknown> = {}): string[] {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'icloud-s3-cdk-out-')) });
+  const outdir = mkdtempSync(join(tmpdir(), 'icloud-s3-cdk-out-'));
+  const app = new App({ outdir });
   new IcloudS3Stack(app, 'Nag', { config: configFrom(context), handlers: handlerSourcesForTests() });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   try {
@@ -61,6 +62,8 @@ export function unacknowledgedNagFindings(context: Record<string, unknown> = {})
     return [];
   } catch (error) {
     return [String(error)];
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
   }
 }
 
