@@ -12,6 +12,7 @@ type CkRecord = {
   fields?: Record<string, Field>;
   modified?: { timestamp: number };
   expirationTime?: number;
+  serverErrorCode?: string;
 };
 const DAY = 86_400_000;
 

@@ -188,10 +188,10 @@ class Mutation {
     this.#flush();
   }
 
-  #log(zone: ZoneKey, key: RecordKey): void {
+  #log(zone: ZoneKey, key: RecordKey, updatesInfo = true): void {
     this.#core.append(zone, key, this.#at);
     this.changed.push({ zone, key });
-    if (key.t !== 'info' && key.t !== 'quota') this.#infoZones.add(zone);
+    if (updatesInfo && key.t !== 'info' && key.t !== 'quota') this.#infoZones.add(zone);
   }
 
   /** CPLLibraryInfo for every zone touched; quotas for Shared Library contributors (statements 101, 107). */
@@ -420,8 +420,10 @@ class Mutation {
         if (s.refs(master, SHARED_ZONE).some((r) => !s.isPurged(r) && !s.isTrashed(r))) {
           throw new MutationError('already in the Shared Library');
         }
-        this.#log(zone, { t: 'master', slot: master });
-        logAsset();
+        // The personal copy stays (same counts): PrimarySync gets the pair re-sent, no library info (§6.5).
+        this.#touch(slot, device);
+        this.#log(zone, { t: 'master', slot: master }, false);
+        this.#log(zone, { t: 'asset', slot }, false);
         const plan = s.plan(slot);
         const shared = this.#newSlot({
           kind: plan.kind,
