@@ -73,6 +73,8 @@ export interface DetectResult {
 }
 
 const LOCK_NAME = 'detect-changes';
+/** How often an account with no joined Shared Library looks for one (on runs that found changes). */
+const SHARED_RECHECK_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_RESERVE_MS = 20_000;
 
 /**
@@ -314,12 +316,16 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
     }
     deltas.push({ database, zones, syncToken: delta.syncToken, revision: stored?.revision ?? 0 });
   };
-  // The shared database holds a Shared Library you joined as a participant. It is read when it
-  // has shown a zone before, on the first run, and whenever the private database changed
-  // (joining a Shared Library updates PrimarySync's CPLLibraryInfo): so an idle check stays one request.
-  const watchShared = firstRun || knownZones.some((z) => z.zone.database === 'shared');
+  // The shared database holds a Shared Library you joined as a participant. It is read on every
+  // run once it has shown a zone; otherwise on the first run, and at most once a day on a run
+  // that found changes anyway (joining a Shared Library touches PrimarySync's CPLLibraryInfo).
+  // So an idle check stays one request, and a small change two.
+  const sharedState = await deps.state.loadDatabaseState('shared');
+  const hasSharedZones = knownZones.some((z) => z.zone.database === 'shared');
+  const sharedDue = sharedState === undefined || deps.now() - sharedState.updatedAt > SHARED_RECHECK_MS;
   await readDelta('private');
-  if (watchShared || (deltas[0]?.zones.length ?? 0) > 0) await readDelta('shared');
+  const privateChanged = (deltas[0]?.zones.length ?? 0) > 0;
+  if (hasSharedZones || firstRun || (privateChanged && sharedDue)) await readDelta('shared');
 
   const changed = deltas.flatMap((d) => d.zones);
   const toSync = [...changed, ...pending.filter((p) => !changed.some((c) => sameZone(c, p)))];
@@ -346,11 +352,8 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
     }
     const allCaughtUp = reports.every((r) => r.caughtUp);
     if (allCaughtUp) {
-      for (const delta of deltas) {
-        // A shared database that never held a zone is not stored, so idle runs keep skipping it.
-        if (delta.database === 'shared' && delta.zones.length === 0 && delta.revision === 0) continue;
+      for (const delta of deltas)
         await deps.state.saveDatabaseToken(delta.database, delta.syncToken, delta.revision);
-      }
     }
     return {
       outcome: allCaughtUp ? 'caughtUp' : 'continued',
