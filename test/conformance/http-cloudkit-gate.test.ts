@@ -4,6 +4,9 @@ import type { SimulatorHandle } from '#simulator/src/index.ts';
 import type { ControlClient, SimSession } from '#test/helpers/simulator.ts';
 import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
+/** The literal `${f}` file-name slot of Apple's download URLs. */
+const F_SLOT = ['$', '{f}'].join('');
+
 let sim: SimulatorHandle;
 let control: ControlClient;
 
@@ -50,7 +53,7 @@ async function downloadUrl(session: SimSession): Promise<string> {
   };
   const master = body.records.find((r) => r.recordType === 'CPLMaster')!;
   return toSimulatorUrl(
-    master.fields['resOriginalRes']!.value!.downloadURL!.replace('${f}', 'IMG.JPG'),
+    master.fields['resOriginalRes']!.value!.downloadURL!.replace(F_SLOT, 'IMG.JPG'),
     sim.baseUrl,
   );
 }

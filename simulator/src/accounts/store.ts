@@ -262,11 +262,11 @@ export class AccountStore {
   rotateWebToken(session: WebSessionRecord, sent: string): string {
     const now = this.#clock.now();
     const quoted = sent.startsWith('"') ? sent : `"${sent}"`;
-    for (const [value, until] of Object.entries(session.previous)) {
-      if (until <= now) {
-        delete session.previous[value];
-        this.#byWebToken.delete(value);
-      }
+    // Values were retired in order, so the expired ones are at the front: stop at the first live one.
+    for (const value in session.previous) {
+      if ((session.previous[value] ?? 0) > now) break;
+      delete session.previous[value];
+      this.#byWebToken.delete(value);
     }
     if (session.current === quoted) {
       session.previous[quoted] = now + this.lifetimes.tokenGraceMs;
