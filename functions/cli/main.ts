@@ -8,8 +8,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { debugCommand } from './commands/debug-records.ts';
 import { demoCommand } from './commands/demo.ts';
 import { libraryCommand } from './commands/library.ts';
+import { localCommand } from './commands/local-serve.ts';
 import { loginCommand } from './commands/login.ts';
+import { statusCommand } from './commands/status.ts';
 import { syncCommand } from './commands/sync.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { EXIT, exitCodeFor } from './io/exit-codes.ts';
 import { Output } from './io/output.ts';
 
@@ -17,6 +20,9 @@ import { Output } from './io/output.ts';
 export const COMMANDS: readonly (() => Command)[] = [
   loginCommand,
   syncCommand,
+  statusCommand,
+  verifyCommand,
+  localCommand,
   libraryCommand,
   debugCommand,
   demoCommand,

@@ -13,6 +13,8 @@ export const EXIT = {
   needsLogin: 3,
   /** Apple refused the account for a reason the person must fix (wrong password, ADP, security keys...). */
   accountCondition: 4,
+  /** `verify` ran to the end and found the archive, the manifest or the bucket disagreeing. */
+  differences: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -1,0 +1,71 @@
+/**
+ * `icloud-s3 local serve`: the local archive's bucket over the S3 API on 127.0.0.1, read-only,
+ * for rclone, the AWS CLI or any S3 client. The first line on stdout is one JSON object with
+ * what a client needs (`endpoint`, `bucket`, `region`, `accessKeyId`, `secretAccessKey`); it then
+ * serves until SIGINT or SIGTERM and exits 0.
+ */
+import { Command, Option } from 'commander';
+import { serveArchive } from '#local/serve/serve-archive.ts';
+import { UsageError } from '../io/exit-codes.ts';
+import { localDir } from './sync.ts';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError('--port takes 0..65535');
+  return port;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilStopped(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve the local archive read-only over the S3 API on 127.0.0.1 (for rclone, aws s3...)')
+    .addOption(new Option('--port <n>', 'port to listen on (default: a free one)').argParser(parsePort))
+    .addHelpText(
+      'after',
+      `
+The first line on stdout is JSON: {"endpoint","bucket","region","accessKeyId","secretAccessKey"}.
+Writes are refused (403 AccessDenied): the pipeline is the archive's only writer.
+
+Examples:
+  icloud-s3 local serve --port 9000
+  RCLONE_CONFIG_ICS3_TYPE=s3 RCLONE_CONFIG_ICS3_PROVIDER=Other \\
+  RCLONE_CONFIG_ICS3_ENDPOINT=http://127.0.0.1:9000 RCLONE_CONFIG_ICS3_ACCESS_KEY_ID=S3RVER \\
+  RCLONE_CONFIG_ICS3_SECRET_ACCESS_KEY=S3RVER RCLONE_CONFIG_ICS3_FORCE_PATH_STYLE=true \\
+    rclone lsl ics3:icloud-s3-archive      (see docs/rclone.md)
+
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start (port taken...), 2 usage (no archive at --local DIR).`,
+    )
+    .action(async (options: { port?: number }, command: Command) => {
+      const globals = command.optsWithGlobals<{ local?: string }>();
+      const dataDir = localDir(globals.local);
+      const server = await serveArchive({
+        dataDir,
+        ...(options.port === undefined ? {} : { port: options.port }),
+      });
+      const stopped = untilStopped();
+      process.stdout.write(`${JSON.stringify(server.served)}\n`);
+      process.stderr.write(
+        `Serving ${dataDir} read-only at ${server.served.endpoint}, bucket ${server.served.bucket}. Ctrl-C stops.\n`,
+      );
+      await stopped;
+      await server.stop();
+    });
+}
+
+export function localCommand(): Command {
+  return new Command('local')
+    .description('work with the local archive (--local DIR, default ./.icloud-s3)')
+    .addCommand(serveCommand().exitOverride());
+}

@@ -1,0 +1,209 @@
+/**
+ * `icloud-s3 status`: how the archive stands, from the state store alone (no request to Apple):
+ * the last runs, each zone's token age and first-sync progress, counts and size, queue depths
+ * (deployed stack), and when Apple's trust in the stored sign-in runs out.
+ */
+import { Command, Option } from 'commander';
+import { TRUST_LIFETIME_MS } from '#adapters/icloud/session/icloud-session.ts';
+import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
+import {
+  type ArchiveStatus,
+  archiveStatus,
+  ManifestTally,
+  type RunStatus,
+} from '#domain/verify/archive-status.ts';
+import {
+  type ArchiveAccess,
+  awsArchiveNames,
+  openAwsArchive,
+  openLocalArchive,
+  type QueueDepth,
+} from '#local/serve/archive-access.ts';
+import type { SessionStore } from '#ports/session-store.ts';
+import { cliContext } from '../context.ts';
+import { UsageError } from '../io/exit-codes.ts';
+import type { Output } from '../io/output.ts';
+import { formatBytes, formatDuration } from '../io/progress-line.ts';
+import { localDir } from './sync.ts';
+
+export interface AwsTargetOptions {
+  readonly aws?: boolean;
+  readonly bucket?: string;
+  readonly table?: string;
+  readonly sessionSecret?: string;
+  readonly queueUrl?: string;
+  readonly deadLetterQueueUrl?: string;
+}
+
+interface StatusOptions extends AwsTargetOptions {
+  readonly runs: number;
+}
+
+/** `--aws` and the resource names it reads (shared with `verify`). */
+export function addAwsTargetOptions(command: Command): Command {
+  return command
+    .option('--aws', 'read the deployed stack (default credentials and region) instead of --local')
+    .option(
+      '--bucket <name>',
+      `with --aws: the archive bucket (stack output ArchiveBucketName; env ARCHIVE_BUCKET)`,
+    )
+    .option('--table <name>', 'with --aws: the state table (stack output StateTableName; env STATE_TABLE)')
+    .option('--session-secret <id>', 'with --aws: the session secret (stack output SessionSecretName)')
+    .option('--queue-url <url>', 'with --aws: the work queue (stack output WorkQueueUrl)')
+    .option(
+      '--dead-letter-queue-url <url>',
+      'with --aws: its dead-letter queue (stack output DeadLetterQueueUrl)',
+    );
+}
+
+/** Opens what `--aws` or `--local` names (`--local` is the default). */
+export async function openTarget(
+  options: AwsTargetOptions,
+  local: string | undefined,
+): Promise<ArchiveAccess> {
+  if (!options.aws) return openLocalArchive(localDir(local));
+  if (local !== undefined) throw new UsageError('pass either --aws or --local, not both');
+  return openAwsArchive(
+    awsArchiveNames({
+      ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
+      ...(options.table === undefined ? {} : { table: options.table }),
+      ...(options.sessionSecret === undefined ? {} : { sessionSecretId: options.sessionSecret }),
+      ...(options.queueUrl === undefined ? {} : { queueUrl: options.queueUrl }),
+      ...(options.deadLetterQueueUrl === undefined ? {} : { deadLetterQueueUrl: options.deadLetterQueueUrl }),
+    }),
+  );
+}
+
+/** Trust expiry and last validation from the stored session; nothing when there is none or it is unreadable. */
+async function sessionTimes(
+  store: SessionStore,
+): Promise<{ trustExpiresAt?: number; lastValidatedAt?: number }> {
+  try {
+    const stored = await store.load();
+    if (stored === undefined) return {};
+    const document = parseSessionDocument(stored.document);
+    return {
+      ...(document.trustTokenIssuedAt === undefined
+        ? {}
+        : { trustExpiresAt: document.trustTokenIssuedAt + TRUST_LIFETIME_MS }),
+      ...(document.lastValidatedAt === undefined ? {} : { lastValidatedAt: document.lastValidatedAt }),
+    };
+  } catch {
+    return {};
+  }
+}
+
+export function statusCommand(): Command {
+  return addAwsTargetOptions(
+    new Command('status').description('show the last runs, zone progress, archive size and trust expiry'),
+  )
+    .addOption(
+      new Option('--runs <n>', 'how many recent runs to show').default(5).argParser((value) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError('--runs takes 1..100');
+        return n;
+      }),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  icloud-s3 status                       the local archive in ./.icloud-s3
+  icloud-s3 status --local ~/photo-archive --json
+  icloud-s3 status --aws --bucket my-archive --table my-state --session-secret icloud-s3/session
+
+Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --local DIR).`,
+    )
+    .action(async (options: StatusOptions, command: Command) => {
+      const ctx = cliContext(command);
+      const globals = command.optsWithGlobals<{ local?: string }>();
+      const access = await openTarget(options, globals.local);
+      try {
+        const now = Date.now();
+        const { state } = access;
+        const [runs, zones, counters, ownDb, sharedDb, times, queue] = await Promise.all([
+          state.listRuns(options.runs),
+          state.loadZones(),
+          state.getCounters(),
+          state.loadDatabaseState('private'),
+          state.loadDatabaseState('shared'),
+          sessionTimes(access.session ?? ctx.store),
+          access.queueDepth?.(),
+        ]);
+        const tally = new ManifestTally();
+        for await (const entry of state.entries()) tally.add(entry);
+        const status = archiveStatus({
+          now,
+          runs,
+          zones,
+          counters,
+          databases: [ownDb, sharedDb].filter((db) => db !== undefined),
+          manifest: tally.summary(),
+          ...times,
+        });
+        ctx.output.result({ status: 'ok', archive: access.where, ...status, queue: queue ?? null });
+        if (!ctx.output.json) render(ctx.output, access.where, status, queue);
+      } finally {
+        await access.close();
+      }
+    });
+}
+
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
+const count = (n: number) => n.toLocaleString('en-US');
+
+function runLine(run: RunStatus): string {
+  const counts = Object.entries(run.counts)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name} ${count(n)}`)
+    .join(', ');
+  const failures =
+    run.failureCount > 0 ? `, ${run.failureCount} failure${run.failureCount === 1 ? '' : 's'}` : '';
+  return `${when(run.startedAt)}  ${run.kind.padEnd(8)} ${run.outcome.padEnd(14)} ${formatDuration(run.durationMs).padStart(8)}  ${counts}${failures}`;
+}
+
+const PROGRESS_TEXT = {
+  caughtUp: 'caught up',
+  firstSyncInProgress: 'first sync in progress',
+  neverSynced: 'not synced yet',
+  retired: 'gone from iCloud',
+} as const;
+
+function render(output: Output, where: string, status: ArchiveStatus, queue: QueueDepth | undefined): void {
+  const label = (text: string) => text.padEnd(9);
+  const { manifest, counters, trust } = status;
+  output.info(`${label('Archive')} ${where}`);
+  output.info(
+    `${label('Objects')} ${count(manifest.objects)} (${formatBytes(manifest.bytes)}); counters ${count(counters.objects)} (${formatBytes(counters.bytes)})`,
+  );
+  const byStatus = Object.entries(manifest.byStatus)
+    .filter(([name, n]) => n > 0 || name === 'archived')
+    .map(([name, n]) => `${count(n)} ${name}`)
+    .join(', ');
+  output.info(`${label('Assets')} ${count(manifest.entries)}: ${byStatus}`);
+  if (status.zones.length === 0) output.info(`${label('Zones')} none synced yet`);
+  status.zones.forEach((zone, i) => {
+    const name = `${zone.zoneName}${zone.database === 'shared' ? ' (shared)' : ''}`;
+    output.info(
+      `${label(i === 0 ? 'Zones' : '')} ${name.padEnd(28)} ${PROGRESS_TEXT[zone.progress].padEnd(23)} token ${formatDuration(zone.tokenAgeMs)} old`,
+    );
+  });
+  if (queue !== undefined) {
+    output.info(
+      `${label('Queue')} ${count(queue.pending)} waiting, ${count(queue.inFlight)} in flight, ${count(queue.deadLetters)} dead letters`,
+    );
+  }
+  const trustText =
+    trust.expiresAt === undefined
+      ? 'unknown (no trust token in the stored session)'
+      : `${trust.state === 'expired' ? 'expired' : 'expires'} ${when(trust.expiresAt).slice(0, 10)} (${trust.daysLeft} days)`;
+  output.info(`${label('Trust')} ${trustText}`);
+  if (trust.state === 'expiresSoon' || trust.state === 'expired')
+    output.warn('Run icloud-s3 login --force soon.');
+  if (status.runs.length === 0) output.info(`${label('Runs')} none yet`);
+  status.runs.forEach((run, i) => {
+    output.info(`${label(i === 0 ? 'Runs' : '')} ${runLine(run)}`);
+    for (const failure of run.failures) output.info(`${label('')}   ${failure.subject}: ${failure.reason}`);
+    if (run.message) output.info(`${label('')}   ${run.message}`);
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * Opens an existing archive for the read-mostly commands (`status`, `verify`): its state store and
+ * its object store, either the local stack under a folder (`--local DIR`) or the deployed stack's
+ * bucket, table and queues with SDK clients from the default credential chain (`--aws`).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
+import { InvalidInputError } from '#domain/errors.ts';
+import type { ObjectStore } from '#ports/object-store.ts';
+import type { SessionStore } from '#ports/session-store.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import { ENV } from '#shared/env-names.ts';
+import { openLocalAwsStack } from '../local-aws-stack.ts';
+
+/** Messages waiting in the work queue and in its dead-letter queue. */
+export interface QueueDepth {
+  readonly pending: number;
+  readonly inFlight: number;
+  readonly deadLetters: number;
+}
+
+export interface ArchiveAccess {
+  /** `local archive at DIR` or `bucket NAME, table NAME`. */
+  readonly where: string;
+  readonly bucket: string;
+  readonly state: SyncStateStore;
+  readonly objects: ObjectStore;
+  /** The session the pipeline uses, when this access knows where it is (Secrets Manager for `--aws`). */
+  readonly session?: SessionStore;
+  /** Queue depths, where they outlive a run (the local queue is in memory: none). */
+  queueDepth?(): Promise<QueueDepth | undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * The local archive under `dataDir` (its servers started here, stopped by `close`).
+ * @throws InvalidInputError when `dataDir` holds no local archive (no `aws/` folder).
+ */
+export async function openLocalArchive(dataDir: string): Promise<ArchiveAccess> {
+  if (!existsSync(path.join(dataDir, 'aws'))) {
+    throw new InvalidInputError(
+      `no local archive at ${dataDir}: run "icloud-s3 sync --local ${dataDir}" first, or pass --local DIR`,
+    );
+  }
+  const stack = await openLocalAwsStack({ dataDir });
+  return {
+    where: `local archive at ${dataDir}`,
+    bucket: stack.bucket,
+    state: stack.state,
+    objects: stack.objects,
+    close: () => stack.stop(),
+  };
+}
+
+/** Names of the deployed stack's resources (its CloudFormation outputs). */
+export interface AwsArchiveNames {
+  readonly bucket: string;
+  readonly table: string;
+  readonly sessionSecretId?: string;
+  readonly queueUrl?: string;
+  readonly deadLetterQueueUrl?: string;
+}
+
+/** The names from options, else from the environment variables the Lambdas read. */
+export function awsArchiveNames(
+  options: Partial<AwsArchiveNames>,
+  env: NodeJS.ProcessEnv = process.env,
+): AwsArchiveNames {
+  const bucket = options.bucket ?? env[ENV.archiveBucket];
+  const table = options.table ?? env[ENV.stateTable];
+  if (!bucket || !table) {
+    throw new InvalidInputError(
+      `--aws needs the bucket and table names: pass --bucket and --table (the stack outputs ArchiveBucketName and StateTableName) or set ${ENV.archiveBucket} and ${ENV.stateTable}`,
+    );
+  }
+  const sessionSecretId = options.sessionSecretId ?? env[ENV.sessionSecretId];
+  const queueUrl = options.queueUrl ?? env[ENV.workQueueUrl];
+  return {
+    bucket,
+    table,
+    ...(sessionSecretId ? { sessionSecretId } : {}),
+    ...(queueUrl ? { queueUrl } : {}),
+    ...(options.deadLetterQueueUrl ? { deadLetterQueueUrl: options.deadLetterQueueUrl } : {}),
+  };
+}
+
+async function approximateCounts(sqs: SQSClient, queueUrl: string) {
+  const output = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(output.Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+/**
+ * The deployed archive, read with the default credential chain and region (AWS_PROFILE,
+ * AWS_REGION...). No request is sent until a store is used.
+ */
+export function openAwsArchive(names: AwsArchiveNames): ArchiveAccess {
+  const s3 = new S3Client({});
+  const dynamodb = new DynamoDBClient({});
+  const sqs = new SQSClient({});
+  const secrets = new SecretsManagerClient({});
+  const document = DynamoDBDocumentClient.from(dynamodb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const { queueUrl, deadLetterQueueUrl } = names;
+  return {
+    where: `bucket ${names.bucket}, table ${names.table}`,
+    bucket: names.bucket,
+    state: new DynamoDbSyncStateStore({ client: document, tableName: names.table }),
+    objects: new S3ObjectStore({ client: s3, bucket: names.bucket }),
+    ...(names.sessionSecretId
+      ? { session: new SecretsManagerSessionStore({ client: secrets, secretId: names.sessionSecretId }) }
+      : {}),
+    async queueDepth() {
+      if (queueUrl === undefined) return undefined;
+      const work = await approximateCounts(sqs, queueUrl);
+      const dead =
+        deadLetterQueueUrl === undefined ? undefined : await approximateCounts(sqs, deadLetterQueueUrl);
+      return { pending: work.visible, inFlight: work.inFlight, deadLetters: dead?.visible ?? 0 };
+    },
+    async close() {
+      for (const client of [s3, dynamodb, sqs, secrets]) client.destroy();
+    },
+  };
+}
