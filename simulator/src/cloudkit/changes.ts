@@ -17,13 +17,17 @@ const MAX_RESULTS = 200;
 
 export function handleZonesList(ctx: CloudKitContext): SimReply {
   const cassette = ctx.library.quirks.cassetteShapes;
-  const zones = ctx
-    .zones()
-    .map((zone) =>
-      cassette
-        ? { zoneID: zoneIdOf(ctx.library, zone) }
-        : { zoneID: zoneIdOf(ctx.library, zone), syncToken: ctx.currentZoneToken(zone), deleted: false },
-    );
+  // Zone objects carry zoneType in every recording (2023 cassettes, pyicloud); only the per-zone
+  // token and `deleted` are absent from the cassette shape.
+  const zones = ctx.zones().map((zone) => {
+    const info = ctx.library.core.zone(zone);
+    const zoneID = {
+      zoneName: info.zoneName,
+      ownerRecordName: info.ownerRecordName,
+      zoneType: 'REGULAR_CUSTOM_ZONE',
+    };
+    return cassette ? { zoneID } : { zoneID, syncToken: ctx.currentZoneToken(zone), deleted: false };
+  });
   return ckJson({ moreComing: false, syncToken: databaseToken(ctx), zones });
 }
 
