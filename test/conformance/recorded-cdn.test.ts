@@ -15,8 +15,9 @@ import { describe, expect, it } from 'vitest';
 import { handleCdn } from '#simulator/src/cdn/router.ts';
 import { createUrlMinter } from '#simulator/src/cdn/urls.ts';
 import type { MediaSpec, SimReply, SimRequest } from '#simulator/src/types.ts';
+import { recordedPath } from '#test/helpers/recorded.ts';
 
-const FIXTURES = '/work/shared/fixtures/recorded/icloudpd';
+const FIXTURES = recordedPath('icloudpd');
 const CASSETTES = ['listing_photos', 'listing_photos_raw_alt_adj', 'listing_videos'] as const;
 
 interface Interaction {

@@ -9,13 +9,14 @@ import {
 } from '#adapters/icloud/auth/two-factor-challenge.ts';
 import { rewriteForSimulator } from '#adapters/icloud/endpoints.ts';
 import { AccountConditionError, InvalidInputError } from '#domain/errors.ts';
+import { recordedPath } from '#test/helpers/recorded.ts';
 
 interface Interaction {
   request: { method: string; uri: string };
   response: { status: number; body: { json?: unknown; text?: string } };
 }
 function cassette(name: string): Interaction[] {
-  const path = `/work/shared/fixtures/recorded/icloudpd/${name}.json`;
+  const path = recordedPath('icloudpd', `${name}.json`);
   return (JSON.parse(readFileSync(path, 'utf8')) as { interactions: Interaction[] }).interactions;
 }
 const find = (name: string, path: string, nth = 0) =>

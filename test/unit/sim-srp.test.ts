@@ -9,6 +9,7 @@ import {
   serverPublic,
   verifierFor,
 } from '#simulator/src/auth/srp.ts';
+import { recordedPath } from '#test/helpers/recorded.ts';
 import { TestSrpClient } from '#test/helpers/srp-client.ts';
 
 // Spec §2.6 test vectors (server secret b given, so the server side is fully determined).
@@ -93,9 +94,7 @@ describe('test SRP client (independent of the simulator)', () => {
   });
 
   it('reproduces the proofs Apple accepted (icloud-photos-sync vectors)', () => {
-    const file = JSON.parse(
-      readFileSync('/work/shared/fixtures/recorded/srp/apple-accepted-vectors.json', 'utf8'),
-    ) as {
+    const file = JSON.parse(readFileSync(recordedPath('srp', 'apple-accepted-vectors.json'), 'utf8')) as {
       accountName: string;
       password: string;
       vectors: {

@@ -10,6 +10,7 @@ import {
   SRP_K,
   type SrpProtocol,
 } from '#adapters/icloud/auth/srp.ts';
+import { recordedPath } from '#test/helpers/recorded.ts';
 
 const AppleVectors = z.object({
   accountName: z.string(),
@@ -29,7 +30,7 @@ const AppleVectors = z.object({
 });
 
 const apple = AppleVectors.parse(
-  JSON.parse(readFileSync('/work/shared/fixtures/recorded/srp/apple-accepted-vectors.json', 'utf8')),
+  JSON.parse(readFileSync(recordedPath('srp', 'apple-accepted-vectors.json'), 'utf8')),
 );
 const b64 = (s: string) => Buffer.from(s, 'base64');
 
