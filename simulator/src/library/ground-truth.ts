@@ -23,7 +23,7 @@ export interface GroundTruthVersion {
   /** Apple's file name with the extension of this version's type (null when `filenameEnc` is unusable). */
   readonly fileName: string | null;
   readonly size: number;
-  /** Omitted with `?sha256=false`. */
+  /** Omitted with `?sha256=false`, and in `/mutate` answers for files over 100 MB. */
   readonly sha256?: string;
   readonly uti: string;
   readonly fileChecksum: string;
@@ -129,7 +129,7 @@ export function versionsOf(
 export async function groundTruthAsset(
   core: LibraryCore,
   slot: number,
-  digest: ((r: IdentifiedResource, content: MasterContent) => Promise<string>) | undefined,
+  digest: ((r: IdentifiedResource, content: MasterContent) => Promise<string | undefined>) | undefined,
 ): Promise<GroundTruthAsset> {
   const s = core.state;
   const zone = s.zoneOf(slot);
@@ -140,11 +140,12 @@ export async function groundTruthAsset(
   const versions: GroundTruthVersion[] = [];
   for (const { kind, resource } of versionsOf(core, slot, content)) {
     const r = resource.resource;
+    const sha256 = digest ? await digest(resource, content) : undefined;
     versions.push({
       kind,
       fileName: versionFileName(content, r.uti, r.family),
       size: r.size,
-      ...(digest ? { sha256: await digest(resource, content) } : {}),
+      ...(sha256 !== undefined ? { sha256 } : {}),
       uti: r.uti,
       fileChecksum: resource.fileChecksum,
       resourceField: `${resource.fieldPrefix}Res`,

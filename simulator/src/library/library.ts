@@ -55,6 +55,9 @@ export interface MutateResult {
 
 export { MutationError };
 
+/** `/mutate` answers include digests only for files up to this size. */
+export const MUTATE_DIGEST_LIMIT = 100 * 1024 * 1024;
+
 export class SimLibrary {
   readonly core: LibraryCore;
   readonly indexes: IndexCache;
@@ -147,7 +150,8 @@ export class SimLibrary {
     this.refresh();
     const op = parseMutateOp(input);
     const outcome = this.#apply(op, this.clock.now());
-    const digest = this.#digester();
+    // Answers stay quick: digests of very large files are left to GET /library (which caches them).
+    const digest = this.#digester(MUTATE_DIGEST_LIMIT);
     const truth = (slot: number) => groundTruthAsset(this.core, slot, digest);
     const changed = outcome.changed.map(({ zone, key }) => ({
       zone: this.core.zone(zone).zoneName,
@@ -194,9 +198,13 @@ export class SimLibrary {
     return { assets };
   }
 
-  #digester() {
-    return (resource: IdentifiedResource, content: Parameters<typeof mediaSpecOf>[1]): Promise<string> => {
+  #digester(maxBytes = Number.POSITIVE_INFINITY) {
+    return (
+      resource: IdentifiedResource,
+      content: Parameters<typeof mediaSpecOf>[1],
+    ): Promise<string | undefined> => {
       const key = resource.fileChecksum;
+      if (resource.resource.size > maxBytes && !this.#digests.has(key)) return Promise.resolve(undefined);
       let digest = this.#digests.get(key);
       if (!digest) {
         digest = mediaSha256(mediaSpecOf(resource, content));
