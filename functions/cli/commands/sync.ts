@@ -20,25 +20,42 @@ export function localDir(option: string | undefined): string {
   return path.resolve(option ?? DEFAULT_LOCAL_DIR);
 }
 
+/** Endpoints that fetch bytes or refresh their URLs; everything else is asking what changed. */
+const DOWNLOAD_ENDPOINTS = new Set(['cdn', 'records/lookup']);
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** `2 requests to Apple (changes/database 1, changes/zone 1)` for the given endpoints. */
+function requestPhrase(
+  requests: Readonly<Record<string, number>>,
+  keep: (endpoint: string) => boolean,
+): string {
+  const entries = Object.entries(requests).filter(([endpoint]) => keep(endpoint));
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  const detail = entries.map(([endpoint, n]) => `${endpoint} ${n}`).join(', ');
+  return `${plural(total, 'request')} to Apple${detail ? ` (${detail})` : ''}`;
+}
+
 /** The prose summary of one run. */
 export function describeSummary(output: Output, summary: SyncSummary): void {
   const a = summary.assets;
-  const requests = Object.entries(summary.appleRequests)
-    .map(([endpoint, n]) => `${endpoint} ${n}`)
-    .join(', ');
-  const requestLine = `${summary.appleRequestsTotal} request${summary.appleRequestsTotal === 1 ? '' : 's'} to Apple${requests ? ` (${requests})` : ''}`;
+  const detection = requestPhrase(summary.appleRequests, (e) => !DOWNLOAD_ENDPOINTS.has(e));
+  const downloads = requestPhrase(summary.appleRequests, (e) => DOWNLOAD_ENDPOINTS.has(e));
   if (summary.outcome === 'idle') {
-    output.success(`Nothing changed in iCloud. ${requestLine}, ${formatDuration(summary.durationMs)}.`);
+    output.success(`Nothing changed in iCloud: ${detection}, ${formatDuration(summary.durationMs)}.`);
     return;
   }
   const verb = summary.dryRun ? 'Would archive' : 'Archived';
   output.success(
-    `${verb} ${a.archived} asset${a.archived === 1 ? '' : 's'} (${summary.versionsArchived} files, ${formatBytes(summary.bytesArchived)}); ` +
-      `${a.skipped} already archived, ${a.updated} updated, ${a.deleted} purged in iCloud, ${a.failed} failed.`,
+    `${verb} ${plural(a.archived, 'asset')} (${plural(summary.versionsArchived, 'file')}, ${formatBytes(summary.bytesArchived)}); ` +
+      `${a.updated} updated without downloading, ${a.skipped} already archived, ${a.deleted} purged in iCloud, ${a.failed} failed.`,
   );
-  output.info(`  ${requestLine}; ${formatDuration(summary.durationMs)}.`);
-  if (summary.deadLetters > 0)
+  output.info(
+    `  Finding the changes: ${detection}. Downloads: ${downloads}. ${formatDuration(summary.durationMs)}.`,
+  );
+  if (summary.deadLetters > 0) {
     output.warn(`${summary.deadLetters} work message(s) failed 5 times and wait in the dead-letter queue.`);
+  }
   for (const failure of summary.failures.slice(0, 5)) output.warn(`${failure.subject}: ${failure.reason}`);
 }
 

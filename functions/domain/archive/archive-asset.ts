@@ -21,10 +21,14 @@ import { IntegrityStream } from './integrity-stream.ts';
 export const SHA256_METADATA_KEY = 'icloud-sha256';
 
 export interface AssetArchiveResult {
-  readonly outcome: 'archived' | 'unchanged';
+  /**
+   * `archived`: new objects were stored (or adopted); `updated`: only the manifest changed (flags,
+   * trash); `unchanged`: nothing to do; `skipped`: a trashed asset never archived (nothing to keep).
+   */
+  readonly outcome: 'archived' | 'updated' | 'unchanged' | 'skipped';
   readonly versionsArchived: number;
   readonly bytesArchived: number;
-  readonly entry: ManifestEntry;
+  readonly entry?: ManifestEntry;
 }
 
 const isSameVersion = (archived: ArchivedVersion, planned: PlannedVersion): boolean =>
@@ -177,6 +181,9 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
       entry.assetChangeTag === asset.assetChangeTag &&
       entry.masterChangeTag === asset.masterChangeTag;
     if (unchanged) return { outcome: 'unchanged', versionsArchived: 0, bytesArchived: 0, entry };
+    // In Recently Deleted and never archived: nothing to keep. A restore brings it back as new.
+    if (entry === undefined && asset.isDeleted)
+      return { outcome: 'skipped', versionsArchived: 0, bytesArchived: 0 };
 
     const added: ArchivedVersion[] = [];
     let bytes = 0;
@@ -211,7 +218,7 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
       // Adopted objects were counted by the attempt that stored them (or never: that errs low).
       if (transferredCount > 0) await deps.state.adjustCounters({ objects: transferredCount, bytes });
       return {
-        outcome: 'archived',
+        outcome: added.length > 0 ? 'archived' : 'updated',
         versionsArchived: transferredCount,
         bytesArchived: bytes,
         entry: written,

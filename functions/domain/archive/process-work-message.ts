@@ -57,8 +57,9 @@ async function archiveWithRefresh(deps: ArchiveDeps, asset: Asset, tally: Tally)
   for (let attempt = 0; ; attempt++) {
     try {
       const result = await archiveAsset(deps, current);
-      if (result.outcome === 'unchanged') tally.unchanged++;
-      else tally.archived++;
+      if (result.outcome === 'archived') tally.archived++;
+      else if (result.outcome === 'updated') tally.updated++;
+      else tally.unchanged++;
       tally.versionsArchived += result.versionsArchived;
       tally.bytesArchived += result.bytesArchived;
       return;
