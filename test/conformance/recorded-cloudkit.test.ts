@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type InProcessCloudKit, openInProcessCloudKit } from '#simulator/src/cloudkit/in-process.ts';
+import { recordedPath } from '#test/helpers/recorded.ts';
 
 /**
  * Replays the CloudKit requests of the recorded icloudpd listing cassettes against the simulator and
@@ -14,7 +15,6 @@ const CASSETTES = [
   'listing_albums',
   'listing_photos_bad_filename',
 ] as const;
-const DIR = '/work/shared/fixtures/recorded/icloudpd';
 
 type Interaction = {
   request: { method: string; uri: string; body: { json?: unknown } | null };
@@ -24,8 +24,11 @@ type Json = Record<string, unknown>;
 type CkRecord = { recordType?: string; fields?: Record<string, { value?: unknown; type?: string }> } & Json;
 
 function load(name: string): Interaction[] {
-  return (JSON.parse(readFileSync(`${DIR}/${name}.json`, 'utf8')) as { interactions: Interaction[] })
-    .interactions;
+  return (
+    JSON.parse(readFileSync(recordedPath('icloudpd', `${name}.json`), 'utf8')) as {
+      interactions: Interaction[];
+    }
+  ).interactions;
 }
 
 const ckInteractions = (name: string) =>
