@@ -81,7 +81,8 @@ Examples:
         await signIn(out, sim, endpoint, store, logger);
 
         const dataDir = path.join(dir, 'archive');
-        const run = async (title: string): Promise<SyncSummary> => {
+        /** `id` names the run in `--json` output: `initial`, `afterChanges`, `unchanged`. */
+        const run = async (id: string, title: string): Promise<SyncSummary> => {
           out.info('');
           out.step(title);
           const progress = new ProgressLine();
@@ -101,14 +102,14 @@ Examples:
             },
           });
           progress.done();
-          if (json) process.stdout.write(`${JSON.stringify({ run: title, ...summary })}\n`);
+          if (json) process.stdout.write(`${JSON.stringify({ run: id, ...summary })}\n`);
           else describeSummary(out, summary);
           if (summary.outcome === 'reauthRequired')
             throw new Error(summary.message ?? 'iCloud needs a new sign-in');
           return summary;
         };
 
-        await run('Syncing the library into the local archive (the same handlers as in Lambda)…');
+        await run('initial', 'Syncing the library into the local archive (the same handlers as in Lambda)…');
 
         const library = await control<{ assets: TruthAsset[] }>(
           sim.controlUrl,
@@ -136,8 +137,8 @@ Examples:
             assetRecordName: toFavourite.assetRecordName,
           });
         }
-        await run('Syncing again: only what changed is fetched.');
-        await run('Syncing once more, with nothing changed: the idle cost.');
+        await run('afterChanges', 'Syncing again: only what changed is fetched.');
+        await run('unchanged', 'Syncing once more, with nothing changed: the idle cost.');
 
         out.info('');
         out.success(`The archive is in ${path.join(dataDir, 'aws', 's3')} (S3 objects as plain files).`);
