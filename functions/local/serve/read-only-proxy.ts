@@ -4,11 +4,12 @@
  * The archive is written by the pipeline only, so an `rclone sync` typed the wrong way round
  * cannot empty it (the same rule as the reader policy a person's NAS gets on AWS).
  *
- * It also puts the server on the port the person asked for: s3rver runs in a child process on
- * an ephemeral port.
+ * It also puts the server on the port the person asked for (s3rver runs in a child process on
+ * an ephemeral port), and answers folder-style listings s3rver gets wrong (`delimiter-listing.ts`).
  */
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerDelimiterListing, isDelimiterListing } from './delimiter-listing.ts';
 
 export interface ReadOnlyProxy {
   /** `http://127.0.0.1:<port>`. */
@@ -74,6 +75,13 @@ export async function startReadOnlyProxy(options: ReadOnlyProxyOptions): Promise
     if (!READ_METHODS.has(method)) {
       incoming.resume();
       refuse(response, method);
+      return;
+    }
+    if (isDelimiterListing(method, new URL(incoming.url ?? '/', 'http://local'))) {
+      answerDelimiterListing(upstream, incoming, response).catch(() => {
+        if (!response.headersSent) response.writeHead(502);
+        response.end();
+      });
       return;
     }
     forward(upstream, incoming, response);
