@@ -1,32 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { HANDLER_ENTRIES } from '#shared/env-names.ts';
 import { type InfraConfig, loadInfraConfig } from '../../infra/config.ts';
-import { type HandlerSources, IcloudS3Stack, REPOSITORY_ROOT } from '../../infra/icloud-s3-stack.ts';
-
-/**
- * The real handler entries when they exist (the default, and what CI must use). While they are
- * still being written, minimal stand-ins in a temp dir let the infra tests synthesise; this
- * fallback is temporary and goes once functions/handlers/* exist.
- */
-export function handlerSourcesForTests(): HandlerSources | undefined {
-  const missing = Object.values(HANDLER_ENTRIES).filter((entry) => !existsSync(join(REPOSITORY_ROOT, entry)));
-  if (missing.length === 0) return undefined;
-  const root = mkdtempSync(join(tmpdir(), 'icloud-s3-infra-'));
-  for (const entry of Object.values(HANDLER_ENTRIES)) {
-    mkdirSync(dirname(join(root, entry)), { recursive: true });
-    writeFileSync(join(root, entry), 'export const handler = async () => ({ batchItemFailures: [] });\n');
-  }
-  writeFileSync(join(root, 'package-lock.json'), '{"lockfileVersion":3,"packages":{}}\n');
-  // Bundling runs `npx --no-install esbuild` in the project root: lend it the repository's.
-  symlinkSync(join(REPOSITORY_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
-  return { projectRoot: root, entries: HANDLER_ENTRIES, depsLockFilePath: join(root, 'package-lock.json') };
-}
+import { IcloudS3Stack } from '../../infra/icloud-s3-stack.ts';
 
 /** Builds a config from context values (keys without the `icloudS3:` prefix), as cdk.json would. */
 export function configFrom(context: Record<string, unknown> = {}): InfraConfig {
@@ -43,7 +23,6 @@ export function synthesise(context: Record<string, unknown> = {}): Synthesised {
   const app = new App();
   const stack = new IcloudS3Stack(app, 'Test', {
     config: configFrom(context),
-    handlers: handlerSourcesForTests(),
   });
   return { stack, template: Template.fromStack(stack) };
 }
@@ -55,7 +34,7 @@ export function synthesise(context: Record<string, unknown> = {}): Synthesised {
 export function unacknowledgedNagFindings(context: Record<string, unknown> = {}): string[] {
   const outdir = mkdtempSync(join(tmpdir(), 'icloud-s3-cdk-out-'));
   const app = new App({ outdir });
-  new IcloudS3Stack(app, 'Nag', { config: configFrom(context), handlers: handlerSourcesForTests() });
+  new IcloudS3Stack(app, 'Nag', { config: configFrom(context) });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   try {
     app.synth();

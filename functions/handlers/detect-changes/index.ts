@@ -3,10 +3,11 @@
  * start; the work is `createDetectHandler`.
  */
 import middy from '@middy/core';
+import { SERVICE_NAMES } from '#shared/env-names.ts';
 import { lambdaEnvironment } from '../shared/lambda-environment.ts';
 import { createDetectHandler } from './detect-handler.ts';
 
-const environment = lambdaEnvironment(process.env, 'detect-changes');
+const environment = lambdaEnvironment(process.env, SERVICE_NAMES.detectChanges);
 
 export const handler = middy(
   createDetectHandler({

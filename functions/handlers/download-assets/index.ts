@@ -3,10 +3,11 @@
  * Everything is built once per cold start; the work is `createDownloadHandler`.
  */
 import middy from '@middy/core';
+import { SERVICE_NAMES } from '#shared/env-names.ts';
 import { lambdaEnvironment } from '../shared/lambda-environment.ts';
 import { createDownloadHandler } from './download-handler.ts';
 
-const environment = lambdaEnvironment(process.env, 'download-assets');
+const environment = lambdaEnvironment(process.env, SERVICE_NAMES.downloadAssets);
 
 export const handler = middy(
   createDownloadHandler({
