@@ -149,6 +149,15 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
     });
 }
 
+/** `45 s`, `12 min`, `5 h`, `3 days`: coarse, for ages that may span weeks. */
+function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)} h`;
+  return `${Math.floor(s / 86_400)} days`;
+}
+
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -185,7 +194,7 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
   status.zones.forEach((zone, i) => {
     const name = `${zone.zoneName}${zone.database === 'shared' ? ' (shared)' : ''}`;
     output.info(
-      `${label(i === 0 ? 'Zones' : '')} ${name.padEnd(28)} ${PROGRESS_TEXT[zone.progress].padEnd(23)} token ${formatDuration(zone.tokenAgeMs)} old`,
+      `${label(i === 0 ? 'Zones' : '')} ${name.padEnd(28)} ${PROGRESS_TEXT[zone.progress].padEnd(23)} token ${formatAge(zone.tokenAgeMs)} old`,
     );
   });
   if (queue !== undefined) {

@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
+import { createLogger } from '#shared/logger.ts';
+import { signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { startTestSimulator } from '#test/helpers/simulator.ts';
+
+const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
+const DAY = 24 * 60 * 60 * 1000;
+let sim: Awaited<ReturnType<typeof startTestSimulator>>;
+let dir: string;
+let dataDir: string;
+let sessionFile: string;
+let summary: SyncSummary;
+let syncedAt: number;
+
+function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', CLI, ...args],
+      { env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const status = (...extra: string[]) =>
+  cli(['status', '--local', dataDir, '--session-file', sessionFile, ...extra]);
+
+beforeAll(async () => {
+  sim = await startTestSimulator({ assets: 10, seed: 3 });
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-status-'));
+  dataDir = join(dir, 'data');
+  sessionFile = join(dir, 'session.json');
+  const signedIn = await signInToSimulator(sim, sessionFile);
+  syncedAt = Date.now();
+  summary = await runLocalSync({ dataDir, ...signedIn, logger: createLogger({ level: 'SILENT' }) });
+});
+
+afterAll(async () => {
+  await sim?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('icloud-s3 status on a local archive', () => {
+  it('prints one JSON object with the runs, caught-up zones, counts and trust expiry', async () => {
+    const { code, stdout } = await status('--json');
+    const result = JSON.parse(stdout);
+
+    expect(code).toBe(0);
+    expect(result.status).toBe('ok');
+    expect(result.runs.length).toBeGreaterThan(0);
+    expect(result.runs.map((r: { kind: string }) => r.kind)).toContain('detect');
+    expect(result.runs.every((r: { outcome: string }) => r.outcome !== 'running')).toBe(true);
+    expect(result.zones.length).toBeGreaterThan(0);
+    expect(result.zones.every((z: { progress: string }) => z.progress === 'caughtUp')).toBe(true);
+    expect(result.firstSyncInProgress).toBe(false);
+    expect(result.manifest.byStatus.archived).toBe(summary.assets.archived);
+    expect(result.manifest.bytes).toBe(summary.bytesArchived);
+    expect(result.counters).toEqual({ objects: result.manifest.objects, bytes: result.manifest.bytes });
+    expect(result.trust.state).toBe('ok');
+    expect(result.trust.expiresAt).toBeGreaterThan(syncedAt + 59 * DAY);
+  });
+
+  it('says the trust expiry is unknown when no session is stored', async () => {
+    const { stdout } = await cli([
+      'status',
+      '--local',
+      dataDir,
+      '--session-file',
+      join(dir, 'none.json'),
+      '--json',
+    ]);
+
+    expect(JSON.parse(stdout).trust).toEqual({ state: 'unknown' });
+  });
+
+  it('prints short aligned lines for a person', async () => {
+    const { code, stdout } = await status();
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Archive {3}local archive at /m);
+    expect(stdout).toMatch(/^Zones {5}PrimarySync +caught up +token .* old$/m);
+    expect(stdout).toMatch(/^Trust {5}expires \d{4}-\d{2}-\d{2} \(\d+ days\)$/m);
+    expect(stdout).toMatch(/^Runs {6}\d{4}-\d{2}-\d{2} \d{2}:\d{2} {2}\w+/m);
+    expect(stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it('exits 2 with a hint when the folder holds no archive', async () => {
+    const { code, stderr } = await cli(['status', '--local', join(dir, 'missing')]);
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/no local archive at .*icloud-s3 sync --local/);
+  });
+});
