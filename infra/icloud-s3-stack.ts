@@ -24,19 +24,8 @@ import { WorkQueue } from './work-queue.ts';
 /** The repository root: infra/ sits directly under it. */
 export const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Where the two handlers' sources are; tests may point these at other files. */
-export interface HandlerSources {
-  /** Root the entries are resolved against and must lie under (default: the repository root). */
-  readonly projectRoot: string;
-  /** Entry files relative to `projectRoot` (default: `HANDLER_ENTRIES`). */
-  readonly entries: { readonly detectChanges: string; readonly downloadAssets: string };
-  /** Lock file for the asset hash (default: the repository's package-lock.json). */
-  readonly depsLockFilePath: string;
-}
-
 export interface IcloudS3StackProps extends StackProps {
   readonly config: InfraConfig;
-  readonly handlers?: HandlerSources;
 }
 
 /**
@@ -61,15 +50,14 @@ export class IcloudS3Stack extends Stack {
     // (ACLs stay disabled on every bucket). Set here, before any child exists, so it holds
     // whatever cdk.json says.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-    const handlers = props.handlers ?? {
-      projectRoot: REPOSITORY_ROOT,
-      entries: HANDLER_ENTRIES,
-      depsLockFilePath: join(REPOSITORY_ROOT, 'package-lock.json'),
-    };
     const source = (entry: string): FunctionSource => {
-      const path = resolve(handlers.projectRoot, entry);
+      const path = resolve(REPOSITORY_ROOT, entry);
       if (!existsSync(path)) throw new Error(`Handler entry ${path} does not exist; cannot bundle it.`);
-      return { entry: path, projectRoot: handlers.projectRoot, depsLockFilePath: handlers.depsLockFilePath };
+      return {
+        entry: path,
+        projectRoot: REPOSITORY_ROOT,
+        depsLockFilePath: join(REPOSITORY_ROOT, 'package-lock.json'),
+      };
     };
     const logRetention = config.logRetentionDays as RetentionDays;
 
@@ -82,7 +70,7 @@ export class IcloudS3Stack extends Stack {
     });
 
     const detector = new ChangeDetector(this, 'ChangeDetector', {
-      source: source(handlers.entries.detectChanges),
+      source: source(HANDLER_ENTRIES.detectChanges),
       config,
       logRetention,
     });
@@ -92,7 +80,7 @@ export class IcloudS3Stack extends Stack {
     archive.nameIn(detector.fn);
 
     const workers = new DownloadWorkers(this, 'DownloadWorkers', {
-      source: source(handlers.entries.downloadAssets),
+      source: source(HANDLER_ENTRIES.downloadAssets),
       config,
       logRetention,
     });
