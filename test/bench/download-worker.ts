@@ -1,0 +1,235 @@
+/**
+ * Child process of the archive benchmarks: one process per measurement, so the RSS it reports is
+ * the download worker's own (the simulator, s3rver, DynamoDB and SQS run in other processes).
+ *
+ * Modes:
+ * - `pipeline`: the real download handler (`createDownloadHandler`, as the Lambda builds it)
+ *   invoked with SQS events: CDN -> integrity check -> S3ObjectStore (lib-storage) -> local S3,
+ *   manifest in the local DynamoDB. Concurrent events play concurrent Lambda invocations.
+ * - `raw-get`: a plain `http.get` of the same CDN URLs, drained to nowhere.
+ * - `raw-fetch`: the same with `fetch` (the HTTP client the pipeline uses), drained.
+ * - `raw-s3`: `http.get` piped straight into a lib-storage `Upload` with the same part size and
+ *   queue size: the transfer without integrity check, manifest or metadata copy.
+ */
+import { get, Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
+import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import type { MessageResult } from '#domain/archive/process-work-message.ts';
+import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { createDownloadHandler } from '#handlers/download-assets/download-handler.ts';
+import { buildAwsAdapters } from '#handlers/shared/aws-adapters.ts';
+import { openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
+import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
+import { createLambdaContext } from '#local/lambda-context.ts';
+import { type LocalAwsEndpoints, localAwsClientConfig } from '#local/servers/client-config.ts';
+import { createLogger } from '#shared/logger.ts';
+import { isChildJob, serveChildJob } from './support/child-job.ts';
+import { quietSdkNodeWarning } from './support/quiet-sdk.ts';
+import { type RssFigures, withRssSampling } from './support/rss-sampler.ts';
+
+export interface AwsTarget {
+  readonly endpoints: LocalAwsEndpoints;
+  readonly bucket: string;
+  readonly table: string;
+  readonly queueUrl: string;
+}
+
+export interface UploadShape {
+  readonly partSize: number;
+  readonly queueSize: number;
+}
+
+export type DownloadJob =
+  | {
+      readonly mode: 'pipeline';
+      readonly controlUrl: string;
+      readonly sessionFile: string;
+      readonly aws: AwsTarget;
+      readonly upload: UploadShape;
+      /** SQS message bodies (work messages); each is one handler invocation, all run at once. */
+      readonly messages: readonly string[];
+    }
+  | { readonly mode: 'raw-get' | 'raw-fetch'; readonly urls: readonly string[]; readonly streams: number }
+  | {
+      readonly mode: 'raw-s3';
+      readonly urls: readonly string[];
+      readonly streams: number;
+      readonly aws: AwsTarget;
+      readonly upload: UploadShape;
+    };
+
+export interface DownloadJobResult {
+  readonly bytes: number;
+  /** Wall time of the transfers alone (clients and adapters were built before). */
+  readonly ms: number;
+  readonly rss: RssFigures;
+  /** Pipeline mode: assets archived and items that failed (batch failures or permanent ones). */
+  readonly archived?: number;
+  readonly failed?: number;
+}
+
+/** Runs `work` over `items` with at most `streams` at a time. */
+async function inParallel<T>(items: readonly T[], streams: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, streams) }, worker));
+}
+
+function httpGet(url: string, agent: HttpAgent): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`CDN answered ${res.statusCode}`));
+        return;
+      }
+      resolve(res);
+    }).on('error', reject);
+  });
+}
+
+async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of stream) bytes += chunk.length;
+  return bytes;
+}
+
+async function runRaw(job: Extract<DownloadJob, { mode: 'raw-get' | 'raw-fetch' | 'raw-s3' }>) {
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: job.streams });
+  const s3 = job.mode === 'raw-s3' ? new S3Client(localAwsClientConfig(job.aws.endpoints).s3) : undefined;
+  let bytes = 0;
+  let n = 0;
+  const fetchOne = async (url: string) => {
+    if (job.mode === 'raw-fetch') {
+      const res = await fetch(url);
+      if (res.status !== 200 || res.body === null) throw new Error(`CDN answered ${res.status}`);
+      const drained = await drain(Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>));
+      bytes += drained;
+      return;
+    }
+    const res = await httpGet(url, agent);
+    if (job.mode === 'raw-get' || s3 === undefined) {
+      // Not `bytes += await ...`: that reads `bytes` before the await and loses parallel adds.
+      const drained = await drain(res);
+      bytes += drained;
+      return;
+    }
+    let counted = 0;
+    res.on('data', (chunk: Buffer) => {
+      counted += chunk.length;
+    });
+    await new Upload({
+      client: s3,
+      partSize: job.upload.partSize,
+      queueSize: job.upload.queueSize,
+      leavePartsOnError: false,
+      params: { Bucket: job.aws.bucket, Key: `bench-raw/${process.pid}-${n++}`, Body: res },
+    }).done();
+    bytes += counted;
+  };
+  const started = performance.now();
+  const { rss } = await withRssSampling(() => inParallel(job.urls, job.streams, fetchOne));
+  const ms = performance.now() - started;
+  agent.destroy();
+  s3?.destroy();
+  return { bytes, ms, rss };
+}
+
+function sqsEvent(body: string, index: number, queueArn: string): SQSEvent {
+  const now = String(Date.now());
+  return {
+    Records: [
+      {
+        messageId: `bench-${index}`,
+        receiptHandle: `bench-${index}`,
+        body,
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: now,
+          SenderId: 'bench',
+          ApproximateFirstReceiveTimestamp: now,
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: queueArn,
+        awsRegion: 'us-east-1',
+      },
+    ],
+  };
+}
+
+async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Promise<DownloadJobResult> {
+  const config = localAwsClientConfig(job.aws.endpoints);
+  const clients = {
+    s3: new S3Client(config.s3),
+    dynamodb: new DynamoDBClient(config.dynamodb),
+    sqs: new SQSClient(config.sqs),
+  };
+  const aws = buildAwsAdapters(clients, {
+    bucket: job.aws.bucket,
+    table: job.aws.table,
+    queueUrl: job.aws.queueUrl,
+    partSizeMiB: job.upload.partSize / (1024 * 1024),
+    queueSize: job.upload.queueSize,
+  });
+  const logger = createLogger({ level: 'SILENT' });
+  const endpoint = await resolveEndpoint(job.controlUrl);
+  const store = new FileSessionStore(job.sessionFile);
+  const results: MessageResult[] = [];
+  const handler = createDownloadHandler({
+    archive: {
+      state: aws.state,
+      objects: aws.objects,
+      versionPolicy: DEFAULT_VERSION_POLICY,
+      deletePolicy: DEFAULT_DELETE_POLICY.mode,
+      now: Date.now,
+      upload: job.upload,
+    },
+    icloud: () => openIcloudAdapters({ endpoint, store, logger }),
+    logger,
+    metrics: new CollectedMetrics(),
+    reserveMs: 30_000,
+    onMessage: (result) => results.push(result),
+  });
+  const context = (): Context => createLambdaContext('download-assets', 15 * 60 * 1000);
+  let batchFailures = 0;
+  const started = performance.now();
+  const { rss } = await withRssSampling(() =>
+    Promise.all(
+      job.messages.map(async (body, i) => {
+        const response = await handler(sqsEvent(body, i, 'arn:aws:sqs:us-east-1:000000000000:bench'), context());
+        batchFailures += response.batchItemFailures.length;
+      }),
+    ),
+  );
+  const ms = performance.now() - started;
+  for (const client of Object.values(clients)) client.destroy();
+  return {
+    bytes: results.reduce((sum, r) => sum + r.bytesArchived, 0),
+    ms,
+    rss,
+    archived: results.reduce((sum, r) => sum + r.archived, 0),
+    failed: batchFailures + results.reduce((sum, r) => sum + r.failed, 0),
+  };
+}
+
+if (isChildJob()) {
+  quietSdkNodeWarning();
+  serveChildJob<DownloadJob, DownloadJobResult>((job) =>
+    job.mode === 'pipeline' ? runPipeline(job) : runRaw(job),
+  );
+}
