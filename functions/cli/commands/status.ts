@@ -192,7 +192,9 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
   output.info(`${label('Assets')} ${count(manifest.entries)}: ${byStatus}`);
   if (status.zones.length === 0) output.info(`${label('Zones')} none synced yet`);
   status.zones.forEach((zone, i) => {
-    const name = `${zone.zoneName}${zone.database === 'shared' ? ' (shared)' : ''}`;
+    // A Shared Library zone is `SharedSync-<UUID>`: its first block is enough to tell them apart.
+    const short = zone.zoneName.replace(/^(SharedSync-[0-9A-F]{8})-[-0-9A-F]+$/i, '$1…');
+    const name = `${short}${zone.database === 'shared' ? ' (shared)' : ''}`;
     output.info(
       `${label(i === 0 ? 'Zones' : '')} ${name.padEnd(28)} ${PROGRESS_TEXT[zone.progress].padEnd(23)} token ${formatAge(zone.tokenAgeMs)} old`,
     );
