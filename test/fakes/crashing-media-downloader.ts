@@ -1,0 +1,42 @@
+/**
+ * A `MediaDownloader` (Apple's CDN) whose caller dies at a scheduled download: before the
+ * request, after the response headers, or part-way through the body (`midStream`), which
+ * leaves the upload it was feeding half-done.
+ */
+import type { MediaDownload, MediaDownloader } from '#ports/media-download.ts';
+import { type CrashSchedule, crashAfterBytes } from './crashing-invocation.ts';
+
+export class CrashingMediaDownloader implements MediaDownloader {
+  readonly #inner: MediaDownloader;
+  readonly #schedule: CrashSchedule;
+  /** Downloads opened (counted whether or not they were cut short). */
+  opened = 0;
+
+  constructor(inner: MediaDownloader, schedule: CrashSchedule) {
+    this.#inner = inner;
+    this.#schedule = schedule;
+  }
+
+  async open(url: string, options: { readonly signal?: AbortSignal }): Promise<MediaDownload> {
+    const invocation = this.#schedule.current;
+    const step = this.#schedule.next('cdn.open');
+    if (step.point?.when === 'before') throw this.#schedule.crash(`${step.label} before`);
+    this.opened += 1;
+    const download = await this.#inner.open(url, options);
+    if (invocation.dead) {
+      download.body.destroy();
+      throw invocation.kill(step.label);
+    }
+    if (step.point?.when === 'midStream' && download.contentLength !== undefined) {
+      const limit = Math.floor(download.contentLength * (step.point.fraction ?? 0.5));
+      const cut = crashAfterBytes(this.#schedule, `${step.label} midStream`, limit);
+      download.body.on('error', (error) => cut.destroy(error));
+      return { ...download, body: download.body.pipe(cut) };
+    }
+    if (step.point !== undefined) {
+      download.body.destroy();
+      throw this.#schedule.crash(`${step.label} after`);
+    }
+    return download;
+  }
+}

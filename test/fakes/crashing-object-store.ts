@@ -1,0 +1,74 @@
+/**
+ * An `ObjectStore` (S3) in front of which the Lambda process dies at a scheduled call: before a
+ * put started, after the object became durable (and before the manifest says so), or part-way
+ * through the upload (`midStream`: an unfinished multipart upload, which must leave no object).
+ * Any put still in flight when the invocation dies is aborted, as a killed process never
+ * completes its multipart upload.
+ */
+import type { Readable } from 'node:stream';
+import type {
+  ListedObject,
+  ObjectHead,
+  ObjectStore,
+  PutResult,
+  PutStreamOptions,
+} from '#ports/object-store.ts';
+import { type CrashSchedule, crashAfterBytes } from './crashing-invocation.ts';
+
+export class CrashingObjectStore implements ObjectStore {
+  readonly #inner: ObjectStore;
+  readonly #schedule: CrashSchedule;
+  /** Puts started (counted whether or not they completed). */
+  puts = 0;
+
+  constructor(inner: ObjectStore, schedule: CrashSchedule) {
+    this.#inner = inner;
+    this.#schedule = schedule;
+  }
+
+  head(key: string): Promise<ObjectHead | undefined> {
+    return this.#schedule.around('objects.head', () => this.#inner.head(key));
+  }
+
+  async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
+    const invocation = this.#schedule.current;
+    const step = this.#schedule.next('objects.putStream');
+    if (step.point?.when === 'before') {
+      body.destroy();
+      throw this.#schedule.crash(`${step.label} before`);
+    }
+    this.puts += 1;
+    const signal = options.signal ? AbortSignal.any([options.signal, invocation.signal]) : invocation.signal;
+    let source: Readable = body;
+    if (step.point?.when === 'midStream') {
+      const cut = crashAfterBytes(
+        this.#schedule,
+        `${step.label} midStream`,
+        Math.floor(options.contentLength * (step.point.fraction ?? 0.5)),
+      );
+      body.on('error', (error) => cut.destroy(error));
+      source = body.pipe(cut);
+    }
+    const result = await this.#inner.putStream(key, source, { ...options, signal });
+    if (invocation.dead) throw invocation.kill(step.label);
+    if (step.point !== undefined) throw this.#schedule.crash(`${step.label} after`);
+    return result;
+  }
+
+  delete(key: string): Promise<void> {
+    return this.#schedule.around('objects.delete', () => this.#inner.delete(key));
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    const all = await this.#schedule.around('objects.list', async () => {
+      const listed: ListedObject[] = [];
+      for await (const object of this.#inner.list(prefix)) listed.push(object);
+      return listed;
+    });
+    yield* all;
+  }
+
+  getStream(key: string) {
+    return this.#schedule.around('objects.getStream', () => this.#inner.getStream(key));
+  }
+}

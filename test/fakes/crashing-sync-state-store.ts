@@ -1,0 +1,114 @@
+/**
+ * A `SyncStateStore` (DynamoDB) in front of which the Lambda process dies at a scheduled call:
+ * before the write reached the table, or after it did without the caller learning it.
+ */
+import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import type {
+  ArchiveCounters,
+  AssetRef,
+  LockLease,
+  ManifestEntry,
+  ManifestEntryInput,
+  RunFailure,
+  RunKind,
+  RunOutcome,
+  RunProgress,
+  RunRef,
+  SyncStateStore,
+  ZoneSyncStateInput,
+} from '#ports/sync-state-store.ts';
+import type { CrashSchedule } from './crashing-invocation.ts';
+
+export class CrashingSyncStateStore implements SyncStateStore {
+  readonly #inner: SyncStateStore;
+  readonly #schedule: CrashSchedule;
+
+  constructor(inner: SyncStateStore, schedule: CrashSchedule) {
+    this.#inner = inner;
+    this.#schedule = schedule;
+  }
+
+  #at<T>(label: string, call: () => Promise<T>): Promise<T> {
+    return this.#schedule.around(`state.${label}`, call);
+  }
+
+  loadDatabaseState(database: DatabaseScope) {
+    return this.#at('loadDatabaseState', () => this.#inner.loadDatabaseState(database));
+  }
+  saveDatabaseToken(database: DatabaseScope, syncToken: string, expectedRevision: number) {
+    return this.#at('saveDatabaseToken', () =>
+      this.#inner.saveDatabaseToken(database, syncToken, expectedRevision),
+    );
+  }
+  loadZone(zone: ZoneRef) {
+    return this.#at('loadZone', () => this.#inner.loadZone(zone));
+  }
+  loadZones() {
+    return this.#at('loadZones', () => this.#inner.loadZones());
+  }
+  saveZone(state: ZoneSyncStateInput, expectedRevision: number) {
+    return this.#at('saveZone', () => this.#inner.saveZone(state, expectedRevision));
+  }
+  acquireLock(name: string, owner: string, leaseMs: number) {
+    return this.#at('acquireLock', () => this.#inner.acquireLock(name, owner, leaseMs));
+  }
+  renewLock(lease: LockLease, leaseMs: number) {
+    return this.#at('renewLock', () => this.#inner.renewLock(lease, leaseMs));
+  }
+  releaseLock(lease: LockLease) {
+    return this.#at('releaseLock', () => this.#inner.releaseLock(lease));
+  }
+  getEntry(ref: AssetRef) {
+    return this.#at('getEntry', () => this.#inner.getEntry(ref));
+  }
+  putEntry(entry: ManifestEntryInput, expectedRevision: number) {
+    return this.#at('putEntry', () => this.#inner.putEntry(entry, expectedRevision));
+  }
+  async *entries(): AsyncIterable<ManifestEntry> {
+    const all = await this.#at('entries', async () => {
+      const collected: ManifestEntry[] = [];
+      for await (const entry of this.#inner.entries()) collected.push(entry);
+      return collected;
+    });
+    yield* all;
+  }
+  claimKey(key: string, owner: string) {
+    return this.#at('claimKey', () => this.#inner.claimKey(key, owner));
+  }
+  keyOwner(key: string) {
+    return this.#at('keyOwner', () => this.#inner.keyOwner(key));
+  }
+  releaseKey(key: string, owner: string) {
+    return this.#at('releaseKey', () => this.#inner.releaseKey(key, owner));
+  }
+  claimMaster(masterRecordName: string, owner: AssetRef) {
+    return this.#at('claimMaster', () => this.#inner.claimMaster(masterRecordName, owner));
+  }
+  masterOwner(masterRecordName: string) {
+    return this.#at('masterOwner', () => this.#inner.masterOwner(masterRecordName));
+  }
+  startRun(runId: string, kind: RunKind, startedAt: number) {
+    return this.#at('startRun', () => this.#inner.startRun(runId, kind, startedAt));
+  }
+  addRunProgress(run: RunRef, progress: RunProgress) {
+    return this.#at('addRunProgress', () => this.#inner.addRunProgress(run, progress));
+  }
+  recordRunFailure(run: RunRef, failure: RunFailure) {
+    return this.#at('recordRunFailure', () => this.#inner.recordRunFailure(run, failure));
+  }
+  finishRun(run: RunRef, outcome: Exclude<RunOutcome, 'running'>, endedAt: number, message?: string) {
+    return this.#at('finishRun', () => this.#inner.finishRun(run, outcome, endedAt, message));
+  }
+  listRuns(limit: number) {
+    return this.#at('listRuns', () => this.#inner.listRuns(limit));
+  }
+  adjustCounters(delta: Partial<ArchiveCounters>) {
+    return this.#at('adjustCounters', () => this.#inner.adjustCounters(delta));
+  }
+  getCounters() {
+    return this.#at('getCounters', () => this.#inner.getCounters());
+  }
+  resetCounters(counters: ArchiveCounters) {
+    return this.#at('resetCounters', () => this.#inner.resetCounters(counters));
+  }
+}
