@@ -54,7 +54,11 @@ export interface SyncProgress {
 }
 
 export interface SyncSummary {
-  readonly outcome: 'succeeded' | 'partial' | 'idle' | 'reauthRequired' | 'dryRun';
+  /**
+   * `deletionRefused`: the mirror safety stop refused the run (see `deletionRefused`); nothing
+   * was deleted and the next run meets the same stop until the limit is raised.
+   */
+  readonly outcome: 'succeeded' | 'partial' | 'idle' | 'reauthRequired' | 'deletionRefused' | 'dryRun';
   readonly dryRun: boolean;
   readonly detectRuns: number;
   readonly itemsEnqueued: number;
@@ -75,6 +79,12 @@ export interface SyncSummary {
   readonly failures: readonly { readonly subject: string; readonly reason: string }[];
   /** When the session needs a person: what to run. */
   readonly action?: string;
+  /** The numbers of a refused mass deletion (outcome `deletionRefused`). */
+  readonly deletionRefused?: {
+    readonly wouldDelete: number;
+    readonly archiveObjects: number;
+    readonly limit: number;
+  };
   readonly message?: string;
 }
 
@@ -199,6 +209,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       );
       if (last.outcome === 'reauthRequired') break;
       if ('itemsEnqueued' in last) itemsEnqueued += last.itemsEnqueued;
+      // A refused run still drains what its earlier pages put on the queue: their tokens moved on.
       await drain();
       if (last.outcome !== 'continued') break;
     }
@@ -227,6 +238,15 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     };
     if (last?.outcome === 'reauthRequired') {
       return { ...base, outcome: 'reauthRequired', action: last.action, message: last.message };
+    }
+    if (last?.outcome === 'deletionRefused') {
+      const { wouldDelete, archiveObjects, limit } = last;
+      return {
+        ...base,
+        outcome: 'deletionRefused',
+        message: last.message,
+        deletionRefused: { wouldDelete, archiveObjects, limit },
+      };
     }
     const outcome =
       last?.outcome === 'idle'

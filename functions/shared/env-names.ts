@@ -61,4 +61,6 @@ export const METRICS = {
   assetsFailed: 'assetsFailed',
   appleRequests: 'appleRequests',
   trustExpiresInDays: 'trustExpiresInDays',
+  /** 1 when the mirror safety stop refused a run (nothing deleted; a person must look). */
+  deletionRefused: 'deletionRefused',
 } as const;

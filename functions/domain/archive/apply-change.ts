@@ -9,6 +9,7 @@ import { ConflictError } from '../errors.ts';
 import type { AssetOnlyChange, TombstoneType, ZoneRef } from '../model.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
+import { otherMasterReferences, removeMasterReference } from './master-references.ts';
 
 export type ChangeOutcome = 'updated' | 'unchanged' | 'unknownAsset' | 'needsArchive' | 'purged';
 
@@ -118,9 +119,26 @@ async function entryForTombstone(
 }
 
 /**
- * iCloud purged a record. `keep` records it; `mirror` also removes the archived objects (the
- * detector has already applied the safety stop to the run). Album-relation tombstones are
- * handled as membership removals by the caller.
+ * Keys of `entry`'s objects that another live entry (a duplicate, the Shared Library copy of the
+ * same master) still lists, or `'all'` when the master's references are not all tracked.
+ */
+async function keysStillUsed(deps: ArchiveDeps, entry: ManifestEntry): Promise<Set<string> | 'all'> {
+  const self = { zone: entry.zone, assetRecordName: entry.assetRecordName };
+  const others = await otherMasterReferences(deps.state, entry.masterRecordName, self);
+  if (others === 'untracked') return 'all';
+  const used = new Set<string>();
+  for (const other of others) {
+    const otherEntry = await deps.state.getEntry(other);
+    if (otherEntry === undefined || otherEntry.status === 'purged') continue;
+    for (const version of otherEntry.versions) used.add(version.key);
+  }
+  return used;
+}
+
+/**
+ * iCloud purged a record. `keep` records it; `mirror` also removes the archived objects that no
+ * other live entry uses (the detector has already applied the safety stop to the run).
+ * Album-relation tombstones are handled as membership removals by the caller.
  */
 export async function applyPurge(
   deps: ArchiveDeps,
@@ -131,6 +149,8 @@ export async function applyPurge(
   const first = await entryForTombstone(deps, zone, recordName, inferredType);
   if (first === undefined) return 'unknownAsset';
   const ref = { zone: first.zone, assetRecordName: first.assetRecordName };
+  const mirror = deps.deletePolicy === 'mirror' && first.duplicateOf === undefined;
+  const stillUsed = mirror ? await keysStillUsed(deps, first) : 'all';
   let removed: RecordedDeletion[] = [];
   const result = await updateEntry(
     deps,
@@ -138,14 +158,11 @@ export async function applyPurge(
     (entry) => {
       if (entry.status === 'purged') return undefined;
       removed =
-        deps.deletePolicy === 'mirror' && entry.duplicateOf === undefined
-          ? entry.versions.map((v) => ({
-              kind: v.kind,
-              key: v.key,
-              deletedAt: deps.now(),
-              reason: 'purged in iCloud',
-            }))
-          : [];
+        stillUsed === 'all'
+          ? []
+          : entry.versions
+              .filter((v) => !stillUsed.has(v.key))
+              .map((v) => ({ kind: v.kind, key: v.key, deletedAt: deps.now(), reason: 'purged in iCloud' }));
       return {
         ...toInput(entry),
         status: 'purged',
@@ -156,21 +173,22 @@ export async function applyPurge(
     },
   );
   if (result.outcome !== 'updated') return result.outcome;
+  // A purged entry no longer holds its master's objects for anyone else's purge.
+  await removeMasterReference(deps.state, first.masterRecordName, ref);
   // Objects go only after the manifest says so: a crash in between leaves an object the
   // manifest no longer lists, which `verify` reports, never a manifest pointing at nothing.
+  let bytes = 0;
   for (const deletion of removed) {
     await deps.objects.delete(deletion.key);
     const version = result.before?.versions.find((v) => v.key === deletion.key);
     if (result.before !== undefined && version !== undefined) {
+      bytes += version.size;
       await deps.state.releaseKey(
         deletion.key,
         objectIdOf(result.before.masterRecordName, version.kind, version.fileChecksum),
       );
     }
   }
-  if (removed.length > 0) {
-    const bytes = (result.before?.versions ?? []).reduce((sum, v) => sum + v.size, 0);
-    await deps.state.adjustCounters({ objects: -removed.length, bytes: -bytes });
-  }
+  if (removed.length > 0) await deps.state.adjustCounters({ objects: -removed.length, bytes: -bytes });
   return 'purged';
 }

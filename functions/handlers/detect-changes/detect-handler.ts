@@ -6,7 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
 import { AccountConditionError, classifyError, SessionExpiredError } from '#domain/errors.ts';
-import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
+import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
@@ -33,6 +33,19 @@ export type DetectInvocationResult =
       readonly runId: string;
       readonly message: string;
       readonly action: string;
+    }
+  | {
+      /**
+       * The mirror safety stop: the run would have deleted more than the policy allows. Nothing
+       * was deleted, the tokens stay where they were (every later run meets the same stop) until
+       * a person raises the limit or looks into the library.
+       */
+      readonly outcome: 'deletionRefused';
+      readonly runId: string;
+      readonly message: string;
+      readonly wouldDelete: number;
+      readonly archiveObjects: number;
+      readonly limit: number;
     };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -95,6 +108,25 @@ export function createDetectHandler(deps: DetectHandlerDeps) {
           () => undefined,
         );
         return { outcome: 'reauthRequired', runId, message: error.message, action };
+      }
+      if (error instanceof MassDeletionRefusedError) {
+        // Not retried: the next tick meets the same stop. The alarm on the metric calls a person.
+        deps.metrics.add(METRICS.deletionRefused, 1);
+        deps.metrics.add(METRICS.syncSucceeded, 0);
+        deps.logger.error('mass deletion refused', {
+          wouldDelete: error.wouldDelete,
+          archiveObjects: error.archiveObjects,
+          limit: error.limit,
+        });
+        await recordFailedRun(deps, runId, startedAt, now(), 'failed', error.message).catch(() => undefined);
+        return {
+          outcome: 'deletionRefused',
+          runId,
+          message: error.message,
+          wouldDelete: error.wouldDelete,
+          archiveObjects: error.archiveObjects,
+          limit: error.limit,
+        };
       }
       deps.logger.error('detection failed', { error, class: classifyError(error) });
       await recordFailedRun(
