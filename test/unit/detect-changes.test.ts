@@ -1,0 +1,505 @@
+/**
+ * Change detection over fakes with real semantics: a library-backed `AssetSource` (zones with
+ * photos, a change log per zone with tokens, enumeration pages by rank), the in-memory state
+ * store, and queues that count or fail.
+ */
+import { describe, expect, it } from 'vitest';
+import { type DetectDeps, detectChanges } from '#domain/detect/detect-changes.ts';
+import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
+import type { Asset, DatabaseScope, ZoneChange, ZoneRef } from '#domain/model.ts';
+import { DEFAULT_DELETE_POLICY, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
+import type {
+  AssetCounts,
+  AssetSource,
+  ChangedZones,
+  EnumerationCursor,
+  EnumerationPage,
+  EnumerationScope,
+  LookedUpAssets,
+  ZoneChangesCursor,
+  ZoneChangesPage,
+} from '#ports/asset-source.ts';
+import type { ZoneSyncStateInput } from '#ports/sync-state-store.ts';
+import { EnqueueError, type EnqueueReceipt, type WorkQueue } from '#ports/work-queue.ts';
+import type { WorkMessage } from '#shared/work-message.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import { PartialFailureWorkQueue } from '#test/fakes/partial-failure-work-queue.ts';
+
+const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
+const SHARED: ZoneRef = { database: 'private', zoneName: 'SharedSync-1' };
+
+function photo(zone: ZoneRef, n: number, hidden = false): Asset {
+  return {
+    zone,
+    assetRecordName: `${zone.zoneName}-A${n}`,
+    masterRecordName: `${zone.zoneName}-M${n}`,
+    assetChangeTag: 'a1',
+    masterChangeTag: 'm1',
+    fileName: `IMG_${n}.HEIC`,
+    fileNameSource: 'filenameEnc',
+    mediaType: 'photo',
+    captureTime: 1_700_000_000_000 + n,
+    isFavorite: false,
+    isHidden: hidden,
+    isDeleted: false,
+    isExpunged: false,
+    subtypes: [],
+    versions: [
+      {
+        kind: 'original',
+        resourceField: 'resOriginalRes',
+        size: 10,
+        fileChecksum: `c${n}`,
+        uti: 'public.heic',
+      },
+    ],
+  };
+}
+
+interface FakeZone {
+  readonly ref: ZoneRef;
+  readonly library: Asset[];
+  readonly hidden: Asset[];
+  /** Pages of the change feed; the token after page i is `<zone>@<i+1>`. */
+  readonly log: ZoneChange[][];
+  gone: boolean;
+  /** Tokens CloudKit no longer accepts. */
+  readonly expired: Set<string>;
+}
+
+/**
+ * An `AssetSource` over an in-memory library. Zone tokens are positions in the zone's change
+ * log; the database token counts database-level changes; `calls` records every request.
+ */
+class LibrarySource implements AssetSource {
+  readonly zones = new Map<string, FakeZone>();
+  readonly calls: string[] = [];
+  pageSize: number;
+  /** Runs before every page is served (a clock ticking, the library changing meanwhile). */
+  onPage: (() => void) | undefined;
+  #databaseChanges: { at: number; zone: string }[] = [];
+
+  constructor(options: { pageSize?: number; onPage?: () => void } = {}) {
+    this.pageSize = options.pageSize ?? 10;
+    this.onPage = options.onPage;
+  }
+
+  addZone(ref: ZoneRef, photos: number, hidden = 0): FakeZone {
+    const zone: FakeZone = {
+      ref,
+      library: Array.from({ length: photos }, (_, i) => photo(ref, i)),
+      hidden: Array.from({ length: hidden }, (_, i) => photo(ref, photos + i, true)),
+      log: [],
+      gone: false,
+      expired: new Set(),
+    };
+    this.zones.set(ref.zoneName, zone);
+    this.#databaseChanges.push({ at: this.#databaseChanges.length + 1, zone: ref.zoneName });
+    return zone;
+  }
+
+  /**
+   * Appends one page of changes to a zone's feed (an empty page is allowed). New photos join the
+   * index at rank 0, as a photo dated before everything already enumerated would. `quiet`: the
+   * database feed does not mention it (a later page of the same change).
+   */
+  change(zoneName: string, changes: ZoneChange[], options: { quiet?: boolean } = {}): void {
+    const zone = this.#zone(zoneName);
+    zone.log.push(changes);
+    for (const c of changes) if (c.type === 'asset') zone.library.unshift(c.asset);
+    if (!options.quiet) this.#databaseChanges.push({ at: this.#databaseChanges.length + 1, zone: zoneName });
+  }
+
+  #zone(name: string): FakeZone {
+    const zone = this.zones.get(name);
+    if (zone === undefined) throw new Error(`no zone ${name}`);
+    return zone;
+  }
+
+  #token(zone: FakeZone, position = zone.log.length): string {
+    return `${zone.ref.zoneName}@${position}`;
+  }
+
+  async discoverZones() {
+    return [...this.zones.values()].map((z) => z.ref);
+  }
+
+  async changedZones(database: DatabaseScope, syncToken?: string): Promise<ChangedZones> {
+    this.calls.push(`changedZones:${database}`);
+    const since = syncToken === undefined ? 0 : Number(syncToken);
+    const names = new Set(this.#databaseChanges.filter((c) => c.at > since).map((c) => c.zone));
+    const zones = database === 'private' ? [...names].map((n) => this.#zone(n)) : [];
+    return {
+      zones: zones.map((z) => z.ref),
+      syncToken: String(this.#databaseChanges.length),
+      moreComing: false,
+    };
+  }
+
+  async zoneChangesPage(ref: ZoneRef, cursor?: ZoneChangesCursor): Promise<ZoneChangesPage> {
+    this.calls.push(`zoneChangesPage:${ref.zoneName}`);
+    this.onPage?.();
+    const zone = this.#zone(ref.zoneName);
+    if (zone.gone) throw new ZoneNotFoundError(ref.zoneName);
+    const token = cursor?.syncToken ?? this.#token(zone, 0);
+    if (zone.expired.has(token)) throw new StaleSyncTokenError(ref.zoneName, 'expired');
+    const position = Number(token.split('@')[1]);
+    const page = zone.log[position] ?? [];
+    const next = Math.min(position + 1, zone.log.length);
+    const syncToken = this.#token(zone, next);
+    return {
+      changes: page,
+      cursor: { syncToken },
+      syncToken,
+      moreComing: next < zone.log.length,
+      unpairedMasters: [],
+      problems: [],
+    };
+  }
+
+  async enumeratePage(
+    ref: ZoneRef,
+    cursor?: EnumerationCursor,
+    scope?: EnumerationScope,
+  ): Promise<EnumerationPage> {
+    const which = cursor?.scope ?? scope ?? 'library';
+    this.calls.push(`enumeratePage:${ref.zoneName}:${which}`);
+    this.onPage?.();
+    const zone = this.#zone(ref.zoneName);
+    if (zone.gone) throw new ZoneNotFoundError(ref.zoneName);
+    const all = which === 'hidden' ? zone.hidden : which === 'library' ? zone.library : [];
+    const start = cursor?.startRank ?? 0;
+    const slice = all.slice(start, start + this.pageSize);
+    const done = start + this.pageSize >= all.length;
+    return {
+      changes: slice.map((asset): ZoneChange => ({ type: 'asset', asset })),
+      cursor: {
+        scope: which,
+        startRank: start + slice.length,
+        syncToken: cursor?.syncToken ?? this.#token(zone),
+      },
+      done,
+      problems: [],
+    };
+  }
+
+  async lookupAssets(): Promise<LookedUpAssets> {
+    return { assets: [], missing: [] };
+  }
+
+  async countAssets(): Promise<AssetCounts> {
+    throw new Error('not used by detection');
+  }
+}
+
+/** Counts the items of every work message it stores; never serialises (cheap at 100,000 photos). */
+class CountingWorkQueue implements WorkQueue {
+  readonly assetNames: string[] = [];
+  items = 0;
+  messages = 0;
+  async enqueue(messages: readonly WorkMessage[]): Promise<EnqueueReceipt> {
+    for (const message of messages) {
+      this.messages += 1;
+      this.items += message.items.length;
+      for (const item of message.items)
+        if (item.type === 'asset') this.assetNames.push(item.asset.assetRecordName);
+    }
+    return { requested: messages.length, sent: messages.length };
+  }
+}
+
+/** The in-memory store, counting every write that changes state (the lock attempt included). */
+class WriteCountingStore extends InMemorySyncStateStore {
+  readonly writes: string[] = [];
+  override async saveZone(state: ZoneSyncStateInput, expectedRevision: number) {
+    this.writes.push(`saveZone:${state.zone.zoneName}`);
+    return super.saveZone(state, expectedRevision);
+  }
+  override async saveDatabaseToken(database: DatabaseScope, syncToken: string, expectedRevision: number) {
+    this.writes.push(`saveDatabaseToken:${database}`);
+    return super.saveDatabaseToken(database, syncToken, expectedRevision);
+  }
+  override async acquireLock(name: string, owner: string, leaseMs: number) {
+    this.writes.push('acquireLock');
+    return super.acquireLock(name, owner, leaseMs);
+  }
+  override async releaseLock(lease: Parameters<InMemorySyncStateStore['releaseLock']>[0]) {
+    this.writes.push('releaseLock');
+    return super.releaseLock(lease);
+  }
+  override async startRun(...args: Parameters<InMemorySyncStateStore['startRun']>) {
+    this.writes.push('startRun');
+    return super.startRun(...args);
+  }
+}
+
+function deps(
+  source: AssetSource,
+  state: WriteCountingStore,
+  queue: WorkQueue,
+  extra: Partial<DetectDeps> = {},
+): DetectDeps {
+  return {
+    source,
+    state,
+    queue,
+    now: () => 1_750_000_000_000,
+    remainingMs: () => 10 * 60 * 1000,
+    runId: 'run-1',
+    deletePolicy: DEFAULT_DELETE_POLICY,
+    ...extra,
+  };
+}
+
+/** A library with one synced zone: the first sync has run to completion. */
+async function synced(photos = 25) {
+  const source = new LibrarySource();
+  source.addZone(PRIMARY, photos, 3);
+  const state = new WriteCountingStore();
+  const first = await detectChanges(deps(source, state, new CountingWorkQueue()));
+  expect(first.outcome).toBe('caughtUp');
+  state.writes.length = 0;
+  source.calls.length = 0;
+  return { source, state };
+}
+
+describe('an idle detection', () => {
+  it('makes one request and writes nothing when nothing changed', async () => {
+    const { source, state } = await synced();
+    const queue = new CountingWorkQueue();
+
+    const result = await detectChanges(deps(source, state, queue));
+
+    expect(result.outcome).toBe('idle');
+    expect(source.calls).toEqual(['changedZones:private']);
+    expect(state.writes).toEqual([]);
+    expect(queue.messages).toBe(0);
+  });
+});
+
+describe('the first sync of a zone', () => {
+  it('enumerates the library and the hidden photos and stores the token captured on the first page', async () => {
+    const source = new LibrarySource();
+    source.addZone(PRIMARY, 25, 3);
+    const state = new WriteCountingStore();
+    const queue = new CountingWorkQueue();
+
+    const result = await detectChanges(deps(source, state, queue));
+
+    expect(result.outcome).toBe('caughtUp');
+    expect(new Set(queue.assetNames).size).toBe(28);
+    expect(await state.loadZone(PRIMARY)).toMatchObject({ syncToken: 'PrimarySync@0' });
+    expect((await state.loadZone(PRIMARY))?.checkpoint).toBeUndefined();
+  });
+
+  it('saves a checkpoint after each page it enqueued', async () => {
+    const source = new LibrarySource();
+    source.addZone(PRIMARY, 25, 3);
+    const state = new WriteCountingStore();
+
+    await detectChanges(deps(source, state, new CountingWorkQueue()));
+
+    const pages = source.calls.filter((c) => c.startsWith('enumeratePage')).length;
+    expect(pages).toBe(4);
+    expect(state.writes.filter((w) => w === 'saveZone:PrimarySync')).toHaveLength(pages);
+  });
+
+  it('replays changes made during the enumeration with the next delta', async () => {
+    const source = new LibrarySource();
+    source.addZone(PRIMARY, 25);
+    const state = new WriteCountingStore();
+    let pages = 0;
+    source.onPage = () => {
+      pages += 1;
+      if (pages === 2) source.change('PrimarySync', [{ type: 'asset', asset: photo(PRIMARY, 500) }]);
+    };
+    const first = new CountingWorkQueue();
+    await detectChanges(deps(source, state, first));
+    expect(first.assetNames).not.toContain('PrimarySync-A500');
+    const queue = new CountingWorkQueue();
+
+    const next = await detectChanges(deps(source, state, queue));
+
+    expect(next.outcome).toBe('caughtUp');
+    expect(queue.assetNames).toEqual(['PrimarySync-A500']);
+  });
+});
+
+describe('durability of the sync token', () => {
+  it('leaves the zone untouched when enqueueing the first page fails', async () => {
+    const source = new LibrarySource();
+    source.addZone(PRIMARY, 25);
+    const state = new WriteCountingStore();
+
+    await expect(
+      detectChanges(deps(source, state, new PartialFailureWorkQueue({ storeFirst: 1 }))),
+    ).rejects.toThrow(EnqueueError);
+
+    expect(await state.loadZone(PRIMARY)).toBeUndefined();
+    expect(await state.loadDatabaseState('private')).toBeUndefined();
+    const queue = new CountingWorkQueue();
+    expect((await detectChanges(deps(source, state, queue))).outcome).toBe('caughtUp');
+    expect(new Set(queue.assetNames).size).toBe(25);
+  });
+
+  it('does not advance an incremental token when enqueueing the delta fails', async () => {
+    const { source, state } = await synced();
+    const before = await state.loadZone(PRIMARY);
+    source.change('PrimarySync', [{ type: 'asset', asset: photo(PRIMARY, 900) }]);
+
+    await expect(
+      detectChanges(deps(source, state, new PartialFailureWorkQueue({ storeFirst: 0 }))),
+    ).rejects.toThrow(EnqueueError);
+
+    expect(await state.loadZone(PRIMARY)).toEqual(before);
+    expect(state.writes.filter((w) => w.startsWith('save'))).toEqual([]);
+    const queue = new CountingWorkQueue();
+    await detectChanges(deps(source, state, queue));
+    expect(queue.assetNames).toEqual(['PrimarySync-A900']);
+  });
+
+  it('keeps the database token until every zone it named has caught up', async () => {
+    const source = new LibrarySource();
+    source.addZone(PRIMARY, 40);
+    const state = new WriteCountingStore();
+    let left = 2;
+    const result = await detectChanges(
+      deps(source, state, new CountingWorkQueue(), {
+        remainingMs: () => (left-- > 0 ? 60_000 : 0),
+        reserveMs: 1,
+      }),
+    );
+
+    expect(result.outcome).toBe('continued');
+    expect(await state.loadDatabaseState('private')).toBeUndefined();
+    expect(state.writes).not.toContain('saveDatabaseToken:private');
+  });
+});
+
+describe('following a zone delta', () => {
+  it('keeps reading through empty pages that say more is coming', async () => {
+    const { source, state } = await synced();
+    source.change('PrimarySync', []);
+    source.change('PrimarySync', [], { quiet: true });
+    source.change('PrimarySync', [{ type: 'asset', asset: photo(PRIMARY, 700) }], { quiet: true });
+    const queue = new CountingWorkQueue();
+
+    const result = await detectChanges(deps(source, state, queue));
+
+    expect(result.outcome).toBe('caughtUp');
+    expect(result.zones[0]).toMatchObject({ pages: 3, caughtUp: true });
+    expect(queue.assetNames).toEqual(['PrimarySync-A700']);
+    expect(await state.loadZone(PRIMARY)).toMatchObject({ syncToken: 'PrimarySync@3' });
+  });
+
+  it('enumerates the zone afresh when CloudKit refuses the stored token', async () => {
+    const { source, state } = await synced(25);
+    const zone = source.zones.get('PrimarySync') as FakeZone;
+    zone.expired.add('PrimarySync@0');
+    source.change('PrimarySync', [{ type: 'asset', asset: photo(PRIMARY, 800) }]);
+    const queue = new CountingWorkQueue();
+
+    const result = await detectChanges(deps(source, state, queue));
+
+    expect(result.outcome).toBe('caughtUp');
+    expect(result.zones[0]).toMatchObject({ mode: 'enumeration', note: 'staleToken', caughtUp: true });
+    expect(new Set(queue.assetNames).size).toBe(25 + 3 + 1);
+    expect(await state.loadZone(PRIMARY)).toMatchObject({ syncToken: 'PrimarySync@1' });
+  });
+
+  it('retires a zone that no longer exists and skips it afterwards', async () => {
+    const { source, state } = await synced();
+    source.addZone(SHARED, 5);
+    await detectChanges(deps(source, state, new CountingWorkQueue()));
+    (source.zones.get(SHARED.zoneName) as FakeZone).gone = true;
+    source.change('PrimarySync', []);
+    source.change(SHARED.zoneName, [], { quiet: false });
+
+    const result = await detectChanges(deps(source, state, new CountingWorkQueue()));
+
+    expect(result.zones.find((z) => z.zone.zoneName === SHARED.zoneName)).toMatchObject({ note: 'zoneGone' });
+    expect(await state.loadZone(SHARED)).toMatchObject({ retired: true });
+    source.calls.length = 0;
+    source.change(SHARED.zoneName, []);
+    await detectChanges(deps(source, state, new CountingWorkQueue()));
+    expect(source.calls.filter((c) => c.includes(SHARED.zoneName))).toEqual([]);
+  });
+});
+
+describe('the detection lock', () => {
+  it('reports locked and writes nothing while another run holds it', async () => {
+    const { source, state } = await synced();
+    await state.acquireLock('detect-changes', 'another-run', 15 * 60 * 1000);
+    source.change('PrimarySync', [{ type: 'asset', asset: photo(PRIMARY, 600) }]);
+    state.writes.length = 0;
+    const zoneBefore = await state.loadZone(PRIMARY);
+    const queue = new CountingWorkQueue();
+
+    const result = await detectChanges(deps(source, state, queue, { runId: 'run-2' }));
+
+    expect(result.outcome).toBe('locked');
+    expect(state.writes).toEqual(['acquireLock']);
+    expect(await state.loadZone(PRIMARY)).toEqual(zoneBefore);
+    expect(queue.messages).toBe(0);
+  });
+});
+
+describe('the mirror safety stop', () => {
+  it('refuses a page of purges over the limit before enqueueing it, and keeps the token', async () => {
+    const { source, state } = await synced(25);
+    await state.adjustCounters({ objects: 100 });
+    const before = await state.loadZone(PRIMARY);
+    source.change(
+      'PrimarySync',
+      Array.from({ length: 6 }, (_, i) => ({
+        type: 'tombstone' as const,
+        zone: PRIMARY,
+        recordName: `PrimarySync-A${i}`,
+        inferredType: 'CPLAsset' as const,
+      })),
+    );
+    const queue = new CountingWorkQueue();
+
+    await expect(
+      detectChanges(
+        deps(source, state, queue, {
+          deletePolicy: { mode: 'mirror', maxDeleteFraction: 0.05, maxDeleteCount: 1000 },
+        }),
+      ),
+    ).rejects.toThrow(MassDeletionRefusedError);
+
+    expect(queue.items).toBe(0);
+    expect(await state.loadZone(PRIMARY)).toEqual(before);
+  });
+});
+
+describe('a first sync of 100,000 photos', () => {
+  it('completes across several runs, each stopping at its deadline with its checkpoint saved', async () => {
+    let now = 0;
+    const source = new LibrarySource({ pageSize: 200, onPage: () => (now += 1000) });
+    source.addZone(PRIMARY, 99_000, 1_000);
+    const state = new WriteCountingStore({ now: () => now });
+    const queue = new CountingWorkQueue();
+    const outcomes: string[] = [];
+
+    for (let run = 0; run < 20; run++) {
+      const deadline = now + 150_000;
+      const result = await detectChanges(
+        deps(source, state, queue, {
+          runId: `run-${run}`,
+          now: () => now,
+          remainingMs: () => deadline - now,
+        }),
+      );
+      outcomes.push(result.outcome);
+      if (result.outcome !== 'continued') break;
+    }
+
+    expect(outcomes.length).toBeGreaterThan(3);
+    expect(outcomes.at(-1)).toBe('caughtUp');
+    expect(outcomes.slice(0, -1).every((o) => o === 'continued')).toBe(true);
+    expect(queue.assetNames).toHaveLength(100_000);
+    expect(new Set(queue.assetNames).size).toBe(100_000);
+    expect(await state.loadZone(PRIMARY)).toMatchObject({ syncToken: 'PrimarySync@0' });
+  });
+});
