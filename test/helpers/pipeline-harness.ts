@@ -28,6 +28,9 @@ export interface TruthAssetDetail extends TruthAsset {
   readonly captureTime: number;
   readonly albumRecordNames: readonly string[];
   readonly trashReason?: number;
+  /** Shared Library assets: the userRecordName of who added it. */
+  readonly contributors?: readonly string[];
+  readonly deletedBy?: string;
   readonly versions: readonly (TruthAsset['versions'][number] & { readonly fileChecksum: string })[];
 }
 
