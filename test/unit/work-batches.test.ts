@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { ITEMS_PER_MESSAGE, toWorkItem, toWorkMessages } from '#domain/detect/work-batches.ts';
+import type { Asset, ZoneChange, ZoneRef } from '#domain/model.ts';
+import { parseWorkMessage, WORK_MESSAGE_VERSION } from '#shared/work-message.ts';
+
+const ZONE: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
+const CONTEXT = { runId: 'run-7', issuedAt: 1_750_000_000_000 };
+
+function asset(n: number): Asset {
+  return {
+    zone: ZONE,
+    assetRecordName: `A${n}`,
+    masterRecordName: `M${n}`,
+    assetChangeTag: 'a',
+    masterChangeTag: 'm',
+    fileName: `IMG_${n}.JPG`,
+    fileNameSource: 'filenameEnc',
+    mediaType: 'photo',
+    captureTime: 1_700_000_000_000,
+    isFavorite: false,
+    isHidden: false,
+    isDeleted: false,
+    isExpunged: false,
+    subtypes: [],
+    versions: [
+      {
+        kind: 'original',
+        resourceField: 'resOriginalRes',
+        size: 5,
+        fileChecksum: `c${n}`,
+        uti: 'public.jpeg',
+        downloadUrl: `https://cvws.icloud-content.com/B/${n}`,
+      },
+    ],
+  };
+}
+
+const assetChange = (n: number): ZoneChange => ({ type: 'asset', asset: asset(n) });
+const album: ZoneChange = {
+  type: 'album',
+  album: { zone: ZONE, recordName: 'AL1', name: 'Trip', albumType: 0, isDeleted: false },
+};
+
+describe('work items', () => {
+  it('carries an asset, an asset-only change and a membership as they are', () => {
+    const assetOnly: ZoneChange = {
+      type: 'assetOnly',
+      change: {
+        zone: ZONE,
+        assetRecordName: 'A1',
+        masterRecordName: 'M1',
+        assetChangeTag: 'b',
+        isFavorite: true,
+        isHidden: false,
+        isDeleted: false,
+        isExpunged: false,
+        versions: [],
+      },
+    };
+    const membership: ZoneChange = {
+      type: 'albumMembership',
+      zone: ZONE,
+      assetRecordName: 'A1',
+      albumRecordName: 'AL1',
+      present: true,
+    };
+
+    expect(toWorkItem(assetChange(1))).toEqual({ type: 'asset', asset: asset(1) });
+    expect(toWorkItem(assetOnly)).toEqual({ type: 'assetOnly', change: assetOnly.change });
+    expect(toWorkItem(membership)).toEqual({
+      type: 'albumMembership',
+      zone: ZONE,
+      assetRecordName: 'A1',
+      albumRecordName: 'AL1',
+      present: true,
+    });
+  });
+
+  it('leaves out album records, which the archive does not act on', () => {
+    expect(toWorkItem(album)).toBeUndefined();
+  });
+
+  it('turns a removed album relation into a membership removal, not a purge', () => {
+    const item = toWorkItem({
+      type: 'tombstone',
+      zone: ZONE,
+      recordName: 'ASSET-1-IN-ALBUM-2',
+      inferredType: 'CPLContainerRelation',
+    });
+    expect(item).toEqual({
+      type: 'albumMembership',
+      zone: ZONE,
+      assetRecordName: 'ASSET-1',
+      albumRecordName: 'ALBUM-2',
+      present: false,
+    });
+  });
+
+  it('keeps a purge of an asset or a master as a tombstone', () => {
+    for (const inferredType of ['CPLAsset', 'CPLMaster', 'unknown'] as const) {
+      expect(toWorkItem({ type: 'tombstone', zone: ZONE, recordName: 'X-IN-Y', inferredType })).toEqual({
+        type: 'tombstone',
+        zone: ZONE,
+        recordName: 'X-IN-Y',
+        inferredType,
+      });
+    }
+  });
+
+  it('keeps a relation tombstone whose name it cannot read as a tombstone', () => {
+    expect(
+      toWorkItem({
+        type: 'tombstone',
+        zone: ZONE,
+        recordName: 'no-relation',
+        inferredType: 'CPLContainerRelation',
+      }),
+    ).toMatchObject({ type: 'tombstone', recordName: 'no-relation' });
+  });
+});
+
+describe('work messages', () => {
+  it('packs items a few per message, in order, every one exactly once', () => {
+    const changes = Array.from({ length: 2 * ITEMS_PER_MESSAGE + 3 }, (_, i) => assetChange(i));
+
+    const messages = toWorkMessages(changes, CONTEXT);
+
+    expect(messages.map((m) => m.items.length)).toEqual([ITEMS_PER_MESSAGE, ITEMS_PER_MESSAGE, 3]);
+    expect(
+      messages.flatMap((m) => m.items.map((i) => (i.type === 'asset' ? i.asset.assetRecordName : ''))),
+    ).toEqual(changes.map((_, i) => `A${i}`));
+  });
+
+  it('stamps each message with the version, the run and when the URLs were issued', () => {
+    const [message] = toWorkMessages([assetChange(1)], CONTEXT);
+    expect(message).toMatchObject({ v: WORK_MESSAGE_VERSION, runId: 'run-7', issuedAt: CONTEXT.issuedAt });
+  });
+
+  it('makes no message for a page without work', () => {
+    expect(toWorkMessages([], CONTEXT)).toEqual([]);
+    expect(toWorkMessages([album], CONTEXT)).toEqual([]);
+  });
+
+  it('does not count skipped album records towards a message', () => {
+    const changes = [album, ...Array.from({ length: ITEMS_PER_MESSAGE }, (_, i) => assetChange(i)), album];
+    expect(toWorkMessages(changes, CONTEXT).map((m) => m.items.length)).toEqual([ITEMS_PER_MESSAGE]);
+  });
+
+  it('produces messages the strict work-message parser accepts unchanged', () => {
+    const messages = toWorkMessages(
+      [
+        assetChange(1),
+        { type: 'tombstone', zone: ZONE, recordName: 'A2-IN-AL1', inferredType: 'CPLContainerRelation' },
+        { type: 'tombstone', zone: ZONE, recordName: 'M3', inferredType: 'CPLMaster' },
+      ],
+      CONTEXT,
+    );
+    for (const message of messages) expect(parseWorkMessage(JSON.stringify(message))).toEqual(message);
+  });
+});
