@@ -1,0 +1,172 @@
+/**
+ * The download worker's SQS contract (Powertools partial batch responses) over in-memory stores
+ * and a scripted CDN: which records fail, which are acknowledged, what is recorded and emitted.
+ */
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { RateLimitedError, SessionExpiredError, UnexpectedResponseError } from '#domain/errors.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { createDownloadHandler } from '#handlers/download-assets/download-handler.ts';
+import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
+import { MIN_PART_SIZE } from '#ports/object-store.ts';
+import { METRICS } from '#shared/env-names.ts';
+import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import {
+  fakeIcloud,
+  jpegBytes,
+  lambdaContext,
+  photoAsset,
+  RecordingLogger,
+  ScriptedCdn,
+  sqsEvent,
+  sqsRecord,
+  workBody,
+  ZONE,
+} from './handler-doubles.ts';
+
+const NOW = 1_750_000_000_000;
+
+function setUp() {
+  const state = new InMemorySyncStateStore({ now: () => NOW });
+  const objects = new InMemoryObjectStore({ now: () => NOW });
+  const cdn = new ScriptedCdn();
+  const icloud = fakeIcloud(cdn);
+  const logger = new RecordingLogger();
+  const metrics = new CollectedMetrics();
+  let opened = 0;
+  const handler = createDownloadHandler({
+    archive: {
+      state,
+      objects,
+      versionPolicy: DEFAULT_VERSION_POLICY,
+      deletePolicy: 'keep',
+      now: () => NOW,
+      upload: { partSize: MIN_PART_SIZE, queueSize: 2 },
+    },
+    icloud: async () => {
+      opened += 1;
+      return icloud.adapters;
+    },
+    logger,
+    metrics,
+    reserveMs: 1_000,
+  });
+  /** A work message archiving one photo served by the CDN (or failing as `failure` says). */
+  const photoRecord = (name: string, failure?: () => Error) => {
+    const asset = photoAsset(name, 64);
+    cdn.files.set(`https://cdn.test/${name}`, failure ?? jpegBytes(64, name.length));
+    return sqsRecord(workBody([{ type: 'asset', asset }], NOW));
+  };
+  return { state, objects, cdn, icloud, logger, metrics, handler, photoRecord, opened: () => opened };
+}
+
+const plenty = () => lambdaContext(() => 60_000);
+
+describe('the download handler', () => {
+  it('archives every record of a healthy batch and reports no failures', async () => {
+    const { handler, photoRecord, objects, metrics } = setUp();
+
+    const response = await handler(sqsEvent([photoRecord('a'), photoRecord('b')]), plenty());
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(objects.keys()).toHaveLength(2);
+    expect(metrics.values.get(METRICS.assetsArchived)).toBe(2);
+  });
+
+  it('fails only the record whose download hit a retryable error', async () => {
+    const { handler, photoRecord, objects, state } = setUp();
+    const slow = photoRecord('slow', () => new RateLimitedError('429', { retryAfterSeconds: 5 }));
+
+    const response = await handler(sqsEvent([photoRecord('a'), slow, photoRecord('c')]), plenty());
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: slow.messageId }]);
+    expect(objects.keys()).toHaveLength(2);
+    expect(await state.getEntry({ zone: ZONE, assetRecordName: 'asset-slow' })).toBeUndefined();
+  });
+
+  it('acknowledges a message that is not a work message and logs it without its body', async () => {
+    const { handler, photoRecord, logger } = setUp();
+    const junk = sqsRecord('{"v":1,"runId":"r","issuedAt":0,"items":[],"secret":"https://cdn.test/signed"}');
+
+    const response = await handler(sqsEvent([junk, photoRecord('a')]), plenty());
+
+    expect(response.batchItemFailures).toEqual([]);
+    const rejected = logger.lines.find((l) => l['message'] === 'work message rejected');
+    expect(rejected).toMatchObject({ messageId: junk.messageId });
+    expect(JSON.stringify(logger.lines)).not.toContain('cdn.test/signed');
+  });
+
+  it('records a permanent failure on the asset and acknowledges the message', async () => {
+    const { handler, photoRecord, state, metrics, logger } = setUp();
+    const broken = photoRecord(
+      'broken',
+      () => new UnexpectedResponseError('the file is gone', { permanent: true }),
+    );
+
+    const response = await handler(sqsEvent([broken]), plenty());
+
+    expect(response.batchItemFailures).toEqual([]);
+    const entry = await state.getEntry({ zone: ZONE, assetRecordName: 'asset-broken' });
+    expect(entry).toMatchObject({ status: 'failed', failure: { attempts: 1 } });
+    expect(entry?.failure?.reason).toContain('the file is gone');
+    expect(metrics.values.get(METRICS.assetsFailed)).toBe(1);
+    expect(logger.messages()).toContain('asset failed permanently');
+  });
+
+  it('stops the rest of the batch at once when iCloud needs a new sign-in, and says so in a metric', async () => {
+    const { handler, photoRecord, cdn, metrics, objects } = setUp();
+    const first = photoRecord('first', () => new SessionExpiredError('sign in again'));
+    const second = photoRecord('second');
+    const third = photoRecord('third');
+
+    const response = await handler(sqsEvent([first, second, third]), plenty());
+
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      first.messageId,
+      second.messageId,
+      third.messageId,
+    ]);
+    expect(cdn.opened).toEqual(['https://cdn.test/first']);
+    expect(objects.keys()).toEqual([]);
+    expect(metrics.values.get(METRICS.reauthRequired)).toBe(1);
+  });
+
+  it('aborts an upload still running when the deadline nears, leaves no object, and fails that record', async () => {
+    const { handler, cdn, objects, state } = setUp();
+    const stalled = new PassThrough();
+    stalled.write(jpegBytes(16));
+    cdn.files.set('https://cdn.test/stalled', () => stalled);
+    const record = sqsRecord(workBody([{ type: 'asset', asset: photoAsset('stalled', 1_000) }], NOW));
+
+    const response = await handler(
+      sqsEvent([record]),
+      lambdaContext(() => 1_050),
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(objects.keys()).toEqual([]);
+    expect(await state.getEntry({ zone: ZONE, assetRecordName: 'asset-stalled' })).toBeUndefined();
+  });
+
+  it('opens the iCloud session once per invocation and stores its rotated cookies at the end', async () => {
+    const { handler, photoRecord, icloud, opened } = setUp();
+
+    await handler(sqsEvent([photoRecord('a'), photoRecord('b')]), plenty());
+
+    expect(opened()).toBe(1);
+    expect(icloud.saves()).toBe(1);
+  });
+
+  it('skips a record already archived when SQS delivers it again', async () => {
+    const { handler, photoRecord, cdn, metrics } = setUp();
+    const record = photoRecord('twice');
+    await handler(sqsEvent([record]), plenty());
+
+    const response = await handler(sqsEvent([{ ...record, messageId: 'redelivered' }]), plenty());
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(cdn.opened).toEqual(['https://cdn.test/twice']);
+    expect(metrics.values.get(METRICS.assetsArchived)).toBe(1);
+  });
+});
