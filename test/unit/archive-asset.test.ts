@@ -1,0 +1,240 @@
+/**
+ * Archiving one asset over fakes with real semantics (compare-and-set manifest, key claims,
+ * an object store that consumes and checks the body): idempotence, adoption after a crash,
+ * duplicates of one master, and failures that must leave nothing behind.
+ */
+import { describe, expect, it } from 'vitest';
+import { archiveAsset, SHA256_METADATA_KEY } from '#domain/archive/archive-asset.ts';
+import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
+import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { ConflictError, ContentLengthMismatchError, DownloadUrlExpiredError } from '#domain/errors.ts';
+import type { Asset } from '#domain/model.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { MIN_PART_SIZE } from '#ports/object-store.ts';
+import type { ManifestEntryInput } from '#ports/sync-state-store.ts';
+import { WORK_MESSAGE_VERSION } from '#shared/work-message.ts';
+import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import { jpegBytes, photoAsset, ScriptedCdn, ZONE } from '#test/handlers/handler-doubles.ts';
+
+const NOW = 1_750_000_000_000;
+
+/** A state store whose first manifest write loses a race to another worker's identical write. */
+class RacedManifestStore extends InMemorySyncStateStore {
+  raced = false;
+  override async putEntry(entry: ManifestEntryInput, expectedRevision: number) {
+    if (!this.raced) {
+      this.raced = true;
+      await super.putEntry(entry, expectedRevision);
+      throw new ConflictError('another worker wrote the entry first');
+    }
+    return super.putEntry(entry, expectedRevision);
+  }
+}
+
+function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
+  const objects = new InMemoryObjectStore({ now: () => NOW });
+  const cdn = new ScriptedCdn();
+  const refreshed: string[] = [];
+  const fresh = new Map<string, Asset>();
+  const deps: ArchiveDeps = {
+    state,
+    objects,
+    downloader: cdn,
+    refresh: async (_zone, keys) => {
+      refreshed.push(...keys.map((k) => k.assetRecordName));
+      return keys.flatMap((k) => fresh.get(k.assetRecordName) ?? []);
+    },
+    versionPolicy: DEFAULT_VERSION_POLICY,
+    deletePolicy: 'keep',
+    now: () => NOW,
+    upload: { partSize: MIN_PART_SIZE, queueSize: 2 },
+  };
+  const serve = (asset: Asset, bytes = jpegBytes(asset.versions[0]?.size ?? 0, 7)) => {
+    const url = asset.versions[0]?.downloadUrl;
+    if (url !== undefined) cdn.files.set(url, bytes);
+    return bytes;
+  };
+  return { deps, state, objects, cdn, serve, refreshed, fresh };
+}
+
+describe('archiving an asset', () => {
+  it('stores the original, lists it in the manifest, and does nothing the second time', async () => {
+    const { deps, objects, cdn, serve } = setUp();
+    const asset = photoAsset('one', 100);
+    serve(asset);
+
+    const first = await archiveAsset(deps, asset);
+    const second = await archiveAsset(deps, asset);
+
+    expect(first).toMatchObject({ outcome: 'archived', versionsArchived: 1, bytesArchived: 100 });
+    expect(first.entry?.versions.map((v) => v.key)).toEqual(objects.keys());
+    expect(second.outcome).toBe('unchanged');
+    expect(cdn.opened).toHaveLength(1);
+  });
+
+  it('adopts an object a crashed attempt stored before its manifest write, without downloading again', async () => {
+    const { deps, objects, cdn, serve, state } = setUp();
+    const asset = photoAsset('crashed', 100);
+    serve(asset);
+    const first = await archiveAsset(deps, asset);
+    const key = first.entry?.versions[0]?.key ?? '';
+    // The manifest write never happened: a fresh manifest, the object and its key claim remain.
+    const fresh = setUp();
+    for (const k of objects.keys()) {
+      const stored = await objects.getStream(k);
+      if (stored === undefined) continue;
+      await fresh.objects.putStream(k, stored.body, {
+        contentType: 'image/jpeg',
+        contentLength: stored.head.size,
+        modifiedTime: asset.captureTime,
+        metadata: Object.fromEntries(
+          Object.entries(stored.head.metadata).filter(([m]) => m !== 'mtime' && m !== 'md5chksum'),
+        ),
+      });
+      await fresh.state.claimKey(k, (await state.keyOwner(k)) ?? '');
+    }
+
+    const result = await archiveAsset(fresh.deps, asset);
+
+    expect(fresh.cdn.opened).toEqual([]);
+    expect(result.entry?.versions).toEqual([
+      expect.objectContaining({ key, sha256: first.entry?.versions[0]?.sha256 }),
+    ]);
+    expect(cdn.opened).toHaveLength(1);
+  });
+
+  it('does not adopt an object whose recorded hash is missing, and replaces it with the real file', async () => {
+    const { deps, objects, cdn, serve } = setUp();
+    const asset = photoAsset('half', 100);
+    const bytes = serve(asset);
+    const first = await archiveAsset(deps, asset);
+    const key = first.entry?.versions[0]?.key ?? '';
+    const { deps: again, objects: fresh, cdn: cdn2, state: state2 } = setUp();
+    cdn2.files.set(asset.versions[0]?.downloadUrl ?? '', bytes);
+    await fresh.putStream(key, (await objects.getStream(key))?.body ?? process.stdin, {
+      contentType: 'image/jpeg',
+      contentLength: 100,
+      modifiedTime: 0,
+    });
+    await state2.claimKey(key, (await deps.state.keyOwner(key)) ?? '');
+
+    const result = await archiveAsset(again, asset);
+
+    expect(cdn2.opened).toHaveLength(1);
+    expect((await fresh.head(key))?.metadata[SHA256_METADATA_KEY]).toBe(result.entry?.versions[0]?.sha256);
+    expect(cdn.opened).toHaveLength(1);
+  });
+
+  it('stores a master shared by two assets once, under one key both entries list', async () => {
+    const { deps, objects, serve } = setUp();
+    const original = photoAsset('dup', 100);
+    const duplicate: Asset = { ...original, assetRecordName: 'asset-dup-copy' };
+    serve(original);
+
+    const a = await archiveAsset(deps, original);
+    const b = await archiveAsset(deps, duplicate);
+
+    expect(objects.keys()).toHaveLength(1);
+    expect(b.entry?.versions.map((v) => v.key)).toEqual(a.entry?.versions.map((v) => v.key));
+  });
+
+  it('re-reads and merges once when another worker wrote the manifest entry first', async () => {
+    const state = new RacedManifestStore({ now: () => NOW });
+    const { deps, serve, cdn } = setUp(state);
+    const asset = photoAsset('race', 100);
+    serve(asset);
+
+    const result = await archiveAsset(deps, asset);
+
+    expect(result.outcome).toBe('unchanged');
+    expect(cdn.opened).toHaveLength(1);
+    expect((await state.getEntry({ zone: ZONE, assetRecordName: 'asset-race' }))?.versions).toHaveLength(1);
+  });
+
+  it('leaves no object when the body is shorter than CloudKit reported', async () => {
+    const { deps, objects, serve } = setUp();
+    const asset = photoAsset('short', 100);
+    serve(asset, jpegBytes(60));
+
+    await expect(archiveAsset(deps, asset)).rejects.toThrow(ContentLengthMismatchError);
+
+    expect(objects.keys()).toEqual([]);
+    expect(await deps.state.getEntry({ zone: ZONE, assetRecordName: 'asset-short' })).toBeUndefined();
+  });
+
+  it('leaves no object when the CDN sends an error page instead of the file', async () => {
+    const { deps, objects, serve } = setUp();
+    const asset = photoAsset('page', 40);
+    serve(asset, Buffer.from('<html><body>Service Unavailable</body></html>'.padEnd(40, ' ')));
+
+    await expect(archiveAsset(deps, asset)).rejects.toThrow();
+
+    expect(objects.keys()).toEqual([]);
+  });
+});
+
+describe('carrying out a work message', () => {
+  it('refreshes an expired download URL once and archives with the fresh one', async () => {
+    const { deps, cdn, fresh, refreshed, objects } = setUp();
+    const stale = photoAsset('expired', 50);
+    cdn.files.set(stale.versions[0]?.downloadUrl ?? '', () => new DownloadUrlExpiredError('410'));
+    const renewed = photoAsset('renewed', 50);
+    const current: Asset = { ...renewed, assetRecordName: stale.assetRecordName };
+    cdn.files.set(renewed.versions[0]?.downloadUrl ?? '', jpegBytes(50));
+    fresh.set(stale.assetRecordName, current);
+
+    const result = await processWorkMessage(deps, {
+      v: WORK_MESSAGE_VERSION,
+      runId: 'r',
+      issuedAt: NOW,
+      items: [{ type: 'asset', asset: stale }],
+    });
+
+    expect(result).toMatchObject({ archived: 1, failed: 0 });
+    expect(refreshed).toEqual([stale.assetRecordName]);
+    expect(objects.keys()).toHaveLength(1);
+  });
+
+  it('refreshes every asset of a message whose URLs are older than the limit in one lookup', async () => {
+    const { deps, cdn, fresh, refreshed } = setUp();
+    const assets = [photoAsset('old1', 20), photoAsset('old2', 20)];
+    for (const asset of assets) {
+      cdn.files.set(asset.versions[0]?.downloadUrl ?? '', jpegBytes(20));
+      fresh.set(asset.assetRecordName, asset);
+    }
+
+    await processWorkMessage(deps, {
+      v: WORK_MESSAGE_VERSION,
+      runId: 'r',
+      issuedAt: NOW - 2 * 60 * 60 * 1000,
+      items: assets.map((asset) => ({ type: 'asset' as const, asset })),
+    });
+
+    expect(refreshed).toEqual(assets.map((a) => a.assetRecordName));
+  });
+
+  it('finishes the other items and then fails the message when one item hit a retryable error', async () => {
+    const { deps, cdn, objects } = setUp();
+    const good = photoAsset('good', 20);
+    const bad = photoAsset('bad', 20);
+    cdn.files.set(good.versions[0]?.downloadUrl ?? '', jpegBytes(20));
+    cdn.files.set(bad.versions[0]?.downloadUrl ?? '', () =>
+      Object.assign(new Error('reset'), { code: 'ECONNRESET' }),
+    );
+
+    await expect(
+      processWorkMessage(deps, {
+        v: WORK_MESSAGE_VERSION,
+        runId: 'r',
+        issuedAt: NOW,
+        items: [
+          { type: 'asset', asset: bad },
+          { type: 'asset', asset: good },
+        ],
+      }),
+    ).rejects.toThrow('reset');
+
+    expect(objects.keys()).toHaveLength(1);
+  });
+});
