@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { type IcloudEndpoint, resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import type { SessionStore } from '#ports/session-store.ts';
 import { ENV } from '#shared/env-names.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
 import { Output } from './io/output.ts';
@@ -21,7 +22,8 @@ export interface GlobalOptions {
 export interface CliContext {
   readonly output: Output;
   readonly logger: Logger;
-  readonly store: FileSessionStore;
+  /** Where the session is kept: the local file by default; `login --aws` swaps in the stack's secret. */
+  readonly store: SessionStore;
   endpoint(): Promise<IcloudEndpoint>;
 }
 

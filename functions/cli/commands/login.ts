@@ -4,11 +4,17 @@
  * `--apple-id`, `ICLOUD_PASSWORD` or `--password-file`, `--sms <id>`, and the code on stdin.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Command, Option } from 'commander';
+import { DEFAULT_STACK_NAME, describeDeployedStack } from '#adapters/aws/deployed-stack.ts';
+import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { type CodeDelivery, WrongVerificationCodeError } from '#adapters/icloud/auth/two-factor.ts';
 import type { TwoFactorChallenge } from '#adapters/icloud/auth/two-factor-challenge.ts';
 import { beginLogin } from '#adapters/icloud/session/login-session.ts';
+import { FileSessionStore } from '#adapters/local/file-session-store.ts';
 import { InvalidInputError } from '#domain/errors.ts';
+import type { SessionStore } from '#ports/session-store.ts';
 import { Secret } from '#shared/redact.ts';
 import { type CliContext, cliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
@@ -42,9 +48,42 @@ export function loginCommand(): Command {
       'store the password in the session file so unattended runs can sign in again when cookies expire',
     )
     .option('--force', 'sign in again even if the stored session still works')
-    .action(async (options: LoginOptions, command: Command) => {
-      await runLogin(cliContext(command), options);
+    .option(
+      '--aws',
+      "store the session in the deployed stack's Secrets Manager secret (AWS credentials from the usual chain)",
+    )
+    .option('--stack <name>', `with --aws: the stack name (default ${DEFAULT_STACK_NAME})`)
+    .option('--secret-id <id>', 'with --aws: the secret name or ARN, instead of looking it up in the stack')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  icloud-s3 login                                    sign in and keep the session on this machine
+  icloud-s3 login --aws --stack IcloudS3 --remember-password
+                                                     sign in for the deployed pipeline
+  ICLOUD_PASSWORD=... icloud-s3 login --apple-id me@example.com < code.txt
+
+Exit codes: 0 signed in, 1 failure, 2 usage, 4 Apple refused the account (the message says why).`,
+    )
+    .action(async (options: LoginOptions & AwsTarget, command: Command) => {
+      const ctx = cliContext(command);
+      await runLogin(options.aws ? { ...ctx, store: await secretStore(options) } : ctx, options);
     });
+}
+
+interface AwsTarget {
+  readonly aws?: boolean;
+  readonly stack?: string;
+  readonly secretId?: string;
+}
+
+/** The deployed stack's session secret (its id from the stack's outputs unless given). */
+async function secretStore(target: AwsTarget): Promise<SessionStore> {
+  const secretId =
+    target.secretId ??
+    (await describeDeployedStack(new CloudFormationClient({}), target.stack ?? DEFAULT_STACK_NAME))
+      .sessionSecretId;
+  return new SecretsManagerSessionStore({ client: new SecretsManagerClient({}), secretId, cacheTtlMs: 0 });
 }
 
 async function readPassword(options: LoginOptions, prompter: Prompter | undefined): Promise<Secret<string>> {
@@ -215,7 +254,8 @@ function resultOf(
     status,
     appleId,
     dsid,
-    sessionFile: ctx.store.path,
+    sessionStoredIn: ctx.store.describe(),
+    ...(ctx.store instanceof FileSessionStore ? { sessionFile: ctx.store.path } : {}),
     trustExpiresAt: trustExpiresAt ? new Date(trustExpiresAt).toISOString() : null,
     passwordRemembered,
   };

@@ -35,6 +35,8 @@ export class StdinPrompter implements Prompter {
   #reader: Interface | undefined;
 
   async text(message: string): Promise<string> {
+    // Say what is awaited, so a script's log shows why the command waits (and a driver knows when to answer).
+    process.stderr.write(`? ${message} (reading a line from stdin)\n`);
     this.#reader ??= createInterface({ input: process.stdin, terminal: false });
     this.#lines ??= this.#reader[Symbol.asyncIterator]();
     const next = await this.#lines.next();
