@@ -3,7 +3,10 @@
  * the last runs, each zone's token age and first-sync progress, counts and size, queue depths
  * (deployed stack), and when Apple's trust in the stored sign-in runs out.
  */
+
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { Command, Option } from 'commander';
+import { DEFAULT_STACK_NAME, describeDeployedStack } from '#adapters/aws/deployed-stack.ts';
 import { TRUST_LIFETIME_MS } from '#adapters/icloud/session/icloud-session.ts';
 import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
 import {
@@ -20,6 +23,7 @@ import {
   type QueueDepth,
 } from '#local/serve/archive-access.ts';
 import type { SessionStore } from '#ports/session-store.ts';
+import { ENV } from '#shared/env-names.ts';
 import { cliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import type { Output } from '../io/output.ts';
@@ -28,6 +32,7 @@ import { localDir } from './sync.ts';
 
 export interface AwsTargetOptions {
   readonly aws?: boolean;
+  readonly stack?: string;
   readonly bucket?: string;
   readonly table?: string;
   readonly sessionSecret?: string;
@@ -43,6 +48,10 @@ interface StatusOptions extends AwsTargetOptions {
 export function addAwsTargetOptions(command: Command): Command {
   return command
     .option('--aws', 'read the deployed stack (default credentials and region) instead of --local')
+    .option(
+      '--stack <name>',
+      `with --aws: the stack whose outputs name everything below (default ${DEFAULT_STACK_NAME})`,
+    )
     .option(
       '--bucket <name>',
       `with --aws: the archive bucket (stack output ArchiveBucketName; env ARCHIVE_BUCKET)`,
@@ -63,8 +72,23 @@ export async function openTarget(
 ): Promise<ArchiveAccess> {
   if (!options.aws) return openLocalArchive(localDir(local));
   if (local !== undefined) throw new UsageError('pass either --aws or --local, not both');
+  // Without explicit names, the stack's outputs (or the Lambda environment variables) name them.
+  const explicit =
+    options.bucket !== undefined || options.table !== undefined || process.env[ENV.archiveBucket];
+  const stack = explicit
+    ? undefined
+    : await describeDeployedStack(new CloudFormationClient({}), options.stack ?? DEFAULT_STACK_NAME);
   return openAwsArchive(
     awsArchiveNames({
+      ...(stack === undefined
+        ? {}
+        : {
+            bucket: stack.bucket,
+            table: stack.table,
+            sessionSecretId: stack.sessionSecretId,
+            queueUrl: stack.queueUrl,
+            deadLetterQueueUrl: stack.deadLetterQueueUrl,
+          }),
       ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
       ...(options.table === undefined ? {} : { table: options.table }),
       ...(options.sessionSecret === undefined ? {} : { sessionSecretId: options.sessionSecret }),
@@ -110,6 +134,7 @@ export function statusCommand(): Command {
 Examples:
   icloud-s3 status                       the local archive in ./.icloud-s3
   icloud-s3 status --local ~/photo-archive --json
+  icloud-s3 status --aws --stack IcloudS3
   icloud-s3 status --aws --bucket my-archive --table my-state --session-secret icloud-s3/session
 
 Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --local DIR).`,
