@@ -72,7 +72,9 @@ export async function measureArchiveThroughput(options: {
         const timeoutMs = 60_000 + (videos.bytes / 5e6) * 1000;
         const result = await runChildJob<DownloadJobResult>(WORKER, job, timeoutMs);
         if (result.bytes !== videos.bytes || (result.failed ?? 0) > 0)
-          throw new Error(`${mode} moved ${result.bytes} of ${videos.bytes} bytes (${result.failed ?? 0} failed)`);
+          throw new Error(
+            `${mode} moved ${result.bytes} of ${videos.bytes} bytes (${result.failed ?? 0} failed)`,
+          );
         transfers.push({
           mode,
           streams,

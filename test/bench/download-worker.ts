@@ -109,7 +109,8 @@ async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
 
 async function runRaw(job: Extract<DownloadJob, { mode: 'raw-get' | 'raw-fetch' | 'raw-s3' }>) {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: job.streams });
-  const s3 = job.mode === 'raw-s3' ? new S3Client(localAwsClientConfig(job.aws.endpoints).s3) : undefined;
+  const toS3 = job.mode === 'raw-s3' ? job : undefined;
+  const s3 = toS3 ? new S3Client(localAwsClientConfig(toS3.aws.endpoints).s3) : undefined;
   let bytes = 0;
   let n = 0;
   const fetchOne = async (url: string) => {
@@ -121,22 +122,23 @@ async function runRaw(job: Extract<DownloadJob, { mode: 'raw-get' | 'raw-fetch' 
       return;
     }
     const res = await httpGet(url, agent);
-    if (job.mode === 'raw-get' || s3 === undefined) {
+    if (job.mode === 'raw-get') {
       // Not `bytes += await ...`: that reads `bytes` before the await and loses parallel adds.
       const drained = await drain(res);
       bytes += drained;
       return;
     }
+    if (s3 === undefined || toS3 === undefined) throw new Error('no S3 client for raw-s3');
     let counted = 0;
     res.on('data', (chunk: Buffer) => {
       counted += chunk.length;
     });
     await new Upload({
       client: s3,
-      partSize: job.upload.partSize,
-      queueSize: job.upload.queueSize,
+      partSize: toS3.upload.partSize,
+      queueSize: toS3.upload.queueSize,
       leavePartsOnError: false,
-      params: { Bucket: job.aws.bucket, Key: `bench-raw/${process.pid}-${n++}`, Body: res },
+      params: { Bucket: toS3.aws.bucket, Key: `bench-raw/${process.pid}-${n++}`, Body: res },
     }).done();
     bytes += counted;
   };
@@ -211,7 +213,10 @@ async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Pro
   const { rss } = await withRssSampling(() =>
     Promise.all(
       job.messages.map(async (body, i) => {
-        const response = await handler(sqsEvent(body, i, 'arn:aws:sqs:us-east-1:000000000000:bench'), context());
+        const response = await handler(
+          sqsEvent(body, i, 'arn:aws:sqs:us-east-1:000000000000:bench'),
+          context(),
+        );
         batchFailures += response.batchItemFailures.length;
       }),
     ),

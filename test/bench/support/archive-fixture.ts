@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Asset, ZoneRef } from '#domain/model.ts';
+import type { Asset } from '#domain/model.ts';
 import { type IcloudAdapters, openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
 import { type LocalAwsStack, openLocalAwsStack } from '#local/local-aws-stack.ts';
 import { createLogger } from '#shared/logger.ts';
@@ -75,7 +75,9 @@ export async function openArchiveFixture(options: { readonly seed: number }): Pr
       }
     };
     const zone = await withIcloud(async (icloud) =>
-      (await icloud.source.discoverZones()).find((z) => z.database === 'private' && z.zoneName === 'PrimarySync'),
+      (await icloud.source.discoverZones()).find(
+        (z) => z.database === 'private' && z.zoneName === 'PrimarySync',
+      ),
     );
     if (zone === undefined) throw new Error('the simulator has no PrimarySync zone');
     return {
@@ -100,10 +102,14 @@ export async function openArchiveFixture(options: { readonly seed: number }): Pr
         const looked = await withIcloud((icloud) =>
           icloud.source.lookupAssets(
             zone,
-            added.assets.map((a) => ({ assetRecordName: a.assetRecordName, masterRecordName: a.masterRecordName })),
+            added.assets.map((a) => ({
+              assetRecordName: a.assetRecordName,
+              masterRecordName: a.masterRecordName,
+            })),
           ),
         );
-        if (looked.assets.length !== count) throw new Error(`lookup found ${looked.assets.length} of ${count} videos`);
+        if (looked.assets.length !== count)
+          throw new Error(`lookup found ${looked.assets.length} of ${count} videos`);
         const bytes = looked.assets.reduce(
           (sum, a) => sum + (a.versions.find((v) => v.kind === 'original')?.size ?? 0),
           0,
@@ -138,7 +144,10 @@ export async function openArchiveFixture(options: { readonly seed: number }): Pr
         );
         let wrong = 0;
         for (const asset of videos.assets) {
-          const entry = await opened.state.getEntry({ zone: asset.zone, assetRecordName: asset.assetRecordName });
+          const entry = await opened.state.getEntry({
+            zone: asset.zone,
+            assetRecordName: asset.assetRecordName,
+          });
           const archived = entry?.versions.find((v) => v.kind === 'original')?.sha256;
           if (archived === undefined || archived !== expected.get(asset.assetRecordName)) wrong++;
         }

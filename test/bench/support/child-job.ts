@@ -8,9 +8,14 @@ import { fork } from 'node:child_process';
 type Reply<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly error: string };
 
 /** Forks `modulePath` (TypeScript, through tsx), sends it `job`, resolves with its result. */
-export function runChildJob<T>(modulePath: string, job: unknown, timeoutMs: number): Promise<T> {
+export function runChildJob<T>(
+  modulePath: string,
+  job: unknown,
+  timeoutMs: number,
+  nodeOptions: readonly string[] = [],
+): Promise<T> {
   const child = fork(modulePath, ['--child-job'], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeOptions],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise<T>((resolve, reject) => {

@@ -29,7 +29,10 @@ const READY_TIMEOUT_MS = 120_000;
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => reject(new Error('the simulator did not start in time')), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error('the simulator did not start in time')),
+      READY_TIMEOUT_MS,
+    );
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
       buffered += chunk;

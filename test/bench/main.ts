@@ -1,0 +1,119 @@
+/**
+ * `npm run bench [-- --json] [-- --only requests,throughput,memory,simulator]`: the pipeline's
+ * figures on this machine, every section bounded (fixed sizes, time limits on every child and a
+ * hard deadline on the whole run).
+ *
+ * 1. requests    Requests to Apple per scenario (first sync of 7,300 assets, idle, 1 add,
+ *                5 trash + 2 add, 100 adds) beside a measured full enumeration of the library.
+ * 2. throughput  Archive MB/s through the real download path against raw streams of the same bytes.
+ * 3. memory      Peak RSS of the download worker archiving a 512 MiB and a 2 GiB video.
+ * 4. simulator   Simulator start-up and RSS by library size, CDN MB/s, requests per second.
+ *
+ * Readable tables go to stdout (`--json`: one JSON object instead); progress goes to stderr.
+ * Options: --assets N (7300), --media-scale X (0.001), --throughput-files N (8),
+ * --throughput-mib N per file (64), --videos-mib list (512,2048). Part size and queue size are
+ * the Lambda's (UPLOAD_PART_SIZE_MIB, UPLOAD_QUEUE_SIZE, defaults from the config schema).
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '#shared/config.ts';
+import { ENV } from '#shared/env-names.ts';
+import { measureArchiveThroughput } from './archive-throughput.ts';
+import { measureDownloadMemory } from './download-memory.ts';
+import { measurePipelineRequests } from './pipeline-requests.ts';
+import { type BenchFigures, renderFigures } from './report.ts';
+import { measureSimulator } from './simulator-figures.ts';
+import { describeMachine } from './support/machine.ts';
+import { quietSdkNodeWarning } from './support/quiet-sdk.ts';
+import { MIB, seconds } from './support/units.ts';
+
+const SECTIONS = ['requests', 'throughput', 'memory', 'simulator'] as const;
+type Section = (typeof SECTIONS)[number];
+const HARD_DEADLINE_MS = 20 * 60 * 1000;
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    assets: { type: 'string', default: '7300' },
+    'media-scale': { type: 'string', default: '0.001' },
+    'throughput-files': { type: 'string', default: '8' },
+    'throughput-mib': { type: 'string', default: '64' },
+    'videos-mib': { type: 'string', default: '512,2048' },
+  },
+  strict: true,
+});
+
+const positive = (name: string, raw: string | undefined): number => {
+  const n = Number(raw);
+  if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${raw}`);
+  return n;
+};
+
+const only = (values.only?.split(',').map((s) => s.trim()) ?? [...SECTIONS]) as Section[];
+for (const section of only)
+  if (!SECTIONS.includes(section))
+    throw new Error(`--only: unknown section ${section} (${SECTIONS.join(', ')})`);
+
+// The Lambda's upload settings: the config schema's defaults unless the environment sets them.
+const config = loadConfig({
+  [ENV.archiveBucket]: 'bench',
+  [ENV.stateTable]: 'bench',
+  [ENV.workQueueUrl]: 'http://127.0.0.1/queue',
+  [ENV.sessionSecretId]: 'bench',
+  [ENV.uploadPartSizeMiB]: process.env[ENV.uploadPartSizeMiB],
+  [ENV.uploadQueueSize]: process.env[ENV.uploadQueueSize],
+});
+const upload = { partSize: config.uploadPartSizeMiB * MIB, queueSize: config.uploadQueueSize };
+
+quietSdkNodeWarning();
+const deadline = setTimeout(() => {
+  process.stderr.write(`bench: stopped after ${HARD_DEADLINE_MS / 60_000} minutes\n`);
+  process.exit(2);
+}, HARD_DEADLINE_MS);
+deadline.unref();
+
+const started = performance.now();
+const log = (line: string) => process.stderr.write(`[${seconds(performance.now() - started)} s] ${line}\n`);
+const machine = describeMachine();
+const run = (section: Section) => only.includes(section);
+
+const requests = run('requests')
+  ? await measurePipelineRequests({
+      assets: positive('assets', values.assets),
+      mediaScale: positive('media-scale', values['media-scale']),
+      seed: 7,
+      log,
+    })
+  : undefined;
+const throughput = run('throughput')
+  ? await measureArchiveThroughput({
+      files: positive('throughput-files', values['throughput-files']),
+      fileBytes: positive('throughput-mib', values['throughput-mib']) * MIB,
+      streams: [1, 4],
+      upload,
+      seed: 8,
+      log,
+    })
+  : undefined;
+const memory = run('memory')
+  ? await measureDownloadMemory({
+      sizes: (values['videos-mib'] ?? '').split(',').map((s) => positive('videos-mib', s) * MIB),
+      upload,
+      seed: 9,
+      log,
+    })
+  : undefined;
+const simulator = run('simulator')
+  ? await measureSimulator({ sizes: [1_000, 100_000, 1_000_000], log })
+  : undefined;
+
+const figures: BenchFigures = {
+  machine,
+  upload: { partSizeMiB: config.uploadPartSizeMiB, queueSize: config.uploadQueueSize },
+  ...(requests ? { requests } : {}),
+  ...(throughput ? { throughput } : {}),
+  ...(memory ? { memory } : {}),
+  ...(simulator ? { simulator } : {}),
+  seconds: seconds(performance.now() - started),
+};
+process.stdout.write(values.json ? `${JSON.stringify(figures)}\n` : `${renderFigures(figures)}\n`);

@@ -1,0 +1,187 @@
+/**
+ * The readable form of the benchmark's figures: one table per section, built from the same
+ * object `--json` prints.
+ */
+import type { ThroughputRow, TransferMode } from './archive-throughput.ts';
+import type { MemoryFigures } from './download-memory.ts';
+import type { RequestFigures } from './pipeline-requests.ts';
+import type { SimulatorFigures } from './simulator-figures.ts';
+import type { MachineInfo } from './support/machine.ts';
+import { renderTable, type Table } from './support/table.ts';
+
+export interface BenchFigures {
+  readonly machine: MachineInfo;
+  readonly upload: { readonly partSizeMiB: number; readonly queueSize: number };
+  readonly requests?: RequestFigures;
+  readonly throughput?: readonly ThroughputRow[];
+  readonly memory?: MemoryFigures;
+  readonly simulator?: SimulatorFigures;
+  readonly seconds: number;
+}
+
+const SHORT_ENDPOINTS: Readonly<Record<string, string>> = {
+  'internal/records/query/batch': 'query/batch',
+};
+
+const endpoints = (counts: Readonly<Record<string, number>>): string =>
+  Object.entries(counts)
+    .filter(([endpoint]) => endpoint !== 'cdn')
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([endpoint, n]) => `${SHORT_ENDPOINTS[endpoint] ?? endpoint} ${n}`)
+    .join(', ') || 'none';
+
+/** What the brief's formula predicts for a walk of `photos`: two records a photo, 200 a page, one count. */
+const enumerationFormula = (photos: number): number => Math.ceil((2 * photos) / 200) + 1;
+
+function requestsTable(figures: RequestFigures): Table {
+  return {
+    title: `1. Requests to Apple per scenario (library of ${figures.libraryAssets} assets, mediaScale ${figures.mediaScale})`,
+    header: [
+      'Scenario',
+      'Outcome',
+      'Requests',
+      'By endpoint',
+      'CDN',
+      'Full enumeration',
+      '(count + pages)',
+      'Formula',
+      'Enumeration / ours',
+      'Sync s',
+    ],
+    rows: figures.scenarios.map((s) => {
+      const count = s.baseline.byEndpoint['internal/records/query/batch'] ?? 0;
+      const pages = s.baseline.byEndpoint['records/query'] ?? 0;
+      return [
+        s.scenario,
+        s.outcome,
+        s.metadataRequests,
+        endpoints(s.simulator.byEndpoint),
+        s.cdnDownloads,
+        s.baseline.total,
+        `(${count} + ${pages})`,
+        enumerationFormula(s.baseline.assets),
+        `${Math.round((s.baseline.total / Math.max(1, s.metadataRequests)) * 10) / 10}x`,
+        s.seconds,
+      ];
+    }),
+    notes: [
+      "Requests = what the run asked CloudKit (the simulator's /__sim/stats without CDN downloads; CDN = files downloaded).",
+      "The run summary's appleRequests (client side) against /__sim/stats (server side), CDN included:",
+      ...figures.scenarios.map(
+        (s) =>
+          `  ${s.scenario}: summary ${s.summary.total}, simulator ${s.simulator.total}${s.summary.total === s.simulator.total ? '' : ' (DIFFERENT)'}; archived ${s.assetsArchived} assets (${s.versionsArchived} versions, ${s.bytesArchivedMiB} MiB), updated ${s.assetsUpdated}`,
+      ),
+      'Full enumeration = a records/query walk of the PrimarySync library through CloudKitAssetSource.enumeratePage, run',
+      'after each scenario: what a tool without sync tokens pays to learn the same thing (its last page is the empty one',
+      `that proves the end). Formula = ceil(2 x photos / 200) + 1 count; photos walked: ${figures.scenarios
+        .map((s) => s.baseline.assets)
+        .join(', ')}.`,
+      'The first sync walks more than the library: hidden, recently deleted and the Shared Library too.',
+    ],
+  };
+}
+
+const MODE_LABELS: Readonly<Record<TransferMode, string>> = {
+  'raw-get': 'raw http.get -> /dev/null',
+  'raw-fetch': 'raw fetch -> /dev/null',
+  'raw-s3': 'raw http.get -> lib-storage -> S3',
+  pipeline: 'download handler -> integrity -> S3ObjectStore -> S3',
+};
+
+function throughputTable(rows: readonly ThroughputRow[]): Table {
+  return {
+    title: '2. Archive throughput against raw streams of the same bytes (loopback, local S3 = s3rver)',
+    header: ['Streams', 'Path', 'MiB', 's', 'MB/s', 'Peak RSS MiB'],
+    rows: rows.flatMap((row) =>
+      row.transfers.map((t) => [
+        t.streams,
+        MODE_LABELS[t.mode],
+        t.mib,
+        t.seconds,
+        t.mbPerSecond,
+        t.peakRssMiB,
+      ]),
+    ),
+    notes: rows.map(
+      (row) =>
+        `${row.streams} stream(s), ${row.files} x ${row.fileMiB} MiB videos: pipeline / raw GET = ${row.ratioToRawGet}, pipeline / raw GET->S3 = ${row.ratioToRawS3}; archived bytes ${row.intact ? 'match' : 'DO NOT match'} the simulator's SHA-256`,
+    ),
+  };
+}
+
+function memoryTable(memory: MemoryFigures): Table {
+  return {
+    title: `3. Download worker RSS while archiving one video (own process; part ${memory.partSizeMiB} MiB x queue ${memory.queueSize})`,
+    header: [
+      'Video MiB',
+      'RSS before',
+      'Peak (20 ms samples)',
+      'maxRSS',
+      'Peak - before',
+      's',
+      'MB/s',
+      'SHA-256',
+    ],
+    rows: memory.runs.map((r) => [
+      r.sizeMiB,
+      r.rssBeforeMiB,
+      r.peakRssMiB,
+      r.maxRssMiB,
+      r.growthMiB,
+      r.seconds,
+      r.mbPerSecond,
+      r.intact ? 'matches' : 'MISMATCH',
+    ]),
+    notes: ['RSS in MiB. "RSS before" = modules loaded and clients built, before the first byte.'],
+  };
+}
+
+function simulatorTables(sim: SimulatorFigures): Table[] {
+  const tables: Table[] = [
+    {
+      title: '4. Simulator: start-up by library size (fresh process each)',
+      header: ['Assets', 'Start ms', 'First records/query ms', 'RSS idle MiB', 'RSS ready MiB', 'maxRSS MiB'],
+      rows: sim.startup.map((s) => [
+        s.assets,
+        s.startMs,
+        s.firstQueryMs,
+        s.rssIdleMiB,
+        s.rssReadyMiB,
+        s.maxRssMiB,
+      ]),
+    },
+  ];
+  const notes: string[] = [];
+  if (sim.cdn !== undefined) {
+    notes.push(
+      `CDN (sim-cdn.ts, 4 concurrent downloads): ${sim.cdn.servedMiB} MiB in ${sim.cdn.seconds} s = ${sim.cdn.mbPerSecond} MB/s;`,
+      `server RSS idle ${sim.cdn.serverRssIdleMiB} MiB, after 2 GiB served ${sim.cdn.serverRssAfterFirstMiB} MiB, after 4 GiB ${sim.cdn.serverRssAfterMiB} MiB`,
+    );
+  } else {
+    notes.push('CDN: sim-cdn.ts printed nothing this benchmark recognises.');
+  }
+  tables.push({
+    title: '   Simulator load (sim-load.ts)',
+    header: ['Endpoint', 'Requests', 'Connections', 'req/s'],
+    rows: sim.load.map((l) => [l.endpoint, l.requests, l.connections, l.perSecond]),
+    notes,
+  });
+  return tables;
+}
+
+/** Every section that ran, as text tables. */
+export function renderFigures(figures: BenchFigures): string {
+  const m = figures.machine;
+  const tables: Table[] = [
+    ...(figures.requests ? [requestsTable(figures.requests)] : []),
+    ...(figures.throughput ? [throughputTable(figures.throughput)] : []),
+    ...(figures.memory ? [memoryTable(figures.memory)] : []),
+    ...(figures.simulator ? simulatorTables(figures.simulator) : []),
+  ];
+  return [
+    `icloud-s3 benchmark, ${m.date}: ${m.cpus} x ${m.cpuModel}, ${m.memoryMiB} MiB, Node ${m.node}, ${m.platform}, load ${m.loadAverage} at start`,
+    '',
+    ...tables.map(renderTable),
+    `Finished in ${figures.seconds} s.`,
+  ].join('\n');
+}
