@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
-import { signInToSimulator, type SignedIn } from '#test/helpers/icloud-login.ts';
+import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, readLocalArchive, type TruthAsset } from '#test/helpers/local-archive.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
@@ -53,7 +53,9 @@ describe('the pipeline on one machine against the simulator', () => {
     const summary = await sync();
     expect(summary.assets.archived).toBe(1);
     const stats = await control.stats();
-    expect((stats.requests['changes/database'] ?? 0) + (stats.requests['changes/zone'] ?? 0)).toBeLessThanOrEqual(2);
+    expect(
+      (stats.requests['changes/database'] ?? 0) + (stats.requests['changes/zone'] ?? 0),
+    ).toBeLessThanOrEqual(2);
     expect(await archivedDigests()).toEqual(expectedDigests(await truth()));
   });
 });

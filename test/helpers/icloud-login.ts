@@ -2,10 +2,11 @@
  * Signs in to the simulator the way `icloud-s3 login` does (SRP, two-factor by device code,
  * trust) and stores the session: for tests of everything that runs after login.
  */
+
+import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import { beginLogin } from '#adapters/icloud/session/login-session.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
-import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import { createLogger } from '#shared/logger.ts';
 import { Secret } from '#shared/redact.ts';
 import type { SimulatorHandle } from '#simulator/src/index.ts';
