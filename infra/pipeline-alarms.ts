@@ -44,6 +44,7 @@ export class PipelineAlarms extends Construct {
   readonly reauthRequired: Alarm;
   readonly noRecentSync: Alarm;
   readonly trustExpiring: Alarm;
+  readonly deletionRefused: Alarm;
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
@@ -177,6 +178,18 @@ export class PipelineAlarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
+    // Under `mirror`, a run that would delete too much of the archive deletes nothing and stops
+    // short (its token is kept, so every later run stops too): a person must look.
+    this.deletionRefused = new Alarm(this, 'DeletionRefused', {
+      alarmDescription:
+        'A sync refused to delete a large part of the archive and stopped (delete policy mirror). Check what was purged in iCloud; raise MAX_DELETE_FRACTION to let it through.',
+      metric: pipelineMetric(SERVICE_NAMES.detectChanges, METRICS.deletionRefused, Stats.MAXIMUM, schedule),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
     const action = new SnsAction(this.topic);
     for (const alarm of this.all()) {
       alarm.addAlarmAction(action);
@@ -192,6 +205,7 @@ export class PipelineAlarms extends Construct {
       this.reauthRequired,
       this.noRecentSync,
       this.trustExpiring,
+      this.deletionRefused,
     ];
   }
 }

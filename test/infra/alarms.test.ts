@@ -56,7 +56,19 @@ describe('alarms', () => {
     for (const alarm of synth.stack.alarms.all()) {
       expect(propsOf(alarm)).toMatchObject({ AlarmActions: [topicRef()], OKActions: [topicRef()] });
     }
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+  });
+
+  it('fires when a mirror run refused a mass deletion', () => {
+    expect(propsOf(synth.stack.alarms.deletionRefused)).toMatchObject({
+      Namespace: 'IcloudS3',
+      MetricName: 'deletionRefused',
+      Dimensions: [{ Name: 'service', Value: 'detect-changes' }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('fires on any message in the dead-letter queue', () => {
