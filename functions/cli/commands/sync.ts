@@ -81,7 +81,7 @@ Examples:
   icloud-s3 sync --local ~/photo-archive --json
   icloud-s3 sync --dry-run               what would change, without changing anything
 
-Exit codes: 0 done (or nothing changed), 1 some assets failed, 3 iCloud needs you to log in again.`,
+Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion was refused, 3 iCloud needs you to log in again.`,
     )
     .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
       const ctx = cliContext(command);
@@ -114,7 +114,16 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed, 3 iCloud needs yo
       progress.done();
       ctx.output.result({ status: summary.outcome, ...summary });
       if (!ctx.output.json) describeSummary(ctx.output, summary);
-      if (summary.outcome === 'reauthRequired') {
+      if (summary.outcome === 'deletionRefused') {
+        const refused = summary.deletionRefused;
+        ctx.output.error(
+          refused
+            ? `Refused to delete ${refused.wouldDelete} of ${refused.archiveObjects} archived objects (at most ${refused.limit} per run); nothing was deleted and the sync stopped there.`
+            : 'Refused a mass deletion; nothing was deleted.',
+          'Check what was purged in iCloud, then rerun with a higher --max-delete-fraction to let it through.',
+        );
+        process.exitCode = EXIT.failure;
+      } else if (summary.outcome === 'reauthRequired') {
         ctx.output.error(
           summary.message ?? 'iCloud needs you to sign in again',
           `Run: ${summary.action ?? 'icloud-s3 login'}`,
