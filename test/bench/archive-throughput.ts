@@ -1,8 +1,9 @@
 /**
  * Archive throughput against raw streams of the same bytes on loopback (section 2). For each
- * concurrency, the same videos are read four ways, each in a fresh worker process:
- * plain `http.get` drained, `fetch` drained, `http.get` piped straight into lib-storage, and the
- * real download handler (CDN -> integrity check -> S3ObjectStore -> local S3, manifest in DynamoDB).
+ * concurrency, the same videos are read five ways, each in a fresh worker process: plain
+ * `http.get` drained, `fetch` drained, `http.get` piped straight into lib-storage, the same plus
+ * the same-key metadata copy `S3ObjectStore` makes, and the real download handler (CDN ->
+ * integrity check -> S3ObjectStore -> local S3, manifest in DynamoDB).
  */
 import { fileURLToPath } from 'node:url';
 import type { DownloadJob, DownloadJobResult, UploadShape } from './download-worker.ts';
@@ -12,7 +13,7 @@ import { mbPerSecond, mib, seconds } from './support/units.ts';
 
 const WORKER = fileURLToPath(new URL('./download-worker.ts', import.meta.url));
 
-export type TransferMode = 'raw-get' | 'raw-fetch' | 'raw-s3' | 'pipeline';
+export type TransferMode = 'raw-get' | 'raw-fetch' | 'raw-s3' | 'raw-s3-copy' | 'pipeline';
 
 export interface TransferFigure {
   readonly mode: TransferMode;
@@ -32,11 +33,13 @@ export interface ThroughputRow {
   readonly ratioToRawGet: number;
   /** Pipeline MB/s divided by `http.get` -> lib-storage MB/s (same S3, no pipeline). */
   readonly ratioToRawS3: number;
+  /** The same against the raw upload followed by the pipeline's metadata copy. */
+  readonly ratioToRawS3Copy: number;
   /** Every archived original's SHA-256 is the simulator's. */
   readonly intact: boolean;
 }
 
-const MODES: readonly TransferMode[] = ['raw-get', 'raw-fetch', 'raw-s3', 'pipeline'];
+const MODES: readonly TransferMode[] = ['raw-get', 'raw-fetch', 'raw-s3', 'raw-s3-copy', 'pipeline'];
 
 export async function measureArchiveThroughput(options: {
   readonly files: number;
@@ -66,7 +69,7 @@ export async function measureArchiveThroughput(options: {
                 upload: options.upload,
                 messages: fixture.messages(videos.assets, Math.ceil(videos.assets.length / streams)),
               }
-            : mode === 'raw-s3'
+            : mode === 'raw-s3' || mode === 'raw-s3-copy'
               ? { mode, urls, streams, aws: fixture.aws, upload: options.upload }
               : { mode, urls, streams };
         const timeoutMs = 60_000 + (videos.bytes / 5e6) * 1000;
@@ -94,6 +97,7 @@ export async function measureArchiveThroughput(options: {
         transfers,
         ratioToRawGet: ratio('raw-get'),
         ratioToRawS3: ratio('raw-s3'),
+        ratioToRawS3Copy: ratio('raw-s3-copy'),
         intact: (await fixture.mismatches(videos)) === 0,
       });
     }

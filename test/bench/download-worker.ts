@@ -10,12 +10,14 @@
  * - `raw-fetch`: the same with `fetch` (the HTTP client the pipeline uses), drained.
  * - `raw-s3`: `http.get` piped straight into a lib-storage `Upload` with the same part size and
  *   queue size: the transfer without integrity check, manifest or metadata copy.
+ * - `raw-s3-copy`: `raw-s3` followed by the same-key `CopyObject` (metadata REPLACE) that
+ *   `S3ObjectStore` makes after a multipart upload: isolates what that copy costs on this S3.
  */
 import { get, Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -59,7 +61,7 @@ export type DownloadJob =
     }
   | { readonly mode: 'raw-get' | 'raw-fetch'; readonly urls: readonly string[]; readonly streams: number }
   | {
-      readonly mode: 'raw-s3';
+      readonly mode: 'raw-s3' | 'raw-s3-copy';
       readonly urls: readonly string[];
       readonly streams: number;
       readonly aws: AwsTarget;
@@ -107,9 +109,9 @@ async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
   return bytes;
 }
 
-async function runRaw(job: Extract<DownloadJob, { mode: 'raw-get' | 'raw-fetch' | 'raw-s3' }>) {
+async function runRaw(job: Exclude<DownloadJob, { mode: 'pipeline' }>) {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: job.streams });
-  const toS3 = job.mode === 'raw-s3' ? job : undefined;
+  const toS3 = job.mode === 'raw-s3' || job.mode === 'raw-s3-copy' ? job : undefined;
   const s3 = toS3 ? new S3Client(localAwsClientConfig(toS3.aws.endpoints).s3) : undefined;
   let bytes = 0;
   let n = 0;
@@ -129,17 +131,38 @@ async function runRaw(job: Extract<DownloadJob, { mode: 'raw-get' | 'raw-fetch' 
       return;
     }
     if (s3 === undefined || toS3 === undefined) throw new Error('no S3 client for raw-s3');
+    // Counted in a pass-through stage; the stored size is checked after the upload.
     let counted = 0;
-    res.on('data', (chunk: Buffer) => {
-      counted += chunk.length;
-    });
+    const body = res.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          counted += chunk.length;
+          done(null, chunk);
+        },
+      }),
+    );
+    const key = `bench-raw/${process.pid}-${n++}`;
     await new Upload({
       client: s3,
       partSize: toS3.upload.partSize,
       queueSize: toS3.upload.queueSize,
       leavePartsOnError: false,
-      params: { Bucket: toS3.aws.bucket, Key: `bench-raw/${process.pid}-${n++}`, Body: res },
+      params: { Bucket: toS3.aws.bucket, Key: key, Body: body },
     }).done();
+    if (job.mode === 'raw-s3-copy') {
+      await s3.send(
+        new CopyObjectCommand({
+          Bucket: toS3.aws.bucket,
+          Key: key,
+          CopySource: `${toS3.aws.bucket}/${key}`,
+          MetadataDirective: 'REPLACE',
+          Metadata: { 'bench-copy': '1' },
+        }),
+      );
+    }
+    const stored = await s3.send(new HeadObjectCommand({ Bucket: toS3.aws.bucket, Key: key }));
+    if (stored.ContentLength !== counted)
+      throw new Error(`stored ${stored.ContentLength} of ${counted} bytes`);
     bytes += counted;
   };
   const started = performance.now();

@@ -85,6 +85,7 @@ const MODE_LABELS: Readonly<Record<TransferMode, string>> = {
   'raw-get': 'raw http.get -> /dev/null',
   'raw-fetch': 'raw fetch -> /dev/null',
   'raw-s3': 'raw http.get -> lib-storage -> S3',
+  'raw-s3-copy': 'raw http.get -> lib-storage -> S3 + metadata copy',
   pipeline: 'download handler -> integrity -> S3ObjectStore -> S3',
 };
 
@@ -104,7 +105,7 @@ function throughputTable(rows: readonly ThroughputRow[]): Table {
     ),
     notes: rows.map(
       (row) =>
-        `${row.streams} stream(s), ${row.files} x ${row.fileMiB} MiB videos: pipeline / raw GET = ${row.ratioToRawGet}, pipeline / raw GET->S3 = ${row.ratioToRawS3}; archived bytes ${row.intact ? 'match' : 'DO NOT match'} the simulator's SHA-256`,
+        `${row.streams} stream(s), ${row.files} x ${row.fileMiB} MiB videos: pipeline / raw GET = ${row.ratioToRawGet}, pipeline / raw GET->S3 = ${row.ratioToRawS3}, / raw GET->S3 + copy = ${row.ratioToRawS3Copy}; archived bytes ${row.intact ? 'match' : 'DO NOT match'} the simulator's SHA-256`,
     ),
   };
 }

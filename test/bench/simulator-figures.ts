@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { toSimulatorUrl } from '#simulator/src/hosts.ts';
 import { startSimulator } from '#simulator/src/index.ts';
 import { isChildJob, runChildJob, serveChildJob } from './support/child-job.ts';
+import { killWithParent } from './support/kill-with-parent.ts';
 import { mib } from './support/units.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -104,6 +105,7 @@ function runBench(file: string, args: readonly string[], timeoutMs: number): Pro
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
+    killWithParent(child);
     let output = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {

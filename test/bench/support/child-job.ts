@@ -4,6 +4,7 @@
  * Every job has a time limit: the child is killed and the promise rejects when it is reached.
  */
 import { fork } from 'node:child_process';
+import { killWithParent } from './kill-with-parent.ts';
 
 type Reply<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly error: string };
 
@@ -18,6 +19,7 @@ export function runChildJob<T>(
     execArgv: ['--import', 'tsx', ...nodeOptions],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  killWithParent(child);
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const finish = (outcome: () => void) => {

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { killWithParent } from './kill-with-parent.ts';
 
 export interface SimulatorProcessOptions {
   readonly assets: number;
@@ -69,6 +70,7 @@ export async function startSimulatorProcess(options: SimulatorProcessOptions): P
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  killWithParent(child);
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
