@@ -76,6 +76,7 @@ function setUp(icloud?: () => Promise<IcloudAdapters>) {
           ckdatabasewsUrl: () => opened.ckdatabasewsUrl(),
           dsid: opened.dsid,
           clientId: opened.clientId,
+          storedAt: opened.storedAt,
           ...(opened.trustExpiresAt === undefined ? {} : { trustExpiresAt: opened.trustExpiresAt }),
           save: async () => {
             saves += 1;

@@ -47,7 +47,11 @@ export class ScriptedCdn implements MediaDownloader {
 }
 
 /** iCloud adapters over `cdn` whose session counts its saves; no request ever reaches Apple. */
-export function fakeIcloud(cdn: MediaDownloader, source: Partial<AssetSource> = {}) {
+export function fakeIcloud(
+  cdn: MediaDownloader,
+  source: Partial<AssetSource> = {},
+  options: { readonly storedAt?: number } = {},
+) {
   let saves = 0;
   const http: IcloudHttp = {
     send: async () => {
@@ -59,6 +63,7 @@ export function fakeIcloud(cdn: MediaDownloader, source: Partial<AssetSource> = 
     ckdatabasewsUrl: () => 'https://p42-ckdatabasews.icloud.com:443',
     dsid: '1',
     clientId: 'auth-test',
+    storedAt: options.storedAt ?? Date.now(),
     save: async () => {
       saves += 1;
     },

@@ -49,6 +49,8 @@ export type DetectInvocationResult =
     };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Oldest a stored session may get before even an idle run writes back its rotated cookies. */
+const SESSION_REFRESH_MS = 30 * 60 * 1000;
 
 export function createDetectHandler(deps: DetectHandlerDeps) {
   const now = deps.now ?? Date.now;
@@ -80,10 +82,13 @@ export function createDetectHandler(deps: DetectHandlerDeps) {
         METRICS.syncSucceeded,
         result.outcome === 'idle' || result.outcome === 'caughtUp' ? 1 : 0,
       );
-      if (result.outcome !== 'idle' && result.outcome !== 'locked') {
-        // The session's rotated cookies and the run record: only when the run did something,
-        // so an idle check stays free of writes.
-        await icloud.session.save();
+      const idle = result.outcome === 'idle' || result.outcome === 'locked';
+      // Every CloudKit answer rotates the session cookie. Idle checks leave the store alone (they
+      // write nothing) until the stored cookie is half an hour old: Apple's grace for a replaced
+      // cookie is unknown (the simulator's is an hour), and a stale one costs a sign-in refresh.
+      if (!idle || now() - icloud.session.storedAt > SESSION_REFRESH_MS) await icloud.session.save();
+      if (!idle) {
+        // The run record: only when the run did something, so an idle check stays free of writes.
         const run = await deps.state.startRun(runId, 'detect', startedAt);
         await deps.state.addRunProgress(run, {
           counts: { itemsEnqueued: result.itemsEnqueued, messagesEnqueued: result.messagesEnqueued },

@@ -43,6 +43,8 @@ export interface OpenedIcloudSession {
   readonly clientId: string;
   /** Estimated end of Apple's trust (issue + ~60 days); the next login after it needs two-factor. */
   readonly trustExpiresAt?: number;
+  /** When the stored session was last written (ms): how stale its rotated cookies may be. */
+  readonly storedAt: number;
   /** Stores the session (rotated cookies) if it changed; compare-and-set against what was loaded. */
   save(): Promise<void>;
 }
@@ -57,12 +59,13 @@ export async function openIcloudSession(options: OpenIcloudSessionOptions): Prom
   if (!stored) {
     throw new SessionExpiredError(`no iCloud session is stored at ${options.store.describe()}`, { action });
   }
-  const session = await IcloudSession.fromDocument(parseSessionDocument(stored.document));
+  const document = parseSessionDocument(stored.document);
+  const session = await IcloudSession.fromDocument(document);
   const { dsid, ckdatabasewsUrl } = session.fields;
   if (!dsid || !ckdatabasewsUrl) {
     throw new SessionExpiredError('the stored iCloud session never finished signing in', { action });
   }
-  return new OpenedSession(options, session, stored.revision, action);
+  return new OpenedSession(options, session, stored.revision, action, document.updatedAt);
 }
 
 class OpenedSession implements OpenedIcloudSession {
@@ -77,7 +80,16 @@ class OpenedSession implements OpenedIcloudSession {
   #refreshes = 0;
   #refreshing: Promise<void> | undefined;
 
-  constructor(options: OpenIcloudSessionOptions, session: IcloudSession, revision: string, action: string) {
+  storedAt: number;
+
+  constructor(
+    options: OpenIcloudSessionOptions,
+    session: IcloudSession,
+    revision: string,
+    action: string,
+    storedAt: number,
+  ) {
+    this.storedAt = storedAt;
     this.#options = options;
     this.#session = session;
     this.#revision = revision;
@@ -113,6 +125,7 @@ class OpenedSession implements OpenedIcloudSession {
     const { revision } = await this.#options.store.save(document, this.#revision);
     this.#revision = revision;
     this.#dirty = false;
+    this.storedAt = this.#ctx.now();
   }
 
   async #send(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {
