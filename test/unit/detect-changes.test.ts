@@ -448,6 +448,33 @@ describe('the mirror safety stop', () => {
   it('refuses a page of purges over the limit before enqueueing it, and keeps the token', async () => {
     const { source, state } = await synced(25);
     await state.adjustCounters({ objects: 100 });
+    // Six archived photos of one object each: 6 deletions, over 5 % of 100.
+    for (let i = 0; i < 6; i++) {
+      await state.putEntry(
+        {
+          zone: PRIMARY,
+          assetRecordName: `PrimarySync-A${i}`,
+          masterRecordName: `master-${i}`,
+          assetChangeTag: 'a',
+          status: 'archived',
+          flags: { isFavorite: false, isHidden: false, isDeleted: false },
+          albums: [],
+          versions: [
+            {
+              kind: 'original',
+              key: `library/2024/2024-01-01/IMG_${i}.JPG`,
+              size: 1,
+              sha256: 'x',
+              md5: 'y',
+              fileChecksum: `c${i}`,
+              archivedAt: 0,
+            },
+          ],
+          deletions: [],
+        },
+        0,
+      );
+    }
     const before = await state.loadZone(PRIMARY);
     source.change(
       'PrimarySync',
@@ -470,6 +497,30 @@ describe('the mirror safety stop', () => {
 
     expect(queue.items).toBe(0);
     expect(await state.loadZone(PRIMARY)).toEqual(before);
+  });
+});
+
+describe('the mirror safety stop counts archived objects', () => {
+  it('lets through purges of photos the archive never held (nothing would be deleted)', async () => {
+    const { source, state } = await synced(25);
+    await state.adjustCounters({ objects: 100 });
+    source.change(
+      'PrimarySync',
+      Array.from({ length: 30 }, (_, i) => ({
+        type: 'tombstone' as const,
+        zone: PRIMARY,
+        recordName: `never-archived-${i}`,
+        inferredType: 'CPLAsset' as const,
+      })),
+    );
+    const queue = new CountingWorkQueue();
+    const result = await detectChanges(
+      deps(source, state, queue, {
+        deletePolicy: { mode: 'mirror', maxDeleteFraction: 0.05, maxDeleteCount: 1000 },
+      }),
+    );
+    expect(result.outcome).toBe('caughtUp');
+    expect(queue.items).toBe(30);
   });
 });
 

@@ -127,19 +127,26 @@ class Run {
   async checkDeletions(changes: readonly ZoneChange[]): Promise<void> {
     const { deletePolicy, state } = this.#deps;
     if (deletePolicy.mode !== 'mirror') return;
-    const purges = changes.filter(
-      (c) => c.type === 'tombstone' && c.inferredType !== 'CPLContainerRelation',
-    ).length;
-    if (purges === 0) return;
+    // What the purges would remove: the archived objects of each purged asset (its CPLAsset
+    // tombstone; the CPLMaster tombstone of the same photo adds nothing). A tombstone of unknown
+    // type counts as an asset when the manifest knows it by that name.
+    let objects = 0;
+    for (const change of changes) {
+      if (change.type !== 'tombstone') continue;
+      if (change.inferredType !== 'CPLAsset' && change.inferredType !== 'unknown') continue;
+      const entry = await state.getEntry({ zone: change.zone, assetRecordName: change.recordName });
+      if (entry !== undefined && entry.status !== 'purged') objects += entry.versions.length;
+    }
+    if (objects === 0) return;
     this.archiveObjects ??= (await state.getCounters()).objects;
-    const wouldDelete = this.purgesThisRun + purges;
+    const wouldDelete = this.purgesThisRun + objects;
     const limit = deletionLimit(deletePolicy, this.archiveObjects);
     if (wouldDelete > limit) {
       throw new MassDeletionRefusedError(
         wouldDelete,
         this.archiveObjects,
         limit,
-        'purges reported by iCloud in one run',
+        'photos purged in iCloud in one run',
       );
     }
     this.purgesThisRun = wouldDelete;
