@@ -141,10 +141,15 @@ Examples:
         await run('unchanged', 'Syncing once more, with nothing changed: the idle cost.');
 
         out.info('');
-        out.success(`The archive is in ${path.join(dataDir, 'aws', 's3')} (S3 objects as plain files).`);
-        out.info('  Browse it over the S3 API, as rclone or the AWS CLI would:');
-        out.info(`    npx icloud-s3 local serve --local ${path.relative(process.cwd(), dataDir) || '.'}`);
-        out.info(`    npx icloud-s3 status --local ${path.relative(process.cwd(), dataDir) || '.'}`);
+        const display = (p: string) =>
+          path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p);
+        const shown = display(dataDir);
+        const session = `--session-file ${display(path.join(dir, 'session.json'))}`;
+        out.success(`The archive and its state are in ${shown}: look at it as you will at the real one.`);
+        out.info(`    npx icloud-s3 status --local ${shown} ${session}`);
+        out.info(
+          `    npx icloud-s3 local serve --local ${shown}     (the bucket over S3, for rclone or the AWS CLI)`,
+        );
         out.info('  For your real library: icloud-s3 login, then deploy to AWS (docs/deploy.md).');
       } finally {
         await sim.stop();
