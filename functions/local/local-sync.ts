@@ -14,6 +14,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
+import type { ChangeKind } from '#domain/classify-change.ts';
 import { detectChanges } from '#domain/detect/detect-changes.ts';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '#domain/plan/version-policy.ts';
@@ -77,6 +78,8 @@ export interface SyncSummary {
   /** Work messages moved to the dead-letter queue (failed five times). */
   readonly deadLetters: number;
   readonly failures: readonly { readonly subject: string; readonly reason: string }[];
+  /** What the run's changes were, by kind (`new`, `edited`, `trashed`, `metadataChanged`...). */
+  readonly changes?: Readonly<Partial<Record<ChangeKind, number>>>;
   /** When the session needs a person: what to run. */
   readonly action?: string;
   /** The numbers of a refused mass deletion (outcome `deletionRefused`). */
@@ -135,6 +138,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       done: 0,
     };
     const failures: { subject: string; reason: string }[] = [];
+    const changes: Partial<Record<ChangeKind, number>> = {};
     let itemsEnqueued = 0;
     const report = (phase: SyncProgress['phase']) =>
       options.onProgress?.({ phase, itemsEnqueued, itemsDone: totals.done, bytesArchived: totals.bytes });
@@ -169,6 +173,9 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         totals.failed += result.failed;
         totals.versions += result.versionsArchived;
         totals.bytes += result.bytesArchived;
+        for (const [kind, n] of Object.entries(result.changes) as [ChangeKind, number][]) {
+          changes[kind] = (changes[kind] ?? 0) + n;
+        }
         totals.done += result.items;
         failures.push(...result.failures);
         report('downloading');
@@ -235,6 +242,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       durationMs: Date.now() - started,
       deadLetters,
       failures: failures.slice(0, 50),
+      changes,
     };
     if (last?.outcome === 'reauthRequired') {
       return { ...base, outcome: 'reauthRequired', action: last.action, message: last.message };

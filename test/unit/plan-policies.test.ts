@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#domain/errors.ts';
-import type { ArchivedObject } from '#domain/plan/change-input.ts';
 import {
   DEFAULT_DELETE_POLICY,
   type DeletePolicy,
-  decideDeletions,
+  deletionLimit,
   MassDeletionRefusedError,
   parseDeletePolicy,
 } from '#domain/plan/delete-policy.ts';
@@ -13,15 +12,6 @@ import {
   formatVersionPolicy,
   parseVersionPolicy,
 } from '#domain/plan/version-policy.ts';
-
-function objects(count: number): ArchivedObject[] {
-  return Array.from({ length: count }, (_, i) => ({
-    objectId: `m${i}/original/c${i}`,
-    key: `library/2024/2024-07-14/IMG_${i}.HEIC`,
-    kind: 'original' as const,
-    size: 1,
-  }));
-}
 
 const MIRROR: DeletePolicy = { mode: 'mirror', maxDeleteFraction: 0.05, maxDeleteCount: 1000 };
 
@@ -72,60 +62,28 @@ describe('parseVersionPolicy', () => {
   });
 });
 
-describe('decideDeletions', () => {
-  it('keeps everything under keep, whatever was released', () => {
-    const released = objects(500);
-    expect(decideDeletions(DEFAULT_DELETE_POLICY, released, 1000)).toEqual({
-      deleteKeys: [],
-      kept: released,
+describe('deletionLimit (the mirror safety stop)', () => {
+  it('allows exactly the allowed share of the archive', () => {
+    expect(deletionLimit(MIRROR, 1000)).toBe(50);
+  });
+
+  it('rounds the share down: 5 % of 39 objects allows one', () => {
+    expect(deletionLimit(MIRROR, 39)).toBe(1);
+  });
+
+  it('never allows more than the absolute cap, however large the archive', () => {
+    expect(deletionLimit({ ...MIRROR, maxDeleteCount: 100 }, 1_000_000)).toBe(100);
+  });
+
+  it('reports what it refused, and that nothing was deleted', () => {
+    const error = new MassDeletionRefusedError(60, 1000, 50, 'photos purged in iCloud in one run');
+    expect(error).toMatchObject({
+      name: 'MassDeletionRefusedError',
+      wouldDelete: 60,
+      archiveObjects: 1000,
+      limit: 50,
     });
-  });
-
-  it('deletes released objects under mirror', () => {
-    const decision = decideDeletions(MIRROR, objects(2), 100);
-    expect(decision.deleteKeys).toEqual([
-      'library/2024/2024-07-14/IMG_0.HEIC',
-      'library/2024/2024-07-14/IMG_1.HEIC',
-    ]);
-  });
-
-  it('allows exactly the allowed share', () => {
-    expect(decideDeletions(MIRROR, objects(50), 1000).deleteKeys).toHaveLength(50);
-  });
-
-  it('refuses one object over the allowed share and deletes nothing', () => {
-    expect(() => decideDeletions(MIRROR, objects(51), 1000)).toThrow(MassDeletionRefusedError);
-  });
-
-  it('allows exactly the absolute cap', () => {
-    const policy = { ...MIRROR, maxDeleteCount: 100 };
-    expect(decideDeletions(policy, objects(100), 1_000_000).deleteKeys).toHaveLength(100);
-  });
-
-  it('refuses one object over the absolute cap even in a huge archive', () => {
-    const policy = { ...MIRROR, maxDeleteCount: 100 };
-    const refuse = () => decideDeletions(policy, objects(101), 1_000_000);
-    expect(refuse).toThrow(MassDeletionRefusedError);
-    expect(refuse).toThrow(/over the absolute cap/);
-  });
-
-  it('reports what it refused', () => {
-    try {
-      decideDeletions(MIRROR, objects(60), 1000);
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toMatchObject({
-        name: 'MassDeletionRefusedError',
-        wouldDelete: 60,
-        archiveObjects: 1000,
-        limit: 50,
-      });
-    }
-  });
-
-  it('counts an object released twice once', () => {
-    const [one] = objects(1);
-    expect(decideDeletions(MIRROR, [one!, one!], 20).deleteKeys).toHaveLength(1);
+    expect(error.message).toMatch(/nothing was deleted/);
   });
 });
 

@@ -20,6 +20,24 @@ export function localDir(option: string | undefined): string {
   return path.resolve(option ?? DEFAULT_LOCAL_DIR);
 }
 
+/** How a person says each kind of change (`classifyChange`). */
+const CHANGE_WORDS: Readonly<Record<string, string>> = {
+  new: 'new',
+  edited: 'edited',
+  editReverted: 'edit reverted',
+  trashed: 'moved to Recently Deleted',
+  restored: 'restored',
+  purged: 'purged',
+  hidden: 'hidden',
+  unhidden: 'unhidden',
+  metadataChanged: 'favourite changed',
+  albumAdded: 'added to an album',
+  albumRemoved: 'removed from an album',
+  albumChanged: 'album changed',
+  movedToSharedLibrary: 'moved to the Shared Library',
+  movedToPersonalLibrary: 'moved to a personal library',
+};
+
 /** Endpoints that fetch bytes or refresh their URLs; everything else is asking what changed. */
 const DOWNLOAD_ENDPOINTS = new Set(['cdn', 'records/lookup']);
 
@@ -50,6 +68,10 @@ export function describeSummary(output: Output, summary: SyncSummary): void {
     `${verb} ${plural(a.archived, 'asset')} (${plural(summary.versionsArchived, 'file')}, ${formatBytes(summary.bytesArchived)}); ` +
       `${a.updated} updated without downloading, ${a.skipped} already archived, ${a.deleted} purged in iCloud, ${a.failed} failed.`,
   );
+  const kinds = Object.entries(summary.changes ?? {})
+    .filter(([kind, n]) => kind !== 'unchanged' && n > 0)
+    .map(([kind, n]) => `${n} ${CHANGE_WORDS[kind] ?? kind}`);
+  if (kinds.length > 0) output.info(`  What changed: ${kinds.join(', ')}.`);
   output.info(
     `  Finding the changes: ${detection}. Downloads: ${downloads}. ${formatDuration(summary.durationMs)}.`,
   );

@@ -5,8 +5,9 @@
  * items are skipped next time); a failure that needs a human (`reauth`) stops at once.
  */
 
-import type { ManifestEntryInput } from '../../ports/sync-state-store.ts';
-import type { WorkMessage } from '../../shared/work-message.ts';
+import type { ManifestEntry, ManifestEntryInput } from '../../ports/sync-state-store.ts';
+import type { WorkItem, WorkMessage } from '../../shared/work-message.ts';
+import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
 import { classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import type { Asset, ZoneRef } from '../model.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
@@ -24,6 +25,8 @@ export interface MessageResult {
   readonly bytesArchived: number;
   /** Permanent failures recorded on their assets (no secrets: record names and reasons). */
   readonly failures: readonly { readonly subject: string; readonly reason: string }[];
+  /** What the items meant, by kind (`new`, `edited`, `trashed`, `metadataChanged`...; spec §6.3). */
+  readonly changes: Readonly<Partial<Record<ChangeKind, number>>>;
 }
 
 interface Tally {
@@ -35,6 +38,32 @@ interface Tally {
   versionsArchived: number;
   bytesArchived: number;
   failures: { subject: string; reason: string }[];
+  changes: Partial<Record<ChangeKind, number>>;
+}
+
+/** The archive's memory of the asset an item is about, as the classifier reads it. */
+function previousState(entry: ManifestEntry | undefined): PreviousAssetState | undefined {
+  if (entry === undefined) return undefined;
+  const adjusted = entry.versions.filter((v) => v.kind === 'adjusted').at(-1);
+  return {
+    zone: entry.zone,
+    assetRecordName: entry.assetRecordName,
+    masterRecordName: entry.masterRecordName,
+    isFavorite: entry.flags.isFavorite,
+    isHidden: entry.flags.isHidden,
+    isDeleted: entry.flags.isDeleted,
+    isPurged: entry.status === 'purged',
+    albums: entry.albums,
+    ...(adjusted === undefined ? {} : { adjustedFileChecksum: adjusted.fileChecksum }),
+  };
+}
+
+/** Classifies `item` against the manifest before it is applied (for the run's summary). */
+async function classify(deps: ArchiveDeps, item: WorkItem, assetRecordName: string): Promise<ChangeKind> {
+  const zone =
+    item.type === 'asset' ? item.asset.zone : item.type === 'assetOnly' ? item.change.zone : item.zone;
+  const entry = await deps.state.getEntry({ zone, assetRecordName });
+  return classifyChange(item, previousState(entry)).kind;
 }
 
 /** Fresh copies of the named assets, keyed by record name; absent ones were deleted meanwhile. */
@@ -111,6 +140,7 @@ async function recordFailure(
 /** Carries out `message`. Throws when the message must be retried (or a human is needed). */
 export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage): Promise<MessageResult> {
   const tally: Tally = {
+    changes: {},
     archived: 0,
     unchanged: 0,
     updated: 0,
@@ -152,6 +182,8 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
             ? item.recordName
             : item.assetRecordName;
     try {
+      const kind = await classify(deps, item, subject);
+      tally.changes[kind] = (tally.changes[kind] ?? 0) + 1;
       switch (item.type) {
         case 'asset': {
           // A refreshed asset that lookup no longer returns was deleted meanwhile: the next delta says how.

@@ -15,7 +15,6 @@
  * looks before anything goes (the same habit as rclone's `--max-delete`).
  */
 import { InvalidInputError } from '#domain/errors.ts';
-import type { ArchivedObject } from './change-input.ts';
 
 export type DeleteMode = 'keep' | 'mirror';
 
@@ -54,45 +53,9 @@ export class MassDeletionRefusedError extends Error {
   }
 }
 
-export interface DeletionDecision {
-  /** Keys to delete from the bucket now (empty under `keep`). */
-  readonly deleteKeys: readonly string[];
-  /** Objects iCloud no longer has that stay archived (all released objects under `keep`). */
-  readonly kept: readonly ArchivedObject[];
-}
-
 /** Most objects a run over an archive of `archiveObjects` objects may delete under `policy`. */
 export function deletionLimit(policy: DeletePolicy, archiveObjects: number): number {
   return Math.min(policy.maxDeleteCount, Math.floor(policy.maxDeleteFraction * archiveObjects + 1e-9));
-}
-
-/**
- * Decides what to do with the objects a run released (every purge of the run together).
- * `archiveObjects` is the number of objects in the archive before the run deletes anything.
- *
- * @throws MassDeletionRefusedError under `mirror` when the run would delete more than
- *   `deletionLimit(policy, archiveObjects)` objects; nothing may be deleted then.
- */
-export function decideDeletions(
-  policy: DeletePolicy,
-  released: readonly ArchivedObject[],
-  archiveObjects: number,
-): DeletionDecision {
-  const unique = [...new Map(released.map((object) => [object.key, object])).values()];
-  if (policy.mode === 'keep' || unique.length === 0) return { deleteKeys: [], kept: unique };
-  const limit = deletionLimit(policy, archiveObjects);
-  if (unique.length > policy.maxDeleteCount) {
-    throw new MassDeletionRefusedError(unique.length, archiveObjects, limit, 'over the absolute cap');
-  }
-  if (unique.length > limit) {
-    throw new MassDeletionRefusedError(
-      unique.length,
-      archiveObjects,
-      limit,
-      'over the allowed share of the archive',
-    );
-  }
-  return { deleteKeys: unique.map((object) => object.key), kept: [] };
 }
 
 /**
