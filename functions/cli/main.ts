@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
 import { debugCommand } from './commands/debug-records.ts';
 import { demoCommand } from './commands/demo.ts';
 import { libraryCommand } from './commands/library.ts';
@@ -47,20 +48,6 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const make of COMMANDS) program.addCommand(make().exitOverride());
   return program;
-}
-
-/**
- * The AWS SDK warns on every client that Node 20 support ends in 2027; the CLI supports Node 20
- * and 22 (Lambda runs 22), so that one warning is noise for a person at a terminal.
- */
-function quietNodeVersionWarning(): void {
-  const original = process.emitWarning.bind(process);
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-    const name = warning instanceof Error ? warning.name : type;
-    if (name === 'NodeVersionSupportWarning' || String(warning).includes('will require node >=22')) return;
-    (original as (...args: unknown[]) => void)(warning, ...rest);
-  }) as typeof process.emitWarning;
 }
 
 /** Runs the CLI and returns the exit code (never throws). */

@@ -33,8 +33,8 @@ import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
 import { type LocalAwsEndpoints, localAwsClientConfig } from '#local/servers/client-config.ts';
 import { createLogger } from '#shared/logger.ts';
+import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
 import { isChildJob, serveChildJob } from './support/child-job.ts';
-import { quietSdkNodeWarning } from './support/quiet-sdk.ts';
 import { type RssFigures, withRssSampling } from './support/rss-sampler.ts';
 
 export interface AwsTarget {
@@ -256,7 +256,7 @@ async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Pro
 }
 
 if (isChildJob()) {
-  quietSdkNodeWarning();
+  quietNodeVersionWarning();
   serveChildJob<DownloadJob, DownloadJobResult>((job) =>
     job.mode === 'pipeline' ? runPipeline(job) : runRaw(job),
   );

@@ -17,13 +17,13 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '#shared/config.ts';
 import { ENV } from '#shared/env-names.ts';
+import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
 import { measureArchiveThroughput } from './archive-throughput.ts';
 import { measureDownloadMemory } from './download-memory.ts';
 import { measurePipelineRequests } from './pipeline-requests.ts';
 import { type BenchFigures, renderFigures } from './report.ts';
 import { measureSimulator } from './simulator-figures.ts';
 import { describeMachine } from './support/machine.ts';
-import { quietSdkNodeWarning } from './support/quiet-sdk.ts';
 import { MIB, seconds } from './support/units.ts';
 
 const SECTIONS = ['requests', 'throughput', 'memory', 'simulator'] as const;
@@ -65,7 +65,7 @@ const config = loadConfig({
 });
 const upload = { partSize: config.uploadPartSizeMiB * MIB, queueSize: config.uploadQueueSize };
 
-quietSdkNodeWarning();
+quietNodeVersionWarning();
 const deadline = setTimeout(() => {
   process.stderr.write(`bench: stopped after ${HARD_DEADLINE_MS / 60_000} minutes\n`);
   process.exit(2);
