@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#domain/errors.ts';
 import {
-  DEFAULT_DELETE_POLICY,
   type DeletePolicy,
   deletionLimit,
   MassDeletionRefusedError,
