@@ -1,6 +1,7 @@
 /**
  * Loopback load on the simulator: requests/second of a cheap endpoint (`setup/validate` with a valid
- * cookie: cookie parsing, token lookup, account document) and of CloudKit `records/query` pages,
+ * cookie: cookie parsing, token lookup, account document), of CloudKit `records/query` pages and of
+ * `changes/zone` (caught up, and a 200-record history page),
  * with a fixed number of requests over a fixed number of keep-alive connections. Not a test; run:
  *
  *   node --import tsx test/bench/sim-load.ts [requests=20000] [concurrency=32]
@@ -71,6 +72,35 @@ try {
     ck,
     session.cookie,
     page,
+    Math.max(1, Math.floor(total / 20)),
+  );
+  // changes/zone: the caught-up check an incremental run makes (token = the zone's current one),
+  // and a page of the zone's history (200 records) as a first or long delta reads it.
+  const changes = ck.replace(/records\/query$/, 'changes/zone');
+  const database = (await (
+    await fetch(ck.replace(/records\/query$/, 'changes/database'), {
+      method: 'POST',
+      headers: { Cookie: session.cookie },
+      body: '{}',
+    })
+  ).json()) as { zones: { zoneID: { zoneName: string }; syncToken: string }[] };
+  const primary = database.zones.find((z) => z.zoneID.zoneName === 'PrimarySync');
+  await run(
+    'changes/zone (caught up)',
+    agent,
+    changes,
+    session.cookie,
+    JSON.stringify({
+      zones: [{ zoneID: { zoneName: 'PrimarySync' }, syncToken: primary?.syncToken, resultsLimit: 200 }],
+    }),
+    Math.max(1, Math.floor(total / 4)),
+  );
+  await run(
+    'changes/zone (200-record history page)',
+    agent,
+    changes,
+    session.cookie,
+    JSON.stringify({ zones: [{ zoneID: { zoneName: 'PrimarySync' }, resultsLimit: 200 }] }),
     Math.max(1, Math.floor(total / 20)),
   );
   agent.destroy();
