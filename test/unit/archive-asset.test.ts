@@ -36,6 +36,7 @@ function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
   const objects = new InMemoryObjectStore({ now: () => NOW });
   const cdn = new ScriptedCdn();
   const refreshed: string[] = [];
+  const lookups: string[][] = [];
   const fresh = new Map<string, Asset>();
   const deps: ArchiveDeps = {
     state,
@@ -43,6 +44,7 @@ function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
     downloader: cdn,
     refresh: async (_zone, keys) => {
       refreshed.push(...keys.map((k) => k.assetRecordName));
+      lookups.push(keys.map((k) => k.assetRecordName));
       return keys.flatMap((k) => fresh.get(k.assetRecordName) ?? []);
     },
     versionPolicy: DEFAULT_VERSION_POLICY,
@@ -55,7 +57,7 @@ function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
     if (url !== undefined) cdn.files.set(url, bytes);
     return bytes;
   };
-  return { deps, state, objects, cdn, serve, refreshed, fresh };
+  return { deps, state, objects, cdn, serve, refreshed, lookups, fresh };
 }
 
 describe('archiving an asset', () => {
@@ -212,6 +214,28 @@ describe('carrying out a work message', () => {
     });
 
     expect(refreshed).toEqual(assets.map((a) => a.assetRecordName));
+  });
+
+  it('refreshes the rest of the message in one lookup when a URL expires mid-way', async () => {
+    const { deps, cdn, fresh, lookups, objects } = setUp();
+    const stale = [photoAsset('a', 20), photoAsset('b', 20), photoAsset('c', 20)];
+    for (const asset of stale) {
+      cdn.files.set(asset.versions[0]?.downloadUrl ?? '', () => new DownloadUrlExpiredError('410'));
+      const renewed = photoAsset(`${asset.assetRecordName}-renewed`, 20);
+      cdn.files.set(renewed.versions[0]?.downloadUrl ?? '', jpegBytes(20));
+      fresh.set(asset.assetRecordName, { ...renewed, assetRecordName: asset.assetRecordName });
+    }
+
+    const result = await processWorkMessage(deps, {
+      v: WORK_MESSAGE_VERSION,
+      runId: 'r',
+      issuedAt: NOW,
+      items: stale.map((asset) => ({ type: 'asset' as const, asset })),
+    });
+
+    expect(result).toMatchObject({ archived: 3, failed: 0 });
+    expect(lookups).toEqual([stale.map((a) => a.assetRecordName)]);
+    expect(objects.keys()).toHaveLength(3);
   });
 
   it('finishes the other items and then fails the message when one item hit a retryable error', async () => {

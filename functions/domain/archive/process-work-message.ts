@@ -81,7 +81,16 @@ function needsFreshUrls(asset: Asset, issuedAt: number, deps: ArchiveDeps): bool
   return stale || asset.versions.some((v) => v.downloadUrl === undefined);
 }
 
-async function archiveWithRefresh(deps: ArchiveDeps, asset: Asset, tally: Tally): Promise<void> {
+/**
+ * Archives `asset`; when its URLs turn out to be expired (410), asks `refreshAfterExpiry` for a
+ * fresh copy (which refreshes the rest of the message in the same lookup) and tries once more.
+ */
+async function archiveWithRefresh(
+  deps: ArchiveDeps,
+  asset: Asset,
+  tally: Tally,
+  refreshAfterExpiry: (asset: Asset) => Promise<Asset | undefined>,
+): Promise<void> {
   let current = asset;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -94,11 +103,44 @@ async function archiveWithRefresh(deps: ArchiveDeps, asset: Asset, tally: Tally)
       return;
     } catch (error) {
       if (!(error instanceof DownloadUrlExpiredError) || attempt > 0) throw error;
-      const key = { assetRecordName: current.assetRecordName, masterRecordName: current.masterRecordName };
-      const fresh = (await refreshed(deps, current.zone, [key])).get(current.assetRecordName);
+      const fresh = await refreshAfterExpiry(current);
       if (fresh === undefined) return; // deleted in iCloud meanwhile: the next delta says how
       current = fresh;
     }
+  }
+}
+
+/**
+ * Fresh copies of a message's assets, one `records/lookup` per zone and occasion: up front for
+ * URLs already too old, and once more for everything still to do when a URL expires mid-way.
+ */
+class FreshAssets {
+  readonly #deps: ArchiveDeps;
+  readonly #fresh = new Map<string, Asset>();
+  readonly #refreshed = new Set<string>();
+
+  constructor(deps: ArchiveDeps) {
+    this.#deps = deps;
+  }
+
+  /** Refreshes `assets` (grouped by zone); those lookup no longer returns become absent. */
+  async refresh(assets: readonly Asset[]): Promise<void> {
+    const byZone = new Map<string, { zone: ZoneRef; keys: RefreshKey[] }>();
+    for (const asset of assets) {
+      const id = `${asset.zone.database}/${asset.zone.ownerRecordName ?? '_'}/${asset.zone.zoneName}`;
+      const group = byZone.get(id) ?? { zone: asset.zone, keys: [] };
+      group.keys.push({ assetRecordName: asset.assetRecordName, masterRecordName: asset.masterRecordName });
+      byZone.set(id, group);
+      this.#refreshed.add(asset.assetRecordName);
+    }
+    for (const { zone, keys } of byZone.values()) {
+      for (const [name, asset] of await refreshed(this.#deps, zone, keys)) this.#fresh.set(name, asset);
+    }
+  }
+
+  /** The freshest copy of `asset`: undefined when a refresh found it deleted. */
+  current(asset: Asset): Asset | undefined {
+    return this.#refreshed.has(asset.assetRecordName) ? this.#fresh.get(asset.assetRecordName) : asset;
   }
 }
 
@@ -151,25 +193,23 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
     failures: [],
   };
 
-  // One records/lookup per zone for every asset whose URLs are stale or missing.
-  const staleByZone = new Map<string, { zone: ZoneRef; keys: RefreshKey[] }>();
-  for (const item of message.items) {
-    if (item.type !== 'asset' || !needsFreshUrls(item.asset, message.issuedAt, deps)) continue;
-    const key = `${item.asset.zone.database}/${item.asset.zone.zoneName}`;
-    const group = staleByZone.get(key) ?? { zone: item.asset.zone, keys: [] };
-    group.keys.push({
-      assetRecordName: item.asset.assetRecordName,
-      masterRecordName: item.asset.masterRecordName,
-    });
-    staleByZone.set(key, group);
-  }
-  const refreshedNames = new Set(
-    [...staleByZone.values()].flatMap((g) => g.keys.map((k) => k.assetRecordName)),
-  );
-  const fresh = new Map<string, Asset>();
-  for (const { zone, keys } of staleByZone.values()) {
-    for (const [name, asset] of await refreshed(deps, zone, keys)) fresh.set(name, asset);
-  }
+  const assets = message.items.flatMap((item) => (item.type === 'asset' ? [item.asset] : []));
+  const fresh = new FreshAssets(deps);
+  // URLs already too old (or missing): one records/lookup per zone before anything is downloaded.
+  await fresh.refresh(assets.filter((asset) => needsFreshUrls(asset, message.issuedAt, deps)));
+  let expiredOnce = false;
+  const refreshAfterExpiry = async (asset: Asset): Promise<Asset | undefined> => {
+    if (!expiredOnce) {
+      // The first 410 means every URL of this message is past its time: refresh all that
+      // remain (this asset included) in one lookup, not one per asset.
+      expiredOnce = true;
+      const position = assets.findIndex((a) => a.assetRecordName === asset.assetRecordName);
+      await fresh.refresh(assets.slice(Math.max(0, position)));
+    } else {
+      await fresh.refresh([asset]);
+    }
+    return fresh.current(asset);
+  };
 
   let retryable: unknown;
   for (const item of message.items) {
@@ -187,9 +227,8 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
       switch (item.type) {
         case 'asset': {
           // A refreshed asset that lookup no longer returns was deleted meanwhile: the next delta says how.
-          const name = item.asset.assetRecordName;
-          const asset = refreshedNames.has(name) ? fresh.get(name) : item.asset;
-          if (asset !== undefined) await archiveWithRefresh(deps, asset, tally);
+          const asset = fresh.current(item.asset);
+          if (asset !== undefined) await archiveWithRefresh(deps, asset, tally, refreshAfterExpiry);
           break;
         }
         case 'assetOnly': {
@@ -200,7 +239,12 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
               masterRecordName: item.change.masterRecordName,
             };
             const asset = (await refreshed(deps, item.change.zone, [key])).get(item.change.assetRecordName);
-            if (asset !== undefined && !asset.isDeleted) await archiveWithRefresh(deps, asset, tally);
+            if (asset !== undefined && !asset.isDeleted) {
+              await archiveWithRefresh(deps, asset, tally, async (expired) => {
+                await fresh.refresh([expired]);
+                return fresh.current(expired);
+              });
+            }
           } else if (outcome === 'updated') tally.updated++;
           else tally.unchanged++;
           break;
