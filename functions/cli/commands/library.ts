@@ -32,6 +32,16 @@ function describeZone(zone: ZoneRef): string {
 export function libraryCommand(): Command {
   return new Command('library')
     .description('show what your iCloud Photos library holds, per zone, by kind')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  icloud-s3 library                      counts per zone, with the stored session
+  icloud-s3 library --json               the same as one JSON object
+  icloud-s3 library --endpoint http://127.0.0.1:4567/__sim    against the simulator
+
+Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused the account.`,
+    )
     .action(async (_options: unknown, command: Command) => {
       const ctx = cliContext(command);
       const session = await openIcloudSession({
