@@ -1,6 +1,6 @@
 /**
  * Everything the pipeline remembers between runs, except the iCloud session: sync tokens and
- * first-sync checkpoints, the detection lock, the archive manifest, key and master claims,
+ * first-sync checkpoints, the detection lock, the archive manifest, key claims, the users of each master,
  * run records and the archive counters.
  *
  * Every write that can race is a compare-and-set. A lost race is a `ConflictError` (or a
@@ -75,7 +75,7 @@ export type LockAttempt =
   | { readonly acquired: true; readonly lease: LockLease }
   | { readonly acquired: false; readonly heldBy: string; readonly expiresAt: number };
 
-/** Which asset a manifest entry, a key claim or a master claim belongs to. */
+/** Which asset a manifest entry or a master user is. */
 export interface AssetRef {
   readonly zone: ZoneRef;
   readonly assetRecordName: string;
@@ -146,10 +146,6 @@ export interface ManifestEntry extends AssetRef {
 export type ManifestEntryInput = Omit<ManifestEntry, 'updatedAt' | 'revision'>;
 
 export type ClaimOutcome = { readonly claimed: true } | { readonly claimed: false; readonly owner: string };
-
-export type MasterClaimOutcome =
-  | { readonly claimed: true }
-  | { readonly claimed: false; readonly owner: AssetRef };
 
 export type RunKind = 'detect' | 'download' | 'verify';
 export type RunOutcome = 'running' | 'succeeded' | 'partial' | 'failed' | 'reauthRequired' | 'skipped';
@@ -254,13 +250,20 @@ export interface SyncStateStore {
   /** Drops a claim held by `owner` (after a purge removed the object); false if not theirs. */
   releaseKey(key: string, owner: string): Promise<boolean>;
 
+  // -- which assets use a master's objects --------------------------------------------------
+
   /**
-   * Claims a master record name for one asset, so a master reachable from several zones
-   * (your photos in a Shared Library and in PrimarySync) is archived once. Idempotent per owner.
+   * Records that `user` uses the archived objects of `masterRecordName`. One master backs several
+   * assets (an iOS Duplicate; your photo in PrimarySync and in the Shared Library, spec §6.6) and
+   * they share its objects, so `mirror` deletes an object only when its last user is purged.
+   * Idempotent. Call it BEFORE the manifest write that lists the objects: a crash in between
+   * leaves a user without an entry, which only keeps objects longer.
    */
-  claimMaster(masterRecordName: string, owner: AssetRef): Promise<MasterClaimOutcome>;
-  /** The asset that holds a master, if any. */
-  masterOwner(masterRecordName: string): Promise<AssetRef | undefined>;
+  addMasterUser(masterRecordName: string, user: AssetRef): Promise<void>;
+  /** Forgets `user` as a user of `masterRecordName` (after its entry was marked purged). Idempotent. */
+  removeMasterUser(masterRecordName: string, user: AssetRef): Promise<void>;
+  /** Every asset recorded as using `masterRecordName`'s objects, in no particular order. */
+  masterUsers(masterRecordName: string): Promise<AssetRef[]>;
 
   // -- runs -------------------------------------------------------------------------------
 

@@ -81,11 +81,14 @@ export class CrashingSyncStateStore implements SyncStateStore {
   releaseKey(key: string, owner: string) {
     return this.#at('releaseKey', () => this.#inner.releaseKey(key, owner));
   }
-  claimMaster(masterRecordName: string, owner: AssetRef) {
-    return this.#at('claimMaster', () => this.#inner.claimMaster(masterRecordName, owner));
+  addMasterUser(masterRecordName: string, user: AssetRef) {
+    return this.#at('addMasterUser', () => this.#inner.addMasterUser(masterRecordName, user));
   }
-  masterOwner(masterRecordName: string) {
-    return this.#at('masterOwner', () => this.#inner.masterOwner(masterRecordName));
+  removeMasterUser(masterRecordName: string, user: AssetRef) {
+    return this.#at('removeMasterUser', () => this.#inner.removeMasterUser(masterRecordName, user));
+  }
+  masterUsers(masterRecordName: string) {
+    return this.#at('masterUsers', () => this.#inner.masterUsers(masterRecordName));
   }
   startRun(runId: string, kind: RunKind, startedAt: number) {
     return this.#at('startRun', () => this.#inner.startRun(runId, kind, startedAt));

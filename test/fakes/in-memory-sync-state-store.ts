@@ -17,7 +17,6 @@ import {
   MAX_RUN_FAILURES,
   type ManifestEntry,
   type ManifestEntryInput,
-  type MasterClaimOutcome,
   type RunFailure,
   type RunKind,
   type RunOutcome,
@@ -56,7 +55,7 @@ export class InMemorySyncStateStore implements SyncStateStore {
   private readonly locks = new Map<string, LockLease>();
   private readonly manifest = new Map<string, ManifestEntry>();
   private readonly keyClaims = new Map<string, string>();
-  private readonly masterClaims = new Map<string, AssetRef>();
+  private readonly masterUsersByMaster = new Map<string, Map<string, AssetRef>>();
   private readonly runs = new Map<string, RunRecord>();
   private counters: ArchiveCounters = { objects: 0, bytes: 0 };
   private readonly now: () => number;
@@ -159,19 +158,18 @@ export class InMemorySyncStateStore implements SyncStateStore {
     return true;
   }
 
-  async claimMaster(masterRecordName: string, owner: AssetRef): Promise<MasterClaimOutcome> {
-    const holder = this.masterClaims.get(masterRecordName);
-    if (holder !== undefined && assetId(holder) !== assetId(owner))
-      return { claimed: false, owner: copy(holder) };
-    this.masterClaims.set(
-      masterRecordName,
-      copy({ zone: owner.zone, assetRecordName: owner.assetRecordName }),
-    );
-    return { claimed: true };
+  async addMasterUser(masterRecordName: string, user: AssetRef): Promise<void> {
+    const users = this.masterUsersByMaster.get(masterRecordName) ?? new Map<string, AssetRef>();
+    users.set(assetId(user), copy({ zone: user.zone, assetRecordName: user.assetRecordName }));
+    this.masterUsersByMaster.set(masterRecordName, users);
   }
 
-  async masterOwner(masterRecordName: string): Promise<AssetRef | undefined> {
-    return copy(this.masterClaims.get(masterRecordName));
+  async removeMasterUser(masterRecordName: string, user: AssetRef): Promise<void> {
+    this.masterUsersByMaster.get(masterRecordName)?.delete(assetId(user));
+  }
+
+  async masterUsers(masterRecordName: string): Promise<AssetRef[]> {
+    return [...(this.masterUsersByMaster.get(masterRecordName)?.values() ?? [])].map(copy);
   }
 
   async startRun(id: string, kind: RunKind, startedAt: number): Promise<RunRef> {

@@ -31,7 +31,6 @@ import {
   MAX_RUN_FAILURES,
   type ManifestEntry,
   type ManifestEntryInput,
-  type MasterClaimOutcome,
   type RunFailure,
   type RunKind,
   type RunOutcome,
@@ -41,7 +40,6 @@ import {
   type SyncStateStore,
   type ZoneSyncState,
   type ZoneSyncStateInput,
-  zoneId,
 } from '../../ports/sync-state-store.ts';
 import {
   countersItemSchema,
@@ -53,7 +51,7 @@ import {
   MANIFEST_SHARDS,
   manifestItemSchema,
   manifestShard,
-  masterClaimItemSchema,
+  masterUserItemSchema,
   runItemSchema,
   withoutKeys,
   withoutUndefined,
@@ -99,14 +97,6 @@ function serialiseCheckpoint(checkpoint: JsonValue | undefined): string | undefi
     );
   }
   return text;
-}
-
-function sameAsset(a: AssetRef, b: AssetRef): boolean {
-  return zoneId(a.zone) === zoneId(b.zone) && a.assetRecordName === b.assetRecordName;
-}
-
-function assetOwner(ref: AssetRef): string {
-  return `${zoneId(ref.zone)}#${ref.assetRecordName}`;
 }
 
 /** Attribute names for a numeric map update, e.g. `counts.assetsArchived`. */
@@ -385,36 +375,44 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     }
   }
 
-  async claimMaster(masterRecordName: string, owner: AssetRef): Promise<MasterClaimOutcome> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.client.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: withoutUndefined({
-              ...keys.masterClaim(masterRecordName),
-              owner: assetOwner(owner),
-              zone: owner.zone,
-              assetRecordName: owner.assetRecordName,
-            }),
-            ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':owner': assetOwner(owner) },
-          }),
-        );
-        return { claimed: true };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
-      const holder = await this.masterOwner(masterRecordName);
-      if (holder !== undefined && !sameAsset(holder, owner)) return { claimed: false, owner: holder };
-      if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`master claim kept changing under us`);
-    }
+  // -- which assets use a master's objects --------------------------------------------------
+
+  async addMasterUser(masterRecordName: string, user: AssetRef): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: withoutUndefined({
+          ...keys.masterUser(masterRecordName, user),
+          zone: user.zone,
+          assetRecordName: user.assetRecordName,
+        }),
+      }),
+    );
   }
 
-  async masterOwner(masterRecordName: string): Promise<AssetRef | undefined> {
-    const item = await this.get(keys.masterClaim(masterRecordName), masterClaimItemSchema);
-    return item === undefined ? undefined : { zone: item.zone, assetRecordName: item.assetRecordName };
+  async removeMasterUser(masterRecordName: string, user: AssetRef): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({ TableName: this.table, Key: keys.masterUser(masterRecordName, user) }),
+    );
+  }
+
+  async masterUsers(masterRecordName: string): Promise<AssetRef[]> {
+    const users: AssetRef[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :user)',
+        ExpressionAttributeValues: { ':pk': keys.masterUsers(masterRecordName), ':user': 'user#' },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const parsed = masterUserItemSchema.parse(item);
+        users.push({ zone: parsed.zone, assetRecordName: parsed.assetRecordName });
+      }
+    }
+    return users;
   }
 
   // -- runs -------------------------------------------------------------------------------

@@ -26,7 +26,12 @@ export const keys = {
     return { pk: manifestShard(shard), sk };
   },
   keyClaim: (key: string): ItemKey => ({ pk: `key#${foldKey(key)}`, sk: 'key' }),
-  masterClaim: (masterRecordName: string): ItemKey => ({ pk: `master#${masterRecordName}`, sk: 'master' }),
+  /** One item per (master, asset using it); all users of a master share the partition key. */
+  masterUser: (masterRecordName: string, user: AssetRef): ItemKey => ({
+    pk: `master#${masterRecordName}`,
+    sk: `user#${zoneId(user.zone)}#${user.assetRecordName}`,
+  }),
+  masterUsers: (masterRecordName: string): string => `master#${masterRecordName}`,
   runs: 'run',
   /** Zero-padded start time first, so the sort key orders runs by start. */
   run: (runId: string, startedAt: number): ItemKey => ({
@@ -116,7 +121,7 @@ export const manifestItemSchema = z.strictObject({
 
 export const keyClaimItemSchema = z.strictObject({ ...item, owner: z.string(), key: z.string() });
 
-export const masterClaimItemSchema = z.strictObject({ ...item, ...assetRefShape, owner: z.string() });
+export const masterUserItemSchema = z.strictObject({ ...item, ...assetRefShape });
 
 export const runItemSchema = z.strictObject({
   ...item,

@@ -9,9 +9,10 @@ import { ConflictError } from '../errors.ts';
 import type { AssetOnlyChange, TombstoneType, ZoneRef } from '../model.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
-import { otherMasterReferences, removeMasterReference } from './master-references.ts';
 
 export type ChangeOutcome = 'updated' | 'unchanged' | 'unknownAsset' | 'needsArchive' | 'purged';
+
+const zoneKey = (zone: ZoneRef) => `${zone.database}/${zone.ownerRecordName ?? '_'}/${zone.zoneName}`;
 
 function toInput(entry: ManifestEntry): ManifestEntryInput {
   const { updatedAt: _updatedAt, revision: _revision, ...input } = entry;
@@ -100,7 +101,7 @@ export async function applyAlbumMembership(
   return result.outcome;
 }
 
-/** The manifest entry a tombstone refers to: an asset by its name, a master through its claim. */
+/** The manifest entry a tombstone refers to: an asset by its name, a master through its users in that zone. */
 async function entryForTombstone(
   deps: ArchiveDeps,
   zone: ZoneRef,
@@ -112,20 +113,19 @@ async function entryForTombstone(
     if (entry !== undefined) return entry;
   }
   if (inferredType === 'CPLMaster' || inferredType === 'unknown') {
-    const owner = await deps.state.masterOwner(recordName);
-    if (owner !== undefined) return deps.state.getEntry(owner);
+    const users = await deps.state.masterUsers(recordName);
+    const inZone = users.find((u) => u.zone.database === zone.database && u.zone.zoneName === zone.zoneName);
+    if (inZone !== undefined) return deps.state.getEntry(inZone);
   }
   return undefined;
 }
 
-/**
- * Keys of `entry`'s objects that another live entry (a duplicate, the Shared Library copy of the
- * same master) still lists, or `'all'` when the master's references are not all tracked.
- */
-async function keysStillUsed(deps: ArchiveDeps, entry: ManifestEntry): Promise<Set<string> | 'all'> {
-  const self = { zone: entry.zone, assetRecordName: entry.assetRecordName };
-  const others = await otherMasterReferences(deps.state, entry.masterRecordName, self);
-  if (others === 'untracked') return 'all';
+/** Keys of `entry`'s objects that another live entry (a duplicate, the Shared Library copy of the same master) still lists. */
+async function keysStillUsed(deps: ArchiveDeps, entry: ManifestEntry): Promise<Set<string>> {
+  const users = await deps.state.masterUsers(entry.masterRecordName);
+  const others = users.filter(
+    (u) => !(u.assetRecordName === entry.assetRecordName && zoneKey(u.zone) === zoneKey(entry.zone)),
+  );
   const used = new Set<string>();
   for (const other of others) {
     const otherEntry = await deps.state.getEntry(other);
@@ -150,7 +150,7 @@ export async function applyPurge(
   if (first === undefined) return 'unknownAsset';
   const ref = { zone: first.zone, assetRecordName: first.assetRecordName };
   const mirror = deps.deletePolicy === 'mirror' && first.duplicateOf === undefined;
-  const stillUsed = mirror ? await keysStillUsed(deps, first) : 'all';
+  const stillUsed = mirror ? await keysStillUsed(deps, first) : undefined;
   let removed: RecordedDeletion[] = [];
   const result = await updateEntry(
     deps,
@@ -158,7 +158,7 @@ export async function applyPurge(
     (entry) => {
       if (entry.status === 'purged') return undefined;
       removed =
-        stillUsed === 'all'
+        stillUsed === undefined
           ? []
           : entry.versions
               .filter((v) => !stillUsed.has(v.key))
@@ -174,7 +174,7 @@ export async function applyPurge(
   );
   if (result.outcome !== 'updated') return result.outcome;
   // A purged entry no longer holds its master's objects for anyone else's purge.
-  await removeMasterReference(deps.state, first.masterRecordName, ref);
+  await deps.state.removeMasterUser(first.masterRecordName, ref);
   // Objects go only after the manifest says so: a crash in between leaves an object the
   // manifest no longer lists, which `verify` reports, never a manifest pointing at nothing.
   let bytes = 0;

@@ -16,7 +16,6 @@ import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
 import { IntegrityStream } from './integrity-stream.ts';
-import { addMasterReference } from './master-references.ts';
 
 /** Late metadata key holding the SHA-256 of the bytes, so a re-run can adopt an object without re-reading it. */
 export const SHA256_METADATA_KEY = 'icloud-sha256';
@@ -215,7 +214,7 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
       ...(entry?.duplicateOf === undefined ? {} : { duplicateOf: entry.duplicateOf }),
     };
     // Before the entry lists the objects: `mirror` must see every entry that uses them.
-    await addMasterReference(deps.state, asset.masterRecordName, ref);
+    await deps.state.addMasterUser(asset.masterRecordName, ref);
     try {
       const written = await deps.state.putEntry(input, entry?.revision ?? 0);
       // Adopted objects were counted by the attempt that stored them (or never: that errs low).

@@ -308,16 +308,35 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
       });
     });
 
-    describe('master claims', () => {
-      it('archives a master once across zones', async () => {
+    describe('master users', () => {
+      it('lists every asset that uses a master, once each, across zones', async () => {
         const { store } = await setUp();
         const mine = { zone: primary, assetRecordName: 'A1' };
         const sharedCopy = { zone: shared, assetRecordName: 'S1' };
-        expect(await store.claimMaster('MASTER-1', mine)).toEqual({ claimed: true });
-        expect(await store.claimMaster('MASTER-1', mine)).toEqual({ claimed: true });
-        expect(await store.claimMaster('MASTER-1', sharedCopy)).toEqual({ claimed: false, owner: mine });
-        expect(await store.masterOwner('MASTER-1')).toEqual(mine);
-        expect(await store.masterOwner('MASTER-2')).toBeUndefined();
+        await store.addMasterUser('MASTER-1', mine);
+        await store.addMasterUser('MASTER-1', mine);
+        await store.addMasterUser('MASTER-1', sharedCopy);
+        const users = await store.masterUsers('MASTER-1');
+        expect(users).toHaveLength(2);
+        expect(users).toEqual(expect.arrayContaining([mine, sharedCopy]));
+        expect(await store.masterUsers('MASTER-2')).toEqual([]);
+      });
+
+      it('forgets a user, and forgetting twice is harmless', async () => {
+        const { store } = await setUp();
+        const mine = { zone: primary, assetRecordName: 'A1' };
+        const duplicate = { zone: primary, assetRecordName: 'A2' };
+        await store.addMasterUser('MASTER-1', mine);
+        await store.addMasterUser('MASTER-1', duplicate);
+        await store.removeMasterUser('MASTER-1', mine);
+        await store.removeMasterUser('MASTER-1', mine);
+        expect(await store.masterUsers('MASTER-1')).toEqual([duplicate]);
+      });
+
+      it('keeps a master name apart from its case twin', async () => {
+        const { store } = await setUp();
+        await store.addMasterUser('AbC+', { zone: primary, assetRecordName: 'A1' });
+        expect(await store.masterUsers('abc+')).toEqual([]);
       });
     });
 
