@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Archiving one asset over fakes with real semantics (compare-and-set manifest, key claims,
  * an object store that consumes and checks the body): idempotence, adoption after a crash,
@@ -64,13 +65,18 @@ describe('archiving an asset', () => {
   it('stores the original, lists it in the manifest, and does nothing the second time', async () => {
     const { deps, objects, cdn, serve } = setUp();
     const asset = photoAsset('one', 100);
-    serve(asset);
+    const bytes = serve(asset);
 
     const first = await archiveAsset(deps, asset);
     const second = await archiveAsset(deps, asset);
 
     expect(first).toMatchObject({ outcome: 'archived', versionsArchived: 1, bytesArchived: 100 });
     expect(first.entry?.versions.map((v) => v.key)).toEqual(objects.keys());
+    expect(first.entry?.versions[0]).toMatchObject({
+      size: 100,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      md5: createHash('md5').update(bytes).digest('hex'),
+    });
     expect(second.outcome).toBe('unchanged');
     expect(cdn.opened).toHaveLength(1);
   });

@@ -140,7 +140,7 @@ async function transfer(
     key,
     size: digest.bytes,
     sha256: digest.sha256,
-    md5: digest.md5,
+    md5: stored.md5,
     fileChecksum: version.fileChecksum,
     archivedAt: deps.now(),
     etag: stored.etag,

@@ -1,7 +1,8 @@
 /**
  * The check every downloaded byte passes on its way to the archive: it counts the bytes against
- * the size CloudKit reported, hashes them (SHA-256 for the manifest, MD5 for rclone), and refuses
- * a body that is an error page instead of media. It never holds more than one chunk.
+ * the size CloudKit reported, hashes them (SHA-256 for the manifest; the object store computes the
+ * MD5 rclone compares as it uploads), and refuses a body that is an error page instead of media.
+ * It never holds more than one chunk.
  */
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -15,8 +16,6 @@ export interface IntegrityDigest {
   readonly bytes: number;
   /** Lower-case hex. */
   readonly sha256: string;
-  /** Lower-case hex. */
-  readonly md5: string;
 }
 
 /** True when the first bytes of a body look like an error page rather than media. */
@@ -33,7 +32,6 @@ export function looksLikeErrorPage(head: Buffer): boolean {
 export class IntegrityStream extends Transform {
   readonly #expectedSize: number;
   readonly #sha256 = createHash('sha256');
-  readonly #md5 = createHash('md5');
   #bytes = 0;
   #head: Buffer = Buffer.alloc(0);
   #sniffed = false;
@@ -62,7 +60,6 @@ export class IntegrityStream extends Transform {
       }
     }
     this.#sha256.update(chunk);
-    this.#md5.update(chunk);
     // Hold the newest chunk back so a short body fails before its final bytes reach the archive.
     const previous = this.#held;
     this.#held = chunk;
@@ -78,7 +75,7 @@ export class IntegrityStream extends Transform {
       callback(new UnexpectedResponseError('the CDN sent an error page instead of the file'));
       return;
     }
-    this.#digest = { bytes: this.#bytes, sha256: this.#sha256.digest('hex'), md5: this.#md5.digest('hex') };
+    this.#digest = { bytes: this.#bytes, sha256: this.#sha256.digest('hex') };
     callback(null, this.#held);
   }
 
