@@ -136,6 +136,8 @@ export const workMessageSchema = z.strictObject({
   v: z.literal(WORK_MESSAGE_VERSION),
   /** The detection run that produced it (for tracing, not identity). */
   runId: z.string(),
+  /** When that run started (ms): with `runId`, names its run record, where workers add their counts. */
+  runStartedAt: z.number().optional(),
   /** When the download URLs inside were issued (ms): older than ~50 minutes means refresh first. */
   issuedAt: z.number(),
   items: z.array(workItemSchema).min(1),
@@ -144,6 +146,7 @@ export const workMessageSchema = z.strictObject({
 export interface WorkMessage {
   readonly v: typeof WORK_MESSAGE_VERSION;
   readonly runId: string;
+  readonly runStartedAt?: number;
   readonly issuedAt: number;
   readonly items: readonly WorkItem[];
 }

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalAwsStack } from '#local/local-aws-stack.ts';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
@@ -37,6 +38,20 @@ describe('the pipeline on one machine against the simulator', () => {
     expect(summary.outcome).toBe('succeeded');
     expect(summary.assets.failed).toBe(0);
     expect(await archivedDigests()).toEqual(expectedDigests(await truth()));
+  });
+
+  it('records on the detection run what the workers archived from it', async () => {
+    const stack = await openLocalAwsStack({ dataDir: join(dir, 'data') });
+    try {
+      const [latest] = await stack.state.listRuns(1);
+      const entries: number[] = [];
+      for await (const entry of stack.state.entries()) entries.push(entry.versions.length);
+      expect(latest).toMatchObject({ kind: 'detect', outcome: 'succeeded' });
+      expect(latest?.counts['assetsArchived']).toBe(entries.filter((n) => n > 0).length);
+      expect(latest?.counts['filesArchived']).toBeGreaterThan(0);
+    } finally {
+      await stack.stop();
+    }
   });
 
   it('makes one request to Apple and archives nothing when nothing changed', async () => {

@@ -40,6 +40,13 @@ export interface DetectDeps {
   /** Milliseconds left before the run must have stopped with its checkpoint saved. */
   readonly remainingMs: () => number;
   readonly runId: string;
+  /** When the run started (ms): carried in the work messages so workers can add to the run's record. */
+  readonly runStartedAt?: number;
+  /**
+   * Called once the run has work and holds the lock, before anything is enqueued (the handler
+   * opens the run record there; an idle run never calls it, so it writes nothing).
+   */
+  readonly onWorkStarting?: () => Promise<void>;
   readonly deletePolicy: DeletePolicy;
   /** Keep this much time in reserve for the last page's writes. */
   readonly reserveMs?: number;
@@ -155,7 +162,11 @@ class Run {
   /** Puts a page's work on the queue; resolves only when all of it is durable. */
   async enqueue(changes: readonly ZoneChange[]): Promise<void> {
     await this.checkDeletions(changes);
-    const messages = toWorkMessages(changes, { runId: this.#deps.runId, issuedAt: this.#deps.now() });
+    const messages = toWorkMessages(changes, {
+      runId: this.#deps.runId,
+      ...(this.#deps.runStartedAt === undefined ? {} : { runStartedAt: this.#deps.runStartedAt }),
+      issuedAt: this.#deps.now(),
+    });
     if (messages.length === 0) return;
     await this.#deps.queue.enqueue(messages);
     this.messagesEnqueued += messages.length;
@@ -349,6 +360,7 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
     return { outcome: 'locked', runId: deps.runId, zones: [], itemsEnqueued: 0, messagesEnqueued: 0 };
   }
   try {
+    await deps.onWorkStarting?.();
     const reports: ZoneReport[] = [];
     for (const zone of toSync) {
       if (!run.hasTimeFor()) {

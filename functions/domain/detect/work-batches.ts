@@ -53,7 +53,7 @@ export function toWorkItem(change: ZoneChange): WorkItem | undefined {
 
 export function toWorkMessages(
   changes: readonly ZoneChange[],
-  context: { readonly runId: string; readonly issuedAt: number },
+  context: { readonly runId: string; readonly runStartedAt?: number; readonly issuedAt: number },
 ): WorkMessage[] {
   const items = changes.map(toWorkItem).filter((item): item is WorkItem => item !== undefined);
   const messages: WorkMessage[] = [];
@@ -61,6 +61,7 @@ export function toWorkMessages(
     messages.push({
       v: WORK_MESSAGE_VERSION,
       runId: context.runId,
+      ...(context.runStartedAt === undefined ? {} : { runStartedAt: context.runStartedAt }),
       issuedAt: context.issuedAt,
       items: items.slice(i, i + ITEMS_PER_MESSAGE),
     });

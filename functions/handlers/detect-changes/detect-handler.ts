@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
 import { AccountConditionError, classifyError, SessionExpiredError } from '#domain/errors.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { RunRef, SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
@@ -57,6 +57,13 @@ export function createDetectHandler(deps: DetectHandlerDeps) {
   return async (_event: unknown, context: Context): Promise<DetectInvocationResult> => {
     const runId = context.awsRequestId;
     const startedAt = now();
+    // The run record opens when the run has work (never for an idle check) and the workers add
+    // their counts to it as they archive what this run enqueued.
+    let run: RunRef | undefined;
+    const openRun = async () => {
+      run ??= await deps.state.startRun(runId, 'detect', startedAt);
+      return run;
+    };
     let icloud: IcloudAdapters | undefined;
     try {
       icloud = await deps.icloud();
@@ -73,6 +80,10 @@ export function createDetectHandler(deps: DetectHandlerDeps) {
         now,
         remainingMs: () => context.getRemainingTimeInMillis(),
         runId,
+        runStartedAt: startedAt,
+        onWorkStarting: async () => {
+          await openRun();
+        },
         deletePolicy: deps.deletePolicy,
         reserveMs: deps.reserveMs,
       });
@@ -88,13 +99,12 @@ export function createDetectHandler(deps: DetectHandlerDeps) {
       // cookie is unknown (the simulator's is an hour), and a stale one costs a sign-in refresh.
       if (!idle || now() - icloud.session.storedAt > SESSION_REFRESH_MS) await icloud.session.save();
       if (!idle) {
-        // The run record: only when the run did something, so an idle check stays free of writes.
-        const run = await deps.state.startRun(runId, 'detect', startedAt);
-        await deps.state.addRunProgress(run, {
+        const record = await openRun();
+        await deps.state.addRunProgress(record, {
           counts: { itemsEnqueued: result.itemsEnqueued, messagesEnqueued: result.messagesEnqueued },
           appleRequests,
         });
-        await deps.state.finishRun(run, result.outcome === 'caughtUp' ? 'succeeded' : 'partial', now());
+        await deps.state.finishRun(record, result.outcome === 'caughtUp' ? 'succeeded' : 'partial', now());
       }
       deps.logger.info('detection finished', {
         outcome: result.outcome,
@@ -109,9 +119,7 @@ export function createDetectHandler(deps: DetectHandlerDeps) {
         deps.metrics.add(METRICS.reauthRequired, 1);
         deps.logger.error('iCloud needs you to sign in again', { error });
         const action = error instanceof SessionExpiredError ? error.action : 'icloud-s3 login';
-        await recordFailedRun(deps, runId, startedAt, now(), 'reauthRequired', error.message).catch(
-          () => undefined,
-        );
+        await recordFailedRun(deps, openRun, now(), 'reauthRequired', error.message).catch(() => undefined);
         return { outcome: 'reauthRequired', runId, message: error.message, action };
       }
       if (error instanceof MassDeletionRefusedError) {
@@ -123,7 +131,7 @@ export function createDetectHandler(deps: DetectHandlerDeps) {
           archiveObjects: error.archiveObjects,
           limit: error.limit,
         });
-        await recordFailedRun(deps, runId, startedAt, now(), 'failed', error.message).catch(() => undefined);
+        await recordFailedRun(deps, openRun, now(), 'failed', error.message).catch(() => undefined);
         return {
           outcome: 'deletionRefused',
           runId,
@@ -136,8 +144,7 @@ export function createDetectHandler(deps: DetectHandlerDeps) {
       deps.logger.error('detection failed', { error, class: classifyError(error) });
       await recordFailedRun(
         deps,
-        runId,
-        startedAt,
+        openRun,
         now(),
         'failed',
         error instanceof Error ? error.message : 'unknown',
@@ -151,12 +158,10 @@ export function createDetectHandler(deps: DetectHandlerDeps) {
 
 async function recordFailedRun(
   deps: DetectHandlerDeps,
-  runId: string,
-  startedAt: number,
+  openRun: () => Promise<RunRef>,
   endedAt: number,
   outcome: 'failed' | 'reauthRequired',
   message: string,
 ) {
-  const run = await deps.state.startRun(runId, 'detect', startedAt);
-  await deps.state.finishRun(run, outcome, endedAt, message);
+  await deps.state.finishRun(await openRun(), outcome, endedAt, message);
 }

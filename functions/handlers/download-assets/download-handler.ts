@@ -10,6 +10,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { classifyError } from '#domain/errors.ts';
+import type { RunRef } from '#ports/sync-state-store.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import { parseWorkMessage } from '#shared/work-message.ts';
@@ -30,6 +31,25 @@ export interface DownloadHandlerDeps {
 /** Stops the rest of a batch once a record needed a human. */
 class ReauthNeededError extends Error {
   override readonly name = 'ReauthNeededError';
+}
+
+/** Adds a message's outcome to its run's record; a missing record (an old message) is not an error. */
+async function recordOnRun(deps: DownloadHandlerDeps, run: RunRef, result: MessageResult): Promise<void> {
+  try {
+    await deps.archive.state.addRunProgress(run, {
+      counts: {
+        assetsArchived: result.archived,
+        assetsUpdated: result.updated,
+        assetsPurged: result.purged,
+        assetsFailed: result.failed,
+        filesArchived: result.versionsArchived,
+        bytesArchived: result.bytesArchived,
+      },
+    });
+    for (const failure of result.failures) await deps.archive.state.recordRunFailure(run, failure);
+  } catch (error) {
+    deps.logger.warn('run record not updated', { runId: run.runId, error });
+  }
 }
 
 export function createDownloadHandler(deps: DownloadHandlerDeps) {
@@ -64,6 +84,10 @@ export function createDownloadHandler(deps: DownloadHandlerDeps) {
           },
           message,
         );
+        if (message.runStartedAt !== undefined) {
+          // The detection run that enqueued this work shows what came of it (`icloud-s3 status`).
+          await recordOnRun(deps, { runId: message.runId, startedAt: message.runStartedAt }, result);
+        }
         deps.metrics.add(METRICS.assetsArchived, result.archived);
         deps.metrics.add(METRICS.bytesArchived, result.bytesArchived, 'Bytes');
         deps.metrics.add(METRICS.assetsFailed, result.failed);
