@@ -12,7 +12,7 @@ const tier = (name: string, timeout: number) => ({
 export default defineConfig({
   test: {
     pool: 'forks',
-    reporters: process.env.CI ? ['default'] : ['default'],
+    reporters: ['default', './test/helpers/plain-summary-reporter.ts'],
     projects: [
       tier('unit', 20_000),
       tier('conformance', 60_000),
