@@ -2,7 +2,7 @@
  * Downloads from Apple's asset CDN (spec §5). The URL carries its own authorisation, so no cookies
  * are sent; the headers are the browser-like ones every peer sends.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import {
   DownloadUrlExpiredError,
@@ -27,11 +27,50 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
+/** kei's read timeout: a body that sends nothing this long is dead, whatever its size. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
+/**
+ * A download whose body stopped sending bytes. Named like `AbortSignal.timeout`'s error, so it is
+ * classified as a timeout (retryable: the next attempt gets a new connection).
+ */
+export class StalledDownloadError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+/**
+ * Passes `body` through, failing it when no byte arrives for `idleMs`. A whole-download time
+ * limit would be wrong for multi-GB videos; a silence limit catches a stalled connection.
+ */
+function withIdleTimeout(body: Readable, idleMs: number): Readable {
+  const out = new PassThrough();
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const error = new StalledDownloadError(`the CDN sent nothing for ${Math.round(idleMs / 1000)} s`);
+      body.destroy(error);
+      out.destroy(error);
+    }, idleMs);
+  };
+  arm();
+  body.on('data', arm);
+  body.on('error', (error) => {
+    clearTimeout(timer);
+    out.destroy(error);
+  });
+  body.on('end', () => clearTimeout(timer));
+  out.on('close', () => clearTimeout(timer));
+  return body.pipe(out);
+}
+
 export class CdnDownloader implements MediaDownloader {
   readonly #http: IcloudHttp;
+  readonly #idleTimeoutMs: number;
 
-  constructor(http: IcloudHttp) {
+  constructor(http: IcloudHttp, options: { readonly idleTimeoutMs?: number } = {}) {
     this.#http = http;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   }
 
   async open(url: string, options: { readonly signal?: AbortSignal } = {}): Promise<MediaDownload> {
@@ -48,7 +87,10 @@ export class CdnDownloader implements MediaDownloader {
       const declared = response.headers.get('content-length');
       const contentType = response.headers.get('content-type');
       return {
-        body: Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>),
+        body: withIdleTimeout(
+          Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>),
+          this.#idleTimeoutMs,
+        ),
         ...(declared !== null && /^\d+$/.test(declared) ? { contentLength: Number(declared) } : {}),
         ...(contentType !== null ? { contentType } : {}),
       };
