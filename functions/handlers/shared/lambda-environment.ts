@@ -44,7 +44,9 @@ export function lambdaEnvironment(env: NodeJS.ProcessEnv, serviceName: string): 
   const store = new SecretsManagerSessionStore({
     client: new SecretsManagerClient({}),
     secretId: config.sessionSecretId,
-    cacheTtlMs: 0,
+    // Warm invocations reuse the session for a minute (a sync runs many worker invocations); a
+    // save refreshes the cached copy, and a save against a newer secret version is refused (CAS).
+    cacheTtlMs: 60_000,
   });
   const endpoint = resolveEndpoint(config.icloudEndpoint);
   return {
