@@ -97,7 +97,13 @@ export function createDetectHandler(deps: DetectHandlerDeps) {
       // Every CloudKit answer rotates the session cookie. Idle checks leave the store alone (they
       // write nothing) until the stored cookie is half an hour old: Apple's grace for a replaced
       // cookie is unknown (the simulator's is an hour), and a stale one costs a sign-in refresh.
-      if (!idle || now() - icloud.session.storedAt > SESSION_REFRESH_MS) await icloud.session.save();
+      if (!idle || now() - icloud.session.storedAt > SESSION_REFRESH_MS) {
+        // A worker may have stored a newer session meanwhile (compare-and-set refuses ours):
+        // keeping theirs is right, and the run's work is done either way.
+        await icloud.session
+          .save()
+          .catch((error: unknown) => deps.logger.warn('session not saved', { error }));
+      }
       if (!idle) {
         const record = await openRun();
         await deps.state.addRunProgress(record, {
