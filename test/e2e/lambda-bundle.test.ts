@@ -1,0 +1,182 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
+import { type LocalAwsStack, openLocalAwsStack } from '#local/local-aws-stack.ts';
+import { ensureSecret } from '#local/servers/provision.ts';
+import { ENV, HANDLER_ENTRIES } from '#shared/env-names.ts';
+import { signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { expectedDigests, type TruthAsset } from '#test/helpers/local-archive.ts';
+import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
+
+/**
+ * The deployable artifact itself: each handler bundled exactly as infra/pipeline-function.ts
+ * has CDK bundle it (ESM, node22, minified, SDK included, the createRequire banner), loaded in a
+ * fresh Node process configured only by environment variables, as Lambda would, and invoked
+ * against the simulator and the local AWS servers.
+ */
+const repositoryRoot = join(import.meta.dirname, '..', '..');
+const SECRET_ID = 'icloud-s3/session';
+let sim: Awaited<ReturnType<typeof startTestSimulator>>;
+let stack: LocalAwsStack;
+let dir: string;
+const bundles: Record<'detect' | 'download', string> = { detect: '', download: '' };
+
+async function bundle(entry: string, outfile: string): Promise<string> {
+  await build({
+    entryPoints: [join(repositoryRoot, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    sourcemap: true,
+    mainFields: ['module', 'main'],
+    banner: {
+      js: "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",
+    },
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+/** What Lambda gives the function: environment variables only (endpoints point at loopback). */
+function lambdaEnv(): Record<string, string> {
+  return {
+    [ENV.archiveBucket]: stack.bucket,
+    [ENV.stateTable]: stack.table,
+    [ENV.workQueueUrl]: stack.queues.queueUrl,
+    [ENV.sessionSecretId]: SECRET_ID,
+    [ENV.icloudEndpoint]: sim.controlUrl,
+    [ENV.logLevel]: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    AWS_REGION: 'us-east-1',
+    // s3rver knows one key pair; the other local servers accept any.
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_S3: stack.endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: stack.endpoints.sqs,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: stack.endpoints.secretsManager,
+    // The local S3 server stores aws-chunked framing as data (aws-local.md §1.1); real S3 does not need this.
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+  };
+}
+
+/** Loads `bundlePath` in a new Node process and calls its `handler(event, context)`; returns the result. */
+function invoke(bundlePath: string, event: unknown): Promise<unknown> {
+  const script = `
+    const { handler } = await import(${JSON.stringify(bundlePath)});
+    const deadline = Date.now() + 120000;
+    const context = { awsRequestId: 'req-' + Date.now(), functionName: 'fn', getRemainingTimeInMillis: () => deadline - Date.now() };
+    const result = await handler(JSON.parse(process.env.EVENT), context);
+    process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env['PATH'] ?? '', ...lambdaEnv(), EVENT: JSON.stringify(event) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || line === undefined)
+        reject(new Error(`handler process exited ${code}: ${stderr.slice(-2000)}`));
+      else resolve(JSON.parse(line.slice('RESULT '.length)));
+    });
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-bundle-'));
+  [bundles.detect, bundles.download] = await Promise.all([
+    bundle(HANDLER_ENTRIES.detectChanges, join(dir, 'detect', 'index.mjs')),
+    bundle(HANDLER_ENTRIES.downloadAssets, join(dir, 'download', 'index.mjs')),
+  ]);
+  sim = await startTestSimulator({ assets: 20, seed: 5 });
+  stack = await openLocalAwsStack({ dataDir: join(dir, 'aws') });
+  // `icloud-s3 login --aws`: the signed-in session goes into the stack's secret.
+  const signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
+  const secrets = new SecretsManagerClient(stack.clientConfig.secretsManager);
+  await ensureSecret(secrets, SECRET_ID);
+  const stored = await signedIn.store.load();
+  if (stored === undefined) throw new Error('sign-in stored no session');
+  await new SecretsManagerSessionStore({ client: secrets, secretId: SECRET_ID }).save(stored.document);
+  secrets.destroy();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await sim?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the Lambda bundles', () => {
+  it('detect-changes runs from its environment alone and fans the library out to the queue', async () => {
+    const result = (await invoke(bundles.detect, {})) as { outcome: string; itemsEnqueued: number };
+    expect(result.outcome).toBe('caughtUp');
+    expect(result.itemsEnqueued).toBeGreaterThan(0);
+  });
+
+  it('download-assets archives what the queue holds, byte for byte', async () => {
+    for (;;) {
+      const received = await stack.clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: stack.queues.queueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 300,
+          WaitTimeSeconds: 0,
+        }),
+      );
+      const messages = received.Messages ?? [];
+      if (messages.length === 0) break;
+      const event = {
+        Records: messages.map((m) => ({
+          messageId: m.MessageId,
+          receiptHandle: m.ReceiptHandle,
+          body: m.Body,
+          attributes: {
+            ApproximateReceiveCount: '1',
+            SentTimestamp: '0',
+            SenderId: 'x',
+            ApproximateFirstReceiveTimestamp: '0',
+          },
+          messageAttributes: {},
+          md5OfBody: m.MD5OfBody,
+          eventSource: 'aws:sqs',
+          eventSourceARN: stack.queues.queueArn,
+          awsRegion: 'us-east-1',
+        })),
+      };
+      const response = (await invoke(bundles.download, event)) as { batchItemFailures: unknown[] };
+      expect(response.batchItemFailures).toEqual([]);
+    }
+    const truth = (await controlClient(sim).library<{ assets: TruthAsset[] }>()).assets;
+    const objects = await readLocalArchiveFromStack();
+    expect(new Set(objects.map((o) => o.metadata['icloud-sha256']))).toEqual(expectedDigests(truth));
+  });
+});
+
+/** The archive as the running stack serves it (the servers stay up for the other test). */
+async function readLocalArchiveFromStack() {
+  const objects: { key: string; metadata: Readonly<Record<string, string>> }[] = [];
+  for await (const listed of stack.objects.list('')) {
+    const head = await stack.objects.head(listed.key);
+    if (head !== undefined) objects.push({ key: listed.key, metadata: head.metadata });
+  }
+  return objects;
+}
