@@ -11,7 +11,7 @@ import {
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/shared/env-names.ts';
+import { ENV, STAGING_TAG } from '../functions/shared/env-names.ts';
 import type { ObjectLockMode, TransitionClass } from './config.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
@@ -89,6 +89,7 @@ export class ArchiveBucket extends Construct {
   /**
    * What a download worker needs: read (HEAD to skip what is archived, the copy source when
    * `md5chksum` is added after a multipart upload), write (single and multipart PUT, the copy),
+   * tag (a multipart object's first version carries `STAGING_TAG`, which the copy clears),
    * abort its own multipart uploads, delete (an object completed before a late failure is
    * removed again; `mirror` deletes), and list (so a missing key is a 404, not a 403).
    * In a versioned bucket DeleteObject without a version id only adds a delete marker: the
@@ -96,7 +97,13 @@ export class ArchiveBucket extends Construct {
    * Permanent deletion of a version (`s3:DeleteObjectVersion`) is never granted.
    */
   grantArchiveWrites(fn: PipelineFunction): void {
-    const objectActions = ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
+    const objectActions = [
+      's3:GetObject',
+      's3:PutObject',
+      's3:PutObjectTagging',
+      's3:AbortMultipartUpload',
+      's3:DeleteObject',
+    ];
     fn.addToRolePolicy(
       new PolicyStatement({ actions: objectActions, resources: [this.bucket.arnForObjects('*')] }),
     );
@@ -177,6 +184,13 @@ function lifecycleRules(props: ArchiveBucketProps): LifecycleRule[] {
     {
       id: 'abort-incomplete-multipart-uploads',
       abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
+    },
+    {
+      // The first version of a multipart object, superseded by the copy that adds `md5chksum`:
+      // a byte-for-byte duplicate, not an undo buffer (see STAGING_TAG).
+      id: 'expire-superseded-staging-versions',
+      tagFilters: { [STAGING_TAG.key]: STAGING_TAG.value },
+      noncurrentVersionExpiration: Duration.days(1),
     },
     {
       // Old versions (overwritten or deleted objects) are the undo buffer; after this long they go.

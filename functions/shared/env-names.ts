@@ -64,3 +64,12 @@ export const METRICS = {
   /** 1 when the mirror safety stop refused a run (nothing deleted; a person must look). */
   deletionRefused: 'deletionRefused',
 } as const;
+
+/**
+ * Object tag on the first version of a multipart object. S3 fixes metadata when the upload starts,
+ * before the MD5 rclone needs is known, so the worker rewrites the object once (a same-key copy
+ * with `md5chksum`); on a versioned bucket that leaves the first version behind as noncurrent.
+ * The copy drops the tag, and a lifecycle rule expires noncurrent versions carrying it after a
+ * day, so the archive does not pay twice for its large files for months.
+ */
+export const STAGING_TAG = { key: 'icloud-s3-staging', value: '1' } as const;

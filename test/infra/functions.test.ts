@@ -196,7 +196,13 @@ describe('least privilege', () => {
     expect(s3).toEqual([
       {
         Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+        Action: [
+          's3:GetObject',
+          's3:PutObject',
+          's3:PutObjectTagging',
+          's3:AbortMultipartUpload',
+          's3:DeleteObject',
+        ],
         Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
       },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },

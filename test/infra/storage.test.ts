@@ -66,6 +66,13 @@ describe('archive bucket', () => {
           AbortIncompleteMultipartUpload: { DaysAfterInitiation: 3 },
         },
         {
+          // The superseded first version of a multipart object is a duplicate: gone after a day.
+          Id: 'expire-superseded-staging-versions',
+          Status: 'Enabled',
+          TagFilters: [{ Key: 'icloud-s3-staging', Value: '1' }],
+          NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        },
+        {
           Id: 'expire-noncurrent-versions',
           Status: 'Enabled',
           NoncurrentVersionExpiration: { NoncurrentDays: 90 },

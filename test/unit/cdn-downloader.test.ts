@@ -45,7 +45,7 @@ function cdn(options: {
 }
 
 async function drain(downloader: CdnDownloader): Promise<number> {
-  const { body } = await downloader.open('https://cvws.icloud-content.com/B/abc/${f}?e=1', {});
+  const { body } = await downloader.open('https://cvws.icloud-content.com/B/abc/%24%7Bf%7D?e=1', {});
   let bytes = 0;
   await pipeline(
     body,

@@ -37,6 +37,7 @@ import {
   type PutResult,
   type PutStreamOptions,
 } from '../../ports/object-store.ts';
+import { STAGING_TAG } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
 import {
   assertValidMetadata,
@@ -206,6 +207,8 @@ export class S3ObjectStore implements ObjectStore {
         Body: meter,
         ContentType: options.contentType,
         Metadata: upfront,
+        // Marks this first version for early expiry once the copy below supersedes it.
+        Tagging: `${STAGING_TAG.key}=${STAGING_TAG.value}`,
       },
     });
     const completed = await upload.done();
@@ -225,6 +228,8 @@ export class S3ObjectStore implements ObjectStore {
           CopySource: copySource(this.bucket, key),
           CopySourceIfMatch: `"${etag}"`,
           MetadataDirective: 'REPLACE',
+          TaggingDirective: 'REPLACE',
+          Tagging: '',
           ContentType: options.contentType,
           Metadata: metadata,
         }),
