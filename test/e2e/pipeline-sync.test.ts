@@ -62,6 +62,18 @@ describe('the pipeline on one machine against the simulator', () => {
     expect(stats.requests).toEqual({ 'changes/database': 1 });
   });
 
+  it('ignores the zones of other apps iCloud lists beside the photo zones (Image Playground, share links)', async () => {
+    await control.quirks({ otherAppZones: true });
+    try {
+      await control.resetStats();
+      const summary = await sync();
+      expect(summary.outcome).toBe('idle');
+      expect((await control.stats()).requests).toEqual({ 'changes/database': 1 });
+    } finally {
+      await control.quirks({ otherAppZones: false });
+    }
+  });
+
   it('archives a new photo with at most two requests to Apple for detection', async () => {
     await control.mutate({ op: 'add', kind: 'photo', count: 1 });
     await control.resetStats();

@@ -6,13 +6,32 @@
  * until `min(resultsLimit, 200)` records are out. Superseded positions emit nothing, so a stretch of
  * the log holding only superseded entries reads as empty pages with `moreComing: true`.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ZoneKey } from '../library/model.ts';
 import type { SimReply } from '../types.ts';
 import { type CloudKitContext, ckJson } from './context.ts';
 import { buildRecord, type CkRecord, type RecordContext, zoneIdOf } from './records.ts';
+import { TokenCodec } from './tokens.ts';
 
 export const SCAN_WINDOW = 200;
+
+/** The non-photo zones of statement 52, when the `otherAppZones` quirk is on (owner's private database only). */
+function otherAppZones(ctx: CloudKitContext): { zoneID: Record<string, string>; syncToken: string }[] {
+  if (!ctx.library.quirks.otherAppZones || ctx.database !== 'private' || ctx.person !== 'owner') return [];
+  const owner = ctx.library.core.person('owner').userRecordName;
+  const uuid = (label: string) => {
+    const h = createHash('sha256').update(`${ctx.library.core.seed}:${label}`).digest('hex').toUpperCase();
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-A${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  };
+  return [`AppLibrarySync-com.apple.GenerativePlayground-${uuid('playground')}`, `CMM-${uuid('cmm')}`].map(
+    (zoneName) => ({
+      zoneID: { zoneName, ownerRecordName: owner, zoneType: 'REGULAR_CUSTOM_ZONE' },
+      // Their tokens are opaque to photo clients, which never use them.
+      syncToken: ctx.tokens.zoneToken(TokenCodec.zoneScope(zoneName, owner), ctx.library.core.seq),
+    }),
+  );
+}
 const MAX_RESULTS = 200;
 
 export function handleZonesList(ctx: CloudKitContext): SimReply {
@@ -28,7 +47,8 @@ export function handleZonesList(ctx: CloudKitContext): SimReply {
     };
     return cassette ? { zoneID } : { zoneID, syncToken: ctx.currentZoneToken(zone), deleted: false };
   });
-  return ckJson({ moreComing: false, syncToken: databaseToken(ctx), zones });
+  const others = otherAppZones(ctx).map((z) => ({ ...z, deleted: false }));
+  return ckJson({ moreComing: false, syncToken: databaseToken(ctx), zones: [...zones, ...others] });
 }
 
 function databaseToken(ctx: CloudKitContext): string {
@@ -57,7 +77,11 @@ export function handleDatabaseChanges(ctx: CloudKitContext, json: unknown): SimR
     .zones()
     .filter((zone) => since === undefined || logs[zone].lastSeq > since)
     .map((zone) => ({ zoneID: zoneIdOf(ctx.library, zone), syncToken: ctx.currentZoneToken(zone) }));
-  return ckJson({ syncToken: databaseToken(ctx), moreComing: false, zones });
+  return ckJson({
+    syncToken: databaseToken(ctx),
+    moreComing: false,
+    zones: [...zones, ...otherAppZones(ctx)],
+  });
 }
 
 const zoneEntry = z

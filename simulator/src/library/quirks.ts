@@ -30,6 +30,12 @@ export const quirksSchema = z
     cassetteShapes: z.boolean(),
     /** Statement 71: a stale `recordChangeTag` in `records/modify` yields CONFLICT. */
     strictChangeTags: z.boolean(),
+    /**
+     * Statement 52: the private database also lists an Image Playground zone
+     * (`AppLibrarySync-com.apple.GenerativePlayground-<UUID>`) and a share-link zone (`CMM-<UUID>`),
+     * and `changes/database` reports them as changed on every call. Photo clients must skip them.
+     */
+    otherAppZones: z.boolean(),
   })
   .strict();
 
@@ -48,6 +54,7 @@ export const DEFAULT_QUIRKS: Quirks = {
   moreComingNull: false,
   cassetteShapes: false,
   strictChangeTags: false,
+  otherAppZones: false,
 };
 
 /** `POST /quirks` body: any subset, or `{"reset": true}` first. */
