@@ -22,16 +22,19 @@ export type MediaType = 'photo' | 'video';
  * Logical versions of an asset (icloudpd/kei vocabulary, spec §4.5).
  * `live*` are the motion part of a Live Photo; `adjusted` is the edited rendition.
  */
-export type VersionKind =
-  | 'original'
-  | 'alternative'
-  | 'adjusted'
-  | 'medium'
-  | 'thumb'
-  | 'live'
-  | 'liveAdjusted'
-  | 'liveMedium'
-  | 'liveThumb';
+export const VERSION_KINDS = [
+  'original',
+  'alternative',
+  'adjusted',
+  'medium',
+  'thumb',
+  'live',
+  'liveAdjusted',
+  'liveMedium',
+  'liveThumb',
+] as const;
+
+export type VersionKind = (typeof VERSION_KINDS)[number];
 
 /** One downloadable resource of an asset. */
 export interface AssetVersion {

@@ -6,7 +6,13 @@
  * Messages may carry signed download URLs (valid about an hour): never log a message body.
  */
 import { z } from 'zod';
-import type { Asset, AssetOnlyChange, TombstoneType, ZoneRef } from '../domain/model.ts';
+import {
+  type Asset,
+  type AssetOnlyChange,
+  type TombstoneType,
+  VERSION_KINDS,
+  type ZoneRef,
+} from '../domain/model.ts';
 
 export const WORK_MESSAGE_VERSION = 1;
 
@@ -16,17 +22,7 @@ const zoneRef = z.strictObject({
   ownerRecordName: z.string().optional(),
 });
 
-const versionKind = z.enum([
-  'original',
-  'alternative',
-  'adjusted',
-  'medium',
-  'thumb',
-  'live',
-  'liveAdjusted',
-  'liveMedium',
-  'liveThumb',
-]);
+const versionKind = z.enum(VERSION_KINDS);
 
 const unavailableVersion = z.strictObject({
   kind: versionKind,

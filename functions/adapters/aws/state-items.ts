@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ZoneRef } from '../../domain/model.ts';
+import { VERSION_KINDS, type ZoneRef } from '../../domain/model.ts';
 import { type AssetRef, foldKey, zoneId } from '../../ports/sync-state-store.ts';
 
 /** Manifest entries spread over this many partitions (a photo library is written in bursts). */
@@ -53,17 +53,7 @@ export const zoneRefSchema = z.strictObject({
 
 const assetRefShape = { zone: zoneRefSchema, assetRecordName: z.string() };
 
-const versionKind = z.enum([
-  'original',
-  'alternative',
-  'adjusted',
-  'medium',
-  'thumb',
-  'live',
-  'liveAdjusted',
-  'liveMedium',
-  'liveThumb',
-]);
+const versionKind = z.enum(VERSION_KINDS);
 
 const item = { pk: z.string(), sk: z.string() };
 
