@@ -29,7 +29,7 @@ export type AssetKind =
   | 'panorama'
   | 'burst';
 
-export const ASSET_KINDS: readonly AssetKind[] = [
+export const ASSET_KINDS = [
   'jpeg',
   'heic',
   'png',
@@ -41,7 +41,7 @@ export const ASSET_KINDS: readonly AssetKind[] = [
   'timelapse',
   'panorama',
   'burst',
-];
+] as const satisfies readonly AssetKind[];
 
 /** How `filenameEnc` is served (spec §4.3). */
 export type FilenameEncoding = 'ENCRYPTED_BYTES' | 'STRING' | 'missing' | 'badBase64' | 'nonUtf8' | 'empty';

@@ -9,6 +9,7 @@ import { Catalog } from './catalog.ts';
 import type { LibraryCore } from './core.ts';
 import type { RecordKey } from './history.ts';
 import {
+  ASSET_KINDS,
   type AssetKind,
   MEMBER_PRIMARY,
   OWNER_PRIMARY,
@@ -49,22 +50,8 @@ const assetOp = z.object({
   via: z.enum(['control', 'web']).optional(),
 });
 
-export const ADD_KINDS = [
-  'photo',
-  'jpeg',
-  'heic',
-  'png',
-  'live',
-  'video',
-  'raw',
-  'screenshot',
-  'slomo',
-  'timelapse',
-  'panorama',
-  'burst',
-  'edited',
-  'edited-video',
-] as const;
+/** What `add` can make: any generated kind, a random photo, or an edited photo or video. */
+export const ADD_KINDS = ['photo', ...ASSET_KINDS, 'edited', 'edited-video'] as const;
 
 const addOp = z.object({
   op: z.literal('add'),
