@@ -9,11 +9,10 @@
  * (statement 14). failed_auth ends with the dead legacy `/signin`, also answered as recorded only in
  * cassette mode (statement 19).
  */
-import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toSimulatorUrl } from '#simulator/src/hosts.ts';
 import type { SimulatorHandle } from '#simulator/src/index.ts';
-import { recordedPath } from '#test/helpers/recorded.ts';
+import { readRecordedJson } from '#test/helpers/recorded.ts';
 import type { ControlClient } from '#test/helpers/simulator.ts';
 import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 import { SignInDriver, TestSrpClient } from '#test/helpers/srp-client.ts';
@@ -34,8 +33,7 @@ interface Recorded {
   }[];
 }
 
-const load = (name: string): Recorded =>
-  JSON.parse(readFileSync(recordedPath('icloudpd', `${name}.json`), 'utf8')) as Recorded;
+const load = (name: string): Recorded => readRecordedJson('icloudpd', `${name}.json`) as Recorded;
 
 /** Headers that are transport or infrastructure detail, not part of Apple's protocol. */
 const INFRA = new Set(['x-apple-i-request-id', 'x-apple-edge-response-time']);

@@ -9,15 +9,13 @@
  * `Content-Length` only matches the resource in `listing_photos`; the simulator answers with the
  * resource's real size, which is what this test expects.
  */
-import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { handleCdn } from '#simulator/src/cdn/router.ts';
 import { createUrlMinter } from '#simulator/src/cdn/urls.ts';
 import type { MediaSpec, SimReply, SimRequest } from '#simulator/src/types.ts';
-import { recordedPath } from '#test/helpers/recorded.ts';
+import { readRecordedJson } from '#test/helpers/recorded.ts';
 
-const FIXTURES = recordedPath('icloudpd');
 const CASSETTES = ['listing_photos', 'listing_photos_raw_alt_adj', 'listing_videos'] as const;
 
 interface Interaction {
@@ -62,7 +60,7 @@ const INSTANCE_SHAPES: Record<string, RegExp> = {
 
 /** The CPLMaster/CPLAsset field in the cassette's own listing whose token names this download. */
 function recordedDownloads(cassette: string): RecordedDownload[] {
-  const { interactions } = JSON.parse(readFileSync(`${FIXTURES}/${cassette}.json`, 'utf8')) as {
+  const { interactions } = readRecordedJson('icloudpd', `${cassette}.json`) as {
     interactions: Interaction[];
   };
   const fields = interactions.flatMap((i) => {

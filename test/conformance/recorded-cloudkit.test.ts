@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type InProcessCloudKit, openInProcessCloudKit } from '#simulator/src/cloudkit/in-process.ts';
-import { recordedPath } from '#test/helpers/recorded.ts';
+import { readRecordedJson } from '#test/helpers/recorded.ts';
 
 /**
  * Replays the CloudKit requests of the recorded icloudpd listing cassettes against the simulator and
@@ -25,7 +24,7 @@ type CkRecord = { recordType?: string; fields?: Record<string, { value?: unknown
 
 function load(name: string): Interaction[] {
   return (
-    JSON.parse(readFileSync(recordedPath('icloudpd', `${name}.json`), 'utf8')) as {
+    readRecordedJson('icloudpd', `${name}.json`) as {
       interactions: Interaction[];
     }
   ).interactions;

@@ -146,7 +146,7 @@ Examples:
   icloud-s3 debug records saved-query.json                  a records/query or changes/zone body
   icloud-s3 debug records lookup.json --zone SharedSync-1A2B3C4D-0000-4000-8000-000000000000 --database shared
 
-The file may be a raw CloudKit response or a recorded exchange (shared/fixtures/recorded). Download URLs are never printed.`,
+The file may be a raw CloudKit response or a recorded exchange (test/fixtures/recorded in the repository). Download URLs are never printed.`,
       )
       .action(async (file: string, options: DebugOptions) => {
         process.stdout.write(`${JSON.stringify(await debugRecords(file, options), null, 2)}\n`);
