@@ -1,7 +1,7 @@
 /**
  * The CloudKit adapter runs the AssetSource contract against the simulator, signed in as
  * `icloud-s3 login` does. Pages are small (5 records) and the simulator splits pairs at page
- * boundaries (statement 58's quirk), so cursors carry unpaired halves between instances.
+ * boundaries (the splitPairs quirk, S58), so cursors carry unpaired halves between instances.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
