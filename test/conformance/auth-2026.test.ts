@@ -31,6 +31,7 @@ const DEFAULT_2026_FLAGS = {
   bridgeRouted: false,
   phoneNonFTEU: false,
   authJsonShape: 'top-level',
+  rejectIdmsaProfileOnVerify: false,
   strictIdmsaHeaders: null,
 } as const;
 
@@ -417,6 +418,21 @@ describe('S134: the three header profiles of 2026', () => {
       );
     });
   }
+});
+
+it("S134 (MAY): rejectIdmsaProfileOnVerify refuses the idmsa profile on verify with 400 and lets kei's through", async () => {
+  await control.setFlags({ rejectIdmsaProfileOnVerify: true });
+  const d = await challenged();
+  const idmsaProfile = await d.send(`${sim.authUrl}/verify/trusteddevice/securitycode`, {
+    method: 'PUT',
+    headers: d.headers({ 'X-Apple-I-FD-Client-Info': '{"U":"x"}' }),
+  });
+  expect(idmsaProfile.status).toBe(400);
+  const keiProfile = await d.send(`${sim.authUrl}/verify/trusteddevice/securitycode`, {
+    method: 'PUT',
+    headers: d.headers({ Origin: 'https://www.icloud.com', Referer: 'https://www.icloud.com/' }),
+  });
+  expect(keiProfile.status).toBe(202);
 });
 
 describe('S135: security keys', () => {
