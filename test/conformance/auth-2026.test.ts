@@ -580,6 +580,14 @@ describe('S137: the bridge shortcut with a made-up push token', () => {
 });
 
 describe('S145: fault triggers of the 2026 catalogue', () => {
+  it('the sign-in switches are parsed strictly: an unknown value is a 400 naming the flag', async () => {
+    await expect(control.setFlags({ authFlow: '2024' })).rejects.toMatchObject({
+      status: 400,
+      body: expect.stringContaining('authFlow'),
+    });
+    await expect(control.setFlags({ escrow: 'ADP' })).rejects.toMatchObject({ status: 400 });
+  });
+
   it('S145: the PUT trigger answers 429 with Retry-After (method-narrowed fault), then works', async () => {
     await control.injectFault({
       endpoint: 'verify/trusteddevice/securitycode',
