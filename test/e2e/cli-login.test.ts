@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,86 +13,17 @@ import { createLambdaContext } from '#local/lambda-context.ts';
 import { type LocalAwsStack, openLocalAwsStack } from '#local/local-aws-stack.ts';
 import { ensureSecret } from '#local/servers/provision.ts';
 import { createLogger } from '#shared/logger.ts';
+import { type CliLoginRun, runCliLogin } from '#test/helpers/cli-login.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
-const repositoryRoot = join(import.meta.dirname, '..', '..');
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let control: ControlClient;
 let dir: string;
 let stack: LocalAwsStack;
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** What the script typed, in order (`""` for an empty line). */
-  readonly typed: readonly string[];
-}
-
-interface PushedCode {
-  readonly code: string;
-  readonly at: number;
-}
-
-/** The code the simulated devices or phone show last, if any. */
-const shownCode = () =>
-  control
-    .call<PushedCode>('GET', `/2fa/code?appleId=${encodeURIComponent(sim.appleId)}`)
-    .catch(() => undefined);
-
-/**
- * Runs `icloud-s3 login` as a person's script would: password from ICLOUD_PASSWORD, answers on
- * stdin. At each code prompt it types the code when a new one is showing on the simulated device
- * or phone, else an empty line (which asks Apple to send one), as a person would.
- */
-function login(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    void shownCode().then((before) => {
-      const child = spawn(
-        process.execPath,
-        [
-          'bin/icloud-s3.mjs',
-          'login',
-          '--endpoint',
-          sim.controlUrl,
-          '--apple-id',
-          sim.appleId,
-          '--json',
-          ...args,
-        ],
-        {
-          cwd: repositoryRoot,
-          env: { ...process.env, ICLOUD_PASSWORD: sim.password, ...env },
-          stdio: 'pipe',
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      const typed: string[] = [];
-      let answered = 0;
-      let answering = Promise.resolve();
-      const answer = async () => {
-        const prompts = (stderr.match(/\? Verification code/g) ?? []).length;
-        while (answered < prompts) {
-          answered += 1;
-          const now = await shownCode();
-          const fresh = now && (now.code !== before?.code || now.at !== before?.at);
-          typed.push(fresh ? now.code : '');
-          child.stdin.write(`${fresh ? now.code : ''}\n`);
-        }
-      };
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        answering = answering.then(answer);
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr, typed }));
-    }, reject);
-  });
-}
+/** `icloud-s3 login --json …` answered like a person's script (see runCliLogin). */
+const login = (args: readonly string[], env: Record<string, string> = {}) =>
+  runCliLogin(sim, control, ['--json', ...args], env);
 
 interface SignInSteps {
   readonly performed: Record<string, boolean>;
@@ -113,7 +43,7 @@ async function codesSent(authFlow: '2025' | '2026'): Promise<number> {
   return sending.length + bySignIn.length;
 }
 
-const resultOf = (run: CliRun) =>
+const resultOf = (run: CliLoginRun) =>
   JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 
 beforeAll(async () => {
