@@ -399,6 +399,21 @@ describe('sign-in in each way Apple answers (one code per login)', () => {
     expect((await control.stats()).total).toBe(5);
   });
 
+  it('waits out a 429 on the code trigger once and still sends one code', async () => {
+    await control.injectFault({
+      endpoint: 'verify/trusteddevice/securitycode',
+      method: 'PUT',
+      status: 429,
+      retryAfter: 0,
+      count: 1,
+    });
+    await control.resetStats();
+    const { result } = await personSignIn();
+    expect(result.status).toBe('two-factor');
+    expect(codesSent(await stepsOf(), '2026')).toBe(1);
+    expect((await control.stats()).total).toBe(8);
+  });
+
   it('stops a security-key account before any code, naming its keys', async () => {
     await control.setFlags({ appleId: account.appleId, fido: true });
     await control.resetStats();
