@@ -69,6 +69,7 @@ beforeEach(async () => {
     bridgeRouted: false,
     authJsonShape: 'top-level',
     phoneNonFTEU: false,
+    noTrustedDevices: false,
     fido: false,
   });
   await control.call('DELETE', '/accounts/steps');
@@ -128,6 +129,12 @@ describe('icloud-s3 login', () => {
       name: 'Apple 2026, bridge-routed account',
       flags: { bridgeRouted: true, authJsonShape: 'none' },
       typed: ['', 'code'],
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026, no trusted device (the code comes by SMS without --sms)',
+      flags: { noTrustedDevices: true },
+      typed: ['code'],
       requests: 7,
     },
     {

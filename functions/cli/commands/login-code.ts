@@ -25,7 +25,10 @@ const CODE_ATTEMPTS = 3;
 /** Empty answers tolerated once a code was requested (then stdin is probably not a person). */
 const EMPTY_ANSWERS = 3;
 
-/** Where the code goes: `--sms <id>`, else a menu on a terminal when there are numbers, else the devices. */
+/**
+ * Where the code goes: `--sms <id>`; else, for an account without trusted devices, its (first)
+ * trusted number; else a menu on a terminal when there are numbers; else the devices.
+ */
 export async function chooseDelivery(
   challenge: TwoFactorChallenge,
   sms: number | undefined,
@@ -41,10 +44,16 @@ export async function chooseDelivery(
     }
     return smsTo(phone);
   }
-  if (!prompter || challenge.trustedPhoneNumbers.length === 0) return { kind: 'device' };
+  const phones = challenge.trustedPhoneNumbers;
+  // Without a trusted device Apple pushes nothing: the code can only come by text message.
+  const devices = !(challenge.noTrustedDevices && phones.length > 0);
+  if (!devices && (!prompter || phones.length === 1)) return smsTo(phones[0]!);
+  if (!prompter || phones.length === 0) return { kind: 'device' };
   return prompter.choose<CodeDelivery>('Where should the code come from?', [
-    { name: 'My Apple devices (iPhone, iPad, Mac)', value: { kind: 'device' } },
-    ...challenge.trustedPhoneNumbers.map((p) => ({
+    ...(devices
+      ? [{ name: 'My Apple devices (iPhone, iPad, Mac)', value: { kind: 'device' } as const }]
+      : []),
+    ...phones.map((p) => ({
       name: `A text message to ${p.numberWithDialCode}`,
       value: smsTo(p),
     })),
