@@ -112,21 +112,24 @@ describe('sign-in against the simulator', () => {
     expect(result.status === 'two-factor' && result.challenge.trustedPhoneNumbers[0]?.id).toBe(1);
   });
 
-  it('rejects a wrong code with a typed error and accepts the right one without a new push', async () => {
-    const session = await beginLogin({ endpoint, store: freshStore(), appleId: account.appleId, logger });
-    const authenticator = await session.startSignIn();
-    await authenticator.signIn(new Secret(account.password));
-    await authenticator.requestCode({ kind: 'device' });
-    const code = await control.code(account.appleId);
-    const wrong = code === '000000' ? '111111' : '000000';
-    await expect(authenticator.verifyCode({ kind: 'device' }, wrong)).rejects.toThrow(
-      WrongVerificationCodeError,
-    );
-    expect(await control.code(account.appleId)).toBe(code);
-    await expect(authenticator.verifyCode({ kind: 'device' }, code)).resolves.toMatchObject({
-      requiresTwoFactor: false,
+  for (const wrongCodeStatus of [400, 412] as const) {
+    it(`rejects a wrong code (HTTP ${wrongCodeStatus}) with a typed error and accepts the right one without a new push`, async () => {
+      await control.setFlags({ appleId: account.appleId, wrongCodeStatus });
+      const session = await beginLogin({ endpoint, store: freshStore(), appleId: account.appleId, logger });
+      const authenticator = await session.startSignIn();
+      await authenticator.signIn(new Secret(account.password));
+      await authenticator.requestCode({ kind: 'device' });
+      const code = await control.code(account.appleId);
+      const wrong = code === '000000' ? '111111' : '000000';
+      await expect(authenticator.verifyCode({ kind: 'device' }, wrong)).rejects.toThrow(
+        WrongVerificationCodeError,
+      );
+      expect(await control.code(account.appleId)).toBe(code);
+      await expect(authenticator.verifyCode({ kind: 'device' }, code)).resolves.toMatchObject({
+        requiresTwoFactor: false,
+      });
     });
-  });
+  }
 
   it('skips two-factor on the next sign-in thanks to the stored trust token', async () => {
     const store = freshStore();
@@ -302,6 +305,12 @@ describe('sign-in in each way Apple answers (one code per login)', () => {
     {
       name: 'Apple 2026, 409 without a session token',
       flags: { codeAnswerWithoutSessionToken: true },
+      performed: { codeAccepted409: true, trust: true },
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026, 409 carrying a trust token too',
+      flags: { codeAnswerTrustToken: true },
       performed: { codeAccepted409: true, trust: true },
       requests: 7,
     },
