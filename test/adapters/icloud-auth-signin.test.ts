@@ -71,6 +71,7 @@ const APPLE_TODAY = {
   phoneNonFTEU: false,
   authJsonShape: 'top-level',
   strictIdmsaHeaders: null,
+  rejectIdmsaProfileOnVerify: false,
 } as const;
 
 const freshStore = () => new FileSessionStore(join(dir, `session-${++fileNo}.json`));
@@ -337,6 +338,12 @@ describe('sign-in in each way Apple answers (one code per login)', () => {
       name: 'Apple 2026, strict IdMSA headers',
       flags: { strictIdmsaHeaders: true },
       performed: { pushTrigger: true, trust: true },
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026 refusing the idmsa header profile on verify and trust (PR #1104 claim)',
+      flags: { rejectIdmsaProfileOnVerify: true },
+      performed: { pushTrigger: true, codeAccepted409: true, trust: true },
       requests: 7,
     },
     {
