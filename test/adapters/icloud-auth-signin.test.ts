@@ -167,6 +167,20 @@ describe('sign-in against the simulator', () => {
     expect(reopened.dsid).toBe(opened.dsid);
   });
 
+  it('refreshes headlessly through escrow when the trust token is answered 409 + EDP', async () => {
+    const store = freshStore();
+    await login(store, { rememberPassword: true });
+    await control.setFlags({ appleId: account.appleId, escrow: 'EDP', escrowEnforced: true });
+    await control.advanceClock({ advanceDays: 31 });
+    await control.call('DELETE', '/accounts/steps');
+    const opened = await openIcloudSession({ endpoint, store, logger });
+    const response = await opened.http.send({ method: 'POST', url: zonesUrl(opened), json: {} });
+    expect(response.status).toBe(200);
+    const { steps } = await stepsOf();
+    expect(steps.map((s) => s.step)).toContain('escrow-complete');
+    expect(steps.some((s) => ['push-trigger', 'sms-sent'].includes(s.step))).toBe(false);
+  });
+
   it('asks for a person when the session expired and no password is remembered', async () => {
     const store = freshStore();
     await login(store);
