@@ -276,10 +276,36 @@ describe('zones, counts and lookups', () => {
       { assetRecordName: A2 },
     ]);
     expect(named.assets.map((a) => a.assetRecordName)).toEqual([A1]);
-    expect(named.missing).toEqual([A2]);
+    // A2 came back as a NOT_FOUND entry: not returned this time, which is not proof of deletion.
+    expect(named.unavailable).toEqual([{ assetRecordName: A2, reason: 'NOT_FOUND (Record not found)' }]);
+    expect(named.missing).toEqual([]);
     expect(cloudKit.sentTo('records/lookup')).toHaveLength(1);
 
     await source.lookupAssets(PRIMARY, [{ assetRecordName: A1 }]);
     expect(cloudKit.sentTo('records/lookup')).toHaveLength(3);
+  });
+
+  it('S143: reports an asset whose own or master lookup came back as an error entry as unavailable, never missing', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.records.set(A1, asset(A1, M1));
+    cloudKit.records.set(M1, {
+      recordName: M1,
+      serverErrorCode: 'INTERNAL_ERROR',
+      reason: 'Could not read record',
+    });
+    cloudKit.records.set(A2, { recordName: A2, serverErrorCode: 'NOT_FOUND' });
+    cloudKit.records.set(M2, master(M2, 'b.HEIC'));
+
+    const result = await source.lookupAssets(PRIMARY, [
+      { assetRecordName: A1, masterRecordName: M1 },
+      { assetRecordName: A2, masterRecordName: M2 },
+    ]);
+
+    expect(result.assets).toEqual([]);
+    expect(result.missing).toEqual([]);
+    expect(result.unavailable).toEqual([
+      { assetRecordName: A1, reason: 'INTERNAL_ERROR (Could not read record)' },
+      { assetRecordName: A2, reason: 'NOT_FOUND' },
+    ]);
   });
 });

@@ -184,7 +184,7 @@ class LibrarySource implements AssetSource {
   }
 
   async lookupAssets(): Promise<LookedUpAssets> {
-    return { assets: [], missing: [] };
+    return { assets: [], missing: [], unavailable: [] };
   }
 
   async countAssets(): Promise<AssetCounts> {
