@@ -57,7 +57,8 @@ async function enumerate(count: number): Promise<Asset[]> {
   return assets.filter((a) => !a.isDeleted && a.versions.length > 0).slice(-count);
 }
 
-function worker() {
+function worker(options: { readonly clockAheadMs?: number } = {}) {
+  const now = () => Date.now() + (options.clockAheadMs ?? 0);
   const state = new InMemorySyncStateStore();
   const objects = new InMemoryObjectStore({ partSize: MIN_PART_SIZE });
   const deps: ArchiveDeps = {
@@ -67,10 +68,10 @@ function worker() {
     refresh: (zone, keys) => adapters.source.lookupAssets(zone, keys),
     versionPolicy: DEFAULT_VERSION_POLICY,
     deletePolicy: 'keep',
-    now: () => Date.now(),
+    now,
     upload: { partSize: MIN_PART_SIZE, queueSize: 2 },
   };
-  return { deps, state, objects };
+  return { deps, state, objects, now };
 }
 
 const message = (assets: readonly Asset[], issuedAt = Date.now()): WorkMessage => ({
@@ -108,6 +109,23 @@ describe('download URLs past their lifetime', () => {
 
     expect(await processWorkMessage(deps, message(assets))).toMatchObject({ archived: 1, failed: 0 });
     expect((await requestsSince())['records/lookup']).toBe(1);
+  });
+});
+
+describe('download URLs past their own expiry (e)', () => {
+  it('S144: a URL whose e has passed is refreshed by records/lookup before any download, even in a young message', async () => {
+    const [asset] = await enumerate(1);
+    await control.resetStats();
+    // The worker's clock is past every URL's `e` (the simulated clock may already run ahead of
+    // ours); the message itself was issued just now by that clock.
+    const simAhead = (await control.clock()).now - Date.now();
+    const { deps, now } = worker({ clockAheadMs: simAhead + 61 * MINUTE });
+
+    expect(await processWorkMessage(deps, message([asset!], now()))).toMatchObject({ archived: 1 });
+
+    const requests = await requestsSince();
+    expect(requests['records/lookup']).toBe(1);
+    expect(requests['cdn']).toBe(1);
   });
 });
 

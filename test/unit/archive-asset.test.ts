@@ -318,4 +318,27 @@ describe('carrying out a work message', () => {
     expect(await state.getEntry(gone)).toBeUndefined();
     expect(objects.keys()).toHaveLength(1);
   });
+
+  it('S144: refreshes up front an asset whose URL is past its own expiry, even in a young message', async () => {
+    const { deps, cdn, fresh, refreshed, objects } = setUp();
+    const asset = photoAsset('past-e', 20);
+    const renewed = { ...photoAsset('renewed-e', 20), assetRecordName: asset.assetRecordName };
+    cdn.files.set(renewed.versions[0]?.downloadUrl ?? '', jpegBytes(20));
+    fresh.set(asset.assetRecordName, renewed);
+    const expiresAt = (url: string) =>
+      url === asset.versions[0]?.downloadUrl ? NOW - 1000 : NOW + 3_600_000;
+    const withExpiry: ArchiveDeps = { ...deps, downloader: { open: (u, o) => cdn.open(u, o), expiresAt } };
+
+    const result = await processWorkMessage(withExpiry, {
+      v: WORK_MESSAGE_VERSION,
+      runId: 'r',
+      issuedAt: NOW,
+      items: [{ type: 'asset', asset }],
+    });
+
+    expect(result).toMatchObject({ archived: 1 });
+    expect(refreshed).toEqual([asset.assetRecordName]);
+    expect(cdn.opened).toEqual([renewed.versions[0]?.downloadUrl]);
+    expect(objects.keys()).toHaveLength(1);
+  });
 });

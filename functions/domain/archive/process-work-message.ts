@@ -91,9 +91,24 @@ function unavailableError(assetRecordName: string, reason: string): UnexpectedRe
   return new UnexpectedResponseError(`CloudKit could not return ${assetRecordName} on refresh: ${reason}`);
 }
 
+/** A URL this close to its own expiry is refreshed first: a download must start before it. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+/**
+ * URLs to refresh before downloading: those of an old message, missing ones, and those whose own
+ * expiry (when the downloader can read it) is past or about to be.
+ */
 function needsFreshUrls(asset: Asset, issuedAt: number, deps: ArchiveDeps): boolean {
-  const stale = deps.now() - issuedAt > (deps.urlMaxAgeMs ?? DEFAULT_URL_MAX_AGE_MS);
-  return stale || asset.versions.some((v) => v.downloadUrl === undefined);
+  const now = deps.now();
+  const stale = now - issuedAt > (deps.urlMaxAgeMs ?? DEFAULT_URL_MAX_AGE_MS);
+  return (
+    stale ||
+    asset.versions.some((v) => {
+      if (v.downloadUrl === undefined) return true;
+      const expiresAt = deps.downloader.expiresAt?.(v.downloadUrl);
+      return expiresAt !== undefined && expiresAt - EXPIRY_MARGIN_MS <= now;
+    })
+  );
 }
 
 /**
