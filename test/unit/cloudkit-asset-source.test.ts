@@ -257,6 +257,27 @@ describe('zones, counts and lookups', () => {
     ]);
   });
 
+  it('S141: skips a failed zones/list entry although it still names a SharedSync zone (S139: and CMM zones anywhere)', async () => {
+    const { cloudKit, source } = setUp();
+    const zone = (zoneName: string, extra: object = {}) => ({
+      zoneID: { zoneName, ownerRecordName: '_owner', zoneType: 'REGULAR_CUSTOM_ZONE' },
+      ...extra,
+    });
+    cloudKit.zones.private = [
+      zone('PrimarySync'),
+      zone('SharedSync-AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE', {
+        serverErrorCode: 'ZONE_NOT_FOUND',
+        reason: 'Zone fetch failed',
+      }),
+      zone('CMM-12345678-1234-4234-A234-123456789012'),
+      zone('SharedCollection-12345678-1234-4234-A234-123456789012'),
+    ];
+    cloudKit.zones.shared = [zone('CMM-87654321-1234-4234-A234-123456789012')];
+
+    expect(await source.discoverZones()).toEqual([{ database: 'private', zoneName: 'PrimarySync' }]);
+    expect(cloudKit.sentTo('records/query')).toEqual([]);
+  });
+
   it('counts every kind in one request and leaves out indexes the zone lacks', async () => {
     const { cloudKit, source } = setUp();
     cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 7);
