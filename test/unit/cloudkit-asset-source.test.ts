@@ -69,6 +69,21 @@ describe('zone changes feed', () => {
     expect(paired?.type === 'asset' && paired.asset).toMatchObject({ assetRecordName: A1, isFavorite: true });
   });
 
+  it('S143: reports a carried half that lookup answers with an error entry, instead of dropping it silently', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.changePages.set(NO_TOKEN, { records: [asset(A1, M1)], syncToken: 'T1', moreComing: true });
+    cloudKit.changePages.set('T1', { records: [], syncToken: 'T2', moreComing: false });
+    cloudKit.records.set(A1, { recordName: A1, serverErrorCode: 'NOT_FOUND', reason: 'Record not found' });
+    const persisted = JSON.parse(JSON.stringify((await source.zoneChangesPage(PRIMARY)).cursor));
+
+    const page = await setUp(cloudKit).source.zoneChangesPage(PRIMARY, persisted);
+
+    expect(page.changes).toEqual([]);
+    expect(page.problems.map((p) => p.message)).toEqual([
+      `CloudKit could not serve record ${A1} in records/lookup: NOT_FOUND`,
+    ]);
+  });
+
   it('keeps reading through empty pages that say more is coming', async () => {
     const { cloudKit, source } = setUp();
     cloudKit.changePages.set(NO_TOKEN, { records: [], syncToken: 'T1', moreComing: true });

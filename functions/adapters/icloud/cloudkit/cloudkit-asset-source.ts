@@ -321,9 +321,11 @@ export class CloudKitAssetSource implements AssetSource {
     // Resumed in a new process: fetch the waiting halves again (current state, fresh URLs).
     const sorted = await this.#lookupSorted(zone, names);
     const paired = pairer.add(sorted.masters, sorted.assets);
+    // A half lookup cannot return (an error entry in its place) is reported, never dropped silently.
+    const failed = sorted.errorItems.map((item) => recordProblem(item, 'records/lookup'));
     return {
       pairer,
-      restored: { assets: paired.assets, problems: [...sorted.problems, ...paired.problems] },
+      restored: { assets: paired.assets, problems: [...sorted.problems, ...paired.problems, ...failed] },
     };
   }
 
@@ -343,7 +345,10 @@ export class CloudKitAssetSource implements AssetSource {
     if (lone.length > 0) {
       const sorted = await this.#lookupSorted(zone, [...new Set(lone.map((a) => a.masterRecordName))]);
       for (const m of sorted.masters) masters.set(m.recordName, m);
-      problems.push(...sorted.problems);
+      problems.push(
+        ...sorted.problems,
+        ...sorted.errorItems.map((item) => recordProblem(item, 'records/lookup')),
+      );
     }
     const assets: Asset[] = [];
     for (const record of lone) {
