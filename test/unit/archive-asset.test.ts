@@ -341,4 +341,37 @@ describe('carrying out a work message', () => {
     expect(cdn.opened).toEqual([renewed.versions[0]?.downloadUrl]);
     expect(objects.keys()).toHaveLength(1);
   });
+
+  it('S143: fails an asset-only change whose lookup CloudKit could not answer as retryable, not as a deletion', async () => {
+    const { deps, unavailable, objects, state } = setUp();
+    const asset = photoAsset('asset-only', 20);
+    unavailable.set(asset.assetRecordName, 'NOT_FOUND (Record not found)');
+
+    await expect(
+      processWorkMessage(deps, {
+        v: WORK_MESSAGE_VERSION,
+        runId: 'r',
+        issuedAt: NOW,
+        items: [
+          {
+            type: 'assetOnly',
+            change: {
+              zone: asset.zone,
+              assetRecordName: asset.assetRecordName,
+              masterRecordName: asset.masterRecordName,
+              assetChangeTag: 'a2',
+              isFavorite: true,
+              isHidden: false,
+              isDeleted: false,
+              isExpunged: false,
+              versions: [],
+            },
+          },
+        ],
+      }),
+    ).rejects.toThrow(/could not return .* on refresh: NOT_FOUND/);
+
+    expect(await state.getEntry(asset)).toBeUndefined();
+    expect(objects.keys()).toHaveLength(0);
+  });
 });
