@@ -84,6 +84,11 @@ export interface LookedUpAssets {
   readonly assets: readonly Asset[];
   /** Asset record names CloudKit no longer has (or whose master is gone). */
   readonly missing: readonly string[];
+  /**
+   * Assets CloudKit answered with an error entry in place of the record (its or its master's):
+   * not deleted, just not returned this time. `reason` is CloudKit's code and reason.
+   */
+  readonly unavailable: readonly { readonly assetRecordName: string; readonly reason: string }[];
 }
 
 /** Photo counts of one zone by kind; undefined where the zone has no such index. */

@@ -19,4 +19,9 @@ export interface MediaDownloader {
    * otherwise. Aborting `signal` destroys the body.
    */
   open(url: string, options: { readonly signal?: AbortSignal }): Promise<MediaDownload>;
+  /**
+   * When `url` stops working (ms since the epoch), if the URL says so; past it the CDN answers 410.
+   * Lets the caller refresh a URL before trying it.
+   */
+  expiresAt?(url: string): number | undefined;
 }

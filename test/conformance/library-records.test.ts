@@ -133,7 +133,36 @@ describe('records and library content (statements 70-71, 90-101)', () => {
     ).toBe(true);
   });
 
-  it('S91: filenameEnc is ENCRYPTED_BYTES base64 by default, with STRING, missing, bad padding, non-UTF-8, forbidden, non-ASCII and empty cases', async () => {
+  it('S91: filenameEnc can have bad base64 padding or non-UTF-8 bytes only under the unrecordedFilenameEncodings quirk', async () => {
+    ck.library.quirks.unrecordedFilenameEncodings = true;
+    try {
+      const all = (await ck.library.groundTruth({ sha256: false })).assets;
+      const field = async (a: GroundTruthAsset | undefined) =>
+        (await lookup(ck, [a!.masterRecordName]))[0]!.fields!.filenameEnc;
+      const badBase64 = all.find((a) => a.fileNameEncoding === 'badBase64');
+      const nonUtf8 = all.find((a) => a.fileNameEncoding === 'nonUtf8');
+      expect(String((await field(badBase64))?.value).length % 4).not.toBe(0);
+      const bytes = Buffer.from(String((await field(nonUtf8))?.value), 'base64');
+      expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes)).toThrow();
+      // Off (the default): the same records carry ordinary base64 of UTF-8 names.
+      ck.library.quirks.unrecordedFilenameEncodings = false;
+      for (const asset of [badBase64, nonUtf8]) {
+        const value = String((await field(asset))?.value);
+        expect(Buffer.from(value, 'base64').toString('base64')).toBe(value);
+        expect(Buffer.from(value, 'base64').toString('utf8')).toBe(asset!.fileName);
+      }
+      expect(truth.some((a) => a.fileNameEncoding === 'badBase64' || a.fileNameEncoding === 'nonUtf8')).toBe(
+        false,
+      );
+      await expect(
+        ck.library.mutate({ op: 'add', kind: 'jpeg', filenameEncoding: 'nonUtf8' }),
+      ).rejects.toThrow(/unrecordedFilenameEncodings/);
+    } finally {
+      ck.library.quirks.unrecordedFilenameEncodings = false;
+    }
+  });
+
+  it('S91: filenameEnc is ENCRYPTED_BYTES base64 by default, with STRING, missing, forbidden, non-ASCII and empty cases', async () => {
     const field = async (a: GroundTruthAsset) =>
       (await lookup(ck, [a.masterRecordName]))[0]!.fields!.filenameEnc;
     const normal = plain(2);
@@ -144,9 +173,6 @@ describe('records and library content (statements 70-71, 90-101)', () => {
     const byEncoding = (e: string) => field(pick((a) => a.fileNameEncoding === e));
     expect((await byEncoding('STRING'))?.type).toBe('STRING');
     expect(await byEncoding('missing')).toBeUndefined();
-    expect(String((await byEncoding('badBase64'))?.value).length % 4).not.toBe(0);
-    const bytes = Buffer.from(String((await byEncoding('nonUtf8'))?.value), 'base64');
-    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes)).toThrow();
     expect((await byEncoding('empty'))?.value).toBe('');
     const forbidden = await field(pick((a) => a.fileName.includes('\u0000')));
     expect(Buffer.from(String(forbidden?.value), 'base64').toString()).toMatch(/[<>:"|?*]/);

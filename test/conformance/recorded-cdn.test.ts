@@ -183,6 +183,14 @@ describe('recorded CDN downloads replayed against the simulator', () => {
         expect(download.interaction.request.headers['Cookie']).toBeUndefined();
       });
 
+      it('S144: mints e as the recording shows it, the issue time plus an hour', () => {
+        const recordedE = Number(recordedUrl.searchParams.get('e'));
+        // Issued moments before the recorded download, valid until an hour after issue.
+        expect(recordedE - recordedAt / 1000).toBeGreaterThan(3500);
+        expect(recordedE - recordedAt / 1000).toBeLessThanOrEqual(3600);
+        expect(Number(url.searchParams.get('e')) - Math.floor(recordedAt / 1000)).toBe(3600);
+      });
+
       it('answers with the recorded status', async () => {
         expect((await answer()).status).toBe(download.interaction.response.status);
       });

@@ -3,9 +3,12 @@ import { type InProcessCloudKit, openInProcessCloudKit } from '#simulator/src/cl
 import { readRecordedJson } from '#test/helpers/recorded.ts';
 
 /**
- * Replays the CloudKit requests of the recorded icloudpd listing cassettes against the simulator and
- * checks the answers have the recorded shapes: status, top-level keys, record envelope keys, field
- * types per field name and the value types inside them. Values (names, sizes, tokens) may differ.
+ * Replays the CloudKit requests of the recorded icloudpd listing cassettes against the simulator,
+ * exactly as recorded (method, path, query, headers, body; the simulator's Shared Library carries
+ * the zone name the requests use, so nothing is rewritten), and checks the answers against the
+ * recorded ones: status, top-level keys, `moreComing`, zone types, record envelope keys, field
+ * types per field name and the value types inside them. Library values (names, sizes, tokens)
+ * differ: the simulator's library is not the recorded account's.
  */
 const CASSETTES = [
   'listing_photos',
@@ -16,10 +19,18 @@ const CASSETTES = [
 ] as const;
 
 type Interaction = {
-  request: { method: string; uri: string; body: { json?: unknown } | null };
+  request: {
+    method: string;
+    uri: string;
+    headers: Record<string, string[]>;
+    body: { json?: unknown } | null;
+  };
   response: { status: number; body: { json?: unknown } | null };
 };
 type Json = Record<string, unknown>;
+
+/** The Shared Library zone every recorded request names (the cassettes' placeholder). */
+const RECORDED_SHARED_ZONE = 'SharedSync-00000000-1111-2222-3333-444444444444';
 type CkRecord = { recordType?: string; fields?: Record<string, { value?: unknown; type?: string }> } & Json;
 
 function load(name: string): Interaction[] {
@@ -69,26 +80,40 @@ describe('recorded CloudKit shapes (statement 118)', () => {
   let ck: InProcessCloudKit;
 
   beforeAll(async () => {
-    ck = await openInProcessCloudKit({ seed: 2018, assets: 220 });
+    // The Shared Library zone the recorded requests name, so they are replayed unchanged.
+    ck = await openInProcessCloudKit({ seed: 2018, assets: 220, sharedZoneName: RECORDED_SHARED_ZONE });
     ck.library.quirks = { ...ck.library.quirks, cassetteShapes: true };
   });
 
+  /** The recorded request as sent: method, path, query, headers and body, none of them rewritten. */
   async function replay(i: Interaction) {
     const url = new URL(i.request.uri);
     const path = url.pathname;
     const database = path.includes('/production/shared/') ? 'shared' : 'private';
-    const raw = JSON.stringify(i.request.body?.json ?? {}).replace(
-      /SharedSync-[0-9A-F-]{36}/g,
-      ck.family.sharedZoneName,
-    );
     const operation = path.replace(/^.*\/production\/(private|shared)\//, '');
+    const headers = Object.fromEntries(
+      Object.entries(i.request.headers).map(([name, values]) => [name.toLowerCase(), values.join(', ')]),
+    );
     // The recorded account sees the Shared Library in the shared database: a participant.
-    return ck.call(operation, JSON.parse(raw), {
+    return ck.call(operation, i.request.body?.json ?? {}, {
       database,
       who: database === 'shared' ? 'member' : 'owner',
       query: url.search.slice(1),
+      path,
+      method: i.request.method,
+      headers,
     });
   }
+
+  it('replays requests that name only the recorded zones, in the recorded form', () => {
+    for (const name of CASSETTES) {
+      for (const i of ckInteractions(name)) {
+        const zones = JSON.stringify(i.request.body?.json ?? {}).match(/SharedSync-[0-9A-F-]{36}/g) ?? [];
+        for (const zone of zones) expect(zone).toBe(RECORDED_SHARED_ZONE);
+        expect(i.request.headers['Content-type'] ?? i.request.headers['Content-Type']).toBeDefined();
+      }
+    }
+  });
 
   for (const name of CASSETTES) {
     it(`answers every CloudKit request of ${name} with the recorded status and top-level keys`, async () => {
@@ -98,6 +123,13 @@ describe('recorded CloudKit shapes (statement 118)', () => {
         if (i.request.uri.includes('records/modify')) continue; // recorded bodies are hand-edited `{}`
         const recorded = i.response.body?.json as Json;
         expect(Object.keys(reply.json as Json).sort(), i.request.uri).toEqual(Object.keys(recorded).sort());
+        // Values that do not depend on the library's contents must be the recorded ones.
+        if ('moreComing' in recorded) {
+          expect((reply.json as Json).moreComing, i.request.uri).toBe(recorded.moreComing);
+        }
+        const zoneTypes = (body: unknown) =>
+          ((body as Json).zones as { zoneID?: Json }[] | undefined)?.map((z) => z.zoneID?.zoneType) ?? [];
+        expect(new Set(zoneTypes(reply.json)), i.request.uri).toEqual(new Set(zoneTypes(recorded)));
       }
     });
 

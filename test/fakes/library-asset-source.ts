@@ -204,7 +204,7 @@ export class LibraryAssetSource implements AssetSource {
   }
 
   async lookupAssets(): Promise<LookedUpAssets> {
-    return { assets: [], missing: [] };
+    return { assets: [], missing: [], unavailable: [] };
   }
 
   async countAssets(): Promise<AssetCounts> {

@@ -39,6 +39,8 @@ function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
   const refreshed: string[] = [];
   const lookups: string[][] = [];
   const fresh = new Map<string, Asset>();
+  /** Assets the refresh answers as not returned this time (a lookup error entry), with why. */
+  const unavailable = new Map<string, string>();
   const deps: ArchiveDeps = {
     state,
     objects,
@@ -46,7 +48,13 @@ function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
     refresh: async (_zone, keys) => {
       refreshed.push(...keys.map((k) => k.assetRecordName));
       lookups.push(keys.map((k) => k.assetRecordName));
-      return keys.flatMap((k) => fresh.get(k.assetRecordName) ?? []);
+      return {
+        assets: keys.flatMap((k) => fresh.get(k.assetRecordName) ?? []),
+        unavailable: keys.flatMap((k) => {
+          const reason = unavailable.get(k.assetRecordName);
+          return reason === undefined ? [] : [{ assetRecordName: k.assetRecordName, reason }];
+        }),
+      };
     },
     versionPolicy: DEFAULT_VERSION_POLICY,
     deletePolicy: 'keep',
@@ -58,7 +66,7 @@ function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
     if (url !== undefined) cdn.files.set(url, bytes);
     return bytes;
   };
-  return { deps, state, objects, cdn, serve, refreshed, lookups, fresh };
+  return { deps, state, objects, cdn, serve, refreshed, lookups, fresh, unavailable };
 }
 
 describe('archiving an asset', () => {
@@ -266,5 +274,104 @@ describe('carrying out a work message', () => {
     ).rejects.toThrow('reset');
 
     expect(objects.keys()).toHaveLength(1);
+  });
+
+  it('S143: archives with the old URL when a refresh of an old message could not return the asset', async () => {
+    const { deps, cdn, unavailable, objects, state } = setUp();
+    const asset = photoAsset('kept', 20);
+    cdn.files.set(asset.versions[0]?.downloadUrl ?? '', jpegBytes(20));
+    unavailable.set(asset.assetRecordName, 'NOT_FOUND (Record not found)');
+
+    const result = await processWorkMessage(deps, {
+      v: WORK_MESSAGE_VERSION,
+      runId: 'r',
+      issuedAt: NOW - 2 * 60 * 60 * 1000,
+      items: [{ type: 'asset', asset }],
+    });
+
+    expect(result).toMatchObject({ archived: 1, failed: 0 });
+    expect(objects.keys()).toHaveLength(1);
+    expect((await state.getEntry(asset))?.status).toBe('archived');
+  });
+
+  it('S143: fails an expired asset the refresh could not return as retryable, leaving its manifest entry alone', async () => {
+    const { deps, cdn, unavailable, objects, state, fresh } = setUp();
+    const gone = photoAsset('unreturned', 20);
+    const good = photoAsset('fine', 20);
+    fresh.set(good.assetRecordName, good);
+    cdn.files.set(gone.versions[0]?.downloadUrl ?? '', () => new DownloadUrlExpiredError('410'));
+    cdn.files.set(good.versions[0]?.downloadUrl ?? '', jpegBytes(20));
+    unavailable.set(gone.assetRecordName, 'INTERNAL_ERROR');
+
+    await expect(
+      processWorkMessage(deps, {
+        v: WORK_MESSAGE_VERSION,
+        runId: 'r',
+        issuedAt: NOW,
+        items: [
+          { type: 'asset', asset: gone },
+          { type: 'asset', asset: good },
+        ],
+      }),
+    ).rejects.toThrow(`CloudKit could not return ${gone.assetRecordName} on refresh: INTERNAL_ERROR`);
+
+    expect(await state.getEntry(gone)).toBeUndefined();
+    expect(objects.keys()).toHaveLength(1);
+  });
+
+  it('S144: refreshes up front an asset whose URL is past its own expiry, even in a young message', async () => {
+    const { deps, cdn, fresh, refreshed, objects } = setUp();
+    const asset = photoAsset('past-e', 20);
+    const renewed = { ...photoAsset('renewed-e', 20), assetRecordName: asset.assetRecordName };
+    cdn.files.set(renewed.versions[0]?.downloadUrl ?? '', jpegBytes(20));
+    fresh.set(asset.assetRecordName, renewed);
+    const expiresAt = (url: string) =>
+      url === asset.versions[0]?.downloadUrl ? NOW - 1000 : NOW + 3_600_000;
+    const withExpiry: ArchiveDeps = { ...deps, downloader: { open: (u, o) => cdn.open(u, o), expiresAt } };
+
+    const result = await processWorkMessage(withExpiry, {
+      v: WORK_MESSAGE_VERSION,
+      runId: 'r',
+      issuedAt: NOW,
+      items: [{ type: 'asset', asset }],
+    });
+
+    expect(result).toMatchObject({ archived: 1 });
+    expect(refreshed).toEqual([asset.assetRecordName]);
+    expect(cdn.opened).toEqual([renewed.versions[0]?.downloadUrl]);
+    expect(objects.keys()).toHaveLength(1);
+  });
+
+  it('S143: fails an asset-only change whose lookup CloudKit could not answer as retryable, not as a deletion', async () => {
+    const { deps, unavailable, objects, state } = setUp();
+    const asset = photoAsset('asset-only', 20);
+    unavailable.set(asset.assetRecordName, 'NOT_FOUND (Record not found)');
+
+    await expect(
+      processWorkMessage(deps, {
+        v: WORK_MESSAGE_VERSION,
+        runId: 'r',
+        issuedAt: NOW,
+        items: [
+          {
+            type: 'assetOnly',
+            change: {
+              zone: asset.zone,
+              assetRecordName: asset.assetRecordName,
+              masterRecordName: asset.masterRecordName,
+              assetChangeTag: 'a2',
+              isFavorite: true,
+              isHidden: false,
+              isDeleted: false,
+              isExpunged: false,
+              versions: [],
+            },
+          },
+        ],
+      }),
+    ).rejects.toThrow(/could not return .* on refresh: NOT_FOUND/);
+
+    expect(await state.getEntry(asset)).toBeUndefined();
+    expect(objects.keys()).toHaveLength(0);
   });
 });

@@ -97,4 +97,15 @@ describe('CdnDownloader', () => {
       },
     );
   });
+
+  it('S144: reads when a URL stops working from its e parameter, and nothing from a URL without one', () => {
+    const { http, requests } = cdn({});
+    const downloader = new CdnDownloader(http);
+    const url =
+      'https://cvws.icloud-content.com/B/AY6c/%24%7Bf%7D?o=A&v=1&x=3&a=B&e=1533044229&k=k&fl=&r=u-1&s=x';
+    expect(downloader.expiresAt(url)).toBe(1_533_044_229_000);
+    expect(downloader.expiresAt('https://cvws.icloud-content.com/B/AY6c/x?v=1')).toBeUndefined();
+    expect(downloader.expiresAt('not a url')).toBeUndefined();
+    expect(requests).toEqual([]);
+  });
 });

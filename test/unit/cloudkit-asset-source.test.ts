@@ -69,6 +69,21 @@ describe('zone changes feed', () => {
     expect(paired?.type === 'asset' && paired.asset).toMatchObject({ assetRecordName: A1, isFavorite: true });
   });
 
+  it('S143: reports a carried half that lookup answers with an error entry, instead of dropping it silently', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.changePages.set(NO_TOKEN, { records: [asset(A1, M1)], syncToken: 'T1', moreComing: true });
+    cloudKit.changePages.set('T1', { records: [], syncToken: 'T2', moreComing: false });
+    cloudKit.records.set(A1, { recordName: A1, serverErrorCode: 'NOT_FOUND', reason: 'Record not found' });
+    const persisted = JSON.parse(JSON.stringify((await source.zoneChangesPage(PRIMARY)).cursor));
+
+    const page = await setUp(cloudKit).source.zoneChangesPage(PRIMARY, persisted);
+
+    expect(page.changes).toEqual([]);
+    expect(page.problems.map((p) => p.message)).toEqual([
+      `CloudKit could not serve record ${A1} in records/lookup: NOT_FOUND`,
+    ]);
+  });
+
   it('keeps reading through empty pages that say more is coming', async () => {
     const { cloudKit, source } = setUp();
     cloudKit.changePages.set(NO_TOKEN, { records: [], syncToken: 'T1', moreComing: true });
@@ -257,6 +272,27 @@ describe('zones, counts and lookups', () => {
     ]);
   });
 
+  it('S141: skips a failed zones/list entry although it still names a SharedSync zone (S139: and CMM zones anywhere)', async () => {
+    const { cloudKit, source } = setUp();
+    const zone = (zoneName: string, extra: object = {}) => ({
+      zoneID: { zoneName, ownerRecordName: '_owner', zoneType: 'REGULAR_CUSTOM_ZONE' },
+      ...extra,
+    });
+    cloudKit.zones.private = [
+      zone('PrimarySync'),
+      zone('SharedSync-AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE', {
+        serverErrorCode: 'ZONE_NOT_FOUND',
+        reason: 'Zone fetch failed',
+      }),
+      zone('CMM-12345678-1234-4234-A234-123456789012'),
+      zone('SharedCollection-12345678-1234-4234-A234-123456789012'),
+    ];
+    cloudKit.zones.shared = [zone('CMM-87654321-1234-4234-A234-123456789012')];
+
+    expect(await source.discoverZones()).toEqual([{ database: 'private', zoneName: 'PrimarySync' }]);
+    expect(cloudKit.sentTo('records/query')).toEqual([]);
+  });
+
   it('counts every kind in one request and leaves out indexes the zone lacks', async () => {
     const { cloudKit, source } = setUp();
     cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 7);
@@ -276,10 +312,36 @@ describe('zones, counts and lookups', () => {
       { assetRecordName: A2 },
     ]);
     expect(named.assets.map((a) => a.assetRecordName)).toEqual([A1]);
-    expect(named.missing).toEqual([A2]);
+    // A2 came back as a NOT_FOUND entry: not returned this time, which is not proof of deletion.
+    expect(named.unavailable).toEqual([{ assetRecordName: A2, reason: 'NOT_FOUND (Record not found)' }]);
+    expect(named.missing).toEqual([]);
     expect(cloudKit.sentTo('records/lookup')).toHaveLength(1);
 
     await source.lookupAssets(PRIMARY, [{ assetRecordName: A1 }]);
     expect(cloudKit.sentTo('records/lookup')).toHaveLength(3);
+  });
+
+  it('S143: reports an asset whose own or master lookup came back as an error entry as unavailable, never missing', async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.records.set(A1, asset(A1, M1));
+    cloudKit.records.set(M1, {
+      recordName: M1,
+      serverErrorCode: 'INTERNAL_ERROR',
+      reason: 'Could not read record',
+    });
+    cloudKit.records.set(A2, { recordName: A2, serverErrorCode: 'NOT_FOUND' });
+    cloudKit.records.set(M2, master(M2, 'b.HEIC'));
+
+    const result = await source.lookupAssets(PRIMARY, [
+      { assetRecordName: A1, masterRecordName: M1 },
+      { assetRecordName: A2, masterRecordName: M2 },
+    ]);
+
+    expect(result.assets).toEqual([]);
+    expect(result.missing).toEqual([]);
+    expect(result.unavailable).toEqual([
+      { assetRecordName: A1, reason: 'INTERNAL_ERROR (Could not read record)' },
+      { assetRecordName: A2, reason: 'NOT_FOUND' },
+    ]);
   });
 });

@@ -22,6 +22,59 @@ describe('flags with Apple null-versus-0 conventions', () => {
   });
 });
 
+describe('boolean-like fields in either encoding (S142)', () => {
+  const album = (isDeleted: unknown) => ({
+    recordName: 'AAAAAAAA-1111-4222-8333-444444444444',
+    recordType: 'CPLAlbum',
+    recordChangeTag: 'c1',
+    deleted: false,
+    fields: { albumType: { value: 0, type: 'INT64' }, ...(isDeleted === undefined ? {} : { isDeleted }) },
+  });
+  const asset = (flags: Record<string, unknown>) => ({
+    recordName: '11111111-2222-4333-8444-555555555555',
+    recordType: 'CPLAsset',
+    recordChangeTag: 'ab1',
+    deleted: false,
+    fields: {
+      masterRef: {
+        value: { recordName: 'AbCdEfGhIjKlMnOpQrStUvWxYz01', action: 'DELETE_SELF' },
+        type: 'REFERENCE',
+      },
+      ...flags,
+    },
+  });
+  const flagsOf = (flags: Record<string, unknown>) => {
+    const change = mapRecords([asset(flags)], ZONE).changes[0];
+    if (change?.type !== 'assetOnly') throw new Error('expected an asset-only change');
+    const { isFavorite, isHidden, isDeleted, isExpunged } = change.change;
+    return { isFavorite, isHidden, isDeleted, isExpunged };
+  };
+
+  it.each([
+    ['INT64 1', { value: 1, type: 'INT64' }, true],
+    ['true', { value: true }, true],
+    ['INT64 0', { value: 0, type: 'INT64' }, false],
+    ['false', { value: false }, false],
+    ['null', { value: null }, false],
+    ['absent', undefined, false],
+  ])('reads a CPLAlbum isDeleted sent as %s', (_case, isDeleted, expected) => {
+    const change = mapRecords([album(isDeleted)], ZONE).changes[0];
+    expect(change?.type === 'album' && change.album.isDeleted).toBe(expected);
+  });
+
+  it('reads every flag of a CPLAsset the same whether sent as 1/0 or true/false', () => {
+    const names = ['isFavorite', 'isHidden', 'isDeleted', 'isExpunged'];
+    const as = (encode: (on: boolean) => unknown, on: (name: string) => boolean) =>
+      Object.fromEntries(names.map((n) => [n, encode(on(n))]));
+    for (const on of [(n: string) => n === 'isFavorite' || n === 'isDeleted', () => true, () => false]) {
+      const ints = flagsOf(as((b) => ({ value: b ? 1 : 0, type: 'INT64' }), on));
+      const bools = flagsOf(as((b) => ({ value: b }), on));
+      expect(bools).toEqual(ints);
+      expect(ints).toEqual(Object.fromEntries(names.map((n) => [n, on(n)])));
+    }
+  });
+});
+
 describe('asset-only changes and Shared Library fields', () => {
   const lone = (fields: Record<string, unknown>) => ({
     recordName: '11111111-2222-4333-8444-555555555555',

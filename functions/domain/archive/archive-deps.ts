@@ -15,8 +15,25 @@ export interface RefreshKey {
   readonly masterRecordName?: string;
 }
 
-/** Fresh copies of assets (new signed URLs): one `records/lookup`. Assets iCloud no longer has are absent. */
-export type RefreshAssets = (zone: ZoneRef, keys: readonly RefreshKey[]) => Promise<readonly Asset[]>;
+/** An asset a refresh could not return this time (CloudKit answered an error entry in its place). */
+export interface UnavailableAsset {
+  readonly assetRecordName: string;
+  /** CloudKit's code and reason, for the item's outcome (no secrets). */
+  readonly reason: string;
+}
+
+/** What a refresh found: current copies, and the assets CloudKit could not return this time. */
+export interface RefreshedAssets {
+  readonly assets: readonly Asset[];
+  /** Not deleted: the caller keeps its old copy (docs/protocol: a lookup can fail per record). */
+  readonly unavailable?: readonly UnavailableAsset[];
+}
+
+/**
+ * Fresh copies of assets (new signed URLs): one `records/lookup`. Assets iCloud no longer has are
+ * absent from both lists.
+ */
+export type RefreshAssets = (zone: ZoneRef, keys: readonly RefreshKey[]) => Promise<RefreshedAssets>;
 
 export type DeletePolicyName = 'keep' | 'mirror';
 

@@ -8,7 +8,7 @@
 import type { ManifestEntry, ManifestEntryInput } from '../../ports/sync-state-store.ts';
 import type { WorkItem, WorkMessage } from '../../shared/work-message.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
-import { classifyError, DownloadUrlExpiredError } from '../errors.ts';
+import { classifyError, DownloadUrlExpiredError, UnexpectedResponseError } from '../errors.ts';
 import type { Asset, ZoneRef } from '../model.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
 import { archiveAsset } from './archive-asset.ts';
@@ -66,19 +66,49 @@ async function classify(deps: ArchiveDeps, item: WorkItem, assetRecordName: stri
   return classifyChange(item, previousState(entry)).kind;
 }
 
-/** Fresh copies of the named assets, keyed by record name; absent ones were deleted meanwhile. */
-async function refreshed(
-  deps: ArchiveDeps,
-  zone: ZoneRef,
-  keys: readonly RefreshKey[],
-): Promise<Map<string, Asset>> {
-  const assets = keys.length === 0 ? [] : await deps.refresh(zone, keys);
-  return new Map(assets.map((a) => [a.assetRecordName, a]));
+interface Refreshed {
+  /** Fresh copies by asset record name; an asset in neither map was deleted meanwhile. */
+  readonly assets: Map<string, Asset>;
+  /** Assets CloudKit could not return this time, with why: not deleted. */
+  readonly unavailable: Map<string, string>;
 }
 
+/** Fresh copies of the named assets, and those CloudKit could not return this time. */
+async function refreshed(deps: ArchiveDeps, zone: ZoneRef, keys: readonly RefreshKey[]): Promise<Refreshed> {
+  if (keys.length === 0) return { assets: new Map(), unavailable: new Map() };
+  const result = await deps.refresh(zone, keys);
+  return {
+    assets: new Map(result.assets.map((a) => [a.assetRecordName, a])),
+    unavailable: new Map((result.unavailable ?? []).map((u) => [u.assetRecordName, u.reason])),
+  };
+}
+
+/**
+ * A refresh that CloudKit answered with an error entry for this asset: retryable (the message is
+ * redelivered and looks it up again), never a deletion.
+ */
+function unavailableError(assetRecordName: string, reason: string): UnexpectedResponseError {
+  return new UnexpectedResponseError(`CloudKit could not return ${assetRecordName} on refresh: ${reason}`);
+}
+
+/** A URL this close to its own expiry is refreshed first: a download must start before it. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+/**
+ * URLs to refresh before downloading: those of an old message, missing ones, and those whose own
+ * expiry (when the downloader can read it) is past or about to be.
+ */
 function needsFreshUrls(asset: Asset, issuedAt: number, deps: ArchiveDeps): boolean {
-  const stale = deps.now() - issuedAt > (deps.urlMaxAgeMs ?? DEFAULT_URL_MAX_AGE_MS);
-  return stale || asset.versions.some((v) => v.downloadUrl === undefined);
+  const now = deps.now();
+  const stale = now - issuedAt > (deps.urlMaxAgeMs ?? DEFAULT_URL_MAX_AGE_MS);
+  return (
+    stale ||
+    asset.versions.some((v) => {
+      if (v.downloadUrl === undefined) return true;
+      const expiresAt = deps.downloader.expiresAt?.(v.downloadUrl);
+      return expiresAt !== undefined && expiresAt - EXPIRY_MARGIN_MS <= now;
+    })
+  );
 }
 
 /**
@@ -118,6 +148,8 @@ class FreshAssets {
   readonly #deps: ArchiveDeps;
   readonly #fresh = new Map<string, Asset>();
   readonly #refreshed = new Set<string>();
+  /** Assets the last refresh could not return, with why: their old copy stays in use. */
+  readonly #unavailable = new Map<string, string>();
 
   constructor(deps: ArchiveDeps) {
     this.#deps = deps;
@@ -134,13 +166,29 @@ class FreshAssets {
       this.#refreshed.add(asset.assetRecordName);
     }
     for (const { zone, keys } of byZone.values()) {
-      for (const [name, asset] of await refreshed(this.#deps, zone, keys)) this.#fresh.set(name, asset);
+      const result = await refreshed(this.#deps, zone, keys);
+      for (const key of keys) this.#unavailable.delete(key.assetRecordName);
+      for (const [name, asset] of result.assets) this.#fresh.set(name, asset);
+      for (const [name, reason] of result.unavailable) {
+        this.#fresh.delete(name);
+        this.#unavailable.set(name, reason);
+      }
     }
   }
 
-  /** The freshest copy of `asset`: undefined when a refresh found it deleted. */
+  /**
+   * The freshest copy of `asset`: undefined when a refresh found it deleted; the copy it already
+   * had when CloudKit could not return it (an error entry is never a deletion).
+   */
   current(asset: Asset): Asset | undefined {
-    return this.#refreshed.has(asset.assetRecordName) ? this.#fresh.get(asset.assetRecordName) : asset;
+    const name = asset.assetRecordName;
+    if (!this.#refreshed.has(name) || this.#unavailable.has(name)) return this.#fresh.get(name) ?? asset;
+    return this.#fresh.get(name);
+  }
+
+  /** Why the last refresh could not return `asset`, if it could not. */
+  unavailable(asset: Asset): string | undefined {
+    return this.#unavailable.get(asset.assetRecordName);
   }
 }
 
@@ -208,6 +256,8 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
     } else {
       await fresh.refresh([asset]);
     }
+    const reason = fresh.unavailable(asset);
+    if (reason !== undefined) throw unavailableError(asset.assetRecordName, reason);
     return fresh.current(asset);
   };
 
@@ -238,10 +288,15 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
               assetRecordName: item.change.assetRecordName,
               masterRecordName: item.change.masterRecordName,
             };
-            const asset = (await refreshed(deps, item.change.zone, [key])).get(item.change.assetRecordName);
+            const found = await refreshed(deps, item.change.zone, [key]);
+            const reason = found.unavailable.get(item.change.assetRecordName);
+            if (reason !== undefined) throw unavailableError(item.change.assetRecordName, reason);
+            const asset = found.assets.get(item.change.assetRecordName);
             if (asset !== undefined && !asset.isDeleted) {
               await archiveWithRefresh(deps, asset, tally, async (expired) => {
                 await fresh.refresh([expired]);
+                const why = fresh.unavailable(expired);
+                if (why !== undefined) throw unavailableError(expired.assetRecordName, why);
                 return fresh.current(expired);
               });
             }

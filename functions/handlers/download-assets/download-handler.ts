@@ -79,7 +79,7 @@ export function createDownloadHandler(deps: DownloadHandlerDeps) {
           {
             ...deps.archive,
             downloader: adapters.downloader,
-            refresh: async (zone, keys) => (await adapters.source.lookupAssets(zone, keys)).assets,
+            refresh: (zone, keys) => adapters.source.lookupAssets(zone, keys),
             signal: deadline.signal,
           },
           message,

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Clock, ResolveResource, SimReply, SimRequest } from '../types.ts';
 import { handleCdn } from './router.ts';
-import type { SignedUrlMinter } from './urls.ts';
+import { type SignedUrlMinter, URL_LIFETIME_SECONDS } from './urls.ts';
 
 export const cdnQuirksSchema = z.strictObject({
   /** Statement 112: ignore `Range` and answer 200 with the whole file (the recorded resume cassette). */
@@ -14,6 +14,11 @@ export const cdnQuirksSchema = z.strictObject({
   invalidSignatureStatus: z.union([z.literal(400), z.literal(403)]),
   /** Statements 114/115: without the session cookie, answer 200 with kei's 17-byte body. */
   requireCookie: z.enum(['never', 'sharedSync', 'always']),
+  /**
+   * Statement 144: seconds from issue to `e` for URLs minted from now on (3600 recorded). A shorter
+   * one (e.g. 1800) exercises a client's refresh path; URLs answer 410 once `e` has passed.
+   */
+  urlLifetimeSeconds: z.number().int().min(1).max(86_400),
 });
 
 export type CdnQuirks = z.infer<typeof cdnQuirksSchema>;
@@ -22,6 +27,7 @@ export const DEFAULT_CDN_QUIRKS: CdnQuirks = {
   ignoreRange: false,
   invalidSignatureStatus: 400,
   requireCookie: 'never',
+  urlLifetimeSeconds: URL_LIFETIME_SECONDS,
 };
 
 /** A control body: any subset of the switches. */
@@ -45,6 +51,7 @@ export function createCdnService(deps: {
     quirks: () => quirks,
     setQuirks(patch) {
       quirks = cdnQuirksSchema.parse({ ...quirks, ...patch });
+      deps.minter.lifetimeSeconds = quirks.urlLifetimeSeconds;
       return quirks;
     },
   };

@@ -33,6 +33,11 @@ export interface SignedUrlMinter extends UrlMinter {
    * whether its expiry `e` has passed on the simulated clock.
    */
   verify(url: URL): VerifiedUrl;
+  /**
+   * Statement 144: the lifetime (`e` - issue time) of URLs minted from now on; 3600 s by default
+   * (recorded). A test switch shortens it to exercise refresh paths.
+   */
+  lifetimeSeconds: number;
 }
 
 const toUrlSafe = (b64: string): string => b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -47,7 +52,15 @@ export function createUrlMinter(options: { secret: Buffer; clock: Clock; host?: 
       .subarray(0, 20)
       .toString('base64url');
 
+  let lifetimeSeconds = URL_LIFETIME_SECONDS;
   return {
+    get lifetimeSeconds() {
+      return lifetimeSeconds;
+    },
+    set lifetimeSeconds(seconds: number) {
+      lifetimeSeconds = seconds;
+    },
+
     mint(input) {
       if (!CHECKSUM.test(input.fileChecksum) || !CHECKSUM.test(input.referenceChecksum)) {
         throw new RangeError('fileChecksum and referenceChecksum must be 28 characters of base64');
@@ -62,7 +75,7 @@ export function createUrlMinter(options: { secret: Buffer; clock: Clock; host?: 
         ['v', '1'],
         ['x', '3'],
         ['a', `B${mac('a', segment, input.zoneName).toString('base64url').slice(0, 42)}`],
-        ['e', String(issuedAt + URL_LIFETIME_SECONDS)],
+        ['e', String(issuedAt + lifetimeSeconds)],
         ['k', wrappingKey],
         ['fl', ''],
         ['r', `${input.requestUuid}-1`],

@@ -6,31 +6,27 @@
  * until `min(resultsLimit, 200)` records are out. Superseded positions emit nothing, so a stretch of
  * the log holding only superseded entries reads as empty pages with `moreComing: true`.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ZoneKey } from '../library/model.ts';
 import type { SimReply } from '../types.ts';
 import { type CloudKitContext, ckJson } from './context.ts';
+import {
+  failedZoneEntries,
+  foreignZoneOf,
+  foreignZoneRecords,
+  foreignZones,
+  foreignZoneToken,
+} from './foreign-zones.ts';
 import { buildRecord, type CkRecord, type RecordContext, zoneIdOf } from './records.ts';
-import { TokenCodec } from './tokens.ts';
 
 export const SCAN_WINDOW = 200;
 
-/** The non-photo zones of statement 52, when the `otherAppZones` quirk is on (owner's private database only). */
+/** The non-photo zones of statements 52 and 139-140 with their tokens, as `zones/list` and `changes/database` list them. */
 function otherAppZones(ctx: CloudKitContext): { zoneID: Record<string, string>; syncToken: string }[] {
-  if (!ctx.library.quirks.otherAppZones || ctx.database !== 'private' || ctx.person !== 'owner') return [];
-  const owner = ctx.library.core.person('owner').userRecordName;
-  const uuid = (label: string) => {
-    const h = createHash('sha256').update(`${ctx.library.core.seed}:${label}`).digest('hex').toUpperCase();
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-A${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  };
-  return [`AppLibrarySync-com.apple.GenerativePlayground-${uuid('playground')}`, `CMM-${uuid('cmm')}`].map(
-    (zoneName) => ({
-      zoneID: { zoneName, ownerRecordName: owner, zoneType: 'REGULAR_CUSTOM_ZONE' },
-      // Their tokens are opaque to photo clients, which never use them.
-      syncToken: ctx.tokens.zoneToken(TokenCodec.zoneScope(zoneName, owner), ctx.library.core.seq),
-    }),
-  );
+  return foreignZones(ctx).map((zone) => ({
+    zoneID: { ...zone.zoneID },
+    syncToken: foreignZoneToken(ctx, zone),
+  }));
 }
 const MAX_RESULTS = 200;
 
@@ -48,7 +44,11 @@ export function handleZonesList(ctx: CloudKitContext): SimReply {
     return cassette ? { zoneID } : { zoneID, syncToken: ctx.currentZoneToken(zone), deleted: false };
   });
   const others = otherAppZones(ctx).map((z) => ({ ...z, deleted: false }));
-  return ckJson({ moreComing: false, syncToken: databaseToken(ctx), zones: [...zones, ...others] });
+  return ckJson({
+    moreComing: false,
+    syncToken: databaseToken(ctx),
+    zones: [...zones, ...others, ...failedZoneEntries(ctx)],
+  });
 }
 
 function databaseToken(ctx: CloudKitContext): string {
@@ -120,7 +120,17 @@ function zoneChanges(
   topKeys: string[] | undefined,
 ): Record<string, unknown> {
   const zone = ctx.resolveZone(entry.zoneID);
-  if (zone === undefined) return zoneError(entry.zoneID, 'ZONE_NOT_FOUND', 'Zone does not exist');
+  if (zone === undefined) {
+    const foreign = foreignZoneOf(ctx, entry.zoneID);
+    if (foreign === undefined) return zoneError(entry.zoneID, 'ZONE_NOT_FOUND', 'Zone does not exist');
+    // Statement 140: changes/zone works in them; read from the start it serves their few records.
+    return {
+      zoneID: { ...foreign.zoneID },
+      syncToken: foreignZoneToken(ctx, foreign),
+      moreComing: false,
+      records: entry.syncToken ? [] : foreignZoneRecords(ctx, foreign),
+    };
+  }
   const log = ctx.library.core.logs[zone];
   const token = entry.syncToken;
   let position = 0;

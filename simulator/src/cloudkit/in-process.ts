@@ -30,6 +30,8 @@ export interface CallOptions {
   readonly query?: string;
   readonly path?: string;
   readonly method?: string;
+  /** Request headers (lower-case names); default `content-type: text/plain`. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export const principalOf = (person: SimPerson): Principal => ({
@@ -45,10 +47,13 @@ export async function openInProcessCloudKit(options: {
   stateDir?: string;
   clock?: SimClock;
   mediaScale?: number;
+  /** The Shared Library's zone name instead of the seed's (e.g. the one a recording's requests name). */
+  sharedZoneName?: string;
 }): Promise<InProcessCloudKit> {
   const seed = options.seed ?? 1;
   const clock = options.clock ?? createClock();
-  const family = deriveFamily(seed);
+  const derived = deriveFamily(seed);
+  const family = options.sharedZoneName ? { ...derived, sharedZoneName: options.sharedZoneName } : derived;
   const minter = createUrlMinter({ secret: randomBytes(32), clock });
   const library = await SimLibrary.open({
     seed,
@@ -72,7 +77,7 @@ export async function openInProcessCloudKit(options: {
         host: `p${person.partition}-ckdatabasews.icloud.com`,
         path: callOptions.path ?? `/database/1/com.apple.photos.cloud/production/${database}/${operation}`,
         query: new URLSearchParams(callOptions.query ?? 'getCurrentSyncToken=true'),
-        headers: { 'content-type': 'text/plain' },
+        headers: callOptions.headers ?? { 'content-type': 'text/plain' },
         cookies: new Map(),
         body: raw,
         json: body ?? {},

@@ -1,12 +1,15 @@
 /**
- * `records/lookup` (spec §3.9, statement 70): the current version of each named record, whatever its
- * index membership (trashed included), with freshly minted download URLs; unknown names come back
- * as inline `NOT_FOUND` items.
+ * `records/lookup` (spec §3.9, statements 70 and 143): the current version of each named record,
+ * whatever its index membership (trashed included), with freshly minted download URLs. A name that
+ * cannot be returned comes back in its place inside `records` as `{recordName, serverErrorCode,
+ * reason}` without `fields`: unknown names, the `inlineErrors` quirk, and the `lookupErrors` quirk
+ * (records that exist and are served elsewhere, but not by lookup).
  */
 import { z } from 'zod';
 import { keyOfRecordName, recordExists } from '../library/record-names.ts';
 import type { SimReply } from '../types.ts';
 import { type CloudKitContext, ckJson } from './context.ts';
+import { foreignZoneOf } from './foreign-zones.ts';
 import { buildRecord, type RecordContext } from './records.ts';
 
 const lookupBody = z
@@ -22,17 +25,23 @@ export function handleLookup(ctx: CloudKitContext, json: unknown): SimReply {
   if (!parsed.success) return ctx.error(400, 'BAD_REQUEST', 'Invalid request');
   const body = parsed.data;
   const zone = ctx.resolveZone(body.zoneID ?? { zoneName: 'PrimarySync' });
-  if (zone === undefined) return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
+  if (zone === undefined) {
+    if (!foreignZoneOf(ctx, body.zoneID)) return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
+    // Statement 139-140: no photo records live there.
+    const records = body.records.map(({ recordName }) => notFound(recordName));
+    return ckJson({ records });
+  }
   const rc: RecordContext = {
     library: ctx.library,
     requestUuid: ctx.requestUuid,
     ...(body.desiredKeys ? { desiredKeys: new Set(body.desiredKeys) } : {}),
   };
   const failing = ctx.library.quirks.inlineErrors;
+  const unanswerable = ctx.library.quirks.lookupErrors;
   const records = body.records.map(({ recordName }) => {
     const key = keyOfRecordName(ctx.library.core, zone, recordName);
-    if (!key || !recordExists(ctx.library.core, zone, key)) {
-      return { recordName, serverErrorCode: 'NOT_FOUND', reason: 'Record not found' };
+    if (!key || !recordExists(ctx.library.core, zone, key) || unanswerable.includes(recordName)) {
+      return notFound(recordName);
     }
     if (failing.includes(recordName)) {
       return { recordName, serverErrorCode: 'INTERNAL_ERROR', reason: 'Could not read record' };
@@ -40,4 +49,8 @@ export function handleLookup(ctx: CloudKitContext, json: unknown): SimReply {
     return buildRecord(rc, zone, key);
   });
   return ckJson(ctx.wantsSyncToken ? { records, syncToken: ctx.currentZoneToken(zone) } : { records });
+}
+
+function notFound(recordName: string) {
+  return { recordName, serverErrorCode: 'NOT_FOUND', reason: 'Record not found' };
 }

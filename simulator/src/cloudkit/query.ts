@@ -10,6 +10,7 @@ import { OWNER_PRIMARY, SHARED_ZONE, type ZoneKey } from '../library/model.ts';
 import { hashString } from '../library/prng.ts';
 import type { SimReply } from '../types.ts';
 import { type CloudKitContext, ckJson } from './context.ts';
+import { foreignZoneOf, INVALID_INDEX_REASON } from './foreign-zones.ts';
 import {
   buildRecord,
   type CkRecord,
@@ -87,7 +88,11 @@ export function handleQuery(ctx: CloudKitContext, json: unknown): SimReply {
   if (!parsed.success) return ctx.error(400, 'BAD_REQUEST', 'Invalid query');
   const body = parsed.data;
   const zone = zoneOfBody(ctx, body);
-  if (zone === undefined) return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
+  if (zone === undefined) {
+    // Statement 139: index queries in share-link and shared-collection zones fail as Apple's do.
+    if (foreignZoneOf(ctx, body.zoneID)) return ctx.error(400, 'BAD_REQUEST', INVALID_INDEX_REASON);
+    return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
+  }
   const result = runQuery(ctx, zone, body, true);
   if ('error' in result) return result.error;
   return ckJson(result.value);
@@ -109,7 +114,11 @@ export function handleBatch(ctx: CloudKitContext, json: unknown): SimReply {
     }
     const zone = zoneOfBody(ctx, body.data);
     if (zone === undefined) {
-      out.push({ serverErrorCode: 'ZONE_NOT_FOUND', reason: 'Zone does not exist' });
+      out.push(
+        foreignZoneOf(ctx, body.data.zoneID)
+          ? { serverErrorCode: 'BAD_REQUEST', reason: INVALID_INDEX_REASON }
+          : { serverErrorCode: 'ZONE_NOT_FOUND', reason: 'Zone does not exist' },
+      );
       continue;
     }
     const result = runQuery(ctx, zone, body.data, false);

@@ -98,7 +98,43 @@ export function buildRecord(ctx: RecordContext, zone: ZoneKey, key: RecordKey): 
     zoneID: zoneIdOf(ctx.library, zone),
   };
   if (built.expirationTime !== undefined) record.expirationTime = built.expirationTime;
+  encodeBooleans(ctx.library, record);
   return record;
+}
+
+/** The boolean-like fields statement 142 lets a switch encode as JSON booleans. */
+export const BOOLEAN_LIKE_FIELDS = [
+  'isDeleted',
+  'isExpunged',
+  'isHidden',
+  'isFavorite',
+  'isKeyAsset',
+] as const;
+
+/**
+ * Statement 142: when a `booleanEncoding` rule for this record type covers the simulated now, the
+ * boolean-like INT64 fields become `{"value": true|false}` (rclone's forum dump of album records).
+ */
+function encodeBooleans(library: SimLibrary, record: CkRecord): void {
+  const rules = library.quirks.booleanEncoding;
+  if (rules.length === 0) return;
+  const now = library.clock.now();
+  const rule = rules.find(
+    (r) =>
+      r.recordType === record.recordType &&
+      (r.from === undefined || now >= r.from) &&
+      (r.until === undefined || now < r.until),
+  );
+  if (rule?.encoding !== 'boolean') return;
+  // A copy: field objects may be cached between records.
+  const fields = { ...(record.fields as Fields) };
+  record.fields = fields;
+  for (const name of BOOLEAN_LIKE_FIELDS) {
+    const field = fields[name];
+    if (field?.type === 'INT64' && (field.value === 0 || field.value === 1)) {
+      fields[name] = { value: field.value === 1 };
+    }
+  }
 }
 
 interface Built {

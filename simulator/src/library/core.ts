@@ -22,6 +22,11 @@ export class LibraryCore {
   readonly family: SimFamily;
   readonly seed: number;
   readonly logs: readonly [ZoneLog, ZoneLog, ZoneLog];
+  /**
+   * The name of the owner's primary zone: `PrimarySync`, or `PrimarySync1` under the
+   * `migratedPrimaryZone` quirk (statement 141; the library sets this to read its quirks).
+   */
+  ownerPrimaryZoneName: () => string = () => 'PrimarySync';
   /** Global change counter: every appended entry (or zone flag) increments it. DB tokens carry it. */
   seq = 0;
   /** Bumped on every mutation; caches (indexes, counts) compare against it. */
@@ -39,8 +44,10 @@ export class LibraryCore {
     if (key === SHARED_ZONE) {
       return { key, zoneName: this.family.sharedZoneName, ownerRecordName: this.family.owner.userRecordName };
     }
-    const person = key === MEMBER_PRIMARY ? this.family.member : this.family.owner;
-    return { key, zoneName: 'PrimarySync', ownerRecordName: person.userRecordName };
+    if (key === MEMBER_PRIMARY) {
+      return { key, zoneName: 'PrimarySync', ownerRecordName: this.family.member.userRecordName };
+    }
+    return { key, zoneName: this.ownerPrimaryZoneName(), ownerRecordName: this.family.owner.userRecordName };
   }
 
   person(who: Person): SimPerson {

@@ -11,8 +11,9 @@ import { LibraryCore } from './core.ts';
 import { type GroundTruthAsset, groundTruthAsset, ZONES_IN_TRUTH } from './ground-truth.ts';
 import { IdCodec } from './ids.ts';
 import { IndexCache } from './indexes.ts';
-import { DAY_MS, TRASH_WINDOW_MS } from './model.ts';
+import { DAY_MS, type FilenameEncoding, TRASH_WINDOW_MS } from './model.ts';
 import { applyMutation, type MutateOp, MutationError, parseMutateOp } from './mutations.ts';
+import { UNRECORDED_ENCODINGS } from './names.ts';
 import { LibraryStore } from './persistence.ts';
 import { DEFAULT_QUIRKS, type Quirks } from './quirks.ts';
 import { recordExists, recordNameOf, recordTypeOf } from './record-names.ts';
@@ -75,6 +76,8 @@ export class SimLibrary {
     this.clock = clock;
     this.minter = minter;
     this.#store = store;
+    core.state.unrecordedEncodings = () => this.quirks.unrecordedFilenameEncodings;
+    core.ownerPrimaryZoneName = () => (this.quirks.migratedPrimaryZone ? 'PrimarySync1' : 'PrimarySync');
     // Generated trash is at most 29 days old at the anchor, so nothing expires before anchor + 1 day.
     this.#nextExpiryCheck = core.state.catalog.anchor + DAY_MS;
   }
@@ -149,6 +152,16 @@ export class SimLibrary {
   async #mutateNow(input: unknown): Promise<MutateResult> {
     this.refresh();
     const op = parseMutateOp(input);
+    const encoding = 'filenameEncoding' in op ? op.filenameEncoding : undefined;
+    if (
+      encoding &&
+      UNRECORDED_ENCODINGS.has(encoding as FilenameEncoding) &&
+      !this.quirks.unrecordedFilenameEncodings
+    ) {
+      throw new MutationError(
+        `filenameEncoding ${encoding} was never seen from Apple: turn on the unrecordedFilenameEncodings quirk first`,
+      );
+    }
     const outcome = this.#apply(op, this.clock.now());
     // Answers stay quick: digests of very large files are left to GET /library (which caches them).
     const digest = this.#digester(MUTATE_DIGEST_LIMIT);

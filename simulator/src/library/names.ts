@@ -35,6 +35,13 @@ export const ENCODING_OVERRIDES: readonly FilenameEncoding[] = [
   'nonUtf8',
   'empty',
 ];
+/**
+ * `filenameEnc` values Apple was never seen to send (not base64, not UTF-8): they come from a peer's
+ * hand-edited fixtures. Served only under the `unrecordedFilenameEncodings` quirk; otherwise
+ * such a name is served as ordinary `ENCRYPTED_BYTES`.
+ */
+export const UNRECORDED_ENCODINGS: ReadonlySet<FilenameEncoding> = new Set(['badBase64', 'nonUtf8']);
+
 export const ITEM_TYPE_OVERRIDES: readonly ItemTypeOverride[] = ['missing', 'noValue', 'unknown'];
 
 export const UNKNOWN_UTI = 'com.example.unknown-type';

@@ -36,6 +36,55 @@ export const quirksSchema = z
      * and `changes/database` reports them as changed on every call. Photo clients must skip them.
      */
     otherAppZones: z.boolean(),
+    /**
+     * Statement 139: a share-link zone `CMM-<UUID>` in these databases' `zones/list` and
+     * `changes/database` (ICPS #327 saw one in the private database, kei #289 in the shared one),
+     * reported as changed on every call. Any `records/query` in it answers 400 `BAD_REQUEST`
+     * "Index has invalid data", as Apple's does.
+     */
+    cmmZones: z.array(z.enum(['private', 'shared'])),
+    /**
+     * Statement 140 (unconfirmed, one unattributed fixture): the owner's private database also lists a
+     * `SharedCollection-<UUID>` zone; `changes/zone` serves a `cloudkit.share` and a `CPLTextComment`
+     * record, index queries answer 400 "Index has invalid data".
+     */
+    sharedCollectionZone: z.boolean(),
+    /**
+     * Statement 141 (one account, unconfirmed): the owner's primary zone is named `PrimarySync1`;
+     * `{zoneName: "PrimarySync"}` answers ZONE_NOT_FOUND.
+     */
+    migratedPrimaryZone: z.boolean(),
+    /** Statement 141: `zones/list` also carries a failed entry (a `zoneID` plus `serverErrorCode`/`reason`). */
+    zoneFetchError: z.boolean(),
+    /**
+     * Statement 142: how boolean-like fields (`isDeleted`, `isExpunged`, `isHidden`, `isFavorite`,
+     * `isKeyAsset`) are encoded, per record type and time window (simulated clock, ms, `from`
+     * inclusive, `until` exclusive). The first matching rule wins; without one they are
+     * `{"value": 0|1, "type": "INT64"}` (the recordings), with `boolean` `{"value": true|false}`.
+     */
+    booleanEncoding: z.array(
+      z
+        .object({
+          recordType: z.string().min(1),
+          encoding: z.enum(['int64', 'boolean']),
+          from: z.number().optional(),
+          until: z.number().optional(),
+        })
+        .strict(),
+    ),
+    /**
+     * Statement 143: these record names answer `records/lookup` with an error entry inside `records`
+     * (`{recordName, serverErrorCode: "NOT_FOUND", reason}`, no `fields`) although queries and
+     * change feeds still serve them: a URL refresh that cannot be answered (icloud-docker PR #540).
+     */
+    lookupErrors: z.array(z.string()),
+    /**
+     * Serve the `filenameEnc` values no recording shows Apple sending (not valid base64, or bytes
+     * that are not UTF-8), from a peer's hand-edited fixtures, where the library plans them (seeded
+     * slots, `/mutate {filenameEncoding}`). Off: those names are served as ordinary ENCRYPTED_BYTES,
+     * and `/mutate` refuses to add them. For hostile-name tests only.
+     */
+    unrecordedFilenameEncodings: z.boolean(),
   })
   .strict();
 
@@ -55,6 +104,13 @@ export const DEFAULT_QUIRKS: Quirks = {
   cassetteShapes: false,
   strictChangeTags: false,
   otherAppZones: false,
+  cmmZones: [],
+  sharedCollectionZone: false,
+  migratedPrimaryZone: false,
+  zoneFetchError: false,
+  booleanEncoding: [],
+  lookupErrors: [],
+  unrecordedFilenameEncodings: false,
 };
 
 /** `POST /quirks` body: any subset, or `{"reset": true}` first. */

@@ -17,7 +17,7 @@ import {
   TRASH_WINDOW_MS,
   type ZoneKey,
 } from './model.ts';
-import { BASE_ALBUMS } from './names.ts';
+import { BASE_ALBUMS, UNRECORDED_ENCODINGS } from './names.ts';
 import { hashInts, unitOf } from './prng.ts';
 
 const F_HIDDEN = 1;
@@ -187,8 +187,18 @@ export class LibraryState {
     return master === slot || this.zoneOf(master) !== this.zoneOf(slot);
   }
 
+  /**
+   * Whether `filenameEnc` encodings Apple was never seen to send are served (the
+   * `unrecordedFilenameEncodings` quirk; the library sets this to read its quirks).
+   */
+  unrecordedEncodings: () => boolean = () => false;
+
   content(masterSlot: number): MasterContent {
-    return this.catalog.content(masterSlot, this.plan(masterSlot));
+    const content = this.catalog.content(masterSlot, this.plan(masterSlot));
+    if (UNRECORDED_ENCODINGS.has(content.filenameEncoding) && !this.unrecordedEncodings()) {
+      return { ...content, filenameEncoding: 'ENCRYPTED_BYTES' };
+    }
+    return content;
   }
 
   captureTime(slot: number): number {

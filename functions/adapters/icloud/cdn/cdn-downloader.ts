@@ -11,6 +11,7 @@ import {
 } from '../../../domain/errors.ts';
 import type { MediaDownload, MediaDownloader } from '../../../ports/media-download.ts';
 import type { IcloudHttp } from '../http/types.ts';
+import { downloadUrlExpiresAt } from './download-url.ts';
 
 const CDN_HEADERS = {
   Accept: '*/*',
@@ -71,6 +72,11 @@ export class CdnDownloader implements MediaDownloader {
   constructor(http: IcloudHttp, options: { readonly idleTimeoutMs?: number } = {}) {
     this.#http = http;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  }
+
+  /** The URL's own expiry, its `e` parameter (issue + 3600 s as recorded). */
+  expiresAt(url: string): number | undefined {
+    return downloadUrlExpiresAt(url);
   }
 
   async open(url: string, options: { readonly signal?: AbortSignal } = {}): Promise<MediaDownload> {

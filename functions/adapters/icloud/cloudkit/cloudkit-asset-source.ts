@@ -89,6 +89,13 @@ function recordProblem(item: RecordErrorItem, operation: string): UnexpectedResp
   );
 }
 
+/** `NOT_FOUND (Record not found)`: CloudKit's words for an error entry, no field values. */
+function errorItemReason(item: RecordErrorItem): string {
+  return item.reason === undefined
+    ? item.serverErrorCode
+    : `${item.serverErrorCode} (${item.reason.slice(0, 120)})`;
+}
+
 function nonEmpty(halves: UnpairedHalves): UnpairedHalves | undefined {
   return halves.masters.length + halves.assets.length > 0 ? halves : undefined;
 }
@@ -251,6 +258,11 @@ export class CloudKitAssetSource implements AssetSource {
     return { changes: ordered(sorted, assets), cursor: withCarry, done: false, problems };
   }
 
+  /**
+   * Current copies of the assets (fresh URLs). A name CloudKit answers with an error entry inside
+   * `records` (statement 143: a refresh can fail per record) makes its asset `unavailable`, never
+   * `missing`: the caller keeps what it had.
+   */
   async lookupAssets(zone: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets> {
     const assetNames = [...new Set(keys.map((k) => k.assetRecordName))];
     const masterNames = [...new Set(keys.flatMap((k) => (k.masterRecordName ? [k.masterRecordName] : [])))];
@@ -264,7 +276,23 @@ export class CloudKitAssetSource implements AssetSource {
     const paired = pairer.add([...first.masters, ...(second?.masters ?? [])], first.assets);
     pairer.flush();
     const found = new Set(paired.assets.map((a) => a.assetRecordName));
-    return { assets: paired.assets, missing: assetNames.filter((n) => !found.has(n)) };
+    const failed = new Map<string, RecordErrorItem>();
+    for (const item of [...first.errorItems, ...(second?.errorItems ?? [])]) {
+      if (item.recordName !== undefined) failed.set(item.recordName, item);
+    }
+    const masterOf = new Map<string, string>();
+    for (const k of keys) if (k.masterRecordName) masterOf.set(k.assetRecordName, k.masterRecordName);
+    for (const a of first.assets) masterOf.set(a.recordName, a.masterRecordName);
+    const unavailable: { assetRecordName: string; reason: string }[] = [];
+    const missing: string[] = [];
+    for (const name of assetNames) {
+      if (found.has(name)) continue;
+      const master = masterOf.get(name);
+      const item = failed.get(name) ?? (master === undefined ? undefined : failed.get(master));
+      if (item === undefined) missing.push(name);
+      else unavailable.push({ assetRecordName: name, reason: errorItemReason(item) });
+    }
+    return { assets: paired.assets, missing, unavailable };
   }
 
   async countAssets(zone: ZoneRef): Promise<AssetCounts> {
@@ -293,9 +321,11 @@ export class CloudKitAssetSource implements AssetSource {
     // Resumed in a new process: fetch the waiting halves again (current state, fresh URLs).
     const sorted = await this.#lookupSorted(zone, names);
     const paired = pairer.add(sorted.masters, sorted.assets);
+    // A half lookup cannot return (an error entry in its place) is reported, never dropped silently.
+    const failed = sorted.errorItems.map((item) => recordProblem(item, 'records/lookup'));
     return {
       pairer,
-      restored: { assets: paired.assets, problems: [...sorted.problems, ...paired.problems] },
+      restored: { assets: paired.assets, problems: [...sorted.problems, ...paired.problems, ...failed] },
     };
   }
 
@@ -315,7 +345,10 @@ export class CloudKitAssetSource implements AssetSource {
     if (lone.length > 0) {
       const sorted = await this.#lookupSorted(zone, [...new Set(lone.map((a) => a.masterRecordName))]);
       for (const m of sorted.masters) masters.set(m.recordName, m);
-      problems.push(...sorted.problems);
+      problems.push(
+        ...sorted.problems,
+        ...sorted.errorItems.map((item) => recordProblem(item, 'records/lookup')),
+      );
     }
     const assets: Asset[] = [];
     for (const record of lone) {

@@ -1,11 +1,13 @@
 /**
  * Which zones hold photos (spec §3.1, §3.5): `PrimarySync` in the private database and
  * `SharedSync-<UUID>` in whichever database lists it (private for the Shared Library's owner,
- * shared for a participant). `CMM-*`, `AppLibrarySync-*`, other custom zones and deleted zones are
- * skipped, as is the bare name `SharedSync`.
+ * shared for a participant). `CMM-*`, `SharedCollection-*`, `AppLibrarySync-*`, other custom
+ * zones and deleted zones are skipped, as is the bare name `SharedSync`, and so are failed entries:
+ * `zones/list` may answer a zone it could not fetch with its `zoneID` plus a `serverErrorCode`
+ * (docs/protocol: zones).
  */
 import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
-import type { WireZoneEntry } from './wire-schemas.ts';
+import { isErrorEntry, type WireZoneEntry } from './wire-schemas.ts';
 
 const SHARED_LIBRARY_ZONE =
   /^SharedSync-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
@@ -24,7 +26,7 @@ export function photoZonesOf(database: DatabaseScope, entries: readonly WireZone
   const zones: ZoneRef[] = [];
   const seen = new Set<string>();
   for (const entry of entries) {
-    if (entry.deleted === true) continue;
+    if (entry.deleted === true || isErrorEntry(entry)) continue;
     const { zoneName, ownerRecordName } = entry.zoneID;
     if (!isPhotoZone(database, zoneName) || seen.has(zoneName)) continue;
     seen.add(zoneName);
