@@ -1,0 +1,246 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
+import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
+
+const BUCKET = 'archive';
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
+});
+
+async function dataDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-crash-'));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function clientFor(endpoint: string): S3Client {
+  const client = new S3Client({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    endpoint,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 1,
+  });
+  cleanup.push(async () => client.destroy());
+  return client;
+}
+
+async function start(
+  directory: string,
+): Promise<{ server: LocalS3Server; store: S3ObjectStore; client: S3Client }> {
+  const server = await startS3Server({ directory });
+  cleanup.push(() => server.stop());
+  const client = clientFor(server.endpoint);
+  return { server, client, store: new S3ObjectStore({ client, bucket: BUCKET }) };
+}
+
+async function put(store: S3ObjectStore, key: string, size: number): Promise<void> {
+  await store.putStream(key, generatedStream(size).stream, {
+    contentType: 'image/jpeg',
+    contentLength: size,
+    modifiedTime: 1_700_000_000_000,
+  });
+}
+
+async function listKeys(store: S3ObjectStore): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of store.list('')) keys.push(object.key);
+  return keys;
+}
+
+/** Every file under `dir`, relative, sorted. */
+async function filesIn(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+const objectFile = (dir: string, key: string, resource: string) =>
+  path.join(dir, BUCKET, `${key}._S3rver_${resource}`);
+
+async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Bytes of the key's files on disk other than its committed object: what a PUT in progress wrote. */
+async function bytesInFlight(dir: string, key: string): Promise<number> {
+  const folder = path.dirname(objectFile(dir, key, 'object'));
+  const base = path.basename(key);
+  const names = await readdir(folder).catch(() => [] as string[]);
+  let bytes = 0;
+  for (const name of names) {
+    if (!name.startsWith(base) || name.endsWith('.md5') || name.endsWith('.json')) continue;
+    bytes += (await stat(path.join(folder, name)).catch(() => ({ size: 0 }))).size;
+  }
+  return bytes;
+}
+
+/** Starts a PUT of `size` bytes that stalls after `stallAfter`, and waits until the server has written some of it. */
+async function stalledPut(client: S3Client, dir: string, key: string, size: number, stallAfter: number) {
+  const before = await bytesInFlight(dir, key);
+  const { stream } = generatedStream(size, { stallAfter });
+  const controller = new AbortController();
+  const outcome = client
+    .send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: stream, ContentLength: size }), {
+      abortSignal: controller.signal,
+    })
+    .then(
+      () => 'completed' as const,
+      () => 'failed' as const,
+    );
+  await waitFor(
+    async () => (await bytesInFlight(dir, key)) > before + stallAfter / 2,
+    'the PUT to reach the disk',
+  );
+  return {
+    /** The client gives up (its server is gone): whether the PUT had completed. */
+    async abandon() {
+      controller.abort();
+      stream.destroy();
+      return outcome;
+    },
+  };
+}
+
+describe('local S3 after a crash', () => {
+  it('drops an object whose metadata a crash left empty, names it, and serves the rest', async () => {
+    const dir = await dataDir();
+    const first = await start(dir);
+    await first.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await put(first.store, '2024/01/IMG_1.JPG', 1000);
+    await put(first.store, '2024/01/IMG_2.JPG', 2000);
+    await first.server.stop();
+    // What SIGKILL of the sync process left behind in the field (issue 11, item 4).
+    await writeFile(objectFile(dir, '2024/01/IMG_1.JPG', 'metadata.json'), '');
+    // And an object file whose metadata was never written (the old writer wrote the object first).
+    await writeFile(objectFile(dir, '2024/01/IMG_3.JPG', 'object'), Buffer.alloc(300));
+
+    const second = await start(dir);
+    expect(await listKeys(second.store)).toEqual(['2024/01/IMG_2.JPG']);
+    expect(await second.store.head('2024/01/IMG_1.JPG')).toBeUndefined();
+    expect((await second.store.head('2024/01/IMG_2.JPG'))?.md5Base64).toBe(
+      Buffer.from(generatedDigest(2000, 'md5'), 'hex').toString('base64'),
+    );
+    expect(second.server.repairs).toEqual(
+      expect.arrayContaining([
+        {
+          action: 'droppedObject',
+          bucket: BUCKET,
+          key: '2024/01/IMG_1.JPG',
+          reason: 'its metadata file is empty',
+        },
+        {
+          action: 'droppedObject',
+          bucket: BUCKET,
+          key: '2024/01/IMG_3.JPG',
+          reason: 'it has no metadata file',
+        },
+      ]),
+    );
+    // The next sync can archive it again.
+    await put(second.store, '2024/01/IMG_1.JPG', 1000);
+    expect(await listKeys(second.store)).toEqual(['2024/01/IMG_1.JPG', '2024/01/IMG_2.JPG']);
+  });
+
+  it('rebuilds a cut-short .md5 instead of serving an empty ETag', async () => {
+    const dir = await dataDir();
+    const first = await start(dir);
+    await first.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await put(first.store, 'a/IMG.JPG', 1000);
+    await first.server.stop();
+    await writeFile(objectFile(dir, 'a/IMG.JPG', 'object.md5'), '');
+    const second = await start(dir);
+    expect((await second.store.head('a/IMG.JPG'))?.etag).toBe(generatedDigest(1000, 'md5'));
+  });
+
+  it('keeps the previous object whole when the S3 child is SIGKILLed mid-PUT', async () => {
+    const dir = await dataDir();
+    const first = await start(dir);
+    await first.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const key = '2024/02/VIDEO.MOV';
+    await put(first.store, key, 100_000);
+    const request = await stalledPut(first.client, dir, key, 4_000_000, 1_000_000);
+    process.kill(first.server.pid as number, 'SIGKILL');
+    expect(await request.abandon()).toBe('failed');
+    await first.server.stop();
+
+    const second = await start(dir);
+    expect(await listKeys(second.store)).toEqual([key]);
+    const head = await second.store.head(key);
+    expect(head).toMatchObject({ size: 100_000, etag: generatedDigest(100_000, 'md5') });
+    const body = await readFile(objectFile(dir, key, 'object'));
+    expect(createHash('md5').update(body).digest('hex')).toBe(generatedDigest(100_000, 'md5'));
+    expect((await filesIn(dir)).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+
+  it('finishes or discards the write in progress when the parent alone is SIGKILLed, then exits', async () => {
+    const dir = await dataDir();
+    const require = createRequire(import.meta.url);
+    const parent = spawn(
+      process.execPath,
+      [
+        '--import',
+        require.resolve('tsx'),
+        path.join(import.meta.dirname, '../helpers/s3-server-parent.ts'),
+        dir,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanup.push(async () => {
+      parent.kill('SIGKILL');
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: parent.stdout }).once('line', resolve);
+      parent.once('exit', () => reject(new Error('the parent exited before starting the local S3')));
+    });
+    const { endpoint, childPid } = JSON.parse(line) as { endpoint: string; childPid: number };
+    cleanup.push(async () => {
+      if (alive(childPid)) process.kill(childPid, 'SIGKILL');
+    });
+    const client = clientFor(endpoint);
+    const store = new S3ObjectStore({ client, bucket: BUCKET });
+    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const key = '2024/03/IMG_9.HEIC';
+    await put(store, key, 50_000);
+    const request = await stalledPut(client, dir, key, 4_000_000, 1_000_000);
+
+    parent.kill('SIGKILL');
+    await waitFor(async () => !alive(childPid), 'the S3 child to exit after its parent died');
+    expect(await request.abandon()).toBe('failed');
+
+    const second = await start(dir);
+    expect(await second.store.head(key)).toMatchObject({
+      size: 50_000,
+      etag: generatedDigest(50_000, 'md5'),
+    });
+    expect(second.server.repairs.filter((r) => r.action === 'droppedObject')).toEqual([]);
+    expect((await filesIn(dir)).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+});
