@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
@@ -102,31 +102,38 @@ async function bytesInFlight(dir: string, key: string): Promise<number> {
   return bytes;
 }
 
-/** Starts a PUT of `size` bytes that stalls after `stallAfter`, and waits until the server has written some of it. */
-async function stalledPut(client: S3Client, dir: string, key: string, size: number, stallAfter: number) {
-  const before = await bytesInFlight(dir, key);
-  const { stream } = generatedStream(size, { stallAfter });
-  const controller = new AbortController();
-  const outcome = client
-    .send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: stream, ContentLength: size }), {
-      abortSignal: controller.signal,
-    })
-    .then(
-      () => 'completed' as const,
-      () => 'failed' as const,
-    );
+/**
+ * Runs test/helpers/s3-crash-client.ts (the stand-in for `sync`): it archives `firstSize` bytes
+ * at `key`, then overwrites it with `secondSize` bytes that stall after `stallAfter`. Resolves
+ * once the server has written part of the overwrite to disk.
+ */
+async function crashClient(
+  dir: string,
+  key: string,
+  sizes: { first: number; second: number; stallAfter: number },
+) {
+  const require = createRequire(import.meta.url);
+  const helper = path.join(import.meta.dirname, '../helpers/s3-crash-client.ts');
+  const args = [dir, BUCKET, key, String(sizes.first), String(sizes.second), String(sizes.stallAfter)];
+  const parent = spawn(process.execPath, ['--import', require.resolve('tsx'), helper, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanup.push(async () => {
+    parent.kill('SIGKILL');
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: parent.stdout }).once('line', resolve);
+    parent.once('exit', () => reject(new Error('the crash client exited before its PUT started')));
+  });
+  const { childPid } = JSON.parse(line) as { endpoint: string; childPid: number };
+  cleanup.push(async () => {
+    if (alive(childPid)) process.kill(childPid, 'SIGKILL');
+  });
   await waitFor(
-    async () => (await bytesInFlight(dir, key)) > before + stallAfter / 2,
-    'the PUT to reach the disk',
+    async () => (await bytesInFlight(dir, key)) > sizes.first + sizes.stallAfter / 2,
+    'the overwrite to reach the disk',
   );
-  return {
-    /** The client gives up (its server is gone): whether the PUT had completed. */
-    async abandon() {
-      controller.abort();
-      stream.destroy();
-      return outcome;
-    },
-  };
+  return { parentPid: parent.pid as number, childPid };
 }
 
 describe('local S3 after a crash', () => {
@@ -182,58 +189,37 @@ describe('local S3 after a crash', () => {
 
   it('keeps the previous object whole when the S3 child is SIGKILLed mid-PUT', async () => {
     const dir = await dataDir();
-    const first = await start(dir);
-    await first.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const key = '2024/02/VIDEO.MOV';
-    await put(first.store, key, 100_000);
-    const request = await stalledPut(first.client, dir, key, 4_000_000, 1_000_000);
-    process.kill(first.server.pid as number, 'SIGKILL');
-    expect(await request.abandon()).toBe('failed');
-    await first.server.stop();
+    const { parentPid, childPid } = await crashClient(dir, key, {
+      first: 100_000,
+      second: 4_000_000,
+      stallAfter: 1_000_000,
+    });
+    process.kill(childPid, 'SIGKILL');
+    await waitFor(async () => !alive(childPid), 'the S3 child to die');
+    process.kill(parentPid, 'SIGKILL');
 
     const second = await start(dir);
     expect(await listKeys(second.store)).toEqual([key]);
-    const head = await second.store.head(key);
-    expect(head).toMatchObject({ size: 100_000, etag: generatedDigest(100_000, 'md5') });
+    expect(await second.store.head(key)).toMatchObject({
+      size: 100_000,
+      etag: generatedDigest(100_000, 'md5'),
+    });
     const body = await readFile(objectFile(dir, key, 'object'));
     expect(createHash('md5').update(body).digest('hex')).toBe(generatedDigest(100_000, 'md5'));
     expect((await filesIn(dir)).filter((f) => f.includes('partial'))).toEqual([]);
   });
 
-  it('finishes or discards the write in progress when the parent alone is SIGKILLed, then exits', async () => {
+  it('discards the write in progress when the sync process alone is SIGKILLed, then exits', async () => {
     const dir = await dataDir();
-    const require = createRequire(import.meta.url);
-    const parent = spawn(
-      process.execPath,
-      [
-        '--import',
-        require.resolve('tsx'),
-        path.join(import.meta.dirname, '../helpers/s3-server-parent.ts'),
-        dir,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    cleanup.push(async () => {
-      parent.kill('SIGKILL');
-    });
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: parent.stdout }).once('line', resolve);
-      parent.once('exit', () => reject(new Error('the parent exited before starting the local S3')));
-    });
-    const { endpoint, childPid } = JSON.parse(line) as { endpoint: string; childPid: number };
-    cleanup.push(async () => {
-      if (alive(childPid)) process.kill(childPid, 'SIGKILL');
-    });
-    const client = clientFor(endpoint);
-    const store = new S3ObjectStore({ client, bucket: BUCKET });
-    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const key = '2024/03/IMG_9.HEIC';
-    await put(store, key, 50_000);
-    const request = await stalledPut(client, dir, key, 4_000_000, 1_000_000);
-
-    parent.kill('SIGKILL');
+    const { parentPid, childPid } = await crashClient(dir, key, {
+      first: 50_000,
+      second: 4_000_000,
+      stallAfter: 1_000_000,
+    });
+    process.kill(parentPid, 'SIGKILL');
     await waitFor(async () => !alive(childPid), 'the S3 child to exit after its parent died');
-    expect(await request.abandon()).toBe('failed');
 
     const second = await start(dir);
     expect(await second.store.head(key)).toMatchObject({
