@@ -8,9 +8,9 @@
  *
  * - object whose metadata is missing, empty or not JSON: the object is dropped. Its metadata
  *   (modification time, `md5chksum`, the CloudKit fields) cannot be derived from the bytes, and
- *   the bytes themselves may be cut short; the archive's manifest is written only after a put
- *   succeeds, so the next sync archives that asset again (and `verify` reports any object the
- *   manifest lists but the store lost);
+ *   the bytes themselves may be cut short. The manifest is written only after a put succeeds,
+ *   so an object a crash interrupted is not in it and the next sync archives it again; one the
+ *   manifest already lists (its metadata lost later) is reported missing by `verify`;
  * - `.md5` that is not 32 hex digits: removed (s3rver recomputes it from the object);
  * - metadata without an object, and temporary files of an interrupted atomic write
  *   (`atomic-s3rver-store.ts`): removed; nothing could read them.
@@ -135,5 +135,8 @@ export async function repairLocalS3Store(directory: string): Promise<LocalS3Repa
 /** One line for a person, naming the key; undefined for repairs nobody needs to hear about. */
 export function describeRepair(repair: LocalS3Repair): string | undefined {
   if (repair.action !== 'droppedObject') return undefined;
-  return `local S3: dropped ${repair.bucket}/${repair.key} because ${repair.reason} (left by a crash); the next sync archives it again`;
+  return (
+    `local S3: dropped ${repair.bucket}/${repair.key} because ${repair.reason} (left by a crash). ` +
+    'The next sync archives it again if it was not yet recorded as archived; icloud-s3 verify lists it as missing if it was.'
+  );
 }
