@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
@@ -185,6 +185,43 @@ describe('local S3 after a crash', () => {
     await writeFile(objectFile(dir, 'a/IMG.JPG', 'object.md5'), '');
     const second = await start(dir);
     expect((await second.store.head('a/IMG.JPG'))?.etag).toBe(generatedDigest(1000, 'md5'));
+  });
+
+  it('still copies an object to another key, keeping or replacing its metadata (atomic writes)', async () => {
+    const dir = await dataDir();
+    const { client, store } = await start(dir);
+    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await store.putStream('src/IMG.JPG', generatedStream(5000).stream, {
+      contentType: 'image/jpeg',
+      contentLength: 5000,
+      modifiedTime: 1_700_000_000_000,
+      metadata: { 'icloud-asset': 'A1' },
+    });
+    const source = `${BUCKET}/src/IMG.JPG`;
+    await client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'copy/kept.JPG', CopySource: source }));
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'copy/replaced.JPG',
+        CopySource: source,
+        MetadataDirective: 'REPLACE',
+        ContentType: 'image/jpeg',
+        Metadata: { 'icloud-asset': 'A2' },
+      }),
+    );
+    const md5 = generatedDigest(5000, 'md5');
+    expect(await store.head('copy/kept.JPG')).toMatchObject({
+      size: 5000,
+      etag: md5,
+      contentType: 'image/jpeg',
+      metadata: expect.objectContaining({ 'icloud-asset': 'A1', mtime: '1700000000' }),
+    });
+    expect(await store.head('copy/replaced.JPG')).toMatchObject({
+      size: 5000,
+      etag: md5,
+      metadata: { 'icloud-asset': 'A2' },
+    });
+    expect((await filesIn(dir)).filter((f) => f.includes('partial'))).toEqual([]);
   });
 
   it('keeps the previous object whole when the S3 child is SIGKILLed mid-PUT', async () => {

@@ -46,7 +46,7 @@ export interface S3rverFilesystemStore {
     srcKey: string,
     destBucket: string,
     destKey: string,
-    replacementMetadata?: Record<string, string>,
+    replacementMetadata?: Record<string, string> | null,
   ): Promise<Record<string, unknown>>;
   deleteObject(bucket: string, key: string): Promise<void>;
   putObjectMultipart(
@@ -170,7 +170,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     srcKey: string,
     destBucket: string,
     destKey: string,
-    replacementMetadata?: Record<string, string>,
+    replacementMetadata?: Record<string, string> | null,
   ): Promise<Record<string, unknown>> {
     const source = paths(srcBucket, srcKey);
     const target = paths(destBucket, destKey);
@@ -182,7 +182,8 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     try {
       await copyFile(source.object, temp);
       const metadataJson =
-        replacementMetadata === undefined
+        // s3rver passes null (not undefined) when the copy keeps the source's metadata.
+        replacementMetadata == null
           ? JSON.stringify(await readStored(source.metadata), null, 2)
           : storedMetadata(replacementMetadata);
       await commit(target, temp, metadataJson, undefined);
