@@ -31,6 +31,11 @@ if (directory === undefined || process.send === undefined) {
 
 /** How long in-flight requests may take to finish once the child is asked to stop. */
 const STOP_GRACE_MS = 3_000;
+/**
+ * The child exits by then whatever is still running: a write that hangs must not keep an orphan
+ * alive, and exiting mid-write is safe (it leaves a temporary file, removed on the next start).
+ */
+const STOP_LIMIT_MS = 10_000;
 
 const repairs = await repairLocalS3Store(directory);
 const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: true });
@@ -128,6 +133,7 @@ function stop(): void {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+  setTimeout(() => process.exit(0), STOP_LIMIT_MS).unref();
   void closed
     .then(() => writes.inFlight())
     .finally(() => {
