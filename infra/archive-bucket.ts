@@ -90,19 +90,23 @@ export class ArchiveBucket extends Construct {
    * What a download worker needs: read (HEAD to skip what is archived, the copy source when
    * `md5chksum` is added after a multipart upload), write (single and multipart PUT, the copy),
    * tag (a multipart object's first version carries `STAGING_TAG`, which the copy clears),
-   * abort its own multipart uploads, delete (an object completed before a late failure is
-   * removed again; `mirror` deletes), and list (so a missing key is a 404, not a 403).
+   * abort its own multipart uploads, and list (so a missing key is a 404, not a 403).
+   * Delete only under `mirror` (`deletes`), where the worker removes what iCloud purged. Under
+   * `keep` nothing is ever deleted: the one other DeleteObject the worker tries (taking back a
+   * multipart object whose metadata copy then failed) is refused and the staged version stays,
+   * which is harmless: it lacks `md5chksum`, so the retry never adopts it and supersedes it, and
+   * the staging rule expires it a day later.
    * In a versioned bucket DeleteObject without a version id only adds a delete marker: the
    * data stays recoverable until the noncurrent-version rule (and any Object Lock) lets it go.
    * Permanent deletion of a version (`s3:DeleteObjectVersion`) is never granted.
    */
-  grantArchiveWrites(fn: PipelineFunction): void {
+  grantArchiveWrites(fn: PipelineFunction, options: { readonly deletes: boolean }): void {
     const objectActions = [
       's3:GetObject',
       's3:PutObject',
       's3:PutObjectTagging',
       's3:AbortMultipartUpload',
-      's3:DeleteObject',
+      ...(options.deletes ? ['s3:DeleteObject'] : []),
     ];
     fn.addToRolePolicy(
       new PolicyStatement({ actions: objectActions, resources: [this.bucket.arnForObjects('*')] }),

@@ -46,6 +46,12 @@ export interface InfraConfig {
   readonly queueAgeAlarmHours: number;
   readonly logRetentionDays: number;
   readonly icloudEndpoint: 'apple' | 'apple-cn';
+  /**
+   * IAM principal ARNs (wildcards allowed) that may read and write the session secret besides the
+   * two functions, the account root, IAM users and IAM Identity Center roles: a person who runs
+   * `icloud-s3 login --aws` through some other role (see SessionSecret).
+   */
+  readonly sessionAdminArns: readonly string[];
 }
 
 /** Thrown at synth time; `message` lists every bad setting, each with its name and the fix. */
@@ -98,6 +104,11 @@ const versionPolicy = z
       return token !== '-original' && (VERSION_POLICY_WORDS as readonly string[]).includes(word);
     }),
   );
+
+const arnList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((raw) => (Array.isArray(raw) ? raw : raw.split(',')).map((arn) => arn.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::(\d{12}|\*):[A-Za-z0-9+=,.@_/*-]+$/)));
 
 interface Setting<K extends keyof InfraConfig> {
   /** What a valid value is, phrased to follow "<name> must be". */
@@ -157,6 +168,11 @@ const SETTINGS: Settings = {
     fallback: 30,
   },
   icloudEndpoint: { rule: 'one of apple, apple-cn', schema: oneOf(['apple', 'apple-cn']), fallback: 'apple' },
+  sessionAdminArns: {
+    rule: 'a comma-separated list of IAM principal ARNs (arn:aws:iam::<account>:role/<name>, wildcards allowed)',
+    schema: arnList,
+    fallback: [],
+  },
 };
 
 /** `scheduleMinutes` -> `ICLOUD_S3_SCHEDULE_MINUTES`. */

@@ -18,7 +18,7 @@ import { PipelineAlarms } from './pipeline-alarms.ts';
 import { PipelineDashboard } from './pipeline-dashboard.ts';
 import type { FunctionSource } from './pipeline-function.ts';
 import { SessionSecret } from './session-secret.ts';
-import { StateTable } from './state-table.ts';
+import { DELETABLE_STATE_ITEMS, StateTable } from './state-table.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /** The repository root: infra/ sits directly under it. */
@@ -74,7 +74,7 @@ export class IcloudS3Stack extends Stack {
       config,
       logRetention,
     });
-    state.grantReadWrite(detector.fn);
+    state.grantReadWrite(detector.fn, [DELETABLE_STATE_ITEMS.runLock]);
     session.grantRefresh(detector.fn);
     work.grantSend(detector.fn);
     archive.nameIn(detector.fn);
@@ -84,9 +84,14 @@ export class IcloudS3Stack extends Stack {
       config,
       logRetention,
     });
-    archive.grantArchiveWrites(workers.fn);
-    state.grantReadWrite(workers.fn);
+    const mirror = config.deletePolicy === 'mirror';
+    archive.grantArchiveWrites(workers.fn, { deletes: mirror });
+    state.grantReadWrite(workers.fn, [
+      DELETABLE_STATE_ITEMS.masterUser,
+      ...(mirror ? [DELETABLE_STATE_ITEMS.keyClaim] : []),
+    ]);
     session.grantRefresh(workers.fn);
+    session.restrictTo([detector.fn, workers.fn], config.sessionAdminArns);
     work.nameIn(workers.fn);
     work.feed(workers.fn, {
       batchSize: DOWNLOAD_BATCH_SIZE,

@@ -5,17 +5,30 @@ import { Construct } from 'constructs';
 import { ENV } from '../functions/shared/env-names.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
-/** Item-level actions the pipeline's state store uses (transactions need the same actions). */
+/**
+ * Item-level actions the state store makes (functions/adapters/aws/dynamodb-sync-state-store.ts):
+ * single-item reads and conditional writes and a Query. It makes no batch or transactional call, so
+ * BatchGetItem, BatchWriteItem and ConditionCheckItem are not granted; DeleteItem is granted
+ * separately, limited to the items each function deletes (DELETABLE_STATE_ITEMS).
+ */
 export const STATE_TABLE_ACTIONS = [
   'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
 ] as const;
+
+/**
+ * Items a function may delete, as patterns of their partition key (`dynamodb:LeadingKeys`):
+ * the detector releases the run lock; the worker, on a purge, drops the asset from its master's
+ * users and (under `mirror`) releases the key claim of each object it deleted. The key layout is
+ * functions/adapters/aws/state-items.ts; test/infra/least-privilege.test.ts keeps the two equal.
+ */
+export const DELETABLE_STATE_ITEMS = {
+  runLock: 'lock#*',
+  masterUser: 'master#*',
+  keyClaim: 'key#*',
+} as const;
 
 /**
  * Sync tokens, checkpoints, the manifest of archived objects, run records and the run lock, in
@@ -38,10 +51,21 @@ export class StateTable extends Construct {
     });
   }
 
-  /** Read and write items (no scans, no table management) and name the table in the function's env. */
-  grantReadWrite(fn: PipelineFunction): void {
+  /**
+   * Read and write items (no scans, no batches, no table management), delete only the items whose
+   * partition key matches one of `deletable` (patterns from DELETABLE_STATE_ITEMS), and name the
+   * table in the function's env.
+   */
+  grantReadWrite(fn: PipelineFunction, deletable: readonly string[]): void {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: [...STATE_TABLE_ACTIONS], resources: [this.table.tableArn] }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:DeleteItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...deletable] } },
+      }),
     );
     fn.addEnvironment(ENV.stateTable, this.table.tableName);
   }

@@ -113,4 +113,63 @@ describe('S3ObjectStore', () => {
       }),
     ).rejects.toMatchObject({ name: 'InvalidInputError' });
   });
+
+  describe('when the metadata copy after a multipart upload fails', () => {
+    /** A client on which CopyObject fails, and DeleteObject answers as `deleteAnswer` says. */
+    function failingCopyClient(deleteAnswer: 'allowed' | 'accessDenied') {
+      const client = new S3Client(local.aws.clientConfig.s3);
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'CopyObjectCommand')
+            throw Object.assign(new Error('We encountered an internal error'), {
+              name: 'InternalError',
+              $metadata: { httpStatusCode: 500 },
+            });
+          if (context.commandName === 'DeleteObjectCommand' && deleteAnswer === 'accessDenied')
+            throw Object.assign(new Error('Access Denied'), {
+              name: 'AccessDenied',
+              $fault: 'client',
+              $metadata: { httpStatusCode: 403 },
+            });
+          return next(args);
+        },
+        { step: 'initialize', name: 'failCopy' },
+      );
+      return client;
+    }
+    const put = (store: S3ObjectStore, key: string) => {
+      const size = MIN_PART_SIZE + 1;
+      return store.putStream(key, generatedStream(size).stream, {
+        contentType: 'video/quicktime',
+        contentLength: size,
+        modifiedTime: 0,
+        partSize: MIN_PART_SIZE,
+        queueSize: 1,
+      });
+    };
+
+    it('takes the completed object back', async () => {
+      const client = failingCopyClient('allowed');
+      try {
+        const { store } = await newStore({ client });
+        await expect(put(store, 'copy/fails.MOV')).rejects.toMatchObject({ name: 'InternalError' });
+        expect(await store.head('copy/fails.MOV')).toBeUndefined();
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it('reports the copy failure, not the refused delete, when the role may not delete (keep)', async () => {
+      const client = failingCopyClient('accessDenied');
+      try {
+        const { store } = await newStore({ client });
+        await expect(put(store, 'copy/kept.MOV')).rejects.toMatchObject({ name: 'InternalError' });
+        // The staged version stays, without md5chksum: nothing adopts it as archived.
+        const head = await store.head('copy/kept.MOV');
+        expect(head?.md5Base64).toBeUndefined();
+      } finally {
+        client.destroy();
+      }
+    });
+  });
 });

@@ -36,6 +36,7 @@ describe('deployment settings', () => {
       queueAgeAlarmHours: 12,
       logRetentionDays: 30,
       icloudEndpoint: 'apple',
+      sessionAdminArns: [],
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -141,6 +142,14 @@ describe('deployment settings', () => {
 
   it('knows the same version policy words as the domain', () => {
     expect([...VERSION_POLICY_WORDS].sort()).toEqual([...DOMAIN_VERSION_POLICY_WORDS].sort());
+  });
+
+  it('reads administrator ARNs for the session secret as a comma-separated list, and rejects a non-ARN', () => {
+    expect(
+      fromContext({ sessionAdminArns: 'arn:aws:iam::123456789012:role/Admin, arn:aws:iam::*:role/Photos*' })
+        .sessionAdminArns,
+    ).toEqual(['arn:aws:iam::123456789012:role/Admin', 'arn:aws:iam::*:role/Photos*']);
+    expect(() => fromContext({ sessionAdminArns: 'Admin' })).toThrow(/icloudS3:sessionAdminArns must be/);
   });
 
   it('derives environment variable names from setting names', () => {

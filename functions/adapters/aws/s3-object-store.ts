@@ -13,7 +13,7 @@
  *
  * A failed or aborted put leaves nothing behind: lib-storage aborts the multipart upload when
  * the body fails (the abort signal destroys the body), and an object completed before a late
- * failure (copy failed, signal fired) is deleted again.
+ * failure (copy failed, signal fired) is deleted again, where the role may delete.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -249,6 +249,10 @@ export class S3ObjectStore implements ObjectStore {
       try {
         await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
       } catch (deleteError) {
+        // Under the `keep` policy the worker's role may not delete (infra/archive-bucket.ts): the
+        // staged version stays, without `md5chksum`, so no retry adopts it as archived; the
+        // retry's put supersedes it and the staging lifecycle rule expires it.
+        if (statusOf(deleteError) === 403) throw failure;
         throw new AggregateError(
           [failure, deleteError],
           `put of an object failed and it could not be removed`,

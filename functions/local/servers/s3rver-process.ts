@@ -7,20 +7,39 @@
  * s3rver lacks AbortMultipartUpload and ListMultipartUploads; this wrapper adds both over its
  * own upload directory, so aborted uploads do not pile up on disk and tests can prove none dangle.
  *
- * Protocol: argv[2] is the data directory. The child sends `{ port }` over IPC once listening,
- * and exits when the parent disconnects or sends `'stop'`.
+ * Crash safety: before serving, the data directory is made self-consistent
+ * (`repair-local-s3.ts`), and every write goes through `atomic-s3rver-store.ts`. When the parent
+ * dies (the IPC channel disconnects), sends `'stop'`, or a signal asks the child to end, it stops
+ * accepting requests, lets the writes under way finish (a request whose client is gone fails
+ * fast and leaves only a temporary file), and only then exits: it never dies mid-write on its
+ * own account, and a SIGKILL mid-write leaves the old object or the new one, never half of one.
+ *
+ * Protocol: argv[2] is the data directory. The child sends `{ port, repairs }` over IPC once
+ * listening, and exits when the parent disconnects or sends `'stop'`.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import S3rver from 's3rver';
+import { makeWritesAtomic, type S3rverFilesystemStore } from './atomic-s3rver-store.ts';
+import { repairLocalS3Store } from './repair-local-s3.ts';
 
 const directory = process.argv[2];
 if (directory === undefined || process.send === undefined) {
   throw new Error('s3rver-process needs a data directory and an IPC channel');
 }
 
+/** How long in-flight requests may take to finish once the child is asked to stop. */
+const STOP_GRACE_MS = 3_000;
+/**
+ * The child exits by then whatever is still running: a write that hangs must not keep an orphan
+ * alive, and exiting mid-write is safe (it leaves a temporary file, removed on the next start).
+ */
+const STOP_LIMIT_MS = 10_000;
+
+const repairs = await repairLocalS3Store(directory);
 const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: true });
+const writes = makeWritesAtomic(s3rver.store as unknown as S3rverFilesystemStore);
 const handle = s3rver.callback();
 
 function escapeXml(text: string): string {
@@ -104,14 +123,27 @@ const server = createServer(route);
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('s3rver did not bind a TCP port');
-  process.send?.({ port: address.port });
+  process.send?.({ port: address.port, repairs });
 });
 
+let stopping = false;
 function stop(): void {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
+  if (stopping) return;
+  stopping = true;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+  setTimeout(() => process.exit(0), STOP_LIMIT_MS).unref();
+  void closed
+    .then(() => writes.inFlight())
+    .finally(() => {
+      clearTimeout(grace);
+      process.exit(0);
+    });
 }
 process.on('message', (message) => {
   if (message === 'stop') stop();
 });
 process.on('disconnect', stop);
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,177 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '#adapters/aws/state-items.ts';
+import { DELETABLE_STATE_ITEMS } from '../../infra/state-table.ts';
+import {
+  actionsOf,
+  logicalIdOf,
+  type Statement,
+  type Synthesised,
+  statementsOfRole,
+  synthesise,
+} from './synth.ts';
+
+// Each function gets exactly what its code calls (docs/deploy.md, "What each part may do"):
+// one synth with the default `keep` policy, one with `mirror`.
+let keep: Synthesised;
+let mirror: Synthesised;
+beforeAll(() => {
+  keep = synthesise();
+  mirror = synthesise({ deletePolicy: 'mirror', sessionAdminArns: 'arn:aws:iam::*:role/PhotosAdmin' });
+});
+
+type Props = Record<string, unknown>;
+const resourcesOf = (synth: Synthesised) =>
+  synth.template.toJSON().Resources as Record<string, { Type: string; Properties: Props }>;
+const statements = (synth: Synthesised, fn: 'detector' | 'workers'): Statement[] =>
+  statementsOfRole(synth.template, synth.stack, synth.stack[fn].fn.role);
+const actions = (synth: Synthesised, fn: 'detector' | 'workers') => actionsOf(statements(synth, fn));
+const roleArn = (synth: Synthesised, fn: 'detector' | 'workers') => ({
+  'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack[fn].fn.role), 'Arn'],
+});
+
+/** The leading-key patterns a statement allowing `dynamodb:DeleteItem` is limited to. */
+function deletableItems(synth: Synthesised, fn: 'detector' | 'workers'): unknown {
+  const deletes = statements(synth, fn).filter((s) => actionsOf([s]).includes('dynamodb:DeleteItem'));
+  expect(deletes).toHaveLength(1);
+  expect(actionsOf(deletes)).toEqual(['dynamodb:DeleteItem']);
+  const condition = (deletes[0] as Statement & { Condition?: Record<string, Record<string, unknown>> })
+    .Condition;
+  return condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+}
+
+describe('archive bucket grants', () => {
+  it('under keep, the download worker may not delete objects', () => {
+    expect(
+      actions(keep, 'workers')
+        .filter((a) => a.startsWith('s3:'))
+        .sort(),
+    ).toEqual([
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      's3:PutObjectTagging',
+    ]);
+  });
+
+  it('under mirror, the download worker may delete objects (it removes what iCloud purged), never versions', () => {
+    expect(actions(mirror, 'workers')).toContain('s3:DeleteObject');
+    expect(actions(mirror, 'workers')).not.toContain('s3:DeleteObjectVersion');
+  });
+
+  it('the change detector touches no object under either policy', () => {
+    for (const synth of [keep, mirror])
+      expect(actions(synth, 'detector').filter((a) => a.startsWith('s3:'))).toEqual([]);
+  });
+});
+
+describe('state table grants', () => {
+  it('grants no batch writes, batch reads or transaction checks (the store makes none)', () => {
+    for (const synth of [keep, mirror]) {
+      for (const fn of ['detector', 'workers'] as const) {
+        expect(
+          actions(synth, fn).filter((a) =>
+            ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'].includes(a),
+          ),
+        ).toEqual([]);
+      }
+    }
+  });
+
+  it('lets the change detector delete only the run lock', () => {
+    expect(deletableItems(keep, 'detector')).toEqual(['lock#*']);
+    expect(deletableItems(mirror, 'detector')).toEqual(['lock#*']);
+  });
+
+  it('lets the download worker delete a purged asset’s master-user item, and under mirror its key claim', () => {
+    expect(deletableItems(keep, 'workers')).toEqual(['master#*']);
+    expect(deletableItems(mirror, 'workers')).toEqual(['master#*', 'key#*']);
+  });
+
+  it('names the item patterns the state store really uses', () => {
+    const like = (pattern: string) => new RegExp(`^${pattern.replace('*', '.*')}$`);
+    expect(keys.lock('detect').pk).toMatch(like(DELETABLE_STATE_ITEMS.runLock));
+    expect(
+      keys.masterUser('M1', { zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
+    ).toMatch(like(DELETABLE_STATE_ITEMS.masterUser));
+    expect(keys.keyClaim('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.keyClaim));
+    expect(
+      keys.manifest({ zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
+    ).not.toMatch(/^(lock|master|key)#/);
+  });
+});
+
+describe('session secret resource policy', () => {
+  const policyOf = (synth: Synthesised) => {
+    const policies = Object.values(resourcesOf(synth)).filter(
+      (r) => r.Type === 'AWS::SecretsManager::ResourcePolicy',
+    );
+    expect(policies).toHaveLength(1);
+    const properties = policies[0]!.Properties;
+    expect(properties.SecretId).toEqual({ Ref: logicalIdOf(synth.stack, synth.stack.session.secret) });
+    return (
+      properties.ResourcePolicy as { Statement: (Statement & { Condition?: Props; Principal?: unknown })[] }
+    ).Statement;
+  };
+
+  it('denies reading or writing the session to every principal but the two functions and the account’s people', () => {
+    const statement = policyOf(keep);
+    expect(statement).toHaveLength(1);
+    const deny = statement[0]!;
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Resource: '*' });
+    expect(actionsOf([deny]).sort()).toEqual([
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+    ]);
+    const allowed = (deny.Condition as { ArnNotLike: { 'aws:PrincipalArn': unknown[] } }).ArnNotLike[
+      'aws:PrincipalArn'
+    ];
+    const account = { Ref: 'AWS::AccountId' };
+    const arn = (suffix: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', account, suffix]],
+    });
+    expect(allowed).toEqual([
+      roleArn(keep, 'detector'),
+      roleArn(keep, 'workers'),
+      arn(':root'),
+      arn(':user/*'),
+      arn(':role/aws-reserved/sso.amazonaws.com/*'),
+    ]);
+  });
+
+  it('adds the administrator ARNs the deployment names (a person signing in through another role)', () => {
+    const deny = policyOf(mirror)[0]!;
+    const allowed = (deny.Condition as { ArnNotLike: { 'aws:PrincipalArn': unknown[] } }).ArnNotLike[
+      'aws:PrincipalArn'
+    ];
+    expect(allowed).toHaveLength(6);
+    expect(allowed.at(-1)).toBe('arn:aws:iam::*:role/PhotosAdmin');
+  });
+
+  it('never denies changing or removing the policy itself, so nobody is locked out for good', () => {
+    for (const synth of [keep, mirror]) {
+      const denied = actionsOf(policyOf(synth));
+      for (const action of [
+        'secretsmanager:DeleteResourcePolicy',
+        'secretsmanager:PutResourcePolicy',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:*',
+      ])
+        expect(denied).not.toContain(action);
+    }
+  });
+
+  it('keeps PutSecretValue on both functions: each saves the session it refreshed', () => {
+    for (const fn of ['detector', 'workers'] as const) {
+      expect(
+        actions(keep, fn)
+          .filter((a) => a.startsWith('secretsmanager:'))
+          .sort(),
+      ).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+      ]);
+    }
+  });
+});
