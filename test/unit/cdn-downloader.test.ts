@@ -109,3 +109,53 @@ describe('CdnDownloader', () => {
     expect(requests).toEqual([]);
   });
 });
+
+describe('CdnDownloader refuses any URL that is not Apple’s asset CDN (SSRF)', () => {
+  const refused: ReadonlyArray<readonly [string, string]> = [
+    ['plain http', 'http://cvws.icloud-content.com/B/abc/%24%7Bf%7D?e=1'],
+    ['loopback over http', 'http://127.0.0.1:8080/secret.txt'],
+    ['another host', 'https://example.com/B/abc'],
+    ['the bare domain, no CDN host', 'https://icloud-content.com/B/abc'],
+    ['look-alike suffix', 'https://cvws.icloud-content.com.evil.com/B/abc'],
+    ['look-alike prefix', 'https://evilicloud-content.com/B/abc'],
+    ['look-alike China suffix', 'https://cvws.icloud-content.com.cn.evil.com/B/abc'],
+    ['userinfo before a foreign host', 'https://cvws.icloud-content.com@127.0.0.1/secret.txt'],
+    ['userinfo on an Apple host', 'https://user:pass@cvws.icloud-content.com/B/abc'],
+    ['IPv4 literal', 'https://127.0.0.1/B/abc'],
+    ['IPv4 as a number', 'https://2130706433/B/abc'],
+    ['IPv6 literal', 'https://[::1]/B/abc'],
+    ['metadata service', 'http://169.254.169.254/latest/meta-data/'],
+    ['a non-default port', 'https://cvws.icloud-content.com:8443/B/abc'],
+    ['a backslash host trick', 'https://127.0.0.1\\@cvws.icloud-content.com/B/abc'],
+    ['file scheme', 'file:///etc/passwd'],
+    ['not a URL', 'cvws.icloud-content.com/B/abc'],
+    ['an iCloud host that is not the CDN', 'https://p42-ckdatabasews.icloud.com/database/1'],
+  ];
+
+  it.each(refused)(
+    'refuses %s without sending anything, as a fatal error for the item',
+    async (_what, url) => {
+      const { http, requests } = cdn({});
+      const failure = await new CdnDownloader(http).open(url).catch((e: unknown) => e);
+      expect(failure).toMatchObject({ name: 'UnexpectedResponseError', permanent: true });
+      expect(String((failure as Error).message)).toMatch(/not a download URL of Apple's asset CDN/);
+      expect(String((failure as Error).message)).not.toContain('secret');
+      expect(classifyError(failure)).toBe('fatal');
+      expect(requests).toHaveLength(0);
+    },
+  );
+
+  const accepted = [
+    'https://cvws.icloud-content.com/B/abc/%24%7Bf%7D?e=1',
+    'https://cvws-h2.icloud-content.com/B/abc/%24%7Bf%7D?e=1',
+    'https://CVWS.iCloud-Content.com:443/B/abc',
+    'https://cvws.icloud-content.com.cn/B/abc',
+    'https://gateway.cdn-apple.com/B/abc',
+  ];
+
+  it.each(accepted)('fetches %s', async (url) => {
+    const { http, requests } = cdn({});
+    await new CdnDownloader(http).open(url);
+    expect(requests).toHaveLength(1);
+  });
+});

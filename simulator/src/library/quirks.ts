@@ -85,6 +85,12 @@ export const quirksSchema = z
      * and `/mutate` refuses to add them. For hostile-name tests only.
      */
     unrecordedFilenameEncodings: z.boolean(),
+    /**
+     * Not Apple's behaviour: every `downloadURL` in records is this URL instead of a signed CDN URL,
+     * as a hostile or compromised answer could carry (e.g. `http://127.0.0.1:PORT/secret`). Null:
+     * off. For tests that clients fetch nothing outside Apple's asset CDN.
+     */
+    hostileDownloadUrl: z.string().url().nullable(),
   })
   .strict();
 
@@ -111,6 +117,7 @@ export const DEFAULT_QUIRKS: Quirks = {
   booleanEncoding: [],
   lookupErrors: [],
   unrecordedFilenameEncodings: false,
+  hostileDownloadUrl: null,
 };
 
 /** `POST /quirks` body: any subset, or `{"reset": true}` first. */

@@ -11,7 +11,7 @@ import {
 } from '../../../domain/errors.ts';
 import type { MediaDownload, MediaDownloader } from '../../../ports/media-download.ts';
 import type { IcloudHttp } from '../http/types.ts';
-import { downloadUrlExpiresAt } from './download-url.ts';
+import { downloadUrlExpiresAt, refusedDownloadUrlReason } from './download-url.ts';
 
 const CDN_HEADERS = {
   Accept: '*/*',
@@ -80,6 +80,14 @@ export class CdnDownloader implements MediaDownloader {
   }
 
   async open(url: string, options: { readonly signal?: AbortSignal } = {}): Promise<MediaDownload> {
+    const refused = refusedDownloadUrlReason(url);
+    if (refused !== undefined) {
+      // The same record will always name the same URL: fatal for this item, never fetched.
+      throw new UnexpectedResponseError(
+        `refused a download: the record's URL is not a download URL of Apple's asset CDN (${refused})`,
+        { permanent: true },
+      );
+    }
     const response = await this.#http.send({
       method: 'GET',
       url,

@@ -16,3 +16,32 @@ export function downloadUrlExpiresAt(url: string): number | undefined {
   if (e === null || !/^\d{9,11}$/.test(e)) return undefined;
   return Number(e) * 1000;
 }
+
+/**
+ * The host suffixes of Apple's asset CDN (docs/protocol/cdn.md): `cvws.icloud-content.com`,
+ * `cvws-h2.icloud-content.com`, the China mainland `*.icloud-content.com.cn`, and `*.cdn-apple.com`,
+ * which kei also accepts. Each starts with a dot, so only a subdomain matches.
+ */
+const APPLE_CDN_HOST_SUFFIXES = ['.icloud-content.com', '.icloud-content.com.cn', '.cdn-apple.com'] as const;
+
+/**
+ * Why `url` may not be fetched as a download, or undefined when it is Apple's CDN: `https`, no
+ * user name or password, the default port, and a host under one of Apple's CDN domains. A records
+ * answer is data from the network; fetching whatever URL it names would let it reach any host our
+ * Lambda can (a server-side request forgery). The check applies to the Apple URL, before a
+ * simulator's transport rewrite. The reason names the host, never the URL (its query is a signature).
+ */
+export function refusedDownloadUrlReason(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'it is not a URL';
+  }
+  if (parsed.protocol !== 'https:') return `its scheme is ${parsed.protocol.replace(/:$/, '')}, not https`;
+  if (parsed.username !== '' || parsed.password !== '') return 'it carries a user name or password';
+  if (parsed.port !== '') return `it names port ${parsed.port}`;
+  const host = parsed.hostname.toLowerCase();
+  if (!APPLE_CDN_HOST_SUFFIXES.some((suffix) => host.endsWith(suffix))) return `its host is ${host}`;
+  return undefined;
+}
