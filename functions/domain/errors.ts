@@ -123,51 +123,107 @@ function fieldOf(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }
 
+/** What `classifyError` decided, and the rule that decided it (`unknown` for the default). */
+export interface Classification {
+  readonly errorClass: ErrorClass;
+  readonly rule: string;
+}
+
+const OURS: ReadonlyArray<readonly [new (...args: never[]) => Error, ErrorClass]> = [
+  [SessionExpiredError, 'reauth'],
+  [AccountConditionError, 'reauth'],
+  [RateLimitedError, 'retryable'],
+  [StaleSyncTokenError, 'retryable'],
+  [ContentLengthMismatchError, 'retryable'],
+  [DownloadUrlExpiredError, 'retryable'],
+  [ZoneNotFoundError, 'fatal'],
+  [InvalidInputError, 'fatal'],
+  [ConflictError, 'retryable'],
+];
+
 /**
- * Maps any failure, ours or foreign (AWS SDK `$fault`, HTTP status, abort, zod), to what the
- * caller should do with it. Unknown errors are retryable: SQS redelivery and then the
- * dead-letter queue bound the cost of being wrong.
+ * Our error classes that live outside this file, by `name`: the domain may not import the adapter
+ * that defines `WrongVerificationCodeError`, and a name is the contract the table test pins with
+ * each real class. (`StalledDownloadError` is named `TimeoutError` and takes the timeout rule.)
  */
-export function classifyError(error: unknown): ErrorClass {
-  if (error instanceof SessionExpiredError) return 'reauth';
-  if (error instanceof AccountConditionError) return 'reauth';
-  if (error instanceof RateLimitedError) return 'retryable';
-  if (error instanceof StaleSyncTokenError) return 'retryable';
-  if (error instanceof ContentLengthMismatchError) return 'retryable';
-  if (error instanceof DownloadUrlExpiredError) return 'retryable';
-  if (error instanceof ZoneNotFoundError) return 'fatal';
-  if (error instanceof InvalidInputError) return 'fatal';
-  if (error instanceof ConflictError) return 'retryable';
-  if (error instanceof UnexpectedResponseError) return error.permanent ? 'fatal' : 'retryable';
+const OURS_ELSEWHERE: Readonly<Record<string, ErrorClass>> = {
+  /** shared/config: a missing or invalid variable stays so until someone deploys a fix. */
+  ConfigError: 'fatal',
+  /** ports/work-queue: some messages were not stored; enqueuing all again is safe. */
+  EnqueueError: 'retryable',
+  /** domain/plan/delete-policy: a person must look before anything is deleted. */
+  MassDeletionRefusedError: 'fatal',
+  /** adapters/icloud/auth: the same code will be refused again. */
+  WrongVerificationCodeError: 'fatal',
+};
+
+/** AWS SDK error names that mean "slow down", whatever `$fault` they carry. */
+const SDK_THROTTLED = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'SlowDown',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+
+/**
+ * Maps any failure, ours or foreign (AWS SDK `$retryable`/`$fault`, HTTP status, abort and
+ * timeout, zod, Node and undici network codes), to what the caller should do with it, and names
+ * the rule that decided. Every known class has its own rule (see the table test).
+ *
+ * Unknown failures (`rule: 'unknown'`) are deliberately `retryable`: what we have not named is
+ * most often a transient fault we have not met yet (a new network code, an SDK error without
+ * `$fault`), and being wrong costs at most the queue's bounded redeliveries before the dead-letter
+ * queue keeps the message for a person. Calling it `fatal` instead would record the photo as
+ * failed for good after one unlucky attempt.
+ */
+export function explainError(error: unknown): Classification {
+  for (const [type, errorClass] of OURS) {
+    if (error instanceof type) return { errorClass, rule: type.name };
+  }
+  if (error instanceof UnexpectedResponseError) {
+    return { errorClass: error.permanent ? 'fatal' : 'retryable', rule: 'UnexpectedResponseError' };
+  }
 
   const name = fieldOf(error, 'name');
-  if (name === 'ZodError') return 'fatal';
-  if (name === 'AbortError' || name === 'TimeoutError') return 'retryable';
+  if (typeof name === 'string' && Object.hasOwn(OURS_ELSEWHERE, name)) {
+    return { errorClass: OURS_ELSEWHERE[name]!, rule: name };
+  }
+  if (name === 'ZodError') return { errorClass: 'fatal', rule: 'ZodError' };
+  if (name === 'AbortError') return { errorClass: 'retryable', rule: 'abort' };
+  if (name === 'TimeoutError') return { errorClass: 'retryable', rule: 'timeout' };
 
+  const retryable = fieldOf(error, '$retryable');
+  if (typeof retryable === 'object' && retryable !== null)
+    return { errorClass: 'retryable', rule: 'sdk-retryable' };
   const fault = fieldOf(error, '$fault');
-  if (fault === 'server') return 'retryable';
+  if (fault === 'server') return { errorClass: 'retryable', rule: 'sdk-server-fault' };
   if (fault === 'client') {
-    const status = fieldOf(fieldOf(error, '$metadata'), 'httpStatusCode');
-    if (name === 'ThrottlingException' || name === 'ProvisionedThroughputExceededException')
-      return 'retryable';
-    if (name === 'SlowDown' || name === 'RequestLimitExceeded' || name === 'TooManyRequestsException') {
-      return 'retryable';
-    }
-    if (status === 429 || status === 408) return 'retryable';
-    if (name === 'ConditionalCheckFailedException') return 'retryable';
-    if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'NoSuchBucket')
-      return 'fatal';
-    return 'fatal';
+    if (typeof name === 'string' && SDK_THROTTLED.has(name))
+      return { errorClass: 'retryable', rule: 'sdk-throttled' };
+    const sdkStatus = fieldOf(fieldOf(error, '$metadata'), 'httpStatusCode');
+    if (sdkStatus === 429 || sdkStatus === 408)
+      return { errorClass: 'retryable', rule: 'sdk-client-status-retryable' };
+    // A conditional write lost a race: the redelivery reads the winner's state.
+    if (name === 'ConditionalCheckFailedException') return { errorClass: 'retryable', rule: 'sdk-lost-race' };
+    return { errorClass: 'fatal', rule: 'sdk-client-fault' };
   }
 
   const status = fieldOf(error, 'status') ?? fieldOf(error, 'statusCode');
   if (typeof status === 'number') {
-    if (status === 401 || status === 421) return 'reauth';
-    if (status === 408 || status === 429 || status >= 500) return 'retryable';
-    if (status >= 400) return 'fatal';
+    if (status === 401 || status === 421) return { errorClass: 'reauth', rule: 'http-reauth' };
+    if (status === 408 || status === 429 || status >= 500)
+      return { errorClass: 'retryable', rule: 'http-retryable' };
+    if (status >= 400) return { errorClass: 'fatal', rule: 'http-client-error' };
   }
 
   const code = fieldOf(error, 'code') ?? fieldOf(fieldOf(error, 'cause'), 'code');
-  if (typeof code === 'string' && RETRYABLE_NODE_CODES.has(code)) return 'retryable';
-  return 'retryable';
+  if (typeof code === 'string' && RETRYABLE_NODE_CODES.has(code))
+    return { errorClass: 'retryable', rule: 'network' };
+  return { errorClass: 'retryable', rule: 'unknown' };
+}
+
+/** What the caller should do with `error`: `explainError(error).errorClass`. */
+export function classifyError(error: unknown): ErrorClass {
+  return explainError(error).errorClass;
 }

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
 import type { IcloudHttp, IcloudHttpRequest } from '#adapters/icloud/http/types.ts';
-import { classifyError, DownloadUrlExpiredError, RateLimitedError } from '#domain/errors.ts';
+import { classifyError, DownloadUrlExpiredError, explainError, RateLimitedError } from '#domain/errors.ts';
 
 /** A CDN answering `status` with `chunks`, each after `gapMs`; `stallAfter` chunks, then silence. */
 function cdn(options: {
@@ -78,7 +78,11 @@ describe('CdnDownloader', () => {
     const { http } = cdn({ chunks: 5, stallAfter: 2 });
     const failure = drain(new CdnDownloader(http, { idleTimeoutMs: 60 }));
     await expect(failure).rejects.toMatchObject({ name: 'TimeoutError' });
-    expect(classifyError(await failure.catch((e: unknown) => e))).toBe('retryable');
+    // By the timeout rule, not the unknown default that would also say retryable.
+    expect(explainError(await failure.catch((e: unknown) => e))).toEqual({
+      errorClass: 'retryable',
+      rule: 'timeout',
+    });
   });
 
   it('reports an expired URL (410) as such', async () => {

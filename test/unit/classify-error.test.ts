@@ -1,0 +1,212 @@
+/**
+ * `classifyError` as a table: one row per error class it knows, ours and foreign, with the rule
+ * that must decide it. A row fails when a mapping changes or when a class falls through to the
+ * unknown default, even where that default would give the same answer.
+ */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { WrongVerificationCodeError } from '#adapters/icloud/auth/two-factor.ts';
+import { StalledDownloadError } from '#adapters/icloud/cdn/cdn-downloader.ts';
+import {
+  AccountConditionError,
+  type Classification,
+  ConflictError,
+  ContentLengthMismatchError,
+  classifyError,
+  DownloadUrlExpiredError,
+  explainError,
+  InvalidInputError,
+  RateLimitedError,
+  SessionExpiredError,
+  StaleSyncTokenError,
+  UnexpectedResponseError,
+  ZoneNotFoundError,
+} from '#domain/errors.ts';
+import { MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
+import { EnqueueError } from '#ports/work-queue.ts';
+import { ConfigError } from '#shared/config.ts';
+
+/** An error shaped like the AWS SDK v3's service exceptions. */
+function sdkError(name: string, fault: 'client' | 'server', status: number, retryable?: object): Error {
+  return Object.assign(new Error(name), {
+    name,
+    $fault: fault,
+    $metadata: { httpStatusCode: status },
+    ...(retryable ? { $retryable: retryable } : {}),
+  });
+}
+
+function withStatus(status: number): Error {
+  return Object.assign(new Error(`HTTP ${status}`), { status });
+}
+
+function nodeError(code: string, viaCause = false): Error {
+  const own = Object.assign(new Error(code), { code });
+  return viaCause ? new TypeError('fetch failed', { cause: own }) : own;
+}
+
+const zodError = z.object({ a: z.string() }).safeParse({}).error;
+
+const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
+  // Ours (domain/errors.ts)
+  [
+    'SessionExpiredError',
+    new SessionExpiredError('x'),
+    { errorClass: 'reauth', rule: 'SessionExpiredError' },
+  ],
+  [
+    'AccountConditionError',
+    new AccountConditionError('adp', 'x'),
+    { errorClass: 'reauth', rule: 'AccountConditionError' },
+  ],
+  ['RateLimitedError', new RateLimitedError('x'), { errorClass: 'retryable', rule: 'RateLimitedError' }],
+  [
+    'StaleSyncTokenError',
+    new StaleSyncTokenError('PrimarySync', 'x'),
+    { errorClass: 'retryable', rule: 'StaleSyncTokenError' },
+  ],
+  [
+    'ContentLengthMismatchError',
+    new ContentLengthMismatchError(2, 1),
+    { errorClass: 'retryable', rule: 'ContentLengthMismatchError' },
+  ],
+  [
+    'DownloadUrlExpiredError',
+    new DownloadUrlExpiredError('x'),
+    { errorClass: 'retryable', rule: 'DownloadUrlExpiredError' },
+  ],
+  ['ZoneNotFoundError', new ZoneNotFoundError('Z'), { errorClass: 'fatal', rule: 'ZoneNotFoundError' }],
+  ['InvalidInputError', new InvalidInputError('x'), { errorClass: 'fatal', rule: 'InvalidInputError' }],
+  ['ConflictError', new ConflictError('x'), { errorClass: 'retryable', rule: 'ConflictError' }],
+  [
+    'UnexpectedResponseError (transient)',
+    new UnexpectedResponseError('x'),
+    { errorClass: 'retryable', rule: 'UnexpectedResponseError' },
+  ],
+  [
+    'UnexpectedResponseError (permanent)',
+    new UnexpectedResponseError('x', { permanent: true }),
+    { errorClass: 'fatal', rule: 'UnexpectedResponseError' },
+  ],
+  // Ours, outside domain/errors.ts
+  ['ConfigError (shared/config)', new ConfigError('x'), { errorClass: 'fatal', rule: 'ConfigError' }],
+  [
+    'EnqueueError (ports/work-queue)',
+    new EnqueueError('x', 1),
+    { errorClass: 'retryable', rule: 'EnqueueError' },
+  ],
+  [
+    'MassDeletionRefusedError (domain/plan/delete-policy)',
+    new MassDeletionRefusedError(9, 10, 1, 'x'),
+    { errorClass: 'fatal', rule: 'MassDeletionRefusedError' },
+  ],
+  [
+    'WrongVerificationCodeError (adapters/icloud/auth)',
+    new WrongVerificationCodeError('x'),
+    { errorClass: 'fatal', rule: 'WrongVerificationCodeError' },
+  ],
+  [
+    'StalledDownloadError (adapters/icloud/cdn)',
+    new StalledDownloadError('x'),
+    { errorClass: 'retryable', rule: 'timeout' },
+  ],
+  // Foreign: validation, abort and timeout
+  ['ZodError', zodError, { errorClass: 'fatal', rule: 'ZodError' }],
+  ['AbortError', new DOMException('x', 'AbortError'), { errorClass: 'retryable', rule: 'abort' }],
+  ['TimeoutError', new DOMException('x', 'TimeoutError'), { errorClass: 'retryable', rule: 'timeout' }],
+  // Foreign: AWS SDK v3
+  [
+    'SDK $retryable (throttling)',
+    sdkError('ThrottlingException', 'client', 400, { throttling: true }),
+    { errorClass: 'retryable', rule: 'sdk-retryable' },
+  ],
+  [
+    'SDK server fault',
+    sdkError('InternalServerError', 'server', 500),
+    { errorClass: 'retryable', rule: 'sdk-server-fault' },
+  ],
+  [
+    'SDK ThrottlingException without $retryable',
+    sdkError('ThrottlingException', 'client', 400),
+    { errorClass: 'retryable', rule: 'sdk-throttled' },
+  ],
+  ['SDK SlowDown', sdkError('SlowDown', 'client', 503), { errorClass: 'retryable', rule: 'sdk-throttled' }],
+  [
+    'SDK ProvisionedThroughputExceededException',
+    sdkError('ProvisionedThroughputExceededException', 'client', 400),
+    { errorClass: 'retryable', rule: 'sdk-throttled' },
+  ],
+  [
+    'SDK client fault 429',
+    sdkError('Whatever', 'client', 429),
+    { errorClass: 'retryable', rule: 'sdk-client-status-retryable' },
+  ],
+  [
+    'SDK client fault 408',
+    sdkError('Whatever', 'client', 408),
+    { errorClass: 'retryable', rule: 'sdk-client-status-retryable' },
+  ],
+  [
+    'SDK ConditionalCheckFailedException',
+    sdkError('ConditionalCheckFailedException', 'client', 400),
+    { errorClass: 'retryable', rule: 'sdk-lost-race' },
+  ],
+  [
+    'SDK AccessDenied',
+    sdkError('AccessDenied', 'client', 403),
+    { errorClass: 'fatal', rule: 'sdk-client-fault' },
+  ],
+  [
+    'SDK NoSuchBucket',
+    sdkError('NoSuchBucket', 'client', 404),
+    { errorClass: 'fatal', rule: 'sdk-client-fault' },
+  ],
+  // Foreign: HTTP status
+  ['HTTP 401', withStatus(401), { errorClass: 'reauth', rule: 'http-reauth' }],
+  ['HTTP 421', withStatus(421), { errorClass: 'reauth', rule: 'http-reauth' }],
+  ['HTTP 408', withStatus(408), { errorClass: 'retryable', rule: 'http-retryable' }],
+  ['HTTP 429', withStatus(429), { errorClass: 'retryable', rule: 'http-retryable' }],
+  ['HTTP 503', withStatus(503), { errorClass: 'retryable', rule: 'http-retryable' }],
+  ['HTTP 403', withStatus(403), { errorClass: 'fatal', rule: 'http-client-error' }],
+  [
+    'HTTP 404 as statusCode',
+    Object.assign(new Error('x'), { statusCode: 404 }),
+    { errorClass: 'fatal', rule: 'http-client-error' },
+  ],
+  // Foreign: Node and undici network errors, own or as the cause of `fetch failed`
+  ...[
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'ERR_STREAM_PREMATURE_CLOSE',
+  ].map(
+    (code) =>
+      [code, nodeError(code), { errorClass: 'retryable', rule: 'network' }] as const satisfies readonly [
+        string,
+        unknown,
+        Classification,
+      ],
+  ),
+  ['ECONNRESET as the cause', nodeError('ECONNRESET', true), { errorClass: 'retryable', rule: 'network' }],
+  // Unknown
+  ['a plain Error', new Error('x'), { errorClass: 'retryable', rule: 'unknown' }],
+  ['a TypeError', new TypeError('x'), { errorClass: 'retryable', rule: 'unknown' }],
+  ['an unknown Node code', nodeError('ENOENT'), { errorClass: 'retryable', rule: 'unknown' }],
+  ['an HTTP status below 400', withStatus(302), { errorClass: 'retryable', rule: 'unknown' }],
+  ['a string', 'boom', { errorClass: 'retryable', rule: 'unknown' }],
+  ['undefined', undefined, { errorClass: 'retryable', rule: 'unknown' }],
+];
+
+describe('classifyError', () => {
+  it.each(table)('%s', (_name, error, expected) => {
+    expect(explainError(error)).toEqual(expected);
+    expect(classifyError(error)).toBe(expected.errorClass);
+  });
+});
