@@ -76,7 +76,10 @@ export class InMemoryObjectStore implements ObjectStore {
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
     const partSize = options.partSize ?? this.partSize;
     if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
-    const upfront = { ...options.metadata, [MTIME_KEY]: formatRcloneMtime(options.modifiedTime) };
+    const mtime = formatRcloneMtime(options.modifiedTime);
+    const upfront: Record<string, string> = { ...options.metadata };
+    if (mtime === undefined) delete upfront[MTIME_KEY];
+    else upfront[MTIME_KEY] = mtime;
     assertValidMetadata(upfront);
     const { signal } = options;
     signal?.throwIfAborted();

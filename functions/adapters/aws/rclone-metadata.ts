@@ -14,9 +14,17 @@ const MAX_METADATA_BYTES = 2048;
 const KEY_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const VALUE_PATTERN = /^[\x20-\x7e]*$/;
 
-/** `1717243200500` ms -> `"1717243200.5"`. Exact: milliseconds need no float arithmetic. */
-export function formatRcloneMtime(ms: number): string {
-  if (!Number.isSafeInteger(ms)) throw new InvalidInputError(`mtime must be whole milliseconds, got ${ms}`);
+/** Range where rclone can represent the time (Go's int64 nanoseconds: years 1678-2262). */
+const MAX_RCLONE_MS = 9_223_372_036_854;
+
+/**
+ * `1717243200500` ms -> `"1717243200.5"`. Exact: milliseconds need no float arithmetic.
+ * Undefined for a time that is not whole milliseconds or that rclone cannot represent (an
+ * invalid capture time such as 8640000000000001): no mtime rather than a nonsense one, and
+ * rclone then shows the upload time.
+ */
+export function formatRcloneMtime(ms: number): string | undefined {
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_RCLONE_MS) return undefined;
   const sign = ms < 0 ? '-' : '';
   const abs = Math.abs(ms);
   const seconds = Math.floor(abs / 1000);

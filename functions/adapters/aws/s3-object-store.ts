@@ -133,10 +133,11 @@ export class S3ObjectStore implements ObjectStore {
     const partSize = options.partSize ?? this.partSize;
     const queueSize = options.queueSize ?? this.queueSize;
     if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
-    const upfront: Record<string, string> = {
-      ...options.metadata,
-      [MTIME_KEY]: formatRcloneMtime(options.modifiedTime),
-    };
+    const mtime = formatRcloneMtime(options.modifiedTime);
+    const upfront: Record<string, string> = { ...options.metadata };
+    // An unusable time gets no mtime at all, even if the caller's metadata carried one.
+    if (mtime === undefined) delete upfront[MTIME_KEY];
+    else upfront[MTIME_KEY] = mtime;
     assertValidMetadata(upfront);
 
     const { signal } = options;
