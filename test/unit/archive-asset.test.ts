@@ -375,3 +375,50 @@ describe('carrying out a work message', () => {
     expect(objects.keys()).toHaveLength(0);
   });
 });
+
+describe('keys of objects archived before the name sanitizer changed', () => {
+  it('stay where they are: the original is not archived again, and a later edit sits beside it under its name', async () => {
+    const { deps, state, objects, cdn } = setUp();
+    const original = { ...photoAsset('zw', 100), fileName: 'IMG\u200b_0001.JPG' };
+    cdn.files.set(original.versions[0]!.downloadUrl!, jpegBytes(100, 7));
+    await archiveAsset(deps, original);
+    // Rewrite what was archived as an older release named it: zero-width space and all.
+    const archived = (await state.getEntry(original))!;
+    const current = archived.versions[0]!.key;
+    const legacy = current.replace('IMG_0001', 'IMG\u200b_0001');
+    expect(legacy).not.toBe(current);
+    await state.claimKey(
+      legacy,
+      `${original.masterRecordName}/original/${original.versions[0]!.fileChecksum}`,
+    );
+    await state.putEntry(
+      { ...archived, versions: archived.versions.map((v) => ({ ...v, key: legacy })) },
+      archived.revision,
+    );
+
+    const edited: Asset = {
+      ...original,
+      versions: [
+        ...original.versions,
+        {
+          kind: 'adjusted',
+          resourceField: 'resJPEGFullRes',
+          size: 80,
+          fileChecksum: 'checksum-zw-edit',
+          uti: 'public.jpeg',
+          downloadUrl: 'https://cdn.test/zw-edit',
+        },
+      ],
+    };
+    cdn.files.set('https://cdn.test/zw-edit', jpegBytes(80, 8));
+    const result = await archiveAsset(deps, edited);
+
+    const keys = result.entry?.versions.map((v) => [v.kind, v.key]);
+    expect(keys?.[0]).toEqual(['original', legacy]);
+    const editKey = result.entry?.versions.find((v) => v.kind === 'adjusted')?.key ?? '';
+    expect(editKey.startsWith(legacy.slice(0, legacy.lastIndexOf('/') + 1))).toBe(true);
+    expect(editKey).toContain('IMG\u200b_0001');
+    expect(cdn.opened.filter((url) => url === original.versions[0]!.downloadUrl)).toHaveLength(1);
+    expect(objects.keys()).toContain(editKey);
+  });
+});

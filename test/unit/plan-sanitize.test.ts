@@ -60,6 +60,20 @@ describe('sanitizeSegment', () => {
     ['turns only spaces into nothing usable', '   ', ''],
     ['does not make a hidden file', '.hidden.JPG', '_hidden.JPG'],
     ['replaces a lone surrogate', 'a\ud800b.JPG', 'a_b.JPG'],
+    ['strips a zero-width space', 'IMG\u200b_0001.JPG', 'IMG_0001.JPG'],
+    ['strips a zero-width non-joiner', 'IMG_\u200c0001.JPG', 'IMG_0001.JPG'],
+    ['strips a zero-width joiner between letters', 'IMG\u200d_0001.JPG', 'IMG_0001.JPG'],
+    ['strips a word joiner', 'IMG_00\u206001.JPG', 'IMG_0001.JPG'],
+    ['strips a byte order mark at the start', '\ufeffIMG_0001.JPG', 'IMG_0001.JPG'],
+    ['strips a byte order mark inside', 'IMG_0001\ufeff.JPG', 'IMG_0001.JPG'],
+    ['strips zero-width characters hiding a leading dot', '\u200b.hidden.JPG', '_hidden.JPG'],
+    ['strips zero-width characters hiding a device name', 'CON\u200b.jpg', '_CON.jpg'],
+    ['turns only zero-width characters into nothing usable', '\u200b\u200c\ufeff', ''],
+    ['keeps the joiner of an emoji sequence with a skin tone', '👩🏽\u200d💻.JPG', '👩🏽\u200d💻.JPG'],
+    ['strips a joiner after an emoji when a letter follows', '👍\u200dA.JPG', '👍A.JPG'],
+    ['prefixes CONIN$', 'CONIN$', '_CONIN$'],
+    ['prefixes conout$ with an extension', 'conout$.txt', '_conout$.txt'],
+    ['leaves a name that only starts like CONIN$', 'CONIN$X.JPG', 'CONIN$X.JPG'],
   ];
   it.each(table)('%s', (_, input, expected) => {
     expect(sanitizeSegment(input)).toBe(expected);

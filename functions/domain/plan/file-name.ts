@@ -137,7 +137,9 @@ function compose(asset: Asset, parts: NameParts, suffix: string): string {
   const tail = suffix + parts.markers.join('') + (parts.extension === '' ? '' : `.${parts.extension}`);
   // One byte spare for the `_` a Windows device name would get.
   const stem = truncateUtf8(parts.stem, MAX_SEGMENT_BYTES - 1 - utf8Length(tail));
-  const name = sanitizeSegment(stem + tail);
+  // The stem is baseNameOf's (already without zero-width characters) or an archived original's,
+  // whose name a sibling must repeat as it is (keys are never renamed).
+  const name = sanitizeSegment(stem + tail, { keepZeroWidth: true });
   return name === '' ? fallbackStem(asset.masterRecordName) + tail : name;
 }
 

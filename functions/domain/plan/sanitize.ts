@@ -24,6 +24,15 @@ export const REPLACEMENT = '_';
  */
 const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
 
+/**
+ * Invisible characters that make two names look identical while their keys differ: zero-width
+ * space, non-joiner and joiner (U+200B..U+200D), word joiner (U+2060) and the byte order mark
+ * (U+FEFF). Stripped, not replaced: there is nothing to see. A joiner between two pictographs
+ * (`👩🏽‍💻`, `👨‍👩‍👧`) is part of an emoji sequence and kept.
+ */
+const ZERO_WIDTH =
+  /[\u200b\u200c\u2060\ufeff]|(?<!\p{Extended_Pictographic}|\p{Emoji_Modifier}|\ufe0f)\u200d|\u200d(?!\p{Extended_Pictographic})/gu;
+
 /** A UTF-16 surrogate without its partner: not encodable as UTF-8, so S3 would reject the key. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/gu;
 
@@ -32,8 +41,11 @@ export function replaceLoneSurrogates(text: string, replacement: string): string
   return text.replace(LONE_SURROGATE, replacement);
 }
 
-/** Windows device names, reserved with any extension and in any case; `¹²³` count as digits there. */
-const RESERVED_STEM = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$/iu;
+/**
+ * Windows device names, reserved with any extension and in any case; `¹²³` count as digits there.
+ * `CONIN$` and `CONOUT$` (the console's input and output) are devices too.
+ */
+const RESERVED_STEM = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/iu;
 
 /** A file extension we keep apart when shortening: 1-10 ASCII letters or digits after the last dot. */
 const EXTENSION = /\.([A-Za-z0-9]{1,10})$/u;
@@ -85,14 +97,22 @@ export function isReservedWindowsName(name: string): boolean {
  * supplies an id-based name). Deterministic and idempotent. The result:
  * - is NFC (rclone compares names after NFC; macOS hands us NFD);
  * - has no forbidden or control character, no lone surrogate (each becomes `_`);
+ * - has no zero-width character outside an emoji sequence (each is dropped);
  * - has no leading or trailing whitespace and no trailing dot (Windows drops them silently,
  *   so two keys would land on one file);
  * - does not start with a dot (no hidden files on the NAS, no `.`/`..`);
  * - is not a Windows device name (prefixed with `_`, as kei does);
  * - is at most `MAX_SEGMENT_BYTES` UTF-8 bytes, shortened inside the stem so the extension survives.
+ *
+ * `keepZeroWidth` is for names built on an already archived one (an edit beside its original),
+ * which must keep the name it was archived under, even from before zero-width characters were
+ * dropped.
  */
-export function sanitizeSegment(raw: string): string {
-  let name = replaceLoneSurrogates(raw, REPLACEMENT).normalize('NFC').replace(FORBIDDEN, REPLACEMENT);
+export function sanitizeSegment(raw: string, options: { readonly keepZeroWidth?: boolean } = {}): string {
+  const visible = replaceLoneSurrogates(raw, REPLACEMENT);
+  let name = (options.keepZeroWidth ? visible : visible.replace(ZERO_WIDTH, ''))
+    .normalize('NFC')
+    .replace(FORBIDDEN, REPLACEMENT);
   name = trimEnds(name);
   if (name === '') return '';
   if (name.startsWith('.')) name = REPLACEMENT + name.slice(1);
