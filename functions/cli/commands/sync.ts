@@ -4,7 +4,7 @@
  * so the next run is incremental.
  */
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
@@ -18,6 +18,23 @@ export const DEFAULT_LOCAL_DIR = '.icloud-s3';
 
 export function localDir(option: string | undefined): string {
   return path.resolve(option ?? DEFAULT_LOCAL_DIR);
+}
+
+/**
+ * Most parallel download workers `--concurrency` allows. Each one holds a CDN connection and an
+ * upload's parts in memory; far more than the machine has cores only adds memory (100,000 took
+ * 3 GB, 1e9 never started).
+ */
+export const MAX_CONCURRENCY = 64;
+
+/** `--concurrency`: a whole number from 1 to `MAX_CONCURRENCY`, or a usage error saying so. */
+export function parseConcurrency(text: string): number {
+  const trimmed = text.trim();
+  const n = Number(trimmed);
+  if (!/^\d+$/.test(trimmed) || n < 1 || n > MAX_CONCURRENCY) {
+    throw new InvalidArgumentError(`--concurrency takes a whole number from 1 to ${MAX_CONCURRENCY}.`);
+  }
+  return n;
 }
 
 /** How a person says each kind of change (`classifyChange`). */
@@ -94,7 +111,7 @@ export function syncCommand(): Command {
       '--versions <policy>',
       'which versions to archive, e.g. "default,medium" (see docs/archive-layout.md)',
     )
-    .option('--concurrency <n>', 'parallel download workers', '4')
+    .option('--concurrency <n>', `parallel download workers, 1 to ${MAX_CONCURRENCY}`, parseConcurrency, 4)
     .addHelpText(
       'after',
       `
@@ -120,7 +137,7 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
         }),
         versionPolicy: parseVersionPolicy(options.versions as string | undefined),
         dryRun: Boolean(options.dryRun),
-        concurrency: Math.max(1, Number(options.concurrency) || 4),
+        concurrency: Number(options.concurrency),
         onProgress: (p) => {
           if (p.phase === 'detecting')
             progress.update(`Asking iCloud what changed… ${p.itemsEnqueued} found`, 0);
