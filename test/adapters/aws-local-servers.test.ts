@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -41,6 +41,35 @@ describe('startLocalAws', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  it.each([
+    [
+      'a garbage CURRENT file inside it',
+      async (folder: string) => {
+        await mkdir(folder);
+        await writeFile(path.join(folder, 'CURRENT'), 'not a LevelDB manifest name\n');
+      },
+    ],
+    ['a file where the folder should be', async (folder: string) => writeFile(folder, 'garbage')],
+  ])(
+    'refuses to start on a local DynamoDB folder with %s, naming it and what to do',
+    async (_what, damage) => {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-local-'));
+      const folder = path.join(dataDir, 'dynamodb');
+      try {
+        await damage(folder);
+        // Stop whatever did start, so a failing run leaves no server behind.
+        const attempt = startTestAws({ dataDir }).then(async (aws) => {
+          await aws.stop();
+          return 'started';
+        });
+        await expect(attempt).rejects.toThrow(`the local DynamoDB folder ${folder} cannot be opened`);
+        await expect(attempt).rejects.toThrow(/Move it aside/);
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('binds every server to loopback on an ephemeral port', async () => {
     const local = await startTestAws();
