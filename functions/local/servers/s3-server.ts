@@ -23,7 +23,70 @@ export interface LocalS3Server extends LocalServer {
 }
 
 const CHILD_ENTRY = fileURLToPath(new URL('./s3rver-process.ts', import.meta.url));
-const START_TIMEOUT_MS = 20_000;
+/**
+ * How long the child may stay silent while starting. It says "still starting" every second
+ * (`s3rver-process.ts`), so a slow start (a loaded machine, a large archive to check) waits as
+ * long as it keeps going; only a child that stops answering fails. Generous because the first
+ * sign of life comes only after Node and tsx have loaded s3rver, which a busy machine once took
+ * more than the former fixed 20 s to do.
+ */
+export const DEFAULT_START_SILENCE_MS = 120_000;
+
+/** What `startS3Server` needs of its child process while waiting for it. */
+interface StartingChild {
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  once(event: 'exit', listener: (code: number | null) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/**
+ * Resolves with the child's `{ port, repairs }` once it listens. Every `{ starting: true }` from
+ * the child restarts the silence limit; the child exiting, or `silenceLimitMs` without a word,
+ * rejects with a message that names the folder and what to do.
+ */
+export function waitForS3rverStart(
+  child: StartingChild,
+  options: { readonly directory: string; readonly silenceLimitMs?: number },
+): Promise<{ port: number; repairs: LocalS3Repair[] }> {
+  const limit = options.silenceLimitMs ?? DEFAULT_START_SILENCE_MS;
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        finish();
+        reject(
+          new Error(
+            `the local S3 server for ${options.directory} gave no sign of life for ${limit / 1000} s while starting; ` +
+              'the machine may be too busy: run the command again when it is quieter.',
+          ),
+        );
+      }, limit);
+    };
+    function onMessage(message: unknown) {
+      const { port, repairs, starting } = message as {
+        port?: unknown;
+        repairs?: unknown;
+        starting?: unknown;
+      };
+      if (starting === true) return arm();
+      finish();
+      if (typeof port === 'number' && Array.isArray(repairs))
+        resolve({ port, repairs: repairs as LocalS3Repair[] });
+      else reject(new Error('s3rver sent an unexpected start message'));
+    }
+    child.on('message', onMessage);
+    child.once('exit', (code) => {
+      finish();
+      reject(new Error(`s3rver exited with code ${code} before listening`));
+    });
+    arm();
+  });
+}
 
 /** tsx's ESM loader, as a URL the child's `--import` can take whatever its working directory. */
 function tsxLoader(): string {
@@ -44,22 +107,7 @@ export async function startS3Server(options: { directory?: string } = {}): Promi
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const { port, repairs } = await new Promise<{ port: number; repairs: LocalS3Repair[] }>(
-    (resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('s3rver did not start in time')), START_TIMEOUT_MS);
-      child.once('message', (message) => {
-        clearTimeout(timer);
-        const { port: value, repairs: done } = message as { port?: unknown; repairs?: unknown };
-        if (typeof value === 'number' && Array.isArray(done))
-          resolve({ port: value, repairs: done as LocalS3Repair[] });
-        else reject(new Error('s3rver sent an unexpected start message'));
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`s3rver exited with code ${code} before listening`));
-      });
-    },
-  ).catch(async (error: unknown) => {
+  const { port, repairs } = await waitForS3rverStart(child, { directory }).catch(async (error: unknown) => {
     child.kill();
     await exited;
     throw error;

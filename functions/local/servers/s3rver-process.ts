@@ -14,8 +14,8 @@
  * fast and leaves only a temporary file), and only then exits: it never dies mid-write on its
  * own account, and a SIGKILL mid-write leaves the old object or the new one, never half of one.
  *
- * Protocol: argv[2] is the data directory. The child sends `{ port, repairs }` over IPC once
- * listening, and exits when the parent disconnects or sends `'stop'`.
+ * Protocol: argv[2] is the data directory. The child sends `{ starting: true }` every second while
+ * it starts and `{ port, repairs }` over IPC once listening, and exits when the parent disconnects or sends `'stop'`.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -37,6 +37,9 @@ const STOP_GRACE_MS = 3_000;
  */
 const STOP_LIMIT_MS = 10_000;
 
+// "Still starting", every second until listening: the parent waits as long as these come.
+process.send({ starting: true });
+const startingBeat = setInterval(() => process.send?.({ starting: true }), 1_000);
 const repairs = await repairLocalS3Store(directory);
 const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: true });
 const writes = makeWritesAtomic(s3rver.store as unknown as S3rverFilesystemStore);
@@ -123,6 +126,7 @@ const server = createServer(route);
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('s3rver did not bind a TCP port');
+  clearInterval(startingBeat);
   process.send?.({ port: address.port, repairs });
 });
 
