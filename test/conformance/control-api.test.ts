@@ -133,6 +133,29 @@ describe('S117: every failure of §8.3 can be injected', () => {
     expect((await validate()).status).toBe(500);
   });
 
+  it.each([
+    ['a JSON body', { serverErrorCode: 'THROTTLED', reason: 'slow down' }, undefined, 'application/json'],
+    ['a string body', 'Too busy', undefined, 'text/plain'],
+    ['a string body with its content type', '<p>busy</p>', 'text/html', 'text/html'],
+  ])(
+    'a fault with both status and %s answers exactly that',
+    async (_what, body, contentType, expectedType) => {
+      await control.injectFault({
+        endpoint: 'validate',
+        status: 429,
+        body,
+        ...(contentType === undefined ? {} : { contentType }),
+        retryAfter: 7,
+      });
+      const res = await validate();
+      expect(res.status).toBe(429);
+      expect(res.headers.get('content-type')).toContain(expectedType);
+      expect(res.headers.get('retry-after')).toBe('7');
+      const text = await res.text();
+      expect(typeof body === 'string' ? text : JSON.parse(text)).toEqual(body);
+    },
+  );
+
   it('srp-503 answers 503 with the 29-byte Service Temporary Unavailable body', async () => {
     await control.injectFault({ endpoint: 'signin/init', mode: 'srp-503' });
     const res = await init();

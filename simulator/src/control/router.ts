@@ -67,11 +67,13 @@ const SettingsSchema = z.strictObject({
 
 const badRequest = (error: string): SimReply => json({ error }, 400);
 
+/** The 400 naming every problem of a control body. */
+const refusal = (error: z.ZodError): SimReply =>
+  badRequest(error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+
 function parse<T>(schema: z.ZodType<T>, body: unknown): T | SimReply {
   const r = schema.safeParse(body ?? {});
-  return r.success
-    ? r.data
-    : badRequest(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  return r.success ? r.data : refusal(r.error);
 }
 
 const isReply = (v: unknown): v is SimReply =>
@@ -168,9 +170,11 @@ export function createControlRouter(deps: ControlDeps) {
       case 'GET /faults':
         return json({ faults: deps.faults.list() });
       case 'POST /faults': {
-        const input = parse(FaultSpecSchema, req.json);
-        if (isReply(input)) return input;
-        return json(deps.faults.add(input), 201);
+        // Not `parse` + `isReply`: a fault with both `status` and `body` has the very shape of a
+        // reply, and was answered as one (a 500) instead of being registered.
+        const input = FaultSpecSchema.safeParse(req.json ?? {});
+        if (!input.success) return refusal(input.error);
+        return json(deps.faults.add(input.data), 201);
       }
       case 'DELETE /faults':
         deps.faults.clear();
