@@ -8,6 +8,14 @@ import { parseRetryAfter } from '#shared/retry.ts';
 import type { IcloudHttpResponse } from '../http/types.ts';
 import type { AuthContext } from './auth-context.ts';
 
+/**
+ * Apple throttling sign-in itself: a `RateLimitedError` (same name, same classification) that no
+ * in-process retry may act on. The window lasts 15 minutes or more and every attempt extends it,
+ * so a retry loop that signs in again after its capped wait (120 s) only keeps the block alive;
+ * the run stops instead, and the next one is refused before any request until the window ends.
+ */
+export class SignInThrottledError extends RateLimitedError {}
+
 /** How long we stay away after a 503 when Apple gives no Retry-After (spec §8.2 recommendation). */
 export const SIGN_IN_THROTTLE_MS = 15 * 60 * 1000;
 
@@ -16,7 +24,7 @@ export function assertNotThrottled(ctx: AuthContext): void {
   const until = ctx.session.fields.throttledUntil;
   const now = ctx.now();
   if (until !== undefined && until > now) {
-    throw new RateLimitedError(
+    throw new SignInThrottledError(
       `Apple is throttling sign-in for this Apple ID; icloud-s3 will not try again before ${new Date(until).toISOString()}.`,
       { retryAfterSeconds: Math.ceil((until - now) / 1000) },
     );
@@ -28,7 +36,7 @@ export function recordThrottle(
   ctx: AuthContext,
   response: IcloudHttpResponse,
   step: string,
-): RateLimitedError {
+): SignInThrottledError {
   const now = ctx.now();
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'), now);
   const until = now + Math.max(retryAfter ?? 0, SIGN_IN_THROTTLE_MS);
@@ -38,7 +46,7 @@ export function recordThrottle(
     status: response.status,
     until: new Date(until).toISOString(),
   });
-  return new RateLimitedError(
+  return new SignInThrottledError(
     `Apple is throttling sign-in (HTTP ${response.status} at ${step}); icloud-s3 stops and will not try again before ${new Date(until).toISOString()}.`,
     { retryAfterSeconds: Math.ceil((until - now) / 1000) },
   );

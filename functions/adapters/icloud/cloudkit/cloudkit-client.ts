@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { RateLimitedError, UnexpectedResponseError } from '#domain/errors.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
 import { parseRetryAfter, type RetryOptions, retry } from '#shared/retry.ts';
+import { SignInThrottledError } from '../auth/throttle.ts';
 import type { IcloudHttp } from '../http/types.ts';
 import { type CloudKitErrorBody, errorFromCloudKit, errorFromHttpStatus } from './cloudkit-errors.ts';
 import { DESIRED_KEYS } from './desired-keys.ts';
@@ -124,6 +125,8 @@ function networkCode(error: unknown): string | undefined {
 
 /** Only short hiccups are retried here: throttling, transient server answers, dropped connections. */
 function isTransient(error: unknown): boolean {
+  // A refresh that hit Apple's sign-in throttle: retrying would sign in again (docs/login.md).
+  if (error instanceof SignInThrottledError) return false;
   if (error instanceof RateLimitedError) return true;
   if (error instanceof UnexpectedResponseError) return !error.permanent;
   const code = networkCode(error);
