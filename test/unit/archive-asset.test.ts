@@ -422,3 +422,25 @@ describe('keys of objects archived before the name sanitizer changed', () => {
     expect(objects.keys()).toContain(editKey);
   });
 });
+
+describe('an asset whose capture time is not a usable date', () => {
+  it.each([
+    ['past the largest Date', 8_640_000_000_000_001],
+    ['past what rclone can represent (year 2300)', Date.UTC(2300, 0, 1)],
+  ])(
+    'is archived without an mtime when the time is %s (not 8640000000000.001)',
+    async (_what, captureTime) => {
+      const { deps, objects, serve } = setUp();
+      const asset = { ...photoAsset('undated', 100), captureTime };
+      serve(asset);
+
+      const result = await archiveAsset(deps, asset);
+
+      expect(result.outcome).toBe('archived');
+      const [key] = objects.keys();
+      const head = await objects.head(key!);
+      expect(head?.metadata).not.toHaveProperty('mtime');
+      expect(head?.modifiedTime).toBeUndefined();
+    },
+  );
+});

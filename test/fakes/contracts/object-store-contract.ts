@@ -65,25 +65,6 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       });
     });
 
-    it.each([
-      ['past the largest Date (an invalid capture time)', 8_640_000_000_000_001],
-      ['past what rclone can represent (year 2300)', Date.UTC(2300, 0, 1)],
-      ['not a number', Number.NaN],
-      ['not whole milliseconds', 1.5],
-    ])('stores the object without an mtime when the modified time is %s', async (_what, modifiedTime) => {
-      const store = await createStore();
-      const { body, length } = bodyOf('a photo without a usable date');
-      await store.putStream('undated/IMG_0001.JPG', body, {
-        contentType: 'image/jpeg',
-        contentLength: length,
-        modifiedTime,
-      });
-      const head = await store.head('undated/IMG_0001.JPG');
-      expect(head?.size).toBe(length);
-      expect(head?.modifiedTime).toBeUndefined();
-      expect(head?.metadata).not.toHaveProperty('mtime');
-    });
-
     it('stores a body larger than a part as multipart, with md5chksum and late metadata', async () => {
       const store = await createStore();
       const size = MIN_PART_SIZE * 2 + 12_345;
