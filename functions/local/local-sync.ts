@@ -16,6 +16,7 @@ import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { detectChanges } from '#domain/detect/detect-changes.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '#domain/plan/version-policy.ts';
 import { createDetectHandler, type DetectInvocationResult } from '#handlers/detect-changes/detect-handler.ts';
@@ -24,7 +25,6 @@ import { type IcloudAdapters, openIcloudAdapters } from '#handlers/shared/icloud
 import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { Logger } from '#shared/logger.ts';
-import type { WorkMessage } from '#shared/work-message.ts';
 import { dryRunState } from './dry-run-state.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { openLocalAwsStack } from './local-aws-stack.ts';

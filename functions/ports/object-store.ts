@@ -80,6 +80,3 @@ export interface ObjectStore {
   /** The object's bytes, or undefined when there is none. */
   getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined>;
 }
-
-/** Minimum part size S3 accepts for every part but the last. */
-export const MIN_PART_SIZE = 5 * 1024 * 1024;

@@ -1,7 +1,6 @@
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
+import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-contract.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-contract.ts';
 import { generatedStream } from '#test/fakes/generated-stream.ts';
 import { InMemoryObjectStore, multipartEtag } from '#test/fakes/in-memory-object-store.ts';

@@ -13,6 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import { createDetectHandler, type DetectInvocationResult } from '#handlers/detect-changes/detect-handler.ts';
@@ -20,10 +23,7 @@ import { createDownloadHandler } from '#handlers/download-assets/download-handle
 import type { IcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
 import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
-import type { ManifestEntry } from '#ports/sync-state-store.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
-import type { WorkMessage } from '#shared/work-message.ts';
 import { CrashingAssetSource } from './crashing-asset-source.ts';
 import { type CrashSchedule, seededRandom } from './crashing-invocation.ts';
 import { CrashingMediaDownloader } from './crashing-media-downloader.ts';

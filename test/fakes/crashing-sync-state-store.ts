@@ -2,21 +2,12 @@
  * A `SyncStateStore` (DynamoDB) in front of which the Lambda process dies at a scheduled call:
  * before the write reached the table, or after it did without the caller learning it.
  */
-import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
-import type {
-  ArchiveCounters,
-  AssetRef,
-  LockLease,
-  ManifestEntry,
-  ManifestEntryInput,
-  RunFailure,
-  RunKind,
-  RunOutcome,
-  RunProgress,
-  RunRef,
-  SyncStateStore,
-  ZoneSyncStateInput,
-} from '#ports/sync-state-store.ts';
+
+import type { ArchiveCounters, AssetRef, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
+import type { RunFailure, RunKind, RunOutcome, RunProgress, RunRef } from '#domain/model/run.ts';
+import type { LockLease, ZoneSyncStateInput } from '#domain/model/sync-state.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { CrashSchedule } from './crashing-invocation.ts';
 
 export class CrashingSyncStateStore implements SyncStateStore {

@@ -14,14 +14,14 @@ import {
   md5HexToBase64,
   parseRcloneMtime,
 } from '#adapters/aws/rclone-metadata.ts';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { ContentLengthMismatchError } from '#domain/errors.ts';
-import {
-  type ListedObject,
-  MIN_PART_SIZE,
-  type ObjectHead,
-  type ObjectStore,
-  type PutResult,
-  type PutStreamOptions,
+import type {
+  ListedObject,
+  ObjectHead,
+  ObjectStore,
+  PutResult,
+  PutStreamOptions,
 } from '#ports/object-store.ts';
 
 interface StoredObject {

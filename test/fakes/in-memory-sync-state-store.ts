@@ -4,30 +4,34 @@
  * are deep-copied in and out, as a database would, so callers cannot mutate stored state.
  */
 import { ConflictError, InvalidInputError } from '#domain/errors.ts';
-import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import { foldKey } from '#domain/model/key-fold.ts';
+import type {
+  ArchiveCounters,
+  AssetRef,
+  ClaimOutcome,
+  ManifestEntry,
+  ManifestEntryInput,
+} from '#domain/model/manifest.ts';
 import {
-  type ArchiveCounters,
-  type AssetRef,
-  type ClaimOutcome,
-  type DatabaseSyncState,
-  foldKey,
-  type LockAttempt,
-  type LockLease,
-  MAX_CHECKPOINT_BYTES,
   MAX_RUN_FAILURES,
-  type ManifestEntry,
-  type ManifestEntryInput,
   type RunFailure,
   type RunKind,
   type RunOutcome,
   type RunProgress,
   type RunRecord,
   type RunRef,
-  type SyncStateStore,
+} from '#domain/model/run.ts';
+import {
+  type DatabaseSyncState,
+  type LockAttempt,
+  type LockLease,
+  MAX_CHECKPOINT_BYTES,
   type ZoneSyncState,
   type ZoneSyncStateInput,
-  zoneId,
-} from '#ports/sync-state-store.ts';
+} from '#domain/model/sync-state.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import { zoneId } from '#domain/model/zone.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
 
 function copy<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);

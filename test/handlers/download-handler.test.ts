@@ -4,11 +4,11 @@
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { RateLimitedError, SessionExpiredError, UnexpectedResponseError } from '#domain/errors.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { createDownloadHandler } from '#handlers/download-assets/download-handler.ts';
 import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
 import { METRICS } from '#shared/env-names.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';

@@ -5,15 +5,15 @@ import { createHash } from 'node:crypto';
  * duplicates of one master, and failures that must leave nothing behind.
  */
 import { describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { archiveAsset, SHA256_METADATA_KEY } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { ConflictError, ContentLengthMismatchError, DownloadUrlExpiredError } from '#domain/errors.ts';
-import type { Asset } from '#domain/model.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import type { ManifestEntryInput } from '#domain/model/manifest.ts';
+import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
-import type { ManifestEntryInput } from '#ports/sync-state-store.ts';
-import { WORK_MESSAGE_VERSION } from '#shared/work-message.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { jpegBytes, photoAsset, ScriptedCdn, ZONE } from '#test/handlers/handler-doubles.ts';

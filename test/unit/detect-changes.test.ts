@@ -5,8 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type DetectDeps, detectChanges } from '#domain/detect/detect-changes.ts';
-import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
-import type { Asset, DatabaseScope, ZoneChange, ZoneRef } from '#domain/model.ts';
+import { EnqueueError, StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
+import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneSyncStateInput } from '#domain/model/sync-state.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { DEFAULT_DELETE_POLICY, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import type {
   AssetCounts,
@@ -19,9 +22,7 @@ import type {
   ZoneChangesCursor,
   ZoneChangesPage,
 } from '#ports/asset-source.ts';
-import type { ZoneSyncStateInput } from '#ports/sync-state-store.ts';
-import { EnqueueError, type EnqueueReceipt, type WorkQueue } from '#ports/work-queue.ts';
-import type { WorkMessage } from '#shared/work-message.ts';
+import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { PartialFailureWorkQueue } from '#test/fakes/partial-failure-work-queue.ts';
 

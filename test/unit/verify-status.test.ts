@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
+import type { RunRecord } from '#domain/model/run.ts';
+import type { ZoneSyncState } from '#domain/model/sync-state.ts';
 import { archiveStatus, ManifestTally, trustStatus } from '#domain/verify/archive-status.ts';
-import type { ManifestEntry, RunRecord, ZoneSyncState } from '#ports/sync-state-store.ts';
 
 const NOW = Date.UTC(2025, 5, 1, 12);
 const DAY = 24 * 60 * 60 * 1000;

@@ -17,30 +17,34 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
-import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
-import type { DatabaseScope, ZoneRef } from '../../domain/model.ts';
+import type {
+  ArchiveCounters,
+  AssetRef,
+  ClaimOutcome,
+  ManifestEntry,
+  ManifestEntryInput,
+} from '#domain/model/manifest.ts';
 import {
-  type ArchiveCounters,
-  type AssetRef,
-  type ClaimOutcome,
-  type DatabaseSyncState,
-  type JsonValue,
-  type LockAttempt,
-  type LockLease,
-  MAX_CHECKPOINT_BYTES,
   MAX_RUN_FAILURES,
-  type ManifestEntry,
-  type ManifestEntryInput,
   type RunFailure,
   type RunKind,
   type RunOutcome,
   type RunProgress,
   type RunRecord,
   type RunRef,
-  type SyncStateStore,
+} from '#domain/model/run.ts';
+import {
+  type DatabaseSyncState,
+  type JsonValue,
+  type LockAttempt,
+  type LockLease,
+  MAX_CHECKPOINT_BYTES,
   type ZoneSyncState,
   type ZoneSyncStateInput,
-} from '../../ports/sync-state-store.ts';
+} from '#domain/model/sync-state.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
+import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import {
   countersItemSchema,
   databaseItemSchema,

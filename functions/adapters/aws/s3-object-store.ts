@@ -28,14 +28,13 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import {
-  type ListedObject,
-  MIN_PART_SIZE,
-  type ObjectHead,
-  type ObjectMetadata,
-  type ObjectStore,
-  type PutResult,
-  type PutStreamOptions,
+import type {
+  ListedObject,
+  ObjectHead,
+  ObjectMetadata,
+  ObjectStore,
+  PutResult,
+  PutStreamOptions,
 } from '../../ports/object-store.ts';
 import { STAGING_TAG } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
@@ -47,6 +46,9 @@ import {
   md5HexToBase64,
   parseRcloneMtime,
 } from './rclone-metadata.ts';
+
+/** Minimum part size S3 accepts for every part but the last. */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export interface S3ObjectStoreOptions {
   readonly client: S3Client;

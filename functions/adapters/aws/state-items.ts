@@ -4,8 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { VERSION_KINDS, type ZoneRef } from '../../domain/model.ts';
-import { type AssetRef, foldKey, zoneId } from '../../ports/sync-state-store.ts';
+import { VERSION_KINDS } from '#domain/model/asset.ts';
+import { foldKey } from '#domain/model/key-fold.ts';
+import type { AssetRef } from '#domain/model/manifest.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
+import { zoneId } from '#domain/model/zone.ts';
 
 /** Manifest entries spread over this many partitions (a photo library is written in bursts). */
 export const MANIFEST_SHARDS = 16;

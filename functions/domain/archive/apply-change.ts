@@ -4,9 +4,10 @@
  * object, and only for a purge.
  */
 
-import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '../../ports/sync-state-store.ts';
+import type { AssetOnlyChange, TombstoneType } from '#domain/model/asset.ts';
+import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '#domain/model/manifest.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { ConflictError } from '../errors.ts';
-import type { AssetOnlyChange, TombstoneType, ZoneRef } from '../model.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
 

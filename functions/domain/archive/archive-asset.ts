@@ -8,9 +8,9 @@
 
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '../../ports/sync-state-store.ts';
+import type { Asset, AssetVersion } from '#domain/model/asset.ts';
+import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import { ConflictError, DownloadUrlExpiredError, InvalidInputError } from '../errors.ts';
-import type { Asset, AssetVersion } from '../model.ts';
 import { candidateKeys } from '../plan/object-key.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';

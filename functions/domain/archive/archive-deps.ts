@@ -3,10 +3,11 @@
  * the local runtime. All ports; no SDK, no HTTP.
  */
 
+import type { Asset } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { SyncStateStore } from '../../ports/sync-state-store.ts';
-import type { Asset, ZoneRef } from '../model.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 
 /** Which asset to refresh; naming its master saves CloudKit a second lookup. */

@@ -5,11 +5,12 @@
  * items are skipped next time); a failure that needs a human (`reauth`) stops at once.
  */
 
-import type { ManifestEntry, ManifestEntryInput } from '../../ports/sync-state-store.ts';
-import type { WorkItem, WorkMessage } from '../../shared/work-message.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import type { ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
+import type { WorkItem, WorkMessage } from '#domain/model/work.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
 import { classifyError, DownloadUrlExpiredError } from '../errors.ts';
-import type { Asset, ZoneRef } from '../model.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
 import { archiveAsset } from './archive-asset.ts';
 import { type ArchiveDeps, DEFAULT_URL_MAX_AGE_MS, type RefreshKey } from './archive-deps.ts';

@@ -18,6 +18,9 @@
  * idempotent), never skipped.
  */
 
+import type { ZoneChange } from '#domain/model/asset.ts';
+import type { JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type {
   AssetSource,
   EnumerationCursor,
@@ -25,10 +28,9 @@ import type {
   UnpairedHalves,
   ZoneChangesCursor,
 } from '../../ports/asset-source.ts';
-import type { JsonValue, SyncStateStore, ZoneSyncState } from '../../ports/sync-state-store.ts';
+import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
-import type { DatabaseScope, ZoneChange, ZoneRef } from '../model.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
 import { toWorkMessages } from './work-batches.ts';
 

@@ -3,8 +3,8 @@
  * and every sibling is recognisable from it (`IMG_0001.HEIC`, `IMG_0001_HEVC.MOV`,
  * `IMG_0001-edited.JPG`, `IMG_0001.CR2`, `IMG_0001-medium.JPG`).
  */
-import type { Asset, VersionKind } from '#domain/model.ts';
-import { caseFoldKey } from './case-fold.ts';
+import type { Asset, VersionKind } from '#domain/model/asset.ts';
+import { foldKey } from '#domain/model/key-fold.ts';
 import type { PlannedVersion } from './plan-versions.ts';
 import {
   MAX_SEGMENT_BYTES,
@@ -180,12 +180,12 @@ export function versionFileName(
     if (version === undefined) continue;
     let parts = partsOf(asset, base, kind, version.uti, generation);
     let name = compose(asset, parts, suffix);
-    while (taken.has(caseFoldKey(name))) {
+    while (taken.has(foldKey(name))) {
       parts = { ...parts, markers: [...parts.markers, `-${kind}`] };
       name = compose(asset, parts, suffix);
     }
     if (kind === planned.kind) return name;
-    taken.add(caseFoldKey(name));
+    taken.add(foldKey(name));
   }
   return compose(asset, partsOf(asset, base, planned.kind, planned.version.uti, generation), suffix);
 }

@@ -11,7 +11,7 @@
  * whole set stays under S3's 2 KB user-metadata limit: free text is percent-encoded UTF-8
  * (RFC 3986, decode with `decodeURIComponent`) and every value has a byte cap.
  */
-import type { Asset, AssetVersion, VersionKind } from '#domain/model.ts';
+import type { Asset, AssetVersion, VersionKind } from '#domain/model/asset.ts';
 import { localCaptureDate, usableOffsetSeconds } from './object-key.ts';
 import type { PlannedVersion } from './plan-versions.ts';
 import { replaceLoneSurrogates } from './sanitize.ts';

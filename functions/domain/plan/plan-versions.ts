@@ -2,7 +2,7 @@
  * Decides which of an asset's resources become archived objects, each with its role and the
  * stable identity its key is claimed for.
  */
-import type { Asset, AssetVersion, VersionKind } from '#domain/model.ts';
+import type { Asset, AssetVersion, VersionKind } from '#domain/model/asset.ts';
 import type { VersionPolicy } from './version-policy.ts';
 
 /**

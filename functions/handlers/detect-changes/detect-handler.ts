@@ -6,8 +6,9 @@
 import type { Context } from 'aws-lambda';
 import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
 import { AccountConditionError, classifyError, SessionExpiredError } from '#domain/errors.ts';
+import type { RunRef } from '#domain/model/run.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
-import type { RunRef, SyncStateStore } from '#ports/sync-state-store.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';

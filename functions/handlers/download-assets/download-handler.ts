@@ -7,13 +7,13 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { classifyError } from '#domain/errors.ts';
-import type { RunRef } from '#ports/sync-state-store.ts';
+import type { RunRef } from '#domain/model/run.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
-import { parseWorkMessage } from '#shared/work-message.ts';
 import type { IcloudAdapters } from '../shared/icloud-adapters.ts';
 import type { PipelineMetrics } from '../shared/pipeline-metrics.ts';
 

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { ContentLengthMismatchError } from '#domain/errors.ts';
-import { MIN_PART_SIZE, type ObjectStore } from '#ports/object-store.ts';
+import type { ObjectStore } from '#ports/object-store.ts';
 import { generatedDigest, generatedStream, readStream } from '../generated-stream.ts';
 
 export type ObjectStoreFactory = () => Promise<ObjectStore>;

@@ -4,13 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError } from '#domain/errors.ts';
-import type { ZoneRef } from '#domain/model.ts';
-import {
-  MAX_CHECKPOINT_BYTES,
-  MAX_RUN_FAILURES,
-  type ManifestEntryInput,
-  type SyncStateStore,
-} from '#ports/sync-state-store.ts';
+import type { ManifestEntryInput } from '#domain/model/manifest.ts';
+import { MAX_RUN_FAILURES } from '#domain/model/run.ts';
+import { MAX_CHECKPOINT_BYTES } from '#domain/model/sync-state.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
 
 export interface ManualClock {
   now(): number;

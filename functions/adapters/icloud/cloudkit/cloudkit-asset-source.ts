@@ -16,7 +16,8 @@
  * halves (a master whose asset was modified much later waits until then).
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
-import type { Asset, DatabaseScope, ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type {
   AssetCounts,
   AssetLookupKey,

@@ -4,7 +4,7 @@
  * shared for a participant). `CMM-*`, `AppLibrarySync-*`, other custom zones and deleted zones are
  * skipped, as is the bare name `SharedSync`.
  */
-import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type { WireZoneEntry } from './wire-schemas.ts';
 
 const SHARED_LIBRARY_ZONE =

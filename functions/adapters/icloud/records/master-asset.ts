@@ -3,7 +3,8 @@
  * Pure and total: a record either maps or throws `UnexpectedResponseError` for itself alone.
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
-import type { Asset, AssetOnlyChange, AssetSubtype, MediaType, ZoneRef } from '#domain/model.ts';
+import type { Asset, AssetOnlyChange, AssetSubtype, MediaType } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import {
   type RawFields,
   readFlag,

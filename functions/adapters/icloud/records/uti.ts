@@ -3,7 +3,7 @@
  * Extensions are upper-case like icloudpd's and kei's, so names stay compatible with their archives
  * (including kei's `NRF` for `com.nikon.nrw-raw-image`, kept for the same reason).
  */
-import type { MediaType } from '#domain/model.ts';
+import type { MediaType } from '#domain/model/asset.ts';
 
 interface UtiInfo {
   readonly extension: string;

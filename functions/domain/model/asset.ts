@@ -5,16 +5,7 @@
  * Names follow Apple's spelling for CloudKit terms (`recordName`, `syncToken`, `zoneName`).
  */
 
-/** Which CloudKit database a zone lives in: `private` for your own zones, `shared` for a Shared Library you joined. */
-export type DatabaseScope = 'private' | 'shared';
-
-export interface ZoneRef {
-  readonly database: DatabaseScope;
-  /** `PrimarySync` or `SharedSync-<UUID>`. */
-  readonly zoneName: string;
-  /** Present for zones owned by someone else (a Shared Library you joined). */
-  readonly ownerRecordName?: string;
-}
+import type { ZoneRef } from './zone.ts';
 
 export type MediaType = 'photo' | 'video';
 
