@@ -14,10 +14,10 @@ import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-so
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import { RequestCounter } from '#adapters/icloud/request-counter.ts';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import type { IcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
 import { createLogger } from '#shared/logger.ts';
 import {
   type CrashMoment,

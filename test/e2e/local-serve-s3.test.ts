@@ -15,7 +15,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalAwsStack } from '#local/local-aws-stack.ts';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 const KEYS = [

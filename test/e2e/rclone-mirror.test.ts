@@ -13,7 +13,7 @@ import type { Readable as ReadableStream } from 'node:stream';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
-import { openLocalAwsStack } from '#local/local-aws-stack.ts';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 

@@ -10,18 +10,18 @@ import { DEFAULT_STACK_NAME, describeDeployedStack } from '#adapters/aws/deploye
 import { TRUST_LIFETIME_MS } from '#adapters/icloud/session/icloud-session.ts';
 import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
 import {
-  type ArchiveStatus,
-  archiveStatus,
-  ManifestTally,
-  type RunStatus,
-} from '#domain/verify/archive-status.ts';
-import {
   type ArchiveAccess,
   awsArchiveNames,
   openAwsArchive,
   openLocalArchive,
   type QueueDepth,
-} from '#local/serve/archive-access.ts';
+} from '#compose/archive-access.ts';
+import {
+  type ArchiveStatus,
+  archiveStatus,
+  ManifestTally,
+  type RunStatus,
+} from '#domain/verify/archive-status.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { ENV } from '#shared/env-names.ts';
 import { cliContext } from '../context.ts';

@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
+import type { ArchiveAccess } from '#compose/archive-access.ts';
+import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import { compareArchive } from '#domain/verify/compare-archive.ts';
 import {
@@ -14,8 +16,6 @@ import {
   readObjects,
 } from '#domain/verify/gather-inputs.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
-import { openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
-import type { ArchiveAccess } from '#local/serve/archive-access.ts';
 import { ENV } from '#shared/env-names.ts';
 import { type CliContext, cliContext } from '../context.ts';
 import { EXIT } from '../io/exit-codes.ts';

@@ -16,6 +16,7 @@ import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
 import { IntegrityStream } from './integrity-stream.ts';
+import { missingVersions } from './missing-versions.ts';
 
 /** Late metadata key holding the SHA-256 of the bytes, so a re-run can adopt an object without re-reading it. */
 export const SHA256_METADATA_KEY = 'icloud-sha256';
@@ -30,9 +31,6 @@ export interface AssetArchiveResult {
   readonly bytesArchived: number;
   readonly entry?: ManifestEntry;
 }
-
-const isSameVersion = (archived: ArchivedVersion, planned: PlannedVersion): boolean =>
-  archived.kind === planned.kind && archived.fileChecksum === planned.version.fileChecksum;
 
 /** Claims the first free candidate key for `planned`; the same owner always gets the same key back. */
 async function claimKey(
@@ -171,8 +169,7 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
   for (let attempt = 0; ; attempt++) {
     const entry = await deps.state.getEntry(ref);
     const planned = planVersions(asset, deps.versionPolicy);
-    const kept = entry?.versions ?? [];
-    const missing = planned.filter((p) => !kept.some((v) => isSameVersion(v, p)));
+    const missing = missingVersions(planned, entry);
     const flags = { isFavorite: asset.isFavorite, isHidden: asset.isHidden, isDeleted: asset.isDeleted };
     const unchanged =
       entry !== undefined &&
@@ -209,7 +206,7 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
       status: asset.isDeleted ? 'trashed' : 'archived',
       flags,
       albums: entry?.albums ?? [],
-      versions: [...kept, ...added],
+      versions: [...(entry?.versions ?? []), ...added],
       deletions: entry?.deletions ?? [],
       ...(entry?.duplicateOf === undefined ? {} : { duplicateOf: entry.duplicateOf }),
     };
