@@ -31,7 +31,7 @@ describe('import boundaries (biome noRestrictedImports)', () => {
     ['functions/domain/model', '@aws-sdk/client-s3'],
     ['functions/domain', '#app/detection-run.ts'],
     ['functions/ports', '#shared/config.ts'],
-    ['functions/ports', '#domain/plan/uti.ts'],
+    ['functions/ports', '#domain/plan/object-key.ts'],
     ['functions/adapters/aws', '#app/verify.ts'],
     ['functions/adapters/aws', '#domain/archive/archive-asset.ts'],
     ['functions/app', '@aws-sdk/client-s3'],

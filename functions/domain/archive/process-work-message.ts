@@ -8,7 +8,7 @@
 import type { Asset } from '#domain/model/asset.ts';
 import type { ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { WorkItem, WorkMessage } from '#domain/model/work.ts';
-import type { ZoneRef } from '#domain/model/zone.ts';
+import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
 import { classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
@@ -128,7 +128,7 @@ class FreshAssets {
   async refresh(assets: readonly Asset[]): Promise<void> {
     const byZone = new Map<string, { zone: ZoneRef; keys: RefreshKey[] }>();
     for (const asset of assets) {
-      const id = `${asset.zone.database}/${asset.zone.ownerRecordName ?? '_'}/${asset.zone.zoneName}`;
+      const id = zoneId(asset.zone);
       const group = byZone.get(id) ?? { zone: asset.zone, keys: [] };
       group.keys.push({ assetRecordName: asset.assetRecordName, masterRecordName: asset.masterRecordName });
       byZone.set(id, group);

@@ -20,7 +20,7 @@
 
 import type { ZoneChange } from '#domain/model/asset.ts';
 import type { JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
-import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type {
   AssetSource,
   EnumerationCursor,
@@ -112,10 +112,7 @@ function asCheckpoint(value: JsonValue | undefined): ZoneCheckpoint {
 
 const toJson = (checkpoint: ZoneCheckpoint): JsonValue => JSON.parse(JSON.stringify(checkpoint)) as JsonValue;
 
-const sameZone = (a: ZoneRef, b: ZoneRef) =>
-  a.database === b.database &&
-  a.zoneName === b.zoneName &&
-  (a.ownerRecordName ?? '') === (b.ownerRecordName ?? '');
+const sameZone = (a: ZoneRef, b: ZoneRef) => zoneId(a) === zoneId(b);
 
 class Run {
   readonly #deps: DetectDeps;

@@ -12,15 +12,19 @@ export type MediaType = 'photo' | 'video';
 /**
  * Logical versions of an asset (icloudpd/kei vocabulary, spec §4.5).
  * `live*` are the motion part of a Live Photo; `adjusted` is the edited rendition.
+ *
+ * Listed in precedence order, the one order every step follows: versions are planned, and their
+ * keys and names claimed, in this order (the original first, so its key is claimed before its
+ * siblings' and a later sibling yields to an earlier one).
  */
 export const VERSION_KINDS = [
   'original',
   'alternative',
+  'live',
   'adjusted',
+  'liveAdjusted',
   'medium',
   'thumb',
-  'live',
-  'liveAdjusted',
   'liveMedium',
   'liveThumb',
 ] as const;

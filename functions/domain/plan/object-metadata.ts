@@ -12,10 +12,10 @@
  * (RFC 3986, decode with `decodeURIComponent`) and every value has a byte cap.
  */
 import type { Asset, AssetVersion, VersionKind } from '#domain/model/asset.ts';
+import { contentTypeForUti } from '#domain/model/uti.ts';
 import { localCaptureDate, usableOffsetSeconds } from './object-key.ts';
 import type { PlannedVersion } from './plan-versions.ts';
 import { replaceLoneSurrogates } from './sanitize.ts';
-import { contentTypeForUti } from './uti.ts';
 
 /** S3's limit: the UTF-8 bytes of every user-metadata key and value, summed. */
 export const S3_USER_METADATA_LIMIT_BYTES = 2048;

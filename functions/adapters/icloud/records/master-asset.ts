@@ -4,6 +4,7 @@
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Asset, AssetOnlyChange, AssetSubtype, MediaType } from '#domain/model/asset.ts';
+import { extensionForUti, isRawUti } from '#domain/model/uti.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import {
   type RawFields,
@@ -15,7 +16,7 @@ import {
 } from './field-values.ts';
 import { fileNameOf } from './file-name.ts';
 import type { CloudKitRecord } from './record-envelope.ts';
-import { decideMediaType, extensionForUti, isRawUti } from './uti.ts';
+import { decideMediaType } from './uti.ts';
 import { extractVersions } from './versions.ts';
 
 /** A CPLMaster, checked. */
