@@ -38,8 +38,10 @@ export interface PutStreamOptions {
   readonly contentType: string;
   /** The exact byte count of the body; a body of another length fails and leaves nothing. */
   readonly contentLength: number;
-  /** Written as `mtime` (rclone's fractional-seconds format). */
-  readonly modifiedTime: number;
+  /**
+   * The object's user metadata as the domain built it, rclone's `mtime` included (the store
+   * validates it and sends it as is; it computes none of it but `md5chksum`).
+   */
   readonly metadata?: ObjectMetadata;
   /**
    * Metadata only known once the body has been read to its end (a hash computed while

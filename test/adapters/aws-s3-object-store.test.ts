@@ -1,6 +1,7 @@
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-contract.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
@@ -47,7 +48,7 @@ describe('S3ObjectStore', () => {
       const result = await store.putStream('stream/30MB.MOV', stream, {
         contentType: 'video/quicktime',
         contentLength: size,
-        modifiedTime: 1_700_000_000_000,
+        metadata: mtimeMetadata(1_700_000_000_000),
         partSize: MIN_PART_SIZE,
         queueSize: 2,
       });
@@ -69,7 +70,7 @@ describe('S3ObjectStore', () => {
     const put = store.putStream('abort/mid.MOV', stream, {
       contentType: 'video/quicktime',
       contentLength: size,
-      modifiedTime: 0,
+      metadata: mtimeMetadata(0),
       partSize: MIN_PART_SIZE,
       queueSize: 1,
       signal: controller.signal,
@@ -88,8 +89,7 @@ describe('S3ObjectStore', () => {
     await store.putStream('rclone/IMG_0002.JPG', generatedStream(size).stream, {
       contentType: 'image/jpeg',
       contentLength: size,
-      modifiedTime: 1_717_243_200_123,
-      metadata: { 'icloud-asset': 'ASSET-1' },
+      metadata: { ...mtimeMetadata(1_717_243_200_123), 'icloud-asset': 'ASSET-1' },
     });
     const head = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'rclone/IMG_0002.JPG' }));
     const md5 = generatedDigest(size, 'md5');
@@ -107,8 +107,7 @@ describe('S3ObjectStore', () => {
       store.putStream('bad.jpg', generatedStream(1).stream, {
         contentType: 'image/jpeg',
         contentLength: 1,
-        modifiedTime: 0,
-        metadata: { 'Icloud-Asset': 'x' },
+        metadata: { ...mtimeMetadata(0), 'Icloud-Asset': 'x' },
       }),
     ).rejects.toMatchObject({ name: 'InvalidInputError' });
   });

@@ -3,6 +3,7 @@
  * part, and multipart with `md5chksum`), served by `icloud-s3 local serve`, mirrored by rclone
  * configured purely from environment variables. Needs rclone on PATH (.ci/run installs Debian's).
  */
+
 import { type ChildProcessByStdio, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 
@@ -94,7 +96,7 @@ beforeAll(async () => {
       const result = await stack.objects.putStream(fixture.key, Readable.from([fixture.body]), {
         contentType: 'application/octet-stream',
         contentLength: fixture.body.length,
-        modifiedTime: fixture.modifiedTime,
+        metadata: mtimeMetadata(fixture.modifiedTime),
         partSize: MIN_PART_SIZE,
       });
       multipart.set(fixture.key, result.multipart);

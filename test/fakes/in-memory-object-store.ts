@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
   assertValidMetadata,
-  formatRcloneMtime,
   MD5_KEY,
   MTIME_KEY,
   md5HexToBase64,
@@ -76,7 +75,7 @@ export class InMemoryObjectStore implements ObjectStore {
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
     const partSize = options.partSize ?? this.partSize;
     if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
-    const upfront = { ...options.metadata, [MTIME_KEY]: formatRcloneMtime(options.modifiedTime) };
+    const upfront = { ...options.metadata };
     assertValidMetadata(upfront);
     const { signal } = options;
     signal?.throwIfAborted();

@@ -13,6 +13,7 @@ import { ConflictError, ContentLengthMismatchError, DownloadUrlExpiredError } fr
 import type { Asset } from '#domain/model/asset.ts';
 import type { ManifestEntryInput } from '#domain/model/manifest.ts';
 import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
@@ -95,10 +96,7 @@ describe('archiving an asset', () => {
       await fresh.objects.putStream(k, stored.body, {
         contentType: 'image/jpeg',
         contentLength: stored.head.size,
-        modifiedTime: asset.captureTime,
-        metadata: Object.fromEntries(
-          Object.entries(stored.head.metadata).filter(([m]) => m !== 'mtime' && m !== 'md5chksum'),
-        ),
+        metadata: Object.fromEntries(Object.entries(stored.head.metadata).filter(([m]) => m !== 'md5chksum')),
       });
       await fresh.state.claimKey(k, (await state.keyOwner(k)) ?? '');
     }
@@ -123,7 +121,7 @@ describe('archiving an asset', () => {
     await fresh.putStream(key, (await objects.getStream(key))?.body ?? process.stdin, {
       contentType: 'image/jpeg',
       contentLength: 100,
-      modifiedTime: 0,
+      metadata: mtimeMetadata(0),
     });
     await state2.claimKey(key, (await deps.state.keyOwner(key)) ?? '');
 

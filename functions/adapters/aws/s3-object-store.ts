@@ -40,7 +40,6 @@ import { STAGING_TAG } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
 import {
   assertValidMetadata,
-  formatRcloneMtime,
   MD5_KEY,
   MTIME_KEY,
   md5HexToBase64,
@@ -135,10 +134,7 @@ export class S3ObjectStore implements ObjectStore {
     const partSize = options.partSize ?? this.partSize;
     const queueSize = options.queueSize ?? this.queueSize;
     if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
-    const upfront: Record<string, string> = {
-      ...options.metadata,
-      [MTIME_KEY]: formatRcloneMtime(options.modifiedTime),
-    };
+    const upfront: Record<string, string> = { ...options.metadata };
     assertValidMetadata(upfront);
 
     const { signal } = options;

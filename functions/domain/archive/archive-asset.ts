@@ -117,7 +117,6 @@ async function transfer(
     .putStream(key, body, {
       contentType,
       contentLength: version.size,
-      modifiedTime: asset.captureTime,
       metadata,
       lateMetadata: () => ({ [SHA256_METADATA_KEY]: integrity.digest().sha256 }),
       partSize: deps.upload.partSize,

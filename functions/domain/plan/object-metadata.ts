@@ -82,6 +82,12 @@ export function formatRcloneMtime(epochMs: number): string | undefined {
   return fraction === '' ? String(seconds) : `${seconds}.${fraction}`;
 }
 
+/** `{ mtime }` for `epochMs` in rclone's format, or nothing when rclone could not represent it. */
+export function mtimeMetadata(epochMs: number): Readonly<Record<string, string>> {
+  const mtime = formatRcloneMtime(epochMs);
+  return mtime === undefined ? {} : { [METADATA_KEYS.mtime]: mtime };
+}
+
 /**
  * RFC 3339 capture time in the photo's own zone (`2024-07-14T23:30:00.000-08:00`), or in UTC
  * with `Z` when the offset is unknown. RFC 3339 offsets are whole minutes, so an offset with

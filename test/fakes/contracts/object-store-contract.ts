@@ -2,11 +2,13 @@
  * The behaviour every `ObjectStore` must have, run against the S3 adapter (on s3rver) and the
  * in-memory fake.
  */
+
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { ContentLengthMismatchError } from '#domain/errors.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import { generatedDigest, generatedStream, readStream } from '../generated-stream.ts';
 
@@ -24,7 +26,7 @@ async function putText(store: ObjectStore, key: string, text: string) {
   return store.putStream(key, body, {
     contentType: 'text/plain',
     contentLength: length,
-    modifiedTime: CAPTURED,
+    metadata: mtimeMetadata(CAPTURED),
   });
 }
 
@@ -43,8 +45,7 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       const result = await store.putStream('2024/06/01/IMG_0001.HEIC', Readable.from([data]), {
         contentType: 'image/heic',
         contentLength: data.length,
-        modifiedTime: CAPTURED,
-        metadata: { 'icloud-asset': 'AaBbCc', 'icloud-master': 'MmNn' },
+        metadata: { ...mtimeMetadata(CAPTURED), 'icloud-asset': 'AaBbCc', 'icloud-master': 'MmNn' },
         lateMetadata: () => ({ sha256: createHash('sha256').update(data).digest('hex') }),
       });
       expect(result).toMatchObject({ size: data.length, etag: digest.toString('hex'), multipart: false });
@@ -54,7 +55,7 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
         size: data.length,
         etag: digest.toString('hex'),
         contentType: 'image/heic',
-        modifiedTime: CAPTURED,
+        metadata: mtimeMetadata(CAPTURED),
         md5Base64: digest.toString('base64'),
       });
       expect(head?.metadata).toEqual({
@@ -73,7 +74,7 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       const result = await store.putStream('video/big.MOV', stream, {
         contentType: 'video/quicktime',
         contentLength: size,
-        modifiedTime: 1_700_000_000_000,
+        metadata: mtimeMetadata(1_700_000_000_000),
         partSize: MIN_PART_SIZE,
         queueSize: 2,
         lateMetadata: () => ({ sha256: generatedDigest(size, 'sha256') }),
@@ -97,7 +98,7 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
         store.putStream('short.JPG', body, {
           contentType: 'image/jpeg',
           contentLength: 10,
-          modifiedTime: CAPTURED,
+          metadata: mtimeMetadata(CAPTURED),
         }),
       ).rejects.toBeInstanceOf(ContentLengthMismatchError);
       expect(await store.head('short.JPG')).toBeUndefined();
@@ -110,7 +111,7 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
         store.putStream('long.MOV', stream, {
           contentType: 'video/quicktime',
           contentLength: MIN_PART_SIZE + 1,
-          modifiedTime: CAPTURED,
+          metadata: mtimeMetadata(CAPTURED),
           partSize: MIN_PART_SIZE,
         }),
       ).rejects.toBeInstanceOf(ContentLengthMismatchError);
@@ -125,7 +126,7 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       const put = store.putStream('aborted.MOV', stream, {
         contentType: 'video/quicktime',
         contentLength: size,
-        modifiedTime: CAPTURED,
+        metadata: mtimeMetadata(CAPTURED),
         partSize: MIN_PART_SIZE,
         signal: controller.signal,
       });
