@@ -44,10 +44,10 @@ export interface PutStreamOptions {
    */
   readonly metadata?: ObjectMetadata;
   /**
-   * Metadata only known once the body has been read to its end (a hash computed while
-   * streaming). Called once, after the last byte, before the object is final.
+   * Metadata only known once the body has been read to its end (its hashes). Called once with
+   * the body's digest, after the last byte, before the object is final.
    */
-  readonly lateMetadata?: () => ObjectMetadata;
+  readonly lateMetadata?: (digest: BodyDigest) => ObjectMetadata;
   /** Aborting fails the put and leaves neither an object nor an open multipart upload. */
   readonly signal?: AbortSignal;
   /** Bytes per part (>= 5 MiB); bodies shorter than this go in a single request. */
@@ -56,12 +56,23 @@ export interface PutStreamOptions {
   readonly queueSize?: number;
 }
 
+/** Size and hashes of a body, computed by the store in the one pass that counts its bytes. */
+export interface BodyDigest {
+  readonly bytes: number;
+  /** Lower-case hex. */
+  readonly md5: string;
+  /** Lower-case hex. */
+  readonly sha256: string;
+}
+
 export interface PutResult {
   readonly key: string;
   readonly size: number;
   readonly etag: string;
   /** Lower-case hex MD5 of the body (computed while streaming). */
   readonly md5: string;
+  /** Lower-case hex SHA-256 of the body (computed in the same pass). */
+  readonly sha256: string;
   readonly multipart: boolean;
   readonly versionId?: string;
 }
@@ -71,7 +82,8 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectHead | undefined>;
   /**
    * Streams `body` into `key` without holding more than about `partSize * queueSize` bytes.
-   * Counts the bytes against `contentLength` (`ContentLengthMismatchError` otherwise).
+   * Counts the bytes against `contentLength` (`ContentLengthMismatchError` otherwise) and hashes
+   * them in the same pass: the only place an archived body is counted and hashed.
    * Rejects with an `AbortError` when `signal` fires. A rejected put leaves no object.
    */
   putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult>;

@@ -104,7 +104,12 @@ export class InMemoryObjectStore implements ObjectStore {
       throw new ContentLengthMismatchError(options.contentLength, received);
     const data = Buffer.concat(chunks);
     const digest = md5(data);
-    const metadata = { ...upfront, ...options.lateMetadata?.(), [MD5_KEY]: md5HexToBase64(digest) };
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const metadata = {
+      ...upfront,
+      ...options.lateMetadata?.({ bytes: data.length, md5: digest, sha256 }),
+      [MD5_KEY]: md5HexToBase64(digest),
+    };
     assertValidMetadata(metadata);
     const multipart = data.length > partSize;
     const etag = multipart ? multipartEtag(data, partSize) : digest;
@@ -115,7 +120,7 @@ export class InMemoryObjectStore implements ObjectStore {
       metadata,
       lastModified: this.now(),
     });
-    return { key, size: data.length, etag, md5: digest, multipart };
+    return { key, size: data.length, etag, md5: digest, sha256, multipart };
   }
 
   async delete(key: string): Promise<void> {

@@ -161,8 +161,9 @@ export class S3ObjectStore implements ObjectStore {
     options: PutStreamOptions,
   ): Promise<PutResult> {
     const data = await readAll(meter);
-    const md5 = meter.digestHex();
-    const metadata = { ...upfront, ...options.lateMetadata?.(), [MD5_KEY]: md5HexToBase64(md5) };
+    const digest = meter.digest();
+    const md5 = digest.md5;
+    const metadata = { ...upfront, ...options.lateMetadata?.(digest), [MD5_KEY]: md5HexToBase64(md5) };
     assertValidMetadata(metadata);
     const output = await this.client.send(
       new PutObjectCommand({
@@ -181,6 +182,7 @@ export class S3ObjectStore implements ObjectStore {
       size: data.length,
       etag: unquote(output.ETag),
       md5,
+      sha256: digest.sha256,
       multipart: false,
       ...(output.VersionId !== undefined && { versionId: output.VersionId }),
     };
@@ -211,13 +213,22 @@ export class S3ObjectStore implements ObjectStore {
     });
     const completed = await upload.done();
     const etag = unquote(completed.ETag);
-    const md5 = meter.digestHex();
+    const digest = meter.digest();
+    const { md5, sha256 } = digest;
     try {
       options.signal?.throwIfAborted();
       if (options.contentLength > MAX_COPY_BYTES) {
-        return { key, size: meter.bytes, etag, md5, multipart: true, ...versionOf(completed.VersionId) };
+        return {
+          key,
+          size: meter.bytes,
+          etag,
+          md5,
+          sha256,
+          multipart: true,
+          ...versionOf(completed.VersionId),
+        };
       }
-      const metadata = { ...upfront, ...options.lateMetadata?.(), [MD5_KEY]: md5HexToBase64(md5) };
+      const metadata = { ...upfront, ...options.lateMetadata?.(digest), [MD5_KEY]: md5HexToBase64(md5) };
       assertValidMetadata(metadata);
       const copied = await this.client.send(
         new CopyObjectCommand({
@@ -238,6 +249,7 @@ export class S3ObjectStore implements ObjectStore {
         size: meter.bytes,
         etag: unquote(copied.CopyObjectResult?.ETag) || etag,
         md5,
+        sha256,
         multipart: true,
         ...versionOf(copied.VersionId),
       };

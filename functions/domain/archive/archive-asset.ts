@@ -15,7 +15,7 @@ import { candidateKeys } from '../plan/object-key.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
-import { IntegrityStream } from './integrity-stream.ts';
+import { ErrorPageGuard } from './error-page-guard.ts';
 import { missingVersions } from './missing-versions.ts';
 
 /** Late metadata key holding the SHA-256 of the bytes, so a re-run can adopt an object without re-reading it. */
@@ -101,7 +101,7 @@ async function transfer(
     version.downloadUrl,
     deps.signal ? { signal: deps.signal } : {},
   );
-  const integrity = new IntegrityStream(version.size);
+  const guard = new ErrorPageGuard(version.size);
   const body = new PassThrough();
   // Whichever side fails first is the cause; the other is then torn down so nothing is left
   // half-written: a failed put destroys the body, which ends the download; a failed download
@@ -111,14 +111,14 @@ async function transfer(
     firstError ??= error;
     throw error;
   };
-  const flowing = pipeline(download.body, integrity, body).catch(remember);
+  const flowing = pipeline(download.body, guard, body).catch(remember);
   const { contentType, metadata } = metadataForPlanned(asset, planned);
   const put = deps.objects
     .putStream(key, body, {
       contentType,
       contentLength: version.size,
       metadata,
-      lateMetadata: () => ({ [SHA256_METADATA_KEY]: integrity.digest().sha256 }),
+      lateMetadata: (digest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
       partSize: deps.upload.partSize,
       queueSize: deps.upload.queueSize,
       ...(deps.signal ? { signal: deps.signal } : {}),
@@ -130,13 +130,12 @@ async function transfer(
   const [, putResult] = await Promise.allSettled([flowing, put]);
   if (firstError !== undefined) throw firstError;
   if (putResult.status === 'rejected') throw putResult.reason;
-  const digest = integrity.digest();
   const stored = putResult.value;
   return {
     kind: planned.kind,
     key,
-    size: digest.bytes,
-    sha256: digest.sha256,
+    size: stored.size,
+    sha256: stored.sha256,
     md5: stored.md5,
     fileChecksum: version.fileChecksum,
     archivedAt: deps.now(),

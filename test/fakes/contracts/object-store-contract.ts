@@ -50,6 +50,7 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       });
       expect(result).toMatchObject({ size: data.length, etag: digest.toString('hex'), multipart: false });
       expect(result.md5).toBe(digest.toString('hex'));
+      expect(result.sha256).toBe(createHash('sha256').update(data).digest('hex'));
       const head = await store.head('2024/06/01/IMG_0001.HEIC');
       expect(head).toMatchObject({
         size: data.length,
@@ -80,7 +81,7 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
         lateMetadata: () => ({ sha256: generatedDigest(size, 'sha256') }),
       });
       const md5 = generatedDigest(size, 'md5');
-      expect(result).toMatchObject({ size, md5, multipart: true });
+      expect(result).toMatchObject({ size, md5, sha256: generatedDigest(size, 'sha256'), multipart: true });
       const head = await store.head('video/big.MOV');
       expect(head?.md5Base64).toBe(Buffer.from(md5, 'hex').toString('base64'));
       expect(head?.metadata.sha256).toBe(generatedDigest(size, 'sha256'));
