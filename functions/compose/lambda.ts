@@ -79,10 +79,6 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
         versionPolicy: parseVersionPolicy(config.versionPolicy),
         deletePolicy: deletePolicy.mode,
         now: Date.now,
-        upload: {
-          partSize: config.uploadPartSizeMiB * 1024 * 1024,
-          queueSize: config.uploadQueueSize,
-        },
       },
       icloud,
       decode: parseWorkMessage,

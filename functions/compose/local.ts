@@ -78,10 +78,6 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
         versionPolicy,
         deletePolicy: deletePolicy.mode,
         now: Date.now,
-        upload: {
-          partSize: PIPELINE_DEFAULTS.uploadPartSizeMiB * 1024 * 1024,
-          queueSize: PIPELINE_DEFAULTS.uploadQueueSize,
-        },
       },
       icloud,
       decode: parseWorkMessage,

@@ -50,10 +50,6 @@ export interface PutStreamOptions {
   readonly lateMetadata?: (digest: BodyDigest) => ObjectMetadata;
   /** Aborting fails the put and leaves neither an object nor an open multipart upload. */
   readonly signal?: AbortSignal;
-  /** Bytes per part (>= 5 MiB); bodies shorter than this go in a single request. */
-  readonly partSize?: number;
-  /** Parts in flight at once. */
-  readonly queueSize?: number;
 }
 
 /** Size and hashes of a body, computed by the store in the one pass that counts its bytes. */
@@ -81,7 +77,8 @@ export interface ObjectStore {
   /** The object's head, or undefined when there is none. */
   head(key: string): Promise<ObjectHead | undefined>;
   /**
-   * Streams `body` into `key` without holding more than about `partSize * queueSize` bytes.
+   * Streams `body` into `key` without holding more than about `partSize * queueSize` bytes (the
+   * store's own settings, given when it is built: bodies up to one part go in a single request).
    * Counts the bytes against `contentLength` (`ContentLengthMismatchError` otherwise) and hashes
    * them in the same pass: the only place an archived body is counted and hashed.
    * Rejects with an `AbortError` when `signal` fires. A rejected put leaves no object.

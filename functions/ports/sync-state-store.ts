@@ -60,8 +60,6 @@ export interface SyncStateStore {
    * (which renews it). Otherwise reports who holds it until when.
    */
   acquireLock(name: string, owner: string, leaseMs: number): Promise<LockAttempt>;
-  /** Extends a held lease. Throws `ConflictError` when the lock is no longer ours. */
-  renewLock(lease: LockLease, leaseMs: number): Promise<LockLease>;
   /** Releases the lock if it is still ours; returns false (and changes nothing) otherwise. */
   releaseLock(lease: LockLease): Promise<boolean>;
 
@@ -83,8 +81,6 @@ export interface SyncStateStore {
    * A repeated claim by the same owner succeeds; a claim by anyone else reports the holder.
    */
   claimKey(key: string, owner: string): Promise<ClaimOutcome>;
-  /** Who holds a key (compared with `foldKey`), if anyone. */
-  keyOwner(key: string): Promise<string | undefined>;
   /** Drops a claim held by `owner` (after a purge removed the object); false if not theirs. */
   releaseKey(key: string, owner: string): Promise<boolean>;
 
@@ -128,6 +124,4 @@ export interface SyncStateStore {
    */
   adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters>;
   getCounters(): Promise<ArchiveCounters>;
-  /** Overwrites the totals with a recount (`verify`). */
-  resetCounters(counters: ArchiveCounters): Promise<void>;
 }

@@ -14,13 +14,22 @@ afterAll(async () => {
   await local.stop();
 });
 
-async function newStore(options: { client?: S3Client; listPageSize?: number } = {}) {
+async function newStore(
+  options: { client?: S3Client; listPageSize?: number; partSize?: number; queueSize?: number } = {},
+) {
   const bucket = await local.createBucket();
   const client = options.client ?? local.s3;
-  return { bucket, store: new S3ObjectStore({ client, bucket, listPageSize: options.listPageSize ?? 2 }) };
+  const store = new S3ObjectStore({
+    client,
+    bucket,
+    listPageSize: options.listPageSize ?? 2,
+    ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
+    ...(options.queueSize === undefined ? {} : { queueSize: options.queueSize }),
+  });
+  return { bucket, store };
 }
 
-describeObjectStoreContract('S3ObjectStore on s3rver', async () => (await newStore()).store);
+describeObjectStoreContract('S3ObjectStore on s3rver', async (options) => (await newStore(options)).store);
 
 describe('S3ObjectStore', () => {
   it('streams a 30 MB body without reading far ahead of what S3 acknowledged', async () => {
@@ -44,13 +53,11 @@ describe('S3ObjectStore', () => {
       maxAhead = Math.max(maxAhead, produced() - acknowledged);
     }, 2);
     try {
-      const { store } = await newStore({ client });
+      const { store } = await newStore({ client, partSize: MIN_PART_SIZE, queueSize: 2 });
       const result = await store.putStream('stream/30MB.MOV', stream, {
         contentType: 'video/quicktime',
         contentLength: size,
         metadata: mtimeMetadata(1_700_000_000_000),
-        partSize: MIN_PART_SIZE,
-        queueSize: 2,
       });
       expect(result).toMatchObject({ size, md5: generatedDigest(size, 'md5'), multipart: true });
       expect(acknowledged).toBe(size);
@@ -63,7 +70,7 @@ describe('S3ObjectStore', () => {
   });
 
   it('leaves no multipart upload behind when aborted mid-upload', async () => {
-    const { bucket, store } = await newStore();
+    const { bucket, store } = await newStore({ partSize: MIN_PART_SIZE, queueSize: 1 });
     const size = MIN_PART_SIZE * 4;
     const { stream, produced } = generatedStream(size, { stallAfter: MIN_PART_SIZE * 2 + 1 });
     const controller = new AbortController();
@@ -71,8 +78,6 @@ describe('S3ObjectStore', () => {
       contentType: 'video/quicktime',
       contentLength: size,
       metadata: mtimeMetadata(0),
-      partSize: MIN_PART_SIZE,
-      queueSize: 1,
       signal: controller.signal,
     });
     while (produced() <= MIN_PART_SIZE * 2) await new Promise((resolve) => setTimeout(resolve, 5));

@@ -5,7 +5,11 @@ import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-
 import { generatedStream } from '#test/fakes/generated-stream.ts';
 import { InMemoryObjectStore, multipartEtag } from '#test/fakes/in-memory-object-store.ts';
 
-describeObjectStoreContract('InMemoryObjectStore', async () => new InMemoryObjectStore());
+describeObjectStoreContract(
+  'InMemoryObjectStore',
+  async (options) =>
+    new InMemoryObjectStore(options?.partSize === undefined ? {} : { partSize: options.partSize }),
+);
 
 describe('InMemoryObjectStore', () => {
   it('gives a multipart object the ETag S3 would: MD5 of part MD5s and the part count', async () => {

@@ -225,7 +225,6 @@ async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Pro
       versionPolicy: DEFAULT_VERSION_POLICY,
       deletePolicy: DEFAULT_DELETE_POLICY.mode,
       now: Date.now,
-      upload: job.upload,
     },
     icloud: () => openIcloudAdapters({ endpoint, store, logger }),
     logger,

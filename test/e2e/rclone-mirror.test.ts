@@ -90,14 +90,13 @@ function rclone(args: readonly string[]): Promise<{ code: number; stdout: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-rclone-'));
   dataDir = join(dir, 'archive');
-  const stack = await openLocalAwsStack({ dataDir });
+  const stack = await openLocalAwsStack({ dataDir, partSizeMiB: MIN_PART_SIZE / (1024 * 1024) });
   try {
     for (const fixture of FIXTURES) {
       const result = await stack.objects.putStream(fixture.key, Readable.from([fixture.body]), {
         contentType: 'application/octet-stream',
         contentLength: fixture.body.length,
         metadata: mtimeMetadata(fixture.modifiedTime),
-        partSize: MIN_PART_SIZE,
       });
       multipart.set(fixture.key, result.multipart);
     }

@@ -14,7 +14,6 @@
 
 import { createHash } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
@@ -200,7 +199,6 @@ export class CrashingLambdaRuntime {
         versionPolicy: this.#options.versionPolicy,
         deletePolicy: this.#options.deletePolicy.mode,
         now: clock.now,
-        upload: { partSize: MIN_PART_SIZE, queueSize: 2 },
       },
       icloud: () => this.#icloud(),
       logger: this.#logger(),

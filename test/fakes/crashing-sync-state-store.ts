@@ -43,9 +43,6 @@ export class CrashingSyncStateStore implements SyncStateStore {
   acquireLock(name: string, owner: string, leaseMs: number) {
     return this.#at('acquireLock', () => this.#inner.acquireLock(name, owner, leaseMs));
   }
-  renewLock(lease: LockLease, leaseMs: number) {
-    return this.#at('renewLock', () => this.#inner.renewLock(lease, leaseMs));
-  }
   releaseLock(lease: LockLease) {
     return this.#at('releaseLock', () => this.#inner.releaseLock(lease));
   }
@@ -65,9 +62,6 @@ export class CrashingSyncStateStore implements SyncStateStore {
   }
   claimKey(key: string, owner: string) {
     return this.#at('claimKey', () => this.#inner.claimKey(key, owner));
-  }
-  keyOwner(key: string) {
-    return this.#at('keyOwner', () => this.#inner.keyOwner(key));
   }
   releaseKey(key: string, owner: string) {
     return this.#at('releaseKey', () => this.#inner.releaseKey(key, owner));
@@ -101,8 +95,5 @@ export class CrashingSyncStateStore implements SyncStateStore {
   }
   getCounters() {
     return this.#at('getCounters', () => this.#inner.getCounters());
-  }
-  resetCounters(counters: ArchiveCounters) {
-    return this.#at('resetCounters', () => this.#inner.resetCounters(counters));
   }
 }

@@ -73,7 +73,7 @@ export class InMemoryObjectStore implements ObjectStore {
   }
 
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
-    const partSize = options.partSize ?? this.partSize;
+    const { partSize } = this;
     if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
     const upfront = { ...options.metadata };
     assertValidMetadata(upfront);

@@ -109,15 +109,6 @@ export class InMemorySyncStateStore implements SyncStateStore {
     return { acquired: true, lease: { ...lease } };
   }
 
-  async renewLock(lease: LockLease, leaseMs: number): Promise<LockLease> {
-    if (this.locks.get(lease.name)?.owner !== lease.owner) {
-      throw new ConflictError(`lock ${lease.name} is no longer held`);
-    }
-    const renewed = { ...lease, expiresAt: this.now() + leaseMs };
-    this.locks.set(lease.name, renewed);
-    return { ...renewed };
-  }
-
   async releaseLock(lease: LockLease): Promise<boolean> {
     if (this.locks.get(lease.name)?.owner !== lease.owner) return false;
     this.locks.delete(lease.name);
@@ -151,6 +142,7 @@ export class InMemorySyncStateStore implements SyncStateStore {
     return { claimed: true };
   }
 
+  /** Who holds a key (compared with `foldKey`): for tests that inspect claims; not part of the port. */
   async keyOwner(key: string): Promise<string | undefined> {
     return this.keyClaims.get(foldKey(key));
   }
@@ -241,9 +233,5 @@ export class InMemorySyncStateStore implements SyncStateStore {
 
   async getCounters(): Promise<ArchiveCounters> {
     return { ...this.counters };
-  }
-
-  async resetCounters(counters: ArchiveCounters): Promise<void> {
-    this.counters = { ...counters };
   }
 }

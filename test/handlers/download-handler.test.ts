@@ -31,7 +31,7 @@ const NOW = 1_750_000_000_000;
 
 function setUp() {
   const state = new InMemorySyncStateStore({ now: () => NOW });
-  const objects = new InMemoryObjectStore({ now: () => NOW });
+  const objects = new InMemoryObjectStore({ now: () => NOW, partSize: MIN_PART_SIZE });
   const cdn = new ScriptedCdn();
   const icloud = fakeIcloud(cdn);
   const logger = new RecordingLogger();
@@ -45,7 +45,6 @@ function setUp() {
       versionPolicy: DEFAULT_VERSION_POLICY,
       deletePolicy: 'keep',
       now: () => NOW,
-      upload: { partSize: MIN_PART_SIZE, queueSize: 2 },
     },
     icloud: async () => {
       opened += 1;

@@ -35,7 +35,7 @@ class RacedManifestStore extends InMemorySyncStateStore {
 }
 
 function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
-  const objects = new InMemoryObjectStore({ now: () => NOW });
+  const objects = new InMemoryObjectStore({ now: () => NOW, partSize: MIN_PART_SIZE });
   const cdn = new ScriptedCdn();
   const refreshed: string[] = [];
   const lookups: string[][] = [];
@@ -52,7 +52,6 @@ function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
     versionPolicy: DEFAULT_VERSION_POLICY,
     deletePolicy: 'keep',
     now: () => NOW,
-    upload: { partSize: MIN_PART_SIZE, queueSize: 2 },
   };
   const serve = (asset: Asset, bytes = jpegBytes(asset.versions[0]?.size ?? 0, 7)) => {
     const url = asset.versions[0]?.downloadUrl;
@@ -111,7 +110,7 @@ describe('archiving an asset', () => {
   });
 
   it('does not adopt an object whose recorded hash is missing, and replaces it with the real file', async () => {
-    const { deps, objects, cdn, serve } = setUp();
+    const { deps, objects, cdn, serve, state } = setUp();
     const asset = photoAsset('half', 100);
     const bytes = serve(asset);
     const first = await archiveAsset(deps, asset);
@@ -123,7 +122,7 @@ describe('archiving an asset', () => {
       contentLength: 100,
       metadata: mtimeMetadata(0),
     });
-    await state2.claimKey(key, (await deps.state.keyOwner(key)) ?? '');
+    await state2.claimKey(key, (await state.keyOwner(key)) ?? '');
 
     const result = await archiveAsset(again, asset);
 

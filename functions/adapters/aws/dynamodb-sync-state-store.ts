@@ -257,27 +257,6 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     }
   }
 
-  async renewLock(lease: LockLease, leaseMs: number): Promise<LockLease> {
-    const renewed: LockLease = { ...lease, expiresAt: this.now() + leaseMs };
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.lock(lease.name),
-          UpdateExpression: 'SET expiresAt = :expiresAt',
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': lease.owner, ':expiresAt': renewed.expiresAt },
-        }),
-      );
-      return renewed;
-    } catch (error) {
-      if (isConditionFailure(error))
-        throw new ConflictError(`lock ${lease.name} is no longer held`, { cause: error });
-      throw error;
-    }
-  }
-
   async releaseLock(lease: LockLease): Promise<boolean> {
     try {
       await this.client.send(
@@ -357,7 +336,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     }
   }
 
-  async keyOwner(key: string): Promise<string | undefined> {
+  private async keyOwner(key: string): Promise<string | undefined> {
     return (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.owner;
   }
 
@@ -553,11 +532,5 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   async getCounters(): Promise<ArchiveCounters> {
     const item = await this.get(keys.counters(), countersItemSchema);
     return { objects: item?.objects ?? 0, bytes: item?.bytes ?? 0 };
-  }
-
-  async resetCounters(counters: ArchiveCounters): Promise<void> {
-    await this.client.send(
-      new PutCommand({ TableName: this.table, Item: { ...keys.counters(), ...counters } }),
-    );
   }
 }

@@ -28,6 +28,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type {
   ListedObject,
   ObjectHead,
@@ -115,8 +116,8 @@ export class S3ObjectStore implements ObjectStore {
   constructor(options: S3ObjectStoreOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
-    this.partSize = options.partSize ?? 8 * 1024 * 1024;
-    this.queueSize = options.queueSize ?? 4;
+    this.partSize = options.partSize ?? PIPELINE_DEFAULTS.uploadPartSizeMiB * 1024 * 1024;
+    this.queueSize = options.queueSize ?? PIPELINE_DEFAULTS.uploadQueueSize;
     this.listPageSize = options.listPageSize ?? 1000;
   }
 
@@ -131,8 +132,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
-    const partSize = options.partSize ?? this.partSize;
-    const queueSize = options.queueSize ?? this.queueSize;
+    const { partSize, queueSize } = this;
     if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
     const upfront: Record<string, string> = { ...options.metadata };
     assertValidMetadata(upfront);

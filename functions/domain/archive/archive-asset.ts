@@ -119,8 +119,6 @@ async function transfer(
       contentLength: version.size,
       metadata,
       lateMetadata: (digest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
-      partSize: deps.upload.partSize,
-      queueSize: deps.upload.queueSize,
       ...(deps.signal ? { signal: deps.signal } : {}),
     })
     .catch((error: unknown) => {

@@ -29,7 +29,6 @@ export interface ArchiveDeps {
   readonly versionPolicy: VersionPolicy;
   readonly deletePolicy: DeletePolicyName;
   readonly now: () => number;
-  readonly upload: { readonly partSize: number; readonly queueSize: number };
   /** Fires shortly before the Lambda deadline: in-flight uploads abort and leave nothing. */
   readonly signal?: AbortSignal;
   /** Download URLs older than this are refreshed before use (Apple's last about an hour). */

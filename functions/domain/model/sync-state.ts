@@ -44,7 +44,7 @@ export interface ZoneSyncState {
 /** What a zone write sets. Fields left out are removed (the write replaces the whole state). */
 export type ZoneSyncStateInput = Omit<ZoneSyncState, 'updatedAt' | 'revision'>;
 
-/** A held lock. Pass it back to renew or release. */
+/** A held lock. Pass it back to release it (acquiring it again as its owner extends it). */
 export interface LockLease {
   readonly name: string;
   readonly owner: string;

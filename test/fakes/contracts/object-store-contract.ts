@@ -12,7 +12,11 @@ import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import { generatedDigest, generatedStream, readStream } from '../generated-stream.ts';
 
-export type ObjectStoreFactory = () => Promise<ObjectStore>;
+/** Builds an empty store; `partSize`/`queueSize` as given (the multipart cases use the minimum part). */
+export type ObjectStoreFactory = (options?: {
+  readonly partSize?: number;
+  readonly queueSize?: number;
+}) => Promise<ObjectStore>;
 
 const CAPTURED = 1_717_243_200_500;
 
@@ -69,15 +73,13 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
     });
 
     it('stores a body larger than a part as multipart, with md5chksum and late metadata', async () => {
-      const store = await createStore();
+      const store = await createStore({ partSize: MIN_PART_SIZE, queueSize: 2 });
       const size = MIN_PART_SIZE * 2 + 12_345;
       const { stream } = generatedStream(size);
       const result = await store.putStream('video/big.MOV', stream, {
         contentType: 'video/quicktime',
         contentLength: size,
         metadata: mtimeMetadata(1_700_000_000_000),
-        partSize: MIN_PART_SIZE,
-        queueSize: 2,
         lateMetadata: () => ({ sha256: generatedDigest(size, 'sha256') }),
       });
       const md5 = generatedDigest(size, 'md5');
@@ -106,21 +108,20 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
     });
 
     it('refuses a multipart body longer than its declared length and stores nothing', async () => {
-      const store = await createStore();
+      const store = await createStore({ partSize: MIN_PART_SIZE });
       const { stream } = generatedStream(MIN_PART_SIZE * 2);
       await expect(
         store.putStream('long.MOV', stream, {
           contentType: 'video/quicktime',
           contentLength: MIN_PART_SIZE + 1,
           metadata: mtimeMetadata(CAPTURED),
-          partSize: MIN_PART_SIZE,
         }),
       ).rejects.toBeInstanceOf(ContentLengthMismatchError);
       expect(await store.head('long.MOV')).toBeUndefined();
     });
 
     it('fails an aborted upload with an AbortError and stores nothing', async () => {
-      const store = await createStore();
+      const store = await createStore({ partSize: MIN_PART_SIZE });
       const size = MIN_PART_SIZE * 3;
       const { stream, produced } = generatedStream(size, { stallAfter: MIN_PART_SIZE + 1024 });
       const controller = new AbortController();
@@ -128,7 +129,6 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
         contentType: 'video/quicktime',
         contentLength: size,
         metadata: mtimeMetadata(CAPTURED),
-        partSize: MIN_PART_SIZE,
         signal: controller.signal,
       });
       while (produced() < MIN_PART_SIZE + 1024) await new Promise((resolve) => setTimeout(resolve, 5));
