@@ -21,18 +21,13 @@
 import type { ZoneChange } from '#domain/model/asset.ts';
 import type { JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
-import type {
-  AssetSource,
-  EnumerationCursor,
-  EnumerationScope,
-  UnpairedHalves,
-  ZoneChangesCursor,
-} from '../../ports/asset-source.ts';
+import type { AssetSource, EnumerationScope, ZoneChangesCursor } from '../../ports/asset-source.ts';
 import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
 import { toWorkMessages } from './work-batches.ts';
+import { parseZoneCheckpoint, serialiseZoneCheckpoint } from './zone-checkpoint.ts';
 
 export interface DetectDeps {
   readonly source: AssetSource;
@@ -92,25 +87,8 @@ const DEFAULT_RESERVE_MS = 20_000;
  *   captured on the very first page;
  * - while following the delta: the halves of master/asset pairs still waiting for their partner.
  */
-interface ZoneCheckpoint {
-  readonly enumeration?: {
-    readonly scope: EnumerationScope;
-    readonly cursor?: EnumerationCursor;
-    readonly capturedToken?: string;
-  };
-  readonly unpaired?: UnpairedHalves;
-}
-
 /** Scopes a first enumeration walks, in order: hidden photos are the person's photos too. */
 const ENUMERATION_SCOPES: readonly EnumerationScope[] = ['library', 'hidden'];
-
-function asCheckpoint(value: JsonValue | undefined): ZoneCheckpoint {
-  return value !== undefined && value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as unknown as ZoneCheckpoint)
-    : {};
-}
-
-const toJson = (checkpoint: ZoneCheckpoint): JsonValue => JSON.parse(JSON.stringify(checkpoint)) as JsonValue;
 
 const sameZone = (a: ZoneRef, b: ZoneRef) => zoneId(a) === zoneId(b);
 
@@ -195,7 +173,9 @@ async function saveZone(
 /** Enumerates a zone from its checkpoint; returns whether it finished. */
 async function enumerateZone(deps: DetectDeps, run: Run, zone: ZoneRef, initial: ZoneSyncState | undefined) {
   let state = initial;
-  let progress = asCheckpoint(state?.checkpoint).enumeration ?? { scope: ENUMERATION_SCOPES[0] ?? 'library' };
+  let progress = parseZoneCheckpoint(state?.checkpoint).enumeration ?? {
+    scope: ENUMERATION_SCOPES[0] ?? 'library',
+  };
   let pages = 0;
   let changes = 0;
   while (run.hasTimeFor()) {
@@ -221,7 +201,9 @@ async function enumerateZone(deps: DetectDeps, run: Run, zone: ZoneRef, initial:
           cursor: page.cursor,
           ...(capturedToken === undefined ? {} : { capturedToken }),
         };
-    state = await saveZone(deps.state, state, zone, { checkpoint: toJson({ enumeration: progress }) });
+    state = await saveZone(deps.state, state, zone, {
+      checkpoint: serialiseZoneCheckpoint({ enumeration: progress }),
+    });
   }
   return { state, pages, changes, caughtUp: false };
 }
@@ -234,7 +216,7 @@ async function followZone(
   initial: ZoneSyncState & { syncToken: string },
 ) {
   let state: ZoneSyncState = initial;
-  const unpaired = asCheckpoint(initial.checkpoint).unpaired;
+  const unpaired = parseZoneCheckpoint(initial.checkpoint).unpaired;
   let cursor: ZoneChangesCursor = { syncToken: initial.syncToken, ...(unpaired ? { unpaired } : {}) };
   let pages = 0;
   let changes = 0;
@@ -250,7 +232,7 @@ async function followZone(
     if (moved) {
       state = await saveZone(deps.state, state, zone, {
         syncToken: page.syncToken,
-        ...(hasWaiting ? { checkpoint: toJson({ unpaired: waiting }) } : {}),
+        ...(hasWaiting ? { checkpoint: serialiseZoneCheckpoint({ unpaired: waiting }) } : {}),
       });
     }
     cursor = page.cursor;
