@@ -187,10 +187,10 @@ describe('compareArchive: the archive against iCloud', () => {
     expect(withThumbs.missing).toMatchObject([{ type: 'notArchived', version: 'thumb' }]);
   });
 
-  it('accepts a version archived under another asset of the same master (duplicate, Shared Library copy)', () => {
+  it('accepts a version archived under another asset of the same master (a duplicate, the Shared Library copy)', () => {
     const mine = assetOf('1');
     const sharedCopy = { ...mine, zone: SHARED, assetRecordName: 'ASSET-1-shared' };
-    const manifest = [entryOf(mine), entryOf(sharedCopy, { status: 'duplicate', versions: [] })];
+    const manifest = [entryOf(mine), entryOf(sharedCopy, { versions: [] })];
     const objects = manifest[0]!.versions.map((v) => objectOf(v));
 
     const report = compareArchive({ library: libraryOf([mine, sharedCopy]), manifest, objects });

@@ -87,7 +87,7 @@ export const manifestItemSchema = z.strictObject({
   masterRecordName: z.string(),
   assetChangeTag: z.string(),
   masterChangeTag: z.string().optional(),
-  status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged', 'duplicate']),
+  status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged']),
   flags: z.strictObject({ isFavorite: z.boolean(), isHidden: z.boolean(), isDeleted: z.boolean() }),
   albums: z.array(z.string()),
   versions: z.array(
@@ -107,7 +107,6 @@ export const manifestItemSchema = z.strictObject({
     z.strictObject({ kind: versionKind, key: z.string(), deletedAt: z.number(), reason: z.string() }),
   ),
   failure: z.strictObject({ reason: z.string(), at: z.number(), attempts: z.number() }).optional(),
-  duplicateOf: z.strictObject(assetRefShape).optional(),
   updatedAt: z.number(),
   revision: z.number(),
 });

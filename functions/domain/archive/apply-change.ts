@@ -148,7 +148,7 @@ export async function applyPurge(
   const first = await entryForTombstone(deps, zone, recordName, inferredType);
   if (first === undefined) return 'unknownAsset';
   const ref = { zone: first.zone, assetRecordName: first.assetRecordName };
-  const mirror = deps.deletePolicy === 'mirror' && first.duplicateOf === undefined;
+  const mirror = deps.deletePolicy === 'mirror';
   const stillUsed = mirror ? await keysStillUsed(deps, first) : undefined;
   let removed: RecordedDeletion[] = [];
   const result = await updateEntry(

@@ -204,7 +204,6 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
       albums: entry?.albums ?? [],
       versions: [...(entry?.versions ?? []), ...added],
       deletions: entry?.deletions ?? [],
-      ...(entry?.duplicateOf === undefined ? {} : { duplicateOf: entry.duplicateOf }),
     };
     // Before the entry lists the objects: `mirror` must see every entry that uses them.
     await deps.state.addMasterUser(asset.masterRecordName, ref);

@@ -39,9 +39,10 @@ export interface RecordedDeletion {
  * `pending`: planned, not archived yet. `archived`: every selected version is stored.
  * `failed`: gave up for now (see `failure`). `trashed`: in Recently Deleted, objects kept.
  * `purged`: Apple hard-deleted it; objects kept or removed per policy (see `deletions`).
- * `duplicate`: the same master is archived under another asset (Shared Library copy).
+ * Assets that share a master (a duplicate, the Shared Library copy) each have their own entry
+ * listing the same objects; `addMasterUser` records who uses them.
  */
-export type ManifestStatus = 'pending' | 'archived' | 'failed' | 'trashed' | 'purged' | 'duplicate';
+export type ManifestStatus = 'pending' | 'archived' | 'failed' | 'trashed' | 'purged';
 
 export interface ManifestFailure {
   readonly reason: string;
@@ -67,8 +68,6 @@ export interface ManifestEntry extends AssetRef {
   readonly versions: readonly ArchivedVersion[];
   readonly deletions: readonly RecordedDeletion[];
   readonly failure?: ManifestFailure;
-  /** For `duplicate`: the asset whose objects hold this master. */
-  readonly duplicateOf?: AssetRef;
   readonly updatedAt: number;
   readonly revision: number;
 }

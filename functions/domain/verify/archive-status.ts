@@ -84,14 +84,7 @@ export interface ArchiveStatusInput {
   readonly lastValidatedAt?: number;
 }
 
-const STATUSES: readonly ManifestStatus[] = [
-  'archived',
-  'pending',
-  'failed',
-  'trashed',
-  'purged',
-  'duplicate',
-];
+const STATUSES: readonly ManifestStatus[] = ['archived', 'pending', 'failed', 'trashed', 'purged'];
 
 /** Counts manifest entries by status and their distinct objects, one entry at a time. */
 export class ManifestTally {

@@ -221,14 +221,13 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         expect((await store.getEntry({ zone: primary, assetRecordName: 'A1' }))?.status).toBe('trashed');
       });
 
-      it('keeps failures, deletions and duplicate links', async () => {
+      it('keeps failures and deletions', async () => {
         const { store } = await setUp();
         const input = entry('A2', {
           zone: shared,
-          status: 'duplicate',
+          status: 'failed',
           failure: { reason: 'ContentLengthMismatchError', at: 5, attempts: 2 },
           deletions: [{ kind: 'adjusted', key: 'k/old.JPG', deletedAt: 7, reason: 'superseded' }],
-          duplicateOf: { zone: primary, assetRecordName: 'A1' },
         });
         await store.putEntry(input, 0);
         expect(await store.getEntry({ zone: shared, assetRecordName: 'A2' })).toMatchObject(input);
