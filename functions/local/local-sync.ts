@@ -12,31 +12,20 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
 import { runDryRun } from '#app/dry-run.ts';
-import { composeLocal, type LocalComposition } from '#compose/local.ts';
+import { composeLocal, type LocalComposition, type LocalCompositionOptions } from '#compose/local.ts';
 import type { LocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
-import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
-import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
-import type { SessionStore } from '#ports/session-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
-import type { Logger } from '#shared/logger.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { pollOnce } from './sqs-event-source.ts';
 
-export interface LocalSyncOptions {
-  /** Pipeline state and the archive live here; the next run is incremental. */
-  readonly dataDir: string;
-  readonly endpoint: IcloudEndpoint;
-  readonly store: SessionStore;
-  readonly logger: Logger;
-  readonly deletePolicy?: DeletePolicy;
-  readonly versionPolicy?: VersionPolicy;
+/** What to sync and how; the state and the archive live under `dataDir` (the next run is incremental). */
+export interface LocalSyncOptions extends LocalCompositionOptions {
   /** Walk what would change and plan it; write nothing, download nothing. */
   readonly dryRun?: boolean;
   /** Parallel download pollers (Lambda's event-source concurrency). */

@@ -5,28 +5,15 @@
  *
  * Messages may carry signed download URLs (valid about an hour): never log a message body.
  */
-import type { Asset, AssetOnlyChange, TombstoneType } from './asset.ts';
-import type { ZoneRef } from './zone.ts';
+import type { ZoneChange } from './asset.ts';
 
 export const WORK_MESSAGE_VERSION = 1;
 
-/** One unit of work, in the domain's (read-only) types; the codec parses exactly these. */
-export type WorkItem =
-  | { readonly type: 'asset'; readonly asset: Asset }
-  | { readonly type: 'assetOnly'; readonly change: AssetOnlyChange }
-  | {
-      readonly type: 'tombstone';
-      readonly zone: ZoneRef;
-      readonly recordName: string;
-      readonly inferredType: TombstoneType;
-    }
-  | {
-      readonly type: 'albumMembership';
-      readonly zone: ZoneRef;
-      readonly assetRecordName: string;
-      readonly albumRecordName: string;
-      readonly present: boolean;
-    };
+/**
+ * One unit of work, in the domain's (read-only) types; the codec parses exactly these. Every
+ * change of a zone delta but an album's own record (albums are not archived, their memberships are).
+ */
+export type WorkItem = Exclude<ZoneChange, { readonly type: 'album' }>;
 
 export interface WorkMessage {
   readonly v: typeof WORK_MESSAGE_VERSION;
