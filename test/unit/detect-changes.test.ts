@@ -1,197 +1,27 @@
 /**
- * Change detection over fakes with real semantics: a library-backed `AssetSource` (zones with
- * photos, a change log per zone with tokens, enumeration pages by rank), the in-memory state
- * store, and queues that count or fail.
+ * Change detection over fakes with real semantics: a library-backed `AssetSource`
+ * (`test/fakes/library-asset-source.ts`: zones with photos, a change log per zone with tokens,
+ * enumeration pages by rank), the in-memory state store, and queues that count or fail.
  */
 import { describe, expect, it } from 'vitest';
 import { type DetectDeps, detectChanges } from '#domain/detect/detect-changes.ts';
-import { EnqueueError, StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
-import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import { EnqueueError } from '#domain/errors.ts';
 import type { ZoneSyncStateInput } from '#domain/model/sync-state.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { DEFAULT_DELETE_POLICY, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
-import type {
-  AssetCounts,
-  AssetSource,
-  ChangedZones,
-  EnumerationCursor,
-  EnumerationPage,
-  EnumerationScope,
-  LookedUpAssets,
-  ZoneChangesCursor,
-  ZoneChangesPage,
-} from '#ports/asset-source.ts';
+import type { AssetSource } from '#ports/asset-source.ts';
 import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import {
+  type FakeZone,
+  LibraryAssetSource as LibrarySource,
+  libraryPhoto as photo,
+} from '#test/fakes/library-asset-source.ts';
 import { PartialFailureWorkQueue } from '#test/fakes/partial-failure-work-queue.ts';
 
 const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
 const SHARED: ZoneRef = { database: 'private', zoneName: 'SharedSync-1' };
-
-function photo(zone: ZoneRef, n: number, hidden = false): Asset {
-  return {
-    zone,
-    assetRecordName: `${zone.zoneName}-A${n}`,
-    masterRecordName: `${zone.zoneName}-M${n}`,
-    assetChangeTag: 'a1',
-    masterChangeTag: 'm1',
-    fileName: `IMG_${n}.HEIC`,
-    fileNameSource: 'filenameEnc',
-    mediaType: 'photo',
-    captureTime: 1_700_000_000_000 + n,
-    isFavorite: false,
-    isHidden: hidden,
-    isDeleted: false,
-    isExpunged: false,
-    subtypes: [],
-    versions: [
-      {
-        kind: 'original',
-        resourceField: 'resOriginalRes',
-        size: 10,
-        fileChecksum: `c${n}`,
-        uti: 'public.heic',
-      },
-    ],
-  };
-}
-
-interface FakeZone {
-  readonly ref: ZoneRef;
-  readonly library: Asset[];
-  readonly hidden: Asset[];
-  /** Pages of the change feed; the token after page i is `<zone>@<i+1>`. */
-  readonly log: ZoneChange[][];
-  gone: boolean;
-  /** Tokens CloudKit no longer accepts. */
-  readonly expired: Set<string>;
-}
-
-/**
- * An `AssetSource` over an in-memory library. Zone tokens are positions in the zone's change
- * log; the database token counts database-level changes; `calls` records every request.
- */
-class LibrarySource implements AssetSource {
-  readonly zones = new Map<string, FakeZone>();
-  readonly calls: string[] = [];
-  pageSize: number;
-  /** Runs before every page is served (a clock ticking, the library changing meanwhile). */
-  onPage: (() => void) | undefined;
-  #databaseChanges: { at: number; zone: string }[] = [];
-
-  constructor(options: { pageSize?: number; onPage?: () => void } = {}) {
-    this.pageSize = options.pageSize ?? 10;
-    this.onPage = options.onPage;
-  }
-
-  addZone(ref: ZoneRef, photos: number, hidden = 0): FakeZone {
-    const zone: FakeZone = {
-      ref,
-      library: Array.from({ length: photos }, (_, i) => photo(ref, i)),
-      hidden: Array.from({ length: hidden }, (_, i) => photo(ref, photos + i, true)),
-      log: [],
-      gone: false,
-      expired: new Set(),
-    };
-    this.zones.set(ref.zoneName, zone);
-    this.#databaseChanges.push({ at: this.#databaseChanges.length + 1, zone: ref.zoneName });
-    return zone;
-  }
-
-  /**
-   * Appends one page of changes to a zone's feed (an empty page is allowed). New photos join the
-   * index at rank 0, as a photo dated before everything already enumerated would. `quiet`: the
-   * database feed does not mention it (a later page of the same change).
-   */
-  change(zoneName: string, changes: ZoneChange[], options: { quiet?: boolean } = {}): void {
-    const zone = this.#zone(zoneName);
-    zone.log.push(changes);
-    for (const c of changes) if (c.type === 'asset') zone.library.unshift(c.asset);
-    if (!options.quiet) this.#databaseChanges.push({ at: this.#databaseChanges.length + 1, zone: zoneName });
-  }
-
-  #zone(name: string): FakeZone {
-    const zone = this.zones.get(name);
-    if (zone === undefined) throw new Error(`no zone ${name}`);
-    return zone;
-  }
-
-  #token(zone: FakeZone, position = zone.log.length): string {
-    return `${zone.ref.zoneName}@${position}`;
-  }
-
-  async discoverZones() {
-    return [...this.zones.values()].map((z) => z.ref);
-  }
-
-  async changedZones(database: DatabaseScope, syncToken?: string): Promise<ChangedZones> {
-    this.calls.push(`changedZones:${database}`);
-    const since = syncToken === undefined ? 0 : Number(syncToken);
-    const names = new Set(this.#databaseChanges.filter((c) => c.at > since).map((c) => c.zone));
-    const zones = database === 'private' ? [...names].map((n) => this.#zone(n)) : [];
-    return {
-      zones: zones.map((z) => z.ref),
-      syncToken: String(this.#databaseChanges.length),
-      moreComing: false,
-    };
-  }
-
-  async zoneChangesPage(ref: ZoneRef, cursor?: ZoneChangesCursor): Promise<ZoneChangesPage> {
-    this.calls.push(`zoneChangesPage:${ref.zoneName}`);
-    this.onPage?.();
-    const zone = this.#zone(ref.zoneName);
-    if (zone.gone) throw new ZoneNotFoundError(ref.zoneName);
-    const token = cursor?.syncToken ?? this.#token(zone, 0);
-    if (zone.expired.has(token)) throw new StaleSyncTokenError(ref.zoneName, 'expired');
-    const position = Number(token.split('@')[1]);
-    const page = zone.log[position] ?? [];
-    const next = Math.min(position + 1, zone.log.length);
-    const syncToken = this.#token(zone, next);
-    return {
-      changes: page,
-      cursor: { syncToken },
-      syncToken,
-      moreComing: next < zone.log.length,
-      unpairedMasters: [],
-      problems: [],
-    };
-  }
-
-  async enumeratePage(
-    ref: ZoneRef,
-    cursor?: EnumerationCursor,
-    scope?: EnumerationScope,
-  ): Promise<EnumerationPage> {
-    const which = cursor?.scope ?? scope ?? 'library';
-    this.calls.push(`enumeratePage:${ref.zoneName}:${which}`);
-    this.onPage?.();
-    const zone = this.#zone(ref.zoneName);
-    if (zone.gone) throw new ZoneNotFoundError(ref.zoneName);
-    const all = which === 'hidden' ? zone.hidden : which === 'library' ? zone.library : [];
-    const start = cursor?.startRank ?? 0;
-    const slice = all.slice(start, start + this.pageSize);
-    const done = start + this.pageSize >= all.length;
-    return {
-      changes: slice.map((asset): ZoneChange => ({ type: 'asset', asset })),
-      cursor: {
-        scope: which,
-        startRank: start + slice.length,
-        syncToken: cursor?.syncToken ?? this.#token(zone),
-      },
-      done,
-      problems: [],
-    };
-  }
-
-  async lookupAssets(): Promise<LookedUpAssets> {
-    return { assets: [], missing: [] };
-  }
-
-  async countAssets(): Promise<AssetCounts> {
-    throw new Error('not used by detection');
-  }
-}
 
 /** Counts the items of every work message it stores; never serialises (cheap at 100,000 photos). */
 class CountingWorkQueue implements WorkQueue {

@@ -146,8 +146,11 @@ export function debugCommand(): Command {
 Examples:
   icloud-s3 debug records saved-query.json                  a records/query or changes/zone body
   icloud-s3 debug records lookup.json --zone SharedSync-1A2B3C4D-0000-4000-8000-000000000000 --database shared
+  icloud-s3 debug records test/fixtures/recorded/icloudpd/listing_videos.json   Apple's recorded answers
 
-The file may be a raw CloudKit response or a recorded exchange (test/fixtures/recorded in the repository). Download URLs are never printed.`,
+The file may be a raw CloudKit response or a recorded exchange: the repository keeps Apple's in
+test/fixtures/recorded/icloudpd/ (its README says what each holds; gunzip the .gz first).
+Download URLs are never printed.`,
       )
       .action(async (file: string, options: DebugOptions) => {
         process.stdout.write(`${JSON.stringify(await debugRecords(file, options), null, 2)}\n`);
