@@ -100,6 +100,16 @@ export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError';
 }
 
+/** Some messages could not be stored. Retrying the whole enqueue is safe. */
+export class EnqueueError extends Error {
+  override readonly name = 'EnqueueError';
+  readonly failed: number;
+  constructor(message: string, failed: number, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.failed = failed;
+  }
+}
+
 /** A conditional write lost a race (another run or worker got there first). */
 export class ConflictError extends Error {
   override readonly name = 'ConflictError';
@@ -139,6 +149,7 @@ const OURS: ReadonlyArray<readonly [new (...args: never[]) => Error, ErrorClass]
   [ZoneNotFoundError, 'fatal'],
   [InvalidInputError, 'fatal'],
   [ConflictError, 'retryable'],
+  [EnqueueError, 'retryable'],
 ];
 
 /**
@@ -149,8 +160,6 @@ const OURS: ReadonlyArray<readonly [new (...args: never[]) => Error, ErrorClass]
 const OURS_ELSEWHERE: Readonly<Record<string, ErrorClass>> = {
   /** shared/config: a missing or invalid variable stays so until someone deploys a fix. */
   ConfigError: 'fatal',
-  /** ports/work-queue: some messages were not stored; enqueuing all again is safe. */
-  EnqueueError: 'retryable',
   /** domain/plan/delete-policy: a person must look before anything is deleted. */
   MassDeletionRefusedError: 'fatal',
   /** adapters/icloud/auth: the same code will be refused again. */

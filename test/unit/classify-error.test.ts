@@ -14,6 +14,7 @@ import {
   ContentLengthMismatchError,
   classifyError,
   DownloadUrlExpiredError,
+  EnqueueError,
   explainError,
   InvalidInputError,
   RateLimitedError,
@@ -23,7 +24,6 @@ import {
   ZoneNotFoundError,
 } from '#domain/errors.ts';
 import { MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
-import { EnqueueError } from '#ports/work-queue.ts';
 import { ConfigError } from '#shared/config.ts';
 
 /** An error shaped like the AWS SDK v3's service exceptions. */
@@ -78,6 +78,7 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
   ['ZoneNotFoundError', new ZoneNotFoundError('Z'), { errorClass: 'fatal', rule: 'ZoneNotFoundError' }],
   ['InvalidInputError', new InvalidInputError('x'), { errorClass: 'fatal', rule: 'InvalidInputError' }],
   ['ConflictError', new ConflictError('x'), { errorClass: 'retryable', rule: 'ConflictError' }],
+  ['EnqueueError', new EnqueueError('x', 1), { errorClass: 'retryable', rule: 'EnqueueError' }],
   [
     'UnexpectedResponseError (transient)',
     new UnexpectedResponseError('x'),
@@ -90,11 +91,6 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
   ],
   // Ours, outside domain/errors.ts
   ['ConfigError (shared/config)', new ConfigError('x'), { errorClass: 'fatal', rule: 'ConfigError' }],
-  [
-    'EnqueueError (ports/work-queue)',
-    new EnqueueError('x', 1),
-    { errorClass: 'retryable', rule: 'EnqueueError' },
-  ],
   [
     'MassDeletionRefusedError (domain/plan/delete-policy)',
     new MassDeletionRefusedError(9, 10, 1, 'x'),
