@@ -26,6 +26,7 @@ import type { SessionStore } from '#ports/session-store.ts';
 import { ENV } from '#shared/env-names.ts';
 import { cliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
+import { integerIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration } from '../io/progress-line.ts';
 import { localDir } from './sync.ts';
@@ -122,11 +123,7 @@ export function statusCommand(): Command {
     new Command('status').description('show the last runs, zone progress, archive size and trust expiry'),
   )
     .addOption(
-      new Option('--runs <n>', 'how many recent runs to show').default(5).argParser((value) => {
-        const n = Number(value);
-        if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError('--runs takes 1..100');
-        return n;
-      }),
+      new Option('--runs <n>', 'how many recent runs to show').default(5).argParser(integerIn(1, 100)),
     )
     .addHelpText(
       'after',

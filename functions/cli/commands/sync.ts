@@ -10,6 +10,7 @@ import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
 import { cliContext } from '../context.ts';
 import { EXIT } from '../io/exit-codes.ts';
+import { integerIn, numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
 
@@ -86,15 +87,19 @@ export function syncCommand(): Command {
     .description('run the whole pipeline once on this machine (local S3, DynamoDB and SQS)')
     .option('--dry-run', 'show what would be archived; write and download nothing')
     .addOption(new Option('--delete-policy <policy>', 'keep (default) or mirror').choices(['keep', 'mirror']))
-    .option(
-      '--max-delete-fraction <share>',
-      'mirror: refuse a run deleting more than this share (default 0.05)',
+    .addOption(
+      new Option(
+        '--max-delete-fraction <share>',
+        'mirror: refuse a run deleting more than this share (default 0.05)',
+      ).argParser(numberIn(0, 1)),
     )
     .option(
       '--versions <policy>',
       'which versions to archive, e.g. "default,medium" (see docs/archive-layout.md)',
     )
-    .option('--concurrency <n>', 'parallel download workers', '4')
+    .addOption(
+      new Option('--concurrency <n>', 'parallel download workers').default(4).argParser(integerIn(1, 64)),
+    )
     .addHelpText(
       'after',
       `
@@ -105,7 +110,7 @@ Examples:
 
 Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion was refused, 3 iCloud needs you to log in again.`,
     )
-    .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
+    .action(async (options: Record<string, string | number | boolean | undefined>, command: Command) => {
       const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
       const progress = new ProgressLine();
@@ -116,11 +121,11 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
         logger: ctx.logger,
         deletePolicy: parseDeletePolicy({
           mode: options.deletePolicy as string | undefined,
-          maxDeleteFraction: options.maxDeleteFraction as string | undefined,
+          maxDeleteFraction: options.maxDeleteFraction?.toString(),
         }),
         versionPolicy: parseVersionPolicy(options.versions as string | undefined),
         dryRun: Boolean(options.dryRun),
-        concurrency: Math.max(1, Number(options.concurrency) || 4),
+        concurrency: options.concurrency as number,
         onProgress: (p) => {
           if (p.phase === 'detecting')
             progress.update(`Asking iCloud what changed… ${p.itemsEnqueued} found`, 0);
