@@ -51,6 +51,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   for (const make of COMMANDS) program.addCommand(make().exitOverride());
+  // Nested commands too (`debug records`): commander would otherwise exit by itself, with code 1.
+  for (const command of everyCommand(program)) command.exitOverride();
   return program;
 }
 
