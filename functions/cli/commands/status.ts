@@ -29,6 +29,7 @@ import { UsageError } from '../io/exit-codes.ts';
 import { integerIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration } from '../io/progress-line.ts';
+import { describeTrust } from '../io/trust-text.ts';
 import { localDir } from './sync.ts';
 
 export interface AwsTargetOptions {
@@ -229,7 +230,7 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
   const trustText =
     trust.expiresAt === undefined
       ? 'unknown (no trust token in the stored session)'
-      : `${trust.state === 'expired' ? 'expired' : 'expires'} ${when(trust.expiresAt).slice(0, 10)} (${trust.daysLeft} days)`;
+      : describeTrust(trust.expiresAt, status.now);
   output.info(`${label('Trust')} ${trustText}`);
   if (trust.state === 'expiresSoon' || trust.state === 'expired')
     output.warn('Run icloud-s3 login --force soon.');
