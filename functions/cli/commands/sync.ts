@@ -7,12 +7,14 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
-import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
+import { runLocalSync, type SyncProgress, type SyncSummary } from '#local/local-sync.ts';
 import { cliContext } from '../context.ts';
 import { EXIT } from '../io/exit-codes.ts';
+import { exitOnInterrupt } from '../io/interrupt.ts';
 import { integerIn, numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
+import { describeInterruptedSync } from '../io/sync-interrupted.ts';
 
 /** Where local state lives when `--local` is not given. */
 export const DEFAULT_LOCAL_DIR = '.icloud-s3';
@@ -114,6 +116,15 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
       const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
       const progress = new ProgressLine();
+      let last: SyncProgress | undefined;
+      const keepRunning = exitOnInterrupt(
+        ctx.output,
+        () => {
+          progress.done();
+          return describeInterruptedSync(last);
+        },
+        'Run icloud-s3 sync again: it continues where this run stopped.',
+      );
       const summary = await runLocalSync({
         dataDir: localDir(globals.local),
         endpoint: await ctx.endpoint(),
@@ -127,6 +138,7 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
         dryRun: Boolean(options.dryRun),
         concurrency: options.concurrency as number,
         onProgress: (p) => {
+          last = p;
           if (p.phase === 'detecting')
             progress.update(`Asking iCloud what changed… ${p.itemsEnqueued} found`, 0);
           else if (p.phase === 'downloading') {
@@ -138,6 +150,7 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
           }
         },
       });
+      keepRunning();
       progress.done();
       ctx.output.result({ status: summary.outcome, ...summary });
       if (!ctx.output.json) describeSummary(ctx.output, summary);
