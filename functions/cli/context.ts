@@ -4,8 +4,8 @@
  */
 
 import type { Command } from 'commander';
-import { type IcloudEndpoint, resolveEndpoint } from '#adapters/icloud/endpoints.ts';
-import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
+import { fileSessionStore, icloudEndpoint } from '#compose/cli.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { ENV } from '#shared/env-names.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
@@ -31,14 +31,14 @@ export function cliContext(command: Command): CliContext {
   const options = command.optsWithGlobals<GlobalOptions>();
   const output = new Output({ json: Boolean(options.json) });
   const logger = createLogger({ level: options.verbose ? 'DEBUG' : 'SILENT', destination: 'stderr' });
-  const store = new FileSessionStore(options.sessionFile);
+  const store = fileSessionStore(options.sessionFile);
   let endpoint: Promise<IcloudEndpoint> | undefined;
   return {
     output,
     logger,
     store,
     endpoint: () => {
-      endpoint ??= resolveEndpoint(options.endpoint ?? process.env[ENV.icloudEndpoint]);
+      endpoint ??= icloudEndpoint(options.endpoint ?? process.env[ENV.icloudEndpoint]);
       return endpoint;
     },
   };

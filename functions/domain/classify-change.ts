@@ -5,7 +5,8 @@
  * Lifecycle first, in the order of spec §6.4 (hard delete, soft delete, hidden, created or
  * modified); "restored" and "unhidden" exist only relative to the previous state.
  */
-import type { Asset, AssetOnlyChange, ZoneChange, ZoneRef } from './model.ts';
+import type { Asset, AssetOnlyChange, ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 
 /** What the archive remembered about an asset (a projection of its manifest entry). */
 export interface PreviousAssetState {

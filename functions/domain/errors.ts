@@ -100,6 +100,16 @@ export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError';
 }
 
+/** Some messages could not be stored. Retrying the whole enqueue is safe. */
+export class EnqueueError extends Error {
+  override readonly name = 'EnqueueError';
+  readonly failed: number;
+  constructor(message: string, failed: number, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.failed = failed;
+  }
+}
+
 /** A conditional write lost a race (another run or worker got there first). */
 export class ConflictError extends Error {
   override readonly name = 'ConflictError';

@@ -12,32 +12,20 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
+import type { DetectionRunResult } from '#app/detection-run.ts';
+import { runDryRun } from '#app/dry-run.ts';
+import { composeLocal, type LocalComposition, type LocalCompositionOptions } from '#compose/local.ts';
+import type { LocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
-import { detectChanges } from '#domain/detect/detect-changes.ts';
-import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
-import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '#domain/plan/version-policy.ts';
-import { createDetectHandler, type DetectInvocationResult } from '#handlers/detect-changes/detect-handler.ts';
-import { createDownloadHandler } from '#handlers/download-assets/download-handler.ts';
-import { type IcloudAdapters, openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
-import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
-import type { SessionStore } from '#ports/session-store.ts';
-import type { Logger } from '#shared/logger.ts';
-import type { WorkMessage } from '#shared/work-message.ts';
-import { dryRunState } from './dry-run-state.ts';
+import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
+import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { createLambdaContext } from './lambda-context.ts';
-import { openLocalAwsStack } from './local-aws-stack.ts';
 import { pollOnce } from './sqs-event-source.ts';
 
-export interface LocalSyncOptions {
-  /** Pipeline state and the archive live here; the next run is incremental. */
-  readonly dataDir: string;
-  readonly endpoint: IcloudEndpoint;
-  readonly store: SessionStore;
-  readonly logger: Logger;
-  readonly deletePolicy?: DeletePolicy;
-  readonly versionPolicy?: VersionPolicy;
+/** What to sync and how; the state and the archive live under `dataDir` (the next run is incremental). */
+export interface LocalSyncOptions extends LocalCompositionOptions {
   /** Walk what would change and plan it; write nothing, download nothing. */
   readonly dryRun?: boolean;
   /** Parallel download pollers (Lambda's event-source concurrency). */
@@ -95,7 +83,7 @@ const MARKER = 'sync-in-progress';
 const MAX_DETECT_RUNS = 1000;
 
 /** Re-enumerates every zone (after an unclean stop): keeps the archive, re-walks the library. */
-async function forgetZoneTokens(state: import('#ports/sync-state-store.ts').SyncStateStore): Promise<void> {
+async function forgetZoneTokens(state: SyncStateStore): Promise<void> {
   for (const zone of await state.loadZones()) {
     if (zone.retired) continue;
     await state.saveZone({ zone: zone.zone }, zone.revision);
@@ -105,20 +93,11 @@ async function forgetZoneTokens(state: import('#ports/sync-state-store.ts').Sync
 export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSummary> {
   const started = Date.now();
   await mkdir(options.dataDir, { recursive: true });
-  const stack = await openLocalAwsStack({ dataDir: options.dataDir });
+  const local = await composeLocal(options);
+  const { stack } = local;
   const marker = path.join(options.dataDir, MARKER);
-  const metrics = new CollectedMetrics();
-  let icloud: IcloudAdapters | undefined;
-  const openIcloud = async () => {
-    icloud ??= await openIcloudAdapters({
-      endpoint: options.endpoint,
-      store: options.store,
-      logger: options.logger,
-    });
-    return icloud;
-  };
   try {
-    if (options.dryRun) return await dryRun(options, stack, openIcloud, started);
+    if (options.dryRun) return await dryRun(local, started);
     if (existsSync(marker)) {
       options.logger.warn(
         'the previous sync did not finish: re-walking the library to find anything it left undone',
@@ -143,29 +122,9 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     const report = (phase: SyncProgress['phase']) =>
       options.onProgress?.({ phase, itemsEnqueued, itemsDone: totals.done, bytesArchived: totals.bytes });
 
-    const detect = createDetectHandler({
-      state: stack.state,
-      queue: stack.queue,
-      icloud: openIcloud,
-      deletePolicy: options.deletePolicy ?? DEFAULT_DELETE_POLICY,
-      reserveMs: 20_000,
-      logger: options.logger,
-      metrics,
-    });
-    const download = createDownloadHandler({
-      archive: {
-        state: stack.state,
-        objects: stack.objects,
-        versionPolicy: options.versionPolicy ?? DEFAULT_VERSION_POLICY,
-        deletePolicy: (options.deletePolicy ?? DEFAULT_DELETE_POLICY).mode,
-        now: Date.now,
-        upload: { partSize: 8 * 1024 * 1024, queueSize: 4 },
-      },
-      icloud: openIcloud,
-      logger: options.logger,
-      metrics,
-      reserveMs: 30_000,
-      onMessage: (result: MessageResult) => {
+    const detect = createDetectHandler(local.detection);
+    const download = createDownloadHandler(
+      local.downloads((result: MessageResult) => {
         totals.archived += result.archived;
         totals.skipped += result.unchanged;
         totals.updated += result.updated;
@@ -179,8 +138,8 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         totals.done += result.items;
         failures.push(...result.failures);
         report('downloading');
-      },
-    });
+      }),
+    );
 
     const drain = async () => {
       const worker = async () => {
@@ -206,7 +165,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     };
 
     let detectRuns = 0;
-    let last: DetectInvocationResult | undefined;
+    let last: DetectionRunResult | undefined;
     for (; detectRuns < MAX_DETECT_RUNS; ) {
       report('detecting');
       detectRuns++;
@@ -223,6 +182,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     report('done');
     const deadLetters = await countMessages(stack, stack.queues.deadLetterQueueUrl);
     await rm(marker, { force: true });
+    const icloud = local.openedIcloud();
     const appleRequests = icloud?.requests.counts() ?? {};
     const base = {
       dryRun: false,
@@ -264,15 +224,11 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
           : 'succeeded';
     return { ...base, outcome };
   } finally {
-    await icloud?.session.save().catch(() => undefined);
-    await stack.stop();
+    await local.close();
   }
 }
 
-async function countMessages(
-  stack: Awaited<ReturnType<typeof openLocalAwsStack>>,
-  queueUrl: string,
-): Promise<number> {
+async function countMessages(stack: LocalAwsStack, queueUrl: string): Promise<number> {
   const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
   const attributes = await stack.clients.sqs.send(
     new GetQueueAttributesCommand({
@@ -286,67 +242,22 @@ async function countMessages(
   );
 }
 
-function queueHasMessages(stack: Awaited<ReturnType<typeof openLocalAwsStack>>): Promise<boolean> {
+function queueHasMessages(stack: LocalAwsStack): Promise<boolean> {
   return countMessages(stack, stack.queues.queueUrl).then((n) => n > 0);
 }
 
 /** Walks what a real run would (detection over a read-only view of the state) and plans it. */
-async function dryRun(
-  options: LocalSyncOptions,
-  stack: Awaited<ReturnType<typeof openLocalAwsStack>>,
-  openIcloud: () => Promise<IcloudAdapters>,
-  started: number,
-): Promise<SyncSummary> {
-  const icloud = await openIcloud();
-  const messages: WorkMessage[] = [];
-  const result = await detectChanges({
-    source: icloud.source,
-    state: dryRunState(stack.state),
-    queue: {
-      enqueue: async (batch) => {
-        messages.push(...batch);
-        return { requested: batch.length, sent: batch.length };
-      },
-    },
-    now: Date.now,
-    remainingMs: () => Number.MAX_SAFE_INTEGER,
-    runId: `dry-run-${started}`,
-    deletePolicy: options.deletePolicy ?? DEFAULT_DELETE_POLICY,
-  });
-  const items = messages.flatMap((m) => m.items);
-  let archived = 0;
-  let skipped = 0;
-  let bytes = 0;
-  let versions = 0;
-  const { planVersions } = await import('#domain/plan/plan-versions.ts');
-  for (const item of items) {
-    if (item.type !== 'asset') continue;
-    const entry = await stack.state.getEntry({
-      zone: item.asset.zone,
-      assetRecordName: item.asset.assetRecordName,
-    });
-    const missing = planVersions(item.asset, options.versionPolicy ?? DEFAULT_VERSION_POLICY).filter(
-      (p) => !entry?.versions.some((v) => v.kind === p.kind && v.fileChecksum === p.version.fileChecksum),
-    );
-    if (missing.length === 0) skipped++;
-    else archived++;
-    versions += missing.length;
-    bytes += missing.reduce((sum, p) => sum + p.version.size, 0);
-  }
+async function dryRun(local: LocalComposition, started: number): Promise<SyncSummary> {
+  const report = await runDryRun(local.dryRun);
+  const icloud = await local.icloud();
   return {
-    outcome: result.outcome === 'idle' ? 'idle' : 'dryRun',
+    outcome: report.outcome,
     dryRun: true,
     detectRuns: 1,
-    itemsEnqueued: items.length,
-    assets: {
-      archived,
-      skipped,
-      updated: items.filter((i) => i.type === 'assetOnly' || i.type === 'albumMembership').length,
-      failed: 0,
-      deleted: items.filter((i) => i.type === 'tombstone').length,
-    },
-    versionsArchived: versions,
-    bytesArchived: bytes,
+    itemsEnqueued: report.items,
+    assets: { ...report.assets, failed: 0 },
+    versionsArchived: report.versions,
+    bytesArchived: report.bytes,
     appleRequests: icloud.requests.counts(),
     appleRequestsTotal: icloud.requests.total(),
     durationMs: Date.now() - started,

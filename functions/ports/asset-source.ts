@@ -3,8 +3,10 @@
  * in the domain's words. One real adapter (CloudKit over HTTP); cursors are plain JSON so the
  * pipeline can persist them between pages and between Lambda invocations.
  */
+
+import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type { UnexpectedResponseError } from '../domain/errors.ts';
-import type { Asset, DatabaseScope, ZoneChange, ZoneRef } from '../domain/model.ts';
 
 /** Record names of master/asset halves still waiting for their partner (a few bytes each). */
 export interface UnpairedHalves {

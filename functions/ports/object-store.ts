@@ -38,20 +38,27 @@ export interface PutStreamOptions {
   readonly contentType: string;
   /** The exact byte count of the body; a body of another length fails and leaves nothing. */
   readonly contentLength: number;
-  /** Written as `mtime` (rclone's fractional-seconds format). */
-  readonly modifiedTime: number;
+  /**
+   * The object's user metadata as the domain built it, rclone's `mtime` included (the store
+   * validates it and sends it as is; it computes none of it but `md5chksum`).
+   */
   readonly metadata?: ObjectMetadata;
   /**
-   * Metadata only known once the body has been read to its end (a hash computed while
-   * streaming). Called once, after the last byte, before the object is final.
+   * Metadata only known once the body has been read to its end (its hashes). Called once with
+   * the body's digest, after the last byte, before the object is final.
    */
-  readonly lateMetadata?: () => ObjectMetadata;
+  readonly lateMetadata?: (digest: BodyDigest) => ObjectMetadata;
   /** Aborting fails the put and leaves neither an object nor an open multipart upload. */
   readonly signal?: AbortSignal;
-  /** Bytes per part (>= 5 MiB); bodies shorter than this go in a single request. */
-  readonly partSize?: number;
-  /** Parts in flight at once. */
-  readonly queueSize?: number;
+}
+
+/** Size and hashes of a body, computed by the store in the one pass that counts its bytes. */
+export interface BodyDigest {
+  readonly bytes: number;
+  /** Lower-case hex. */
+  readonly md5: string;
+  /** Lower-case hex. */
+  readonly sha256: string;
 }
 
 export interface PutResult {
@@ -60,6 +67,8 @@ export interface PutResult {
   readonly etag: string;
   /** Lower-case hex MD5 of the body (computed while streaming). */
   readonly md5: string;
+  /** Lower-case hex SHA-256 of the body (computed in the same pass). */
+  readonly sha256: string;
   readonly multipart: boolean;
   readonly versionId?: string;
 }
@@ -68,8 +77,10 @@ export interface ObjectStore {
   /** The object's head, or undefined when there is none. */
   head(key: string): Promise<ObjectHead | undefined>;
   /**
-   * Streams `body` into `key` without holding more than about `partSize * queueSize` bytes.
-   * Counts the bytes against `contentLength` (`ContentLengthMismatchError` otherwise).
+   * Streams `body` into `key` without holding more than about `partSize * queueSize` bytes (the
+   * store's own settings, given when it is built: bodies up to one part go in a single request).
+   * Counts the bytes against `contentLength` (`ContentLengthMismatchError` otherwise) and hashes
+   * them in the same pass: the only place an archived body is counted and hashed.
    * Rejects with an `AbortError` when `signal` fires. A rejected put leaves no object.
    */
   putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult>;
@@ -80,6 +91,3 @@ export interface ObjectStore {
   /** The object's bytes, or undefined when there is none. */
   getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined>;
 }
-
-/** Minimum part size S3 accepts for every part but the last. */
-export const MIN_PART_SIZE = 5 * 1024 * 1024;

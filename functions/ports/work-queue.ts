@@ -3,7 +3,7 @@
  * work-message contract; the queue may split a message into several (same `runId` and
  * `issuedAt`, items partitioned in order) to stay under the transport's size limit.
  */
-import type { WorkMessage } from '../shared/work-message.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
 
 export interface EnqueueReceipt {
   /** Work messages given to `enqueue`. */
@@ -16,19 +16,9 @@ export interface WorkQueue {
   /**
    * Makes every message durable on the queue, or throws. Resolving means all of them are
    * stored: only then may the caller advance a sync token past the work they carry.
-   * Throws `EnqueueError` when some could not be stored after bounded retries (some others
+   * Throws `EnqueueError` (domain/errors.ts) when some could not be stored after bounded retries (some others
    * may have been: the consumer is idempotent), `InvalidInputError` when a single item alone
    * is over the size limit.
    */
   enqueue(messages: readonly WorkMessage[]): Promise<EnqueueReceipt>;
-}
-
-/** Some messages could not be stored. Retrying the whole enqueue is safe. */
-export class EnqueueError extends Error {
-  override readonly name = 'EnqueueError';
-  readonly failed: number;
-  constructor(message: string, failed: number, options: { cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.failed = failed;
-  }
 }

@@ -7,6 +7,19 @@ import { ENV } from './env-names.ts';
 
 const fraction = z.coerce.number().min(0).max(1);
 
+/**
+ * The one place for the pipeline's tunable defaults: the Lambda config falls back to them, and
+ * the local runtime and the CLI's view of a deployed stack use them as they are.
+ */
+export const PIPELINE_DEFAULTS = {
+  /** Milliseconds before the deadline at which detection stops and uploads abort. */
+  deadlineReserveMs: 20_000,
+  /** Bytes per multipart-upload part, in MiB (S3's minimum is 5). */
+  uploadPartSizeMiB: 8,
+  /** Parts in flight at once per upload. */
+  uploadQueueSize: 4,
+} as const;
+
 const schema = z.object({
   archiveBucket: z.string().min(3),
   stateTable: z.string().min(1),
@@ -16,9 +29,14 @@ const schema = z.object({
   deletePolicy: z.enum(['keep', 'mirror']).default('keep'),
   maxDeleteFraction: fraction.default(0.05),
   versionPolicy: z.string().default(''),
-  deadlineReserveMs: z.coerce.number().int().min(1_000).max(300_000).default(20_000),
-  uploadPartSizeMiB: z.coerce.number().int().min(5).max(512).default(8),
-  uploadQueueSize: z.coerce.number().int().min(1).max(16).default(4),
+  deadlineReserveMs: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(300_000)
+    .default(PIPELINE_DEFAULTS.deadlineReserveMs),
+  uploadPartSizeMiB: z.coerce.number().int().min(5).max(512).default(PIPELINE_DEFAULTS.uploadPartSizeMiB),
+  uploadQueueSize: z.coerce.number().int().min(1).max(16).default(PIPELINE_DEFAULTS.uploadQueueSize),
 });
 
 export type PipelineConfig = Readonly<z.infer<typeof schema>>;

@@ -37,8 +37,8 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 /** Handler entry files, relative to the repository root; `infra/` bundles these. */
 export const HANDLER_ENTRIES = {
-  detectChanges: 'functions/handlers/detect-changes/index.ts',
-  downloadAssets: 'functions/handlers/download-assets/index.ts',
+  detectChanges: 'functions/entry/lambda/detect-changes.ts',
+  downloadAssets: 'functions/entry/lambda/download-assets.ts',
 } as const;
 
 /**

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { ensureBucket, ensureStateTable } from '#local/servers/provision.ts';
 import { startTestAws } from '#test/helpers/local-aws.ts';
 
@@ -23,7 +24,7 @@ describe('startLocalAws', () => {
       await new S3ObjectStore({ client: first.s3, bucket: 'archive' }).putStream(
         'a/IMG.JPG',
         Readable.from([Buffer.from('bytes')]),
-        { contentType: 'image/jpeg', contentLength: 5, modifiedTime: 0 },
+        { contentType: 'image/jpeg', contentLength: 5, metadata: mtimeMetadata(0) },
       );
       await first.stop();
 

@@ -1,7 +1,7 @@
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
+import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-contract.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
@@ -14,13 +14,22 @@ afterAll(async () => {
   await local.stop();
 });
 
-async function newStore(options: { client?: S3Client; listPageSize?: number } = {}) {
+async function newStore(
+  options: { client?: S3Client; listPageSize?: number; partSize?: number; queueSize?: number } = {},
+) {
   const bucket = await local.createBucket();
   const client = options.client ?? local.s3;
-  return { bucket, store: new S3ObjectStore({ client, bucket, listPageSize: options.listPageSize ?? 2 }) };
+  const store = new S3ObjectStore({
+    client,
+    bucket,
+    listPageSize: options.listPageSize ?? 2,
+    ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
+    ...(options.queueSize === undefined ? {} : { queueSize: options.queueSize }),
+  });
+  return { bucket, store };
 }
 
-describeObjectStoreContract('S3ObjectStore on s3rver', async () => (await newStore()).store);
+describeObjectStoreContract('S3ObjectStore on s3rver', async (options) => (await newStore(options)).store);
 
 describe('S3ObjectStore', () => {
   it('streams a 30 MB body without reading far ahead of what S3 acknowledged', async () => {
@@ -44,13 +53,11 @@ describe('S3ObjectStore', () => {
       maxAhead = Math.max(maxAhead, produced() - acknowledged);
     }, 2);
     try {
-      const { store } = await newStore({ client });
+      const { store } = await newStore({ client, partSize: MIN_PART_SIZE, queueSize: 2 });
       const result = await store.putStream('stream/30MB.MOV', stream, {
         contentType: 'video/quicktime',
         contentLength: size,
-        modifiedTime: 1_700_000_000_000,
-        partSize: MIN_PART_SIZE,
-        queueSize: 2,
+        metadata: mtimeMetadata(1_700_000_000_000),
       });
       expect(result).toMatchObject({ size, md5: generatedDigest(size, 'md5'), multipart: true });
       expect(acknowledged).toBe(size);
@@ -63,16 +70,14 @@ describe('S3ObjectStore', () => {
   });
 
   it('leaves no multipart upload behind when aborted mid-upload', async () => {
-    const { bucket, store } = await newStore();
+    const { bucket, store } = await newStore({ partSize: MIN_PART_SIZE, queueSize: 1 });
     const size = MIN_PART_SIZE * 4;
     const { stream, produced } = generatedStream(size, { stallAfter: MIN_PART_SIZE * 2 + 1 });
     const controller = new AbortController();
     const put = store.putStream('abort/mid.MOV', stream, {
       contentType: 'video/quicktime',
       contentLength: size,
-      modifiedTime: 0,
-      partSize: MIN_PART_SIZE,
-      queueSize: 1,
+      metadata: mtimeMetadata(0),
       signal: controller.signal,
     });
     while (produced() <= MIN_PART_SIZE * 2) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -89,8 +94,7 @@ describe('S3ObjectStore', () => {
     await store.putStream('rclone/IMG_0002.JPG', generatedStream(size).stream, {
       contentType: 'image/jpeg',
       contentLength: size,
-      modifiedTime: 1_717_243_200_123,
-      metadata: { 'icloud-asset': 'ASSET-1' },
+      metadata: { ...mtimeMetadata(1_717_243_200_123), 'icloud-asset': 'ASSET-1' },
     });
     const head = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'rclone/IMG_0002.JPG' }));
     const md5 = generatedDigest(size, 'md5');
@@ -108,8 +112,7 @@ describe('S3ObjectStore', () => {
       store.putStream('bad.jpg', generatedStream(1).stream, {
         contentType: 'image/jpeg',
         contentLength: 1,
-        modifiedTime: 0,
-        metadata: { 'Icloud-Asset': 'x' },
+        metadata: { ...mtimeMetadata(0), 'Icloud-Asset': 'x' },
       }),
     ).rejects.toMatchObject({ name: 'InvalidInputError' });
   });
@@ -142,16 +145,14 @@ describe('S3ObjectStore', () => {
       return store.putStream(key, generatedStream(size).stream, {
         contentType: 'video/quicktime',
         contentLength: size,
-        modifiedTime: 0,
-        partSize: MIN_PART_SIZE,
-        queueSize: 1,
+        metadata: mtimeMetadata(0),
       });
     };
 
     it('takes the completed object back', async () => {
       const client = failingCopyClient('allowed');
       try {
-        const { store } = await newStore({ client });
+        const { store } = await newStore({ client, partSize: MIN_PART_SIZE, queueSize: 1 });
         await expect(put(store, 'copy/fails.MOV')).rejects.toMatchObject({ name: 'InternalError' });
         expect(await store.head('copy/fails.MOV')).toBeUndefined();
       } finally {
@@ -162,7 +163,7 @@ describe('S3ObjectStore', () => {
     it('reports the copy failure, not the refused delete, when the role may not delete (keep)', async () => {
       const client = failingCopyClient('accessDenied');
       try {
-        const { store } = await newStore({ client });
+        const { store } = await newStore({ client, partSize: MIN_PART_SIZE, queueSize: 1 });
         await expect(put(store, 'copy/kept.MOV')).rejects.toMatchObject({ name: 'InternalError' });
         // The staged version stays, without md5chksum: nothing adopts it as archived.
         const head = await store.head('copy/kept.MOV');

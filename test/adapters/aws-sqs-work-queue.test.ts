@@ -7,8 +7,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
-import { EnqueueError } from '#ports/work-queue.ts';
-import { parseWorkMessage, type WorkMessage } from '#shared/work-message.ts';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
+import { EnqueueError } from '#domain/errors.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
 import {
   describeWorkQueueContract,
   membership,

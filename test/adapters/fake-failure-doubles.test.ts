@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { classifyError } from '#domain/errors.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { FailingSyncStateStore, throttlingError } from '#test/fakes/failing-sync-state-store.ts';
 import { ThrottlingObjectStore } from '#test/fakes/throttling-object-store.ts';
 
@@ -34,7 +35,7 @@ describe('ThrottlingObjectStore', () => {
       store.putStream('k.jpg', Readable.from([Buffer.from('abc')]), {
         contentType: 'image/jpeg',
         contentLength: 3,
-        modifiedTime: 0,
+        metadata: mtimeMetadata(0),
       });
     const failure = await put().catch((e: unknown) => e);
     expect(failure).toMatchObject({ name: 'SlowDown' });

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-contract.ts';
 import { generatedStream } from '#test/fakes/generated-stream.ts';
 import { InMemoryObjectStore, multipartEtag } from '#test/fakes/in-memory-object-store.ts';
 
-describeObjectStoreContract('InMemoryObjectStore', async () => new InMemoryObjectStore());
+describeObjectStoreContract(
+  'InMemoryObjectStore',
+  async (options) =>
+    new InMemoryObjectStore(options?.partSize === undefined ? {} : { partSize: options.partSize }),
+);
 
 describe('InMemoryObjectStore', () => {
   it('gives a multipart object the ETag S3 would: MD5 of part MD5s and the part count', async () => {
@@ -13,7 +18,7 @@ describe('InMemoryObjectStore', () => {
     const result = await store.putStream('m.MOV', generatedStream(size).stream, {
       contentType: 'video/quicktime',
       contentLength: size,
-      modifiedTime: 0,
+      metadata: mtimeMetadata(0),
     });
     expect(result.etag).toMatch(/^[0-9a-f]{32}-3$/);
     expect(multipartEtag(Buffer.alloc(0), MIN_PART_SIZE)).toMatch(/-0$/);

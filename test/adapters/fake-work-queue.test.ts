@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnqueueError } from '#ports/work-queue.ts';
+import { EnqueueError } from '#domain/errors.ts';
 import {
   describeWorkQueueContract,
   membership,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
-import type { ZoneRef } from '#domain/model.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { createLogger } from '#shared/logger.ts';
 import type { GroundTruthAsset } from '#simulator/src/library/index.ts';
 import { describeAssetSourceContract, type PhotoNames } from '#test/fakes/contracts/asset-source-contract.ts';

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { CopyObjectCommand, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
 
@@ -50,7 +51,7 @@ async function put(store: S3ObjectStore, key: string, size: number): Promise<voi
   await store.putStream(key, generatedStream(size).stream, {
     contentType: 'image/jpeg',
     contentLength: size,
-    modifiedTime: 1_700_000_000_000,
+    metadata: mtimeMetadata(1_700_000_000_000),
   });
 }
 
@@ -194,8 +195,7 @@ describe('local S3 after a crash', () => {
     await store.putStream('src/IMG.JPG', generatedStream(5000).stream, {
       contentType: 'image/jpeg',
       contentLength: 5000,
-      modifiedTime: 1_700_000_000_000,
-      metadata: { 'icloud-asset': 'A1' },
+      metadata: { ...mtimeMetadata(1_700_000_000_000), 'icloud-asset': 'A1' },
     });
     const source = `${BUCKET}/src/IMG.JPG`;
     await client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'copy/kept.JPG', CopySource: source }));

@@ -13,6 +13,7 @@
  * - `raw-s3-copy`: `raw-s3` followed by the same-key `CopyObject` (metadata REPLACE) that
  *   `S3ObjectStore` makes after a multipart upload: isolates what that copy costs on this S3.
  */
+
 import { get, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
@@ -21,18 +22,19 @@ import { CopyObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import { buildAwsAdapters } from '#compose/aws-adapters.ts';
+import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { createDownloadHandler } from '#handlers/download-assets/download-handler.ts';
-import { buildAwsAdapters } from '#handlers/shared/aws-adapters.ts';
-import { openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
-import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
+import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
 import { type LocalAwsEndpoints, localAwsClientConfig } from '#local/servers/client-config.ts';
 import { createLogger } from '#shared/logger.ts';
+import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
 import { isChildJob, serveChildJob } from './support/child-job.ts';
 import { type RssFigures, withRssSampling } from './support/rss-sampler.ts';
@@ -216,13 +218,13 @@ async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Pro
   const store = new FileSessionStore(job.sessionFile);
   const results: MessageResult[] = [];
   const handler = createDownloadHandler({
+    decode: parseWorkMessage,
     archive: {
       state: aws.state,
       objects: aws.objects,
       versionPolicy: DEFAULT_VERSION_POLICY,
       deletePolicy: DEFAULT_DELETE_POLICY.mode,
       now: Date.now,
-      upload: job.upload,
     },
     icloud: () => openIcloudAdapters({ endpoint, store, logger }),
     logger,

@@ -8,8 +8,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ZoneRef } from '#domain/model.ts';
-import { openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
+import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
 import type { EnumerationCursor } from '#ports/asset-source.ts';
 import { createLogger } from '#shared/logger.ts';

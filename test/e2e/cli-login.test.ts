@@ -5,14 +5,14 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
+import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
+import { type LocalAwsStack, openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
-import { createDetectHandler } from '#handlers/detect-changes/detect-handler.ts';
-import { openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
-import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
+import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
-import { type LocalAwsStack, openLocalAwsStack } from '#local/local-aws-stack.ts';
 import { ensureSecret } from '#local/servers/provision.ts';
 import { createLogger } from '#shared/logger.ts';
+import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { type CliLoginRun, runCliLogin } from '#test/helpers/cli-login.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 

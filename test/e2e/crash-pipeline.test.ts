@@ -5,19 +5,21 @@
  * run to completion the archive is exactly the simulator's library: every selected version,
  * byte for byte, once, each listed in the manifest, nothing else.
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
 import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import { RequestCounter } from '#adapters/icloud/request-counter.ts';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import type { IcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
-import type { ManifestEntry } from '#ports/sync-state-store.ts';
 import { createLogger } from '#shared/logger.ts';
 import {
   type CrashMoment,
@@ -67,7 +69,7 @@ async function openIcloud(): Promise<IcloudAdapters> {
 function newPipeline(seed: number, points: readonly CrashPoint[] = [], redeliveryRate = 0.15) {
   const clock = new ManualClock();
   const state = new InMemorySyncStateStore({ now: clock.now });
-  const objects = new InMemoryObjectStore({ now: clock.now });
+  const objects = new InMemoryObjectStore({ now: clock.now, partSize: MIN_PART_SIZE });
   const queue = new InMemoryWorkQueue();
   const schedule = new CrashSchedule(points);
   const runtime = new CrashingLambdaRuntime({

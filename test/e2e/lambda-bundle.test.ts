@@ -7,7 +7,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
-import { type LocalAwsStack, openLocalAwsStack } from '#local/local-aws-stack.ts';
+import { type LocalAwsStack, openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import { ensureSecret } from '#local/servers/provision.ts';
 import { ENV, HANDLER_ENTRIES } from '#shared/env-names.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';

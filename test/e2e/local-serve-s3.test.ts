@@ -15,7 +15,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalAwsStack } from '#local/local-aws-stack.ts';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 const KEYS = [
@@ -78,7 +79,7 @@ beforeAll(async () => {
       await stack.objects.putStream(key, Readable.from([body]), {
         contentType: 'image/heic',
         contentLength: body.length,
-        modifiedTime: CAPTURED,
+        metadata: mtimeMetadata(CAPTURED),
       });
     }
   } finally {

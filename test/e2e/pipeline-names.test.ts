@@ -7,7 +7,7 @@
  * object again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caseFoldKey } from '#domain/plan/case-fold.ts';
+import { foldKey } from '#domain/model/key-fold.ts';
 import { isReservedWindowsName, MAX_SEGMENT_BYTES, utf8Length } from '#domain/plan/sanitize.ts';
 import { HOSTILE_FILE_NAMES } from '#simulator/src/library/names.ts';
 import { expectedDigests } from '#test/helpers/local-archive.ts';
@@ -69,7 +69,7 @@ function expectSafeKeys(snapshot: ArchiveSnapshot): void {
     }
   }
   const objectKeys = snapshot.objects.map((o) => o.key);
-  expect(new Set(objectKeys.map(caseFoldKey)).size).toBe(objectKeys.length);
+  expect(new Set(objectKeys.map(foldKey)).size).toBe(objectKeys.length);
 }
 
 /** Every object archived at `earlier` is still there, under the same key, never written again. */
@@ -105,7 +105,7 @@ describe('hostile names', () => {
   it('gives the same name on the same day distinct keys', async () => {
     const snapshot = await h.snapshot();
     const day = snapshot.objects.filter((o) => o.key.startsWith('library/2024/2024-07-14/'));
-    const names = day.map((o) => caseFoldKey(o.key));
+    const names = day.map((o) => foldKey(o.key));
     expect(names.filter((k) => k.includes('img_0001')).length).toBeGreaterThanOrEqual(2);
     expect(names.filter((k) => k.includes('café')).length).toBeGreaterThanOrEqual(2);
   });

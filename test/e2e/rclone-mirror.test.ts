@@ -3,6 +3,7 @@
  * part, and multipart with `md5chksum`), served by `icloud-s3 local serve`, mirrored by rclone
  * configured purely from environment variables. Needs rclone on PATH (.ci/run installs Debian's).
  */
+
 import { type ChildProcessByStdio, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -12,8 +13,9 @@ import { createInterface } from 'node:readline';
 import type { Readable as ReadableStream } from 'node:stream';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalAwsStack } from '#local/local-aws-stack.ts';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 
@@ -88,14 +90,13 @@ function rclone(args: readonly string[]): Promise<{ code: number; stdout: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-rclone-'));
   dataDir = join(dir, 'archive');
-  const stack = await openLocalAwsStack({ dataDir });
+  const stack = await openLocalAwsStack({ dataDir, partSizeMiB: MIN_PART_SIZE / (1024 * 1024) });
   try {
     for (const fixture of FIXTURES) {
       const result = await stack.objects.putStream(fixture.key, Readable.from([fixture.body]), {
         contentType: 'application/octet-stream',
         contentLength: fixture.body.length,
-        modifiedTime: fixture.modifiedTime,
-        partSize: MIN_PART_SIZE,
+        metadata: mtimeMetadata(fixture.modifiedTime),
       });
       multipart.set(fixture.key, result.multipart);
     }

@@ -8,14 +8,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
+import { type IcloudAdapters, openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
-import type { Asset, ZoneRef } from '#domain/model.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { type IcloudAdapters, openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
 import { createLogger } from '#shared/logger.ts';
-import { WORK_MESSAGE_VERSION, type WorkMessage } from '#shared/work-message.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';
@@ -69,7 +70,6 @@ function worker(options: { readonly clockAheadMs?: number } = {}) {
     versionPolicy: DEFAULT_VERSION_POLICY,
     deletePolicy: 'keep',
     now,
-    upload: { partSize: MIN_PART_SIZE, queueSize: 2 },
   };
   return { deps, state, objects, now };
 }

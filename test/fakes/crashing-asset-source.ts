@@ -3,7 +3,7 @@
  * after Apple answered and before the answer was used. Reads change nothing at Apple, so both
  * only cut the invocation short at that point.
  */
-import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type {
   AssetLookupKey,
   AssetSource,

@@ -11,19 +11,21 @@
  * - Cold starts: a crashed process takes its iCloud adapters (and their in-memory pairing state)
  *   with it; the next invocation opens new ones.
  */
+
 import { createHash } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
+import type { DetectionRunResult } from '#app/detection-run.ts';
+import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
-import { createDetectHandler, type DetectInvocationResult } from '#handlers/detect-changes/detect-handler.ts';
-import { createDownloadHandler } from '#handlers/download-assets/download-handler.ts';
-import type { IcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
-import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
+import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
+import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
-import type { ManifestEntry } from '#ports/sync-state-store.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
-import type { WorkMessage } from '#shared/work-message.ts';
+import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { CrashingAssetSource } from './crashing-asset-source.ts';
 import { type CrashSchedule, seededRandom } from './crashing-invocation.ts';
 import { CrashingMediaDownloader } from './crashing-media-downloader.ts';
@@ -82,7 +84,7 @@ export interface RuntimeReport {
   readonly unexpectedErrors: readonly string[];
   /** Records a live download invocation failed (SQS redelivered them). */
   readonly failedRecords: number;
-  readonly lastDetect?: DetectInvocationResult;
+  readonly lastDetect?: DetectionRunResult;
 }
 
 /** A lease the crashed detector left behind is gone by the next tick after this long. */
@@ -107,7 +109,7 @@ export class CrashingLambdaRuntime {
     downloadInvocations: 0,
     unexpectedErrors: [] as string[],
     failedRecords: 0,
-    lastDetect: undefined as DetectInvocationResult | undefined,
+    lastDetect: undefined as DetectionRunResult | undefined,
   };
 
   constructor(options: CrashingRuntimeOptions) {
@@ -152,7 +154,7 @@ export class CrashingLambdaRuntime {
    */
   async detectOnce(
     options: { readonly afterCrashMs?: number } = {},
-  ): Promise<DetectInvocationResult | undefined> {
+  ): Promise<DetectionRunResult | undefined> {
     const { schedule, clock } = this.#options;
     const invocation = schedule.begin();
     this.#report.detectInvocations += 1;
@@ -190,13 +192,13 @@ export class CrashingLambdaRuntime {
     const invocation = schedule.begin();
     this.#report.downloadInvocations += 1;
     const handler = createDownloadHandler({
+      decode: parseWorkMessage,
       archive: {
         state: this.ports.state,
         objects: this.ports.objects,
         versionPolicy: this.#options.versionPolicy,
         deletePolicy: this.#options.deletePolicy.mode,
         now: clock.now,
-        upload: { partSize: MIN_PART_SIZE, queueSize: 2 },
       },
       icloud: () => this.#icloud(),
       logger: this.#logger(),

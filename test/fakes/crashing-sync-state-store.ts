@@ -2,21 +2,12 @@
  * A `SyncStateStore` (DynamoDB) in front of which the Lambda process dies at a scheduled call:
  * before the write reached the table, or after it did without the caller learning it.
  */
-import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
-import type {
-  ArchiveCounters,
-  AssetRef,
-  LockLease,
-  ManifestEntry,
-  ManifestEntryInput,
-  RunFailure,
-  RunKind,
-  RunOutcome,
-  RunProgress,
-  RunRef,
-  SyncStateStore,
-  ZoneSyncStateInput,
-} from '#ports/sync-state-store.ts';
+
+import type { ArchiveCounters, AssetRef, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
+import type { RunFailure, RunKind, RunOutcome, RunProgress, RunRef } from '#domain/model/run.ts';
+import type { LockLease, ZoneSyncStateInput } from '#domain/model/sync-state.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { CrashSchedule } from './crashing-invocation.ts';
 
 export class CrashingSyncStateStore implements SyncStateStore {
@@ -52,9 +43,6 @@ export class CrashingSyncStateStore implements SyncStateStore {
   acquireLock(name: string, owner: string, leaseMs: number) {
     return this.#at('acquireLock', () => this.#inner.acquireLock(name, owner, leaseMs));
   }
-  renewLock(lease: LockLease, leaseMs: number) {
-    return this.#at('renewLock', () => this.#inner.renewLock(lease, leaseMs));
-  }
   releaseLock(lease: LockLease) {
     return this.#at('releaseLock', () => this.#inner.releaseLock(lease));
   }
@@ -74,9 +62,6 @@ export class CrashingSyncStateStore implements SyncStateStore {
   }
   claimKey(key: string, owner: string) {
     return this.#at('claimKey', () => this.#inner.claimKey(key, owner));
-  }
-  keyOwner(key: string) {
-    return this.#at('keyOwner', () => this.#inner.keyOwner(key));
   }
   releaseKey(key: string, owner: string) {
     return this.#at('releaseKey', () => this.#inner.releaseKey(key, owner));
@@ -110,8 +95,5 @@ export class CrashingSyncStateStore implements SyncStateStore {
   }
   getCounters() {
     return this.#at('getCounters', () => this.#inner.getCounters());
-  }
-  resetCounters(counters: ArchiveCounters) {
-    return this.#at('resetCounters', () => this.#inner.resetCounters(counters));
   }
 }

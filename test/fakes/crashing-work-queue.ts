@@ -2,8 +2,9 @@
  * A `WorkQueue` (SQS) in front of which the Lambda process dies at a scheduled call: before the
  * messages were sent, or after SQS stored them and before the detector could save its token.
  */
+
+import type { WorkMessage } from '#domain/model/work.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
-import type { WorkMessage } from '#shared/work-message.ts';
 import type { CrashSchedule } from './crashing-invocation.ts';
 
 export class CrashingWorkQueue implements WorkQueue {

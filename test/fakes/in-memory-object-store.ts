@@ -8,20 +8,19 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
   assertValidMetadata,
-  formatRcloneMtime,
   MD5_KEY,
   MTIME_KEY,
   md5HexToBase64,
   parseRcloneMtime,
 } from '#adapters/aws/rclone-metadata.ts';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { ContentLengthMismatchError } from '#domain/errors.ts';
-import {
-  type ListedObject,
-  MIN_PART_SIZE,
-  type ObjectHead,
-  type ObjectStore,
-  type PutResult,
-  type PutStreamOptions,
+import type {
+  ListedObject,
+  ObjectHead,
+  ObjectStore,
+  PutResult,
+  PutStreamOptions,
 } from '#ports/object-store.ts';
 
 interface StoredObject {
@@ -74,9 +73,9 @@ export class InMemoryObjectStore implements ObjectStore {
   }
 
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
-    const partSize = options.partSize ?? this.partSize;
+    const { partSize } = this;
     if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
-    const upfront = { ...options.metadata, [MTIME_KEY]: formatRcloneMtime(options.modifiedTime) };
+    const upfront = { ...options.metadata };
     assertValidMetadata(upfront);
     const { signal } = options;
     signal?.throwIfAborted();
@@ -105,7 +104,12 @@ export class InMemoryObjectStore implements ObjectStore {
       throw new ContentLengthMismatchError(options.contentLength, received);
     const data = Buffer.concat(chunks);
     const digest = md5(data);
-    const metadata = { ...upfront, ...options.lateMetadata?.(), [MD5_KEY]: md5HexToBase64(digest) };
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const metadata = {
+      ...upfront,
+      ...options.lateMetadata?.({ bytes: data.length, md5: digest, sha256 }),
+      [MD5_KEY]: md5HexToBase64(digest),
+    };
     assertValidMetadata(metadata);
     const multipart = data.length > partSize;
     const etag = multipart ? multipartEtag(data, partSize) : digest;
@@ -116,7 +120,7 @@ export class InMemoryObjectStore implements ObjectStore {
       metadata,
       lastModified: this.now(),
     });
-    return { key, size: data.length, etag, md5: digest, multipart };
+    return { key, size: data.length, etag, md5: digest, sha256, multipart };
   }
 
   async delete(key: string): Promise<void> {

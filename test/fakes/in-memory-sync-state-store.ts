@@ -4,30 +4,34 @@
  * are deep-copied in and out, as a database would, so callers cannot mutate stored state.
  */
 import { ConflictError, InvalidInputError } from '#domain/errors.ts';
-import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import { foldKey } from '#domain/model/key-fold.ts';
+import type {
+  ArchiveCounters,
+  AssetRef,
+  ClaimOutcome,
+  ManifestEntry,
+  ManifestEntryInput,
+} from '#domain/model/manifest.ts';
 import {
-  type ArchiveCounters,
-  type AssetRef,
-  type ClaimOutcome,
-  type DatabaseSyncState,
-  foldKey,
-  type LockAttempt,
-  type LockLease,
-  MAX_CHECKPOINT_BYTES,
   MAX_RUN_FAILURES,
-  type ManifestEntry,
-  type ManifestEntryInput,
   type RunFailure,
   type RunKind,
   type RunOutcome,
   type RunProgress,
   type RunRecord,
   type RunRef,
-  type SyncStateStore,
+} from '#domain/model/run.ts';
+import {
+  type DatabaseSyncState,
+  type LockAttempt,
+  type LockLease,
+  MAX_CHECKPOINT_BYTES,
   type ZoneSyncState,
   type ZoneSyncStateInput,
-  zoneId,
-} from '#ports/sync-state-store.ts';
+} from '#domain/model/sync-state.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import { zoneId } from '#domain/model/zone.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
 
 function copy<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
@@ -105,15 +109,6 @@ export class InMemorySyncStateStore implements SyncStateStore {
     return { acquired: true, lease: { ...lease } };
   }
 
-  async renewLock(lease: LockLease, leaseMs: number): Promise<LockLease> {
-    if (this.locks.get(lease.name)?.owner !== lease.owner) {
-      throw new ConflictError(`lock ${lease.name} is no longer held`);
-    }
-    const renewed = { ...lease, expiresAt: this.now() + leaseMs };
-    this.locks.set(lease.name, renewed);
-    return { ...renewed };
-  }
-
   async releaseLock(lease: LockLease): Promise<boolean> {
     if (this.locks.get(lease.name)?.owner !== lease.owner) return false;
     this.locks.delete(lease.name);
@@ -147,6 +142,7 @@ export class InMemorySyncStateStore implements SyncStateStore {
     return { claimed: true };
   }
 
+  /** Who holds a key (compared with `foldKey`): for tests that inspect claims; not part of the port. */
   async keyOwner(key: string): Promise<string | undefined> {
     return this.keyClaims.get(foldKey(key));
   }
@@ -237,9 +233,5 @@ export class InMemorySyncStateStore implements SyncStateStore {
 
   async getCounters(): Promise<ArchiveCounters> {
     return { ...this.counters };
-  }
-
-  async resetCounters(counters: ArchiveCounters): Promise<void> {
-    this.counters = { ...counters };
   }
 }

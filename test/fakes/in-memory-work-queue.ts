@@ -3,13 +3,15 @@
  * splitting and deterministic work ids as `SqsWorkQueue`, messages kept in send order until a
  * consumer takes them. `receive`/`acknowledge` play the consumer side for handler tests.
  */
+
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import {
   MAX_MESSAGE_BYTES,
   type SerialisedWork,
   splitWorkMessage,
 } from '#adapters/aws/work-message-split.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
 import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
-import { parseWorkMessage, type WorkMessage } from '#shared/work-message.ts';
 
 export interface QueuedWork {
   readonly workId: string;

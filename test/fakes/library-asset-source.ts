@@ -10,7 +10,8 @@
  * lookups and counts (detection does not use them).
  */
 import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
-import type { Asset, DatabaseScope, ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type {
   AssetCounts,
   AssetSource,

@@ -3,8 +3,9 @@
  * as SqsWorkQueue does when SQS keeps refusing entries: plays "enqueue failed halfway".
  * After `failures` failing calls it behaves normally again.
  */
-import { EnqueueError, type EnqueueReceipt } from '#ports/work-queue.ts';
-import type { WorkMessage } from '#shared/work-message.ts';
+import { EnqueueError } from '#domain/errors.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
+import type { EnqueueReceipt } from '#ports/work-queue.ts';
 import { InMemoryWorkQueue } from './in-memory-work-queue.ts';
 
 export class PartialFailureWorkQueue extends InMemoryWorkQueue {

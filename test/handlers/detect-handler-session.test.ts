@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
-import { createDetectHandler } from '#handlers/detect-changes/detect-handler.ts';
-import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
+import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import type { AssetSource } from '#ports/asset-source.ts';
 import { createLogger } from '#shared/logger.ts';
+import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
 import { fakeIcloud, lambdaContext, ScriptedCdn } from './handler-doubles.ts';

@@ -8,14 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import type { DetectionRunResult } from '#app/detection-run.ts';
+import { type IcloudAdapters, openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import { SessionExpiredError } from '#domain/errors.ts';
-import type { DatabaseScope } from '#domain/model.ts';
+import type { ManifestEntryInput } from '#domain/model/manifest.ts';
+import type { ZoneSyncStateInput } from '#domain/model/sync-state.ts';
+import type { DatabaseScope } from '#domain/model/zone.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
-import { createDetectHandler, type DetectInvocationResult } from '#handlers/detect-changes/detect-handler.ts';
-import { type IcloudAdapters, openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
-import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
-import type { ManifestEntryInput, ZoneSyncStateInput } from '#ports/sync-state-store.ts';
+import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import { METRICS } from '#shared/env-names.ts';
+import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
@@ -124,7 +126,7 @@ afterAll(async () => {
 describe('the detect handler', () => {
   it('stops cleanly with its checkpoint saved when the deadline nears, and the next invocations finish a 2,000-photo first sync', async () => {
     const { handler } = setUp();
-    const outcomes: DetectInvocationResult['outcome'][] = [];
+    const outcomes: DetectionRunResult['outcome'][] = [];
     for (let i = 0; i < 30; i++) {
       const result = await handler({}, shortContext(`first-sync-${i}`));
       outcomes.push(result.outcome);

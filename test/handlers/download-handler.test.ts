@@ -2,14 +2,16 @@
  * The download worker's SQS contract (Powertools partial batch responses) over in-memory stores
  * and a scripted CDN: which records fail, which are acknowledged, what is recorded and emitted.
  */
+
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { RateLimitedError, SessionExpiredError, UnexpectedResponseError } from '#domain/errors.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { createDownloadHandler } from '#handlers/download-assets/download-handler.ts';
-import { CollectedMetrics } from '#handlers/shared/pipeline-metrics.ts';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
+import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { METRICS } from '#shared/env-names.ts';
+import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import {
@@ -29,20 +31,20 @@ const NOW = 1_750_000_000_000;
 
 function setUp() {
   const state = new InMemorySyncStateStore({ now: () => NOW });
-  const objects = new InMemoryObjectStore({ now: () => NOW });
+  const objects = new InMemoryObjectStore({ now: () => NOW, partSize: MIN_PART_SIZE });
   const cdn = new ScriptedCdn();
   const icloud = fakeIcloud(cdn);
   const logger = new RecordingLogger();
   const metrics = new CollectedMetrics();
   let opened = 0;
   const handler = createDownloadHandler({
+    decode: parseWorkMessage,
     archive: {
       state,
       objects,
       versionPolicy: DEFAULT_VERSION_POLICY,
       deletePolicy: 'keep',
       now: () => NOW,
-      upload: { partSize: MIN_PART_SIZE, queueSize: 2 },
     },
     icloud: async () => {
       opened += 1;

@@ -9,11 +9,12 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { IcloudHttp } from '#adapters/icloud/http/types.ts';
 import { RequestCounter } from '#adapters/icloud/request-counter.ts';
 import type { OpenedIcloudSession } from '#adapters/icloud/session/open-session.ts';
-import type { Asset, ZoneRef } from '#domain/model.ts';
-import type { IcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
+import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import { WORK_MESSAGE_VERSION, type WorkItem } from '#domain/model/work.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AssetSource } from '#ports/asset-source.ts';
 import type { MediaDownload, MediaDownloader } from '#ports/media-download.ts';
-import { WORK_MESSAGE_VERSION, type WorkItem } from '#shared/work-message.ts';
 
 /** A Powertools logger that keeps every line it would have printed. */
 export class RecordingLogger extends Logger {

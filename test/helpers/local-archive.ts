@@ -2,7 +2,7 @@
  * Reading a local archive back in tests: every object with its metadata, and the set of
  * SHA-256 digests it holds, to compare with the simulator's ground truth.
  */
-import { openLocalAwsStack } from '#local/local-aws-stack.ts';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 
 export interface ArchivedObjectView {
   readonly key: string;

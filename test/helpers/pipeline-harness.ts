@@ -11,9 +11,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openLocalAwsStack } from '#local/local-aws-stack.ts';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import type { ArchiveCounters, ManifestEntry } from '#domain/model/manifest.ts';
+import type { ZoneSyncState } from '#domain/model/sync-state.ts';
 import { type LocalSyncOptions, runLocalSync, type SyncSummary } from '#local/local-sync.ts';
-import type { ArchiveCounters, ManifestEntry, ZoneSyncState } from '#ports/sync-state-store.ts';
 import { createLogger } from '#shared/logger.ts';
 import type { SimulatorHandle, SimulatorOptions } from '#simulator/src/index.ts';
 import { type SignedIn, signInToSimulator } from './icloud-login.ts';

@@ -9,6 +9,7 @@
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { startS3Server } from '#local/servers/s3-server.ts';
 import { generatedStream } from '#test/fakes/generated-stream.ts';
 
@@ -33,7 +34,7 @@ const size = Number(firstSize);
 await new S3ObjectStore({ client, bucket }).putStream(key, generatedStream(size).stream, {
   contentType: 'video/quicktime',
   contentLength: size,
-  modifiedTime: 0,
+  metadata: mtimeMetadata(0),
 });
 const second = Number(secondSize);
 client

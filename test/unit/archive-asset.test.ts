@@ -5,15 +5,16 @@ import { createHash } from 'node:crypto';
  * duplicates of one master, and failures that must leave nothing behind.
  */
 import { describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { archiveAsset, SHA256_METADATA_KEY } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { ConflictError, ContentLengthMismatchError, DownloadUrlExpiredError } from '#domain/errors.ts';
-import type { Asset } from '#domain/model.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import type { ManifestEntryInput } from '#domain/model/manifest.ts';
+import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { MIN_PART_SIZE } from '#ports/object-store.ts';
-import type { ManifestEntryInput } from '#ports/sync-state-store.ts';
-import { WORK_MESSAGE_VERSION } from '#shared/work-message.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { jpegBytes, photoAsset, ScriptedCdn, ZONE } from '#test/handlers/handler-doubles.ts';
@@ -34,7 +35,7 @@ class RacedManifestStore extends InMemorySyncStateStore {
 }
 
 function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
-  const objects = new InMemoryObjectStore({ now: () => NOW });
+  const objects = new InMemoryObjectStore({ now: () => NOW, partSize: MIN_PART_SIZE });
   const cdn = new ScriptedCdn();
   const refreshed: string[] = [];
   const lookups: string[][] = [];
@@ -59,7 +60,6 @@ function setUp(state = new InMemorySyncStateStore({ now: () => NOW })) {
     versionPolicy: DEFAULT_VERSION_POLICY,
     deletePolicy: 'keep',
     now: () => NOW,
-    upload: { partSize: MIN_PART_SIZE, queueSize: 2 },
   };
   const serve = (asset: Asset, bytes = jpegBytes(asset.versions[0]?.size ?? 0, 7)) => {
     const url = asset.versions[0]?.downloadUrl;
@@ -103,10 +103,7 @@ describe('archiving an asset', () => {
       await fresh.objects.putStream(k, stored.body, {
         contentType: 'image/jpeg',
         contentLength: stored.head.size,
-        modifiedTime: asset.captureTime,
-        metadata: Object.fromEntries(
-          Object.entries(stored.head.metadata).filter(([m]) => m !== 'mtime' && m !== 'md5chksum'),
-        ),
+        metadata: Object.fromEntries(Object.entries(stored.head.metadata).filter(([m]) => m !== 'md5chksum')),
       });
       await fresh.state.claimKey(k, (await state.keyOwner(k)) ?? '');
     }
@@ -121,7 +118,7 @@ describe('archiving an asset', () => {
   });
 
   it('does not adopt an object whose recorded hash is missing, and replaces it with the real file', async () => {
-    const { deps, objects, cdn, serve } = setUp();
+    const { deps, objects, cdn, serve, state } = setUp();
     const asset = photoAsset('half', 100);
     const bytes = serve(asset);
     const first = await archiveAsset(deps, asset);
@@ -131,9 +128,9 @@ describe('archiving an asset', () => {
     await fresh.putStream(key, (await objects.getStream(key))?.body ?? process.stdin, {
       contentType: 'image/jpeg',
       contentLength: 100,
-      modifiedTime: 0,
+      metadata: mtimeMetadata(0),
     });
-    await state2.claimKey(key, (await deps.state.keyOwner(key)) ?? '');
+    await state2.claimKey(key, (await state.keyOwner(key)) ?? '');
 
     const result = await archiveAsset(again, asset);
 

@@ -5,7 +5,8 @@ import {
   mostSevereState,
   type PreviousAssetState,
 } from '#domain/classify-change.ts';
-import type { Asset, AssetOnlyChange, AssetVersion, ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { Asset, AssetOnlyChange, AssetVersion, ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 
 const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
 const SHARED: ZoneRef = { database: 'private', zoneName: 'SharedSync-00000000-1111-4222-8333-444444444444' };

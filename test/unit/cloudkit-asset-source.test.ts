@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
-import type { ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import type { ZoneChangesCursor } from '#ports/asset-source.ts';
 import { asset, master, NO_TOKEN, ScriptedCloudKit, tombstone } from '#test/fixtures/scripted-cloudkit.ts';
 

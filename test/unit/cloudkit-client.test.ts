@@ -6,7 +6,7 @@ import {
   StaleSyncTokenError,
   UnexpectedResponseError,
 } from '#domain/errors.ts';
-import type { ZoneRef } from '#domain/model.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { NO_TOKEN, ScriptedCloudKit } from '#test/fixtures/scripted-cloudkit.ts';
 
 const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };

@@ -5,12 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type DetectDeps, detectChanges } from '#domain/detect/detect-changes.ts';
-import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import { EnqueueError } from '#domain/errors.ts';
+import type { ZoneSyncStateInput } from '#domain/model/sync-state.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { DEFAULT_DELETE_POLICY, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import type { AssetSource } from '#ports/asset-source.ts';
-import type { ZoneSyncStateInput } from '#ports/sync-state-store.ts';
-import { EnqueueError, type EnqueueReceipt, type WorkQueue } from '#ports/work-queue.ts';
-import type { WorkMessage } from '#shared/work-message.ts';
+import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import {
   type FakeZone,
@@ -41,6 +42,19 @@ class CountingWorkQueue implements WorkQueue {
 /** The in-memory store, counting every write that changes state (the lock attempt included). */
 class WriteCountingStore extends InMemorySyncStateStore {
   readonly writes: string[] = [];
+  readonly reads: string[] = [];
+  override async loadZones() {
+    this.reads.push('loadZones');
+    return super.loadZones();
+  }
+  override async loadZone(zone: ZoneRef) {
+    this.reads.push(`loadZone:${zone.zoneName}`);
+    return super.loadZone(zone);
+  }
+  override async loadDatabaseState(database: DatabaseScope) {
+    this.reads.push(`loadDatabaseState:${database}`);
+    return super.loadDatabaseState(database);
+  }
   override async saveZone(state: ZoneSyncStateInput, expectedRevision: number) {
     this.writes.push(`saveZone:${state.zone.zoneName}`);
     return super.saveZone(state, expectedRevision);
@@ -104,6 +118,35 @@ describe('an idle detection', () => {
     expect(source.calls).toEqual(['changedZones:private']);
     expect(state.writes).toEqual([]);
     expect(queue.messages).toBe(0);
+  });
+});
+
+describe('reading the state', () => {
+  it('reads each stored state once per run', async () => {
+    const { source, state } = await synced();
+    source.addZone(SHARED, 4);
+    source.change('PrimarySync', []);
+    await detectChanges(deps(source, state, new CountingWorkQueue()));
+    state.reads.length = 0;
+    source.change('PrimarySync', []);
+    source.change(SHARED.zoneName, [], { quiet: false });
+
+    await detectChanges(deps(source, state, new CountingWorkQueue()));
+
+    expect([...state.reads].sort()).toEqual([...new Set(state.reads)].sort());
+    expect(state.reads.filter((r) => r === 'loadZones')).toHaveLength(1);
+  });
+
+  it('does not read a zone again when a stale token restarts its enumeration', async () => {
+    const { source, state } = await synced(25);
+    (source.zones.get('PrimarySync') as FakeZone).expired.add('PrimarySync@0');
+    source.change('PrimarySync', [{ type: 'asset', asset: photo(PRIMARY, 800) }]);
+    state.reads.length = 0;
+
+    const result = await detectChanges(deps(source, state, new CountingWorkQueue()));
+
+    expect(result.zones[0]).toMatchObject({ note: 'staleToken', caughtUp: true });
+    expect(state.reads.filter((r) => r === 'loadZone:PrimarySync')).toHaveLength(1);
   });
 });
 

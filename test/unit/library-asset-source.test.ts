@@ -1,4 +1,5 @@
-import type { ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { describeAssetSourceContract } from '#test/fakes/contracts/asset-source-contract.ts';
 import { LibraryAssetSource, libraryPhoto } from '#test/fakes/library-asset-source.ts';
 

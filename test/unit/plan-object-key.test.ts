@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Asset, AssetVersion, VersionKind } from '#domain/model.ts';
-import { candidateKeys, caseFoldKey, dateFolderOf, identitySuffix } from '#domain/plan/object-key.ts';
+import type { Asset, AssetVersion, VersionKind } from '#domain/model/asset.ts';
+import { foldKey } from '#domain/model/key-fold.ts';
+import { candidateKeys, dateFolderOf, identitySuffix } from '#domain/plan/object-key.ts';
 import { type PlannedVersion, planVersions } from '#domain/plan/plan-versions.ts';
 import { isReservedWindowsName, MAX_SEGMENT_BYTES, utf8Length } from '#domain/plan/sanitize.ts';
 import { DEFAULT_VERSION_POLICY, parseVersionPolicy } from '#domain/plan/version-policy.ts';
@@ -236,7 +237,7 @@ describe('collision candidates', () => {
         (masters, fileName) => {
           const keys = masters.map((masterRecordName) => {
             const asset = assetOf({ masterRecordName, fileName });
-            return caseFoldKey(candidateKeys(asset, plannedOf(asset, 'original'))[1]);
+            return foldKey(candidateKeys(asset, plannedOf(asset, 'original'))[1]);
           });
           expect(new Set(keys).size).toBe(masters.length);
         },
@@ -273,7 +274,7 @@ describe('collision candidates', () => {
                 expect(segment).not.toMatch(/^\.{1,2}$|^\s|[\s.]$|[<>:"\\|?*\u0000-\u001f\u007f-\u009f]/u);
                 expect(isReservedWindowsName(segment)).toBe(false);
               }
-              all.push(caseFoldKey(key));
+              all.push(foldKey(key));
             }
           }
           // Siblings never collide with each other, in either form.
@@ -285,13 +286,13 @@ describe('collision candidates', () => {
   });
 });
 
-describe('caseFoldKey', () => {
+describe('foldKey', () => {
   it('folds case and normalisation', () => {
-    expect(caseFoldKey('library/IMG_1.JPG')).toBe(caseFoldKey('library/img_1.jpg'));
-    expect(caseFoldKey('Cafe\u0301.JPG')).toBe(caseFoldKey('CAFÉ.jpg'));
+    expect(foldKey('library/IMG_1.JPG')).toBe(foldKey('library/img_1.jpg'));
+    expect(foldKey('Cafe\u0301.JPG')).toBe(foldKey('CAFÉ.jpg'));
   });
 
   it('folds sharp s with ss', () => {
-    expect(caseFoldKey('Straße.JPG')).toBe(caseFoldKey('STRASSE.jpg'));
+    expect(foldKey('Straße.JPG')).toBe(foldKey('STRASSE.jpg'));
   });
 });

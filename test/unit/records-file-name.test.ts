@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mapRecords } from '#adapters/icloud/records/map-records.ts';
-import type { Asset, ZoneRef } from '#domain/model.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { recordedQueryRecords } from '#test/fixtures/recorded-cloudkit.ts';
 
 const ZONE: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFlag } from '#adapters/icloud/records/field-values.ts';
 import { mapRecords } from '#adapters/icloud/records/map-records.ts';
-import type { ZoneRef } from '#domain/model.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 
 const ZONE: ZoneRef = { database: 'shared', zoneName: 'SharedSync-00000000-1111-2222-3333-444444444444' };
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mapRecords } from '#adapters/icloud/records/map-records.ts';
 import { UnexpectedResponseError } from '#domain/errors.ts';
-import type { ZoneRef } from '#domain/model.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { recordedQueryRecords } from '#test/fixtures/recorded-cloudkit.ts';
 
 const ZONE: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mapRecords } from '#adapters/icloud/records/map-records.ts';
-import type { Asset, ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import {
   listingCassettes,
   recordedCloudKitCalls,

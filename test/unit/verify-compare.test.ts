@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Asset, AssetVersion, VersionKind, ZoneRef } from '#domain/model.ts';
+import type { Asset, AssetVersion, VersionKind } from '#domain/model/asset.ts';
+import type { ArchivedVersion, ManifestEntry } from '#domain/model/manifest.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { DEFAULT_VERSION_POLICY, parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import { compareArchive } from '#domain/verify/compare-archive.ts';
 import type { StoredObject } from '#domain/verify/compare-objects.ts';
 import { type LibraryScope, libraryAssetOf } from '#domain/verify/library-asset.ts';
-import type { ArchivedVersion, ManifestEntry } from '#ports/sync-state-store.ts';
 
 const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
 const SHARED: ZoneRef = { database: 'shared', zoneName: 'SharedSync-0001', ownerRecordName: '_owner' };
@@ -186,10 +187,10 @@ describe('compareArchive: the archive against iCloud', () => {
     expect(withThumbs.missing).toMatchObject([{ type: 'notArchived', version: 'thumb' }]);
   });
 
-  it('accepts a version archived under another asset of the same master (duplicate, Shared Library copy)', () => {
+  it('accepts a version archived under another asset of the same master (a duplicate, the Shared Library copy)', () => {
     const mine = assetOf('1');
     const sharedCopy = { ...mine, zone: SHARED, assetRecordName: 'ASSET-1-shared' };
-    const manifest = [entryOf(mine), entryOf(sharedCopy, { status: 'duplicate', versions: [] })];
+    const manifest = [entryOf(mine), entryOf(sharedCopy, { versions: [] })];
     const objects = manifest[0]!.versions.map((v) => objectOf(v));
 
     const report = compareArchive({ library: libraryOf([mine, sharedCopy]), manifest, objects });

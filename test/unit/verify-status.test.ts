@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
+import type { RunRecord } from '#domain/model/run.ts';
+import type { ZoneSyncState } from '#domain/model/sync-state.ts';
 import { archiveStatus, ManifestTally, trustStatus } from '#domain/verify/archive-status.ts';
-import type { ManifestEntry, RunRecord, ZoneSyncState } from '#ports/sync-state-store.ts';
 
 const NOW = Date.UTC(2025, 5, 1, 12);
 const DAY = 24 * 60 * 60 * 1000;
@@ -115,12 +117,12 @@ describe('ManifestTally', () => {
   it('counts entries by status and each shared object once', () => {
     const tally = new ManifestTally();
     tally.add(entry('a', 'archived', ['k1', 'k2']));
-    tally.add(entry('b', 'duplicate', ['k1']));
+    tally.add(entry('b', 'archived', ['k1']));
     tally.add(entry('c', 'failed', []));
 
     expect(tally.summary()).toEqual({
       entries: 3,
-      byStatus: { archived: 1, pending: 0, failed: 1, trashed: 0, purged: 0, duplicate: 1 },
+      byStatus: { archived: 2, pending: 0, failed: 1, trashed: 0, purged: 0 },
       objects: 2,
       bytes: 200,
     });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { ITEMS_PER_MESSAGE, toWorkItem, toWorkMessages } from '#domain/detect/work-batches.ts';
-import type { Asset, ZoneChange, ZoneRef } from '#domain/model.ts';
-import { parseWorkMessage, WORK_MESSAGE_VERSION } from '#shared/work-message.ts';
+import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 
 const ZONE: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
 const CONTEXT = { runId: 'run-7', issuedAt: 1_750_000_000_000 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Asset } from '#domain/model.ts';
-import { parseWorkMessage, WORK_MESSAGE_VERSION, type WorkMessage } from '#shared/work-message.ts';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 
 const asset: Asset = {
   zone: { database: 'private', zoneName: 'PrimarySync' },

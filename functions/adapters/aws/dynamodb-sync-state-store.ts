@@ -17,30 +17,34 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
-import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
-import type { DatabaseScope, ZoneRef } from '../../domain/model.ts';
+import type {
+  ArchiveCounters,
+  AssetRef,
+  ClaimOutcome,
+  ManifestEntry,
+  ManifestEntryInput,
+} from '#domain/model/manifest.ts';
 import {
-  type ArchiveCounters,
-  type AssetRef,
-  type ClaimOutcome,
-  type DatabaseSyncState,
-  type JsonValue,
-  type LockAttempt,
-  type LockLease,
-  MAX_CHECKPOINT_BYTES,
   MAX_RUN_FAILURES,
-  type ManifestEntry,
-  type ManifestEntryInput,
   type RunFailure,
   type RunKind,
   type RunOutcome,
   type RunProgress,
   type RunRecord,
   type RunRef,
-  type SyncStateStore,
+} from '#domain/model/run.ts';
+import {
+  type DatabaseSyncState,
+  type JsonValue,
+  type LockAttempt,
+  type LockLease,
+  MAX_CHECKPOINT_BYTES,
   type ZoneSyncState,
   type ZoneSyncStateInput,
-} from '../../ports/sync-state-store.ts';
+} from '#domain/model/sync-state.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
+import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import {
   countersItemSchema,
   databaseItemSchema,
@@ -253,27 +257,6 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     }
   }
 
-  async renewLock(lease: LockLease, leaseMs: number): Promise<LockLease> {
-    const renewed: LockLease = { ...lease, expiresAt: this.now() + leaseMs };
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.lock(lease.name),
-          UpdateExpression: 'SET expiresAt = :expiresAt',
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': lease.owner, ':expiresAt': renewed.expiresAt },
-        }),
-      );
-      return renewed;
-    } catch (error) {
-      if (isConditionFailure(error))
-        throw new ConflictError(`lock ${lease.name} is no longer held`, { cause: error });
-      throw error;
-    }
-  }
-
   async releaseLock(lease: LockLease): Promise<boolean> {
     try {
       await this.client.send(
@@ -353,7 +336,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     }
   }
 
-  async keyOwner(key: string): Promise<string | undefined> {
+  private async keyOwner(key: string): Promise<string | undefined> {
     return (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.owner;
   }
 
@@ -549,11 +532,5 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   async getCounters(): Promise<ArchiveCounters> {
     const item = await this.get(keys.counters(), countersItemSchema);
     return { objects: item?.objects ?? 0, bytes: item?.bytes ?? 0 };
-  }
-
-  async resetCounters(counters: ArchiveCounters): Promise<void> {
-    await this.client.send(
-      new PutCommand({ TableName: this.table, Item: { ...keys.counters(), ...counters } }),
-    );
   }
 }

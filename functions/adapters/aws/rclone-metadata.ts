@@ -1,6 +1,7 @@
 /**
  * S3 user metadata as rclone reads it (peers.md §5): `mtime` is Unix seconds as a fixed-point
- * decimal (no exponent, trailing zeros dropped), `md5chksum` the base64 of the raw MD5.
+ * decimal (no exponent, trailing zeros dropped; written by the domain, `domain/plan/object-metadata.ts`,
+ * and only read back here), `md5chksum` the base64 of the raw MD5.
  * Keys are lower-case because S3 lower-cases them on the way back anyway.
  */
 import { InvalidInputError } from '../../domain/errors.ts';
@@ -13,18 +14,6 @@ export const MD5_KEY = 'md5chksum';
 const MAX_METADATA_BYTES = 2048;
 const KEY_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const VALUE_PATTERN = /^[\x20-\x7e]*$/;
-
-/** `1717243200500` ms -> `"1717243200.5"`. Exact: milliseconds need no float arithmetic. */
-export function formatRcloneMtime(ms: number): string {
-  if (!Number.isSafeInteger(ms)) throw new InvalidInputError(`mtime must be whole milliseconds, got ${ms}`);
-  const sign = ms < 0 ? '-' : '';
-  const abs = Math.abs(ms);
-  const seconds = Math.floor(abs / 1000);
-  const fraction = String(abs % 1000)
-    .padStart(3, '0')
-    .replace(/0+$/, '');
-  return fraction === '' ? `${sign}${seconds}` : `${sign}${seconds}.${fraction}`;
-}
 
 /** Parses rclone's `mtime` to ms (sub-millisecond digits are truncated); undefined if unparsable. */
 export function parseRcloneMtime(value: string | undefined): number | undefined {

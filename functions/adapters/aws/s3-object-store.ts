@@ -28,25 +28,27 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import {
-  type ListedObject,
-  MIN_PART_SIZE,
-  type ObjectHead,
-  type ObjectMetadata,
-  type ObjectStore,
-  type PutResult,
-  type PutStreamOptions,
+import { PIPELINE_DEFAULTS } from '#shared/config.ts';
+import type {
+  ListedObject,
+  ObjectHead,
+  ObjectMetadata,
+  ObjectStore,
+  PutResult,
+  PutStreamOptions,
 } from '../../ports/object-store.ts';
 import { STAGING_TAG } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
 import {
   assertValidMetadata,
-  formatRcloneMtime,
   MD5_KEY,
   MTIME_KEY,
   md5HexToBase64,
   parseRcloneMtime,
 } from './rclone-metadata.ts';
+
+/** Minimum part size S3 accepts for every part but the last. */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export interface S3ObjectStoreOptions {
   readonly client: S3Client;
@@ -114,8 +116,8 @@ export class S3ObjectStore implements ObjectStore {
   constructor(options: S3ObjectStoreOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
-    this.partSize = options.partSize ?? 8 * 1024 * 1024;
-    this.queueSize = options.queueSize ?? 4;
+    this.partSize = options.partSize ?? PIPELINE_DEFAULTS.uploadPartSizeMiB * 1024 * 1024;
+    this.queueSize = options.queueSize ?? PIPELINE_DEFAULTS.uploadQueueSize;
     this.listPageSize = options.listPageSize ?? 1000;
   }
 
@@ -130,13 +132,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
-    const partSize = options.partSize ?? this.partSize;
-    const queueSize = options.queueSize ?? this.queueSize;
+    const { partSize, queueSize } = this;
     if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
-    const upfront: Record<string, string> = {
-      ...options.metadata,
-      [MTIME_KEY]: formatRcloneMtime(options.modifiedTime),
-    };
+    const upfront: Record<string, string> = { ...options.metadata };
     assertValidMetadata(upfront);
 
     const { signal } = options;
@@ -163,8 +161,9 @@ export class S3ObjectStore implements ObjectStore {
     options: PutStreamOptions,
   ): Promise<PutResult> {
     const data = await readAll(meter);
-    const md5 = meter.digestHex();
-    const metadata = { ...upfront, ...options.lateMetadata?.(), [MD5_KEY]: md5HexToBase64(md5) };
+    const digest = meter.digest();
+    const md5 = digest.md5;
+    const metadata = { ...upfront, ...options.lateMetadata?.(digest), [MD5_KEY]: md5HexToBase64(md5) };
     assertValidMetadata(metadata);
     const output = await this.client.send(
       new PutObjectCommand({
@@ -183,6 +182,7 @@ export class S3ObjectStore implements ObjectStore {
       size: data.length,
       etag: unquote(output.ETag),
       md5,
+      sha256: digest.sha256,
       multipart: false,
       ...(output.VersionId !== undefined && { versionId: output.VersionId }),
     };
@@ -213,13 +213,22 @@ export class S3ObjectStore implements ObjectStore {
     });
     const completed = await upload.done();
     const etag = unquote(completed.ETag);
-    const md5 = meter.digestHex();
+    const digest = meter.digest();
+    const { md5, sha256 } = digest;
     try {
       options.signal?.throwIfAborted();
       if (options.contentLength > MAX_COPY_BYTES) {
-        return { key, size: meter.bytes, etag, md5, multipart: true, ...versionOf(completed.VersionId) };
+        return {
+          key,
+          size: meter.bytes,
+          etag,
+          md5,
+          sha256,
+          multipart: true,
+          ...versionOf(completed.VersionId),
+        };
       }
-      const metadata = { ...upfront, ...options.lateMetadata?.(), [MD5_KEY]: md5HexToBase64(md5) };
+      const metadata = { ...upfront, ...options.lateMetadata?.(digest), [MD5_KEY]: md5HexToBase64(md5) };
       assertValidMetadata(metadata);
       const copied = await this.client.send(
         new CopyObjectCommand({
@@ -240,6 +249,7 @@ export class S3ObjectStore implements ObjectStore {
         size: meter.bytes,
         etag: unquote(copied.CopyObjectResult?.ETag) || etag,
         md5,
+        sha256,
         multipart: true,
         ...versionOf(copied.VersionId),
       };

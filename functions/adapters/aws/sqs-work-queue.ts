@@ -14,8 +14,9 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { EnqueueError, type EnqueueReceipt, type WorkQueue } from '../../ports/work-queue.ts';
-import type { WorkMessage } from '../../shared/work-message.ts';
+import { EnqueueError } from '#domain/errors.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
+import type { EnqueueReceipt, WorkQueue } from '../../ports/work-queue.ts';
 import { MAX_MESSAGE_BYTES, type SerialisedWork, splitWorkMessage } from './work-message-split.ts';
 
 export interface SqsWorkQueueOptions {

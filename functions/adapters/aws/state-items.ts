@@ -4,8 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { VERSION_KINDS, type ZoneRef } from '../../domain/model.ts';
-import { type AssetRef, foldKey, zoneId } from '../../ports/sync-state-store.ts';
+import { VERSION_KINDS } from '#domain/model/asset.ts';
+import { foldKey } from '#domain/model/key-fold.ts';
+import type { AssetRef } from '#domain/model/manifest.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
+import { zoneId } from '#domain/model/zone.ts';
 
 /** Manifest entries spread over this many partitions (a photo library is written in bursts). */
 export const MANIFEST_SHARDS = 16;
@@ -84,7 +87,7 @@ export const manifestItemSchema = z.strictObject({
   masterRecordName: z.string(),
   assetChangeTag: z.string(),
   masterChangeTag: z.string().optional(),
-  status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged', 'duplicate']),
+  status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged']),
   flags: z.strictObject({ isFavorite: z.boolean(), isHidden: z.boolean(), isDeleted: z.boolean() }),
   albums: z.array(z.string()),
   versions: z.array(
@@ -104,7 +107,6 @@ export const manifestItemSchema = z.strictObject({
     z.strictObject({ kind: versionKind, key: z.string(), deletedAt: z.number(), reason: z.string() }),
   ),
   failure: z.strictObject({ reason: z.string(), at: z.number(), attempts: z.number() }).optional(),
-  duplicateOf: z.strictObject(assetRefShape).optional(),
   updatedAt: z.number(),
   revision: z.number(),
 });

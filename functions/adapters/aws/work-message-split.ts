@@ -5,8 +5,8 @@
  * (SHA-256 of its body), so the same work always produces the same ids.
  */
 import { createHash } from 'node:crypto';
+import type { WorkMessage } from '#domain/model/work.ts';
 import { InvalidInputError } from '../../domain/errors.ts';
-import type { WorkMessage } from '../../shared/work-message.ts';
 
 /** SQS's classic limit (AWS raised it to 1 MiB in 2025; older regions and tools assume 256 KiB). */
 export const MAX_MESSAGE_BYTES = 256 * 1024;

@@ -9,10 +9,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
-import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
+import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import { beginLogin } from '#adapters/icloud/session/login-session.ts';
-import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import { fileSessionStore, icloudEndpoint } from '#compose/cli.ts';
 import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
+import type { SessionStore } from '#ports/session-store.ts';
 import { createLogger } from '#shared/logger.ts';
 import { Secret } from '#shared/redact.ts';
 import { startSimulator } from '#simulator/src/index.ts';
@@ -77,8 +78,8 @@ Examples:
         mediaScale: 0.02,
       });
       try {
-        const endpoint = await resolveEndpoint(sim.controlUrl);
-        const store = new FileSessionStore(path.join(dir, 'session.json'));
+        const endpoint = await icloudEndpoint(sim.controlUrl);
+        const store = fileSessionStore(path.join(dir, 'session.json'));
         await signIn(out, sim, endpoint, store, logger);
 
         const dataDir = path.join(dir, 'archive');
@@ -161,8 +162,8 @@ Examples:
 async function signIn(
   out: Output,
   sim: { controlUrl: string; appleId: string; password: string },
-  endpoint: Awaited<ReturnType<typeof resolveEndpoint>>,
-  store: FileSessionStore,
+  endpoint: IcloudEndpoint,
+  store: SessionStore,
   logger: ReturnType<typeof createLogger>,
 ): Promise<void> {
   const login = await beginLogin({ endpoint, store, appleId: sim.appleId, logger });

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
-import type { ZoneRef } from '#domain/model.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AssetCounts } from '#ports/asset-source.ts';
 import { cliContext } from '../context.ts';
 

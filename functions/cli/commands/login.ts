@@ -4,13 +4,10 @@
  * `--apple-id`, `ICLOUD_PASSWORD` or `--password-file`, `--sms <id>`, and the code on stdin.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Command, Option } from 'commander';
-import { DEFAULT_STACK_NAME, describeDeployedStack } from '#adapters/aws/deployed-stack.ts';
-import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { beginLogin } from '#adapters/icloud/session/login-session.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import { DEFAULT_STACK_NAME, deployedSessionStore, describeStack } from '#compose/deployed-stack.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { Secret } from '#shared/redact.ts';
 import { type CliContext, cliContext } from '../context.ts';
@@ -77,11 +74,8 @@ interface AwsTarget {
 
 /** The deployed stack's session secret (its id from the stack's outputs unless given). */
 async function secretStore(target: AwsTarget): Promise<SessionStore> {
-  const secretId =
-    target.secretId ??
-    (await describeDeployedStack(new CloudFormationClient({}), target.stack ?? DEFAULT_STACK_NAME))
-      .sessionSecretId;
-  return new SecretsManagerSessionStore({ client: new SecretsManagerClient({}), secretId, cacheTtlMs: 0 });
+  const secretId = target.secretId ?? (await describeStack(target.stack)).sessionSecretId;
+  return deployedSessionStore(secretId);
 }
 
 async function readPassword(options: LoginOptions, prompter: Prompter | undefined): Promise<Secret<string>> {

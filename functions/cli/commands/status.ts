@@ -4,24 +4,23 @@
  * (deployed stack), and when Apple's trust in the stored sign-in runs out.
  */
 
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { Command, Option } from 'commander';
-import { DEFAULT_STACK_NAME, describeDeployedStack } from '#adapters/aws/deployed-stack.ts';
 import { TRUST_LIFETIME_MS } from '#adapters/icloud/session/icloud-session.ts';
 import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
-import {
-  type ArchiveStatus,
-  archiveStatus,
-  ManifestTally,
-  type RunStatus,
-} from '#domain/verify/archive-status.ts';
 import {
   type ArchiveAccess,
   awsArchiveNames,
   openAwsArchive,
   openLocalArchive,
   type QueueDepth,
-} from '#local/serve/archive-access.ts';
+} from '#compose/archive-access.ts';
+import { DEFAULT_STACK_NAME, describeStack } from '#compose/deployed-stack.ts';
+import {
+  type ArchiveStatus,
+  archiveStatus,
+  ManifestTally,
+  type RunStatus,
+} from '#domain/verify/archive-status.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { ENV } from '#shared/env-names.ts';
 import { cliContext } from '../context.ts';
@@ -77,9 +76,7 @@ export async function openTarget(
   // Without explicit names, the stack's outputs (or the Lambda environment variables) name them.
   const explicit =
     options.bucket !== undefined || options.table !== undefined || process.env[ENV.archiveBucket];
-  const stack = explicit
-    ? undefined
-    : await describeDeployedStack(new CloudFormationClient({}), options.stack ?? DEFAULT_STACK_NAME);
+  const stack = explicit ? undefined : await describeStack(options.stack);
   return openAwsArchive(
     awsArchiveNames({
       ...(stack === undefined

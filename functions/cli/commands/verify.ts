@@ -3,19 +3,13 @@
  * the manifest and the bucket's objects, and hands them to the pure comparison
  * (`#domain/verify/compare-archive.ts`). Nothing is changed but a `verify` run record.
  */
-import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
+import { countDifferences, runVerify } from '#app/verify.ts';
+import type { ArchiveAccess } from '#compose/archive-access.ts';
+import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
-import { compareArchive } from '#domain/verify/compare-archive.ts';
-import {
-  enumerateLibrary,
-  type LibraryListing,
-  readManifest,
-  readObjects,
-} from '#domain/verify/gather-inputs.ts';
+import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
-import { openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
-import type { ArchiveAccess } from '#local/serve/archive-access.ts';
 import { ENV } from '#shared/env-names.ts';
 import { type CliContext, cliContext } from '../context.ts';
 import { EXIT } from '../io/exit-codes.ts';
@@ -63,7 +57,7 @@ Exit codes: 0 everything agrees, 5 differences found (listed), 1 the check could
       const globals = command.optsWithGlobals<{ local?: string }>();
       const access = await openTarget(options, globals.local);
       try {
-        const report = await runVerify(ctx, access, options);
+        const report = await runVerifyCommand(ctx, access, options);
         if (!report.ok) process.exitCode = EXIT.differences;
       } finally {
         await access.close();
@@ -71,118 +65,45 @@ Exit codes: 0 everything agrees, 5 differences found (listed), 1 the check could
     });
 }
 
-async function listIcloud(
-  ctx: CliContext,
-  access: ArchiveAccess,
-  options: VerifyOptions,
-): Promise<LibraryListing> {
-  const policy = parseVersionPolicy(options.versions ?? process.env[ENV.versionPolicy]);
-  const icloud = await openIcloudAdapters({
-    endpoint: await ctx.endpoint(),
-    store: access.session ?? ctx.store,
-    logger: ctx.logger,
-  });
-  const progress = new ProgressLine();
-  try {
-    return await enumerateLibrary(icloud.source, policy, (n) =>
-      progress.update(`Listing iCloud… ${n} photos`, 0),
-    );
-  } finally {
-    progress.done();
-    await icloud.session.save();
-  }
-}
-
-async function runVerify(
+async function runVerifyCommand(
   ctx: CliContext,
   access: ArchiveAccess,
   options: VerifyOptions,
 ): Promise<VerifyReport> {
-  const started = Date.now();
-  const run = await access.state.startRun(`verify-${started}-${randomUUID().slice(0, 8)}`, 'verify', started);
-  try {
-    const listing = options.icloud ? await listIcloud(ctx, access, options) : undefined;
-    const manifest = await readManifest(access.state);
-    const referenced = new Set(manifest.flatMap((entry) => entry.versions.map((v) => v.key)));
-    const progress = new ProgressLine();
-    const objects = await readObjects(access.objects, {
-      referenced,
-      etagsAreMd5: !options.sseKms,
+  const progress = new ProgressLine();
+  const { report, listing, durationMs } = await runVerify(
+    {
+      state: access.state,
+      objects: access.objects,
+      versionPolicy: parseVersionPolicy(options.versions ?? process.env[ENV.versionPolicy]),
+      ...(options.icloud
+        ? {
+            icloud: async () =>
+              openIcloudAdapters({
+                endpoint: await ctx.endpoint(),
+                store: access.session ?? ctx.store,
+                logger: ctx.logger,
+              }),
+          }
+        : {}),
+    },
+    {
       deep: Boolean(options.deep),
-      onObject: (done, total) => progress.update(`Checking objects ${done}/${total}`, done, total),
-    });
-    progress.done();
-    const report = compareArchive({
-      ...(listing === undefined ? {} : { library: listing.assets }),
-      manifest,
-      objects,
       etagsAreMd5: !options.sseKms,
-      counters: await access.state.getCounters(),
-    });
-    const differences = countDifferences(report);
-    for (const failure of failuresOf(report)) await access.state.recordRunFailure(run, failure);
-    await access.state.addRunProgress(run, {
-      counts: {
-        libraryAssets: report.checked.libraryAssets,
-        objectsChecked: report.checked.manifestObjects,
-        differences,
-      },
-    });
-    await access.state.finishRun(
-      run,
-      report.ok ? 'succeeded' : 'partial',
-      Date.now(),
-      report.ok ? undefined : `${differences} differences`,
-    );
-    const durationMs = Date.now() - started;
-    ctx.output.result({
-      status: report.ok ? 'ok' : 'differences',
-      archive: access.where,
-      durationMs,
-      icloudProblems: listing?.problems ?? 0,
-      ...report,
-    });
-    if (!ctx.output.json) render(ctx.output, report, listing, durationMs);
-    return report;
-  } catch (error) {
-    await access.state
-      .finishRun(run, 'failed', Date.now(), error instanceof Error ? error.name : 'Error')
-      .catch(() => undefined);
-    throw error;
-  }
-}
-
-function countDifferences(report: VerifyReport): number {
-  return (
-    report.missing.length +
-    report.extra.length +
-    report.sizeMismatches.length +
-    report.checksumMismatches.length
+      onListed: (n) => progress.update(`Listing iCloud… ${n} photos`, 0),
+      onObject: (done, total) => progress.update(`Checking objects ${done}/${total}`, done, total),
+      onPhaseDone: () => progress.done(),
+    },
   );
-}
-
-/** One line per finding for the run record (the store keeps the first 50); record names and keys only. */
-function failuresOf(report: VerifyReport): { subject: string; reason: string }[] {
-  return [
-    ...report.missing.map((m) =>
-      m.type === 'notArchived'
-        ? { subject: m.assetRecordName, reason: `${m.version} not archived (${m.reason})` }
-        : { subject: m.key, reason: 'object missing from the bucket' },
-    ),
-    ...report.extra.map((e) =>
-      e.type === 'unreferencedObject'
-        ? { subject: e.key, reason: 'object not in the manifest' }
-        : { subject: e.assetRecordName, reason: 'archived but no longer in iCloud' },
-    ),
-    ...report.sizeMismatches.map((s) => ({
-      subject: s.key,
-      reason: `size ${s.actual}, manifest ${s.expected}`,
-    })),
-    ...report.checksumMismatches.map((c) => ({
-      subject: c.key,
-      reason: `${c.algorithm} differs (${c.source})`,
-    })),
-  ].slice(0, 50);
+  ctx.output.result({
+    status: report.ok ? 'ok' : 'differences',
+    archive: access.where,
+    durationMs,
+    icloudProblems: listing?.problems ?? 0,
+    ...report,
+  });
+  if (!ctx.output.json) render(ctx.output, report, listing, durationMs);
+  return report;
 }
 
 function section<T>(output: Output, title: string, items: readonly T[], line: (item: T) => string): void {

@@ -4,15 +4,14 @@
  * object, and only for a purge.
  */
 
-import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '../../ports/sync-state-store.ts';
+import type { AssetOnlyChange, TombstoneType } from '#domain/model/asset.ts';
+import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '#domain/model/manifest.ts';
+import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { ConflictError } from '../errors.ts';
-import type { AssetOnlyChange, TombstoneType, ZoneRef } from '../model.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
 
 export type ChangeOutcome = 'updated' | 'unchanged' | 'unknownAsset' | 'needsArchive' | 'purged';
-
-const zoneKey = (zone: ZoneRef) => `${zone.database}/${zone.ownerRecordName ?? '_'}/${zone.zoneName}`;
 
 function toInput(entry: ManifestEntry): ManifestEntryInput {
   const { updatedAt: _updatedAt, revision: _revision, ...input } = entry;
@@ -124,7 +123,7 @@ async function entryForTombstone(
 async function keysStillUsed(deps: ArchiveDeps, entry: ManifestEntry): Promise<Set<string>> {
   const users = await deps.state.masterUsers(entry.masterRecordName);
   const others = users.filter(
-    (u) => !(u.assetRecordName === entry.assetRecordName && zoneKey(u.zone) === zoneKey(entry.zone)),
+    (u) => !(u.assetRecordName === entry.assetRecordName && zoneId(u.zone) === zoneId(entry.zone)),
   );
   const used = new Set<string>();
   for (const other of others) {
@@ -149,7 +148,7 @@ export async function applyPurge(
   const first = await entryForTombstone(deps, zone, recordName, inferredType);
   if (first === undefined) return 'unknownAsset';
   const ref = { zone: first.zone, assetRecordName: first.assetRecordName };
-  const mirror = deps.deletePolicy === 'mirror' && first.duplicateOf === undefined;
+  const mirror = deps.deletePolicy === 'mirror';
   const stillUsed = mirror ? await keysStillUsed(deps, first) : undefined;
   let removed: RecordedDeletion[] = [];
   const result = await updateEntry(

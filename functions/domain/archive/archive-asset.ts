@@ -8,14 +8,15 @@
 
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '../../ports/sync-state-store.ts';
+import type { Asset, AssetVersion } from '#domain/model/asset.ts';
+import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import { ConflictError, DownloadUrlExpiredError, InvalidInputError } from '../errors.ts';
-import type { Asset, AssetVersion } from '../model.ts';
 import { candidateKeys } from '../plan/object-key.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
-import { IntegrityStream } from './integrity-stream.ts';
+import { ErrorPageGuard } from './error-page-guard.ts';
+import { missingVersions } from './missing-versions.ts';
 
 /** Late metadata key holding the SHA-256 of the bytes, so a re-run can adopt an object without re-reading it. */
 export const SHA256_METADATA_KEY = 'icloud-sha256';
@@ -30,9 +31,6 @@ export interface AssetArchiveResult {
   readonly bytesArchived: number;
   readonly entry?: ManifestEntry;
 }
-
-const isSameVersion = (archived: ArchivedVersion, planned: PlannedVersion): boolean =>
-  archived.kind === planned.kind && archived.fileChecksum === planned.version.fileChecksum;
 
 /** Claims the first free candidate key for `planned`; the same owner always gets the same key back. */
 async function claimKey(
@@ -103,7 +101,7 @@ async function transfer(
     version.downloadUrl,
     deps.signal ? { signal: deps.signal } : {},
   );
-  const integrity = new IntegrityStream(version.size);
+  const guard = new ErrorPageGuard(version.size);
   const body = new PassThrough();
   // Whichever side fails first is the cause; the other is then torn down so nothing is left
   // half-written: a failed put destroys the body, which ends the download; a failed download
@@ -113,17 +111,14 @@ async function transfer(
     firstError ??= error;
     throw error;
   };
-  const flowing = pipeline(download.body, integrity, body).catch(remember);
+  const flowing = pipeline(download.body, guard, body).catch(remember);
   const { contentType, metadata } = metadataForPlanned(asset, planned);
   const put = deps.objects
     .putStream(key, body, {
       contentType,
       contentLength: version.size,
-      modifiedTime: asset.captureTime,
       metadata,
-      lateMetadata: () => ({ [SHA256_METADATA_KEY]: integrity.digest().sha256 }),
-      partSize: deps.upload.partSize,
-      queueSize: deps.upload.queueSize,
+      lateMetadata: (digest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
       ...(deps.signal ? { signal: deps.signal } : {}),
     })
     .catch((error: unknown) => {
@@ -133,13 +128,12 @@ async function transfer(
   const [, putResult] = await Promise.allSettled([flowing, put]);
   if (firstError !== undefined) throw firstError;
   if (putResult.status === 'rejected') throw putResult.reason;
-  const digest = integrity.digest();
   const stored = putResult.value;
   return {
     kind: planned.kind,
     key,
-    size: digest.bytes,
-    sha256: digest.sha256,
+    size: stored.size,
+    sha256: stored.sha256,
     md5: stored.md5,
     fileChecksum: version.fileChecksum,
     archivedAt: deps.now(),
@@ -171,8 +165,7 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
   for (let attempt = 0; ; attempt++) {
     const entry = await deps.state.getEntry(ref);
     const planned = planVersions(asset, deps.versionPolicy);
-    const kept = entry?.versions ?? [];
-    const missing = planned.filter((p) => !kept.some((v) => isSameVersion(v, p)));
+    const missing = missingVersions(planned, entry);
     const flags = { isFavorite: asset.isFavorite, isHidden: asset.isHidden, isDeleted: asset.isDeleted };
     const unchanged =
       entry !== undefined &&
@@ -209,9 +202,8 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
       status: asset.isDeleted ? 'trashed' : 'archived',
       flags,
       albums: entry?.albums ?? [],
-      versions: [...kept, ...added],
+      versions: [...(entry?.versions ?? []), ...added],
       deletions: entry?.deletions ?? [],
-      ...(entry?.duplicateOf === undefined ? {} : { duplicateOf: entry.duplicateOf }),
     };
     // Before the entry lists the objects: `mirror` must see every entry that uses them.
     await deps.state.addMasterUser(asset.masterRecordName, ref);

@@ -3,10 +3,11 @@
  * the local runtime. All ports; no SDK, no HTTP.
  */
 
+import type { Asset } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { SyncStateStore } from '../../ports/sync-state-store.ts';
-import type { Asset, ZoneRef } from '../model.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 
 /** Which asset to refresh; naming its master saves CloudKit a second lookup. */
@@ -45,7 +46,6 @@ export interface ArchiveDeps {
   readonly versionPolicy: VersionPolicy;
   readonly deletePolicy: DeletePolicyName;
   readonly now: () => number;
-  readonly upload: { readonly partSize: number; readonly queueSize: number };
   /** Fires shortly before the Lambda deadline: in-flight uploads abort and leave nothing. */
   readonly signal?: AbortSignal;
   /** Download URLs older than this are refreshed before use (Apple's last about an hour). */

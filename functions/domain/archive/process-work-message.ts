@@ -5,11 +5,12 @@
  * items are skipped next time); a failure that needs a human (`reauth`) stops at once.
  */
 
-import type { ManifestEntry, ManifestEntryInput } from '../../ports/sync-state-store.ts';
-import type { WorkItem, WorkMessage } from '../../shared/work-message.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import type { ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
+import type { WorkItem, WorkMessage } from '#domain/model/work.ts';
+import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
 import { classifyError, DownloadUrlExpiredError, UnexpectedResponseError } from '../errors.ts';
-import type { Asset, ZoneRef } from '../model.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
 import { archiveAsset } from './archive-asset.ts';
 import { type ArchiveDeps, DEFAULT_URL_MAX_AGE_MS, type RefreshKey } from './archive-deps.ts';
@@ -159,7 +160,7 @@ class FreshAssets {
   async refresh(assets: readonly Asset[]): Promise<void> {
     const byZone = new Map<string, { zone: ZoneRef; keys: RefreshKey[] }>();
     for (const asset of assets) {
-      const id = `${asset.zone.database}/${asset.zone.ownerRecordName ?? '_'}/${asset.zone.zoneName}`;
+      const id = zoneId(asset.zone);
       const group = byZone.get(id) ?? { zone: asset.zone, keys: [] };
       group.keys.push({ assetRecordName: asset.assetRecordName, masterRecordName: asset.masterRecordName });
       byZone.set(id, group);

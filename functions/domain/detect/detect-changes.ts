@@ -18,19 +18,16 @@
  * idempotent), never skipped.
  */
 
-import type {
-  AssetSource,
-  EnumerationCursor,
-  EnumerationScope,
-  UnpairedHalves,
-  ZoneChangesCursor,
-} from '../../ports/asset-source.ts';
-import type { JsonValue, SyncStateStore, ZoneSyncState } from '../../ports/sync-state-store.ts';
+import type { ZoneChange } from '#domain/model/asset.ts';
+import type { DatabaseSyncState, JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
+import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import type { AssetSource, EnumerationScope, ZoneChangesCursor } from '../../ports/asset-source.ts';
+import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
-import type { DatabaseScope, ZoneChange, ZoneRef } from '../model.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
 import { toWorkMessages } from './work-batches.ts';
+import { parseZoneCheckpoint, serialiseZoneCheckpoint } from './zone-checkpoint.ts';
 
 export interface DetectDeps {
   readonly source: AssetSource;
@@ -90,30 +87,10 @@ const DEFAULT_RESERVE_MS = 20_000;
  *   captured on the very first page;
  * - while following the delta: the halves of master/asset pairs still waiting for their partner.
  */
-interface ZoneCheckpoint {
-  readonly enumeration?: {
-    readonly scope: EnumerationScope;
-    readonly cursor?: EnumerationCursor;
-    readonly capturedToken?: string;
-  };
-  readonly unpaired?: UnpairedHalves;
-}
-
 /** Scopes a first enumeration walks, in order: hidden photos are the person's photos too. */
 const ENUMERATION_SCOPES: readonly EnumerationScope[] = ['library', 'hidden'];
 
-function asCheckpoint(value: JsonValue | undefined): ZoneCheckpoint {
-  return value !== undefined && value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as unknown as ZoneCheckpoint)
-    : {};
-}
-
-const toJson = (checkpoint: ZoneCheckpoint): JsonValue => JSON.parse(JSON.stringify(checkpoint)) as JsonValue;
-
-const sameZone = (a: ZoneRef, b: ZoneRef) =>
-  a.database === b.database &&
-  a.zoneName === b.zoneName &&
-  (a.ownerRecordName ?? '') === (b.ownerRecordName ?? '');
+const sameZone = (a: ZoneRef, b: ZoneRef) => zoneId(a) === zoneId(b);
 
 class Run {
   readonly #deps: DetectDeps;
@@ -193,10 +170,16 @@ async function saveZone(
   );
 }
 
+/** A zone's state as last read or written in this run: every write updates it, so it is never read twice. */
+interface ZoneStateHolder {
+  state: ZoneSyncState | undefined;
+}
+
 /** Enumerates a zone from its checkpoint; returns whether it finished. */
-async function enumerateZone(deps: DetectDeps, run: Run, zone: ZoneRef, initial: ZoneSyncState | undefined) {
-  let state = initial;
-  let progress = asCheckpoint(state?.checkpoint).enumeration ?? { scope: ENUMERATION_SCOPES[0] ?? 'library' };
+async function enumerateZone(deps: DetectDeps, run: Run, zone: ZoneRef, current: ZoneStateHolder) {
+  let progress = parseZoneCheckpoint(current.state?.checkpoint).enumeration ?? {
+    scope: ENUMERATION_SCOPES[0] ?? 'library',
+  };
   let pages = 0;
   let changes = 0;
   while (run.hasTimeFor()) {
@@ -209,11 +192,11 @@ async function enumerateZone(deps: DetectDeps, run: Run, zone: ZoneRef, initial:
     if (page.done && nextScope === undefined) {
       if (capturedToken === undefined)
         throw new StaleSyncTokenError(zone.zoneName, 'the enumeration returned no sync token');
-      state = await saveZone(deps.state, state, zone, {
+      current.state = await saveZone(deps.state, current.state, zone, {
         syncToken: capturedToken,
         lastFullScanAt: deps.now(),
       });
-      return { state, pages, changes, caughtUp: true };
+      return { pages, changes, caughtUp: true };
     }
     progress = page.done
       ? { scope: nextScope ?? 'library', ...(capturedToken === undefined ? {} : { capturedToken }) }
@@ -222,9 +205,11 @@ async function enumerateZone(deps: DetectDeps, run: Run, zone: ZoneRef, initial:
           cursor: page.cursor,
           ...(capturedToken === undefined ? {} : { capturedToken }),
         };
-    state = await saveZone(deps.state, state, zone, { checkpoint: toJson({ enumeration: progress }) });
+    current.state = await saveZone(deps.state, current.state, zone, {
+      checkpoint: serialiseZoneCheckpoint({ enumeration: progress }),
+    });
   }
-  return { state, pages, changes, caughtUp: false };
+  return { pages, changes, caughtUp: false };
 }
 
 /** Follows a zone's delta from its token; returns whether it caught up. */
@@ -232,10 +217,10 @@ async function followZone(
   deps: DetectDeps,
   run: Run,
   zone: ZoneRef,
+  current: ZoneStateHolder,
   initial: ZoneSyncState & { syncToken: string },
 ) {
-  let state: ZoneSyncState = initial;
-  const unpaired = asCheckpoint(initial.checkpoint).unpaired;
+  const unpaired = parseZoneCheckpoint(initial.checkpoint).unpaired;
   let cursor: ZoneChangesCursor = { syncToken: initial.syncToken, ...(unpaired ? { unpaired } : {}) };
   let pages = 0;
   let changes = 0;
@@ -249,25 +234,26 @@ async function followZone(
     const moved = page.syncToken !== cursor.syncToken || hasWaiting || unpaired !== undefined;
     // Caught up and unchanged (the quiet zone of a changed database): nothing to write.
     if (moved) {
-      state = await saveZone(deps.state, state, zone, {
+      current.state = await saveZone(deps.state, current.state, zone, {
         syncToken: page.syncToken,
-        ...(hasWaiting ? { checkpoint: toJson({ unpaired: waiting }) } : {}),
+        ...(hasWaiting ? { checkpoint: serialiseZoneCheckpoint({ unpaired: waiting }) } : {}),
       });
     }
     cursor = page.cursor;
-    if (!page.moreComing) return { state, pages, changes, caughtUp: true };
+    if (!page.moreComing) return { pages, changes, caughtUp: true };
   }
-  return { state, pages, changes, caughtUp: false };
+  return { pages, changes, caughtUp: false };
 }
 
 async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<ZoneReport> {
   const state = await deps.state.loadZone(zone);
+  const current: ZoneStateHolder = { state };
   if (state?.retired)
     return { zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: true, note: 'zoneGone' };
   try {
     if (state?.syncToken !== undefined) {
       try {
-        const result = await followZone(deps, run, zone, { ...state, syncToken: state.syncToken });
+        const result = await followZone(deps, run, zone, current, { ...state, syncToken: state.syncToken });
         return {
           zone,
           mode: 'incremental',
@@ -279,8 +265,8 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
         if (!(error instanceof StaleSyncTokenError)) throw error;
         // The token is gone for good: enumerate afresh. Nothing already archived is archived
         // again (the manifest and key claims make the re-enumerated assets no-ops).
-        const cleared = await saveZone(deps.state, await deps.state.loadZone(zone), zone, {});
-        const result = await enumerateZone(deps, run, zone, cleared);
+        current.state = await saveZone(deps.state, current.state, zone, {});
+        const result = await enumerateZone(deps, run, zone, current);
         return {
           zone,
           mode: 'enumeration',
@@ -291,7 +277,7 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
         };
       }
     }
-    const result = await enumerateZone(deps, run, zone, state);
+    const result = await enumerateZone(deps, run, zone, current);
     return {
       zone,
       mode: 'enumeration',
@@ -301,14 +287,13 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
     };
   } catch (error) {
     if (!(error instanceof ZoneNotFoundError)) throw error;
-    await saveZone(deps.state, await deps.state.loadZone(zone), zone, { retired: true });
+    await saveZone(deps.state, current.state, zone, { retired: true });
     return { zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: true, note: 'zoneGone' };
   }
 }
 
 /** Zones with unfinished work from an earlier run (an enumeration under way). */
-async function unfinishedZones(state: SyncStateStore): Promise<ZoneRef[]> {
-  const zones = await state.loadZones();
+function unfinishedZones(zones: readonly ZoneSyncState[]): ZoneRef[] {
   return zones.filter((z) => !z.retired && z.syncToken === undefined).map((z) => z.zone);
 }
 
@@ -320,11 +305,10 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
   const run = new Run(deps);
   const knownZones = await deps.state.loadZones();
   const firstRun = knownZones.length === 0;
-  const pending = await unfinishedZones(deps.state);
+  const pending = unfinishedZones(knownZones);
 
   const deltas: { database: DatabaseScope; zones: ZoneRef[]; syncToken: string; revision: number }[] = [];
-  const readDelta = async (database: DatabaseScope) => {
-    const stored = await deps.state.loadDatabaseState(database);
+  const readDelta = async (database: DatabaseScope, stored: DatabaseSyncState | undefined) => {
     const zones: ZoneRef[] = [];
     let delta = await deps.source.changedZones(database, stored?.syncToken);
     zones.push(...delta.zones);
@@ -341,9 +325,9 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
   const sharedState = await deps.state.loadDatabaseState('shared');
   const hasSharedZones = knownZones.some((z) => z.zone.database === 'shared');
   const sharedDue = sharedState === undefined || deps.now() - sharedState.updatedAt > SHARED_RECHECK_MS;
-  await readDelta('private');
+  await readDelta('private', await deps.state.loadDatabaseState('private'));
   const privateChanged = (deltas[0]?.zones.length ?? 0) > 0;
-  if (hasSharedZones || firstRun || (privateChanged && sharedDue)) await readDelta('shared');
+  if (hasSharedZones || firstRun || (privateChanged && sharedDue)) await readDelta('shared', sharedState);
 
   const changed = deltas.flatMap((d) => d.zones);
   const toSync = [...changed, ...pending.filter((p) => !changed.some((c) => sameZone(c, p)))];

@@ -3,8 +3,8 @@
  * packed a few per message so one slow video does not hold many others hostage.
  */
 
-import { WORK_MESSAGE_VERSION, type WorkItem, type WorkMessage } from '../../shared/work-message.ts';
-import type { ZoneChange } from '../model.ts';
+import type { ZoneChange } from '#domain/model/asset.ts';
+import { WORK_MESSAGE_VERSION, type WorkItem, type WorkMessage } from '#domain/model/work.ts';
 
 /** Items per message: a Lambda batch of a few messages stays well inside its timeout. */
 export const ITEMS_PER_MESSAGE = 10;

@@ -3,8 +3,9 @@
  * and every sibling is recognisable from it (`IMG_0001.HEIC`, `IMG_0001_HEVC.MOV`,
  * `IMG_0001-edited.JPG`, `IMG_0001.CR2`, `IMG_0001-medium.JPG`).
  */
-import type { Asset, VersionKind } from '#domain/model.ts';
-import { caseFoldKey } from './case-fold.ts';
+import { type Asset, VERSION_KINDS, type VersionKind } from '#domain/model/asset.ts';
+import { foldKey } from '#domain/model/key-fold.ts';
+import { extensionForUti, extensionMatchesUti } from '#domain/model/uti.ts';
 import type { PlannedVersion } from './plan-versions.ts';
 import {
   MAX_SEGMENT_BYTES,
@@ -14,7 +15,6 @@ import {
   truncateUtf8,
   utf8Length,
 } from './sanitize.ts';
-import { extensionForUti, extensionMatchesUti } from './uti.ts';
 
 /**
  * Marks an edited rendition. Google Takeout names edits the same way, so immich-go, Immich and
@@ -141,19 +141,6 @@ function compose(asset: Asset, parts: NameParts, suffix: string): string {
   return name === '' ? fallbackStem(asset.masterRecordName) + tail : name;
 }
 
-/** Kinds whose names are fixed before `kind`'s: a later sibling yields to an earlier one. */
-const NAME_PRECEDENCE: readonly VersionKind[] = [
-  'original',
-  'alternative',
-  'live',
-  'adjusted',
-  'liveAdjusted',
-  'medium',
-  'thumb',
-  'liveMedium',
-  'liveThumb',
-];
-
 /**
  * The file name of `planned` for `asset`: sanitised stem, optional identity suffix, the
  * version's markers, extension. At most `MAX_SEGMENT_BYTES` UTF-8 bytes: only the stem is shortened, so the
@@ -175,17 +162,18 @@ export function versionFileName(
   const generation = options.editGeneration ?? 1;
   const base = options.base ?? baseNameOf(asset);
   const taken = new Set<string>();
-  for (const kind of NAME_PRECEDENCE) {
+  // Kinds whose names are fixed before `kind`'s (`VERSION_KINDS` order): a later sibling yields to an earlier one.
+  for (const kind of VERSION_KINDS) {
     const version = kind === planned.kind ? planned.version : asset.versions.find((v) => v.kind === kind);
     if (version === undefined) continue;
     let parts = partsOf(asset, base, kind, version.uti, generation);
     let name = compose(asset, parts, suffix);
-    while (taken.has(caseFoldKey(name))) {
+    while (taken.has(foldKey(name))) {
       parts = { ...parts, markers: [...parts.markers, `-${kind}`] };
       name = compose(asset, parts, suffix);
     }
     if (kind === planned.kind) return name;
-    taken.add(caseFoldKey(name));
+    taken.add(foldKey(name));
   }
   return compose(asset, partsOf(asset, base, planned.kind, planned.version.uti, generation), suffix);
 }

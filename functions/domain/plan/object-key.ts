@@ -7,12 +7,10 @@
  * for objects not archived yet.
  */
 import { createHash } from 'node:crypto';
-import type { Asset } from '#domain/model.ts';
+import type { Asset } from '#domain/model/asset.ts';
 import { type BaseName, versionFileName } from './file-name.ts';
 import type { PlannedVersion } from './plan-versions.ts';
 import { splitExtension } from './sanitize.ts';
-
-export { caseFoldKey } from './case-fold.ts';
 
 /** First segment of every photo key. */
 export const LIBRARY_PREFIX = 'library';
@@ -113,7 +111,7 @@ function splitKey(key: string): { folder: string; base: BaseName } {
 /**
  * The keys `planned` may be archived under, in the order the claim step tries them: the plain
  * key (Apple's name) and the suffixed key (Apple's name + `identitySuffix`). The claim step
- * claims `caseFoldKey(key)` for `planned.objectId`; the first claim it wins (or already owns)
+ * claims `foldKey(key)` for `planned.objectId`; the first claim it wins (or already owns)
  * is the object's key forever. Claim the original first; when it lands on the suffixed key,
  * try its siblings' suffixed keys first too, so the pair stays recognisable.
  *

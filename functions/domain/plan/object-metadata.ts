@@ -11,11 +11,11 @@
  * whole set stays under S3's 2 KB user-metadata limit: free text is percent-encoded UTF-8
  * (RFC 3986, decode with `decodeURIComponent`) and every value has a byte cap.
  */
-import type { Asset, AssetVersion, VersionKind } from '#domain/model.ts';
+import type { Asset, AssetVersion, VersionKind } from '#domain/model/asset.ts';
+import { contentTypeForUti } from '#domain/model/uti.ts';
 import { localCaptureDate, usableOffsetSeconds } from './object-key.ts';
 import type { PlannedVersion } from './plan-versions.ts';
 import { replaceLoneSurrogates } from './sanitize.ts';
-import { contentTypeForUti } from './uti.ts';
 
 /** S3's limit: the UTF-8 bytes of every user-metadata key and value, summed. */
 export const S3_USER_METADATA_LIMIT_BYTES = 2048;
@@ -80,6 +80,12 @@ export function formatRcloneMtime(epochMs: number): string | undefined {
     .padStart(3, '0')
     .replace(/0+$/u, '');
   return fraction === '' ? String(seconds) : `${seconds}.${fraction}`;
+}
+
+/** `{ mtime }` for `epochMs` in rclone's format, or nothing when rclone could not represent it. */
+export function mtimeMetadata(epochMs: number): Readonly<Record<string, string>> {
+  const mtime = formatRcloneMtime(epochMs);
+  return mtime === undefined ? {} : { [METADATA_KEYS.mtime]: mtime };
 }
 
 /**

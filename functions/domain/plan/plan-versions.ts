@@ -2,7 +2,7 @@
  * Decides which of an asset's resources become archived objects, each with its role and the
  * stable identity its key is claimed for.
  */
-import type { Asset, AssetVersion, VersionKind } from '#domain/model.ts';
+import { type Asset, type AssetVersion, VERSION_KINDS, type VersionKind } from '#domain/model/asset.ts';
 import type { VersionPolicy } from './version-policy.ts';
 
 /**
@@ -29,19 +29,6 @@ export interface PlannedVersion {
    */
   readonly objectId: string;
 }
-
-/** Stable order: the original first, so its key is claimed before its siblings'. */
-const ORDER: readonly VersionKind[] = [
-  'original',
-  'alternative',
-  'live',
-  'adjusted',
-  'liveAdjusted',
-  'medium',
-  'thumb',
-  'liveMedium',
-  'liveThumb',
-];
 
 const ROLES: Readonly<Record<VersionKind, VersionRole>> = {
   original: 'primary',
@@ -102,7 +89,7 @@ function wanted(asset: Asset, kind: VersionKind, policy: VersionPolicy): boolean
 export function planVersions(asset: Asset, policy: VersionPolicy): PlannedVersion[] {
   const planned: PlannedVersion[] = [];
   const seenChecksums = new Set<string>();
-  for (const kind of ORDER) {
+  for (const kind of VERSION_KINDS) {
     const version = asset.versions.find((candidate) => candidate.kind === kind);
     if (version === undefined || !wanted(asset, kind, policy)) continue;
     if (seenChecksums.has(version.fileChecksum)) continue;

@@ -3,17 +3,10 @@
  * zone's token age and first-sync progress, the archive's counts and size, and when Apple's trust
  * in this machine's sign-in runs out. Pure: the command gathers the inputs.
  */
-import type {
-  ArchiveCounters,
-  DatabaseSyncState,
-  ManifestEntry,
-  ManifestStatus,
-  RunKind,
-  RunOutcome,
-  RunRecord,
-  ZoneSyncState,
-} from '../../ports/sync-state-store.ts';
-import { zoneId } from '../../ports/sync-state-store.ts';
+import type { ArchiveCounters, ManifestEntry, ManifestStatus } from '#domain/model/manifest.ts';
+import type { RunKind, RunOutcome, RunRecord } from '#domain/model/run.ts';
+import type { DatabaseSyncState, ZoneSyncState } from '#domain/model/sync-state.ts';
+import { zoneId } from '#domain/model/zone.ts';
 
 /** Days before the trust expiry from which status warns (Apple wants a fresh two-factor sign-in then). */
 export const TRUST_WARNING_DAYS = 7;
@@ -91,14 +84,7 @@ export interface ArchiveStatusInput {
   readonly lastValidatedAt?: number;
 }
 
-const STATUSES: readonly ManifestStatus[] = [
-  'archived',
-  'pending',
-  'failed',
-  'trashed',
-  'purged',
-  'duplicate',
-];
+const STATUSES: readonly ManifestStatus[] = ['archived', 'pending', 'failed', 'trashed', 'purged'];
 
 /** Counts manifest entries by status and their distinct objects, one entry at a time. */
 export class ManifestTally {

@@ -2,7 +2,7 @@
  * `verify` in one pure function: the archive against iCloud (when a fresh enumeration is given)
  * and the manifest against the bucket. The command only gathers the inputs.
  */
-import type { ArchiveCounters, ManifestEntry } from '../../ports/sync-state-store.ts';
+import type { ArchiveCounters, ManifestEntry } from '#domain/model/manifest.ts';
 import { compareLibrary } from './compare-library.ts';
 import { compareObjects, type StoredObject } from './compare-objects.ts';
 import type { LibraryAsset } from './library-asset.ts';

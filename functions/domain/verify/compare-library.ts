@@ -3,9 +3,9 @@
  * archived (under any entry of the same master: one master, one set of objects), and nothing may
  * be archived for an asset iCloud no longer lists unless the manifest records its trash or purge.
  */
-import type { ManifestEntry } from '../../ports/sync-state-store.ts';
-import { zoneId } from '../../ports/sync-state-store.ts';
-import type { ZoneRef } from '../model.ts';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
+import { zoneId } from '#domain/model/zone.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
 import type { LibraryAsset } from './library-asset.ts';
 import type { ExtraFinding, MissingFinding } from './verify-report.ts';

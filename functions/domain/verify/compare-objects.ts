@@ -3,8 +3,8 @@
  * and MD5 (stated by the object, so nothing is downloaded) and, when its bytes were read back,
  * the recorded SHA-256; every object in the bucket is referenced by some manifest entry.
  */
-import type { ArchivedVersion, ManifestEntry, RecordedDeletion } from '../../ports/sync-state-store.ts';
-import { zoneId } from '../../ports/sync-state-store.ts';
+import type { ArchivedVersion, ManifestEntry, RecordedDeletion } from '#domain/model/manifest.ts';
+import { zoneId } from '#domain/model/zone.ts';
 import { statedMd5 } from './object-md5.ts';
 import type { ChecksumMismatch, ExtraFinding, MissingFinding, SizeMismatch } from './verify-report.ts';
 

@@ -5,9 +5,10 @@
  * hashed. Reads only; requests to Apple are the enumeration's `records/query` pages.
  */
 import { createHash } from 'node:crypto';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { AssetSource, EnumerationCursor } from '../../ports/asset-source.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
-import type { ManifestEntry, SyncStateStore } from '../../ports/sync-state-store.ts';
+import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 import type { ContentDigest, StoredObject } from './compare-objects.ts';
 import { type LibraryAsset, type LibraryScope, libraryAssetOf } from './library-asset.ts';

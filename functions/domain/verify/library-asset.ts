@@ -3,7 +3,8 @@
  * it was listed, and the versions the version policy says must be archived. A few hundred bytes
  * per photo, so a whole library fits in memory without the download URLs and record fields.
  */
-import type { Asset, VersionKind, ZoneRef } from '../model.ts';
+import type { Asset, VersionKind } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { planVersions } from '../plan/plan-versions.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 

@@ -3,8 +3,8 @@
  * what was looked at. Plain JSON, printed as is by `icloud-s3 verify --json`.
  */
 
-import type { ArchiveCounters, ManifestStatus } from '../../ports/sync-state-store.ts';
-import type { VersionKind } from '../model.ts';
+import type { VersionKind } from '#domain/model/asset.ts';
+import type { ArchiveCounters, ManifestStatus } from '#domain/model/manifest.ts';
 import type { Md5Source } from './object-md5.ts';
 
 /** Something that should be in the archive and is not. */

@@ -7,11 +7,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Asset } from '#domain/model.ts';
-import { type IcloudAdapters, openIcloudAdapters } from '#handlers/shared/icloud-adapters.ts';
-import { type LocalAwsStack, openLocalAwsStack } from '#local/local-aws-stack.ts';
+import { type IcloudAdapters, openIcloudAdapters } from '#compose/icloud-adapters.ts';
+import { type LocalAwsStack, openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { createLogger } from '#shared/logger.ts';
-import { WORK_MESSAGE_VERSION, type WorkMessage } from '#shared/work-message.ts';
 import { toSimulatorUrl } from '#simulator/src/hosts.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { type ControlClient, controlClient } from '#test/helpers/simulator.ts';

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
-import type { ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AssetSource, EnumerationCursor, ZoneChangesCursor } from '#ports/asset-source.ts';
 
 export interface PhotoNames {

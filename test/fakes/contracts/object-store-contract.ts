@@ -2,14 +2,21 @@
  * The behaviour every `ObjectStore` must have, run against the S3 adapter (on s3rver) and the
  * in-memory fake.
  */
+
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { ContentLengthMismatchError } from '#domain/errors.ts';
-import { MIN_PART_SIZE, type ObjectStore } from '#ports/object-store.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
+import type { ObjectStore } from '#ports/object-store.ts';
 import { generatedDigest, generatedStream, readStream } from '../generated-stream.ts';
 
-export type ObjectStoreFactory = () => Promise<ObjectStore>;
+/** Builds an empty store; `partSize`/`queueSize` as given (the multipart cases use the minimum part). */
+export type ObjectStoreFactory = (options?: {
+  readonly partSize?: number;
+  readonly queueSize?: number;
+}) => Promise<ObjectStore>;
 
 const CAPTURED = 1_717_243_200_500;
 
@@ -23,7 +30,7 @@ async function putText(store: ObjectStore, key: string, text: string) {
   return store.putStream(key, body, {
     contentType: 'text/plain',
     contentLength: length,
-    modifiedTime: CAPTURED,
+    metadata: mtimeMetadata(CAPTURED),
   });
 }
 
@@ -42,18 +49,18 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       const result = await store.putStream('2024/06/01/IMG_0001.HEIC', Readable.from([data]), {
         contentType: 'image/heic',
         contentLength: data.length,
-        modifiedTime: CAPTURED,
-        metadata: { 'icloud-asset': 'AaBbCc', 'icloud-master': 'MmNn' },
+        metadata: { ...mtimeMetadata(CAPTURED), 'icloud-asset': 'AaBbCc', 'icloud-master': 'MmNn' },
         lateMetadata: () => ({ sha256: createHash('sha256').update(data).digest('hex') }),
       });
       expect(result).toMatchObject({ size: data.length, etag: digest.toString('hex'), multipart: false });
       expect(result.md5).toBe(digest.toString('hex'));
+      expect(result.sha256).toBe(createHash('sha256').update(data).digest('hex'));
       const head = await store.head('2024/06/01/IMG_0001.HEIC');
       expect(head).toMatchObject({
         size: data.length,
         etag: digest.toString('hex'),
         contentType: 'image/heic',
-        modifiedTime: CAPTURED,
+        metadata: mtimeMetadata(CAPTURED),
         md5Base64: digest.toString('base64'),
       });
       expect(head?.metadata).toEqual({
@@ -66,19 +73,17 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
     });
 
     it('stores a body larger than a part as multipart, with md5chksum and late metadata', async () => {
-      const store = await createStore();
+      const store = await createStore({ partSize: MIN_PART_SIZE, queueSize: 2 });
       const size = MIN_PART_SIZE * 2 + 12_345;
       const { stream } = generatedStream(size);
       const result = await store.putStream('video/big.MOV', stream, {
         contentType: 'video/quicktime',
         contentLength: size,
-        modifiedTime: 1_700_000_000_000,
-        partSize: MIN_PART_SIZE,
-        queueSize: 2,
+        metadata: mtimeMetadata(1_700_000_000_000),
         lateMetadata: () => ({ sha256: generatedDigest(size, 'sha256') }),
       });
       const md5 = generatedDigest(size, 'md5');
-      expect(result).toMatchObject({ size, md5, multipart: true });
+      expect(result).toMatchObject({ size, md5, sha256: generatedDigest(size, 'sha256'), multipart: true });
       const head = await store.head('video/big.MOV');
       expect(head?.md5Base64).toBe(Buffer.from(md5, 'hex').toString('base64'));
       expect(head?.metadata.sha256).toBe(generatedDigest(size, 'sha256'));
@@ -96,36 +101,34 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
         store.putStream('short.JPG', body, {
           contentType: 'image/jpeg',
           contentLength: 10,
-          modifiedTime: CAPTURED,
+          metadata: mtimeMetadata(CAPTURED),
         }),
       ).rejects.toBeInstanceOf(ContentLengthMismatchError);
       expect(await store.head('short.JPG')).toBeUndefined();
     });
 
     it('refuses a multipart body longer than its declared length and stores nothing', async () => {
-      const store = await createStore();
+      const store = await createStore({ partSize: MIN_PART_SIZE });
       const { stream } = generatedStream(MIN_PART_SIZE * 2);
       await expect(
         store.putStream('long.MOV', stream, {
           contentType: 'video/quicktime',
           contentLength: MIN_PART_SIZE + 1,
-          modifiedTime: CAPTURED,
-          partSize: MIN_PART_SIZE,
+          metadata: mtimeMetadata(CAPTURED),
         }),
       ).rejects.toBeInstanceOf(ContentLengthMismatchError);
       expect(await store.head('long.MOV')).toBeUndefined();
     });
 
     it('fails an aborted upload with an AbortError and stores nothing', async () => {
-      const store = await createStore();
+      const store = await createStore({ partSize: MIN_PART_SIZE });
       const size = MIN_PART_SIZE * 3;
       const { stream, produced } = generatedStream(size, { stallAfter: MIN_PART_SIZE + 1024 });
       const controller = new AbortController();
       const put = store.putStream('aborted.MOV', stream, {
         contentType: 'video/quicktime',
         contentLength: size,
-        modifiedTime: CAPTURED,
-        partSize: MIN_PART_SIZE,
+        metadata: mtimeMetadata(CAPTURED),
         signal: controller.signal,
       });
       while (produced() < MIN_PART_SIZE + 1024) await new Promise((resolve) => setTimeout(resolve, 5));

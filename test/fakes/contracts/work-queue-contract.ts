@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#domain/errors.ts';
+import type { WorkItem, WorkMessage } from '#domain/model/work.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
-import type { WorkItem, WorkMessage } from '#shared/work-message.ts';
 
 export interface QueueUnderTest {
   readonly queue: WorkQueue;

@@ -4,6 +4,7 @@
  */
 import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { parseRetryAfter } from '#shared/retry.ts';
 import {
   DownloadUrlExpiredError,
   RateLimitedError,
@@ -18,15 +19,6 @@ const CDN_HEADERS = {
   Origin: 'https://www.icloud.com',
   Referer: 'https://www.icloud.com/',
 } as const;
-
-/** Parses Retry-After as delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
-}
 
 /** kei's read timeout: a body that sends nothing this long is dead, whatever its size. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
@@ -104,7 +96,8 @@ export class CdnDownloader implements MediaDownloader {
     await response.body?.cancel().catch(() => undefined);
     if (status === 410) throw new DownloadUrlExpiredError('the download URL has expired (410)');
     if (status === 429 || status === 503) {
-      const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      const retryAfterSeconds = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
       throw new RateLimitedError(
         `CDN answered ${status}`,
         retryAfterSeconds === undefined ? {} : { retryAfterSeconds },

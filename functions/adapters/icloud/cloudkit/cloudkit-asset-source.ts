@@ -16,7 +16,8 @@
  * halves (a master whose asset was modified much later waits until then).
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
-import type { Asset, DatabaseScope, ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type {
   AssetCounts,
   AssetLookupKey,
@@ -80,8 +81,6 @@ interface PairingState {
   /** The cursor this state answered last, serialised: a matching cursor resumes in memory. */
   readonly cursorKey: string;
 }
-
-const zoneKey = (zone: ZoneRef): string => `${zone.database}/${zone.ownerRecordName ?? '_'}/${zone.zoneName}`;
 
 function recordProblem(item: RecordErrorItem, operation: string): UnexpectedResponseError {
   return new UnexpectedResponseError(
@@ -162,7 +161,7 @@ export class CloudKitAssetSource implements AssetSource {
     const assets = [...restored.assets, ...paired.assets];
     if (!moreComing) {
       const flushed = pairer.flush();
-      this.#states.delete(`changes:${zoneKey(zone)}`);
+      this.#states.delete(`changes:${zoneId(zone)}`);
       return {
         changes: ordered(sorted, assets, flushed.changes),
         cursor: { syncToken: page.syncToken },
@@ -244,7 +243,7 @@ export class CloudKitAssetSource implements AssetSource {
     };
     if (exhausted) {
       const finished = await this.#finishEnumeration(zone, pairer);
-      this.#states.delete(`enumeration:${zoneKey(zone)}`);
+      this.#states.delete(`enumeration:${zoneId(zone)}`);
       return {
         changes: ordered(sorted, [...assets, ...finished.assets]),
         cursor: next,
@@ -311,7 +310,7 @@ export class CloudKitAssetSource implements AssetSource {
     cursor: object,
     unpaired: UnpairedHalves | undefined,
   ): Promise<{ pairer: AssetPairer; restored: { assets: Asset[]; problems: UnexpectedResponseError[] } }> {
-    const state = this.#states.get(`${feed}:${zoneKey(zone)}`);
+    const state = this.#states.get(`${feed}:${zoneId(zone)}`);
     if (state && state.cursorKey === JSON.stringify(cursor)) {
       return { pairer: state.pairer, restored: { assets: [], problems: [] } };
     }
@@ -330,7 +329,7 @@ export class CloudKitAssetSource implements AssetSource {
   }
 
   #remember(feed: 'changes' | 'enumeration', zone: ZoneRef, pairer: AssetPairer, cursor: object): void {
-    this.#states.set(`${feed}:${zoneKey(zone)}`, { pairer, cursorKey: JSON.stringify(cursor) });
+    this.#states.set(`${feed}:${zoneId(zone)}`, { pairer, cursorKey: JSON.stringify(cursor) });
   }
 
   /** End of an enumeration: every lone asset gets its master by lookup; what stays alone is a problem. */

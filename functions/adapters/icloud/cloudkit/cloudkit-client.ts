@@ -9,7 +9,7 @@
 
 import type { z } from 'zod';
 import { RateLimitedError, UnexpectedResponseError } from '#domain/errors.ts';
-import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { parseRetryAfter, type RetryOptions, retry } from '#shared/retry.ts';
 import type { IcloudHttp } from '../http/types.ts';
 import { type CloudKitErrorBody, errorFromCloudKit, errorFromHttpStatus } from './cloudkit-errors.ts';

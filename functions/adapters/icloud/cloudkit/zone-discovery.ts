@@ -6,7 +6,7 @@
  * `zones/list` may answer a zone it could not fetch with its `zoneID` plus a `serverErrorCode`
  * (docs/protocol: zones).
  */
-import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { isErrorEntry, type WireZoneEntry } from './wire-schemas.ts';
 
 const SHARED_LIBRARY_ZONE =

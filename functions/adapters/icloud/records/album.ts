@@ -1,7 +1,8 @@
 /**
  * CPLAlbum -> `Album` and CPLContainerRelation -> album membership (spec §4.8, §4.9).
  */
-import type { Album, ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { Album, ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { readEncryptedText } from './encrypted-text.ts';
 import { readFlag, readInteger, readString } from './field-values.ts';
 import type { CloudKitRecord } from './record-envelope.ts';

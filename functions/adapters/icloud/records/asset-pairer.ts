@@ -9,7 +9,8 @@
  * `CloudKitAssetSource`). Nothing unpaired is ever silently dropped at a page boundary.
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
-import type { Asset, ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { type AssetRecord, assetOnlyChange, joinAsset, type MasterRecord } from './master-asset.ts';
 
 /** Halves waiting for their partner, by record name. Plain JSON, safe to persist with a sync token. */

@@ -4,7 +4,8 @@
  * feeds pair across pages with `AssetPairer` instead.
  */
 import type { UnexpectedResponseError } from '#domain/errors.ts';
-import type { ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { AssetPairer } from './asset-pairer.ts';
 import type { RecordErrorItem } from './record-envelope.ts';
 import { sortRecords } from './record-page.ts';

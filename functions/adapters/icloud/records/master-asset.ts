@@ -3,7 +3,9 @@
  * Pure and total: a record either maps or throws `UnexpectedResponseError` for itself alone.
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
-import type { Asset, AssetOnlyChange, AssetSubtype, MediaType, ZoneRef } from '#domain/model.ts';
+import type { Asset, AssetOnlyChange, AssetSubtype, MediaType } from '#domain/model/asset.ts';
+import { extensionForUti, isRawUti } from '#domain/model/uti.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import {
   type RawFields,
   readFlag,
@@ -14,7 +16,7 @@ import {
 } from './field-values.ts';
 import { fileNameOf } from './file-name.ts';
 import type { CloudKitRecord } from './record-envelope.ts';
-import { decideMediaType, extensionForUti, isRawUti } from './uti.ts';
+import { decideMediaType } from './uti.ts';
 import { extractVersions } from './versions.ts';
 
 /** A CPLMaster, checked. */

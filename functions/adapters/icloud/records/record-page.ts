@@ -4,7 +4,8 @@
  * and never hides the good records beside it.
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
-import type { ZoneChange, ZoneRef } from '#domain/model.ts';
+import type { ZoneChange } from '#domain/model/asset.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { mapAlbum, mapMembership } from './album.ts';
 import { type AssetRecord, type MasterRecord, toAssetRecord, toMasterRecord } from './master-asset.ts';
 import { type CloudKitRecord, parseRecordItem, type RecordErrorItem } from './record-envelope.ts';

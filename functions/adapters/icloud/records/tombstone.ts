@@ -3,7 +3,7 @@
  * (spec §4.12): `<asset>-IN-<album>` is a relation, a UUID an asset (or an album: album names are
  * UUIDs too, so callers check their manifest), 28 base64 characters a master.
  */
-import type { TombstoneType } from '#domain/model.ts';
+import type { TombstoneType } from '#domain/model/asset.ts';
 import { parseMembershipName } from './album.ts';
 
 const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;

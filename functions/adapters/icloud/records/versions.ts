@@ -6,7 +6,7 @@
  * `fileChecksum` is not a version (nothing could be downloaded or checked) but is reported as
  * unavailable, and the asset is kept.
  */
-import type { AssetVersion, MediaType, UnavailableVersion, VersionKind } from '#domain/model.ts';
+import type { AssetVersion, MediaType, UnavailableVersion, VersionKind } from '#domain/model/asset.ts';
 import { type RawFields, readAssetToken, readInteger, readString } from './field-values.ts';
 
 type Family =

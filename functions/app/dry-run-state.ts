@@ -2,15 +2,16 @@
  * A view of the real state store for `sync --dry-run`: reads go to the store, writes stay in
  * memory, so detection can walk exactly what a real run would without moving a token.
  */
-import type { DatabaseScope, ZoneRef } from '#domain/model.ts';
-import {
-  type DatabaseSyncState,
-  type LockAttempt,
-  type SyncStateStore,
-  type ZoneSyncState,
-  type ZoneSyncStateInput,
-  zoneId,
-} from '#ports/sync-state-store.ts';
+
+import type {
+  DatabaseSyncState,
+  LockAttempt,
+  ZoneSyncState,
+  ZoneSyncStateInput,
+} from '#domain/model/sync-state.ts';
+import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import { zoneId } from '#domain/model/zone.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
 
 /** Wraps `store`; the returned object never writes to it. */
 export function dryRunState(store: SyncStateStore, now: () => number = Date.now): SyncStateStore {

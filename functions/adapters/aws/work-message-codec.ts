@@ -1,20 +1,13 @@
 /**
- * The SQS message between change detection and the download workers: a batch of asset
- * references with what to do to each. Our own format, so parsing is strict: an unknown key is
+ * The wire format of a work message (`domain/model/work.ts`) on the queue. Our own format, so parsing is strict: an unknown key is
  * an error, and a message that does not parse is a bug, never retried.
  *
  * Messages may carry signed download URLs (valid about an hour): never log a message body.
  */
 import { z } from 'zod';
-import {
-  type Asset,
-  type AssetOnlyChange,
-  type TombstoneType,
-  VERSION_KINDS,
-  type ZoneRef,
-} from '../domain/model.ts';
-
-export const WORK_MESSAGE_VERSION = 1;
+import { type Asset, type AssetOnlyChange, VERSION_KINDS } from '#domain/model/asset.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 
 const zoneRef = z.strictObject({
   database: z.enum(['private', 'shared']),
@@ -110,24 +103,6 @@ export const workItemSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-/** One unit of work, in the domain's (read-only) types; `workItemSchema` parses exactly these. */
-export type WorkItem =
-  | { readonly type: 'asset'; readonly asset: Asset }
-  | { readonly type: 'assetOnly'; readonly change: AssetOnlyChange }
-  | {
-      readonly type: 'tombstone';
-      readonly zone: ZoneRef;
-      readonly recordName: string;
-      readonly inferredType: TombstoneType;
-    }
-  | {
-      readonly type: 'albumMembership';
-      readonly zone: ZoneRef;
-      readonly assetRecordName: string;
-      readonly albumRecordName: string;
-      readonly present: boolean;
-    };
-
 export const workMessageSchema = z.strictObject({
   v: z.literal(WORK_MESSAGE_VERSION),
   /** The detection run that produced it (for tracing, not identity). */
@@ -138,14 +113,6 @@ export const workMessageSchema = z.strictObject({
   issuedAt: z.number(),
   items: z.array(workItemSchema).min(1),
 });
-
-export interface WorkMessage {
-  readonly v: typeof WORK_MESSAGE_VERSION;
-  readonly runId: string;
-  readonly runStartedAt?: number;
-  readonly issuedAt: number;
-  readonly items: readonly WorkItem[];
-}
 
 /** Parses an SQS body. Throws a ZodError (classified fatal) when it is not ours. */
 export function parseWorkMessage(body: string): WorkMessage {

@@ -13,12 +13,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import { InvalidInputError } from '#domain/errors.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { ENV } from '#shared/env-names.ts';
-import { openLocalAwsStack } from '../local-aws-stack.ts';
 
 /** Messages waiting in the work queue and in its dead-letter queue. */
 export interface QueueDepth {

@@ -11,6 +11,6 @@
  * (NTFS keeps `ß` apart from `ss`); folding too much only costs an unneeded suffix, folding
  * too little would let two photos overwrite each other on the NAS.
  */
-export function caseFoldKey(key: string): string {
+export function foldKey(key: string): string {
   return key.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
 }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { IntegrityStream, looksLikeErrorPage } from '#domain/archive/integrity-stream.ts';
+import { MeteredStream } from '#adapters/aws/metered-stream.ts';
+import { ErrorPageGuard, looksLikeErrorPage } from '#domain/archive/error-page-guard.ts';
 import { ContentLengthMismatchError, UnexpectedResponseError } from '#domain/errors.ts';
 
 function chunksOf(data: Buffer, size: number): Buffer[] {
@@ -12,7 +13,7 @@ function chunksOf(data: Buffer, size: number): Buffer[] {
 }
 
 async function run(chunks: Buffer[], expectedSize: number) {
-  const check = new IntegrityStream(expectedSize);
+  const check = new MeteredStream(expectedSize);
   const received: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _e, cb) {
@@ -27,15 +28,31 @@ async function run(chunks: Buffer[], expectedSize: number) {
   return { result, received: Buffer.concat(received), check };
 }
 
+async function guard(chunks: Buffer[], expectedSize: number) {
+  const received: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      received.push(chunk);
+      cb();
+    },
+  });
+  const result = await pipeline(Readable.from(chunks), new ErrorPageGuard(expectedSize), sink).then(
+    () => ({ ok: true as const }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  return { result, received: Buffer.concat(received) };
+}
+
 const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe1]), Buffer.alloc(100_000, 7)]);
 
-describe('IntegrityStream', () => {
-  it('passes a body of the reported size through unchanged and digests it', async () => {
+describe('MeteredStream', () => {
+  it('passes a body of the reported size through unchanged and digests it in one pass', async () => {
     const { result, received, check } = await run(chunksOf(jpeg, 4096), jpeg.length);
     expect(result.ok).toBe(true);
     expect(received.equals(jpeg)).toBe(true);
     expect(check.digest()).toEqual({
       bytes: jpeg.length,
+      md5: createHash('md5').update(jpeg).digest('hex'),
       sha256: createHash('sha256').update(jpeg).digest('hex'),
     });
   });
@@ -53,22 +70,24 @@ describe('IntegrityStream', () => {
     expect(!result.ok && result.error).toBeInstanceOf(ContentLengthMismatchError);
   });
 
+  it('accepts an empty body when the reported size is zero', async () => {
+    const { result, check } = await run([], 0);
+    expect(result.ok).toBe(true);
+    expect(check.digest().bytes).toBe(0);
+  });
+});
+
+describe('ErrorPageGuard', () => {
   it('refuses an HTML error page even when its length matches', async () => {
     const page = Buffer.from('<!DOCTYPE html><html><body>Service Temporarily Unavailable</body></html>');
-    const { result } = await run([page], page.length);
+    const { result } = await guard([page], page.length);
     expect(!result.ok && result.error).toBeInstanceOf(UnexpectedResponseError);
   });
 
   it('refuses a JSON error body split across chunks', async () => {
     const body = Buffer.from('{"errors":[{"code":"x"}]}');
-    const { result } = await run(chunksOf(body, 3), body.length);
+    const { result } = await guard(chunksOf(body, 3), body.length);
     expect(!result.ok && result.error).toBeInstanceOf(UnexpectedResponseError);
-  });
-
-  it('accepts an empty body when the reported size is zero', async () => {
-    const { result, check } = await run([], 0);
-    expect(result.ok).toBe(true);
-    expect(check.digest().bytes).toBe(0);
   });
 
   it('recognises the error-page prefixes case-insensitively and ignores leading whitespace', () => {
@@ -76,5 +95,11 @@ describe('IntegrityStream', () => {
     expect(looksLikeErrorPage(Buffer.from('{"message":"no"}'))).toBe(true);
     expect(looksLikeErrorPage(Buffer.from([0xff, 0xd8, 0xff, 0xe1]))).toBe(false);
     expect(looksLikeErrorPage(Buffer.from('....ftypheic'))).toBe(false);
+  });
+
+  it('passes a media body through unchanged', async () => {
+    const { result, received } = await guard(chunksOf(jpeg, 7), jpeg.length);
+    expect(result.ok).toBe(true);
+    expect(received.equals(jpeg)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The few metrics the pipeline emits (names in `METRICS`, shared with the alarms). In Lambda they
- * go out as EMF through Powertools; on one machine they are collected for the run summary.
+ * go out as EMF through Powertools (the entry's `logMetrics` middleware publishes them at the end
+ * of each invocation); on one machine they are collected for the run summary.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS } from '#shared/env-names.ts';
@@ -9,18 +10,18 @@ export type MetricName = (typeof METRICS)[Exclude<keyof typeof METRICS, 'namespa
 
 export interface PipelineMetrics {
   add(name: MetricName, value: number, unit?: 'Count' | 'Bytes'): void;
-  /** Sends what was added (end of an invocation). */
-  publish(): void;
 }
 
 /** EMF metrics for Lambda: low-cardinality names, no dimensions beyond the service. */
-export function powertoolsMetrics(serviceName: string): PipelineMetrics {
-  const metrics = new Metrics({ namespace: METRICS.namespace, serviceName });
-  return {
-    add: (name, value, unit = 'Count') =>
-      metrics.addMetric(name, unit === 'Bytes' ? MetricUnit.Bytes : MetricUnit.Count, value),
-    publish: () => metrics.publishStoredMetrics(),
-  };
+export class PowertoolsMetrics implements PipelineMetrics {
+  /** The Powertools instance, for the entry's `logMetrics` middleware (which publishes). */
+  readonly emf: Metrics;
+  constructor(serviceName: string) {
+    this.emf = new Metrics({ namespace: METRICS.namespace, serviceName });
+  }
+  add(name: MetricName, value: number, unit: 'Count' | 'Bytes' = 'Count'): void {
+    this.emf.addMetric(name, unit === 'Bytes' ? MetricUnit.Bytes : MetricUnit.Count, value);
+  }
 }
 
 /** Collects metrics in memory (the local runtime's summary, tests). */
@@ -29,5 +30,4 @@ export class CollectedMetrics implements PipelineMetrics {
   add(name: MetricName, value: number): void {
     this.values.set(name, (this.values.get(name) ?? 0) + value);
   }
-  publish(): void {}
 }

@@ -5,31 +5,26 @@
  * Names follow Apple's spelling for CloudKit terms (`recordName`, `syncToken`, `zoneName`).
  */
 
-/** Which CloudKit database a zone lives in: `private` for your own zones, `shared` for a Shared Library you joined. */
-export type DatabaseScope = 'private' | 'shared';
-
-export interface ZoneRef {
-  readonly database: DatabaseScope;
-  /** `PrimarySync` or `SharedSync-<UUID>`. */
-  readonly zoneName: string;
-  /** Present for zones owned by someone else (a Shared Library you joined). */
-  readonly ownerRecordName?: string;
-}
+import type { ZoneRef } from './zone.ts';
 
 export type MediaType = 'photo' | 'video';
 
 /**
  * Logical versions of an asset (icloudpd/kei vocabulary, spec §4.5).
  * `live*` are the motion part of a Live Photo; `adjusted` is the edited rendition.
+ *
+ * Listed in precedence order, the one order every step follows: versions are planned, and their
+ * keys and names claimed, in this order (the original first, so its key is claimed before its
+ * siblings' and a later sibling yields to an earlier one).
  */
 export const VERSION_KINDS = [
   'original',
   'alternative',
+  'live',
   'adjusted',
+  'liveAdjusted',
   'medium',
   'thumb',
-  'live',
-  'liveAdjusted',
   'liveMedium',
   'liveThumb',
 ] as const;

@@ -1,0 +1,178 @@
+/**
+ * One detection run (the scheduled change detector's use case): opens the iCloud connection,
+ * runs one detection, records the run (never for an idle run: idle writes nothing), keeps the
+ * stored session fresh, and emits the metrics the alarms watch. Called by the Lambda entry and,
+ * through it, by the local runtime; knows nothing of Lambda.
+ */
+import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
+import { AccountConditionError, classifyError, SessionExpiredError } from '#domain/errors.ts';
+import type { RunRef } from '#domain/model/run.ts';
+import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
+import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { WorkQueue } from '#ports/work-queue.ts';
+import { METRICS } from '#shared/env-names.ts';
+import type { Logger } from '#shared/logger.ts';
+import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
+
+export interface DetectionRunDeps {
+  readonly state: SyncStateStore;
+  readonly queue: WorkQueue;
+  /** Opens the iCloud connection for one run (reads the stored session). */
+  readonly icloud: () => Promise<IcloudConnection>;
+  readonly deletePolicy: DeletePolicy;
+  /** Milliseconds before the deadline at which detection stops taking new pages. */
+  readonly reserveMs: number;
+  readonly logger: Logger;
+  readonly metrics: PipelineMetrics;
+  readonly now?: () => number;
+}
+
+/** Which run this is and how long it may take. */
+export interface DetectionInvocation {
+  readonly runId: string;
+  /** Milliseconds left before the runtime stops this run. */
+  readonly remainingMs: () => number;
+}
+
+export type DetectionRunResult =
+  | (DetectResult & { readonly appleRequests: Readonly<Record<string, number>> })
+  | {
+      readonly outcome: 'reauthRequired';
+      readonly runId: string;
+      readonly message: string;
+      readonly action: string;
+    }
+  | {
+      /**
+       * The mirror safety stop: the run would have deleted more than the policy allows. Nothing
+       * was deleted, the tokens stay where they were (every later run meets the same stop) until
+       * a person raises the limit or looks into the library.
+       */
+      readonly outcome: 'deletionRefused';
+      readonly runId: string;
+      readonly message: string;
+      readonly wouldDelete: number;
+      readonly archiveObjects: number;
+      readonly limit: number;
+    };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Oldest a stored session may get before even an idle run writes back its rotated cookies. */
+const SESSION_REFRESH_MS = 30 * 60 * 1000;
+
+export async function runDetection(
+  deps: DetectionRunDeps,
+  invocation: DetectionInvocation,
+): Promise<DetectionRunResult> {
+  const now = deps.now ?? Date.now;
+  const { runId } = invocation;
+  const startedAt = now();
+  // The run record opens when the run has work (never for an idle check) and the workers add
+  // their counts to it as they archive what this run enqueued.
+  let run: RunRef | undefined;
+  const openRun = async () => {
+    run ??= await deps.state.startRun(runId, 'detect', startedAt);
+    return run;
+  };
+  try {
+    const icloud = await deps.icloud();
+    if (icloud.session.trustExpiresAt !== undefined) {
+      deps.metrics.add(
+        METRICS.trustExpiresInDays,
+        Math.floor((icloud.session.trustExpiresAt - now()) / DAY_MS),
+      );
+    }
+    const result = await detectChanges({
+      source: icloud.source,
+      state: deps.state,
+      queue: deps.queue,
+      now,
+      remainingMs: invocation.remainingMs,
+      runId,
+      runStartedAt: startedAt,
+      onWorkStarting: async () => {
+        await openRun();
+      },
+      deletePolicy: deps.deletePolicy,
+      reserveMs: deps.reserveMs,
+    });
+    const appleRequests = icloud.requests.counts();
+    deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
+    deps.metrics.add(
+      METRICS.syncSucceeded,
+      result.outcome === 'idle' || result.outcome === 'caughtUp' ? 1 : 0,
+    );
+    const idle = result.outcome === 'idle' || result.outcome === 'locked';
+    // Every CloudKit answer rotates the session cookie. Idle checks leave the store alone (they
+    // write nothing) until the stored cookie is half an hour old: Apple's grace for a replaced
+    // cookie is unknown (the simulator's is an hour), and a stale one costs a sign-in refresh.
+    if (!idle || now() - icloud.session.storedAt > SESSION_REFRESH_MS) {
+      // A worker may have stored a newer session meanwhile (compare-and-set refuses ours):
+      // keeping theirs is right, and the run's work is done either way.
+      await icloud.session.save().catch((error: unknown) => deps.logger.warn('session not saved', { error }));
+    }
+    if (!idle) {
+      const record = await openRun();
+      await deps.state.addRunProgress(record, {
+        counts: { itemsEnqueued: result.itemsEnqueued, messagesEnqueued: result.messagesEnqueued },
+        appleRequests,
+      });
+      await deps.state.finishRun(record, result.outcome === 'caughtUp' ? 'succeeded' : 'partial', now());
+    }
+    deps.logger.info('detection finished', {
+      outcome: result.outcome,
+      zones: result.zones.length,
+      itemsEnqueued: result.itemsEnqueued,
+      appleRequests,
+    });
+    return { ...result, appleRequests };
+  } catch (error) {
+    if (error instanceof SessionExpiredError || error instanceof AccountConditionError) {
+      // A human must act: say so once, loudly, and do not retry (the next tick would fail the same way).
+      deps.metrics.add(METRICS.reauthRequired, 1);
+      deps.logger.error('iCloud needs you to sign in again', { error });
+      const action = error instanceof SessionExpiredError ? error.action : 'icloud-s3 login';
+      await recordFailedRun(deps, openRun, now(), 'reauthRequired', error.message).catch(() => undefined);
+      return { outcome: 'reauthRequired', runId, message: error.message, action };
+    }
+    if (error instanceof MassDeletionRefusedError) {
+      // Not retried: the next tick meets the same stop. The alarm on the metric calls a person.
+      deps.metrics.add(METRICS.deletionRefused, 1);
+      deps.metrics.add(METRICS.syncSucceeded, 0);
+      deps.logger.error('mass deletion refused', {
+        wouldDelete: error.wouldDelete,
+        archiveObjects: error.archiveObjects,
+        limit: error.limit,
+      });
+      await recordFailedRun(deps, openRun, now(), 'failed', error.message).catch(() => undefined);
+      return {
+        outcome: 'deletionRefused',
+        runId,
+        message: error.message,
+        wouldDelete: error.wouldDelete,
+        archiveObjects: error.archiveObjects,
+        limit: error.limit,
+      };
+    }
+    deps.logger.error('detection failed', { error, class: classifyError(error) });
+    await recordFailedRun(
+      deps,
+      openRun,
+      now(),
+      'failed',
+      error instanceof Error ? error.message : 'unknown',
+    ).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function recordFailedRun(
+  deps: DetectionRunDeps,
+  openRun: () => Promise<RunRef>,
+  endedAt: number,
+  outcome: 'failed' | 'reauthRequired',
+  message: string,
+) {
+  await deps.state.finishRun(await openRun(), outcome, endedAt, message);
+}

@@ -1,0 +1,131 @@
+/**
+ * One download batch (the download worker's use case): each message is one work message,
+ * processed by the archive domain. A message whose processing rejects is redelivered by the
+ * caller's transport (SQS, then the dead-letter queue); a message that is not ours is logged and
+ * acknowledged (retrying cannot fix it); a session that needs a human fails the rest of the batch
+ * at once and emits the metric the alarm watches. Knows nothing of Lambda or SQS.
+ */
+import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
+import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { classifyError } from '#domain/errors.ts';
+import type { RunRef } from '#domain/model/run.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
+import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import { METRICS } from '#shared/env-names.ts';
+import type { Logger } from '#shared/logger.ts';
+import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
+
+export interface DownloadBatchDeps {
+  readonly archive: Omit<ArchiveDeps, 'downloader' | 'refresh' | 'signal'>;
+  readonly icloud: () => Promise<IcloudConnection>;
+  /** Reads a message body (the queue adapter's codec); throws when the body is not ours. */
+  readonly decode: (body: string) => WorkMessage;
+  readonly logger: Logger;
+  readonly metrics: PipelineMetrics;
+  /** Milliseconds before the deadline at which in-flight uploads are aborted. */
+  readonly reserveMs: number;
+  /** Called with each message's result (the local runtime's progress). */
+  readonly onMessage?: (result: MessageResult) => void;
+}
+
+/** Stops the rest of a batch once a record needed a human. */
+class ReauthNeededError extends Error {
+  override readonly name = 'ReauthNeededError';
+}
+
+/** Adds a message's outcome to its run's record; a missing record (an old message) is not an error. */
+async function recordOnRun(deps: DownloadBatchDeps, run: RunRef, result: MessageResult): Promise<void> {
+  try {
+    await deps.archive.state.addRunProgress(run, {
+      counts: {
+        assetsArchived: result.archived,
+        assetsUpdated: result.updated,
+        assetsPurged: result.purged,
+        assetsFailed: result.failed,
+        filesArchived: result.versionsArchived,
+        bytesArchived: result.bytesArchived,
+      },
+    });
+    for (const failure of result.failures) await deps.archive.state.recordRunFailure(run, failure);
+  } catch (error) {
+    deps.logger.warn('run record not updated', { runId: run.runId, error });
+  }
+}
+
+export interface DownloadBatch {
+  /**
+   * Processes one message body. Resolves when its work is done (or the body was not ours and is
+   * acknowledged); rejects when the message should be delivered again.
+   */
+  process(body: string, messageId: string): Promise<void>;
+  /** Ends the batch: stops the deadline, counts the requests to Apple, saves the session. */
+  finish(): Promise<void>;
+}
+
+/** Starts a batch that must end `remainingMs` from now (uploads abort `reserveMs` before that). */
+export function startDownloadBatch(
+  deps: DownloadBatchDeps,
+  invocation: { readonly remainingMs: number },
+): DownloadBatch {
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new Error('the invocation is about to time out')),
+    Math.max(0, invocation.remainingMs - deps.reserveMs),
+  );
+  let icloud: IcloudConnection | undefined;
+  let reauth = false;
+  const process = async (body: string, messageId: string): Promise<void> => {
+    if (reauth) throw new ReauthNeededError('skipped: iCloud needs a new sign-in');
+    let message: WorkMessage;
+    try {
+      message = deps.decode(body);
+    } catch (error) {
+      // Not ours, or from an incompatible version: acknowledged, never retried.
+      deps.logger.error('work message rejected', { messageId, error });
+      return;
+    }
+    try {
+      icloud ??= await deps.icloud();
+      const adapters = icloud;
+      const result = await processWorkMessage(
+        {
+          ...deps.archive,
+          downloader: adapters.downloader,
+          refresh: (zone, keys) => adapters.source.lookupAssets(zone, keys),
+          signal: deadline.signal,
+        },
+        message,
+      );
+      if (message.runStartedAt !== undefined) {
+        // The detection run that enqueued this work shows what came of it (`icloud-s3 status`).
+        await recordOnRun(deps, { runId: message.runId, startedAt: message.runStartedAt }, result);
+      }
+      deps.metrics.add(METRICS.assetsArchived, result.archived);
+      deps.metrics.add(METRICS.bytesArchived, result.bytesArchived, 'Bytes');
+      deps.metrics.add(METRICS.assetsFailed, result.failed);
+      for (const failure of result.failures) deps.logger.warn('asset failed permanently', failure);
+      deps.onMessage?.(result);
+    } catch (error) {
+      if (classifyError(error) === 'reauth') {
+        reauth = true;
+        deps.metrics.add(METRICS.reauthRequired, 1);
+        deps.logger.error('iCloud needs you to sign in again', { error });
+      } else {
+        deps.logger.warn('work message will be retried', { messageId, error });
+      }
+      throw error;
+    }
+  };
+  return {
+    process,
+    async finish() {
+      clearTimeout(timer);
+      if (icloud !== undefined) {
+        deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
+        await icloud.session
+          .save()
+          .catch((error: unknown) => deps.logger.warn('session not saved', { error }));
+      }
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Verify (`icloud-s3 verify`): checks the archive end to end. Gathers a fresh enumeration of
+ * iCloud (unless skipped), the manifest and the bucket's objects, hands them to the pure
+ * comparison (`domain/verify/compare-archive.ts`) and records a `verify` run. Nothing else is
+ * written.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RunFailure } from '#domain/model/run.ts';
+import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import { compareArchive } from '#domain/verify/compare-archive.ts';
+import {
+  enumerateLibrary,
+  type LibraryListing,
+  readManifest,
+  readObjects,
+} from '#domain/verify/gather-inputs.ts';
+import type { VerifyReport } from '#domain/verify/verify-report.ts';
+import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { ObjectStore } from '#ports/object-store.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
+
+export interface VerifyDeps {
+  readonly state: SyncStateStore;
+  readonly objects: ObjectStore;
+  /** Opens iCloud for the library side; absent: compare only the manifest with the bucket. */
+  readonly icloud?: () => Promise<IcloudConnection>;
+  readonly versionPolicy: VersionPolicy;
+  readonly now?: () => number;
+}
+
+export interface VerifyOptions {
+  /** Re-read every archived object and check its SHA-256. */
+  readonly deep: boolean;
+  /** False when the bucket uses SSE-KMS (ETags are not MD5s). */
+  readonly etagsAreMd5: boolean;
+  readonly onListed?: (assets: number) => void;
+  readonly onObject?: (done: number, total: number) => void;
+  /** Called when a phase with progress ends (listing iCloud, checking objects). */
+  readonly onPhaseDone?: () => void;
+}
+
+export interface VerifyOutcome {
+  readonly report: VerifyReport;
+  /** The iCloud side, when it was checked. */
+  readonly listing?: LibraryListing;
+  readonly differences: number;
+  readonly durationMs: number;
+}
+
+export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promise<VerifyOutcome> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const run = await deps.state.startRun(`verify-${started}-${randomUUID().slice(0, 8)}`, 'verify', started);
+  try {
+    const listing = deps.icloud === undefined ? undefined : await listIcloud(deps.icloud, deps, options);
+    const manifest = await readManifest(deps.state);
+    const referenced = new Set(manifest.flatMap((entry) => entry.versions.map((v) => v.key)));
+    const objects = await readObjects(deps.objects, {
+      referenced,
+      etagsAreMd5: options.etagsAreMd5,
+      deep: options.deep,
+      onObject: (done, total) => options.onObject?.(done, total),
+    });
+    options.onPhaseDone?.();
+    const report = compareArchive({
+      ...(listing === undefined ? {} : { library: listing.assets }),
+      manifest,
+      objects,
+      etagsAreMd5: options.etagsAreMd5,
+      counters: await deps.state.getCounters(),
+    });
+    const differences = countDifferences(report);
+    for (const failure of failuresOf(report)) await deps.state.recordRunFailure(run, failure);
+    await deps.state.addRunProgress(run, {
+      counts: {
+        libraryAssets: report.checked.libraryAssets,
+        objectsChecked: report.checked.manifestObjects,
+        differences,
+      },
+    });
+    await deps.state.finishRun(
+      run,
+      report.ok ? 'succeeded' : 'partial',
+      now(),
+      report.ok ? undefined : `${differences} differences`,
+    );
+    return {
+      report,
+      ...(listing === undefined ? {} : { listing }),
+      differences,
+      durationMs: now() - started,
+    };
+  } catch (error) {
+    await deps.state
+      .finishRun(run, 'failed', now(), error instanceof Error ? error.name : 'Error')
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+async function listIcloud(
+  open: () => Promise<IcloudConnection>,
+  deps: VerifyDeps,
+  options: VerifyOptions,
+): Promise<LibraryListing> {
+  const icloud = await open();
+  try {
+    return await enumerateLibrary(icloud.source, deps.versionPolicy, (n) => options.onListed?.(n));
+  } finally {
+    options.onPhaseDone?.();
+    await icloud.session.save();
+  }
+}
+
+export function countDifferences(report: VerifyReport): number {
+  return (
+    report.missing.length +
+    report.extra.length +
+    report.sizeMismatches.length +
+    report.checksumMismatches.length
+  );
+}
+
+/** One line per finding for the run record (the store keeps the first 50); record names and keys only. */
+function failuresOf(report: VerifyReport): RunFailure[] {
+  return [
+    ...report.missing.map((m) =>
+      m.type === 'notArchived'
+        ? { subject: m.assetRecordName, reason: `${m.version} not archived (${m.reason})` }
+        : { subject: m.key, reason: 'object missing from the bucket' },
+    ),
+    ...report.extra.map((e) =>
+      e.type === 'unreferencedObject'
+        ? { subject: e.key, reason: 'object not in the manifest' }
+        : { subject: e.assetRecordName, reason: 'archived but no longer in iCloud' },
+    ),
+    ...report.sizeMismatches.map((s) => ({
+      subject: s.key,
+      reason: `size ${s.actual}, manifest ${s.expected}`,
+    })),
+    ...report.checksumMismatches.map((c) => ({
+      subject: c.key,
+      reason: `${c.algorithm} differs (${c.source})`,
+    })),
+  ].slice(0, 50);
+}

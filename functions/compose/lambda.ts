@@ -1,0 +1,90 @@
+/**
+ * The Lambda composition root: what both Lambda entries build once per cold start from the
+ * environment (config, SDK clients, the AWS adapters, the session store, logger and metrics) and
+ * the dependencies of each use case. Secrets are never in the environment: the session comes
+ * from Secrets Manager, by id.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
+import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
+import type { DetectionRunDeps } from '#app/detection-run.ts';
+import type { DownloadBatchDeps } from '#app/download-batch.ts';
+import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
+import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
+import { loadConfig, type PipelineConfig } from '#shared/config.ts';
+import { ENV } from '#shared/env-names.ts';
+import { createLogger, type Logger } from '#shared/logger.ts';
+import { PowertoolsMetrics } from '#shared/pipeline-metrics.ts';
+import { buildAwsAdapters } from './aws-adapters.ts';
+import { openIcloudAdapters } from './icloud-adapters.ts';
+
+export interface LambdaComposition {
+  readonly config: PipelineConfig;
+  readonly logger: Logger;
+  readonly metrics: PowertoolsMetrics;
+  readonly detection: DetectionRunDeps;
+  readonly downloads: DownloadBatchDeps;
+}
+
+export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): LambdaComposition {
+  const config = loadConfig(env);
+  const logger = createLogger({ serviceName });
+  const metrics = new PowertoolsMetrics(serviceName);
+  const aws = buildAwsAdapters(
+    { s3: new S3Client({}), dynamodb: new DynamoDBClient({}), sqs: new SQSClient({}) },
+    {
+      bucket: config.archiveBucket,
+      table: config.stateTable,
+      queueUrl: config.workQueueUrl,
+      partSizeMiB: config.uploadPartSizeMiB,
+      queueSize: config.uploadQueueSize,
+    },
+  );
+  const store = new SecretsManagerSessionStore({
+    client: new SecretsManagerClient({}),
+    secretId: config.sessionSecretId,
+    // Warm invocations reuse the session for a minute (a sync runs many worker invocations); a
+    // save refreshes the cached copy, and a save against a newer secret version is refused (CAS).
+    cacheTtlMs: 60_000,
+  });
+  const endpoint = resolveEndpoint(config.icloudEndpoint);
+  const deletePolicy = parseDeletePolicy({
+    mode: config.deletePolicy,
+    maxDeleteFraction: String(config.maxDeleteFraction),
+    maxDeleteCount: env[ENV.maxDeleteCount],
+  });
+  const icloud = async () =>
+    openIcloudAdapters({ endpoint: await endpoint, store, logger, loginCommand: 'icloud-s3 login --aws' });
+  return {
+    config,
+    logger,
+    metrics,
+    detection: {
+      state: aws.state,
+      queue: aws.queue,
+      icloud,
+      deletePolicy,
+      reserveMs: config.deadlineReserveMs,
+      logger,
+      metrics,
+    },
+    downloads: {
+      archive: {
+        state: aws.state,
+        objects: aws.objects,
+        versionPolicy: parseVersionPolicy(config.versionPolicy),
+        deletePolicy: deletePolicy.mode,
+        now: Date.now,
+      },
+      icloud,
+      decode: parseWorkMessage,
+      logger,
+      metrics,
+      reserveMs: config.deadlineReserveMs,
+    },
+  };
+}

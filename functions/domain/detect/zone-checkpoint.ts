@@ -1,0 +1,71 @@
+/**
+ * The first-sync checkpoint detection stores with a zone (`ZoneSyncState.checkpoint`): where an
+ * enumeration that spans several runs stands, and the halves of a change feed still waiting for
+ * their partner. Our own stored data, so it is parsed strictly, never cast.
+ *
+ * Versioned: `v: 1` is written; a checkpoint without `v` predates the field and has the same
+ * shape. A checkpoint this version cannot read is dropped (the zone's enumeration starts over,
+ * which the idempotent archive absorbs) rather than guessed at.
+ */
+import { z } from 'zod';
+import type { JsonValue } from '#domain/model/sync-state.ts';
+import type { EnumerationCursor, EnumerationScope, UnpairedHalves } from '#ports/asset-source.ts';
+
+export const ZONE_CHECKPOINT_VERSION = 1;
+
+const scope = z.enum(['library', 'hidden', 'recentlyDeleted']);
+
+const unpairedHalves = z.strictObject({
+  masters: z.array(z.string()),
+  assets: z.array(z.string()),
+});
+
+const enumerationCursor = z.strictObject({
+  scope,
+  startRank: z.number().int().nonnegative(),
+  continuationMarker: z.string().optional(),
+  syncToken: z.string().optional(),
+  expectedCount: z.number().int().nonnegative().optional(),
+  emptyPagesInARow: z.number().int().nonnegative().optional(),
+  unpaired: unpairedHalves.optional(),
+});
+
+const zoneCheckpointSchema = z.strictObject({
+  v: z.literal(ZONE_CHECKPOINT_VERSION).optional(),
+  enumeration: z
+    .strictObject({
+      scope,
+      cursor: enumerationCursor.optional(),
+      capturedToken: z.string().optional(),
+    })
+    .optional(),
+  unpaired: unpairedHalves.optional(),
+});
+
+export interface ZoneCheckpoint {
+  readonly enumeration?: {
+    readonly scope: EnumerationScope;
+    readonly cursor?: EnumerationCursor;
+    readonly capturedToken?: string;
+  };
+  readonly unpaired?: UnpairedHalves;
+}
+
+/** The stored checkpoint, parsed; `{}` (start over) when there is none or it cannot be read. */
+export function parseZoneCheckpoint(value: JsonValue | undefined): ZoneCheckpoint {
+  if (value === undefined) return {};
+  const parsed = zoneCheckpointSchema.safeParse(value);
+  if (!parsed.success) return {};
+  const { v: _version, ...checkpoint } = parsed.data;
+  return checkpoint;
+}
+
+/** The checkpoint as stored: plain JSON with its version. */
+export function serialiseZoneCheckpoint(checkpoint: ZoneCheckpoint): JsonValue {
+  return JSON.parse(JSON.stringify({ v: ZONE_CHECKPOINT_VERSION, ...checkpoint })) as JsonValue;
+}
+
+// Compile-time proof that the schema and the ports' cursor types stay in step.
+type Fits<A, B> = [A] extends [B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+type AssertTrue<T extends true> = T;
+export type _CursorMatchesPort = AssertTrue<Fits<z.infer<typeof enumerationCursor>, EnumerationCursor>>;

@@ -1,0 +1,83 @@
+/**
+ * What the archive knows: one manifest entry per asset, the objects stored for it, what was
+ * removed and why, key claims and the archive's running totals.
+ */
+import type { VersionKind } from './asset.ts';
+import type { ZoneRef } from './zone.ts';
+
+/** Which asset a manifest entry or a master user is. */
+export interface AssetRef {
+  readonly zone: ZoneRef;
+  readonly assetRecordName: string;
+}
+
+/** One stored object of an asset. */
+export interface ArchivedVersion {
+  readonly kind: VersionKind;
+  readonly key: string;
+  readonly size: number;
+  /** Lower-case hex. */
+  readonly sha256: string;
+  /** Lower-case hex. */
+  readonly md5: string;
+  /** Apple's `fileChecksum` of the resource this object was made from. */
+  readonly fileChecksum: string;
+  readonly archivedAt: number;
+  readonly etag?: string;
+  readonly versionId?: string;
+}
+
+/** An object the pipeline removed from the archive, and why (mirror policy, purge, superseded edit). */
+export interface RecordedDeletion {
+  readonly kind: VersionKind;
+  readonly key: string;
+  readonly deletedAt: number;
+  readonly reason: string;
+}
+
+/**
+ * `pending`: planned, not archived yet. `archived`: every selected version is stored.
+ * `failed`: gave up for now (see `failure`). `trashed`: in Recently Deleted, objects kept.
+ * `purged`: Apple hard-deleted it; objects kept or removed per policy (see `deletions`).
+ * Assets that share a master (a duplicate, the Shared Library copy) each have their own entry
+ * listing the same objects; `addMasterUser` records who uses them.
+ */
+export type ManifestStatus = 'pending' | 'archived' | 'failed' | 'trashed' | 'purged';
+
+export interface ManifestFailure {
+  readonly reason: string;
+  readonly at: number;
+  readonly attempts: number;
+}
+
+export interface ManifestFlags {
+  readonly isFavorite: boolean;
+  readonly isHidden: boolean;
+  readonly isDeleted: boolean;
+}
+
+/** What the archive knows about one asset. */
+export interface ManifestEntry extends AssetRef {
+  readonly masterRecordName: string;
+  readonly assetChangeTag: string;
+  readonly masterChangeTag?: string;
+  readonly status: ManifestStatus;
+  readonly flags: ManifestFlags;
+  /** Album record names the asset belongs to. */
+  readonly albums: readonly string[];
+  readonly versions: readonly ArchivedVersion[];
+  readonly deletions: readonly RecordedDeletion[];
+  readonly failure?: ManifestFailure;
+  readonly updatedAt: number;
+  readonly revision: number;
+}
+
+export type ManifestEntryInput = Omit<ManifestEntry, 'updatedAt' | 'revision'>;
+
+export type ClaimOutcome = { readonly claimed: true } | { readonly claimed: false; readonly owner: string };
+
+/** Running totals over the whole archive, for the mirror delete safety stop. */
+export interface ArchiveCounters {
+  readonly objects: number;
+  readonly bytes: number;
+}

@@ -1,0 +1,17 @@
+/**
+ * Lambda entry of the scheduled change detector (EventBridge). Composed once per cold start.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { composeLambda } from '#compose/lambda.ts';
+import { SERVICE_NAMES } from '#shared/env-names.ts';
+import { createDetectHandler } from './detect-handler.ts';
+import { MIDDY_OPTIONS } from './middy-options.ts';
+
+const lambda = composeLambda(process.env, SERVICE_NAMES.detectChanges);
+
+export const handler = middy(MIDDY_OPTIONS)
+  .use(injectLambdaContext(lambda.logger))
+  .use(logMetrics(lambda.metrics.emf))
+  .handler(createDetectHandler(lambda.detection));

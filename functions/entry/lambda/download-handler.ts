@@ -1,0 +1,24 @@
+/**
+ * The download workers' event mapping: each SQS record's body is one work message for the
+ * download batch. Partial batch failures (Powertools batch, `ReportBatchItemFailures`): a record
+ * whose processing rejects is reported failed and SQS redelivers only that one.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type DownloadBatchDeps, startDownloadBatch } from '#app/download-batch.ts';
+
+export function createDownloadHandler(deps: DownloadBatchDeps) {
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const batch = startDownloadBatch(deps, { remainingMs: context.getRemainingTimeInMillis() });
+    try {
+      return await processPartialResponse(
+        event,
+        (record: SQSRecord) => batch.process(record.body, record.messageId),
+        new BatchProcessor(EventType.SQS),
+        { context, processInParallel: false, throwOnFullBatchFailure: false },
+      );
+    } finally {
+      await batch.finish();
+    }
+  };
+}

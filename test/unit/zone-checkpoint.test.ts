@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import {
+  parseZoneCheckpoint,
+  serialiseZoneCheckpoint,
+  ZONE_CHECKPOINT_VERSION,
+} from '#domain/detect/zone-checkpoint.ts';
+
+describe('zone checkpoint', () => {
+  it('writes its version and reads back what it wrote', () => {
+    const checkpoint = {
+      enumeration: { scope: 'library' as const, cursor: { scope: 'library' as const, startRank: 200 } },
+    };
+    const stored = serialiseZoneCheckpoint(checkpoint);
+    expect(stored).toMatchObject({ v: ZONE_CHECKPOINT_VERSION });
+    expect(parseZoneCheckpoint(stored)).toEqual(checkpoint);
+  });
+
+  it('reads a checkpoint written before the version field', () => {
+    const legacy = { unpaired: { masters: ['M1'], assets: [] } };
+    expect(parseZoneCheckpoint(legacy)).toEqual(legacy);
+  });
+
+  it('starts over from a checkpoint it cannot read instead of guessing', () => {
+    expect(parseZoneCheckpoint({ enumeration: { scope: 'library', cursor: { startRank: 'x' } } })).toEqual(
+      {},
+    );
+    expect(parseZoneCheckpoint({ v: 2, unpaired: { masters: [], assets: [] } })).toEqual({});
+    expect(parseZoneCheckpoint(['not', 'an', 'object'])).toEqual({});
+  });
+});
