@@ -9,12 +9,14 @@ import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import { runLocalSync, type SyncProgress, type SyncSummary } from '#local/local-sync.ts';
 import { cliContext } from '../context.ts';
+import { errorResult } from '../io/error-report.ts';
 import { EXIT } from '../io/exit-codes.ts';
 import { exitOnInterrupt } from '../io/interrupt.ts';
 import { integerIn, numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
 import { describeInterruptedSync } from '../io/sync-interrupted.ts';
+import { syncStopReason } from '../io/sync-stop.ts';
 
 /** Where local state lives when `--local` is not given. */
 export const DEFAULT_LOCAL_DIR = '.icloud-s3';
@@ -152,23 +154,16 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
       });
       keepRunning();
       progress.done();
-      ctx.output.result({ status: summary.outcome, ...summary });
+      const stopped = syncStopReason(summary);
+      ctx.output.result({
+        status: summary.outcome,
+        ...summary,
+        ...(stopped === undefined ? {} : { error: errorResult(stopped)['error'] }),
+      });
       if (!ctx.output.json) describeSummary(ctx.output, summary);
-      if (summary.outcome === 'deletionRefused') {
-        const refused = summary.deletionRefused;
-        ctx.output.error(
-          refused
-            ? `Refused to delete ${refused.wouldDelete} of ${refused.archiveObjects} archived objects (at most ${refused.limit} per run); nothing was deleted and the sync stopped there.`
-            : 'Refused a mass deletion; nothing was deleted.',
-          'Check what was purged in iCloud, then rerun with a higher --max-delete-fraction to let it through.',
-        );
-        process.exitCode = EXIT.failure;
-      } else if (summary.outcome === 'reauthRequired') {
-        ctx.output.error(
-          summary.message ?? 'iCloud needs you to sign in again',
-          `Run: ${summary.action ?? 'icloud-s3 login'}`,
-        );
-        process.exitCode = EXIT.needsLogin;
+      if (stopped !== undefined) {
+        ctx.output.error(stopped.message, stopped.hint ?? undefined);
+        process.exitCode = stopped.exitCode;
       } else if (summary.assets.failed > 0 || summary.deadLetters > 0) {
         process.exitCode = EXIT.failure;
       }

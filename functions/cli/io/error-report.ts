@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'network'
   | 'unexpected-response'
   | 'aws'
+  | 'deletion-refused'
   | 'interrupted'
   | 'internal';
 
