@@ -64,6 +64,11 @@ describe('reportError', () => {
     );
   });
 
+  it('counts a request that got no answer in time as a network failure', () => {
+    const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    expect(reportError(timeout)).toMatchObject({ code: 'network', exitCode: 1 });
+  });
+
   it('says a missing file does not exist', () => {
     const enoent = Object.assign(new Error("ENOENT: no such file or directory, open 'x.json'"), {
       code: 'ENOENT',

@@ -140,6 +140,14 @@ export function reportError(error: unknown, command = 'icloud-s3'): ErrorReport 
       exitCode: EXIT.failure,
     };
   }
+  if (field(error, 'name') === 'TimeoutError') {
+    return {
+      code: 'network',
+      message: `no answer in time: ${message}`,
+      hint: 'Check the network connection and --endpoint.',
+      exitCode: EXIT.failure,
+    };
+  }
   if (error instanceof UnexpectedResponseError) {
     return { code: 'unexpected-response', message, hint: null, exitCode: EXIT.failure };
   }
