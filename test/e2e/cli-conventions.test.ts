@@ -119,9 +119,9 @@ describe('--json errors have one shape', () => {
 describe('help', () => {
   it('shows numeric defaults as numbers', async () => {
     const sync = await cli(['sync', '--help']);
-    expect(sync.stdout).toContain('(default: 4)');
+    expect(sync.stdout).toMatch(/\(default:\s+4\)/);
     const demo = await cli(['demo', '--help']);
-    expect(demo.stdout).toContain('(default: 300)');
+    expect(demo.stdout).toMatch(/\(default:\s+300\)/);
     expect(demo.stdout).not.toMatch(/default: "\d+"/);
   });
 

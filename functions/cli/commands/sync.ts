@@ -102,7 +102,7 @@ export function syncCommand(): Command {
       'which versions to archive, e.g. "default,medium" (see docs/archive-layout.md)',
     )
     .addOption(
-      new Option('--concurrency <n>', 'parallel download workers').default(4).argParser(integerIn(1, 64)),
+      new Option('--concurrency <n>', 'parallel downloads, 1 to 64').default(4).argParser(integerIn(1, 64)),
     )
     .addHelpText(
       'after',
