@@ -14,8 +14,11 @@ import { loginCommand } from './commands/login.ts';
 import { statusCommand } from './commands/status.ts';
 import { syncCommand } from './commands/sync.ts';
 import { verifyCommand } from './commands/verify.ts';
-import { EXIT, exitCodeFor } from './io/exit-codes.ts';
+import { exitQuietlyOnBrokenPipe } from './io/broken-pipe.ts';
+import { errorResult, reportError } from './io/error-report.ts';
+import { EXIT } from './io/exit-codes.ts';
 import { Output } from './io/output.ts';
+import { packageVersion } from './io/version.ts';
 
 /** Every subcommand, in help order. Other commands register here. */
 export const COMMANDS: readonly (() => Command)[] = [
@@ -44,48 +47,55 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON result object on stdout')
     .option('--local <dir>', 'run against a local archive directory (commands that support it)')
     .option('--verbose', 'log requests (secrets redacted) to stderr')
+    .version(packageVersion(), '-V, --version', 'print the version of icloud-s3')
     .showHelpAfterError()
     .exitOverride();
   for (const make of COMMANDS) program.addCommand(make().exitOverride());
+  // Nested commands too (`debug records`): commander would otherwise exit by itself, with code 1.
+  for (const command of everyCommand(program)) command.exitOverride();
   return program;
+}
+
+/** Every command of the tree, subcommands included (`debug records`, `local serve`). */
+function everyCommand(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(everyCommand)];
+}
+
+/** `icloud-s3 sync` when argv names a command, for the `--help` hint. */
+function commandLine(program: Command, argv: readonly string[]): string {
+  const args = argv.slice(2);
+  const names: string[] = ['icloud-s3'];
+  let at = program;
+  for (const arg of args) {
+    const sub = at.commands.find((c) => c.name() === arg);
+    if (sub === undefined) continue;
+    names.push(arg);
+    at = sub;
+  }
+  return names.join(' ');
 }
 
 /** Runs the CLI and returns the exit code (never throws). */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   quietNodeVersionWarning();
+  exitQuietlyOnBrokenPipe();
   const program = buildProgram();
+  const json = argv.includes('--json');
+  // Under --json a usage error is the JSON error object on stdout, not commander's text.
+  if (json) for (const command of everyCommand(program)) command.configureOutput({ outputError: () => {} });
   try {
     await program.parseAsync([...argv]);
     // A command that finished but has something to report (failed assets) sets process.exitCode.
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    }
-    const output = new Output({ json: argv.includes('--json') });
-    const code = exitCodeFor(error);
-    const message = describeError(error);
-    const action = (error as { action?: unknown }).action;
-    output.error(message, typeof action === 'string' ? `Run: ${action}` : undefined);
-    const condition = (error as { condition?: unknown }).condition;
-    output.result({
-      status: 'error',
-      error: error instanceof Error ? error.name : 'Error',
-      message,
-      ...(typeof condition === 'string' ? { condition } : {}),
-      exitCode: code,
-    });
-    return code;
+    if (error instanceof CommanderError && error.exitCode === 0) return EXIT.ok;
+    const report = reportError(error, commandLine(program, argv));
+    const output = new Output({ json });
+    // Commander already printed its message (and the help) for a person.
+    if (!(error instanceof CommanderError)) output.error(report.message, report.hint ?? undefined);
+    output.result(errorResult(report));
+    return report.exitCode;
   }
-}
-
-/** The error's message, plus the network code behind a bare `fetch failed`. */
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && !error.message.includes(code)
-    ? `${error.message} (${code})`
-    : error.message;
 }
 
 function isEntryPoint(): boolean {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +80,20 @@ describe('icloud-s3 status on a local archive', () => {
     ]);
 
     expect(JSON.parse(stdout).trust).toEqual({ state: 'unknown' });
+  });
+
+  it('says how long ago an expired trust ran out, never a negative day count', async () => {
+    const expired = join(dir, 'expired-session.json');
+    const document = JSON.parse(await readFile(sessionFile, 'utf8')) as Record<string, unknown>;
+    document['trustTokenIssuedAt'] = Date.now() - 62 * DAY - 60_000;
+    await writeFile(expired, JSON.stringify(document));
+
+    const { code, stdout, stderr } = await cli(['status', '--local', dataDir, '--session-file', expired]);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Trust {5}expired 2 days ago \(\d{4}-\d{2}-\d{2}\)$/m);
+    expect(stdout).not.toContain('(-');
+    expect(stderr).toContain('Run icloud-s3 login --force soon.');
   });
 
   it('prints short aligned lines for a person', async () => {

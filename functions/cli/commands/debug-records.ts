@@ -106,9 +106,11 @@ function describeChange(change: ZoneChange): unknown {
 }
 
 export async function debugRecords(file: string, options: DebugOptions): Promise<unknown> {
+  // A missing or unreadable file fails as itself (the CLI says the file does not exist).
+  const text = await readFile(file, 'utf8');
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new InvalidInputError(`${file} is not a JSON file`, { cause: error });
   }

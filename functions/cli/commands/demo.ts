@@ -17,6 +17,7 @@ import type { SessionStore } from '#ports/session-store.ts';
 import { createLogger } from '#shared/logger.ts';
 import { Secret } from '#shared/redact.ts';
 import { startSimulator } from '#simulator/src/index.ts';
+import { integerIn } from '../io/option-parsers.ts';
 import { Output } from '../io/output.ts';
 import { formatBytes, ProgressLine } from '../io/progress-line.ts';
 import { describeSummary } from './sync.ts';
@@ -25,8 +26,8 @@ const DEMO_DIR = path.join('.icloud-s3', 'demo');
 
 interface DemoOptions {
   readonly dir: string;
-  readonly assets: string;
-  readonly seed: string;
+  readonly assets: number;
+  readonly seed: number;
   readonly json?: boolean;
 }
 
@@ -52,8 +53,8 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description('show the whole pipeline on this machine against the built-in iCloud simulator')
     .option('--dir <dir>', 'where the demo keeps everything', DEMO_DIR)
-    .option('--assets <n>', 'size of the simulated library', '300')
-    .option('--seed <n>', 'seed of the simulated library', '2026')
+    .option('--assets <n>', 'size of the simulated library', integerIn(1, 100_000), 300)
+    .option('--seed <n>', 'seed of the simulated library', integerIn(0, 2_147_483_647), 2026)
     .addHelpText(
       'after',
       `

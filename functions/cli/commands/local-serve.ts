@@ -6,14 +6,8 @@
  */
 import { Command, Option } from 'commander';
 import { serveArchive } from '#local/serve/serve-archive.ts';
-import { UsageError } from '../io/exit-codes.ts';
+import { integerIn } from '../io/option-parsers.ts';
 import { localDir } from './sync.ts';
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError('--port takes 0..65535');
-  return port;
-}
 
 /** Resolves on the first SIGINT or SIGTERM. */
 function untilStopped(): Promise<NodeJS.Signals> {
@@ -31,7 +25,9 @@ function untilStopped(): Promise<NodeJS.Signals> {
 function serveCommand(): Command {
   return new Command('serve')
     .description('serve the local archive read-only over the S3 API on 127.0.0.1 (for rclone, aws s3...)')
-    .addOption(new Option('--port <n>', 'port to listen on (default: a free one)').argParser(parsePort))
+    .addOption(
+      new Option('--port <n>', 'port to listen on (default: a free one)').argParser(integerIn(0, 65_535)),
+    )
     .addHelpText(
       'after',
       `

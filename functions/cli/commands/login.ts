@@ -12,6 +12,7 @@ import type { SessionStore } from '#ports/session-store.ts';
 import { Secret } from '#shared/redact.ts';
 import { type CliContext, cliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
+import { integerIn } from '../io/option-parsers.ts';
 import { type Prompter, StdinPrompter, TerminalPrompter } from '../io/prompts.ts';
 import { chooseDelivery, signInWithCode } from './login-code.ts';
 
@@ -29,11 +30,9 @@ export function loginCommand(): Command {
     .option('--apple-id <email>', 'Apple ID (asked when omitted)')
     .option('--password-file <path>', 'read the password from this file (else ICLOUD_PASSWORD, else asked)')
     .addOption(
-      new Option('--sms <phone-id>', 'receive the code by SMS on this trusted number id').argParser((v) => {
-        const id = Number(v);
-        if (!Number.isInteger(id) || id < 0) throw new UsageError('--sms takes a phone id (a number)');
-        return id;
-      }),
+      new Option('--sms <phone-id>', 'receive the code by SMS on this trusted number id').argParser(
+        integerIn(0, 9999),
+      ),
     )
     .option(
       '--remember-password',
@@ -58,7 +57,8 @@ Examples:
                                                      showing on your device, or first an empty line to have
                                                      Apple send one
 
-Exit codes: 0 signed in, 1 failure, 2 usage, 4 Apple refused the account (the message says why).`,
+Exit codes: 0 signed in, 1 failure, 2 usage, 3 Apple wants a new sign-in (run login again),
+4 Apple refused the account (the message says why).`,
     )
     .action(async (options: LoginOptions & AwsTarget, command: Command) => {
       const ctx = cliContext(command);

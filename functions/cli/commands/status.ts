@@ -25,8 +25,10 @@ import type { SessionStore } from '#ports/session-store.ts';
 import { ENV } from '#shared/env-names.ts';
 import { cliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
+import { integerIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration } from '../io/progress-line.ts';
+import { describeTrust } from '../io/trust-text.ts';
 import { localDir } from './sync.ts';
 
 export interface AwsTargetOptions {
@@ -119,11 +121,7 @@ export function statusCommand(): Command {
     new Command('status').description('show the last runs, zone progress, archive size and trust expiry'),
   )
     .addOption(
-      new Option('--runs <n>', 'how many recent runs to show').default(5).argParser((value) => {
-        const n = Number(value);
-        if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError('--runs takes 1..100');
-        return n;
-      }),
+      new Option('--runs <n>', 'how many recent runs to show').default(5).argParser(integerIn(1, 100)),
     )
     .addHelpText(
       'after',
@@ -229,7 +227,7 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
   const trustText =
     trust.expiresAt === undefined
       ? 'unknown (no trust token in the stored session)'
-      : `${trust.state === 'expired' ? 'expired' : 'expires'} ${when(trust.expiresAt).slice(0, 10)} (${trust.daysLeft} days)`;
+      : describeTrust(trust.expiresAt, status.now);
   output.info(`${label('Trust')} ${trustText}`);
   if (trust.state === 'expiresSoon' || trust.state === 'expired')
     output.warn('Run icloud-s3 login --force soon.');

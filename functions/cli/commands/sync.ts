@@ -4,14 +4,19 @@
  * so the next run is incremental.
  */
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
-import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
+import { runLocalSync, type SyncProgress, type SyncSummary } from '#local/local-sync.ts';
 import { cliContext } from '../context.ts';
+import { errorResult } from '../io/error-report.ts';
 import { EXIT } from '../io/exit-codes.ts';
+import { exitOnInterrupt } from '../io/interrupt.ts';
+import { integerIn, numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
+import { describeInterruptedSync } from '../io/sync-interrupted.ts';
+import { syncStopReason } from '../io/sync-stop.ts';
 
 /** Where local state lives when `--local` is not given. */
 export const DEFAULT_LOCAL_DIR = '.icloud-s3';
@@ -28,14 +33,7 @@ export function localDir(option: string | undefined): string {
 export const MAX_CONCURRENCY = 64;
 
 /** `--concurrency`: a whole number from 1 to `MAX_CONCURRENCY`, or a usage error saying so. */
-export function parseConcurrency(text: string): number {
-  const trimmed = text.trim();
-  const n = Number(trimmed);
-  if (!/^\d+$/.test(trimmed) || n < 1 || n > MAX_CONCURRENCY) {
-    throw new InvalidArgumentError(`--concurrency takes a whole number from 1 to ${MAX_CONCURRENCY}.`);
-  }
-  return n;
-}
+export const parseConcurrency = integerIn(1, MAX_CONCURRENCY);
 
 /** How a person says each kind of change (`classifyChange`). */
 const CHANGE_WORDS: Readonly<Record<string, string>> = {
@@ -103,15 +101,21 @@ export function syncCommand(): Command {
     .description('run the whole pipeline once on this machine (local S3, DynamoDB and SQS)')
     .option('--dry-run', 'show what would be archived; write and download nothing')
     .addOption(new Option('--delete-policy <policy>', 'keep (default) or mirror').choices(['keep', 'mirror']))
-    .option(
-      '--max-delete-fraction <share>',
-      'mirror: refuse a run deleting more than this share (default 0.05)',
+    .addOption(
+      new Option(
+        '--max-delete-fraction <share>',
+        'mirror: refuse a run deleting more than this share (default 0.05)',
+      ).argParser(numberIn(0, 1)),
     )
     .option(
       '--versions <policy>',
       'which versions to archive, e.g. "default,medium" (see docs/archive-layout.md)',
     )
-    .option('--concurrency <n>', `parallel download workers, 1 to ${MAX_CONCURRENCY}`, parseConcurrency, 4)
+    .addOption(
+      new Option('--concurrency <n>', `parallel downloads, 1 to ${MAX_CONCURRENCY}`)
+        .default(4)
+        .argParser(parseConcurrency),
+    )
     .addHelpText(
       'after',
       `
@@ -122,10 +126,19 @@ Examples:
 
 Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion was refused, 3 iCloud needs you to log in again.`,
     )
-    .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
+    .action(async (options: Record<string, string | number | boolean | undefined>, command: Command) => {
       const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
       const progress = new ProgressLine();
+      let last: SyncProgress | undefined;
+      const keepRunning = exitOnInterrupt(
+        ctx.output,
+        () => {
+          progress.done();
+          return describeInterruptedSync(last);
+        },
+        'Run icloud-s3 sync again: it continues where this run stopped.',
+      );
       const summary = await runLocalSync({
         dataDir: localDir(globals.local),
         endpoint: await ctx.endpoint(),
@@ -133,12 +146,13 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
         logger: ctx.logger,
         deletePolicy: parseDeletePolicy({
           mode: options.deletePolicy as string | undefined,
-          maxDeleteFraction: options.maxDeleteFraction as string | undefined,
+          maxDeleteFraction: options.maxDeleteFraction?.toString(),
         }),
         versionPolicy: parseVersionPolicy(options.versions as string | undefined),
         dryRun: Boolean(options.dryRun),
-        concurrency: Number(options.concurrency),
+        concurrency: options.concurrency as number,
         onProgress: (p) => {
+          last = p;
           if (p.phase === 'detecting')
             progress.update(`Asking iCloud what changed… ${p.itemsEnqueued} found`, 0);
           else if (p.phase === 'downloading') {
@@ -150,24 +164,18 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
           }
         },
       });
+      keepRunning();
       progress.done();
-      ctx.output.result({ status: summary.outcome, ...summary });
+      const stopped = syncStopReason(summary);
+      ctx.output.result({
+        status: summary.outcome,
+        ...summary,
+        ...(stopped === undefined ? {} : { error: errorResult(stopped)['error'] }),
+      });
       if (!ctx.output.json) describeSummary(ctx.output, summary);
-      if (summary.outcome === 'deletionRefused') {
-        const refused = summary.deletionRefused;
-        ctx.output.error(
-          refused
-            ? `Refused to delete ${refused.wouldDelete} of ${refused.archiveObjects} archived objects (at most ${refused.limit} per run); nothing was deleted and the sync stopped there.`
-            : 'Refused a mass deletion; nothing was deleted.',
-          'Check what was purged in iCloud, then rerun with a higher --max-delete-fraction to let it through.',
-        );
-        process.exitCode = EXIT.failure;
-      } else if (summary.outcome === 'reauthRequired') {
-        ctx.output.error(
-          summary.message ?? 'iCloud needs you to sign in again',
-          `Run: ${summary.action ?? 'icloud-s3 login'}`,
-        );
-        process.exitCode = EXIT.needsLogin;
+      if (stopped !== undefined) {
+        ctx.output.error(stopped.message, stopped.hint ?? undefined);
+        process.exitCode = stopped.exitCode;
       } else if (summary.assets.failed > 0 || summary.deadLetters > 0) {
         process.exitCode = EXIT.failure;
       }

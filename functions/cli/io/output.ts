@@ -1,21 +1,22 @@
 /**
  * What the CLI prints. Human text goes to stdout, or to stderr with `--json` so stdout carries
- * exactly one JSON result object. Colour only on a terminal, and never with NO_COLOR.
+ * exactly one JSON result object. Colour is decided per stream (io/colour.ts): a terminal on
+ * stdout says nothing about a redirected stderr.
  */
-import { styleText } from 'node:util';
 import { scrubSecrets } from '#shared/redact.ts';
-
-type Style = 'green' | 'red' | 'yellow' | 'dim' | 'bold' | 'cyan';
+import { colourFor, paint, type Style } from './colour.ts';
 
 export class Output {
   readonly json: boolean;
   readonly #human: NodeJS.WriteStream;
-  readonly #colour: boolean;
+  readonly #humanColour: boolean;
+  readonly #stderrColour: boolean;
 
   constructor(options: { readonly json: boolean }) {
     this.json = options.json;
     this.#human = options.json ? process.stderr : process.stdout;
-    this.#colour = Boolean(this.#human.isTTY) && !process.env['NO_COLOR'];
+    this.#humanColour = colourFor(this.#human);
+    this.#stderrColour = colourFor(process.stderr);
   }
 
   /** Whether the person is at a terminal (prompts and progress make sense). */
@@ -24,7 +25,11 @@ export class Output {
   }
 
   #paint(style: Style, text: string): string {
-    return this.#colour ? styleText(style, text) : text;
+    return this.#humanColour ? paint(style, text) : text;
+  }
+
+  #paintStderr(style: Style, text: string): string {
+    return this.#stderrColour ? paint(style, text) : text;
   }
 
   info(text: string): void {
@@ -40,12 +45,12 @@ export class Output {
   }
 
   warn(text: string): void {
-    process.stderr.write(`${this.#paint('yellow', '!')} ${text}\n`);
+    process.stderr.write(`${this.#paintStderr('yellow', '!')} ${text}\n`);
   }
 
   /** An error for a person: one scrubbed message, plus what to do when we know it. */
   error(text: string, hint?: string): void {
-    process.stderr.write(`${this.#paint('red', '✖')} ${scrubSecrets(text)}\n`);
+    process.stderr.write(`${this.#paintStderr('red', '✖')} ${scrubSecrets(text)}\n`);
     if (hint) process.stderr.write(`  ${hint}\n`);
   }
 

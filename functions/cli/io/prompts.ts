@@ -16,6 +16,8 @@ export interface TextOptions {
   readonly allowEmpty?: boolean;
 }
 
+export type PromptStreams = Parameters<typeof password>[1];
+
 export interface Prompter {
   text(message: string, options?: TextOptions): Promise<string>;
   secret(message: string): Promise<string>;
@@ -23,11 +25,15 @@ export interface Prompter {
 }
 
 export class TerminalPrompter implements Prompter {
+  /** Where the prompts read and write: the terminal, unless a test hands in streams. */
+  constructor(private readonly streams?: PromptStreams) {}
+
   text(message: string, options: TextOptions = {}): Promise<string> {
     return input({ message, required: !options.allowEmpty });
   }
+  // No mask: not even the length of the password shows on the screen.
   secret(message: string): Promise<string> {
-    return password({ message, mask: '*' });
+    return password({ message }, this.streams);
   }
   choose<T>(message: string, choices: readonly Choice<T>[]): Promise<T> {
     return select({ message, choices: choices.map((c) => ({ name: c.name, value: c.value })) });

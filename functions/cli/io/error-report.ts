@@ -1,0 +1,177 @@
+/**
+ * What the CLI says about a failure: one stable kebab-case `code` (documented in
+ * docs/commands.md), a message for a person, a hint when we know what to do, and the exit code.
+ * `--json` prints it as `{ "status": "error", "error": { code, message, hint }, "exitCode" }`.
+ */
+import { CommanderError } from 'commander';
+import {
+  AccountConditionError,
+  InvalidInputError,
+  RateLimitedError,
+  SessionExpiredError,
+  UnexpectedResponseError,
+} from '#domain/errors.ts';
+import { ConfigError } from '#shared/config.ts';
+import { scrubSecrets } from '#shared/redact.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+
+export type ErrorCode =
+  | 'usage'
+  | 'invalid-input'
+  | 'file-not-found'
+  | 'needs-login'
+  | 'account-refused'
+  | 'rate-limited'
+  | 'network'
+  | 'unexpected-response'
+  | 'aws'
+  | 'deletion-refused'
+  | 'interrupted'
+  | 'internal';
+
+export interface ErrorReport {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly hint: string | null;
+  readonly exitCode: number;
+  /** Why Apple refused the account (`account-refused` only; docs/login.md lists them). */
+  readonly condition?: string;
+}
+
+/** Exit code of a run stopped by SIGINT (128 + 2), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+const field = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** The network failure behind an error (a `fetch failed` keeps it in `cause`), with the host it names. */
+function networkFailure(error: unknown): { code: string; host?: string } | undefined {
+  for (let at: unknown = error, depth = 0; at !== undefined && depth < 4; at = field(at, 'cause'), depth++) {
+    const code = text(field(at, 'code'));
+    if (code === undefined || !NETWORK_CODES.has(code)) continue;
+    // Node's AggregateError (one attempt per address) keeps the address in its members.
+    const errors = field(at, 'errors');
+    const source = Array.isArray(errors) && errors.length > 0 ? errors[0] : at;
+    const host = text(field(source, 'hostname')) ?? text(field(source, 'address'));
+    const port = field(source, 'port');
+    return host === undefined
+      ? { code }
+      : { code, host: typeof port === 'number' ? `${host}:${port}` : host };
+  }
+  return undefined;
+}
+
+/** Commander's message without its `error: ` prefix (it shows the help when no command is given). */
+const commanderMessage = (error: CommanderError) =>
+  error.code === 'commander.help' ? 'no command given' : error.message.replace(/^error: /, '');
+
+export function reportError(error: unknown, command = 'icloud-s3'): ErrorReport {
+  const usageHint = `Run: ${command} --help`;
+  if (error instanceof CommanderError) {
+    return { code: 'usage', message: commanderMessage(error), hint: usageHint, exitCode: EXIT.usage };
+  }
+  const message = scrubSecrets(error instanceof Error ? error.message : String(error));
+  if (error instanceof UsageError) return { code: 'usage', message, hint: usageHint, exitCode: EXIT.usage };
+  if (error instanceof SessionExpiredError) {
+    return { code: 'needs-login', message, hint: `Run: ${error.action}`, exitCode: EXIT.needsLogin };
+  }
+  if (error instanceof AccountConditionError) {
+    return {
+      code: 'account-refused',
+      message,
+      hint: null,
+      exitCode: EXIT.accountCondition,
+      condition: error.condition,
+    };
+  }
+  const path = text(field(error, 'path')) ?? text(field(field(error, 'cause'), 'path'));
+  if (field(error, 'code') === 'ENOENT' || field(field(error, 'cause'), 'code') === 'ENOENT') {
+    return {
+      code: 'file-not-found',
+      message: path === undefined ? message : `${path} does not exist`,
+      hint: null,
+      exitCode: EXIT.usage,
+    };
+  }
+  if (
+    error instanceof InvalidInputError ||
+    error instanceof ConfigError ||
+    field(error, 'name') === 'ZodError'
+  ) {
+    return { code: 'invalid-input', message, hint: null, exitCode: EXIT.usage };
+  }
+  if (error instanceof RateLimitedError) {
+    const wait = error.retryAfterSeconds;
+    return {
+      code: 'rate-limited',
+      message,
+      hint: wait === undefined ? 'Wait a while, then try again.' : `Wait ${wait} s, then try again.`,
+      exitCode: EXIT.failure,
+    };
+  }
+  const network = networkFailure(error);
+  if (network !== undefined) {
+    const where = network.host ?? 'the server';
+    return {
+      code: 'network',
+      message:
+        message === 'fetch failed'
+          ? `cannot reach ${where} (${network.code})`
+          : message.includes(where)
+            ? message
+            : `${message} (cannot reach ${where}, ${network.code})`,
+      hint: 'Check the network connection and --endpoint.',
+      exitCode: EXIT.failure,
+    };
+  }
+  if (field(error, 'name') === 'TimeoutError') {
+    return {
+      code: 'network',
+      message: `no answer in time: ${message}`,
+      hint: 'Check the network connection and --endpoint.',
+      exitCode: EXIT.failure,
+    };
+  }
+  if (error instanceof UnexpectedResponseError) {
+    return { code: 'unexpected-response', message, hint: null, exitCode: EXIT.failure };
+  }
+  if (field(error, '$metadata') !== undefined) {
+    return {
+      code: 'aws',
+      message: `AWS: ${message}`,
+      hint: 'Check the AWS credentials, region and stack names (--stack, --bucket, --table).',
+      exitCode: EXIT.failure,
+    };
+  }
+  return { code: 'internal', message, hint: null, exitCode: EXIT.failure };
+}
+
+/** The `--json` error object: the same shape for every command and every failure. */
+export function errorResult(report: ErrorReport): Record<string, unknown> {
+  return {
+    status: 'error',
+    error: {
+      code: report.code,
+      message: report.message,
+      hint: report.hint,
+      ...(report.condition === undefined ? {} : { condition: report.condition }),
+    },
+    exitCode: report.exitCode,
+  };
+}

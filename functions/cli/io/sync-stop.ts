@@ -1,0 +1,30 @@
+/**
+ * Why a `sync` run stopped short for a person, as the same error report every `--json` failure
+ * uses (io/error-report.ts): a refused mass deletion, or iCloud asking for a new sign-in.
+ */
+import type { SyncSummary } from '#local/local-sync.ts';
+import type { ErrorReport } from './error-report.ts';
+import { EXIT } from './exit-codes.ts';
+
+export function syncStopReason(summary: SyncSummary): ErrorReport | undefined {
+  if (summary.outcome === 'deletionRefused') {
+    const refused = summary.deletionRefused;
+    return {
+      code: 'deletion-refused',
+      message: refused
+        ? `Refused to delete ${refused.wouldDelete} of ${refused.archiveObjects} archived objects (at most ${refused.limit} per run); nothing was deleted and the sync stopped there.`
+        : 'Refused a mass deletion; nothing was deleted.',
+      hint: 'Check what was purged in iCloud, then rerun with a higher --max-delete-fraction to let it through.',
+      exitCode: EXIT.failure,
+    };
+  }
+  if (summary.outcome === 'reauthRequired') {
+    return {
+      code: 'needs-login',
+      message: summary.message ?? 'iCloud needs you to sign in again',
+      hint: `Run: ${summary.action ?? 'icloud-s3 login'}`,
+      exitCode: EXIT.needsLogin,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,89 @@
+/**
+ * Ctrl-C during `icloud-s3 sync`: one line saying how far the run got, exit 130, and (with
+ * --json) the one error object with the `interrupted` code.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
+
+const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
+let sim: Awaited<ReturnType<typeof startTestSimulator>>;
+let control: ControlClient;
+let dir: string;
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  sim = await startTestSimulator({ assets: 40, seed: 29 });
+  control = controlClient(sim);
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-interrupt-'));
+  await signInToSimulator(sim, join(dir, 'session.json'));
+});
+
+afterAll(async () => {
+  if (child?.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+  await sim?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('icloud-s3 sync interrupted by SIGINT', () => {
+  it('prints one line of what was done so far and exits 130', async () => {
+    // Slow downloads: the signal lands while most of the queue is still waiting.
+    await control.injectFault({ endpoint: 'cdn', delayMs: 150 });
+    await control.resetStats();
+    const started = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        CLI,
+        'sync',
+        '--json',
+        '--concurrency',
+        '1',
+        '--local',
+        join(dir, 'data'),
+        '--session-file',
+        join(dir, 'session.json'),
+        '--endpoint',
+        sim.controlUrl,
+      ],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    );
+    child = started;
+    let stdout = '';
+    let stderr = '';
+    started.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    started.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
+    for (let i = 0; i < 300 && ((await control.stats()).requests['cdn'] ?? 0) < 15; i++) await sleep(100);
+    started.kill('SIGINT');
+    const code = await exited;
+    await control.clearFaults();
+
+    expect(code, stderr).toBe(130);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^✖ Interrupted after \d+ of \d+ items \([\d.]+ [kM]?B archived\): run icloud-s3 sync again to continue\.$/,
+      ),
+    ]);
+    expect(JSON.parse(stdout)).toEqual({
+      status: 'error',
+      error: {
+        code: 'interrupted',
+        message: stderr.trim().slice(2),
+        hint: 'Run icloud-s3 sync again: it continues where this run stopped.',
+      },
+      exitCode: 130,
+    });
+  });
+});

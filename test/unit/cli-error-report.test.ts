@@ -1,0 +1,108 @@
+import { CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import {
+  AccountConditionError,
+  InvalidInputError,
+  RateLimitedError,
+  SessionExpiredError,
+} from '#domain/errors.ts';
+import { errorResult, reportError } from '../../functions/cli/io/error-report.ts';
+import { UsageError } from '../../functions/cli/io/exit-codes.ts';
+
+/** What undici's fetch throws when the connection is refused or the name does not resolve. */
+function fetchFailed(cause: Record<string, unknown>): TypeError {
+  return new TypeError('fetch failed', { cause: Object.assign(new Error('connect failed'), cause) });
+}
+
+describe('reportError', () => {
+  it('turns commander errors into the usage code, without commander’s prefix, naming the command’s help', () => {
+    const error = new CommanderError(1, 'commander.unknownOption', "error: unknown option '--bogus'");
+    expect(reportError(error, 'icloud-s3 sync')).toEqual({
+      code: 'usage',
+      message: "unknown option '--bogus'",
+      hint: 'Run: icloud-s3 sync --help',
+      exitCode: 2,
+    });
+  });
+
+  it('gives every class a kebab-case code and its documented exit code', () => {
+    expect(reportError(new UsageError('no Apple ID')).code).toBe('usage');
+    expect(
+      reportError(new SessionExpiredError('expired', { action: 'icloud-s3 login --force' })),
+    ).toMatchObject({
+      code: 'needs-login',
+      hint: 'Run: icloud-s3 login --force',
+      exitCode: 3,
+    });
+    expect(reportError(new AccountConditionError('security-key', 'keys'))).toMatchObject({
+      code: 'account-refused',
+      condition: 'security-key',
+      exitCode: 4,
+    });
+    expect(reportError(new InvalidInputError('bad'))).toMatchObject({ code: 'invalid-input', exitCode: 2 });
+    expect(reportError(new RateLimitedError('slow', { retryAfterSeconds: 30 }))).toMatchObject({
+      code: 'rate-limited',
+      hint: 'Wait 30 s, then try again.',
+      exitCode: 1,
+    });
+    expect(reportError(new TypeError("Cannot read properties of undefined (reading 'x')"))).toMatchObject({
+      code: 'internal',
+      exitCode: 1,
+    });
+  });
+
+  it('names the host of a network failure instead of a bare "fetch failed"', () => {
+    expect(
+      reportError(fetchFailed({ code: 'ENOTFOUND', hostname: 'p42-ckdatabasews.icloud.com' })),
+    ).toMatchObject({
+      code: 'network',
+      message: 'cannot reach p42-ckdatabasews.icloud.com (ENOTFOUND)',
+      exitCode: 1,
+    });
+    expect(reportError(fetchFailed({ code: 'ECONNREFUSED', address: '127.0.0.1', port: 4567 })).message).toBe(
+      'cannot reach 127.0.0.1:4567 (ECONNREFUSED)',
+    );
+  });
+
+  it('counts a request that got no answer in time as a network failure', () => {
+    const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    expect(reportError(timeout)).toMatchObject({ code: 'network', exitCode: 1 });
+  });
+
+  it('says a missing file does not exist', () => {
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open 'x.json'"), {
+      code: 'ENOENT',
+      path: 'x.json',
+    });
+    expect(reportError(enoent)).toMatchObject({
+      code: 'file-not-found',
+      message: 'x.json does not exist',
+      exitCode: 2,
+    });
+    expect(reportError(new InvalidInputError('wrapped', { cause: enoent } as never)).code).toBe(
+      'file-not-found',
+    );
+  });
+
+  it('names AWS failures and points at credentials and names', () => {
+    const aws = Object.assign(new Error('The security token included in the request is invalid.'), {
+      name: 'UnrecognizedClientException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(reportError(aws)).toMatchObject({ code: 'aws', exitCode: 1 });
+  });
+});
+
+describe('errorResult', () => {
+  it('has one shape: status error, error { code, message, hint }', () => {
+    expect(errorResult(reportError(new UsageError('pass either --aws or --local, not both')))).toEqual({
+      status: 'error',
+      error: {
+        code: 'usage',
+        message: 'pass either --aws or --local, not both',
+        hint: 'Run: icloud-s3 --help',
+      },
+      exitCode: 2,
+    });
+  });
+});

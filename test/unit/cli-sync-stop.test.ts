@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncSummary } from '#local/local-sync.ts';
+import { errorResult } from '../../functions/cli/io/error-report.ts';
+import { syncStopReason } from '../../functions/cli/io/sync-stop.ts';
+
+const summary = (extra: Partial<SyncSummary>): SyncSummary => ({
+  outcome: 'succeeded',
+  dryRun: false,
+  detectRuns: 1,
+  itemsEnqueued: 0,
+  assets: { archived: 0, skipped: 0, updated: 0, failed: 0, deleted: 0 },
+  versionsArchived: 0,
+  bytesArchived: 0,
+  appleRequests: {},
+  appleRequestsTotal: 0,
+  durationMs: 10,
+  deadLetters: 0,
+  failures: [],
+  ...extra,
+});
+
+describe('syncStopReason', () => {
+  it('has nothing to say about a run that went to its end', () => {
+    expect(syncStopReason(summary({}))).toBeUndefined();
+    expect(syncStopReason(summary({ outcome: 'partial' }))).toBeUndefined();
+  });
+
+  it('reports a refused mass deletion with its numbers and what to do, exit 1', () => {
+    const report = syncStopReason(
+      summary({
+        outcome: 'deletionRefused',
+        deletionRefused: { wouldDelete: 40, archiveObjects: 100, limit: 5 },
+      }),
+    );
+    expect(report).toMatchObject({ code: 'deletion-refused', exitCode: 1 });
+    expect(report?.message).toContain('Refused to delete 40 of 100 archived objects (at most 5 per run)');
+    expect(report?.hint).toContain('--max-delete-fraction');
+  });
+
+  it('reports a run stopped for a new sign-in as needs-login, exit 3, in the one error shape', () => {
+    const report = syncStopReason(summary({ outcome: 'reauthRequired', action: 'icloud-s3 login --force' }));
+    expect(report && errorResult(report)).toEqual({
+      status: 'error',
+      error: {
+        code: 'needs-login',
+        message: 'iCloud needs you to sign in again',
+        hint: 'Run: icloud-s3 login --force',
+      },
+      exitCode: 3,
+    });
+  });
+});
