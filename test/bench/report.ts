@@ -92,15 +92,16 @@ const MODE_LABELS: Readonly<Record<TransferMode, string>> = {
 function throughputTable(rows: readonly ThroughputRow[]): Table {
   return {
     title: '2. Archive throughput against raw streams of the same bytes (loopback, local S3 = s3rver)',
-    header: ['Streams', 'Path', 'MiB', 's', 'MB/s', 'Peak RSS MiB'],
+    header: ['Streams', 'Path', 'MiB', 's', 'MB/s', 'Peak RSS MiB', 'CPU s/GB'],
     rows: rows.flatMap((row) =>
       row.transfers.map((t) => [
         t.streams,
-        MODE_LABELS[t.mode],
+        `${MODE_LABELS[t.mode]}${t.timedOut ? ' (TIMED OUT, partial)' : ''}`,
         t.mib,
         t.seconds,
         t.mbPerSecond,
         t.peakRssMiB,
+        t.cpuSecondsPerGb,
       ]),
     ),
     notes: rows.map(
@@ -131,7 +132,7 @@ function memoryTable(memory: MemoryFigures): Table {
       r.growthMiB,
       r.seconds,
       r.mbPerSecond,
-      r.intact ? 'matches' : 'MISMATCH',
+      r.timedOut ? 'TIMED OUT (partial)' : r.intact ? 'matches' : 'MISMATCH',
     ]),
     notes: ['RSS in MiB. "RSS before" = modules loaded and clients built, before the first byte.'],
   };
