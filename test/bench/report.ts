@@ -4,6 +4,7 @@
  */
 import type { ThroughputRow, TransferMode } from './archive-throughput.ts';
 import type { MemoryFigures } from './download-memory.ts';
+import type { GoalFigures } from './goals.ts';
 import type { RequestFigures } from './pipeline-requests.ts';
 import type { SimulatorFigures } from './simulator-figures.ts';
 import type { MachineInfo } from './support/machine.ts';
@@ -12,11 +13,33 @@ import { renderTable, type Table } from './support/table.ts';
 export interface BenchFigures {
   readonly machine: MachineInfo;
   readonly upload: { readonly partSizeMiB: number; readonly queueSize: number };
+  readonly goals?: GoalFigures;
   readonly requests?: RequestFigures;
   readonly throughput?: readonly ThroughputRow[];
   readonly memory?: MemoryFigures;
   readonly simulator?: SimulatorFigures;
   readonly seconds: number;
+}
+
+function goalsTable(goals: GoalFigures): Table {
+  return {
+    title: `0. Issue 12 goals, each beside a baseline measured in this run (load ${goals.loadAverage}, child limits x${goals.loadFactor})`,
+    header: ['Goal', 'Target', 'Figure', 'Baseline (same run)', 'Ratio', 'Met'],
+    rows: goals.rows.map((r) => [
+      r.goal,
+      r.target,
+      r.figure,
+      r.baseline,
+      r.ratio === undefined ? undefined : `${r.ratio}x`,
+      r.met === undefined ? '?' : r.met ? 'yes' : 'no',
+    ]),
+    notes: [
+      'Ratio: figure / baseline, except first-sync rows: reference time / ours (a speed ratio, higher is better).',
+      'Reference = test/bench/support/reference-client.ts (records/query pages + N-way GET -> PutObject into s3rver), its sign-in excluded.',
+      `Details: ${JSON.stringify(goals.details['firstSync'] ?? {})}`,
+      `CPU and memory: ${JSON.stringify(goals.details['cpuAndMemory'] ?? {})}`,
+    ],
+  };
 }
 
 const SHORT_ENDPOINTS: Readonly<Record<string, string>> = {
@@ -175,6 +198,7 @@ function simulatorTables(sim: SimulatorFigures): Table[] {
 export function renderFigures(figures: BenchFigures): string {
   const m = figures.machine;
   const tables: Table[] = [
+    ...(figures.goals ? [goalsTable(figures.goals)] : []),
     ...(figures.requests ? [requestsTable(figures.requests)] : []),
     ...(figures.throughput ? [throughputTable(figures.throughput)] : []),
     ...(figures.memory ? [memoryTable(figures.memory)] : []),
