@@ -11,6 +11,8 @@
  * 2. throughput  Archive MB/s through the real download path against raw streams of the same bytes.
  * 3. memory      Peak RSS of the download worker archiving a 512 MiB and a 2 GiB video.
  * 4. simulator   Simulator start-up and RSS by library size, CDN MB/s, requests per second.
+ * 5. profile     The raw upload and the handler into s3rver and into a null S3, under --cpu-prof:
+ *                rate, CPU per GB, top self time (cpu-profile.ts).
  *
  * Readable tables go to stdout (`--json`: one JSON object instead); progress goes to stderr.
  * Options: --goals-assets N (300), --goals-photo-mb X (1.6), --goals-tiny-kb X (16),
@@ -23,6 +25,7 @@ import { loadConfig } from '#shared/config.ts';
 import { ENV } from '#shared/env-names.ts';
 import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
 import { measureArchiveThroughput } from './archive-throughput.ts';
+import { measureCpuProfiles } from './cpu-profile.ts';
 import { measureDownloadMemory } from './download-memory.ts';
 import { measureGoals } from './goals.ts';
 import { measurePipelineRequests } from './pipeline-requests.ts';
@@ -32,7 +35,7 @@ import { loadFactor } from './support/child-job.ts';
 import { describeMachine } from './support/machine.ts';
 import { MIB, seconds } from './support/units.ts';
 
-const SECTIONS = ['goals', 'requests', 'throughput', 'memory', 'simulator'] as const;
+const SECTIONS = ['goals', 'requests', 'throughput', 'memory', 'simulator', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 // Written for an idle machine; scaled like every child's limit.
 const HARD_DEADLINE_MS = 20 * 60 * 1000 * loadFactor();
@@ -128,6 +131,10 @@ const simulator = run('simulator')
   ? await measureSimulator({ sizes: [1_000, 100_000, 1_000_000], log })
   : undefined;
 
+const profile = run('profile')
+  ? await measureCpuProfiles({ files: 4, fileBytes: 64 * MIB, upload, log })
+  : undefined;
+
 const figures: BenchFigures = {
   machine,
   upload: { partSizeMiB: config.uploadPartSizeMiB, queueSize: config.uploadQueueSize },
@@ -136,6 +143,7 @@ const figures: BenchFigures = {
   ...(throughput ? { throughput } : {}),
   ...(memory ? { memory } : {}),
   ...(simulator ? { simulator } : {}),
+  ...(profile ? { profile } : {}),
   seconds: seconds(performance.now() - started),
 };
 process.stdout.write(values.json ? `${JSON.stringify(figures)}\n` : `${renderFigures(figures)}\n`);

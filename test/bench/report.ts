@@ -3,6 +3,7 @@
  * object `--json` prints.
  */
 import type { ThroughputRow, TransferMode } from './archive-throughput.ts';
+import type { ProfiledRun } from './cpu-profile.ts';
 import type { MemoryFigures } from './download-memory.ts';
 import type { GoalFigures } from './goals.ts';
 import type { RequestFigures } from './pipeline-requests.ts';
@@ -18,6 +19,7 @@ export interface BenchFigures {
   readonly throughput?: readonly ThroughputRow[];
   readonly memory?: MemoryFigures;
   readonly simulator?: SimulatorFigures;
+  readonly profile?: readonly ProfiledRun[];
   readonly seconds: number;
 }
 
@@ -194,6 +196,29 @@ function simulatorTables(sim: SimulatorFigures): Table[] {
   return tables;
 }
 
+function profileTable(runs: readonly ProfiledRun[]): Table {
+  return {
+    title:
+      '5. CPU profile (node --cpu-prof) of the worker: raw upload and handler, into s3rver and into a null S3',
+    header: ['Path', 'S3', 'MiB', 'MB/s', 'CPU s/GB', 'Self time by owner (top 4)'],
+    rows: runs.map((r) => [
+      r.path,
+      r.sink,
+      r.mib,
+      r.mbPerSecond,
+      r.cpuSecondsPerGb,
+      r.error ??
+        r.byOwner
+          .slice(0, 4)
+          .map((o) => `${o.owner} ${o.percent}%`)
+          .join(', '),
+    ]),
+    notes: runs.flatMap((r) => [
+      `${r.path} -> ${r.sink}, top self time: ${r.top.map((t) => `${t.fn} ${t.percent}%`).join('; ')}`,
+    ]),
+  };
+}
+
 /** Every section that ran, as text tables. */
 export function renderFigures(figures: BenchFigures): string {
   const m = figures.machine;
@@ -203,6 +228,7 @@ export function renderFigures(figures: BenchFigures): string {
     ...(figures.throughput ? [throughputTable(figures.throughput)] : []),
     ...(figures.memory ? [memoryTable(figures.memory)] : []),
     ...(figures.simulator ? simulatorTables(figures.simulator) : []),
+    ...(figures.profile ? [profileTable(figures.profile)] : []),
   ];
   return [
     `icloud-s3 benchmark, ${m.date}: ${m.cpus} x ${m.cpuModel}, ${m.memoryMiB} MiB, Node ${m.node}, ${m.platform}, load ${m.loadAverage} at start`,
