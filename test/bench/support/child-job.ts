@@ -56,6 +56,7 @@ export function runChildJob<T>(
   });
   killWithParent(child);
   let partial: unknown;
+  let reply: Reply<T> | undefined;
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const finish = (outcome: () => void) => {
@@ -73,13 +74,17 @@ export function runChildJob<T>(
         partial = (message as Progress).progress;
         return;
       }
-      const reply = message as Reply<T>;
-      finish(() => (reply.ok ? resolve(reply.result) : reject(new Error(reply.error))));
-      child.disconnect();
+      reply = message as Reply<T>;
     });
     child.once('error', (error) => finish(() => reject(error)));
+    // Settled on exit, not on the answer: what the child writes as it exits (a --cpu-prof
+    // profile) is on disk when the caller reads it.
     child.once('exit', (code, signal) =>
-      finish(() => reject(new Error(`child job exited (${code ?? signal}) without an answer`))),
+      finish(() => {
+        if (reply === undefined) reject(new Error(`child job exited (${code ?? signal}) without an answer`));
+        else if (reply.ok) resolve(reply.result);
+        else reject(new Error(reply.error));
+      }),
     );
     child.send(job as object);
   });
