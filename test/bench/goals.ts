@@ -307,6 +307,32 @@ async function lambdaColdStart(options: GoalOptions) {
   }
 }
 
+/**
+ * Runs one group of measurements; if it fails, its goals are still printed, as failed with the
+ * reason, and the groups after it run: a finished row is never thrown away for a later one.
+ */
+async function attempt(
+  rows: GoalRow[],
+  name: string,
+  goals: readonly string[],
+  work: () => Promise<void>,
+): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+    for (const goal of goals)
+      rows.push({
+        goal,
+        target: '-',
+        figure: `FAILED (${name}): ${reason.slice(0, 160)}`,
+        baseline: '-',
+        ratio: undefined,
+        met: false,
+      });
+  }
+}
+
 export async function measureGoals(options: GoalOptions): Promise<GoalFigures> {
   const loadAverage = round((await import('node:os')).loadavg()[0] ?? 0);
   const factor = loadFactor();
@@ -348,175 +374,189 @@ export async function measureGoals(options: GoalOptions): Promise<GoalFigures> {
     },
   );
 
-  const small = await firstSync(options, options.photoBytes, 21, true);
-  const tiny = await firstSync(options, options.tinyBytes, 22, false);
-  const oursMs = (s: typeof small) => s.ours.run.wallMs;
-  const referenceMs = (s: typeof small) => s.reference.ms - s.reference.signInMs;
-  const archived = small.ours.summary?.assets?.archived ?? 0;
-  const idleRequests = small.idle ? countedRequests(small.idle.sync.requests.aws) : 0;
-  const perAsset =
-    archived > 0 ? (countedRequests(small.ours.requests.aws) - idleRequests) / archived : undefined;
-  const items = small.ours.requests.workItemBytes;
-  const timeline = small.ours.requests.icloud;
-  const lastQuery = Math.max(...timeline.query, ...timeline.changes, 0);
-  const firstDownload = Math.min(...timeline.download, Number.POSITIVE_INFINITY);
-  details['firstSync'] = {
-    small: {
-      oursMs: round(oursMs(small)),
-      oursAppleRequests: small.oursApple.requests,
-      awsRequests: small.ours.requests.aws,
-      idleAwsRequests: small.idle?.sync.requests.aws,
-      archived,
-      referenceMs: round(small.reference.ms),
-      referenceSignInMs: round(small.reference.signInMs),
-      referencePages: small.reference.pages,
-      peakTreeRssMiB: mib(small.ours.run.peakTreeRssBytes ?? 0),
-    },
-    tiny: {
-      oursMs: round(oursMs(tiny)),
-      referenceMs: round(tiny.reference.ms),
-      referenceSignInMs: round(tiny.reference.signInMs),
-      archived: tiny.ours.summary?.assets?.archived,
-    },
-    workItems: {
-      messages: small.ours.requests.workMessages,
-      items: items.length,
-      maxBytes: Math.max(0, ...items),
-      medianBytes: median(items),
-    },
-    timeline: { queries: timeline.query.length, changes: timeline.changes.length, lastQuery, firstDownload },
-  };
-  rows.push(
-    {
-      goal: 'AWS requests per archived asset (not CDN GET, not S3 PUT)',
-      target: '<= 2',
-      figure: perAsset === undefined ? '-' : String(round(perAsset, 1)),
-      baseline: 'reference client: 0',
-      ratio: undefined,
-      met: perAsset === undefined ? undefined : perAsset <= 2,
-    },
-    {
-      goal: `Small-photo first sync (${options.assets} x ${round(options.photoBytes / 1e6, 1)} MB)`,
-      target: '>= 0.85x raw copy',
-      figure: `${round(oursMs(small) / 1000, 1)} s`,
-      baseline: `reference ${round(referenceMs(small) / 1000, 1)} s`,
-      ratio: ratioOf(referenceMs(small), oursMs(small)),
-      met: referenceMs(small) / oursMs(small) >= 0.85,
-    },
-    {
-      goal: `Tiny-file first sync (${options.assets} x ${round(options.tinyBytes / 1000, 1)} kB)`,
-      target: '>= 0.5x raw copy',
-      figure: `${round(oursMs(tiny) / 1000, 1)} s`,
-      baseline: `reference ${round(referenceMs(tiny) / 1000, 1)} s`,
-      ratio: ratioOf(referenceMs(tiny), oursMs(tiny)),
-      met: referenceMs(tiny) / oursMs(tiny) >= 0.5,
-    },
-    {
-      goal: 'Detection: pages pipelined (first download before last page)',
-      target: 'yes',
-      figure:
-        timeline.download.length === 0
-          ? 'no downloads seen'
-          : `first download at ${seconds(firstDownload)} s, last page at ${seconds(lastQuery)} s`,
-      baseline: `reference: pipelined (${small.reference.pages} pages)`,
-      ratio: undefined,
-      met: firstDownload < lastQuery,
-    },
-    {
-      goal: 'Work item serialized size (largest)',
-      target: '<= 1 KB',
-      figure: `${Math.max(0, ...items)} B (median ${median(items)} B, ${items.length} items)`,
-      baseline: '-',
-      ratio: ratioOf(Math.max(0, ...items), 1024),
-      met: items.length > 0 && Math.max(...items) <= 1024,
+  await attempt(
+    rows,
+    'first sync',
+    ['requests per asset', 'first sync', 'work items', 'idle run'],
+    async () => {
+      const small = await firstSync(options, options.photoBytes, 21, true);
+      const tiny = await firstSync(options, options.tinyBytes, 22, false);
+      const oursMs = (s: typeof small) => s.ours.run.wallMs;
+      const referenceMs = (s: typeof small) => s.reference.ms - s.reference.signInMs;
+      const archived = small.ours.summary?.assets?.archived ?? 0;
+      const idleRequests = small.idle ? countedRequests(small.idle.sync.requests.aws) : 0;
+      const perAsset =
+        archived > 0 ? (countedRequests(small.ours.requests.aws) - idleRequests) / archived : undefined;
+      const items = small.ours.requests.workItemBytes;
+      const timeline = small.ours.requests.icloud;
+      const lastQuery = Math.max(...timeline.query, ...timeline.changes, 0);
+      const firstDownload = Math.min(...timeline.download, Number.POSITIVE_INFINITY);
+      details['firstSync'] = {
+        small: {
+          oursMs: round(oursMs(small)),
+          oursAppleRequests: small.oursApple.requests,
+          awsRequests: small.ours.requests.aws,
+          idleAwsRequests: small.idle?.sync.requests.aws,
+          archived,
+          referenceMs: round(small.reference.ms),
+          referenceSignInMs: round(small.reference.signInMs),
+          referencePages: small.reference.pages,
+          peakTreeRssMiB: mib(small.ours.run.peakTreeRssBytes ?? 0),
+        },
+        tiny: {
+          oursMs: round(oursMs(tiny)),
+          referenceMs: round(tiny.reference.ms),
+          referenceSignInMs: round(tiny.reference.signInMs),
+          archived: tiny.ours.summary?.assets?.archived,
+        },
+        workItems: {
+          messages: small.ours.requests.workMessages,
+          items: items.length,
+          maxBytes: Math.max(0, ...items),
+          medianBytes: median(items),
+        },
+        timeline: {
+          queries: timeline.query.length,
+          changes: timeline.changes.length,
+          lastQuery,
+          firstDownload,
+        },
+      };
+      rows.push(
+        {
+          goal: 'AWS requests per archived asset (not CDN GET, not S3 PUT)',
+          target: '<= 2',
+          figure: perAsset === undefined ? '-' : String(round(perAsset, 1)),
+          baseline: 'reference client: 0',
+          ratio: undefined,
+          met: perAsset === undefined ? undefined : perAsset <= 2,
+        },
+        {
+          goal: `Small-photo first sync (${options.assets} x ${round(options.photoBytes / 1e6, 1)} MB)`,
+          target: '>= 0.85x raw copy',
+          figure: `${round(oursMs(small) / 1000, 1)} s`,
+          baseline: `reference ${round(referenceMs(small) / 1000, 1)} s`,
+          ratio: ratioOf(referenceMs(small), oursMs(small)),
+          met: referenceMs(small) / oursMs(small) >= 0.85,
+        },
+        {
+          goal: `Tiny-file first sync (${options.assets} x ${round(options.tinyBytes / 1000, 1)} kB)`,
+          target: '>= 0.5x raw copy',
+          figure: `${round(oursMs(tiny) / 1000, 1)} s`,
+          baseline: `reference ${round(referenceMs(tiny) / 1000, 1)} s`,
+          ratio: ratioOf(referenceMs(tiny), oursMs(tiny)),
+          met: referenceMs(tiny) / oursMs(tiny) >= 0.5,
+        },
+        {
+          goal: 'Detection: pages pipelined (first download before last page)',
+          target: 'yes',
+          figure:
+            timeline.download.length === 0
+              ? 'no downloads seen'
+              : `first download at ${seconds(firstDownload)} s, last page at ${seconds(lastQuery)} s`,
+          baseline: `reference: pipelined (${small.reference.pages} pages)`,
+          ratio: undefined,
+          met: firstDownload < lastQuery,
+        },
+        {
+          goal: 'Work item serialized size (largest)',
+          target: '<= 1 KB',
+          figure: `${Math.max(0, ...items)} B (median ${median(items)} B, ${items.length} items)`,
+          baseline: '-',
+          ratio: ratioOf(Math.max(0, ...items), 1024),
+          met: items.length > 0 && Math.max(...items) <= 1024,
+        },
+      );
+      if (small.idle) {
+        const idle = small.idle;
+        const peakMb = (idle.sync.run.peakTreeRssBytes ?? 0) / 1e6;
+        rows.push(
+          {
+            goal: 'Local idle run: requests to Apple',
+            target: '1',
+            figure: String(idle.appleRequests),
+            baseline: '-',
+            ratio: undefined,
+            met: idle.appleRequests === 1,
+          },
+          {
+            goal: 'Local idle run: wall',
+            target: '<= 2 s',
+            figure: `${round(idle.sync.run.wallMs / 1000)} s`,
+            baseline: `node -e 0: ${round(bare.wallMs / 1000)} s`,
+            ratio: ratioOf(idle.sync.run.wallMs, bare.wallMs),
+            met: idle.sync.run.wallMs <= 2000,
+          },
+          {
+            goal: 'Local idle run: peak RSS, process tree',
+            target: '<= 120 MB',
+            figure: `${round(peakMb, 1)} MB`,
+            baseline: `node -e 0: ${round((bare.maxRssMiB * MIB) / 1e6, 1)} MB`,
+            ratio: ratioOf(peakMb, (bare.maxRssMiB * MIB) / 1e6),
+            met: peakMb <= 120,
+          },
+        );
+      }
+      rows.push({
+        goal: `Local first sync, ${options.assets} photos, vs icloud-photos-sync 22.9 s / icloudpd 42.8 s`,
+        target: '< 22.9 s',
+        figure: `${round(oursMs(small) / 1000, 1)} s`,
+        baseline: `reference ${round(small.reference.ms / 1000, 1)} s with sign-in`,
+        ratio: ratioOf(oursMs(small), small.reference.ms),
+        met: oursMs(small) < 22_900,
+      });
     },
   );
-  if (small.idle) {
-    const idle = small.idle;
-    const peakMb = (idle.sync.run.peakTreeRssBytes ?? 0) / 1e6;
+  await attempt(rows, 'CPU and memory', ['handler CPU per GB', 'memory flat in file size'], async () => {
+    const cpu = await handlerCpuAndMemory(options);
+    details['cpuAndMemory'] = {
+      rawCpuSecondsPerGb: round(cpu.rawCpuPerGb),
+      handlerCpuSecondsPerGb: round(cpu.handlerCpuPerGb),
+      peakGrowthMiB: cpu.growth.map(mib),
+    };
+    const [growthSmall = 0, growthLarge = 0] = cpu.growth;
     rows.push(
       {
-        goal: 'Local idle run: requests to Apple',
-        target: '1',
-        figure: String(idle.appleRequests),
-        baseline: '-',
-        ratio: undefined,
-        met: idle.appleRequests === 1,
+        goal: 'Handler CPU per GB',
+        target: '<= 1.2x raw upload',
+        figure: `${round(cpu.handlerCpuPerGb, 1)} CPU-s/GB`,
+        baseline: `raw ${round(cpu.rawCpuPerGb, 1)} CPU-s/GB`,
+        ratio: ratioOf(cpu.handlerCpuPerGb, cpu.rawCpuPerGb),
+        met: cpu.handlerCpuPerGb <= 1.2 * cpu.rawCpuPerGb,
       },
       {
-        goal: 'Local idle run: wall',
-        target: '<= 2 s',
-        figure: `${round(idle.sync.run.wallMs / 1000)} s`,
-        baseline: `node -e 0: ${round(bare.wallMs / 1000)} s`,
-        ratio: ratioOf(idle.sync.run.wallMs, bare.wallMs),
-        met: idle.sync.run.wallMs <= 2000,
-      },
-      {
-        goal: 'Local idle run: peak RSS, process tree',
-        target: '<= 120 MB',
-        figure: `${round(peakMb, 1)} MB`,
-        baseline: `node -e 0: ${round((bare.maxRssMiB * MIB) / 1e6, 1)} MB`,
-        ratio: ratioOf(peakMb, (bare.maxRssMiB * MIB) / 1e6),
-        met: peakMb <= 120,
+        goal: 'Memory flat in file size (peak - before, 256 vs 64 MiB)',
+        target: '<= 1.25x',
+        figure: `${mib(growthLarge)} MiB`,
+        baseline: `64 MiB file: ${mib(growthSmall)} MiB`,
+        ratio: ratioOf(growthLarge, growthSmall),
+        met: growthSmall > 0 && growthLarge <= 1.25 * growthSmall,
       },
     );
-  }
-  rows.push({
-    goal: `Local first sync, ${options.assets} photos, vs icloud-photos-sync 22.9 s / icloudpd 42.8 s`,
-    target: '< 22.9 s',
-    figure: `${round(oursMs(small) / 1000, 1)} s`,
-    baseline: `reference ${round(small.reference.ms / 1000, 1)} s with sign-in`,
-    ratio: ratioOf(oursMs(small), small.reference.ms),
-    met: oursMs(small) < 22_900,
   });
-
-  const cpu = await handlerCpuAndMemory(options);
-  details['cpuAndMemory'] = {
-    rawCpuSecondsPerGb: round(cpu.rawCpuPerGb),
-    handlerCpuSecondsPerGb: round(cpu.handlerCpuPerGb),
-    peakGrowthMiB: cpu.growth.map(mib),
-  };
-  const [growthSmall = 0, growthLarge = 0] = cpu.growth;
-  rows.push(
-    {
-      goal: 'Handler CPU per GB',
-      target: '<= 1.2x raw upload',
-      figure: `${round(cpu.handlerCpuPerGb, 1)} CPU-s/GB`,
-      baseline: `raw ${round(cpu.rawCpuPerGb, 1)} CPU-s/GB`,
-      ratio: ratioOf(cpu.handlerCpuPerGb, cpu.rawCpuPerGb),
-      met: cpu.handlerCpuPerGb <= 1.2 * cpu.rawCpuPerGb,
-    },
-    {
-      goal: 'Memory flat in file size (peak - before, 256 vs 64 MiB)',
-      target: '<= 1.25x',
-      figure: `${mib(growthLarge)} MiB`,
-      baseline: `64 MiB file: ${mib(growthSmall)} MiB`,
-      ratio: ratioOf(growthLarge, growthSmall),
-      met: growthSmall > 0 && growthLarge <= 1.25 * growthSmall,
-    },
-  );
-
-  const lambda = await lambdaColdStart(options);
-  details['lambda'] = lambda;
-  for (const fn of lambda.functions) {
-    rows.push(
-      {
-        goal: `Lambda bundle ${fn.name}`,
-        target: '<= 0.6 MB',
-        figure: `${round(fn.bytes / 1e6)} MB`,
-        baseline: '-',
-        ratio: ratioOf(fn.bytes, 0.6e6),
-        met: fn.bytes <= 0.6e6,
-      },
-      {
-        goal: `Lambda import ${fn.name}`,
-        target: '<= 0.25 CPU-s',
-        figure: `${round(fn.cost.cpuMs / 1000)} CPU-s`,
-        baseline: `empty module ${round(lambda.empty.cpuMs / 1000, 3)} CPU-s`,
-        ratio: ratioOf(fn.cost.cpuMs, lambda.empty.cpuMs),
-        met: fn.cost.cpuMs <= 250,
-      },
-    );
-  }
+  await attempt(rows, 'Lambda', ['Lambda bundles and import'], async () => {
+    const lambda = await lambdaColdStart(options);
+    details['lambda'] = lambda;
+    for (const fn of lambda.functions) {
+      rows.push(
+        {
+          goal: `Lambda bundle ${fn.name}`,
+          target: '<= 0.6 MB',
+          figure: `${round(fn.bytes / 1e6)} MB`,
+          baseline: '-',
+          ratio: ratioOf(fn.bytes, 0.6e6),
+          met: fn.bytes <= 0.6e6,
+        },
+        {
+          goal: `Lambda import ${fn.name}`,
+          target: '<= 0.25 CPU-s',
+          figure: `${round(fn.cost.cpuMs / 1000)} CPU-s`,
+          baseline: `empty module ${round(lambda.empty.cpuMs / 1000, 3)} CPU-s`,
+          ratio: ratioOf(fn.cost.cpuMs, lambda.empty.cpuMs),
+          met: fn.cost.cpuMs <= 250,
+        },
+      );
+    }
+  });
   return { loadAverage, loadFactor: factor, rows, details };
 }

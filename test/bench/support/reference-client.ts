@@ -47,13 +47,16 @@ export async function runReferenceClient(options: {
   let bytes = 0;
   let assets = 0;
   let pages = 0;
+  let keys = 0;
   const copy = async (asset: PeerAsset) => {
+    // A plain key: file names from iCloud may hold characters s3rver does not take in a path.
+    const key = `reference/${keys++}`;
     const res = await peer.openDownload(asset);
     const body = Buffer.from(await res.arrayBuffer());
     await options.s3.send(
       new PutObjectCommand({
         Bucket: options.bucket,
-        Key: `reference/${asset.recordName}/${asset.filename}`,
+        Key: key,
         Body: body,
         ContentLength: body.length,
       }),
