@@ -189,7 +189,9 @@ async function firstSync(options: GoalOptions, sizeBytes: number, seed: number, 
     const bytes = options.assets * sizeBytes;
     const baseLimitMs = 120_000 + (bytes / 5e6) * 1000;
 
-    options.log(`goals: icloud-s3 sync, first sync of ${options.assets} photos of ${mib(sizeBytes)} MiB`);
+    options.log(
+      `goals: icloud-s3 sync, first sync of ${options.assets} photos of ${round(sizeBytes / 1e3)} kB`,
+    );
     await control.resetStats();
     const ours = await cliSync({
       controlUrl: sim.controlUrl,
