@@ -6,7 +6,8 @@
  * importing an empty module.
  *
  * The entry files are found the tolerant way, so the bench outlives a move of the handlers:
- * `functions/entry/<name>/index.ts`, then `functions/entries/...`, then `functions/handlers/...`.
+ * `<dir>/<name>/index.ts` or `<dir>/<name>.ts` in `functions/entry/lambda`, `functions/entry`,
+ * `functions/entries`, then `functions/handlers` (today's place).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,7 +19,12 @@ import { build } from 'esbuild';
 export const LAMBDA_FUNCTIONS = ['detect-changes', 'download-assets'] as const;
 export type LambdaFunction = (typeof LAMBDA_FUNCTIONS)[number];
 
-const ENTRY_DIRECTORIES = ['functions/entry', 'functions/entries', 'functions/handlers'];
+const ENTRY_DIRECTORIES = [
+  'functions/entry/lambda',
+  'functions/entry',
+  'functions/entries',
+  'functions/handlers',
+];
 
 /** The entry file of `name` under `root`, wherever the current layout keeps it. */
 export function locateEntry(root: string, name: LambdaFunction): string {

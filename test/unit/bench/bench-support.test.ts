@@ -46,16 +46,25 @@ describe('bench CPU profile summary', () => {
 });
 
 describe('bench Lambda entries', () => {
-  it('finds an entry under functions/entry before functions/handlers, and says where it looked when none is there', async () => {
+  it('finds an entry in the restructured layout before the old one, and says where it looked when none is there', async () => {
     const root = await mkdtemp(join(tmpdir(), 'bench-entries-'));
     try {
-      for (const dir of ['functions/entry/download-assets', 'functions/handlers/download-assets']) {
-        await mkdir(join(root, dir), { recursive: true });
-        await writeFile(join(root, dir, 'index.ts'), 'export const handler = 1;\n');
+      const files = [
+        'functions/entry/lambda/download-assets.ts',
+        'functions/handlers/download-assets/index.ts',
+        'functions/handlers/detect-changes/index.ts',
+      ];
+      for (const file of files) {
+        await mkdir(join(root, file, '..'), { recursive: true });
+        await writeFile(join(root, file), 'export const handler = 1;\n');
       }
       expect(locateEntry(root, 'download-assets')).toBe(
-        join(root, 'functions/entry/download-assets/index.ts'),
+        join(root, 'functions/entry/lambda/download-assets.ts'),
       );
+      expect(locateEntry(root, 'detect-changes')).toBe(
+        join(root, 'functions/handlers/detect-changes/index.ts'),
+      );
+      await rm(join(root, 'functions/handlers'), { recursive: true });
       expect(() => locateEntry(root, 'detect-changes')).toThrow(/functions\/entry/);
     } finally {
       await rm(root, { recursive: true, force: true });
