@@ -6,9 +6,9 @@
  * integrity check -> S3ObjectStore -> local S3, manifest in DynamoDB).
  */
 import { fileURLToPath } from 'node:url';
-import type { DownloadJob, DownloadJobResult, UploadShape } from './download-worker.ts';
+import type { DownloadJob, DownloadJobResult, DownloadProgress, UploadShape } from './download-worker.ts';
 import { openArchiveFixture } from './support/archive-fixture.ts';
-import { runChildJob } from './support/child-job.ts';
+import { ChildJobTimeout, runChildJob } from './support/child-job.ts';
 import { mbPerSecond, mib, seconds } from './support/units.ts';
 
 const WORKER = fileURLToPath(new URL('./download-worker.ts', import.meta.url));
@@ -21,7 +21,11 @@ export interface TransferFigure {
   readonly mib: number;
   readonly seconds: number;
   readonly mbPerSecond: number;
-  readonly peakRssMiB: number;
+  readonly peakRssMiB: number | undefined;
+  /** CPU seconds the worker spent per GB moved. */
+  readonly cpuSecondsPerGb: number | undefined;
+  /** The row ran out of its (load-scaled) time: the figures are what it had moved by then. */
+  readonly timedOut?: true;
 }
 
 export interface ThroughputRow {
@@ -73,7 +77,25 @@ export async function measureArchiveThroughput(options: {
               ? { mode, urls, streams, aws: fixture.aws, upload: options.upload }
               : { mode, urls, streams };
         const timeoutMs = 60_000 + (videos.bytes / 5e6) * 1000;
-        const result = await runChildJob<DownloadJobResult>(WORKER, job, timeoutMs);
+        let result: DownloadJobResult;
+        try {
+          result = await runChildJob<DownloadJobResult>(WORKER, job, timeoutMs);
+        } catch (error) {
+          if (!(error instanceof ChildJobTimeout)) throw error;
+          const partial = (error.partial ?? { bytes: 0, ms: error.limitMs }) as DownloadProgress;
+          options.log(`throughput: ${mode} timed out; keeping its partial figure`);
+          transfers.push({
+            mode,
+            streams,
+            mib: mib(partial.bytes),
+            seconds: seconds(partial.ms),
+            mbPerSecond: mbPerSecond(partial.bytes, partial.ms),
+            peakRssMiB: undefined,
+            cpuSecondsPerGb: undefined,
+            timedOut: true,
+          });
+          continue;
+        }
         if (result.bytes !== videos.bytes || (result.failed ?? 0) > 0)
           throw new Error(
             `${mode} moved ${result.bytes} of ${videos.bytes} bytes (${result.failed ?? 0} failed)`,
@@ -85,6 +107,7 @@ export async function measureArchiveThroughput(options: {
           seconds: seconds(result.ms),
           mbPerSecond: mbPerSecond(result.bytes, result.ms),
           peakRssMiB: mib(result.rss.peakBytes),
+          cpuSecondsPerGb: Math.round((result.cpuMs / 1000 / (result.bytes / 1e9)) * 10) / 10,
         });
       }
       const rate = (mode: TransferMode) => transfers.find((t) => t.mode === mode)?.mbPerSecond ?? 0;
@@ -98,7 +121,7 @@ export async function measureArchiveThroughput(options: {
         ratioToRawGet: ratio('raw-get'),
         ratioToRawS3: ratio('raw-s3'),
         ratioToRawS3Copy: ratio('raw-s3-copy'),
-        intact: (await fixture.mismatches(videos)) === 0,
+        intact: (await fixture.mismatches(videos)) === 0 && transfers.every((t) => !t.timedOut),
       });
     }
   } finally {

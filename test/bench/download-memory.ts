@@ -4,9 +4,9 @@
  * whether memory grows with the file (it must not: the body streams through bounded parts).
  */
 import { fileURLToPath } from 'node:url';
-import type { DownloadJob, DownloadJobResult, UploadShape } from './download-worker.ts';
+import type { DownloadJob, DownloadJobResult, DownloadProgress, UploadShape } from './download-worker.ts';
 import { openArchiveFixture } from './support/archive-fixture.ts';
-import { runChildJob } from './support/child-job.ts';
+import { ChildJobTimeout, runChildJob } from './support/child-job.ts';
 import { MIB, mbPerSecond, mib, seconds } from './support/units.ts';
 
 const WORKER = fileURLToPath(new URL('./download-worker.ts', import.meta.url));
@@ -14,16 +14,18 @@ const WORKER = fileURLToPath(new URL('./download-worker.ts', import.meta.url));
 export interface MemoryRun {
   readonly sizeMiB: number;
   /** Worker RSS with modules loaded and clients built, before the first byte. */
-  readonly rssBeforeMiB: number;
+  readonly rssBeforeMiB: number | undefined;
   /** Highest RSS sampled every 20 ms during the archive. */
-  readonly peakRssMiB: number;
+  readonly peakRssMiB: number | undefined;
   /** The kernel's high-water mark of the worker process (`resourceUsage().maxRSS`). */
-  readonly maxRssMiB: number;
-  readonly growthMiB: number;
+  readonly maxRssMiB: number | undefined;
+  readonly growthMiB: number | undefined;
   readonly seconds: number;
   readonly mbPerSecond: number;
   /** The archived object's SHA-256 is the simulator's. */
   readonly intact: boolean;
+  /** The run ran out of its (load-scaled) time: seconds and MB/s are what it had moved by then. */
+  readonly timedOut?: true;
 }
 
 export interface MemoryFigures {
@@ -54,7 +56,26 @@ export async function measureDownloadMemory(options: {
       };
       // Generous: 2 GiB at a slow 10 MB/s, plus start-up.
       const timeoutMs = 60_000 + (size / 10e6) * 1000;
-      const result = await runChildJob<DownloadJobResult>(WORKER, job, timeoutMs);
+      let result: DownloadJobResult;
+      try {
+        result = await runChildJob<DownloadJobResult>(WORKER, job, timeoutMs);
+      } catch (error) {
+        if (!(error instanceof ChildJobTimeout)) throw error;
+        const partial = (error.partial ?? { bytes: 0, ms: error.limitMs }) as DownloadProgress;
+        options.log(`memory: ${mib(size)} MiB timed out; keeping its partial figure`);
+        runs.push({
+          sizeMiB: mib(size),
+          rssBeforeMiB: undefined,
+          peakRssMiB: undefined,
+          maxRssMiB: undefined,
+          growthMiB: undefined,
+          seconds: seconds(partial.ms),
+          mbPerSecond: mbPerSecond(partial.bytes, partial.ms),
+          intact: false,
+          timedOut: true,
+        });
+        continue;
+      }
       if (result.failed !== 0 || result.bytes !== size)
         throw new Error(`the worker archived ${result.bytes} of ${size} bytes (${result.failed} failed)`);
       runs.push({

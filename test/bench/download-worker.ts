@@ -36,7 +36,7 @@ import { type LocalAwsEndpoints, localAwsClientConfig } from '#local/servers/cli
 import { createLogger } from '#shared/logger.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
-import { isChildJob, serveChildJob } from './support/child-job.ts';
+import { isChildJob, reportProgress, serveChildJob } from './support/child-job.ts';
 import { type RssFigures, withRssSampling } from './support/rss-sampler.ts';
 
 export interface AwsTarget {
@@ -75,9 +75,34 @@ export interface DownloadJobResult {
   /** Wall time of the transfers alone (clients and adapters were built before). */
   readonly ms: number;
   readonly rss: RssFigures;
+  /** CPU time (user + system) this process spent on the transfers, milliseconds. */
+  readonly cpuMs: number;
   /** Pipeline mode: assets archived and items that failed (batch failures or permanent ones). */
   readonly archived?: number;
   readonly failed?: number;
+}
+
+/** What a job that ran out of time had moved: sent to the parent every second. */
+export interface DownloadProgress {
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+/** Runs `work` while reporting `bytes()` to the parent every second; returns its wall and CPU time. */
+async function measured<T>(bytes: () => number, work: () => Promise<T>) {
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const timer = setInterval(
+    () => reportProgress({ bytes: bytes(), ms: performance.now() - started } satisfies DownloadProgress),
+    1000,
+  );
+  try {
+    const { rss } = await withRssSampling(work);
+    const cpu = process.cpuUsage(cpuBefore);
+    return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, rss };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** Runs `work` over `items` with at most `streams` at a time. */
@@ -167,12 +192,13 @@ async function runRaw(job: Exclude<DownloadJob, { mode: 'pipeline' }>) {
       throw new Error(`stored ${stored.ContentLength} of ${counted} bytes`);
     bytes += counted;
   };
-  const started = performance.now();
-  const { rss } = await withRssSampling(() => inParallel(job.urls, job.streams, fetchOne));
-  const ms = performance.now() - started;
+  const { ms, cpuMs, rss } = await measured(
+    () => bytes,
+    () => inParallel(job.urls, job.streams, fetchOne),
+  );
   agent.destroy();
   s3?.destroy();
-  return { bytes, ms, rss };
+  return { bytes, ms, cpuMs, rss };
 }
 
 function sqsEvent(body: string, index: number, queueArn: string): SQSEvent {
@@ -234,8 +260,8 @@ async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Pro
   });
   const context = (): Context => createLambdaContext('download-assets', 15 * 60 * 1000);
   let batchFailures = 0;
-  const started = performance.now();
-  const { rss } = await withRssSampling(() =>
+  const archivedBytes = () => results.reduce((sum, r) => sum + r.bytesArchived, 0);
+  const { ms, cpuMs, rss } = await measured(archivedBytes, () =>
     Promise.all(
       job.messages.map(async (body, i) => {
         const response = await handler(
@@ -246,11 +272,11 @@ async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Pro
       }),
     ),
   );
-  const ms = performance.now() - started;
   for (const client of Object.values(clients)) client.destroy();
   return {
-    bytes: results.reduce((sum, r) => sum + r.bytesArchived, 0),
+    bytes: archivedBytes(),
     ms,
+    cpuMs,
     rss,
     archived: results.reduce((sum, r) => sum + r.archived, 0),
     failed: batchFailures + results.reduce((sum, r) => sum + r.failed, 0),

@@ -1,16 +1,22 @@
 /**
- * `npm run bench [-- --json] [-- --only requests,throughput,memory,simulator]`: the pipeline's
- * figures on this machine, every section bounded (fixed sizes, time limits on every child and a
- * hard deadline on the whole run).
+ * `npm run bench [-- --json] [-- --only goals,requests,throughput,memory,simulator]`: the
+ * pipeline's figures on this machine, every section bounded (fixed sizes, time limits on every
+ * child, scaled by the machine's load, and a hard deadline on the whole run).
  *
+ * 0. goals       Issue 12's goals, each beside a baseline measured in the same run (goals.ts):
+ *                CLI start, requests per asset, first sync against a reference client, idle run,
+ *                work item size, handler CPU per GB, memory in file size, Lambda bundles.
  * 1. requests    Requests to Apple per scenario (first sync of 7,300 assets, idle, 1 add,
  *                5 trash + 2 add, 100 adds) beside a measured full enumeration of the library.
  * 2. throughput  Archive MB/s through the real download path against raw streams of the same bytes.
  * 3. memory      Peak RSS of the download worker archiving a 512 MiB and a 2 GiB video.
  * 4. simulator   Simulator start-up and RSS by library size, CDN MB/s, requests per second.
+ * 5. profile     The raw upload and the handler into s3rver and into a null S3, under --cpu-prof:
+ *                rate, CPU per GB, top self time (cpu-profile.ts).
  *
  * Readable tables go to stdout (`--json`: one JSON object instead); progress goes to stderr.
- * Options: --assets N (7300), --media-scale X (0.001), --throughput-files N (8),
+ * Options: --goals-assets N (300), --goals-photo-mb X (1.6), --goals-tiny-kb X (16),
+ * --goals-concurrency N (4), --assets N (7300), --media-scale X (0.001), --throughput-files N (8),
  * --throughput-mib N per file (64), --videos-mib list (512,2048). Part size and queue size are
  * the Lambda's (UPLOAD_PART_SIZE_MIB, UPLOAD_QUEUE_SIZE, defaults from the config schema).
  */
@@ -19,21 +25,29 @@ import { loadConfig } from '#shared/config.ts';
 import { ENV } from '#shared/env-names.ts';
 import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
 import { measureArchiveThroughput } from './archive-throughput.ts';
+import { measureCpuProfiles } from './cpu-profile.ts';
 import { measureDownloadMemory } from './download-memory.ts';
+import { measureGoals } from './goals.ts';
 import { measurePipelineRequests } from './pipeline-requests.ts';
 import { type BenchFigures, renderFigures } from './report.ts';
 import { measureSimulator } from './simulator-figures.ts';
+import { loadFactor } from './support/child-job.ts';
 import { describeMachine } from './support/machine.ts';
 import { MIB, seconds } from './support/units.ts';
 
-const SECTIONS = ['requests', 'throughput', 'memory', 'simulator'] as const;
+const SECTIONS = ['goals', 'requests', 'throughput', 'memory', 'simulator', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
-const HARD_DEADLINE_MS = 20 * 60 * 1000;
+// Written for an idle machine; scaled like every child's limit.
+const HARD_DEADLINE_MS = 20 * 60 * 1000 * loadFactor();
 
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
+    'goals-assets': { type: 'string', default: '300' },
+    'goals-photo-mb': { type: 'string', default: '1.6' },
+    'goals-tiny-kb': { type: 'string', default: '16' },
+    'goals-concurrency': { type: 'string', default: '4' },
     assets: { type: 'string', default: '7300' },
     'media-scale': { type: 'string', default: '0.001' },
     'throughput-files': { type: 'string', default: '8' },
@@ -67,7 +81,7 @@ const upload = { partSize: config.uploadPartSizeMiB * MIB, queueSize: config.upl
 
 quietNodeVersionWarning();
 const deadline = setTimeout(() => {
-  process.stderr.write(`bench: stopped after ${HARD_DEADLINE_MS / 60_000} minutes\n`);
+  process.stderr.write(`bench: stopped after ${Math.round(HARD_DEADLINE_MS / 60_000)} minutes\n`);
   process.exit(2);
 }, HARD_DEADLINE_MS);
 deadline.unref();
@@ -77,6 +91,16 @@ const log = (line: string) => process.stderr.write(`[${seconds(performance.now()
 const machine = describeMachine();
 const run = (section: Section) => only.includes(section);
 
+const goals = run('goals')
+  ? await measureGoals({
+      assets: positive('goals-assets', values['goals-assets']),
+      photoBytes: Math.round(positive('goals-photo-mb', values['goals-photo-mb']) * 1e6),
+      tinyBytes: Math.round(positive('goals-tiny-kb', values['goals-tiny-kb']) * 1e3),
+      concurrency: positive('goals-concurrency', values['goals-concurrency']),
+      upload,
+      log,
+    })
+  : undefined;
 const requests = run('requests')
   ? await measurePipelineRequests({
       assets: positive('assets', values.assets),
@@ -107,13 +131,19 @@ const simulator = run('simulator')
   ? await measureSimulator({ sizes: [1_000, 100_000, 1_000_000], log })
   : undefined;
 
+const profile = run('profile')
+  ? await measureCpuProfiles({ files: 4, fileBytes: 64 * MIB, upload, log })
+  : undefined;
+
 const figures: BenchFigures = {
   machine,
   upload: { partSizeMiB: config.uploadPartSizeMiB, queueSize: config.uploadQueueSize },
+  ...(goals ? { goals } : {}),
   ...(requests ? { requests } : {}),
   ...(throughput ? { throughput } : {}),
   ...(memory ? { memory } : {}),
   ...(simulator ? { simulator } : {}),
+  ...(profile ? { profile } : {}),
   seconds: seconds(performance.now() - started),
 };
 process.stdout.write(values.json ? `${JSON.stringify(figures)}\n` : `${renderFigures(figures)}\n`);

@@ -3,7 +3,9 @@
  * object `--json` prints.
  */
 import type { ThroughputRow, TransferMode } from './archive-throughput.ts';
+import type { ProfiledRun } from './cpu-profile.ts';
 import type { MemoryFigures } from './download-memory.ts';
+import type { GoalFigures } from './goals.ts';
 import type { RequestFigures } from './pipeline-requests.ts';
 import type { SimulatorFigures } from './simulator-figures.ts';
 import type { MachineInfo } from './support/machine.ts';
@@ -12,11 +14,34 @@ import { renderTable, type Table } from './support/table.ts';
 export interface BenchFigures {
   readonly machine: MachineInfo;
   readonly upload: { readonly partSizeMiB: number; readonly queueSize: number };
+  readonly goals?: GoalFigures;
   readonly requests?: RequestFigures;
   readonly throughput?: readonly ThroughputRow[];
   readonly memory?: MemoryFigures;
   readonly simulator?: SimulatorFigures;
+  readonly profile?: readonly ProfiledRun[];
   readonly seconds: number;
+}
+
+function goalsTable(goals: GoalFigures): Table {
+  return {
+    title: `0. Issue 12 goals, each beside a baseline measured in this run (load ${goals.loadAverage}, child limits x${goals.loadFactor})`,
+    header: ['Goal', 'Target', 'Figure', 'Baseline (same run)', 'Ratio', 'Met'],
+    rows: goals.rows.map((r) => [
+      r.goal,
+      r.target,
+      r.figure,
+      r.baseline,
+      r.ratio === undefined ? undefined : `${r.ratio}x`,
+      r.met === undefined ? '?' : r.met ? 'yes' : 'no',
+    ]),
+    notes: [
+      'Ratio: figure / baseline, except first-sync rows: reference time / ours (a speed ratio, higher is better).',
+      'Reference = test/bench/support/reference-client.ts (records/query pages + N-way GET -> PutObject into s3rver), its sign-in excluded.',
+      `Details: ${JSON.stringify(goals.details['firstSync'] ?? {})}`,
+      `CPU and memory: ${JSON.stringify(goals.details['cpuAndMemory'] ?? {})}`,
+    ],
+  };
 }
 
 const SHORT_ENDPOINTS: Readonly<Record<string, string>> = {
@@ -92,15 +117,16 @@ const MODE_LABELS: Readonly<Record<TransferMode, string>> = {
 function throughputTable(rows: readonly ThroughputRow[]): Table {
   return {
     title: '2. Archive throughput against raw streams of the same bytes (loopback, local S3 = s3rver)',
-    header: ['Streams', 'Path', 'MiB', 's', 'MB/s', 'Peak RSS MiB'],
+    header: ['Streams', 'Path', 'MiB', 's', 'MB/s', 'Peak RSS MiB', 'CPU s/GB'],
     rows: rows.flatMap((row) =>
       row.transfers.map((t) => [
         t.streams,
-        MODE_LABELS[t.mode],
+        `${MODE_LABELS[t.mode]}${t.timedOut ? ' (TIMED OUT, partial)' : ''}`,
         t.mib,
         t.seconds,
         t.mbPerSecond,
         t.peakRssMiB,
+        t.cpuSecondsPerGb,
       ]),
     ),
     notes: rows.map(
@@ -131,7 +157,7 @@ function memoryTable(memory: MemoryFigures): Table {
       r.growthMiB,
       r.seconds,
       r.mbPerSecond,
-      r.intact ? 'matches' : 'MISMATCH',
+      r.timedOut ? 'TIMED OUT (partial)' : r.intact ? 'matches' : 'MISMATCH',
     ]),
     notes: ['RSS in MiB. "RSS before" = modules loaded and clients built, before the first byte.'],
   };
@@ -170,14 +196,39 @@ function simulatorTables(sim: SimulatorFigures): Table[] {
   return tables;
 }
 
+function profileTable(runs: readonly ProfiledRun[]): Table {
+  return {
+    title:
+      '5. CPU profile (node --cpu-prof) of the worker: raw upload and handler, into s3rver and into a null S3',
+    header: ['Path', 'S3', 'MiB', 'MB/s', 'CPU s/GB', 'Self time by owner (top 4)'],
+    rows: runs.map((r) => [
+      r.path,
+      r.sink,
+      r.mib,
+      r.mbPerSecond,
+      r.cpuSecondsPerGb,
+      r.error ??
+        r.byOwner
+          .slice(0, 4)
+          .map((o) => `${o.owner} ${o.percent}%`)
+          .join(', '),
+    ]),
+    notes: runs.flatMap((r) => [
+      `${r.path} -> ${r.sink}, top self time: ${r.top.map((t) => `${t.fn} ${t.percent}%`).join('; ')}`,
+    ]),
+  };
+}
+
 /** Every section that ran, as text tables. */
 export function renderFigures(figures: BenchFigures): string {
   const m = figures.machine;
   const tables: Table[] = [
+    ...(figures.goals ? [goalsTable(figures.goals)] : []),
     ...(figures.requests ? [requestsTable(figures.requests)] : []),
     ...(figures.throughput ? [throughputTable(figures.throughput)] : []),
     ...(figures.memory ? [memoryTable(figures.memory)] : []),
     ...(figures.simulator ? simulatorTables(figures.simulator) : []),
+    ...(figures.profile ? [profileTable(figures.profile)] : []),
   ];
   return [
     `icloud-s3 benchmark, ${m.date}: ${m.cpus} x ${m.cpuModel}, ${m.memoryMiB} MiB, Node ${m.node}, ${m.platform}, load ${m.loadAverage} at start`,

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { toSimulatorUrl } from '#simulator/src/hosts.ts';
 import { startSimulator } from '#simulator/src/index.ts';
-import { isChildJob, runChildJob, serveChildJob } from './support/child-job.ts';
+import { isChildJob, runChildJob, scaledLimitMs, serveChildJob } from './support/child-job.ts';
 import { killWithParent } from './support/kill-with-parent.ts';
 import { mib } from './support/units.ts';
 
@@ -95,8 +95,9 @@ async function measureStartup(job: { assets: number }): Promise<StartupFigure> {
   }
 }
 
-/** Runs one of the simulator benches and returns its stdout. */
-function runBench(file: string, args: readonly string[], timeoutMs: number): Promise<string> {
+/** Runs one of the simulator benches and returns its stdout; `baseTimeoutMs` is scaled by the load. */
+function runBench(file: string, args: readonly string[], baseTimeoutMs: number): Promise<string> {
+  const timeoutMs = scaledLimitMs(baseTimeoutMs);
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -116,7 +117,12 @@ function runBench(file: string, args: readonly string[], timeoutMs: number): Pro
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(output);
-      else reject(new Error(`${file} exited with ${code}`));
+      else
+        reject(
+          new Error(
+            `${file} exited with ${code}${code === null ? ` (killed after ${Math.round(timeoutMs / 1000)} s)` : ''}`,
+          ),
+        );
     });
   });
 }

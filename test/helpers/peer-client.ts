@@ -123,11 +123,16 @@ export class IcloudpdLikePeer {
   }
 
   /** The first page of the library (`CPLAssetAndMasterByAddedDate`, 200 per page) as icloudpd asks for it. */
-  async listFirstPage(): Promise<PeerAsset[]> {
+  listFirstPage(): Promise<PeerAsset[]> {
+    return this.listPage(0);
+  }
+
+  /** The page of the library that starts at `startRank` (icloudpd pages by adding the assets it got). */
+  async listPage(startRank: number): Promise<PeerAsset[]> {
     const res = await this.#cloudkit('records/query', {
       query: {
         filterBy: [
-          { fieldName: 'startRank', fieldValue: { type: 'INT64', value: 0 }, comparator: 'EQUALS' },
+          { fieldName: 'startRank', fieldValue: { type: 'INT64', value: startRank }, comparator: 'EQUALS' },
           {
             fieldName: 'direction',
             fieldValue: { type: 'STRING', value: 'ASCENDING' },
@@ -157,6 +162,13 @@ export class IcloudpdLikePeer {
         const filename = Buffer.from(String(r.fields['filenameEnc']?.value ?? ''), 'base64').toString('utf8');
         return { recordName: r.recordName, filename, size: original.size, downloadURL: original.downloadURL };
       });
+  }
+
+  /** Opens the download of an original (the `downloadURL` as given) and returns the response to stream. */
+  async openDownload(asset: PeerAsset): Promise<Response> {
+    const res = await this.#send('GET', asset.downloadURL, this.#homeHeaders());
+    if (res.status !== 200) throw new PeerFailure(`download answered ${res.status}`);
+    return res;
   }
 
   /** Downloads an original as icloudpd does: the `downloadURL` as given, `${f}` and all. */

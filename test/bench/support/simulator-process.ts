@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { scaledLimitMs } from './child-job.ts';
 import { killWithParent } from './kill-with-parent.ts';
 
 export interface SimulatorProcessOptions {
@@ -25,6 +26,7 @@ export interface SimulatorProcess {
 }
 
 const CLI = fileURLToPath(new URL('../../../simulator/cli.ts', import.meta.url));
+/** On an idle machine; scaled by the load like every child's limit. */
 const READY_TIMEOUT_MS = 120_000;
 
 function firstLine(child: ChildProcess): Promise<string> {
@@ -32,7 +34,7 @@ function firstLine(child: ChildProcess): Promise<string> {
     let buffered = '';
     const timer = setTimeout(
       () => reject(new Error('the simulator did not start in time')),
-      READY_TIMEOUT_MS,
+      scaledLimitMs(READY_TIMEOUT_MS),
     );
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {

@@ -1,0 +1,120 @@
+/**
+ * Preloaded into a process under measurement (`node --import tsx --import <this file> ...`, with
+ * BENCH_REQUEST_LOG_DIR set): counts the requests that process makes, without touching the code
+ * it runs, through Node's diagnostics channels. AWS SDK calls (node:http) are classified by
+ * service and operation (DynamoDB and SQS by `X-Amz-Target` or `Action`, S3 by method and
+ * query); iCloud calls (fetch, i.e. undici) are timed by kind, to see whether downloads start
+ * before the last listing page. The bodies of SQS sends (JSON protocol, the SDK's) are parsed to
+ * measure each work item's serialized size. At exit the figures go to `<dir>/<pid>.json`.
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import { writeFileSync } from 'node:fs';
+import { ClientRequest } from 'node:http';
+import { join } from 'node:path';
+
+export interface ProcessRequestLog {
+  /** `dynamodb:PutItem`, `s3:HeadObject`, `sqs:SendMessageBatch`, ... → requests. */
+  readonly aws: Record<string, number>;
+  /** Serialized size (bytes of JSON) of every work item sent to SQS. */
+  readonly workItemBytes: number[];
+  /** Work messages sent (one SQS message each). */
+  workMessages: number;
+  /** Milliseconds since process start of each iCloud request, by kind. */
+  readonly icloud: Record<'query' | 'changes' | 'download' | 'other', number[]>;
+}
+
+const log: ProcessRequestLog = {
+  aws: {},
+  workItemBytes: [],
+  workMessages: 0,
+  icloud: { query: [], changes: [], download: [], other: [] },
+};
+const count = (key: string) => {
+  log.aws[key] = (log.aws[key] ?? 0) + 1;
+};
+
+function s3Operation(method: string, path: string, copySource: boolean): string {
+  const query = path.includes('?') ? path.slice(path.indexOf('?') + 1) : '';
+  const params = new URLSearchParams(query);
+  if (method === 'HEAD') return 'HeadObject';
+  if (method === 'PUT' && copySource) return params.has('partNumber') ? 'UploadPartCopy' : 'CopyObject';
+  if (method === 'PUT') return params.has('partNumber') ? 'UploadPart' : 'PutObject';
+  if (method === 'POST' && params.has('uploads')) return 'CreateMultipartUpload';
+  if (method === 'POST' && params.has('uploadId')) return 'CompleteMultipartUpload';
+  if (method === 'POST' && params.has('delete')) return 'DeleteObjects';
+  if (method === 'DELETE') return params.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
+  if (method === 'GET') return params.has('list-type') || !/\/[^/]+\/./.test(path) ? 'List' : 'GetObject';
+  return method;
+}
+
+/** Work items inside SQS send bodies (JSON protocol or the query protocol's form). */
+function recordWorkItems(body: string): void {
+  const messageBodies: string[] = [];
+  if (body.startsWith('{')) {
+    const parsed = JSON.parse(body) as { MessageBody?: string; Entries?: { MessageBody?: string }[] };
+    if (parsed.MessageBody !== undefined) messageBodies.push(parsed.MessageBody);
+    for (const entry of parsed.Entries ?? [])
+      if (entry.MessageBody !== undefined) messageBodies.push(entry.MessageBody);
+  } else {
+    for (const [key, value] of new URLSearchParams(body))
+      if (key.endsWith('MessageBody')) messageBodies.push(value);
+  }
+  for (const message of messageBodies) {
+    log.workMessages++;
+    try {
+      const parsed = JSON.parse(message) as { items?: unknown[] };
+      for (const item of parsed.items ?? []) log.workItemBytes.push(Buffer.byteLength(JSON.stringify(item)));
+    } catch {
+      // Not a work message: nothing to measure.
+    }
+  }
+}
+
+/**
+ * The SDK hands small bodies to `end()`, before the diagnostics channel announces the request
+ * (Node publishes it when the request is finished), so SQS send bodies are read here.
+ */
+const originalEnd = ClientRequest.prototype.end;
+ClientRequest.prototype.end = function end(this: ClientRequest, ...args: unknown[]) {
+  const target = String(this.getHeader('x-amz-target') ?? '');
+  const chunk = args[0];
+  if (
+    target.startsWith('AmazonSQS.SendMessage') &&
+    (typeof chunk === 'string' || chunk instanceof Uint8Array)
+  )
+    recordWorkItems(Buffer.from(chunk).toString('utf8'));
+  return (originalEnd as (...a: unknown[]) => ClientRequest).apply(this, args);
+} as ClientRequest['end'];
+
+subscribe('http.client.request.start', (message) => {
+  const request = (message as { request: ClientRequest }).request;
+  const target = String(request.getHeader('x-amz-target') ?? '');
+  const authorization = String(request.getHeader('authorization') ?? '');
+  const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(authorization)?.[1];
+  if (target.startsWith('DynamoDB_')) count(`dynamodb:${target.split('.')[1]}`);
+  else if (target.startsWith('AmazonSQS.') || service === 'sqs') {
+    count(`sqs:${target.split('.')[1] ?? 'query-protocol'}`);
+  } else if (target.startsWith('secretsmanager.')) count(`secretsmanager:${target.split('.')[1]}`);
+  else if (service === 's3')
+    count(
+      `s3:${s3Operation(request.method, request.path, request.getHeader('x-amz-copy-source') !== undefined)}`,
+    );
+  else count(`other:${request.method}`);
+});
+
+subscribe('undici:request:create', (message) => {
+  const request = (message as { request: { method: string; path: string } }).request;
+  const at = performance.now();
+  const kind = request.path.includes('/records/query')
+    ? 'query'
+    : request.path.includes('/changes/')
+      ? 'changes'
+      : request.method === 'GET'
+        ? 'download'
+        : 'other';
+  log.icloud[kind].push(Math.round(at));
+});
+
+const dir = process.env['BENCH_REQUEST_LOG_DIR'];
+if (dir !== undefined)
+  process.on('exit', () => writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(log)));
