@@ -6,9 +6,11 @@
 import type { Command } from 'commander';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import { fileSessionStore, icloudEndpoint } from '#compose/cli.ts';
+import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { ENV } from '#shared/env-names.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
+import { demoFallback, restartDemoSimulator } from './demo-path.ts';
 import { Output } from './io/output.ts';
 
 export interface GlobalOptions {
@@ -27,18 +29,64 @@ export interface CliContext {
   endpoint(): Promise<IcloudEndpoint>;
 }
 
-export function cliContext(command: Command): CliContext {
+/** The endpoint a stored session was signed in against (`apple` when there is none or it is unreadable). */
+async function storedEndpoint(store: SessionStore): Promise<string | undefined> {
+  const stored = await store.load().catch(() => undefined);
+  if (stored === undefined) return undefined;
+  try {
+    const endpoint = (JSON.parse(stored.document) as { endpoint?: unknown }).endpoint;
+    return typeof endpoint === 'string' ? endpoint : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `--endpoint`, else `$ICLOUD_ENDPOINT`, else the endpoint the session was signed in against (a
+ * demo's simulator is started again when it has stopped), else Apple.
+ */
+async function resolveCliEndpoint(
+  explicit: string | undefined,
+  store: SessionStore & { readonly path: string },
+): Promise<IcloudEndpoint> {
+  if (explicit !== undefined) return icloudEndpoint(explicit);
+  const remembered = await storedEndpoint(store);
+  if (remembered === undefined || remembered === 'apple' || remembered === 'apple-cn')
+    return icloudEndpoint(remembered);
+  try {
+    return await icloudEndpoint(remembered);
+  } catch (error) {
+    if (!(error instanceof UnexpectedResponseError)) throw error;
+    const restarted = await restartDemoSimulator(store.path);
+    if (restarted === undefined) throw error;
+    return icloudEndpoint(restarted);
+  }
+}
+
+/**
+ * `demo: false` for commands that must never land in the demo's folder (`login` signs a person
+ * in to their own account).
+ */
+export function cliContext(command: Command, use: { readonly demo?: boolean } = {}): CliContext {
   const options = command.optsWithGlobals<GlobalOptions>();
   const output = new Output({ json: Boolean(options.json) });
   const logger = createLogger({ level: options.verbose ? 'DEBUG' : 'SILENT', destination: 'stderr' });
-  const store = fileSessionStore(options.sessionFile);
+  const demo =
+    use.demo !== false && options.sessionFile === undefined && options.local === undefined
+      ? demoFallback()
+      : undefined;
+  if (demo !== undefined && !output.json)
+    output.info(
+      `Using the demo's archive and session in ${demo.dir} (npm start left them; yours go to ./.icloud-s3 once you sign in).`,
+    );
+  const store = fileSessionStore(options.sessionFile ?? demo?.session);
   let endpoint: Promise<IcloudEndpoint> | undefined;
   return {
     output,
     logger,
     store,
     endpoint: () => {
-      endpoint ??= icloudEndpoint(options.endpoint ?? process.env[ENV.icloudEndpoint]);
+      endpoint ??= resolveCliEndpoint(options.endpoint ?? process.env[ENV.icloudEndpoint], store);
       return endpoint;
     },
   };

@@ -14,6 +14,7 @@ import { loginCommand } from './commands/login.ts';
 import { statusCommand } from './commands/status.ts';
 import { syncCommand } from './commands/sync.ts';
 import { verifyCommand } from './commands/verify.ts';
+import { stopRestartedSimulators } from './demo-path.ts';
 import { exitQuietlyOnBrokenPipe } from './io/broken-pipe.ts';
 import { errorResult, reportError } from './io/error-report.ts';
 import { EXIT } from './io/exit-codes.ts';
@@ -95,6 +96,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     if (!(error instanceof CommanderError)) output.error(report.message, report.hint ?? undefined);
     output.result(errorResult(report));
     return report.exitCode;
+  } finally {
+    await stopRestartedSimulators();
   }
 }
 

@@ -4,8 +4,10 @@
  * `status` and `verify` read are `archive-access.ts`.
  */
 import { type IcloudEndpoint, resolveEndpoint } from '#adapters/icloud/endpoints.ts';
-import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import { defaultSessionPath, FileSessionStore } from '#adapters/local/file-session-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
+
+export { defaultSessionPath };
 
 /** The session kept in a file (the default location unless `file` is given). */
 export function fileSessionStore(file?: string): SessionStore & { readonly path: string } {

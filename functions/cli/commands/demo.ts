@@ -17,12 +17,11 @@ import type { SessionStore } from '#ports/session-store.ts';
 import { createLogger } from '#shared/logger.ts';
 import { Secret } from '#shared/redact.ts';
 import { startSimulator } from '#simulator/src/index.ts';
+import { DEMO_DIR, demoLayout, writeDemoSettings } from '../demo-path.ts';
 import { integerIn } from '../io/option-parsers.ts';
 import { Output } from '../io/output.ts';
 import { formatBytes, ProgressLine } from '../io/progress-line.ts';
 import { describeSummary } from './sync.ts';
-
-const DEMO_DIR = path.join('.icloud-s3', 'demo');
 
 interface DemoOptions {
   readonly dir: string;
@@ -67,22 +66,24 @@ Examples:
       const out = new Output({ json });
       const dir = path.resolve(options.dir);
       await mkdir(dir, { recursive: true });
+      const layout = demoLayout(dir);
+      // Lets later commands start this simulator again from its state (demo-path.ts).
+      const settings = { seed: Number(options.seed), assets: Number(options.assets), mediaScale: 0.02 };
+      await writeDemoSettings(dir, settings);
       const logger = createLogger({ level: 'SILENT', destination: 'stderr' });
 
       out.step('Starting the iCloud simulator (Apple’s sign-in, CloudKit and CDN, on 127.0.0.1)…');
       const sim = await startSimulator({
         port: 0,
-        seed: Number(options.seed),
-        assets: Number(options.assets),
-        stateDir: path.join(dir, 'simulator'),
-        mediaScale: 0.02,
+        ...settings,
+        stateDir: layout.simulatorState,
       });
       try {
         const endpoint = await icloudEndpoint(sim.controlUrl);
-        const store = fileSessionStore(path.join(dir, 'session.json'));
+        const store = fileSessionStore(layout.session);
         await signIn(out, sim, endpoint, store, logger);
 
-        const dataDir = path.join(dir, 'archive');
+        const dataDir = layout.archive;
         /** `id` names the run in `--json` output: `initial`, `afterChanges`, `unchanged`. */
         const run = async (id: string, title: string): Promise<SyncSummary> => {
           out.info('');
@@ -143,20 +144,40 @@ Examples:
         await run('unchanged', 'Syncing once more, with nothing changed: the idle cost.');
 
         out.info('');
-        const display = (p: string) =>
-          path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p);
-        const shown = display(dataDir);
-        const session = `--session-file ${display(path.join(dir, 'session.json'))}`;
-        out.success(`The archive and its state are in ${shown}: look at it as you will at the real one.`);
-        out.info(`    npx icloud-s3 status --local ${shown} ${session}`);
-        out.info(
-          `    npx icloud-s3 local serve --local ${shown}     (the bucket over S3, for rclone or the AWS CLI)`,
+        out.success(
+          `The archive and its state are in ${display(dataDir)}: look at it as you will at the real one.`,
         );
-        out.info('  For your real library: icloud-s3 login, then deploy to AWS (docs/deploy.md).');
+        out.info('  Try next (each finds the demo by itself and starts its simulator again when needed):');
+        for (const line of nextCommands(dir)) out.info(`    ${line}`);
+        out.info(
+          '  For your real library: deploy the stack, then npx icloud-s3 login --aws (docs/deploy.md);',
+        );
+        out.info('  or npx icloud-s3 login, then npx icloud-s3 sync, to archive it on this machine.');
       } finally {
         await sim.stop();
       }
     });
+}
+
+const display = (p: string) =>
+  path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p);
+
+/**
+ * The commands the demo's closing lines suggest, each working as printed: bare in the default
+ * folder (commands find the demo there), with `--local` and `--session-file` for another `--dir`.
+ */
+export function nextCommands(dir: string): string[] {
+  const layout = demoLayout(dir);
+  const where =
+    path.resolve(dir) === path.resolve(DEMO_DIR)
+      ? ''
+      : ` --local ${display(layout.archive)} --session-file ${display(layout.session)}`;
+  return [
+    `npx icloud-s3 status${where}                  how the archive stands`,
+    `npx icloud-s3 verify${where}                  the archive against “iCloud”, object by object`,
+    `npx icloud-s3 sync${where}                    one more run (nothing changed: the idle cost)`,
+    `npx icloud-s3 local serve${where}             the bucket over S3, for rclone or the AWS CLI (Ctrl-C stops)`,
+  ];
 }
 
 async function signIn(

@@ -61,7 +61,7 @@ Exit codes: 0 signed in, 1 failure, 2 usage, 3 Apple wants a new sign-in (run lo
 4 Apple refused the account (the message says why).`,
     )
     .action(async (options: LoginOptions & AwsTarget, command: Command) => {
-      const ctx = cliContext(command);
+      const ctx = cliContext(command, { demo: false });
       await runLogin(options.aws ? { ...ctx, store: await secretStore(options) } : ctx, options);
     });
 }

@@ -9,6 +9,7 @@ import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import { runLocalSync, type SyncProgress, type SyncSummary } from '#local/local-sync.ts';
 import { cliContext } from '../context.ts';
+import { demoFallback } from '../demo-path.ts';
 import { errorResult } from '../io/error-report.ts';
 import { EXIT } from '../io/exit-codes.ts';
 import { exitOnInterrupt } from '../io/interrupt.ts';
@@ -21,8 +22,10 @@ import { syncStopReason } from '../io/sync-stop.ts';
 /** Where local state lives when `--local` is not given. */
 export const DEFAULT_LOCAL_DIR = '.icloud-s3';
 
+/** `--local DIR`; without it `./.icloud-s3`, or the demo's archive while the person has none (demo-path.ts). */
 export function localDir(option: string | undefined): string {
-  return path.resolve(option ?? DEFAULT_LOCAL_DIR);
+  if (option !== undefined) return path.resolve(option);
+  return demoFallback()?.archive ?? path.resolve(DEFAULT_LOCAL_DIR);
 }
 
 /**
