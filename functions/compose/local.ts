@@ -15,6 +15,7 @@ import type { SessionStore } from '#ports/session-store.ts';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type { Logger } from '#shared/logger.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
+import { meteredDownloader, meteredQueue } from './download-meter.ts';
 import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
 import { type LocalAwsStack, openLocalAwsStack } from './local-aws-stack.ts';
 
@@ -26,6 +27,10 @@ export interface LocalCompositionOptions {
   readonly logger: Logger;
   readonly deletePolicy?: DeletePolicy;
   readonly versionPolicy?: VersionPolicy;
+  /** Bytes streamed from the CDN, as they pass (for a progress bar). */
+  readonly onBytesDownloaded?: (bytes: number) => void;
+  /** Bytes each enqueued batch of work may download (an upper bound). */
+  readonly onBytesExpected?: (bytes: number) => void;
 }
 
 export interface LocalComposition {
@@ -50,11 +55,18 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
   const versionPolicy = options.versionPolicy ?? DEFAULT_VERSION_POLICY;
   let opened: IcloudAdapters | undefined;
   const icloud = async () => {
-    opened ??= await openIcloudAdapters({
-      endpoint: options.endpoint,
-      store: options.store,
-      logger: options.logger,
-    });
+    if (opened === undefined) {
+      const adapters = await openIcloudAdapters({
+        endpoint: options.endpoint,
+        store: options.store,
+        logger: options.logger,
+      });
+      const onBytes = options.onBytesDownloaded;
+      opened ??=
+        onBytes === undefined
+          ? adapters
+          : { ...adapters, downloader: meteredDownloader(adapters.downloader, onBytes) };
+    }
     return opened;
   };
   return {
@@ -64,7 +76,10 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     openedIcloud: () => opened,
     detection: {
       state: stack.state,
-      queue: stack.queue,
+      queue:
+        options.onBytesExpected === undefined
+          ? stack.queue
+          : meteredQueue(stack.queue, versionPolicy, options.onBytesExpected),
       icloud,
       deletePolicy,
       reserveMs: PIPELINE_DEFAULTS.deadlineReserveMs,

@@ -40,6 +40,10 @@ export interface SyncProgress {
   readonly itemsEnqueued: number;
   readonly itemsDone: number;
   readonly bytesArchived: number;
+  /** Bytes streamed from Apple's CDN so far, counted as they pass (advances within a file). */
+  readonly bytesDownloaded: number;
+  /** What the enqueued work may download: an upper bound (archived versions are skipped). */
+  readonly bytesExpected: number;
 }
 
 export interface SyncSummary {
@@ -80,6 +84,7 @@ export interface SyncSummary {
 }
 
 const MARKER = 'sync-in-progress';
+const PROGRESS_INTERVAL_MS = 200;
 const MAX_DETECT_RUNS = 1000;
 
 /** Re-enumerates every zone (after an unclean stop): keeps the archive, re-walks the library. */
@@ -93,7 +98,19 @@ async function forgetZoneTokens(state: SyncStateStore): Promise<void> {
 export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSummary> {
   const started = Date.now();
   await mkdir(options.dataDir, { recursive: true });
-  const local = await composeLocal(options);
+  // Bytes as they stream: the bar moves within a long video, not only when a message finishes.
+  const bytes = { downloaded: 0, expected: 0, reportedAt: 0 };
+  let onBytes = () => {};
+  const local = await composeLocal({
+    ...options,
+    onBytesDownloaded: (n) => {
+      bytes.downloaded += n;
+      onBytes();
+    },
+    onBytesExpected: (n) => {
+      bytes.expected += n;
+    },
+  });
   const { stack } = local;
   const marker = path.join(options.dataDir, MARKER);
   try {
@@ -120,7 +137,21 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     const changes: Partial<Record<ChangeKind, number>> = {};
     let itemsEnqueued = 0;
     const report = (phase: SyncProgress['phase']) =>
-      options.onProgress?.({ phase, itemsEnqueued, itemsDone: totals.done, bytesArchived: totals.bytes });
+      options.onProgress?.({
+        phase,
+        itemsEnqueued,
+        itemsDone: totals.done,
+        bytesArchived: totals.bytes,
+        bytesDownloaded: bytes.downloaded,
+        bytesExpected: bytes.expected,
+      });
+    onBytes = () => {
+      // A few redraws a second are enough; a chunk arrives every few kilobytes.
+      const now = Date.now();
+      if (now - bytes.reportedAt < PROGRESS_INTERVAL_MS) return;
+      bytes.reportedAt = now;
+      report('downloading');
+    };
 
     const detect = createDetectHandler(local.detection);
     const download = createDownloadHandler(

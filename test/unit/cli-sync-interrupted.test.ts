@@ -9,6 +9,8 @@ describe('describeInterruptedSync', () => {
         itemsEnqueued: 40,
         itemsDone: 12,
         bytesArchived: 3_400_000,
+        bytesDownloaded: 3_400_000,
+        bytesExpected: 9_000_000,
       }),
     ).toBe('Interrupted after 12 of 40 items (3.4 MB archived): run icloud-s3 sync again to continue.');
   });
@@ -17,7 +19,14 @@ describe('describeInterruptedSync', () => {
     const again = 'run icloud-s3 sync again to continue.';
     expect(describeInterruptedSync(undefined)).toBe(`Interrupted before anything was archived: ${again}`);
     expect(
-      describeInterruptedSync({ phase: 'detecting', itemsEnqueued: 0, itemsDone: 0, bytesArchived: 0 }),
+      describeInterruptedSync({
+        phase: 'detecting',
+        itemsEnqueued: 0,
+        itemsDone: 0,
+        bytesArchived: 0,
+        bytesDownloaded: 0,
+        bytesExpected: 0,
+      }),
     ).toBe(`Interrupted before anything was archived: ${again}`);
   });
 });

@@ -18,9 +18,10 @@ import { createLogger } from '#shared/logger.ts';
 import { Secret } from '#shared/redact.ts';
 import { startSimulator } from '#simulator/src/index.ts';
 import { DEMO_DIR, demoLayout, writeDemoSettings } from '../demo-path.ts';
+import { downloadBar, TransferRate } from '../io/download-progress.ts';
 import { integerIn } from '../io/option-parsers.ts';
 import { Output } from '../io/output.ts';
-import { formatBytes, ProgressLine } from '../io/progress-line.ts';
+import { ProgressLine } from '../io/progress-line.ts';
 import { describeSummary } from './sync.ts';
 
 interface DemoOptions {
@@ -89,6 +90,7 @@ Examples:
           out.info('');
           out.step(title);
           const progress = new ProgressLine();
+          const rate = new TransferRate();
           const summary = await runLocalSync({
             dataDir,
             endpoint,
@@ -96,11 +98,8 @@ Examples:
             logger,
             onProgress: (p) => {
               if (p.phase === 'downloading') {
-                progress.update(
-                  `${p.itemsDone}/${p.itemsEnqueued} items, ${formatBytes(p.bytesArchived)}`,
-                  p.itemsDone,
-                  p.itemsEnqueued,
-                );
+                const bar = downloadBar(p, rate.sample(p.bytesDownloaded, Date.now()));
+                progress.update(bar.label, bar.done, bar.total);
               } else if (p.phase === 'detecting') progress.update('Asking iCloud what changed…', 0);
             },
           });

@@ -10,6 +10,7 @@ import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import { runLocalSync, type SyncProgress, type SyncSummary } from '#local/local-sync.ts';
 import { cliContext } from '../context.ts';
 import { demoFallback } from '../demo-path.ts';
+import { downloadBar, TransferRate } from '../io/download-progress.ts';
 import { errorResult } from '../io/error-report.ts';
 import { EXIT } from '../io/exit-codes.ts';
 import { exitOnInterrupt } from '../io/interrupt.ts';
@@ -133,6 +134,7 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
       const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
       const progress = new ProgressLine();
+      const rate = new TransferRate();
       let last: SyncProgress | undefined;
       const keepRunning = exitOnInterrupt(
         ctx.output,
@@ -159,11 +161,8 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
           if (p.phase === 'detecting')
             progress.update(`Asking iCloud what changed… ${p.itemsEnqueued} found`, 0);
           else if (p.phase === 'downloading') {
-            progress.update(
-              `${p.itemsDone}/${p.itemsEnqueued} items, ${formatBytes(p.bytesArchived)}`,
-              p.itemsDone,
-              p.itemsEnqueued,
-            );
+            const bar = downloadBar(p, rate.sample(p.bytesDownloaded, Date.now()));
+            progress.update(bar.label, bar.done, bar.total);
           }
         },
       });
