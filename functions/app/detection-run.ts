@@ -1,6 +1,6 @@
 /**
  * One detection run (the scheduled change detector's use case): opens the iCloud connection,
- * runs one detection, records the run (never for an idle run: idle writes nothing), keeps the
+ * runs one detection, records the run (an idle run writes only the time of the check), keeps the
  * stored session fresh, and emits the metrics the alarms watch. Called by the Lambda entry and,
  * through it, by the local runtime; knows nothing of Lambda.
  */
@@ -104,6 +104,12 @@ export async function runDetection(
       result.outcome === 'idle' || result.outcome === 'caughtUp' ? 1 : 0,
     );
     const idle = result.outcome === 'idle' || result.outcome === 'locked';
+    if (result.outcome !== 'locked') {
+      // The one write of an idle check: `status` shows when the archive was last checked.
+      await deps.state
+        .recordCheck(now())
+        .catch((error: unknown) => deps.logger.warn('time of the check not recorded', { error }));
+    }
     // Every CloudKit answer rotates the session cookie. Idle checks leave the store alone (they
     // write nothing) until the stored cookie is half an hour old: Apple's grace for a replaced
     // cookie is unknown (the simulator's is an hour), and a stale one costs a sign-in refresh.

@@ -38,6 +38,15 @@ export interface SyncStateStore {
     expectedRevision: number,
   ): Promise<DatabaseSyncState>;
 
+  /**
+   * Notes that a detection asked iCloud at `at`: the one write an idle check makes (one small
+   * conditional update), so `status` can say when the archive was last checked. Never moves the
+   * time back (a slow older run loses).
+   */
+  recordCheck(at: number): Promise<void>;
+  /** When a detection last asked iCloud, idle checks included; undefined before the first. */
+  lastCheckedAt(): Promise<number | undefined>;
+
   loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined>;
   /** Every zone ever seen, retired ones included. */
   loadZones(): Promise<ZoneSyncState[]>;

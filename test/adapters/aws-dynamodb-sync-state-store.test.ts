@@ -1,3 +1,4 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import {
@@ -20,6 +21,16 @@ describeSyncStateStoreContract('DynamoDbSyncStateStore on dynalite', async (cloc
 });
 
 describe('DynamoDbSyncStateStore', () => {
+  it('records a check as one small item: its keys and lastCheckedAt, nothing else', async () => {
+    const tableName = await local.createTable();
+    const store = new DynamoDbSyncStateStore({ client: local.documents, tableName, now: manualClock().now });
+    await store.recordCheck(1_765_000_000_000);
+    const { Items } = await local.documents.send(new ScanCommand({ TableName: tableName }));
+    expect(Items).toEqual([{ pk: 'check', sk: 'detect', lastCheckedAt: 1_765_000_000_000 }]);
+    // About 40 bytes: one write request unit (on demand bills each write by the KB, rounded up).
+    expect(JSON.stringify(Items?.[0]).length).toBeLessThan(1024);
+  });
+
   it('keeps its state across store instances on the same table', async () => {
     const tableName = await local.createTable();
     const clock = manualClock();

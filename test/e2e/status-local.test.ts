@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
-import { signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { startTestSimulator } from '#test/helpers/simulator.ts';
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
@@ -16,6 +16,7 @@ let dataDir: string;
 let sessionFile: string;
 let summary: SyncSummary;
 let syncedAt: number;
+let signedIn: SignedIn;
 
 function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -39,7 +40,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-status-'));
   dataDir = join(dir, 'data');
   sessionFile = join(dir, 'session.json');
-  const signedIn = await signInToSimulator(sim, sessionFile);
+  signedIn = await signInToSimulator(sim, sessionFile);
   syncedAt = Date.now();
   summary = await runLocalSync({ dataDir, ...signedIn, logger: createLogger({ level: 'SILENT' }) });
 });
@@ -104,7 +105,17 @@ describe('icloud-s3 status on a local archive', () => {
     expect(stdout).toMatch(/^Zones {5}PrimarySync +caught up +token .* old$/m);
     expect(stdout).toMatch(/^Trust {5}expires \d{4}-\d{2}-\d{2} \(\d+ days\)$/m);
     expect(stdout).toMatch(/^Runs {6}\d{4}-\d{2}-\d{2} \d{2}:\d{2} {2}\w+/m);
+    expect(stdout).toMatch(/^Checked {3}\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(\d+ (s|min) ago\)$/m);
     expect(stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it('says when iCloud was last checked, an idle check included', async () => {
+    const before = JSON.parse((await status('--json')).stdout).lastCheckedAt as number;
+    expect(before).toBeGreaterThanOrEqual(syncedAt);
+    const idle = await runLocalSync({ dataDir, ...signedIn, logger: createLogger({ level: 'SILENT' }) });
+    expect(idle.outcome).toBe('idle');
+    const after = JSON.parse((await status('--json')).stdout).lastCheckedAt as number;
+    expect(after).toBeGreaterThan(before);
   });
 
   it('exits 2 with a hint when the folder holds no archive', async () => {

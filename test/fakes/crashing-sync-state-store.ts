@@ -31,6 +31,12 @@ export class CrashingSyncStateStore implements SyncStateStore {
       this.#inner.saveDatabaseToken(database, syncToken, expectedRevision),
     );
   }
+  recordCheck(at: number) {
+    return this.#at('recordCheck', () => this.#inner.recordCheck(at));
+  }
+  lastCheckedAt() {
+    return this.#at('lastCheckedAt', () => this.#inner.lastCheckedAt());
+  }
   loadZone(zone: ZoneRef) {
     return this.#at('loadZone', () => this.#inner.loadZone(zone));
   }

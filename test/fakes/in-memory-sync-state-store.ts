@@ -62,6 +62,7 @@ export class InMemorySyncStateStore implements SyncStateStore {
   private readonly masterUsersByMaster = new Map<string, Map<string, AssetRef>>();
   private readonly runs = new Map<string, RunRecord>();
   private counters: ArchiveCounters = { objects: 0, bytes: 0 };
+  private lastCheck: number | undefined;
   private readonly now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -77,6 +78,14 @@ export class InMemorySyncStateStore implements SyncStateStore {
     const state = { database, syncToken, updatedAt: this.now(), revision: expectedRevision + 1 };
     this.databases.set(database, state);
     return copy(state);
+  }
+
+  async recordCheck(at: number): Promise<void> {
+    if (this.lastCheck === undefined || this.lastCheck < at) this.lastCheck = at;
+  }
+
+  async lastCheckedAt(): Promise<number | undefined> {
+    return this.lastCheck;
   }
 
   async loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined> {

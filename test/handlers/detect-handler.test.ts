@@ -47,6 +47,10 @@ class WriteRecordingStore extends InMemorySyncStateStore {
     this.writes.push('startRun');
     return super.startRun(...args);
   }
+  override async recordCheck(at: number) {
+    this.writes.push('recordCheck');
+    return super.recordCheck(at);
+  }
   override async adjustCounters(...args: Parameters<InMemorySyncStateStore['adjustCounters']>) {
     this.writes.push('adjustCounters');
     return super.adjustCounters(...args);
@@ -148,10 +152,11 @@ describe('the detect handler', () => {
     );
   });
 
-  it('writes nothing at all, not even a run record or the session, when nothing changed', async () => {
+  it('writes only the time of the check when nothing changed: no run record, no session', async () => {
     const { handler, saves } = setUp();
     state.writes.length = 0;
     const runsBefore = await state.listRuns(100);
+    const before = Date.now();
 
     const result = await handler(
       {},
@@ -159,7 +164,8 @@ describe('the detect handler', () => {
     );
 
     expect(result.outcome).toBe('idle');
-    expect(state.writes).toEqual([]);
+    expect(state.writes).toEqual(['recordCheck']);
+    expect(await state.lastCheckedAt()).toBeGreaterThanOrEqual(before);
     expect(await state.listRuns(100)).toEqual(runsBefore);
     expect(saves()).toBe(0);
   });

@@ -51,6 +51,7 @@ import {
   type ItemKey,
   keyClaimItemSchema,
   keys,
+  lastCheckItemSchema,
   lockItemSchema,
   MANIFEST_SHARDS,
   manifestItemSchema,
@@ -186,6 +187,27 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
       `the ${database} database token changed since revision ${expectedRevision}`,
     );
     return state;
+  }
+
+  async recordCheck(at: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.lastCheck(),
+          UpdateExpression: 'SET lastCheckedAt = :at',
+          ConditionExpression: 'attribute_not_exists(lastCheckedAt) OR lastCheckedAt < :at',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (error) {
+      // A later check already stored a later time: keeping it is right.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async lastCheckedAt(): Promise<number | undefined> {
+    return (await this.get(keys.lastCheck(), lastCheckItemSchema))?.lastCheckedAt;
   }
 
   async loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined> {

@@ -42,6 +42,8 @@ export const keys = {
     sk: `${String(startedAt).padStart(15, '0')}#${runId}`,
   }),
   counters: (): ItemKey => ({ pk: 'counters', sk: 'archive' }),
+  /** When detection last asked iCloud (`lastCheckedAt`), idle checks included. */
+  lastCheck: (): ItemKey => ({ pk: 'check', sk: 'detect' }),
 } as const;
 
 export function manifestShard(shard: number): string {
@@ -129,6 +131,7 @@ export const runItemSchema = z.strictObject({
 });
 
 export const countersItemSchema = z.strictObject({ ...item, objects: z.number(), bytes: z.number() });
+export const lastCheckItemSchema = z.strictObject({ ...item, lastCheckedAt: z.number().int() });
 
 /** Our values are plain data; a JSON round trip drops `undefined` fields DynamoDB would refuse. */
 export function withoutUndefined<T>(value: T): T {

@@ -141,7 +141,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
       try {
         const now = Date.now();
         const { state } = access;
-        const [runs, zones, counters, ownDb, sharedDb, times, queue] = await Promise.all([
+        const [runs, zones, counters, ownDb, sharedDb, times, queue, lastCheckedAt] = await Promise.all([
           state.listRuns(options.runs),
           state.loadZones(),
           state.getCounters(),
@@ -149,6 +149,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           state.loadDatabaseState('shared'),
           sessionTimes(access.session ?? ctx.store),
           access.queueDepth?.(),
+          state.lastCheckedAt(),
         ]);
         const tally = new ManifestTally();
         for await (const entry of state.entries()) tally.add(entry);
@@ -161,12 +162,27 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           manifest: tally.summary(),
           ...times,
         });
-        ctx.output.result({ status: 'ok', archive: access.where, ...status, queue: queue ?? null });
-        if (!ctx.output.json) render(ctx.output, access.where, status, queue);
+        ctx.output.result({
+          status: 'ok',
+          archive: access.where,
+          ...status,
+          queue: queue ?? null,
+          lastCheckedAt: lastCheckedAt ?? null,
+        });
+        if (!ctx.output.json) {
+          render(ctx.output, access.where, status, queue);
+          ctx.output.info(lastCheckLine(lastCheckedAt, now));
+        }
       } finally {
         await access.close();
       }
     });
+}
+
+/** When detection last asked iCloud, idle checks included (one small write each). */
+function lastCheckLine(at: number | undefined, now: number): string {
+  const text = at === undefined ? 'not yet' : `${when(at)} (${formatAge(now - at)} ago)`;
+  return `${'Checked'.padEnd(9)} ${text}`;
 }
 
 /** `45 s`, `12 min`, `5 h`, `3 days`: coarse, for ages that may span weeks. */

@@ -3,7 +3,8 @@
  * messages on the queue. One run of the scheduled detector.
  *
  * Cost model (requests to Apple):
- * - Idle: exactly one `changes/database` per database we watch, and no write anywhere. The
+ * - Idle: exactly one `changes/database` per database we watch, and no write here (the use case
+ *   then records the time of the check: one small update, app/detection-run.ts). The
  *   shared database is watched only once it has shown a zone (a Shared Library you joined).
  * - Incremental: + one `changes/zone` page per changed zone (more for long deltas).
  * - First sync of a zone: a `records/query` enumeration, not the `changes/zone` history. Measured

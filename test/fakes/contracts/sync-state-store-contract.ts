@@ -58,6 +58,18 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
       return { clock, store: await createStore(clock) };
     };
 
+    describe('the time of the last check', () => {
+      it('is unknown before the first check, then the latest check, never moved back', async () => {
+        const { store } = await setUp();
+        expect(await store.lastCheckedAt()).toBeUndefined();
+        await store.recordCheck(2_000);
+        await store.recordCheck(1_000);
+        expect(await store.lastCheckedAt()).toBe(2_000);
+        await store.recordCheck(3_000);
+        expect(await store.lastCheckedAt()).toBe(3_000);
+      });
+    });
+
     describe('zones', () => {
       it('reports nothing for a zone it never saved', async () => {
         const { store } = await setUp();
