@@ -3,6 +3,7 @@
  * its object store, either the local stack under a folder (`--local DIR`) or the deployed stack's
  * bucket, table and queues with SDK clients from the default credential chain (`--aws`).
  */
+
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -19,6 +20,7 @@ import type { ObjectStore } from '#ports/object-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { ENV } from '#shared/env-names.ts';
+import { type AwsAccount, awsClientConfig } from './deployed-stack.ts';
 
 /** Messages waiting in the work queue and in its dead-letter queue. */
 export interface QueueDepth {
@@ -106,14 +108,15 @@ async function approximateCounts(sqs: SQSClient, queueUrl: string) {
 }
 
 /**
- * The deployed archive, read with the default credential chain and region (AWS_PROFILE,
- * AWS_REGION...). No request is sent until a store is used.
+ * The deployed archive, read with `account`'s region and profile, else the default credential
+ * chain and region (AWS_PROFILE, AWS_REGION...). No request is sent until a store is used.
  */
-export function openAwsArchive(names: AwsArchiveNames): ArchiveAccess {
-  const s3 = new S3Client({});
-  const dynamodb = new DynamoDBClient({});
-  const sqs = new SQSClient({});
-  const secrets = new SecretsManagerClient({});
+export function openAwsArchive(names: AwsArchiveNames, account: AwsAccount = {}): ArchiveAccess {
+  const config = awsClientConfig(account);
+  const s3 = new S3Client(config);
+  const dynamodb = new DynamoDBClient(config);
+  const sqs = new SQSClient(config);
+  const secrets = new SecretsManagerClient(config);
   const document = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });

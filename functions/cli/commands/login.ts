@@ -45,6 +45,8 @@ export function loginCommand(): Command {
     )
     .option('--stack <name>', `with --aws: the stack name (default ${DEFAULT_STACK_NAME})`)
     .option('--secret-id <id>', 'with --aws: the secret name or ARN, instead of looking it up in the stack')
+    .option('--region <region>', "with --aws: the stack's AWS region (else AWS_REGION or the profile's)")
+    .option('--profile <name>', 'with --aws: the AWS profile whose credentials to use (else AWS_PROFILE)')
     .addHelpText(
       'after',
       `
@@ -70,12 +72,15 @@ interface AwsTarget {
   readonly aws?: boolean;
   readonly stack?: string;
   readonly secretId?: string;
+  readonly region?: string;
+  readonly profile?: string;
 }
 
 /** The deployed stack's session secret (its id from the stack's outputs unless given). */
 async function secretStore(target: AwsTarget): Promise<SessionStore> {
-  const secretId = target.secretId ?? (await describeStack(target.stack)).sessionSecretId;
-  return deployedSessionStore(secretId);
+  const account = { region: target.region, profile: target.profile };
+  const secretId = target.secretId ?? (await describeStack(target.stack, account)).sessionSecretId;
+  return deployedSessionStore(secretId, account);
 }
 
 async function readPassword(options: LoginOptions, prompter: Prompter | undefined): Promise<Secret<string>> {

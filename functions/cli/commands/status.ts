@@ -33,6 +33,8 @@ import { localDir } from './sync.ts';
 
 export interface AwsTargetOptions {
   readonly aws?: boolean;
+  readonly region?: string;
+  readonly profile?: string;
   readonly stack?: string;
   readonly bucket?: string;
   readonly table?: string;
@@ -49,6 +51,8 @@ interface StatusOptions extends AwsTargetOptions {
 export function addAwsTargetOptions(command: Command): Command {
   return command
     .option('--aws', 'read the deployed stack (default credentials and region) instead of --local')
+    .option('--region <region>', "with --aws: the stack's AWS region (else AWS_REGION or the profile's)")
+    .option('--profile <name>', 'with --aws: the AWS profile whose credentials to use (else AWS_PROFILE)')
     .option(
       '--stack <name>',
       `with --aws: the stack whose outputs name everything below (default ${DEFAULT_STACK_NAME})`,
@@ -76,7 +80,8 @@ export async function openTarget(
   // Without explicit names, the stack's outputs (or the Lambda environment variables) name them.
   const explicit =
     options.bucket !== undefined || options.table !== undefined || process.env[ENV.archiveBucket];
-  const stack = explicit ? undefined : await describeStack(options.stack);
+  const account = { region: options.region, profile: options.profile };
+  const stack = explicit ? undefined : await describeStack(options.stack, account);
   return openAwsArchive(
     awsArchiveNames({
       ...(stack === undefined
@@ -94,6 +99,7 @@ export async function openTarget(
       ...(options.queueUrl === undefined ? {} : { queueUrl: options.queueUrl }),
       ...(options.deadLetterQueueUrl === undefined ? {} : { deadLetterQueueUrl: options.deadLetterQueueUrl }),
     }),
+    account,
   );
 }
 
