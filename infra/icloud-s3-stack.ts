@@ -186,13 +186,13 @@ export class IcloudS3Stack extends Stack {
     );
     output(
       'LoginCommand',
-      `icloud-s3 login --aws --stack ${config.stackName}`,
+      `npx icloud-s3 login --aws --stack ${config.stackName} --remember-password`,
       'Sign in to iCloud and store the session',
     );
     output(
       'RcloneRemoteCommand',
       Fn.join('', [
-        'rclone config create icloud-s3 s3 provider=AWS env_auth=true region=',
+        'rclone config create ics3 s3 provider=AWS env_auth=true region=',
         Aws.REGION,
         config.kmsEncryption ? ' server_side_encryption=aws:kms' : '',
       ]),
@@ -201,7 +201,7 @@ export class IcloudS3Stack extends Stack {
     output(
       'RcloneCopyCommand',
       Fn.join('', [
-        'rclone copy icloud-s3:',
+        'rclone copy ics3:',
         bucket,
         ' /path/to/nas/icloud-photos --fast-list --checksum --progress',
       ]),

@@ -120,7 +120,7 @@ export class PipelineAlarms extends Construct {
     });
 
     this.reauthRequired = new Alarm(this, 'ReauthRequired', {
-      alarmDescription: `Apple wants a new sign-in with two-factor. Run: icloud-s3 login --aws --stack ${props.stackName}`,
+      alarmDescription: `Apple wants a new sign-in with two-factor. Run: npx icloud-s3 login --aws --stack ${props.stackName}`,
       // Either function may find the session needs a person: the larger of the two.
       metric: new MathExpression({
         expression: 'MAX([detector, worker])',
@@ -165,7 +165,7 @@ export class PipelineAlarms extends Construct {
     });
 
     this.trustExpiring = new Alarm(this, 'TrustExpiring', {
-      alarmDescription: `The iCloud trust expires within ${TRUST_WARNING_DAYS} days. Renew it before it does: icloud-s3 login --aws --stack ${props.stackName}`,
+      alarmDescription: `The iCloud trust expires within ${TRUST_WARNING_DAYS} days. Renew it before it does: npx icloud-s3 login --aws --stack ${props.stackName}`,
       metric: pipelineMetric(
         SERVICE_NAMES.detectChanges,
         METRICS.trustExpiresInDays,

@@ -35,7 +35,7 @@ export class SessionSecret extends Construct {
   constructor(scope: Construct, id: string, props: SessionSecretProps) {
     super(scope, id);
     this.secret = new Secret(this, 'Secret', {
-      description: `iCloud session for icloud-s3 stack ${props.stackName}. Created empty: run "icloud-s3 login --aws --stack ${props.stackName}" to sign in.`,
+      description: `iCloud session for icloud-s3 stack ${props.stackName}. Created empty: run "npx icloud-s3 login --aws --stack ${props.stackName}" to sign in.`,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // The L2 always asks CloudFormation to generate a random string; a random string is not a

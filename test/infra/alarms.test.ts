@@ -145,7 +145,7 @@ describe('alarms', () => {
         'Maximum',
       ]),
     );
-    expect(props.AlarmDescription).toContain('icloud-s3 login --aws --stack IcloudS3');
+    expect(props.AlarmDescription).toContain('npx icloud-s3 login --aws --stack IcloudS3');
   });
 
   it('fires when no sync succeeded for 12 hours, counting silence as failure', () => {
@@ -225,8 +225,37 @@ describe('stack outputs', () => {
       'StateTableName',
       'WorkQueueUrl',
     ]);
-    expect(outputs.LoginCommand!.Value).toBe('icloud-s3 login --aws --stack IcloudS3');
-    expect(JSON.stringify(outputs.RcloneCopyCommand!.Value)).toContain('rclone copy icloud-s3:');
+    expect(outputs.LoginCommand!.Value).toBe(
+      'npx icloud-s3 login --aws --stack IcloudS3 --remember-password',
+    );
+    expect(JSON.stringify(outputs.RcloneCopyCommand!.Value)).toContain('rclone copy ics3:');
     expect(JSON.stringify(outputs.RcloneRemoteCommand!.Value)).not.toContain('aws:kms');
+  });
+});
+
+describe('the docs count the alarms the stack has', () => {
+  const alarms = () =>
+    Object.values(
+      synth.template.toJSON().Resources as Record<string, { Type: string; Properties: Props }>,
+    ).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+  /** CloudWatch bills each metric an alarm reads (an expression's metrics each count). */
+  const alarmMetrics = () =>
+    alarms().reduce((sum, alarm) => {
+      const metrics = alarm.Properties['Metrics'] as { MetricStat?: unknown }[] | undefined;
+      return sum + (metrics === undefined ? 1 : metrics.filter((m) => m.MetricStat !== undefined).length);
+    }, 0);
+  const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+
+  it('docs/deploy.md and docs/cost.md say how many alarms, and cost.md bills each alarm metric', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = (name: string) => readFile(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
+    const n = alarms().length;
+    const deploy = await doc('deploy.md');
+    const cost = await doc('cost.md');
+    expect(deploy).toMatch(new RegExp(`\\b${words[n]} CloudWatch\\s+alarms`, 'i'));
+    expect(cost).toContain(`${n} alarms, 1 dashboard`);
+    const m = alarmMetrics();
+    expect(cost).toContain(`| CloudWatch alarms | ${n} alarms on ${m} metrics`);
+    expect(cost).toContain(`x $0.10 | $${(m * 0.1).toFixed(2)} |`);
   });
 });

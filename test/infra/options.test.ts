@@ -120,7 +120,9 @@ describe('alarms and outputs with every option', () => {
   it('tell rclone the archive uses SSE-KMS, so it never mistakes an ETag for an MD5', () => {
     const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(JSON.stringify(outputs.RcloneRemoteCommand!.Value)).toContain('server_side_encryption=aws:kms');
-    expect(outputs.LoginCommand!.Value).toBe('icloud-s3 login --aws --stack PhotosJane');
+    expect(outputs.LoginCommand!.Value).toBe(
+      'npx icloud-s3 login --aws --stack PhotosJane --remember-password',
+    );
   });
 
   it('let rclone decrypt with the archive key', () => {
