@@ -5,6 +5,7 @@
 
 import type { Command } from 'commander';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
+import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
 import { fileSessionStore, icloudEndpoint } from '#compose/cli.ts';
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { SessionStore } from '#ports/session-store.ts';
@@ -29,13 +30,12 @@ export interface CliContext {
   endpoint(): Promise<IcloudEndpoint>;
 }
 
-/** The endpoint a stored session was signed in against (`apple` when there is none or it is unreadable). */
+/** The endpoint a stored session was signed in against; nothing when there is none or it is unreadable. */
 async function storedEndpoint(store: SessionStore): Promise<string | undefined> {
   const stored = await store.load().catch(() => undefined);
   if (stored === undefined) return undefined;
   try {
-    const endpoint = (JSON.parse(stored.document) as { endpoint?: unknown }).endpoint;
-    return typeof endpoint === 'string' ? endpoint : undefined;
+    return parseSessionDocument(stored.document).endpoint;
   } catch {
     return undefined;
   }
@@ -58,7 +58,12 @@ async function resolveCliEndpoint(
   } catch (error) {
     if (!(error instanceof UnexpectedResponseError)) throw error;
     const restarted = await restartDemoSimulator(store.path);
-    if (restarted === undefined) throw error;
+    if (restarted === undefined) {
+      throw new UnexpectedResponseError(
+        `the session at ${store.describe()} was signed in against the simulator at ${remembered}, which is not running: start it again, or choose another with --endpoint`,
+        { cause: error },
+      );
+    }
     return icloudEndpoint(restarted);
   }
 }

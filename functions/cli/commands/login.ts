@@ -154,6 +154,12 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
       output.step('Apple trusts this client; no code needed.');
     } else {
       output.info('Apple needs a verification code for this sign-in.');
+      if (endpoint.kind === 'simulator') {
+        // The simulated iPhone is the simulator's control API (simulator/README.md).
+        output.info(
+          `  The simulator's trusted device shows it at ${endpoint.id.replace(/\/+$/, '')}/2fa/code?appleId=${encodeURIComponent(appleId.trim())}`,
+        );
+      }
       const delivery = await chooseDelivery(signedIn.challenge, options.sms, terminal);
       dsid = (await signInWithCode(output, authenticator, delivery, terminal ?? stdinCodes!)).dsid;
     }
