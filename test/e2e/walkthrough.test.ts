@@ -7,7 +7,7 @@
  * the fresh folder is not a checkout. Commands that need an AWS account are skipped, by name.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ const EXPECTED_EXIT = 0;
 
 let dir: string;
 
-function launch(command: string): ChildProcess {
+function launch(command: string, cwd = dir): ChildProcess {
   const words = command.split(/\s+/).filter(Boolean);
   let args: string[];
   if (words[0] === 'npm' && words[1] === 'start')
@@ -33,8 +33,8 @@ function launch(command: string): ChildProcess {
   // A newcomer's shell: no endpoint chosen, no session of their own.
   const { ICLOUD_ENDPOINT: _chosen, ...env } = process.env;
   return spawn(process.execPath, [BIN, ...args], {
-    cwd: dir,
-    env: { ...env, NO_COLOR: '1', XDG_CONFIG_HOME: join(dir, 'config') },
+    cwd,
+    env: { ...env, NO_COLOR: '1', XDG_CONFIG_HOME: join(cwd, 'config') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -61,7 +61,7 @@ function collect(child: ChildProcess, onStdout?: (text: string) => void): Promis
   });
 }
 
-const run = (command: string) => collect(launch(command));
+const run = (command: string, cwd = dir) => collect(launch(command, cwd));
 
 /** `local serve` runs until stopped: it must print its JSON line, then exit 0 on Ctrl-C. */
 function runServer(command: string): Promise<Ran> {
@@ -88,7 +88,7 @@ function demoNextCommands(stdout: string): string[] {
   return after
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line.startsWith('npx icloud-s3 '))
+    .filter((line) => line.startsWith('npx icloud-s3 ') && /\s{2,}/.test(line))
     .map((line) => line.split(/\s{2,}/)[0] ?? line);
 }
 
@@ -132,5 +132,25 @@ describe('the path from npm start', () => {
     // docs/deploy.md: deploy the stack, then sign in for it.
     const closing = demoStdout.slice(demoStdout.indexOf('For your real library'));
     expect(closing.indexOf('deploy')).toBeLessThan(closing.indexOf('login --aws'));
+  });
+
+  it('prints its folder in the commands when they would not find it alone (the person has a session of their own)', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'icloud-s3-walk-own-'));
+    try {
+      await mkdir(join(own, 'config', 'icloud-s3'), { recursive: true });
+      await writeFile(join(own, 'config', 'icloud-s3', 'session.json'), '{}');
+      const demo = await run('npm start -- --assets 12', own);
+      expect(demo.code, demo.stderr).toBe(0);
+      const commands = demoNextCommands(demo.stdout).filter((c) => !c.includes('local serve'));
+      expect(commands[0]).toBe(
+        'npx icloud-s3 status --local .icloud-s3/demo/archive --session-file .icloud-s3/demo/session.json',
+      );
+      for (const command of commands) {
+        const ran = await run(command, own);
+        expect(ran.code, `${command}\n${ran.stdout}\n${ran.stderr}`).toBe(EXPECTED_EXIT);
+      }
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 });

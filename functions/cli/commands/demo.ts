@@ -17,7 +17,7 @@ import type { SessionStore } from '#ports/session-store.ts';
 import { createLogger } from '#shared/logger.ts';
 import { Secret } from '#shared/redact.ts';
 import { startSimulator } from '#simulator/src/index.ts';
-import { DEMO_DIR, demoLayout, writeDemoSettings } from '../demo-path.ts';
+import { DEMO_DIR, demoFallback, demoLayout, writeDemoSettings } from '../demo-path.ts';
 import { downloadBar, TransferRate } from '../io/download-progress.ts';
 import { integerIn } from '../io/option-parsers.ts';
 import { Output } from '../io/output.ts';
@@ -146,12 +146,16 @@ Examples:
         out.success(
           `The archive and its state are in ${display(dataDir)}: look at it as you will at the real one.`,
         );
-        out.info('  Try next (each finds the demo by itself and starts its simulator again when needed):');
+        out.info(
+          '  Try next (each starts the demo’s simulator again from its saved state when it needs iCloud):',
+        );
         for (const line of nextCommands(dir)) out.info(`    ${line}`);
         out.info(
-          '  For your real library: deploy the stack, then npx icloud-s3 login --aws (docs/deploy.md);',
+          '  For your real library: npx cdk deploy, then npx icloud-s3 login --aws --stack IcloudS3 --remember-password',
         );
-        out.info('  or npx icloud-s3 login, then npx icloud-s3 sync, to archive it on this machine.');
+        out.info(
+          '  (docs/deploy.md); or npx icloud-s3 login, then npx icloud-s3 sync, to archive it on this machine.',
+        );
       } finally {
         await sim.stop();
       }
@@ -162,13 +166,15 @@ const display = (p: string) =>
   path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p);
 
 /**
- * The commands the demo's closing lines suggest, each working as printed: bare in the default
- * folder (commands find the demo there), with `--local` and `--session-file` for another `--dir`.
+ * The commands the demo's closing lines suggest, each working as printed: bare when commands find
+ * this demo by themselves (demo-path.ts: the default folder, and no archive or session of the
+ * person's own yet), else with `--local` and `--session-file`.
  */
 export function nextCommands(dir: string): string[] {
   const layout = demoLayout(dir);
+  const found = demoFallback();
   const where =
-    path.resolve(dir) === path.resolve(DEMO_DIR)
+    found !== undefined && path.resolve(found.dir) === path.resolve(dir)
       ? ''
       : ` --local ${display(layout.archive)} --session-file ${display(layout.session)}`;
   return [
