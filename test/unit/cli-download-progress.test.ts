@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { meteredDownloader } from '#compose/download-meter.ts';
 import type { SyncProgress } from '#local/local-sync.ts';
 import { downloadBar, formatEta, TransferRate } from '../../functions/cli/io/download-progress.ts';
+import { ProgressLine } from '../../functions/cli/io/progress-line.ts';
 
 const MB = 1_000_000;
 
@@ -89,5 +90,21 @@ describe('meteredDownloader', () => {
         }
       })(),
     ).rejects.toThrow('connection reset');
+  });
+});
+
+describe('ProgressLine', () => {
+  it('uses 100 columns on a terminal that reports a width of 0 (some ptys), not 10', () => {
+    let written = '';
+    const stream = {
+      isTTY: true,
+      columns: 0,
+      write: (text: string) => {
+        written += text;
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream;
+    new ProgressLine(stream).update('38/62 items, 265 MB of 534 MB, 10.0 MB/s, 27 s left', 265, 534);
+    expect(written).toContain('27 s left');
   });
 });

@@ -22,7 +22,8 @@ export class ProgressLine {
       const filled = Math.round(share * width);
       line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}%  ${label}`;
     }
-    const columns = this.#stream.columns ?? 100;
+    // A terminal that reports no width (0, as some ptys do) gets a sensible one, not 10 columns.
+    const columns = this.#stream.columns || 100;
     line = line.slice(0, Math.max(10, columns - 1));
     if (line === this.#last) return;
     this.#last = line;
