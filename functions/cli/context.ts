@@ -20,6 +20,8 @@ export interface GlobalOptions {
   readonly json?: boolean;
   readonly local?: string;
   readonly verbose?: boolean;
+  /** A command's own `--aws`: the session is the stack's, not a file here. */
+  readonly aws?: boolean;
 }
 
 export interface CliContext {
@@ -47,9 +49,9 @@ async function storedEndpoint(store: SessionStore): Promise<string | undefined> 
  */
 async function resolveCliEndpoint(
   explicit: string | undefined,
-  store: SessionStore & { readonly path: string },
+  store: (SessionStore & { readonly path: string }) | undefined,
 ): Promise<IcloudEndpoint> {
-  if (explicit !== undefined) return icloudEndpoint(explicit);
+  if (explicit !== undefined || store === undefined) return icloudEndpoint(explicit);
   const remembered = await storedEndpoint(store);
   if (remembered === undefined || remembered === 'apple' || remembered === 'apple-cn')
     return icloudEndpoint(remembered);
@@ -77,7 +79,7 @@ export function cliContext(command: Command, use: { readonly demo?: boolean } = 
   const output = new Output({ json: Boolean(options.json) });
   const logger = createLogger({ level: options.verbose ? 'DEBUG' : 'SILENT', destination: 'stderr' });
   const demo =
-    use.demo !== false && options.sessionFile === undefined && options.local === undefined
+    use.demo !== false && !options.aws && options.sessionFile === undefined && options.local === undefined
       ? demoFallback()
       : undefined;
   if (demo !== undefined && !output.json)
@@ -91,7 +93,12 @@ export function cliContext(command: Command, use: { readonly demo?: boolean } = 
     logger,
     store,
     endpoint: () => {
-      endpoint ??= resolveCliEndpoint(options.endpoint ?? process.env[ENV.icloudEndpoint], store);
+      // With --aws the session is the stack's (Apple's, unless --endpoint says otherwise), so the
+      // file here says nothing about where it was signed in.
+      endpoint ??= resolveCliEndpoint(
+        options.endpoint ?? process.env[ENV.icloudEndpoint],
+        options.aws ? undefined : store,
+      );
       return endpoint;
     },
   };
