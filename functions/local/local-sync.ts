@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
+import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { detectChanges } from '#domain/detect/detect-changes.ts';
@@ -45,6 +46,8 @@ export interface LocalSyncOptions {
   /** A detector invocation's time limit (Lambda's timeout). */
   readonly detectTimeoutMs?: number;
   readonly onProgress?: (progress: SyncProgress) => void;
+  /** Sees every exchange with Apple (`--trace`). */
+  readonly observer?: ExchangeObserver;
 }
 
 export interface SyncProgress {
@@ -114,6 +117,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       endpoint: options.endpoint,
       store: options.store,
       logger: options.logger,
+      ...(options.observer ? { observer: options.observer } : {}),
     });
     return icloud;
   };

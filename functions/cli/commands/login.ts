@@ -19,6 +19,7 @@ import { Secret } from '#shared/redact.ts';
 import { type CliContext, cliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import { type Prompter, StdinPrompter, TerminalPrompter } from '../io/prompts.ts';
+import { traceOption } from '../io/trace-option.ts';
 
 interface LoginOptions {
   readonly appleId?: string;
@@ -54,6 +55,7 @@ export function loginCommand(): Command {
     )
     .option('--stack <name>', `with --aws: the stack name (default ${DEFAULT_STACK_NAME})`)
     .option('--secret-id <id>', 'with --aws: the secret name or ARN, instead of looking it up in the stack')
+    .addOption(traceOption())
     .addHelpText(
       'after',
       `
@@ -62,6 +64,7 @@ Examples:
   icloud-s3 login --aws --stack IcloudS3 --remember-password
                                                      sign in for the deployed pipeline
   ICLOUD_PASSWORD=... icloud-s3 login --apple-id me@example.com < code.txt
+  icloud-s3 login --force --trace login-trace.json   sign in again and keep a redacted transcript for a bug report
 
 Exit codes: 0 signed in, 1 failure, 2 usage, 4 Apple refused the account (the message says why).`,
     )
@@ -145,6 +148,7 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
       store: ctx.store,
       appleId: appleId.trim(),
       logger: ctx.logger,
+      ...(ctx.observer ? { observer: ctx.observer } : {}),
     });
 
     if (!options.force) {
