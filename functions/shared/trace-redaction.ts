@@ -107,10 +107,23 @@ const EMAIL_FIELDS = new Set([
 /** Fields whose value is a phone number: every digit but the last two masked. */
 const PHONE_FIELDS = new Set(['numberwithdialcode', 'obfuscatednumber', 'phonenumber', 'number']);
 
+/**
+ * CloudKit record fields whose whole value is personal (where a photo was taken, what it says):
+ * every string under them is removed. File names and album names stay: bugs often hinge on them.
+ */
+const PERSONAL_RECORD_FIELDS: Readonly<Record<string, string>> = {
+  locationEnc: 'location',
+  locationV2Enc: 'location',
+  captionEnc: 'caption',
+  extendedDescEnc: 'caption',
+  keywordsEnc: 'caption',
+  importedByDisplayNameEnc: 'name',
+};
+
 /** Kinds shown without their size (a password's length is itself a hint). */
 const SIZELESS_KINDS = new Set(['password', '2fa-code']);
 /** Kinds not searched for in other text: their placement is always structural, and they are many. */
-const LOCAL_KINDS = new Set(['cdn-param', 'cdn-path', 'token', 'name']);
+const LOCAL_KINDS = new Set(['cdn-param', 'cdn-path', 'token', 'name', 'location', 'caption']);
 /** Shorter secrets are replaced only where they sit, never searched for in free text. */
 const MIN_SEARCHED_LENGTH = 8;
 
@@ -167,6 +180,13 @@ export function maskPhone(text: string): string {
   const digits = text.replace(/\D/g, '').length;
   let seen = 0;
   return text.replace(/\d/g, (d) => (++seen > digits - 2 ? d : '•'));
+}
+
+interface JsonContext {
+  /** Inside an escrow exchange: SRP fields are escrow's. */
+  readonly escrow?: boolean;
+  /** Inside a personal record field: every string is removed as this kind. */
+  readonly personal?: string;
 }
 
 export interface TraceRedactorOptions {
@@ -304,13 +324,15 @@ export class TraceRedactor {
   }
 
   /** A JSON value with secret fields replaced, e-mails and phone numbers masked, URLs redacted. */
-  json(value: unknown, context: { readonly escrow?: boolean } = {}, key?: string): unknown {
-    if (Array.isArray(value)) return value.map((item) => this.json(item, context, key));
+  json(value: unknown, context: JsonContext = {}, key?: string): unknown {
+    const personal = key === undefined ? undefined : PERSONAL_RECORD_FIELDS[key];
+    const inner = personal ? { ...context, personal } : context;
+    if (Array.isArray(value)) return value.map((item) => this.json(item, inner, key));
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(
-        Object.entries(value).map(([k, v]) => [k, this.json(v, context, k)] as const),
-      );
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.json(v, inner, k)] as const));
     }
+    if (inner.personal && typeof value === 'string' && key !== 'type')
+      return this.secret(value, inner.personal);
     if (key !== undefined && (typeof value === 'string' || typeof value === 'number')) {
       const kind = fieldKind(key, String(value));
       if (kind) return this.secret(String(value), context.escrow ? kind.replace(/^srp-/, 'escrow-') : kind);
@@ -355,7 +377,7 @@ export class TraceRedactor {
     );
   }
 
-  body(text: string, context: { readonly escrow?: boolean } = {}): TraceBody {
+  body(text: string, context: JsonContext = {}): TraceBody {
     try {
       return { json: this.json(JSON.parse(text), context) };
     } catch {

@@ -278,3 +278,34 @@ describe('TraceRedactor.interaction', () => {
     expect(empty.response.body).toBeNull();
   });
 });
+
+describe('TraceRedactor: personal record fields', () => {
+  it('removes where a photo was taken and its caption, keeping its file name', () => {
+    const body = new TraceRedactor().body(
+      JSON.stringify({
+        records: [
+          {
+            fields: {
+              locationEnc: { value: 'YnBsaXN0MDDUAQIDBAUGBwpYJHZlcnNpb24=', type: 'ENCRYPTED_BYTES' },
+              captionEnc: { value: 'TXkgaG91c2U=', type: 'ENCRYPTED_BYTES' },
+              filenameEnc: { value: 'SU1HXzAwMDQuTU9W', type: 'ENCRYPTED_BYTES' },
+            },
+          },
+        ],
+      }),
+    );
+    expect(body).toEqual({
+      json: {
+        records: [
+          {
+            fields: {
+              locationEnc: { value: '<redacted:location#1 26 bytes>', type: 'ENCRYPTED_BYTES' },
+              captionEnc: { value: '<redacted:caption#1 8 bytes>', type: 'ENCRYPTED_BYTES' },
+              filenameEnc: { value: 'SU1HXzAwMDQuTU9W', type: 'ENCRYPTED_BYTES' },
+            },
+          },
+        ],
+      },
+    });
+  });
+});
