@@ -122,8 +122,21 @@ const PERSONAL_RECORD_FIELDS: Readonly<Record<string, string>> = {
 
 /** Kinds shown without their size (a password's length is itself a hint). */
 const SIZELESS_KINDS = new Set(['password', '2fa-code']);
-/** Kinds not searched for in other text: their placement is always structural, and they are many. */
-const LOCAL_KINDS = new Set(['cdn-param', 'cdn-path', 'token', 'name', 'location', 'caption']);
+/**
+ * Kinds not searched for in other text: they always sit where they are found again (a cookie in
+ * the Cookie header, a CDN parameter in a URL) and a sync meets thousands of them (CloudKit rotates
+ * a cookie on every answer), which would make every later string slower to scan.
+ */
+const LOCAL_KINDS = new Set([
+  'cookie',
+  'cdn-param',
+  'cdn-path',
+  'token',
+  'name',
+  'location',
+  'caption',
+  'wrapping-key',
+]);
 /** Shorter secrets are replaced only where they sit, never searched for in free text. */
 const MIN_SEARCHED_LENGTH = 8;
 
@@ -351,7 +364,7 @@ export class TraceRedactor {
    */
   text(text: string): string {
     if (text.length < 6) return text;
-    let out = this.#replaceKnown(text);
+    let out = text.length >= MIN_SEARCHED_LENGTH ? this.#replaceKnown(text) : text;
     out = out.replace(JSON_PAIR_IN_TEXT, (match, quote: string, key: string, value: string) => {
       const kind = fieldKind(key, value);
       if (kind && value !== '') return `${quote}${key}${quote}:${quote}${this.secret(value, kind)}${quote}`;
