@@ -22,12 +22,12 @@ interface CliRun {
 }
 
 /** Runs the CLI against the simulator; types the two-factor code on stdin when asked. */
-function cli(args: readonly string[]): Promise<CliRun> {
+function cli(args: readonly string[], password = sim.password): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       ['bin/icloud-s3.mjs', ...args, '--endpoint', sim.controlUrl, '--session-file', sessionFile, '--json'],
-      { cwd: repositoryRoot, env: { ...process.env, ICLOUD_PASSWORD: sim.password }, stdio: 'pipe' },
+      { cwd: repositoryRoot, env: { ...process.env, ICLOUD_PASSWORD: password }, stdio: 'pipe' },
     );
     let stdout = '';
     let stderr = '';
@@ -127,6 +127,21 @@ describe('icloud-s3 --trace', () => {
     }
     expect(run.typedCode).toMatch(/^\d{6}$/);
     expect(text).not.toMatch(new RegExp(`(?<![0-9])${run.typedCode}(?![0-9])`));
+  });
+
+  it('a login Apple refuses still leaves a complete trace, without the wrong password', async () => {
+    const tracePath = join(dir, 'refused-trace.json');
+    const wrong = 'Not-The-Password-42!';
+    const run = await cli(['login', '--apple-id', sim.appleId, '--force', '--trace', tracePath], wrong);
+    expect(run.code).toBe(4);
+    const text = await readFile(tracePath, 'utf8');
+    const trace = JSON.parse(text) as Trace;
+    expect(trace.interactions.map((i) => `${new URL(i.request.uri).pathname} ${i.response.status}`)).toEqual([
+      '/appleauth/auth/signin/init 200',
+      '/appleauth/auth/signin/complete 401',
+    ]);
+    expect(text).not.toContain(wrong);
+    expect(text).not.toContain(sim.password);
   });
 
   it('sync --local --trace records CDN downloads by size and type, with no signed parameter and no body byte', async () => {
