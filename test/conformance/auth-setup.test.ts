@@ -29,10 +29,12 @@ type Doc = Record<string, unknown> & {
   webservices: Record<string, Record<string, unknown>>;
 };
 
+/** The 2026 flow: 409 challenge, PUT trigger, code answered 409 `valid: true`, trust. */
 async function twoFactorDone(): Promise<SignInDriver> {
   const d = new SignInDriver(sim.authUrl, sim.setupUrl);
   expect((await d.signIn(sim.appleId, sim.password)).status).toBe(409);
-  expect((await d.submitCode(await control.code(sim.appleId))).status).toBe(204);
+  expect((await d.requestCode()).status).toBe(202);
+  expect((await d.submitCode(await control.code(sim.appleId))).status).toBe(409);
   expect((await d.trust()).status).toBe(204);
   return d;
 }

@@ -17,7 +17,7 @@ beforeEach(async () => {
   await control.resetThrottle();
   await control.clearFaults();
   await control.setFlags({ fido: false, needsRepair: false, hsaVersion: 2, protocol: 's2k' });
-  await control.settings({ cassetteMode: false, strictIdmsaHeaders: true, srpLimit: 10 });
+  await control.settings({ cassetteMode: false, strictIdmsaHeaders: false, srpLimit: 10 });
 });
 
 describe('§9.2 sign-in (SRP)', () => {
@@ -99,10 +99,23 @@ describe('§9.2 sign-in (SRP)', () => {
     expect(body).not.toHaveProperty('fsaChallenge');
   });
 
-  it('S13: a valid trust token makes signin/complete answer 200', async () => {
+  it('S13: a valid trust token makes signin/complete answer 200 {"authType":"hsa2"}', async () => {
     const { trustToken } = await control.session();
     const res = await driver().signIn(sim.appleId, sim.password, [trustToken]);
     expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ authType: 'hsa2' });
+  });
+
+  it('S13: signin/complete answers (409 and 200) re-set the aasp cookie on idmsa.apple.com', async () => {
+    const challenged = await driver().signIn(sim.appleId, sim.password);
+    expect(challenged.status).toBe(409);
+    expect(challenged.headers.getSetCookie().find((c) => c.startsWith('aasp='))).toContain(
+      'Domain=idmsa.apple.com',
+    );
+    const { trustToken } = await control.session();
+    const trusted = await driver().signIn(sim.appleId, sim.password, [trustToken]);
+    expect(trusted.status).toBe(200);
+    expect(trusted.headers.getSetCookie().some((c) => c.startsWith('aasp='))).toBe(true);
   });
 
   it('S13: an account flagged "needs repair" gets 412 {"auth_type":"sa"}', async () => {
@@ -171,7 +184,59 @@ describe('§9.2 sign-in (SRP)', () => {
     expect(res.status).toBeLessThan(500);
   });
 
+  it('S17 (amended by the recordings): signin/complete without scnt and session id is accepted by default', async () => {
+    const client = new TestSrpClient(sim.appleId, sim.password);
+    const { body } = await driver().init(client);
+    // As recorded (2fa_flow_valid_code #1): the widget headers only, no scnt, no X-Apple-ID-Session-Id.
+    const res = await fetch(`${sim.authUrl}/signin/complete?isRememberMeEnabled=true`, {
+      method: 'POST',
+      headers: idmsaHeaders(),
+      body: JSON.stringify({
+        accountName: sim.appleId,
+        c: body!.c,
+        ...client.proofs(body!),
+        rememberMe: true,
+        trustTokens: [],
+      }),
+    });
+    expect(res.status).toBe(409);
+  });
+
+  it('S17: the session token sent as X-Apple-ID-Session-Id (icloudpd) is accepted on the two-factor calls', async () => {
+    const d = driver();
+    await d.signIn(sim.appleId, sim.password);
+    const asIcloudpd = () =>
+      idmsaHeaders({ Accept: 'application/json', scnt: d.scnt!, 'X-Apple-ID-Session-Id': d.sessionToken! });
+    const trigger = await fetch(`${sim.authUrl}/verify/trusteddevice/securitycode`, {
+      method: 'PUT',
+      headers: asIcloudpd(),
+    });
+    expect(trigger.status).toBe(202);
+    const res = await fetch(`${sim.authUrl}/verify/trusteddevice/securitycode`, {
+      method: 'POST',
+      headers: asIcloudpd(),
+      body: JSON.stringify({ securityCode: { code: await control.code() } }),
+    });
+    expect(res.status).toBe(409);
+  });
+
+  it('S17: strict headers apply per account too (the account flag overrides the global setting)', async () => {
+    await control.setFlags({ strictIdmsaHeaders: true });
+    try {
+      const d = driver();
+      await d.signIn(sim.appleId, sim.password);
+      const res = await fetch(`${sim.authUrl}/verify/trusteddevice/securitycode`, {
+        method: 'PUT',
+        headers: idmsaHeaders({ 'X-Apple-ID-Session-Id': d.sessionToken! }),
+      });
+      expect(res.status).toBe(401);
+    } finally {
+      await control.setFlags({ strictIdmsaHeaders: null });
+    }
+  });
+
   it('S17: signin/complete without the scnt from init answers 401 when strict', async () => {
+    await control.settings({ strictIdmsaHeaders: true });
     const d = driver();
     const client = new TestSrpClient(sim.appleId, sim.password);
     const { body } = await d.init(client);
@@ -190,8 +255,10 @@ describe('§9.2 sign-in (SRP)', () => {
   });
 
   it('S17: verify calls without scnt and session id answer 401 when strict', async () => {
+    await control.settings({ strictIdmsaHeaders: true });
     const d = driver();
     await d.signIn(sim.appleId, sim.password);
+    await d.requestCode();
     const res = await fetch(`${sim.authUrl}/verify/trusteddevice/securitycode`, {
       method: 'POST',
       headers: idmsaHeaders(),

@@ -15,6 +15,7 @@ afterAll(() => sim.stop());
 beforeEach(async () => {
   await control.resetThrottle();
   await control.settings({ autoPushOnSignin: true, maxWrongCodes: 5, maxPushes: 10 });
+  await control.setFlags({ authFlow: '2026' });
 });
 
 /** A driver signed in up to the 409 two-factor challenge. */
@@ -23,6 +24,19 @@ async function challenged(): Promise<SignInDriver> {
   expect((await d.signIn(sim.appleId, sim.password)).status).toBe(409);
   return d;
 }
+
+/** The 2026 flow up to a code on the device: the 409 challenge, then the PUT trigger (S119). */
+async function withCode(): Promise<SignInDriver> {
+  const d = await challenged();
+  expect((await d.requestCode()).status).toBe(202);
+  return d;
+}
+
+/**
+ * Statements 22, 25 and 26 describe Apple before 2026 (the 2026 addendum replaces them by S119,
+ * S120 and S125): their tests pin the account's `authFlow: "2025"` switch.
+ */
+const in2025Flow = () => control.setFlags({ authFlow: '2025' });
 
 describe('§9.3 two-factor and trust', () => {
   it('S21: GET /appleauth/auth without a JSON Accept returns the boot_args HTML page', async () => {
@@ -50,7 +64,8 @@ describe('§9.3 two-factor and trust', () => {
     expect(body['securityCode']).toMatchObject({ length: 6 });
   });
 
-  it('S22: all three push endpoints push a new 6-digit code and answer 2xx', async () => {
+  it('S22 (2025 flow): all three push endpoints push a new 6-digit code and answer 2xx', async () => {
+    await in2025Flow();
     const d = await challenged();
     const pushes = [
       ['PUT', '/verify/trusteddevice/securitycode'],
@@ -72,7 +87,8 @@ describe('§9.3 two-factor and trust', () => {
     }
   });
 
-  it('S22: PUT verify/trusteddevice answers 202 with trustedDeviceCount', async () => {
+  it('S22 (2025 flow): PUT verify/trusteddevice answers 202 with trustedDeviceCount', async () => {
+    await in2025Flow();
     const d = await challenged();
     const res = await d.send(`${sim.authUrl}/verify/trusteddevice`, { method: 'PUT', headers: d.headers() });
     expect(res.status).toBe(202);
@@ -80,7 +96,7 @@ describe('§9.3 two-factor and trust', () => {
   });
 
   it('S23: a new push invalidates the previously pushed code', async () => {
-    const d = await challenged();
+    const d = await withCode();
     const first = await control.code(sim.appleId);
     await control.setNextCode(first === '333333' ? '444444' : '333333');
     await d.send(`${sim.authUrl}/verify/trusteddevice/securitycode`, { method: 'PUT', headers: d.headers() });
@@ -104,7 +120,8 @@ describe('§9.3 two-factor and trust', () => {
     expect(await control.code(sim.appleId)).toMatch(/^\d{6}$/);
   });
 
-  it('S25: the current code yields 204 with new session headers and dslang/site cookies', async () => {
+  it('S25 (2025 flow): the current code yields 204 with new session headers and dslang/site cookies', async () => {
+    await in2025Flow();
     const d = await challenged();
     const before = d.sessionToken;
     const res = await d.submitCode(await control.code(sim.appleId));
@@ -118,8 +135,8 @@ describe('§9.3 two-factor and trust', () => {
     expect(cookies.find((c) => c.startsWith('site='))).toContain('Domain=apple.com');
   });
 
-  it('S25: a wrong code yields 400 with X-Apple-I-Ercd -21669 and the service_errors body', async () => {
-    const d = await challenged();
+  it('S25/S127: a wrong code yields 400 with X-Apple-I-Ercd -21669 and the service_errors body', async () => {
+    const d = await withCode();
     const code = await control.code(sim.appleId);
     const res = await d.submitCode(code === '000000' ? '000001' : '000000');
     expect(res.status).toBe(400);
@@ -137,7 +154,8 @@ describe('§9.3 two-factor and trust', () => {
     });
   });
 
-  it('S26: the SMS code submitted to verify/phone/securitycode answers 200', async () => {
+  it('S26 (2025 flow): the SMS code submitted to verify/phone/securitycode answers 200', async () => {
+    await in2025Flow();
     const d = await challenged();
     await d.send(`${sim.authUrl}/verify/phone`, {
       method: 'PUT',
@@ -155,14 +173,14 @@ describe('§9.3 two-factor and trust', () => {
 
   it('S27: codes are compared as strings, so a leading zero matters', async () => {
     await control.setNextCode('012345');
-    const d = await challenged();
+    const d = await withCode();
     expect((await d.submitCode('12345')).status).toBe(400);
-    expect((await d.submitCode('012345')).status).toBe(204);
+    expect((await d.submitCode('012345')).status).toBe(409);
   });
 
   it('S28: after too many wrong codes the boot data says securityCodeLocked and even the right code is refused', async () => {
     await control.settings({ maxWrongCodes: 2 });
-    const d = await challenged();
+    const d = await withCode();
     const code = await control.code(sim.appleId);
     const wrong = code === '999999' ? '999998' : '999999';
     await d.submitCode(wrong);
@@ -180,7 +198,7 @@ describe('§9.3 two-factor and trust', () => {
 
   it('S28: after too many pushes further pushes are refused and tooManyCodesSent is set', async () => {
     await control.settings({ maxPushes: 2 });
-    const d = await challenged();
+    const d = await withCode();
     await d.send(`${sim.authUrl}/verify/trusteddevice/securitycode`, { method: 'PUT', headers: d.headers() });
     const refused = await d.send(`${sim.authUrl}/verify/trusteddevice/securitycode`, {
       method: 'PUT',
@@ -197,13 +215,13 @@ describe('§9.3 two-factor and trust', () => {
   });
 
   it('S29: 2sv/trust before a correct code answers 401', async () => {
-    const d = await challenged();
+    const d = await withCode();
     expect((await d.trust()).status).toBe(401);
   });
 
   it('S29: 2sv/trust after a correct code answers 204 with an HSARMTKN…SRVX trust token and a new session token', async () => {
-    const d = await challenged();
-    await d.submitCode(await control.code(sim.appleId));
+    const d = await withCode();
+    expect((await d.submitCode(await control.code(sim.appleId))).status).toBe(409);
     const before = d.sessionToken;
     const res = await d.trust();
     expect(res.status).toBe(204);

@@ -79,7 +79,12 @@ describe('§9.13 control plane', () => {
     try {
       const c = controlClient(fresh);
       await expect(c.code()).rejects.toMatchObject({ status: 404 });
-      await new SignInDriver(fresh.authUrl, fresh.setupUrl).signIn(fresh.appleId, fresh.password);
+      const d = new SignInDriver(fresh.authUrl, fresh.setupUrl);
+      await d.signIn(fresh.appleId, fresh.password);
+      await expect(c.code(), 'the 2026 sign-in pushes nothing by itself').rejects.toMatchObject({
+        status: 404,
+      });
+      await d.requestCode();
       expect(await c.code()).toMatch(/^\d{6}$/);
     } finally {
       await fresh.stop();

@@ -89,7 +89,9 @@ describe('§9.1 general HTTP behaviour', () => {
     for (const c of cookies) expect(c).toContain('Domain=.icloud.com');
     const d = new SignInDriver(sim.authUrl, sim.setupUrl);
     await d.signIn(sim.appleId, sim.password);
+    await d.requestCode();
     const res = await d.submitCode(await control.code(sim.appleId));
+    expect(res.headers.getSetCookie().length).toBeGreaterThan(0);
     for (const c of res.headers.getSetCookie()) expect(c).toContain('Domain=apple.com');
   });
 

@@ -72,6 +72,8 @@ let control: ControlClient;
 beforeEach(async () => {
   sim = await startTestSimulator();
   control = controlClient(sim);
+  // The recordings are of 2025-era Apple: the code is pushed by signin/complete and answered 204.
+  await control.setFlags({ authFlow: '2025' });
 });
 afterEach(() => sim.stop());
 

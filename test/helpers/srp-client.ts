@@ -183,6 +183,14 @@ export class SignInDriver {
     });
   }
 
+  /** The 2026 trigger: `PUT verify/trusteddevice/securitycode` with no body (the device shows a new code). */
+  requestCode() {
+    return this.send(`${this.authUrl}/verify/trusteddevice/securitycode`, {
+      method: 'PUT',
+      headers: this.headers({ Accept: 'application/json' }),
+    });
+  }
+
   submitCode(code: string) {
     return this.send(`${this.authUrl}/verify/trusteddevice/securitycode`, {
       method: 'POST',

@@ -10,7 +10,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_STACK_NAME, describeDeployedStack } from '#adapters/aws/deployed-stack.ts';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { type CodeDelivery, WrongVerificationCodeError } from '#adapters/icloud/auth/two-factor.ts';
-import type { TwoFactorChallenge } from '#adapters/icloud/auth/two-factor-challenge.ts';
+import type { TrustedPhoneNumber, TwoFactorChallenge } from '#adapters/icloud/auth/two-factor-challenge.ts';
 import { beginLogin } from '#adapters/icloud/session/login-session.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
 import { InvalidInputError } from '#domain/errors.ts';
@@ -115,13 +115,14 @@ async function chooseDelivery(
   prompter: Prompter | undefined,
 ): Promise<CodeDelivery> {
   if (options.sms !== undefined) {
-    if (!challenge.trustedPhoneNumbers.some((p) => p.id === options.sms)) {
+    const phone = challenge.trustedPhoneNumbers.find((p) => p.id === options.sms);
+    if (!phone) {
       const ids = challenge.trustedPhoneNumbers.map((p) => `${p.id} (${p.numberWithDialCode})`).join(', ');
       throw new UsageError(
         `--sms ${options.sms} is not a trusted number of this Apple ID; choose one of: ${ids || 'none'}`,
       );
     }
-    return { kind: 'sms', phoneId: options.sms };
+    return smsTo(phone);
   }
   if (!prompter || challenge.trustedPhoneNumbers.length === 0) return { kind: 'device' };
   ctx.output.info('Apple needs a verification code for this sign-in.');
@@ -129,9 +130,18 @@ async function chooseDelivery(
     { name: 'To my Apple devices (iPhone, iPad, Mac)', value: { kind: 'device' } },
     ...challenge.trustedPhoneNumbers.map((p) => ({
       name: `By text message to ${p.numberWithDialCode}`,
-      value: { kind: 'sms', phoneId: p.id } as const,
+      value: smsTo(p),
     })),
   ]);
+}
+
+/** An SMS delivery to `phone`, carrying its `nonFTEU` flag back to Apple as Apple gave it. */
+function smsTo(phone: TrustedPhoneNumber): CodeDelivery {
+  return {
+    kind: 'sms',
+    phoneId: phone.id,
+    ...(phone.nonFTEU !== undefined ? { nonFTEU: phone.nonFTEU } : {}),
+  };
 }
 
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<void> {

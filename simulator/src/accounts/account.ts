@@ -22,7 +22,74 @@ export interface AccountFlags {
   fido: boolean;
   /** signin/complete answers 412 until `repair/complete`. */
   needsRepair: boolean;
+  /**
+   * Which Apple the sign-in behaves like (docs/protocol/sign-in.md). `2026` (default): no code until
+   * `PUT verify/trusteddevice/securitycode` (202), the old triggers answer 405, a correct code is
+   * answered 409 `securityCode.valid: true` with a fresh session token. `2025`: signin/complete pushes a
+   * code by itself, every old trigger pushes, a correct code is answered 204 (device) / 200 (SMS).
+   */
+  authFlow: AuthFlow;
+  /**
+   * Escrow required (`EDP`/`PDP`): the code answer carries `X-Apple-Edp`/`X-Apple-PDP: true`, and a
+   * signin/complete with a valid trust token answers 409 `{"authType":"hsa2"}` with that header;
+   * `escrow/init` + `escrow/complete` then clear it.
+   */
+  escrow: EscrowKind | null;
+  /** A skipped escrow counts: 2sv/trust answers 401 and accountLogin asks for two-factor until escrow is done. */
+  escrowEnforced: boolean;
+  /** The code answer (409 valid) comes without `X-Apple-Session-Token` (the non-ADP account of rclone #9730). */
+  codeAnswerWithoutSessionToken: boolean;
+  /** The code answer also carries `X-Apple-TwoSV-Trust-Token` (pyicloud #313, single report). */
+  codeAnswerTrustToken: boolean;
+  /** Status of the accepted-code answer in 2026 mode: 409 (Apple today) or 412 (icloudpd #1026, 2024). */
+  codeAnswerStatus: 409 | 412;
+  /** Status of the wrong-code answer: 400 (recorded) or 412 (same body). */
+  wrongCodeStatus: 400 | 412;
+  /** The PUT trigger answers 202 with `{trustedDeviceCount, securityCode, phoneNumberVerification}` instead of empty. */
+  pushTriggerBody: boolean;
+  /** `GET verify/trusteddevice` in 2026 mode: 405 (default) or 200; it pushes nothing either way. */
+  trustedDeviceGetStatus: 200 | 405;
+  /** No trusted device: the 409 says `noTrustedDevices: true`, codes come only by SMS/voice. */
+  noTrustedDevices: boolean;
+  /** The boot_args of `GET /appleauth/auth` route to the trusted-device bridge; phones sit under `bridgeInitiateData`. */
+  bridgeRouted: boolean;
+  /** The `nonFTEU` value of the trusted phone entries. */
+  phoneNonFTEU: boolean;
+  /** Where JSON `GET /appleauth/auth` puts the phones: top level, a `phoneNumberVerification` envelope, or nowhere. */
+  authJsonShape: AuthJsonShape;
+  /** Per-account override of the global `strictIdmsaHeaders` setting; null = follow the setting. */
+  strictIdmsaHeaders: boolean | null;
 }
+
+export type AuthFlow = '2025' | '2026';
+export type EscrowKind = 'EDP' | 'PDP';
+export type AuthJsonShape = 'top-level' | 'envelope' | 'none';
+
+/** Flags of a fresh account, and the values older state files lack. */
+export const DEFAULT_FLAGS: AccountFlags = {
+  hsaVersion: 2,
+  hasICloudQualifyingDevice: true,
+  isWebAccessAllowed: true,
+  iCDPEnabled: false,
+  termsUpdateNeeded: false,
+  domainToUse: null,
+  fido: false,
+  needsRepair: false,
+  authFlow: '2026',
+  escrow: null,
+  escrowEnforced: false,
+  codeAnswerWithoutSessionToken: false,
+  codeAnswerTrustToken: false,
+  codeAnswerStatus: 409,
+  wrongCodeStatus: 400,
+  pushTriggerBody: false,
+  trustedDeviceGetStatus: 405,
+  noTrustedDevices: false,
+  bridgeRouted: false,
+  phoneNonFTEU: false,
+  authJsonShape: 'top-level',
+  strictIdmsaHeaders: null,
+};
 
 export interface SrpRecord {
   /** base64 */
@@ -75,16 +142,7 @@ export function accountFor(person: SimPerson, phoneDigits: string): AccountRecor
     partition: person.partition,
     countryCode: 'USA',
     srp: srpRecordFor(person.password, 's2k'),
-    flags: {
-      hsaVersion: 2,
-      hasICloudQualifyingDevice: true,
-      isWebAccessAllowed: true,
-      iCDPEnabled: false,
-      termsUpdateNeeded: false,
-      domainToUse: null,
-      fido: false,
-      needsRepair: false,
-    },
+    flags: { ...DEFAULT_FLAGS },
     credentialEpoch: 0,
     trustedDevices: [{ id: 'd1', name: `${person.firstName}'s iPhone` }],
     trustedPhones: [{ id: 1, lastTwoDigits: phoneDigits }],

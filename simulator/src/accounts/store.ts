@@ -7,7 +7,7 @@
 import type { SimFamily } from '../identity.ts';
 import type { Clock } from '../types.ts';
 import type { AccountRecord } from './account.ts';
-import { accountFor } from './account.ts';
+import { accountFor, DEFAULT_FLAGS } from './account.ts';
 import { StateFile } from './state-file.ts';
 import { newSessionToken, newTrustToken, newWebAuthValue } from './tokens.ts';
 
@@ -53,6 +53,8 @@ export interface SessionTokenRecord {
   repairPending: boolean;
   /** The account has security keys and the key challenge was never completed. */
   fidoIncomplete: boolean;
+  /** Escrow (EDP/PDP) was required for this sign-in and not yet completed. */
+  escrowPending?: boolean;
 }
 
 export interface WebSessionRecord {
@@ -106,6 +108,8 @@ export class AccountStore {
     const stored = this.#file?.read() as PersistedState | undefined;
     if (stored?.version === 1) {
       this.#state = stored;
+      // State files written before a flag existed lack it: the default applies.
+      for (const a of Object.values(stored.accounts)) a.flags = { ...DEFAULT_FLAGS, ...a.flags };
     } else {
       const { owner, member } = options.family;
       this.#state = {
@@ -181,7 +185,7 @@ export class AccountStore {
     account: AccountRecord,
     fields: Pick<
       SessionTokenRecord,
-      'idmsaSessionId' | 'verified' | 'trusted' | 'repairPending' | 'fidoIncomplete'
+      'idmsaSessionId' | 'verified' | 'trusted' | 'repairPending' | 'fidoIncomplete' | 'escrowPending'
     >,
   ): string {
     const token = newSessionToken();

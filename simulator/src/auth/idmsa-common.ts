@@ -1,5 +1,6 @@
 /** Response headers and session lookup shared by the IdMSA handlers (spec §2.2, §2.3). */
 import { randomUUID } from 'node:crypto';
+import type { AccountRecord } from '../accounts/account.ts';
 import { newOpaque, newScnt } from '../accounts/tokens.ts';
 import type { SimCookie, SimReply, SimRequest } from '../types.ts';
 import type { AuthContext } from './context.ts';
@@ -24,8 +25,16 @@ export function sessionBaseHeaders(s: IdmsaSession): Record<string, string> {
   return baseIdmsaHeaders(scnt);
 }
 
-/** Rotates the session's `scnt` and returns the headers that carry session state (statement 15). */
-export function sessionHeaders(s: IdmsaSession, sessionToken: string | undefined): Record<string, string> {
+/**
+ * Rotates the session's `scnt` and returns the headers that carry session state (statement 15).
+ * `trustEligible: false` leaves out `X-Apple-TwoSV-Trust-Eligible` (the escrow 409 of a trust-token
+ * sign-in carries `X-Apple-EDP`/`X-Apple-PDP` instead).
+ */
+export function sessionHeaders(
+  s: IdmsaSession,
+  sessionToken: string | undefined,
+  options: { readonly trustEligible?: boolean } = {},
+): Record<string, string> {
   const scnt = newScnt();
   s.scnts.add(scnt);
   return {
@@ -33,10 +42,21 @@ export function sessionHeaders(s: IdmsaSession, sessionToken: string | undefined
     'X-Apple-ID-Session-Id': s.id,
     ...(sessionToken ? { 'X-Apple-Session-Token': sessionToken } : {}),
     'X-Apple-ID-Account-Country': s.account.countryCode,
-    'X-Apple-TwoSV-Trust-Eligible': 'true',
+    ...(options.trustEligible === false ? {} : { 'X-Apple-TwoSV-Trust-Eligible': 'true' }),
     'X-Apple-Auth-Attributes': newOpaque(18),
   };
 }
+
+/** The escrow header an account's flag asks for (`X-Apple-Edp: true` or `X-Apple-PDP: true`). */
+export function escrowHeader(account: AccountRecord): Record<string, string> {
+  if (account.flags.escrow === 'EDP') return { 'X-Apple-Edp': 'true' };
+  if (account.flags.escrow === 'PDP') return { 'X-Apple-PDP': 'true' };
+  return {};
+}
+
+/** Whether the strict IdMSA header checks apply to this account (its flag, else the global setting). */
+export const strictHeadersFor = (ctx: AuthContext, account: AccountRecord | undefined): boolean =>
+  account?.flags.strictIdmsaHeaders ?? ctx.settings.strictIdmsaHeaders;
 
 /** A JSON reply as IdMSA sends it (`application/json;charset=UTF-8` unless told otherwise). */
 export const idmsaJson = (
@@ -59,22 +79,36 @@ export function hasWidgetKey(req: SimRequest, widgetKey: string): boolean {
 }
 
 /**
- * The IdMSA session a request acts on: by `X-Apple-ID-Session-Id` (+ a `scnt` it was given, when
- * strict), else (lenient only) by the `aasp` cookie or the most recent session.
+ * The IdMSA session a request acts on. By `X-Apple-ID-Session-Id`: the session id, or (icloudpd's
+ * habit) the value of the session's `X-Apple-Session-Token`; else by the `aasp` cookie the session
+ * was signed in with. When strict headers apply to the account, only the session id itself counts and
+ * the request must echo a `scnt` that session handed out.
  */
 export function findIdmsaSession(ctx: AuthContext, req: SimRequest): IdmsaSession | undefined {
   const id = req.headers['x-apple-id-session-id'];
   const scnt = req.headers['scnt'];
-  if (id) {
-    const s = ctx.idmsa.session(id);
-    if (!s) return undefined;
-    if (ctx.settings.strictIdmsaHeaders && (scnt === undefined || !s.scnts.has(scnt))) return undefined;
-    s.lastActive = ctx.clock.now();
-    return s;
+  const byId = id ? ctx.idmsa.session(id) : undefined;
+  if (byId && strictHeadersFor(ctx, byId.account)) {
+    if (scnt === undefined || !byId.scnts.has(scnt)) return undefined;
+    return touch(ctx, byId);
   }
-  if (ctx.settings.strictIdmsaHeaders) return undefined;
+  if (byId) return touch(ctx, byId);
+  const byToken = id ? sessionOfToken(ctx, id) : undefined;
   const aasp = req.cookies.get('aasp');
-  return (aasp ? ctx.idmsa.sessionByAasp(aasp) : undefined) ?? ctx.idmsa.latestSession;
+  const found = byToken ?? (aasp ? ctx.idmsa.sessionByAasp(aasp) : undefined);
+  if (!found || strictHeadersFor(ctx, found.account)) return undefined;
+  return touch(ctx, found);
+}
+
+const touch = (ctx: AuthContext, s: IdmsaSession): IdmsaSession => {
+  s.lastActive = ctx.clock.now();
+  return s;
+};
+
+/** The IdMSA session that issued a live `X-Apple-Session-Token`. */
+function sessionOfToken(ctx: AuthContext, token: string): IdmsaSession | undefined {
+  const found = ctx.store.sessionToken(token);
+  return found ? ctx.idmsa.session(found.record.idmsaSessionId) : undefined;
 }
 
 /** Apple's answer to a request whose auth context is missing or stale. */

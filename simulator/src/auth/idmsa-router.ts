@@ -1,9 +1,18 @@
 /** Routes `idmsa.apple.com/appleauth/auth/...` requests to their handlers. */
 import type { SimReply, SimRequest } from '../types.ts';
 import { json } from '../types.ts';
+import { bridgeStep0 } from './bridge.ts';
 import type { AuthContext } from './context.ts';
+import { escrowComplete, escrowInit } from './escrow.ts';
 import { authorizePage, legacySignin, repairComplete, signinComplete, signinInit } from './signin.ts';
-import { authPage, pushDeviceCode, sendPhoneCode, submitCode, trustSession } from './twofa.ts';
+import {
+  authPage,
+  oldDeviceTrigger,
+  sendPhoneCode,
+  submitCode,
+  triggerDeviceCode,
+  trustSession,
+} from './twofa.ts';
 
 const PREFIX = '/appleauth/auth';
 
@@ -30,11 +39,11 @@ export function handleIdmsa(ctx: AuthContext, req: SimRequest): SimReply {
     case 'GET auth':
       return authPage(ctx, req);
     case 'PUT verify/trusteddevice/securitycode':
-      return pushDeviceCode(ctx, req, 204);
+      return triggerDeviceCode(ctx, req);
     case 'PUT verify/trusteddevice':
-      return pushDeviceCode(ctx, req, 202);
     case 'GET verify/trusteddevice':
-      return pushDeviceCode(ctx, req, 200);
+    case 'POST verify/trusteddevice':
+      return oldDeviceTrigger(ctx, req);
     case 'PUT verify/phone':
       return sendPhoneCode(ctx, req);
     case 'POST verify/trusteddevice/securitycode':
@@ -43,6 +52,12 @@ export function handleIdmsa(ctx: AuthContext, req: SimRequest): SimReply {
       return submitCode(ctx, req, 'phone');
     case 'GET 2sv/trust':
       return trustSession(ctx, req);
+    case 'POST escrow/init':
+      return escrowInit(ctx, req);
+    case 'POST escrow/complete':
+      return escrowComplete(ctx, req);
+    case 'POST bridge/step/0':
+      return bridgeStep0(ctx, req);
     default:
       return json({ error: 'Not Found' }, 404);
   }

@@ -36,8 +36,46 @@ export interface IdmsaSession {
   fido: boolean;
   verified: boolean;
   trusted: boolean;
+  /** Escrow (EDP/PDP) is required before this session counts as trusted (docs/protocol/sign-in.md). */
+  escrowPending: boolean;
+  /** The running escrow/init handshake, good for one escrow/complete. */
+  escrowHandshake: EscrowHandshake | undefined;
+  /** The `fsaChallenge.challenge` of a security-key account's 409. */
+  fsaChallenge: string | undefined;
   lastActive: number;
 }
+
+export interface EscrowHandshake {
+  readonly c: string;
+  readonly salt: Buffer;
+  readonly A: bigint;
+  readonly b: bigint;
+  readonly B: bigint;
+  readonly v: bigint;
+}
+
+/** One sign-in step an account performed (`GET /__sim/accounts/steps`), for checking a client's order of calls. */
+export interface SignInStep {
+  readonly at: number;
+  readonly step: SignInStepName;
+  readonly status: number;
+}
+
+export type SignInStepName =
+  | 'signin-init'
+  | 'signin-complete'
+  | 'auth-options'
+  | 'push-trigger'
+  | 'old-trigger'
+  | 'sms-sent'
+  | 'code-accepted'
+  | 'code-rejected'
+  | 'escrow-init'
+  | 'escrow-complete'
+  | 'trust'
+  | 'key-assertion'
+  | 'bridge-step'
+  | 'account-login';
 
 export interface PushedCode {
   readonly appleId: string;
@@ -66,6 +104,7 @@ export class IdmsaState {
   readonly #lastByAccount = new Map<string, PushedCode>();
   #nextCode: string | undefined;
   #latestSession: IdmsaSession | undefined;
+  readonly #steps = new Map<string, SignInStep[]>();
 
   constructor(clock: Clock, settings: AuthSettings) {
     this.#clock = clock;
@@ -126,6 +165,35 @@ export class IdmsaState {
       s.wrong = [];
       s.pushes = [];
     }
+  }
+
+  /** Records a sign-in step of `appleId` (kept per account, newest last, at most 500). */
+  logStep(appleId: string, step: SignInStepName, status: number): void {
+    const key = appleId.trim().toLowerCase();
+    const list = this.#steps.get(key) ?? [];
+    list.push({ at: this.#clock.now(), step, status });
+    if (list.length > 500) list.shift();
+    this.#steps.set(key, list);
+  }
+
+  steps(appleId: string): readonly SignInStep[] {
+    return this.#steps.get(appleId.trim().toLowerCase()) ?? [];
+  }
+
+  clearSteps(): void {
+    this.#steps.clear();
+  }
+
+  /**
+   * Shows a code on the account's devices that no verifier accepts: the code of a bridge session
+   * opened with a push token the simulator never issued (icloudpd PR #1327, kei v0.5.1).
+   */
+  showUnusableCode(account: AccountRecord): PushedCode {
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const shown: PushedCode = { appleId: account.appleId, code, via: 'device', at: this.#clock.now() };
+    this.#lastCode = shown;
+    this.#lastByAccount.set(account.appleId.toLowerCase(), shown);
+    return shown;
   }
 
   /** Makes the next pushed code `code` (tests of leading zeros). */

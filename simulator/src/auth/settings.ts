@@ -2,8 +2,12 @@
 
 export interface AuthSettings {
   /**
-   * Require `scnt` + `X-Apple-ID-Session-Id` from earlier responses on signin/complete, verify/*,
-   * 2sv/trust (statement 17). Off: a request without them acts on the most recent IdMSA session.
+   * Strict (the simulator's pre-2026 default, now a switch; an account's own `strictIdmsaHeaders`
+   * flag overrides it): signin/complete needs the `scnt` of its init, and verify/*, 2sv/trust, escrow/*
+   * need `X-Apple-ID-Session-Id` (the session id itself) plus a `scnt` that session handed out, else 401.
+   * Off (default, as Apple answers the recorded exchanges): signin/complete needs only its `c`; other
+   * calls find their session by `X-Apple-ID-Session-Id` (the session id, or the session token that
+   * icloudpd sends in its place), else by the `aasp` cookie; `scnt` is not checked.
    */
   strictIdmsaHeaders: boolean;
   /**
@@ -22,14 +26,17 @@ export interface AuthSettings {
   codeWindowMs: number;
   /** A push within this many ms of the previous one re-sends the same code (Apple de-duplicates). 0 = never. */
   pushDedupMs: number;
-  /** signin/complete pushes a code by itself when it answers 409 (icloudpd relies on this). */
+  /**
+   * Accounts in the `2025` auth flow: signin/complete pushes a code by itself when it answers 409
+   * (icloudpd relied on this). Accounts in the `2026` flow never do.
+   */
   autoPushOnSignin: boolean;
   /** requestPCS answers `failure` this many times before the simulated device approves (ADP). */
   pcsPollsBeforeApproval: number;
 }
 
 export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
-  strictIdmsaHeaders: true,
+  strictIdmsaHeaders: false,
   cassetteMode: false,
   srpLimit: 10,
   srpWindowMs: 3_600_000,

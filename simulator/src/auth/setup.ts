@@ -102,9 +102,14 @@ export function accountLogin(ctx: AuthContext, req: SimRequest): SimReply {
     return setupJson({ success: false, domainToUse: account.flags.domainToUse }, 200);
   }
   const trustToken = typeof body['trustToken'] === 'string' ? body['trustToken'] : '';
-  const trusted = record.trusted || (trustToken !== '' && ctx.store.trustTokenValid(account, trustToken));
+  // A skipped escrow counts only with `escrowEnforced` (S133 b); by default accountLogin trusts as
+  // openHAB observed (S133 a).
+  const escrowBlocks = account.flags.escrowEnforced && record.escrowPending === true;
+  const trusted =
+    !escrowBlocks &&
+    (record.trusted || (trustToken !== '' && ctx.store.trustTokenValid(account, trustToken)));
   const twoFactor = account.flags.hsaVersion === 2;
-  const verified = record.verified || (trusted && !account.flags.fido);
+  const verified = !escrowBlocks && (record.verified || (trusted && !account.flags.fido));
   const challengeRequired = twoFactor && !verified;
   const session = ctx.store.createWebSession(account, {
     authorized: account.flags.hsaVersion === 0 || !challengeRequired,
@@ -116,6 +121,7 @@ export function accountLogin(ctx: AuthContext, req: SimRequest): SimReply {
     hsaTrustedBrowser: trusted,
     isExtendedLogin: body['extended_login'] !== false,
   });
+  ctx.idmsa.logStep(account.appleId, 'account-login', 200);
   return setupJson(doc, 200, account.partition, loginCookies(ctx, account, session));
 }
 

@@ -10,11 +10,13 @@ import type { AuthContext } from './context.ts';
 import { THROTTLE_BODY, WIDGET_KEY } from './context.ts';
 import {
   baseIdmsaHeaders,
+  escrowHeader,
   findIdmsaSession,
   hasWidgetKey,
   idmsaJson,
   sessionHeaders,
   staleContext,
+  strictHeadersFor,
 } from './idmsa-common.ts';
 import { aaspCookie } from './idmsa-cookies.ts';
 import type { IdmsaSession } from './idmsa-state.ts';
@@ -78,6 +80,7 @@ export function signinInit(ctx: AuthContext, req: SimRequest): SimReply {
   const scnt = newScnt();
   const A = intOf(Buffer.from(aText, 'base64'));
   ctx.idmsa.addHandshake({ c, accountName, account, salt, A, b, B, v, scnt, createdAt: ctx.clock.now() });
+  if (account) ctx.idmsa.logStep(account.appleId, 'signin-init', 200);
   return idmsaJson(
     {
       iteration: iterations,
@@ -93,14 +96,20 @@ export function signinInit(ctx: AuthContext, req: SimRequest): SimReply {
   );
 }
 
-/** `POST /appleauth/auth/signin/complete` (statements 10-15). */
+/**
+ * `POST /appleauth/auth/signin/complete` (statements 10-15, S119, S129). The handshake is found by
+ * its `c`; the `scnt` of init is required only when strict headers apply (Apple answered the recorded
+ * complete that sent neither `scnt` nor a session id). Every answer re-sets the `aasp` cookie.
+ */
 export function signinComplete(ctx: AuthContext, req: SimRequest): SimReply {
   if (!hasWidgetKey(req, WIDGET_KEY)) return missingWidgetKey();
   const body = asRecord(req.json);
   const c = typeof body['c'] === 'string' ? body['c'] : undefined;
   const handshake = c === undefined ? undefined : ctx.idmsa.takeHandshake(c);
   if (!handshake) return staleContext();
-  if (ctx.settings.strictIdmsaHeaders && req.headers['scnt'] !== handshake.scnt) return staleContext();
+  if (strictHeadersFor(ctx, handshake.account) && req.headers['scnt'] !== handshake.scnt) {
+    return staleContext();
+  }
   const account = handshake.account;
   const m1 = typeof body['m1'] === 'string' ? Buffer.from(body['m1'], 'base64') : Buffer.alloc(0);
   const accountName = typeof body['accountName'] === 'string' ? body['accountName'] : handshake.accountName;
@@ -113,22 +122,32 @@ export function signinComplete(ctx: AuthContext, req: SimRequest): SimReply {
     B: handshake.B,
     v: handshake.v,
   });
-  if (!account || !proofs || !proofMatches(proofs.m1, m1)) return wrongPassword();
+  if (!account || !proofs || !proofMatches(proofs.m1, m1)) {
+    if (account) ctx.idmsa.logStep(account.appleId, 'signin-complete', 401);
+    return wrongPassword();
+  }
 
   const trustTokens = Array.isArray(body['trustTokens']) ? body['trustTokens'] : [];
   const trusted = trustTokens.some((t) => typeof t === 'string' && ctx.store.trustTokenValid(account, t));
   const fido = account.flags.fido;
-  const needs2fa = account.flags.hsaVersion === 2 && (!trusted || fido);
+  const twoFactor = account.flags.hsaVersion === 2;
+  const needs2fa = twoFactor && (!trusted || fido);
+  // A valid trust token on an escrow account: no code, but a second password proof (escrow/*).
+  const escrowPending = twoFactor && !needs2fa && account.flags.escrow !== null;
+  const aasp = req.cookies.get('aasp') ?? aaspCookie().value;
   const session: IdmsaSession = {
     id: newIdmsaSessionId(),
     account,
     scnts: new Set(),
-    aasp: req.cookies.get('aasp'),
+    aasp,
     needs2fa,
     repairPending: account.flags.needsRepair,
     fido,
     verified: !needs2fa,
     trusted,
+    escrowPending,
+    escrowHandshake: undefined,
+    fsaChallenge: fido ? randomBytes(32).toString('base64url') : undefined,
     lastActive: ctx.clock.now(),
   };
   ctx.idmsa.addSession(session);
@@ -138,16 +157,28 @@ export function signinComplete(ctx: AuthContext, req: SimRequest): SimReply {
     trusted,
     repairPending: session.repairPending,
     fidoIncomplete: fido,
+    escrowPending,
   });
-  const headers = { ...sessionHeaders(session, token), Location: '/auth' };
+  const cookies = [aaspCookie(aasp)];
+  const headers = {
+    ...sessionHeaders(session, token, { trustEligible: !escrowPending }),
+    Location: '/auth',
+    ...(escrowPending ? escrowHeader(account) : {}),
+  };
+  const answer = (value: unknown, status: number): SimReply => {
+    ctx.idmsa.logStep(account.appleId, 'signin-complete', status);
+    return idmsaJson(value, status, headers, { cookies });
+  };
 
-  if (session.repairPending) return idmsaJson({ auth_type: 'sa' }, 412, headers);
+  if (session.repairPending) return answer({ auth_type: 'sa' }, 412);
   if (needs2fa) {
-    if (ctx.settings.autoPushOnSignin && !fido) ctx.idmsa.push(account, 'device');
-    if (ctx.settings.cassetteMode && !fido) return idmsaJson({ auth_type: 'hsa2' }, 200, headers);
-    return idmsaJson(challengeBody(ctx, account), 409, headers);
+    const pushesBySideEffect = account.flags.authFlow === '2025' && ctx.settings.autoPushOnSignin;
+    if (pushesBySideEffect && !fido && !account.flags.noTrustedDevices) ctx.idmsa.push(account, 'device');
+    if (ctx.settings.cassetteMode && !fido) return answer({ auth_type: 'hsa2' }, 200);
+    return answer(challengeBody(ctx, account, session.fsaChallenge), 409);
   }
-  return idmsaJson({}, 200, headers);
+  if (escrowPending) return answer({ authType: 'hsa2' }, 409);
+  return answer(twoFactor ? { authType: 'hsa2' } : {}, 200);
 }
 
 /** `POST /appleauth/auth/repair/complete` with `{}` (statement 16). */
@@ -202,6 +233,9 @@ export function legacySignin(ctx: AuthContext, req: SimRequest): SimReply {
     fido: account.flags.fido,
     verified: account.flags.hsaVersion !== 2,
     trusted: false,
+    escrowPending: false,
+    escrowHandshake: undefined,
+    fsaChallenge: undefined,
     lastActive: ctx.clock.now(),
   };
   ctx.idmsa.addSession(session);

@@ -90,23 +90,29 @@ export interface SrpProofs {
  * The proofs a client with the right password sends for this handshake. Returns undefined when `A`
  * is unusable (`A mod N == 0`), which the caller treats like a wrong password.
  */
-export function expectedProofs(input: {
-  readonly accountName: string;
-  readonly salt: Buffer;
-  readonly A: bigint;
-  readonly b: bigint;
-  readonly B: bigint;
-  readonly v: bigint;
-}): SrpProofs | undefined {
+export function expectedProofs(
+  input: {
+    readonly accountName: string;
+    readonly salt: Buffer;
+    readonly A: bigint;
+    readonly b: bigint;
+    readonly B: bigint;
+    readonly v: bigint;
+  },
+  options: { readonly padded?: boolean } = {},
+): SrpProofs | undefined {
   const { A, B, b, v, salt } = input;
   if (A % N === 0n) return undefined;
   const u = intOf(H(pad(A), pad(B)));
   if (u === 0n) return undefined;
   const S = modPow((A * modPow(v, u, N)) % N, b, N);
-  const K = H(bytesOf(S));
+  // `padded`: A, B and S padded to the length of N in M1/M2/K, as rclone's SRP does; the two forms
+  // differ only when a value has a leading zero byte.
+  const enc = options.padded ? pad : bytesOf;
+  const K = H(enc(S));
   const hNxorG = Buffer.from(H(bytesOf(N)).map((byte, i) => byte ^ (H(pad(g))[i] ?? 0)));
-  const m1 = H(hNxorG, H(Buffer.from(input.accountName, 'utf8')), salt, bytesOf(A), bytesOf(B), K);
-  const m2 = H(bytesOf(A), m1, K);
+  const m1 = H(hNxorG, H(Buffer.from(input.accountName, 'utf8')), salt, enc(A), enc(B), K);
+  const m2 = H(enc(A), m1, K);
   return { m1, m2, K };
 }
 

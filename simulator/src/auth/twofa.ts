@@ -1,22 +1,31 @@
 import { randomUUID } from 'node:crypto';
 /**
- * Two-factor (HSA2) and trust (spec §2.10, statements 21-30): the auth page, code pushes to the
- * trusted device and by SMS/voice, code submission, and `2sv/trust`.
+ * Two-factor (HSA2) and trust (spec §2.10, statements 21-30, the 2026 changes S119-S128): the auth
+ * page, code triggers for the trusted device and SMS/voice, code submission, and `2sv/trust`.
  */
-import { newOpaque } from '../accounts/tokens.ts';
+import type { AccountRecord } from '../accounts/account.ts';
+import { newOpaque, newScnt } from '../accounts/tokens.ts';
 import type { SimReply, SimRequest } from '../types.ts';
 import { empty, text } from '../types.ts';
 import type { AuthContext } from './context.ts';
 import { localeCookies } from './cookies.ts';
 import {
+  baseIdmsaHeaders,
+  escrowHeader,
   findIdmsaSession,
   idmsaJson,
   sessionBaseHeaders,
   sessionHeaders,
   staleContext,
 } from './idmsa-common.ts';
-import type { IdmsaSession } from './idmsa-state.ts';
-import { authInfoJson, bootArgsPage, phoneNumberVerification, securityCodeState } from './twofa-bodies.ts';
+import type { IdmsaSession, SignInStepName } from './idmsa-state.ts';
+import {
+  authInfoJson,
+  bootArgsPage,
+  codeAcceptedBody,
+  phoneNumberVerification,
+  securityCodeState,
+} from './twofa-bodies.ts';
 
 const asRecord = (v: unknown): Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -26,11 +35,11 @@ const serviceError = (code: string, title: string, message: string) => ({
   hasError: true,
 });
 
-/** 400 for a wrong code, exactly as recorded (`2fa_flow_invalid_code`). */
+/** 400 for a wrong code, exactly as recorded (`2fa_flow_invalid_code`); 412 with `wrongCodeStatus` (S127). */
 const wrongCode = (session: IdmsaSession): SimReply =>
   idmsaJson(
     serviceError('-21669', 'Incorrect Verification Code', 'Incorrect verification code.'),
-    400,
+    session.account.flags.wrongCodeStatus,
     { ...sessionBaseHeaders(session), 'X-Apple-I-Ercd': '-21669' },
     { cookies: localeCookies() },
   );
@@ -53,40 +62,85 @@ const tooManyCodes = (session: IdmsaSession): SimReply =>
     },
   );
 
-/** `GET /appleauth/auth`: HTML with `boot_args`, or JSON for `Accept: application/json` (statement 21). */
+/** `GET /appleauth/auth`: HTML with `boot_args`, or JSON for `Accept: application/json` (statement 21, S122-S123, S135). */
 export function authPage(ctx: AuthContext, req: SimRequest): SimReply {
   const session = findIdmsaSession(ctx, req);
   if (!session) return staleContext();
+  ctx.idmsa.logStep(session.account.appleId, 'auth-options', 200);
   const headers = { ...sessionBaseHeaders(session), 'X-Apple-Request-UUID': randomUUID() };
   if ((req.headers['accept'] ?? '').includes('application/json')) {
-    return idmsaJson(authInfoJson(ctx, session.account), 200, headers);
+    return idmsaJson(authInfoJson(ctx, session.account, session.fsaChallenge), 200, headers);
   }
   return text(bootArgsPage(ctx, session.account), 200, 'text/html; charset=UTF-8', { headers });
 }
 
-function pushToDevice(ctx: AuthContext, session: IdmsaSession, status: number): SimReply {
+/** 405 for a trigger Apple retired in 2026 (S120); it pushes nothing. */
+const methodNotAllowed = (): SimReply => idmsaJson({}, 405, baseIdmsaHeaders(newScnt()));
+
+/** True when the account's devices can show a code (no security keys, at least one trusted device). */
+const devicesTakeCodes = (account: AccountRecord): boolean =>
+  !account.flags.fido && !account.flags.noTrustedDevices;
+
+/** The `{trustedDeviceCount, securityCode, phoneNumberVerification}` body of a push answer. */
+const pushBody = (ctx: AuthContext, session: IdmsaSession) => ({
+  trustedDeviceCount: session.account.flags.noTrustedDevices ? 0 : session.account.trustedDevices.length,
+  securityCode: securityCodeState(ctx, session.account),
+  phoneNumberVerification: phoneNumberVerification(ctx, session.account),
+});
+
+/**
+ * `PUT verify/trusteddevice/securitycode`, body none or `null`: the trigger. 2026 flow (S119): 202
+ * empty (or with the push body when `pushTriggerBody`), one new code, never `X-Apple-Edp`; a
+ * security-key or device-less account gets no code. 2025 flow (statement 22): 204.
+ */
+export function triggerDeviceCode(ctx: AuthContext, req: SimRequest): SimReply {
+  const session = findIdmsaSession(ctx, req);
+  if (!session) return staleContext();
+  const { account } = session;
+  const legacy = account.flags.authFlow === '2025';
+  if (devicesTakeCodes(account) || legacy) {
+    const pushed = ctx.idmsa.push(account, 'device');
+    if (!pushed.ok) return logged(ctx, session, 'push-trigger', tooManyCodes(session));
+  }
+  const headers = sessionHeaders(session, undefined);
+  if (legacy) return logged(ctx, session, 'push-trigger', empty(204, { headers }));
+  if (account.flags.pushTriggerBody) {
+    return logged(ctx, session, 'push-trigger', idmsaJson(pushBody(ctx, session), 202, headers));
+  }
+  return logged(ctx, session, 'push-trigger', empty(202, { headers }));
+}
+
+/**
+ * The pre-2026 triggers: `PUT verify/trusteddevice` (ICPS, 202 + body), `GET verify/trusteddevice`
+ * (pyicloud, 200), `POST verify/trusteddevice`. 2025 flow: they push (statement 22). 2026 flow (S120):
+ * PUT and POST answer 405, GET answers `trustedDeviceGetStatus` (405 or 200); none pushes.
+ */
+export function oldDeviceTrigger(ctx: AuthContext, req: SimRequest): SimReply {
+  const session = findIdmsaSession(ctx, req);
+  const legacy = session?.account.flags.authFlow === '2025';
+  if (!session || !legacy) {
+    const getAnswers200 = req.method === 'GET' && session?.account.flags.trustedDeviceGetStatus === 200;
+    const reply = getAnswers200
+      ? idmsaJson(pushBody(ctx, session), 200, sessionHeaders(session, undefined))
+      : methodNotAllowed();
+    return session ? logged(ctx, session, 'old-trigger', reply) : reply;
+  }
+  if (req.method === 'POST') return logged(ctx, session, 'old-trigger', methodNotAllowed());
   const pushed = ctx.idmsa.push(session.account, 'device');
-  if (!pushed.ok) return tooManyCodes(session);
-  if (status === 204) return empty(204, { headers: sessionHeaders(session, undefined) });
-  return idmsaJson(
-    {
-      trustedDeviceCount: session.account.trustedDevices.length,
-      securityCode: securityCodeState(ctx, session.account),
-      phoneNumberVerification: phoneNumberVerification(ctx, session.account),
-    },
-    status,
-    sessionHeaders(session, undefined),
+  if (!pushed.ok) return logged(ctx, session, 'old-trigger', tooManyCodes(session));
+  const status = req.method === 'PUT' ? 202 : 200;
+  return logged(
+    ctx,
+    session,
+    'old-trigger',
+    idmsaJson(pushBody(ctx, session), status, sessionHeaders(session, undefined)),
   );
 }
 
-/** `PUT verify/trusteddevice/securitycode` (kei) and `PUT verify/trusteddevice` (ICPS, 202) (statement 22). */
-export function pushDeviceCode(ctx: AuthContext, req: SimRequest, status: number): SimReply {
-  const session = findIdmsaSession(ctx, req);
-  if (!session) return staleContext();
-  return pushToDevice(ctx, session, status);
-}
-
-/** `PUT verify/phone` `{"phoneNumber":{"id":N},"mode":"sms"|"voice"}` (statement 24). */
+/**
+ * `PUT verify/phone` `{"phoneNumber":{"id":N[,"nonFTEU":b]},"mode":"sms"|"voice"}` (statement 24,
+ * S124). A security-key account gets no code (S135).
+ */
 export function sendPhoneCode(ctx: AuthContext, req: SimRequest): SimReply {
   const session = findIdmsaSession(ctx, req);
   if (!session) return staleContext();
@@ -102,43 +156,90 @@ export function sendPhoneCode(ctx: AuthContext, req: SimRequest): SimReply {
       },
     );
   }
-  const pushed = ctx.idmsa.push(session.account, mode);
-  if (!pushed.ok) return tooManyCodes(session);
-  return idmsaJson(
-    { ...phoneNumberVerification(ctx, session.account, phoneId as number), mode },
-    200,
-    sessionHeaders(session, undefined),
+  if (!session.account.flags.fido) {
+    const pushed = ctx.idmsa.push(session.account, mode);
+    if (!pushed.ok) return logged(ctx, session, 'sms-sent', tooManyCodes(session));
+  }
+  return logged(
+    ctx,
+    session,
+    'sms-sent',
+    idmsaJson(
+      { ...phoneNumberVerification(ctx, session.account, phoneId as number), mode },
+      200,
+      sessionHeaders(session, undefined),
+    ),
   );
 }
 
 /**
- * `POST verify/trusteddevice/securitycode` (204) and `POST verify/phone/securitycode` (200)
- * (statements 25-28). A correct code marks the session verified and issues a new session token.
+ * `POST verify/trusteddevice/securitycode` and `POST verify/phone/securitycode` (statements 25-28,
+ * S125-S127). A correct code marks the session verified. 2026 flow: 409 (or `codeAnswerStatus`) with
+ * `securityCode.valid: true` and a new session token (unless `codeAnswerWithoutSessionToken`), plus
+ * the escrow header of the account; 2025 flow: 204 (device) / 200 (phone).
  */
 export function submitCode(ctx: AuthContext, req: SimRequest, via: 'device' | 'phone'): SimReply {
   const session = findIdmsaSession(ctx, req);
   if (!session) return staleContext();
-  const sent = asRecord(asRecord(req.json)['securityCode'])['code'];
-  const outcome = ctx.idmsa.checkCode(session.account, sent);
-  if (outcome === 'locked') return locked(session);
-  if (outcome === 'wrong') return wrongCode(session);
+  const { account } = session;
+  const input = asRecord(req.json);
+  const sent = asRecord(input['securityCode'])['code'];
+  const outcome = ctx.idmsa.checkCode(account, sent);
+  if (outcome === 'locked') return logged(ctx, session, 'code-rejected', locked(session));
+  if (outcome === 'wrong') return logged(ctx, session, 'code-rejected', wrongCode(session));
+  const legacy = account.flags.authFlow === '2025';
   session.verified = true;
-  const token = ctx.store.issueSessionToken(session.account, {
+  session.escrowPending = !legacy && account.flags.escrow !== null;
+  const dropToken = !legacy && account.flags.codeAnswerWithoutSessionToken;
+  const token = ctx.store.issueSessionToken(account, {
     idmsaSessionId: session.id,
     verified: true,
     trusted: session.trusted,
     repairPending: session.repairPending,
     fidoIncomplete: session.fido,
+    escrowPending: session.escrowPending,
   });
-  const headers = { ...sessionHeaders(session, token), 'X-Apple-OAuth-Grant-Code': newOpaque(24) };
-  if (via === 'phone') return idmsaJson({}, 200, headers, { cookies: localeCookies() });
-  return empty(204, { headers, cookies: localeCookies() });
+  if (legacy) {
+    const headers = { ...sessionHeaders(session, token), 'X-Apple-OAuth-Grant-Code': newOpaque(24) };
+    const reply =
+      via === 'phone'
+        ? idmsaJson({}, 200, headers, { cookies: localeCookies() })
+        : empty(204, { headers, cookies: localeCookies() });
+    return logged(ctx, session, 'code-accepted', reply);
+  }
+  const headers = {
+    ...sessionHeaders(session, dropToken ? undefined : token),
+    ...escrowHeader(account),
+    ...(account.flags.codeAnswerTrustToken
+      ? { 'X-Apple-TwoSV-Trust-Token': ctx.store.issueTrustToken(account) }
+      : {}),
+  };
+  const phoneId = asRecord(input['phoneNumber'])['id'];
+  const body = codeAcceptedBody(
+    ctx,
+    account,
+    via,
+    String(sent),
+    typeof phoneId === 'number' ? phoneId : undefined,
+  );
+  return logged(
+    ctx,
+    session,
+    'code-accepted',
+    idmsaJson(body, account.flags.codeAnswerStatus, headers, { cookies: localeCookies() }),
+  );
 }
 
-/** `GET /appleauth/auth/2sv/trust`: 204 + trust token after a correct code, else 401 (statement 29). */
+/**
+ * `GET /appleauth/auth/2sv/trust`: 204 + trust token after a correct code, else 401 (statement 29,
+ * S128). With `escrowEnforced`, also 401 while escrow is pending (S131).
+ */
 export function trustSession(ctx: AuthContext, req: SimRequest): SimReply {
   const session = findIdmsaSession(ctx, req);
   if (!session?.verified) return staleContext();
+  if (session.escrowPending && session.account.flags.escrowEnforced) {
+    return logged(ctx, session, 'trust', staleContext());
+  }
   session.trusted = true;
   const trustToken = ctx.store.issueTrustToken(session.account);
   const token = ctx.store.issueSessionToken(session.account, {
@@ -147,13 +248,30 @@ export function trustSession(ctx: AuthContext, req: SimRequest): SimReply {
     trusted: true,
     repairPending: session.repairPending,
     fidoIncomplete: session.fido,
+    escrowPending: session.escrowPending,
   });
-  return empty(204, {
-    headers: {
-      ...sessionHeaders(session, token),
-      'X-Apple-OAuth-Grant-Code': newOpaque(24),
-      'X-Apple-TwoSV-Trust-Token': trustToken,
-    },
-    cookies: localeCookies(),
-  });
+  return logged(
+    ctx,
+    session,
+    'trust',
+    empty(204, {
+      headers: {
+        ...sessionHeaders(session, token),
+        'X-Apple-OAuth-Grant-Code': newOpaque(24),
+        'X-Apple-TwoSV-Trust-Token': trustToken,
+      },
+      cookies: localeCookies(),
+    }),
+  );
+}
+
+/** Records the step in the account's sign-in log (S146) and passes the reply through. */
+export function logged(
+  ctx: AuthContext,
+  session: IdmsaSession,
+  step: SignInStepName,
+  reply: SimReply,
+): SimReply {
+  ctx.idmsa.logStep(session.account.appleId, step, reply.status);
+  return reply;
 }

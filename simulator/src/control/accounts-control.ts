@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AccountRecord } from '../accounts/account.ts';
 import { srpRecordFor } from '../accounts/account.ts';
 import type { AuthContext } from '../auth/context.ts';
+import type { SignInStep, SignInStepName } from '../auth/idmsa-state.ts';
 import type { SimReply } from '../types.ts';
 import { json } from '../types.ts';
 
@@ -18,6 +19,20 @@ export const FlagsSchema = z.strictObject({
   domainToUse: z.string().nullable().optional(),
   fido: z.boolean().optional(),
   needsRepair: z.boolean().optional(),
+  authFlow: z.enum(['2025', '2026']).optional(),
+  escrow: z.enum(['EDP', 'PDP']).nullable().optional(),
+  escrowEnforced: z.boolean().optional(),
+  codeAnswerWithoutSessionToken: z.boolean().optional(),
+  codeAnswerTrustToken: z.boolean().optional(),
+  codeAnswerStatus: z.union([z.literal(409), z.literal(412)]).optional(),
+  wrongCodeStatus: z.union([z.literal(400), z.literal(412)]).optional(),
+  pushTriggerBody: z.boolean().optional(),
+  trustedDeviceGetStatus: z.union([z.literal(200), z.literal(405)]).optional(),
+  noTrustedDevices: z.boolean().optional(),
+  bridgeRouted: z.boolean().optional(),
+  phoneNonFTEU: z.boolean().optional(),
+  authJsonShape: z.enum(['top-level', 'envelope', 'none']).optional(),
+  strictIdmsaHeaders: z.boolean().nullable().optional(),
   protocol: z.enum(['s2k', 's2k_fo']).optional(),
   iterations: z.number().int().positive().max(1_000_000).optional(),
 });
@@ -41,6 +56,26 @@ export const describeAccount = (a: AccountRecord) => ({
   protocol: a.srp.protocol,
   flags: a.flags,
 });
+
+/**
+ * The sign-in steps of one account in order (S146), with a summary of the 2026 steps: whether the
+ * PUT trigger, a 409-accepted code, escrow, trust and a key assertion happened (2xx or the 409).
+ */
+export function describeSteps(appleId: string, steps: readonly SignInStep[]) {
+  const done = (step: SignInStepName, ok: (status: number) => boolean = (s) => s >= 200 && s < 300) =>
+    steps.some((s) => s.step === step && ok(s.status));
+  return {
+    appleId,
+    performed: {
+      pushTrigger: done('push-trigger'),
+      codeAccepted409: done('code-accepted', (s) => s === 409 || s === 412),
+      escrow: done('escrow-complete'),
+      trust: done('trust'),
+      keyAssertion: done('key-assertion', (s) => s === 409),
+    },
+    steps,
+  };
+}
 
 export function resolveAccount(
   ctx: AuthContext,

@@ -20,6 +20,7 @@ import {
   AccountOnlySchema,
   changePassword,
   describeAccount,
+  describeSteps,
   FlagsSchema,
   movePartition,
   PartitionMoveSchema,
@@ -185,6 +186,14 @@ export function createControlRouter(deps: ControlDeps) {
         return withAccount(AccountOnlySchema, req, (a) => changePassword(auth, a, undefined));
       case 'POST /partition-move':
         return withAccount(PartitionMoveSchema, req, (a, input) => movePartition(auth, a, input.partition));
+      case 'GET /accounts/steps': {
+        const account = resolveAccount(auth, req.query.get('appleId') ?? undefined, deps.ownerAppleId);
+        if (isReply(account)) return account;
+        return json(describeSteps(account.appleId, auth.idmsa.steps(account.appleId)));
+      }
+      case 'DELETE /accounts/steps':
+        auth.idmsa.clearSteps();
+        return json({ cleared: true });
       case 'POST /throttle/reset':
         auth.idmsa.resetThrottle();
         return json({ reset: true });

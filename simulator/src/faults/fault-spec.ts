@@ -1,6 +1,6 @@
 /**
  * What `POST /__sim/faults` accepts. A fault matches requests by endpoint key (the `/stats` key, or
- * `*`), optionally narrowed by host, path or User-Agent substring, fires `count` times (default:
+ * `*`), optionally narrowed by host, method, path or User-Agent substring, fires `count` times (default:
  * until cleared) with `probability` (default 1), and then either replaces the answer (`status`,
  * `body`, or a preset `mode`), slows it (`delayMs`), adds `headers`, or damages its body on the wire
  * (`reset-mid-body`, `truncate-body`, `slow-body`), which works on streamed CDN bodies too.
@@ -40,6 +40,8 @@ export const FaultSpecSchema = z.strictObject({
   chunkBytes: z.number().int().positive().optional(),
   chunkDelayMs: z.number().int().nonnegative().optional(),
   host: z.string().optional(),
+  /** Only requests with this HTTP method (e.g. `PUT`: the 2026 code trigger shares its key with the code submit). */
+  method: z.string().toUpperCase().optional(),
   pathContains: z.string().optional(),
   userAgentContains: z.string().optional(),
 });

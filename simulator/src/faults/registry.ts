@@ -41,6 +41,7 @@ export class FaultRegistry {
       const r = this.#rules[i]!;
       if (r.endpoint !== '*' && r.endpoint !== key) continue;
       if (r.host !== undefined && r.host !== req.host) continue;
+      if (r.method !== undefined && r.method !== req.method) continue;
       if (r.pathContains !== undefined && !req.path.includes(r.pathContains)) continue;
       if (
         r.userAgentContains !== undefined &&

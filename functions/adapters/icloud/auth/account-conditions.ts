@@ -44,6 +44,19 @@ export function accountCondition(
   return new AccountConditionError(condition, MESSAGES[condition], cause ? { cause } : {});
 }
 
+/**
+ * A security-key account (`fsaChallenge` / `keyNames` in Apple's answer): Apple accepts only one of
+ * those keys at sign-in and sends no code, so the message names the keys and the way out.
+ */
+export function securityKeys(keyNames: readonly string[]): AccountConditionError {
+  const names = keyNames.filter((n) => n.trim() !== '');
+  const which = names.length ? ` (${names.map((n) => `"${n}"`).join(', ')})` : '';
+  return new AccountConditionError(
+    'security-key',
+    `This Apple ID is protected by security keys${which}, so Apple asks for one of those keys instead of sending a code, which icloud-s3 cannot present; remove the keys under Settings > Apple Account > Sign-In & Security > Security Keys on your iPhone (Apple then sends codes to your devices again) and run icloud-s3 login again.`,
+  );
+}
+
 /** The account lives in the other region (`domainToUse`, spec §2.14). */
 export function wrongRegion(domainToUse: string): AccountConditionError {
   const china = domainToUse.toLowerCase().endsWith('.cn');

@@ -1,25 +1,19 @@
 /**
  * Steps 1–2 of sign-in (spec §2.5–§2.7): `signin/init`, `signin/complete`, and `repair/complete`
- * after a 412. Exactly one SRP exchange per call, never retried: Apple throttles SRP for hours.
+ * after a 412; since 2026 also the escrow a trusted sign-in may ask for (docs/protocol/sign-in.md).
+ * Exactly one SRP exchange per call, never retried: Apple throttles SRP for hours.
  */
 
-import { z } from 'zod';
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Secret } from '#shared/redact.ts';
 import { accountCondition, rejected } from './account-conditions.ts';
 import { appleErrorsOf, describeAppleErrors, effectiveStatus, jsonOrUndefined } from './apple-signals.ts';
 import { type AuthContext, idmsaHeaders } from './auth-context.ts';
-import { bigIntToBytes, bytesToBigInt, computeClientProof, createClientEphemeral } from './srp.ts';
+import { completeEscrow, escrowRequested } from './escrow.ts';
+import { bigIntToBytes, createClientEphemeral } from './srp.ts';
+import { proveSrp, readSrpAnswer } from './srp-answer.ts';
 import { assertNotThrottled, recordThrottle } from './throttle.ts';
 import { type TwoFactorChallenge, twoFactorChallengeOf } from './two-factor-challenge.ts';
-
-const InitResponse = z.looseObject({
-  salt: z.string().min(1),
-  b: z.string().min(1),
-  c: z.unknown(),
-  iteration: z.number().int().positive(),
-  protocol: z.enum(['s2k', 's2k_fo']),
-});
 
 export type SrpOutcome =
   /** Apple accepted the password; `accountLogin` decides whether two-factor is still needed. */
@@ -50,18 +44,8 @@ export async function srpSignIn(ctx: AuthContext, password: Secret<string>): Pro
   if (init.status !== 200) {
     throw new UnexpectedResponseError(`signin/init answered HTTP ${init.status}`);
   }
-  const parsed = InitResponse.safeParse(await jsonOrUndefined(init));
-  if (!parsed.success) throw new UnexpectedResponseError('signin/init answered without an SRP challenge');
-  const challenge = parsed.data;
-
-  const proof = computeClientProof(ephemeral, {
-    accountName,
-    password: password.reveal(),
-    protocol: challenge.protocol,
-    salt: Buffer.from(challenge.salt, 'base64'),
-    iterations: challenge.iteration,
-    B: bytesToBigInt(Buffer.from(challenge.b, 'base64')),
-  });
+  const challenge = readSrpAnswer(await jsonOrUndefined(init), 'signin/init');
+  const proof = proveSrp(ephemeral, challenge, accountName, password);
   const trustToken = ctx.session.fields.trustToken;
   const complete = await ctx.http.send({
     method: 'POST',
@@ -76,13 +60,16 @@ export async function srpSignIn(ctx: AuthContext, password: Secret<string>): Pro
       trustTokens: trustToken ? [trustToken] : [],
     },
   });
-  return interpretComplete(
-    ctx,
-    complete.status,
-    effectiveStatus(complete),
-    await jsonOrUndefined(complete),
-    complete,
-  );
+  const body = await jsonOrUndefined(complete);
+  const escrow = escrowRequested(complete);
+  if (complete.status === 409 && escrow && trustToken) {
+    // 2026: a valid trust token is answered 409 + EDP/PDP instead of 200; a second password proof
+    // (escrow) replaces the code, and no /2sv/trust follows.
+    ctx.logger.info('sign-in escrow', { escrow, via: 'trust token' });
+    await completeEscrow(ctx, password);
+    return { kind: 'signed-in' };
+  }
+  return interpretComplete(ctx, complete.status, effectiveStatus(complete), body, complete);
 }
 
 async function interpretComplete(

@@ -213,9 +213,10 @@ class OpenedSession implements OpenedIcloudSession {
         { action: this.#action },
       );
     }
-    const outcome = await srpSignIn(this.#ctx, password);
-    const account = outcome.kind === 'signed-in' ? await accountLogin(this.#ctx) : undefined;
-    if (!account || account.requiresTwoFactor) {
+    await srpSignIn(this.#ctx, password);
+    // Even after a 409, a trust token Apple still honours signs in without a code (2026).
+    const account = await accountLogin(this.#ctx);
+    if (account.requiresTwoFactor) {
       throw new SessionExpiredError('Apple asks for two-factor verification again', { action: this.#action });
     }
     this.#options.logger.info('session refreshed', { via: 'srp' });
