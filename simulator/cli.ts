@@ -27,7 +27,8 @@ const program = new Command('sim')
   .option('--state-dir <dir>', 'persist accounts, sessions and the library change log here')
   .option('--media-scale <x>', 'scale generated media sizes', positive)
   .option('--cassette-mode', 'answer two-factor sign-ins like the icloudpd cassettes (200 instead of 409)')
-  .option('--lenient-idmsa-headers', 'do not require scnt / X-Apple-ID-Session-Id on IdMSA calls')
+  .option('--lenient-idmsa-headers', 'the default since 2026: IdMSA calls find their session as Apple does')
+  .option('--strict-idmsa-headers', 'require scnt / X-Apple-ID-Session-Id of earlier answers on IdMSA calls')
   .parse();
 
 const opts = program.opts<{
@@ -38,6 +39,7 @@ const opts = program.opts<{
   mediaScale?: number;
   cassetteMode?: boolean;
   lenientIdmsaHeaders?: boolean;
+  strictIdmsaHeaders?: boolean;
 }>();
 
 const sim = await startSimulator({
@@ -49,6 +51,7 @@ const sim = await startSimulator({
   auth: {
     ...(opts.cassetteMode ? { cassetteMode: true } : {}),
     ...(opts.lenientIdmsaHeaders ? { strictIdmsaHeaders: false } : {}),
+    ...(opts.strictIdmsaHeaders ? { strictIdmsaHeaders: true } : {}),
   },
 });
 

@@ -1,21 +1,31 @@
 /**
- * Statement 118: replays the request of every interaction of icloudpd's auth cassettes against the
- * simulator (with real SRP values, codes and tokens in place of the recorded placeholders) and checks
- * that each answer has the recorded shape: status, Apple header names, cookie names and domains,
- * content type, and JSON keys with their value types (values differ).
+ * Statement 118: replays icloudpd's auth cassettes against the simulator AS RECORDED and checks that
+ * each answer has the recorded shape: status, Apple header names, cookie names and domains, content
+ * type, and JSON keys with their value types (values differ).
  *
- * The 2FA cassettes and auth_requires_2fa are hand-edited (spec §0.4: signin/complete answered 200
- * `{"auth_type":"hsa2"}` where Apple answers 409): they run in the simulator's cassette mode
- * (statement 14). failed_auth ends with the dead legacy `/signin`, also answered as recorded only in
- * cassette mode (statement 19).
+ * As recorded means: the request headers of the recording (Origin, User-Agent, the OAuth headers and
+ * the absence of `scnt`/`X-Apple-ID-Session-Id` where icloudpd sent none, e.g. on signin/complete and
+ * 2sv/trust), the recorded bodies, and a `Cookie` header only where the recording has one, filled from
+ * a domain-matching cookie jar as icloudpd's requests session would. Only values that must be fresh are
+ * recomputed: the SRP numbers (A, c, M1, M2), the code shown on the simulated device, and values an
+ * earlier answer of the same replay issued (`scnt` and `X-Apple-ID-Session-Id` as icloudpd keeps the
+ * last one received; session and trust tokens wherever the recording used the placeholder an earlier
+ * recorded answer carried).
+ *
+ * The recordings are of 2025-era Apple, so they replay against an account in the `authFlow: "2025"`
+ * mode (signin/complete pushes the code, a correct code is answered 204). The 2FA cassettes and
+ * auth_requires_2fa are also hand-edited (signin/complete answered 200 `{"auth_type":"hsa2"}` where
+ * Apple answers 409): they run in the simulator's cassette mode (statement 14). failed_auth ends with
+ * the dead legacy `/signin`, also answered as recorded only in cassette mode (statement 19).
  */
+import { CookieJar } from 'tough-cookie';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toSimulatorUrl } from '#simulator/src/hosts.ts';
 import type { SimulatorHandle } from '#simulator/src/index.ts';
 import { readRecordedJson } from '#test/helpers/recorded.ts';
 import type { ControlClient } from '#test/helpers/simulator.ts';
 import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
-import { SignInDriver, TestSrpClient } from '#test/helpers/srp-client.ts';
+import { TestSrpClient } from '#test/helpers/srp-client.ts';
 
 interface Recorded {
   interactions: {
@@ -72,24 +82,39 @@ let control: ControlClient;
 beforeEach(async () => {
   sim = await startTestSimulator();
   control = controlClient(sim);
-  // The recordings are of 2025-era Apple: the code is pushed by signin/complete and answered 204.
   await control.setFlags({ authFlow: '2025' });
 });
 afterEach(() => sim.stop());
 
-/**
- * Replays one cassette. The recorded account becomes the simulator's seeded account except for the
- * cassettes' deliberately unknown names; placeholders become the values the simulator handed out.
- */
-async function replay(name: string, options: { wrongCode?: boolean; presetCookie?: string } = {}) {
-  const cassette = load(name);
-  const d = new SignInDriver(sim.authUrl, sim.setupUrl);
-  if (options.presetCookie) {
-    for (const pair of options.presetCookie.split('; ')) {
-      const eq = pair.indexOf('=');
-      d.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
+/** The recorded account; every other name (bad_username, whatever_username) stays unknown. */
+const RECORDED_ACCOUNT = 'jdoe@gmail.com';
+/** Transport headers fetch sets itself; the recorded Cookie is replaced by the jar's cookies. */
+const TRANSPORT = new Set(['cookie', 'content-length', 'host', 'accept-encoding', 'connection']);
+/** Response headers whose recorded placeholders later requests reuse. */
+const ISSUED = ['scnt', 'x-apple-id-session-id', 'x-apple-session-token', 'x-apple-twosv-trust-token'];
+
+/** Replaces every string equal to a known placeholder, recursively. */
+function substitute(value: unknown, placeholders: Map<string, string>): unknown {
+  if (typeof value === 'string') return placeholders.get(value) ?? value;
+  if (Array.isArray(value)) return value.map((v) => substitute(v, placeholders));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, placeholders)]));
   }
+  return value;
+}
+
+const headerValue = (h: Record<string, string[]>, name: string): string | undefined =>
+  Object.entries(h).find(([n]) => n.toLowerCase() === name)?.[1]?.[0];
+
+/** Replays one cassette as recorded (see the file comment); `wrongCode` submits a code that is not the shown one. */
+async function replay(name: string, options: { wrongCode?: boolean; presetCookies?: string[] } = {}) {
+  const cassette = load(name);
+  const jar = new CookieJar();
+  for (const line of options.presetCookies ?? []) await jar.setCookie(line, 'https://setup.icloud.com/');
+  /** Recorded placeholder -> the value this replay received in its place. */
+  const placeholders = new Map<string, string>();
+  /** The last value received per session header, as icloudpd's session_data keeps it. */
+  const last = new Map<string, string>();
   let srp: TestSrpClient | undefined;
   let init: { salt: string; b: string; iteration: number; protocol: string; c: string } | undefined;
 
@@ -97,44 +122,38 @@ async function replay(name: string, options: { wrongCode?: boolean; presetCookie
     const url = new URL(request.uri);
     const step = `${name}#${i} ${request.method} ${url.pathname}`;
     const recordedJson = request.body?.json as Record<string, unknown> | undefined;
-    let body: unknown = request.body?.json ?? request.body?.text;
     const accountName =
-      typeof recordedJson?.['accountName'] === 'string' && recordedJson['accountName'] === 'jdoe@gmail.com'
+      recordedJson?.['accountName'] === RECORDED_ACCOUNT
         ? sim.appleId
         : (recordedJson?.['accountName'] as string | undefined);
+    let body: unknown = substitute(request.body?.json ?? request.body?.text, placeholders);
 
+    // Fresh values only: SRP numbers, the code on the device.
     if (url.pathname.endsWith('/signin/init')) {
       srp = new TestSrpClient(accountName!, sim.password);
       body = { ...recordedJson, accountName, a: srp.publicValue };
     } else if (url.pathname.endsWith('/signin/complete')) {
+      // The recording dropped c, m1 and m2 (secrets); icloudpd sends them.
       body = { ...recordedJson, accountName, c: init!.c, ...srp!.proofs(init!) };
     } else if (url.pathname.endsWith('/signin')) {
       body = { ...recordedJson, accountName };
-    } else if (url.pathname.endsWith('/accountLogin')) {
-      body = {
-        ...recordedJson,
-        dsWebAuthToken: d.sessionToken,
-        trustToken: recordedJson?.['trustToken'] ? d.trustToken : '',
-      };
     } else if (url.pathname.endsWith('/securitycode')) {
       const code = await control.code();
-      body = {
-        securityCode: {
-          code: options.wrongCode ? String((Number(code) + 1) % 1_000_000).padStart(6, '0') : code,
-        },
-      };
+      const sent = options.wrongCode ? String((Number(code) + 1) % 1_000_000).padStart(6, '0') : code;
+      body = { securityCode: { code: sent } };
     }
 
     const headers: Record<string, string> = {};
     for (const [n, values] of Object.entries(request.headers)) {
-      if (!['cookie', 'content-length', 'host', 'accept-encoding', 'connection'].includes(n.toLowerCase())) {
-        headers[n] = values.join(', ');
-      }
+      if (TRANSPORT.has(n.toLowerCase())) continue;
+      headers[n] = last.get(n.toLowerCase()) ?? values.join(', ');
     }
-    if (url.hostname === 'idmsa.apple.com')
-      Object.assign(headers, d.headers({ Accept: headers['Accept'] ?? '*/*' }));
+    if (headerValue(request.headers, 'cookie') !== undefined) {
+      const cookie = await jar.getCookieString(request.uri);
+      if (cookie) headers['Cookie'] = cookie;
+    }
 
-    const res = await d.send(toSimulatorUrl(request.uri, sim.baseUrl), {
+    const res = await fetch(toSimulatorUrl(request.uri, sim.baseUrl), {
       method: request.method,
       headers,
       ...(body === undefined || request.method === 'GET'
@@ -142,6 +161,14 @@ async function replay(name: string, options: { wrongCode?: boolean; presetCookie
         : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.text();
+    for (const line of res.headers.getSetCookie()) await jar.setCookie(line, request.uri);
+    for (const h of ISSUED) {
+      const actual = res.headers.get(h);
+      if (!actual) continue;
+      last.set(h, actual);
+      const recorded = headerValue(response.headers, h);
+      if (recorded) placeholders.set(recorded, actual);
+    }
 
     expect(res.status, step).toBe(response.status);
     const actualHeaders = Object.fromEntries(res.headers.entries());
@@ -168,10 +195,10 @@ async function replay(name: string, options: { wrongCode?: boolean; presetCookie
   }
 }
 
-describe('S118: icloudpd auth cassettes replay against the simulator with the recorded shapes', () => {
+describe('S118: icloudpd auth cassettes replay as recorded against a 2025-mode account', () => {
   it('successful_auth: validate with a stored cookie jar', async () => {
-    const { cookie } = await control.session();
-    await replay('successful_auth', { presetCookie: cookie });
+    const { cookies } = await control.session();
+    await replay('successful_auth', { presetCookies: cookies });
   });
 
   it('auth_non_2fa: signin 412, repair/complete, accountLogin without the hsa fields', async () => {
@@ -184,7 +211,7 @@ describe('S118: icloudpd auth cassettes replay against the simulator with the re
     await replay('auth_requires_2fa');
   });
 
-  it('2fa_flow_valid_code (cassette mode): boot page, code 204, trust 204, trusted accountLogin', async () => {
+  it('2fa_flow_valid_code (cassette mode): header-less signin/complete, boot page, code 204, cookie-only trust 204, trusted accountLogin', async () => {
     await control.settings({ cassetteMode: true });
     await replay('2fa_flow_valid_code');
   });
@@ -202,5 +229,10 @@ describe('S118: icloudpd auth cassettes replay against the simulator with the re
   it('failed_auth_503: signin/init throttled twice with the 29-byte body', async () => {
     await control.settings({ srpLimit: 0 });
     await replay('failed_auth_503');
+  });
+
+  it('with the strict header switch the recorded header-less signin/complete is refused (the replay is not rigged)', async () => {
+    await control.settings({ cassetteMode: true, strictIdmsaHeaders: true });
+    await expect(replay('auth_requires_2fa')).rejects.toThrow(/signin\/complete/);
   });
 });

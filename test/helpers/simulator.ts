@@ -52,6 +52,7 @@ export interface FaultInput {
   readonly chunkBytes?: number;
   readonly chunkDelayMs?: number;
   readonly host?: string;
+  readonly method?: string;
   readonly pathContains?: string;
   readonly userAgentContains?: string;
 }

@@ -68,6 +68,17 @@ export class TestSrpClient {
 
   /** `{ m1, m2 }` (base64) for the server's init answer. */
   proofs(init: InitAnswer): { m1: string; m2: string } {
+    const { m1, m2 } = this.#compute(init);
+    return { m1: m1.toString('base64'), m2: m2.toString('base64') };
+  }
+
+  /** `{ m1, m2, k }` (base64) as escrow/complete takes them: `k` is the session key K of this handshake. */
+  escrowProofs(init: InitAnswer): { m1: string; m2: string; k: string } {
+    const { m1, m2, K } = this.#compute(init);
+    return { m1: m1.toString('base64'), m2: m2.toString('base64'), k: K.toString('base64') };
+  }
+
+  #compute(init: InitAnswer): { m1: Buffer; m2: Buffer; K: Buffer } {
     const salt = Buffer.from(init.salt, 'base64');
     const B = toInt(Buffer.from(init.b, 'base64'));
     const digest = sha(Buffer.from(this.password, 'utf8'));
@@ -85,7 +96,7 @@ export class TestSrpClient {
     for (let i = 0; i < 32; i++) mixed[i] = (hN[i] ?? 0) ^ (hG[i] ?? 0);
     const m1 = sha(mixed, sha(Buffer.from(this.accountName, 'utf8')), salt, toBuf(this.A), toBuf(B), K);
     const m2 = sha(toBuf(this.A), m1, K);
-    return { m1: m1.toString('base64'), m2: m2.toString('base64') };
+    return { m1, m2, K };
   }
 }
 
