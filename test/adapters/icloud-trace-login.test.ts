@@ -135,7 +135,9 @@ afterAll(async () => {
 });
 
 /** A full `icloud-s3 login` through the adapters, traced to a file, with the wire recorded beside it. */
-async function tracedLogin(delivery: 'device' | 'sms', traceName: string) {
+async function tracedLogin(delivery: 'device' | 'sms' | 'escrow', traceName: string) {
+  // An Advanced/Standard Data Protection account: after the code, Apple asks for escrow.
+  await control.setFlags({ appleId: sim.appleId, escrow: delivery === 'escrow' ? 'EDP' : null });
   const wire = wireRecorder();
   const tracePath = join(dir, traceName);
   const trace = new TraceFile(tracePath, `test ${delivery} login`);
@@ -165,7 +167,7 @@ async function tracedLogin(delivery: 'device' | 'sms', traceName: string) {
   return { text, code, wire: wire.exchanges, simBase: simBase.baseUrl, tracePath };
 }
 
-describe.each(['device', 'sms'] as const)('a %s-code login traced to a file', (delivery) => {
+describe.each(['device', 'sms', 'escrow'] as const)('a %s login traced to a file', (delivery) => {
   let run: Awaited<ReturnType<typeof tracedLogin>>;
   beforeAll(async () => {
     run = await tracedLogin(delivery, `${delivery}-trace.json`);
@@ -194,6 +196,10 @@ describe.each(['device', 'sms'] as const)('a %s-code login traced to a file', (d
         ? 'POST idmsa.apple.com/appleauth/auth/verify/phone/securitycode'
         : 'POST idmsa.apple.com/appleauth/auth/verify/trusteddevice/securitycode',
     );
+    if (delivery === 'escrow') {
+      expect(steps).toContain('POST idmsa.apple.com/appleauth/auth/escrow/init');
+      expect(steps).toContain('POST idmsa.apple.com/appleauth/auth/escrow/complete');
+    }
     expect(steps).toContain('GET idmsa.apple.com/appleauth/auth/2sv/trust');
     expect(steps).toContain('POST setup.icloud.com/setup/ws/1/accountLogin');
   });
@@ -213,6 +219,30 @@ describe.each(['device', 'sms'] as const)('a %s-code login traced to a file', (d
     expect(trustHeader).toMatch(/^<redacted:trust-token#1 /);
     const lastLogin = trace.interactions.at(-1);
     expect(lastLogin?.request.body).toMatchObject({ json: { trustToken: trustHeader } });
+  });
+
+  it("names each SRP value for what it is: the sign-in's, and escrow's when Apple asks for escrow", () => {
+    const trace = JSON.parse(run.text) as { interactions: TraceInteraction[] };
+    const signIn = trace.interactions.find((i) => i.request.uri.includes('/signin/complete'));
+    expect(signIn?.request.body).toMatchObject({
+      json: {
+        m1: expect.stringMatching(/^<redacted:srp-m1#1 32 bytes>$/),
+        c: expect.stringMatching(/^<redacted:srp-c#1 /),
+      },
+    });
+    const complete = trace.interactions.find((i) => i.request.uri.endsWith('/escrow/complete'));
+    if (delivery !== 'escrow') {
+      expect(complete).toBeUndefined();
+      return;
+    }
+    expect(complete?.request.body).toEqual({
+      json: {
+        m1: expect.stringMatching(/^<redacted:escrow-m1#1 32 bytes>$/),
+        m2: expect.stringMatching(/^<redacted:escrow-m2#1 32 bytes>$/),
+        c: expect.stringMatching(/^<redacted:escrow-c#1 /),
+        k: expect.stringMatching(/^<redacted:escrow-k#1 32 bytes>$/),
+      },
+    });
   });
 
   it('is readable only by its owner', async () => {
