@@ -136,6 +136,7 @@ const LOCAL_KINDS = new Set([
   'location',
   'caption',
   'wrapping-key',
+  'device-name',
 ]);
 /** Shorter secrets are replaced only where they sit, never searched for in free text. */
 const MIN_SEARCHED_LENGTH = 8;
@@ -200,6 +201,8 @@ interface JsonContext {
   readonly escrow?: boolean;
   /** Inside a personal record field: every string is removed as this kind. */
   readonly personal?: string;
+  /** The key of the object (or array of objects) being walked. */
+  readonly parent?: string | undefined;
 }
 
 export interface TraceRedactorOptions {
@@ -342,10 +345,14 @@ export class TraceRedactor {
     const inner = personal ? { ...context, personal } : context;
     if (Array.isArray(value)) return value.map((item) => this.json(item, inner, key));
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.json(v, inner, k)] as const));
+      const within = { ...inner, parent: key };
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.json(v, within, k)] as const));
     }
     if (inner.personal && typeof value === 'string' && key !== 'type')
       return this.secret(value, inner.personal);
+    // A trusted device is named after its owner ("Sam's iPhone").
+    if (key === 'name' && typeof value === 'string' && /^trustedDevices?$/.test(context.parent ?? ''))
+      return this.secret(value, 'device-name');
     if (key !== undefined && (typeof value === 'string' || typeof value === 'number')) {
       const kind = fieldKind(key, String(value));
       if (kind) return this.secret(String(value), context.escrow ? kind.replace(/^srp-/, 'escrow-') : kind);

@@ -309,3 +309,16 @@ describe('TraceRedactor: personal record fields', () => {
     });
   });
 });
+
+describe('TraceRedactor: two-factor answers', () => {
+  it("removes a trusted device's name (named after its owner) and keeps its id and model", () => {
+    const body = new TraceRedactor().body(
+      JSON.stringify({ trustedDevices: [{ id: 'd1', name: "Sam's iPhone", modelName: 'iPhone' }] }),
+    );
+    expect(body).toEqual({
+      json: {
+        trustedDevices: [{ id: 'd1', name: '<redacted:device-name#1 12 chars>', modelName: 'iPhone' }],
+      },
+    });
+  });
+});
