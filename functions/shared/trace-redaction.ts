@@ -436,10 +436,11 @@ export class TraceRedactor {
 
   #replaceKnown(text: string): string {
     if (this.#searched.size === 0) return text;
+    // A number (a dsid) is found only as a whole number, not inside a longer one.
     this.#searchPattern ??= new RegExp(
       [...this.#searched.keys()]
         .sort((x, y) => y.length - x.length)
-        .map(escapeRegExp)
+        .map((value) => (/^\d+$/.test(value) ? `(?<!\\d)${value}(?!\\d)` : escapeRegExp(value)))
         .join('|'),
       'g',
     );

@@ -322,3 +322,13 @@ describe('TraceRedactor: two-factor answers', () => {
     });
   });
 });
+
+describe('TraceRedactor: numbers', () => {
+  it('finds a known account id only as a whole number, not inside a longer one', () => {
+    const redactor = new TraceRedactor();
+    redactor.secret('12345678901', 'dsid');
+    expect(redactor.text('user 12345678901, request 123456789012')).toBe(
+      'user <redacted:dsid#1 11 chars>, request 123456789012',
+    );
+  });
+});
