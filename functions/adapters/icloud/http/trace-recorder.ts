@@ -5,6 +5,7 @@
  * caller untouched.
  */
 import { type TraceInteraction, TraceRedactor } from '#shared/trace-redaction.ts';
+import { CDN_HOST } from '#shared/trace-secret-kinds.ts';
 import { WIDGET_KEY } from '../auth/auth-context.ts';
 import type { ExchangeObserver, SentRequest } from './types.ts';
 
@@ -13,7 +14,6 @@ export interface TraceSink {
   append(interaction: TraceInteraction): void;
 }
 
-const CDN_HOST = /(^|\.)icloud-content\.com(\.cn)?$/i;
 const MEDIA_TYPE = /^(image|video|audio)\/|octet-stream|zip/i;
 
 /** Why a body is not recorded (`<123 bytes of image/jpeg not recorded>`), or undefined to record it. */
