@@ -98,7 +98,7 @@ describe('icloud-s3 --trace', () => {
     expect(run.stderr).toContain(
       `Trace: ${trace.interactions.length} exchange(s) with Apple in ${tracePath}`,
     );
-    expect(trace.source).toMatch(/^icloud-s3 login --trace, started \d{4}-/);
+    expect(trace.source).toMatch(/^icloud-s3 \d+\.\d+\.\d+ login --trace on Node v\d+\S*, started \d{4}-/);
     const steps = trace.interactions.map((i) => `${i.request.method} ${new URL(i.request.uri).pathname}`);
     const milestones = [
       'POST /appleauth/auth/signin/init',
