@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { WrongVerificationCodeError } from '#adapters/icloud/auth/two-factor.ts';
+import { fetchTwoFactorOptions, WrongVerificationCodeError } from '#adapters/icloud/auth/two-factor.ts';
 import { type IcloudEndpoint, resolveEndpoint } from '#adapters/icloud/endpoints.ts';
+import { FetchIcloudHttp } from '#adapters/icloud/http/fetch-icloud-http.ts';
 import { beginLogin } from '#adapters/icloud/session/login-session.ts';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
@@ -51,8 +52,26 @@ beforeEach(async () => {
     domainToUse: null,
     fido: false,
     needsRepair: false,
+    ...APPLE_TODAY,
   });
+  await control.call('DELETE', '/accounts/steps');
 });
+
+/** The 2026 flags of a fresh simulated account: Apple as it answers today. */
+const APPLE_TODAY = {
+  authFlow: '2026',
+  escrow: null,
+  escrowEnforced: false,
+  codeAnswerWithoutSessionToken: false,
+  codeAnswerTrustToken: false,
+  codeAnswerStatus: 409,
+  wrongCodeStatus: 400,
+  noTrustedDevices: false,
+  bridgeRouted: false,
+  phoneNonFTEU: false,
+  authJsonShape: 'top-level',
+  strictIdmsaHeaders: null,
+} as const;
 
 const freshStore = () => new FileSessionStore(join(dir, `session-${++fileNo}.json`));
 const zonesUrl = (s: { ckdatabasewsUrl(): string; clientId: string; dsid: string }) =>
@@ -199,5 +218,210 @@ describe('account conditions against the simulator', () => {
   });
   it('completes the 412 repair step and signs in', async () => {
     expect(await conditionOf({ needsRepair: true })).toBe('none');
+  });
+});
+
+interface SignInSteps {
+  readonly performed: Record<string, boolean>;
+  readonly steps: readonly { step: string; status: number }[];
+}
+
+/** What the simulator logged of the account's sign-in steps since the last reset. */
+const stepsOf = () =>
+  control.call<SignInSteps>('GET', `/accounts/steps?appleId=${encodeURIComponent(account.appleId)}`);
+
+/**
+ * Codes the account received: each request that sends one (device trigger, SMS, old trigger) and,
+ * before 2026, the push signin/complete sends by itself with its 409.
+ */
+function codesSent(steps: SignInSteps, authFlow: '2025' | '2026'): number {
+  const ok = (s: { status: number }) => s.status >= 200 && s.status < 300;
+  const sending = steps.steps.filter(
+    (s) => ['push-trigger', 'sms-sent', 'old-trigger'].includes(s.step) && ok(s),
+  ).length;
+  const bySignIn =
+    authFlow === '2025'
+      ? steps.steps.filter((s) => s.step === 'signin-complete' && s.status === 409).length
+      : 0;
+  return sending + bySignIn;
+}
+
+/**
+ * Signs in the way a person does with `icloud-s3 login`: a code already showing on the device
+ * (Apple before 2026) is typed as is; otherwise the person asks for one, once, and types it.
+ */
+async function personSignIn(options: { sms?: number; codeAlreadyShowing?: boolean } = {}) {
+  const store = freshStore();
+  const session = await beginLogin({ endpoint, store, appleId: account.appleId, logger });
+  const authenticator = await session.startSignIn();
+  const result = await authenticator.signIn(new Secret(account.password));
+  if (result.status === 'two-factor') {
+    const phone = result.challenge.trustedPhoneNumbers.find((p) => p.id === options.sms);
+    const delivery =
+      phone === undefined
+        ? ({ kind: 'device' } as const)
+        : ({
+            kind: 'sms',
+            phoneId: phone.id,
+            ...(phone.nonFTEU === undefined ? {} : { nonFTEU: phone.nonFTEU }),
+          } as const);
+    if (!options.codeAlreadyShowing) await authenticator.requestCode(delivery);
+    await authenticator.verifyCode(delivery, await control.code(account.appleId));
+  }
+  await session.save({});
+  return { result, session, store };
+}
+
+describe('sign-in in each way Apple answers (one code per login)', () => {
+  const modes: {
+    name: string;
+    flags: Record<string, unknown>;
+    sms?: number;
+    performed?: Record<string, boolean>;
+    /** Requests to Apple the login cost (simulator /stats). */
+    requests: number;
+  }[] = [
+    {
+      name: 'Apple 2026 (default)',
+      flags: {},
+      performed: { pushTrigger: true, codeAccepted409: true, escrow: false, trust: true },
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026 with EDP escrow (enforced)',
+      flags: { escrow: 'EDP', escrowEnforced: true },
+      performed: { codeAccepted409: true, escrow: true, trust: true },
+      requests: 9,
+    },
+    {
+      name: 'Apple 2026 with PDP escrow (enforced)',
+      flags: { escrow: 'PDP', escrowEnforced: true },
+      performed: { codeAccepted409: true, escrow: true, trust: true },
+      requests: 9,
+    },
+    {
+      name: 'Apple 2026, 409 without a session token',
+      flags: { codeAnswerWithoutSessionToken: true },
+      performed: { codeAccepted409: true, trust: true },
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026, accepted code answered 412, wrong code 412',
+      flags: { codeAnswerStatus: 412, wrongCodeStatus: 412 },
+      performed: { codeAccepted409: true, trust: true },
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026 by SMS (nonFTEU)',
+      flags: { phoneNonFTEU: true },
+      sms: 1,
+      performed: { pushTrigger: false, codeAccepted409: true, trust: true },
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026, bridge-routed account',
+      flags: { bridgeRouted: true, authJsonShape: 'none' },
+      performed: { pushTrigger: true, trust: true },
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026, strict IdMSA headers',
+      flags: { strictIdmsaHeaders: true },
+      performed: { pushTrigger: true, trust: true },
+      requests: 7,
+    },
+    {
+      name: 'Apple 2025 (code pushed by signin/complete)',
+      flags: { authFlow: '2025' },
+      performed: { pushTrigger: false, codeAccepted409: false, trust: true },
+      requests: 6,
+    },
+  ];
+  for (const mode of modes) {
+    it(`signs in with exactly one code: ${mode.name}`, async () => {
+      await control.setFlags({ appleId: account.appleId, ...mode.flags });
+      await control.resetStats();
+      const authFlow = mode.flags['authFlow'] === '2025' ? '2025' : '2026';
+      const { result, session } = await personSignIn({
+        ...(mode.sms === undefined ? {} : { sms: mode.sms }),
+        codeAlreadyShowing: authFlow === '2025',
+      });
+      expect(result.status).toBe('two-factor');
+      expect(session.session.fields.trustToken).toBeTruthy();
+      const steps = await stepsOf();
+      expect(codesSent(steps, authFlow)).toBe(1);
+      expect(steps.steps.filter((s) => s.step === 'code-rejected')).toEqual([]);
+      expect(steps.performed).toMatchObject(mode.performed ?? {});
+      expect((await control.stats()).total).toBe(mode.requests);
+    });
+  }
+
+  it('finds the trusted numbers of a bridge-routed account in the boot data when JSON lists none', async () => {
+    await control.setFlags({ appleId: account.appleId, bridgeRouted: true, authJsonShape: 'none' });
+    const login = await beginLogin({ endpoint, store: freshStore(), appleId: account.appleId, logger });
+    await (await login.startSignIn()).signIn(new Secret(account.password));
+    const { session } = login;
+    const ctx = {
+      http: new FetchIcloudHttp({
+        endpoint,
+        jar: session.jar,
+        logger,
+        onSessionHeaders: (values) => session.applyHeaders(values, Date.now()),
+      }),
+      session,
+      endpoint,
+      logger,
+      now: Date.now,
+    };
+    await control.resetStats();
+    const options = await fetchTwoFactorOptions(ctx);
+    expect(options.trustedPhoneNumbers.map((p) => p.id)).toEqual([1]);
+    expect((await control.stats()).requests['auth']).toBe(2);
+  });
+
+  it('escrows instead of asking for a code when the trust token is answered 409 + EDP', async () => {
+    const { store } = await personSignIn();
+    await control.setFlags({ appleId: account.appleId, escrow: 'EDP', escrowEnforced: true });
+    await control.call('DELETE', '/accounts/steps');
+    await control.resetStats();
+    const again = await beginLogin({ endpoint, store, appleId: account.appleId, logger });
+    const result = await (await again.startSignIn()).signIn(new Secret(account.password));
+    expect(result.status).toBe('signed-in');
+    const steps = await stepsOf();
+    expect(steps.steps.map((s) => s.step)).toEqual([
+      'signin-init',
+      'signin-complete',
+      'escrow-init',
+      'escrow-complete',
+      'account-login',
+    ]);
+    expect(codesSent(steps, '2026')).toBe(0);
+    expect((await control.stats()).total).toBe(5);
+  });
+
+  it('waits out a 429 on the code trigger once and still sends one code', async () => {
+    await control.injectFault({
+      endpoint: 'verify/trusteddevice/securitycode',
+      method: 'PUT',
+      status: 429,
+      retryAfter: 0,
+      count: 1,
+    });
+    await control.resetStats();
+    const { result } = await personSignIn();
+    expect(result.status).toBe('two-factor');
+    expect(codesSent(await stepsOf(), '2026')).toBe(1);
+    expect((await control.stats()).total).toBe(8);
+  });
+
+  it('stops a security-key account before any code, naming its keys', async () => {
+    await control.setFlags({ appleId: account.appleId, fido: true });
+    await control.resetStats();
+    const error = await personSignIn().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccountConditionError);
+    expect((error as AccountConditionError).condition).toBe('security-key');
+    expect((error as Error).message).toContain('"YubiKey 5C"');
+    expect(codesSent(await stepsOf(), '2026')).toBe(0);
+    expect((await control.stats()).total).toBe(2);
   });
 });

@@ -5,6 +5,7 @@
  * fault triggers and the per-account step log. Every test runs against the default account (2026 flow)
  * unless it names a switch.
  */
+import { createHash, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimulatorHandle } from '#simulator/src/index.ts';
 import type { ControlClient } from '#test/helpers/simulator.ts';
@@ -425,6 +426,10 @@ describe('S135: security keys', () => {
     expect(body['fsaChallenge']).toMatchObject({
       challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       keyHandles: [expect.stringMatching(/^[A-Za-z0-9_-]+$/)],
+    });
+    const key = await control.call<{ credentialId: string }>('GET', '/accounts/security-key');
+    expect(body['fsaChallenge']).toMatchObject({
+      keyHandles: [key.credentialId],
       rpId: 'apple.com',
     });
     expect(body['keyNames']).toEqual([expect.any(String)]);
@@ -457,6 +462,88 @@ describe('S135: security keys', () => {
       body: { phoneNumber: { id: 1 }, mode: 'sms' },
     });
     expect(await shownCode()).toBe(before);
+  });
+});
+
+describe('S136: a security-key assertion', () => {
+  /** Plays the authenticator with the account's simulated key (`GET /__sim/accounts/security-key`). */
+  async function assertion(challenge: string, options: { origin?: string; otherKey?: boolean } = {}) {
+    const key = await control.call<{ credentialId: string; privateKeyPem: string }>(
+      'GET',
+      '/accounts/security-key',
+    );
+    const signingKey = options.otherKey
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+      : createPrivateKey(key.privateKeyPem);
+    const clientData = Buffer.from(
+      JSON.stringify({
+        type: 'webauthn.get',
+        challenge,
+        origin: options.origin ?? 'https://idmsa.apple.com',
+      }),
+    );
+    const authenticatorData = Buffer.concat([
+      createHash('sha256').update('apple.com').digest(),
+      Buffer.from([0x01, 0, 0, 0, 7]),
+    ]);
+    const signature = sign(
+      'sha256',
+      Buffer.concat([authenticatorData, createHash('sha256').update(clientData).digest()]),
+      signingKey,
+    );
+    // icloudpy's form: the challenge in the standard base64 alphabet, unpadded userHandle "".
+    return {
+      challenge: challenge.replace(/-/g, '+').replace(/_/g, '/'),
+      clientData: clientData.toString('base64'),
+      signatureData: signature.toString('base64'),
+      authenticatorData: authenticatorData.toString('base64'),
+      userHandle: '',
+      credentialID: Buffer.from(key.credentialId, 'base64url').toString('base64'),
+      rpId: 'apple.com',
+      requestId: '',
+    };
+  }
+
+  async function keyChallenge(): Promise<{ d: SignInDriver; challenge: string }> {
+    await control.setFlags({ fido: true });
+    const d = driver();
+    const res = await d.signIn(sim.appleId, sim.password);
+    const body = (await res.json()) as { fsaChallenge: { challenge: string } };
+    return { d, challenge: body.fsaChallenge.challenge };
+  }
+
+  const submit = (d: SignInDriver, body: unknown) =>
+    d.send(`${sim.authUrl}/verify/security/key`, {
+      method: 'POST',
+      headers: d.headers({ Accept: 'application/json' }),
+      body,
+    });
+
+  it('S136: a good assertion answers 409, then 2sv/trust gives a trust token and accountLogin is trusted', async () => {
+    const { d, challenge } = await keyChallenge();
+    const res = await submit(d, await assertion(challenge));
+    expect(res.status).toBe(409);
+    expect((await d.trust()).status).toBe(204);
+    const doc = (await (await d.accountLogin({ trustToken: d.trustToken })).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(doc).toMatchObject({ hsaChallengeRequired: false, hsaTrustedBrowser: true });
+  });
+
+  it('S136: the origin https://apple.com (pyicloud) is accepted too', async () => {
+    const { d, challenge } = await keyChallenge();
+    expect((await submit(d, await assertion(challenge, { origin: 'https://apple.com' }))).status).toBe(409);
+  });
+
+  it('S136: a signature by another key, a foreign origin or another challenge answers 400', async () => {
+    const { d, challenge } = await keyChallenge();
+    expect((await submit(d, await assertion(challenge, { otherKey: true }))).status).toBe(400);
+    expect((await submit(d, await assertion(challenge, { origin: 'https://www.icloud.com' }))).status).toBe(
+      400,
+    );
+    expect((await submit(d, await assertion('A'.repeat(43)))).status).toBe(400);
+    expect((await d.trust()).status).toBe(401);
   });
 });
 

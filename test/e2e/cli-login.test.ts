@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
@@ -14,62 +13,38 @@ import { createLambdaContext } from '#local/lambda-context.ts';
 import { type LocalAwsStack, openLocalAwsStack } from '#local/local-aws-stack.ts';
 import { ensureSecret } from '#local/servers/provision.ts';
 import { createLogger } from '#shared/logger.ts';
+import { type CliLoginRun, runCliLogin } from '#test/helpers/cli-login.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
-const repositoryRoot = join(import.meta.dirname, '..', '..');
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let control: ControlClient;
 let dir: string;
 let stack: LocalAwsStack;
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+/** `icloud-s3 login --json …` answered like a person's script (see runCliLogin). */
+const login = (args: readonly string[], env: Record<string, string> = {}) =>
+  runCliLogin(sim, control, ['--json', ...args], env);
+
+interface SignInSteps {
+  readonly performed: Record<string, boolean>;
+  readonly steps: readonly { step: string; status: number }[];
 }
 
-/**
- * Runs `icloud-s3 login` as a person's script would: password from ICLOUD_PASSWORD, the
- * two-factor code typed on stdin once the simulated iPhone received it.
- */
-function login(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/icloud-s3.mjs',
-        'login',
-        '--endpoint',
-        sim.controlUrl,
-        '--apple-id',
-        sim.appleId,
-        '--json',
-        ...args,
-      ],
-      { cwd: repositoryRoot, env: { ...process.env, ICLOUD_PASSWORD: sim.password, ...env }, stdio: 'pipe' },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    // Type the code once the CLI asks for it: only then has it pushed the code to the device
-    // (a code read earlier would be replaced by that push).
-    let typed = false;
-    const typeCode = async () => {
-      if (typed || !/verification code/i.test(stdout + stderr)) return;
-      typed = true;
-      child.stdin.end(`${await control.code(sim.appleId)}\n`);
-    };
-    child.stdout.on('data', () => void typeCode());
-    child.stderr.on('data', () => void typeCode());
-  });
+/** Codes the account received: each request that sends one and, before 2026, signin/complete's own push. */
+async function codesSent(authFlow: '2025' | '2026'): Promise<number> {
+  const { steps } = await control.call<SignInSteps>(
+    'GET',
+    `/accounts/steps?appleId=${encodeURIComponent(sim.appleId)}`,
+  );
+  const ok = (s: { status: number }) => s.status >= 200 && s.status < 300;
+  const sending = steps.filter((s) => ['push-trigger', 'sms-sent', 'old-trigger'].includes(s.step) && ok(s));
+  const bySignIn =
+    authFlow === '2025' ? steps.filter((s) => s.step === 'signin-complete' && s.status === 409) : [];
+  return sending.length + bySignIn.length;
 }
+
+const resultOf = (run: CliLoginRun) =>
+  JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 
 beforeAll(async () => {
   sim = await startTestSimulator({ assets: 20 });
@@ -84,17 +59,111 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+beforeEach(async () => {
+  await control.setFlags({
+    appleId: sim.appleId,
+    authFlow: '2026',
+    escrow: null,
+    escrowEnforced: false,
+    codeAnswerWithoutSessionToken: false,
+    bridgeRouted: false,
+    authJsonShape: 'top-level',
+    phoneNonFTEU: false,
+    noTrustedDevices: false,
+    fido: false,
+  });
+  await control.call('DELETE', '/accounts/steps');
+  await control.resetStats();
+});
+
+let sessionNo = 0;
+const sessionFile = () => join(dir, `session-${++sessionNo}.json`);
+
 describe('icloud-s3 login', () => {
   it('signs in non-interactively with the code from stdin and stores the session with mode 0600', async () => {
-    const sessionFile = join(dir, 'session.json');
-    const run = await login(['--session-file', sessionFile]);
+    const file = sessionFile();
+    const run = await login(['--session-file', file]);
     expect(run.code, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
-    expect(result).toMatchObject({ status: 'signed-in', appleId: sim.appleId, sessionFile });
-    expect((await stat(sessionFile)).mode & 0o777).toBe(0o600);
-    const stored = await readFile(sessionFile, 'utf8');
+    expect(resultOf(run)).toMatchObject({ status: 'signed-in', appleId: sim.appleId, sessionFile: file });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const stored = await readFile(file, 'utf8');
     expect(stored).not.toContain(sim.password);
     expect(run.stdout + run.stderr).not.toContain(sim.password);
+  });
+
+  const modes: {
+    name: string;
+    flags: Record<string, unknown>;
+    args?: readonly string[];
+    /** What the script typed: `""` asked Apple for the code. */
+    typed: readonly ('' | 'code')[];
+    requests: number;
+  }[] = [
+    { name: 'Apple 2026 (default)', flags: {}, typed: ['', 'code'], requests: 7 },
+    {
+      name: 'Apple 2026 by SMS',
+      flags: { phoneNonFTEU: true },
+      args: ['--sms', '1'],
+      typed: ['code'],
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026 with EDP escrow',
+      flags: { escrow: 'EDP', escrowEnforced: true },
+      typed: ['', 'code'],
+      requests: 9,
+    },
+    {
+      name: 'Apple 2026 with PDP escrow',
+      flags: { escrow: 'PDP', escrowEnforced: true },
+      typed: ['', 'code'],
+      requests: 9,
+    },
+    {
+      name: 'Apple 2026, 409 without a session token',
+      flags: { codeAnswerWithoutSessionToken: true },
+      typed: ['', 'code'],
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026, bridge-routed account',
+      flags: { bridgeRouted: true, authJsonShape: 'none' },
+      typed: ['', 'code'],
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026, no trusted device (the code comes by SMS without --sms)',
+      flags: { noTrustedDevices: true },
+      typed: ['code'],
+      requests: 7,
+    },
+    {
+      name: 'Apple 2025 (code pushed at sign-in)',
+      flags: { authFlow: '2025' },
+      typed: ['code'],
+      requests: 6,
+    },
+  ];
+  for (const mode of modes) {
+    it(`signs in non-interactively with exactly one code: ${mode.name}`, async () => {
+      await control.setFlags({ appleId: sim.appleId, ...mode.flags });
+      const run = await login(['--session-file', sessionFile(), ...(mode.args ?? [])]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(resultOf(run)).toMatchObject({ status: 'signed-in', appleId: sim.appleId });
+      expect(run.typed.map((t) => (t === '' ? '' : 'code'))).toEqual(mode.typed);
+      expect(await codesSent(mode.flags['authFlow'] === '2025' ? '2025' : '2026')).toBe(1);
+      expect((await control.stats()).total).toBe(mode.requests);
+    });
+  }
+
+  it('fails with a clear message for a security-key account, before any code', async () => {
+    await control.setFlags({ appleId: sim.appleId, fido: true });
+    const run = await login(['--session-file', sessionFile()]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/protected by security keys \("YubiKey 5C"\).*remove the keys/);
+    expect(run.typed).toEqual([]);
+    expect(await codesSent('2026')).toBe(0);
+    expect((await control.stats()).total).toBe(2);
   });
 
   it('with --aws stores the session in the secret, and the detector runs from it with no other step', async () => {

@@ -9,17 +9,15 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Command, Option } from 'commander';
 import { DEFAULT_STACK_NAME, describeDeployedStack } from '#adapters/aws/deployed-stack.ts';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
-import { type CodeDelivery, WrongVerificationCodeError } from '#adapters/icloud/auth/two-factor.ts';
-import type { TrustedPhoneNumber, TwoFactorChallenge } from '#adapters/icloud/auth/two-factor-challenge.ts';
 import { beginLogin } from '#adapters/icloud/session/login-session.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
-import { InvalidInputError } from '#domain/errors.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { Secret } from '#shared/redact.ts';
 import { type CliContext, cliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import { type Prompter, StdinPrompter, TerminalPrompter } from '../io/prompts.ts';
 import { traceOption } from '../io/trace-option.ts';
+import { chooseDelivery, signInWithCode } from './login-code.ts';
 
 interface LoginOptions {
   readonly appleId?: string;
@@ -28,9 +26,6 @@ interface LoginOptions {
   readonly rememberPassword?: boolean;
   readonly force?: boolean;
 }
-
-/** Attempts at typing a code before giving up (kei allows 3). No new code is pushed between them. */
-const CODE_ATTEMPTS = 3;
 
 export function loginCommand(): Command {
   return new Command('login')
@@ -63,7 +58,10 @@ Examples:
   icloud-s3 login                                    sign in and keep the session on this machine
   icloud-s3 login --aws --stack IcloudS3 --remember-password
                                                      sign in for the deployed pipeline
-  ICLOUD_PASSWORD=... icloud-s3 login --apple-id me@example.com < code.txt
+  ICLOUD_PASSWORD=... icloud-s3 login --apple-id me@example.com
+                                                     without a terminal, answers are lines on stdin: the code
+                                                     showing on your device, or first an empty line to have
+                                                     Apple send one
   icloud-s3 login --force --trace login-trace.json   sign in again and keep a redacted transcript for a bug report
 
 Exit codes: 0 signed in, 1 failure, 2 usage, 4 Apple refused the account (the message says why).`,
@@ -106,42 +104,6 @@ async function readPassword(options: LoginOptions, prompter: Prompter | undefine
   }
   if (!prompter) throw new UsageError('no password: set ICLOUD_PASSWORD or pass --password-file');
   return new Secret(await prompter.secret('Apple ID password'));
-}
-
-async function chooseDelivery(
-  ctx: CliContext,
-  challenge: TwoFactorChallenge,
-  options: LoginOptions,
-  prompter: Prompter | undefined,
-): Promise<CodeDelivery> {
-  if (options.sms !== undefined) {
-    const phone = challenge.trustedPhoneNumbers.find((p) => p.id === options.sms);
-    if (!phone) {
-      const ids = challenge.trustedPhoneNumbers.map((p) => `${p.id} (${p.numberWithDialCode})`).join(', ');
-      throw new UsageError(
-        `--sms ${options.sms} is not a trusted number of this Apple ID; choose one of: ${ids || 'none'}`,
-      );
-    }
-    return smsTo(phone);
-  }
-  if (!prompter || challenge.trustedPhoneNumbers.length === 0) return { kind: 'device' };
-  ctx.output.info('Apple needs a verification code for this sign-in.');
-  return prompter.choose<CodeDelivery>('Where should Apple send the code?', [
-    { name: 'To my Apple devices (iPhone, iPad, Mac)', value: { kind: 'device' } },
-    ...challenge.trustedPhoneNumbers.map((p) => ({
-      name: `By text message to ${p.numberWithDialCode}`,
-      value: smsTo(p),
-    })),
-  ]);
-}
-
-/** An SMS delivery to `phone`, carrying its `nonFTEU` flag back to Apple as Apple gave it. */
-function smsTo(phone: TrustedPhoneNumber): CodeDelivery {
-  return {
-    kind: 'sms',
-    phoneId: phone.id,
-    ...(phone.nonFTEU !== undefined ? { nonFTEU: phone.nonFTEU } : {}),
-  };
 }
 
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<void> {
@@ -196,19 +158,9 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
       dsid = signedIn.account.dsid;
       output.step('Apple trusts this client; no code needed.');
     } else {
-      const delivery = await chooseDelivery(ctx, signedIn.challenge, options, terminal);
-      await authenticator.requestCode(delivery);
-      output.info(
-        delivery.kind === 'device'
-          ? 'Apple sent a code to your devices. Allow the sign-in there, then type the code here.'
-          : 'Apple sent a code by text message.',
-      );
-      dsid = await enterCode(
-        ctx,
-        delivery,
-        terminal ?? stdinCodes!,
-        async (code) => (await authenticator.verifyCode(delivery, code)).dsid,
-      );
+      output.info('Apple needs a verification code for this sign-in.');
+      const delivery = await chooseDelivery(signedIn.challenge, options.sms, terminal);
+      dsid = (await signInWithCode(ctx, authenticator, delivery, terminal ?? stdinCodes!)).dsid;
     }
 
     await login.save(options.rememberPassword ? { rememberPassword: password } : {});
@@ -229,30 +181,6 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
     );
   } finally {
     stdinCodes?.close();
-  }
-}
-
-async function enterCode(
-  ctx: CliContext,
-  delivery: CodeDelivery,
-  prompter: Prompter,
-  verify: (code: string) => Promise<string>,
-): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    const code = await prompter.text(
-      delivery.kind === 'device'
-        ? 'Verification code from your device'
-        : 'Verification code from the text message',
-    );
-    try {
-      return await verify(code);
-    } catch (error) {
-      const retryable = error instanceof WrongVerificationCodeError || error instanceof InvalidInputError;
-      if (!retryable || attempt >= CODE_ATTEMPTS) throw error;
-      ctx.output.warn(
-        `${error.message} Try again (${CODE_ATTEMPTS - attempt} left); the code you received is still the one to use.`,
-      );
-    }
   }
 }
 

@@ -11,15 +11,20 @@ export interface Choice<T> {
   readonly value: T;
 }
 
+export interface TextOptions {
+  /** An empty answer is an answer (e.g. "press Enter to have Apple send a code"). */
+  readonly allowEmpty?: boolean;
+}
+
 export interface Prompter {
-  text(message: string): Promise<string>;
+  text(message: string, options?: TextOptions): Promise<string>;
   secret(message: string): Promise<string>;
   choose<T>(message: string, choices: readonly Choice<T>[]): Promise<T>;
 }
 
 export class TerminalPrompter implements Prompter {
-  text(message: string): Promise<string> {
-    return input({ message, required: true });
+  text(message: string, options: TextOptions = {}): Promise<string> {
+    return input({ message, required: !options.allowEmpty });
   }
   secret(message: string): Promise<string> {
     return password({ message, mask: '*' });
@@ -34,7 +39,7 @@ export class StdinPrompter implements Prompter {
   #lines: AsyncIterator<string> | undefined;
   #reader: Interface | undefined;
 
-  async text(message: string): Promise<string> {
+  async text(message: string, _options: TextOptions = {}): Promise<string> {
     // Say what is awaited, so a script's log shows why the command waits (and a driver knows when to answer).
     process.stderr.write(`? ${message} (reading a line from stdin)\n`);
     this.#reader ??= createInterface({ input: process.stdin, terminal: false });

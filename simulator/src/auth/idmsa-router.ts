@@ -4,6 +4,7 @@ import { json } from '../types.ts';
 import { bridgeStep0 } from './bridge.ts';
 import type { AuthContext } from './context.ts';
 import { escrowComplete, escrowInit } from './escrow.ts';
+import { verifySecurityKey } from './security-key.ts';
 import { authorizePage, legacySignin, repairComplete, signinComplete, signinInit } from './signin.ts';
 import {
   authPage,
@@ -56,6 +57,8 @@ export function handleIdmsa(ctx: AuthContext, req: SimRequest): SimReply {
       return escrowInit(ctx, req);
     case 'POST escrow/complete':
       return escrowComplete(ctx, req);
+    case 'POST verify/security/key':
+      return verifySecurityKey(ctx, req);
     case 'POST bridge/step/0':
       return bridgeStep0(ctx, req);
     default:

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AccountRecord } from '../accounts/account.ts';
 import type { AuthContext } from './context.ts';
+import { securityKeyOf } from './security-key.ts';
 
 const DOT = '\u2022';
 
@@ -48,9 +49,9 @@ export function phoneNumberVerification(ctx: AuthContext, account: AccountRecord
 }
 
 /** The security-key challenge of a 409 (S135): 43-character base64url challenge, key handles, `rpId`. */
-export const fsaChallenge = (challenge: string) => ({
+export const fsaChallenge = (challenge: string, keyHandle: string) => ({
   challenge,
-  keyHandles: [randomBytes(64).toString('base64url')],
+  keyHandles: [keyHandle],
   rpId: 'apple.com',
 });
 export const KEY_NAMES = ['YubiKey 5C'];
@@ -65,7 +66,10 @@ export function challengeBody(ctx: AuthContext, account: AccountRecord, challeng
     securityCode: securityCodeState(ctx, account),
     noTrustedDevices: devices.length === 0,
     ...(account.flags.fido && challenge !== undefined
-      ? { fsaChallenge: fsaChallenge(challenge), keyNames: KEY_NAMES }
+      ? {
+          fsaChallenge: fsaChallenge(challenge, securityKeyOf(ctx, account).credentialId),
+          keyNames: KEY_NAMES,
+        }
       : {}),
   };
 }
@@ -80,7 +84,10 @@ export function authInfoJson(ctx: AuthContext, account: AccountRecord, challenge
     return {
       accountName: account.appleId,
       cancelled: false,
-      fsaChallenge: fsaChallenge(challenge ?? randomBytes(32).toString('base64url')),
+      fsaChallenge: fsaChallenge(
+        challenge ?? randomBytes(32).toString('base64url'),
+        securityKeyOf(ctx, account).credentialId,
+      ),
       keyNames: KEY_NAMES,
       passkeyAutofill: false,
       requirePrf: false,

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ckdatabasewsUrl } from '../auth/account-document.ts';
 import type { AuthContext } from '../auth/context.ts';
 import { serializeSetCookie } from '../auth/cookies.ts';
+import { securityKeyOf } from '../auth/security-key.ts';
 import type { AuthSettings } from '../auth/settings.ts';
 import { mintTrustedSession } from '../auth/setup.ts';
 import type { SimClock } from '../clock.ts';
@@ -190,6 +191,17 @@ export function createControlRouter(deps: ControlDeps) {
         const account = resolveAccount(auth, req.query.get('appleId') ?? undefined, deps.ownerAppleId);
         if (isReply(account)) return account;
         return json(describeSteps(account.appleId, auth.idmsa.steps(account.appleId)));
+      }
+      case 'GET /accounts/security-key': {
+        const account = resolveAccount(auth, req.query.get('appleId') ?? undefined, deps.ownerAppleId);
+        if (isReply(account)) return account;
+        const key = securityKeyOf(auth, account);
+        return json({
+          appleId: account.appleId,
+          rpId: 'apple.com',
+          credentialId: key.credentialId,
+          privateKeyPem: key.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        });
       }
       case 'DELETE /accounts/steps':
         auth.idmsa.clearSteps();

@@ -16,6 +16,8 @@ export interface TrustedPhoneNumber {
 
 export interface TwoFactorChallenge {
   readonly hasTrustedDevices: boolean;
+  /** Apple said so (`noTrustedDevices: true`): a code can only come by text message. */
+  readonly noTrustedDevices?: true;
   readonly trustedPhoneNumbers: readonly TrustedPhoneNumber[];
   readonly codeLength: number;
 }
@@ -101,6 +103,7 @@ export function twoFactorChallengeOf(body: unknown): TwoFactorChallenge {
       Number(root['trustedDeviceCount']) > 0,
     trustedPhoneNumbers: phonesOf(root),
     codeLength: Number.isInteger(length) && length > 0 ? length : 6,
+    ...(root['noTrustedDevices'] === true ? { noTrustedDevices: true } : {}),
   };
 }
 
@@ -134,5 +137,6 @@ export function mergeChallenges(a: TwoFactorChallenge, b: TwoFactorChallenge): T
     hasTrustedDevices: a.hasTrustedDevices || b.hasTrustedDevices,
     trustedPhoneNumbers: a.trustedPhoneNumbers.length ? a.trustedPhoneNumbers : b.trustedPhoneNumbers,
     codeLength: a.codeLength,
+    ...(a.noTrustedDevices || b.noTrustedDevices ? { noTrustedDevices: true } : {}),
   };
 }

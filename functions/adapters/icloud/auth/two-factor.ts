@@ -20,6 +20,7 @@ import { type EscrowKind, escrowRequested } from './escrow.ts';
 import {
   assertNotLockedOut,
   challengeBodyFromBootHtml,
+  mergeChallenges,
   type TwoFactorChallenge,
   twoFactorChallengeOf,
 } from './two-factor-challenge.ts';
@@ -73,11 +74,7 @@ export async function fetchTwoFactorOptions(ctx: AuthContext): Promise<TwoFactor
   const fromJson = await fetchOptionsAs(ctx, JSON_ACCEPT);
   if (fromJson.trustedPhoneNumbers.length > 0) return fromJson;
   const fromHtml = await fetchOptionsAs(ctx, HTML_ACCEPT);
-  return {
-    hasTrustedDevices: fromJson.hasTrustedDevices || fromHtml.hasTrustedDevices,
-    trustedPhoneNumbers: fromHtml.trustedPhoneNumbers,
-    codeLength: fromJson.codeLength,
-  };
+  return { ...mergeChallenges(fromHtml, fromJson), codeLength: fromJson.codeLength };
 }
 
 async function fetchOptionsAs(ctx: AuthContext, accept: string): Promise<TwoFactorChallenge> {
