@@ -31,6 +31,7 @@ const DEFAULT_2026_FLAGS = {
   bridgeRouted: false,
   phoneNonFTEU: false,
   authJsonShape: 'top-level',
+  rejectIdmsaProfileOnVerify: false,
   strictIdmsaHeaders: null,
 } as const;
 
@@ -419,6 +420,21 @@ describe('S134: the three header profiles of 2026', () => {
   }
 });
 
+it("S134 (MAY): rejectIdmsaProfileOnVerify refuses the idmsa profile on verify with 400 and lets kei's through", async () => {
+  await control.setFlags({ rejectIdmsaProfileOnVerify: true });
+  const d = await challenged();
+  const idmsaProfile = await d.send(`${sim.authUrl}/verify/trusteddevice/securitycode`, {
+    method: 'PUT',
+    headers: d.headers({ 'X-Apple-I-FD-Client-Info': '{"U":"x"}' }),
+  });
+  expect(idmsaProfile.status).toBe(400);
+  const keiProfile = await d.send(`${sim.authUrl}/verify/trusteddevice/securitycode`, {
+    method: 'PUT',
+    headers: d.headers({ Origin: 'https://www.icloud.com', Referer: 'https://www.icloud.com/' }),
+  });
+  expect(keiProfile.status).toBe(202);
+});
+
 describe('S135: security keys', () => {
   it('S135 (i): the 409 carries fsaChallenge (43-char base64url, keyHandles, rpId apple.com) and keyNames', async () => {
     await control.setFlags({ fido: true });
@@ -564,6 +580,14 @@ describe('S137: the bridge shortcut with a made-up push token', () => {
 });
 
 describe('S145: fault triggers of the 2026 catalogue', () => {
+  it('the sign-in switches are parsed strictly: an unknown value is a 400 naming the flag', async () => {
+    await expect(control.setFlags({ authFlow: '2024' })).rejects.toMatchObject({
+      status: 400,
+      body: expect.stringContaining('authFlow'),
+    });
+    await expect(control.setFlags({ escrow: 'ADP' })).rejects.toMatchObject({ status: 400 });
+  });
+
   it('S145: the PUT trigger answers 429 with Retry-After (method-narrowed fault), then works', async () => {
     await control.injectFault({
       endpoint: 'verify/trusteddevice/securitycode',

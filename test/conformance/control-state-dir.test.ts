@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,45 @@ describe('--state-dir', () => {
       expect(signIn.status).toBe(200);
     } finally {
       await second.stop();
+    }
+  });
+
+  it('gives accounts of a state file written before the 2026 sign-in flags the defaults (authFlow "2026")', async () => {
+    const oldDir = mkdtempSync(join(tmpdir(), 'sim-state-old-'));
+    try {
+      const first = await startTestSimulator({ stateDir: oldDir });
+      await controlClient(first).setFlags({ termsUpdateNeeded: true });
+      await first.stop();
+      const file = join(oldDir, 'auth-state.json');
+      const state = JSON.parse(readFileSync(file, 'utf8')) as {
+        accounts: Record<string, { flags: Record<string, unknown> }>;
+      };
+      const before2026 = ['hsaVersion', 'hasICloudQualifyingDevice', 'isWebAccessAllowed', 'iCDPEnabled'];
+      for (const a of Object.values(state.accounts)) {
+        a.flags = Object.fromEntries(
+          Object.entries(a.flags).filter(([k]) =>
+            [...before2026, 'termsUpdateNeeded', 'domainToUse', 'fido', 'needsRepair'].includes(k),
+          ),
+        );
+      }
+      writeFileSync(file, JSON.stringify(state));
+
+      const second = await startTestSimulator({ stateDir: oldDir });
+      try {
+        const { accounts } = await controlClient(second).call<{
+          accounts: { flags: Record<string, unknown> }[];
+        }>('GET', '/accounts');
+        expect(accounts[0]?.flags).toMatchObject({
+          termsUpdateNeeded: true,
+          authFlow: '2026',
+          escrow: null,
+          strictIdmsaHeaders: null,
+        });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(oldDir, { recursive: true, force: true });
     }
   });
 });

@@ -57,6 +57,11 @@ export interface AccountFlags {
   phoneNonFTEU: boolean;
   /** Where JSON `GET /appleauth/auth` puts the phones: top level, a `phoneNumberVerification` envelope, or nowhere. */
   authJsonShape: AuthJsonShape;
+  /**
+   * verify/* and 2sv/trust answer 400 to the idmsa header profile (idmsa Origin, FD-Client-Info,
+   * Auth-Attributes echo, Offer-Security-Upgrade): the unverified claim of ICPS PR #1104 (S134).
+   */
+  rejectIdmsaProfileOnVerify: boolean;
   /** Per-account override of the global `strictIdmsaHeaders` setting; null = follow the setting. */
   strictIdmsaHeaders: boolean | null;
 }
@@ -88,6 +93,7 @@ export const DEFAULT_FLAGS: AccountFlags = {
   bridgeRouted: false,
   phoneNonFTEU: false,
   authJsonShape: 'top-level',
+  rejectIdmsaProfileOnVerify: false,
   strictIdmsaHeaders: null,
 };
 

@@ -4,6 +4,7 @@ import { json } from '../types.ts';
 import { bridgeStep0 } from './bridge.ts';
 import type { AuthContext } from './context.ts';
 import { escrowComplete, escrowInit } from './escrow.ts';
+import { refusedHeaderProfile } from './header-profiles.ts';
 import { verifySecurityKey } from './security-key.ts';
 import { authorizePage, legacySignin, repairComplete, signinComplete, signinInit } from './signin.ts';
 import {
@@ -26,6 +27,8 @@ export function idmsaEndpointKey(path: string): string {
 
 export function handleIdmsa(ctx: AuthContext, req: SimRequest): SimReply {
   const key = idmsaEndpointKey(req.path);
+  const refused = refusedHeaderProfile(ctx, req, key);
+  if (refused) return refused;
   switch (`${req.method} ${key}`) {
     case 'POST signin/init':
       return signinInit(ctx, req);

@@ -103,7 +103,6 @@ export class IdmsaState {
   #lastCode: PushedCode | undefined;
   readonly #lastByAccount = new Map<string, PushedCode>();
   #nextCode: string | undefined;
-  #latestSession: IdmsaSession | undefined;
   readonly #steps = new Map<string, SignInStep[]>();
 
   constructor(clock: Clock, settings: AuthSettings) {
@@ -128,7 +127,6 @@ export class IdmsaState {
 
   addSession(s: IdmsaSession): void {
     this.#sessions.set(s.id, s);
-    this.#latestSession = s;
   }
 
   session(id: string): IdmsaSession | undefined {
@@ -139,10 +137,6 @@ export class IdmsaState {
     let found: IdmsaSession | undefined;
     for (const s of this.#sessions.values()) if (s.aasp === aasp) found = s;
     return found;
-  }
-
-  get latestSession(): IdmsaSession | undefined {
-    return this.#latestSession;
   }
 
   /**

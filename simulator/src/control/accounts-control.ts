@@ -32,6 +32,7 @@ export const FlagsSchema = z.strictObject({
   bridgeRouted: z.boolean().optional(),
   phoneNonFTEU: z.boolean().optional(),
   authJsonShape: z.enum(['top-level', 'envelope', 'none']).optional(),
+  rejectIdmsaProfileOnVerify: z.boolean().optional(),
   strictIdmsaHeaders: z.boolean().nullable().optional(),
   protocol: z.enum(['s2k', 's2k_fo']).optional(),
   iterations: z.number().int().positive().max(1_000_000).optional(),
