@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceInteraction } from '#shared/trace-redaction.ts';
 import type { SimulatorHandle } from '#simulator/src/index.ts';
+import { runCliLogin } from '#test/helpers/cli-login.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const repositoryRoot = join(import.meta.dirname, '..', '..');
@@ -17,39 +18,32 @@ interface CliRun {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-  /** The two-factor code typed, if the CLI asked for one. */
-  readonly typedCode?: string;
 }
 
-/** Runs the CLI against the simulator; types the two-factor code on stdin when asked. */
-function cli(args: readonly string[], password = sim.password): Promise<CliRun> {
+/** Runs a command other than login against the simulator, with the session login stored. */
+function cli(args: readonly string[]): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       ['bin/icloud-s3.mjs', ...args, '--endpoint', sim.controlUrl, '--session-file', sessionFile, '--json'],
-      { cwd: repositoryRoot, env: { ...process.env, ICLOUD_PASSWORD: password }, stdio: 'pipe' },
+      { cwd: repositoryRoot, stdio: 'pipe' },
     );
     let stdout = '';
     let stderr = '';
-    let typedCode: string | undefined;
-    const typeCode = async () => {
-      if (typedCode !== undefined || !/verification code/i.test(stdout + stderr)) return;
-      typedCode = '';
-      typedCode = await control.code(sim.appleId);
-      child.stdin.end(`${typedCode}\n`);
-    };
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      void typeCode();
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      void typeCode();
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ...(typedCode ? { typedCode } : {}) }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** `icloud-s3 login` as a person's script answers it (test/helpers/cli-login.ts). */
+const login = (args: readonly string[], env: Record<string, string> = {}) =>
+  runCliLogin(sim, control, ['--session-file', sessionFile, '--json', ...args], env);
 
 interface Trace {
   readonly source: string;
@@ -89,7 +83,7 @@ afterAll(async () => {
 describe('icloud-s3 --trace', () => {
   it('login --trace writes a 0600 trace of the whole sign-in without the password, the code or the stored tokens', async () => {
     const tracePath = join(dir, 'login-trace.json');
-    const run = await cli(['login', '--apple-id', sim.appleId, '--trace', tracePath]);
+    const run = await login(['--trace', tracePath]);
     expect(run.code, run.stderr).toBe(0);
     expect((await stat(tracePath)).mode & 0o777).toBe(0o600);
 
@@ -130,14 +124,15 @@ describe('icloud-s3 --trace', () => {
       expect(text, `leaked ${secret.slice(0, 5)}…`).not.toContain(secret);
       expect(text).not.toContain(JSON.stringify(secret).slice(1, -1));
     }
-    expect(run.typedCode).toMatch(/^\d{6}$/);
-    expect(text).not.toMatch(new RegExp(`(?<![0-9])${run.typedCode}(?![0-9])`));
+    const codes = run.typed.filter((line) => line !== '');
+    expect(codes).toHaveLength(1);
+    for (const code of codes) expect(text).not.toMatch(new RegExp(`(?<![0-9])${code}(?![0-9])`));
   });
 
   it('a login Apple refuses still leaves a complete trace, without the wrong password', async () => {
     const tracePath = join(dir, 'refused-trace.json');
     const wrong = 'Not-The-Password-42!';
-    const run = await cli(['login', '--apple-id', sim.appleId, '--force', '--trace', tracePath], wrong);
+    const run = await login(['--force', '--trace', tracePath], { ICLOUD_PASSWORD: wrong });
     expect(run.code).toBe(4);
     const text = await readFile(tracePath, 'utf8');
     const trace = JSON.parse(text) as Trace;
