@@ -71,6 +71,7 @@ const APPLE_TODAY = {
   phoneNonFTEU: false,
   authJsonShape: 'top-level',
   strictIdmsaHeaders: null,
+  rejectIdmsaProfileOnVerify: false,
 } as const;
 
 const freshStore = () => new FileSessionStore(join(dir, `session-${++fileNo}.json`));
@@ -112,21 +113,24 @@ describe('sign-in against the simulator', () => {
     expect(result.status === 'two-factor' && result.challenge.trustedPhoneNumbers[0]?.id).toBe(1);
   });
 
-  it('rejects a wrong code with a typed error and accepts the right one without a new push', async () => {
-    const session = await beginLogin({ endpoint, store: freshStore(), appleId: account.appleId, logger });
-    const authenticator = await session.startSignIn();
-    await authenticator.signIn(new Secret(account.password));
-    await authenticator.requestCode({ kind: 'device' });
-    const code = await control.code(account.appleId);
-    const wrong = code === '000000' ? '111111' : '000000';
-    await expect(authenticator.verifyCode({ kind: 'device' }, wrong)).rejects.toThrow(
-      WrongVerificationCodeError,
-    );
-    expect(await control.code(account.appleId)).toBe(code);
-    await expect(authenticator.verifyCode({ kind: 'device' }, code)).resolves.toMatchObject({
-      requiresTwoFactor: false,
+  for (const wrongCodeStatus of [400, 412] as const) {
+    it(`rejects a wrong code (HTTP ${wrongCodeStatus}) with a typed error and accepts the right one without a new push`, async () => {
+      await control.setFlags({ appleId: account.appleId, wrongCodeStatus });
+      const session = await beginLogin({ endpoint, store: freshStore(), appleId: account.appleId, logger });
+      const authenticator = await session.startSignIn();
+      await authenticator.signIn(new Secret(account.password));
+      await authenticator.requestCode({ kind: 'device' });
+      const code = await control.code(account.appleId);
+      const wrong = code === '000000' ? '111111' : '000000';
+      await expect(authenticator.verifyCode({ kind: 'device' }, wrong)).rejects.toThrow(
+        WrongVerificationCodeError,
+      );
+      expect(await control.code(account.appleId)).toBe(code);
+      await expect(authenticator.verifyCode({ kind: 'device' }, code)).resolves.toMatchObject({
+        requiresTwoFactor: false,
+      });
     });
-  });
+  }
 
   it('skips two-factor on the next sign-in thanks to the stored trust token', async () => {
     const store = freshStore();
@@ -161,6 +165,20 @@ describe('sign-in against the simulator', () => {
     expect(stats.requests['changes/database']).toBe(2);
     const reopened = await openIcloudSession({ endpoint, store, logger });
     expect(reopened.dsid).toBe(opened.dsid);
+  });
+
+  it('refreshes headlessly through escrow when the trust token is answered 409 + EDP', async () => {
+    const store = freshStore();
+    await login(store, { rememberPassword: true });
+    await control.setFlags({ appleId: account.appleId, escrow: 'EDP', escrowEnforced: true });
+    await control.advanceClock({ advanceDays: 31 });
+    await control.call('DELETE', '/accounts/steps');
+    const opened = await openIcloudSession({ endpoint, store, logger });
+    const response = await opened.http.send({ method: 'POST', url: zonesUrl(opened), json: {} });
+    expect(response.status).toBe(200);
+    const { steps } = await stepsOf();
+    expect(steps.map((s) => s.step)).toContain('escrow-complete');
+    expect(steps.some((s) => ['push-trigger', 'sms-sent'].includes(s.step))).toBe(false);
   });
 
   it('asks for a person when the session expired and no password is remembered', async () => {
@@ -306,6 +324,12 @@ describe('sign-in in each way Apple answers (one code per login)', () => {
       requests: 7,
     },
     {
+      name: 'Apple 2026, 409 carrying a trust token too',
+      flags: { codeAnswerTrustToken: true },
+      performed: { codeAccepted409: true, trust: true },
+      requests: 7,
+    },
+    {
       name: 'Apple 2026, accepted code answered 412, wrong code 412',
       flags: { codeAnswerStatus: 412, wrongCodeStatus: 412 },
       performed: { codeAccepted409: true, trust: true },
@@ -328,6 +352,12 @@ describe('sign-in in each way Apple answers (one code per login)', () => {
       name: 'Apple 2026, strict IdMSA headers',
       flags: { strictIdmsaHeaders: true },
       performed: { pushTrigger: true, trust: true },
+      requests: 7,
+    },
+    {
+      name: 'Apple 2026 refusing the idmsa header profile on verify and trust (PR #1104 claim)',
+      flags: { rejectIdmsaProfileOnVerify: true },
+      performed: { pushTrigger: true, codeAccepted409: true, trust: true },
       requests: 7,
     },
     {

@@ -4,6 +4,7 @@
  * when a valid trust token is sent. No escrow exchange with Apple has been published: these tests pin
  * the behaviour the one implementing client (icloud-photos-sync) and an rclone fork's test expect.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimulatorHandle } from '#simulator/src/index.ts';
 import type { ControlClient } from '#test/helpers/simulator.ts';
@@ -41,15 +42,23 @@ async function escrowInit(d: SignInDriver, body: Record<string, unknown>) {
 }
 
 /** escrow/init + escrow/complete with the account's password (or another one). */
-async function escrow(d: SignInDriver, password = sim.password) {
-  const client = new TestSrpClient('', password);
+/** A client whose A has a leading zero byte, so padded and unpadded proofs really differ (about 1 in 256). */
+function clientWithShortA(password: string): TestSrpClient {
+  for (;;) {
+    const client = new TestSrpClient('', password, BigInt(`0x${randomBytes(32).toString('hex')}`));
+    if (Buffer.from(client.publicValue, 'base64').length < 256) return client;
+  }
+}
+
+async function escrow(d: SignInDriver, password = sim.password, options: { padded?: boolean } = {}) {
+  const client = options.padded ? clientWithShortA(password) : new TestSrpClient('', password);
   const init = await escrowInit(d, { a: client.publicValue, accountName: '', protocols: ['s2k', 's2k_fo'] });
   expect(init.status).toBe(200);
   const answer = (await init.json()) as InitAnswer & { c: string };
   return d.send(`${sim.authUrl}/escrow/complete`, {
     method: 'POST',
     headers: d.headers(),
-    body: { ...client.escrowProofs(answer), c: answer.c },
+    body: { ...client.escrowProofs(answer, options), c: answer.c },
   });
 }
 
@@ -121,6 +130,28 @@ describe('S129-S133 escrow', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-apple-session-token')).toBeTruthy();
     expect(d.sessionToken).not.toBe(before);
+  });
+
+  it('S131: proofs with A, B and S padded to 256 bytes (rclone) are accepted too, with an A that needs the padding', async () => {
+    const d = await codeAccepted();
+    expect((await escrow(d, sim.password, { padded: true })).status).toBe(200);
+  });
+
+  it('S131: escrow/complete with the c of another handshake answers 401', async () => {
+    const d = await codeAccepted();
+    const client = new TestSrpClient('', sim.password);
+    const init = await escrowInit(d, {
+      a: client.publicValue,
+      accountName: '',
+      protocols: ['s2k', 's2k_fo'],
+    });
+    const answer = (await init.json()) as InitAnswer & { c: string };
+    const res = await d.send(`${sim.authUrl}/escrow/complete`, {
+      method: 'POST',
+      headers: d.headers(),
+      body: { ...client.escrowProofs(answer), c: `${answer.c}x` },
+    });
+    expect(res.status).toBe(401);
   });
 
   it('S131/S145: a wrong password proof answers 401 and issues no token', async () => {

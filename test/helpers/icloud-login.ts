@@ -22,11 +22,6 @@ export async function signInToSimulator(
   sessionFile: string,
   options: { readonly rememberPassword?: boolean } = {},
 ): Promise<SignedIn> {
-  // What runs after login is the point here, not the sign-in flow: the account answers in the 2025
-  // flow (code pushed at signin/complete, 204 on the code), which the product client of this commit
-  // speaks. The 2026 flow (the simulator's default) is the business of the login tests; drop this
-  // line once the client speaks it.
-  await controlClient(sim).setFlags({ appleId: sim.appleId, authFlow: '2025' });
   const logger = createLogger({ level: 'SILENT' });
   const endpoint = await resolveEndpoint(sim.controlUrl);
   const store = new FileSessionStore(sessionFile);

@@ -72,13 +72,16 @@ export class TestSrpClient {
     return { m1: m1.toString('base64'), m2: m2.toString('base64') };
   }
 
-  /** `{ m1, m2, k }` (base64) as escrow/complete takes them: `k` is the session key K of this handshake. */
-  escrowProofs(init: InitAnswer): { m1: string; m2: string; k: string } {
-    const { m1, m2, K } = this.#compute(init);
+  /**
+   * `{ m1, m2, k }` (base64) as escrow/complete takes them: `k` is the session key K of this handshake.
+   * `padded`: A, B and S padded to 256 bytes in M1/M2/K, as rclone's SRP does.
+   */
+  escrowProofs(init: InitAnswer, options: { padded?: boolean } = {}): { m1: string; m2: string; k: string } {
+    const { m1, m2, K } = this.#compute(init, options.padded ? toBufPadded : toBuf);
     return { m1: m1.toString('base64'), m2: m2.toString('base64'), k: K.toString('base64') };
   }
 
-  #compute(init: InitAnswer): { m1: Buffer; m2: Buffer; K: Buffer } {
+  #compute(init: InitAnswer, enc: (n: bigint) => Buffer = toBuf): { m1: Buffer; m2: Buffer; K: Buffer } {
     const salt = Buffer.from(init.salt, 'base64');
     const B = toInt(Buffer.from(init.b, 'base64'));
     const digest = sha(Buffer.from(this.password, 'utf8'));
@@ -89,13 +92,13 @@ export class TestSrpClient {
     const u = toInt(sha(toBufPadded(this.A), toBufPadded(B)));
     const base = (((B - ((k * powMod(GEN, x, PRIME)) % PRIME)) % PRIME) + PRIME) % PRIME;
     const S = powMod(base, this.#a + u * x, PRIME);
-    const K = sha(toBuf(S));
+    const K = sha(enc(S));
     const hN = sha(toBuf(PRIME));
     const hG = sha(toBufPadded(GEN));
     const mixed = Buffer.alloc(32);
     for (let i = 0; i < 32; i++) mixed[i] = (hN[i] ?? 0) ^ (hG[i] ?? 0);
-    const m1 = sha(mixed, sha(Buffer.from(this.accountName, 'utf8')), salt, toBuf(this.A), toBuf(B), K);
-    const m2 = sha(toBuf(this.A), m1, K);
+    const m1 = sha(mixed, sha(Buffer.from(this.accountName, 'utf8')), salt, enc(this.A), enc(B), K);
+    const m2 = sha(enc(this.A), m1, K);
     return { m1, m2, K };
   }
 }

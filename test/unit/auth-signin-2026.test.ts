@@ -237,6 +237,25 @@ describe('a correct code answered 409 valid:true (Apple 2026)', () => {
   });
 });
 
+describe('headers on verify and trust', () => {
+  it('sends the icloud.com Origin without the browser extras on verify/* and 2sv/trust, the idmsa Origin on signin/*', async () => {
+    const { apple } = scriptedApple();
+    apple.on('POST verify/trusteddevice/securitycode', codeAnswer({}));
+    await signInWithCode(apple);
+    const originOf = (route: string) => apple.requests.find((r) => r.route === route)?.headers.get('origin');
+    for (const route of [
+      'PUT verify/trusteddevice/securitycode',
+      'POST verify/trusteddevice/securitycode',
+      'GET 2sv/trust',
+    ]) {
+      expect(originOf(route), route).toBe('https://www.icloud.com');
+      const headers = apple.requests.find((r) => r.route === route)?.headers;
+      expect(headers?.has('x-apple-i-fd-client-info') || headers?.has('x-apple-auth-attributes')).toBe(false);
+    }
+    expect(originOf('POST signin/complete')).toBe('https://idmsa.apple.com');
+  });
+});
+
 describe('one code per sign-in', () => {
   it('asks Apple for a code once, however often the caller asks', async () => {
     const { apple } = scriptedApple();

@@ -16,8 +16,8 @@ import type { IcloudAuthenticator } from '#adapters/icloud/auth/authenticator.ts
 import { type CodeDelivery, WrongVerificationCodeError } from '#adapters/icloud/auth/two-factor.ts';
 import type { TrustedPhoneNumber, TwoFactorChallenge } from '#adapters/icloud/auth/two-factor-challenge.ts';
 import { InvalidInputError } from '#domain/errors.ts';
-import type { CliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
+import type { Output } from '../io/output.ts';
 import type { Prompter } from '../io/prompts.ts';
 
 /** Attempts at typing a code before giving up (kei allows 3). No new code is pushed between them. */
@@ -74,12 +74,11 @@ function smsTo(phone: TrustedPhoneNumber): CodeDelivery {
  * code may be typed again), and returns the trusted account.
  */
 export async function signInWithCode(
-  ctx: CliContext,
-  authenticator: IcloudAuthenticator,
+  output: Pick<Output, 'info' | 'warn'>,
+  authenticator: Pick<IcloudAuthenticator, 'requestCode' | 'verifyCode'>,
   delivery: CodeDelivery,
   prompter: Prompter,
 ): Promise<AccountInfo> {
-  const { output } = ctx;
   let requested = false;
   const request = async () => {
     requested = true;

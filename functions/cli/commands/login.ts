@@ -160,7 +160,7 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
     } else {
       output.info('Apple needs a verification code for this sign-in.');
       const delivery = await chooseDelivery(signedIn.challenge, options.sms, terminal);
-      dsid = (await signInWithCode(ctx, authenticator, delivery, terminal ?? stdinCodes!)).dsid;
+      dsid = (await signInWithCode(output, authenticator, delivery, terminal ?? stdinCodes!)).dsid;
     }
 
     await login.save(options.rememberPassword ? { rememberPassword: password } : {});

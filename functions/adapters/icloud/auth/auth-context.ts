@@ -38,3 +38,13 @@ export function idmsaHeaders(
     ...(sessionId ? { 'X-Apple-ID-Session-Id': sessionId } : {}),
   };
 }
+
+/**
+ * The IdMSA headers for `verify/*` and `2sv/trust`, sent with the icloud.com Origin and none of
+ * the browser extras (kei's profile). Apple accepts this and the idmsa Origin alike in 2026; this
+ * one also passes the stricter check one peer claims (icloud-photos-sync PR #1104, unverified), see
+ * docs/protocol/sign-in.md.
+ */
+export function verifyHeaders(ctx: AuthContext, accept: string): Record<string, string> {
+  return { ...idmsaHeaders(ctx, accept), Origin: ctx.endpoint.home, Referer: `${ctx.endpoint.home}/` };
+}

@@ -15,7 +15,7 @@ import { parseRetryAfter } from '#shared/retry.ts';
 import type { IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
 import { rejected } from './account-conditions.ts';
 import { appleErrorsOf, describeAppleErrors, effectiveStatus, jsonOrUndefined } from './apple-signals.ts';
-import { type AuthContext, idmsaHeaders } from './auth-context.ts';
+import { type AuthContext, idmsaHeaders, verifyHeaders } from './auth-context.ts';
 import { type EscrowKind, escrowRequested } from './escrow.ts';
 import {
   assertNotLockedOut,
@@ -112,12 +112,12 @@ export async function requestCode(ctx: AuthContext, delivery: CodeDelivery): Pro
       ? {
           method: 'PUT',
           url: `${ctx.endpoint.authBase}/verify/trusteddevice/securitycode`,
-          headers: idmsaHeaders(ctx, JSON_ACCEPT),
+          headers: verifyHeaders(ctx, JSON_ACCEPT),
         }
       : {
           method: 'PUT',
           url: `${ctx.endpoint.authBase}/verify/phone`,
-          headers: { ...idmsaHeaders(ctx, JSON_ACCEPT), ...SMS_HEADERS },
+          headers: { ...verifyHeaders(ctx, JSON_ACCEPT), ...SMS_HEADERS },
           json: { phoneNumber: phoneNumberOf(delivery), mode: 'sms' },
         };
   const response = await sendTrigger(ctx, request);
@@ -149,8 +149,8 @@ async function sendTrigger(ctx: AuthContext, request: IcloudHttpRequest): Promis
   // Rebuilt headers: scnt may have rotated with the 429.
   const headers =
     request.json === undefined
-      ? idmsaHeaders(ctx, JSON_ACCEPT)
-      : { ...idmsaHeaders(ctx, JSON_ACCEPT), ...SMS_HEADERS };
+      ? verifyHeaders(ctx, JSON_ACCEPT)
+      : { ...verifyHeaders(ctx, JSON_ACCEPT), ...SMS_HEADERS };
   return ctx.http.send({ ...request, headers });
 }
 
@@ -169,13 +169,13 @@ export async function submitCode(
       ? await ctx.http.send({
           method: 'POST',
           url: `${ctx.endpoint.authBase}/verify/trusteddevice/securitycode`,
-          headers: idmsaHeaders(ctx, JSON_ACCEPT),
+          headers: verifyHeaders(ctx, JSON_ACCEPT),
           json: { securityCode: { code } },
         })
       : await ctx.http.send({
           method: 'POST',
           url: `${ctx.endpoint.authBase}/verify/phone/securitycode`,
-          headers: { ...idmsaHeaders(ctx, JSON_ACCEPT), ...SMS_HEADERS },
+          headers: { ...verifyHeaders(ctx, JSON_ACCEPT), ...SMS_HEADERS },
           json: { phoneNumber: phoneNumberOf(delivery), securityCode: { code }, mode: 'sms' },
         });
   const status = effectiveStatus(response);
@@ -215,7 +215,7 @@ export async function trustSession(ctx: AuthContext): Promise<void> {
   const response = await ctx.http.send({
     method: 'GET',
     url: `${ctx.endpoint.authBase}/2sv/trust`,
-    headers: idmsaHeaders(ctx),
+    headers: verifyHeaders(ctx, 'application/json, text/javascript'),
   });
   await response.text();
   if (response.status < 200 || response.status >= 300) {
