@@ -185,11 +185,13 @@ export class TraceRedactor {
     const path = pathStart < 0 ? '' : withoutQuery.slice(pathStart);
     const redactedPath = path
       .split('/')
-      .map((segment) =>
-        isTokenLike(segment) && !this.#public.has(segment)
-          ? this.secret(segment, cdn ? 'cdn-path' : 'token')
-          : this.text(segment),
-      )
+      .map((segment) => {
+        // A download URL's long path segments are as signed as its query.
+        if (cdn && segment.length >= 16) return this.secret(segment, 'cdn-path');
+        return isTokenLike(segment) && !this.#public.has(segment)
+          ? this.secret(segment, 'token')
+          : this.text(segment);
+      })
       .join('/');
     const redactedQuery = query
       ?.split('&')

@@ -125,6 +125,8 @@ export const SECRET_PAIR_IN_TEXT = new RegExp(
 /** At least 32 characters, and hex, or mixing upper case, lower case and digits (paths and words do not). */
 export function isTokenLike(run: string): boolean {
   if (run.length < 32) return false;
+  // A name around a UUID (`SharedSync-<UUID>`, a record name) is an identifier a maintainer follows.
+  if (/[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}/i.test(run)) return false;
   if (/^[0-9a-f]+$/i.test(run)) return true;
   return /[a-z]/.test(run) && /[A-Z]/.test(run) && /[0-9]/.test(run);
 }

@@ -189,6 +189,13 @@ describe('TraceRedactor: secrets by value and by shape', () => {
     );
   });
 
+  it("keeps identifiers built around a UUID, such as the Shared Library's zone name", () => {
+    const zone = 'SharedSync-6B7F1A33-0A4B-4C5D-8E9F-0123456789AB';
+    expect(new TraceRedactor().body(JSON.stringify({ zoneID: { zoneName: zone } }))).toEqual({
+      json: { zoneID: { zoneName: zone } },
+    });
+  });
+
   it('keeps Apple error codes and the fields a maintainer needs to follow the flow', () => {
     const body = new TraceRedactor().body(
       JSON.stringify({
