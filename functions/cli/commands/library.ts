@@ -3,9 +3,7 @@
  * photo zone, by kind. Costs two `zones/list` requests plus one count batch per zone (spec §3.8).
  */
 import { Command } from 'commander';
-import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
-import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
-import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AssetCounts } from '#ports/asset-source.ts';
 import { cliContext } from '../context.ts';
@@ -47,19 +45,12 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
     )
     .action(async (_options: unknown, command: Command) => {
       const ctx = cliContext(command);
-      const session = await openIcloudSession({
+      const { session, source } = await openIcloudAdapters({
         endpoint: await ctx.endpoint(),
         store: ctx.store,
         logger: ctx.logger,
         ...(ctx.observer ? { observer: ctx.observer } : {}),
       });
-      const client = new CloudKitClient({
-        http: session.http,
-        ckdatabasewsUrl: () => session.ckdatabasewsUrl(),
-        dsid: session.dsid,
-        clientId: session.clientId,
-      });
-      const source = new CloudKitAssetSource({ client });
       const zones = await source.discoverZones();
       const counted = await Promise.all(
         zones.map(async (zone) => ({ zone, counts: await source.countAssets(zone) })),
