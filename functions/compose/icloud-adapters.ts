@@ -28,6 +28,8 @@ export interface IcloudAdapterOptions {
   readonly logger: Logger;
   /** What a person should run when the session needs them. */
   readonly loginCommand?: string;
+  /** The clock that ages the trust estimate (tests follow the simulator's). */
+  readonly now?: () => number;
 }
 
 /** Opens the stored session (no request yet) and builds the adapters on it. */
@@ -37,6 +39,7 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
     store: options.store,
     logger: options.logger,
     ...(options.loginCommand === undefined ? {} : { loginCommand: options.loginCommand }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const requests = new RequestCounter(session.http);
   const client = new CloudKitClient({
