@@ -108,6 +108,8 @@ describe('a session whose trust has expired (re-login loop)', () => {
       // One run finds out (a CloudKit call, the refresh that fails); the other 95 ask nothing.
       expect(appleRequests).toBeLessThanOrEqual(6);
       expect(metrics.values.get(METRICS.reauthRequired)).toBe(1);
+      // The other runs hold the sign-in alarm in ALARM without asking Apple.
+      expect(metrics.values.get(METRICS.signInPending)).toBe(RUNS_PER_DAY - 1);
 
       // A person signs in again: the next scheduled run works.
       await signInToSimulator(sim, sessionFile, { rememberPassword: true });

@@ -79,6 +79,8 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
       if (!storedSession?.fields.dsid) return undefined;
       const account = await validateSession(ctx).catch(() => undefined);
       if (account && !account.requiresTwoFactor) {
+        // The stored session works again: lift the reauth latch.
+        session.update({ signInNeeded: undefined });
         await write();
         return account;
       }
@@ -88,6 +90,7 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
       session.update({
         endpoint: options.endpoint.id,
         throttledUntil: undefined,
+        signInNeeded: undefined,
         password: rememberPassword?.reveal(),
       });
       await write();
