@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
+import { beginLogin } from '#adapters/icloud/session/login-session.ts';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
-import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
+import { parseSessionDocument, serializeSessionDocument } from '#adapters/icloud/session/session-schema.ts';
 import type { FileSessionStore } from '#adapters/local/file-session-store.ts';
 import { SessionExpiredError, SignInLatchedError } from '#domain/errors.ts';
 import { createLogger } from '#shared/logger.ts';
@@ -114,5 +115,22 @@ describe('the reauth latch', () => {
     expect(await storedLatch()).toBeUndefined();
     expect(JSON.parse((await store.load())!.document)).not.toHaveProperty('signInNeeded');
     await expect(firstCall()).resolves.toBeUndefined();
+  });
+
+  it('makes login sign in afresh even while the stored web session still answers', async () => {
+    await login(false);
+    const appleId = sim.appleId;
+    expect(await (await beginLogin({ endpoint, store, appleId, logger })).checkStored()).toBeDefined();
+
+    const stored = (await store.load())!;
+    const document = parseSessionDocument(stored.document);
+    await store.save(
+      serializeSessionDocument({
+        ...document,
+        signInNeeded: { since: Date.now(), reason: 'wrong password' },
+      }),
+      stored.revision,
+    );
+    expect(await (await beginLogin({ endpoint, store, appleId, logger })).checkStored()).toBeUndefined();
   });
 });
