@@ -5,7 +5,12 @@
  * through it, by the local runtime; knows nothing of Lambda.
  */
 import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
-import { AccountConditionError, classifyError, SessionExpiredError } from '#domain/errors.ts';
+import {
+  AccountConditionError,
+  classifyError,
+  SessionExpiredError,
+  SignInLatchedError,
+} from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
@@ -128,6 +133,12 @@ export async function runDetection(
     });
     return { ...result, appleRequests };
   } catch (error) {
+    if (error instanceof SignInLatchedError) {
+      // Latched by an earlier run, which raised the alarm: no request to Apple, no run record.
+      deps.metrics.add(METRICS.signInPending, 1);
+      deps.logger.warn('iCloud sign-in still needed; not asking Apple', { since: error.since });
+      return { outcome: 'reauthRequired', runId, message: error.message, action: error.action };
+    }
     if (error instanceof SessionExpiredError || error instanceof AccountConditionError) {
       // A human must act: say so once, loudly, and do not retry (the next tick would fail the same way).
       deps.metrics.add(METRICS.reauthRequired, 1);

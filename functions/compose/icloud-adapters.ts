@@ -31,6 +31,8 @@ export interface IcloudAdapterOptions {
   readonly loginCommand?: string;
   /** Sees every exchange with Apple (`--trace`). */
   readonly observer?: ExchangeObserver;
+  /** The clock that ages the trust estimate (tests follow the simulator's). */
+  readonly now?: () => number;
 }
 
 /** Opens the stored session (no request yet) and builds the adapters on it. */
@@ -41,6 +43,7 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
     logger: options.logger,
     ...(options.loginCommand === undefined ? {} : { loginCommand: options.loginCommand }),
     ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const requests = new RequestCounter(session.http);
   const client = new CloudKitClient({

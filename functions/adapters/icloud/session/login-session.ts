@@ -81,6 +81,9 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
     session,
     async checkStored() {
       if (!storedSession?.fields.dsid) return undefined;
+      // Latched: a run learnt Apple wants a person (two-factor, a changed password...). A session
+      // that still answers would not tell whether the remembered password works: sign in afresh.
+      if (storedSession.fields.signInNeeded) return undefined;
       const account = await validateSession(ctx).catch(() => undefined);
       if (account && !account.requiresTwoFactor) {
         await write();
@@ -92,6 +95,7 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
       session.update({
         endpoint: options.endpoint.id,
         throttledUntil: undefined,
+        signInNeeded: undefined,
         password: rememberPassword?.reveal(),
       });
       await write();
