@@ -39,9 +39,23 @@ export function secret<T>(value: T): Secret<T> {
 const URL_QUERY = /(\bhttps?:\/\/[^\s?#"'<>]*)[?#][^\s"'<>]*/gi;
 // `Cookie:` / `Set-Cookie:` headers: everything up to the end of the line.
 const COOKIE_HEADER = /\b((?:set-)?cookie)\s*[:=]\s*[^\r\n]*/gi;
+/** Names (regular-expression sources) of Apple's cookies and token headers and fields. */
+export const SECRET_PAIR_NAMES: readonly string[] = [
+  'X-APPLE-[A-Z0-9_-]+',
+  'X_APPLE_[A-Z0-9_-]+',
+  'aasp',
+  'acn01',
+  'scnt',
+  'dsWebAuthToken',
+  'trustToken',
+  'sessionToken',
+  'password',
+];
 // `NAME=value` pairs whose name says what they are (Apple's cookies and token headers).
-const SECRET_PAIR =
-  /\b((?:X-APPLE-[A-Z0-9_-]+|X_APPLE_[A-Z0-9_-]+|aasp|acn01|scnt|dsWebAuthToken|trustToken|sessionToken|password|X-Apple-Session-Token|X-Apple-TwoSV-Trust-Token|X-Apple-ID-Session-Id)["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s;,&}]+)/gi;
+const SECRET_PAIR = new RegExp(
+  `\\b((?:${SECRET_PAIR_NAMES.join('|')})["']?\\s*[:=]\\s*)("[^"]*"|'[^']*'|[^\\s;,&}]+)`,
+  'gi',
+);
 
 /**
  * Removes likely secrets from free text: the query string of any URL, the value of any cookie

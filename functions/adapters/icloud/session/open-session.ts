@@ -17,7 +17,7 @@ import { accountLogin } from '../auth/setup-service.ts';
 import { srpSignIn } from '../auth/srp-sign-in.ts';
 import { type IcloudEndpoint, isCloudKitUrl } from '../endpoints.ts';
 import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
-import type { IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
+import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
 import { IcloudSession } from './icloud-session.ts';
 import { parseSessionDocument, serializeSessionDocument } from './session-schema.ts';
 
@@ -31,6 +31,8 @@ export interface OpenIcloudSessionOptions {
   readonly loginCommand?: string;
   readonly now?: () => number;
   readonly fetch?: typeof fetch;
+  /** Sees every exchange with Apple (`--trace`). */
+  readonly observer?: ExchangeObserver;
 }
 
 export interface OpenedIcloudSession {
@@ -102,6 +104,7 @@ class OpenedSession implements OpenedIcloudSession {
       logger: options.logger,
       onSessionHeaders: (values) => session.applyHeaders(values, now()),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.observer ? { observer: options.observer } : {}),
     });
     this.#ctx = { http: transport, session, endpoint: options.endpoint, logger: options.logger, now };
     this.http = { send: (request) => this.#send(request) };
