@@ -2,7 +2,9 @@
  * Text from Apple never leaves the process or lands in state with a secret in it: an item fails
  * with a reason carrying a signed URL (JSON-escaped), a Set-Cookie pair, a bare token and an Apple
  * ID, and none of them is in `sync --json`, the logs (`--verbose`), `status --json` (the run
- * record) or any file of the local state (the manifest's failure reason, the run record).
+ * record) or any file of the local state (the manifest's failure reason, the run record). The
+ * same when the text stops the detection run: a refusal (the run record's message, `sync --json`).
+ * (A 421 asking for a new sign-in never carries Apple's text: the session layer words it.)
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -114,5 +116,65 @@ describe('an item failing with a reason that carries secrets', () => {
       for (const secret of SECRETS) expect(bytes, file).not.toContain(secret);
     }
     expect(sawReason).toBe(true);
+  });
+});
+
+describe.each([
+  {
+    name: 'a CloudKit refusal that stops detection',
+    fault: { status: 200, body: { serverErrorCode: 'BAD_REQUEST', reason: HOSTILE_REASON } },
+    expected: 'BAD_REQUEST',
+  },
+])('$name, carrying secrets', ({ fault, expected }) => {
+  let stopped: { code: number; stdout: string; stderr: string };
+  let stoppedDir: string;
+  let stoppedSession: string;
+
+  beforeAll(async () => {
+    stoppedDir = await mkdtemp(join(tmpdir(), 'icloud-s3-scrub-stop-'));
+    stoppedSession = join(stoppedDir, 'session.json');
+    await signInToSimulator(sim, stoppedSession);
+    await controlClient(sim).injectFault({ endpoint: 'records/query', ...fault });
+    stopped = await cli([
+      'sync',
+      '--local',
+      join(stoppedDir, 'data'),
+      '--session-file',
+      stoppedSession,
+      '--endpoint',
+      sim.controlUrl,
+      '--json',
+      '--verbose',
+    ]);
+  }, 240_000);
+
+  afterAll(async () => {
+    await controlClient(sim).clearFaults();
+    if (stoppedDir) await rm(stoppedDir, { recursive: true, force: true });
+  });
+
+  it('says what Apple answered, without its secrets, in sync --json and the logs', () => {
+    expect(stopped.code).not.toBe(0);
+    expect(stopped.stdout).toContain(expected);
+    for (const secret of SECRETS) {
+      expect(stopped.stdout).not.toContain(secret);
+      expect(stopped.stderr).not.toContain(secret);
+    }
+  });
+
+  it('keeps every secret out of the run record and the state store', async () => {
+    const status = await cli([
+      'status',
+      '--local',
+      join(stoppedDir, 'data'),
+      '--session-file',
+      stoppedSession,
+      '--json',
+    ]);
+    for (const secret of SECRETS) expect(status.stdout).not.toContain(secret);
+    for (const file of await filesUnder(join(stoppedDir, 'data'))) {
+      const bytes = (await readFile(file)).toString('latin1');
+      for (const secret of SECRETS) expect(bytes, file).not.toContain(secret);
+    }
   });
 });
