@@ -94,7 +94,7 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? scrubSecrets(error.message) : errorText(error);
 }
 
-/** A URL without its query string and fragment, for log fields (CDN URLs are signed in the query). */
+/** A URL for log fields: no query string or fragment, and no long path segment of a download URL (both signed). */
 export function redactUrl(url: string): string {
   return redactUrlWith(url, SCRUB);
 }
