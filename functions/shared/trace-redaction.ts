@@ -10,29 +10,22 @@
  * once is replaced wherever it appears again, even inside text), and by shape (long token-like
  * runs, e-mail addresses, phone numbers). No I/O: the recorder feeds it, a file sink writes it.
  */
+import { redactEmail, redactText, redactUrlWith, type SecretReplacer } from './redact.ts';
 import {
-  CDN_HOST,
   describeSize,
   EMAIL_FIELDS,
   escapeRegExp,
   fieldKind,
-  isTokenLike,
-  JSON_PAIR_IN_TEXT,
   LOCAL_KINDS,
   MIN_SEARCHED_LENGTH,
-  maskEmail,
   maskPhone,
   PERSONAL_RECORD_FIELDS,
-  PHONE,
   PHONE_FIELDS,
   SECRET_HEADERS,
-  SECRET_PAIR_IN_TEXT,
   SIZELESS_KINDS,
-  TOKEN_RUN,
-  URL_IN_TEXT,
-} from './trace-secret-kinds.ts';
+} from './secret-kinds.ts';
 
-export { maskEmail, maskPhone } from './trace-secret-kinds.ts';
+export { maskEmail, maskPhone } from './secret-kinds.ts';
 
 /** A body as the recorded fixtures store it. */
 export type TraceBody = { readonly json: unknown } | { readonly text: string } | null;
@@ -84,9 +77,17 @@ export class TraceRedactor {
   readonly #searched = new Map<string, string>();
   readonly #public: ReadonlySet<string>;
   #searchPattern: RegExp | undefined;
+  /** The shared patterns (`redact.ts`), each find replaced by this trace's placeholder. */
+  readonly #replacer: SecretReplacer;
 
   constructor(options: TraceRedactorOptions = {}) {
     this.#public = new Set(options.publicValues ?? []);
+    this.#replacer = {
+      replace: (value, kind) => this.secret(value, kind),
+      query: 'judge',
+      isPublic: (value) => this.#public.has(value),
+      replaceKnown: (text) => this.#replaceKnown(text),
+    };
   }
 
   /** The exchange in the recorded-fixture shape, redacted. */
@@ -169,43 +170,7 @@ export class TraceRedactor {
 
   /** A URL with signed or secret parameters replaced; a CDN URL keeps only its parameter names. */
   url(url: string): string {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      return this.text(url);
-    }
-    const cdn = CDN_HOST.test(u.hostname);
-    const [beforeHash = ''] = url.split('#');
-    const queryAt = beforeHash.indexOf('?');
-    const withoutQuery = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);
-    const query = queryAt < 0 ? undefined : beforeHash.slice(queryAt + 1);
-    const pathStart = withoutQuery.indexOf('/', withoutQuery.indexOf('//') + 2);
-    const origin = `${u.protocol}//${u.host}`;
-    const path = pathStart < 0 ? '' : withoutQuery.slice(pathStart);
-    const redactedPath = path
-      .split('/')
-      .map((segment) => {
-        // A download URL's long path segments are as signed as its query.
-        if (cdn && segment.length >= 16) return this.secret(segment, 'cdn-path');
-        return isTokenLike(segment) && !this.#public.has(segment)
-          ? this.secret(segment, 'token')
-          : this.text(segment);
-      })
-      .join('/');
-    const redactedQuery = query
-      ?.split('&')
-      .map((pair) => {
-        const eq = pair.indexOf('=');
-        if (eq < 0) return pair;
-        const name = pair.slice(0, eq);
-        const value = pair.slice(eq + 1);
-        if (value === '') return pair;
-        const kind = cdn ? 'cdn-param' : fieldKind(name, value);
-        return `${name}=${kind ? this.secret(value, kind) : this.text(value)}`;
-      })
-      .join('&');
-    return `${origin}${redactedPath}${redactedQuery === undefined ? '' : `?${redactedQuery}`}`;
+    return redactUrlWith(url, this.#replacer);
   }
 
   /** A JSON value with secret fields replaced, e-mails and phone numbers masked, URLs redacted. */
@@ -239,31 +204,7 @@ export class TraceRedactor {
    * e-mail addresses, phone numbers and long token-like runs.
    */
   text(text: string): string {
-    if (text.length < 6) return text;
-    let out = text.length >= MIN_SEARCHED_LENGTH ? this.#replaceKnown(text) : text;
-    out = out.replace(JSON_PAIR_IN_TEXT, (match, quote: string, key: string, value: string) => {
-      const kind = fieldKind(key, value);
-      if (kind && value !== '') return `${quote}${key}${quote}:${quote}${this.secret(value, kind)}${quote}`;
-      if (EMAIL_FIELDS.has(key.toLowerCase()))
-        return `${quote}${key}${quote}:${quote}${this.#email(value)}${quote}`;
-      if (PHONE_FIELDS.has(key.toLowerCase()))
-        return `${quote}${key}${quote}:${quote}${maskPhone(value)}${quote}`;
-      return match;
-    });
-    out = out.replace(URL_IN_TEXT, (match) => {
-      const escaped = match.includes('\\/');
-      const redacted = this.url(escaped ? match.replaceAll('\\/', '/') : match);
-      return escaped ? redacted.replaceAll('/', '\\/') : redacted;
-    });
-    out = out.replace(
-      SECRET_PAIR_IN_TEXT,
-      (_m, name: string, eq: string, value: string) => `${name}${eq}${this.secret(unquote(value), 'cookie')}`,
-    );
-    out = maskEmail(out);
-    out = out.replace(PHONE, (match) => maskPhone(match));
-    return out.replace(TOKEN_RUN, (run) =>
-      isTokenLike(run) && !this.#public.has(run) ? this.secret(run, 'token') : run,
-    );
+    return redactText(text, this.#replacer);
   }
 
   body(text: string, context: JsonContext = {}): TraceBody {
@@ -275,8 +216,7 @@ export class TraceRedactor {
   }
 
   #email(value: string): string {
-    const masked = maskEmail(value);
-    return masked === value && value.length > 0 ? this.secret(value, 'apple-id') : masked;
+    return redactEmail(value, this.#replacer);
   }
 
   #cookieHeader(value: string): string {

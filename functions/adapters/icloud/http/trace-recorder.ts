@@ -4,8 +4,9 @@
  * downloads) are never read: the trace notes their size and type, and the bytes stream on to the
  * caller untouched.
  */
+
+import { CDN_HOST } from '#shared/secret-kinds.ts';
 import { type TraceInteraction, TraceRedactor } from '#shared/trace-redaction.ts';
-import { CDN_HOST } from '#shared/trace-secret-kinds.ts';
 import { WIDGET_KEY } from '../auth/auth-context.ts';
 import type { ExchangeObserver, SentRequest } from './types.ts';
 

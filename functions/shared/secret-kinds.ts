@@ -1,9 +1,23 @@
 /**
- * What counts as a secret in a trace, and how it is recognised: the headers, JSON fields and URL
+ * What counts as a secret, and how it is recognised: the headers, cookies, JSON fields and URL
  * parameters named for one, the personal fields of CloudKit records, and the shapes (e-mail
- * addresses, phone numbers, token-like runs) found in free text. Used by `TraceRedactor`.
+ * addresses, phone numbers, token-like runs, signed URLs) found in free text. The one set of
+ * patterns behind both redactions: `scrubSecrets` (logs, messages, stored reasons) and the
+ * `--trace` file (`TraceRedactor`).
  */
-import { SECRET_PAIR_NAMES } from './redact.ts';
+
+/** Names (regular-expression sources) of Apple's cookies and token headers and fields. */
+export const SECRET_PAIR_NAMES: readonly string[] = [
+  'X-APPLE-[A-Z0-9_-]+',
+  'X_APPLE_[A-Z0-9_-]+',
+  'aasp',
+  'acn01',
+  'scnt',
+  'dsWebAuthToken',
+  'trustToken',
+  'sessionToken',
+  'password',
+];
 
 /** Header (lower case) -> kind of secret its whole value is. */
 export const SECRET_HEADERS: Readonly<Record<string, string>> = {
@@ -116,17 +130,29 @@ export const PHONE = /\+\d[\d ()\-.•*]{6,}\d/g;
 export const JSON_PAIR_IN_TEXT = /(\\*")([A-Za-z0-9_-]{1,40})\1\s*:\s*\1((?:[^"\\]|\\(?!"))*)\1/g;
 // URLs in text, also with JSON-escaped slashes (`https:\/\/host\/path`).
 export const URL_IN_TEXT = /https?:(?:\/\/|\\\/\\\/)(?:[^\s"'<>\\]|\\\/)+/g;
-// `NAME=value` pairs named like an Apple cookie or token (the names the log scrubber knows).
+// `NAME=value`, `NAME: value` and `"NAME": "value"` pairs named like an Apple cookie or token.
 export const SECRET_PAIR_IN_TEXT = new RegExp(
-  `\\b(${SECRET_PAIR_NAMES.join('|')})(=)("[^"]*"|[^\\s;,&"'<>]+)`,
+  `\\b(${SECRET_PAIR_NAMES.join('|')})(["']?\\s*[:=]\\s*)("[^"]*"|'[^']*'|[^\\s;,&"'<>}]+)`,
   'gi',
 );
+// `Cookie:` / `Set-Cookie:` headers quoted in text: everything up to the end of the line.
+export const COOKIE_HEADER_IN_TEXT = /\b((?:set-)?cookie)(\s*[:=]\s*)([^\r\n]+)/gi;
 
-/** At least 32 characters, and hex, or mixing upper case, lower case and digits (paths and words do not). */
+/** A part of a name that is a word, a number or an acronym (`Vacation`, `2024`, `IMG`, `s3`). */
+const WORDISH = /^(?:[A-Z]?[a-z]*\d*|[A-Z]+\d*)$/;
+
+/**
+ * At least 32 characters, and hex, or mixing upper case, lower case and digits. Not a token: an
+ * identifier around a UUID, an absolute path whose every folder is short (`/tmp/icloud-s3-AbC123/data`),
+ * or a file name made of words (`Some_Vacation_Photo_From_Grandma_2024`).
+ */
 export function isTokenLike(run: string): boolean {
   if (run.length < 32) return false;
   // A name around a UUID (`SharedSync-<UUID>`, a record name) is an identifier a maintainer follows.
   if (/[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}/i.test(run)) return false;
+  if (run.startsWith('/')) return run.split('/').some(isTokenLike);
+  const parts = run.split(/[_-]/);
+  if (parts.length >= 3 && parts.every((part) => WORDISH.test(part))) return false;
   if (/^[0-9a-f]+$/i.test(run)) return true;
   return /[a-z]/.test(run) && /[A-Z]/.test(run) && /[0-9]/.test(run);
 }
