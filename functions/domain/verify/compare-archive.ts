@@ -31,7 +31,10 @@ function findingKey(finding: MissingFinding | ExtraFinding): string {
 
 /** Compares everything `input` holds; findings come sorted by key (or asset) for stable output. */
 export function compareArchive(input: VerifyInput): VerifyReport {
-  const library = input.library === undefined ? undefined : compareLibrary(input.library, input.manifest, new Set(input.retiredZones));
+  const library =
+    input.library === undefined
+      ? undefined
+      : compareLibrary(input.library, input.manifest, new Set(input.retiredZones));
   const objects = compareObjects(input.manifest, input.objects, input.etagsAreMd5 ?? true);
   const missing = [...(library?.missing ?? []), ...objects.missing].sort((a, b) =>
     byText(findingKey(a), findingKey(b)),
