@@ -86,8 +86,11 @@ async function dropVersions(
     const entry = await state.getEntry(ref);
     if (entry === undefined || !entry.versions.some((v) => keys.has(v.key))) return;
     try {
+      // `pending` until the workers archive it again: `status` counts it, and verify's iCloud
+      // side reports it `notArchived (pending)` should the work be lost.
+      const status = entry.status === 'archived' ? 'pending' : entry.status;
       await state.putEntry(
-        { ...toInput(entry), versions: entry.versions.filter((v) => !keys.has(v.key)) },
+        { ...toInput(entry), status, versions: entry.versions.filter((v) => !keys.has(v.key)) },
         entry.revision,
       );
       return;

@@ -226,6 +226,15 @@ describe('icloud-s3 verify --repair on a local archive', () => {
 });
 
 describe('icloud-s3 verify --aws --repair against the local AWS servers', () => {
+  it('refuses --repair --aws without a work queue before checking anything (exit 2)', async () => {
+    const run = await cli(['verify', '--aws', '--bucket', 'b', '--table', 't', '--repair'], {
+      WORK_QUEUE_URL: '',
+    });
+
+    expect(run.stderr).toContain('--queue-url');
+    expect(run.code).toBe(2);
+  });
+
   it('queues the re-archive work for the deployed workers; once they ran, verify is clean', async () => {
     const copy = await archiveCopy();
     const stack = await openLocalAwsStack({ dataDir: copy });

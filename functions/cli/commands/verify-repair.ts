@@ -11,6 +11,7 @@ import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import { drainWorkQueue } from '#local/drain-work-queue.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { WorkQueue } from '#ports/work-queue.ts';
 import type { Logger } from '#shared/logger.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import type { Output } from '../io/output.ts';
@@ -41,13 +42,14 @@ export interface RepairCommandOptions {
   readonly logger: Logger;
 }
 
-/** Throws a usage error when `access` has no queue to put the work on. */
-export function assertRepairable(access: ArchiveAccess): void {
+/** The queue to put the work on; a usage error when `access` knows none. */
+export function repairQueue(access: ArchiveAccess): WorkQueue {
   if (access.queue === undefined) {
     throw new UsageError(
       '--repair --aws needs the work queue: pass --queue-url (stack output WorkQueueUrl) or let --stack name it',
     );
   }
+  return access.queue;
 }
 
 export async function repairArchive(
@@ -55,9 +57,7 @@ export async function repairArchive(
   report: VerifyReport,
   options: RepairCommandOptions,
 ): Promise<RepairResult> {
-  assertRepairable(access);
-  const queue = access.queue;
-  if (queue === undefined) throw new UsageError('no work queue');
+  const queue = repairQueue(access);
   const outcome = await runRepair(
     {
       state: access.state,

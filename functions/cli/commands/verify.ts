@@ -20,7 +20,7 @@ import { numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
 import { type AwsTargetOptions, addAwsTargetOptions, openTarget } from './status.ts';
-import { assertRepairable, type RepairResult, renderRepair, repairArchive } from './verify-repair.ts';
+import { type RepairResult, renderRepair, repairArchive, repairQueue } from './verify-repair.ts';
 
 interface VerifyOptions extends AwsTargetOptions {
   readonly icloud: boolean;
@@ -84,7 +84,8 @@ Exit codes: 0 everything agrees (with --repair: everything found was repaired, o
       const globals = command.optsWithGlobals<{ local?: string }>();
       const access = await openTarget(options, globals.local);
       try {
-        if (options.repair) assertRepairable(access);
+        // Before the long check: --repair --aws without a queue to put the work on is a usage error.
+        if (options.repair) repairQueue(access);
         const { report, repair } = await runVerifyCommand(ctx, access, options);
         const left = repair === undefined ? !report.ok : repair.left > 0;
         if (left) process.exitCode = EXIT.differences;
