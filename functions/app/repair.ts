@@ -68,6 +68,9 @@ export interface RepairOutcome {
   readonly runId: string;
 }
 
+/** Assets per `records/lookup` (each may bring its master too): a modest request, like the workers' own. */
+const ASSETS_PER_LOOKUP = 50;
+
 const versionId = (kind: string, fileChecksum: string) => `${kind}|${fileChecksum}`;
 
 function toInput(entry: ManifestEntry) {
@@ -109,24 +112,32 @@ async function lookUp(
   const byZone = new Map<string, RepairTarget[]>();
   for (const target of targets) {
     const id = zoneId(target.zone);
-    byZone.set(id, [...(byZone.get(id) ?? []), target]);
+    const group = byZone.get(id) ?? [];
+    group.push(target);
+    byZone.set(id, group);
   }
   const assets = new Map<string, Asset>();
   const gone = new Map<string, string>();
-  for (const [id, group] of byZone) {
-    const zone = group[0]?.zone;
+  for (const [id, all] of byZone) {
+    const zone = all[0]?.zone;
     if (zone === undefined) continue;
-    const found = await icloud.source.lookupAssets(
-      zone,
-      group.map((t) => ({
-        assetRecordName: t.assetRecordName,
-        ...(t.masterRecordName === undefined ? {} : { masterRecordName: t.masterRecordName }),
-      })),
-    );
-    for (const asset of found.assets) assets.set(`${id}|${asset.assetRecordName}`, asset);
-    for (const name of found.missing) gone.set(`${id}|${name}`, 'iCloud no longer has this asset');
-    for (const u of found.unavailable)
-      gone.set(`${id}|${u.assetRecordName}`, `iCloud could not return it now (${u.reason}); try again later`);
+    for (let i = 0; i < all.length; i += ASSETS_PER_LOOKUP) {
+      const group = all.slice(i, i + ASSETS_PER_LOOKUP);
+      const found = await icloud.source.lookupAssets(
+        zone,
+        group.map((t) => ({
+          assetRecordName: t.assetRecordName,
+          ...(t.masterRecordName === undefined ? {} : { masterRecordName: t.masterRecordName }),
+        })),
+      );
+      for (const asset of found.assets) assets.set(`${id}|${asset.assetRecordName}`, asset);
+      for (const name of found.missing) gone.set(`${id}|${name}`, 'iCloud no longer has this asset');
+      for (const u of found.unavailable)
+        gone.set(
+          `${id}|${u.assetRecordName}`,
+          `iCloud could not return it now (${u.reason}); try again later`,
+        );
+    }
   }
   return { assets, gone };
 }

@@ -54,7 +54,11 @@ export function planRepair(input: RepairPlanInput): RepairPlan {
   const { report, manifest } = input;
   const zones = new Map<string, ZoneRef>();
   const retired = new Set<string>();
-  for (const entry of manifest) zones.set(zoneId(entry.zone), entry.zone);
+  const masters = new Map<string, string>();
+  for (const entry of manifest) {
+    zones.set(zoneId(entry.zone), entry.zone);
+    masters.set(refKey(zoneId(entry.zone), entry.assetRecordName), entry.masterRecordName);
+  }
   for (const state of input.zones) {
     zones.set(zoneId(state.zone), state.zone);
     if (state.retired) retired.add(zoneId(state.zone));
@@ -117,8 +121,7 @@ export function planRepair(input: RepairPlanInput): RepairPlan {
       leftAlone.push({ subject: m.assetRecordName, reason: `zone ${m.zone} is not one this archive syncs` });
       continue;
     }
-    const entry = manifest.find((e) => e.assetRecordName === m.assetRecordName && zoneId(e.zone) === m.zone);
-    targetFor(zone, m.assetRecordName, entry?.masterRecordName).notArchived = true;
+    targetFor(zone, m.assetRecordName, masters.get(refKey(m.zone, m.assetRecordName))).notArchived = true;
   }
   for (const e of report.extra) {
     if (e.type === 'notInIcloud') {
