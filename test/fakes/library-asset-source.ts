@@ -7,13 +7,14 @@
  * (`test/fakes/contracts/asset-source-contract.ts`) like the CloudKit adapter does.
  *
  * Not modelled: master/asset pairing (changes arrive paired, so cursors never carry halves),
- * lookups and counts (detection does not use them).
+ * counts (detection does not use them), error entries in lookups.
  */
 import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
 import type { Asset, ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type {
   AssetCounts,
+  AssetLookupKey,
   AssetSource,
   ChangedZones,
   EnumerationCursor,
@@ -204,8 +205,14 @@ export class LibraryAssetSource implements AssetSource {
     };
   }
 
-  async lookupAssets(): Promise<LookedUpAssets> {
-    return { assets: [], missing: [], unavailable: [] };
+  /** The named assets as the zone holds them now (library or hidden); the others are missing. */
+  async lookupAssets(ref: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets> {
+    this.calls.push(`lookupAssets:${ref.zoneName}`);
+    const zone = this.#served(ref);
+    const held = new Map([...zone.library, ...zone.hidden].map((a) => [a.assetRecordName, a]));
+    const assets = keys.flatMap((k) => held.get(k.assetRecordName) ?? []);
+    const missing = keys.filter((k) => !held.has(k.assetRecordName)).map((k) => k.assetRecordName);
+    return { assets, missing, unavailable: [] };
   }
 
   async countAssets(): Promise<AssetCounts> {
