@@ -17,7 +17,7 @@ import {
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 const MIRROR: DeletePolicy = { mode: 'mirror', maxDeleteFraction: 0.5, maxDeleteCount: 1000 };
-const KEEP: DeletePolicy = { mode: 'keep' };
+const KEEP: DeletePolicy = { mode: 'keep', maxDeleteFraction: 0.5, maxDeleteCount: 1000 };
 
 let h: PipelineHarness;
 let spare: TruthAssetDetail[];
