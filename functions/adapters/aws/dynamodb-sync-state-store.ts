@@ -72,6 +72,8 @@ export interface DynamoDbSyncStateStoreOptions {
   readonly tableName: string;
   /** Milliseconds since the epoch; injectable so lock expiry is testable without waiting. */
   readonly now?: () => number;
+  /** Manifest entries per `unseenAssets` page (100, BatchGetItem's limit; smaller in tests). */
+  readonly unseenPageSize?: number;
 }
 
 /** BatchWriteItem's limit. */
@@ -139,11 +141,13 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly now: () => number;
+  private readonly unseenPageSize: number;
 
   constructor(options: DynamoDbSyncStateStoreOptions) {
     this.client = options.client;
     this.table = options.tableName;
     this.now = options.now ?? Date.now;
+    this.unseenPageSize = Math.min(options.unseenPageSize ?? UNSEEN_PAGE, UNSEEN_PAGE);
   }
 
   private async get<S extends z.ZodType>(key: ItemKey, schema: S): Promise<z.infer<S> | undefined> {
@@ -358,7 +362,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
         ExpressionAttributeValues: { ':pk': pk, ':zone': `${zoneId(zone)}#` },
         ExpressionAttributeNames: { '#status': 'status' },
         ProjectionExpression: 'assetRecordName, masterRecordName, #status',
-        Limit: UNSEEN_PAGE,
+        Limit: this.unseenPageSize,
         ...(from.after === undefined ? {} : { ExclusiveStartKey: { pk, sk: from.after } }),
       }),
     );
