@@ -26,11 +26,11 @@ import type { ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseSyncState, JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { AssetSource, EnumerationScope, ZoneChangesCursor } from '../../ports/asset-source.ts';
-import type { SyncStateStore } from '../../ports/sync-state-store.ts';
+import type { SyncStateStore, UnseenAsset } from '../../ports/sync-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
-import { reconcilePage, seenAssetNames } from './reconcile-enumeration.ts';
+import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
 import { toWorkMessages } from './work-batches.ts';
 import { parseZoneCheckpoint, serialiseZoneCheckpoint } from './zone-checkpoint.ts';
 
@@ -256,8 +256,9 @@ async function enumerateZone(
 
 /**
  * Reconciles a walked zone page by page, then saves the token captured before the walk: only
- * after every purge the walk implies is on the queue. The checkpoint moves only past pages that
- * enqueued something (and when the deadline stops the pass): a crash repeats a few quiet pages.
+ * after every purge the walk implies is on the queue. Unseen entries gather until a lookup batch
+ * is full; the checkpoint moves only past pages whose work is enqueued (and when the deadline
+ * stops the pass), so a crash repeats a few pages of idempotent work at most.
  */
 async function reconcileZone(
   deps: DetectDeps,
@@ -269,20 +270,32 @@ async function reconcileZone(
   let cursor = start.cursor;
   let saved = cursor;
   let changes = 0;
+  let gathered: UnseenAsset[] = [];
+  const settle = async () => {
+    if (gathered.length === 0) return;
+    const confirmed = await confirmUnseen(deps.source, zone, gathered);
+    gathered = [];
+    changes += confirmed.length;
+    await run.enqueue(confirmed);
+  };
   while (run.hasTimeFor()) {
-    const page = await reconcilePage(deps.source, deps.state, zone, start.generation, cursor);
-    changes += page.changes.length;
-    await run.enqueue(page.changes);
-    if (page.cursor === undefined) {
+    const page = await deps.state.unseenAssets(zone, start.generation, cursor);
+    gathered.push(...page.assets);
+    cursor = page.cursor;
+    if (cursor === undefined) {
+      await settle();
       current.state = await saveZone(deps.state, current.state, zone, {
         syncToken: start.capturedToken,
         lastFullScanAt: deps.now(),
       });
       return { changes, caughtUp: true };
     }
-    cursor = page.cursor;
-    if (page.changes.length > 0) saved = await saveReconcile(deps, zone, current, start, cursor);
+    if (gathered.length >= RECONCILE_LOOKUP_BATCH) {
+      await settle();
+      saved = await saveReconcile(deps, zone, current, start, cursor);
+    }
   }
+  await settle();
   if (cursor !== saved) await saveReconcile(deps, zone, current, start, cursor);
   return { changes, caughtUp: false };
 }

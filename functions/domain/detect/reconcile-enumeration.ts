@@ -17,13 +17,15 @@
  *   which goes through the normal work path (the mirror safety stop, the workers' purge); a photo
  *   still there (Recently Deleted, or skipped by the walk) becomes its current asset change; an
  *   `unavailable` answer changes nothing.
+ * Candidates gather over unseen pages (at most a batch and a page of them in memory) so Apple
+ * sees one lookup per 50 candidates, none when nothing is gone.
  * Cost: one stamp write per asset (25 per batch) during the walk, then per 100 manifest entries
- * one query and one batch read; Apple sees one lookup per 50 candidates, none when nothing is gone.
+ * one query and one batch read.
  */
 import type { ZoneChange } from '#domain/model/asset.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AssetSource } from '#ports/asset-source.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { UnseenAsset } from '#ports/sync-state-store.ts';
 
 /** Candidates per `lookupAssets` call (an asset and its master each: 100 records a request). */
 export const RECONCILE_LOOKUP_BATCH = 50;
@@ -38,40 +40,22 @@ export function seenAssetNames(changes: readonly ZoneChange[]): string[] {
   return names;
 }
 
-export interface ReconcilePage {
-  /** Tombstones of the purged, current changes of the ones still there: enqueue them. */
-  readonly changes: readonly ZoneChange[];
-  /** Where the next page starts; absent when the zone's manifest is exhausted. */
-  readonly cursor?: string;
-  /** How many unseen entries this page held, and how many of them iCloud no longer has. */
-  readonly unseen: number;
-  readonly purged: number;
-}
-
-/** One page of the reconciliation: the unseen entries from `cursor` on, confirmed with iCloud. */
-export async function reconcilePage(
+/**
+ * Asks iCloud about entries the enumeration did not return, a batch at a time: the purged become
+ * CPLAsset tombstones, the ones still there their current asset change (to enqueue, in order).
+ */
+export async function confirmUnseen(
   source: AssetSource,
-  state: SyncStateStore,
   zone: ZoneRef,
-  generation: string,
-  cursor: string | undefined,
-): Promise<ReconcilePage> {
-  const page = await state.unseenAssets(zone, generation, cursor);
+  unseen: readonly UnseenAsset[],
+): Promise<ZoneChange[]> {
   const changes: ZoneChange[] = [];
-  let purged = 0;
-  for (let i = 0; i < page.assets.length; i += RECONCILE_LOOKUP_BATCH) {
-    const batch = page.assets.slice(i, i + RECONCILE_LOOKUP_BATCH);
-    const found = await source.lookupAssets(zone, batch);
+  for (let i = 0; i < unseen.length; i += RECONCILE_LOOKUP_BATCH) {
+    const found = await source.lookupAssets(zone, unseen.slice(i, i + RECONCILE_LOOKUP_BATCH));
     for (const asset of found.assets) changes.push({ type: 'asset', asset });
     for (const recordName of [...found.missing, ...(found.notFound ?? [])]) {
       changes.push({ type: 'tombstone', zone, recordName, inferredType: 'CPLAsset' });
-      purged += 1;
     }
   }
-  return {
-    changes,
-    ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
-    unseen: page.assets.length,
-    purged,
-  };
+  return changes;
 }
