@@ -259,6 +259,38 @@ describe('a re-enumeration after a stale token', () => {
   });
 });
 
+describe('a first sync over an existing archive', () => {
+  it('reconciles too: the zone state was lost, the manifest was not', async () => {
+    const setup = await staleAfterPurges(30, 2);
+    const stored = await setup.state.loadZone(PRIMARY);
+    // A new state for the zone, as if its item were lost: no token, no checkpoint, and its
+    // database token reset so the zone counts as changed.
+    await setup.state.saveZone({ zone: PRIMARY, checkpoint: null }, stored?.revision ?? 0);
+    const result = await detectChanges(runDeps(setup, 'r1'));
+    expect(result.outcome).toBe('caughtUp');
+    expect(result.zones[0]).toMatchObject({ mode: 'enumeration', caughtUp: true });
+    expect(setup.queue.purged.sort()).toEqual([...setup.purged].sort());
+  });
+
+  it('does not stamp anything when the archive is empty (a true first sync)', async () => {
+    const source = new LibraryAssetSource();
+    source.addZone(PRIMARY, 30);
+    const state = new CrashingStore();
+    const queue = new RecordingQueue();
+    const result = await detectChanges({
+      source,
+      state,
+      queue,
+      now: () => 1,
+      remainingMs: () => 600_000,
+      runId: 'first',
+      deletePolicy: DEFAULT_DELETE_POLICY,
+    });
+    expect(result.outcome).toBe('caughtUp');
+    expect(state.reconcileCalls).toEqual({ markSeen: 0, unseenAssets: 0 });
+  });
+});
+
 describe('a re-enumeration of 100,000 photos after a stale token', () => {
   it('reconciles in bounded pages: no name set, small checkpoints, one lookup per 50 candidates', async () => {
     const setup = await staleAfterPurges(100_000, 120, 200);
