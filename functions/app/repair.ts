@@ -131,12 +131,15 @@ async function lookUp(
         })),
       );
       for (const asset of found.assets) assets.set(`${id}|${asset.assetRecordName}`, asset);
-      for (const name of found.missing) gone.set(`${id}|${name}`, 'iCloud no longer has this asset');
+      // A purged photo comes back as a NOT_FOUND error entry (`notFound`), as CloudKit answers it.
+      const purged = new Set([...found.missing, ...(found.notFound ?? [])]);
+      for (const name of purged) gone.set(`${id}|${name}`, 'iCloud no longer has this asset');
       for (const u of found.unavailable)
-        gone.set(
-          `${id}|${u.assetRecordName}`,
-          `iCloud could not return it now (${u.reason}); try again later`,
-        );
+        if (!purged.has(u.assetRecordName))
+          gone.set(
+            `${id}|${u.assetRecordName}`,
+            `iCloud could not return it now (${u.reason}); try again later`,
+          );
     }
   }
   return { assets, gone };
