@@ -1,11 +1,12 @@
 /**
- * What every command gets from the global options: output, logger, the iCloud endpoint and the
- * session store. Built once per run.
+ * What every command gets from the global options: output, logger, the iCloud endpoint, the
+ * session store, and the trace observer when the command was given `--trace`. Built once per run.
  */
 
 import type { Command } from 'commander';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
+import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import { fileSessionStore, icloudEndpoint } from '#compose/cli.ts';
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { SessionStore } from '#ports/session-store.ts';
@@ -13,6 +14,7 @@ import { ENV } from '#shared/env-names.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
 import { demoFallback, restartDemoSimulator } from './demo-path.ts';
 import { Output } from './io/output.ts';
+import { openTrace } from './io/trace-option.ts';
 
 export interface GlobalOptions {
   readonly endpoint?: string;
@@ -22,6 +24,8 @@ export interface GlobalOptions {
   readonly verbose?: boolean;
   /** A command's own `--aws`: the session is the stack's, not a file here. */
   readonly aws?: boolean;
+  /** `--trace FILE` of login, sync and library. */
+  readonly trace?: string;
 }
 
 export interface CliContext {
@@ -29,6 +33,8 @@ export interface CliContext {
   readonly logger: Logger;
   /** Where the session is kept: the local file by default; `login --aws` swaps in the stack's secret. */
   readonly store: SessionStore;
+  /** Records every exchange with Apple, redacted, when the command was given `--trace`. */
+  readonly observer?: ExchangeObserver;
   endpoint(): Promise<IcloudEndpoint>;
 }
 
@@ -92,6 +98,7 @@ export function cliContext(command: Command, use: { readonly demo?: boolean } = 
     output,
     logger,
     store,
+    ...(options.trace ? { observer: openTrace(options.trace, command.name(), output) } : {}),
     endpoint: () => {
       // With --aws the session is the stack's (Apple's, unless --endpoint says otherwise), so the
       // file here says nothing about where it was signed in.
