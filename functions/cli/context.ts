@@ -5,8 +5,8 @@
 
 import type { Command } from 'commander';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
-import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
+import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
 import { fileSessionStore, icloudEndpoint } from '#compose/cli.ts';
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { SessionStore } from '#ports/session-store.ts';
