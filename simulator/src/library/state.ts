@@ -49,6 +49,8 @@ export class LibraryState {
   /** Album memberships added / removed by mutations: `${slot}:${album}`. */
   readonly relationsAdded = new Map<string, number>();
   readonly relationsRemoved = new Set<string>();
+  /** Positions of relations set by `album-add` or `reorder-album`: `${slot}:${album}` -> position. */
+  readonly relationPositions = new Map<string, number>();
   /** Slots currently in Recently Deleted (candidates for the lazy purge). */
   readonly trashed = new Set<number>();
   nextSlot: number;
@@ -332,6 +334,28 @@ export class LibraryState {
     const key = `${slot}:${album}`;
     if (this.relationsAdded.has(key)) return true;
     return this.generatedAlbumOf(slot) === album && !this.relationsRemoved.has(key);
+  }
+
+  /** Members of an album (slots with a relation, purged ones included), mutations applied. */
+  membersOf(album: number): Set<number> {
+    const members = new Set<number>();
+    if (this.albums[album]?.deleted !== false) return members;
+    for (const slot of this.zoneSlots[0]) {
+      if (this.#albumOf[slot] === album && !this.relationsRemoved.has(`${slot}:${album}`)) members.add(slot);
+    }
+    for (const key of this.relationsAdded.keys()) {
+      const [slot, a] = key.split(':').map(Number);
+      if (a === album && slot !== undefined) members.add(slot);
+    }
+    return members;
+  }
+
+  /**
+   * A relation's `position` (its order in the album). Generated members follow capture order (the
+   * slot); `album-add` appends after the last member, `reorder-album` renumbers.
+   */
+  relationPosition(slot: number, album: number): number {
+    return this.relationPositions.get(`${slot}:${album}`) ?? slot % 100_000;
   }
 
   /** Every slot of a zone, generated then added, excluding purged ones. */
