@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcessCloudKit, openInProcessCloudKit } from '#simulator/src/cloudkit/in-process.ts';
 import type { SimulatorHandle } from '#simulator/src/index.ts';
@@ -342,6 +345,34 @@ describe('albums and folders (statements 56, 57, 61, 90, 100)', () => {
       deleted: true,
       members: [],
     });
+  });
+});
+
+describe('album changes survive a restart (statement 84)', () => {
+  it('replays album ops from the state dir: same albums, members, positions and change feed', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'sim-albums-'));
+    try {
+      const first = await openInProcessCloudKit({ seed: 15, assets: 200, stateDir });
+      const from = await token(first);
+      const album = first.library
+        .albumsTruth()
+        .albums.filter((a) => a.albumType === 0 && !a.sentinel)
+        .sort((a, b) => b.members.length - a.members.length)[0]!;
+      const order = album.members.map((m) => m.assetRecordName).reverse();
+      await first.library.mutate({ op: 'create-album', name: 'Ordner', folder: true });
+      await first.library.mutate({ op: 'move-album', album: album.recordName, parent: 'Ordner' });
+      await first.library.mutate({ op: 'reorder-album', album: album.recordName, assetRecordNames: order });
+      const before = { truth: first.library.albumsTruth(), feed: await delta(first, from) };
+      await first.library.close();
+      const second = await openInProcessCloudKit({ seed: 15, assets: 200, stateDir });
+      expect(second.library.albumsTruth()).toEqual(before.truth);
+      const strip = (records: CkRecord[]) =>
+        records.map(({ recordName, recordChangeTag, fields }) => ({ recordName, recordChangeTag, fields }));
+      expect(strip(await delta(second, from))).toEqual(strip(before.feed));
+      await second.library.close();
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 });
 

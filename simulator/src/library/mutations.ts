@@ -513,10 +513,11 @@ class Mutation {
     const present = s.hasRelation(slot, album);
     if (op === 'album-add') {
       if (present) throw new MutationError('already in the album');
-      const last = Math.max(0, ...[...s.membersOf(album)].map((m) => s.relationPosition(m, album)));
+      // The position first: the tail is computed over the members before this one joins.
+      const position = s.nextRelationPosition(album);
       s.relationsRemoved.delete(key);
       s.relationsAdded.set(key, this.#at);
-      s.relationPositions.set(key, last + 1024);
+      s.setRelationPosition(slot, album, position);
     } else {
       if (!present) throw new MutationError('not in the album');
       s.relationsAdded.delete(key);
@@ -602,7 +603,7 @@ class Mutation {
     order.forEach((slot, i) => {
       const position = (i + 1) * 1024;
       if (s.relationPosition(slot, album) === position) return;
-      s.relationPositions.set(`${slot}:${album}`, position);
+      s.setRelationPosition(slot, album, position);
       this.#log(OWNER_PRIMARY, { t: 'relation', slot, album });
     });
     this.#touchAlbum(album);

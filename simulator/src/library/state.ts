@@ -51,6 +51,8 @@ export class LibraryState {
   readonly relationsRemoved = new Set<string>();
   /** Positions of relations set by `album-add` or `reorder-album`: `${slot}:${album}` -> position. */
   readonly relationPositions = new Map<string, number>();
+  /** Per album, the last relation position handed out. */
+  readonly #relationTail = new Map<number, number>();
   /** Slots currently in Recently Deleted (candidates for the lazy purge). */
   readonly trashed = new Set<number>();
   nextSlot: number;
@@ -356,6 +358,27 @@ export class LibraryState {
    */
   relationPosition(slot: number, album: number): number {
     return this.relationPositions.get(`${slot}:${album}`) ?? slot % 100_000;
+  }
+
+  /**
+   * The position after an album's last relation (what `album-add` hands out). The generated
+   * members are scanned once per album; later positions only grow.
+   */
+  nextRelationPosition(album: number): number {
+    let last = this.#relationTail.get(album);
+    if (last === undefined) {
+      last = 0;
+      for (const slot of this.membersOf(album)) last = Math.max(last, this.relationPosition(slot, album));
+    }
+    this.#relationTail.set(album, last + 1024);
+    return last + 1024;
+  }
+
+  /** Sets a relation's position (keeps `nextRelationPosition` after it). */
+  setRelationPosition(slot: number, album: number, position: number): void {
+    this.relationPositions.set(`${slot}:${album}`, position);
+    const tail = this.#relationTail.get(album);
+    if (tail !== undefined && tail < position) this.#relationTail.set(album, position);
   }
 
   /** Every slot of a zone, generated then added, excluding purged ones. */
