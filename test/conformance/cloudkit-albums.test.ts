@@ -346,6 +346,24 @@ describe('albums and folders (statements 56, 57, 61, 90, 100)', () => {
       members: [],
     });
   });
+
+  it('S100: deleting a folder deletes the folders and albums inside it, each CPLAlbum with isDeleted 1', async () => {
+    const reisen = byName('Reisen');
+    const inside = truth().filter((a) => a.name === '2024' || a.name === 'Lissabon');
+    expect(inside).toHaveLength(2);
+    const from = await token(ck);
+    await ck.library.mutate({ op: 'delete-album', album: reisen.recordName });
+    const records = await delta(ck, from);
+    expect(typesOf(records)).toEqual(['CPLAlbum', 'CPLAlbum', 'CPLAlbum', 'CPLLibraryInfo']);
+    for (const r of records.filter((x) => x.recordType === 'CPLAlbum'))
+      expect(r.fields!.isDeleted).toEqual({ value: 1, type: 'INT64' });
+    expect(new Set(records.map((r) => r.recordName))).toEqual(
+      new Set([reisen.recordName, ...inside.map((a) => a.recordName), 'PrimarySync-0000-LI']),
+    );
+    await expect(ck.library.mutate({ op: 'delete-album', album: reisen.recordName })).rejects.toThrow(
+      /already deleted/,
+    );
+  });
 });
 
 describe('album changes survive a restart (statement 84)', () => {

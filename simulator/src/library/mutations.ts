@@ -196,12 +196,9 @@ class Mutation {
         this.#touchAlbum(album.index);
         break;
       }
-      case 'delete-album': {
-        const album = this.#s.albums[this.#album(op.album)]!;
-        album.deleted = true;
-        this.#touchAlbum(album.index);
+      case 'delete-album':
+        this.#deleteAlbum(this.#album(op.album));
         break;
-      }
       default:
         this.#assetOp(op);
     }
@@ -568,6 +565,17 @@ class Mutation {
       sortType: 0,
     });
     this.#log(OWNER_PRIMARY, { t: 'album', album: index });
+  }
+
+  /** Deleting a folder deletes what it holds, as Photos does: each CPLAlbum is sent with `isDeleted`. */
+  #deleteAlbum(index: number): void {
+    const album = this.#s.albums[index]!;
+    if (album.deleted) throw new MutationError('album already deleted');
+    album.deleted = true;
+    this.#touchAlbum(index);
+    for (const child of this.#s.albums) {
+      if (child.parentIndex === index && !child.deleted) this.#deleteAlbum(child.index);
+    }
   }
 
   /** Moves an album or folder into a folder (or to the top level): only its CPLAlbum changes. */
