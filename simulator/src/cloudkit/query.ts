@@ -171,6 +171,8 @@ function runQuery(ctx: CloudKitContext, zone: ZoneKey, body: QueryBody, pageable
             return parent === undefined ? parentName === undefined : parentName === parent;
           })
         : [];
+    // Ordered by position, as recorded (0 for the root folder, then 654, 1032, …).
+    albums.sort((a, b) => a.position - b.position || a.index - b.index);
     const records = albums.map((a) => buildRecord(rc, zone, { t: 'album', album: a.index }));
     return withToken(pageRecords(ctx, records, body, limit, pageable, recordType));
   }
@@ -178,7 +180,7 @@ function runQuery(ctx: CloudKitContext, zone: ZoneKey, body: QueryBody, pageable
   if (kind === undefined) {
     return { error: ctx.error(400, 'BAD_REQUEST', `Type is not marked indexable: ${recordType}`) };
   }
-  const spec = specOf(ctx, kind, filters);
+  const spec = specOf(ctx, kind, filters, recordType === 'CPLContainerRelationLiveByPosition');
   const supported = spec !== undefined && (zone !== SHARED_ZONE || sharedSupports(spec));
   const slots = supported ? library.indexes.slots(zone, spec) : new Uint32Array(0);
   return withToken(
@@ -193,7 +195,12 @@ function sharedSupports(spec: IndexSpec): boolean {
   );
 }
 
-function specOf(ctx: CloudKitContext, kind: IndexSpec['kind'], filters: Filters): IndexSpec | undefined {
+function specOf(
+  ctx: CloudKitContext,
+  kind: IndexSpec['kind'],
+  filters: Filters,
+  byPosition = false,
+): IndexSpec | undefined {
   switch (kind) {
     case 'smart': {
       const name = String(filters.get('smartAlbum') ?? '').toUpperCase();
@@ -203,7 +210,8 @@ function specOf(ctx: CloudKitContext, kind: IndexSpec['kind'], filters: Filters)
       const parent = filters.get('parentId');
       const album = typeof parent === 'string' ? ctx.library.core.albumIndex(parent) : undefined;
       const state = album === undefined ? undefined : ctx.library.core.state.albums[album];
-      return state && state.recordName === parent ? { kind, album: state.index } : undefined;
+      if (!state || state.recordName !== parent) return undefined;
+      return byPosition ? { kind, album: state.index, byPosition } : { kind, album: state.index };
     }
     default:
       return { kind } as IndexSpec;

@@ -181,7 +181,7 @@ function buildFields(ctx: RecordContext, zone: ZoneKey, key: RecordKey, modified
           containerId: str(album.recordName),
           itemId: str(core.assetName(key.slot)),
           isKeyAsset: int(0),
-          position: int(key.slot % 100_000),
+          position: int(core.state.relationPosition(key.slot, key.album)),
           recordModificationDate: ts(modifiedAt),
         },
         created: stamp(at),

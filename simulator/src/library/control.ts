@@ -2,6 +2,7 @@
  * The library's part of the simulator-only control API (paths relative to `/__sim`):
  *
  *   GET  /library[?sha256=false]  -> { assets: [...] }  every asset with its versions and digests
+ *   GET  /library/albums          -> { albums: [...] }  every album and folder with its members in order
  *   POST /mutate   {op, ...}      -> { op, assets, updated, changed }  (400 { error } if inapplicable)
  *   GET  /quirks                  -> the quirk switches
  *   POST /quirks   {...}          -> merges (or `{"reset": true, ...}` resets first), returns them
@@ -22,6 +23,7 @@ export async function handleLibraryControl(
     const sha256 = req.query.get('sha256')?.toLowerCase() !== 'false';
     return json(await library.groundTruth({ sha256 }));
   }
+  if (path === '/library/albums' && method === 'GET') return json(library.albumsTruth());
   if (path === '/mutate' && method === 'POST') {
     try {
       return json(await library.mutate(req.json));

@@ -8,6 +8,7 @@
  *   shutdown         -> library.close()
  */
 
+export type { GroundTruthAlbum, GroundTruthAlbumMember } from './album-truth.ts';
 export type { GroundTruthAsset, GroundTruthVersion } from './ground-truth.ts';
 export {
   type ChangedRecordSummary,

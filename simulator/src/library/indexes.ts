@@ -25,10 +25,10 @@ export type IndexSpec =
   | { readonly kind: 'hidden' }
   | { readonly kind: 'smart'; readonly album: SmartAlbum }
   | { readonly kind: 'bursts' }
-  | { readonly kind: 'album'; readonly album: number };
+  | { readonly kind: 'album'; readonly album: number; readonly byPosition?: boolean };
 
 const specKey = (zone: ZoneKey, spec: IndexSpec): string =>
-  `${zone}:${spec.kind}:${'album' in spec ? spec.album : ''}`;
+  `${zone}:${spec.kind}:${'album' in spec ? spec.album : ''}:${'byPosition' in spec && spec.byPosition ? 'p' : ''}`;
 
 export class IndexCache {
   readonly #core: LibraryCore;
@@ -51,7 +51,7 @@ export class IndexCache {
   #build(zone: ZoneKey, spec: IndexSpec): Uint32Array {
     const s = this.#core.state;
     if (spec.kind === 'album' && zone !== OWNER_PRIMARY) return new Uint32Array(0);
-    const albumMembers = spec.kind === 'album' ? this.#albumMembers(spec.album) : undefined;
+    const albumMembers = spec.kind === 'album' ? s.membersOf(spec.album) : undefined;
     const out: number[] = [];
     for (const slot of s.slotsOf(zone)) {
       if (albumMembers && !albumMembers.has(slot)) continue;
@@ -72,11 +72,15 @@ export class IndexCache {
       out.push(slot);
     }
     const keyOf =
-      spec.kind === 'added'
-        ? (slot: number) => s.addedTime(slot)
-        : spec.kind === 'deleted'
-          ? (slot: number) => (s.state(slot).trashedAt ?? 0) + TRASH_WINDOW_MS
-          : (slot: number) => s.captureTime(slot);
+      spec.kind === 'album' && spec.byPosition
+        ? // Highest position first: pages walk an index from its end for ASCENDING (rank 0 = newest in
+          // the date indexes), so the album's first position comes out at rank 0.
+          (slot: number) => -s.relationPosition(slot, spec.album)
+        : spec.kind === 'added'
+          ? (slot: number) => s.addedTime(slot)
+          : spec.kind === 'deleted'
+            ? (slot: number) => (s.state(slot).trashedAt ?? 0) + TRASH_WINDOW_MS
+            : (slot: number) => s.captureTime(slot);
     const keys = new Float64Array(out.length);
     let sorted = true;
     for (let i = 0; i < out.length; i += 1) {
@@ -108,20 +112,5 @@ export class IndexCache {
       case 'TIMELAPSE':
         return kind === 'timelapse';
     }
-  }
-
-  #albumMembers(album: number): Set<number> {
-    const s = this.#core.state;
-    const members = new Set<number>();
-    if (s.albums[album]?.deleted !== false) return members;
-    for (const slot of s.zoneSlots[OWNER_PRIMARY]) {
-      if (s.generatedAlbumOf(slot) === album && !s.relationsRemoved.has(`${slot}:${album}`))
-        members.add(slot);
-    }
-    for (const key of s.relationsAdded.keys()) {
-      const [slot, a] = key.split(':').map(Number);
-      if (a === album && slot !== undefined) members.add(slot);
-    }
-    return members;
   }
 }

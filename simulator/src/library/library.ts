@@ -6,6 +6,7 @@
 import type { SimFamily } from '../identity.ts';
 import { mediaSha256 } from '../media/index.ts';
 import type { Clock, MediaSpec, ResolveResource, UrlMinter } from '../types.ts';
+import { type GroundTruthAlbum, groundTruthAlbums } from './album-truth.ts';
 import { Catalog } from './catalog.ts';
 import { LibraryCore } from './core.ts';
 import { type GroundTruthAsset, groundTruthAsset, ZONES_IN_TRUTH } from './ground-truth.ts';
@@ -209,6 +210,12 @@ export class SimLibrary {
         assets.push(await groundTruthAsset(this.core, slot, digest));
     }
     return { assets };
+  }
+
+  /** Every CPLAlbum of the owner's library with its folder, position and members in order. */
+  albumsTruth(): { albums: GroundTruthAlbum[] } {
+    this.refresh();
+    return { albums: groundTruthAlbums(this.core) };
   }
 
   #digester(maxBytes = Number.POSITIVE_INFINITY) {

@@ -165,7 +165,9 @@ export interface AlbumState {
   name: string | undefined;
   /** 0 album, 3 folder. */
   readonly albumType: number;
-  readonly parentIndex?: number;
+  /** The folder it sits in (absent: top level); `move-album` changes it. */
+  parentIndex?: number;
+  /** Order among its siblings (the album list is sorted by it). */
   position: number;
   deleted: boolean;
   createdAt: number;

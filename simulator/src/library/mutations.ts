@@ -85,9 +85,36 @@ const albumMemberOp = z.object({
 });
 
 const albumOp = z.union([
-  z.object({ op: z.literal('create-album'), name: z.string(), parent: z.string().optional() }),
-  z.object({ op: z.literal('rename-album'), album: z.string(), name: z.string() }),
-  z.object({ op: z.literal('delete-album'), album: z.string() }),
+  z
+    .object({
+      op: z.literal('create-album'),
+      name: z.string(),
+      /** A folder (record name or name) to create it in; absent: the top level. */
+      parent: z.string().optional(),
+      /** Create a folder (`albumType` 3) instead of an album. */
+      folder: z.boolean().optional(),
+    })
+    .strict(),
+  z.object({ op: z.literal('rename-album'), album: z.string(), name: z.string() }).strict(),
+  z.object({ op: z.literal('delete-album'), album: z.string() }).strict(),
+  z
+    .object({
+      op: z.literal('move-album'),
+      album: z.string(),
+      /** The folder to move it into; `null`: the top level. */
+      parent: z.string().nullable(),
+      /** Its new position among its siblings; absent: after the last one. */
+      position: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      op: z.literal('reorder-album'),
+      album: z.string(),
+      /** Every member of the album, in the new order. */
+      assetRecordNames: z.array(z.string()),
+    })
+    .strict(),
 ]);
 
 /** Strict: our own control input. */
@@ -155,7 +182,13 @@ class Mutation {
         this.#albumMembership(op.op, this.#slot(op.assetRecordName), this.#album(op.album));
         break;
       case 'create-album':
-        this.#createAlbum(op.name, op.parent);
+        this.#createAlbum(op.name, op.parent, op.folder === true);
+        break;
+      case 'move-album':
+        this.#moveAlbum(op.album, op.parent, op.position);
+        break;
+      case 'reorder-album':
+        this.#reorderAlbum(op.album, op.assetRecordNames);
         break;
       case 'rename-album': {
         const album = this.#s.albums[this.#album(op.album)]!;
@@ -163,12 +196,9 @@ class Mutation {
         this.#touchAlbum(album.index);
         break;
       }
-      case 'delete-album': {
-        const album = this.#s.albums[this.#album(op.album)]!;
-        album.deleted = true;
-        this.#touchAlbum(album.index);
+      case 'delete-album':
+        this.#deleteAlbum(this.#album(op.album));
         break;
-      }
       default:
         this.#assetOp(op);
     }
@@ -480,12 +510,16 @@ class Mutation {
     const present = s.hasRelation(slot, album);
     if (op === 'album-add') {
       if (present) throw new MutationError('already in the album');
+      // The position first: the tail is computed over the members before this one joins.
+      const position = s.nextRelationPosition(album);
       s.relationsRemoved.delete(key);
       s.relationsAdded.set(key, this.#at);
+      s.setRelationPosition(slot, album, position);
     } else {
       if (!present) throw new MutationError('not in the album');
       s.relationsAdded.delete(key);
       s.relationsRemoved.add(key);
+      s.relationPositions.delete(key);
     }
     this.#log(zone, { t: 'relation', slot, album });
     this.#touchAlbum(album);
@@ -496,17 +530,34 @@ class Mutation {
     this.#log(OWNER_PRIMARY, { t: 'album', album });
   }
 
-  #createAlbum(name: string, parent: string | undefined): void {
+  /** A live folder (albumType 3, not a sentinel) by reference. */
+  #folder(ref: string): number {
+    const index = this.#album(ref);
+    const folder = this.#s.albums[index]!;
+    if (folder.albumType !== 3 || folder.deleted || folder.recordName.startsWith('----'))
+      throw new MutationError('not a folder');
+    return index;
+  }
+
+  /** After the last live sibling in `parentIndex` (the album list is ordered by position). */
+  #nextPosition(parentIndex: number | undefined, except?: number): number {
+    const siblings = this.#s.albums.filter(
+      (a) => !a.deleted && a.parentIndex === parentIndex && a.index !== except,
+    );
+    return Math.max(0, ...siblings.map((a) => a.position)) + 1024;
+  }
+
+  #createAlbum(name: string, parent: string | undefined, folder: boolean): void {
     const s = this.#s;
     const index = s.albums.length;
-    const parentIndex = parent === undefined ? undefined : this.#album(parent);
+    const parentIndex = parent === undefined ? undefined : this.#folder(parent);
     s.albums.push({
       index,
       recordName: this.#core.ids.uuid(index, 62),
       name,
-      albumType: 0,
+      albumType: folder ? 3 : 0,
       ...(parentIndex !== undefined ? { parentIndex } : {}),
-      position: 512 + index * 1024,
+      position: this.#nextPosition(parentIndex),
       deleted: false,
       createdAt: this.#at,
       modifiedAt: this.#at,
@@ -514,6 +565,56 @@ class Mutation {
       sortType: 0,
     });
     this.#log(OWNER_PRIMARY, { t: 'album', album: index });
+  }
+
+  /** Deleting a folder deletes what it holds, as Photos does: each CPLAlbum is sent with `isDeleted`. */
+  #deleteAlbum(index: number): void {
+    const album = this.#s.albums[index]!;
+    if (album.deleted) throw new MutationError('album already deleted');
+    album.deleted = true;
+    this.#touchAlbum(index);
+    for (const child of this.#s.albums) {
+      if (child.parentIndex === index && !child.deleted) this.#deleteAlbum(child.index);
+    }
+  }
+
+  /** Moves an album or folder into a folder (or to the top level): only its CPLAlbum changes. */
+  #moveAlbum(ref: string, parent: string | null, position: number | undefined): void {
+    const s = this.#s;
+    const album = s.albums[this.#album(ref)]!;
+    if (album.deleted || album.recordName.startsWith('----')) throw new MutationError('not a user album');
+    const parentIndex = parent === null ? undefined : this.#folder(parent);
+    for (let p = parentIndex; p !== undefined; p = s.albums[p]?.parentIndex) {
+      if (p === album.index) throw new MutationError('a folder cannot move into itself');
+    }
+    if (parentIndex === undefined) delete album.parentIndex;
+    else album.parentIndex = parentIndex;
+    album.position = position ?? this.#nextPosition(parentIndex, album.index);
+    this.#touchAlbum(album.index);
+  }
+
+  /** Renumbers an album's relations in the given order: every relation whose position changed, then the album. */
+  #reorderAlbum(ref: string, assetRecordNames: readonly string[]): void {
+    const s = this.#s;
+    const album = this.#album(ref);
+    const info = s.albums[album]!;
+    if (info.albumType !== 0 || info.deleted) throw new MutationError('not a user album');
+    const members = [...s.membersOf(album)].filter((slot) => !s.isPurged(slot));
+    const order = assetRecordNames.map((name) => this.#slot(name));
+    const wanted = new Set(order);
+    if (
+      wanted.size !== order.length ||
+      order.length !== members.length ||
+      members.some((m) => !wanted.has(m))
+    )
+      throw new MutationError('assetRecordNames must list every member of the album once');
+    order.forEach((slot, i) => {
+      const position = (i + 1) * 1024;
+      if (s.relationPosition(slot, album) === position) return;
+      s.setRelationPosition(slot, album, position);
+      this.#log(OWNER_PRIMARY, { t: 'relation', slot, album });
+    });
+    this.#touchAlbum(album);
   }
 }
 

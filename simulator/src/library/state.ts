@@ -49,6 +49,10 @@ export class LibraryState {
   /** Album memberships added / removed by mutations: `${slot}:${album}`. */
   readonly relationsAdded = new Map<string, number>();
   readonly relationsRemoved = new Set<string>();
+  /** Positions of relations set by `album-add` or `reorder-album`: `${slot}:${album}` -> position. */
+  readonly relationPositions = new Map<string, number>();
+  /** Per album, the last relation position handed out. */
+  readonly #relationTail = new Map<number, number>();
   /** Slots currently in Recently Deleted (candidates for the lazy purge). */
   readonly trashed = new Set<number>();
   nextSlot: number;
@@ -332,6 +336,49 @@ export class LibraryState {
     const key = `${slot}:${album}`;
     if (this.relationsAdded.has(key)) return true;
     return this.generatedAlbumOf(slot) === album && !this.relationsRemoved.has(key);
+  }
+
+  /** Members of an album (slots with a relation, purged ones included), mutations applied. */
+  membersOf(album: number): Set<number> {
+    const members = new Set<number>();
+    if (this.albums[album]?.deleted !== false) return members;
+    for (const slot of this.zoneSlots[0]) {
+      if (this.#albumOf[slot] === album && !this.relationsRemoved.has(`${slot}:${album}`)) members.add(slot);
+    }
+    for (const key of this.relationsAdded.keys()) {
+      const [slot, a] = key.split(':').map(Number);
+      if (a === album && slot !== undefined) members.add(slot);
+    }
+    return members;
+  }
+
+  /**
+   * A relation's `position` (its order in the album). Generated members follow capture order (the
+   * slot); `album-add` appends after the last member, `reorder-album` renumbers.
+   */
+  relationPosition(slot: number, album: number): number {
+    return this.relationPositions.get(`${slot}:${album}`) ?? slot % 100_000;
+  }
+
+  /**
+   * The position after an album's last relation (what `album-add` hands out). The generated
+   * members are scanned once per album; later positions only grow.
+   */
+  nextRelationPosition(album: number): number {
+    let last = this.#relationTail.get(album);
+    if (last === undefined) {
+      last = 0;
+      for (const slot of this.membersOf(album)) last = Math.max(last, this.relationPosition(slot, album));
+    }
+    this.#relationTail.set(album, last + 1024);
+    return last + 1024;
+  }
+
+  /** Sets a relation's position (keeps `nextRelationPosition` after it). */
+  setRelationPosition(slot: number, album: number, position: number): void {
+    this.relationPositions.set(`${slot}:${album}`, position);
+    const tail = this.#relationTail.get(album);
+    if (tail !== undefined && tail < position) this.#relationTail.set(album, position);
   }
 
   /** Every slot of a zone, generated then added, excluding purged ones. */
