@@ -37,9 +37,8 @@ export function generateItem(seed: number, scale: number, plan: ItemPlan): Share
   }));
   return {
     assetGuid: uuidOf(seed, `${plan.label}:asset`),
-    masterName: `A${digest(seed, `${plan.label}:master`).slice(0, 27)}`.replace(/[0-9a-f]/g, (c) =>
-      c.toUpperCase(),
-    ),
+    // 28 upper-case characters, the shape of the legacy fixtures' master names.
+    masterName: `A${digest(seed, `${plan.label}:master`).slice(0, 27).toUpperCase()}`,
     fileName,
     kind,
     contributorDsid: plan.contributorDsid,
