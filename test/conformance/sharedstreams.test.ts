@@ -591,6 +591,24 @@ describe('legacy shared albums: downloads and comments', () => {
     ).toEqual({ comments: [] });
   });
 
+  it('sharedstreams endpoints take faults by their stats key', async () => {
+    const family = await albumNamed('Family 2026');
+    await control.injectFault({
+      endpoint: 'sharedstreams/webgetassets',
+      status: 503,
+      retryAfter: 5,
+      count: 1,
+    });
+    try {
+      const failed = await assets(family, 0, 1);
+      expect(failed.status).toBe(503);
+      expect(failed.headers.get('retry-after')).toBe('5');
+      expect((await assets(family, 0, 1)).status).toBe(200);
+    } finally {
+      await control.clearFaults();
+    }
+  });
+
   it('SA-26: management endpoints answer 403 and are counted', async () => {
     await control.resetStats();
     const family = await albumNamed('Family 2026');
