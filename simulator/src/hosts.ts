@@ -26,13 +26,17 @@ export const APPLE_HOSTS = {
 /** `p61-ckdatabasews.icloud.com` and the China variant. */
 export const CKDATABASEWS_HOST = /^p(\d+)-ckdatabasews\.icloud\.com(\.cn)?$/;
 
-export type HostRole = 'idmsa' | 'setup' | 'ckdatabasews' | 'cdn' | 'www';
+/** `p101-sharedstreams.icloud.com` (legacy Shared Albums) and the China variant. */
+export const SHAREDSTREAMS_HOST = /^p(\d+)-sharedstreams\.icloud\.com(\.cn)?$/;
+
+export type HostRole = 'idmsa' | 'setup' | 'ckdatabasews' | 'sharedstreams' | 'cdn' | 'www';
 
 export function roleOfHost(host: string): HostRole | undefined {
   const h = host.toLowerCase();
   if (h === APPLE_HOSTS.idmsa || h === APPLE_HOSTS.idmsaCn) return 'idmsa';
   if (h === APPLE_HOSTS.setup || h === APPLE_HOSTS.setupCn) return 'setup';
   if (CKDATABASEWS_HOST.test(h)) return 'ckdatabasews';
+  if (SHAREDSTREAMS_HOST.test(h)) return 'sharedstreams';
   if (h.endsWith('.icloud-content.com') || h.endsWith('.icloud-content.com.cn')) return 'cdn';
   if (h === 'www.icloud.com' || h === 'www.icloud.com.cn') return 'www';
   return undefined;

@@ -109,6 +109,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       control,
       cloudkit: library.cloudkit,
       cdn: library.cdn,
+      sharedstreams: library.sharedstreams,
     }),
   );
   const host = options.host ?? '127.0.0.1';

@@ -3,6 +3,7 @@
  * (`/<apple-host>/<path>`) or `Host` header, counts it, applies injected faults, hands it to the part
  * that owns the host, and writes the `SimReply` back (streams piped with backpressure, never buffered).
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,6 +21,7 @@ import { isBodyMode } from './faults/fault-spec.ts';
 import type { FaultRegistry, FaultRule } from './faults/registry.ts';
 import type { HostRole } from './hosts.ts';
 import { CKDATABASEWS_HOST, roleOfHost } from './hosts.ts';
+import { admitSharedStreams, sharedStreamsEndpointKey } from './sharedstreams/index.ts';
 import type { RequestStats } from './stats.ts';
 import type { Clock, Principal, SimReply, SimRequest } from './types.ts';
 import { json } from './types.ts';
@@ -43,6 +45,8 @@ export interface ServerParts {
   readonly control: (req: SimRequest) => SimReply | Promise<SimReply>;
   readonly cloudkit: (req: SimRequest, call: CloudKitCall) => SimReply | Promise<SimReply>;
   readonly cdn: (req: SimRequest) => SimReply | Promise<SimReply>;
+  /** Legacy Shared Albums, after auth/ accepted the session cookies (absent: the host answers 404). */
+  readonly sharedstreams?: (req: SimRequest, call: CloudKitCall) => SimReply | Promise<SimReply>;
 }
 
 /** The `/stats` key of a CloudKit path: what follows `/database/1/<container>/<env>/<db>/`. */
@@ -60,6 +64,8 @@ export function endpointKeyOf(role: HostRole, path: string): string {
       return setupEndpointKey(path);
     case 'ckdatabasews':
       return cloudKitEndpointKey(path);
+    case 'sharedstreams':
+      return sharedStreamsEndpointKey(path);
     case 'cdn':
       return 'cdn';
     case 'www':
@@ -225,6 +231,12 @@ async function dispatch(parts: ServerParts, role: HostRole, req: SimRequest): Pr
         requestUuid: admitted.requestUuid,
       });
       return decorateCloudKitReply(parts.auth, admitted, reply);
+    }
+    case 'sharedstreams': {
+      if (!parts.sharedstreams) return json({ error: 'unknown host' }, 404);
+      const admitted = admitSharedStreams(parts.auth, req);
+      if (!admitted.ok) return admitted.reply;
+      return parts.sharedstreams(req, { principal: admitted.principal, requestUuid: randomUUID() });
     }
     case 'cdn':
       return parts.cdn(req);

@@ -11,12 +11,14 @@ import type { SimFamily } from './identity.ts';
 import { handleLibraryControl } from './library/control.ts';
 import { SimLibrary } from './library/index.ts';
 import type { CloudKitCall } from './server.ts';
+import { handleSharedStreams, handleSharedStreamsControl, SharedStreams } from './sharedstreams/index.ts';
 import type { SimReply, SimRequest } from './types.ts';
 import { json } from './types.ts';
 
 export interface LibraryWiring {
   readonly cloudkit: (req: SimRequest, call: CloudKitCall) => SimReply | Promise<SimReply>;
   readonly cdn: (req: SimRequest) => SimReply | Promise<SimReply>;
+  readonly sharedstreams: (req: SimRequest, call: CloudKitCall) => SimReply;
   /** Control routes of the library and CDN parts; undefined when the path is not theirs. */
   readonly control: (req: SimRequest) => SimReply | undefined | Promise<SimReply | undefined>;
   readonly close: () => Promise<void>;
@@ -44,7 +46,17 @@ export async function wireLibrary(options: WiringOptions): Promise<LibraryWiring
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
     ...(options.mediaScale ? { mediaScale: options.mediaScale } : {}),
   });
-  const cdn = createCdnService({ minter, resolve: library.resolveResource, clock: options.clock });
+  const streams = new SharedStreams({
+    seed: options.seed,
+    family: options.family,
+    clock: options.clock,
+    ...(options.mediaScale ? { mediaScale: options.mediaScale } : {}),
+  });
+  const cdn = createCdnService({
+    minter,
+    resolve: (checksum) => library.resolveResource(checksum) ?? streams.resolve(checksum),
+    clock: options.clock,
+  });
   return {
     cloudkit: (req, call) =>
       handleCloudKit(req, {
@@ -54,7 +66,17 @@ export async function wireLibrary(options: WiringOptions): Promise<LibraryWiring
         requestUuid: call.requestUuid,
       }),
     cdn: (req) => cdn.handle(req),
+    sharedstreams: (req, call) =>
+      handleSharedStreams(req, {
+        streams,
+        caller: call.principal,
+        minter,
+        clock: options.clock,
+        requestUuid: call.requestUuid,
+      }),
     control: (req) => {
+      const shared = handleSharedStreamsControl(req, streams);
+      if (shared) return shared;
       if (req.path.replace(/\/+$/, '') !== '/cdn/quirks') return handleLibraryControl(req, library);
       if (req.method === 'GET') return json(cdn.quirks());
       const patch = cdnQuirksPatchSchema.safeParse(req.json ?? {});

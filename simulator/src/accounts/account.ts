@@ -64,6 +64,8 @@ export interface AccountFlags {
   rejectIdmsaProfileOnVerify: boolean;
   /** Per-account override of the global `strictIdmsaHeaders` setting; null = follow the setting. */
   strictIdmsaHeaders: boolean | null;
+  /** accountLogin lists `webservices.sharedstreams` (legacy Shared Albums); off: the service is not activated (SA-1). */
+  sharedStreams: boolean;
 }
 
 export type AuthFlow = '2025' | '2026';
@@ -95,6 +97,7 @@ export const DEFAULT_FLAGS: AccountFlags = {
   authJsonShape: 'top-level',
   rejectIdmsaProfileOnVerify: false,
   strictIdmsaHeaders: null,
+  sharedStreams: true,
 };
 
 export interface SrpRecord {

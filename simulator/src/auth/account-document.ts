@@ -42,7 +42,7 @@ const SERVICES: readonly (readonly [string, string, Record<string, unknown>?])[]
   ['contacts', 'contactsws'],
 ];
 
-function webservices(p: number): Record<string, unknown> {
+function webservices(p: number, sharedStreams: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, host, extra] of SERVICES) {
     out[name] = { ...extra, url: `https://p${p}-${host}.icloud.com:443`, status: 'active' };
@@ -65,6 +65,10 @@ function webservices(p: number): Record<string, unknown> {
       status: 'active',
     },
     developerapi: { url: 'https://developer-api.icloud.com:443', status: 'active' },
+    // Legacy Shared Albums; the account's own partition, like every pNN service above.
+    ...(sharedStreams
+      ? { sharedstreams: { url: `https://p${p}-sharedstreams.icloud.com:443`, status: 'active' } }
+      : {}),
   };
 }
 
@@ -131,7 +135,7 @@ export function accountDocument(account: AccountRecord, state: DocumentState): R
     },
     hasMinimumDeviceForPhotosWeb: true,
     iCDPEnabled: f.iCDPEnabled,
-    webservices: webservices(p),
+    webservices: webservices(p, f.sharedStreams),
     pcsEnabled: true,
     configBag: {
       urls: {

@@ -34,6 +34,7 @@ export const FlagsSchema = z.strictObject({
   authJsonShape: z.enum(['top-level', 'envelope', 'none']).optional(),
   rejectIdmsaProfileOnVerify: z.boolean().optional(),
   strictIdmsaHeaders: z.boolean().nullable().optional(),
+  sharedStreams: z.boolean().optional(),
   protocol: z.enum(['s2k', 's2k_fo']).optional(),
   iterations: z.number().int().positive().max(1_000_000).optional(),
 });
