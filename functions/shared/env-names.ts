@@ -63,6 +63,12 @@ export const METRICS = {
   trustExpiresInDays: 'trustExpiresInDays',
   /** 1 when the mirror safety stop refused a run (nothing deleted; a person must look). */
   deletionRefused: 'deletionRefused',
+  /** A work message the download worker could not read (another version's format): failed, dead-lettered. */
+  workMessagesRejected: 'workMessagesRejected',
+  /** Dead-lettered work moved back to the work queue for another try (self-healing). */
+  workRedriven: 'workRedriven',
+  /** Dead-lettered work that failed after every redrive: left in the dead-letter queue for a person. */
+  workGivenUp: 'workGivenUp',
 } as const;
 
 /**
