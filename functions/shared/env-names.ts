@@ -10,6 +10,8 @@ export const ENV = {
   stateTable: 'STATE_TABLE',
   /** SQS queue URL of the download work queue. */
   workQueueUrl: 'WORK_QUEUE_URL',
+  /** SQS queue URL of the work queue's dead-letter queue (the detector redrives it; unset: no redrive). */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   /** Secrets Manager secret id (name or ARN) that holds the iCloud session. */
   sessionSecretId: 'SESSION_SECRET_ID',
   /** `apple`, `apple-cn`, or a simulator control URL. */
