@@ -257,12 +257,18 @@ async function countMessages(stack: LocalAwsStack, queueUrl: string): Promise<nu
   const attributes = await stack.clients.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
+  // Delayed too: a message just sent (a restored one) is not receivable for a tick locally.
   return (
     Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(attributes.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
   );
 }
 

@@ -104,6 +104,23 @@ describe('redriving the dead-letter queue', () => {
     expect(metrics.values.get(METRICS.workRedriven)).toBe(2);
   });
 
+  it('counts a message not yet receivable as pending (a dead letter the local runtime just put back)', async () => {
+    const queues = await local.createQueue();
+    await local.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queues.deadLetterQueueUrl,
+        MessageBody: 'just restored',
+        DelaySeconds: 5,
+      }),
+    );
+    const dlq = new SqsDeadLetterQueue({
+      client: local.sqs,
+      deadLetterQueueUrl: queues.deadLetterQueueUrl,
+      workQueueUrl: queues.queueUrl,
+    });
+    expect(await dlq.pending()).toBe(1);
+  });
+
   it('does nothing to an empty dead-letter queue', async () => {
     const queues = await local.createQueue();
     const report = await redriveDeadLetters({

@@ -13,7 +13,12 @@ import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, readLocalArchive, type TruthAsset } from '#test/helpers/local-archive.ts';
-import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
+import {
+  type ControlClient,
+  controlClient,
+  type FaultInput,
+  startTestSimulator,
+} from '#test/helpers/simulator.ts';
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 const logger = createLogger({ level: 'SILENT' });
@@ -114,14 +119,20 @@ describe('a run that stops for a sign-in', () => {
   }, 240_000);
 });
 
-describe('a CDN fault storm', () => {
+const STORMS: readonly [string, FaultInput][] = [
+  ['connection resets mid-body', { endpoint: 'cdn', mode: 'reset-mid-body', probability: 0.3 }],
+  ['truncated bodies', { endpoint: 'cdn', mode: 'truncate-body', probability: 0.3 }],
+  ['HTML error pages with 200', { endpoint: 'cdn', mode: 'html-200', probability: 0.3 }],
+];
+
+describe.each(STORMS)('a CDN fault storm of %s at 30 %%', (name, fault) => {
   it('dead-letters work while it lasts, and once it clears the next run archives what failed: verify is clean', async () => {
     const { sim, control } = await simulator({ assets: 60, seed: 47 });
-    const sessionFile = join(dir, 'storm-session.json');
-    const dataDir = join(dir, 'storm-data');
+    const sessionFile = join(dir, `storm-${name}-session.json`);
+    const dataDir = join(dir, `storm-${name}-data`);
     const signedIn = await signInToSimulator(sim, sessionFile);
     // A seeded storm (the simulator draws from its seed), one poller so the order repeats too.
-    await control.injectFault({ endpoint: 'cdn', mode: 'reset-mid-body', probability: 0.3 });
+    await control.injectFault(fault);
 
     const stormy = await runLocalSync({ dataDir, ...signedIn, logger, concurrency: 1 });
     await control.clearFaults();

@@ -52,12 +52,18 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     const { Attributes } = await this.options.client.send(
       new GetQueueAttributesCommand({
         QueueUrl: this.options.deadLetterQueueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
       }),
     );
+    // A message just sent is "delayed" until it becomes receivable (local-aws-sqs: one tick).
     return (
       Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+      Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
     );
   }
 
