@@ -77,6 +77,7 @@ export class IcloudS3Stack extends Stack {
     state.grantReadWrite(detector.fn, [DELETABLE_STATE_ITEMS.runLock]);
     session.grantRefresh(detector.fn);
     work.grantSend(detector.fn);
+    work.grantRedrive(detector.fn);
     archive.nameIn(detector.fn);
 
     const workers = new DownloadWorkers(this, 'DownloadWorkers', {

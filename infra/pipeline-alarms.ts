@@ -45,6 +45,7 @@ export class PipelineAlarms extends Construct {
   readonly noRecentSync: Alarm;
   readonly trustExpiring: Alarm;
   readonly deletionRefused: Alarm;
+  readonly workGivenUp: Alarm;
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
@@ -83,7 +84,7 @@ export class PipelineAlarms extends Construct {
 
     this.deadLetters = new Alarm(this, 'DeadLetters', {
       alarmDescription:
-        'Downloads failed 5 times and were parked in the dead-letter queue. Read the worker logs, fix the cause, then redrive the DLQ (docs/deploy.md).',
+        'Downloads failed 5 times and were parked in the dead-letter queue. The detector redrives them on its next runs (1-8 h apart, 5 times); read the worker logs if this keeps firing (docs/deploy.md).',
       metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         statistic: Stats.MAXIMUM,
         period: Duration.minutes(5),
@@ -198,6 +199,18 @@ export class PipelineAlarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
+    // Dead-lettered work that failed after every redrive (about a day of tries): it stays in the
+    // dead-letter queue, and each detector run counts it again until a person deals with it.
+    this.workGivenUp = new Alarm(this, 'WorkGivenUp', {
+      alarmDescription:
+        'Downloads kept failing after every automatic redrive and stay in the dead-letter queue. Read the worker logs, fix the cause, then redrive the DLQ by hand (docs/deploy.md).',
+      metric: pipelineMetric(SERVICE_NAMES.detectChanges, METRICS.workGivenUp, Stats.MAXIMUM, schedule),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
     const action = new SnsAction(this.topic);
     for (const alarm of this.all()) {
       alarm.addAlarmAction(action);
@@ -214,6 +227,7 @@ export class PipelineAlarms extends Construct {
       this.noRecentSync,
       this.trustExpiring,
       this.deletionRefused,
+      this.workGivenUp,
     ];
   }
 }

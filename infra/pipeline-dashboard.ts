@@ -85,6 +85,9 @@ export class PipelineDashboard extends Construct {
         left: [
           pipeline(worker, METRICS.assetsArchived, 'archived'),
           pipeline(worker, METRICS.assetsFailed, 'failed'),
+          pipeline(worker, METRICS.workMessagesRejected, 'unreadable work'),
+          pipeline(detector, METRICS.workRedriven, 'redriven'),
+          pipeline(detector, METRICS.workGivenUp, 'given up', Stats.MAXIMUM),
         ],
         width: 8,
       }),

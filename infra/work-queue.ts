@@ -71,6 +71,26 @@ export class WorkQueue extends Construct {
   }
 
   /**
+   * Lets the function redrive the dead-letter queue (self-healing: functions/app/redrive-dead-letters.ts):
+   * take messages there, delete them once sent back, put back those it keeps. Sending them back
+   * to the work queue is `grantSend`'s.
+   */
+  grantRedrive(fn: PipelineFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+        ],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+    );
+    fn.addEnvironment(ENV.deadLetterQueueUrl, this.deadLetterQueue.queueUrl);
+  }
+
+  /**
    * Only names the queue in the function's env, granting nothing: the shared handler config
    * (functions/shared/config.ts) requires every resource name in every handler.
    */

@@ -1,8 +1,8 @@
 /**
  * One download batch (the download worker's use case): each message is one work message,
  * processed by the archive domain. A message whose processing rejects is redelivered by the
- * caller's transport (SQS, then the dead-letter queue); a message that is not ours is logged and
- * acknowledged (retrying cannot fix it); a session that needs a human fails the rest of the batch
+ * caller's transport (SQS, then the dead-letter queue); so is a message that cannot be read
+ * (counted in `workMessagesRejected`: the dead-letter queue keeps it for a person); a session that needs a human fails the rest of the batch
  * at once and emits the metric the alarm watches. Knows nothing of Lambda or SQS.
  */
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
@@ -54,8 +54,8 @@ async function recordOnRun(deps: DownloadBatchDeps, run: RunRef, result: Message
 
 export interface DownloadBatch {
   /**
-   * Processes one message body. Resolves when its work is done (or the body was not ours and is
-   * acknowledged); rejects when the message should be delivered again.
+   * Processes one message body. Resolves when its work is done; rejects when the message should
+   * be delivered again (or, unreadable, end in the dead-letter queue).
    */
   process(body: string, messageId: string): Promise<void>;
   /** Ends the batch: stops the deadline, counts the requests to Apple, saves the session. */
@@ -80,9 +80,12 @@ export function startDownloadBatch(
     try {
       message = deps.decode(body);
     } catch (error) {
-      // Not ours, or from an incompatible version: acknowledged, never retried.
+      // Not ours, or from another version of the detector, whose token has already moved past
+      // this work: acknowledging it would lose the work without a trace. Failing it lets SQS
+      // move it to the dead-letter queue (alarmed) once the receives run out; the metric says why.
+      deps.metrics.add(METRICS.workMessagesRejected, 1);
       deps.logger.error('work message rejected', { messageId, error });
-      return;
+      throw error;
     }
     try {
       icloud ??= await deps.icloud();

@@ -9,10 +9,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
+import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
+import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import { loadConfig, type PipelineConfig } from '#shared/config.ts';
@@ -28,14 +30,17 @@ export interface LambdaComposition {
   readonly metrics: PowertoolsMetrics;
   readonly detection: DetectionRunDeps;
   readonly downloads: DownloadBatchDeps;
+  /** The detector's dead-letter redrive; undefined when no dead-letter queue is named. */
+  readonly redrive: RedriveDeps | undefined;
 }
 
 export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): LambdaComposition {
   const config = loadConfig(env);
   const logger = createLogger({ serviceName });
   const metrics = new PowertoolsMetrics(serviceName);
+  const sqs = new SQSClient({});
   const aws = buildAwsAdapters(
-    { s3: new S3Client({}), dynamodb: new DynamoDBClient({}), sqs: new SQSClient({}) },
+    { s3: new S3Client({}), dynamodb: new DynamoDBClient({}), sqs },
     {
       bucket: config.archiveBucket,
       table: config.stateTable,
@@ -72,6 +77,19 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
       logger,
       metrics,
     },
+    redrive:
+      config.deadLetterQueueUrl === undefined
+        ? undefined
+        : {
+            deadLetters: new SqsDeadLetterQueue({
+              client: sqs,
+              deadLetterQueueUrl: config.deadLetterQueueUrl,
+              workQueueUrl: config.workQueueUrl,
+            }),
+            logger,
+            metrics,
+            now: Date.now,
+          },
     downloads: {
       archive: {
         state: aws.state,

@@ -3,12 +3,14 @@
  * servers under a folder, the iCloud connection from the session file) and the dependencies of
  * each use case, with the same defaults as the Lambdas (`PIPELINE_DEFAULTS`).
  */
+import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { DryRunDeps } from '#app/dry-run.ts';
+import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '#domain/plan/version-policy.ts';
@@ -47,6 +49,8 @@ export interface LocalComposition {
   readonly detection: DetectionRunDeps;
   downloads(onMessage: (result: MessageResult) => void): DownloadBatchDeps;
   readonly dryRun: DryRunDeps;
+  /** The dead-letter redrive at the start of a run (self-healing). */
+  readonly redrive: RedriveDeps;
   /** Saves the session (if opened) and stops the local servers. */
   close(): Promise<void>;
 }
@@ -106,6 +110,16 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       onMessage,
     }),
     dryRun: { state: stack.state, icloud, deletePolicy, versionPolicy },
+    redrive: {
+      deadLetters: new SqsDeadLetterQueue({
+        client: stack.clients.sqs,
+        deadLetterQueueUrl: stack.queues.deadLetterQueueUrl,
+        workQueueUrl: stack.queues.queueUrl,
+      }),
+      logger: options.logger,
+      metrics,
+      now: Date.now,
+    },
     async close() {
       await opened?.session.save().catch(() => undefined);
       await stack.stop();

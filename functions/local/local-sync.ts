@@ -4,16 +4,19 @@
  * as successive schedule ticks would) and the SQS-to-Lambda trigger (pollers that invoke the
  * download handler with SQS events and delete what succeeded).
  *
- * The local SQS keeps messages in memory. A run that was killed before its queue drained would
- * lose work whose tokens had already advanced, so an unclean previous run (its marker file is
- * still there) makes this run re-enumerate every zone: the archive skips what it already has
- * and fetches only what is missing.
+ * The local SQS keeps messages in memory. What is still queued when a run ends (dead letters,
+ * work a run that stopped for a sign-in did not drain) is parked in a file and put back by the next
+ * run, which first redrives the dead letters the redrive policy says are due (self-healing). A run
+ * that was killed before it could park its queue would lose work whose tokens had already
+ * advanced, so an unclean previous run (its marker file is still there) makes this run
+ * re-enumerate every zone: the archive skips what it already has and fetches only what is missing.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DetectionRunResult } from '#app/detection-run.ts';
 import { runDryRun } from '#app/dry-run.ts';
+import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import { composeLocal, type LocalComposition, type LocalCompositionOptions } from '#compose/local.ts';
 import type { LocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
@@ -22,6 +25,7 @@ import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { createLambdaContext } from './lambda-context.ts';
+import { parkQueuedWork, readParkedWork, restoreParkedWork } from './parked-work.ts';
 import { pollOnce } from './sqs-event-source.ts';
 
 /** What to sync and how; the state and the archive live under `dataDir` (the next run is incremental). */
@@ -67,8 +71,14 @@ export interface SyncSummary {
   readonly appleRequests: Readonly<Record<string, number>>;
   readonly appleRequestsTotal: number;
   readonly durationMs: number;
-  /** Work messages moved to the dead-letter queue (failed five times). */
+  /** Work messages in the dead-letter queue at the end (each failed five times), parked for the next runs. */
   readonly deadLetters: number;
+  /** Dead-lettered work this run sent back to the work queue (self-healing). */
+  readonly workRedriven?: number;
+  /** Dead-lettered work past its last redrive: it stays parked for a person. */
+  readonly workGivenUp?: number;
+  /** Work left queued and unfinished (the run stopped for a sign-in): the next run does it first. */
+  readonly workParked?: number;
   readonly failures: readonly { readonly subject: string; readonly reason: string }[];
   /** What the run's changes were, by kind (`new`, `edited`, `trashed`, `metadataChanged`...). */
   readonly changes?: Readonly<Partial<Record<ChangeKind, number>>>;
@@ -122,6 +132,9 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       await forgetZoneTokens(stack.state);
     }
     await writeFile(marker, `${new Date().toISOString()}\n`);
+    // What the previous run left queued, back on the queues; then the dead letters that are due.
+    await restoreParkedWork(stack.clients.sqs, stack.queues, await readParkedWork(options.dataDir));
+    const healing = await redriveDeadLetters(local.redrive);
 
     const totals = {
       archived: 0,
@@ -211,8 +224,14 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       if (last.outcome !== 'continued') break;
     }
     report('done');
-    const deadLetters = await countMessages(stack, stack.queues.deadLetterQueueUrl);
-    await rm(marker, { force: true });
+    const parked = await parkQueuedWork(stack.clients.sqs, stack.queues, options.dataDir);
+    const deadLetters = parked.deadLetters.length;
+    // Anything still on a queue (in flight) was not parked: the next run re-walks to find it.
+    const leftOver =
+      (await countMessages(stack, stack.queues.queueUrl)) +
+      (await countMessages(stack, stack.queues.deadLetterQueueUrl));
+    if (leftOver === 0) await rm(marker, { force: true });
+    else options.logger.warn('work still in flight at the end of the run: the next run re-walks the library');
     const icloud = local.openedIcloud();
     const appleRequests = icloud?.requests.counts() ?? {};
     const base = {
@@ -232,6 +251,9 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       appleRequestsTotal: icloud?.requests.total() ?? 0,
       durationMs: Date.now() - started,
       deadLetters,
+      workRedriven: healing.redriven,
+      workGivenUp: healing.givenUp,
+      workParked: parked.unfinished.length,
       failures: failures.slice(0, 50),
       changes,
     };
@@ -247,10 +269,12 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         deletionRefused: { wouldDelete, archiveObjects, limit },
       };
     }
+    const unfinished = deadLetters > 0 || totals.failed > 0 || parked.unfinished.length > 0;
+    // An idle library with redriven work done is not "nothing changed": the archive did.
     const outcome =
-      last?.outcome === 'idle'
+      last?.outcome === 'idle' && totals.done === 0 && !unfinished
         ? 'idle'
-        : deadLetters > 0 || totals.failed > 0 || last?.outcome !== 'caughtUp'
+        : unfinished || (last?.outcome !== 'caughtUp' && last?.outcome !== 'idle')
           ? 'partial'
           : 'succeeded';
     return { ...base, outcome };
@@ -264,12 +288,18 @@ async function countMessages(stack: LocalAwsStack, queueUrl: string): Promise<nu
   const attributes = await stack.clients.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
+  // Delayed too: a message just sent (a restored one) is not receivable for a tick locally.
   return (
     Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(attributes.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
   );
 }
 

@@ -10,6 +10,8 @@ export const ENV = {
   stateTable: 'STATE_TABLE',
   /** SQS queue URL of the download work queue. */
   workQueueUrl: 'WORK_QUEUE_URL',
+  /** SQS queue URL of the work queue's dead-letter queue (the detector redrives it; unset: no redrive). */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   /** Secrets Manager secret id (name or ARN) that holds the iCloud session. */
   sessionSecretId: 'SESSION_SECRET_ID',
   /** `apple`, `apple-cn`, or a simulator control URL. */
@@ -69,6 +71,12 @@ export const METRICS = {
   trustExpiresInDays: 'trustExpiresInDays',
   /** 1 when the mirror safety stop refused a run (nothing deleted; a person must look). */
   deletionRefused: 'deletionRefused',
+  /** A work message the download worker could not read (another version's format): failed, dead-lettered. */
+  workMessagesRejected: 'workMessagesRejected',
+  /** Dead-lettered work moved back to the work queue for another try (self-healing). */
+  workRedriven: 'workRedriven',
+  /** Dead-lettered work that failed after every redrive: left in the dead-letter queue for a person. */
+  workGivenUp: 'workGivenUp',
 } as const;
 
 /**

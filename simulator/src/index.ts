@@ -14,6 +14,7 @@ import { createClock } from './clock.ts';
 import { RequestLog } from './control/request-log.ts';
 import { createControlRouter } from './control/router.ts';
 import { FaultRegistry } from './faults/registry.ts';
+import { seededRandom } from './faults/seeded-random.ts';
 import { APPLE_HOSTS } from './hosts.ts';
 import { deriveFamily } from './identity.ts';
 import { CONTROL_PREFIX, createRequestListener } from './server.ts';
@@ -75,7 +76,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const settings: AuthSettings = { ...DEFAULT_AUTH_SETTINGS, ...options.auth };
   const auth: AuthContext = { clock, store, idmsa: new IdmsaState(clock, settings), settings };
   const stats = new RequestStats();
-  const faults = new FaultRegistry();
+  const faults = new FaultRegistry(seededRandom(seed));
   const log = new RequestLog();
   const library = await wireLibrary({
     seed,

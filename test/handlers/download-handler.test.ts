@@ -94,13 +94,16 @@ describe('the download handler', () => {
     expect(await state.getEntry({ zone: ZONE, assetRecordName: 'asset-slow' })).toBeUndefined();
   });
 
-  it('acknowledges a message that is not a work message and logs it without its body', async () => {
-    const { handler, photoRecord, logger } = setUp();
+  it('fails a message that is not a work message (SQS moves it to the alarmed dead-letter queue), counts it and logs it without its body', async () => {
+    const { handler, photoRecord, logger, metrics, objects } = setUp();
     const junk = sqsRecord('{"v":1,"runId":"r","issuedAt":0,"items":[],"secret":"https://cdn.test/signed"}');
 
     const response = await handler(sqsEvent([junk, photoRecord('a')]), plenty());
 
-    expect(response.batchItemFailures).toEqual([]);
+    // Detection has moved its token past this work: acknowledging it would lose it without a trace.
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: junk.messageId }]);
+    expect(metrics.values.get(METRICS.workMessagesRejected)).toBe(1);
+    expect(objects.keys()).toHaveLength(1);
     const rejected = logger.lines.find((l) => l['message'] === 'work message rejected');
     expect(rejected).toMatchObject({ messageId: junk.messageId });
     expect(JSON.stringify(logger.lines)).not.toContain('cdn.test/signed');

@@ -56,7 +56,7 @@ describe('alarms', () => {
     for (const alarm of synth.stack.alarms.all()) {
       expect(propsOf(alarm)).toMatchObject({ AlarmActions: [topicRef()], OKActions: [topicRef()] });
     }
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
   });
 
   it('fires when a mirror run refused a mass deletion', () => {
@@ -64,6 +64,18 @@ describe('alarms', () => {
       Namespace: 'IcloudS3',
       MetricName: 'deletionRefused',
       Dimensions: [{ Name: 'service', Value: 'detect-changes' }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fires when the detector gave up dead-lettered work after its last redrive', () => {
+    expect(propsOf(synth.stack.alarms.workGivenUp)).toMatchObject({
+      Namespace: 'IcloudS3',
+      MetricName: METRICS.workGivenUp,
+      Dimensions: detectorService,
       Statistic: 'Maximum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',

@@ -181,6 +181,28 @@ describe('least privilege', () => {
     expect(detectorActions()).toContain('sqs:SendMessage');
   });
 
+  it('lets the change detector redrive the dead-letter queue, and names it: receive, delete, change visibility there, send only to the work queue', () => {
+    const dlqArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.work.deadLetterQueue), 'Arn'] };
+    const queueArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.work.queue), 'Arn'] };
+    const sqs = statementsOfRole(synth.template, synth.stack, detector().role).filter((s) =>
+      actionsOf([s]).some((a) => a.startsWith('sqs:')),
+    );
+    const on = (arn: unknown) =>
+      actionsOf(sqs.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(arn)));
+    expect(on(dlqArn).sort()).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+    ]);
+    expect(on(queueArn)).toContain('sqs:SendMessage');
+    expect(on(queueArn)).not.toContain('sqs:ReceiveMessage');
+    expect(envOf(detector())[ENV.deadLetterQueueUrl]).toEqual({
+      Ref: logicalIdOf(synth.stack, synth.stack.work.deadLetterQueue),
+    });
+    expect(envOf(worker())[ENV.deadLetterQueueUrl]).toBeUndefined();
+  });
+
   it('lets the download worker consume the queue but never send to it', () => {
     expect(workerActions()).toEqual(
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),

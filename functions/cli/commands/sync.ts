@@ -96,7 +96,9 @@ export function describeSummary(output: Output, summary: SyncSummary): void {
     `  Finding the changes: ${detection}. Downloads: ${downloads}. ${formatDuration(summary.durationMs)}.`,
   );
   if (summary.deadLetters > 0) {
-    output.warn(`${summary.deadLetters} work message(s) failed 5 times and wait in the dead-letter queue.`);
+    output.warn(
+      `${summary.deadLetters} work message(s) failed 5 times; they are kept in the data folder and the next syncs try them again.`,
+    );
   }
   for (const failure of summary.failures.slice(0, 5)) output.warn(`${failure.subject}: ${failure.reason}`);
 }

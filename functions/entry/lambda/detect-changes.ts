@@ -14,4 +14,4 @@ const lambda = composeLambda(process.env, SERVICE_NAMES.detectChanges);
 export const handler = middy(MIDDY_OPTIONS)
   .use(injectLambdaContext(lambda.logger))
   .use(logMetrics(lambda.metrics.emf))
-  .handler(createDetectHandler(lambda.detection));
+  .handler(createDetectHandler(lambda.detection, lambda.redrive));

@@ -16,6 +16,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_RECEIVE_STEPS_PER_DELIVERY } from './sqs-server.ts';
 
 /** The state table's shape: `pk`/`sk` strings, on demand; docs/state.md lists the item types. */
 export async function ensureStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
@@ -56,7 +57,7 @@ export interface WorkQueueUrls {
 export interface WorkQueueSettings {
   /** Seconds a received message stays invisible (keep it above any wait time: local-aws-sqs bug). */
   readonly visibilityTimeoutSeconds?: number;
-  /** Receives before a message moves to the dead-letter queue. */
+  /** Deliveries before a message moves to the dead-letter queue (as `maxReceiveCount` in AWS). */
   readonly maxReceiveCount?: number;
 }
 
@@ -84,7 +85,8 @@ export async function ensureWorkQueue(
       Attributes: {
         VisibilityTimeout: String(settings.visibilityTimeoutSeconds ?? 120),
         RedrivePolicy: JSON.stringify({
-          maxReceiveCount: settings.maxReceiveCount ?? 5,
+          // local-aws-sqs counts the visibility change of a failed delivery as a receive.
+          maxReceiveCount: (settings.maxReceiveCount ?? 5) * LOCAL_RECEIVE_STEPS_PER_DELIVERY,
           deadLetterTargetArn,
         }),
       },
