@@ -87,6 +87,7 @@ export class IcloudS3Stack extends Stack {
     const mirror = config.deletePolicy === 'mirror';
     archive.grantArchiveWrites(workers.fn, { deletes: mirror });
     state.grantReadWrite(workers.fn, [
+      DELETABLE_STATE_ITEMS.transferLease,
       DELETABLE_STATE_ITEMS.masterUser,
       ...(mirror ? [DELETABLE_STATE_ITEMS.keyClaim] : []),
     ]);
