@@ -11,7 +11,14 @@ import { ConflictError } from '../errors.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
 
-export type ChangeOutcome = 'updated' | 'unchanged' | 'unknownAsset' | 'needsArchive' | 'purged';
+/** `purged`: recorded and its unshared objects removed (`mirror`); `purgedKept`: recorded, objects kept (`keep`). */
+export type ChangeOutcome =
+  | 'updated'
+  | 'unchanged'
+  | 'unknownAsset'
+  | 'needsArchive'
+  | 'purged'
+  | 'purgedKept';
 
 function toInput(entry: ManifestEntry): ManifestEntryInput {
   const { updatedAt: _updatedAt, revision: _revision, ...input } = entry;
@@ -189,5 +196,5 @@ export async function applyPurge(
     }
   }
   if (removed.length > 0) await deps.state.adjustCounters({ objects: -removed.length, bytes: -bytes });
-  return 'purged';
+  return mirror ? 'purged' : 'purgedKept';
 }
