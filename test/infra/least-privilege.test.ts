@@ -84,9 +84,9 @@ describe('state table grants', () => {
     expect(deletableItems(mirror, 'detector')).toEqual(['lock#*']);
   });
 
-  it('lets the download worker delete its transfer lease, a purged asset’s master-user item, and under mirror its key claim', () => {
+  it('lets the download worker delete its transfer lease, a purged asset’s master-user item, and under mirror its key claim and object count', () => {
     expect(deletableItems(keep, 'workers')).toEqual(['lock#transfer#*', 'master#*']);
-    expect(deletableItems(mirror, 'workers')).toEqual(['lock#transfer#*', 'master#*', 'key#*']);
+    expect(deletableItems(mirror, 'workers')).toEqual(['lock#transfer#*', 'master#*', 'key#*', 'object#*']);
   });
 
   it('names the item patterns the state store really uses', () => {
@@ -99,9 +99,10 @@ describe('state table grants', () => {
       keys.masterUser('M1', { zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
     ).toMatch(like(DELETABLE_STATE_ITEMS.masterUser));
     expect(keys.keyClaim('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.keyClaim));
+    expect(keys.countedObject('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.countedObject));
     expect(
       keys.manifest({ zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
-    ).not.toMatch(/^(lock|master|key)#/);
+    ).not.toMatch(/^(lock|master|key|object)#/);
   });
 });
 

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
+import { archiveAsset } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
 import type { Asset } from '#domain/model/asset.ts';
@@ -224,5 +225,65 @@ describe('a purge under keep', () => {
 
     expect(result).toMatchObject({ purged: 1, purgedKept: 0 });
     expect(objects.keys()).toHaveLength(0);
+  });
+});
+
+/** A state store whose process dies at the first manifest write (the object is already stored). */
+class DiesAtFirstManifestWrite extends InMemorySyncStateStore {
+  died = false;
+  override async putEntry(...args: Parameters<InMemorySyncStateStore['putEntry']>) {
+    if (!this.died) {
+      this.died = true;
+      throw new Error('the worker died before its manifest write');
+    }
+    return super.putEntry(...args);
+  }
+}
+
+describe('archive counters after a crash', () => {
+  it('count the object a crashed attempt stored once the retry adopts it', async () => {
+    const state = new DiesAtFirstManifestWrite({ now: () => NOW });
+    const objects = new InMemoryObjectStore({ now: () => NOW, partSize: MIN_PART_SIZE });
+    const cdn = new ScriptedCdn();
+    const deps: ArchiveDeps = {
+      state,
+      objects,
+      downloader: cdn,
+      refresh: async () => ({ assets: [] }),
+      versionPolicy: DEFAULT_VERSION_POLICY,
+      deletePolicy: 'keep',
+      now: () => NOW,
+    };
+    const asset = photoAsset('crash', 70);
+    cdn.files.set(asset.versions[0]?.downloadUrl ?? '', jpegBytes(70, 4));
+
+    await expect(archiveAsset(deps, asset)).rejects.toThrow('died');
+    await archiveAsset(deps, asset);
+    await archiveAsset(deps, asset);
+
+    expect(objects.keys()).toHaveLength(1);
+    expect(await state.getCounters()).toEqual({ objects: 1, bytes: 70 });
+  });
+
+  it('stay exact when a mirror purge removes an object and the purge is delivered twice', async () => {
+    const { cdn, deps, objects, state } = setUp('mirror');
+    const asset = photoAsset('gone', 40);
+    const kept = photoAsset('kept', 30);
+    cdn.files.set(asset.versions[0]?.downloadUrl ?? '', jpegBytes(40, 1));
+    cdn.files.set(kept.versions[0]?.downloadUrl ?? '', jpegBytes(30, 2));
+    await archiveAsset(deps, asset);
+    await archiveAsset(deps, kept);
+    const purge: WorkMessage = {
+      v: WORK_MESSAGE_VERSION,
+      runId: 'b',
+      issuedAt: NOW,
+      items: [{ type: 'tombstone', zone: ZONE, recordName: asset.assetRecordName, inferredType: 'CPLAsset' }],
+    };
+
+    await processWorkMessage(deps, purge);
+    await processWorkMessage(deps, purge);
+
+    expect(objects.keys()).toHaveLength(1);
+    expect(await state.getCounters()).toEqual({ objects: 1, bytes: 30 });
   });
 });

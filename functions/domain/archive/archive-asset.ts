@@ -215,10 +215,11 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
     };
     // Before the entry lists the objects: `mirror` must see every entry that uses them.
     await deps.state.addMasterUser(asset.masterRecordName, ref);
+    // Adopted objects too: a crash after the put and before this line left one uncounted. The
+    // count is exactly-once per object, so a shared master or a retry never counts it twice.
+    for (const version of added) await deps.state.countObject(version.key, version.size);
     try {
       const written = await deps.state.putEntry(input, entry?.revision ?? 0);
-      // Adopted objects were counted by the attempt that stored them (or never: that errs low).
-      if (transferredCount > 0) await deps.state.adjustCounters({ objects: transferredCount, bytes });
       return {
         outcome: added.length > 0 ? 'archived' : 'updated',
         versionsArchived: transferredCount,
