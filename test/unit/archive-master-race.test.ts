@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { archiveAsset } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
+import { ConflictError, classifyError } from '#domain/errors.ts';
 import type { Asset } from '#domain/model/asset.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
@@ -33,9 +34,8 @@ function twoWorkers(clock: { now: number }) {
     versionPolicy: DEFAULT_VERSION_POLICY,
     deletePolicy: 'keep',
     now: () => clock.now,
-    sleep: async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-    },
+    // A millisecond for each pause it asks for: the test's clock moves only when the test says.
+    sleep: (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1)),
   });
   return { state, objects, worker };
 }
@@ -103,5 +103,25 @@ describe('a master archived by two workers at once (PrimarySync and the Shared L
     expect(cdnB.opened).toHaveLength(1);
     expect(result.versionsArchived).toBe(1);
     expect(objects.keys()).toHaveLength(1);
+  });
+
+  it('hands the message back (a retryable conflict) rather than wait forever for a live holder', async () => {
+    const clock = { now: 1_750_000_000_000 };
+    const { worker } = twoWorkers(clock);
+    const cdnA = new ScriptedCdn();
+    const cdnB = new ScriptedCdn();
+    const stuck = new PassThrough();
+    cdnA.files.set(url, () => stuck);
+    cdnB.files.set(url, bytes);
+    const a = archiveAsset(worker(cdnA), mine).catch((error: unknown) => error);
+    await until(() => cdnA.opened.length === 1);
+
+    const b = archiveAsset(worker(cdnB), sharedCopy);
+
+    await expect(b).rejects.toBeInstanceOf(ConflictError);
+    expect(classifyError(await b.catch((error: unknown) => error))).toBe('retryable');
+    expect(cdnB.opened).toHaveLength(0);
+    stuck.destroy(new Error('the test ends the stuck download'));
+    await a;
   });
 });

@@ -12,9 +12,9 @@ import { ConflictError } from '../errors.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
 
 /** Long enough to outlive a renewal gap, short enough that a dead holder frees the object soon. */
-export const TRANSFER_LEASE_MS = 2 * 60 * 1000;
+export const TRANSFER_LEASE_MS = 60 * 1000;
 /** The holder renews this often while its bytes flow (a large video outlasts one lease). */
-const RENEW_EVERY_MS = 30 * 1000;
+const RENEW_EVERY_MS = 20 * 1000;
 /** A waiter gives up after this and leaves the object to its message's redelivery. */
 export const TRANSFER_WAIT_MS = 3 * 60 * 1000;
 const FIRST_POLL_MS = 250;
@@ -43,6 +43,8 @@ export async function awaitTransferTurn<T>(
   const sleep = deps.sleep ?? realSleep;
   const name = transferLockName(key);
   const started = deps.now();
+  // Time slept counts too: a clock that does not move (a test's, a stuck one) cannot keep us here.
+  let slept = 0;
   for (let pause = FIRST_POLL_MS; ; pause = Math.min(pause * 2, LONGEST_POLL_MS)) {
     const attempt = await deps.state.acquireLock(name, owner, TRANSFER_LEASE_MS);
     if (attempt.acquired) {
@@ -54,10 +56,11 @@ export async function awaitTransferTurn<T>(
     }
     const adopted = await adopt();
     if (adopted !== undefined) return { adopted };
-    if (deps.now() - started >= TRANSFER_WAIT_MS) {
+    if (Math.max(deps.now() - started, slept) >= TRANSFER_WAIT_MS) {
       throw new ConflictError(`another worker is still storing ${key}; this message will adopt it on retry`);
     }
     await sleep(pause);
+    slept += pause;
   }
 }
 
