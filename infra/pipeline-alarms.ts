@@ -121,9 +121,11 @@ export class PipelineAlarms extends Construct {
 
     this.reauthRequired = new Alarm(this, 'ReauthRequired', {
       alarmDescription: `Apple wants a new sign-in with two-factor. Run: icloud-s3 login --aws --stack ${props.stackName}`,
-      // Either function may find the session needs a person: the larger of the two.
+      // Either function may find the session needs a person (and latches it: `reauthRequired`
+      // once); every later detector run stops on the latch without asking Apple and reports
+      // `signInPending`, which holds the alarm in ALARM: one notification, and OK after `login`.
       metric: new MathExpression({
-        expression: 'MAX([detector, worker])',
+        expression: 'MAX([detector, worker, pending])',
         usingMetrics: {
           detector: pipelineMetric(
             SERVICE_NAMES.detectChanges,
@@ -134,6 +136,12 @@ export class PipelineAlarms extends Construct {
           worker: pipelineMetric(
             SERVICE_NAMES.downloadAssets,
             METRICS.reauthRequired,
+            Stats.MAXIMUM,
+            schedule,
+          ),
+          pending: pipelineMetric(
+            SERVICE_NAMES.detectChanges,
+            METRICS.signInPending,
             Stats.MAXIMUM,
             schedule,
           ),

@@ -109,6 +109,7 @@ export class PipelineDashboard extends Construct {
           pipeline(detector, METRICS.trustExpiresInDays, 'trust expires in (days)', Stats.MINIMUM),
           pipeline(detector, METRICS.reauthRequired, 'sign-in needed (detector)', Stats.MAXIMUM),
           pipeline(worker, METRICS.reauthRequired, 'sign-in needed (worker)', Stats.MAXIMUM),
+          pipeline(detector, METRICS.signInPending, 'sign-in still pending', Stats.MAXIMUM),
           pipeline(detector, METRICS.deletionRefused, 'deletion refused', Stats.MAXIMUM),
         ],
         width: 8,

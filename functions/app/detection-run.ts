@@ -5,7 +5,12 @@
  * through it, by the local runtime; knows nothing of Lambda.
  */
 import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
-import { AccountConditionError, classifyError, SessionExpiredError } from '#domain/errors.ts';
+import {
+  AccountConditionError,
+  classifyError,
+  SessionExpiredError,
+  SignInLatchedError,
+} from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
@@ -14,6 +19,7 @@ import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
+import { errorMessage } from '#shared/redact.ts';
 
 export interface DetectionRunDeps {
   readonly state: SyncStateStore;
@@ -128,13 +134,20 @@ export async function runDetection(
     });
     return { ...result, appleRequests };
   } catch (error) {
+    if (error instanceof SignInLatchedError) {
+      // Latched by an earlier run, which raised the alarm: no request to Apple, no run record.
+      deps.metrics.add(METRICS.signInPending, 1);
+      deps.logger.warn('iCloud sign-in still needed; not asking Apple', { since: error.since });
+      return { outcome: 'reauthRequired', runId, message: error.message, action: error.action };
+    }
     if (error instanceof SessionExpiredError || error instanceof AccountConditionError) {
       // A human must act: say so once, loudly, and do not retry (the next tick would fail the same way).
       deps.metrics.add(METRICS.reauthRequired, 1);
       deps.logger.error('iCloud needs you to sign in again', { error });
       const action = error instanceof SessionExpiredError ? error.action : 'icloud-s3 login';
-      await recordFailedRun(deps, openRun, now(), 'reauthRequired', error.message).catch(() => undefined);
-      return { outcome: 'reauthRequired', runId, message: error.message, action };
+      const message = errorMessage(error);
+      await recordFailedRun(deps, openRun, now(), 'reauthRequired', message).catch(() => undefined);
+      return { outcome: 'reauthRequired', runId, message, action };
     }
     if (error instanceof MassDeletionRefusedError) {
       // Not retried: the next tick meets the same stop. The alarm on the metric calls a person.
@@ -145,24 +158,19 @@ export async function runDetection(
         archiveObjects: error.archiveObjects,
         limit: error.limit,
       });
-      await recordFailedRun(deps, openRun, now(), 'failed', error.message).catch(() => undefined);
+      const message = errorMessage(error);
+      await recordFailedRun(deps, openRun, now(), 'failed', message).catch(() => undefined);
       return {
         outcome: 'deletionRefused',
         runId,
-        message: error.message,
+        message,
         wouldDelete: error.wouldDelete,
         archiveObjects: error.archiveObjects,
         limit: error.limit,
       };
     }
     deps.logger.error('detection failed', { error, class: classifyError(error) });
-    await recordFailedRun(
-      deps,
-      openRun,
-      now(),
-      'failed',
-      error instanceof Error ? error.message : 'unknown',
-    ).catch(() => undefined);
+    await recordFailedRun(deps, openRun, now(), 'failed', errorMessage(error)).catch(() => undefined);
     throw error;
   }
 }

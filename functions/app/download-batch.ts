@@ -7,7 +7,7 @@
  */
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
-import { classifyError } from '#domain/errors.ts';
+import { classifyError, SignInLatchedError } from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
@@ -119,7 +119,11 @@ export function startDownloadBatch(
       await report(result);
     } catch (error) {
       if (partial !== undefined) await report(partial);
-      if (classifyError(error) === 'reauth') {
+      if (error instanceof SignInLatchedError) {
+        // Latched (and reported) by an earlier run: nothing was asked of Apple.
+        reauth = true;
+        deps.logger.warn('iCloud sign-in still needed; not asking Apple', { since: error.since });
+      } else if (classifyError(error) === 'reauth') {
         reauth = true;
         deps.metrics.add(METRICS.reauthRequired, 1);
         deps.logger.error('iCloud needs you to sign in again', { error });

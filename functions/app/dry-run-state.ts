@@ -17,6 +17,9 @@ import type { SyncStateStore } from '#ports/sync-state-store.ts';
 export function dryRunState(store: SyncStateStore, now: () => number = Date.now): SyncStateStore {
   const zones = new Map<string, ZoneSyncState>();
   const databases = new Map<DatabaseScope, DatabaseSyncState>();
+  // A dry run's enumeration stamps stay here (one name per asset seen: a dry run is a one-off
+  // look, not the bounded pipeline), and the store's unseen pages are filtered through them.
+  const seen = new Map<string, string>();
   const overlay: Partial<SyncStateStore> = {
     async loadZone(zone: ZoneRef) {
       return zones.get(zoneId(zone)) ?? store.loadZone(zone);
@@ -39,6 +42,16 @@ export function dryRunState(store: SyncStateStore, now: () => number = Date.now)
       const saved = { database, syncToken, updatedAt: now(), revision: expectedRevision + 1 };
       databases.set(database, saved);
       return saved;
+    },
+    async markSeen(zone: ZoneRef, generation: string, assetRecordNames: readonly string[]) {
+      for (const name of assetRecordNames) seen.set(`${zoneId(zone)}#${name}`, generation);
+    },
+    async unseenAssets(zone: ZoneRef, generation: string, cursor?: string) {
+      const page = await store.unseenAssets(zone, generation, cursor);
+      const assets = page.assets.filter(
+        (a) => seen.get(`${zoneId(zone)}#${a.assetRecordName}`) !== generation,
+      );
+      return { ...page, assets };
     },
     async acquireLock(name: string, owner: string, leaseMs: number): Promise<LockAttempt> {
       return { acquired: true, lease: { name, owner, expiresAt: now() + leaseMs } };

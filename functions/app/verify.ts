@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RunFailure } from '#domain/model/run.ts';
+import { zoneId } from '#domain/model/zone.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import { compareArchive } from '#domain/verify/compare-archive.ts';
 import {
@@ -67,6 +68,7 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
       manifest,
       objects,
       etagsAreMd5: options.etagsAreMd5,
+      retiredZones: (await deps.state.loadZones()).filter((z) => z.retired).map((z) => zoneId(z.zone)),
       counters: await deps.state.getCounters(),
     });
     const differences = countDifferences(report);

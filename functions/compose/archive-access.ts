@@ -13,11 +13,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
-import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
+import { type LocalAwsStack, openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import { InvalidInputError } from '#domain/errors.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { WorkQueue } from '#ports/work-queue.ts';
 import { ENV } from '#shared/env-names.ts';
 
 /** Messages waiting in the work queue and in its dead-letter queue. */
@@ -35,6 +37,10 @@ export interface ArchiveAccess {
   readonly objects: ObjectStore;
   /** The session the pipeline uses, when this access knows where it is (Secrets Manager for `--aws`). */
   readonly session?: SessionStore;
+  /** The work queue the download workers drain, when this access knows it (`verify --repair`). */
+  readonly queue?: WorkQueue;
+  /** The local stack itself (`--local`): its queue is drained by this process, not by Lambda. */
+  readonly localStack?: LocalAwsStack;
   /** Queue depths, where they outlive a run (the local queue is in memory: none). */
   queueDepth?(): Promise<QueueDepth | undefined>;
   close(): Promise<void>;
@@ -56,6 +62,8 @@ export async function openLocalArchive(dataDir: string): Promise<ArchiveAccess> 
     bucket: stack.bucket,
     state: stack.state,
     objects: stack.objects,
+    queue: stack.queue,
+    localStack: stack,
     close: () => stack.stop(),
   };
 }
@@ -123,6 +131,7 @@ export function openAwsArchive(names: AwsArchiveNames): ArchiveAccess {
     bucket: names.bucket,
     state: new DynamoDbSyncStateStore({ client: document, tableName: names.table }),
     objects: new S3ObjectStore({ client: s3, bucket: names.bucket }),
+    ...(queueUrl === undefined ? {} : { queue: new SqsWorkQueue({ client: sqs, queueUrl }) }),
     ...(names.sessionSecretId
       ? { session: new SecretsManagerSessionStore({ client: secrets, secretId: names.sessionSecretId }) }
       : {}),

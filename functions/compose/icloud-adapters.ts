@@ -7,6 +7,7 @@ import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
 import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
+import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import { RequestCounter } from '#adapters/icloud/request-counter.ts';
 import { type OpenedIcloudSession, openIcloudSession } from '#adapters/icloud/session/open-session.ts';
 import type { AssetSource } from '#ports/asset-source.ts';
@@ -28,6 +29,10 @@ export interface IcloudAdapterOptions {
   readonly logger: Logger;
   /** What a person should run when the session needs them. */
   readonly loginCommand?: string;
+  /** Sees every exchange with Apple (`--trace`). */
+  readonly observer?: ExchangeObserver;
+  /** The clock that ages the trust estimate (tests follow the simulator's). */
+  readonly now?: () => number;
 }
 
 /** Opens the stored session (no request yet) and builds the adapters on it. */
@@ -40,6 +45,8 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
     ...(options.loginCommand === undefined ? {} : { loginCommand: options.loginCommand }),
     // Counted where requests leave, so a refresh's sign-in calls and retries are counted too.
     onRequest: (url) => requests.record(url),
+    ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const client = new CloudKitClient({
     http: session.http,

@@ -5,6 +5,7 @@
  */
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
+import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { DryRunDeps } from '#app/dry-run.ts';
@@ -26,6 +27,8 @@ export interface LocalCompositionOptions {
   readonly logger: Logger;
   readonly deletePolicy?: DeletePolicy;
   readonly versionPolicy?: VersionPolicy;
+  /** Sees every exchange with Apple (`--trace`). */
+  readonly observer?: ExchangeObserver;
 }
 
 export interface LocalComposition {
@@ -54,6 +57,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       endpoint: options.endpoint,
       store: options.store,
       logger: options.logger,
+      ...(options.observer ? { observer: options.observer } : {}),
     });
     return opened;
   };

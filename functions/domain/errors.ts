@@ -14,12 +14,26 @@ interface ErrorOptions {
 
 /** The stored iCloud session can no longer be used without a person (password or two-factor code). */
 export class SessionExpiredError extends Error {
-  override readonly name = 'SessionExpiredError';
+  override readonly name: string = 'SessionExpiredError';
   /** What the person should run, e.g. `icloud-s3 login`. */
   readonly action: string;
   constructor(message: string, options: ErrorOptions & { action?: string } = {}) {
     super(message, { cause: options.cause });
     this.action = options.action ?? 'icloud-s3 login';
+  }
+}
+
+/**
+ * The stored session is latched: an earlier run learnt that a person must sign in, so this run
+ * did not talk to Apple at all. Already reported (the alarm fired when the latch was set).
+ */
+export class SignInLatchedError extends SessionExpiredError {
+  override readonly name = 'SignInLatchedError';
+  /** When the latch was set, ms. */
+  readonly since: number;
+  constructor(message: string, options: { since: number; action?: string }) {
+    super(message, options.action === undefined ? {} : { action: options.action });
+    this.since = options.since;
   }
 }
 

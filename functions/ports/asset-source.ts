@@ -91,6 +91,13 @@ export interface LookedUpAssets {
    * not deleted, just not returned this time. `reason` is CloudKit's code and reason.
    */
   readonly unavailable: readonly { readonly assetRecordName: string; readonly reason: string }[];
+  /**
+   * Of `unavailable`, the assets whose own record CloudKit answered `NOT_FOUND`: how a lookup
+   * reports a purged photo (error entries in place, docs/protocol). Absent when the source
+   * cannot tell. A refresh keeps what it had either way; the reconciling enumeration, which did
+   * not see these assets either, takes it as the purge.
+   */
+  readonly notFound?: readonly string[];
 }
 
 /** Photo counts of one zone by kind; undefined where the zone has no such index. */

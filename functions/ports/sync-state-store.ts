@@ -24,6 +24,19 @@ import type {
 } from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 
+/** A manifest entry the reconciling enumeration did not see: enough to look it up in iCloud. */
+export interface UnseenAsset {
+  readonly assetRecordName: string;
+  readonly masterRecordName: string;
+}
+
+/** One page of `unseenAssets`; `cursor` absent once the zone's manifest is exhausted. */
+export interface UnseenAssetsPage {
+  readonly assets: readonly UnseenAsset[];
+  /** Opaque resume point (a few dozen bytes): persist it in the zone's checkpoint. */
+  readonly cursor?: string;
+}
+
 export interface SyncStateStore {
   // -- tokens and checkpoints -------------------------------------------------------------
 
@@ -73,6 +86,23 @@ export interface SyncStateStore {
   putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry>;
   /** Every manifest entry, in no particular order, page by page (for `verify`). */
   entries(): AsyncIterable<ManifestEntry>;
+
+  // -- reconciling a full enumeration -------------------------------------------------------
+
+  /**
+   * Stamps these assets of `zone` as returned by the full enumeration `generation` (a stamp per
+   * asset, kept apart from its manifest entry so it never races a worker's compare-and-set; a
+   * later stamp replaces an earlier one). Idempotent. Call it with one enumeration page at a
+   * time, before the checkpoint that moves past the page is saved.
+   */
+  markSeen(zone: ZoneRef, generation: string, assetRecordNames: readonly string[]): Promise<void>;
+  /**
+   * One page of `zone`'s manifest entries that are not `purged` and carry no stamp of
+   * `generation`: what that enumeration did not return. Start without `cursor`, pass back the
+   * returned one until it is absent. A page holds at most a few hundred assets and may be empty
+   * while a cursor remains; memory and cost stay bounded by the page, whatever the zone's size.
+   */
+  unseenAssets(zone: ZoneRef, generation: string, cursor?: string): Promise<UnseenAssetsPage>;
 
   // -- claims -----------------------------------------------------------------------------
 

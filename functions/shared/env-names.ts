@@ -55,7 +55,13 @@ export const SERVICE_NAMES = {
 export const METRICS = {
   namespace: 'IcloudS3',
   syncSucceeded: 'syncSucceeded',
+  /** 1 from the run that found a person must sign in (and latched the session): once, not every run. */
   reauthRequired: 'reauthRequired',
+  /**
+   * 1 from every detector run that stopped on the latch without asking Apple: keeps the sign-in
+   * alarm in ALARM (one notification) until `login`, instead of OK a period after the first run.
+   */
+  signInPending: 'signInPending',
   assetsArchived: 'assetsArchived',
   bytesArchived: 'bytesArchived',
   assetsFailed: 'assetsFailed',

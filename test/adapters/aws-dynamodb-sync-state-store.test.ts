@@ -89,3 +89,60 @@ describe('DynamoDbSyncStateStore archive counters after a crash', () => {
     },
   );
 });
+
+describe('DynamoDbSyncStateStore enumeration stamps', () => {
+  it('walks a zone whose shards span several query pages, one query and one batch read a page', async () => {
+    const tableName = await local.createTable();
+    const zone = { database: 'private', zoneName: 'PrimarySync' } as const;
+    const sent: string[] = [];
+    const client = new Proxy(local.documents, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return (command: { constructor: { name: string } }) => {
+          sent.push(command.constructor.name);
+          return (target.send as (c: unknown) => Promise<unknown>)(command);
+        };
+      },
+    });
+    const store = new DynamoDbSyncStateStore({ client, tableName, unseenPageSize: 7 });
+    const names = Array.from({ length: 300 }, (_, i) => `P${i}`);
+    for (const name of names) {
+      await store.putEntry(
+        {
+          zone,
+          assetRecordName: name,
+          masterRecordName: `M${name}`,
+          assetChangeTag: 'a',
+          status: 'archived',
+          flags: { isFavorite: false, isHidden: false, isDeleted: false },
+          albums: [],
+          versions: [],
+          deletions: [],
+        },
+        0,
+      );
+    }
+    const gone = names.filter((_, i) => i % 50 === 7);
+    sent.length = 0;
+    await store.markSeen(
+      zone,
+      'gen',
+      names.filter((n) => !gone.includes(n)),
+    );
+    expect(sent.filter((c) => c === 'BatchWriteCommand').length).toBe(Math.ceil((300 - gone.length) / 25));
+    sent.length = 0;
+    const unseen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.unseenAssets(zone, 'gen', cursor);
+      unseen.push(...page.assets.map((a) => a.assetRecordName));
+      cursor = page.cursor;
+      pages += 1;
+    } while (cursor !== undefined);
+    expect(unseen.sort()).toEqual([...gone].sort());
+    expect(pages).toBeGreaterThan(300 / 7);
+    expect(sent.filter((c) => c === 'QueryCommand').length).toBe(pages);
+    expect(sent.filter((c) => c === 'BatchGetCommand').length).toBeLessThanOrEqual(pages);
+  });
+});

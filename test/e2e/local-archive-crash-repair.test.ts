@@ -1,7 +1,8 @@
 /**
  * A local archive a crash corrupted (issue 11, item 4): SIGKILL of `sync` mid-write left a
  * 0-byte `…_S3rver_metadata.json`, and every later `status` and `sync` failed with
- * "UnknownError", exit 1. The local S3 now repairs the store on start and names the key.
+ * "UnknownError", exit 1. The local S3 now repairs the store on start and names the key, and
+ * `verify --repair` archives the object it had to drop again.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -91,5 +92,29 @@ describe('a local archive with a metadata file a crash emptied', () => {
     const report = JSON.parse(stdout) as { missing: { key: string }[] };
     expect(report.missing).toEqual([expect.objectContaining({ key: victim })]);
     expect(code).toBe(5);
+  });
+
+  it('one verify --repair archives the dropped object again, and the next verify is clean', async () => {
+    const args = [
+      'verify',
+      '--local',
+      dataDir,
+      '--endpoint',
+      sim.controlUrl,
+      '--session-file',
+      sessionFile,
+      '--json',
+    ];
+
+    const repaired = await cli([...args, '--repair']);
+    const after = await cli(args);
+
+    expect(JSON.parse(repaired.stdout).repair).toMatchObject({
+      requeued: [expect.objectContaining({ objects: [{ key: victim, reason: 'missing' }] })],
+      left: 0,
+    });
+    expect(repaired.code).toBe(0);
+    expect(JSON.parse(after.stdout)).toMatchObject({ ok: true, missing: [], extra: [] });
+    expect(after.code).toBe(0);
   });
 });

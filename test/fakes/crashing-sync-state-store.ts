@@ -46,6 +46,12 @@ export class CrashingSyncStateStore implements SyncStateStore {
   releaseLock(lease: LockLease) {
     return this.#at('releaseLock', () => this.#inner.releaseLock(lease));
   }
+  markSeen(zone: ZoneRef, generation: string, assetRecordNames: readonly string[]) {
+    return this.#at('markSeen', () => this.#inner.markSeen(zone, generation, assetRecordNames));
+  }
+  unseenAssets(zone: ZoneRef, generation: string, cursor?: string) {
+    return this.#at('unseenAssets', () => this.#inner.unseenAssets(zone, generation, cursor));
+  }
   getEntry(ref: AssetRef) {
     return this.#at('getEntry', () => this.#inner.getEntry(ref));
   }

@@ -31,7 +31,7 @@ import {
 } from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { zoneId } from '#domain/model/zone.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { SyncStateStore, UnseenAsset, UnseenAssetsPage } from '#ports/sync-state-store.ts';
 
 function copy<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
@@ -63,9 +63,17 @@ export class InMemorySyncStateStore implements SyncStateStore {
   private readonly runs = new Map<string, RunRecord>();
   private counters: ArchiveCounters = { objects: 0, bytes: 0 };
   private readonly now: () => number;
+  /** Enumeration stamps by asset id: the generation that last saw it. */
+  private readonly seen = new Map<string, string>();
+  /** Manifest ids in sort-key order, rebuilt only when a new entry appeared (like a table's index). */
+  private sortedIds: string[] | undefined;
+  private readonly unseenPageSize: number;
+  /** Calls per method, for tests that count what a use case costs. */
+  readonly reconcileCalls = { markSeen: 0, unseenAssets: 0 };
 
-  constructor(options: { now?: () => number } = {}) {
+  constructor(options: { now?: () => number; unseenPageSize?: number } = {}) {
     this.now = options.now ?? Date.now;
+    this.unseenPageSize = options.unseenPageSize ?? 100;
   }
 
   async loadDatabaseState(database: DatabaseScope): Promise<DatabaseSyncState | undefined> {
@@ -126,12 +134,48 @@ export class InMemorySyncStateStore implements SyncStateStore {
       `manifest entry ${entry.assetRecordName}`,
     );
     const saved = copy({ ...entry, updatedAt: this.now(), revision: expectedRevision + 1 });
+    if (!this.manifest.has(assetId(entry))) this.sortedIds = undefined;
     this.manifest.set(assetId(entry), saved);
     return copy(saved);
   }
 
   async *entries(): AsyncIterable<ManifestEntry> {
     for (const entry of [...this.manifest.values()]) yield copy(entry);
+  }
+
+  async markSeen(zone: ZoneRef, generation: string, assetRecordNames: readonly string[]): Promise<void> {
+    this.reconcileCalls.markSeen += 1;
+    for (const name of assetRecordNames) this.seen.set(assetId({ zone, assetRecordName: name }), generation);
+  }
+
+  /** Walks the manifest in sort-key order from the cursor (the last id of the previous page). */
+  async unseenAssets(zone: ZoneRef, generation: string, cursor?: string): Promise<UnseenAssetsPage> {
+    this.reconcileCalls.unseenAssets += 1;
+    this.sortedIds ??= [...this.manifest.keys()].sort();
+    const ids = this.sortedIds;
+    const prefix = `${zoneId(zone)}#`;
+    // The first id past the cursor, or the zone's first id.
+    const past = (id: string) => (cursor === undefined ? id >= prefix : id > cursor);
+    let low = 0;
+    let high = ids.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (past(ids[middle] ?? '')) high = middle;
+      else low = middle + 1;
+    }
+    const assets: UnseenAsset[] = [];
+    let last: string | undefined;
+    let index = low;
+    for (; index < ids.length && index - low < this.unseenPageSize; index += 1) {
+      const id = ids[index] ?? '';
+      if (!id.startsWith(prefix)) break;
+      last = id;
+      const entry = this.manifest.get(id);
+      if (entry === undefined || entry.status === 'purged' || this.seen.get(id) === generation) continue;
+      assets.push({ assetRecordName: entry.assetRecordName, masterRecordName: entry.masterRecordName });
+    }
+    const more = index < ids.length && (ids[index] ?? '').startsWith(prefix);
+    return more && last !== undefined ? { assets, cursor: last } : { assets };
   }
 
   async claimKey(key: string, owner: string): Promise<ClaimOutcome> {

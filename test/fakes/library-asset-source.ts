@@ -6,14 +6,15 @@
  * `calls` records every request. It runs the AssetSource contract suite
  * (`test/fakes/contracts/asset-source-contract.ts`) like the CloudKit adapter does.
  *
- * Not modelled: master/asset pairing (changes arrive paired, so cursors never carry halves),
- * lookups and counts (detection does not use them).
+ * Not modelled: master/asset pairing (changes arrive paired, so cursors never carry halves) and
+ * counts. Lookups answer from the current library (the reconciling enumeration confirms with them).
  */
 import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
 import type { Asset, ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type {
   AssetCounts,
+  AssetLookupKey,
   AssetSource,
   ChangedZones,
   EnumerationCursor,
@@ -204,8 +205,26 @@ export class LibraryAssetSource implements AssetSource {
     };
   }
 
-  async lookupAssets(): Promise<LookedUpAssets> {
-    return { assets: [], missing: [], unavailable: [] };
+  /**
+   * The named photos as they are now, wherever they are (library or hidden); a name the zone no
+   * longer holds comes back as CloudKit answers a purged record: an error entry, `NOT_FOUND`.
+   */
+  async lookupAssets(ref: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets> {
+    this.calls.push(`lookupAssets:${ref.zoneName}:${keys.length}`);
+    const zone = this.#served(ref);
+    const held = new Map([...zone.library, ...zone.hidden].map((a) => [a.assetRecordName, a]));
+    const assets: Asset[] = [];
+    const notFound: string[] = [];
+    for (const { assetRecordName } of keys) {
+      const asset = held.get(assetRecordName);
+      if (asset === undefined) notFound.push(assetRecordName);
+      else assets.push(asset);
+    }
+    const unavailable = notFound.map((name) => ({
+      assetRecordName: name,
+      reason: 'NOT_FOUND (Record not found)',
+    }));
+    return { assets, missing: [], unavailable, notFound };
   }
 
   async countAssets(): Promise<AssetCounts> {

@@ -7,7 +7,12 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
-import { RateLimitedError, SessionExpiredError, UnexpectedResponseError } from '#domain/errors.ts';
+import {
+  RateLimitedError,
+  SessionExpiredError,
+  SignInLatchedError,
+  UnexpectedResponseError,
+} from '#domain/errors.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { METRICS } from '#shared/env-names.ts';
@@ -29,7 +34,8 @@ import {
 
 const NOW = 1_750_000_000_000;
 
-function setUp() {
+/** `latched`: the stored session carries the reauth latch (opening it throws before any request). */
+function setUp(latched = false) {
   const state = new InMemorySyncStateStore({ now: () => NOW });
   const objects = new InMemoryObjectStore({ now: () => NOW, partSize: MIN_PART_SIZE });
   const cdn = new ScriptedCdn();
@@ -48,6 +54,7 @@ function setUp() {
     },
     icloud: async () => {
       opened += 1;
+      if (latched) throw new SignInLatchedError('sign-in needed since earlier', { since: NOW - 1 });
       return icloud.adapters;
     },
     logger,
@@ -132,6 +139,22 @@ describe('the download handler', () => {
     expect(cdn.opened).toEqual(['https://cdn.test/first']);
     expect(objects.keys()).toEqual([]);
     expect(metrics.values.get(METRICS.reauthRequired)).toBe(1);
+  });
+
+  it('fails a batch on a latched session without a download or a second reauthRequired', async () => {
+    const { handler, photoRecord, cdn, metrics } = setUp(true);
+    const first = photoRecord('first');
+    const second = photoRecord('second');
+
+    const response = await handler(sqsEvent([first, second]), plenty());
+
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      first.messageId,
+      second.messageId,
+    ]);
+    expect(cdn.opened).toEqual([]);
+    // The run that set the latch raised the alarm already.
+    expect(metrics.values.get(METRICS.reauthRequired)).toBeUndefined();
   });
 
   it('aborts an upload still running when the deadline nears, leaves no object, and fails that record', async () => {

@@ -93,6 +93,25 @@ describe('reportError', () => {
   });
 });
 
+describe('reportError on text from Apple', () => {
+  it('keeps no bare token, signed URL or Apple ID in the message of an error of any class', () => {
+    const apple =
+      'answered AQABAAAAsT0kEnSeSsIoNbUgTkX93Zp4Lm8Qq2Rr for jane.appleseed@example.com at https:\\/\\/cvws.icloud-content.com\\/B\\/x?s=SigQ9xTz4Kp';
+    for (const error of [
+      new SessionExpiredError(apple),
+      new RateLimitedError(apple),
+      new Error(apple),
+      apple,
+    ]) {
+      const { message } = reportError(error);
+      expect(message).toContain('answered');
+      expect(message).not.toContain('AQABAAAAsT0kEnSeSsIoNbUgTkX93Zp4Lm8Qq2Rr');
+      expect(message).not.toContain('jane.appleseed');
+      expect(message).not.toContain('SigQ9xTz4Kp');
+    }
+  });
+});
+
 describe('errorResult', () => {
   it('has one shape: status error, error { code, message, hint }', () => {
     expect(errorResult(reportError(new UsageError('pass either --aws or --local, not both')))).toEqual({

@@ -344,5 +344,16 @@ describe('zones, counts and lookups', () => {
       { assetRecordName: A1, reason: 'INTERNAL_ERROR (Could not read record)' },
       { assetRecordName: A2, reason: 'NOT_FOUND' },
     ]);
+    // Only A2's own record was NOT_FOUND (how a purge looks); A1's master failing says nothing.
+    expect(result.notFound).toEqual([A2]);
+  });
+
+  it("names in notFound only assets whose own record is NOT_FOUND, not a master's", async () => {
+    const { cloudKit, source } = setUp();
+    cloudKit.records.set(A1, asset(A1, M1));
+    cloudKit.records.set(M1, { recordName: M1, serverErrorCode: 'NOT_FOUND' });
+    const result = await source.lookupAssets(PRIMARY, [{ assetRecordName: A1, masterRecordName: M1 }]);
+    expect(result.unavailable.map((u) => u.assetRecordName)).toEqual([A1]);
+    expect(result.notFound).toEqual([]);
   });
 });

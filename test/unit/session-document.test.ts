@@ -107,6 +107,34 @@ describe('session document', () => {
     }
   });
 
+  it('writes the reauth latch only when set, so an unlatched document reads as before', async () => {
+    const session = await signedInSession();
+    expect(serializeSessionDocument(await session.toDocument(NOW))).not.toContain('signInNeeded');
+    session.update({ signInNeeded: { since: NOW, reason: 'Apple asks for two-factor verification again' } });
+    const latched = parseSessionDocument(serializeSessionDocument(await session.toDocument(NOW)));
+    expect(latched.signInNeeded).toEqual({
+      since: NOW,
+      reason: 'Apple asks for two-factor verification again',
+    });
+    session.update({ signInNeeded: undefined });
+    expect(serializeSessionDocument(await session.toDocument(NOW))).not.toContain('signInNeeded');
+  });
+
+  it('rejects a reauth latch with unknown keys', async () => {
+    const document = {
+      ...(await (await signedInSession()).toDocument(NOW)),
+      signInNeeded: { since: NOW, reason: 'x', by: 'worker' },
+    };
+    expect(() => parseSessionDocument(JSON.stringify(document))).toThrow(/signInNeeded/);
+  });
+
+  it('drops the reauth latch when reset for a new sign-in', async () => {
+    const session = await signedInSession();
+    session.update({ signInNeeded: { since: NOW, reason: 'x' } });
+    await session.resetForSignIn();
+    expect(session.fields.signInNeeded).toBeUndefined();
+  });
+
   it('keeps client id, trust token and password when reset for a new sign-in', async () => {
     const session = await signedInSession();
     session.update({ password: 'pw' });

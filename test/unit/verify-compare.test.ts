@@ -238,6 +238,22 @@ describe('compareArchive: the archive against iCloud', () => {
     expect(report.ok).toBe(true);
   });
 
+  it('accepts the archived entries of a retired zone (a Shared Library the person left)', () => {
+    const left = assetOf('s', { zone: SHARED });
+    const manifest = [entryOf(left)];
+    const objects = manifest.flatMap((e) => e.versions.map((v) => objectOf(v)));
+
+    const report = compareArchive({
+      library: [],
+      manifest,
+      objects,
+      retiredZones: ['shared/_owner/SharedSync-0001'],
+    });
+
+    expect(report.extra).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
   it('finds a gone asset also when iCloud lists an asset of the same name in another zone', () => {
     const mine = assetOf('1');
     const inShared = { ...mine, zone: SHARED };

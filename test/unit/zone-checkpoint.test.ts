@@ -15,6 +15,15 @@ describe('zone checkpoint', () => {
     expect(parseZoneCheckpoint(stored)).toEqual(checkpoint);
   });
 
+  it("round-trips a reconciling enumeration's generation and the reconciliation's place", () => {
+    const walking = { enumeration: { scope: 'hidden' as const, capturedToken: 't', generation: 'run-7' } };
+    expect(parseZoneCheckpoint(serialiseZoneCheckpoint(walking))).toEqual(walking);
+    const reconciling = { reconcile: { generation: 'run-7', capturedToken: 't', cursor: '{"shard":3}' } };
+    expect(parseZoneCheckpoint(serialiseZoneCheckpoint(reconciling))).toEqual(reconciling);
+    // A reconciliation without the token it must save cannot be resumed: start over.
+    expect(parseZoneCheckpoint({ v: 1, reconcile: { generation: 'run-7' } })).toEqual({});
+  });
+
   it('reads a checkpoint written before the version field', () => {
     const legacy = { unpaired: { masters: ['M1'], assets: [] } };
     expect(parseZoneCheckpoint(legacy)).toEqual(legacy);

@@ -9,6 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -43,9 +45,9 @@ import {
   type ZoneSyncState,
   type ZoneSyncStateInput,
 } from '#domain/model/sync-state.ts';
-import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
-import type { SyncStateStore } from '../../ports/sync-state-store.ts';
+import type { SyncStateStore, UnseenAsset, UnseenAssetsPage } from '../../ports/sync-state-store.ts';
 import {
   countedObjectItemSchema,
   countersItemSchema,
@@ -57,8 +59,11 @@ import {
   MANIFEST_SHARDS,
   manifestItemSchema,
   manifestShard,
+  manifestWalkCursorSchema,
   masterUserItemSchema,
   runItemSchema,
+  seenItemSchema,
+  unseenItemSchema,
   withoutKeys,
   withoutUndefined,
   zoneItemSchema,
@@ -69,7 +74,16 @@ export interface DynamoDbSyncStateStoreOptions {
   readonly tableName: string;
   /** Milliseconds since the epoch; injectable so lock expiry is testable without waiting. */
   readonly now?: () => number;
+  /** Manifest entries per `unseenAssets` page (100, BatchGetItem's limit; smaller in tests). */
+  readonly unseenPageSize?: number;
 }
+
+/** BatchWriteItem's limit. */
+const WRITE_BATCH = 25;
+/** Manifest entries read per page of `unseenAssets` (and BatchGetItem's limit for their stamps). */
+const UNSEEN_PAGE = 100;
+/** Rounds of retrying what a batch call left unprocessed (throttling) before giving up loudly. */
+const BATCH_ROUNDS = 8;
 
 /** Attempts at a claim or lock whose holder vanished between the failed write and the read. */
 const CLAIM_ATTEMPTS = 3;
@@ -129,11 +143,13 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly now: () => number;
+  private readonly unseenPageSize: number;
 
   constructor(options: DynamoDbSyncStateStoreOptions) {
     this.client = options.client;
     this.table = options.tableName;
     this.now = options.now ?? Date.now;
+    this.unseenPageSize = Math.min(options.unseenPageSize ?? UNSEEN_PAGE, UNSEEN_PAGE);
   }
 
   private async get<S extends z.ZodType>(key: ItemKey, schema: S): Promise<z.infer<S> | undefined> {
@@ -312,6 +328,86 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
         for (const item of page.Items ?? []) yield withoutKeys(manifestItemSchema.parse(item));
       }
     }
+  }
+
+  // -- reconciling a full enumeration -------------------------------------------------------
+
+  async markSeen(zone: ZoneRef, generation: string, assetRecordNames: readonly string[]): Promise<void> {
+    const unique = [...new Set(assetRecordNames)];
+    for (let i = 0; i < unique.length; i += WRITE_BATCH) {
+      let requests: Record<string, unknown>[] = unique.slice(i, i + WRITE_BATCH).map((name) => ({
+        PutRequest: { Item: { ...keys.seen({ zone, assetRecordName: name }), generation } },
+      }));
+      for (let round = 0; requests.length > 0; round += 1) {
+        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left enumeration stamps unwritten');
+        const output = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.table]: requests } }),
+        );
+        requests = (output.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
+      }
+    }
+  }
+
+  /**
+   * Walks the zone's range (`begins_with(<zoneId>#)`) of each manifest shard in turn, 100
+   * entries a page (only the attributes named here are read), and batch-reads their stamps.
+   * The cursor is the shard and the last sort key read there.
+   */
+  async unseenAssets(zone: ZoneRef, generation: string, cursor?: string): Promise<UnseenAssetsPage> {
+    const from =
+      cursor === undefined ? { shard: 0 } : manifestWalkCursorSchema.parse(JSON.parse(cursor) as unknown);
+    const pk = manifestShard(from.shard);
+    const output = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :zone)',
+        ExpressionAttributeValues: { ':pk': pk, ':zone': `${zoneId(zone)}#` },
+        ExpressionAttributeNames: { '#status': 'status' },
+        ProjectionExpression: 'assetRecordName, masterRecordName, #status',
+        Limit: this.unseenPageSize,
+        ...(from.after === undefined ? {} : { ExclusiveStartKey: { pk, sk: from.after } }),
+      }),
+    );
+    const live = (output.Items ?? [])
+      .map((item) => unseenItemSchema.parse(item))
+      .filter((item) => item.status !== 'purged');
+    const stamped = await this.stampsOf(zone, generation, live);
+    const assets: UnseenAsset[] = live
+      .filter((item) => !stamped.has(item.assetRecordName))
+      .map(({ assetRecordName, masterRecordName }) => ({ assetRecordName, masterRecordName }));
+    const lastKey = output.LastEvaluatedKey?.sk;
+    const next =
+      typeof lastKey === 'string'
+        ? { shard: from.shard, after: lastKey }
+        : from.shard + 1 < MANIFEST_SHARDS
+          ? { shard: from.shard + 1 }
+          : undefined;
+    return next === undefined ? { assets } : { assets, cursor: JSON.stringify(next) };
+  }
+
+  /** Which of these assets carry the stamp of `generation` (one BatchGetItem, retried for leftovers). */
+  private async stampsOf(
+    zone: ZoneRef,
+    generation: string,
+    items: readonly { assetRecordName: string }[],
+  ): Promise<Set<string>> {
+    const stamped = new Set<string>();
+    let wanted: Record<string, unknown>[] = items.map((item) => ({
+      ...keys.seen({ zone, assetRecordName: item.assetRecordName }),
+    }));
+    const prefix = `${zoneId(zone)}#`;
+    for (let round = 0; wanted.length > 0; round += 1) {
+      if (round === BATCH_ROUNDS) throw new Error('DynamoDB left enumeration stamps unread');
+      const output = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
+      );
+      for (const raw of output.Responses?.[this.table] ?? []) {
+        const stamp = seenItemSchema.parse(raw);
+        if (stamp.generation === generation) stamped.add(stamp.sk.slice(prefix.length));
+      }
+      wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+    }
+    return stamped;
   }
 
   // -- claims -----------------------------------------------------------------------------

@@ -18,15 +18,30 @@ export interface ItemKey {
   readonly sk: string;
 }
 
+function manifestSortKey(ref: AssetRef): string {
+  return `${zoneId(ref.zone)}#${ref.assetRecordName}`;
+}
+
+function shardOf(sortKey: string): number {
+  return createHash('sha256').update(sortKey).digest()[0]! % MANIFEST_SHARDS;
+}
+
 export const keys = {
   database: (database: string): ItemKey => ({ pk: 'database', sk: database }),
   zone: (zone: ZoneRef): ItemKey => ({ pk: 'zone', sk: zoneId(zone) }),
   zones: 'zone',
   lock: (name: string): ItemKey => ({ pk: `lock#${name}`, sk: 'lock' }),
   manifest: (ref: AssetRef): ItemKey => {
-    const sk = `${zoneId(ref.zone)}#${ref.assetRecordName}`;
-    const shard = createHash('sha256').update(sk).digest()[0]! % MANIFEST_SHARDS;
-    return { pk: manifestShard(shard), sk };
+    const sk = manifestSortKey(ref);
+    return { pk: manifestShard(shardOf(sk)), sk };
+  },
+  /**
+   * An enumeration's stamp on an asset: same sort key as its manifest entry, in the matching
+   * `seen#NN` partition, so a page of entries finds its stamps in one batch read.
+   */
+  seen: (ref: AssetRef): ItemKey => {
+    const sk = manifestSortKey(ref);
+    return { pk: `seen#${String(shardOf(sk)).padStart(2, '0')}`, sk };
   },
   keyClaim: (key: string): ItemKey => ({ pk: `key#${foldKey(key)}`, sk: 'key' }),
   /** One item per (master, asset using it); all users of a master share the partition key. */
@@ -111,6 +126,21 @@ export const manifestItemSchema = z.strictObject({
   failure: z.strictObject({ reason: z.string(), at: z.number(), attempts: z.number() }).optional(),
   updatedAt: z.number(),
   revision: z.number(),
+});
+
+/** The attributes `unseenAssets` projects from a manifest entry. */
+export const unseenItemSchema = z.strictObject({
+  assetRecordName: z.string(),
+  masterRecordName: z.string(),
+  status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged']),
+});
+
+export const seenItemSchema = z.strictObject({ ...item, generation: z.string() });
+
+/** Where a walk over one zone's manifest entries stands: a shard and the last sort key read there. */
+export const manifestWalkCursorSchema = z.strictObject({
+  shard: z.number().int().nonnegative(),
+  after: z.string().optional(),
 });
 
 export const keyClaimItemSchema = z.strictObject({ ...item, owner: z.string(), key: z.string() });

@@ -3,12 +3,11 @@
  * photo zone, by kind. Costs two `zones/list` requests plus one count batch per zone (spec §3.8).
  */
 import { Command } from 'commander';
-import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
-import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
-import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AssetCounts } from '#ports/asset-source.ts';
 import { cliContext } from '../context.ts';
+import { traceOption } from '../io/trace-option.ts';
 
 const LABELS: Readonly<Record<keyof AssetCounts, string>> = {
   library: 'photos and videos (not hidden, not deleted)',
@@ -32,6 +31,7 @@ function describeZone(zone: ZoneRef): string {
 export function libraryCommand(): Command {
   return new Command('library')
     .description('show what your iCloud Photos library holds, per zone, by kind')
+    .addOption(traceOption())
     .addHelpText(
       'after',
       `
@@ -39,23 +39,18 @@ Examples:
   icloud-s3 library                      counts per zone, with the stored session
   icloud-s3 library --json               the same as one JSON object
   icloud-s3 library --endpoint http://127.0.0.1:4567/__sim    against the simulator
+  icloud-s3 library --trace library-trace.json                 a redacted transcript of the exchanges with Apple
 
 Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused the account.`,
     )
     .action(async (_options: unknown, command: Command) => {
       const ctx = cliContext(command);
-      const session = await openIcloudSession({
+      const { session, source } = await openIcloudAdapters({
         endpoint: await ctx.endpoint(),
         store: ctx.store,
         logger: ctx.logger,
+        ...(ctx.observer ? { observer: ctx.observer } : {}),
       });
-      const client = new CloudKitClient({
-        http: session.http,
-        ckdatabasewsUrl: () => session.ckdatabasewsUrl(),
-        dsid: session.dsid,
-        clientId: session.clientId,
-      });
-      const source = new CloudKitAssetSource({ client });
       const zones = await source.discoverZones();
       const counted = await Promise.all(
         zones.map(async (zone) => ({ zone, counts: await source.countAssets(zone) })),

@@ -14,6 +14,7 @@ import { type CliContext, cliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import { integerIn } from '../io/option-parsers.ts';
 import { type Prompter, StdinPrompter, TerminalPrompter } from '../io/prompts.ts';
+import { traceOption } from '../io/trace-option.ts';
 import { chooseDelivery, signInWithCode } from './login-code.ts';
 
 interface LoginOptions {
@@ -45,6 +46,7 @@ export function loginCommand(): Command {
     )
     .option('--stack <name>', `with --aws: the stack name (default ${DEFAULT_STACK_NAME})`)
     .option('--secret-id <id>', 'with --aws: the secret name or ARN, instead of looking it up in the stack')
+    .addOption(traceOption())
     .addHelpText(
       'after',
       `
@@ -56,6 +58,7 @@ Examples:
                                                      without a terminal, answers are lines on stdin: the code
                                                      showing on your device, or first an empty line to have
                                                      Apple send one
+  icloud-s3 login --force --trace login-trace.json   sign in again and keep a redacted transcript for a bug report
 
 Exit codes: 0 signed in, 1 failure, 2 usage, 3 Apple wants a new sign-in (run login again),
 4 Apple refused the account (the message says why).`,
@@ -111,6 +114,7 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
       store: ctx.store,
       appleId: appleId.trim(),
       logger: ctx.logger,
+      ...(ctx.observer ? { observer: ctx.observer } : {}),
     });
 
     if (!options.force) {

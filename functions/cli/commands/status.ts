@@ -97,10 +97,16 @@ export async function openTarget(
   );
 }
 
-/** Trust expiry and last validation from the stored session; nothing when there is none or it is unreadable. */
+/** The session's reauth latch: a run found that only a person can sign in again. */
+interface SignInNeeded {
+  readonly since: number;
+  readonly reason: string;
+}
+
+/** Trust expiry, last validation and the reauth latch from the stored session; nothing when there is none or it is unreadable. */
 async function sessionTimes(
   store: SessionStore,
-): Promise<{ trustExpiresAt?: number; lastValidatedAt?: number }> {
+): Promise<{ trustExpiresAt?: number; lastValidatedAt?: number; signInNeeded?: SignInNeeded }> {
   try {
     const stored = await store.load();
     if (stored === undefined) return {};
@@ -110,6 +116,7 @@ async function sessionTimes(
         ? {}
         : { trustExpiresAt: document.trustTokenIssuedAt + TRUST_LIFETIME_MS }),
       ...(document.lastValidatedAt === undefined ? {} : { lastValidatedAt: document.lastValidatedAt }),
+      ...(document.signInNeeded === undefined ? {} : { signInNeeded: document.signInNeeded }),
     };
   } catch {
     return {};
@@ -150,6 +157,11 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           sessionTimes(access.session ?? ctx.store),
           access.queueDepth?.(),
         ]);
+        const { signInNeeded: latch, ...sessionFacts } = times;
+        const signInNeeded =
+          latch === undefined
+            ? null
+            : { ...latch, action: access.session ? 'icloud-s3 login --aws' : 'icloud-s3 login' };
         const tally = new ManifestTally();
         for await (const entry of state.entries()) tally.add(entry);
         const status = archiveStatus({
@@ -159,10 +171,21 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           counters,
           databases: [ownDb, sharedDb].filter((db) => db !== undefined),
           manifest: tally.summary(),
-          ...times,
+          ...sessionFacts,
         });
-        ctx.output.result({ status: 'ok', archive: access.where, ...status, queue: queue ?? null });
-        if (!ctx.output.json) render(ctx.output, access.where, status, queue);
+        ctx.output.result({
+          status: 'ok',
+          archive: access.where,
+          ...status,
+          queue: queue ?? null,
+          signInNeeded,
+        });
+        if (!ctx.output.json) {
+          render(ctx.output, access.where, status, queue);
+          if (signInNeeded) {
+            renderSignInNeeded(ctx.output, signInNeeded);
+          }
+        }
       } finally {
         await access.close();
       }
@@ -237,4 +260,10 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
     for (const failure of run.failures) output.info(`${label('')}   ${failure.subject}: ${failure.reason}`);
     if (run.message) output.info(`${label('')}   ${run.message}`);
   });
+}
+
+/** The reauth latch, last so it is what a person reads: the pipeline asks Apple nothing until then. */
+function renderSignInNeeded(output: Output, latch: SignInNeeded & { readonly action: string }): void {
+  output.warn(`Sign-in needed since ${when(latch.since)} UTC, run ${latch.action} (${latch.reason}).`);
+  output.warn('Until then no run asks Apple anything.');
 }

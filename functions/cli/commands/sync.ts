@@ -17,6 +17,7 @@ import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
 import { describeInterruptedSync } from '../io/sync-interrupted.ts';
 import { syncStopReason } from '../io/sync-stop.ts';
+import { traceOption } from '../io/trace-option.ts';
 
 /** Where local state lives when `--local` is not given. */
 export const DEFAULT_LOCAL_DIR = '.icloud-s3';
@@ -118,6 +119,7 @@ export function syncCommand(): Command {
         .default(4)
         .argParser(parseConcurrency),
     )
+    .addOption(traceOption())
     .addHelpText(
       'after',
       `
@@ -125,6 +127,7 @@ Examples:
   icloud-s3 sync                         archive into ./${DEFAULT_LOCAL_DIR}
   icloud-s3 sync --local ~/photo-archive --json
   icloud-s3 sync --dry-run               what would change, without changing anything
+  icloud-s3 sync --trace sync-trace.json a redacted transcript of every exchange with Apple (downloads: size only)
 
 Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion was refused, 3 iCloud needs you to log in again.`,
     )
@@ -146,6 +149,7 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
         endpoint: await ctx.endpoint(),
         store: ctx.store,
         logger: ctx.logger,
+        ...(ctx.observer ? { observer: ctx.observer } : {}),
         deletePolicy: parseDeletePolicy({
           mode: options.deletePolicy as string | undefined,
           maxDeleteFraction: options.maxDeleteFraction?.toString(),

@@ -1,27 +1,35 @@
 /**
  * `icloud-s3 verify`: checks the archive end to end. It gathers a fresh enumeration of iCloud,
  * the manifest and the bucket's objects, and hands them to the pure comparison
- * (`#domain/verify/compare-archive.ts`). Nothing is changed but a `verify` run record.
+ * (`#domain/verify/compare-archive.ts`). Nothing is changed but a `verify` run record, unless
+ * `--repair` is given (`./verify-repair.ts`).
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { countDifferences, runVerify } from '#app/verify.ts';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
 import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
+import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
+import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import { ENV } from '#shared/env-names.ts';
 import { type CliContext, cliContext } from '../context.ts';
 import { EXIT } from '../io/exit-codes.ts';
+import { numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
 import { type AwsTargetOptions, addAwsTargetOptions, openTarget } from './status.ts';
+import { type RepairResult, renderRepair, repairArchive, repairQueue } from './verify-repair.ts';
 
 interface VerifyOptions extends AwsTargetOptions {
   readonly icloud: boolean;
   readonly deep?: boolean;
   readonly sseKms?: boolean;
   readonly versions?: string;
+  readonly repair?: boolean;
+  readonly deletePolicy?: string;
+  readonly maxDeleteFraction?: number;
 }
 
 /** Findings of each kind shown on a terminal; `--json` lists them all. */
@@ -33,7 +41,7 @@ export function verifyCommand(): Command {
   )
     .option(
       '--no-icloud',
-      'skip the iCloud side: compare only the manifest with the bucket (no request to Apple)',
+      'skip the iCloud side: compare only the manifest with the bucket (no request to Apple but the lookups --repair makes)',
     )
     .option('--deep', 're-read every archived object and check its SHA-256 (downloads the whole archive)')
     .option('--sse-kms', 'the bucket uses SSE-KMS: ETags are not MD5s, read md5chksum from each object')
@@ -41,15 +49,34 @@ export function verifyCommand(): Command {
       '--versions <policy>',
       `the version policy the archive follows (default: $${ENV.versionPolicy} or "default")`,
     )
+    .option(
+      '--repair',
+      're-archive what is missing, truncated or corrupt (looked up afresh in iCloud) and, under mirror, remove stray objects',
+    )
+    .addOption(
+      new Option(
+        '--delete-policy <policy>',
+        `with --repair: keep (default; stray objects stay) or mirror (they go); default $${ENV.deletePolicy}`,
+      ).choices(['keep', 'mirror']),
+    )
+    .addOption(
+      new Option(
+        '--max-delete-fraction <share>',
+        'with --repair under mirror: remove no stray objects when they are more than this share of the bucket (default 0.05)',
+      ).argParser(numberIn(0, 1)),
+    )
     .addHelpText(
       'after',
       `
 Examples:
   icloud-s3 verify                       the local archive in ./.icloud-s3 against iCloud
+  icloud-s3 verify --repair              ... and fix what it finds (then run verify again)
+  icloud-s3 verify --aws --repair        queue the fixes for the deployed workers
   icloud-s3 verify --no-icloud --json    manifest against bucket only, as JSON
   icloud-s3 verify --deep                also re-read every object and check its SHA-256
 
-Exit codes: 0 everything agrees, 5 differences found (listed), 1 the check could not finish,
+Exit codes: 0 everything agrees (with --repair: everything found was repaired, or queued with --aws),
+5 differences found (listed; with --repair: some could not be repaired), 1 the check could not finish,
 2 usage, 3 iCloud needs you to log in again.`,
     )
     .action(async (options: VerifyOptions, command: Command) => {
@@ -57,8 +84,11 @@ Exit codes: 0 everything agrees, 5 differences found (listed), 1 the check could
       const globals = command.optsWithGlobals<{ local?: string }>();
       const access = await openTarget(options, globals.local);
       try {
-        const report = await runVerifyCommand(ctx, access, options);
-        if (!report.ok) process.exitCode = EXIT.differences;
+        // Before the long check: --repair --aws without a queue to put the work on is a usage error.
+        if (options.repair) repairQueue(access);
+        const { report, repair } = await runVerifyCommand(ctx, access, options);
+        const left = repair === undefined ? !report.ok : repair.left > 0;
+        if (left) process.exitCode = EXIT.differences;
       } finally {
         await access.close();
       }
@@ -69,23 +99,25 @@ async function runVerifyCommand(
   ctx: CliContext,
   access: ArchiveAccess,
   options: VerifyOptions,
-): Promise<VerifyReport> {
+): Promise<{ report: VerifyReport; repair?: RepairResult }> {
   const progress = new ProgressLine();
+  const versionPolicy = parseVersionPolicy(options.versions ?? process.env[ENV.versionPolicy]);
+  // One connection for the enumeration, the repair's lookups and the local workers.
+  let opened: Promise<IcloudConnection> | undefined;
+  const icloud = () => {
+    opened ??= ctx
+      .endpoint()
+      .then((endpoint) =>
+        openIcloudAdapters({ endpoint, store: access.session ?? ctx.store, logger: ctx.logger }),
+      );
+    return opened;
+  };
   const { report, listing, durationMs } = await runVerify(
     {
       state: access.state,
       objects: access.objects,
-      versionPolicy: parseVersionPolicy(options.versions ?? process.env[ENV.versionPolicy]),
-      ...(options.icloud
-        ? {
-            icloud: async () =>
-              openIcloudAdapters({
-                endpoint: await ctx.endpoint(),
-                store: access.session ?? ctx.store,
-                logger: ctx.logger,
-              }),
-          }
-        : {}),
+      versionPolicy,
+      ...(options.icloud ? { icloud } : {}),
     },
     {
       deep: Boolean(options.deep),
@@ -95,15 +127,32 @@ async function runVerifyCommand(
       onPhaseDone: () => progress.done(),
     },
   );
+  const repair =
+    options.repair && !report.ok
+      ? await repairArchive(access, report, {
+          icloud,
+          versionPolicy,
+          deletePolicy: parseDeletePolicy({
+            mode: options.deletePolicy ?? process.env[ENV.deletePolicy],
+            maxDeleteFraction: options.maxDeleteFraction?.toString() ?? process.env[ENV.maxDeleteFraction],
+            maxDeleteCount: process.env[ENV.maxDeleteCount],
+          }),
+          logger: ctx.logger,
+        }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
+      : undefined;
   ctx.output.result({
     status: report.ok ? 'ok' : 'differences',
     archive: access.where,
     durationMs,
     icloudProblems: listing?.problems ?? 0,
     ...report,
+    ...(repair === undefined ? {} : { repair }),
   });
-  if (!ctx.output.json) render(ctx.output, report, listing, durationMs);
-  return report;
+  if (!ctx.output.json) {
+    render(ctx.output, report, listing, durationMs);
+    if (repair !== undefined) renderRepair(ctx.output, repair);
+  }
+  return { report, ...(repair === undefined ? {} : { repair }) };
 }
 
 function section<T>(output: Output, title: string, items: readonly T[], line: (item: T) => string): void {

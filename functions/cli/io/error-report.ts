@@ -12,7 +12,7 @@ import {
   UnexpectedResponseError,
 } from '#domain/errors.ts';
 import { ConfigError } from '#shared/config.ts';
-import { scrubSecrets } from '#shared/redact.ts';
+import { errorMessage } from '#shared/redact.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 export type ErrorCode =
@@ -86,7 +86,7 @@ export function reportError(error: unknown, command = 'icloud-s3'): ErrorReport 
   if (error instanceof CommanderError) {
     return { code: 'usage', message: commanderMessage(error), hint: usageHint, exitCode: EXIT.usage };
   }
-  const message = scrubSecrets(error instanceof Error ? error.message : String(error));
+  const message = errorMessage(error);
   if (error instanceof UsageError) return { code: 'usage', message, hint: usageHint, exitCode: EXIT.usage };
   if (error instanceof SessionExpiredError) {
     return { code: 'needs-login', message, hint: `Run: ${error.action}`, exitCode: EXIT.needsLogin };

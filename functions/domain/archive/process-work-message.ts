@@ -9,6 +9,7 @@ import type { Asset } from '#domain/model/asset.ts';
 import type { ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { WorkItem, WorkMessage } from '#domain/model/work.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import { errorText } from '#shared/redact.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
 import { classifyError, DownloadUrlExpiredError, UnexpectedResponseError } from '../errors.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
@@ -386,7 +387,8 @@ export async function processWorkMessage(
         retryable ??= error;
         continue;
       }
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown failure';
+      // Stored on the manifest and the run record, printed by sync and status: never Apple's secrets.
+      const reason = errorText(error);
       tally.items++;
       if (kind !== undefined) tally.changes[kind] = (tally.changes[kind] ?? 0) + 1;
       tally.failed++;

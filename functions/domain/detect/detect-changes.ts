@@ -12,6 +12,10 @@
  *   page returns the zone's current syncToken for free. The token captured BEFORE the
  *   enumeration is kept, so anything that changes during it is replayed by the next delta.
  *
+ * - Stale token (or a first sync over an existing archive): the enumeration reconciles, so the
+ *   purges the lost delta would have carried are found by what it did not return
+ *   (`reconcile-enumeration.ts`: bounded stamps and pages; lookups only for what is missing).
+ *
  * Durability: a zone's token (or enumeration checkpoint) is saved only after the work of the page
  * it covers is on the queue; the database token only after every zone it reported is caught up.
  * A crash anywhere resumes from the last durable page: work may be done twice (the archive is
@@ -22,10 +26,11 @@ import type { ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseSyncState, JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { AssetSource, EnumerationScope, ZoneChangesCursor } from '../../ports/asset-source.ts';
-import type { SyncStateStore } from '../../ports/sync-state-store.ts';
+import type { SyncStateStore, UnseenAsset } from '../../ports/sync-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
+import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
 import { toWorkMessages } from './work-batches.ts';
 import { parseZoneCheckpoint, serialiseZoneCheckpoint } from './zone-checkpoint.ts';
 
@@ -175,11 +180,40 @@ interface ZoneStateHolder {
   state: ZoneSyncState | undefined;
 }
 
-/** Enumerates a zone from its checkpoint; returns whether it finished. */
-async function enumerateZone(deps: DetectDeps, run: Run, zone: ZoneRef, current: ZoneStateHolder) {
-  let progress = parseZoneCheckpoint(current.state?.checkpoint).enumeration ?? {
-    scope: ENUMERATION_SCOPES[0] ?? 'library',
-  };
+/**
+ * Whether a fresh enumeration of a zone must reconcile (see `reconcile-enumeration.ts`): always
+ * after a stale token, and on a first sync once the archive holds anything (a zone state lost
+ * or reset over an existing archive). A first sync into an empty archive skips the stamps.
+ */
+async function mustReconcile(deps: DetectDeps, afterStaleToken: boolean): Promise<boolean> {
+  if (afterStaleToken) return true;
+  return (await deps.state.getCounters()).objects > 0;
+}
+
+/**
+ * Enumerates a zone from its checkpoint; returns whether it finished. A reconciling enumeration
+ * stamps each page's assets and, once the walk is done, reconciles before the token is saved.
+ */
+async function enumerateZone(
+  deps: DetectDeps,
+  run: Run,
+  zone: ZoneRef,
+  current: ZoneStateHolder,
+  afterStaleToken: boolean,
+) {
+  const checkpoint = parseZoneCheckpoint(current.state?.checkpoint);
+  if (checkpoint.reconcile !== undefined) {
+    const rest = await reconcileZone(deps, run, zone, current, checkpoint.reconcile);
+    return { pages: 0, changes: rest.changes, caughtUp: rest.caughtUp };
+  }
+  const generation =
+    checkpoint.enumeration === undefined
+      ? (await mustReconcile(deps, afterStaleToken))
+        ? deps.runId
+        : undefined
+      : checkpoint.enumeration.generation;
+  const stamp = generation === undefined ? {} : { generation };
+  let progress = checkpoint.enumeration ?? { scope: ENUMERATION_SCOPES[0] ?? 'library', ...stamp };
   let pages = 0;
   let changes = 0;
   while (run.hasTimeFor()) {
@@ -187,29 +221,101 @@ async function enumerateZone(deps: DetectDeps, run: Run, zone: ZoneRef, current:
     pages++;
     changes += page.changes.length;
     await run.enqueue(page.changes);
+    const seen = generation === undefined ? [] : seenAssetNames(page.changes);
+    if (generation !== undefined && seen.length > 0) await deps.state.markSeen(zone, generation, seen);
     const capturedToken = progress.capturedToken ?? page.cursor.syncToken;
     const nextScope = ENUMERATION_SCOPES[ENUMERATION_SCOPES.indexOf(progress.scope) + 1];
     if (page.done && nextScope === undefined) {
       if (capturedToken === undefined)
         throw new StaleSyncTokenError(zone.zoneName, 'the enumeration returned no sync token');
+      if (generation === undefined) {
+        current.state = await saveZone(deps.state, current.state, zone, {
+          syncToken: capturedToken,
+          lastFullScanAt: deps.now(),
+        });
+        return { pages, changes, caughtUp: true };
+      }
+      // The walk is done: from here the checkpoint names the reconciliation, not the walk.
+      const reconcile = { generation, capturedToken };
       current.state = await saveZone(deps.state, current.state, zone, {
-        syncToken: capturedToken,
-        lastFullScanAt: deps.now(),
+        checkpoint: serialiseZoneCheckpoint({ reconcile }),
       });
-      return { pages, changes, caughtUp: true };
+      const rest = await reconcileZone(deps, run, zone, current, reconcile);
+      return { pages, changes: changes + rest.changes, caughtUp: rest.caughtUp };
     }
+    const token = capturedToken === undefined ? {} : { capturedToken };
     progress = page.done
-      ? { scope: nextScope ?? 'library', ...(capturedToken === undefined ? {} : { capturedToken }) }
-      : {
-          scope: progress.scope,
-          cursor: page.cursor,
-          ...(capturedToken === undefined ? {} : { capturedToken }),
-        };
+      ? { scope: nextScope ?? 'library', ...token, ...stamp }
+      : { scope: progress.scope, cursor: page.cursor, ...token, ...stamp };
     current.state = await saveZone(deps.state, current.state, zone, {
       checkpoint: serialiseZoneCheckpoint({ enumeration: progress }),
     });
   }
   return { pages, changes, caughtUp: false };
+}
+
+/**
+ * Reconciles a walked zone page by page, then saves the token captured before the walk: only
+ * after every purge the walk implies is on the queue. Unseen entries gather until a lookup batch
+ * is full; the checkpoint moves only past pages whose work is enqueued (and when the deadline
+ * stops the pass), so a crash repeats a few pages of idempotent work at most.
+ */
+async function reconcileZone(
+  deps: DetectDeps,
+  run: Run,
+  zone: ZoneRef,
+  current: ZoneStateHolder,
+  start: { readonly generation: string; readonly capturedToken: string; readonly cursor?: string },
+) {
+  let cursor = start.cursor;
+  let saved = cursor;
+  let changes = 0;
+  let gathered: UnseenAsset[] = [];
+  const settle = async () => {
+    if (gathered.length === 0) return;
+    const confirmed = await confirmUnseen(deps.source, zone, gathered);
+    gathered = [];
+    changes += confirmed.length;
+    await run.enqueue(confirmed);
+  };
+  while (run.hasTimeFor()) {
+    const page = await deps.state.unseenAssets(zone, start.generation, cursor);
+    gathered.push(...page.assets);
+    cursor = page.cursor;
+    if (cursor === undefined) {
+      await settle();
+      current.state = await saveZone(deps.state, current.state, zone, {
+        syncToken: start.capturedToken,
+        lastFullScanAt: deps.now(),
+      });
+      return { changes, caughtUp: true };
+    }
+    if (gathered.length >= RECONCILE_LOOKUP_BATCH) {
+      await settle();
+      saved = await saveReconcile(deps, zone, current, start, cursor);
+    }
+  }
+  await settle();
+  if (cursor !== saved) await saveReconcile(deps, zone, current, start, cursor);
+  return { changes, caughtUp: false };
+}
+
+async function saveReconcile(
+  deps: DetectDeps,
+  zone: ZoneRef,
+  current: ZoneStateHolder,
+  start: { readonly generation: string; readonly capturedToken: string },
+  cursor: string | undefined,
+): Promise<string | undefined> {
+  const reconcile = {
+    generation: start.generation,
+    capturedToken: start.capturedToken,
+    ...(cursor === undefined ? {} : { cursor }),
+  };
+  current.state = await saveZone(deps.state, current.state, zone, {
+    checkpoint: serialiseZoneCheckpoint({ reconcile }),
+  });
+  return cursor;
 }
 
 /** Follows a zone's delta from its token; returns whether it caught up. */
@@ -266,7 +372,7 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
         // The token is gone for good: enumerate afresh. Nothing already archived is archived
         // again (the manifest and key claims make the re-enumerated assets no-ops).
         current.state = await saveZone(deps.state, current.state, zone, {});
-        const result = await enumerateZone(deps, run, zone, current);
+        const result = await enumerateZone(deps, run, zone, current, true);
         return {
           zone,
           mode: 'enumeration',
@@ -277,7 +383,7 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
         };
       }
     }
-    const result = await enumerateZone(deps, run, zone, current);
+    const result = await enumerateZone(deps, run, zone, current, false);
     return {
       zone,
       mode: 'enumeration',

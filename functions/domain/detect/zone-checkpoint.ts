@@ -3,6 +3,9 @@
  * enumeration that spans several runs stands, and the halves of a change feed still waiting for
  * their partner. Our own stored data, so it is parsed strictly, never cast.
  *
+ * A reconciling enumeration (see `reconcile-enumeration.ts`) adds its generation id and, after
+ * the walk, the reconciliation's place; both optional, so older checkpoints read unchanged.
+ *
  * Versioned: `v: 1` is written; a checkpoint without `v` predates the field and has the same
  * shape. A checkpoint this version cannot read is dropped (the zone's enumeration starts over,
  * which the idempotent archive absorbs) rather than guessed at.
@@ -37,6 +40,14 @@ const zoneCheckpointSchema = z.strictObject({
       scope,
       cursor: enumerationCursor.optional(),
       capturedToken: z.string().optional(),
+      generation: z.string().optional(),
+    })
+    .optional(),
+  reconcile: z
+    .strictObject({
+      generation: z.string(),
+      capturedToken: z.string(),
+      cursor: z.string().optional(),
     })
     .optional(),
   unpaired: unpairedHalves.optional(),
@@ -47,6 +58,17 @@ export interface ZoneCheckpoint {
     readonly scope: EnumerationScope;
     readonly cursor?: EnumerationCursor;
     readonly capturedToken?: string;
+    /** Present when this enumeration reconciles: the stamp `markSeen` puts on what it returns. */
+    readonly generation?: string;
+  };
+  /**
+   * The walk is done; the manifest's unseen entries are being reconciled from `cursor`. The
+   * zone's token (`capturedToken`) is saved only once this pass has enqueued every purge.
+   */
+  readonly reconcile?: {
+    readonly generation: string;
+    readonly capturedToken: string;
+    readonly cursor?: string;
   };
   readonly unpaired?: UnpairedHalves;
 }

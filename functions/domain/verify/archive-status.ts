@@ -7,6 +7,7 @@ import type { ArchiveCounters, ManifestEntry, ManifestStatus } from '#domain/mod
 import type { RunKind, RunOutcome, RunRecord } from '#domain/model/run.ts';
 import type { DatabaseSyncState, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { zoneId } from '#domain/model/zone.ts';
+import { scrubSecrets } from '#shared/redact.ts';
 
 /** Days before the trust expiry from which status warns (Apple wants a fresh two-factor sign-in then). */
 export const TRUST_WARNING_DAYS = 7;
@@ -130,8 +131,11 @@ function runStatus(run: RunRecord, now: number): RunStatus {
     outcome: run.outcome,
     counts: run.counts,
     failureCount: run.failures.length,
-    failures: run.failures.slice(0, FAILURES_SHOWN),
-    ...(run.message === undefined ? {} : { message: run.message }),
+    // Records written before reasons were scrubbed where they are made may still hold Apple's secrets.
+    failures: run.failures
+      .slice(0, FAILURES_SHOWN)
+      .map((failure) => ({ ...failure, reason: scrubSecrets(failure.reason) })),
+    ...(run.message === undefined ? {} : { message: scrubSecrets(run.message) }),
   };
 }
 

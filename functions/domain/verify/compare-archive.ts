@@ -17,6 +17,8 @@ export interface VerifyInput {
   readonly objects: readonly StoredObject[];
   /** False for an SSE-KMS bucket, where no ETag is an MD5 (default true). */
   readonly etagsAreMd5?: boolean;
+  /** `zoneId`s of retired zones (a Shared Library the person left): their entries are not extra. */
+  readonly retiredZones?: readonly string[];
   /** The stored running totals, to show beside the recount. */
   readonly counters?: ArchiveCounters;
 }
@@ -29,7 +31,10 @@ function findingKey(finding: MissingFinding | ExtraFinding): string {
 
 /** Compares everything `input` holds; findings come sorted by key (or asset) for stable output. */
 export function compareArchive(input: VerifyInput): VerifyReport {
-  const library = input.library === undefined ? undefined : compareLibrary(input.library, input.manifest);
+  const library =
+    input.library === undefined
+      ? undefined
+      : compareLibrary(input.library, input.manifest, new Set(input.retiredZones));
   const objects = compareObjects(input.manifest, input.objects, input.etagsAreMd5 ?? true);
   const missing = [...(library?.missing ?? []), ...objects.missing].sort((a, b) =>
     byText(findingKey(a), findingKey(b)),

@@ -31,9 +31,14 @@ function recordsItsRemoval(entry: ManifestEntry): boolean {
   return entry.status === 'purged' || entry.status === 'trashed' || entry.flags.isDeleted;
 }
 
+/**
+ * @param retiredZones `zoneId`s of zones iCloud no longer lists (a Shared Library the person
+ *   left): their entries are the archive's record of that library, not extra.
+ */
 export function compareLibrary(
   library: readonly LibraryAsset[],
   manifest: readonly ManifestEntry[],
+  retiredZones: ReadonlySet<string> = new Set(),
 ): LibraryComparison {
   const entries = new Map(manifest.map((entry) => [refKey(entry.zone, entry.assetRecordName), entry]));
   const archivedIds = new Set(
@@ -65,6 +70,7 @@ export function compareLibrary(
   const extra: ExtraFinding[] = [];
   for (const entry of manifest) {
     if (entry.versions.length === 0 || recordsItsRemoval(entry)) continue;
+    if (retiredZones.has(zoneId(entry.zone))) continue;
     if (listed.has(refKey(entry.zone, entry.assetRecordName))) continue;
     extra.push({
       type: 'notInIcloud',

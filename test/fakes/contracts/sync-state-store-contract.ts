@@ -243,6 +243,65 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
       });
     });
 
+    describe('enumeration stamps (reconciling a full enumeration)', () => {
+      /** Every unseen asset of `zone` for `generation`, page by page; also counts the pages. */
+      const unseen = async (store: SyncStateStore, zone: ZoneRef, generation: string) => {
+        const names: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.unseenAssets(zone, generation, cursor);
+          pages += 1;
+          for (const asset of page.assets) names.push(asset.assetRecordName);
+          expect(cursor === undefined || page.cursor !== cursor).toBe(true);
+          cursor = page.cursor;
+        } while (cursor !== undefined && pages < 1000);
+        return { names: names.sort(), pages };
+      };
+
+      it("lists the zone's unpurged entries the generation did not stamp, and only those", async () => {
+        const { store } = await setUp();
+        const names = Array.from({ length: 130 }, (_, i) => `S${String(i).padStart(3, '0')}`);
+        for (const name of names) await store.putEntry(entry(name), 0);
+        await store.putEntry(entry('GONE', { status: 'purged' }), 0);
+        await store.putEntry(entry('OTHER', { zone: shared }), 0);
+        const stamped = names.filter((_, i) => i % 3 !== 0);
+        // An older enumeration saw everything; the current one (in two pages) two thirds.
+        await store.markSeen(primary, 'g1', names);
+        await store.markSeen(primary, 'g2', stamped.slice(0, 60));
+        await store.markSeen(primary, 'g2', stamped.slice(60));
+
+        const result = await unseen(store, primary, 'g2');
+        expect(result.names).toEqual(names.filter((_, i) => i % 3 === 0));
+        expect((await unseen(store, shared, 'g2')).names).toEqual(['OTHER']);
+        // A later stamp replaces an earlier one.
+        expect((await unseen(store, primary, 'g1')).names).toEqual([...stamped].sort());
+      });
+
+      it('answers a zone with no entries with empty pages that end', async () => {
+        const { store } = await setUp();
+        await store.putEntry(entry('A1'), 0);
+        expect((await unseen(store, shared, 'g1')).names).toEqual([]);
+      });
+
+      it('resumes from a cursor handed back later, as a checkpoint would', async () => {
+        const { store } = await setUp();
+        const names = Array.from({ length: 40 }, (_, i) => `C${i}`);
+        for (const name of names) await store.putEntry(entry(name), 0);
+        const first = await store.unseenAssets(primary, 'g1');
+        const rest = { names: [] as string[] };
+        let cursor = first.cursor;
+        while (cursor !== undefined) {
+          const page = await store.unseenAssets(primary, 'g1', JSON.parse(JSON.stringify(cursor)));
+          rest.names.push(...page.assets.map((a) => a.assetRecordName));
+          cursor = page.cursor;
+        }
+        const all = [...first.assets.map((a) => a.assetRecordName), ...rest.names].sort();
+        expect(all).toEqual([...names].sort());
+        expect(first.assets[0]?.masterRecordName).toBe(`M-${first.assets[0]?.assetRecordName}`);
+      });
+    });
+
     describe('key claims', () => {
       it('lets the same owner claim a key twice', async () => {
         const { store } = await setUp();

@@ -284,14 +284,16 @@ export class CloudKitAssetSource implements AssetSource {
     for (const a of first.assets) masterOf.set(a.recordName, a.masterRecordName);
     const unavailable: { assetRecordName: string; reason: string }[] = [];
     const missing: string[] = [];
+    const notFound: string[] = [];
     for (const name of assetNames) {
       if (found.has(name)) continue;
       const master = masterOf.get(name);
       const item = failed.get(name) ?? (master === undefined ? undefined : failed.get(master));
       if (item === undefined) missing.push(name);
       else unavailable.push({ assetRecordName: name, reason: errorItemReason(item) });
+      if (failed.get(name)?.serverErrorCode === 'NOT_FOUND') notFound.push(name);
     }
-    return { assets: paired.assets, missing, unavailable };
+    return { assets: paired.assets, missing, unavailable, notFound };
   }
 
   async countAssets(zone: ZoneRef): Promise<AssetCounts> {

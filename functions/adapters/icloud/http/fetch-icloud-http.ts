@@ -11,7 +11,7 @@ import type { Logger } from '#shared/logger.ts';
 import { redactUrl } from '#shared/redact.ts';
 import type { IcloudEndpoint } from '../endpoints.ts';
 import { captureSessionHeaders, type SessionHeaderValues } from '../session/session-headers.ts';
-import type { IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from './types.ts';
+import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from './types.ts';
 
 /** A current desktop browser; Apple rejects "old browser" sign-ins (spec §1.3). */
 export const DESKTOP_USER_AGENT =
@@ -32,6 +32,8 @@ export interface FetchIcloudHttpOptions {
   readonly timeoutMs?: number;
   /** Told the Apple URL of every request sent, each redirect hop included (the request counter). */
   readonly onRequest?: (appleUrl: string) => void;
+  /** Sees every exchange, each redirect hop included (`--trace`). */
+  readonly observer?: ExchangeObserver;
 }
 
 type HostKind = 'idmsa' | 'setup' | 'ckdatabasews' | 'other';
@@ -93,13 +95,22 @@ export class FetchIcloudHttp implements IcloudHttp {
     for (let hop = 0; ; hop++) {
       const started = Date.now();
       this.#options.onRequest?.(appleUrl);
-      const response = await this.#fetch(this.#options.endpoint.toTransportUrl(appleUrl), {
-        method,
-        headers: await this.#headersFor(request, appleUrl, body !== undefined),
-        ...(body !== undefined ? { body } : {}),
-        redirect: 'manual',
-        signal: request.signal ?? AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
+      const headers = await this.#headersFor(request, appleUrl, body !== undefined);
+      const sent = { method, url: appleUrl, headers, body };
+      let response: Response;
+      try {
+        response = await this.#fetch(this.#options.endpoint.toTransportUrl(appleUrl), {
+          method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          redirect: 'manual',
+          signal: request.signal ?? AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        });
+      } catch (error) {
+        await this.#options.observer?.observe(sent, { error });
+        throw error;
+      }
+      await this.#options.observer?.observe(sent, { response });
       const host = new URL(appleUrl).hostname;
       if (!request.withoutCookies) await this.#storeCookies(response, appleUrl);
       const kind = hostKind(host);

@@ -34,3 +34,24 @@ export interface IcloudHttpResponse {
 export interface IcloudHttp {
   send(request: IcloudHttpRequest): Promise<IcloudHttpResponse>;
 }
+
+/** One request as it went on the wire (after cookies and default headers), named by its Apple URL. */
+export interface SentRequest {
+  readonly method: string;
+  /** The Apple URL (never the simulator's rewrite). */
+  readonly url: string;
+  readonly headers: Headers;
+  readonly body: string | undefined;
+}
+
+/**
+ * Watches every HTTP exchange with Apple, redirect hops included (e.g. to write a sign-in trace).
+ * `observe` runs before the caller sees the response; it must not consume `response` (clone it)
+ * and must not hold up a media body.
+ */
+export interface ExchangeObserver {
+  observe(
+    request: SentRequest,
+    outcome: { readonly response: Response } | { readonly error: unknown },
+  ): Promise<void>;
+}

@@ -12,6 +12,7 @@ import { IcloudAuthenticator } from '../auth/authenticator.ts';
 import { validateSession } from '../auth/setup-service.ts';
 import type { IcloudEndpoint } from '../endpoints.ts';
 import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
+import type { ExchangeObserver } from '../http/types.ts';
 import { IcloudSession } from './icloud-session.ts';
 import { parseSessionDocument, serializeSessionDocument } from './session-schema.ts';
 
@@ -22,6 +23,8 @@ export interface BeginLoginOptions {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly fetch?: typeof fetch;
+  /** Sees every exchange with Apple (`--trace`). */
+  readonly observer?: ExchangeObserver;
 }
 
 export interface LoginSession {
@@ -56,6 +59,7 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
       logger: options.logger,
       onSessionHeaders: (values) => s.applyHeaders(values, now()),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.observer ? { observer: options.observer } : {}),
     }),
     session: s,
     endpoint: options.endpoint,
@@ -77,6 +81,9 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
     session,
     async checkStored() {
       if (!storedSession?.fields.dsid) return undefined;
+      // Latched: a run learnt Apple wants a person (two-factor, a changed password...). A session
+      // that still answers would not tell whether the remembered password works: sign in afresh.
+      if (storedSession.fields.signInNeeded) return undefined;
       const account = await validateSession(ctx).catch(() => undefined);
       if (account && !account.requiresTwoFactor) {
         await write();
@@ -88,6 +95,7 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
       session.update({
         endpoint: options.endpoint.id,
         throttledUntil: undefined,
+        signInNeeded: undefined,
         password: rememberPassword?.reveal(),
       });
       await write();

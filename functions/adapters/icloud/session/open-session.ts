@@ -5,9 +5,18 @@
  * §2.11: `accountLogin` with the stored tokens, then SRP with the remembered password and trust
  * token), rebuilds the CloudKit URL if the partition moved, retries the request once, and stores
  * the refreshed session (compare-and-set). When only a person can help it throws
- * `SessionExpiredError` naming the command to run.
+ * `SessionExpiredError` naming the command to run, and latches the stored session
+ * (`signInNeeded`): every later open throws `SignInLatchedError` before a single request to Apple,
+ * until `login` stores a new session. A headless refresh never asks for a code, and skips SRP once
+ * the trust has probably expired (SRP would only end at two-factor, and in Apple's older flow its
+ * 409 pushes a code to the person's devices by itself).
  */
-import { AccountConditionError, RateLimitedError, SessionExpiredError } from '#domain/errors.ts';
+import {
+  AccountConditionError,
+  RateLimitedError,
+  SessionExpiredError,
+  SignInLatchedError,
+} from '#domain/errors.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { Logger } from '#shared/logger.ts';
 import { Secret } from '#shared/redact.ts';
@@ -17,7 +26,7 @@ import { accountLogin } from '../auth/setup-service.ts';
 import { srpSignIn } from '../auth/srp-sign-in.ts';
 import { type IcloudEndpoint, isCloudKitUrl } from '../endpoints.ts';
 import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
-import type { IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
+import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
 import { IcloudSession } from './icloud-session.ts';
 import { parseSessionDocument, serializeSessionDocument } from './session-schema.ts';
 
@@ -37,6 +46,8 @@ export interface OpenIcloudSessionOptions {
    * around `http` would see only the first of those).
    */
   readonly onRequest?: (appleUrl: string) => void;
+  /** Sees every exchange with Apple (`--trace`). */
+  readonly observer?: ExchangeObserver;
 }
 
 export interface OpenedIcloudSession {
@@ -66,6 +77,13 @@ export async function openIcloudSession(options: OpenIcloudSessionOptions): Prom
     throw new SessionExpiredError(`no iCloud session is stored at ${options.store.describe()}`, { action });
   }
   const document = parseSessionDocument(stored.document);
+  if (document.signInNeeded) {
+    const { since, reason } = document.signInNeeded;
+    throw new SignInLatchedError(
+      `iCloud sign-in needed since ${new Date(since).toISOString()} (${reason}); not asking Apple again until you sign in`,
+      { since, action },
+    );
+  }
   const session = await IcloudSession.fromDocument(document);
   const { dsid, ckdatabasewsUrl } = session.fields;
   if (!dsid || !ckdatabasewsUrl) {
@@ -109,6 +127,7 @@ class OpenedSession implements OpenedIcloudSession {
       onSessionHeaders: (values) => session.applyHeaders(values, now()),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.observer ? { observer: options.observer } : {}),
     });
     this.#ctx = { http: transport, session, endpoint: options.endpoint, logger: options.logger, now };
     this.http = { send: (request) => this.#send(request) };
@@ -145,7 +164,7 @@ class OpenedSession implements OpenedIcloudSession {
     if (response.status !== 401 && response.status !== 421) return response;
 
     const text = await response.text();
-    if (/no auth method found/i.test(text)) throw accountCondition('security-key');
+    if (/no auth method found/i.test(text)) throw await this.#latch(accountCondition('security-key'));
     this.#options.logger.info('cloudkit session refresh', { status: response.status });
     await this.#refreshOnce();
     const retried = await this.#ctx.http.send({
@@ -182,12 +201,32 @@ class OpenedSession implements OpenedIcloudSession {
     try {
       if (await this.#tryAccountLogin()) return;
       await this.#signInAgain();
+    } catch (error) {
+      if (error instanceof SessionExpiredError || error instanceof AccountConditionError) {
+        this.#setLatch(error);
+      }
+      throw error;
     } finally {
       this.#dirty = true;
       await this.save().catch((error: unknown) => {
         this.#options.logger.warn('session save failed', { error });
       });
     }
+  }
+
+  /** Records in the session that only a person can sign it in again (saved by the caller). */
+  #setLatch(error: Error): void {
+    this.#session.update({ signInNeeded: { since: this.#ctx.now(), reason: error.message.slice(0, 500) } });
+    this.#dirty = true;
+  }
+
+  /** Sets the latch, stores it, and hands back the error to throw. */
+  async #latch(error: Error): Promise<Error> {
+    this.#setLatch(error);
+    await this.save().catch((saveError: unknown) => {
+      this.#options.logger.warn('session save failed', { error: saveError });
+    });
+    return error;
   }
 
   /** Rung 1: accountLogin with the stored session and trust tokens (no SRP). */
@@ -214,6 +253,13 @@ class OpenedSession implements OpenedIcloudSession {
     if (!password) {
       throw new SessionExpiredError(
         'the iCloud session expired and no password is remembered for an unattended sign-in',
+        { action: this.#action },
+      );
+    }
+    const trustExpiresAt = this.#session.trustExpiresAt();
+    if (trustExpiresAt !== undefined && trustExpiresAt <= this.#ctx.now()) {
+      throw new SessionExpiredError(
+        "Apple's trust in this sign-in has probably expired (about 60 days after the last two-factor login): signing in again needs a code",
         { action: this.#action },
       );
     }

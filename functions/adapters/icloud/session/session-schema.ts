@@ -54,6 +54,19 @@ export const SessionDocumentSchema = z.strictObject({
   lastValidatedAt: z.number().int().optional(),
   /** Apple throttled sign-in (503): no SRP before this time, ms. */
   throttledUntil: z.number().int().optional(),
+  /**
+   * The reauth latch: a run learnt that only a person can sign this session in again (two-factor,
+   * a refused password, an account condition). Until `login` stores a new session no run talks to
+   * Apple. Written only when set, so a document without it stays readable by older deployments.
+   */
+  signInNeeded: z
+    .strictObject({
+      /** When the latch was set, ms. */
+      since: z.number().int(),
+      /** Why, in words (an error message: never a secret). */
+      reason: z.string().max(500),
+    })
+    .optional(),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),
 });

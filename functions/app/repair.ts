@@ -1,0 +1,234 @@
+/**
+ * Repair (`icloud-s3 verify --repair`): fixes what `verify` found through the normal work path.
+ * A broken object (missing, cut short, other bytes) is removed and dropped from the manifest
+ * entries that list it, then its asset, looked up afresh (`records/lookup`, fresh download URLs),
+ * is put on the work queue like any detected change: the workers archive it again with the same
+ * integrity checks, key claims, metadata and idempotence as a sync. Stray objects (no manifest
+ * entry references them) are removed only under the `mirror` delete policy.
+ *
+ * Order, for crash safety: the object goes before the manifest stops listing it (a crash in
+ * between leaves a missing object, which the next repair finds again; the reverse would leave a
+ * corrupt object the archive would adopt as is), and both before the work is enqueued.
+ */
+import { randomUUID } from 'node:crypto';
+import { ITEMS_PER_MESSAGE } from '#domain/detect/work-batches.ts';
+import { ConflictError } from '#domain/errors.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
+import { zoneId } from '#domain/model/zone.ts';
+import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
+import { planVersions } from '#domain/plan/plan-versions.ts';
+import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import { readManifest } from '#domain/verify/gather-inputs.ts';
+import {
+  type LeftAlone,
+  planRepair,
+  type RepairReason,
+  type RepairTarget,
+} from '#domain/verify/repair-plan.ts';
+import type { VerifyReport } from '#domain/verify/verify-report.ts';
+import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { ObjectStore } from '#ports/object-store.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { WorkQueue } from '#ports/work-queue.ts';
+
+export interface RepairDeps {
+  readonly state: SyncStateStore;
+  readonly objects: ObjectStore;
+  /** Where the re-archive work goes (the local queue, or the deployed stack's). */
+  readonly queue: WorkQueue;
+  readonly icloud: () => Promise<IcloudConnection>;
+  readonly versionPolicy: VersionPolicy;
+  readonly deletePolicy: DeletePolicy;
+  readonly now?: () => number;
+}
+
+/** One asset put back on the work queue, and the objects it replaces. */
+export interface RequeuedAsset {
+  readonly zone: string;
+  readonly assetRecordName: string;
+  readonly objects: readonly { readonly key: string; readonly reason: RepairReason }[];
+  /** iCloud has versions of it the manifest did not hold. */
+  readonly notArchived: boolean;
+}
+
+export interface RepairOutcome {
+  readonly requeued: readonly RequeuedAsset[];
+  /** Broken objects removed before their asset was requeued. */
+  readonly objectsReplaced: number;
+  /** Stray objects removed (`mirror`). */
+  readonly removed: readonly string[];
+  /** Stray objects left in place, with why (`keep`, or over the deletion limit). */
+  readonly kept: readonly LeftAlone[];
+  /** Findings repair could not act on, with why. */
+  readonly unrepairable: readonly LeftAlone[];
+  readonly itemsEnqueued: number;
+  readonly messagesSent: number;
+  readonly runId: string;
+}
+
+/** Assets per `records/lookup` (each may bring its master too): a modest request, like the workers' own. */
+const ASSETS_PER_LOOKUP = 50;
+
+const versionId = (kind: string, fileChecksum: string) => `${kind}|${fileChecksum}`;
+
+function toInput(entry: ManifestEntry) {
+  const { updatedAt: _updatedAt, revision: _revision, ...input } = entry;
+  return input;
+}
+
+/** Drops `keys` from the entry's versions (a compare-and-set, retried once on a lost race). */
+async function dropVersions(
+  state: SyncStateStore,
+  target: RepairTarget,
+  keys: ReadonlySet<string>,
+): Promise<void> {
+  const ref = { zone: target.zone, assetRecordName: target.assetRecordName };
+  for (let attempt = 0; ; attempt++) {
+    const entry = await state.getEntry(ref);
+    if (entry === undefined || !entry.versions.some((v) => keys.has(v.key))) return;
+    try {
+      // `pending` until the workers archive it again: `status` counts it, and verify's iCloud
+      // side reports it `notArchived (pending)` should the work be lost.
+      const status = entry.status === 'archived' ? 'pending' : entry.status;
+      await state.putEntry(
+        { ...toInput(entry), status, versions: entry.versions.filter((v) => !keys.has(v.key)) },
+        entry.revision,
+      );
+      return;
+    } catch (error) {
+      if (error instanceof ConflictError && attempt === 0) continue;
+      throw error;
+    }
+  }
+}
+
+/** Fresh copies of the targets' assets, one `records/lookup` per zone. */
+async function lookUp(
+  icloud: IcloudConnection,
+  targets: readonly RepairTarget[],
+): Promise<{ assets: Map<string, Asset>; gone: Map<string, string> }> {
+  const byZone = new Map<string, RepairTarget[]>();
+  for (const target of targets) {
+    const id = zoneId(target.zone);
+    const group = byZone.get(id) ?? [];
+    group.push(target);
+    byZone.set(id, group);
+  }
+  const assets = new Map<string, Asset>();
+  const gone = new Map<string, string>();
+  for (const [id, all] of byZone) {
+    const zone = all[0]?.zone;
+    if (zone === undefined) continue;
+    for (let i = 0; i < all.length; i += ASSETS_PER_LOOKUP) {
+      const group = all.slice(i, i + ASSETS_PER_LOOKUP);
+      const found = await icloud.source.lookupAssets(
+        zone,
+        group.map((t) => ({
+          assetRecordName: t.assetRecordName,
+          ...(t.masterRecordName === undefined ? {} : { masterRecordName: t.masterRecordName }),
+        })),
+      );
+      for (const asset of found.assets) assets.set(`${id}|${asset.assetRecordName}`, asset);
+      // A purged photo comes back as a NOT_FOUND error entry (`notFound`), as CloudKit answers it.
+      const purged = new Set([...found.missing, ...(found.notFound ?? [])]);
+      for (const name of purged) gone.set(`${id}|${name}`, 'iCloud no longer has this asset');
+      for (const u of found.unavailable)
+        if (!purged.has(u.assetRecordName))
+          gone.set(
+            `${id}|${u.assetRecordName}`,
+            `iCloud could not return it now (${u.reason}); try again later`,
+          );
+    }
+  }
+  return { assets, gone };
+}
+
+/** Carries out `verify --repair` for `report` (a report of the archive `deps` opens). */
+export async function runRepair(deps: RepairDeps, report: VerifyReport): Promise<RepairOutcome> {
+  const now = deps.now ?? Date.now;
+  const runId = `repair-${now()}-${randomUUID().slice(0, 8)}`;
+  const manifest = await readManifest(deps.state);
+  const plan = planRepair({
+    report,
+    manifest,
+    zones: await deps.state.loadZones(),
+    deletePolicy: deps.deletePolicy,
+  });
+  const unrepairable: LeftAlone[] = [...plan.leftAlone];
+  const requeued: RequeuedAsset[] = [];
+  const items: Asset[] = [];
+  let objectsReplaced = 0;
+
+  if (plan.targets.length > 0) {
+    const icloud = await deps.icloud();
+    const { assets, gone } = await lookUp(icloud, plan.targets);
+    const sizes = new Map(manifest.flatMap((e) => e.versions.map((v) => [v.key, v] as const)));
+    const removed = new Set<string>();
+    for (const target of plan.targets) {
+      const id = `${zoneId(target.zone)}|${target.assetRecordName}`;
+      const asset = assets.get(id);
+      if (asset === undefined) {
+        const reason = gone.get(id) ?? 'iCloud did not return this asset';
+        for (const key of target.brokenKeys.keys()) unrepairable.push({ subject: key, reason });
+        if (target.notArchived) unrepairable.push({ subject: target.assetRecordName, reason });
+        continue;
+      }
+      // Only a version iCloud still serves can be archived again; an older edit kept under
+      // `keep`, say, stays as it is (and is reported).
+      const served = new Set(
+        planVersions(asset, deps.versionPolicy).map((p) => versionId(p.kind, p.version.fileChecksum)),
+      );
+      const fixable = new Map<string, RepairReason>();
+      for (const [key, reason] of target.brokenKeys) {
+        const version = sizes.get(key);
+        if (version !== undefined && served.has(versionId(version.kind, version.fileChecksum)))
+          fixable.set(key, reason);
+        else
+          unrepairable.push({ subject: key, reason: `${reason}, and iCloud no longer serves this version` });
+      }
+      if (fixable.size === 0 && !target.notArchived) continue;
+      for (const key of fixable.keys()) {
+        if (removed.has(key)) continue;
+        removed.add(key);
+        await deps.objects.delete(key);
+        objectsReplaced++;
+        const size = sizes.get(key)?.size ?? 0;
+        await deps.state.adjustCounters({ objects: -1, bytes: -size });
+      }
+      await dropVersions(deps.state, target, new Set(fixable.keys()));
+      requeued.push({
+        zone: zoneId(target.zone),
+        assetRecordName: target.assetRecordName,
+        objects: [...fixable].map(([key, reason]) => ({ key, reason })),
+        notArchived: target.notArchived,
+      });
+      items.push(asset);
+    }
+  }
+
+  for (const key of plan.removeStrays) await deps.objects.delete(key);
+
+  const issuedAt = now();
+  const messages: WorkMessage[] = [];
+  for (let i = 0; i < items.length; i += ITEMS_PER_MESSAGE) {
+    messages.push({
+      v: WORK_MESSAGE_VERSION,
+      runId,
+      issuedAt,
+      items: items.slice(i, i + ITEMS_PER_MESSAGE).map((asset) => ({ type: 'asset' as const, asset })),
+    });
+  }
+  const receipt = messages.length === 0 ? { sent: 0 } : await deps.queue.enqueue(messages);
+  return {
+    requeued,
+    objectsReplaced,
+    removed: plan.removeStrays,
+    kept: plan.keepStrays,
+    unrepairable,
+    itemsEnqueued: items.length,
+    messagesSent: receipt.sent,
+    runId,
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The `--repair` half of `icloud-s3 verify`: runs the repair use case (`#app/repair.ts`) on what
+ * verify found and, for a local archive, plays the download workers until the re-archive work is
+ * done; with `--aws` the deployed workers take it from the stack's queue.
+ */
+import { type RepairOutcome, runRepair } from '#app/repair.ts';
+import type { ArchiveAccess } from '#compose/archive-access.ts';
+import { localDownloadDeps } from '#compose/local-workers.ts';
+import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
+import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import type { VerifyReport } from '#domain/verify/verify-report.ts';
+import { drainWorkQueue } from '#local/drain-work-queue.ts';
+import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { WorkQueue } from '#ports/work-queue.ts';
+import type { Logger } from '#shared/logger.ts';
+import { UsageError } from '../io/exit-codes.ts';
+import type { Output } from '../io/output.ts';
+import { formatBytes } from '../io/progress-line.ts';
+
+/** What the local workers did with the repair's work (absent with `--aws`: the deployed workers do it). */
+export interface RepairWork {
+  readonly archived: number;
+  readonly versionsArchived: number;
+  readonly bytesArchived: number;
+  readonly failed: number;
+  readonly deadLetters: number;
+  readonly failures: readonly { readonly subject: string; readonly reason: string }[];
+}
+
+export interface RepairResult extends RepairOutcome {
+  /** `local`: this process archived the work; `deployed`: it waits on the stack's queue. */
+  readonly workers: 'local' | 'deployed';
+  readonly work?: RepairWork;
+  /** Findings still standing once repair is done (or, with `--aws`, once the workers are). */
+  readonly left: number;
+}
+
+export interface RepairCommandOptions {
+  readonly icloud: () => Promise<IcloudConnection>;
+  readonly versionPolicy: VersionPolicy;
+  readonly deletePolicy: DeletePolicy;
+  readonly logger: Logger;
+}
+
+/** The queue to put the work on; a usage error when `access` knows none. */
+export function repairQueue(access: ArchiveAccess): WorkQueue {
+  if (access.queue === undefined) {
+    throw new UsageError(
+      '--repair --aws needs the work queue: pass --queue-url (stack output WorkQueueUrl) or let --stack name it',
+    );
+  }
+  return access.queue;
+}
+
+export async function repairArchive(
+  access: ArchiveAccess,
+  report: VerifyReport,
+  options: RepairCommandOptions,
+): Promise<RepairResult> {
+  const queue = repairQueue(access);
+  const outcome = await runRepair(
+    {
+      state: access.state,
+      objects: access.objects,
+      queue,
+      icloud: options.icloud,
+      versionPolicy: options.versionPolicy,
+      deletePolicy: options.deletePolicy,
+    },
+    report,
+  );
+  const standing = outcome.unrepairable.length + outcome.kept.length;
+  if (access.localStack === undefined) return { ...outcome, workers: 'deployed', left: standing };
+  const work = {
+    archived: 0,
+    versionsArchived: 0,
+    bytesArchived: 0,
+    failed: 0,
+    failures: [] as { subject: string; reason: string }[],
+  };
+  const { deadLetters } = await drainWorkQueue(
+    access.localStack,
+    localDownloadDeps({
+      state: access.state,
+      objects: access.objects,
+      icloud: options.icloud,
+      versionPolicy: options.versionPolicy,
+      deleteMode: options.deletePolicy.mode,
+      logger: options.logger,
+      onMessage: (result) => {
+        work.archived += result.archived;
+        work.versionsArchived += result.versionsArchived;
+        work.bytesArchived += result.bytesArchived;
+        work.failed += result.failed;
+        work.failures.push(...result.failures);
+      },
+    }),
+  );
+  return {
+    ...outcome,
+    workers: 'local',
+    work: { ...work, deadLetters },
+    left: standing + work.failed + deadLetters,
+  };
+}
+
+const SHOWN = 20;
+
+export function renderRepair(output: Output, result: RepairResult): void {
+  for (const asset of result.requeued.slice(0, SHOWN)) {
+    const objects = asset.objects.map((o) => `${o.key} (${o.reason})`).join(', ');
+    output.step(
+      `re-archiving ${asset.assetRecordName}${objects ? `: ${objects}` : ''}${asset.notArchived ? ' (not archived yet)' : ''}`,
+    );
+  }
+  if (result.requeued.length > SHOWN) output.step(`… and ${result.requeued.length - SHOWN} more assets`);
+  for (const key of result.removed) output.step(`removed stray object ${key}`);
+  for (const kept of result.kept) output.warn(`left ${kept.subject}: ${kept.reason}`);
+  for (const item of result.unrepairable) output.warn(`cannot repair ${item.subject}: ${item.reason}`);
+  if (result.workers === 'deployed') {
+    output.info(
+      `Repair queued ${result.itemsEnqueued} assets (${result.messagesSent} messages) for the deployed workers and removed ${result.removed.length} stray objects; run verify again once the queue is empty.`,
+    );
+    return;
+  }
+  const work = result.work;
+  if (work !== undefined) {
+    for (const failure of work.failures.slice(0, 5)) output.warn(`${failure.subject}: ${failure.reason}`);
+    if (work.deadLetters > 0)
+      output.warn(`${work.deadLetters} work messages ended in the dead-letter queue.`);
+  }
+  const summary = `re-archived ${work?.versionsArchived ?? 0} objects of ${result.itemsEnqueued} assets (${formatBytes(work?.bytesArchived ?? 0)}), removed ${result.removed.length} stray objects`;
+  if (result.left === 0) output.success(`Repaired: ${summary}.`);
+  else output.error(`Repair ${summary}; ${result.left} findings remain (listed above).`);
+}

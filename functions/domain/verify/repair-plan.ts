@@ -1,0 +1,149 @@
+/**
+ * What `verify --repair` will do about a verify report, decided without touching anything: which
+ * assets to archive again (an object missing, cut short or with other bytes than the manifest
+ * recorded, or a version iCloud has and the manifest lacks), which stray objects to remove (only
+ * under `mirror`, and never more than the mass-deletion stop allows), and what it leaves alone.
+ * Pure: the use case (`app/repair.ts`) looks the assets up and carries the plan out.
+ */
+import type { ManifestEntry } from '#domain/model/manifest.ts';
+import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
+import type { VerifyReport } from './verify-report.ts';
+
+/** Why an object is archived again. */
+export type RepairReason = 'missing' | 'truncated' | 'corrupt';
+
+/** One asset to archive again, and the objects of its manifest entry that are broken. */
+export interface RepairTarget {
+  readonly zone: ZoneRef;
+  readonly assetRecordName: string;
+  readonly masterRecordName?: string;
+  /** Keys the entry lists whose object is missing, truncated or corrupt, with why. */
+  readonly brokenKeys: ReadonlyMap<string, RepairReason>;
+  /** iCloud lists versions of it the manifest does not hold (verify's `notArchived`). */
+  readonly notArchived: boolean;
+}
+
+/** Something repair does not change, with why. */
+export interface LeftAlone {
+  readonly subject: string;
+  readonly reason: string;
+}
+
+export interface RepairPlan {
+  readonly targets: readonly RepairTarget[];
+  /** Objects no manifest entry references, to remove (`mirror` only, within the deletion limit). */
+  readonly removeStrays: readonly string[];
+  /** Objects no manifest entry references that stay (`keep`, or over the deletion limit). */
+  readonly keepStrays: readonly LeftAlone[];
+  /** Findings repair cannot act on (an asset of a retired zone, iCloud no longer listing it). */
+  readonly leftAlone: readonly LeftAlone[];
+}
+
+export interface RepairPlanInput {
+  readonly report: VerifyReport;
+  readonly manifest: readonly ManifestEntry[];
+  /** Every zone ever seen (to resolve a finding's `zoneId`), and which of them are retired. */
+  readonly zones: readonly { readonly zone: ZoneRef; readonly retired?: boolean }[];
+  readonly deletePolicy: DeletePolicy;
+}
+
+const refKey = (zone: string, assetRecordName: string) => `${zone}|${assetRecordName}`;
+
+export function planRepair(input: RepairPlanInput): RepairPlan {
+  const { report, manifest } = input;
+  const zones = new Map<string, ZoneRef>();
+  const retired = new Set<string>();
+  const masters = new Map<string, string>();
+  for (const entry of manifest) {
+    zones.set(zoneId(entry.zone), entry.zone);
+    masters.set(refKey(zoneId(entry.zone), entry.assetRecordName), entry.masterRecordName);
+  }
+  for (const state of input.zones) {
+    zones.set(zoneId(state.zone), state.zone);
+    if (state.retired) retired.add(zoneId(state.zone));
+  }
+
+  const broken = new Map<string, RepairReason>();
+  for (const m of report.missing) if (m.type === 'objectMissing') broken.set(m.key, 'missing');
+  for (const s of report.sizeMismatches) broken.set(s.key, 'truncated');
+  for (const c of report.checksumMismatches) broken.set(c.key, 'corrupt');
+
+  const targets = new Map<
+    string,
+    {
+      zone: ZoneRef;
+      assetRecordName: string;
+      masterRecordName?: string;
+      brokenKeys: Map<string, RepairReason>;
+      notArchived: boolean;
+    }
+  >();
+  const leftAlone: LeftAlone[] = [];
+  const targetFor = (zone: ZoneRef, assetRecordName: string, masterRecordName?: string) => {
+    const id = refKey(zoneId(zone), assetRecordName);
+    let target = targets.get(id);
+    if (target === undefined) {
+      target = {
+        zone,
+        assetRecordName,
+        ...(masterRecordName === undefined ? {} : { masterRecordName }),
+        brokenKeys: new Map(),
+        notArchived: false,
+      };
+      targets.set(id, target);
+    }
+    return target;
+  };
+
+  // Every entry listing a broken key is archived again: duplicates of one master share its objects.
+  for (const entry of manifest) {
+    for (const version of entry.versions) {
+      const reason = broken.get(version.key);
+      if (reason === undefined) continue;
+      if (retired.has(zoneId(entry.zone))) {
+        leftAlone.push({
+          subject: version.key,
+          reason: `${reason}, but its zone is retired (a Shared Library you left): iCloud no longer serves it`,
+        });
+        continue;
+      }
+      targetFor(entry.zone, entry.assetRecordName, entry.masterRecordName).brokenKeys.set(
+        version.key,
+        reason,
+      );
+    }
+  }
+  for (const m of report.missing) {
+    if (m.type !== 'notArchived') continue;
+    const zone = zones.get(m.zone);
+    if (zone === undefined || retired.has(m.zone)) {
+      leftAlone.push({ subject: m.assetRecordName, reason: `zone ${m.zone} is not one this archive syncs` });
+      continue;
+    }
+    targetFor(zone, m.assetRecordName, masters.get(refKey(m.zone, m.assetRecordName))).notArchived = true;
+  }
+  for (const e of report.extra) {
+    if (e.type === 'notInIcloud') {
+      leftAlone.push({
+        subject: e.assetRecordName,
+        reason: 'archived, but iCloud no longer lists it: the next sync records its removal',
+      });
+    }
+  }
+
+  const strays = report.extra.flatMap((e) => (e.type === 'unreferencedObject' ? [e.key] : []));
+  const limit = deletionLimit(input.deletePolicy, report.checked.bucketObjects);
+  const mirror = input.deletePolicy.mode === 'mirror';
+  const removeStrays = mirror && strays.length <= limit ? strays : [];
+  const keepStrays =
+    removeStrays.length > 0
+      ? []
+      : strays.map((key) => ({
+          subject: key,
+          reason: mirror
+            ? `${strays.length} stray objects are more than the ${limit} one run may delete (--max-delete-fraction)`
+            : 'no manifest entry references it; kept under the keep delete policy (mirror removes it)',
+        }));
+  return { targets: [...targets.values()], removeStrays, keepStrays, leftAlone };
+}

@@ -1,0 +1,57 @@
+/**
+ * Plays the download workers on this machine until the local work queue is empty: pollers that
+ * invoke the same download handler as Lambda with SQS events (`sqs-event-source.ts`). Used by
+ * `verify --repair` on a local archive, which enqueues its work like a detection run does.
+ */
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { DownloadBatchDeps } from '#app/download-batch.ts';
+import type { LocalAwsStack } from '#compose/local-aws-stack.ts';
+import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
+import { createLambdaContext } from './lambda-context.ts';
+import { pollOnce } from './sqs-event-source.ts';
+
+async function messagesIn(stack: LocalAwsStack, queueUrl: string): Promise<number> {
+  const output = await stack.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(output.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+/**
+ * Runs `concurrency` pollers until the work queue is empty (a failed message comes back after a
+ * second and is retried until the redrive policy moves it to the dead-letter queue). Resolves
+ * with the number of messages then in the dead-letter queue.
+ */
+export async function drainWorkQueue(
+  stack: LocalAwsStack,
+  downloads: DownloadBatchDeps,
+  concurrency = 4,
+): Promise<{ readonly deadLetters: number }> {
+  const handler = createDownloadHandler(downloads);
+  const worker = async () => {
+    for (;;) {
+      const outcome = await pollOnce({
+        sqs: stack.clients.sqs,
+        queueUrl: stack.queues.queueUrl,
+        queueArn: stack.queues.queueArn,
+        handler,
+        context: () => createLambdaContext('download-assets', 15 * 60 * 1000),
+        batchSize: 5,
+        visibilityTimeoutSeconds: 900,
+        retryDelaySeconds: 1,
+      });
+      if (outcome === undefined) {
+        if ((await messagesIn(stack, stack.queues.queueUrl)) === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { deadLetters: await messagesIn(stack, stack.queues.deadLetterQueueUrl) };
+}
