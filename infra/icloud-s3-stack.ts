@@ -88,8 +88,9 @@ export class IcloudS3Stack extends Stack {
     const mirror = config.deletePolicy === 'mirror';
     archive.grantArchiveWrites(workers.fn, { deletes: mirror });
     state.grantReadWrite(workers.fn, [
+      DELETABLE_STATE_ITEMS.transferLease,
       DELETABLE_STATE_ITEMS.masterUser,
-      ...(mirror ? [DELETABLE_STATE_ITEMS.keyClaim] : []),
+      ...(mirror ? [DELETABLE_STATE_ITEMS.keyClaim, DELETABLE_STATE_ITEMS.countedObject] : []),
     ]);
     session.grantRefresh(workers.fn);
     session.restrictTo([detector.fn, workers.fn], config.sessionAdminArns);

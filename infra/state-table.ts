@@ -20,14 +20,17 @@ export const STATE_TABLE_ACTIONS = [
 
 /**
  * Items a function may delete, as patterns of their partition key (`dynamodb:LeadingKeys`):
- * the detector releases the run lock; the worker, on a purge, drops the asset from its master's
- * users and (under `mirror`) releases the key claim of each object it deleted. The key layout is
+ * the detector releases the run lock; the worker releases the lease it took to store an object
+ * (one download per object), and on a purge drops the asset from its master's users and (under
+ * `mirror`) releases the key claim of each object it deleted and takes it out of the totals. The key layout is
  * functions/adapters/aws/state-items.ts; test/infra/least-privilege.test.ts keeps the two equal.
  */
 export const DELETABLE_STATE_ITEMS = {
   runLock: 'lock#*',
+  transferLease: 'lock#transfer#*',
   masterUser: 'master#*',
   keyClaim: 'key#*',
+  countedObject: 'object#*',
 } as const;
 
 /**

@@ -41,6 +41,7 @@ async function recordOnRun(deps: DownloadBatchDeps, run: RunRef, result: Message
         assetsArchived: result.archived,
         assetsUpdated: result.updated,
         assetsPurged: result.purged,
+        ...(result.purgedKept > 0 ? { assetsPurgedKept: result.purgedKept } : {}),
         assetsFailed: result.failed,
         filesArchived: result.versionsArchived,
         bytesArchived: result.bytesArchived,
@@ -87,6 +88,20 @@ export function startDownloadBatch(
       deps.logger.error('work message rejected', { messageId, error });
       throw error;
     }
+    // What a delivery did is reported once, also when it must be retried: the redelivery finds
+    // those items done and does not count them again.
+    const report = async (result: MessageResult) => {
+      if (message.runStartedAt !== undefined) {
+        // The detection run that enqueued this work shows what came of it (`icloud-s3 status`).
+        await recordOnRun(deps, { runId: message.runId, startedAt: message.runStartedAt }, result);
+      }
+      deps.metrics.add(METRICS.assetsArchived, result.archived);
+      deps.metrics.add(METRICS.bytesArchived, result.bytesArchived, 'Bytes');
+      deps.metrics.add(METRICS.assetsFailed, result.failed);
+      for (const failure of result.failures) deps.logger.warn('asset failed permanently', failure);
+      deps.onMessage?.(result);
+    };
+    let partial: MessageResult | undefined;
     try {
       icloud ??= await deps.icloud();
       const adapters = icloud;
@@ -98,17 +113,15 @@ export function startDownloadBatch(
           signal: deadline.signal,
         },
         message,
+        {
+          onRetry: (done) => {
+            partial = done;
+          },
+        },
       );
-      if (message.runStartedAt !== undefined) {
-        // The detection run that enqueued this work shows what came of it (`icloud-s3 status`).
-        await recordOnRun(deps, { runId: message.runId, startedAt: message.runStartedAt }, result);
-      }
-      deps.metrics.add(METRICS.assetsArchived, result.archived);
-      deps.metrics.add(METRICS.bytesArchived, result.bytesArchived, 'Bytes');
-      deps.metrics.add(METRICS.assetsFailed, result.failed);
-      for (const failure of result.failures) deps.logger.warn('asset failed permanently', failure);
-      deps.onMessage?.(result);
+      await report(result);
     } catch (error) {
+      if (partial !== undefined) await report(partial);
       if (error instanceof SignInLatchedError) {
         // Latched (and reported) by an earlier run: nothing was asked of Apple.
         reauth = true;

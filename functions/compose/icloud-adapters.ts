@@ -37,17 +37,19 @@ export interface IcloudAdapterOptions {
 
 /** Opens the stored session (no request yet) and builds the adapters on it. */
 export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise<IcloudAdapters> {
+  const requests = new RequestCounter();
   const session = await openIcloudSession({
     endpoint: options.endpoint,
     store: options.store,
     logger: options.logger,
     ...(options.loginCommand === undefined ? {} : { loginCommand: options.loginCommand }),
+    // Counted where requests leave, so a refresh's sign-in calls and retries are counted too.
+    onRequest: (url) => requests.record(url),
     ...(options.observer ? { observer: options.observer } : {}),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  const requests = new RequestCounter(session.http);
   const client = new CloudKitClient({
-    http: requests,
+    http: session.http,
     ckdatabasewsUrl: () => session.ckdatabasewsUrl(),
     dsid: session.dsid,
     clientId: session.clientId,
@@ -55,7 +57,7 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
   return {
     session,
     source: new CloudKitAssetSource({ client }),
-    downloader: new CdnDownloader(requests),
+    downloader: new CdnDownloader(session.http),
     requests,
   };
 }

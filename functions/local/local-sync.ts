@@ -64,7 +64,10 @@ export interface SyncSummary {
     readonly skipped: number;
     readonly updated: number;
     readonly failed: number;
+    /** Purged in iCloud and removed from the archive (`mirror`). */
     readonly deleted: number;
+    /** Purged in iCloud and kept in the archive (`keep`): nothing was deleted. */
+    readonly purgedKept?: number;
   };
   readonly versionsArchived: number;
   readonly bytesArchived: number;
@@ -142,6 +145,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       updated: 0,
       failed: 0,
       deleted: 0,
+      purgedKept: 0,
       versions: 0,
       bytes: 0,
       done: 0,
@@ -173,6 +177,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         totals.skipped += result.unchanged;
         totals.updated += result.updated;
         totals.deleted += result.purged;
+        totals.purgedKept += result.purgedKept;
         totals.failed += result.failed;
         totals.versions += result.versionsArchived;
         totals.bytes += result.bytesArchived;
@@ -244,6 +249,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         updated: totals.updated,
         failed: totals.failed,
         deleted: totals.deleted,
+        purgedKept: totals.purgedKept,
       },
       versionsArchived: totals.versions,
       bytesArchived: totals.bytes,

@@ -158,9 +158,22 @@ export interface SyncStateStore {
   // -- archive counters -------------------------------------------------------------------
 
   /**
-   * Adds to the archive totals (atomic). Call after the manifest write that the change belongs
-   * to: a crash in between leaves the totals low, which only makes the delete stop stricter.
+   * Adds to the archive totals (atomic, not idempotent: a repeated call counts twice and a crash
+   * before it counts nothing). The archive counts through `countObject`/`uncountObject`.
    */
   adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters>;
+  /**
+   * Counts the object stored at `key` (`size` bytes) in the totals exactly once: repeated calls,
+   * calls from several workers at once and a retry after a crash part-way through all leave it
+   * counted once (a count left half-done is finished by the next call). Call it once the object
+   * is stored, before the manifest write that lists it, so a crash in between is repaired by the
+   * retry that adopts the object. `key` is compared like a key claim (`foldKey`).
+   */
+  countObject(key: string, size: number): Promise<void>;
+  /**
+   * Takes the object at `key` out of the totals exactly once, after it was deleted; nothing
+   * happens for a key that is not counted.
+   */
+  uncountObject(key: string): Promise<void>;
   getCounters(): Promise<ArchiveCounters>;
 }

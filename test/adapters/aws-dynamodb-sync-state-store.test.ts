@@ -1,4 +1,4 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import {
@@ -39,6 +39,65 @@ describe('DynamoDbSyncStateStore', () => {
     const second = new DynamoDbSyncStateStore({ client: local.documents, tableName, now: clock.now });
     expect((await second.loadZone({ database: 'private', zoneName: 'PrimarySync' }))?.syncToken).toBe('tok');
   });
+});
+
+/** A client whose process dies at its `dieAt`-th request: before it is sent, or after it landed. */
+function dyingClient(real: DynamoDBDocumentClient, dieAt: number, when: 'before' | 'after') {
+  let sent = 0;
+  return {
+    send: async (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+      sent += 1;
+      if (sent === dieAt) {
+        if (when === 'after') await real.send(command);
+        throw new Error(`died ${when} request ${dieAt}`);
+      }
+      return real.send(command);
+    },
+  } as unknown as DynamoDBDocumentClient;
+}
+
+describe('DynamoDbSyncStateStore archive counters after a crash', () => {
+  const crashes = [1, 2, 3, 4, 5].flatMap((dieAt) =>
+    (['before', 'after'] as const).map((when) => ({ dieAt, when })),
+  );
+
+  it.each(crashes)(
+    'count: a retry after dying $when request $dieAt counts the object exactly once',
+    async ({ dieAt, when }) => {
+      const tableName = await local.createTable();
+      const dying = new DynamoDbSyncStateStore({
+        client: dyingClient(local.documents, dieAt, when),
+        tableName,
+      });
+      const healthy = new DynamoDbSyncStateStore({ client: local.documents, tableName });
+
+      await dying.countObject('2024/IMG_1.HEIC', 300).catch(() => undefined);
+      await healthy.countObject('2024/IMG_1.HEIC', 300);
+      await healthy.countObject('2024/IMG_1.HEIC', 300);
+
+      expect(await healthy.getCounters()).toEqual({ objects: 1, bytes: 300 });
+    },
+  );
+
+  it.each(crashes)(
+    'uncount: a retry after dying $when request $dieAt uncounts the object exactly once',
+    async ({ dieAt, when }) => {
+      const tableName = await local.createTable();
+      const dying = new DynamoDbSyncStateStore({
+        client: dyingClient(local.documents, dieAt, when),
+        tableName,
+      });
+      const healthy = new DynamoDbSyncStateStore({ client: local.documents, tableName });
+      await healthy.countObject('2024/IMG_1.HEIC', 300);
+      await healthy.countObject('2024/IMG_2.HEIC', 20);
+
+      await dying.uncountObject('2024/IMG_1.HEIC').catch(() => undefined);
+      await healthy.uncountObject('2024/IMG_1.HEIC');
+      await healthy.uncountObject('2024/IMG_1.HEIC');
+
+      expect(await healthy.getCounters()).toEqual({ objects: 1, bytes: 20 });
+    },
+  );
 });
 
 describe('DynamoDbSyncStateStore enumeration stamps', () => {

@@ -8,6 +8,7 @@ import { FetchIcloudHttp } from '#adapters/icloud/http/fetch-icloud-http.ts';
 import { beginLogin } from '#adapters/icloud/session/login-session.ts';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import { AccountConditionError, RateLimitedError, SessionExpiredError } from '#domain/errors.ts';
 import { createLogger } from '#shared/logger.ts';
 import { Secret } from '#shared/redact.ts';
@@ -165,6 +166,23 @@ describe('sign-in against the simulator', () => {
     expect(stats.requests['changes/database']).toBe(2);
     const reopened = await openIcloudSession({ endpoint, store, logger });
     expect(reopened.dsid).toBe(opened.dsid);
+  });
+
+  it('counts every request a refresh makes (sign-in, accountLogin, the retried call)', async () => {
+    const store = freshStore();
+    await login(store, { rememberPassword: true });
+    await control.advanceClock({ advanceDays: 31 });
+    await control.resetStats();
+    const adapters = await openIcloudAdapters({ endpoint, store, logger });
+
+    await adapters.source.changedZones('private');
+
+    const stats = await control.stats();
+    expect(stats.requests['signin/init']).toBe(1);
+    // Node's fetch (undici) repeats a request answered 421 on its own, below any counter of
+    // ours: the simulator sees rung 1's accountLogin twice, we send it once.
+    expect(adapters.requests.counts()).toEqual({ ...stats.requests, accountLogin: 2 });
+    expect(stats.requests.accountLogin).toBeGreaterThanOrEqual(2);
   });
 
   it('refreshes headlessly through escrow when the trust token is answered 409 + EDP', async () => {

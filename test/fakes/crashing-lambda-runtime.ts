@@ -242,7 +242,12 @@ export class CrashingLambdaRuntime {
       else if (this.#random() < (this.#options.redeliveryRate ?? 0)) back.push(work.message);
     });
     if (!invocation.dead) this.#report.failedRecords += failed.size;
-    else this.#adapters = undefined;
+    else {
+      this.#adapters = undefined;
+      // SQS shows a dead invocation's messages again only after their visibility timeout (at
+      // least the Lambda's), by which time every lease the dead process held has run out.
+      clock.advance(AFTER_LEASE_MS);
+    }
     if (back.length > 0) await queue.enqueue(back);
     return true;
   }

@@ -108,4 +108,10 @@ export class CrashingSyncStateStore implements SyncStateStore {
   getCounters() {
     return this.#at('getCounters', () => this.#inner.getCounters());
   }
+  countObject(key: string, size: number) {
+    return this.#at('countObject', () => this.#inner.countObject(key, size));
+  }
+  uncountObject(key: string) {
+    return this.#at('uncountObject', () => this.#inner.uncountObject(key));
+  }
 }

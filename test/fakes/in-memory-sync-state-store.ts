@@ -287,4 +287,22 @@ export class InMemorySyncStateStore implements SyncStateStore {
   async getCounters(): Promise<ArchiveCounters> {
     return { ...this.counters };
   }
+
+  /** Sizes of the counted objects by folded key: one atomic step each, like the adapter's protocol. */
+  private readonly countedObjects = new Map<string, number>();
+
+  async countObject(key: string, size: number): Promise<void> {
+    const folded = foldKey(key);
+    if (this.countedObjects.has(folded)) return;
+    this.countedObjects.set(folded, size);
+    await this.adjustCounters({ objects: 1, bytes: size });
+  }
+
+  async uncountObject(key: string): Promise<void> {
+    const folded = foldKey(key);
+    const size = this.countedObjects.get(folded);
+    if (size === undefined) return;
+    this.countedObjects.delete(folded);
+    await this.adjustCounters({ objects: -1, bytes: -size });
+  }
 }

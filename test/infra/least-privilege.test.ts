@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#adapters/aws/state-items.ts';
+import { transferLockName } from '#domain/archive/transfer-lease.ts';
 import { DELETABLE_STATE_ITEMS } from '../../infra/state-table.ts';
 import {
   actionsOf,
@@ -83,21 +84,25 @@ describe('state table grants', () => {
     expect(deletableItems(mirror, 'detector')).toEqual(['lock#*']);
   });
 
-  it('lets the download worker delete a purged asset’s master-user item, and under mirror its key claim', () => {
-    expect(deletableItems(keep, 'workers')).toEqual(['master#*']);
-    expect(deletableItems(mirror, 'workers')).toEqual(['master#*', 'key#*']);
+  it('lets the download worker delete its transfer lease, a purged asset’s master-user item, and under mirror its key claim and object count', () => {
+    expect(deletableItems(keep, 'workers')).toEqual(['lock#transfer#*', 'master#*']);
+    expect(deletableItems(mirror, 'workers')).toEqual(['lock#transfer#*', 'master#*', 'key#*', 'object#*']);
   });
 
   it('names the item patterns the state store really uses', () => {
     const like = (pattern: string) => new RegExp(`^${pattern.replace('*', '.*')}$`);
     expect(keys.lock('detect').pk).toMatch(like(DELETABLE_STATE_ITEMS.runLock));
+    expect(keys.lock(transferLockName('2024/01/IMG_1.HEIC')).pk).toMatch(
+      like(DELETABLE_STATE_ITEMS.transferLease),
+    );
     expect(
       keys.masterUser('M1', { zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
     ).toMatch(like(DELETABLE_STATE_ITEMS.masterUser));
     expect(keys.keyClaim('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.keyClaim));
+    expect(keys.countedObject('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.countedObject));
     expect(
       keys.manifest({ zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
-    ).not.toMatch(/^(lock|master|key)#/);
+    ).not.toMatch(/^(lock|master|key|object)#/);
   });
 });
 

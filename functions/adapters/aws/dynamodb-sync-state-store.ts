@@ -7,6 +7,7 @@
  * The DocumentClient is injected (built once per cold start). Reads that a compare-and-set
  * depends on are strongly consistent.
  */
+import { randomUUID } from 'node:crypto';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -48,6 +49,7 @@ import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts'
 import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
 import type { SyncStateStore, UnseenAsset, UnseenAssetsPage } from '../../ports/sync-state-store.ts';
 import {
+  countedObjectItemSchema,
   countersItemSchema,
   databaseItemSchema,
   type ItemKey,
@@ -650,5 +652,129 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   async getCounters(): Promise<ArchiveCounters> {
     const item = await this.get(keys.counters(), countersItemSchema);
     return { objects: item?.objects ?? 0, bytes: item?.bytes ?? 0 };
+  }
+
+  // Exactly-once counting without transactions (docs/state.md, "Counting objects"): the object
+  // item records a pending change under a fresh nonce; the counters item applies a nonce at most
+  // once (`NOT contains(applied, nonce)`); the object item is then settled and the nonce dropped.
+  // Whoever finds a pending change, a retry after a crash or a racing worker, finishes it with
+  // the same nonce, so no step can count twice and none is left undone.
+
+  async countObject(key: string, size: number): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      const pending = { key, size, pending: randomUUID(), change: 1 as const };
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...keys.countedObject(key), ...pending },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        await this.finishCount(pending);
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const found = await this.get(keys.countedObject(key), countedObjectItemSchema);
+      if (found?.pending !== undefined && found.change !== undefined) {
+        await this.finishCount({ ...found, pending: found.pending, change: found.change });
+        if (found.change === 1) return;
+        continue; // an uncount was under way: the object is gone from the totals, count it anew
+      }
+      if (found !== undefined) return; // counted already
+      if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`the count of ${key} kept changing under us`);
+    }
+  }
+
+  async uncountObject(key: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      const found = await this.get(keys.countedObject(key), countedObjectItemSchema);
+      if (found === undefined) return;
+      if (found.pending !== undefined && found.change !== undefined) {
+        await this.finishCount({ ...found, pending: found.pending, change: found.change });
+        if (found.change === -1) return;
+        continue;
+      }
+      const pending = { key: found.key, size: found.size, pending: randomUUID(), change: -1 as const };
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.countedObject(key),
+            UpdateExpression: 'SET #pending = :pending, #change = :change',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#pending)',
+            ExpressionAttributeNames: { '#pending': 'pending', '#change': 'change' },
+            ExpressionAttributeValues: { ':pending': pending.pending, ':change': -1 },
+          }),
+        );
+        await this.finishCount(pending);
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`the count of ${key} kept changing under us`);
+    }
+  }
+
+  /** Applies a pending count to the totals once, settles the object item, drops the nonce. */
+  private async finishCount(count: {
+    readonly key: string;
+    readonly size: number;
+    readonly pending: string;
+    readonly change: 1 | -1;
+  }): Promise<void> {
+    const nonce = new Set([count.pending]);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.counters(),
+          UpdateExpression: 'ADD #objects :objects, #bytes :bytes, #applied :nonce',
+          ConditionExpression: 'NOT contains(#applied, :pending)',
+          ExpressionAttributeNames: { '#objects': 'objects', '#bytes': 'bytes', '#applied': 'applied' },
+          ExpressionAttributeValues: {
+            ':objects': count.change,
+            ':bytes': count.change * count.size,
+            ':nonce': nonce,
+            ':pending': count.pending,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // applied by an earlier or a racing call
+    }
+    try {
+      await this.client.send(
+        count.change === 1
+          ? new UpdateCommand({
+              TableName: this.table,
+              Key: keys.countedObject(count.key),
+              UpdateExpression: 'REMOVE #pending, #change',
+              ConditionExpression: '#pending = :pending',
+              ExpressionAttributeNames: { '#pending': 'pending', '#change': 'change' },
+              ExpressionAttributeValues: { ':pending': count.pending },
+            })
+          : new DeleteCommand({
+              TableName: this.table,
+              Key: keys.countedObject(count.key),
+              ConditionExpression: '#pending = :pending',
+              ExpressionAttributeNames: { '#pending': 'pending' },
+              ExpressionAttributeValues: { ':pending': count.pending },
+            }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // settled by a racing call
+    }
+    // Only now may the nonce go: the object item no longer names it, so nobody applies it again.
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.counters(),
+        UpdateExpression: 'DELETE #applied :nonce',
+        ExpressionAttributeNames: { '#applied': 'applied' },
+        ExpressionAttributeValues: { ':nonce': nonce },
+      }),
+    );
   }
 }

@@ -59,6 +59,8 @@ export const keys = {
   counters: (): ItemKey => ({ pk: 'counters', sk: 'archive' }),
   /** When detection last asked iCloud (`lastCheckedAt`), idle checks included. */
   lastCheck: (): ItemKey => ({ pk: 'check', sk: 'detect' }),
+  /** One item per counted object: the archive totals count each object through it exactly once. */
+  countedObject: (key: string): ItemKey => ({ pk: `object#${foldKey(key)}`, sk: 'object' }),
 } as const;
 
 export function manifestShard(shard: number): string {
@@ -160,8 +162,26 @@ export const runItemSchema = z.strictObject({
   message: z.string().optional(),
 });
 
-export const countersItemSchema = z.strictObject({ ...item, objects: z.number(), bytes: z.number() });
 export const lastCheckItemSchema = z.strictObject({ ...item, lastCheckedAt: z.number().int() });
+export const countersItemSchema = z.strictObject({
+  ...item,
+  objects: z.number(),
+  bytes: z.number(),
+  /** Nonces of object counts applied to the totals whose object item is not settled yet. */
+  applied: z.set(z.string()).optional(),
+});
+
+/**
+ * A counted object. `pending` (a nonce) and `change` (+1 counting, -1 uncounting) are present
+ * while a count is under way; the next call finishes it with the same nonce.
+ */
+export const countedObjectItemSchema = z.strictObject({
+  ...item,
+  key: z.string(),
+  size: z.number(),
+  pending: z.string().optional(),
+  change: z.union([z.literal(1), z.literal(-1)]).optional(),
+});
 
 /** Our values are plain data; a JSON round trip drops `undefined` fields DynamoDB would refuse. */
 export function withoutUndefined<T>(value: T): T {

@@ -21,18 +21,28 @@ export function endpointKeyOf(url: string): string {
   return path.split('/').filter(Boolean).pop() ?? host;
 }
 
+/**
+ * Counts requests either as the transport that sends them (`send`), or as told by one
+ * (`record`, which the session's network transport calls for every request and redirect hop).
+ */
 export class RequestCounter implements IcloudHttp {
-  readonly #inner: IcloudHttp;
+  readonly #inner: IcloudHttp | undefined;
   readonly #counts = new Map<string, number>();
 
-  constructor(inner: IcloudHttp) {
+  constructor(inner?: IcloudHttp) {
     this.#inner = inner;
   }
 
   send(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {
-    const key = endpointKeyOf(request.url);
-    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    if (this.#inner === undefined) throw new Error('this request counter only records, it sends nothing');
+    this.record(request.url);
     return this.#inner.send(request);
+  }
+
+  /** Counts one request to `url`. */
+  record(url: string): void {
+    const key = endpointKeyOf(url);
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
   }
 
   /** Requests so far, by endpoint. */

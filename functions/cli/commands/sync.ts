@@ -84,9 +84,11 @@ export function describeSummary(output: Output, summary: SyncSummary): void {
     return;
   }
   const verb = summary.dryRun ? 'Would archive' : 'Archived';
+  // Under `keep` a purge is recorded and its objects stay: never reported as deleted.
+  const kept = (a.purgedKept ?? 0) > 0 ? `${a.purgedKept} purged in iCloud, kept, ` : '';
   output.success(
     `${verb} ${plural(a.archived, 'asset')} (${plural(summary.versionsArchived, 'file')}, ${formatBytes(summary.bytesArchived)}); ` +
-      `${a.updated} updated without downloading, ${a.skipped} already archived, ${a.deleted} purged in iCloud, ${a.failed} failed.`,
+      `${a.updated} updated without downloading, ${a.skipped} already archived, ${a.deleted} purged in iCloud and deleted, ${kept}${a.failed} failed.`,
   );
   const kinds = Object.entries(summary.changes ?? {})
     .filter(([kind, n]) => kind !== 'unchanged' && n > 0)

@@ -11,7 +11,14 @@ import { ConflictError } from '../errors.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
 
-export type ChangeOutcome = 'updated' | 'unchanged' | 'unknownAsset' | 'needsArchive' | 'purged';
+/** `purged`: recorded and its unshared objects removed (`mirror`); `purgedKept`: recorded, objects kept (`keep`). */
+export type ChangeOutcome =
+  | 'updated'
+  | 'unchanged'
+  | 'unknownAsset'
+  | 'needsArchive'
+  | 'purged'
+  | 'purgedKept';
 
 function toInput(entry: ManifestEntry): ManifestEntryInput {
   const { updatedAt: _updatedAt, revision: _revision, ...input } = entry;
@@ -176,18 +183,18 @@ export async function applyPurge(
   await deps.state.removeMasterUser(first.masterRecordName, ref);
   // Objects go only after the manifest says so: a crash in between leaves an object the
   // manifest no longer lists, which `verify` reports, never a manifest pointing at nothing.
-  let bytes = 0;
   for (const deletion of removed) {
     await deps.objects.delete(deletion.key);
+    // After the delete: a crash in between leaves the totals high, never low (the delete stop's
+    // limit is a share of them).
+    await deps.state.uncountObject(deletion.key);
     const version = result.before?.versions.find((v) => v.key === deletion.key);
     if (result.before !== undefined && version !== undefined) {
-      bytes += version.size;
       await deps.state.releaseKey(
         deletion.key,
         objectIdOf(result.before.masterRecordName, version.kind, version.fileChecksum),
       );
     }
   }
-  if (removed.length > 0) await deps.state.adjustCounters({ objects: -removed.length, bytes: -bytes });
-  return 'purged';
+  return mirror ? 'purged' : 'purgedKept';
 }

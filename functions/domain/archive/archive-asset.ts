@@ -6,6 +6,7 @@
  * compare-and-set.
  */
 
+import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Asset, AssetVersion } from '#domain/model/asset.ts';
@@ -17,6 +18,7 @@ import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
 import { ErrorPageGuard } from './error-page-guard.ts';
 import { missingVersions } from './missing-versions.ts';
+import { awaitTransferTurn, withTransferLease } from './transfer-lease.ts';
 
 /** Late metadata key holding the SHA-256 of the bytes, so a re-run can adopt an object without re-reading it. */
 export const SHA256_METADATA_KEY = 'icloud-sha256';
@@ -150,10 +152,16 @@ async function archiveVersion(
   preferSuffixed: boolean,
 ): Promise<{ archived: ArchivedVersion; suffixed: boolean; transferred: boolean }> {
   const { key, suffixed } = await claimKey(deps, asset, planned, entry, preferSuffixed);
-  const adopted = await adoptExisting(deps, key, planned.version);
-  if (adopted !== undefined)
-    return { archived: { ...adopted, kind: planned.kind }, suffixed, transferred: false };
-  return { archived: await transfer(deps, asset, planned, key), suffixed, transferred: true };
+  const adopt = () => adoptExisting(deps, key, planned.version);
+  const found = await adopt();
+  if (found !== undefined)
+    return { archived: { ...found, kind: planned.kind }, suffixed, transferred: false };
+  // Another worker may be storing this very object (a master shared across zones): one download.
+  const turn = await awaitTransferTurn(deps, key, randomUUID(), adopt);
+  if ('adopted' in turn)
+    return { archived: { ...turn.adopted, kind: planned.kind }, suffixed, transferred: false };
+  const archived = await withTransferLease(deps, turn.lease, () => transfer(deps, asset, planned, key));
+  return { archived, suffixed, transferred: true };
 }
 
 /**
@@ -207,10 +215,11 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
     };
     // Before the entry lists the objects: `mirror` must see every entry that uses them.
     await deps.state.addMasterUser(asset.masterRecordName, ref);
+    // Adopted objects too: a crash after the put and before this line left one uncounted. The
+    // count is exactly-once per object, so a shared master or a retry never counts it twice.
+    for (const version of added) await deps.state.countObject(version.key, version.size);
     try {
       const written = await deps.state.putEntry(input, entry?.revision ?? 0);
-      // Adopted objects were counted by the attempt that stored them (or never: that errs low).
-      if (transferredCount > 0) await deps.state.adjustCounters({ objects: transferredCount, bytes });
       return {
         outcome: added.length > 0 ? 'archived' : 'updated',
         versionsArchived: transferredCount,

@@ -50,6 +50,8 @@ export interface ArchiveDeps {
   readonly signal?: AbortSignal;
   /** Download URLs older than this are refreshed before use (Apple's last about an hour). */
   readonly urlMaxAgeMs?: number;
+  /** Waits between looks at another worker's transfer of the same object (tests pass a fast one). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** URLs are valid about 3,600 s; refresh well before (spec §5.4, §8.2). */

@@ -13,15 +13,19 @@ import { errorText } from '#shared/redact.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
 import { classifyError, DownloadUrlExpiredError, UnexpectedResponseError } from '../errors.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
-import { archiveAsset } from './archive-asset.ts';
+import { type AssetArchiveResult, archiveAsset } from './archive-asset.ts';
 import { type ArchiveDeps, DEFAULT_URL_MAX_AGE_MS, type RefreshKey } from './archive-deps.ts';
 
 export interface MessageResult {
+  /** Items this delivery carried out and counts (not those an earlier delivery already counted). */
   readonly items: number;
   readonly archived: number;
   readonly unchanged: number;
   readonly updated: number;
+  /** Purged in iCloud and removed from the archive (`mirror`). */
   readonly purged: number;
+  /** Purged in iCloud and kept in the archive (`keep`): recorded, nothing deleted. */
+  readonly purgedKept: number;
   readonly failed: number;
   readonly versionsArchived: number;
   readonly bytesArchived: number;
@@ -32,10 +36,12 @@ export interface MessageResult {
 }
 
 interface Tally {
+  items: number;
   archived: number;
   unchanged: number;
   updated: number;
   purged: number;
+  purgedKept: number;
   failed: number;
   versionsArchived: number;
   bytesArchived: number;
@@ -120,26 +126,36 @@ function needsFreshUrls(asset: Asset, issuedAt: number, deps: ArchiveDeps): bool
 async function archiveWithRefresh(
   deps: ArchiveDeps,
   asset: Asset,
-  tally: Tally,
   refreshAfterExpiry: (asset: Asset) => Promise<Asset | undefined>,
-): Promise<void> {
+): Promise<AssetArchiveResult | undefined> {
   let current = asset;
   for (let attempt = 0; ; attempt++) {
     try {
-      const result = await archiveAsset(deps, current);
-      if (result.outcome === 'archived') tally.archived++;
-      else if (result.outcome === 'updated') tally.updated++;
-      else tally.unchanged++;
-      tally.versionsArchived += result.versionsArchived;
-      tally.bytesArchived += result.bytesArchived;
-      return;
+      return await archiveAsset(deps, current);
     } catch (error) {
       if (!(error instanceof DownloadUrlExpiredError) || attempt > 0) throw error;
       const fresh = await refreshAfterExpiry(current);
-      if (fresh === undefined) return; // deleted in iCloud meanwhile: the next delta says how
+      if (fresh === undefined) return undefined; // deleted in iCloud meanwhile: the next delta says how
       current = fresh;
     }
   }
+}
+
+/**
+ * Nothing to do because an earlier delivery of this message (or a copy of it) wrote the entry
+ * after the message was issued: that delivery reported the item, so this one does not count it
+ * again (it would turn an archived photo into a skipped one).
+ */
+function doneByEarlierDelivery(result: AssetArchiveResult, message: WorkMessage): boolean {
+  return result.outcome === 'unchanged' && (result.entry?.updatedAt ?? 0) >= message.issuedAt;
+}
+
+function countArchive(tally: Tally, result: AssetArchiveResult): void {
+  if (result.outcome === 'archived') tally.archived++;
+  else if (result.outcome === 'updated') tally.updated++;
+  else tally.unchanged++;
+  tally.versionsArchived += result.versionsArchived;
+  tally.bytesArchived += result.bytesArchived;
 }
 
 /**
@@ -229,14 +245,39 @@ async function recordFailure(
   await deps.state.putEntry(clean, entry?.revision ?? 0);
 }
 
+/** What a delivery that must be retried reports: its work, not the items it found unchanged. */
+function withoutUnchanged(tally: Tally, unchangedKinds: readonly ChangeKind[]): MessageResult {
+  const changes = { ...tally.changes };
+  for (const kind of unchangedKinds) {
+    const left = (changes[kind] ?? 0) - 1;
+    if (left > 0) changes[kind] = left;
+    else delete changes[kind];
+  }
+  return { ...tally, items: tally.items - unchangedKinds.length, unchanged: 0, changes };
+}
+
+export interface ProcessOptions {
+  /**
+   * Told what this delivery did before it throws for a retry: the items it carried out stay
+   * counted (a redelivery finds them done and does not count them again).
+   */
+  readonly onRetry?: (done: MessageResult) => void;
+}
+
 /** Carries out `message`. Throws when the message must be retried (or a human is needed). */
-export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage): Promise<MessageResult> {
+export async function processWorkMessage(
+  deps: ArchiveDeps,
+  message: WorkMessage,
+  options: ProcessOptions = {},
+): Promise<MessageResult> {
   const tally: Tally = {
     changes: {},
+    items: 0,
     archived: 0,
     unchanged: 0,
     updated: 0,
     purged: 0,
+    purgedKept: 0,
     failed: 0,
     versionsArchived: 0,
     bytesArchived: 0,
@@ -264,6 +305,8 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
   };
 
   let retryable: unknown;
+  /** Kinds of the items found unchanged: a redelivery finds them unchanged again and counts them then. */
+  const unchangedKinds: ChangeKind[] = [];
   for (const item of message.items) {
     const subject =
       item.type === 'asset'
@@ -273,14 +316,19 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
           : item.type === 'tombstone'
             ? item.recordName
             : item.assetRecordName;
+    let kind: ChangeKind | undefined;
+    const unchangedBefore = tally.unchanged;
     try {
-      const kind = await classify(deps, item, subject);
-      tally.changes[kind] = (tally.changes[kind] ?? 0) + 1;
+      kind = await classify(deps, item, subject);
+      let counted = true;
       switch (item.type) {
         case 'asset': {
           // A refreshed asset that lookup no longer returns was deleted meanwhile: the next delta says how.
           const asset = fresh.current(item.asset);
-          if (asset !== undefined) await archiveWithRefresh(deps, asset, tally, refreshAfterExpiry);
+          const result =
+            asset === undefined ? undefined : await archiveWithRefresh(deps, asset, refreshAfterExpiry);
+          if (result !== undefined && doneByEarlierDelivery(result, message)) counted = false;
+          else if (result !== undefined) countArchive(tally, result);
           break;
         }
         case 'assetOnly': {
@@ -295,12 +343,14 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
             if (reason !== undefined) throw unavailableError(item.change.assetRecordName, reason);
             const asset = found.assets.get(item.change.assetRecordName);
             if (asset !== undefined && !asset.isDeleted) {
-              await archiveWithRefresh(deps, asset, tally, async (expired) => {
+              const result = await archiveWithRefresh(deps, asset, async (expired) => {
                 await fresh.refresh([expired]);
                 const why = fresh.unavailable(expired);
                 if (why !== undefined) throw unavailableError(expired.assetRecordName, why);
                 return fresh.current(expired);
               });
+              if (result !== undefined && doneByEarlierDelivery(result, message)) counted = false;
+              else if (result !== undefined) countArchive(tally, result);
             }
           } else if (outcome === 'updated') tally.updated++;
           else tally.unchanged++;
@@ -309,6 +359,7 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
         case 'tombstone': {
           const outcome = await applyPurge(deps, item.zone, item.recordName, item.inferredType);
           if (outcome === 'purged') tally.purged++;
+          else if (outcome === 'purgedKept') tally.purgedKept++;
           break;
         }
         case 'albumMembership': {
@@ -323,16 +374,23 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
           break;
         }
       }
+      if (counted) {
+        tally.items++;
+        tally.changes[kind] = (tally.changes[kind] ?? 0) + 1;
+        if (tally.unchanged > unchangedBefore) unchangedKinds.push(kind);
+      }
     } catch (error) {
-      const kind = classifyError(error);
-      if (kind === 'reauth') throw error;
-      if (kind === 'retryable') {
+      const errorClass = classifyError(error);
+      if (errorClass === 'reauth') throw error;
+      if (errorClass === 'retryable') {
         // Keep going: the other items may succeed now, and a redelivery skips them.
         retryable ??= error;
         continue;
       }
       // Stored on the manifest and the run record, printed by sync and status: never Apple's secrets.
       const reason = errorText(error);
+      tally.items++;
+      if (kind !== undefined) tally.changes[kind] = (tally.changes[kind] ?? 0) + 1;
       tally.failed++;
       tally.failures.push({ subject, reason });
       if (item.type === 'asset') {
@@ -346,6 +404,9 @@ export async function processWorkMessage(deps: ArchiveDeps, message: WorkMessage
       }
     }
   }
-  if (retryable !== undefined) throw retryable;
-  return { items: message.items.length, ...tally };
+  if (retryable !== undefined) {
+    options.onRetry?.(withoutUnchanged(tally, unchangedKinds));
+    throw retryable;
+  }
+  return { ...tally };
 }

@@ -469,6 +469,28 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         expect(await store.adjustCounters({ objects: -1, bytes: -40 })).toEqual({ objects: 2, bytes: 60 });
         expect(await store.getCounters()).toEqual({ objects: 2, bytes: 60 });
       });
+
+      it('counts an object once however often and however concurrently it is counted', async () => {
+        const { store } = await setUp();
+        await store.countObject('2024/01/IMG_1.HEIC', 100);
+        await Promise.all([
+          store.countObject('2024/01/IMG_1.HEIC', 100),
+          store.countObject('2024/01/img_1.heic', 100),
+          store.countObject('2024/01/IMG_2.HEIC', 50),
+          store.countObject('2024/01/IMG_2.HEIC', 50),
+        ]);
+        expect(await store.getCounters()).toEqual({ objects: 2, bytes: 150 });
+      });
+
+      it('uncounts an object once, ignores one never counted, and counts it again when it returns', async () => {
+        const { store } = await setUp();
+        await store.countObject('a.jpg', 10);
+        await Promise.all([store.uncountObject('a.jpg'), store.uncountObject('a.jpg')]);
+        await store.uncountObject('never.jpg');
+        expect(await store.getCounters()).toEqual({ objects: 0, bytes: 0 });
+        await store.countObject('a.jpg', 12);
+        expect(await store.getCounters()).toEqual({ objects: 1, bytes: 12 });
+      });
     });
   });
 }

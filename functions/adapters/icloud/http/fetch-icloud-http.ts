@@ -30,6 +30,8 @@ export interface FetchIcloudHttpOptions {
   readonly userAgent?: string;
   /** Applies when the request brings no signal of its own. */
   readonly timeoutMs?: number;
+  /** Told the Apple URL of every request sent, each redirect hop included (the request counter). */
+  readonly onRequest?: (appleUrl: string) => void;
   /** Sees every exchange, each redirect hop included (`--trace`). */
   readonly observer?: ExchangeObserver;
 }
@@ -92,6 +94,7 @@ export class FetchIcloudHttp implements IcloudHttp {
     let body = this.#bodyOf(request);
     for (let hop = 0; ; hop++) {
       const started = Date.now();
+      this.#options.onRequest?.(appleUrl);
       const headers = await this.#headersFor(request, appleUrl, body !== undefined);
       const sent = { method, url: appleUrl, headers, body };
       let response: Response;

@@ -40,6 +40,12 @@ export interface OpenIcloudSessionOptions {
   readonly loginCommand?: string;
   readonly now?: () => number;
   readonly fetch?: typeof fetch;
+  /**
+   * Told the Apple URL of every request this session sends: CloudKit and CDN calls, a headless
+   * refresh's sign-in and accountLogin, the retry after it, each redirect hop (a counter wrapped
+   * around `http` would see only the first of those).
+   */
+  readonly onRequest?: (appleUrl: string) => void;
   /** Sees every exchange with Apple (`--trace`). */
   readonly observer?: ExchangeObserver;
 }
@@ -120,6 +126,7 @@ class OpenedSession implements OpenedIcloudSession {
       logger: options.logger,
       onSessionHeaders: (values) => session.applyHeaders(values, now()),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       ...(options.observer ? { observer: options.observer } : {}),
     });
     this.#ctx = { http: transport, session, endpoint: options.endpoint, logger: options.logger, now };
