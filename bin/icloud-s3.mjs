@@ -1,7 +1,39 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx icloud-s3` works from a checkout without a build.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI, dist/cli.mjs (built by `npm run build`, which `npm ci` runs as `prepare`),
+// when it is at least as new as every source file under functions/ and simulator/ and
+// package.json. Otherwise (no build yet, or a developer has edited a source since) it runs the
+// TypeScript through tsx, so the current code always runs: edit, run, and rebuild only for speed.
+import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../functions/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function mtimeMs(file) {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function newestSourceMs() {
+  let newest = mtimeMs(`${root}package.json`) ?? 0;
+  for (const dir of ['functions', 'simulator']) {
+    for (const entry of readdirSync(`${root}${dir}`, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+      newest = Math.max(newest, mtimeMs(`${entry.parentPath ?? entry.path}/${entry.name}`) ?? 0);
+    }
+  }
+  return newest;
+}
+
+const built = mtimeMs(`${root}dist/cli.mjs`);
+let main;
+if (built !== undefined && built >= newestSourceMs()) {
+  ({ main } = await import('../dist/cli.mjs'));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../functions/cli/main.ts'));
+}
 process.exitCode = await main(process.argv);

@@ -16,7 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { defaultSessionPath } from '#compose/cli.ts';
-import { startSimulator } from '#simulator/src/index.ts';
+import { atCommandEnd } from './io/command-end.ts';
 
 /** The demo's folder, relative to the current directory. */
 export const DEMO_DIR = path.join('.icloud-s3', 'demo');
@@ -68,8 +68,6 @@ export function demoFallback(
   return layout;
 }
 
-const restarted: { stop(): Promise<void> }[] = [];
-
 /**
  * Starts the demo's simulator again from its state dir when `sessionFile` belongs to a demo;
  * returns its control URL, or nothing when the session is not a demo's.
@@ -77,6 +75,7 @@ const restarted: { stop(): Promise<void> }[] = [];
 export async function restartDemoSimulator(sessionFile: string): Promise<string | undefined> {
   const settings = demoSettingsNextTo(sessionFile);
   if (settings === undefined) return undefined;
+  const { startSimulator } = await import('#simulator/src/index.ts');
   const sim = await startSimulator({
     port: 0,
     seed: settings.seed,
@@ -84,11 +83,6 @@ export async function restartDemoSimulator(sessionFile: string): Promise<string 
     mediaScale: settings.mediaScale,
     stateDir: demoLayout(path.dirname(sessionFile)).simulatorState,
   });
-  restarted.push(sim);
+  atCommandEnd(() => sim.stop());
   return sim.controlUrl;
-}
-
-/** Stops every simulator `restartDemoSimulator` started (at the end of the command). */
-export async function stopRestartedSimulators(): Promise<void> {
-  await Promise.all(restarted.splice(0).map((sim) => sim.stop()));
 }

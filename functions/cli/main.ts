@@ -1,39 +1,26 @@
 /**
- * The `icloud-s3` command. `buildProgram()` assembles it from `COMMANDS` (adding a command is one
- * line there); `main()` runs it and maps failures to the documented exit codes (docs/login.md).
+ * The `icloud-s3` command. `buildProgram()` assembles it from the descriptors in
+ * `command-registry.ts` (adding a command is one entry there), loading only the command argv names;
+ * `main()` runs it and maps failures to the documented exit codes (docs/login.md).
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
-import { debugCommand } from './commands/debug-records.ts';
-import { demoCommand } from './commands/demo.ts';
-import { libraryCommand } from './commands/library.ts';
-import { localCommand } from './commands/local-serve.ts';
-import { loginCommand } from './commands/login.ts';
-import { statusCommand } from './commands/status.ts';
-import { syncCommand } from './commands/sync.ts';
-import { verifyCommand } from './commands/verify.ts';
-import { stopRestartedSimulators } from './demo-path.ts';
+import { COMMANDS, commandNamed } from './command-registry.ts';
 import { exitQuietlyOnBrokenPipe } from './io/broken-pipe.ts';
-import { errorResult, reportError } from './io/error-report.ts';
+import { runCommandEndTasks } from './io/command-end.ts';
 import { EXIT } from './io/exit-codes.ts';
 import { Output } from './io/output.ts';
 import { packageVersion } from './io/version.ts';
 
-/** Every subcommand, in help order. Other commands register here. */
-export const COMMANDS: readonly (() => Command)[] = [
-  loginCommand,
-  syncCommand,
-  statusCommand,
-  verifyCommand,
-  localCommand,
-  libraryCommand,
-  debugCommand,
-  demoCommand,
-];
-
-export function buildProgram(): Command {
+/**
+ * The program for `argv`: the command argv names is the real one, loaded now; every other command
+ * is a stand-in with its name and description, enough for the program's help and for commander's
+ * "unknown command" suggestions.
+ */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
+  const named = commandNamed(argv);
   const program = new Command('icloud-s3')
     .description('Archive your iCloud Photos library into your own S3 bucket.')
     .addOption(
@@ -50,11 +37,26 @@ export function buildProgram(): Command {
     .option('--verbose', 'log requests (secrets redacted) to stderr')
     .version(packageVersion(), '-V, --version', 'print the version of icloud-s3')
     .showHelpAfterError()
-    .exitOverride();
-  for (const make of COMMANDS) program.addCommand(make().exitOverride());
+    .exitOverride()
+    .configureHelp({ subcommandTerm: (command) => termOf(command) });
+  for (const descriptor of COMMANDS) {
+    const command =
+      descriptor === named
+        ? await descriptor.load()
+        : new Command(descriptor.name).description(descriptor.description);
+    program.addCommand(command.exitOverride());
+  }
   // Nested commands too (`debug records`): commander would otherwise exit by itself, with code 1.
   for (const command of everyCommand(program)) command.exitOverride();
   return program;
+}
+
+/** A stand-in has no options to show, so the program's help takes its term from the descriptor. */
+function termOf(command: Command): string {
+  const descriptor = COMMANDS.find((c) => c.name === command.name());
+  return descriptor !== undefined && command.parent?.parent === null
+    ? descriptor.term
+    : new Help().subcommandTerm(command);
 }
 
 /** Every command of the tree, subcommands included (`debug records`, `local serve`). */
@@ -80,7 +82,7 @@ function commandLine(program: Command, argv: readonly string[]): string {
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   quietNodeVersionWarning();
   exitQuietlyOnBrokenPipe();
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   const json = argv.includes('--json');
   // Under --json a usage error is the JSON error object on stdout, not commander's text.
   if (json) for (const command of everyCommand(program)) command.configureOutput({ outputError: () => {} });
@@ -90,6 +92,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError && error.exitCode === 0) return EXIT.ok;
+    // Loaded only on failure: it imports the config schema, hence zod, which --help does without.
+    const { errorResult, reportError } = await import('./io/error-report.ts');
     const report = reportError(error, commandLine(program, argv));
     const output = new Output({ json });
     // Commander already printed its message (and the help) for a person.
@@ -97,7 +101,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     output.result(errorResult(report));
     return report.exitCode;
   } finally {
-    await stopRestartedSimulators();
+    await runCommandEndTasks();
   }
 }
 

@@ -3,7 +3,6 @@
  * photo zone, by kind. Costs two `zones/list` requests plus one count batch per zone (spec §3.8).
  */
 import { Command } from 'commander';
-import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AssetCounts } from '#ports/asset-source.ts';
 import { cliContext } from '../context.ts';
@@ -45,6 +44,8 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
     )
     .action(async (_options: unknown, command: Command) => {
       const ctx = cliContext(command);
+      // Imported here, not above: `library --help` then loads no adapters (issue 12).
+      const { openIcloudAdapters } = await import('#compose/icloud-adapters.ts');
       const { session, source } = await openIcloudAdapters({
         endpoint: await ctx.endpoint(),
         store: ctx.store,

@@ -5,7 +5,6 @@
  * serves until SIGINT or SIGTERM and exits 0.
  */
 import { Command, Option } from 'commander';
-import { serveArchive } from '#local/serve/serve-archive.ts';
 import { integerIn } from '../io/option-parsers.ts';
 import { localDir } from './sync.ts';
 
@@ -46,6 +45,8 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start (port taken...), 2 us
     .action(async (options: { port?: number }, command: Command) => {
       const globals = command.optsWithGlobals<{ local?: string }>();
       const dataDir = localDir(globals.local);
+      // Imported here, not above: `local serve --help` then loads no local servers (issue 12).
+      const { serveArchive } = await import('#local/serve/serve-archive.ts');
       const server = await serveArchive({
         dataDir,
         ...(options.port === undefined ? {} : { port: options.port }),

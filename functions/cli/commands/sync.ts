@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
-import { runLocalSync, type SyncProgress, type SyncSummary } from '#local/local-sync.ts';
+import type { SyncProgress, SyncSummary } from '#local/local-sync.ts';
 import { cliContext } from '../context.ts';
 import { demoFallback } from '../demo-path.ts';
 import { downloadBar, TransferRate } from '../io/download-progress.ts';
@@ -151,6 +151,8 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
         },
         'Run icloud-s3 sync again: it continues where this run stopped.',
       );
+      // Imported here, not above: `sync --help` then loads no AWS SDK or local servers (issue 12).
+      const { runLocalSync } = await import('#local/local-sync.ts');
       const summary = await runLocalSync({
         dataDir: localDir(globals.local),
         endpoint: await ctx.endpoint(),

@@ -3,15 +3,15 @@
  * FILE in the recorded-fixture shape, for a bug report (docs/login.md). The file is valid after each
  * exchange and closed when the process exits, whatever the outcome.
  */
-import { createRequire } from 'node:module';
 import { Option } from 'commander';
 import { TraceRecorder } from '#adapters/icloud/http/trace-recorder.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import { TraceFile } from '#adapters/local/trace-file.ts';
 import type { Output } from './output.ts';
+import { packageVersion } from './version.ts';
 
 /** Which icloud-s3 made the trace: the first thing a maintainer asks. */
-const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+const VERSION = packageVersion();
 
 export function traceOption(): Option {
   return new Option(

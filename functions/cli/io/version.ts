@@ -1,10 +1,10 @@
-/** The version `icloud-s3 --version` prints: package.json's, read once. */
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-
-const PackageJson = z.looseObject({ version: z.string().min(1) });
+/**
+ * The version `icloud-s3 --version` prints: package.json's. Imported as a JSON module (typed by the
+ * compiler) rather than read by a path relative to this file, so the compiled CLI in `dist/`, which
+ * sits at another depth, prints the same version.
+ */
+import packageJson from '../../../package.json' with { type: 'json' };
 
 export function packageVersion(): string {
-  const url = new URL('../../../package.json', import.meta.url);
-  return PackageJson.parse(JSON.parse(readFileSync(url, 'utf8'))).version;
+  return packageJson.version;
 }

@@ -22,7 +22,15 @@ export interface LocalS3Server extends LocalServer {
   readonly repairs: readonly LocalS3Repair[];
 }
 
-const CHILD_ENTRY = fileURLToPath(new URL('./s3rver-process.ts', import.meta.url));
+/**
+ * Run from source (tsx), the child is the .ts file beside this one, loaded through tsx; in the
+ * compiled CLI this module is a chunk in dist/ and the child its own entry, dist/s3rver-process.mjs
+ * (bin/build-cli.mjs), plain JavaScript.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const CHILD_ENTRY = fileURLToPath(
+  new URL(FROM_SOURCE ? './s3rver-process.ts' : './s3rver-process.mjs', import.meta.url),
+);
 /**
  * How long the child may stay silent while starting. It says "still starting" every second
  * (`s3rver-process.ts`), so a slow start (a loaded machine, a large archive to check) waits as
@@ -102,7 +110,9 @@ export async function startS3Server(options: { directory?: string } = {}): Promi
   const directory = options.directory ?? (await mkdtemp(path.join(tmpdir(), 'icloud-s3-s3rver-')));
   await mkdir(directory, { recursive: true });
   const child = fork(CHILD_ENTRY, [directory], {
-    execArgv: ['--openssl-legacy-provider', '--import', tsxLoader()],
+    execArgv: FROM_SOURCE
+      ? ['--openssl-legacy-provider', '--import', tsxLoader()]
+      : ['--openssl-legacy-provider'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
