@@ -18,7 +18,7 @@ export const DOWNLOAD_BATCHING_WINDOW = Duration.seconds(10);
  */
 export const DOWNLOAD_TIMEOUT = Duration.minutes(15);
 /**
- * Measured (reference/aws-local.md §1.2): a streaming lib-storage upload peaks at about
+ * Measured (docs/benchmarks.md): a streaming lib-storage upload peaks at about
  * 50-55 MB fixed + 1.3-1.6 x partSize per queue slot, so budget 2 x partSize x queueSize per
  * upload = 64 MB, plus ~60 MB for the runtime. If the handler works the whole batch in parallel:
  * 60 + 4 x 64 = 316 MB. 1024 MB is ~3x that, and Lambda's CPU and network share grow with memory

@@ -10,7 +10,7 @@ import type { PipelineFunction } from './pipeline-function.ts';
  * Receives before a message is parked in the dead-letter queue. Each receive may stream gigabytes
  * from Apple, and a failed message comes back only after the visibility timeout (about 90 min), so
  * five receives span roughly 6-7 hours: long enough to ride out an Apple 503 window (minutes to
- * hours, protocol spec §8.1) or a Lambda deploy, short enough that a message that can never
+ * hours, docs/protocol/limits.md#throttling) or a Lambda deploy, short enough that a message that can never
  * succeed (an asset Apple no longer serves, a bug) surfaces the same day in the DLQ alarm.
  */
 export const MAX_RECEIVE_COUNT = 5;

@@ -1,8 +1,8 @@
 /**
  * What one item of a zone delta means for the archive, given what the archive knew before
- * (spec §6.3-§6.5). Pure: the caller looks up the previous state and acts on the answer.
+ * (docs/protocol/records.md). Pure: the caller looks up the previous state and acts on the answer.
  *
- * Lifecycle first, in the order of spec §6.4 (hard delete, soft delete, hidden, created or
+ * Lifecycle first, in the order of docs/protocol/records.md#classifying-a-change (hard delete, soft delete, hidden, created or
  * modified); "restored" and "unhidden" exist only relative to the previous state.
  */
 import type { Asset, AssetOnlyChange, ZoneChange } from '#domain/model/asset.ts';
@@ -79,7 +79,7 @@ function classification(kinds: readonly ChangeKind[]): ChangeClassification {
   return first === undefined ? { kind: 'unchanged', kinds: ['unchanged'] } : { kind: first, kinds: sorted };
 }
 
-/** One record's state in the order kei keeps for split master/asset halves (spec §6.4). */
+/** One record's state in the order kei keeps for split master/asset halves (docs/protocol/records.md#classifying-a-change). */
 export type RecordState = 'hardDeleted' | 'softDeleted' | 'hidden' | 'live';
 
 const STATE_SEVERITY: readonly RecordState[] = ['hardDeleted', 'softDeleted', 'hidden', 'live'];
@@ -105,11 +105,11 @@ function adjustedChecksum(change: AssetLike): string | undefined {
 
 function deletionKind(change: AssetLike): ChangeKind {
   if (isSharedLibraryZone(change.zone)) {
-    // spec §6.5: trashReason 1 = deleted; 0 or absent (with isDeleted) = moved to a personal library.
+    // docs/protocol/records.md#shared-library: trashReason 1 = deleted; 0 or absent (with isDeleted) = moved to a personal library.
     return change.trashReason === 1 ? 'trashed' : 'movedToPersonalLibrary';
   }
   // A personal-library asset that Apple marks expunged as it is trashed was moved into the
-  // Shared Library (the mirror of the recorded move out of it, spec §6.5); a plain delete keeps isExpunged 0.
+  // Shared Library (the mirror of the recorded move out of it, docs/protocol/records.md#shared-library); a plain delete keeps isExpunged 0.
   return change.isExpunged ? 'movedToSharedLibrary' : 'trashed';
 }
 
@@ -163,7 +163,7 @@ function classifyAsset(
  *
  * `previous` is the archive's state of the same asset: look it up by asset record name in the
  * change's zone; for a photo not known there, by master record name in any zone (the master name is
- * the cross-zone identity, spec §6.6), which is how moves between the personal and the Shared
+ * the cross-zone identity, docs/protocol/records.md#cross-zone-identity), which is how moves between the personal and the Shared
  * Library are recognised. For a tombstone of a master, pass the state of an asset of that master.
  */
 export function classifyChange(

@@ -31,7 +31,7 @@ export interface ZoneChangesPage {
   readonly cursor: ZoneChangesCursor;
   /** The zone token after this page; once `moreComing` is false, the zone's caught-up token. */
   readonly syncToken: string;
-  /** More pages follow. An empty page with `moreComing` true is normal (spec §3.11): keep going. */
+  /** More pages follow. An empty page with `moreComing` true is normal (docs/protocol/sync-tokens.md#changes-zone): keep going. */
   readonly moreComing: boolean;
   /** On the last page: masters whose asset never came (their assets did not change; logged, not lost). */
   readonly unpairedMasters: readonly string[];
@@ -39,7 +39,7 @@ export interface ZoneChangesPage {
   readonly problems: readonly UnexpectedResponseError[];
 }
 
-/** Which photos a full enumeration walks (spec §3.7.4 list indexes). */
+/** Which photos a full enumeration walks (docs/protocol/cloudkit.md#indexes list indexes). */
 export type EnumerationScope = 'library' | 'hidden' | 'recentlyDeleted';
 
 /** Resume point of a full enumeration by records/query. Plain JSON. */
@@ -53,7 +53,7 @@ export interface EnumerationCursor {
   readonly syncToken?: string;
   /** Photos the index held when the enumeration started (bounds the probing past empty pages). */
   readonly expectedCount?: number;
-  /** Empty pages met in a row (kei probes past up to five, spec §3.7.3). */
+  /** Empty pages met in a row (kei probes past up to five, docs/protocol/cloudkit.md#paging). */
   readonly emptyPagesInARow?: number;
   readonly unpaired?: UnpairedHalves;
 }
@@ -117,7 +117,7 @@ export interface AssetCounts {
 }
 
 export interface AssetSource {
-  /** The photo zones of the account, each in the database that lists it (spec §3.1). */
+  /** The photo zones of the account, each in the database that lists it (docs/protocol/cloudkit.md#databases). */
   discoverZones(): Promise<readonly ZoneRef[]>;
   /** `changes/database`: which photo zones of `database` changed since `syncToken`. */
   changedZones(database: DatabaseScope, syncToken?: string): Promise<ChangedZones>;
@@ -132,7 +132,7 @@ export interface AssetSource {
     cursor?: EnumerationCursor,
     scope?: EnumerationScope,
   ): Promise<EnumerationPage>;
-  /** Current records of these assets, with fresh download URLs (spec §5.4). */
+  /** Current records of these assets, with fresh download URLs (docs/protocol/cdn.md#lifetime). */
   lookupAssets(zone: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets>;
   /** Counts by kind, in one request. */
   countAssets(zone: ZoneRef): Promise<AssetCounts>;

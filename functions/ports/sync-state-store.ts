@@ -127,7 +127,7 @@ export interface SyncStateStore {
 
   /**
    * Records that `user` uses the archived objects of `masterRecordName`. One master backs several
-   * assets (an iOS Duplicate; your photo in PrimarySync and in the Shared Library, spec §6.6) and
+   * assets (an iOS Duplicate; your photo in PrimarySync and in the Shared Library, docs/protocol/records.md#cross-zone-identity) and
    * they share its objects, so `mirror` deletes an object only when its last user is purged.
    * Idempotent. Call it BEFORE the manifest write that lists the objects: a crash in between
    * leaves a user without an entry, which only keeps objects longer.

@@ -4,7 +4,7 @@
  * sleeps past. Used for CloudKit 429/503/TRY_AGAIN_LATER and CDN downloads.
  *
  * Never use it for SRP sign-in: Apple answers repeated sign-ins with a 503 block that lasts hours,
- * and every retry extends it (spec §8.1).
+ * and every retry extends it (docs/protocol/limits.md#throttling).
  */
 
 export interface RetryPolicy {

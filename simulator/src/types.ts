@@ -13,7 +13,7 @@
  */
 import type { Readable } from 'node:stream';
 
-/** A cookie to set, with Apple's attributes (spec §2.12). */
+/** A cookie to set, with Apple's attributes (docs/protocol/session.md#cookies). */
 export interface SimCookie {
   readonly name: string;
   readonly value: string;
@@ -130,7 +130,7 @@ export interface MediaSpec {
 /** Maps a resource's `fileChecksum` (the `/B/` path of its URL) to what the CDN must serve. */
 export type ResolveResource = (fileChecksum: string) => MediaSpec | undefined;
 
-/** Mints Apple-shaped signed download URLs (spec §5.1, statement 108). */
+/** Mints Apple-shaped signed download URLs (docs/protocol/cdn.md#url-shape, S108 in docs/protocol/simulator-contract.md#asset-cdn). */
 export interface UrlMinter {
   mint(input: {
     readonly fileChecksum: string;

@@ -45,7 +45,7 @@ function cookieExpiry(setCookies: string[], name: string): number | undefined {
   return m ? Date.parse(m[1]!.replace(/-/g, ' ')) : undefined;
 }
 
-describe('§9.4 setup service', () => {
+describe('S32-S40 setup service', () => {
   it('S32: accountLogin accepts dsWebAuthToken alone', async () => {
     const d = new SignInDriver(sim.authUrl, sim.setupUrl);
     await d.signIn(sim.appleId, sim.password);
@@ -64,7 +64,7 @@ describe('§9.4 setup service', () => {
     expect(res.headers.get('content-type')).toBe('application/json; charset=UTF-8');
   });
 
-  it('S33: the account document has every field of statement 33', async () => {
+  it('S33: the account document has every field of S33', async () => {
     const d = new SignInDriver(sim.authUrl, sim.setupUrl);
     await d.signIn(sim.appleId, sim.password);
     const doc = (await (await d.accountLogin()).json()) as Doc;
@@ -95,7 +95,7 @@ describe('§9.4 setup service', () => {
     expect(doc).toMatchObject({ hsaChallengeRequired: false, hsaTrustedBrowser: true });
   });
 
-  it('S35: accountLogin sets the cookies of §2.12 on .icloud.com with their lifetimes', async () => {
+  it('S35: accountLogin sets the cookies of docs/protocol/session.md#cookies on .icloud.com with their lifetimes', async () => {
     const now = (await control.clock()).now;
     const d = new SignInDriver(sim.authUrl, sim.setupUrl);
     await d.signIn(sim.appleId, sim.password);

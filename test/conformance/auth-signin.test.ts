@@ -20,7 +20,7 @@ beforeEach(async () => {
   await control.settings({ cassetteMode: false, strictIdmsaHeaders: false, srpLimit: 10 });
 });
 
-describe('§9.2 sign-in (SRP)', () => {
+describe('S7-S20 sign-in (SRP)', () => {
   it('S7: signin/init returns iteration, 16-byte salt, protocol, unpadded B and a fresh c', async () => {
     const d = driver();
     const { res, body } = await d.init(new TestSrpClient(sim.appleId, sim.password));

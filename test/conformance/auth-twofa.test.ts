@@ -33,12 +33,12 @@ async function withCode(): Promise<SignInDriver> {
 }
 
 /**
- * Statements 22, 25 and 26 describe Apple before 2026 (the 2026 addendum replaces them by S119,
+ * S22, S25, S26 in docs/protocol/simulator-contract.md#two-factor-and-trust describe Apple before 2026 (the 2026 addendum replaces them by S119,
  * S120 and S125): their tests pin the account's `authFlow: "2025"` switch.
  */
 const in2025Flow = () => control.setFlags({ authFlow: '2025' });
 
-describe('§9.3 two-factor and trust', () => {
+describe('S21-S31 two-factor and trust', () => {
   it('S21: GET /appleauth/auth without a JSON Accept returns the boot_args HTML page', async () => {
     const d = await challenged();
     const res = await d.send(sim.authUrl, { method: 'GET', headers: d.headers({ Accept: '*/*' }) });

@@ -90,7 +90,7 @@ async function media(spec: MediaSpec): Promise<Buffer> {
 
 const urlSafe = (b64: string) => b64.replace(/\+/g, '-').replace(/\//g, '_');
 
-describe('asset CDN (spec §5, statements 108-115)', () => {
+describe('asset CDN (docs/protocol/cdn.md, S108-S115)', () => {
   it('S108: mints URLs of Apple shape with the checksums in the path and e one hour after issue', () => {
     const { mint } = setup();
     const url = mint();

@@ -1,6 +1,6 @@
 /**
  * The CDN over HTTP, mounted in the simulator's real request listener (server.ts) so the wire
- * headers, HEAD handling and the generic fault layer (statement 114) act on streamed CDN bodies.
+ * headers, HEAD handling and the generic fault layer (S114 in docs/protocol/simulator-contract.md#asset-cdn) act on streamed CDN bodies.
  */
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * Statement 144 over HTTP: a download URL is valid until its `e` parameter (issue time + 3600 s by
+ * S144 in docs/protocol/simulator-contract.md#zones-records-downloads-2026 over HTTP: a download URL is valid until its `e` parameter (issue time + 3600 s by
  * default, as recorded), then 410 Gone; `/cdn/quirks` can shorten the lifetime; a refresh goes
  * through records/lookup while records/query on CPLMaster keeps failing (S64).
  */
@@ -18,7 +18,7 @@ const F_SLOT = '$' + '{f}';
 
 type CkRecord = { recordName: string; fields?: Record<string, { value?: unknown }> };
 
-describe('download URL lifetime (statement 144)', () => {
+describe('download URL lifetime (S144)', () => {
   let sim: SimulatorHandle;
   let control: ControlClient;
   let session: SimSession;
@@ -130,7 +130,7 @@ describe('download URL lifetime (statement 144)', () => {
     });
   });
 
-  it('S145: the control API turns on the zone and record switches of statements 139-143', async () => {
+  it('S145: the control API turns on the zone and record switches of S139-S143', async () => {
     const patch = {
       cmmZones: ['private', 'shared'],
       sharedCollectionZone: true,

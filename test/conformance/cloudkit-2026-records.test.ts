@@ -1,5 +1,5 @@
 /**
- * The 2026 record findings (statements 142-143): boolean-like fields encoded as INT64 0/1 or JSON
+ * The 2026 record findings (S142-S143 in docs/protocol/simulator-contract.md#zones-records-downloads-2026): boolean-like fields encoded as INT64 0/1 or JSON
  * booleans per record type and time window, and `records/lookup` names that cannot be returned
  * appearing inside `records` as error entries.
  */
@@ -14,7 +14,7 @@ type CkRecord = { recordName: string; recordType?: string; fields?: Record<strin
   unknown
 >;
 
-describe('records of the 2026 findings (statements 142-143)', () => {
+describe('records of the 2026 findings (S142-S143)', () => {
   let ck: InProcessCloudKit;
   let truth: GroundTruthAsset[];
 

@@ -1,5 +1,5 @@
 /**
- * The 2026 zone findings (statements 139-141): share-link `CMM-*` zones, the shared-collection
+ * The 2026 zone findings (S139-S141 in docs/protocol/simulator-contract.md#zones-records-downloads-2026): share-link `CMM-*` zones, the shared-collection
  * zone, the migrated primary zone and failed `zones/list` entries, each behind its library quirk.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ type Records = { records: Record<string, unknown>[] };
 
 const CMM = /^CMM-[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 
-describe('zones of the 2026 findings (statements 139-141)', () => {
+describe('zones of the 2026 findings (S139-S141)', () => {
   let ck: InProcessCloudKit;
 
   beforeAll(async () => {

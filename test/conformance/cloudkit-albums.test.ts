@@ -9,7 +9,7 @@ import { readRecordedJson } from '#test/helpers/recorded.ts';
 import { startTestSimulator } from '#test/helpers/simulator.ts';
 
 /**
- * Albums, folders and membership (statements 56, 57, 61, 90, 100): the album list and album
+ * Albums, folders and membership (S56, S57, S61, S90, S100 in docs/protocol/simulator-contract.md): the album list and album
  * contents in the recorded shapes, ordered and paged; every album mutation of `/__sim/mutate`
  * visible through `changes/zone` with exactly its records; the albums' ground truth.
  */
@@ -83,7 +83,7 @@ const relationOrder = (records: CkRecord[]) =>
     .filter((r) => r.recordType === 'CPLContainerRelation')
     .map((r) => r.fields!.itemId!.value as string);
 
-describe('albums and folders (statements 56, 57, 61, 90, 100)', () => {
+describe('albums and folders (S56, S57, S61, S90, S100)', () => {
   let ck: InProcessCloudKit;
   const truth = () => ck.library.albumsTruth().albums;
   const byName = (name: string): GroundTruthAlbum => truth().find((a) => a.name === name && !a.deleted)!;
@@ -366,7 +366,7 @@ describe('albums and folders (statements 56, 57, 61, 90, 100)', () => {
   });
 });
 
-describe('album changes survive a restart (statement 84)', () => {
+describe('album changes survive a restart (S84)', () => {
   it('replays album ops from the state dir: same albums, members, positions and change feed', async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), 'sim-albums-'));
     try {

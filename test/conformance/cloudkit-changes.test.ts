@@ -56,7 +56,7 @@ async function firstAsset(ck: InProcessCloudKit, index = 0) {
   return truth.assets.filter((a) => a.zone === 'PrimarySync' && !a.isDeleted && !a.isHidden)[index]!;
 }
 
-describe('changes/database and changes/zone (statements 73-89)', () => {
+describe('changes/database and changes/zone (S73-S89)', () => {
   let ck: InProcessCloudKit;
 
   beforeAll(async () => {
@@ -259,7 +259,7 @@ describe('changes/database and changes/zone (statements 73-89)', () => {
   });
 });
 
-describe('token persistence (statement 84)', () => {
+describe('token persistence (S84)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sim-library-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -11,7 +11,7 @@ const queryBody = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-describe('CloudKit common behaviour and zones (statements 41-54)', () => {
+describe('CloudKit common behaviour and zones (S41-S54)', () => {
   let ck: InProcessCloudKit;
 
   beforeAll(async () => {
@@ -65,7 +65,7 @@ describe('CloudKit common behaviour and zones (statements 41-54)', () => {
     expect(zones.json.syncToken).toBeDefined();
   });
 
-  it('S48: records come in the §3.4 envelope with typed field wrappers', async () => {
+  it('S48: records come in the docs/protocol/cloudkit.md#record-envelope envelope with typed field wrappers', async () => {
     const { json } = await ck.call<{ records: CkRecord[] }>('records/query', queryBody());
     for (const record of json.records) {
       expect(Object.keys(record).sort()).toEqual(

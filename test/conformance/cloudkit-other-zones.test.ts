@@ -6,7 +6,7 @@ interface ZoneEntry {
   readonly syncToken: string;
 }
 
-describe('zones of other apps (statement 52)', () => {
+describe('zones of other apps (S52)', () => {
   let ck: InProcessCloudKit;
 
   beforeAll(async () => {

@@ -60,7 +60,7 @@ async function count(ck: InProcessCloudKit, index: string, zoneName = 'PrimarySy
   return json.batch[0]!.records[0]!.fields!.itemCount!.value as number;
 }
 
-describe('records/query (statements 55-69)', () => {
+describe('records/query (S55-S69)', () => {
   let ck: InProcessCloudKit;
 
   beforeAll(async () => {

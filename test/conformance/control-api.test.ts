@@ -33,7 +33,7 @@ const init = () => {
   });
 };
 
-describe('§9.13 control plane', () => {
+describe('S116-S118 control plane', () => {
   it('S116: GET /__sim describes the base URL, hosts and the rewrite rule', async () => {
     const d = await control.describe();
     expect(d.baseUrl).toBe(sim.baseUrl);
@@ -117,7 +117,7 @@ describe('§9.13 control plane', () => {
   });
 });
 
-describe('S117: every failure of §8.3 can be injected', () => {
+describe('S117: every failure of docs/protocol/limits.md#failure-modes can be injected', () => {
   it('a fault with count fires that many times, then the real answer returns', async () => {
     await control.injectFault({ endpoint: 'validate', status: 503, count: 2 });
     expect((await validate()).status).toBe(503);

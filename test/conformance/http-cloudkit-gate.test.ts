@@ -58,7 +58,7 @@ async function downloadUrl(session: SimSession): Promise<string> {
   );
 }
 
-describe('§9.5 CloudKit common behaviour (server part)', () => {
+describe('S41-S50 CloudKit common behaviour (server part)', () => {
   it('S43: every CloudKit response sets a rotated X-APPLE-WEBAUTH-TOKEN on .icloud.com without Expires', async () => {
     const session = await control.session();
     const res = await query(session);

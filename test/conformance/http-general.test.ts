@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim.stop());
 
-describe('§9.1 general HTTP behaviour', () => {
+describe('S1-S6 general HTTP behaviour', () => {
   it('S1: POST bodies are accepted as application/json and as text/plain', async () => {
     for (const type of ['application/json', 'text/plain']) {
       const client = new TestSrpClient(sim.appleId, sim.password);
@@ -126,7 +126,7 @@ describe('§9.1 general HTTP behaviour', () => {
   });
 });
 
-describe('§9.5 CloudKit admission (statement 42)', () => {
+describe('S41-S50 CloudKit admission (S42)', () => {
   const ck = async (cookie: string | undefined) => {
     const session = await control.session();
     const host = new URL(session.ckdatabasewsUrl).hostname;

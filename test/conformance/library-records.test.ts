@@ -48,7 +48,7 @@ async function delta(ck: InProcessCloudKit, from: string, zoneName = 'PrimarySyn
 
 const typesOf = (records: CkRecord[]) => records.map((r) => r.recordType ?? 'tombstone').sort();
 
-describe('records and library content (statements 70-71, 90-101)', () => {
+describe('records and library content (S70-S71, S90-S101)', () => {
   let ck: InProcessCloudKit;
   let truth: GroundTruthAsset[];
   const pick = (pred: (a: GroundTruthAsset) => boolean) => truth.find(pred)!;

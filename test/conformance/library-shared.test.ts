@@ -15,7 +15,7 @@ const OWNER_PRIVATE: Who = { database: 'private', who: 'owner' };
 const MEMBER_PRIVATE: Who = { database: 'private', who: 'member' };
 const MEMBER_SHARED: Who = { database: 'shared', who: 'member' };
 
-describe('Shared Library (statements 102-107)', () => {
+describe('Shared Library (S102-S107)', () => {
   let ck: InProcessCloudKit;
   let shared: string;
 

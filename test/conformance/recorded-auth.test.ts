@@ -1,5 +1,5 @@
 /**
- * Statement 118: replays icloudpd's auth cassettes against the simulator AS RECORDED and checks that
+ * S118 in docs/protocol/simulator-contract.md#control-plane: replays icloudpd's auth cassettes against the simulator AS RECORDED and checks that
  * each answer has the recorded shape: status, Apple header names, cookie names and domains, content
  * type, and JSON keys with their value types (values differ).
  *
@@ -15,8 +15,8 @@
  * The recordings are of 2025-era Apple, so they replay against an account in the `authFlow: "2025"`
  * mode (signin/complete pushes the code, a correct code is answered 204). The 2FA cassettes and
  * auth_requires_2fa are also hand-edited (signin/complete answered 200 `{"auth_type":"hsa2"}` where
- * Apple answers 409): they run in the simulator's cassette mode (statement 14). failed_auth ends with
- * the dead legacy `/signin`, also answered as recorded only in cassette mode (statement 19).
+ * Apple answers 409): they run in the simulator's cassette mode (S14 in docs/protocol/simulator-contract.md#sign-in). failed_auth ends with
+ * the dead legacy `/signin`, also answered as recorded only in cassette mode (S19 in docs/protocol/simulator-contract.md#sign-in).
  */
 import { CookieJar } from 'tough-cookie';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -5,7 +5,7 @@
  * answer compared with the recorded one: status, header names, and header values wherever they are
  * not specific to one response instance.
  *
- * The cassettes copied one CDN response's headers onto every download (spec §0.4), so a recorded
+ * The cassettes copied one CDN response's headers onto every download (docs/protocol/README.md#recorded-exchanges), so a recorded
  * `Content-Length` only matches the resource in `listing_photos`; the simulator answers with the
  * resource's real size, which is what this test expects.
  */

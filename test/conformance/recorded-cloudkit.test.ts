@@ -76,7 +76,7 @@ function fieldShapes(records: CkRecord[]) {
   return shapes;
 }
 
-describe('recorded CloudKit shapes (statement 118)', () => {
+describe('recorded CloudKit shapes (S118)', () => {
   let ck: InProcessCloudKit;
 
   beforeAll(async () => {

@@ -64,7 +64,7 @@ function lambdaEnv(): Record<string, string> {
     AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: stack.endpoints.sqs,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: stack.endpoints.secretsManager,
-    // The local S3 server stores aws-chunked framing as data (aws-local.md §1.1); real S3 does not need this.
+    // The local S3 server stores aws-chunked framing as data; real S3 does not need this.
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
   };

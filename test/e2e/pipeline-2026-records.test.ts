@@ -1,8 +1,8 @@
 /**
  * The pipeline against the 2026 zone and record findings of the simulator: share-link (`CMM-*`)
- * and shared-collection zones in both databases, a failed `zones/list` entry (statements 139-141),
+ * and shared-collection zones in both databases, a failed `zones/list` entry (S139-S141 in docs/protocol/simulator-contract.md#zones-records-downloads-2026),
  * and boolean-like fields that flip between `{"value": 0|1, "type": "INT64"}` and
- * `{"value": true|false}` between runs (statement 142).
+ * `{"value": true|false}` between runs (S142 in docs/protocol/simulator-contract.md#zones-records-downloads-2026).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -61,7 +61,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('the pipeline beside CMM, SharedCollection and failed zones (statements 139-141)', () => {
+describe('the pipeline beside CMM, SharedCollection and failed zones (S139-S141)', () => {
   it('S139: archives exactly the photo library and never queries a zone that is not one', async () => {
     await control.call('DELETE', '/requests');
     const summary = await sync();
@@ -80,7 +80,7 @@ describe('the pipeline beside CMM, SharedCollection and failed zones (statements
   });
 });
 
-describe('boolean-like fields in either encoding (statement 142)', () => {
+describe('boolean-like fields in either encoding (S142)', () => {
   it('S142: reads favourite, hidden and trashed flags sent as true/false', async () => {
     const [a, b] = (await truth()).filter((x) => !x.isDeleted && !x.isHidden);
     await control.mutate({ op: 'favorite', assetRecordName: a!.assetRecordName });

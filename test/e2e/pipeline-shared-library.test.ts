@@ -1,5 +1,5 @@
 /**
- * The iCloud Shared Library end to end (spec §6.5, §6.6): your photos that are in both your
+ * The iCloud Shared Library end to end (docs/protocol/records.md#shared-library, docs/protocol/records.md#cross-zone-identity): your photos that are in both your
  * PrimarySync and the Shared Library are stored once (same master: one object, an entry per
  * asset), members' photos are archived, and moves between the libraries and deletions by
  * members change the manifest, never the archived bytes.

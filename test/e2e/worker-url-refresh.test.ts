@@ -1,7 +1,7 @@
 /**
  * The download worker's domain over the real iCloud adapters and the simulator: download URLs
- * that expired (410 after `e`, statement 144) are refreshed with records/lookup, and a lookup that
- * answers an error entry inside `records` (statement 143) never passes for a deletion: the old
+ * that expired (410 after `e`, S144 in docs/protocol/simulator-contract.md#zones-records-downloads-2026) are refreshed with records/lookup, and a lookup that
+ * answers an error entry inside `records` (S143 in docs/protocol/simulator-contract.md#zones-records-downloads-2026) never passes for a deletion: the old
  * record is kept (its URL used while still valid), otherwise the item is retried later.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -129,7 +129,7 @@ describe('download URLs past their own expiry (e)', () => {
   });
 });
 
-describe('a refresh answered by an error entry (statement 143)', () => {
+describe('a refresh answered by an error entry (S143)', () => {
   it('S143: keeps the old record and archives with its still-valid URL instead of skipping the photo as deleted', async () => {
     const [asset] = await enumerate(1);
     await control.quirks({ lookupErrors: [asset!.assetRecordName, asset!.masterRecordName] });

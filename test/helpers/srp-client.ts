@@ -2,7 +2,7 @@
  * A minimal, independent Apple SRP client and sign-in driver for checking the simulator with plain
  * `fetch` (it shares no code with the product's client nor with the simulator's server side).
  *
- * Construction (spec §2.6): RFC 5054 2048-bit group, SHA-256, password key = PBKDF2-SHA256 of
+ * Construction (docs/protocol/sign-in.md#srp): RFC 5054 2048-bit group, SHA-256, password key = PBKDF2-SHA256 of
  * SHA-256(password) (raw for s2k, hex for s2k_fo), x = H(salt | H(":" | key)), M1 with the user
  * name, M2 = H(A | M1 | K).
  */
@@ -103,7 +103,7 @@ export class TestSrpClient {
   }
 }
 
-/** The IdMSA headers of spec §2.2. */
+/** The IdMSA headers of docs/protocol/sign-in.md#request-headers. */
 export const WIDGET_KEY = 'd39ba9916b7251055b22c7f910e2ea796ee65e98b2ddecea8f5dde8d9d1a815d';
 export function idmsaHeaders(extra: Record<string, string> = {}): Record<string, string> {
   return {

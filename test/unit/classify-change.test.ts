@@ -151,7 +151,7 @@ describe('classifying a zone change against the previous state', () => {
   });
 });
 
-describe('the Shared Library (spec §6.5)', () => {
+describe('the Shared Library (docs/protocol/records.md#shared-library)', () => {
   it('calls a shared item deleted with trashReason 1 trashed', () => {
     expect(kindsOf(lone({ zone: SHARED, isDeleted: true, trashReason: 1 }), known({ zone: SHARED }))).toEqual(
       ['trashed'],

@@ -12,7 +12,7 @@ import {
 import { recordedPath } from '#test/helpers/recorded.ts';
 import { TestSrpClient } from '#test/helpers/srp-client.ts';
 
-// Spec §2.6 test vectors (server secret b given, so the server side is fully determined).
+// docs/protocol/sign-in.md#srp test vectors (server secret b given, so the server side is fully determined).
 const accountName = 'sim.user@example.com';
 const password = 'Sim-Passw0rd!';
 const salt = Buffer.from('0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'hex');
@@ -38,7 +38,7 @@ const VECTORS = {
   },
 } as const;
 
-describe('simulator SRP server (spec §2.6 vectors)', () => {
+describe('simulator SRP server (docs/protocol/sign-in.md#srp vectors)', () => {
   it('derives k from N and padded g', () => {
     expect(k.toString(16).padStart(64, '0')).toBe(
       '05b9e8ef059c6b32ea59fc1d322d37f04aa30bae5aa9003b8321e21ddb04e300',

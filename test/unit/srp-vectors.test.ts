@@ -53,7 +53,7 @@ describe('SRP against the Apple-accepted vectors', () => {
   }
 });
 
-// Spec §2.6 "Test vectors (generated for this spec)".
+// docs/protocol/sign-in.md#srp "Test vectors (generated for this spec)".
 const spec = {
   accountName: 'sim.user@example.com',
   password: 'Sim-Passw0rd!',
@@ -79,7 +79,7 @@ const spec = {
   } satisfies Record<SrpProtocol, Record<string, string>>,
 };
 
-describe('SRP against the spec §2.6 vectors', () => {
+describe('SRP against the docs/protocol/sign-in.md#srp vectors', () => {
   it('derives the multiplier k from N and the padded generator', () => {
     expect(bigIntToBytes(SRP_K).toString('hex').padStart(64, '0')).toBe(
       '05b9e8ef059c6b32ea59fc1d322d37f04aa30bae5aa9003b8321e21ddb04e300',

@@ -1,5 +1,5 @@
 /**
- * S3 user metadata as rclone reads it (peers.md §5): `mtime` is Unix seconds as a fixed-point
+ * S3 user metadata as rclone reads it (docs/rclone.md): `mtime` is Unix seconds as a fixed-point
  * decimal (no exponent, trailing zeros dropped; written by the domain, `domain/plan/object-metadata.ts`,
  * and only read back here), `md5chksum` the base64 of the raw MD5.
  * Keys are lower-case because S3 lower-cases them on the way back anyway.

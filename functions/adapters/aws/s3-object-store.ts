@@ -53,7 +53,7 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export interface S3ObjectStoreOptions {
   readonly client: S3Client;
   readonly bucket: string;
-  /** Defaults for puts that do not say (8 MiB x 4: about 185 MB of process RSS, aws-local.md §1.2). */
+  /** Defaults for puts that do not say (8 MiB x 4: about 185 MB of process RSS, docs/benchmarks.md). */
   readonly partSize?: number;
   readonly queueSize?: number;
   /** Keys per ListObjectsV2 page (S3's maximum and default is 1000). */

@@ -1,6 +1,6 @@
 /**
  * Which iCloud the client talks to: Apple's international service, Apple's China mainland service
- * (spec §2.14), or a simulator. Requests always name Apple URLs (the cookie jar is keyed on them);
+ * (docs/protocol/sign-in.md#china-mainland), or a simulator. Requests always name Apple URLs (the cookie jar is keyed on them);
  * for a simulator, `toTransportUrl` rewrites an Apple URL at send time to
  * `<baseUrl>/<apple-host>/<path>?<query>` (the rule of simulator/src/hosts.ts, reimplemented
  * here because adapters never import the simulator).

@@ -1,6 +1,6 @@
 /**
  * `icloud-s3 library`: signs in with the stored session and prints what the library holds, per
- * photo zone, by kind. Costs two `zones/list` requests plus one count batch per zone (spec §3.8).
+ * photo zone, by kind. Costs two `zones/list` requests plus one count batch per zone (docs/protocol/cloudkit.md#counts).
  */
 import { Command } from 'commander';
 import type { ZoneRef } from '#domain/model/zone.ts';

@@ -54,5 +54,5 @@ export interface ArchiveDeps {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** URLs are valid about 3,600 s; refresh well before (spec §5.4, §8.2). */
+/** URLs are valid about 3,600 s; refresh well before (docs/protocol/cdn.md#lifetime, docs/protocol/limits.md#retry-policies). */
 export const DEFAULT_URL_MAX_AGE_MS = 50 * 60 * 1000;

@@ -7,7 +7,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { UnexpectedResponseError } from '../errors.ts';
 
-/** How error pages begin (spec §5.5): HTML, or Apple's JSON error bodies. Compared case-insensitively. */
+/** How error pages begin (docs/protocol/cdn.md#ranges): HTML, or Apple's JSON error bodies. Compared case-insensitively. */
 const ERROR_PAGE_PREFIXES = ['<html', '<!doctype', '{"error"', '{"errors"', '{"message"', '{"code"', '{}'];
 const SNIFF_BYTES = 16;
 

@@ -31,7 +31,7 @@ export interface MessageResult {
   readonly bytesArchived: number;
   /** Permanent failures recorded on their assets (no secrets: record names and reasons). */
   readonly failures: readonly { readonly subject: string; readonly reason: string }[];
-  /** What the items meant, by kind (`new`, `edited`, `trashed`, `metadataChanged`...; spec §6.3). */
+  /** What the items meant, by kind (`new`, `edited`, `trashed`, `metadataChanged`...; docs/protocol/records.md#lifecycle-in-the-delta). */
   readonly changes: Readonly<Partial<Record<ChangeKind, number>>>;
 }
 

@@ -8,7 +8,7 @@
  *   shared database is watched only once it has shown a zone (a Shared Library you joined).
  * - Incremental: + one `changes/zone` page per changed zone (more for long deltas).
  * - First sync of a zone: a `records/query` enumeration, not the `changes/zone` history. Measured
- *   on a ~7,300-photo library (spec §3.12.5): the history is ~450 pages, a third of its records
+ *   on a ~7,300-photo library (docs/protocol/sync-tokens.md#scale): the history is ~450 pages, a third of its records
  *   tombstones, many pages empty; the all-photos index is ~75 pages of 100 photos, and its first
  *   page returns the zone's current syncToken for free. The token captured BEFORE the
  *   enumeration is kept, so anything that changes during it is replayed by the next delta.

@@ -27,7 +27,7 @@ export function toWorkItem(change: ZoneChange): WorkItem | undefined {
         present: change.present,
       };
     case 'tombstone': {
-      // A removed album relation is a membership change, not a purge (spec §4.9).
+      // A removed album relation is a membership change, not a purge (docs/protocol/records.md#album-membership).
       const relation =
         change.inferredType === 'CPLContainerRelation' ? RELATION_NAME.exec(change.recordName) : null;
       if (relation?.[1] !== undefined && relation[2] !== undefined) {

@@ -10,7 +10,7 @@ import type { ZoneRef } from './zone.ts';
 export type MediaType = 'photo' | 'video';
 
 /**
- * Logical versions of an asset (icloudpd/kei vocabulary, spec §4.5).
+ * Logical versions of an asset (icloudpd/kei vocabulary, docs/protocol/records.md#versions).
  * `live*` are the motion part of a Live Photo; `adjusted` is the edited rendition.
  *
  * Listed in precedence order, the one order every step follows: versions are planned, and their
@@ -38,7 +38,7 @@ export interface AssetVersion {
   readonly resourceField: string;
   /** Byte size CloudKit reported; the download must match it exactly. */
   readonly size: number;
-  /** Apple's opaque checksum of the file (not a hash we can verify; spec §4.1.4). */
+  /** Apple's opaque checksum of the file (not a hash we can verify; docs/protocol/records.md#assetid-token). */
   readonly fileChecksum: string;
   /** The resource's UTI (`res…FileType`), e.g. `public.heic`. */
   readonly uti: string;
@@ -48,7 +48,7 @@ export interface AssetVersion {
   readonly height?: number;
 }
 
-/** A resource CloudKit listed that cannot be downloaded as sent (spec §4.1.4: e.g. no `downloadURL`). */
+/** A resource CloudKit listed that cannot be downloaded as sent (docs/protocol/records.md#assetid-token: e.g. no `downloadURL`). */
 export interface UnavailableVersion {
   readonly kind: VersionKind;
   readonly resourceField: string;
@@ -93,7 +93,7 @@ export interface Asset {
   readonly deletedBy?: string;
   /** Shared Library: 1 = deleted from the shared library, 0/absent with isDeleted = moved to a personal library. */
   readonly trashReason?: number;
-  /** Every resource CloudKit offered, the asset's fields taking precedence over the master's (spec §4.5). */
+  /** Every resource CloudKit offered, the asset's fields taking precedence over the master's (docs/protocol/records.md#versions). */
   readonly versions: readonly AssetVersion[];
   /** Resources listed without what a download needs; kept so they can be reported, never downloaded. */
   readonly unavailableVersions?: readonly UnavailableVersion[];
@@ -131,7 +131,7 @@ export interface Album {
   readonly isDeleted: boolean;
 }
 
-/** The record type a tombstone most likely had, inferred from its name (spec §4.12). */
+/** The record type a tombstone most likely had, inferred from its name (docs/protocol/records.md#tombstones). */
 export type TombstoneType = 'CPLMaster' | 'CPLAsset' | 'CPLContainerRelation' | 'unknown';
 
 /** One item of a zone delta, after pairing masters with assets. */

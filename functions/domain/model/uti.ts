@@ -1,5 +1,5 @@
 /**
- * What a resource's UTI (`res…FileType`, spec §4.4) means: photo or video, the file extension
+ * What a resource's UTI (`res…FileType`, docs/protocol/records.md#item-type) means: photo or video, the file extension
  * its object gets and the `Content-Type` it is served with. The one UTI table: record mapping
  * (adapters) and planning (domain) both read it.
  *

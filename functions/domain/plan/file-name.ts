@@ -53,7 +53,7 @@ export interface BaseName {
 }
 
 /**
- * icloudpd's fallback for an unusable name (spec §7.4): the master record name with every
+ * icloudpd's fallback for an unusable name (docs/protocol/naming.md#fallback-names): the master record name with every
  * non-alphanumeric character replaced, first 12 characters.
  */
 export function fallbackStem(masterRecordName: string): string {

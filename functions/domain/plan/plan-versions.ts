@@ -24,7 +24,7 @@ export interface PlannedVersion {
    * The archived object's identity: `<masterRecordName>/<kind>/<fileChecksum>`. The owner
    * when the pipeline claims a key, and the manifest's key for "already archived". Built from
    * the master, so an iOS Duplicate and the Shared Library copy of your own photo (same
-   * master, spec §6.6) resolve to the same object and the binary is stored once; built from
+   * master, docs/protocol/records.md#cross-zone-identity) resolve to the same object and the binary is stored once; built from
    * the file's checksum, so a new edit is a new object and never overwrites the previous one.
    */
   readonly objectId: string;
@@ -42,7 +42,7 @@ const ROLES: Readonly<Record<VersionKind, VersionRole>> = {
   liveThumb: 'preview',
 };
 
-/** Apple's automatic JPEG of a screenshot (spec §4.6): not the person's edit. */
+/** Apple's automatic JPEG of a screenshot (docs/protocol/records.md#live-raw-edits): not the person's edit. */
 export const SCREENSHOT_ADJUSTMENT = 'ScreenshotServices';
 
 /** The manifest/claim identity of one resource of a master (see `PlannedVersion.objectId`). */

@@ -1,6 +1,6 @@
 /**
  * The MD5 an S3 object states about its bytes without being downloaded, by rclone's rules
- * (peers.md §5.3): a 32-hex ETag is the MD5 of a single-part upload; a multipart ETag
+ * (docs/rclone.md): a 32-hex ETag is the MD5 of a single-part upload; a multipart ETag
  * (`<hex>-<parts>`) is not, and then the `md5chksum` metadata (base64 of the raw digest) is.
  * Under SSE-KMS no ETag is an MD5, so only `md5chksum` counts.
  */

@@ -2,7 +2,7 @@
  * SDK client settings for the local servers: loopback endpoints, fake credentials, one region.
  * S3 also needs path-style addressing, and `requestChecksumCalculation: 'WHEN_REQUIRED'`:
  * with the SDK default, stream bodies go out `aws-chunked` and s3rver stores the chunk framing
- * as object data (aws-local.md §1.1). Real AWS keeps the SDK defaults.
+ * as object data. Real AWS keeps the SDK defaults.
  */
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';

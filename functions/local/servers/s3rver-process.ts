@@ -1,7 +1,7 @@
 /**
  * Child-process entry that serves s3rver on 127.0.0.1, started by `startS3Server` with
  * `--openssl-legacy-provider`: s3rver encrypts ListObjectsV2 continuation tokens with DES, which
- * OpenSSL 3 only offers through the legacy provider (aws-local.md §1.1). A child keeps that
+ * OpenSSL 3 only offers through the legacy provider. A child keeps that
  * flag out of the parent process.
  *
  * s3rver lacks AbortMultipartUpload and ListMultipartUploads; this wrapper adds both over its

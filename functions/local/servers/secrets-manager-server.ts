@@ -1,5 +1,5 @@
 /**
- * Local Secrets Manager: no emulator exists (aws-local.md §4), so this is a small real one over
+ * Local Secrets Manager: no emulator that installs offline from npm exists, so this is a small real one over
  * the AWS JSON 1.1 protocol with the four operations the session store and `login` use:
  * CreateSecret, GetSecretValue, PutSecretValue, DescribeSecret. Versions behave as in AWS:
  * a put moves `AWSCURRENT` to the new version and `AWSPREVIOUS` to the old current one; a

@@ -1,5 +1,5 @@
 /**
- * A simulated Apple Account: identity (from identity.ts), SRP verifier, account flags (statement 37)
+ * A simulated Apple Account: identity (from identity.ts), SRP verifier, account flags (S37 in docs/protocol/simulator-contract.md#setup-service)
  * and its trusted second factors.
  */
 import { randomBytes } from 'node:crypto';

@@ -14,7 +14,7 @@ import { newSessionToken, newTrustToken, newWebAuthValue } from './tokens.ts';
 const DAY = 86_400_000;
 
 export interface Lifetimes {
-  /** Trust token (`X-Apple-TwoSV-Trust-Token`) lifetime; default 60 days (spec §2.12). */
+  /** Trust token (`X-Apple-TwoSV-Trust-Token`) lifetime; default 60 days (docs/protocol/session.md#cookies). */
   trustTokenMs: number;
   /** `X-Apple-Session-Token` lifetime; default 30 days. */
   sessionTokenMs: number;

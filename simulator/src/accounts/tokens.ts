@@ -6,7 +6,7 @@ const b64url = (n: number): string => randomBytes(n).toString('base64url');
 
 /** `X-Apple-Session-Token` (the `dsWebAuthToken` of accountLogin). */
 export const newSessionToken = (): string => b64(96).replace(/=+$/, '');
-/** `X-Apple-TwoSV-Trust-Token`: `HSARMTKNSRVW…SRVX` (spec §2.10.4). */
+/** `X-Apple-TwoSV-Trust-Token`: `HSARMTKNSRVW…SRVX` (docs/protocol/sign-in.md#trust). */
 export const newTrustToken = (): string => `HSARMTKNSRVW${b64url(120)}SRVX`;
 /** `X-Apple-ID-Session-Id`. */
 export const newIdmsaSessionId = (): string => randomBytes(16).toString('hex').toUpperCase();

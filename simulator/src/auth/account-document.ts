@@ -1,5 +1,5 @@
 /**
- * The account document returned by `accountLogin` and `validate` (spec §2.9, statement 33), shaped
+ * The account document returned by `accountLogin` and `validate` (docs/protocol/sign-in.md#accountlogin, S33 in docs/protocol/simulator-contract.md#setup-service), shaped
  * after the recorded one: `dsInfo`, `webservices` with the account's `pNN` partition, `apps`,
  * `configBag`, `requestInfo`. Accounts without two-factor omit `hsaChallengeRequired`,
  * `hsaTrustedBrowser` and `dsInfo.hsaVersion`, as recorded (`auth_non_2fa`).

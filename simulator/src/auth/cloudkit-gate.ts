@@ -1,5 +1,5 @@
 /**
- * Who may call CloudKit (statements 42-44, 39): the X-APPLE-WEBAUTH-USER and -TOKEN cookies must be
+ * Who may call CloudKit (S42-S44, S39 in docs/protocol/simulator-contract.md): the X-APPLE-WEBAUTH-USER and -TOKEN cookies must be
  * present (else 421 naming the missing cookie), the token live (else 401), the host the account's
  * current partition (else 421, as when HTTP/2 lands on the wrong partition). Accepted calls get a
  * rotated X-APPLE-WEBAUTH-TOKEN and Apple's CloudKit headers on their reply.

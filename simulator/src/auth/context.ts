@@ -11,8 +11,8 @@ export interface AuthContext {
   readonly settings: AuthSettings;
 }
 
-/** The public web widget key of icloud.com (spec §2.2); IdMSA requires it on signin/*. */
+/** The public web widget key of icloud.com (docs/protocol/sign-in.md#request-headers); IdMSA requires it on signin/*. */
 export const WIDGET_KEY = 'd39ba9916b7251055b22c7f910e2ea796ee65e98b2ddecea8f5dde8d9d1a815d';
 
-/** `Service Temporary Unavailable`: Apple's 29-byte throttling body (spec §8.1). */
+/** `Service Temporary Unavailable`: Apple's 29-byte throttling body (docs/protocol/limits.md#throttling). */
 export const THROTTLE_BODY = 'Service Temporary Unavailable';

@@ -1,5 +1,5 @@
 /**
- * Cookies as Apple sets them (spec §2.12): `.icloud.com` for setup and CloudKit, `apple.com` /
+ * Cookies as Apple sets them (docs/protocol/session.md#cookies): `.icloud.com` for setup and CloudKit, `apple.com` /
  * `idmsa.apple.com` for IdMSA, `Expires` on the simulated clock in Apple's `Fri, 12-Jan-2024 05:06:31 GMT` form.
  */
 import type { SimCookie } from '../types.ts';
@@ -62,6 +62,6 @@ export const localeCookies = (): SimCookie[] => [
   { name: 'site', value: 'USA', domain: APPLE_DOMAIN, path: '/', secure: true, httpOnly: true },
 ];
 
-/** The rotated CloudKit credential: no `Expires` (spec §1.3, statement 43). */
+/** The rotated CloudKit credential: no `Expires` (docs/protocol/session.md#http-conventions, S43 in docs/protocol/simulator-contract.md#cloudkit-common). */
 export const rotatedWebAuthCookie = (value: string): SimCookie =>
   icloudCookie('X-APPLE-WEBAUTH-TOKEN', value);

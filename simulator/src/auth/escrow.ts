@@ -70,7 +70,7 @@ export function escrowComplete(ctx: AuthContext, req: SimRequest): SimReply {
   if (!handshake || body['c'] !== handshake.c) return failed();
   const sent = { m1: b64(body['m1']), m2: b64(body['m2']), k: b64(body['k']) };
   const input = { accountName: '', ...handshake };
-  // Either padding of A/B/S is accepted: Apple's choice is not known (rclone pads, spec §2.6 does not).
+  // Either padding of A/B/S is accepted: Apple's choice is not known (rclone pads, docs/protocol/sign-in.md#srp does not).
   const matches = [expectedProofs(input), expectedProofs(input, { padded: true })].some(
     (p) =>
       p !== undefined &&

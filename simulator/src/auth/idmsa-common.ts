@@ -1,4 +1,4 @@
-/** Response headers and session lookup shared by the IdMSA handlers (spec §2.2, §2.3). */
+/** Response headers and session lookup shared by the IdMSA handlers (docs/protocol/sign-in.md#request-headers, docs/protocol/session.md#session-headers). */
 import { randomUUID } from 'node:crypto';
 import type { AccountRecord } from '../accounts/account.ts';
 import { newOpaque, newScnt } from '../accounts/tokens.ts';
@@ -26,7 +26,7 @@ export function sessionBaseHeaders(s: IdmsaSession): Record<string, string> {
 }
 
 /**
- * Rotates the session's `scnt` and returns the headers that carry session state (statement 15).
+ * Rotates the session's `scnt` and returns the headers that carry session state (S15 in docs/protocol/simulator-contract.md#sign-in).
  * `trustEligible: false` leaves out `X-Apple-TwoSV-Trust-Eligible` (the escrow 409 of a trust-token
  * sign-in carries `X-Apple-EDP`/`X-Apple-PDP` instead).
  */
@@ -71,7 +71,7 @@ export const idmsaJson = (
   body: { kind: 'json', value, contentType: options.contentType ?? IDMSA_JSON },
 });
 
-/** True when the request carries the icloud.com widget key (statement 17). */
+/** True when the request carries the icloud.com widget key (S17 in docs/protocol/simulator-contract.md#sign-in). */
 export function hasWidgetKey(req: SimRequest, widgetKey: string): boolean {
   return (
     req.headers['x-apple-widget-key'] === widgetKey || req.headers['x-apple-oauth-client-id'] === widgetKey

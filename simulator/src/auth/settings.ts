@@ -11,16 +11,16 @@ export interface AuthSettings {
    */
   strictIdmsaHeaders: boolean;
   /**
-   * Replay icloudpd's hand-edited cassettes (statement 14, 19): two-factor answered 200
+   * Replay icloudpd's hand-edited cassettes (S14, S19 in docs/protocol/simulator-contract.md#sign-in): two-factor answered 200
    * `{"auth_type":"hsa2"}` instead of 409, and the legacy `/signin` answered as recorded instead of 503.
    */
   cassetteMode: boolean;
-  /** SRP sign-ins per account in a rolling window before signin/init answers 503 (statement 18). */
+  /** SRP sign-ins per account in a rolling window before signin/init answers 503 (S18 in docs/protocol/simulator-contract.md#sign-in). */
   srpLimit: number;
   srpWindowMs: number;
   /** A blocked attempt counts too, so retrying during a block extends it. */
   srpBlockExtends: boolean;
-  /** Wrong codes / pushes within `codeWindowMs` before the lock-out flags are set (statement 28). */
+  /** Wrong codes / pushes within `codeWindowMs` before the lock-out flags are set (S28 in docs/protocol/simulator-contract.md#two-factor-and-trust). */
   maxWrongCodes: number;
   maxPushes: number;
   codeWindowMs: number;

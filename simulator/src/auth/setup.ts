@@ -1,5 +1,5 @@
 /**
- * The setup service (`setup.icloud.com/setup/ws/1/...`, spec §2.9, §2.11, §2.15, statements 32-40):
+ * The setup service (`setup.icloud.com/setup/ws/1/...`, docs/protocol/sign-in.md#accountlogin, docs/protocol/session.md#validate-and-reuse, docs/protocol/sign-in.md#advanced-data-protection, S32-S40 in docs/protocol/simulator-contract.md#setup-service):
  * `accountLogin` turns an IdMSA session token into a web session (the `.icloud.com` cookies),
  * `validate` checks a stored cookie jar, `requestPCS` plays the ADP approval, `logout` ends a session.
  */
@@ -37,7 +37,7 @@ const setupJson = (value: unknown, status: number, partition?: number, cookies?:
   body: { kind: 'json', value, contentType: SETUP_JSON },
 });
 
-/** `421` with a setup-style body (statement 36, 38). */
+/** `421` with a setup-style body (S36, S38 in docs/protocol/simulator-contract.md#setup-service). */
 export const setupError = (error: string, status = 421): SimReply =>
   setupJson({ success: false, error }, status);
 
@@ -63,7 +63,7 @@ function credentialCookies(session: WebSessionRecord): SimCookie[] {
 const pcsCookies = (session: WebSessionRecord): SimCookie[] =>
   PCS_SERVICES.map((s) => icloudCookie(`X-APPLE-WEBAUTH-PCS-${s}`, `"${newOpaque(48)}"`, session.expiresAt));
 
-/** The cookies of statement 35. */
+/** The cookies of S35 in docs/protocol/simulator-contract.md#setup-service. */
 function loginCookies(ctx: AuthContext, account: AccountRecord, session: WebSessionRecord): SimCookie[] {
   const now = ctx.clock.now();
   const cookies: SimCookie[] = [
@@ -91,7 +91,7 @@ function loginCookies(ctx: AuthContext, account: AccountRecord, session: WebSess
   return cookies;
 }
 
-/** `POST accountLogin` (statements 32-37). */
+/** `POST accountLogin` (S32-S37 in docs/protocol/simulator-contract.md#setup-service). */
 export function accountLogin(ctx: AuthContext, req: SimRequest): SimReply {
   const body = asRecord(req.json);
   const dsWebAuthToken = typeof body['dsWebAuthToken'] === 'string' ? body['dsWebAuthToken'] : '';
@@ -133,7 +133,7 @@ function cookieSession(ctx: AuthContext, req: SimRequest) {
   return check.ok ? check : undefined;
 }
 
-/** `POST validate` with body `null` (statement 38). */
+/** `POST validate` with body `null` (S38 in docs/protocol/simulator-contract.md#setup-service). */
 export function validate(ctx: AuthContext, req: SimRequest): SimReply {
   const found = cookieSession(ctx, req);
   if (!found) return setupError('Missing X-APPLE-WEBAUTH-TOKEN cookie');
@@ -147,7 +147,7 @@ export function validate(ctx: AuthContext, req: SimRequest): SimReply {
 }
 
 /**
- * `POST requestPCS` (statement 40): accounts without ADP get the PCS cookies at once; ADP accounts
+ * `POST requestPCS` (S40 in docs/protocol/simulator-contract.md#setup-service): accounts without ADP get the PCS cookies at once; ADP accounts
  * answer `failure` (device arming, upload requested, not yet available) until the simulated device
  * approves after `pcsPollsBeforeApproval` polls.
  */

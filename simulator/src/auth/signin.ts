@@ -1,6 +1,6 @@
 /**
  * IdMSA sign-in: `signin/init`, `signin/complete`, `repair/complete`, the legacy `signin` and the
- * optional `authorize/signin` page (spec §2.4-2.8, statements 7-20).
+ * optional `authorize/signin` page (docs/protocol/sign-in.md, S7-S20 in docs/protocol/simulator-contract.md#sign-in).
  */
 import { randomBytes } from 'node:crypto';
 import { newIdmsaSessionId, newOpaque, newScnt, newSrpChallenge } from '../accounts/tokens.ts';
@@ -55,7 +55,7 @@ const wrongPassword = (): SimReply =>
 
 const missingWidgetKey = (): SimReply => idmsaJson({}, 400, baseIdmsaHeaders(newScnt()));
 
-/** `POST /appleauth/auth/signin/init` (statements 7-9, 18). */
+/** `POST /appleauth/auth/signin/init` (S7-S9, S18 in docs/protocol/simulator-contract.md#sign-in). */
 export function signinInit(ctx: AuthContext, req: SimRequest): SimReply {
   if (!hasWidgetKey(req, WIDGET_KEY)) return missingWidgetKey();
   const body = asRecord(req.json);
@@ -66,7 +66,7 @@ export function signinInit(ctx: AuthContext, req: SimRequest): SimReply {
 
   const account = ctx.store.account(accountName);
   const protocols = Array.isArray(body['protocols']) ? body['protocols'] : ['s2k', 's2k_fo'];
-  // Unknown accounts get a random salt and verifier, so the failure surfaces at complete (statement 9).
+  // Unknown accounts get a random salt and verifier, so the failure surfaces at complete (S9 in docs/protocol/simulator-contract.md#sign-in).
   const salt = account ? Buffer.from(account.srp.salt, 'base64') : randomBytes(16);
   const iterations = account?.srp.iterations ?? 20_064;
   const protocol = account?.srp.protocol ?? 's2k';
@@ -97,7 +97,7 @@ export function signinInit(ctx: AuthContext, req: SimRequest): SimReply {
 }
 
 /**
- * `POST /appleauth/auth/signin/complete` (statements 10-15, S119, S129). The handshake is found by
+ * `POST /appleauth/auth/signin/complete` (S10-S15 in docs/protocol/simulator-contract.md#sign-in, S119, S129). The handshake is found by
  * its `c`; the `scnt` of init is required only when strict headers apply (Apple answered the recorded
  * complete that sent neither `scnt` nor a session id). Every answer re-sets the `aasp` cookie.
  */
@@ -181,7 +181,7 @@ export function signinComplete(ctx: AuthContext, req: SimRequest): SimReply {
   return answer(twoFactor ? { authType: 'hsa2' } : {}, 200);
 }
 
-/** `POST /appleauth/auth/repair/complete` with `{}` (statement 16). */
+/** `POST /appleauth/auth/repair/complete` with `{}` (S16 in docs/protocol/simulator-contract.md#sign-in). */
 export function repairComplete(ctx: AuthContext, req: SimRequest): SimReply {
   const session = findIdmsaSession(ctx, req);
   if (!session) return staleContext();
@@ -207,7 +207,7 @@ export function repairComplete(ctx: AuthContext, req: SimRequest): SimReply {
 const LEGACY_TYPE = 'text/html;charset=UTF-8';
 
 /**
- * Legacy `POST /appleauth/auth/signin` with a raw password (statement 19): 503 like Apple today;
+ * Legacy `POST /appleauth/auth/signin` with a raw password (S19 in docs/protocol/simulator-contract.md#sign-in): 503 like Apple today;
  * in cassette mode 200 with `X-Apple-I-Rscd: 401` (wrong password) or `409` (two-factor needed).
  */
 export function legacySignin(ctx: AuthContext, req: SimRequest): SimReply {
@@ -250,7 +250,7 @@ export function legacySignin(ctx: AuthContext, req: SimRequest): SimReply {
   return idmsaJson({}, 200, { ...sessionHeaders(session, token), ...rscd }, { contentType: LEGACY_TYPE });
 }
 
-/** `GET /appleauth/auth/authorize/signin?...`: the widget page; seeds `scnt` and `aasp` (statement 20). */
+/** `GET /appleauth/auth/authorize/signin?...`: the widget page; seeds `scnt` and `aasp` (S20 in docs/protocol/simulator-contract.md#sign-in). */
 export function authorizePage(_ctx: AuthContext, req: SimRequest): SimReply {
   return text(
     '<!DOCTYPE html><html><head><title>Sign In with Apple</title></head><body></body></html>',

@@ -1,5 +1,5 @@
 /**
- * The server side of Apple's SRP-6a variant (spec §2.6): RFC 5054 2048-bit group, SHA-256, a
+ * The server side of Apple's SRP-6a variant (docs/protocol/sign-in.md#srp): RFC 5054 2048-bit group, SHA-256, a
  * PBKDF2-derived password key (`s2k` / `s2k_fo`), the user name left out of `x` but kept in `M1`.
  * Padding matters: `k` and `H(g)` pad `g`; `u` pads `A` and `B`; `M1`/`M2` use unpadded `A`/`B`;
  * `K` hashes unpadded `S`.

@@ -1,4 +1,4 @@
-/** Two-factor response bodies (spec §2.7 challenge, §2.10.1 boot data, §2.10.2 phone verification). */
+/** Two-factor response bodies (docs/protocol/sign-in.md#signin-complete challenge, docs/protocol/sign-in.md#two-factor-options boot data, docs/protocol/sign-in.md#requesting-a-code phone verification). */
 import { randomBytes } from 'node:crypto';
 import type { AccountRecord } from '../accounts/account.ts';
 import type { AuthContext } from './context.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 /**
- * Two-factor (HSA2) and trust (spec §2.10, statements 21-30, the 2026 changes S119-S128): the auth
+ * Two-factor (HSA2) and trust (docs/protocol/sign-in.md#two-factor, S21-S30 in docs/protocol/simulator-contract.md#two-factor-and-trust, the 2026 changes S119-S128): the auth
  * page, code triggers for the trusted device and SMS/voice, code submission, and `2sv/trust`.
  */
 import type { AccountRecord } from '../accounts/account.ts';
@@ -62,7 +62,7 @@ const tooManyCodes = (session: IdmsaSession): SimReply =>
     },
   );
 
-/** `GET /appleauth/auth`: HTML with `boot_args`, or JSON for `Accept: application/json` (statement 21, S122-S123, S135). */
+/** `GET /appleauth/auth`: HTML with `boot_args`, or JSON for `Accept: application/json` (S21 in docs/protocol/simulator-contract.md#two-factor-and-trust, S122-S123, S135). */
 export function authPage(ctx: AuthContext, req: SimRequest): SimReply {
   const session = findIdmsaSession(ctx, req);
   if (!session) return staleContext();
@@ -91,7 +91,7 @@ const pushBody = (ctx: AuthContext, session: IdmsaSession) => ({
 /**
  * `PUT verify/trusteddevice/securitycode`, body none or `null`: the trigger. 2026 flow (S119): 202
  * empty (or with the push body when `pushTriggerBody`), one new code, never `X-Apple-Edp`; a
- * security-key or device-less account gets no code. 2025 flow (statement 22): 204.
+ * security-key or device-less account gets no code. 2025 flow (S22 in docs/protocol/simulator-contract.md#two-factor-and-trust): 204.
  */
 export function triggerDeviceCode(ctx: AuthContext, req: SimRequest): SimReply {
   const session = findIdmsaSession(ctx, req);
@@ -112,7 +112,7 @@ export function triggerDeviceCode(ctx: AuthContext, req: SimRequest): SimReply {
 
 /**
  * The pre-2026 triggers: `PUT verify/trusteddevice` (ICPS, 202 + body), `GET verify/trusteddevice`
- * (pyicloud, 200), `POST verify/trusteddevice`. 2025 flow: they push (statement 22). 2026 flow (S120):
+ * (pyicloud, 200), `POST verify/trusteddevice`. 2025 flow: they push (S22 in docs/protocol/simulator-contract.md#two-factor-and-trust). 2026 flow (S120):
  * PUT and POST answer 405, GET answers `trustedDeviceGetStatus` (405 or 200); none pushes.
  */
 export function oldDeviceTrigger(ctx: AuthContext, req: SimRequest): SimReply {
@@ -138,7 +138,7 @@ export function oldDeviceTrigger(ctx: AuthContext, req: SimRequest): SimReply {
 }
 
 /**
- * `PUT verify/phone` `{"phoneNumber":{"id":N[,"nonFTEU":b]},"mode":"sms"|"voice"}` (statement 24,
+ * `PUT verify/phone` `{"phoneNumber":{"id":N[,"nonFTEU":b]},"mode":"sms"|"voice"}` (S24 in docs/protocol/simulator-contract.md#two-factor-and-trust,
  * S124). A security-key account gets no code (S135).
  */
 export function sendPhoneCode(ctx: AuthContext, req: SimRequest): SimReply {
@@ -173,7 +173,7 @@ export function sendPhoneCode(ctx: AuthContext, req: SimRequest): SimReply {
 }
 
 /**
- * `POST verify/trusteddevice/securitycode` and `POST verify/phone/securitycode` (statements 25-28,
+ * `POST verify/trusteddevice/securitycode` and `POST verify/phone/securitycode` (S25-S28 in docs/protocol/simulator-contract.md#two-factor-and-trust,
  * S125-S127). A correct code marks the session verified. 2026 flow: 409 (or `codeAnswerStatus`) with
  * `securityCode.valid: true` and a new session token (unless `codeAnswerWithoutSessionToken`), plus
  * the escrow header of the account; 2025 flow: 204 (device) / 200 (phone).
@@ -231,7 +231,7 @@ export function submitCode(ctx: AuthContext, req: SimRequest, via: 'device' | 'p
 }
 
 /**
- * `GET /appleauth/auth/2sv/trust`: 204 + trust token after a correct code, else 401 (statement 29,
+ * `GET /appleauth/auth/2sv/trust`: 204 + trust token after a correct code, else 401 (S29 in docs/protocol/simulator-contract.md#two-factor-and-trust,
  * S128). With `escrowEnforced`, also 401 while escrow is pending (S131).
  */
 export function trustSession(ctx: AuthContext, req: SimRequest): SimReply {

@@ -1,6 +1,6 @@
 /**
  * The response headers of Apple's content vendor (`contentvendorws`), as recorded on every CDN
- * download in the icloudpd cassettes (spec §5.3). Instance-specific values (request UUID, instance,
+ * download in the icloudpd cassettes (docs/protocol/cdn.md#request-and-response). Instance-specific values (request UUID, instance,
  * correlation key, date) are generated in the same shapes.
  */
 import { createHash } from 'node:crypto';

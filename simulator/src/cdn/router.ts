@@ -1,5 +1,5 @@
 /**
- * The asset CDN (`cvws.icloud-content.com`, spec §5 and statements 108-115): serves the media a
+ * The asset CDN (`cvws.icloud-content.com`, docs/protocol/cdn.md and S108-S115 in docs/protocol/simulator-contract.md#asset-cdn): serves the media a
  * signed download URL names, authorised by the URL's signature and expiry alone (no cookies).
  *
  *   valid, unexpired URL          -> 200, exactly `size` bytes, the recorded headers
@@ -17,7 +17,7 @@ import { cdnHeaders, contentDisposition } from './headers.ts';
 import { decideRange } from './range.ts';
 import type { SignedUrlMinter } from './urls.ts';
 
-/** When downloads without the session cookie get kei's 17-byte answer (spec §5.6). */
+/** When downloads without the session cookie get kei's 17-byte answer (docs/protocol/cdn.md#download-errors). */
 export type RequireCookieMode = 'never' | 'sharedSync' | 'always';
 
 export interface CdnDeps {

@@ -8,14 +8,14 @@ import { handleCdn } from './router.ts';
 import { type SignedUrlMinter, URL_LIFETIME_SECONDS } from './urls.ts';
 
 export const cdnQuirksSchema = z.strictObject({
-  /** Statement 112: ignore `Range` and answer 200 with the whole file (the recorded resume cassette). */
+  /** S112 in docs/protocol/simulator-contract.md#asset-cdn: ignore `Range` and answer 200 with the whole file (the recorded resume cassette). */
   ignoreRange: z.boolean(),
-  /** Statement 111: status for a URL whose signature does not verify (400 `{}` as recorded, or 403). */
+  /** S111 in docs/protocol/simulator-contract.md#asset-cdn: status for a URL whose signature does not verify (400 `{}` as recorded, or 403). */
   invalidSignatureStatus: z.union([z.literal(400), z.literal(403)]),
-  /** Statements 114/115: without the session cookie, answer 200 with kei's 17-byte body. */
+  /** S114 in docs/protocol/simulator-contract.md#asset-cdn/115: without the session cookie, answer 200 with kei's 17-byte body. */
   requireCookie: z.enum(['never', 'sharedSync', 'always']),
   /**
-   * Statement 144: seconds from issue to `e` for URLs minted from now on (3600 recorded). A shorter
+   * S144 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: seconds from issue to `e` for URLs minted from now on (3600 recorded). A shorter
    * one (e.g. 1800) exercises a client's refresh path; URLs answer 410 once `e` has passed.
    */
   urlLifetimeSeconds: z.number().int().min(1).max(86_400),

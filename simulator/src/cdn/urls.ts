@@ -1,5 +1,5 @@
 /**
- * Apple-shaped signed download URLs (spec §5.1, statement 108):
+ * Apple-shaped signed download URLs (docs/protocol/cdn.md#url-shape, S108 in docs/protocol/simulator-contract.md#asset-cdn):
  *
  *   https://cvws.icloud-content.com/B/<fileChecksum><referenceChecksum>/${f}
  *     ?o=..&v=1&x=3&a=..&e=<issue + 3600 s>&k=<wrappingKey>&fl=&r=<requestUuid>-1
@@ -34,7 +34,7 @@ export interface SignedUrlMinter extends UrlMinter {
    */
   verify(url: URL): VerifiedUrl;
   /**
-   * Statement 144: the lifetime (`e` - issue time) of URLs minted from now on; 3600 s by default
+   * S144 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: the lifetime (`e` - issue time) of URLs minted from now on; 3600 s by default
    * (recorded). A test switch shortens it to exercise refresh paths.
    */
   lifetimeSeconds: number;

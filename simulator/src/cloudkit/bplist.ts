@@ -1,6 +1,6 @@
 /**
  * A minimal binary property list writer (`bplist00`) for the flat dictionaries CloudKit carries in
- * `locationEnc` (spec §4.2.1): string keys, number values (written as 64-bit reals).
+ * `locationEnc` (docs/protocol/records.md#location): string keys, number values (written as 64-bit reals).
  */
 export function bplistDict(entries: Readonly<Record<string, number>>): Buffer {
   const keys = Object.keys(entries);

@@ -1,5 +1,5 @@
 /**
- * `zones/list`, `changes/database` and `changes/zone` (spec §3.5, §3.10-3.12, statements 51, 73-89).
+ * `zones/list`, `changes/database` and `changes/zone` (docs/protocol/cloudkit.md#zones, docs/protocol/sync-tokens.md, S51, S73-S89 in docs/protocol/simulator-contract.md).
  *
  * A `changes/zone` page starts at the token's log position and scans at most `SCAN_WINDOW`
  * positions, emitting each record whose latest change lies there (current state, or a tombstone),
@@ -21,7 +21,7 @@ import { buildRecord, type CkRecord, type RecordContext, zoneIdOf } from './reco
 
 export const SCAN_WINDOW = 200;
 
-/** The non-photo zones of statements 52 and 139-140 with their tokens, as `zones/list` and `changes/database` list them. */
+/** The non-photo zones of S52, S139-S140 in docs/protocol/simulator-contract.md with their tokens, as `zones/list` and `changes/database` list them. */
 function otherAppZones(ctx: CloudKitContext): { zoneID: Record<string, string>; syncToken: string }[] {
   return foreignZones(ctx).map((zone) => ({
     zoneID: { ...zone.zoneID },
@@ -123,7 +123,7 @@ function zoneChanges(
   if (zone === undefined) {
     const foreign = foreignZoneOf(ctx, entry.zoneID);
     if (foreign === undefined) return zoneError(entry.zoneID, 'ZONE_NOT_FOUND', 'Zone does not exist');
-    // Statement 140: changes/zone works in them; read from the start it serves their few records.
+    // S140 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: changes/zone works in them; read from the start it serves their few records.
     return {
       zoneID: { ...foreign.zoneID },
       syncToken: foreignZoneToken(ctx, foreign),
@@ -156,7 +156,7 @@ function zoneChanges(
   };
   const records: CkRecord[] = [];
   const windowEnd = Math.min(log.end, position + SCAN_WINDOW);
-  // desiredRecordTypes is deliberately ignored: Apple's filtering there is unreliable (statement 81).
+  // desiredRecordTypes is deliberately ignored: Apple's filtering there is unreliable (S81 in docs/protocol/simulator-contract.md#change-feeds).
   while (position < windowEnd && records.length < limit) {
     const live = log.liveAt(position);
     if (live) records.push(buildRecord(rc, zone as ZoneKey, live.key));

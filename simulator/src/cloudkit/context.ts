@@ -1,6 +1,6 @@
 /**
  * What every CloudKit operation needs: the library, who is calling and through which database,
- * zone resolution (spec §3.1, statements 51-54), tokens, and the error shapes of spec §3.14.
+ * zone resolution (docs/protocol/cloudkit.md#databases, S51-S54 in docs/protocol/simulator-contract.md#zones-and-databases), tokens, and the error shapes of docs/protocol/cloudkit.md#errors.
  */
 import type { SimLibrary } from '../library/index.ts';
 import { MEMBER_PRIMARY, OWNER_PRIMARY, type Person, SHARED_ZONE, type ZoneKey } from '../library/model.ts';
@@ -85,12 +85,12 @@ export class CloudKitContext {
     return TokenCodec.databaseScope(this.database, this.library.core.person(this.person).userRecordName);
   }
 
-  /** The zone's caught-up token (what `records/query` returns, statement 85). */
+  /** The zone's caught-up token (what `records/query` returns, S85 in docs/protocol/simulator-contract.md#change-feeds). */
   currentZoneToken(zone: ZoneKey): string {
     return this.tokens.zoneToken(this.zoneScope(zone), this.library.core.logs[zone].end);
   }
 
-  /** A top-level CloudKit error with its nominal HTTP status (spec §3.14). */
+  /** A top-level CloudKit error with its nominal HTTP status (docs/protocol/cloudkit.md#errors). */
   error(status: number, serverErrorCode: string, reason: string): SimReply {
     return ckJson({ uuid: this.requestUuid, serverErrorCode, reason }, status);
   }

@@ -1,5 +1,5 @@
 /**
- * Zones a Photos account lists that are not photo libraries (statements 52, 139-141): an Image
+ * Zones a Photos account lists that are not photo libraries (S52, S139-S141 in docs/protocol/simulator-contract.md): an Image
  * Playground zone (`AppLibrarySync-…`), share-link zones (`CMM-<UUID>`), a shared-collection zone
  * (`SharedCollection-<UUID>`), and a failed `zones/list` entry. Each appears only under its quirk.
  *
@@ -84,7 +84,7 @@ export function foreignZoneToken(ctx: CloudKitContext, zone: ForeignZone): strin
 }
 
 /**
- * Statement 141: a failed `zones/list` entry, which still carries its `zoneID` (reviewer remark on
+ * S141 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: a failed `zones/list` entry, which still carries its `zoneID` (reviewer remark on
  * icloudpd PR #1367). Its name looks like a Shared Library's, so a careless client would use it.
  * The wording of `reason` is the simulator's: Apple's is not recorded.
  */
@@ -100,12 +100,12 @@ export function failedZoneEntries(ctx: CloudKitContext): Record<string, unknown>
   ];
 }
 
-/** The index-query error of a foreign zone (statement 139). */
+/** The index-query error of a foreign zone (S139 in docs/protocol/simulator-contract.md#zones-records-downloads-2026). */
 export const INVALID_INDEX_REASON = 'Index has invalid data';
 
 /**
  * The records `changes/zone` serves from a foreign zone read from its start: for the shared
- * collection a `cloudkit.share` and one `CPLTextComment` (statement 140); nothing for the others.
+ * collection a `cloudkit.share` and one `CPLTextComment` (S140 in docs/protocol/simulator-contract.md#zones-records-downloads-2026); nothing for the others.
  */
 export function foreignZoneRecords(ctx: CloudKitContext, zone: ForeignZone): Record<string, unknown>[] {
   if (zone.kind !== 'sharedCollection') return [];

@@ -1,5 +1,5 @@
 /**
- * `records/lookup` (spec §3.9, statements 70 and 143): the current version of each named record,
+ * `records/lookup` (docs/protocol/cloudkit.md#records-lookup, S70, S143 in docs/protocol/simulator-contract.md): the current version of each named record,
  * whatever its index membership (trashed included), with freshly minted download URLs. A name that
  * cannot be returned comes back in its place inside `records` as `{recordName, serverErrorCode,
  * reason}` without `fields`: unknown names, the `inlineErrors` quirk, and the `lookupErrors` quirk
@@ -27,7 +27,7 @@ export function handleLookup(ctx: CloudKitContext, json: unknown): SimReply {
   const zone = ctx.resolveZone(body.zoneID ?? { zoneName: 'PrimarySync' });
   if (zone === undefined) {
     if (!foreignZoneOf(ctx, body.zoneID)) return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
-    // Statement 139-140: no photo records live there.
+    // S139-S140 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: no photo records live there.
     const records = body.records.map(({ recordName }) => notFound(recordName));
     return ckJson({ records });
   }

@@ -1,5 +1,5 @@
 /**
- * `records/modify` (spec §3.13, statement 71): the writes the web app makes. `update` of
+ * `records/modify` (docs/protocol/cloudkit.md#records-modify, S71 in docs/protocol/simulator-contract.md#lookup-and-modify): the writes the web app makes. `update` of
  * `isDeleted` / `isHidden` / `isFavorite` on a CPLAsset (soft delete cascades to the master),
  * `create` / `delete` / `forceDelete` of a CPLContainerRelation (album membership), `forceDelete`
  * of a CPLAsset (purge). Each goes through the library's mutations, so it bumps change tags and is

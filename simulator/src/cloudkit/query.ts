@@ -1,5 +1,5 @@
 /**
- * `records/query` and `internal/records/query/batch` (spec §3.6-3.8, statements 55-69):
+ * `records/query` and `internal/records/query/batch` (docs/protocol/cloudkit.md, S55-S69 in docs/protocol/simulator-contract.md#records-query):
  * CheckIndexingState, the list indexes (pairs or triples per photo, masters before assets, rank 0 =
  * newest with ASCENDING), album lists, and HyperionIndexCountLookup counts.
  */
@@ -89,7 +89,7 @@ export function handleQuery(ctx: CloudKitContext, json: unknown): SimReply {
   const body = parsed.data;
   const zone = zoneOfBody(ctx, body);
   if (zone === undefined) {
-    // Statement 139: index queries in share-link and shared-collection zones fail as Apple's do.
+    // S139 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: index queries in share-link and shared-collection zones fail as Apple's do.
     if (foreignZoneOf(ctx, body.zoneID)) return ctx.error(400, 'BAD_REQUEST', INVALID_INDEX_REASON);
     return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
   }
@@ -188,7 +188,7 @@ function runQuery(ctx: CloudKitContext, zone: ZoneKey, body: QueryBody, pageable
   );
 }
 
-/** Statement 65: the Shared Library serves all-photos, added, trash, hidden and Favorites; other indexes come back empty. */
+/** S65 in docs/protocol/simulator-contract.md#records-query: the Shared Library serves all-photos, added, trash, hidden and Favorites; other indexes come back empty. */
 function sharedSupports(spec: IndexSpec): boolean {
   return (
     spec.kind !== 'album' && spec.kind !== 'bursts' && (spec.kind !== 'smart' || spec.album === 'FAVORITE')
@@ -322,7 +322,7 @@ function pagePhotos(
     ordered = slot !== undefined && slots.includes(slot) ? [slot] : [];
   }
   const total = ordered.length;
-  // The recorded quirk: ASCENDING returns the newest first (spec §3.7.2).
+  // The recorded quirk: ASCENDING returns the newest first (docs/protocol/cloudkit.md#query-pages).
   const photoAt = (rank: number) => ordered[descending ? rank : total - 1 - rank]!;
   const offset = startOffset(body, unit, filters);
   if (offset === undefined) return { records: [] };

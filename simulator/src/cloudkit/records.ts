@@ -1,5 +1,5 @@
 /**
- * CloudKit records built from the library on demand (spec §3.4 envelope, §4 schemas): CPLMaster,
+ * CloudKit records built from the library on demand (docs/protocol/cloudkit.md#record-envelope envelope, docs/protocol/records.md schemas): CPLMaster,
  * CPLAsset, CPLAlbum, CPLContainerRelation, CPLLibraryInfo, CPLSharedLibraryQuota, tombstones, and
  * the synthetic CheckIndexingState / IndexCountResult records. Download URLs are minted per response.
  */
@@ -102,7 +102,7 @@ export function buildRecord(ctx: RecordContext, zone: ZoneKey, key: RecordKey): 
   return record;
 }
 
-/** The boolean-like fields statement 142 lets a switch encode as JSON booleans. */
+/** The boolean-like fields S142 in docs/protocol/simulator-contract.md#zones-records-downloads-2026 lets a switch encode as JSON booleans. */
 export const BOOLEAN_LIKE_FIELDS = [
   'isDeleted',
   'isExpunged',
@@ -112,7 +112,7 @@ export const BOOLEAN_LIKE_FIELDS = [
 ] as const;
 
 /**
- * Statement 142: when a `booleanEncoding` rule for this record type covers the simulated now, the
+ * S142 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: when a `booleanEncoding` rule for this record type covers the simulated now, the
  * boolean-like INT64 fields become `{"value": true|false}` (rclone's forum dump of album records).
  */
 function encodeBooleans(library: SimLibrary, record: CkRecord): void {
@@ -253,7 +253,7 @@ function filenameField(content: MasterContent): Field | undefined {
     case 'empty':
       return { value: '', type: 'ENCRYPTED_BYTES' };
     case 'nonUtf8':
-      // The recorded value: `abcdefgh` decodes to bytes that are not UTF-8 (spec §4.3).
+      // The recorded value: `abcdefgh` decodes to bytes that are not UTF-8 (docs/protocol/records.md#filenameenc).
       return { value: 'abcdefgh', type: 'ENCRYPTED_BYTES' };
     case 'badBase64': {
       let value = Buffer.from(name, 'utf8').toString('base64').replace(/=+$/, '');
@@ -505,7 +505,7 @@ function contributedQuota(library: SimLibrary, who: 'owner' | 'member'): number 
   return totals[who];
 }
 
-/** `CheckIndexingState` (spec §3.6): fresh `_<uuid>` name per call. */
+/** `CheckIndexingState` (docs/protocol/cloudkit.md#checkindexingstate): fresh `_<uuid>` name per call. */
 export function checkIndexingRecord(library: SimLibrary, zone: ZoneKey, now: number): CkRecord {
   const progress = library.quirks.indexingProgress;
   const info = library.core.zone(zone);
@@ -525,7 +525,7 @@ export function checkIndexingRecord(library: SimLibrary, zone: ZoneKey, now: num
   };
 }
 
-/** `IndexCountResult` (spec §3.8). */
+/** `IndexCountResult` (docs/protocol/cloudkit.md#counts). */
 export function indexCountRecord(
   library: SimLibrary,
   zone: ZoneKey,

@@ -1,5 +1,5 @@
 /**
- * CloudKit web services for Photos on `pNN-ckdatabasews.icloud.com` (spec §3, statements 41-107).
+ * CloudKit web services for Photos on `pNN-ckdatabasews.icloud.com` (docs/protocol/cloudkit.md, S41-S107 in docs/protocol/simulator-contract.md).
  * The server core authorises the cookies first and decorates the reply (rotated
  * `X-APPLE-WEBAUTH-TOKEN`, `X-Apple-CloudKit-Version`, `X-Apple-Request-UUID`,
  * `x-apple-user-partition`); this module answers the request itself:
@@ -8,7 +8,7 @@
  *        zones/list | changes/database | changes/zone | records/query | records/lookup
  *        | records/modify | internal/records/query/batch
  *
- * Other containers or environments -> 400 BAD_REQUEST (statement 41).
+ * Other containers or environments -> 400 BAD_REQUEST (S41 in docs/protocol/simulator-contract.md#cloudkit-common).
  */
 import type { SimLibrary } from '../library/index.ts';
 import type { Clock, Principal, SimReply, SimRequest } from '../types.ts';

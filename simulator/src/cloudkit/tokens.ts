@@ -1,12 +1,12 @@
 /**
- * Sync tokens (spec §3.12, statements 73-89), in the design the spec recommends:
+ * Sync tokens (docs/protocol/sync-tokens.md#token-properties, S73-S89 in docs/protocol/simulator-contract.md#change-feeds), in the design the spec recommends:
  *
  *   base64( 0x01 ‖ 7 zero bytes ‖ kind ‖ scope hash (8) ‖ position (8) ‖ HMAC-SHA256 truncated to 8 )
  *
  * = 33 bytes, 44 characters starting `AQAAAAAA` like Apple's. A zone token's position is the next
  * log position to scan, so it is deterministic, replayable and page-size independent; a database
  * token carries the global change counter plus a random nonce, so two calls differ even when
- * nothing changed (statement 74). Tokens are bound to their zone (or database and user) by the
+ * nothing changed (S74 in docs/protocol/simulator-contract.md#change-feeds). Tokens are bound to their zone (or database and user) by the
  * scope hash and to this library's seed by the HMAC key, so they survive restarts but not re-seeding.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';

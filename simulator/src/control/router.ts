@@ -1,5 +1,5 @@
 /**
- * The simulator-only control API under `/__sim` (statement 116; catalogue in simulator/README.md).
+ * The simulator-only control API under `/__sim` (S116 in docs/protocol/simulator-contract.md#control-plane; catalogue in simulator/README.md).
  * JSON in, JSON out; bodies are parsed strictly (unknown keys are a 400). Control calls are not
  * counted in `/stats` and not logged in `/requests`.
  */

@@ -1,6 +1,6 @@
 /**
  * The answers a fault puts in place of the real one: an explicit `status`/`body`, or one of the
- * presets of spec §8.3 / statement 117 (`mode`).
+ * presets of docs/protocol/limits.md#failure-modes / S117 in docs/protocol/simulator-contract.md#control-plane (`mode`).
  */
 import { randomUUID } from 'node:crypto';
 import type { HostRole } from '../hosts.ts';

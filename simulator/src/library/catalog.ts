@@ -440,7 +440,7 @@ export class Catalog {
     return PHOTO_ADJUSTMENT;
   }
 
-  /** Resources an edit renders onto the CPLAsset (spec §4.6): none for slo-mo. */
+  /** Resources an edit renders onto the CPLAsset (docs/protocol/records.md#live-raw-edits): none for slo-mo. */
   renders(slot: number, content: MasterContent, edit: EditState): Resource[] {
     if (edit.adjustmentType === SLOMO_ADJUSTMENT) return [];
     const rng = new Rng(this.#o.seed, slot, edit.generation, 0xed1);

@@ -24,7 +24,7 @@ export class LibraryCore {
   readonly logs: readonly [ZoneLog, ZoneLog, ZoneLog];
   /**
    * The name of the owner's primary zone: `PrimarySync`, or `PrimarySync1` under the
-   * `migratedPrimaryZone` quirk (statement 141; the library sets this to read its quirks).
+   * `migratedPrimaryZone` quirk (S141 in docs/protocol/simulator-contract.md#zones-records-downloads-2026; the library sets this to read its quirks).
    */
   ownerPrimaryZoneName: () => string = () => 'PrimarySync';
   /** Global change counter: every appended entry (or zone flag) increments it. DB tokens carry it. */

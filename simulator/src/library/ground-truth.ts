@@ -30,7 +30,7 @@ export interface GroundTruthVersion {
   readonly resourceField: string;
   readonly width: number;
   readonly height: number;
-  /** False when the record carries no `downloadURL` for it (statement 94). */
+  /** False when the record carries no `downloadURL` for it (S94 in docs/protocol/simulator-contract.md#records-and-library). */
   readonly downloadable: boolean;
 }
 
@@ -107,7 +107,7 @@ function versionFileName(content: MasterContent, uti: string, family: Family): s
   return `${dot > 0 ? content.fileName.slice(0, dot) : content.fileName}.${ext}`;
 }
 
-/** The versions of an asset, asset-side resources winning over master-side ones (spec §4.5). */
+/** The versions of an asset, asset-side resources winning over master-side ones (docs/protocol/records.md#versions). */
 export function versionsOf(
   core: LibraryCore,
   slot: number,

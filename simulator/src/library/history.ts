@@ -3,7 +3,7 @@
  * slot layout, never stored); positions G.. are explicit entries appended by mutations (and
  * persisted as the op log that recreates them). A record's entry is *live* only at the record's
  * latest position, so superseded positions read as nothing and pages over them come back empty
- * (statement 78), and every record appears once per delta with its current state (79).
+ * (S78 in docs/protocol/simulator-contract.md#change-feeds), and every record appears once per delta with its current state (79).
  *
  * Implicit layout of a zone with n generated slots (local index j) and A generated albums:
  *

@@ -1,5 +1,5 @@
 /**
- * The server-side indexes `records/query` walks (spec §3.7.4): for each (zone, index, selector) a
+ * The server-side indexes `records/query` walks (docs/protocol/cloudkit.md#indexes): for each (zone, index, selector) a
  * sorted array of slots, oldest first, built on first use and rebuilt after any mutation. Building
  * is one pass over the zone's slots using the compact flags, so it stays fast at 1,000,000 assets.
  */

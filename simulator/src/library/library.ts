@@ -119,7 +119,7 @@ export class SimLibrary {
 
   /**
    * Applies time-driven changes: assets whose `dateExpunged` the simulated clock has passed are
-   * purged (statement 99), each logged at its expiry time. Called before every CloudKit request.
+   * purged (S99 in docs/protocol/simulator-contract.md#records-and-library), each logged at its expiry time. Called before every CloudKit request.
    */
   refresh(): void {
     const now = this.clock.now();

@@ -43,13 +43,13 @@ export const ASSET_KINDS = [
   'burst',
 ] as const satisfies readonly AssetKind[];
 
-/** How `filenameEnc` is served (spec §4.3). */
+/** How `filenameEnc` is served (docs/protocol/records.md#filenameenc). */
 export type FilenameEncoding = 'ENCRYPTED_BYTES' | 'STRING' | 'missing' | 'badBase64' | 'nonUtf8' | 'empty';
 
-/** Overrides of the master's `itemType` (spec §4.4). */
+/** Overrides of the master's `itemType` (docs/protocol/records.md#item-type). */
 export type ItemTypeOverride = 'missing' | 'noValue' | 'unknown';
 
-/** CloudKit resource families (spec §4.1.3). `AssetJPEGThumb` is the edit's thumbnail on the CPLAsset. */
+/** CloudKit resource families (docs/protocol/records.md#resource-families). `AssetJPEGThumb` is the edit's thumbnail on the CPLAsset. */
 export type Family =
   | 'Original'
   | 'OriginalAlt'
@@ -72,7 +72,7 @@ export interface Resource {
   /** Edit generation for asset-side renders; 0 for master resources. */
   readonly generation: number;
   readonly classicQuickTime?: boolean;
-  /** Served without `downloadURL` (statement 94). */
+  /** Served without `downloadURL` (S94 in docs/protocol/simulator-contract.md#records-and-library). */
   readonly noDownloadUrl?: boolean;
 }
 

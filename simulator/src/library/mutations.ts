@@ -1,8 +1,8 @@
 /**
- * Library changes, each producing exactly the delta records of spec §6.3 / §6.5 (statements 97-107).
+ * Library changes, each producing exactly the delta records of docs/protocol/records.md#lifecycle-in-the-delta, docs/protocol/records.md#shared-library (S97-S107 in docs/protocol/simulator-contract.md).
  * Every op is replayable: given the same library and the same `at`, it allocates the same slots and
  * appends the same log entries, which is how the op log under `stateDir` restores tokens after a
- * restart (statement 84).
+ * restart (S84 in docs/protocol/simulator-contract.md#change-feeds).
  */
 import { z } from 'zod';
 import { Catalog } from './catalog.ts';
@@ -211,7 +211,7 @@ class Mutation {
     if (updatesInfo && key.t !== 'info' && key.t !== 'quota') this.#infoZones.add(zone);
   }
 
-  /** CPLLibraryInfo for every zone touched; quotas for Shared Library contributors (statements 101, 107). */
+  /** CPLLibraryInfo for every zone touched; quotas for Shared Library contributors (S101, S107 in docs/protocol/simulator-contract.md). */
   #flush(): void {
     for (const zone of [...this.#infoZones].sort()) {
       this.#core.append(zone, { t: 'info' }, this.#at);
@@ -299,7 +299,7 @@ class Mutation {
       };
       const home: ZoneKey = contributor === 'member' ? MEMBER_PRIMARY : OWNER_PRIMARY;
       let personal: number | undefined;
-      // A new photo in the Shared Library taken by the owner also lands in the owner's PrimarySync (§6.5).
+      // A new photo in the Shared Library taken by the owner also lands in the owner's PrimarySync (docs/protocol/records.md#shared-library).
       if (!shared || contributor === 'owner') {
         const slot = this.#s.nextSlot;
         personal = this.#newSlot({ ...base, zone: home, masterSlot: slot });
@@ -372,7 +372,7 @@ class Mutation {
         st.trashedBy = undefined;
         st.restored = true;
         s.trashed.delete(slot);
-        // Only the CPLAsset is re-sent (statement 98); the master's isDeleted clears silently.
+        // Only the CPLAsset is re-sent (S98 in docs/protocol/simulator-contract.md#records-and-library); the master's isDeleted clears silently.
         logAsset();
         return;
       }
@@ -437,7 +437,7 @@ class Mutation {
         if (s.refs(master, SHARED_ZONE).some((r) => !s.isPurged(r) && !s.isTrashed(r))) {
           throw new MutationError('already in the Shared Library');
         }
-        // The personal copy stays (same counts): PrimarySync gets the pair re-sent, no library info (§6.5).
+        // The personal copy stays (same counts): PrimarySync gets the pair re-sent, no library info (docs/protocol/records.md#shared-library).
         this.#touch(slot, device);
         this.#log(zone, { t: 'master', slot: master }, false);
         this.#log(zone, { t: 'asset', slot }, false);

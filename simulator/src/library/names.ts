@@ -1,7 +1,7 @@
 /**
  * File and album names the generator hands out, including the hostile ones a faithful library holds:
  * collisions, Unicode normalisation forms, case-only differences, path tricks, control characters,
- * Windows reserved names, very long names (spec §4.3, §7).
+ * Windows reserved names, very long names (docs/protocol/records.md#filenameenc, docs/protocol/naming.md).
  */
 import type { AssetKind, FilenameEncoding, ItemTypeOverride } from './model.ts';
 

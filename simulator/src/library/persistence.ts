@@ -1,7 +1,7 @@
 /**
  * The library's durable state under `stateDir/library/`: `meta.json` (seed, size, anchor time) and
  * `ops.jsonl` (every applied op with its time, one JSON object per line). Replaying the ops over the
- * regenerated library recreates every log position, so sync tokens survive restarts (statement 84).
+ * regenerated library recreates every log position, so sync tokens survive restarts (S84 in docs/protocol/simulator-contract.md#change-feeds).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

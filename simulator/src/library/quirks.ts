@@ -6,58 +6,58 @@ import { z } from 'zod';
 
 export const quirksSchema = z
   .object({
-    /** Statement 58: fill pages with exactly `resultsLimit` records, splitting master/asset pairs. */
+    /** S58 in docs/protocol/simulator-contract.md#records-query: fill pages with exactly `resultsLimit` records, splitting master/asset pairs. */
     splitPairs: z.boolean(),
-    /** Statement 59: interleave masters and assets within a page instead of masters first. */
+    /** S59 in docs/protocol/simulator-contract.md#records-query: interleave masters and assets within a page instead of masters first. */
     shuffle: z.boolean(),
-    /** Statement 63: the page starting at this photo rank comes back empty (no marker). */
+    /** S63 in docs/protocol/simulator-contract.md#records-query: the page starting at this photo rank comes back empty (no marker). */
     emptyPageAtRank: z.number().int().min(0).nullable(),
-    /** Statement 66: these record names come back as inline error items in queries and lookups. */
+    /** S66 in docs/protocol/simulator-contract.md#records-query: these record names come back as inline error items in queries and lookups. */
     inlineErrors: z.array(z.string()),
-    /** Statement 69: added to every `itemCount`. */
+    /** S69 in docs/protocol/simulator-contract.md#records-query: added to every `itemCount`. */
     countDrift: z.number().int(),
-    /** Statement 55: `CheckIndexingState` reports RUNNING with this progress (0-99); null = FINISHED. */
+    /** S55 in docs/protocol/simulator-contract.md#records-query: `CheckIndexingState` reports RUNNING with this progress (0-99); null = FINISHED. */
     indexingProgress: z.number().int().min(0).max(99).nullable(),
-    /** Statement 95: serve `isDeleted: 0` on never-deleted assets (pyicloud fixtures). */
+    /** S95 in docs/protocol/simulator-contract.md#records-and-library: serve `isDeleted: 0` on never-deleted assets (pyicloud fixtures). */
     explicitIsDeletedZero: z.boolean(),
-    /** Statement 97: serve `dateExpunged` as `{"value": null}` on trashed records (kei's description). */
+    /** S97 in docs/protocol/simulator-contract.md#records-and-library: serve `dateExpunged` as `{"value": null}` on trashed records (kei's description). */
     dateExpungedNull: z.boolean(),
-    /** Statement 87: these tokens are rejected with BAD_REQUEST as if expired. */
+    /** S87 in docs/protocol/simulator-contract.md#change-feeds: these tokens are rejected with BAD_REQUEST as if expired. */
     expiredTokens: z.array(z.string()),
-    /** Statement 89: `moreComing: null` in `changes/zone`. */
+    /** S89 in docs/protocol/simulator-contract.md#change-feeds: `moreComing: null` in `changes/zone`. */
     moreComingNull: z.boolean(),
     /** 2018 cassette shapes: zones without per-zone token/`deleted`, record `zoneID`s without `zoneType`. */
     cassetteShapes: z.boolean(),
-    /** Statement 71: a stale `recordChangeTag` in `records/modify` yields CONFLICT. */
+    /** S71 in docs/protocol/simulator-contract.md#lookup-and-modify: a stale `recordChangeTag` in `records/modify` yields CONFLICT. */
     strictChangeTags: z.boolean(),
     /**
-     * Statement 52: the private database also lists an Image Playground zone
+     * S52 in docs/protocol/simulator-contract.md#zones-and-databases: the private database also lists an Image Playground zone
      * (`AppLibrarySync-com.apple.GenerativePlayground-<UUID>`) and a share-link zone (`CMM-<UUID>`),
      * and `changes/database` reports them as changed on every call. Photo clients must skip them.
      */
     otherAppZones: z.boolean(),
     /**
-     * Statement 139: a share-link zone `CMM-<UUID>` in these databases' `zones/list` and
+     * S139 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: a share-link zone `CMM-<UUID>` in these databases' `zones/list` and
      * `changes/database` (ICPS #327 saw one in the private database, kei #289 in the shared one),
      * reported as changed on every call. Any `records/query` in it answers 400 `BAD_REQUEST`
      * "Index has invalid data", as Apple's does.
      */
     cmmZones: z.array(z.enum(['private', 'shared'])),
     /**
-     * Statement 140 (unconfirmed, one unattributed fixture): the owner's private database also lists a
+     * S140 in docs/protocol/simulator-contract.md#zones-records-downloads-2026 (unconfirmed, one unattributed fixture): the owner's private database also lists a
      * `SharedCollection-<UUID>` zone; `changes/zone` serves a `cloudkit.share` and a `CPLTextComment`
      * record, index queries answer 400 "Index has invalid data".
      */
     sharedCollectionZone: z.boolean(),
     /**
-     * Statement 141 (one account, unconfirmed): the owner's primary zone is named `PrimarySync1`;
+     * S141 in docs/protocol/simulator-contract.md#zones-records-downloads-2026 (one account, unconfirmed): the owner's primary zone is named `PrimarySync1`;
      * `{zoneName: "PrimarySync"}` answers ZONE_NOT_FOUND.
      */
     migratedPrimaryZone: z.boolean(),
-    /** Statement 141: `zones/list` also carries a failed entry (a `zoneID` plus `serverErrorCode`/`reason`). */
+    /** S141 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: `zones/list` also carries a failed entry (a `zoneID` plus `serverErrorCode`/`reason`). */
     zoneFetchError: z.boolean(),
     /**
-     * Statement 142: how boolean-like fields (`isDeleted`, `isExpunged`, `isHidden`, `isFavorite`,
+     * S142 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: how boolean-like fields (`isDeleted`, `isExpunged`, `isHidden`, `isFavorite`,
      * `isKeyAsset`) are encoded, per record type and time window (simulated clock, ms, `from`
      * inclusive, `until` exclusive). The first matching rule wins; without one they are
      * `{"value": 0|1, "type": "INT64"}` (the recordings), with `boolean` `{"value": true|false}`.
@@ -73,7 +73,7 @@ export const quirksSchema = z
         .strict(),
     ),
     /**
-     * Statement 143: these record names answer `records/lookup` with an error entry inside `records`
+     * S143 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: these record names answer `records/lookup` with an error entry inside `records`
      * (`{recordName, serverErrorCode: "NOT_FOUND", reason}`, no `fields`) although queries and
      * change feeds still serve them: a URL refresh that cannot be answered (icloud-docker PR #540).
      */

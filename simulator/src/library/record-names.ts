@@ -1,6 +1,6 @@
 /**
  * How a zone-log key becomes a CloudKit record name and type, and whether that record currently
- * exists (a record that does not is served as a tombstone, spec §4.12).
+ * exists (a record that does not is served as a tombstone, docs/protocol/records.md#tombstones).
  */
 import type { LibraryCore } from './core.ts';
 import type { RecordKey } from './history.ts';

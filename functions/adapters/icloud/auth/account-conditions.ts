@@ -1,6 +1,6 @@
 /**
  * Account conditions that stop sign-in until the person fixes something, each explained in one
- * sentence that says what to do (spec §2.7, §2.13–§2.16). Raised as `AccountConditionError` with
+ * sentence that says what to do (docs/protocol/sign-in.md#signin-complete, docs/protocol/sign-in.md). Raised as `AccountConditionError` with
  * `condition` set to one of `AccountCondition`.
  */
 import { AccountConditionError } from '#domain/errors.ts';
@@ -57,7 +57,7 @@ export function securityKeys(keyNames: readonly string[]): AccountConditionError
   );
 }
 
-/** The account lives in the other region (`domainToUse`, spec §2.14). */
+/** The account lives in the other region (`domainToUse`, docs/protocol/sign-in.md#china-mainland). */
 export function wrongRegion(domainToUse: string): AccountConditionError {
   const china = domainToUse.toLowerCase().endsWith('.cn');
   const endpoint = china ? 'apple-cn' : 'apple';

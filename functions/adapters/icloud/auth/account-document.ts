@@ -1,5 +1,5 @@
 /**
- * The account document `accountLogin` and `validate` return (spec §2.9), parsed leniently at the
+ * The account document `accountLogin` and `validate` return (docs/protocol/sign-in.md#accountlogin), parsed leniently at the
  * edges (extra fields pass) and strictly at the core (dsid and the CloudKit URL are required).
  */
 
@@ -32,7 +32,7 @@ export interface AccountInfo {
   readonly dsid: string;
   /** `webservices.ckdatabasews.url`, verbatim (keeps `:443`). */
   readonly ckdatabasewsUrl: string;
-  /** A second factor is still needed for this session (spec §2.9, kei's rule). */
+  /** A second factor is still needed for this session (docs/protocol/sign-in.md#accountlogin, kei's rule). */
   readonly requiresTwoFactor: boolean;
   readonly hsaVersion: number;
 }
@@ -58,7 +58,7 @@ export function readAccountDocument(body: unknown): AccountInfo {
     throw accountCondition('advanced-data-protection');
   if (doc.dsInfo.isWebAccessAllowed === false) throw accountCondition('web-access-off');
   const hsaVersion = doc.dsInfo.hsaVersion ?? 0;
-  // Absent flags (accounts without two-factor, spec §2.9) mean "no challenge".
+  // Absent flags (accounts without two-factor, docs/protocol/sign-in.md#accountlogin) mean "no challenge".
   const challenged = doc.hsaChallengeRequired === true || doc.hsaTrustedBrowser === false;
   if (hsaVersion === 1 && challenged) throw accountCondition('legacy-two-step');
   const url = doc.webservices?.ckdatabasews?.url;

@@ -1,5 +1,5 @@
 /**
- * Apple signals failure four ways (spec §2.13): the HTTP status, a 200 whose `X-Apple-I-Rscd`
+ * Apple signals failure four ways (docs/protocol/sign-in.md#error-signals): the HTTP status, a 200 whose `X-Apple-I-Rscd`
  * header carries the real status, a 200 JSON body with `hasError` / `service_errors` /
  * `serviceErrors`, and a setup-style 200 body with `success: false`. These helpers read all four.
  */

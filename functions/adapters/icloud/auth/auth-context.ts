@@ -1,6 +1,6 @@
 /**
  * What every sign-in step shares: the HTTP transport, the live session, the endpoint, a clock and
- * a logger; plus the IdMSA header set of spec §2.2.
+ * a logger; plus the IdMSA header set of docs/protocol/sign-in.md#request-headers.
  */
 import type { Logger } from '#shared/logger.ts';
 import type { IcloudEndpoint } from '../endpoints.ts';
@@ -15,7 +15,7 @@ export interface AuthContext {
   readonly now: () => number;
 }
 
-/** The public web widget key of icloud.com (spec §2.2). */
+/** The public web widget key of icloud.com (docs/protocol/sign-in.md#request-headers). */
 export const WIDGET_KEY = 'd39ba9916b7251055b22c7f910e2ea796ee65e98b2ddecea8f5dde8d9d1a815d';
 
 /** Headers Apple expects on IdMSA requests; `scnt` and the session id only once Apple gave them. */

@@ -1,5 +1,5 @@
 /**
- * The setup service (spec §2.9, §2.11): `accountLogin` turns an IdMSA session token into the
+ * The setup service (docs/protocol/sign-in.md#accountlogin, docs/protocol/session.md#validate-and-reuse): `accountLogin` turns an IdMSA session token into the
  * `.icloud.com` web session CloudKit accepts; `validate` checks that web session.
  */
 import { RateLimitedError, SessionExpiredError, UnexpectedResponseError } from '#domain/errors.ts';

@@ -1,5 +1,5 @@
 /**
- * Steps 1–2 of sign-in (spec §2.5–§2.7): `signin/init`, `signin/complete`, and `repair/complete`
+ * Steps 1–2 of sign-in (docs/protocol/sign-in.md): `signin/init`, `signin/complete`, and `repair/complete`
  * after a 412; since 2026 also the escrow a trusted sign-in may ask for (docs/protocol/sign-in.md).
  * Exactly one SRP exchange per call, never retried: Apple throttles SRP for hours.
  */
@@ -96,7 +96,7 @@ async function interpretComplete(
       await repair(ctx);
       return { kind: 'signed-in' };
     case 401:
-      // M1 rejected is Apple's only reliable wrong-password signal (-20101, spec §2.7).
+      // M1 rejected is Apple's only reliable wrong-password signal (-20101, docs/protocol/sign-in.md#signin-complete).
       if (errors.length === 0 || errors.some((e) => e.code === '-20101'))
         throw accountCondition('wrong-password');
       throw rejected('signin/complete', describeAppleErrors(errors));
@@ -112,7 +112,7 @@ async function interpretComplete(
   }
 }
 
-/** `POST repair/complete {}` after a 412 (spec §2.7). */
+/** `POST repair/complete {}` after a 412 (docs/protocol/sign-in.md#signin-complete). */
 async function repair(ctx: AuthContext): Promise<void> {
   const response = await ctx.http.send({
     method: 'POST',

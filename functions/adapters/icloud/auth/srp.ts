@@ -1,5 +1,5 @@
 /**
- * SRP-6a exactly as Apple's IdMSA uses it (spec §2.6): RFC 5054 2048-bit group, SHA-256, a
+ * SRP-6a exactly as Apple's IdMSA uses it (docs/protocol/sign-in.md#srp): RFC 5054 2048-bit group, SHA-256, a
  * PBKDF2-derived password key (`s2k` / `s2k_fo`), and no user name in `x` (but in `M1`).
  * Padding rules are the easy thing to get wrong: `k` and `H(g)` pad `g`; `u` pads `A` and `B`;
  * `A`, `B` in `M1`/`M2` and `S` in `K` are unpadded.

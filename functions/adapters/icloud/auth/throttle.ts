@@ -1,5 +1,5 @@
 /**
- * Apple's SRP throttle (spec §8.1): a 503 on sign-in means "stop for a long while"; every further
+ * Apple's SRP throttle (docs/protocol/limits.md#throttling): a 503 on sign-in means "stop for a long while"; every further
  * attempt extends the block. We record `throttledUntil` in the session and refuse to sign in
  * before it, so neither a retry loop nor the next scheduled run makes it worse.
  */
@@ -16,7 +16,7 @@ import type { AuthContext } from './auth-context.ts';
  */
 export class SignInThrottledError extends RateLimitedError {}
 
-/** How long we stay away after a 503 when Apple gives no Retry-After (spec §8.2 recommendation). */
+/** How long we stay away after a 503 when Apple gives no Retry-After (docs/protocol/limits.md#retry-policies recommendation). */
 export const SIGN_IN_THROTTLE_MS = 15 * 60 * 1000;
 
 /** Throws if a stored throttle window is still open. */

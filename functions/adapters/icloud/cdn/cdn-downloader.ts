@@ -1,5 +1,5 @@
 /**
- * Downloads from Apple's asset CDN (spec §5). The URL carries its own authorisation, so no cookies
+ * Downloads from Apple's asset CDN (docs/protocol/cdn.md). The URL carries its own authorisation, so no cookies
  * are sent; the headers are the browser-like ones every peer sends.
  */
 import { PassThrough, Readable } from 'node:stream';

@@ -3,7 +3,7 @@
  * with records mapped to the domain and masters paired with their assets across pages.
  *
  * Pairing and crash safety. A photo's CPLMaster and CPLAsset may arrive on different pages (spec
- * §3.7.2, §3.11) while the pipeline persists its cursor after every page. A half still waiting at
+ * docs/protocol/cloudkit.md#query-pages, docs/protocol/sync-tokens.md#changes-zone) while the pipeline persists its cursor after every page. A half still waiting at
  * a page boundary is therefore carried in the cursor by record name (`unpaired`), never dropped.
  * The same instance keeps the records in memory and pairs them when the partner comes; a new
  * instance (after a crash, or in the next Lambda invocation) fetches the named records again with
@@ -38,7 +38,7 @@ import { type SortedRecords, sortRecords } from '../records/record-page.ts';
 import { type CloudKitClient, MAX_RESULTS_LIMIT } from './cloudkit-client.ts';
 import { photoZonesOf } from './zone-discovery.ts';
 
-/** List index (query) and object index (count) of each enumeration scope (spec §3.7.4). */
+/** List index (query) and object index (count) of each enumeration scope (docs/protocol/cloudkit.md#indexes). */
 const SCOPE_INDEXES: Readonly<Record<EnumerationScope, { readonly list: string; readonly count: string }>> = {
   library: {
     list: 'CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted',
@@ -150,7 +150,7 @@ export class CloudKitAssetSource implements AssetSource {
     const page = await this.#client.changesZone(zone, requestToken, this.#pageSize);
     const sorted = sortRecords(page.records, zone);
     const paired = pairer.add(sorted.masters, sorted.assets);
-    // moreComing null (spec §3.11): more only if the token moved on; a caught-up feed repeats its token.
+    // moreComing null (docs/protocol/sync-tokens.md#changes-zone): more only if the token moved on; a caught-up feed repeats its token.
     const moreComing = page.moreComing ?? page.syncToken !== requestToken;
     const problems = [
       ...restored.problems,
@@ -259,7 +259,7 @@ export class CloudKitAssetSource implements AssetSource {
 
   /**
    * Current copies of the assets (fresh URLs). A name CloudKit answers with an error entry inside
-   * `records` (statement 143: a refresh can fail per record) makes its asset `unavailable`, never
+   * `records` (S143 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: a refresh can fail per record) makes its asset `unavailable`, never
    * `missing`: the caller keeps what it had.
    */
   async lookupAssets(zone: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets> {

@@ -1,7 +1,7 @@
 /**
- * The CloudKit web-services calls of iCloud Photos (spec §3), one typed method per endpoint, over
+ * The CloudKit web-services calls of iCloud Photos (docs/protocol/cloudkit.md), one typed method per endpoint, over
  * the adapter's `IcloudHttp`. Answers are parsed with the wire schemas; every failure becomes one of
- * the domain's error classes (spec §3.14). Throttling (HTTP 429/503, TRY_AGAIN_LATER, THROTTLED) and
+ * the domain's error classes (docs/protocol/cloudkit.md#errors). Throttling (HTTP 429/503, TRY_AGAIN_LATER, THROTTLED) and
  * transient server failures are retried in-process with `retry` from `#shared/retry.ts`.
  *
  * Records come back as `unknown[]`: the records mapping reads them one at a time.
@@ -28,10 +28,10 @@ import {
   zonesListSchema,
 } from './wire-schemas.ts';
 
-/** The web app's build identifiers; stale values still work (spec §3.2). */
+/** The web app's build identifiers; stale values still work (docs/protocol/cloudkit.md#query-parameters). */
 const CLIENT_BUILD_NUMBER = '2522Project44';
 const CLIENT_MASTERING_NUMBER = '2522B2';
-/** The most records CloudKit returns per page (spec §3.7.1, §3.11). */
+/** The most records CloudKit returns per page (docs/protocol/cloudkit.md#records-query, docs/protocol/sync-tokens.md#changes-zone). */
 export const MAX_RESULTS_LIMIT = 200;
 
 /** How the client retries; everything but `decide` of `#shared/retry.ts`. */
@@ -59,7 +59,7 @@ export interface ChangesDatabaseResult {
 export interface ChangesZoneResult {
   readonly records: readonly unknown[];
   readonly syncToken: string;
-  /** As Apple sent it: `null` happens (spec §3.11) and is resolved by the caller. */
+  /** As Apple sent it: `null` happens (docs/protocol/sync-tokens.md#changes-zone) and is resolved by the caller. */
   readonly moreComing: boolean | null;
 }
 
@@ -70,7 +70,7 @@ export interface QueryFilter {
 }
 
 export interface RecordsQueryRequest {
-  /** The index name (spec §3.7.4), e.g. `CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted`. */
+  /** The index name (docs/protocol/cloudkit.md#indexes), e.g. `CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted`. */
   readonly recordType: string;
   readonly filterBy?: readonly QueryFilter[];
   readonly resultsLimit?: number;
@@ -95,7 +95,7 @@ export interface IndexingState {
   readonly progress?: number;
 }
 
-/** A zoneID as requests carry it: own zones by name, others' zones with their owner (spec §3.5). */
+/** A zoneID as requests carry it: own zones by name, others' zones with their owner (docs/protocol/cloudkit.md#zones). */
 export function zoneIdOf(zone: ZoneRef): Record<string, string> {
   return zone.ownerRecordName === undefined
     ? { zoneName: zone.zoneName }
@@ -140,13 +140,13 @@ export class CloudKitClient {
     this.#options = options;
   }
 
-  /** `POST …/{database}/zones/list` (spec §3.5). */
+  /** `POST …/{database}/zones/list` (docs/protocol/cloudkit.md#zones). */
   async zonesList(database: DatabaseScope): Promise<ZonesListResult> {
     const body = await this.#call(database, 'zones/list', {}, zonesListSchema, {});
     return { zones: body.zones };
   }
 
-  /** `POST …/{database}/changes/database` (spec §3.10); no token lists every zone. */
+  /** `POST …/{database}/changes/database` (docs/protocol/sync-tokens.md#changes-database); no token lists every zone. */
   async changesDatabase(database: DatabaseScope, syncToken?: string): Promise<ChangesDatabaseResult> {
     const body = await this.#call(
       database,
@@ -159,8 +159,8 @@ export class CloudKitClient {
   }
 
   /**
-   * One page of `POST …/{database}/changes/zone` (spec §3.11). An absent (or empty) token is never
-   * sent: `""` would mean "caught up" to CloudKit, not "from the beginning" (spec §3.12.2).
+   * One page of `POST …/{database}/changes/zone` (docs/protocol/sync-tokens.md#changes-zone). An absent (or empty) token is never
+   * sent: `""` would mean "caught up" to CloudKit, not "from the beginning" (docs/protocol/sync-tokens.md#edge-cases).
    * Throws `StaleSyncTokenError` for a refused token and `ZoneNotFoundError` for a missing zone.
    */
   async changesZone(
@@ -192,7 +192,7 @@ export class CloudKitClient {
   }
 
   /**
-   * `POST …/{database}/records/query` (spec §3.7). Pass `continuationMarker` to continue a previous
+   * `POST …/{database}/records/query` (docs/protocol/cloudkit.md#records-query). Pass `continuationMarker` to continue a previous
    * page; page by rank with a `startRank` filter. The zone's current `syncToken` comes back on every page.
    */
   async recordsQuery(zone: ZoneRef, query: RecordsQueryRequest): Promise<RecordsQueryResult> {
@@ -216,7 +216,7 @@ export class CloudKitClient {
     };
   }
 
-  /** `POST …/{database}/records/lookup` (spec §3.9): current records with fresh download URLs. */
+  /** `POST …/{database}/records/lookup` (docs/protocol/cloudkit.md#records-lookup): current records with fresh download URLs. */
   async recordsLookup(zone: ZoneRef, recordNames: readonly string[]): Promise<RecordsLookupResult> {
     const request = {
       records: recordNames.map((recordName) => ({ recordName })),
@@ -231,7 +231,7 @@ export class CloudKitClient {
 
   /**
    * Counts of several object indexes in one request (`internal/records/query/batch` with
-   * `HyperionIndexCountLookup`, spec §3.8): one batch entry per index, so each answer maps to its
+   * `HyperionIndexCountLookup`, docs/protocol/cloudkit.md#counts): one batch entry per index, so each answer maps to its
    * name. An index the zone lacks (an error entry, or no count) is absent from the result.
    */
   async countBatch(zone: ZoneRef, indexCountIds: readonly string[]): Promise<Map<string, number>> {
@@ -263,7 +263,7 @@ export class CloudKitClient {
     return counts;
   }
 
-  /** `CheckIndexingState` (spec §3.6): `FINISHED`, or `RUNNING` with a progress. */
+  /** `CheckIndexingState` (docs/protocol/cloudkit.md#checkindexingstate): `FINISHED`, or `RUNNING` with a progress. */
   async checkIndexingState(zone: ZoneRef): Promise<IndexingState> {
     const body = await this.recordsQuery(zone, { recordType: 'CheckIndexingState', desiredKeys: null });
     const fields = (body.records[0] as { fields?: Record<string, { value?: unknown }> } | undefined)?.fields;
@@ -302,7 +302,7 @@ export class CloudKitClient {
       async () => {
         const response = await this.#options.http.send({
           method: 'POST',
-          // Peers post zones/list without parameters (spec §3.2); every other call asks for the token.
+          // Peers post zones/list without parameters (docs/protocol/cloudkit.md#query-parameters); every other call asks for the token.
           url: this.#url(database, operation, operation !== 'zones/list'),
           headers: {
             'Content-Type': 'text/plain;charset=UTF-8',

@@ -1,5 +1,5 @@
 /**
- * CloudKit's three levels of errors (spec §3.14) as the domain's error classes. Messages carry
+ * CloudKit's three levels of errors (docs/protocol/cloudkit.md#errors) as the domain's error classes. Messages carry
  * Apple's code and reason, never tokens, cookies or URLs.
  */
 import {
@@ -11,7 +11,7 @@ import {
   ZoneNotFoundError,
 } from '#domain/errors.ts';
 
-/** Codes that mean "slow down and try again" (spec §3.14, kei). */
+/** Codes that mean "slow down and try again" (docs/protocol/cloudkit.md#errors, kei). */
 const TRANSIENT_CODES = new Set(['TRY_AGAIN_LATER', 'THROTTLED', 'RETRY_LATER', 'CAS_OP_LOCK']);
 const SESSION_CODES = new Set(['AUTHENTICATION_FAILED', 'AUTHENTICATION_REQUIRED']);
 
@@ -27,7 +27,7 @@ const brief = (text: string | undefined): string => (text ?? '').replace(/\s+/g,
 /**
  * The error for a CloudKit error object, top-level or per zone. `zoneName` names the zone the
  * request was about; `sentToken` says whether a sync token was part of it (a BAD_REQUEST then means
- * the token was refused, spec §3.12.3).
+ * the token was refused, docs/protocol/sync-tokens.md#zone-errors).
  */
 export function errorFromCloudKit(
   body: CloudKitErrorBody,
@@ -73,7 +73,7 @@ export function errorFromHttpStatus(
     });
   }
   if (status === 401 || status === 421 || status === 403) {
-    // 401 stale session, 421 missing cookie or wrong partition, bare 403 rotated routing (spec §3.14).
+    // 401 stale session, 421 missing cookie or wrong partition, bare 403 rotated routing (docs/protocol/cloudkit.md#errors).
     return new SessionExpiredError(`${what}: ${brief(bodyText)}`);
   }
   return new UnexpectedResponseError(what, { permanent: status >= 400 && status < 500 });

@@ -1,6 +1,6 @@
 /**
  * The fields asked for on every records/query, records/lookup and changes/zone call: icloudpd's and
- * kei's 101 keys (spec §4.14) plus what the Shared Library, album mapping and the archive's
+ * kei's 101 keys (docs/protocol/records.md#desiredkeys) plus what the Shared Library, album mapping and the archive's
  * metadata need and those lists lack.
  */
 const RESOURCE_FAMILIES = [
@@ -73,7 +73,7 @@ export const DESIRED_KEYS: readonly string[] = Object.freeze([
   'itemId',
   'position',
   'isKeyAsset',
-  // Not in the peers' list (spec §4.14, §6.5, §4.8): Shared Library semantics and album names.
+  // Not in the peers' list (docs/protocol/records.md#desiredkeys, docs/protocol/records.md#shared-library, docs/protocol/records.md#cplalbum): Shared Library semantics and album names.
   'trashReason',
   'deletedBy',
   'contributors',

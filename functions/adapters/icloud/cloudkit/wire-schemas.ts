@@ -1,5 +1,5 @@
 /**
- * Shapes of CloudKit's answers for Photos (spec §3.5-§3.14), lenient at the edges: unknown keys
+ * Shapes of CloudKit's answers for Photos (docs/protocol/cloudkit.md, docs/protocol/sync-tokens.md), lenient at the edges: unknown keys
  * pass, records stay `unknown` here and are read one by one by the records mapping (so one bad
  * record never fails a page). What these schemas require is what the client cannot work without.
  */
@@ -19,21 +19,21 @@ const zoneEntrySchema = z.looseObject({
 });
 export type WireZoneEntry = z.infer<typeof zoneEntrySchema>;
 
-/** `zones/list` (spec §3.5). */
+/** `zones/list` (docs/protocol/cloudkit.md#zones). */
 export const zonesListSchema = z.looseObject({
   zones: z.array(zoneEntrySchema),
   syncToken: z.string().optional().catch(undefined),
   moreComing: z.boolean().nullish().catch(undefined),
 });
 
-/** `changes/database` (spec §3.10). */
+/** `changes/database` (docs/protocol/sync-tokens.md#changes-database). */
 export const changesDatabaseSchema = z.looseObject({
   zones: z.array(zoneEntrySchema),
   syncToken: z.string().min(1),
   moreComing: z.boolean().nullish().catch(undefined),
 });
 
-/** A zone-level error inside a 200 answer (spec §3.12.3). */
+/** A zone-level error inside a 200 answer (docs/protocol/sync-tokens.md#zone-errors). */
 const zoneErrorEntrySchema = z.looseObject({
   zoneID: zoneIdSchema.optional().catch(undefined),
   serverErrorCode: z.string().min(1),
@@ -55,25 +55,25 @@ const zoneChangesEntrySchema = z.looseObject({
   records: z.array(z.unknown()),
 });
 
-/** `changes/zone` (spec §3.11): one entry per zone asked about, a page of records or an error. */
+/** `changes/zone` (docs/protocol/sync-tokens.md#changes-zone): one entry per zone asked about, a page of records or an error. */
 export const changesZoneSchema = z.looseObject({
   zones: z.array(z.union([zoneErrorEntrySchema, zoneChangesEntrySchema])).min(1),
 });
 
-/** `records/query` (spec §3.7.2). */
+/** `records/query` (docs/protocol/cloudkit.md#query-pages). */
 export const recordsQuerySchema = z.looseObject({
   records: z.array(z.unknown()),
   continuationMarker: z.string().min(1).optional().catch(undefined),
   syncToken: z.string().min(1).optional().catch(undefined),
 });
 
-/** `records/lookup` (spec §3.9). */
+/** `records/lookup` (docs/protocol/cloudkit.md#records-lookup). */
 export const recordsLookupSchema = z.looseObject({
   records: z.array(z.unknown()),
   syncToken: z.string().min(1).optional().catch(undefined),
 });
 
-/** `internal/records/query/batch` (spec §3.8): one entry per query sent, records or an error. */
+/** `internal/records/query/batch` (docs/protocol/cloudkit.md#counts): one entry per query sent, records or an error. */
 export const queryBatchSchema = z.looseObject({
   batch: z.array(
     z.union([
@@ -83,7 +83,7 @@ export const queryBatchSchema = z.looseObject({
   ),
 });
 
-/** A top-level error body (spec §3.14 level 2), with HTTP 200 or an error status. */
+/** A top-level error body (docs/protocol/cloudkit.md#errors level 2), with HTTP 200 or an error status. */
 export const topLevelErrorSchema = z.looseObject({
   serverErrorCode: z.string().min(1),
   reason: z.string().optional().catch(undefined),

@@ -1,5 +1,5 @@
 /**
- * Which zones hold photos (spec §3.1, §3.5): `PrimarySync` in the private database and
+ * Which zones hold photos (docs/protocol/cloudkit.md#databases, docs/protocol/cloudkit.md#zones): `PrimarySync` in the private database and
  * `SharedSync-<UUID>` in whichever database lists it (private for the Shared Library's owner,
  * shared for a participant). `CMM-*`, `SharedCollection-*`, `AppLibrarySync-*`, other custom
  * zones and deleted zones are skipped, as is the bare name `SharedSync`, and so are failed entries:
@@ -20,7 +20,7 @@ export function isPhotoZone(database: DatabaseScope, zoneName: string): boolean 
 
 /**
  * The photo zones among `entries` listed by `database`. Zones of the shared database belong to
- * someone else and keep their owner, which requests about them must carry (spec §3.5).
+ * someone else and keep their owner, which requests about them must carry (docs/protocol/cloudkit.md#zones).
  */
 export function photoZonesOf(database: DatabaseScope, entries: readonly WireZoneEntry[]): ZoneRef[] {
   const zones: ZoneRef[] = [];

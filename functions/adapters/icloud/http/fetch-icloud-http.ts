@@ -1,8 +1,8 @@
 /**
  * `IcloudHttp` over Node's fetch: a tough-cookie jar keyed on Apple URLs, a desktop browser
- * User-Agent, the Origin/Referer rules of spec §1.3/§2.2, redirects followed by hand so cookies set
+ * User-Agent, the Origin/Referer rules of docs/protocol/session.md#http-conventions, docs/protocol/sign-in.md#request-headers, redirects followed by hand so cookies set
  * on a redirect are kept, and the session-state headers of every IdMSA/setup response handed to
- * `onSessionHeaders` (§2.3). For a simulator the URL is rewritten only at send time.
+ * `onSessionHeaders` (docs/protocol/session.md#session-headers). For a simulator the URL is rewritten only at send time.
  */
 
 import type { CookieJar } from 'tough-cookie';
@@ -13,7 +13,7 @@ import type { IcloudEndpoint } from '../endpoints.ts';
 import { captureSessionHeaders, type SessionHeaderValues } from '../session/session-headers.ts';
 import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from './types.ts';
 
-/** A current desktop browser; Apple rejects "old browser" sign-ins (spec §1.3). */
+/** A current desktop browser; Apple rejects "old browser" sign-ins (docs/protocol/session.md#http-conventions). */
 export const DESKTOP_USER_AGENT =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.0.0 Safari/537.36';
 

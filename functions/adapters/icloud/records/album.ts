@@ -1,5 +1,5 @@
 /**
- * CPLAlbum -> `Album` and CPLContainerRelation -> album membership (spec §4.8, §4.9).
+ * CPLAlbum -> `Album` and CPLContainerRelation -> album membership (docs/protocol/records.md#cplalbum, docs/protocol/records.md#album-membership).
  */
 import type { Album, ZoneChange } from '#domain/model/asset.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
@@ -7,7 +7,7 @@ import { readEncryptedText } from './encrypted-text.ts';
 import { readFlag, readInteger, readString } from './field-values.ts';
 import type { CloudKitRecord } from './record-envelope.ts';
 
-/** Sentinel folders every library has; peers skip them (spec §4.8). */
+/** Sentinel folders every library has; peers skip them (docs/protocol/records.md#cplalbum). */
 const SENTINEL_ALBUMS = new Set(['----Root-Folder----', '----Project-Root-Folder----']);
 
 /** Separates asset and album in a relation's record name: `<asset>-IN-<album>`. */

@@ -1,5 +1,5 @@
 /**
- * Pairs CPLMasters with their CPLAssets across pages (spec §3.7.2, §3.11): the two halves of a
+ * Pairs CPLMasters with their CPLAssets across pages (docs/protocol/cloudkit.md#query-pages, docs/protocol/sync-tokens.md#changes-zone): the two halves of a
  * photo may arrive on different pages and in any order, so pairing is by `masterRef`, never by
  * position.
  *
@@ -25,7 +25,7 @@ export interface PairedPage {
 }
 
 export interface FlushedHalves {
-  /** Assets whose master never came: asset-only changes (their master is unchanged, spec §6.3). */
+  /** Assets whose master never came: asset-only changes (their master is unchanged, docs/protocol/records.md#lifecycle-in-the-delta). */
   readonly changes: ZoneChange[];
   /** The same lone assets as records, for callers that can still fetch their masters. */
   readonly loneAssets: AssetRecord[];
@@ -34,7 +34,7 @@ export interface FlushedHalves {
   readonly problems: UnexpectedResponseError[];
 }
 
-/** Masters already paired stay known for a while so a later duplicate asset (spec §6.3) still pairs. */
+/** Masters already paired stay known for a while so a later duplicate asset (docs/protocol/records.md#lifecycle-in-the-delta) still pairs. */
 const PAIRED_MASTERS_KEPT = 512;
 
 export class AssetPairer {

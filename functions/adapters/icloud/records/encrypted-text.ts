@@ -1,5 +1,5 @@
 /**
- * Decoding of `*Enc` text fields (`filenameEnc`, `albumNameEnc`, ...), spec §4.3.
+ * Decoding of `*Enc` text fields (`filenameEnc`, `albumNameEnc`, ...), docs/protocol/records.md#filenameenc.
  *
  * `ENCRYPTED_BYTES` (or no stated type, kei's default) is standard base64 with padding of UTF-8
  * bytes; `STRING` is the text itself. Anything that does not decode cleanly (bad padding, characters

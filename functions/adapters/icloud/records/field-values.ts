@@ -1,9 +1,9 @@
 /**
- * Readers for CloudKit's typed field wrappers (`{"value": <v>, "type": "<TYPE>"}`, spec §3.4).
+ * Readers for CloudKit's typed field wrappers (`{"value": <v>, "type": "<TYPE>"}`, docs/protocol/cloudkit.md#record-envelope).
  *
  * Every reader is total: whatever JSON sits in `fields`, it returns a value of the promised type
  * or `undefined`, and never throws. Apple's conventions for "off" (absent field, `null` field,
- * `{"value": null}`, explicit `0`) all read as absent or false (spec §4.7).
+ * `{"value": null}`, explicit `0`) all read as absent or false (docs/protocol/records.md#boolean-flags).
  */
 
 /** A record's `fields` object, untyped: Apple's edge, read only through these functions. */
@@ -86,7 +86,7 @@ export function readReferenceNames(fields: RawFields, name: string): string[] | 
   return names;
 }
 
-/** An ASSETID token as Apple sends it (spec §4.1.4); every part optional until checked. */
+/** An ASSETID token as Apple sends it (docs/protocol/records.md#assetid-token); every part optional until checked. */
 export interface RawAssetToken {
   readonly fileChecksum?: string;
   readonly size?: number;

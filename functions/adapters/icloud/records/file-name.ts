@@ -1,6 +1,6 @@
 /**
  * The file name of a photo: its master's `filenameEnc`, or an id-based fallback when Apple's is
- * unusable (spec §4.3, §7.4). A bad name never aborts anything.
+ * unusable (docs/protocol/records.md#filenameenc, docs/protocol/naming.md#fallback-names). A bad name never aborts anything.
  */
 import { readEncryptedText, type UnreadableTextReason } from './encrypted-text.ts';
 import type { RawFields } from './field-values.ts';
@@ -10,7 +10,7 @@ export type FileNameResult =
   | { readonly fileName: string; readonly source: 'fallback'; readonly reason: UnreadableTextReason };
 
 /**
- * icloudpd's fallback (spec §7.4): the master record name with every non-alphanumeric character
+ * icloudpd's fallback (docs/protocol/naming.md#fallback-names): the master record name with every non-alphanumeric character
  * replaced by `_`, cut to 12 characters, plus the extension of the item's UTI (or `unknown`).
  * `AY6c+BsE0jjaXx9t…` with `public.jpeg` becomes `AY6c_BsE0jja.JPG`.
  */

@@ -1,5 +1,5 @@
 /**
- * CPLMaster + CPLAsset -> `Asset`, and a lone CPLAsset -> `AssetOnlyChange` (spec §4.1, §4.2).
+ * CPLMaster + CPLAsset -> `Asset`, and a lone CPLAsset -> `AssetOnlyChange` (docs/protocol/records.md#cplmaster, docs/protocol/records.md#cplasset).
  * Pure and total: a record either maps or throws `UnexpectedResponseError` for itself alone.
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
@@ -98,7 +98,7 @@ function subtypesOf(input: {
   const subtypeV2 = readInteger(f, 'assetSubtypeV2');
   const adjustmentType = readString(f, 'adjustmentType');
   const subtypes: AssetSubtype[] = [];
-  // Recorded: assetSubtypeV2 = 2 on every live photo, 3 on every screenshot (spec §4.2).
+  // Recorded: assetSubtypeV2 = 2 on every live photo, 3 on every screenshot (docs/protocol/records.md#cplasset).
   if (input.mediaType === 'photo' && (input.hasLiveVideo || subtypeV2 === 2)) subtypes.push('live');
   if (subtypeV2 === 3 || adjustmentType === 'ScreenshotServices') subtypes.push('screenshot');
   if (adjustmentType === 'com.apple.video.slomo') subtypes.push('slomo');
@@ -144,7 +144,7 @@ export function joinAsset(master: MasterRecord, asset: AssetRecord, zone: ZoneRe
     captureTime: captureTimeOf(asset),
     ...optional('addedTime', readInteger(asset.fields, 'addedDate')),
     ...facts,
-    // kei's severity rule (spec §6.4): a trashed master makes the pair trashed.
+    // kei's severity rule (docs/protocol/records.md#classifying-a-change): a trashed master makes the pair trashed.
     isDeleted: facts.isDeleted || readFlag(mf, 'isDeleted'),
     ...optional('dateExpunged', readInteger(asset.fields, 'dateExpunged') ?? readInteger(mf, 'dateExpunged')),
     subtypes: subtypesOf({

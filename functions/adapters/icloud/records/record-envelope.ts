@@ -1,6 +1,6 @@
 /**
- * The record envelope (spec §3.4) and the inline error items that may stand in its place
- * (spec §3.7.2, §3.9). Lenient at the edges: extra keys pass, `fields` of any shape is kept for
+ * The record envelope (docs/protocol/cloudkit.md#record-envelope) and the inline error items that may stand in its place
+ * (docs/protocol/cloudkit.md#query-pages, docs/protocol/cloudkit.md#records-lookup). Lenient at the edges: extra keys pass, `fields` of any shape is kept for
  * the field readers. Strict at the core: a record needs a `recordName`, a `recordChangeTag`, and
  * a `recordType` unless it is a tombstone.
  */
@@ -34,7 +34,7 @@ export interface CloudKitRecord {
   /** Null for tombstones. */
   readonly recordType: string | null;
   readonly recordChangeTag: string;
-  /** True only for tombstones (hard-deleted records, spec §4.12). */
+  /** True only for tombstones (hard-deleted records, docs/protocol/records.md#tombstones). */
   readonly deleted: boolean;
   readonly fields: RawFields;
   readonly createdTime?: number;

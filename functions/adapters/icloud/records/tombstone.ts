@@ -1,6 +1,6 @@
 /**
  * What a tombstone (`recordType: null, deleted: true`) most likely was, from its name alone
- * (spec §4.12): `<asset>-IN-<album>` is a relation, a UUID an asset (or an album: album names are
+ * (docs/protocol/records.md#tombstones): `<asset>-IN-<album>` is a relation, a UUID an asset (or an album: album names are
  * UUIDs too, so callers check their manifest), 28 base64 characters a master.
  */
 import type { TombstoneType } from '#domain/model/asset.ts';

@@ -1,5 +1,5 @@
 /**
- * Photo or video for a record (spec §4.4), from its UTIs (the table is `domain/model/uti.ts`),
+ * Photo or video for a record (docs/protocol/records.md#item-type), from its UTIs (the table is `domain/model/uti.ts`),
  * else its file name's extension, else `dataClassType`.
  */
 import type { MediaType } from '#domain/model/asset.ts';
@@ -40,7 +40,7 @@ export function fileExtensionOf(fileName: string): string | undefined {
 }
 
 /**
- * Decides photo or video (spec §4.4): the master's `itemType` when known; otherwise the original
+ * Decides photo or video (docs/protocol/records.md#item-type): the master's `itemType` when known; otherwise the original
  * resource's UTI; otherwise the file name's extension; otherwise `dataClassType` (1 photo, 2 video,
  * present on every recorded master); otherwise video, as both peers default.
  */

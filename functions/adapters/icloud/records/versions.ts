@@ -1,5 +1,5 @@
 /**
- * Which resources of a photo or video become which logical versions (spec §4.5, §4.6).
+ * Which resources of a photo or video become which logical versions (docs/protocol/records.md#versions, docs/protocol/records.md#live-raw-edits).
  *
  * For every version the CPLAsset's resource wins over the CPLMaster's: an edit puts its rendering
  * on the asset while the master stays as imported. A token without `downloadURL`, `size` or

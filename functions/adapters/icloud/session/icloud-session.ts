@@ -1,6 +1,6 @@
 /**
  * The live, mutable form of the session document: a tough-cookie jar keyed on Apple's URLs plus
- * the tokens of spec §2.1. The HTTP transport feeds every response into it; `toDocument()` turns it
+ * the tokens of docs/protocol/session.md#client-state. The HTTP transport feeds every response into it; `toDocument()` turns it
  * back into the versioned document the `SessionStore` keeps.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,7 +13,7 @@ import {
   type StoredCookie,
 } from './session-schema.ts';
 
-/** Apple's trust lasts about two months (spec §2.12); we estimate expiry from the issue time. */
+/** Apple's trust lasts about two months (docs/protocol/session.md#cookies); we estimate expiry from the issue time. */
 export const TRUST_LIFETIME_MS = 60 * 24 * 60 * 60 * 1000;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -2,7 +2,7 @@
  * Opens the stored iCloud session for unattended use (CloudKit client, Lambdas, CLI commands other
  * than `login`). Reuse is cheap: nothing is sent until the caller's first request, which goes out
  * with the stored cookies. When CloudKit answers 401/421 the client refreshes headlessly (spec
- * §2.11: `accountLogin` with the stored tokens, then SRP with the remembered password and trust
+ * docs/protocol/session.md#validate-and-reuse: `accountLogin` with the stored tokens, then SRP with the remembered password and trust
  * token), rebuilds the CloudKit URL if the partition moved, retries the request once, and stores
  * the refreshed session (compare-and-set). When only a person can help it throws
  * `SessionExpiredError` naming the command to run, and latches the stored session
@@ -159,7 +159,7 @@ class OpenedSession implements OpenedIcloudSession {
     const baseBefore = this.ckdatabasewsUrl();
     const response = await this.#ctx.http.send(request);
     if (!cloudKit) return response;
-    // Every CloudKit answer rotates X-APPLE-WEBAUTH-TOKEN (spec §1.3): the jar changed.
+    // Every CloudKit answer rotates X-APPLE-WEBAUTH-TOKEN (docs/protocol/session.md#http-conventions): the jar changed.
     this.#dirty = true;
     if (response.status !== 401 && response.status !== 421) return response;
 

@@ -1,5 +1,5 @@
 /**
- * Response headers that carry session state (spec §2.3). Copied after every IdMSA and setup
+ * Response headers that carry session state (docs/protocol/session.md#session-headers). Copied after every IdMSA and setup
  * response; a header that is absent or empty leaves the stored value unchanged.
  */
 
@@ -12,7 +12,7 @@ export interface SessionHeaderValues {
   readonly trustEligible?: string;
   readonly authAttributes?: string;
   readonly grantCode?: string;
-  /** `X-Apple-I-Rscd`: the "real" status of a 200 (hidden rejection, spec §2.13). */
+  /** `X-Apple-I-Rscd`: the "real" status of a 200 (hidden rejection, docs/protocol/sign-in.md#error-signals). */
   readonly rscd?: string;
   /** `X-Apple-I-Ercd`: Apple's error code (e.g. -21669 wrong two-factor code). */
   readonly ercd?: string;

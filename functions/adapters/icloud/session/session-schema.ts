@@ -1,5 +1,5 @@
 /**
- * The one serialisable iCloud session (spec §2.1, §2.12, §10.1): what a run needs to talk to
+ * The one serialisable iCloud session (docs/protocol/session.md#client-state, docs/protocol/session.md#cookies, docs/protocol/README.md#pipeline-notes): what a run needs to talk to
  * iCloud again without a person. Versioned and strict: an unknown key or a wrong type is an
  * `InvalidInputError`, never silently dropped, because this document is our own input.
  *
@@ -42,7 +42,7 @@ export const SessionDocumentSchema = z.strictObject({
   sessionId: z.string().optional(),
   sessionToken: z.string().optional(),
   trustToken: z.string().optional(),
-  /** When the trust token was issued (ms); Apple's trust lasts about 60 days (spec §2.12). */
+  /** When the trust token was issued (ms); Apple's trust lasts about 60 days (docs/protocol/session.md#cookies). */
   trustTokenIssuedAt: z.number().int().optional(),
   accountCountry: z.string().optional(),
   authAttributes: z.string().optional(),
