@@ -10,16 +10,25 @@ import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { pollOnce } from './sqs-event-source.ts';
 
-async function messagesIn(stack: LocalAwsStack, queueUrl: string): Promise<number> {
+/**
+ * Messages in a local queue, in flight and delayed included: a message just sent (a restored
+ * one) is not receivable for a tick locally, and a failed one waits out its retry delay.
+ */
+export async function countMessages(stack: LocalAwsStack, queueUrl: string): Promise<number> {
   const output = await stack.clients.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
   return (
     Number(output.Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(output.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
   );
 }
 
@@ -33,7 +42,16 @@ export async function drainWorkQueue(
   downloads: DownloadBatchDeps,
   concurrency = 4,
 ): Promise<{ readonly deadLetters: number }> {
-  const handler = createDownloadHandler(downloads);
+  await pollUntilEmpty(stack, createDownloadHandler(downloads), concurrency);
+  return { deadLetters: await countMessages(stack, stack.queues.deadLetterQueueUrl) };
+}
+
+/** Runs `concurrency` pollers with `handler` until the work queue holds no message at all. */
+export async function pollUntilEmpty(
+  stack: LocalAwsStack,
+  handler: ReturnType<typeof createDownloadHandler>,
+  concurrency: number,
+): Promise<void> {
   const worker = async () => {
     for (;;) {
       const outcome = await pollOnce({
@@ -47,11 +65,11 @@ export async function drainWorkQueue(
         retryDelaySeconds: 1,
       });
       if (outcome === undefined) {
-        if ((await messagesIn(stack, stack.queues.queueUrl)) === 0) return;
+        // Empty now; failed messages reappear after their retry delay.
+        if ((await countMessages(stack, stack.queues.queueUrl)) === 0) return;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { deadLetters: await messagesIn(stack, stack.queues.deadLetterQueueUrl) };
 }

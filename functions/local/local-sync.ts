@@ -18,15 +18,14 @@ import type { DetectionRunResult } from '#app/detection-run.ts';
 import { runDryRun } from '#app/dry-run.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import { composeLocal, type LocalComposition, type LocalCompositionOptions } from '#compose/local.ts';
-import type { LocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import { countMessages, pollUntilEmpty } from './drain-work-queue.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { parkQueuedWork, readParkedWork, restoreParkedWork } from './parked-work.ts';
-import { pollOnce } from './sqs-event-source.ts';
 
 /** What to sync and how; the state and the archive live under `dataDir` (the next run is incremental). */
 export interface LocalSyncOptions extends LocalCompositionOptions {
@@ -190,28 +189,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       }),
     );
 
-    const drain = async () => {
-      const worker = async () => {
-        for (;;) {
-          const outcome = await pollOnce({
-            sqs: stack.clients.sqs,
-            queueUrl: stack.queues.queueUrl,
-            queueArn: stack.queues.queueArn,
-            handler: download,
-            context: () => createLambdaContext('download-assets', 15 * 60 * 1000),
-            batchSize: 5,
-            visibilityTimeoutSeconds: 900,
-            retryDelaySeconds: 1,
-          });
-          if (outcome === undefined) {
-            // Empty now; failed messages reappear after their retry delay.
-            if (!(await queueHasMessages(stack))) return;
-            await new Promise((resolve) => setTimeout(resolve, 250));
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
-    };
+    const drain = () => pollUntilEmpty(stack, download, options.concurrency ?? 4);
 
     let detectRuns = 0;
     let last: DetectionRunResult | undefined;
@@ -287,30 +265,6 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
   } finally {
     await local.close();
   }
-}
-
-async function countMessages(stack: LocalAwsStack, queueUrl: string): Promise<number> {
-  const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
-  const attributes = await stack.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  // Delayed too: a message just sent (a restored one) is not receivable for a tick locally.
-  return (
-    Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(attributes.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
-}
-
-function queueHasMessages(stack: LocalAwsStack): Promise<boolean> {
-  return countMessages(stack, stack.queues.queueUrl).then((n) => n > 0);
 }
 
 /** Walks what a real run would (detection over a read-only view of the state) and plans it. */
