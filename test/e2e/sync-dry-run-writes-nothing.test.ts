@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
-import { startTestSimulator } from '#test/helpers/simulator.ts';
+import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 const logger = createLogger({ level: 'SILENT' });
@@ -69,18 +69,6 @@ describe('sync --dry-run writes nothing', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
-  it('leaves every file of an existing archive as it was', async () => {
-    const dataDir = join(dir, 'existing');
-    await runLocalSync({ dataDir, ...signedIn, logger });
-    const before = await fingerprint(dataDir);
-
-    const summary = await runLocalSync({ dataDir, ...signedIn, logger, dryRun: true });
-
-    expect(summary.dryRun).toBe(true);
-    expect(summary.assets.archived).toBe(0);
-    expect(await fingerprint(dataDir)).toEqual(before);
-  });
-
   it('leaves status saying there is no local archive after a dry run on a fresh folder', async () => {
     const dataDir = join(dir, 'fresh-cli');
     const session = ['--local', dataDir, '--session-file', join(dir, 'session.json'), '--json'];
@@ -92,5 +80,18 @@ describe('sync --dry-run writes nothing', () => {
     expect(existsSync(dataDir)).toBe(false);
     expect(status.code).not.toBe(0);
     expect(status.stdout + status.stderr).toContain('no local archive');
+  });
+
+  it('reads an existing archive (only the new photo is planned) and leaves every file as it was', async () => {
+    const dataDir = join(dir, 'existing');
+    await runLocalSync({ dataDir, ...signedIn, logger });
+    await controlClient(sim).mutate({ op: 'add', kind: 'photo', count: 1 });
+    const before = await fingerprint(dataDir);
+
+    const summary = await runLocalSync({ dataDir, ...signedIn, logger, dryRun: true });
+
+    expect(summary.outcome).toBe('dryRun');
+    expect(summary.assets.archived).toBe(1);
+    expect(await fingerprint(dataDir)).toEqual(before);
   });
 });
