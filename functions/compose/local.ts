@@ -9,7 +9,6 @@ import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
-import type { DryRunDeps } from '#app/dry-run.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
@@ -48,7 +47,6 @@ export interface LocalComposition {
   openedIcloud(): IcloudAdapters | undefined;
   readonly detection: DetectionRunDeps;
   downloads(onMessage: (result: MessageResult) => void): DownloadBatchDeps;
-  readonly dryRun: DryRunDeps;
   /** The dead-letter redrive at the start of a run (self-healing). */
   readonly redrive: RedriveDeps;
   /** Saves the session (if opened) and stops the local servers. */
@@ -109,7 +107,6 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       reserveMs: PIPELINE_DEFAULTS.deadlineReserveMs,
       onMessage,
     }),
-    dryRun: { state: stack.state, icloud, deletePolicy, versionPolicy },
     redrive: {
       deadLetters: new SqsDeadLetterQueue({
         client: stack.clients.sqs,

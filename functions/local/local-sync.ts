@@ -15,9 +15,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DetectionRunResult } from '#app/detection-run.ts';
-import { runDryRun } from '#app/dry-run.ts';
+import { type DryRunReport, runDryRun } from '#app/dry-run.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
-import { composeLocal, type LocalComposition, type LocalCompositionOptions } from '#compose/local.ts';
+import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
+import { composeLocal, type LocalCompositionOptions } from '#compose/local.ts';
+import { composeLocalDryRun } from '#compose/local-dry-run.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
@@ -109,6 +111,7 @@ async function forgetZoneTokens(state: SyncStateStore): Promise<void> {
 
 export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSummary> {
   const started = Date.now();
+  if (options.dryRun) return await dryRun(options, started);
   await mkdir(options.dataDir, { recursive: true });
   // Bytes as they stream: the bar moves within a long video, not only when a message finishes.
   const bytes = { downloaded: 0, expected: 0, reportedAt: 0 };
@@ -126,7 +129,6 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
   const { stack } = local;
   const marker = path.join(options.dataDir, MARKER);
   try {
-    if (options.dryRun) return await dryRun(local, started);
     if (existsSync(marker)) {
       options.logger.warn(
         'the previous sync did not finish: re-walking the library to find anything it left undone',
@@ -268,9 +270,17 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
 }
 
 /** Walks what a real run would (detection over a read-only view of the state) and plans it. */
-async function dryRun(local: LocalComposition, started: number): Promise<SyncSummary> {
-  const report = await runDryRun(local.dryRun);
-  const icloud = await local.icloud();
+/** A dry run writes nothing under `dataDir`: it plans over a copy of the state (or an empty one). */
+async function dryRun(options: LocalSyncOptions, started: number): Promise<SyncSummary> {
+  const local = await composeLocalDryRun(options);
+  try {
+    return summarizeDryRun(await runDryRun(local.dryRun), await local.icloud(), started);
+  } finally {
+    await local.close();
+  }
+}
+
+function summarizeDryRun(report: DryRunReport, icloud: IcloudAdapters, started: number): SyncSummary {
   return {
     outcome: report.outcome,
     dryRun: true,

@@ -93,6 +93,30 @@ describe('icloud-s3 login', () => {
     expect(run.stdout + run.stderr).not.toContain(sim.password);
   });
 
+  it("without --apple-id takes the stored session's Apple ID: still valid, then --force signs in again", async () => {
+    const file = sessionFile();
+    expect((await login(['--session-file', file])).code).toBe(0);
+
+    const check = await runCliLogin(sim, control, ['--json', '--session-file', file], {}, false);
+    const again = await runCliLogin(sim, control, ['--json', '--force', '--session-file', file], {}, false);
+
+    expect(check.code, check.stderr).toBe(0);
+    expect(resultOf(check)).toMatchObject({ status: 'already-signed-in', appleId: sim.appleId });
+    expect(again.code, again.stderr).toBe(0);
+    expect(resultOf(again)).toMatchObject({ status: 'signed-in', appleId: sim.appleId, sessionFile: file });
+  });
+
+  it('without --apple-id and without a stored session fails with a usage error naming --apple-id', async () => {
+    const run = await runCliLogin(sim, control, ['--json', '--session-file', sessionFile()], {}, false);
+
+    expect(run.code).toBe(2);
+    const result = resultOf(run);
+    expect(result).toMatchObject({ status: 'error', error: { code: 'usage' } });
+    const error = result['error'] as { message: string; hint: string };
+    expect(error.message).toContain('--apple-id');
+    expect(error.hint).toContain('--apple-id');
+  });
+
   const modes: {
     name: string;
     flags: Record<string, unknown>;

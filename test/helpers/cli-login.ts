@@ -29,6 +29,8 @@ export function runCliLogin(
   control: ControlClient,
   args: readonly string[],
   env: Record<string, string> = {},
+  /** `false`: no `--apple-id` (login takes the stored session's). */
+  passAppleId = true,
 ): Promise<CliLoginRun> {
   const shownCode = () =>
     control
@@ -39,7 +41,14 @@ export function runCliLogin(
       new Promise((resolve, reject) => {
         const child = spawn(
           process.execPath,
-          ['bin/icloud-s3.mjs', 'login', '--endpoint', sim.controlUrl, '--apple-id', sim.appleId, ...args],
+          [
+            'bin/icloud-s3.mjs',
+            'login',
+            '--endpoint',
+            sim.controlUrl,
+            ...(passAppleId ? ['--apple-id', sim.appleId] : []),
+            ...args,
+          ],
           {
             cwd: repositoryRoot,
             env: { ...process.env, ICLOUD_PASSWORD: sim.password, ...env },

@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { beginLogin } from '#adapters/icloud/session/login-session.ts';
+import { beginLogin, storedAppleId } from '#adapters/icloud/session/login-session.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
 import { DEFAULT_STACK_NAME, deployedSessionStore, describeStack } from '#compose/deployed-stack.ts';
 import type { SessionStore } from '#ports/session-store.ts';
@@ -105,14 +105,29 @@ async function readPassword(options: LoginOptions, prompter: Prompter | undefine
   return new Secret(await prompter.secret('Apple ID password'));
 }
 
+/**
+ * Without `--apple-id`, the stored session's Apple ID: a person is asked with it as the answer
+ * Enter gives (and may type another account), a script (`--json`, no terminal) gets it, so
+ * `login` checks that session or, with `--force`, signs it in again.
+ */
+async function askOrStoredAppleId(ctx: CliContext, terminal: Prompter | undefined): Promise<string> {
+  const stored = await storedAppleId(ctx.store);
+  const appleId = terminal
+    ? await terminal.text('Apple ID (email)', stored === undefined ? {} : { default: stored })
+    : stored;
+  if (appleId) return appleId;
+  throw new UsageError('no Apple ID: pass --apple-id', {
+    hint: `Pass --apple-id you@example.com (no session is stored at ${ctx.store.describe()} to take it from).`,
+  });
+}
+
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<void> {
   const { output } = ctx;
   const interactive = output.interactive;
   const terminal = interactive ? new TerminalPrompter() : undefined;
   const stdinCodes = interactive ? undefined : new StdinPrompter();
   try {
-    const appleId = options.appleId ?? (await terminal?.text('Apple ID (email)'));
-    if (!appleId) throw new UsageError('no Apple ID: pass --apple-id');
+    const appleId = options.appleId ?? (await askOrStoredAppleId(ctx, terminal));
     const endpoint = await ctx.endpoint();
     const login = await beginLogin({
       endpoint,

@@ -87,7 +87,8 @@ export function reportError(error: unknown, command = 'icloud-s3'): ErrorReport 
     return { code: 'usage', message: commanderMessage(error), hint: usageHint, exitCode: EXIT.usage };
   }
   const message = errorMessage(error);
-  if (error instanceof UsageError) return { code: 'usage', message, hint: usageHint, exitCode: EXIT.usage };
+  if (error instanceof UsageError)
+    return { code: 'usage', message, hint: error.hint ?? usageHint, exitCode: EXIT.usage };
   if (error instanceof SessionExpiredError) {
     return { code: 'needs-login', message, hint: `Run: ${error.action}`, exitCode: EXIT.needsLogin };
   }

@@ -22,6 +22,13 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** A usage problem found after parsing (e.g. no Apple ID and no terminal to ask on). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  /** What to do instead, when more precise than "see --help". */
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { readonly hint?: string } = {}) {
+    super(message);
+    this.hint = options.hint;
+  }
 }
 
 export function exitCodeFor(error: unknown): ExitCode {

@@ -14,6 +14,8 @@ export interface Choice<T> {
 export interface TextOptions {
   /** An empty answer is an answer (e.g. "press Enter to have Apple send a code"). */
   readonly allowEmpty?: boolean;
+  /** The answer Enter gives (shown in the prompt), on a terminal. */
+  readonly default?: string;
 }
 
 export type PromptStreams = Parameters<typeof password>[1];
@@ -29,7 +31,11 @@ export class TerminalPrompter implements Prompter {
   constructor(private readonly streams?: PromptStreams) {}
 
   text(message: string, options: TextOptions = {}): Promise<string> {
-    return input({ message, required: !options.allowEmpty });
+    return input({
+      message,
+      required: !options.allowEmpty,
+      ...(options.default === undefined ? {} : { default: options.default }),
+    });
   }
   // No mask: not even the length of the password shows on the screen.
   secret(message: string): Promise<string> {

@@ -39,6 +39,12 @@ export interface LoginSession {
   saveThrottle(): Promise<void>;
 }
 
+/** The Apple ID of the stored session, if one is stored (`login` without `--apple-id`). */
+export async function storedAppleId(store: SessionStore): Promise<string | undefined> {
+  const stored = await store.load();
+  return stored ? parseSessionDocument(stored.document).appleId : undefined;
+}
+
 export async function beginLogin(options: BeginLoginOptions): Promise<LoginSession> {
   const now = options.now ?? Date.now;
   const stored = await options.store.load();

@@ -1,0 +1,81 @@
+/**
+ * The composition of `sync --dry-run` on this machine, which must write nothing under the data
+ * folder. The dry run reads only the state (docs/state.md), so only DynamoDB is started, and
+ * never on the folder itself: LevelDB compacts and rewrites its files when it opens them, so an
+ * existing state is copied to a temporary folder first and the server runs on the copy. A
+ * folder with no archive yet gets an empty in-memory table: everything in iCloud is new. No
+ * bucket, queue or folder is created.
+ */
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import type { DryRunDeps } from '#app/dry-run.ts';
+import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { localAwsClientConfig } from '#local/servers/client-config.ts';
+import { startDynamoDbServer } from '#local/servers/dynamodb-server.ts';
+import { ensureStateTable } from '#local/servers/provision.ts';
+import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
+import type { LocalCompositionOptions } from './local.ts';
+import { LOCAL_RESOURCES } from './local-aws-stack.ts';
+
+export interface LocalDryRunComposition {
+  readonly dryRun: DryRunDeps;
+  /** The iCloud connection, opened on first use. */
+  icloud(): Promise<IcloudAdapters>;
+  /** Saves the session (if opened), stops the server and removes the copy. */
+  close(): Promise<void>;
+}
+
+export async function composeLocalDryRun(options: LocalCompositionOptions): Promise<LocalDryRunComposition> {
+  const stored = path.join(options.dataDir, 'aws', 'dynamodb');
+  const copy = existsSync(stored) ? await mkdtemp(path.join(tmpdir(), 'icloud-s3-dry-run-')) : undefined;
+  const removeCopy = async () => {
+    if (copy !== undefined) await rm(copy, { recursive: true, force: true });
+  };
+  let server: Awaited<ReturnType<typeof startDynamoDbServer>> | undefined;
+  let client: DynamoDBClient | undefined;
+  const stop = async () => {
+    client?.destroy();
+    await server?.stop();
+    await removeCopy();
+  };
+  try {
+    if (copy !== undefined) await cp(stored, copy, { recursive: true });
+    server = await startDynamoDbServer(copy === undefined ? {} : { directory: copy });
+    const config = localAwsClientConfig({ s3: '', dynamodb: server.endpoint, sqs: '', secretsManager: '' });
+    client = new DynamoDBClient(config.dynamodb);
+    await ensureStateTable(client, LOCAL_RESOURCES.table);
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+  const document = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  let opened: IcloudAdapters | undefined;
+  const icloud = async () => {
+    opened ??= await openIcloudAdapters({
+      endpoint: options.endpoint,
+      store: options.store,
+      logger: options.logger,
+      ...(options.observer ? { observer: options.observer } : {}),
+    });
+    return opened;
+  };
+  return {
+    dryRun: {
+      state: new DynamoDbSyncStateStore({ client: document, tableName: LOCAL_RESOURCES.table }),
+      icloud,
+      deletePolicy: options.deletePolicy ?? DEFAULT_DELETE_POLICY,
+      versionPolicy: options.versionPolicy ?? DEFAULT_VERSION_POLICY,
+    },
+    icloud,
+    async close() {
+      await opened?.session.save().catch(() => undefined);
+      await stop();
+    },
+  };
+}
