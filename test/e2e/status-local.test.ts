@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { type CliRun, runCli } from '#test/helpers/run-cli.ts';
 import { startTestSimulator } from '#test/helpers/simulator.ts';
 
-const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 const DAY = 24 * 60 * 60 * 1000;
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let dir: string;
@@ -18,18 +17,8 @@ let summary: SyncSummary;
 let syncedAt: number;
 let signedIn: SignedIn;
 
-function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', CLI, ...args],
-      { env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function cli(args: readonly string[]): Promise<CliRun> {
+  return runCli(args);
 }
 
 const status = (...extra: string[]) =>

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -8,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { type CliRun, runCli } from '#test/helpers/run-cli.ts';
 import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
-const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 const logger = createLogger({ level: 'SILENT' });
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let dir: string;
@@ -32,18 +31,8 @@ async function fingerprint(root: string): Promise<string[]> {
   return lines.sort();
 }
 
-function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', CLI, ...args],
-      { env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function cli(args: readonly string[]): Promise<CliRun> {
+  return runCli(args);
 }
 
 beforeAll(async () => {

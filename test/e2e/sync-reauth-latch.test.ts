@@ -3,7 +3,6 @@
  * Apple wants a person, later syncs ask Apple nothing, `status` says since when and what to run,
  * and `login` lets the next sync work again.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { type CliRun, runCli } from '#test/helpers/run-cli.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
-const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 const logger = createLogger({ level: 'SILENT' });
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let control: ControlClient;
@@ -22,18 +21,8 @@ let dataDir: string;
 let sessionFile: string;
 let signedIn: SignedIn;
 
-function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', CLI, ...args],
-      { env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function cli(args: readonly string[]): Promise<CliRun> {
+  return runCli(args);
 }
 
 const status = (...extra: string[]) =>

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,34 +8,18 @@ import type { ManifestEntry } from '#domain/model/manifest.ts';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { type CliRun, runCli } from '#test/helpers/run-cli.ts';
 import { startTestSimulator } from '#test/helpers/simulator.ts';
 
-const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let dir: string;
 let synced: string;
 let sessionFile: string;
 let copies = 0;
 
-interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `icloud-s3 <args>` in a child process, as a person would. */
 function cli(args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', CLI, ...args],
-      { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runCli(args);
 }
 
 /** `verify --json` on `dataDir` against the simulator. */
