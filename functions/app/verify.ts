@@ -19,6 +19,7 @@ import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import { errorMessage } from '#shared/redact.ts';
 
 export interface VerifyDeps {
   readonly state: SyncStateStore;
@@ -93,8 +94,9 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
       durationMs: now() - started,
     };
   } catch (error) {
+    // What `status` shows for this run: why it stopped (scrubbed), as a detection run records it.
     await deps.state
-      .finishRun(run, 'failed', now(), error instanceof Error ? error.name : 'Error')
+      .finishRun(run, 'failed', now(), errorMessage(error))
       .catch(() => undefined);
     throw error;
   }
