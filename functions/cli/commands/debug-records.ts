@@ -146,9 +146,9 @@ export function debugCommand(): Command {
         'after',
         `
 Examples:
-  icloud-s3 debug records saved-query.json                  a records/query or changes/zone body
-  icloud-s3 debug records lookup.json --zone SharedSync-1A2B3C4D-0000-4000-8000-000000000000 --database shared
-  icloud-s3 debug records test/fixtures/recorded/icloudpd/listing_videos.json   Apple's recorded answers
+  npx icloud-s3 debug records saved-query.json              a records/query or changes/zone body
+  npx icloud-s3 debug records lookup.json --zone SharedSync-1A2B3C4D-0000-4000-8000-000000000000 --database shared
+  npx icloud-s3 debug records test/fixtures/recorded/icloudpd/listing_videos.json   Apple's recorded answers
 
 The file may be a raw CloudKit response or a recorded exchange: the repository keeps Apple's in
 test/fixtures/recorded/icloudpd/ (its README says what each holds; gunzip the .gz first).

@@ -35,10 +35,10 @@ export function libraryCommand(): Command {
       'after',
       `
 Examples:
-  icloud-s3 library                      counts per zone, with the stored session
-  icloud-s3 library --json               the same as one JSON object
-  icloud-s3 library --endpoint http://127.0.0.1:4567/__sim    against the simulator
-  icloud-s3 library --trace library-trace.json                 a redacted transcript of the exchanges with Apple
+  npx icloud-s3 library                  counts per zone, with the stored session
+  npx icloud-s3 library --json           the same as one JSON object
+  npx icloud-s3 library --endpoint http://127.0.0.1:4567/__sim    against the simulator
+  npx icloud-s3 library --trace library-trace.json             a redacted transcript of the exchanges with Apple
 
 Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused the account.`,
     )

@@ -34,7 +34,7 @@ The first line on stdout is JSON: {"endpoint","bucket","region","accessKeyId","s
 Writes are refused (403 AccessDenied): the pipeline is the archive's only writer.
 
 Examples:
-  icloud-s3 local serve --port 9000
+  npx icloud-s3 local serve --port 9000
   RCLONE_CONFIG_ICS3_TYPE=s3 RCLONE_CONFIG_ICS3_PROVIDER=Other \\
   RCLONE_CONFIG_ICS3_ENDPOINT=http://127.0.0.1:9000 RCLONE_CONFIG_ICS3_ACCESS_KEY_ID=S3RVER \\
   RCLONE_CONFIG_ICS3_SECRET_ACCESS_KEY=S3RVER RCLONE_CONFIG_ICS3_FORCE_PATH_STYLE=true \\

@@ -53,14 +53,15 @@ export function loginCommand(): Command {
       'after',
       `
 Examples:
-  icloud-s3 login                                    sign in and keep the session on this machine
-  icloud-s3 login --aws --stack IcloudS3 --remember-password
+  npx icloud-s3 login                                sign in and keep the session on this machine
+  npx icloud-s3 login --aws --stack IcloudS3 --remember-password
                                                      sign in for the deployed pipeline
-  ICLOUD_PASSWORD=... icloud-s3 login --apple-id me@example.com
+  ICLOUD_PASSWORD=... npx icloud-s3 login --apple-id me@example.com
                                                      without a terminal, answers are lines on stdin: the code
                                                      showing on your device, or first an empty line to have
                                                      Apple send one
-  icloud-s3 login --force --trace login-trace.json   sign in again and keep a redacted transcript for a bug report
+  npx icloud-s3 login --force --trace login-trace.json
+                                                     sign in again and keep a redacted transcript for a bug report
 
 Exit codes: 0 signed in, 1 failure, 2 usage, 3 Apple wants a new sign-in (run login again),
 4 Apple refused the account (the message says why).`,

@@ -140,10 +140,10 @@ export function statusCommand(): Command {
       'after',
       `
 Examples:
-  icloud-s3 status                       the local archive in ./.icloud-s3
-  icloud-s3 status --local ~/photo-archive --json
-  icloud-s3 status --aws --stack IcloudS3
-  icloud-s3 status --aws --bucket my-archive --table my-state --session-secret icloud-s3/session
+  npx icloud-s3 status                   the local archive in ./.icloud-s3
+  npx icloud-s3 status --local ~/photo-archive --json
+  npx icloud-s3 status --aws --stack IcloudS3
+  npx icloud-s3 status --aws --bucket my-archive --table my-state --session-secret icloud-s3/session
 
 Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --local DIR).`,
     )

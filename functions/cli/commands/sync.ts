@@ -130,10 +130,11 @@ export function syncCommand(): Command {
       'after',
       `
 Examples:
-  icloud-s3 sync                         archive into ./${DEFAULT_LOCAL_DIR}
-  icloud-s3 sync --local ~/photo-archive --json
-  icloud-s3 sync --dry-run               what would change, without changing anything
-  icloud-s3 sync --trace sync-trace.json a redacted transcript of every exchange with Apple (downloads: size only)
+  npx icloud-s3 sync                     archive into ./${DEFAULT_LOCAL_DIR}
+  npx icloud-s3 sync --local ~/photo-archive --json
+  npx icloud-s3 sync --dry-run           what would change, without changing anything
+  npx icloud-s3 sync --trace sync-trace.json
+                                         a redacted transcript of every exchange with Apple (downloads: size only)
 
 Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion was refused, 3 iCloud needs you to log in again.`,
     )

@@ -69,11 +69,11 @@ export function verifyCommand(): Command {
       'after',
       `
 Examples:
-  icloud-s3 verify                       the local archive in ./.icloud-s3 against iCloud
-  icloud-s3 verify --repair              ... and fix what it finds (then run verify again)
-  icloud-s3 verify --aws --repair        queue the fixes for the deployed workers
-  icloud-s3 verify --no-icloud --json    manifest against bucket only, as JSON
-  icloud-s3 verify --deep                also re-read every object and check its SHA-256
+  npx icloud-s3 verify                   the local archive in ./.icloud-s3 against iCloud
+  npx icloud-s3 verify --repair          ... and fix what it finds (then run verify again)
+  npx icloud-s3 verify --aws --repair    queue the fixes for the deployed workers
+  npx icloud-s3 verify --no-icloud --json  manifest against bucket only, as JSON
+  npx icloud-s3 verify --deep            also re-read every object and check its SHA-256
 
 Exit codes: 0 everything agrees (with --repair: everything found was repaired, or queued with --aws),
 5 differences found (listed; with --repair: some could not be repaired), 1 the check could not finish,
