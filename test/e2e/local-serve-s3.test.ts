@@ -105,8 +105,9 @@ afterAll(async () => {
 });
 
 describe('icloud-s3 local serve', () => {
-  it('prints the endpoint, bucket, region and key pair as JSON on its first line', () => {
+  it('prints its status, the endpoint, bucket, region and key pair as JSON on its first line', () => {
     expect(served).toEqual({
+      status: 'serving',
       endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       bucket: 'icloud-s3-archive',
       region: 'us-east-1',

@@ -13,6 +13,7 @@ import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { versionFileName } from '#domain/plan/file-name.ts';
 import { planVersions } from '#domain/plan/plan-versions.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { Output } from '../io/output.ts';
 
 interface DebugOptions {
   readonly zone?: string;
@@ -154,8 +155,12 @@ The file may be a raw CloudKit response or a recorded exchange: the repository k
 test/fixtures/recorded/icloudpd/ (its README says what each holds; gunzip the .gz first).
 Download URLs are never printed.`,
       )
-      .action(async (file: string, options: DebugOptions) => {
-        process.stdout.write(`${JSON.stringify(await debugRecords(file, options), null, 2)}\n`);
+      .action(async (file: string, options: DebugOptions, command: Command) => {
+        const recordLists = await debugRecords(file, options);
+        // For a person the lists themselves, indented; with --json one result line like every command's.
+        if (!command.optsWithGlobals<{ json?: boolean }>().json)
+          process.stdout.write(`${JSON.stringify(recordLists, null, 2)}\n`);
+        else new Output({ json: true }).result({ status: 'ok', file, recordLists });
       }),
   );
   return debug;

@@ -22,6 +22,7 @@ import { downloadBar, TransferRate } from '../io/download-progress.ts';
 import { integerIn } from '../io/option-parsers.ts';
 import { Output } from '../io/output.ts';
 import { ProgressLine } from '../io/progress-line.ts';
+import type { JsonResult } from '../io/result-status.ts';
 import { describeSummary } from './sync.ts';
 
 interface DemoOptions {
@@ -104,7 +105,9 @@ Examples:
             },
           });
           progress.done();
-          if (json) process.stdout.write(`${JSON.stringify({ run: id, ...summary })}\n`);
+          // Each line carries the sync's status word (io/result-status.ts), as `sync --json` does.
+          const line: JsonResult = { status: summary.outcome, run: id, ...summary };
+          if (json) process.stdout.write(`${JSON.stringify(line)}\n`);
           else describeSummary(out, summary);
           if (summary.outcome === 'reauthRequired')
             throw new Error(summary.message ?? 'iCloud needs a new sign-in');

@@ -1,11 +1,12 @@
 /**
  * `icloud-s3 local serve`: the local archive's bucket over the S3 API on 127.0.0.1, read-only,
  * for rclone, the AWS CLI or any S3 client. The first line on stdout is one JSON object with
- * what a client needs (`endpoint`, `bucket`, `region`, `accessKeyId`, `secretAccessKey`); it then
+ * `status: "serving"` and what a client needs (`endpoint`, `bucket`, `region`, `accessKeyId`, `secretAccessKey`); it then
  * serves until SIGINT or SIGTERM and exits 0.
  */
 import { Command, Option } from 'commander';
 import { integerIn } from '../io/option-parsers.ts';
+import type { JsonResult } from '../io/result-status.ts';
 import { localDir } from './sync.ts';
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -30,7 +31,7 @@ function serveCommand(): Command {
     .addHelpText(
       'after',
       `
-The first line on stdout is JSON: {"endpoint","bucket","region","accessKeyId","secretAccessKey"}.
+The first line on stdout is JSON: {"status":"serving","endpoint","bucket","region","accessKeyId","secretAccessKey"}.
 Writes are refused (403 AccessDenied): the pipeline is the archive's only writer.
 
 Examples:
@@ -52,7 +53,9 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start (port taken...), 2 us
         ...(options.port === undefined ? {} : { port: options.port }),
       });
       const stopped = untilStopped();
-      process.stdout.write(`${JSON.stringify(server.served)}\n`);
+      // `status` first, as in every --json result (io/result-status.ts); then what a client needs.
+      const line: JsonResult = { status: 'serving', ...server.served };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
       process.stderr.write(
         `Serving ${dataDir} read-only at ${server.served.endpoint}, bucket ${server.served.bucket}. Ctrl-C stops.\n`,
       );

@@ -14,6 +14,7 @@ import { type CliContext, cliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import { integerIn } from '../io/option-parsers.ts';
 import { type Prompter, StdinPrompter, TerminalPrompter } from '../io/prompts.ts';
+import type { JsonResult, ResultStatus } from '../io/result-status.ts';
 import { traceOption } from '../io/trace-option.ts';
 import { chooseDelivery, signInWithCode } from './login-code.ts';
 
@@ -206,13 +207,13 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
 }
 
 function resultOf(
-  status: string,
+  status: Extract<ResultStatus, 'signed-in' | 'already-signed-in'>,
   appleId: string,
   dsid: string,
   ctx: CliContext,
   trustExpiresAt: number | undefined,
   passwordRemembered: boolean,
-): Record<string, unknown> {
+): JsonResult {
   return {
     status,
     appleId,

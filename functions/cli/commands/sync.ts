@@ -189,7 +189,8 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
       if (stopped !== undefined) {
         ctx.output.error(stopped.message, stopped.hint ?? undefined);
         process.exitCode = stopped.exitCode;
-      } else if (summary.assets.failed > 0 || summary.deadLetters > 0) {
+      } else if (summary.outcome === 'partial' || summary.assets.failed > 0 || summary.deadLetters > 0) {
+        // `partial` always exits 1 (io/result-status.ts): work failed or is left for the next run.
         process.exitCode = EXIT.failure;
       }
     });

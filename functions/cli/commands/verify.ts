@@ -141,7 +141,7 @@ async function runVerifyCommand(
         }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
       : undefined;
   ctx.output.result({
-    status: report.ok ? 'ok' : 'differences',
+    status: report.ok ? 'ok' : repair === undefined || repair.left > 0 ? 'differences' : 'repaired',
     archive: access.where,
     durationMs,
     icloudProblems: listing?.problems ?? 0,

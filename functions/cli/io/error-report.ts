@@ -14,6 +14,7 @@ import {
 import { ConfigError } from '#shared/config.ts';
 import { errorMessage } from '#shared/redact.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
+import type { JsonResult } from './result-status.ts';
 
 export type ErrorCode =
   | 'usage'
@@ -164,7 +165,7 @@ export function reportError(error: unknown, command = 'icloud-s3'): ErrorReport 
 }
 
 /** The `--json` error object: the same shape for every command and every failure. */
-export function errorResult(report: ErrorReport): Record<string, unknown> {
+export function errorResult(report: ErrorReport): JsonResult {
   return {
     status: 'error',
     error: {

@@ -5,6 +5,7 @@
  */
 import { scrubSecrets } from '#shared/redact.ts';
 import { colourFor, paint, type Style } from './colour.ts';
+import type { JsonResult } from './result-status.ts';
 
 export class Output {
   readonly json: boolean;
@@ -54,8 +55,8 @@ export class Output {
     if (hint) process.stderr.write(`  ${hint}\n`);
   }
 
-  /** The `--json` result object (printed only with `--json`). */
-  result(value: Record<string, unknown>): void {
+  /** The `--json` result object (printed only with `--json`); its `status` is a word of io/result-status.ts. */
+  result(value: JsonResult): void {
     if (this.json) process.stdout.write(`${JSON.stringify(value)}\n`);
   }
 }
