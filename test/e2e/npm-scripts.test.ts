@@ -1,12 +1,17 @@
 /**
- * The repository's .npmrc: `npm run sim` prints the simulator's JSON line first on stdout
- * (programs read it), with no npm banner before it.
+ * The repository's .npmrc and the scripts programs read: npm's own warnings and errors are shown
+ * (a mistyped script name is not a silent exit 1), and the simulator's JSON line stays readable
+ * by a program: first on stdout with `npm run -s sim` (npm's `--silent` drops its banner), and the
+ * first line starting with `{` with plain `npm run sim` (npm's `> icloud-s3@… sim` banner comes
+ * before it). simulator/README.md documents both.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+/** This process's environment without a parent npm's loglevel (`npm test -s` exports silent): the .npmrc decides. */
+const { npm_config_loglevel: _parentLoglevel, ...ENV } = process.env;
 let sim: ChildProcess | undefined;
 
 /** Stops npm and the simulator it started (they share a process group). */
@@ -21,29 +26,57 @@ afterEach(() => {
   sim = undefined;
 });
 
-function firstStdoutLine(child: ChildProcess): Promise<string> {
+/** Resolves with everything before the first stdout line that `pick` accepts, and that line. */
+function stdoutUntil(
+  child: ChildProcess,
+  pick: (line: string) => boolean,
+): Promise<{ before: string[]; line: string }> {
   return new Promise((resolve, reject) => {
     let text = '';
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
       text += chunk;
-      const end = text.indexOf('\n');
-      if (end >= 0) resolve(text.slice(0, end));
+      const lines = text.split('\n').slice(0, -1);
+      const at = lines.findIndex(pick);
+      if (at >= 0) resolve({ before: lines.slice(0, at), line: lines[at] as string });
     });
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`npm run sim exited ${code} before a line: ${text}`)));
+    child.once('exit', (code) => reject(new Error(`npm exited ${code} before the line: ${text}`)));
   });
 }
 
+const startSim = (npmArgs: readonly string[]) =>
+  spawn('npm', [...npmArgs, '--', '--port', '0', '--assets', '3'], {
+    cwd: ROOT,
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+
+const controlUrlOf = (line: string) => (JSON.parse(line) as Record<string, unknown>)['controlUrl'];
+
 describe('npm scripts under the repository .npmrc', () => {
-  it('npm run sim prints the simulator JSON as its first stdout line (no npm banner before it)', async () => {
-    sim = spawn('npm', ['run', 'sim', '--', '--port', '0', '--assets', '3'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+  it("shows npm's own errors: a mistyped script name says so on stderr", async () => {
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile('npm', ['run', 'no-such-script'], { cwd: ROOT, env: ENV }, (error, _stdout, stderr) =>
+        resolve({ code: error === null ? 0 : (error.code as number), stderr }),
+      );
     });
-    const line = await firstStdoutLine(sim);
-    const described = JSON.parse(line) as Record<string, unknown>;
-    expect(described['controlUrl']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/__sim$/);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Missing script: "no-such-script"');
+  });
+
+  it('npm run -s sim prints the simulator JSON as its first stdout line', async () => {
+    sim = startSim(['run', '-s', 'sim']);
+    const { before, line } = await stdoutUntil(sim, () => true);
+    expect(before).toEqual([]);
+    expect(controlUrlOf(line)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/__sim$/);
+  });
+
+  it("npm run sim prints npm's banner, then the simulator JSON as the first line starting with {", async () => {
+    sim = startSim(['run', 'sim']);
+    const { before, line } = await stdoutUntil(sim, (l) => l.startsWith('{'));
+    expect(before.join('\n')).toContain('> icloud-s3@');
+    expect(controlUrlOf(line)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/__sim$/);
   });
 });
