@@ -116,6 +116,26 @@ describe('--json errors have one shape', () => {
   });
 });
 
+describe('--aws without an AWS region', () => {
+  it.each([['status'], ['verify'], ['login']])(
+    '%s --aws --json names --region and --profile instead of the SDK\'s "Region is missing"',
+    async (command) => {
+      const run = await cli([command, '--aws', '--json'], {
+        AWS_REGION: undefined,
+        AWS_DEFAULT_REGION: undefined,
+        AWS_PROFILE: undefined,
+        AWS_CONFIG_FILE: join(ROOT, 'no-such-aws-config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(ROOT, 'no-such-aws-credentials'),
+      });
+      expect(run.code, run.stderr).toBe(1);
+      const { error } = JSON.parse(run.stdout) as { error: { code: string; message: string; hint: string } };
+      expect(error.code).toBe('aws');
+      expect(error.message).toContain('no AWS region');
+      expect(error.hint).toMatch(/--region .*AWS_REGION.*--profile/);
+    },
+  );
+});
+
 describe('help', () => {
   it('shows numeric defaults as numbers', async () => {
     const sync = await cli(['sync', '--help']);

@@ -51,6 +51,25 @@ describe('reportError', () => {
     });
   });
 
+  it('says which AWS setting is missing and how to give it, instead of the SDK’s bare sentence', () => {
+    // What the AWS SDK throws with no region anywhere (no --region, AWS_REGION or profile region).
+    expect(reportError(new Error('Region is missing'))).toEqual({
+      code: 'aws',
+      message: 'no AWS region: none was given and none is configured',
+      hint: "Pass --region with the stack's region (e.g. --region eu-west-1), or set AWS_REGION, or --profile NAME with a region in ~/.aws/config.",
+      exitCode: 1,
+    });
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    expect(reportError(noCredentials)).toMatchObject({
+      code: 'aws',
+      message: 'no AWS credentials: Could not load credentials from any providers',
+      hint: 'Pass --profile NAME (a profile of ~/.aws/config, signed in with aws sso login if it uses SSO), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+      exitCode: 1,
+    });
+  });
+
   it('names the host of a network failure instead of a bare "fetch failed"', () => {
     expect(
       reportError(fetchFailed({ code: 'ENOTFOUND', hostname: 'p42-ckdatabasews.icloud.com' })),

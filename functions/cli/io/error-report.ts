@@ -153,6 +153,23 @@ export function reportError(error: unknown, command = 'icloud-s3'): ErrorReport 
   if (error instanceof UnexpectedResponseError) {
     return { code: 'unexpected-response', message, hint: null, exitCode: EXIT.failure };
   }
+  // The AWS SDK's own sentences when it has no region or no credentials: say which option gives them.
+  if (error instanceof Error && error.message === 'Region is missing') {
+    return {
+      code: 'aws',
+      message: 'no AWS region: none was given and none is configured',
+      hint: "Pass --region with the stack's region (e.g. --region eu-west-1), or set AWS_REGION, or --profile NAME with a region in ~/.aws/config.",
+      exitCode: EXIT.failure,
+    };
+  }
+  if (field(error, 'name') === 'CredentialsProviderError') {
+    return {
+      code: 'aws',
+      message: `no AWS credentials: ${message}`,
+      hint: 'Pass --profile NAME (a profile of ~/.aws/config, signed in with aws sso login if it uses SSO), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+      exitCode: EXIT.failure,
+    };
+  }
   if (field(error, '$metadata') !== undefined) {
     return {
       code: 'aws',
