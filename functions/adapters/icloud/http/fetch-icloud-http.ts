@@ -8,7 +8,7 @@
 import type { CookieJar } from 'tough-cookie';
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Logger } from '#shared/logger.ts';
-import { redactUrl } from '#shared/redact.ts';
+import { errorMessage, redactUrl } from '#shared/redact.ts';
 import type { IcloudEndpoint } from '../endpoints.ts';
 import { captureSessionHeaders, type SessionHeaderValues } from '../session/session-headers.ts';
 import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from './types.ts';
@@ -79,6 +79,13 @@ class BufferedResponse implements IcloudHttpResponse {
   }
 }
 
+/** `fetch failed (ECONNREFUSED)`: the message, with the system code fetch keeps in `cause`. */
+function failureText(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
+  return `${errorMessage(error)}${code}`;
+}
+
 export class FetchIcloudHttp implements IcloudHttp {
   readonly #options: FetchIcloudHttpOptions;
   readonly #fetch: typeof fetch;
@@ -107,6 +114,13 @@ export class FetchIcloudHttp implements IcloudHttp {
           signal: request.signal ?? AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
         });
       } catch (error) {
+        // `--verbose` shows the requests that got no answer too (refused, timed out, reset).
+        this.#options.logger?.debug('apple request failed', {
+          method,
+          url: redactUrl(appleUrl),
+          error: failureText(error),
+          ms: Date.now() - started,
+        });
         await this.#options.observer?.observe(sent, { error });
         throw error;
       }
