@@ -183,6 +183,9 @@ export async function submitCode(
   const errors = appleErrorsOf(body);
   const ercd = response.headers.get('x-apple-i-ercd');
   if (ercd === WRONG_CODE || errors.some((e) => e.code === WRONG_CODE)) {
+    // The code that reaches the lock-out, and every one after it, is answered with the same
+    // -21669: the options' lock-out flags tell it from a wrong code that may be typed again.
+    await throwIfLockedOut(ctx);
     throw new WrongVerificationCodeError('Apple did not accept that verification code.');
   }
   const valid = obj(obj(body)?.['securityCode'])?.['valid'] === true;
@@ -198,12 +201,17 @@ export async function submitCode(
     throw new RateLimitedError(`Apple refused the code right now (HTTP ${status}); wait and try again.`);
   }
   // Not "wrong code": Apple may have locked verification; its options say so.
+  await throwIfLockedOut(ctx);
+  throw rejected('verify/securitycode', `HTTP ${status}, ${describeAppleErrors(errors)}`);
+}
+
+/** The lock-out Apple's two-factor options report, if any; anything else they say is left alone. */
+async function throwIfLockedOut(ctx: AuthContext): Promise<void> {
   try {
     await fetchOptionsAs(ctx, JSON_ACCEPT);
   } catch (error) {
     if (error instanceof AccountConditionError) throw error;
   }
-  throw rejected('verify/securitycode', `HTTP ${status}, ${describeAppleErrors(errors)}`);
 }
 
 /**
