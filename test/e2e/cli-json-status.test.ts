@@ -121,7 +121,10 @@ describe('status in every --json result', () => {
 
   it('verify: differences (exit 5), then repaired by --repair, then ok', async () => {
     await control.call('POST', '/mutate', { op: 'add', kind: 'photo', count: 1 });
-    await expectStatus('verify', await cli(['verify', ...where]), 'differences');
+    const found = await cli(['verify', ...where]);
+    await expectStatus('verify', found, 'differences');
+    // The person is told the next step: the same command with --repair.
+    expect(found.stderr).toContain(`Run: npx icloud-s3 verify ${where.join(' ')} --json --repair`);
     await expectStatus('verify', await cli(['verify', '--repair', ...where]), 'repaired');
     await expectStatus('verify', await cli(['verify', ...where]), 'ok');
   });

@@ -15,6 +15,7 @@ import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import { ENV } from '#shared/env-names.ts';
 import { type CliContext, cliContext } from '../context.ts';
+import { sameCommandWith } from '../io/command-line.ts';
 import { EXIT } from '../io/exit-codes.ts';
 import { numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
@@ -152,6 +153,11 @@ async function runVerifyCommand(
     render(ctx.output, report, listing, durationMs);
     if (repair !== undefined) renderRepair(ctx.output, repair);
   }
+  // What to do about it, with --json too (on stderr): the same check again, repairing.
+  if (!report.ok && !options.repair)
+    ctx.output.info(
+      `  Run: ${sameCommandWith('--repair')}   re-archives what is missing or damaged, then verify again`,
+    );
   return { report, ...(repair === undefined ? {} : { repair }) };
 }
 
