@@ -20,6 +20,7 @@ import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.t
 import { describeInterruptedSync } from '../io/sync-interrupted.ts';
 import { syncStopReason } from '../io/sync-stop.ts';
 import { traceOption } from '../io/trace-option.ts';
+import { plural } from '../io/words.ts';
 
 /** Where local state lives when `--local` is not given. */
 export const DEFAULT_LOCAL_DIR = '.icloud-s3';
@@ -60,8 +61,6 @@ const CHANGE_WORDS: Readonly<Record<string, string>> = {
 
 /** Endpoints that fetch bytes or refresh their URLs; everything else is asking what changed. */
 const DOWNLOAD_ENDPOINTS = new Set(['cdn', 'records/lookup']);
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** `2 requests to Apple (changes/database 1, changes/zone 1)` for the given endpoints. */
 function requestPhrase(

@@ -16,6 +16,7 @@ import type { Logger } from '#shared/logger.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes } from '../io/progress-line.ts';
+import { plural } from '../io/words.ts';
 
 /** What the local workers did with the repair's work (absent with `--aws`: the deployed workers do it). */
 export interface RepairWork {
@@ -129,7 +130,7 @@ export function renderRepair(output: Output, result: RepairResult): void {
     if (work.deadLetters > 0)
       output.warn(`${work.deadLetters} work messages ended in the dead-letter queue.`);
   }
-  const summary = `re-archived ${work?.versionsArchived ?? 0} objects of ${result.itemsEnqueued} assets (${formatBytes(work?.bytesArchived ?? 0)}), removed ${result.removed.length} stray objects`;
+  const summary = `re-archived ${plural(work?.versionsArchived ?? 0, 'object')} of ${plural(result.itemsEnqueued, 'asset')} (${formatBytes(work?.bytesArchived ?? 0)}), removed ${plural(result.removed.length, 'stray object')}`;
   if (result.left === 0) output.success(`Repaired: ${summary}.`);
-  else output.error(`Repair ${summary}; ${result.left} findings remain (listed above).`);
+  else output.error(`Repair ${summary}; ${plural(result.left, 'finding')} remain (listed above).`);
 }

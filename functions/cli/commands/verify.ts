@@ -20,6 +20,7 @@ import { EXIT } from '../io/exit-codes.ts';
 import { numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
+import { plural } from '../io/words.ts';
 import { type AwsTargetOptions, addAwsTargetOptions, openTarget } from './status.ts';
 import { type RepairResult, renderRepair, repairArchive, repairQueue } from './verify-repair.ts';
 
@@ -190,7 +191,7 @@ function render(
     output.success(`Everything agrees: ${summary}`);
     return;
   }
-  output.error(`verify found ${countDifferences(report)} differences: ${summary}`);
+  output.error(`verify found ${plural(countDifferences(report), 'difference')}: ${summary}`);
   section(output, 'Missing', report.missing, (m) =>
     m.type === 'notArchived'
       ? `${m.fileName} (${m.version}, ${m.assetRecordName}): not archived, ${m.reason}`
