@@ -274,4 +274,24 @@ describe('the docs count the alarms the stack has', () => {
     expect(cost).toContain(`| CloudWatch alarms | ${n} alarms on ${m} metrics`);
     expect(cost).toContain(`x $0.10 | $${(m * 0.1).toFixed(2)} |`);
   });
+
+  it("docs/deploy.md's table says what each alarm means, and the README lists as many", async () => {
+    const { readFile } = await import('node:fs/promises');
+    const deploy = await readFile(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = deploy.split('## 8. What each alarm means')[1]?.split(/^## /m)[0] ?? '';
+    const rows = [...table.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1] as string);
+    const resources = synth.template.toJSON().Resources as Record<string, { Type: string }>;
+    const logicalIds = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map(([id]) => id);
+    expect(rows).toHaveLength(alarms().length);
+    for (const row of rows)
+      expect(
+        logicalIds.some((id) => id.includes(row)),
+        row,
+      ).toBe(true);
+    const listed = /alarms to an SNS topic \(([^)]*)\)/.exec(readme.replace(/\s+/g, ' '))?.[1] ?? '';
+    expect(listed.split(/, /)).toHaveLength(alarms().length);
+  });
 });
