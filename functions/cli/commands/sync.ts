@@ -135,7 +135,8 @@ Examples:
   npx icloud-s3 sync --trace sync-trace.json
                                          a redacted transcript of every exchange with Apple (downloads: size only)
 
-Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion was refused, 3 iCloud needs you to log in again.`,
+Exit codes: 0 done (or nothing changed), 1 some work failed or is left for the next run, or a mass deletion
+was refused, 3 iCloud needs you to log in again.`,
     )
     .action(async (options: Record<string, string | number | boolean | undefined>, command: Command) => {
       const ctx = cliContext(command);
