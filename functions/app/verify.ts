@@ -95,9 +95,7 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
     };
   } catch (error) {
     // What `status` shows for this run: why it stopped (scrubbed), as a detection run records it.
-    await deps.state
-      .finishRun(run, 'failed', now(), errorMessage(error))
-      .catch(() => undefined);
+    await deps.state.finishRun(run, 'failed', now(), errorMessage(error)).catch(() => undefined);
     throw error;
   }
 }
