@@ -17,6 +17,7 @@ import { ENV } from '#shared/env-names.ts';
 import { type CliContext, cliContext } from '../context.ts';
 import { sameCommandWith } from '../io/command-line.ts';
 import { EXIT } from '../io/exit-codes.ts';
+import { exitOnInterrupt } from '../io/interrupt.ts';
 import { numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
@@ -103,6 +104,18 @@ async function runVerifyCommand(
   options: VerifyOptions,
 ): Promise<{ report: VerifyReport; repair?: RepairResult }> {
   const progress = new ProgressLine();
+  // What Ctrl-C says it stopped: verify itself changes nothing, a repair keeps what it re-archived.
+  let doing = options.icloud ? 'listing iCloud' : 'checking objects';
+  const keepRunning = exitOnInterrupt(
+    ctx.output,
+    () => {
+      progress.done();
+      return doing === 'repairing'
+        ? 'Interrupted while repairing: what was re-archived so far stays, nothing else changed.'
+        : `Interrupted while ${doing}: verify changed nothing.`;
+    },
+    `Run ${sameCommandWith('')} again.`,
+  );
   const versionPolicy = parseVersionPolicy(options.versions ?? process.env[ENV.versionPolicy]);
   // One connection for the enumeration, the repair's lookups and the local workers.
   let opened: Promise<IcloudConnection> | undefined;
@@ -124,11 +137,18 @@ async function runVerifyCommand(
     {
       deep: Boolean(options.deep),
       etagsAreMd5: !options.sseKms,
-      onListed: (n) => progress.update(`Listing iCloud… ${n} photos`, 0),
-      onObject: (done, total) => progress.update(`Checking objects ${done}/${total}`, done, total),
+      onListed: (n) => {
+        doing = `listing iCloud (${n} photos so far)`;
+        progress.update(`Listing iCloud… ${n} photos`, 0);
+      },
+      onObject: (done, total) => {
+        doing = `checking objects (${done} of ${total})`;
+        progress.update(`Checking objects ${done}/${total}`, done, total);
+      },
       onPhaseDone: () => progress.done(),
     },
   );
+  if (options.repair && !report.ok) doing = 'repairing';
   const repair =
     options.repair && !report.ok
       ? await repairArchive(access, report, {
@@ -142,6 +162,7 @@ async function runVerifyCommand(
           logger: ctx.logger,
         }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
       : undefined;
+  keepRunning();
   ctx.output.result({
     status: report.ok ? 'ok' : repair === undefined || repair.left > 0 ? 'differences' : 'repaired',
     archive: access.where,

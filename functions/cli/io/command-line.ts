@@ -10,5 +10,5 @@ function shellWord(word: string): string {
 }
 
 export function sameCommandWith(extra: string, argv: readonly string[] = process.argv): string {
-  return ['npx icloud-s3', ...argv.slice(2).map(shellWord), extra].join(' ');
+  return ['npx icloud-s3', ...argv.slice(2).map(shellWord), ...(extra ? [extra] : [])].join(' ');
 }
