@@ -6,6 +6,7 @@
  * before it). simulator/README.md documents both.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -64,6 +65,16 @@ describe('npm scripts under the repository .npmrc', () => {
     });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Missing script: "no-such-script"');
+  });
+
+  it('npx icloud-s3 prints only what the command prints (npm exec shows no banner)', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile('npx', ['icloud-s3', '--version'], { cwd: ROOT, env: ENV }, (error, out) =>
+        error === null ? resolve(out) : reject(error),
+      );
+    });
+    expect(stdout).toBe(`${version}\n`);
   });
 
   it('npm run -s sim prints the simulator JSON as its first stdout line', async () => {
