@@ -10,6 +10,7 @@ import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
 import { COMMANDS, commandNamed } from './command-registry.ts';
 import { exitQuietlyOnBrokenPipe } from './io/broken-pipe.ts';
 import { runCommandEndTasks } from './io/command-end.ts';
+import { CLI_COMMAND } from './io/command-line.ts';
 import { EXIT } from './io/exit-codes.ts';
 import { Output } from './io/output.ts';
 import { packageVersion } from './io/version.ts';
@@ -64,10 +65,10 @@ function everyCommand(command: Command): Command[] {
   return [command, ...command.commands.flatMap(everyCommand)];
 }
 
-/** `icloud-s3 sync` when argv names a command, for the `--help` hint. */
+/** `npx icloud-s3 sync` when argv names a command, for the `--help` hint. */
 function commandLine(program: Command, argv: readonly string[]): string {
   const args = argv.slice(2);
-  const names: string[] = ['icloud-s3'];
+  const names: string[] = [CLI_COMMAND];
   let at = program;
   for (const arg of args) {
     const sub = at.commands.find((c) => c.name() === arg);

@@ -91,7 +91,7 @@ describe('--json errors have one shape', () => {
         error: {
           code: 'usage',
           message: expect.any(String),
-          hint: expect.stringMatching(/^Run: icloud-s3.* --help$/),
+          hint: expect.stringMatching(/^Run: npx icloud-s3.* --help$/),
         },
         exitCode: 2,
       });
@@ -103,7 +103,7 @@ describe('--json errors have one shape', () => {
     const { error } = JSON.parse(run.stdout) as { error: { message: string; hint: string } };
     expect(error.message).toContain("'0' is invalid");
     expect(error.message).toMatch(/--concurrency.*whole number from 1 to 64/);
-    expect(error.hint).toBe('Run: icloud-s3 sync --help');
+    expect(error.hint).toBe('Run: npx icloud-s3 sync --help');
   });
 
   it('a network failure names where it could not reach', async () => {

@@ -73,7 +73,7 @@ describe('icloud-s3 sync interrupted by SIGINT', () => {
     expect(code, stderr).toBe(130);
     expect(stderr.trim().split('\n')).toEqual([
       expect.stringMatching(
-        /^✖ Interrupted after \d+ of \d+ items \([\d.]+ [kM]?B archived\): run icloud-s3 sync again to continue\.$/,
+        /^✖ Interrupted after \d+ of \d+ items \([\d.]+ [kM]?B archived\): run npx icloud-s3 sync again to continue\.$/,
       ),
     ]);
     expect(JSON.parse(stdout)).toEqual({
@@ -81,7 +81,7 @@ describe('icloud-s3 sync interrupted by SIGINT', () => {
       error: {
         code: 'interrupted',
         message: stderr.trim().slice(2),
-        hint: 'Run icloud-s3 sync again: it continues where this run stopped.',
+        hint: 'Run npx icloud-s3 sync again: it continues where this run stopped.',
       },
       exitCode: 130,
     });

@@ -83,7 +83,7 @@ describe('icloud-s3 status on a local archive', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Trust {5}expired 2 days ago \(\d{4}-\d{2}-\d{2}\)$/m);
     expect(stdout).not.toContain('(-');
-    expect(stderr).toContain('Run icloud-s3 login --force soon.');
+    expect(stderr).toContain('Run npx icloud-s3 login --force soon.');
   });
 
   it('prints short aligned lines for a person', async () => {

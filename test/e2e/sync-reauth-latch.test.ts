@@ -64,7 +64,9 @@ describe('icloud-s3 sync once Apple wants a person', () => {
     expect(json.signInNeeded).toMatchObject({ action: 'icloud-s3 login' });
     expect(json.signInNeeded.since).toBeGreaterThan(0);
     const text = await status();
-    expect(text.stderr).toMatch(/Sign-in needed since \d{4}-\d\d-\d\d \d\d:\d\d UTC, run icloud-s3 login/);
+    expect(text.stderr).toMatch(
+      /Sign-in needed since \d{4}-\d\d-\d\d \d\d:\d\d UTC, run npx icloud-s3 login/,
+    );
   }, 60_000);
 
   it('works again after login, and status no longer mentions it', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sameCommandWith } from '../../functions/cli/io/command-line.ts';
+import { asTyped, sameCommandWith } from '../../functions/cli/io/command-line.ts';
 
 describe('sameCommandWith', () => {
   it('repeats what was typed with npx icloud-s3, adding the option', () => {
@@ -12,5 +12,12 @@ describe('sameCommandWith', () => {
     expect(sameCommandWith('--repair', ['node', 'x', 'verify', '--local', "my photos/it's"])).toBe(
       `npx icloud-s3 verify --local 'my photos/it'\\''s' --repair`,
     );
+  });
+});
+
+describe('asTyped', () => {
+  it('writes a next step the pipeline names as a person runs it in a checkout', () => {
+    expect(asTyped('icloud-s3 login --aws')).toBe('npx icloud-s3 login --aws');
+    expect(asTyped('npx icloud-s3 login')).toBe('npx icloud-s3 login');
   });
 });

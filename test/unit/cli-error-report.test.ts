@@ -31,7 +31,7 @@ describe('reportError', () => {
       reportError(new SessionExpiredError('expired', { action: 'icloud-s3 login --force' })),
     ).toMatchObject({
       code: 'needs-login',
-      hint: 'Run: icloud-s3 login --force',
+      hint: 'Run: npx icloud-s3 login --force',
       exitCode: 3,
     });
     expect(reportError(new AccountConditionError('security-key', 'keys'))).toMatchObject({
@@ -138,7 +138,7 @@ describe('errorResult', () => {
       error: {
         code: 'usage',
         message: 'pass either --aws or --local, not both',
-        hint: 'Run: icloud-s3 --help',
+        hint: 'Run: npx icloud-s3 --help',
       },
       exitCode: 2,
     });

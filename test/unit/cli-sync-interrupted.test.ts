@@ -12,11 +12,11 @@ describe('describeInterruptedSync', () => {
         bytesDownloaded: 3_400_000,
         bytesExpected: 9_000_000,
       }),
-    ).toBe('Interrupted after 12 of 40 items (3.4 MB archived): run icloud-s3 sync again to continue.');
+    ).toBe('Interrupted after 12 of 40 items (3.4 MB archived): run npx icloud-s3 sync again to continue.');
   });
 
   it('says nothing was archived before the first item was done', () => {
-    const again = 'run icloud-s3 sync again to continue.';
+    const again = 'run npx icloud-s3 sync again to continue.';
     expect(describeInterruptedSync(undefined)).toBe(`Interrupted before anything was archived: ${again}`);
     expect(
       describeInterruptedSync({

@@ -44,7 +44,7 @@ describe('syncStopReason', () => {
       error: {
         code: 'needs-login',
         message: 'iCloud needs you to sign in again',
-        hint: 'Run: icloud-s3 login --force',
+        hint: 'Run: npx icloud-s3 login --force',
       },
       exitCode: 3,
     });

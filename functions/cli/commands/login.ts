@@ -190,12 +190,12 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
     output.success(`Signed in as ${appleId}. Session stored at ${ctx.store.describe()}.`);
     if (trustExpiresAt) {
       output.info(
-        `Apple's trust lasts until about ${new Date(trustExpiresAt).toISOString().slice(0, 10)}; run icloud-s3 login again before then.`,
+        `Apple's trust lasts until about ${new Date(trustExpiresAt).toISOString().slice(0, 10)}; run npx icloud-s3 login again before then.`,
       );
     }
     if (!options.rememberPassword) {
       output.info(
-        'The password was not stored: when the iCloud cookies expire (about 30 days), run icloud-s3 login again, or use --remember-password for unattended renewal.',
+        'The password was not stored: when the iCloud cookies expire (about 30 days), run npx icloud-s3 login again, or use --remember-password for unattended renewal.',
       );
     }
     output.result(

@@ -24,6 +24,7 @@ import {
 import type { SessionStore } from '#ports/session-store.ts';
 import { ENV } from '#shared/env-names.ts';
 import { cliContext } from '../context.ts';
+import { asTyped } from '../io/command-line.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import { integerIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
@@ -268,7 +269,7 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
       : describeTrust(trust.expiresAt, status.now);
   output.info(`${label('Trust')} ${trustText}`);
   if (trust.state === 'expiresSoon' || trust.state === 'expired')
-    output.warn('Run icloud-s3 login --force soon.');
+    output.warn('Run npx icloud-s3 login --force soon.');
   if (status.runs.length === 0) output.info(`${label('Runs')} none yet`);
   status.runs.forEach((run, i) => {
     output.info(`${label(i === 0 ? 'Runs' : '')} ${runLine(run)}`);
@@ -279,6 +280,8 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
 
 /** The reauth latch, last so it is what a person reads: the pipeline asks Apple nothing until then. */
 function renderSignInNeeded(output: Output, latch: SignInNeeded & { readonly action: string }): void {
-  output.warn(`Sign-in needed since ${when(latch.since)} UTC, run ${latch.action} (${latch.reason}).`);
+  output.warn(
+    `Sign-in needed since ${when(latch.since)} UTC, run ${asTyped(latch.action)} (${latch.reason}).`,
+  );
   output.warn('Until then no run asks Apple anything.');
 }

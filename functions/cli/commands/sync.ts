@@ -150,7 +150,7 @@ was refused, 3 iCloud needs you to log in again.`,
           progress.done();
           return describeInterruptedSync(last);
         },
-        'Run icloud-s3 sync again: it continues where this run stopped.',
+        'Run npx icloud-s3 sync again: it continues where this run stopped.',
       );
       // Imported here, not above: `sync --help` then loads no AWS SDK or local servers (issue 12).
       const { runLocalSync } = await import('#local/local-sync.ts');

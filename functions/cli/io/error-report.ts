@@ -13,6 +13,7 @@ import {
 } from '#domain/errors.ts';
 import { ConfigError } from '#shared/config.ts';
 import { errorMessage } from '#shared/redact.ts';
+import { asTyped, CLI_COMMAND } from './command-line.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import type { JsonResult } from './result-status.ts';
 
@@ -82,7 +83,7 @@ function networkFailure(error: unknown): { code: string; host?: string } | undef
 const commanderMessage = (error: CommanderError) =>
   error.code === 'commander.help' ? 'no command given' : error.message.replace(/^error: /, '');
 
-export function reportError(error: unknown, command = 'icloud-s3'): ErrorReport {
+export function reportError(error: unknown, command = CLI_COMMAND): ErrorReport {
   const usageHint = `Run: ${command} --help`;
   if (error instanceof CommanderError) {
     return { code: 'usage', message: commanderMessage(error), hint: usageHint, exitCode: EXIT.usage };
@@ -91,7 +92,7 @@ export function reportError(error: unknown, command = 'icloud-s3'): ErrorReport 
   if (error instanceof UsageError)
     return { code: 'usage', message, hint: error.hint ?? usageHint, exitCode: EXIT.usage };
   if (error instanceof SessionExpiredError) {
-    return { code: 'needs-login', message, hint: `Run: ${error.action}`, exitCode: EXIT.needsLogin };
+    return { code: 'needs-login', message, hint: `Run: ${asTyped(error.action)}`, exitCode: EXIT.needsLogin };
   }
   if (error instanceof AccountConditionError) {
     return {

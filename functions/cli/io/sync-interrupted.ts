@@ -6,7 +6,7 @@ import type { SyncProgress } from '#local/local-sync.ts';
 import { formatBytes } from './progress-line.ts';
 
 export function describeInterruptedSync(progress: SyncProgress | undefined): string {
-  const again = 'run icloud-s3 sync again to continue.';
+  const again = 'run npx icloud-s3 sync again to continue.';
   if (progress === undefined || (progress.itemsDone === 0 && progress.bytesArchived === 0)) {
     return `Interrupted before anything was archived: ${again}`;
   }

@@ -3,6 +3,7 @@
  * uses (io/error-report.ts): a refused mass deletion, or iCloud asking for a new sign-in.
  */
 import type { SyncSummary } from '#local/local-sync.ts';
+import { asTyped } from './command-line.ts';
 import type { ErrorReport } from './error-report.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -22,7 +23,7 @@ export function syncStopReason(summary: SyncSummary): ErrorReport | undefined {
     return {
       code: 'needs-login',
       message: summary.message ?? 'iCloud needs you to sign in again',
-      hint: `Run: ${summary.action ?? 'icloud-s3 login'}`,
+      hint: `Run: ${asTyped(summary.action ?? 'icloud-s3 login')}`,
       exitCode: EXIT.needsLogin,
     };
   }
