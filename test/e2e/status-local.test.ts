@@ -94,7 +94,7 @@ describe('icloud-s3 status on a local archive', () => {
     expect(stdout).toMatch(/^Zones {5}PrimarySync +caught up +token .* old$/m);
     expect(stdout).toMatch(/^Trust {5}expires \d{4}-\d{2}-\d{2} \(\d+ days\)$/m);
     expect(stdout).toMatch(/^Runs {6}\d{4}-\d{2}-\d{2} \d{2}:\d{2} {2}\w+/m);
-    expect(stdout).toMatch(/^Checked {3}\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(\d+ (s|min) ago\)$/m);
+    expect(stdout).toMatch(/^Checked {3}\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(\d+ (s|min) ago\)$/m);
     expect(stdout).not.toMatch(/\x1b\[/);
   });
 

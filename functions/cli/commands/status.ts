@@ -204,7 +204,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
 
 /** When detection last asked iCloud, idle checks included (one small write each). */
 function lastCheckLine(at: number | undefined, now: number): string {
-  const text = at === undefined ? 'not yet' : `${when(at)} (${formatAge(now - at)} ago)`;
+  const text = at === undefined ? 'not yet' : `${when(at)} UTC (${formatAge(now - at)} ago)`;
   return `${'Checked'.padEnd(9)} ${text}`;
 }
 
