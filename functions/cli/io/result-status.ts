@@ -8,8 +8,10 @@
  * runs every command against it.
  *
  * Adding a command: reuse a word when the meaning is the same (`ok` for "done, nothing to act
- * on"), else add one here with its exit code and meaning. Words are never renamed: scripts test
- * them (the sync words kept their camelCase spelling from `outcome`, which they equal).
+ * on") and add the command to its `commands`, else add a word here with its exit code and
+ * meaning; then copy the row test/unit/cli-result-status.test.ts prints into docs/commands.md.
+ * Words are never renamed: scripts test them (the sync words kept their camelCase spelling from
+ * `outcome`, which they equal).
  */
 import { EXIT } from './exit-codes.ts';
 
