@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../functions/cli/command-registry.ts';
 import { isResultStatus, RESULT_STATUS } from '../../functions/cli/io/result-status.ts';
 
 const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'commands.md'), 'utf8');
@@ -26,7 +28,23 @@ function documentedRows(): string[] {
     .map((line) => line.trim());
 }
 
+/** `sync`, `local serve`, `debug records`: every command that runs something, by its full name. */
+function leafNames(command: Command, prefix: string[] = []): string[] {
+  return command.commands.flatMap((sub) => {
+    const path = [...prefix, sub.name()];
+    const nested = leafNames(sub, path);
+    return nested.length > 0 ? nested : [path.join(' ')];
+  });
+}
+
 describe('the status vocabulary', () => {
+  it('names, for every command, the words it answers (a new command must say which)', async () => {
+    const program = new Command('icloud-s3');
+    for (const descriptor of COMMANDS) program.addCommand(await descriptor.load());
+    const answering = new Set(Object.values(RESULT_STATUS).flatMap((w) => w.commands as readonly string[]));
+    expect(leafNames(program).filter((name) => !answering.has(name))).toEqual([]);
+  });
+
   it('docs/commands.md lists every word with its exit code, commands and meaning', () => {
     expect(documentedRows()).toEqual(expectedRows());
   });
