@@ -46,6 +46,7 @@ import {
   md5HexToBase64,
   parseRcloneMtime,
 } from './rclone-metadata.ts';
+import { signWithUnsignedPayload } from './s3-unsigned-payload.ts';
 
 /** Minimum part size S3 accepts for every part but the last. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -119,6 +120,8 @@ export class S3ObjectStore implements ObjectStore {
     this.partSize = options.partSize ?? PIPELINE_DEFAULTS.uploadPartSizeMiB * 1024 * 1024;
     this.queueSize = options.queueSize ?? PIPELINE_DEFAULTS.uploadQueueSize;
     this.listPageSize = options.listPageSize ?? 1000;
+    // Every byte is already counted and hashed by the meter: SigV4 need not hash the parts again.
+    signWithUnsignedPayload(this.client);
   }
 
   async head(key: string): Promise<ObjectHead | undefined> {
