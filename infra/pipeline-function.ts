@@ -12,6 +12,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV, type EnvName, METRICS } from '../functions/shared/env-names.ts';
 import type { InfraConfig } from './config.ts';
+import { lambdaBundleAliases } from './lambda-bundle-aliases.ts';
 
 /** Where the handler sources live and how they are bundled. */
 export interface FunctionSource {
@@ -99,6 +100,13 @@ export class PipelineFunction extends Construct implements IGrantable {
         // Bundle the AWS SDK too: the code is tested against the pinned SDK versions in
         // package-lock.json, not whichever SDK the Lambda runtime happens to ship this month.
         externalModules: [],
+        // Same bundle, less of it: lambda-bundle-aliases.ts says what is substituted and why.
+        esbuildArgs: Object.fromEntries(
+          Object.entries(lambdaBundleAliases(props.source.projectRoot)).map(([from, to]) => [
+            `--alias:${from}`,
+            to,
+          ]),
+        ),
         // ESM bundles have no `require`; some CommonJS dependencies still call it.
         banner:
           "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",
