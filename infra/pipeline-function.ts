@@ -12,6 +12,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV, type EnvName, METRICS } from '../functions/shared/env-names.ts';
 import type { InfraConfig } from './config.ts';
+import { lambdaBundleAliases } from './lambda-bundle-aliases.ts';
 
 /** Where the handler sources live and how they are bundled. */
 export interface FunctionSource {
@@ -39,10 +40,11 @@ export interface PipelineFunctionProps {
 
 /**
  * The one way this stack builds a Lambda function: Node.js 22 on arm64, an ESM bundle made by
- * local esbuild (no Docker) with source maps, its own log group with a retention, a role that
- * starts with nothing but writing to that log group, and the Powertools environment. Access to
- * anything else is added by the construct that owns the resource, together with the env var
- * that names it (`addEnvironment` beside `addToRolePolicy`).
+ * local esbuild (no Docker) with a source map kept beside it (not loaded at run time), its own
+ * log group with a retention, a role that starts with nothing but writing to that log group,
+ * and the Powertools environment. Access to anything else is added by the construct that owns
+ * the resource, together with the env var that names it (`addEnvironment` beside
+ * `addToRolePolicy`).
  */
 export class PipelineFunction extends Construct implements IGrantable {
   readonly function: NodejsFunction;
@@ -80,8 +82,10 @@ export class PipelineFunction extends Construct implements IGrantable {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       retryAttempts: props.retryAttempts,
       maxEventAge: props.maxEventAge,
+      // No `--enable-source-maps`: it costs every cold start about 0.17 CPU-s and 23 MiB. The map
+      // is still written beside the bundle (the asset); stack traces are decoded offline with
+      // scripts/decode-stack.mjs (docs/deploy.md, "Reading a stack trace").
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
         [ENV.serviceName]: props.serviceName,
         [ENV.metricsNamespace]: METRICS.namespace,
         [ENV.logLevel]: 'INFO',
@@ -96,6 +100,13 @@ export class PipelineFunction extends Construct implements IGrantable {
         // Bundle the AWS SDK too: the code is tested against the pinned SDK versions in
         // package-lock.json, not whichever SDK the Lambda runtime happens to ship this month.
         externalModules: [],
+        // Same bundle, less of it: lambda-bundle-aliases.ts says what is substituted and why.
+        esbuildArgs: Object.fromEntries(
+          Object.entries(lambdaBundleAliases(props.source.projectRoot)).map(([from, to]) => [
+            `--alias:${from}`,
+            to,
+          ]),
+        ),
         // ESM bundles have no `require`; some CommonJS dependencies still call it.
         banner:
           "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",

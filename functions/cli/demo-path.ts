@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defaultSessionPath } from '#compose/cli.ts';
 import { atCommandEnd } from './io/command-end.ts';
 

@@ -4,6 +4,7 @@
  * local runtime; the session store decides where the session lives (Secrets Manager or a file).
  */
 import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
+import { NodeCdnTransport } from '#adapters/icloud/cdn/node-cdn-transport.ts';
 import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
@@ -57,7 +58,13 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
   return {
     session,
     source: new CloudKitAssetSource({ client }),
-    downloader: new CdnDownloader(session.http),
+    downloader: new CdnDownloader(
+      new NodeCdnTransport({
+        endpoint: options.endpoint,
+        onRequest: (url) => requests.record(url),
+        ...(options.observer ? { observer: options.observer } : {}),
+      }),
+    ),
     requests,
   };
 }

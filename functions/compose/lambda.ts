@@ -21,7 +21,7 @@ import { loadConfig, type PipelineConfig } from '#shared/config.ts';
 import { ENV } from '#shared/env-names.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
 import { PowertoolsMetrics } from '#shared/pipeline-metrics.ts';
-import { buildAwsAdapters } from './aws-adapters.ts';
+import { ARCHIVE_S3_CLIENT_CONFIG, buildAwsAdapters } from './aws-adapters.ts';
 import { openIcloudAdapters } from './icloud-adapters.ts';
 
 export interface LambdaComposition {
@@ -40,7 +40,7 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
   const metrics = new PowertoolsMetrics(serviceName);
   const sqs = new SQSClient({});
   const aws = buildAwsAdapters(
-    { s3: new S3Client({}), dynamodb: new DynamoDBClient({}), sqs },
+    { s3: new S3Client({ ...ARCHIVE_S3_CLIENT_CONFIG }), dynamodb: new DynamoDBClient({}), sqs },
     {
       bucket: config.archiveBucket,
       table: config.stateTable,

@@ -22,7 +22,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { WorkQueueUrls } from './servers/provision.ts';
 
 export const PARKED_WORK_FILE = 'parked-work.json';

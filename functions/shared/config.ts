@@ -2,7 +2,7 @@
  * Configuration of the Lambda handlers (and the local runtime, which sets the same variables).
  * Read once at cold start; every missing or invalid variable is named in one error.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from './env-names.ts';
 
 const fraction = z.coerce.number().min(0).max(1);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
+import { NodeCdnTransport } from '#adapters/icloud/cdn/node-cdn-transport.ts';
 import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import { RequestCounter } from '#adapters/icloud/request-counter.ts';
@@ -61,7 +62,9 @@ async function openIcloud(): Promise<IcloudAdapters> {
     session,
     // Small pages: a first sync spans many checkpoints, so crashes land between them.
     source: new CloudKitAssetSource({ client, pageSize: 12 }),
-    downloader: new CdnDownloader(requests),
+    downloader: new CdnDownloader(
+      new NodeCdnTransport({ endpoint: signedIn.endpoint, onRequest: (url) => requests.record(url) }),
+    ),
     requests,
   };
 }

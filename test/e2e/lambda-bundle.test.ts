@@ -13,12 +13,13 @@ import { ENV, HANDLER_ENTRIES } from '#shared/env-names.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, type TruthAsset } from '#test/helpers/local-archive.ts';
 import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
+import { lambdaBundleAliases } from '../../infra/lambda-bundle-aliases.ts';
 
 /**
  * The deployable artifact itself: each handler bundled exactly as infra/pipeline-function.ts
- * has CDK bundle it (ESM, node22, minified, SDK included, the createRequire banner), loaded in a
- * fresh Node process configured only by environment variables, as Lambda would, and invoked
- * against the simulator and the local AWS servers.
+ * has CDK bundle it (ESM, node22, minified, SDK included, the same module aliases, the
+ * createRequire banner), loaded in a fresh Node process configured only by environment
+ * variables, as Lambda would, and invoked against the simulator and the local AWS servers.
  */
 const repositoryRoot = join(import.meta.dirname, '..', '..');
 const SECRET_ID = 'icloud-s3/session';
@@ -38,6 +39,7 @@ async function bundle(entry: string, outfile: string): Promise<string> {
     minify: true,
     sourcemap: true,
     mainFields: ['module', 'main'],
+    alias: lambdaBundleAliases(repositoryRoot),
     banner: {
       js: "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",
     },

@@ -33,9 +33,9 @@ describe.each([
     });
   });
 
-  it('enables source maps and the Powertools service, namespace and log level', () => {
+  it('sets the Powertools service, namespace and log level, and no --enable-source-maps (decoded offline)', () => {
+    expect(envOf(fn())['NODE_OPTIONS']).toBeUndefined();
     expect(envOf(fn())).toMatchObject({
-      NODE_OPTIONS: '--enable-source-maps',
       [ENV.serviceName]: serviceName,
       [ENV.metricsNamespace]: METRICS.namespace,
       [ENV.logLevel]: 'INFO',

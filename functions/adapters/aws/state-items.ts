@@ -3,7 +3,7 @@
  * back. The table is ours, so reads are strict about the attributes each item type must have.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { VERSION_KINDS } from '#domain/model/asset.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
 import type { AssetRef } from '#domain/model/manifest.ts';

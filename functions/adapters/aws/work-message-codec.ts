@@ -4,7 +4,7 @@
  *
  * Messages may carry signed download URLs (valid about an hour): never log a message body.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Asset, type AssetOnlyChange, VERSION_KINDS } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';

@@ -6,7 +6,7 @@
  * here because adapters never import the simulator).
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError, UnexpectedResponseError } from '#domain/errors.ts';
 
 export interface IcloudEndpoint {

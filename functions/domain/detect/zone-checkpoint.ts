@@ -10,7 +10,7 @@
  * shape. A checkpoint this version cannot read is dropped (the zone's enumeration starts over,
  * which the idempotent archive absorbs) rather than guessed at.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonValue } from '#domain/model/sync-state.ts';
 import type { EnumerationCursor, EnumerationScope, UnpairedHalves } from '#ports/asset-source.ts';
 

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { closeServer, listenOnLoopback } from './listen.ts';
 import type { LocalServer } from './s3-server.ts';
 

@@ -1,9 +1,9 @@
 /**
  * The deployable Lambda artifacts, measured as Lambda loads them: each function's entry bundled
  * as test/e2e/lambda-bundle.test.ts and infra/ bundle it (ESM, node22, minified, SDK included,
- * the createRequire banner), its size on disk, and the CPU time a fresh Node process spends
- * importing it (the cold start's init phase, before the first event), beside the same process
- * importing an empty module.
+ * the same module aliases, the createRequire banner), its size on disk, and the CPU time a
+ * fresh Node process spends importing it (the cold start's init phase, before the first event),
+ * beside the same process importing an empty module.
  *
  * The entry files are found the tolerant way, so the bench outlives a move of the handlers:
  * `<dir>/<name>/index.ts` or `<dir>/<name>.ts` in `functions/entry/lambda`, `functions/entry`,
@@ -15,6 +15,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { lambdaBundleAliases } from '../../../infra/lambda-bundle-aliases.ts';
 
 export const LAMBDA_FUNCTIONS = ['detect-changes', 'download-assets'] as const;
 export type LambdaFunction = (typeof LAMBDA_FUNCTIONS)[number];
@@ -49,6 +50,7 @@ export async function bundleLambda(root: string, name: LambdaFunction, outDir: s
     target: 'node22',
     minify: true,
     mainFields: ['module', 'main'],
+    alias: lambdaBundleAliases(root),
     banner: {
       js: "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",
     },

@@ -3,7 +3,7 @@
  * edges (extra fields pass) and strictly at the core (dsid and the CloudKit URL are required).
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import { accountCondition, wrongRegion } from './account-conditions.ts';
 

@@ -2,7 +2,7 @@
  * The SRP challenge Apple answers to `signin/init` and, with the same shape, to `escrow/init`
  * (docs/protocol/sign-in.md), and the client proof computed from it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Secret } from '#shared/redact.ts';
 import { bytesToBigInt, computeClientProof, type SrpClientEphemeral, type SrpProof } from './srp.ts';

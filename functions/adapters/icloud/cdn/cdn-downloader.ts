@@ -2,8 +2,6 @@
  * Downloads from Apple's asset CDN (docs/protocol/cdn.md). The URL carries its own authorisation, so no cookies
  * are sent; the headers are the browser-like ones every peer sends.
  */
-import { PassThrough, Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { parseRetryAfter } from '#shared/retry.ts';
 import {
   DownloadUrlExpiredError,
@@ -11,8 +9,10 @@ import {
   UnexpectedResponseError,
 } from '../../../domain/errors.ts';
 import type { MediaDownload, MediaDownloader } from '../../../ports/media-download.ts';
-import type { IcloudHttp } from '../http/types.ts';
+import type { CdnTransport } from './cdn-transport.ts';
 import { downloadUrlExpiresAt, refusedDownloadUrlReason } from './download-url.ts';
+
+export { StalledDownloadError } from './cdn-transport.ts';
 
 const CDN_HEADERS = {
   Accept: '*/*',
@@ -20,49 +20,19 @@ const CDN_HEADERS = {
   Referer: 'https://www.icloud.com/',
 } as const;
 
-/** kei's read timeout: a body that sends nothing this long is dead, whatever its size. */
+/**
+ * kei's read timeout: a connection that sends nothing this long is dead, whatever the file's
+ * size. A whole-download time limit would be wrong for multi-GB videos; a silence limit catches
+ * a stalled connection.
+ */
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
-/**
- * A download whose body stopped sending bytes. Named like `AbortSignal.timeout`'s error, so it is
- * classified as a timeout (retryable: the next attempt gets a new connection).
- */
-export class StalledDownloadError extends Error {
-  override readonly name = 'TimeoutError';
-}
-
-/**
- * Passes `body` through, failing it when no byte arrives for `idleMs`. A whole-download time
- * limit would be wrong for multi-GB videos; a silence limit catches a stalled connection.
- */
-function withIdleTimeout(body: Readable, idleMs: number): Readable {
-  const out = new PassThrough();
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      const error = new StalledDownloadError(`the CDN sent nothing for ${Math.round(idleMs / 1000)} s`);
-      body.destroy(error);
-      out.destroy(error);
-    }, idleMs);
-  };
-  arm();
-  body.on('data', arm);
-  body.on('error', (error) => {
-    clearTimeout(timer);
-    out.destroy(error);
-  });
-  body.on('end', () => clearTimeout(timer));
-  out.on('close', () => clearTimeout(timer));
-  return body.pipe(out);
-}
-
 export class CdnDownloader implements MediaDownloader {
-  readonly #http: IcloudHttp;
+  readonly #transport: CdnTransport;
   readonly #idleTimeoutMs: number;
 
-  constructor(http: IcloudHttp, options: { readonly idleTimeoutMs?: number } = {}) {
-    this.#http = http;
+  constructor(transport: CdnTransport, options: { readonly idleTimeoutMs?: number } = {}) {
+    this.#transport = transport;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   }
 
@@ -80,31 +50,26 @@ export class CdnDownloader implements MediaDownloader {
         { permanent: true },
       );
     }
-    const response = await this.#http.send({
-      method: 'GET',
+    const response = await this.#transport.get({
       url,
       headers: CDN_HEADERS,
-      withoutCookies: true,
+      idleTimeoutMs: this.#idleTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const { status } = response;
     if (status === 200 || status === 206) {
-      if (response.body === null) throw new UnexpectedResponseError(`CDN answered ${status} without a body`);
-      const declared = response.headers.get('content-length');
-      const contentType = response.headers.get('content-type');
+      const declared = response.header('content-length');
+      const contentType = response.header('content-type');
       return {
-        body: withIdleTimeout(
-          Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>),
-          this.#idleTimeoutMs,
-        ),
-        ...(declared !== null && /^\d+$/.test(declared) ? { contentLength: Number(declared) } : {}),
-        ...(contentType !== null ? { contentType } : {}),
+        body: response.body,
+        ...(declared !== undefined && /^\d+$/.test(declared) ? { contentLength: Number(declared) } : {}),
+        ...(contentType !== undefined ? { contentType } : {}),
       };
     }
-    await response.body?.cancel().catch(() => undefined);
+    response.body.destroy();
     if (status === 410) throw new DownloadUrlExpiredError('the download URL has expired (410)');
     if (status === 429 || status === 503) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      const retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now());
       const retryAfterSeconds = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
       throw new RateLimitedError(
         `CDN answered ${status}`,

@@ -3,7 +3,7 @@
  * pass, records stay `unknown` here and are read one by one by the records mapping (so one bad
  * record never fails a page). What these schemas require is what the client cannot work without.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const zoneIdSchema = z.looseObject({
   zoneName: z.string().min(1),

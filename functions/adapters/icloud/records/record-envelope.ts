@@ -5,7 +5,7 @@
  * a `recordType` unless it is a tombstone.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import { asRawFields, type RawFields } from './field-values.ts';
 

@@ -7,7 +7,7 @@
  * `SessionStore`; they never reach logs.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '#domain/errors.ts';
 
 export const SESSION_SCHEMA_VERSION = 1;

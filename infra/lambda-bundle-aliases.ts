@@ -1,0 +1,18 @@
+/**
+ * Module substitutions of the Lambda bundles, shared by infra/pipeline-function.ts (CDK's esbuild
+ * run), the bundle e2e test and the benchmark, so all three build the same artifact.
+ */
+import { join } from 'node:path';
+
+/** esbuild `alias` map (absolute paths: esbuild resolves an alias from its working directory). */
+export function lambdaBundleAliases(repositoryRoot: string): Record<string, string> {
+  return {
+    '@aws-sdk/credential-provider-node': join(
+      repositoryRoot,
+      'functions',
+      'adapters',
+      'aws',
+      'environment-credentials.ts',
+    ),
+  };
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IcloudS3Stack } from '../../infra/icloud-s3-stack.ts';
+import { configFrom } from './synth.ts';
+
+/** The function bundles CDK writes (one asset directory each): what Lambda loads at a cold start. */
+let outdir: string;
+let bundles: { readonly code: string; readonly bytes: number; readonly files: readonly string[] }[];
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'icloud-s3-cdk-bundles-'));
+  const app = new App({ outdir });
+  new IcloudS3Stack(app, 'Bundles', { config: configFrom({}) });
+  app.synth();
+  bundles = readdirSync(outdir)
+    .filter((d) => d.startsWith('asset.'))
+    .map((d) => ({ dir: join(outdir, d), files: readdirSync(join(outdir, d)) }))
+    .filter(({ files }) => files.includes('index.mjs'))
+    .map(({ dir, files }) => ({
+      code: readFileSync(join(dir, 'index.mjs'), 'utf8'),
+      bytes: statSync(join(dir, 'index.mjs')).size,
+      files,
+    }));
+});
+
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('Lambda bundles as CDK builds them', () => {
+  it('builds the two functions, each with its source map beside it (decoded offline)', () => {
+    expect(bundles).toHaveLength(2);
+    for (const bundle of bundles) expect(bundle.files).toEqual(expect.arrayContaining(['index.mjs.map']));
+  });
+
+  it('takes credentials from the environment only: no profile, SSO or web-identity chain inside', () => {
+    for (const bundle of bundles) {
+      expect(bundle.code).toContain('AWS_SECRET_ACCESS_KEY');
+      expect(bundle.code).not.toContain('AWS_WEB_IDENTITY_TOKEN_FILE');
+    }
+  });
+
+  it('keeps zod to the schemas used (namespace import) and stays under 0.9 MB', () => {
+    for (const bundle of bundles) {
+      // Dutch, one of the locales `import { z } from 'zod'` brought along (all 40-odd of them).
+      expect(bundle.code).not.toContain('Ongeldige invoer');
+      expect(bundle.bytes).toBeLessThan(900_000);
+    }
+  });
+});
