@@ -22,7 +22,6 @@ import type { SessionStore } from '#ports/session-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import { ENV } from '#shared/env-names.ts';
-import { ARCHIVE_S3_CLIENT_CONFIG } from './aws-adapters.ts';
 import { type AwsAccount, awsClientConfig } from './deployed-stack.ts';
 
 /** Messages waiting in the work queue and in its dead-letter queue. */
@@ -122,7 +121,7 @@ async function approximateCounts(sqs: SQSClient, queueUrl: string) {
  */
 export function openAwsArchive(names: AwsArchiveNames, account: AwsAccount = {}): ArchiveAccess {
   const config = awsClientConfig(account);
-  const s3 = new S3Client({ ...config, ...ARCHIVE_S3_CLIENT_CONFIG });
+  const s3 = new S3Client(config);
   const dynamodb = new DynamoDBClient(config);
   const sqs = new SQSClient(config);
   const secrets = new SecretsManagerClient(config);

@@ -43,7 +43,7 @@ describe('S3ObjectStore', () => {
       (next, context) => async (args) => {
         const result = await next(args);
         if (context.commandName === 'UploadPartCommand') {
-          acknowledged += (args.input as { ContentLength: number }).ContentLength;
+          acknowledged += (args.input as { Body: Buffer }).Body.length;
         }
         return result;
       },

@@ -4,15 +4,14 @@
  * - A body no larger than `partSize` is read into memory (at most one part) and sent as one
  *   PutObject with `Content-MD5`, so S3 verifies it and its ETag is the MD5 rclone compares.
  *   All metadata, the late metadata included, goes in that one request.
- * - A larger body goes up as a multipart upload (s3-multipart-upload.ts: parts of `partSize`,
- *   `queueSize` in flight, each sent as the chunks that arrived for it, never copied).
+ * - A larger body goes through lib-storage `Upload` with explicit `partSize`/`queueSize`.
  *   S3 fixes metadata at CreateMultipartUpload, before the MD5 exists; so after completion one
  *   same-key CopyObject (`MetadataDirective: REPLACE`, `CopySourceIfMatch` on the new ETag)
  *   adds `md5chksum` and the late metadata. Its cost is one request and a server-side copy
  *   (docs/state.md has the figures). Objects over 5 GiB cannot be copied in one request: they
  *   keep the metadata known up front and no `md5chksum` (`PutResult.md5` still has the hash).
  *
- * A failed or aborted put leaves nothing behind: the multipart upload is aborted when
+ * A failed or aborted put leaves nothing behind: lib-storage aborts the multipart upload when
  * the body fails (the abort signal destroys the body), and an object completed before a late
  * failure (copy failed, signal fired) is deleted again, where the role may delete.
  */
@@ -28,6 +27,7 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type {
   ListedObject,
@@ -46,7 +46,6 @@ import {
   md5HexToBase64,
   parseRcloneMtime,
 } from './rclone-metadata.ts';
-import { uploadMultipart } from './s3-multipart-upload.ts';
 import { signWithUnsignedPayload } from './s3-unsigned-payload.ts';
 
 /** Minimum part size S3 accepts for every part but the last. */
@@ -200,21 +199,22 @@ export class S3ObjectStore implements ObjectStore {
     partSize: number,
     queueSize: number,
   ): Promise<PutResult> {
-    const completed = await uploadMultipart({
+    const upload = new Upload({
       client: this.client,
       partSize,
       queueSize,
-      body: meter,
+      leavePartsOnError: false,
       params: {
         Bucket: this.bucket,
         Key: key,
+        Body: meter,
         ContentType: options.contentType,
         Metadata: upfront,
         // Marks this first version for early expiry once the copy below supersedes it.
         Tagging: `${STAGING_TAG.key}=${STAGING_TAG.value}`,
       },
-      ...(options.signal ? { signal: options.signal } : {}),
     });
+    const completed = await upload.done();
     const etag = unquote(completed.ETag);
     const digest = meter.digest();
     const { md5, sha256 } = digest;
