@@ -3,7 +3,7 @@
  * size CloudKit reported and hashes them (MD5 for rclone, SHA-256 for the manifest) in one pass.
  * It fails as soon as the count can no longer match: early when there are too many bytes, and,
  * for too few, before the last chunk is released downstream (it holds the newest chunk back), so
- * a failed body makes the uploader abort the multipart upload instead of completing a wrong object.
+ * a failed body makes lib-storage abort the multipart upload instead of completing a wrong object.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
