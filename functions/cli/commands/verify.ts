@@ -4,23 +4,22 @@
  * (`#domain/verify/compare-archive.ts`). Nothing is changed but a `verify` run record, unless
  * `--repair` is given (`./verify-repair.ts`).
  */
+// What the command does is imported when it runs: `verify --help` loads no AWS SDK (issue 12).
 import { Command, Option } from 'commander';
-import { countDifferences, runVerify } from '#app/verify.ts';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
-import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import { ENV } from '#shared/env-names.ts';
-import { type CliContext, cliContext } from '../context.ts';
+import type { CliContext } from '../context.ts';
 import { EXIT } from '../io/exit-codes.ts';
 import { numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
 import { type AwsTargetOptions, addAwsTargetOptions, openTarget } from './status.ts';
-import { type RepairResult, renderRepair, repairArchive, repairQueue } from './verify-repair.ts';
+import type { RepairResult } from './verify-repair.ts';
 
 interface VerifyOptions extends AwsTargetOptions {
   readonly icloud: boolean;
@@ -80,6 +79,10 @@ Exit codes: 0 everything agrees (with --repair: everything found was repaired, o
 2 usage, 3 iCloud needs you to log in again.`,
     )
     .action(async (options: VerifyOptions, command: Command) => {
+      const [{ cliContext }, { repairQueue }] = await Promise.all([
+        import('../context.ts'),
+        import('./verify-repair.ts'),
+      ]);
       const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
       const access = await openTarget(options, globals.local);
@@ -100,6 +103,12 @@ async function runVerifyCommand(
   access: ArchiveAccess,
   options: VerifyOptions,
 ): Promise<{ report: VerifyReport; repair?: RepairResult }> {
+  const [{ countDifferences, runVerify }, { openIcloudAdapters }, { renderRepair, repairArchive }] =
+    await Promise.all([
+      import('#app/verify.ts'),
+      import('#compose/icloud-adapters.ts'),
+      import('./verify-repair.ts'),
+    ]);
   const progress = new ProgressLine();
   const versionPolicy = parseVersionPolicy(options.versions ?? process.env[ENV.versionPolicy]);
   // One connection for the enumeration, the repair's lookups and the local workers.
@@ -149,7 +158,7 @@ async function runVerifyCommand(
     ...(repair === undefined ? {} : { repair }),
   });
   if (!ctx.output.json) {
-    render(ctx.output, report, listing, durationMs);
+    render(ctx.output, report, countDifferences(report), listing, durationMs);
     if (repair !== undefined) renderRepair(ctx.output, repair);
   }
   return { report, ...(repair === undefined ? {} : { repair }) };
@@ -165,6 +174,7 @@ function section<T>(output: Output, title: string, items: readonly T[], line: (i
 function render(
   output: Output,
   report: VerifyReport,
+  differences: number,
   listing: LibraryListing | undefined,
   durationMs: number,
 ): void {
@@ -184,7 +194,7 @@ function render(
     output.success(`Everything agrees: ${summary}`);
     return;
   }
-  output.error(`verify found ${countDifferences(report)} differences: ${summary}`);
+  output.error(`verify found ${differences} differences: ${summary}`);
   section(output, 'Missing', report.missing, (m) =>
     m.type === 'notArchived'
       ? `${m.fileName} (${m.version}, ${m.assetRecordName}): not archived, ${m.reason}`
