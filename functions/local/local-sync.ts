@@ -15,12 +15,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DetectionRunResult } from '#app/detection-run.ts';
-import { type DryRunReport, runDryRun } from '#app/dry-run.ts';
+import type { DryRunReport } from '#app/dry-run.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
 import { composeLocal, type LocalCompositionOptions } from '#compose/local.ts';
 import type { LocalAws, LocalSqs } from '#compose/local-aws-stack.ts';
-import { composeLocalDryRun } from '#compose/local-dry-run.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
@@ -296,6 +295,10 @@ async function parkWork(stack: LocalAws, dataDir: string): Promise<{ parked: Par
 
 /** A dry run writes nothing under `dataDir`: it plans over a copy of the state (or an empty one). */
 async function dryRun(options: LocalSyncOptions, started: number): Promise<SyncSummary> {
+  const [{ composeLocalDryRun }, { runDryRun }] = await Promise.all([
+    import('#compose/local-dry-run.ts'),
+    import('#app/dry-run.ts'),
+  ]);
   const local = await composeLocalDryRun(options);
   try {
     return summarizeDryRun(await runDryRun(local.dryRun), await local.icloud(), started);
