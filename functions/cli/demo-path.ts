@@ -14,7 +14,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as z from 'zod';
 import { defaultSessionPath } from '#compose/cli.ts';
 import { atCommandEnd } from './io/command-end.ts';
 
@@ -32,23 +31,32 @@ export function demoLayout(dir: string) {
   } as const;
 }
 
-const DemoSettingsSchema = z.strictObject({
-  seed: z.number().int().min(0),
-  assets: z.number().int().min(1),
-  mediaScale: z.number().positive(),
-});
-export type DemoSettings = z.infer<typeof DemoSettingsSchema>;
+/** How the demo's simulated library was seeded (`demo.json`). */
+export interface DemoSettings {
+  readonly seed: number;
+  readonly assets: number;
+  readonly mediaScale: number;
+}
 
 export async function writeDemoSettings(dir: string, settings: DemoSettings): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(demoLayout(dir).settings, `${JSON.stringify(settings)}\n`);
 }
 
-/** The settings next to `sessionFile`, when it is a demo's session; nothing otherwise. */
-function demoSettingsNextTo(sessionFile: string): DemoSettings | undefined {
+/**
+ * The settings next to `sessionFile`, when it is a demo's session; nothing otherwise. zod is
+ * imported here, not above: every command's `--help` loads this module, and none needs zod.
+ */
+async function demoSettingsNextTo(sessionFile: string): Promise<DemoSettings | undefined> {
   const file = demoLayout(path.dirname(sessionFile)).settings;
   if (!existsSync(file)) return undefined;
-  const parsed = DemoSettingsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  const { z } = await import('zod');
+  const schema = z.strictObject({
+    seed: z.number().int().min(0),
+    assets: z.number().int().min(1),
+    mediaScale: z.number().positive(),
+  });
+  const parsed = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -73,7 +81,7 @@ export function demoFallback(
  * returns its control URL, or nothing when the session is not a demo's.
  */
 export async function restartDemoSimulator(sessionFile: string): Promise<string | undefined> {
-  const settings = demoSettingsNextTo(sessionFile);
+  const settings = await demoSettingsNextTo(sessionFile);
   if (settings === undefined) return undefined;
   const { startSimulator } = await import('#simulator/src/index.ts');
   const sim = await startSimulator({

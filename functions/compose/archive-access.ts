@@ -15,7 +15,7 @@ import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
-import { type LocalAwsStack, openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { type LocalAws, openLocalAws } from '#compose/local-aws-stack.ts';
 import { InvalidInputError } from '#domain/errors.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
@@ -42,14 +42,14 @@ export interface ArchiveAccess {
   /** The work queue the download workers drain, when this access knows it (`verify --repair`). */
   readonly queue?: WorkQueue;
   /** The local stack itself (`--local`): its queue is drained by this process, not by Lambda. */
-  readonly localStack?: LocalAwsStack;
+  readonly localStack?: LocalAws;
   /** Queue depths, where they outlive a run (the local queue is in memory: none). */
   queueDepth?(): Promise<QueueDepth | undefined>;
   close(): Promise<void>;
 }
 
 /**
- * The local archive under `dataDir` (its servers started here, stopped by `close`).
+ * The local archive under `dataDir` (its servers started on first use, stopped by `close`).
  * @throws InvalidInputError when `dataDir` holds no local archive (no `aws/` folder).
  */
 export async function openLocalArchive(dataDir: string): Promise<ArchiveAccess> {
@@ -58,7 +58,7 @@ export async function openLocalArchive(dataDir: string): Promise<ArchiveAccess> 
       `no local archive at ${dataDir}: run "icloud-s3 sync --local ${dataDir}" first, or pass --local DIR`,
     );
   }
-  const stack = await openLocalAwsStack({ dataDir });
+  const stack = await openLocalAws({ dataDir });
   return {
     where: `local archive at ${dataDir}`,
     bucket: stack.bucket,

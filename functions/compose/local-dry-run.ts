@@ -21,7 +21,7 @@ import { startDynamoDbServer } from '#local/servers/dynamodb-server.ts';
 import { ensureStateTable } from '#local/servers/provision.ts';
 import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
 import type { LocalCompositionOptions } from './local.ts';
-import { LOCAL_RESOURCES } from './local-aws-stack.ts';
+import { LOCAL_RESOURCES } from './local-resources.ts';
 
 export interface LocalDryRunComposition {
   readonly dryRun: DryRunDeps;

@@ -1,9 +1,9 @@
 /**
  * The local composition root: the one-machine runtime's adapters (the local S3/DynamoDB/SQS
- * servers under a folder, the iCloud connection from the session file) and the dependencies of
- * each use case, with the same defaults as the Lambdas (`PIPELINE_DEFAULTS`).
+ * servers under a folder, each started on first use; the iCloud connection from the session
+ * file) and the dependencies of each use case, with the same defaults as the Lambdas
+ * (`PIPELINE_DEFAULTS`).
  */
-import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
@@ -19,7 +19,7 @@ import type { Logger } from '#shared/logger.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { meteredDownloader, meteredQueue } from './download-meter.ts';
 import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
-import { type LocalAwsStack, openLocalAwsStack } from './local-aws-stack.ts';
+import { type LocalAws, openLocalAws } from './local-aws-stack.ts';
 
 export interface LocalCompositionOptions {
   /** Pipeline state and the archive live here. */
@@ -38,7 +38,8 @@ export interface LocalCompositionOptions {
 }
 
 export interface LocalComposition {
-  readonly stack: LocalAwsStack;
+  /** The local servers, each started when the run first needs it. */
+  readonly stack: LocalAws;
   /** Everything the run's invocations emitted, for the summary. */
   readonly metrics: CollectedMetrics;
   /** The iCloud connection, opened on first use and shared by every invocation of the run. */
@@ -54,7 +55,7 @@ export interface LocalComposition {
 }
 
 export async function composeLocal(options: LocalCompositionOptions): Promise<LocalComposition> {
-  const stack = await openLocalAwsStack({ dataDir: options.dataDir });
+  const stack = await openLocalAws({ dataDir: options.dataDir });
   const metrics = new CollectedMetrics();
   const deletePolicy = options.deletePolicy ?? DEFAULT_DELETE_POLICY;
   const versionPolicy = options.versionPolicy ?? DEFAULT_VERSION_POLICY;
@@ -108,11 +109,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       onMessage,
     }),
     redrive: {
-      deadLetters: new SqsDeadLetterQueue({
-        client: stack.clients.sqs,
-        deadLetterQueueUrl: stack.queues.deadLetterQueueUrl,
-        workQueueUrl: stack.queues.queueUrl,
-      }),
+      deadLetters: stack.deadLetters,
       logger: options.logger,
       metrics,
       now: Date.now,

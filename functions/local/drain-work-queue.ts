@@ -5,7 +5,7 @@
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
-import type { LocalAwsStack } from '#compose/local-aws-stack.ts';
+import type { LocalAws, LocalSqs } from '#compose/local-aws-stack.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { pollOnce } from './sqs-event-source.ts';
@@ -14,8 +14,8 @@ import { pollOnce } from './sqs-event-source.ts';
  * Messages in a local queue, in flight and delayed included: a message just sent (a restored
  * one) is not receivable for a tick locally, and a failed one waits out its retry delay.
  */
-export async function countMessages(stack: LocalAwsStack, queueUrl: string): Promise<number> {
-  const output = await stack.clients.sqs.send(
+export async function countMessages(sqs: LocalSqs, queueUrl: string): Promise<number> {
+  const output = await sqs.client.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
       AttributeNames: [
@@ -38,26 +38,29 @@ export async function countMessages(stack: LocalAwsStack, queueUrl: string): Pro
  * with the number of messages then in the dead-letter queue.
  */
 export async function drainWorkQueue(
-  stack: LocalAwsStack,
+  stack: LocalAws,
   downloads: DownloadBatchDeps,
   concurrency = 4,
 ): Promise<{ readonly deadLetters: number }> {
-  await pollUntilEmpty(stack, createDownloadHandler(downloads), concurrency);
-  return { deadLetters: await countMessages(stack, stack.queues.deadLetterQueueUrl) };
+  // Nothing was ever enqueued: the in-memory queues are empty, and stay unstarted.
+  if (!stack.sqsStarted()) return { deadLetters: 0 };
+  const sqs = await stack.sqs();
+  await pollUntilEmpty(sqs, createDownloadHandler(downloads), concurrency);
+  return { deadLetters: await countMessages(sqs, sqs.queues.deadLetterQueueUrl) };
 }
 
 /** Runs `concurrency` pollers with `handler` until the work queue holds no message at all. */
 export async function pollUntilEmpty(
-  stack: LocalAwsStack,
+  sqs: LocalSqs,
   handler: ReturnType<typeof createDownloadHandler>,
   concurrency: number,
 ): Promise<void> {
   const worker = async () => {
     for (;;) {
       const outcome = await pollOnce({
-        sqs: stack.clients.sqs,
-        queueUrl: stack.queues.queueUrl,
-        queueArn: stack.queues.queueArn,
+        sqs: sqs.client,
+        queueUrl: sqs.queues.queueUrl,
+        queueArn: sqs.queues.queueArn,
         handler,
         context: () => createLambdaContext('download-assets', 15 * 60 * 1000),
         batchSize: 5,
@@ -66,7 +69,7 @@ export async function pollUntilEmpty(
       });
       if (outcome === undefined) {
         // Empty now; failed messages reappear after their retry delay.
-        if ((await countMessages(stack, stack.queues.queueUrl)) === 0) return;
+        if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) return;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }

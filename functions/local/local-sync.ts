@@ -15,19 +15,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DetectionRunResult } from '#app/detection-run.ts';
-import { type DryRunReport, runDryRun } from '#app/dry-run.ts';
+import type { DryRunReport } from '#app/dry-run.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
 import { composeLocal, type LocalCompositionOptions } from '#compose/local.ts';
-import { composeLocalDryRun } from '#compose/local-dry-run.ts';
+import type { LocalAws, LocalSqs } from '#compose/local-aws-stack.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
-import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
-import { countMessages, pollUntilEmpty } from './drain-work-queue.ts';
 import { createLambdaContext } from './lambda-context.ts';
-import { parkQueuedWork, readParkedWork, restoreParkedWork } from './parked-work.ts';
+import { type ParkedWork, parkQueuedWork, readParkedWork, restoreParkedWork } from './parked-work.ts';
 
 /** What to sync and how; the state and the archive live under `dataDir` (the next run is incremental). */
 export interface LocalSyncOptions extends LocalCompositionOptions {
@@ -137,7 +135,12 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     }
     await writeFile(marker, `${new Date().toISOString()}\n`);
     // What the previous run left queued, back on the queues; then the dead letters that are due.
-    await restoreParkedWork(stack.clients.sqs, stack.queues, await readParkedWork(options.dataDir));
+    // With nothing parked the queues stay empty, and SQS unstarted until detection enqueues.
+    const parkedBefore = await readParkedWork(options.dataDir);
+    if (parkedBefore.deadLetters.length + parkedBefore.unfinished.length > 0) {
+      const sqs = await stack.sqs();
+      await restoreParkedWork(sqs.client, sqs.queues, parkedBefore);
+    }
     const healing = await redriveDeadLetters(local.redrive);
 
     const totals = {
@@ -172,26 +175,35 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     };
 
     const detect = createDetectHandler(local.detection);
-    const download = createDownloadHandler(
-      local.downloads((result: MessageResult) => {
-        totals.archived += result.archived;
-        totals.skipped += result.unchanged;
-        totals.updated += result.updated;
-        totals.deleted += result.purged;
-        totals.purgedKept += result.purgedKept;
-        totals.failed += result.failed;
-        totals.versions += result.versionsArchived;
-        totals.bytes += result.bytesArchived;
-        for (const [kind, n] of Object.entries(result.changes) as [ChangeKind, number][]) {
-          changes[kind] = (changes[kind] ?? 0) + n;
-        }
-        totals.done += result.items;
-        failures.push(...result.failures);
-        report('downloading');
-      }),
-    );
-
-    const drain = () => pollUntilEmpty(stack, download, options.concurrency ?? 4);
+    const downloads = local.downloads((result: MessageResult) => {
+      totals.archived += result.archived;
+      totals.skipped += result.unchanged;
+      totals.updated += result.updated;
+      totals.deleted += result.purged;
+      totals.purgedKept += result.purgedKept;
+      totals.failed += result.failed;
+      totals.versions += result.versionsArchived;
+      totals.bytes += result.bytesArchived;
+      for (const [kind, n] of Object.entries(result.changes) as [ChangeKind, number][]) {
+        changes[kind] = (changes[kind] ?? 0) + n;
+      }
+      totals.done += result.items;
+      failures.push(...result.failures);
+      report('downloading');
+    });
+    // The download side (Powertools' batch processor, the SQS poller) is loaded with the first work.
+    let download: Promise<(sqs: LocalSqs) => Promise<void>> | undefined;
+    const drain = async () => {
+      if (!stack.sqsStarted()) return;
+      download ??= Promise.all([
+        import('#entry/lambda/download-handler.ts'),
+        import('./drain-work-queue.ts'),
+      ]).then(([{ createDownloadHandler }, { pollUntilEmpty }]) => {
+        const handler = createDownloadHandler(downloads);
+        return (sqs: LocalSqs) => pollUntilEmpty(sqs, handler, options.concurrency ?? 4);
+      });
+      await (await download)(await stack.sqs());
+    };
 
     let detectRuns = 0;
     let last: DetectionRunResult | undefined;
@@ -209,12 +221,8 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       if (last.outcome !== 'continued') break;
     }
     report('done');
-    const parked = await parkQueuedWork(stack.clients.sqs, stack.queues, options.dataDir);
+    const { parked, leftOver } = await parkWork(local.stack, options.dataDir);
     const deadLetters = parked.deadLetters.length;
-    // Anything still on a queue (in flight) was not parked: the next run re-walks to find it.
-    const leftOver =
-      (await countMessages(stack, stack.queues.queueUrl)) +
-      (await countMessages(stack, stack.queues.deadLetterQueueUrl));
     if (leftOver === 0) await rm(marker, { force: true });
     else options.logger.warn('work still in flight at the end of the run: the next run re-walks the library');
     const icloud = local.openedIcloud();
@@ -269,9 +277,28 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
   }
 }
 
-/** Walks what a real run would (detection over a read-only view of the state) and plans it. */
+/**
+ * Parks what is left on the queues (`parked-work.ts`); `leftOver` counts what is still on them
+ * (in flight, so not parked: the next run re-walks to find it). Queues never started hold
+ * nothing, and the parked file, read at the start and empty, stays as it is.
+ */
+async function parkWork(stack: LocalAws, dataDir: string): Promise<{ parked: ParkedWork; leftOver: number }> {
+  if (!stack.sqsStarted()) return { parked: { v: 1, deadLetters: [], unfinished: [] }, leftOver: 0 };
+  const sqs = await stack.sqs();
+  const parked = await parkQueuedWork(sqs.client, sqs.queues, dataDir);
+  const { countMessages } = await import('./drain-work-queue.ts');
+  const leftOver =
+    (await countMessages(sqs, sqs.queues.queueUrl)) +
+    (await countMessages(sqs, sqs.queues.deadLetterQueueUrl));
+  return { parked, leftOver };
+}
+
 /** A dry run writes nothing under `dataDir`: it plans over a copy of the state (or an empty one). */
 async function dryRun(options: LocalSyncOptions, started: number): Promise<SyncSummary> {
+  const [{ composeLocalDryRun }, { runDryRun }] = await Promise.all([
+    import('#compose/local-dry-run.ts'),
+    import('#app/dry-run.ts'),
+  ]);
   const local = await composeLocalDryRun(options);
   try {
     return summarizeDryRun(await runDryRun(local.dryRun), await local.icloud(), started);

@@ -10,18 +10,13 @@
  *
  * The file is replaced atomically and only at the end of a run: a run killed midway finds the
  * previous file again next time (work done twice is skipped by the archive; none is lost).
+ * The SQS client code is imported only when there is something to move: reading an empty file
+ * (an idle run) loads none of it.
  */
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  DeleteMessageBatchCommand,
-  type Message,
-  type MessageAttributeValue,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import type { WorkQueueUrls } from './servers/provision.ts';
 
@@ -75,6 +70,7 @@ function toAttributes(parked: ParkedMessage): Record<string, MessageAttributeVal
 
 /** Receives (and deletes) every visible message of a queue. */
 async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<ParkedMessage[]> {
+  const { DeleteMessageBatchCommand, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
   const parked = new Map<string, ParkedMessage>();
   for (;;) {
     const received = await sqs.send(
@@ -99,6 +95,7 @@ async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<ParkedMessa
 }
 
 async function sendAll(sqs: SQSClient, queueUrl: string, messages: readonly ParkedMessage[]): Promise<void> {
+  const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
   for (let start = 0; start < messages.length; start += 10) {
     const batch = messages.slice(start, start + 10);
     const output = await sqs.send(

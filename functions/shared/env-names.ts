@@ -87,3 +87,9 @@ export const METRICS = {
  * day, so the archive does not pay twice for its large files for months.
  */
 export const STAGING_TAG = { key: 'icloud-s3-staging', value: '1' } as const;
+
+/**
+ * The default stack name (infra's default `stackName` setting). Here, beside the other names,
+ * so the CLI's option help can print it without loading the AWS SDK (issue 12).
+ */
+export const DEFAULT_STACK_NAME = 'IcloudS3';

@@ -2,7 +2,9 @@
  * A local archive a crash corrupted (issue 11, item 4): SIGKILL of `sync` mid-write left a
  * 0-byte `…_S3rver_metadata.json`, and every later `status` and `sync` failed with
  * "UnknownError", exit 1. The local S3 now repairs the store on start and names the key, and
- * `verify --repair` archives the object it had to drop again.
+ * `verify --repair` archives the object it had to drop again. `status` and an idle `sync` read
+ * only the state and never start the local S3 (issue 12): the first command that reads the
+ * archive's objects (`verify` here) repairs the store and names what it dropped.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -61,7 +63,7 @@ afterAll(async () => {
 });
 
 describe('a local archive with a metadata file a crash emptied', () => {
-  it('status succeeds and names the object it had to drop', async () => {
+  it('status succeeds: it reads the state, not the damaged store', async () => {
     const { code, stdout, stderr } = await cli([
       'status',
       '--local',
@@ -73,13 +75,11 @@ describe('a local archive with a metadata file a crash emptied', () => {
     expect(stderr).not.toContain('UnknownError');
     expect(code).toBe(0);
     expect(JSON.parse(stdout).status).toBe('ok');
-    expect(stderr).toContain(`dropped `);
-    expect(stderr).toContain(victim);
   });
 
-  it('the next sync runs, and verify reports the dropped object as missing', async () => {
+  it('the next sync runs, and verify names the object the repair dropped and reports it missing', async () => {
     await runLocalSync({ dataDir, ...signedIn, logger: createLogger({ level: 'SILENT' }) });
-    const { code, stdout } = await cli([
+    const { code, stdout, stderr } = await cli([
       'verify',
       '--local',
       dataDir,
@@ -90,6 +90,8 @@ describe('a local archive with a metadata file a crash emptied', () => {
       '--json',
     ]);
     const report = JSON.parse(stdout) as { missing: { key: string }[] };
+    expect(stderr).toContain('dropped ');
+    expect(stderr).toContain(victim);
     expect(report.missing).toEqual([expect.objectContaining({ key: victim })]);
     expect(code).toBe(5);
   });

@@ -58,8 +58,11 @@ const controlUrlOf = (line: string) => (JSON.parse(line) as Record<string, unkno
 describe('npm scripts under the repository .npmrc', () => {
   it("shows npm's own errors with --loglevel=warn: a mistyped script name says so on stderr", async () => {
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile('npm', ['--loglevel=warn', 'run', 'no-such-script'], { cwd: ROOT, env: ENV }, (error, _stdout, stderr) =>
-        resolve({ code: error === null ? 0 : (error.code as number), stderr }),
+      execFile(
+        'npm',
+        ['--loglevel=warn', 'run', 'no-such-script'],
+        { cwd: ROOT, env: ENV },
+        (error, _stdout, stderr) => resolve({ code: error === null ? 0 : (error.code as number), stderr }),
       );
     });
     expect(run.code).toBe(1);

@@ -63,5 +63,4 @@ export async function describeDeployedStack(
   };
 }
 
-/** The default stack name (infra's default `stackName` setting). */
-export const DEFAULT_STACK_NAME = 'IcloudS3';
+export { DEFAULT_STACK_NAME } from '../../shared/env-names.ts';

@@ -6,7 +6,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { mapRecords } from '#adapters/icloud/records/map-records.ts';
 import { InvalidInputError } from '#domain/errors.ts';
 import type { ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
@@ -107,6 +106,8 @@ function describeChange(change: ZoneChange): unknown {
 }
 
 export async function debugRecords(file: string, options: DebugOptions): Promise<unknown> {
+  // Imported here: `debug records --help` loads no record mapping (nor zod, its schemas').
+  const { mapRecords } = await import('#adapters/icloud/records/map-records.ts');
   // A missing or unreadable file fails as itself (the CLI says the file does not exist).
   const text = await readFile(file, 'utf8');
   let json: unknown;

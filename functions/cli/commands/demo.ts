@@ -8,15 +8,15 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+// The simulator, the pipeline and the sign-in are imported when the demo runs: `demo --help`
+// loads none of them (issue 12).
 import { Command } from 'commander';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
-import { beginLogin } from '#adapters/icloud/session/login-session.ts';
 import { fileSessionStore, icloudEndpoint } from '#compose/cli.ts';
-import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
+import type { SyncSummary } from '#local/local-sync.ts';
 import type { SessionStore } from '#ports/session-store.ts';
-import { createLogger } from '#shared/logger.ts';
+import type { Logger } from '#shared/logger.ts';
 import { Secret } from '#shared/redact.ts';
-import { startSimulator } from '#simulator/src/index.ts';
 import { DEMO_DIR, demoFallback, demoLayout, writeDemoSettings } from '../demo-path.ts';
 import { downloadBar, TransferRate } from '../io/download-progress.ts';
 import { integerIn } from '../io/option-parsers.ts';
@@ -64,6 +64,11 @@ Examples:
   npm start -- --json        one JSON summary line per pipeline run`,
     )
     .action(async (options: DemoOptions, command: Command) => {
+      const [{ runLocalSync }, { createLogger }, { startSimulator }] = await Promise.all([
+        import('#local/local-sync.ts'),
+        import('#shared/logger.ts'),
+        import('#simulator/src/index.ts'),
+      ]);
       const json = Boolean(command.optsWithGlobals<{ json?: boolean }>().json);
       const out = new Output({ json });
       const dir = path.resolve(options.dir);
@@ -193,8 +198,9 @@ async function signIn(
   sim: { controlUrl: string; appleId: string; password: string },
   endpoint: IcloudEndpoint,
   store: SessionStore,
-  logger: ReturnType<typeof createLogger>,
+  logger: Logger,
 ): Promise<void> {
+  const { beginLogin } = await import('#adapters/icloud/session/login-session.ts');
   const login = await beginLogin({ endpoint, store, appleId: sim.appleId, logger });
   if (await login.checkStored()) {
     out.success(`Signed in as ${sim.appleId}: the stored session still works (no password, no code).`);

@@ -5,7 +5,6 @@
 import { Command } from 'commander';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AssetCounts } from '#ports/asset-source.ts';
-import { cliContext } from '../context.ts';
 import { traceOption } from '../io/trace-option.ts';
 
 const LABELS: Readonly<Record<keyof AssetCounts, string>> = {
@@ -43,6 +42,8 @@ Examples:
 Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused the account.`,
     )
     .action(async (_options: unknown, command: Command) => {
+      // Imported when it runs: `library --help` loads no session or logging code (issue 12).
+      const { cliContext } = await import('../context.ts');
       const ctx = cliContext(command);
       // Imported here, not above: `library --help` then loads no adapters (issue 12).
       const { openIcloudAdapters } = await import('#compose/icloud-adapters.ts');

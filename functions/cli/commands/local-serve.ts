@@ -45,7 +45,7 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start (port taken...), 2 us
     )
     .action(async (options: { port?: number }, command: Command) => {
       const globals = command.optsWithGlobals<{ local?: string }>();
-      const dataDir = localDir(globals.local);
+      const dataDir = await localDir(globals.local);
       // Imported here, not above: `local serve --help` then loads no local servers (issue 12).
       const { serveArchive } = await import('#local/serve/serve-archive.ts');
       const server = await serveArchive({

@@ -4,19 +4,19 @@
  * `--apple-id`, `ICLOUD_PASSWORD` or `--password-file`, `--sms <id>`, and the code on stdin.
  */
 import { readFile, stat } from 'node:fs/promises';
+// What the command does is imported when it runs: `login --help` loads no AWS SDK, iCloud
+// sign-in or prompt library (issue 12).
 import { Command, Option } from 'commander';
-import { beginLogin, storedAppleId } from '#adapters/icloud/session/login-session.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
-import { DEFAULT_STACK_NAME, deployedSessionStore, describeStack } from '#compose/deployed-stack.ts';
 import type { SessionStore } from '#ports/session-store.ts';
+import { DEFAULT_STACK_NAME } from '#shared/env-names.ts';
 import { Secret } from '#shared/redact.ts';
-import { type CliContext, cliContext } from '../context.ts';
+import type { CliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import { integerIn } from '../io/option-parsers.ts';
-import { type Prompter, StdinPrompter, TerminalPrompter } from '../io/prompts.ts';
+import type { Prompter } from '../io/prompts.ts';
 import type { JsonResult, ResultStatus } from '../io/result-status.ts';
 import { traceOption } from '../io/trace-option.ts';
-import { chooseDelivery, signInWithCode } from './login-code.ts';
 
 interface LoginOptions {
   readonly appleId?: string;
@@ -68,6 +68,7 @@ Exit codes: 0 signed in, 1 failure, 2 usage, 3 Apple wants a new sign-in (run lo
 4 Apple refused the account (the message says why).`,
     )
     .action(async (options: LoginOptions & AwsTarget, command: Command) => {
+      const { cliContext } = await import('../context.ts');
       const ctx = cliContext(command, { demo: false });
       await runLogin(options.aws ? { ...ctx, store: await secretStore(options) } : ctx, options);
     });
@@ -83,6 +84,7 @@ interface AwsTarget {
 
 /** The deployed stack's session secret (its id from the stack's outputs unless given). */
 async function secretStore(target: AwsTarget): Promise<SessionStore> {
+  const { deployedSessionStore, describeStack } = await import('#compose/deployed-stack.ts');
   const account = { region: target.region, profile: target.profile };
   const secretId = target.secretId ?? (await describeStack(target.stack, account)).sessionSecretId;
   return deployedSessionStore(secretId, account);
@@ -113,6 +115,7 @@ async function readPassword(options: LoginOptions, prompter: Prompter | undefine
  * `login` checks that session or, with `--force`, signs it in again.
  */
 async function askOrStoredAppleId(ctx: CliContext, terminal: Prompter | undefined): Promise<string> {
+  const { storedAppleId } = await import('#adapters/icloud/session/login-session.ts');
   const stored = await storedAppleId(ctx.store);
   const appleId = terminal
     ? await terminal.text('Apple ID (email)', stored === undefined ? {} : { default: stored })
@@ -124,6 +127,12 @@ async function askOrStoredAppleId(ctx: CliContext, terminal: Prompter | undefine
 }
 
 export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<void> {
+  const [{ beginLogin }, { StdinPrompter, TerminalPrompter }, { chooseDelivery, signInWithCode }] =
+    await Promise.all([
+      import('#adapters/icloud/session/login-session.ts'),
+      import('../io/prompts.ts'),
+      import('./login-code.ts'),
+    ]);
   const { output } = ctx;
   const interactive = output.interactive;
   const terminal = interactive ? new TerminalPrompter() : undefined;

@@ -4,26 +4,12 @@
  * (deployed stack), and when Apple's trust in the stored sign-in runs out.
  */
 
+// What the command does is imported when it runs: `status --help` loads no AWS SDK (issue 12).
 import { Command, Option } from 'commander';
-import { TRUST_LIFETIME_MS } from '#adapters/icloud/session/icloud-session.ts';
-import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
-import {
-  type ArchiveAccess,
-  awsArchiveNames,
-  openAwsArchive,
-  openLocalArchive,
-  type QueueDepth,
-} from '#compose/archive-access.ts';
-import { DEFAULT_STACK_NAME, describeStack } from '#compose/deployed-stack.ts';
-import {
-  type ArchiveStatus,
-  archiveStatus,
-  ManifestTally,
-  type RunStatus,
-} from '#domain/verify/archive-status.ts';
+import type { ArchiveAccess, QueueDepth } from '#compose/archive-access.ts';
+import type { ArchiveStatus, RunStatus } from '#domain/verify/archive-status.ts';
 import type { SessionStore } from '#ports/session-store.ts';
-import { ENV } from '#shared/env-names.ts';
-import { cliContext } from '../context.ts';
+import { DEFAULT_STACK_NAME, ENV } from '#shared/env-names.ts';
 import { asTyped } from '../io/command-line.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import { integerIn } from '../io/option-parsers.ts';
@@ -76,8 +62,10 @@ export async function openTarget(
   options: AwsTargetOptions,
   local: string | undefined,
 ): Promise<ArchiveAccess> {
-  if (!options.aws) return openLocalArchive(localDir(local));
+  const { awsArchiveNames, openAwsArchive, openLocalArchive } = await import('#compose/archive-access.ts');
+  if (!options.aws) return openLocalArchive(await localDir(local));
   if (local !== undefined) throw new UsageError('pass either --aws or --local, not both');
+  const { describeStack } = await import('#compose/deployed-stack.ts');
   // Without explicit names, the stack's outputs (or the Lambda environment variables) name them.
   const explicit =
     options.bucket !== undefined || options.table !== undefined || process.env[ENV.archiveBucket];
@@ -117,6 +105,10 @@ async function sessionTimes(
   try {
     const stored = await store.load();
     if (stored === undefined) return {};
+    const [{ TRUST_LIFETIME_MS }, { parseSessionDocument }] = await Promise.all([
+      import('#adapters/icloud/session/icloud-session.ts'),
+      import('#adapters/icloud/session/session-schema.ts'),
+    ]);
     const document = parseSessionDocument(stored.document);
     return {
       ...(document.trustTokenIssuedAt === undefined
@@ -149,6 +141,10 @@ Examples:
 Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --local DIR).`,
     )
     .action(async (options: StatusOptions, command: Command) => {
+      const [{ cliContext }, { archiveStatus, ManifestTally }] = await Promise.all([
+        import('../context.ts'),
+        import('#domain/verify/archive-status.ts'),
+      ]);
       const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
       const access = await openTarget(options, globals.local);

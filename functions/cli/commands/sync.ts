@@ -8,17 +8,12 @@ import { Command, Option } from 'commander';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SyncProgress, SyncSummary } from '#local/local-sync.ts';
-import { cliContext } from '../context.ts';
-import { demoFallback } from '../demo-path.ts';
 import { downloadBar, TransferRate } from '../io/download-progress.ts';
-import { errorResult } from '../io/error-report.ts';
 import { EXIT } from '../io/exit-codes.ts';
-import { exitOnInterrupt } from '../io/interrupt.ts';
 import { integerIn, numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
 import { describeInterruptedSync } from '../io/sync-interrupted.ts';
-import { syncStopReason } from '../io/sync-stop.ts';
 import { traceOption } from '../io/trace-option.ts';
 import { plural } from '../io/words.ts';
 
@@ -26,8 +21,9 @@ import { plural } from '../io/words.ts';
 export const DEFAULT_LOCAL_DIR = '.icloud-s3';
 
 /** `--local DIR`; without it `./.icloud-s3`, or the demo's archive while the person has none (demo-path.ts). */
-export function localDir(option: string | undefined): string {
+export async function localDir(option: string | undefined): Promise<string> {
   if (option !== undefined) return path.resolve(option);
+  const { demoFallback } = await import('../demo-path.ts');
   return demoFallback()?.archive ?? path.resolve(DEFAULT_LOCAL_DIR);
 }
 
@@ -139,6 +135,15 @@ Exit codes: 0 done (or nothing changed), 1 some work failed or is left for the n
 was refused, 3 iCloud needs you to log in again.`,
     )
     .action(async (options: Record<string, string | number | boolean | undefined>, command: Command) => {
+      // Imported here, not above: `sync --help` loads none of what a run needs (issue 12).
+      const [{ cliContext }, { errorResult }, { exitOnInterrupt }, { syncStopReason }, { runLocalSync }] =
+        await Promise.all([
+          import('../context.ts'),
+          import('../io/error-report.ts'),
+          import('../io/interrupt.ts'),
+          import('../io/sync-stop.ts'),
+          import('#local/local-sync.ts'),
+        ]);
       const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
       const progress = new ProgressLine();
@@ -152,10 +157,8 @@ was refused, 3 iCloud needs you to log in again.`,
         },
         'Run npx icloud-s3 sync again: it continues where this run stopped.',
       );
-      // Imported here, not above: `sync --help` then loads no AWS SDK or local servers (issue 12).
-      const { runLocalSync } = await import('#local/local-sync.ts');
       const summary = await runLocalSync({
-        dataDir: localDir(globals.local),
+        dataDir: await localDir(globals.local),
         endpoint: await ctx.endpoint(),
         store: ctx.store,
         logger: ctx.logger,

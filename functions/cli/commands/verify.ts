@@ -4,26 +4,24 @@
  * (`#domain/verify/compare-archive.ts`). Nothing is changed but a `verify` run record, unless
  * `--repair` is given (`./verify-repair.ts`).
  */
+// What the command does is imported when it runs: `verify --help` loads no AWS SDK (issue 12).
 import { Command, Option } from 'commander';
-import { countDifferences, runVerify } from '#app/verify.ts';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
-import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import { ENV } from '#shared/env-names.ts';
-import { type CliContext, cliContext } from '../context.ts';
+import type { CliContext } from '../context.ts';
 import { sameCommandWith } from '../io/command-line.ts';
 import { EXIT } from '../io/exit-codes.ts';
 import { exitOnInterrupt } from '../io/interrupt.ts';
 import { numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
-import { plural } from '../io/words.ts';
 import { type AwsTargetOptions, addAwsTargetOptions, openTarget } from './status.ts';
-import { type RepairResult, renderRepair, repairArchive, repairQueue } from './verify-repair.ts';
+import type { RepairResult } from './verify-repair.ts';
 
 interface VerifyOptions extends AwsTargetOptions {
   readonly icloud: boolean;
@@ -83,6 +81,10 @@ Exit codes: 0 everything agrees (with --repair: everything found was repaired, o
 2 usage, 3 iCloud needs you to log in again.`,
     )
     .action(async (options: VerifyOptions, command: Command) => {
+      const [{ cliContext }, { repairQueue }] = await Promise.all([
+        import('../context.ts'),
+        import('./verify-repair.ts'),
+      ]);
       const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
       const access = await openTarget(options, globals.local);
@@ -103,6 +105,12 @@ async function runVerifyCommand(
   access: ArchiveAccess,
   options: VerifyOptions,
 ): Promise<{ report: VerifyReport; repair?: RepairResult }> {
+  const [{ countDifferences, runVerify }, { openIcloudAdapters }, { renderRepair, repairArchive }] =
+    await Promise.all([
+      import('#app/verify.ts'),
+      import('#compose/icloud-adapters.ts'),
+      import('./verify-repair.ts'),
+    ]);
   const progress = new ProgressLine();
   // What Ctrl-C says it stopped: verify itself changes nothing, a repair keeps what it re-archived.
   let doing = options.icloud ? 'listing iCloud' : 'checking objects';
@@ -172,7 +180,7 @@ async function runVerifyCommand(
     ...(repair === undefined ? {} : { repair }),
   });
   if (!ctx.output.json) {
-    render(ctx.output, report, listing, durationMs);
+    render(ctx.output, report, countDifferences(report), listing, durationMs);
     if (repair !== undefined) renderRepair(ctx.output, repair);
   }
   // What to do about it, with --json too (on stderr): the same check again, repairing.
@@ -193,6 +201,7 @@ function section<T>(output: Output, title: string, items: readonly T[], line: (i
 function render(
   output: Output,
   report: VerifyReport,
+  differences: number,
   listing: LibraryListing | undefined,
   durationMs: number,
 ): void {
@@ -212,7 +221,7 @@ function render(
     output.success(`Everything agrees: ${summary}`);
     return;
   }
-  output.error(`verify found ${plural(countDifferences(report), 'difference')}: ${summary}`);
+  output.error(`verify found ${differences} differences: ${summary}`);
   section(output, 'Missing', report.missing, (m) =>
     m.type === 'notArchived'
       ? `${m.fileName} (${m.version}, ${m.assetRecordName}): not archived, ${m.reason}`

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LOCAL_RESOURCES } from '#compose/local-aws-stack.ts';
+import { LOCAL_RESOURCES } from '#compose/local-resources.ts';
 import { InvalidInputError } from '#domain/errors.ts';
 import { LOCAL_REGION } from '../servers/client-config.ts';
 import { startS3Server } from '../servers/s3-server.ts';

@@ -30,19 +30,29 @@ const common = {
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 } as const;
 
+/** The local S3 server's client settings. */
+export function localS3ClientConfig(endpoint: string): S3ClientConfig {
+  return {
+    ...common,
+    // s3rver knows exactly one access key.
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    endpoint,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+}
+
+/** Settings for the DynamoDB, SQS or Secrets Manager fake at `endpoint`. */
+export function localClientConfig(endpoint: string) {
+  return { ...common, endpoint };
+}
+
 export function localAwsClientConfig(endpoints: LocalAwsEndpoints): LocalAwsClientConfig {
   return {
-    s3: {
-      ...common,
-      // s3rver knows exactly one access key.
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      endpoint: endpoints.s3,
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    },
-    dynamodb: { ...common, endpoint: endpoints.dynamodb },
-    sqs: { ...common, endpoint: endpoints.sqs },
-    secretsManager: { ...common, endpoint: endpoints.secretsManager },
+    s3: localS3ClientConfig(endpoints.s3),
+    dynamodb: localClientConfig(endpoints.dynamodb),
+    sqs: localClientConfig(endpoints.sqs),
+    secretsManager: localClientConfig(endpoints.secretsManager),
   };
 }

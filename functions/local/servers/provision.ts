@@ -2,24 +2,21 @@
  * Creates what the pipeline needs on the local servers when it is missing: the state table,
  * the work queue with its dead-letter queue, the archive bucket, the session secret. Each
  * helper is idempotent. In AWS the CDK stack creates the same resources.
+ *
+ * Each helper imports its service's SDK package when it runs: a run that needs only the state
+ * table loads no S3 or SQS client code (the local runtime starts each server on first use).
  */
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  ResourceNotFoundException,
-} from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_RECEIVE_STEPS_PER_DELIVERY } from './sqs-server.ts';
 
 /** The state table's shape: `pk`/`sk` strings, on demand; docs/state.md lists the item types. */
 export async function ensureStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } = await import(
+    '@aws-sdk/client-dynamodb'
+  );
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
     return;
@@ -62,6 +59,7 @@ export interface WorkQueueSettings {
 }
 
 async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
+  const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
   const attributes = await client.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
   );
@@ -76,6 +74,7 @@ export async function ensureWorkQueue(
   name: string,
   settings: WorkQueueSettings = {},
 ): Promise<WorkQueueUrls> {
+  const { CreateQueueCommand } = await import('@aws-sdk/client-sqs');
   const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
   if (dlq.QueueUrl === undefined) throw new Error('CreateQueue returned no URL');
   const deadLetterTargetArn = await queueArn(client, dlq.QueueUrl);
@@ -101,6 +100,7 @@ export async function ensureWorkQueue(
 }
 
 export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
+  const { CreateBucketCommand, HeadBucketCommand } = await import('@aws-sdk/client-s3');
   try {
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (error) {
@@ -111,6 +111,7 @@ export async function ensureBucket(client: S3Client, bucket: string): Promise<vo
 
 /** Creates the secret without a value when missing (a session store then reads "no session"). */
 export async function ensureSecret(client: SecretsManagerClient, name: string): Promise<void> {
+  const { CreateSecretCommand, DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
   try {
     await client.send(new DescribeSecretCommand({ SecretId: name }));
   } catch (error) {

@@ -7,7 +7,6 @@
  * Its other: ChangeMessageVisibility raises a message's receive count as a receive does, so a
  * failed delivery put back early counts twice against the dead-letter limit (see below).
  */
-import { createSqsServer } from 'local-aws-sqs';
 import { closeServer } from './listen.ts';
 import type { LocalServer } from './s3-server.ts';
 
@@ -25,6 +24,8 @@ export function deliveriesOf(rawCount: number): number {
 }
 
 export async function startSqsServer(): Promise<LocalServer> {
+  // Imported here: the receive-count helpers above are used where no SQS server runs.
+  const { createSqsServer } = await import('local-aws-sqs');
   const server = await createSqsServer({
     port: 0,
     hostname: '127.0.0.1',
