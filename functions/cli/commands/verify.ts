@@ -16,7 +16,6 @@ import { ENV } from '#shared/env-names.ts';
 import type { CliContext } from '../context.ts';
 import { sameCommandWith } from '../io/command-line.ts';
 import { EXIT } from '../io/exit-codes.ts';
-import { exitOnInterrupt } from '../io/interrupt.ts';
 import { numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
@@ -105,12 +104,17 @@ async function runVerifyCommand(
   access: ArchiveAccess,
   options: VerifyOptions,
 ): Promise<{ report: VerifyReport; repair?: RepairResult }> {
-  const [{ countDifferences, runVerify }, { openIcloudAdapters }, { renderRepair, repairArchive }] =
-    await Promise.all([
-      import('#app/verify.ts'),
-      import('#compose/icloud-adapters.ts'),
-      import('./verify-repair.ts'),
-    ]);
+  const [
+    { countDifferences, runVerify },
+    { openIcloudAdapters },
+    { renderRepair, repairArchive },
+    { exitOnInterrupt },
+  ] = await Promise.all([
+    import('#app/verify.ts'),
+    import('#compose/icloud-adapters.ts'),
+    import('./verify-repair.ts'),
+    import('../io/interrupt.ts'),
+  ]);
   const progress = new ProgressLine();
   // What Ctrl-C says it stopped: verify itself changes nothing, a repair keeps what it re-archived.
   let doing = options.icloud ? 'listing iCloud' : 'checking objects';
