@@ -15,7 +15,7 @@ import { ConflictError, DownloadUrlExpiredError, InvalidInputError } from '../er
 import { candidateKeys } from '../plan/object-key.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
-import type { ArchiveDeps } from './archive-deps.ts';
+import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
 import { ErrorPageGuard } from './error-page-guard.ts';
 import { missingVersions } from './missing-versions.ts';
 import { awaitTransferTurn, withTransferLease } from './transfer-lease.ts';
@@ -168,10 +168,15 @@ async function archiveVersion(
  * Archives `asset` (its URLs must be fresh: the caller refreshes them first). A download URL that
  * expired mid-way surfaces as `DownloadUrlExpiredError` for the caller to refresh and retry.
  */
-export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<AssetArchiveResult> {
+export async function archiveAsset(
+  deps: ArchiveDeps,
+  asset: Asset,
+  known?: KnownEntry,
+): Promise<AssetArchiveResult> {
   const ref = { zone: asset.zone, assetRecordName: asset.assetRecordName };
   for (let attempt = 0; ; attempt++) {
-    const entry = await deps.state.getEntry(ref);
+    // The caller's read serves the first pass; after a lost race the entry is read again.
+    const entry = attempt === 0 && known !== undefined ? known.entry : await deps.state.getEntry(ref);
     const planned = planVersions(asset, deps.versionPolicy);
     const missing = missingVersions(planned, entry);
     const flags = { isFavorite: asset.isFavorite, isHidden: asset.isHidden, isDeleted: asset.isDeleted };
