@@ -13,6 +13,7 @@ import type {
   ClaimOutcome,
   ManifestEntry,
   ManifestEntryInput,
+  TransferClaim,
 } from '#domain/model/manifest.ts';
 import type { RunFailure, RunKind, RunOutcome, RunProgress, RunRecord, RunRef } from '#domain/model/run.ts';
 import type {
@@ -122,6 +123,18 @@ export interface SyncStateStore {
   claimKey(key: string, owner: string): Promise<ClaimOutcome>;
   /** Drops a claim held by `owner` (after a purge removed the object); false if not theirs. */
   releaseKey(key: string, owner: string): Promise<boolean>;
+  /**
+   * Claims `key` for `owner` (as `claimKey`) and, in the same conditional write, takes the lease
+   * on storing its object for `holder` for `leaseMs`: one download per object however many
+   * workers reach it. The lease is taken when it is free, expired, or already `holder`'s (a
+   * renewal); when another holder's lease is live the claim stands and the holder is reported.
+   * `fresh` says no claim existed before this one: no object can be stored at the key yet (objects
+   * are stored only under a claim), so there is nothing to look for. The lease (`name` = `key`)
+   * lives on the claim item; `releaseTransfer` ends it, `releaseKey` drops both.
+   */
+  claimTransfer(key: string, owner: string, holder: string, leaseMs: number): Promise<TransferClaim>;
+  /** Ends a transfer lease if it is still its holder's (the claim stays); false otherwise. */
+  releaseTransfer(lease: LockLease): Promise<boolean>;
 
   // -- which assets use a master's objects --------------------------------------------------
 

@@ -75,6 +75,12 @@ export class CrashingSyncStateStore implements SyncStateStore {
   claimKey(key: string, owner: string) {
     return this.#at('claimKey', () => this.#inner.claimKey(key, owner));
   }
+  claimTransfer(key: string, owner: string, holder: string, leaseMs: number) {
+    return this.#at('claimTransfer', () => this.#inner.claimTransfer(key, owner, holder, leaseMs));
+  }
+  releaseTransfer(lease: LockLease) {
+    return this.#at('releaseTransfer', () => this.#inner.releaseTransfer(lease));
+  }
   releaseKey(key: string, owner: string) {
     return this.#at('releaseKey', () => this.#inner.releaseKey(key, owner));
   }

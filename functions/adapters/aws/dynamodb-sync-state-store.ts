@@ -26,6 +26,7 @@ import type {
   ClaimOutcome,
   ManifestEntry,
   ManifestEntryInput,
+  TransferClaim,
 } from '#domain/model/manifest.ts';
 import {
   MAX_RUN_FAILURES,
@@ -453,6 +454,72 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
       const holder = await this.keyOwner(key);
       if (holder !== undefined) return { claimed: false, owner: holder };
       if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`key claim kept changing under us`);
+    }
+  }
+
+  async claimTransfer(key: string, owner: string, holder: string, leaseMs: number): Promise<TransferClaim> {
+    for (let attempt = 1; ; attempt += 1) {
+      const now = this.now();
+      const lease: LockLease = { name: key, owner: holder, expiresAt: now + leaseMs };
+      try {
+        // ALL_OLD: no old item means the claim is fresh (nothing can be stored at the key yet).
+        const output = await this.client.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.keyClaim(key),
+            UpdateExpression:
+              'SET #owner = :owner, #key = if_not_exists(#key, :key), #holder = :holder, #expires = :expires',
+            ConditionExpression:
+              '(attribute_not_exists(pk) OR #owner = :owner) AND ' +
+              '(attribute_not_exists(#expires) OR #expires <= :now OR #holder = :holder)',
+            ExpressionAttributeNames: {
+              '#owner': 'owner',
+              '#key': 'key',
+              '#holder': 'leaseHolder',
+              '#expires': 'leaseExpiresAt',
+            },
+            ExpressionAttributeValues: {
+              ':owner': owner,
+              ':key': key,
+              ':holder': holder,
+              ':expires': lease.expiresAt,
+              ':now': now,
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        return { claimed: true, fresh: output.Attributes === undefined, lease };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const found = await this.get(keys.keyClaim(key), keyClaimItemSchema);
+      if (found !== undefined && found.owner !== owner) return { claimed: false, owner: found.owner };
+      if (
+        found?.leaseHolder !== undefined &&
+        found.leaseExpiresAt !== undefined &&
+        found.leaseExpiresAt > now
+      )
+        return { claimed: true, heldBy: found.leaseHolder, expiresAt: found.leaseExpiresAt };
+      if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`key claim kept changing under us`);
+    }
+  }
+
+  async releaseTransfer(lease: LockLease): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.keyClaim(lease.name),
+          UpdateExpression: 'REMOVE #holder, #expires',
+          ConditionExpression: '#holder = :holder',
+          ExpressionAttributeNames: { '#holder': 'leaseHolder', '#expires': 'leaseExpiresAt' },
+          ExpressionAttributeValues: { ':holder': lease.owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

@@ -145,7 +145,14 @@ export const manifestWalkCursorSchema = z.strictObject({
   after: z.string().optional(),
 });
 
-export const keyClaimItemSchema = z.strictObject({ ...item, owner: z.string(), key: z.string() });
+export const keyClaimItemSchema = z.strictObject({
+  ...item,
+  owner: z.string(),
+  key: z.string(),
+  /** The worker storing the object now (the transfer lease), and until when (ms). */
+  leaseHolder: z.string().optional(),
+  leaseExpiresAt: z.number().optional(),
+});
 
 export const masterUserItemSchema = z.strictObject({ ...item, ...assetRefShape });
 

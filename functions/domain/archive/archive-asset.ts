@@ -18,7 +18,7 @@ import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
 import { ErrorPageGuard } from './error-page-guard.ts';
 import { missingVersions } from './missing-versions.ts';
-import { awaitTransferTurn, withTransferLease } from './transfer-lease.ts';
+import { awaitTransferTurn, type OurClaim, TRANSFER_LEASE_MS, withTransferLease } from './transfer-lease.ts';
 
 /** Late metadata key holding the SHA-256 of the bytes, so a re-run can adopt an object without re-reading it. */
 export const SHA256_METADATA_KEY = 'icloud-sha256';
@@ -34,14 +34,18 @@ export interface AssetArchiveResult {
   readonly entry?: ManifestEntry;
 }
 
-/** Claims the first free candidate key for `planned`; the same owner always gets the same key back. */
+/**
+ * Claims the first free candidate key for `planned`, asking for the transfer lease of its object in
+ * the same write; the same owner always gets the same key back.
+ */
 async function claimKey(
   deps: ArchiveDeps,
   asset: Asset,
   planned: PlannedVersion,
   entry: ManifestEntry | undefined,
   preferSuffixed: boolean,
-) {
+  holder: string,
+): Promise<{ key: string; suffixed: boolean; claim: OurClaim }> {
   const anchor = entry?.versions.find((v) => v.kind === 'original')?.key;
   const editsBefore = (entry?.versions ?? []).filter((v) => v.kind === planned.kind).length;
   const options = {
@@ -53,8 +57,8 @@ async function claimKey(
   const [plain, suffixed] = candidateKeys(asset, planned, options);
   const order = preferSuffixed ? [suffixed, plain] : [plain, suffixed];
   for (const key of order) {
-    const claim = await deps.state.claimKey(key, planned.objectId);
-    if (claim.claimed) return { key, suffixed: key === suffixed };
+    const claim = await deps.state.claimTransfer(key, planned.objectId, holder, TRANSFER_LEASE_MS);
+    if (claim.claimed) return { key, suffixed: key === suffixed, claim };
   }
   throw new InvalidInputError(
     `no free key for ${planned.kind} of asset ${asset.assetRecordName}: both candidates belong to other objects`,
@@ -151,16 +155,16 @@ async function archiveVersion(
   entry: ManifestEntry | undefined,
   preferSuffixed: boolean,
 ): Promise<{ archived: ArchivedVersion; suffixed: boolean; transferred: boolean }> {
-  const { key, suffixed } = await claimKey(deps, asset, planned, entry, preferSuffixed);
+  const holder = randomUUID();
+  const { key, suffixed, claim } = await claimKey(deps, asset, planned, entry, preferSuffixed, holder);
   const adopt = () => adoptExisting(deps, key, planned.version);
-  const found = await adopt();
-  if (found !== undefined)
-    return { archived: { ...found, kind: planned.kind }, suffixed, transferred: false };
   // Another worker may be storing this very object (a master shared across zones): one download.
-  const turn = await awaitTransferTurn(deps, key, randomUUID(), adopt);
+  const turn = await awaitTransferTurn(deps, key, planned.objectId, holder, claim, adopt);
   if ('adopted' in turn)
     return { archived: { ...turn.adopted, kind: planned.kind }, suffixed, transferred: false };
-  const archived = await withTransferLease(deps, turn.lease, () => transfer(deps, asset, planned, key));
+  const archived = await withTransferLease(deps, turn.lease, planned.objectId, () =>
+    transfer(deps, asset, planned, key),
+  );
   return { archived, suffixed, transferred: true };
 }
 

@@ -3,6 +3,7 @@
  * removed and why, key claims and the archive's running totals.
  */
 import type { VersionKind } from './asset.ts';
+import type { LockLease } from './sync-state.ts';
 import type { ZoneRef } from './zone.ts';
 
 /** Which asset a manifest entry or a master user is. */
@@ -75,6 +76,16 @@ export interface ManifestEntry extends AssetRef {
 export type ManifestEntryInput = Omit<ManifestEntry, 'updatedAt' | 'revision'>;
 
 export type ClaimOutcome = { readonly claimed: true } | { readonly claimed: false; readonly owner: string };
+
+/**
+ * What a claim that also takes the transfer lease found: the key belongs to another object; or it
+ * is this object's and so is the lease (`fresh`: nobody had claimed the key before, so nothing
+ * can be stored at it yet); or it is this object's and another worker is storing it right now.
+ */
+export type TransferClaim =
+  | { readonly claimed: false; readonly owner: string }
+  | { readonly claimed: true; readonly fresh: boolean; readonly lease: LockLease }
+  | { readonly claimed: true; readonly heldBy: string; readonly expiresAt: number };
 
 /** Running totals over the whole archive, for the mirror delete safety stop. */
 export interface ArchiveCounters {
