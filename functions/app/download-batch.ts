@@ -168,6 +168,10 @@ export function startDownloadBatch(
     process,
     async finish() {
       clearTimeout(timer);
+      // Bookkeeping the state store batched (settled count nonces): a crash before it costs bytes, never counts.
+      await deps.archive.state
+        .flush()
+        .catch((error: unknown) => deps.logger.warn('state not flushed', { error }));
       if (icloud !== undefined) {
         deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
         await icloud.session

@@ -130,9 +130,17 @@ export interface SyncStateStore {
    * renewal); when another holder's lease is live the claim stands and the holder is reported.
    * `fresh` says no claim existed before this one: no object can be stored at the key yet (objects
    * are stored only under a claim), so there is nothing to look for. The lease (`name` = `key`)
-   * lives on the claim item; `releaseTransfer` ends it, `releaseKey` drops both.
+   * lives on the claim item; `releaseTransfer` ends it, `releaseKey` drops both. Given the
+   * object's `size`, the same write starts its count when it has none (finished by `countObject`
+   * with the claim's `count`, once the object is stored).
    */
-  claimTransfer(key: string, owner: string, holder: string, leaseMs: number): Promise<TransferClaim>;
+  claimTransfer(
+    key: string,
+    owner: string,
+    holder: string,
+    leaseMs: number,
+    size?: number,
+  ): Promise<TransferClaim>;
   /** Ends a transfer lease if it is still its holder's (the claim stays); false otherwise. */
   releaseTransfer(lease: LockLease): Promise<boolean>;
 
@@ -180,9 +188,15 @@ export interface SyncStateStore {
    * calls from several workers at once and a retry after a crash part-way through all leave it
    * counted once (a count left half-done is finished by the next call). Call it once the object
    * is stored, before the manifest write that lists it, so a crash in between is repaired by the
-   * retry that adopts the object. `key` is compared like a key claim (`foldKey`).
+   * retry that adopts the object. `key` is compared like a key claim (`foldKey`). `count` is what
+   * `claimTransfer` said of it, when this worker claimed the key: it spares a read.
    */
-  countObject(key: string, size: number): Promise<void>;
+  countObject(key: string, size: number, count?: string): Promise<void>;
+  /**
+   * Finishes bookkeeping the store put off to batch it (the end of a download batch calls it).
+   * Skipping it (a crash) costs a few bytes on the counters item, never a count.
+   */
+  flush(): Promise<void>;
   /**
    * Takes the object at `key` out of the totals exactly once, after it was deleted; nothing
    * happens for a key that is not counted.

@@ -326,6 +326,9 @@ export class InMemorySyncStateStore implements SyncStateStore {
     await this.adjustCounters({ objects: 1, bytes: size });
   }
 
+  /** Nothing is put off here: every step above is one atomic change. */
+  async flush(): Promise<void> {}
+
   async uncountObject(key: string): Promise<void> {
     const folded = foldKey(key);
     const size = this.countedObjects.get(folded);

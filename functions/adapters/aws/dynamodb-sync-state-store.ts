@@ -50,6 +50,9 @@ import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts'
 import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
 import type { SyncStateStore, UnseenAsset, UnseenAssetsPage } from '../../ports/sync-state-store.ts';
 import {
+  appliedAttribute,
+  type ClaimCount,
+  claimCountText,
   countedObjectItemSchema,
   countersItemSchema,
   databaseItemSchema,
@@ -63,6 +66,7 @@ import {
   manifestShard,
   manifestWalkCursorSchema,
   masterUserItemSchema,
+  parseClaimCount,
   runItemSchema,
   seenItemSchema,
   unseenItemSchema,
@@ -457,10 +461,21 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     }
   }
 
-  async claimTransfer(key: string, owner: string, holder: string, leaseMs: number): Promise<TransferClaim> {
+  async claimTransfer(
+    key: string,
+    owner: string,
+    holder: string,
+    leaseMs: number,
+    size?: number,
+  ): Promise<TransferClaim> {
     for (let attempt = 1; ; attempt += 1) {
       const now = this.now();
       const lease: LockLease = { name: key, owner: holder, expiresAt: now + leaseMs };
+      // The object's count starts here when it has none: no write of its own (docs/state.md).
+      const pending =
+        size === undefined
+          ? undefined
+          : claimCountText({ state: 'pending', change: 1, nonce: randomUUID(), size });
       try {
         // ALL_OLD: no old item means the claim is fresh (nothing can be stored at the key yet).
         const output = await this.client.send(
@@ -468,7 +483,8 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
             TableName: this.table,
             Key: keys.keyClaim(key),
             UpdateExpression:
-              'SET #owner = :owner, #key = if_not_exists(#key, :key), #holder = :holder, #expires = :expires',
+              'SET #owner = :owner, #key = if_not_exists(#key, :key), #holder = :holder, #expires = :expires' +
+              (pending === undefined ? '' : ', #count = if_not_exists(#count, :pending)'),
             ConditionExpression:
               '(attribute_not_exists(pk) OR #owner = :owner) AND ' +
               '(attribute_not_exists(#expires) OR #expires <= :now OR #holder = :holder)',
@@ -477,6 +493,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
               '#key': 'key',
               '#holder': 'leaseHolder',
               '#expires': 'leaseExpiresAt',
+              ...(pending !== undefined && { '#count': 'count' }),
             },
             ExpressionAttributeValues: {
               ':owner': owner,
@@ -484,11 +501,33 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
               ':holder': holder,
               ':expires': lease.expiresAt,
               ':now': now,
+              ...(pending !== undefined && { ':pending': pending }),
             },
             ReturnValues: 'ALL_OLD',
           }),
         );
-        return { claimed: true, fresh: output.Attributes === undefined, lease };
+        const old = output.Attributes === undefined ? undefined : keyClaimItemSchema.parse(output.Attributes);
+        if (pending === undefined) return { claimed: true, fresh: old === undefined, lease };
+        if (old === undefined) return { claimed: true, fresh: true, lease, count: `mine:${pending}` };
+        if (old.count !== undefined)
+          return { claimed: true, fresh: false, lease, count: `seen:${old.count}` };
+        // A claim from before counts moved onto claims: its object is counted by an `object#`
+        // item (or will be), so the count just started here must go again.
+        await this.client
+          .send(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: keys.keyClaim(key),
+              UpdateExpression: 'REMOVE #count',
+              ConditionExpression: '#count = :pending',
+              ExpressionAttributeNames: { '#count': 'count' },
+              ExpressionAttributeValues: { ':pending': pending },
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!isConditionFailure(error)) throw error;
+          });
+        return { claimed: true, fresh: false, lease };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
       }
@@ -727,7 +766,138 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   // Whoever finds a pending change, a retry after a crash or a racing worker, finishes it with
   // the same nonce, so no step can count twice and none is left undone.
 
-  async countObject(key: string, size: number): Promise<void> {
+  async countObject(key: string, size: number, count?: string): Promise<void> {
+    // Seen on the claim this worker just made: counted already, or the count it started itself.
+    if (count?.startsWith('seen:') && parseClaimCount(count.slice(5)).state === 'counted') return;
+    let value = count?.startsWith('mine:') ? count.slice(5) : undefined;
+    // A count this store finished already: its nonce may be dropped, so it must not be applied again.
+    if (value !== undefined && this.#finished.has(value)) return;
+    // Anyone else's count under way (or none known) is read again first: it may be finished now.
+    value ??= (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.count;
+    if (value === undefined) return this.countObjectItem(key, size);
+    const found = parseClaimCount(value);
+    if (found.state === 'counted') return;
+    await this.finishClaimCount(key, found);
+    // An uncount was under way: the object is out of the totals now, count it anew.
+    if (found.change === -1) return this.countObject(key, size);
+  }
+
+  async uncountObject(key: string): Promise<void> {
+    if ((await this.get(keys.countedObject(key), countedObjectItemSchema)) !== undefined)
+      return this.uncountObjectItem(key);
+    for (let attempt = 1; ; attempt += 1) {
+      const value = (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.count;
+      if (value === undefined) return;
+      const found = parseClaimCount(value);
+      if (found.state === 'pending') {
+        await this.finishClaimCount(key, found);
+        if (found.change === -1) return;
+        continue; // a count was under way: finished, now take it out again
+      }
+      const uncount: ClaimCount = { state: 'pending', change: -1, nonce: randomUUID(), size: found.size };
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.keyClaim(key),
+            UpdateExpression: 'SET #count = :uncount',
+            ConditionExpression: '#count = :counted',
+            ExpressionAttributeNames: { '#count': 'count' },
+            ExpressionAttributeValues: { ':uncount': claimCountText(uncount), ':counted': value },
+          }),
+        );
+        await this.finishClaimCount(key, uncount);
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`the count of ${key} kept changing under us`);
+    }
+  }
+
+  /** Nonces of claim counts settled since: dropped from the counters item with the next write there. */
+  readonly #settledNonces: string[] = [];
+  /** Counts (as written on claims) this store finished lately: a repeated call is a no-op. */
+  readonly #finished = new Set<string>();
+
+  /**
+   * Finishes a count under way on a key claim with its own nonce: adds it to the totals once
+   * (the counters item remembers the nonce: `attribute_not_exists`), then settles the claim
+   * (only if it still names that count), and queues the nonce to be dropped, which is safe once
+   * no claim names it.
+   */
+  private async finishClaimCount(
+    key: string,
+    count: Extract<ClaimCount, { state: 'pending' }>,
+  ): Promise<void> {
+    const drops = this.#settledNonces.splice(0, 20).filter((nonce) => nonce !== count.nonce);
+    const dropNames = Object.fromEntries(drops.map((nonce, i) => [`#d${i}`, appliedAttribute(nonce)]));
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.counters(),
+          UpdateExpression:
+            'ADD #objects :objects, #bytes :bytes SET #nonce = :one' +
+            (drops.length > 0 ? ` REMOVE ${Object.keys(dropNames).join(', ')}` : ''),
+          ConditionExpression: 'attribute_not_exists(#nonce)',
+          ExpressionAttributeNames: {
+            '#objects': 'objects',
+            '#bytes': 'bytes',
+            '#nonce': appliedAttribute(count.nonce),
+            ...dropNames,
+          },
+          ExpressionAttributeValues: {
+            ':objects': count.change,
+            ':bytes': count.change * count.size,
+            ':one': 1,
+          },
+        }),
+      );
+    } catch (error) {
+      this.#settledNonces.push(...drops); // not dropped this time
+      if (!isConditionFailure(error)) throw error; // applied by an earlier or a racing call
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.keyClaim(key),
+          UpdateExpression: count.change === 1 ? 'SET #count = :counted' : 'REMOVE #count',
+          ConditionExpression: '#count = :pending',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: {
+            ':pending': claimCountText(count),
+            ...(count.change === 1 && { ':counted': claimCountText({ state: 'counted', size: count.size }) }),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // settled by a racing call
+    }
+    this.#settledNonces.push(count.nonce);
+    if (this.#finished.size >= 10_000) this.#finished.clear();
+    this.#finished.add(claimCountText(count));
+  }
+
+  async flush(): Promise<void> {
+    while (this.#settledNonces.length > 0) {
+      const drops = this.#settledNonces.splice(0, 50);
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.counters(),
+          UpdateExpression: `REMOVE ${drops.map((_, i) => `#d${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(
+            drops.map((nonce, i) => [`#d${i}`, appliedAttribute(nonce)]),
+          ),
+        }),
+      );
+    }
+  }
+
+  /** The count of an object whose claim keeps none (claims from before): its own `object#` item. */
+  private async countObjectItem(key: string, size: number): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       const pending = { key, size, pending: randomUUID(), change: 1 as const };
       try {
@@ -754,7 +924,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     }
   }
 
-  async uncountObject(key: string): Promise<void> {
+  private async uncountObjectItem(key: string): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       const found = await this.get(keys.countedObject(key), countedObjectItemSchema);
       if (found === undefined) return;

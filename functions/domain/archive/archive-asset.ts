@@ -57,7 +57,13 @@ async function claimKey(
   const [plain, suffixed] = candidateKeys(asset, planned, options);
   const order = preferSuffixed ? [suffixed, plain] : [plain, suffixed];
   for (const key of order) {
-    const claim = await deps.state.claimTransfer(key, planned.objectId, holder, TRANSFER_LEASE_MS);
+    const claim = await deps.state.claimTransfer(
+      key,
+      planned.objectId,
+      holder,
+      TRANSFER_LEASE_MS,
+      planned.version.size,
+    );
     if (claim.claimed) return { key, suffixed: key === suffixed, claim };
   }
   throw new InvalidInputError(
@@ -154,18 +160,20 @@ async function archiveVersion(
   planned: PlannedVersion,
   entry: ManifestEntry | undefined,
   preferSuffixed: boolean,
-): Promise<{ archived: ArchivedVersion; suffixed: boolean; transferred: boolean }> {
+): Promise<{ archived: ArchivedVersion; suffixed: boolean; transferred: boolean; count?: string }> {
   const holder = randomUUID();
   const { key, suffixed, claim } = await claimKey(deps, asset, planned, entry, preferSuffixed, holder);
+  // What the claim said of the object's count, for counting it without another read.
+  const count = 'count' in claim && claim.count !== undefined ? { count: claim.count } : {};
   const adopt = () => adoptExisting(deps, key, planned.version);
   // Another worker may be storing this very object (a master shared across zones): one download.
   const turn = await awaitTransferTurn(deps, key, planned.objectId, holder, claim, adopt);
   if ('adopted' in turn)
-    return { archived: { ...turn.adopted, kind: planned.kind }, suffixed, transferred: false };
+    return { archived: { ...turn.adopted, kind: planned.kind }, suffixed, transferred: false, ...count };
   const archived = await withTransferLease(deps, turn.lease, planned.objectId, () =>
     transfer(deps, asset, planned, key),
   );
-  return { archived, suffixed, transferred: true };
+  return { archived, suffixed, transferred: true, ...count };
 }
 
 /**
@@ -196,6 +204,7 @@ export async function archiveAsset(
       return { outcome: 'skipped', versionsArchived: 0, bytesArchived: 0 };
 
     const added: ArchivedVersion[] = [];
+    const counts = new Map<string, string>();
     let bytes = 0;
     let transferredCount = 0;
     let preferSuffixed = false;
@@ -204,6 +213,7 @@ export async function archiveAsset(
       // Siblings follow the original onto the suffixed name so the pair stays recognisable.
       if (p.kind === 'original') preferSuffixed = result.suffixed;
       added.push(result.archived);
+      if (result.count !== undefined) counts.set(result.archived.key, result.count);
       if (result.transferred) {
         bytes += result.archived.size;
         transferredCount++;
@@ -226,7 +236,8 @@ export async function archiveAsset(
     await deps.state.addMasterUser(asset.masterRecordName, ref);
     // Adopted objects too: a crash after the put and before this line left one uncounted. The
     // count is exactly-once per object, so a shared master or a retry never counts it twice.
-    for (const version of added) await deps.state.countObject(version.key, version.size);
+    for (const version of added)
+      await deps.state.countObject(version.key, version.size, counts.get(version.key));
     try {
       const written = await deps.state.putEntry(input, entry?.revision ?? 0);
       return {

@@ -84,7 +84,13 @@ export type ClaimOutcome = { readonly claimed: true } | { readonly claimed: fals
  */
 export type TransferClaim =
   | { readonly claimed: false; readonly owner: string }
-  | { readonly claimed: true; readonly fresh: boolean; readonly lease: LockLease }
+  | {
+      readonly claimed: true;
+      readonly fresh: boolean;
+      readonly lease: LockLease;
+      /** What the claim says of the object's count, for `countObject` (opaque to the domain). */
+      readonly count?: string;
+    }
   | { readonly claimed: true; readonly heldBy: string; readonly expiresAt: number };
 
 /** Running totals over the whole archive, for the mirror delete safety stop. */
