@@ -7,14 +7,17 @@ import type { PipelineFunction } from './pipeline-function.ts';
 
 /**
  * Item-level actions the state store makes (functions/adapters/aws/dynamodb-sync-state-store.ts):
- * single-item reads and conditional writes and a Query. It makes no batch or transactional call, so
- * BatchGetItem, BatchWriteItem and ConditionCheckItem are not granted; DeleteItem is granted
- * separately, limited to the items each function deletes (DELETABLE_STATE_ITEMS).
+ * single-item reads and conditional writes, a Query, and batched reads and unconditional puts (a
+ * work message's manifest entries and master users, enumeration stamps). It makes no
+ * transactional call, so ConditionCheckItem is not granted; DeleteItem is granted separately,
+ * limited to the items each function deletes (DELETABLE_STATE_ITEMS); a batched write only puts.
  */
 export const STATE_TABLE_ACTIONS = [
   'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
+  'dynamodb:BatchWriteItem',
   'dynamodb:UpdateItem',
 ] as const;
 

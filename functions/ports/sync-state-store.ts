@@ -90,6 +90,11 @@ export interface SyncStateStore {
 
   getEntry(ref: AssetRef): Promise<ManifestEntry | undefined>;
   /**
+   * The entries of several assets at once (a work message's: one batched read), keyed by
+   * `zoneId#assetRecordName`; assets without an entry are absent. Strongly consistent.
+   */
+  getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>>;
+  /**
    * Writes a manifest entry if its revision is still `expectedRevision` (`0`: must be new).
    * Throws `ConflictError` when another worker wrote it first.
    */
@@ -154,6 +159,10 @@ export interface SyncStateStore {
    * leaves a user without an entry, which only keeps objects longer.
    */
   addMasterUser(masterRecordName: string, user: AssetRef): Promise<void>;
+  /** `addMasterUser` for several assets at once (a work message's new assets: one batched write). */
+  addMasterUsers(
+    users: readonly { readonly masterRecordName: string; readonly user: AssetRef }[],
+  ): Promise<void>;
   /** Forgets `user` as a user of `masterRecordName` (after its entry was marked purged). Idempotent. */
   removeMasterUser(masterRecordName: string, user: AssetRef): Promise<void>;
   /** Every asset recorded as using `masterRecordName`'s objects, in no particular order. */

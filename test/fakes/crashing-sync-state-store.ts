@@ -72,6 +72,12 @@ export class CrashingSyncStateStore implements SyncStateStore {
     });
     yield* all;
   }
+  getEntries(refs: readonly AssetRef[]) {
+    return this.#at('getEntries', () => this.#inner.getEntries(refs));
+  }
+  addMasterUsers(users: readonly { readonly masterRecordName: string; readonly user: AssetRef }[]) {
+    return this.#at('addMasterUsers', () => this.#inner.addMasterUsers(users));
+  }
   claimKey(key: string, owner: string) {
     return this.#at('claimKey', () => this.#inner.claimKey(key, owner));
   }

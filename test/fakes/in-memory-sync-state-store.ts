@@ -137,6 +137,15 @@ export class InMemorySyncStateStore implements SyncStateStore {
     return copy(this.manifest.get(assetId(ref)));
   }
 
+  async getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>> {
+    const found = new Map<string, ManifestEntry>();
+    for (const ref of refs) {
+      const entry = this.manifest.get(assetId(ref));
+      if (entry !== undefined) found.set(assetId(ref), copy(entry));
+    }
+    return found;
+  }
+
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {
     checkRevision(
       this.manifest.get(assetId(entry)),
@@ -239,6 +248,12 @@ export class InMemorySyncStateStore implements SyncStateStore {
     const users = this.masterUsersByMaster.get(masterRecordName) ?? new Map<string, AssetRef>();
     users.set(assetId(user), copy({ zone: user.zone, assetRecordName: user.assetRecordName }));
     this.masterUsersByMaster.set(masterRecordName, users);
+  }
+
+  async addMasterUsers(
+    users: readonly { readonly masterRecordName: string; readonly user: AssetRef }[],
+  ): Promise<void> {
+    for (const { masterRecordName, user } of users) await this.addMasterUser(masterRecordName, user);
   }
 
   async removeMasterUser(masterRecordName: string, user: AssetRef): Promise<void> {

@@ -20,13 +20,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
-import type {
-  ArchiveCounters,
-  AssetRef,
-  ClaimOutcome,
-  ManifestEntry,
-  ManifestEntryInput,
-  TransferClaim,
+import {
+  type ArchiveCounters,
+  type AssetRef,
+  assetId,
+  type ClaimOutcome,
+  type ManifestEntry,
+  type ManifestEntryInput,
+  type TransferClaim,
 } from '#domain/model/manifest.ts';
 import {
   MAX_RUN_FAILURES,
@@ -86,6 +87,8 @@ export interface DynamoDbSyncStateStoreOptions {
 
 /** BatchWriteItem's limit. */
 const WRITE_BATCH = 25;
+/** BatchGetItem's limit. */
+const READ_BATCH = 100;
 /** Manifest entries read per page of `unseenAssets` (and BatchGetItem's limit for their stamps). */
 const UNSEEN_PAGE = 100;
 /** Rounds of retrying what a batch call left unprocessed (throttling) before giving up loudly. */
@@ -325,6 +328,28 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   async getEntry(ref: AssetRef): Promise<ManifestEntry | undefined> {
     const item = await this.get(keys.manifest(ref), manifestItemSchema);
     return item === undefined ? undefined : withoutKeys(item);
+  }
+
+  async getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>> {
+    const found = new Map<string, ManifestEntry>();
+    const unique = [...new Map(refs.map((ref) => [assetId(ref), ref])).values()];
+    for (let i = 0; i < unique.length; i += READ_BATCH) {
+      let wanted: Record<string, unknown>[] = unique
+        .slice(i, i + READ_BATCH)
+        .map((ref) => ({ ...keys.manifest(ref) }));
+      for (let round = 0; wanted.length > 0; round += 1) {
+        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left manifest entries unread');
+        const output = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
+        );
+        for (const raw of output.Responses?.[this.table] ?? []) {
+          const entry = withoutKeys(manifestItemSchema.parse(raw));
+          found.set(assetId(entry), entry);
+        }
+        wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
   }
 
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {
@@ -597,6 +622,34 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
         }),
       }),
     );
+  }
+
+  async addMasterUsers(
+    users: readonly { readonly masterRecordName: string; readonly user: AssetRef }[],
+  ): Promise<void> {
+    const unique = [
+      ...new Map(users.map((u) => [`${u.masterRecordName}#${assetId(u.user)}`, u] as const)).values(),
+    ];
+    for (let i = 0; i < unique.length; i += WRITE_BATCH) {
+      let requests: Record<string, unknown>[] = unique
+        .slice(i, i + WRITE_BATCH)
+        .map(({ masterRecordName, user }) => ({
+          PutRequest: {
+            Item: withoutUndefined({
+              ...keys.masterUser(masterRecordName, user),
+              zone: user.zone,
+              assetRecordName: user.assetRecordName,
+            }),
+          },
+        }));
+      for (let round = 0; requests.length > 0; round += 1) {
+        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left master users unwritten');
+        const output = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.table]: requests } }),
+        );
+        requests = (output.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
+      }
+    }
   }
 
   async removeMasterUser(masterRecordName: string, user: AssetRef): Promise<void> {

@@ -232,8 +232,16 @@ export async function archiveAsset(
       versions: [...(entry?.versions ?? []), ...added],
       deletions: entry?.deletions ?? [],
     };
-    // Before the entry lists the objects: `mirror` must see every entry that uses them.
-    await deps.state.addMasterUser(asset.masterRecordName, ref);
+    // Before the entry lists the objects: `mirror` must see every entry that uses them. An entry
+    // that lists objects of this master already had it recorded (a purge removes it only after
+    // marking the entry purged).
+    const userRecorded =
+      (attempt === 0 && known?.masterUserRecorded === true) ||
+      (entry !== undefined &&
+        entry.status !== 'purged' &&
+        entry.masterRecordName === asset.masterRecordName &&
+        entry.versions.length > 0);
+    if (!userRecorded) await deps.state.addMasterUser(asset.masterRecordName, ref);
     // Adopted objects too: a crash after the put and before this line left one uncounted. The
     // count is exactly-once per object, so a shared master or a retry never counts it twice.
     for (const version of added)

@@ -41,6 +41,8 @@ export type RefreshAssets = (zone: ZoneRef, keys: readonly RefreshKey[]) => Prom
 /** An asset's manifest entry as the caller just read it (`entry` undefined: none yet). */
 export interface KnownEntry {
   readonly entry: ManifestEntry | undefined;
+  /** The asset is already recorded as a user of its master (the message did it for all at once). */
+  readonly masterUserRecorded?: boolean;
 }
 
 export type DeletePolicyName = 'keep' | 'mirror';

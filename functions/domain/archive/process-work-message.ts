@@ -6,7 +6,7 @@
  */
 
 import type { Asset } from '#domain/model/asset.ts';
-import type { ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
+import { assetId, type ManifestEntry, type ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { WorkItem, WorkMessage } from '#domain/model/work.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { errorText } from '#shared/redact.ts';
@@ -79,12 +79,65 @@ interface Classified {
   readonly entry: ManifestEntry | undefined;
 }
 
-/** Classifies `item` against the manifest before it is applied (for the run's summary). */
-async function classify(deps: ArchiveDeps, item: WorkItem, assetRecordName: string): Promise<Classified> {
-  const zone =
-    item.type === 'asset' ? item.asset.zone : item.type === 'assetOnly' ? item.change.zone : item.zone;
-  const entry = await deps.state.getEntry({ zone, assetRecordName });
+/**
+ * Classifies `item` against the manifest before it is applied (for the run's summary), with the
+ * entry the message read for it up front (`prefetched`), or read now.
+ */
+async function classify(
+  deps: ArchiveDeps,
+  item: WorkItem,
+  assetRecordName: string,
+  prefetched: { readonly entry: ManifestEntry | undefined } | undefined,
+): Promise<Classified> {
+  const entry =
+    prefetched !== undefined
+      ? prefetched.entry
+      : await deps.state.getEntry({ zone: zoneOf(item), assetRecordName });
   return { kind: classifyChange(item, previousState(entry)).kind, entry };
+}
+
+function zoneOf(item: WorkItem): ZoneRef {
+  return item.type === 'asset' ? item.asset.zone : item.type === 'assetOnly' ? item.change.zone : item.zone;
+}
+
+/** The entries the message's items are about, one batched read (tombstones look theirs up on their own). */
+async function prefetchEntries(deps: ArchiveDeps, items: readonly WorkItem[]) {
+  const refs = items
+    .filter((item) => item.type !== 'tombstone')
+    .map((item) => ({ zone: zoneOf(item), assetRecordName: subjectOf(item) }));
+  return refs.length === 0 ? new Map<string, ManifestEntry>() : deps.state.getEntries(refs);
+}
+
+/**
+ * Records the message's new assets as users of their masters in one batched write, before any of
+ * their entries can list an object (an entry that lists this master's objects had it recorded;
+ * a trashed asset never archived is skipped and needs none). A user recorded for an asset that
+ * then fails only keeps objects longer.
+ */
+async function recordNewMasterUsers(
+  deps: ArchiveDeps,
+  items: readonly WorkItem[],
+  entries: ReadonlyMap<string, ManifestEntry>,
+): Promise<Set<string>> {
+  const users = items.flatMap((item) => {
+    if (item.type !== 'asset') return [];
+    const { asset } = item;
+    const entry = entries.get(assetId(asset));
+    const listsThisMaster =
+      entry !== undefined &&
+      entry.status !== 'purged' &&
+      entry.masterRecordName === asset.masterRecordName &&
+      entry.versions.length > 0;
+    if (listsThisMaster || (entry === undefined && asset.isDeleted)) return [];
+    return [
+      {
+        masterRecordName: asset.masterRecordName,
+        user: { zone: asset.zone, assetRecordName: asset.assetRecordName },
+      },
+    ];
+  });
+  if (users.length > 0) await deps.state.addMasterUsers(users);
+  return new Set(users.map((u) => assetId(u.user)));
 }
 
 interface Refreshed {
@@ -289,9 +342,7 @@ function subjectOf(item: WorkItem): string {
 function groupBySubject(items: readonly WorkItem[]): Map<string, WorkItem[]> {
   const lanes = new Map<string, WorkItem[]>();
   for (const item of items) {
-    const zone =
-      item.type === 'asset' ? item.asset.zone : item.type === 'assetOnly' ? item.change.zone : item.zone;
-    const id = `${zoneId(zone)}#${subjectOf(item)}`;
+    const id = `${zoneId(zoneOf(item))}#${subjectOf(item)}`;
     const lane = lanes.get(id);
     if (lane === undefined) lanes.set(id, [item]);
     else lane.push(item);
@@ -350,6 +401,9 @@ export async function processWorkMessage(
   const fresh = new FreshAssets(deps);
   // URLs already too old (or missing): one records/lookup per zone before anything is downloaded.
   await fresh.refresh(assets.filter((asset) => needsFreshUrls(asset, message.issuedAt, deps)));
+  // One read for every entry the items are about, one write for the new assets' master users.
+  const entries = await prefetchEntries(deps, message.items);
+  const usersRecorded = await recordNewMasterUsers(deps, message.items, entries);
   /** Assets whose item is done: a refresh after an expiry leaves them out. */
   const settled = new Set<string>();
   let bulkRefresh: Promise<void> | undefined;
@@ -372,14 +426,20 @@ export async function processWorkMessage(
   };
 
   /** What one item did, merged into the message's tally once it is done (items run concurrently). */
-  const processItem = async (item: WorkItem): Promise<void> => {
+  const processItem = async (item: WorkItem, first: boolean): Promise<void> => {
     const subject = subjectOf(item);
+    const id = assetId({ zone: zoneOf(item), assetRecordName: subject });
     let kind: ChangeKind | undefined;
     const done: Tally = emptyTally();
     try {
-      const classified = await classify(deps, item, subject);
+      // The message's read serves the first item about an asset; a later one reads what it left.
+      const prefetched = first && item.type !== 'tombstone' ? { entry: entries.get(id) } : undefined;
+      const classified = await classify(deps, item, subject, prefetched);
       kind = classified.kind;
-      const known: KnownEntry = { entry: classified.entry };
+      const known: KnownEntry = {
+        entry: classified.entry,
+        ...(first && usersRecorded.has(id) ? { masterUserRecorded: true } : {}),
+      };
       let counted = true;
       switch (item.type) {
         case 'asset': {
@@ -492,10 +552,10 @@ export async function processWorkMessage(
   let next = 0;
   const runLanes = async () => {
     for (let lane = lanes[next++]; lane !== undefined; lane = lanes[next++]) {
-      for (const item of lane) {
+      for (const [index, item] of lane.entries()) {
         if (reauth !== undefined) return;
-        if (deps.itemSlots === undefined) await processItem(item);
-        else await deps.itemSlots.run(() => processItem(item));
+        if (deps.itemSlots === undefined) await processItem(item, index === 0);
+        else await deps.itemSlots.run(() => processItem(item, index === 0));
       }
     }
   };

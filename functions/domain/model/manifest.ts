@@ -4,12 +4,17 @@
  */
 import type { VersionKind } from './asset.ts';
 import type { LockLease } from './sync-state.ts';
-import type { ZoneRef } from './zone.ts';
+import { type ZoneRef, zoneId } from './zone.ts';
 
 /** Which asset a manifest entry or a master user is. */
 export interface AssetRef {
   readonly zone: ZoneRef;
   readonly assetRecordName: string;
+}
+
+/** How `getEntries` keys its answer: `zoneId#assetRecordName`. */
+export function assetId(ref: AssetRef): string {
+  return `${zoneId(ref.zone)}#${ref.assetRecordName}`;
 }
 
 /** One stored object of an asset. */

@@ -7,7 +7,7 @@ import { ConflictError, InvalidInputError } from '#domain/errors.ts';
 import type { ManifestEntryInput } from '#domain/model/manifest.ts';
 import { MAX_RUN_FAILURES } from '#domain/model/run.ts';
 import { MAX_CHECKPOINT_BYTES } from '#domain/model/sync-state.ts';
-import type { ZoneRef } from '#domain/model/zone.ts';
+import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 
 export interface ManualClock {
@@ -421,6 +421,50 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         ]);
         expect(outcomes.filter((o) => 'lease' in o)).toHaveLength(1);
         expect(outcomes.filter((o) => 'heldBy' in o)).toHaveLength(1);
+      });
+    });
+
+    describe('batched reads and writes', () => {
+      it('reads several entries at once, keyed by zone and asset, leaving out those it has none of', async () => {
+        const { store } = await setUp();
+        const stored = await store.putEntry(
+          {
+            zone: primary,
+            assetRecordName: 'A1',
+            masterRecordName: 'M1',
+            assetChangeTag: 't',
+            status: 'archived',
+            flags: { isFavorite: false, isHidden: false, isDeleted: false },
+            albums: [],
+            versions: [],
+            deletions: [],
+          },
+          0,
+        );
+        const found = await store.getEntries([
+          { zone: primary, assetRecordName: 'A1' },
+          { zone: shared, assetRecordName: 'A1' },
+          { zone: primary, assetRecordName: 'A2' },
+          { zone: primary, assetRecordName: 'A1' },
+        ]);
+        expect([...found.keys()]).toEqual([`${zoneId(primary)}#A1`]);
+        expect(found.get(`${zoneId(primary)}#A1`)).toEqual(stored);
+      });
+
+      it('records several master users at once, idempotently', async () => {
+        const { store } = await setUp();
+        const mine = { zone: primary, assetRecordName: 'A1' };
+        const sharedCopy = { zone: shared, assetRecordName: 'S1' };
+        const users = [
+          { masterRecordName: 'MASTER-1', user: mine },
+          { masterRecordName: 'MASTER-1', user: sharedCopy },
+          { masterRecordName: 'MASTER-2', user: mine },
+        ];
+        await store.addMasterUsers(users);
+        await store.addMasterUsers(users);
+        expect(await store.masterUsers('MASTER-1')).toEqual(expect.arrayContaining([mine, sharedCopy]));
+        expect(await store.masterUsers('MASTER-1')).toHaveLength(2);
+        expect(await store.masterUsers('MASTER-2')).toEqual([mine]);
       });
     });
 
