@@ -25,9 +25,17 @@ afterAll(async () => {
 });
 
 /** Counts every command a client sends, by name (SDK middleware: nothing else is touched). */
+type Handler = (args: unknown) => Promise<unknown>;
+interface InitializeStack {
+  add(
+    middleware: (next: Handler, context: { readonly commandName: string }) => Handler,
+    options: { readonly step: 'initialize'; readonly name: string },
+  ): void;
+}
+
 function countCommands(client: DynamoDBClient | S3Client): Map<string, number> {
   const sent = new Map<string, number>();
-  client.middlewareStack.add(
+  (client.middlewareStack as unknown as InitializeStack).add(
     (next, context) => async (args) => {
       sent.set(context.commandName, (sent.get(context.commandName) ?? 0) + 1);
       return next(args);
