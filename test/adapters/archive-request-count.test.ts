@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { archiveAsset } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
@@ -120,5 +121,28 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
 
     expect(again.unchanged).toBe(0);
     expect(counted()).toEqual({ BatchGetItemCommand: 1 });
+  });
+});
+
+describe('a master archived by two workers at once, over dynalite (counts kept on the key claim)', () => {
+  it('stores and counts the object once; the second worker adopts it', async () => {
+    const { deps, state } = await setUp();
+    const mine = photoAsset('shared', 2_000);
+    const sharedCopy = {
+      ...mine,
+      zone: { database: 'private' as const, zoneName: 'SharedSync-00000000-1111-4222-8333-444444444444' },
+      assetRecordName: 'asset-shared-in-library',
+    };
+    const cdn = deps.downloader as ScriptedCdn;
+    cdn.files.set('https://cdn.test/shared', jpegBytes(2_000, 7));
+    const fast = { ...deps, sleep: (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5)) };
+
+    const [a, b] = await Promise.all([archiveAsset(fast, mine), archiveAsset(fast, sharedCopy)]);
+    await state.flush();
+
+    expect(cdn.opened).toHaveLength(1);
+    expect(a.versionsArchived + b.versionsArchived).toBe(1);
+    expect(b.entry?.versions.map((v) => v.key)).toEqual(a.entry?.versions.map((v) => v.key));
+    expect(await state.getCounters()).toEqual({ objects: 1, bytes: 2_000 });
   });
 });

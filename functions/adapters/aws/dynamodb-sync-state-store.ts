@@ -908,7 +908,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
         }),
       );
     } catch (error) {
-      this.#settledNonces.push(...drops); // not dropped this time
+      for (const nonce of drops) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce); // not dropped this time
       if (!isConditionFailure(error)) throw error; // applied by an earlier or a racing call
     }
     try {
@@ -928,7 +928,8 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error; // settled by a racing call
     }
-    this.#settledNonces.push(count.nonce);
+    // Two finishers of one count (a retry and a racing worker) queue its nonce once.
+    if (!this.#settledNonces.includes(count.nonce)) this.#settledNonces.push(count.nonce);
     if (this.#finished.size >= 10_000) this.#finished.clear();
     this.#finished.add(claimCountText(count));
   }
