@@ -7,16 +7,24 @@ import type { PipelineFunction } from './pipeline-function.ts';
 
 /**
  * Item-level actions the state store makes (functions/adapters/aws/dynamodb-sync-state-store.ts):
- * single-item reads and conditional writes and a Query. It makes no batch or transactional call, so
- * BatchGetItem, BatchWriteItem and ConditionCheckItem are not granted; DeleteItem is granted
- * separately, limited to the items each function deletes (DELETABLE_STATE_ITEMS).
+ * single-item reads and conditional writes, a Query, and batched reads (a work message's manifest
+ * entries, enumeration stamps). It makes no transactional call, so ConditionCheckItem is not
+ * granted; DeleteItem is granted separately, limited to the items each function deletes
+ * (DELETABLE_STATE_ITEMS); BatchWriteItem (which could delete too) only on BATCH_WRITTEN_ITEMS.
  */
 export const STATE_TABLE_ACTIONS = [
   'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
 ] as const;
+
+/**
+ * Items the store writes in batches, as patterns of their partition key: a work message's new
+ * master users, and a reconciling enumeration's stamps. Unconditional puts of small marker items.
+ */
+export const BATCH_WRITTEN_ITEMS = ['master#*', 'seen#*'] as const;
 
 /**
  * Items a function may delete, as patterns of their partition key (`dynamodb:LeadingKeys`):
@@ -62,6 +70,13 @@ export class StateTable extends Construct {
   grantReadWrite(fn: PipelineFunction, deletable: readonly string[]): void {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: [...STATE_TABLE_ACTIONS], resources: [this.table.tableArn] }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:BatchWriteItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...BATCH_WRITTEN_ITEMS] } },
+      }),
     );
     fn.addToRolePolicy(
       new PolicyStatement({

@@ -13,6 +13,7 @@ import {
 } from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
+import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
@@ -27,6 +28,8 @@ export interface DetectionRunDeps {
   /** Opens the iCloud connection for one run (reads the stored session). */
   readonly icloud: () => Promise<IcloudConnection>;
   readonly deletePolicy: DeletePolicy;
+  /** The workers' version policy (the same setting): work items leave out what it never archives. */
+  readonly versionPolicy?: VersionPolicy;
   /** Milliseconds before the deadline at which detection stops taking new pages. */
   readonly reserveMs: number;
   readonly logger: Logger;
@@ -101,6 +104,7 @@ export async function runDetection(
         await openRun();
       },
       deletePolicy: deps.deletePolicy,
+      ...(deps.versionPolicy === undefined ? {} : { versionPolicy: deps.versionPolicy }),
       reserveMs: deps.reserveMs,
     });
     const appleRequests = icloud.requests.counts();

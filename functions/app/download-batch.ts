@@ -6,6 +6,7 @@
  * at once and emits the metric the alarm watches. Knows nothing of Lambda or SQS.
  */
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
+import { ItemSlots } from '#domain/archive/item-slots.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { classifyError, SignInLatchedError } from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
@@ -26,7 +27,15 @@ export interface DownloadBatchDeps {
   readonly reserveMs: number;
   /** Called with each message's result (the local runtime's progress). */
   readonly onMessage?: (result: MessageResult) => void;
+  /** Items in flight across the batch's messages (`DEFAULT_BATCH_ITEMS` when absent). */
+  readonly batchItems?: number;
 }
+
+/**
+ * Items in flight per batch, whatever its messages: each holds at most a few upload parts, so a
+ * batch's memory stays bounded while its round trips overlap.
+ */
+export const DEFAULT_BATCH_ITEMS = 8;
 
 /** Stops the rest of a batch once a record needed a human. */
 class ReauthNeededError extends Error {
@@ -74,7 +83,23 @@ export function startDownloadBatch(
     Math.max(0, invocation.remainingMs - deps.reserveMs),
   );
   let icloud: IcloudConnection | undefined;
+  // One connection for the batch, however many of its messages ask for it at once.
+  let connecting: Promise<IcloudConnection> | undefined;
+  const connect = () => {
+    connecting ??= deps.icloud().then(
+      (connection) => {
+        icloud = connection;
+        return connection;
+      },
+      (error: unknown) => {
+        connecting = undefined; // the next message tries again
+        throw error;
+      },
+    );
+    return connecting;
+  };
   let reauth = false;
+  const itemSlots = new ItemSlots(deps.batchItems ?? DEFAULT_BATCH_ITEMS);
   const process = async (body: string, messageId: string): Promise<void> => {
     if (reauth) throw new ReauthNeededError('skipped: iCloud needs a new sign-in');
     let message: WorkMessage;
@@ -103,14 +128,14 @@ export function startDownloadBatch(
     };
     let partial: MessageResult | undefined;
     try {
-      icloud ??= await deps.icloud();
-      const adapters = icloud;
+      const adapters = await connect();
       const result = await processWorkMessage(
         {
           ...deps.archive,
           downloader: adapters.downloader,
           refresh: (zone, keys) => adapters.source.lookupAssets(zone, keys),
           signal: deadline.signal,
+          itemSlots,
         },
         message,
         {
@@ -124,9 +149,12 @@ export function startDownloadBatch(
       if (partial !== undefined) await report(partial);
       if (error instanceof SignInLatchedError) {
         // Latched (and reported) by an earlier run: nothing was asked of Apple.
+        if (!reauth)
+          deps.logger.warn('iCloud sign-in still needed; not asking Apple', { since: error.since });
         reauth = true;
-        deps.logger.warn('iCloud sign-in still needed; not asking Apple', { since: error.since });
       } else if (classifyError(error) === 'reauth') {
+        // Messages run at once: the first to learn it reports it, once per batch.
+        if (reauth) throw error;
         reauth = true;
         deps.metrics.add(METRICS.reauthRequired, 1);
         deps.logger.error('iCloud needs you to sign in again', { error });
@@ -140,6 +168,10 @@ export function startDownloadBatch(
     process,
     async finish() {
       clearTimeout(timer);
+      // Bookkeeping the state store batched (settled count nonces): a crash before it costs bytes, never counts.
+      await deps.archive.state
+        .flush()
+        .catch((error: unknown) => deps.logger.warn('state not flushed', { error }));
       if (icloud !== undefined) {
         deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
         await icloud.session

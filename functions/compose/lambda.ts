@@ -73,6 +73,7 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
       queue: aws.queue,
       icloud,
       deletePolicy,
+      versionPolicy: parseVersionPolicy(config.versionPolicy),
       reserveMs: config.deadlineReserveMs,
       logger,
       metrics,

@@ -89,6 +89,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
           : meteredQueue(stack.queue, versionPolicy, options.onBytesExpected),
       icloud,
       deletePolicy,
+      versionPolicy,
       reserveMs: PIPELINE_DEFAULTS.deadlineReserveMs,
       logger: options.logger,
       metrics,

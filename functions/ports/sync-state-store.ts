@@ -13,6 +13,7 @@ import type {
   ClaimOutcome,
   ManifestEntry,
   ManifestEntryInput,
+  TransferClaim,
 } from '#domain/model/manifest.ts';
 import type { RunFailure, RunKind, RunOutcome, RunProgress, RunRecord, RunRef } from '#domain/model/run.ts';
 import type {
@@ -89,6 +90,11 @@ export interface SyncStateStore {
 
   getEntry(ref: AssetRef): Promise<ManifestEntry | undefined>;
   /**
+   * The entries of several assets at once (a work message's: one batched read), keyed by
+   * `zoneId#assetRecordName`; assets without an entry are absent. Strongly consistent.
+   */
+  getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>>;
+  /**
    * Writes a manifest entry if its revision is still `expectedRevision` (`0`: must be new).
    * Throws `ConflictError` when another worker wrote it first.
    */
@@ -122,6 +128,26 @@ export interface SyncStateStore {
   claimKey(key: string, owner: string): Promise<ClaimOutcome>;
   /** Drops a claim held by `owner` (after a purge removed the object); false if not theirs. */
   releaseKey(key: string, owner: string): Promise<boolean>;
+  /**
+   * Claims `key` for `owner` (as `claimKey`) and, in the same conditional write, takes the lease
+   * on storing its object for `holder` for `leaseMs`: one download per object however many
+   * workers reach it. The lease is taken when it is free, expired, or already `holder`'s (a
+   * renewal); when another holder's lease is live the claim stands and the holder is reported.
+   * `fresh` says no claim existed before this one: no object can be stored at the key yet (objects
+   * are stored only under a claim), so there is nothing to look for. The lease (`name` = `key`)
+   * lives on the claim item; `releaseTransfer` ends it, `releaseKey` drops both. Given the
+   * object's `size`, the same write starts its count when it has none (finished by `countObject`
+   * with the claim's `count`, once the object is stored).
+   */
+  claimTransfer(
+    key: string,
+    owner: string,
+    holder: string,
+    leaseMs: number,
+    size?: number,
+  ): Promise<TransferClaim>;
+  /** Ends a transfer lease if it is still its holder's (the claim stays); false otherwise. */
+  releaseTransfer(lease: LockLease): Promise<boolean>;
 
   // -- which assets use a master's objects --------------------------------------------------
 
@@ -133,6 +159,10 @@ export interface SyncStateStore {
    * leaves a user without an entry, which only keeps objects longer.
    */
   addMasterUser(masterRecordName: string, user: AssetRef): Promise<void>;
+  /** `addMasterUser` for several assets at once (a work message's new assets: one batched write). */
+  addMasterUsers(
+    users: readonly { readonly masterRecordName: string; readonly user: AssetRef }[],
+  ): Promise<void>;
   /** Forgets `user` as a user of `masterRecordName` (after its entry was marked purged). Idempotent. */
   removeMasterUser(masterRecordName: string, user: AssetRef): Promise<void>;
   /** Every asset recorded as using `masterRecordName`'s objects, in no particular order. */
@@ -167,9 +197,15 @@ export interface SyncStateStore {
    * calls from several workers at once and a retry after a crash part-way through all leave it
    * counted once (a count left half-done is finished by the next call). Call it once the object
    * is stored, before the manifest write that lists it, so a crash in between is repaired by the
-   * retry that adopts the object. `key` is compared like a key claim (`foldKey`).
+   * retry that adopts the object. `key` is compared like a key claim (`foldKey`). `count` is what
+   * `claimTransfer` said of it, when this worker claimed the key: it spares a read.
    */
-  countObject(key: string, size: number): Promise<void>;
+  countObject(key: string, size: number, count?: string): Promise<void>;
+  /**
+   * Finishes bookkeeping the store put off to batch it (the end of a download batch calls it).
+   * Skipping it (a crash) costs a few bytes on the counters item, never a count.
+   */
+  flush(): Promise<void>;
   /**
    * Takes the object at `key` out of the totals exactly once, after it was deleted; nothing
    * happens for a key that is not counted.

@@ -100,6 +100,98 @@ describe('DynamoDbSyncStateStore archive counters after a crash', () => {
   );
 });
 
+describe('DynamoDbSyncStateStore counts kept on key claims, after a crash', () => {
+  const crashes = [1, 2, 3, 4, 5].flatMap((dieAt) =>
+    (['before', 'after'] as const).map((when) => ({ dieAt, when })),
+  );
+  const KEY = '2024/IMG_1.HEIC';
+  /** Claims the key with the object's size, as a worker does, and counts it once stored. */
+  const claimAndCount = async (store: DynamoDbSyncStateStore, holder: string) => {
+    const claim = await store.claimTransfer(KEY, 'M1/original', holder, 60_000, 300);
+    await store.countObject(KEY, 300, 'lease' in claim ? claim.count : undefined);
+  };
+
+  it.each(crashes)(
+    'count: a retry after dying $when request $dieAt counts the object exactly once',
+    async ({ dieAt, when }) => {
+      const tableName = await local.createTable();
+      const dying = new DynamoDbSyncStateStore({
+        client: dyingClient(local.documents, dieAt, when),
+        tableName,
+      });
+      const healthy = new DynamoDbSyncStateStore({ client: local.documents, tableName });
+
+      await claimAndCount(dying, 'worker-a').catch(() => undefined);
+      await claimAndCount(healthy, 'worker-b');
+      await healthy.countObject(KEY, 300);
+      await healthy.flush();
+
+      expect(await healthy.getCounters()).toEqual({ objects: 1, bytes: 300 });
+    },
+  );
+
+  it.each(crashes)(
+    'uncount: a retry after dying $when request $dieAt uncounts the object exactly once',
+    async ({ dieAt, when }) => {
+      const tableName = await local.createTable();
+      const dying = new DynamoDbSyncStateStore({
+        client: dyingClient(local.documents, dieAt, when),
+        tableName,
+      });
+      const healthy = new DynamoDbSyncStateStore({ client: local.documents, tableName });
+      await claimAndCount(healthy, 'worker-a');
+      const other = await healthy.claimTransfer('2024/IMG_2.HEIC', 'M2/original', 'worker-a', 60_000, 20);
+      await healthy.countObject('2024/IMG_2.HEIC', 20, 'lease' in other ? other.count : undefined);
+
+      await dying.uncountObject(KEY).catch(() => undefined);
+      await healthy.uncountObject(KEY);
+      await healthy.uncountObject(KEY);
+
+      expect(await healthy.getCounters()).toEqual({ objects: 1, bytes: 20 });
+    },
+  );
+
+  it('counts a new object with two writes beyond its claim, a repeat with none, and leaves no nonce behind after a flush', async () => {
+    const tableName = await local.createTable();
+    const sent: string[] = [];
+    const client = new Proxy(local.documents, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return (command: { constructor: { name: string } }) => {
+          sent.push(command.constructor.name);
+          return (target.send as (c: unknown) => Promise<unknown>)(command);
+        };
+      },
+    });
+    const store = new DynamoDbSyncStateStore({ client, tableName });
+
+    const claim = await store.claimTransfer(KEY, 'M1/original', 'worker-a', 60_000, 300);
+    await store.countObject(KEY, 300, 'lease' in claim ? claim.count : undefined);
+    await store.countObject(KEY, 300, 'lease' in claim ? claim.count : undefined);
+
+    expect(claim).toMatchObject({ claimed: true, fresh: true });
+    // The claim (which starts the count), the totals, the claim settled.
+    expect(sent).toEqual(['UpdateCommand', 'UpdateCommand', 'UpdateCommand']);
+    await store.flush();
+    const { Items } = await local.documents.send(new ScanCommand({ TableName: tableName }));
+    const counters = Items?.find((item) => item['pk'] === 'counters');
+    expect(Object.keys(counters ?? {}).sort()).toEqual(['bytes', 'objects', 'pk', 'sk']);
+  });
+
+  it('leaves an object counted the old way (its own object item) to that count', async () => {
+    const tableName = await local.createTable();
+    const store = new DynamoDbSyncStateStore({ client: local.documents, tableName });
+    await store.claimKey(KEY, 'M1/original');
+    await store.countObject(KEY, 300);
+
+    const claim = await store.claimTransfer(KEY, 'M1/original', 'worker-a', 60_000, 300);
+    await store.countObject(KEY, 300, 'lease' in claim ? claim.count : undefined);
+    expect(await store.getCounters()).toEqual({ objects: 1, bytes: 300 });
+    await store.uncountObject(KEY);
+    expect(await store.getCounters()).toEqual({ objects: 0, bytes: 0 });
+  });
+});
+
 describe('DynamoDbSyncStateStore enumeration stamps', () => {
   it('walks a zone whose shards span several query pages, one query and one batch read a page', async () => {
     const tableName = await local.createTable();

@@ -61,6 +61,8 @@ export interface CrashingRuntimeOptions {
   readonly versionPolicy: VersionPolicy;
   /** Work messages per download invocation (the event source's batch size). */
   readonly batchSize?: number;
+  /** Items in flight per download invocation (the handler's default when absent). */
+  readonly batchItems?: number;
   /** Share of deleted messages SQS delivers once more anyway (at-least-once). */
   readonly redeliveryRate?: number;
   readonly seed?: number;
@@ -201,6 +203,7 @@ export class CrashingLambdaRuntime {
         now: clock.now,
       },
       icloud: () => this.#icloud(),
+      ...(this.#options.batchItems === undefined ? {} : { batchItems: this.#options.batchItems }),
       logger: this.#logger(),
       metrics: this.metrics,
       reserveMs: 30_000,

@@ -72,8 +72,20 @@ export class CrashingSyncStateStore implements SyncStateStore {
     });
     yield* all;
   }
+  getEntries(refs: readonly AssetRef[]) {
+    return this.#at('getEntries', () => this.#inner.getEntries(refs));
+  }
+  addMasterUsers(users: readonly { readonly masterRecordName: string; readonly user: AssetRef }[]) {
+    return this.#at('addMasterUsers', () => this.#inner.addMasterUsers(users));
+  }
   claimKey(key: string, owner: string) {
     return this.#at('claimKey', () => this.#inner.claimKey(key, owner));
+  }
+  claimTransfer(key: string, owner: string, holder: string, leaseMs: number, size?: number) {
+    return this.#at('claimTransfer', () => this.#inner.claimTransfer(key, owner, holder, leaseMs, size));
+  }
+  releaseTransfer(lease: LockLease) {
+    return this.#at('releaseTransfer', () => this.#inner.releaseTransfer(lease));
   }
   releaseKey(key: string, owner: string) {
     return this.#at('releaseKey', () => this.#inner.releaseKey(key, owner));
@@ -108,8 +120,11 @@ export class CrashingSyncStateStore implements SyncStateStore {
   getCounters() {
     return this.#at('getCounters', () => this.#inner.getCounters());
   }
-  countObject(key: string, size: number) {
-    return this.#at('countObject', () => this.#inner.countObject(key, size));
+  countObject(key: string, size: number, count?: string) {
+    return this.#at('countObject', () => this.#inner.countObject(key, size, count));
+  }
+  flush() {
+    return this.#at('flush', () => this.#inner.flush());
   }
   uncountObject(key: string) {
     return this.#at('uncountObject', () => this.#inner.uncountObject(key));

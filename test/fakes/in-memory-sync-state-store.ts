@@ -11,6 +11,7 @@ import type {
   ClaimOutcome,
   ManifestEntry,
   ManifestEntryInput,
+  TransferClaim,
 } from '#domain/model/manifest.ts';
 import {
   MAX_RUN_FAILURES,
@@ -136,6 +137,15 @@ export class InMemorySyncStateStore implements SyncStateStore {
     return copy(this.manifest.get(assetId(ref)));
   }
 
+  async getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>> {
+    const found = new Map<string, ManifestEntry>();
+    for (const ref of refs) {
+      const entry = this.manifest.get(assetId(ref));
+      if (entry !== undefined) found.set(assetId(ref), copy(entry));
+    }
+    return found;
+  }
+
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {
     checkRevision(
       this.manifest.get(assetId(entry)),
@@ -195,6 +205,32 @@ export class InMemorySyncStateStore implements SyncStateStore {
     return { claimed: true };
   }
 
+  /** Transfer leases by folded key: they live on the key's claim, as in the adapter. */
+  private readonly transferLeases = new Map<string, { holder: string; expiresAt: number }>();
+
+  async claimTransfer(key: string, owner: string, holder: string, leaseMs: number): Promise<TransferClaim> {
+    const folded = foldKey(key);
+    const current = this.keyClaims.get(folded);
+    if (current !== undefined && current !== owner) return { claimed: false, owner: current };
+    const now = this.now();
+    const held = this.transferLeases.get(folded);
+    if (held !== undefined && held.expiresAt > now && held.holder !== holder) {
+      this.keyClaims.set(folded, owner);
+      return { claimed: true, heldBy: held.holder, expiresAt: held.expiresAt };
+    }
+    this.keyClaims.set(folded, owner);
+    const lease = { name: key, owner: holder, expiresAt: now + leaseMs };
+    this.transferLeases.set(folded, { holder, expiresAt: lease.expiresAt });
+    return { claimed: true, fresh: current === undefined, lease };
+  }
+
+  async releaseTransfer(lease: LockLease): Promise<boolean> {
+    const folded = foldKey(lease.name);
+    if (this.transferLeases.get(folded)?.holder !== lease.owner) return false;
+    this.transferLeases.delete(folded);
+    return true;
+  }
+
   /** Who holds a key (compared with `foldKey`): for tests that inspect claims; not part of the port. */
   async keyOwner(key: string): Promise<string | undefined> {
     return this.keyClaims.get(foldKey(key));
@@ -204,6 +240,7 @@ export class InMemorySyncStateStore implements SyncStateStore {
     const folded = foldKey(key);
     if (this.keyClaims.get(folded) !== owner) return false;
     this.keyClaims.delete(folded);
+    this.transferLeases.delete(folded);
     return true;
   }
 
@@ -211,6 +248,12 @@ export class InMemorySyncStateStore implements SyncStateStore {
     const users = this.masterUsersByMaster.get(masterRecordName) ?? new Map<string, AssetRef>();
     users.set(assetId(user), copy({ zone: user.zone, assetRecordName: user.assetRecordName }));
     this.masterUsersByMaster.set(masterRecordName, users);
+  }
+
+  async addMasterUsers(
+    users: readonly { readonly masterRecordName: string; readonly user: AssetRef }[],
+  ): Promise<void> {
+    for (const { masterRecordName, user } of users) await this.addMasterUser(masterRecordName, user);
   }
 
   async removeMasterUser(masterRecordName: string, user: AssetRef): Promise<void> {
@@ -297,6 +340,9 @@ export class InMemorySyncStateStore implements SyncStateStore {
     this.countedObjects.set(folded, size);
     await this.adjustCounters({ objects: 1, bytes: size });
   }
+
+  /** Nothing is put off here: every step above is one atomic change. */
+  async flush(): Promise<void> {}
 
   async uncountObject(key: string): Promise<void> {
     const folded = foldKey(key);

@@ -35,7 +35,7 @@ import {
 const NOW = 1_750_000_000_000;
 
 /** `latched`: the stored session carries the reauth latch (opening it throws before any request). */
-function setUp(latched = false) {
+function setUp(latched = false, batchItems?: number) {
   const state = new InMemorySyncStateStore({ now: () => NOW });
   const objects = new InMemoryObjectStore({ now: () => NOW, partSize: MIN_PART_SIZE });
   const cdn = new ScriptedCdn();
@@ -58,6 +58,7 @@ function setUp(latched = false) {
       return icloud.adapters;
     },
     logger,
+    ...(batchItems === undefined ? {} : { batchItems }),
     metrics,
     reserveMs: 1_000,
   });
@@ -127,18 +128,17 @@ describe('the download handler', () => {
   });
 
   it('stops the rest of the batch at once when iCloud needs a new sign-in, and says so in a metric', async () => {
-    const { handler, photoRecord, cdn, metrics, objects } = setUp();
+    // One item in flight at a time: the others are still waiting when the first learns it.
+    const { handler, photoRecord, cdn, metrics, objects } = setUp(false, 1);
     const first = photoRecord('first', () => new SessionExpiredError('sign in again'));
     const second = photoRecord('second');
     const third = photoRecord('third');
 
     const response = await handler(sqsEvent([first, second, third]), plenty());
 
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
-      first.messageId,
-      second.messageId,
-      third.messageId,
-    ]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      [first.messageId, second.messageId, third.messageId].sort(),
+    );
     expect(cdn.opened).toEqual(['https://cdn.test/first']);
     expect(objects.keys()).toEqual([]);
     expect(metrics.values.get(METRICS.reauthRequired)).toBe(1);
@@ -175,6 +175,44 @@ describe('the download handler', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     expect(objects.keys()).toEqual([]);
     expect(await state.getEntry({ zone: ZONE, assetRecordName: 'asset-stalled' })).toBeUndefined();
+  });
+
+  it('carries out the messages of a batch and the items of a message at once, no more than its bound', async () => {
+    // Two messages of three: four at once needs both messages in flight, and no fifth may start.
+    const { handler, cdn, objects } = setUp(false, 4);
+    // Every download stays open until the test has seen how many are open together.
+    const held: PassThrough[] = [];
+    const records = [0, 1].map((m) =>
+      sqsRecord(
+        workBody(
+          [0, 1, 2].map((i) => {
+            const name = `m${m}-${i}`;
+            cdn.files.set(`https://cdn.test/${name}`, () => {
+              const body = new PassThrough();
+              held.push(body);
+              return body;
+            });
+            return { type: 'asset' as const, asset: photoAsset(name, 64) };
+          }),
+          NOW,
+        ),
+      ),
+    );
+
+    const response = handler(sqsEvent(records), plenty());
+    for (let i = 0; i < 200 && held.length < 4; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    const openTogether = held.length;
+    for (let done = 0; done < 6; done++) {
+      for (let i = 0; i < 200 && held.length <= done; i++)
+        await new Promise((resolve) => setImmediate(resolve));
+      held[done]?.end(jpegBytes(64, done));
+    }
+
+    expect(openTogether).toBe(4);
+    expect((await response).batchItemFailures).toEqual([]);
+    expect(cdn.opened).toHaveLength(6);
+    expect(objects.keys()).toHaveLength(6);
   });
 
   it('opens the iCloud session once per invocation and stores its rotated cookies at the end', async () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#adapters/aws/state-items.ts';
 import { transferLockName } from '#domain/archive/transfer-lease.ts';
-import { DELETABLE_STATE_ITEMS } from '../../infra/state-table.ts';
+import { BATCH_WRITTEN_ITEMS, DELETABLE_STATE_ITEMS } from '../../infra/state-table.ts';
 import {
   actionsOf,
   logicalIdOf,
@@ -67,16 +67,33 @@ describe('archive bucket grants', () => {
 });
 
 describe('state table grants', () => {
-  it('grants no batch writes, batch reads or transaction checks (the store makes none)', () => {
+  it('grants batched reads, batched writes only on master users and enumeration stamps, and no transaction checks', () => {
     for (const synth of [keep, mirror]) {
       for (const fn of ['detector', 'workers'] as const) {
-        expect(
-          actions(synth, fn).filter((a) =>
-            ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'].includes(a),
-          ),
-        ).toEqual([]);
+        expect(actions(synth, fn)).toContain('dynamodb:BatchGetItem');
+        expect(actions(synth, fn)).not.toContain('dynamodb:ConditionCheckItem');
+        const batchWrites = statements(synth, fn).filter((s) =>
+          actionsOf([s]).includes('dynamodb:BatchWriteItem'),
+        );
+        expect(batchWrites).toHaveLength(1);
+        expect(actionsOf(batchWrites)).toEqual(['dynamodb:BatchWriteItem']);
+        const condition = (
+          batchWrites[0] as Statement & { Condition?: Record<string, Record<string, unknown>> }
+        ).Condition;
+        expect(condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual([
+          'master#*',
+          'seen#*',
+        ]);
       }
     }
+  });
+
+  it('names the batch-written item patterns the state store really uses', () => {
+    const like = (pattern: string) => new RegExp(`^${pattern.replace('*', '.*')}$`);
+    const zone = { database: 'private', zoneName: 'PrimarySync' } as const;
+    expect(keys.masterUser('M1', { zone, assetRecordName: 'A1' }).pk).toMatch(like('master#*'));
+    expect(keys.seen({ zone, assetRecordName: 'A1' }).pk).toMatch(like('seen#*'));
+    expect([...BATCH_WRITTEN_ITEMS]).toEqual(['master#*', 'seen#*']);
   });
 
   it('lets the change detector delete only the run lock', () => {

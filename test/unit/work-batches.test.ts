@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
+import { encodeWorkMessage, parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { ITEMS_PER_MESSAGE, toWorkItem, toWorkMessages } from '#domain/detect/work-batches.ts';
 import type { Asset, ZoneChange } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
+import { planVersions } from '#domain/plan/plan-versions.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 
 const ZONE: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
 const CONTEXT = { runId: 'run-7', issuedAt: 1_750_000_000_000 };
@@ -158,5 +160,61 @@ describe('work messages', () => {
       CONTEXT,
     );
     for (const message of messages) expect(parseWorkMessage(JSON.stringify(message))).toEqual(message);
+  });
+});
+
+describe('work item size (issue 12: at most 1 KB an item)', () => {
+  /** A signed URL of the length Apple's have (docs/protocol/cdn.md#url-shape: about 390 characters). */
+  const signedUrl = (seed: string) =>
+    `https://cvws.icloud-content.com/B/${seed.padEnd(56, 'A')}/\${f}?o=A${'o'.repeat(43)}&v=1&x=3&a=B${'a'.repeat(42)}&e=1765000000&k=${'k'.repeat(22)}&fl=&r=${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}-1&ckc=com.apple.photos.cloud&ckz=PrimarySync&y=1&p=10&s=${'s'.repeat(27)}`;
+  /** A photo as CloudKit lists it: its original and the two derivatives every photo has. */
+  const photo = (): Asset => ({
+    ...asset(1),
+    assetRecordName: '9C1D0E2F-3A4B-4C5D-8E6F-708192A3B4C5',
+    masterRecordName: 'AXxFpCuYl1Cw8gk6HzUqLbq8l3Sm',
+    assetChangeTag: 'mbe3g0xp',
+    masterChangeTag: 'mbe3g0xo',
+    fileName: 'IMG_4031.HEIC',
+    captureTime: 1_700_000_000_000,
+    timeZoneOffsetSeconds: 3600,
+    addedTime: 1_700_000_100_000,
+    versions: (
+      [
+        ['original', 'resOriginalRes', 'public.heic', 1_612_345],
+        ['medium', 'resJPEGMedRes', 'public.jpeg', 204_800],
+        ['thumb', 'resJPEGThumbRes', 'public.jpeg', 40_960],
+      ] as const
+    ).map(([kind, resourceField, uti, size]) => ({
+      kind,
+      resourceField,
+      size,
+      fileChecksum: `${kind.padEnd(27, 'x')}=`,
+      uti,
+      downloadUrl: signedUrl(kind),
+      width: 4032,
+      height: 3024,
+    })),
+  });
+
+  it('leaves out of an asset item the versions the version policy never archives', () => {
+    const [message] = toWorkMessages([{ type: 'asset', asset: photo() }], {
+      ...CONTEXT,
+      versionPolicy: DEFAULT_VERSION_POLICY,
+    });
+    const item = message?.items[0];
+    expect(item?.type === 'asset' && item.asset.versions.map((v) => v.kind)).toEqual(['original']);
+    expect(planVersions(photo(), DEFAULT_VERSION_POLICY).map((p) => p.kind)).toEqual(['original']);
+  });
+
+  it('keeps a plain photo under 1 KB on the wire under the default policy', () => {
+    const [message] = toWorkMessages([{ type: 'asset', asset: photo() }], {
+      ...CONTEXT,
+      versionPolicy: DEFAULT_VERSION_POLICY,
+    });
+    if (message === undefined) throw new Error('no message');
+    const body = encodeWorkMessage(message);
+    const [onTheWire] = (JSON.parse(body) as { items: unknown[] }).items;
+    expect(Buffer.byteLength(JSON.stringify(onTheWire), 'utf8')).toBeLessThanOrEqual(1024);
+    expect(parseWorkMessage(body)).toEqual(message);
   });
 });

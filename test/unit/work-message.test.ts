@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
+import { encodeWorkMessage, parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { Asset } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 
@@ -42,7 +42,26 @@ describe('work message', () => {
   });
 
   it('rejects a message of another version', () => {
+    expect(() => parseWorkMessage(JSON.stringify({ ...message, v: 3 }))).toThrowError();
+    // Version 2 is version 1 with short keys: long keys under it are not ours.
     expect(() => parseWorkMessage(JSON.stringify({ ...message, v: 2 }))).toThrowError();
+  });
+
+  it('writes version 2 (short keys in the items) and reads it back to the same message', () => {
+    const body = encodeWorkMessage(message);
+    expect(JSON.parse(body)).toMatchObject({
+      v: 2,
+      runId: 'run-1',
+      items: [{ t: 'asset', a: { ar: asset.assetRecordName } }],
+    });
+    expect(parseWorkMessage(body)).toEqual(message);
+    expect(body.length).toBeLessThan(JSON.stringify(message).length * 0.75);
+  });
+
+  it('rejects a version 2 item with a key it does not know, after renaming', () => {
+    const body = JSON.parse(encodeWorkMessage(message)) as { items: Record<string, unknown>[] };
+    const tampered = { ...body, items: [{ ...body.items[0], extra: true }] };
+    expect(() => parseWorkMessage(JSON.stringify(tampered))).toThrowError();
   });
 
   it('rejects an empty batch', () => {

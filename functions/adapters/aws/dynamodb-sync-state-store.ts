@@ -20,12 +20,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
-import type {
-  ArchiveCounters,
-  AssetRef,
-  ClaimOutcome,
-  ManifestEntry,
-  ManifestEntryInput,
+import {
+  type ArchiveCounters,
+  type AssetRef,
+  assetId,
+  type ClaimOutcome,
+  type ManifestEntry,
+  type ManifestEntryInput,
+  type TransferClaim,
 } from '#domain/model/manifest.ts';
 import {
   MAX_RUN_FAILURES,
@@ -49,6 +51,9 @@ import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts'
 import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
 import type { SyncStateStore, UnseenAsset, UnseenAssetsPage } from '../../ports/sync-state-store.ts';
 import {
+  appliedAttribute,
+  type ClaimCount,
+  claimCountText,
   countedObjectItemSchema,
   countersItemSchema,
   databaseItemSchema,
@@ -62,6 +67,7 @@ import {
   manifestShard,
   manifestWalkCursorSchema,
   masterUserItemSchema,
+  parseClaimCount,
   runItemSchema,
   seenItemSchema,
   unseenItemSchema,
@@ -81,6 +87,8 @@ export interface DynamoDbSyncStateStoreOptions {
 
 /** BatchWriteItem's limit. */
 const WRITE_BATCH = 25;
+/** BatchGetItem's limit. */
+const READ_BATCH = 100;
 /** Manifest entries read per page of `unseenAssets` (and BatchGetItem's limit for their stamps). */
 const UNSEEN_PAGE = 100;
 /** Rounds of retrying what a batch call left unprocessed (throttling) before giving up loudly. */
@@ -322,6 +330,28 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     return item === undefined ? undefined : withoutKeys(item);
   }
 
+  async getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>> {
+    const found = new Map<string, ManifestEntry>();
+    const unique = [...new Map(refs.map((ref) => [assetId(ref), ref])).values()];
+    for (let i = 0; i < unique.length; i += READ_BATCH) {
+      let wanted: Record<string, unknown>[] = unique
+        .slice(i, i + READ_BATCH)
+        .map((ref) => ({ ...keys.manifest(ref) }));
+      for (let round = 0; wanted.length > 0; round += 1) {
+        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left manifest entries unread');
+        const output = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
+        );
+        for (const raw of output.Responses?.[this.table] ?? []) {
+          const entry = withoutKeys(manifestItemSchema.parse(raw));
+          found.set(assetId(entry), entry);
+        }
+        wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
+  }
+
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {
     const saved: ManifestEntry = withoutUndefined({
       ...entry,
@@ -456,6 +486,107 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     }
   }
 
+  async claimTransfer(
+    key: string,
+    owner: string,
+    holder: string,
+    leaseMs: number,
+    size?: number,
+  ): Promise<TransferClaim> {
+    for (let attempt = 1; ; attempt += 1) {
+      const now = this.now();
+      const lease: LockLease = { name: key, owner: holder, expiresAt: now + leaseMs };
+      // The object's count starts here when it has none: no write of its own (docs/state.md).
+      const pending =
+        size === undefined
+          ? undefined
+          : claimCountText({ state: 'pending', change: 1, nonce: randomUUID(), size });
+      try {
+        // ALL_OLD: no old item means the claim is fresh (nothing can be stored at the key yet).
+        const output = await this.client.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.keyClaim(key),
+            UpdateExpression:
+              'SET #owner = :owner, #key = if_not_exists(#key, :key), #holder = :holder, #expires = :expires' +
+              (pending === undefined ? '' : ', #count = if_not_exists(#count, :pending)'),
+            ConditionExpression:
+              '(attribute_not_exists(pk) OR #owner = :owner) AND ' +
+              '(attribute_not_exists(#expires) OR #expires <= :now OR #holder = :holder)',
+            ExpressionAttributeNames: {
+              '#owner': 'owner',
+              '#key': 'key',
+              '#holder': 'leaseHolder',
+              '#expires': 'leaseExpiresAt',
+              ...(pending !== undefined && { '#count': 'count' }),
+            },
+            ExpressionAttributeValues: {
+              ':owner': owner,
+              ':key': key,
+              ':holder': holder,
+              ':expires': lease.expiresAt,
+              ':now': now,
+              ...(pending !== undefined && { ':pending': pending }),
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        const old = output.Attributes === undefined ? undefined : keyClaimItemSchema.parse(output.Attributes);
+        if (pending === undefined) return { claimed: true, fresh: old === undefined, lease };
+        if (old === undefined) return { claimed: true, fresh: true, lease, count: `mine:${pending}` };
+        if (old.count !== undefined)
+          return { claimed: true, fresh: false, lease, count: `seen:${old.count}` };
+        // A claim from before counts moved onto claims: its object is counted by an `object#`
+        // item (or will be), so the count just started here must go again.
+        await this.client
+          .send(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: keys.keyClaim(key),
+              UpdateExpression: 'REMOVE #count',
+              ConditionExpression: '#count = :pending',
+              ExpressionAttributeNames: { '#count': 'count' },
+              ExpressionAttributeValues: { ':pending': pending },
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!isConditionFailure(error)) throw error;
+          });
+        return { claimed: true, fresh: false, lease };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const found = await this.get(keys.keyClaim(key), keyClaimItemSchema);
+      if (found !== undefined && found.owner !== owner) return { claimed: false, owner: found.owner };
+      if (
+        found?.leaseHolder !== undefined &&
+        found.leaseExpiresAt !== undefined &&
+        found.leaseExpiresAt > now
+      )
+        return { claimed: true, heldBy: found.leaseHolder, expiresAt: found.leaseExpiresAt };
+      if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`key claim kept changing under us`);
+    }
+  }
+
+  async releaseTransfer(lease: LockLease): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.keyClaim(lease.name),
+          UpdateExpression: 'REMOVE #holder, #expires',
+          ConditionExpression: '#holder = :holder',
+          ExpressionAttributeNames: { '#holder': 'leaseHolder', '#expires': 'leaseExpiresAt' },
+          ExpressionAttributeValues: { ':holder': lease.owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   private async keyOwner(key: string): Promise<string | undefined> {
     return (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.owner;
   }
@@ -491,6 +622,34 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
         }),
       }),
     );
+  }
+
+  async addMasterUsers(
+    users: readonly { readonly masterRecordName: string; readonly user: AssetRef }[],
+  ): Promise<void> {
+    const unique = [
+      ...new Map(users.map((u) => [`${u.masterRecordName}#${assetId(u.user)}`, u] as const)).values(),
+    ];
+    for (let i = 0; i < unique.length; i += WRITE_BATCH) {
+      let requests: Record<string, unknown>[] = unique
+        .slice(i, i + WRITE_BATCH)
+        .map(({ masterRecordName, user }) => ({
+          PutRequest: {
+            Item: withoutUndefined({
+              ...keys.masterUser(masterRecordName, user),
+              zone: user.zone,
+              assetRecordName: user.assetRecordName,
+            }),
+          },
+        }));
+      for (let round = 0; requests.length > 0; round += 1) {
+        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left master users unwritten');
+        const output = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.table]: requests } }),
+        );
+        requests = (output.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
+      }
+    }
   }
 
   async removeMasterUser(masterRecordName: string, user: AssetRef): Promise<void> {
@@ -660,7 +819,139 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   // Whoever finds a pending change, a retry after a crash or a racing worker, finishes it with
   // the same nonce, so no step can count twice and none is left undone.
 
-  async countObject(key: string, size: number): Promise<void> {
+  async countObject(key: string, size: number, count?: string): Promise<void> {
+    // Seen on the claim this worker just made: counted already, or the count it started itself.
+    if (count?.startsWith('seen:') && parseClaimCount(count.slice(5)).state === 'counted') return;
+    let value = count?.startsWith('mine:') ? count.slice(5) : undefined;
+    // A count this store finished already: its nonce may be dropped, so it must not be applied again.
+    if (value !== undefined && this.#finished.has(value)) return;
+    // Anyone else's count under way (or none known) is read again first: it may be finished now.
+    value ??= (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.count;
+    if (value === undefined) return this.countObjectItem(key, size);
+    const found = parseClaimCount(value);
+    if (found.state === 'counted') return;
+    await this.finishClaimCount(key, found);
+    // An uncount was under way: the object is out of the totals now, count it anew.
+    if (found.change === -1) return this.countObject(key, size);
+  }
+
+  async uncountObject(key: string): Promise<void> {
+    if ((await this.get(keys.countedObject(key), countedObjectItemSchema)) !== undefined)
+      return this.uncountObjectItem(key);
+    for (let attempt = 1; ; attempt += 1) {
+      const value = (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.count;
+      if (value === undefined) return;
+      const found = parseClaimCount(value);
+      if (found.state === 'pending') {
+        await this.finishClaimCount(key, found);
+        if (found.change === -1) return;
+        continue; // a count was under way: finished, now take it out again
+      }
+      const uncount: ClaimCount = { state: 'pending', change: -1, nonce: randomUUID(), size: found.size };
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.keyClaim(key),
+            UpdateExpression: 'SET #count = :uncount',
+            ConditionExpression: '#count = :counted',
+            ExpressionAttributeNames: { '#count': 'count' },
+            ExpressionAttributeValues: { ':uncount': claimCountText(uncount), ':counted': value },
+          }),
+        );
+        await this.finishClaimCount(key, uncount);
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`the count of ${key} kept changing under us`);
+    }
+  }
+
+  /** Nonces of claim counts settled since: dropped from the counters item with the next write there. */
+  readonly #settledNonces: string[] = [];
+  /** Counts (as written on claims) this store finished lately: a repeated call is a no-op. */
+  readonly #finished = new Set<string>();
+
+  /**
+   * Finishes a count under way on a key claim with its own nonce: adds it to the totals once
+   * (the counters item remembers the nonce: `attribute_not_exists`), then settles the claim
+   * (only if it still names that count), and queues the nonce to be dropped, which is safe once
+   * no claim names it.
+   */
+  private async finishClaimCount(
+    key: string,
+    count: Extract<ClaimCount, { state: 'pending' }>,
+  ): Promise<void> {
+    const drops = this.#settledNonces.splice(0, 20).filter((nonce) => nonce !== count.nonce);
+    const dropNames = Object.fromEntries(drops.map((nonce, i) => [`#d${i}`, appliedAttribute(nonce)]));
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.counters(),
+          UpdateExpression:
+            'ADD #objects :objects, #bytes :bytes SET #nonce = :one' +
+            (drops.length > 0 ? ` REMOVE ${Object.keys(dropNames).join(', ')}` : ''),
+          ConditionExpression: 'attribute_not_exists(#nonce)',
+          ExpressionAttributeNames: {
+            '#objects': 'objects',
+            '#bytes': 'bytes',
+            '#nonce': appliedAttribute(count.nonce),
+            ...dropNames,
+          },
+          ExpressionAttributeValues: {
+            ':objects': count.change,
+            ':bytes': count.change * count.size,
+            ':one': 1,
+          },
+        }),
+      );
+    } catch (error) {
+      for (const nonce of drops) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce); // not dropped this time
+      if (!isConditionFailure(error)) throw error; // applied by an earlier or a racing call
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.keyClaim(key),
+          UpdateExpression: count.change === 1 ? 'SET #count = :counted' : 'REMOVE #count',
+          ConditionExpression: '#count = :pending',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: {
+            ':pending': claimCountText(count),
+            ...(count.change === 1 && { ':counted': claimCountText({ state: 'counted', size: count.size }) }),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // settled by a racing call
+    }
+    // Two finishers of one count (a retry and a racing worker) queue its nonce once.
+    if (!this.#settledNonces.includes(count.nonce)) this.#settledNonces.push(count.nonce);
+    if (this.#finished.size >= 10_000) this.#finished.clear();
+    this.#finished.add(claimCountText(count));
+  }
+
+  async flush(): Promise<void> {
+    while (this.#settledNonces.length > 0) {
+      const drops = this.#settledNonces.splice(0, 50);
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.counters(),
+          UpdateExpression: `REMOVE ${drops.map((_, i) => `#d${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(
+            drops.map((nonce, i) => [`#d${i}`, appliedAttribute(nonce)]),
+          ),
+        }),
+      );
+    }
+  }
+
+  /** The count of an object whose claim keeps none (claims from before): its own `object#` item. */
+  private async countObjectItem(key: string, size: number): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       const pending = { key, size, pending: randomUUID(), change: 1 as const };
       try {
@@ -687,7 +978,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     }
   }
 
-  async uncountObject(key: string): Promise<void> {
+  private async uncountObjectItem(key: string): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       const found = await this.get(keys.countedObject(key), countedObjectItemSchema);
       if (found === undefined) return;

@@ -145,7 +145,20 @@ export const manifestWalkCursorSchema = z.strictObject({
   after: z.string().optional(),
 });
 
-export const keyClaimItemSchema = z.strictObject({ ...item, owner: z.string(), key: z.string() });
+export const keyClaimItemSchema = z.strictObject({
+  ...item,
+  owner: z.string(),
+  key: z.string(),
+  /** The worker storing the object now (the transfer lease), and until when (ms). */
+  leaseHolder: z.string().optional(),
+  leaseExpiresAt: z.number().optional(),
+  /**
+   * The object's place in the archive totals (docs/state.md, "Counting objects"):
+   * `p:<nonce>:<size>` a count under way, `u:<nonce>:<size>` an uncount under way, `c:<size>`
+   * counted. Absent on claims from before (their objects are counted by `object#` items).
+   */
+  count: z.string().optional(),
+});
 
 export const masterUserItemSchema = z.strictObject({ ...item, ...assetRefShape });
 
@@ -163,13 +176,40 @@ export const runItemSchema = z.strictObject({
 });
 
 export const lastCheckItemSchema = z.strictObject({ ...item, lastCheckedAt: z.number().int() });
-export const countersItemSchema = z.strictObject({
-  ...item,
-  objects: z.number(),
-  bytes: z.number(),
-  /** Nonces of object counts applied to the totals whose object item is not settled yet. */
-  applied: z.set(z.string()).optional(),
-});
+export const countersItemSchema = z
+  .object({
+    ...item,
+    objects: z.number(),
+    bytes: z.number(),
+    /** Nonces of object counts applied to the totals whose object item is not settled yet. */
+    applied: z.set(z.string()).optional(),
+  })
+  // `applied_<nonce>`: the same for counts kept on key claims, one attribute each (dropped in batches).
+  .catchall(z.number());
+
+/** The counters item's attribute that says the count under `nonce` reached the totals. */
+export function appliedAttribute(nonce: string): string {
+  return `applied_${nonce}`;
+}
+
+/** A count kept on a key claim, parsed (`keyClaimItemSchema.count`). */
+export type ClaimCount =
+  | { readonly state: 'pending'; readonly change: 1 | -1; readonly nonce: string; readonly size: number }
+  | { readonly state: 'counted'; readonly size: number };
+
+export function parseClaimCount(value: string): ClaimCount {
+  const [tag, a, b] = value.split(':');
+  if (tag === 'c' && a !== undefined && b === undefined) return { state: 'counted', size: Number(a) };
+  if ((tag === 'p' || tag === 'u') && a !== undefined && b !== undefined)
+    return { state: 'pending', change: tag === 'p' ? 1 : -1, nonce: a, size: Number(b) };
+  throw new Error(`unreadable count on a key claim: ${value}`);
+}
+
+export function claimCountText(count: ClaimCount): string {
+  return count.state === 'counted'
+    ? `c:${count.size}`
+    : `${count.change === 1 ? 'p' : 'u'}:${count.nonce}:${count.size}`;
+}
 
 /**
  * A counted object. `pending` (a nonce) and `change` (+1 counting, -1 uncounting) are present

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { WorkMessage } from '#domain/model/work.ts';
 import { InvalidInputError } from '../../domain/errors.ts';
+import { encodeWorkMessage } from './work-message-codec.ts';
 
 /** SQS's classic limit (AWS raised it to 1 MiB in 2025; older regions and tools assume 256 KiB). */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -20,7 +21,7 @@ export interface SerialisedWork {
 }
 
 function serialise(message: WorkMessage): SerialisedWork {
-  const body = JSON.stringify(message);
+  const body = encodeWorkMessage(message);
   return {
     workId: createHash('sha256').update(body).digest('hex'),
     body,

@@ -9,7 +9,7 @@ import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '#domai
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { ConflictError } from '../errors.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
-import type { ArchiveDeps } from './archive-deps.ts';
+import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
 
 /** `purged`: recorded and its unshared objects removed (`mirror`); `purgedKept`: recorded, objects kept (`keep`). */
 export type ChangeOutcome =
@@ -30,9 +30,11 @@ async function updateEntry(
   deps: ArchiveDeps,
   load: () => Promise<ManifestEntry | undefined>,
   change: (entry: ManifestEntry) => ManifestEntryInput | undefined,
+  known?: KnownEntry,
 ): Promise<{ outcome: 'updated' | 'unchanged' | 'unknownAsset'; before?: ManifestEntry }> {
   for (let attempt = 0; ; attempt++) {
-    const entry = await load();
+    // The caller's read serves the first pass; after a lost race the entry is read again.
+    const entry = attempt === 0 && known !== undefined ? known.entry : await load();
     if (entry === undefined) return { outcome: 'unknownAsset' };
     const next = change(entry);
     if (next === undefined) return { outcome: 'unchanged', before: entry };
@@ -54,9 +56,10 @@ async function updateEntry(
 export async function applyAssetOnlyChange(
   deps: ArchiveDeps,
   change: AssetOnlyChange,
+  known?: KnownEntry,
 ): Promise<ChangeOutcome> {
   const ref = { zone: change.zone, assetRecordName: change.assetRecordName };
-  const current = await deps.state.getEntry(ref);
+  const current = known !== undefined ? known.entry : await deps.state.getEntry(ref);
   if (current === undefined) return change.isDeleted ? 'unknownAsset' : 'needsArchive';
   const hasNewRendition = change.versions.some(
     (v) => !current.versions.some((a) => a.kind === v.kind && a.fileChecksum === v.fileChecksum),
@@ -79,6 +82,7 @@ export async function applyAssetOnlyChange(
       if (same) return undefined;
       return { ...toInput(entry), flags, status, assetChangeTag: change.assetChangeTag };
     },
+    { entry: current },
   );
   return result.outcome;
 }
@@ -90,6 +94,7 @@ export async function applyAlbumMembership(
   assetRecordName: string,
   albumRecordName: string,
   present: boolean,
+  known?: KnownEntry,
 ): Promise<ChangeOutcome> {
   const ref = { zone, assetRecordName };
   const result = await updateEntry(
@@ -103,6 +108,7 @@ export async function applyAlbumMembership(
         : entry.albums.filter((a) => a !== albumRecordName);
       return { ...toInput(entry), albums };
     },
+    known,
   );
   return result.outcome;
 }

@@ -15,10 +15,10 @@ import { ConflictError, DownloadUrlExpiredError, InvalidInputError } from '../er
 import { candidateKeys } from '../plan/object-key.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
-import type { ArchiveDeps } from './archive-deps.ts';
+import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
 import { ErrorPageGuard } from './error-page-guard.ts';
 import { missingVersions } from './missing-versions.ts';
-import { awaitTransferTurn, withTransferLease } from './transfer-lease.ts';
+import { awaitTransferTurn, type OurClaim, TRANSFER_LEASE_MS, withTransferLease } from './transfer-lease.ts';
 
 /** Late metadata key holding the SHA-256 of the bytes, so a re-run can adopt an object without re-reading it. */
 export const SHA256_METADATA_KEY = 'icloud-sha256';
@@ -34,14 +34,18 @@ export interface AssetArchiveResult {
   readonly entry?: ManifestEntry;
 }
 
-/** Claims the first free candidate key for `planned`; the same owner always gets the same key back. */
+/**
+ * Claims the first free candidate key for `planned`, asking for the transfer lease of its object in
+ * the same write; the same owner always gets the same key back.
+ */
 async function claimKey(
   deps: ArchiveDeps,
   asset: Asset,
   planned: PlannedVersion,
   entry: ManifestEntry | undefined,
   preferSuffixed: boolean,
-) {
+  holder: string,
+): Promise<{ key: string; suffixed: boolean; claim: OurClaim }> {
   const anchor = entry?.versions.find((v) => v.kind === 'original')?.key;
   const editsBefore = (entry?.versions ?? []).filter((v) => v.kind === planned.kind).length;
   const options = {
@@ -53,8 +57,14 @@ async function claimKey(
   const [plain, suffixed] = candidateKeys(asset, planned, options);
   const order = preferSuffixed ? [suffixed, plain] : [plain, suffixed];
   for (const key of order) {
-    const claim = await deps.state.claimKey(key, planned.objectId);
-    if (claim.claimed) return { key, suffixed: key === suffixed };
+    const claim = await deps.state.claimTransfer(
+      key,
+      planned.objectId,
+      holder,
+      TRANSFER_LEASE_MS,
+      planned.version.size,
+    );
+    if (claim.claimed) return { key, suffixed: key === suffixed, claim };
   }
   throw new InvalidInputError(
     `no free key for ${planned.kind} of asset ${asset.assetRecordName}: both candidates belong to other objects`,
@@ -150,28 +160,35 @@ async function archiveVersion(
   planned: PlannedVersion,
   entry: ManifestEntry | undefined,
   preferSuffixed: boolean,
-): Promise<{ archived: ArchivedVersion; suffixed: boolean; transferred: boolean }> {
-  const { key, suffixed } = await claimKey(deps, asset, planned, entry, preferSuffixed);
+): Promise<{ archived: ArchivedVersion; suffixed: boolean; transferred: boolean; count?: string }> {
+  const holder = randomUUID();
+  const { key, suffixed, claim } = await claimKey(deps, asset, planned, entry, preferSuffixed, holder);
+  // What the claim said of the object's count, for counting it without another read.
+  const count = 'count' in claim && claim.count !== undefined ? { count: claim.count } : {};
   const adopt = () => adoptExisting(deps, key, planned.version);
-  const found = await adopt();
-  if (found !== undefined)
-    return { archived: { ...found, kind: planned.kind }, suffixed, transferred: false };
   // Another worker may be storing this very object (a master shared across zones): one download.
-  const turn = await awaitTransferTurn(deps, key, randomUUID(), adopt);
+  const turn = await awaitTransferTurn(deps, key, planned.objectId, holder, claim, adopt);
   if ('adopted' in turn)
-    return { archived: { ...turn.adopted, kind: planned.kind }, suffixed, transferred: false };
-  const archived = await withTransferLease(deps, turn.lease, () => transfer(deps, asset, planned, key));
-  return { archived, suffixed, transferred: true };
+    return { archived: { ...turn.adopted, kind: planned.kind }, suffixed, transferred: false, ...count };
+  const archived = await withTransferLease(deps, turn.lease, planned.objectId, () =>
+    transfer(deps, asset, planned, key),
+  );
+  return { archived, suffixed, transferred: true, ...count };
 }
 
 /**
  * Archives `asset` (its URLs must be fresh: the caller refreshes them first). A download URL that
  * expired mid-way surfaces as `DownloadUrlExpiredError` for the caller to refresh and retry.
  */
-export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<AssetArchiveResult> {
+export async function archiveAsset(
+  deps: ArchiveDeps,
+  asset: Asset,
+  known?: KnownEntry,
+): Promise<AssetArchiveResult> {
   const ref = { zone: asset.zone, assetRecordName: asset.assetRecordName };
   for (let attempt = 0; ; attempt++) {
-    const entry = await deps.state.getEntry(ref);
+    // The caller's read serves the first pass; after a lost race the entry is read again.
+    const entry = attempt === 0 && known !== undefined ? known.entry : await deps.state.getEntry(ref);
     const planned = planVersions(asset, deps.versionPolicy);
     const missing = missingVersions(planned, entry);
     const flags = { isFavorite: asset.isFavorite, isHidden: asset.isHidden, isDeleted: asset.isDeleted };
@@ -187,6 +204,7 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
       return { outcome: 'skipped', versionsArchived: 0, bytesArchived: 0 };
 
     const added: ArchivedVersion[] = [];
+    const counts = new Map<string, string>();
     let bytes = 0;
     let transferredCount = 0;
     let preferSuffixed = false;
@@ -195,6 +213,7 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
       // Siblings follow the original onto the suffixed name so the pair stays recognisable.
       if (p.kind === 'original') preferSuffixed = result.suffixed;
       added.push(result.archived);
+      if (result.count !== undefined) counts.set(result.archived.key, result.count);
       if (result.transferred) {
         bytes += result.archived.size;
         transferredCount++;
@@ -213,11 +232,20 @@ export async function archiveAsset(deps: ArchiveDeps, asset: Asset): Promise<Ass
       versions: [...(entry?.versions ?? []), ...added],
       deletions: entry?.deletions ?? [],
     };
-    // Before the entry lists the objects: `mirror` must see every entry that uses them.
-    await deps.state.addMasterUser(asset.masterRecordName, ref);
+    // Before the entry lists the objects: `mirror` must see every entry that uses them. An entry
+    // that lists objects of this master already had it recorded (a purge removes it only after
+    // marking the entry purged).
+    const userRecorded =
+      (attempt === 0 && known?.masterUserRecorded === true) ||
+      (entry !== undefined &&
+        entry.status !== 'purged' &&
+        entry.masterRecordName === asset.masterRecordName &&
+        entry.versions.length > 0);
+    if (!userRecorded) await deps.state.addMasterUser(asset.masterRecordName, ref);
     // Adopted objects too: a crash after the put and before this line left one uncounted. The
     // count is exactly-once per object, so a shared master or a retry never counts it twice.
-    for (const version of added) await deps.state.countObject(version.key, version.size);
+    for (const version of added)
+      await deps.state.countObject(version.key, version.size, counts.get(version.key));
     try {
       const written = await deps.state.putEntry(input, entry?.revision ?? 0);
       return {

@@ -4,11 +4,13 @@
  */
 
 import type { Asset } from '#domain/model/asset.ts';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
+import type { ItemSlots } from './item-slots.ts';
 
 /** Which asset to refresh; naming its master saves CloudKit a second lookup. */
 export interface RefreshKey {
@@ -36,6 +38,13 @@ export interface RefreshedAssets {
  */
 export type RefreshAssets = (zone: ZoneRef, keys: readonly RefreshKey[]) => Promise<RefreshedAssets>;
 
+/** An asset's manifest entry as the caller just read it (`entry` undefined: none yet). */
+export interface KnownEntry {
+  readonly entry: ManifestEntry | undefined;
+  /** The asset is already recorded as a user of its master (the message did it for all at once). */
+  readonly masterUserRecorded?: boolean;
+}
+
 export type DeletePolicyName = 'keep' | 'mirror';
 
 export interface ArchiveDeps {
@@ -52,7 +61,18 @@ export interface ArchiveDeps {
   readonly urlMaxAgeMs?: number;
   /** Waits between looks at another worker's transfer of the same object (tests pass a fast one). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Items of one message carried out at once (`DEFAULT_ITEM_CONCURRENCY` when absent). */
+  readonly itemConcurrency?: number;
+  /** Shared by the messages of one batch: items in flight across all of them. */
+  readonly itemSlots?: ItemSlots;
 }
+
+/**
+ * Items of a message in flight at once: enough to hide each item's round trips (state reads and
+ * writes, the CDN's first byte) behind the others' bytes, few enough that a batch of messages
+ * stays within the function's memory (each transfer holds at most a few parts).
+ */
+export const DEFAULT_ITEM_CONCURRENCY = 4;
 
 /** URLs are valid about 3,600 s; refresh well before (docs/protocol/cdn.md#lifetime, docs/protocol/limits.md#retry-policies). */
 export const DEFAULT_URL_MAX_AGE_MS = 50 * 60 * 1000;

@@ -6,7 +6,7 @@
  */
 
 import type { Asset } from '#domain/model/asset.ts';
-import type { ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
+import { assetId, type ManifestEntry, type ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { WorkItem, WorkMessage } from '#domain/model/work.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { errorText } from '#shared/redact.ts';
@@ -14,7 +14,13 @@ import { type ChangeKind, classifyChange, type PreviousAssetState } from '../cla
 import { classifyError, DownloadUrlExpiredError, UnexpectedResponseError } from '../errors.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
 import { type AssetArchiveResult, archiveAsset } from './archive-asset.ts';
-import { type ArchiveDeps, DEFAULT_URL_MAX_AGE_MS, type RefreshKey } from './archive-deps.ts';
+import {
+  type ArchiveDeps,
+  DEFAULT_ITEM_CONCURRENCY,
+  DEFAULT_URL_MAX_AGE_MS,
+  type KnownEntry,
+  type RefreshKey,
+} from './archive-deps.ts';
 
 export interface MessageResult {
   /** Items this delivery carried out and counts (not those an earlier delivery already counted). */
@@ -66,12 +72,72 @@ function previousState(entry: ManifestEntry | undefined): PreviousAssetState | u
   };
 }
 
-/** Classifies `item` against the manifest before it is applied (for the run's summary). */
-async function classify(deps: ArchiveDeps, item: WorkItem, assetRecordName: string): Promise<ChangeKind> {
-  const zone =
-    item.type === 'asset' ? item.asset.zone : item.type === 'assetOnly' ? item.change.zone : item.zone;
-  const entry = await deps.state.getEntry({ zone, assetRecordName });
-  return classifyChange(item, previousState(entry)).kind;
+/** The manifest entry an item is about, as it stands before the item is applied. */
+interface Classified {
+  readonly kind: ChangeKind;
+  /** Read once here and handed to the change, which reads again only after a lost race. */
+  readonly entry: ManifestEntry | undefined;
+}
+
+/**
+ * Classifies `item` against the manifest before it is applied (for the run's summary), with the
+ * entry the message read for it up front (`prefetched`), or read now.
+ */
+async function classify(
+  deps: ArchiveDeps,
+  item: WorkItem,
+  assetRecordName: string,
+  prefetched: { readonly entry: ManifestEntry | undefined } | undefined,
+): Promise<Classified> {
+  const entry =
+    prefetched !== undefined
+      ? prefetched.entry
+      : await deps.state.getEntry({ zone: zoneOf(item), assetRecordName });
+  return { kind: classifyChange(item, previousState(entry)).kind, entry };
+}
+
+function zoneOf(item: WorkItem): ZoneRef {
+  return item.type === 'asset' ? item.asset.zone : item.type === 'assetOnly' ? item.change.zone : item.zone;
+}
+
+/** The entries the message's items are about, one batched read (tombstones look theirs up on their own). */
+async function prefetchEntries(deps: ArchiveDeps, items: readonly WorkItem[]) {
+  const refs = items
+    .filter((item) => item.type !== 'tombstone')
+    .map((item) => ({ zone: zoneOf(item), assetRecordName: subjectOf(item) }));
+  return refs.length === 0 ? new Map<string, ManifestEntry>() : deps.state.getEntries(refs);
+}
+
+/**
+ * Records the message's new assets as users of their masters in one batched write, before any of
+ * their entries can list an object (an entry that lists this master's objects had it recorded;
+ * a trashed asset never archived is skipped and needs none). A user recorded for an asset that
+ * then fails only keeps objects longer.
+ */
+async function recordNewMasterUsers(
+  deps: ArchiveDeps,
+  items: readonly WorkItem[],
+  entries: ReadonlyMap<string, ManifestEntry>,
+): Promise<Set<string>> {
+  const users = items.flatMap((item) => {
+    if (item.type !== 'asset') return [];
+    const { asset } = item;
+    const entry = entries.get(assetId(asset));
+    const listsThisMaster =
+      entry !== undefined &&
+      entry.status !== 'purged' &&
+      entry.masterRecordName === asset.masterRecordName &&
+      entry.versions.length > 0;
+    if (listsThisMaster || (entry === undefined && asset.isDeleted)) return [];
+    return [
+      {
+        masterRecordName: asset.masterRecordName,
+        user: { zone: asset.zone, assetRecordName: asset.assetRecordName },
+      },
+    ];
+  });
+  if (users.length > 0) await deps.state.addMasterUsers(users);
+  return new Set(users.map((u) => assetId(u.user)));
 }
 
 interface Refreshed {
@@ -127,11 +193,13 @@ async function archiveWithRefresh(
   deps: ArchiveDeps,
   asset: Asset,
   refreshAfterExpiry: (asset: Asset) => Promise<Asset | undefined>,
+  known?: KnownEntry,
 ): Promise<AssetArchiveResult | undefined> {
   let current = asset;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await archiveAsset(deps, current);
+      // An expired URL wrote nothing: the entry read before is still the one to compare with.
+      return await archiveAsset(deps, current, known);
     } catch (error) {
       if (!(error instanceof DownloadUrlExpiredError) || attempt > 0) throw error;
       const fresh = await refreshAfterExpiry(current);
@@ -256,6 +324,63 @@ function withoutUnchanged(tally: Tally, unchangedKinds: readonly ChangeKind[]): 
   return { ...tally, items: tally.items - unchangedKinds.length, unchanged: 0, changes };
 }
 
+/** The asset (or record) an item is about: items about one subject run in their message's order. */
+function subjectOf(item: WorkItem): string {
+  switch (item.type) {
+    case 'asset':
+      return item.asset.assetRecordName;
+    case 'assetOnly':
+      return item.change.assetRecordName;
+    case 'tombstone':
+      return item.recordName;
+    case 'albumMembership':
+      return item.assetRecordName;
+  }
+}
+
+/** The items of a message by zone and subject, in order of first appearance. */
+function groupBySubject(items: readonly WorkItem[]): Map<string, WorkItem[]> {
+  const lanes = new Map<string, WorkItem[]>();
+  for (const item of items) {
+    const id = `${zoneId(zoneOf(item))}#${subjectOf(item)}`;
+    const lane = lanes.get(id);
+    if (lane === undefined) lanes.set(id, [item]);
+    else lane.push(item);
+  }
+  return lanes;
+}
+
+function emptyTally(): Tally {
+  return {
+    changes: {},
+    items: 0,
+    archived: 0,
+    unchanged: 0,
+    updated: 0,
+    purged: 0,
+    purgedKept: 0,
+    failed: 0,
+    versionsArchived: 0,
+    bytesArchived: 0,
+    failures: [],
+  };
+}
+
+function addTo(tally: Tally, done: Tally): void {
+  tally.items += done.items;
+  tally.archived += done.archived;
+  tally.unchanged += done.unchanged;
+  tally.updated += done.updated;
+  tally.purged += done.purged;
+  tally.purgedKept += done.purgedKept;
+  tally.failed += done.failed;
+  tally.versionsArchived += done.versionsArchived;
+  tally.bytesArchived += done.bytesArchived;
+  tally.failures.push(...done.failures);
+  for (const [kind, n] of Object.entries(done.changes) as [ChangeKind, number][])
+    tally.changes[kind] = (tally.changes[kind] ?? 0) + n;
+}
+
 export interface ProcessOptions {
   /**
    * Told what this delivery did before it throws for a retry: the items it carried out stay
@@ -270,69 +395,67 @@ export async function processWorkMessage(
   message: WorkMessage,
   options: ProcessOptions = {},
 ): Promise<MessageResult> {
-  const tally: Tally = {
-    changes: {},
-    items: 0,
-    archived: 0,
-    unchanged: 0,
-    updated: 0,
-    purged: 0,
-    purgedKept: 0,
-    failed: 0,
-    versionsArchived: 0,
-    bytesArchived: 0,
-    failures: [],
-  };
+  const tally = emptyTally();
 
   const assets = message.items.flatMap((item) => (item.type === 'asset' ? [item.asset] : []));
   const fresh = new FreshAssets(deps);
   // URLs already too old (or missing): one records/lookup per zone before anything is downloaded.
   await fresh.refresh(assets.filter((asset) => needsFreshUrls(asset, message.issuedAt, deps)));
-  let expiredOnce = false;
+  // One read for every entry the items are about, one write for the new assets' master users.
+  const entries = await prefetchEntries(deps, message.items);
+  const usersRecorded = await recordNewMasterUsers(deps, message.items, entries);
+  /** Assets whose item is done: a refresh after an expiry leaves them out. */
+  const settled = new Set<string>();
+  let bulkRefresh: Promise<void> | undefined;
   const refreshAfterExpiry = async (asset: Asset): Promise<Asset | undefined> => {
-    if (!expiredOnce) {
+    if (bulkRefresh === undefined) {
       // The first 410 means every URL of this message is past its time: refresh all that
-      // remain (this asset included) in one lookup, not one per asset.
-      expiredOnce = true;
-      const position = assets.findIndex((a) => a.assetRecordName === asset.assetRecordName);
-      await fresh.refresh(assets.slice(Math.max(0, position)));
+      // remain (this asset and those in flight included) in one lookup, not one per asset.
+      bulkRefresh = fresh.refresh(assets.filter((a) => !settled.has(a.assetRecordName)));
+      await bulkRefresh;
     } else {
-      await fresh.refresh([asset]);
+      await bulkRefresh.catch(() => undefined);
+      // Items in flight with an old copy got a new one from that lookup; only a copy that
+      // expired although it came from it is looked up again on its own.
+      const current = fresh.current(asset);
+      if (current === asset || fresh.unavailable(asset) !== undefined) await fresh.refresh([asset]);
     }
     const reason = fresh.unavailable(asset);
     if (reason !== undefined) throw unavailableError(asset.assetRecordName, reason);
     return fresh.current(asset);
   };
 
-  let retryable: unknown;
-  /** Kinds of the items found unchanged: a redelivery finds them unchanged again and counts them then. */
-  const unchangedKinds: ChangeKind[] = [];
-  for (const item of message.items) {
-    const subject =
-      item.type === 'asset'
-        ? item.asset.assetRecordName
-        : item.type === 'assetOnly'
-          ? item.change.assetRecordName
-          : item.type === 'tombstone'
-            ? item.recordName
-            : item.assetRecordName;
+  /** What one item did, merged into the message's tally once it is done (items run concurrently). */
+  const processItem = async (item: WorkItem, first: boolean): Promise<void> => {
+    const subject = subjectOf(item);
+    const id = assetId({ zone: zoneOf(item), assetRecordName: subject });
     let kind: ChangeKind | undefined;
-    const unchangedBefore = tally.unchanged;
+    const done: Tally = emptyTally();
     try {
-      kind = await classify(deps, item, subject);
+      // The message's read serves the first item about an asset; a later one reads what it left.
+      const prefetched = first && item.type !== 'tombstone' ? { entry: entries.get(id) } : undefined;
+      const classified = await classify(deps, item, subject, prefetched);
+      kind = classified.kind;
+      const known: KnownEntry = {
+        entry: classified.entry,
+        ...(first && usersRecorded.has(id) ? { masterUserRecorded: true } : {}),
+      };
       let counted = true;
       switch (item.type) {
         case 'asset': {
           // A refreshed asset that lookup no longer returns was deleted meanwhile: the next delta says how.
           const asset = fresh.current(item.asset);
           const result =
-            asset === undefined ? undefined : await archiveWithRefresh(deps, asset, refreshAfterExpiry);
+            asset === undefined
+              ? undefined
+              : await archiveWithRefresh(deps, asset, refreshAfterExpiry, known);
+          settled.add(item.asset.assetRecordName);
           if (result !== undefined && doneByEarlierDelivery(result, message)) counted = false;
-          else if (result !== undefined) countArchive(tally, result);
+          else if (result !== undefined) countArchive(done, result);
           break;
         }
         case 'assetOnly': {
-          const outcome = await applyAssetOnlyChange(deps, item.change);
+          const outcome = await applyAssetOnlyChange(deps, item.change, known);
           if (outcome === 'needsArchive') {
             const key = {
               assetRecordName: item.change.assetRecordName,
@@ -343,23 +466,28 @@ export async function processWorkMessage(
             if (reason !== undefined) throw unavailableError(item.change.assetRecordName, reason);
             const asset = found.assets.get(item.change.assetRecordName);
             if (asset !== undefined && !asset.isDeleted) {
-              const result = await archiveWithRefresh(deps, asset, async (expired) => {
-                await fresh.refresh([expired]);
-                const why = fresh.unavailable(expired);
-                if (why !== undefined) throw unavailableError(expired.assetRecordName, why);
-                return fresh.current(expired);
-              });
+              const result = await archiveWithRefresh(
+                deps,
+                asset,
+                async (expired) => {
+                  await fresh.refresh([expired]);
+                  const why = fresh.unavailable(expired);
+                  if (why !== undefined) throw unavailableError(expired.assetRecordName, why);
+                  return fresh.current(expired);
+                },
+                known,
+              );
               if (result !== undefined && doneByEarlierDelivery(result, message)) counted = false;
-              else if (result !== undefined) countArchive(tally, result);
+              else if (result !== undefined) countArchive(done, result);
             }
-          } else if (outcome === 'updated') tally.updated++;
-          else tally.unchanged++;
+          } else if (outcome === 'updated') done.updated++;
+          else done.unchanged++;
           break;
         }
         case 'tombstone': {
           const outcome = await applyPurge(deps, item.zone, item.recordName, item.inferredType);
-          if (outcome === 'purged') tally.purged++;
-          else if (outcome === 'purgedKept') tally.purgedKept++;
+          if (outcome === 'purged') done.purged++;
+          else if (outcome === 'purgedKept') done.purgedKept++;
           break;
         }
         case 'albumMembership': {
@@ -369,23 +497,31 @@ export async function processWorkMessage(
             item.assetRecordName,
             item.albumRecordName,
             item.present,
+            known,
           );
-          if (outcome === 'updated') tally.updated++;
+          if (outcome === 'updated') done.updated++;
           break;
         }
       }
       if (counted) {
-        tally.items++;
-        tally.changes[kind] = (tally.changes[kind] ?? 0) + 1;
-        if (tally.unchanged > unchangedBefore) unchangedKinds.push(kind);
+        done.items++;
+        done.changes[kind] = 1;
+        if (done.unchanged > 0) unchangedKinds.push(kind);
       }
+      addTo(tally, done);
     } catch (error) {
       const errorClass = classifyError(error);
-      if (errorClass === 'reauth') throw error;
+      if (errorClass === 'reauth') {
+        // A human is needed: this message and the rest of the batch start nothing more; the
+        // items in flight finish first.
+        reauth ??= error;
+        deps.itemSlots?.close(error);
+        return;
+      }
       if (errorClass === 'retryable') {
         // Keep going: the other items may succeed now, and a redelivery skips them.
         retryable ??= error;
-        continue;
+        return;
       }
       // Stored on the manifest and the run record, printed by sync and status: never Apple's secrets.
       const reason = errorText(error);
@@ -403,7 +539,31 @@ export async function processWorkMessage(
         );
       }
     }
-  }
+  };
+
+  let retryable: unknown;
+  let reauth: unknown;
+  /** Kinds of the items found unchanged: a redelivery finds them unchanged again and counts them then. */
+  const unchangedKinds: ChangeKind[] = [];
+  // Items about the same asset keep their order (an album membership after the asset it needs);
+  // different assets go concurrently, a bounded number at once.
+  const lanes = [...groupBySubject(message.items).values()];
+  const width = Math.max(1, Math.min(deps.itemConcurrency ?? DEFAULT_ITEM_CONCURRENCY, lanes.length));
+  let next = 0;
+  const runLanes = async () => {
+    for (let lane = lanes[next++]; lane !== undefined; lane = lanes[next++]) {
+      for (const [index, item] of lane.entries()) {
+        if (reauth !== undefined) return;
+        if (deps.itemSlots === undefined) await processItem(item, index === 0);
+        else await deps.itemSlots.run(() => processItem(item, index === 0));
+      }
+    }
+  };
+  // Every lane settles before the message does: nothing of it runs on after a throw.
+  const lanesDone = await Promise.allSettled(Array.from({ length: width }, runLanes));
+  if (reauth !== undefined) throw reauth;
+  const refused = lanesDone.find((lane) => lane.status === 'rejected');
+  if (refused !== undefined) throw refused.reason; // the batch closed: another message needs a human
   if (retryable !== undefined) {
     options.onRetry?.(withoutUnchanged(tally, unchangedKinds));
     throw retryable;

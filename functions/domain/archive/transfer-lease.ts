@@ -7,6 +7,7 @@
  * died holding it delays the object by one lease at most, and a waiter that runs out of patience
  * hands its message back (a retryable `ConflictError`) to adopt or take over on redelivery.
  */
+import type { TransferClaim } from '#domain/model/manifest.ts';
 import type { LockLease } from '#domain/model/sync-state.ts';
 import { ConflictError } from '../errors.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
@@ -20,7 +21,10 @@ export const TRANSFER_WAIT_MS = 3 * 60 * 1000;
 const FIRST_POLL_MS = 250;
 const LONGEST_POLL_MS = 5_000;
 
-/** The lock name of the transfer of the object at `key` (the state table item `lock#transfer#<key>`). */
+/**
+ * The lock name transfer leases had before they moved onto the key claim (the state table item
+ * `lock#transfer#<key>`): an archive may still hold such items, which workers may delete.
+ */
 export function transferLockName(key: string): string {
   return `transfer#${key}`;
 }
@@ -29,30 +33,37 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 
 export type TransferTurn<T> = { readonly adopted: T } | { readonly lease: LockLease };
 
+/** A claim that is ours: with the lease, or with another worker's lease in the way. */
+export type OurClaim = Extract<TransferClaim, { readonly claimed: true }>;
+
 /**
- * Waits until this worker may store the object at `key`: it either finds the object stored by
- * someone else (`adopt` returned it) or holds the transfer lease. Throws `ConflictError`
- * (retryable) when another worker keeps the lease past `TRANSFER_WAIT_MS`.
+ * Waits until this worker may store the object at `key`, starting from `claim` (the key claim
+ * that also asked for the lease): it either finds the object stored by someone else (`adopt`
+ * returned it) or holds the lease. A fresh claim needs no look: nothing can be stored at a key
+ * nobody had claimed. Throws `ConflictError` (retryable) when another worker keeps the lease past
+ * `TRANSFER_WAIT_MS`, or the key changed hands meanwhile.
  */
 export async function awaitTransferTurn<T>(
   deps: ArchiveDeps,
   key: string,
-  owner: string,
+  objectId: string,
+  holder: string,
+  claim: OurClaim,
   adopt: () => Promise<T | undefined>,
 ): Promise<TransferTurn<T>> {
   const sleep = deps.sleep ?? realSleep;
-  const name = transferLockName(key);
   const started = deps.now();
   // Time slept counts too: a clock that does not move (a test's, a stuck one) cannot keep us here.
   let slept = 0;
+  let current: TransferClaim = claim;
   for (let pause = FIRST_POLL_MS; ; pause = Math.min(pause * 2, LONGEST_POLL_MS)) {
-    const attempt = await deps.state.acquireLock(name, owner, TRANSFER_LEASE_MS);
-    if (attempt.acquired) {
-      // The previous holder may have finished between our look and our lease.
+    if (!current.claimed) throw new ConflictError(`the key ${key} went to another object meanwhile`);
+    if ('lease' in current) {
+      if (current.fresh) return { lease: current.lease };
+      // A retry, a crashed attempt or a worker that just finished may have stored it already.
+      // An adopted object keeps the lease until it expires: whoever comes next adopts it too.
       const adopted = await adopt();
-      if (adopted === undefined) return { lease: attempt.lease };
-      await deps.state.releaseLock(attempt.lease);
-      return { adopted };
+      return adopted === undefined ? { lease: current.lease } : { adopted };
     }
     const adopted = await adopt();
     if (adopted !== undefined) return { adopted };
@@ -61,24 +72,32 @@ export async function awaitTransferTurn<T>(
     }
     await sleep(pause);
     slept += pause;
+    current = await deps.state.claimTransfer(key, objectId, holder, TRANSFER_LEASE_MS);
   }
 }
 
-/** Runs `transfer` while renewing `lease`, then releases it (also when the transfer fails). */
+/**
+ * Runs `transfer` while renewing `lease`. A failed transfer releases it at once, so the retry or
+ * another worker can store the object; a stored object keeps it until it expires (a write saved
+ * per object: whoever comes meanwhile finds the object and adopts it).
+ */
 export async function withTransferLease<T>(
   deps: ArchiveDeps,
   lease: LockLease,
+  objectId: string,
   transfer: () => Promise<T>,
 ): Promise<T> {
   const renew = setInterval(() => {
-    deps.state.acquireLock(lease.name, lease.owner, TRANSFER_LEASE_MS).catch(() => undefined);
+    deps.state.claimTransfer(lease.name, objectId, lease.owner, TRANSFER_LEASE_MS).catch(() => undefined);
   }, RENEW_EVERY_MS);
   renew.unref?.();
   try {
     return await transfer();
+  } catch (error) {
+    // A lease we could not release expires on its own.
+    await deps.state.releaseTransfer(lease).catch(() => false);
+    throw error;
   } finally {
     clearInterval(renew);
-    // A lease we could not release expires on its own.
-    await deps.state.releaseLock(lease).catch(() => false);
   }
 }

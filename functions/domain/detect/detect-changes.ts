@@ -31,6 +31,7 @@ import type { SyncStateStore, UnseenAsset } from '../../ports/sync-state-store.t
 import type { WorkQueue } from '../../ports/work-queue.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
+import type { VersionPolicy } from '../plan/version-policy.ts';
 import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
 import { toWorkMessages } from './work-batches.ts';
 import { parseZoneCheckpoint, serialiseZoneCheckpoint } from './zone-checkpoint.ts';
@@ -51,6 +52,8 @@ export interface DetectDeps {
    */
   readonly onWorkStarting?: () => Promise<void>;
   readonly deletePolicy: DeletePolicy;
+  /** The workers' version policy: work items carry only the versions it can archive. */
+  readonly versionPolicy?: VersionPolicy;
   /** Keep this much time in reserve for the last page's writes. */
   readonly reserveMs?: number;
 }
@@ -149,6 +152,7 @@ class Run {
       runId: this.#deps.runId,
       ...(this.#deps.runStartedAt === undefined ? {} : { runStartedAt: this.#deps.runStartedAt }),
       issuedAt: this.#deps.now(),
+      ...(this.#deps.versionPolicy === undefined ? {} : { versionPolicy: this.#deps.versionPolicy }),
     });
     if (messages.length === 0) return;
     await this.#deps.queue.enqueue(messages);

@@ -5,6 +5,8 @@
 
 import type { ZoneChange } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION, type WorkItem, type WorkMessage } from '#domain/model/work.ts';
+import { plannableVersions } from '../plan/plan-versions.ts';
+import type { VersionPolicy } from '../plan/version-policy.ts';
 
 /** Items per message: a Lambda batch of a few messages stays well inside its timeout. */
 export const ITEMS_PER_MESSAGE = 10;
@@ -51,11 +53,32 @@ export function toWorkItem(change: ZoneChange): WorkItem | undefined {
   }
 }
 
+/**
+ * An asset item without the versions `policy` will never archive (under the default policy a
+ * photo's medium and thumbnail renditions: about half of the item's bytes, each with a signed URL).
+ */
+function slimmed(item: WorkItem, policy: VersionPolicy | undefined): WorkItem {
+  if (policy === undefined || item.type !== 'asset') return item;
+  const versions = plannableVersions(item.asset, policy);
+  return versions.length === item.asset.versions.length
+    ? item
+    : { ...item, asset: { ...item.asset, versions } };
+}
+
 export function toWorkMessages(
   changes: readonly ZoneChange[],
-  context: { readonly runId: string; readonly runStartedAt?: number; readonly issuedAt: number },
+  context: {
+    readonly runId: string;
+    readonly runStartedAt?: number;
+    readonly issuedAt: number;
+    /** The workers' version policy: items leave out what it never archives. */
+    readonly versionPolicy?: VersionPolicy;
+  },
 ): WorkMessage[] {
-  const items = changes.map(toWorkItem).filter((item): item is WorkItem => item !== undefined);
+  const items = changes
+    .map(toWorkItem)
+    .filter((item): item is WorkItem => item !== undefined)
+    .map((item) => slimmed(item, context.versionPolicy));
   const messages: WorkMessage[] = [];
   for (let i = 0; i < items.length; i += ITEMS_PER_MESSAGE) {
     messages.push({

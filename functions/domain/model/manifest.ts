@@ -3,12 +3,18 @@
  * removed and why, key claims and the archive's running totals.
  */
 import type { VersionKind } from './asset.ts';
-import type { ZoneRef } from './zone.ts';
+import type { LockLease } from './sync-state.ts';
+import { type ZoneRef, zoneId } from './zone.ts';
 
 /** Which asset a manifest entry or a master user is. */
 export interface AssetRef {
   readonly zone: ZoneRef;
   readonly assetRecordName: string;
+}
+
+/** How `getEntries` keys its answer: `zoneId#assetRecordName`. */
+export function assetId(ref: AssetRef): string {
+  return `${zoneId(ref.zone)}#${ref.assetRecordName}`;
 }
 
 /** One stored object of an asset. */
@@ -75,6 +81,22 @@ export interface ManifestEntry extends AssetRef {
 export type ManifestEntryInput = Omit<ManifestEntry, 'updatedAt' | 'revision'>;
 
 export type ClaimOutcome = { readonly claimed: true } | { readonly claimed: false; readonly owner: string };
+
+/**
+ * What a claim that also takes the transfer lease found: the key belongs to another object; or it
+ * is this object's and so is the lease (`fresh`: nobody had claimed the key before, so nothing
+ * can be stored at it yet); or it is this object's and another worker is storing it right now.
+ */
+export type TransferClaim =
+  | { readonly claimed: false; readonly owner: string }
+  | {
+      readonly claimed: true;
+      readonly fresh: boolean;
+      readonly lease: LockLease;
+      /** What the claim says of the object's count, for `countObject` (opaque to the domain). */
+      readonly count?: string;
+    }
+  | { readonly claimed: true; readonly heldBy: string; readonly expiresAt: number };
 
 /** Running totals over the whole archive, for the mirror delete safety stop. */
 export interface ArchiveCounters {

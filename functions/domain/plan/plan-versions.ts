@@ -74,6 +74,14 @@ function wanted(asset: Asset, kind: VersionKind, policy: VersionPolicy): boolean
 }
 
 /**
+ * The versions of `asset` that `planVersions` may select under `policy` (each kind is judged on
+ * its own, so planning these alone plans the same objects): what a work item needs to carry.
+ */
+export function plannableVersions(asset: Asset, policy: VersionPolicy): Asset['versions'] {
+  return asset.versions.filter((version) => wanted(asset, version.kind, policy));
+}
+
+/**
  * The objects to archive for `asset` under `policy`, in a stable order (original first).
  *
  * - The original is always planned when Apple offers one.

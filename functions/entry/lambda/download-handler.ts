@@ -1,7 +1,8 @@
 /**
  * The download workers' event mapping: each SQS record's body is one work message for the
  * download batch. Partial batch failures (Powertools batch, `ReportBatchItemFailures`): a record
- * whose processing rejects is reported failed and SQS redelivers only that one.
+ * whose processing rejects is reported failed and SQS redelivers only that one. Records run at
+ * once; the batch bounds the items in flight across them.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -15,7 +16,7 @@ export function createDownloadHandler(deps: DownloadBatchDeps) {
         event,
         (record: SQSRecord) => batch.process(record.body, record.messageId),
         new BatchProcessor(EventType.SQS),
-        { context, processInParallel: false, throwOnFullBatchFailure: false },
+        { context, processInParallel: true, throwOnFullBatchFailure: false },
       );
     } finally {
       await batch.finish();

@@ -7,7 +7,7 @@ import { ConflictError, InvalidInputError } from '#domain/errors.ts';
 import type { ManifestEntryInput } from '#domain/model/manifest.ts';
 import { MAX_RUN_FAILURES } from '#domain/model/run.ts';
 import { MAX_CHECKPOINT_BYTES } from '#domain/model/sync-state.ts';
-import type { ZoneRef } from '#domain/model/zone.ts';
+import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 
 export interface ManualClock {
@@ -356,6 +356,115 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
           store.claimKey('x/img.jpg', 'M2'),
         ]);
         expect(outcomes.filter((o) => o.claimed)).toHaveLength(1);
+      });
+    });
+
+    describe('key claims with the transfer lease', () => {
+      it('takes a fresh claim and its lease in one call, and says a later claim is not fresh', async () => {
+        const { store } = await setUp();
+        const first = await store.claimTransfer('2024/IMG_1.JPG', 'M1/original', 'worker-a', 60_000);
+        expect(first).toMatchObject({ claimed: true, fresh: true, lease: { owner: 'worker-a' } });
+        await store.releaseTransfer({ name: '2024/IMG_1.JPG', owner: 'worker-a', expiresAt: 0 });
+        const again = await store.claimTransfer('2024/img_1.jpg', 'M1/original', 'worker-b', 60_000);
+        expect(again).toMatchObject({ claimed: true, fresh: false, lease: { owner: 'worker-b' } });
+      });
+
+      it('reports the live lease of another holder, keeps the claim, and hands the lease over once it expired', async () => {
+        const { store, clock } = await setUp();
+        await store.claimTransfer('a/B.jpg', 'M1', 'worker-a', 60_000);
+        expect(await store.claimTransfer('a/B.jpg', 'M1', 'worker-b', 60_000)).toEqual({
+          claimed: true,
+          heldBy: 'worker-a',
+          expiresAt: clock.now() + 60_000,
+        });
+        clock.advance(60_001);
+        expect(await store.claimTransfer('a/B.jpg', 'M1', 'worker-b', 60_000)).toMatchObject({
+          claimed: true,
+          fresh: false,
+          lease: { owner: 'worker-b' },
+        });
+      });
+
+      it('renews the lease for its holder and refuses the key to another object', async () => {
+        const { store, clock } = await setUp();
+        await store.claimTransfer('a/B.jpg', 'M1', 'worker-a', 60_000);
+        clock.advance(30_000);
+        expect(await store.claimTransfer('a/B.jpg', 'M1', 'worker-a', 60_000)).toMatchObject({
+          claimed: true,
+          lease: { owner: 'worker-a', expiresAt: clock.now() + 60_000 },
+        });
+        expect(await store.claimTransfer('a/b.JPG', 'M2', 'worker-c', 60_000)).toEqual({
+          claimed: false,
+          owner: 'M1',
+        });
+        expect(await store.claimKey('a/b.jpg', 'M2')).toEqual({ claimed: false, owner: 'M1' });
+      });
+
+      it('releases a lease only for its holder', async () => {
+        const { store } = await setUp();
+        await store.claimTransfer('a/B.jpg', 'M1', 'worker-a', 60_000);
+        expect(await store.releaseTransfer({ name: 'a/B.jpg', owner: 'worker-b', expiresAt: 0 })).toBe(false);
+        expect(await store.claimTransfer('a/B.jpg', 'M1', 'worker-b', 60_000)).toMatchObject({
+          heldBy: 'worker-a',
+        });
+        expect(await store.releaseTransfer({ name: 'a/B.jpg', owner: 'worker-a', expiresAt: 0 })).toBe(true);
+        expect(await store.claimTransfer('a/B.jpg', 'M1', 'worker-b', 60_000)).toMatchObject({
+          lease: { owner: 'worker-b' },
+        });
+      });
+
+      it('gives the lease of a new key to exactly one of two racing workers', async () => {
+        const { store } = await setUp();
+        const outcomes = await Promise.all([
+          store.claimTransfer('x/IMG.JPG', 'M1', 'worker-a', 60_000),
+          store.claimTransfer('x/img.jpg', 'M1', 'worker-b', 60_000),
+        ]);
+        expect(outcomes.filter((o) => 'lease' in o)).toHaveLength(1);
+        expect(outcomes.filter((o) => 'heldBy' in o)).toHaveLength(1);
+      });
+    });
+
+    describe('batched reads and writes', () => {
+      it('reads several entries at once, keyed by zone and asset, leaving out those it has none of', async () => {
+        const { store } = await setUp();
+        const stored = await store.putEntry(
+          {
+            zone: primary,
+            assetRecordName: 'A1',
+            masterRecordName: 'M1',
+            assetChangeTag: 't',
+            status: 'archived',
+            flags: { isFavorite: false, isHidden: false, isDeleted: false },
+            albums: [],
+            versions: [],
+            deletions: [],
+          },
+          0,
+        );
+        const found = await store.getEntries([
+          { zone: primary, assetRecordName: 'A1' },
+          { zone: shared, assetRecordName: 'A1' },
+          { zone: primary, assetRecordName: 'A2' },
+          { zone: primary, assetRecordName: 'A1' },
+        ]);
+        expect([...found.keys()]).toEqual([`${zoneId(primary)}#A1`]);
+        expect(found.get(`${zoneId(primary)}#A1`)).toEqual(stored);
+      });
+
+      it('records several master users at once, idempotently', async () => {
+        const { store } = await setUp();
+        const mine = { zone: primary, assetRecordName: 'A1' };
+        const sharedCopy = { zone: shared, assetRecordName: 'S1' };
+        const users = [
+          { masterRecordName: 'MASTER-1', user: mine },
+          { masterRecordName: 'MASTER-1', user: sharedCopy },
+          { masterRecordName: 'MASTER-2', user: mine },
+        ];
+        await store.addMasterUsers(users);
+        await store.addMasterUsers(users);
+        expect(await store.masterUsers('MASTER-1')).toEqual(expect.arrayContaining([mine, sharedCopy]));
+        expect(await store.masterUsers('MASTER-1')).toHaveLength(2);
+        expect(await store.masterUsers('MASTER-2')).toEqual([mine]);
       });
     });
 

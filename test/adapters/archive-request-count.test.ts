@@ -1,0 +1,148 @@
+/**
+ * Issue 12's first goal, pinned: the requests a download worker makes to DynamoDB and S3 per
+ * archived asset, besides the object's PUT, over the local servers (dynalite, s3rver) with the
+ * real adapters. A change that adds a read or a write per asset fails here, not in a benchmark.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { archiveAsset } from '#domain/archive/archive-asset.ts';
+import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
+import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
+import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
+
+let local: TestAws;
+beforeAll(async () => {
+  local = await startTestAws();
+});
+afterAll(async () => {
+  await local.stop();
+});
+
+/** Counts every command a client sends, by name (SDK middleware: nothing else is touched). */
+type Handler = (args: unknown) => Promise<unknown>;
+interface InitializeStack {
+  add(
+    middleware: (next: Handler, context: { readonly commandName: string }) => Handler,
+    options: { readonly step: 'initialize'; readonly name: string },
+  ): void;
+}
+
+function countCommands(client: DynamoDBClient | S3Client): Map<string, number> {
+  const sent = new Map<string, number>();
+  (client.middlewareStack as unknown as InitializeStack).add(
+    (next, context) => async (args) => {
+      sent.set(context.commandName, (sent.get(context.commandName) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
+  return sent;
+}
+
+async function setUp() {
+  const dynamodb = new DynamoDBClient(local.aws.clientConfig.dynamodb);
+  const s3 = new S3Client(local.aws.clientConfig.s3);
+  const dynamoSent = countCommands(dynamodb);
+  const s3Sent = countCommands(s3);
+  const state = new DynamoDbSyncStateStore({
+    client: DynamoDBDocumentClient.from(dynamodb),
+    tableName: await local.createTable(),
+  });
+  const objects = new S3ObjectStore({
+    client: s3,
+    bucket: await local.createBucket(),
+    partSize: MIN_PART_SIZE,
+    queueSize: 2,
+  });
+  const cdn = new ScriptedCdn();
+  const deps: ArchiveDeps = {
+    state,
+    objects,
+    downloader: cdn,
+    refresh: async () => ({ assets: [] }),
+    versionPolicy: DEFAULT_VERSION_POLICY,
+    deletePolicy: 'keep',
+    now: () => Date.now(),
+  };
+  /** A work message of `count` new photos the CDN serves. */
+  const message = (count: number): WorkMessage => ({
+    v: WORK_MESSAGE_VERSION,
+    runId: 'run-1',
+    issuedAt: Date.now(),
+    items: Array.from({ length: count }, (_, i) => {
+      const asset = photoAsset(`photo-${i}`, 2_000);
+      cdn.files.set(`https://cdn.test/photo-${i}`, jpegBytes(2_000, i));
+      return { type: 'asset' as const, asset };
+    }),
+  });
+  const counted = () => {
+    const all = { ...Object.fromEntries(dynamoSent), ...Object.fromEntries(s3Sent) };
+    dynamoSent.clear();
+    s3Sent.clear();
+    return all;
+  };
+  return { deps, state, message, counted };
+}
+
+describe('requests per archived asset (issue 12: at most 2 besides the CDN GET and the S3 PUT)', () => {
+  it('archives a message of ten new photos with one batched read, one batched write, and four writes a photo', async () => {
+    const { deps, state, message, counted } = await setUp();
+    const work = message(10);
+
+    const result = await processWorkMessage(deps, work);
+    await state.flush();
+
+    expect(result.archived).toBe(10);
+    expect(counted()).toEqual({
+      BatchGetItemCommand: 1, // the message's manifest entries
+      BatchWriteItemCommand: 1, // its new assets as users of their masters
+      // per photo: the key claim with its lease and count, the totals, the claim settled
+      UpdateItemCommand: 30 + 1, // and the flush that drops the settled count nonces
+      PutItemCommand: 10, // per photo: its manifest entry (compare-and-set)
+      PutObjectCommand: 10, // the bytes (not counted by the goal)
+    });
+    expect(await state.getCounters()).toEqual({ objects: 10, bytes: 20_000 });
+  });
+
+  it('skips a redelivered message with one batched read and nothing else', async () => {
+    const { deps, message, counted } = await setUp();
+    const work = message(10);
+    await processWorkMessage(deps, work);
+    counted();
+
+    const again = await processWorkMessage(deps, { ...work, issuedAt: work.issuedAt - 1 });
+
+    expect(again.unchanged).toBe(0);
+    expect(counted()).toEqual({ BatchGetItemCommand: 1 });
+  });
+});
+
+describe('a master archived by two workers at once, over dynalite (counts kept on the key claim)', () => {
+  it('stores and counts the object once; the second worker adopts it', async () => {
+    const { deps, state } = await setUp();
+    const mine = photoAsset('shared', 2_000);
+    const sharedCopy = {
+      ...mine,
+      zone: { database: 'private' as const, zoneName: 'SharedSync-00000000-1111-4222-8333-444444444444' },
+      assetRecordName: 'asset-shared-in-library',
+    };
+    const cdn = deps.downloader as ScriptedCdn;
+    cdn.files.set('https://cdn.test/shared', jpegBytes(2_000, 7));
+    const fast = { ...deps, sleep: (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5)) };
+
+    const [a, b] = await Promise.all([archiveAsset(fast, mine), archiveAsset(fast, sharedCopy)]);
+    await state.flush();
+
+    expect(cdn.opened).toHaveLength(1);
+    expect(a.versionsArchived + b.versionsArchived).toBe(1);
+    expect(b.entry?.versions.map((v) => v.key)).toEqual(a.entry?.versions.map((v) => v.key));
+    expect(await state.getCounters()).toEqual({ objects: 1, bytes: 2_000 });
+  });
+});
