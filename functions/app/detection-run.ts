@@ -13,6 +13,7 @@ import {
 } from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
+import type { SharedAlbumDetection } from '#domain/shared-albums/detect-shared-albums.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
@@ -20,6 +21,7 @@ import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 import { errorMessage } from '#shared/redact.ts';
+import { detectSharedAlbumsStep, type SharedAlbumsSettings } from './shared-albums-step.ts';
 
 export interface DetectionRunDeps {
   readonly state: SyncStateStore;
@@ -32,6 +34,8 @@ export interface DetectionRunDeps {
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
   readonly now?: () => number;
+  /** Shared Albums on their own cadence; absent or `enabled: false` skips them (no request). */
+  readonly sharedAlbums?: SharedAlbumsSettings;
 }
 
 /** Which run this is and how long it may take. */
@@ -42,7 +46,11 @@ export interface DetectionInvocation {
 }
 
 export type DetectionRunResult =
-  | (DetectResult & { readonly appleRequests: Readonly<Record<string, number>> })
+  | (DetectResult & {
+      readonly appleRequests: Readonly<Record<string, number>>;
+      /** What the Shared Albums step did (absent when the feature is off). */
+      readonly sharedAlbums?: SharedAlbumDetection | { readonly outcome: 'failed'; readonly message: string };
+    })
   | {
       readonly outcome: 'reauthRequired';
       readonly runId: string;
@@ -103,13 +111,21 @@ export async function runDetection(
       deletePolicy: deps.deletePolicy,
       reserveMs: deps.reserveMs,
     });
+    const shared = await detectSharedAlbumsStep(deps, icloud, {
+      runId,
+      runStartedAt: startedAt,
+      now,
+      onWorkStarting: async () => {
+        await openRun();
+      },
+    });
     const appleRequests = icloud.requests.counts();
     deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
     deps.metrics.add(
       METRICS.syncSucceeded,
       result.outcome === 'idle' || result.outcome === 'caughtUp' ? 1 : 0,
     );
-    const idle = result.outcome === 'idle' || result.outcome === 'locked';
+    const idle = (result.outcome === 'idle' || result.outcome === 'locked') && shared?.outcome !== 'changed';
     if (result.outcome !== 'locked') {
       // The one write of an idle check: `status` shows when the archive was last checked.
       await deps.state
@@ -130,15 +146,17 @@ export async function runDetection(
         counts: { itemsEnqueued: result.itemsEnqueued, messagesEnqueued: result.messagesEnqueued },
         appleRequests,
       });
-      await deps.state.finishRun(record, result.outcome === 'caughtUp' ? 'succeeded' : 'partial', now());
+      const done = result.outcome === 'caughtUp' || result.outcome === 'idle';
+      await deps.state.finishRun(record, done ? 'succeeded' : 'partial', now());
     }
     deps.logger.info('detection finished', {
       outcome: result.outcome,
       zones: result.zones.length,
       itemsEnqueued: result.itemsEnqueued,
       appleRequests,
+      ...(shared ? { sharedAlbums: shared.outcome } : {}),
     });
-    return { ...result, appleRequests };
+    return { ...result, appleRequests, ...(shared ? { sharedAlbums: shared } : {}) };
   } catch (error) {
     if (error instanceof SignInLatchedError) {
       // Latched by an earlier run, which raised the alarm: no request to Apple, no run record.

@@ -7,7 +7,7 @@
 
 import type { Asset } from '#domain/model/asset.ts';
 import type { ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
-import type { WorkItem, WorkMessage } from '#domain/model/work.ts';
+import { isLibraryWorkItem, type LibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { errorText } from '#shared/redact.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
@@ -67,7 +67,11 @@ function previousState(entry: ManifestEntry | undefined): PreviousAssetState | u
 }
 
 /** Classifies `item` against the manifest before it is applied (for the run's summary). */
-async function classify(deps: ArchiveDeps, item: WorkItem, assetRecordName: string): Promise<ChangeKind> {
+async function classify(
+  deps: ArchiveDeps,
+  item: LibraryWorkItem,
+  assetRecordName: string,
+): Promise<ChangeKind> {
   const zone =
     item.type === 'asset' ? item.asset.zone : item.type === 'assetOnly' ? item.change.zone : item.zone;
   const entry = await deps.state.getEntry({ zone, assetRecordName });
@@ -284,7 +288,9 @@ export async function processWorkMessage(
     failures: [],
   };
 
-  const assets = message.items.flatMap((item) => (item.type === 'asset' ? [item.asset] : []));
+  // Shared-album items are carried out by their own archiver (app/download-batch.ts).
+  const items = message.items.filter(isLibraryWorkItem);
+  const assets = items.flatMap((item) => (item.type === 'asset' ? [item.asset] : []));
   const fresh = new FreshAssets(deps);
   // URLs already too old (or missing): one records/lookup per zone before anything is downloaded.
   await fresh.refresh(assets.filter((asset) => needsFreshUrls(asset, message.issuedAt, deps)));
@@ -307,7 +313,7 @@ export async function processWorkMessage(
   let retryable: unknown;
   /** Kinds of the items found unchanged: a redelivery finds them unchanged again and counts them then. */
   const unchangedKinds: ChangeKind[] = [];
-  for (const item of message.items) {
+  for (const item of items) {
     const subject =
       item.type === 'asset'
         ? item.asset.assetRecordName

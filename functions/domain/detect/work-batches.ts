@@ -4,7 +4,7 @@
  */
 
 import type { ZoneChange } from '#domain/model/asset.ts';
-import { WORK_MESSAGE_VERSION, type WorkItem, type WorkMessage } from '#domain/model/work.ts';
+import { type LibraryWorkItem, WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 
 /** Items per message: a Lambda batch of a few messages stays well inside its timeout. */
 export const ITEMS_PER_MESSAGE = 10;
@@ -12,7 +12,7 @@ export const ITEMS_PER_MESSAGE = 10;
 const RELATION_NAME = /^(.+)-IN-(.+)$/;
 
 /** The work a change carries, or undefined for changes the archive does not act on (album records). */
-export function toWorkItem(change: ZoneChange): WorkItem | undefined {
+export function toWorkItem(change: ZoneChange): LibraryWorkItem | undefined {
   switch (change.type) {
     case 'asset':
       return { type: 'asset', asset: change.asset };
@@ -55,7 +55,7 @@ export function toWorkMessages(
   changes: readonly ZoneChange[],
   context: { readonly runId: string; readonly runStartedAt?: number; readonly issuedAt: number },
 ): WorkMessage[] {
-  const items = changes.map(toWorkItem).filter((item): item is WorkItem => item !== undefined);
+  const items = changes.map(toWorkItem).filter((item): item is LibraryWorkItem => item !== undefined);
   const messages: WorkMessage[] = [];
   for (let i = 0; i < items.length; i += ITEMS_PER_MESSAGE) {
     messages.push({
