@@ -6,7 +6,10 @@
  * next sync; an idle sync costs one listing request more than the library's idle check.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVerify } from '#app/verify.ts';
+import { openLocalArchive } from '#compose/archive-access.ts';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import { type PipelineHarness, startPipelineHarness } from '#test/helpers/pipeline-harness.ts';
 
@@ -77,8 +80,29 @@ async function expectArchiveEqualsTruth() {
   }
 }
 
+/** `verify` over the local archive (bucket against state): no difference, library or shared. */
+async function expectVerifyClean() {
+  const access = await openLocalArchive(h.dataDir);
+  try {
+    const outcome = await runVerify(
+      {
+        state: access.state,
+        objects: access.objects,
+        sharedAlbumState: access.sharedAlbumState!,
+        versionPolicy: DEFAULT_VERSION_POLICY,
+      },
+      { deep: false, etagsAreMd5: true },
+    );
+    expect(outcome.sharedAlbums).toMatchObject({ ok: true, missing: [], extra: [], sizeMismatches: [] });
+    expect(outcome.differences).toBe(0);
+    return outcome;
+  } finally {
+    await access.close();
+  }
+}
+
 beforeAll(async () => {
-  h = await startPipelineHarness({ assets: 3, seed: 77 });
+  h = await startPipelineHarness({ assets: 3, seed: 77, sharedAlbums: { enabled: true, cadenceMs: 0 } });
   me = (await h.control.session()).dsid ?? '';
   const summary = await h.sync();
   expect(summary.outcome).toBe('succeeded');
@@ -94,6 +118,9 @@ describe('Shared Albums', () => {
     expect(albums.some((a) => a.owner.dsid === me)).toBe(true);
     expect(albums.some((a) => a.owner.dsid !== me)).toBe(true);
     await expectArchiveEqualsTruth();
+    const verified = await expectVerifyClean();
+    expect(verified.sharedAlbums?.items).toBe(albums.reduce((n, a) => n + a.items.length, 0));
+    expect(verified.sharedAlbums?.reducedItems).toBe(verified.sharedAlbums?.items);
   });
 
   it('files items under shared-albums/<Album>/<date>/<name> with owner, contributor and the reduced-copy label', async () => {
@@ -162,5 +189,6 @@ describe('Shared Albums', () => {
     expect(list.albums[owned.albumguid]?.goneAt).toBeDefined();
     expect(list.albums[joined.albumguid]?.goneAt).toBeDefined();
     expect((await h.snapshot()).objects.length).toBe(before.objects.length);
+    await expectVerifyClean();
   });
 });

@@ -4,12 +4,14 @@
  * (`#domain/verify/compare-archive.ts`). Nothing is changed but a `verify` run record, unless
  * `--repair` is given (`./verify-repair.ts`).
  */
+
 import { Command, Option } from 'commander';
 import { countDifferences, runVerify } from '#app/verify.ts';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
 import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
+import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
@@ -112,10 +114,11 @@ async function runVerifyCommand(
       );
     return opened;
   };
-  const { report, listing, durationMs } = await runVerify(
+  const { report, listing, durationMs, sharedAlbums } = await runVerify(
     {
       state: access.state,
       objects: access.objects,
+      ...(access.sharedAlbumState ? { sharedAlbumState: access.sharedAlbumState } : {}),
       versionPolicy,
       ...(options.icloud ? { icloud } : {}),
     },
@@ -146,13 +149,38 @@ async function runVerifyCommand(
     durationMs,
     icloudProblems: listing?.problems ?? 0,
     ...report,
+    ...(sharedAlbums === undefined ? {} : { sharedAlbums }),
     ...(repair === undefined ? {} : { repair }),
   });
   if (!ctx.output.json) {
     render(ctx.output, report, listing, durationMs);
+    if (sharedAlbums !== undefined) renderSharedAlbums(ctx.output, sharedAlbums);
     if (repair !== undefined) renderRepair(ctx.output, repair);
   }
   return { report, ...(repair === undefined ? {} : { repair }) };
+}
+
+function renderSharedAlbums(output: Output, check: SharedAlbumsCheck): void {
+  if (check.albums + check.goneAlbums === 0) return;
+  const line = `Shared albums: ${check.albums} (${check.goneAlbums} gone), ${check.items} items, ${check.reducedItems} of them Apple's reduced shared-album copies, ${check.referencingItems} referencing an identical file.`;
+  if (check.ok) {
+    output.info(line);
+    return;
+  }
+  output.error(line);
+  section(output, 'Shared-album objects missing', check.missing, (m) => `${m.key} (${m.assetGuid})`);
+  section(
+    output,
+    'Shared-album objects nobody lists',
+    check.extra,
+    (e) => `${e.key} (${formatBytes(e.size)})`,
+  );
+  section(
+    output,
+    'Shared-album size mismatches',
+    check.sizeMismatches,
+    (s) => `${s.key}: ${s.actual}, recorded ${s.expected}`,
+  );
 }
 
 function section<T>(output: Output, title: string, items: readonly T[], line: (item: T) => string): void {
