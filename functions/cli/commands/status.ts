@@ -15,6 +15,7 @@ import {
   type QueueDepth,
 } from '#compose/archive-access.ts';
 import { DEFAULT_STACK_NAME, describeStack } from '#compose/deployed-stack.ts';
+import { type SharedAlbumsStatus, sharedAlbumsStatus } from '#domain/shared-albums/shared-albums-status.ts';
 import {
   type ArchiveStatus,
   archiveStatus,
@@ -154,16 +155,19 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
       try {
         const now = Date.now();
         const { state } = access;
-        const [runs, zones, counters, ownDb, sharedDb, times, queue, lastCheckedAt] = await Promise.all([
-          state.listRuns(options.runs),
-          state.loadZones(),
-          state.getCounters(),
-          state.loadDatabaseState('private'),
-          state.loadDatabaseState('shared'),
-          sessionTimes(access.session ?? ctx.store),
-          access.queueDepth?.(),
-          state.lastCheckedAt(),
-        ]);
+        const [runs, zones, counters, ownDb, sharedDb, times, queue, lastCheckedAt, sharedList] =
+          await Promise.all([
+            state.listRuns(options.runs),
+            state.loadZones(),
+            state.getCounters(),
+            state.loadDatabaseState('private'),
+            state.loadDatabaseState('shared'),
+            sessionTimes(access.session ?? ctx.store),
+            access.queueDepth?.(),
+            state.lastCheckedAt(),
+            access.sharedAlbumState?.loadAlbums(),
+          ]);
+        const sharedAlbums = sharedAlbumsStatus(sharedList);
         const { signInNeeded: latch, ...sessionFacts } = times;
         const signInNeeded =
           latch === undefined
@@ -187,10 +191,12 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           queue: queue ?? null,
           lastCheckedAt: lastCheckedAt ?? null,
           signInNeeded,
+          sharedAlbums,
         });
         if (!ctx.output.json) {
           render(ctx.output, access.where, status, queue);
           ctx.output.info(lastCheckLine(lastCheckedAt, now));
+          if (sharedAlbums.albums + sharedAlbums.gone > 0) ctx.output.info(sharedAlbumsLine(sharedAlbums));
           if (signInNeeded) {
             renderSignInNeeded(ctx.output, signInNeeded);
           }
@@ -199,6 +205,13 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
         await access.close();
       }
     });
+}
+
+/** One line: albums, items, and that they are reduced copies (said plainly, issue 15). */
+function sharedAlbumsLine(s: SharedAlbumsStatus): string {
+  const gone = s.gone > 0 ? `, ${count(s.gone)} gone` : '';
+  const pending = s.pending > 0 ? `, ${count(s.pending)} with changes not archived yet` : '';
+  return `${'Shared'.padEnd(9)} ${count(s.albums)} albums (${count(s.owned)} yours, ${count(s.joined)} joined${gone}${pending}), ${count(s.items)} items, ${count(s.reducedItems)} of them reduced copies: ${s.note}`;
 }
 
 /** When detection last asked iCloud, idle checks included (one small write each). */
