@@ -12,6 +12,7 @@ import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import { type PipelineHarness, startPipelineHarness } from '#test/helpers/pipeline-harness.ts';
+import { runCli } from '#test/helpers/run-cli.ts';
 
 interface Truth {
   people: { dsid: string; appleId?: string }[];
@@ -137,17 +138,42 @@ describe('Shared Albums', () => {
     }
   });
 
-  it('costs one listing request more than the library when nothing changed', async () => {
-    const { stats } = await h.measuredSync();
-    expect(stats.requests['sharedstreams/webgetalbumslist']).toBe(1);
-    expect(Object.keys(stats.requests).filter((k) => k.startsWith('sharedstreams/'))).toEqual([
-      'sharedstreams/webgetalbumslist',
-    ]);
-    expect(stats.requests.cdn ?? 0).toBe(0);
+  it('status counts the albums and says plainly that their items are reduced copies', async () => {
+    const albums = await visible();
+    const args = ['status', '--local', h.dataDir, '--session-file', h.signedIn.store.describe()];
+    const json = await runCli([...args, '--json']);
+    expect(json.code).toBe(0);
+    const shared = JSON.parse(json.stdout).sharedAlbums;
+    const items = albums.reduce((n, a) => n + a.items.length, 0);
+    expect(shared).toMatchObject({
+      albums: albums.length,
+      owned: albums.filter((a) => a.owner.dsid === me).length,
+      items,
+      reducedItems: items,
+      pending: 0,
+    });
+    expect(shared.note).toMatch(/2048 px/);
+    const text = await runCli(args);
+    expect(text.stdout).toMatch(/Shared\s+\d+ albums .* reduced copies/);
   });
 
-  it('costs nothing when turned off', async () => {
-    const { stats } = await h.measuredSync({ sharedAlbums: { enabled: false, cadenceMs: 0 } });
+  it('costs one listing request more than the library when nothing changed, and nothing when off', async () => {
+    const off = await h.measuredSync({ sharedAlbums: { enabled: false, cadenceMs: 0 } });
+    expect(Object.keys(off.stats.requests).filter((k) => k.startsWith('sharedstreams/'))).toEqual([]);
+    const on = await h.measuredSync();
+    expect(Object.keys(on.stats.requests).filter((k) => k.startsWith('sharedstreams/'))).toEqual([
+      'sharedstreams/webgetalbumslist',
+    ]);
+    expect(on.stats.requests['sharedstreams/webgetalbumslist']).toBe(1);
+    expect(on.stats.requests.cdn ?? 0).toBe(0);
+    expect(on.stats.total - off.stats.total).toBe(1);
+    expect(on.summary.outcome).toBe('succeeded');
+  });
+
+  it('asks nothing about Shared Albums before their cadence is due', async () => {
+    const every = { enabled: true, cadenceMs: 60 * 60_000 };
+    await h.sync({ sharedAlbums: every });
+    const { stats } = await h.measuredSync({ sharedAlbums: every });
     expect(Object.keys(stats.requests).filter((k) => k.startsWith('sharedstreams/'))).toEqual([]);
   });
 
