@@ -9,6 +9,7 @@ import { classifyError } from '#domain/errors.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import { detectSharedAlbums, type SharedAlbumDetection } from '#domain/shared-albums/detect-shared-albums.ts';
+import { sharedObjectCount } from '#domain/shared-albums/state.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
@@ -54,7 +55,9 @@ export async function detectSharedAlbumsStep(
       state: settings.state,
       queue: deps.queue,
       deletePolicy: deps.deletePolicy,
-      archiveObjects: async () => (await deps.state.getCounters()).objects,
+      // The library's counted objects and the albums' items: the whole archive the stop weighs.
+      archiveObjects: async () =>
+        (await deps.state.getCounters()).objects + sharedObjectCount(await settings.state.loadAlbums()),
       cadenceMs: settings.cadenceMs,
       now: run.now,
       runId: run.runId,

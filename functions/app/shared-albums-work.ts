@@ -1,7 +1,8 @@
 /**
  * The download worker's Shared Albums part: carries out the `sharedAlbum` items of a work message
- * (domain/shared-albums/archive-shared-album.ts) and adds what they stored to the message's
- * result, so `sync`, run records and metrics count shared-album files like library files.
+ * (domain/shared-albums/archive-shared-album.ts) and adds what they did to the run record of the
+ * detection that handed them out (`sharedItemsArchived`, `sharedBytesArchived`...), apart from the
+ * library's counts, which `status` compares with the library's manifest.
  */
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import { classifyError } from '#domain/errors.ts';
@@ -73,16 +74,25 @@ export async function archiveSharedWork(
         objectsDeleted: done.objectsDeleted,
         deletionsRefused: done.deletionsRefused,
       });
+      if (message.runStartedAt !== undefined) {
+        await deps.archive.state
+          .addRunProgress(
+            { runId: message.runId, startedAt: message.runStartedAt },
+            {
+              counts: {
+                sharedItemsArchived: done.stored + done.referenced,
+                sharedItemsUpdated: done.updated,
+                sharedItemsRemoved: done.removed,
+                sharedObjectsDeleted: done.objectsDeleted,
+                sharedBytesArchived: done.bytes,
+              },
+            },
+          )
+          .catch((error: unknown) => deps.logger.warn('run record not updated', { error }));
+      }
       result = {
         ...result,
-        items: result.items + done.stored + done.referenced + done.updated + done.removed,
-        archived: result.archived + done.stored + done.referenced,
-        updated: result.updated + done.updated,
-        purged: result.purged + done.objectsDeleted,
-        purgedKept: result.purgedKept + (done.removed - done.objectsDeleted),
         failed: result.failed + done.failures.length,
-        versionsArchived: result.versionsArchived + done.stored,
-        bytesArchived: result.bytesArchived + done.bytes,
         failures: [...result.failures, ...done.failures],
       };
     } catch (error) {

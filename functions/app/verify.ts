@@ -83,10 +83,7 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
       objects: shared === undefined ? objects : objects.filter((o) => !isSharedAlbumKey(o.key)),
       etagsAreMd5: options.etagsAreMd5,
       retiredZones: (await deps.state.loadZones()).filter((z) => z.retired).map((z) => zoneId(z.zone)),
-      counters:
-        shared === undefined
-          ? counters
-          : { objects: counters.objects - shared.ownedObjects, bytes: counters.bytes - shared.ownedBytes },
+      counters,
     });
     const report =
       shared === undefined ? libraryReport : { ...libraryReport, ok: libraryReport.ok && shared.ok };

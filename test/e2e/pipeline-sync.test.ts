@@ -15,7 +15,14 @@ let control: ControlClient;
 let dir: string;
 let signedIn: SignedIn;
 
-const sync = () => runLocalSync({ dataDir: join(dir, 'data'), ...signedIn, logger });
+// The library alone: Shared Albums (on by default) have their own test, pipeline-shared-albums.
+const sync = () =>
+  runLocalSync({
+    dataDir: join(dir, 'data'),
+    ...signedIn,
+    logger,
+    sharedAlbums: { enabled: false, cadenceMs: 0 },
+  });
 const truth = async () => (await control.library<{ assets: TruthAsset[] }>()).assets;
 const archivedDigests = async () =>
   new Set((await readLocalArchive(join(dir, 'data'))).map((o) => o.metadata['icloud-sha256']));

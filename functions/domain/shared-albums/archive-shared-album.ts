@@ -5,6 +5,9 @@
  * contributor, likes and comments in state, marks items no longer in the album as removed, and
  * records the album's ctag as archived once every item is durable.
  *
+ * Shared-album objects are not in the archive counters (those count the library's manifest, which
+ * `status` and `verify` compare them with); `verify` counts them from the shared-album state.
+ *
  * Requests to Apple per run: one `webgetassets` per 100 items of a changed album, one CDN GET per
  * new file, one `getcomments` per new or changed item. An item whose file another item already
  * stored (same Apple checksum) is not downloaded again: it references that object.
@@ -23,7 +26,7 @@ import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
 import { encodeHeaderValue, mtimeMetadata } from '../plan/object-metadata.ts';
 import { LEGACY_RENDITION_LABEL, type SharedAlbum, type SharedItem } from './model.ts';
 import { albumFolder, checksumClaim, SHARED_ALBUMS_PREFIX, sharedItemKey } from './shared-keys.ts';
-import type { StoredSharedAlbum, StoredSharedItem } from './state.ts';
+import { type StoredSharedAlbum, type StoredSharedItem, sharedObjectCount } from './state.ts';
 
 /** Items per `webgetassets` call (the range `[offset, offset + PAGE)`). */
 export const SHARED_PAGE_ITEMS = 100;
@@ -249,7 +252,6 @@ async function storeFile(
     existing !== undefined &&
     existing.metadata[SHARED_METADATA_KEYS.fileChecksum] === item.rendition.fileChecksum
   ) {
-    await deps.state.countObject(key, existing.size);
     return { key, owns: true, size: existing.size };
   }
   let current = item;
@@ -265,7 +267,6 @@ async function storeFile(
         metadata: metadataOf(album, current),
         ...(deps.signal ? { signal: deps.signal } : {}),
       });
-      await deps.state.countObject(key, put.size);
       return { key, owns: true, size: put.size };
     } catch (error) {
       // URLs age: read the page again once for a fresh one (docs/protocol/shared-albums.md#downloading).
@@ -321,7 +322,9 @@ async function removeMissing(
   const now = deps.now();
   let mayDelete = deps.deletePolicy.mode === 'mirror';
   if (mayDelete) {
-    const { objects } = await deps.state.getCounters();
+    // The safety stop weighs the whole archive: the library's counted objects and the albums' items.
+    const objects =
+      (await deps.state.getCounters()).objects + sharedObjectCount(await deps.sharedState.loadAlbums());
     const limit = deletionLimit(deps.deletePolicy, objects);
     if (missing.length > limit) {
       mayDelete = false;
@@ -335,7 +338,6 @@ async function removeMissing(
       await deps.state.removeMasterUser(users, itemRef(album.albumguid, item.assetGuid));
       if ((await deps.state.masterUsers(users)).length === 0) {
         await deps.objects.delete(item.key);
-        await deps.state.uncountObject(item.key);
         result.objectsDeleted++;
         deletedAt = now;
       }

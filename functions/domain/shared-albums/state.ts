@@ -57,3 +57,8 @@ export interface StoredSharedItem {
   readonly objectDeletedAt?: number;
   readonly archivedAt: number;
 }
+
+/** Objects the Shared Albums hold, from the album list (the archive counters count only the library's). */
+export function sharedObjectCount(state: SharedAlbumsState | undefined): number {
+  return Object.values(state?.albums ?? {}).reduce((n, a) => n + (a.itemCount ?? 0), 0);
+}

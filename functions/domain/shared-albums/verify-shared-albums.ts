@@ -27,7 +27,7 @@ export interface SharedAlbumsCheck {
     readonly expected: number;
     readonly actual: number;
   }[];
-  /** Objects and bytes the shared albums own (the archive counters include them). */
+  /** Objects and bytes the shared albums own (not in the archive counters, which count the library). */
   readonly ownedObjects: number;
   readonly ownedBytes: number;
 }
