@@ -111,14 +111,18 @@ export async function runDetection(
       deletePolicy: deps.deletePolicy,
       reserveMs: deps.reserveMs,
     });
-    const shared = await detectSharedAlbumsStep(deps, icloud, {
-      runId,
-      runStartedAt: startedAt,
-      now,
-      onWorkStarting: async () => {
-        await openRun();
-      },
-    });
+    // A run that found the lock held leaves Shared Albums to the run holding it.
+    const shared =
+      result.outcome === 'locked'
+        ? undefined
+        : await detectSharedAlbumsStep(deps, icloud, {
+            runId,
+            runStartedAt: startedAt,
+            now,
+            onWorkStarting: async () => {
+              await openRun();
+            },
+          });
     const appleRequests = icloud.requests.counts();
     deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
     deps.metrics.add(
