@@ -103,6 +103,15 @@ describe('archiveSharedAlbum', () => {
     });
   });
 
+  it('keeps an album in the folder it was first archived in when it is renamed', async () => {
+    const s = setup();
+    s.source.put(album('A', 'Before'), [item('i1', 'x1')]);
+    await s.run(album('A', 'Before'));
+    s.source.put(album('A', 'After'), [item('i1', 'x1'), item('i2', 'x2')]);
+    await s.run(album('A', 'After'));
+    expect((await s.keys()).every((k) => k.startsWith('shared-albums/Before/'))).toBe(true);
+  });
+
   it('downloads nothing on a second pass over an unchanged album', async () => {
     const s = setup();
     const a = album('A');

@@ -103,7 +103,10 @@ export async function archiveSharedAlbum(
     failures: [] as { subject: string; reason: string }[],
   };
   const previous = new Map((await deps.sharedState.loadItems(album.albumguid)).map((i) => [i.assetGuid, i]));
-  const folder = await claimFolder(deps, album);
+  // An album keeps the folder it was first archived in, even when renamed: keys never move.
+  const folder =
+    (await deps.sharedState.loadAlbums())?.albums[album.albumguid]?.folder ??
+    (await claimFolder(deps, album));
   const seen = new Set<string>();
   let retryable: unknown;
   if (!gone) {
