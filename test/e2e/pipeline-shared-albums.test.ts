@@ -157,6 +157,17 @@ describe('Shared Albums', () => {
     expect(text.stdout).toMatch(/Shared\s+\d+ albums .* reduced copies/);
   });
 
+  it('library lists the albums the account owns and joined', async () => {
+    const albums = await visible();
+    const run = await runCli(['library', '--session-file', h.signedIn.store.describe(), '--json']);
+    expect(run.code).toBe(0);
+    const listed = JSON.parse(run.stdout).sharedAlbums as { albumguid: string; sharingType: string }[];
+    expect(listed.map((a) => a.albumguid).sort()).toEqual(albums.map((a) => a.albumguid).sort());
+    expect(listed.filter((a) => a.sharingType === 'owned')).toHaveLength(
+      albums.filter((a) => a.owner.dsid === me).length,
+    );
+  });
+
   it('costs one listing request more than the library when nothing changed, and nothing when off', async () => {
     const off = await h.measuredSync({ sharedAlbums: { enabled: false, cadenceMs: 0 } });
     expect(Object.keys(off.stats.requests).filter((k) => k.startsWith('sharedstreams/'))).toEqual([]);
