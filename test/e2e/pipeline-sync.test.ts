@@ -7,6 +7,7 @@ import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, readLocalArchive, type TruthAsset } from '#test/helpers/local-archive.ts';
+import { LIBRARY_ONLY } from '#test/helpers/pipeline-harness.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const logger = createLogger({ level: 'SILENT' });
@@ -21,7 +22,7 @@ const sync = () =>
     dataDir: join(dir, 'data'),
     ...signedIn,
     logger,
-    sharedAlbums: { enabled: false, cadenceMs: 0 },
+    ...LIBRARY_ONLY,
   });
 const truth = async () => (await control.library<{ assets: TruthAsset[] }>()).assets;
 const archivedDigests = async () =>

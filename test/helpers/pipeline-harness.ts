@@ -101,6 +101,13 @@ export function cdnRequests(stats: SimStats): number {
   return stats.requests.cdn ?? 0;
 }
 
+/**
+ * Sync options of a test about the library alone: Shared Albums (on by default, and the
+ * simulator's account has some) cost a request and store objects of their own; their test is
+ * test/e2e/pipeline-shared-albums.test.ts.
+ */
+export const LIBRARY_ONLY = { sharedAlbums: { enabled: false, cadenceMs: 0 } } as const;
+
 export async function startPipelineHarness(
   input: SimulatorOptions & { readonly sharedAlbums?: SharedAlbumsOption },
 ): Promise<PipelineHarness> {
@@ -119,7 +126,7 @@ export async function startPipelineHarness(
     throw error;
   }
   // Library tests count every object: Shared Albums (on by default) only where a test asks for them.
-  const shared = sharedAlbums ?? { enabled: false, cadenceMs: 0 };
+  const shared = sharedAlbums ?? LIBRARY_ONLY.sharedAlbums;
   const sync: PipelineHarness['sync'] = (extra = {}) =>
     runLocalSync({ dataDir, ...signedIn, logger, sharedAlbums: shared, ...extra });
   const truth = async () => (await control.library<{ assets: TruthAssetDetail[] }>()).assets;
