@@ -13,6 +13,7 @@
  * stored (same Apple checksum) is not downloaded again: it references that object.
  */
 import { Readable } from 'node:stream';
+import { errorText } from '#shared/redact.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
 import type { ObjectMetadata, ObjectStore } from '../../ports/object-store.ts';
 import type { SharedAlbumSource } from '../../ports/shared-album-source.ts';
@@ -109,12 +110,15 @@ export async function archiveSharedAlbum(
     (await claimFolder(deps, album));
   const seen = new Set<string>();
   let retryable: unknown;
+  let unreadable = false;
   if (!gone) {
     const pageItems = deps.pageItems ?? SHARED_PAGE_ITEMS;
     for (let offset = 0; ; ) {
       const page = await deps.source.itemsPage(album, offset, offset + pageItems);
-      for (const problem of page.problems)
+      for (const problem of page.problems) {
+        unreadable = true;
         result.failures.push({ subject: album.albumguid, reason: problem.message });
+      }
       if (page.items.length === 0) break;
       for (const item of page.items) {
         if (seen.has(item.assetGuid)) continue;
@@ -134,15 +138,20 @@ export async function archiveSharedAlbum(
           const errorClass = classifyError(error);
           if (errorClass === 'reauth') throw error;
           if (errorClass === 'retryable') retryable ??= error;
-          else result.failures.push({ subject: item.assetGuid, reason: (error as Error).message });
+          // Stored on the run record and printed: never Apple's secrets (signed URLs).
+          else result.failures.push({ subject: item.assetGuid, reason: errorText(error) });
         }
       }
       offset += page.items.length;
-      // A page holds exactly the range asked for while items remain: a short one is the last.
-      if (page.items.length < pageItems) break;
+      // A page holds exactly the range asked for while items remain: a short one is the last,
+      // unless items archived before are still unseen; then read on to an empty page rather
+      // than take a short page for the end and those items for removed.
+      const unseen = [...previous.values()].some((i) => i.removedAt === undefined && !seen.has(i.assetGuid));
+      if (page.items.length < pageItems && !unseen) break;
     }
   }
-  await removeMissing(deps, album, previous, seen, result);
+  // Items a page could not read are not known to be gone: no removal on such a pass.
+  if (!unreadable) await removeMissing(deps, album, previous, seen, result);
   if (retryable !== undefined) throw retryable;
   const items = await deps.sharedState.loadItems(album.albumguid);
   const live = items.filter((i) => i.removedAt === undefined);
