@@ -36,6 +36,10 @@ export interface InfraConfig {
   readonly deletePolicy: 'keep' | 'mirror';
   readonly maxDeleteFraction: number;
   readonly versionPolicy: string;
+  /** Archive the Shared Albums the account owns or joined (docs/archive-layout.md, section 8). */
+  readonly sharedAlbums: boolean;
+  /** Least minutes between two Shared Albums listings; 0 lists on every run. */
+  readonly sharedAlbumsEveryMinutes: number;
   readonly kmsEncryption: boolean;
   readonly objectLockMode: ObjectLockMode;
   readonly objectLockDays: number;
@@ -146,6 +150,8 @@ const SETTINGS: Settings = {
     schema: versionPolicy,
     fallback: 'default',
   },
+  sharedAlbums: { rule: 'true or false', schema: boolean, fallback: true },
+  sharedAlbumsEveryMinutes: { rule: 'an integer from 0 to 10080', schema: integer(0, 10_080), fallback: 0 },
   kmsEncryption: { rule: 'true or false', schema: boolean, fallback: false },
   objectLockMode: {
     rule: 'one of none, governance, compliance',

@@ -14,6 +14,7 @@ import {
 import type { RunRef } from '#domain/model/run.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import type { SharedAlbumDetection } from '#domain/shared-albums/detect-shared-albums.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
@@ -21,6 +22,7 @@ import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 import { errorMessage } from '#shared/redact.ts';
+import { detectSharedAlbumsStep, type SharedAlbumsSettings } from './shared-albums-step.ts';
 
 export interface DetectionRunDeps {
   readonly state: SyncStateStore;
@@ -35,6 +37,8 @@ export interface DetectionRunDeps {
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
   readonly now?: () => number;
+  /** Shared Albums on their own cadence; absent or `enabled: false` skips them (no request). */
+  readonly sharedAlbums?: SharedAlbumsSettings;
 }
 
 /** Which run this is and how long it may take. */
@@ -45,7 +49,11 @@ export interface DetectionInvocation {
 }
 
 export type DetectionRunResult =
-  | (DetectResult & { readonly appleRequests: Readonly<Record<string, number>> })
+  | (DetectResult & {
+      readonly appleRequests: Readonly<Record<string, number>>;
+      /** What the Shared Albums step did (absent when the feature is off). */
+      readonly sharedAlbums?: SharedAlbumDetection | { readonly outcome: 'failed'; readonly message: string };
+    })
   | {
       readonly outcome: 'reauthRequired';
       readonly runId: string;
@@ -107,13 +115,25 @@ export async function runDetection(
       ...(deps.versionPolicy === undefined ? {} : { versionPolicy: deps.versionPolicy }),
       reserveMs: deps.reserveMs,
     });
+    // A run that found the lock held leaves Shared Albums to the run holding it.
+    const shared =
+      result.outcome === 'locked'
+        ? undefined
+        : await detectSharedAlbumsStep(deps, icloud, {
+            runId,
+            runStartedAt: startedAt,
+            now,
+            onWorkStarting: async () => {
+              await openRun();
+            },
+          });
     const appleRequests = icloud.requests.counts();
     deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
     deps.metrics.add(
       METRICS.syncSucceeded,
       result.outcome === 'idle' || result.outcome === 'caughtUp' ? 1 : 0,
     );
-    const idle = result.outcome === 'idle' || result.outcome === 'locked';
+    const idle = (result.outcome === 'idle' || result.outcome === 'locked') && shared?.outcome !== 'changed';
     if (result.outcome !== 'locked') {
       // The one write of an idle check: `status` shows when the archive was last checked.
       await deps.state
@@ -134,15 +154,17 @@ export async function runDetection(
         counts: { itemsEnqueued: result.itemsEnqueued, messagesEnqueued: result.messagesEnqueued },
         appleRequests,
       });
-      await deps.state.finishRun(record, result.outcome === 'caughtUp' ? 'succeeded' : 'partial', now());
+      const done = result.outcome === 'caughtUp' || result.outcome === 'idle';
+      await deps.state.finishRun(record, done ? 'succeeded' : 'partial', now());
     }
     deps.logger.info('detection finished', {
       outcome: result.outcome,
       zones: result.zones.length,
       itemsEnqueued: result.itemsEnqueued,
       appleRequests,
+      ...(shared ? { sharedAlbums: shared.outcome } : {}),
     });
-    return { ...result, appleRequests };
+    return { ...result, appleRequests, ...(shared ? { sharedAlbums: shared } : {}) };
   } catch (error) {
     if (error instanceof SignInLatchedError) {
       // Latched by an earlier run, which raised the alarm: no request to Apple, no run record.

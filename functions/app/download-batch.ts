@@ -15,6 +15,7 @@ import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
+import { archiveSharedWork, type SharedAlbumWorkerSettings } from './shared-albums-work.ts';
 
 export interface DownloadBatchDeps {
   readonly archive: Omit<ArchiveDeps, 'downloader' | 'refresh' | 'signal'>;
@@ -25,6 +26,8 @@ export interface DownloadBatchDeps {
   readonly metrics: PipelineMetrics;
   /** Milliseconds before the deadline at which in-flight uploads are aborted. */
   readonly reserveMs: number;
+  /** Shared Albums' state and choices; absent: shared-album work is acknowledged and ignored. */
+  readonly sharedAlbums?: SharedAlbumWorkerSettings;
   /** Called with each message's result (the local runtime's progress). */
   readonly onMessage?: (result: MessageResult) => void;
   /** Items in flight across the batch's messages (`DEFAULT_BATCH_ITEMS` when absent). */
@@ -129,7 +132,7 @@ export function startDownloadBatch(
     let partial: MessageResult | undefined;
     try {
       const adapters = await connect();
-      const result = await processWorkMessage(
+      const libraryResult = await processWorkMessage(
         {
           ...deps.archive,
           downloader: adapters.downloader,
@@ -144,6 +147,8 @@ export function startDownloadBatch(
           },
         },
       );
+      // Shared-album items after the library's: their counts join the message's result.
+      const result = await archiveSharedWork(deps, adapters, message, libraryResult, deadline.signal);
       await report(result);
     } catch (error) {
       if (partial !== undefined) await report(partial);

@@ -8,6 +8,12 @@ import { randomUUID } from 'node:crypto';
 import type { RunFailure } from '#domain/model/run.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import type { StoredSharedItem } from '#domain/shared-albums/state.ts';
+import {
+  checkSharedAlbums,
+  isSharedAlbumKey,
+  type SharedAlbumsCheck,
+} from '#domain/shared-albums/verify-shared-albums.ts';
 import { compareArchive } from '#domain/verify/compare-archive.ts';
 import {
   enumerateLibrary,
@@ -18,6 +24,7 @@ import {
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
+import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { errorMessage } from '#shared/redact.ts';
 
@@ -28,6 +35,8 @@ export interface VerifyDeps {
   readonly icloud?: () => Promise<IcloudConnection>;
   readonly versionPolicy: VersionPolicy;
   readonly now?: () => number;
+  /** Shared Albums' state: their objects are checked against it, apart from the library's. */
+  readonly sharedAlbumState?: SharedAlbumStateStore;
 }
 
 export interface VerifyOptions {
@@ -47,6 +56,8 @@ export interface VerifyOutcome {
   readonly listing?: LibraryListing;
   readonly differences: number;
   readonly durationMs: number;
+  /** The Shared Albums check (absent without their state). */
+  readonly sharedAlbums?: SharedAlbumsCheck;
 }
 
 export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promise<VerifyOutcome> {
@@ -64,15 +75,20 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
       onObject: (done, total) => options.onObject?.(done, total),
     });
     options.onPhaseDone?.();
-    const report = compareArchive({
+    const shared = await checkShared(deps, objects);
+    const counters = await deps.state.getCounters();
+    const libraryReport = compareArchive({
       ...(listing === undefined ? {} : { library: listing.assets }),
       manifest,
-      objects,
+      // Shared-album objects are checked against their own state, below.
+      objects: shared === undefined ? objects : objects.filter((o) => !isSharedAlbumKey(o.key)),
       etagsAreMd5: options.etagsAreMd5,
       retiredZones: (await deps.state.loadZones()).filter((z) => z.retired).map((z) => zoneId(z.zone)),
-      counters: await deps.state.getCounters(),
+      counters,
     });
-    const differences = countDifferences(report);
+    const report =
+      shared === undefined ? libraryReport : { ...libraryReport, ok: libraryReport.ok && shared.ok };
+    const differences = countDifferences(report) + sharedDifferences(shared);
     for (const failure of failuresOf(report)) await deps.state.recordRunFailure(run, failure);
     await deps.state.addRunProgress(run, {
       counts: {
@@ -90,6 +106,7 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
     return {
       report,
       ...(listing === undefined ? {} : { listing }),
+      ...(shared === undefined ? {} : { sharedAlbums: shared }),
       differences,
       durationMs: now() - started,
     };
@@ -112,6 +129,23 @@ async function listIcloud(
     options.onPhaseDone?.();
     await icloud.session.save();
   }
+}
+
+async function checkShared(
+  deps: VerifyDeps,
+  objects: readonly { readonly key: string; readonly size: number }[],
+): Promise<SharedAlbumsCheck | undefined> {
+  if (deps.sharedAlbumState === undefined) return undefined;
+  const state = await deps.sharedAlbumState.loadAlbums();
+  const items = new Map<string, StoredSharedItem[]>();
+  for (const guid of Object.keys(state?.albums ?? {}))
+    items.set(guid, await deps.sharedAlbumState.loadItems(guid));
+  return checkSharedAlbums(state, items, objects);
+}
+
+/** Findings of the Shared Albums check. */
+export function sharedDifferences(check: SharedAlbumsCheck | undefined): number {
+  return check === undefined ? 0 : check.missing.length + check.extra.length + check.sizeMismatches.length;
 }
 
 export function countDifferences(report: VerifyReport): number {

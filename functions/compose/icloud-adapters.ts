@@ -11,15 +11,20 @@ import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import { RequestCounter } from '#adapters/icloud/request-counter.ts';
 import { type OpenedIcloudSession, openIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import { SharedStreamsClient } from '#adapters/icloud/sharedstreams/sharedstreams-client.ts';
+import { SharedStreamsSource } from '#adapters/icloud/sharedstreams/sharedstreams-source.ts';
 import type { AssetSource } from '#ports/asset-source.ts';
 import type { MediaDownloader } from '#ports/media-download.ts';
 import type { SessionStore } from '#ports/session-store.ts';
+import type { SharedAlbumSource } from '#ports/shared-album-source.ts';
 import type { Logger } from '#shared/logger.ts';
 
 export interface IcloudAdapters {
   readonly session: OpenedIcloudSession;
   readonly source: AssetSource;
   readonly downloader: MediaDownloader;
+  /** Shared Albums over the legacy sharedstreams service (no request until asked). */
+  readonly sharedAlbums?: SharedAlbumSource;
   /** Every request to Apple made through these adapters, by endpoint. */
   readonly requests: RequestCounter;
 }
@@ -63,6 +68,14 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
         endpoint: options.endpoint,
         onRequest: (url) => requests.record(url),
         ...(options.observer ? { observer: options.observer } : {}),
+      }),
+    ),
+    sharedAlbums: new SharedStreamsSource(
+      new SharedStreamsClient({
+        http: session.http,
+        baseUrl: () => session.sharedstreamsUrl?.(),
+        dsid: session.dsid,
+        clientId: session.clientId,
       }),
     ),
     requests,

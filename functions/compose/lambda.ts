@@ -77,6 +77,11 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
       reserveMs: config.deadlineReserveMs,
       logger,
       metrics,
+      sharedAlbums: {
+        enabled: config.sharedAlbums === 'on',
+        cadenceMs: config.sharedAlbumsEveryMinutes * 60_000,
+        state: aws.sharedAlbumState,
+      },
     },
     redrive:
       config.deadLetterQueueUrl === undefined
@@ -104,6 +109,7 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
       logger,
       metrics,
       reserveMs: config.deadlineReserveMs,
+      sharedAlbums: { state: aws.sharedAlbumState, deletePolicy, comments: true },
     },
   };
 }

@@ -35,7 +35,17 @@ export interface LocalCompositionOptions {
   readonly onBytesExpected?: (bytes: number) => void;
   /** Sees every exchange with Apple (`--trace`). */
   readonly observer?: ExchangeObserver;
+  /** Shared Albums: on by default, listed on every run unless a cadence says otherwise. */
+  readonly sharedAlbums?: SharedAlbumsOption;
 }
+
+export interface SharedAlbumsOption {
+  readonly enabled: boolean;
+  /** Least time between two listings (ms); 0: every run. */
+  readonly cadenceMs: number;
+}
+
+export const DEFAULT_SHARED_ALBUMS: SharedAlbumsOption = { enabled: true, cadenceMs: 0 };
 
 export interface LocalComposition {
   /** The local servers, each started when the run first needs it. */
@@ -59,6 +69,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
   const metrics = new CollectedMetrics();
   const deletePolicy = options.deletePolicy ?? DEFAULT_DELETE_POLICY;
   const versionPolicy = options.versionPolicy ?? DEFAULT_VERSION_POLICY;
+  const shared = options.sharedAlbums ?? DEFAULT_SHARED_ALBUMS;
   let opened: IcloudAdapters | undefined;
   const icloud = async () => {
     if (opened === undefined) {
@@ -93,6 +104,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       reserveMs: PIPELINE_DEFAULTS.deadlineReserveMs,
       logger: options.logger,
       metrics,
+      sharedAlbums: { ...shared, state: stack.sharedAlbumState },
     },
     downloads: (onMessage) => ({
       archive: {
@@ -107,6 +119,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       logger: options.logger,
       metrics,
       reserveMs: PIPELINE_DEFAULTS.deadlineReserveMs,
+      sharedAlbums: { state: stack.sharedAlbumState, deletePolicy, comments: true },
       onMessage,
     }),
     redrive: {

@@ -178,6 +178,8 @@ const OURS_ELSEWHERE: Readonly<Record<string, ErrorClass>> = {
   MassDeletionRefusedError: 'fatal',
   /** adapters/icloud/auth: the same code will be refused again. */
   WrongVerificationCodeError: 'fatal',
+  /** domain/shared-albums: the album left the account's view; the next listing drops it. */
+  SharedAlbumGoneError: 'fatal',
 };
 
 /** AWS SDK error names that mean "slow down", whatever `$fault` they carry. */

@@ -5,6 +5,7 @@
  */
 import type { AssetSource } from './asset-source.ts';
 import type { MediaDownloader } from './media-download.ts';
+import type { SharedAlbumSource } from './shared-album-source.ts';
 
 export interface IcloudSessionHandle {
   /** Estimated end of Apple's trust (issue + ~60 days); the next login after it needs two-factor. */
@@ -25,6 +26,8 @@ export interface IcloudConnection {
   readonly session: IcloudSessionHandle;
   readonly source: AssetSource;
   readonly downloader: MediaDownloader;
+  /** Shared Albums (docs/protocol/shared-albums.md); absent where the runtime does not read them. */
+  readonly sharedAlbums?: SharedAlbumSource;
   /** Every request to Apple made through this connection, by endpoint. */
   readonly requests: AppleRequestCounts;
 }

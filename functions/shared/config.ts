@@ -30,6 +30,10 @@ const schema = z.object({
   deletePolicy: z.enum(['keep', 'mirror']).default('keep'),
   maxDeleteFraction: fraction.default(0.05),
   versionPolicy: z.string().default(''),
+  /** `on` (default) or `off`: archive the Shared Albums the account owns or joined. */
+  sharedAlbums: z.enum(['on', 'off']).default('on'),
+  /** Least minutes between two listings of the Shared Albums; 0 (default): every run. */
+  sharedAlbumsEveryMinutes: z.coerce.number().int().min(0).max(10_080).default(0),
   deadlineReserveMs: z.coerce
     .number()
     .int()
@@ -53,6 +57,8 @@ const VARIABLES: Record<Key, string> = {
   deletePolicy: ENV.deletePolicy,
   maxDeleteFraction: ENV.maxDeleteFraction,
   versionPolicy: ENV.versionPolicy,
+  sharedAlbums: ENV.sharedAlbums,
+  sharedAlbumsEveryMinutes: ENV.sharedAlbumsEveryMinutes,
   deadlineReserveMs: ENV.deadlineReserveMs,
   uploadPartSizeMiB: ENV.uploadPartSizeMiB,
   uploadQueueSize: ENV.uploadQueueSize,

@@ -24,6 +24,10 @@ export const ENV = {
   maxDeleteCount: 'MAX_DELETE_COUNT',
   /** Which versions to archive, comma-separated (see README). */
   versionPolicy: 'VERSION_POLICY',
+  /** `on` (default) or `off`: archive Shared Albums. */
+  sharedAlbums: 'SHARED_ALBUMS',
+  /** Least minutes between two Shared Albums listings; 0 (default) lists on every run. */
+  sharedAlbumsEveryMinutes: 'SHARED_ALBUMS_EVERY_MINUTES',
   /** Milliseconds of the Lambda deadline a run keeps in reserve to checkpoint. */
   deadlineReserveMs: 'DEADLINE_RESERVE_MS',
   /** Multipart part size in MiB and parallel parts per upload. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
-import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
+import { type LocalSyncOptions, runLocalSync, type SyncSummary } from '#local/local-sync.ts';
 import type { EnumerationCursor } from '#ports/asset-source.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
@@ -114,11 +114,15 @@ export async function measurePipelineRequests(options: {
   try {
     const control = controlClient(sim);
     const signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
-    const scenario = async (name: string, change: () => Promise<void>) => {
+    const scenario = async (
+      name: string,
+      change: () => Promise<void>,
+      extra: Partial<Pick<LocalSyncOptions, 'sharedAlbums'>> = {},
+    ) => {
       await change();
       options.log(`requests: ${name}`);
       await control.resetStats();
-      const summary = await runLocalSync({ dataDir: join(dir, 'data'), ...signedIn, logger });
+      const summary = await runLocalSync({ dataDir: join(dir, 'data'), ...signedIn, logger, ...extra });
       const stats = await control.stats();
       if (summary.assets.failed > 0 || summary.deadLetters > 0)
         throw new Error(
@@ -152,7 +156,11 @@ export async function measurePipelineRequests(options: {
     };
 
     await scenario(`first sync of ${options.assets} assets`, async () => {});
-    await scenario('idle (nothing changed)', async () => {});
+    // The simulator's account owns and joined Shared Albums: an idle run lists them once.
+    await scenario('idle (nothing changed; Shared Albums listed)', async () => {});
+    await scenario('idle, Shared Albums off', async () => {}, {
+      sharedAlbums: { enabled: false, cadenceMs: 0 },
+    });
     await scenario('1 photo added', async () => {
       await add(1);
     });

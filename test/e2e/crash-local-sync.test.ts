@@ -14,6 +14,7 @@ import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, readLocalArchive, type TruthAsset } from '#test/helpers/local-archive.ts';
+import { LIBRARY_ONLY } from '#test/helpers/pipeline-harness.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const logger = createLogger({ level: 'SILENT' });
@@ -34,6 +35,7 @@ import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 const [controlUrl, sessionFile, dataDir] = process.argv.slice(1);
 await runLocalSync({
+  sharedAlbums: { enabled: false, cadenceMs: 0 },
   dataDir,
   endpoint: await resolveEndpoint(controlUrl),
   store: new FileSessionStore(sessionFile),
@@ -122,7 +124,7 @@ describe('the local runtime stopped uncleanly', () => {
     const before = new Set((await readLocalArchive(dataDir())).map((o) => o.metadata['icloud-sha256']));
     expect(before.size).toBeLessThan(wanted.size);
 
-    const summary = await runLocalSync({ dataDir: dataDir(), ...signedIn, logger });
+    const summary = await runLocalSync({ ...LIBRARY_ONLY, dataDir: dataDir(), ...signedIn, logger });
 
     expect(summary.outcome).toBe('succeeded');
     expect(existsSync(join(dataDir(), 'sync-in-progress'))).toBe(false);
@@ -134,7 +136,7 @@ describe('the local runtime stopped uncleanly', () => {
 
   it('is idle on the run after the recovery', async () => {
     await control.resetStats();
-    const summary = await runLocalSync({ dataDir: dataDir(), ...signedIn, logger });
+    const summary = await runLocalSync({ ...LIBRARY_ONLY, dataDir: dataDir(), ...signedIn, logger });
     expect(summary.outcome).toBe('idle');
     expect((await control.stats()).requests).toEqual({ 'changes/database': 1 });
   });

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { LIBRARY_ONLY } from '#test/helpers/pipeline-harness.ts';
 import { startTestSimulator } from '#test/helpers/simulator.ts';
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
@@ -45,7 +46,7 @@ beforeAll(async () => {
   dataDir = join(dir, 'data');
   sessionFile = join(dir, 'session.json');
   signedIn = await signInToSimulator(sim, sessionFile);
-  await runLocalSync({ dataDir, ...signedIn, logger: createLogger({ level: 'SILENT' }) });
+  await runLocalSync({ ...LIBRARY_ONLY, dataDir, ...signedIn, logger: createLogger({ level: 'SILENT' }) });
   // What the crash left: one object's metadata file, truncated to nothing.
   const s3 = join(dataDir, 'aws', 's3');
   const entries = await readdir(s3, { recursive: true, withFileTypes: true });
@@ -78,7 +79,7 @@ describe('a local archive with a metadata file a crash emptied', () => {
   });
 
   it('the next sync runs, and verify names the object the repair dropped and reports it missing', async () => {
-    await runLocalSync({ dataDir, ...signedIn, logger: createLogger({ level: 'SILENT' }) });
+    await runLocalSync({ ...LIBRARY_ONLY, dataDir, ...signedIn, logger: createLogger({ level: 'SILENT' }) });
     const { code, stdout, stderr } = await cli([
       'verify',
       '--local',

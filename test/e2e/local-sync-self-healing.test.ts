@@ -13,6 +13,7 @@ import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, readLocalArchive, type TruthAsset } from '#test/helpers/local-archive.ts';
+import { LIBRARY_ONLY } from '#test/helpers/pipeline-harness.ts';
 import {
   type ControlClient,
   controlClient,
@@ -95,7 +96,7 @@ describe('a run that stops for a sign-in', () => {
       }
     })();
 
-    const stopped = await runLocalSync({ dataDir, ...signedIn, logger });
+    const stopped = await runLocalSync({ ...LIBRARY_ONLY, dataDir, ...signedIn, logger });
     signedOut = true;
     await watcher;
     await control.clearFaults();
@@ -105,7 +106,7 @@ describe('a run that stops for a sign-in', () => {
     expect(new Set(await archivedDigests(dataDir)).size).toBeLessThan(wanted.size);
 
     const again = await signInToSimulator(sim, sessionFile);
-    const after = await runLocalSync({ dataDir, ...again, logger });
+    const after = await runLocalSync({ ...LIBRARY_ONLY, dataDir, ...again, logger });
 
     const digests = await archivedDigests(dataDir);
     expect(new Set(digests)).toEqual(wanted);
@@ -134,7 +135,7 @@ describe.each(STORMS)('a CDN fault storm of %s at 30 %%', (name, fault) => {
     // A seeded storm (the simulator draws from its seed), one poller so the order repeats too.
     await control.injectFault(fault);
 
-    const stormy = await runLocalSync({ dataDir, ...signedIn, logger, concurrency: 1 });
+    const stormy = await runLocalSync({ ...LIBRARY_ONLY, dataDir, ...signedIn, logger, concurrency: 1 });
     await control.clearFaults();
 
     expect(stormy.outcome).toBe('partial');
@@ -142,7 +143,7 @@ describe.each(STORMS)('a CDN fault storm of %s at 30 %%', (name, fault) => {
     const wanted = await truth(control);
     expect(new Set(await archivedDigests(dataDir)).size).toBeLessThan(wanted.size);
 
-    const healed = await runLocalSync({ dataDir, ...signedIn, logger });
+    const healed = await runLocalSync({ ...LIBRARY_ONLY, dataDir, ...signedIn, logger });
 
     const digests = await archivedDigests(dataDir);
     expect(new Set(digests)).toEqual(wanted);
@@ -154,7 +155,7 @@ describe.each(STORMS)('a CDN fault storm of %s at 30 %%', (name, fault) => {
     expect(verified.report['missing']).toEqual([]);
     expect(verified.code).toBe(0);
 
-    const quiet = await runLocalSync({ dataDir, ...signedIn, logger });
+    const quiet = await runLocalSync({ ...LIBRARY_ONLY, dataDir, ...signedIn, logger });
     expect(quiet.outcome).toBe('idle');
   }, 300_000);
 });

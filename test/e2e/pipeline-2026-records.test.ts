@@ -14,6 +14,7 @@ import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, readLocalArchive, type TruthAsset } from '#test/helpers/local-archive.ts';
+import { LIBRARY_ONLY } from '#test/helpers/pipeline-harness.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const logger = createLogger({ level: 'SILENT' });
@@ -22,7 +23,7 @@ let control: ControlClient;
 let dir: string;
 let signedIn: SignedIn;
 
-const sync = () => runLocalSync({ dataDir: join(dir, 'data'), ...signedIn, logger });
+const sync = () => runLocalSync({ ...LIBRARY_ONLY, dataDir: join(dir, 'data'), ...signedIn, logger });
 const truth = async () => (await control.library<{ assets: TruthAsset[] }>()).assets;
 const archivedDigests = async () =>
   new Set((await readLocalArchive(join(dir, 'data'))).map((o) => o.metadata['icloud-sha256']));

@@ -32,6 +32,7 @@ beforeAll(async () => {
   signedIn = await signInToSimulator(sim, sessionFile);
   syncedAt = Date.now();
   summary = await runLocalSync({ dataDir, ...signedIn, logger: createLogger({ level: 'SILENT' }) });
+  // The simulator's account owns and joined Shared Albums: they are archived too, apart from the library.
 });
 
 afterAll(async () => {

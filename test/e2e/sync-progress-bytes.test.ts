@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalSync, type SyncProgress } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { LIBRARY_ONLY } from '#test/helpers/pipeline-harness.ts';
 import { startTestSimulator } from '#test/helpers/simulator.ts';
 
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
@@ -29,6 +30,7 @@ describe('sync progress in bytes', () => {
     const signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
     const reports: SyncProgress[] = [];
     const summary = await runLocalSync({
+      ...LIBRARY_ONLY,
       dataDir: join(dir, 'data'),
       ...signedIn,
       logger: createLogger({ level: 'SILENT' }),

@@ -19,6 +19,7 @@ import { drainWorkQueue } from '#local/drain-work-queue.ts';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { LIBRARY_ONLY } from '#test/helpers/pipeline-harness.ts';
 import { startTestSimulator } from '#test/helpers/simulator.ts';
 
 const CLI = join(import.meta.dirname, '../../functions/cli/main.ts');
@@ -154,7 +155,7 @@ beforeAll(async () => {
   sessionFile = join(dir, 'session.json');
   synced = join(dir, 'synced');
   signedIn = await signInToSimulator(sim, sessionFile);
-  const summary = await runLocalSync({ dataDir: synced, ...signedIn, logger });
+  const summary = await runLocalSync({ ...LIBRARY_ONLY, dataDir: synced, ...signedIn, logger });
   expect(summary.assets.failed).toBe(0);
 });
 

@@ -11,6 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SharedAlbumsOption } from '#compose/local.ts';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { ArchiveCounters, ManifestEntry } from '#domain/model/manifest.ts';
 import type { ZoneSyncState } from '#domain/model/sync-state.ts';
@@ -100,7 +101,17 @@ export function cdnRequests(stats: SimStats): number {
   return stats.requests.cdn ?? 0;
 }
 
-export async function startPipelineHarness(options: SimulatorOptions): Promise<PipelineHarness> {
+/**
+ * Sync options of a test about the library alone: Shared Albums (on by default, and the
+ * simulator's account has some) cost a request and store objects of their own; their test is
+ * test/e2e/pipeline-shared-albums.test.ts.
+ */
+export const LIBRARY_ONLY = { sharedAlbums: { enabled: false, cadenceMs: 0 } } as const;
+
+export async function startPipelineHarness(
+  input: SimulatorOptions & { readonly sharedAlbums?: SharedAlbumsOption },
+): Promise<PipelineHarness> {
+  const { sharedAlbums, ...options } = input;
   const logger = createLogger({ level: 'SILENT' });
   const sim = await startTestSimulator(options);
   const control = controlClient(sim);
@@ -114,8 +125,10 @@ export async function startPipelineHarness(options: SimulatorOptions): Promise<P
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  // Library tests count every object: Shared Albums (on by default) only where a test asks for them.
+  const shared = sharedAlbums ?? LIBRARY_ONLY.sharedAlbums;
   const sync: PipelineHarness['sync'] = (extra = {}) =>
-    runLocalSync({ dataDir, ...signedIn, logger, ...extra });
+    runLocalSync({ dataDir, ...signedIn, logger, sharedAlbums: shared, ...extra });
   const truth = async () => (await control.library<{ assets: TruthAssetDetail[] }>()).assets;
   const snapshot = () => readSnapshot(dataDir);
   const mutate = (mutation: unknown) => control.mutate<MutateResult>(mutation);

@@ -26,6 +26,8 @@ describe('deployment settings', () => {
       deletePolicy: 'keep',
       maxDeleteFraction: 0.05,
       versionPolicy: 'default',
+      sharedAlbums: true,
+      sharedAlbumsEveryMinutes: 0,
       kmsEncryption: false,
       objectLockMode: 'none',
       objectLockDays: 30,

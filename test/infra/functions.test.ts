@@ -67,6 +67,8 @@ describe.each([
       [ENV.deletePolicy]: 'keep',
       [ENV.maxDeleteFraction]: '0.05',
       [ENV.versionPolicy]: 'default',
+      [ENV.sharedAlbums]: 'on',
+      [ENV.sharedAlbumsEveryMinutes]: '0',
     });
   });
 

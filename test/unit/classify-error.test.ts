@@ -24,6 +24,7 @@ import {
   ZoneNotFoundError,
 } from '#domain/errors.ts';
 import { MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
+import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import { ConfigError } from '#shared/config.ts';
 
 /** An error shaped like the AWS SDK v3's service exceptions. */
@@ -100,6 +101,11 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     'WrongVerificationCodeError (adapters/icloud/auth)',
     new WrongVerificationCodeError('x'),
     { errorClass: 'fatal', rule: 'WrongVerificationCodeError' },
+  ],
+  [
+    'SharedAlbumGoneError (domain/shared-albums)',
+    new SharedAlbumGoneError('ALBUM'),
+    { errorClass: 'fatal', rule: 'SharedAlbumGoneError' },
   ],
   [
     'StalledDownloadError (adapters/icloud/cdn)',

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { type Asset, type AssetOnlyChange, VERSION_KINDS } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
+import type { SharedAlbum } from '#domain/shared-albums/model.ts';
 
 const zoneRef = z.strictObject({
   database: z.enum(['private', 'shared']),
@@ -80,6 +81,18 @@ const assetOnly = z.strictObject({
   unavailableVersions: z.array(unavailableVersion).optional(),
 });
 
+/** A Shared Album as the detector listed it (docs/protocol/shared-albums.md). */
+const sharedAlbum = z.strictObject({
+  albumguid: z.string().min(1),
+  name: z.string(),
+  location: z.string().url(),
+  ctag: z.string(),
+  ownerDsid: z.string(),
+  sharingType: z.enum(['owned', 'subscribed']),
+  creationDate: z.number().optional(),
+  isPublic: z.boolean(),
+});
+
 /** One unit of work for the download worker. */
 export const workItemSchema = z.discriminatedUnion('type', [
   /** Archive what the planner selects of this asset (new, edited, or re-enumerated). */
@@ -101,6 +114,8 @@ export const workItemSchema = z.discriminatedUnion('type', [
     albumRecordName: z.string().min(1),
     present: z.boolean(),
   }),
+  /** A Shared Album changed (or left the account's view, `gone`): read it and archive what is new. */
+  z.strictObject({ type: z.literal('sharedAlbum'), album: sharedAlbum, gone: z.boolean().optional() }),
 ]);
 
 export const workMessageSchema = z.strictObject({
@@ -214,5 +229,6 @@ type Fits<A, B> = [A] extends [B] ? ([keyof B] extends [keyof A] ? true : false)
 type AssertTrue<T extends true> = T;
 export type _AssetMatchesModel = AssertTrue<Fits<z.infer<typeof asset>, Asset>>;
 export type _AssetOnlyMatchesModel = AssertTrue<Fits<z.infer<typeof assetOnly>, AssetOnlyChange>>;
+export type _SharedAlbumMatchesModel = AssertTrue<Fits<z.infer<typeof sharedAlbum>, SharedAlbum>>;
 export type _ZoneMatchesModel = AssertTrue<Fits<z.infer<typeof zoneRef>, ZoneRef>>;
 export type _MessageMatchesModel = AssertTrue<Fits<z.infer<typeof workMessageSchema>, WorkMessage>>;

@@ -31,6 +31,8 @@ const APPLE_ENDPOINTS = {
 } as const;
 
 const CKDATABASEWS_HOST = /^p\d+-ckdatabasews\.icloud\.com(\.cn)?$/;
+/** Legacy Shared Albums (docs/protocol/shared-albums.md). */
+const SHAREDSTREAMS_HOST = /^p\d+-sharedstreams\.icloud\.com(\.cn)?$/;
 
 /** Whether `host` is one of Apple's iCloud hosts a simulator stands in for. */
 export function isAppleHost(host: string): boolean {
@@ -43,6 +45,7 @@ export function isAppleHost(host: string): boolean {
     h === 'www.icloud.com' ||
     h === 'www.icloud.com.cn' ||
     CKDATABASEWS_HOST.test(h) ||
+    SHAREDSTREAMS_HOST.test(h) ||
     h.endsWith('.icloud-content.com') ||
     h.endsWith('.icloud-content.com.cn')
   );

@@ -14,6 +14,8 @@ export function endpointKeyOf(url: string): string {
   const host = parsed.hostname;
   if (host.includes('icloud-content.com')) return 'cdn';
   const path = parsed.pathname;
+  // Shared Albums, named as the simulator's `/stats` names them: `sharedstreams/webgetalbumslist`.
+  if (host.includes('-sharedstreams.')) return `sharedstreams/${path.split('/').filter(Boolean).pop() ?? ''}`;
   const cloudKit = CLOUDKIT_PATH.exec(path);
   if (cloudKit?.[1] !== undefined) return cloudKit[1];
   const auth = /\/appleauth\/auth\/?(.*)$/.exec(path);

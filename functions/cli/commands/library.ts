@@ -1,6 +1,8 @@
 /**
  * `icloud-s3 library`: signs in with the stored session and prints what the library holds, per
- * photo zone, by kind. Costs two `zones/list` requests plus one count batch per zone (docs/protocol/cloudkit.md#counts).
+ * photo zone, by kind, and the Shared Albums it owns or joined. Costs two `zones/list` requests plus
+ * one count batch per zone (docs/protocol/cloudkit.md#counts) and one `webgetalbumslist`
+ * (docs/protocol/shared-albums.md).
  */
 import { Command } from 'commander';
 import type { ZoneRef } from '#domain/model/zone.ts';
@@ -47,7 +49,7 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
       const ctx = cliContext(command);
       // Imported here, not above: `library --help` then loads no adapters (issue 12).
       const { openIcloudAdapters } = await import('#compose/icloud-adapters.ts');
-      const { session, source } = await openIcloudAdapters({
+      const { session, source, sharedAlbums } = await openIcloudAdapters({
         endpoint: await ctx.endpoint(),
         store: ctx.store,
         logger: ctx.logger,
@@ -57,6 +59,13 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
       const counted = await Promise.all(
         zones.map(async (zone) => ({ zone, counts: await source.countAssets(zone) })),
       );
+      // One more request (webgetalbumslist): the Shared Albums owned or joined; a failure only warns.
+      const shared = await sharedAlbums?.listAlbums().catch((error: unknown) => {
+        ctx.output.warn(
+          `Shared Albums not listed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        return undefined;
+      });
       await session.save();
       for (const { zone, counts } of counted) {
         ctx.output.info(describeZone(zone));
@@ -66,9 +75,21 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
         }
       }
       if (zones.length === 0) ctx.output.warn('no photo zone found: is iCloud Photos turned on?');
+      const albums = shared?.albums ?? [];
+      if (albums.length > 0) {
+        ctx.output.info(`Shared Albums (${albums.length}; Apple keeps reduced copies there, not originals)`);
+        for (const album of albums) {
+          ctx.output.info(`  ${album.sharingType === 'owned' ? 'yours ' : 'joined'}  ${album.name}`);
+        }
+      }
       ctx.output.result({
         status: 'ok',
         zones: counted.map(({ zone, counts }) => ({ ...zone, counts })),
+        sharedAlbums: albums.map((a) => ({
+          albumguid: a.albumguid,
+          name: a.name,
+          sharingType: a.sharingType,
+        })),
       });
     });
 }

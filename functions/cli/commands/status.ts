@@ -7,6 +7,7 @@
 // What the command does is imported when it runs: `status --help` loads no AWS SDK (issue 12).
 import { Command, Option } from 'commander';
 import type { ArchiveAccess, QueueDepth } from '#compose/archive-access.ts';
+import type { SharedAlbumsStatus } from '#domain/shared-albums/shared-albums-status.ts';
 import type { ArchiveStatus, RunStatus } from '#domain/verify/archive-status.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { DEFAULT_STACK_NAME, ENV } from '#shared/env-names.ts';
@@ -141,9 +142,10 @@ Examples:
 Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --local DIR).`,
     )
     .action(async (options: StatusOptions, command: Command) => {
-      const [{ cliContext }, { archiveStatus, ManifestTally }] = await Promise.all([
+      const [{ cliContext }, { archiveStatus, ManifestTally }, { sharedAlbumsStatus }] = await Promise.all([
         import('../context.ts'),
         import('#domain/verify/archive-status.ts'),
+        import('#domain/shared-albums/shared-albums-status.ts'),
       ]);
       const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
@@ -151,16 +153,19 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
       try {
         const now = Date.now();
         const { state } = access;
-        const [runs, zones, counters, ownDb, sharedDb, times, queue, lastCheckedAt] = await Promise.all([
-          state.listRuns(options.runs),
-          state.loadZones(),
-          state.getCounters(),
-          state.loadDatabaseState('private'),
-          state.loadDatabaseState('shared'),
-          sessionTimes(access.session ?? ctx.store),
-          access.queueDepth?.(),
-          state.lastCheckedAt(),
-        ]);
+        const [runs, zones, counters, ownDb, sharedDb, times, queue, lastCheckedAt, sharedList] =
+          await Promise.all([
+            state.listRuns(options.runs),
+            state.loadZones(),
+            state.getCounters(),
+            state.loadDatabaseState('private'),
+            state.loadDatabaseState('shared'),
+            sessionTimes(access.session ?? ctx.store),
+            access.queueDepth?.(),
+            state.lastCheckedAt(),
+            access.sharedAlbumState?.loadAlbums(),
+          ]);
+        const sharedAlbums = sharedAlbumsStatus(sharedList);
         const { signInNeeded: latch, ...sessionFacts } = times;
         const signInNeeded =
           latch === undefined
@@ -184,10 +189,12 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           queue: queue ?? null,
           lastCheckedAt: lastCheckedAt ?? null,
           signInNeeded,
+          sharedAlbums,
         });
         if (!ctx.output.json) {
           render(ctx.output, access.where, status, queue);
           ctx.output.info(lastCheckLine(lastCheckedAt, now));
+          if (sharedAlbums.albums + sharedAlbums.gone > 0) ctx.output.info(sharedAlbumsLine(sharedAlbums));
           if (signInNeeded) {
             renderSignInNeeded(ctx.output, signInNeeded);
           }
@@ -196,6 +203,13 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
         await access.close();
       }
     });
+}
+
+/** One line: albums, items, and that they are reduced copies (said plainly, issue 15). */
+function sharedAlbumsLine(s: SharedAlbumsStatus): string {
+  const gone = s.gone > 0 ? `, ${count(s.gone)} gone` : '';
+  const pending = s.pending > 0 ? `, ${count(s.pending)} with changes not archived yet` : '';
+  return `${'Shared'.padEnd(9)} ${count(s.albums)} albums (${count(s.owned)} yours, ${count(s.joined)} joined${gone}${pending}), ${count(s.items)} items, ${count(s.reducedItems)} of them reduced copies: ${s.note}`;
 }
 
 /** When detection last asked iCloud, idle checks included (one small write each). */

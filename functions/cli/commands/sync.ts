@@ -115,6 +115,13 @@ export function syncCommand(): Command {
       '--versions <policy>',
       'which versions to archive, e.g. "default,medium" (see docs/archive-layout.md)',
     )
+    .option('--no-shared-albums', 'leave Shared Albums alone (no request, no work)')
+    .addOption(
+      new Option(
+        '--shared-albums-every <minutes>',
+        'list Shared Albums at most this often (default 0: every run; one request when nothing changed)',
+      ).argParser(numberIn(0, 10_080)),
+    )
     .addOption(
       new Option('--concurrency <n>', `parallel downloads, 1 to ${MAX_CONCURRENCY}`)
         .default(4)
@@ -168,6 +175,10 @@ was refused, 3 iCloud needs you to log in again.`,
           maxDeleteFraction: options.maxDeleteFraction?.toString(),
         }),
         versionPolicy: parseVersionPolicy(options.versions as string | undefined),
+        sharedAlbums: {
+          enabled: options.sharedAlbums !== false,
+          cadenceMs: Math.round(Number(options.sharedAlbumsEvery ?? 0) * 60_000),
+        },
         dryRun: Boolean(options.dryRun),
         concurrency: options.concurrency as number,
         onProgress: (p) => {

@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
+import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
@@ -139,10 +140,11 @@ async function runVerifyCommand(
       );
     return opened;
   };
-  const { report, listing, durationMs } = await runVerify(
+  const { report, listing, durationMs, sharedAlbums } = await runVerify(
     {
       state: access.state,
       objects: access.objects,
+      ...(access.sharedAlbumState ? { sharedAlbumState: access.sharedAlbumState } : {}),
       versionPolicy,
       ...(options.icloud ? { icloud } : {}),
     },
@@ -181,10 +183,12 @@ async function runVerifyCommand(
     durationMs,
     icloudProblems: listing?.problems ?? 0,
     ...report,
+    ...(sharedAlbums === undefined ? {} : { sharedAlbums }),
     ...(repair === undefined ? {} : { repair }),
   });
   if (!ctx.output.json) {
     render(ctx.output, report, countDifferences(report), listing, durationMs);
+    if (sharedAlbums !== undefined) renderSharedAlbums(ctx.output, sharedAlbums);
     if (repair !== undefined) renderRepair(ctx.output, repair);
   }
   // What to do about it, with --json too (on stderr): the same check again, repairing.
@@ -193,6 +197,29 @@ async function runVerifyCommand(
       `  Run: ${sameCommandWith('--repair')}   re-archives what is missing or damaged, then verify again`,
     );
   return { report, ...(repair === undefined ? {} : { repair }) };
+}
+
+function renderSharedAlbums(output: Output, check: SharedAlbumsCheck): void {
+  if (check.albums + check.goneAlbums === 0) return;
+  const line = `Shared albums: ${check.albums} (${check.goneAlbums} gone), ${check.items} items, ${check.reducedItems} of them Apple's reduced shared-album copies, ${check.referencingItems} referencing an identical file.`;
+  if (check.ok) {
+    output.info(line);
+    return;
+  }
+  output.error(line);
+  section(output, 'Shared-album objects missing', check.missing, (m) => `${m.key} (${m.assetGuid})`);
+  section(
+    output,
+    'Shared-album objects nobody lists',
+    check.extra,
+    (e) => `${e.key} (${formatBytes(e.size)})`,
+  );
+  section(
+    output,
+    'Shared-album size mismatches',
+    check.sizeMismatches,
+    (s) => `${s.key}: ${s.actual}, recorded ${s.expected}`,
+  );
 }
 
 function section<T>(output: Output, title: string, items: readonly T[], line: (item: T) => string): void {

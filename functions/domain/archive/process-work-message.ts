@@ -7,7 +7,7 @@
 
 import type { Asset } from '#domain/model/asset.ts';
 import { assetId, type ManifestEntry, type ManifestEntryInput } from '#domain/model/manifest.ts';
-import type { WorkItem, WorkMessage } from '#domain/model/work.ts';
+import { isLibraryWorkItem, type LibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { errorText } from '#shared/redact.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
@@ -85,7 +85,7 @@ interface Classified {
  */
 async function classify(
   deps: ArchiveDeps,
-  item: WorkItem,
+  item: LibraryWorkItem,
   assetRecordName: string,
   prefetched: { readonly entry: ManifestEntry | undefined } | undefined,
 ): Promise<Classified> {
@@ -96,12 +96,12 @@ async function classify(
   return { kind: classifyChange(item, previousState(entry)).kind, entry };
 }
 
-function zoneOf(item: WorkItem): ZoneRef {
+function zoneOf(item: LibraryWorkItem): ZoneRef {
   return item.type === 'asset' ? item.asset.zone : item.type === 'assetOnly' ? item.change.zone : item.zone;
 }
 
 /** The entries the message's items are about, one batched read (tombstones look theirs up on their own). */
-async function prefetchEntries(deps: ArchiveDeps, items: readonly WorkItem[]) {
+async function prefetchEntries(deps: ArchiveDeps, items: readonly LibraryWorkItem[]) {
   const refs = items
     .filter((item) => item.type !== 'tombstone')
     .map((item) => ({ zone: zoneOf(item), assetRecordName: subjectOf(item) }));
@@ -116,7 +116,7 @@ async function prefetchEntries(deps: ArchiveDeps, items: readonly WorkItem[]) {
  */
 async function recordNewMasterUsers(
   deps: ArchiveDeps,
-  items: readonly WorkItem[],
+  items: readonly LibraryWorkItem[],
   entries: ReadonlyMap<string, ManifestEntry>,
 ): Promise<Set<string>> {
   const users = items.flatMap((item) => {
@@ -325,7 +325,7 @@ function withoutUnchanged(tally: Tally, unchangedKinds: readonly ChangeKind[]): 
 }
 
 /** The asset (or record) an item is about: items about one subject run in their message's order. */
-function subjectOf(item: WorkItem): string {
+function subjectOf(item: LibraryWorkItem): string {
   switch (item.type) {
     case 'asset':
       return item.asset.assetRecordName;
@@ -339,8 +339,8 @@ function subjectOf(item: WorkItem): string {
 }
 
 /** The items of a message by zone and subject, in order of first appearance. */
-function groupBySubject(items: readonly WorkItem[]): Map<string, WorkItem[]> {
-  const lanes = new Map<string, WorkItem[]>();
+function groupBySubject(items: readonly LibraryWorkItem[]): Map<string, LibraryWorkItem[]> {
+  const lanes = new Map<string, LibraryWorkItem[]>();
   for (const item of items) {
     const id = `${zoneId(zoneOf(item))}#${subjectOf(item)}`;
     const lane = lanes.get(id);
@@ -397,13 +397,15 @@ export async function processWorkMessage(
 ): Promise<MessageResult> {
   const tally = emptyTally();
 
-  const assets = message.items.flatMap((item) => (item.type === 'asset' ? [item.asset] : []));
+  // Shared-album items are carried out by their own archiver (app/download-batch.ts).
+  const items = message.items.filter(isLibraryWorkItem);
+  const assets = items.flatMap((item) => (item.type === 'asset' ? [item.asset] : []));
   const fresh = new FreshAssets(deps);
   // URLs already too old (or missing): one records/lookup per zone before anything is downloaded.
   await fresh.refresh(assets.filter((asset) => needsFreshUrls(asset, message.issuedAt, deps)));
   // One read for every entry the items are about, one write for the new assets' master users.
-  const entries = await prefetchEntries(deps, message.items);
-  const usersRecorded = await recordNewMasterUsers(deps, message.items, entries);
+  const entries = await prefetchEntries(deps, items);
+  const usersRecorded = await recordNewMasterUsers(deps, items, entries);
   /** Assets whose item is done: a refresh after an expiry leaves them out. */
   const settled = new Set<string>();
   let bulkRefresh: Promise<void> | undefined;
@@ -426,7 +428,7 @@ export async function processWorkMessage(
   };
 
   /** What one item did, merged into the message's tally once it is done (items run concurrently). */
-  const processItem = async (item: WorkItem, first: boolean): Promise<void> => {
+  const processItem = async (item: LibraryWorkItem, first: boolean): Promise<void> => {
     const subject = subjectOf(item);
     const id = assetId({ zone: zoneOf(item), assetRecordName: subject });
     let kind: ChangeKind | undefined;
@@ -547,7 +549,7 @@ export async function processWorkMessage(
   const unchangedKinds: ChangeKind[] = [];
   // Items about the same asset keep their order (an album membership after the asset it needs);
   // different assets go concurrently, a bounded number at once.
-  const lanes = [...groupBySubject(message.items).values()];
+  const lanes = [...groupBySubject(items).values()];
   const width = Math.max(1, Math.min(deps.itemConcurrency ?? DEFAULT_ITEM_CONCURRENCY, lanes.length));
   let next = 0;
   const runLanes = async () => {

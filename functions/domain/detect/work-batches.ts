@@ -4,7 +4,7 @@
  */
 
 import type { ZoneChange } from '#domain/model/asset.ts';
-import { WORK_MESSAGE_VERSION, type WorkItem, type WorkMessage } from '#domain/model/work.ts';
+import { type LibraryWorkItem, WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { plannableVersions } from '../plan/plan-versions.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 
@@ -14,7 +14,7 @@ export const ITEMS_PER_MESSAGE = 10;
 const RELATION_NAME = /^(.+)-IN-(.+)$/;
 
 /** The work a change carries, or undefined for changes the archive does not act on (album records). */
-export function toWorkItem(change: ZoneChange): WorkItem | undefined {
+export function toWorkItem(change: ZoneChange): LibraryWorkItem | undefined {
   switch (change.type) {
     case 'asset':
       return { type: 'asset', asset: change.asset };
@@ -57,7 +57,7 @@ export function toWorkItem(change: ZoneChange): WorkItem | undefined {
  * An asset item without the versions `policy` will never archive (under the default policy a
  * photo's medium and thumbnail renditions: about half of the item's bytes, each with a signed URL).
  */
-function slimmed(item: WorkItem, policy: VersionPolicy | undefined): WorkItem {
+function slimmed(item: LibraryWorkItem, policy: VersionPolicy | undefined): LibraryWorkItem {
   if (policy === undefined || item.type !== 'asset') return item;
   const versions = plannableVersions(item.asset, policy);
   return versions.length === item.asset.versions.length
@@ -77,7 +77,7 @@ export function toWorkMessages(
 ): WorkMessage[] {
   const items = changes
     .map(toWorkItem)
-    .filter((item): item is WorkItem => item !== undefined)
+    .filter((item): item is LibraryWorkItem => item !== undefined)
     .map((item) => slimmed(item, context.versionPolicy));
   const messages: WorkMessage[] = [];
   for (let i = 0; i < items.length; i += ITEMS_PER_MESSAGE) {

@@ -5,6 +5,7 @@
  *
  * Messages may carry signed download URLs (valid about an hour): never log a message body.
  */
+import type { SharedAlbum } from '../shared-albums/model.ts';
 import type { ZoneChange } from './asset.ts';
 
 export const WORK_MESSAGE_VERSION = 1;
@@ -13,7 +14,23 @@ export const WORK_MESSAGE_VERSION = 1;
  * One unit of work, in the domain's (read-only) types; the codec parses exactly these. Every
  * change of a zone delta but an album's own record (albums are not archived, their memberships are).
  */
-export type WorkItem = Exclude<ZoneChange, { readonly type: 'album' }>;
+export type LibraryWorkItem = Exclude<ZoneChange, { readonly type: 'album' }>;
+
+/**
+ * A Shared Album whose listing changed (docs/protocol/shared-albums.md): the worker reads its
+ * items and archives what is new. `gone`: it left the account's view (the deletion policy applies).
+ */
+export interface SharedAlbumWorkItem {
+  readonly type: 'sharedAlbum';
+  readonly album: SharedAlbum;
+  readonly gone?: boolean;
+}
+
+export type WorkItem = LibraryWorkItem | SharedAlbumWorkItem;
+
+export function isLibraryWorkItem(item: WorkItem): item is LibraryWorkItem {
+  return item.type !== 'sharedAlbum';
+}
 
 export interface WorkMessage {
   readonly v: typeof WORK_MESSAGE_VERSION;

@@ -24,6 +24,7 @@ const AccountDocumentSchema = z.looseObject({
   webservices: z
     .looseObject({
       ckdatabasews: z.looseObject({ url: z.string().url(), status: z.string().optional() }).optional(),
+      sharedstreams: z.looseObject({ url: z.string().url(), status: z.string().optional() }).optional(),
     })
     .optional(),
 });
@@ -32,6 +33,8 @@ export interface AccountInfo {
   readonly dsid: string;
   /** `webservices.ckdatabasews.url`, verbatim (keeps `:443`). */
   readonly ckdatabasewsUrl: string;
+  /** `webservices.sharedstreams.url` (legacy Shared Albums), absent when the account lists none. */
+  readonly sharedstreamsUrl?: string;
   /** A second factor is still needed for this session (docs/protocol/sign-in.md#accountlogin, kei's rule). */
   readonly requiresTwoFactor: boolean;
   readonly hsaVersion: number;
@@ -66,6 +69,7 @@ export function readAccountDocument(body: unknown): AccountInfo {
   return {
     dsid: doc.dsInfo.dsid,
     ckdatabasewsUrl: url,
+    ...(doc.webservices?.sharedstreams?.url ? { sharedstreamsUrl: doc.webservices.sharedstreams.url } : {}),
     requiresTwoFactor: hsaVersion === 2 && challenged,
     hsaVersion,
   };

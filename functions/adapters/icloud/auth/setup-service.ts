@@ -68,6 +68,8 @@ async function readSetupAnswer(
   ctx.session.update({
     dsid: account.dsid,
     ckdatabasewsUrl: account.ckdatabasewsUrl,
+    // Undefined removes a stale one: the account no longer lists the service.
+    sharedstreamsUrl: account.sharedstreamsUrl,
     lastValidatedAt: ctx.now(),
   });
   return account;

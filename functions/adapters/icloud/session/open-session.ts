@@ -55,6 +55,8 @@ export interface OpenedIcloudSession {
   readonly http: IcloudHttp;
   /** The current CloudKit base URL (`https://pNN-ckdatabasews.icloud.com:443`); changes if Apple moves the account. */
   ckdatabasewsUrl(): string;
+  /** `webservices.sharedstreams.url` (legacy Shared Albums), when the account lists it. */
+  sharedstreamsUrl?(): string | undefined;
   readonly dsid: string;
   /** `auth-<uuid>`: the `clientId` query parameter of CloudKit calls. */
   readonly clientId: string;
@@ -143,6 +145,10 @@ class OpenedSession implements OpenedIcloudSession {
 
   ckdatabasewsUrl(): string {
     return this.#session.fields.ckdatabasewsUrl ?? '';
+  }
+
+  sharedstreamsUrl(): string | undefined {
+    return this.#session.fields.sharedstreamsUrl;
   }
 
   async save(): Promise<void> {

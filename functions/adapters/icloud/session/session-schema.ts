@@ -48,6 +48,8 @@ export const SessionDocumentSchema = z.strictObject({
   authAttributes: z.string().optional(),
   dsid: z.string().optional(),
   ckdatabasewsUrl: z.string().url().optional(),
+  /** `webservices.sharedstreams.url` (legacy Shared Albums); absent when the account lists none. */
+  sharedstreamsUrl: z.string().url().optional(),
   /** Stored only with `login --remember-password`: lets a headless run redo SRP when cookies expire. */
   password: z.string().optional(),
   /** Last time Apple accepted the session (accountLogin, validate or a CloudKit call), ms. */

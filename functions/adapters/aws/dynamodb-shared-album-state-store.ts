@@ -1,0 +1,157 @@
+/**
+ * The Shared Albums state in the state table (docs/state.md, "Shared albums"): the album list is
+ * one item (`pk = shared-albums`, `sk = list`) written by compare-and-set on `revision`; each
+ * archived item of an album is one item in the album's partition (`pk = shared-item#<albumguid>`,
+ * `sk = <assetGuid>`). Documents are stored as JSON text and read back strictly: the table is ours.
+ */
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { ConflictError } from '#domain/errors.ts';
+import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
+import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
+
+const LIST_KEY = { pk: 'shared-albums', sk: 'list' } as const;
+const itemPartition = (albumguid: string) => `shared-item#${albumguid}`;
+
+const albumSchema = z.strictObject({
+  albumguid: z.string(),
+  name: z.string(),
+  location: z.string(),
+  ctag: z.string(),
+  ownerDsid: z.string(),
+  sharingType: z.enum(['owned', 'subscribed']),
+  creationDate: z.number().optional(),
+  isPublic: z.boolean(),
+});
+
+const storedAlbumSchema = z.strictObject({
+  album: albumSchema,
+  archivedCtag: z.string().optional(),
+  enqueuedCtag: z.string().optional(),
+  enqueuedAt: z.number().optional(),
+  goneAt: z.number().optional(),
+  itemCount: z.number().optional(),
+  reducedCount: z.number().optional(),
+  folder: z.string().optional(),
+});
+
+const listDocumentSchema = z.strictObject({
+  albums: z.record(z.string(), storedAlbumSchema),
+  checkedAt: z.number().optional(),
+});
+
+const commentSchema = z.strictObject({
+  kind: z.enum(['text', 'like']),
+  text: z.string(),
+  author: z.string(),
+  at: z.number().optional(),
+});
+
+const itemSchema = z.strictObject({
+  assetGuid: z.string(),
+  fileName: z.string(),
+  key: z.string(),
+  ownsObject: z.boolean(),
+  fileChecksum: z.string(),
+  size: z.number(),
+  rendition: z.string(),
+  reduced: z.boolean(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  changeTag: z.string(),
+  contributorDsid: z.string().optional(),
+  contributorName: z.string().optional(),
+  addedDate: z.number().optional(),
+  captureDate: z.number().optional(),
+  likeCount: z.number(),
+  comments: z.array(commentSchema),
+  removedAt: z.number().optional(),
+  objectDeletedAt: z.number().optional(),
+  archivedAt: z.number(),
+});
+
+const rowSchema = z.looseObject({ document: z.string(), revision: z.number().optional() });
+
+export interface DynamoDbSharedAlbumStateStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(options: DynamoDbSharedAlbumStateStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+  }
+
+  async loadAlbums(): Promise<SharedAlbumsState | undefined> {
+    const output = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: LIST_KEY, ConsistentRead: true }),
+    );
+    if (output.Item === undefined) return undefined;
+    const row = rowSchema.parse(output.Item);
+    const document = listDocumentSchema.parse(JSON.parse(row.document));
+    return { ...document, revision: row.revision ?? 1 } as SharedAlbumsState;
+  }
+
+  async saveAlbums(
+    state: Omit<SharedAlbumsState, 'revision'>,
+    expectedRevision: number,
+  ): Promise<SharedAlbumsState> {
+    const document = listDocumentSchema.parse({
+      albums: state.albums,
+      ...(state.checkedAt === undefined ? {} : { checkedAt: state.checkedAt }),
+    });
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...LIST_KEY, document: JSON.stringify(document), revision: expectedRevision + 1 },
+          ...(expectedRevision === 0
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: 'revision = :expected',
+                ExpressionAttributeValues: { ':expected': expectedRevision },
+              }),
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+        throw new ConflictError(`shared albums changed since revision ${expectedRevision}`, { cause: error });
+      }
+      throw error;
+    }
+    return { ...(document as Omit<SharedAlbumsState, 'revision'>), revision: expectedRevision + 1 };
+  }
+
+  async loadItems(albumguid: string): Promise<StoredSharedItem[]> {
+    const items: StoredSharedItem[] = [];
+    const pages = paginateQuery(
+      { client: this.#client },
+      {
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': itemPartition(albumguid) },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const raw of page.Items ?? []) {
+        items.push(itemSchema.parse(JSON.parse(rowSchema.parse(raw).document)) as StoredSharedItem);
+      }
+    }
+    return items;
+  }
+
+  async putItem(albumguid: string, item: StoredSharedItem): Promise<void> {
+    const document = itemSchema.parse(item);
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { pk: itemPartition(albumguid), sk: item.assetGuid, document: JSON.stringify(document) },
+      }),
+    );
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The `SharedAlbumSource` over the legacy `sharedstreams` web service
+ * (docs/protocol/shared-albums.md): one `webgetalbumslist` per listing, `webgetassets` per page,
+ * `getcomments` per item asked for.
+ */
+import type { SharedAlbum, SharedComment } from '#domain/shared-albums/model.ts';
+import type { SharedAlbumList, SharedAlbumSource, SharedItemsPage } from '#ports/shared-album-source.ts';
+import { mapAlbums, mapItems } from './map-shared-records.ts';
+import type { SharedStreamsClient } from './sharedstreams-client.ts';
+
+export class SharedStreamsSource implements SharedAlbumSource {
+  readonly #client: SharedStreamsClient;
+
+  constructor(client: SharedStreamsClient) {
+    this.#client = client;
+  }
+
+  async listAlbums(): Promise<SharedAlbumList> {
+    // No service in the session (not activated, or a session stored before it was read): no request.
+    if (!this.#client.available) return { available: false, albums: [] };
+    const { albums } = mapAlbums(await this.#client.albumsList());
+    return { available: true, albums };
+  }
+
+  async itemsPage(album: SharedAlbum, offset: number, end: number): Promise<SharedItemsPage> {
+    const records = await this.#client.assets(album.location, album.albumguid, album.ctag, offset, end);
+    return mapItems(records);
+  }
+
+  async comments(album: SharedAlbum, assetGuid: string): Promise<readonly SharedComment[]> {
+    const comments = await this.#client.comments(album.location, album.albumguid, assetGuid);
+    return comments.map((c) => ({
+      kind: String(c.commenttype) === '1' ? 'like' : 'text',
+      text: c.comment ?? '',
+      author: c.fullname ?? '',
+      ...(c.commenttimestamp === undefined ? {} : { at: c.commenttimestamp }),
+    }));
+  }
+}

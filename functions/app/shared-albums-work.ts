@@ -1,0 +1,109 @@
+/**
+ * The download worker's Shared Albums part: carries out the `sharedAlbum` items of a work message
+ * (domain/shared-albums/archive-shared-album.ts) and adds what they did to the run record of the
+ * detection that handed them out (`sharedItemsArchived`, `sharedBytesArchived`...), apart from the
+ * library's counts, which `status` compares with the library's manifest.
+ */
+import type { MessageResult } from '#domain/archive/process-work-message.ts';
+import { classifyError } from '#domain/errors.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
+import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
+import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
+import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
+import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { ObjectStore } from '#ports/object-store.ts';
+import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { Logger } from '#shared/logger.ts';
+
+export interface SharedAlbumWorkerSettings {
+  readonly state: SharedAlbumStateStore;
+  readonly deletePolicy: DeletePolicy;
+  /** Read each new or changed item's comments (one request per such item). */
+  readonly comments: boolean;
+}
+
+interface WorkDeps {
+  readonly archive: {
+    readonly state: SyncStateStore;
+    readonly objects: ObjectStore;
+    readonly now: () => number;
+  };
+  readonly logger: Logger;
+  readonly sharedAlbums?: SharedAlbumWorkerSettings;
+}
+
+export async function archiveSharedWork(
+  deps: WorkDeps,
+  icloud: IcloudConnection,
+  message: WorkMessage,
+  library: MessageResult,
+  signal: AbortSignal,
+): Promise<MessageResult> {
+  const work = message.items.filter((item) => item.type === 'sharedAlbum');
+  if (work.length === 0) return library;
+  const settings = deps.sharedAlbums;
+  const source = icloud.sharedAlbums;
+  if (settings === undefined || source === undefined) {
+    deps.logger.warn('shared album work ignored: the feature is off', { albums: work.length });
+    return library;
+  }
+  let result = library;
+  for (const item of work) {
+    try {
+      const done = await archiveSharedAlbum(
+        {
+          source,
+          sharedState: settings.state,
+          state: deps.archive.state,
+          objects: deps.archive.objects,
+          downloader: icloud.downloader,
+          deletePolicy: settings.deletePolicy,
+          comments: settings.comments,
+          now: deps.archive.now,
+          signal,
+        },
+        item.album,
+        item.gone === true,
+      );
+      deps.logger.info('shared album archived', {
+        albumguid: done.albumguid,
+        stored: done.stored,
+        referenced: done.referenced,
+        removed: done.removed,
+        objectsDeleted: done.objectsDeleted,
+        deletionsRefused: done.deletionsRefused,
+      });
+      if (message.runStartedAt !== undefined) {
+        await deps.archive.state
+          .addRunProgress(
+            { runId: message.runId, startedAt: message.runStartedAt },
+            {
+              counts: {
+                sharedItemsArchived: done.stored + done.referenced,
+                sharedItemsUpdated: done.updated,
+                sharedItemsRemoved: done.removed,
+                sharedObjectsDeleted: done.objectsDeleted,
+                sharedBytesArchived: done.bytes,
+              },
+            },
+          )
+          .catch((error: unknown) => deps.logger.warn('run record not updated', { error }));
+      }
+      result = {
+        ...result,
+        failed: result.failed + done.failures.length,
+        failures: [...result.failures, ...done.failures],
+      };
+    } catch (error) {
+      // Left or deleted between the listing and now: the next listing marks it gone.
+      if (error instanceof SharedAlbumGoneError) continue;
+      deps.logger.warn('shared album not archived', {
+        albumguid: item.album.albumguid,
+        class: classifyError(error),
+      });
+      throw error;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,443 @@
+/**
+ * The download worker's part for one Shared Album (docs/protocol/shared-albums.md): reads the
+ * album's items page by page (`limit` an end index), stores each new item's file under
+ * `shared-albums/<Album>/<date>/<name>` right after its page came (URLs age), keeps the item's
+ * contributor, likes and comments in state, marks items no longer in the album as removed, and
+ * records the album's ctag as archived once every item is durable.
+ *
+ * Shared-album objects are not in the archive counters (those count the library's manifest, which
+ * `status` and `verify` compare them with); `verify` counts them from the shared-album state.
+ *
+ * Requests to Apple per run: one `webgetassets` per 100 items of a changed album, one CDN GET per
+ * new file, one `getcomments` per new or changed item. An item whose file another item already
+ * stored (same Apple checksum) is not downloaded again: it references that object.
+ */
+import { Readable } from 'node:stream';
+import { errorText } from '#shared/redact.ts';
+import type { MediaDownloader } from '../../ports/media-download.ts';
+import type { ObjectMetadata, ObjectStore } from '../../ports/object-store.ts';
+import type { SharedAlbumSource } from '../../ports/shared-album-source.ts';
+import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
+import type { SyncStateStore } from '../../ports/sync-state-store.ts';
+import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
+import type { AssetRef } from '../model/manifest.ts';
+import { contentTypeForUti } from '../model/uti.ts';
+import type { ZoneRef } from '../model/zone.ts';
+import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
+import { encodeHeaderValue, mtimeMetadata } from '../plan/object-metadata.ts';
+import { LEGACY_RENDITION_LABEL, type SharedAlbum, type SharedItem } from './model.ts';
+import { albumFolder, checksumClaim, SHARED_ALBUMS_PREFIX, sharedItemKey } from './shared-keys.ts';
+import { type StoredSharedAlbum, type StoredSharedItem, sharedObjectCount } from './state.ts';
+
+/** Items per `webgetassets` call (the range `[offset, offset + PAGE)`). */
+export const SHARED_PAGE_ITEMS = 100;
+
+/** Object metadata keys of shared-album objects (values percent-encoded UTF-8 where names). */
+export const SHARED_METADATA_KEYS = {
+  album: 'icloud-shared-album',
+  albumGuid: 'icloud-shared-album-guid',
+  owner: 'icloud-shared-owner',
+  contributor: 'icloud-shared-contributor',
+  asset: 'icloud-asset',
+  /** `shared-album-copy`: Apple's reduced copy (photos ≤ 2,048 px, videos ≤ 720p), never the original. */
+  rendition: 'icloud-rendition',
+  renditionField: 'icloud-rendition-field',
+  fileChecksum: 'icloud-checksum',
+  dimensions: 'icloud-dimensions',
+  fileName: 'icloud-filename',
+} as const;
+
+export interface SharedArchiveDeps {
+  readonly source: SharedAlbumSource;
+  readonly sharedState: SharedAlbumStateStore;
+  /** Key claims, users of shared objects, object counts: the library's own machinery. */
+  readonly state: SyncStateStore;
+  readonly objects: ObjectStore;
+  readonly downloader: MediaDownloader;
+  readonly deletePolicy: DeletePolicy;
+  /** Read each item's comments (one request per new or changed item). */
+  readonly comments: boolean;
+  readonly now: () => number;
+  readonly signal?: AbortSignal;
+  readonly pageItems?: number;
+}
+
+export interface SharedAlbumResult {
+  readonly albumguid: string;
+  readonly stored: number;
+  readonly referenced: number;
+  readonly updated: number;
+  readonly removed: number;
+  readonly objectsDeleted: number;
+  /** Removals the mirror safety stop kept (nothing was deleted for them). */
+  readonly deletionsRefused: number;
+  readonly bytes: number;
+  readonly failures: readonly { readonly subject: string; readonly reason: string }[];
+}
+
+/** The users of one stored shared object, in the library's master-user records. */
+const objectUsers = (fileChecksum: string) => checksumClaim(fileChecksum);
+const itemRef = (albumguid: string, assetGuid: string): AssetRef => ({
+  zone: sharedAlbumZone(albumguid),
+  assetRecordName: assetGuid,
+});
+
+/** The pseudo-zone that names a Shared Album in records shared with the library (key claims, users). */
+export function sharedAlbumZone(albumguid: string): ZoneRef {
+  return { database: 'shared', zoneName: `SharedStreams-${albumguid}` };
+}
+
+export async function archiveSharedAlbum(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  gone: boolean,
+): Promise<SharedAlbumResult> {
+  const result = {
+    albumguid: album.albumguid,
+    stored: 0,
+    referenced: 0,
+    updated: 0,
+    removed: 0,
+    objectsDeleted: 0,
+    deletionsRefused: 0,
+    bytes: 0,
+    failures: [] as { subject: string; reason: string }[],
+  };
+  const previous = new Map((await deps.sharedState.loadItems(album.albumguid)).map((i) => [i.assetGuid, i]));
+  // An album keeps the folder it was first archived in, even when renamed: keys never move.
+  const folder =
+    (await deps.sharedState.loadAlbums())?.albums[album.albumguid]?.folder ??
+    (await claimFolder(deps, album));
+  const seen = new Set<string>();
+  let retryable: unknown;
+  let unreadable = false;
+  if (!gone) {
+    const pageItems = deps.pageItems ?? SHARED_PAGE_ITEMS;
+    for (let offset = 0; ; ) {
+      const page = await deps.source.itemsPage(album, offset, offset + pageItems);
+      for (const problem of page.problems) {
+        unreadable = true;
+        result.failures.push({ subject: album.albumguid, reason: problem.message });
+      }
+      if (page.items.length === 0) break;
+      for (const item of page.items) {
+        if (seen.has(item.assetGuid)) continue;
+        seen.add(item.assetGuid);
+        try {
+          await archiveItem(
+            deps,
+            album,
+            folder,
+            item,
+            previous.get(item.assetGuid),
+            result,
+            offset,
+            pageItems,
+          );
+        } catch (error) {
+          const errorClass = classifyError(error);
+          if (errorClass === 'reauth') throw error;
+          if (errorClass === 'retryable') retryable ??= error;
+          // Stored on the run record and printed: never Apple's secrets (signed URLs).
+          else result.failures.push({ subject: item.assetGuid, reason: errorText(error) });
+        }
+      }
+      offset += page.items.length;
+      // A page holds exactly the range asked for while items remain: a short one is the last,
+      // unless items archived before are still unseen; then read on to an empty page rather
+      // than take a short page for the end and those items for removed.
+      const unseen = [...previous.values()].some((i) => i.removedAt === undefined && !seen.has(i.assetGuid));
+      if (page.items.length < pageItems && !unseen) break;
+    }
+  }
+  // Items a page could not read are not known to be gone: no removal on such a pass.
+  if (!unreadable) await removeMissing(deps, album, previous, seen, result);
+  if (retryable !== undefined) throw retryable;
+  const items = await deps.sharedState.loadItems(album.albumguid);
+  const live = items.filter((i) => i.removedAt === undefined);
+  await markArchived(deps, album, gone, {
+    folder,
+    itemCount: live.length,
+    reducedCount: live.filter((i) => i.reduced).length,
+  });
+  await writeAlbumView(deps, album, folder, items, gone);
+  return result;
+}
+
+/** The album's folder, unique among albums (a second "Family" gets the album's identity suffix). */
+async function claimFolder(deps: SharedArchiveDeps, album: SharedAlbum): Promise<string> {
+  const owner = `shared-album:${album.albumguid}`;
+  for (const suffixed of [false, true]) {
+    const folder = albumFolder(album.name, album.albumguid, suffixed);
+    const claim = await deps.state.claimKey(`${SHARED_ALBUMS_PREFIX}/${folder}/`, owner);
+    if (claim.claimed) return folder;
+  }
+  throw new ConflictError(`no folder free for shared album ${album.albumguid}`);
+}
+
+async function archiveItem(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  folder: string,
+  item: SharedItem,
+  before: StoredSharedItem | undefined,
+  result: { stored: number; referenced: number; updated: number; bytes: number },
+  offset: number,
+  pageItems: number,
+): Promise<void> {
+  const sameFile = before !== undefined && before.fileChecksum === item.rendition.fileChecksum;
+  if (sameFile && before.removedAt === undefined && before.changeTag === item.changeTag) return;
+  const comments = deps.comments
+    ? await deps.source.comments(album, item.assetGuid)
+    : (before?.comments ?? []);
+  if (sameFile) {
+    // Likes or comments changed, or the item came back: the file is already stored.
+    const { removedAt: _removed, ...kept } = before;
+    await deps.sharedState.putItem(album.albumguid, {
+      ...kept,
+      changeTag: item.changeTag,
+      likeCount: item.likeCount,
+      comments,
+    });
+    result.updated++;
+    return;
+  }
+  const stored = await storeFile(deps, album, folder, item, offset, pageItems);
+  if (stored.owns) {
+    result.stored++;
+    result.bytes += stored.size;
+  } else result.referenced++;
+  await deps.sharedState.putItem(album.albumguid, {
+    assetGuid: item.assetGuid,
+    fileName: item.fileName,
+    key: stored.key,
+    ownsObject: stored.owns,
+    fileChecksum: item.rendition.fileChecksum,
+    size: stored.size,
+    rendition: item.rendition.field,
+    reduced: true,
+    ...(item.rendition.width === undefined ? {} : { width: item.rendition.width }),
+    ...(item.rendition.height === undefined ? {} : { height: item.rendition.height }),
+    changeTag: item.changeTag,
+    ...(item.contributorDsid === undefined ? {} : { contributorDsid: item.contributorDsid }),
+    ...(item.contributorName === undefined ? {} : { contributorName: item.contributorName }),
+    ...(item.addedDate === undefined ? {} : { addedDate: item.addedDate }),
+    ...(item.captureDate === undefined ? {} : { captureDate: item.captureDate }),
+    likeCount: item.likeCount,
+    comments,
+    archivedAt: deps.now(),
+  });
+}
+
+/**
+ * Stores the item's file once: the first item with an Apple checksum claims it and owns the
+ * object; a later identical item (the same photo posted to two albums) references that object.
+ */
+async function storeFile(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  folder: string,
+  item: SharedItem,
+  offset: number,
+  pageItems: number,
+): Promise<{ key: string; owns: boolean; size: number }> {
+  const me = `shared:${album.albumguid}/${item.assetGuid}`;
+  let key = sharedItemKey(folder, item, false);
+  if (!(await deps.state.claimKey(key, me)).claimed) key = sharedItemKey(folder, item, true);
+  if (!(await deps.state.claimKey(key, me)).claimed) throw new ConflictError(`key ${key} is taken`);
+  const checksum = await deps.state.claimKey(checksumClaim(item.rendition.fileChecksum), key);
+  await deps.state.addMasterUser(
+    objectUsers(item.rendition.fileChecksum),
+    itemRef(album.albumguid, item.assetGuid),
+  );
+  if (!checksum.claimed) {
+    const head = await deps.objects.head(checksum.owner);
+    if (head !== undefined) {
+      await deps.state.releaseKey(key, me);
+      return { key: checksum.owner, owns: false, size: head.size };
+    }
+    // The item that claimed the checksum never stored it: this one does, under the claimed key.
+    key = checksum.owner;
+  }
+  const existing = await deps.objects.head(key);
+  if (
+    existing !== undefined &&
+    existing.metadata[SHARED_METADATA_KEYS.fileChecksum] === item.rendition.fileChecksum
+  ) {
+    return { key, owns: true, size: existing.size };
+  }
+  let current = item;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const download = await deps.downloader.open(current.rendition.downloadUrl, {
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      });
+      const size = download.contentLength ?? current.rendition.size;
+      const put = await deps.objects.putStream(key, download.body, {
+        contentType: contentTypeForUti(current.rendition.uti),
+        contentLength: size,
+        metadata: metadataOf(album, current),
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      });
+      return { key, owns: true, size: put.size };
+    } catch (error) {
+      // URLs age: read the page again once for a fresh one (docs/protocol/shared-albums.md#downloading).
+      if (!(error instanceof DownloadUrlExpiredError) || attempt > 0) throw error;
+      const page = await deps.source.itemsPage(album, offset, offset + pageItems);
+      const fresh = page.items.find((i) => i.assetGuid === item.assetGuid);
+      if (fresh === undefined) throw error;
+      current = fresh;
+    }
+  }
+}
+
+function metadataOf(album: SharedAlbum, item: SharedItem): ObjectMetadata {
+  const k = SHARED_METADATA_KEYS;
+  const at = item.captureDate ?? item.addedDate;
+  const { width, height } = item.rendition;
+  return {
+    ...(at === undefined ? {} : mtimeMetadata(at)),
+    [k.album]: encodeHeaderValue(album.name).slice(0, 512),
+    [k.albumGuid]: album.albumguid,
+    [k.owner]: album.ownerDsid,
+    ...(item.contributorDsid || item.contributorName
+      ? {
+          [k.contributor]: encodeHeaderValue(
+            [item.contributorName, item.contributorDsid && `(${item.contributorDsid})`]
+              .filter(Boolean)
+              .join(' '),
+          ).slice(0, 256),
+        }
+      : {}),
+    [k.asset]: item.assetGuid,
+    [k.rendition]: LEGACY_RENDITION_LABEL,
+    [k.renditionField]: item.rendition.field,
+    [k.fileChecksum]: item.rendition.fileChecksum,
+    ...(width !== undefined && height !== undefined ? { [k.dimensions]: `${width}x${height}` } : {}),
+    [k.fileName]: encodeHeaderValue(item.fileName).slice(0, 512),
+  };
+}
+
+/**
+ * Items stored before and not listed now left the album. `keep` records it; `mirror` deletes an
+ * object once no item uses it, unless the run would delete more than the safety stop allows.
+ */
+async function removeMissing(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  previous: ReadonlyMap<string, StoredSharedItem>,
+  seen: ReadonlySet<string>,
+  result: { removed: number; objectsDeleted: number; deletionsRefused: number },
+): Promise<void> {
+  const missing = [...previous.values()].filter((i) => i.removedAt === undefined && !seen.has(i.assetGuid));
+  if (missing.length === 0) return;
+  const now = deps.now();
+  let mayDelete = deps.deletePolicy.mode === 'mirror';
+  if (mayDelete) {
+    // The safety stop weighs the whole archive: the library's counted objects and the albums' items.
+    const objects =
+      (await deps.state.getCounters()).objects + sharedObjectCount(await deps.sharedState.loadAlbums());
+    const limit = deletionLimit(deps.deletePolicy, objects);
+    if (missing.length > limit) {
+      mayDelete = false;
+      result.deletionsRefused += missing.length;
+    }
+  }
+  for (const item of missing) {
+    let deletedAt: number | undefined;
+    if (mayDelete) {
+      const users = objectUsers(item.fileChecksum);
+      await deps.state.removeMasterUser(users, itemRef(album.albumguid, item.assetGuid));
+      if ((await deps.state.masterUsers(users)).length === 0) {
+        await deps.objects.delete(item.key);
+        result.objectsDeleted++;
+        deletedAt = now;
+      }
+    }
+    await deps.sharedState.putItem(album.albumguid, {
+      ...item,
+      removedAt: now,
+      ...(deletedAt === undefined ? {} : { objectDeletedAt: deletedAt }),
+    });
+    result.removed++;
+  }
+}
+
+/** Records the ctag whose items are now all durable (compare-and-set, merged with the detector's writes). */
+async function markArchived(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  gone: boolean,
+  counts: Pick<StoredSharedAlbum, 'folder' | 'itemCount' | 'reducedCount'>,
+): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await deps.sharedState.loadAlbums();
+    const before = current?.albums[album.albumguid];
+    const entry: StoredSharedAlbum = {
+      ...(before ?? { album }),
+      ...counts,
+      ...(gone ? {} : { album, archivedCtag: album.ctag }),
+    };
+    try {
+      await deps.sharedState.saveAlbums(
+        {
+          ...(current?.checkedAt === undefined ? {} : { checkedAt: current.checkedAt }),
+          albums: { ...(current?.albums ?? {}), [album.albumguid]: entry },
+        },
+        current?.revision ?? 0,
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  throw new ConflictError(`the shared album list kept changing while ${album.albumguid} was recorded`);
+}
+
+/**
+ * The album's view beside its files (`shared-albums/<Album>/album.json`): name, owner, whether the
+ * files are reduced copies, and every item with its key (its own, or the object of the identical
+ * item it references), contributor, likes and comments. Makes the archive readable without state.
+ */
+async function writeAlbumView(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  folder: string,
+  items: readonly StoredSharedItem[],
+  gone: boolean,
+): Promise<void> {
+  const view = {
+    albumguid: album.albumguid,
+    name: album.name,
+    owner: album.ownerDsid,
+    sharingType: album.sharingType,
+    ...(gone ? { goneAt: deps.now() } : {}),
+    rendition: LEGACY_RENDITION_LABEL,
+    note: 'Shared albums keep reduced copies (photos at most 2048 px, videos at most 720p), not originals.',
+    items: items
+      .slice()
+      .sort((a, b) => (a.addedDate ?? 0) - (b.addedDate ?? 0) || a.assetGuid.localeCompare(b.assetGuid))
+      .map((i) => ({
+        assetGuid: i.assetGuid,
+        key: i.key,
+        ...(i.ownsObject ? {} : { references: i.key }),
+        fileName: i.fileName,
+        contributor: i.contributorName ?? i.contributorDsid ?? '',
+        ...(i.addedDate === undefined ? {} : { addedDate: new Date(i.addedDate).toISOString() }),
+        likes: i.likeCount,
+        comments: i.comments,
+        ...(i.removedAt === undefined ? {} : { removedAt: new Date(i.removedAt).toISOString() }),
+      })),
+  };
+  const body = Buffer.from(`${JSON.stringify(view, null, 2)}\n`, 'utf8');
+  await deps.objects.putStream(albumViewKey(folder), Readable.from([body]), {
+    contentType: 'application/json',
+    contentLength: body.length,
+    metadata: { [SHARED_METADATA_KEYS.albumGuid]: album.albumguid },
+  });
+}
+
+/** `shared-albums/<folder>/album.json`. */
+export function albumViewKey(folder: string): string {
+  return `${SHARED_ALBUMS_PREFIX}/${folder}/album.json`;
+}

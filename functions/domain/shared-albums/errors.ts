@@ -1,0 +1,13 @@
+/**
+ * The one error of Shared Albums that is not a transport error: the album is no longer visible
+ * to the caller (left, deleted by its owner, removed). Classified `fatal` by name (errors.ts):
+ * asking again gives the same answer; the next listing drops the album.
+ */
+export class SharedAlbumGoneError extends Error {
+  override readonly name = 'SharedAlbumGoneError';
+  readonly albumguid: string;
+  constructor(albumguid: string) {
+    super(`shared album ${albumguid} is no longer visible to this account`);
+    this.albumguid = albumguid;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * What `status` says about Shared Albums, from their stored list alone (no request, no item
+ * reads): how many albums, owned or joined, gone, how many items, and that they are Apple's
+ * reduced copies.
+ */
+import { SHARED_PHOTO_MAX_EDGE, SHARED_VIDEO_MAX_HEIGHT } from './model.ts';
+import type { SharedAlbumsState } from './state.ts';
+
+export interface SharedAlbumsStatus {
+  readonly albums: number;
+  readonly owned: number;
+  readonly joined: number;
+  readonly gone: number;
+  readonly items: number;
+  /** Items stored as Apple's reduced shared-album copy (not the original). */
+  readonly reducedItems: number;
+  /** Albums whose latest change is not archived yet. */
+  readonly pending: number;
+  readonly note: string;
+  readonly list: readonly {
+    readonly name: string;
+    readonly albumguid: string;
+    readonly sharingType: 'owned' | 'subscribed';
+    readonly items: number;
+    readonly reducedItems: number;
+    readonly folder?: string;
+    readonly state: 'archived' | 'pending' | 'gone';
+  }[];
+}
+
+export const REDUCED_COPY_NOTE = `Shared albums hold Apple's reduced copies (photos at most ${SHARED_PHOTO_MAX_EDGE} px, videos at most ${SHARED_VIDEO_MAX_HEIGHT}p), not originals.`;
+
+export function sharedAlbumsStatus(state: SharedAlbumsState | undefined): SharedAlbumsStatus {
+  const list = Object.values(state?.albums ?? {})
+    .map((a) => ({
+      name: a.album.name,
+      albumguid: a.album.albumguid,
+      sharingType: a.album.sharingType,
+      items: a.itemCount ?? 0,
+      reducedItems: a.reducedCount ?? 0,
+      ...(a.folder === undefined ? {} : { folder: a.folder }),
+      state:
+        a.goneAt !== undefined
+          ? ('gone' as const)
+          : a.archivedCtag === a.album.ctag
+            ? ('archived' as const)
+            : ('pending' as const),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const live = list.filter((a) => a.state !== 'gone');
+  return {
+    albums: live.length,
+    owned: live.filter((a) => a.sharingType === 'owned').length,
+    joined: live.filter((a) => a.sharingType === 'subscribed').length,
+    gone: list.length - live.length,
+    items: live.reduce((n, a) => n + a.items, 0),
+    reducedItems: live.reduce((n, a) => n + a.reducedItems, 0),
+    pending: live.filter((a) => a.state === 'pending').length,
+    note: REDUCED_COPY_NOTE,
+    list,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * What the pipeline remembers about Shared Albums between runs: the albums last listed (with
+ * the change tag whose items are archived) and, per album, each item's archived object and
+ * its comments. Plain JSON, stored by `SharedAlbumStateStore`.
+ */
+import type { SharedAlbum, SharedComment } from './model.ts';
+
+export interface StoredSharedAlbum {
+  readonly album: SharedAlbum;
+  /** The ctag whose items are all archived (absent until the first pass over the album ends). */
+  readonly archivedCtag?: string;
+  /** The ctag last handed to the workers, and when: not handed again while that work is young. */
+  readonly enqueuedCtag?: string;
+  readonly enqueuedAt?: number;
+  /** The album left the account's view (left, deleted by its owner, removed) at this time. */
+  readonly goneAt?: number;
+  /** Items archived for it (for `status` and the mirror safety stop). */
+  readonly itemCount?: number;
+  /** Items stored as Apple's reduced copy (all of them, on the legacy service). */
+  readonly reducedCount?: number;
+  /** Folder under `shared-albums/` (the album's safe name, unique among albums). */
+  readonly folder?: string;
+}
+
+export interface SharedAlbumsState {
+  /** By `albumguid`; albums that left the view stay, with `goneAt`. */
+  readonly albums: Readonly<Record<string, StoredSharedAlbum>>;
+  /** When the listing was last asked for (only kept when a cadence needs it). */
+  readonly checkedAt?: number;
+  readonly revision: number;
+}
+
+export interface StoredSharedItem {
+  readonly assetGuid: string;
+  readonly fileName: string;
+  /** Where its bytes are: its own object, or the object of an identical item stored earlier. */
+  readonly key: string;
+  /** True when `key` was stored for this item; false when it references another item's object. */
+  readonly ownsObject: boolean;
+  readonly fileChecksum: string;
+  readonly size: number;
+  /** Apple's rendition field the bytes came from (`resOriginalRes` is itself the reduced copy). */
+  readonly rendition: string;
+  readonly reduced: boolean;
+  readonly width?: number;
+  readonly height?: number;
+  readonly changeTag: string;
+  readonly contributorDsid?: string;
+  readonly contributorName?: string;
+  readonly addedDate?: number;
+  readonly captureDate?: number;
+  readonly likeCount: number;
+  readonly comments: readonly SharedComment[];
+  /** No longer in the album (removed by a member) at this time; the object stays unless mirrored. */
+  readonly removedAt?: number;
+  /** Its own object was deleted (mirror) at this time. */
+  readonly objectDeletedAt?: number;
+  readonly archivedAt: number;
+}
+
+/** Objects the Shared Albums hold, from the album list (the archive counters count only the library's). */
+export function sharedObjectCount(state: SharedAlbumsState | undefined): number {
+  return Object.values(state?.albums ?? {}).reduce((n, a) => n + (a.itemCount ?? 0), 0);
+}

@@ -1,0 +1,82 @@
+/**
+ * What every `SharedAlbumStateStore` does, run against the in-memory fake and the DynamoDB
+ * adapter: the album list round-trips and is written by compare-and-set; items round-trip per
+ * album and a write replaces the item.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConflictError } from '#domain/errors.ts';
+import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
+import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
+
+const list: Omit<SharedAlbumsState, 'revision'> = {
+  albums: {
+    A: {
+      album: {
+        albumguid: 'A',
+        name: 'Family 👨‍👩‍👧',
+        location: 'https://p125-sharedstreams.icloud.com:443/T/sharedstreams/',
+        ctag: 'FT;1;4',
+        ownerDsid: '100',
+        sharingType: 'subscribed',
+        creationDate: 1,
+        isPublic: false,
+      },
+      archivedCtag: 'FT;1;4',
+      itemCount: 2,
+      reducedCount: 2,
+      folder: 'Family 👨‍👩‍👧',
+    },
+  },
+  checkedAt: 5,
+};
+
+const item = (guid: string, overrides: Partial<StoredSharedItem> = {}): StoredSharedItem => ({
+  assetGuid: guid,
+  fileName: `${guid}.JPG`,
+  key: `shared-albums/Family/2026-05-03/${guid}.JPG`,
+  ownsObject: true,
+  fileChecksum: 'AbCd',
+  size: 10,
+  rendition: 'resOriginalRes',
+  reduced: true,
+  changeTag: 'b0',
+  likeCount: 0,
+  comments: [{ kind: 'text', text: 'so cute', author: 'Grandma', at: 3 }],
+  archivedAt: 4,
+  ...overrides,
+});
+
+export function describeSharedAlbumStateStoreContract(
+  name: string,
+  open: () => Promise<SharedAlbumStateStore>,
+) {
+  describe(name, () => {
+    it('has no album list before the first save, and reads back what was saved', async () => {
+      const store = await open();
+      expect(await store.loadAlbums()).toBeUndefined();
+      const saved = await store.saveAlbums(list, 0);
+      expect(saved.revision).toBe(1);
+      expect(await store.loadAlbums()).toEqual({ ...list, revision: 1 });
+    });
+
+    it('refuses a save against a stale revision', async () => {
+      const store = await open();
+      await store.saveAlbums(list, 0);
+      await store.saveAlbums(list, 1);
+      await expect(store.saveAlbums(list, 1)).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.saveAlbums(list, 0)).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it('keeps items per album and replaces an item on a second write', async () => {
+      const store = await open();
+      await store.putItem('A', item('i1'));
+      await store.putItem('A', item('i2'));
+      await store.putItem('B', item('j1'));
+      await store.putItem('A', item('i1', { removedAt: 9 }));
+      const items = (await store.loadItems('A')).sort((x, y) => x.assetGuid.localeCompare(y.assetGuid));
+      expect(items).toEqual([item('i1', { removedAt: 9 }), item('i2')]);
+      expect(await store.loadItems('B')).toEqual([item('j1')]);
+      expect(await store.loadItems('C')).toEqual([]);
+    });
+  });
+}

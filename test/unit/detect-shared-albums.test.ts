@@ -1,0 +1,170 @@
+/**
+ * Shared Albums' part of detection: one listing per run (none when the cadence says not yet, or
+ * when the session lists no service), nothing written when nothing changed, one work item per
+ * changed album, gone albums marked, and the mirror safety stop before anything is handed out.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DELETE_POLICY, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
+import {
+  detectSharedAlbums,
+  type SharedAlbumDetectionDeps,
+} from '#domain/shared-albums/detect-shared-albums.ts';
+import type { SharedAlbum } from '#domain/shared-albums/model.ts';
+import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
+import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
+import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
+
+const album = (guid: string, ctag = '1'): SharedAlbum => ({
+  albumguid: guid,
+  name: `Album ${guid}`,
+  location: `https://p101-sharedstreams.icloud.com:443/${guid}/sharedstreams/`,
+  ctag,
+  ownerDsid: '100',
+  sharingType: 'owned',
+  isPublic: false,
+});
+
+function setup(overrides: Partial<SharedAlbumDetectionDeps> = {}) {
+  const source = new ListedSharedAlbumSource();
+  const state = new InMemorySharedAlbumStateStore();
+  const queue = new InMemoryWorkQueue();
+  let clock = 1_000_000;
+  const deps = (): SharedAlbumDetectionDeps => ({
+    source,
+    state,
+    queue,
+    deletePolicy: DEFAULT_DELETE_POLICY,
+    archiveObjects: async () => 1000,
+    cadenceMs: 0,
+    now: () => clock,
+    runId: 'run',
+    runStartedAt: clock,
+    ...overrides,
+  });
+  /** The workers finished every album handed out: its ctag is archived, with `items` items. */
+  const finishAll = async (items = 3) => {
+    const current = (await state.loadAlbums())!;
+    const albums = Object.fromEntries(
+      Object.entries(current.albums).map(([guid, a]) => [
+        guid,
+        { ...a, ...(a.enqueuedCtag ? { archivedCtag: a.enqueuedCtag } : {}), itemCount: items },
+      ]),
+    );
+    await state.saveAlbums(
+      { ...(current.checkedAt ? { checkedAt: current.checkedAt } : {}), albums },
+      current.revision,
+    );
+    queue.receive(100);
+  };
+  return { source, state, queue, deps, finishAll, tick: (ms: number) => (clock += ms) };
+}
+
+describe('detectSharedAlbums', () => {
+  it('hands each new album to the workers as one work item', async () => {
+    const s = setup();
+    s.source.put(album('A'));
+    s.source.put(album('B'));
+    const result = await detectSharedAlbums(s.deps());
+    expect(result).toMatchObject({ outcome: 'changed', albums: 2, changedAlbums: 2, messagesEnqueued: 2 });
+    expect(s.queue.peek().map((w) => w.message.items[0])).toEqual([
+      { type: 'sharedAlbum', album: album('A') },
+      { type: 'sharedAlbum', album: album('B') },
+    ]);
+  });
+
+  it('costs one listing and writes nothing when no album changed', async () => {
+    const s = setup();
+    s.source.put(album('A'));
+    await detectSharedAlbums(s.deps());
+    await s.finishAll();
+    const writes = s.state.writes;
+    s.source.requests.list = 0;
+    const result = await detectSharedAlbums(s.deps());
+    expect(result.outcome).toBe('idle');
+    expect(s.source.requests.list).toBe(1);
+    expect(s.state.writes).toBe(writes);
+    expect(s.queue.peek()).toEqual([]);
+  });
+
+  it('hands an album again only when its ctag moved', async () => {
+    const s = setup();
+    s.source.put(album('A'));
+    s.source.put(album('B'));
+    await detectSharedAlbums(s.deps());
+    await s.finishAll();
+    s.source.put(album('B', '2'));
+    const result = await detectSharedAlbums(s.deps());
+    expect(result.changedAlbums).toBe(1);
+    expect(s.queue.peek().map((w) => w.message.items[0])).toEqual([
+      { type: 'sharedAlbum', album: album('B', '2') },
+    ]);
+  });
+
+  it('does not hand the same ctag twice while the first work is young', async () => {
+    const s = setup();
+    s.source.put(album('A'));
+    await detectSharedAlbums(s.deps());
+    s.queue.receive(100);
+    expect((await detectSharedAlbums(s.deps())).outcome).toBe('idle');
+    expect(s.queue.peek()).toEqual([]);
+  });
+
+  it('asks nothing before the cadence is due, and lists again after it', async () => {
+    const s = setup({ cadenceMs: 60 * 60_000 });
+    s.source.put(album('A'));
+    await detectSharedAlbums(s.deps());
+    await s.finishAll();
+    s.source.requests.list = 0;
+    s.tick(30 * 60_000);
+    expect((await detectSharedAlbums(s.deps())).outcome).toBe('skipped');
+    expect(s.source.requests.list).toBe(0);
+    s.tick(31 * 60_000);
+    expect((await detectSharedAlbums(s.deps())).outcome).toBe('idle');
+    expect(s.source.requests.list).toBe(1);
+  });
+
+  it('reports the service missing without asking or writing anything', async () => {
+    const s = setup();
+    s.source.available = false;
+    expect((await detectSharedAlbums(s.deps())).outcome).toBe('unavailable');
+    expect(s.state.writes).toBe(0);
+  });
+
+  it('marks an album that left the list as gone and, under keep, hands out no work', async () => {
+    const s = setup();
+    s.source.put(album('A'));
+    await detectSharedAlbums(s.deps());
+    await s.finishAll();
+    s.source.albums.delete('A');
+    const result = await detectSharedAlbums(s.deps());
+    expect(result).toMatchObject({ outcome: 'changed', goneAlbums: 1, messagesEnqueued: 0 });
+    expect((await s.state.loadAlbums())!.albums['A']!.goneAt).toBeDefined();
+  });
+
+  it('under mirror hands a gone album to the workers to delete its files', async () => {
+    const s = setup({ deletePolicy: { ...DEFAULT_DELETE_POLICY, mode: 'mirror' } });
+    s.source.put(album('A'));
+    await detectSharedAlbums(s.deps());
+    await s.finishAll(3);
+    s.source.albums.delete('A');
+    await detectSharedAlbums(s.deps());
+    expect(s.queue.peek().map((w) => w.message.items[0])).toEqual([
+      { type: 'sharedAlbum', album: album('A'), gone: true },
+    ]);
+  });
+
+  it('refuses, writing and handing out nothing, when gone albums would delete more than the safety stop allows', async () => {
+    const s = setup({
+      deletePolicy: { ...DEFAULT_DELETE_POLICY, mode: 'mirror' },
+      archiveObjects: async () => 100,
+    });
+    s.source.put(album('A'));
+    await detectSharedAlbums(s.deps());
+    await s.finishAll(40);
+    const before = await s.state.loadAlbums();
+    s.source.albums.delete('A');
+    await expect(detectSharedAlbums(s.deps())).rejects.toBeInstanceOf(MassDeletionRefusedError);
+    expect(await s.state.loadAlbums()).toEqual(before);
+    expect(s.queue.peek()).toEqual([]);
+  });
+});
