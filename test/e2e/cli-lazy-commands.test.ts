@@ -123,7 +123,8 @@ describe('what an idle local sync loads', () => {
         'sync',
       ]);
 
-      expect(JSON.parse(stdout)).toMatchObject({ status: 'idle', appleRequestsTotal: 1 });
+      // One changes/database for the library, one webgetalbumslist for the account's Shared Albums.
+      expect(JSON.parse(stdout)).toMatchObject({ status: 'idle', appleRequestsTotal: 2 });
       const loaded = (part: string) => urls.filter((url) => url.includes(part));
       expect(loaded('/functions/local/local-sync.ts')).not.toEqual([]);
       expect(loaded('/node_modules/@aws-sdk/client-dynamodb/')).not.toEqual([]);

@@ -67,4 +67,28 @@ describe('work message', () => {
   it('rejects an empty batch', () => {
     expect(() => parseWorkMessage(JSON.stringify({ ...message, items: [] }))).toThrowError();
   });
+
+  it('writes a Shared Album item as it is beside short-keyed library items, and reads both back', () => {
+    const mixed: WorkMessage = {
+      ...message,
+      items: [
+        { type: 'asset', asset },
+        {
+          type: 'sharedAlbum',
+          album: {
+            albumguid: '0F1E2D3C-0000-4000-8000-00000000AB12',
+            name: 'Family',
+            location: 'https://p42-sharedstreams.icloud.com/123/sharedstreams/',
+            ctag: 'FT;1',
+            ownerDsid: '123',
+            sharingType: 'owned',
+            isPublic: false,
+          },
+        },
+      ],
+    };
+    const body = encodeWorkMessage(mixed);
+    expect(JSON.parse(body)).toMatchObject({ v: 2, items: [{ t: 'asset' }, { type: 'sharedAlbum' }] });
+    expect(parseWorkMessage(body)).toEqual(mixed);
+  });
 });

@@ -205,8 +205,16 @@ export function encodeWorkMessage(message: WorkMessage): string {
   return JSON.stringify({
     ...message,
     v: WIRE_VERSION,
-    items: message.items.map((item) => renameKeys(item, SHORT_KEYS)),
+    // A Shared Album's item is one per album, small, and has keys of its own: it goes as it is.
+    items: message.items.map((item) => (item.type === 'sharedAlbum' ? item : renameKeys(item, SHORT_KEYS))),
   });
+}
+
+/** A version-2 item as the model has it: short keys renamed back, a Shared Album's item as sent. */
+function longKeyed(item: unknown): unknown {
+  const sharedAlbum =
+    item !== null && typeof item === 'object' && (item as { type?: unknown }).type === 'sharedAlbum';
+  return sharedAlbum ? item : renameKeys(item, LONG_KEYS);
 }
 
 /** Parses an SQS body (wire version 1 or 2). Throws (classified fatal) when it is not ours. */
@@ -217,7 +225,7 @@ export function parseWorkMessage(body: string): WorkMessage {
     return workMessageSchema.parse({
       ...wire.data,
       v: WORK_MESSAGE_VERSION,
-      items: wire.data.items.map((item) => renameKeys(item, LONG_KEYS)),
+      items: wire.data.items.map(longKeyed),
     });
   }
   return workMessageSchema.parse(raw);
