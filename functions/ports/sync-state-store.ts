@@ -89,6 +89,11 @@ export interface SyncStateStore {
 
   getEntry(ref: AssetRef): Promise<ManifestEntry | undefined>;
   /**
+   * The entries of these assets that exist, in no particular order (missing ones are left out):
+   * one batched read per hundred assets, for work that touches many entries at once (the catalog).
+   */
+  getEntries(refs: readonly AssetRef[]): Promise<ManifestEntry[]>;
+  /**
    * Writes a manifest entry if its revision is still `expectedRevision` (`0`: must be new).
    * Throws `ConflictError` when another worker wrote it first.
    */

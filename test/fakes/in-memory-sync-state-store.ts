@@ -71,6 +71,8 @@ export class InMemorySyncStateStore implements SyncStateStore {
   private readonly unseenPageSize: number;
   /** Calls per method, for tests that count what a use case costs. */
   readonly reconcileCalls = { markSeen: 0, unseenAssets: 0 };
+  /** Batched manifest reads (`getEntries`), one per hundred assets as DynamoDB would make. */
+  batchReads = 0;
 
   constructor(options: { now?: () => number; unseenPageSize?: number } = {}) {
     this.now = options.now ?? Date.now;
@@ -134,6 +136,12 @@ export class InMemorySyncStateStore implements SyncStateStore {
 
   async getEntry(ref: AssetRef): Promise<ManifestEntry | undefined> {
     return copy(this.manifest.get(assetId(ref)));
+  }
+
+  async getEntries(refs: readonly AssetRef[]): Promise<ManifestEntry[]> {
+    this.batchReads += Math.ceil(new Set(refs.map(assetId)).size / 100);
+    const found = [...new Set(refs.map(assetId))].map((id) => this.manifest.get(id));
+    return found.filter((entry): entry is ManifestEntry => entry !== undefined).map((entry) => copy(entry));
   }
 
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {

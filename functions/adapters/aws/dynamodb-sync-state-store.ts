@@ -81,6 +81,8 @@ export interface DynamoDbSyncStateStoreOptions {
 
 /** BatchWriteItem's limit. */
 const WRITE_BATCH = 25;
+/** BatchGetItem's limit. */
+const READ_BATCH = 100;
 /** Manifest entries read per page of `unseenAssets` (and BatchGetItem's limit for their stamps). */
 const UNSEEN_PAGE = 100;
 /** Rounds of retrying what a batch call left unprocessed (throttling) before giving up loudly. */
@@ -320,6 +322,25 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   async getEntry(ref: AssetRef): Promise<ManifestEntry | undefined> {
     const item = await this.get(keys.manifest(ref), manifestItemSchema);
     return item === undefined ? undefined : withoutKeys(item);
+  }
+
+  async getEntries(refs: readonly AssetRef[]): Promise<ManifestEntry[]> {
+    const unique = new Map(refs.map((ref) => [JSON.stringify(keys.manifest(ref)), keys.manifest(ref)]));
+    const all = [...unique.values()];
+    const found: ManifestEntry[] = [];
+    for (let i = 0; i < all.length; i += READ_BATCH) {
+      let wanted: Record<string, unknown>[] = all.slice(i, i + READ_BATCH).map((key) => ({ ...key }));
+      for (let round = 0; wanted.length > 0; round += 1) {
+        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left manifest entries unread');
+        const output = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
+        );
+        for (const raw of output.Responses?.[this.table] ?? [])
+          found.push(withoutKeys(manifestItemSchema.parse(raw)));
+        wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
   }
 
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {

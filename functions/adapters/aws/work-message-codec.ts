@@ -34,6 +34,19 @@ const assetVersion = z.strictObject({
   height: z.number().optional(),
 });
 
+const description = z.strictObject({
+  title: z.string().optional(),
+  caption: z.string().optional(),
+  keywords: z.array(z.string()).optional(),
+  location: z
+    .strictObject({ latitude: z.number(), longitude: z.number(), altitude: z.number().optional() })
+    .optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  durationMs: z.number().optional(),
+  timeZoneName: z.string().optional(),
+});
+
 const asset = z.strictObject({
   zone: zoneRef,
   assetRecordName: z.string().min(1),
@@ -60,6 +73,7 @@ const asset = z.strictObject({
   trashReason: z.number().optional(),
   versions: z.array(assetVersion),
   unavailableVersions: z.array(unavailableVersion).optional(),
+  description: description.optional(),
 });
 
 const assetOnly = z.strictObject({
@@ -78,6 +92,7 @@ const assetOnly = z.strictObject({
   trashReason: z.number().optional(),
   versions: z.array(assetVersion),
   unavailableVersions: z.array(unavailableVersion).optional(),
+  description: description.optional(),
 });
 
 /** One unit of work for the download worker. */
