@@ -124,6 +124,40 @@ export class ArchiveBucket extends Construct {
   }
 
   /**
+   * What the catalog's single writer (the change detector) needs (docs/archive-layout.md#8-the-catalog):
+   * read and write the catalog (`catalog/*`), delete only the journal objects it has folded
+   * (`catalog/journal/*`: under `keep` no archived object can be deleted), write XMP sidecars
+   * (`library/*.xmp`) when they are on, and list (the journal, and a missing key is a 404).
+   */
+  grantCatalogUpkeep(fn: PipelineFunction, options: { readonly xmpSidecars: boolean }): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [
+          this.bucket.arnForObjects('catalog/*'),
+          ...(options.xmpSidecars ? [this.bucket.arnForObjects('library/*.xmp')] : []),
+        ],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:DeleteObject'],
+        resources: [this.bucket.arnForObjects('catalog/journal/*')],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+    );
+    this.grantKey(fn, ['kms:GenerateDataKey', 'kms:Decrypt']);
+    this.nameIn(fn);
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/catalog/*]`,
+      reason:
+        'The catalog is 1,024 shards and a journal whose names are not known in advance, all under catalog/.',
+    });
+  }
+
+  /**
    * Only names the bucket in the function's env, granting nothing: the shared handler config
    * (functions/shared/config.ts) requires every resource name in every handler.
    */

@@ -36,6 +36,8 @@ export interface InfraConfig {
   readonly deletePolicy: 'keep' | 'mirror';
   readonly maxDeleteFraction: number;
   readonly versionPolicy: string;
+  /** Write `<original>.xmp` sidecars beside each original (off by default). */
+  readonly xmpSidecars: boolean;
   readonly kmsEncryption: boolean;
   readonly objectLockMode: ObjectLockMode;
   readonly objectLockDays: number;
@@ -146,6 +148,7 @@ const SETTINGS: Settings = {
     schema: versionPolicy,
     fallback: 'default',
   },
+  xmpSidecars: { rule: 'true or false', schema: boolean, fallback: false },
   kmsEncryption: { rule: 'true or false', schema: boolean, fallback: false },
   objectLockMode: {
     rule: 'one of none, governance, compliance',

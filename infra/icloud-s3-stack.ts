@@ -78,7 +78,9 @@ export class IcloudS3Stack extends Stack {
     session.grantRefresh(detector.fn);
     work.grantSend(detector.fn);
     work.grantRedrive(detector.fn);
-    archive.nameIn(detector.fn);
+    // The detector is the catalog's single writer (it journals what it enqueues and folds it).
+    archive.grantCatalogUpkeep(detector.fn, { xmpSidecars: config.xmpSidecars });
+    state.grantBatchReads(detector.fn);
 
     const workers = new DownloadWorkers(this, 'DownloadWorkers', {
       source: source(HANDLER_ENTRIES.downloadAssets),

@@ -126,4 +126,5 @@ export function setSyncSettings(fn: PipelineFunction, config: InfraConfig): void
   fn.addEnvironment(ENV.deletePolicy, config.deletePolicy);
   fn.addEnvironment(ENV.maxDeleteFraction, String(config.maxDeleteFraction));
   fn.addEnvironment(ENV.versionPolicy, config.versionPolicy);
+  fn.addEnvironment(ENV.xmpSidecars, String(config.xmpSidecars));
 }

@@ -72,4 +72,14 @@ export class StateTable extends Construct {
     );
     fn.addEnvironment(ENV.stateTable, this.table.tableName);
   }
+
+  /**
+   * Batched reads of manifest entries (BatchGetItem, a hundred keys a call): the catalog's
+   * writer reads the entries of the assets it folds this way, never one request per asset.
+   */
+  grantBatchReads(fn: PipelineFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:BatchGetItem'], resources: [this.table.tableArn] }),
+    );
+  }
 }

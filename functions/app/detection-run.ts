@@ -20,6 +20,7 @@ import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 import { errorMessage } from '#shared/redact.ts';
+import { type CatalogDeps, foldCatalog, journalingQueue } from './catalog-upkeep.ts';
 
 export interface DetectionRunDeps {
   readonly state: SyncStateStore;
@@ -32,6 +33,11 @@ export interface DetectionRunDeps {
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
   readonly now?: () => number;
+  /**
+   * Keeps the catalog in the bucket: enqueued work is journalled first, and the run ends by
+   * folding what the workers have finished (docs/archive-layout.md#8-the-catalog).
+   */
+  readonly catalog?: CatalogDeps;
 }
 
 /** Which run this is and how long it may take. */
@@ -92,7 +98,7 @@ export async function runDetection(
     const result = await detectChanges({
       source: icloud.source,
       state: deps.state,
-      queue: deps.queue,
+      queue: deps.catalog === undefined ? deps.queue : journalingQueue(deps.queue, deps.catalog.objects, now),
       now,
       remainingMs: invocation.remainingMs,
       runId,
@@ -131,6 +137,12 @@ export async function runDetection(
         appleRequests,
       });
       await deps.state.finishRun(record, result.outcome === 'caughtUp' ? 'succeeded' : 'partial', now());
+    }
+    if (deps.catalog !== undefined && result.outcome !== 'locked') {
+      // The catalog trails the workers by one run; a failed fold leaves the journal for the next.
+      await foldCatalog(deps.catalog, runId).catch((error: unknown) =>
+        deps.logger.warn('catalog not folded', { error }),
+      );
     }
     deps.logger.info('detection finished', {
       outcome: result.outcome,

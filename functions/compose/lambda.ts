@@ -76,6 +76,13 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
       reserveMs: config.deadlineReserveMs,
       logger,
       metrics,
+      catalog: {
+        state: aws.state,
+        objects: aws.objects,
+        logger,
+        now: Date.now,
+        xmpSidecars: config.xmpSidecars,
+      },
     },
     redrive:
       config.deadLetterQueueUrl === undefined

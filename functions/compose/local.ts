@@ -7,6 +7,7 @@ import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
+import type { CatalogDeps } from '#app/catalog-upkeep.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
@@ -35,6 +36,8 @@ export interface LocalCompositionOptions {
   readonly onBytesExpected?: (bytes: number) => void;
   /** Sees every exchange with Apple (`--trace`). */
   readonly observer?: ExchangeObserver;
+  /** Write XMP sidecars beside each original (docs/archive-layout.md#9-xmp-sidecars). */
+  readonly xmpSidecars?: boolean;
 }
 
 export interface LocalComposition {
@@ -46,6 +49,8 @@ export interface LocalComposition {
   /** The connection, if something opened it. */
   openedIcloud(): IcloudAdapters | undefined;
   readonly detection: DetectionRunDeps;
+  /** The catalog's upkeep (the detection runs journal and fold; the run folds once more at its end). */
+  readonly catalog: CatalogDeps;
   downloads(onMessage: (result: MessageResult) => void): DownloadBatchDeps;
   /** The dead-letter redrive at the start of a run (self-healing). */
   readonly redrive: RedriveDeps;
@@ -75,9 +80,17 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     }
     return opened;
   };
+  const catalog: CatalogDeps = {
+    state: stack.state,
+    objects: stack.objects,
+    logger: options.logger,
+    now: Date.now,
+    xmpSidecars: options.xmpSidecars ?? false,
+  };
   return {
     stack,
     metrics,
+    catalog,
     icloud,
     openedIcloud: () => opened,
     detection: {
@@ -91,6 +104,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       reserveMs: PIPELINE_DEFAULTS.deadlineReserveMs,
       logger: options.logger,
       metrics,
+      catalog,
     },
     downloads: (onMessage) => ({
       archive: {

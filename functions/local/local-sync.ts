@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { foldCatalog } from '#app/catalog-upkeep.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
 import { type DryRunReport, runDryRun } from '#app/dry-run.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
@@ -208,6 +209,10 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       await drain();
       if (last.outcome !== 'continued') break;
     }
+    // The workers have settled what the detection runs journalled: bring the catalog up to date.
+    await foldCatalog(local.catalog, 'local-sync').catch((error: unknown) =>
+      options.logger.warn('catalog not folded', { error }),
+    );
     report('done');
     const parked = await parkQueuedWork(stack.clients.sqs, stack.queues, options.dataDir);
     const deadLetters = parked.deadLetters.length;

@@ -30,6 +30,10 @@ const schema = z.object({
   deletePolicy: z.enum(['keep', 'mirror']).default('keep'),
   maxDeleteFraction: fraction.default(0.05),
   versionPolicy: z.string().default(''),
+  xmpSidecars: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   deadlineReserveMs: z.coerce
     .number()
     .int()
@@ -53,6 +57,7 @@ const VARIABLES: Record<Key, string> = {
   deletePolicy: ENV.deletePolicy,
   maxDeleteFraction: ENV.maxDeleteFraction,
   versionPolicy: ENV.versionPolicy,
+  xmpSidecars: ENV.xmpSidecars,
   deadlineReserveMs: ENV.deadlineReserveMs,
   uploadPartSizeMiB: ENV.uploadPartSizeMiB,
   uploadQueueSize: ENV.uploadQueueSize,

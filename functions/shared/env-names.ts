@@ -24,6 +24,8 @@ export const ENV = {
   maxDeleteCount: 'MAX_DELETE_COUNT',
   /** Which versions to archive, comma-separated (see README). */
   versionPolicy: 'VERSION_POLICY',
+  /** `true` writes an XMP sidecar beside each original (docs/archive-layout.md#9-xmp-sidecars); off by default. */
+  xmpSidecars: 'XMP_SIDECARS',
   /** Milliseconds of the Lambda deadline a run keeps in reserve to checkpoint. */
   deadlineReserveMs: 'DEADLINE_RESERVE_MS',
   /** Multipart part size in MiB and parallel parts per upload. */

@@ -3,6 +3,7 @@
  * SHA-256 digests it holds, to compare with the simulator's ground truth.
  */
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { isDerivedKey } from '#domain/catalog/derived-keys.ts';
 
 export interface ArchivedObjectView {
   readonly key: string;
@@ -10,12 +11,19 @@ export interface ArchivedObjectView {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** Every object of the local archive under `dataDir` (servers started and stopped here). */
-export async function readLocalArchive(dataDir: string): Promise<ArchivedObjectView[]> {
+/**
+ * Every archived file of the local archive under `dataDir` (servers started and stopped here);
+ * the derived objects (catalog, album views, sidecars) only with `derived: true`.
+ */
+export async function readLocalArchive(
+  dataDir: string,
+  options: { readonly derived?: boolean } = {},
+): Promise<ArchivedObjectView[]> {
   const stack = await openLocalAwsStack({ dataDir });
   try {
     const objects: ArchivedObjectView[] = [];
     for await (const listed of stack.objects.list('')) {
+      if (isDerivedKey(listed.key) && !options.derived) continue;
       const head = await stack.objects.head(listed.key);
       if (head !== undefined) objects.push({ key: listed.key, size: head.size, metadata: head.metadata });
     }

@@ -71,8 +71,6 @@ export const catalogRecordSchema = z.strictObject({
   albums: z.array(z.string()),
   versions: z.array(catalogVersion),
   deletions: z.array(catalogDeletion).optional(),
-  /** The manifest entry's revision this record was made from. */
-  revision: z.number().int().nonnegative(),
 });
 
 export type CatalogRecord = z.infer<typeof catalogRecordSchema>;
@@ -148,7 +146,6 @@ export function toCatalogRecord(entry: ManifestEntry, facts: AssetFacts | undefi
             reason: x.reason,
           })),
         }),
-    revision: entry.revision,
   };
   return record;
 }

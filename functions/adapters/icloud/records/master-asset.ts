@@ -6,6 +6,7 @@ import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Asset, AssetOnlyChange, AssetSubtype, MediaType } from '#domain/model/asset.ts';
 import { extensionForUti, isRawUti } from '#domain/model/uti.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
+import { readAssetDescription } from './asset-description.ts';
 import {
   type RawFields,
   readFlag,
@@ -14,7 +15,6 @@ import {
   readReferenceNames,
   readString,
 } from './field-values.ts';
-import { readAssetDescription } from './asset-description.ts';
 import { fileNameOf } from './file-name.ts';
 import type { CloudKitRecord } from './record-envelope.ts';
 import { decideMediaType } from './uti.ts';
