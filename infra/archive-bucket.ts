@@ -155,6 +155,16 @@ export class ArchiveBucket extends Construct {
       reason:
         'The catalog is 1,024 shards and a journal whose names are not known in advance, all under catalog/.',
     });
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/catalog/journal/*]`,
+      reason: 'Journal objects are named by time and a random id; only they may be deleted, once folded.',
+    });
+    if (options.xmpSidecars)
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/library/*.xmp]`,
+        reason:
+          'A sidecar sits beside each original, whose key is unknown in advance; only .xmp keys are writable.',
+      });
   }
 
   /**

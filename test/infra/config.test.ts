@@ -26,6 +26,7 @@ describe('deployment settings', () => {
       deletePolicy: 'keep',
       maxDeleteFraction: 0.05,
       versionPolicy: 'default',
+      xmpSidecars: false,
       kmsEncryption: false,
       objectLockMode: 'none',
       objectLockDays: 30,

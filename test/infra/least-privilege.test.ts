@@ -60,21 +60,31 @@ describe('archive bucket grants', () => {
     expect(actions(mirror, 'workers')).not.toContain('s3:DeleteObjectVersion');
   });
 
-  it('the change detector touches no object under either policy', () => {
-    for (const synth of [keep, mirror])
-      expect(actions(synth, 'detector').filter((a) => a.startsWith('s3:'))).toEqual([]);
+  it('the change detector touches only the catalog under either policy, and deletes only its folded journal', () => {
+    for (const synth of [keep, mirror]) {
+      const s3 = statements(synth, 'detector').filter((s) => actionsOf([s]).some((a) => a.startsWith('s3:')));
+      const objectResources = s3
+        .filter((s) => !actionsOf([s]).includes('s3:ListBucket'))
+        .flatMap((s) => [s.Resource].flat())
+        .map((r) => JSON.stringify(r));
+      expect(objectResources.every((r) => r.includes('/catalog/'))).toBe(true);
+      const deletes = s3.filter((s) => actionsOf([s]).includes('s3:DeleteObject'));
+      expect(deletes.flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r))).toEqual([
+        expect.stringContaining('/catalog/journal/*'),
+      ]);
+    }
   });
 });
 
 describe('state table grants', () => {
-  it('grants no batch writes, batch reads or transaction checks (the store makes none)', () => {
+  it('grants no batch writes or transaction checks, and batch reads only to the catalog writer (the detector)', () => {
     for (const synth of [keep, mirror]) {
       for (const fn of ['detector', 'workers'] as const) {
         expect(
           actions(synth, fn).filter((a) =>
             ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'].includes(a),
           ),
-        ).toEqual([]);
+        ).toEqual(fn === 'detector' ? ['dynamodb:BatchGetItem'] : []);
       }
     }
   });

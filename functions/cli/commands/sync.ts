@@ -3,11 +3,13 @@
  * S3/DynamoDB/SQS), with the session `icloud-s3 login` stored. State lives under `--local DIR`,
  * so the next run is incremental.
  */
+
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SyncProgress, SyncSummary } from '#local/local-sync.ts';
+import { ENV } from '#shared/env-names.ts';
 import { cliContext } from '../context.ts';
 import { demoFallback } from '../demo-path.ts';
 import { downloadBar, TransferRate } from '../io/download-progress.ts';
@@ -120,6 +122,10 @@ export function syncCommand(): Command {
       '--versions <policy>',
       'which versions to archive, e.g. "default,medium" (see docs/archive-layout.md)',
     )
+    .option(
+      '--xmp-sidecars',
+      `write an XMP sidecar (<original>.xmp) beside each original (default $${ENV.xmpSidecars} or off)`,
+    )
     .addOption(
       new Option('--concurrency <n>', `parallel downloads, 1 to ${MAX_CONCURRENCY}`)
         .default(4)
@@ -164,6 +170,7 @@ Exit codes: 0 done (or nothing changed), 1 some assets failed or a mass deletion
           maxDeleteFraction: options.maxDeleteFraction?.toString(),
         }),
         versionPolicy: parseVersionPolicy(options.versions as string | undefined),
+        xmpSidecars: Boolean(options.xmpSidecars) || process.env[ENV.xmpSidecars] === 'true',
         dryRun: Boolean(options.dryRun),
         concurrency: options.concurrency as number,
         onProgress: (p) => {
