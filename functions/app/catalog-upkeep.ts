@@ -219,7 +219,7 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
       folds.map((f) => ({ zone: f.zone, assetRecordName: f.assetRecordName })),
     );
     const entries = new Map(
-      found.map((e) => [
+      [...found.values()].map((e) => [
         `${e.zone.database}/${e.zone.ownerRecordName ?? '_'}/${e.zone.zoneName}/${e.assetRecordName}`,
         e,
       ]),

@@ -203,7 +203,7 @@ export async function rebuildState(deps: RebuildStateDeps): Promise<RebuildState
 
   const inputs = [...building.values()].map((b) => b.input);
   const existing = new Set(
-    (await deps.state.getEntries(inputs)).map((e) =>
+    [...(await deps.state.getEntries(inputs)).values()].map((e) =>
       catalogIdOf({ zone: e.zone, assetRecordName: e.assetRecordName }),
     ),
   );

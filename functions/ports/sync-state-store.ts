@@ -89,10 +89,10 @@ export interface SyncStateStore {
 
   getEntry(ref: AssetRef): Promise<ManifestEntry | undefined>;
   /**
-   * The entries of these assets that exist, in no particular order (missing ones are left out):
-   * one batched read per hundred assets, for work that touches many entries at once (the catalog).
+   * The entries of several assets at once (a work message's: one batched read), keyed by
+   * `zoneId#assetRecordName`; assets without an entry are absent. Strongly consistent.
    */
-  getEntries(refs: readonly AssetRef[]): Promise<ManifestEntry[]>;
+  getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>>;
   /**
    * Writes a manifest entry if its revision is still `expectedRevision` (`0`: must be new).
    * Throws `ConflictError` when another worker wrote it first.

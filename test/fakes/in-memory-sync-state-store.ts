@@ -138,10 +138,14 @@ export class InMemorySyncStateStore implements SyncStateStore {
     return copy(this.manifest.get(assetId(ref)));
   }
 
-  async getEntries(refs: readonly AssetRef[]): Promise<ManifestEntry[]> {
+  async getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>> {
     this.batchReads += Math.ceil(new Set(refs.map(assetId)).size / 100);
-    const found = [...new Set(refs.map(assetId))].map((id) => this.manifest.get(id));
-    return found.filter((entry): entry is ManifestEntry => entry !== undefined).map((entry) => copy(entry));
+    const found = new Map<string, ManifestEntry>();
+    for (const ref of refs) {
+      const entry = this.manifest.get(assetId(ref));
+      if (entry !== undefined) found.set(assetId(ref), copy(entry));
+    }
+    return found;
   }
 
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {

@@ -83,6 +83,9 @@ export interface DynamoDbSyncStateStoreOptions {
 const WRITE_BATCH = 25;
 /** BatchGetItem's limit. */
 const READ_BATCH = 100;
+
+/** How `getEntries` keys its answer: `zoneId#assetRecordName`. */
+const entryId = (ref: AssetRef) => `${zoneId(ref.zone)}#${ref.assetRecordName}`;
 /** Manifest entries read per page of `unseenAssets` (and BatchGetItem's limit for their stamps). */
 const UNSEEN_PAGE = 100;
 /** Rounds of retrying what a batch call left unprocessed (throttling) before giving up loudly. */
@@ -324,19 +327,22 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     return item === undefined ? undefined : withoutKeys(item);
   }
 
-  async getEntries(refs: readonly AssetRef[]): Promise<ManifestEntry[]> {
-    const unique = new Map(refs.map((ref) => [JSON.stringify(keys.manifest(ref)), keys.manifest(ref)]));
-    const all = [...unique.values()];
-    const found: ManifestEntry[] = [];
-    for (let i = 0; i < all.length; i += READ_BATCH) {
-      let wanted: Record<string, unknown>[] = all.slice(i, i + READ_BATCH).map((key) => ({ ...key }));
+  async getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>> {
+    const found = new Map<string, ManifestEntry>();
+    const unique = [...new Map(refs.map((ref) => [entryId(ref), ref])).values()];
+    for (let i = 0; i < unique.length; i += READ_BATCH) {
+      let wanted: Record<string, unknown>[] = unique
+        .slice(i, i + READ_BATCH)
+        .map((ref) => ({ ...keys.manifest(ref) }));
       for (let round = 0; wanted.length > 0; round += 1) {
         if (round === BATCH_ROUNDS) throw new Error('DynamoDB left manifest entries unread');
         const output = await this.client.send(
           new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
         );
-        for (const raw of output.Responses?.[this.table] ?? [])
-          found.push(withoutKeys(manifestItemSchema.parse(raw)));
+        for (const raw of output.Responses?.[this.table] ?? []) {
+          const entry = withoutKeys(manifestItemSchema.parse(raw));
+          found.set(entryId(entry), entry);
+        }
         wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
       }
     }
