@@ -70,6 +70,8 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
     metrics,
     detection: {
       state: aws.state,
+      albums: aws.albums,
+      albumViews: { albums: aws.albums, state: aws.state, objects: aws.objects },
       queue: aws.queue,
       icloud,
       deletePolicy,

@@ -82,6 +82,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     openedIcloud: () => opened,
     detection: {
       state: stack.state,
+      albums: stack.albums,
       queue:
         options.onBytesExpected === undefined
           ? stack.queue

@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type AlbumViewResult, refreshAlbumViews } from '#app/album-views.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
 import { type DryRunReport, runDryRun } from '#app/dry-run.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
@@ -95,6 +96,8 @@ export interface SyncSummary {
     readonly limit: number;
   };
   readonly message?: string;
+  /** What the album-view pass did (albums known, views written and removed). */
+  readonly albumViews?: AlbumViewResult;
 }
 
 const MARKER = 'sync-in-progress';
@@ -208,6 +211,11 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       await drain();
       if (last.outcome !== 'continued') break;
     }
+    // Album views last, once the photos they list are archived (an idle run writes none).
+    const albumViews =
+      last?.outcome === 'reauthRequired'
+        ? undefined
+        : await refreshAlbumViews({ albums: stack.albums, state: stack.state, objects: stack.objects });
     report('done');
     const parked = await parkQueuedWork(stack.clients.sqs, stack.queues, options.dataDir);
     const deadLetters = parked.deadLetters.length;
@@ -242,6 +250,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       workParked: parked.unfinished.length,
       failures: failures.slice(0, 50),
       changes,
+      ...(albumViews === undefined ? {} : { albumViews }),
     };
     if (last?.outcome === 'reauthRequired') {
       return { ...base, outcome: 'reauthRequired', action: last.action, message: last.message };

@@ -3,9 +3,10 @@
  * partition (albums are few: one Query lists them all), and one item per member in the album's
  * own partition `albumMember#<zone>#<album>`, sorted by asset record name, holding its position.
  * An album of any size stays many small items, never one item near DynamoDB's 400 KB limit.
+ * Member writes are plain PutItem/DeleteItem: idempotent, so a retry or a race only repeats them.
  */
 import {
-  BatchWriteCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -34,10 +35,17 @@ export interface DynamoDbAlbumStoreOptions {
   readonly now?: () => number;
 }
 
-/** BatchWriteItem's limit. */
-const WRITE_BATCH = 25;
-/** Rounds of retrying what a batch call left unprocessed (throttling) before giving up loudly. */
-const BATCH_ROUNDS = 8;
+/**
+ * Member writes in flight at once. Single-item writes, not BatchWriteItem: the pipeline's role
+ * grants item actions only (infra/state-table.ts), and the SDK retries each one on throttling.
+ */
+const PARALLEL_WRITES = 16;
+
+async function inParallel<T>(items: readonly T[], write: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += PARALLEL_WRITES) {
+    await Promise.all(items.slice(i, i + PARALLEL_WRITES).map(write));
+  }
+}
 
 export class DynamoDbAlbumStore implements AlbumStore {
   private readonly client: DynamoDBDocumentClient;
@@ -129,37 +137,23 @@ export class DynamoDbAlbumStore implements AlbumStore {
 
   async putAlbumMembers(album: AlbumRef, members: readonly AlbumMember[]): Promise<void> {
     const latest = new Map(members.map((m) => [m.assetRecordName, m]));
-    await this.batchWrite(
-      [...latest.values()].map((m) => ({
-        PutRequest: {
+    await inParallel([...latest.values()], (m) =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.table,
           Item: {
             ...keys.albumMember(album, m.assetRecordName),
             assetRecordName: m.assetRecordName,
             position: m.position,
           },
-        },
-      })),
+        }),
+      ),
     );
   }
 
   async removeAlbumMembers(album: AlbumRef, assetRecordNames: readonly string[]): Promise<void> {
-    await this.batchWrite(
-      [...new Set(assetRecordNames)].map((name) => ({
-        DeleteRequest: { Key: keys.albumMember(album, name) },
-      })),
+    await inParallel([...new Set(assetRecordNames)], (name) =>
+      this.client.send(new DeleteCommand({ TableName: this.table, Key: keys.albumMember(album, name) })),
     );
-  }
-
-  private async batchWrite(all: readonly Record<string, unknown>[]): Promise<void> {
-    for (let i = 0; i < all.length; i += WRITE_BATCH) {
-      let requests = all.slice(i, i + WRITE_BATCH);
-      for (let round = 0; requests.length > 0; round += 1) {
-        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left album members unwritten');
-        const output = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.table]: [...requests] } }),
-        );
-        requests = (output.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
-      }
-    }
   }
 }

@@ -5,6 +5,7 @@
  * hashed. Reads only; requests to Apple are the enumeration's `records/query` pages.
  */
 import { createHash } from 'node:crypto';
+import { ALBUMS_PREFIX } from '#domain/albums/album-paths.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { AssetSource, EnumerationCursor } from '../../ports/asset-source.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
@@ -101,10 +102,13 @@ export interface ObjectReadOptions {
   readonly onObject?: (done: number, total: number) => void;
 }
 
-/** Every object in the bucket, with what the comparison needs to know about it. */
+/**
+ * Every photo object in the bucket, with what the comparison needs to know about it. The album
+ * views under `albums/` are not photos: they are checked against iCloud's albums on their own.
+ */
 export async function readObjects(objects: ObjectStore, options: ObjectReadOptions): Promise<StoredObject[]> {
   const listed = [];
-  for await (const object of objects.list('')) listed.push(object);
+  for await (const object of objects.list('')) if (!object.key.startsWith(ALBUMS_PREFIX)) listed.push(object);
   let done = 0;
   return mapLimit(listed, options.concurrency ?? 8, async (object): Promise<StoredObject> => {
     const base: StoredObject = { key: object.key, size: object.size, etag: object.etag };
