@@ -26,6 +26,7 @@ import {
 } from '#domain/catalog/catalog-journal.ts';
 import {
   type CatalogRecord,
+  catalogIdOf,
   factsOfRecord,
   recordId,
   toCatalogRecord,
@@ -40,6 +41,7 @@ import {
 import { buildXmpSidecar, sidecarKeyOf, XMP_CONTENT_TYPE } from '#domain/catalog/xmp-sidecar.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
@@ -57,6 +59,11 @@ export interface CatalogDeps {
   readonly xmpSidecars?: boolean;
   /** Names of albums by record name, for the sidecars' keywords (unknown ones are left out). */
   readonly albumNames?: (recordNames: readonly string[]) => Promise<ReadonlyMap<string, string>>;
+  /**
+   * The albums of every asset by catalog id, from the album store (which knows the memberships a
+   * first sync walks, not only those that arrive as changes); without it, the manifest's.
+   */
+  readonly albumsOfAssets?: () => Promise<ReadonlyMap<string, readonly string[]>>;
 }
 
 export interface CatalogFoldResult {
@@ -70,6 +77,33 @@ export interface CatalogFoldResult {
   readonly shardsRewritten: number;
   readonly bytesRewritten: number;
   readonly sidecarsWritten: number;
+}
+
+/** The names of albums by record name, from the album store (deleted albums and folders left out). */
+export function albumNamesFrom(albums: AlbumStore): NonNullable<CatalogDeps['albumNames']> {
+  return async (recordNames) => {
+    const wanted = new Set(recordNames);
+    return new Map(
+      (await albums.loadAlbums())
+        .filter((a) => wanted.has(a.recordName) && !a.deleted && a.kind !== 'folder')
+        .map((a) => [a.recordName, a.name]),
+    );
+  };
+}
+
+/** Every asset's albums (live albums only), read once per fold from the album store. */
+export function albumsOfAssetsFrom(albums: AlbumStore): NonNullable<CatalogDeps['albumsOfAssets']> {
+  return async () => {
+    const byAsset = new Map<string, string[]>();
+    for (const album of await albums.loadAlbums()) {
+      if (album.deleted || album.kind === 'folder') continue;
+      for (const member of await albums.albumMembers(album)) {
+        const id = catalogIdOf({ zone: album.zone, assetRecordName: member.assetRecordName });
+        byAsset.set(id, [...(byAsset.get(id) ?? []), album.recordName]);
+      }
+    }
+    return byAsset;
+  };
 }
 
 /** Journal object keys sort by the time they were written. */
@@ -151,7 +185,12 @@ async function sidecarAlbumNames(deps: CatalogDeps, records: readonly CatalogRec
 }
 
 /** Rewrites one shard for `decided` (if its bytes change) and their sidecars (if theirs do). */
-async function foldShard(deps: CatalogDeps, shard: string, decided: readonly Decided[]) {
+async function foldShard(
+  deps: CatalogDeps,
+  shard: string,
+  decided: readonly Decided[],
+  albumsOf: ReadonlyMap<string, readonly string[]> | undefined,
+) {
   const key = shardKey(shard);
   const before = (await readText(deps.objects, key)) ?? '';
   const records = new Map(decodeShard(before).map((r) => [recordId(r), r]));
@@ -160,7 +199,8 @@ async function foldShard(deps: CatalogDeps, shard: string, decided: readonly Dec
     const old = records.get(fold.id);
     if (entry === undefined) continue;
     const facts = mergeFacts(old === undefined ? undefined : factsOfRecord(old), fold.facts);
-    const after = toCatalogRecord(entry, facts);
+    const albums = albumsOf === undefined ? entry.albums : (albumsOf.get(fold.id) ?? []);
+    const after = toCatalogRecord({ ...entry, albums }, facts);
     records.set(fold.id, after);
     changed.push({ ...(old === undefined ? {} : { before: old }), after });
   }
@@ -230,11 +270,12 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
       const shard = shardOf({ zone: d.fold.zone, assetRecordName: d.fold.assetRecordName });
       byShard.set(shard, [...(byShard.get(shard) ?? []), d]);
     }
+    const albumsOf = settled.length === 0 ? undefined : await deps.albumsOfAssets?.();
     let shardsRewritten = 0;
     let bytesRewritten = 0;
     let sidecarsWritten = 0;
     for (const [shard, decided] of [...byShard].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const result = await foldShard(deps, shard, decided);
+      const result = await foldShard(deps, shard, decided, albumsOf);
       if (result.rewritten) shardsRewritten++;
       bytesRewritten += result.bytes;
       sidecarsWritten += result.sidecars;

@@ -4,6 +4,7 @@
  * stored session fresh, and emits the metrics the alarms watch. Called by the Lambda entry and,
  * through it, by the local runtime; knows nothing of Lambda.
  */
+import { type AlbumViewDeps, refreshAlbumViews } from '#app/album-views.ts';
 import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
 import {
   AccountConditionError,
@@ -13,6 +14,7 @@ import {
 } from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
@@ -38,6 +40,13 @@ export interface DetectionRunDeps {
    * folding what the workers have finished (docs/archive-layout.md#8-the-catalog).
    */
   readonly catalog?: CatalogDeps;
+  /** Where detection records albums and memberships; without it albums are not recorded. */
+  readonly albums?: AlbumStore;
+  /**
+   * Writes the album views after the check (the deployed pipeline: no other step runs after the
+   * downloads). The local runtime leaves it out and writes them once its queue is drained.
+   */
+  readonly albumViews?: AlbumViewDeps;
 }
 
 /** Which run this is and how long it may take. */
@@ -108,7 +117,14 @@ export async function runDetection(
       },
       deletePolicy: deps.deletePolicy,
       reserveMs: deps.reserveMs,
+      ...(deps.albums === undefined ? {} : { albums: deps.albums }),
     });
+    if (deps.albumViews !== undefined && result.outcome !== 'locked') {
+      // Views never fail the check: a view not written now stays stale and is written next time.
+      await refreshAlbumViews(deps.albumViews).catch((error: unknown) =>
+        deps.logger.warn('album views not written', { error }),
+      );
+    }
     const appleRequests = icloud.requests.counts();
     deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
     deps.metrics.add(

@@ -11,12 +11,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbAlbumStore } from '#adapters/aws/dynamodb-album-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
 import { type LocalAwsStack, openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import { InvalidInputError } from '#domain/errors.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
@@ -36,6 +38,8 @@ export interface ArchiveAccess {
   readonly where: string;
   readonly bucket: string;
   readonly state: SyncStateStore;
+  /** Albums and their members, beside the sync state. */
+  readonly albums: AlbumStore;
   readonly objects: ObjectStore;
   /** The session the pipeline uses, when this access knows where it is (Secrets Manager for `--aws`). */
   readonly session?: SessionStore;
@@ -63,6 +67,7 @@ export async function openLocalArchive(dataDir: string): Promise<ArchiveAccess> 
     where: `local archive at ${dataDir}`,
     bucket: stack.bucket,
     state: stack.state,
+    albums: stack.albums,
     objects: stack.objects,
     queue: stack.queue,
     localStack: stack,
@@ -133,6 +138,7 @@ export function openAwsArchive(names: AwsArchiveNames, account: AwsAccount = {})
     where: `bucket ${names.bucket}, table ${names.table}`,
     bucket: names.bucket,
     state: new DynamoDbSyncStateStore({ client: document, tableName: names.table }),
+    albums: new DynamoDbAlbumStore({ client: document, tableName: names.table }),
     objects: new S3ObjectStore({ client: s3, bucket: names.bucket }),
     ...(queueUrl === undefined ? {} : { queue: new SqsWorkQueue({ client: sqs, queueUrl }) }),
     ...(names.sessionSecretId

@@ -7,7 +7,7 @@ import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
-import type { CatalogDeps } from '#app/catalog-upkeep.ts';
+import { albumNamesFrom, albumsOfAssetsFrom, type CatalogDeps } from '#app/catalog-upkeep.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
@@ -86,6 +86,8 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     logger: options.logger,
     now: Date.now,
     xmpSidecars: options.xmpSidecars ?? false,
+    albumNames: albumNamesFrom(stack.albums),
+    albumsOfAssets: albumsOfAssetsFrom(stack.albums),
   };
   return {
     stack,
@@ -95,6 +97,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     openedIcloud: () => opened,
     detection: {
       state: stack.state,
+      albums: stack.albums,
       queue:
         options.onBytesExpected === undefined
           ? stack.queue

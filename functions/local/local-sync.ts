@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type AlbumViewResult, refreshAlbumViews } from '#app/album-views.ts';
 import { foldCatalog } from '#app/catalog-upkeep.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
 import { type DryRunReport, runDryRun } from '#app/dry-run.ts';
@@ -96,6 +97,8 @@ export interface SyncSummary {
     readonly limit: number;
   };
   readonly message?: string;
+  /** What the album-view pass did (albums known, views written and removed). */
+  readonly albumViews?: AlbumViewResult;
 }
 
 const MARKER = 'sync-in-progress';
@@ -213,6 +216,11 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     await foldCatalog(local.catalog, 'local-sync').catch((error: unknown) =>
       options.logger.warn('catalog not folded', { error }),
     );
+    // Album views last, once the photos they list are archived (an idle run writes none).
+    const albumViews =
+      last?.outcome === 'reauthRequired'
+        ? undefined
+        : await refreshAlbumViews({ albums: stack.albums, state: stack.state, objects: stack.objects });
     report('done');
     const parked = await parkQueuedWork(stack.clients.sqs, stack.queues, options.dataDir);
     const deadLetters = parked.deadLetters.length;
@@ -247,6 +255,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       workParked: parked.unfinished.length,
       failures: failures.slice(0, 50),
       changes,
+      ...(albumViews === undefined ? {} : { albumViews }),
     };
     if (last?.outcome === 'reauthRequired') {
       return { ...base, outcome: 'reauthRequired', action: last.action, message: last.message };

@@ -26,6 +26,7 @@ interface Truth {
   readonly captureTime: number;
   readonly timeZoneOffsetSeconds: number;
   readonly fileName: string;
+  readonly albumRecordNames: readonly string[];
   readonly versions: readonly { readonly kind: string; readonly sha256?: string; readonly width: number }[];
 }
 
@@ -79,11 +80,12 @@ afterAll(async () => {
 });
 
 describe('the catalog in the bucket', () => {
-  it('holds one record per archived asset with its capture time, zone offset, flags, location and hashes', async () => {
+  it('holds one record per archived asset with its capture time, zone offset, flags, location, albums and hashes', async () => {
     const { records, other } = await readCatalog();
     const live = (await truth()).filter((a) => !a.isDeleted);
 
     expect(other).toEqual([]);
+    expect(records.some((r) => r.albums.length > 0)).toBe(true);
     expect(records.map((r) => r.asset).sort()).toEqual(live.map((a) => a.assetRecordName).sort());
     for (const asset of live) {
       const record = records.find((r) => r.asset === asset.assetRecordName);
@@ -97,6 +99,7 @@ describe('the catalog in the bucket', () => {
         recentlyDeleted: false,
         location: expect.objectContaining({ latitude: expect.any(Number), longitude: expect.any(Number) }),
       });
+      expect(record?.albums).toEqual([...asset.albumRecordNames].sort());
       const original = asset.versions.find((v) => v.kind === 'original');
       expect(record?.width).toBe(original?.width);
       expect(record?.versions.find((v) => v.kind === 'original')?.sha256).toBe(original?.sha256);

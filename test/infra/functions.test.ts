@@ -174,12 +174,11 @@ describe('least privilege', () => {
   });
 
   it('lets the change detector touch S3 only as the catalog writer: read, write and list, delete nothing but folded journal objects', () => {
-    expect(detectorActions().filter((a) => a.startsWith('s3:')).sort()).toEqual([
-      's3:DeleteObject',
-      's3:GetObject',
-      's3:ListBucket',
-      's3:PutObject',
-    ]);
+    expect(
+      detectorActions()
+        .filter((a) => a.startsWith('s3:'))
+        .sort(),
+    ).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
   });
 
   it('lets the change detector enqueue work', () => {

@@ -3,16 +3,13 @@
  * (`catalog/`), the album views (`albums/`) and XMP sidecars (`<object>.xmp`). `verify` compares
  * iCloud's files with the bucket and leaves these out; they are rebuilt, never archived.
  */
+import { ALBUMS_PREFIX } from '../albums/album-paths.ts';
 import { CATALOG_PREFIX } from './journal-ids.ts';
 import { sidecarKeyOf } from './xmp-sidecar.ts';
-
-const ALBUM_VIEWS_PREFIX = 'albums/';
 
 /** Whether `key` is derived (catalog, album view, sidecar) rather than an archived file. */
 export function isDerivedKey(key: string): boolean {
   return (
-    key.startsWith(`${CATALOG_PREFIX}/`) ||
-    key.startsWith(ALBUM_VIEWS_PREFIX) ||
-    key.endsWith(sidecarKeyOf(''))
+    key.startsWith(`${CATALOG_PREFIX}/`) || key.startsWith(ALBUMS_PREFIX) || key.endsWith(sidecarKeyOf(''))
   );
 }

@@ -161,6 +161,8 @@ export interface Album {
   readonly name: string;
   readonly albumType: number;
   readonly parentId?: string;
+  /** Place among its siblings (`position`), when sent. */
+  readonly position?: number;
   readonly isDeleted: boolean;
 }
 
@@ -183,5 +185,7 @@ export type ZoneChange =
       readonly assetRecordName: string;
       readonly albumRecordName: string;
       readonly present: boolean;
+      /** The relation's `position` (album order), when the relation came whole (not a tombstone). */
+      readonly position?: number;
     }
   | { readonly type: 'album'; readonly album: Album };

@@ -102,7 +102,10 @@ export interface ObjectReadOptions {
   readonly onObject?: (done: number, total: number) => void;
 }
 
-/** Every object in the bucket, with what the comparison needs to know about it. */
+/**
+ * Every photo object in the bucket, with what the comparison needs to know about it. The album
+ * views under `albums/` are not photos: they are checked against iCloud's albums on their own.
+ */
 export async function readObjects(objects: ObjectStore, options: ObjectReadOptions): Promise<StoredObject[]> {
   const listed = [];
   for await (const object of objects.list('')) {

@@ -1,0 +1,246 @@
+/**
+ * Albums end to end: the first sync records every album, folder and membership the simulator
+ * holds (its ground truth, `GET /__sim/library/albums`) and writes one view per album under
+ * `albums/`; every album change (create, rename, move, delete, add, remove, reorder) arrives
+ * through the delta with at most two detection requests and rewrites exactly the views it
+ * touches; an idle run stays one request and writes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredAlbum } from '#domain/model/album.ts';
+import { sanitizeSegment } from '#domain/plan/sanitize.ts';
+import type { GroundTruthAlbum } from '#simulator/src/library/index.ts';
+import { readAlbumArchive } from '#test/helpers/album-archive.ts';
+import {
+  detectionRequests,
+  objectEtags,
+  type PipelineHarness,
+  startPipelineHarness,
+} from '#test/helpers/pipeline-harness.ts';
+
+let h: PipelineHarness;
+
+async function truthAlbums(): Promise<GroundTruthAlbum[]> {
+  const reply = await fetch(`${h.sim.controlUrl}/library/albums`);
+  return ((await reply.json()) as { albums: GroundTruthAlbum[] }).albums;
+}
+
+/** The truth's live albums and folders (sentinels left out), by record name. */
+async function liveTruth(): Promise<Map<string, GroundTruthAlbum>> {
+  return new Map(
+    (await truthAlbums()).filter((a) => !a.sentinel && !a.deleted).map((a) => [a.recordName, a]),
+  );
+}
+
+/** The folder names above an album in the truth, outermost first. */
+function truthFolders(album: GroundTruthAlbum, all: Map<string, GroundTruthAlbum>): string[] {
+  const names: string[] = [];
+  for (let p = album.parentRecordName; p !== null; ) {
+    const folder = all.get(p);
+    if (folder === undefined) break;
+    names.unshift(folder.name ?? '');
+    p = folder.parentRecordName;
+  }
+  return names;
+}
+
+/** Store and views equal the truth: names, folders, kinds, members in order, one view per album. */
+async function expectArchiveEqualsTruth(): Promise<void> {
+  const truth = await liveTruth();
+  const archive = await readAlbumArchive(h.dataDir);
+  const live = archive.albums.filter((a) => !a.deleted);
+  expect(new Set(live.map((a) => a.recordName))).toEqual(new Set(truth.keys()));
+  const snapshot = await h.snapshot();
+  const archived = new Set(
+    snapshot.entries.filter((e) => e.versions.length > 0).map((e) => e.assetRecordName),
+  );
+  // Apple's album index lists neither hidden photos nor those in Recently Deleted; Photos shows neither.
+  const shown = new Set(
+    (await h.truth()).filter((a) => !a.isHidden && !a.isDeleted).map((a) => a.assetRecordName),
+  );
+  for (const album of live) {
+    const expected = truth.get(album.recordName)!;
+    expect(album.name.normalize('NFC')).toBe(expected.name?.normalize('NFC'));
+    expect(album.kind).toBe(expected.albumType === 3 ? 'folder' : 'album');
+    expect(album.parentRecordName ?? null).toBe(expected.parentRecordName);
+    const members = expected.members.map((m) => m.assetRecordName).filter((m) => shown.has(m));
+    // Hidden members come only through the delta (a reorder re-sends every relation): kept when known.
+    const stored = archive.members.get(album.recordName)?.map((m) => m.assetRecordName) ?? [];
+    expect(
+      stored.filter((m) => shown.has(m)),
+      `members of ${album.name}`,
+    ).toEqual(members);
+    const all = new Set(expected.members.map((m) => m.assetRecordName));
+    expect(stored.filter((m) => !all.has(m))).toEqual([]);
+    if (album.kind !== 'album') continue;
+    const view = archive.viewOf(album.recordName);
+    expect(view, `view of ${album.name}`).toBeDefined();
+    expect(view?.document.name.normalize('NFC')).toBe(expected.name?.normalize('NFC'));
+    expect(view?.document.folders).toEqual(truthFolders(expected, truth));
+    expect(view?.document.items.map((i) => i.assetRecordName)).toEqual(
+      members.filter((m) => archived.has(m)),
+    );
+    // Stale only while a member has no archived object (it is rewritten once it has).
+    expect(album.viewStale).toBe(!stored.every((m) => archived.has(m)));
+  }
+  // Exactly one JSON view and one playlist per live album, nothing else under albums/.
+  const albums = live.filter((a) => a.kind === 'album');
+  expect(archive.viewKeys.length).toBe(albums.length * 2);
+}
+
+function viewEtags(etags: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(etags).filter(([key]) => key.startsWith('albums/')));
+}
+
+/** The view keys whose etag differs (written), appeared or disappeared between two snapshots. */
+function changedViews(before: Record<string, string>, after: Record<string, string>): string[] {
+  const keys = new Set([...Object.keys(viewEtags(before)), ...Object.keys(viewEtags(after))]);
+  return [...keys].filter((k) => before[k] !== after[k]).sort();
+}
+
+function storedByName(albums: readonly StoredAlbum[], name: string): StoredAlbum {
+  const found = albums.find((a) => a.name === name && !a.deleted);
+  if (found === undefined) throw new Error(`no album ${name}`);
+  return found;
+}
+
+beforeAll(async () => {
+  h = await startPipelineHarness({ assets: 60, seed: 14 });
+  // Nested folders and a hostile name, made before the first sync: only the album walk finds them.
+  await h.mutate({ op: 'create-album', name: 'Reisen', folder: true });
+  await h.mutate({ op: 'create-album', name: '2024', folder: true, parent: 'Reisen' });
+  await h.mutate({ op: 'create-album', name: 'Lissabon', parent: '2024' });
+  await h.mutate({ op: 'create-album', name: ' .hidden:name?*\u202Egpj.exe ', parent: 'Reisen' });
+  const photos = (await h.truth()).filter((a) => a.zone === 'PrimarySync' && !a.isDeleted).slice(0, 3);
+  for (const photo of photos) {
+    await h.mutate({ op: 'album-add', assetRecordName: photo.assetRecordName, album: 'Lissabon' });
+  }
+  const first = await h.sync();
+  expect(first.outcome).toBe('succeeded');
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('the first sync', () => {
+  it('records every album, folder and membership of the library and writes a view per album', async () => {
+    await expectArchiveEqualsTruth();
+  });
+
+  it('names views by folder and album, each segment safe as object keys are', async () => {
+    const archive = await readAlbumArchive(h.dataDir);
+    for (const key of archive.viewKeys) {
+      for (const segment of key.split('/')) expect(sanitizeSegment(segment)).toBe(segment);
+    }
+    expect(archive.viewKeys).toContain('albums/Reisen/2024/Lissabon.json');
+    expect(archive.viewKeys).toContain('albums/Reisen/2024/Lissabon.m3u8');
+    expect(archive.viewKeys).toContain('albums/Family/Kids.json');
+    expect(archive.viewKeys).toContain('albums/Kids.json');
+    expect(archive.viewKeys).toContain('albums/_CON.json');
+    expect(archive.viewKeys).toContain('albums/Garage vorher_nachher.json');
+    // NFC and NFD twins would be one file on a NAS: the second gets a piece of its record name.
+    expect(archive.viewKeys.filter((k) => k.startsWith('albums/Jörg')).length).toBe(4);
+  });
+
+  it('lists the objects in album order, and the playlist names them relative to itself', async () => {
+    const archive = await readAlbumArchive(h.dataDir);
+    const lissabon = archive.viewOf(storedByName(archive.albums, 'Lissabon').recordName)!;
+    expect(lissabon.document.items).toHaveLength(3);
+    const snapshot = await h.snapshot();
+    for (const item of lissabon.document.items) expect(snapshot.object(item.key)).toBeDefined();
+    const lines = lissabon.playlist.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines).toEqual(lissabon.document.items.map((i) => `../../../${i.key}`));
+  });
+});
+
+describe('an idle run', () => {
+  it('asks Apple once and writes no view', async () => {
+    const before = objectEtags(await h.snapshot());
+    const { summary, stats } = await h.measuredSync();
+    expect(summary.outcome).toBe('idle');
+    expect(stats.requests).toEqual({ 'changes/database': 1 });
+    expect(summary.albumViews?.written).toBe(0);
+    expect(objectEtags(await h.snapshot())).toEqual(before);
+  });
+});
+
+describe('album changes through the delta', () => {
+  /** Mutates, syncs, and checks cost, truth, and which views were written. */
+  async function change(mutation: Record<string, unknown>) {
+    const step = await h.step(mutation);
+    expect(step.summary.outcome).toBe('succeeded');
+    expect(detectionRequests(step.stats)).toBeLessThanOrEqual(2);
+    expect(step.stats.requests['records/query'] ?? 0).toBe(0);
+    await expectArchiveEqualsTruth();
+    return changedViews(objectEtags(step.before), objectEtags(step.after));
+  }
+
+  it('creates a view for a new album and fills it as photos join', async () => {
+    expect(await change({ op: 'create-album', name: 'Sommer', parent: 'Reisen' })).toEqual([
+      'albums/Reisen/Sommer.json',
+      'albums/Reisen/Sommer.m3u8',
+    ]);
+    const photo = (await h.truth()).find((a) => a.zone === 'PrimarySync' && !a.isDeleted && !a.isHidden)!;
+    expect(
+      await change({ op: 'album-add', assetRecordName: photo.assetRecordName, album: 'Sommer' }),
+    ).toEqual(['albums/Reisen/Sommer.json', 'albums/Reisen/Sommer.m3u8']);
+  });
+
+  it('rewrites only the album a photo left', async () => {
+    const lissabon = (await truthAlbums()).find((a) => a.name === 'Lissabon')!;
+    expect(
+      await change({
+        op: 'album-remove',
+        assetRecordName: lissabon.members[0]!.assetRecordName,
+        album: lissabon.recordName,
+      }),
+    ).toEqual(['albums/Reisen/2024/Lissabon.json', 'albums/Reisen/2024/Lissabon.m3u8']);
+  });
+
+  it('rewrites a reordered album in its new order', async () => {
+    const album = (await truthAlbums()).find((a) => a.name === 'Lissabon')!;
+    expect(album.members.length).toBeGreaterThan(1);
+    const order = album.members.map((m) => m.assetRecordName).reverse();
+    expect(await change({ op: 'reorder-album', album: album.recordName, assetRecordNames: order })).toEqual([
+      'albums/Reisen/2024/Lissabon.json',
+      'albums/Reisen/2024/Lissabon.m3u8',
+    ]);
+    const archive = await readAlbumArchive(h.dataDir);
+    expect(archive.viewOf(album.recordName)?.document.items.map((i) => i.assetRecordName)).toEqual(order);
+  });
+
+  it('moves the view of a renamed album and removes the old one', async () => {
+    expect(await change({ op: 'rename-album', album: 'Sommer', name: 'Sommer 2024' })).toEqual([
+      'albums/Reisen/Sommer 2024.json',
+      'albums/Reisen/Sommer 2024.m3u8',
+      'albums/Reisen/Sommer.json',
+      'albums/Reisen/Sommer.m3u8',
+    ]);
+  });
+
+  it('moves every view inside a renamed folder', async () => {
+    const written = await change({ op: 'rename-album', album: '2024', name: 'Portugal' });
+    expect(written).toEqual([
+      'albums/Reisen/2024/Lissabon.json',
+      'albums/Reisen/2024/Lissabon.m3u8',
+      'albums/Reisen/Portugal/Lissabon.json',
+      'albums/Reisen/Portugal/Lissabon.m3u8',
+    ]);
+  });
+
+  it('moves the view of an album moved to the top level', async () => {
+    expect(await change({ op: 'move-album', album: 'Sommer 2024', parent: null })).toEqual([
+      'albums/Reisen/Sommer 2024.json',
+      'albums/Reisen/Sommer 2024.m3u8',
+      'albums/Sommer 2024.json',
+      'albums/Sommer 2024.m3u8',
+    ]);
+  });
+
+  it('removes the views of a deleted folder and every album inside it', async () => {
+    const written = await change({ op: 'delete-album', album: 'Reisen' });
+    expect(written.every((k) => k.startsWith('albums/Reisen/'))).toBe(true);
+    const archive = await readAlbumArchive(h.dataDir);
+    expect(archive.viewKeys.filter((k) => k.startsWith('albums/Reisen/'))).toEqual([]);
+  });
+});
