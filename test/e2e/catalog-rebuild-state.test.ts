@@ -6,11 +6,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { CatalogRecord } from '#domain/catalog/catalog-record.ts';
 import { CATALOG_PREFIX, CATALOG_SHARD_PREFIX, decodeShard } from '#domain/catalog/catalog-shard.ts';
 import { runLocalSync } from '#local/local-sync.ts';
+import { ensureStateTable } from '#local/servers/provision.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { runCli } from '#test/helpers/run-cli.ts';
@@ -150,5 +153,45 @@ describe('icloud-s3 rebuild-state', () => {
     expect(stats.requests['cdn'] ?? 0).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, missing: [], extra: [] });
     expect(verify.code).toBe(0);
+  });
+
+  it('--aws rebuilds into the deployed stack’s empty table from its bucket (local AWS servers)', async () => {
+    const stack = await openLocalAwsStack({ dataDir: data });
+    try {
+      const table = 'rebuilt-state';
+      await ensureStateTable(stack.clients.dynamodb, table);
+
+      const run = await runCli(
+        ['rebuild-state', '--aws', '--bucket', stack.bucket, '--table', table, '--json'],
+        {
+          env: {
+            ...process.env,
+            AWS_REGION: 'us-east-1',
+            // s3rver knows one key pair; the other local servers accept any.
+            AWS_ACCESS_KEY_ID: 'S3RVER',
+            AWS_SECRET_ACCESS_KEY: 'S3RVER',
+            AWS_ENDPOINT_URL_S3: stack.endpoints.s3,
+            AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
+            AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+            AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+          },
+        },
+      );
+
+      expect(run.code).toBe(0);
+      const rebuilt = new DynamoDbSyncStateStore({
+        client: DynamoDBDocumentClient.from(stack.clients.dynamodb),
+        tableName: table,
+      });
+      const keys = async (state: { entries(): AsyncIterable<{ versions: readonly { key: string }[] }> }) => {
+        const all: string[] = [];
+        for await (const entry of state.entries()) all.push(...entry.versions.map((v) => v.key));
+        return all.sort();
+      };
+      expect(await keys(rebuilt)).toEqual(await keys(stack.state));
+      expect(await rebuilt.getCounters()).toEqual(await stack.state.getCounters());
+    } finally {
+      await stack.stop();
+    }
   });
 });
