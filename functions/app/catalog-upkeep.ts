@@ -48,6 +48,8 @@ import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
 import type { Logger } from '#shared/logger.ts';
 
 export const CATALOG_LOCK = 'catalog';
+/** Journal objects one fold reads at most (oldest first): bounds a fold's memory and time; the rest waits. */
+export const MAX_JOURNAL_OBJECTS_PER_FOLD = 500;
 const CATALOG_LEASE_MS = 10 * 60 * 1000;
 
 export interface CatalogDeps {
@@ -249,11 +251,14 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
   if (!lock.acquired) return { outcome: 'locked', ...empty };
   try {
     journalKeys.sort();
+    journalKeys.splice(MAX_JOURNAL_OBJECTS_PER_FOLD);
     const items: JournalItem[] = [];
     for (const key of journalKeys) {
       const text = await readText(deps.objects, key);
       if (text !== undefined) items.push(...journalSchema.parse(JSON.parse(text)).items);
     }
+    // In the order detection read them (a carried item keeps its time, so a newer journal wins).
+    items.sort((a, b) => a.at - b.at);
     const folds = groupByAsset(items);
     const found = await deps.state.getEntries(
       folds.map((f) => ({ zone: f.zone, assetRecordName: f.assetRecordName })),

@@ -218,4 +218,36 @@ describe('the catalog in the bucket', () => {
     const [one] = assets as [Asset];
     expect((await records(one)).find((r) => r.asset === one.assetRecordName)?.albums).toEqual(['album-1']);
   });
+
+  it('keeps the newest caption when older unfinished work is carried past a newer change', async () => {
+    const { catalog, deliver, serve, records, advance } = setUp();
+    const asset = described('order');
+    serve(asset);
+    const captioned = (tag: string, title: string): WorkItem => ({
+      type: 'assetOnly',
+      change: {
+        zone: asset.zone,
+        assetRecordName: asset.assetRecordName,
+        masterRecordName: asset.masterRecordName,
+        assetChangeTag: tag,
+        isFavorite: false,
+        isHidden: false,
+        isDeleted: false,
+        isExpunged: false,
+        versions: [],
+        description: { title },
+      },
+    });
+    await deliver([{ type: 'asset', asset }]);
+    await foldCatalog(catalog, 'test');
+
+    await deliver([captioned('a2', 'First')], { pending: true });
+    advance(1000);
+    await foldCatalog(catalog, 'test');
+    advance(1000);
+    await deliver([captioned('a3', 'Second')]);
+    await foldCatalog(catalog, 'test');
+
+    expect((await records(asset)).find((r) => r.asset === asset.assetRecordName)?.title).toBe('Second');
+  });
 });
