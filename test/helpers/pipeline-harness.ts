@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { isDerivedKey } from '#domain/catalog/derived-keys.ts';
 import type { ArchiveCounters, ManifestEntry } from '#domain/model/manifest.ts';
 import type { ZoneSyncState } from '#domain/model/sync-state.ts';
 import { type LocalSyncOptions, runLocalSync, type SyncSummary } from '#local/local-sync.ts';
@@ -152,6 +153,8 @@ async function readSnapshot(dataDir: string): Promise<ArchiveSnapshot> {
   try {
     const objects: ArchivedObjectWithEtag[] = [];
     for await (const listed of stack.objects.list('')) {
+      // The archived files: the catalog, album views and sidecars are derived and change with them.
+      if (isDerivedKey(listed.key)) continue;
       const head = await stack.objects.head(listed.key);
       if (head !== undefined) {
         objects.push({ key: listed.key, size: head.size, metadata: head.metadata, etag: head.etag });
