@@ -11,7 +11,7 @@ import {
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ENV, STAGING_TAG } from '../functions/shared/env-names.ts';
+import { ALBUM_VIEWS_PREFIX, ENV, STAGING_TAG } from '../functions/shared/env-names.ts';
 import type { ObjectLockMode, TransitionClass } from './config.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
@@ -120,6 +120,25 @@ export class ArchiveBucket extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/*]`,
       reason:
         'Objects are keyed by capture date and asset id, unknown in advance; the wildcard covers keys in this one bucket only.',
+    });
+  }
+
+  /**
+   * Writes and removes the album views (functions/app/album-views.ts) and nothing else: the
+   * detector writes them after each check, under `albums/` only, so it can never touch a photo.
+   */
+  grantAlbumViews(fn: PipelineFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:DeleteObject'],
+        resources: [this.bucket.arnForObjects(`${ALBUM_VIEWS_PREFIX}*`)],
+      }),
+    );
+    this.grantKey(fn, ['kms:GenerateDataKey']);
+    this.nameIn(fn);
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/${ALBUM_VIEWS_PREFIX}*]`,
+      reason: 'Album views are named after albums, unknown in advance; the wildcard covers the albums/ prefix of this one bucket only.',
     });
   }
 

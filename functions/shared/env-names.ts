@@ -87,3 +87,9 @@ export const METRICS = {
  * day, so the archive does not pay twice for its large files for months.
  */
 export const STAGING_TAG = { key: 'icloud-s3-staging', value: '1' } as const;
+
+/**
+ * Where the album views live in the bucket (functions/app/album-views.ts). The detector may write
+ * and delete under this prefix only (infra/archive-bucket.ts `grantAlbumViews`).
+ */
+export const ALBUM_VIEWS_PREFIX = 'albums/';

@@ -3,6 +3,7 @@
  * SHA-256 digests it holds, to compare with the simulator's ground truth.
  */
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { ALBUM_VIEWS_PREFIX } from '#shared/env-names.ts';
 
 export interface ArchivedObjectView {
   readonly key: string;
@@ -10,12 +11,16 @@ export interface ArchivedObjectView {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** Every object of the local archive under `dataDir` (servers started and stopped here). */
+/**
+ * Every photo object of the local archive under `dataDir` (servers started and stopped here).
+ * The album views under `albums/` are not photos; `test/helpers/album-archive.ts` reads them.
+ */
 export async function readLocalArchive(dataDir: string): Promise<ArchivedObjectView[]> {
   const stack = await openLocalAwsStack({ dataDir });
   try {
     const objects: ArchivedObjectView[] = [];
     for await (const listed of stack.objects.list('')) {
+      if (listed.key.startsWith(ALBUM_VIEWS_PREFIX)) continue;
       const head = await stack.objects.head(listed.key);
       if (head !== undefined) objects.push({ key: listed.key, size: head.size, metadata: head.metadata });
     }

@@ -60,9 +60,16 @@ describe('archive bucket grants', () => {
     expect(actions(mirror, 'workers')).not.toContain('s3:DeleteObjectVersion');
   });
 
-  it('the change detector touches no object under either policy', () => {
+  it('the change detector writes and deletes album views only, under either policy', () => {
     for (const synth of [keep, mirror])
-      expect(actions(synth, 'detector').filter((a) => a.startsWith('s3:'))).toEqual([]);
+      expect(
+        actions(synth, 'detector')
+          .filter((a) => a.startsWith('s3:'))
+          .sort(),
+      ).toEqual(['s3:DeleteObject', 's3:PutObject']);
+    const s3 = statements(keep, 'detector').filter((st) => actionsOf([st]).some((a) => a.startsWith('s3:')));
+    expect(s3).toHaveLength(1);
+    expect(JSON.stringify((s3[0] as Statement & { Resource?: unknown }).Resource)).toMatch(/\/albums\/\*"/);
   });
 });
 
@@ -79,9 +86,9 @@ describe('state table grants', () => {
     }
   });
 
-  it('lets the change detector delete only the run lock', () => {
-    expect(deletableItems(keep, 'detector')).toEqual(['lock#*']);
-    expect(deletableItems(mirror, 'detector')).toEqual(['lock#*']);
+  it('lets the change detector delete only the run lock and album members', () => {
+    expect(deletableItems(keep, 'detector')).toEqual(['lock#*', 'albumMember#*']);
+    expect(deletableItems(mirror, 'detector')).toEqual(['lock#*', 'albumMember#*']);
   });
 
   it('lets the download worker delete its transfer lease, a purged asset’s master-user item, and under mirror its key claim and object count', () => {
@@ -100,6 +107,9 @@ describe('state table grants', () => {
     ).toMatch(like(DELETABLE_STATE_ITEMS.masterUser));
     expect(keys.keyClaim('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.keyClaim));
     expect(keys.countedObject('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.countedObject));
+    expect(
+      keys.albumMember({ zone: { zoneName: 'PrimarySync' }, recordName: 'AL1' } as never, 'A1').pk,
+    ).toMatch(like(DELETABLE_STATE_ITEMS.albumMember));
     expect(
       keys.manifest({ zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
     ).not.toMatch(/^(lock|master|key|object)#/);
