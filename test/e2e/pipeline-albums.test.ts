@@ -5,7 +5,12 @@
  * through the delta with at most two detection requests and rewrites exactly the views it
  * touches; an idle run stays one request and writes nothing.
  */
+import { cp, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
 import type { StoredAlbum } from '#domain/model/album.ts';
 import { sanitizeSegment } from '#domain/plan/sanitize.ts';
 import type { GroundTruthAlbum } from '#simulator/src/library/index.ts';
@@ -16,6 +21,7 @@ import {
   type PipelineHarness,
   startPipelineHarness,
 } from '#test/helpers/pipeline-harness.ts';
+import { runCli } from '#test/helpers/run-cli.ts';
 
 let h: PipelineHarness;
 
@@ -159,6 +165,62 @@ describe('an idle run', () => {
     const after = await h.snapshot();
     expect(after.views).toEqual(before.views);
     expect(objectEtags(after)).toEqual(objectEtags(before));
+  });
+});
+
+describe('verify', () => {
+  /** `verify --json` on `dataDir` against the simulator, as a person runs it. */
+  async function verify(dataDir: string) {
+    const run = await runCli([
+      'verify',
+      '--local',
+      dataDir,
+      '--endpoint',
+      h.sim.controlUrl,
+      '--session-file',
+      join(dirname(h.dataDir), 'session.json'),
+      '--json',
+    ]);
+    return { ...run, result: JSON.parse(run.stdout) as { status: string; albums?: AlbumVerifyReport } };
+  }
+
+  it('finds every album view equal to iCloud', async () => {
+    const { code, result } = await verify(h.dataDir);
+    const albums = (await liveTruth()).values();
+    expect(result.albums).toEqual({
+      ok: true,
+      albumsChecked: [...albums].filter((a) => a.albumType === 0).length,
+      findings: [],
+    });
+    expect(result.status).toBe('ok');
+    expect(code).toBe(0);
+  });
+
+  it('reports a missing view and a view of no album', async () => {
+    const copy = join(dirname(h.dataDir), 'damaged');
+    await cp(h.dataDir, copy, { recursive: true });
+    const stack = await openLocalAwsStack({ dataDir: copy });
+    try {
+      await stack.objects.delete('albums/Reisen/2024/Lissabon.json');
+      const body = Buffer.from('{"format":"icloud-s3/album@1","name":"Stray","items":[]}');
+      await stack.objects.putStream('albums/Stray.json', Readable.from([body]), {
+        contentType: 'application/json',
+        contentLength: body.length,
+      });
+    } finally {
+      await stack.stop();
+    }
+    const { code, result } = await verify(copy);
+    expect(result.status).toBe('differences');
+    expect(result.albums?.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'viewMissing', path: 'albums/Reisen/2024/Lissabon' }),
+        { type: 'viewNotInIcloud', key: 'albums/Stray.json' },
+      ]),
+    );
+    expect(result.albums?.findings).toHaveLength(2);
+    expect(code).toBe(5);
+    await rm(copy, { recursive: true, force: true });
   });
 });
 

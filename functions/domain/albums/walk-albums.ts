@@ -41,7 +41,7 @@ export function zoneHasAlbums(zone: ZoneRef): boolean {
 }
 
 /** Every album and folder of the zone: the top level, then each folder's children, to any depth. */
-async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album[]> {
+export async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album[]> {
   const all: Album[] = [];
   const parents: (string | undefined)[] = [undefined];
   const visited = new Set<string>();
@@ -63,7 +63,7 @@ async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album
 }
 
 /** Every member of one album, in album order. */
-async function readMembers(source: AssetSource, zone: ZoneRef, album: string): Promise<AlbumMember[]> {
+export async function readMembers(source: AssetSource, zone: ZoneRef, album: string): Promise<AlbumMember[]> {
   const members: AlbumMember[] = [];
   let cursor: AlbumMembersCursor | undefined;
   do {
