@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import type { AlbumSummary } from '#domain/albums/album-summary.ts';
 import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
 import type { StoredAlbum } from '#domain/model/album.ts';
 import { sanitizeSegment } from '#domain/plan/sanitize.ts';
@@ -221,6 +222,42 @@ describe('verify', () => {
     expect(result.albums?.findings).toHaveLength(2);
     expect(code).toBe(5);
     await rm(copy, { recursive: true, force: true });
+  });
+});
+
+describe('status and library', () => {
+  it('status counts and names the albums the archive holds', async () => {
+    const run = await runCli(['status', '--local', h.dataDir, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const { albums } = JSON.parse(run.stdout) as { albums: AlbumSummary };
+    const truth = [...(await liveTruth()).values()];
+    expect(albums.albums).toBe(truth.filter((a) => a.albumType === 0).length);
+    expect(albums.folders).toBe(truth.filter((a) => a.albumType === 3).length);
+    expect(albums.views).toBe(albums.albums);
+    expect(albums.list).toContainEqual(
+      expect.objectContaining({ name: 'Lissabon', folders: ['Reisen', '2024'], kind: 'album', members: 3 }),
+    );
+    const text = await runCli(['status', '--local', h.dataDir]);
+    expect(text.stdout).toMatch(/Albums\s+\d+ in \d+ folders/);
+    expect(text.stdout).toContain('Reisen / 2024 / Lissabon  (3 photos)');
+  });
+
+  it('library lists the albums iCloud holds, with their folders', async () => {
+    const run = await runCli([
+      'library',
+      '--endpoint',
+      h.sim.controlUrl,
+      '--session-file',
+      join(dirname(h.dataDir), 'session.json'),
+      '--json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const { zones } = JSON.parse(run.stdout) as {
+      zones: { zoneName: string; albums?: { name: string; folders: string[]; kind: string }[] }[];
+    };
+    const primary = zones.find((z) => z.zoneName === 'PrimarySync');
+    expect(primary?.albums).toContainEqual({ name: 'Lissabon', folders: ['Reisen', '2024'], kind: 'album' });
+    expect(primary?.albums?.length).toBe((await liveTruth()).size);
   });
 });
 
