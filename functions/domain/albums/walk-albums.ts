@@ -5,7 +5,7 @@
  * first sync would never be known (docs/protocol/cloudkit.md#albums-and-folders).
  *
  * Cost (requests to Apple), for a zone with A albums in F folders and m_i photos in album i:
- * 1 + F album-list pages (each up to 200 albums) + sum of max(1, ceil(m_i / 66)) contents pages
+ * 1 + F album-list pages (each up to 200 albums) + sum of (floor(m_i / 66) + 1) contents pages
  * (a member is three records, docs/protocol/cloudkit.md#records-query). Nothing on an idle run.
  *
  * Resumable: the list is read in one go (small), then albums are read one at a time and the
