@@ -5,9 +5,12 @@
  * through the delta with at most two detection requests and rewrites exactly the views it
  * touches; an idle run stays one request and writes nothing.
  */
-import { cp, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { access, cp, readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { AlbumSummary } from '#domain/albums/album-summary.ts';
@@ -22,7 +25,7 @@ import {
   type PipelineHarness,
   startPipelineHarness,
 } from '#test/helpers/pipeline-harness.ts';
-import { runCli } from '#test/helpers/run-cli.ts';
+import { CLI_ENTRY, runCli } from '#test/helpers/run-cli.ts';
 
 let h: PipelineHarness;
 
@@ -341,5 +344,78 @@ describe('album changes through the delta', () => {
     expect(written.every((k) => k.startsWith('albums/Reisen/'))).toBe(true);
     const archive = await readAlbumArchive(h.dataDir);
     expect(archive.viewKeys.filter((k) => k.startsWith('albums/Reisen/'))).toEqual([]);
+  });
+});
+
+describe('rclone copy of the bucket to a folder', () => {
+  /** Serves the archive as S3 (`icloud-s3 local serve`), as the NAS recipe in docs/rclone.md does. */
+  async function serve(dataDir: string) {
+    const server = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI_ENTRY, 'local', 'serve', '--local', dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: server.stdout }).once('line', resolve);
+      server.once('exit', (code) => reject(new Error(`local serve exited with ${code}`)));
+    });
+    const served = JSON.parse(firstLine) as Record<
+      'endpoint' | 'bucket' | 'region' | 'accessKeyId' | 'secretAccessKey',
+      string
+    >;
+    const stop = async () => {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    };
+    return { served, stop };
+  }
+
+  it('carries every album view, and each lists files the copy holds', async () => {
+    const target = join(dirname(h.dataDir), 'nas');
+    const { served, stop } = await serve(h.dataDir);
+    try {
+      const inherited = Object.fromEntries(
+        Object.entries(process.env).filter(([n]) => !n.startsWith('AWS_')),
+      );
+      const env = {
+        ...inherited,
+        RCLONE_CONFIG: join(dirname(h.dataDir), 'rclone.conf'),
+        RCLONE_CONFIG_ICS3_TYPE: 's3',
+        RCLONE_CONFIG_ICS3_PROVIDER: 'Other',
+        RCLONE_CONFIG_ICS3_ENDPOINT: served.endpoint,
+        RCLONE_CONFIG_ICS3_ACCESS_KEY_ID: served.accessKeyId,
+        RCLONE_CONFIG_ICS3_SECRET_ACCESS_KEY: served.secretAccessKey,
+        RCLONE_CONFIG_ICS3_REGION: served.region,
+        RCLONE_CONFIG_ICS3_FORCE_PATH_STYLE: 'true',
+      };
+      await promisify(execFile)('rclone', ['copy', `ics3:${served.bucket}`, target], { env });
+    } finally {
+      await stop();
+    }
+    // From here on only the folder: no tool, no table.
+    const files = (await readdir(target, { recursive: true })).map((f) => f.split(sep).join('/'));
+    const views = files.filter((f) => f.startsWith('albums/') && f.endsWith('.json'));
+    const truth = [...(await liveTruth()).values()].filter((a) => a.albumType === 0);
+    expect(views).toHaveLength(truth.length);
+    const names = [];
+    for (const view of views) {
+      const document = JSON.parse(await readFile(join(target, view), 'utf8')) as {
+        name: string;
+        items: { key: string; versions: Record<string, string> }[];
+      };
+      names.push(document.name.normalize('NFC'));
+      for (const item of document.items) {
+        for (const key of Object.values(item.versions)) expect(files).toContain(key);
+      }
+      const playlist = view.replace(/\.json$/u, '.m3u8');
+      const lines = (await readFile(join(target, playlist), 'utf8')).split('\n');
+      const paths = lines.filter((l) => l !== '' && !l.startsWith('#'));
+      expect(paths).toHaveLength(document.items.length);
+      for (const path of paths) await access(join(target, dirname(playlist), path));
+    }
+    expect(names.sort()).toEqual(truth.map((a) => a.name?.normalize('NFC')).sort());
   });
 });
