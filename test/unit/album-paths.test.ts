@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { loadAlbumIndex } from '#domain/albums/album-index.ts';
 import { albumViewPaths, folderNames } from '#domain/albums/album-paths.ts';
 import type { StoredAlbum } from '#domain/model/album.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 
 const zone = { database: 'private', zoneName: 'PrimarySync' } as const;
 
@@ -82,5 +84,26 @@ describe('album view paths', () => {
   it('lists the folder names above an album, outermost first, as Photos names them', () => {
     const albums = [folder('F1', 'Reisen'), folder('F2', '2024/25', { parentRecordName: 'F1' })];
     expect(folderNames(album('A1', 'x', { parentRecordName: 'F2' }), albums)).toEqual(['Reisen', '2024/25']);
+  });
+});
+
+describe('the album index', () => {
+  it('answers which live albums a photo is in', async () => {
+    const store = new InMemorySyncStateStore();
+    const input = (a: StoredAlbum) => {
+      const { updatedAt: _u, revision: _r, ...rest } = a;
+      return rest;
+    };
+    await store.saveAlbum(input(folder('F1', 'Reisen')), 0);
+    await store.saveAlbum(input(album('A1', 'Lissabon', { parentRecordName: 'F1' })), 0);
+    await store.saveAlbum(input(album('A2', 'Porto')), 0);
+    await store.saveAlbum(input(album('A3', 'Gone', { deleted: true })), 0);
+    for (const recordName of ['A1', 'A2', 'A3'])
+      await store.putAlbumMembers({ zone, recordName }, [{ assetRecordName: 'P1', position: 1 }]);
+    const index = await loadAlbumIndex(store);
+    const of = index.albumsOf({ zone, assetRecordName: 'P1' });
+    expect(of.map((a) => a.name).sort()).toEqual(['Lissabon', 'Porto']);
+    expect(index.foldersOf(of.find((a) => a.name === 'Lissabon')!)).toEqual(['Reisen']);
+    expect(index.albumsOf({ zone, assetRecordName: 'P2' })).toEqual([]);
   });
 });
