@@ -138,7 +138,8 @@ export class ArchiveBucket extends Construct {
     this.nameIn(fn);
     Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/${ALBUM_VIEWS_PREFIX}*]`,
-      reason: 'Album views are named after albums, unknown in advance; the wildcard covers the albums/ prefix of this one bucket only.',
+      reason:
+        'Album views are named after albums, unknown in advance; the wildcard covers the albums/ prefix of this one bucket only.',
     });
   }
 
