@@ -1,5 +1,5 @@
 /**
- * Writes the album views in the bucket (docs/archive-layout.md#albums): for every album whose view
+ * Writes the album views in the bucket (docs/archive-layout.md#8-albums): for every album whose view
  * is stale (detection saw a change) or whose place moved (it, or a folder above it, was renamed or
  * moved), the JSON view and the playlist listing its photos' object keys in album order; the old
  * view goes when the album moved or was deleted. An album whose content is unchanged is not

@@ -1,5 +1,5 @@
 /**
- * Keeps the catalog in the bucket current (docs/archive-layout.md#8-the-catalog), in two steps:
+ * Keeps the catalog in the bucket current (docs/archive-layout.md#9-the-catalog), in two steps:
  *
  * - `journalingQueue`: before detection enqueues work, one journal object lists the assets it
  *   touches and what detection read about them (per enqueue, never per asset: nothing is added to
@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { loadAlbumIndex } from '#domain/albums/album-index.ts';
 import { mergeFacts } from '#domain/catalog/asset-facts.ts';
 import {
   type AssetFold,
@@ -26,7 +27,6 @@ import {
 } from '#domain/catalog/catalog-journal.ts';
 import {
   type CatalogRecord,
-  catalogIdOf,
   factsOfRecord,
   recordId,
   toCatalogRecord,
@@ -39,7 +39,7 @@ import {
   shardOf,
 } from '#domain/catalog/catalog-shard.ts';
 import { buildXmpSidecar, sidecarKeyOf, XMP_CONTENT_TYPE } from '#domain/catalog/xmp-sidecar.ts';
-import type { ManifestEntry } from '#domain/model/manifest.ts';
+import type { AssetRef, ManifestEntry } from '#domain/model/manifest.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
@@ -65,7 +65,7 @@ export interface CatalogDeps {
    * The albums of every asset by catalog id, from the album store (which knows the memberships a
    * first sync walks, not only those that arrive as changes); without it, the manifest's.
    */
-  readonly albumsOfAssets?: () => Promise<ReadonlyMap<string, readonly string[]>>;
+  readonly albumsOfAssets?: () => Promise<(ref: AssetRef) => readonly string[]>;
 }
 
 export interface CatalogFoldResult {
@@ -93,18 +93,11 @@ export function albumNamesFrom(albums: AlbumStore): NonNullable<CatalogDeps['alb
   };
 }
 
-/** Every asset's albums (live albums only), read once per fold from the album store. */
+/** Every asset's albums (live albums, smart albums and folders left out), read once per fold from the album store. */
 export function albumsOfAssetsFrom(albums: AlbumStore): NonNullable<CatalogDeps['albumsOfAssets']> {
   return async () => {
-    const byAsset = new Map<string, string[]>();
-    for (const album of await albums.loadAlbums()) {
-      if (album.deleted || album.kind === 'folder') continue;
-      for (const member of await albums.albumMembers(album)) {
-        const id = catalogIdOf({ zone: album.zone, assetRecordName: member.assetRecordName });
-        byAsset.set(id, [...(byAsset.get(id) ?? []), album.recordName]);
-      }
-    }
-    return byAsset;
+    const index = await loadAlbumIndex(albums);
+    return (ref) => index.albumsOf(ref).map((a) => a.recordName);
   };
 }
 
@@ -191,7 +184,7 @@ async function foldShard(
   deps: CatalogDeps,
   shard: string,
   decided: readonly Decided[],
-  albumsOf: ReadonlyMap<string, readonly string[]> | undefined,
+  albumsOf: ((ref: AssetRef) => readonly string[]) | undefined,
 ) {
   const key = shardKey(shard);
   const before = (await readText(deps.objects, key)) ?? '';
@@ -201,7 +194,7 @@ async function foldShard(
     const old = records.get(fold.id);
     if (entry === undefined) continue;
     const facts = mergeFacts(old === undefined ? undefined : factsOfRecord(old), fold.facts);
-    const albums = albumsOf === undefined ? entry.albums : (albumsOf.get(fold.id) ?? []);
+    const albums = albumsOf === undefined ? entry.albums : albumsOf(entry);
     const after = toCatalogRecord({ ...entry, albums }, facts);
     records.set(fold.id, after);
     changed.push({ ...(old === undefined ? {} : { before: old }), after });

@@ -37,7 +37,7 @@ export interface DetectionRunDeps {
   readonly now?: () => number;
   /**
    * Keeps the catalog in the bucket: enqueued work is journalled first, and the run ends by
-   * folding what the workers have finished (docs/archive-layout.md#8-the-catalog).
+   * folding what the workers have finished (docs/archive-layout.md#9-the-catalog).
    */
   readonly catalog?: CatalogDeps;
   /** Where detection records albums and memberships; without it albums are not recorded. */

@@ -5,7 +5,7 @@
  * archive's totals. No photo is downloaded: catalog shards are read, other objects only HEADed.
  *
  * Sync tokens are not rebuilt: the next sync walks the whole library once, and finds every asset
- * already archived (docs/archive-layout.md#10-state-from-the-bucket).
+ * already archived (docs/archive-layout.md#11-state-from-the-bucket).
  */
 
 import { type CatalogRecord, catalogIdOf } from '#domain/catalog/catalog-record.ts';

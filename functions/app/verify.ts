@@ -5,6 +5,7 @@
  * written.
  */
 import { randomUUID } from 'node:crypto';
+import { type AlbumVerifyReport, verifyAlbums } from '#domain/albums/verify-albums.ts';
 import type { RunFailure } from '#domain/model/run.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
@@ -19,6 +20,7 @@ import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import { ALBUM_VIEWS_PREFIX } from '#shared/env-names.ts';
 
 export interface VerifyDeps {
   readonly state: SyncStateStore;
@@ -44,6 +46,9 @@ export interface VerifyOutcome {
   readonly report: VerifyReport;
   /** The iCloud side, when it was checked. */
   readonly listing?: LibraryListing;
+  /** The album views checked against iCloud's albums (with the iCloud side only). */
+  readonly albums?: AlbumVerifyReport;
+  /** Photo differences plus album findings. */
   readonly differences: number;
   readonly durationMs: number;
 }
@@ -71,8 +76,10 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
       retiredZones: (await deps.state.loadZones()).filter((z) => z.retired).map((z) => zoneId(z.zone)),
       counters: await deps.state.getCounters(),
     });
-    const differences = countDifferences(report);
-    for (const failure of failuresOf(report)) await deps.state.recordRunFailure(run, failure);
+    const albums = deps.icloud === undefined ? undefined : await checkAlbums(deps, deps.icloud);
+    const differences = countDifferences(report) + (albums?.findings.length ?? 0);
+    for (const failure of [...failuresOf(report), ...albumFailures(albums)].slice(0, 50))
+      await deps.state.recordRunFailure(run, failure);
     await deps.state.addRunProgress(run, {
       counts: {
         libraryAssets: report.checked.libraryAssets,
@@ -80,15 +87,17 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
         differences,
       },
     });
+    const ok = report.ok && (albums?.ok ?? true);
     await deps.state.finishRun(
       run,
-      report.ok ? 'succeeded' : 'partial',
+      ok ? 'succeeded' : 'partial',
       now(),
-      report.ok ? undefined : `${differences} differences`,
+      ok ? undefined : `${differences} differences`,
     );
     return {
       report,
       ...(listing === undefined ? {} : { listing }),
+      ...(albums === undefined ? {} : { albums }),
       differences,
       durationMs: now() - started,
     };
@@ -112,6 +121,32 @@ async function listIcloud(
     options.onPhaseDone?.();
     await icloud.session.save();
   }
+}
+
+/** The album views against iCloud's albums, over the same connection as the listing. */
+async function checkAlbums(deps: VerifyDeps, open: () => Promise<IcloudConnection>) {
+  const zones = (await deps.state.loadZones()).filter((z) => !z.retired).map((z) => z.zone);
+  const icloud = await open();
+  try {
+    return await verifyAlbums(
+      { source: icloud.source, state: deps.state, objects: deps.objects },
+      zones,
+      ALBUM_VIEWS_PREFIX,
+    );
+  } finally {
+    await icloud.session.save();
+  }
+}
+
+function albumFailures(albums: AlbumVerifyReport | undefined): RunFailure[] {
+  return (albums?.findings ?? []).map((f) =>
+    f.type === 'viewNotInIcloud'
+      ? { subject: f.key, reason: 'album view of no album in iCloud' }
+      : {
+          subject: f.path,
+          reason: f.type === 'viewMissing' ? 'album view missing' : `album view: ${f.type}`,
+        },
+  );
 }
 
 export function countDifferences(report: VerifyReport): number {

@@ -36,7 +36,7 @@ export interface LocalCompositionOptions {
   readonly onBytesExpected?: (bytes: number) => void;
   /** Sees every exchange with Apple (`--trace`). */
   readonly observer?: ExchangeObserver;
-  /** Write XMP sidecars beside each original (docs/archive-layout.md#9-xmp-sidecars). */
+  /** Write XMP sidecars beside each original (docs/archive-layout.md#10-xmp-sidecars). */
   readonly xmpSidecars?: boolean;
 }
 

@@ -24,7 +24,7 @@ export const ENV = {
   maxDeleteCount: 'MAX_DELETE_COUNT',
   /** Which versions to archive, comma-separated (see README). */
   versionPolicy: 'VERSION_POLICY',
-  /** `true` writes an XMP sidecar beside each original (docs/archive-layout.md#9-xmp-sidecars); off by default. */
+  /** `true` writes an XMP sidecar beside each original (docs/archive-layout.md#10-xmp-sidecars); off by default. */
   xmpSidecars: 'XMP_SIDECARS',
   /** Milliseconds of the Lambda deadline a run keeps in reserve to checkpoint. */
   deadlineReserveMs: 'DEADLINE_RESERVE_MS',
@@ -89,3 +89,9 @@ export const METRICS = {
  * day, so the archive does not pay twice for its large files for months.
  */
 export const STAGING_TAG = { key: 'icloud-s3-staging', value: '1' } as const;
+
+/**
+ * Where the album views live in the bucket (functions/app/album-views.ts). The detector may write
+ * and delete under this prefix only (infra/archive-bucket.ts `grantAlbumViews`).
+ */
+export const ALBUM_VIEWS_PREFIX = 'albums/';

@@ -1,6 +1,6 @@
 /**
  * Bench section `catalog`: what keeping the catalog in the bucket costs for a large library
- * (docs/archive-layout.md#8-the-catalog). A generated manifest of N assets (originals, Live Photo
+ * (docs/archive-layout.md#9-the-catalog). A generated manifest of N assets (originals, Live Photo
  * videos, edits, locations and the odd title) is folded into the catalog over the in-memory
  * stores, no servers; then small changes (one favourite, one caption, ten album additions) are
  * journalled and folded, and the bytes each fold rewrites are counted against the whole catalog.

@@ -172,7 +172,7 @@ describe('the Lambda bundles', () => {
   });
 });
 
-/** The archive as the running stack serves it (the servers stay up for the other test). */
+/** The photos as the running stack serves them (the servers stay up for the other test); album views left out. */
 async function readLocalArchiveFromStack() {
   const objects: { key: string; metadata: Readonly<Record<string, string>> }[] = [];
   for await (const listed of stack.objects.list('')) {

@@ -5,7 +5,16 @@
  * through the delta with at most two detection requests and rewrites exactly the views it
  * touches; an idle run stays one request and writes nothing.
  */
+import { execFile, spawn } from 'node:child_process';
+import { access, cp, readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import type { AlbumSummary } from '#domain/albums/album-summary.ts';
+import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
 import type { StoredAlbum } from '#domain/model/album.ts';
 import { sanitizeSegment } from '#domain/plan/sanitize.ts';
 import type { GroundTruthAlbum } from '#simulator/src/library/index.ts';
@@ -16,6 +25,7 @@ import {
   type PipelineHarness,
   startPipelineHarness,
 } from '#test/helpers/pipeline-harness.ts';
+import { CLI_ENTRY, runCli } from '#test/helpers/run-cli.ts';
 
 let h: PipelineHarness;
 
@@ -87,13 +97,9 @@ async function expectArchiveEqualsTruth(): Promise<void> {
   expect(archive.viewKeys.length).toBe(albums.length * 2);
 }
 
-function viewEtags(etags: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(etags).filter(([key]) => key.startsWith('albums/')));
-}
-
 /** The view keys whose etag differs (written), appeared or disappeared between two snapshots. */
-function changedViews(before: Record<string, string>, after: Record<string, string>): string[] {
-  const keys = new Set([...Object.keys(viewEtags(before)), ...Object.keys(viewEtags(after))]);
+function changedViews(before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>) {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...keys].filter((k) => before[k] !== after[k]).sort();
 }
 
@@ -155,12 +161,106 @@ describe('the first sync', () => {
 
 describe('an idle run', () => {
   it('asks Apple once and writes no view', async () => {
-    const before = objectEtags(await h.snapshot());
+    const before = await h.snapshot();
     const { summary, stats } = await h.measuredSync();
     expect(summary.outcome).toBe('idle');
     expect(stats.requests).toEqual({ 'changes/database': 1 });
     expect(summary.albumViews?.written).toBe(0);
-    expect(objectEtags(await h.snapshot())).toEqual(before);
+    const after = await h.snapshot();
+    expect(after.views).toEqual(before.views);
+    expect(objectEtags(after)).toEqual(objectEtags(before));
+  });
+});
+
+describe('verify', () => {
+  /** `verify --json` on `dataDir` against the simulator, as a person runs it. */
+  async function verify(dataDir: string) {
+    const run = await runCli([
+      'verify',
+      '--local',
+      dataDir,
+      '--endpoint',
+      h.sim.controlUrl,
+      '--session-file',
+      join(dirname(h.dataDir), 'session.json'),
+      '--json',
+    ]);
+    return { ...run, result: JSON.parse(run.stdout) as { status: string; albums?: AlbumVerifyReport } };
+  }
+
+  it('finds every album view equal to iCloud', async () => {
+    const { code, result } = await verify(h.dataDir);
+    const albums = (await liveTruth()).values();
+    expect(result.albums).toEqual({
+      ok: true,
+      albumsChecked: [...albums].filter((a) => a.albumType === 0).length,
+      findings: [],
+    });
+    expect(result.status).toBe('ok');
+    expect(code).toBe(0);
+  });
+
+  it('reports a missing view and a view of no album', async () => {
+    const copy = join(dirname(h.dataDir), 'damaged');
+    await cp(h.dataDir, copy, { recursive: true });
+    const stack = await openLocalAwsStack({ dataDir: copy });
+    try {
+      await stack.objects.delete('albums/Reisen/2024/Lissabon.json');
+      const body = Buffer.from('{"format":"icloud-s3/album@1","name":"Stray","items":[]}');
+      await stack.objects.putStream('albums/Stray.json', Readable.from([body]), {
+        contentType: 'application/json',
+        contentLength: body.length,
+      });
+    } finally {
+      await stack.stop();
+    }
+    const { code, result } = await verify(copy);
+    expect(result.status).toBe('differences');
+    expect(result.albums?.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'viewMissing', path: 'albums/Reisen/2024/Lissabon' }),
+        { type: 'viewNotInIcloud', key: 'albums/Stray.json' },
+      ]),
+    );
+    expect(result.albums?.findings).toHaveLength(2);
+    expect(code).toBe(5);
+    await rm(copy, { recursive: true, force: true });
+  });
+});
+
+describe('status and library', () => {
+  it('status counts and names the albums the archive holds', async () => {
+    const run = await runCli(['status', '--local', h.dataDir, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const { albums } = JSON.parse(run.stdout) as { albums: AlbumSummary };
+    const truth = [...(await liveTruth()).values()];
+    expect(albums.albums).toBe(truth.filter((a) => a.albumType === 0).length);
+    expect(albums.folders).toBe(truth.filter((a) => a.albumType === 3).length);
+    expect(albums.views).toBe(albums.albums);
+    expect(albums.list).toContainEqual(
+      expect.objectContaining({ name: 'Lissabon', folders: ['Reisen', '2024'], kind: 'album', members: 3 }),
+    );
+    const text = await runCli(['status', '--local', h.dataDir]);
+    expect(text.stdout).toMatch(/Albums\s+\d+ in \d+ folders/);
+    expect(text.stdout).toContain('Reisen / 2024 / Lissabon  (3 photos)');
+  });
+
+  it('library lists the albums iCloud holds, with their folders', async () => {
+    const run = await runCli([
+      'library',
+      '--endpoint',
+      h.sim.controlUrl,
+      '--session-file',
+      join(dirname(h.dataDir), 'session.json'),
+      '--json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const { zones } = JSON.parse(run.stdout) as {
+      zones: { zoneName: string; albums?: { name: string; folders: string[]; kind: string }[] }[];
+    };
+    const primary = zones.find((z) => z.zoneName === 'PrimarySync');
+    expect(primary?.albums).toContainEqual({ name: 'Lissabon', folders: ['Reisen', '2024'], kind: 'album' });
+    expect(primary?.albums?.length).toBe((await liveTruth()).size);
   });
 });
 
@@ -172,7 +272,9 @@ describe('album changes through the delta', () => {
     expect(detectionRequests(step.stats)).toBeLessThanOrEqual(2);
     expect(step.stats.requests['records/query'] ?? 0).toBe(0);
     await expectArchiveEqualsTruth();
-    return changedViews(objectEtags(step.before), objectEtags(step.after));
+    // No photo object is written, renamed or removed by an album change.
+    expect(objectEtags(step.after)).toEqual(objectEtags(step.before));
+    return changedViews(step.before.views, step.after.views);
   }
 
   it('creates a view for a new album and fills it as photos join', async () => {
@@ -242,5 +344,78 @@ describe('album changes through the delta', () => {
     expect(written.every((k) => k.startsWith('albums/Reisen/'))).toBe(true);
     const archive = await readAlbumArchive(h.dataDir);
     expect(archive.viewKeys.filter((k) => k.startsWith('albums/Reisen/'))).toEqual([]);
+  });
+});
+
+describe('rclone copy of the bucket to a folder', () => {
+  /** Serves the archive as S3 (`icloud-s3 local serve`), as the NAS recipe in docs/rclone.md does. */
+  async function serve(dataDir: string) {
+    const server = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI_ENTRY, 'local', 'serve', '--local', dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: server.stdout }).once('line', resolve);
+      server.once('exit', (code) => reject(new Error(`local serve exited with ${code}`)));
+    });
+    const served = JSON.parse(firstLine) as Record<
+      'endpoint' | 'bucket' | 'region' | 'accessKeyId' | 'secretAccessKey',
+      string
+    >;
+    const stop = async () => {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    };
+    return { served, stop };
+  }
+
+  it('carries every album view, and each lists files the copy holds', async () => {
+    const target = join(dirname(h.dataDir), 'nas');
+    const { served, stop } = await serve(h.dataDir);
+    try {
+      const inherited = Object.fromEntries(
+        Object.entries(process.env).filter(([n]) => !n.startsWith('AWS_')),
+      );
+      const env = {
+        ...inherited,
+        RCLONE_CONFIG: join(dirname(h.dataDir), 'rclone.conf'),
+        RCLONE_CONFIG_ICS3_TYPE: 's3',
+        RCLONE_CONFIG_ICS3_PROVIDER: 'Other',
+        RCLONE_CONFIG_ICS3_ENDPOINT: served.endpoint,
+        RCLONE_CONFIG_ICS3_ACCESS_KEY_ID: served.accessKeyId,
+        RCLONE_CONFIG_ICS3_SECRET_ACCESS_KEY: served.secretAccessKey,
+        RCLONE_CONFIG_ICS3_REGION: served.region,
+        RCLONE_CONFIG_ICS3_FORCE_PATH_STYLE: 'true',
+      };
+      await promisify(execFile)('rclone', ['copy', `ics3:${served.bucket}`, target], { env });
+    } finally {
+      await stop();
+    }
+    // From here on only the folder: no tool, no table.
+    const files = (await readdir(target, { recursive: true })).map((f) => f.split(sep).join('/'));
+    const views = files.filter((f) => f.startsWith('albums/') && f.endsWith('.json'));
+    const truth = [...(await liveTruth()).values()].filter((a) => a.albumType === 0);
+    expect(views).toHaveLength(truth.length);
+    const names = [];
+    for (const view of views) {
+      const document = JSON.parse(await readFile(join(target, view), 'utf8')) as {
+        name: string;
+        items: { key: string; versions: Record<string, string> }[];
+      };
+      names.push(document.name.normalize('NFC'));
+      for (const item of document.items) {
+        for (const key of Object.values(item.versions)) expect(files).toContain(key);
+      }
+      const playlist = view.replace(/\.json$/u, '.m3u8');
+      const lines = (await readFile(join(target, playlist), 'utf8')).split('\n');
+      const paths = lines.filter((l) => l !== '' && !l.startsWith('#'));
+      expect(paths).toHaveLength(document.items.length);
+      for (const path of paths) await access(join(target, dirname(playlist), path));
+    }
+    expect(names.sort()).toEqual(truth.map((a) => a.name?.normalize('NFC')).sort());
   });
 });

@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { countDifferences, runVerify } from '#app/verify.ts';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
 import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
+import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
@@ -86,8 +87,8 @@ Exit codes: 0 everything agrees (with --repair: everything found was repaired, o
       try {
         // Before the long check: --repair --aws without a queue to put the work on is a usage error.
         if (options.repair) repairQueue(access);
-        const { report, repair } = await runVerifyCommand(ctx, access, options);
-        const left = repair === undefined ? !report.ok : repair.left > 0;
+        const { report, repair, albumDifferences } = await runVerifyCommand(ctx, access, options);
+        const left = (repair === undefined ? !report.ok : repair.left > 0) || albumDifferences !== undefined;
         if (left) process.exitCode = EXIT.differences;
       } finally {
         await access.close();
@@ -99,7 +100,7 @@ async function runVerifyCommand(
   ctx: CliContext,
   access: ArchiveAccess,
   options: VerifyOptions,
-): Promise<{ report: VerifyReport; repair?: RepairResult }> {
+): Promise<{ report: VerifyReport; repair?: RepairResult; albumDifferences?: number }> {
   const progress = new ProgressLine();
   const versionPolicy = parseVersionPolicy(options.versions ?? process.env[ENV.versionPolicy]);
   // One connection for the enumeration, the repair's lookups and the local workers.
@@ -112,7 +113,7 @@ async function runVerifyCommand(
       );
     return opened;
   };
-  const { report, listing, durationMs } = await runVerify(
+  const { report, listing, albums, durationMs } = await runVerify(
     {
       state: access.state,
       objects: access.objects,
@@ -140,19 +141,41 @@ async function runVerifyCommand(
           logger: ctx.logger,
         }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
       : undefined;
+  const albumsOk = albums?.ok ?? true;
   ctx.output.result({
-    status: report.ok ? 'ok' : 'differences',
+    status: report.ok && albumsOk ? 'ok' : 'differences',
     archive: access.where,
     durationMs,
     icloudProblems: listing?.problems ?? 0,
     ...report,
+    ...(albums === undefined ? {} : { albums }),
     ...(repair === undefined ? {} : { repair }),
   });
   if (!ctx.output.json) {
     render(ctx.output, report, listing, durationMs);
+    if (albums !== undefined) renderAlbums(ctx.output, albums);
     if (repair !== undefined) renderRepair(ctx.output, repair);
   }
-  return { report, ...(repair === undefined ? {} : { repair }) };
+  // Album view differences are reported; `--repair` repairs photos only.
+  const albumDifferences = albumsOk ? {} : { albumDifferences: albums?.findings.length ?? 0 };
+  return { report, ...(repair === undefined ? {} : { repair }), ...albumDifferences };
+}
+
+function renderAlbums(output: Output, albums: AlbumVerifyReport): void {
+  if (albums.ok) {
+    output.info(`Albums: ${albums.albumsChecked} album views match iCloud.`);
+    return;
+  }
+  output.error(`verify found ${albums.findings.length} album view differences:`);
+  section(output, 'Albums', albums.findings, (f) =>
+    f.type === 'viewNotInIcloud'
+      ? `${f.key}: no such album in iCloud`
+      : f.type === 'viewMissing'
+        ? `${f.path}: view missing`
+        : f.type === 'nameDiffers'
+          ? `${f.path}: named "${f.actual}", iCloud says "${f.expected}"`
+          : `${f.path}: ${f.missing.length} photos missing, ${f.extra.length} extra${f.orderDiffers ? ', order differs' : ''}`,
+  );
 }
 
 function section<T>(output: Output, title: string, items: readonly T[], line: (item: T) => string): void {

@@ -1,6 +1,6 @@
 /**
  * Where each album's view lives in the bucket: `albums/<Folder>/<Sub folder>/<Album>`, each
- * segment made safe exactly as object keys are (`sanitizeSegment`, docs/archive-layout.md#albums).
+ * segment made safe exactly as object keys are (`sanitizeSegment`, docs/archive-layout.md#8-albums).
  * Album names are not unique (docs/protocol/records.md#cplalbum) and two names may differ only
  * in case or normalisation, which a NAS would merge: siblings that would land on one name are
  * told apart by a short piece of their record name, the first by Apple's order keeping the plain
@@ -9,9 +9,10 @@
 import type { StoredAlbum } from '#domain/model/album.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
 import { sanitizeSegment } from '#domain/plan/sanitize.ts';
+import { ALBUM_VIEWS_PREFIX } from '#shared/env-names.ts';
 
 /** The prefix every album view lives under. */
-export const ALBUMS_PREFIX = 'albums/';
+export const ALBUMS_PREFIX = ALBUM_VIEWS_PREFIX;
 
 /** Characters of the record name that tell two same-named siblings apart. */
 const SUFFIX_LENGTH = 8;

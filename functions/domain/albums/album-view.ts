@@ -1,5 +1,5 @@
 /**
- * The content of an album's view (docs/archive-layout.md#albums): a JSON document for people and
+ * The content of an album's view (docs/archive-layout.md#8-albums): a JSON document for people and
  * programs, and an M3U8 playlist for the media apps that read playlists. Both list the album's
  * photos in album order by their object keys; no bytes are copied. Pure: the same album, members
  * and entries always give the same bytes, so an unchanged album is never written again.

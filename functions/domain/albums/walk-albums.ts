@@ -5,7 +5,7 @@
  * first sync would never be known (docs/protocol/cloudkit.md#albums-and-folders).
  *
  * Cost (requests to Apple), for a zone with A albums in F folders and m_i photos in album i:
- * 1 + F album-list pages (each up to 200 albums) + sum of max(1, ceil(m_i / 66)) contents pages
+ * 1 + F album-list pages (each up to 200 albums) + sum of (floor(m_i / 66) + 1) contents pages
  * (a member is three records, docs/protocol/cloudkit.md#records-query). Nothing on an idle run.
  *
  * Resumable: the list is read in one go (small), then albums are read one at a time and the
@@ -41,7 +41,7 @@ export function zoneHasAlbums(zone: ZoneRef): boolean {
 }
 
 /** Every album and folder of the zone: the top level, then each folder's children, to any depth. */
-async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album[]> {
+export async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album[]> {
   const all: Album[] = [];
   const parents: (string | undefined)[] = [undefined];
   const visited = new Set<string>();
@@ -63,7 +63,7 @@ async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album
 }
 
 /** Every member of one album, in album order. */
-async function readMembers(source: AssetSource, zone: ZoneRef, album: string): Promise<AlbumMember[]> {
+export async function readMembers(source: AssetSource, zone: ZoneRef, album: string): Promise<AlbumMember[]> {
   const members: AlbumMember[] = [];
   let cursor: AlbumMembersCursor | undefined;
   do {

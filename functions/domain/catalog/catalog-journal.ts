@@ -3,7 +3,7 @@
  * work is enqueued (one object per enqueue, never per asset), so a crash between the two can only
  * leave a journal entry for work that never came, which the fold drops in time. The single writer
  * folds the journal into the shards once the workers have settled each item
- * (docs/archive-layout.md#8-the-catalog).
+ * (docs/archive-layout.md#9-the-catalog).
  */
 import { z } from 'zod';
 import type { ManifestEntry } from '#domain/model/manifest.ts';

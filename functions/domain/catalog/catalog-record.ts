@@ -1,5 +1,5 @@
 /**
- * One asset as the catalog in the bucket describes it (docs/archive-layout.md#8-the-catalog): who it
+ * One asset as the catalog in the bucket describes it (docs/archive-layout.md#9-the-catalog): who it
  * is in iCloud, when and where it was taken, what a person wrote about it, its flags and albums, and
  * every object archived for it with its hashes. Our own format, so parsing is strict.
  *

@@ -1,5 +1,5 @@
 /**
- * Where a catalog record lives and how a shard is written (docs/archive-layout.md#8-the-catalog).
+ * Where a catalog record lives and how a shard is written (docs/archive-layout.md#9-the-catalog).
  *
  * The catalog is split into `CATALOG_SHARDS` objects by a stable hash of the asset's identity, so
  * one changed asset rewrites one shard of about (library size / 1,024) records, never the whole

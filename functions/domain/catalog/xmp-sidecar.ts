@@ -1,5 +1,5 @@
 /**
- * XMP sidecars (`<object>.xmp` beside each original; docs/archive-layout.md#9-xmp-sidecars): what
+ * XMP sidecars (`<object>.xmp` beside each original; docs/archive-layout.md#10-xmp-sidecars): what
  * photo software on a NAS (digiKam, Immich, PhotoPrism, Lightroom, exiftool) reads from a sidecar
  * without touching the photo: capture time with its offset, GPS position, a rating of 5 for a
  * favourite, title, caption and keywords (the album names, and Apple's keywords).

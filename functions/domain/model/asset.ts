@@ -66,7 +66,7 @@ export interface AssetLocation {
 /**
  * What a person sees and writes about an asset, beyond its bytes and flags: read from the
  * CPLAsset (and the original's pixel size) when iCloud sends it. Kept in the catalog, not in the
- * objects' metadata (docs/archive-layout.md#8-the-catalog).
+ * objects' metadata (docs/archive-layout.md#9-the-catalog).
  */
 export interface AssetDescription {
   /** `captionEnc`: the title shown in Photos. */
