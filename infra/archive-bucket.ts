@@ -11,7 +11,7 @@ import {
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ENV, STAGING_TAG } from '../functions/shared/env-names.ts';
+import { ALBUM_VIEWS_PREFIX, ENV, STAGING_TAG } from '../functions/shared/env-names.ts';
 import type { ObjectLockMode, TransitionClass } from './config.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
@@ -120,6 +120,70 @@ export class ArchiveBucket extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/*]`,
       reason:
         'Objects are keyed by capture date and asset id, unknown in advance; the wildcard covers keys in this one bucket only.',
+    });
+  }
+
+  /**
+   * What the catalog's single writer (the change detector) needs (docs/archive-layout.md#9-the-catalog):
+   * read and write the catalog (`catalog/*`), delete only the journal objects it has folded
+   * (`catalog/journal/*`: under `keep` no archived object can be deleted), write XMP sidecars
+   * (`library/*.xmp`) when they are on, and list (the journal, and a missing key is a 404).
+   */
+  grantCatalogUpkeep(fn: PipelineFunction, options: { readonly xmpSidecars: boolean }): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [
+          this.bucket.arnForObjects('catalog/*'),
+          ...(options.xmpSidecars ? [this.bucket.arnForObjects('library/*.xmp')] : []),
+        ],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:DeleteObject'],
+        resources: [this.bucket.arnForObjects('catalog/journal/*')],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+    );
+    this.grantKey(fn, ['kms:GenerateDataKey', 'kms:Decrypt']);
+    this.nameIn(fn);
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/catalog/*]`,
+      reason:
+        'The catalog is 1,024 shards and a journal whose names are not known in advance, all under catalog/.',
+    });
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/catalog/journal/*]`,
+      reason: 'Journal objects are named by time and a random id; only they may be deleted, once folded.',
+    });
+    if (options.xmpSidecars)
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/library/*.xmp]`,
+        reason:
+          'A sidecar sits beside each original, whose key is unknown in advance; only .xmp keys are writable.',
+      });
+  }
+
+  /**
+   * Writes and removes the album views (functions/app/album-views.ts) and nothing else: the
+   * detector writes them after each check, under `albums/` only, so it can never touch a photo.
+   */
+  grantAlbumViews(fn: PipelineFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:DeleteObject'],
+        resources: [this.bucket.arnForObjects(`${ALBUM_VIEWS_PREFIX}*`)],
+      }),
+    );
+    this.grantKey(fn, ['kms:GenerateDataKey']);
+    this.nameIn(fn);
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/${ALBUM_VIEWS_PREFIX}*]`,
+      reason:
+        'Album views are named after albums, unknown in advance; the wildcard covers the albums/ prefix of this one bucket only.',
     });
   }
 

@@ -36,10 +36,12 @@ export interface InfraConfig {
   readonly deletePolicy: 'keep' | 'mirror';
   readonly maxDeleteFraction: number;
   readonly versionPolicy: string;
-  /** Archive the Shared Albums the account owns or joined (docs/archive-layout.md, section 8). */
+  /** Archive the Shared Albums the account owns or joined (docs/archive-layout.md, section 12). */
   readonly sharedAlbums: boolean;
   /** Least minutes between two Shared Albums listings; 0 lists on every run. */
   readonly sharedAlbumsEveryMinutes: number;
+  /** Write `<original>.xmp` sidecars beside each original (off by default). */
+  readonly xmpSidecars: boolean;
   readonly kmsEncryption: boolean;
   readonly objectLockMode: ObjectLockMode;
   readonly objectLockDays: number;
@@ -152,6 +154,7 @@ const SETTINGS: Settings = {
   },
   sharedAlbums: { rule: 'true or false', schema: boolean, fallback: true },
   sharedAlbumsEveryMinutes: { rule: 'an integer from 0 to 10080', schema: integer(0, 10_080), fallback: 0 },
+  xmpSidecars: { rule: 'true or false', schema: boolean, fallback: false },
   kmsEncryption: { rule: 'true or false', schema: boolean, fallback: false },
   objectLockMode: {
     rule: 'one of none, governance, compliance',

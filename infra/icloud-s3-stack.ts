@@ -74,11 +74,13 @@ export class IcloudS3Stack extends Stack {
       config,
       logRetention,
     });
-    state.grantReadWrite(detector.fn, [DELETABLE_STATE_ITEMS.runLock]);
+    state.grantReadWrite(detector.fn, [DELETABLE_STATE_ITEMS.runLock, DELETABLE_STATE_ITEMS.albumMember]);
     session.grantRefresh(detector.fn);
     work.grantSend(detector.fn);
     work.grantRedrive(detector.fn);
-    archive.nameIn(detector.fn);
+    // The detector is the catalog's single writer (it journals what it enqueues and folds it).
+    archive.grantCatalogUpkeep(detector.fn, { xmpSidecars: config.xmpSidecars });
+    archive.grantAlbumViews(detector.fn);
 
     const workers = new DownloadWorkers(this, 'DownloadWorkers', {
       source: source(HANDLER_ENTRIES.downloadAssets),

@@ -139,4 +139,5 @@ export function setSyncSettings(fn: PipelineFunction, config: InfraConfig): void
   fn.addEnvironment(ENV.versionPolicy, config.versionPolicy);
   fn.addEnvironment(ENV.sharedAlbums, config.sharedAlbums ? 'on' : 'off');
   fn.addEnvironment(ENV.sharedAlbumsEveryMinutes, String(config.sharedAlbumsEveryMinutes));
+  fn.addEnvironment(ENV.xmpSidecars, String(config.xmpSidecars));
 }

@@ -29,7 +29,7 @@ export const BATCH_WRITTEN_ITEMS = ['master#*', 'seen#*'] as const;
 /**
  * Items a function may delete, as patterns of their partition key (`dynamodb:LeadingKeys`):
  * the detector releases the run lock; the worker releases the lease it took to store an object
- * (one download per object), and on a purge drops the asset from its master's users and (under
+ * (one download per object), and drops an album member when a photo leaves an album; the worker, on a purge, drops the asset from its master's users and (under
  * `mirror`) releases the key claim of each object it deleted and takes it out of the totals. The key layout is
  * functions/adapters/aws/state-items.ts; test/infra/least-privilege.test.ts keeps the two equal.
  */
@@ -39,6 +39,8 @@ export const DELETABLE_STATE_ITEMS = {
   masterUser: 'master#*',
   keyClaim: 'key#*',
   countedObject: 'object#*',
+  /** The detector removes an album's member when a photo leaves the album. */
+  albumMember: 'albumMember#*',
 } as const;
 
 /**
@@ -87,4 +89,5 @@ export class StateTable extends Construct {
     );
     fn.addEnvironment(ENV.stateTable, this.table.tableName);
   }
+
 }

@@ -4,6 +4,7 @@
  * stored session fresh, and emits the metrics the alarms watch. Called by the Lambda entry and,
  * through it, by the local runtime; knows nothing of Lambda.
  */
+import { type AlbumViewDeps, refreshAlbumViews } from '#app/album-views.ts';
 import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
 import {
   AccountConditionError,
@@ -15,6 +16,7 @@ import type { RunRef } from '#domain/model/run.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumDetection } from '#domain/shared-albums/detect-shared-albums.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
@@ -22,6 +24,7 @@ import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 import { errorMessage } from '#shared/redact.ts';
+import { type CatalogDeps, foldCatalog, journalingQueue } from './catalog-upkeep.ts';
 import { detectSharedAlbumsStep, type SharedAlbumsSettings } from './shared-albums-step.ts';
 
 export interface DetectionRunDeps {
@@ -39,6 +42,18 @@ export interface DetectionRunDeps {
   readonly now?: () => number;
   /** Shared Albums on their own cadence; absent or `enabled: false` skips them (no request). */
   readonly sharedAlbums?: SharedAlbumsSettings;
+  /**
+   * Keeps the catalog in the bucket: enqueued work is journalled first, and the run ends by
+   * folding what the workers have finished (docs/archive-layout.md#9-the-catalog).
+   */
+  readonly catalog?: CatalogDeps;
+  /** Where detection records albums and memberships; without it albums are not recorded. */
+  readonly albums?: AlbumStore;
+  /**
+   * Writes the album views after the check (the deployed pipeline: no other step runs after the
+   * downloads). The local runtime leaves it out and writes them once its queue is drained.
+   */
+  readonly albumViews?: AlbumViewDeps;
 }
 
 /** Which run this is and how long it may take. */
@@ -103,7 +118,7 @@ export async function runDetection(
     const result = await detectChanges({
       source: icloud.source,
       state: deps.state,
-      queue: deps.queue,
+      queue: deps.catalog === undefined ? deps.queue : journalingQueue(deps.queue, deps.catalog.objects, now),
       now,
       remainingMs: invocation.remainingMs,
       runId,
@@ -114,6 +129,7 @@ export async function runDetection(
       deletePolicy: deps.deletePolicy,
       ...(deps.versionPolicy === undefined ? {} : { versionPolicy: deps.versionPolicy }),
       reserveMs: deps.reserveMs,
+      ...(deps.albums === undefined ? {} : { albums: deps.albums }),
     });
     // A run that found the lock held leaves Shared Albums to the run holding it.
     const shared =
@@ -127,6 +143,12 @@ export async function runDetection(
               await openRun();
             },
           });
+    if (deps.albumViews !== undefined && result.outcome !== 'locked') {
+      // Views never fail the check: a view not written now stays stale and is written next time.
+      await refreshAlbumViews(deps.albumViews).catch((error: unknown) =>
+        deps.logger.warn('album views not written', { error }),
+      );
+    }
     const appleRequests = icloud.requests.counts();
     deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
     deps.metrics.add(
@@ -156,6 +178,12 @@ export async function runDetection(
       });
       const done = result.outcome === 'caughtUp' || result.outcome === 'idle';
       await deps.state.finishRun(record, done ? 'succeeded' : 'partial', now());
+    }
+    if (deps.catalog !== undefined && result.outcome !== 'locked') {
+      // The catalog trails the workers by one run; a failed fold leaves the journal for the next.
+      await foldCatalog(deps.catalog, runId).catch((error: unknown) =>
+        deps.logger.warn('catalog not folded', { error }),
+      );
     }
     deps.logger.info('detection finished', {
       outcome: result.outcome,

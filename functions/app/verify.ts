@@ -5,6 +5,7 @@
  * written.
  */
 import { randomUUID } from 'node:crypto';
+import { type AlbumVerifyReport, verifyAlbums } from '#domain/albums/verify-albums.ts';
 import type { RunFailure } from '#domain/model/run.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
@@ -26,6 +27,7 @@ import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import { ALBUM_VIEWS_PREFIX } from '#shared/env-names.ts';
 import { errorMessage } from '#shared/redact.ts';
 
 export interface VerifyDeps {
@@ -54,6 +56,9 @@ export interface VerifyOutcome {
   readonly report: VerifyReport;
   /** The iCloud side, when it was checked. */
   readonly listing?: LibraryListing;
+  /** The album views checked against iCloud's albums (with the iCloud side only). */
+  readonly albums?: AlbumVerifyReport;
+  /** Photo differences plus album findings. */
   readonly differences: number;
   readonly durationMs: number;
   /** The Shared Albums check (absent without their state). */
@@ -88,8 +93,10 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
     });
     const report =
       shared === undefined ? libraryReport : { ...libraryReport, ok: libraryReport.ok && shared.ok };
-    const differences = countDifferences(report) + sharedDifferences(shared);
-    for (const failure of failuresOf(report)) await deps.state.recordRunFailure(run, failure);
+    const albums = deps.icloud === undefined ? undefined : await checkAlbums(deps, deps.icloud);
+    const differences = countDifferences(report) + sharedDifferences(shared) + (albums?.findings.length ?? 0);
+    for (const failure of [...failuresOf(report), ...albumFailures(albums)].slice(0, 50))
+      await deps.state.recordRunFailure(run, failure);
     await deps.state.addRunProgress(run, {
       counts: {
         libraryAssets: report.checked.libraryAssets,
@@ -97,16 +104,18 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
         differences,
       },
     });
+    const ok = report.ok && (albums?.ok ?? true);
     await deps.state.finishRun(
       run,
-      report.ok ? 'succeeded' : 'partial',
+      ok ? 'succeeded' : 'partial',
       now(),
-      report.ok ? undefined : `${differences} differences`,
+      ok ? undefined : `${differences} differences`,
     );
     return {
       report,
       ...(listing === undefined ? {} : { listing }),
       ...(shared === undefined ? {} : { sharedAlbums: shared }),
+      ...(albums === undefined ? {} : { albums }),
       differences,
       durationMs: now() - started,
     };
@@ -146,6 +155,32 @@ async function checkShared(
 /** Findings of the Shared Albums check. */
 export function sharedDifferences(check: SharedAlbumsCheck | undefined): number {
   return check === undefined ? 0 : check.missing.length + check.extra.length + check.sizeMismatches.length;
+}
+
+/** The album views against iCloud's albums, over the same connection as the listing. */
+async function checkAlbums(deps: VerifyDeps, open: () => Promise<IcloudConnection>) {
+  const zones = (await deps.state.loadZones()).filter((z) => !z.retired).map((z) => z.zone);
+  const icloud = await open();
+  try {
+    return await verifyAlbums(
+      { source: icloud.source, state: deps.state, objects: deps.objects },
+      zones,
+      ALBUM_VIEWS_PREFIX,
+    );
+  } finally {
+    await icloud.session.save();
+  }
+}
+
+function albumFailures(albums: AlbumVerifyReport | undefined): RunFailure[] {
+  return (albums?.findings ?? []).map((f) =>
+    f.type === 'viewNotInIcloud'
+      ? { subject: f.key, reason: 'album view of no album in iCloud' }
+      : {
+          subject: f.path,
+          reason: f.type === 'viewMissing' ? 'album view missing' : `album view: ${f.type}`,
+        },
+  );
 }
 
 export function countDifferences(report: VerifyReport): number {

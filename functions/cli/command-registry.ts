@@ -41,6 +41,12 @@ export const COMMANDS: readonly CommandDescriptor[] = [
     load: async () => (await import('./commands/verify.ts')).verifyCommand(),
   },
   {
+    name: 'rebuild-state',
+    term: 'rebuild-state [options]',
+    description: 'rebuild the manifest from the bucket (catalog and object metadata), downloading no photo',
+    load: async () => (await import('./commands/rebuild-state.ts')).rebuildStateCommand(),
+  },
+  {
     name: 'local',
     term: 'local',
     description: 'work with the local archive (--local DIR, default ./.icloud-s3)',

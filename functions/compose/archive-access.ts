@@ -11,6 +11,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbAlbumStore } from '#adapters/aws/dynamodb-album-store.ts';
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
@@ -18,6 +19,7 @@ import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-sessio
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
 import { type LocalAws, openLocalAws } from '#compose/local-aws-stack.ts';
 import { InvalidInputError } from '#domain/errors.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
@@ -40,6 +42,8 @@ export interface ArchiveAccess {
   readonly state: SyncStateStore;
   /** Shared Albums' list and items (same table). */
   readonly sharedAlbumState?: SharedAlbumStateStore;
+  /** Albums and their members, beside the sync state. */
+  readonly albums: AlbumStore;
   readonly objects: ObjectStore;
   /** The session the pipeline uses, when this access knows where it is (Secrets Manager for `--aws`). */
   readonly session?: SessionStore;
@@ -68,6 +72,7 @@ export async function openLocalArchive(dataDir: string): Promise<ArchiveAccess> 
     bucket: stack.bucket,
     state: stack.state,
     sharedAlbumState: stack.sharedAlbumState,
+    albums: stack.albums,
     objects: stack.objects,
     queue: stack.queue,
     localStack: stack,
@@ -139,6 +144,7 @@ export function openAwsArchive(names: AwsArchiveNames, account: AwsAccount = {})
     bucket: names.bucket,
     state: new DynamoDbSyncStateStore({ client: document, tableName: names.table }),
     sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName: names.table }),
+    albums: new DynamoDbAlbumStore({ client: document, tableName: names.table }),
     objects: new S3ObjectStore({ client: s3, bucket: names.bucket }),
     ...(queueUrl === undefined ? {} : { queue: new SqsWorkQueue({ client: sqs, queueUrl }) }),
     ...(names.sessionSecretId

@@ -7,10 +7,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbAlbumStore } from '#adapters/aws/dynamodb-album-store.ts';
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
@@ -44,6 +46,8 @@ export interface AwsAdapters {
   readonly state: SyncStateStore;
   /** Shared Albums' list and items, in the same table. */
   readonly sharedAlbumState: SharedAlbumStateStore;
+  /** Albums and their members, on the state table. */
+  readonly albums: AlbumStore;
   readonly objects: ObjectStore;
   readonly queue: WorkQueue;
 }
@@ -55,6 +59,7 @@ export function buildAwsAdapters(clients: AwsClients, resources: AwsResources): 
   return {
     state: new DynamoDbSyncStateStore({ client: document, tableName: resources.table }),
     sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName: resources.table }),
+    albums: new DynamoDbAlbumStore({ client: document, tableName: resources.table }),
     objects: new S3ObjectStore({
       client: clients.s3,
       bucket: resources.bucket,

@@ -12,6 +12,7 @@ import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-sessio
 import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
+import { albumNamesFrom, albumsOfAssetsFrom } from '#app/catalog-upkeep.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
@@ -70,6 +71,8 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
     metrics,
     detection: {
       state: aws.state,
+      albums: aws.albums,
+      albumViews: { albums: aws.albums, state: aws.state, objects: aws.objects },
       queue: aws.queue,
       icloud,
       deletePolicy,
@@ -81,6 +84,15 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
         enabled: config.sharedAlbums === 'on',
         cadenceMs: config.sharedAlbumsEveryMinutes * 60_000,
         state: aws.sharedAlbumState,
+      },
+      catalog: {
+        state: aws.state,
+        objects: aws.objects,
+        logger,
+        now: Date.now,
+        xmpSidecars: config.xmpSidecars,
+        albumNames: albumNamesFrom(aws.albums),
+        albumsOfAssets: albumsOfAssetsFrom(aws.albums),
       },
     },
     redrive:

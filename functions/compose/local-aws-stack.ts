@@ -14,6 +14,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbAlbumStore } from '#adapters/aws/dynamodb-album-store.ts';
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import {
@@ -161,6 +162,7 @@ export async function openLocalAws(options: LocalAwsStackOptions): Promise<Local
       table: LOCAL_RESOURCES.table,
       dynamodb: { client: dynamodb, endpoint: dynamodbServer.endpoint },
       state: new DynamoDbSyncStateStore({ client: document, tableName: LOCAL_RESOURCES.table }),
+      albums: new DynamoDbAlbumStore({ client: document, tableName: LOCAL_RESOURCES.table }),
       sharedAlbumState: new DynamoDbSharedAlbumStateStore({
         client: document,
         tableName: LOCAL_RESOURCES.table,

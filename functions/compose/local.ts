@@ -7,6 +7,7 @@
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
+import { albumNamesFrom, albumsOfAssetsFrom, type CatalogDeps } from '#app/catalog-upkeep.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
@@ -37,6 +38,8 @@ export interface LocalCompositionOptions {
   readonly observer?: ExchangeObserver;
   /** Shared Albums: on by default, listed on every run unless a cadence says otherwise. */
   readonly sharedAlbums?: SharedAlbumsOption;
+  /** Write XMP sidecars beside each original (docs/archive-layout.md#10-xmp-sidecars). */
+  readonly xmpSidecars?: boolean;
 }
 
 export interface SharedAlbumsOption {
@@ -57,6 +60,8 @@ export interface LocalComposition {
   /** The connection, if something opened it. */
   openedIcloud(): IcloudAdapters | undefined;
   readonly detection: DetectionRunDeps;
+  /** The catalog's upkeep (the detection runs journal and fold; the run folds once more at its end). */
+  readonly catalog: CatalogDeps;
   downloads(onMessage: (result: MessageResult) => void): DownloadBatchDeps;
   /** The dead-letter redrive at the start of a run (self-healing). */
   readonly redrive: RedriveDeps;
@@ -87,13 +92,24 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     }
     return opened;
   };
+  const catalog: CatalogDeps = {
+    state: stack.state,
+    objects: stack.objects,
+    logger: options.logger,
+    now: Date.now,
+    xmpSidecars: options.xmpSidecars ?? false,
+    albumNames: albumNamesFrom(stack.albums),
+    albumsOfAssets: albumsOfAssetsFrom(stack.albums),
+  };
   return {
     stack,
     metrics,
+    catalog,
     icloud,
     openedIcloud: () => opened,
     detection: {
       state: stack.state,
+      albums: stack.albums,
       queue:
         options.onBytesExpected === undefined
           ? stack.queue
@@ -105,6 +121,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       logger: options.logger,
       metrics,
       sharedAlbums: { ...shared, state: stack.sharedAlbumState },
+      catalog,
     },
     downloads: (onMessage) => ({
       archive: {

@@ -14,6 +14,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type AlbumViewResult, refreshAlbumViews } from '#app/album-views.ts';
+import { foldCatalog } from '#app/catalog-upkeep.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
 import type { DryRunReport } from '#app/dry-run.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
@@ -93,6 +95,8 @@ export interface SyncSummary {
     readonly limit: number;
   };
   readonly message?: string;
+  /** What the album-view pass did (albums known, views written and removed). */
+  readonly albumViews?: AlbumViewResult;
 }
 
 const MARKER = 'sync-in-progress';
@@ -220,6 +224,15 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       await drain();
       if (last.outcome !== 'continued') break;
     }
+    // The workers have settled what the detection runs journalled: bring the catalog up to date.
+    await foldCatalog(local.catalog, 'local-sync').catch((error: unknown) =>
+      options.logger.warn('catalog not folded', { error }),
+    );
+    // Album views last, once the photos they list are archived (an idle run writes none).
+    const albumViews =
+      last?.outcome === 'reauthRequired'
+        ? undefined
+        : await refreshAlbumViews({ albums: stack.albums, state: stack.state, objects: stack.objects });
     report('done');
     const { parked, leftOver } = await parkWork(local.stack, options.dataDir);
     const deadLetters = parked.deadLetters.length;
@@ -250,6 +263,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       workParked: parked.unfinished.length,
       failures: failures.slice(0, 50),
       changes,
+      ...(albumViews === undefined ? {} : { albumViews }),
     };
     if (last?.outcome === 'reauthRequired') {
       return { ...base, outcome: 'reauthRequired', action: last.action, message: last.message };

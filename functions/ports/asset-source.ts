@@ -4,7 +4,8 @@
  * pipeline can persist them between pages and between Lambda invocations.
  */
 
-import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import type { AlbumMember } from '#domain/model/album.ts';
+import type { Album, Asset, ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type { UnexpectedResponseError } from '../domain/errors.ts';
 
@@ -116,6 +117,30 @@ export interface AssetCounts {
   readonly bursts: number | undefined;
 }
 
+/** One page of the album list of a zone's top level or of one folder. */
+export interface AlbumListPage {
+  /** Albums and folders on this page, sentinels left out. */
+  readonly albums: readonly Album[];
+  /** Pass back for the next page; absent on the last. */
+  readonly continuationMarker?: string;
+  readonly problems: readonly UnexpectedResponseError[];
+}
+
+/** Resume point of one album's contents (plain JSON). */
+export interface AlbumMembersCursor {
+  /** Members already read (the index's rank counts photos). */
+  readonly startRank: number;
+  readonly continuationMarker?: string;
+}
+
+/** One page of an album's members, in album order. */
+export interface AlbumMembersPage {
+  readonly members: readonly AlbumMember[];
+  /** Absent once the album is read to its end. */
+  readonly next?: AlbumMembersCursor;
+  readonly problems: readonly UnexpectedResponseError[];
+}
+
 export interface AssetSource {
   /** The photo zones of the account, each in the database that lists it (docs/protocol/cloudkit.md#databases). */
   discoverZones(): Promise<readonly ZoneRef[]>;
@@ -136,4 +161,15 @@ export interface AssetSource {
   lookupAssets(zone: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets>;
   /** Counts by kind, in one request. */
   countAssets(zone: ZoneRef): Promise<AssetCounts>;
+  /**
+   * One page of the albums and folders directly in `parentRecordName` (the top level without it;
+   * docs/protocol/cloudkit.md#albums-and-folders: nested albums are listed only by their folder).
+   */
+  listAlbums(zone: ZoneRef, parentRecordName?: string, continuationMarker?: string): Promise<AlbumListPage>;
+  /** One page of an album's members with their positions (docs/protocol/records.md#album-membership). */
+  albumMembersPage(
+    zone: ZoneRef,
+    albumRecordName: string,
+    cursor?: AlbumMembersCursor,
+  ): Promise<AlbumMembersPage>;
 }

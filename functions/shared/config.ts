@@ -34,6 +34,10 @@ const schema = z.object({
   sharedAlbums: z.enum(['on', 'off']).default('on'),
   /** Least minutes between two listings of the Shared Albums; 0 (default): every run. */
   sharedAlbumsEveryMinutes: z.coerce.number().int().min(0).max(10_080).default(0),
+  xmpSidecars: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   deadlineReserveMs: z.coerce
     .number()
     .int()
@@ -59,6 +63,7 @@ const VARIABLES: Record<Key, string> = {
   versionPolicy: ENV.versionPolicy,
   sharedAlbums: ENV.sharedAlbums,
   sharedAlbumsEveryMinutes: ENV.sharedAlbumsEveryMinutes,
+  xmpSidecars: ENV.xmpSidecars,
   deadlineReserveMs: ENV.deadlineReserveMs,
   uploadPartSizeMiB: ENV.uploadPartSizeMiB,
   uploadQueueSize: ENV.uploadQueueSize,

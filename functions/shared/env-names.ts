@@ -28,6 +28,8 @@ export const ENV = {
   sharedAlbums: 'SHARED_ALBUMS',
   /** Least minutes between two Shared Albums listings; 0 (default) lists on every run. */
   sharedAlbumsEveryMinutes: 'SHARED_ALBUMS_EVERY_MINUTES',
+  /** `true` writes an XMP sidecar beside each original (docs/archive-layout.md#10-xmp-sidecars); off by default. */
+  xmpSidecars: 'XMP_SIDECARS',
   /** Milliseconds of the Lambda deadline a run keeps in reserve to checkpoint. */
   deadlineReserveMs: 'DEADLINE_RESERVE_MS',
   /** Multipart part size in MiB and parallel parts per upload. */
@@ -97,3 +99,9 @@ export const STAGING_TAG = { key: 'icloud-s3-staging', value: '1' } as const;
  * so the CLI's option help can print it without loading the AWS SDK (issue 12).
  */
 export const DEFAULT_STACK_NAME = 'IcloudS3';
+
+/**
+ * Where the album views live in the bucket (functions/app/album-views.ts). The detector may write
+ * and delete under this prefix only (infra/archive-bucket.ts `grantAlbumViews`).
+ */
+export const ALBUM_VIEWS_PREFIX = 'albums/';

@@ -1,6 +1,8 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbAlbumStore } from '#adapters/aws/dynamodb-album-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import { describeAlbumStoreContract } from '#test/fakes/contracts/album-store-contract.ts';
 import {
   describeSyncStateStoreContract,
   manualClock,
@@ -18,6 +20,11 @@ afterAll(async () => {
 describeSyncStateStoreContract('DynamoDbSyncStateStore on dynalite', async (clock) => {
   const tableName = await local.createTable();
   return new DynamoDbSyncStateStore({ client: local.documents, tableName, now: clock.now });
+});
+
+describeAlbumStoreContract('DynamoDbAlbumStore on dynalite', async () => {
+  const tableName = await local.createTable();
+  return new DynamoDbAlbumStore({ client: local.documents, tableName });
 });
 
 describe('DynamoDbSyncStateStore', () => {

@@ -1,3 +1,4 @@
+import { describeAlbumStoreContract } from '#test/fakes/contracts/album-store-contract.ts';
 import { describeSyncStateStoreContract } from '#test/fakes/contracts/sync-state-store-contract.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 
@@ -5,3 +6,5 @@ describeSyncStateStoreContract(
   'InMemorySyncStateStore',
   async (clock) => new InMemorySyncStateStore({ now: clock.now }),
 );
+
+describeAlbumStoreContract('InMemorySyncStateStore', async () => new InMemorySyncStateStore());

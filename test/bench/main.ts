@@ -13,6 +13,8 @@
  * 4. simulator   Simulator start-up and RSS by library size, CDN MB/s, requests per second.
  * 5. profile     The raw upload and the handler into s3rver and into a null S3, under --cpu-prof:
  *                rate, CPU per GB, top self time (cpu-profile.ts).
+ * 6. catalog     Bytes of the catalog in the bucket rewritten per small change, for a generated
+ *                library of --catalog-assets (100,000) assets (catalog-rewrite.ts; no servers).
  *
  * Readable tables go to stdout (`--json`: one JSON object instead); progress goes to stderr.
  * Options: --goals-assets N (300), --goals-photo-mb X (1.6), --goals-tiny-kb X (16),
@@ -25,6 +27,7 @@ import { loadConfig } from '#shared/config.ts';
 import { ENV } from '#shared/env-names.ts';
 import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
 import { measureArchiveThroughput } from './archive-throughput.ts';
+import { measureCatalogRewrite } from './catalog-rewrite.ts';
 import { measureCpuProfiles } from './cpu-profile.ts';
 import { measureDownloadMemory } from './download-memory.ts';
 import { measureGoals } from './goals.ts';
@@ -35,7 +38,7 @@ import { loadFactor } from './support/child-job.ts';
 import { describeMachine } from './support/machine.ts';
 import { MIB, seconds } from './support/units.ts';
 
-const SECTIONS = ['goals', 'requests', 'throughput', 'memory', 'simulator', 'profile'] as const;
+const SECTIONS = ['goals', 'requests', 'throughput', 'memory', 'simulator', 'profile', 'catalog'] as const;
 type Section = (typeof SECTIONS)[number];
 // Written for an idle machine; scaled like every child's limit.
 const HARD_DEADLINE_MS = 20 * 60 * 1000 * loadFactor();
@@ -53,6 +56,7 @@ const { values } = parseArgs({
     'throughput-files': { type: 'string', default: '8' },
     'throughput-mib': { type: 'string', default: '64' },
     'videos-mib': { type: 'string', default: '512,2048' },
+    'catalog-assets': { type: 'string', default: '100000' },
   },
   strict: true,
 });
@@ -135,6 +139,10 @@ const profile = run('profile')
   ? await measureCpuProfiles({ files: 4, fileBytes: 64 * MIB, upload, log })
   : undefined;
 
+const catalog = run('catalog')
+  ? await measureCatalogRewrite({ assets: positive('catalog-assets', values['catalog-assets']), log })
+  : undefined;
+
 const figures: BenchFigures = {
   machine,
   upload: { partSizeMiB: config.uploadPartSizeMiB, queueSize: config.uploadQueueSize },
@@ -144,6 +152,7 @@ const figures: BenchFigures = {
   ...(memory ? { memory } : {}),
   ...(simulator ? { simulator } : {}),
   ...(profile ? { profile } : {}),
+  ...(catalog ? { catalog } : {}),
   seconds: seconds(performance.now() - started),
 };
 process.stdout.write(values.json ? `${JSON.stringify(figures)}\n` : `${renderFigures(figures)}\n`);

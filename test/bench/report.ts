@@ -3,6 +3,7 @@
  * object `--json` prints.
  */
 import type { ThroughputRow, TransferMode } from './archive-throughput.ts';
+import type { CatalogFigures } from './catalog-rewrite.ts';
 import type { ProfiledRun } from './cpu-profile.ts';
 import type { MemoryFigures } from './download-memory.ts';
 import type { GoalFigures } from './goals.ts';
@@ -20,6 +21,7 @@ export interface BenchFigures {
   readonly memory?: MemoryFigures;
   readonly simulator?: SimulatorFigures;
   readonly profile?: readonly ProfiledRun[];
+  readonly catalog?: CatalogFigures;
   readonly seconds: number;
 }
 
@@ -219,6 +221,33 @@ function profileTable(runs: readonly ProfiledRun[]): Table {
   };
 }
 
+function catalogTable(catalog: CatalogFigures): Table {
+  return {
+    title: `6. Catalog bytes rewritten per small change, ${catalog.assets.toLocaleString('en')} assets (${catalog.shards} shards, ${catalog.catalogBytes.toLocaleString('en')} bytes in all)`,
+    header: [
+      'Change',
+      'Assets',
+      'Shards rewritten',
+      'Bytes rewritten',
+      'Bytes per asset',
+      '% of catalog',
+      'Fold ms',
+    ],
+    rows: catalog.rows.map((r) => [
+      r.change,
+      r.assetsChanged,
+      r.shardsRewritten,
+      r.bytesRewritten,
+      r.bytesPerAsset,
+      r.percentOfCatalog,
+      r.foldMs,
+    ]),
+    notes: [
+      `Generated manifest over the in-memory stores (no servers); the first fold of the whole library took ${catalog.firstFoldMs} ms.`,
+    ],
+  };
+}
+
 /** Every section that ran, as text tables. */
 export function renderFigures(figures: BenchFigures): string {
   const m = figures.machine;
@@ -229,6 +258,7 @@ export function renderFigures(figures: BenchFigures): string {
     ...(figures.memory ? [memoryTable(figures.memory)] : []),
     ...(figures.simulator ? simulatorTables(figures.simulator) : []),
     ...(figures.profile ? [profileTable(figures.profile)] : []),
+    ...(figures.catalog ? [catalogTable(figures.catalog)] : []),
   ];
   return [
     `icloud-s3 benchmark, ${m.date}: ${m.cpus} x ${m.cpuModel}, ${m.memoryMiB} MiB, Node ${m.node}, ${m.platform}, load ${m.loadAverage} at start`,

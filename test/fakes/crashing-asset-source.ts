@@ -5,6 +5,7 @@
  */
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type {
+  AlbumMembersCursor,
   AssetLookupKey,
   AssetSource,
   EnumerationCursor,
@@ -41,5 +42,15 @@ export class CrashingAssetSource implements AssetSource {
   }
   countAssets(zone: ZoneRef) {
     return this.#schedule.around('source.countAssets', () => this.#inner.countAssets(zone));
+  }
+  listAlbums(zone: ZoneRef, parentRecordName?: string, continuationMarker?: string) {
+    return this.#schedule.around('source.listAlbums', () =>
+      this.#inner.listAlbums(zone, parentRecordName, continuationMarker),
+    );
+  }
+  albumMembersPage(zone: ZoneRef, albumRecordName: string, cursor?: AlbumMembersCursor) {
+    return this.#schedule.around('source.albumMembersPage', () =>
+      this.#inner.albumMembersPage(zone, albumRecordName, cursor),
+    );
   }
 }

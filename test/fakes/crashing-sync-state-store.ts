@@ -61,6 +61,9 @@ export class CrashingSyncStateStore implements SyncStateStore {
   getEntry(ref: AssetRef) {
     return this.#at('getEntry', () => this.#inner.getEntry(ref));
   }
+  getEntries(refs: readonly AssetRef[]) {
+    return this.#at('getEntries', () => this.#inner.getEntries(refs));
+  }
   putEntry(entry: ManifestEntryInput, expectedRevision: number) {
     return this.#at('putEntry', () => this.#inner.putEntry(entry, expectedRevision));
   }
@@ -71,9 +74,6 @@ export class CrashingSyncStateStore implements SyncStateStore {
       return collected;
     });
     yield* all;
-  }
-  getEntries(refs: readonly AssetRef[]) {
-    return this.#at('getEntries', () => this.#inner.getEntries(refs));
   }
   addMasterUsers(users: readonly { readonly masterRecordName: string; readonly user: AssetRef }[]) {
     return this.#at('addMasterUsers', () => this.#inner.addMasterUsers(users));

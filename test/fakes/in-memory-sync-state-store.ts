@@ -4,6 +4,13 @@
  * are deep-copied in and out, as a database would, so callers cannot mutate stored state.
  */
 import { ConflictError, InvalidInputError } from '#domain/errors.ts';
+import {
+  type AlbumMember,
+  type AlbumRef,
+  compareMembers,
+  type StoredAlbum,
+  type StoredAlbumInput,
+} from '#domain/model/album.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
 import type {
   ArchiveCounters,
@@ -32,6 +39,7 @@ import {
 } from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { zoneId } from '#domain/model/zone.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
 import type { SyncStateStore, UnseenAsset, UnseenAssetsPage } from '#ports/sync-state-store.ts';
 
 function copy<T>(value: T): T {
@@ -50,11 +58,15 @@ function assetId(ref: AssetRef): string {
   return `${zoneId(ref.zone)}#${ref.assetRecordName}`;
 }
 
+function albumId(ref: AlbumRef): string {
+  return `${zoneId(ref.zone)}#${ref.recordName}`;
+}
+
 function runId(ref: RunRef): string {
   return `${String(ref.startedAt).padStart(15, '0')}#${ref.runId}`;
 }
 
-export class InMemorySyncStateStore implements SyncStateStore {
+export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
   private readonly databases = new Map<DatabaseScope, DatabaseSyncState>();
   private readonly zones = new Map<string, ZoneSyncState>();
   private readonly locks = new Map<string, LockLease>();
@@ -62,6 +74,9 @@ export class InMemorySyncStateStore implements SyncStateStore {
   private readonly keyClaims = new Map<string, string>();
   private readonly masterUsersByMaster = new Map<string, Map<string, AssetRef>>();
   private readonly runs = new Map<string, RunRecord>();
+  private readonly albums = new Map<string, StoredAlbum>();
+  /** Members by album id, then by asset record name. */
+  private readonly members = new Map<string, Map<string, AlbumMember>>();
   private counters: ArchiveCounters = { objects: 0, bytes: 0 };
   private lastCheck: number | undefined;
   private readonly now: () => number;
@@ -72,6 +87,8 @@ export class InMemorySyncStateStore implements SyncStateStore {
   private readonly unseenPageSize: number;
   /** Calls per method, for tests that count what a use case costs. */
   readonly reconcileCalls = { markSeen: 0, unseenAssets: 0 };
+  /** Batched manifest reads (`getEntries`), one per hundred assets as DynamoDB would make. */
+  batchReads = 0;
 
   constructor(options: { now?: () => number; unseenPageSize?: number } = {}) {
     this.now = options.now ?? Date.now;
@@ -138,6 +155,7 @@ export class InMemorySyncStateStore implements SyncStateStore {
   }
 
   async getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>> {
+    this.batchReads += Math.ceil(new Set(refs.map(assetId)).size / 100);
     const found = new Map<string, ManifestEntry>();
     for (const ref of refs) {
       const entry = this.manifest.get(assetId(ref));
@@ -350,5 +368,35 @@ export class InMemorySyncStateStore implements SyncStateStore {
     if (size === undefined) return;
     this.countedObjects.delete(folded);
     await this.adjustCounters({ objects: -1, bytes: -size });
+  }
+
+  async loadAlbums(): Promise<StoredAlbum[]> {
+    return [...this.albums.values()].map(copy);
+  }
+
+  async loadAlbum(ref: AlbumRef): Promise<StoredAlbum | undefined> {
+    return copy(this.albums.get(albumId(ref)));
+  }
+
+  async saveAlbum(album: StoredAlbumInput, expectedRevision: number): Promise<StoredAlbum> {
+    checkRevision(this.albums.get(albumId(album)), expectedRevision, `album ${album.recordName}`);
+    const saved = copy({ ...album, updatedAt: this.now(), revision: expectedRevision + 1 });
+    this.albums.set(albumId(album), saved);
+    return copy(saved);
+  }
+
+  async albumMembers(album: AlbumRef): Promise<AlbumMember[]> {
+    return [...(this.members.get(albumId(album))?.values() ?? [])].sort(compareMembers).map(copy);
+  }
+
+  async putAlbumMembers(album: AlbumRef, members: readonly AlbumMember[]): Promise<void> {
+    const held = this.members.get(albumId(album)) ?? new Map<string, AlbumMember>();
+    for (const member of members) held.set(member.assetRecordName, copy(member));
+    this.members.set(albumId(album), held);
+  }
+
+  async removeAlbumMembers(album: AlbumRef, assetRecordNames: readonly string[]): Promise<void> {
+    const held = this.members.get(albumId(album));
+    for (const name of assetRecordNames) held?.delete(name);
   }
 }

@@ -10,9 +10,13 @@
  * counts. Lookups answer from the current library (the reconciling enumeration confirms with them).
  */
 import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
-import type { Asset, ZoneChange } from '#domain/model/asset.ts';
+import type { AlbumMember } from '#domain/model/album.ts';
+import type { Album, Asset, ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type {
+  AlbumListPage,
+  AlbumMembersCursor,
+  AlbumMembersPage,
   AssetCounts,
   AssetLookupKey,
   AssetSource,
@@ -63,6 +67,8 @@ export interface FakeZone {
   gone: boolean;
   /** Tokens CloudKit no longer accepts. */
   readonly expired: Set<string>;
+  /** Albums and folders (sentinels left out), each with its members in album order. */
+  readonly albums: { album: Album; members: AlbumMember[] }[];
 }
 
 export class LibraryAssetSource implements AssetSource {
@@ -86,6 +92,7 @@ export class LibraryAssetSource implements AssetSource {
       log: [],
       gone: false,
       expired: new Set(),
+      albums: [],
     };
     this.zones.set(ref.zoneName, zone);
     this.#databaseChanges.push({ at: this.#databaseChanges.length + 1, zone: ref.zoneName });
@@ -229,5 +236,42 @@ export class LibraryAssetSource implements AssetSource {
 
   async countAssets(): Promise<AssetCounts> {
     throw new Error('not used by detection');
+  }
+
+  /** The live albums directly in `parentRecordName` (the top level without it), `pageSize` a page. */
+  async listAlbums(
+    ref: ZoneRef,
+    parentRecordName?: string,
+    continuationMarker?: string,
+  ): Promise<AlbumListPage> {
+    this.calls.push(`listAlbums:${ref.zoneName}`);
+    const zone = this.#served(ref);
+    const all = zone.albums
+      .map((a) => a.album)
+      .filter((a) => !a.isDeleted && a.parentId === parentRecordName);
+    const start = Number(continuationMarker ?? 0);
+    const end = start + this.pageSize;
+    return {
+      albums: all.slice(start, end),
+      ...(end < all.length ? { continuationMarker: String(end) } : {}),
+      problems: [],
+    };
+  }
+
+  async albumMembersPage(
+    ref: ZoneRef,
+    albumRecordName: string,
+    cursor?: AlbumMembersCursor,
+  ): Promise<AlbumMembersPage> {
+    this.calls.push(`albumMembersPage:${ref.zoneName}`);
+    const zone = this.#served(ref);
+    const members = zone.albums.find((a) => a.album.recordName === albumRecordName)?.members ?? [];
+    const start = cursor?.startRank ?? 0;
+    const end = start + this.pageSize;
+    return {
+      members: members.slice(start, end),
+      ...(end < members.length ? { next: { startRank: end } } : {}),
+      problems: [],
+    };
   }
 }

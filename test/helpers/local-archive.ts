@@ -3,6 +3,7 @@
  * SHA-256 digests it holds, to compare with the simulator's ground truth.
  */
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { isDerivedKey } from '#domain/catalog/derived-keys.ts';
 
 export interface ArchivedObjectView {
   readonly key: string;
@@ -11,16 +12,21 @@ export interface ArchivedObjectView {
 }
 
 /**
- * Every library object of the local archive under `dataDir` (servers started and stopped here).
- * Shared Albums' objects (`shared-albums/`, on by default against a simulator whose account has
- * some) are left out: tests compare this with the library's ground truth.
+ * Every archived file of the local archive under `dataDir` (servers started and stopped here);
+ * the derived objects (catalog, album views, sidecars) only with `derived: true`. Shared Albums'
+ * objects (`shared-albums/`, on by default against a simulator whose account has some) are left
+ * out: tests compare this with the library's ground truth.
  */
-export async function readLocalArchive(dataDir: string): Promise<ArchivedObjectView[]> {
+export async function readLocalArchive(
+  dataDir: string,
+  options: { readonly derived?: boolean } = {},
+): Promise<ArchivedObjectView[]> {
   const stack = await openLocalAwsStack({ dataDir });
   try {
     const objects: ArchivedObjectView[] = [];
     for await (const listed of stack.objects.list('')) {
       if (listed.key.startsWith('shared-albums/')) continue;
+      if (isDerivedKey(listed.key) && !options.derived) continue;
       const head = await stack.objects.head(listed.key);
       if (head !== undefined) objects.push({ key: listed.key, size: head.size, metadata: head.metadata });
     }

@@ -13,9 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SharedAlbumsOption } from '#compose/local.ts';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { isDerivedKey } from '#domain/catalog/derived-keys.ts';
 import type { ArchiveCounters, ManifestEntry } from '#domain/model/manifest.ts';
 import type { ZoneSyncState } from '#domain/model/sync-state.ts';
 import { type LocalSyncOptions, runLocalSync, type SyncSummary } from '#local/local-sync.ts';
+import { ALBUM_VIEWS_PREFIX } from '#shared/env-names.ts';
 import { createLogger } from '#shared/logger.ts';
 import type { SimulatorHandle, SimulatorOptions } from '#simulator/src/index.ts';
 import { type SignedIn, signInToSimulator } from './icloud-login.ts';
@@ -43,7 +45,10 @@ export interface ArchivedObjectWithEtag extends ArchivedObjectView {
 
 /** What the archive holds at one moment: objects (with metadata), manifest, zone states, counters. */
 export interface ArchiveSnapshot {
+  /** The photo objects (album views left out: see `views`). */
   readonly objects: readonly ArchivedObjectWithEtag[];
+  /** The album views under `albums/`, key -> etag. */
+  readonly views: Readonly<Record<string, string>>;
   readonly entries: readonly ManifestEntry[];
   readonly zones: readonly ZoneSyncState[];
   readonly counters: ArchiveCounters;
@@ -164,7 +169,14 @@ async function readSnapshot(dataDir: string): Promise<ArchiveSnapshot> {
   const stack = await openLocalAwsStack({ dataDir });
   try {
     const objects: ArchivedObjectWithEtag[] = [];
+    const views: Record<string, string> = {};
     for await (const listed of stack.objects.list('')) {
+      if (listed.key.startsWith(ALBUM_VIEWS_PREFIX)) {
+        views[listed.key] = listed.etag;
+        continue;
+      }
+      // The archived files: the catalog, album views and sidecars are derived and change with them.
+      if (isDerivedKey(listed.key)) continue;
       const head = await stack.objects.head(listed.key);
       if (head !== undefined) {
         objects.push({ key: listed.key, size: head.size, metadata: head.metadata, etag: head.etag });
@@ -179,6 +191,7 @@ async function readSnapshot(dataDir: string): Promise<ArchiveSnapshot> {
     );
     return {
       objects,
+      views,
       entries,
       zones,
       counters,

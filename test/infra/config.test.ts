@@ -28,6 +28,7 @@ describe('deployment settings', () => {
       versionPolicy: 'default',
       sharedAlbums: true,
       sharedAlbumsEveryMinutes: 0,
+      xmpSidecars: false,
       kmsEncryption: false,
       objectLockMode: 'none',
       objectLockDays: 30,

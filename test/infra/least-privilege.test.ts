@@ -60,9 +60,20 @@ describe('archive bucket grants', () => {
     expect(actions(mirror, 'workers')).not.toContain('s3:DeleteObjectVersion');
   });
 
-  it('the change detector touches no object under either policy', () => {
-    for (const synth of [keep, mirror])
-      expect(actions(synth, 'detector').filter((a) => a.startsWith('s3:'))).toEqual([]);
+  it('the change detector touches only the catalog and the album views under either policy, and deletes only its folded journal and album views', () => {
+    for (const synth of [keep, mirror]) {
+      const s3 = statements(synth, 'detector').filter((s) => actionsOf([s]).some((a) => a.startsWith('s3:')));
+      const objectResources = s3
+        .filter((s) => !actionsOf([s]).includes('s3:ListBucket'))
+        .flatMap((s) => [s.Resource].flat())
+        .map((r) => JSON.stringify(r));
+      expect(objectResources.every((r) => r.includes('/catalog/') || r.includes('/albums/'))).toBe(true);
+      const deletes = s3.filter((s) => actionsOf([s]).includes('s3:DeleteObject'));
+      expect(deletes.flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r))).toEqual([
+        expect.stringContaining('/catalog/journal/*'),
+        expect.stringMatching(/\/albums\/\*"/),
+      ]);
+    }
   });
 });
 
@@ -96,9 +107,9 @@ describe('state table grants', () => {
     expect([...BATCH_WRITTEN_ITEMS]).toEqual(['master#*', 'seen#*']);
   });
 
-  it('lets the change detector delete only the run lock', () => {
-    expect(deletableItems(keep, 'detector')).toEqual(['lock#*']);
-    expect(deletableItems(mirror, 'detector')).toEqual(['lock#*']);
+  it('lets the change detector delete only the run lock and album members', () => {
+    expect(deletableItems(keep, 'detector')).toEqual(['lock#*', 'albumMember#*']);
+    expect(deletableItems(mirror, 'detector')).toEqual(['lock#*', 'albumMember#*']);
   });
 
   it('lets the download worker delete its transfer lease, a purged asset’s master-user item, and under mirror its key claim and object count', () => {
@@ -117,6 +128,9 @@ describe('state table grants', () => {
     ).toMatch(like(DELETABLE_STATE_ITEMS.masterUser));
     expect(keys.keyClaim('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.keyClaim));
     expect(keys.countedObject('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.countedObject));
+    expect(
+      keys.albumMember({ zone: { zoneName: 'PrimarySync' }, recordName: 'AL1' } as never, 'A1').pk,
+    ).toMatch(like(DELETABLE_STATE_ITEMS.albumMember));
     expect(
       keys.manifest({ zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
     ).not.toMatch(/^(lock|master|key|object)#/);

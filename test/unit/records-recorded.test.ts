@@ -164,6 +164,7 @@ describe('recorded CloudKit responses', () => {
       recordName: '0A7632D2-07BB-4C5A-B727-052303F97480',
       name: 'Garage vorher/nachher',
       albumType: 0,
+      position: 1280,
       isDeleted: false,
     });
     expect(albums.map((a) => a.name)).toContain('Jörg');

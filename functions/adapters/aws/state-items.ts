@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import type { AlbumRef } from '#domain/model/album.ts';
 import { VERSION_KINDS } from '#domain/model/asset.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
 import type { AssetRef } from '#domain/model/manifest.ts';
@@ -61,6 +62,15 @@ export const keys = {
   lastCheck: (): ItemKey => ({ pk: 'check', sk: 'detect' }),
   /** One item per counted object: the archive totals count each object through it exactly once. */
   countedObject: (key: string): ItemKey => ({ pk: `object#${foldKey(key)}`, sk: 'object' }),
+  /** Every album of every zone in one partition: albums are few, one Query lists them. */
+  albums: 'album',
+  album: (ref: AlbumRef): ItemKey => ({ pk: 'album', sk: `${zoneId(ref.zone)}#${ref.recordName}` }),
+  /** An album's members share its partition, one item each (an album of any size stays small items). */
+  albumMembers: (ref: AlbumRef): string => `albumMember#${zoneId(ref.zone)}#${ref.recordName}`,
+  albumMember: (ref: AlbumRef, assetRecordName: string): ItemKey => ({
+    pk: `albumMember#${zoneId(ref.zone)}#${ref.recordName}`,
+    sk: assetRecordName,
+  }),
 } as const;
 
 export function manifestShard(shard: number): string {
@@ -221,6 +231,28 @@ export const countedObjectItemSchema = z.strictObject({
   size: z.number(),
   pending: z.string().optional(),
   change: z.union([z.literal(1), z.literal(-1)]).optional(),
+});
+
+export const albumItemSchema = z.strictObject({
+  ...item,
+  zone: zoneRefSchema,
+  recordName: z.string(),
+  name: z.string(),
+  kind: z.enum(['album', 'folder', 'smart', 'other']),
+  albumType: z.number().int(),
+  parentRecordName: z.string().optional(),
+  position: z.number().optional(),
+  deleted: z.boolean(),
+  viewStale: z.boolean(),
+  view: z.strictObject({ path: z.string(), hash: z.string() }).optional(),
+  updatedAt: z.number(),
+  revision: z.number(),
+});
+
+export const albumMemberItemSchema = z.strictObject({
+  ...item,
+  assetRecordName: z.string(),
+  position: z.number(),
 });
 
 /** Our values are plain data; a JSON round trip drops `undefined` fields DynamoDB would refuse. */

@@ -35,6 +35,19 @@ const assetVersion = z.strictObject({
   height: z.number().optional(),
 });
 
+const description = z.strictObject({
+  title: z.string().optional(),
+  caption: z.string().optional(),
+  keywords: z.array(z.string()).optional(),
+  location: z
+    .strictObject({ latitude: z.number(), longitude: z.number(), altitude: z.number().optional() })
+    .optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  durationMs: z.number().optional(),
+  timeZoneName: z.string().optional(),
+});
+
 const asset = z.strictObject({
   zone: zoneRef,
   assetRecordName: z.string().min(1),
@@ -61,6 +74,7 @@ const asset = z.strictObject({
   trashReason: z.number().optional(),
   versions: z.array(assetVersion),
   unavailableVersions: z.array(unavailableVersion).optional(),
+  description: description.optional(),
 });
 
 const assetOnly = z.strictObject({
@@ -79,6 +93,7 @@ const assetOnly = z.strictObject({
   trashReason: z.number().optional(),
   versions: z.array(assetVersion),
   unavailableVersions: z.array(unavailableVersion).optional(),
+  description: description.optional(),
 });
 
 /** A Shared Album as the detector listed it (docs/protocol/shared-albums.md). */

@@ -1,12 +1,16 @@
 /**
  * `icloud-s3 library`: signs in with the stored session and prints what the library holds, per
- * photo zone, by kind, and the Shared Albums it owns or joined. Costs two `zones/list` requests plus
- * one count batch per zone (docs/protocol/cloudkit.md#counts) and one `webgetalbumslist`
- * (docs/protocol/shared-albums.md).
+ * photo zone, by kind, its albums, and the Shared Albums it owns or joined. Costs two `zones/list`
+ * requests plus one count batch per zone (docs/protocol/cloudkit.md#counts), for the personal
+ * library one album-list request plus one per folder (docs/protocol/cloudkit.md#albums-and-folders),
+ * and one `webgetalbumslist` (docs/protocol/shared-albums.md).
  */
 import { Command } from 'commander';
+import { listEveryAlbum, zoneHasAlbums } from '#domain/albums/walk-albums.ts';
+import { type AlbumKind, albumKindOf } from '#domain/model/album.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
-import type { AssetCounts } from '#ports/asset-source.ts';
+import type { AssetCounts, AssetSource } from '#ports/asset-source.ts';
+import type { Output } from '../io/output.ts';
 import { traceOption } from '../io/trace-option.ts';
 
 const LABELS: Readonly<Record<keyof AssetCounts, string>> = {
@@ -28,6 +32,37 @@ function describeZone(zone: ZoneRef): string {
   return `${kind} (${zone.database}/${zone.zoneName})`;
 }
 
+interface LibraryAlbum {
+  readonly name: string;
+  /** Folder names above it, outermost first. */
+  readonly folders: readonly string[];
+  readonly kind: AlbumKind;
+}
+
+/** The zone's albums and folders, each with the folders above it, in folder order. */
+async function albumsOf(source: AssetSource, zone: ZoneRef): Promise<LibraryAlbum[]> {
+  const albums = (await listEveryAlbum(source, zone)).filter((a) => !a.isDeleted);
+  const byName = new Map(albums.map((a) => [a.recordName, a]));
+  const foldersOf = (parent: string | undefined, seen = new Set<string>()): string[] => {
+    const folder = parent === undefined ? undefined : byName.get(parent);
+    if (folder === undefined || seen.has(folder.recordName)) return [];
+    seen.add(folder.recordName);
+    return [...foldersOf(folder.parentId, seen), folder.name];
+  };
+  return albums
+    .map((a) => ({ name: a.name, folders: foldersOf(a.parentId), kind: albumKindOf(a.albumType) }))
+    .sort((a, b) => [...a.folders, a.name].join('/').localeCompare([...b.folders, b.name].join('/')));
+}
+
+function renderAlbums(output: Output, albums: readonly LibraryAlbum[]): void {
+  const of = (kind: AlbumKind) => albums.filter((a) => a.kind === kind).length;
+  output.info(`  ${String(of('album')).padStart(8)}  albums, in ${of('folder')} folders`);
+  for (const album of albums.filter((a) => a.kind !== 'folder')) {
+    const kind = album.kind === 'album' ? '' : ` (${album.kind})`;
+    output.info(`            ${[...album.folders, album.name].join(' / ')}${kind}`);
+  }
+}
+
 export function libraryCommand(): Command {
   return new Command('library')
     .description('show what your iCloud Photos library holds, per zone, by kind')
@@ -36,7 +71,7 @@ export function libraryCommand(): Command {
       'after',
       `
 Examples:
-  npx icloud-s3 library                  counts per zone, with the stored session
+  npx icloud-s3 library                  counts and albums per zone, with the stored session
   npx icloud-s3 library --json           the same as one JSON object
   npx icloud-s3 library --endpoint http://127.0.0.1:4567/__sim    against the simulator
   npx icloud-s3 library --trace library-trace.json             a redacted transcript of the exchanges with Apple
@@ -57,7 +92,11 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
       });
       const zones = await source.discoverZones();
       const counted = await Promise.all(
-        zones.map(async (zone) => ({ zone, counts: await source.countAssets(zone) })),
+        zones.map(async (zone) => ({
+          zone,
+          counts: await source.countAssets(zone),
+          albums: zoneHasAlbums(zone) ? await albumsOf(source, zone) : undefined,
+        })),
       );
       // One more request (webgetalbumslist): the Shared Albums owned or joined; a failure only warns.
       const shared = await sharedAlbums?.listAlbums().catch((error: unknown) => {
@@ -67,12 +106,13 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
         return undefined;
       });
       await session.save();
-      for (const { zone, counts } of counted) {
+      for (const { zone, counts, albums } of counted) {
         ctx.output.info(describeZone(zone));
         for (const [kind, label] of Object.entries(LABELS) as [keyof AssetCounts, string][]) {
           const count = counts[kind];
           if (count !== undefined) ctx.output.info(`  ${String(count).padStart(8)}  ${label}`);
         }
+        if (albums !== undefined) renderAlbums(ctx.output, albums);
       }
       if (zones.length === 0) ctx.output.warn('no photo zone found: is iCloud Photos turned on?');
       const albums = shared?.albums ?? [];
@@ -84,7 +124,11 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
       }
       ctx.output.result({
         status: 'ok',
-        zones: counted.map(({ zone, counts }) => ({ ...zone, counts })),
+        zones: counted.map(({ zone, counts, albums: zoneAlbums }) => ({
+          ...zone,
+          counts,
+          ...(zoneAlbums ? { albums: zoneAlbums } : {}),
+        })),
         sharedAlbums: albums.map((a) => ({
           albumguid: a.albumguid,
           name: a.name,

@@ -7,8 +7,10 @@
 // What the command does is imported when it runs: `status --help` loads no AWS SDK (issue 12).
 import { Command, Option } from 'commander';
 import type { ArchiveAccess, QueueDepth } from '#compose/archive-access.ts';
+import { type AlbumSummary, summariseAlbums } from '#domain/albums/album-summary.ts';
 import type { SharedAlbumsStatus } from '#domain/shared-albums/shared-albums-status.ts';
 import type { ArchiveStatus, RunStatus } from '#domain/verify/archive-status.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { DEFAULT_STACK_NAME, ENV } from '#shared/env-names.ts';
 import { asTyped } from '../io/command-line.ts';
@@ -173,6 +175,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
             : { ...latch, action: access.session ? 'icloud-s3 login --aws' : 'icloud-s3 login' };
         const tally = new ManifestTally();
         for await (const entry of state.entries()) tally.add(entry);
+        const albums = await albumSummary(access.albums);
         const status = archiveStatus({
           now,
           runs,
@@ -190,9 +193,11 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           lastCheckedAt: lastCheckedAt ?? null,
           signInNeeded,
           sharedAlbums,
+          albums,
         });
         if (!ctx.output.json) {
           render(ctx.output, access.where, status, queue);
+          renderAlbums(ctx.output, albums);
           ctx.output.info(lastCheckLine(lastCheckedAt, now));
           if (sharedAlbums.albums + sharedAlbums.gone > 0) ctx.output.info(sharedAlbumsLine(sharedAlbums));
           if (signInNeeded) {
@@ -210,6 +215,41 @@ function sharedAlbumsLine(s: SharedAlbumsStatus): string {
   const gone = s.gone > 0 ? `, ${count(s.gone)} gone` : '';
   const pending = s.pending > 0 ? `, ${count(s.pending)} with changes not archived yet` : '';
   return `${'Shared'.padEnd(9)} ${count(s.albums)} albums (${count(s.owned)} yours, ${count(s.joined)} joined${gone}${pending}), ${count(s.items)} items, ${count(s.reducedItems)} of them reduced copies: ${s.note}`;
+}
+
+/** The album store in short: one Query for the albums, one per album for its members. */
+async function albumSummary(store: AlbumStore): Promise<AlbumSummary> {
+  const albums = await store.loadAlbums();
+  const counts = new Map<string, number>();
+  for (const album of albums) {
+    if (album.deleted || album.kind !== 'album') continue;
+    counts.set(album.recordName, (await store.albumMembers(album)).length);
+  }
+  return summariseAlbums(albums, counts);
+}
+
+/** Albums shown per line (the JSON has them all). */
+const ALBUM_LINES = 20;
+
+function renderAlbums(output: Output, albums: AlbumSummary): void {
+  const label = 'Albums'.padEnd(9);
+  if (albums.list.length === 0) {
+    output.info(`${label} none`);
+    return;
+  }
+  const smart = albums.smartAlbums > 0 ? `, ${count(albums.smartAlbums)} smart` : '';
+  const waiting = albums.waiting > 0 ? `, ${count(albums.waiting)} waiting for photos` : '';
+  output.info(
+    `${label} ${count(albums.albums)} in ${count(albums.folders)} folders${smart}; ${count(albums.views)} views${waiting}`,
+  );
+  const shown = albums.list.filter((a) => a.kind !== 'folder');
+  for (const album of shown.slice(0, ALBUM_LINES)) {
+    const place = [...album.folders, album.name].join(' / ');
+    const size = album.kind === 'album' ? `${count(album.members)} photos` : album.kind;
+    output.info(`${''.padEnd(9)}   ${place}  (${size})`);
+  }
+  if (shown.length > ALBUM_LINES)
+    output.info(`${''.padEnd(9)}   … ${shown.length - ALBUM_LINES} more (--json lists all)`);
 }
 
 /** When detection last asked iCloud, idle checks included (one small write each). */

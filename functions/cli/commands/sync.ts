@@ -3,11 +3,13 @@
  * S3/DynamoDB/SQS), with the session `icloud-s3 login` stored. State lives under `--local DIR`,
  * so the next run is incremental.
  */
+
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SyncProgress, SyncSummary } from '#local/local-sync.ts';
+import { ENV } from '#shared/env-names.ts';
 import { downloadBar, TransferRate } from '../io/download-progress.ts';
 import { EXIT } from '../io/exit-codes.ts';
 import { integerIn, numberIn } from '../io/option-parsers.ts';
@@ -122,6 +124,10 @@ export function syncCommand(): Command {
         'list Shared Albums at most this often (default 0: every run; one request when nothing changed)',
       ).argParser(numberIn(0, 10_080)),
     )
+    .option(
+      '--xmp-sidecars',
+      `write an XMP sidecar (<original>.xmp) beside each original (default $${ENV.xmpSidecars} or off)`,
+    )
     .addOption(
       new Option('--concurrency <n>', `parallel downloads, 1 to ${MAX_CONCURRENCY}`)
         .default(4)
@@ -179,6 +185,7 @@ was refused, 3 iCloud needs you to log in again.`,
           enabled: options.sharedAlbums !== false,
           cadenceMs: Math.round(Number(options.sharedAlbumsEvery ?? 0) * 60_000),
         },
+        xmpSidecars: Boolean(options.xmpSidecars) || process.env[ENV.xmpSidecars] === 'true',
         dryRun: Boolean(options.dryRun),
         concurrency: options.concurrency as number,
         onProgress: (p) => {

@@ -7,6 +7,7 @@
 // What the command does is imported when it runs: `verify --help` loads no AWS SDK (issue 12).
 import { Command, Option } from 'commander';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
+import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
@@ -91,8 +92,8 @@ Exit codes: 0 everything agrees (with --repair: everything found was repaired, o
       try {
         // Before the long check: --repair --aws without a queue to put the work on is a usage error.
         if (options.repair) repairQueue(access);
-        const { report, repair } = await runVerifyCommand(ctx, access, options);
-        const left = repair === undefined ? !report.ok : repair.left > 0;
+        const { report, repair, albumDifferences } = await runVerifyCommand(ctx, access, options);
+        const left = (repair === undefined ? !report.ok : repair.left > 0) || albumDifferences !== undefined;
         if (left) process.exitCode = EXIT.differences;
       } finally {
         await access.close();
@@ -104,7 +105,7 @@ async function runVerifyCommand(
   ctx: CliContext,
   access: ArchiveAccess,
   options: VerifyOptions,
-): Promise<{ report: VerifyReport; repair?: RepairResult }> {
+): Promise<{ report: VerifyReport; repair?: RepairResult; albumDifferences?: number }> {
   const [
     { countDifferences, runVerify },
     { openIcloudAdapters },
@@ -140,7 +141,7 @@ async function runVerifyCommand(
       );
     return opened;
   };
-  const { report, listing, durationMs, sharedAlbums } = await runVerify(
+  const { report, listing, albums, durationMs, sharedAlbums } = await runVerify(
     {
       state: access.state,
       objects: access.objects,
@@ -177,17 +178,25 @@ async function runVerifyCommand(
         }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
       : undefined;
   keepRunning();
+  const albumsOk = albums?.ok ?? true;
   ctx.output.result({
-    status: report.ok ? 'ok' : repair === undefined || repair.left > 0 ? 'differences' : 'repaired',
+    status:
+      report.ok && albumsOk
+        ? 'ok'
+        : report.ok || repair === undefined || repair.left > 0
+          ? 'differences'
+          : 'repaired',
     archive: access.where,
     durationMs,
     icloudProblems: listing?.problems ?? 0,
     ...report,
     ...(sharedAlbums === undefined ? {} : { sharedAlbums }),
+    ...(albums === undefined ? {} : { albums }),
     ...(repair === undefined ? {} : { repair }),
   });
   if (!ctx.output.json) {
     render(ctx.output, report, countDifferences(report), listing, durationMs);
+    if (albums !== undefined) renderAlbums(ctx.output, albums);
     if (sharedAlbums !== undefined) renderSharedAlbums(ctx.output, sharedAlbums);
     if (repair !== undefined) renderRepair(ctx.output, repair);
   }
@@ -196,7 +205,26 @@ async function runVerifyCommand(
     ctx.output.info(
       `  Run: ${sameCommandWith('--repair')}   re-archives what is missing or damaged, then verify again`,
     );
-  return { report, ...(repair === undefined ? {} : { repair }) };
+  // Album view differences are reported; `--repair` repairs photos only.
+  const albumDifferences = albumsOk ? {} : { albumDifferences: albums?.findings.length ?? 0 };
+  return { report, ...(repair === undefined ? {} : { repair }), ...albumDifferences };
+}
+
+function renderAlbums(output: Output, albums: AlbumVerifyReport): void {
+  if (albums.ok) {
+    output.info(`Albums: ${albums.albumsChecked} album views match iCloud.`);
+    return;
+  }
+  output.error(`verify found ${albums.findings.length} album view differences:`);
+  section(output, 'Albums', albums.findings, (f) =>
+    f.type === 'viewNotInIcloud'
+      ? `${f.key}: no such album in iCloud`
+      : f.type === 'viewMissing'
+        ? `${f.path}: view missing`
+        : f.type === 'nameDiffers'
+          ? `${f.path}: named "${f.actual}", iCloud says "${f.expected}"`
+          : `${f.path}: ${f.missing.length} photos missing, ${f.extra.length} extra${f.orderDiffers ? ', order differs' : ''}`,
+  );
 }
 
 function renderSharedAlbums(output: Output, check: SharedAlbumsCheck): void {

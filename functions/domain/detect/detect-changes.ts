@@ -26,9 +26,12 @@
 import type { ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseSyncState, JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import type { AlbumStore } from '../../ports/album-store.ts';
 import type { AssetSource, EnumerationScope, ZoneChangesCursor } from '../../ports/asset-source.ts';
 import type { SyncStateStore, UnseenAsset } from '../../ports/sync-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
+import { recordAlbumChanges } from '../albums/record-albums.ts';
+import { type AlbumWalkProgress, walkAlbums, zoneHasAlbums } from '../albums/walk-albums.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
@@ -56,6 +59,12 @@ export interface DetectDeps {
   readonly versionPolicy?: VersionPolicy;
   /** Keep this much time in reserve for the last page's writes. */
   readonly reserveMs?: number;
+  /**
+   * Where albums and their members are recorded: the album walk of a first sync and the album
+   * changes of every delta. Without it, albums are not recorded (memberships still reach the
+   * manifest through the workers).
+   */
+  readonly albums?: AlbumStore;
 }
 
 export type DetectOutcome =
@@ -148,6 +157,8 @@ class Run {
   /** Puts a page's work on the queue; resolves only when all of it is durable. */
   async enqueue(changes: readonly ZoneChange[]): Promise<void> {
     await this.checkDeletions(changes);
+    // Album records and memberships are state, not work: recorded here, before the page's token.
+    if (this.#deps.albums !== undefined) await recordAlbumChanges(this.#deps.albums, changes);
     const messages = toWorkMessages(changes, {
       runId: this.#deps.runId,
       ...(this.#deps.runStartedAt === undefined ? {} : { runStartedAt: this.#deps.runStartedAt }),
@@ -207,6 +218,11 @@ async function enumerateZone(
   afterStaleToken: boolean,
 ) {
   const checkpoint = parseZoneCheckpoint(current.state?.checkpoint);
+  if (checkpoint.albums !== undefined) {
+    const { listed, pending, ...walk } = checkpoint.albums;
+    const rest = await finishEnumeration(deps, run, zone, current, { ...walk, albums: { listed, pending } });
+    return { pages: 0, changes: rest.changes, caughtUp: rest.caughtUp };
+  }
   if (checkpoint.reconcile !== undefined) {
     const rest = await reconcileZone(deps, run, zone, current, checkpoint.reconcile);
     return { pages: 0, changes: rest.changes, caughtUp: rest.caughtUp };
@@ -233,19 +249,10 @@ async function enumerateZone(
     if (page.done && nextScope === undefined) {
       if (capturedToken === undefined)
         throw new StaleSyncTokenError(zone.zoneName, 'the enumeration returned no sync token');
-      if (generation === undefined) {
-        current.state = await saveZone(deps.state, current.state, zone, {
-          syncToken: capturedToken,
-          lastFullScanAt: deps.now(),
-        });
-        return { pages, changes, caughtUp: true };
-      }
-      // The walk is done: from here the checkpoint names the reconciliation, not the walk.
-      const reconcile = { generation, capturedToken };
-      current.state = await saveZone(deps.state, current.state, zone, {
-        checkpoint: serialiseZoneCheckpoint({ reconcile }),
+      const rest = await finishEnumeration(deps, run, zone, current, {
+        capturedToken,
+        ...(generation === undefined ? {} : { generation }),
       });
-      const rest = await reconcileZone(deps, run, zone, current, reconcile);
       return { pages, changes: changes + rest.changes, caughtUp: rest.caughtUp };
     }
     const token = capturedToken === undefined ? {} : { capturedToken };
@@ -257,6 +264,53 @@ async function enumerateZone(
     });
   }
   return { pages, changes, caughtUp: false };
+}
+
+/**
+ * Finishes a zone whose photos are walked: walks its albums (when albums are recorded), then
+ * reconciles (when the enumeration does) or saves the token captured before the walk. Each step's
+ * progress is in the checkpoint, so a run that stops part-way resumes at the same step.
+ */
+async function finishEnumeration(
+  deps: DetectDeps,
+  run: Run,
+  zone: ZoneRef,
+  current: ZoneStateHolder,
+  walk: { readonly capturedToken: string; readonly generation?: string; readonly albums?: AlbumWalkProgress },
+): Promise<{ changes: number; caughtUp: boolean }> {
+  const { capturedToken, generation } = walk;
+  const albums = deps.albums;
+  if (albums !== undefined && zoneHasAlbums(zone)) {
+    const saveWalk = async (progress: AlbumWalkProgress) => {
+      current.state = await saveZone(deps.state, current.state, zone, {
+        checkpoint: serialiseZoneCheckpoint({
+          albums: { capturedToken, ...(generation === undefined ? {} : { generation }), ...progress },
+        }),
+      });
+    };
+    const result = await walkAlbums(
+      { source: deps.source, albums, hasTimeFor: () => run.hasTimeFor(), save: saveWalk },
+      zone,
+      walk.albums,
+    );
+    if (!result.done) {
+      await saveWalk(result.progress);
+      return { changes: 0, caughtUp: false };
+    }
+  }
+  if (generation === undefined) {
+    current.state = await saveZone(deps.state, current.state, zone, {
+      syncToken: capturedToken,
+      lastFullScanAt: deps.now(),
+    });
+    return { changes: 0, caughtUp: true };
+  }
+  // The walk is done: from here the checkpoint names the reconciliation, not the walk.
+  const reconcile = { generation, capturedToken };
+  current.state = await saveZone(deps.state, current.state, zone, {
+    checkpoint: serialiseZoneCheckpoint({ reconcile }),
+  });
+  return reconcileZone(deps, run, zone, current, reconcile);
 }
 
 /**

@@ -50,6 +50,14 @@ const zoneCheckpointSchema = z.strictObject({
       cursor: z.string().optional(),
     })
     .optional(),
+  albums: z
+    .strictObject({
+      capturedToken: z.string(),
+      generation: z.string().optional(),
+      listed: z.boolean(),
+      pending: z.array(z.string()),
+    })
+    .optional(),
   unpaired: unpairedHalves.optional(),
 });
 
@@ -69,6 +77,16 @@ export interface ZoneCheckpoint {
     readonly generation: string;
     readonly capturedToken: string;
     readonly cursor?: string;
+  };
+  /**
+   * The photo walk is done; the albums are being walked (`walk-albums.ts`). Reconciling, if the
+   * enumeration does, and saving the token come after.
+   */
+  readonly albums?: {
+    readonly capturedToken: string;
+    readonly generation?: string;
+    readonly listed: boolean;
+    readonly pending: readonly string[];
   };
   readonly unpaired?: UnpairedHalves;
 }

@@ -56,6 +56,35 @@ export interface UnavailableVersion {
   readonly missing: readonly ('downloadURL' | 'size' | 'fileChecksum')[];
 }
 
+/** Where a photo was taken (`locationEnc`, docs/protocol/records.md#location): degrees, metres. */
+export interface AssetLocation {
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly altitude?: number;
+}
+
+/**
+ * What a person sees and writes about an asset, beyond its bytes and flags: read from the
+ * CPLAsset (and the original's pixel size) when iCloud sends it. Kept in the catalog, not in the
+ * objects' metadata (docs/archive-layout.md#9-the-catalog).
+ */
+export interface AssetDescription {
+  /** `captionEnc`: the title shown in Photos. */
+  readonly title?: string;
+  /** `extendedDescEnc`: the longer caption. */
+  readonly caption?: string;
+  /** `keywordsEnc`: keywords, in Apple's order. */
+  readonly keywords?: readonly string[];
+  readonly location?: AssetLocation;
+  /** Pixel size of the original. */
+  readonly width?: number;
+  readonly height?: number;
+  /** `duration`, milliseconds (videos; docs/protocol/records.md#cplasset). */
+  readonly durationMs?: number;
+  /** `timeZoneNameEnc`: the IANA zone of the capture, when Apple names it. */
+  readonly timeZoneName?: string;
+}
+
 /** Special kinds of asset that change how it is planned or named. */
 export type AssetSubtype = 'live' | 'screenshot' | 'slomo' | 'burst' | 'panorama' | 'timelapse' | 'raw+jpeg';
 
@@ -97,6 +126,8 @@ export interface Asset {
   readonly versions: readonly AssetVersion[];
   /** Resources listed without what a download needs; kept so they can be reported, never downloaded. */
   readonly unavailableVersions?: readonly UnavailableVersion[];
+  /** Title, caption, keywords, location, size and duration, when iCloud gives any. */
+  readonly description?: AssetDescription;
 }
 
 /**
@@ -120,6 +151,8 @@ export interface AssetOnlyChange {
   /** Asset-side resources only (edited renditions). */
   readonly versions: readonly AssetVersion[];
   readonly unavailableVersions?: readonly UnavailableVersion[];
+  /** What the asset record says of title, caption, keywords, location and duration (no pixel size: that is the master's). */
+  readonly description?: AssetDescription;
 }
 
 export interface Album {
@@ -128,6 +161,8 @@ export interface Album {
   readonly name: string;
   readonly albumType: number;
   readonly parentId?: string;
+  /** Place among its siblings (`position`), when sent. */
+  readonly position?: number;
   readonly isDeleted: boolean;
 }
 
@@ -150,5 +185,7 @@ export type ZoneChange =
       readonly assetRecordName: string;
       readonly albumRecordName: string;
       readonly present: boolean;
+      /** The relation's `position` (album order), when the relation came whole (not a tombstone). */
+      readonly position?: number;
     }
   | { readonly type: 'album'; readonly album: Album };

@@ -9,6 +9,7 @@ import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { AssetSource, EnumerationCursor } from '../../ports/asset-source.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { SyncStateStore } from '../../ports/sync-state-store.ts';
+import { isDerivedKey } from '../catalog/derived-keys.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 import type { ContentDigest, StoredObject } from './compare-objects.ts';
 import { type LibraryAsset, type LibraryScope, libraryAssetOf } from './library-asset.ts';
@@ -101,10 +102,16 @@ export interface ObjectReadOptions {
   readonly onObject?: (done: number, total: number) => void;
 }
 
-/** Every object in the bucket, with what the comparison needs to know about it. */
+/**
+ * Every photo object in the bucket, with what the comparison needs to know about it. The album
+ * views under `albums/` are not photos: they are checked against iCloud's albums on their own.
+ */
 export async function readObjects(objects: ObjectStore, options: ObjectReadOptions): Promise<StoredObject[]> {
   const listed = [];
-  for await (const object of objects.list('')) listed.push(object);
+  for await (const object of objects.list('')) {
+    // The catalog, album views and sidecars are derived from the manifest, not files from iCloud.
+    if (!isDerivedKey(object.key) || options.referenced.has(object.key)) listed.push(object);
+  }
   let done = 0;
   return mapLimit(listed, options.concurrency ?? 8, async (object): Promise<StoredObject> => {
     const base: StoredObject = { key: object.key, size: object.size, etag: object.etag };

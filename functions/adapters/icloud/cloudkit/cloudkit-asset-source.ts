@@ -16,9 +16,13 @@
  * halves (a master whose asset was modified much later waits until then).
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
+import type { AlbumMember } from '#domain/model/album.ts';
 import type { Asset, ZoneChange } from '#domain/model/asset.ts';
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type {
+  AlbumListPage,
+  AlbumMembersCursor,
+  AlbumMembersPage,
   AssetCounts,
   AssetLookupKey,
   AssetSource,
@@ -31,9 +35,10 @@ import type {
   ZoneChangesCursor,
   ZoneChangesPage,
 } from '#ports/asset-source.ts';
+import { mapMembership } from '../records/album.ts';
 import { AssetPairer } from '../records/asset-pairer.ts';
 import { joinAsset, type MasterRecord } from '../records/master-asset.ts';
-import type { RecordErrorItem } from '../records/record-envelope.ts';
+import { parseRecordItem, type RecordErrorItem } from '../records/record-envelope.ts';
 import { type SortedRecords, sortRecords } from '../records/record-page.ts';
 import { type CloudKitClient, MAX_RESULTS_LIMIT } from './cloudkit-client.ts';
 import { photoZonesOf } from './zone-discovery.ts';
@@ -65,6 +70,19 @@ const COUNT_INDEXES: Readonly<Record<keyof AssetCounts, string>> = {
   bursts: 'CPLAssetBurstStackAssetByAssetDate',
 };
 
+/** Index of a zone's albums and folders (docs/protocol/cloudkit.md#albums-and-folders). */
+const ALBUM_LIST_INDEX = 'CPLAlbumByPositionLive';
+/** Index of an album's contents in album order (docs/protocol/cloudkit.md#indexes). */
+const ALBUM_CONTENTS_INDEX = 'CPLContainerRelationLiveByPosition';
+/**
+ * What an album's contents page needs: the relation's ends and position. The asset and master
+ * that come with each relation (a triple per member, docs/protocol/cloudkit.md#records-query)
+ * carry nothing then, so a page stays small.
+ */
+const MEMBER_KEYS = ['containerId', 'itemId', 'position'] as const;
+/** Records per album-contents page: 66 whole triples (200 is CloudKit's cap). */
+const CONTENTS_PAGE = 198;
+
 /** Names per records/lookup request (CloudKit allows 200 operations per request). */
 const LOOKUP_CHUNK = 100;
 
@@ -93,6 +111,41 @@ function errorItemReason(item: RecordErrorItem): string {
   return item.reason === undefined
     ? item.serverErrorCode
     : `${item.serverErrorCode} (${item.reason.slice(0, 120)})`;
+}
+
+/**
+ * The members on an album-contents page: its relations only. The asset and master of each triple
+ * came without fields (`MEMBER_KEYS`) and are not read. A relation's missing position falls back
+ * to its place on the page, so the order is still Apple's.
+ */
+function readMembers(
+  rawRecords: unknown,
+  zone: ZoneRef,
+  albumRecordName: string,
+): { members: AlbumMember[]; problems: UnexpectedResponseError[] } {
+  if (!Array.isArray(rawRecords)) {
+    throw new UnexpectedResponseError('CloudKit sent a records list that is not an array');
+  }
+  const members: AlbumMember[] = [];
+  const problems: UnexpectedResponseError[] = [];
+  rawRecords.forEach((raw, index) => {
+    try {
+      const item = parseRecordItem(raw);
+      if (item.kind === 'error') {
+        problems.push(recordProblem(item.error, 'records/query'));
+        return;
+      }
+      if (item.record.recordType !== 'CPLContainerRelation') return;
+      const membership = mapMembership(item.record, zone);
+      if (membership === undefined || !membership.present) return;
+      if (membership.albumRecordName !== albumRecordName) return;
+      members.push({ assetRecordName: membership.assetRecordName, position: membership.position ?? index });
+    } catch (error) {
+      if (!(error instanceof UnexpectedResponseError)) throw error;
+      problems.push(error);
+    }
+  });
+  return { members, problems };
 }
 
 function nonEmpty(halves: UnpairedHalves): UnpairedHalves | undefined {
@@ -306,6 +359,75 @@ export class CloudKitAssetSource implements AssetSource {
   }
 
   /** The pairer for this feed: the in-memory one when `cursor` is the one it answered, else rebuilt. */
+  async listAlbums(
+    zone: ZoneRef,
+    parentRecordName?: string,
+    continuationMarker?: string,
+  ): Promise<AlbumListPage> {
+    const response = await this.#client.recordsQuery(zone, {
+      recordType: ALBUM_LIST_INDEX,
+      ...(parentRecordName === undefined
+        ? {}
+        : {
+            filterBy: [
+              {
+                fieldName: 'parentId',
+                comparator: 'EQUALS',
+                fieldValue: { type: 'STRING', value: parentRecordName },
+              },
+            ],
+          }),
+      resultsLimit: MAX_RESULTS_LIMIT,
+      ...(continuationMarker ? { continuationMarker } : {}),
+    });
+    const sorted = sortRecords(response.records, zone);
+    return {
+      albums: sorted.changes.flatMap((c) => (c.type === 'album' ? [c.album] : [])),
+      ...(response.continuationMarker ? { continuationMarker: response.continuationMarker } : {}),
+      problems: [
+        ...sorted.problems,
+        ...sorted.errorItems.map((item) => recordProblem(item, 'records/query')),
+      ],
+    };
+  }
+
+  async albumMembersPage(
+    zone: ZoneRef,
+    albumRecordName: string,
+    cursor?: AlbumMembersCursor,
+  ): Promise<AlbumMembersPage> {
+    const startRank = cursor?.startRank ?? 0;
+    const response = await this.#client.recordsQuery(zone, {
+      recordType: ALBUM_CONTENTS_INDEX,
+      filterBy: [
+        {
+          fieldName: 'parentId',
+          comparator: 'EQUALS',
+          fieldValue: { type: 'STRING', value: albumRecordName },
+        },
+        { fieldName: 'startRank', comparator: 'EQUALS', fieldValue: { type: 'INT64', value: startRank } },
+        { fieldName: 'direction', comparator: 'EQUALS', fieldValue: { type: 'STRING', value: 'ASCENDING' } },
+      ],
+      resultsLimit: CONTENTS_PAGE,
+      desiredKeys: MEMBER_KEYS,
+      ...(cursor?.continuationMarker ? { continuationMarker: cursor.continuationMarker } : {}),
+    });
+    const { members, problems } = readMembers(response.records, zone, albumRecordName);
+    // A page with a marker, or a full page, may have more behind it; an empty one ends the album.
+    const more =
+      response.continuationMarker !== undefined ||
+      (members.length > 0 && response.records.length >= CONTENTS_PAGE);
+    if (!more) return { members, problems };
+    return {
+      members,
+      next: {
+        startRank: startRank + members.length,
+        ...(response.continuationMarker ? { continuationMarker: response.continuationMarker } : {}),
+      },
+      problems,
+    };
+  }
+
   async #pairingFor(
     feed: 'changes' | 'enumeration',
     zone: ZoneRef,

@@ -4,7 +4,7 @@
 import type { Album, ZoneChange } from '#domain/model/asset.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import { readEncryptedText } from './encrypted-text.ts';
-import { readFlag, readInteger, readString } from './field-values.ts';
+import { readFlag, readInteger, readNumber, readString } from './field-values.ts';
 import type { CloudKitRecord } from './record-envelope.ts';
 
 /** Sentinel folders every library has; peers skip them (docs/protocol/records.md#cplalbum). */
@@ -22,12 +22,14 @@ export function mapAlbum(record: CloudKitRecord, zone: ZoneRef): Album | undefin
   const f = record.fields;
   const name = readEncryptedText(f, 'albumNameEnc');
   const parentId = readString(f, 'parentId');
+  const position = readNumber(f, 'position');
   return {
     zone,
     recordName: record.recordName,
     name: name.ok ? name.text : record.recordName,
     albumType: readInteger(f, 'albumType') ?? 0,
     ...(parentId !== undefined ? { parentId } : {}),
+    ...(position !== undefined ? { position } : {}),
     isDeleted: readFlag(f, 'isDeleted'),
   };
 }
@@ -56,11 +58,13 @@ export function mapMembership(
   const assetRecordName = readString(record.fields, 'itemId') ?? fromName?.assetRecordName;
   const albumRecordName = readString(record.fields, 'containerId') ?? fromName?.albumRecordName;
   if (assetRecordName === undefined || albumRecordName === undefined) return undefined;
+  const position = readNumber(record.fields, 'position');
   return {
     type: 'albumMembership',
     zone,
     assetRecordName,
     albumRecordName,
     present: !record.deleted && !readFlag(record.fields, 'isDeleted'),
+    ...(position !== undefined ? { position } : {}),
   };
 }

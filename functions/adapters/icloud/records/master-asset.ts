@@ -6,6 +6,7 @@ import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Asset, AssetOnlyChange, AssetSubtype, MediaType } from '#domain/model/asset.ts';
 import { extensionForUti, isRawUti } from '#domain/model/uti.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
+import { readAssetDescription } from './asset-description.ts';
 import {
   type RawFields,
   readFlag,
@@ -131,6 +132,10 @@ export function joinAsset(master: MasterRecord, asset: AssetRecord, zone: ZoneRe
   const facts = assetFacts(asset);
   const contributors =
     readReferenceNames(asset.fields, 'contributors') ?? readReferenceNames(mf, 'contributors');
+  const description = readAssetDescription(
+    asset.fields,
+    versions.find((v) => v.kind === 'original'),
+  );
   return {
     zone,
     assetRecordName: asset.recordName,
@@ -158,6 +163,7 @@ export function joinAsset(master: MasterRecord, asset: AssetRecord, zone: ZoneRe
     ...optional('contributors', contributors),
     versions,
     ...(unavailableVersions.length > 0 ? { unavailableVersions } : {}),
+    ...optional('description', description),
   };
 }
 
@@ -189,5 +195,6 @@ export function assetOnlyChange(asset: AssetRecord, zone: ZoneRef): AssetOnlyCha
     ...assetFacts(asset),
     versions,
     ...(unavailableVersions.length > 0 ? { unavailableVersions } : {}),
+    ...optional('description', readAssetDescription(asset.fields)),
   };
 }

@@ -1,0 +1,124 @@
+/**
+ * Writes the album views in the bucket (docs/archive-layout.md#8-albums): for every album whose view
+ * is stale (detection saw a change) or whose place moved (it, or a folder above it, was renamed or
+ * moved), the JSON view and the playlist listing its photos' object keys in album order; the old
+ * view goes when the album moved or was deleted. An album whose content is unchanged is not
+ * written again, so a run with nothing new writes nothing: one Query of the album list.
+ *
+ * A view lists the photos archived so far. While some member has no archived object yet (queued,
+ * or not archived at all) the album stays stale, and a later pass rewrites it once its content
+ * changes.
+ */
+import { Readable } from 'node:stream';
+import { albumViewPaths, folderNames } from '#domain/albums/album-paths.ts';
+import { type AlbumViewItem, renderAlbumView, viewItem } from '#domain/albums/album-view.ts';
+import { ConflictError } from '#domain/errors.ts';
+import type { StoredAlbum, StoredAlbumInput } from '#domain/model/album.ts';
+import { zoneId } from '#domain/model/zone.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
+import type { ObjectStore } from '#ports/object-store.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
+
+export interface AlbumViewDeps {
+  readonly albums: AlbumStore;
+  readonly state: SyncStateStore;
+  readonly objects: ObjectStore;
+}
+
+export interface AlbumViewResult {
+  /** Albums the store knows, folders and deleted ones included. */
+  readonly albums: number;
+  /** Views written (new, changed or moved). */
+  readonly written: number;
+  /** Old views removed (album deleted, renamed or moved). */
+  readonly removed: number;
+  /** Albums whose view still misses photos not archived yet. */
+  readonly waiting: number;
+}
+
+const EXTENSIONS = ['.json', '.m3u8'] as const;
+
+function inputOf(album: StoredAlbum): StoredAlbumInput {
+  const { updatedAt: _updatedAt, revision: _revision, ...input } = album;
+  return input;
+}
+
+async function putText(objects: ObjectStore, key: string, text: string, contentType: string) {
+  const body = Buffer.from(text, 'utf8');
+  await objects.putStream(key, Readable.from([body]), { contentType, contentLength: body.length });
+}
+
+async function removeView(objects: ObjectStore, path: string) {
+  for (const extension of EXTENSIONS) await objects.delete(`${path}${extension}`);
+}
+
+/** Saves the album's new view state; a lost race (detection marked it meanwhile) is left for the next pass. */
+async function saveViewState(albums: AlbumStore, album: StoredAlbum, next: StoredAlbumInput) {
+  try {
+    await albums.saveAlbum(next, album.revision);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+  }
+}
+
+/** The album's photos in album order, and how many members have no archived object yet. */
+async function itemsOf(deps: AlbumViewDeps, album: StoredAlbum) {
+  const members = await deps.albums.albumMembers(album);
+  const items: AlbumViewItem[] = [];
+  let waiting = 0;
+  for (const member of members) {
+    const entry = await deps.state.getEntry({ zone: album.zone, assetRecordName: member.assetRecordName });
+    const item = entry === undefined ? undefined : viewItem(entry);
+    if (item !== undefined) items.push(item);
+    else if (entry === undefined || entry.status === 'pending') waiting += 1;
+  }
+  return { items, waiting };
+}
+
+export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewResult> {
+  const all = await deps.albums.loadAlbums();
+  const byZone = new Map<string, StoredAlbum[]>();
+  for (const album of all) byZone.set(zoneId(album.zone), [...(byZone.get(zoneId(album.zone)) ?? []), album]);
+  let written = 0;
+  let removed = 0;
+  let waiting = 0;
+  for (const zoneAlbums of byZone.values()) {
+    const paths = albumViewPaths(zoneAlbums);
+    // An old view whose path another album now has (two albums swapped names) is that album's now.
+    const current = new Set(paths.values());
+    const dropOld = async (old: string) => {
+      if (current.has(old)) return;
+      await removeView(deps.objects, old);
+      removed += 1;
+    };
+    for (const album of zoneAlbums) {
+      const path = paths.get(album.recordName);
+      if (path === undefined) {
+        // Deleted, a folder, or a smart album: no view, and none left behind.
+        if (album.view === undefined && !album.viewStale) continue;
+        if (album.view !== undefined) await dropOld(album.view.path);
+        const { view: _view, ...rest } = inputOf(album);
+        await saveViewState(deps.albums, album, { ...rest, viewStale: false });
+        continue;
+      }
+      if (!album.viewStale && album.view?.path === path) continue;
+      const { items, waiting: missing } = await itemsOf(deps, album);
+      const view = renderAlbumView(album, folderNames(album, zoneAlbums), path, items);
+      const moved = album.view !== undefined && album.view.path !== path;
+      if (moved || album.view?.hash !== view.hash) {
+        await putText(deps.objects, `${path}.json`, view.json, 'application/json; charset=utf-8');
+        await putText(deps.objects, `${path}.m3u8`, view.m3u8, 'audio/x-mpegurl; charset=utf-8');
+        written += 1;
+      }
+      // Written first, removed after: a crash in between leaves two views, never none.
+      if (moved && album.view !== undefined) await dropOld(album.view.path);
+      if (missing > 0) waiting += 1;
+      await saveViewState(deps.albums, album, {
+        ...inputOf(album),
+        viewStale: missing > 0,
+        view: { path, hash: view.hash },
+      });
+    }
+  }
+  return { albums: all.length, written, removed, waiting };
+}

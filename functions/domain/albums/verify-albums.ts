@@ -1,0 +1,113 @@
+/**
+ * `verify` for albums: reads iCloud's albums afresh (the album list and every album's members,
+ * 1 + F + Σ (⌊members / 66⌋ + 1) requests) and checks each album's view in the bucket against
+ * them: there, named as in Photos, listing exactly the archived photos iCloud has in the album,
+ * in album order; and no view left for an album iCloud no longer has.
+ */
+import { albumViewPaths } from '#domain/albums/album-paths.ts';
+import { type AlbumViewDocument, viewItem } from '#domain/albums/album-view.ts';
+import type { StoredAlbum } from '#domain/model/album.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
+import type { AssetSource } from '#ports/asset-source.ts';
+import type { ObjectStore } from '#ports/object-store.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import { mergeAlbum } from './record-albums.ts';
+import { listEveryAlbum, readMembers, zoneHasAlbums } from './walk-albums.ts';
+
+export type AlbumFinding =
+  | { readonly type: 'viewMissing'; readonly album: string; readonly name: string; readonly path: string }
+  | {
+      readonly type: 'nameDiffers';
+      readonly album: string;
+      readonly path: string;
+      readonly expected: string;
+      readonly actual: string;
+    }
+  | {
+      readonly type: 'membersDiffer';
+      readonly album: string;
+      readonly path: string;
+      /** Archived photos iCloud has in the album that the view lacks, and the reverse. */
+      readonly missing: readonly string[];
+      readonly extra: readonly string[];
+      /** Same photos, another order. */
+      readonly orderDiffers: boolean;
+    }
+  | { readonly type: 'viewNotInIcloud'; readonly key: string };
+
+export interface AlbumVerifyReport {
+  readonly ok: boolean;
+  /** Albums (not folders) iCloud listed and whose views were checked. */
+  readonly albumsChecked: number;
+  readonly findings: readonly AlbumFinding[];
+}
+
+export interface AlbumVerifyDeps {
+  readonly source: AssetSource;
+  readonly state: SyncStateStore;
+  readonly objects: ObjectStore;
+}
+
+async function readText(objects: ObjectStore, key: string): Promise<string | undefined> {
+  const got = await objects.getStream(key);
+  if (got === undefined) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of got.body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** iCloud's albums as the store would hold them, to compute where their views belong. */
+function asStored(album: Parameters<typeof mergeAlbum>[1]): StoredAlbum {
+  return { ...mergeAlbum(undefined, album), updatedAt: 0, revision: 0 };
+}
+
+export async function verifyAlbums(
+  deps: AlbumVerifyDeps,
+  zones: readonly ZoneRef[],
+  viewsPrefix: string,
+): Promise<AlbumVerifyReport> {
+  const findings: AlbumFinding[] = [];
+  const expectedKeys = new Set<string>();
+  let albumsChecked = 0;
+  for (const zone of zones.filter(zoneHasAlbums)) {
+    const albums = (await listEveryAlbum(deps.source, zone)).filter((a) => !a.isDeleted).map(asStored);
+    const paths = albumViewPaths(albums);
+    for (const album of albums) {
+      const path = paths.get(album.recordName);
+      if (path === undefined) continue;
+      albumsChecked += 1;
+      expectedKeys.add(`${path}.json`).add(`${path}.m3u8`);
+      const text = await readText(deps.objects, `${path}.json`);
+      if (text === undefined) {
+        findings.push({ type: 'viewMissing', album: album.recordName, name: album.name, path });
+        continue;
+      }
+      const document = JSON.parse(text) as AlbumViewDocument;
+      if (document.name !== album.name) {
+        findings.push({
+          type: 'nameDiffers',
+          album: album.recordName,
+          path,
+          expected: album.name,
+          actual: document.name,
+        });
+      }
+      const expected: string[] = [];
+      for (const member of await readMembers(deps.source, zone, album.recordName)) {
+        const entry = await deps.state.getEntry({ zone, assetRecordName: member.assetRecordName });
+        if (entry !== undefined && viewItem(entry) !== undefined) expected.push(member.assetRecordName);
+      }
+      const actual = document.items.map((i) => i.assetRecordName);
+      const missing = expected.filter((name) => !actual.includes(name));
+      const extra = actual.filter((name) => !expected.includes(name));
+      const orderDiffers = missing.length + extra.length === 0 && expected.join() !== actual.join();
+      if (missing.length + extra.length > 0 || orderDiffers) {
+        findings.push({ type: 'membersDiffer', album: album.recordName, path, missing, extra, orderDiffers });
+      }
+    }
+  }
+  for await (const object of deps.objects.list(viewsPrefix)) {
+    if (!expectedKeys.has(object.key)) findings.push({ type: 'viewNotInIcloud', key: object.key });
+  }
+  return { ok: findings.length === 0, albumsChecked, findings };
+}

@@ -1,0 +1,105 @@
+/**
+ * The album part of a zone's first sync (and of a fresh enumeration after a stale token): the
+ * whole album list, folder by folder, then each album's members in album order. The change feed
+ * carries albums only as they change, so without this walk the albums a person made before the
+ * first sync would never be known (docs/protocol/cloudkit.md#albums-and-folders).
+ *
+ * Cost (requests to Apple), for a zone with A albums in F folders and m_i photos in album i:
+ * 1 + F album-list pages (each up to 200 albums) + sum of (floor(m_i / 66) + 1) contents pages
+ * (a member is three records, docs/protocol/cloudkit.md#records-query). Nothing on an idle run.
+ *
+ * Resumable: the list is read in one go (small), then albums are read one at a time and the
+ * caller persists `pending` after each, so a run that stops mid-walk resumes at the next album.
+ */
+import type { AlbumMember } from '#domain/model/album.ts';
+import type { Album } from '#domain/model/asset.ts';
+import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
+import type { AlbumMembersCursor, AssetSource } from '#ports/asset-source.ts';
+import { recordAlbumList, replaceAlbumMembers } from './record-albums.ts';
+
+/** Where a walk stands (stored in the zone checkpoint: plain JSON). */
+export interface AlbumWalkProgress {
+  /** The album list is recorded. */
+  readonly listed: boolean;
+  /** Albums whose members are still to be read, in order. */
+  readonly pending: readonly string[];
+}
+
+export interface AlbumWalkDeps {
+  readonly source: AssetSource;
+  readonly albums: AlbumStore;
+  /** False once the run must stop taking new requests. */
+  readonly hasTimeFor: () => boolean;
+  /** Persists progress (called after the list and after each album). */
+  readonly save: (progress: AlbumWalkProgress) => Promise<void>;
+}
+
+/** Only PrimarySync has album indexes; shared zones lack them (docs/protocol/cloudkit.md#indexes). */
+export function zoneHasAlbums(zone: ZoneRef): boolean {
+  return zone.database === 'private' && zone.zoneName === 'PrimarySync';
+}
+
+/** Every album and folder of the zone: the top level, then each folder's children, to any depth. */
+export async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album[]> {
+  const all: Album[] = [];
+  const parents: (string | undefined)[] = [undefined];
+  const visited = new Set<string>();
+  while (parents.length > 0) {
+    const parent = parents.shift();
+    let marker: string | undefined;
+    do {
+      const page = await source.listAlbums(zone, parent, marker);
+      for (const album of page.albums) {
+        if (visited.has(album.recordName)) continue;
+        visited.add(album.recordName);
+        all.push(album);
+        if (album.albumType === 3 && !album.isDeleted) parents.push(album.recordName);
+      }
+      marker = page.continuationMarker;
+    } while (marker !== undefined);
+  }
+  return all;
+}
+
+/** Every member of one album, in album order. */
+export async function readMembers(source: AssetSource, zone: ZoneRef, album: string): Promise<AlbumMember[]> {
+  const members: AlbumMember[] = [];
+  let cursor: AlbumMembersCursor | undefined;
+  do {
+    const page = await source.albumMembersPage(zone, album, cursor);
+    members.push(...page.members);
+    cursor = page.next;
+  } while (cursor !== undefined);
+  return members;
+}
+
+/** Walks (or resumes walking) a zone's albums; returns whether the walk is complete. */
+export async function walkAlbums(
+  deps: AlbumWalkDeps,
+  zone: ZoneRef,
+  from: AlbumWalkProgress | undefined,
+): Promise<{ readonly done: boolean; readonly progress: AlbumWalkProgress }> {
+  let progress = from ?? { listed: false, pending: [] };
+  if (!progress.listed) {
+    if (!deps.hasTimeFor()) return { done: false, progress };
+    const albums = await listEveryAlbum(deps.source, zone);
+    await recordAlbumList(deps.albums, albums, zoneId(zone));
+    progress = {
+      listed: true,
+      pending: albums.filter((a) => a.albumType === 0 && !a.isDeleted).map((a) => a.recordName),
+    };
+    await deps.save(progress);
+  }
+  while (progress.pending.length > 0) {
+    if (!deps.hasTimeFor()) return { done: false, progress };
+    const [recordName, ...rest] = progress.pending;
+    if (recordName === undefined) break;
+    const ref = { zone, recordName };
+    const members = await readMembers(deps.source, zone, recordName);
+    await replaceAlbumMembers(deps.albums, ref, members, await deps.albums.loadAlbum(ref));
+    progress = { listed: true, pending: rest };
+    if (rest.length > 0) await deps.save(progress);
+  }
+  return { done: true, progress };
+}

@@ -1,0 +1,164 @@
+/**
+ * The catalog's journal: what detection handed to the workers, written to the bucket before the
+ * work is enqueued (one object per enqueue, never per asset), so a crash between the two can only
+ * leave a journal entry for work that never came, which the fold drops in time. The single writer
+ * folds the journal into the shards once the workers have settled each item
+ * (docs/archive-layout.md#9-the-catalog).
+ */
+import { z } from 'zod';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
+import type { LibraryWorkItem } from '#domain/model/work.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
+import { type AssetFacts, factsOfAsset, factsOfAssetRecord, mergeFacts } from './asset-facts.ts';
+import { CATALOG_PREFIX, catalogIdOfItem } from './journal-ids.ts';
+
+export const CATALOG_JOURNAL_PREFIX = `${CATALOG_PREFIX}/journal/`;
+
+/** How long an item whose work never settled is kept (a message given up, a trashed asset never archived). */
+export const JOURNAL_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+const zoneRef = z.strictObject({
+  database: z.enum(['private', 'shared']),
+  zoneName: z.string().min(1),
+  ownerRecordName: z.string().optional(),
+});
+
+const location = z.strictObject({
+  latitude: z.number(),
+  longitude: z.number(),
+  altitude: z.number().optional(),
+});
+
+const facts = z.strictObject({
+  fileName: z.string().optional(),
+  mediaType: z.enum(['photo', 'video']).optional(),
+  captureTime: z.number().optional(),
+  timeZoneOffsetSeconds: z.number().optional(),
+  description: z
+    .strictObject({
+      title: z.string().optional(),
+      caption: z.string().optional(),
+      keywords: z.array(z.string()).optional(),
+      location: location.optional(),
+      width: z.number().optional(),
+      height: z.number().optional(),
+      durationMs: z.number().optional(),
+      timeZoneName: z.string().optional(),
+    })
+    .optional(),
+});
+
+/** When the work an item stands for is done, as the manifest shows it. */
+const expectation = z.discriminatedUnion('type', [
+  /** The entry carries this asset change tag (or has given up: `failed`). */
+  z.strictObject({ type: z.literal('changeTag'), assetChangeTag: z.string() }),
+  /** The entry lists (or no longer lists) the album. */
+  z.strictObject({ type: z.literal('album'), album: z.string(), present: z.boolean() }),
+  /** The entry is purged. */
+  z.strictObject({ type: z.literal('purged') }),
+]);
+
+export const journalItemSchema = z.strictObject({
+  zone: zoneRef,
+  asset: z.string().min(1),
+  at: z.number(),
+  expect: expectation,
+  facts: facts.optional(),
+});
+
+export const journalSchema = z.strictObject({
+  v: z.literal(1),
+  items: z.array(journalItemSchema),
+});
+
+export type JournalItem = z.infer<typeof journalItemSchema>;
+export type Journal = z.infer<typeof journalSchema>;
+
+/** The journal item of one work item (tombstones are journalled under the record they name). */
+export function journalItemOf(item: LibraryWorkItem, at: number): JournalItem {
+  switch (item.type) {
+    case 'asset':
+      return {
+        zone: zoneCopy(item.asset.zone),
+        asset: item.asset.assetRecordName,
+        at,
+        expect: { type: 'changeTag', assetChangeTag: item.asset.assetChangeTag },
+        facts: factsOfAsset(item.asset) as JournalItem['facts'],
+      };
+    case 'assetOnly':
+      return {
+        zone: zoneCopy(item.change.zone),
+        asset: item.change.assetRecordName,
+        at,
+        expect: { type: 'changeTag', assetChangeTag: item.change.assetChangeTag },
+        facts: factsOfAssetRecord(item.change) as JournalItem['facts'],
+      };
+    case 'albumMembership':
+      return {
+        zone: zoneCopy(item.zone),
+        asset: item.assetRecordName,
+        at,
+        expect: { type: 'album', album: item.albumRecordName, present: item.present },
+      };
+    case 'tombstone':
+      return { zone: zoneCopy(item.zone), asset: item.recordName, at, expect: { type: 'purged' } };
+  }
+}
+
+function zoneCopy(zone: ZoneRef): JournalItem['zone'] {
+  return {
+    database: zone.database,
+    zoneName: zone.zoneName,
+    ...(zone.ownerRecordName === undefined ? {} : { ownerRecordName: zone.ownerRecordName }),
+  };
+}
+
+/** Whether the manifest shows the item's work done. */
+export function isSettled(item: JournalItem, entry: ManifestEntry): boolean {
+  if (entry.status === 'failed' || entry.status === 'purged') return true;
+  switch (item.expect.type) {
+    case 'changeTag':
+      return entry.assetChangeTag === item.expect.assetChangeTag;
+    case 'album':
+      return entry.albums.includes(item.expect.album) === item.expect.present;
+    case 'purged':
+      return false;
+  }
+}
+
+/** What the fold does with one asset's journal items. */
+export interface AssetFold {
+  readonly id: string;
+  readonly zone: ZoneRef;
+  readonly assetRecordName: string;
+  /** The newest facts the journal brought (merged in journal order), if any. */
+  readonly facts?: AssetFacts;
+  /** The newest item, which decides whether the asset's work is done. */
+  readonly latest: JournalItem;
+}
+
+/** Groups items by asset in journal order, merging their facts. */
+export function groupByAsset(items: readonly JournalItem[]): AssetFold[] {
+  const byId = new Map<string, AssetFold>();
+  for (const item of items) {
+    const id = catalogIdOfItem(item);
+    const before = byId.get(id);
+    const merged = mergeFacts(before?.facts, item.facts as AssetFacts | undefined);
+    byId.set(id, {
+      id,
+      zone: item.zone,
+      assetRecordName: item.asset,
+      ...(merged === undefined ? {} : { facts: merged }),
+      latest: item,
+    });
+  }
+  return [...byId.values()];
+}
+
+/** The item that carries an unsettled asset into the next fold: its merged facts and newest expectation. */
+export function carryItem(fold: AssetFold): JournalItem {
+  return {
+    ...fold.latest,
+    ...(fold.facts === undefined ? {} : { facts: fold.facts as JournalItem['facts'] }),
+  };
+}

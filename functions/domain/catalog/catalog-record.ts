@@ -1,0 +1,174 @@
+/**
+ * One asset as the catalog in the bucket describes it (docs/archive-layout.md#9-the-catalog): who it
+ * is in iCloud, when and where it was taken, what a person wrote about it, its flags and albums, and
+ * every object archived for it with its hashes. Our own format, so parsing is strict.
+ *
+ * A record is the manifest entry (flags, status, albums, versions: what the workers wrote) joined
+ * with the asset's facts (capture time, name, description: what detection read from iCloud).
+ */
+import { z } from 'zod';
+import { VERSION_KINDS } from '#domain/model/asset.ts';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
+import { formatCaptureTime } from '../plan/object-metadata.ts';
+import type { AssetFacts } from './asset-facts.ts';
+
+export const CATALOG_FORMAT_VERSION = 1;
+
+const zoneRef = z.strictObject({
+  database: z.enum(['private', 'shared']),
+  zoneName: z.string().min(1),
+  ownerRecordName: z.string().optional(),
+});
+
+const catalogVersion = z.strictObject({
+  kind: z.enum(VERSION_KINDS),
+  key: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  md5: z.string().regex(/^[0-9a-f]{32}$/),
+  fileChecksum: z.string(),
+  archivedAt: z.string(),
+  etag: z.string().optional(),
+  versionId: z.string().optional(),
+});
+
+const catalogDeletion = z.strictObject({
+  kind: z.enum(VERSION_KINDS),
+  key: z.string(),
+  deletedAt: z.string(),
+  reason: z.string(),
+});
+
+export const catalogRecordSchema = z.strictObject({
+  v: z.literal(CATALOG_FORMAT_VERSION),
+  zone: zoneRef,
+  asset: z.string().min(1),
+  master: z.string().min(1),
+  assetChangeTag: z.string(),
+  masterChangeTag: z.string().optional(),
+  status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged']),
+  fileName: z.string().optional(),
+  mediaType: z.enum(['photo', 'video']).optional(),
+  /** Local capture time with its offset, RFC 3339 (`2024-07-14T23:30:00.250-08:00`; `Z` when unknown). */
+  captured: z.string().optional(),
+  /** The same instant, ms since the epoch. */
+  capturedAt: z.number().optional(),
+  timeZoneOffsetSeconds: z.number().int().optional(),
+  timeZoneName: z.string().optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  durationMs: z.number().optional(),
+  location: z
+    .strictObject({ latitude: z.number(), longitude: z.number(), altitude: z.number().optional() })
+    .optional(),
+  favorite: z.boolean(),
+  hidden: z.boolean(),
+  recentlyDeleted: z.boolean(),
+  title: z.string().optional(),
+  caption: z.string().optional(),
+  keywords: z.array(z.string()).optional(),
+  /** Album record names (the album views in `albums/` name them). */
+  albums: z.array(z.string()),
+  versions: z.array(catalogVersion),
+  deletions: z.array(catalogDeletion).optional(),
+});
+
+export type CatalogRecord = z.infer<typeof catalogRecordSchema>;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The identity a record is sorted and found by: zone id and asset record name. */
+export function catalogIdOf(ref: {
+  readonly zone: { readonly database: string; readonly zoneName: string; readonly ownerRecordName?: string };
+  readonly assetRecordName: string;
+}): string {
+  return `${ref.zone.database}/${ref.zone.ownerRecordName ?? '_'}/${ref.zone.zoneName}/${ref.assetRecordName}`;
+}
+
+/** The catalog id of a record. */
+export function recordId(record: CatalogRecord): string {
+  return catalogIdOf({ zone: record.zone, assetRecordName: record.asset });
+}
+
+/** Builds the record of `entry`, with the newest facts known about the asset. */
+export function toCatalogRecord(entry: ManifestEntry, facts: AssetFacts | undefined): CatalogRecord {
+  const d = facts?.description;
+  const record: CatalogRecord = {
+    v: CATALOG_FORMAT_VERSION,
+    zone: { ...entry.zone },
+    asset: entry.assetRecordName,
+    master: entry.masterRecordName,
+    assetChangeTag: entry.assetChangeTag,
+    ...(entry.masterChangeTag === undefined ? {} : { masterChangeTag: entry.masterChangeTag }),
+    status: entry.status,
+    ...(facts?.fileName === undefined ? {} : { fileName: facts.fileName }),
+    ...(facts?.mediaType === undefined ? {} : { mediaType: facts.mediaType }),
+    ...(facts?.captureTime === undefined
+      ? {}
+      : {
+          captured:
+            formatCaptureTime(facts.captureTime, facts.timeZoneOffsetSeconds) ?? iso(facts.captureTime),
+          capturedAt: facts.captureTime,
+        }),
+    ...(facts?.timeZoneOffsetSeconds === undefined
+      ? {}
+      : { timeZoneOffsetSeconds: facts.timeZoneOffsetSeconds }),
+    ...(d?.timeZoneName === undefined ? {} : { timeZoneName: d.timeZoneName }),
+    ...(d?.width === undefined ? {} : { width: d.width }),
+    ...(d?.height === undefined ? {} : { height: d.height }),
+    ...(d?.durationMs === undefined ? {} : { durationMs: d.durationMs }),
+    ...(d?.location === undefined ? {} : { location: { ...d.location } }),
+    favorite: entry.flags.isFavorite,
+    hidden: entry.flags.isHidden,
+    recentlyDeleted: entry.flags.isDeleted,
+    ...(d?.title === undefined ? {} : { title: d.title }),
+    ...(d?.caption === undefined ? {} : { caption: d.caption }),
+    ...(d?.keywords === undefined ? {} : { keywords: [...d.keywords] }),
+    albums: [...entry.albums].sort(),
+    versions: entry.versions.map((v) => ({
+      kind: v.kind,
+      key: v.key,
+      size: v.size,
+      sha256: v.sha256,
+      md5: v.md5,
+      fileChecksum: v.fileChecksum,
+      archivedAt: iso(v.archivedAt),
+      ...(v.etag === undefined ? {} : { etag: v.etag }),
+      ...(v.versionId === undefined ? {} : { versionId: v.versionId }),
+    })),
+    ...(entry.deletions.length === 0
+      ? {}
+      : {
+          deletions: entry.deletions.map((x) => ({
+            kind: x.kind,
+            key: x.key,
+            deletedAt: iso(x.deletedAt),
+            reason: x.reason,
+          })),
+        }),
+  };
+  return record;
+}
+
+/** The facts a record carries (to keep them when a later change brings none). */
+export function factsOfRecord(record: CatalogRecord): AssetFacts {
+  const description = {
+    ...(record.title === undefined ? {} : { title: record.title }),
+    ...(record.caption === undefined ? {} : { caption: record.caption }),
+    ...(record.keywords === undefined ? {} : { keywords: record.keywords }),
+    ...(record.location === undefined ? {} : { location: record.location }),
+    ...(record.width === undefined ? {} : { width: record.width }),
+    ...(record.height === undefined ? {} : { height: record.height }),
+    ...(record.durationMs === undefined ? {} : { durationMs: record.durationMs }),
+    ...(record.timeZoneName === undefined ? {} : { timeZoneName: record.timeZoneName }),
+  };
+  return {
+    ...(record.fileName === undefined ? {} : { fileName: record.fileName }),
+    ...(record.mediaType === undefined ? {} : { mediaType: record.mediaType }),
+    ...(record.capturedAt === undefined ? {} : { captureTime: record.capturedAt }),
+    ...(record.timeZoneOffsetSeconds === undefined
+      ? {}
+      : { timeZoneOffsetSeconds: record.timeZoneOffsetSeconds }),
+    description,
+  };
+}

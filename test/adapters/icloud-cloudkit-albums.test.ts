@@ -1,0 +1,119 @@
+/**
+ * The album walk of a first sync over the CloudKit adapter, against the simulator: every album
+ * and folder (nested), every album's members in album order across several contents pages, and
+ * what it costs: 1 + F album-list requests for F folders, and ⌊m / 66⌋ + 1 contents pages for
+ * an album of m photos (a member is three records, 198 a page).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
+import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
+import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import { walkAlbums } from '#domain/albums/walk-albums.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
+import type { AssetSource } from '#ports/asset-source.ts';
+import { createLogger } from '#shared/logger.ts';
+import type { GroundTruthAlbum, GroundTruthAsset } from '#simulator/src/library/index.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
+
+const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
+
+let sim: Awaited<ReturnType<typeof startTestSimulator>>;
+let control: ControlClient;
+let dir: string;
+let signedIn: SignedIn;
+
+beforeAll(async () => {
+  sim = await startTestSimulator({ assets: 400, seed: 8 });
+  control = controlClient(sim);
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-albums-'));
+  signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
+  // Two levels of folders, a dozen albums, one album over three contents pages.
+  await control.mutate({ op: 'create-album', name: 'Reisen', folder: true });
+  await control.mutate({ op: 'create-album', name: '2024', folder: true, parent: 'Reisen' });
+  for (let i = 0; i < 12; i += 1) {
+    await control.mutate({ op: 'create-album', name: `Tag ${i}`, parent: i % 2 === 0 ? '2024' : 'Reisen' });
+  }
+  await control.mutate({ op: 'create-album', name: 'Alles' });
+  const { assets } = await control.library<{ assets: GroundTruthAsset[] }>();
+  const shown = assets.filter(
+    (a) => a.zone === 'PrimarySync' && a.zoneOwner === 'owner' && !a.isHidden && !a.isDeleted,
+  );
+  for (const asset of shown.slice(0, 140)) {
+    await control.mutate({ op: 'album-add', assetRecordName: asset.assetRecordName, album: 'Alles' });
+  }
+});
+
+afterAll(async () => {
+  await sim?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function openSource(): Promise<CloudKitAssetSource> {
+  const session = await openIcloudSession({ ...signedIn, logger: createLogger({ level: 'SILENT' }) });
+  const client = new CloudKitClient({
+    http: session.http,
+    ckdatabasewsUrl: () => session.ckdatabasewsUrl(),
+    dsid: session.dsid,
+    clientId: session.clientId,
+  });
+  return new CloudKitAssetSource({ client });
+}
+
+/** Counts the album requests a source makes. */
+function counting(source: AssetSource) {
+  const calls = { listAlbums: 0, albumMembersPage: 0 };
+  const counted: AssetSource = Object.assign(Object.create(source) as AssetSource, {
+    listAlbums: (...args: Parameters<AssetSource['listAlbums']>) => {
+      calls.listAlbums += 1;
+      return source.listAlbums(...args);
+    },
+    albumMembersPage: (...args: Parameters<AssetSource['albumMembersPage']>) => {
+      calls.albumMembersPage += 1;
+      return source.albumMembersPage(...args);
+    },
+  });
+  return { counted, calls };
+}
+
+describe('the album walk over CloudKit', () => {
+  it('records every album, folder and member in album order, at 1 + F + Σ(⌊m/66⌋ + 1) requests', async () => {
+    const { counted, calls } = counting(await openSource());
+    const store = new InMemorySyncStateStore();
+    await control.resetStats();
+    const walk = await walkAlbums(
+      { source: counted, albums: store, hasTimeFor: () => true, save: async () => undefined },
+      PRIMARY,
+      undefined,
+    );
+    expect(walk.done).toBe(true);
+
+    const { albums: truth } = (await (await fetch(`${sim.controlUrl}/library/albums`)).json()) as {
+      albums: GroundTruthAlbum[];
+    };
+    const { assets } = await control.library<{ assets: GroundTruthAsset[] }>();
+    const shown = new Set(assets.filter((a) => !a.isHidden && !a.isDeleted).map((a) => a.assetRecordName));
+    const live = truth.filter((a) => !a.sentinel && !a.deleted);
+    const stored = await store.loadAlbums();
+    expect(stored.map((a) => a.recordName).sort()).toEqual(live.map((a) => a.recordName).sort());
+    let contentsPages = 0;
+    for (const album of live) {
+      const mine = stored.find((a) => a.recordName === album.recordName)!;
+      expect(mine.name.normalize('NFC')).toBe(album.name?.normalize('NFC'));
+      expect(mine.parentRecordName ?? null).toBe(album.parentRecordName);
+      if (album.albumType !== 0) continue;
+      const members = album.members.map((m) => m.assetRecordName).filter((m) => shown.has(m));
+      expect((await store.albumMembers(mine)).map((m) => m.assetRecordName)).toEqual(members);
+      contentsPages += Math.floor(members.length / 66) + 1;
+    }
+    const folders = live.filter((a) => a.albumType === 3).length;
+    expect(calls.listAlbums).toBe(1 + folders);
+    expect(calls.albumMembersPage).toBe(contentsPages);
+    // Every one a records/query: what a first sync adds for albums.
+    expect((await control.stats()).requests['records/query']).toBe(1 + folders + contentsPages);
+  });
+});

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { loadAlbumIndex } from '#domain/albums/album-index.ts';
+import { albumViewPaths, folderNames } from '#domain/albums/album-paths.ts';
+import type { StoredAlbum } from '#domain/model/album.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+
+const zone = { database: 'private', zoneName: 'PrimarySync' } as const;
+
+function album(recordName: string, name: string, extra: Partial<StoredAlbum> = {}): StoredAlbum {
+  return {
+    zone,
+    recordName,
+    name,
+    kind: 'album',
+    albumType: 0,
+    deleted: false,
+    viewStale: true,
+    updatedAt: 0,
+    revision: 1,
+    ...extra,
+  };
+}
+
+const folder = (recordName: string, name: string, extra: Partial<StoredAlbum> = {}) =>
+  album(recordName, name, { kind: 'folder', albumType: 3, ...extra });
+
+describe('album view paths', () => {
+  it('nests albums under their folders, to any depth', () => {
+    const paths = albumViewPaths([
+      folder('F1', 'Reisen'),
+      folder('F2', '2024', { parentRecordName: 'F1' }),
+      album('A1', 'Lissabon', { parentRecordName: 'F2' }),
+      album('A2', 'Top'),
+    ]);
+    expect(Object.fromEntries(paths)).toEqual({ A1: 'albums/Reisen/2024/Lissabon', A2: 'albums/Top' });
+  });
+
+  it('makes hostile names safe segments and falls back to the record name when nothing is left', () => {
+    const paths = albumViewPaths([
+      album('A1', 'Garage vorher/nachher'),
+      album('A2', 'CON'),
+      album('A3', '..'),
+      album('A4', ' x\u202Egpj.exe '),
+    ]);
+    expect([...paths.values()].sort()).toEqual([
+      'albums/A3',
+      'albums/Garage vorher_nachher',
+      'albums/_CON',
+      'albums/x_gpj.exe',
+    ]);
+  });
+
+  it('tells apart siblings a NAS would merge (case, NFC/NFD), the first in Photos order keeping the name', () => {
+    const paths = albumViewPaths([
+      album('BBBBBBBB-2', 'Jo\u0308rg', { position: 2 }),
+      album('AAAAAAAA-1', 'Jörg', { position: 1 }),
+      album('CCCCCCCC-3', 'JÖRG', { position: 3 }),
+    ]);
+    expect(paths.get('AAAAAAAA-1')).toBe('albums/Jörg');
+    expect(paths.get('BBBBBBBB-2')).toBe('albums/Jörg (BBBBBBBB)');
+    expect(paths.get('CCCCCCCC-3')).toBe('albums/JÖRG (CCCCCCCC)');
+  });
+
+  it('gives no view to folders, smart albums, deleted albums or albums inside a deleted folder', () => {
+    const paths = albumViewPaths([
+      folder('F1', 'Gone', { deleted: true }),
+      album('A1', 'Inside', { parentRecordName: 'F1', deleted: true }),
+      album('A2', 'Deleted', { deleted: true }),
+      album('S1', 'Smart', { kind: 'smart', albumType: 6 }),
+      folder('F2', 'Folder'),
+    ]);
+    expect(paths.size).toBe(0);
+  });
+
+  it('puts an album whose folder is not known yet at the top level, and survives a cycle', () => {
+    const paths = albumViewPaths([
+      album('A1', 'Orphan', { parentRecordName: 'unknown' }),
+      folder('F1', 'One', { parentRecordName: 'F2' }),
+      folder('F2', 'Two', { parentRecordName: 'F1' }),
+    ]);
+    expect(paths.get('A1')).toBe('albums/Orphan');
+  });
+
+  it('lists the folder names above an album, outermost first, as Photos names them', () => {
+    const albums = [folder('F1', 'Reisen'), folder('F2', '2024/25', { parentRecordName: 'F1' })];
+    expect(folderNames(album('A1', 'x', { parentRecordName: 'F2' }), albums)).toEqual(['Reisen', '2024/25']);
+  });
+});
+
+describe('the album index', () => {
+  it('answers which live albums a photo is in', async () => {
+    const store = new InMemorySyncStateStore();
+    const input = (a: StoredAlbum) => {
+      const { updatedAt: _u, revision: _r, ...rest } = a;
+      return rest;
+    };
+    await store.saveAlbum(input(folder('F1', 'Reisen')), 0);
+    await store.saveAlbum(input(album('A1', 'Lissabon', { parentRecordName: 'F1' })), 0);
+    await store.saveAlbum(input(album('A2', 'Porto')), 0);
+    await store.saveAlbum(input(album('A3', 'Gone', { deleted: true })), 0);
+    for (const recordName of ['A1', 'A2', 'A3'])
+      await store.putAlbumMembers({ zone, recordName }, [{ assetRecordName: 'P1', position: 1 }]);
+    const index = await loadAlbumIndex(store);
+    const of = index.albumsOf({ zone, assetRecordName: 'P1' });
+    expect(of.map((a) => a.name).sort()).toEqual(['Lissabon', 'Porto']);
+    expect(index.foldersOf(of.find((a) => a.name === 'Lissabon')!)).toEqual(['Reisen']);
+    expect(index.albumsOf({ zone, assetRecordName: 'P2' })).toEqual([]);
+  });
+});

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { refreshAlbumViews } from '#app/album-views.ts';
+import type { StoredAlbumInput } from '#domain/model/album.ts';
+import type { ManifestEntryInput } from '#domain/model/manifest.ts';
+import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+
+const zone = { database: 'private', zoneName: 'PrimarySync' } as const;
+
+function entry(name: string, extra: Partial<ManifestEntryInput> = {}): ManifestEntryInput {
+  return {
+    zone,
+    assetRecordName: name,
+    masterRecordName: `M-${name}`,
+    assetChangeTag: 'a',
+    status: 'archived',
+    flags: { isFavorite: false, isHidden: false, isDeleted: false },
+    albums: [],
+    versions: [
+      {
+        kind: 'original',
+        key: `library/2024/2024-01-01/${name}.HEIC`,
+        size: 1,
+        sha256: 'a'.repeat(64),
+        md5: 'b'.repeat(32),
+        fileChecksum: 'c',
+        archivedAt: 0,
+      },
+    ],
+    deletions: [],
+    ...extra,
+  };
+}
+
+const album = (recordName: string, name: string): StoredAlbumInput => ({
+  zone,
+  recordName,
+  name,
+  kind: 'album',
+  albumType: 0,
+  deleted: false,
+  viewStale: true,
+});
+
+async function setUp() {
+  const state = new InMemorySyncStateStore();
+  const objects = new InMemoryObjectStore();
+  for (const name of ['P1', 'P2', 'P3']) await state.putEntry(entry(name), 0);
+  await state.putEntry(entry('H1', { flags: { isFavorite: false, isHidden: true, isDeleted: false } }), 0);
+  await state.saveAlbum(album('A1', 'Sommer'), 0);
+  await state.saveAlbum(album('A2', 'Winter'), 0);
+  await state.putAlbumMembers({ zone, recordName: 'A1' }, [
+    { assetRecordName: 'P2', position: 1 },
+    { assetRecordName: 'H1', position: 2 },
+    { assetRecordName: 'P1', position: 3 },
+  ]);
+  await state.putAlbumMembers({ zone, recordName: 'A2' }, [{ assetRecordName: 'P3', position: 1 }]);
+  const deps = { albums: state, state, objects };
+  const keys = async () => {
+    const out: string[] = [];
+    for await (const o of objects.list('albums/')) out.push(o.key);
+    return out.sort();
+  };
+  const read = async (key: string) => {
+    const got = await objects.getStream(key);
+    const chunks: Buffer[] = [];
+    for await (const c of got!.body) chunks.push(c as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as { name: string; items: { key: string }[] };
+  };
+  return { state, objects, deps, keys, read };
+}
+
+describe('refreshing the album views', () => {
+  it('writes one JSON view and one playlist per album, photos in album order, hidden ones left out', async () => {
+    const { deps, keys, read } = await setUp();
+    expect(await refreshAlbumViews(deps)).toMatchObject({ written: 2, removed: 0, waiting: 0 });
+    expect(await keys()).toEqual([
+      'albums/Sommer.json',
+      'albums/Sommer.m3u8',
+      'albums/Winter.json',
+      'albums/Winter.m3u8',
+    ]);
+    expect((await read('albums/Sommer.json')).items.map((i) => i.key)).toEqual([
+      'library/2024/2024-01-01/P2.HEIC',
+      'library/2024/2024-01-01/P1.HEIC',
+    ]);
+  });
+
+  it('writes nothing the second time', async () => {
+    const { deps } = await setUp();
+    await refreshAlbumViews(deps);
+    expect(await refreshAlbumViews(deps)).toMatchObject({ written: 0, removed: 0 });
+  });
+
+  it('keeps both views when two albums swap names', async () => {
+    const { state, deps, keys, read } = await setUp();
+    await refreshAlbumViews(deps);
+    for (const [recordName, name] of [
+      ['A1', 'Winter'],
+      ['A2', 'Sommer'],
+    ] as const) {
+      const stored = (await state.loadAlbum({ zone, recordName }))!;
+      const { updatedAt: _u, revision, ...rest } = stored;
+      await state.saveAlbum({ ...rest, name, viewStale: true }, revision);
+    }
+    await refreshAlbumViews(deps);
+    expect(await keys()).toHaveLength(4);
+    expect((await read('albums/Winter.json')).items).toHaveLength(2);
+    expect((await read('albums/Sommer.json')).items).toHaveLength(1);
+  });
+
+  it('removes the view of a deleted album', async () => {
+    const { state, deps, keys } = await setUp();
+    await refreshAlbumViews(deps);
+    const stored = (await state.loadAlbum({ zone, recordName: 'A2' }))!;
+    const { updatedAt: _u, revision, ...rest } = stored;
+    await state.saveAlbum({ ...rest, deleted: true, viewStale: true }, revision);
+    expect(await refreshAlbumViews(deps)).toMatchObject({ removed: 1 });
+    expect(await keys()).toEqual(['albums/Sommer.json', 'albums/Sommer.m3u8']);
+    expect((await state.loadAlbum({ zone, recordName: 'A2' }))?.view).toBeUndefined();
+  });
+
+  it('keeps an album stale while a member has no archived object, and lists it once it has', async () => {
+    const { state, deps, read } = await setUp();
+    await state.putAlbumMembers({ zone, recordName: 'A2' }, [{ assetRecordName: 'P4', position: 2 }]);
+    expect(await refreshAlbumViews(deps)).toMatchObject({ waiting: 1 });
+    expect((await state.loadAlbum({ zone, recordName: 'A2' }))?.viewStale).toBe(true);
+    await state.putEntry(entry('P4'), 0);
+    await refreshAlbumViews(deps);
+    expect((await read('albums/Winter.json')).items).toHaveLength(2);
+    expect((await state.loadAlbum({ zone, recordName: 'A2' }))?.viewStale).toBe(false);
+  });
+});

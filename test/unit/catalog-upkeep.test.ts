@@ -1,0 +1,253 @@
+/**
+ * The catalog in the bucket over fakes with real semantics: detection's enqueues are journalled,
+ * the fold writes a record once the workers have done the work, one small change rewrites one
+ * shard, a repeated fold writes nothing, and only one writer folds at a time.
+ */
+import { describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
+import { CATALOG_LOCK, foldCatalog, journalingQueue, readText } from '#app/catalog-upkeep.ts';
+import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
+import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { CATALOG_JOURNAL_PREFIX } from '#domain/catalog/catalog-journal.ts';
+import { CATALOG_SHARD_PREFIX, decodeShard, shardKey, shardOf } from '#domain/catalog/catalog-shard.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import { WORK_MESSAGE_VERSION, type WorkItem, type WorkMessage } from '#domain/model/work.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
+import { jpegBytes, photoAsset, RecordingLogger, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
+
+const NOW = 1_750_000_000_000;
+
+function setUp() {
+  let now = NOW;
+  const clock = () => now;
+  const state = new InMemorySyncStateStore({ now: clock });
+  const objects = new InMemoryObjectStore({ now: clock, partSize: MIN_PART_SIZE });
+  const cdn = new ScriptedCdn();
+  const queue = journalingQueue(new InMemoryWorkQueue(), objects, clock);
+  const archive: ArchiveDeps = {
+    state,
+    objects,
+    downloader: cdn,
+    refresh: async () => ({ assets: [] }),
+    versionPolicy: DEFAULT_VERSION_POLICY,
+    deletePolicy: 'keep',
+    now: clock,
+  };
+  const catalog = { state, objects, logger: new RecordingLogger(), now: clock };
+  /** Detection hands `items` over: journalled, enqueued, and (unless `pending`) done by a worker. */
+  const deliver = async (items: WorkItem[], options: { pending?: boolean } = {}) => {
+    const message: WorkMessage = { v: WORK_MESSAGE_VERSION, runId: 'run', issuedAt: now, items };
+    await queue.enqueue([message]);
+    if (!options.pending) await processWorkMessage(archive, message);
+  };
+  const serve = (asset: Asset) => {
+    cdn.files.set(asset.versions[0]?.downloadUrl ?? '', jpegBytes(asset.versions[0]?.size ?? 0, 3));
+  };
+  const shardOfAsset = (asset: Asset) => shardKey(shardOf(asset));
+  const records = async (asset: Asset) => decodeShard((await readText(objects, shardOfAsset(asset))) ?? '');
+  const advance = (ms: number) => {
+    now += ms;
+  };
+  return { state, objects, catalog, deliver, serve, shardOfAsset, records, advance };
+}
+
+const described = (name: string): Asset => ({
+  ...photoAsset(name, 100),
+  timeZoneOffsetSeconds: -8 * 3600,
+  description: {
+    title: 'Sunset',
+    caption: 'From the pier',
+    keywords: ['beach'],
+    location: { latitude: 36.6, longitude: -121.9, altitude: 12.5 },
+    width: 4032,
+    height: 3024,
+  },
+});
+
+describe('the catalog in the bucket', () => {
+  it('writes an archived asset with its facts, versions and hashes, and empties the journal', async () => {
+    const { objects, catalog, deliver, serve, records, shardOfAsset } = setUp();
+    const asset = described('one');
+    serve(asset);
+
+    await deliver([{ type: 'asset', asset }]);
+    const result = await foldCatalog(catalog, 'test');
+
+    expect(result).toMatchObject({ outcome: 'folded', assetsFolded: 1, shardsRewritten: 1 });
+    expect(await records(asset)).toEqual([
+      expect.objectContaining({
+        asset: 'asset-one',
+        master: 'master-one',
+        status: 'archived',
+        fileName: 'one.JPG',
+        captured: '2023-11-14T14:13:20.000-08:00',
+        timeZoneOffsetSeconds: -28800,
+        title: 'Sunset',
+        caption: 'From the pier',
+        keywords: ['beach'],
+        location: { latitude: 36.6, longitude: -121.9, altitude: 12.5 },
+        width: 4032,
+        height: 3024,
+        favorite: false,
+        versions: [expect.objectContaining({ kind: 'original', size: 100 })],
+      }),
+    ]);
+    expect(objects.keys().filter((k) => k.startsWith(CATALOG_JOURNAL_PREFIX))).toEqual([]);
+    expect(objects.keys().filter((k) => k.startsWith(CATALOG_SHARD_PREFIX))).toEqual([shardOfAsset(asset)]);
+  });
+
+  it('keeps work the workers have not done in the journal and folds it once they have', async () => {
+    const { catalog, deliver, serve, records } = setUp();
+    const asset = described('later');
+    serve(asset);
+
+    await deliver([{ type: 'asset', asset }], { pending: true });
+    const early = await foldCatalog(catalog, 'test');
+    await deliver([{ type: 'asset', asset }]);
+    const late = await foldCatalog(catalog, 'test');
+
+    expect(early).toMatchObject({ outcome: 'folded', assetsFolded: 0, assetsCarried: 1, shardsRewritten: 0 });
+    expect(late).toMatchObject({ assetsFolded: 1, assetsCarried: 0, shardsRewritten: 1 });
+    expect((await records(asset)).map((r) => r.status)).toEqual(['archived']);
+  });
+
+  it('rewrites one shard for a favourite, and keeps the caption the asset record still has', async () => {
+    const { catalog, deliver, serve, records, objects } = setUp();
+    const assets = ['a', 'b', 'c', 'd', 'e', 'f'].map(described);
+    for (const a of assets) serve(a);
+    await deliver(assets.map((asset) => ({ type: 'asset', asset })));
+    await foldCatalog(catalog, 'test');
+    const [first] = assets as [Asset];
+    const before = new Map(
+      await Promise.all(objects.keys().map(async (k) => [k, await readText(objects, k)] as const)),
+    );
+
+    await deliver([
+      {
+        type: 'assetOnly',
+        change: {
+          zone: first.zone,
+          assetRecordName: first.assetRecordName,
+          masterRecordName: first.masterRecordName,
+          assetChangeTag: 'a2',
+          isFavorite: true,
+          isHidden: false,
+          isDeleted: false,
+          isExpunged: false,
+          versions: [],
+          description: { title: 'Sunset', keywords: ['beach', 'pier'] },
+        },
+      },
+    ]);
+    const result = await foldCatalog(catalog, 'test');
+
+    const changed = [];
+    for (const key of objects.keys())
+      if ((await readText(objects, key)) !== before.get(key)) changed.push(key);
+    expect(result).toMatchObject({ assetsFolded: 1, shardsRewritten: 1 });
+    expect(changed).toEqual([shardKey(shardOf(first))]);
+    const record = (await records(first)).find((r) => r.asset === first.assetRecordName);
+    expect(record).toMatchObject({
+      favorite: true,
+      title: 'Sunset',
+      keywords: ['beach', 'pier'],
+      width: 4032,
+    });
+    expect(record?.caption).toBeUndefined();
+  });
+
+  it('writes nothing when a crash made it fold the same journal again', async () => {
+    const { catalog, deliver, serve, objects } = setUp();
+    const asset = described('again');
+    serve(asset);
+    await deliver([{ type: 'asset', asset }]);
+    const journal = objects.keys().find((k) => k.startsWith(CATALOG_JOURNAL_PREFIX)) ?? '';
+    const text = (await readText(objects, journal)) ?? '';
+    await foldCatalog(catalog, 'test');
+
+    // The crash: the shard was written, the journal object never deleted.
+    await objects.putStream(journal, (await import('node:stream')).Readable.from([Buffer.from(text)]), {
+      contentType: 'application/json',
+      contentLength: Buffer.byteLength(text),
+    });
+    const again = await foldCatalog(catalog, 'test');
+
+    expect(again).toMatchObject({
+      outcome: 'folded',
+      assetsFolded: 1,
+      shardsRewritten: 0,
+      bytesRewritten: 0,
+    });
+  });
+
+  it('leaves the catalog to the writer that holds its lock', async () => {
+    const { catalog, deliver, serve, state } = setUp();
+    const asset = described('locked');
+    serve(asset);
+    await deliver([{ type: 'asset', asset }]);
+    await state.acquireLock(CATALOG_LOCK, 'another writer', 60_000);
+
+    const result = await foldCatalog(catalog, 'test');
+
+    expect(result.outcome).toBe('locked');
+  });
+
+  it('records an album membership, reading the manifest in one batch for many assets', async () => {
+    const { catalog, deliver, serve, records, state } = setUp();
+    const assets = Array.from({ length: 150 }, (_, i) => described(`m${i}`));
+    for (const a of assets) serve(a);
+    await deliver(assets.map((asset) => ({ type: 'asset', asset })));
+    await foldCatalog(catalog, 'test');
+    const reads = state.batchReads;
+
+    await deliver(
+      assets.map((a) => ({
+        type: 'albumMembership',
+        zone: a.zone,
+        assetRecordName: a.assetRecordName,
+        albumRecordName: 'album-1',
+        present: true,
+      })),
+    );
+    await foldCatalog(catalog, 'test');
+
+    expect(state.batchReads - reads).toBe(2);
+    const [one] = assets as [Asset];
+    expect((await records(one)).find((r) => r.asset === one.assetRecordName)?.albums).toEqual(['album-1']);
+  });
+
+  it('keeps the newest caption when older unfinished work is carried past a newer change', async () => {
+    const { catalog, deliver, serve, records, advance } = setUp();
+    const asset = described('order');
+    serve(asset);
+    const captioned = (tag: string, title: string): WorkItem => ({
+      type: 'assetOnly',
+      change: {
+        zone: asset.zone,
+        assetRecordName: asset.assetRecordName,
+        masterRecordName: asset.masterRecordName,
+        assetChangeTag: tag,
+        isFavorite: false,
+        isHidden: false,
+        isDeleted: false,
+        isExpunged: false,
+        versions: [],
+        description: { title },
+      },
+    });
+    await deliver([{ type: 'asset', asset }]);
+    await foldCatalog(catalog, 'test');
+
+    await deliver([captioned('a2', 'First')], { pending: true });
+    advance(1000);
+    await foldCatalog(catalog, 'test');
+    advance(1000);
+    await deliver([captioned('a3', 'Second')]);
+    await foldCatalog(catalog, 'test');
+
+    expect((await records(asset)).find((r) => r.asset === asset.assetRecordName)?.title).toBe('Second');
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * Albums in change detection, over the library-backed fake source: a first sync walks the albums
+ * after the photos and before the token, resumes the walk where a run stopped, and later deltas
+ * record album records and memberships, with no request beyond the delta's own.
+ */
+import { describe, expect, it } from 'vitest';
+import { type DetectDeps, detectChanges } from '#domain/detect/detect-changes.ts';
+import type { Album } from '#domain/model/asset.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
+import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
+import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import { LibraryAssetSource } from '#test/fakes/library-asset-source.ts';
+
+const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
+
+class NullQueue implements WorkQueue {
+  async enqueue(messages: readonly WorkMessage[]): Promise<EnqueueReceipt> {
+    return { requested: messages.length, sent: messages.length };
+  }
+}
+
+const album = (recordName: string, name: string, extra: Partial<Album> = {}): Album => ({
+  zone: PRIMARY,
+  recordName,
+  name,
+  albumType: 0,
+  isDeleted: false,
+  ...extra,
+});
+
+function setUp() {
+  const source = new LibraryAssetSource({ pageSize: 10 });
+  const zone = source.addZone(PRIMARY, 25);
+  zone.albums.push(
+    { album: album('F1', 'Reisen', { albumType: 3 }), members: [] },
+    {
+      album: album('A1', 'Lissabon', { parentId: 'F1' }),
+      members: zone.library.slice(0, 12).map((a, i) => ({ assetRecordName: a.assetRecordName, position: i })),
+    },
+    {
+      album: album('A2', 'Porto'),
+      members: [{ assetRecordName: zone.library[20]!.assetRecordName, position: 5 }],
+    },
+  );
+  const state = new InMemorySyncStateStore();
+  // Time runs out once the first album's members are read (when `stopAfterFirstAlbum`).
+  let stopAfterFirstAlbum = false;
+  let outOfTime = false;
+  const read = source.albumMembersPage.bind(source);
+  source.albumMembersPage = async (...args) => {
+    const page = await read(...args);
+    if (stopAfterFirstAlbum && page.next === undefined) outOfTime = true;
+    return page;
+  };
+  const deps = (runId: string): DetectDeps => ({
+    source,
+    state,
+    albums: state,
+    queue: new NullQueue(),
+    now: () => 1_000,
+    remainingMs: () => (outOfTime ? 0 : 60_000),
+    reserveMs: 1,
+    runId,
+    deletePolicy: DEFAULT_DELETE_POLICY,
+  });
+  const limit = (stop: boolean) => {
+    stopAfterFirstAlbum = stop;
+    outOfTime = false;
+  };
+  return { source, zone, state, deps, limit };
+}
+
+describe('albums in change detection', () => {
+  it('walks every album after the photos, then saves the token', async () => {
+    const { source, state, deps } = setUp();
+    const result = await detectChanges(deps('r1'));
+    expect(result.outcome).toBe('caughtUp');
+    expect((await state.loadAlbums()).map((a) => a.name).sort()).toEqual(['Lissabon', 'Porto', 'Reisen']);
+    expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A1' })).length).toBe(12);
+    expect((await state.loadZone(PRIMARY))?.syncToken).toBeDefined();
+    // Top level, the folder's children; Lissabon in two pages of 10, Porto in one.
+    expect(source.calls.filter((c) => c.startsWith('listAlbums')).length).toBe(2);
+    expect(source.calls.filter((c) => c.startsWith('albumMembersPage')).length).toBe(3);
+  });
+
+  it('resumes a walk a run could not finish at the next album, and only then saves the token', async () => {
+    const { source, state, deps, limit } = setUp();
+    limit(true);
+    const first = await detectChanges(deps('r1'));
+    expect(first.outcome).toBe('continued');
+    expect((await state.loadZone(PRIMARY))?.syncToken).toBeUndefined();
+    expect((await state.loadAlbums()).length).toBe(3);
+    // The top level first (Porto), then the folder's albums (Lissabon): time ran out after Porto.
+    expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A2' })).length).toBe(1);
+    expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A1' })).length).toBe(0);
+    limit(false);
+    source.calls.length = 0;
+    const second = await detectChanges(deps('r2'));
+    expect(second.outcome).toBe('caughtUp');
+    // Neither the photos nor the album list nor Porto again: only Lissabon's two pages.
+    expect(source.calls.filter((c) => !c.startsWith('changedZones'))).toEqual([
+      'albumMembersPage:PrimarySync',
+      'albumMembersPage:PrimarySync',
+    ]);
+    expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A1' })).length).toBe(12);
+    expect((await state.loadZone(PRIMARY))?.syncToken).toBeDefined();
+  });
+
+  it('records a renamed album and a membership from the delta with no album request', async () => {
+    const { source, state, deps, zone } = setUp();
+    await detectChanges(deps('r1'));
+    source.calls.length = 0;
+    const joining = zone.library[21]!.assetRecordName;
+    source.change('PrimarySync', [
+      { type: 'album', album: album('A2', 'Porto 2024') },
+      {
+        type: 'albumMembership',
+        zone: PRIMARY,
+        assetRecordName: joining,
+        albumRecordName: 'A2',
+        present: true,
+        position: 9,
+      },
+    ]);
+    await detectChanges(deps('r2'));
+    expect(source.calls.filter((c) => c.includes('lbum'))).toEqual([]);
+    const porto = await state.loadAlbum({ zone: PRIMARY, recordName: 'A2' });
+    expect(porto).toMatchObject({ name: 'Porto 2024', viewStale: true });
+    expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A2' })).at(-1)?.assetRecordName).toBe(
+      joining,
+    );
+  });
+});
