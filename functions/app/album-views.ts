@@ -23,6 +23,14 @@ export interface AlbumViewDeps {
   readonly albums: AlbumStore;
   readonly state: SyncStateStore;
   readonly objects: ObjectStore;
+  /**
+   * How long after an album was marked stale its view may still change because the photos' work
+   * is still on the queue. `0` (default) when the queue is drained before the pass (the local
+   * runtime); the deployed pipeline, whose workers run beside it, keeps an album stale (and
+   * re-renders it each pass, writing only what changed) until this long after its last change.
+   */
+  readonly settleMs?: number;
+  readonly now?: () => number;
 }
 
 export interface AlbumViewResult {
@@ -76,6 +84,8 @@ async function itemsOf(deps: AlbumViewDeps, album: StoredAlbum) {
 }
 
 export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewResult> {
+  const now = deps.now ?? Date.now;
+  const settleMs = deps.settleMs ?? 0;
   const all = await deps.albums.loadAlbums();
   const byZone = new Map<string, StoredAlbum[]>();
   for (const album of all) byZone.set(zoneId(album.zone), [...(byZone.get(zoneId(album.zone)) ?? []), album]);
@@ -105,7 +115,11 @@ export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewR
       const { items, waiting: missing } = await itemsOf(deps, album);
       const view = renderAlbumView(album, folderNames(album, zoneAlbums), path, items);
       const moved = album.view !== undefined && album.view.path !== path;
-      if (moved || album.view?.hash !== view.hash) {
+      const changed = moved || album.view?.hash !== view.hash;
+      const settled = now() - album.updatedAt >= settleMs;
+      // Unchanged and still settling: nothing to write, and the mark's time must stay as it is.
+      if (!changed && missing === 0 && !settled) continue;
+      if (changed) {
         await putText(deps.objects, `${path}.json`, view.json, 'application/json; charset=utf-8');
         await putText(deps.objects, `${path}.m3u8`, view.m3u8, 'audio/x-mpegurl; charset=utf-8');
         written += 1;
@@ -115,7 +129,7 @@ export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewR
       if (missing > 0) waiting += 1;
       await saveViewState(deps.albums, album, {
         ...inputOf(album),
-        viewStale: missing > 0,
+        viewStale: missing > 0 || (changed && settleMs > 0) || !settled,
         view: { path, hash: view.hash },
       });
     }

@@ -145,6 +145,8 @@ export async function runDetection(
           });
     if (deps.albumViews !== undefined && result.outcome !== 'locked') {
       // Views never fail the check: a view not written now stays stale and is written next time.
+      // Work this run enqueued lands later: a stale album is re-rendered on each run until it
+      // settles (`settleMs`), so a photo's change reaches its albums' views within the hour.
       await refreshAlbumViews(deps.albumViews).catch((error: unknown) =>
         deps.logger.warn('album views not written', { error }),
       );

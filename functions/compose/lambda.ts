@@ -35,6 +35,9 @@ export interface LambdaComposition {
   readonly redrive: RedriveDeps | undefined;
 }
 
+/** Longer than a download batch's timeout and a few schedule ticks: the work of a change is done by then. */
+const ALBUM_VIEW_SETTLE_MS = 60 * 60 * 1000;
+
 export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): LambdaComposition {
   const config = loadConfig(env);
   const logger = createLogger({ serviceName });
@@ -72,7 +75,13 @@ export function composeLambda(env: NodeJS.ProcessEnv, serviceName: string): Lamb
     detection: {
       state: aws.state,
       albums: aws.albums,
-      albumViews: { albums: aws.albums, state: aws.state, objects: aws.objects },
+      // Workers run beside the detector: a view settles once its photos' work had time to land.
+      albumViews: {
+        albums: aws.albums,
+        state: aws.state,
+        objects: aws.objects,
+        settleMs: ALBUM_VIEW_SETTLE_MS,
+      },
       queue: aws.queue,
       icloud,
       deletePolicy,

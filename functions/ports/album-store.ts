@@ -9,6 +9,7 @@
  * detection set after the writer read the album.
  */
 import type { AlbumMember, AlbumRef, StoredAlbum, StoredAlbumInput } from '#domain/model/album.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 
 export interface AlbumStore {
   /** Every album and folder of every zone, deleted ones included, in no particular order. */
@@ -25,4 +26,10 @@ export interface AlbumStore {
   putAlbumMembers(album: AlbumRef, members: readonly AlbumMember[]): Promise<void>;
   /** Removes members; names that are not members are ignored. Idempotent. */
   removeAlbumMembers(album: AlbumRef, assetRecordNames: readonly string[]): Promise<void>;
+  /**
+   * The record names of the albums `assetRecordName` is a member of in `zone` (the inverse of
+   * `albumMembers`, kept by the same writes): an album's view shows its photos' state, so a
+   * change to a photo makes its albums' views stale.
+   */
+  albumsOfAsset(zone: ZoneRef, assetRecordName: string): Promise<string[]>;
 }

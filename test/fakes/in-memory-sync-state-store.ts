@@ -399,4 +399,12 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     const held = this.members.get(albumId(album));
     for (const name of assetRecordNames) held?.delete(name);
   }
+
+  async albumsOfAsset(zone: ZoneRef, assetRecordName: string): Promise<string[]> {
+    const prefix = `${zoneId(zone)}#`;
+    return [...this.members.entries()]
+      .filter(([id, held]) => id.startsWith(prefix) && held.has(assetRecordName))
+      .map(([id]) => id.slice(prefix.length))
+      .sort();
+  }
 }

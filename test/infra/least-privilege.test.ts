@@ -132,6 +132,9 @@ describe('state table grants', () => {
       keys.albumMember({ zone: { zoneName: 'PrimarySync' }, recordName: 'AL1' } as never, 'A1').pk,
     ).toMatch(like(DELETABLE_STATE_ITEMS.albumMember));
     expect(
+      keys.assetAlbum({ zone: { zoneName: 'PrimarySync' }, recordName: 'AL1' } as never, 'A1').pk,
+    ).toMatch(like(DELETABLE_STATE_ITEMS.albumMember));
+    expect(
       keys.manifest({ zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
     ).not.toMatch(/^(lock|master|key|object)#/);
   });

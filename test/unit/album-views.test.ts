@@ -130,4 +130,28 @@ describe('refreshing the album views', () => {
     expect((await read('albums/Winter.json')).items).toHaveLength(2);
     expect((await state.loadAlbum({ zone, recordName: 'A2' }))?.viewStale).toBe(false);
   });
+
+  it('with workers beside it, keeps a changed album stale until its photos had time to settle', async () => {
+    const { state, deps, read } = await setUp();
+    let now = Date.now();
+    const settling = { ...deps, settleMs: 60_000, now: () => now };
+    await refreshAlbumViews(settling);
+    // A photo of Winter is trashed; the worker records it only after the pass that follows the mark.
+    const winter = (await state.loadAlbum({ zone, recordName: 'A2' }))!;
+    const { updatedAt: _u, revision, ...rest } = winter;
+    await state.saveAlbum({ ...rest, viewStale: true }, revision);
+    expect(await refreshAlbumViews(settling)).toMatchObject({ written: 0 });
+    expect((await state.loadAlbum({ zone, recordName: 'A2' }))?.viewStale).toBe(true);
+    const p3 = (await state.getEntry({ zone, assetRecordName: 'P3' }))!;
+    const { updatedAt: _e, revision: entryRevision, ...entryRest } = p3;
+    await state.putEntry(
+      { ...entryRest, status: 'trashed', flags: { ...entryRest.flags, isDeleted: true } },
+      entryRevision,
+    );
+    expect(await refreshAlbumViews(settling)).toMatchObject({ written: 1 });
+    expect((await read('albums/Winter.json')).items).toEqual([]);
+    now += 120_000;
+    expect(await refreshAlbumViews(settling)).toMatchObject({ written: 0 });
+    expect((await state.loadAlbum({ zone, recordName: 'A2' }))?.viewStale).toBe(false);
+  });
 });

@@ -132,4 +132,19 @@ describe('albums in change detection', () => {
       joining,
     );
   });
+
+  it('marks stale the views of the albums a changed photo is in, and no other', async () => {
+    const { source, state, deps, zone } = setUp();
+    await detectChanges(deps('r1'));
+    for (const recordName of ['A1', 'A2']) {
+      const stored = (await state.loadAlbum({ zone: PRIMARY, recordName }))!;
+      const { updatedAt: _u, revision, ...rest } = stored;
+      await state.saveAlbum({ ...rest, viewStale: false }, revision);
+    }
+    const trashed = { ...zone.library[3]!, isDeleted: true };
+    source.change('PrimarySync', [{ type: 'asset', asset: trashed }]);
+    await detectChanges(deps('r2'));
+    expect((await state.loadAlbum({ zone: PRIMARY, recordName: 'A1' }))?.viewStale).toBe(true);
+    expect((await state.loadAlbum({ zone: PRIMARY, recordName: 'A2' }))?.viewStale).toBe(false);
+  });
 });

@@ -20,10 +20,12 @@ import {
   type StoredAlbum,
   type StoredAlbumInput,
 } from '#domain/model/album.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import {
   albumItemSchema,
   albumMemberItemSchema,
+  assetAlbumItemSchema,
   keys,
   withoutKeys,
   withoutUndefined,
@@ -137,8 +139,15 @@ export class DynamoDbAlbumStore implements AlbumStore {
 
   async putAlbumMembers(album: AlbumRef, members: readonly AlbumMember[]): Promise<void> {
     const latest = new Map(members.map((m) => [m.assetRecordName, m]));
-    await inParallel([...latest.values()], (m) =>
-      this.client.send(
+    // The inverse item first: a crash in between leaves an album marked stale needlessly, never missed.
+    await inParallel([...latest.values()], async (m) => {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.assetAlbum(album, m.assetRecordName), albumRecordName: album.recordName },
+        }),
+      );
+      await this.client.send(
         new PutCommand({
           TableName: this.table,
           Item: {
@@ -147,13 +156,33 @@ export class DynamoDbAlbumStore implements AlbumStore {
             position: m.position,
           },
         }),
-      ),
-    );
+      );
+    });
   }
 
   async removeAlbumMembers(album: AlbumRef, assetRecordNames: readonly string[]): Promise<void> {
-    await inParallel([...new Set(assetRecordNames)], (name) =>
-      this.client.send(new DeleteCommand({ TableName: this.table, Key: keys.albumMember(album, name) })),
+    await inParallel([...new Set(assetRecordNames)], async (name) => {
+      await this.client.send(
+        new DeleteCommand({ TableName: this.table, Key: keys.albumMember(album, name) }),
+      );
+      await this.client.send(new DeleteCommand({ TableName: this.table, Key: keys.assetAlbum(album, name) }));
+    });
+  }
+
+  async albumsOfAsset(zone: ZoneRef, assetRecordName: string): Promise<string[]> {
+    const albums: string[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.assetAlbums(zone, assetRecordName) },
+        ConsistentRead: true,
+      },
     );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) albums.push(assetAlbumItemSchema.parse(item).albumRecordName);
+    }
+    return albums.sort();
   }
 }

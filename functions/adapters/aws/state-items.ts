@@ -71,6 +71,13 @@ export const keys = {
     pk: `albumMember#${zoneId(ref.zone)}#${ref.recordName}`,
     sk: assetRecordName,
   }),
+  /** The inverse of an album member: which albums an asset is in (one Query per asset). */
+  assetAlbums: (zone: ZoneRef, assetRecordName: string): string =>
+    `albumMember#asset#${zoneId(zone)}#${assetRecordName}`,
+  assetAlbum: (ref: AlbumRef, assetRecordName: string): ItemKey => ({
+    pk: `albumMember#asset#${zoneId(ref.zone)}#${assetRecordName}`,
+    sk: ref.recordName,
+  }),
 } as const;
 
 export function manifestShard(shard: number): string {
@@ -248,6 +255,8 @@ export const albumItemSchema = z.strictObject({
   updatedAt: z.number(),
   revision: z.number(),
 });
+
+export const assetAlbumItemSchema = z.strictObject({ ...item, albumRecordName: z.string() });
 
 export const albumMemberItemSchema = z.strictObject({
   ...item,

@@ -13,7 +13,7 @@ import {
   type StoredAlbumInput,
 } from '#domain/model/album.ts';
 import type { Album, ZoneChange } from '#domain/model/asset.ts';
-import { zoneId } from '#domain/model/zone.ts';
+import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 
 const albumKey = (ref: AlbumRef) => `${zoneId(ref.zone)}#${ref.recordName}`;
@@ -198,4 +198,39 @@ export async function recordAlbumList(
     );
   }
   return result;
+}
+
+/**
+ * Marks stale the view of every album a changed photo is in: a view shows its photos' state
+ * (archived keys, hidden, in Recently Deleted, purged), which changes without any album record.
+ * One lookup per changed photo; only for deltas (a first sync's walk writes every album anyway).
+ */
+export async function markAlbumsOfChangedPhotos(
+  store: AlbumStore,
+  changes: readonly ZoneChange[],
+): Promise<number> {
+  const photos = new Map<string, { zone: ZoneRef; assetRecordName: string }>();
+  for (const change of changes) {
+    const photo =
+      change.type === 'asset'
+        ? { zone: change.asset.zone, assetRecordName: change.asset.assetRecordName }
+        : change.type === 'assetOnly'
+          ? { zone: change.change.zone, assetRecordName: change.change.assetRecordName }
+          : change.type === 'tombstone' && change.inferredType !== 'CPLContainerRelation'
+            ? { zone: change.zone, assetRecordName: change.recordName }
+            : undefined;
+    if (photo !== undefined) photos.set(`${zoneId(photo.zone)}#${photo.assetRecordName}`, photo);
+  }
+  if (photos.size === 0) return 0;
+  const stale = new Map<string, AlbumRef>();
+  for (const photo of photos.values()) {
+    for (const recordName of await store.albumsOfAsset(photo.zone, photo.assetRecordName)) {
+      const ref = { zone: photo.zone, recordName };
+      stale.set(albumKey(ref), ref);
+    }
+  }
+  if (stale.size === 0) return 0;
+  const known = new Map((await store.loadAlbums()).map((a) => [albumKey(a), a]));
+  for (const [key, ref] of stale) await markStale(store, ref, known.get(key));
+  return stale.size;
 }

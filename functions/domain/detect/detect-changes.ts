@@ -30,7 +30,7 @@ import type { AlbumStore } from '../../ports/album-store.ts';
 import type { AssetSource, EnumerationScope, ZoneChangesCursor } from '../../ports/asset-source.ts';
 import type { SyncStateStore, UnseenAsset } from '../../ports/sync-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
-import { recordAlbumChanges } from '../albums/record-albums.ts';
+import { markAlbumsOfChangedPhotos, recordAlbumChanges } from '../albums/record-albums.ts';
 import { type AlbumWalkProgress, walkAlbums, zoneHasAlbums } from '../albums/walk-albums.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
@@ -154,11 +154,18 @@ class Run {
     this.purgesThisRun = wouldDelete;
   }
 
-  /** Puts a page's work on the queue; resolves only when all of it is durable. */
-  async enqueue(changes: readonly ZoneChange[]): Promise<void> {
+  /**
+   * Puts a page's work on the queue; resolves only when all of it is durable. `fromDelta`: the
+   * page is a change feed's, so the albums of the photos it changes get their views rewritten.
+   */
+  async enqueue(changes: readonly ZoneChange[], fromDelta = false): Promise<void> {
     await this.checkDeletions(changes);
     // Album records and memberships are state, not work: recorded here, before the page's token.
-    if (this.#deps.albums !== undefined) await recordAlbumChanges(this.#deps.albums, changes);
+    const albums = this.#deps.albums;
+    if (albums !== undefined) {
+      await recordAlbumChanges(albums, changes);
+      if (fromDelta) await markAlbumsOfChangedPhotos(albums, changes);
+    }
     const messages = toWorkMessages(changes, {
       runId: this.#deps.runId,
       ...(this.#deps.runStartedAt === undefined ? {} : { runStartedAt: this.#deps.runStartedAt }),
@@ -393,7 +400,7 @@ async function followZone(
     const page = await deps.source.zoneChangesPage(zone, cursor);
     pages++;
     changes += page.changes.length;
-    await run.enqueue(page.changes);
+    await run.enqueue(page.changes, true);
     const waiting = page.cursor.unpaired;
     const hasWaiting = waiting !== undefined && waiting.masters.length + waiting.assets.length > 0;
     const moved = page.syncToken !== cursor.syncToken || hasWaiting || unpaired !== undefined;

@@ -98,6 +98,24 @@ export function describeAlbumStoreContract(name: string, createStore: () => Prom
       expect(await store.albumMembers({ zone: primary, recordName: 'none' })).toEqual([]);
     });
 
+    it('answers which albums an asset is in, kept by the same writes as the members', async () => {
+      const store = await createStore();
+      const a1 = { zone: primary, recordName: 'A1' };
+      const a2 = { zone: primary, recordName: 'A2' };
+      await store.putAlbumMembers(a1, [{ assetRecordName: 'P1', position: 1 }]);
+      await store.putAlbumMembers(a2, [
+        { assetRecordName: 'P1', position: 1 },
+        { assetRecordName: 'P2', position: 2 },
+      ]);
+      await store.putAlbumMembers({ zone: shared, recordName: 'A3' }, [
+        { assetRecordName: 'P1', position: 1 },
+      ]);
+      expect(await store.albumsOfAsset(primary, 'P1')).toEqual(['A1', 'A2']);
+      await store.removeAlbumMembers(a2, ['P1']);
+      expect(await store.albumsOfAsset(primary, 'P1')).toEqual(['A1']);
+      expect(await store.albumsOfAsset(primary, 'P9')).toEqual([]);
+    });
+
     it('holds albums of more members than one write batch', async () => {
       const store = await createStore();
       const ref = { zone: primary, recordName: 'big' };
