@@ -67,7 +67,9 @@ export class MatrixFigures {
       `  unattended two-factor pushes ${t.unattendedPushes}, sign-ins by a person ${t.humanLogins}`,
     ];
     for (const r of this.results.filter((x) => !x.recovered))
-      lines.push(`  FAILED ${r.id} (case seed ${r.seed}): ${r.problems.slice(0, 3).join('; ')}`);
+      lines.push(`  FAILED ${r.id} (case seed ${r.seed}, ${r.ms} ms): ${r.problems.slice(0, 3).join('; ')}`);
+    const slowest = [...this.results].sort((a, b) => b.ms - a.ms)[0];
+    if (slowest) lines.push(`  slowest case ${slowest.id}: ${slowest.ms} ms`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 }
