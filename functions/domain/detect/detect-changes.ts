@@ -82,7 +82,9 @@ export interface DetectResult {
   readonly messagesEnqueued: number;
 }
 
-const LOCK_NAME = 'detect-changes';
+/** The lock one detection run holds while it walks the zones (named so a local run can break a dead one's). */
+export const DETECTION_LOCK = 'detect-changes';
+const LOCK_NAME = DETECTION_LOCK;
 /** How often an account with no joined Shared Library looks for one (on runs that found changes). */
 const SHARED_RECHECK_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_RESERVE_MS = 20_000;
