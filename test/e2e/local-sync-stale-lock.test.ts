@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import { runLocalSync } from '#local/local-sync.ts';
