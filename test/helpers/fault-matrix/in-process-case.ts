@@ -7,7 +7,6 @@
  * sign-in. Then the archive must equal the library and a deep verify must find nothing.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
@@ -16,13 +15,13 @@ import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import { RequestCounter } from '#adapters/icloud/request-counter.ts';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
 import { runVerify } from '#app/verify.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { createLogger } from '#shared/logger.ts';
-import type { SimulatorHandle } from '#simulator/src/index.ts';
 import { type CrashPoint, CrashSchedule, seededRandom } from '#test/fakes/crashing-invocation.ts';
 import { CrashingLambdaRuntime, ManualClock } from '#test/fakes/crashing-lambda-runtime.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -30,13 +29,15 @@ import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.t
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
 import { signInToSimulator } from '../icloud-login.ts';
 import { expectedDigests, type TruthAsset } from '../local-archive.ts';
-import type { ControlClient } from '../simulator.ts';
 import { caseSeed, type MatrixCase } from './cases.ts';
-import { DURABLE_WRITE } from './catalogue.ts';
+import { DURABLE_WRITE, KNOWN_FINDINGS } from './catalogue.ts';
 import type { ArchiveDamage, CaseResult } from './figures.ts';
 import { appleCalls, armFaults, clearFaults, pushesSoFar, takeFiredFaults } from './simulator-faults.ts';
+import { type MatrixWorld, openWorld, truthOf } from './world.ts';
 
 const logger = createLogger({ level: 'SILENT' });
+/** Each case's library: ten assets and one master shared into the Shared Library. */
+const WORLD = { assets: 10, seed: 7 };
 /** Scheduled rounds while the fault is on, and download invocations per round. */
 const FAULTED_ROUNDS = 3;
 const DOWNLOADS_PER_ROUND = 25;
@@ -45,19 +46,6 @@ const MAX_TICKS = 12;
 const DOWNLOADS_PER_TICK = 60;
 /** Times a person answers the sign-in alarm in one case. */
 const MAX_HUMAN_LOGINS = 2;
-
-export interface MatrixWorld {
-  readonly sim: SimulatorHandle;
-  readonly control: ControlClient;
-  readonly dir: string;
-  readonly endpoint: IcloudEndpoint;
-  /** A signed-in session (password remembered) each case starts from a copy of. */
-  readonly baseSession: string;
-}
-
-export async function truthOf(control: ControlClient): Promise<TruthAsset[]> {
-  return (await control.library<{ assets: TruthAsset[] }>()).assets;
-}
 
 function openIcloudWith(endpoint: IcloudEndpoint, store: FileSessionStore) {
   return async (): Promise<IcloudAdapters> => {
@@ -77,6 +65,12 @@ function openIcloudWith(endpoint: IcloudEndpoint, store: FileSessionStore) {
       requests,
     };
   };
+}
+
+/** The stored session says only a person can sign in again (the reauth latch). */
+async function storedLatch(store: FileSessionStore): Promise<boolean> {
+  const stored = await store.load();
+  return stored !== undefined && parseSessionDocument(stored.document).signInNeeded !== undefined;
 }
 
 function crashPointsOf(c: MatrixCase, random: () => number): CrashPoint[] {
@@ -125,21 +119,29 @@ async function damageOf(
   return { lost, duplicated: copies + unlisted, corrupted };
 }
 
+/** Runs one case on a simulator of its own (started and stopped here). */
 export async function runInProcessCase(
-  world: MatrixWorld,
+  dir: string,
   c: MatrixCase,
   runSeed: number,
   index: number,
 ): Promise<CaseResult> {
+  const world = await openWorld(join(dir, `case-${index}`), WORLD);
+  try {
+    return await runCase(world, c, runSeed);
+  } finally {
+    await world.sim.stop();
+  }
+}
+
+async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Promise<CaseResult> {
   const started = Date.now();
   const { control, sim } = world;
   const seed = caseSeed(runSeed, c.id);
   const random = seededRandom(seed);
-  const caseDir = join(world.dir, `case-${index}`);
-  await mkdir(caseDir, { recursive: true });
-  const sessionFile = join(caseDir, 'session.json');
-  await copyFile(world.baseSession, sessionFile);
-  const openIcloud = openIcloudWith(world.endpoint, new FileSessionStore(sessionFile));
+  const { sessionFile } = world;
+  const store = new FileSessionStore(sessionFile);
+  const openIcloud = openIcloudWith(world.endpoint, store);
 
   const clock = new ManualClock();
   const state = new InMemorySyncStateStore({ now: clock.now });
@@ -180,6 +182,7 @@ export async function runInProcessCase(
         .switches;
     }
   }
+  const errorsUnderFault = runtime.report().unexpectedErrors.length;
   const calledUnderFault = (await appleCalls(control)) > 0;
   const faultsFired = (await takeFiredFaults(control)) + (calledUnderFault ? switches : 0);
   await clearFaults(control);
@@ -189,7 +192,12 @@ export async function runInProcessCase(
   let caughtUp = false;
   for (; reRuns < MAX_TICKS && !caughtUp; reRuns++) {
     const result = await runtime.detectOnce();
-    if (result?.outcome === 'reauthRequired' && humanLogins < MAX_HUMAN_LOGINS) {
+    if (process.env.FAULT_MATRIX_DEBUG)
+      process.stdout.write(`tick ${reRuns}: ${JSON.stringify(result)?.slice(0, 300)}\n`);
+    // The alarm asks a person to sign in: when a run said so, or the stored session says so (a
+    // warm process can go on with a session its own refresh latched for the next cold start).
+    const latched = result?.outcome === 'reauthRequired' || (await storedLatch(store));
+    if (latched && humanLogins < MAX_HUMAN_LOGINS) {
       const before = await pushesSoFar(control, sim.appleId);
       await signInToSimulator(sim, sessionFile, { rememberPassword: true });
       humanPushes += (await pushesSoFar(control, sim.appleId)) - before;
@@ -197,11 +205,18 @@ export async function runInProcessCase(
       continue;
     }
     for (let i = 0; i < DOWNLOADS_PER_TICK && (await runtime.downloadOnce()); i++);
-    caughtUp = result !== undefined && result.outcome === 'idle' && queue.peek().length === 0;
+    caughtUp =
+      result !== undefined &&
+      result.outcome === 'idle' &&
+      queue.peek().length === 0 &&
+      !(await storedLatch(store));
   }
   if (!caughtUp) problems.push(`not caught up after ${MAX_TICKS} scheduled runs once the faults cleared`);
   const report = runtime.report();
-  problems.push(...report.unexpectedErrors);
+  // A failed invocation while Apple misbehaves is the schedule's business (the next tick runs);
+  // one after the faults cleared is a finding.
+  const invocationErrors = errorsUnderFault;
+  problems.push(...report.unexpectedErrors.slice(errorsUnderFault));
   const unattendedPushes = (await pushesSoFar(control, sim.appleId)) - pushesAtStart - humanPushes;
 
   const truth = await truthOf(control);
@@ -224,15 +239,14 @@ export async function runInProcessCase(
   if (unattendedPushes > 0) problems.push(`${unattendedPushes} two-factor pushes while no one was there`);
   await takeFiredFaults(control);
 
-  // A month on the clock ages the shared base session too: sign it in again (outside the case).
-  if (action.advanceDays) await signInToSimulator(sim, world.baseSession, { rememberPassword: true });
-
   const recovered =
     problems.length === 0 && damage.lost === 0 && damage.duplicated === 0 && damage.corrupted === 0;
   return {
     id: c.id,
     seed,
+    ...(KNOWN_FINDINGS[c.mode.id] ? { knownFinding: KNOWN_FINDINGS[c.mode.id] } : {}),
     faultsFired,
+    invocationErrors,
     crashes: report.crashes.length,
     recovered,
     unattendedPushes,

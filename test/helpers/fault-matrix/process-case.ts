@@ -7,7 +7,6 @@
  * the library, byte for byte, once each, with `verify --deep` clean.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seededRandom } from '#test/fakes/crashing-invocation.ts';
@@ -15,11 +14,13 @@ import { signInToSimulator } from '../icloud-login.ts';
 import { expectedDigests, readLocalArchive } from '../local-archive.ts';
 import { CLI_ENTRY, runCli } from '../run-cli.ts';
 import { caseSeed, type MatrixCase } from './cases.ts';
-import { PHASE_ENDPOINT } from './catalogue.ts';
+import { KNOWN_FINDINGS, PHASE_ENDPOINT } from './catalogue.ts';
 import type { CaseResult } from './figures.ts';
-import { type MatrixWorld, truthOf } from './in-process-case.ts';
 import { armFaults, clearFaults, pushesSoFar, takeFiredFaults } from './simulator-faults.ts';
+import { type MatrixWorld, openWorld, truthOf } from './world.ts';
 
+/** Each case's library: eight assets and one master shared into the Shared Library. */
+const WORLD = { assets: 8, seed: 31 };
 /** `sync` runs after the faults cleared, at most (a person's day of scheduled runs is more). */
 const MAX_SYNCS = 4;
 /** A sync that neither reached the kill point nor ended in this long is killed anyway. */
@@ -85,21 +86,28 @@ async function syncAndKill(
   return { killed, calls };
 }
 
+/** Runs one case on a simulator of its own (started and stopped here). */
 export async function runProcessCase(
-  world: MatrixWorld,
+  dir: string,
   c: MatrixCase,
   runSeed: number,
   index: number,
 ): Promise<CaseResult> {
+  const world = await openWorld(join(dir, `process-${index}`), WORLD);
+  try {
+    return await runCase(world, c, runSeed);
+  } finally {
+    await world.sim.stop();
+  }
+}
+
+async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Promise<CaseResult> {
   const started = Date.now();
   const { control, sim } = world;
   const seed = caseSeed(runSeed, c.id);
   const random = seededRandom(seed);
-  const caseDir = join(world.dir, `process-${index}`);
-  await mkdir(caseDir, { recursive: true });
-  const sessionFile = join(caseDir, 'session.json');
-  await copyFile(world.baseSession, sessionFile);
-  const dataDir = join(caseDir, 'data');
+  const { sessionFile } = world;
+  const dataDir = join(world.dir, 'data');
   const common = ['--local', dataDir, '--endpoint', sim.controlUrl, '--session-file', sessionFile];
   const problems: string[] = [];
 
@@ -172,13 +180,14 @@ export async function runProcessCase(
   const duplicated = digests.length - present.size;
   const corrupted = digests.filter((d) => !known.has(d)).length;
   await takeFiredFaults(control);
-  if (action.advanceDays) await signInToSimulator(sim, world.baseSession, { rememberPassword: true });
 
   return {
     id: c.id,
     seed,
+    ...(KNOWN_FINDINGS[c.mode.id] ? { knownFinding: KNOWN_FINDINGS[c.mode.id] } : {}),
     faultsFired,
     crashes: kill.killed ? 1 : 0,
+    invocationErrors: 0,
     recovered: problems.length === 0 && lost === 0 && duplicated === 0 && corrupted === 0,
     unattendedPushes,
     humanLogins,
