@@ -101,7 +101,7 @@ export function matrixSettings(env: NodeJS.ProcessEnv = process.env): MatrixSett
     seed,
     full,
     inProcess: size(env.FAULT_MATRIX_CASES, inProcessCases().length, full ? 220 : 12),
-    process: size(env.FAULT_MATRIX_PROCESS_CASES, processCases().length, full ? 12 : 2),
+    process: size(env.FAULT_MATRIX_PROCESS_CASES, processCases().length, full ? 12 : 1),
     ...(env.FAULT_MATRIX_CASE ? { only: env.FAULT_MATRIX_CASE } : {}),
   };
 }
