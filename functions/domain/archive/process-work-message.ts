@@ -11,7 +11,12 @@ import type { WorkItem, WorkMessage } from '#domain/model/work.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { errorText } from '#shared/redact.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
-import { classifyError, DownloadUrlExpiredError, UnexpectedResponseError } from '../errors.ts';
+import {
+  classifyError,
+  DownloadUrlExpiredError,
+  DownloadUrlRefusedError,
+  UnexpectedResponseError,
+} from '../errors.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
 import { type AssetArchiveResult, archiveAsset } from './archive-asset.ts';
 import { type ArchiveDeps, DEFAULT_URL_MAX_AGE_MS, type RefreshKey } from './archive-deps.ts';
@@ -120,8 +125,9 @@ function needsFreshUrls(asset: Asset, issuedAt: number, deps: ArchiveDeps): bool
 }
 
 /**
- * Archives `asset`; when its URLs turn out to be expired (410), asks `refreshAfterExpiry` for a
- * fresh copy (which refreshes the rest of the message in the same lookup) and tries once more.
+ * Archives `asset`; when its URLs turn out to be expired (410) or were refused as not Apple's
+ * (a redelivery still names the URLs of the message), asks `refreshAfterExpiry` for a fresh copy
+ * (which refreshes the rest of the message in the same lookup) and tries once more.
  */
 async function archiveWithRefresh(
   deps: ArchiveDeps,
@@ -133,7 +139,8 @@ async function archiveWithRefresh(
     try {
       return await archiveAsset(deps, current);
     } catch (error) {
-      if (!(error instanceof DownloadUrlExpiredError) || attempt > 0) throw error;
+      const stale = error instanceof DownloadUrlExpiredError || error instanceof DownloadUrlRefusedError;
+      if (!stale || attempt > 0) throw error;
       const fresh = await refreshAfterExpiry(current);
       if (fresh === undefined) return undefined; // deleted in iCloud meanwhile: the next delta says how
       current = fresh;

@@ -218,6 +218,4 @@ export function simulatorCatalogue(): string[] {
 export const KNOWN_FINDINGS: Readonly<Record<string, string>> = {
   'quirk:inlineErrors':
     'a record CloudKit serves as an inline error item during detection is skipped, and the zone token moves past it: it is never archived (docs/reliability.md, finding 2)',
-  'quirk:hostileDownloadUrl':
-    "a download refused as not Apple's leaves the entry failed, and no later run retries it once Apple serves good URLs again; verify --repair does (docs/reliability.md, finding 3)",
 };
