@@ -19,7 +19,7 @@ import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { classifyError, DownloadUrlRefusedError } from '#domain/errors.ts';
 import type { Asset } from '#domain/model/asset.ts';
-import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { createLogger } from '#shared/logger.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -85,7 +85,7 @@ describe('a records answer naming a download URL outside Apple’s CDN', () => {
     expect(assets.length).toBeGreaterThan(0);
     const state = new InMemorySyncStateStore();
     const objects = new InMemoryObjectStore({ partSize: MIN_PART_SIZE });
-    const message = {
+    const message: WorkMessage = {
       v: WORK_MESSAGE_VERSION,
       runId: 'hostile-url',
       issuedAt: Date.now(),
@@ -107,7 +107,7 @@ describe('a records answer naming a download URL outside Apple’s CDN', () => {
     const assets = await hostileAssets(port);
     const state = new InMemorySyncStateStore();
     const objects = new InMemoryObjectStore({ partSize: MIN_PART_SIZE });
-    const message = {
+    const message: WorkMessage = {
       v: WORK_MESSAGE_VERSION,
       runId: 'hostile-url-then-good',
       issuedAt: Date.now(),
