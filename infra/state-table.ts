@@ -89,5 +89,4 @@ export class StateTable extends Construct {
     );
     fn.addEnvironment(ENV.stateTable, this.table.tableName);
   }
-
 }

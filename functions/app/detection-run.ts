@@ -151,6 +151,15 @@ export async function runDetection(
         deps.logger.warn('album views not written', { error }),
       );
     }
+    // Records CloudKit would not serve through every lookup: the WorkGivenUp alarm calls a person.
+    const givenUp = result.zones.flatMap((z) => z.unreadableGivenUp ?? []);
+    if (givenUp.length > 0) {
+      deps.metrics.add(METRICS.workGivenUp, givenUp.length);
+      deps.logger.warn('records CloudKit would not serve, given up after every lookup', {
+        records: givenUp.length,
+        names: givenUp.slice(0, 20),
+      });
+    }
     const appleRequests = icloud.requests.counts();
     deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
     deps.metrics.add(

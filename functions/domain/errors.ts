@@ -96,6 +96,16 @@ export class DownloadUrlExpiredError extends Error {
 }
 
 /**
+ * A record named a download URL outside Apple's asset CDN, so it was not fetched (a server-side
+ * request forgery guard). Not a verdict on the photo: ask CloudKit for a fresh URL, and when that
+ * is refused too, fail the work so it is delivered again (then dead-lettered and redriven, with
+ * backoff and a cap) rather than record the photo as failed for good.
+ */
+export class DownloadUrlRefusedError extends Error {
+  override readonly name = 'DownloadUrlRefusedError';
+}
+
+/**
  * Apple answered something we cannot read (wrong shape, HTML instead of JSON, a missing core field).
  * Retryable by default: Apple's error pages are usually transient. Set `permanent` when the same
  * request will always get the same answer.
@@ -160,6 +170,7 @@ const OURS: ReadonlyArray<readonly [new (...args: never[]) => Error, ErrorClass]
   [StaleSyncTokenError, 'retryable'],
   [ContentLengthMismatchError, 'retryable'],
   [DownloadUrlExpiredError, 'retryable'],
+  [DownloadUrlRefusedError, 'retryable'],
   [ZoneNotFoundError, 'fatal'],
   [InvalidInputError, 'fatal'],
   [ConflictError, 'retryable'],

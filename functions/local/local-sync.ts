@@ -12,7 +12,7 @@
  * re-enumerate every zone: the archive skips what it already has and fetches only what is missing.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type AlbumViewResult, refreshAlbumViews } from '#app/album-views.ts';
 import { foldCatalog } from '#app/catalog-upkeep.ts';
@@ -24,6 +24,7 @@ import { composeLocal, type LocalCompositionOptions } from '#compose/local.ts';
 import type { LocalAws, LocalSqs } from '#compose/local-aws-stack.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
+import { DETECTION_LOCK } from '#domain/detect/detect-changes.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { createLambdaContext } from './lambda-context.ts';
@@ -111,6 +112,31 @@ async function forgetZoneTokens(state: SyncStateStore): Promise<void> {
   }
 }
 
+/** Whether the process a marker names is still running (a marker without a PID: an older run, gone). */
+async function markerHolderAlive(marker: string): Promise<boolean> {
+  const pid = Number((await readFile(marker, 'utf8')).split('\n')[1]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A run killed during detection still holds the detection lock for its whole lease (16 min):
+ * every sync until then would find it locked and do nothing. Its process is gone, so the lock is
+ * stale; take it over.
+ */
+async function breakDeadRunsLock(state: SyncStateStore): Promise<void> {
+  const attempt = await state.acquireLock(DETECTION_LOCK, 'local-recovery', 1);
+  const lease = attempt.acquired
+    ? attempt.lease
+    : { name: DETECTION_LOCK, owner: attempt.heldBy, expiresAt: attempt.expiresAt };
+  await state.releaseLock(lease);
+}
+
 export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSummary> {
   const started = Date.now();
   if (options.dryRun) return await dryRun(options, started);
@@ -136,8 +162,9 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         'the previous sync did not finish: re-walking the library to find anything it left undone',
       );
       await forgetZoneTokens(stack.state);
+      if (!(await markerHolderAlive(marker))) await breakDeadRunsLock(stack.state);
     }
-    await writeFile(marker, `${new Date().toISOString()}\n`);
+    await writeFile(marker, `${new Date().toISOString()}\n${process.pid}\n`);
     // What the previous run left queued, back on the queues; then the dead letters that are due.
     // With nothing parked the queues stay empty, and SQS unstarted until detection enqueues.
     const parkedBefore = await readParkedWork(options.dataDir);

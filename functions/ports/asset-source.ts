@@ -37,7 +37,12 @@ export interface ZoneChangesPage {
   /** On the last page: masters whose asset never came (their assets did not change; logged, not lost). */
   readonly unpairedMasters: readonly string[];
   /** Records that could not be read; the rest of the page still counts. */
-  readonly problems: readonly UnexpectedResponseError[];
+  readonly problems: readonly UnexpectedResponseError[] /**
+   * Names of records CloudKit answered with an error entry in place of the record (and of assets
+   * whose master it would not serve): not deleted, not read. Detection keeps them with the zone
+   * and looks them up on later runs (`lookupAssets`), since the token moves past this page.
+   */;
+  readonly unreadable?: readonly string[];
 }
 
 /** Which photos a full enumeration walks (docs/protocol/cloudkit.md#indexes list indexes). */
@@ -65,7 +70,12 @@ export interface EnumerationPage {
   readonly cursor: EnumerationCursor;
   /** True once the index is exhausted; `cursor.syncToken` is then the zone's change-tracking token. */
   readonly done: boolean;
-  readonly problems: readonly UnexpectedResponseError[];
+  readonly problems: readonly UnexpectedResponseError[] /**
+   * Names of records CloudKit answered with an error entry in place of the record (and of assets
+   * whose master it would not serve): not deleted, not read. Detection keeps them with the zone
+   * and looks them up on later runs (`lookupAssets`), since the token moves past this page.
+   */;
+  readonly unreadable?: readonly string[];
 }
 
 export interface ChangedZones {

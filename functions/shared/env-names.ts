@@ -81,7 +81,10 @@ export const METRICS = {
   workMessagesRejected: 'workMessagesRejected',
   /** Dead-lettered work moved back to the work queue for another try (self-healing). */
   workRedriven: 'workRedriven',
-  /** Dead-lettered work that failed after every redrive: left in the dead-letter queue for a person. */
+  /**
+   * Dead-lettered work that failed after every redrive (left in the dead-letter queue for a
+   * person), and records CloudKit would not serve through every lookup detection retried.
+   */
   workGivenUp: 'workGivenUp',
 } as const;
 

@@ -133,4 +133,24 @@ describe('the reauth latch', () => {
     );
     expect(await (await beginLogin({ endpoint, store, appleId, logger })).checkStored()).toBeUndefined();
   });
+
+  it('is not set by a single transient "no auth method found": the request is tried again first', async () => {
+    await login(true);
+    await control.injectFault({ endpoint: 'changes/database', mode: 'no-auth-method-401', count: 1 });
+    await control.resetStats();
+
+    await firstCall();
+
+    expect(await storedLatch()).toBeUndefined();
+    expect((await control.stats()).requests['changes/database']).toBe(2);
+  });
+
+  it('is set with the security-key message when CloudKit says "no auth method found" again', async () => {
+    await login(true);
+    await control.injectFault({ endpoint: 'changes/database', mode: 'no-auth-method-401', count: 5 });
+
+    await expect(firstCall()).rejects.toThrow(/security key/i);
+
+    expect((await storedLatch())?.reason).toMatch(/security key/i);
+  });
 });

@@ -1,7 +1,10 @@
 /**
  * A records answer whose `downloadURL` points anywhere but Apple's asset CDN (here a loopback
  * server holding a secret, the simulator's `hostileDownloadUrl` quirk) archives nothing and fetches
- * nothing from that host: the item fails on its own, the batch goes on.
+ * nothing from that host. The refusal is no verdict on the photo: the worker asks CloudKit for a
+ * fresh URL once, and when that is refused too the message fails so SQS delivers it again (then the
+ * dead-letter queue and its redrives, with backoff, a cap and the WorkGivenUp alarm). Once Apple
+ * serves its own URLs again, the next delivery of the same message archives the photos.
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,8 +17,9 @@ import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { type IcloudAdapters, openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { classifyError, DownloadUrlRefusedError } from '#domain/errors.ts';
 import type { Asset } from '#domain/model/asset.ts';
-import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { createLogger } from '#shared/logger.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -51,42 +55,72 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+async function hostileAssets(port: number): Promise<Asset[]> {
+  await control.quirks({ hostileDownloadUrl: `http://127.0.0.1:${port}/secret.txt` });
+  const zones = await adapters.source.discoverZones();
+  const primary = zones.find((z) => z.zoneName === 'PrimarySync')!;
+  const page = await adapters.source.enumeratePage(primary);
+  return page.changes
+    .flatMap((c) => (c.type === 'asset' ? [c.asset] : []))
+    .filter((a) => !a.isDeleted && a.versions.length > 0)
+    .slice(0, 3);
+}
+
+function depsOver(state: InMemorySyncStateStore, objects: InMemoryObjectStore): ArchiveDeps {
+  return {
+    state,
+    objects,
+    downloader: adapters.downloader,
+    refresh: (zone, keys) => adapters.source.lookupAssets(zone, keys),
+    versionPolicy: DEFAULT_VERSION_POLICY,
+    deletePolicy: 'keep',
+    now: () => Date.now(),
+  };
+}
+
 describe('a records answer naming a download URL outside Apple’s CDN', () => {
-  it('fetches nothing from that host, fails each such item on its own and archives nothing', async () => {
+  it('fetches nothing from that host, archives nothing, and fails the message so it is delivered again', async () => {
     const { port } = secretServer.address() as AddressInfo;
-    await control.quirks({ hostileDownloadUrl: `http://127.0.0.1:${port}/secret.txt` });
-    const zones = await adapters.source.discoverZones();
-    const primary = zones.find((z) => z.zoneName === 'PrimarySync')!;
-    const page = await adapters.source.enumeratePage(primary);
-    const assets: Asset[] = page.changes
-      .flatMap((c) => (c.type === 'asset' ? [c.asset] : []))
-      .filter((a) => !a.isDeleted && a.versions.length > 0)
-      .slice(0, 3);
+    const assets = await hostileAssets(port);
     expect(assets.length).toBeGreaterThan(0);
     const state = new InMemorySyncStateStore();
     const objects = new InMemoryObjectStore({ partSize: MIN_PART_SIZE });
-    const deps: ArchiveDeps = {
-      state,
-      objects,
-      downloader: adapters.downloader,
-      refresh: (zone, keys) => adapters.source.lookupAssets(zone, keys),
-      versionPolicy: DEFAULT_VERSION_POLICY,
-      deletePolicy: 'keep',
-      now: () => Date.now(),
-    };
-
-    const result = await processWorkMessage(deps, {
+    const message: WorkMessage = {
       v: WORK_MESSAGE_VERSION,
       runId: 'hostile-url',
       issuedAt: Date.now(),
       items: assets.map((asset) => ({ type: 'asset' as const, asset })),
-    });
+    };
 
-    expect(result).toMatchObject({ archived: 0, failed: assets.length });
-    for (const failure of result.failures)
-      expect(failure.reason).toMatch(/not a download URL of Apple's asset CDN/);
-    for (const asset of assets) expect((await state.getEntry(asset))?.status).toBe('failed');
+    const error = await processWorkMessage(depsOver(state, objects), message).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(DownloadUrlRefusedError);
+    expect(classifyError(error)).toBe('retryable');
+    expect((error as Error).message).toMatch(/not a download URL of Apple's asset CDN/);
+    for (const asset of assets) expect((await state.getEntry(asset))?.status).not.toBe('archived');
     expect(objects.keys()).toHaveLength(0);
+    expect(secretRequests).toEqual([]);
+  });
+
+  it('archives the photos on the next delivery of the same message once Apple serves its own URLs again', async () => {
+    const { port } = secretServer.address() as AddressInfo;
+    const assets = await hostileAssets(port);
+    const state = new InMemorySyncStateStore();
+    const objects = new InMemoryObjectStore({ partSize: MIN_PART_SIZE });
+    const message: WorkMessage = {
+      v: WORK_MESSAGE_VERSION,
+      runId: 'hostile-url-then-good',
+      issuedAt: Date.now(),
+      items: assets.map((asset) => ({ type: 'asset' as const, asset })),
+    };
+    await processWorkMessage(depsOver(state, objects), message).catch(() => undefined);
+    await control.quirks({ hostileDownloadUrl: null });
+
+    // The redelivered message still names the refused URLs: the worker re-resolves them.
+    const result = await processWorkMessage(depsOver(state, objects), message);
+
+    expect(result).toMatchObject({ archived: assets.length, failed: 0 });
+    for (const asset of assets) expect((await state.getEntry(asset))?.status).toBe('archived');
     expect(secretRequests).toEqual([]);
   });
 });

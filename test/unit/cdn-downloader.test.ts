@@ -221,14 +221,14 @@ describe('CdnDownloader refuses any URL that is not Apple’s asset CDN (SSRF)',
   ];
 
   it.each(refused)(
-    'refuses %s without sending anything, as a fatal error for the item',
+    'refuses %s without sending anything; the worker asks for a fresh URL, then retries the work',
     async (_what, url) => {
       const { transport, requests, counted } = await cdn({});
       const failure = await new CdnDownloader(transport).open(url, {}).catch((e: unknown) => e);
-      expect(failure).toMatchObject({ name: 'UnexpectedResponseError', permanent: true });
+      expect(failure).toMatchObject({ name: 'DownloadUrlRefusedError' });
       expect(String((failure as Error).message)).toMatch(/not a download URL of Apple's asset CDN/);
       expect(String((failure as Error).message)).not.toContain('secret');
-      expect(classifyError(failure)).toBe('fatal');
+      expect(classifyError(failure)).toBe('retryable');
       expect(requests).toHaveLength(0);
       expect(counted).toHaveLength(0);
     },

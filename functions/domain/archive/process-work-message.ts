@@ -11,7 +11,12 @@ import { isLibraryWorkItem, type LibraryWorkItem, type WorkMessage } from '#doma
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { errorText } from '#shared/redact.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
-import { classifyError, DownloadUrlExpiredError, UnexpectedResponseError } from '../errors.ts';
+import {
+  classifyError,
+  DownloadUrlExpiredError,
+  DownloadUrlRefusedError,
+  UnexpectedResponseError,
+} from '../errors.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
 import { type AssetArchiveResult, archiveAsset } from './archive-asset.ts';
 import {
@@ -186,8 +191,9 @@ function needsFreshUrls(asset: Asset, issuedAt: number, deps: ArchiveDeps): bool
 }
 
 /**
- * Archives `asset`; when its URLs turn out to be expired (410), asks `refreshAfterExpiry` for a
- * fresh copy (which refreshes the rest of the message in the same lookup) and tries once more.
+ * Archives `asset`; when its URLs turn out to be expired (410) or were refused as not Apple's
+ * (a redelivery still names the URLs of the message), asks `refreshAfterExpiry` for a fresh copy
+ * (which refreshes the rest of the message in the same lookup) and tries once more.
  */
 async function archiveWithRefresh(
   deps: ArchiveDeps,
@@ -201,7 +207,8 @@ async function archiveWithRefresh(
       // An expired URL wrote nothing: the entry read before is still the one to compare with.
       return await archiveAsset(deps, current, known);
     } catch (error) {
-      if (!(error instanceof DownloadUrlExpiredError) || attempt > 0) throw error;
+      const stale = error instanceof DownloadUrlExpiredError || error instanceof DownloadUrlRefusedError;
+      if (!stale || attempt > 0) throw error;
       const fresh = await refreshAfterExpiry(current);
       if (fresh === undefined) return undefined; // deleted in iCloud meanwhile: the next delta says how
       current = fresh;

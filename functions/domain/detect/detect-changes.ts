@@ -36,6 +36,7 @@ import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
+import { afterLookup, isDue, park, type UnreadableRecord } from './unreadable-records.ts';
 import { toWorkMessages } from './work-batches.ts';
 import { parseZoneCheckpoint, serialiseZoneCheckpoint } from './zone-checkpoint.ts';
 
@@ -84,6 +85,10 @@ export interface ZoneReport {
   readonly changes: number;
   readonly caughtUp: boolean;
   readonly note?: 'staleToken' | 'zoneGone';
+  /** Records CloudKit would not serve, still waiting to be looked up again. */
+  readonly unreadableWaiting?: number;
+  /** Records given up in this run after every lookup failed (the `workGivenUp` metric counts them). */
+  readonly unreadableGivenUp?: readonly string[];
 }
 
 export interface DetectResult {
@@ -94,7 +99,9 @@ export interface DetectResult {
   readonly messagesEnqueued: number;
 }
 
-const LOCK_NAME = 'detect-changes';
+/** The lock one detection run holds while it walks the zones (named so a local run can break a dead one's). */
+export const DETECTION_LOCK = 'detect-changes';
+const LOCK_NAME = DETECTION_LOCK;
 /** How often an account with no joined Shared Library looks for one (on runs that found changes). */
 const SHARED_RECHECK_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_RESERVE_MS = 20_000;
@@ -179,28 +186,81 @@ class Run {
   }
 }
 
+/**
+ * Replaces the zone's state and updates `current`. The records waiting to be looked up again
+ * (`current.unreadable`) go with whatever checkpoint is saved: they outlive tokens and walks.
+ */
 async function saveZone(
   state: SyncStateStore,
-  current: ZoneSyncState | undefined,
+  current: ZoneStateHolder,
   zone: ZoneRef,
   next: { syncToken?: string; checkpoint?: JsonValue; retired?: boolean; lastFullScanAt?: number },
 ): Promise<ZoneSyncState> {
-  const lastFullScanAt = next.lastFullScanAt ?? current?.lastFullScanAt;
-  return state.saveZone(
+  const lastFullScanAt = next.lastFullScanAt ?? current.state?.lastFullScanAt;
+  const { unreadable: _stored, ...rest } =
+    next.checkpoint === undefined ? {} : parseZoneCheckpoint(next.checkpoint);
+  const checkpoint =
+    current.unreadable.length > 0
+      ? serialiseZoneCheckpoint({ ...rest, unreadable: current.unreadable })
+      : next.checkpoint === undefined || Object.keys(rest).length === 0
+        ? undefined
+        : serialiseZoneCheckpoint(rest);
+  current.state = await state.saveZone(
     {
       zone,
       ...(next.syncToken === undefined ? {} : { syncToken: next.syncToken }),
-      ...(next.checkpoint === undefined ? {} : { checkpoint: next.checkpoint }),
+      ...(checkpoint === undefined ? {} : { checkpoint }),
       ...(next.retired === undefined ? {} : { retired: next.retired }),
       ...(lastFullScanAt === undefined ? {} : { lastFullScanAt }),
     },
-    current?.revision ?? 0,
+    current.state?.revision ?? 0,
   );
+  return current.state;
 }
 
 /** A zone's state as last read or written in this run: every write updates it, so it is never read twice. */
 interface ZoneStateHolder {
   state: ZoneSyncState | undefined;
+  /** Records CloudKit would not serve, waiting to be looked up again (saved with every write). */
+  unreadable: UnreadableRecord[];
+  /** Records given up in this run (reported). */
+  readonly givenUp: string[];
+}
+
+/** Keeps the names a page could not read; the token may then move past the page. */
+function parkUnreadable(current: ZoneStateHolder, names: readonly string[] | undefined): boolean {
+  if (names === undefined || names.length === 0) return false;
+  const parked = park(current.unreadable, names);
+  current.unreadable = parked.waiting;
+  current.givenUp.push(...parked.givenUp);
+  return true;
+}
+
+/**
+ * Looks up again the records of this zone CloudKit would not serve on an earlier run, when due:
+ * what it returns now is enqueued as ordinary asset work, what is gone leaves the list, what is
+ * still unavailable waits (given up at the cap). One records/lookup per hundred names.
+ */
+async function retryUnreadable(deps: DetectDeps, run: Run, zone: ZoneRef, current: ZoneStateHolder) {
+  const now = deps.now();
+  const due = current.unreadable.filter((r) => isDue(r, now)).map((r) => r.name);
+  if (due.length === 0) return;
+  const found = await deps.source.lookupAssets(
+    zone,
+    due.map((assetRecordName) => ({ assetRecordName })),
+  );
+  await run.enqueue(found.assets.map((asset): ZoneChange => ({ type: 'asset', asset })));
+  // A record CloudKit answers NOT_FOUND is gone (a later delta or reconciliation says how): not waited for.
+  const gone = new Set(found.notFound ?? []);
+  const still = new Set(found.unavailable.map((u) => u.assetRecordName).filter((name) => !gone.has(name)));
+  const next = afterLookup(current.unreadable, due, still, now);
+  current.unreadable = next.waiting;
+  current.givenUp.push(...next.givenUp);
+  await saveZone(deps.state, current, zone, {
+    ...(current.state?.syncToken === undefined ? {} : { syncToken: current.state.syncToken }),
+    ...(current.state?.checkpoint === undefined ? {} : { checkpoint: current.state.checkpoint }),
+    ...(current.state?.retired === undefined ? {} : { retired: current.state.retired }),
+  });
 }
 
 /**
@@ -249,6 +309,7 @@ async function enumerateZone(
     pages++;
     changes += page.changes.length;
     await run.enqueue(page.changes);
+    parkUnreadable(current, page.unreadable);
     const seen = generation === undefined ? [] : seenAssetNames(page.changes);
     if (generation !== undefined && seen.length > 0) await deps.state.markSeen(zone, generation, seen);
     const capturedToken = progress.capturedToken ?? page.cursor.syncToken;
@@ -266,7 +327,7 @@ async function enumerateZone(
     progress = page.done
       ? { scope: nextScope ?? 'library', ...token, ...stamp }
       : { scope: progress.scope, cursor: page.cursor, ...token, ...stamp };
-    current.state = await saveZone(deps.state, current.state, zone, {
+    await saveZone(deps.state, current, zone, {
       checkpoint: serialiseZoneCheckpoint({ enumeration: progress }),
     });
   }
@@ -289,7 +350,7 @@ async function finishEnumeration(
   const albums = deps.albums;
   if (albums !== undefined && zoneHasAlbums(zone)) {
     const saveWalk = async (progress: AlbumWalkProgress) => {
-      current.state = await saveZone(deps.state, current.state, zone, {
+      await saveZone(deps.state, current, zone, {
         checkpoint: serialiseZoneCheckpoint({
           albums: { capturedToken, ...(generation === undefined ? {} : { generation }), ...progress },
         }),
@@ -306,7 +367,7 @@ async function finishEnumeration(
     }
   }
   if (generation === undefined) {
-    current.state = await saveZone(deps.state, current.state, zone, {
+    await saveZone(deps.state, current, zone, {
       syncToken: capturedToken,
       lastFullScanAt: deps.now(),
     });
@@ -314,7 +375,7 @@ async function finishEnumeration(
   }
   // The walk is done: from here the checkpoint names the reconciliation, not the walk.
   const reconcile = { generation, capturedToken };
-  current.state = await saveZone(deps.state, current.state, zone, {
+  await saveZone(deps.state, current, zone, {
     checkpoint: serialiseZoneCheckpoint({ reconcile }),
   });
   return reconcileZone(deps, run, zone, current, reconcile);
@@ -350,7 +411,7 @@ async function reconcileZone(
     cursor = page.cursor;
     if (cursor === undefined) {
       await settle();
-      current.state = await saveZone(deps.state, current.state, zone, {
+      await saveZone(deps.state, current, zone, {
         syncToken: start.capturedToken,
         lastFullScanAt: deps.now(),
       });
@@ -378,7 +439,7 @@ async function saveReconcile(
     capturedToken: start.capturedToken,
     ...(cursor === undefined ? {} : { cursor }),
   };
-  current.state = await saveZone(deps.state, current.state, zone, {
+  await saveZone(deps.state, current, zone, {
     checkpoint: serialiseZoneCheckpoint({ reconcile }),
   });
   return cursor;
@@ -401,12 +462,13 @@ async function followZone(
     pages++;
     changes += page.changes.length;
     await run.enqueue(page.changes, true);
+    const parked = parkUnreadable(current, page.unreadable);
     const waiting = page.cursor.unpaired;
     const hasWaiting = waiting !== undefined && waiting.masters.length + waiting.assets.length > 0;
-    const moved = page.syncToken !== cursor.syncToken || hasWaiting || unpaired !== undefined;
+    const moved = page.syncToken !== cursor.syncToken || hasWaiting || unpaired !== undefined || parked;
     // Caught up and unchanged (the quiet zone of a changed database): nothing to write.
     if (moved) {
-      current.state = await saveZone(deps.state, current.state, zone, {
+      await saveZone(deps.state, current, zone, {
         syncToken: page.syncToken,
         ...(hasWaiting ? { checkpoint: serialiseZoneCheckpoint({ unpaired: waiting }) } : {}),
       });
@@ -419,10 +481,30 @@ async function followZone(
 
 async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<ZoneReport> {
   const state = await deps.state.loadZone(zone);
-  const current: ZoneStateHolder = { state };
   if (state?.retired)
     return { zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: true, note: 'zoneGone' };
+  const current: ZoneStateHolder = {
+    state,
+    unreadable: [...(parseZoneCheckpoint(state?.checkpoint).unreadable ?? [])],
+    givenUp: [],
+  };
+  const report = await walkZone(deps, run, zone, current);
+  return {
+    ...report,
+    ...(current.unreadable.length > 0 ? { unreadableWaiting: current.unreadable.length } : {}),
+    ...(current.givenUp.length > 0 ? { unreadableGivenUp: current.givenUp } : {}),
+  };
+}
+
+async function walkZone(
+  deps: DetectDeps,
+  run: Run,
+  zone: ZoneRef,
+  current: ZoneStateHolder,
+): Promise<ZoneReport> {
+  const state = current.state;
   try {
+    await retryUnreadable(deps, run, zone, current);
     if (state?.syncToken !== undefined) {
       try {
         const result = await followZone(deps, run, zone, current, { ...state, syncToken: state.syncToken });
@@ -437,7 +519,7 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
         if (!(error instanceof StaleSyncTokenError)) throw error;
         // The token is gone for good: enumerate afresh. Nothing already archived is archived
         // again (the manifest and key claims make the re-enumerated assets no-ops).
-        current.state = await saveZone(deps.state, current.state, zone, {});
+        await saveZone(deps.state, current, zone, {});
         const result = await enumerateZone(deps, run, zone, current, true);
         return {
           zone,
@@ -459,14 +541,20 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
     };
   } catch (error) {
     if (!(error instanceof ZoneNotFoundError)) throw error;
-    await saveZone(deps.state, current.state, zone, { retired: true });
+    await saveZone(deps.state, current, zone, { retired: true });
     return { zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: true, note: 'zoneGone' };
   }
 }
 
-/** Zones with unfinished work from an earlier run (an enumeration under way). */
-function unfinishedZones(zones: readonly ZoneSyncState[]): ZoneRef[] {
-  return zones.filter((z) => !z.retired && z.syncToken === undefined).map((z) => z.zone);
+/**
+ * Zones with unfinished work from an earlier run: an enumeration under way, or records CloudKit
+ * would not serve that are due for another lookup (read from the zone states already loaded, so
+ * an idle run costs no extra request).
+ */
+function unfinishedZones(zones: readonly ZoneSyncState[], now: number): ZoneRef[] {
+  const retryDue = (z: ZoneSyncState) =>
+    (parseZoneCheckpoint(z.checkpoint).unreadable ?? []).some((r) => isDue(r, now));
+  return zones.filter((z) => !z.retired && (z.syncToken === undefined || retryDue(z))).map((z) => z.zone);
 }
 
 /**
@@ -477,7 +565,7 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
   const run = new Run(deps);
   const knownZones = await deps.state.loadZones();
   const firstRun = knownZones.length === 0;
-  const pending = unfinishedZones(knownZones);
+  const pending = unfinishedZones(knownZones, deps.now());
 
   const deltas: { database: DatabaseScope; zones: ZoneRef[]; syncToken: string; revision: number }[] = [];
   const readDelta = async (database: DatabaseScope, stored: DatabaseSyncState | undefined) => {

@@ -4,7 +4,8 @@
  * their partner. Our own stored data, so it is parsed strictly, never cast.
  *
  * A reconciling enumeration (see `reconcile-enumeration.ts`) adds its generation id and, after
- * the walk, the reconciliation's place; both optional, so older checkpoints read unchanged.
+ * the walk, the reconciliation's place; both optional, so older checkpoints read unchanged. So is
+ * `unreadable`: the records CloudKit would not serve, kept whatever else the checkpoint holds.
  *
  * Versioned: `v: 1` is written; a checkpoint without `v` predates the field and has the same
  * shape. A checkpoint this version cannot read is dropped (the zone's enumeration starts over,
@@ -13,6 +14,7 @@
 import * as z from 'zod';
 import type { JsonValue } from '#domain/model/sync-state.ts';
 import type { EnumerationCursor, EnumerationScope, UnpairedHalves } from '#ports/asset-source.ts';
+import type { UnreadableRecord } from './unreadable-records.ts';
 
 export const ZONE_CHECKPOINT_VERSION = 1;
 
@@ -59,6 +61,15 @@ const zoneCheckpointSchema = z.strictObject({
     })
     .optional(),
   unpaired: unpairedHalves.optional(),
+  unreadable: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        tries: z.number().int().nonnegative(),
+        lastTriedAt: z.number().optional(),
+      }),
+    )
+    .optional(),
 });
 
 export interface ZoneCheckpoint {
@@ -89,6 +100,8 @@ export interface ZoneCheckpoint {
     readonly pending: readonly string[];
   };
   readonly unpaired?: UnpairedHalves;
+  /** Records CloudKit answered as error entries: looked up again on later runs (`unreadable-records.ts`). */
+  readonly unreadable?: readonly UnreadableRecord[];
 }
 
 /** The stored checkpoint, parsed; `{}` (start over) when there is none or it cannot be read. */

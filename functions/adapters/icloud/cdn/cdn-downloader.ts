@@ -5,6 +5,7 @@
 import { parseRetryAfter } from '#shared/retry.ts';
 import {
   DownloadUrlExpiredError,
+  DownloadUrlRefusedError,
   RateLimitedError,
   UnexpectedResponseError,
 } from '../../../domain/errors.ts';
@@ -44,10 +45,9 @@ export class CdnDownloader implements MediaDownloader {
   async open(url: string, options: { readonly signal?: AbortSignal } = {}): Promise<MediaDownload> {
     const refused = refusedDownloadUrlReason(url);
     if (refused !== undefined) {
-      // The same record will always name the same URL: fatal for this item, never fetched.
-      throw new UnexpectedResponseError(
+      // Never fetched. Not a verdict on the photo: the worker asks CloudKit for a fresh URL.
+      throw new DownloadUrlRefusedError(
         `refused a download: the record's URL is not a download URL of Apple's asset CDN (${refused})`,
-        { permanent: true },
       );
     }
     const response = await this.#transport.get({

@@ -148,6 +148,11 @@ function readMembers(
   return { members, problems };
 }
 
+/** Names of the records answered as error entries: looked up again on later runs (never dropped). */
+function namesOf(items: readonly RecordErrorItem[]): string[] {
+  return items.flatMap((item) => (item.recordName === undefined ? [] : [item.recordName]));
+}
+
 function nonEmpty(halves: UnpairedHalves): UnpairedHalves | undefined {
   return halves.masters.length + halves.assets.length > 0 ? halves : undefined;
 }
@@ -211,6 +216,7 @@ export class CloudKitAssetSource implements AssetSource {
       ...paired.problems,
       ...sorted.errorItems.map((item) => recordProblem(item, 'changes/zone')),
     ];
+    const unreadable = [...restored.unreadable, ...namesOf(sorted.errorItems)];
     const assets = [...restored.assets, ...paired.assets];
     if (!moreComing) {
       const flushed = pairer.flush();
@@ -222,6 +228,7 @@ export class CloudKitAssetSource implements AssetSource {
         moreComing: false,
         unpairedMasters: flushed.unpairedMasters,
         problems: [...problems, ...flushed.problems],
+        unreadable,
       };
     }
     const unpaired = nonEmpty(pairer.pending());
@@ -234,6 +241,7 @@ export class CloudKitAssetSource implements AssetSource {
       moreComing: true,
       unpairedMasters: [],
       problems,
+      unreadable,
     };
   }
 
@@ -271,6 +279,7 @@ export class CloudKitAssetSource implements AssetSource {
       ...paired.problems,
       ...sorted.errorItems.map((item) => recordProblem(item, 'records/query')),
     ];
+    const unreadable = [...restored.unreadable, ...namesOf(sorted.errorItems)];
     const assets = [...restored.assets, ...paired.assets];
     const syncToken = current.syncToken ?? response.syncToken;
     const empty = response.records.length === 0;
@@ -302,12 +311,13 @@ export class CloudKitAssetSource implements AssetSource {
         cursor: next,
         done: true,
         problems: [...problems, ...finished.problems],
+        unreadable: [...unreadable, ...finished.unreadable],
       };
     }
     const unpaired = nonEmpty(pairer.pending());
     const withCarry: EnumerationCursor = { ...next, ...(unpaired ? { unpaired } : {}) };
     this.#remember('enumeration', zone, pairer, withCarry);
-    return { changes: ordered(sorted, assets), cursor: withCarry, done: false, problems };
+    return { changes: ordered(sorted, assets), cursor: withCarry, done: false, problems, unreadable };
   }
 
   /**
@@ -433,14 +443,17 @@ export class CloudKitAssetSource implements AssetSource {
     zone: ZoneRef,
     cursor: object,
     unpaired: UnpairedHalves | undefined,
-  ): Promise<{ pairer: AssetPairer; restored: { assets: Asset[]; problems: UnexpectedResponseError[] } }> {
+  ): Promise<{
+    pairer: AssetPairer;
+    restored: { assets: Asset[]; problems: UnexpectedResponseError[]; unreadable: string[] };
+  }> {
     const state = this.#states.get(`${feed}:${zoneId(zone)}`);
     if (state && state.cursorKey === JSON.stringify(cursor)) {
-      return { pairer: state.pairer, restored: { assets: [], problems: [] } };
+      return { pairer: state.pairer, restored: { assets: [], problems: [], unreadable: [] } };
     }
     const pairer = new AssetPairer(zone);
     const names = unpaired ? [...unpaired.masters, ...unpaired.assets] : [];
-    if (names.length === 0) return { pairer, restored: { assets: [], problems: [] } };
+    if (names.length === 0) return { pairer, restored: { assets: [], problems: [], unreadable: [] } };
     // Resumed in a new process: fetch the waiting halves again (current state, fresh URLs).
     const sorted = await this.#lookupSorted(zone, names);
     const paired = pairer.add(sorted.masters, sorted.assets);
@@ -448,7 +461,11 @@ export class CloudKitAssetSource implements AssetSource {
     const failed = sorted.errorItems.map((item) => recordProblem(item, 'records/lookup'));
     return {
       pairer,
-      restored: { assets: paired.assets, problems: [...sorted.problems, ...paired.problems, ...failed] },
+      restored: {
+        assets: paired.assets,
+        problems: [...sorted.problems, ...paired.problems, ...failed],
+        unreadable: namesOf(sorted.errorItems),
+      },
     };
   }
 
@@ -460,14 +477,18 @@ export class CloudKitAssetSource implements AssetSource {
   async #finishEnumeration(
     zone: ZoneRef,
     pairer: AssetPairer,
-  ): Promise<{ assets: Asset[]; problems: UnexpectedResponseError[] }> {
+  ): Promise<{ assets: Asset[]; problems: UnexpectedResponseError[]; unreadable: string[] }> {
     const flushed = pairer.flush();
     const problems: UnexpectedResponseError[] = [...flushed.problems];
+    /** Lone assets whose master CloudKit answered with an error entry: the asset is looked up later. */
+    const unreadable: string[] = [];
+    let unservedMasters = new Set<string>();
     const lone = flushed.loneAssets;
     const masters = new Map<string, MasterRecord>();
     if (lone.length > 0) {
       const sorted = await this.#lookupSorted(zone, [...new Set(lone.map((a) => a.masterRecordName))]);
       for (const m of sorted.masters) masters.set(m.recordName, m);
+      unservedMasters = new Set(namesOf(sorted.errorItems));
       problems.push(
         ...sorted.problems,
         ...sorted.errorItems.map((item) => recordProblem(item, 'records/lookup')),
@@ -477,6 +498,7 @@ export class CloudKitAssetSource implements AssetSource {
     for (const record of lone) {
       const master = masters.get(record.masterRecordName);
       if (!master) {
+        if (unservedMasters.has(record.masterRecordName)) unreadable.push(record.recordName);
         problems.push(
           new UnexpectedResponseError(
             `CPLAsset ${record.recordName} has no master ${record.masterRecordName}`,
@@ -494,7 +516,7 @@ export class CloudKitAssetSource implements AssetSource {
     for (const name of flushed.unpairedMasters) {
       problems.push(new UnexpectedResponseError(`CPLMaster ${name} came without an asset`));
     }
-    return { assets, problems };
+    return { assets, problems, unreadable };
   }
 
   async #lookupSorted(zone: ZoneRef, names: readonly string[]): Promise<SortedRecords> {

@@ -30,6 +30,9 @@ import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpRespons
 import { IcloudSession } from './icloud-session.ts';
 import { parseSessionDocument, serializeSessionDocument } from './session-schema.ts';
 
+/** CloudKit's answer to a session minted without the security-key step (docs/protocol/cloudkit.md). */
+const NO_AUTH_METHOD = /no auth method found/i;
+
 export interface OpenIcloudSessionOptions {
   readonly endpoint: IcloudEndpoint;
   readonly store: SessionStore;
@@ -170,7 +173,7 @@ class OpenedSession implements OpenedIcloudSession {
     if (response.status !== 401 && response.status !== 421) return response;
 
     const text = await response.text();
-    if (/no auth method found/i.test(text)) throw await this.#latch(accountCondition('security-key'));
+    if (NO_AUTH_METHOD.test(text)) return this.#afterNoAuthMethod(request);
     this.#options.logger.info('cloudkit session refresh', { status: response.status });
     await this.#refreshOnce();
     const retried = await this.#ctx.http.send({
@@ -185,6 +188,23 @@ class OpenedSession implements OpenedIcloudSession {
       );
     }
     return retried;
+  }
+
+  /**
+   * CloudKit's `no auth method found` means a session minted without the security-key step
+   * (docs/protocol/cloudkit.md: stop), but one such answer can be a passing fault: the latch
+   * stops every later run until a person signs in, so the request is tried once more first and
+   * the latch is set only when CloudKit says it again.
+   */
+  async #afterNoAuthMethod(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {
+    this.#options.logger.info('cloudkit said "no auth method found"; trying once more');
+    const retried = await this.#ctx.http.send(request);
+    if (retried.status !== 401 && retried.status !== 421) return retried;
+    const text = await retried.text();
+    if (NO_AUTH_METHOD.test(text)) throw await this.#latch(accountCondition('security-key'));
+    throw new SessionExpiredError(`CloudKit refused the iCloud session (HTTP ${retried.status})`, {
+      action: this.#action,
+    });
   }
 
   /** One refresh shared by every request that hit the same expiry. */

@@ -1,0 +1,88 @@
+/**
+ * The matrix's figures, summed over its cases and printed at the end: what ran, what really
+ * fired (counted by the simulator), what crashed, what recovered, and what was lost, duplicated
+ * or corrupted (each must be 0).
+ */
+
+export interface ArchiveDamage {
+  /** Versions of the library not in the archive. */
+  readonly lost: number;
+  /** Extra copies of the same bytes, and objects no manifest entry lists. */
+  readonly duplicated: number;
+  /** Objects whose bytes are no version of the library, or differ from their manifest entry. */
+  readonly corrupted: number;
+}
+
+export interface CaseResult extends ArchiveDamage {
+  readonly id: string;
+  readonly seed: number;
+  /** The known finding this case's mode plays (its losses are counted apart). */
+  readonly knownFinding?: string;
+  /** Requests the simulator answered with the case's fault (its request log), plus switches in force. */
+  readonly faultsFired: number;
+  readonly crashes: number;
+  /** Invocations that failed (threw) while the fault was on: the next scheduled run goes on. */
+  readonly invocationErrors: number;
+  /** The archive equalled the library after the faults cleared (and after at most the bounded re-runs). */
+  readonly recovered: boolean;
+  /** Two-factor codes pushed while no person was there (must be 0: no code-push loop). */
+  readonly unattendedPushes: number;
+  /** A person signed in again because a run said only they could help. */
+  readonly humanLogins: number;
+  readonly reRuns: number;
+  readonly verifyDifferences: number;
+  readonly problems: readonly string[];
+  readonly ms: number;
+}
+
+export class MatrixFigures {
+  readonly results: CaseResult[] = [];
+  readonly #started = Date.now();
+
+  add(result: CaseResult): void {
+    this.results.push(result);
+  }
+
+  totals() {
+    const sum = (pick: (r: CaseResult) => number, of = this.results) => of.reduce((n, r) => n + pick(r), 0);
+    const known = this.results.filter((r) => r.knownFinding !== undefined);
+    const checked = this.results.filter((r) => r.knownFinding === undefined);
+    return {
+      cases: this.results.length,
+      faultsFired: sum((r) => r.faultsFired),
+      casesWithFaultFired: this.results.filter((r) => r.faultsFired > 0).length,
+      crashes: sum((r) => r.crashes),
+      invocationErrors: sum((r) => r.invocationErrors),
+      recoveries: this.results.filter((r) => r.recovered && (r.crashes > 0 || r.faultsFired > 0)).length,
+      recovered: this.results.filter((r) => r.recovered).length,
+      knownFindingRecovered: known.filter((r) => r.recovered).length,
+      lost: sum((r) => r.lost, checked),
+      knownFindingCases: known.length,
+      knownFindingLost: sum((r) => r.lost, known),
+      duplicated: sum((r) => r.duplicated),
+      corrupted: sum((r) => r.corrupted),
+      unattendedPushes: sum((r) => r.unattendedPushes),
+      humanLogins: sum((r) => r.humanLogins),
+      verifyDifferences: sum((r) => r.verifyDifferences),
+      wallMs: Date.now() - this.#started,
+    };
+  }
+
+  print(label: string, seed: number): void {
+    const t = this.totals();
+    const lines = [
+      `fault matrix (${label}), seed ${seed}: ${t.cases} cases in ${(t.wallMs / 1000).toFixed(1)} s`,
+      `  faults fired ${t.faultsFired} (in ${t.casesWithFaultFired} cases), crashes ${t.crashes}, invocations failed under a fault ${t.invocationErrors}, recoveries ${t.recoveries}, recovered ${t.recovered}/${t.cases}`,
+      `  lost ${t.lost}, duplicated ${t.duplicated}, corrupted ${t.corrupted}, verify differences ${t.verifyDifferences}`,
+      `  known findings: ${t.knownFindingCases} cases (${t.knownFindingRecovered} recovered anyway), ${t.knownFindingLost} versions lost in them`,
+      `  unattended two-factor pushes ${t.unattendedPushes}, sign-ins by a person ${t.humanLogins}`,
+    ];
+    for (const r of this.results.filter((x) => !x.recovered))
+      lines.push(
+        `  ${r.knownFinding ? 'KNOWN' : 'FAILED'} ${r.id} (case seed ${r.seed}, ${r.ms} ms): ${r.problems.slice(0, 3).join('; ')}`,
+      );
+    const slowest = [...this.results].sort((a, b) => b.ms - a.ms)[0];
+    if (slowest) lines.push(`  slowest case ${slowest.id}: ${slowest.ms} ms`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+}

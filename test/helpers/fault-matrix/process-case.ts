@@ -1,0 +1,202 @@
+/**
+ * One process case of the fault matrix: `icloud-s3 sync --local` runs as a person runs it (its
+ * own process group, with the local S3, DynamoDB and SQS it starts), the case's fault is on, and
+ * the process is killed with SIGKILL (the process alone, or its whole group) once the simulator
+ * has seen it reach the case's phase a seeded number of times. Then the faults clear and `sync`
+ * runs again as a schedule would (a person signs in if it exits 3), and the archive must equal
+ * the library, byte for byte, once each, with `verify --deep` clean.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { seededRandom } from '#test/fakes/crashing-invocation.ts';
+import { signInToSimulator } from '../icloud-login.ts';
+import { expectedDigests, readLocalArchive } from '../local-archive.ts';
+import { CLI_ENTRY, runCli } from '../run-cli.ts';
+import { caseSeed, type MatrixCase } from './cases.ts';
+import { KNOWN_FINDINGS, PHASE_ENDPOINT } from './catalogue.ts';
+import type { CaseResult } from './figures.ts';
+import { armFaults, clearFaults, pushesSoFar, takeFiredFaults } from './simulator-faults.ts';
+import { type MatrixWorld, openWorld, truthOf } from './world.ts';
+
+/** Each case's library: eight assets and one master shared into the Shared Library. */
+const WORLD = { assets: 8, seed: 31 };
+/** `sync` runs after the faults cleared, at most (a person's day of scheduled runs is more). */
+const MAX_SYNCS = 4;
+/** A sync that neither reached the kill point nor ended in this long is killed anyway. */
+const KILL_DEADLINE_MS = 60_000;
+
+interface Killed {
+  readonly killed: boolean;
+  readonly calls: number;
+}
+
+/** Apple calls to `endpoint` in the simulator's request log (without clearing it). */
+async function callsTo(world: MatrixWorld, endpoint: string): Promise<number> {
+  const { requests } = await world.control.call<{ requests: { endpoint: string }[] }>(
+    'GET',
+    '/requests?limit=1000',
+  );
+  return requests.filter((r) => r.endpoint === endpoint).length;
+}
+
+/** Starts `sync` in its own process group and SIGKILLs it at the `killAt`-th call to `endpoint`. */
+async function syncAndKill(
+  world: MatrixWorld,
+  args: readonly string[],
+  endpoint: string,
+  killAt: number,
+  group: boolean,
+): Promise<Killed> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
+  });
+  const started = Date.now();
+  let killed = false;
+  let calls = 0;
+  while (!ended && Date.now() - started < KILL_DEADLINE_MS) {
+    calls = await callsTo(world, endpoint);
+    if (calls >= killAt && child.pid !== undefined) {
+      if (group) process.kill(-child.pid, 'SIGKILL');
+      else process.kill(child.pid, 'SIGKILL');
+      killed = true;
+      break;
+    }
+    await sleep(25);
+  }
+  if (!killed && !ended && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  await exited;
+  // What outlived a kill of the process alone (its servers) is left a moment to do what orphans
+  // do, then stopped so the case leaves nothing running.
+  if (child.pid !== undefined) {
+    await sleep(300);
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+  }
+  return { killed, calls };
+}
+
+/** Runs one case on a simulator of its own (started and stopped here). */
+export async function runProcessCase(
+  dir: string,
+  c: MatrixCase,
+  runSeed: number,
+  index: number,
+): Promise<CaseResult> {
+  const world = await openWorld(join(dir, `process-${index}`), WORLD);
+  try {
+    return await runCase(world, c, runSeed);
+  } finally {
+    await world.sim.stop();
+  }
+}
+
+async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Promise<CaseResult> {
+  const started = Date.now();
+  const { control, sim } = world;
+  const seed = caseSeed(runSeed, c.id);
+  const random = seededRandom(seed);
+  const { sessionFile } = world;
+  const dataDir = join(world.dir, 'data');
+  const common = ['--local', dataDir, '--endpoint', sim.controlUrl, '--session-file', sessionFile];
+  const problems: string[] = [];
+
+  const library = await truthOf(control);
+  await takeFiredFaults(control);
+  const pushesAtStart = await pushesSoFar(control, sim.appleId);
+  const action = c.mode.action(c.phase, random);
+  const { switches } = await armFaults(control, action, { phase: c.phase, library, random });
+  // Slow downloads a little so a kill during them lands with work still queued.
+  if (c.phase === 'download') await control.injectFault({ endpoint: 'cdn', delayMs: 40 });
+  const endpoint = PHASE_ENDPOINT[c.phase] === 'cdn' ? 'cdn' : 'records/query';
+  const killAt = 1 + Math.floor(random() * (endpoint === 'cdn' ? 6 : 3));
+  const kill = await syncAndKill(
+    world,
+    ['sync', ...common, '--json'],
+    endpoint,
+    killAt,
+    c.crash === 'sigkill-group',
+  );
+  const faultsFired = (await takeFiredFaults(control)) + switches;
+  await clearFaults(control);
+
+  let humanPushes = 0;
+  let humanLogins = 0;
+  let reRuns = 0;
+  let lastCode = -1;
+  let idle = false;
+  const outcomes: string[] = [];
+  for (; reRuns < MAX_SYNCS && !idle; reRuns++) {
+    const run = await runCli(['sync', ...common, '--json']);
+    lastCode = run.code;
+    if (run.code === 3 && humanLogins < 2) {
+      const before = await pushesSoFar(control, sim.appleId);
+      await signInToSimulator(sim, sessionFile, { rememberPassword: true });
+      humanPushes += (await pushesSoFar(control, sim.appleId)) - before;
+      humanLogins += 1;
+      continue;
+    }
+    const summary = (run.stdout.trim() ? JSON.parse(run.stdout) : {}) as {
+      outcome?: string;
+      status?: string;
+    };
+    if (process.env.FAULT_MATRIX_DEBUG)
+      process.stdout.write(`sync ${reRuns + 1}: ${run.code} ${run.stdout}\n${run.stderr}\n`);
+    outcomes.push(`${run.code}:${summary.outcome ?? summary.status}`);
+    idle = run.code === 0 && (summary.outcome ?? summary.status) === 'idle';
+  }
+  if (!idle)
+    problems.push(
+      `not idle after ${MAX_SYNCS} syncs once the faults cleared (${outcomes.join(', ')}, last exit ${lastCode})`,
+    );
+  const unattendedPushes = (await pushesSoFar(control, sim.appleId)) - pushesAtStart - humanPushes;
+  if (unattendedPushes > 0) problems.push(`${unattendedPushes} two-factor pushes while no one was there`);
+
+  const verify = await runCli(['verify', ...common, '--deep', '--json']);
+  let verifyDifferences = 0;
+  if (verify.code !== 0) {
+    verifyDifferences = 1;
+    problems.push(
+      `verify --deep exited ${verify.code}: ${verify.stdout.slice(0, 300)}${verify.stderr.slice(-200)}`,
+    );
+  }
+
+  const truth = await truthOf(control);
+  const wanted = expectedDigests(truth);
+  const known = new Set(truth.flatMap((a) => a.versions.flatMap((v) => (v.sha256 ? [v.sha256] : []))));
+  const digests = (await readLocalArchive(dataDir)).map((o) => o.metadata['icloud-sha256'] ?? '');
+  const present = new Set(digests);
+  const lost = [...wanted].filter((d) => !present.has(d)).length;
+  const duplicated = digests.length - present.size;
+  const corrupted = digests.filter((d) => !known.has(d)).length;
+  await takeFiredFaults(control);
+
+  return {
+    id: c.id,
+    seed,
+    ...(KNOWN_FINDINGS[c.mode.id] ? { knownFinding: KNOWN_FINDINGS[c.mode.id] } : {}),
+    faultsFired,
+    crashes: kill.killed ? 1 : 0,
+    invocationErrors: 0,
+    recovered: problems.length === 0 && lost === 0 && duplicated === 0 && corrupted === 0,
+    unattendedPushes,
+    humanLogins,
+    reRuns,
+    verifyDifferences,
+    problems,
+    lost,
+    duplicated,
+    corrupted,
+    ms: Date.now() - started,
+  };
+}
