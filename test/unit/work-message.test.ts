@@ -91,4 +91,29 @@ describe('work message', () => {
     expect(JSON.parse(body)).toMatchObject({ v: 2, items: [{ t: 'asset' }, { type: 'sharedAlbum' }] });
     expect(parseWorkMessage(body)).toEqual(mixed);
   });
+
+  it('writes an asset with what Photos describes (title, caption, keywords, place) in version 2 and reads it back', () => {
+    const described: WorkMessage = {
+      ...message,
+      items: [
+        {
+          type: 'asset',
+          asset: {
+            ...asset,
+            description: {
+              title: 'Lisbon',
+              caption: 'Tram 28',
+              keywords: ['travel'],
+              location: { latitude: 38.71, longitude: -9.14, altitude: 12 },
+              width: 4032,
+              height: 3024,
+              durationMs: 1500,
+              timeZoneName: 'Europe/Lisbon',
+            },
+          },
+        },
+      ],
+    };
+    expect(parseWorkMessage(encodeWorkMessage(described))).toEqual(described);
+  });
 });

@@ -197,6 +197,16 @@ const SHORT_KEYS: Readonly<Record<string, string>> = {
   inferredType: 'ty',
   albumRecordName: 'al',
   present: 'p',
+  description: 'ds',
+  title: 'ti',
+  caption: 'cp',
+  keywords: 'kw',
+  location: 'lo',
+  latitude: 'la',
+  longitude: 'ln',
+  altitude: 'alt',
+  durationMs: 'du',
+  timeZoneName: 'tzn',
 };
 const LONG_KEYS: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(SHORT_KEYS).map(([long, short]) => [short, long]),

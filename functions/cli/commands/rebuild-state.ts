@@ -18,9 +18,9 @@ export function rebuildStateCommand(): Command {
       'after',
       `
 Examples:
-  icloud-s3 rebuild-state                          the local archive in ./.icloud-s3
-  icloud-s3 rebuild-state --local ~/photo-archive --json
-  icloud-s3 rebuild-state --aws --stack IcloudS3 --region eu-west-1
+  npx icloud-s3 rebuild-state                      the local archive in ./.icloud-s3
+  npx icloud-s3 rebuild-state --local ~/photo-archive --json
+  npx icloud-s3 rebuild-state --aws --stack IcloudS3 --region eu-west-1
 
 Entries the state store already has are kept as they are. Then run a sync: it walks the whole
 library once and finds every archived photo in place.

@@ -26,7 +26,7 @@ export interface StatusWord {
 export const RESULT_STATUS = {
   ok: {
     exit: EXIT.ok,
-    commands: ['status', 'verify', 'library', 'debug records'],
+    commands: ['status', 'verify', 'library', 'debug records', 'rebuild-state'],
     meaning: 'done, and nothing to act on (`verify`: everything agrees)',
   },
   'signed-in': {

@@ -5,7 +5,7 @@
  * folds the journal into the shards once the workers have settled each item
  * (docs/archive-layout.md#9-the-catalog).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { LibraryWorkItem } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';

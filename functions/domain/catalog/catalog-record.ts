@@ -6,7 +6,7 @@
  * A record is the manifest entry (flags, status, albums, versions: what the workers wrote) joined
  * with the asset's facts (capture time, name, description: what detection read from iCloud).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { VERSION_KINDS } from '#domain/model/asset.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import { formatCaptureTime } from '../plan/object-metadata.ts';

@@ -3,7 +3,7 @@
  * edges (extra fields pass; flags as `"1"`/`"0"` or booleans; numbers as strings or numbers),
  * strict at the core (an album without `albumguid` or `albumlocation` is unreadable).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `"1"`, `1`, `true` read as true; everything else false. */
 const Flag = z
