@@ -47,6 +47,11 @@ export interface DetectionRunDeps {
    * folding what the workers have finished (docs/archive-layout.md#9-the-catalog).
    */
   readonly catalog?: CatalogDeps;
+  /**
+   * Fold the catalog at the end of the run (default). The local runtime folds once after its
+   * downloads instead, and only when there can be a journal, so its idle run needs no S3.
+   */
+  readonly foldCatalogAfterRun?: boolean;
   /** Where detection records albums and memberships; without it albums are not recorded. */
   readonly albums?: AlbumStore;
   /**
@@ -190,7 +195,7 @@ export async function runDetection(
       const done = result.outcome === 'caughtUp' || result.outcome === 'idle';
       await deps.state.finishRun(record, done ? 'succeeded' : 'partial', now());
     }
-    if (deps.catalog !== undefined && result.outcome !== 'locked') {
+    if (deps.catalog !== undefined && deps.foldCatalogAfterRun !== false && result.outcome !== 'locked') {
       // The catalog trails the workers by one run; a failed fold leaves the journal for the next.
       await foldCatalog(deps.catalog, runId).catch((error: unknown) =>
         deps.logger.warn('catalog not folded', { error }),

@@ -5,6 +5,7 @@
  * (counted in `workMessagesRejected`: the dead-letter queue keeps it for a person); a session that needs a human fails the rest of the batch
  * at once and emits the metric the alarm watches. Knows nothing of Lambda or SQS.
  */
+import { setMaxListeners } from 'node:events';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { ItemSlots } from '#domain/archive/item-slots.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
@@ -39,6 +40,9 @@ export interface DownloadBatchDeps {
  * batch's memory stays bounded while its round trips overlap.
  */
 export const DEFAULT_BATCH_ITEMS = 8;
+
+/** Listeners the batch's deadline may hold: a few per item of a full batch (10 x 10 items). */
+const MAX_DEADLINE_LISTENERS = 1_000;
 
 /** Stops the rest of a batch once a record needed a human. */
 class ReauthNeededError extends Error {
@@ -81,6 +85,9 @@ export function startDownloadBatch(
   invocation: { readonly remainingMs: number },
 ): DownloadBatch {
   const deadline = new AbortController();
+  // Every item of the batch (up to ten messages of ten) listens for the deadline in its download,
+  // upload and lease: more than Node's default of 10 listeners is expected, not a leak.
+  setMaxListeners(MAX_DEADLINE_LISTENERS, deadline.signal);
   const timer = setTimeout(
     () => deadline.abort(new Error('the invocation is about to time out')),
     Math.max(0, invocation.remainingMs - deps.reserveMs),

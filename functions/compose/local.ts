@@ -60,7 +60,7 @@ export interface LocalComposition {
   /** The connection, if something opened it. */
   openedIcloud(): IcloudAdapters | undefined;
   readonly detection: DetectionRunDeps;
-  /** The catalog's upkeep (the detection runs journal and fold; the run folds once more at its end). */
+  /** The catalog's upkeep (the detection runs journal; the run folds once at its end). */
   readonly catalog: CatalogDeps;
   downloads(onMessage: (result: MessageResult) => void): DownloadBatchDeps;
   /** The dead-letter redrive at the start of a run (self-healing). */
@@ -122,6 +122,8 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       metrics,
       sharedAlbums: { ...shared, state: stack.sharedAlbumState },
       catalog,
+      // local-sync folds once its queue is drained (the workers have settled the work by then).
+      foldCatalogAfterRun: false,
     },
     downloads: (onMessage) => ({
       archive: {

@@ -101,6 +101,8 @@ export interface SyncSummary {
 }
 
 const MARKER = 'sync-in-progress';
+/** Present while the catalog's journal may hold work a fold has not finished (docs/archive-layout.md#9-the-catalog). */
+const CATALOG_PENDING = 'catalog-pending';
 const PROGRESS_INTERVAL_MS = 200;
 const MAX_DETECT_RUNS = 1000;
 
@@ -252,9 +254,20 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       if (last.outcome !== 'continued') break;
     }
     // The workers have settled what the detection runs journalled: bring the catalog up to date.
-    await foldCatalog(local.catalog, 'local-sync').catch((error: unknown) =>
-      options.logger.warn('catalog not folded', { error }),
-    );
+    // Only when there can be a journal (work enqueued now, or a fold left unfinished before), so
+    // an idle run lists nothing and starts no local S3.
+    const catalogPending = path.join(options.dataDir, CATALOG_PENDING);
+    if (itemsEnqueued > 0 || existsSync(catalogPending)) {
+      await writeFile(catalogPending, `${new Date().toISOString()}\n`);
+      const folded = await foldCatalog(local.catalog, 'local-sync').catch((error: unknown) => {
+        options.logger.warn('catalog not folded', { error });
+        return undefined;
+      });
+      const finished =
+        folded !== undefined &&
+        (folded.outcome === 'nothingToFold' || (folded.outcome === 'folded' && folded.assetsCarried === 0));
+      if (finished) await rm(catalogPending, { force: true });
+    }
     // Album views last, once the photos they list are archived (an idle run writes none).
     const albumViews =
       last?.outcome === 'reauthRequired'

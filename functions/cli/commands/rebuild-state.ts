@@ -4,8 +4,6 @@
  * local state folder; the next sync then walks the library once and downloads nothing it has.
  */
 import { Command } from 'commander';
-import { rebuildState } from '#app/rebuild-state.ts';
-import { cliContext } from '../context.ts';
 import { type AwsTargetOptions, addAwsTargetOptions, openTarget } from './status.ts';
 
 export function rebuildStateCommand(): Command {
@@ -28,6 +26,11 @@ library once and finds every archived photo in place.
 Exit codes: 0 rebuilt, 1 the bucket or the state store could not be read or written, 2 usage.`,
     )
     .action(async (options: AwsTargetOptions, command: Command) => {
+      // Imported when it runs: `rebuild-state --help` loads no state store, SDK or zod (issue 12).
+      const [{ cliContext }, { rebuildState }] = await Promise.all([
+        import('../context.ts'),
+        import('#app/rebuild-state.ts'),
+      ]);
       const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
       const access = await openTarget(options, globals.local);
