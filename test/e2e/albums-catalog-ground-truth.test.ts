@@ -99,7 +99,7 @@ async function expectBucketEqualsTruth(): Promise<BucketContents> {
     expect(nfc(found?.view.name)).toBe(nfc(album.name));
     expect(found?.view.folders.map(nfc)).toEqual(folders.map(nfc));
     // Under its folders; each segment safe as object keys are (name twins and empty names differ).
-    const path = ['albums', ...folders.map(sanitizeSegment)].join('/');
+    const path = ['albums', ...folders.map((f) => sanitizeSegment(f))].join('/');
     expect(found?.key.startsWith(`${path}/`)).toBe(true);
     for (const segment of found?.key.split('/') ?? []) expect(sanitizeSegment(segment)).toBe(segment);
     expect(found?.key.slice(path.length + 1)).not.toContain('/');
