@@ -217,7 +217,10 @@ async function foldShard(
       if (original === undefined || xmp === undefined) continue;
       const previous = old === undefined ? undefined : buildXmpSidecar(old, albumNamesOf(old));
       const sameOriginal = old?.versions.find((v) => v.kind === 'original')?.key === original.key;
-      if (previous === xmp && sameOriginal) continue;
+      // `previous` is rebuilt with today's album names: a deleted album's name is gone from it,
+      // though the stored sidecar still lists it. Another album list always rewrites.
+      const sameAlbums = old !== undefined && old.albums.join('\n') === after.albums.join('\n');
+      if (previous === xmp && sameOriginal && sameAlbums) continue;
       await putText(deps.objects, sidecarKeyOf(original.key), xmp, XMP_CONTENT_TYPE);
       sidecars++;
     }

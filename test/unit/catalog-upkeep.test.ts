@@ -211,13 +211,47 @@ describe('the catalog in the bucket', () => {
         present: true,
       })),
     );
-    // The fold's reads only (the workers batch their own reads per message).
+    // The fold's reads alone (the workers read the manifest in batches of their own).
     const reads = state.batchReads;
     await foldCatalog(catalog, 'test');
 
     expect(state.batchReads - reads).toBe(2);
     const [one] = assets as [Asset];
     expect((await records(one)).find((r) => r.asset === one.assetRecordName)?.albums).toEqual(['album-1']);
+  });
+
+  it('rewrites the sidecar of a photo leaving a deleted album: the stored one still names it', async () => {
+    const { objects, catalog, deliver, serve } = setUp();
+    const live = new Set(['album-1']);
+    const withSidecars = {
+      ...catalog,
+      xmpSidecars: true,
+      albumNames: async (names: readonly string[]) =>
+        new Map(names.filter((n) => live.has(n)).map((n) => [n, 'Trip'] as const)),
+    };
+    const asset = described('leaving');
+    serve(asset);
+    await deliver([{ type: 'asset', asset }]);
+    const membership = (present: boolean): WorkItem => ({
+      type: 'albumMembership',
+      zone: asset.zone,
+      assetRecordName: asset.assetRecordName,
+      albumRecordName: 'album-1',
+      present,
+    });
+    await deliver([membership(true)]);
+    await foldCatalog(withSidecars, 'test');
+    let key = '';
+    for await (const listed of objects.list('library/')) if (!listed.key.endsWith('.xmp')) key = listed.key;
+    expect(await readText(objects, `${key}.xmp`)).toContain('<rdf:li>Trip</rdf:li>');
+
+    // The album is deleted: its name is no longer known when its photos leave it.
+    live.delete('album-1');
+    await deliver([membership(false)]);
+    const result = await foldCatalog(withSidecars, 'test');
+
+    expect(result.sidecarsWritten).toBe(1);
+    expect(await readText(objects, `${key}.xmp`)).not.toContain('Trip');
   });
 
   it('keeps the newest caption when older unfinished work is carried past a newer change', async () => {

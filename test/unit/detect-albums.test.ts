@@ -16,7 +16,9 @@ import { LibraryAssetSource } from '#test/fakes/library-asset-source.ts';
 const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
 
 class NullQueue implements WorkQueue {
+  readonly sent: WorkMessage[] = [];
   async enqueue(messages: readonly WorkMessage[]): Promise<EnqueueReceipt> {
+    this.sent.push(...messages);
     return { requested: messages.length, sent: messages.length };
   }
 }
@@ -54,11 +56,12 @@ function setUp() {
     if (stopAfterFirstAlbum && page.next === undefined) outOfTime = true;
     return page;
   };
+  const queue = new NullQueue();
   const deps = (runId: string): DetectDeps => ({
     source,
     state,
     albums: state,
-    queue: new NullQueue(),
+    queue,
     now: () => 1_000,
     remainingMs: () => (outOfTime ? 0 : 60_000),
     reserveMs: 1,
@@ -69,7 +72,7 @@ function setUp() {
     stopAfterFirstAlbum = stop;
     outOfTime = false;
   };
-  return { source, zone, state, deps, limit };
+  return { source, zone, state, deps, limit, queue };
 }
 
 describe('albums in change detection', () => {
@@ -146,5 +149,29 @@ describe('albums in change detection', () => {
     await detectChanges(deps('r2'));
     expect((await state.loadAlbum({ zone: PRIMARY, recordName: 'A1' }))?.viewStale).toBe(true);
     expect((await state.loadAlbum({ zone: PRIMARY, recordName: 'A2' }))?.viewStale).toBe(false);
+  });
+
+  it('turns a deleted album into each of its photos leaving it: iCloud sends the album record alone', async () => {
+    const { source, state, deps, queue } = setUp();
+    await detectChanges(deps('r1'));
+    queue.sent.length = 0;
+    source.change('PrimarySync', [
+      { type: 'album', album: album('A1', 'Lissabon', { parentId: 'F1', isDeleted: true }) },
+    ]);
+    await detectChanges(deps('r2'));
+    const left = queue.sent.flatMap((m) => m.items);
+    expect(left).toHaveLength(12);
+    expect(left.every((i) => i.type === 'albumMembership' && i.albumRecordName === 'A1' && !i.present)).toBe(
+      true,
+    );
+    expect(await state.loadAlbum({ zone: PRIMARY, recordName: 'A1' })).toMatchObject({ deleted: true });
+    expect(await state.albumMembers({ zone: PRIMARY, recordName: 'A1' })).toEqual([]);
+    // Deleted once: the same record again ends nothing more.
+    queue.sent.length = 0;
+    source.change('PrimarySync', [
+      { type: 'album', album: album('A1', 'Lissabon', { parentId: 'F1', isDeleted: true }) },
+    ]);
+    await detectChanges(deps('r3'));
+    expect(queue.sent).toEqual([]);
   });
 });

@@ -197,6 +197,7 @@ const SHORT_KEYS: Readonly<Record<string, string>> = {
   inferredType: 'ty',
   albumRecordName: 'al',
   present: 'p',
+  // What detection read about a photo, for the catalog (docs/archive-layout.md#9-the-catalog).
   description: 'ds',
   title: 'ti',
   caption: 'cp',
@@ -206,7 +207,7 @@ const SHORT_KEYS: Readonly<Record<string, string>> = {
   longitude: 'ln',
   altitude: 'alt',
   durationMs: 'du',
-  timeZoneName: 'tzn',
+  timeZoneName: 'tn',
 };
 const LONG_KEYS: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(SHORT_KEYS).map(([long, short]) => [short, long]),

@@ -93,6 +93,42 @@ export interface AlbumChangeCounts {
 }
 
 /**
+ * The memberships a page ends by deleting albums: iCloud sends a deleted album (and each album of a
+ * deleted folder) as its record alone, with no relation tombstones, so each member the store knows
+ * of a live album the page deletes leaves it here. As work, they bring the photos' catalog records
+ * and sidecars up to date like any photo leaving an album. Read before the page is recorded.
+ */
+export async function membershipsEndedByDeletedAlbums(
+  store: AlbumStore,
+  changes: readonly ZoneChange[],
+): Promise<ZoneChange[]> {
+  const deleted = changes.flatMap((c) =>
+    c.type === 'album' && c.album.isDeleted
+      ? [{ zone: c.album.zone, recordName: c.album.recordName }]
+      : c.type === 'tombstone' && c.inferredType !== 'CPLContainerRelation'
+        ? [{ zone: c.zone, recordName: c.recordName }]
+        : [],
+  );
+  if (deleted.length === 0) return [];
+  const known = new Map((await store.loadAlbums()).map((a) => [albumKey(a), a]));
+  const ended: ZoneChange[] = [];
+  for (const ref of deleted) {
+    const stored = known.get(albumKey(ref));
+    if (stored === undefined || stored.deleted) continue;
+    for (const member of await store.albumMembers(stored)) {
+      ended.push({
+        type: 'albumMembership',
+        zone: stored.zone,
+        assetRecordName: member.assetRecordName,
+        albumRecordName: stored.recordName,
+        present: false,
+      });
+    }
+  }
+  return ended;
+}
+
+/**
  * Records the album side of a page of zone changes, before the page's token is saved (the work a
  * token covers must be durable first). Album records first, then memberships (an album created
  * with its first photo arrives in one page); a tombstone that names a known album deletes it.

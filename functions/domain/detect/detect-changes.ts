@@ -30,7 +30,11 @@ import type { AlbumStore } from '../../ports/album-store.ts';
 import type { AssetSource, EnumerationScope, ZoneChangesCursor } from '../../ports/asset-source.ts';
 import type { SyncStateStore, UnseenAsset } from '../../ports/sync-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
-import { markAlbumsOfChangedPhotos, recordAlbumChanges } from '../albums/record-albums.ts';
+import {
+  markAlbumsOfChangedPhotos,
+  membershipsEndedByDeletedAlbums,
+  recordAlbumChanges,
+} from '../albums/record-albums.ts';
 import { type AlbumWalkProgress, walkAlbums, zoneHasAlbums } from '../albums/walk-albums.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
@@ -165,11 +169,13 @@ class Run {
    * Puts a page's work on the queue; resolves only when all of it is durable. `fromDelta`: the
    * page is a change feed's, so the albums of the photos it changes get their views rewritten.
    */
-  async enqueue(changes: readonly ZoneChange[], fromDelta = false): Promise<void> {
-    await this.checkDeletions(changes);
+  async enqueue(page: readonly ZoneChange[], fromDelta = false): Promise<void> {
+    await this.checkDeletions(page);
     // Album records and memberships are state, not work: recorded here, before the page's token.
     const albums = this.#deps.albums;
+    let changes = page;
     if (albums !== undefined) {
+      changes = [...page, ...(await membershipsEndedByDeletedAlbums(albums, page))];
       await recordAlbumChanges(albums, changes);
       if (fromDelta) await markAlbumsOfChangedPhotos(albums, changes);
     }
