@@ -22,6 +22,14 @@ const albumSchema = z.strictObject({
   sharingType: z.enum(['owned', 'subscribed']),
   creationDate: z.number().optional(),
   isPublic: z.boolean(),
+  collection: z
+    .strictObject({
+      database: z.enum(['private', 'shared']),
+      zoneName: z.string().min(1),
+      ownerRecordName: z.string(),
+    })
+    .optional(),
+  ownerName: z.string().optional(),
 });
 
 const storedAlbumSchema = z.strictObject({

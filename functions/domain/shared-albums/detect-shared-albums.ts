@@ -54,7 +54,9 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
   if (deps.cadenceMs > 0 && stored?.checkedAt !== undefined && now - stored.checkedAt < deps.cadenceMs) {
     return { outcome: 'skipped', ...none, albums: countLive(stored) };
   }
-  const listed = await deps.source.listAlbums();
+  // What the last listing found: lets the new generation skip a database that holds no album zone.
+  const known = Object.values(stored?.albums ?? {}).flatMap((a) => (a.goneAt === undefined ? [a.album] : []));
+  const listed = await deps.source.listAlbums({ albums: known });
   if (!listed.available) return { outcome: 'unavailable', ...none };
 
   const previous = stored?.albums ?? {};
