@@ -58,6 +58,49 @@ describe('work message', () => {
     expect(body.length).toBeLessThan(JSON.stringify(message).length * 0.75);
   });
 
+  it('writes version 2 of a photo with what detection read about it (title, caption, keywords, place)', () => {
+    // Every sync of a photo with a location threw "unknown key in a work item: description".
+    const described: WorkMessage = {
+      ...message,
+      items: [
+        {
+          type: 'asset',
+          asset: {
+            ...asset,
+            description: {
+              title: 'Opera House',
+              caption: 'at dusk',
+              keywords: ['harbour'],
+              location: { latitude: -33.86, longitude: 151.21, altitude: 3.5 },
+              width: 4032,
+              height: 3024,
+              durationMs: 1500,
+              timeZoneName: 'Australia/Sydney',
+            },
+          },
+        },
+        {
+          type: 'assetOnly',
+          change: {
+            zone: asset.zone,
+            assetRecordName: asset.assetRecordName,
+            masterRecordName: asset.masterRecordName,
+            assetChangeTag: 'a2',
+            isFavorite: true,
+            isHidden: false,
+            isDeleted: false,
+            isExpunged: false,
+            versions: [],
+            description: { location: { latitude: 1, longitude: 2 } },
+          },
+        },
+      ],
+    };
+    const body = encodeWorkMessage(described);
+    expect(body).not.toContain('"description"');
+    expect(parseWorkMessage(body)).toEqual(described);
+  });
+
   it('rejects a version 2 item with a key it does not know, after renaming', () => {
     const body = JSON.parse(encodeWorkMessage(message)) as { items: Record<string, unknown>[] };
     const tampered = { ...body, items: [{ ...body.items[0], extra: true }] };

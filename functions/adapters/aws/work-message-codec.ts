@@ -206,6 +206,17 @@ const SHORT_KEYS: Readonly<Record<string, string>> = {
   inferredType: 'ty',
   albumRecordName: 'al',
   present: 'p',
+  // What detection read about a photo, for the catalog (docs/archive-layout.md#9-the-catalog).
+  description: 'ds',
+  title: 'ti',
+  caption: 'cp',
+  keywords: 'kw',
+  location: 'lo',
+  latitude: 'la',
+  longitude: 'ln',
+  altitude: 'alt',
+  durationMs: 'du',
+  timeZoneName: 'tn',
 };
 const LONG_KEYS: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(SHORT_KEYS).map(([long, short]) => [short, long]),
