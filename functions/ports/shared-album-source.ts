@@ -19,6 +19,11 @@ export interface SharedAlbumList {
 export interface KnownSharedAlbums {
   /** Albums of the last listing still visible then. */
   readonly albums: readonly SharedAlbum[];
+  /**
+   * True when albums are listed on every run, so the library's change feed of this run covers
+   * everything since the last listing; false (a cadence skips runs) makes every database be asked.
+   */
+  readonly listedEveryRun: boolean;
 }
 
 export interface SharedItemsPage {

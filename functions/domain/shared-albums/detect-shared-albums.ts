@@ -56,7 +56,7 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
   }
   // What the last listing found: lets the new generation skip a database that holds no album zone.
   const known = Object.values(stored?.albums ?? {}).flatMap((a) => (a.goneAt === undefined ? [a.album] : []));
-  const listed = await deps.source.listAlbums({ albums: known });
+  const listed = await deps.source.listAlbums({ albums: known, listedEveryRun: deps.cadenceMs === 0 });
   if (!listed.available) return { outcome: 'unavailable', ...none };
 
   const previous = stored?.albums ?? {};

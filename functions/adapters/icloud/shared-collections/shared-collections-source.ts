@@ -7,8 +7,10 @@
  * current sync token; the token is the album's change tag. A database is asked only when the last
  * listing found an album zone there, when the library's own `changes/database` of this run (seen
  * through the client) reported one, or, for the private database, when the library did not ask
- * it this run; so an account without new-generation albums pays no request for them, and one
- * with them pays one per database that holds them. Items: the zone read from its
+ * it this run, and every database when a cadence skips runs (this run's library changes cannot
+ * cover the skipped ones); so an account without new-generation albums pays no request for them,
+ * and one with them pays one per database that holds them. A newly joined album (shared database,
+ * none known there) is therefore found when the library next reads the shared database. Items: the zone read from its
  * start through `changes/zone` (one request per 200 records), once per change tag, then served
  * as index ranges. Record shapes are read only by map-collection-records.ts.
  */
@@ -58,7 +60,7 @@ export class SharedCollectionsSource implements SharedAlbumSource {
         const seen = this.#observed.get(database);
         // Nothing known here and the library's own answer (this run) showed no album zone: no request.
         const unneeded =
-          known !== undefined &&
+          known?.listedEveryRun === true &&
           !knownHere &&
           !seen?.collectionZones &&
           (seen !== undefined || database === 'shared');
