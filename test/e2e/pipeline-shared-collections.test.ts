@@ -161,7 +161,7 @@ describe('new-generation Shared Albums', () => {
     expect(on.stats.total - off.stats.total).toBe(3);
   });
 
-  it('picks up an album added, an item added, an item removed, and an album left', async () => {
+  it('picks up an album added, an item added, an item removed, an album left and one deleted (files kept)', async () => {
     const added = (await mutate<{ zoneName: string }>({ op: 'createAlbum', title: 'Beach', items: 1 }))
       .zoneName;
     await h.sync();
@@ -182,10 +182,12 @@ describe('new-generation Shared Albums', () => {
     expect((await h.snapshot()).object(removed.key)).toBeDefined();
     const before = await h.snapshot();
     await mutate({ op: 'leave', zoneName: joined, who: 'owner' });
+    await mutate({ op: 'deleteAlbum', zoneName: added });
     await h.sync();
     await expectArchiveEqualsTruth();
     const { list } = await archiveState();
     expect(list.albums[joined]?.goneAt).toBeDefined();
+    expect(list.albums[added]?.goneAt).toBeDefined();
     expect((await h.snapshot()).objects.length).toBe(before.objects.length);
   });
 });
