@@ -85,6 +85,32 @@ describe('new-generation Shared Album records', () => {
     });
   });
 
+  it("keeps comments per item, oldest first, with the author's name; a comment joins the item's change tag", () => {
+    const comment = (name: string, at: number, text: string) => ({
+      recordName: name,
+      recordType: 'CPLTextComment',
+      created: { userRecordName: MEMBER, timestamp: at },
+      fields: {
+        commentText: { value: text },
+        commentTimestamp: { value: at },
+        associatedAssetRef: { value: { recordName: 'A-a' } },
+      },
+    });
+    const without = mapCollection([share, master('a', OWNER), asset('a', OWNER)]);
+    const mapped = mapCollection([
+      share,
+      master('a', OWNER),
+      asset('a', OWNER),
+      comment('c2', 20, 'two'),
+      comment('c1', 10, 'one'),
+    ]);
+    expect(mapped.comments.get('A-a')).toEqual([
+      { kind: 'text', text: 'one', author: 'Bo Lee', at: 10 },
+      { kind: 'text', text: 'two', author: 'Bo Lee', at: 20 },
+    ]);
+    expect(mapped.items[0]!.changeTag).not.toBe(without.items[0]!.changeTag);
+  });
+
   it('drops an item whose asset says isDeleted (1 or true), and keeps the latest copy of a record', () => {
     const mapped = mapCollection([
       share,

@@ -162,6 +162,22 @@ describe('new-generation Shared Album zones (SA-28..SA-31)', () => {
     expect(gone.serverErrorCode).toBe('ZONE_NOT_FOUND');
   });
 
+  it('SA-31: a comment is a CPLTextComment record naming its item, served after it', async () => {
+    const { zoneName, items } = mutate({ op: 'createAlbum', title: 'C', items: 1 }) as {
+      zoneName: string;
+      items: string[];
+    };
+    const first = await zoneChanges({ zoneName }, undefined);
+    mutate({ op: 'comment', zoneName, assetName: items[0], who: 'member', text: 'Hi' });
+    const delta = await zoneChanges({ zoneName }, first.syncToken);
+    expect(delta.records).toHaveLength(1);
+    const comment = delta.records[0]!;
+    expect(comment.recordType).toBe('CPLTextComment');
+    expect(comment.fields.commentText?.value).toBe('Hi');
+    expect((comment.fields.associatedAssetRef?.value as { recordName: string }).recordName).toBe(items[0]);
+    expect(comment.created?.userRecordName).toBe(ck.family.member.userRecordName);
+  });
+
   it('control API: ground truth lists live items with their contributor; bad mutations are refused', () => {
     const { zoneName } = mutate({ op: 'createAlbum', title: 'G', items: 1 }) as { zoneName: string };
     mutate({ op: 'addItems', zoneName, contributor: 'member' });

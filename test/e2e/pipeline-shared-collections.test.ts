@@ -24,6 +24,7 @@ interface Truth {
       contributor: { name: string };
       size: number;
       fileChecksum: string;
+      comments: { author: { name: string }; text: string }[];
     }[];
   }[];
 }
@@ -102,7 +103,19 @@ beforeAll(async () => {
       participants: ['owner'],
     })
   ).zoneName;
-  await mutate({ op: 'addItems', zoneName: joined, count: 2, contributor: 'member' });
+  const posted = await mutate<{ added: string[] }>({
+    op: 'addItems',
+    zoneName: joined,
+    count: 2,
+    contributor: 'member',
+  });
+  await mutate({
+    op: 'comment',
+    zoneName: joined,
+    assetName: posted.added[0],
+    who: 'owner',
+    text: 'Lovely ☃',
+  });
   await mutate({ op: 'addItems', zoneName: joined, count: 1, contributor: 'owner' });
   const summary = await h.sync();
   expect(summary.outcome).toBe('succeeded');
@@ -142,6 +155,12 @@ describe('new-generation Shared Albums', () => {
     expect(view.items.map((i: { contributor: string }) => i.contributor).sort()).toEqual(
       grandma.items.map((i) => i.contributor.name).sort(),
     );
+    // The comment (a CPLTextComment record) is kept with its item.
+    const commented = grandma.items.find((i) => i.comments.length > 0)!;
+    const viewed = view.items.find((i: { assetGuid: string }) => i.assetGuid === commented.assetName);
+    expect(viewed.comments).toMatchObject([
+      { kind: 'text', text: 'Lovely ☃', author: commented.comments[0]!.author.name },
+    ]);
   });
 
   it('an idle sync costs one changes/database per database holding album zones, and reads no zone', async () => {

@@ -6,7 +6,12 @@
  * the share record. Record shapes beyond `cloudkit.title`/`cloudkit.type` are the research's
  * reading of one unattributed client; see simulator/README.md.
  */
-import type { Collection, CollectionItem, CollectionPerson } from '../sharedcollections/service.ts';
+import type {
+  Collection,
+  CollectionComment,
+  CollectionItem,
+  CollectionPerson,
+} from '../sharedcollections/service.ts';
 import { SHARE_RECORD_NAME } from '../sharedcollections/service.ts';
 import type { CloudKitContext } from './context.ts';
 import { TokenCodec } from './tokens.ts';
@@ -120,6 +125,8 @@ export function collectionRecord(
   recordName: string,
 ): Record<string, unknown> {
   if (recordName === SHARE_RECORD_NAME) return shareRecord(ctx, c);
+  const comment = c.comments.find((x) => x.recordName === recordName);
+  if (comment) return commentRecord(ctx, c, comment);
   const item = c.items.find((i) => i.masterName === recordName || i.assetName === recordName);
   if (!item) throw new Error(`no record ${recordName} in ${c.zoneName}`);
   return item.masterName === recordName ? masterRecord(ctx, c, item) : assetRecord(ctx, c, item);
@@ -232,5 +239,26 @@ function assetRecord(ctx: CloudKitContext, c: Collection, item: CollectionItem):
       isDeleted: { value: item.removed ? 1 : 0, type: 'INT64' },
     },
     ...envelope(ctx, c, item.contributor, item.addedDate),
+  };
+}
+
+function commentRecord(
+  ctx: CloudKitContext,
+  c: Collection,
+  comment: CollectionComment,
+): Record<string, unknown> {
+  return {
+    recordName: comment.recordName,
+    recordType: 'CPLTextComment',
+    recordChangeTag: 'c1',
+    fields: {
+      commentText: { value: comment.text, type: 'STRING' },
+      commentTimestamp: { value: comment.at, type: 'TIMESTAMP' },
+      associatedAssetRef: {
+        value: { recordName: comment.assetName, action: 'NONE', zoneID: collectionZoneID(ctx, c) },
+        type: 'REFERENCE',
+      },
+    },
+    ...envelope(ctx, c, comment.author, comment.at),
   };
 }

@@ -38,6 +38,15 @@ export interface CollectionItem {
   removed: boolean;
 }
 
+/** A `CPLTextComment` on an item (record shape: one unattributed client). */
+export interface CollectionComment {
+  readonly recordName: string;
+  readonly assetName: string;
+  readonly author: CollectionPerson;
+  readonly text: string;
+  readonly at: number;
+}
+
 export interface Collection {
   readonly uuid: string;
   readonly zoneName: string;
@@ -47,6 +56,7 @@ export interface Collection {
   readonly participants: Set<CollectionPerson>;
   readonly createdAt: number;
   readonly items: CollectionItem[];
+  readonly comments: CollectionComment[];
   /** Record names in change order; a record's live position is its last entry. */
   readonly log: string[];
   deleted: boolean;
@@ -77,6 +87,13 @@ export const CollectionMutationSchema = z.discriminatedUnion('op', [
   }),
   z.strictObject({ op: z.literal('removeItem'), zoneName: Zone, assetName: z.string().min(1) }),
   z.strictObject({ op: z.literal('leave'), zoneName: Zone, who: Who.default('member') }),
+  z.strictObject({
+    op: z.literal('comment'),
+    zoneName: Zone,
+    assetName: z.string().min(1),
+    who: Who.default('member'),
+    text: z.string().min(1).max(1024),
+  }),
 ]);
 
 export class CollectionMutationError extends Error {
@@ -160,6 +177,7 @@ export class SharedCollections {
           participants: new Set(m.participants.filter((p) => p !== m.owner)),
           createdAt: this.#clock.now(),
           items: [],
+          comments: [],
           log: [SHARE_RECORD_NAME],
           deleted: false,
           lastSeq: 0,
@@ -209,6 +227,27 @@ export class SharedCollections {
         c.departures.set(m.who, c.lastSeq);
         return { op: m.op, zoneName: c.zoneName, left: m.who };
       }
+      case 'comment': {
+        const c = this.#live(m.zoneName);
+        if (!c.items.some((i) => i.assetName === m.assetName && !i.removed)) {
+          throw new CollectionMutationError(`no item ${m.assetName} in ${m.zoneName}`);
+        }
+        if (m.who !== c.owner && !c.participants.has(m.who)) {
+          throw new CollectionMutationError(`${m.who} is not in ${m.zoneName}`);
+        }
+        this.#serial += 1;
+        const comment: CollectionComment = {
+          recordName: this.#uuid(`${c.uuid}:comment:${this.#serial}`),
+          assetName: m.assetName,
+          author: m.who,
+          text: m.text,
+          at: this.#clock.now(),
+        };
+        c.comments.push(comment);
+        c.log.push(comment.recordName);
+        c.lastSeq = this.#bump();
+        return { op: m.op, zoneName: c.zoneName, recordName: comment.recordName };
+      }
     }
   }
 
@@ -240,6 +279,9 @@ export class SharedCollections {
             height: i.height,
             size: i.size,
             fileChecksum: i.fileChecksum,
+            comments: c.comments
+              .filter((x) => x.assetName === i.assetName)
+              .map((x) => ({ author: person(x.author), text: x.text, at: x.at })),
           })),
       })),
     };

@@ -6,10 +6,11 @@
  * `CPLMaster`/`CPLAsset` item records, removed items kept as a `CPLAsset` with `isDeleted = 1`
  * (one unattributed fixture). What is inferred: the share record's `participants`/`owner` shape,
  * that the item's contributor is the record's `created.userRecordName`, that `resOriginalRes` is
- * the original, and that `changes/database` carries each zone's sync token.
+ * the original, that `changes/database` carries each zone's sync token, and that a
+ * `CPLTextComment` names its item by `associatedAssetRef` (one unattributed client).
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
-import type { SharedCollectionZone, SharedItem } from '#domain/shared-albums/model.ts';
+import type { SharedCollectionZone, SharedComment, SharedItem } from '#domain/shared-albums/model.ts';
 import { isErrorEntry, type WireZoneEntry } from '../cloudkit/wire-schemas.ts';
 import { fileNameOf } from '../records/file-name.ts';
 
@@ -49,6 +50,8 @@ export interface MappedCollection {
   readonly ownerName?: string;
   /** Live items, in the order the zone served them. */
   readonly items: readonly SharedItem[];
+  /** `CPLTextComment`s per item (asset record name), oldest first. */
+  readonly comments: ReadonlyMap<string, readonly SharedComment[]>;
   readonly problems: readonly UnexpectedResponseError[];
 }
 
@@ -82,6 +85,7 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
   let ownerName: string | undefined;
   const masters = new Map<string, Raw>();
   const assets: Raw[] = [];
+  const commentRecords: Raw[] = [];
   for (const record of latest.values()) {
     if (record.deleted === true) continue;
     switch (record.recordType) {
@@ -105,11 +109,31 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
       case 'CPLAsset':
         assets.push(record);
         break;
+      case 'CPLTextComment':
+        commentRecords.push(record);
+        break;
       default:
-        // CPLPost, CPLTextComment, CPLReact: not archived yet.
+        // CPLPost, CPLReact: not archived yet.
         break;
     }
   }
+  const comments = new Map<string, SharedComment[]>();
+  for (const record of commentRecords) {
+    const fields = obj(record.fields);
+    const target = str(obj(fieldValue(fields, 'associatedAssetRef'))?.recordName);
+    if (target === undefined) continue;
+    const author = str(obj(record.created)?.userRecordName);
+    const at = num(fieldValue(fields, 'commentTimestamp')) ?? num(obj(record.created)?.timestamp);
+    const list = comments.get(target) ?? [];
+    list.push({
+      kind: 'text',
+      text: str(fieldValue(fields, 'commentText')) ?? '',
+      author: (author && names.get(author)) ?? author ?? '',
+      ...(at === undefined ? {} : { at }),
+    });
+    comments.set(target, list);
+  }
+  for (const list of comments.values()) list.sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
   const items: SharedItem[] = [];
   for (const asset of assets) {
     const fields = obj(asset.fields);
@@ -143,7 +167,8 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
     items.push({
       assetGuid: assetName,
       masterRecordName: masterName,
-      changeTag: str(asset.recordChangeTag) ?? '',
+      // Comments are records of their own: their count joins the tag so a new one is noticed.
+      changeTag: `${str(asset.recordChangeTag) ?? ''}:${comments.get(assetName)?.length ?? 0}`,
       fileName: fileNameOf(masterName, mf, undefined).fileName,
       ...(creator === undefined ? {} : { contributorDsid: creator }),
       ...(contributorName === undefined ? {} : { contributorName }),
@@ -165,6 +190,7 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
     ...(title === undefined ? {} : { title }),
     ...(ownerName === undefined ? {} : { ownerName }),
     items,
+    comments,
     problems,
   };
 }

@@ -92,9 +92,9 @@ export class SharedCollectionsSource implements SharedAlbumSource {
     };
   }
 
-  async comments(): Promise<readonly SharedComment[]> {
-    // CPLTextComment/CPLReact records are not mapped yet.
-    return [];
+  /** From the zone read for the items (no request of its own); reactions are not mapped yet. */
+  async comments(album: SharedAlbum, assetGuid: string): Promise<readonly SharedComment[]> {
+    return (await this.#zone(album)).comments.get(assetGuid) ?? [];
   }
 
   async #allZones(database: 'private' | 'shared') {
