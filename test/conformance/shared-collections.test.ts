@@ -174,7 +174,7 @@ describe('new-generation Shared Album zones (SA-28..SA-31)', () => {
     const comment = delta.records[0]!;
     expect(comment.recordType).toBe('CPLTextComment');
     expect(comment.fields.commentText?.value).toBe('Hi');
-    expect((comment.fields.associatedAssetRef?.value as { recordName: string }).recordName).toBe(items[0]);
+    expect(comment.fields.associatedAssetRef?.value).toMatchObject({ recordName: items[0] });
     expect(comment.created?.userRecordName).toBe(ck.family.member.userRecordName);
   });
 
