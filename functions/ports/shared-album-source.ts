@@ -14,16 +14,18 @@ export interface SharedAlbumList {
    */
   readonly available: boolean;
   readonly albums: readonly SharedAlbum[];
+  /** True when every database was asked for new-generation albums (none skipped). */
+  readonly everyDatabaseAsked?: boolean;
 }
 
 export interface KnownSharedAlbums {
   /** Albums of the last listing still visible then. */
   readonly albums: readonly SharedAlbum[];
   /**
-   * True when albums are listed on every run, so the library's change feed of this run covers
-   * everything since the last listing; false (a cadence skips runs) makes every database be asked.
+   * Ask every database for new-generation albums, whatever the library's change feed of this
+   * run showed: on a cadence (skipped runs are not in this run's feed) and once a day.
    */
-  readonly listedEveryRun: boolean;
+  readonly askEveryDatabase: boolean;
 }
 
 export interface SharedItemsPage {

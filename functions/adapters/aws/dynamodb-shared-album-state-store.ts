@@ -46,6 +46,7 @@ const storedAlbumSchema = z.strictObject({
 const listDocumentSchema = z.strictObject({
   albums: z.record(z.string(), storedAlbumSchema),
   checkedAt: z.number().optional(),
+  everyDatabaseAskedAt: z.number().optional(),
 });
 
 const commentSchema = z.strictObject({
@@ -111,6 +112,9 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
     const document = listDocumentSchema.parse({
       albums: state.albums,
       ...(state.checkedAt === undefined ? {} : { checkedAt: state.checkedAt }),
+      ...(state.everyDatabaseAskedAt === undefined
+        ? {}
+        : { everyDatabaseAskedAt: state.everyDatabaseAskedAt }),
     });
     try {
       await this.#client.send(

@@ -394,6 +394,9 @@ async function markArchived(
       await deps.sharedState.saveAlbums(
         {
           ...(current?.checkedAt === undefined ? {} : { checkedAt: current.checkedAt }),
+          ...(current?.everyDatabaseAskedAt === undefined
+            ? {}
+            : { everyDatabaseAskedAt: current.everyDatabaseAskedAt }),
           albums: { ...(current?.albums ?? {}), [album.albumguid]: entry },
         },
         current?.revision ?? 0,

@@ -30,6 +30,9 @@ export class CombinedSharedAlbumSource implements SharedAlbumSource {
     return {
       available: legacy.available || collections.available,
       albums: [...legacy.albums, ...collections.albums],
+      ...(collections.everyDatabaseAsked === undefined
+        ? {}
+        : { everyDatabaseAsked: collections.everyDatabaseAsked }),
     };
   }
 

@@ -7,10 +7,11 @@
  * current sync token; the token is the album's change tag. A database is asked only when the last
  * listing found an album zone there, when the library's own `changes/database` of this run (seen
  * through the client) reported one, or, for the private database, when the library did not ask
- * it this run, and every database when a cadence skips runs (this run's library changes cannot
- * cover the skipped ones); so an account without new-generation albums pays no request for them,
+ * it this run, and every database when told to (on a cadence, whose skipped runs this run's
+ * library changes cannot cover, and once a day as a safety net); so an account without new-generation albums pays no request for them,
  * and one with them pays one per database that holds them. A newly joined album (shared database,
- * none known there) is therefore found when the library next reads the shared database. Items: the zone read from its
+ * none known there) is therefore found when the library next reads the shared database, or at
+ * the latest by the daily ask. Items: the zone read from its
  * start through `changes/zone` (one request per 200 records), once per change tag, then served
  * as index ranges. Record shapes are read only by map-collection-records.ts.
  */
@@ -27,12 +28,15 @@ import type { CloudKitClient } from '../cloudkit/cloudkit-client.ts';
 import {
   collectionZonesOf,
   isCollectionZoneName,
+  type ListedCollection,
   type MappedCollection,
   mapCollection,
 } from './map-collection-records.ts';
 
 /** Pages of one zone read per album before giving up (200 records each: 5,000 items fit). */
 const MAX_ZONE_PAGES = 60;
+/** A database not asked this listing. */
+const SKIPPED: readonly ListedCollection[] = [];
 
 export class SharedCollectionsSource implements SharedAlbumSource {
   readonly #client: CloudKitClient;
@@ -60,11 +64,11 @@ export class SharedCollectionsSource implements SharedAlbumSource {
         const seen = this.#observed.get(database);
         // Nothing known here and the library's own answer (this run) showed no album zone: no request.
         const unneeded =
-          known?.listedEveryRun === true &&
+          known?.askEveryDatabase === false &&
           !knownHere &&
           !seen?.collectionZones &&
           (seen !== undefined || database === 'shared');
-        return unneeded ? [] : this.#allZones(database);
+        return unneeded ? SKIPPED : this.#allZones(database);
       }),
     );
     const albums: SharedAlbum[] = lists.flat().map(({ zone, syncToken }) => ({
@@ -78,7 +82,7 @@ export class SharedCollectionsSource implements SharedAlbumSource {
       isPublic: false,
       collection: zone,
     }));
-    return { available: true, albums };
+    return { available: true, albums, everyDatabaseAsked: lists.every((l) => l !== SKIPPED) };
   }
 
   async itemsPage(album: SharedAlbum, offset: number, end: number): Promise<SharedItemsPage> {
