@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import { type PipelineHarness, startPipelineHarness } from '#test/helpers/pipeline-harness.ts';
+import { runCli } from '#test/helpers/run-cli.ts';
 
 interface Truth {
   albums: {
@@ -161,6 +162,24 @@ describe('new-generation Shared Albums', () => {
     expect(viewed.comments).toMatchObject([
       { kind: 'text', text: 'Lovely ☃', author: commented.comments[0]!.author.name },
     ]);
+  });
+
+  it('library lists the new-generation albums beside the legacy ones, marked as such', async () => {
+    const run = await runCli(['library', '--session-file', h.signedIn.store.describe(), '--json']);
+    expect(run.code).toBe(0);
+    const listed = JSON.parse(run.stdout).sharedAlbums as {
+      albumguid: string;
+      sharingType: string;
+      generation?: string;
+    }[];
+    const collections = listed.filter((a) => a.generation === 'shared-collection');
+    expect(collections.map((a) => [a.albumguid, a.sharingType]).sort()).toEqual(
+      [
+        [owned, 'owned'],
+        [joined, 'subscribed'],
+      ].sort(),
+    );
+    expect(listed.length).toBeGreaterThan(collections.length);
   });
 
   it('an idle sync costs one changes/database per database holding album zones, and reads no zone', async () => {
