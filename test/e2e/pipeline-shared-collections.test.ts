@@ -7,7 +7,10 @@
  * account had such albums, plus one `changes/database` per database that holds them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVerify } from '#app/verify.ts';
+import { openLocalArchive } from '#compose/archive-access.ts';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import { type PipelineHarness, startPipelineHarness } from '#test/helpers/pipeline-harness.ts';
 import { runCli } from '#test/helpers/run-cli.ts';
@@ -133,6 +136,29 @@ describe('new-generation Shared Albums', () => {
     await expectArchiveEqualsTruth();
     const { list } = await archiveState();
     expect(list.albums[owned]?.album.sharingType).toBe('owned');
+    // verify (bucket against state) finds every item, and none counted as a reduced copy.
+    const access = await openLocalArchive(h.dataDir);
+    try {
+      const outcome = await runVerify(
+        {
+          state: access.state,
+          objects: access.objects,
+          sharedAlbumState: access.sharedAlbumState!,
+          versionPolicy: DEFAULT_VERSION_POLICY,
+        },
+        { deep: false, etagsAreMd5: true },
+      );
+      expect(outcome.sharedAlbums).toMatchObject({ ok: true, missing: [], extra: [], sizeMismatches: [] });
+      const legacyItems = (
+        await h.control.call<{ albums: { deleted: boolean; items: unknown[] }[] }>('GET', '/sharedstreams')
+      ).albums;
+      const newItems = albums.reduce((n, a) => n + a.items.length, 0);
+      expect(outcome.sharedAlbums?.items).toBeGreaterThanOrEqual(newItems);
+      expect((outcome.sharedAlbums?.items ?? 0) - (outcome.sharedAlbums?.reducedItems ?? 0)).toBe(newItems);
+      expect(legacyItems.length).toBeGreaterThan(0);
+    } finally {
+      await access.close();
+    }
     expect(list.albums[joined]?.album.sharingType).toBe('subscribed');
   });
 
