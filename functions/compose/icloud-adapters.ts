@@ -11,6 +11,8 @@ import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import { RequestCounter } from '#adapters/icloud/request-counter.ts';
 import { type OpenedIcloudSession, openIcloudSession } from '#adapters/icloud/session/open-session.ts';
+import { CombinedSharedAlbumSource } from '#adapters/icloud/shared-collections/combined-shared-album-source.ts';
+import { SharedCollectionsSource } from '#adapters/icloud/shared-collections/shared-collections-source.ts';
 import { SharedStreamsClient } from '#adapters/icloud/sharedstreams/sharedstreams-client.ts';
 import { SharedStreamsSource } from '#adapters/icloud/sharedstreams/sharedstreams-source.ts';
 import type { AssetSource } from '#ports/asset-source.ts';
@@ -23,7 +25,7 @@ export interface IcloudAdapters {
   readonly session: OpenedIcloudSession;
   readonly source: AssetSource;
   readonly downloader: MediaDownloader;
-  /** Shared Albums over the legacy sharedstreams service (no request until asked). */
+  /** Shared Albums of both generations: legacy sharedstreams and SharedCollection zones (no request until asked). */
   readonly sharedAlbums?: SharedAlbumSource;
   /** Every request to Apple made through these adapters, by endpoint. */
   readonly requests: RequestCounter;
@@ -70,13 +72,16 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
         ...(options.observer ? { observer: options.observer } : {}),
       }),
     ),
-    sharedAlbums: new SharedStreamsSource(
-      new SharedStreamsClient({
-        http: session.http,
-        baseUrl: () => session.sharedstreamsUrl?.(),
-        dsid: session.dsid,
-        clientId: session.clientId,
-      }),
+    sharedAlbums: new CombinedSharedAlbumSource(
+      new SharedStreamsSource(
+        new SharedStreamsClient({
+          http: session.http,
+          baseUrl: () => session.sharedstreamsUrl?.(),
+          dsid: session.dsid,
+          clientId: session.clientId,
+        }),
+      ),
+      new SharedCollectionsSource(client),
     ),
     requests,
   };

@@ -1,7 +1,8 @@
 /**
  * Where Shared Albums come from (docs/protocol/shared-albums.md): the list of albums the account
  * owns or joined, each album's items page by page (with fresh download URLs), and an item's
- * comments. One real adapter (the legacy `sharedstreams` web service).
+ * comments. Two adapters: the legacy `sharedstreams` web service, and new-generation albums in
+ * CloudKit `SharedCollection-<UUID>` zones; a composite lists both.
  */
 import type { SharedAlbum, SharedComment, SharedItem } from '#domain/shared-albums/model.ts';
 import type { UnexpectedResponseError } from '../domain/errors.ts';
@@ -13,17 +14,40 @@ export interface SharedAlbumList {
    */
   readonly available: boolean;
   readonly albums: readonly SharedAlbum[];
+  /** True when every database was asked for new-generation albums (none skipped). */
+  readonly everyDatabaseAsked?: boolean;
+}
+
+export interface KnownSharedAlbums {
+  /** Albums of the last listing still visible then. */
+  readonly albums: readonly SharedAlbum[];
+  /**
+   * Ask every database for new-generation albums, whatever the library's change feed of this
+   * run showed: on a cadence (skipped runs are not in this run's feed) and once a day.
+   */
+  readonly askEveryDatabase: boolean;
 }
 
 export interface SharedItemsPage {
   readonly items: readonly SharedItem[];
   /** Records that could not be read; the rest of the page still counts. */
   readonly problems: readonly UnexpectedResponseError[];
+  /**
+   * The album's name and owner as the page's source read them, when its listing could not
+   * (new generation: the zone's share record, read with the items). The worker files the album
+   * under this name.
+   */
+  readonly album?: Pick<SharedAlbum, 'name'> & Partial<Pick<SharedAlbum, 'ownerName'>>;
 }
 
 export interface SharedAlbumSource {
-  /** One request (`webgetalbumslist`) when the service exists; none otherwise. */
-  listAlbums(): Promise<SharedAlbumList>;
+  /**
+   * Every album the account owns or joined. Legacy: one request (`webgetalbumslist`) when the
+   * service exists; none otherwise. New generation: `known` (the albums the last listing found;
+   * absent = nothing known, list everything) lets a database with no album zone, known or just
+   * reported by the library's own `changes/database`, cost no request.
+   */
+  listAlbums(known?: KnownSharedAlbums): Promise<SharedAlbumList>;
   /**
    * Items `[offset, end)` of the album (`end` is an index, not a page size). Throws
    * `SharedAlbumGoneError` when the album is no longer visible to the caller.

@@ -11,6 +11,7 @@ import type { SimFamily } from './identity.ts';
 import { handleLibraryControl } from './library/control.ts';
 import { SimLibrary } from './library/index.ts';
 import type { CloudKitCall } from './server.ts';
+import { handleSharedCollectionsControl } from './sharedcollections/control.ts';
 import { handleSharedStreams, handleSharedStreamsControl, SharedStreams } from './sharedstreams/index.ts';
 import type { SimReply, SimRequest } from './types.ts';
 import { json } from './types.ts';
@@ -54,7 +55,8 @@ export async function wireLibrary(options: WiringOptions): Promise<LibraryWiring
   });
   const cdn = createCdnService({
     minter,
-    resolve: (checksum) => library.resolveResource(checksum) ?? streams.resolve(checksum),
+    resolve: (checksum) =>
+      library.resolveResource(checksum) ?? streams.resolve(checksum) ?? library.collections.resolve(checksum),
     clock: options.clock,
   });
   return {
@@ -77,6 +79,8 @@ export async function wireLibrary(options: WiringOptions): Promise<LibraryWiring
     control: (req) => {
       const shared = handleSharedStreamsControl(req, streams);
       if (shared) return shared;
+      const collections = handleSharedCollectionsControl(req, library.collections);
+      if (collections) return collections;
       if (req.path.replace(/\/+$/, '') !== '/cdn/quirks') return handleLibraryControl(req, library);
       if (req.method === 'GET') return json(cdn.quirks());
       const patch = cdnQuirksPatchSchema.safeParse(req.json ?? {});

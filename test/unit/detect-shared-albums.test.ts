@@ -168,3 +168,42 @@ describe('detectSharedAlbums', () => {
     expect(s.queue.peek()).toEqual([]);
   });
 });
+
+describe('detectSharedAlbums: asking every database for new-generation albums', () => {
+  /** A source that records what it was told and says it asked every database when told to. */
+  const recording = () => {
+    const asked: boolean[] = [];
+    const source: SharedAlbumDetectionDeps['source'] = {
+      listAlbums: async (known) => {
+        asked.push(known?.askEveryDatabase ?? true);
+        return { available: true, albums: [], everyDatabaseAsked: known?.askEveryDatabase ?? true };
+      },
+      itemsPage: async () => ({ items: [], problems: [] }),
+      comments: async () => [],
+    };
+    return { asked, source };
+  };
+
+  it('asks every database on the first listing, then not again for a day, then again (remembered in state)', async () => {
+    const r = recording();
+    const s = setup({ source: r.source });
+    await detectSharedAlbums(s.deps());
+    const writes = s.state.writes;
+    await detectSharedAlbums(s.deps());
+    // The second listing relied on the library's changes, and wrote nothing.
+    expect(s.state.writes).toBe(writes);
+    s.tick(24 * 60 * 60 * 1000);
+    await detectSharedAlbums(s.deps());
+    expect(r.asked).toEqual([true, false, true]);
+    expect((await s.state.loadAlbums())?.everyDatabaseAskedAt).toBe(1_000_000 + 24 * 60 * 60 * 1000);
+  });
+
+  it('asks every database on every listing when a cadence skips runs', async () => {
+    const r = recording();
+    const s = setup({ source: r.source, cadenceMs: 60_000 });
+    await detectSharedAlbums(s.deps());
+    s.tick(60_000);
+    await detectSharedAlbums(s.deps());
+    expect(r.asked).toEqual([true, true]);
+  });
+});

@@ -22,6 +22,14 @@ const albumSchema = z.strictObject({
   sharingType: z.enum(['owned', 'subscribed']),
   creationDate: z.number().optional(),
   isPublic: z.boolean(),
+  collection: z
+    .strictObject({
+      database: z.enum(['private', 'shared']),
+      zoneName: z.string().min(1),
+      ownerRecordName: z.string(),
+    })
+    .optional(),
+  ownerName: z.string().optional(),
 });
 
 const storedAlbumSchema = z.strictObject({
@@ -38,6 +46,7 @@ const storedAlbumSchema = z.strictObject({
 const listDocumentSchema = z.strictObject({
   albums: z.record(z.string(), storedAlbumSchema),
   checkedAt: z.number().optional(),
+  everyDatabaseAskedAt: z.number().optional(),
 });
 
 const commentSchema = z.strictObject({
@@ -103,6 +112,9 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
     const document = listDocumentSchema.parse({
       albums: state.albums,
       ...(state.checkedAt === undefined ? {} : { checkedAt: state.checkedAt }),
+      ...(state.everyDatabaseAskedAt === undefined
+        ? {}
+        : { everyDatabaseAskedAt: state.everyDatabaseAskedAt }),
     });
     try {
       await this.#client.send(

@@ -100,12 +100,21 @@ const assetOnly = z.strictObject({
 const sharedAlbum = z.strictObject({
   albumguid: z.string().min(1),
   name: z.string(),
-  location: z.string().url(),
+  /** Empty for a new-generation album (its zone says where it is). */
+  location: z.union([z.string().url(), z.literal('')]),
   ctag: z.string(),
   ownerDsid: z.string(),
   sharingType: z.enum(['owned', 'subscribed']),
   creationDate: z.number().optional(),
   isPublic: z.boolean(),
+  collection: z
+    .strictObject({
+      database: z.enum(['private', 'shared']),
+      zoneName: z.string().min(1),
+      ownerRecordName: z.string(),
+    })
+    .optional(),
+  ownerName: z.string().optional(),
 });
 
 /** One unit of work for the download worker. */

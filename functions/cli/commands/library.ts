@@ -117,9 +117,14 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
       if (zones.length === 0) ctx.output.warn('no photo zone found: is iCloud Photos turned on?');
       const albums = shared?.albums ?? [];
       if (albums.length > 0) {
-        ctx.output.info(`Shared Albums (${albums.length}; Apple keeps reduced copies there, not originals)`);
+        const legacy = albums.filter((a) => a.collection === undefined).length;
+        ctx.output.info(
+          `Shared Albums (${albums.length}${legacy > 0 ? `; Apple keeps reduced copies in the ${legacy} older ones, not originals` : ''})`,
+        );
         for (const album of albums) {
-          ctx.output.info(`  ${album.sharingType === 'owned' ? 'yours ' : 'joined'}  ${album.name}`);
+          // A new-generation album's title is in its zone, read only when it is archived.
+          const name = album.name || `(new-generation album ${album.albumguid})`;
+          ctx.output.info(`  ${album.sharingType === 'owned' ? 'yours ' : 'joined'}  ${name}`);
         }
       }
       ctx.output.result({
@@ -133,6 +138,7 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
           albumguid: a.albumguid,
           name: a.name,
           sharingType: a.sharingType,
+          ...(a.collection === undefined ? {} : { generation: 'shared-collection' }),
         })),
       });
     });

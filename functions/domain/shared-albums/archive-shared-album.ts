@@ -25,7 +25,13 @@ import { contentTypeForUti } from '../model/uti.ts';
 import type { ZoneRef } from '../model/zone.ts';
 import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
 import { encodeHeaderValue, mtimeMetadata } from '../plan/object-metadata.ts';
-import { LEGACY_RENDITION_LABEL, type SharedAlbum, type SharedItem } from './model.ts';
+import {
+  COLLECTION_RENDITION_LABEL,
+  isReducedCopy,
+  LEGACY_RENDITION_LABEL,
+  type SharedAlbum,
+  type SharedItem,
+} from './model.ts';
 import { albumFolder, checksumClaim, SHARED_ALBUMS_PREFIX, sharedItemKey } from './shared-keys.ts';
 import { type StoredSharedAlbum, type StoredSharedItem, sharedObjectCount } from './state.ts';
 
@@ -104,6 +110,10 @@ export async function archiveSharedAlbum(
     failures: [] as { subject: string; reason: string }[],
   };
   const previous = new Map((await deps.sharedState.loadItems(album.albumguid)).map((i) => [i.assetGuid, i]));
+  const pageItems = deps.pageItems ?? SHARED_PAGE_ITEMS;
+  // A new-generation album's name comes with its first page (its share record), not its listing.
+  let firstPage = gone ? undefined : await deps.source.itemsPage(album, 0, pageItems);
+  if (firstPage?.album) album = { ...album, ...firstPage.album };
   // An album keeps the folder it was first archived in, even when renamed: keys never move.
   const folder =
     (await deps.sharedState.loadAlbums())?.albums[album.albumguid]?.folder ??
@@ -112,9 +122,9 @@ export async function archiveSharedAlbum(
   let retryable: unknown;
   let unreadable = false;
   if (!gone) {
-    const pageItems = deps.pageItems ?? SHARED_PAGE_ITEMS;
     for (let offset = 0; ; ) {
-      const page = await deps.source.itemsPage(album, offset, offset + pageItems);
+      const page = firstPage ?? (await deps.source.itemsPage(album, offset, offset + pageItems));
+      firstPage = undefined;
       for (const problem of page.problems) {
         unreadable = true;
         result.failures.push({ subject: album.albumguid, reason: problem.message });
@@ -215,7 +225,7 @@ async function archiveItem(
     fileChecksum: item.rendition.fileChecksum,
     size: stored.size,
     rendition: item.rendition.field,
-    reduced: true,
+    reduced: isReducedCopy(album),
     ...(item.rendition.width === undefined ? {} : { width: item.rendition.width }),
     ...(item.rendition.height === undefined ? {} : { height: item.rendition.height }),
     changeTag: item.changeTag,
@@ -299,7 +309,9 @@ function metadataOf(album: SharedAlbum, item: SharedItem): ObjectMetadata {
     ...(at === undefined ? {} : mtimeMetadata(at)),
     [k.album]: encodeHeaderValue(album.name).slice(0, 512),
     [k.albumGuid]: album.albumguid,
-    [k.owner]: album.ownerDsid,
+    [k.owner]: encodeHeaderValue(
+      [album.ownerName, album.ownerName ? `(${album.ownerDsid})` : album.ownerDsid].filter(Boolean).join(' '),
+    ).slice(0, 256),
     ...(item.contributorDsid || item.contributorName
       ? {
           [k.contributor]: encodeHeaderValue(
@@ -310,7 +322,7 @@ function metadataOf(album: SharedAlbum, item: SharedItem): ObjectMetadata {
         }
       : {}),
     [k.asset]: item.assetGuid,
-    [k.rendition]: LEGACY_RENDITION_LABEL,
+    [k.rendition]: isReducedCopy(album) ? LEGACY_RENDITION_LABEL : COLLECTION_RENDITION_LABEL,
     [k.renditionField]: item.rendition.field,
     [k.fileChecksum]: item.rendition.fileChecksum,
     ...(width !== undefined && height !== undefined ? { [k.dimensions]: `${width}x${height}` } : {}),
@@ -382,6 +394,9 @@ async function markArchived(
       await deps.sharedState.saveAlbums(
         {
           ...(current?.checkedAt === undefined ? {} : { checkedAt: current.checkedAt }),
+          ...(current?.everyDatabaseAskedAt === undefined
+            ? {}
+            : { everyDatabaseAskedAt: current.everyDatabaseAskedAt }),
           albums: { ...(current?.albums ?? {}), [album.albumguid]: entry },
         },
         current?.revision ?? 0,
@@ -412,8 +427,17 @@ async function writeAlbumView(
     owner: album.ownerDsid,
     sharingType: album.sharingType,
     ...(gone ? { goneAt: deps.now() } : {}),
-    rendition: LEGACY_RENDITION_LABEL,
-    note: 'Shared albums keep reduced copies (photos at most 2048 px, videos at most 720p), not originals.',
+    ...(album.ownerName === undefined ? {} : { ownerName: album.ownerName }),
+    ...(album.collection === undefined
+      ? {
+          rendition: LEGACY_RENDITION_LABEL,
+          note: 'Shared albums keep reduced copies (photos at most 2048 px, videos at most 720p), not originals.',
+        }
+      : {
+          generation: 'shared-collection',
+          rendition: COLLECTION_RENDITION_LABEL,
+          note: 'A new-generation shared album (a CloudKit SharedCollection zone): files as the zone serves them.',
+        }),
     items: items
       .slice()
       .sort((a, b) => (a.addedDate ?? 0) - (b.addedDate ?? 0) || a.assetGuid.localeCompare(b.assetGuid))

@@ -17,6 +17,8 @@ import type { SharedAlbumsState, StoredSharedAlbum } from './state.ts';
 
 /** Work handed to the workers younger than this is not handed again for the same ctag. */
 export const REQUEUE_AFTER_MS = 60 * 60 * 1000;
+/** New-generation albums are looked for in every database at least this often (docs/protocol/shared-albums.md#new-generation). */
+export const EVERY_DATABASE_RECHECK_MS = 24 * 60 * 60 * 1000;
 
 export interface SharedAlbumDetectionDeps {
   readonly source: SharedAlbumSource;
@@ -54,7 +56,13 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
   if (deps.cadenceMs > 0 && stored?.checkedAt !== undefined && now - stored.checkedAt < deps.cadenceMs) {
     return { outcome: 'skipped', ...none, albums: countLive(stored) };
   }
-  const listed = await deps.source.listAlbums();
+  // What the last listing found: lets the new generation skip a database that holds no album zone.
+  const known = Object.values(stored?.albums ?? {}).flatMap((a) => (a.goneAt === undefined ? [a.album] : []));
+  const askedAt = stored?.everyDatabaseAskedAt;
+  const askEveryDatabase =
+    deps.cadenceMs > 0 || askedAt === undefined || now - askedAt >= EVERY_DATABASE_RECHECK_MS;
+  const listed = await deps.source.listAlbums({ albums: known, askEveryDatabase });
+  const everyDatabaseAskedAt = askEveryDatabase && listed.everyDatabaseAsked ? now : askedAt;
   if (!listed.available) return { outcome: 'unavailable', ...none };
 
   const previous = stored?.albums ?? {};
@@ -108,8 +116,13 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
     await deps.queue.enqueue(messages);
   }
   // An idle run writes nothing, unless a cadence needs to remember when it listed.
-  if (changed || deps.cadenceMs > 0) {
-    await saveMerged(deps.state, stored, { albums: next, checkedAt: now });
+  // (And once a day, to remember that every database was asked.)
+  if (changed || deps.cadenceMs > 0 || everyDatabaseAskedAt !== askedAt) {
+    await saveMerged(deps.state, stored, {
+      albums: next,
+      checkedAt: now,
+      ...(everyDatabaseAskedAt === undefined ? {} : { everyDatabaseAskedAt }),
+    });
   }
   return {
     outcome: changed ? 'changed' : 'idle',

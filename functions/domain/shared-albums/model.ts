@@ -21,7 +21,28 @@ export interface SharedAlbum {
   /** ms since the epoch, when Apple sent one. */
   readonly creationDate?: number;
   readonly isPublic: boolean;
+  /**
+   * Present for a new-generation album (docs/protocol/shared-albums.md#new-generation): the
+   * CloudKit `SharedCollection-<UUID>` zone that holds it; `location` is then empty and `ctag` is
+   * the zone's sync token. Absent for a legacy (`sharedstreams`) album.
+   */
+  readonly collection?: SharedCollectionZone;
+  /** The owner's name, when the source knows it (new generation: from the share record). */
+  readonly ownerName?: string;
 }
+
+/** Where a new-generation album lives: its zone, in the owner's private or a participant's shared database. */
+export interface SharedCollectionZone {
+  readonly database: 'private' | 'shared';
+  readonly zoneName: string;
+  readonly ownerRecordName: string;
+}
+
+/** True for the albums whose files are Apple's reduced copies (legacy); new-generation albums keep originals [inferred]. */
+export const isReducedCopy = (album: SharedAlbum): boolean => album.collection === undefined;
+
+/** The rendition label of new-generation items: the original as the zone serves it. */
+export const COLLECTION_RENDITION_LABEL = 'original';
 
 /** The file of one item: the best rendition Apple has (never the library original). */
 export interface SharedRendition {

@@ -27,6 +27,11 @@ export interface SharedAlbumsState {
   readonly albums: Readonly<Record<string, StoredSharedAlbum>>;
   /** When the listing was last asked for (only kept when a cadence needs it). */
   readonly checkedAt?: number;
+  /**
+   * When new-generation albums were last looked for in every database, whatever the library's
+   * changes said (a daily safety net: a newly joined album, or one a failed run missed).
+   */
+  readonly everyDatabaseAskedAt?: number;
   readonly revision: number;
 }
 

@@ -9,6 +9,12 @@
 import { z } from 'zod';
 import type { ZoneKey } from '../library/model.ts';
 import type { SimReply } from '../types.ts';
+import {
+  collectionOf,
+  collectionZoneChanges,
+  collectionZoneChangesPage,
+  collectionZoneEntries,
+} from './collection-zones.ts';
 import { type CloudKitContext, ckJson } from './context.ts';
 import {
   failedZoneEntries,
@@ -47,7 +53,7 @@ export function handleZonesList(ctx: CloudKitContext): SimReply {
   return ckJson({
     moreComing: false,
     syncToken: databaseToken(ctx),
-    zones: [...zones, ...others, ...failedZoneEntries(ctx)],
+    zones: [...zones, ...others, ...collectionZoneEntries(ctx), ...failedZoneEntries(ctx)],
   });
 }
 
@@ -80,7 +86,7 @@ export function handleDatabaseChanges(ctx: CloudKitContext, json: unknown): SimR
   return ckJson({
     syncToken: databaseToken(ctx),
     moreComing: false,
-    zones: [...zones, ...otherAppZones(ctx)],
+    zones: [...zones, ...otherAppZones(ctx), ...collectionZoneChanges(ctx, since)],
   });
 }
 
@@ -121,6 +127,9 @@ function zoneChanges(
 ): Record<string, unknown> {
   const zone = ctx.resolveZone(entry.zoneID);
   if (zone === undefined) {
+    const collection = collectionOf(ctx, entry.zoneID);
+    if (collection)
+      return collectionZoneChangesPage(ctx, collection, entry.syncToken, entry.resultsLimit ?? topLimit);
     const foreign = foreignZoneOf(ctx, entry.zoneID);
     if (foreign === undefined) return zoneError(entry.zoneID, 'ZONE_NOT_FOUND', 'Zone does not exist');
     // S140 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: changes/zone works in them; read from the start it serves their few records.

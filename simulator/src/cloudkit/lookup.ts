@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { keyOfRecordName, recordExists } from '../library/record-names.ts';
 import type { SimReply } from '../types.ts';
+import { collectionOf, collectionRecord } from './collection-zones.ts';
 import { type CloudKitContext, ckJson } from './context.ts';
 import { foreignZoneOf } from './foreign-zones.ts';
 import { buildRecord, type RecordContext } from './records.ts';
@@ -26,6 +27,15 @@ export function handleLookup(ctx: CloudKitContext, json: unknown): SimReply {
   const body = parsed.data;
   const zone = ctx.resolveZone(body.zoneID ?? { zoneName: 'PrimarySync' });
   if (zone === undefined) {
+    const collection = collectionOf(ctx, body.zoneID);
+    if (collection) {
+      // SA-30: the share record (and the album's items) by name; a removed item's asset stays readable.
+      const names = new Set(collection.log);
+      const records = body.records.map(({ recordName }) =>
+        names.has(recordName) ? collectionRecord(ctx, collection, recordName) : notFound(recordName),
+      );
+      return ckJson({ records });
+    }
     if (!foreignZoneOf(ctx, body.zoneID)) return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
     // S139-S140 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: no photo records live there.
     const records = body.records.map(({ recordName }) => notFound(recordName));

@@ -9,6 +9,7 @@ import { SMART_ALBUMS } from '../library/indexes.ts';
 import { OWNER_PRIMARY, SHARED_ZONE, type ZoneKey } from '../library/model.ts';
 import { hashString } from '../library/prng.ts';
 import type { SimReply } from '../types.ts';
+import { collectionOf } from './collection-zones.ts';
 import { type CloudKitContext, ckJson } from './context.ts';
 import { foreignZoneOf, INVALID_INDEX_REASON } from './foreign-zones.ts';
 import {
@@ -90,7 +91,8 @@ export function handleQuery(ctx: CloudKitContext, json: unknown): SimReply {
   const zone = zoneOfBody(ctx, body);
   if (zone === undefined) {
     // S139 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: index queries in share-link and shared-collection zones fail as Apple's do.
-    if (foreignZoneOf(ctx, body.zoneID)) return ctx.error(400, 'BAD_REQUEST', INVALID_INDEX_REASON);
+    if (foreignZoneOf(ctx, body.zoneID) || collectionOf(ctx, body.zoneID))
+      return ctx.error(400, 'BAD_REQUEST', INVALID_INDEX_REASON);
     return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
   }
   const result = runQuery(ctx, zone, body, true);
@@ -115,7 +117,7 @@ export function handleBatch(ctx: CloudKitContext, json: unknown): SimReply {
     const zone = zoneOfBody(ctx, body.data);
     if (zone === undefined) {
       out.push(
-        foreignZoneOf(ctx, body.data.zoneID)
+        foreignZoneOf(ctx, body.data.zoneID) || collectionOf(ctx, body.data.zoneID)
           ? { serverErrorCode: 'BAD_REQUEST', reason: INVALID_INDEX_REASON }
           : { serverErrorCode: 'ZONE_NOT_FOUND', reason: 'Zone does not exist' },
       );

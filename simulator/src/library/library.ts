@@ -5,6 +5,7 @@
  */
 import type { SimFamily } from '../identity.ts';
 import { mediaSha256 } from '../media/index.ts';
+import { SharedCollections } from '../sharedcollections/service.ts';
 import type { Clock, MediaSpec, ResolveResource, UrlMinter } from '../types.ts';
 import { type GroundTruthAlbum, groundTruthAlbums } from './album-truth.ts';
 import { Catalog } from './catalog.ts';
@@ -66,6 +67,8 @@ export class SimLibrary {
   readonly clock: Clock;
   readonly minter: UrlMinter;
   quirks: Quirks = { ...DEFAULT_QUIRKS };
+  /** New-generation Shared Albums (`SharedCollection-<UUID>` zones); none until the control API creates them. */
+  readonly collections: SharedCollections;
   readonly #store: LibraryStore | undefined;
   readonly #digests = new Map<string, Promise<string>>();
   #nextExpiryCheck: number;
@@ -77,6 +80,15 @@ export class SimLibrary {
     this.clock = clock;
     this.minter = minter;
     this.#store = store;
+    this.collections = new SharedCollections({
+      seed: core.seed,
+      clock,
+      family: core.family,
+      bump: () => {
+        core.seq += 1;
+        return core.seq;
+      },
+    });
     core.state.unrecordedEncodings = () => this.quirks.unrecordedFilenameEncodings;
     core.ownerPrimaryZoneName = () => (this.quirks.migratedPrimaryZone ? 'PrimarySync1' : 'PrimarySync');
     // Generated trash is at most 29 days old at the anchor, so nothing expires before anchor + 1 day.

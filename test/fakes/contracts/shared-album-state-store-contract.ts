@@ -1,6 +1,6 @@
 /**
  * What every `SharedAlbumStateStore` does, run against the in-memory fake and the DynamoDB
- * adapter: the album list round-trips and is written by compare-and-set; items round-trip per
+ * adapter: the album list (legacy and new-generation albums) round-trips and is written by compare-and-set; items round-trip per
  * album and a write replaces the item.
  */
 import { describe, expect, it } from 'vitest';
@@ -26,8 +26,28 @@ const list: Omit<SharedAlbumsState, 'revision'> = {
       reducedCount: 2,
       folder: 'Family 👨‍👩‍👧',
     },
+    'SharedCollection-0A1B2C3D-0000-4000-8000-00000000AB01': {
+      album: {
+        albumguid: 'SharedCollection-0A1B2C3D-0000-4000-8000-00000000AB01',
+        name: 'Ski',
+        location: '',
+        ctag: 'AQAAAAAAAAAC',
+        ownerDsid: '_owner',
+        ownerName: 'Ann Lee',
+        sharingType: 'subscribed',
+        isPublic: false,
+        collection: {
+          database: 'shared',
+          zoneName: 'SharedCollection-0A1B2C3D-0000-4000-8000-00000000AB01',
+          ownerRecordName: '_owner',
+        },
+      },
+      itemCount: 1,
+      reducedCount: 0,
+    },
   },
   checkedAt: 5,
+  everyDatabaseAskedAt: 6,
 };
 
 const item = (guid: string, overrides: Partial<StoredSharedItem> = {}): StoredSharedItem => ({

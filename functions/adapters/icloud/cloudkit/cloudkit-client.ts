@@ -133,8 +133,12 @@ function isTransient(error: unknown): boolean {
   return code !== undefined && NETWORK_CODES.has(code);
 }
 
+/** Sees each `changes/database` answer (zones of every kind), e.g. to notice Shared Album zones for free. */
+export type DatabaseChangesObserver = (database: DatabaseScope, zones: readonly WireZoneEntry[]) => void;
+
 export class CloudKitClient {
   readonly #options: CloudKitClientOptions;
+  readonly #databaseObservers: DatabaseChangesObserver[] = [];
 
   constructor(options: CloudKitClientOptions) {
     this.#options = options;
@@ -155,7 +159,13 @@ export class CloudKitClient {
       changesDatabaseSchema,
       { sentToken: Boolean(syncToken) },
     );
+    for (const observe of this.#databaseObservers) observe(database, body.zones);
     return { zones: body.zones, syncToken: body.syncToken, moreComing: body.moreComing === true };
+  }
+
+  /** Calls `observer` with every later `changes/database` answer. */
+  observeDatabaseChanges(observer: DatabaseChangesObserver): void {
+    this.#databaseObservers.push(observer);
   }
 
   /**
@@ -167,6 +177,8 @@ export class CloudKitClient {
     zone: ZoneRef,
     syncToken?: string,
     resultsLimit = MAX_RESULTS_LIMIT,
+    /** Fields to ask for; `'all'` sends no `desiredKeys` (zones whose record shapes are not the library's). */
+    desiredKeys: readonly string[] | 'all' = DESIRED_KEYS,
   ): Promise<ChangesZoneResult> {
     const sentToken = syncToken !== undefined && syncToken !== '';
     const request = {
@@ -175,7 +187,7 @@ export class CloudKitClient {
           zoneID: zoneIdOf(zone),
           ...(sentToken ? { syncToken } : {}),
           resultsLimit: Math.min(resultsLimit, MAX_RESULTS_LIMIT),
-          desiredKeys: DESIRED_KEYS,
+          ...(desiredKeys === 'all' ? {} : { desiredKeys }),
         },
       ],
     };

@@ -1,0 +1,264 @@
+/**
+ * New-generation Shared Albums end to end (docs/protocol/shared-albums.md#new-generation): the
+ * simulator's `SharedCollection-<UUID>` zones, one the account owns (private database) and one it
+ * joined (shared database), are archived under `shared-albums/<Album>/<date>/<name>` beside the
+ * legacy albums, with owner and contributor; an album added, an item added, an item removed and
+ * an album left are each picked up by the next sync; an idle sync costs what it cost before the
+ * account had such albums, plus one `changes/database` per database that holds them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVerify } from '#app/verify.ts';
+import { openLocalArchive } from '#compose/archive-access.ts';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
+import { type PipelineHarness, startPipelineHarness } from '#test/helpers/pipeline-harness.ts';
+import { runCli } from '#test/helpers/run-cli.ts';
+
+interface Truth {
+  albums: {
+    zoneName: string;
+    title: string;
+    deleted: boolean;
+    owner: { who: string; name: string };
+    participants: { who: string }[];
+    items: {
+      assetName: string;
+      fileName: string;
+      contributor: { name: string };
+      size: number;
+      fileChecksum: string;
+      comments: { author: { name: string }; text: string }[];
+    }[];
+  }[];
+}
+
+let h: PipelineHarness;
+
+const truth = () => h.control.call<Truth>('GET', '/sharedcollections');
+const mutate = <T = Record<string, unknown>>(m: unknown) =>
+  h.control.call<T>('POST', '/sharedcollections/mutate', m);
+
+/** Album zones the signed-in account (the simulator's `owner`) sees now. */
+async function visible() {
+  return (await truth()).albums.filter(
+    (a) => !a.deleted && (a.owner.who === 'owner' || a.participants.some((p) => p.who === 'owner')),
+  );
+}
+
+async function archiveState() {
+  const stack = await openLocalAwsStack({ dataDir: h.dataDir });
+  try {
+    const list = (await stack.sharedAlbumState.loadAlbums()) as SharedAlbumsState;
+    const items = new Map<string, StoredSharedItem[]>();
+    for (const guid of Object.keys(list?.albums ?? {}))
+      items.set(guid, await stack.sharedAlbumState.loadItems(guid));
+    return { list, items };
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function readObject(key: string): Promise<string> {
+  const stack = await openLocalAwsStack({ dataDir: h.dataDir });
+  try {
+    const got = await stack.objects.getStream(key);
+    const chunks: Buffer[] = [];
+    for await (const chunk of got!.body) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** The new-generation albums in state equal the simulator's: same albums, same live items, same bytes. */
+async function expectArchiveEqualsTruth() {
+  const snapshot = await h.snapshot();
+  const { list, items } = await archiveState();
+  const albums = await visible();
+  const live = Object.values(list.albums).filter((a) => a.goneAt === undefined && a.album.collection);
+  expect(live.map((a) => a.album.albumguid).sort()).toEqual(albums.map((a) => a.zoneName).sort());
+  for (const album of albums) {
+    const stored = (items.get(album.zoneName) ?? []).filter((i) => i.removedAt === undefined);
+    expect(stored.map((i) => i.assetGuid).sort()).toEqual(album.items.map((i) => i.assetName).sort());
+    expect(list.albums[album.zoneName]?.album.name).toBe(album.title);
+    for (const item of album.items) {
+      const mine = stored.find((i) => i.assetGuid === item.assetName)!;
+      const object = snapshot.object(mine.key);
+      expect(object, mine.key).toBeDefined();
+      expect(object!.size).toBe(item.size);
+      expect(object!.metadata['icloud-checksum']).toBe(item.fileChecksum);
+      expect(mine.reduced).toBe(false);
+    }
+  }
+}
+
+let owned: string;
+let joined: string;
+
+beforeAll(async () => {
+  h = await startPipelineHarness({ assets: 3, seed: 77, sharedAlbums: { enabled: true, cadenceMs: 0 } });
+  owned = (await mutate<{ zoneName: string }>({ op: 'createAlbum', title: 'Ski / 2026', items: 2 })).zoneName;
+  joined = (
+    await mutate<{ zoneName: string }>({
+      op: 'createAlbum',
+      title: 'Grandma',
+      owner: 'member',
+      participants: ['owner'],
+    })
+  ).zoneName;
+  const posted = await mutate<{ added: string[] }>({
+    op: 'addItems',
+    zoneName: joined,
+    count: 2,
+    contributor: 'member',
+  });
+  await mutate({
+    op: 'comment',
+    zoneName: joined,
+    assetName: posted.added[0],
+    who: 'owner',
+    text: 'Lovely ☃',
+  });
+  await mutate({ op: 'addItems', zoneName: joined, count: 1, contributor: 'owner' });
+  const summary = await h.sync();
+  expect(summary.outcome).toBe('succeeded');
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('new-generation Shared Albums', () => {
+  it('archives an owned and a joined album as the simulator holds them', async () => {
+    const albums = await visible();
+    expect(albums.map((a) => a.zoneName).sort()).toEqual([owned, joined].sort());
+    await expectArchiveEqualsTruth();
+    const { list } = await archiveState();
+    expect(list.albums[owned]?.album.sharingType).toBe('owned');
+    // verify (bucket against state) finds every item, and none counted as a reduced copy.
+    const access = await openLocalArchive(h.dataDir);
+    try {
+      const outcome = await runVerify(
+        {
+          state: access.state,
+          objects: access.objects,
+          sharedAlbumState: access.sharedAlbumState!,
+          versionPolicy: DEFAULT_VERSION_POLICY,
+        },
+        { deep: false, etagsAreMd5: true },
+      );
+      expect(outcome.sharedAlbums).toMatchObject({ ok: true, missing: [], extra: [], sizeMismatches: [] });
+      const legacyItems = (
+        await h.control.call<{ albums: { deleted: boolean; items: unknown[] }[] }>('GET', '/sharedstreams')
+      ).albums;
+      const newItems = albums.reduce((n, a) => n + a.items.length, 0);
+      expect(outcome.sharedAlbums?.items).toBeGreaterThanOrEqual(newItems);
+      expect((outcome.sharedAlbums?.items ?? 0) - (outcome.sharedAlbums?.reducedItems ?? 0)).toBe(newItems);
+      expect(legacyItems.length).toBeGreaterThan(0);
+    } finally {
+      await access.close();
+    }
+    expect(list.albums[joined]?.album.sharingType).toBe('subscribed');
+  });
+
+  it('files items under shared-albums/<Album>/<date>/<name> with owner, contributor and the original label', async () => {
+    const snapshot = await h.snapshot();
+    const { items } = await archiveState();
+    const keys = new Set([...(items.get(owned) ?? []), ...(items.get(joined) ?? [])].map((i) => i.key));
+    const objects = snapshot.objects.filter((o) => keys.has(o.key));
+    expect(objects).toHaveLength(keys.size);
+    const grandma = (await visible()).find((a) => a.zoneName === joined)!;
+    for (const object of objects) {
+      expect(object.key).toMatch(/^shared-albums\/(Ski _ 2026|Grandma)\/(\d{4}-\d{2}-\d{2}|undated)\/[^/]+$/);
+      expect(object.metadata['icloud-rendition']).toBe('original');
+      expect(object.metadata['icloud-shared-owner']).toBeTruthy();
+      expect(object.metadata['icloud-shared-contributor']).toBeTruthy();
+    }
+    const grandmaObject = objects.find((o) => o.key.startsWith('shared-albums/Grandma/'))!;
+    expect(decodeURIComponent(grandmaObject.metadata['icloud-shared-owner']!)).toContain(grandma.owner.name);
+    const view = JSON.parse(await readObject('shared-albums/Grandma/album.json'));
+    expect(view).toMatchObject({ albumguid: joined, name: 'Grandma', generation: 'shared-collection' });
+    expect(view.items.map((i: { contributor: string }) => i.contributor).sort()).toEqual(
+      grandma.items.map((i) => i.contributor.name).sort(),
+    );
+    // The comment (a CPLTextComment record) is kept with its item.
+    const commented = grandma.items.find((i) => i.comments.length > 0)!;
+    const viewed = view.items.find((i: { assetGuid: string }) => i.assetGuid === commented.assetName);
+    expect(viewed.comments).toMatchObject([
+      { kind: 'text', text: 'Lovely ☃', author: commented.comments[0]!.author.name },
+    ]);
+  });
+
+  it('library lists the new-generation albums beside the legacy ones, marked as such', async () => {
+    const run = await runCli(['library', '--session-file', h.signedIn.store.describe(), '--json']);
+    expect(run.code).toBe(0);
+    const listed = JSON.parse(run.stdout).sharedAlbums as {
+      albumguid: string;
+      sharingType: string;
+      generation?: string;
+    }[];
+    const collections = listed.filter((a) => a.generation === 'shared-collection');
+    expect(collections.map((a) => [a.albumguid, a.sharingType]).sort()).toEqual(
+      [
+        [owned, 'owned'],
+        [joined, 'subscribed'],
+      ].sort(),
+    );
+    expect(listed.length).toBeGreaterThan(collections.length);
+  });
+
+  it('an idle sync costs one changes/database per database holding album zones, and reads no zone', async () => {
+    const off = await h.measuredSync({ sharedAlbums: { enabled: false, cadenceMs: 0 } });
+    const on = await h.measuredSync();
+    expect(on.summary.outcome).toBe('idle');
+    const extra = Object.fromEntries(
+      Object.entries(on.stats.requests)
+        .map(([k, n]) => [k, n - (off.stats.requests[k] ?? 0)] as const)
+        .filter(([, n]) => n !== 0),
+    );
+    // Legacy listing (1) + the private and the shared database, which both hold an album zone.
+    expect(extra).toEqual({
+      'sharedstreams/webgetalbumslist': 1,
+      ...changesDatabaseDelta(on.stats.requests, 2),
+    });
+    expect(on.stats.total - off.stats.total).toBe(3);
+  });
+
+  it('picks up an album added, an item added, an item removed, an album left and one deleted (files kept)', async () => {
+    const added = (await mutate<{ zoneName: string }>({ op: 'createAlbum', title: 'Beach', items: 1 }))
+      .zoneName;
+    await h.sync();
+    await expectArchiveEqualsTruth();
+    await mutate({ op: 'addItems', zoneName: added, count: 2, contributor: 'member' });
+    const step = await h.measuredSync();
+    // Only the changed zone is read (one page), two downloads.
+    expect(step.stats.requests.cdn).toBe(2);
+    await expectArchiveEqualsTruth();
+    const beach = (await visible()).find((a) => a.zoneName === added)!;
+    await mutate({ op: 'removeItem', zoneName: added, assetName: beach.items[0]!.assetName });
+    await h.sync();
+    await expectArchiveEqualsTruth();
+    const { items } = await archiveState();
+    const removed = items.get(added)!.find((i) => i.assetGuid === beach.items[0]!.assetName)!;
+    expect(removed.removedAt).toBeDefined();
+    // Kept by default.
+    expect((await h.snapshot()).object(removed.key)).toBeDefined();
+    const before = await h.snapshot();
+    await mutate({ op: 'leave', zoneName: joined, who: 'owner' });
+    await mutate({ op: 'deleteAlbum', zoneName: added });
+    await h.sync();
+    await expectArchiveEqualsTruth();
+    const { list } = await archiveState();
+    expect(list.albums[joined]?.goneAt).toBeDefined();
+    expect(list.albums[added]?.goneAt).toBeDefined();
+    expect((await h.snapshot()).objects.length).toBe(before.objects.length);
+  });
+});
+
+/** The request-counter key(s) of `changes/database`, expecting `n` more of them in total. */
+function changesDatabaseDelta(requests: Record<string, number>, n: number): Record<string, number> {
+  const keys = Object.keys(requests).filter((k) => k.includes('changes/database'));
+  expect(keys).toHaveLength(1);
+  return { [keys[0]!]: n };
+}
