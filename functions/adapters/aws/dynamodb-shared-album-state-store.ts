@@ -9,28 +9,12 @@ import * as z from 'zod';
 import { ConflictError } from '#domain/errors.ts';
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
+import { sharedAlbumSchema } from './shared-album-schema.ts';
 
 const LIST_KEY = { pk: 'shared-albums', sk: 'list' } as const;
 const itemPartition = (albumguid: string) => `shared-item#${albumguid}`;
 
-const albumSchema = z.strictObject({
-  albumguid: z.string(),
-  name: z.string(),
-  location: z.string(),
-  ctag: z.string(),
-  ownerDsid: z.string(),
-  sharingType: z.enum(['owned', 'subscribed']),
-  creationDate: z.number().optional(),
-  isPublic: z.boolean(),
-  collection: z
-    .strictObject({
-      database: z.enum(['private', 'shared']),
-      zoneName: z.string().min(1),
-      ownerRecordName: z.string(),
-    })
-    .optional(),
-  ownerName: z.string().optional(),
-});
+const albumSchema = sharedAlbumSchema;
 
 const storedAlbumSchema = z.strictObject({
   album: albumSchema,

@@ -9,6 +9,7 @@ import { type Asset, type AssetOnlyChange, VERSION_KINDS } from '#domain/model/a
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { SharedAlbum } from '#domain/shared-albums/model.ts';
+import { sharedAlbumSchema } from './shared-album-schema.ts';
 
 const zoneRef = z.strictObject({
   database: z.enum(['private', 'shared']),
@@ -97,25 +98,7 @@ const assetOnly = z.strictObject({
 });
 
 /** A Shared Album as the detector listed it (docs/protocol/shared-albums.md). */
-const sharedAlbum = z.strictObject({
-  albumguid: z.string().min(1),
-  name: z.string(),
-  /** Empty for a new-generation album (its zone says where it is). */
-  location: z.union([z.string().url(), z.literal('')]),
-  ctag: z.string(),
-  ownerDsid: z.string(),
-  sharingType: z.enum(['owned', 'subscribed']),
-  creationDate: z.number().optional(),
-  isPublic: z.boolean(),
-  collection: z
-    .strictObject({
-      database: z.enum(['private', 'shared']),
-      zoneName: z.string().min(1),
-      ownerRecordName: z.string(),
-    })
-    .optional(),
-  ownerName: z.string().optional(),
-});
+const sharedAlbum = sharedAlbumSchema;
 
 /** One unit of work for the download worker. */
 export const workItemSchema = z.discriminatedUnion('type', [
