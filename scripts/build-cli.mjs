@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // Compiles the CLI into dist/ (npm's `prepare` runs this on `npm ci`, so a fresh clone has it):
 // ESM for Node 20, one chunk per command (main.ts imports commands lazily, so `--help` reads only
-// the small entry chunk). Packages stay external: node_modules is there at run time, and s3rver,
-// dynalite and local-aws-sqs resolve files of their own relative to themselves. The s3rver child
-// process is its own entry point, dist/s3rver-process.mjs, beside the chunk that forks it
-// (functions/local/servers/s3-server.ts picks the .mjs when it runs compiled).
-import { rm } from 'node:fs/promises';
+// the small entry chunk). The runtime dependencies (AWS SDK, zod, tough-cookie, Powertools,
+// commander...) are bundled, their ESM builds, so each command loads only the code it uses: Node
+// itself would load the SDK's CommonJS builds whole (about 20 MB of the idle run's memory was
+// the DynamoDB client alone) and every zod locale. The devDependencies stay external: the local
+// servers (s3rver, dynalite, local-aws-sqs) resolve files of their own relative to themselves.
+// The s3rver child process is its own entry point, dist/s3rver-process.mjs, beside the chunk
+// that forks it (functions/local/servers/s3-server.ts picks the .mjs when it runs compiled).
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const { devDependencies } = JSON.parse(await readFile(`${root}package.json`, 'utf8'));
 
 await rm(`${root}dist`, { recursive: true, force: true });
 await build({
@@ -26,7 +30,12 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  external: Object.keys(devDependencies).flatMap((name) => [name, `${name}/*`]),
+  mainFields: ['module', 'main'],
+  // ESM output has no `require`; some bundled CommonJS dependencies still call it (node: builtins).
+  banner: {
+    js: "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",
+  },
   sourcemap: true,
   logLevel: 'warning',
 });

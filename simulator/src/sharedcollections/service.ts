@@ -14,7 +14,7 @@
  * so `changes/database` reports the zone to a caller whose database token predates it.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimFamily, SimPerson } from '../identity.ts';
 import type { Clock, MediaSpec } from '../types.ts';
 

@@ -3,7 +3,7 @@
  * (`POST /__sim/sharedstreams/mutate`). Each change bumps the album's ctag and the service's root
  * version; the CDN resolves the renditions of items that still exist.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimFamily } from '../identity.ts';
 import type { Clock, MediaSpec } from '../types.ts';
 import { defaultAlbums, generateAlbum, generateItem } from './generate.ts';
