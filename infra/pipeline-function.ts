@@ -69,9 +69,9 @@ export interface PipelineFunctionProps {
  * The one way this stack builds a Lambda function: Node.js 22 on arm64, an ESM bundle made by
  * local esbuild (no Docker, infra/lambda-bundle.ts) with a source map kept beside it (not loaded
  * at run time), its own log group with a retention, a role that starts with nothing but writing
- * to that log group, and the Powertools environment. Access to anything else is added by the construct that owns
- * the resource, together with the env var that names it (`addEnvironment` beside
- * `addToRolePolicy`).
+ * to that log group, and the Powertools environment. Access to anything else is added by the
+ * construct that owns the resource, together with the env var that names it (`addEnvironment`
+ * beside `addToRolePolicy`).
  */
 export class PipelineFunction extends Construct implements IGrantable {
   readonly function: LambdaFunction;
