@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
-import { cliBuildOptions } from '../../scripts/build-cli.mjs';
+import { cliBuildOptions } from '../../scripts/cli-build-options.mjs';
 
 /**
- * The compiled CLI (scripts/build-cli.mjs) as a local sync loads it: the chunk of the local sync
+ * The compiled CLI (scripts/build-cli.mjs, its options in scripts/cli-build-options.mjs) as a local sync loads it: the chunk of the local sync
  * and every chunk it imports statically, which Node loads before the sync can start (issue 12: an
  * idle run within 120 MB). What the sync imports only when it needs it (the local S3, SQS, the
  * workers) is left out, as Node leaves it.
