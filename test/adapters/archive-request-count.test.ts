@@ -112,6 +112,33 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
     expect(await state.getCounters()).toEqual({ objects: 10, bytes: 20_000 });
   });
 
+  it('settles the counts of a batch of three messages in two marker writes: 25, then the rest at the flush', async () => {
+    const { deps, state, message, counted } = await setUp();
+    const messages = [message(10), message(10), message(10)].map((m, i) => ({
+      ...m,
+      items: m.items.map((item) =>
+        item.type === 'asset'
+          ? {
+              ...item,
+              asset: {
+                ...item.asset,
+                assetRecordName: `${item.asset.assetRecordName}-m${i}`,
+                masterRecordName: `${item.asset.masterRecordName}-m${i}`,
+              },
+            }
+          : item,
+      ),
+    }));
+
+    await Promise.all(messages.map((m) => processWorkMessage(deps, m)));
+    const beforeFlush = counted()['BatchWriteItemCommand'];
+    await state.flush();
+
+    expect(beforeFlush).toBe(3 + 1); // the three messages' master users, one full batch of markers
+    expect(counted()['BatchWriteItemCommand']).toBe(1); // the other 5 markers
+    expect(await state.getCounters()).toEqual({ objects: 30, bytes: 60_000 });
+  });
+
   it('skips a redelivered message with one batched read and nothing else', async () => {
     const { deps, message, counted } = await setUp();
     const work = message(10);

@@ -900,7 +900,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     await this.applyToTotals(count);
     if (!this.#unmarked.includes(count.nonce)) this.#unmarked.push(count.nonce);
     this.#remember(count);
-    if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers();
+    if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
   }
 
   /**
@@ -967,9 +967,12 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     this.#remember(uncount);
   }
 
-  /** Writes the markers of the applied counts (25 a request); their nonces may be dropped then. */
-  private async writeSettledMarkers(): Promise<void> {
-    while (this.#unmarked.length > 0) {
+  /**
+   * Writes the markers of the applied counts (25 a request); their nonces may be dropped then.
+   * Between flushes only full requests go (counts keep arriving while one is written).
+   */
+  private async writeSettledMarkers(options: { readonly fullBatchesOnly?: boolean } = {}): Promise<void> {
+    while (this.#unmarked.length >= (options.fullBatchesOnly ? WRITE_BATCH : 1)) {
       const nonces = this.#unmarked.splice(0, WRITE_BATCH);
       try {
         let requests: Record<string, unknown>[] = nonces.map((nonce) => ({
