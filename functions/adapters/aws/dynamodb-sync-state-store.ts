@@ -837,6 +837,124 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     return this.countObject(key, size);
   }
 
+  async countObjects(
+    objects: readonly { readonly key: string; readonly size: number; readonly count?: string }[],
+  ): Promise<void> {
+    const pending = new Map<string, Extract<ClaimCount, { state: 'pending' }>>();
+    const unknown: { readonly key: string; readonly size: number }[] = [];
+    for (const object of objects) {
+      const found = object.count?.startsWith('mine:') ? parseClaimCount(object.count.slice(5)) : undefined;
+      if (found?.state === 'pending' && found.change === 1) pending.set(found.nonce, found);
+      else if (
+        !(object.count?.startsWith('seen:') && parseClaimCount(object.count.slice(5)).state === 'counted')
+      )
+        unknown.push(object);
+    }
+    // The others (an earlier delivery's objects, counts someone else started): their claims in one read.
+    const claims = await this.claimCountsOf(unknown.map((object) => object.key));
+    const rest: { readonly key: string; readonly size: number }[] = [];
+    for (const object of unknown) {
+      const claim = claims.get(keys.keyClaim(object.key).pk);
+      // Nothing is stored at a key nobody claims: a purge deleted the object and released the claim.
+      if (claim === undefined) continue;
+      const found = claim.count === undefined ? undefined : parseClaimCount(claim.count);
+      if (found?.state === 'counted') continue;
+      if (found?.state === 'pending' && found.change === 1) pending.set(found.nonce, found);
+      else rest.push(object); // no count on the claim, or an uncount under way: one at a time
+    }
+    const counts = [...pending.values()].filter((count) => !this.#finished.has(claimCountText(count)));
+    for (let i = 0; i < counts.length; i += WRITE_BATCH)
+      await this.applyClaimCounts(counts.slice(i, i + WRITE_BATCH));
+    for (const object of rest) await this.countObject(object.key, object.size);
+  }
+
+  /** These keys' claims that exist, with their `count`, by partition key (one consistent batched read per 100). */
+  private async claimCountsOf(
+    objectKeys: readonly string[],
+  ): Promise<Map<string, { readonly count?: string }>> {
+    const counts = new Map<string, { readonly count?: string }>();
+    const unique = [
+      ...new Map(objectKeys.map((key) => [keys.keyClaim(key).pk, keys.keyClaim(key)])).values(),
+    ];
+    for (let i = 0; i < unique.length; i += READ_BATCH) {
+      let wanted: Record<string, unknown>[] = unique.slice(i, i + READ_BATCH).map((key) => ({ ...key }));
+      for (let round = 0; wanted.length > 0; round += 1) {
+        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left key claims unread');
+        const output = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
+        );
+        for (const raw of output.Responses?.[this.table] ?? []) {
+          const claim = keyClaimItemSchema.parse(raw);
+          counts.set(claim.pk, claim.count === undefined ? {} : { count: claim.count });
+        }
+        wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * Applies counts this worker started on fresh claims, in one write to the totals. Another worker
+   * that adopted one of the objects meanwhile may have applied its count, written its marker and
+   * dropped its nonce: the markers are read first (one batched read), and only unmarked counts are
+   * applied, each nonce at most once. A nonce found already applied fails the whole write: each
+   * count is then applied on its own.
+   */
+  private async applyClaimCounts(
+    counts: readonly Extract<ClaimCount, { state: 'pending' }>[],
+  ): Promise<void> {
+    const marked = await this.markedNonces(counts.map((count) => count.nonce));
+    const todo = counts.filter((count) => !marked.has(count.nonce));
+    for (const count of counts) if (marked.has(count.nonce)) this.#remember(count);
+    if (todo.length === 0) return;
+    const nonces = Object.fromEntries(todo.map((count, i) => [`#n${i}`, appliedAttribute(count.nonce)]));
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.counters(),
+          UpdateExpression: `ADD #objects :objects, #bytes :bytes SET ${Object.keys(nonces)
+            .map((name) => `${name} = :one`)
+            .join(', ')}`,
+          ConditionExpression: Object.keys(nonces)
+            .map((name) => `attribute_not_exists(${name})`)
+            .join(' AND '),
+          ExpressionAttributeNames: { '#objects': 'objects', '#bytes': 'bytes', ...nonces },
+          ExpressionAttributeValues: {
+            ':objects': todo.length,
+            ':bytes': todo.reduce((sum, count) => sum + count.size, 0),
+            ':one': 1,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // One of them was applied already (by an earlier delivery or a racing worker).
+      for (const count of todo) await this.applyToTotals(count);
+    }
+    for (const count of todo) {
+      if (!this.#unmarked.includes(count.nonce)) this.#unmarked.push(count.nonce);
+      this.#remember(count);
+    }
+    if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
+  }
+
+  /** Which of these nonces have a `counted#` marker (one consistent batched read). */
+  private async markedNonces(nonces: readonly string[]): Promise<Set<string>> {
+    const marked = new Set<string>();
+    let wanted: Record<string, unknown>[] = nonces.map((nonce) => ({ ...keys.settledCount(nonce) }));
+    for (let round = 0; wanted.length > 0; round += 1) {
+      if (round === BATCH_ROUNDS) throw new Error('DynamoDB left count markers unread');
+      const output = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
+      );
+      for (const raw of output.Responses?.[this.table] ?? [])
+        marked.add(settledCountItemSchema.parse(raw).pk.slice('counted#'.length));
+      wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+    }
+    return marked;
+  }
+
   async uncountObject(key: string): Promise<void> {
     if ((await this.get(keys.countedObject(key), countedObjectItemSchema)) !== undefined)
       return this.uncountObjectItem(key);
