@@ -47,6 +47,8 @@ const countByItem = (key: string) => {
 function dynamoItemKinds(body: string): string[] {
   const kinds = new Set<string>();
   for (const match of body.matchAll(/"pk":\{"S":"([^"#]*)/g)) kinds.add(match[1] ?? '');
+  // A Query names its partition in a value (`pk = :pk`).
+  for (const match of body.matchAll(/":pk":\{"S":"([^"#]*)/g)) kinds.add(match[1] ?? '');
   return kinds.size === 0 ? ['?'] : [...kinds].sort();
 }
 
