@@ -256,6 +256,76 @@ describe('new-generation Shared Albums', () => {
   });
 });
 
+describe('a new-generation item that is also in your library', () => {
+  it('is stored once: the album references the library original; an item not in the library is stored', async () => {
+    const library = await h.control.call<{
+      assets: {
+        zone: string;
+        zoneOwner: string;
+        assetRecordName: string;
+        isDeleted: boolean;
+        isHidden: boolean;
+        versions: { kind: string; fileChecksum: string }[];
+      }[];
+    }>('GET', '/library?sha256=false');
+    const photo = library.assets.find(
+      (a) => a.zone === 'PrimarySync' && a.zoneOwner === 'owner' && !a.isDeleted && !a.isHidden,
+    )!;
+    const original = photo.versions.find((v) => v.kind === 'original')!;
+    const posted = await mutate<{ added: string[] }>({
+      op: 'addItems',
+      zoneName: owned,
+      fromLibrary: [photo.assetRecordName],
+    });
+    const other = await mutate<{ added: string[] }>({ op: 'addItems', zoneName: owned, count: 1 });
+    // Ground truth: the copy carries the library original's checksum.
+    const album = (await visible()).find((a) => a.zoneName === owned)!;
+    const copy = album.items.find((i) => i.assetName === posted.added[0])!;
+    expect(copy.fileChecksum).toBe(original.fileChecksum);
+    expect(copy).toMatchObject({ libraryAsset: photo.assetRecordName });
+
+    const step = await h.measuredSync();
+    // The library photo's bytes are not downloaded again; the other item is.
+    expect(step.stats.requests.cdn).toBe(1);
+    const snapshot = await h.snapshot();
+    const libraryKey = snapshot
+      .entry(photo.assetRecordName)!
+      .versions.find((v) => v.kind === 'original')!.key;
+    const withChecksum = snapshot.objects.filter((o) => o.metadata['icloud-checksum'] === original.fileChecksum);
+    expect(withChecksum.map((o) => o.key)).toEqual([libraryKey]);
+    const { items } = await archiveState();
+    const stored = items.get(owned)!;
+    const referencing = stored.find((i) => i.assetGuid === posted.added[0])!;
+    expect(referencing).toMatchObject({ key: libraryKey, ownsObject: false });
+    expect(referencing.library).toMatchObject({ assetRecordName: photo.assetRecordName });
+    const own = stored.find((i) => i.assetGuid === other.added[0])!;
+    expect(own.ownsObject).toBe(true);
+    expect(own.key).toMatch(/^shared-albums\/Ski _ 2026\//);
+    expect(snapshot.object(own.key)).toBeDefined();
+    // The album's view points at the library's key.
+    const view = JSON.parse(await readObject('shared-albums/Ski _ 2026/album.json'));
+    const viewed = view.items.find((i: { assetGuid: string }) => i.assetGuid === posted.added[0]);
+    expect(viewed).toMatchObject({ key: libraryKey, references: libraryKey, inLibrary: true });
+    await expectArchiveEqualsTruth();
+    const access = await openLocalArchive(h.dataDir);
+    try {
+      const outcome = await runVerify(
+        {
+          state: access.state,
+          objects: access.objects,
+          sharedAlbumState: access.sharedAlbumState!,
+          versionPolicy: DEFAULT_VERSION_POLICY,
+        },
+        { deep: false, etagsAreMd5: true },
+      );
+      expect(outcome.sharedAlbums).toMatchObject({ ok: true, missing: [], extra: [] });
+      expect(outcome.report.ok).toBe(true);
+    } finally {
+      await access.close();
+    }
+  });
+});
+
 /** The request-counter key(s) of `changes/database`, expecting `n` more of them in total. */
 function changesDatabaseDelta(requests: Record<string, number>, n: number): Record<string, number> {
   const keys = Object.keys(requests).filter((k) => k.includes('changes/database'));

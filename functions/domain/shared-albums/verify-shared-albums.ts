@@ -42,6 +42,8 @@ export function checkSharedAlbums(
   objects: readonly { readonly key: string; readonly size: number }[],
 ): SharedAlbumsCheck {
   const stored = new Map(objects.filter((o) => isSharedAlbumKey(o.key)).map((o) => [o.key, o]));
+  // An item stored once with your library references the library's object, outside shared-albums/.
+  const all = new Map(objects.map((o) => [o.key, o]));
   const known = new Set<string>();
   const missing: { key: string; assetGuid: string; albumguid: string }[] = [];
   const sizeMismatches: { key: string; expected: number; actual: number }[] = [];
@@ -60,7 +62,7 @@ export function checkSharedAlbums(
         if (item.reduced) reduced++;
         if (!item.ownsObject) referencing++;
       }
-      const object = stored.get(item.key);
+      const object = all.get(item.key);
       if (object === undefined) {
         missing.push({ key: item.key, assetGuid: item.assetGuid, albumguid: album.album.albumguid });
         continue;

@@ -214,11 +214,11 @@ function masterRecord(ctx: CloudKitContext, c: Collection, item: CollectionItem)
         },
         type: 'ASSETID',
       },
-      resOriginalFileType: { value: 'public.jpeg', type: 'STRING' },
+      resOriginalFileType: { value: item.uti, type: 'STRING' },
       resOriginalWidth: { value: item.width, type: 'INT64' },
       resOriginalHeight: { value: item.height, type: 'INT64' },
       resOriginalFingerprint: { value: item.fingerprint, type: 'STRING' },
-      itemType: { value: 'public.jpeg', type: 'STRING' },
+      itemType: { value: item.uti, type: 'STRING' },
     },
     ...envelope(ctx, c, item.contributor, item.addedDate),
   };

@@ -19,6 +19,7 @@ import { UNRECORDED_ENCODINGS } from './names.ts';
 import { LibraryStore } from './persistence.ts';
 import { DEFAULT_QUIRKS, type Quirks } from './quirks.ts';
 import { recordExists, recordNameOf, recordTypeOf } from './record-names.ts';
+import { libraryOriginal } from './library-original.ts';
 import { type IdentifiedResource, mediaSpecOf, resolveResource } from './resources.ts';
 import { LibraryState } from './state.ts';
 
@@ -88,6 +89,7 @@ export class SimLibrary {
         core.seq += 1;
         return core.seq;
       },
+      libraryOriginal: (assetRecordName) => libraryOriginal(core, assetRecordName),
     });
     core.state.unrecordedEncodings = () => this.quirks.unrecordedFilenameEncodings;
     core.ownerPrimaryZoneName = () => (this.quirks.migratedPrimaryZone ? 'PrimarySync1' : 'PrimarySync');

@@ -164,6 +164,7 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
     const added = num(fieldValue(fields, 'addedDate')) ?? num(obj(asset.created)?.timestamp);
     const captured = num(fieldValue(mf, 'originalCreationDate')) ?? num(fieldValue(fields, 'assetDate'));
     const contributorName = creator === undefined ? undefined : names.get(creator);
+    const fingerprint = str(fieldValue(mf, 'resOriginalFingerprint'));
     items.push({
       assetGuid: assetName,
       masterRecordName: masterName,
@@ -183,6 +184,7 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
         ...(width === undefined ? {} : { width }),
         ...(height === undefined ? {} : { height }),
       },
+      ...(fingerprint === undefined ? {} : { fingerprint }),
       likeCount: 0,
     });
   }
