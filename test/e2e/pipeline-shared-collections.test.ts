@@ -291,7 +291,9 @@ describe('a new-generation item that is also in your library', () => {
     const libraryKey = snapshot
       .entry(photo.assetRecordName)!
       .versions.find((v) => v.kind === 'original')!.key;
-    const withChecksum = snapshot.objects.filter((o) => o.metadata['icloud-checksum'] === original.fileChecksum);
+    const withChecksum = snapshot.objects.filter(
+      (o) => o.metadata['icloud-checksum'] === original.fileChecksum,
+    );
     expect(withChecksum.map((o) => o.key)).toEqual([libraryKey]);
     const { items } = await archiveState();
     const stored = items.get(owned)!;

@@ -24,6 +24,7 @@ import type { AssetRef } from '../model/manifest.ts';
 import { contentTypeForUti } from '../model/uti.ts';
 import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
 import { encodeHeaderValue, mtimeMetadata } from '../plan/object-metadata.ts';
+import { findLibraryOriginal, releaseLibraryReference, sharedAlbumZone } from './library-copy.ts';
 import {
   COLLECTION_RENDITION_LABEL,
   isReducedCopy,
@@ -31,7 +32,6 @@ import {
   type SharedAlbum,
   type SharedItem,
 } from './model.ts';
-import { findLibraryOriginal, releaseLibraryReference, sharedAlbumZone } from './library-copy.ts';
 import { albumFolder, checksumClaim, SHARED_ALBUMS_PREFIX, sharedItemKey } from './shared-keys.ts';
 import {
   type LibraryReference,
@@ -262,7 +262,10 @@ async function storeFile(
     const copy = await findLibraryOriginal(deps.state, deps.objects, item);
     if (copy !== undefined) {
       // A user of the library's master before the item's record says so: a crash in between only keeps the object longer.
-      await deps.state.addMasterUser(copy.reference.masterRecordName, itemRef(album.albumguid, item.assetGuid));
+      await deps.state.addMasterUser(
+        copy.reference.masterRecordName,
+        itemRef(album.albumguid, item.assetGuid),
+      );
       return { key: copy.key, owns: false, size: copy.size, library: copy.reference };
     }
   }

@@ -13,13 +13,13 @@ import { LibraryCore } from './core.ts';
 import { type GroundTruthAsset, groundTruthAsset, ZONES_IN_TRUTH } from './ground-truth.ts';
 import { IdCodec } from './ids.ts';
 import { IndexCache } from './indexes.ts';
+import { libraryOriginal } from './library-original.ts';
 import { DAY_MS, type FilenameEncoding, TRASH_WINDOW_MS } from './model.ts';
 import { applyMutation, type MutateOp, MutationError, parseMutateOp } from './mutations.ts';
 import { UNRECORDED_ENCODINGS } from './names.ts';
 import { LibraryStore } from './persistence.ts';
 import { DEFAULT_QUIRKS, type Quirks } from './quirks.ts';
 import { recordExists, recordNameOf, recordTypeOf } from './record-names.ts';
-import { libraryOriginal } from './library-original.ts';
 import { type IdentifiedResource, mediaSpecOf, resolveResource } from './resources.ts';
 import { LibraryState } from './state.ts';
 

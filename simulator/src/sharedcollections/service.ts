@@ -228,10 +228,12 @@ export class SharedCollections {
         const added: string[] = [];
         if (m.fromLibrary) {
           // Only the library's own person can post from it (the simulator's library is the owner's).
-          if (contributor !== 'owner') throw new CollectionMutationError('only the owner posts from the library');
+          if (contributor !== 'owner')
+            throw new CollectionMutationError('only the owner posts from the library');
           const originals = m.fromLibrary.map((name) => {
             const original = this.#libraryOriginal(name);
-            if (!original) throw new CollectionMutationError(`no live photo ${name} in the owner's PrimarySync`);
+            if (!original)
+              throw new CollectionMutationError(`no live photo ${name} in the owner's PrimarySync`);
             return original;
           });
           for (const original of originals) added.push(this.#addItem(c, contributor, original).assetName);
@@ -371,7 +373,8 @@ export class SharedCollections {
   /** The CDN stops serving a checksum once no live item of any album has it. */
   #forget(item: CollectionItem): void {
     const still = this.collections.some(
-      (c) => !c.deleted && c.items.some((i) => i !== item && !i.removed && i.fileChecksum === item.fileChecksum),
+      (c) =>
+        !c.deleted && c.items.some((i) => i !== item && !i.removed && i.fileChecksum === item.fileChecksum),
     );
     if (!still) this.#byChecksum.delete(item.fileChecksum);
   }
