@@ -11,6 +11,7 @@ import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
 import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
+import { checkSharedAlbums } from '#domain/shared-albums/verify-shared-albums.ts';
 import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
@@ -142,6 +143,23 @@ describe('a Shared Album item that is also in your library', () => {
       library: { assetRecordName: LIBRARY_ASSET, masterRecordName: CHECKSUM, kind: 'original' },
     });
     expect(await s.keys()).toEqual([LIBRARY_KEY, 'shared-albums/Ski/2026-07-01/own.JPG']);
+  });
+
+  it('verify finds the referenced library object, and names it as kept for the albums', async () => {
+    const s = await setup(MIRROR);
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM)]);
+    await s.run(collection('1'));
+    await s.purgeLibraryPhoto();
+    const listed: { key: string; size: number }[] = [];
+    for await (const o of s.objects.list('')) listed.push({ key: o.key, size: o.size });
+    const guid = collection('1').albumguid;
+    const check = checkSharedAlbums(
+      await s.sharedState.loadAlbums(),
+      new Map([[guid, await s.sharedState.loadItems(guid)]]),
+      listed,
+    );
+    expect(check).toMatchObject({ ok: true, missing: [], extra: [], referencingItems: 1 });
+    expect(check.libraryKeys).toEqual([LIBRARY_KEY]);
   });
 
   it('finds the library original by the item checksum alone (no fingerprint sent)', async () => {
