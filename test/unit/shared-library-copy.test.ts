@@ -5,12 +5,14 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { readText } from '#app/catalog-upkeep.ts';
 import { applyPurge } from '#domain/archive/apply-change.ts';
 import type { ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
 import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
+import { sharedCatalogKey } from '#domain/shared-albums/shared-catalog.ts';
 import { checkSharedAlbums } from '#domain/shared-albums/verify-shared-albums.ts';
 import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -123,7 +125,8 @@ async function setup(deletePolicy: DeletePolicy) {
     );
   const keys = async () => {
     const out: string[] = [];
-    for await (const o of objects.list('')) if (!o.key.endsWith('album.json')) out.push(o.key);
+    for await (const o of objects.list(''))
+      if (!o.key.endsWith('album.json') && !o.key.startsWith('catalog/')) out.push(o.key);
     return out.sort();
   };
   return { source, objects, state, sharedState, downloader, run, purgeLibraryPhoto, keys };
@@ -143,6 +146,20 @@ describe('a Shared Album item that is also in your library', () => {
       library: { assetRecordName: LIBRARY_ASSET, masterRecordName: CHECKSUM, kind: 'original' },
     });
     expect(await s.keys()).toEqual([LIBRARY_KEY, 'shared-albums/Ski/2026-07-01/own.JPG']);
+    // The item's catalog line points at the library's key and names the library photo.
+    const text = await readText(s.objects, sharedCatalogKey(collection('1').albumguid));
+    const line = (text ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.asset === 'copy');
+    expect(line).toMatchObject({
+      key: LIBRARY_KEY,
+      references: 'library',
+      library: { zone: ZONE, asset: LIBRARY_ASSET },
+      rendition: 'original',
+      reduced: false,
+    });
   });
 
   it('verify finds the referenced library object, and names it as kept for the albums', async () => {

@@ -32,6 +32,7 @@ import {
   type SharedAlbum,
   type SharedItem,
 } from './model.ts';
+import { sharedCatalogKey, sharedCatalogText } from './shared-catalog.ts';
 import { albumFolder, checksumClaim, SHARED_ALBUMS_PREFIX, sharedItemKey } from './shared-keys.ts';
 import {
   type LibraryReference,
@@ -173,6 +174,13 @@ export async function archiveSharedAlbum(
     reducedCount: live.filter((i) => i.reduced).length,
   });
   await writeAlbumView(deps, album, folder, items, gone);
+  await writeText(
+    deps,
+    sharedCatalogKey(album.albumguid),
+    sharedCatalogText(album, folder, items, gone ? deps.now() : undefined),
+    'application/x-ndjson',
+    album.albumguid,
+  );
   return result;
 }
 
@@ -479,11 +487,27 @@ async function writeAlbumView(
         ...(i.removedAt === undefined ? {} : { removedAt: new Date(i.removedAt).toISOString() }),
       })),
   };
-  const body = Buffer.from(`${JSON.stringify(view, null, 2)}\n`, 'utf8');
-  await deps.objects.putStream(albumViewKey(folder), Readable.from([body]), {
-    contentType: 'application/json',
+  await writeText(
+    deps,
+    albumViewKey(folder),
+    `${JSON.stringify(view, null, 2)}\n`,
+    'application/json',
+    album.albumguid,
+  );
+}
+
+async function writeText(
+  deps: SharedArchiveDeps,
+  key: string,
+  text: string,
+  contentType: string,
+  albumguid: string,
+): Promise<void> {
+  const body = Buffer.from(text, 'utf8');
+  await deps.objects.putStream(key, Readable.from([body]), {
+    contentType,
     contentLength: body.length,
-    metadata: { [SHARED_METADATA_KEYS.albumGuid]: album.albumguid },
+    metadata: { [SHARED_METADATA_KEYS.albumGuid]: albumguid },
   });
 }
 

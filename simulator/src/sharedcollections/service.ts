@@ -44,7 +44,21 @@ export interface CollectionItem {
    */
   readonly libraryAsset?: string;
   readonly media?: MediaSpec;
+  /** The `CPLPost` the item was posted with (`assetBatchId`), when the post carries a caption. */
+  readonly post?: CollectionPost;
   removed: boolean;
+}
+
+/**
+ * A `CPLPost` ("activity" post: `caption`, `postTimestamp`): the items posted together carry its
+ * `assetBatchId` (reading: one unattributed client's index `CPLAssetAndMasterInPost` filters on it).
+ */
+export interface CollectionPost {
+  readonly recordName: string;
+  readonly assetBatchId: string;
+  readonly caption: string;
+  readonly at: number;
+  readonly author: CollectionPerson;
 }
 
 /** A `CPLTextComment` on an item (record shape: one unattributed client). */
@@ -66,6 +80,7 @@ export interface Collection {
   readonly createdAt: number;
   readonly items: CollectionItem[];
   readonly comments: CollectionComment[];
+  readonly posts: CollectionPost[];
   /** Record names in change order; a record's live position is its last entry. */
   readonly log: string[];
   deleted: boolean;
@@ -99,6 +114,8 @@ export const CollectionMutationSchema = z.discriminatedUnion('op', [
      * fingerprint, `fileChecksum` and bytes: the research's best reading of the server-side copy).
      */
     fromLibrary: z.array(z.string().min(1)).min(1).max(100).optional(),
+    /** Posted together with this caption: one `CPLPost` whose `assetBatchId` the items carry. */
+    caption: z.string().min(1).max(1024).optional(),
   }),
   z.strictObject({ op: z.literal('removeItem'), zoneName: Zone, assetName: z.string().min(1) }),
   z.strictObject({ op: z.literal('leave'), zoneName: Zone, who: Who.default('member') }),
@@ -202,6 +219,7 @@ export class SharedCollections {
           createdAt: this.#clock.now(),
           items: [],
           comments: [],
+          posts: [],
           log: [SHARE_RECORD_NAME],
           deleted: false,
           lastSeq: 0,
@@ -226,6 +244,19 @@ export class SharedCollections {
           throw new CollectionMutationError(`${contributor} is not in ${m.zoneName}`);
         }
         const added: string[] = [];
+        let post: CollectionPost | undefined;
+        if (m.caption !== undefined) {
+          this.#serial += 1;
+          post = {
+            recordName: this.#uuid(`${c.uuid}:post:${this.#serial}`),
+            assetBatchId: this.#uuid(`${c.uuid}:batch:${this.#serial}`),
+            caption: m.caption,
+            at: this.#clock.now(),
+            author: contributor,
+          };
+          c.posts.push(post);
+          c.log.push(post.recordName);
+        }
         if (m.fromLibrary) {
           // Only the library's own person can post from it (the simulator's library is the owner's).
           if (contributor !== 'owner')
@@ -236,9 +267,11 @@ export class SharedCollections {
               throw new CollectionMutationError(`no live photo ${name} in the owner's PrimarySync`);
             return original;
           });
-          for (const original of originals) added.push(this.#addItem(c, contributor, original).assetName);
+          for (const original of originals)
+            added.push(this.#addItem(c, contributor, original, post).assetName);
         } else {
-          for (let i = 0; i < m.count; i += 1) added.push(this.#addItem(c, contributor).assetName);
+          for (let i = 0; i < m.count; i += 1)
+            added.push(this.#addItem(c, contributor, undefined, post).assetName);
         }
         c.lastSeq = this.#bump();
         return { op: m.op, zoneName: c.zoneName, added };
@@ -317,6 +350,7 @@ export class SharedCollections {
             size: i.size,
             fileChecksum: i.fileChecksum,
             ...(i.libraryAsset === undefined ? {} : { libraryAsset: i.libraryAsset }),
+            ...(i.post === undefined ? {} : { caption: i.post.caption }),
             comments: c.comments
               .filter((x) => x.assetName === i.assetName)
               .map((x) => ({ author: person(x.author), text: x.text, at: x.at })),
@@ -325,7 +359,12 @@ export class SharedCollections {
     };
   }
 
-  #addItem(c: Collection, contributor: CollectionPerson, original?: LibraryOriginal): CollectionItem {
+  #addItem(
+    c: Collection,
+    contributor: CollectionPerson,
+    original?: LibraryOriginal,
+    post?: CollectionPost,
+  ): CollectionItem {
     this.#serial += 1;
     const label = `${c.uuid}:item:${this.#serial}`;
     const h = this.#hex(label);
@@ -362,6 +401,7 @@ export class SharedCollections {
       fingerprint: this.#checksum(`${label}:fingerprint`),
       uti: 'public.jpeg',
       ...copy,
+      ...(post === undefined ? {} : { post }),
       removed: false,
     };
     c.items.push(item);
