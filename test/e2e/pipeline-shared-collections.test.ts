@@ -328,6 +328,43 @@ describe('a new-generation item that is also in your library', () => {
   });
 });
 
+describe('new-generation captions and comments in the catalog', () => {
+  it('puts the post caption and each comment on the item line, read back from the bucket', async () => {
+    const posted = await mutate<{ added: string[] }>({
+      op: 'addItems',
+      zoneName: owned,
+      count: 2,
+      contributor: 'member',
+      caption: 'Top of the piste ⛷',
+    });
+    await mutate({ op: 'comment', zoneName: owned, assetName: posted.added[0], who: 'owner', text: 'Brr ❄' });
+    await h.sync();
+    const lines = (await readObject(`catalog/shared-albums/${owned}.jsonl`))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    const album = (await visible()).find((a) => a.zoneName === owned)!;
+    for (const asset of posted.added) {
+      const line = lines.find((l) => l.asset === asset);
+      const truthItem = album.items.find((i) => i.assetName === asset) as unknown as {
+        caption: string;
+        comments: { author: { name: string }; text: string }[];
+      };
+      expect(line).toMatchObject({
+        sharedAlbum: { albumguid: owned, generation: 'shared-collection' },
+        status: 'archived',
+        caption: truthItem.caption,
+        rendition: 'original',
+        reduced: false,
+      });
+      expect(line.comments.map((c: { text: string; author: string }) => [c.text, c.author])).toEqual(
+        truthItem.comments.map((c) => [c.text, c.author.name]),
+      );
+    }
+    expect(lines.find((l) => l.asset === posted.added[0]).comments).toHaveLength(1);
+  });
+});
+
 /** The request-counter key(s) of `changes/database`, expecting `n` more of them in total. */
 function changesDatabaseDelta(requests: Record<string, number>, n: number): Record<string, number> {
   const keys = Object.keys(requests).filter((k) => k.includes('changes/database'));
