@@ -32,6 +32,12 @@ const listDocumentSchema = z.strictObject({
   albums: z.record(z.string(), storedAlbumSchema),
   checkedAt: z.number().optional(),
   everyDatabaseAskedAt: z.number().optional(),
+  collectionTokens: z
+    .strictObject({
+      private: z.array(z.string()).max(8).optional(),
+      shared: z.array(z.string()).max(8).optional(),
+    })
+    .optional(),
 });
 
 const commentSchema = z.strictObject({
@@ -113,6 +119,7 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
       ...(state.everyDatabaseAskedAt === undefined
         ? {}
         : { everyDatabaseAskedAt: state.everyDatabaseAskedAt }),
+      ...(state.collectionTokens === undefined ? {} : { collectionTokens: state.collectionTokens }),
     });
     try {
       await this.#client.send(

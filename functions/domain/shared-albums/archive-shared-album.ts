@@ -429,6 +429,7 @@ async function markArchived(
           ...(current?.everyDatabaseAskedAt === undefined
             ? {}
             : { everyDatabaseAskedAt: current.everyDatabaseAskedAt }),
+          ...(current?.collectionTokens === undefined ? {} : { collectionTokens: current.collectionTokens }),
           albums: { ...(current?.albums ?? {}), [album.albumguid]: entry },
         },
         current?.revision ?? 0,

@@ -33,6 +33,14 @@ export interface StoredSharedAlbum {
   readonly folder?: string;
 }
 
+/**
+ * Per database, the `changes/database` tokens from which a delta still covers every change since
+ * the new-generation albums were last listed (docs/protocol/shared-albums.md#new-generation): the
+ * library's own delta of a run, sent from one of them, lists the album zones that changed, so the
+ * listing needs no request of its own.
+ */
+export type CollectionTokens = Readonly<Partial<Record<'private' | 'shared', readonly string[]>>>;
+
 export interface SharedAlbumsState {
   /** By `albumguid`; albums that left the view stay, with `goneAt`. */
   readonly albums: Readonly<Record<string, StoredSharedAlbum>>;
@@ -43,6 +51,7 @@ export interface SharedAlbumsState {
    * changes said (a daily safety net: a newly joined album, or one a failed run missed).
    */
   readonly everyDatabaseAskedAt?: number;
+  readonly collectionTokens?: CollectionTokens;
   readonly revision: number;
 }
 
