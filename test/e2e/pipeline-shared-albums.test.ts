@@ -285,6 +285,46 @@ describe('Shared Albums', () => {
     ).toEqual(live.map((i) => i.assetGuid).sort());
   });
 
+  it('picks up a joined album with a hostile name, then an item added to it and one removed', async () => {
+    const name = '../Gran\u202Ema: CON/..';
+    const joined = await sharedMutate<{ albumguid: string }>({
+      op: 'addAlbum',
+      name,
+      owner: 'member',
+      subscribers: ['owner'],
+      items: 2,
+    });
+    await h.sync();
+    await expectArchiveEqualsTruth();
+    const { list } = await archiveState();
+    expect(list.albums[joined.albumguid]?.album.sharingType).toBe('subscribed');
+    const folder = list.albums[joined.albumguid]!.folder!;
+    expect(folder).not.toContain('/');
+    expect(folder).not.toContain('\u202E');
+    expect(folder).not.toMatch(/^\.\.?$/);
+    await sharedMutate({ op: 'addItems', albumguid: joined.albumguid, count: 1, contributor: 'grandma' });
+    const step = await h.measuredSync();
+    expect(step.stats.requests['sharedstreams/webgetassets']).toBe(1);
+    expect(step.stats.requests.cdn).toBe(1);
+    await expectArchiveEqualsTruth();
+    const album = (await visible()).find((a) => a.albumguid === joined.albumguid)!;
+    await sharedMutate({
+      op: 'removeItem',
+      albumguid: joined.albumguid,
+      assetGuid: album.items[0]!.assetGuid,
+    });
+    await h.sync();
+    await expectArchiveEqualsTruth();
+    const { items } = await archiveState();
+    for (const item of items.get(joined.albumguid)!) {
+      expect(item.key.startsWith(`shared-albums/${folder}/`)).toBe(true);
+      expect(item.key.split('/')).toHaveLength(4);
+    }
+    expect(
+      items.get(joined.albumguid)!.find((i) => i.assetGuid === album.items[0]!.assetGuid)!.removedAt,
+    ).toBeDefined();
+  });
+
   it('marks an album its owner deleted, and one the account left, as gone and keeps their files', async () => {
     const albums = await visible();
     const owned = albums.find((a) => a.owner.dsid === me && a.name !== 'Beach 2026')!;
