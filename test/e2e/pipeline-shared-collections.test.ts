@@ -427,6 +427,41 @@ describe('new-generation captions and comments in the catalog', () => {
   });
 });
 
+describe('an account whose Shared Albums are all new-generation', () => {
+  it('pays at most one request more than the library on an idle run: the shared database, nothing for legacy', async () => {
+    const me = (await h.control.session()).dsid ?? '';
+    const legacy = await h.control.call<{
+      albums: {
+        albumguid: string;
+        deleted: boolean;
+        owner: { dsid: string };
+        subscribers: { dsid: string }[];
+      }[];
+    }>('GET', '/sharedstreams');
+    for (const album of legacy.albums.filter((a) => !a.deleted)) {
+      if (album.owner.dsid === me) {
+        await h.control.call('POST', '/sharedstreams/mutate', {
+          op: 'deleteAlbum',
+          albumguid: album.albumguid,
+        });
+      } else if (album.subscribers.some((s) => s.dsid === me)) {
+        await h.control.call('POST', '/sharedstreams/mutate', {
+          op: 'leave',
+          albumguid: album.albumguid,
+          who: 'owner',
+        });
+      }
+    }
+    await h.sync();
+    const off = await h.measuredSync({ sharedAlbums: { enabled: false, cadenceMs: 0 } });
+    const on = await h.measuredSync();
+    expect(on.summary.outcome).toBe('idle');
+    expect(on.stats.requests['sharedstreams/webgetalbumslist'] ?? 0).toBe(0);
+    // An owned album (covered by the library's own answer) and a joined one (the shared database).
+    expect(on.stats.total - off.stats.total).toBe(1);
+  });
+});
+
 /** The request-counter key(s) of `changes/database`, expecting `n` more of them in total. */
 function changesDatabaseDelta(requests: Record<string, number>, n: number): Record<string, number> {
   const keys = Object.keys(requests).filter((k) => k.includes('changes/database'));
