@@ -42,8 +42,8 @@ export interface LibraryCopy {
 
 /**
  * The archived library original with the item's checksum, if there is one and its object is in
- * the bucket. Reads: one master-user query per candidate master name, one batched manifest read,
- * one HEAD.
+ * the bucket. Reads: one master-user query per candidate master name (one, or two when the
+ * fingerprint differs from the checksum), one batched manifest read and one HEAD on a match.
  */
 export async function findLibraryOriginal(
   state: SyncStateStore,
@@ -51,7 +51,9 @@ export async function findLibraryOriginal(
   item: SharedItem,
 ): Promise<LibraryCopy | undefined> {
   const checksum = item.rendition.fileChecksum;
-  const candidates = [...new Set([checksum, item.fingerprint, item.masterRecordName])].filter(
+  // The library master named by the checksum (Apple's masters are named so) or by the item's
+  // fingerprint; usually one and the same, so one query.
+  const candidates = [...new Set([checksum, item.fingerprint])].filter(
     (name): name is string => name !== undefined && name !== '',
   );
   for (const masterRecordName of candidates) {
