@@ -204,6 +204,29 @@ describe('new-generation Shared Albums', () => {
     ]);
   });
 
+  it('status counts only the older albums items as reduced copies, and says so', async () => {
+    const args = ['status', '--local', h.dataDir, '--session-file', h.signedIn.store.describe()];
+    const json = await runCli([...args, '--json']);
+    expect(json.code).toBe(0);
+    const shared = JSON.parse(json.stdout).sharedAlbums as {
+      items: number;
+      reducedItems: number;
+      note: string;
+      list: { albumguid: string; generation: string; reducedItems: number; items: number }[];
+    };
+    const newItems = (await visible()).reduce((n, a) => n + a.items.length, 0);
+    expect(shared.items - shared.reducedItems).toBe(newItems);
+    for (const zoneName of [owned, joined]) {
+      expect(shared.list.find((a) => a.albumguid === zoneName)).toMatchObject({
+        generation: 'shared-collection',
+        reducedItems: 0,
+      });
+    }
+    expect(shared.note).toMatch(/^Older shared albums hold Apple's reduced copies.*new-generation/);
+    const text = await runCli(args);
+    expect(text.stdout).toMatch(/Shared\s+\d+ albums .* reduced copies: Older shared albums/);
+  });
+
   it('library lists the new-generation albums beside the legacy ones, marked as such', async () => {
     const run = await runCli(['library', '--session-file', h.signedIn.store.describe(), '--json']);
     expect(run.code).toBe(0);
