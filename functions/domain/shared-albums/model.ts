@@ -75,7 +75,7 @@ export interface SharedItem {
   /**
    * `resOriginalFingerprint`, when the record carries one (new generation). In the library a
    * master's record name, fingerprint and original `fileChecksum` are one value, so this names
-   * the library master an item was copied from (docs/protocol/shared-albums.md#stored-once).
+   * the library master an item was copied from (docs/protocol/shared-albums.md#identity-and-de-duplication).
    */
   readonly fingerprint?: string;
   /** What the member wrote about the item, when the source carries it. */
