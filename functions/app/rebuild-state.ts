@@ -2,7 +2,9 @@
  * Rebuilds the state store from the bucket alone (`icloud-s3 rebuild-state`): the manifest from the
  * catalog's records, completed by the metadata of archived objects the catalog does not list yet
  * (archived after its last fold), with each object's key claim, its master's users and the
- * archive's totals. No photo is downloaded: catalog shards are read, other objects only HEADed.
+ * archive's totals; then the Shared Albums' state from their own catalog lines
+ * (rebuild-shared-albums.ts), with the items stored once with the library recorded among its
+ * masters' users. No photo is downloaded: catalog shards are read, other objects only HEADed.
  *
  * Sync tokens are not rebuilt: the next sync walks the whole library once, and finds every asset
  * already archived (docs/archive-layout.md#11-state-from-the-bucket).
@@ -18,9 +20,11 @@ import { LIBRARY_PREFIX } from '#domain/plan/object-key.ts';
 import { METADATA_KEYS } from '#domain/plan/object-metadata.ts';
 import { objectIdOf } from '#domain/plan/plan-versions.ts';
 import type { ObjectHead, ObjectStore } from '#ports/object-store.ts';
+import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { Logger } from '#shared/logger.ts';
 import { readText } from './catalog-upkeep.ts';
+import { type RebuiltSharedAlbums, rebuildSharedAlbums } from './rebuild-shared-albums.ts';
 
 /** The late metadata key with the SHA-256 of the bytes (domain/archive/archive-asset.ts). */
 const SHA256_KEY = 'icloud-sha256';
@@ -28,11 +32,14 @@ const SHA256_KEY = 'icloud-sha256';
 export interface RebuildStateDeps {
   readonly state: SyncStateStore;
   readonly objects: ObjectStore;
+  /** The Shared Albums' state (same table); without it their state is not rebuilt. */
+  readonly sharedState?: SharedAlbumStateStore;
+  readonly now?: () => number;
   readonly logger: Logger;
   readonly onProgress?: (progress: { readonly phase: 'catalog' | 'objects'; readonly done: number }) => void;
 }
 
-export interface RebuildStateResult {
+export interface RebuildStateResult extends Partial<RebuiltSharedAlbums> {
   readonly catalogShards: number;
   readonly catalogRecords: number;
   /** Archived objects the catalog did not list, read from their metadata. */
@@ -226,6 +233,19 @@ export async function rebuildState(deps: RebuildStateDeps): Promise<RebuildState
     await deps.state.putEntry(input, 0);
     entriesWritten++;
   }
+  const shared =
+    deps.sharedState === undefined
+      ? undefined
+      : await rebuildSharedAlbums(
+          {
+            state: deps.state,
+            sharedState: deps.sharedState,
+            objects: deps.objects,
+            now: deps.now ?? Date.now,
+          },
+          (zone, assetRecordName) =>
+            building.get(catalogIdOf({ zone, assetRecordName }))?.input.masterRecordName,
+        );
   const result = {
     catalogShards,
     catalogRecords,
@@ -235,11 +255,13 @@ export async function rebuildState(deps: RebuildStateDeps): Promise<RebuildState
     entriesKept: existing.size,
     objectsCounted,
     claimConflicts,
+    ...shared,
   };
   deps.logger.info('state rebuilt from the bucket', {
     ...result,
     objectsUnknown: objectsUnknown.length,
     claimConflicts: claimConflicts.length,
+    ...(shared === undefined ? {} : { unresolvedReferences: shared.unresolvedReferences.length }),
   });
   return result;
 }

@@ -38,6 +38,7 @@ Exit codes: 0 rebuilt, 1 the bucket or the state store could not be read or writ
         const result = await rebuildState({
           state: access.state,
           objects: access.objects,
+          ...(access.sharedAlbumState === undefined ? {} : { sharedState: access.sharedAlbumState }),
           logger: ctx.logger,
         });
         ctx.output.result({ status: 'ok', archive: access.where, ...result });
@@ -49,6 +50,14 @@ Exit codes: 0 rebuilt, 1 the bucket or the state store could not be read or writ
           ctx.output.info(
             `  ${result.entriesWritten} manifest entries written, ${result.entriesKept} already there, ${result.objectsCounted} objects counted`,
           );
+          if (result.sharedAlbums !== undefined)
+            ctx.output.info(
+              `  ${result.sharedAlbums} Shared Albums with ${result.sharedItems} items from their catalog lines (${result.sharedAlbumsKept} already there), ${result.libraryReferences} stored once with the library`,
+            );
+          if ((result.unresolvedReferences?.length ?? 0) > 0)
+            ctx.output.info(
+              `  ${result.unresolvedReferences?.length} Shared Album items reference a library object whose photo is unknown (the library's mirror may delete it)`,
+            );
           if (result.objectsUnknown.length > 0)
             ctx.output.info(
               `  ${result.objectsUnknown.length} objects name no asset in their metadata (left alone)`,

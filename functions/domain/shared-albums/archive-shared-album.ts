@@ -38,6 +38,7 @@ import {
   type LibraryReference,
   type StoredSharedAlbum,
   type StoredSharedItem,
+  sharedAlbumCounts,
   sharedObjectCount,
 } from './state.ts';
 
@@ -167,12 +168,7 @@ export async function archiveSharedAlbum(
   if (!unreadable) await removeMissing(deps, album, previous, seen, result);
   if (retryable !== undefined) throw retryable;
   const items = await deps.sharedState.loadItems(album.albumguid);
-  const live = items.filter((i) => i.removedAt === undefined);
-  await markArchived(deps, album, gone, {
-    folder,
-    itemCount: live.length,
-    reducedCount: live.filter((i) => i.reduced).length,
-  });
+  await markArchived(deps, album, gone, { folder, ...sharedAlbumCounts(items) });
   await writeAlbumView(deps, album, folder, items, gone);
   await writeText(
     deps,

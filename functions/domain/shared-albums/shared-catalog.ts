@@ -7,6 +7,7 @@
  * archives the album, beside its `album.json` (one writer per album, as for the view), so the
  * library's catalog writer and its shards are untouched. Same bytes for the same state.
  */
+import * as z from 'zod';
 import { CATALOG_PREFIX } from '../catalog/journal-ids.ts';
 import {
   COLLECTION_RENDITION_LABEL,
@@ -65,6 +66,7 @@ export function sharedCatalogText(
           ...(c.at === undefined ? {} : { at: iso(c.at) }),
         })),
         rendition: isReducedCopy(album) ? LEGACY_RENDITION_LABEL : COLLECTION_RENDITION_LABEL,
+        ...(i.rendition === '' ? {} : { renditionField: i.rendition }),
         reduced: i.reduced,
         ...(i.width === undefined || i.height === undefined ? {} : { width: i.width, height: i.height }),
         key: i.key,
@@ -79,4 +81,64 @@ export function sharedCatalogText(
       }),
     );
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+const zoneRef = z.strictObject({
+  database: z.enum(['private', 'shared']),
+  zoneName: z.string().min(1),
+  ownerRecordName: z.string().optional(),
+});
+
+/** One line of `catalog/shared-albums/<album id>.jsonl`, as `sharedCatalogText` writes it (ours: strict). */
+export const sharedCatalogLineSchema = z.strictObject({
+  v: z.literal(1),
+  sharedAlbum: z.strictObject({
+    albumguid: z.string().min(1),
+    name: z.string(),
+    folder: z.string().min(1),
+    generation: z.enum(['legacy', 'shared-collection']),
+    sharingType: z.enum(['owned', 'subscribed']),
+    owner: z.string(),
+    ownerName: z.string().optional(),
+    goneAt: z.string().optional(),
+  }),
+  asset: z.string().min(1),
+  status: z.enum(['archived', 'removed']),
+  fileName: z.string(),
+  captured: z.string().optional(),
+  added: z.string().optional(),
+  contributor: z.string().optional(),
+  contributorId: z.string().optional(),
+  caption: z.string().optional(),
+  likes: z.number().int().nonnegative(),
+  comments: z.array(
+    z.strictObject({
+      kind: z.enum(['text', 'like']),
+      text: z.string(),
+      author: z.string(),
+      at: z.string().optional(),
+    }),
+  ),
+  rendition: z.string(),
+  renditionField: z.string().optional(),
+  reduced: z.boolean(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  key: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  fileChecksum: z.string(),
+  references: z.enum(['shared-album', 'library']).optional(),
+  library: z.strictObject({ zone: zoneRef, asset: z.string().min(1) }).optional(),
+  removedAt: z.string().optional(),
+  objectDeletedAt: z.string().optional(),
+});
+
+export type SharedCatalogLine = z.infer<typeof sharedCatalogLineSchema>;
+
+/** The lines of one album's catalog file (blank lines skipped). */
+export function decodeSharedCatalog(text: string): SharedCatalogLine[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => sharedCatalogLineSchema.parse(JSON.parse(line)));
 }

@@ -90,3 +90,11 @@ export interface StoredSharedItem {
 export function sharedObjectCount(state: SharedAlbumsState | undefined): number {
   return Object.values(state?.albums ?? {}).reduce((n, a) => n + (a.itemCount ?? 0), 0);
 }
+
+/** An album's counts, from its items: the ones it still shows, and of those Apple's reduced copies. */
+export function sharedAlbumCounts(
+  items: readonly StoredSharedItem[],
+): Required<Pick<StoredSharedAlbum, 'itemCount' | 'reducedCount'>> {
+  const live = items.filter((i) => i.removedAt === undefined);
+  return { itemCount: live.length, reducedCount: live.filter((i) => i.reduced).length };
+}
