@@ -295,6 +295,14 @@ describe('new-generation Shared Albums', () => {
     expect(list.albums[joined]?.goneAt).toBeDefined();
     expect(list.albums[added]?.goneAt).toBeDefined();
     expect((await h.snapshot()).objects.length).toBe(before.objects.length);
+    // Under keep too, the album's own view and catalog lines say it is gone (its files kept).
+    for (const guid of [joined, added]) {
+      const goneAt = new Date(list.albums[guid]!.goneAt!).toISOString();
+      const view = JSON.parse(await readObject(`shared-albums/${list.albums[guid]!.folder}/album.json`));
+      expect(view.goneAt, guid).toBe(goneAt);
+      const lines = (await readObject(`catalog/shared-albums/${guid}.jsonl`)).trim().split('\n');
+      expect(lines.map((l) => JSON.parse(l).sharedAlbum.goneAt)).toEqual(lines.map(() => goneAt));
+    }
   });
 });
 

@@ -78,6 +78,11 @@ function setup(deletePolicy: DeletePolicy = DEFAULT_DELETE_POLICY) {
   return { source, objects, state, sharedState, downloader, run, keys };
 }
 
+async function text(objects: InMemoryObjectStore, key: string): Promise<string> {
+  const got = await objects.getStream(key);
+  return Buffer.concat(await got!.body.toArray()).toString('utf8');
+}
+
 describe('archiveSharedAlbum', () => {
   it('stores each new item once, labelled as a reduced copy with album, owner and contributor', async () => {
     const s = setup();
@@ -173,6 +178,40 @@ describe('archiveSharedAlbum', () => {
     const removed = (await s.sharedState.loadItems('A')).find((i) => i.assetGuid === 'i1');
     expect(removed?.removedAt).toBe(5);
     expect(await s.objects.head(removed!.key)).toBeDefined();
+  });
+
+  it('under keep, an album gone says so in its view and catalog lines, asks Apple nothing and keeps every file and item', async () => {
+    const s = setup();
+    const a = album('A', 'Family');
+    s.source.put(a, [item('i1', 'x1'), item('i2', 'x2')]);
+    await s.run(a);
+    const before = await s.keys();
+    // The detector marked it gone (the album list's goneAt) and handed it over.
+    const list = (await s.sharedState.loadAlbums())!;
+    const { revision, ...rest } = list;
+    await s.sharedState.saveAlbums(
+      { ...rest, albums: { ...rest.albums, A: { ...rest.albums['A']!, goneAt: 4 } } },
+      revision,
+    );
+    s.source.albums.delete('A');
+    const asked = { ...s.source.requests };
+    const result = await s.run(a, true);
+    expect(result).toMatchObject({ removed: 0, objectsDeleted: 0, failures: [] });
+    expect(s.source.requests).toEqual(asked);
+    expect(await s.keys()).toEqual(before);
+    const view = JSON.parse(await text(s.objects, 'shared-albums/Family/album.json'));
+    expect(view.goneAt).toBe(new Date(4).toISOString());
+    expect(view.items.map((i: { removedAt?: string }) => i.removedAt)).toEqual([undefined, undefined]);
+    const lines = (await text(s.objects, 'catalog/shared-albums/A.jsonl'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.status, l.sharedAlbum.goneAt])).toEqual([
+      ['archived', new Date(4).toISOString()],
+      ['archived', new Date(4).toISOString()],
+    ]);
+    expect((await s.sharedState.loadItems('A')).every((i) => i.removedAt === undefined)).toBe(true);
+    expect((await s.sharedState.loadAlbums())!.albums['A']).toMatchObject({ goneAt: 4, itemCount: 2 });
   });
 
   it('reads on past a short page while archived items are unseen, and removes nothing then', async () => {

@@ -130,15 +130,18 @@ describe('detectSharedAlbums', () => {
     expect(s.state.writes).toBe(0);
   });
 
-  it('marks an album that left the list as gone and, under keep, hands out no work', async () => {
+  it('marks an album that left the list as gone and, under keep, hands it to the workers to say so in its view (files kept)', async () => {
     const s = setup();
     s.source.put(album('A'));
     await detectSharedAlbums(s.deps());
     await s.finishAll();
     s.source.albums.delete('A');
     const result = await detectSharedAlbums(s.deps());
-    expect(result).toMatchObject({ outcome: 'changed', goneAlbums: 1, messagesEnqueued: 0 });
+    expect(result).toMatchObject({ outcome: 'changed', goneAlbums: 1, messagesEnqueued: 1 });
     expect((await s.state.loadAlbums())!.albums['A']!.goneAt).toBeDefined();
+    expect(s.queue.peek().map((w) => w.message.items[0])).toEqual([
+      { type: 'sharedAlbum', album: album('A'), gone: true },
+    ]);
   });
 
   it('under mirror hands a gone album to the workers to delete its files', async () => {

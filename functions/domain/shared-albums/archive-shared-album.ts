@@ -118,10 +118,11 @@ export async function archiveSharedAlbum(
   // A new-generation album's name comes with its first page (its share record), not its listing.
   let firstPage = gone ? undefined : await deps.source.itemsPage(album, 0, pageItems);
   if (firstPage?.album) album = { ...album, ...firstPage.album };
+  const stored = (await deps.sharedState.loadAlbums())?.albums[album.albumguid];
   // An album keeps the folder it was first archived in, even when renamed: keys never move.
-  const folder =
-    (await deps.sharedState.loadAlbums())?.albums[album.albumguid]?.folder ??
-    (await claimFolder(deps, album));
+  const folder = stored?.folder ?? (await claimFolder(deps, album));
+  // When the detector found it gone (its view and catalog lines say so from then on).
+  const goneAt = gone ? (stored?.goneAt ?? deps.now()) : undefined;
   const seen = new Set<string>();
   let retryable: unknown;
   let unreadable = false;
@@ -164,16 +165,18 @@ export async function archiveSharedAlbum(
       if (page.items.length < pageItems && !unseen) break;
     }
   }
-  // Items a page could not read are not known to be gone: no removal on such a pass.
-  if (!unreadable) await removeMissing(deps, album, previous, seen, result);
+  // Items a page could not read are not known to be gone: no removal on such a pass. An album gone
+  // under `keep` keeps its items as they were: the album's goneAt says it went, nothing is deleted.
+  const keptWhole = gone && deps.deletePolicy.mode !== 'mirror';
+  if (!unreadable && !keptWhole) await removeMissing(deps, album, previous, seen, result);
   if (retryable !== undefined) throw retryable;
   const items = await deps.sharedState.loadItems(album.albumguid);
   await markArchived(deps, album, gone, { folder, ...sharedAlbumCounts(items) });
-  await writeAlbumView(deps, album, folder, items, gone);
+  await writeAlbumView(deps, album, folder, items, goneAt);
   await writeText(
     deps,
     sharedCatalogKey(album.albumguid),
-    sharedCatalogText(album, folder, items, gone ? deps.now() : undefined),
+    sharedCatalogText(album, folder, items, goneAt),
     'application/x-ndjson',
     album.albumguid,
   );
@@ -448,14 +451,14 @@ async function writeAlbumView(
   album: SharedAlbum,
   folder: string,
   items: readonly StoredSharedItem[],
-  gone: boolean,
+  goneAt: number | undefined,
 ): Promise<void> {
   const view = {
     albumguid: album.albumguid,
     name: album.name,
     owner: album.ownerDsid,
     sharingType: album.sharingType,
-    ...(gone ? { goneAt: deps.now() } : {}),
+    ...(goneAt === undefined ? {} : { goneAt: new Date(goneAt).toISOString() }),
     ...(album.ownerName === undefined ? {} : { ownerName: album.ownerName }),
     ...(album.collection === undefined
       ? {

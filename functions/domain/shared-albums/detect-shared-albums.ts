@@ -3,8 +3,9 @@
  * one `webgetalbumslist`, each album's `albumctag` compared with the one whose items are
  * archived. An unchanged account costs that one request and writes nothing; a changed (or new)
  * album becomes one work item for the download workers, which read its items; an album that left
- * the account's view is marked gone, and under `mirror` handed to the workers to delete its
- * objects, behind the same safety stop as the library.
+ * the account's view is marked gone and handed to the workers, which say so in its view and
+ * catalog lines (no request to Apple) and, under `mirror` only, delete its objects, behind the same
+ * safety stop as the library.
  */
 
 import type { SharedAlbumSource } from '../../ports/shared-album-source.ts';
@@ -112,8 +113,8 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
   }
   for (const album of gone) {
     next[album.album.albumguid] = { ...album, goneAt: now };
-    if (deps.deletePolicy.mode === 'mirror')
-      messages.push(message({ type: 'sharedAlbum', album: album.album, gone: true }));
+    // The worker writes its view and catalog lines saying so (and, under mirror, deletes its files).
+    messages.push(message({ type: 'sharedAlbum', album: album.album, gone: true }));
   }
 
   const changed = changedAlbums > 0 || gone.length > 0;
