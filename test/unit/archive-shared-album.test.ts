@@ -260,6 +260,21 @@ describe('archiveSharedAlbum', () => {
     expect(await s.objects.head('shared-albums/One/2026-05-03/i1.JPG')).toBeUndefined();
   });
 
+  it('the safety stop weighs the objects the albums hold, not the items that reference one', async () => {
+    // Two objects, four items: half the archive is one object, not two.
+    const s = setup({ ...DEFAULT_DELETE_POLICY, mode: 'mirror', maxDeleteFraction: 0.5 });
+    const a = album('A', 'One');
+    const b = album('B', 'Two');
+    s.source.put(a, [item('i1', 'x1'), item('i2', 'x2')]);
+    s.source.put(b, [item('j1', 'x1'), item('j2', 'x2')]);
+    await s.run(a);
+    await s.run(b);
+    expect((await s.sharedState.loadAlbums())!.albums['B']).toMatchObject({ itemCount: 2, objectCount: 0 });
+    expect((await s.sharedState.loadAlbums())!.albums['A']).toMatchObject({ itemCount: 2, objectCount: 2 });
+    s.source.put(a, []);
+    expect(await s.run(a)).toMatchObject({ removed: 2, objectsDeleted: 0, deletionsRefused: 2 });
+  });
+
   it('under mirror keeps everything when the removals exceed the safety stop', async () => {
     const s = setup({ ...DEFAULT_DELETE_POLICY, mode: 'mirror' });
     const a = album('A');

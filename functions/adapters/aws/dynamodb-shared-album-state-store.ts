@@ -25,6 +25,7 @@ const storedAlbumSchema = z.strictObject({
   goneAt: z.number().optional(),
   itemCount: z.number().optional(),
   reducedCount: z.number().optional(),
+  objectCount: z.number().optional(),
   folder: z.string().optional(),
 });
 

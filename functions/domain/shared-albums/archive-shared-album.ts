@@ -411,7 +411,7 @@ async function markArchived(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   gone: boolean,
-  counts: Pick<StoredSharedAlbum, 'folder' | 'itemCount' | 'reducedCount'>,
+  counts: Pick<StoredSharedAlbum, 'folder' | 'itemCount' | 'reducedCount' | 'objectCount'>,
 ): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await deps.sharedState.loadAlbums();

@@ -176,6 +176,7 @@ export function workerFields(album: StoredSharedAlbum): Partial<StoredSharedAlbu
     ...(album.archivedCtag === undefined ? {} : { archivedCtag: album.archivedCtag }),
     ...(album.itemCount === undefined ? {} : { itemCount: album.itemCount }),
     ...(album.reducedCount === undefined ? {} : { reducedCount: album.reducedCount }),
+    ...(album.objectCount === undefined ? {} : { objectCount: album.objectCount }),
     ...(album.folder === undefined ? {} : { folder: album.folder }),
   };
 }

@@ -29,6 +29,12 @@ export interface StoredSharedAlbum {
   readonly itemCount?: number;
   /** Items stored as Apple's reduced copy (all of them, on the legacy service). */
   readonly reducedCount?: number;
+  /**
+   * Objects its items stored that are still in the bucket, removed items' kept ones included (an
+   * item referencing another album's object or your library's original adds none): the albums'
+   * share of the mirror safety stop's total.
+   */
+  readonly objectCount?: number;
   /** Folder under `shared-albums/` (the album's safe name, unique among albums). */
   readonly folder?: string;
 }
@@ -86,15 +92,25 @@ export interface StoredSharedItem {
   readonly archivedAt: number;
 }
 
-/** Objects the Shared Albums hold, from the album list (the archive counters count only the library's). */
+/**
+ * Objects the Shared Albums hold, from the album list (the archive counters count only the
+ * library's). An album recorded before objects were counted contributes its items.
+ */
 export function sharedObjectCount(state: SharedAlbumsState | undefined): number {
-  return Object.values(state?.albums ?? {}).reduce((n, a) => n + (a.itemCount ?? 0), 0);
+  return Object.values(state?.albums ?? {}).reduce((n, a) => n + (a.objectCount ?? a.itemCount ?? 0), 0);
 }
 
-/** An album's counts, from its items: the ones it still shows, and of those Apple's reduced copies. */
+/** An album's counts, from its items: the ones it still shows, of those Apple's reduced copies, and its objects. */
 export function sharedAlbumCounts(
   items: readonly StoredSharedItem[],
-): Required<Pick<StoredSharedAlbum, 'itemCount' | 'reducedCount'>> {
+): Required<Pick<StoredSharedAlbum, 'itemCount' | 'reducedCount' | 'objectCount'>> {
   const live = items.filter((i) => i.removedAt === undefined);
-  return { itemCount: live.length, reducedCount: live.filter((i) => i.reduced).length };
+  const stored = new Set(
+    items.filter((i) => i.ownsObject && i.objectDeletedAt === undefined).map((i) => i.key),
+  );
+  return {
+    itemCount: live.length,
+    reducedCount: live.filter((i) => i.reduced).length,
+    objectCount: stored.size,
+  };
 }
