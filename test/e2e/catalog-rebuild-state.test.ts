@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { CatalogRecord } from '#domain/catalog/catalog-record.ts';
@@ -193,6 +194,25 @@ describe('icloud-s3 rebuild-state', () => {
       };
       expect(await keys(rebuilt)).toEqual(await keys(stack.state));
       expect(await rebuilt.getCounters()).toEqual(await stack.state.getCounters());
+      // The Shared Albums' state too, from their catalog lines: each album in its folder with its items.
+      const rebuiltShared = new DynamoDbSharedAlbumStateStore({
+        client: DynamoDBDocumentClient.from(stack.clients.dynamodb),
+        tableName: table,
+      });
+      const albums = async (store: typeof rebuiltShared) => {
+        const list = await store.loadAlbums();
+        return Promise.all(
+          Object.entries(list?.albums ?? {}).map(async ([guid, a]) => ({
+            guid,
+            folder: a.folder,
+            itemCount: a.itemCount,
+            keys: (await store.loadItems(guid)).map((i) => i.key).sort(),
+          })),
+        );
+      };
+      const original = await albums(stack.sharedAlbumState);
+      expect(original.length).toBeGreaterThan(0);
+      expect(await albums(rebuiltShared)).toEqual(original);
     } finally {
       await stack.stop();
     }
