@@ -16,6 +16,7 @@ import { CATALOG_PREFIX, CATALOG_SHARD_PREFIX, decodeShard } from '#domain/catal
 import { SHARED_CATALOG_PREFIX } from '#domain/shared-albums/shared-catalog.ts';
 import { runLocalSync } from '#local/local-sync.ts';
 import { ensureStateTable } from '#local/servers/provision.ts';
+import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { runCli } from '#test/helpers/run-cli.ts';
@@ -199,7 +200,7 @@ describe('icloud-s3 rebuild-state', () => {
         client: DynamoDBDocumentClient.from(stack.clients.dynamodb),
         tableName: table,
       });
-      const albums = async (store: typeof rebuiltShared) => {
+      const albums = async (store: SharedAlbumStateStore) => {
         const list = await store.loadAlbums();
         return Promise.all(
           Object.entries(list?.albums ?? {}).map(async ([guid, a]) => ({
