@@ -6,9 +6,9 @@
  * library recorded among the library master's users, so the library's `mirror` purge keeps an
  * original an album still shows (docs/archive-layout.md#12-shared-albums, "Stored once").
  *
- * No album's ctag is known afterwards: the next sync reads each album once more, finds every file
- * in place (no download) and refreshes likes and comments. An album the state store already has
- * is left as it is.
+ * No album's ctag is known afterwards: the next sync reads each album once more and finds every
+ * file in place (no download) and every item's change tag as it was (no comments asked again).
+ * An album the state store already has is left as it is.
  */
 import { ConflictError } from '#domain/errors.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
@@ -106,8 +106,8 @@ function itemOf(
     ...(line.width === undefined || line.height === undefined
       ? {}
       : { width: line.width, height: line.height }),
-    // Unknown: the next pass over the album sees another tag and refreshes likes and comments.
-    changeTag: '',
+    // Unknown on lines written before they carried it: the next pass then refreshes likes and comments.
+    changeTag: line.changeTag ?? '',
     ...(line.contributorId === undefined ? {} : { contributorDsid: line.contributorId }),
     ...(line.contributor === undefined ? {} : { contributorName: line.contributor }),
     ...(addedDate === undefined ? {} : { addedDate }),

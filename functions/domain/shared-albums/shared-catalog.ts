@@ -76,6 +76,7 @@ export function sharedCatalogText(
         ...(i.library === undefined
           ? {}
           : { library: { zone: i.library.zone, asset: i.library.assetRecordName } }),
+        ...(i.changeTag === '' ? {} : { changeTag: i.changeTag }),
         ...(i.removedAt === undefined ? {} : { removedAt: iso(i.removedAt) }),
         ...(i.objectDeletedAt === undefined ? {} : { objectDeletedAt: iso(i.objectDeletedAt) }),
       }),
@@ -129,6 +130,7 @@ export const sharedCatalogLineSchema = z.strictObject({
   fileChecksum: z.string(),
   references: z.enum(['shared-album', 'library']).optional(),
   library: z.strictObject({ zone: zoneRef, asset: z.string().min(1) }).optional(),
+  changeTag: z.string().optional(),
   removedAt: z.string().optional(),
   objectDeletedAt: z.string().optional(),
 });
