@@ -41,11 +41,11 @@ export function expectedBytes(item: WorkItem, policy: VersionPolicy): number {
   return versions.reduce((sum, version) => sum + version.size, 0);
 }
 
-/** `inner`, reporting the bytes each stored batch of work may download, and its items. */
+/** `inner`, reporting the bytes each stored batch of work may download. */
 export function meteredQueue(
   inner: WorkQueue,
   policy: VersionPolicy,
-  onExpected: (bytes: number, items: number) => void,
+  onExpected: (bytes: number) => void,
 ): WorkQueue {
   return {
     async enqueue(messages) {
@@ -55,7 +55,6 @@ export function meteredQueue(
           (sum, message) => sum + message.items.reduce((s, item) => s + expectedBytes(item, policy), 0),
           0,
         ),
-        messages.reduce((sum, message) => sum + message.items.length, 0),
       );
       return receipt;
     },

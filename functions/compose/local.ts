@@ -32,8 +32,8 @@ export interface LocalCompositionOptions {
   readonly versionPolicy?: VersionPolicy;
   /** Bytes streamed from the CDN, as they pass (for a progress bar). */
   readonly onBytesDownloaded?: (bytes: number) => void;
-  /** Bytes each enqueued batch of work may download (an upper bound), and its items. */
-  readonly onBytesExpected?: (bytes: number, items: number) => void;
+  /** Bytes each enqueued batch of work may download (an upper bound). */
+  readonly onBytesExpected?: (bytes: number) => void;
   /** Sees every exchange with Apple (`--trace`). */
   readonly observer?: ExchangeObserver;
   /** Shared Albums: on by default, listed on every run unless a cadence says otherwise. */

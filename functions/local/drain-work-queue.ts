@@ -49,18 +49,11 @@ export async function drainWorkQueue(
   return { deadLetters: await countMessages(sqs, sqs.queues.deadLetterQueueUrl) };
 }
 
-/** How often an idle poller looks again while a detection run may still enqueue work. */
-const WHILE_DETECTING_POLL_MS = 50;
-
-/**
- * Runs `concurrency` pollers with `handler` until the work queue holds no message at all and
- * `producing` (a detection run still paging, which may enqueue more) says no more will come.
- */
+/** Runs `concurrency` pollers with `handler` until the work queue holds no message at all. */
 export async function pollUntilEmpty(
   sqs: LocalSqs,
   handler: ReturnType<typeof createDownloadHandler>,
   concurrency: number,
-  producing: () => boolean = () => false,
 ): Promise<void> {
   const worker = async () => {
     for (;;) {
@@ -75,10 +68,9 @@ export async function pollUntilEmpty(
         retryDelaySeconds: 1,
       });
       if (outcome === undefined) {
-        // Empty now; failed messages reappear after their retry delay, new ones while detecting.
-        const waiting = await countMessages(sqs, sqs.queues.queueUrl);
-        if (waiting === 0 && !producing()) return;
-        await new Promise((resolve) => setTimeout(resolve, waiting === 0 ? WHILE_DETECTING_POLL_MS : 250));
+        // Empty now; failed messages reappear after their retry delay.
+        if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
   };

@@ -104,8 +104,6 @@ const MARKER = 'sync-in-progress';
 /** Present while the catalog's journal may hold work a fold has not finished (docs/archive-layout.md#9-the-catalog). */
 const CATALOG_PENDING = 'catalog-pending';
 const PROGRESS_INTERVAL_MS = 200;
-/** How often the run looks whether detection has started the queue (the downloads start then). */
-const DETECTION_WATCH_MS = 25;
 const MAX_DETECT_RUNS = 1000;
 
 /** Re-enumerates every zone (after an unclean stop): keeps the archive, re-walks the library. */
@@ -146,9 +144,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
   if (options.dryRun) return await dryRun(options, started);
   await mkdir(options.dataDir, { recursive: true });
   // Bytes as they stream: the bar moves within a long video, not only when a message finishes.
-  // Items as pages enqueue them: downloads run while detection still pages, so the bar counts
-  // work as it is queued, not when a detection invocation returns.
-  const bytes = { downloaded: 0, expected: 0, reportedAt: 0, itemsQueued: 0 };
+  const bytes = { downloaded: 0, expected: 0, reportedAt: 0 };
   let onBytes = () => {};
   const local = await composeLocal({
     ...options,
@@ -156,9 +152,8 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       bytes.downloaded += n;
       onBytes();
     },
-    onBytesExpected: (n, items) => {
+    onBytesExpected: (n) => {
       bytes.expected += n;
-      bytes.itemsQueued += items;
     },
   });
   const { stack } = local;
@@ -198,7 +193,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     const report = (phase: SyncProgress['phase']) =>
       options.onProgress?.({
         phase,
-        itemsEnqueued: Math.max(itemsEnqueued, bytes.itemsQueued),
+        itemsEnqueued,
         itemsDone: totals.done,
         bytesArchived: totals.bytes,
         bytesDownloaded: bytes.downloaded,
@@ -230,55 +225,34 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       report('downloading');
     });
     // The download side (Powertools' batch processor, the SQS poller) is loaded with the first work.
-    let download: Promise<(sqs: LocalSqs, producing: () => boolean) => Promise<void>> | undefined;
-    const drain = async (producing: () => boolean = () => false) => {
+    let download: Promise<(sqs: LocalSqs) => Promise<void>> | undefined;
+    const drain = async () => {
       if (!stack.sqsStarted()) return;
       download ??= Promise.all([
         import('#entry/lambda/download-handler.ts'),
         import('./drain-work-queue.ts'),
       ]).then(([{ createDownloadHandler }, { pollUntilEmpty }]) => {
         const handler = createDownloadHandler(downloads);
-        return (sqs: LocalSqs, more: () => boolean) =>
-          pollUntilEmpty(sqs, handler, options.concurrency ?? 4, more);
+        return (sqs: LocalSqs) => pollUntilEmpty(sqs, handler, options.concurrency ?? 4);
       });
-      await (await download)(await stack.sqs(), producing);
+      await (await download)(await stack.sqs());
     };
 
-    // Downloads start with the first work a detection page enqueues, as the queue's trigger
-    // starts them in Lambda, and run until detection has finished and the queue is empty.
-    let detecting = true;
-    // Settles with what went wrong, if anything: it is awaited only once detection is over.
-    const downloadingWhileDetecting = (async () => {
-      while (detecting && !stack.sqsStarted()) await new Promise((r) => setTimeout(r, DETECTION_WATCH_MS));
-      await drain(() => detecting);
-    })().then(
-      () => undefined,
-      (error: unknown) => ({ error }),
-    );
     let detectRuns = 0;
     let last: DetectionRunResult | undefined;
-    let detectionFailed: { readonly error: unknown } | undefined;
-    try {
-      for (; detectRuns < MAX_DETECT_RUNS; ) {
-        report('detecting');
-        detectRuns++;
-        last = await detect(
-          {},
-          createLambdaContext('detect-changes', options.detectTimeoutMs ?? 15 * 60 * 1000),
-        );
-        if (last.outcome === 'reauthRequired') break;
-        if ('itemsEnqueued' in last) itemsEnqueued += last.itemsEnqueued;
-        if (last.outcome !== 'continued') break;
-      }
-    } catch (error) {
-      detectionFailed = { error };
+    for (; detectRuns < MAX_DETECT_RUNS; ) {
+      report('detecting');
+      detectRuns++;
+      last = await detect(
+        {},
+        createLambdaContext('detect-changes', options.detectTimeoutMs ?? 15 * 60 * 1000),
+      );
+      if (last.outcome === 'reauthRequired') break;
+      if ('itemsEnqueued' in last) itemsEnqueued += last.itemsEnqueued;
+      // A refused run still drains what its earlier pages put on the queue: their tokens moved on.
+      await drain();
+      if (last.outcome !== 'continued') break;
     }
-    detecting = false;
-    // A refused run still drains what its earlier pages put on the queue: their tokens moved on.
-    const downloadFailed = await downloadingWhileDetecting;
-    if (detectionFailed !== undefined) throw detectionFailed.error;
-    if (downloadFailed !== undefined) throw downloadFailed.error;
-    await drain();
     // The workers have settled what the detection runs journalled: bring the catalog up to date.
     // Only when there can be a journal (work enqueued now, or a fold left unfinished before), so
     // an idle run lists nothing and starts no local S3.
