@@ -5,6 +5,13 @@
 // TypeScript through tsx, so the current code always runs: edit, run, and rebuild only for speed.
 import { readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+// The CLI's only WebAssembly is the HTTP parser of Node's fetch (undici's llhttp), compiled at the
+// first request to Apple. V8's optimising tier for it cost about 30 MB at that moment, a quarter of
+// an idle sync's peak (issue 12: <= 120 MB), for a parser that reads a few API answers per run
+// (the CDN's bytes go through node:http). Its baseline tier parses them as well.
+setFlagsFromString('--liftoff-only');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -53,11 +53,7 @@ export class IcloudS3Stack extends Stack {
     const source = (entry: string): FunctionSource => {
       const path = resolve(REPOSITORY_ROOT, entry);
       if (!existsSync(path)) throw new Error(`Handler entry ${path} does not exist; cannot bundle it.`);
-      return {
-        entry: path,
-        projectRoot: REPOSITORY_ROOT,
-        depsLockFilePath: join(REPOSITORY_ROOT, 'package-lock.json'),
-      };
+      return { entry: path, projectRoot: REPOSITORY_ROOT };
     };
     const logRetention = config.logRetentionDays as RetentionDays;
 

@@ -14,5 +14,7 @@ export function lambdaBundleAliases(repositoryRoot: string): Record<string, stri
       'aws',
       'environment-credentials.ts',
     ),
+    // The whole Public Suffix List (124 KB) for a cookie jar that sees only Apple's hosts.
+    tldts: join(repositoryRoot, 'functions', 'adapters', 'icloud', 'session', 'apple-hosts-public-suffix.ts'),
   };
 }

@@ -1,4 +1,6 @@
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { spawnSync } from 'node:child_process';
+import { join, relative } from 'node:path';
+import { AssetHashType, DockerImage, type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   type IGrantable,
   type IPrincipal,
@@ -6,13 +8,11 @@ import {
   Role,
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV, type EnvName, METRICS } from '../functions/shared/env-names.ts';
 import type { InfraConfig } from './config.ts';
-import { lambdaBundleAliases } from './lambda-bundle-aliases.ts';
 
 /** Where the handler sources live and how they are bundled. */
 export interface FunctionSource {
@@ -20,8 +20,35 @@ export interface FunctionSource {
   readonly entry: string;
   /** Repository root (the entry must be under it). */
   readonly projectRoot: string;
-  /** package-lock.json used for the asset hash and module resolution. */
-  readonly depsLockFilePath: string;
+}
+
+/**
+ * The function's code: its bundle (infra/lambda-bundle.ts), built by a local esbuild in a child
+ * process and named by the hash of what it built, so an unchanged bundle is not uploaded again.
+ * There is no Docker fallback: the image is never pulled, a failed local build fails the synth.
+ */
+function bundledCode(source: FunctionSource): Code {
+  return Code.fromAsset(source.projectRoot, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('local-bundling-only'),
+      // What the local step runs, for the record; it also tells CDK's bundling cache (keyed on
+      // these options, not on the local step) one function's bundle from another's.
+      command: ['infra/bundle-lambda.ts', relative(source.projectRoot, source.entry)],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const script = join(source.projectRoot, 'infra', 'bundle-lambda.ts');
+          const built = spawnSync(
+            process.execPath,
+            ['--import', 'tsx', script, source.projectRoot, source.entry, outputDir],
+            { cwd: source.projectRoot, stdio: ['ignore', 'inherit', 'inherit'] },
+          );
+          if (built.status !== 0) throw new Error(`bundling ${source.entry} failed (exit ${built.status})`);
+          return true;
+        },
+      },
+    },
+  });
 }
 
 export interface PipelineFunctionProps {
@@ -40,14 +67,14 @@ export interface PipelineFunctionProps {
 
 /**
  * The one way this stack builds a Lambda function: Node.js 22 on arm64, an ESM bundle made by
- * local esbuild (no Docker) with a source map kept beside it (not loaded at run time), its own
- * log group with a retention, a role that starts with nothing but writing to that log group,
- * and the Powertools environment. Access to anything else is added by the construct that owns
- * the resource, together with the env var that names it (`addEnvironment` beside
- * `addToRolePolicy`).
+ * local esbuild (no Docker, infra/lambda-bundle.ts) with a source map kept beside it (not loaded
+ * at run time), its own log group with a retention, a role that starts with nothing but writing
+ * to that log group, and the Powertools environment. Access to anything else is added by the
+ * construct that owns the resource, together with the env var that names it (`addEnvironment`
+ * beside `addToRolePolicy`).
  */
 export class PipelineFunction extends Construct implements IGrantable {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -67,11 +94,10 @@ export class PipelineFunction extends Construct implements IGrantable {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.source.entry,
-      projectRoot: props.source.projectRoot,
-      depsLockFilePath: props.source.depsLockFilePath,
-      handler: 'handler',
+    this.function = new LambdaFunction(this, 'Function', {
+      code: bundledCode(props.source),
+      // `handler` exported by the bundle's index.mjs.
+      handler: 'index.handler',
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -89,27 +115,6 @@ export class PipelineFunction extends Construct implements IGrantable {
         [ENV.serviceName]: props.serviceName,
         [ENV.metricsNamespace]: METRICS.namespace,
         [ENV.logLevel]: 'INFO',
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        sourceMap: true,
-        minify: true,
-        forceDockerBundling: false,
-        mainFields: ['module', 'main'],
-        // Bundle the AWS SDK too: the code is tested against the pinned SDK versions in
-        // package-lock.json, not whichever SDK the Lambda runtime happens to ship this month.
-        externalModules: [],
-        // Same bundle, less of it: lambda-bundle-aliases.ts says what is substituted and why.
-        esbuildArgs: Object.fromEntries(
-          Object.entries(lambdaBundleAliases(props.source.projectRoot)).map(([from, to]) => [
-            `--alias:${from}`,
-            to,
-          ]),
-        ),
-        // ESM bundles have no `require`; some CommonJS dependencies still call it.
-        banner:
-          "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",
       },
     });
   }

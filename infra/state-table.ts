@@ -22,9 +22,10 @@ export const STATE_TABLE_ACTIONS = [
 
 /**
  * Items the store writes in batches, as patterns of their partition key: a work message's new
- * master users, and a reconciling enumeration's stamps. Unconditional puts of small marker items.
+ * master users, a reconciling enumeration's stamps, and the markers of object counts applied to
+ * the totals. Unconditional puts of small marker items.
  */
-export const BATCH_WRITTEN_ITEMS = ['master#*', 'seen#*'] as const;
+export const BATCH_WRITTEN_ITEMS = ['master#*', 'seen#*', 'counted#*'] as const;
 
 /**
  * Items a function may delete, as patterns of their partition key (`dynamodb:LeadingKeys`):

@@ -1,34 +1,19 @@
 #!/usr/bin/env node
 // Compiles the CLI into dist/ (npm's `prepare` runs this on `npm ci`, so a fresh clone has it):
 // ESM for Node 20, one chunk per command (main.ts imports commands lazily, so `--help` reads only
-// the small entry chunk). Packages stay external: node_modules is there at run time, and s3rver,
-// dynalite and local-aws-sqs resolve files of their own relative to themselves. The s3rver child
-// process is its own entry point, dist/s3rver-process.mjs, beside the chunk that forks it
-// (functions/local/servers/s3-server.ts picks the .mjs when it runs compiled).
+// the small entry chunk). The runtime dependencies (AWS SDK, zod, tough-cookie, Powertools,
+// commander...) are bundled, their ESM builds, so each command loads only the code it uses: Node
+// itself would load the SDK's CommonJS builds whole (about 20 MB of the idle run's memory was
+// the DynamoDB client alone) and every zod locale. The devDependencies stay external: the local
+// servers (s3rver, dynalite, local-aws-sqs) resolve files of their own relative to themselves.
+// The s3rver child process is its own entry point, dist/s3rver-process.mjs, beside the chunk
+// that forks it (functions/local/servers/s3-server.ts picks the .mjs when it runs compiled), and
+// the local DynamoDB's thread dist/dynamodb-thread.mjs beside the chunk that starts it.
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { cliBuildOptions } from './cli-build-options.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-
 await rm(`${root}dist`, { recursive: true, force: true });
-await build({
-  absWorkingDir: root,
-  entryPoints: {
-    cli: 'functions/cli/main.ts',
-    's3rver-process': 'functions/local/servers/s3rver-process.ts',
-    // The local DynamoDB's thread, loaded by file name beside the chunk that starts it.
-    'dynamodb-thread': 'functions/local/servers/dynamodb-thread.mjs',
-  },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  chunkNames: '[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+await build(await cliBuildOptions(root));

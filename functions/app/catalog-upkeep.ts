@@ -33,6 +33,7 @@ import {
 } from '#domain/catalog/catalog-record.ts';
 import {
   CATALOG_SHARD_CONTENT_TYPE,
+  CATALOG_SHARD_PREFIX,
   decodeShard,
   encodeShard,
   shardKey,
@@ -182,15 +183,35 @@ async function sidecarAlbumNames(deps: CatalogDeps, records: readonly CatalogRec
   return wanted.length === 0 ? new Map<string, string>() : deps.albumNames(wanted);
 }
 
+/**
+ * A fold that rewrites more shards than this lists the shards first (one request per 1,000) and
+ * reads only those that exist: a small library's first sync touches hundreds of shards that do
+ * not exist yet, each a GET answered 404 otherwise.
+ */
+const LIST_SHARDS_FROM = 3;
+
+/**
+ * The shards that exist, when listing them pays; undefined: read each shard to find out. The fold
+ * holds the catalog lock, and only its holder writes shards, so the listing stays true meanwhile.
+ */
+async function existingShards(objects: ObjectStore, shardsToFold: number): Promise<Set<string> | undefined> {
+  if (shardsToFold < LIST_SHARDS_FROM) return undefined;
+  const keys = new Set<string>();
+  for await (const object of objects.list(CATALOG_SHARD_PREFIX)) keys.add(object.key);
+  return keys;
+}
+
 /** Rewrites one shard for `decided` (if its bytes change) and their sidecars (if theirs do). */
 async function foldShard(
   deps: CatalogDeps,
   shard: string,
   decided: readonly Decided[],
   albumsOf: ((ref: AssetRef) => readonly string[]) | undefined,
+  existing: ReadonlySet<string> | undefined,
 ) {
   const key = shardKey(shard);
-  const before = (await readText(deps.objects, key)) ?? '';
+  const missing = existing !== undefined && !existing.has(key);
+  const before = missing ? '' : ((await readText(deps.objects, key)) ?? '');
   const records = new Map(decodeShard(before).map((r) => [recordId(r), r]));
   const changed: { before?: CatalogRecord; after: CatalogRecord }[] = [];
   for (const { fold, entry } of decided) {
@@ -275,6 +296,7 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
       byShard.set(shard, [...(byShard.get(shard) ?? []), d]);
     }
     const albumsOf = settled.length === 0 ? undefined : await deps.albumsOfAssets?.();
+    const existing = await existingShards(deps.objects, byShard.size);
     let shardsRewritten = 0;
     let bytesRewritten = 0;
     let sidecarsWritten = 0;
@@ -288,7 +310,7 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
       for (let i = next++; i < shards.length && failure === undefined; i = next++) {
         const [shard, decided] = shards[i] as [string, Decided[]];
         try {
-          const result = await foldShard(deps, shard, decided, albumsOf);
+          const result = await foldShard(deps, shard, decided, albumsOf, existing);
           if (result.rewritten) shardsRewritten++;
           bytesRewritten += result.bytes;
           sidecarsWritten += result.sidecars;

@@ -81,12 +81,19 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
     });
     options.onPhaseDone?.();
     const shared = await checkShared(deps, objects);
+    const keptForAlbums = new Set(shared?.libraryKeys ?? []);
     const counters = await deps.state.getCounters();
     const libraryReport = compareArchive({
       ...(listing === undefined ? {} : { library: listing.assets }),
       manifest,
-      // Shared-album objects are checked against their own state, below.
-      objects: shared === undefined ? objects : objects.filter((o) => !isSharedAlbumKey(o.key)),
+      // Shared-album objects are checked against their own state, below; so is a library object
+      // only an album still shows (its photo purged from the library under mirror).
+      objects:
+        shared === undefined
+          ? objects
+          : objects.filter(
+              (o) => !isSharedAlbumKey(o.key) && !(keptForAlbums.has(o.key) && !referenced.has(o.key)),
+            ),
       etagsAreMd5: options.etagsAreMd5,
       retiredZones: (await deps.state.loadZones()).filter((z) => z.retired).map((z) => zoneId(z.zone)),
       counters,

@@ -50,13 +50,8 @@ export async function writeDemoSettings(dir: string, settings: DemoSettings): Pr
 async function demoSettingsNextTo(sessionFile: string): Promise<DemoSettings | undefined> {
   const file = demoLayout(path.dirname(sessionFile)).settings;
   if (!existsSync(file)) return undefined;
-  const { z } = await import('zod');
-  const schema = z.strictObject({
-    seed: z.number().int().min(0),
-    assets: z.number().int().min(1),
-    mediaScale: z.number().positive(),
-  });
-  const parsed = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  const { DemoSettingsSchema } = await import('./demo-settings-schema.ts');
+  const parsed = DemoSettingsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   return parsed.success ? parsed.data : undefined;
 }
 

@@ -5,6 +5,7 @@
  * CloudKit `SharedCollection-<UUID>` zones; a composite lists both.
  */
 import type { SharedAlbum, SharedComment, SharedItem } from '#domain/shared-albums/model.ts';
+import type { CollectionTokens } from '#domain/shared-albums/state.ts';
 import type { UnexpectedResponseError } from '../domain/errors.ts';
 
 export interface SharedAlbumList {
@@ -16,6 +17,8 @@ export interface SharedAlbumList {
   readonly albums: readonly SharedAlbum[];
   /** True when every database was asked for new-generation albums (none skipped). */
   readonly everyDatabaseAsked?: boolean;
+  /** The tokens the next listing may start from (absent: keep the stored ones). */
+  readonly tokens?: CollectionTokens;
 }
 
 export interface KnownSharedAlbums {
@@ -26,6 +29,8 @@ export interface KnownSharedAlbums {
    * run showed: on a cadence (skipped runs are not in this run's feed) and once a day.
    */
   readonly askEveryDatabase: boolean;
+  /** The tokens the last listing left (`SharedAlbumList.tokens`). */
+  readonly tokens?: CollectionTokens;
 }
 
 export interface SharedItemsPage {

@@ -202,6 +202,17 @@ export interface SyncStateStore {
    */
   countObject(key: string, size: number, count?: string): Promise<void>;
   /**
+   * `countObject` for the objects a work message stored or adopted, in as few writes as the store
+   * can (one for the counts its worker started on fresh claims). Called once the message's items
+   * are done, after the manifest writes that list the objects: a crash in between is repaired by
+   * the message's redelivery, which finds those entries written and counts their objects again
+   * (adding nothing to what was counted). An object whose key nobody claims is not counted: objects
+   * are stored only under a claim, and a purge releases it once the object is deleted.
+   */
+  countObjects(
+    objects: readonly { readonly key: string; readonly size: number; readonly count?: string }[],
+  ): Promise<void>;
+  /**
    * Finishes bookkeeping the store put off to batch it (the end of a download batch calls it).
    * Skipping it (a crash) costs a few bytes on the counters item, never a count.
    */

@@ -92,7 +92,7 @@ async function setUp() {
 }
 
 describe('requests per archived asset (issue 12: at most 2 besides the CDN GET and the S3 PUT)', () => {
-  it('archives a message of ten new photos with one batched read, one batched write, and four writes a photo', async () => {
+  it('archives a message of ten new photos with two batched reads, two batched writes, two writes a photo and one for the message', async () => {
     const { deps, state, message, counted } = await setUp();
     const work = message(10);
 
@@ -101,26 +101,82 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
 
     expect(result.archived).toBe(10);
     expect(counted()).toEqual({
-      BatchGetItemCommand: 1, // the message's manifest entries
-      BatchWriteItemCommand: 1, // its new assets as users of their masters
-      // per photo: the key claim with its lease and count, the totals, the claim settled
-      UpdateItemCommand: 30 + 1, // and the flush that drops the settled count nonces
+      BatchGetItemCommand: 2, // the message's manifest entries; the markers of its counts (none)
+      // its new assets as users of their masters; at the flush, the markers of the settled counts
+      BatchWriteItemCommand: 2,
+      // per photo: the key claim with its lease and count; the totals once for the message
+      UpdateItemCommand: 10 + 1 + 1, // and the flush that drops the settled count nonces
       PutItemCommand: 10, // per photo: its manifest entry (compare-and-set)
       PutObjectCommand: 10, // the bytes (not counted by the goal)
     });
     expect(await state.getCounters()).toEqual({ objects: 10, bytes: 20_000 });
   });
 
-  it('skips a redelivered message with one batched read and nothing else', async () => {
-    const { deps, message, counted } = await setUp();
+  it('settles the counts of a batch of three messages in two marker writes: 25, then the rest at the flush', async () => {
+    const { deps, state, message, counted } = await setUp();
+    const messages = [message(10), message(10), message(10)].map((m, i) => ({
+      ...m,
+      items: m.items.map((item) =>
+        item.type === 'asset'
+          ? {
+              ...item,
+              asset: {
+                ...item.asset,
+                assetRecordName: `${item.asset.assetRecordName}-m${i}`,
+                masterRecordName: `${item.asset.masterRecordName}-m${i}`,
+              },
+            }
+          : item,
+      ),
+    }));
+
+    await Promise.all(messages.map((m) => processWorkMessage(deps, m)));
+    const beforeFlush = counted()['BatchWriteItemCommand'];
+    await state.flush();
+
+    expect(beforeFlush).toBe(3 + 1); // the three messages' master users, one full batch of markers
+    expect(counted()['BatchWriteItemCommand']).toBe(1); // the other 5 markers
+    expect(await state.getCounters()).toEqual({ objects: 30, bytes: 60_000 });
+  });
+
+  it('skips a redelivered message with two batched reads and no write', async () => {
+    const { deps, state, message, counted } = await setUp();
     const work = message(10);
     await processWorkMessage(deps, work);
+    await state.flush(); // the end of the batch
     counted();
 
     const again = await processWorkMessage(deps, { ...work, issuedAt: work.issuedAt - 1 });
 
     expect(again.unchanged).toBe(0);
-    expect(counted()).toEqual({ BatchGetItemCommand: 1 });
+    // The entries; then, as the first delivery may have died before counting its objects, their
+    // key claims: counts this process applied (another one reads their markers too, one more read).
+    expect(counted()).toEqual({ BatchGetItemCommand: 2 });
+    expect(await state.getCounters()).toEqual({ objects: 10, bytes: 20_000 });
+  });
+
+  it('counts the objects of a delivery that died after its manifest writes once, on the redelivery', async () => {
+    const { deps, state, message } = await setUp();
+    const work = message(10);
+    const dying = {
+      ...deps,
+      state: new Proxy(state, {
+        get(target, property, receiver) {
+          if (property === 'countObjects') return async () => Promise.reject(new Error('the process died'));
+          const value = Reflect.get(target, property, receiver) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+    };
+    await expect(processWorkMessage(dying, work)).rejects.toThrow('the process died');
+    expect(await state.getCounters()).toEqual({ objects: 0, bytes: 0 });
+
+    const again = await processWorkMessage(deps, work);
+    await processWorkMessage(deps, work);
+    await state.flush();
+
+    expect(again.unchanged).toBe(0);
+    expect(await state.getCounters()).toEqual({ objects: 10, bytes: 20_000 });
   });
 });
 

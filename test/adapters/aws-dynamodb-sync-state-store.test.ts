@@ -158,7 +158,29 @@ describe('DynamoDbSyncStateStore counts kept on key claims, after a crash', () =
     },
   );
 
-  it('counts a new object with two writes beyond its claim, a repeat with none, and leaves no nonce behind after a flush', async () => {
+  it.each(crashes)(
+    'count then flush: a retry after dying $when request $dieAt counts the object exactly once',
+    async ({ dieAt, when }) => {
+      const tableName = await local.createTable();
+      const dying = new DynamoDbSyncStateStore({
+        client: dyingClient(local.documents, dieAt, when),
+        tableName,
+      });
+      const healthy = new DynamoDbSyncStateStore({ client: local.documents, tableName });
+
+      await claimAndCount(dying, 'worker-a')
+        .then(() => dying.flush())
+        .catch(() => undefined);
+      await claimAndCount(healthy, 'worker-b');
+      await healthy.flush();
+      await healthy.countObject(KEY, 300);
+      await new DynamoDbSyncStateStore({ client: local.documents, tableName }).countObject(KEY, 300);
+
+      expect(await healthy.getCounters()).toEqual({ objects: 1, bytes: 300 });
+    },
+  );
+
+  it('counts a new object with one write beyond its claim, a repeat with none, and settles it in a batch at the flush', async () => {
     const tableName = await local.createTable();
     const sent: string[] = [];
     const client = new Proxy(local.documents, {
@@ -177,12 +199,24 @@ describe('DynamoDbSyncStateStore counts kept on key claims, after a crash', () =
     await store.countObject(KEY, 300, 'lease' in claim ? claim.count : undefined);
 
     expect(claim).toMatchObject({ claimed: true, fresh: true });
-    // The claim (which starts the count), the totals, the claim settled.
-    expect(sent).toEqual(['UpdateCommand', 'UpdateCommand', 'UpdateCommand']);
+    // The claim (which starts the count), the totals.
+    expect(sent).toEqual(['UpdateCommand', 'UpdateCommand']);
+    sent.length = 0;
     await store.flush();
+    // The settled counts' markers in one batch, then their nonces dropped from the totals.
+    expect(sent).toEqual(['BatchWriteCommand', 'UpdateCommand']);
     const { Items } = await local.documents.send(new ScanCommand({ TableName: tableName }));
     const counters = Items?.find((item) => item['pk'] === 'counters');
     expect(Object.keys(counters ?? {}).sort()).toEqual(['bytes', 'objects', 'pk', 'sk']);
+
+    // Another worker that adopts the object later finds its count settled: nothing is added.
+    const other = new DynamoDbSyncStateStore({ client: local.documents, tableName });
+    const again = await other.claimTransfer(KEY, 'M1/original', 'worker-b', 60_000, 300);
+    await other.countObject(KEY, 300, 'lease' in again ? again.count : undefined);
+    await other.flush();
+    expect(await other.getCounters()).toEqual({ objects: 1, bytes: 300 });
+    await other.uncountObject(KEY);
+    expect(await other.getCounters()).toEqual({ objects: 0, bytes: 0 });
   });
 
   it('leaves an object counted the old way (its own object item) to that count', async () => {

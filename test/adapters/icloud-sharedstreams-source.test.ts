@@ -111,6 +111,28 @@ describe('SharedStreamsSource against the simulator', () => {
     }
   });
 
+  it('asks nothing when the last listing found no legacy album, until every database is due again', async () => {
+    const { source } = await openSource();
+    const listed = (await source.listAlbums()).albums;
+    const collection = {
+      ...listed[0]!,
+      albumguid: 'SharedCollection-11111111-1111-4111-8111-111111111111',
+      collection: {
+        database: 'private' as const,
+        zoneName: 'SharedCollection-11111111-1111-4111-8111-111111111111',
+        ownerRecordName: '_owner',
+      },
+    };
+    await control.resetStats();
+    const none = await source.listAlbums({ albums: [collection], askEveryDatabase: false });
+    expect(none).toMatchObject({ available: true, albums: [] });
+    expect((await control.stats()).requests['sharedstreams/webgetalbumslist'] ?? 0).toBe(0);
+    // A legacy album known, or the daily look at everything: one listing each.
+    await source.listAlbums({ albums: [listed[0]!], askEveryDatabase: false });
+    await source.listAlbums({ albums: [], askEveryDatabase: true });
+    expect((await control.stats()).requests['sharedstreams/webgetalbumslist']).toBe(2);
+  });
+
   it('follows a 330 to the host it names and goes straight there afterwards', async () => {
     const { source } = await openSource((url) => url?.replace(/p(\d+)-sharedstreams/, 'p199-sharedstreams'));
     await source.listAlbums();

@@ -167,6 +167,7 @@ async function cliSync(options: {
     );
     const requests: ProcessRequestLog = {
       aws: {},
+      awsByItem: {},
       workItemBytes: [],
       workMessages: 0,
       icloud: { query: [], changes: [], download: [], other: [] },
@@ -174,6 +175,8 @@ async function cliSync(options: {
     for (const file of await readdir(logDir)) {
       const one = JSON.parse(await readFile(join(logDir, file), 'utf8')) as ProcessRequestLog;
       for (const [key, n] of Object.entries(one.aws)) requests.aws[key] = (requests.aws[key] ?? 0) + n;
+      for (const [key, n] of Object.entries(one.awsByItem ?? {}))
+        requests.awsByItem[key] = (requests.awsByItem[key] ?? 0) + n;
       requests.workItemBytes.push(...one.workItemBytes);
       requests.workMessages += one.workMessages;
       for (const kind of ['query', 'changes', 'download', 'other'] as const)
@@ -469,6 +472,7 @@ export async function measureGoals(options: GoalOptions): Promise<GoalFigures> {
           oursMs: round(oursMs(small)),
           oursAppleRequests: small.oursApple.requests,
           awsRequests: small.ours.requests.aws,
+          awsRequestsByItem: small.ours.requests.awsByItem,
           idleAwsRequests: small.idle?.sync.requests.aws,
           archived,
           referenceMs: round(small.reference.ms),

@@ -161,6 +161,12 @@ export async function measurePipelineRequests(options: {
     await scenario('idle, Shared Albums off', async () => {}, {
       sharedAlbums: { enabled: false, cadenceMs: 0 },
     });
+    // A new-generation album you own lives in the private database, which the library's idle
+    // check reads anyway: its listing reuses that answer (docs/protocol/shared-albums.md).
+    await scenario('new-generation Shared Album created (owned, 3 items)', async () => {
+      await control.call('POST', '/sharedcollections/mutate', { op: 'createAlbum', title: 'Ski', items: 3 });
+    });
+    await scenario('idle with a new-generation album (owned)', async () => {});
     await scenario('1 photo added', async () => {
       await add(1);
     });

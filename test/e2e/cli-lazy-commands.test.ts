@@ -134,6 +134,11 @@ describe('what an idle local sync loads', () => {
         '/node_modules/@aws-sdk/lib-storage/',
         '/node_modules/local-aws-sqs/',
         '/functions/local/servers/s3-server.ts',
+        // Nor the download path: no work was queued.
+        '/functions/app/download-batch.ts',
+        '/functions/domain/archive/',
+        '/functions/domain/shared-albums/archive-shared-album.ts',
+        '/functions/adapters/aws/s3-object-store.ts',
       ])
         expect(loaded(part)).toEqual([]);
     } finally {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { type LocalAwsStack, openLocalAwsStack } from '#compose/local-aws-stack.ts';
@@ -14,12 +13,12 @@ import { ENV, HANDLER_ENTRIES } from '#shared/env-names.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, type TruthAsset } from '#test/helpers/local-archive.ts';
 import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
-import { lambdaBundleAliases } from '../../infra/lambda-bundle-aliases.ts';
+import { bundleLambda } from '../../infra/lambda-bundle.ts';
 
 /**
- * The deployable artifact itself: each handler bundled exactly as infra/pipeline-function.ts
- * has CDK bundle it (ESM, node22, minified, SDK included, the same module aliases, the
- * createRequire banner), loaded in a fresh Node process configured only by environment
+ * The deployable artifact itself: each handler bundled by infra/lambda-bundle.ts, exactly as the
+ * stack bundles it (ESM, node22, minified, SDK included, the same module substitutions and
+ * plugin, the createRequire banner), loaded in a fresh Node process configured only by environment
  * variables, as Lambda would, and invoked against the simulator and the local AWS servers.
  */
 const repositoryRoot = join(import.meta.dirname, '..', '..');
@@ -29,24 +28,8 @@ let stack: LocalAwsStack;
 let dir: string;
 const bundles: Record<'detect' | 'download', string> = { detect: '', download: '' };
 
-async function bundle(entry: string, outfile: string): Promise<string> {
-  await build({
-    entryPoints: [join(repositoryRoot, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    sourcemap: true,
-    mainFields: ['module', 'main'],
-    alias: lambdaBundleAliases(repositoryRoot),
-    banner: {
-      js: "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",
-    },
-    logLevel: 'silent',
-  });
-  return outfile;
+async function bundle(entry: string, outDir: string): Promise<string> {
+  return bundleLambda(repositoryRoot, join(repositoryRoot, entry), outDir);
 }
 
 /** What Lambda gives the function: environment variables only (endpoints point at loopback). */
@@ -107,8 +90,8 @@ function invoke(bundlePath: string, event: unknown): Promise<unknown> {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-bundle-'));
   [bundles.detect, bundles.download] = await Promise.all([
-    bundle(HANDLER_ENTRIES.detectChanges, join(dir, 'detect', 'index.mjs')),
-    bundle(HANDLER_ENTRIES.downloadAssets, join(dir, 'download', 'index.mjs')),
+    bundle(HANDLER_ENTRIES.detectChanges, join(dir, 'detect')),
+    bundle(HANDLER_ENTRIES.downloadAssets, join(dir, 'download')),
   ]);
   sim = await startTestSimulator({ assets: 20, seed: 5 });
   stack = await openLocalAwsStack({ dataDir: join(dir, 'aws') });

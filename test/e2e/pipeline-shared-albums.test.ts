@@ -81,6 +81,24 @@ async function expectArchiveEqualsTruth() {
   }
 }
 
+/** An album's catalog lines, read from the bucket (what a NAS copy holds). */
+async function catalogLines(albumguid: string): Promise<Record<string, unknown>[]> {
+  const stack = await openLocalAwsStack({ dataDir: h.dataDir });
+  try {
+    const got = await stack.objects.getStream(`catalog/shared-albums/${albumguid}.jsonl`);
+    expect(got, `catalog of ${albumguid}`).toBeDefined();
+    const chunks: Buffer[] = [];
+    for await (const chunk of got!.body) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+  } finally {
+    await stack.stop();
+  }
+}
+
 /** `verify` over the local archive (bucket against state): no difference, library or shared. */
 async function expectVerifyClean() {
   const access = await openLocalArchive(h.dataDir);
@@ -211,6 +229,100 @@ describe('Shared Albums', () => {
     const removed = items.get(added.albumguid)!.find((i) => i.assetGuid === album.items[0]!.assetGuid)!;
     expect(removed.removedAt).toBeDefined();
     expect((await h.snapshot()).object(removed.key)).toBeDefined();
+  });
+
+  it('puts each item caption, likes and comments in the catalog, read back from the bucket', async () => {
+    const beach = (await visible()).find((a) => a.name === 'Beach 2026')!;
+    const posted = await sharedMutate<{ added: string[] }>({
+      op: 'addItems',
+      albumguid: beach.albumguid,
+      count: 1,
+      contributor: 'member',
+      caption: 'Sandcastle ☀ <b>',
+    });
+    const assetGuid = posted.added[0]!;
+    await sharedMutate({
+      op: 'comment',
+      albumguid: beach.albumguid,
+      assetGuid,
+      who: 'owner',
+      text: 'Wow 🏰',
+    });
+    await sharedMutate({ op: 'like', albumguid: beach.albumguid, assetGuid, who: 'grandma' });
+    await h.sync();
+    const truthItem = (await truth()).albums
+      .find((a) => a.albumguid === beach.albumguid)!
+      .items.find((i) => i.assetGuid === assetGuid) as unknown as {
+      caption: string;
+      contributor: { name: string };
+      comments: { type: string; text: string; author: { name: string } }[];
+    };
+    const line = (await catalogLines(beach.albumguid)).find((l) => l.asset === assetGuid)!;
+    expect(line).toMatchObject({
+      sharedAlbum: { albumguid: beach.albumguid, name: 'Beach 2026', generation: 'legacy' },
+      status: 'archived',
+      caption: truthItem.caption,
+      contributor: truthItem.contributor.name,
+      likes: 1,
+      rendition: 'shared-album-copy',
+      reduced: true,
+    });
+    expect(
+      (line.comments as { kind: string; text: string; author: string }[]).map((c) => [
+        c.kind,
+        c.text,
+        c.author,
+      ]),
+    ).toEqual(truthItem.comments.map((c) => [c.type === '1' ? 'like' : 'text', c.text, c.author.name]));
+    // Every item the album holds has its line.
+    const lines = await catalogLines(beach.albumguid);
+    const live = (await visible()).find((a) => a.albumguid === beach.albumguid)!.items;
+    expect(
+      lines
+        .filter((l) => l.status === 'archived')
+        .map((l) => l.asset)
+        .sort(),
+    ).toEqual(live.map((i) => i.assetGuid).sort());
+  });
+
+  it('picks up a joined album with a hostile name, then an item added to it and one removed', async () => {
+    const name = '../Gran\u202Ema: CON/..';
+    const joined = await sharedMutate<{ albumguid: string }>({
+      op: 'addAlbum',
+      name,
+      owner: 'member',
+      subscribers: ['owner'],
+      items: 2,
+    });
+    await h.sync();
+    await expectArchiveEqualsTruth();
+    const { list } = await archiveState();
+    expect(list.albums[joined.albumguid]?.album.sharingType).toBe('subscribed');
+    const folder = list.albums[joined.albumguid]!.folder!;
+    expect(folder).not.toContain('/');
+    expect(folder).not.toContain('\u202E');
+    expect(folder).not.toMatch(/^\.\.?$/);
+    await sharedMutate({ op: 'addItems', albumguid: joined.albumguid, count: 1, contributor: 'grandma' });
+    const step = await h.measuredSync();
+    expect(step.stats.requests['sharedstreams/webgetassets']).toBe(1);
+    expect(step.stats.requests.cdn).toBe(1);
+    await expectArchiveEqualsTruth();
+    const album = (await visible()).find((a) => a.albumguid === joined.albumguid)!;
+    await sharedMutate({
+      op: 'removeItem',
+      albumguid: joined.albumguid,
+      assetGuid: album.items[0]!.assetGuid,
+    });
+    await h.sync();
+    await expectArchiveEqualsTruth();
+    const { items } = await archiveState();
+    for (const item of items.get(joined.albumguid)!) {
+      expect(item.key.startsWith(`shared-albums/${folder}/`)).toBe(true);
+      expect(item.key.split('/')).toHaveLength(4);
+    }
+    expect(
+      items.get(joined.albumguid)!.find((i) => i.assetGuid === album.items[0]!.assetGuid)!.removedAt,
+    ).toBeDefined();
   });
 
   it('marks an album its owner deleted, and one the account left, as gone and keeps their files', async () => {

@@ -126,6 +126,9 @@ export class CrashingSyncStateStore implements SyncStateStore {
   flush() {
     return this.#at('flush', () => this.#inner.flush());
   }
+  countObjects(objects: Parameters<SyncStateStore['countObjects']>[0]) {
+    return this.#at('countObjects', () => this.#inner.countObjects(objects));
+  }
   uncountObject(key: string) {
     return this.#at('uncountObject', () => this.#inner.uncountObject(key));
   }

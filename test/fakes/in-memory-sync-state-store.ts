@@ -359,6 +359,12 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     await this.adjustCounters({ objects: 1, bytes: size });
   }
 
+  async countObjects(objects: readonly { readonly key: string; readonly size: number }[]): Promise<void> {
+    // An object whose key nobody claims is not in the archive (a purge released it): not counted.
+    for (const object of objects)
+      if (this.keyClaims.has(foldKey(object.key))) await this.countObject(object.key, object.size);
+  }
+
   /** Nothing is put off here: every step above is one atomic change. */
   async flush(): Promise<void> {}
 

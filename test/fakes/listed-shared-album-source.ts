@@ -10,6 +10,8 @@ export class ListedSharedAlbumSource implements SharedAlbumSource {
   available = true;
   readonly albums = new Map<string, { album: SharedAlbum; items: SharedItem[] }>();
   readonly requests = { list: 0, pages: 0, comments: 0 };
+  /** Comments and likes by item asset GUID (none unless set). */
+  readonly commentsByItem = new Map<string, SharedComment[]>();
 
   put(album: SharedAlbum, items: SharedItem[] = []): void {
     this.albums.set(album.albumguid, { album, items });
@@ -28,8 +30,8 @@ export class ListedSharedAlbumSource implements SharedAlbumSource {
     return { items: held.items.slice(offset, Math.max(offset, end)), problems: [] };
   }
 
-  async comments(): Promise<readonly SharedComment[]> {
+  async comments(_album: SharedAlbum, assetGuid: string): Promise<readonly SharedComment[]> {
     this.requests.comments++;
-    return [];
+    return this.commentsByItem.get(assetGuid) ?? [];
   }
 }

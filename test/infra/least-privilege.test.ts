@@ -78,7 +78,7 @@ describe('archive bucket grants', () => {
 });
 
 describe('state table grants', () => {
-  it('grants batched reads, batched writes only on master users and enumeration stamps, and no transaction checks', () => {
+  it('grants batched reads, batched writes only on master users, enumeration stamps and count markers, and no transaction checks', () => {
     for (const synth of [keep, mirror]) {
       for (const fn of ['detector', 'workers'] as const) {
         expect(actions(synth, fn)).toContain('dynamodb:BatchGetItem');
@@ -94,6 +94,7 @@ describe('state table grants', () => {
         expect(condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual([
           'master#*',
           'seen#*',
+          'counted#*',
         ]);
       }
     }
@@ -104,7 +105,8 @@ describe('state table grants', () => {
     const zone = { database: 'private', zoneName: 'PrimarySync' } as const;
     expect(keys.masterUser('M1', { zone, assetRecordName: 'A1' }).pk).toMatch(like('master#*'));
     expect(keys.seen({ zone, assetRecordName: 'A1' }).pk).toMatch(like('seen#*'));
-    expect([...BATCH_WRITTEN_ITEMS]).toEqual(['master#*', 'seen#*']);
+    expect(keys.settledCount('n1').pk).toMatch(like('counted#*'));
+    expect([...BATCH_WRITTEN_ITEMS]).toEqual(['master#*', 'seen#*', 'counted#*']);
   });
 
   it('lets the change detector delete only the run lock and album members', () => {

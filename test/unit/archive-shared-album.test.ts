@@ -71,7 +71,8 @@ function setup(deletePolicy: DeletePolicy = DEFAULT_DELETE_POLICY) {
     );
   const keys = async () => {
     const out: string[] = [];
-    for await (const o of objects.list('')) out.push(o.key);
+    // The album's catalog lines (derived, like album.json) are read by their own test.
+    for await (const o of objects.list('')) if (!o.key.startsWith('catalog/')) out.push(o.key);
     return out;
   };
   return { source, objects, state, sharedState, downloader, run, keys };

@@ -344,3 +344,72 @@ describe('the catalog in the bucket', () => {
     expect((await records(asset)).find((r) => r.asset === asset.assetRecordName)?.title).toBe('Second');
   });
 });
+
+/** The in-memory bucket, counting the reads of each key (`getStream`). */
+class ReadCountingObjectStore extends InMemoryObjectStore {
+  readonly reads: string[] = [];
+  override async getStream(key: string) {
+    this.reads.push(key);
+    return super.getStream(key);
+  }
+}
+
+describe('the catalog fold reads only shards that exist', () => {
+  it('folds assets into new shards with one listing and no shard read, then reads the shards it rewrites', async () => {
+    let now = NOW;
+    const clock = () => now;
+    const state = new InMemorySyncStateStore({ now: clock });
+    const objects = new ReadCountingObjectStore({ now: clock, partSize: MIN_PART_SIZE });
+    const cdn = new ScriptedCdn();
+    const queue = journalingQueue(new InMemoryWorkQueue(), objects, clock);
+    const archive: ArchiveDeps = {
+      state,
+      objects,
+      downloader: cdn,
+      refresh: async () => ({ assets: [] }),
+      versionPolicy: DEFAULT_VERSION_POLICY,
+      deletePolicy: 'keep',
+      now: clock,
+    };
+    const catalog = { state, objects, logger: new RecordingLogger(), now: clock };
+    const deliver = async (assets: Asset[]) => {
+      for (const asset of assets)
+        cdn.files.set(asset.versions[0]?.downloadUrl ?? '', jpegBytes(asset.versions[0]?.size ?? 0, 3));
+      const message: WorkMessage = {
+        v: WORK_MESSAGE_VERSION,
+        runId: 'run',
+        issuedAt: now,
+        items: assets.map((asset) => ({ type: 'asset' as const, asset })),
+      };
+      await queue.enqueue([message]);
+      await processWorkMessage(archive, message);
+    };
+    const shardReads = () => objects.reads.filter((key) => key.startsWith(CATALOG_SHARD_PREFIX));
+    const first = Array.from({ length: 8 }, (_, i) => described(`first-${i}`));
+    await deliver(first);
+
+    const folded = await foldCatalog(catalog, 'test');
+
+    expect(folded.shardsRewritten).toBe(new Set(first.map((a) => shardOf(a))).size);
+    expect(shardReads()).toEqual([]);
+
+    // Later assets: the shards that exist now are read (their records kept), the others are not.
+    now += 1_000;
+    objects.reads.length = 0;
+    const second = [
+      ...first.slice(0, 3).map((a) => ({ ...a, isFavorite: true, assetChangeTag: 'fav' })),
+      ...Array.from({ length: 3 }, (_, i) => described(`second-${i}`)),
+    ];
+    await deliver(second);
+    await foldCatalog(catalog, 'test');
+
+    const existing = new Set(first.map((a) => shardKey(shardOf(a))));
+    expect(new Set(shardReads())).toEqual(
+      new Set(second.map((a) => shardKey(shardOf(a))).filter((key) => existing.has(key))),
+    );
+    for (const asset of [...first, ...second])
+      expect(
+        decodeShard((await readText(objects, shardKey(shardOf(asset)))) ?? '').map((r) => r.asset),
+      ).toContain(asset.assetRecordName);
+  });
+});

@@ -7,6 +7,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { ConflictError } from '#domain/errors.ts';
+import { VERSION_KINDS } from '#domain/model/asset.ts';
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import { sharedAlbumSchema } from './shared-album-schema.ts';
@@ -31,6 +32,12 @@ const listDocumentSchema = z.strictObject({
   albums: z.record(z.string(), storedAlbumSchema),
   checkedAt: z.number().optional(),
   everyDatabaseAskedAt: z.number().optional(),
+  collectionTokens: z
+    .strictObject({
+      private: z.array(z.string()).max(8).optional(),
+      shared: z.array(z.string()).max(8).optional(),
+    })
+    .optional(),
 });
 
 const commentSchema = z.strictObject({
@@ -45,6 +52,19 @@ const itemSchema = z.strictObject({
   fileName: z.string(),
   key: z.string(),
   ownsObject: z.boolean(),
+  library: z
+    .strictObject({
+      zone: z.strictObject({
+        database: z.enum(['private', 'shared']),
+        zoneName: z.string().min(1),
+        ownerRecordName: z.string().optional(),
+      }),
+      assetRecordName: z.string().min(1),
+      masterRecordName: z.string().min(1),
+      kind: z.enum(VERSION_KINDS),
+    })
+    .optional(),
+  caption: z.string().optional(),
   fileChecksum: z.string(),
   size: z.number(),
   rendition: z.string(),
@@ -99,6 +119,7 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
       ...(state.everyDatabaseAskedAt === undefined
         ? {}
         : { everyDatabaseAskedAt: state.everyDatabaseAskedAt }),
+      ...(state.collectionTokens === undefined ? {} : { collectionTokens: state.collectionTokens }),
     });
     try {
       await this.#client.send(

@@ -70,6 +70,7 @@ import {
   parseClaimCount,
   runItemSchema,
   seenItemSchema,
+  settledCountItemSchema,
   unseenItemSchema,
   withoutKeys,
   withoutUndefined,
@@ -813,26 +814,145 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     return { objects: item?.objects ?? 0, bytes: item?.bytes ?? 0 };
   }
 
-  // Exactly-once counting without transactions (docs/state.md, "Counting objects"): the object
-  // item records a pending change under a fresh nonce; the counters item applies a nonce at most
-  // once (`NOT contains(applied, nonce)`); the object item is then settled and the nonce dropped.
-  // Whoever finds a pending change, a retry after a crash or a racing worker, finishes it with
-  // the same nonce, so no step can count twice and none is left undone.
+  // Exactly-once counting without transactions (docs/state.md, "Counting objects"): the key claim
+  // records a pending count under a fresh nonce; the counters item applies a nonce at most once
+  // (`attribute_not_exists(applied_<nonce>)`); a `counted#<nonce>` marker then says it was
+  // applied, written in batches (a count costs one write beyond the claim), and only once the
+  // marker is durable is the nonce dropped from the counters item. Whoever finds a count under
+  // way, a retry after a crash or a racing worker, finishes it with the same nonce, so no step
+  // can count twice and none is left undone.
 
   async countObject(key: string, size: number, count?: string): Promise<void> {
     // Seen on the claim this worker just made: counted already, or the count it started itself.
     if (count?.startsWith('seen:') && parseClaimCount(count.slice(5)).state === 'counted') return;
-    let value = count?.startsWith('mine:') ? count.slice(5) : undefined;
-    // A count this store finished already: its nonce may be dropped, so it must not be applied again.
-    if (value !== undefined && this.#finished.has(value)) return;
+    const mine = count?.startsWith('mine:') ? count.slice(5) : undefined;
     // Anyone else's count under way (or none known) is read again first: it may be finished now.
-    value ??= (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.count;
+    const value = mine ?? (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.count;
     if (value === undefined) return this.countObjectItem(key, size);
     const found = parseClaimCount(value);
     if (found.state === 'counted') return;
+    if (found.change === 1) return this.applyClaimCount(found, { mine: mine !== undefined });
     await this.finishClaimCount(key, found);
     // An uncount was under way: the object is out of the totals now, count it anew.
-    if (found.change === -1) return this.countObject(key, size);
+    return this.countObject(key, size);
+  }
+
+  async countObjects(
+    objects: readonly { readonly key: string; readonly size: number; readonly count?: string }[],
+  ): Promise<void> {
+    const pending = new Map<string, Extract<ClaimCount, { state: 'pending' }>>();
+    const unknown: { readonly key: string; readonly size: number }[] = [];
+    for (const object of objects) {
+      const found = object.count?.startsWith('mine:') ? parseClaimCount(object.count.slice(5)) : undefined;
+      if (found?.state === 'pending' && found.change === 1) pending.set(found.nonce, found);
+      else if (
+        !(object.count?.startsWith('seen:') && parseClaimCount(object.count.slice(5)).state === 'counted')
+      )
+        unknown.push(object);
+    }
+    // The others (an earlier delivery's objects, counts someone else started): their claims in one read.
+    const claims = await this.claimCountsOf(unknown.map((object) => object.key));
+    const rest: { readonly key: string; readonly size: number }[] = [];
+    for (const object of unknown) {
+      const claim = claims.get(keys.keyClaim(object.key).pk);
+      // Nothing is stored at a key nobody claims: a purge deleted the object and released the claim.
+      if (claim === undefined) continue;
+      const found = claim.count === undefined ? undefined : parseClaimCount(claim.count);
+      if (found?.state === 'counted') continue;
+      if (found?.state === 'pending' && found.change === 1) pending.set(found.nonce, found);
+      else rest.push(object); // no count on the claim, or an uncount under way: one at a time
+    }
+    const counts = [...pending.values()].filter((count) => !this.#finished.has(claimCountText(count)));
+    for (let i = 0; i < counts.length; i += WRITE_BATCH)
+      await this.applyClaimCounts(counts.slice(i, i + WRITE_BATCH));
+    for (const object of rest) await this.countObject(object.key, object.size);
+  }
+
+  /** These keys' claims that exist, with their `count`, by partition key (one consistent batched read per 100). */
+  private async claimCountsOf(
+    objectKeys: readonly string[],
+  ): Promise<Map<string, { readonly count?: string }>> {
+    const counts = new Map<string, { readonly count?: string }>();
+    const unique = [
+      ...new Map(objectKeys.map((key) => [keys.keyClaim(key).pk, keys.keyClaim(key)])).values(),
+    ];
+    for (let i = 0; i < unique.length; i += READ_BATCH) {
+      let wanted: Record<string, unknown>[] = unique.slice(i, i + READ_BATCH).map((key) => ({ ...key }));
+      for (let round = 0; wanted.length > 0; round += 1) {
+        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left key claims unread');
+        const output = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
+        );
+        for (const raw of output.Responses?.[this.table] ?? []) {
+          const claim = keyClaimItemSchema.parse(raw);
+          counts.set(claim.pk, claim.count === undefined ? {} : { count: claim.count });
+        }
+        wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * Applies counts this worker started on fresh claims, in one write to the totals. Another worker
+   * that adopted one of the objects meanwhile may have applied its count, written its marker and
+   * dropped its nonce: the markers are read first (one batched read), and only unmarked counts are
+   * applied, each nonce at most once. A nonce found already applied fails the whole write: each
+   * count is then applied on its own.
+   */
+  private async applyClaimCounts(
+    counts: readonly Extract<ClaimCount, { state: 'pending' }>[],
+  ): Promise<void> {
+    const marked = await this.markedNonces(counts.map((count) => count.nonce));
+    const todo = counts.filter((count) => !marked.has(count.nonce));
+    for (const count of counts) if (marked.has(count.nonce)) this.#remember(count);
+    if (todo.length === 0) return;
+    const nonces = Object.fromEntries(todo.map((count, i) => [`#n${i}`, appliedAttribute(count.nonce)]));
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.counters(),
+          UpdateExpression: `ADD #objects :objects, #bytes :bytes SET ${Object.keys(nonces)
+            .map((name) => `${name} = :one`)
+            .join(', ')}`,
+          ConditionExpression: Object.keys(nonces)
+            .map((name) => `attribute_not_exists(${name})`)
+            .join(' AND '),
+          ExpressionAttributeNames: { '#objects': 'objects', '#bytes': 'bytes', ...nonces },
+          ExpressionAttributeValues: {
+            ':objects': todo.length,
+            ':bytes': todo.reduce((sum, count) => sum + count.size, 0),
+            ':one': 1,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // One of them was applied already (by an earlier delivery or a racing worker).
+      for (const count of todo) await this.applyToTotals(count);
+    }
+    for (const count of todo) {
+      if (!this.#unmarked.includes(count.nonce)) this.#unmarked.push(count.nonce);
+      this.#remember(count);
+    }
+    if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
+  }
+
+  /** Which of these nonces have a `counted#` marker (one consistent batched read). */
+  private async markedNonces(nonces: readonly string[]): Promise<Set<string>> {
+    const marked = new Set<string>();
+    let wanted: Record<string, unknown>[] = nonces.map((nonce) => ({ ...keys.settledCount(nonce) }));
+    for (let round = 0; wanted.length > 0; round += 1) {
+      if (round === BATCH_ROUNDS) throw new Error('DynamoDB left count markers unread');
+      const output = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
+      );
+      for (const raw of output.Responses?.[this.table] ?? [])
+        marked.add(settledCountItemSchema.parse(raw).pk.slice('counted#'.length));
+      wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+    }
+    return marked;
   }
 
   async uncountObject(key: string): Promise<void> {
@@ -842,11 +962,9 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
       const value = (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.count;
       if (value === undefined) return;
       const found = parseClaimCount(value);
-      if (found.state === 'pending') {
-        await this.finishClaimCount(key, found);
-        if (found.change === -1) return;
-        continue; // a count was under way: finished, now take it out again
-      }
+      if (found.state === 'pending' && found.change === -1) return this.finishClaimCount(key, found);
+      // A count under way is applied first (once, or found applied): the uncount then takes it out.
+      if (found.state === 'pending') await this.applyClaimCount(found, { mine: false });
       const uncount: ClaimCount = { state: 'pending', change: -1, nonce: randomUUID(), size: found.size };
       try {
         await this.client.send(
@@ -868,21 +986,46 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     }
   }
 
-  /** Nonces of claim counts settled since: dropped from the counters item with the next write there. */
+  /** Nonces whose counts are settled (marker written, or claim updated): dropped from the counters item with the next write there. */
   readonly #settledNonces: string[] = [];
-  /** Counts (as written on claims) this store finished lately: a repeated call is a no-op. */
+  /** Nonces of counts applied to the totals whose `counted#` markers are not written yet. */
+  readonly #unmarked: string[] = [];
+  /** Counts (as written on claims) this store applied lately: a repeated call is a no-op. */
   readonly #finished = new Set<string>();
 
+  #remember(count: ClaimCount): void {
+    if (this.#finished.size >= 10_000) this.#finished.clear();
+    this.#finished.add(claimCountText(count));
+  }
+
   /**
-   * Finishes a count under way on a key claim with its own nonce: adds it to the totals once
-   * (the counters item remembers the nonce: `attribute_not_exists`), then settles the claim
-   * (only if it still names that count), and queues the nonce to be dropped, which is safe once
-   * no claim names it.
+   * Applies a count under way (+1) to the totals once and queues its marker. A count this worker
+   * did not start itself may have been applied by another meanwhile, its marker written and its
+   * nonce dropped: its marker is looked for first.
    */
-  private async finishClaimCount(
-    key: string,
+  private async applyClaimCount(
     count: Extract<ClaimCount, { state: 'pending' }>,
+    options: { readonly mine: boolean },
   ): Promise<void> {
+    if (this.#finished.has(claimCountText(count))) return;
+    if (
+      !options.mine &&
+      (await this.get(keys.settledCount(count.nonce), settledCountItemSchema)) !== undefined
+    ) {
+      this.#remember(count);
+      return;
+    }
+    await this.applyToTotals(count);
+    if (!this.#unmarked.includes(count.nonce)) this.#unmarked.push(count.nonce);
+    this.#remember(count);
+    if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
+  }
+
+  /**
+   * Adds a count to the totals once (the counters item remembers its nonce:
+   * `attribute_not_exists`), dropping a few settled nonces in the same write.
+   */
+  private async applyToTotals(count: Extract<ClaimCount, { state: 'pending' }>): Promise<void> {
     const drops = this.#settledNonces.splice(0, 20).filter((nonce) => nonce !== count.nonce);
     const dropNames = Object.fromEntries(drops.map((nonce, i) => [`#d${i}`, appliedAttribute(nonce)]));
     try {
@@ -911,30 +1054,66 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
       for (const nonce of drops) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce); // not dropped this time
       if (!isConditionFailure(error)) throw error; // applied by an earlier or a racing call
     }
+  }
+
+  /**
+   * Finishes an uncount (-1) under way on a key claim: takes it out of the totals once, then
+   * removes the claim's count (only if it still names that uncount); its nonce may go then, as
+   * no claim names it.
+   */
+  private async finishClaimCount(
+    key: string,
+    uncount: Extract<ClaimCount, { state: 'pending' }>,
+  ): Promise<void> {
+    await this.applyToTotals(uncount);
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.keyClaim(key),
-          UpdateExpression: count.change === 1 ? 'SET #count = :counted' : 'REMOVE #count',
+          UpdateExpression: 'REMOVE #count',
           ConditionExpression: '#count = :pending',
           ExpressionAttributeNames: { '#count': 'count' },
-          ExpressionAttributeValues: {
-            ':pending': claimCountText(count),
-            ...(count.change === 1 && { ':counted': claimCountText({ state: 'counted', size: count.size }) }),
-          },
+          ExpressionAttributeValues: { ':pending': claimCountText(uncount) },
         }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error; // settled by a racing call
     }
-    // Two finishers of one count (a retry and a racing worker) queue its nonce once.
-    if (!this.#settledNonces.includes(count.nonce)) this.#settledNonces.push(count.nonce);
-    if (this.#finished.size >= 10_000) this.#finished.clear();
-    this.#finished.add(claimCountText(count));
+    // Two finishers of one uncount (a retry and a racing worker) queue its nonce once.
+    if (!this.#settledNonces.includes(uncount.nonce)) this.#settledNonces.push(uncount.nonce);
+    this.#remember(uncount);
+  }
+
+  /**
+   * Writes the markers of the applied counts (25 a request); their nonces may be dropped then.
+   * Between flushes only full requests go (counts keep arriving while one is written).
+   */
+  private async writeSettledMarkers(options: { readonly fullBatchesOnly?: boolean } = {}): Promise<void> {
+    while (this.#unmarked.length >= (options.fullBatchesOnly ? WRITE_BATCH : 1)) {
+      const nonces = this.#unmarked.splice(0, WRITE_BATCH);
+      try {
+        let requests: Record<string, unknown>[] = nonces.map((nonce) => ({
+          PutRequest: { Item: { ...keys.settledCount(nonce) } },
+        }));
+        for (let round = 0; requests.length > 0; round += 1) {
+          if (round === BATCH_ROUNDS) throw new Error('DynamoDB left count markers unwritten');
+          const output = await this.client.send(
+            new BatchWriteCommand({ RequestItems: { [this.table]: requests } }),
+          );
+          requests = (output.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
+        }
+      } catch (error) {
+        // Still applied and remembered by the counters item: the next flush writes them.
+        this.#unmarked.unshift(...nonces);
+        throw error;
+      }
+      for (const nonce of nonces) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce);
+    }
   }
 
   async flush(): Promise<void> {
+    await this.writeSettledMarkers();
     while (this.#settledNonces.length > 0) {
       const drops = this.#settledNonces.splice(0, 50);
       await this.client.send(

@@ -60,6 +60,11 @@ export const keys = {
   counters: (): ItemKey => ({ pk: 'counters', sk: 'archive' }),
   /** When detection last asked iCloud (`lastCheckedAt`), idle checks included. */
   lastCheck: (): ItemKey => ({ pk: 'check', sk: 'detect' }),
+  /**
+   * A count kept on a key claim that was applied to the totals (docs/state.md, "Counting objects"):
+   * written in batches once applied, so the claim needs no write of its own to say so.
+   */
+  settledCount: (nonce: string): ItemKey => ({ pk: `counted#${nonce}`, sk: 'count' }),
   /** One item per counted object: the archive totals count each object through it exactly once. */
   countedObject: (key: string): ItemKey => ({ pk: `object#${foldKey(key)}`, sk: 'object' }),
   /** Every album of every zone in one partition: albums are few, one Query lists them. */
@@ -205,6 +210,9 @@ export const countersItemSchema = z
   .catchall(z.number());
 
 /** The counters item's attribute that says the count under `nonce` reached the totals. */
+/** The marker of a count applied to the totals: its keys alone. */
+export const settledCountItemSchema = z.strictObject({ ...item });
+
 export function appliedAttribute(nonce: string): string {
   return `applied_${nonce}`;
 }

@@ -9,6 +9,7 @@ import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '#domai
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { ConflictError } from '../errors.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
+import { isSharedAlbumUser } from '../shared-albums/library-copy.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
 
 /** `purged`: recorded and its unshared objects removed (`mirror`); `purgedKept`: recorded, objects kept (`keep`). */
@@ -140,6 +141,11 @@ async function keysStillUsed(deps: ArchiveDeps, entry: ManifestEntry): Promise<S
   );
   const used = new Set<string>();
   for (const other of others) {
+    // A Shared Album item showing this photo's original (same checksum, stored once) keeps it.
+    if (isSharedAlbumUser(other)) {
+      for (const version of entry.versions) if (version.kind === 'original') used.add(version.key);
+      continue;
+    }
     const otherEntry = await deps.state.getEntry(other);
     if (otherEntry === undefined || otherEntry.status === 'purged') continue;
     for (const version of otherEntry.versions) used.add(version.key);

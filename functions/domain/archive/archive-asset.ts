@@ -17,6 +17,7 @@ import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
 import { ErrorPageGuard } from './error-page-guard.ts';
+import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
 import { awaitTransferTurn, type OurClaim, TRANSFER_LEASE_MS, withTransferLease } from './transfer-lease.ts';
 
@@ -179,11 +180,14 @@ async function archiveVersion(
 /**
  * Archives `asset` (its URLs must be fresh: the caller refreshes them first). A download URL that
  * expired mid-way surfaces as `DownloadUrlExpiredError` for the caller to refresh and retry.
+ * Given `counts` (a work message's), the stored objects are handed to it, to be counted with the
+ * message's others once its items are done; without, each is counted before the manifest write.
  */
 export async function archiveAsset(
   deps: ArchiveDeps,
   asset: Asset,
   known?: KnownEntry,
+  counts?: MessageCounts,
 ): Promise<AssetArchiveResult> {
   const ref = { zone: asset.zone, assetRecordName: asset.assetRecordName };
   for (let attempt = 0; ; attempt++) {
@@ -204,7 +208,7 @@ export async function archiveAsset(
       return { outcome: 'skipped', versionsArchived: 0, bytesArchived: 0 };
 
     const added: ArchivedVersion[] = [];
-    const counts = new Map<string, string>();
+    const claimCounts = new Map<string, string>();
     let bytes = 0;
     let transferredCount = 0;
     let preferSuffixed = false;
@@ -213,7 +217,7 @@ export async function archiveAsset(
       // Siblings follow the original onto the suffixed name so the pair stays recognisable.
       if (p.kind === 'original') preferSuffixed = result.suffixed;
       added.push(result.archived);
-      if (result.count !== undefined) counts.set(result.archived.key, result.count);
+      if (result.count !== undefined) claimCounts.set(result.archived.key, result.count);
       if (result.transferred) {
         bytes += result.archived.size;
         transferredCount++;
@@ -242,10 +246,13 @@ export async function archiveAsset(
         entry.masterRecordName === asset.masterRecordName &&
         entry.versions.length > 0);
     if (!userRecorded) await deps.state.addMasterUser(asset.masterRecordName, ref);
-    // Adopted objects too: a crash after the put and before this line left one uncounted. The
+    // Adopted objects too: a crash after the put and before the count left one uncounted. The
     // count is exactly-once per object, so a shared master or a retry never counts it twice.
-    for (const version of added)
-      await deps.state.countObject(version.key, version.size, counts.get(version.key));
+    // A message counts its objects after their entries (its redelivery repairs a crash between).
+    for (const version of added) {
+      if (counts !== undefined) counts.add(version, claimCounts.get(version.key));
+      else await deps.state.countObject(version.key, version.size, claimCounts.get(version.key));
+    }
     try {
       const written = await deps.state.putEntry(input, entry?.revision ?? 0);
       return {

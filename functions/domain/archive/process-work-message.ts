@@ -26,6 +26,7 @@ import {
   type KnownEntry,
   type RefreshKey,
 } from './archive-deps.ts';
+import { MessageCounts } from './message-counts.ts';
 
 export interface MessageResult {
   /** Items this delivery carried out and counts (not those an earlier delivery already counted). */
@@ -199,13 +200,14 @@ async function archiveWithRefresh(
   deps: ArchiveDeps,
   asset: Asset,
   refreshAfterExpiry: (asset: Asset) => Promise<Asset | undefined>,
-  known?: KnownEntry,
+  known: KnownEntry,
+  counts: MessageCounts,
 ): Promise<AssetArchiveResult | undefined> {
   let current = asset;
   for (let attempt = 0; ; attempt++) {
     try {
       // An expired URL wrote nothing: the entry read before is still the one to compare with.
-      return await archiveAsset(deps, current, known);
+      return await archiveAsset(deps, current, known, counts);
     } catch (error) {
       const stale = error instanceof DownloadUrlExpiredError || error instanceof DownloadUrlRefusedError;
       if (!stale || attempt > 0) throw error;
@@ -413,6 +415,8 @@ export async function processWorkMessage(
   // One read for every entry the items are about, one write for the new assets' master users.
   const entries = await prefetchEntries(deps, items);
   const usersRecorded = await recordNewMasterUsers(deps, items, entries);
+  // The objects the items store, counted together once they are done (after their entries).
+  const counts = new MessageCounts();
   /** Assets whose item is done: a refresh after an expiry leaves them out. */
   const settled = new Set<string>();
   let bulkRefresh: Promise<void> | undefined;
@@ -445,6 +449,9 @@ export async function processWorkMessage(
       const prefetched = first && item.type !== 'tombstone' ? { entry: entries.get(id) } : undefined;
       const classified = await classify(deps, item, subject, prefetched);
       kind = classified.kind;
+      // An earlier delivery may have written this entry and died before counting its objects.
+      if (prefetched !== undefined && (item.type === 'asset' || item.type === 'assetOnly'))
+        counts.addWrittenSince(prefetched.entry, message.issuedAt);
       const known: KnownEntry = {
         entry: classified.entry,
         ...(first && usersRecorded.has(id) ? { masterUserRecorded: true } : {}),
@@ -457,7 +464,7 @@ export async function processWorkMessage(
           const result =
             asset === undefined
               ? undefined
-              : await archiveWithRefresh(deps, asset, refreshAfterExpiry, known);
+              : await archiveWithRefresh(deps, asset, refreshAfterExpiry, known, counts);
           settled.add(item.asset.assetRecordName);
           if (result !== undefined && doneByEarlierDelivery(result, message)) counted = false;
           else if (result !== undefined) countArchive(done, result);
@@ -485,6 +492,7 @@ export async function processWorkMessage(
                   return fresh.current(expired);
                 },
                 known,
+                counts,
               );
               if (result !== undefined && doneByEarlierDelivery(result, message)) counted = false;
               else if (result !== undefined) countArchive(done, result);
@@ -570,12 +578,18 @@ export async function processWorkMessage(
   };
   // Every lane settles before the message does: nothing of it runs on after a throw.
   const lanesDone = await Promise.allSettled(Array.from({ length: width }, runLanes));
+  // The objects stored (or adopted) so far join the totals in one write, whatever happens next;
+  // should it fail, the message is delivered again and its entries counted then.
+  const uncounted = await counts.commit(deps.state).then(
+    () => undefined,
+    (error: unknown) => error ?? new Error('the message’s objects were not counted'),
+  );
   if (reauth !== undefined) throw reauth;
   const refused = lanesDone.find((lane) => lane.status === 'rejected');
   if (refused !== undefined) throw refused.reason; // the batch closed: another message needs a human
-  if (retryable !== undefined) {
+  if (retryable !== undefined || uncounted !== undefined) {
     options.onRetry?.(withoutUnchanged(tally, unchangedKinds));
-    throw retryable;
+    throw retryable ?? uncounted;
   }
   return { ...tally };
 }

@@ -22,9 +22,9 @@ import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import type { AssetRef } from '../model/manifest.ts';
 import { contentTypeForUti } from '../model/uti.ts';
-import type { ZoneRef } from '../model/zone.ts';
 import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
 import { encodeHeaderValue, mtimeMetadata } from '../plan/object-metadata.ts';
+import { findLibraryOriginal, releaseLibraryReference, sharedAlbumZone } from './library-copy.ts';
 import {
   COLLECTION_RENDITION_LABEL,
   isReducedCopy,
@@ -32,8 +32,16 @@ import {
   type SharedAlbum,
   type SharedItem,
 } from './model.ts';
+import { sharedCatalogKey, sharedCatalogText } from './shared-catalog.ts';
 import { albumFolder, checksumClaim, SHARED_ALBUMS_PREFIX, sharedItemKey } from './shared-keys.ts';
-import { type StoredSharedAlbum, type StoredSharedItem, sharedObjectCount } from './state.ts';
+import {
+  type LibraryReference,
+  type StoredSharedAlbum,
+  type StoredSharedItem,
+  sharedObjectCount,
+} from './state.ts';
+
+export { sharedAlbumZone } from './library-copy.ts';
 
 /** Items per `webgetassets` call (the range `[offset, offset + PAGE)`). */
 export const SHARED_PAGE_ITEMS = 100;
@@ -87,11 +95,6 @@ const itemRef = (albumguid: string, assetGuid: string): AssetRef => ({
   zone: sharedAlbumZone(albumguid),
   assetRecordName: assetGuid,
 });
-
-/** The pseudo-zone that names a Shared Album in records shared with the library (key claims, users). */
-export function sharedAlbumZone(albumguid: string): ZoneRef {
-  return { database: 'shared', zoneName: `SharedStreams-${albumguid}` };
-}
 
 export async function archiveSharedAlbum(
   deps: SharedArchiveDeps,
@@ -171,6 +174,13 @@ export async function archiveSharedAlbum(
     reducedCount: live.filter((i) => i.reduced).length,
   });
   await writeAlbumView(deps, album, folder, items, gone);
+  await writeText(
+    deps,
+    sharedCatalogKey(album.albumguid),
+    sharedCatalogText(album, folder, items, gone ? deps.now() : undefined),
+    'application/x-ndjson',
+    album.albumguid,
+  );
   return result;
 }
 
@@ -203,8 +213,10 @@ async function archiveItem(
   if (sameFile) {
     // Likes or comments changed, or the item came back: the file is already stored.
     const { removedAt: _removed, ...kept } = before;
+    const { caption: _caption, ...rest } = kept;
     await deps.sharedState.putItem(album.albumguid, {
-      ...kept,
+      ...rest,
+      ...(item.caption === undefined ? {} : { caption: item.caption }),
       changeTag: item.changeTag,
       likeCount: item.likeCount,
       comments,
@@ -222,6 +234,8 @@ async function archiveItem(
     fileName: item.fileName,
     key: stored.key,
     ownsObject: stored.owns,
+    ...(stored.library === undefined ? {} : { library: stored.library }),
+    ...(item.caption === undefined ? {} : { caption: item.caption }),
     fileChecksum: item.rendition.fileChecksum,
     size: stored.size,
     rendition: item.rendition.field,
@@ -240,8 +254,9 @@ async function archiveItem(
 }
 
 /**
- * Stores the item's file once: the first item with an Apple checksum claims it and owns the
- * object; a later identical item (the same photo posted to two albums) references that object.
+ * Stores the item's file once: an item whose checksum is an archived library original references
+ * that object (library-copy.ts); otherwise the first item with an Apple checksum claims it and
+ * owns the object, and a later identical item (the same photo posted to two albums) references it.
  */
 async function storeFile(
   deps: SharedArchiveDeps,
@@ -250,7 +265,18 @@ async function storeFile(
   item: SharedItem,
   offset: number,
   pageItems: number,
-): Promise<{ key: string; owns: boolean; size: number }> {
+): Promise<{ key: string; owns: boolean; size: number; library?: LibraryReference }> {
+  if (!isReducedCopy(album)) {
+    const copy = await findLibraryOriginal(deps.state, deps.objects, item);
+    if (copy !== undefined) {
+      // A user of the library's master before the item's record says so: a crash in between only keeps the object longer.
+      await deps.state.addMasterUser(
+        copy.reference.masterRecordName,
+        itemRef(album.albumguid, item.assetGuid),
+      );
+      return { key: copy.key, owns: false, size: copy.size, library: copy.reference };
+    }
+  }
   const me = `shared:${album.albumguid}/${item.assetGuid}`;
   let key = sharedItemKey(folder, item, false);
   if (!(await deps.state.claimKey(key, me)).claimed) key = sharedItemKey(folder, item, true);
@@ -357,9 +383,15 @@ async function removeMissing(
   }
   for (const item of missing) {
     let deletedAt: number | undefined;
-    if (mayDelete) {
+    const ref = itemRef(album.albumguid, item.assetGuid);
+    if (mayDelete && item.library !== undefined) {
+      if (await releaseLibraryReference(deps.state, deps.objects, ref, { ...item, library: item.library })) {
+        result.objectsDeleted++;
+        deletedAt = now;
+      }
+    } else if (mayDelete) {
       const users = objectUsers(item.fileChecksum);
-      await deps.state.removeMasterUser(users, itemRef(album.albumguid, item.assetGuid));
+      await deps.state.removeMasterUser(users, ref);
       if ((await deps.state.masterUsers(users)).length === 0) {
         await deps.objects.delete(item.key);
         result.objectsDeleted++;
@@ -397,6 +429,7 @@ async function markArchived(
           ...(current?.everyDatabaseAskedAt === undefined
             ? {}
             : { everyDatabaseAskedAt: current.everyDatabaseAskedAt }),
+          ...(current?.collectionTokens === undefined ? {} : { collectionTokens: current.collectionTokens }),
           albums: { ...(current?.albums ?? {}), [album.albumguid]: entry },
         },
         current?.revision ?? 0,
@@ -445,19 +478,37 @@ async function writeAlbumView(
         assetGuid: i.assetGuid,
         key: i.key,
         ...(i.ownsObject ? {} : { references: i.key }),
+        ...(i.library === undefined ? {} : { inLibrary: true }),
         fileName: i.fileName,
         contributor: i.contributorName ?? i.contributorDsid ?? '',
+        ...(i.caption === undefined ? {} : { caption: i.caption }),
         ...(i.addedDate === undefined ? {} : { addedDate: new Date(i.addedDate).toISOString() }),
         likes: i.likeCount,
         comments: i.comments,
         ...(i.removedAt === undefined ? {} : { removedAt: new Date(i.removedAt).toISOString() }),
       })),
   };
-  const body = Buffer.from(`${JSON.stringify(view, null, 2)}\n`, 'utf8');
-  await deps.objects.putStream(albumViewKey(folder), Readable.from([body]), {
-    contentType: 'application/json',
+  await writeText(
+    deps,
+    albumViewKey(folder),
+    `${JSON.stringify(view, null, 2)}\n`,
+    'application/json',
+    album.albumguid,
+  );
+}
+
+async function writeText(
+  deps: SharedArchiveDeps,
+  key: string,
+  text: string,
+  contentType: string,
+  albumguid: string,
+): Promise<void> {
+  const body = Buffer.from(text, 'utf8');
+  await deps.objects.putStream(key, Readable.from([body]), {
+    contentType,
     contentLength: body.length,
-    metadata: { [SHARED_METADATA_KEYS.albumGuid]: album.albumguid },
+    metadata: { [SHARED_METADATA_KEYS.albumGuid]: albumguid },
   });
 }
 

@@ -61,7 +61,14 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
   const askedAt = stored?.everyDatabaseAskedAt;
   const askEveryDatabase =
     deps.cadenceMs > 0 || askedAt === undefined || now - askedAt >= EVERY_DATABASE_RECHECK_MS;
-  const listed = await deps.source.listAlbums({ albums: known, askEveryDatabase });
+  const storedTokens = stored?.collectionTokens;
+  const listed = await deps.source.listAlbums({
+    albums: known,
+    askEveryDatabase,
+    ...(storedTokens === undefined ? {} : { tokens: storedTokens }),
+  });
+  const collectionTokens = listed.tokens ?? storedTokens;
+  const tokensMoved = JSON.stringify(collectionTokens ?? {}) !== JSON.stringify(storedTokens ?? {});
   const everyDatabaseAskedAt = askEveryDatabase && listed.everyDatabaseAsked ? now : askedAt;
   if (!listed.available) return { outcome: 'unavailable', ...none };
 
@@ -117,11 +124,13 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
   }
   // An idle run writes nothing, unless a cadence needs to remember when it listed.
   // (And once a day, to remember that every database was asked.)
-  if (changed || deps.cadenceMs > 0 || everyDatabaseAskedAt !== askedAt) {
+  // (And when the tokens a next listing may start from moved: only on a run the library changed.)
+  if (changed || deps.cadenceMs > 0 || everyDatabaseAskedAt !== askedAt || tokensMoved) {
     await saveMerged(deps.state, stored, {
       albums: next,
       checkedAt: now,
       ...(everyDatabaseAskedAt === undefined ? {} : { everyDatabaseAskedAt }),
+      ...(collectionTokens === undefined ? {} : { collectionTokens }),
     });
   }
   return {

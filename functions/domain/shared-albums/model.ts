@@ -72,6 +72,14 @@ export interface SharedItem {
   /** When the photo was taken (ms). */
   readonly captureDate?: number;
   readonly rendition: SharedRendition;
+  /**
+   * `resOriginalFingerprint`, when the record carries one (new generation). In the library a
+   * master's record name, fingerprint and original `fileChecksum` are one value, so this names
+   * the library master an item was copied from (docs/protocol/shared-albums.md#identity-and-de-duplication).
+   */
+  readonly fingerprint?: string;
+  /** What the member wrote about the item, when the source carries it. */
+  readonly caption?: string;
   readonly durationSeconds?: number;
   readonly likeCount: number;
 }

@@ -23,12 +23,16 @@ export interface SharedAlbumsStatus {
     readonly sharingType: 'owned' | 'subscribed';
     readonly items: number;
     readonly reducedItems: number;
+    /** `legacy` albums hold reduced copies; `shared-collection` (new-generation) ones the original. */
+    readonly generation: 'legacy' | 'shared-collection';
     readonly folder?: string;
     readonly state: 'archived' | 'pending' | 'gone';
   }[];
 }
 
 export const REDUCED_COPY_NOTE = `Shared albums hold Apple's reduced copies (photos at most ${SHARED_PHOTO_MAX_EDGE} px, videos at most ${SHARED_VIDEO_MAX_HEIGHT}p), not originals.`;
+/** When new-generation albums are archived too: only the older albums' items are reduced. */
+export const MIXED_REDUCED_COPY_NOTE = `Older shared albums hold Apple's reduced copies (photos at most ${SHARED_PHOTO_MAX_EDGE} px, videos at most ${SHARED_VIDEO_MAX_HEIGHT}p), not originals; new-generation ones (iOS 27) keep the file as posted.`;
 
 export function sharedAlbumsStatus(state: SharedAlbumsState | undefined): SharedAlbumsStatus {
   const list = Object.values(state?.albums ?? {})
@@ -38,6 +42,7 @@ export function sharedAlbumsStatus(state: SharedAlbumsState | undefined): Shared
       sharingType: a.album.sharingType,
       items: a.itemCount ?? 0,
       reducedItems: a.reducedCount ?? 0,
+      generation: a.album.collection === undefined ? ('legacy' as const) : ('shared-collection' as const),
       ...(a.folder === undefined ? {} : { folder: a.folder }),
       state:
         a.goneAt !== undefined
@@ -56,7 +61,9 @@ export function sharedAlbumsStatus(state: SharedAlbumsState | undefined): Shared
     items: live.reduce((n, a) => n + a.items, 0),
     reducedItems: live.reduce((n, a) => n + a.reducedItems, 0),
     pending: live.filter((a) => a.state === 'pending').length,
-    note: REDUCED_COPY_NOTE,
+    note: list.some((a) => a.generation === 'shared-collection')
+      ? MIXED_REDUCED_COPY_NOTE
+      : REDUCED_COPY_NOTE,
     list,
   };
 }

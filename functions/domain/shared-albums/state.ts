@@ -3,7 +3,18 @@
  * the change tag whose items are archived) and, per album, each item's archived object and
  * its comments. Plain JSON, stored by `SharedAlbumStateStore`.
  */
+import type { VersionKind } from '../model/asset.ts';
+import type { ZoneRef } from '../model/zone.ts';
 import type { SharedAlbum, SharedComment } from './model.ts';
+
+/** The library photo whose archived original an item references instead of its own object. */
+export interface LibraryReference {
+  readonly zone: ZoneRef;
+  readonly assetRecordName: string;
+  /** The item is recorded among this master's users, so the library's mirror keeps the object. */
+  readonly masterRecordName: string;
+  readonly kind: VersionKind;
+}
 
 export interface StoredSharedAlbum {
   readonly album: SharedAlbum;
@@ -22,6 +33,14 @@ export interface StoredSharedAlbum {
   readonly folder?: string;
 }
 
+/**
+ * Per database, the `changes/database` tokens from which a delta still covers every change since
+ * the new-generation albums were last listed (docs/protocol/shared-albums.md#new-generation): the
+ * library's own delta of a run, sent from one of them, lists the album zones that changed, so the
+ * listing needs no request of its own.
+ */
+export type CollectionTokens = Readonly<Partial<Record<'private' | 'shared', readonly string[]>>>;
+
 export interface SharedAlbumsState {
   /** By `albumguid`; albums that left the view stay, with `goneAt`. */
   readonly albums: Readonly<Record<string, StoredSharedAlbum>>;
@@ -32,6 +51,7 @@ export interface SharedAlbumsState {
    * changes said (a daily safety net: a newly joined album, or one a failed run missed).
    */
   readonly everyDatabaseAskedAt?: number;
+  readonly collectionTokens?: CollectionTokens;
   readonly revision: number;
 }
 
@@ -40,8 +60,11 @@ export interface StoredSharedItem {
   readonly fileName: string;
   /** Where its bytes are: its own object, or the object of an identical item stored earlier. */
   readonly key: string;
-  /** True when `key` was stored for this item; false when it references another item's object. */
+  /** True when `key` was stored for this item; false when it references another object. */
   readonly ownsObject: boolean;
+  /** Set when `key` is the archived original of a photo in your own library (same checksum). */
+  readonly library?: LibraryReference;
+  readonly caption?: string;
   readonly fileChecksum: string;
   readonly size: number;
   /** Apple's rendition field the bytes came from (`resOriginalRes` is itself the reduced copy). */

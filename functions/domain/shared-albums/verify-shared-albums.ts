@@ -27,6 +27,11 @@ export interface SharedAlbumsCheck {
     readonly expected: number;
     readonly actual: number;
   }[];
+  /**
+   * Library objects items reference (stored once with your library). One the library's manifest
+   * no longer lists (purged there under `mirror`) is kept for the album and is not an extra object.
+   */
+  readonly libraryKeys: readonly string[];
   /** Objects and bytes the shared albums own (not in the archive counters, which count the library). */
   readonly ownedObjects: number;
   readonly ownedBytes: number;
@@ -42,6 +47,8 @@ export function checkSharedAlbums(
   objects: readonly { readonly key: string; readonly size: number }[],
 ): SharedAlbumsCheck {
   const stored = new Map(objects.filter((o) => isSharedAlbumKey(o.key)).map((o) => [o.key, o]));
+  // An item stored once with your library references the library's object, outside shared-albums/.
+  const all = new Map(objects.map((o) => [o.key, o]));
   const known = new Set<string>();
   const missing: { key: string; assetGuid: string; albumguid: string }[] = [];
   const sizeMismatches: { key: string; expected: number; actual: number }[] = [];
@@ -50,17 +57,19 @@ export function checkSharedAlbums(
   let reduced = 0;
   let referencing = 0;
   const owned = new Map<string, number>();
+  const libraryKeys = new Set<string>();
   for (const album of albums) {
     if (album.folder !== undefined) known.add(albumViewKey(album.folder));
     for (const item of items.get(album.album.albumguid) ?? []) {
       if (item.objectDeletedAt !== undefined) continue;
       known.add(item.key);
+      if (item.library !== undefined) libraryKeys.add(item.key);
       if (item.removedAt === undefined) {
         count++;
         if (item.reduced) reduced++;
         if (!item.ownsObject) referencing++;
       }
-      const object = stored.get(item.key);
+      const object = all.get(item.key);
       if (object === undefined) {
         missing.push({ key: item.key, assetGuid: item.assetGuid, albumguid: album.album.albumguid });
         continue;
@@ -83,6 +92,7 @@ export function checkSharedAlbums(
     missing,
     extra,
     sizeMismatches,
+    libraryKeys: [...libraryKeys],
     ownedObjects: owned.size,
     ownedBytes: [...owned.values()].reduce((sum, n) => sum + n, 0),
   };

@@ -4,12 +4,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { composeLambda } from '#compose/lambda.ts';
+import { composeDetector } from '#compose/lambda-detector.ts';
 import { SERVICE_NAMES } from '#shared/env-names.ts';
 import { createDetectHandler } from './detect-handler.ts';
 import { MIDDY_OPTIONS } from './middy-options.ts';
 
-const lambda = composeLambda(process.env, SERVICE_NAMES.detectChanges);
+const lambda = composeDetector(process.env, SERVICE_NAMES.detectChanges);
 
 export const handler = middy(MIDDY_OPTIONS)
   .use(injectLambdaContext(lambda.logger))

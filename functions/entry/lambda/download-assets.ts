@@ -6,12 +6,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { composeLambda } from '#compose/lambda.ts';
+import { composeDownloader } from '#compose/lambda-downloader.ts';
 import { SERVICE_NAMES } from '#shared/env-names.ts';
 import { createDownloadHandler } from './download-handler.ts';
 import { MIDDY_OPTIONS } from './middy-options.ts';
 
-const lambda = composeLambda(process.env, SERVICE_NAMES.downloadAssets);
+const lambda = composeDownloader(process.env, SERVICE_NAMES.downloadAssets);
 
 export const handler = middy<SQSEvent, SQSBatchResponse>(MIDDY_OPTIONS)
   .use(injectLambdaContext(lambda.logger))

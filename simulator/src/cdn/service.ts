@@ -2,7 +2,7 @@
  * The CDN as the server mounts it: `handleCdn` plus its quirk switches, changeable at run time
  * (e.g. from a `/__sim` control route, parsing the body with `cdnQuirksPatchSchema`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock, ResolveResource, SimReply, SimRequest } from '../types.ts';
 import { handleCdn } from './router.ts';
 import { type SignedUrlMinter, URL_LIFETIME_SECONDS } from './urls.ts';

@@ -6,7 +6,7 @@
  * until `min(resultsLimit, 200)` records are out. Superseded positions emit nothing, so a stretch of
  * the log holding only superseded entries reads as empty pages with `moreComing: true`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ZoneKey } from '../library/model.ts';
 import type { SimReply } from '../types.ts';
 import {

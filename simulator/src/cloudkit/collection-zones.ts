@@ -11,6 +11,7 @@ import type {
   CollectionComment,
   CollectionItem,
   CollectionPerson,
+  CollectionPost,
 } from '../sharedcollections/service.ts';
 import { SHARE_RECORD_NAME } from '../sharedcollections/service.ts';
 import type { CloudKitContext } from './context.ts';
@@ -127,6 +128,8 @@ export function collectionRecord(
   if (recordName === SHARE_RECORD_NAME) return shareRecord(ctx, c);
   const comment = c.comments.find((x) => x.recordName === recordName);
   if (comment) return commentRecord(ctx, c, comment);
+  const post = c.posts.find((x) => x.recordName === recordName);
+  if (post) return postRecord(ctx, c, post);
   const item = c.items.find((i) => i.masterName === recordName || i.assetName === recordName);
   if (!item) throw new Error(`no record ${recordName} in ${c.zoneName}`);
   return item.masterName === recordName ? masterRecord(ctx, c, item) : assetRecord(ctx, c, item);
@@ -214,11 +217,11 @@ function masterRecord(ctx: CloudKitContext, c: Collection, item: CollectionItem)
         },
         type: 'ASSETID',
       },
-      resOriginalFileType: { value: 'public.jpeg', type: 'STRING' },
+      resOriginalFileType: { value: item.uti, type: 'STRING' },
       resOriginalWidth: { value: item.width, type: 'INT64' },
       resOriginalHeight: { value: item.height, type: 'INT64' },
       resOriginalFingerprint: { value: item.fingerprint, type: 'STRING' },
-      itemType: { value: 'public.jpeg', type: 'STRING' },
+      itemType: { value: item.uti, type: 'STRING' },
     },
     ...envelope(ctx, c, item.contributor, item.addedDate),
   };
@@ -237,8 +240,23 @@ function assetRecord(ctx: CloudKitContext, c: Collection, item: CollectionItem):
       assetDate: { value: item.captureDate, type: 'TIMESTAMP' },
       addedDate: { value: item.addedDate, type: 'TIMESTAMP' },
       isDeleted: { value: item.removed ? 1 : 0, type: 'INT64' },
+      ...(item.post === undefined ? {} : { assetBatchId: { value: item.post.assetBatchId, type: 'STRING' } }),
     },
     ...envelope(ctx, c, item.contributor, item.addedDate),
+  };
+}
+
+function postRecord(ctx: CloudKitContext, c: Collection, post: CollectionPost): Record<string, unknown> {
+  return {
+    recordName: post.recordName,
+    recordType: 'CPLPost',
+    recordChangeTag: 'p1',
+    fields: {
+      caption: { value: post.caption, type: 'STRING' },
+      postTimestamp: { value: post.at, type: 'TIMESTAMP' },
+      assetBatchId: { value: post.assetBatchId, type: 'STRING' },
+    },
+    ...envelope(ctx, c, post.author, post.at),
   };
 }
 

@@ -5,7 +5,7 @@
  * reason}` without `fields`: unknown names, the `inlineErrors` quirk, and the `lookupErrors` quirk
  * (records that exist and are served elsewhere, but not by lookup).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { keyOfRecordName, recordExists } from '../library/record-names.ts';
 import type { SimReply } from '../types.ts';
 import { collectionOf, collectionRecord } from './collection-zones.ts';

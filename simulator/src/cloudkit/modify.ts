@@ -6,7 +6,7 @@
  * logged and persisted like any other change. A stale `recordChangeTag` is a CONFLICT only with the
  * `strictChangeTags` quirk (icloud-photos-sync's hard-coded tag works against Apple).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MutateOp } from '../library/index.ts';
 import { MutationError } from '../library/index.ts';
 import { SHARED_ZONE, type ZoneKey } from '../library/model.ts';

@@ -3,7 +3,7 @@
  * CheckIndexingState, the list indexes (pairs or triples per photo, masters before assets, rank 0 =
  * newest with ASCENDING), album lists, and HyperionIndexCountLookup counts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IndexSpec, SmartAlbum } from '../library/indexes.ts';
 import { SMART_ALBUMS } from '../library/indexes.ts';
 import { OWNER_PRIMARY, SHARED_ZONE, type ZoneKey } from '../library/model.ts';

@@ -1,5 +1,5 @@
 /** Control endpoints about accounts: flags, password change, sign-out-all, partition move. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AccountRecord } from '../accounts/account.ts';
 import { srpRecordFor } from '../accounts/account.ts';
 import type { AuthContext } from '../auth/context.ts';

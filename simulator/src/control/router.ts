@@ -3,7 +3,7 @@
  * JSON in, JSON out; bodies are parsed strictly (unknown keys are a 400). Control calls are not
  * counted in `/stats` and not logged in `/requests`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ckdatabasewsUrl } from '../auth/account-document.ts';
 import type { AuthContext } from '../auth/context.ts';
 import { serializeSetCookie } from '../auth/cookies.ts';

@@ -5,7 +5,7 @@
  * `body`, or a preset `mode`), slows it (`delayMs`), adds `headers`, or damages its body on the wire
  * (`reset-mid-body`, `truncate-body`, `slow-body`), which works on streamed CDN bodies too.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const REPLY_MODES = [
   'srp-503',

@@ -13,6 +13,7 @@ import { LibraryCore } from './core.ts';
 import { type GroundTruthAsset, groundTruthAsset, ZONES_IN_TRUTH } from './ground-truth.ts';
 import { IdCodec } from './ids.ts';
 import { IndexCache } from './indexes.ts';
+import { libraryOriginal } from './library-original.ts';
 import { DAY_MS, type FilenameEncoding, TRASH_WINDOW_MS } from './model.ts';
 import { applyMutation, type MutateOp, MutationError, parseMutateOp } from './mutations.ts';
 import { UNRECORDED_ENCODINGS } from './names.ts';
@@ -88,6 +89,7 @@ export class SimLibrary {
         core.seq += 1;
         return core.seq;
       },
+      libraryOriginal: (assetRecordName) => libraryOriginal(core, assetRecordName),
     });
     core.state.unrecordedEncodings = () => this.quirks.unrecordedFilenameEncodings;
     core.ownerPrimaryZoneName = () => (this.quirks.migratedPrimaryZone ? 'PrimarySync1' : 'PrimarySync');

@@ -4,7 +4,7 @@
  * appends the same log entries, which is how the op log under `stateDir` restores tokens after a
  * restart (S84 in docs/protocol/simulator-contract.md#change-feeds).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Catalog } from './catalog.ts';
 import type { LibraryCore } from './core.ts';
 import type { RecordKey } from './history.ts';

@@ -2,7 +2,7 @@
  * CloudKit quirk switches (`POST /__sim/quirks`). All off by default; each reproduces one behaviour
  * peers have seen or fear, so client code can be tested against it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const quirksSchema = z
   .object({

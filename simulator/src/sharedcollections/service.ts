@@ -14,8 +14,9 @@
  * so `changes/database` reports the zone to a caller whose database token predates it.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimFamily, SimPerson } from '../identity.ts';
+import type { LibraryOriginal } from '../library/library-original.ts';
 import type { Clock, MediaSpec } from '../types.ts';
 
 export type CollectionPerson = 'owner' | 'member';
@@ -35,7 +36,29 @@ export interface CollectionItem {
   readonly referenceChecksum: string;
   /** Shaped like the library's fingerprint (the research's reading: the original is kept). */
   readonly fingerprint: string;
+  readonly uti: string;
+  /**
+   * Posted from the owner's own library (`addItems` with `fromLibrary`): that photo's asset record
+   * name. The item then carries the library master's name, fingerprint and `fileChecksum`, and the
+   * CDN serves the library original's bytes for it.
+   */
+  readonly libraryAsset?: string;
+  readonly media?: MediaSpec;
+  /** The `CPLPost` the item was posted with (`assetBatchId`), when the post carries a caption. */
+  readonly post?: CollectionPost;
   removed: boolean;
+}
+
+/**
+ * A `CPLPost` ("activity" post: `caption`, `postTimestamp`): the items posted together carry its
+ * `assetBatchId` (reading: one unattributed client's index `CPLAssetAndMasterInPost` filters on it).
+ */
+export interface CollectionPost {
+  readonly recordName: string;
+  readonly assetBatchId: string;
+  readonly caption: string;
+  readonly at: number;
+  readonly author: CollectionPerson;
 }
 
 /** A `CPLTextComment` on an item (record shape: one unattributed client). */
@@ -57,6 +80,7 @@ export interface Collection {
   readonly createdAt: number;
   readonly items: CollectionItem[];
   readonly comments: CollectionComment[];
+  readonly posts: CollectionPost[];
   /** Record names in change order; a record's live position is its last entry. */
   readonly log: string[];
   deleted: boolean;
@@ -84,6 +108,14 @@ export const CollectionMutationSchema = z.discriminatedUnion('op', [
     zoneName: Zone,
     count: z.number().int().min(1).max(5000).default(1),
     contributor: Who.optional(),
+    /**
+     * Asset record names of photos in the owner's own library (PrimarySync) the owner posts: one
+     * item each (`count` is then ignored), a copy of that photo's original (same master name,
+     * fingerprint, `fileChecksum` and bytes: the research's best reading of the server-side copy).
+     */
+    fromLibrary: z.array(z.string().min(1)).min(1).max(100).optional(),
+    /** Posted together with this caption: one `CPLPost` whose `assetBatchId` the items carry. */
+    caption: z.string().min(1).max(1024).optional(),
   }),
   z.strictObject({ op: z.literal('removeItem'), zoneName: Zone, assetName: z.string().min(1) }),
   z.strictObject({ op: z.literal('leave'), zoneName: Zone, who: Who.default('member') }),
@@ -108,13 +140,21 @@ export class SharedCollections {
   readonly #family: SimFamily;
   /** Bumps the library's change counter and returns the new value. */
   readonly #bump: () => number;
+  readonly #libraryOriginal: (assetRecordName: string) => LibraryOriginal | undefined;
   #serial = 0;
 
-  constructor(options: { seed: number; clock: Clock; family: SimFamily; bump: () => number }) {
+  constructor(options: {
+    seed: number;
+    clock: Clock;
+    family: SimFamily;
+    bump: () => number;
+    libraryOriginal?: (assetRecordName: string) => LibraryOriginal | undefined;
+  }) {
     this.#seed = options.seed;
     this.#clock = options.clock;
     this.#family = options.family;
     this.#bump = options.bump;
+    this.#libraryOriginal = options.libraryOriginal ?? (() => undefined);
   }
 
   person(who: CollectionPerson): SimPerson {
@@ -146,6 +186,7 @@ export class SharedCollections {
   resolve(fileChecksum: string): MediaSpec | undefined {
     const item = this.#byChecksum.get(fileChecksum);
     if (!item) return undefined;
+    if (item.media) return item.media;
     return {
       uti: 'public.jpeg',
       size: item.size,
@@ -178,6 +219,7 @@ export class SharedCollections {
           createdAt: this.#clock.now(),
           items: [],
           comments: [],
+          posts: [],
           log: [SHARE_RECORD_NAME],
           deleted: false,
           lastSeq: 0,
@@ -191,7 +233,7 @@ export class SharedCollections {
       case 'deleteAlbum': {
         const c = this.#live(m.zoneName);
         c.deleted = true;
-        for (const item of c.items) this.#byChecksum.delete(item.fileChecksum);
+        for (const item of c.items) this.#forget(item);
         c.lastSeq = this.#bump();
         return { op: m.op, zoneName: c.zoneName };
       }
@@ -202,7 +244,35 @@ export class SharedCollections {
           throw new CollectionMutationError(`${contributor} is not in ${m.zoneName}`);
         }
         const added: string[] = [];
-        for (let i = 0; i < m.count; i += 1) added.push(this.#addItem(c, contributor).assetName);
+        let post: CollectionPost | undefined;
+        if (m.caption !== undefined) {
+          this.#serial += 1;
+          post = {
+            recordName: this.#uuid(`${c.uuid}:post:${this.#serial}`),
+            assetBatchId: this.#uuid(`${c.uuid}:batch:${this.#serial}`),
+            caption: m.caption,
+            at: this.#clock.now(),
+            author: contributor,
+          };
+          c.posts.push(post);
+          c.log.push(post.recordName);
+        }
+        if (m.fromLibrary) {
+          // Only the library's own person can post from it (the simulator's library is the owner's).
+          if (contributor !== 'owner')
+            throw new CollectionMutationError('only the owner posts from the library');
+          const originals = m.fromLibrary.map((name) => {
+            const original = this.#libraryOriginal(name);
+            if (!original)
+              throw new CollectionMutationError(`no live photo ${name} in the owner's PrimarySync`);
+            return original;
+          });
+          for (const original of originals)
+            added.push(this.#addItem(c, contributor, original, post).assetName);
+        } else {
+          for (let i = 0; i < m.count; i += 1)
+            added.push(this.#addItem(c, contributor, undefined, post).assetName);
+        }
         c.lastSeq = this.#bump();
         return { op: m.op, zoneName: c.zoneName, added };
       }
@@ -211,7 +281,7 @@ export class SharedCollections {
         const item = c.items.find((i) => i.assetName === m.assetName && !i.removed);
         if (!item) throw new CollectionMutationError(`no item ${m.assetName} in ${m.zoneName}`);
         item.removed = true;
-        this.#byChecksum.delete(item.fileChecksum);
+        this.#forget(item);
         c.log.push(item.assetName);
         c.lastSeq = this.#bump();
         return { op: m.op, zoneName: c.zoneName, removed: item.assetName };
@@ -279,6 +349,8 @@ export class SharedCollections {
             height: i.height,
             size: i.size,
             fileChecksum: i.fileChecksum,
+            ...(i.libraryAsset === undefined ? {} : { libraryAsset: i.libraryAsset }),
+            ...(i.post === undefined ? {} : { caption: i.post.caption }),
             comments: c.comments
               .filter((x) => x.assetName === i.assetName)
               .map((x) => ({ author: person(x.author), text: x.text, at: x.at })),
@@ -287,11 +359,32 @@ export class SharedCollections {
     };
   }
 
-  #addItem(c: Collection, contributor: CollectionPerson): CollectionItem {
+  #addItem(
+    c: Collection,
+    contributor: CollectionPerson,
+    original?: LibraryOriginal,
+    post?: CollectionPost,
+  ): CollectionItem {
     this.#serial += 1;
     const label = `${c.uuid}:item:${this.#serial}`;
     const h = this.#hex(label);
     const n = Number.parseInt(h.slice(0, 6), 16);
+    const copy: Partial<CollectionItem> = original
+      ? {
+          masterName: original.masterName,
+          fileName: original.fileName,
+          captureDate: original.captureTime,
+          width: original.width,
+          height: original.height,
+          size: original.size,
+          fileChecksum: original.fileChecksum,
+          referenceChecksum: original.referenceChecksum,
+          fingerprint: original.masterName,
+          uti: original.uti,
+          libraryAsset: original.assetRecordName,
+          media: original.media,
+        }
+      : {};
     const item: CollectionItem = {
       assetName: this.#uuid(`${label}:asset`),
       masterName: this.#checksum(`${label}:master`).replace(/[+/=]/g, '').slice(0, 28),
@@ -306,12 +399,24 @@ export class SharedCollections {
       fileChecksum: this.#checksum(`${label}:file`),
       referenceChecksum: this.#checksum(`${label}:reference`),
       fingerprint: this.#checksum(`${label}:fingerprint`),
+      uti: 'public.jpeg',
+      ...copy,
+      ...(post === undefined ? {} : { post }),
       removed: false,
     };
     c.items.push(item);
     c.log.push(item.masterName, item.assetName);
     this.#byChecksum.set(item.fileChecksum, item);
     return item;
+  }
+
+  /** The CDN stops serving a checksum once no live item of any album has it. */
+  #forget(item: CollectionItem): void {
+    const still = this.collections.some(
+      (c) =>
+        !c.deleted && c.items.some((i) => i !== item && !i.removed && i.fileChecksum === item.fileChecksum),
+    );
+    if (!still) this.#byChecksum.delete(item.fileChecksum);
   }
 
   #live(zoneName: string): Collection {

@@ -9,7 +9,7 @@
  *
  * Returns undefined for any other path.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { json, type SimReply, type SimRequest } from '../types.ts';
 import {
   DEFAULT_SHARED_STREAMS_QUIRKS,

@@ -37,6 +37,12 @@ export interface SharedItem {
   readonly originalHeight: number;
   readonly durationSeconds?: number;
   readonly renditions: readonly IdentifiedRendition[];
+  /**
+   * What the contributor wrote with the photo: a `caption` field on the CPLAsset (reading: the
+   * public web stream names it `caption` per photo, beside the contributor names this service
+   * also sends).
+   */
+  readonly caption?: string;
   readonly likes: Set<string>;
   readonly comments: SharedComment[];
   /** Bumped on any change of the item's records (likes, comments). */

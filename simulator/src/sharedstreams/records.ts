@@ -59,6 +59,7 @@ function assetRecord(item: SharedItem, ctx: RecordContext): Record<string, unkno
       masterRef: { value: { recordName: item.masterName, action: 'NONE' }, type: 'REFERENCE' },
       addedDate: { value: item.addedDate, type: 'TIMESTAMP' },
       contributedBy: { value: item.contributorDsid, type: 'STRING' },
+      ...(item.caption === undefined ? {} : { caption: { value: item.caption, type: 'STRING' } }),
       ...(contributor
         ? {
             contributorFirstName: { value: contributor.firstName, type: 'STRING' },

@@ -9,7 +9,7 @@
  * POST only (405 otherwise); the body is JSON whatever the Content-Type; query parameters are
  * ignored. The wrong partition answers 330 naming the right host; management endpoints answer 403.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SHAREDSTREAMS_HOST } from '../hosts.ts';
 import type { Clock, Principal, SimReply, SimRequest, UrlMinter } from '../types.ts';
 import { json } from '../types.ts';

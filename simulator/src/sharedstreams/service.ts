@@ -3,7 +3,7 @@
  * (`POST /__sim/sharedstreams/mutate`). Each change bumps the album's ctag and the service's root
  * version; the CDN resolves the renditions of items that still exist.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimFamily } from '../identity.ts';
 import type { Clock, MediaSpec } from '../types.ts';
 import { defaultAlbums, generateAlbum, generateItem } from './generate.ts';
@@ -51,6 +51,8 @@ export const SharedMutationSchema = z.discriminatedUnion('op', [
     count: z.number().int().min(1).max(5000).default(1),
     contributor: Who.optional(),
     kind: z.enum(['photo', 'panorama', 'video']).optional(),
+    /** What the contributor wrote with each of these items (a CPLAsset `caption`, reading). */
+    caption: z.string().min(1).max(1024).optional(),
   }),
   z.strictObject({ op: z.literal('removeItem'), albumguid: Guid, assetGuid: Guid }),
   z.strictObject({ op: z.literal('leave'), albumguid: Guid, who: Who.default('owner') }),
@@ -197,7 +199,7 @@ export class SharedStreams {
             addedDate: this.#clock.now(),
             ...(m.kind ? { kind: m.kind } : {}),
           });
-          album.items.push(item);
+          album.items.push(m.caption === undefined ? item : { ...item, caption: m.caption });
           this.#index(item);
           added.push(item.assetGuid);
         }
@@ -275,6 +277,7 @@ export class SharedStreams {
           assetGuid: i.assetGuid,
           masterName: i.masterName,
           fileName: i.fileName,
+          ...(i.caption === undefined ? {} : { caption: i.caption }),
           kind: i.kind,
           contributor: person(i.contributorDsid),
           addedDate: i.addedDate,

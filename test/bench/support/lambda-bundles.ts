@@ -1,7 +1,7 @@
 /**
  * The deployable Lambda artifacts, measured as Lambda loads them: each function's entry bundled
- * as test/e2e/lambda-bundle.test.ts and infra/ bundle it (ESM, node22, minified, SDK included,
- * the same module aliases, the createRequire banner), its size on disk, and the CPU time a
+ * by infra/lambda-bundle.ts, as the stack and test/e2e/lambda-bundle.test.ts bundle it, its size
+ * on disk, and the CPU time a
  * fresh Node process spends importing it (the cold start's init phase, before the first event),
  * beside the same process importing an empty module.
  *
@@ -14,8 +14,7 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { lambdaBundleAliases } from '../../../infra/lambda-bundle-aliases.ts';
+import { bundleLambda as bundleFunction } from '../../../infra/lambda-bundle.ts';
 
 export const LAMBDA_FUNCTIONS = ['detect-changes', 'download-assets'] as const;
 export type LambdaFunction = (typeof LAMBDA_FUNCTIONS)[number];
@@ -40,22 +39,7 @@ export function locateEntry(root: string, name: LambdaFunction): string {
 
 export async function bundleLambda(root: string, name: LambdaFunction, outDir: string) {
   const entry = locateEntry(root, name);
-  const outfile = join(outDir, name, 'index.mjs');
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    mainFields: ['module', 'main'],
-    alias: lambdaBundleAliases(root),
-    banner: {
-      js: "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",
-    },
-    logLevel: 'silent',
-  });
+  const outfile = await bundleFunction(root, entry, join(outDir, name));
   return { entry, outfile, bytes: (await stat(outfile)).size };
 }
 

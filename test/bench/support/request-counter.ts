@@ -15,6 +15,12 @@ import { join } from 'node:path';
 export interface ProcessRequestLog {
   /** `dynamodb:PutItem`, `s3:HeadObject`, `sqs:SendMessageBatch`, ... → requests. */
   readonly aws: Record<string, number>;
+  /**
+   * The same DynamoDB and S3 requests by what they touch: `dynamodb:UpdateItem key#`,
+   * `dynamodb:PutItem manifest#` (the item's partition key up to its first `#`), `s3:GetObject
+   * catalog/` (the object key's first segment), to see where a figure comes from.
+   */
+  readonly awsByItem: Record<string, number>;
   /** Serialized size (bytes of JSON) of every work item sent to SQS. */
   readonly workItemBytes: number[];
   /** Work messages sent (one SQS message each). */
@@ -25,6 +31,7 @@ export interface ProcessRequestLog {
 
 const log: ProcessRequestLog = {
   aws: {},
+  awsByItem: {},
   workItemBytes: [],
   workMessages: 0,
   icloud: { query: [], changes: [], download: [], other: [] },
@@ -32,6 +39,18 @@ const log: ProcessRequestLog = {
 const count = (key: string) => {
   log.aws[key] = (log.aws[key] ?? 0) + 1;
 };
+const countByItem = (key: string) => {
+  log.awsByItem[key] = (log.awsByItem[key] ?? 0) + 1;
+};
+
+/** What a DynamoDB request body touches: the partition key's kind (`key`, `manifest`, `counters`...). */
+function dynamoItemKinds(body: string): string[] {
+  const kinds = new Set<string>();
+  for (const match of body.matchAll(/"pk":\{"S":"([^"#]*)/g)) kinds.add(match[1] ?? '');
+  // A Query names its partition in a value (`pk = :pk`).
+  for (const match of body.matchAll(/":pk":\{"S":"([^"#]*)/g)) kinds.add(match[1] ?? '');
+  return kinds.size === 0 ? ['?'] : [...kinds].sort();
+}
 
 function s3Operation(method: string, path: string, copySource: boolean): string {
   const query = path.includes('?') ? path.slice(path.indexOf('?') + 1) : '';
@@ -78,6 +97,10 @@ const originalEnd = ClientRequest.prototype.end;
 ClientRequest.prototype.end = function end(this: ClientRequest, ...args: unknown[]) {
   const target = String(this.getHeader('x-amz-target') ?? '');
   const chunk = args[0];
+  if (target.startsWith('DynamoDB_') && (typeof chunk === 'string' || chunk instanceof Uint8Array))
+    countByItem(
+      `dynamodb:${target.split('.')[1]} ${dynamoItemKinds(Buffer.from(chunk).toString('utf8')).join(',')}`,
+    );
   if (
     target.startsWith('AmazonSQS.SendMessage') &&
     (typeof chunk === 'string' || chunk instanceof Uint8Array)
@@ -95,24 +118,33 @@ subscribe('http.client.request.start', (message) => {
   else if (target.startsWith('AmazonSQS.') || service === 'sqs') {
     count(`sqs:${target.split('.')[1] ?? 'query-protocol'}`);
   } else if (target.startsWith('secretsmanager.')) count(`secretsmanager:${target.split('.')[1]}`);
-  else if (service === 's3')
-    count(
-      `s3:${s3Operation(request.method, request.path, request.getHeader('x-amz-copy-source') !== undefined)}`,
-    );
-  else count(`other:${request.method}`);
+  else if (service === 's3') {
+    const operation = `s3:${s3Operation(request.method, request.path, request.getHeader('x-amz-copy-source') !== undefined)}`;
+    count(operation);
+    // Path style: /<bucket>/<first segment of the key>/...
+    const segment = /^\/[^/?]+\/([^/?]+\/?)/.exec(request.path)?.[1];
+    countByItem(`${operation} ${segment === undefined ? '' : decodeURIComponent(segment)}`.trim());
+  } else if (authorization === '') {
+    // Not signed: a request to Apple over node:http (the CDN transport), not one to AWS.
+    timeIcloud(request.method, request.path);
+  } else count(`other:${request.method}`);
 });
 
-subscribe('undici:request:create', (message) => {
-  const request = (message as { request: { method: string; path: string } }).request;
+function timeIcloud(method: string, path: string): void {
   const at = performance.now();
-  const kind = request.path.includes('/records/query')
+  const kind = path.includes('/records/query')
     ? 'query'
-    : request.path.includes('/changes/')
+    : path.includes('/changes/')
       ? 'changes'
-      : request.method === 'GET'
+      : method === 'GET'
         ? 'download'
         : 'other';
   log.icloud[kind].push(Math.round(at));
+}
+
+subscribe('undici:request:create', (message) => {
+  const request = (message as { request: { method: string; path: string } }).request;
+  timeIcloud(request.method, request.path);
 });
 
 const dir = process.env['BENCH_REQUEST_LOG_DIR'];

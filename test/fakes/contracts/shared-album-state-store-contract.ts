@@ -48,6 +48,7 @@ const list: Omit<SharedAlbumsState, 'revision'> = {
   },
   checkedAt: 5,
   everyDatabaseAskedAt: 6,
+  collectionTokens: { private: ['T1', 'T2'], shared: ['S1'] },
 };
 
 const item = (guid: string, overrides: Partial<StoredSharedItem> = {}): StoredSharedItem => ({
@@ -92,10 +93,38 @@ export function describeSharedAlbumStateStoreContract(
       await store.putItem('A', item('i1'));
       await store.putItem('A', item('i2'));
       await store.putItem('B', item('j1'));
+      // An item stored once with the library, and one with a caption.
+      await store.putItem(
+        'B',
+        item('j2', {
+          ownsObject: false,
+          key: 'library/2026/2026-07-01/IMG_0001.JPG',
+          library: {
+            zone: { database: 'private', zoneName: 'PrimarySync' },
+            assetRecordName: 'ASSET-1',
+            masterRecordName: 'AbCd',
+            kind: 'original',
+          },
+          caption: 'Ski ⛷',
+        }),
+      );
       await store.putItem('A', item('i1', { removedAt: 9 }));
       const items = (await store.loadItems('A')).sort((x, y) => x.assetGuid.localeCompare(y.assetGuid));
       expect(items).toEqual([item('i1', { removedAt: 9 }), item('i2')]);
-      expect(await store.loadItems('B')).toEqual([item('j1')]);
+      expect((await store.loadItems('B')).sort((x, y) => x.assetGuid.localeCompare(y.assetGuid))).toEqual([
+        item('j1'),
+        item('j2', {
+          ownsObject: false,
+          key: 'library/2026/2026-07-01/IMG_0001.JPG',
+          library: {
+            zone: { database: 'private', zoneName: 'PrimarySync' },
+            assetRecordName: 'ASSET-1',
+            masterRecordName: 'AbCd',
+            kind: 'original',
+          },
+          caption: 'Ski ⛷',
+        }),
+      ]);
       expect(await store.loadItems('C')).toEqual([]);
     });
   });

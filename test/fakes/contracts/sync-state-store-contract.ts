@@ -591,6 +591,26 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         expect(await store.getCounters()).toEqual({ objects: 2, bytes: 150 });
       });
 
+      it('counts a message’s objects once, with their claims’ counts, repeated or not, and none whose key nobody claims', async () => {
+        const { store } = await setUp();
+        const claim = async (key: string, size: number) => {
+          const made = await store.claimTransfer(key, `${key}/original`, 'worker-a', 60_000, size);
+          return { key, size, ...('lease' in made && made.count !== undefined ? { count: made.count } : {}) };
+        };
+        const objects = [await claim('m/1.jpg', 10), await claim('m/2.jpg', 20), await claim('m/3.jpg', 30)];
+        await store.countObject('m/1.jpg', 10, objects[0]?.count);
+
+        await store.countObjects(objects);
+        await store.countObjects([
+          ...objects.map(({ key, size }) => ({ key, size })),
+          { key: 'gone.jpg', size: 5 },
+        ]);
+        await store.flush();
+        await store.countObjects(objects.map(({ key, size }) => ({ key, size })));
+
+        expect(await store.getCounters()).toEqual({ objects: 3, bytes: 60 });
+      });
+
       it('uncounts an object once, ignores one never counted, and counts it again when it returns', async () => {
         const { store } = await setUp();
         await store.countObject('a.jpg', 10);

@@ -134,7 +134,18 @@ function isTransient(error: unknown): boolean {
 }
 
 /** Sees each `changes/database` answer (zones of every kind), e.g. to notice Shared Album zones for free. */
-export type DatabaseChangesObserver = (database: DatabaseScope, zones: readonly WireZoneEntry[]) => void;
+/** One `changes/database` exchange: the token sent (none: every zone), and the answer's. */
+export interface DatabaseChangesExchange {
+  readonly sentToken?: string;
+  readonly syncToken: string;
+  readonly moreComing: boolean;
+}
+
+export type DatabaseChangesObserver = (
+  database: DatabaseScope,
+  zones: readonly WireZoneEntry[],
+  exchange: DatabaseChangesExchange,
+) => void;
 
 export class CloudKitClient {
   readonly #options: CloudKitClientOptions;
@@ -159,7 +170,12 @@ export class CloudKitClient {
       changesDatabaseSchema,
       { sentToken: Boolean(syncToken) },
     );
-    for (const observe of this.#databaseObservers) observe(database, body.zones);
+    const exchange = {
+      ...(syncToken ? { sentToken: syncToken } : {}),
+      syncToken: body.syncToken,
+      moreComing: body.moreComing === true,
+    };
+    for (const observe of this.#databaseObservers) observe(database, body.zones, exchange);
     return { zones: body.zones, syncToken: body.syncToken, moreComing: body.moreComing === true };
   }
 

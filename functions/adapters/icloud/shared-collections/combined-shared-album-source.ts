@@ -33,6 +33,7 @@ export class CombinedSharedAlbumSource implements SharedAlbumSource {
       ...(collections.everyDatabaseAsked === undefined
         ? {}
         : { everyDatabaseAsked: collections.everyDatabaseAsked }),
+      ...(collections.tokens === undefined ? {} : { tokens: collections.tokens }),
     };
   }
 

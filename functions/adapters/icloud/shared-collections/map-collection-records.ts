@@ -7,7 +7,8 @@
  * (one unattributed fixture). What is inferred: the share record's `participants`/`owner` shape,
  * that the item's contributor is the record's `created.userRecordName`, that `resOriginalRes` is
  * the original, that `changes/database` carries each zone's sync token, and that a
- * `CPLTextComment` names its item by `associatedAssetRef` (one unattributed client).
+ * `CPLTextComment` names its item by `associatedAssetRef` and that a `CPLPost`'s `caption` belongs
+ * to the items carrying its `assetBatchId` (one unattributed client).
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { SharedCollectionZone, SharedComment, SharedItem } from '#domain/shared-albums/model.ts';
@@ -86,6 +87,7 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
   const masters = new Map<string, Raw>();
   const assets: Raw[] = [];
   const commentRecords: Raw[] = [];
+  const captions = new Map<string, string>();
   for (const record of latest.values()) {
     if (record.deleted === true) continue;
     switch (record.recordType) {
@@ -112,8 +114,15 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
       case 'CPLTextComment':
         commentRecords.push(record);
         break;
+      case 'CPLPost': {
+        const fields = obj(record.fields);
+        const batch = str(fieldValue(fields, 'assetBatchId'));
+        const caption = str(fieldValue(fields, 'caption'));
+        if (batch && caption) captions.set(batch, caption);
+        break;
+      }
       default:
-        // CPLPost, CPLReact: not archived yet.
+        // CPLReact: not archived yet.
         break;
     }
   }
@@ -164,6 +173,9 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
     const added = num(fieldValue(fields, 'addedDate')) ?? num(obj(asset.created)?.timestamp);
     const captured = num(fieldValue(mf, 'originalCreationDate')) ?? num(fieldValue(fields, 'assetDate'));
     const contributorName = creator === undefined ? undefined : names.get(creator);
+    const fingerprint = str(fieldValue(mf, 'resOriginalFingerprint'));
+    const batch = str(fieldValue(fields, 'assetBatchId'));
+    const caption = batch === undefined ? undefined : captions.get(batch);
     items.push({
       assetGuid: assetName,
       masterRecordName: masterName,
@@ -183,6 +195,8 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
         ...(width === undefined ? {} : { width }),
         ...(height === undefined ? {} : { height }),
       },
+      ...(fingerprint === undefined ? {} : { fingerprint }),
+      ...(caption === undefined ? {} : { caption }),
       likeCount: 0,
     });
   }

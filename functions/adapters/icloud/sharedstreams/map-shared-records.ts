@@ -152,6 +152,8 @@ export function mapItems(records: readonly unknown[]): MappedItems {
     const addedDate = readNumber(asset.fields, 'addedDate');
     const captureDate = readNumber(master.fields, 'originalCreationDate');
     const duration = readNumber(asset.fields, 'duration');
+    // The public web stream names each photo's text `caption`; read it when the record carries it.
+    const caption = readString(asset.fields, 'caption');
     const likes = fieldValue(asset.pluginFields, 'likeCount');
     items.push({
       assetGuid: asset.recordName,
@@ -164,6 +166,7 @@ export function mapItems(records: readonly unknown[]): MappedItems {
       ...(captureDate === undefined ? {} : { captureDate }),
       rendition,
       ...(duration === undefined ? {} : { durationSeconds: duration }),
+      ...(caption === undefined || caption === '' ? {} : { caption }),
       likeCount: typeof likes === 'number' && Number.isFinite(likes) ? likes : Number(likes) || 0,
     });
   }

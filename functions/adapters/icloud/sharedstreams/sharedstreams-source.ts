@@ -1,10 +1,18 @@
 /**
  * The `SharedAlbumSource` over the legacy `sharedstreams` web service
  * (docs/protocol/shared-albums.md): one `webgetalbumslist` per listing, `webgetassets` per page,
- * `getcomments` per item asked for.
+ * `getcomments` per item asked for. A listing asks nothing when the last one found no legacy
+ * album and every source is not due to be asked again (daily, or on a cadence): an account
+ * without legacy albums (albums made since iOS 27 are new-generation) pays no request for them on
+ * most runs, and an album it is invited to later is found by the next look at everything.
  */
 import type { SharedAlbum, SharedComment } from '#domain/shared-albums/model.ts';
-import type { SharedAlbumList, SharedAlbumSource, SharedItemsPage } from '#ports/shared-album-source.ts';
+import type {
+  KnownSharedAlbums,
+  SharedAlbumList,
+  SharedAlbumSource,
+  SharedItemsPage,
+} from '#ports/shared-album-source.ts';
 import { mapAlbums, mapItems } from './map-shared-records.ts';
 import type { SharedStreamsClient } from './sharedstreams-client.ts';
 
@@ -15,9 +23,12 @@ export class SharedStreamsSource implements SharedAlbumSource {
     this.#client = client;
   }
 
-  async listAlbums(): Promise<SharedAlbumList> {
+  async listAlbums(known?: KnownSharedAlbums): Promise<SharedAlbumList> {
     // No service in the session (not activated, or a session stored before it was read): no request.
     if (!this.#client.available) return { available: false, albums: [] };
+    const legacyKnown = known?.albums.some((a) => a.collection === undefined) ?? true;
+    if (known !== undefined && !known.askEveryDatabase && !legacyKnown)
+      return { available: true, albums: [] };
     const { albums } = mapAlbums(await this.#client.albumsList());
     return { available: true, albums };
   }

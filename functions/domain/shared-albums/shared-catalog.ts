@@ -1,0 +1,82 @@
+/**
+ * The Shared Albums' part of the catalog (docs/archive-layout.md#9-the-catalog):
+ * `catalog/shared-albums/<albumguid>.jsonl`, one JSON line per item the album has held, with what
+ * the archive knows of it and what lives nowhere else in the bucket's files: the contributor, the
+ * caption, likes and comments, whether the file is Apple's reduced copy, and where its bytes are
+ * (its own object, another album's, or your library's original). Written whole by the worker that
+ * archives the album, beside its `album.json` (one writer per album, as for the view), so the
+ * library's catalog writer and its shards are untouched. Same bytes for the same state.
+ */
+import { CATALOG_PREFIX } from '../catalog/journal-ids.ts';
+import {
+  COLLECTION_RENDITION_LABEL,
+  isReducedCopy,
+  LEGACY_RENDITION_LABEL,
+  type SharedAlbum,
+} from './model.ts';
+import type { StoredSharedItem } from './state.ts';
+
+export const SHARED_CATALOG_PREFIX = `${CATALOG_PREFIX}/shared-albums/`;
+
+/** `catalog/shared-albums/<albumguid>.jsonl` (album ids are UUIDs or `SharedCollection-<UUID>`: safe). */
+export function sharedCatalogKey(albumguid: string): string {
+  return `${SHARED_CATALOG_PREFIX}${albumguid.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** One line per item, sorted by asset GUID; fields absent when unknown. */
+export function sharedCatalogText(
+  album: SharedAlbum,
+  folder: string,
+  items: readonly StoredSharedItem[],
+  goneAt: number | undefined,
+): string {
+  const albumFacts = {
+    albumguid: album.albumguid,
+    name: album.name,
+    folder,
+    generation: album.collection === undefined ? 'legacy' : 'shared-collection',
+    sharingType: album.sharingType,
+    owner: album.ownerDsid,
+    ...(album.ownerName === undefined ? {} : { ownerName: album.ownerName }),
+    ...(goneAt === undefined ? {} : { goneAt: iso(goneAt) }),
+  };
+  const lines = items
+    .slice()
+    .sort((a, b) => (a.assetGuid < b.assetGuid ? -1 : a.assetGuid > b.assetGuid ? 1 : 0))
+    .map((i) =>
+      JSON.stringify({
+        v: 1,
+        sharedAlbum: albumFacts,
+        asset: i.assetGuid,
+        status: i.removedAt === undefined ? 'archived' : 'removed',
+        fileName: i.fileName,
+        ...(i.captureDate === undefined ? {} : { captured: iso(i.captureDate) }),
+        ...(i.addedDate === undefined ? {} : { added: iso(i.addedDate) }),
+        ...(i.contributorName === undefined ? {} : { contributor: i.contributorName }),
+        ...(i.contributorDsid === undefined ? {} : { contributorId: i.contributorDsid }),
+        ...(i.caption === undefined ? {} : { caption: i.caption }),
+        likes: i.likeCount,
+        comments: i.comments.map((c) => ({
+          kind: c.kind,
+          text: c.text,
+          author: c.author,
+          ...(c.at === undefined ? {} : { at: iso(c.at) }),
+        })),
+        rendition: isReducedCopy(album) ? LEGACY_RENDITION_LABEL : COLLECTION_RENDITION_LABEL,
+        reduced: i.reduced,
+        ...(i.width === undefined || i.height === undefined ? {} : { width: i.width, height: i.height }),
+        key: i.key,
+        size: i.size,
+        fileChecksum: i.fileChecksum,
+        ...(i.ownsObject ? {} : { references: i.library === undefined ? 'shared-album' : 'library' }),
+        ...(i.library === undefined
+          ? {}
+          : { library: { zone: i.library.zone, asset: i.library.assetRecordName } }),
+        ...(i.removedAt === undefined ? {} : { removedAt: iso(i.removedAt) }),
+        ...(i.objectDeletedAt === undefined ? {} : { objectDeletedAt: iso(i.objectDeletedAt) }),
+      }),
+    );
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,76 @@
+/**
+ * How a Lambda function's bundle is built, in one place for the three that build it: the stack
+ * (infra/pipeline-function.ts, through infra/bundle-lambda.ts in a child process, since CDK
+ * bundles synchronously and esbuild's plugins need its asynchronous API), the bundle e2e test and
+ * the benchmark. ESM for Node 22, minified, the AWS SDK inside (the code is tested against the SDK
+ * versions pinned in package-lock.json, not whichever the runtime ships), the module substitutions
+ * of lambda-bundle-aliases.ts, a source map beside the bundle (not loaded at run time: stack traces
+ * are decoded offline with scripts/decode-stack.mjs).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { lambdaBundleAliases } from './lambda-bundle-aliases.ts';
+
+/** The file Lambda loads (handler `index.handler`), and its source map beside it. */
+export const BUNDLE_FILE = 'index.mjs';
+
+/**
+ * Makes the AWS SDK clients' schema modules tree-shakeable. Each client keeps the schemas of all
+ * its operations in one module (`schemas/schemas_0.js`), and many of them have computed keys such
+ * as `{ [_st]: 1 }` with `const _st = "streaming"` above: esbuild cannot prove such a key free of
+ * side effects, so it kept every schema, and every name they use, of every operation (S3's: 66 KB
+ * of each bundle). Writing the constant's string in place of the computed key changes nothing at
+ * run time and lets esbuild drop the schemas no imported command reaches.
+ */
+export const sdkSchemaKeysInlined: Plugin = {
+  name: 'sdk-schema-keys-inlined',
+  setup(pluginBuild) {
+    pluginBuild.onLoad(
+      { filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_0\.js$/ },
+      async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        const strings = new Map<string, string>();
+        for (const [, name, literal] of text.matchAll(/^const (_\w+) = ("[^"\\\n]*");$/gm)) {
+          if (name !== undefined && literal !== undefined) strings.set(name, literal);
+        }
+        const contents = text.replace(/([{,]\s*)\[(_\w+)\]:/g, (key, before: string, name: string) => {
+          const literal = strings.get(name);
+          return literal === undefined ? key : `${before}${literal}:`;
+        });
+        return { contents, loader: 'js' };
+      },
+    );
+  },
+};
+
+/** esbuild's options for the function whose entry is `entry`, written to `outfile`. */
+export function lambdaBuildOptions(repositoryRoot: string, entry: string, outfile: string): BuildOptions {
+  return {
+    absWorkingDir: repositoryRoot,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    sourcemap: true,
+    // The SDK's and Powertools' ESM builds, which esbuild can tree-shake.
+    mainFields: ['module', 'main'],
+    alias: lambdaBundleAliases(repositoryRoot),
+    plugins: [sdkSchemaKeysInlined],
+    // ESM bundles have no `require`; some CommonJS dependencies still call it.
+    banner: {
+      js: "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  };
+}
+
+/** Bundles `entry` into `outDir/index.mjs` (and its map); the bundle's path. */
+export async function bundleLambda(repositoryRoot: string, entry: string, outDir: string): Promise<string> {
+  const outfile = join(outDir, BUNDLE_FILE);
+  await build(lambdaBuildOptions(repositoryRoot, entry, outfile));
+  return outfile;
+}

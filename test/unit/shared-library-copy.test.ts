@@ -1,0 +1,228 @@
+/**
+ * A new-generation Shared Album item whose checksum is an archived library original is stored
+ * once: the album references the library's object, and neither side's `mirror` deletes it while
+ * the other still shows it (the only copy is never lost); a legacy (reduced) copy is never matched.
+ */
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readText } from '#app/catalog-upkeep.ts';
+import { applyPurge } from '#domain/archive/apply-change.ts';
+import type { ManifestEntryInput } from '#domain/model/manifest.ts';
+import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
+import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
+import { sharedCatalogKey } from '#domain/shared-albums/shared-catalog.ts';
+import { checkSharedAlbums } from '#domain/shared-albums/verify-shared-albums.ts';
+import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
+import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
+import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
+
+const CHECKSUM = Buffer.from('library-original-0001').toString('base64');
+const LIBRARY_KEY = 'library/2026/2026-07-01/IMG_0001.JPG';
+const ZONE = { database: 'private', zoneName: 'PrimarySync' } as const;
+const LIBRARY_ASSET = 'ASSET-1';
+const MIRROR: DeletePolicy = { mode: 'mirror', maxDeleteFraction: 1, maxDeleteCount: 1000 };
+
+const collection = (ctag: string): SharedAlbum => ({
+  albumguid: 'SharedCollection-7B1E0000-0000-4000-8000-000000000001',
+  name: 'Ski',
+  location: '',
+  ctag,
+  ownerDsid: '_owner',
+  sharingType: 'owned',
+  isPublic: false,
+  collection: {
+    database: 'private',
+    zoneName: 'SharedCollection-7B1E0000-0000-4000-8000-000000000001',
+    ownerRecordName: '_owner',
+  },
+});
+
+const legacy = (ctag: string): SharedAlbum => ({
+  ...collection(ctag),
+  albumguid: 'LEGACY-1',
+  location: 'https://p101-sharedstreams.icloud.com:443/LEGACY-1/sharedstreams/',
+  collection: undefined,
+});
+
+const item = (guid: string, checksum: string, fingerprint?: string): SharedItem => ({
+  assetGuid: guid,
+  masterRecordName: fingerprint ?? `M-${guid}`,
+  changeTag: 'a1',
+  fileName: `${guid}.JPG`,
+  captureDate: Date.UTC(2026, 6, 1, 12),
+  rendition: {
+    field: 'resOriginalRes',
+    downloadUrl: `https://cdn.test/${guid}?size=32`,
+    fileChecksum: checksum,
+    size: 32,
+    uti: 'public.jpeg',
+  },
+  ...(fingerprint === undefined ? {} : { fingerprint }),
+  likeCount: 0,
+});
+
+async function setup(deletePolicy: DeletePolicy) {
+  const source = new ListedSharedAlbumSource();
+  const objects = new InMemoryObjectStore();
+  const state = new InMemorySyncStateStore();
+  const sharedState = new InMemorySharedAlbumStateStore();
+  const downloader = new ByteServingDownloader();
+  // The library archived the photo: its original (master named by its checksum, as Apple's are).
+  const body = Buffer.alloc(32, 'x');
+  await objects.putStream(LIBRARY_KEY, Readable.from([body]), {
+    contentType: 'image/jpeg',
+    contentLength: 32,
+    metadata: { 'icloud-checksum': CHECKSUM },
+  });
+  const entry: ManifestEntryInput = {
+    zone: ZONE,
+    assetRecordName: LIBRARY_ASSET,
+    masterRecordName: CHECKSUM,
+    assetChangeTag: 'a',
+    status: 'archived',
+    flags: { isFavorite: false, isHidden: false, isDeleted: false },
+    albums: [],
+    versions: [
+      {
+        kind: 'original',
+        key: LIBRARY_KEY,
+        size: 32,
+        sha256: '0'.repeat(64),
+        md5: '0'.repeat(32),
+        fileChecksum: CHECKSUM,
+        archivedAt: 1,
+      },
+    ],
+    deletions: [],
+  };
+  await state.addMasterUser(CHECKSUM, { zone: ZONE, assetRecordName: LIBRARY_ASSET });
+  await state.putEntry(entry, 0);
+  await state.countObject(LIBRARY_KEY, 32);
+  const run = (a: SharedAlbum) =>
+    archiveSharedAlbum(
+      { source, sharedState, state, objects, downloader, deletePolicy, comments: true, now: () => 5 },
+      a,
+      false,
+    );
+  const purgeLibraryPhoto = () =>
+    applyPurge(
+      {
+        state,
+        objects,
+        downloader,
+        refresh: async () => ({ assets: [] }),
+        versionPolicy: DEFAULT_VERSION_POLICY,
+        deletePolicy: deletePolicy.mode,
+        now: () => 6,
+      },
+      ZONE,
+      LIBRARY_ASSET,
+      'CPLAsset',
+    );
+  const keys = async () => {
+    const out: string[] = [];
+    for await (const o of objects.list(''))
+      if (!o.key.endsWith('album.json') && !o.key.startsWith('catalog/')) out.push(o.key);
+    return out.sort();
+  };
+  return { source, objects, state, sharedState, downloader, run, purgeLibraryPhoto, keys };
+}
+
+describe('a Shared Album item that is also in your library', () => {
+  it('references the library original instead of storing its bytes again; an item not in the library is stored', async () => {
+    const s = await setup(MIRROR);
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM), item('own', 'T3duLW9ubHk=')]);
+    const result = await s.run(collection('1'));
+    expect(result).toMatchObject({ stored: 1, referenced: 1, failures: [] });
+    expect(s.downloader.opened).toBe(1);
+    const stored = await s.sharedState.loadItems(collection('1').albumguid);
+    expect(stored.find((i) => i.assetGuid === 'copy')).toMatchObject({
+      key: LIBRARY_KEY,
+      ownsObject: false,
+      library: { assetRecordName: LIBRARY_ASSET, masterRecordName: CHECKSUM, kind: 'original' },
+    });
+    expect(await s.keys()).toEqual([LIBRARY_KEY, 'shared-albums/Ski/2026-07-01/own.JPG']);
+    // The item's catalog line points at the library's key and names the library photo.
+    const text = await readText(s.objects, sharedCatalogKey(collection('1').albumguid));
+    const line = (text ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.asset === 'copy');
+    expect(line).toMatchObject({
+      key: LIBRARY_KEY,
+      references: 'library',
+      library: { zone: ZONE, asset: LIBRARY_ASSET },
+      rendition: 'original',
+      reduced: false,
+    });
+  });
+
+  it('verify finds the referenced library object, and names it as kept for the albums', async () => {
+    const s = await setup(MIRROR);
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM)]);
+    await s.run(collection('1'));
+    await s.purgeLibraryPhoto();
+    const listed: { key: string; size: number }[] = [];
+    for await (const o of s.objects.list('')) listed.push({ key: o.key, size: o.size });
+    const guid = collection('1').albumguid;
+    const check = checkSharedAlbums(
+      await s.sharedState.loadAlbums(),
+      new Map([[guid, await s.sharedState.loadItems(guid)]]),
+      listed,
+    );
+    expect(check).toMatchObject({ ok: true, missing: [], extra: [], referencingItems: 1 });
+    expect(check.libraryKeys).toEqual([LIBRARY_KEY]);
+  });
+
+  it('finds the library original by the item checksum alone (no fingerprint sent)', async () => {
+    const s = await setup(MIRROR);
+    s.source.put(collection('1'), [item('copy', CHECKSUM)]);
+    expect(await s.run(collection('1'))).toMatchObject({ stored: 0, referenced: 1 });
+  });
+
+  it('never matches a legacy reduced copy, even with an equal checksum', async () => {
+    const s = await setup(MIRROR);
+    s.source.put(legacy('1'), [item('copy', CHECKSUM, CHECKSUM)]);
+    expect(await s.run(legacy('1'))).toMatchObject({ stored: 1, referenced: 0 });
+  });
+
+  it('mirror: the library photo purged keeps the object while the album shows it; the item removed then deletes it', async () => {
+    const s = await setup(MIRROR);
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM)]);
+    await s.run(collection('1'));
+    expect(await s.purgeLibraryPhoto()).toBe('purged');
+    expect(await s.keys()).toEqual([LIBRARY_KEY]);
+    s.source.put(collection('2'), []);
+    const result = await s.run(collection('2'));
+    expect(result).toMatchObject({ removed: 1, objectsDeleted: 1 });
+    expect(await s.keys()).toEqual([]);
+    expect((await s.state.getCounters()).objects).toBe(0);
+  });
+
+  it('mirror: the item removed from the album keeps the object the library still has', async () => {
+    const s = await setup(MIRROR);
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM)]);
+    await s.run(collection('1'));
+    s.source.put(collection('2'), []);
+    expect(await s.run(collection('2'))).toMatchObject({ removed: 1, objectsDeleted: 0 });
+    expect(await s.keys()).toEqual([LIBRARY_KEY]);
+    // And the library's own purge, with no album left showing it, deletes it.
+    expect(await s.purgeLibraryPhoto()).toBe('purged');
+    expect(await s.keys()).toEqual([]);
+  });
+
+  it('keep: nothing is deleted whichever side goes first', async () => {
+    const s = await setup({ mode: 'keep', maxDeleteFraction: 0.05, maxDeleteCount: 1000 });
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM)]);
+    await s.run(collection('1'));
+    s.source.put(collection('2'), []);
+    await s.run(collection('2'));
+    await s.purgeLibraryPhoto();
+    expect(await s.keys()).toEqual([LIBRARY_KEY]);
+  });
+});
