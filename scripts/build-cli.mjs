@@ -7,8 +7,7 @@
 // the DynamoDB client alone) and every zod locale. The devDependencies stay external: the local
 // servers (s3rver, dynalite, local-aws-sqs) resolve files of their own relative to themselves.
 // The s3rver child process is its own entry point, dist/s3rver-process.mjs, beside the chunk
-// that forks it (functions/local/servers/s3-server.ts picks the .mjs when it runs compiled), and
-// the local DynamoDB's thread dist/dynamodb-thread.mjs beside the chunk that starts it.
+// that forks it (functions/local/servers/s3-server.ts picks the .mjs when it runs compiled).
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';

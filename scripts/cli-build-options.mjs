@@ -10,8 +10,6 @@ export async function cliBuildOptions(root) {
     entryPoints: {
       cli: 'functions/cli/main.ts',
       's3rver-process': 'functions/local/servers/s3rver-process.ts',
-      // The local DynamoDB's thread, loaded by file name beside the chunk that starts it.
-      'dynamodb-thread': 'functions/local/servers/dynamodb-thread.mjs',
     },
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },

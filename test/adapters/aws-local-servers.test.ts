@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
-import { startDynamoDbServer } from '#local/servers/dynamodb-server.ts';
 import { ensureBucket, ensureStateTable } from '#local/servers/provision.ts';
 import { startTestAws } from '#test/helpers/local-aws.ts';
 
@@ -73,26 +71,6 @@ describe('startLocalAws', () => {
       }
     },
   );
-
-  it('answers DynamoDB requests while this thread is busy: the local DynamoDB runs on a thread of its own', async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-local-'));
-    const server = await startDynamoDbServer({ directory: path.join(dataDir, 'dynamodb') });
-    try {
-      // Another process asks while this thread waits for it, unable to serve anything itself.
-      const asked = spawnSync(
-        process.execPath,
-        [
-          '-e',
-          `fetch(${JSON.stringify(server.endpoint)}, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0', authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0', 'x-amz-date': '20260101T000000Z' }, body: '{}', signal: AbortSignal.timeout(10000) }).then(async (r) => console.log(r.status, await r.text()), (e) => console.log('no answer', e.name))`,
-        ],
-        { encoding: 'utf8', timeout: 15_000 },
-      );
-      expect(asked.stdout).toMatch(/^200 .*TableNames/);
-    } finally {
-      await server.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  });
 
   it('binds every server to loopback on an ephemeral port', async () => {
     const local = await startTestAws();

@@ -1,55 +1,56 @@
 /**
- * Local DynamoDB: dynalite, in memory or on LevelDB under `directory`, on a thread of its own
- * (`dynamodb-thread.mjs`). On the caller's thread it took a third of a first sync's CPU (request
- * parsing, expression checks, LevelDB reads and writes for every item), in turn with the SDK
- * work that feeds it; on its own thread the two overlap on a second core. It has no
+ * Local DynamoDB: dynalite in-process, in memory or on LevelDB under `directory`. It has no
  * transactions, TTL API or PartiQL, which is why the state store uses none of them.
  */
-import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import dynalite from 'dynalite';
+import { closeServer, listenOnLoopback } from './listen.ts';
 import type { LocalServer } from './s3-server.ts';
 
-/** The same file from source and from dist/ (scripts/build-cli.mjs builds it as an entry). */
-const THREAD_ENTRY = new URL('./dynamodb-thread.mjs', import.meta.url);
-/** How long a stop may take before the thread is ended without closing the database. */
-const STOP_LIMIT_MS = 10_000;
+interface LevelDatabase {
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
 
-type ThreadMessage = { readonly port: number } | { readonly error: string };
+/**
+ * Opens `directory` once with the very LevelDB dynalite will use (its own `level` dependency) and
+ * closes it again. dynalite opens it in the background and, when that fails (a garbage `CURRENT`
+ * file, a damaged manifest), crashes on the first request with "Database is not open" far from
+ * any explanation; checking first turns that into an error that names the folder.
+ */
+async function assertOpens(directory: string): Promise<void> {
+  const fail = (cause: unknown): never => {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new Error(
+      `the local DynamoDB folder ${directory} cannot be opened (${reason}): it is damaged or holds something else. ` +
+        'Move it aside (e.g. rename it to dynamodb.broken) and run the command again: the next sync records ' +
+        "the archive's state afresh and adopts the photos it finds already archived instead of downloading them again.",
+      { cause },
+    );
+  };
+  await mkdir(directory, { recursive: true }).catch(fail);
+  const { Level } = createRequire(createRequire(import.meta.url).resolve('dynalite'))('level') as {
+    Level: new (location: string, options: { valueEncoding: string }) => LevelDatabase;
+  };
+  const db = new Level(directory, { valueEncoding: 'json' });
+  try {
+    await db.open();
+  } catch (error) {
+    // LevelDB's own reason is on the cause (`Corruption: ...`); the wrapper says "not open".
+    fail((error as { cause?: unknown }).cause ?? error);
+  }
+  await db.close();
+}
 
 export async function startDynamoDbServer(options: { directory?: string } = {}): Promise<LocalServer> {
-  const thread = new Worker(THREAD_ENTRY, {
-    workerData: { directory: options.directory },
-    // Plain JavaScript needs none of this process's flags (a loader, `--input-type` of an `--eval`).
-    execArgv: [],
+  if (options.directory !== undefined) await assertOpens(options.directory);
+  const server = dynalite({
+    ...(options.directory !== undefined && { path: options.directory }),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
   });
-  const exited = once(thread, 'exit').then(() => undefined);
-  const first = await Promise.race([
-    once(thread, 'message').then(([message]) => message as ThreadMessage),
-    once(thread, 'error').then(([error]) => ({ error: (error as Error).message })),
-    exited.then(() => ({ error: 'the local DynamoDB thread ended while starting' })),
-  ]);
-  if ('error' in first) {
-    await thread.terminate();
-    throw new Error(first.error);
-  }
-  let stopping: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${first.port}`,
-    stop() {
-      stopping ??= (async () => {
-        const failed = new Promise<string>((resolve) =>
-          thread.on('message', (message: ThreadMessage) => {
-            if ('error' in message) resolve(message.error);
-          }),
-        );
-        thread.postMessage('stop');
-        const timer = setTimeout(() => void thread.terminate(), STOP_LIMIT_MS);
-        const error = await Promise.race([failed, exited.then(() => undefined)]);
-        await exited;
-        clearTimeout(timer);
-        if (error !== undefined) throw new Error(`stopping the local DynamoDB failed: ${error}`);
-      })();
-      return stopping;
-    },
-  };
+  const port = await listenOnLoopback(server);
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => closeServer(server) };
 }
