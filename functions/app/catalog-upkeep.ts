@@ -52,6 +52,8 @@ export const CATALOG_LOCK = 'catalog';
 /** Journal objects one fold reads at most (oldest first): bounds a fold's memory and time; the rest waits. */
 export const MAX_JOURNAL_OBJECTS_PER_FOLD = 500;
 const CATALOG_LEASE_MS = 10 * 60 * 1000;
+/** Shards a fold reads and rewrites at once (each a small object: memory stays a few shards). */
+export const CATALOG_SHARDS_AT_ONCE = 8;
 
 export interface CatalogDeps {
   readonly state: SyncStateStore;
@@ -298,12 +300,27 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
     let shardsRewritten = 0;
     let bytesRewritten = 0;
     let sidecarsWritten = 0;
-    for (const [shard, decided] of [...byShard].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const result = await foldShard(deps, shard, decided, albumsOf, existing);
-      if (result.rewritten) shardsRewritten++;
-      bytesRewritten += result.bytes;
-      sidecarsWritten += result.sidecars;
-    }
+    const shards = [...byShard].sort(([a], [b]) => (a < b ? -1 : 1));
+    // Shards are independent objects: several at once, so a first sync's hundreds of small
+    // read-and-write round trips overlap. A failure starts no further shard, lets those under
+    // way finish, and fails the fold before the journal is touched (the next fold redoes it).
+    let next = 0;
+    let failure: { readonly error: unknown } | undefined;
+    const foldShards = async () => {
+      for (let i = next++; i < shards.length && failure === undefined; i = next++) {
+        const [shard, decided] = shards[i] as [string, Decided[]];
+        try {
+          const result = await foldShard(deps, shard, decided, albumsOf, existing);
+          if (result.rewritten) shardsRewritten++;
+          bytesRewritten += result.bytes;
+          sidecarsWritten += result.sidecars;
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CATALOG_SHARDS_AT_ONCE, shards.length) }, foldShards));
+    if (failure !== undefined) throw failure.error;
     // The carried items go back before the objects that held them are deleted.
     await writeJournal(deps.objects, carried, deps.now());
     for (const key of journalKeys) await deps.objects.delete(key);

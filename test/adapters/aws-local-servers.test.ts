@@ -1,11 +1,21 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  waitUntilTableNotExists,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
+import { localClientConfig } from '#local/servers/client-config.ts';
+import { startDynamoDbServer } from '#local/servers/dynamodb-server.ts';
 import { ensureBucket, ensureStateTable } from '#local/servers/provision.ts';
 import { startTestAws } from '#test/helpers/local-aws.ts';
 
@@ -71,6 +81,69 @@ describe('startLocalAws', () => {
       }
     },
   );
+
+  it('reads a table definition from LevelDB once, not on every request', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-local-'));
+    // dynalite's own LevelDB class: its reads of table definitions (keys `table~<name>`) are counted.
+    const { Level } = createRequire(createRequire(import.meta.url).resolve('dynalite'))('level') as {
+      Level: { prototype: { get: (key: unknown, ...rest: unknown[]) => unknown } };
+    };
+    const get = Level.prototype.get;
+    let tableReads = 0;
+    Level.prototype.get = function counted(this: unknown, key: unknown, ...rest: unknown[]) {
+      if (typeof key === 'string' && key.startsWith('table~')) tableReads++;
+      return get.call(this, key, ...rest);
+    };
+    const server = await startDynamoDbServer({ directory: path.join(dataDir, 'dynamodb') }).finally(() => {
+      Level.prototype.get = get;
+    });
+    const client = new DynamoDBClient(localClientConfig(server.endpoint));
+    try {
+      await ensureStateTable(client, 'state');
+      const before = tableReads;
+      for (let i = 0; i < 20; i++)
+        await client.send(
+          new PutItemCommand({ TableName: 'state', Item: { pk: { S: `p${i}` }, sk: { S: 's' } } }),
+        );
+      expect(tableReads - before).toBeLessThanOrEqual(1);
+    } finally {
+      client.destroy();
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('sees a table created again with another key at once', async () => {
+    const server = await startDynamoDbServer();
+    const client = new DynamoDBClient(localClientConfig(server.endpoint));
+    const create = (key: string) =>
+      client.send(
+        new CreateTableCommand({
+          TableName: 'changing',
+          AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    const put = (key: string) =>
+      client.send(new PutItemCommand({ TableName: 'changing', Item: { [key]: { S: 'x' } } }));
+    try {
+      await create('first');
+      await put('first');
+      await client.send(new DeleteTableCommand({ TableName: 'changing' }));
+      await waitUntilTableNotExists(
+        { client, maxWaitTime: 10, minDelay: 1, maxDelay: 1 },
+        { TableName: 'changing' },
+      );
+      await create('second');
+
+      await expect(put('second')).resolves.toBeDefined();
+      await expect(put('first')).rejects.toThrow(/key/i);
+    } finally {
+      client.destroy();
+      await server.stop();
+    }
+  });
 
   it('binds every server to loopback on an ephemeral port', async () => {
     const local = await startTestAws();

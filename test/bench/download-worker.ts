@@ -8,8 +8,9 @@
  *   manifest in the local DynamoDB. Concurrent events play concurrent Lambda invocations.
  * - `raw-get`: a plain `http.get` of the same CDN URLs, drained to nowhere.
  * - `raw-fetch`: the same with `fetch` (the HTTP client the pipeline uses), drained.
- * - `raw-s3`: `http.get` piped straight into a lib-storage `Upload` with the same part size and
- *   queue size: the transfer without integrity check, manifest or metadata copy.
+ * - `raw-s3`: `http.get` piped straight into a lib-storage `Upload` with the same part size,
+ *   queue size and signing (`UNSIGNED-PAYLOAD`, as `S3ObjectStore`): the transfer without
+ *   integrity check, manifest or metadata copy.
  * - `raw-s3-copy`: `raw-s3` followed by the same-key `CopyObject` (metadata REPLACE) that
  *   `S3ObjectStore` makes after a multipart upload: isolates what that copy costs on this S3.
  */
@@ -22,6 +23,7 @@ import { CopyObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { signWithUnsignedPayload } from '#adapters/aws/s3-unsigned-payload.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
@@ -140,6 +142,9 @@ async function runRaw(job: Exclude<DownloadJob, { mode: 'pipeline' }>) {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: job.streams });
   const toS3 = job.mode === 'raw-s3' || job.mode === 'raw-s3-copy' ? job : undefined;
   const s3 = toS3 ? new S3Client(localAwsClientConfig(toS3.aws.endpoints).s3) : undefined;
+  // Signed as the handler's uploads are (S3ObjectStore): no SHA-256 of every part for SigV4.
+  // Without it the baseline pays a hash the handler does not, and flatters the handler.
+  if (s3 !== undefined) signWithUnsignedPayload(s3);
   let bytes = 0;
   let n = 0;
   const fetchOne = async (url: string) => {

@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
-import { CATALOG_LOCK, foldCatalog, journalingQueue, readText } from '#app/catalog-upkeep.ts';
+import {
+  CATALOG_LOCK,
+  CATALOG_SHARDS_AT_ONCE,
+  foldCatalog,
+  journalingQueue,
+  readText,
+} from '#app/catalog-upkeep.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { CATALOG_JOURNAL_PREFIX } from '#domain/catalog/catalog-journal.ts';
@@ -193,6 +199,58 @@ describe('the catalog in the bucket', () => {
     const result = await foldCatalog(catalog, 'test');
 
     expect(result.outcome).toBe('locked');
+  });
+
+  it('rewrites several shards at once, a bounded number, and every one of them', async () => {
+    const { objects, catalog, deliver, serve, records } = setUp();
+    const assets = Array.from({ length: 40 }, (_, i) => described(`s${i}`));
+    for (const a of assets) serve(a);
+    await deliver(assets.map((asset) => ({ type: 'asset', asset })));
+    // Each shard write takes a moment, as a round trip to S3 does: writes that overlap show it.
+    let writing = 0;
+    let mostAtOnce = 0;
+    const slow = Object.create(objects) as typeof objects;
+    slow.putStream = async (key, body, options) => {
+      if (!key.startsWith(CATALOG_SHARD_PREFIX)) return objects.putStream(key, body, options);
+      writing++;
+      mostAtOnce = Math.max(mostAtOnce, writing);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return await objects.putStream(key, body, options);
+      } finally {
+        writing--;
+      }
+    };
+
+    const result = await foldCatalog({ ...catalog, objects: slow }, 'test');
+
+    const shards = new Set(assets.map((a) => shardKey(shardOf(a)))).size;
+    expect(result).toMatchObject({ outcome: 'folded', assetsFolded: 40, shardsRewritten: shards });
+    expect(mostAtOnce).toBeGreaterThan(1);
+    expect(mostAtOnce).toBeLessThanOrEqual(CATALOG_SHARDS_AT_ONCE);
+    for (const a of assets) expect((await records(a)).map((r) => r.asset)).toContain(a.assetRecordName);
+    expect(objects.keys().filter((k) => k.startsWith(CATALOG_JOURNAL_PREFIX))).toEqual([]);
+  });
+
+  it('keeps the journal when a shard cannot be written, and finishes the fold next time', async () => {
+    const { objects, catalog, deliver, serve, records } = setUp();
+    const assets = Array.from({ length: 20 }, (_, i) => described(`f${i}`));
+    for (const a of assets) serve(a);
+    await deliver(assets.map((asset) => ({ type: 'asset', asset })));
+    const broken = Object.create(objects) as typeof objects;
+    let shardWrites = 0;
+    broken.putStream = async (key, body, options) => {
+      if (key.startsWith(CATALOG_SHARD_PREFIX) && ++shardWrites === 3) throw new Error('S3 said no');
+      return objects.putStream(key, body, options);
+    };
+
+    await expect(foldCatalog({ ...catalog, objects: broken }, 'test')).rejects.toThrow('S3 said no');
+    const journal = objects.keys().filter((k) => k.startsWith(CATALOG_JOURNAL_PREFIX));
+    const again = await foldCatalog(catalog, 'test');
+
+    expect(journal).toHaveLength(1);
+    expect(again).toMatchObject({ outcome: 'folded', assetsFolded: 20 });
+    for (const a of assets) expect((await records(a)).map((r) => r.asset)).toContain(a.assetRecordName);
   });
 
   it('records an album membership, reading the manifest in one batch for many assets', async () => {
