@@ -68,7 +68,7 @@ function crashPointsOf(c: MatrixCase, random: () => number): CrashPoint[] {
     case 'midStream':
       return [
         {
-          on: c.phase === 'download' ? 'cdn.open' : 'objects.putStream',
+          on: c.phase === 'download' ? 'cdn.open' : DURABLE_WRITE[c.phase],
           call,
           when: 'midStream',
           fraction: random(),
