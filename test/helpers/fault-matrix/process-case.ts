@@ -45,7 +45,7 @@ async function callsTo(world: MatrixWorld, endpoint: string): Promise<number> {
 }
 
 /** Starts `sync` in its own process group and SIGKILLs it at the `killAt`-th call to `endpoint`. */
-async function syncAndKill(
+export async function syncAndKill(
   world: MatrixWorld,
   args: readonly string[],
   endpoint: string,
