@@ -236,15 +236,9 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
   }
   const bucket = await readStoreContents(objects);
   problems.push(...catalogDifferences(bucket, audit.entries, truth));
+  const me = (await control.session()).dsid;
   problems.push(
-    ...(await sharedAlbumDifferences(
-      control,
-      (
-        await control.session()
-      ).dsid,
-      runtime.sharedAlbumState,
-      new Set(bucket.objects.keys()),
-    )),
+    ...(await sharedAlbumDifferences(control, me, runtime.sharedAlbumState, new Set(bucket.objects.keys()))),
   );
   if (unattendedPushes > 0) problems.push(`${unattendedPushes} two-factor pushes while no one was there`);
   await takeFiredFaults(control);
