@@ -41,6 +41,8 @@ export interface IcloudAdapterOptions {
   readonly observer?: ExchangeObserver;
   /** The clock that ages the trust estimate (tests follow the simulator's). */
   readonly now?: () => number;
+  /** Records per CloudKit page (the source's default when absent; crash tests use small pages). */
+  readonly pageSize?: number;
 }
 
 /** Opens the stored session (no request yet) and builds the adapters on it. */
@@ -64,7 +66,10 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
   });
   return {
     session,
-    source: new CloudKitAssetSource({ client }),
+    source: new CloudKitAssetSource({
+      client,
+      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    }),
     downloader: new CdnDownloader(
       new NodeCdnTransport({
         endpoint: options.endpoint,

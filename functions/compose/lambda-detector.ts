@@ -9,9 +9,9 @@ import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-alb
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
-import { albumNamesFrom, albumsOfAssetsFrom } from '#app/catalog-upkeep.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
+import { detectorRunDeps } from './detector-deps.ts';
 import { composeLambdaBase, type LambdaBase } from './lambda.ts';
 
 export interface DetectorComposition extends Pick<LambdaBase, 'logger' | 'metrics'> {
@@ -20,46 +20,38 @@ export interface DetectorComposition extends Pick<LambdaBase, 'logger' | 'metric
   readonly redrive: RedriveDeps | undefined;
 }
 
-/** Longer than a download batch's timeout and a few schedule ticks: the work of a change is done by then. */
-const ALBUM_VIEW_SETTLE_MS = 60 * 60 * 1000;
-
 export function composeDetector(env: NodeJS.ProcessEnv, serviceName: string): DetectorComposition {
   const { config, logger, metrics, document, objects, deletePolicy, versionPolicy, icloud } =
     composeLambdaBase(env, serviceName);
   const tableName = config.stateTable;
   const state = new DynamoDbSyncStateStore({ client: document, tableName });
-  const albums = new DynamoDbAlbumStore({ client: document, tableName });
   const sqs = new SQSClient({});
   return {
     logger,
     metrics,
-    detection: {
-      state,
-      albums,
-      // Workers run beside the detector: a view settles once its photos' work had time to land.
-      albumViews: { albums, state, objects, settleMs: ALBUM_VIEW_SETTLE_MS },
-      queue: new SqsWorkQueue({ client: sqs, queueUrl: config.workQueueUrl }),
-      icloud,
-      deletePolicy,
-      versionPolicy,
-      reserveMs: config.deadlineReserveMs,
-      logger,
-      metrics,
-      sharedAlbums: {
-        enabled: config.sharedAlbums === 'on',
-        cadenceMs: config.sharedAlbumsEveryMinutes * 60_000,
-        state: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
-      },
-      catalog: {
+    detection: detectorRunDeps(
+      {
         state,
+        albums: new DynamoDbAlbumStore({ client: document, tableName }),
         objects,
-        logger,
-        now: Date.now,
-        xmpSidecars: config.xmpSidecars,
-        albumNames: albumNamesFrom(albums),
-        albumsOfAssets: albumsOfAssetsFrom(albums),
+        queue: new SqsWorkQueue({ client: sqs, queueUrl: config.workQueueUrl }),
+        sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
+        icloud,
       },
-    },
+      {
+        deletePolicy,
+        versionPolicy,
+        reserveMs: config.deadlineReserveMs,
+        sharedAlbums: {
+          enabled: config.sharedAlbums === 'on',
+          cadenceMs: config.sharedAlbumsEveryMinutes * 60_000,
+        },
+        xmpSidecars: config.xmpSidecars,
+        logger,
+        metrics,
+        now: Date.now,
+      },
+    ),
     redrive:
       config.deadLetterQueueUrl === undefined
         ? undefined

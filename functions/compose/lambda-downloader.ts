@@ -5,8 +5,8 @@
  */
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
-import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
+import { downloaderBatchDeps } from './downloader-deps.ts';
 import { composeLambdaBase, type LambdaBase } from './lambda.ts';
 
 export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metrics'> {
@@ -20,24 +20,14 @@ export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): 
   return {
     logger,
     metrics,
-    downloads: {
-      archive: {
+    downloads: downloaderBatchDeps(
+      {
         state: new DynamoDbSyncStateStore({ client: document, tableName }),
         objects,
-        versionPolicy,
-        deletePolicy: deletePolicy.mode,
-        now: Date.now,
+        sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
+        icloud,
       },
-      icloud,
-      decode: parseWorkMessage,
-      logger,
-      metrics,
-      reserveMs: config.deadlineReserveMs,
-      sharedAlbums: {
-        state: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
-        deletePolicy,
-        comments: true,
-      },
-    },
+      { deletePolicy, versionPolicy, reserveMs: config.deadlineReserveMs, logger, metrics, now: Date.now },
+    ),
   };
 }

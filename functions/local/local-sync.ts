@@ -26,6 +26,7 @@ import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { DETECTION_LOCK } from '#domain/detect/detect-changes.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
+import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { type ParkedWork, parkQueuedWork, readParkedWork, restoreParkedWork } from './parked-work.ts';
@@ -114,6 +115,27 @@ async function forgetZoneTokens(state: SyncStateStore): Promise<void> {
   }
 }
 
+/**
+ * Hands Shared Albums' unfinished work out again (after an unclean stop): the items the killed run
+ * had queued died with its in-memory queue, and the state says they were handed out moments ago,
+ * which holds them back for `REQUEUE_AFTER_MS` (an hour) otherwise. Albums archived at their ctag
+ * stay as they are; the workers skip the items they already stored.
+ */
+async function forgetSharedAlbumHandOuts(store: SharedAlbumStateStore): Promise<void> {
+  const state = await store.loadAlbums();
+  if (state === undefined) return;
+  const handedOut = Object.values(state.albums).some((a) => a.enqueuedAt !== undefined);
+  if (!handedOut) return;
+  const { revision, ...rest } = state;
+  const albums = Object.fromEntries(
+    Object.entries(state.albums).map(([guid, { enqueuedCtag: _ctag, enqueuedAt: _at, ...album }]) => [
+      guid,
+      album,
+    ]),
+  );
+  await store.saveAlbums({ ...rest, albums }, revision);
+}
+
 /** Whether the process a marker names is still running (a marker without a PID: an older run, gone). */
 async function markerHolderAlive(marker: string): Promise<boolean> {
   const pid = Number((await readFile(marker, 'utf8')).split('\n')[1]);
@@ -164,6 +186,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         'the previous sync did not finish: re-walking the library to find anything it left undone',
       );
       await forgetZoneTokens(stack.state);
+      await forgetSharedAlbumHandOuts(stack.sharedAlbumState);
       if (!(await markerHolderAlive(marker))) await breakDeadRunsLock(stack.state);
     }
     await writeFile(marker, `${new Date().toISOString()}\n${process.pid}\n`);

@@ -10,22 +10,30 @@
  *   Delivery is at-least-once: with `redeliveryRate`, a deleted message is delivered once more.
  * - Cold starts: a crashed process takes its iCloud adapters (and their in-memory pairing state)
  *   with it; the next invocation opens new ones.
+ *
+ * The handlers are wired as the Lambda roots wire them (`detectorRunDeps`, `downloaderBatchDeps`):
+ * albums and their views, the catalog's journal and fold, Shared Albums, all over the crashing
+ * ports, so a crash can land on any of their writes too.
  */
 
 import { createHash } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
+import { detectorRunDeps } from '#compose/detector-deps.ts';
+import { downloaderBatchDeps } from '#compose/downloader-deps.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
+import { isDerivedKey } from '#domain/catalog/derived-keys.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import { isSharedAlbumKey } from '#domain/shared-albums/verify-shared-albums.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
+import { CrashingAlbumStore, CrashingSharedAlbumStateStore } from './crashing-album-store.ts';
 import { CrashingAssetSource } from './crashing-asset-source.ts';
 import { type CrashSchedule, seededRandom } from './crashing-invocation.ts';
 import { CrashingMediaDownloader } from './crashing-media-downloader.ts';
@@ -33,6 +41,7 @@ import { CrashingObjectStore } from './crashing-object-store.ts';
 import { CrashingSyncStateStore } from './crashing-sync-state-store.ts';
 import { CrashingWorkQueue } from './crashing-work-queue.ts';
 import type { InMemoryObjectStore } from './in-memory-object-store.ts';
+import { InMemorySharedAlbumStateStore } from './in-memory-shared-album-state-store.ts';
 import type { InMemorySyncStateStore } from './in-memory-sync-state-store.ts';
 import type { InMemoryWorkQueue } from './in-memory-work-queue.ts';
 
@@ -55,6 +64,12 @@ export interface CrashingRuntimeOptions {
   readonly state: InMemorySyncStateStore;
   readonly objects: InMemoryObjectStore;
   readonly queue: InMemoryWorkQueue;
+  /** Shared Albums' state (durable too); a new empty one when absent. */
+  readonly sharedAlbumState?: InMemorySharedAlbumStateStore;
+  /** Shared Albums as the detector's settings say: off when absent (no request). */
+  readonly sharedAlbums?: { readonly enabled: boolean; readonly cadenceMs: number };
+  /** XMP sidecars beside each original (off, the deployed default). */
+  readonly xmpSidecars?: boolean;
   /** Opens iCloud adapters for a fresh process (a cold start). */
   readonly openIcloud: () => Promise<IcloudAdapters>;
   readonly deletePolicy: DeletePolicy;
@@ -102,7 +117,11 @@ export class CrashingLambdaRuntime {
     readonly state: CrashingSyncStateStore;
     readonly objects: CrashingObjectStore;
     readonly queue: CrashingWorkQueue;
+    readonly albums: CrashingAlbumStore;
+    readonly sharedAlbumState: CrashingSharedAlbumStateStore;
   };
+  /** The durable Shared Albums state behind its crashing port. */
+  readonly sharedAlbumState: InMemorySharedAlbumStateStore;
   #adapters: IcloudAdapters | undefined;
   #downloaders: CrashingMediaDownloader[] = [];
   #deliveries = 0;
@@ -117,10 +136,14 @@ export class CrashingLambdaRuntime {
   constructor(options: CrashingRuntimeOptions) {
     this.#options = options;
     this.#random = seededRandom((options.seed ?? 1) * 7919 + 17);
+    this.sharedAlbumState = options.sharedAlbumState ?? new InMemorySharedAlbumStateStore();
     this.ports = {
       state: new CrashingSyncStateStore(options.state, options.schedule),
       objects: new CrashingObjectStore(options.objects, options.schedule),
       queue: new CrashingWorkQueue(options.queue, options.schedule),
+      // The in-memory state store keeps the albums too, as the one DynamoDB table does.
+      albums: new CrashingAlbumStore(options.state, options.schedule),
+      sharedAlbumState: new CrashingSharedAlbumStateStore(this.sharedAlbumState, options.schedule),
     };
   }
 
@@ -160,16 +183,21 @@ export class CrashingLambdaRuntime {
     const { schedule, clock } = this.#options;
     const invocation = schedule.begin();
     this.#report.detectInvocations += 1;
-    const handler = createDetectHandler({
-      state: this.ports.state,
-      queue: this.ports.queue,
-      icloud: () => this.#icloud(),
-      deletePolicy: this.#options.deletePolicy,
-      reserveMs: 20_000,
-      logger: this.#logger(),
-      metrics: this.metrics,
-      now: clock.now,
-    });
+    const handler = createDetectHandler(
+      detectorRunDeps(
+        { ...this.ports, icloud: () => this.#icloud() },
+        {
+          deletePolicy: this.#options.deletePolicy,
+          versionPolicy: this.#options.versionPolicy,
+          reserveMs: 20_000,
+          sharedAlbums: this.#options.sharedAlbums ?? { enabled: false, cadenceMs: 0 },
+          xmpSidecars: this.#options.xmpSidecars ?? false,
+          logger: this.#logger(),
+          metrics: this.metrics,
+          now: clock.now,
+        },
+      ),
+    );
     try {
       const result = await handler({}, this.#context('detect-changes'));
       if (!invocation.dead) {
@@ -193,21 +221,20 @@ export class CrashingLambdaRuntime {
     if (taken.length === 0) return false;
     const invocation = schedule.begin();
     this.#report.downloadInvocations += 1;
-    const handler = createDownloadHandler({
-      decode: parseWorkMessage,
-      archive: {
-        state: this.ports.state,
-        objects: this.ports.objects,
-        versionPolicy: this.#options.versionPolicy,
-        deletePolicy: this.#options.deletePolicy.mode,
-        now: clock.now,
-      },
-      icloud: () => this.#icloud(),
-      ...(this.#options.batchItems === undefined ? {} : { batchItems: this.#options.batchItems }),
-      logger: this.#logger(),
-      metrics: this.metrics,
-      reserveMs: 30_000,
-    });
+    const handler = createDownloadHandler(
+      downloaderBatchDeps(
+        { ...this.ports, icloud: () => this.#icloud() },
+        {
+          deletePolicy: this.#options.deletePolicy,
+          versionPolicy: this.#options.versionPolicy,
+          reserveMs: 30_000,
+          logger: this.#logger(),
+          metrics: this.metrics,
+          now: clock.now,
+          ...(this.#options.batchItems === undefined ? {} : { batchItems: this.#options.batchItems }),
+        },
+      ),
+    );
     const event: SQSEvent = {
       Records: taken.map((work) => {
         this.#deliveries += 1;
@@ -283,7 +310,8 @@ export class CrashingLambdaRuntime {
   /**
    * Reads the durable archive back and lists what is wrong with it: an object whose bytes do not
    * hash to its `icloud-sha256`, the same bytes under two keys, a manifest version whose object
-   * is missing or different, an object no manifest entry lists, an entry left `failed`.
+   * is missing or different, an object no manifest entry lists, an entry left `failed`. Only the
+   * library's objects: not the catalog, the album views or the Shared Albums.
    */
   async audit(): Promise<ArchiveAudit> {
     const { objects, state } = this.#options;
@@ -291,6 +319,8 @@ export class CrashingLambdaRuntime {
     const byKey = new Map<string, { sha256: string; size: number }>();
     const keysByDigest = new Map<string, string[]>();
     for (const key of objects.keys()) {
+      // The catalog, album views and Shared Albums are checked against their own truth.
+      if (!isLibraryObjectKey(key)) continue;
       const stored = await objects.getStream(key);
       if (stored === undefined) continue;
       const hash = createHash('sha256');
@@ -341,6 +371,11 @@ export class CrashingLambdaRuntime {
       ...(this.#report.lastDetect ? { lastDetect: this.#report.lastDetect } : {}),
     };
   }
+}
+
+/** An archived file of the library, not a derived object (catalog, album view) or a Shared Album's. */
+export function isLibraryObjectKey(key: string): boolean {
+  return !isDerivedKey(key) && !isSharedAlbumKey(key);
 }
 
 function describe(error: unknown): string {

@@ -4,6 +4,10 @@
  * through the upload (`midStream`: an unfinished multipart upload, which must leave no object).
  * Any put still in flight when the invocation dies is aborted, as a killed process never
  * completes its multipart upload.
+ *
+ * Puts are counted by what they write, so a crash point names the write it means: a photo's
+ * object (`objects.putStream`), a catalog journal or shard (`catalog.put`), an album view
+ * (`views.put`) or a Shared Album's item or view (`shared.putStream`).
  */
 import type { Readable } from 'node:stream';
 import type {
@@ -15,10 +19,18 @@ import type {
 } from '#ports/object-store.ts';
 import { type CrashSchedule, crashAfterBytes } from './crashing-invocation.ts';
 
+/** The crash label of a put, by the kind of object it writes. */
+export function putLabel(key: string): string {
+  if (key.startsWith('catalog/')) return 'catalog.put';
+  if (key.startsWith('albums/')) return 'views.put';
+  if (key.startsWith('shared-albums/')) return 'shared.putStream';
+  return 'objects.putStream';
+}
+
 export class CrashingObjectStore implements ObjectStore {
   readonly #inner: ObjectStore;
   readonly #schedule: CrashSchedule;
-  /** Puts started (counted whether or not they completed). */
+  /** Puts of photos' objects started (counted whether or not they completed); derived objects apart. */
   puts = 0;
 
   constructor(inner: ObjectStore, schedule: CrashSchedule) {
@@ -32,12 +44,12 @@ export class CrashingObjectStore implements ObjectStore {
 
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
     const invocation = this.#schedule.current;
-    const step = this.#schedule.next('objects.putStream');
+    const step = this.#schedule.next(putLabel(key));
     if (step.point?.when === 'before') {
       body.destroy();
       throw this.#schedule.crash(`${step.label} before`);
     }
-    this.puts += 1;
+    if (step.label.startsWith('objects.putStream')) this.puts += 1;
     const signal = options.signal ? AbortSignal.any([options.signal, invocation.signal]) : invocation.signal;
     let source: Readable = body;
     if (step.point?.when === 'midStream') {

@@ -7,6 +7,7 @@ import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { AlbumViewDocument } from '#domain/albums/album-view.ts';
 import type { CatalogRecord } from '#domain/catalog/catalog-record.ts';
 import { CATALOG_SHARD_PREFIX, decodeShard } from '#domain/catalog/catalog-shard.ts';
+import type { ObjectStore } from '#ports/object-store.ts';
 
 export interface BucketObject {
   readonly key: string;
@@ -33,29 +34,34 @@ export interface BucketContents {
 export async function readBucketContents(dataDir: string): Promise<BucketContents> {
   const stack = await openLocalAwsStack({ dataDir });
   try {
-    const text = async (key: string) => {
-      const found = await stack.objects.getStream(key);
-      return found === undefined ? '' : Buffer.concat(await found.body.toArray()).toString('utf8');
-    };
-    const objects = new Map<string, BucketObject>();
-    const views = new Map<string, AlbumViewDocument>();
-    const playlists = new Map<string, string>();
-    const shards = new Map<string, CatalogRecord[]>();
-    const sidecars = new Map<string, string>();
-    for await (const listed of stack.objects.list('')) {
-      const { key } = listed;
-      let metadata: Readonly<Record<string, string>> = {};
-      if (key.startsWith('albums/') && key.endsWith('.json')) views.set(key, JSON.parse(await text(key)));
-      else if (key.startsWith('albums/') && key.endsWith('.m3u8')) playlists.set(key, await text(key));
-      else if (key.startsWith(CATALOG_SHARD_PREFIX)) shards.set(key, decodeShard(await text(key)));
-      else if (key.endsWith('.xmp')) sidecars.set(key, await text(key));
-      else if (!key.startsWith('catalog/')) metadata = (await stack.objects.head(key))?.metadata ?? {};
-      objects.set(key, { ...listed, metadata });
-    }
-    return { objects, views, playlists, shards, sidecars, records: [...shards.values()].flat() };
+    return await readStoreContents(stack.objects);
   } finally {
     await stack.stop();
   }
+}
+
+/** The same reading over any object store (the fault matrix's in-memory bucket). */
+export async function readStoreContents(store: ObjectStore): Promise<BucketContents> {
+  const text = async (key: string) => {
+    const found = await store.getStream(key);
+    return found === undefined ? '' : Buffer.concat(await found.body.toArray()).toString('utf8');
+  };
+  const objects = new Map<string, BucketObject>();
+  const views = new Map<string, AlbumViewDocument>();
+  const playlists = new Map<string, string>();
+  const shards = new Map<string, CatalogRecord[]>();
+  const sidecars = new Map<string, string>();
+  for await (const listed of store.list('')) {
+    const { key } = listed;
+    let metadata: Readonly<Record<string, string>> = {};
+    if (key.startsWith('albums/') && key.endsWith('.json')) views.set(key, JSON.parse(await text(key)));
+    else if (key.startsWith('albums/') && key.endsWith('.m3u8')) playlists.set(key, await text(key));
+    else if (key.startsWith(CATALOG_SHARD_PREFIX)) shards.set(key, decodeShard(await text(key)));
+    else if (key.endsWith('.xmp')) sidecars.set(key, await text(key));
+    else if (!key.startsWith('catalog/')) metadata = (await store.head(key))?.metadata ?? {};
+    objects.set(key, { ...listed, metadata });
+  }
+  return { objects, views, playlists, shards, sidecars, records: [...shards.values()].flat() };
 }
 
 /** Keys written (new ETag or LastModified), added or removed between two readings, sorted. */

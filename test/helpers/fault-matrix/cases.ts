@@ -14,7 +14,7 @@ export interface MatrixCase {
   readonly crash: CrashPointKind;
 }
 
-const STREAMED: readonly Phase[] = ['download', 'upload'];
+const STREAMED: readonly Phase[] = ['download', 'upload', 'catalog write', 'shared album item'];
 
 /** In-process cases: every mode x every phase x a crash before / after the phase's write, or none. */
 export function inProcessCases(): MatrixCase[] {

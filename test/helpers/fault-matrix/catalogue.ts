@@ -10,7 +10,10 @@ import { BODY_MODES, CONNECTION_MODES, REPLY_MODES } from '#simulator/src/faults
 import { DEFAULT_QUIRKS, quirksSchema } from '#simulator/src/library/quirks.ts';
 import type { FaultInput } from '../simulator.ts';
 
-/** Where in the pipeline the fault lands (the issue's seven phases). */
+/**
+ * Where in the pipeline the fault lands: the issue's seven phases, and the writes detection makes
+ * for what it derives (the catalog's journal and shards, the album views) and Shared Albums' items.
+ */
 export const PHASES = [
   'sign-in refresh',
   'detection page',
@@ -19,6 +22,9 @@ export const PHASES = [
   'upload',
   'manifest write',
   'token save',
+  'catalog write',
+  'album view write',
+  'shared album item',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
@@ -46,6 +52,10 @@ export const DURABLE_WRITE: Record<Phase, string> = {
   upload: 'objects.putStream',
   'manifest write': 'state.putEntry',
   'token save': 'state.saveZone',
+  // `CrashingObjectStore` counts these puts apart from the photos' (`putLabel`).
+  'catalog write': 'catalog.put',
+  'album view write': 'views.put',
+  'shared album item': 'shared.putStream',
 };
 
 /** The Apple endpoint (simulator fault key) a phase's fault targets. */
@@ -57,6 +67,10 @@ export const PHASE_ENDPOINT: Record<Phase, string> = {
   upload: 'cdn',
   'manifest write': 'cdn',
   'token save': 'changes/database',
+  'catalog write': 'records/query',
+  'album view write': 'records/query',
+  // The album list of the legacy service (docs/protocol/shared-albums.md).
+  'shared album item': 'sharedstreams/webgetalbumslist',
 };
 
 export type FaultFamily =

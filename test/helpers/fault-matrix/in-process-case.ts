@@ -9,29 +9,29 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
-import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
-import { NodeCdnTransport } from '#adapters/icloud/cdn/node-cdn-transport.ts';
-import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
-import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
-import { RequestCounter } from '#adapters/icloud/request-counter.ts';
-import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
 import { parseSessionDocument } from '#adapters/icloud/session/session-schema.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
-import { runVerify } from '#app/verify.ts';
-import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
+import { runVerify, type VerifyOutcome } from '#app/verify.ts';
+import { type IcloudAdapters, openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type CrashPoint, CrashSchedule, seededRandom } from '#test/fakes/crashing-invocation.ts';
-import { CrashingLambdaRuntime, ManualClock } from '#test/fakes/crashing-lambda-runtime.ts';
+import {
+  CrashingLambdaRuntime,
+  isLibraryObjectKey,
+  ManualClock,
+} from '#test/fakes/crashing-lambda-runtime.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
+import { readStoreContents } from '../bucket-contents.ts';
 import { signInToSimulator } from '../icloud-login.ts';
 import { expectedDigests, type TruthAsset } from '../local-archive.ts';
 import { caseSeed, type MatrixCase } from './cases.ts';
 import { DURABLE_WRITE, KNOWN_FINDINGS } from './catalogue.ts';
+import { catalogDifferences, sharedAlbumDifferences } from './derived-checks.ts';
 import type { ArchiveDamage, CaseResult } from './figures.ts';
 import { appleCalls, armFaults, clearFaults, pushesSoFar, takeFiredFaults } from './simulator-faults.ts';
 import { type MatrixWorld, openWorld, truthOf } from './world.ts';
@@ -49,25 +49,8 @@ const DOWNLOADS_PER_TICK = 60;
 const MAX_HUMAN_LOGINS = 2;
 
 function openIcloudWith(endpoint: IcloudEndpoint, store: FileSessionStore) {
-  return async (): Promise<IcloudAdapters> => {
-    const session = await openIcloudSession({ endpoint, store, logger });
-    const requests = new RequestCounter(session.http);
-    const client = new CloudKitClient({
-      http: requests,
-      ckdatabasewsUrl: () => session.ckdatabasewsUrl(),
-      dsid: session.dsid,
-      clientId: session.clientId,
-    });
-    return {
-      session,
-      // Small pages: the first sync spans several checkpoints, so crashes land between them.
-      source: new CloudKitAssetSource({ client, pageSize: 8 }),
-      downloader: new CdnDownloader(
-        new NodeCdnTransport({ endpoint, onRequest: (url) => requests.record(url) }),
-      ),
-      requests,
-    };
-  };
+  // Small pages: the first sync spans several checkpoints, so crashes land between them.
+  return (): Promise<IcloudAdapters> => openIcloudAdapters({ endpoint, store, logger, pageSize: 8 });
 }
 
 /** The stored session says only a person can sign in again (the reauth latch). */
@@ -85,7 +68,7 @@ function crashPointsOf(c: MatrixCase, random: () => number): CrashPoint[] {
     case 'midStream':
       return [
         {
-          on: c.phase === 'download' ? 'cdn.open' : 'objects.putStream',
+          on: c.phase === 'download' ? 'cdn.open' : DURABLE_WRITE[c.phase],
           call,
           when: 'midStream',
           fraction: random(),
@@ -108,6 +91,7 @@ async function damageOf(
   let corrupted = 0;
   let unlisted = 0;
   for (const key of objects.keys()) {
+    if (!isLibraryObjectKey(key)) continue;
     const stored = await objects.getStream(key);
     if (stored === undefined) continue;
     const hash = createHash('sha256');
@@ -160,6 +144,7 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
     openIcloud,
     deletePolicy: DEFAULT_DELETE_POLICY,
     versionPolicy: DEFAULT_VERSION_POLICY,
+    sharedAlbums: { enabled: true, cadenceMs: 0 },
     seed,
     redeliveryRate: 0.1,
     maxInvocations: 400,
@@ -207,12 +192,13 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
       humanLogins += 1;
       continue;
     }
-    for (let i = 0; i < DOWNLOADS_PER_TICK && (await runtime.downloadOnce()); i++);
+    let downloads = 0;
+    while (downloads < DOWNLOADS_PER_TICK && (await runtime.downloadOnce())) downloads++;
+    // Caught up: an idle run found nothing left to download. The catalog's fold and the album
+    // views follow the workers by one run (they are written by detection), so a run after the
+    // last download is the one that brings them up to date.
     caughtUp =
-      result !== undefined &&
-      result.outcome === 'idle' &&
-      queue.peek().length === 0 &&
-      !(await storedLatch(store));
+      result !== undefined && result.outcome === 'idle' && downloads === 0 && !(await storedLatch(store));
   }
   if (!caughtUp) problems.push(`not caught up after ${MAX_TICKS} scheduled runs once the faults cleared`);
   const report = runtime.report();
@@ -230,15 +216,30 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
   let verifyDifferences = 0;
   try {
     const verified = await runVerify(
-      { state, objects, icloud: openIcloud, versionPolicy: DEFAULT_VERSION_POLICY, now: clock.now },
+      {
+        state,
+        objects,
+        icloud: openIcloud,
+        versionPolicy: DEFAULT_VERSION_POLICY,
+        now: clock.now,
+        sharedAlbumState: runtime.sharedAlbumState,
+      },
       { deep: true, etagsAreMd5: true },
     );
+    // Any difference fails the case: the library's, the album views' and the Shared Albums'.
     verifyDifferences = verified.differences;
-    if (!verified.report.ok) problems.push(`verify --deep: ${JSON.stringify(verified.report).slice(0, 400)}`);
+    if (verified.differences > 0 || !verified.report.ok)
+      problems.push(`verify --deep: ${verifyFindings(verified)}`);
   } catch (error) {
     verifyDifferences = 1;
     problems.push(`verify --deep threw: ${error instanceof Error ? error.message : String(error)}`);
   }
+  const bucket = await readStoreContents(objects);
+  problems.push(...catalogDifferences(bucket, audit.entries, truth));
+  const me = (await control.session()).dsid;
+  problems.push(
+    ...(await sharedAlbumDifferences(control, me, runtime.sharedAlbumState, new Set(bucket.objects.keys()))),
+  );
   if (unattendedPushes > 0) problems.push(`${unattendedPushes} two-factor pushes while no one was there`);
   await takeFiredFaults(control);
 
@@ -260,4 +261,18 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
     ...damage,
     ms: Date.now() - started,
   };
+}
+
+/** Verify's findings in short: the library's report, the album views', the Shared Albums'. */
+function verifyFindings(verified: VerifyOutcome): string {
+  const parts: string[] = [];
+  if (!verified.report.ok) parts.push(`library ${JSON.stringify(verified.report).slice(0, 300)}`);
+  for (const f of (verified.albums?.findings ?? []).slice(0, 5))
+    parts.push(`album ${JSON.stringify(f).slice(0, 160)}`);
+  const shared = verified.sharedAlbums;
+  if (shared !== undefined && !shared.ok)
+    parts.push(
+      `shared albums ${JSON.stringify({ missing: shared.missing, extra: shared.extra, sizes: shared.sizeMismatches }).slice(0, 300)}`,
+    );
+  return `${verified.differences} differences: ${parts.join('; ')}`;
 }

@@ -9,12 +9,16 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import type { ManifestEntry } from '#domain/model/manifest.ts';
 import { seededRandom } from '#test/fakes/crashing-invocation.ts';
+import { readBucketContents } from '../bucket-contents.ts';
 import { signInToSimulator } from '../icloud-login.ts';
-import { expectedDigests, readLocalArchive } from '../local-archive.ts';
+import { expectedDigests, readLocalArchive, type TruthAsset } from '../local-archive.ts';
 import { CLI_ENTRY, runCli } from '../run-cli.ts';
 import { caseSeed, type MatrixCase } from './cases.ts';
 import { KNOWN_FINDINGS, PHASE_ENDPOINT } from './catalogue.ts';
+import { catalogDifferences, sharedAlbumDifferences } from './derived-checks.ts';
 import type { CaseResult } from './figures.ts';
 import { armFaults, clearFaults, pushesSoFar, takeFiredFaults } from './simulator-faults.ts';
 import { type MatrixWorld, openWorld, truthOf } from './world.ts';
@@ -41,7 +45,7 @@ async function callsTo(world: MatrixWorld, endpoint: string): Promise<number> {
 }
 
 /** Starts `sync` in its own process group and SIGKILLs it at the `killAt`-th call to `endpoint`. */
-async function syncAndKill(
+export async function syncAndKill(
   world: MatrixWorld,
   args: readonly string[],
   endpoint: string,
@@ -84,6 +88,61 @@ async function syncAndKill(
     }
   }
   return { killed, calls };
+}
+
+/** Verify's differences from its `--json` result (library, album views, Shared Albums); 1 when unreadable. */
+function verifyFindings(stdout: string): number {
+  try {
+    const result = JSON.parse(stdout) as {
+      status?: string;
+      missing?: unknown[];
+      extra?: unknown[];
+      sizeMismatches?: unknown[];
+      checksumMismatches?: unknown[];
+      albums?: { findings?: unknown[] };
+      sharedAlbums?: { missing?: unknown[]; extra?: unknown[]; sizeMismatches?: unknown[] };
+    };
+    const count = [
+      result.missing,
+      result.extra,
+      result.sizeMismatches,
+      result.checksumMismatches,
+      result.albums?.findings,
+      result.sharedAlbums?.missing,
+      result.sharedAlbums?.extra,
+      result.sharedAlbums?.sizeMismatches,
+    ].reduce((n, list) => n + (list?.length ?? 0), 0);
+    return count === 0 && result.status !== 'ok' ? 1 : count;
+  } catch {
+    return 1;
+  }
+}
+
+/** The catalog against the manifest and iCloud's albums, and the Shared Albums against iCloud's. */
+async function derivedDifferences(
+  world: MatrixWorld,
+  dataDir: string,
+  truth: readonly TruthAsset[],
+): Promise<string[]> {
+  const bucket = await readBucketContents(dataDir);
+  const stack = await openLocalAwsStack({ dataDir });
+  try {
+    const entries: ManifestEntry[] = [];
+    for await (const entry of stack.state.entries()) entries.push(entry);
+    return [
+      ...catalogDifferences(bucket, entries, truth),
+      ...(await sharedAlbumDifferences(
+        world.control,
+        (
+          await world.control.session()
+        ).dsid,
+        stack.sharedAlbumState,
+        new Set(bucket.objects.keys()),
+      )),
+    ];
+  } finally {
+    await stack.stop();
+  }
 }
 
 /** Runs one case on a simulator of its own (started and stopped here). */
@@ -163,15 +222,14 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
   if (unattendedPushes > 0) problems.push(`${unattendedPushes} two-factor pushes while no one was there`);
 
   const verify = await runCli(['verify', ...common, '--deep', '--json']);
-  let verifyDifferences = 0;
-  if (verify.code !== 0) {
-    verifyDifferences = 1;
+  // Any difference fails the case: the library's, the album views' and the Shared Albums'.
+  const verifyDifferences = verifyFindings(verify.stdout);
+  if (verify.code !== 0 || verifyDifferences > 0)
     problems.push(
-      `verify --deep exited ${verify.code}: ${verify.stdout.slice(0, 300)}${verify.stderr.slice(-200)}`,
+      `verify --deep exited ${verify.code} with ${verifyDifferences} differences: ${verify.stdout.slice(0, 400)}${verify.stderr.slice(-200)}`,
     );
-  }
-
   const truth = await truthOf(control);
+  problems.push(...(await derivedDifferences(world, dataDir, truth)));
   const wanted = expectedDigests(truth);
   const known = new Set(truth.flatMap((a) => a.versions.flatMap((v) => (v.sha256 ? [v.sha256] : []))));
   const digests = (await readLocalArchive(dataDir)).map((o) => o.metadata['icloud-sha256'] ?? '');

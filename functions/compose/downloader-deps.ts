@@ -1,0 +1,53 @@
+/**
+ * The download workers' use case wired from its ports: the archive over the state and the bucket,
+ * the work-message codec and Shared Albums' item work, as the deployed worker runs it. The Lambda
+ * root passes its AWS adapters; the crash tests pass durable in-memory stores behind crashing ports.
+ */
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
+import type { DownloadBatchDeps } from '#app/download-batch.ts';
+import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
+import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { ObjectStore } from '#ports/object-store.ts';
+import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { Logger } from '#shared/logger.ts';
+import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
+
+export interface DownloaderPorts {
+  readonly state: SyncStateStore;
+  readonly objects: ObjectStore;
+  readonly sharedAlbumState: SharedAlbumStateStore;
+  readonly icloud: () => Promise<IcloudConnection>;
+}
+
+export interface DownloaderSettings {
+  readonly deletePolicy: DeletePolicy;
+  readonly versionPolicy: VersionPolicy;
+  readonly reserveMs: number;
+  readonly logger: Logger;
+  readonly metrics: PipelineMetrics;
+  readonly now: () => number;
+  /** Items in flight per invocation (the batch's default when absent). */
+  readonly batchItems?: number;
+}
+
+export function downloaderBatchDeps(ports: DownloaderPorts, settings: DownloaderSettings): DownloadBatchDeps {
+  const { deletePolicy } = settings;
+  return {
+    archive: {
+      state: ports.state,
+      objects: ports.objects,
+      versionPolicy: settings.versionPolicy,
+      deletePolicy: deletePolicy.mode,
+      now: settings.now,
+    },
+    icloud: ports.icloud,
+    decode: parseWorkMessage,
+    logger: settings.logger,
+    metrics: settings.metrics,
+    reserveMs: settings.reserveMs,
+    ...(settings.batchItems === undefined ? {} : { batchItems: settings.batchItems }),
+    sharedAlbums: { state: ports.sharedAlbumState, deletePolicy, comments: true },
+  };
+}
