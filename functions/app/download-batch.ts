@@ -74,7 +74,7 @@ export interface DownloadBatch {
    * Processes one message body. Resolves when its work is done; rejects when the message should
    * be delivered again (or, unreadable, end in the dead-letter queue).
    */
-  process(body: string, messageId: string): Promise<void>;
+  process(body: string, messageId: string, delivery?: number): Promise<void>;
   /** Ends the batch: stops the deadline, counts the requests to Apple, saves the session. */
   finish(): Promise<void>;
 }
@@ -110,7 +110,7 @@ export function startDownloadBatch(
   };
   let reauth = false;
   const itemSlots = new ItemSlots(deps.batchItems ?? DEFAULT_BATCH_ITEMS);
-  const process = async (body: string, messageId: string): Promise<void> => {
+  const process = async (body: string, messageId: string, delivery?: number): Promise<void> => {
     if (reauth) throw new ReauthNeededError('skipped: iCloud needs a new sign-in');
     let message: WorkMessage;
     try {
@@ -155,7 +155,14 @@ export function startDownloadBatch(
         },
       );
       // Shared-album items after the library's: their counts join the message's result.
-      const result = await archiveSharedWork(deps, adapters, message, libraryResult, deadline.signal);
+      const result = await archiveSharedWork(
+        deps,
+        adapters,
+        message,
+        libraryResult,
+        deadline.signal,
+        delivery,
+      );
       await report(result);
     } catch (error) {
       if (partial !== undefined) await report(partial);

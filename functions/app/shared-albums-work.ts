@@ -9,7 +9,7 @@ import { classifyError } from '#domain/errors.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
-import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
+import { LibraryTwinPendingError, SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
@@ -39,6 +39,8 @@ export async function archiveSharedWork(
   message: WorkMessage,
   library: MessageResult,
   signal: AbortSignal,
+  /** The message's delivery (SQS receive count): a new item may wait for its library twin on the first ones. */
+  delivery?: number,
 ): Promise<MessageResult> {
   const work = message.items.filter((item) => item.type === 'sharedAlbum');
   if (work.length === 0) return library;
@@ -62,6 +64,7 @@ export async function archiveSharedWork(
           comments: settings.comments,
           now: deps.archive.now,
           signal,
+          ...(delivery === undefined ? {} : { delivery }),
         },
         item.album,
         item.gone === true,
@@ -98,6 +101,11 @@ export async function archiveSharedWork(
     } catch (error) {
       // Left or deleted between the listing and now: the next listing marks it gone.
       if (error instanceof SharedAlbumGoneError) continue;
+      if (error instanceof LibraryTwinPendingError) {
+        // Expected on a first sync that archives a photo and its album copy at once: no warning.
+        deps.logger.info('shared album waits for library originals', { albumguid: item.album.albumguid });
+        throw error;
+      }
       deps.logger.warn('shared album not archived', {
         albumguid: item.album.albumguid,
         class: classifyError(error),
