@@ -12,6 +12,7 @@ import { type MessageResult, processWorkMessage } from '#domain/archive/process-
 import { classifyError, SignInLatchedError } from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
+import { LibraryTwinPendingError } from '#domain/shared-albums/errors.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
@@ -177,6 +178,9 @@ export function startDownloadBatch(
         reauth = true;
         deps.metrics.add(METRICS.reauthRequired, 1);
         deps.logger.error('iCloud needs you to sign in again', { error });
+      } else if (error instanceof LibraryTwinPendingError) {
+        // A Shared Album waiting for library originals a worker is archiving: expected, not a fault.
+        deps.logger.info('work message will be retried: waits for library originals', { messageId });
       } else {
         deps.logger.warn('work message will be retried', { messageId, error });
       }

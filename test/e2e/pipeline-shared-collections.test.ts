@@ -563,3 +563,40 @@ function changesDatabaseDelta(requests: Record<string, number>, n: number): Reco
   expect(keys).toHaveLength(1);
   return { [keys[0]!]: n };
 }
+
+// Last: the library photo it leaves failed would be tried again by a later sync.
+describe('a new-generation item whose library twin fails', () => {
+  it('stores its own copy in the same run: nothing dead-lettered, nothing parked', async () => {
+    const added = (
+      await h.control.call<{ assets: { assetRecordName: string }[] }>('POST', '/mutate', {
+        op: 'add',
+        kind: 'photo',
+        count: 1,
+      })
+    ).assets[0]!;
+    const posted = await mutate<{ added: string[] }>({
+      op: 'addItems',
+      zoneName: owned,
+      fromLibrary: [added.assetRecordName],
+    });
+    // The library's download of the photo fails for good (a 404): its entry says failed, with no
+    // original, so the album's work does not wait (or stops waiting) and stores its own copy.
+    await h.control.injectFault({ endpoint: 'cdn', status: 404, count: 1 });
+    try {
+      const summary = await h.sync();
+      expect(summary.assets.failed).toBe(1);
+      expect(summary.deadLetters).toBe(0);
+      expect(summary.workParked ?? 0).toBe(0);
+    } finally {
+      await h.control.clearFaults();
+    }
+    const snapshot = await h.snapshot();
+    expect(snapshot.entry(added.assetRecordName)).toMatchObject({ status: 'failed', versions: [] });
+    const { items } = await archiveState();
+    const own = items.get(owned)!.find((i) => i.assetGuid === posted.added[0])!;
+    expect(own).toMatchObject({ ownsObject: true });
+    expect(own.library).toBeUndefined();
+    expect(snapshot.object(own.key)).toBeDefined();
+    await expectArchiveEqualsTruth();
+  });
+});
