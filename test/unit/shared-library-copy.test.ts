@@ -11,7 +11,7 @@ import { classifyError } from '#domain/errors.ts';
 import type { ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
+import { archiveSharedAlbum, type SharedAlbumResult } from '#domain/shared-albums/archive-shared-album.ts';
 import { LibraryTwinPendingError } from '#domain/shared-albums/errors.ts';
 import { TWIN_WAIT_DELIVERIES } from '#domain/shared-albums/library-copy.ts';
 import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
@@ -113,7 +113,7 @@ async function setup(deletePolicy: DeletePolicy, { libraryArchived = true } = {}
   };
   await state.addMasterUser(CHECKSUM, { zone: ZONE, assetRecordName: LIBRARY_ASSET });
   if (libraryArchived) await archiveLibraryPhoto();
-  const run = (a: SharedAlbum, delivery?: number) =>
+  const run = (a: SharedAlbum, delivery?: number, onRetry?: (done: SharedAlbumResult) => void) =>
     archiveSharedAlbum(
       {
         source,
@@ -125,6 +125,7 @@ async function setup(deletePolicy: DeletePolicy, { libraryArchived = true } = {}
         comments: true,
         now: () => 5,
         ...(delivery === undefined ? {} : { delivery }),
+        ...(onRetry === undefined ? {} : { onRetry }),
       },
       a,
       false,
@@ -262,8 +263,15 @@ describe('a Shared Album item whose library twin is being archived (one first sy
   it('waits for the library original on its first delivery and references it on the next: one object', async () => {
     const s = await setup(MIRROR, { libraryArchived: false });
     s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM), item('own', 'T3duLW9ubHk=')]);
-    await expect(s.run(collection('1'), 1)).rejects.toThrow(LibraryTwinPendingError);
-    // The other item is stored meanwhile; the copy is not, and its comments were not asked yet.
+    let partial: SharedAlbumResult | undefined;
+    await expect(
+      s.run(collection('1'), 1, (done) => {
+        partial = done;
+      }),
+    ).rejects.toThrow(LibraryTwinPendingError);
+    // The other item is stored meanwhile (and counted: the redelivery skips it); the copy is not,
+    // and its comments were not asked yet.
+    expect(partial).toMatchObject({ stored: 1, referenced: 0 });
     expect(await s.keys()).toEqual(['shared-albums/Ski/2026-07-01/own.JPG']);
     expect(s.source.requests.comments).toBe(1);
     await s.archiveLibraryPhoto();

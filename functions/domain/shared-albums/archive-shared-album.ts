@@ -88,6 +88,11 @@ export interface SharedArchiveDeps {
    * redelivered, so a new item never waits for its library twin.
    */
   readonly delivery?: number;
+  /**
+   * Told what this delivery did before it throws for a retry (an item waiting for its library
+   * twin, a transient fault): the items it stored stay counted, as the redelivery skips them.
+   */
+  readonly onRetry?: (done: SharedAlbumResult) => void;
 }
 
 export interface SharedAlbumResult {
@@ -182,7 +187,10 @@ export async function archiveSharedAlbum(
   // under `keep` keeps its items as they were: the album's goneAt says it went, nothing is deleted.
   const keptWhole = gone && deps.deletePolicy.mode !== 'mirror';
   if (!unreadable && !keptWhole) await removeMissing(deps, album, previous, seen, result);
-  if (retryable !== undefined) throw retryable;
+  if (retryable !== undefined) {
+    deps.onRetry?.(result);
+    throw retryable;
+  }
   const items = await deps.sharedState.loadItems(album.albumguid);
   await markArchived(deps, album, gone, { folder, ...sharedAlbumCounts(items) });
   await writeAlbumView(deps, album, folder, items, goneAt);
