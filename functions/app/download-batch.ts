@@ -12,6 +12,7 @@ import { type MessageResult, processWorkMessage } from '#domain/archive/process-
 import { classifyError, SignInLatchedError } from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
+import { LibraryTwinPendingError } from '#domain/shared-albums/errors.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
@@ -74,7 +75,7 @@ export interface DownloadBatch {
    * Processes one message body. Resolves when its work is done; rejects when the message should
    * be delivered again (or, unreadable, end in the dead-letter queue).
    */
-  process(body: string, messageId: string): Promise<void>;
+  process(body: string, messageId: string, delivery?: number): Promise<void>;
   /** Ends the batch: stops the deadline, counts the requests to Apple, saves the session. */
   finish(): Promise<void>;
 }
@@ -110,7 +111,7 @@ export function startDownloadBatch(
   };
   let reauth = false;
   const itemSlots = new ItemSlots(deps.batchItems ?? DEFAULT_BATCH_ITEMS);
-  const process = async (body: string, messageId: string): Promise<void> => {
+  const process = async (body: string, messageId: string, delivery?: number): Promise<void> => {
     if (reauth) throw new ReauthNeededError('skipped: iCloud needs a new sign-in');
     let message: WorkMessage;
     try {
@@ -155,7 +156,14 @@ export function startDownloadBatch(
         },
       );
       // Shared-album items after the library's: their counts join the message's result.
-      const result = await archiveSharedWork(deps, adapters, message, libraryResult, deadline.signal);
+      const result = await archiveSharedWork(
+        deps,
+        adapters,
+        message,
+        libraryResult,
+        deadline.signal,
+        delivery,
+      );
       await report(result);
     } catch (error) {
       if (partial !== undefined) await report(partial);
@@ -170,6 +178,9 @@ export function startDownloadBatch(
         reauth = true;
         deps.metrics.add(METRICS.reauthRequired, 1);
         deps.logger.error('iCloud needs you to sign in again', { error });
+      } else if (error instanceof LibraryTwinPendingError) {
+        // A Shared Album waiting for library originals a worker is archiving: expected, not a fault.
+        deps.logger.info('work message will be retried: waits for library originals', { messageId });
       } else {
         deps.logger.warn('work message will be retried', { messageId, error });
       }

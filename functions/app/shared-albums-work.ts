@@ -8,8 +8,8 @@ import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import { classifyError } from '#domain/errors.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
-import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
-import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
+import { archiveSharedAlbum, type SharedAlbumResult } from '#domain/shared-albums/archive-shared-album.ts';
+import { LibraryTwinPendingError, SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
@@ -39,6 +39,8 @@ export async function archiveSharedWork(
   message: WorkMessage,
   library: MessageResult,
   signal: AbortSignal,
+  /** The message's delivery (SQS receive count): a new item may wait for its library twin on the first ones. */
+  delivery?: number,
 ): Promise<MessageResult> {
   const work = message.items.filter((item) => item.type === 'sharedAlbum');
   if (work.length === 0) return library;
@@ -50,6 +52,7 @@ export async function archiveSharedWork(
   }
   let result = library;
   for (const item of work) {
+    let partial: SharedAlbumResult | undefined;
     try {
       const done = await archiveSharedAlbum(
         {
@@ -62,6 +65,10 @@ export async function archiveSharedWork(
           comments: settings.comments,
           now: deps.archive.now,
           signal,
+          ...(delivery === undefined ? {} : { delivery }),
+          onRetry: (done) => {
+            partial = done;
+          },
         },
         item.album,
         item.gone === true,
@@ -74,22 +81,7 @@ export async function archiveSharedWork(
         objectsDeleted: done.objectsDeleted,
         deletionsRefused: done.deletionsRefused,
       });
-      if (message.runStartedAt !== undefined) {
-        await deps.archive.state
-          .addRunProgress(
-            { runId: message.runId, startedAt: message.runStartedAt },
-            {
-              counts: {
-                sharedItemsArchived: done.stored + done.referenced,
-                sharedItemsUpdated: done.updated,
-                sharedItemsRemoved: done.removed,
-                sharedObjectsDeleted: done.objectsDeleted,
-                sharedBytesArchived: done.bytes,
-              },
-            },
-          )
-          .catch((error: unknown) => deps.logger.warn('run record not updated', { error }));
-      }
+      await recordCounts(deps, message, done);
       result = {
         ...result,
         failed: result.failed + done.failures.length,
@@ -98,6 +90,13 @@ export async function archiveSharedWork(
     } catch (error) {
       // Left or deleted between the listing and now: the next listing marks it gone.
       if (error instanceof SharedAlbumGoneError) continue;
+      // What this delivery stored is counted now: the redelivery finds those items done.
+      if (partial !== undefined) await recordCounts(deps, message, partial);
+      if (error instanceof LibraryTwinPendingError) {
+        // Expected on a first sync that archives a photo and its album copy at once: no warning.
+        deps.logger.info('shared album waits for library originals', { albumguid: item.album.albumguid });
+        throw error;
+      }
       deps.logger.warn('shared album not archived', {
         albumguid: item.album.albumguid,
         class: classifyError(error),
@@ -106,4 +105,23 @@ export async function archiveSharedWork(
     }
   }
   return result;
+}
+
+/** Adds what an album's delivery did to the run record of the detection that handed it out. */
+async function recordCounts(deps: WorkDeps, message: WorkMessage, done: SharedAlbumResult): Promise<void> {
+  if (message.runStartedAt === undefined) return;
+  await deps.archive.state
+    .addRunProgress(
+      { runId: message.runId, startedAt: message.runStartedAt },
+      {
+        counts: {
+          sharedItemsArchived: done.stored + done.referenced,
+          sharedItemsUpdated: done.updated,
+          sharedItemsRemoved: done.removed,
+          sharedObjectsDeleted: done.objectsDeleted,
+          sharedBytesArchived: done.bytes,
+        },
+      },
+    )
+    .catch((error: unknown) => deps.logger.warn('run record not updated', { error }));
 }

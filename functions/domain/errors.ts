@@ -191,6 +191,8 @@ const OURS_ELSEWHERE: Readonly<Record<string, ErrorClass>> = {
   WrongVerificationCodeError: 'fatal',
   /** domain/shared-albums: the album left the account's view; the next listing drops it. */
   SharedAlbumGoneError: 'fatal',
+  /** domain/shared-albums: a library worker is archiving the item's original; its redelivery references it. */
+  LibraryTwinPendingError: 'retryable',
 };
 
 /** AWS SDK error names that mean "slow down", whatever `$fault` they carry. */

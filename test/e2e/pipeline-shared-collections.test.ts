@@ -421,6 +421,70 @@ describe('a new-generation item that is also in your library', () => {
   });
 });
 
+describe('a new-generation item whose library twin is new in the same sync', () => {
+  it('waits while the library worker archives the original, then references it: one object, in the same run', async () => {
+    const added = (
+      await h.control.call<{ assets: { assetRecordName: string }[] }>('POST', '/mutate', {
+        op: 'add',
+        kind: 'photo',
+        count: 1,
+      })
+    ).assets[0]!;
+    const posted = await mutate<{ added: string[] }>({
+      op: 'addItems',
+      zoneName: owned,
+      fromLibrary: [added.assetRecordName],
+    });
+    const copy = (await visible())
+      .find((a) => a.zoneName === owned)!
+      .items.find((i) => i.assetName === posted.added[0])!;
+    // The library's download is slow: its worker has started on the photo (it is among its master's
+    // users) when the album's work, delivered beside it, finds no archived original yet.
+    await h.control.injectFault({ endpoint: 'cdn', delayMs: 1_500 });
+    try {
+      const { summary, stats } = await h.measuredSync();
+      expect(summary.outcome).toBe('succeeded');
+      expect(summary.deadLetters).toBe(0);
+      expect(summary.workParked ?? 0).toBe(0);
+      // Only the library photo's bytes came from Apple; the album's copy was never downloaded.
+      const snapshot = await h.snapshot();
+      const library = snapshot.entry(added.assetRecordName)!;
+      const libraryKey = library.versions.find((v) => v.kind === 'original')!.key;
+      expect(stats.requests.cdn).toBe(library.versions.length);
+      const withChecksum = snapshot.objects.filter(
+        (o) => o.metadata['icloud-checksum'] === copy.fileChecksum,
+      );
+      expect(withChecksum.map((o) => o.key)).toEqual([libraryKey]);
+      const { items } = await archiveState();
+      const referencing = items.get(owned)!.find((i) => i.assetGuid === posted.added[0])!;
+      expect(referencing).toMatchObject({ key: libraryKey, ownsObject: false });
+      expect(referencing.library).toMatchObject({ assetRecordName: added.assetRecordName });
+      const view = JSON.parse(await readObject('shared-albums/Ski _ 2026/album.json'));
+      const viewed = view.items.find((i: { assetGuid: string }) => i.assetGuid === posted.added[0]);
+      expect(viewed).toMatchObject({ key: libraryKey, references: libraryKey, inLibrary: true });
+    } finally {
+      await h.control.clearFaults();
+    }
+    await expectArchiveEqualsTruth();
+    const access = await openLocalArchive(h.dataDir);
+    try {
+      const outcome = await runVerify(
+        {
+          state: access.state,
+          objects: access.objects,
+          sharedAlbumState: access.sharedAlbumState!,
+          versionPolicy: DEFAULT_VERSION_POLICY,
+        },
+        { deep: false, etagsAreMd5: true },
+      );
+      expect(outcome.sharedAlbums).toMatchObject({ ok: true, missing: [], extra: [] });
+      expect(outcome.report.ok).toBe(true);
+    } finally {
+      await access.close();
+    }
+  });
+});
+
 describe('new-generation captions and comments in the catalog', () => {
   it('puts the post caption and each comment on the item line, read back from the bucket', async () => {
     const posted = await mutate<{ added: string[] }>({
@@ -499,3 +563,40 @@ function changesDatabaseDelta(requests: Record<string, number>, n: number): Reco
   expect(keys).toHaveLength(1);
   return { [keys[0]!]: n };
 }
+
+// Last: the library photo it leaves failed would be tried again by a later sync.
+describe('a new-generation item whose library twin fails', () => {
+  it('stores its own copy in the same run: nothing dead-lettered, nothing parked', async () => {
+    const added = (
+      await h.control.call<{ assets: { assetRecordName: string }[] }>('POST', '/mutate', {
+        op: 'add',
+        kind: 'photo',
+        count: 1,
+      })
+    ).assets[0]!;
+    const posted = await mutate<{ added: string[] }>({
+      op: 'addItems',
+      zoneName: owned,
+      fromLibrary: [added.assetRecordName],
+    });
+    // The library's download of the photo fails for good (a 404): its entry says failed, with no
+    // original, so the album's work does not wait (or stops waiting) and stores its own copy.
+    await h.control.injectFault({ endpoint: 'cdn', status: 404, count: 1 });
+    try {
+      const summary = await h.sync();
+      expect(summary.assets.failed).toBe(1);
+      expect(summary.deadLetters).toBe(0);
+      expect(summary.workParked ?? 0).toBe(0);
+    } finally {
+      await h.control.clearFaults();
+    }
+    const snapshot = await h.snapshot();
+    expect(snapshot.entry(added.assetRecordName)).toMatchObject({ status: 'failed', versions: [] });
+    const { items } = await archiveState();
+    const own = items.get(owned)!.find((i) => i.assetGuid === posted.added[0])!;
+    expect(own).toMatchObject({ ownsObject: true });
+    expect(own.library).toBeUndefined();
+    expect(snapshot.object(own.key)).toBeDefined();
+    await expectArchiveEqualsTruth();
+  });
+});

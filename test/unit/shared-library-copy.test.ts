@@ -7,10 +7,13 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readText } from '#app/catalog-upkeep.ts';
 import { applyPurge } from '#domain/archive/apply-change.ts';
+import { classifyError } from '#domain/errors.ts';
 import type { ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
+import { archiveSharedAlbum, type SharedAlbumResult } from '#domain/shared-albums/archive-shared-album.ts';
+import { LibraryTwinPendingError } from '#domain/shared-albums/errors.ts';
+import { TWIN_WAIT_DELIVERIES } from '#domain/shared-albums/library-copy.ts';
 import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
 import { sharedCatalogKey } from '#domain/shared-albums/shared-catalog.ts';
 import { checkSharedAlbums } from '#domain/shared-albums/verify-shared-albums.ts';
@@ -19,6 +22,7 @@ import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
+import { MAX_RECEIVE_COUNT } from '../../infra/work-queue.ts';
 
 const CHECKSUM = Buffer.from('library-original-0001').toString('base64');
 const LIBRARY_KEY = 'library/2026/2026-07-01/IMG_0001.JPG';
@@ -65,7 +69,11 @@ const item = (guid: string, checksum: string, fingerprint?: string): SharedItem 
   likeCount: 0,
 });
 
-async function setup(deletePolicy: DeletePolicy) {
+/**
+ * `libraryArchived: false`: the library worker has started on the photo (it is among its master's
+ * users) but stored nothing yet; `archiveLibraryPhoto` finishes it.
+ */
+async function setup(deletePolicy: DeletePolicy, { libraryArchived = true } = {}) {
   const source = new ListedSharedAlbumSource();
   const objects = new InMemoryObjectStore();
   const state = new InMemorySyncStateStore();
@@ -73,11 +81,15 @@ async function setup(deletePolicy: DeletePolicy) {
   const downloader = new ByteServingDownloader();
   // The library archived the photo: its original (master named by its checksum, as Apple's are).
   const body = Buffer.alloc(32, 'x');
-  await objects.putStream(LIBRARY_KEY, Readable.from([body]), {
-    contentType: 'image/jpeg',
-    contentLength: 32,
-    metadata: { 'icloud-checksum': CHECKSUM },
-  });
+  const archiveLibraryPhoto = async (versions: ManifestEntryInput['versions'] = entry.versions) => {
+    await objects.putStream(LIBRARY_KEY, Readable.from([body]), {
+      contentType: 'image/jpeg',
+      contentLength: 32,
+      metadata: { 'icloud-checksum': CHECKSUM },
+    });
+    await state.putEntry({ ...entry, versions }, 0);
+    await state.countObject(LIBRARY_KEY, 32);
+  };
   const entry: ManifestEntryInput = {
     zone: ZONE,
     assetRecordName: LIBRARY_ASSET,
@@ -100,11 +112,21 @@ async function setup(deletePolicy: DeletePolicy) {
     deletions: [],
   };
   await state.addMasterUser(CHECKSUM, { zone: ZONE, assetRecordName: LIBRARY_ASSET });
-  await state.putEntry(entry, 0);
-  await state.countObject(LIBRARY_KEY, 32);
-  const run = (a: SharedAlbum) =>
+  if (libraryArchived) await archiveLibraryPhoto();
+  const run = (a: SharedAlbum, delivery?: number, onRetry?: (done: SharedAlbumResult) => void) =>
     archiveSharedAlbum(
-      { source, sharedState, state, objects, downloader, deletePolicy, comments: true, now: () => 5 },
+      {
+        source,
+        sharedState,
+        state,
+        objects,
+        downloader,
+        deletePolicy,
+        comments: true,
+        now: () => 5,
+        ...(delivery === undefined ? {} : { delivery }),
+        ...(onRetry === undefined ? {} : { onRetry }),
+      },
       a,
       false,
     );
@@ -129,7 +151,17 @@ async function setup(deletePolicy: DeletePolicy) {
       if (!o.key.endsWith('album.json') && !o.key.startsWith('catalog/')) out.push(o.key);
     return out.sort();
   };
-  return { source, objects, state, sharedState, downloader, run, purgeLibraryPhoto, keys };
+  return {
+    source,
+    objects,
+    state,
+    sharedState,
+    downloader,
+    run,
+    purgeLibraryPhoto,
+    archiveLibraryPhoto,
+    keys,
+  };
 }
 
 describe('a Shared Album item that is also in your library', () => {
@@ -224,5 +256,58 @@ describe('a Shared Album item that is also in your library', () => {
     await s.run(collection('2'));
     await s.purgeLibraryPhoto();
     expect(await s.keys()).toEqual([LIBRARY_KEY]);
+  });
+});
+
+describe('a Shared Album item whose library twin is being archived (one first sync doing both)', () => {
+  it('waits for the library original on its first delivery and references it on the next: one object', async () => {
+    const s = await setup(MIRROR, { libraryArchived: false });
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM), item('own', 'T3duLW9ubHk=')]);
+    let partial: SharedAlbumResult | undefined;
+    await expect(
+      s.run(collection('1'), 1, (done) => {
+        partial = done;
+      }),
+    ).rejects.toThrow(LibraryTwinPendingError);
+    // The other item is stored meanwhile (and counted: the redelivery skips it); the copy is not,
+    // and its comments were not asked yet.
+    expect(partial).toMatchObject({ stored: 1, referenced: 0 });
+    expect(await s.keys()).toEqual(['shared-albums/Ski/2026-07-01/own.JPG']);
+    expect(s.source.requests.comments).toBe(1);
+    await s.archiveLibraryPhoto();
+    expect(await s.run(collection('1'), 2)).toMatchObject({ stored: 0, referenced: 1, failures: [] });
+    expect(await s.keys()).toEqual([LIBRARY_KEY, 'shared-albums/Ski/2026-07-01/own.JPG']);
+    const stored = await s.sharedState.loadItems(collection('1').albumguid);
+    expect(stored.find((i) => i.assetGuid === 'copy')).toMatchObject({ key: LIBRARY_KEY, ownsObject: false });
+    expect(classifyError(new LibraryTwinPendingError('x'))).toBe('retryable');
+  });
+
+  it('stores its own copy once the twin is still not archived after the waiting deliveries', async () => {
+    const s = await setup(MIRROR, { libraryArchived: false });
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM)]);
+    for (let delivery = 1; delivery <= TWIN_WAIT_DELIVERIES; delivery++)
+      await expect(s.run(collection('1'), delivery)).rejects.toThrow(LibraryTwinPendingError);
+    expect(await s.keys()).toEqual([]);
+    // Well below the work queue's receives before the dead-letter queue.
+    expect(TWIN_WAIT_DELIVERIES + 1).toBeLessThan(MAX_RECEIVE_COUNT);
+    const result = await s.run(collection('1'), TWIN_WAIT_DELIVERIES + 1);
+    expect(result).toMatchObject({ stored: 1, referenced: 0, failures: [] });
+    expect(await s.keys()).toEqual(['shared-albums/Ski/2026-07-01/copy.JPG']);
+  });
+
+  it('does not wait for a library photo whose entry has no such original (the version policy skipped it)', async () => {
+    const s = await setup(MIRROR, { libraryArchived: false });
+    await s.archiveLibraryPhoto([]);
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM)]);
+    expect(await s.run(collection('1'), 1)).toMatchObject({ stored: 1, referenced: 0 });
+  });
+
+  it('does not wait when the work is not redelivered (no delivery count), nor for an item no library worker named', async () => {
+    const s = await setup(MIRROR, { libraryArchived: false });
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM)]);
+    expect(await s.run(collection('1'))).toMatchObject({ stored: 1 });
+    const t = await setup(MIRROR, { libraryArchived: false });
+    t.source.put(collection('1'), [item('other', 'T3duLW9ubHk=')]);
+    expect(await t.run(collection('1'), 1)).toMatchObject({ stored: 1 });
   });
 });

@@ -24,7 +24,15 @@ import type { AssetRef } from '../model/manifest.ts';
 import { contentTypeForUti } from '../model/uti.ts';
 import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
 import { encodeHeaderValue, mtimeMetadata } from '../plan/object-metadata.ts';
-import { findLibraryOriginal, releaseLibraryReference, sharedAlbumZone } from './library-copy.ts';
+import { LibraryTwinPendingError } from './errors.ts';
+import {
+  findLibraryOriginal,
+  type LibraryCopy,
+  libraryTwinComing,
+  releaseLibraryReference,
+  sharedAlbumZone,
+  TWIN_WAIT_DELIVERIES,
+} from './library-copy.ts';
 import {
   COLLECTION_RENDITION_LABEL,
   isReducedCopy,
@@ -75,6 +83,16 @@ export interface SharedArchiveDeps {
   readonly now: () => number;
   readonly signal?: AbortSignal;
   readonly pageItems?: number;
+  /**
+   * Which delivery of the album's work this is (SQS's receive count). Absent: the work is not
+   * redelivered, so a new item never waits for its library twin.
+   */
+  readonly delivery?: number;
+  /**
+   * Told what this delivery did before it throws for a retry (an item waiting for its library
+   * twin, a transient fault): the items it stored stay counted, as the redelivery skips them.
+   */
+  readonly onRetry?: (done: SharedAlbumResult) => void;
 }
 
 export interface SharedAlbumResult {
@@ -169,7 +187,10 @@ export async function archiveSharedAlbum(
   // under `keep` keeps its items as they were: the album's goneAt says it went, nothing is deleted.
   const keptWhole = gone && deps.deletePolicy.mode !== 'mirror';
   if (!unreadable && !keptWhole) await removeMissing(deps, album, previous, seen, result);
-  if (retryable !== undefined) throw retryable;
+  if (retryable !== undefined) {
+    deps.onRetry?.(result);
+    throw retryable;
+  }
   const items = await deps.sharedState.loadItems(album.albumguid);
   await markArchived(deps, album, gone, { folder, ...sharedAlbumCounts(items) });
   await writeAlbumView(deps, album, folder, items, goneAt);
@@ -206,6 +227,8 @@ async function archiveItem(
 ): Promise<void> {
   const sameFile = before !== undefined && before.fileChecksum === item.rendition.fileChecksum;
   if (sameFile && before.removedAt === undefined && before.changeTag === item.changeTag) return;
+  // Before the comments: a wait costs Apple nothing but the album's page.
+  const libraryCopy = sameFile ? undefined : await libraryOriginalOrWait(deps, album, item);
   const comments = deps.comments
     ? await deps.source.comments(album, item.assetGuid)
     : (before?.comments ?? []);
@@ -223,7 +246,7 @@ async function archiveItem(
     result.updated++;
     return;
   }
-  const stored = await storeFile(deps, album, folder, item, offset, pageItems);
+  const stored = await storeFile(deps, album, folder, item, libraryCopy, offset, pageItems);
   if (stored.owns) {
     result.stored++;
     result.bytes += stored.size;
@@ -253,6 +276,27 @@ async function archiveItem(
 }
 
 /**
+ * The archived library original the item is (new generation only, library-copy.ts). When there is
+ * none yet but a library worker is archiving it (one first sync doing both), the item waits for it
+ * during the first `TWIN_WAIT_DELIVERIES` deliveries (a retryable `LibraryTwinPendingError`: the
+ * album's work comes back and references the original then); after that it stores its own copy.
+ */
+async function libraryOriginalOrWait(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  item: SharedItem,
+): Promise<LibraryCopy | undefined> {
+  if (isReducedCopy(album)) return undefined;
+  const copy = await findLibraryOriginal(deps.state, deps.objects, item);
+  if (copy !== undefined || deps.delivery === undefined || deps.delivery > TWIN_WAIT_DELIVERIES) return copy;
+  if (await libraryTwinComing(deps.state, item))
+    throw new LibraryTwinPendingError(
+      `shared item ${item.assetGuid} waits for its library original (delivery ${deps.delivery})`,
+    );
+  return undefined;
+}
+
+/**
  * Stores the item's file once: an item whose checksum is an archived library original references
  * that object (library-copy.ts); otherwise the first item with an Apple checksum claims it and
  * owns the object, and a later identical item (the same photo posted to two albums) references it.
@@ -262,19 +306,14 @@ async function storeFile(
   album: SharedAlbum,
   folder: string,
   item: SharedItem,
+  copy: LibraryCopy | undefined,
   offset: number,
   pageItems: number,
 ): Promise<{ key: string; owns: boolean; size: number; library?: LibraryReference }> {
-  if (!isReducedCopy(album)) {
-    const copy = await findLibraryOriginal(deps.state, deps.objects, item);
-    if (copy !== undefined) {
-      // A user of the library's master before the item's record says so: a crash in between only keeps the object longer.
-      await deps.state.addMasterUser(
-        copy.reference.masterRecordName,
-        itemRef(album.albumguid, item.assetGuid),
-      );
-      return { key: copy.key, owns: false, size: copy.size, library: copy.reference };
-    }
+  if (copy !== undefined) {
+    // A user of the library's master before the item's record says so: a crash in between only keeps the object longer.
+    await deps.state.addMasterUser(copy.reference.masterRecordName, itemRef(album.albumguid, item.assetGuid));
+    return { key: copy.key, owns: false, size: copy.size, library: copy.reference };
   }
   const me = `shared:${album.albumguid}/${item.assetGuid}`;
   let key = sharedItemKey(folder, item, false);

@@ -11,3 +11,12 @@ export class SharedAlbumGoneError extends Error {
     this.albumguid = albumguid;
   }
 }
+
+/**
+ * A new item waits for its library twin (library-copy.ts `libraryTwinComing`): classified
+ * `retryable` by name (errors.ts), so the album's work comes back after the visibility timeout and
+ * references the original then, instead of storing a second copy now.
+ */
+export class LibraryTwinPendingError extends Error {
+  override readonly name = 'LibraryTwinPendingError';
+}

@@ -81,6 +81,37 @@ export async function findLibraryOriginal(
 }
 
 /**
+ * Deliveries of an album's work during which a new item waits for its library twin
+ * (docs/archive-layout.md#12-shared-albums): while `delivery <= TWIN_WAIT_DELIVERIES` and the twin
+ * is on its way, the item is not stored. Two waits leave three of the work queue's five receives
+ * (infra/work-queue.ts `MAX_RECEIVE_COUNT`) to real faults, so a wait never ends in the
+ * dead-letter queue; on the next delivery the item stores its own copy if the twin is still not
+ * archived (its library work failed, or is slower than two visibility timeouts).
+ */
+export const TWIN_WAIT_DELIVERIES = 2;
+
+/**
+ * True when a library photo with the item's checksum is being archived but its original is not
+ * yet: a library worker recorded itself among the master's users (it does so before storing,
+ * process-work-message.ts) and wrote no manifest entry yet. A written entry without that original
+ * (a version policy that skips it, a trashed or purged photo) will not bring it: false. Same reads
+ * as `findLibraryOriginal`, no HEAD.
+ */
+export async function libraryTwinComing(state: SyncStateStore, item: SharedItem): Promise<boolean> {
+  const checksum = item.rendition.fileChecksum;
+  const candidates = [...new Set([checksum, item.fingerprint])].filter(
+    (name): name is string => name !== undefined && name !== '',
+  );
+  for (const masterRecordName of candidates) {
+    const users = (await state.masterUsers(masterRecordName)).filter((u) => !isSharedAlbumUser(u));
+    if (users.length === 0) continue;
+    const entries = await state.getEntries(users);
+    if (entries.size < users.length) return true;
+  }
+  return false;
+}
+
+/**
  * The item no longer shows the library object (removed from its album, under `mirror`): it stops
  * being a user of the master; the object is deleted only when no live library entry and no other
  * album item still uses it (the library photo was purged and this was the last album showing it).
