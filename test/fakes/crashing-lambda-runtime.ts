@@ -125,6 +125,8 @@ export class CrashingLambdaRuntime {
   #adapters: IcloudAdapters | undefined;
   #downloaders: CrashingMediaDownloader[] = [];
   #deliveries = 0;
+  /** How often each work message was handed out, as SQS's ApproximateReceiveCount says. */
+  readonly #receives = new Map<string, number>();
   #report = {
     detectInvocations: 0,
     downloadInvocations: 0,
@@ -238,12 +240,14 @@ export class CrashingLambdaRuntime {
     const event: SQSEvent = {
       Records: taken.map((work) => {
         this.#deliveries += 1;
+        const receives = (this.#receives.get(work.workId) ?? 0) + 1;
+        this.#receives.set(work.workId, receives);
         return {
           messageId: `${work.workId}/${this.#deliveries}`,
           receiptHandle: `receipt-${this.#deliveries}`,
           body: work.body,
           attributes: {
-            ApproximateReceiveCount: '1',
+            ApproximateReceiveCount: String(receives),
             SentTimestamp: String(clock.now()),
             SenderId: 'crashing-runtime',
             ApproximateFirstReceiveTimestamp: String(clock.now()),
