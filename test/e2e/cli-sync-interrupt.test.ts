@@ -34,7 +34,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('icloud-s3 sync interrupted by SIGINT', () => {
   it('prints one line of what was done so far and exits 130', async () => {
     // Slow downloads: the signal lands while most of the queue is still waiting.
-    await control.injectFault({ endpoint: 'cdn', delayMs: 150 });
+    await control.injectFault({ endpoint: 'cdn', delayMs: 300 });
     await control.resetStats();
     const started = spawn(
       process.execPath,
@@ -66,8 +66,10 @@ describe('icloud-s3 sync interrupted by SIGINT', () => {
     });
     const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
     // Items of a message download together and count when their message is done: wait until a
-    // message or two can have finished, well before the ~50 downloads of the library.
+    // message or two can have finished, well before the ~50 downloads of the library. On a loaded
+    // machine the uploads and state writes trail the downloads, so give them a moment as well.
     for (let i = 0; i < 300 && ((await control.stats()).requests['cdn'] ?? 0) < 30; i++) await sleep(100);
+    await sleep(600);
     started.kill('SIGINT');
     const code = await exited;
     await control.clearFaults();
