@@ -41,6 +41,16 @@ export interface LibraryCopy {
 }
 
 /**
+ * The library masters the item can be a copy of: the one its checksum names (Apple's masters are
+ * named so) and the one its fingerprint names; usually one and the same, so one query.
+ */
+function candidateMasterNames(item: SharedItem): string[] {
+  return [...new Set([item.rendition.fileChecksum, item.fingerprint])].filter(
+    (name): name is string => name !== undefined && name !== '',
+  );
+}
+
+/**
  * The archived library original with the item's checksum, if there is one and its object is in
  * the bucket. Reads: one master-user query per candidate master name (one, or two when the
  * fingerprint differs from the checksum), one batched manifest read and one HEAD on a match.
@@ -51,12 +61,7 @@ export async function findLibraryOriginal(
   item: SharedItem,
 ): Promise<LibraryCopy | undefined> {
   const checksum = item.rendition.fileChecksum;
-  // The library master named by the checksum (Apple's masters are named so) or by the item's
-  // fingerprint; usually one and the same, so one query.
-  const candidates = [...new Set([checksum, item.fingerprint])].filter(
-    (name): name is string => name !== undefined && name !== '',
-  );
-  for (const masterRecordName of candidates) {
+  for (const masterRecordName of candidateMasterNames(item)) {
     const users = (await state.masterUsers(masterRecordName)).filter((u) => !isSharedAlbumUser(u));
     if (users.length === 0) continue;
     const entries = await state.getEntries(users);
@@ -98,11 +103,7 @@ export const TWIN_WAIT_DELIVERIES = 2;
  * as `findLibraryOriginal`, no HEAD.
  */
 export async function libraryTwinComing(state: SyncStateStore, item: SharedItem): Promise<boolean> {
-  const checksum = item.rendition.fileChecksum;
-  const candidates = [...new Set([checksum, item.fingerprint])].filter(
-    (name): name is string => name !== undefined && name !== '',
-  );
-  for (const masterRecordName of candidates) {
+  for (const masterRecordName of candidateMasterNames(item)) {
     const users = (await state.masterUsers(masterRecordName)).filter((u) => !isSharedAlbumUser(u));
     if (users.length === 0) continue;
     const entries = await state.getEntries(users);
