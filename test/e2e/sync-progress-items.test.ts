@@ -62,4 +62,26 @@ describe('sync progress in items', () => {
     expect(last.itemsDone).toBe(summary.itemsEnqueued);
     expect(last.bytesArchived).toBe(summary.bytesArchived);
   });
+
+  it('counts nothing twice when Shared Albums are archived after the library', async () => {
+    const signedIn = await signInToSimulator(sim, join(dir, 'session-shared.json'));
+    const reports: SyncProgress[] = [];
+    const summary = await runLocalSync({
+      sharedAlbums: { enabled: true, cadenceMs: 0 },
+      dataDir: join(dir, 'data-shared'),
+      ...signedIn,
+      logger: createLogger({ level: 'SILENT' }),
+      concurrency: 2,
+      onProgress: (p) => reports.push(p),
+    });
+
+    expect(summary.outcome).toBe('succeeded');
+    expect(summary.appleRequests['sharedstreams/webgetassets']).toBeGreaterThan(0);
+    const done = reports.map((p) => p.itemsDone);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    // The albums' copies are counted apart from the library's items (as the summary counts them).
+    const last = reports.at(-1) as SyncProgress;
+    expect(last.itemsDone).toBe(summary.itemsEnqueued);
+    expect(last.bytesArchived).toBe(summary.bytesArchived);
+  });
 });
