@@ -43,9 +43,7 @@ describe('sync progress in bytes', () => {
     expect(last.bytesExpected).toBeGreaterThanOrEqual(summary.bytesArchived);
     // Bytes are reported between finished items too, not only when one finishes.
     const downloading = reports.filter((p) => p.phase === 'downloading');
-    const withinItems = downloading.filter(
-      (p, i) => i > 0 && p.itemsDone === downloading[i - 1]?.itemsDone,
-    );
+    const withinItems = downloading.filter((p, i) => i > 0 && p.itemsDone === downloading[i - 1]?.itemsDone);
     expect(withinItems.length).toBeGreaterThan(0);
   });
 });
