@@ -32,8 +32,47 @@ export interface DownloadBatchDeps {
   readonly sharedAlbums?: SharedAlbumWorkerSettings;
   /** Called with each message's result (the local runtime's progress). */
   readonly onMessage?: (result: MessageResult) => void;
+  /**
+   * Live progress (the local runtime's progress line and Ctrl-C line): told each item as soon as
+   * it is done (its manifest entry written), then, when its delivery ends, the correction that
+   * makes what the delivery told equal what `onMessage` got for it (items a retried delivery
+   * leaves to its redelivery are taken back). Summed, it is at every moment each item done once,
+   * and at the end exactly the sum of the messages' results.
+   */
+  readonly onItemProgress?: (change: ItemProgress) => void;
   /** Items in flight across the batch's messages (`DEFAULT_BATCH_ITEMS` when absent). */
   readonly batchItems?: number;
+}
+
+/** A change of the items done and the bytes they archived (negative: a correction taking some back). */
+export interface ItemProgress {
+  readonly items: number;
+  readonly bytesArchived: number;
+}
+
+/**
+ * What one delivery told as its items were done, settled once against what it reports for the
+ * message: its result, its partial result when it must be retried, or nothing when it throws
+ * without one (a reauth: the run's summary does not count those items either).
+ */
+function deliveryProgress(tell: ((change: ItemProgress) => void) | undefined) {
+  const told = { items: 0, bytesArchived: 0 };
+  let settled = false;
+  return {
+    itemDone(done: MessageResult): void {
+      if (settled || tell === undefined) return;
+      told.items += done.items;
+      told.bytesArchived += done.bytesArchived;
+      tell({ items: done.items, bytesArchived: done.bytesArchived });
+    },
+    settle(result: MessageResult | undefined): void {
+      if (settled || tell === undefined) return;
+      settled = true;
+      const items = (result?.items ?? 0) - told.items;
+      const bytesArchived = (result?.bytesArchived ?? 0) - told.bytesArchived;
+      if (items !== 0 || bytesArchived !== 0) tell({ items, bytesArchived });
+    },
+  };
 }
 
 /**
@@ -124,6 +163,7 @@ export function startDownloadBatch(
       deps.logger.error('work message rejected', { messageId, error });
       throw error;
     }
+    const progress = deliveryProgress(deps.onItemProgress);
     // What a delivery did is reported once, also when it must be retried: the redelivery finds
     // those items done and does not count them again.
     const report = async (result: MessageResult) => {
@@ -136,6 +176,7 @@ export function startDownloadBatch(
       deps.metrics.add(METRICS.assetsFailed, result.failed);
       for (const failure of result.failures) deps.logger.warn('asset failed permanently', failure);
       deps.onMessage?.(result);
+      progress.settle(result);
     };
     let partial: MessageResult | undefined;
     try {
@@ -153,6 +194,7 @@ export function startDownloadBatch(
           onRetry: (done) => {
             partial = done;
           },
+          onItemDone: (done) => progress.itemDone(done),
         },
       );
       // Shared-album items after the library's: their counts join the message's result.
@@ -167,6 +209,7 @@ export function startDownloadBatch(
       await report(result);
     } catch (error) {
       if (partial !== undefined) await report(partial);
+      else progress.settle(undefined);
       if (error instanceof SignInLatchedError) {
         // Latched (and reported) by an earlier run: nothing was asked of Apple.
         if (!reauth)

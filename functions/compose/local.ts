@@ -9,7 +9,7 @@ import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import { albumNamesFrom, albumsOfAssetsFrom, type CatalogDeps } from '#app/catalog-upkeep.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
-import type { DownloadBatchDeps } from '#app/download-batch.ts';
+import type { DownloadBatchDeps, ItemProgress } from '#app/download-batch.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
@@ -62,7 +62,10 @@ export interface LocalComposition {
   readonly detection: DetectionRunDeps;
   /** The catalog's upkeep (the detection runs journal; the run folds once at its end). */
   readonly catalog: CatalogDeps;
-  downloads(onMessage: (result: MessageResult) => void): DownloadBatchDeps;
+  downloads(
+    onMessage: (result: MessageResult) => void,
+    onItemProgress?: (change: ItemProgress) => void,
+  ): DownloadBatchDeps;
   /** The dead-letter redrive at the start of a run (self-healing). */
   readonly redrive: RedriveDeps;
   /** Saves the session (if opened) and stops the local servers. */
@@ -125,7 +128,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       // local-sync folds once its queue is drained (the workers have settled the work by then).
       foldCatalogAfterRun: false,
     },
-    downloads: (onMessage) => ({
+    downloads: (onMessage, onItemProgress) => ({
       archive: {
         state: stack.state,
         objects: stack.objects,
@@ -140,6 +143,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       reserveMs: PIPELINE_DEFAULTS.deadlineReserveMs,
       sharedAlbums: { state: stack.sharedAlbumState, deletePolicy, comments: true },
       onMessage,
+      ...(onItemProgress === undefined ? {} : { onItemProgress }),
     }),
     redrive: {
       deadLetters: stack.deadLetters,

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { type AlbumViewResult, refreshAlbumViews } from '#app/album-views.ts';
 import { foldCatalog } from '#app/catalog-upkeep.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
+import type { ItemProgress } from '#app/download-batch.ts';
 import type { DryRunReport } from '#app/dry-run.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
@@ -213,12 +214,16 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     const failures: { subject: string; reason: string }[] = [];
     const changes: Partial<Record<ChangeKind, number>> = {};
     let itemsEnqueued = 0;
+    // Items as each is done (its manifest entry written), not when its whole message is: what
+    // Ctrl-C reports as archived is. Settled against the messages' results (app/download-batch.ts),
+    // it ends equal to the summary's figures.
+    const live = { items: 0, bytes: 0 };
     const report = (phase: SyncProgress['phase']) =>
       options.onProgress?.({
         phase,
         itemsEnqueued,
-        itemsDone: totals.done,
-        bytesArchived: totals.bytes,
+        itemsDone: live.items,
+        bytesArchived: live.bytes,
         bytesDownloaded: bytes.downloaded,
         bytesExpected: bytes.expected,
       });
@@ -230,6 +235,11 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       report('downloading');
     };
 
+    const onItemProgress = (change: ItemProgress) => {
+      live.items += change.items;
+      live.bytes += change.bytesArchived;
+      report('downloading');
+    };
     const detect = createDetectHandler(local.detection);
     const downloads = local.downloads((result: MessageResult) => {
       totals.archived += result.archived;
@@ -245,8 +255,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       }
       totals.done += result.items;
       failures.push(...result.failures);
-      report('downloading');
-    });
+    }, onItemProgress);
     // The download side (Powertools' batch processor, the SQS poller) is loaded with the first work.
     let download: Promise<(sqs: LocalSqs) => Promise<void>> | undefined;
     const drain = async () => {

@@ -65,9 +65,9 @@ describe('icloud-s3 sync interrupted by SIGINT', () => {
       stderr += chunk.toString();
     });
     const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
-    // Items of a message download together and count when their message is done: wait until a
-    // message or two can have finished, well before the ~50 downloads of the library. On a loaded
-    // machine the uploads and state writes trail the downloads, so give them a moment as well.
+    // Items count as each is archived (test/e2e/sync-progress-items.test.ts): wait until some can
+    // be, well before the ~50 downloads of the library. On a loaded machine the uploads and state
+    // writes trail the downloads, so give them a moment as well.
     for (let i = 0; i < 300 && ((await control.stats()).requests['cdn'] ?? 0) < 30; i++) await sleep(100);
     await sleep(600);
     started.kill('SIGINT');

@@ -1,6 +1,6 @@
 /**
  * The sync's progress counts bytes as they stream from the CDN, against the bytes its work may
- * download, so the bar moves within a long video instead of waiting for the message to finish.
+ * download, so the bar moves within a long video instead of waiting for the item to finish.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,11 +41,9 @@ describe('sync progress in bytes', () => {
     expect(summary.bytesArchived).toBeGreaterThan(0);
     expect(last.bytesDownloaded).toBe(summary.bytesArchived);
     expect(last.bytesExpected).toBeGreaterThanOrEqual(summary.bytesArchived);
-    // Bytes are reported between finished messages too, not only when one finishes.
+    // Bytes are reported between finished items too, not only when one finishes.
     const downloading = reports.filter((p) => p.phase === 'downloading');
-    const withinMessages = downloading.filter(
-      (p, i) => i > 0 && p.itemsDone === downloading[i - 1]?.itemsDone,
-    );
-    expect(withinMessages.length).toBeGreaterThan(0);
+    const withinItems = downloading.filter((p, i) => i > 0 && p.itemsDone === downloading[i - 1]?.itemsDone);
+    expect(withinItems.length).toBeGreaterThan(0);
   });
 });

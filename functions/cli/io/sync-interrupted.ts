@@ -1,6 +1,6 @@
 /**
  * The one line `sync` prints when Ctrl-C stops it: how far the run got, from its last progress
- * report (one per finished work message, so the counts may trail by a message).
+ * report (one per item done, its manifest entry written: what it counts is in the archive).
  */
 import type { SyncProgress } from '#local/local-sync.ts';
 import { formatBytes } from './progress-line.ts';

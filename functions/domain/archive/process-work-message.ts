@@ -396,6 +396,12 @@ export interface ProcessOptions {
    * counted (a redelivery finds them done and does not count them again).
    */
   readonly onRetry?: (done: MessageResult) => void;
+  /**
+   * Told what each item did as soon as it is done (its manifest entry written), for live progress:
+   * the result (or `onRetry`) then says the same for the message. An item an earlier delivery
+   * counted is not told; one a retried delivery leaves uncounted (found unchanged) is told anyway.
+   */
+  readonly onItemDone?: (done: MessageResult) => void;
 }
 
 /** Carries out `message`. Throws when the message must be retried (or a human is needed). */
@@ -526,6 +532,7 @@ export async function processWorkMessage(
         if (done.unchanged > 0) unchangedKinds.push(kind);
       }
       addTo(tally, done);
+      if (counted) options.onItemDone?.(done);
     } catch (error) {
       const errorClass = classifyError(error);
       if (errorClass === 'reauth') {
@@ -555,6 +562,13 @@ export async function processWorkMessage(
           reason,
         );
       }
+      options.onItemDone?.({
+        ...emptyTally(),
+        items: 1,
+        failed: 1,
+        failures: [{ subject, reason }],
+        changes: kind === undefined ? {} : { [kind]: 1 },
+      });
     }
   };
 
