@@ -52,8 +52,8 @@ export interface ItemProgress {
 
 /**
  * What one delivery told as its items were done, settled once against what it reports for the
- * message: its result, its partial result when it must be retried, or nothing when it throws
- * without one (a reauth: the run's summary does not count those items either).
+ * message: its result, its partial result when it throws (a retry or a sign-in iCloud demands), or
+ * nothing when it throws before any item was done.
  */
 function deliveryProgress(tell: ((change: ItemProgress) => void) | undefined) {
   const told = { items: 0, bytesArchived: 0 };

@@ -227,6 +227,24 @@ function doneByEarlierDelivery(result: AssetArchiveResult, message: WorkMessage)
   return result.outcome === 'unchanged' && (result.entry?.updatedAt ?? 0) >= message.issuedAt;
 }
 
+/**
+ * A permanent failure an earlier delivery of this message (or a copy of it) recorded on the asset
+ * after the message was issued: that delivery counted it (the run record, the summary), so failing
+ * again here does not count it twice. `before` is the entry as this delivery first read it.
+ */
+function failedInEarlierDelivery(
+  item: LibraryWorkItem,
+  before: ManifestEntry | undefined,
+  message: WorkMessage,
+): boolean {
+  return (
+    item.type === 'asset' &&
+    before?.status === 'failed' &&
+    before.failure !== undefined &&
+    before.failure.at >= message.issuedAt
+  );
+}
+
 function countArchive(tally: Tally, result: AssetArchiveResult): void {
   if (result.outcome === 'archived') tally.archived++;
   else if (result.outcome === 'updated') tally.updated++;
@@ -392,8 +410,9 @@ function addTo(tally: Tally, done: Tally): void {
 
 export interface ProcessOptions {
   /**
-   * Told what this delivery did before it throws for a retry: the items it carried out stay
-   * counted (a redelivery finds them done and does not count them again).
+   * Told what this delivery did before it throws, whatever the reason (a retry, a sign-in iCloud
+   * demands, a batch closed by another message's): the items it carried out stay counted (a
+   * redelivery finds them done and does not count them again).
    */
   readonly onRetry?: (done: MessageResult) => void;
   /**
@@ -549,10 +568,7 @@ export async function processWorkMessage(
       }
       // Stored on the manifest and the run record, printed by sync and status: never Apple's secrets.
       const reason = errorText(error);
-      tally.items++;
-      if (kind !== undefined) tally.changes[kind] = (tally.changes[kind] ?? 0) + 1;
-      tally.failed++;
-      tally.failures.push({ subject, reason });
+      const countedBefore = failedInEarlierDelivery(item, first ? entries.get(id) : undefined, message);
       if (item.type === 'asset') {
         await recordFailure(
           deps,
@@ -562,6 +578,11 @@ export async function processWorkMessage(
           reason,
         );
       }
+      if (countedBefore) return;
+      tally.items++;
+      if (kind !== undefined) tally.changes[kind] = (tally.changes[kind] ?? 0) + 1;
+      tally.failed++;
+      tally.failures.push({ subject, reason });
       options.onItemDone?.({
         ...emptyTally(),
         items: 1,
@@ -598,12 +619,15 @@ export async function processWorkMessage(
     () => undefined,
     (error: unknown) => error ?? new Error('the message’s objects were not counted'),
   );
-  if (reauth !== undefined) throw reauth;
-  const refused = lanesDone.find((lane) => lane.status === 'rejected');
-  if (refused !== undefined) throw refused.reason; // the batch closed: another message needs a human
-  if (retryable !== undefined || uncounted !== undefined) {
+  // A sign-in iCloud demands; the batch closed (another message needs a human); an item to retry;
+  // the objects not counted.
+  const refused = lanesDone.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
+  const stoppedBy = reauth ?? refused?.reason ?? retryable ?? uncounted;
+  if (stoppedBy !== undefined) {
+    // Whatever ends the delivery, the items it carried out are told once, here: the redelivery
+    // (after a retry, or after the person signed in again) finds them done and does not count them.
     options.onRetry?.(withoutUnchanged(tally, unchangedKinds));
-    throw retryable ?? uncounted;
+    throw stoppedBy;
   }
   return { ...tally };
 }
