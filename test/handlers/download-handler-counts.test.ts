@@ -9,10 +9,16 @@ import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { ItemProgress } from '#app/download-batch.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
-import { RateLimitedError, SessionExpiredError, UnexpectedResponseError } from '#domain/errors.ts';
+import {
+  DownloadUrlExpiredError,
+  RateLimitedError,
+  SessionExpiredError,
+  UnexpectedResponseError,
+} from '#domain/errors.ts';
 import { WORK_MESSAGE_VERSION, type WorkItem } from '#domain/model/work.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
+import type { AssetSource } from '#ports/asset-source.ts';
 import { METRICS } from '#shared/env-names.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -32,7 +38,7 @@ const NOW = 1_750_000_000_000;
 const RUN_STARTED = NOW - 5_000;
 
 /** A handler per invocation (each a new Lambda), over one state, one bucket and one CDN. */
-async function setUp() {
+async function setUp(source: Partial<AssetSource> = {}) {
   const clock = { now: NOW };
   const state = new InMemorySyncStateStore({ now: () => clock.now });
   const objects = new InMemoryObjectStore({ now: () => clock.now, partSize: MIN_PART_SIZE });
@@ -51,7 +57,7 @@ async function setUp() {
         deletePolicy: 'keep',
         now: () => clock.now,
       },
-      icloud: async () => fakeIcloud(cdn).adapters,
+      icloud: async () => fakeIcloud(cdn, source).adapters,
       logger: new RecordingLogger(),
       metrics,
       reserveMs: 1_000,
@@ -185,5 +191,43 @@ describe('counts of a work message across its deliveries', () => {
     expect(
       await state.getEntry({ zone: photoAsset('broken', 64).zone, assetRecordName: 'asset-broken' }),
     ).toMatchObject({ status: 'failed', failure: { attempts: 2 } });
+  });
+
+  it('counts nothing for photos whose expired URLs could not be refreshed, and everything on the redelivery', async () => {
+    let lookupWorks = false;
+    const { cdn, handler, live, runRecord, summed } = await setUp({
+      lookupAssets: async (_zone, keys) => {
+        if (!lookupWorks) throw new RateLimitedError('503 from records/lookup', { retryAfterSeconds: 1 });
+        return {
+          assets: keys.map((key) => ({
+            ...photoAsset(key.assetRecordName.replace('asset-', ''), 64),
+            versions: photoAsset(key.assetRecordName.replace('asset-', ''), 64).versions.map((v) => ({
+              ...v,
+              downloadUrl: `${v.downloadUrl}?fresh`,
+            })),
+          })),
+        };
+      },
+    });
+    const names = ['p', 'q', 'r'];
+    for (const name of names) {
+      cdn.files.set(`https://cdn.test/${name}`, () => new DownloadUrlExpiredError('410'));
+      cdn.files.set(`https://cdn.test/${name}?fresh`, jpegBytes(64, 9));
+    }
+    const record = sqsRecord(body(names.map((name) => ({ type: 'asset', asset: photoAsset(name, 64) }))));
+
+    // Every URL is past its time and the lookup for fresh ones fails: no photo is done (none was
+    // deleted in iCloud either), so the delivery counts none.
+    const first = await handler()(sqsEvent([record]), plenty());
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(summed()).toMatchObject({ items: 0, archived: 0 });
+    expect(live).toEqual({ items: 0, bytesArchived: 0 });
+
+    lookupWorks = true;
+    const second = await handler()(sqsEvent([{ ...record, receiptHandle: 'again' }]), plenty());
+    expect(second.batchItemFailures).toEqual([]);
+    expect(summed()).toMatchObject({ items: 3, archived: 3, bytesArchived: 192 });
+    expect((await runRecord())?.counts).toMatchObject({ assetsArchived: 3 });
+    expect(live).toEqual({ items: 3, bytesArchived: 192 });
   });
 });

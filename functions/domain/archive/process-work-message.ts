@@ -276,10 +276,12 @@ class FreshAssets {
       const group = byZone.get(id) ?? { zone: asset.zone, keys: [] };
       group.keys.push({ assetRecordName: asset.assetRecordName, masterRecordName: asset.masterRecordName });
       byZone.set(id, group);
-      this.#refreshed.add(asset.assetRecordName);
     }
     for (const { zone, keys } of byZone.values()) {
       const result = await refreshed(this.#deps, zone, keys);
+      // Only a lookup that answered says what is deleted: after a failed one, an item waiting on
+      // it still holds its old copy and looks it up on its own (and fails as that lookup does).
+      for (const key of keys) this.#refreshed.add(key.assetRecordName);
       for (const key of keys) this.#unavailable.delete(key.assetRecordName);
       for (const [name, asset] of result.assets) this.#fresh.set(name, asset);
       for (const [name, reason] of result.unavailable) {
@@ -452,7 +454,9 @@ export async function processWorkMessage(
       bulkRefresh = fresh.refresh(assets.filter((a) => !settled.has(a.assetRecordName)));
       await bulkRefresh;
     } else {
-      await bulkRefresh.catch(() => undefined);
+      // A lookup that failed failed for every asset it named: this one fails as it did, without
+      // asking Apple again (when a sign-in is needed, nothing more is asked).
+      await bulkRefresh;
       // Items in flight with an old copy got a new one from that lookup; only a copy that
       // expired although it came from it is looked up again on its own.
       const current = fresh.current(asset);
