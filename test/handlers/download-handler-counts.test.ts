@@ -198,14 +198,17 @@ describe('counts of a work message across its deliveries', () => {
     const { cdn, handler, live, runRecord, summed } = await setUp({
       lookupAssets: async (_zone, keys) => {
         if (!lookupWorks) throw new RateLimitedError('503 from records/lookup', { retryAfterSeconds: 1 });
+        const fresh = (name: string) => {
+          const asset = photoAsset(name, 64);
+          return {
+            ...asset,
+            versions: asset.versions.map((v) => ({ ...v, downloadUrl: `${v.downloadUrl}?fresh` })),
+          };
+        };
         return {
-          assets: keys.map((key) => ({
-            ...photoAsset(key.assetRecordName.replace('asset-', ''), 64),
-            versions: photoAsset(key.assetRecordName.replace('asset-', ''), 64).versions.map((v) => ({
-              ...v,
-              downloadUrl: `${v.downloadUrl}?fresh`,
-            })),
-          })),
+          assets: keys.map((key) => fresh(key.assetRecordName.replace('asset-', ''))),
+          missing: [],
+          unavailable: [],
         };
       },
     });
