@@ -90,7 +90,8 @@ export interface SharedArchiveDeps {
   readonly delivery?: number;
   /**
    * Told what this delivery did before it throws for a retry (an item waiting for its library
-   * twin, a transient fault): the items it stored stay counted, as the redelivery skips them.
+   * twin, a transient fault, a sign-in iCloud demands): the items it stored stay counted, as the
+   * redelivery skips them.
    */
   readonly onRetry?: (done: SharedAlbumResult) => void;
 }
@@ -169,7 +170,11 @@ export async function archiveSharedAlbum(
           );
         } catch (error) {
           const errorClass = classifyError(error);
-          if (errorClass === 'reauth') throw error;
+          if (errorClass === 'reauth') {
+            // A human is needed: what this delivery stored is counted now (the redelivery finds it done).
+            deps.onRetry?.(result);
+            throw error;
+          }
           if (errorClass === 'retryable') retryable ??= error;
           // Stored on the run record and printed: never Apple's secrets (signed URLs).
           else result.failures.push({ subject: item.assetGuid, reason: errorText(error) });
