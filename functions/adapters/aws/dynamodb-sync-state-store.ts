@@ -468,16 +468,18 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   async claimKey(key: string, owner: string): Promise<ClaimOutcome> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.client.send(
+        // ALL_OLD: no old item means the claim is fresh (as claimTransfer's).
+        const output = await this.client.send(
           new PutCommand({
             TableName: this.table,
             Item: { ...keys.keyClaim(key), owner, key },
             ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
             ExpressionAttributeNames: { '#owner': 'owner' },
             ExpressionAttributeValues: { ':owner': owner },
+            ReturnValues: 'ALL_OLD',
           }),
         );
-        return { claimed: true };
+        return { claimed: true, fresh: output.Attributes === undefined };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
       }

@@ -317,8 +317,14 @@ async function storeFile(
   }
   const me = `shared:${album.albumguid}/${item.assetGuid}`;
   let key = sharedItemKey(folder, item, false);
-  if (!(await deps.state.claimKey(key, me)).claimed) key = sharedItemKey(folder, item, true);
-  if (!(await deps.state.claimKey(key, me)).claimed) throw new ConflictError(`key ${key} is taken`);
+  let claim = await deps.state.claimKey(key, me);
+  if (!claim.claimed) {
+    key = sharedItemKey(folder, item, true);
+    claim = await deps.state.claimKey(key, me);
+    if (!claim.claimed) throw new ConflictError(`key ${key} is taken`);
+  }
+  // A fresh claim: nobody could have stored anything at the key yet (every writer claims first).
+  let mayBeStored = !claim.fresh;
   const checksum = await deps.state.claimKey(checksumClaim(item.rendition.fileChecksum), key);
   await deps.state.addMasterUser(
     objectUsers(item.rendition.fileChecksum),
@@ -332,8 +338,11 @@ async function storeFile(
     }
     // The item that claimed the checksum never stored it: this one does, under the claimed key.
     key = checksum.owner;
+    mayBeStored = true;
   }
-  const existing = await deps.objects.head(key);
+  // Stored by an earlier delivery of this item (or under the key taken over above) that died
+  // before recording the item.
+  const existing = mayBeStored ? await deps.objects.head(key) : undefined;
   if (
     existing !== undefined &&
     existing.metadata[SHARED_METADATA_KEYS.fileChecksum] === item.rendition.fileChecksum
