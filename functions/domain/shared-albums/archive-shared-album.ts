@@ -144,7 +144,39 @@ export async function archiveSharedAlbum(
   const seen = new Set<string>();
   let retryable: unknown;
   let unreadable = false;
+  // The records of a page's items, written together once the page's files are stored. An item
+  // counts once its record is durable: a retry skips recorded items, and finds an item stored but
+  // not recorded stored (its claim is not fresh: one HEAD) and counts it then.
+  const pending: ArchivedItem[] = [];
+  const writeRecords = async () => {
+    const written = pending.splice(0);
+    await deps.sharedState.putItems(
+      album.albumguid,
+      written.map((w) => w.record),
+    );
+    for (const w of written) {
+      result[w.outcome]++;
+      if (w.outcome === 'stored') result.bytes += w.record.size;
+    }
+  };
   if (!gone) {
+    try {
+      await archivePages();
+    } catch (error) {
+      // A pass stopped for a new sign-in: the items stored so far keep their record if they can;
+      // if not, the retry finds their files stored (above). The sign-in error is the one to report.
+      await writeRecords().catch(() => undefined);
+      throw error;
+    }
+  }
+  function sortFailure(error: unknown, subjects: readonly string[]): void {
+    const errorClass = classifyError(error);
+    if (errorClass === 'reauth') throw error;
+    if (errorClass === 'retryable') retryable ??= error;
+    // Stored on the run record and printed: never Apple's secrets (signed URLs).
+    else for (const subject of subjects) result.failures.push({ subject, reason: errorText(error) });
+  }
+  async function archivePages(): Promise<void> {
     for (let offset = 0; ; ) {
       const page = firstPage ?? (await deps.source.itemsPage(album, offset, offset + pageItems));
       firstPage = undefined;
@@ -157,24 +189,22 @@ export async function archiveSharedAlbum(
         if (seen.has(item.assetGuid)) continue;
         seen.add(item.assetGuid);
         try {
-          await archiveItem(
+          const record = await archiveItem(
             deps,
             album,
             folder,
             item,
             previous.get(item.assetGuid),
-            result,
             offset,
             pageItems,
           );
+          if (record !== undefined) pending.push(record);
         } catch (error) {
-          const errorClass = classifyError(error);
-          if (errorClass === 'reauth') throw error;
-          if (errorClass === 'retryable') retryable ??= error;
-          // Stored on the run record and printed: never Apple's secrets (signed URLs).
-          else result.failures.push({ subject: item.assetGuid, reason: errorText(error) });
+          sortFailure(error, [item.assetGuid]);
         }
       }
+      const recorded = pending.map((p) => p.record.assetGuid);
+      await writeRecords().catch((error: unknown) => sortFailure(error, recorded));
       offset += page.items.length;
       // A page holds exactly the range asked for while items remain: a short one is the last,
       // unless items archived before are still unseen; then read on to an empty page rather
@@ -221,12 +251,11 @@ async function archiveItem(
   folder: string,
   item: SharedItem,
   before: StoredSharedItem | undefined,
-  result: { stored: number; referenced: number; updated: number; bytes: number },
   offset: number,
   pageItems: number,
-): Promise<void> {
+): Promise<ArchivedItem | undefined> {
   const sameFile = before !== undefined && before.fileChecksum === item.rendition.fileChecksum;
-  if (sameFile && before.removedAt === undefined && before.changeTag === item.changeTag) return;
+  if (sameFile && before.removedAt === undefined && before.changeTag === item.changeTag) return undefined;
   // Before the comments: a wait costs Apple nothing but the album's page.
   const libraryCopy = sameFile ? undefined : await libraryOriginalOrWait(deps, album, item);
   const comments = deps.comments
@@ -236,22 +265,19 @@ async function archiveItem(
     // Likes or comments changed, or the item came back: the file is already stored.
     const { removedAt: _removed, ...kept } = before;
     const { caption: _caption, ...rest } = kept;
-    await deps.sharedState.putItem(album.albumguid, {
-      ...rest,
-      ...(item.caption === undefined ? {} : { caption: item.caption }),
-      changeTag: item.changeTag,
-      likeCount: item.likeCount,
-      comments,
-    });
-    result.updated++;
-    return;
+    return {
+      outcome: 'updated',
+      record: {
+        ...rest,
+        ...(item.caption === undefined ? {} : { caption: item.caption }),
+        changeTag: item.changeTag,
+        likeCount: item.likeCount,
+        comments,
+      },
+    };
   }
   const stored = await storeFile(deps, album, folder, item, libraryCopy, offset, pageItems);
-  if (stored.owns) {
-    result.stored++;
-    result.bytes += stored.size;
-  } else result.referenced++;
-  await deps.sharedState.putItem(album.albumguid, {
+  const record: StoredSharedItem = {
     assetGuid: item.assetGuid,
     fileName: item.fileName,
     key: stored.key,
@@ -272,7 +298,14 @@ async function archiveItem(
     likeCount: item.likeCount,
     comments,
     archivedAt: deps.now(),
-  });
+  };
+  return { outcome: stored.owns ? 'stored' : 'referenced', record };
+}
+
+/** An item this pass stored, referenced or updated, and the record that says so. */
+interface ArchivedItem {
+  readonly outcome: 'stored' | 'referenced' | 'updated';
+  readonly record: StoredSharedItem;
 }
 
 /**
