@@ -234,7 +234,7 @@ describe('requests per Shared Album item, over dynalite and s3rver', () => {
     likeCount: 0,
   });
 
-  it('stores a new item with its key claim, its checksum claim and its user; the records of a page in one batch; no HEAD after fresh claims', async () => {
+  it('stores a new item with its key claim and its checksum claim; the users and the records of a page in one batch each; no HEAD after fresh claims', async () => {
     const { state, counted, dynamodb, tableName, objects } = await setUp();
     const sharedState = new DynamoDbSharedAlbumStateStore({
       client: DynamoDBDocumentClient.from(dynamodb),
@@ -260,10 +260,10 @@ describe('requests per Shared Album item, over dynalite and s3rver', () => {
       // per album: its items before and after; the album list for its folder and to record it
       QueryCommand: 2,
       GetItemCommand: 2,
-      // per item: the key claim, the checksum claim, the object's user;
+      // per item: the key claim, the checksum claim (both conditional);
       // per album: the folder's claim and the album list (compare-and-set)
-      PutItemCommand: 3 * 3 + 2,
-      BatchWriteItemCommand: 1, // the page's item records
+      PutItemCommand: 3 * 2 + 2,
+      BatchWriteItemCommand: 2, // the page's items as users of their objects (before storing), their records (after)
       PutObjectCommand: 3 + 2, // the files, album.json, the catalog lines (not counted by the goal)
     });
   });

@@ -20,7 +20,7 @@ import type { SharedAlbumSource } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
-import type { AssetRef } from '../model/manifest.ts';
+import type { AssetRef, ClaimOutcome } from '../model/manifest.ts';
 import { contentTypeForUti } from '../model/uti.ts';
 import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
 import { encodeHeaderValue, mtimeMetadata } from '../plan/object-metadata.ts';
@@ -185,22 +185,37 @@ export async function archiveSharedAlbum(
         result.failures.push({ subject: album.albumguid, reason: problem.message });
       }
       if (page.items.length === 0) break;
+      // The page's new files claimed first, their items recorded as users of the objects in one
+      // write, then stored: an item is a user before its file is stored or referenced, so a
+      // `mirror` removal elsewhere never deletes an object an item is about to record.
+      const claimed: ClaimedItem[] = [];
       for (const item of page.items) {
         if (seen.has(item.assetGuid)) continue;
         seen.add(item.assetGuid);
         try {
-          const record = await archiveItem(
-            deps,
-            album,
-            folder,
-            item,
-            previous.get(item.assetGuid),
-            offset,
-            pageItems,
-          );
-          if (record !== undefined) pending.push(record);
+          const step = await claimItem(deps, album, folder, item, previous.get(item.assetGuid));
+          if (step === undefined) continue;
+          if ('record' in step) pending.push(step);
+          else claimed.push(step);
         } catch (error) {
           sortFailure(error, [item.assetGuid]);
+        }
+      }
+      const users = await deps.state.addMasterUsers(claimed.map((c) => c.file.user)).then(
+        () => true,
+        (error: unknown) => {
+          sortFailure(
+            error,
+            claimed.map((c) => c.item.assetGuid),
+          );
+          return false;
+        },
+      );
+      for (const c of users ? claimed : []) {
+        try {
+          pending.push(await storeItem(deps, album, c, offset, pageItems));
+        } catch (error) {
+          sortFailure(error, [c.item.assetGuid]);
         }
       }
       const recorded = pending.map((p) => p.record.assetGuid);
@@ -245,15 +260,18 @@ async function claimFolder(deps: SharedArchiveDeps, album: SharedAlbum): Promise
   throw new ConflictError(`no folder free for shared album ${album.albumguid}`);
 }
 
-async function archiveItem(
+/**
+ * An item's first step: nothing when unchanged; its record when only likes, comments or its
+ * caption changed (the file is stored); otherwise its file claimed (`claimFile`), to be stored by
+ * `storeItem` once the page's users are written.
+ */
+async function claimItem(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   folder: string,
   item: SharedItem,
   before: StoredSharedItem | undefined,
-  offset: number,
-  pageItems: number,
-): Promise<ArchivedItem | undefined> {
+): Promise<ArchivedItem | ClaimedItem | undefined> {
   const sameFile = before !== undefined && before.fileChecksum === item.rendition.fileChecksum;
   if (sameFile && before.removedAt === undefined && before.changeTag === item.changeTag) return undefined;
   // Before the comments: a wait costs Apple nothing but the album's page.
@@ -276,7 +294,25 @@ async function archiveItem(
       },
     };
   }
-  const stored = await storeFile(deps, album, folder, item, libraryCopy, offset, pageItems);
+  return { item, comments, file: await claimFile(deps, album, folder, item, libraryCopy) };
+}
+
+/** A new item whose file is claimed (or found in the library), with the comments read for it. */
+interface ClaimedItem {
+  readonly item: SharedItem;
+  readonly comments: StoredSharedItem['comments'];
+  readonly file: FileClaim;
+}
+
+/** Stores (or references) a claimed item's file; returns the item's record. */
+async function storeItem(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  { item, comments, file }: ClaimedItem,
+  offset: number,
+  pageItems: number,
+): Promise<ArchivedItem> {
+  const stored = await storeFile(deps, album, item, file, offset, pageItems);
   const record: StoredSharedItem = {
     assetGuid: item.assetGuid,
     fileName: item.fileName,
@@ -330,24 +366,35 @@ async function libraryOriginalOrWait(
 }
 
 /**
- * Stores the item's file once: an item whose checksum is an archived library original references
- * that object (library-copy.ts); otherwise the first item with an Apple checksum claims it and
- * owns the object, and a later identical item (the same photo posted to two albums) references it.
+ * Where the item's file goes, and whose user the item becomes (written before the file is stored
+ * or referenced: a crash in between only keeps an object longer). An item whose checksum is an
+ * archived library original references that object (library-copy.ts), as a user of its master;
+ * otherwise the item claims its key and the checksum: the first item with an Apple checksum owns
+ * the object, and a later identical item (the same photo posted to two albums) references it.
  */
-async function storeFile(
+type FileClaim =
+  | { readonly kind: 'library'; readonly copy: LibraryCopy; readonly user: MasterUser }
+  | {
+      readonly kind: 'own';
+      readonly me: string;
+      readonly key: string;
+      /** False after a fresh claim of the key: nothing can be stored there yet. */
+      readonly mayBeStored: boolean;
+      readonly checksum: ClaimOutcome;
+      readonly user: MasterUser;
+    };
+type MasterUser = { readonly masterRecordName: string; readonly user: AssetRef };
+
+async function claimFile(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   folder: string,
   item: SharedItem,
   copy: LibraryCopy | undefined,
-  offset: number,
-  pageItems: number,
-): Promise<{ key: string; owns: boolean; size: number; library?: LibraryReference }> {
-  if (copy !== undefined) {
-    // A user of the library's master before the item's record says so: a crash in between only keeps the object longer.
-    await deps.state.addMasterUser(copy.reference.masterRecordName, itemRef(album.albumguid, item.assetGuid));
-    return { key: copy.key, owns: false, size: copy.size, library: copy.reference };
-  }
+): Promise<FileClaim> {
+  const user = itemRef(album.albumguid, item.assetGuid);
+  if (copy !== undefined)
+    return { kind: 'library', copy, user: { masterRecordName: copy.reference.masterRecordName, user } };
   const me = `shared:${album.albumguid}/${item.assetGuid}`;
   let key = sharedItemKey(folder, item, false);
   let claim = await deps.state.claimKey(key, me);
@@ -356,13 +403,31 @@ async function storeFile(
     claim = await deps.state.claimKey(key, me);
     if (!claim.claimed) throw new ConflictError(`key ${key} is taken`);
   }
-  // A fresh claim: nobody could have stored anything at the key yet (every writer claims first).
-  let mayBeStored = !claim.fresh;
   const checksum = await deps.state.claimKey(checksumClaim(item.rendition.fileChecksum), key);
-  await deps.state.addMasterUser(
-    objectUsers(item.rendition.fileChecksum),
-    itemRef(album.albumguid, item.assetGuid),
-  );
+  return {
+    kind: 'own',
+    me,
+    key,
+    // A fresh claim: nobody could have stored anything at the key yet (every writer claims first).
+    mayBeStored: !claim.fresh,
+    checksum,
+    user: { masterRecordName: objectUsers(item.rendition.fileChecksum), user },
+  };
+}
+
+/** Stores the item's file once, as claimed (`claimFile`), its user already written. */
+async function storeFile(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  item: SharedItem,
+  file: FileClaim,
+  offset: number,
+  pageItems: number,
+): Promise<{ key: string; owns: boolean; size: number; library?: LibraryReference }> {
+  if (file.kind === 'library')
+    return { key: file.copy.key, owns: false, size: file.copy.size, library: file.copy.reference };
+  const { checksum, me } = file;
+  let { key, mayBeStored } = file;
   if (!checksum.claimed) {
     const head = await deps.objects.head(checksum.owner);
     if (head !== undefined) {
