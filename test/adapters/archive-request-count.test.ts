@@ -143,6 +143,39 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
     expect(await state.getCounters()).toEqual({ objects: 30, bytes: 60_000 });
   });
 
+  it("writes the markers of a message's counts with the next message's users: three messages in a row, four batched writes", async () => {
+    const { deps, state, message, counted } = await setUp();
+    const messages = [message(10), message(10), message(10)].map((m, i) => ({
+      ...m,
+      items: m.items.map((item) =>
+        item.type === 'asset'
+          ? {
+              ...item,
+              asset: {
+                ...item.asset,
+                assetRecordName: `${item.asset.assetRecordName}-m${i}`,
+                masterRecordName: `${item.asset.masterRecordName}-m${i}`,
+              },
+            }
+          : item,
+      ),
+    }));
+
+    for (const m of messages) await processWorkMessage(deps, m);
+    const beforeFlush = counted()['BatchWriteItemCommand'];
+    await state.flush();
+
+    // Each message's users; the second and the third carry the markers of the message before.
+    expect(beforeFlush).toBe(3);
+    expect(counted()['BatchWriteItemCommand']).toBe(1); // the last message's markers
+    expect(await state.getCounters()).toEqual({ objects: 30, bytes: 60_000 });
+    // Every count settled: a redelivery of the first message finds its markers (reads, no write).
+    await processWorkMessage(deps, { ...messages[0]!, issuedAt: messages[0]!.issuedAt - 1 });
+    const writes = Object.keys(counted()).filter((command) => !/Get|Query/.test(command));
+    expect(writes).toEqual([]);
+    expect(await state.getCounters()).toEqual({ objects: 30, bytes: 60_000 });
+  });
+
   it('skips a redelivered message with two batched reads and no write', async () => {
     const { deps, state, message, counted } = await setUp();
     const work = message(10);
