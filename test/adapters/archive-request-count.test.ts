@@ -290,10 +290,9 @@ describe('requests per Shared Album item, over dynalite and s3rver', () => {
 
     expect(result).toMatchObject({ stored: 3, failures: [] });
     expect(counted()).toEqual({
-      // per album: its items before and after; the album list, read once for its folder and
-      // written back by compare-and-set at the end (read again only if it changed meanwhile)
+      // per album: its items before and after; the album list for its folder and to record it
       QueryCommand: 2,
-      GetItemCommand: 1,
+      GetItemCommand: 2,
       // per item: the key claim, the checksum claim (both conditional);
       // per album: the folder's claim and the album list (compare-and-set)
       PutItemCommand: 3 * 2 + 2,

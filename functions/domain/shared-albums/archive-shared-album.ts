@@ -44,7 +44,6 @@ import { sharedCatalogKey, sharedCatalogText } from './shared-catalog.ts';
 import { albumFolder, checksumClaim, SHARED_ALBUMS_PREFIX, sharedItemKey } from './shared-keys.ts';
 import {
   type LibraryReference,
-  type SharedAlbumsState,
   type StoredSharedAlbum,
   type StoredSharedItem,
   sharedAlbumCounts,
@@ -137,8 +136,7 @@ export async function archiveSharedAlbum(
   // A new-generation album's name comes with its first page (its share record), not its listing.
   let firstPage = gone ? undefined : await deps.source.itemsPage(album, 0, pageItems);
   if (firstPage?.album) album = { ...album, ...firstPage.album };
-  const listed = await deps.sharedState.loadAlbums();
-  const stored = listed?.albums[album.albumguid];
+  const stored = (await deps.sharedState.loadAlbums())?.albums[album.albumguid];
   // An album keeps the folder it was first archived in, even when renamed: keys never move.
   const folder = stored?.folder ?? (await claimFolder(deps, album));
   // When the detector found it gone (its view and catalog lines say so from then on).
@@ -239,7 +237,7 @@ export async function archiveSharedAlbum(
     throw retryable;
   }
   const items = await deps.sharedState.loadItems(album.albumguid);
-  await markArchived(deps, album, gone, { folder, ...sharedAlbumCounts(items) }, listed);
+  await markArchived(deps, album, gone, { folder, ...sharedAlbumCounts(items) });
   await writeAlbumView(deps, album, folder, items, goneAt);
   await writeText(
     deps,
@@ -554,20 +552,15 @@ async function removeMissing(
   }
 }
 
-/**
- * Records the ctag whose items are now all durable (compare-and-set, merged with the detector's
- * writes). The list read at the start is tried first: read again only when it changed meanwhile.
- */
+/** Records the ctag whose items are now all durable (compare-and-set, merged with the detector's writes). */
 async function markArchived(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   gone: boolean,
   counts: Pick<StoredSharedAlbum, 'folder' | 'itemCount' | 'reducedCount' | 'objectCount'>,
-  listed: SharedAlbumsState | undefined,
 ): Promise<void> {
-  // Five reads at most, as before the first try used the list read at the start.
-  for (let attempt = 0; attempt < 6; attempt++) {
-    const current = attempt === 0 ? listed : await deps.sharedState.loadAlbums();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await deps.sharedState.loadAlbums();
     const before = current?.albums[album.albumguid];
     const entry: StoredSharedAlbum = {
       ...(before ?? { album }),
