@@ -20,4 +20,9 @@ export interface SharedAlbumStateStore {
   loadItems(albumguid: string): Promise<StoredSharedItem[]>;
   /** Writes (replaces) one item's record. Idempotent. */
   putItem(albumguid: string, item: StoredSharedItem): Promise<void>;
+  /**
+   * Writes (replaces) several items' records of one album, in batches (one request per 25).
+   * Idempotent, not atomic: a crash can leave some written and others not.
+   */
+  putItems(albumguid: string, items: readonly StoredSharedItem[]): Promise<void>;
 }

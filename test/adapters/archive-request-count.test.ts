@@ -7,13 +7,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { archiveAsset } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
+import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
+import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
+import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
+import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
 import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
 
@@ -51,10 +57,8 @@ async function setUp() {
   const s3 = new S3Client(local.aws.clientConfig.s3);
   const dynamoSent = countCommands(dynamodb);
   const s3Sent = countCommands(s3);
-  const state = new DynamoDbSyncStateStore({
-    client: DynamoDBDocumentClient.from(dynamodb),
-    tableName: await local.createTable(),
-  });
+  const tableName = await local.createTable();
+  const state = new DynamoDbSyncStateStore({ client: DynamoDBDocumentClient.from(dynamodb), tableName });
   const objects = new S3ObjectStore({
     client: s3,
     bucket: await local.createBucket(),
@@ -88,7 +92,7 @@ async function setUp() {
     s3Sent.clear();
     return all;
   };
-  return { deps, state, message, counted };
+  return { deps, state, message, counted, dynamodb, tableName, objects };
 }
 
 describe('requests per archived asset (issue 12: at most 2 besides the CDN GET and the S3 PUT)', () => {
@@ -136,6 +140,39 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
 
     expect(beforeFlush).toBe(3 + 1); // the three messages' master users, one full batch of markers
     expect(counted()['BatchWriteItemCommand']).toBe(1); // the other 5 markers
+    expect(await state.getCounters()).toEqual({ objects: 30, bytes: 60_000 });
+  });
+
+  it("writes the markers of a message's counts with the next message's users: three messages in a row, four batched writes", async () => {
+    const { deps, state, message, counted } = await setUp();
+    const messages = [message(10), message(10), message(10)].map((m, i) => ({
+      ...m,
+      items: m.items.map((item) =>
+        item.type === 'asset'
+          ? {
+              ...item,
+              asset: {
+                ...item.asset,
+                assetRecordName: `${item.asset.assetRecordName}-m${i}`,
+                masterRecordName: `${item.asset.masterRecordName}-m${i}`,
+              },
+            }
+          : item,
+      ),
+    }));
+
+    for (const m of messages) await processWorkMessage(deps, m);
+    const beforeFlush = counted()['BatchWriteItemCommand'];
+    await state.flush();
+
+    // Each message's users; the second and the third carry the markers of the message before.
+    expect(beforeFlush).toBe(3);
+    expect(counted()['BatchWriteItemCommand']).toBe(1); // the last message's markers
+    expect(await state.getCounters()).toEqual({ objects: 30, bytes: 60_000 });
+    // Every count settled: a redelivery of the first message finds its markers (reads, no write).
+    await processWorkMessage(deps, { ...messages[0]!, issuedAt: messages[0]!.issuedAt - 1 });
+    const writes = Object.keys(counted()).filter((command) => !/Get|Query/.test(command));
+    expect(writes).toEqual([]);
     expect(await state.getCounters()).toEqual({ objects: 30, bytes: 60_000 });
   });
 
@@ -200,5 +237,67 @@ describe('a master archived by two workers at once, over dynalite (counts kept o
     expect(a.versionsArchived + b.versionsArchived).toBe(1);
     expect(b.entry?.versions.map((v) => v.key)).toEqual(a.entry?.versions.map((v) => v.key));
     expect(await state.getCounters()).toEqual({ objects: 1, bytes: 2_000 });
+  });
+});
+
+describe('requests per Shared Album item, over dynalite and s3rver', () => {
+  const album: SharedAlbum = {
+    albumguid: 'A1',
+    name: 'Family',
+    location: 'https://p101-sharedstreams.icloud.com:443/A1/sharedstreams/',
+    ctag: '1',
+    ownerDsid: '100',
+    sharingType: 'subscribed',
+    isPublic: false,
+  };
+  const item = (guid: string): SharedItem => ({
+    assetGuid: guid,
+    masterRecordName: `M-${guid}`,
+    changeTag: 'b0',
+    fileName: `${guid}.JPG`,
+    addedDate: Date.UTC(2026, 4, 3),
+    captureDate: Date.UTC(2026, 4, 3, 12),
+    rendition: {
+      field: 'resOriginalRes',
+      downloadUrl: `https://cdn.test/${guid}?size=32`,
+      fileChecksum: Buffer.from(`sum-${guid}`.padEnd(21, '.')).toString('base64'),
+      size: 32,
+      uti: 'public.jpeg',
+    },
+    likeCount: 0,
+  });
+
+  it('stores a new item with its key claim and its checksum claim; the users and the records of a page in one batch each; no HEAD after fresh claims', async () => {
+    const { state, counted, dynamodb, tableName, objects } = await setUp();
+    const sharedState = new DynamoDbSharedAlbumStateStore({
+      client: DynamoDBDocumentClient.from(dynamodb),
+      tableName,
+    });
+    const source = new ListedSharedAlbumSource();
+    source.put(album, [item('i1'), item('i2'), item('i3')]);
+    const deps = {
+      source,
+      sharedState,
+      state,
+      objects,
+      downloader: new ByteServingDownloader(),
+      deletePolicy: DEFAULT_DELETE_POLICY,
+      comments: false,
+      now: () => Date.now(),
+    };
+
+    const result = await archiveSharedAlbum(deps, album, false);
+
+    expect(result).toMatchObject({ stored: 3, failures: [] });
+    expect(counted()).toEqual({
+      // per album: its items before and after; the album list for its folder and to record it
+      QueryCommand: 2,
+      GetItemCommand: 2,
+      // per item: the key claim, the checksum claim (both conditional);
+      // per album: the folder's claim and the album list (compare-and-set)
+      PutItemCommand: 3 * 2 + 2,
+      BatchWriteItemCommand: 2, // the page's items as users of their objects (before storing), their records (after)
+      PutObjectCommand: 3 + 2, // the files, album.json, the catalog lines (not counted by the goal)
+    });
   });
 });

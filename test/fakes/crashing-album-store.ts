@@ -69,4 +69,7 @@ export class CrashingSharedAlbumStateStore implements SharedAlbumStateStore {
   putItem(albumguid: string, item: StoredSharedItem) {
     return this.#schedule.around('sharedAlbums.putItem', () => this.#inner.putItem(albumguid, item));
   }
+  putItems(albumguid: string, items: readonly StoredSharedItem[]) {
+    return this.#schedule.around('sharedAlbums.putItems', () => this.#inner.putItems(albumguid, items));
+  }
 }

@@ -32,4 +32,11 @@ export class InMemorySharedAlbumStateStore implements SharedAlbumStateStore {
     items.set(item.assetGuid, structuredClone(item));
     this.#items.set(albumguid, items);
   }
+
+  async putItems(albumguid: string, items: readonly StoredSharedItem[]): Promise<void> {
+    this.writes += Math.ceil(items.length / 25);
+    const stored = this.#items.get(albumguid) ?? new Map<string, StoredSharedItem>();
+    for (const item of items) stored.set(item.assetGuid, structuredClone(item));
+    this.#items.set(albumguid, stored);
+  }
 }

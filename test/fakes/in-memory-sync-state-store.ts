@@ -220,7 +220,7 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     const holder = this.keyClaims.get(folded);
     if (holder !== undefined && holder !== owner) return { claimed: false, owner: holder };
     this.keyClaims.set(folded, owner);
-    return { claimed: true };
+    return { claimed: true, fresh: holder === undefined };
   }
 
   /** Transfer leases by folded key: they live on the key's claim, as in the adapter. */

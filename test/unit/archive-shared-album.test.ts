@@ -9,6 +9,7 @@ import { UnexpectedResponseError } from '#domain/errors.ts';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
 import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
+import type { StoredSharedItem } from '#domain/shared-albums/state.ts';
 import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
@@ -47,11 +48,28 @@ const item = (guid: string, checksum: string, overrides: Partial<SharedItem> = {
   ...overrides,
 });
 
-function setup(deletePolicy: DeletePolicy = DEFAULT_DELETE_POLICY) {
+/** Its first write of item records fails as a throttled DynamoDB request does (retryable). */
+class ItemRecordsThrottledOnceStore extends InMemorySharedAlbumStateStore {
+  #failed = false;
+  override async putItems(albumguid: string, items: readonly StoredSharedItem[]): Promise<void> {
+    if (!this.#failed && items.length > 0) {
+      this.#failed = true;
+      throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+        name: 'ThrottlingException',
+        $retryable: { throttling: true },
+      });
+    }
+    return super.putItems(albumguid, items);
+  }
+}
+
+function setup(
+  deletePolicy: DeletePolicy = DEFAULT_DELETE_POLICY,
+  sharedState: InMemorySharedAlbumStateStore = new InMemorySharedAlbumStateStore(),
+) {
   const source = new ListedSharedAlbumSource();
   const objects = new InMemoryObjectStore();
   const state = new InMemorySyncStateStore();
-  const sharedState = new InMemorySharedAlbumStateStore();
   const downloader = new ByteServingDownloader();
   const run = (a: SharedAlbum, gone = false) =>
     archiveSharedAlbum(
@@ -127,6 +145,37 @@ describe('archiveSharedAlbum', () => {
     const opened = s.downloader.opened;
     expect(await s.run(a)).toMatchObject({ stored: 0, referenced: 0, updated: 0 });
     expect(s.downloader.opened).toBe(opened);
+  });
+
+  it('counts an item once its record is written: a pass whose record write failed counts nothing, its retry stores nothing again and counts it', async () => {
+    const s = setup(DEFAULT_DELETE_POLICY, new ItemRecordsThrottledOnceStore());
+    const a = album('A');
+    s.source.put(a, [item('i1', 'x1')]);
+    let counted: unknown;
+    await expect(
+      archiveSharedAlbum(
+        {
+          source: s.source,
+          sharedState: s.sharedState,
+          state: s.state,
+          objects: s.objects,
+          downloader: s.downloader,
+          deletePolicy: DEFAULT_DELETE_POLICY,
+          comments: true,
+          now: () => 5,
+          onRetry: (done) => {
+            counted = done;
+          },
+        },
+        a,
+        false,
+      ),
+    ).rejects.toThrow('throughput');
+    expect(counted).toMatchObject({ stored: 0, bytes: 0 });
+
+    expect(await s.run(a)).toMatchObject({ stored: 1, bytes: 32, failures: [] });
+    expect(s.downloader.opened).toBe(1);
+    expect(await s.sharedState.loadItems('A')).toMatchObject([{ assetGuid: 'i1', ownsObject: true }]);
   });
 
   it('stores the same file posted to two albums once, the second album referencing it', async () => {

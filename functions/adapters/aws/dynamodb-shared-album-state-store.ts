@@ -4,7 +4,13 @@
  * archived item of an album is one item in the album's partition (`pk = shared-item#<albumguid>`,
  * `sk = <assetGuid>`). Documents are stored as JSON text and read back strictly: the table is ours.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { ConflictError } from '#domain/errors.ts';
 import { VERSION_KINDS } from '#domain/model/asset.ts';
@@ -83,6 +89,10 @@ const itemSchema = z.strictObject({
   objectDeletedAt: z.number().optional(),
   archivedAt: z.number(),
 });
+
+/** BatchWriteItem's limit, and how many rounds of unprocessed items are retried before giving up. */
+const WRITE_BATCH = 25;
+const BATCH_ROUNDS = 8;
 
 const rowSchema = z.looseObject({ document: z.string(), revision: z.number().optional() });
 
@@ -164,12 +174,28 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
   }
 
   async putItem(albumguid: string, item: StoredSharedItem): Promise<void> {
-    const document = itemSchema.parse(item);
-    await this.#client.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: { pk: itemPartition(albumguid), sk: item.assetGuid, document: JSON.stringify(document) },
-      }),
-    );
+    await this.#client.send(new PutCommand({ TableName: this.#table, Item: itemRow(albumguid, item) }));
   }
+
+  async putItems(albumguid: string, items: readonly StoredSharedItem[]): Promise<void> {
+    // One record per item in a batch: DynamoDB refuses two writes of one key in a request.
+    const unique = [...new Map(items.map((i) => [i.assetGuid, i] as const)).values()];
+    for (let i = 0; i < unique.length; i += WRITE_BATCH) {
+      let requests: Record<string, unknown>[] = unique
+        .slice(i, i + WRITE_BATCH)
+        .map((item) => ({ PutRequest: { Item: itemRow(albumguid, item) } }));
+      for (let round = 0; requests.length > 0; round += 1) {
+        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left shared album items unwritten');
+        const output = await this.#client.send(
+          new BatchWriteCommand({ RequestItems: { [this.#table]: requests } }),
+        );
+        requests = (output.UnprocessedItems?.[this.#table] ?? []) as Record<string, unknown>[];
+      }
+    }
+  }
+}
+
+function itemRow(albumguid: string, item: StoredSharedItem): Record<string, unknown> {
+  const document = itemSchema.parse(item);
+  return { pk: itemPartition(albumguid), sk: item.assetGuid, document: JSON.stringify(document) };
 }

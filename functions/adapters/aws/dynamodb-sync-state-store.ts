@@ -468,16 +468,18 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   async claimKey(key: string, owner: string): Promise<ClaimOutcome> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.client.send(
+        // ALL_OLD: no old item means the claim is fresh (as claimTransfer's).
+        const output = await this.client.send(
           new PutCommand({
             TableName: this.table,
             Item: { ...keys.keyClaim(key), owner, key },
             ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
             ExpressionAttributeNames: { '#owner': 'owner' },
             ExpressionAttributeValues: { ':owner': owner },
+            ReturnValues: 'ALL_OLD',
           }),
         );
-        return { claimed: true };
+        return { claimed: true, fresh: output.Attributes === undefined };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
       }
@@ -632,9 +634,12 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
       ...new Map(users.map((u) => [`${u.masterRecordName}#${assetId(u.user)}`, u] as const)).values(),
     ];
     for (let i = 0; i < unique.length; i += WRITE_BATCH) {
-      let requests: Record<string, unknown>[] = unique
-        .slice(i, i + WRITE_BATCH)
-        .map(({ masterRecordName, user }) => ({
+      const chunk = unique.slice(i, i + WRITE_BATCH);
+      // The markers of counts already applied ride along in the free places (docs/state.md):
+      // a marker written here spares a marker write of its own at the flush.
+      const markers = this.#unmarked.splice(0, WRITE_BATCH - chunk.length);
+      let requests: Record<string, unknown>[] = [
+        ...chunk.map(({ masterRecordName, user }) => ({
           PutRequest: {
             Item: withoutUndefined({
               ...keys.masterUser(masterRecordName, user),
@@ -642,14 +647,23 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
               assetRecordName: user.assetRecordName,
             }),
           },
-        }));
-      for (let round = 0; requests.length > 0; round += 1) {
-        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left master users unwritten');
-        const output = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.table]: requests } }),
-        );
-        requests = (output.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
+        })),
+        ...markers.map((nonce) => ({ PutRequest: { Item: { ...keys.settledCount(nonce) } } })),
+      ];
+      try {
+        for (let round = 0; requests.length > 0; round += 1) {
+          if (round === BATCH_ROUNDS) throw new Error('DynamoDB left master users unwritten');
+          const output = await this.client.send(
+            new BatchWriteCommand({ RequestItems: { [this.table]: requests } }),
+          );
+          requests = (output.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
+        }
+      } catch (error) {
+        // Still applied and remembered by the counters item: a later write takes them.
+        this.#unmarked.unshift(...markers);
+        throw error;
       }
+      this.#markersWritten(markers);
     }
   }
 
@@ -1108,8 +1122,13 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
         this.#unmarked.unshift(...nonces);
         throw error;
       }
-      for (const nonce of nonces) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce);
+      this.#markersWritten(nonces);
     }
+  }
+
+  /** Markers durable: their nonces may leave the counters item with its next write. */
+  #markersWritten(nonces: readonly string[]): void {
+    for (const nonce of nonces) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce);
   }
 
   async flush(): Promise<void> {

@@ -80,7 +80,14 @@ export interface ManifestEntry extends AssetRef {
 
 export type ManifestEntryInput = Omit<ManifestEntry, 'updatedAt' | 'revision'>;
 
-export type ClaimOutcome = { readonly claimed: true } | { readonly claimed: false; readonly owner: string };
+/**
+ * What a key claim found: the key is another owner's, or it is ours; `fresh` when nobody had
+ * claimed it before this write (every writer claims a key before storing at it, so nothing can be
+ * stored there yet: no HEAD needed).
+ */
+export type ClaimOutcome =
+  | { readonly claimed: true; readonly fresh: boolean }
+  | { readonly claimed: false; readonly owner: string };
 
 /**
  * What a claim that also takes the transfer lease found: the key belongs to another object; or it

@@ -20,7 +20,7 @@ import type { SharedAlbumSource } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '../../ports/sync-state-store.ts';
 import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
-import type { AssetRef } from '../model/manifest.ts';
+import type { AssetRef, ClaimOutcome } from '../model/manifest.ts';
 import { contentTypeForUti } from '../model/uti.ts';
 import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
 import { encodeHeaderValue, mtimeMetadata } from '../plan/object-metadata.ts';
@@ -145,7 +145,41 @@ export async function archiveSharedAlbum(
   const seen = new Set<string>();
   let retryable: unknown;
   let unreadable = false;
+  // The records of a page's items, written together once the page's files are stored. An item
+  // counts once its record is durable: a retry skips recorded items, and finds an item stored but
+  // not recorded stored (its claim is not fresh: one HEAD) and counts it then.
+  const pending: ArchivedItem[] = [];
+  const writeRecords = async () => {
+    const written = pending.splice(0);
+    await deps.sharedState.putItems(
+      album.albumguid,
+      written.map((w) => w.record),
+    );
+    for (const w of written) {
+      result[w.outcome]++;
+      if (w.outcome === 'stored') result.bytes += w.record.size;
+    }
+  };
   if (!gone) {
+    try {
+      await archivePages();
+    } catch (error) {
+      // A pass stopped for a new sign-in: the items stored so far keep their record if they can;
+      // if not, the retry finds their files stored (above). The sign-in error is the one to report.
+      await writeRecords().catch(() => undefined);
+      // What this delivery stored is counted now (the redelivery finds it done).
+      deps.onRetry?.(result);
+      throw error;
+    }
+  }
+  function sortFailure(error: unknown, subjects: readonly string[]): void {
+    const errorClass = classifyError(error);
+    if (errorClass === 'reauth') throw error;
+    if (errorClass === 'retryable') retryable ??= error;
+    // Stored on the run record and printed: never Apple's secrets (signed URLs).
+    else for (const subject of subjects) result.failures.push({ subject, reason: errorText(error) });
+  }
+  async function archivePages(): Promise<void> {
     for (let offset = 0; ; ) {
       const page = firstPage ?? (await deps.source.itemsPage(album, offset, offset + pageItems));
       firstPage = undefined;
@@ -154,32 +188,41 @@ export async function archiveSharedAlbum(
         result.failures.push({ subject: album.albumguid, reason: problem.message });
       }
       if (page.items.length === 0) break;
+      // The page's new files claimed first, their items recorded as users of the objects in one
+      // write, then stored: an item is a user before its file is stored or referenced, so a
+      // `mirror` removal elsewhere never deletes an object an item is about to record.
+      const claimed: ClaimedItem[] = [];
       for (const item of page.items) {
         if (seen.has(item.assetGuid)) continue;
         seen.add(item.assetGuid);
         try {
-          await archiveItem(
-            deps,
-            album,
-            folder,
-            item,
-            previous.get(item.assetGuid),
-            result,
-            offset,
-            pageItems,
-          );
+          const step = await claimItem(deps, album, folder, item, previous.get(item.assetGuid));
+          if (step === undefined) continue;
+          if ('record' in step) pending.push(step);
+          else claimed.push(step);
         } catch (error) {
-          const errorClass = classifyError(error);
-          if (errorClass === 'reauth') {
-            // A human is needed: what this delivery stored is counted now (the redelivery finds it done).
-            deps.onRetry?.(result);
-            throw error;
-          }
-          if (errorClass === 'retryable') retryable ??= error;
-          // Stored on the run record and printed: never Apple's secrets (signed URLs).
-          else result.failures.push({ subject: item.assetGuid, reason: errorText(error) });
+          sortFailure(error, [item.assetGuid]);
         }
       }
+      const users = await deps.state.addMasterUsers(claimed.map((c) => c.file.user)).then(
+        () => true,
+        (error: unknown) => {
+          sortFailure(
+            error,
+            claimed.map((c) => c.item.assetGuid),
+          );
+          return false;
+        },
+      );
+      for (const c of users ? claimed : []) {
+        try {
+          pending.push(await storeItem(deps, album, c, offset, pageItems));
+        } catch (error) {
+          sortFailure(error, [c.item.assetGuid]);
+        }
+      }
+      const recorded = pending.map((p) => p.record.assetGuid);
+      await writeRecords().catch((error: unknown) => sortFailure(error, recorded));
       offset += page.items.length;
       // A page holds exactly the range asked for while items remain: a short one is the last,
       // unless items archived before are still unseen; then read on to an empty page rather
@@ -220,18 +263,20 @@ async function claimFolder(deps: SharedArchiveDeps, album: SharedAlbum): Promise
   throw new ConflictError(`no folder free for shared album ${album.albumguid}`);
 }
 
-async function archiveItem(
+/**
+ * An item's first step: nothing when unchanged; its record when only likes, comments or its
+ * caption changed (the file is stored); otherwise its file claimed (`claimFile`), to be stored by
+ * `storeItem` once the page's users are written.
+ */
+async function claimItem(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   folder: string,
   item: SharedItem,
   before: StoredSharedItem | undefined,
-  result: { stored: number; referenced: number; updated: number; bytes: number },
-  offset: number,
-  pageItems: number,
-): Promise<void> {
+): Promise<ArchivedItem | ClaimedItem | undefined> {
   const sameFile = before !== undefined && before.fileChecksum === item.rendition.fileChecksum;
-  if (sameFile && before.removedAt === undefined && before.changeTag === item.changeTag) return;
+  if (sameFile && before.removedAt === undefined && before.changeTag === item.changeTag) return undefined;
   // Before the comments: a wait costs Apple nothing but the album's page.
   const libraryCopy = sameFile ? undefined : await libraryOriginalOrWait(deps, album, item);
   const comments = deps.comments
@@ -241,22 +286,37 @@ async function archiveItem(
     // Likes or comments changed, or the item came back: the file is already stored.
     const { removedAt: _removed, ...kept } = before;
     const { caption: _caption, ...rest } = kept;
-    await deps.sharedState.putItem(album.albumguid, {
-      ...rest,
-      ...(item.caption === undefined ? {} : { caption: item.caption }),
-      changeTag: item.changeTag,
-      likeCount: item.likeCount,
-      comments,
-    });
-    result.updated++;
-    return;
+    return {
+      outcome: 'updated',
+      record: {
+        ...rest,
+        ...(item.caption === undefined ? {} : { caption: item.caption }),
+        changeTag: item.changeTag,
+        likeCount: item.likeCount,
+        comments,
+      },
+    };
   }
-  const stored = await storeFile(deps, album, folder, item, libraryCopy, offset, pageItems);
-  if (stored.owns) {
-    result.stored++;
-    result.bytes += stored.size;
-  } else result.referenced++;
-  await deps.sharedState.putItem(album.albumguid, {
+  return { item, comments, file: await claimFile(deps, album, folder, item, libraryCopy) };
+}
+
+/** A new item whose file is claimed (or found in the library), with the comments read for it. */
+interface ClaimedItem {
+  readonly item: SharedItem;
+  readonly comments: StoredSharedItem['comments'];
+  readonly file: FileClaim;
+}
+
+/** Stores (or references) a claimed item's file; returns the item's record. */
+async function storeItem(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  { item, comments, file }: ClaimedItem,
+  offset: number,
+  pageItems: number,
+): Promise<ArchivedItem> {
+  const stored = await storeFile(deps, album, item, file, offset, pageItems);
+  const record: StoredSharedItem = {
     assetGuid: item.assetGuid,
     fileName: item.fileName,
     key: stored.key,
@@ -277,7 +337,14 @@ async function archiveItem(
     likeCount: item.likeCount,
     comments,
     archivedAt: deps.now(),
-  });
+  };
+  return { outcome: stored.owns ? 'stored' : 'referenced', record };
+}
+
+/** An item this pass stored, referenced or updated, and the record that says so. */
+interface ArchivedItem {
+  readonly outcome: 'stored' | 'referenced' | 'updated';
+  readonly record: StoredSharedItem;
 }
 
 /**
@@ -302,33 +369,68 @@ async function libraryOriginalOrWait(
 }
 
 /**
- * Stores the item's file once: an item whose checksum is an archived library original references
- * that object (library-copy.ts); otherwise the first item with an Apple checksum claims it and
- * owns the object, and a later identical item (the same photo posted to two albums) references it.
+ * Where the item's file goes, and whose user the item becomes (written before the file is stored
+ * or referenced: a crash in between only keeps an object longer). An item whose checksum is an
+ * archived library original references that object (library-copy.ts), as a user of its master;
+ * otherwise the item claims its key and the checksum: the first item with an Apple checksum owns
+ * the object, and a later identical item (the same photo posted to two albums) references it.
  */
-async function storeFile(
+type FileClaim =
+  | { readonly kind: 'library'; readonly copy: LibraryCopy; readonly user: MasterUser }
+  | {
+      readonly kind: 'own';
+      readonly me: string;
+      readonly key: string;
+      /** False after a fresh claim of the key: nothing can be stored there yet. */
+      readonly mayBeStored: boolean;
+      readonly checksum: ClaimOutcome;
+      readonly user: MasterUser;
+    };
+type MasterUser = { readonly masterRecordName: string; readonly user: AssetRef };
+
+async function claimFile(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   folder: string,
   item: SharedItem,
   copy: LibraryCopy | undefined,
+): Promise<FileClaim> {
+  const user = itemRef(album.albumguid, item.assetGuid);
+  if (copy !== undefined)
+    return { kind: 'library', copy, user: { masterRecordName: copy.reference.masterRecordName, user } };
+  const me = `shared:${album.albumguid}/${item.assetGuid}`;
+  let key = sharedItemKey(folder, item, false);
+  let claim = await deps.state.claimKey(key, me);
+  if (!claim.claimed) {
+    key = sharedItemKey(folder, item, true);
+    claim = await deps.state.claimKey(key, me);
+    if (!claim.claimed) throw new ConflictError(`key ${key} is taken`);
+  }
+  const checksum = await deps.state.claimKey(checksumClaim(item.rendition.fileChecksum), key);
+  return {
+    kind: 'own',
+    me,
+    key,
+    // A fresh claim: nobody could have stored anything at the key yet (every writer claims first).
+    mayBeStored: !claim.fresh,
+    checksum,
+    user: { masterRecordName: objectUsers(item.rendition.fileChecksum), user },
+  };
+}
+
+/** Stores the item's file once, as claimed (`claimFile`), its user already written. */
+async function storeFile(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  item: SharedItem,
+  file: FileClaim,
   offset: number,
   pageItems: number,
 ): Promise<{ key: string; owns: boolean; size: number; library?: LibraryReference }> {
-  if (copy !== undefined) {
-    // A user of the library's master before the item's record says so: a crash in between only keeps the object longer.
-    await deps.state.addMasterUser(copy.reference.masterRecordName, itemRef(album.albumguid, item.assetGuid));
-    return { key: copy.key, owns: false, size: copy.size, library: copy.reference };
-  }
-  const me = `shared:${album.albumguid}/${item.assetGuid}`;
-  let key = sharedItemKey(folder, item, false);
-  if (!(await deps.state.claimKey(key, me)).claimed) key = sharedItemKey(folder, item, true);
-  if (!(await deps.state.claimKey(key, me)).claimed) throw new ConflictError(`key ${key} is taken`);
-  const checksum = await deps.state.claimKey(checksumClaim(item.rendition.fileChecksum), key);
-  await deps.state.addMasterUser(
-    objectUsers(item.rendition.fileChecksum),
-    itemRef(album.albumguid, item.assetGuid),
-  );
+  if (file.kind === 'library')
+    return { key: file.copy.key, owns: false, size: file.copy.size, library: file.copy.reference };
+  const { checksum, me } = file;
+  let { key, mayBeStored } = file;
   if (!checksum.claimed) {
     const head = await deps.objects.head(checksum.owner);
     if (head !== undefined) {
@@ -337,8 +439,11 @@ async function storeFile(
     }
     // The item that claimed the checksum never stored it: this one does, under the claimed key.
     key = checksum.owner;
+    mayBeStored = true;
   }
-  const existing = await deps.objects.head(key);
+  // Stored by an earlier delivery of this item (or under the key taken over above) that died
+  // before recording the item.
+  const existing = mayBeStored ? await deps.objects.head(key) : undefined;
   if (
     existing !== undefined &&
     existing.metadata[SHARED_METADATA_KEYS.fileChecksum] === item.rendition.fileChecksum

@@ -127,5 +127,15 @@ export function describeSharedAlbumStateStoreContract(
       ]);
       expect(await store.loadItems('C')).toEqual([]);
     });
+
+    it('writes a page of item records at once, replacing those written before', async () => {
+      const store = await open();
+      await store.putItem('A', item('i0'));
+      const page = Array.from({ length: 30 }, (_, n) => item(`i${n}`, { likeCount: n }));
+      await store.putItems('A', page);
+      await store.putItems('A', []);
+      const items = (await store.loadItems('A')).sort((x, y) => x.likeCount - y.likeCount);
+      expect(items).toEqual(page);
+    });
   });
 }
