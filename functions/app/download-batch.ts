@@ -42,6 +42,11 @@ export interface DownloadBatchDeps {
   readonly onItemProgress?: (change: ItemProgress) => void;
   /** Items in flight across the batch's messages (`DEFAULT_BATCH_ITEMS` when absent). */
   readonly batchItems?: number;
+  /**
+   * Told when a delivery ends because a person must sign in (once per batch): the local runtime
+   * stops taking messages and parks its queue, as it does when detection meets the sign-in.
+   */
+  readonly onSignInNeeded?: (error: unknown) => void;
 }
 
 /** A change of the items done and the bytes they archived (negative: a correction taking some back). */
@@ -214,6 +219,7 @@ export function startDownloadBatch(
         // Latched (and reported) by an earlier run: nothing was asked of Apple.
         if (!reauth)
           deps.logger.warn('iCloud sign-in still needed; not asking Apple', { since: error.since });
+        if (!reauth) deps.onSignInNeeded?.(error);
         reauth = true;
       } else if (classifyError(error) === 'reauth') {
         // Messages run at once: the first to learn it reports it, once per batch.
@@ -221,6 +227,7 @@ export function startDownloadBatch(
         reauth = true;
         deps.metrics.add(METRICS.reauthRequired, 1);
         deps.logger.error('iCloud needs you to sign in again', { error });
+        deps.onSignInNeeded?.(error);
       } else if (error instanceof LibraryTwinPendingError) {
         // A Shared Album waiting for library originals a worker is archiving: expected, not a fault.
         deps.logger.info('work message will be retried: waits for library originals', { messageId });

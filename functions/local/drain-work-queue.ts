@@ -49,14 +49,41 @@ export async function drainWorkQueue(
   return { deadLetters: await countMessages(sqs, sqs.queues.deadLetterQueueUrl) };
 }
 
-/** Runs `concurrency` pollers with `handler` until the work queue holds no message at all. */
+/** How long a stopped drain waits for the messages its last batches failed to be receivable again. */
+const SETTLE_AFTER_STOP_MS = 10_000;
+
+/**
+ * Messages received and not yet deleted (in a handler, or waiting out their retry delay); a stop
+ * waits for them, so that what is left is all receivable (parked-work.ts parks what it receives).
+ */
+async function waitForInFlight(sqs: LocalSqs): Promise<void> {
+  const until = Date.now() + SETTLE_AFTER_STOP_MS;
+  while (Date.now() < until) {
+    const output = await sqs.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: sqs.queues.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    if (Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * Runs `concurrency` pollers with `handler` until the work queue holds no message at all, or,
+ * once `stopped()` says so, until the batches in flight have ended (their failed messages back
+ * on the queue): no poller takes a new batch after the stop.
+ */
 export async function pollUntilEmpty(
   sqs: LocalSqs,
   handler: ReturnType<typeof createDownloadHandler>,
   concurrency: number,
+  stopped: () => boolean = () => false,
 ): Promise<void> {
   const worker = async () => {
     for (;;) {
+      if (stopped()) return;
       const outcome = await pollOnce({
         sqs: sqs.client,
         queueUrl: sqs.queues.queueUrl,
@@ -75,4 +102,5 @@ export async function pollUntilEmpty(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  if (stopped()) await waitForInFlight(sqs);
 }

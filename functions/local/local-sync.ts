@@ -17,7 +17,7 @@ import path from 'node:path';
 import { type AlbumViewResult, refreshAlbumViews } from '#app/album-views.ts';
 import { foldCatalog } from '#app/catalog-upkeep.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
-import type { ItemProgress } from '#app/download-batch.ts';
+import type { DownloadBatchDeps, ItemProgress } from '#app/download-batch.ts';
 import type { DryRunReport } from '#app/dry-run.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
@@ -26,9 +26,11 @@ import type { LocalAws, LocalSqs } from '#compose/local-aws-stack.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { DETECTION_LOCK } from '#domain/detect/detect-changes.ts';
+import { SessionExpiredError } from '#domain/errors.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import { errorMessage } from '#shared/redact.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { type ParkedWork, parkQueuedWork, readParkedWork, restoreParkedWork } from './parked-work.ts';
 
@@ -241,7 +243,10 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       report('downloading');
     };
     const detect = createDetectHandler(local.detection);
-    const downloads = local.downloads((result: MessageResult) => {
+    // A delivery that ended because a person must sign in stops the run as detection's sign-in
+    // does: no new messages, the queue parked for the run after the login.
+    let signInNeeded: { readonly message: string; readonly action: string } | undefined;
+    const composed = local.downloads((result: MessageResult) => {
       totals.archived += result.archived;
       totals.skipped += result.unchanged;
       totals.updated += result.updated;
@@ -256,6 +261,15 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       totals.done += result.items;
       failures.push(...result.failures);
     }, onItemProgress);
+    const downloads: DownloadBatchDeps = {
+      ...composed,
+      onSignInNeeded: (error) => {
+        signInNeeded ??= {
+          message: errorMessage(error),
+          action: error instanceof SessionExpiredError ? error.action : 'icloud-s3 login',
+        };
+      },
+    };
     // The download side (Powertools' batch processor, the SQS poller) is loaded with the first work.
     let download: Promise<(sqs: LocalSqs) => Promise<void>> | undefined;
     const drain = async () => {
@@ -265,7 +279,8 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         import('./drain-work-queue.ts'),
       ]).then(([{ createDownloadHandler }, { pollUntilEmpty }]) => {
         const handler = createDownloadHandler(downloads);
-        return (sqs: LocalSqs) => pollUntilEmpty(sqs, handler, options.concurrency ?? 4);
+        return (sqs: LocalSqs) =>
+          pollUntilEmpty(sqs, handler, options.concurrency ?? 4, () => signInNeeded !== undefined);
       });
       await (await download)(await stack.sqs());
     };
@@ -279,11 +294,14 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         {},
         createLambdaContext('detect-changes', options.detectTimeoutMs ?? 15 * 60 * 1000),
       );
-      if (last.outcome === 'reauthRequired') break;
+      if (last.outcome === 'reauthRequired') {
+        signInNeeded = { message: last.message, action: last.action };
+        break;
+      }
       if ('itemsEnqueued' in last) itemsEnqueued += last.itemsEnqueued;
       // A refused run still drains what its earlier pages put on the queue: their tokens moved on.
       await drain();
-      if (last.outcome !== 'continued') break;
+      if (signInNeeded !== undefined || last.outcome !== 'continued') break;
     }
     // The workers have settled what the detection runs journalled: bring the catalog up to date.
     // Only when there can be a journal (work enqueued now, or a fold left unfinished before), so
@@ -302,7 +320,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     }
     // Album views last, once the photos they list are archived (an idle run writes none).
     const albumViews =
-      last?.outcome === 'reauthRequired'
+      signInNeeded !== undefined
         ? undefined
         : await refreshAlbumViews({ albums: stack.albums, state: stack.state, objects: stack.objects });
     report('done');
@@ -337,8 +355,13 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       changes,
       ...(albumViews === undefined ? {} : { albumViews }),
     };
-    if (last?.outcome === 'reauthRequired') {
-      return { ...base, outcome: 'reauthRequired', action: last.action, message: last.message };
+    if (signInNeeded !== undefined) {
+      return {
+        ...base,
+        outcome: 'reauthRequired',
+        action: signInNeeded.action,
+        message: signInNeeded.message,
+      };
     }
     if (last?.outcome === 'deletionRefused') {
       const { wouldDelete, archiveObjects, limit } = last;

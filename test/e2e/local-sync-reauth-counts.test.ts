@@ -3,7 +3,11 @@
  * it stopped are counted in its summary, and the sync after the login counts the rest, so the two
  * summaries' `archived` add up to the library exactly (before, a work message stopped mid-way by
  * the sign-in reported nothing, and its redelivery found those photos done: they were never counted).
+ * The stopped sync ends as one whose detection meets the sign-in does: `reauthRequired` (the CLI's
+ * exit 3, "run icloud-s3 login"), its queue parked whole and nothing dead-lettered (before, the
+ * pollers kept redelivering until some work was dead-lettered and the run ended `partial`).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +68,15 @@ describe('a local sync whose session ends while photos download', () => {
     await advanced;
     await control.clearFaults();
 
-    expect(stopped.outcome).not.toBe('succeeded');
+    // It stops as detection does when it meets the sign-in: the queued work parked, none of it
+    // dead-lettered, and the person told to sign in (the CLI exits 3 on this outcome).
+    expect(stopped.outcome, JSON.stringify({ ...stopped, failures: undefined })).toBe('reauthRequired');
+    expect(stopped.action).toBe('icloud-s3 login');
+    expect(stopped.message).toBeTruthy();
+    expect(stopped.deadLetters).toBe(0);
+    expect(stopped.workParked).toBeGreaterThan(0);
+    // Nothing was left in flight: the next run needs no re-walk of the library.
+    expect(existsSync(join(dataDir, 'sync-in-progress'))).toBe(false);
     const archivedBefore = (await readLocalArchive(dataDir)).length;
     expect(archivedBefore).toBeGreaterThan(0);
     expect(stopped.assets.archived).toBeGreaterThan(0);
@@ -72,6 +84,11 @@ describe('a local sync whose session ends while photos download', () => {
     const again = await signInToSimulator(sim, sessionFile);
     const after = await runLocalSync({ ...LIBRARY_ONLY, dataDir, ...again, logger });
     expect(after.outcome).toBe('succeeded');
+    expect(after.deadLetters).toBe(0);
+    expect(after.workParked).toBe(0);
+    expect(await readLocalArchive(dataDir)).toHaveLength(
+      (await readLocalArchive(join(dir, 'reference'))).length,
+    );
     expect(after.assets.failed + stopped.assets.failed).toBe(0);
     // Each photo once: archived by one run or the other, and counted by the run that archived it.
     const counted = { stopped: stopped.assets.archived, after: after.assets.archived };
