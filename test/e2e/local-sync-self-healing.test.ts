@@ -120,13 +120,16 @@ describe('a run that stops for a sign-in', () => {
   }, 240_000);
 });
 
+// Items of a message download together, so the order in which requests meet the seeded storm
+// varies with timing: at 30 % a run sometimes got every photo through within its five deliveries
+// (nothing dead-lettered). At 70 % a photo fails all five with p = 0.17, so some do almost surely.
 const STORMS: readonly [string, FaultInput][] = [
-  ['connection resets mid-body', { endpoint: 'cdn', mode: 'reset-mid-body', probability: 0.3 }],
-  ['truncated bodies', { endpoint: 'cdn', mode: 'truncate-body', probability: 0.3 }],
-  ['HTML error pages with 200', { endpoint: 'cdn', mode: 'html-200', probability: 0.3 }],
+  ['connection resets mid-body', { endpoint: 'cdn', mode: 'reset-mid-body', probability: 0.7 }],
+  ['truncated bodies', { endpoint: 'cdn', mode: 'truncate-body', probability: 0.7 }],
+  ['HTML error pages with 200', { endpoint: 'cdn', mode: 'html-200', probability: 0.7 }],
 ];
 
-describe.each(STORMS)('a CDN fault storm of %s at 30 %%', (name, fault) => {
+describe.each(STORMS)('a CDN fault storm of %s at 70 %%', (name, fault) => {
   it('dead-letters work while it lasts, and once it clears the next run archives what failed: verify is clean', async () => {
     const { sim, control } = await simulator({ assets: 60, seed: 47 });
     const sessionFile = join(dir, `storm-${name}-session.json`);
