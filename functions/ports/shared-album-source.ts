@@ -19,7 +19,17 @@ export interface SharedAlbumList {
   readonly everyDatabaseAsked?: boolean;
   /** The tokens the next listing may start from (absent: keep the stored ones). */
   readonly tokens?: CollectionTokens;
+  /**
+   * Set when both kinds would have cost a request and only this one was checked (the other's
+   * albums stand as last listed): the next such listing checks the other.
+   */
+  readonly checkedAlone?: SharedAlbumKind;
+  /** True when a database needed a request that `requestless` forbade: its known albums stand as listed last. */
+  readonly deferred?: boolean;
 }
+
+/** The two kinds of listing a run may have to pay for: the legacy service, the new generation's. */
+export type SharedAlbumKind = 'legacy' | 'newGeneration';
 
 export interface KnownSharedAlbums {
   /** Albums of the last listing still visible then. */
@@ -31,6 +41,10 @@ export interface KnownSharedAlbums {
   readonly askEveryDatabase: boolean;
   /** The tokens the last listing left (`SharedAlbumList.tokens`). */
   readonly tokens?: CollectionTokens;
+  /** The kind checked alone last time both would have cost a request (`SharedAlbumList.checkedAlone`). */
+  readonly checkedAlone?: SharedAlbumKind;
+  /** New generation only: make no request; a database that would need one keeps its known albums. */
+  readonly requestless?: boolean;
 }
 
 export interface SharedItemsPage {

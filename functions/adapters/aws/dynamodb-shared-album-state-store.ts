@@ -45,6 +45,7 @@ const listDocumentSchema = z.strictObject({
       shared: z.array(z.string()).max(8).optional(),
     })
     .optional(),
+  checkedAlone: z.enum(['legacy', 'newGeneration']).optional(),
 });
 
 const commentSchema = z.strictObject({
@@ -131,6 +132,7 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
         ? {}
         : { everyDatabaseAskedAt: state.everyDatabaseAskedAt }),
       ...(state.collectionTokens === undefined ? {} : { collectionTokens: state.collectionTokens }),
+      ...(state.checkedAlone === undefined ? {} : { checkedAlone: state.checkedAlone }),
     });
     try {
       await this.#client.send(

@@ -578,6 +578,7 @@ async function markArchived(
             ? {}
             : { everyDatabaseAskedAt: current.everyDatabaseAskedAt }),
           ...(current?.collectionTokens === undefined ? {} : { collectionTokens: current.collectionTokens }),
+          ...(current?.checkedAlone === undefined ? {} : { checkedAlone: current.checkedAlone }),
           albums: { ...(current?.albums ?? {}), [album.albumguid]: entry },
         },
         current?.revision ?? 0,

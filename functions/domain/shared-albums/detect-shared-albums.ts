@@ -67,7 +67,9 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
     albums: known,
     askEveryDatabase,
     ...(storedTokens === undefined ? {} : { tokens: storedTokens }),
+    ...(stored?.checkedAlone === undefined ? {} : { checkedAlone: stored.checkedAlone }),
   });
+  const checkedAlone = listed.checkedAlone ?? stored?.checkedAlone;
   const collectionTokens = listed.tokens ?? storedTokens;
   const tokensMoved = JSON.stringify(collectionTokens ?? {}) !== JSON.stringify(storedTokens ?? {});
   const everyDatabaseAskedAt = askEveryDatabase && listed.everyDatabaseAsked ? now : askedAt;
@@ -126,12 +128,20 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
   // An idle run writes nothing, unless a cadence needs to remember when it listed.
   // (And once a day, to remember that every database was asked.)
   // (And when the tokens a next listing may start from moved: only on a run the library changed.)
-  if (changed || deps.cadenceMs > 0 || everyDatabaseAskedAt !== askedAt || tokensMoved) {
+  // (And when the kind checked alone changed: the next run checks the other one.)
+  if (
+    changed ||
+    deps.cadenceMs > 0 ||
+    everyDatabaseAskedAt !== askedAt ||
+    tokensMoved ||
+    checkedAlone !== stored?.checkedAlone
+  ) {
     await saveMerged(deps.state, stored, {
       albums: next,
       checkedAt: now,
       ...(everyDatabaseAskedAt === undefined ? {} : { everyDatabaseAskedAt }),
       ...(collectionTokens === undefined ? {} : { collectionTokens }),
+      ...(checkedAlone === undefined ? {} : { checkedAlone }),
     });
   }
   return {

@@ -58,6 +58,12 @@ export interface SharedAlbumsState {
    */
   readonly everyDatabaseAskedAt?: number;
   readonly collectionTokens?: CollectionTokens;
+  /**
+   * The kind checked alone on the last run where the legacy listing and a new-generation
+   * `changes/database` would both have cost a request: the next such run checks the other, so
+   * an idle run costs one request and each kind is checked every other run.
+   */
+  readonly checkedAlone?: 'legacy' | 'newGeneration';
   readonly revision: number;
 }
 

@@ -49,6 +49,7 @@ const list: Omit<SharedAlbumsState, 'revision'> = {
   checkedAt: 5,
   everyDatabaseAskedAt: 6,
   collectionTokens: { private: ['T1', 'T2'], shared: ['S1'] },
+  checkedAlone: 'legacy',
 };
 
 const item = (guid: string, overrides: Partial<StoredSharedItem> = {}): StoredSharedItem => ({

@@ -23,18 +23,25 @@ export class CombinedSharedAlbumSource implements SharedAlbumSource {
   }
 
   async listAlbums(known?: KnownSharedAlbums): Promise<SharedAlbumList> {
-    const [legacy, collections] = await Promise.all([
-      this.#legacy.listAlbums(known),
-      this.#collections.listAlbums(known),
-    ]);
-    return {
-      available: legacy.available || collections.available,
-      albums: [...legacy.albums, ...collections.albums],
-      ...(collections.everyDatabaseAsked === undefined
-        ? {}
-        : { everyDatabaseAsked: collections.everyDatabaseAsked }),
-      ...(collections.tokens === undefined ? {} : { tokens: collections.tokens }),
-    };
+    const legacyCosts =
+      known !== undefined && !known.askEveryDatabase && known.albums.some((a) => a.collection === undefined);
+    if (!legacyCosts) {
+      const [legacy, collections] = await Promise.all([
+        this.#legacy.listAlbums(known),
+        this.#collections.listAlbums(known),
+      ]);
+      return combine(legacy, collections);
+    }
+    // Both kinds known: when the new generation too needs a request of its own, check only the kind
+    // checked alone less recently, so an idle run costs one request (docs/protocol/shared-albums.md).
+    const free = await this.#collections.listAlbums({ ...known, requestless: true });
+    if (free.deferred !== true) return combine(await this.#legacy.listAlbums(known), free);
+    if (known.checkedAlone === 'legacy') {
+      const asLast = { available: true, albums: known.albums.filter((a) => a.collection === undefined) };
+      return { ...combine(asLast, await this.#collections.listAlbums(known)), checkedAlone: 'newGeneration' };
+    }
+    const { deferred: _deferred, ...collections } = free;
+    return { ...combine(await this.#legacy.listAlbums(known), collections), checkedAlone: 'legacy' };
   }
 
   itemsPage(album: SharedAlbum, offset: number, end: number): Promise<SharedItemsPage> {
@@ -48,4 +55,15 @@ export class CombinedSharedAlbumSource implements SharedAlbumSource {
   #of(album: SharedAlbum): SharedAlbumSource {
     return album.collection === undefined ? this.#legacy : this.#collections;
   }
+}
+
+function combine(legacy: SharedAlbumList, collections: SharedAlbumList): SharedAlbumList {
+  return {
+    available: legacy.available || collections.available,
+    albums: [...legacy.albums, ...collections.albums],
+    ...(collections.everyDatabaseAsked === undefined
+      ? {}
+      : { everyDatabaseAsked: collections.everyDatabaseAsked }),
+    ...(collections.tokens === undefined ? {} : { tokens: collections.tokens }),
+  };
 }

@@ -59,6 +59,8 @@ interface DatabaseDelta {
 interface DatabaseListing {
   readonly zones: readonly ListedCollection[];
   readonly asked: boolean;
+  /** A request was needed and `requestless` forbade it: `zones` are the known albums as last listed. */
+  readonly deferred?: boolean;
   readonly tokens?: readonly string[];
 }
 
@@ -138,6 +140,7 @@ export class SharedCollectionsSource implements SharedAlbumSource {
       albums,
       everyDatabaseAsked: listings.every((l) => l.asked),
       tokens: tokens as CollectionTokens,
+      ...(listings.some((l) => l.deferred) ? { deferred: true } : {}),
     };
   }
 
@@ -167,6 +170,12 @@ export class SharedCollectionsSource implements SharedAlbumSource {
     if (knownHere.length === 0 && !seen?.collectionZones && (seen !== undefined || database === 'shared')) {
       // Nothing known here and the library's own answer (this run) showed no album zone: no request.
       return { zones: SKIPPED, asked: false };
+    }
+    if (known.requestless) {
+      const zones = knownHere.flatMap((a) =>
+        a.collection === undefined ? [] : [{ zone: a.collection, syncToken: a.ctag }],
+      );
+      return { zones, asked: false, deferred: true };
     }
     const own = await this.#ask(database, stored.at(-1));
     return {
