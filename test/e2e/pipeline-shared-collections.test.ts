@@ -3,8 +3,9 @@
  * simulator's `SharedCollection-<UUID>` zones, one the account owns (private database) and one it
  * joined (shared database), are archived under `shared-albums/<Album>/<date>/<name>` beside the
  * legacy albums, with owner and contributor; an album added, an item added, an item removed and
- * an album left are each picked up by the next sync; an idle sync costs what it cost before the
- * account had such albums, plus one `changes/database` per database that holds them.
+ * an album left are each picked up by the next sync (a change in the shared database, checked in
+ * turn with the legacy listing, by one of the next two); an idle sync costs one request more than
+ * with Shared Albums off.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerify } from '#app/verify.ts';

@@ -1,7 +1,9 @@
 /**
  * Both generations of Shared Albums behind the one port: the legacy `sharedstreams` albums and the
  * new-generation `SharedCollection-<UUID>` zones (docs/protocol/shared-albums.md). Listing asks
- * both; an album's items and comments come from the generation that listed it. The two keep
+ * both, except that when each would cost a request of its own (legacy albums known, and a
+ * new-generation database the library's answer did not cover) only the one checked alone less
+ * recently is asked and the other's albums stand as last listed; an album's items and comments come from the generation that listed it. The two keep
  * their own ids (a legacy `albumguid`, a zone name), so an album Apple migrates would show twice
  * rather than be lost.
  */
