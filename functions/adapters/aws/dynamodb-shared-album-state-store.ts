@@ -4,18 +4,13 @@
  * archived item of an album is one item in the album's partition (`pk = shared-item#<albumguid>`,
  * `sk = <assetGuid>`). Documents are stored as JSON text and read back strictly: the table is ours.
  */
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  paginateQuery,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { ConflictError } from '#domain/errors.ts';
 import { VERSION_KINDS } from '#domain/model/asset.ts';
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
+import { batchWriteAll } from './dynamodb-batch.ts';
 import { sharedAlbumSchema } from './shared-album-schema.ts';
 
 const LIST_KEY = { pk: 'shared-albums', sk: 'list' } as const;
@@ -91,9 +86,8 @@ const itemSchema = z.strictObject({
   archivedAt: z.number(),
 });
 
-/** BatchWriteItem's limit, and how many rounds of unprocessed items are retried before giving up. */
+/** BatchWriteItem's limit. */
 const WRITE_BATCH = 25;
-const BATCH_ROUNDS = 8;
 
 const rowSchema = z.looseObject({ document: z.string(), revision: z.number().optional() });
 
@@ -183,16 +177,10 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
     // One record per item in a batch: DynamoDB refuses two writes of one key in a request.
     const unique = [...new Map(items.map((i) => [i.assetGuid, i] as const)).values()];
     for (let i = 0; i < unique.length; i += WRITE_BATCH) {
-      let requests: Record<string, unknown>[] = unique
+      const requests: Record<string, unknown>[] = unique
         .slice(i, i + WRITE_BATCH)
         .map((item) => ({ PutRequest: { Item: itemRow(albumguid, item) } }));
-      for (let round = 0; requests.length > 0; round += 1) {
-        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left shared album items unwritten');
-        const output = await this.#client.send(
-          new BatchWriteCommand({ RequestItems: { [this.#table]: requests } }),
-        );
-        requests = (output.UnprocessedItems?.[this.#table] ?? []) as Record<string, unknown>[];
-      }
+      await batchWriteAll(this.#client, this.#table, requests, 'DynamoDB left shared album items unwritten');
     }
   }
 }

@@ -9,8 +9,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -50,6 +48,7 @@ import {
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
 import type { SyncStateStore, UnseenAsset, UnseenAssetsPage } from '../../ports/sync-state-store.ts';
+import { batchGetAll, batchWriteAll } from './dynamodb-batch.ts';
 import {
   appliedAttribute,
   type ClaimCount,
@@ -92,8 +91,6 @@ const WRITE_BATCH = 25;
 const READ_BATCH = 100;
 /** Manifest entries read per page of `unseenAssets` (and BatchGetItem's limit for their stamps). */
 const UNSEEN_PAGE = 100;
-/** Rounds of retrying what a batch call left unprocessed (throttling) before giving up loudly. */
-const BATCH_ROUNDS = 8;
 
 /** Attempts at a claim or lock whose holder vanished between the failed write and the read. */
 const CLAIM_ATTEMPTS = 3;
@@ -335,20 +332,13 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     const found = new Map<string, ManifestEntry>();
     const unique = [...new Map(refs.map((ref) => [assetId(ref), ref])).values()];
     for (let i = 0; i < unique.length; i += READ_BATCH) {
-      let wanted: Record<string, unknown>[] = unique
+      const wanted: Record<string, unknown>[] = unique
         .slice(i, i + READ_BATCH)
         .map((ref) => ({ ...keys.manifest(ref) }));
-      for (let round = 0; wanted.length > 0; round += 1) {
-        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left manifest entries unread');
-        const output = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
-        );
-        for (const raw of output.Responses?.[this.table] ?? []) {
-          const entry = withoutKeys(manifestItemSchema.parse(raw));
-          found.set(assetId(entry), entry);
-        }
-        wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
-      }
+      await batchGetAll(this.client, this.table, wanted, 'DynamoDB left manifest entries unread', (raw) => {
+        const entry = withoutKeys(manifestItemSchema.parse(raw));
+        found.set(assetId(entry), entry);
+      });
     }
     return found;
   }
@@ -388,16 +378,10 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   async markSeen(zone: ZoneRef, generation: string, assetRecordNames: readonly string[]): Promise<void> {
     const unique = [...new Set(assetRecordNames)];
     for (let i = 0; i < unique.length; i += WRITE_BATCH) {
-      let requests: Record<string, unknown>[] = unique.slice(i, i + WRITE_BATCH).map((name) => ({
+      const requests: Record<string, unknown>[] = unique.slice(i, i + WRITE_BATCH).map((name) => ({
         PutRequest: { Item: { ...keys.seen({ zone, assetRecordName: name }), generation } },
       }));
-      for (let round = 0; requests.length > 0; round += 1) {
-        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left enumeration stamps unwritten');
-        const output = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.table]: requests } }),
-        );
-        requests = (output.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
-      }
+      await batchWriteAll(this.client, this.table, requests, 'DynamoDB left enumeration stamps unwritten');
     }
   }
 
@@ -445,21 +429,14 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     items: readonly { assetRecordName: string }[],
   ): Promise<Set<string>> {
     const stamped = new Set<string>();
-    let wanted: Record<string, unknown>[] = items.map((item) => ({
+    const wanted: Record<string, unknown>[] = items.map((item) => ({
       ...keys.seen({ zone, assetRecordName: item.assetRecordName }),
     }));
     const prefix = `${zoneId(zone)}#`;
-    for (let round = 0; wanted.length > 0; round += 1) {
-      if (round === BATCH_ROUNDS) throw new Error('DynamoDB left enumeration stamps unread');
-      const output = await this.client.send(
-        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
-      );
-      for (const raw of output.Responses?.[this.table] ?? []) {
-        const stamp = seenItemSchema.parse(raw);
-        if (stamp.generation === generation) stamped.add(stamp.sk.slice(prefix.length));
-      }
-      wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
-    }
+    await batchGetAll(this.client, this.table, wanted, 'DynamoDB left enumeration stamps unread', (raw) => {
+      const stamp = seenItemSchema.parse(raw);
+      if (stamp.generation === generation) stamped.add(stamp.sk.slice(prefix.length));
+    });
     return stamped;
   }
 
@@ -638,7 +615,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
       // The markers of counts already applied ride along in the free places (docs/state.md):
       // a marker written here spares a marker write of its own at the flush.
       const markers = this.#unmarked.splice(0, WRITE_BATCH - chunk.length);
-      let requests: Record<string, unknown>[] = [
+      const requests: Record<string, unknown>[] = [
         ...chunk.map(({ masterRecordName, user }) => ({
           PutRequest: {
             Item: withoutUndefined({
@@ -651,13 +628,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
         ...markers.map((nonce) => ({ PutRequest: { Item: { ...keys.settledCount(nonce) } } })),
       ];
       try {
-        for (let round = 0; requests.length > 0; round += 1) {
-          if (round === BATCH_ROUNDS) throw new Error('DynamoDB left master users unwritten');
-          const output = await this.client.send(
-            new BatchWriteCommand({ RequestItems: { [this.table]: requests } }),
-          );
-          requests = (output.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
-        }
+        await batchWriteAll(this.client, this.table, requests, 'DynamoDB left master users unwritten');
       } catch (error) {
         // Still applied and remembered by the counters item: a later write takes them.
         this.#unmarked.unshift(...markers);
@@ -891,18 +862,11 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
       ...new Map(objectKeys.map((key) => [keys.keyClaim(key).pk, keys.keyClaim(key)])).values(),
     ];
     for (let i = 0; i < unique.length; i += READ_BATCH) {
-      let wanted: Record<string, unknown>[] = unique.slice(i, i + READ_BATCH).map((key) => ({ ...key }));
-      for (let round = 0; wanted.length > 0; round += 1) {
-        if (round === BATCH_ROUNDS) throw new Error('DynamoDB left key claims unread');
-        const output = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
-        );
-        for (const raw of output.Responses?.[this.table] ?? []) {
-          const claim = keyClaimItemSchema.parse(raw);
-          counts.set(claim.pk, claim.count === undefined ? {} : { count: claim.count });
-        }
-        wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
-      }
+      const wanted: Record<string, unknown>[] = unique.slice(i, i + READ_BATCH).map((key) => ({ ...key }));
+      await batchGetAll(this.client, this.table, wanted, 'DynamoDB left key claims unread', (raw) => {
+        const claim = keyClaimItemSchema.parse(raw);
+        counts.set(claim.pk, claim.count === undefined ? {} : { count: claim.count });
+      });
     }
     return counts;
   }
@@ -956,16 +920,10 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
   /** Which of these nonces have a `counted#` marker (one consistent batched read). */
   private async markedNonces(nonces: readonly string[]): Promise<Set<string>> {
     const marked = new Set<string>();
-    let wanted: Record<string, unknown>[] = nonces.map((nonce) => ({ ...keys.settledCount(nonce) }));
-    for (let round = 0; wanted.length > 0; round += 1) {
-      if (round === BATCH_ROUNDS) throw new Error('DynamoDB left count markers unread');
-      const output = await this.client.send(
-        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: wanted, ConsistentRead: true } } }),
-      );
-      for (const raw of output.Responses?.[this.table] ?? [])
-        marked.add(settledCountItemSchema.parse(raw).pk.slice('counted#'.length));
-      wanted = (output.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
-    }
+    const wanted: Record<string, unknown>[] = nonces.map((nonce) => ({ ...keys.settledCount(nonce) }));
+    await batchGetAll(this.client, this.table, wanted, 'DynamoDB left count markers unread', (raw) => {
+      marked.add(settledCountItemSchema.parse(raw).pk.slice('counted#'.length));
+    });
     return marked;
   }
 
@@ -1107,16 +1065,10 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     while (this.#unmarked.length >= (options.fullBatchesOnly ? WRITE_BATCH : 1)) {
       const nonces = this.#unmarked.splice(0, WRITE_BATCH);
       try {
-        let requests: Record<string, unknown>[] = nonces.map((nonce) => ({
+        const requests: Record<string, unknown>[] = nonces.map((nonce) => ({
           PutRequest: { Item: { ...keys.settledCount(nonce) } },
         }));
-        for (let round = 0; requests.length > 0; round += 1) {
-          if (round === BATCH_ROUNDS) throw new Error('DynamoDB left count markers unwritten');
-          const output = await this.client.send(
-            new BatchWriteCommand({ RequestItems: { [this.table]: requests } }),
-          );
-          requests = (output.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
-        }
+        await batchWriteAll(this.client, this.table, requests, 'DynamoDB left count markers unwritten');
       } catch (error) {
         // Still applied and remembered by the counters item: the next flush writes them.
         this.#unmarked.unshift(...nonces);
