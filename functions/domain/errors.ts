@@ -157,6 +157,15 @@ function fieldOf(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }
 
+/**
+ * A value a zod schema refused, known by its name: `ZodError` from classic zod (the CLI's and the
+ * local servers' own schemas), `$ZodError` from zod/mini (every schema the Lambda functions load).
+ */
+export function isZodError(error: unknown): boolean {
+  const name = fieldOf(error, 'name');
+  return name === 'ZodError' || name === '$ZodError';
+}
+
 /** What `classifyError` decided, and the rule that decided it (`unknown` for the default). */
 export interface Classification {
   readonly errorClass: ErrorClass;
@@ -227,7 +236,7 @@ export function explainError(error: unknown): Classification {
   if (typeof name === 'string' && Object.hasOwn(OURS_ELSEWHERE, name)) {
     return { errorClass: OURS_ELSEWHERE[name]!, rule: name };
   }
-  if (name === 'ZodError') return { errorClass: 'fatal', rule: 'ZodError' };
+  if (isZodError(error)) return { errorClass: 'fatal', rule: 'ZodError' };
   if (name === 'AbortError') return { errorClass: 'retryable', rule: 'abort' };
   if (name === 'TimeoutError') return { errorClass: 'retryable', rule: 'timeout' };
 

@@ -2,10 +2,10 @@
  * Configuration of the Lambda handlers (and the local runtime, which sets the same variables).
  * Read once at cold start; every missing or invalid variable is named in one error.
  */
-import * as z from 'zod';
 import { ENV } from './env-names.ts';
+import * as z from './zod.ts';
 
-const fraction = z.coerce.number().min(0).max(1);
+const fraction = z.coerce.number().check(z.gte(0), z.lte(1));
 
 /**
  * The one place for the pipeline's tunable defaults: the Lambda config falls back to them, and
@@ -21,31 +21,35 @@ export const PIPELINE_DEFAULTS = {
 } as const;
 
 const schema = z.object({
-  archiveBucket: z.string().min(3),
-  stateTable: z.string().min(1),
-  workQueueUrl: z.string().url(),
-  deadLetterQueueUrl: z.string().url().optional(),
-  sessionSecretId: z.string().min(1),
-  icloudEndpoint: z.string().min(1).default('apple'),
-  deletePolicy: z.enum(['keep', 'mirror']).default('keep'),
-  maxDeleteFraction: fraction.default(0.05),
-  versionPolicy: z.string().default(''),
+  archiveBucket: z.string().check(z.minLength(3)),
+  stateTable: z.string().check(z.minLength(1)),
+  workQueueUrl: z.url(),
+  deadLetterQueueUrl: z.optional(z.url()),
+  sessionSecretId: z.string().check(z.minLength(1)),
+  icloudEndpoint: z._default(z.string().check(z.minLength(1)), 'apple'),
+  deletePolicy: z._default(z.enum(['keep', 'mirror']), 'keep'),
+  maxDeleteFraction: z._default(fraction, 0.05),
+  versionPolicy: z._default(z.string(), ''),
   /** `on` (default) or `off`: archive the Shared Albums the account owns or joined. */
-  sharedAlbums: z.enum(['on', 'off']).default('on'),
+  sharedAlbums: z._default(z.enum(['on', 'off']), 'on'),
   /** Least minutes between two listings of the Shared Albums; 0 (default): every run. */
-  sharedAlbumsEveryMinutes: z.coerce.number().int().min(0).max(10_080).default(0),
-  xmpSidecars: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
-  deadlineReserveMs: z.coerce
-    .number()
-    .int()
-    .min(1_000)
-    .max(300_000)
-    .default(PIPELINE_DEFAULTS.deadlineReserveMs),
-  uploadPartSizeMiB: z.coerce.number().int().min(5).max(512).default(PIPELINE_DEFAULTS.uploadPartSizeMiB),
-  uploadQueueSize: z.coerce.number().int().min(1).max(16).default(PIPELINE_DEFAULTS.uploadQueueSize),
+  sharedAlbumsEveryMinutes: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(10_080)), 0),
+  xmpSidecars: z.pipe(
+    z._default(z.enum(['true', 'false']), 'false'),
+    z.transform((v) => v === 'true'),
+  ),
+  deadlineReserveMs: z._default(
+    z.coerce.number().check(z.int(), z.gte(1_000), z.lte(300_000)),
+    PIPELINE_DEFAULTS.deadlineReserveMs,
+  ),
+  uploadPartSizeMiB: z._default(
+    z.coerce.number().check(z.int(), z.gte(5), z.lte(512)),
+    PIPELINE_DEFAULTS.uploadPartSizeMiB,
+  ),
+  uploadQueueSize: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(16)),
+    PIPELINE_DEFAULTS.uploadQueueSize,
+  ),
 });
 
 export type PipelineConfig = Readonly<z.infer<typeof schema>>;

@@ -27,6 +27,7 @@ import {
 import { MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import { ConfigError } from '#shared/config.ts';
+import * as mini from '#shared/zod.ts';
 
 /** An error shaped like the AWS SDK v3's service exceptions. */
 function sdkError(name: string, fault: 'client' | 'server', status: number, retryable?: object): Error {
@@ -48,6 +49,14 @@ function nodeError(code: string, viaCause = false): Error {
 }
 
 const zodError = z.object({ a: z.string() }).safeParse({}).error;
+/** What the Lambda functions' schemas (zod/mini, named `$ZodError`) throw. */
+const miniZodError = (() => {
+  try {
+    return mini.strictObject({ a: mini.string() }).parse({});
+  } catch (error) {
+    return error;
+  }
+})();
 
 const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
   // Ours (domain/errors.ts)
@@ -120,6 +129,11 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
   ],
   // Foreign: validation, abort and timeout
   ['ZodError', zodError, { errorClass: 'fatal', rule: 'ZodError' }],
+  [
+    "ZodError (zod/mini, the Lambda functions' schemas)",
+    miniZodError,
+    { errorClass: 'fatal', rule: 'ZodError' },
+  ],
   ['AbortError', new DOMException('x', 'AbortError'), { errorClass: 'retryable', rule: 'abort' }],
   ['TimeoutError', new DOMException('x', 'TimeoutError'), { errorClass: 'retryable', rule: 'timeout' }],
   // Foreign: AWS SDK v3

@@ -1,11 +1,13 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import * as classic from 'zod';
 import {
   AccountConditionError,
   InvalidInputError,
   RateLimitedError,
   SessionExpiredError,
 } from '#domain/errors.ts';
+import * as mini from '#shared/zod.ts';
 import { errorResult, reportError } from '../../functions/cli/io/error-report.ts';
 import { UsageError } from '../../functions/cli/io/exit-codes.ts';
 
@@ -40,6 +42,16 @@ describe('reportError', () => {
       exitCode: 4,
     });
     expect(reportError(new InvalidInputError('bad'))).toMatchObject({ code: 'invalid-input', exitCode: 2 });
+    // A schema of ours refusing a value: classic zod (the CLI's own) and zod/mini (what it shares
+    // with the Lambda functions) name their errors differently.
+    expect(reportError(classic.string().safeParse(1).error)).toMatchObject({
+      code: 'invalid-input',
+      exitCode: 2,
+    });
+    expect(reportError(mini.string().safeParse(1).error)).toMatchObject({
+      code: 'invalid-input',
+      exitCode: 2,
+    });
     expect(reportError(new RateLimitedError('slow', { retryAfterSeconds: 30 }))).toMatchObject({
       code: 'rate-limited',
       hint: 'Wait 30 s, then try again.',

@@ -5,11 +5,11 @@
  * `sk = <assetGuid>`). Documents are stored as JSON text and read back strictly: the table is ours.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { ConflictError } from '#domain/errors.ts';
 import { VERSION_KINDS } from '#domain/model/asset.ts';
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
+import * as z from '#shared/zod.ts';
 import { batchWriteAll } from './dynamodb-batch.ts';
 import { sharedAlbumSchema } from './shared-album-schema.ts';
 
@@ -20,34 +20,34 @@ const albumSchema = sharedAlbumSchema;
 
 const storedAlbumSchema = z.strictObject({
   album: albumSchema,
-  archivedCtag: z.string().optional(),
-  enqueuedCtag: z.string().optional(),
-  enqueuedAt: z.number().optional(),
-  goneAt: z.number().optional(),
-  itemCount: z.number().optional(),
-  reducedCount: z.number().optional(),
-  objectCount: z.number().optional(),
-  folder: z.string().optional(),
+  archivedCtag: z.optional(z.string()),
+  enqueuedCtag: z.optional(z.string()),
+  enqueuedAt: z.optional(z.number()),
+  goneAt: z.optional(z.number()),
+  itemCount: z.optional(z.number()),
+  reducedCount: z.optional(z.number()),
+  objectCount: z.optional(z.number()),
+  folder: z.optional(z.string()),
 });
 
 const listDocumentSchema = z.strictObject({
   albums: z.record(z.string(), storedAlbumSchema),
-  checkedAt: z.number().optional(),
-  everyDatabaseAskedAt: z.number().optional(),
-  collectionTokens: z
-    .strictObject({
-      private: z.array(z.string()).max(8).optional(),
-      shared: z.array(z.string()).max(8).optional(),
-    })
-    .optional(),
-  checkedAlone: z.enum(['legacy', 'newGeneration']).optional(),
+  checkedAt: z.optional(z.number()),
+  everyDatabaseAskedAt: z.optional(z.number()),
+  collectionTokens: z.optional(
+    z.strictObject({
+      private: z.optional(z.array(z.string()).check(z.maxLength(8))),
+      shared: z.optional(z.array(z.string()).check(z.maxLength(8))),
+    }),
+  ),
+  checkedAlone: z.optional(z.enum(['legacy', 'newGeneration'])),
 });
 
 const commentSchema = z.strictObject({
   kind: z.enum(['text', 'like']),
   text: z.string(),
   author: z.string(),
-  at: z.number().optional(),
+  at: z.optional(z.number()),
 });
 
 const itemSchema = z.strictObject({
@@ -55,41 +55,41 @@ const itemSchema = z.strictObject({
   fileName: z.string(),
   key: z.string(),
   ownsObject: z.boolean(),
-  library: z
-    .strictObject({
+  library: z.optional(
+    z.strictObject({
       zone: z.strictObject({
         database: z.enum(['private', 'shared']),
-        zoneName: z.string().min(1),
-        ownerRecordName: z.string().optional(),
+        zoneName: z.string().check(z.minLength(1)),
+        ownerRecordName: z.optional(z.string()),
       }),
-      assetRecordName: z.string().min(1),
-      masterRecordName: z.string().min(1),
+      assetRecordName: z.string().check(z.minLength(1)),
+      masterRecordName: z.string().check(z.minLength(1)),
       kind: z.enum(VERSION_KINDS),
-    })
-    .optional(),
-  caption: z.string().optional(),
+    }),
+  ),
+  caption: z.optional(z.string()),
   fileChecksum: z.string(),
   size: z.number(),
   rendition: z.string(),
   reduced: z.boolean(),
-  width: z.number().optional(),
-  height: z.number().optional(),
+  width: z.optional(z.number()),
+  height: z.optional(z.number()),
   changeTag: z.string(),
-  contributorDsid: z.string().optional(),
-  contributorName: z.string().optional(),
-  addedDate: z.number().optional(),
-  captureDate: z.number().optional(),
+  contributorDsid: z.optional(z.string()),
+  contributorName: z.optional(z.string()),
+  addedDate: z.optional(z.number()),
+  captureDate: z.optional(z.number()),
   likeCount: z.number(),
   comments: z.array(commentSchema),
-  removedAt: z.number().optional(),
-  objectDeletedAt: z.number().optional(),
+  removedAt: z.optional(z.number()),
+  objectDeletedAt: z.optional(z.number()),
   archivedAt: z.number(),
 });
 
 /** BatchWriteItem's limit. */
 const WRITE_BATCH = 25;
 
-const rowSchema = z.looseObject({ document: z.string(), revision: z.number().optional() });
+const rowSchema = z.looseObject({ document: z.string(), revision: z.optional(z.number()) });
 
 export interface DynamoDbSharedAlbumStateStoreOptions {
   readonly client: DynamoDBDocumentClient;

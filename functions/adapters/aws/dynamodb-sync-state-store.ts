@@ -17,7 +17,6 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { z } from 'zod';
 import {
   type ArchiveCounters,
   type AssetRef,
@@ -46,6 +45,7 @@ import {
   type ZoneSyncStateInput,
 } from '#domain/model/sync-state.ts';
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import type * as z from '#shared/zod.ts';
 import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
 import type { SyncStateStore, UnseenAsset, UnseenAssetsPage } from '../../ports/sync-state-store.ts';
 import { batchGetAll, batchWriteAll } from './dynamodb-batch.ts';
@@ -159,7 +159,7 @@ export class DynamoDbSyncStateStore implements SyncStateStore {
     this.unseenPageSize = Math.min(options.unseenPageSize ?? UNSEEN_PAGE, UNSEEN_PAGE);
   }
 
-  private async get<S extends z.ZodType>(key: ItemKey, schema: S): Promise<z.infer<S> | undefined> {
+  private async get<S extends z.ZodMiniType>(key: ItemKey, schema: S): Promise<z.infer<S> | undefined> {
     const output = await this.client.send(
       new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
     );

@@ -2,24 +2,24 @@
  * A Shared Album as our own stores keep it (the work queue's items, the Shared Albums state):
  * one schema, so the two cannot drift. Parsed strictly: these are values we wrote.
  */
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 
 export const sharedAlbumSchema = z.strictObject({
-  albumguid: z.string().min(1),
+  albumguid: z.string().check(z.minLength(1)),
   name: z.string(),
   /** The legacy album's base URL; empty for a new-generation album (its zone says where it is). */
   location: z.string(),
   ctag: z.string(),
   ownerDsid: z.string(),
   sharingType: z.enum(['owned', 'subscribed']),
-  creationDate: z.number().optional(),
+  creationDate: z.optional(z.number()),
   isPublic: z.boolean(),
-  collection: z
-    .strictObject({
+  collection: z.optional(
+    z.strictObject({
       database: z.enum(['private', 'shared']),
-      zoneName: z.string().min(1),
+      zoneName: z.string().check(z.minLength(1)),
       ownerRecordName: z.string(),
-    })
-    .optional(),
-  ownerName: z.string().optional(),
+    }),
+  ),
+  ownerName: z.optional(z.string()),
 });

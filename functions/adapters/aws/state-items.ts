@@ -3,13 +3,13 @@
  * back. The table is ours, so reads are strict about the attributes each item type must have.
  */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
 import type { AlbumRef } from '#domain/model/album.ts';
 import { VERSION_KINDS } from '#domain/model/asset.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
 import type { AssetRef } from '#domain/model/manifest.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import { zoneId } from '#domain/model/zone.ts';
+import * as z from '#shared/zod.ts';
 
 /** Manifest entries spread over this many partitions (a photo library is written in bursts). */
 export const MANIFEST_SHARDS = 16;
@@ -92,7 +92,7 @@ export function manifestShard(shard: number): string {
 export const zoneRefSchema = z.strictObject({
   database: z.enum(['private', 'shared']),
   zoneName: z.string(),
-  ownerRecordName: z.string().optional(),
+  ownerRecordName: z.optional(z.string()),
 });
 
 const assetRefShape = { zone: zoneRefSchema, assetRecordName: z.string() };
@@ -112,10 +112,10 @@ export const databaseItemSchema = z.strictObject({
 export const zoneItemSchema = z.strictObject({
   ...item,
   zone: zoneRefSchema,
-  syncToken: z.string().optional(),
-  checkpoint: z.string().optional(),
-  retired: z.boolean().optional(),
-  lastFullScanAt: z.number().optional(),
+  syncToken: z.optional(z.string()),
+  checkpoint: z.optional(z.string()),
+  retired: z.optional(z.boolean()),
+  lastFullScanAt: z.optional(z.number()),
   updatedAt: z.number(),
   revision: z.number(),
 });
@@ -127,7 +127,7 @@ export const manifestItemSchema = z.strictObject({
   ...assetRefShape,
   masterRecordName: z.string(),
   assetChangeTag: z.string(),
-  masterChangeTag: z.string().optional(),
+  masterChangeTag: z.optional(z.string()),
   status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged']),
   flags: z.strictObject({ isFavorite: z.boolean(), isHidden: z.boolean(), isDeleted: z.boolean() }),
   albums: z.array(z.string()),
@@ -140,14 +140,14 @@ export const manifestItemSchema = z.strictObject({
       md5: z.string(),
       fileChecksum: z.string(),
       archivedAt: z.number(),
-      etag: z.string().optional(),
-      versionId: z.string().optional(),
+      etag: z.optional(z.string()),
+      versionId: z.optional(z.string()),
     }),
   ),
   deletions: z.array(
     z.strictObject({ kind: versionKind, key: z.string(), deletedAt: z.number(), reason: z.string() }),
   ),
-  failure: z.strictObject({ reason: z.string(), at: z.number(), attempts: z.number() }).optional(),
+  failure: z.optional(z.strictObject({ reason: z.string(), at: z.number(), attempts: z.number() })),
   updatedAt: z.number(),
   revision: z.number(),
 });
@@ -163,8 +163,8 @@ export const seenItemSchema = z.strictObject({ ...item, generation: z.string() }
 
 /** Where a walk over one zone's manifest entries stands: a shard and the last sort key read there. */
 export const manifestWalkCursorSchema = z.strictObject({
-  shard: z.number().int().nonnegative(),
-  after: z.string().optional(),
+  shard: z.int().check(z.nonnegative()),
+  after: z.optional(z.string()),
 });
 
 export const keyClaimItemSchema = z.strictObject({
@@ -172,14 +172,14 @@ export const keyClaimItemSchema = z.strictObject({
   owner: z.string(),
   key: z.string(),
   /** The worker storing the object now (the transfer lease), and until when (ms). */
-  leaseHolder: z.string().optional(),
-  leaseExpiresAt: z.number().optional(),
+  leaseHolder: z.optional(z.string()),
+  leaseExpiresAt: z.optional(z.number()),
   /**
    * The object's place in the archive totals (docs/state.md, "Counting objects"):
    * `p:<nonce>:<size>` a count under way, `u:<nonce>:<size>` an uncount under way, `c:<size>`
    * counted. Absent on claims from before (their objects are counted by `object#` items).
    */
-  count: z.string().optional(),
+  count: z.optional(z.string()),
 });
 
 export const masterUserItemSchema = z.strictObject({ ...item, ...assetRefShape });
@@ -189,25 +189,26 @@ export const runItemSchema = z.strictObject({
   runId: z.string(),
   kind: z.enum(['detect', 'download', 'verify']),
   startedAt: z.number(),
-  endedAt: z.number().optional(),
+  endedAt: z.optional(z.number()),
   outcome: z.enum(['running', 'succeeded', 'partial', 'failed', 'reauthRequired', 'skipped']),
   counts: z.record(z.string(), z.number()),
   appleRequests: z.record(z.string(), z.number()),
   failures: z.array(z.strictObject({ subject: z.string(), reason: z.string() })),
-  message: z.string().optional(),
+  message: z.optional(z.string()),
 });
 
-export const lastCheckItemSchema = z.strictObject({ ...item, lastCheckedAt: z.number().int() });
-export const countersItemSchema = z
-  .object({
+export const lastCheckItemSchema = z.strictObject({ ...item, lastCheckedAt: z.int() });
+export const countersItemSchema = z.catchall(
+  z.object({
     ...item,
     objects: z.number(),
     bytes: z.number(),
     /** Nonces of object counts applied to the totals whose object item is not settled yet. */
-    applied: z.set(z.string()).optional(),
-  })
+    applied: z.optional(z.set(z.string())),
+  }),
   // `applied_<nonce>`: the same for counts kept on key claims, one attribute each (dropped in batches).
-  .catchall(z.number());
+  z.number(),
+);
 
 /** The counters item's attribute that says the count under `nonce` reached the totals. */
 /** The marker of a count applied to the totals: its keys alone. */
@@ -244,8 +245,8 @@ export const countedObjectItemSchema = z.strictObject({
   ...item,
   key: z.string(),
   size: z.number(),
-  pending: z.string().optional(),
-  change: z.union([z.literal(1), z.literal(-1)]).optional(),
+  pending: z.optional(z.string()),
+  change: z.optional(z.union([z.literal(1), z.literal(-1)])),
 });
 
 export const albumItemSchema = z.strictObject({
@@ -254,12 +255,12 @@ export const albumItemSchema = z.strictObject({
   recordName: z.string(),
   name: z.string(),
   kind: z.enum(['album', 'folder', 'smart', 'other']),
-  albumType: z.number().int(),
-  parentRecordName: z.string().optional(),
-  position: z.number().optional(),
+  albumType: z.int(),
+  parentRecordName: z.optional(z.string()),
+  position: z.optional(z.number()),
   deleted: z.boolean(),
   viewStale: z.boolean(),
-  view: z.strictObject({ path: z.string(), hash: z.string() }).optional(),
+  view: z.optional(z.strictObject({ path: z.string(), hash: z.string() })),
   updatedAt: z.number(),
   revision: z.number(),
 });

@@ -4,17 +4,17 @@
  *
  * Messages may carry signed download URLs (valid about an hour): never log a message body.
  */
-import * as z from 'zod';
 import { type Asset, type AssetOnlyChange, VERSION_KINDS } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { SharedAlbum } from '#domain/shared-albums/model.ts';
+import * as z from '#shared/zod.ts';
 import { sharedAlbumSchema } from './shared-album-schema.ts';
 
 const zoneRef = z.strictObject({
   database: z.enum(['private', 'shared']),
-  zoneName: z.string().min(1),
-  ownerRecordName: z.string().optional(),
+  zoneName: z.string().check(z.minLength(1)),
+  ownerRecordName: z.optional(z.string()),
 });
 
 const versionKind = z.enum(VERSION_KINDS);
@@ -28,73 +28,73 @@ const unavailableVersion = z.strictObject({
 const assetVersion = z.strictObject({
   kind: versionKind,
   resourceField: z.string(),
-  size: z.number().int().nonnegative(),
+  size: z.int().check(z.nonnegative()),
   fileChecksum: z.string(),
   uti: z.string(),
-  downloadUrl: z.string().optional(),
-  width: z.number().optional(),
-  height: z.number().optional(),
+  downloadUrl: z.optional(z.string()),
+  width: z.optional(z.number()),
+  height: z.optional(z.number()),
 });
 
 const description = z.strictObject({
-  title: z.string().optional(),
-  caption: z.string().optional(),
-  keywords: z.array(z.string()).optional(),
-  location: z
-    .strictObject({ latitude: z.number(), longitude: z.number(), altitude: z.number().optional() })
-    .optional(),
-  width: z.number().optional(),
-  height: z.number().optional(),
-  durationMs: z.number().optional(),
-  timeZoneName: z.string().optional(),
+  title: z.optional(z.string()),
+  caption: z.optional(z.string()),
+  keywords: z.optional(z.array(z.string())),
+  location: z.optional(
+    z.strictObject({ latitude: z.number(), longitude: z.number(), altitude: z.optional(z.number()) }),
+  ),
+  width: z.optional(z.number()),
+  height: z.optional(z.number()),
+  durationMs: z.optional(z.number()),
+  timeZoneName: z.optional(z.string()),
 });
 
 const asset = z.strictObject({
   zone: zoneRef,
-  assetRecordName: z.string().min(1),
-  masterRecordName: z.string().min(1),
+  assetRecordName: z.string().check(z.minLength(1)),
+  masterRecordName: z.string().check(z.minLength(1)),
   assetChangeTag: z.string(),
   masterChangeTag: z.string(),
   fileName: z.string(),
   fileNameSource: z.enum(['filenameEnc', 'fallback']),
   mediaType: z.enum(['photo', 'video']),
-  itemType: z.string().optional(),
+  itemType: z.optional(z.string()),
   captureTime: z.number(),
-  timeZoneOffsetSeconds: z.number().optional(),
-  addedTime: z.number().optional(),
+  timeZoneOffsetSeconds: z.optional(z.number()),
+  addedTime: z.optional(z.number()),
   isFavorite: z.boolean(),
   isHidden: z.boolean(),
   isDeleted: z.boolean(),
   isExpunged: z.boolean(),
-  dateExpunged: z.number().optional(),
-  adjustmentType: z.string().optional(),
+  dateExpunged: z.optional(z.number()),
+  adjustmentType: z.optional(z.string()),
   subtypes: z.array(z.enum(['live', 'screenshot', 'slomo', 'burst', 'panorama', 'timelapse', 'raw+jpeg'])),
-  burstId: z.string().optional(),
-  contributors: z.array(z.string()).optional(),
-  deletedBy: z.string().optional(),
-  trashReason: z.number().optional(),
+  burstId: z.optional(z.string()),
+  contributors: z.optional(z.array(z.string())),
+  deletedBy: z.optional(z.string()),
+  trashReason: z.optional(z.number()),
   versions: z.array(assetVersion),
-  unavailableVersions: z.array(unavailableVersion).optional(),
-  description: description.optional(),
+  unavailableVersions: z.optional(z.array(unavailableVersion)),
+  description: z.optional(description),
 });
 
 const assetOnly = z.strictObject({
   zone: zoneRef,
-  assetRecordName: z.string().min(1),
-  masterRecordName: z.string().min(1),
+  assetRecordName: z.string().check(z.minLength(1)),
+  masterRecordName: z.string().check(z.minLength(1)),
   assetChangeTag: z.string(),
-  captureTime: z.number().optional(),
-  timeZoneOffsetSeconds: z.number().optional(),
+  captureTime: z.optional(z.number()),
+  timeZoneOffsetSeconds: z.optional(z.number()),
   isFavorite: z.boolean(),
   isHidden: z.boolean(),
   isDeleted: z.boolean(),
   isExpunged: z.boolean(),
-  adjustmentType: z.string().optional(),
-  deletedBy: z.string().optional(),
-  trashReason: z.number().optional(),
+  adjustmentType: z.optional(z.string()),
+  deletedBy: z.optional(z.string()),
+  trashReason: z.optional(z.number()),
   versions: z.array(assetVersion),
-  unavailableVersions: z.array(unavailableVersion).optional(),
-  description: description.optional(),
+  unavailableVersions: z.optional(z.array(unavailableVersion)),
+  description: z.optional(description),
 });
 
 /** A Shared Album as the detector listed it (docs/protocol/shared-albums.md). */
@@ -110,19 +110,19 @@ export const workItemSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('tombstone'),
     zone: zoneRef,
-    recordName: z.string().min(1),
+    recordName: z.string().check(z.minLength(1)),
     inferredType: z.enum(['CPLMaster', 'CPLAsset', 'CPLContainerRelation', 'unknown']),
   }),
   /** An asset joined or left an album. */
   z.strictObject({
     type: z.literal('albumMembership'),
     zone: zoneRef,
-    assetRecordName: z.string().min(1),
-    albumRecordName: z.string().min(1),
+    assetRecordName: z.string().check(z.minLength(1)),
+    albumRecordName: z.string().check(z.minLength(1)),
     present: z.boolean(),
   }),
   /** A Shared Album changed (or left the account's view, `gone`): read it and archive what is new. */
-  z.strictObject({ type: z.literal('sharedAlbum'), album: sharedAlbum, gone: z.boolean().optional() }),
+  z.strictObject({ type: z.literal('sharedAlbum'), album: sharedAlbum, gone: z.optional(z.boolean()) }),
 ]);
 
 export const workMessageSchema = z.strictObject({
@@ -130,10 +130,10 @@ export const workMessageSchema = z.strictObject({
   /** The detection run that produced it (for tracing, not identity). */
   runId: z.string(),
   /** When that run started (ms): with `runId`, names its run record, where workers add their counts. */
-  runStartedAt: z.number().optional(),
+  runStartedAt: z.optional(z.number()),
   /** When the download URLs inside were issued (ms): older than ~50 minutes means refresh first. */
   issuedAt: z.number(),
-  items: z.array(workItemSchema).min(1),
+  items: z.array(workItemSchema).check(z.minLength(1)),
 });
 
 /**

@@ -6,8 +6,8 @@
  * here because adapters never import the simulator).
  */
 
-import * as z from 'zod';
 import { InvalidInputError, UnexpectedResponseError } from '#domain/errors.ts';
+import * as z from '#shared/zod.ts';
 
 export interface IcloudEndpoint {
   /** What the user selected: `apple`, `apple-cn`, or the simulator's control URL. */
@@ -80,7 +80,7 @@ function appleEndpoint(
   };
 }
 
-const SimulatorDescription = z.looseObject({ baseUrl: z.string().url() });
+const SimulatorDescription = z.looseObject({ baseUrl: z.url() });
 
 /**
  * Resolves `--endpoint` / `ICLOUD_ENDPOINT`: `apple` (default), `apple-cn`, or a simulator control

@@ -7,6 +7,7 @@ import { CommanderError } from 'commander';
 import {
   AccountConditionError,
   InvalidInputError,
+  isZodError,
   RateLimitedError,
   SessionExpiredError,
   UnexpectedResponseError,
@@ -112,11 +113,7 @@ export function reportError(error: unknown, command = CLI_COMMAND): ErrorReport 
       exitCode: EXIT.usage,
     };
   }
-  if (
-    error instanceof InvalidInputError ||
-    error instanceof ConfigError ||
-    field(error, 'name') === 'ZodError'
-  ) {
+  if (error instanceof InvalidInputError || error instanceof ConfigError || isZodError(error)) {
     return { code: 'invalid-input', message, hint: null, exitCode: EXIT.usage };
   }
   if (error instanceof RateLimitedError) {

@@ -5,10 +5,10 @@
  * folds the journal into the shards once the workers have settled each item
  * (docs/archive-layout.md#9-the-catalog).
  */
-import * as z from 'zod';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { LibraryWorkItem } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
+import * as z from '#shared/zod.ts';
 import { type AssetFacts, factsOfAsset, factsOfAssetRecord, mergeFacts } from './asset-facts.ts';
 import { CATALOG_PREFIX, catalogIdOfItem } from './journal-ids.ts';
 
@@ -19,33 +19,33 @@ export const JOURNAL_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 const zoneRef = z.strictObject({
   database: z.enum(['private', 'shared']),
-  zoneName: z.string().min(1),
-  ownerRecordName: z.string().optional(),
+  zoneName: z.string().check(z.minLength(1)),
+  ownerRecordName: z.optional(z.string()),
 });
 
 const location = z.strictObject({
   latitude: z.number(),
   longitude: z.number(),
-  altitude: z.number().optional(),
+  altitude: z.optional(z.number()),
 });
 
 const facts = z.strictObject({
-  fileName: z.string().optional(),
-  mediaType: z.enum(['photo', 'video']).optional(),
-  captureTime: z.number().optional(),
-  timeZoneOffsetSeconds: z.number().optional(),
-  description: z
-    .strictObject({
-      title: z.string().optional(),
-      caption: z.string().optional(),
-      keywords: z.array(z.string()).optional(),
-      location: location.optional(),
-      width: z.number().optional(),
-      height: z.number().optional(),
-      durationMs: z.number().optional(),
-      timeZoneName: z.string().optional(),
-    })
-    .optional(),
+  fileName: z.optional(z.string()),
+  mediaType: z.optional(z.enum(['photo', 'video'])),
+  captureTime: z.optional(z.number()),
+  timeZoneOffsetSeconds: z.optional(z.number()),
+  description: z.optional(
+    z.strictObject({
+      title: z.optional(z.string()),
+      caption: z.optional(z.string()),
+      keywords: z.optional(z.array(z.string())),
+      location: z.optional(location),
+      width: z.optional(z.number()),
+      height: z.optional(z.number()),
+      durationMs: z.optional(z.number()),
+      timeZoneName: z.optional(z.string()),
+    }),
+  ),
 });
 
 /** When the work an item stands for is done, as the manifest shows it. */
@@ -60,10 +60,10 @@ const expectation = z.discriminatedUnion('type', [
 
 export const journalItemSchema = z.strictObject({
   zone: zoneRef,
-  asset: z.string().min(1),
+  asset: z.string().check(z.minLength(1)),
   at: z.number(),
   expect: expectation,
-  facts: facts.optional(),
+  facts: z.optional(facts),
 });
 
 export const journalSchema = z.strictObject({

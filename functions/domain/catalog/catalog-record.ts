@@ -6,9 +6,9 @@
  * A record is the manifest entry (flags, status, albums, versions: what the workers wrote) joined
  * with the asset's facts (capture time, name, description: what detection read from iCloud).
  */
-import * as z from 'zod';
 import { VERSION_KINDS } from '#domain/model/asset.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
+import * as z from '#shared/zod.ts';
 import { formatCaptureTime } from '../plan/object-metadata.ts';
 import type { AssetFacts } from './asset-facts.ts';
 
@@ -16,20 +16,20 @@ export const CATALOG_FORMAT_VERSION = 1;
 
 const zoneRef = z.strictObject({
   database: z.enum(['private', 'shared']),
-  zoneName: z.string().min(1),
-  ownerRecordName: z.string().optional(),
+  zoneName: z.string().check(z.minLength(1)),
+  ownerRecordName: z.optional(z.string()),
 });
 
 const catalogVersion = z.strictObject({
   kind: z.enum(VERSION_KINDS),
-  key: z.string().min(1),
-  size: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  md5: z.string().regex(/^[0-9a-f]{32}$/),
+  key: z.string().check(z.minLength(1)),
+  size: z.int().check(z.nonnegative()),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  md5: z.string().check(z.regex(/^[0-9a-f]{32}$/)),
   fileChecksum: z.string(),
   archivedAt: z.string(),
-  etag: z.string().optional(),
-  versionId: z.string().optional(),
+  etag: z.optional(z.string()),
+  versionId: z.optional(z.string()),
 });
 
 const catalogDeletion = z.strictObject({
@@ -42,35 +42,35 @@ const catalogDeletion = z.strictObject({
 export const catalogRecordSchema = z.strictObject({
   v: z.literal(CATALOG_FORMAT_VERSION),
   zone: zoneRef,
-  asset: z.string().min(1),
-  master: z.string().min(1),
+  asset: z.string().check(z.minLength(1)),
+  master: z.string().check(z.minLength(1)),
   assetChangeTag: z.string(),
-  masterChangeTag: z.string().optional(),
+  masterChangeTag: z.optional(z.string()),
   status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged']),
-  fileName: z.string().optional(),
-  mediaType: z.enum(['photo', 'video']).optional(),
+  fileName: z.optional(z.string()),
+  mediaType: z.optional(z.enum(['photo', 'video'])),
   /** Local capture time with its offset, RFC 3339 (`2024-07-14T23:30:00.250-08:00`; `Z` when unknown). */
-  captured: z.string().optional(),
+  captured: z.optional(z.string()),
   /** The same instant, ms since the epoch. */
-  capturedAt: z.number().optional(),
-  timeZoneOffsetSeconds: z.number().int().optional(),
-  timeZoneName: z.string().optional(),
-  width: z.number().optional(),
-  height: z.number().optional(),
-  durationMs: z.number().optional(),
-  location: z
-    .strictObject({ latitude: z.number(), longitude: z.number(), altitude: z.number().optional() })
-    .optional(),
+  capturedAt: z.optional(z.number()),
+  timeZoneOffsetSeconds: z.optional(z.int()),
+  timeZoneName: z.optional(z.string()),
+  width: z.optional(z.number()),
+  height: z.optional(z.number()),
+  durationMs: z.optional(z.number()),
+  location: z.optional(
+    z.strictObject({ latitude: z.number(), longitude: z.number(), altitude: z.optional(z.number()) }),
+  ),
   favorite: z.boolean(),
   hidden: z.boolean(),
   recentlyDeleted: z.boolean(),
-  title: z.string().optional(),
-  caption: z.string().optional(),
-  keywords: z.array(z.string()).optional(),
+  title: z.optional(z.string()),
+  caption: z.optional(z.string()),
+  keywords: z.optional(z.array(z.string())),
   /** Album record names (the album views in `albums/` name them). */
   albums: z.array(z.string()),
   versions: z.array(catalogVersion),
-  deletions: z.array(catalogDeletion).optional(),
+  deletions: z.optional(z.array(catalogDeletion)),
 });
 
 export type CatalogRecord = z.infer<typeof catalogRecordSchema>;

@@ -11,9 +11,9 @@
  * shape. A checkpoint this version cannot read is dropped (the zone's enumeration starts over,
  * which the idempotent archive absorbs) rather than guessed at.
  */
-import * as z from 'zod';
 import type { JsonValue } from '#domain/model/sync-state.ts';
 import type { EnumerationCursor, EnumerationScope, UnpairedHalves } from '#ports/asset-source.ts';
+import * as z from '#shared/zod.ts';
 import type { UnreadableRecord } from './unreadable-records.ts';
 
 export const ZONE_CHECKPOINT_VERSION = 1;
@@ -27,49 +27,49 @@ const unpairedHalves = z.strictObject({
 
 const enumerationCursor = z.strictObject({
   scope,
-  startRank: z.number().int().nonnegative(),
-  continuationMarker: z.string().optional(),
-  syncToken: z.string().optional(),
-  expectedCount: z.number().int().nonnegative().optional(),
-  emptyPagesInARow: z.number().int().nonnegative().optional(),
-  unpaired: unpairedHalves.optional(),
+  startRank: z.int().check(z.nonnegative()),
+  continuationMarker: z.optional(z.string()),
+  syncToken: z.optional(z.string()),
+  expectedCount: z.optional(z.int().check(z.nonnegative())),
+  emptyPagesInARow: z.optional(z.int().check(z.nonnegative())),
+  unpaired: z.optional(unpairedHalves),
 });
 
 const zoneCheckpointSchema = z.strictObject({
-  v: z.literal(ZONE_CHECKPOINT_VERSION).optional(),
-  enumeration: z
-    .strictObject({
+  v: z.optional(z.literal(ZONE_CHECKPOINT_VERSION)),
+  enumeration: z.optional(
+    z.strictObject({
       scope,
-      cursor: enumerationCursor.optional(),
-      capturedToken: z.string().optional(),
-      generation: z.string().optional(),
-    })
-    .optional(),
-  reconcile: z
-    .strictObject({
+      cursor: z.optional(enumerationCursor),
+      capturedToken: z.optional(z.string()),
+      generation: z.optional(z.string()),
+    }),
+  ),
+  reconcile: z.optional(
+    z.strictObject({
       generation: z.string(),
       capturedToken: z.string(),
-      cursor: z.string().optional(),
-    })
-    .optional(),
-  albums: z
-    .strictObject({
+      cursor: z.optional(z.string()),
+    }),
+  ),
+  albums: z.optional(
+    z.strictObject({
       capturedToken: z.string(),
-      generation: z.string().optional(),
+      generation: z.optional(z.string()),
       listed: z.boolean(),
       pending: z.array(z.string()),
-    })
-    .optional(),
-  unpaired: unpairedHalves.optional(),
-  unreadable: z
-    .array(
+    }),
+  ),
+  unpaired: z.optional(unpairedHalves),
+  unreadable: z.optional(
+    z.array(
       z.strictObject({
         name: z.string(),
-        tries: z.number().int().nonnegative(),
-        lastTriedAt: z.number().optional(),
+        tries: z.int().check(z.nonnegative()),
+        lastTriedAt: z.optional(z.number()),
       }),
-    )
-    .optional(),
+    ),
+  ),
 });
 
 export interface ZoneCheckpoint {

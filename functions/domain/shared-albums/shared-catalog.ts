@@ -7,7 +7,7 @@
  * archives the album, beside its `album.json` (one writer per album, as for the view), so the
  * library's catalog writer and its shards are untouched. Same bytes for the same state.
  */
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { CATALOG_PREFIX } from '../catalog/journal-ids.ts';
 import {
   COLLECTION_RENDITION_LABEL,
@@ -86,53 +86,53 @@ export function sharedCatalogText(
 
 const zoneRef = z.strictObject({
   database: z.enum(['private', 'shared']),
-  zoneName: z.string().min(1),
-  ownerRecordName: z.string().optional(),
+  zoneName: z.string().check(z.minLength(1)),
+  ownerRecordName: z.optional(z.string()),
 });
 
 /** One line of `catalog/shared-albums/<album id>.jsonl`, as `sharedCatalogText` writes it (ours: strict). */
 export const sharedCatalogLineSchema = z.strictObject({
   v: z.literal(1),
   sharedAlbum: z.strictObject({
-    albumguid: z.string().min(1),
+    albumguid: z.string().check(z.minLength(1)),
     name: z.string(),
-    folder: z.string().min(1),
+    folder: z.string().check(z.minLength(1)),
     generation: z.enum(['legacy', 'shared-collection']),
     sharingType: z.enum(['owned', 'subscribed']),
     owner: z.string(),
-    ownerName: z.string().optional(),
-    goneAt: z.string().optional(),
+    ownerName: z.optional(z.string()),
+    goneAt: z.optional(z.string()),
   }),
-  asset: z.string().min(1),
+  asset: z.string().check(z.minLength(1)),
   status: z.enum(['archived', 'removed']),
   fileName: z.string(),
-  captured: z.string().optional(),
-  added: z.string().optional(),
-  contributor: z.string().optional(),
-  contributorId: z.string().optional(),
-  caption: z.string().optional(),
-  likes: z.number().int().nonnegative(),
+  captured: z.optional(z.string()),
+  added: z.optional(z.string()),
+  contributor: z.optional(z.string()),
+  contributorId: z.optional(z.string()),
+  caption: z.optional(z.string()),
+  likes: z.int().check(z.nonnegative()),
   comments: z.array(
     z.strictObject({
       kind: z.enum(['text', 'like']),
       text: z.string(),
       author: z.string(),
-      at: z.string().optional(),
+      at: z.optional(z.string()),
     }),
   ),
   rendition: z.string(),
-  renditionField: z.string().optional(),
+  renditionField: z.optional(z.string()),
   reduced: z.boolean(),
-  width: z.number().optional(),
-  height: z.number().optional(),
-  key: z.string().min(1),
-  size: z.number().int().nonnegative(),
+  width: z.optional(z.number()),
+  height: z.optional(z.number()),
+  key: z.string().check(z.minLength(1)),
+  size: z.int().check(z.nonnegative()),
   fileChecksum: z.string(),
-  references: z.enum(['shared-album', 'library']).optional(),
-  library: z.strictObject({ zone: zoneRef, asset: z.string().min(1) }).optional(),
-  changeTag: z.string().optional(),
-  removedAt: z.string().optional(),
-  objectDeletedAt: z.string().optional(),
+  references: z.optional(z.enum(['shared-album', 'library'])),
+  library: z.optional(z.strictObject({ zone: zoneRef, asset: z.string().check(z.minLength(1)) })),
+  changeTag: z.optional(z.string()),
+  removedAt: z.optional(z.string()),
+  objectDeletedAt: z.optional(z.string()),
 });
 
 export type SharedCatalogLine = z.infer<typeof sharedCatalogLineSchema>;

@@ -3,30 +3,30 @@
  * edges (extra fields pass) and strictly at the core (dsid and the CloudKit URL are required).
  */
 
-import * as z from 'zod';
 import { UnexpectedResponseError } from '#domain/errors.ts';
+import * as z from '#shared/zod.ts';
 import { accountCondition, wrongRegion } from './account-conditions.ts';
 
 const AccountDocumentSchema = z.looseObject({
   dsInfo: z.looseObject({
-    dsid: z.union([z.string(), z.number()]).transform(String),
-    hsaVersion: z.number().optional(),
-    hasICloudQualifyingDevice: z.boolean().optional(),
-    isWebAccessAllowed: z.boolean().optional(),
-    iCDPEnabled: z.boolean().optional(),
-    appleId: z.string().optional(),
+    dsid: z.pipe(z.union([z.string(), z.number()]), z.transform(String)),
+    hsaVersion: z.optional(z.number()),
+    hasICloudQualifyingDevice: z.optional(z.boolean()),
+    isWebAccessAllowed: z.optional(z.boolean()),
+    iCDPEnabled: z.optional(z.boolean()),
+    appleId: z.optional(z.string()),
   }),
-  iCDPEnabled: z.boolean().optional(),
-  hsaChallengeRequired: z.boolean().optional(),
-  hsaTrustedBrowser: z.boolean().optional(),
-  domainToUse: z.string().nullish(),
-  termsUpdateNeeded: z.boolean().optional(),
-  webservices: z
-    .looseObject({
-      ckdatabasews: z.looseObject({ url: z.string().url(), status: z.string().optional() }).optional(),
-      sharedstreams: z.looseObject({ url: z.string().url(), status: z.string().optional() }).optional(),
-    })
-    .optional(),
+  iCDPEnabled: z.optional(z.boolean()),
+  hsaChallengeRequired: z.optional(z.boolean()),
+  hsaTrustedBrowser: z.optional(z.boolean()),
+  domainToUse: z.nullish(z.string()),
+  termsUpdateNeeded: z.optional(z.boolean()),
+  webservices: z.optional(
+    z.looseObject({
+      ckdatabasews: z.optional(z.looseObject({ url: z.url(), status: z.optional(z.string()) })),
+      sharedstreams: z.optional(z.looseObject({ url: z.url(), status: z.optional(z.string()) })),
+    }),
+  ),
 });
 
 export interface AccountInfo {

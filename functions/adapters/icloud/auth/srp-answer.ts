@@ -2,16 +2,16 @@
  * The SRP challenge Apple answers to `signin/init` and, with the same shape, to `escrow/init`
  * (docs/protocol/sign-in.md), and the client proof computed from it.
  */
-import * as z from 'zod';
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Secret } from '#shared/redact.ts';
+import * as z from '#shared/zod.ts';
 import { bytesToBigInt, computeClientProof, type SrpClientEphemeral, type SrpProof } from './srp.ts';
 
 const SrpAnswerSchema = z.looseObject({
-  salt: z.string().min(1),
-  b: z.string().min(1),
+  salt: z.string().check(z.minLength(1)),
+  b: z.string().check(z.minLength(1)),
   c: z.unknown(),
-  iteration: z.number().int().positive(),
+  iteration: z.int().check(z.positive()),
   protocol: z.enum(['s2k', 's2k_fo']),
 });
 

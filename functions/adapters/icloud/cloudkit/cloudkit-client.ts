@@ -7,10 +7,10 @@
  * Records come back as `unknown[]`: the records mapping reads them one at a time.
  */
 
-import type { z } from 'zod';
 import { RateLimitedError, UnexpectedResponseError } from '#domain/errors.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { parseRetryAfter, type RetryOptions, retry } from '#shared/retry.ts';
+import type * as z from '#shared/zod.ts';
 import { SignInThrottledError } from '../auth/throttle.ts';
 import type { IcloudHttp } from '../http/types.ts';
 import { type CloudKitErrorBody, errorFromCloudKit, errorFromHttpStatus } from './cloudkit-errors.ts';
@@ -318,7 +318,7 @@ export class CloudKitClient {
     return `${url}?${params.toString()}`;
   }
 
-  async #call<S extends z.ZodType>(
+  async #call<S extends z.ZodMiniType>(
     database: DatabaseScope,
     operation: string,
     json: unknown,

@@ -5,27 +5,27 @@
  * a `recordType` unless it is a tombstone.
  */
 
-import * as z from 'zod';
 import { UnexpectedResponseError } from '#domain/errors.ts';
+import * as z from '#shared/zod.ts';
 import { asRawFields, type RawFields } from './field-values.ts';
 
-const timestampSchema = z.looseObject({ timestamp: z.number().optional() }).nullish().catch(undefined);
+const timestampSchema = z.catch(z.nullish(z.looseObject({ timestamp: z.optional(z.number()) })), undefined);
 
 const recordSchema = z.looseObject({
-  recordName: z.string().min(1),
-  recordType: z.string().min(1).nullish(),
-  recordChangeTag: z.string().min(1),
-  deleted: z.boolean().nullish().catch(undefined),
-  fields: z.unknown().optional(),
+  recordName: z.string().check(z.minLength(1)),
+  recordType: z.nullish(z.string().check(z.minLength(1))),
+  recordChangeTag: z.string().check(z.minLength(1)),
+  deleted: z.catch(z.nullish(z.boolean()), undefined),
+  fields: z.optional(z.unknown()),
   created: timestampSchema,
   modified: timestampSchema,
-  expirationTime: z.number().nullish().catch(undefined),
+  expirationTime: z.catch(z.nullish(z.number()), undefined),
 });
 
 const errorItemSchema = z.looseObject({
-  recordName: z.string().optional().catch(undefined),
-  serverErrorCode: z.string().min(1),
-  reason: z.string().optional().catch(undefined),
+  recordName: z.catch(z.optional(z.string()), undefined),
+  serverErrorCode: z.string().check(z.minLength(1)),
+  reason: z.catch(z.optional(z.string()), undefined),
 });
 
 /** A record as the mapping uses it: the envelope checked, the fields left for the readers. */

@@ -8,7 +8,7 @@
  * the client's life, so later calls go straight to it. Failures become the domain's error classes
  * and are retried in-process only when the project's classifier calls them retryable.
  */
-import type { z } from 'zod';
+
 import {
   classifyError,
   RateLimitedError,
@@ -17,6 +17,7 @@ import {
 } from '#domain/errors.ts';
 import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import { parseRetryAfter, type RetryOptions, retry } from '#shared/retry.ts';
+import type * as z from '#shared/zod.ts';
 import type { IcloudHttp } from '../http/types.ts';
 import {
   albumsListSchema,
@@ -102,7 +103,7 @@ export class SharedStreamsClient {
     return body.comments;
   }
 
-  async #call<S extends z.ZodType>(
+  async #call<S extends z.ZodMiniType>(
     url: string,
     json: unknown,
     schema: S,
@@ -122,7 +123,7 @@ export class SharedStreamsClient {
     });
   }
 
-  async #once<S extends z.ZodType>(appleUrl: string, json: unknown, schema: S, album?: AlbumContext) {
+  async #once<S extends z.ZodMiniType>(appleUrl: string, json: unknown, schema: S, album?: AlbumContext) {
     const operation = new URL(appleUrl).pathname.split('/').filter(Boolean).pop() ?? 'sharedstreams';
     let url = this.#rehost(appleUrl);
     for (let hop = 0; ; hop++) {
