@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '#shared/config.ts';
 import { ENV } from '#shared/env-names.ts';
@@ -46,5 +49,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...complete, [ENV.archiveBucket]: '' })).toThrowError(
       /ARCHIVE_BUCKET is not set/,
     );
+  });
+
+  it('says why a variable is invalid in English where nothing else loads zod, as in a Lambda function', async () => {
+    // zod/mini has no messages of its own ("Invalid input" for every issue): functions/shared/zod.ts
+    // sets the English ones. A fresh process, since classic zod (which sets them when it loads)
+    // may already be loaded in this one.
+    const script = `
+      import { loadConfig } from '#shared/config.ts';
+      try { loadConfig({ ${JSON.stringify(ENV.uploadQueueSize)}: '99', ${JSON.stringify(ENV.archiveBucket)}: 'ab' }); }
+      catch (error) { console.log(error.message); }`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '--eval', script],
+      { cwd: join(import.meta.dirname, '..', '..') },
+    );
+    expect(stdout).toContain('ARCHIVE_BUCKET is invalid: Too small: expected string to have >=3 characters');
+    expect(stdout).toContain('UPLOAD_QUEUE_SIZE is invalid: Too big: expected number to be <=16');
   });
 });
