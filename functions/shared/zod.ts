@@ -8,6 +8,7 @@
  * English (`z.locales` would bring every language). The CLI, the local servers and the simulator
  * may keep classic zod; what they share with the Lambda functions comes from here.
  */
+// biome-ignore-all lint/style/noRestrictedImports: the one module that imports zod for the Lambda functions.
 import { config, ZodMiniCatch } from 'zod/mini';
 import type * as core from 'zod/v4/core';
 import en from 'zod/v4/locales/en.js';

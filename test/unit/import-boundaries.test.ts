@@ -47,6 +47,10 @@ describe('import boundaries (biome noRestrictedImports)', () => {
     ['functions/shared', '#domain/errors.ts'],
     ['simulator', '#domain/model/asset.ts'],
     ['infra', '#compose/lambda.ts'],
+    // Classic zod, whole in a Lambda bundle (functions/shared/zod.ts gives zod/mini).
+    ['functions/domain/catalog', 'zod'],
+    ['functions/adapters/icloud', 'zod'],
+    ['functions/shared', 'zod/mini'],
   ])('refuses an import from %s of %s', async (folder, specifier) => {
     expect(await refused(folder, specifier)).toBe(true);
   });
@@ -60,6 +64,8 @@ describe('import boundaries (biome noRestrictedImports)', () => {
     ['functions/entry/lambda', '#app/detection-run.ts'],
     ['functions/cli/commands', '#compose/cli.ts'],
     ['functions/local', '#entry/lambda/download-handler.ts'],
+    ['functions/adapters/aws', '#shared/zod.ts'],
+    ['functions/local', 'zod'],
   ])('accepts an import from %s of %s', async (folder, specifier) => {
     expect(await refused(folder, specifier)).toBe(false);
   });
