@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import type { WorkQueueUrls } from './servers/provision.ts';
 
 export const PARKED_WORK_FILE = 'parked-work.json';

@@ -109,4 +109,25 @@ describe('the local Secrets Manager server', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('answers a request its schema refuses with InvalidParameterException, as Secrets Manager does', async () => {
+    const server = await startSecretsManagerServer();
+    try {
+      const response = await fetch(server.endpoint, {
+        method: 'POST',
+        headers: {
+          'x-amz-target': 'secretsmanager.GetSecretValue',
+          'content-type': 'application/x-amz-json-1.1',
+        },
+        body: JSON.stringify({ SecretId: '' }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        __type: 'InvalidParameterException',
+        message: 'invalid request',
+      });
+    } finally {
+      await server.stop();
+    }
+  });
 });

@@ -13,7 +13,8 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import * as z from 'zod';
+import { isZodError } from '#domain/errors.ts';
+import * as z from '#shared/zod.ts';
 import { closeServer, listenOnLoopback } from './listen.ts';
 import type { LocalServer } from './s3-server.ts';
 
@@ -23,14 +24,14 @@ const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
 
 const versionSchema = z.strictObject({
-  secretString: z.string().optional(),
+  secretString: z.optional(z.string()),
   createdDate: z.number(),
   stages: z.array(z.string()),
 });
 const secretSchema = z.strictObject({
   name: z.string(),
   arn: z.string(),
-  description: z.string().optional(),
+  description: z.optional(z.string()),
   createdDate: z.number(),
   lastChangedDate: z.number(),
   versions: z.record(z.string(), versionSchema),
@@ -49,22 +50,22 @@ class ApiError extends Error {
 
 const requestSchemas = {
   CreateSecret: z.object({
-    Name: z.string().min(1),
-    SecretString: z.string().optional(),
-    ClientRequestToken: z.string().optional(),
-    Description: z.string().optional(),
+    Name: z.string().check(z.minLength(1)),
+    SecretString: z.optional(z.string()),
+    ClientRequestToken: z.optional(z.string()),
+    Description: z.optional(z.string()),
   }),
   GetSecretValue: z.object({
-    SecretId: z.string().min(1),
-    VersionId: z.string().optional(),
-    VersionStage: z.string().optional(),
+    SecretId: z.string().check(z.minLength(1)),
+    VersionId: z.optional(z.string()),
+    VersionStage: z.optional(z.string()),
   }),
   PutSecretValue: z.object({
-    SecretId: z.string().min(1),
+    SecretId: z.string().check(z.minLength(1)),
     SecretString: z.string(),
-    ClientRequestToken: z.string().optional(),
+    ClientRequestToken: z.optional(z.string()),
   }),
-  DescribeSecret: z.object({ SecretId: z.string().min(1) }),
+  DescribeSecret: z.object({ SecretId: z.string().check(z.minLength(1)) }),
 } as const;
 
 type Operation = keyof typeof requestSchemas;
@@ -240,7 +241,7 @@ async function serve(
     reply(response, 200, await state.handle(operation, input));
   } catch (error) {
     if (error instanceof ApiError) reply(response, 400, { __type: error.type, message: error.message });
-    else if (error instanceof z.ZodError || error instanceof SyntaxError) {
+    else if (isZodError(error) || error instanceof SyntaxError) {
       reply(response, 400, { __type: 'InvalidParameterException', message: 'invalid request' });
     } else reply(response, 500, { __type: 'InternalServiceError', message: 'internal error' });
   }
