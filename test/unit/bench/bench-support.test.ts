@@ -43,6 +43,24 @@ describe('bench CPU profile summary', () => {
       { owner: '(garbage collector)', percent: 20 },
     ]);
   });
+
+  it('with a window, counts only the samples taken inside it (start-up and warm-up left out)', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+    const summary = summariseProfile(
+      {
+        nodes: [
+          { id: 1, callFrame: frame('makeSyncRequest', 'file:///x/node_modules/tsx/dist/index.mjs') },
+          { id: 2, callFrame: frame('update', 'node:internal/crypto/hash') },
+        ],
+        samples: [1, 1, 2, 2, 1],
+        timeDeltas: [10, 10, 10, 10, 10],
+        startTime: 1000,
+      },
+      8,
+      { start: 1025, end: 1045 },
+    );
+    expect(summary.byOwner).toEqual([{ owner: 'node: internals', percent: 100 }]);
+  });
 });
 
 describe('bench Lambda entries', () => {
