@@ -95,6 +95,16 @@ export function summariseProfile(
   };
 }
 
+/**
+ * The main thread's profile among those `--cpu-prof` wrote: tsx's module loader runs in a thread
+ * of its own and gets a file too (`CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`), and the
+ * directory's order is the file system's.
+ */
+export function mainThreadProfile(files: readonly string[]): string | undefined {
+  const profiles = files.filter((f) => f.endsWith('.cpuprofile'));
+  return profiles.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? profiles[0];
+}
+
 export async function measureCpuProfiles(options: {
   readonly files: number;
   readonly fileBytes: number;
@@ -141,7 +151,7 @@ export async function measureCpuProfiles(options: {
             60_000 + ((warmUp.bytes + videos.bytes) / 5e6) * 1000,
             ['--cpu-prof', '--cpu-prof-dir', dir],
           );
-          const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
+          const file = mainThreadProfile(await readdir(dir));
           const summary = file
             ? summariseProfile(
                 JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile,

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { describe, expect, it } from 'vitest';
-import { summariseProfile } from '../../bench/cpu-profile.ts';
+import { mainThreadProfile, summariseProfile } from '../../bench/cpu-profile.ts';
 import { ChildJobTimeout, loadFactor, runChildJob } from '../../bench/support/child-job.ts';
 import { locateEntry } from '../../bench/support/lambda-bundles.ts';
 import { startNullS3 } from '../../bench/support/null-s3.ts';
@@ -60,6 +60,15 @@ describe('bench CPU profile summary', () => {
       { start: 1025, end: 1045 },
     );
     expect(summary.byOwner).toEqual([{ owner: 'node: internals', percent: 100 }]);
+  });
+
+  it("picks the main thread's profile, not the module loader thread's", () => {
+    expect(
+      mainThreadProfile([
+        'CPU.20261206.084937.3412.1.002.cpuprofile',
+        'CPU.20261206.084937.3412.0.001.cpuprofile',
+      ]),
+    ).toBe('CPU.20261206.084937.3412.0.001.cpuprofile');
   });
 });
 
