@@ -4,6 +4,10 @@
  * (support/null-s3.ts), in a worker process under `node --cpu-prof`. For each: the rate, the
  * worker's CPU seconds per GB, and the functions with the most self time in its profile. If the
  * rate does not move when s3rver is replaced, s3rver is not the limit; the profile says what is.
+ *
+ * Each worker first sends one 16 MiB video through its path, uncounted, and the summary keeps
+ * only the samples of the measured window (download-worker.ts, "Warm-up"): the profile shows the
+ * steady state the CPU per GB figure measures, not the process's start-up.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,6 +41,8 @@ interface CpuProfile {
   }[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
+  /** Microseconds on the monotonic clock; each sample's time is this plus its deltas so far. */
+  readonly startTime?: number;
 }
 
 /** Who a profile frame belongs to: a package, Node's internals, our code, or V8's own buckets. */
@@ -50,15 +56,25 @@ function ownerOf(url: string, fn: string): string {
   return url;
 }
 
-/** Self time by function and by owner, as percentages of the profile's sampled time (idle excluded). */
-export function summariseProfile(profile: CpuProfile, topN = 8) {
+/**
+ * Self time by function and by owner, as percentages of the profile's sampled time (idle
+ * excluded); with `window` (monotonic microseconds), of the samples taken inside it only.
+ */
+export function summariseProfile(
+  profile: CpuProfile,
+  topN = 8,
+  window?: { readonly start: number; readonly end: number },
+) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const byFn = new Map<string, number>();
   const byOwner = new Map<string, number>();
   let total = 0;
+  let at = profile.startTime ?? 0;
   profile.samples.forEach((id, i) => {
     const frame = nodes.get(id);
     const dt = profile.timeDeltas[i] ?? 0;
+    at += dt;
+    if (window !== undefined && (at < window.start || at > window.end)) return;
     if (frame === undefined || frame.functionName === '(idle)') return;
     total += dt;
     const fn =
@@ -79,6 +95,16 @@ export function summariseProfile(profile: CpuProfile, topN = 8) {
   };
 }
 
+/**
+ * The main thread's profile among those `--cpu-prof` wrote: tsx's module loader runs in a thread
+ * of its own and gets a file too (`CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`), and the
+ * directory's order is the file system's.
+ */
+export function mainThreadProfile(files: readonly string[]): string | undefined {
+  const profiles = files.filter((f) => f.endsWith('.cpuprofile'));
+  return profiles.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? profiles[0];
+}
+
 export async function measureCpuProfiles(options: {
   readonly files: number;
   readonly fileBytes: number;
@@ -96,6 +122,7 @@ export async function measureCpuProfiles(options: {
     for (const path of ['raw upload', 'handler'] as const) {
       for (const [sinkName, aws] of targets) {
         options.log(`profile: ${path} into ${sinkName}, ${options.files} x ${mib(options.fileBytes)} MiB`);
+        const warmUp = await fixture.addVideos(1, 16 * 1024 * 1024);
         const videos = await fixture.addVideos(options.files, options.fileBytes);
         const job: DownloadJob =
           path === 'raw upload'
@@ -105,6 +132,7 @@ export async function measureCpuProfiles(options: {
                 streams: 1,
                 aws,
                 upload: options.upload,
+                warmUpUrls: fixture.originalUrls(warmUp.assets),
               }
             : {
                 mode: 'pipeline',
@@ -113,18 +141,23 @@ export async function measureCpuProfiles(options: {
                 aws,
                 upload: options.upload,
                 messages: fixture.messages(videos.assets, videos.assets.length),
+                warmUpMessages: fixture.messages(warmUp.assets, 1),
               };
         const dir = await mkdtemp(join(tmpdir(), 'icloud-s3-bench-profile-'));
         try {
           const result = await runChildJob<DownloadJobResult>(
             WORKER,
             job,
-            60_000 + (videos.bytes / 5e6) * 1000,
+            60_000 + ((warmUp.bytes + videos.bytes) / 5e6) * 1000,
             ['--cpu-prof', '--cpu-prof-dir', dir],
           );
-          const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
+          const file = mainThreadProfile(await readdir(dir));
           const summary = file
-            ? summariseProfile(JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile)
+            ? summariseProfile(
+                JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile,
+                8,
+                result.windowUs,
+              )
             : { top: [], byOwner: [] };
           runs.push({
             path,

@@ -13,8 +13,21 @@
  *   integrity check, manifest or metadata copy.
  * - `raw-s3-copy`: `raw-s3` followed by the same-key `CopyObject` (metadata REPLACE) that
  *   `S3ObjectStore` makes after a multipart upload: isolates what that copy costs on this S3.
+ *
+ * Warm-up (`warmUpUrls`, `warmUpMessages`): CPU per GB is a steady-state figure, so a job may
+ * first send a few files through the same path, uncounted: what happens once per process (tsx
+ * compiling each module at its first import, the first session open, the first connections to
+ * the CDN, S3 and DynamoDB, V8 compiling the hot functions) is then outside the measured window.
+ * Both paths are warmed the same way (one file of the same size), so neither is flattered: the
+ * handler's one-time cost is larger, but a Lambda pays it once per container, not per GB.
+ *
+ * The integrity floor (`raw-s3` with `hashFloor`): after its measured window, the worker hashes
+ * the bytes it uploaded again, MD5 and SHA-256 as `MeteredStream` does, chunk by chunk in the
+ * sizes the socket delivered them, and reports that CPU apart (`hashCpuMs`). Raw upload + hashes
+ * is what any handler that checks integrity of every byte costs at least.
  */
 
+import { createHash, randomFillSync } from 'node:crypto';
 import { get, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
@@ -62,14 +75,25 @@ export type DownloadJob =
       readonly upload: UploadShape;
       /** SQS message bodies (work messages); each is one handler invocation, all run at once. */
       readonly messages: readonly string[];
+      /** Sent through the handler one after another before the measured window, not counted. */
+      readonly warmUpMessages?: readonly string[];
     }
-  | { readonly mode: 'raw-get' | 'raw-fetch'; readonly urls: readonly string[]; readonly streams: number }
+  | {
+      readonly mode: 'raw-get' | 'raw-fetch';
+      readonly urls: readonly string[];
+      readonly streams: number;
+      readonly warmUpUrls?: readonly string[];
+    }
   | {
       readonly mode: 'raw-s3' | 'raw-s3-copy';
       readonly urls: readonly string[];
       readonly streams: number;
       readonly aws: AwsTarget;
       readonly upload: UploadShape;
+      /** Fetched and uploaded one after another before the measured window, not counted. */
+      readonly warmUpUrls?: readonly string[];
+      /** Also measure MD5 + SHA-256 of the uploaded bytes after the window (`hashCpuMs`). */
+      readonly hashFloor?: boolean;
     };
 
 export interface DownloadJobResult {
@@ -79,6 +103,12 @@ export interface DownloadJobResult {
   readonly rss: RssFigures;
   /** CPU time (user + system) this process spent on the transfers, milliseconds. */
   readonly cpuMs: number;
+  /** The measured window on the monotonic clock, microseconds (a CPU profile's timestamps). */
+  readonly windowUs: { readonly start: number; readonly end: number };
+  /** Bytes moved by the warm-up, before the window (not in `bytes`). */
+  readonly warmUpBytes?: number;
+  /** `hashFloor`: CPU of MD5 + SHA-256 over `bytes` in the chunks the socket delivered, ms. */
+  readonly hashCpuMs?: number;
   /** Pipeline mode: assets archived and items that failed (batch failures or permanent ones). */
   readonly archived?: number;
   readonly failed?: number;
@@ -90,8 +120,12 @@ export interface DownloadProgress {
   readonly ms: number;
 }
 
+/** CLOCK_MONOTONIC in microseconds: the clock of V8's CPU profile timestamps. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
 /** Runs `work` while reporting `bytes()` to the parent every second; returns its wall and CPU time. */
 async function measured<T>(bytes: () => number, work: () => Promise<T>) {
+  const start = monotonicUs();
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const timer = setInterval(
@@ -101,7 +135,12 @@ async function measured<T>(bytes: () => number, work: () => Promise<T>) {
   try {
     const { rss } = await withRssSampling(work);
     const cpu = process.cpuUsage(cpuBefore);
-    return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, rss };
+    return {
+      ms: performance.now() - started,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      rss,
+      windowUs: { start, end: monotonicUs() },
+    };
   } finally {
     clearInterval(timer);
   }
@@ -146,29 +185,40 @@ async function runRaw(job: Exclude<DownloadJob, { mode: 'pipeline' }>) {
   // Without it the baseline pays a hash the handler does not, and flatters the handler.
   if (s3 !== undefined) signWithUnsignedPayload(s3);
   let bytes = 0;
+  let warmUpBytes = 0;
+  let warming = false;
+  const add = (n: number) => {
+    if (warming) warmUpBytes += n;
+    else bytes += n;
+  };
+  // The sizes of the chunks the socket delivered, per file, for the hash floor.
+  const chunkSizes: number[][] = [];
   let n = 0;
   const fetchOne = async (url: string) => {
     if (job.mode === 'raw-fetch') {
       const res = await fetch(url);
       if (res.status !== 200 || res.body === null) throw new Error(`CDN answered ${res.status}`);
       const drained = await drain(Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>));
-      bytes += drained;
+      add(drained);
       return;
     }
     const res = await httpGet(url, agent);
     if (job.mode === 'raw-get') {
       // Not `bytes += await ...`: that reads `bytes` before the await and loses parallel adds.
       const drained = await drain(res);
-      bytes += drained;
+      add(drained);
       return;
     }
     if (s3 === undefined || toS3 === undefined) throw new Error('no S3 client for raw-s3');
     // Counted in a pass-through stage; the stored size is checked after the upload.
     let counted = 0;
+    const sizes: number[] | undefined = toS3.hashFloor && !warming ? [] : undefined;
+    if (sizes !== undefined) chunkSizes.push(sizes);
     const body = res.pipe(
       new Transform({
         transform(chunk: Buffer, _encoding, done) {
           counted += chunk.length;
+          sizes?.push(chunk.length);
           done(null, chunk);
         },
       }),
@@ -195,15 +245,55 @@ async function runRaw(job: Exclude<DownloadJob, { mode: 'pipeline' }>) {
     const stored = await s3.send(new HeadObjectCommand({ Bucket: toS3.aws.bucket, Key: key }));
     if (stored.ContentLength !== counted)
       throw new Error(`stored ${stored.ContentLength} of ${counted} bytes`);
-    bytes += counted;
+    add(counted);
   };
-  const { ms, cpuMs, rss } = await measured(
+  warming = true;
+  for (const url of job.warmUpUrls ?? []) await fetchOne(url);
+  warming = false;
+  const { ms, cpuMs, rss, windowUs } = await measured(
     () => bytes,
     () => inParallel(job.urls, job.streams, fetchOne),
   );
   agent.destroy();
   s3?.destroy();
-  return { bytes, ms, cpuMs, rss };
+  const hashCpuMs = chunkSizes.length > 0 ? hashCpuOf(chunkSizes) : undefined;
+  return {
+    bytes,
+    ms,
+    cpuMs,
+    rss,
+    windowUs,
+    ...(job.warmUpUrls ? { warmUpBytes } : {}),
+    ...(hashCpuMs === undefined ? {} : { hashCpuMs }),
+  };
+}
+
+/**
+ * CPU milliseconds of MD5 + SHA-256 (one pair per file, digested at its end, as `MeteredStream`)
+ * over chunks of the given sizes. The data walks a 16 MiB random buffer rather than one chunk
+ * over and over, so it comes from memory as streamed bytes do; the hashes' cost does not depend
+ * on the bytes' values.
+ */
+function hashCpuOf(files: readonly (readonly number[])[]): number {
+  const source = randomFillSync(Buffer.allocUnsafe(16 * 1024 * 1024));
+  let offset = 0;
+  const before = process.cpuUsage();
+  for (const sizes of files) {
+    const md5 = createHash('md5');
+    const sha256 = createHash('sha256');
+    for (const size of sizes) {
+      if (size > source.length) throw new RangeError(`a chunk of ${size} bytes`);
+      if (offset + size > source.length) offset = 0;
+      const chunk = source.subarray(offset, offset + size);
+      offset += size;
+      md5.update(chunk);
+      sha256.update(chunk);
+    }
+    md5.digest('hex');
+    sha256.digest('hex');
+  }
+  const cpu = process.cpuUsage(before);
+  return (cpu.user + cpu.system) / 1000;
 }
 
 function sqsEvent(body: string, index: number, queueArn: string): SQSEvent {
@@ -248,6 +338,8 @@ async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Pro
   const endpoint = await resolveEndpoint(job.controlUrl);
   const store = new FileSessionStore(job.sessionFile);
   const results: MessageResult[] = [];
+  const warmUpResults: MessageResult[] = [];
+  let warming = false;
   const handler = createDownloadHandler({
     decode: parseWorkMessage,
     archive: {
@@ -261,12 +353,22 @@ async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Pro
     logger,
     metrics: new CollectedMetrics(),
     reserveMs: 30_000,
-    onMessage: (result) => results.push(result),
+    onMessage: (result) => (warming ? warmUpResults : results).push(result),
   });
   const context = (): Context => createLambdaContext('download-assets', 15 * 60 * 1000);
   let batchFailures = 0;
   const archivedBytes = () => results.reduce((sum, r) => sum + r.bytesArchived, 0);
-  const { ms, cpuMs, rss } = await measured(archivedBytes, () =>
+  warming = true;
+  for (const [i, body] of (job.warmUpMessages ?? []).entries()) {
+    const response = await handler(
+      sqsEvent(body, -1 - i, 'arn:aws:sqs:us-east-1:000000000000:bench'),
+      context(),
+    );
+    batchFailures += response.batchItemFailures.length;
+  }
+  warming = false;
+  const warmUpBytes = warmUpResults.reduce((sum, r) => sum + r.bytesArchived, 0);
+  const { ms, cpuMs, rss, windowUs } = await measured(archivedBytes, () =>
     Promise.all(
       job.messages.map(async (body, i) => {
         const response = await handler(
@@ -283,8 +385,10 @@ async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Pro
     ms,
     cpuMs,
     rss,
+    windowUs,
+    ...(job.warmUpMessages ? { warmUpBytes } : {}),
     archived: results.reduce((sum, r) => sum + r.archived, 0),
-    failed: batchFailures + results.reduce((sum, r) => sum + r.failed, 0),
+    failed: batchFailures + [...warmUpResults, ...results].reduce((sum, r) => sum + r.failed, 0),
   };
 }
 

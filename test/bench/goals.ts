@@ -49,6 +49,8 @@ export interface GoalRow {
   /** figure / baseline (or baseline / figure for rates), as the target states it. */
   readonly ratio: number | undefined;
   readonly met: boolean | undefined;
+  /** Handler CPU: figure / (raw upload + MD5 + SHA-256 of the same bytes), the integrity floor. */
+  readonly ratioToIntegrityFloor?: number | undefined;
 }
 
 export interface GoalFigures {
@@ -297,7 +299,17 @@ async function firstSync(
   }
 }
 
-/** CPU per GB of the handler against the raw upload, and peak RSS growth at 1x and 4x the file size. */
+/**
+ * CPU per GB of the handler against the raw upload, and peak RSS growth at 1x and 4x the file size.
+ *
+ * CPU per GB is a steady-state figure: each worker first sends one 16 MiB video (two parts)
+ * through its own path, uncounted (download-worker.ts, "Warm-up"), so what a process pays once
+ * (tsx compiling modules at first import, session open, first connections, the first DynamoDB
+ * requests, V8 compiling hot code) is not charged to the 128 MiB measured. Both paths are warmed
+ * alike; the raw path's own one-time cost leaves its window too, so the baseline is not weakened.
+ * The raw worker also measures MD5 + SHA-256 of the bytes it moved (the integrity the issue
+ * requires): raw + hashes is the floor for any handler that checks every byte.
+ */
 async function handlerCpuAndMemory(options: GoalOptions) {
   const fixture = await openArchiveFixture({ seed: 12 });
   try {
@@ -305,7 +317,11 @@ async function handlerCpuAndMemory(options: GoalOptions) {
       runChildJob<DownloadJobResult>(WORKER, job, 60_000 + (bytes / 5e6) * 1000);
     const files = 4;
     const fileBytes = 32 * MIB;
-    options.log(`goals: CPU per GB, ${files} x ${mib(fileBytes)} MiB, raw upload then handler`);
+    const warmUpBytes = 16 * MIB;
+    options.log(
+      `goals: CPU per GB, ${files} x ${mib(fileBytes)} MiB after a ${mib(warmUpBytes)} MiB warm-up, raw upload then handler`,
+    );
+    const warmRaw = await fixture.addVideos(1, warmUpBytes);
     const forRaw = await fixture.addVideos(files, fileBytes);
     const raw = await run(
       {
@@ -314,9 +330,12 @@ async function handlerCpuAndMemory(options: GoalOptions) {
         streams: 1,
         aws: fixture.aws,
         upload: options.upload,
+        warmUpUrls: fixture.originalUrls(warmRaw.assets),
+        hashFloor: true,
       },
-      forRaw.bytes,
+      warmRaw.bytes + forRaw.bytes,
     );
+    const warmHandler = await fixture.addVideos(1, warmUpBytes);
     const forHandler = await fixture.addVideos(files, fileBytes);
     const handler = await run(
       {
@@ -326,9 +345,11 @@ async function handlerCpuAndMemory(options: GoalOptions) {
         aws: fixture.aws,
         upload: options.upload,
         messages: fixture.messages(forHandler.assets, files),
+        warmUpMessages: fixture.messages(warmHandler.assets, 1),
       },
-      forHandler.bytes,
+      warmHandler.bytes + forHandler.bytes,
     );
+    if ((handler.failed ?? 0) > 0) throw new Error(`the handler failed ${handler.failed} item(s)`);
     const growth: number[] = [];
     // Both well past what lib-storage holds (part x queue = 32 MiB by default), 4x apart.
     for (const size of [128 * MIB, 512 * MIB]) {
@@ -347,8 +368,14 @@ async function handlerCpuAndMemory(options: GoalOptions) {
       );
       growth.push(result.rss.peakBytes - result.rss.beforeBytes);
     }
-    const perGb = (r: DownloadJobResult) => r.cpuMs / 1000 / (r.bytes / 1e9);
-    return { rawCpuPerGb: perGb(raw), handlerCpuPerGb: perGb(handler), growth };
+    const perGb = (r: DownloadJobResult, cpuMs = r.cpuMs) => cpuMs / 1000 / (r.bytes / 1e9);
+    return {
+      rawCpuPerGb: perGb(raw),
+      hashCpuPerGb: perGb(raw, raw.hashCpuMs ?? 0),
+      handlerCpuPerGb: perGb(handler),
+      warmUpMiB: mib(warmUpBytes),
+      growth,
+    };
   } finally {
     await fixture.stop();
   }
@@ -608,9 +635,14 @@ export async function measureGoals(options: GoalOptions): Promise<GoalFigures> {
   );
   await attempt(rows, 'CPU and memory', ['handler CPU per GB', 'memory flat in file size'], async () => {
     const cpu = await handlerCpuAndMemory(options);
+    const floor = cpu.rawCpuPerGb + cpu.hashCpuPerGb;
     details['cpuAndMemory'] = {
       rawCpuSecondsPerGb: round(cpu.rawCpuPerGb),
       handlerCpuSecondsPerGb: round(cpu.handlerCpuPerGb),
+      // MD5 + SHA-256 of the raw upload's bytes, and the floor they make with the raw upload.
+      hashCpuSecondsPerGb: round(cpu.hashCpuPerGb),
+      rawPlusHashesCpuSecondsPerGb: round(floor),
+      warmUpMiB: cpu.warmUpMiB,
       peakGrowthMiB: cpu.growth.map(mib),
     };
     const [growthSmall = 0, growthLarge = 0] = cpu.growth;
@@ -619,9 +651,10 @@ export async function measureGoals(options: GoalOptions): Promise<GoalFigures> {
         goal: 'Handler CPU per GB',
         target: '<= 1.2x raw upload',
         figure: `${round(cpu.handlerCpuPerGb, 1)} CPU-s/GB`,
-        baseline: `raw ${round(cpu.rawCpuPerGb, 1)} CPU-s/GB`,
+        baseline: `raw ${round(cpu.rawCpuPerGb, 1)} CPU-s/GB; raw + MD5 + SHA-256 ${round(floor, 1)} CPU-s/GB (handler ${ratioOf(cpu.handlerCpuPerGb, floor)}x of it)`,
         ratio: ratioOf(cpu.handlerCpuPerGb, cpu.rawCpuPerGb),
         met: cpu.handlerCpuPerGb <= 1.2 * cpu.rawCpuPerGb,
+        ratioToIntegrityFloor: ratioOf(cpu.handlerCpuPerGb, floor),
       },
       {
         goal: 'Memory flat in file size (peak - before, 512 vs 128 MiB)',

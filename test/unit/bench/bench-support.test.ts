@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { describe, expect, it } from 'vitest';
-import { summariseProfile } from '../../bench/cpu-profile.ts';
+import { mainThreadProfile, summariseProfile } from '../../bench/cpu-profile.ts';
 import { ChildJobTimeout, loadFactor, runChildJob } from '../../bench/support/child-job.ts';
 import { locateEntry } from '../../bench/support/lambda-bundles.ts';
 import { startNullS3 } from '../../bench/support/null-s3.ts';
@@ -42,6 +42,33 @@ describe('bench CPU profile summary', () => {
       { owner: '@smithy/core', percent: 20 },
       { owner: '(garbage collector)', percent: 20 },
     ]);
+  });
+
+  it('with a window, counts only the samples taken inside it (start-up and warm-up left out)', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+    const summary = summariseProfile(
+      {
+        nodes: [
+          { id: 1, callFrame: frame('makeSyncRequest', 'file:///x/node_modules/tsx/dist/index.mjs') },
+          { id: 2, callFrame: frame('update', 'node:internal/crypto/hash') },
+        ],
+        samples: [1, 1, 2, 2, 1],
+        timeDeltas: [10, 10, 10, 10, 10],
+        startTime: 1000,
+      },
+      8,
+      { start: 1025, end: 1045 },
+    );
+    expect(summary.byOwner).toEqual([{ owner: 'node: internals', percent: 100 }]);
+  });
+
+  it("picks the main thread's profile, not the module loader thread's", () => {
+    expect(
+      mainThreadProfile([
+        'CPU.20261206.084937.3412.1.002.cpuprofile',
+        'CPU.20261206.084937.3412.0.001.cpuprofile',
+      ]),
+    ).toBe('CPU.20261206.084937.3412.0.001.cpuprofile');
   });
 });
 
