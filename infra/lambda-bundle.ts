@@ -8,7 +8,7 @@
  * are decoded offline with scripts/decode-stack.mjs).
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { lambdaBundleAliases } from './lambda-bundle-aliases.ts';
 
@@ -44,6 +44,51 @@ export const sdkSchemaKeysInlined: Plugin = {
   },
 };
 
+/**
+ * Leaves out the AWS SDK's JavaScript hash implementations (SHA-256, MD5, SHA-1: 7.7 KB of each
+ * bundle). Each is the fallback of a class that uses Node's `crypto` when `createHash` knows the
+ * algorithm, and it always does where the functions run: the archive's own integrity checks (the
+ * metered stream's MD5 and SHA-256) need the same `createHash`. In their place, a class of the same
+ * name that throws when built, so a Node without these hashes fails at the SDK's first hash, loudly.
+ */
+export const sdkJsHashFallbacksLeftOut: Plugin = {
+  name: 'sdk-js-hash-fallbacks-left-out',
+  setup(pluginBuild) {
+    pluginBuild.onLoad(
+      {
+        filter:
+          /[\\/](@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]checksum[\\/](sha256[\\/]Sha256Js|md5[\\/]Md5Js)|@aws-sdk[\\/]checksums[\\/]dist-es[\\/]submodules[\\/]sha[\\/]sha1[\\/]Sha1Js)\.js$/,
+      },
+      (args) => {
+        const name = basename(args.path, '.js');
+        const message = `${name}: this Lambda bundle leaves out the AWS SDK's JavaScript hashes (infra/lambda-bundle.ts) and this Node's crypto lacks the algorithm`;
+        return {
+          contents: `export class ${name} { constructor() { throw new Error(${JSON.stringify(message)}); } }\n`,
+          loader: 'js',
+        };
+      },
+    );
+  },
+};
+
+/**
+ * Keeps of each AWS SDK client's package.json what the client reads: its name and version (for
+ * the User-Agent header). The client imports the whole file as a default export, which esbuild
+ * cannot trim: 2.2-2.6 KB of each bundle per client (dependencies, scripts, description…).
+ */
+export const sdkClientPackageVersionOnly: Plugin = {
+  name: 'sdk-client-package-version-only',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/ }, async (args) => {
+      const { name, version } = JSON.parse(await readFile(args.path, 'utf8')) as {
+        readonly name: unknown;
+        readonly version: unknown;
+      };
+      return { contents: JSON.stringify({ name, version }), loader: 'json' };
+    });
+  },
+};
+
 /** esbuild's options for the function whose entry is `entry`, written to `outfile`. */
 export function lambdaBuildOptions(repositoryRoot: string, entry: string, outfile: string): BuildOptions {
   return {
@@ -59,7 +104,7 @@ export function lambdaBuildOptions(repositoryRoot: string, entry: string, outfil
     // The SDK's and Powertools' ESM builds, which esbuild can tree-shake.
     mainFields: ['module', 'main'],
     alias: lambdaBundleAliases(repositoryRoot),
-    plugins: [sdkSchemaKeysInlined],
+    plugins: [sdkSchemaKeysInlined, sdkJsHashFallbacksLeftOut, sdkClientPackageVersionOnly],
     // ESM bundles have no `require`; some CommonJS dependencies still call it.
     banner: {
       js: "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",

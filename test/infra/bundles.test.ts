@@ -48,6 +48,17 @@ describe('Lambda bundles as CDK builds them', () => {
     for (const bundle of bundles) expect(bundle.code).not.toContain('Ongeldige invoer');
   });
 
+  it('leaves out the event-stream codec, and every operation that would need it', () => {
+    for (const bundle of bundles) {
+      // The stand-in of functions/adapters/aws/sdk-without-event-streams.ts, not the codec.
+      expect(bundle.code).toContain('leaves out the AWS SDK event-stream codec');
+      expect(bundle.code).not.toContain('Truncated event message received');
+      // The one event-stream operation of the four clients (DynamoDB, SQS and Secrets Manager
+      // have none): its schema would be here if a function called it.
+      expect(bundle.code).not.toContain('SelectObjectContentEventStream');
+    }
+  });
+
   it("carries no other function's code: the detector under 0.76 MB, the workers under 0.725 MB", () => {
     // 0.92 MB each when both functions were composed from one root, carried the Public Suffix
     // List and every S3 operation's schema; 0.74 MB (detector) and 0.70 MB (workers) after.
