@@ -2,6 +2,7 @@
  * Builds the iCloud adapters from a stored session: the asset source (CloudKit), the CDN
  * downloader, and the counter of requests to Apple they share. Used by both handlers and the
  * local runtime; the session store decides where the session lives (Secrets Manager or a file).
+ * The change detector opens the library side alone (`openIcloudLibrary`): no CDN code in its bundle.
  */
 import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
 import { NodeCdnTransport } from '#adapters/icloud/cdn/node-cdn-transport.ts';
@@ -21,14 +22,18 @@ import type { SessionStore } from '#ports/session-store.ts';
 import type { SharedAlbumSource } from '#ports/shared-album-source.ts';
 import type { Logger } from '#shared/logger.ts';
 
-export interface IcloudAdapters {
+/** The library side: what detection reads (the change detector opens no more). */
+export interface IcloudLibraryAdapters {
   readonly session: OpenedIcloudSession;
   readonly source: AssetSource;
-  readonly downloader: MediaDownloader;
   /** Shared Albums of both generations: legacy sharedstreams and SharedCollection zones (no request until asked). */
   readonly sharedAlbums?: SharedAlbumSource;
   /** Every request to Apple made through these adapters, by endpoint. */
   readonly requests: RequestCounter;
+}
+
+export interface IcloudAdapters extends IcloudLibraryAdapters {
+  readonly downloader: MediaDownloader;
 }
 
 export interface IcloudAdapterOptions {
@@ -45,8 +50,23 @@ export interface IcloudAdapterOptions {
   readonly pageSize?: number;
 }
 
-/** Opens the stored session (no request yet) and builds the adapters on it. */
+/** Opens the stored session (no request yet) and builds the adapters on it, the CDN's included. */
 export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise<IcloudAdapters> {
+  const library = await openIcloudLibrary(options);
+  return {
+    ...library,
+    downloader: new CdnDownloader(
+      new NodeCdnTransport({
+        endpoint: options.endpoint,
+        onRequest: (url) => library.requests.record(url),
+        ...(options.observer ? { observer: options.observer } : {}),
+      }),
+    ),
+  };
+}
+
+/** Opens the stored session (no request yet) and builds the library's adapters on it: no CDN. */
+export async function openIcloudLibrary(options: IcloudAdapterOptions): Promise<IcloudLibraryAdapters> {
   const requests = new RequestCounter();
   const session = await openIcloudSession({
     endpoint: options.endpoint,
@@ -70,13 +90,6 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
       client,
       ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
     }),
-    downloader: new CdnDownloader(
-      new NodeCdnTransport({
-        endpoint: options.endpoint,
-        onRequest: (url) => requests.record(url),
-        ...(options.observer ? { observer: options.observer } : {}),
-      }),
-    ),
     sharedAlbums: new CombinedSharedAlbumSource(
       new SharedStreamsSource(
         new SharedStreamsClient({

@@ -2,6 +2,8 @@
  * One opened iCloud connection as a use case sees it: the library (`AssetSource`), the CDN
  * (`MediaDownloader`), the stored session behind them and the count of requests made to Apple.
  * Opened once per invocation by the composition root; the use case saves the session at the end.
+ * Detection needs no CDN: its connection is the library side alone, so the detector's bundle
+ * carries no download code.
  */
 import type { AssetSource } from './asset-source.ts';
 import type { MediaDownloader } from './media-download.ts';
@@ -22,12 +24,16 @@ export interface AppleRequestCounts {
   total(): number;
 }
 
-export interface IcloudConnection {
+/** The library side of a connection: all detection reads (no CDN). */
+export interface IcloudLibraryConnection {
   readonly session: IcloudSessionHandle;
   readonly source: AssetSource;
-  readonly downloader: MediaDownloader;
   /** Shared Albums (docs/protocol/shared-albums.md); absent where the runtime does not read them. */
   readonly sharedAlbums?: SharedAlbumSource;
   /** Every request to Apple made through this connection, by endpoint. */
   readonly requests: AppleRequestCounts;
+}
+
+export interface IcloudConnection extends IcloudLibraryConnection {
+  readonly downloader: MediaDownloader;
 }
