@@ -71,6 +71,48 @@ export const sdkJsHashFallbacksLeftOut: Plugin = {
   },
 };
 
+/** The web-stream branches of the SDK's stream helpers, by file (under util-stream/), and their exports. */
+const SDK_WEB_STREAM_MODULES: Readonly<Record<string, readonly string[]>> = {
+  'sdk-stream-mixin.browser.js': ['sdkStreamMixin'],
+  'stream-collector.browser.js': ['streamCollector', 'collectBlob', 'collectReadableStream'],
+  'getAwsChunkedEncodingStream.browser.js': ['getAwsChunkedEncodingStream'],
+  'checksum/createChecksumStream.browser.js': ['createChecksumStream'],
+};
+
+/**
+ * Leaves out the web-stream (and Blob) branches of the SDK's stream helpers (3.5 KB of each
+ * bundle). The Node helpers hand a body to them only when it is a web `ReadableStream` or a
+ * `Blob`, and none is here: the SDK's Node HTTP handler answers with Node streams, and the
+ * functions send Buffers and Node streams. In their place, functions of the same names that throw,
+ * so a web stream reaching the SDK fails loudly. esbuild refuses to build if an export a Node
+ * helper imports is missing here.
+ */
+export const sdkWebStreamsLeftOut: Plugin = {
+  name: 'sdk-web-streams-left-out',
+  setup(pluginBuild) {
+    pluginBuild.onLoad(
+      {
+        filter:
+          /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]serde[\\/]util-stream[\\/].*\.browser\.js$/,
+      },
+      (args) => {
+        const file =
+          args.path
+            .split(/[\\/]util-stream[\\/]/)
+            .at(-1)
+            ?.replaceAll('\\', '/') ?? '';
+        const names = SDK_WEB_STREAM_MODULES[file];
+        if (names === undefined) return undefined;
+        const message = `this Lambda bundle leaves out the AWS SDK's web-stream helpers (infra/lambda-bundle.ts): a web ReadableStream or Blob reached ${file}`;
+        const contents = names
+          .map((name) => `export const ${name} = () => { throw new Error(${JSON.stringify(message)}); };\n`)
+          .join('');
+        return { contents, loader: 'js' };
+      },
+    );
+  },
+};
+
 /**
  * Keeps of each AWS SDK client's package.json what the client reads: its name and version (for
  * the User-Agent header). The client imports the whole file as a default export, which esbuild
@@ -104,7 +146,12 @@ export function lambdaBuildOptions(repositoryRoot: string, entry: string, outfil
     // The SDK's and Powertools' ESM builds, which esbuild can tree-shake.
     mainFields: ['module', 'main'],
     alias: lambdaBundleAliases(repositoryRoot),
-    plugins: [sdkSchemaKeysInlined, sdkJsHashFallbacksLeftOut, sdkClientPackageVersionOnly],
+    plugins: [
+      sdkSchemaKeysInlined,
+      sdkJsHashFallbacksLeftOut,
+      sdkWebStreamsLeftOut,
+      sdkClientPackageVersionOnly,
+    ],
     // ESM bundles have no `require`; some CommonJS dependencies still call it.
     banner: {
       js: "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",

@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { sdkClientPackageVersionOnly, sdkJsHashFallbacksLeftOut } from '../../infra/lambda-bundle.ts';
+import {
+  sdkClientPackageVersionOnly,
+  sdkJsHashFallbacksLeftOut,
+  sdkWebStreamsLeftOut,
+} from '../../infra/lambda-bundle.ts';
 
 /**
  * The esbuild plugins of the Lambda bundles, each on the very file it rewrites (the bundles as a
@@ -81,5 +86,47 @@ describe('the Lambda bundles’ esbuild plugins', () => {
     hash.update(new Uint8Array([1, 2, 3]));
     expect((await hash.digest()).length).toBeGreaterThan(0);
     expect(() => new Fallback()).toThrow(`${jsClass}: this Lambda bundle leaves out`);
+  });
+
+  describe('the SDK stream helpers without their web-stream branches', () => {
+    const utilStream = 'dist-es/submodules/serde/util-stream';
+    const helpers = () =>
+      bundleAndImport(
+        [
+          `export { sdkStreamMixin } from "./${utilStream}/sdk-stream-mixin.js";`,
+          `export { streamCollector } from "./${utilStream}/stream-collector.js";`,
+          `export { getAwsChunkedEncodingStream } from "./${utilStream}/getAwsChunkedEncodingStream.js";`,
+          `export { createChecksumStream } from "./${utilStream}/checksum/createChecksumStream.js";`,
+        ].join('\n'),
+        packageDir('@smithy/core'),
+        sdkWebStreamsLeftOut,
+      );
+
+    it('still read and collect Node streams, as the SDK’s Node HTTP handler gives them', async () => {
+      const { sdkStreamMixin, streamCollector } = (await helpers()) as {
+        sdkStreamMixin: (s: unknown) => { transformToString(): Promise<string> };
+        streamCollector: (s: unknown) => Promise<Uint8Array>;
+      };
+      expect(await sdkStreamMixin(Readable.from([Buffer.from('a body')])).transformToString()).toBe('a body');
+      expect(Buffer.from(await streamCollector(Readable.from([Buffer.from('bytes')]))).toString()).toBe(
+        'bytes',
+      );
+    });
+
+    it('refuse a web stream or a Blob, loudly', async () => {
+      const { sdkStreamMixin, streamCollector, getAwsChunkedEncodingStream, createChecksumStream } =
+        (await helpers()) as Record<string, (...args: unknown[]) => unknown>;
+      const web = () => new ReadableStream({ start: (c) => c.close() });
+      expect(() => sdkStreamMixin?.(web())).toThrow(/Unexpected stream implementation/);
+      await expect(async () => streamCollector?.(new Blob(['x']))).rejects.toThrow(
+        /leaves out the AWS SDK's web-stream helpers/,
+      );
+      expect(() => getAwsChunkedEncodingStream?.(web(), {})).toThrow(
+        /leaves out the AWS SDK's web-stream helpers/,
+      );
+      expect(() => createChecksumStream?.({ source: web() })).toThrow(
+        /web-stream helpers .*checksum\/createChecksumStream\.browser\.js/,
+      );
+    });
   });
 });
