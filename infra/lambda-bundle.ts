@@ -114,6 +114,29 @@ export const sdkWebStreamsLeftOut: Plugin = {
 };
 
 /**
+ * Leaves out how SigV4 signs the messages of an event stream (`SignatureV4.signMessage`): the
+ * `HeaderFormatter` that encodes their headers (2.3 KB of each bundle), built with every signer
+ * but used by that method alone, for event streams, which these bundles leave out
+ * (sdk-without-event-streams.ts). In its place, a class of the same name whose `format` throws.
+ */
+export const sdkEventSigningLeftOut: Plugin = {
+  name: 'sdk-event-signing-left-out',
+  setup(pluginBuild) {
+    pluginBuild.onLoad(
+      { filter: /[\\/]@smithy[\\/]signature-v4[\\/]dist-es[\\/]HeaderFormatter\.js$/ },
+      () => {
+        const message =
+          'this Lambda bundle leaves out the signing of event-stream messages (infra/lambda-bundle.ts)';
+        return {
+          contents: `export class HeaderFormatter { format() { throw new Error(${JSON.stringify(message)}); } }\n`,
+          loader: 'js',
+        };
+      },
+    );
+  },
+};
+
+/**
  * Keeps of each AWS SDK client's package.json what the client reads: its name and version (for
  * the User-Agent header). The client imports the whole file as a default export, which esbuild
  * cannot trim: 2.2-2.6 KB of each bundle per client (dependencies, scripts, description…).
@@ -150,6 +173,7 @@ export function lambdaBuildOptions(repositoryRoot: string, entry: string, outfil
       sdkSchemaKeysInlined,
       sdkJsHashFallbacksLeftOut,
       sdkWebStreamsLeftOut,
+      sdkEventSigningLeftOut,
       sdkClientPackageVersionOnly,
     ],
     // ESM bundles have no `require`; some CommonJS dependencies still call it.

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -6,6 +7,7 @@ import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import {
   sdkClientPackageVersionOnly,
+  sdkEventSigningLeftOut,
   sdkJsHashFallbacksLeftOut,
   sdkWebStreamsLeftOut,
 } from '../../infra/lambda-bundle.ts';
@@ -129,4 +131,46 @@ describe('the Lambda bundles’ esbuild plugins', () => {
       );
     });
   });
+
+  it('keeps SigV4 signing requests and leaves out the signing of event-stream messages', async () => {
+    const { SignatureV4 } = (await bundleAndImport(
+      'export { SignatureV4 } from "./dist-es/SignatureV4.js";',
+      packageDir('@smithy/signature-v4'),
+      sdkEventSigningLeftOut,
+    )) as { SignatureV4: new (init: unknown) => SigV4 };
+    class Sha256 {
+      readonly #hash;
+      constructor(secret?: string | Uint8Array) {
+        this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+      }
+      update(data: string | Uint8Array) {
+        this.#hash.update(data);
+      }
+      async digest() {
+        return new Uint8Array(this.#hash.digest());
+      }
+    }
+    const signer = new SignatureV4({
+      service: 's3',
+      region: 'us-east-1',
+      sha256: Sha256,
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
+    });
+    const signed = await signer.sign({
+      method: 'GET',
+      protocol: 'https:',
+      hostname: 'example.com',
+      path: '/',
+      headers: { host: 'example.com' },
+    });
+    expect(signed.headers['authorization']).toMatch(/^AWS4-HMAC-SHA256 Credential=AKID\//);
+    await expect(
+      signer.signMessage({ message: { headers: {}, body: new Uint8Array() }, priorSignature: '' }, {}),
+    ).rejects.toThrow('leaves out the signing of event-stream messages');
+  });
 });
+
+interface SigV4 {
+  sign(request: unknown): Promise<{ headers: Record<string, string> }>;
+  signMessage(message: unknown, options: unknown): Promise<unknown>;
+}
