@@ -7,7 +7,7 @@ import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-alb
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import { downloaderBatchDeps } from './downloader-deps.ts';
-import { openIcloudAdapters } from './icloud-adapters.ts';
+import { openIcloudDownloads } from './icloud-adapters.ts';
 import { composeLambdaBase, type LambdaBase } from './lambda.ts';
 
 export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metrics'> {
@@ -26,7 +26,7 @@ export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): 
         state: new DynamoDbSyncStateStore({ client: document, tableName }),
         objects,
         sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
-        icloud: async () => openIcloudAdapters(await icloudOptions()),
+        icloud: async () => openIcloudDownloads(await icloudOptions()),
       },
       { deletePolicy, versionPolicy, reserveMs: config.deadlineReserveMs, logger, metrics, now: Date.now },
     ),
