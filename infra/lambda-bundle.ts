@@ -61,7 +61,7 @@ export const sdkJsHashFallbacksLeftOut: Plugin = {
       },
       (args) => {
         const name = basename(args.path, '.js');
-        const message = `${name}: this Lambda bundle leaves out the AWS SDK's JavaScript hashes (infra/lambda-bundle.ts) and this Node's crypto lacks the algorithm`;
+        const message = `${name}: not in this Lambda bundle (infra/lambda-bundle.ts), and Node's crypto lacks the hash`;
         return {
           contents: `export class ${name} { constructor() { throw new Error(${JSON.stringify(message)}); } }\n`,
           loader: 'js',
@@ -103,10 +103,8 @@ export const sdkWebStreamsLeftOut: Plugin = {
             ?.replaceAll('\\', '/') ?? '';
         const names = SDK_WEB_STREAM_MODULES[file];
         if (names === undefined) return undefined;
-        const message = `this Lambda bundle leaves out the AWS SDK's web-stream helpers (infra/lambda-bundle.ts): a web ReadableStream or Blob reached ${file}`;
-        const contents = names
-          .map((name) => `export const ${name} = () => { throw new Error(${JSON.stringify(message)}); };\n`)
-          .join('');
+        const message = `a web stream or Blob reached ${file}: not in this Lambda bundle (infra/lambda-bundle.ts)`;
+        const contents = `const leftOut = () => { throw new Error(${JSON.stringify(message)}); };\nexport { ${names.map((name) => `leftOut as ${name}`).join(', ')} };\n`;
         return { contents, loader: 'js' };
       },
     );
@@ -125,8 +123,7 @@ export const sdkEventSigningLeftOut: Plugin = {
     pluginBuild.onLoad(
       { filter: /[\\/]@smithy[\\/]signature-v4[\\/]dist-es[\\/]HeaderFormatter\.js$/ },
       () => {
-        const message =
-          'this Lambda bundle leaves out the signing of event-stream messages (infra/lambda-bundle.ts)';
+        const message = 'signing event-stream messages: not in this Lambda bundle (infra/lambda-bundle.ts)';
         return {
           contents: `export class HeaderFormatter { format() { throw new Error(${JSON.stringify(message)}); } }\n`,
           loader: 'js',
@@ -137,19 +134,16 @@ export const sdkEventSigningLeftOut: Plugin = {
 };
 
 /**
- * Keeps of each AWS SDK client's package.json what the client reads: its name and version (for
- * the User-Agent header). The client imports the whole file as a default export, which esbuild
+ * Keeps of each AWS SDK client's package.json what the client reads: its version (for the
+ * User-Agent header). The client imports the whole file as a default export, which esbuild
  * cannot trim: 2.2-2.6 KB of each bundle per client (dependencies, scripts, description…).
  */
 export const sdkClientPackageVersionOnly: Plugin = {
   name: 'sdk-client-package-version-only',
   setup(pluginBuild) {
     pluginBuild.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/ }, async (args) => {
-      const { name, version } = JSON.parse(await readFile(args.path, 'utf8')) as {
-        readonly name: unknown;
-        readonly version: unknown;
-      };
-      return { contents: JSON.stringify({ name, version }), loader: 'json' };
+      const { version } = JSON.parse(await readFile(args.path, 'utf8')) as { readonly version: unknown };
+      return { contents: JSON.stringify({ version }), loader: 'json' };
     });
   },
 };
