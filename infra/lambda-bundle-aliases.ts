@@ -14,6 +14,22 @@ export function lambdaBundleAliases(repositoryRoot: string): Record<string, stri
       'aws',
       'environment-credentials.ts',
     ),
+    // DynamoDB's cache of discovered endpoints (7.7 KB), which no command of this SDK reads.
+    '@aws-sdk/endpoint-cache': join(
+      repositoryRoot,
+      'functions',
+      'adapters',
+      'aws',
+      'sdk-without-endpoint-cache.ts',
+    ),
+    // The event-stream codec (15 KB) for operations that stream events, none of which we call.
+    '@smithy/core/event-streams': join(
+      repositoryRoot,
+      'functions',
+      'adapters',
+      'aws',
+      'sdk-without-event-streams.ts',
+    ),
     // The whole Public Suffix List (124 KB) for a cookie jar that sees only Apple's hosts.
     tldts: join(repositoryRoot, 'functions', 'adapters', 'icloud', 'session', 'apple-hosts-public-suffix.ts'),
   };

@@ -8,7 +8,7 @@
  * are decoded offline with scripts/decode-stack.mjs).
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { lambdaBundleAliases } from './lambda-bundle-aliases.ts';
 
@@ -44,6 +44,110 @@ export const sdkSchemaKeysInlined: Plugin = {
   },
 };
 
+/**
+ * Leaves out the AWS SDK's JavaScript hash implementations (SHA-256, MD5, SHA-1: 7.7 KB of each
+ * bundle). Each is the fallback of a class that uses Node's `crypto` when `createHash` knows the
+ * algorithm, and it always does where the functions run: the archive's own integrity checks (the
+ * metered stream's MD5 and SHA-256) need the same `createHash`. In their place, a class of the same
+ * name that throws when built, so a Node without these hashes fails at the SDK's first hash, loudly.
+ */
+export const sdkJsHashFallbacksLeftOut: Plugin = {
+  name: 'sdk-js-hash-fallbacks-left-out',
+  setup(pluginBuild) {
+    pluginBuild.onLoad(
+      {
+        filter:
+          /[\\/](@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]checksum[\\/](sha256[\\/]Sha256Js|md5[\\/]Md5Js)|@aws-sdk[\\/]checksums[\\/]dist-es[\\/]submodules[\\/]sha[\\/]sha1[\\/]Sha1Js)\.js$/,
+      },
+      (args) => {
+        const name = basename(args.path, '.js');
+        const message = `${name}: not in this Lambda bundle (infra/lambda-bundle.ts), and Node's crypto lacks the hash`;
+        return {
+          contents: `export class ${name} { constructor() { throw new Error(${JSON.stringify(message)}); } }\n`,
+          loader: 'js',
+        };
+      },
+    );
+  },
+};
+
+/** The web-stream branches of the SDK's stream helpers, by file (under util-stream/), and their exports. */
+const SDK_WEB_STREAM_MODULES: Readonly<Record<string, readonly string[]>> = {
+  'sdk-stream-mixin.browser.js': ['sdkStreamMixin'],
+  'stream-collector.browser.js': ['streamCollector', 'collectBlob', 'collectReadableStream'],
+  'getAwsChunkedEncodingStream.browser.js': ['getAwsChunkedEncodingStream'],
+  'checksum/createChecksumStream.browser.js': ['createChecksumStream'],
+};
+
+/**
+ * Leaves out the web-stream (and Blob) branches of the SDK's stream helpers (3.5 KB of each
+ * bundle). The Node helpers hand a body to them only when it is a web `ReadableStream` or a
+ * `Blob`, and none is here: the SDK's Node HTTP handler answers with Node streams, and the
+ * functions send Buffers and Node streams. In their place, functions of the same names that throw,
+ * so a web stream reaching the SDK fails loudly. esbuild refuses to build if an export a Node
+ * helper imports is missing here.
+ */
+export const sdkWebStreamsLeftOut: Plugin = {
+  name: 'sdk-web-streams-left-out',
+  setup(pluginBuild) {
+    pluginBuild.onLoad(
+      {
+        filter:
+          /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]serde[\\/]util-stream[\\/].*\.browser\.js$/,
+      },
+      (args) => {
+        const file =
+          args.path
+            .split(/[\\/]util-stream[\\/]/)
+            .at(-1)
+            ?.replaceAll('\\', '/') ?? '';
+        const names = SDK_WEB_STREAM_MODULES[file];
+        if (names === undefined) return undefined;
+        const message = `a web stream or Blob reached ${file}: not in this Lambda bundle (infra/lambda-bundle.ts)`;
+        const contents = `const leftOut = () => { throw new Error(${JSON.stringify(message)}); };\nexport { ${names.map((name) => `leftOut as ${name}`).join(', ')} };\n`;
+        return { contents, loader: 'js' };
+      },
+    );
+  },
+};
+
+/**
+ * Leaves out how SigV4 signs the messages of an event stream (`SignatureV4.signMessage`): the
+ * `HeaderFormatter` that encodes their headers (2.3 KB of each bundle), built with every signer
+ * but used by that method alone, for event streams, which these bundles leave out
+ * (sdk-without-event-streams.ts). In its place, a class of the same name whose `format` throws.
+ */
+export const sdkEventSigningLeftOut: Plugin = {
+  name: 'sdk-event-signing-left-out',
+  setup(pluginBuild) {
+    pluginBuild.onLoad(
+      { filter: /[\\/]@smithy[\\/]signature-v4[\\/]dist-es[\\/]HeaderFormatter\.js$/ },
+      () => {
+        const message = 'signing event-stream messages: not in this Lambda bundle (infra/lambda-bundle.ts)';
+        return {
+          contents: `export class HeaderFormatter { format() { throw new Error(${JSON.stringify(message)}); } }\n`,
+          loader: 'js',
+        };
+      },
+    );
+  },
+};
+
+/**
+ * Keeps of each AWS SDK client's package.json what the client reads: its version (for the
+ * User-Agent header). The client imports the whole file as a default export, which esbuild
+ * cannot trim: 2.2-2.6 KB of each bundle per client (dependencies, scripts, description…).
+ */
+export const sdkClientPackageVersionOnly: Plugin = {
+  name: 'sdk-client-package-version-only',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/ }, async (args) => {
+      const { version } = JSON.parse(await readFile(args.path, 'utf8')) as { readonly version: unknown };
+      return { contents: JSON.stringify({ version }), loader: 'json' };
+    });
+  },
+};
+
 /** esbuild's options for the function whose entry is `entry`, written to `outfile`. */
 export function lambdaBuildOptions(repositoryRoot: string, entry: string, outfile: string): BuildOptions {
   return {
@@ -59,7 +163,13 @@ export function lambdaBuildOptions(repositoryRoot: string, entry: string, outfil
     // The SDK's and Powertools' ESM builds, which esbuild can tree-shake.
     mainFields: ['module', 'main'],
     alias: lambdaBundleAliases(repositoryRoot),
-    plugins: [sdkSchemaKeysInlined],
+    plugins: [
+      sdkSchemaKeysInlined,
+      sdkJsHashFallbacksLeftOut,
+      sdkWebStreamsLeftOut,
+      sdkEventSigningLeftOut,
+      sdkClientPackageVersionOnly,
+    ],
     // ESM bundles have no `require`; some CommonJS dependencies still call it.
     banner: {
       js: "import { createRequire as __icloudS3CreateRequire } from 'node:module'; const require = __icloudS3CreateRequire(import.meta.url);",

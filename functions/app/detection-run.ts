@@ -17,7 +17,7 @@ import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumDetection } from '#domain/shared-albums/detect-shared-albums.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
-import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { IcloudLibraryConnection } from '#ports/icloud-connection.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
@@ -31,7 +31,7 @@ export interface DetectionRunDeps {
   readonly state: SyncStateStore;
   readonly queue: WorkQueue;
   /** Opens the iCloud connection for one run (reads the stored session). */
-  readonly icloud: () => Promise<IcloudConnection>;
+  readonly icloud: () => Promise<IcloudLibraryConnection>;
   readonly deletePolicy: DeletePolicy;
   /** The workers' version policy (the same setting): work items leave out what it never archives. */
   readonly versionPolicy?: VersionPolicy;

@@ -13,7 +13,7 @@ import { classifyError, SignInLatchedError } from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import { LibraryTwinPendingError } from '#domain/shared-albums/errors.ts';
-import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
@@ -21,7 +21,7 @@ import { archiveSharedWork, type SharedAlbumWorkerSettings } from './shared-albu
 
 export interface DownloadBatchDeps {
   readonly archive: Omit<ArchiveDeps, 'downloader' | 'refresh' | 'signal'>;
-  readonly icloud: () => Promise<IcloudConnection>;
+  readonly icloud: () => Promise<IcloudDownloadConnection>;
   /** Reads a message body (the queue adapter's codec); throws when the body is not ours. */
   readonly decode: (body: string) => WorkMessage;
   readonly logger: Logger;
@@ -137,9 +137,9 @@ export function startDownloadBatch(
     () => deadline.abort(new Error('the invocation is about to time out')),
     Math.max(0, invocation.remainingMs - deps.reserveMs),
   );
-  let icloud: IcloudConnection | undefined;
+  let icloud: IcloudDownloadConnection | undefined;
   // One connection for the batch, however many of its messages ask for it at once.
-  let connecting: Promise<IcloudConnection> | undefined;
+  let connecting: Promise<IcloudDownloadConnection> | undefined;
   const connect = () => {
     connecting ??= deps.icloud().then(
       (connection) => {

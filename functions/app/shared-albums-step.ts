@@ -10,7 +10,7 @@ import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import { detectSharedAlbums, type SharedAlbumDetection } from '#domain/shared-albums/detect-shared-albums.ts';
 import { sharedObjectCount } from '#domain/shared-albums/state.ts';
-import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { IcloudLibraryConnection } from '#ports/icloud-connection.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
@@ -39,7 +39,7 @@ export type SharedAlbumsStepResult =
 
 export async function detectSharedAlbumsStep(
   deps: StepDeps,
-  icloud: IcloudConnection,
+  icloud: IcloudLibraryConnection,
   run: {
     readonly runId: string;
     readonly runStartedAt: number;

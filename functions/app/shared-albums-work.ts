@@ -10,7 +10,7 @@ import type { WorkMessage } from '#domain/model/work.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum, type SharedAlbumResult } from '#domain/shared-albums/archive-shared-album.ts';
 import { LibraryTwinPendingError, SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
-import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
@@ -35,7 +35,7 @@ interface WorkDeps {
 
 export async function archiveSharedWork(
   deps: WorkDeps,
-  icloud: IcloudConnection,
+  icloud: IcloudDownloadConnection,
   message: WorkMessage,
   library: MessageResult,
   signal: AbortSignal,

@@ -9,7 +9,7 @@ import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
-import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { IcloudLibraryConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
@@ -23,7 +23,7 @@ export interface DetectorPorts {
   readonly objects: ObjectStore;
   readonly queue: WorkQueue;
   readonly sharedAlbumState: SharedAlbumStateStore;
-  readonly icloud: () => Promise<IcloudConnection>;
+  readonly icloud: () => Promise<IcloudLibraryConnection>;
 }
 
 export interface DetectorSettings {

@@ -7,7 +7,7 @@ import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
-import type { IcloudConnection } from '#ports/icloud-connection.ts';
+import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
@@ -18,7 +18,7 @@ export interface DownloaderPorts {
   readonly state: SyncStateStore;
   readonly objects: ObjectStore;
   readonly sharedAlbumState: SharedAlbumStateStore;
-  readonly icloud: () => Promise<IcloudConnection>;
+  readonly icloud: () => Promise<IcloudDownloadConnection>;
 }
 
 export interface DownloaderSettings {

@@ -2,9 +2,13 @@
  * Builds the iCloud adapters from a stored session: the asset source (CloudKit), the CDN
  * downloader, and the counter of requests to Apple they share. Used by both handlers and the
  * local runtime; the session store decides where the session lives (Secrets Manager or a file).
+ * Each Lambda function opens its side alone, so neither bundle carries the other's adapters: the
+ * change detector the library (`openIcloudLibrary`, no CDN), the download workers the CDN and a
+ * lookup of named assets (`openIcloudDownloads`, no change feed, enumeration or albums).
  */
 import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
 import { NodeCdnTransport } from '#adapters/icloud/cdn/node-cdn-transport.ts';
+import { CloudKitAssetLookup } from '#adapters/icloud/cloudkit/cloudkit-asset-lookup.ts';
 import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
@@ -15,20 +19,30 @@ import { CombinedSharedAlbumSource } from '#adapters/icloud/shared-collections/c
 import { SharedCollectionsSource } from '#adapters/icloud/shared-collections/shared-collections-source.ts';
 import { SharedStreamsClient } from '#adapters/icloud/sharedstreams/sharedstreams-client.ts';
 import { SharedStreamsSource } from '#adapters/icloud/sharedstreams/sharedstreams-source.ts';
-import type { AssetSource } from '#ports/asset-source.ts';
+import type { AssetLookup, AssetSource } from '#ports/asset-source.ts';
 import type { MediaDownloader } from '#ports/media-download.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { SharedAlbumSource } from '#ports/shared-album-source.ts';
 import type { Logger } from '#shared/logger.ts';
 
-export interface IcloudAdapters {
+/** The library side: what detection reads (the change detector opens no more). */
+export interface IcloudLibraryAdapters {
   readonly session: OpenedIcloudSession;
   readonly source: AssetSource;
-  readonly downloader: MediaDownloader;
   /** Shared Albums of both generations: legacy sharedstreams and SharedCollection zones (no request until asked). */
   readonly sharedAlbums?: SharedAlbumSource;
   /** Every request to Apple made through these adapters, by endpoint. */
   readonly requests: RequestCounter;
+}
+
+/** The download side: the CDN and a lookup of named assets (the download workers open no more). */
+export interface IcloudDownloadAdapters extends Omit<IcloudLibraryAdapters, 'source'> {
+  readonly source: AssetLookup;
+  readonly downloader: MediaDownloader;
+}
+
+export interface IcloudAdapters extends IcloudLibraryAdapters {
+  readonly downloader: MediaDownloader;
 }
 
 export interface IcloudAdapterOptions {
@@ -45,8 +59,49 @@ export interface IcloudAdapterOptions {
   readonly pageSize?: number;
 }
 
-/** Opens the stored session (no request yet) and builds the adapters on it. */
+/** Opens the stored session (no request yet) and builds every adapter on it (the CLI, the local runtime). */
 export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise<IcloudAdapters> {
+  const opened = await openSession(options);
+  return {
+    ...sharedParts(opened),
+    source: new CloudKitAssetSource({
+      client: opened.client,
+      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    }),
+    downloader: cdnDownloader(options, opened.requests),
+  };
+}
+
+/** The change detector's: the library's adapters, no CDN. */
+export async function openIcloudLibrary(options: IcloudAdapterOptions): Promise<IcloudLibraryAdapters> {
+  const opened = await openSession(options);
+  return {
+    ...sharedParts(opened),
+    source: new CloudKitAssetSource({
+      client: opened.client,
+      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    }),
+  };
+}
+
+/** The download workers': the CDN and a lookup of named assets, no change feed, enumeration or albums. */
+export async function openIcloudDownloads(options: IcloudAdapterOptions): Promise<IcloudDownloadAdapters> {
+  const opened = await openSession(options);
+  return {
+    ...sharedParts(opened),
+    source: new CloudKitAssetLookup({ client: opened.client }),
+    downloader: cdnDownloader(options, opened.requests),
+  };
+}
+
+interface OpenedSession {
+  readonly session: OpenedIcloudSession;
+  readonly client: CloudKitClient;
+  readonly requests: RequestCounter;
+}
+
+/** The stored session (no request yet), its CloudKit client and the counter of requests to Apple. */
+async function openSession(options: IcloudAdapterOptions): Promise<OpenedSession> {
   const requests = new RequestCounter();
   const session = await openIcloudSession({
     endpoint: options.endpoint,
@@ -64,19 +119,13 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
     dsid: session.dsid,
     clientId: session.clientId,
   });
+  return { session, client, requests };
+}
+
+/** What every opening has: the session, Shared Albums of both generations and the request counter. */
+function sharedParts({ session, client, requests }: OpenedSession) {
   return {
     session,
-    source: new CloudKitAssetSource({
-      client,
-      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
-    }),
-    downloader: new CdnDownloader(
-      new NodeCdnTransport({
-        endpoint: options.endpoint,
-        onRequest: (url) => requests.record(url),
-        ...(options.observer ? { observer: options.observer } : {}),
-      }),
-    ),
     sharedAlbums: new CombinedSharedAlbumSource(
       new SharedStreamsSource(
         new SharedStreamsClient({
@@ -90,4 +139,14 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
     ),
     requests,
   };
+}
+
+function cdnDownloader(options: IcloudAdapterOptions, requests: RequestCounter): MediaDownloader {
+  return new CdnDownloader(
+    new NodeCdnTransport({
+      endpoint: options.endpoint,
+      onRequest: (url) => requests.record(url),
+      ...(options.observer ? { observer: options.observer } : {}),
+    }),
+  );
 }

@@ -12,6 +12,7 @@ import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
 import { detectorRunDeps } from './detector-deps.ts';
+import { openIcloudLibrary } from './icloud-adapters.ts';
 import { composeLambdaBase, type LambdaBase } from './lambda.ts';
 
 export interface DetectorComposition extends Pick<LambdaBase, 'logger' | 'metrics'> {
@@ -21,7 +22,7 @@ export interface DetectorComposition extends Pick<LambdaBase, 'logger' | 'metric
 }
 
 export function composeDetector(env: NodeJS.ProcessEnv, serviceName: string): DetectorComposition {
-  const { config, logger, metrics, document, objects, deletePolicy, versionPolicy, icloud } =
+  const { config, logger, metrics, document, objects, deletePolicy, versionPolicy, icloudOptions } =
     composeLambdaBase(env, serviceName);
   const tableName = config.stateTable;
   const state = new DynamoDbSyncStateStore({ client: document, tableName });
@@ -36,7 +37,7 @@ export function composeDetector(env: NodeJS.ProcessEnv, serviceName: string): De
         objects,
         queue: new SqsWorkQueue({ client: sqs, queueUrl: config.workQueueUrl }),
         sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
-        icloud,
+        icloud: async () => openIcloudLibrary(await icloudOptions()),
       },
       {
         deletePolicy,

@@ -7,6 +7,7 @@ import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-alb
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import { downloaderBatchDeps } from './downloader-deps.ts';
+import { openIcloudDownloads } from './icloud-adapters.ts';
 import { composeLambdaBase, type LambdaBase } from './lambda.ts';
 
 export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metrics'> {
@@ -14,7 +15,7 @@ export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metr
 }
 
 export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): DownloaderComposition {
-  const { config, logger, metrics, document, objects, deletePolicy, versionPolicy, icloud } =
+  const { config, logger, metrics, document, objects, deletePolicy, versionPolicy, icloudOptions } =
     composeLambdaBase(env, serviceName);
   const tableName = config.stateTable;
   return {
@@ -25,7 +26,7 @@ export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): 
         state: new DynamoDbSyncStateStore({ client: document, tableName }),
         objects,
         sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
-        icloud,
+        icloud: async () => openIcloudDownloads(await icloudOptions()),
       },
       { deletePolicy, versionPolicy, reserveMs: config.deadlineReserveMs, logger, metrics, now: Date.now },
     ),

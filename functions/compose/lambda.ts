@@ -1,8 +1,8 @@
 /**
  * What both Lambda composition roots share, built once per cold start from the environment:
  * config, logger, metrics, the session store (Secrets Manager, by id: secrets are never in the
- * environment), the iCloud connection opener and the archive's S3 client and DynamoDB document
- * client. Each function composes the rest on its own (lambda-detector.ts, lambda-downloader.ts),
+ * environment), what opens the iCloud connection and the archive's S3 client and DynamoDB
+ * document client. Each function composes the rest on its own (lambda-detector.ts, lambda-downloader.ts),
  * so neither bundle carries the other's use case, adapters or SDK clients.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -14,14 +14,13 @@ import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-sessio
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import { type DeletePolicy, parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy, type VersionPolicy } from '#domain/plan/version-policy.ts';
-import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import { loadConfig, type PipelineConfig } from '#shared/config.ts';
 import { ENV } from '#shared/env-names.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
 import { PowertoolsMetrics } from '#shared/pipeline-metrics.ts';
 import { ARCHIVE_S3_CLIENT_CONFIG } from './aws-adapters.ts';
-import { openIcloudAdapters } from './icloud-adapters.ts';
+import type { IcloudAdapterOptions } from './icloud-adapters.ts';
 
 export interface LambdaBase {
   readonly config: PipelineConfig;
@@ -32,8 +31,11 @@ export interface LambdaBase {
   readonly objects: ObjectStore;
   readonly deletePolicy: DeletePolicy;
   readonly versionPolicy: VersionPolicy;
-  /** Opens the stored session and the iCloud adapters on it (no request yet). */
-  readonly icloud: () => Promise<IcloudConnection>;
+  /**
+   * What opens the stored session and the iCloud adapters on it (no request yet): each function
+   * opens what it uses (the detector the library alone, the workers the CDN too).
+   */
+  readonly icloudOptions: () => Promise<IcloudAdapterOptions>;
 }
 
 export function composeLambdaBase(env: NodeJS.ProcessEnv, serviceName: string): LambdaBase {
@@ -66,7 +68,11 @@ export function composeLambdaBase(env: NodeJS.ProcessEnv, serviceName: string): 
       maxDeleteCount: env[ENV.maxDeleteCount],
     }),
     versionPolicy: parseVersionPolicy(config.versionPolicy),
-    icloud: async () =>
-      openIcloudAdapters({ endpoint: await endpoint, store, logger, loginCommand: 'icloud-s3 login --aws' }),
+    icloudOptions: async () => ({
+      endpoint: await endpoint,
+      store,
+      logger,
+      loginCommand: 'icloud-s3 login --aws',
+    }),
   };
 }

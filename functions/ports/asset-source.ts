@@ -151,7 +151,13 @@ export interface AlbumMembersPage {
   readonly problems: readonly UnexpectedResponseError[];
 }
 
-export interface AssetSource {
+/** Current copies of named assets: all the download workers read of the library. */
+export interface AssetLookup {
+  /** Current records of these assets, with fresh download URLs (docs/protocol/cdn.md#lifetime). */
+  lookupAssets(zone: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets>;
+}
+
+export interface AssetSource extends AssetLookup {
   /** The photo zones of the account, each in the database that lists it (docs/protocol/cloudkit.md#databases). */
   discoverZones(): Promise<readonly ZoneRef[]>;
   /** `changes/database`: which photo zones of `database` changed since `syncToken`. */
@@ -167,8 +173,6 @@ export interface AssetSource {
     cursor?: EnumerationCursor,
     scope?: EnumerationScope,
   ): Promise<EnumerationPage>;
-  /** Current records of these assets, with fresh download URLs (docs/protocol/cdn.md#lifetime). */
-  lookupAssets(zone: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets>;
   /** Counts by kind, in one request. */
   countAssets(zone: ZoneRef): Promise<AssetCounts>;
   /**

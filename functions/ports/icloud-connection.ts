@@ -2,8 +2,11 @@
  * One opened iCloud connection as a use case sees it: the library (`AssetSource`), the CDN
  * (`MediaDownloader`), the stored session behind them and the count of requests made to Apple.
  * Opened once per invocation by the composition root; the use case saves the session at the end.
+ * Each Lambda function opens what it uses: detection the library side alone (no CDN), the
+ * download workers the CDN and a lookup of named assets (no change feed, enumeration or albums),
+ * so neither bundle carries the other's adapters.
  */
-import type { AssetSource } from './asset-source.ts';
+import type { AssetLookup, AssetSource } from './asset-source.ts';
 import type { MediaDownloader } from './media-download.ts';
 import type { SharedAlbumSource } from './shared-album-source.ts';
 
@@ -22,12 +25,28 @@ export interface AppleRequestCounts {
   total(): number;
 }
 
-export interface IcloudConnection {
+/** The library side of a connection: all detection reads (no CDN). */
+export interface IcloudLibraryConnection {
   readonly session: IcloudSessionHandle;
   readonly source: AssetSource;
+  /** Shared Albums (docs/protocol/shared-albums.md); absent where the runtime does not read them. */
+  readonly sharedAlbums?: SharedAlbumSource;
+  /** Every request to Apple made through this connection, by endpoint. */
+  readonly requests: AppleRequestCounts;
+}
+
+/** The download side of a connection: the CDN, and fresh copies of named assets (URL refresh). */
+export interface IcloudDownloadConnection {
+  readonly session: IcloudSessionHandle;
+  readonly source: AssetLookup;
   readonly downloader: MediaDownloader;
   /** Shared Albums (docs/protocol/shared-albums.md); absent where the runtime does not read them. */
   readonly sharedAlbums?: SharedAlbumSource;
   /** Every request to Apple made through this connection, by endpoint. */
   readonly requests: AppleRequestCounts;
+}
+
+/** Both sides (the CLI and the local runtime). */
+export interface IcloudConnection extends IcloudLibraryConnection, IcloudDownloadConnection {
+  readonly source: AssetSource;
 }

@@ -40,6 +40,7 @@ import { AssetPairer } from '../records/asset-pairer.ts';
 import { joinAsset, type MasterRecord } from '../records/master-asset.ts';
 import { parseRecordItem, type RecordErrorItem } from '../records/record-envelope.ts';
 import { type SortedRecords, sortRecords } from '../records/record-page.ts';
+import { lookupAssets, lookupSorted } from './cloudkit-asset-lookup.ts';
 import { type CloudKitClient, MAX_RESULTS_LIMIT } from './cloudkit-client.ts';
 import { photoZonesOf } from './zone-discovery.ts';
 
@@ -83,9 +84,6 @@ const MEMBER_KEYS = ['containerId', 'itemId', 'position'] as const;
 /** Records per album-contents page: 66 whole triples (200 is CloudKit's cap). */
 const CONTENTS_PAGE = 198;
 
-/** Names per records/lookup request (CloudKit allows 200 operations per request). */
-const LOOKUP_CHUNK = 100;
-
 export interface CloudKitAssetSourceOptions {
   readonly client: CloudKitClient;
   /** Records per page (at most 200; a photo is two records). */
@@ -104,13 +102,6 @@ function recordProblem(item: RecordErrorItem, operation: string): UnexpectedResp
   return new UnexpectedResponseError(
     `CloudKit could not serve record ${item.recordName ?? '(unnamed)'} in ${operation}: ${item.serverErrorCode}`,
   );
-}
-
-/** `NOT_FOUND (Record not found)`: CloudKit's words for an error entry, no field values. */
-function errorItemReason(item: RecordErrorItem): string {
-  return item.reason === undefined
-    ? item.serverErrorCode
-    : `${item.serverErrorCode} (${item.reason.slice(0, 120)})`;
 }
 
 /**
@@ -320,43 +311,9 @@ export class CloudKitAssetSource implements AssetSource {
     return { changes: ordered(sorted, assets), cursor: withCarry, done: false, problems, unreadable };
   }
 
-  /**
-   * Current copies of the assets (fresh URLs). A name CloudKit answers with an error entry inside
-   * `records` (S143 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: a refresh can fail per record) makes its asset `unavailable`, never
-   * `missing`: the caller keeps what it had.
-   */
-  async lookupAssets(zone: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets> {
-    const assetNames = [...new Set(keys.map((k) => k.assetRecordName))];
-    const masterNames = [...new Set(keys.flatMap((k) => (k.masterRecordName ? [k.masterRecordName] : [])))];
-    const first = await this.#lookupSorted(zone, [...assetNames, ...masterNames]);
-    const fetchedMasters = new Set(first.masters.map((m) => m.recordName));
-    const stillNeeded = [...new Set(first.assets.map((a) => a.masterRecordName))].filter(
-      (m) => !fetchedMasters.has(m),
-    );
-    const second = stillNeeded.length > 0 ? await this.#lookupSorted(zone, stillNeeded) : undefined;
-    const pairer = new AssetPairer(zone);
-    const paired = pairer.add([...first.masters, ...(second?.masters ?? [])], first.assets);
-    pairer.flush();
-    const found = new Set(paired.assets.map((a) => a.assetRecordName));
-    const failed = new Map<string, RecordErrorItem>();
-    for (const item of [...first.errorItems, ...(second?.errorItems ?? [])]) {
-      if (item.recordName !== undefined) failed.set(item.recordName, item);
-    }
-    const masterOf = new Map<string, string>();
-    for (const k of keys) if (k.masterRecordName) masterOf.set(k.assetRecordName, k.masterRecordName);
-    for (const a of first.assets) masterOf.set(a.recordName, a.masterRecordName);
-    const unavailable: { assetRecordName: string; reason: string }[] = [];
-    const missing: string[] = [];
-    const notFound: string[] = [];
-    for (const name of assetNames) {
-      if (found.has(name)) continue;
-      const master = masterOf.get(name);
-      const item = failed.get(name) ?? (master === undefined ? undefined : failed.get(master));
-      if (item === undefined) missing.push(name);
-      else unavailable.push({ assetRecordName: name, reason: errorItemReason(item) });
-      if (failed.get(name)?.serverErrorCode === 'NOT_FOUND') notFound.push(name);
-    }
-    return { assets: paired.assets, missing, unavailable, notFound };
+  /** Current copies of the assets (fresh URLs): cloudkit-asset-lookup.ts. */
+  lookupAssets(zone: ZoneRef, keys: readonly AssetLookupKey[]): Promise<LookedUpAssets> {
+    return lookupAssets(this.#client, zone, keys);
   }
 
   async countAssets(zone: ZoneRef): Promise<AssetCounts> {
@@ -455,7 +412,7 @@ export class CloudKitAssetSource implements AssetSource {
     const names = unpaired ? [...unpaired.masters, ...unpaired.assets] : [];
     if (names.length === 0) return { pairer, restored: { assets: [], problems: [], unreadable: [] } };
     // Resumed in a new process: fetch the waiting halves again (current state, fresh URLs).
-    const sorted = await this.#lookupSorted(zone, names);
+    const sorted = await lookupSorted(this.#client, zone, names);
     const paired = pairer.add(sorted.masters, sorted.assets);
     // A half lookup cannot return (an error entry in its place) is reported, never dropped silently.
     const failed = sorted.errorItems.map((item) => recordProblem(item, 'records/lookup'));
@@ -486,7 +443,9 @@ export class CloudKitAssetSource implements AssetSource {
     const lone = flushed.loneAssets;
     const masters = new Map<string, MasterRecord>();
     if (lone.length > 0) {
-      const sorted = await this.#lookupSorted(zone, [...new Set(lone.map((a) => a.masterRecordName))]);
+      const sorted = await lookupSorted(this.#client, zone, [
+        ...new Set(lone.map((a) => a.masterRecordName)),
+      ]);
       for (const m of sorted.masters) masters.set(m.recordName, m);
       unservedMasters = new Set(namesOf(sorted.errorItems));
       problems.push(
@@ -517,26 +476,5 @@ export class CloudKitAssetSource implements AssetSource {
       problems.push(new UnexpectedResponseError(`CPLMaster ${name} came without an asset`));
     }
     return { assets, problems, unreadable };
-  }
-
-  async #lookupSorted(zone: ZoneRef, names: readonly string[]): Promise<SortedRecords> {
-    const merged: SortedRecords = {
-      masters: [],
-      assets: [],
-      changes: [],
-      errorItems: [],
-      problems: [],
-      ignoredTypes: {},
-    };
-    for (let i = 0; i < names.length; i += LOOKUP_CHUNK) {
-      const result = await this.#client.recordsLookup(zone, names.slice(i, i + LOOKUP_CHUNK));
-      const sorted = sortRecords(result.records, zone);
-      merged.masters.push(...sorted.masters);
-      merged.assets.push(...sorted.assets);
-      merged.changes.push(...sorted.changes);
-      merged.errorItems.push(...sorted.errorItems);
-      merged.problems.push(...sorted.problems);
-    }
-    return merged;
   }
 }
