@@ -9,6 +9,7 @@
  * (issue 12). The local SQS keeps queues in memory, so a queue never started holds nothing.
  * `openLocalAwsStack` starts everything up front, for tools and tests that want every endpoint.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
@@ -59,6 +60,8 @@ export interface LocalAws extends AwsAdapters {
   readonly dynamodb: { readonly client: DynamoDBClient; readonly endpoint: string };
   /** The local S3, started (and its bucket created) on the first call. */
   s3(): Promise<LocalS3>;
+  /** True once something asked for S3 (or `startNewS3AtOnce` started it). */
+  s3Started(): boolean;
   /** The local SQS, started (and the work queue and its dead-letter queue created) on the first call. */
   sqs(): Promise<LocalSqs>;
   /** True once something asked for SQS: until then both queues are empty. */
@@ -86,6 +89,13 @@ export interface LocalAwsStackOptions {
   readonly maxReceiveCount?: number;
   readonly partSizeMiB?: number;
   readonly queueSize?: number;
+  /**
+   * Starts the local S3 with the stack, beside DynamoDB, when `dataDir` has none yet (a first
+   * sync): its first detection page writes the catalog journal, and the s3rver child takes a
+   * quarter of a second or more to start, which that page would wait out. A data dir with a local
+   * S3 starts it on first use as ever, so an idle run starts none.
+   */
+  readonly startNewS3AtOnce?: boolean;
 }
 
 export async function openLocalAws(options: LocalAwsStackOptions): Promise<LocalAws> {
@@ -146,6 +156,9 @@ export async function openLocalAws(options: LocalAwsStackOptions): Promise<Local
     return { client, endpoint: server.endpoint, queues };
   });
 
+  // Its failures surface where it is used (s3() returns the same rejected promise).
+  if (options.startNewS3AtOnce === true && !existsSync(path.join(awsDir, 's3'))) s3().catch(() => undefined);
+
   try {
     const dynamodbServer = await started(
       await startDynamoDbServer({ directory: path.join(awsDir, 'dynamodb') }),
@@ -198,6 +211,7 @@ export async function openLocalAws(options: LocalAwsStackOptions): Promise<Local
         });
       }, sqs.opened),
       s3,
+      s3Started: s3.opened,
       sqs,
       sqsStarted: sqs.opened,
       stop,

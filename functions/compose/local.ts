@@ -73,7 +73,8 @@ export interface LocalComposition {
 }
 
 export async function composeLocal(options: LocalCompositionOptions): Promise<LocalComposition> {
-  const stack = await openLocalAws({ dataDir: options.dataDir });
+  // A first sync archives: its local S3 starts beside DynamoDB, not when the first page needs it.
+  const stack = await openLocalAws({ dataDir: options.dataDir, startNewS3AtOnce: true });
   const metrics = new CollectedMetrics();
   const deletePolicy = options.deletePolicy ?? DEFAULT_DELETE_POLICY;
   const versionPolicy = options.versionPolicy ?? DEFAULT_VERSION_POLICY;

@@ -70,6 +70,9 @@ async function waitForInFlight(sqs: LocalSqs): Promise<void> {
   }
 }
 
+/** How long an idle poller waits before it looks again while messages are in flight or delayed. */
+const IDLE_WAIT_MS = 250;
+
 /**
  * Runs `concurrency` pollers with `handler` until the work queue holds no message at all, or,
  * once `stopped()` says so, until the batches in flight have ended (their failed messages back
@@ -80,7 +83,24 @@ export async function pollUntilEmpty(
   handler: ReturnType<typeof createDownloadHandler>,
   concurrency: number,
   stopped: () => boolean = () => false,
+  idleWaitMs = IDLE_WAIT_MS,
 ): Promise<void> {
+  // Pollers waiting while others' batches run: woken as soon as any batch ends, since that is
+  // when the queue may have become empty (the run's end) or a failed message was put back.
+  const idle = new Set<() => void>();
+  const batchEnded = () => {
+    for (const wake of [...idle]) wake();
+  };
+  const idleWait = () =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        idle.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, idleWaitMs);
+      idle.add(wake);
+    });
   const worker = async () => {
     for (;;) {
       if (stopped()) return;
@@ -94,11 +114,13 @@ export async function pollUntilEmpty(
         visibilityTimeoutSeconds: 900,
         retryDelaySeconds: 1,
       });
-      if (outcome === undefined) {
-        // Empty now; failed messages reappear after their retry delay.
-        if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+      if (outcome !== undefined) {
+        batchEnded();
+        continue;
       }
+      // Empty now; failed messages reappear after their retry delay, others' batches may end.
+      if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) return;
+      await idleWait();
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

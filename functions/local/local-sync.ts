@@ -307,7 +307,8 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     // Only when there can be a journal (work enqueued now, or a fold left unfinished before), so
     // an idle run lists nothing and starts no local S3.
     const catalogPending = path.join(options.dataDir, CATALOG_PENDING);
-    if (itemsEnqueued > 0 || existsSync(catalogPending)) {
+    const foldWhenPending = async () => {
+      if (itemsEnqueued === 0 && !existsSync(catalogPending)) return;
       await writeFile(catalogPending, `${new Date().toISOString()}\n`);
       const folded = await foldCatalog(local.catalog, 'local-sync').catch((error: unknown) => {
         options.logger.warn('catalog not folded', { error });
@@ -317,12 +318,19 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         folded !== undefined &&
         (folded.outcome === 'nothingToFold' || (folded.outcome === 'folded' && folded.assetsCarried === 0));
       if (finished) await rm(catalogPending, { force: true });
-    }
-    // Album views last, once the photos they list are archived (an idle run writes none).
-    const albumViews =
+    };
+    // Album views last, once the photos they list are archived (an idle run writes none). They and
+    // the catalog are derived from the same settled state into objects of their own (albums/,
+    // catalog/): built side by side, the run's tail is the longer of the two, not their sum.
+    const [folding, viewing] = await Promise.allSettled([
+      foldWhenPending(),
       signInNeeded !== undefined
-        ? undefined
-        : await refreshAlbumViews({ albums: stack.albums, state: stack.state, objects: stack.objects });
+        ? Promise.resolve(undefined)
+        : refreshAlbumViews({ albums: stack.albums, state: stack.state, objects: stack.objects }),
+    ]);
+    if (folding.status === 'rejected') throw folding.reason;
+    if (viewing.status === 'rejected') throw viewing.reason;
+    const albumViews = viewing.value;
     report('done');
     const { parked, leftOver } = await parkWork(local.stack, options.dataDir);
     const deadLetters = parked.deadLetters.length;

@@ -96,6 +96,20 @@ export function waitForS3rverStart(
   });
 }
 
+/**
+ * Threads in the s3rver child's libuv pool (libuv's default is 4). Every object write is fsynced
+ * three times (object, metadata, md5: `atomic-s3rver-store.ts`), each fsync holds a pool thread
+ * for a millisecond or more, and every other file operation of the child waits behind them: with
+ * four PUTs at once the pool was full of fsyncs. 100 PUTs of 1.6 MB, four at once: 1.5-3.1 s
+ * with 4 threads, 0.9-1.6 s with 16 (docs/benchmarks.md §0). Idle threads cost next to nothing.
+ */
+export const S3RVER_THREAD_POOL = 16;
+
+/** The child's environment: the parent's, with the larger thread pool unless one is set. */
+export function s3rverChildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { UV_THREADPOOL_SIZE: String(S3RVER_THREAD_POOL), ...env };
+}
+
 /** tsx's ESM loader, as a URL the child's `--import` can take whatever its working directory. */
 function tsxLoader(): string {
   const require = createRequire(import.meta.url);
@@ -114,6 +128,7 @@ export async function startS3Server(options: { directory?: string } = {}): Promi
       ? ['--openssl-legacy-provider', '--import', tsxLoader()]
       : ['--openssl-legacy-provider'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: s3rverChildEnv(process.env),
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 

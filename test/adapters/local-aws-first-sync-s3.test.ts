@@ -1,0 +1,49 @@
+/**
+ * A first sync's local S3 starts with the run: detection's first page writes the catalog journal,
+ * and the s3rver child takes a quarter of a second or more to start, which the first page used to
+ * wait out. A data dir that already has a local S3 (every later run, idle ones included) starts it
+ * only when the run first needs it.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openLocalAws } from '#compose/local-aws-stack.ts';
+
+const dirs: string[] = [];
+const freshDir = async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-first-s3-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+describe('openLocalAws', () => {
+  it('starts the local S3 at once for a data dir that never had one, and on first use after that', async () => {
+    const dataDir = await freshDir();
+    const first = await openLocalAws({ dataDir, startNewS3AtOnce: true });
+    try {
+      expect(first.s3Started()).toBe(true);
+      await first.s3();
+    } finally {
+      await first.stop();
+    }
+    const again = await openLocalAws({ dataDir, startNewS3AtOnce: true });
+    try {
+      expect(again.s3Started()).toBe(false);
+    } finally {
+      await again.stop();
+    }
+  }, 60_000);
+
+  it('leaves the local S3 unstarted when not asked to start a new one', async () => {
+    const stack = await openLocalAws({ dataDir: await freshDir() });
+    try {
+      expect(stack.s3Started()).toBe(false);
+    } finally {
+      await stack.stop();
+    }
+  }, 60_000);
+});
