@@ -5,6 +5,7 @@
  */
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import { downloaderBatchDeps } from './downloader-deps.ts';
 import { openIcloudDownloads } from './icloud-adapters.ts';
@@ -15,8 +16,14 @@ export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metr
 }
 
 export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): DownloaderComposition {
-  const { config, logger, metrics, document, objects, deletePolicy, versionPolicy, icloudOptions } =
+  const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions } =
     composeLambdaBase(env, serviceName);
+  const objects = new S3ObjectStore({
+    client: s3,
+    bucket: config.archiveBucket,
+    partSize: config.uploadPartSizeMiB * 1024 * 1024,
+    queueSize: config.uploadQueueSize,
+  });
   const tableName = config.stateTable;
   return {
     logger,

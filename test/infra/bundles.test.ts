@@ -104,6 +104,14 @@ describe('Lambda bundles as CDK builds them', () => {
     expect(reading[0]?.code).toContain('SendMessageBatch');
   });
 
+  it('streams uploads (lib-storage) in the workers alone: the detector puts only bytes it holds', () => {
+    const streaming = bundles.filter((bundle) =>
+      bundle.sources.some((source) => source.includes('node_modules/@aws-sdk/lib-storage/')),
+    );
+    expect(streaming).toHaveLength(1);
+    expect(streaming[0]?.code).toContain('the CDN sent nothing for');
+  });
+
   it("carries no other function's code: the detector under 0.632 MB, the workers within the 0.6 MB goal", () => {
     // 0.92 MB each when both functions were composed from one root, carried the Public Suffix
     // List and every S3 operation's schema; 0.747 MB (detector) and 0.720 MB (workers) after; then
