@@ -16,11 +16,11 @@ import type { StoredAlbum, StoredAlbumInput } from '#domain/model/album.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 
 export interface AlbumViewDeps {
   readonly albums: AlbumStore;
-  readonly state: SyncStateStore;
+  readonly state: DetectionStateStore;
   readonly objects: ObjectStoreWithoutStreaming;
   /**
    * How long after an album was marked stale its view may still change because the photos' work

@@ -43,7 +43,7 @@ import type { AssetRef, ManifestEntry } from '#domain/model/manifest.ts';
 import { isLibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
 import type { Logger } from '#shared/logger.ts';
 
@@ -55,7 +55,7 @@ const CATALOG_LEASE_MS = 10 * 60 * 1000;
 export const CATALOG_SHARDS_AT_ONCE = 8;
 
 export interface CatalogDeps {
-  readonly state: SyncStateStore;
+  readonly state: DetectionStateStore;
   readonly objects: ObjectStoreWithoutStreaming;
   readonly logger: Logger;
   readonly now: () => number;

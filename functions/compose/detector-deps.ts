@@ -12,13 +12,13 @@ import type { AlbumStore } from '#ports/album-store.ts';
 import type { IcloudLibraryConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 
 export interface DetectorPorts {
-  readonly state: SyncStateStore;
+  readonly state: DetectionStateStore;
   readonly albums: AlbumStore;
   readonly objects: ObjectStoreWithoutStreaming;
   readonly queue: WorkQueue;

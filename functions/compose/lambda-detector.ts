@@ -5,8 +5,8 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbAlbumStore } from '#adapters/aws/dynamodb-album-store.ts';
+import { DynamoDbDetectionStateStore } from '#adapters/aws/dynamodb-detection-state-store.ts';
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
-import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ObjectStoreWithoutStreaming } from '#adapters/aws/s3-object-store-without-streaming.ts';
 import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
@@ -28,7 +28,8 @@ export function composeDetector(env: NodeJS.ProcessEnv, serviceName: string): De
   // It writes only documents it holds (album views, catalog shards): no streamed puts.
   const objects = new S3ObjectStoreWithoutStreaming({ client: s3, bucket: config.archiveBucket });
   const tableName = config.stateTable;
-  const state = new DynamoDbSyncStateStore({ client: document, tableName });
+  // The state table's detection part alone: no claims, master users or counts.
+  const state = new DynamoDbDetectionStateStore({ client: document, tableName });
   const sqs = new SQSClient({});
   return {
     logger,
