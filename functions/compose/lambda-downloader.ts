@@ -4,7 +4,7 @@
  * mapping reads and deletes the messages), no detection, albums or catalog.
  */
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
-import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import { DynamoDbArchiveStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import { downloaderBatchDeps } from './downloader-deps.ts';
@@ -30,7 +30,8 @@ export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): 
     metrics,
     downloads: downloaderBatchDeps(
       {
-        state: new DynamoDbSyncStateStore({ client: document, tableName }),
+        // The state table's archive part alone: no tokens, zones, locks or enumeration stamps.
+        state: new DynamoDbArchiveStateStore({ client: document, tableName }),
         objects,
         sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
         icloud: async () => openIcloudDownloads(await icloudOptions()),

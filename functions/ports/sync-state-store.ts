@@ -128,20 +128,20 @@ export interface DetectionStateStore {
   getCounters(): Promise<ArchiveCounters>;
 }
 
-/** Everything: the download workers', the CLI's and the one-machine runtime's store. */
-export interface SyncStateStore extends DetectionStateStore {
-  /** When a detection last asked iCloud, idle checks included; undefined before the first. */
-  lastCheckedAt(): Promise<number | undefined>;
-
-  // -- the manifest, written -----------------------------------------------------------------------
+/**
+ * The part the download workers use (their Lambda composes an adapter of this alone): manifest
+ * reads and writes, key claims and transfer leases, the users of each master, run progress and
+ * failures, and exactly-once counting.
+ */
+export interface ArchiveStateStore
+  extends Pick<DetectionStateStore, 'getEntry' | 'getEntries' | 'addRunProgress' | 'getCounters'> {
+  // -- the manifest, written --------------------------------------------------------------
 
   /**
    * Writes a manifest entry if its revision is still `expectedRevision` (`0`: must be new).
    * Throws `ConflictError` when another worker wrote it first.
    */
   putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry>;
-  /** Every manifest entry, in no particular order, page by page (for `verify`). */
-  entries(): AsyncIterable<ManifestEntry>;
 
   // -- claims -----------------------------------------------------------------------------
 
@@ -196,16 +196,9 @@ export interface SyncStateStore extends DetectionStateStore {
 
   /** Appends a failure to the run, keeping only the first `MAX_RUN_FAILURES`. */
   recordRunFailure(run: RunRef, failure: RunFailure): Promise<void>;
-  /** The latest runs, newest start first. */
-  listRuns(limit: number): Promise<RunRecord[]>;
 
-  // -- archive counters -------------------------------------------------------------------
+  // -- exactly-once counts ----------------------------------------------------------------
 
-  /**
-   * Adds to the archive totals (atomic, not idempotent: a repeated call counts twice and a crash
-   * before it counts nothing). The archive counts through `countObject`/`uncountObject`.
-   */
-  adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters>;
   /**
    * Counts the object stored at `key` (`size` bytes) in the totals exactly once: repeated calls,
    * calls from several workers at once and a retry after a crash part-way through all leave it
@@ -236,4 +229,19 @@ export interface SyncStateStore extends DetectionStateStore {
    * happens for a key that is not counted.
    */
   uncountObject(key: string): Promise<void>;
+}
+
+/** Everything: the CLI's and the one-machine runtime's store, which detects and archives. */
+export interface SyncStateStore extends DetectionStateStore, ArchiveStateStore {
+  /** When a detection last asked iCloud, idle checks included; undefined before the first. */
+  lastCheckedAt(): Promise<number | undefined>;
+  /** Every manifest entry, in no particular order, page by page (for `verify`). */
+  entries(): AsyncIterable<ManifestEntry>;
+  /** The latest runs, newest start first. */
+  listRuns(limit: number): Promise<RunRecord[]>;
+  /**
+   * Adds to the archive totals (atomic, not idempotent: a repeated call counts twice and a crash
+   * before it counts nothing). The archive counts through `countObject`/`uncountObject`.
+   */
+  adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters>;
 }

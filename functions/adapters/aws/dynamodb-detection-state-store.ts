@@ -1,14 +1,11 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  paginateQuery,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { type ArchiveCounters, type AssetRef, assetId, type ManifestEntry } from '#domain/model/manifest.ts';
-import type { RunKind, RunOutcome, RunProgress, RunRef } from '#domain/model/run.ts';
+/**
+ * The state table as the change detector uses it (`DetectionStateStore`): tokens and
+ * checkpoints, the last check, locks, the reconciling enumeration's stamps, runs started and
+ * finished, on top of what `DynamoDbStateTable` shares. The detector's Lambda composes this
+ * alone, so its bundle carries no claims, master users or counts (docs/state.md, item by item).
+ */
+import { DeleteCommand, PutCommand, paginateQuery, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { RunKind, RunOutcome, RunRef } from '#domain/model/run.ts';
 import {
   type DatabaseSyncState,
   type JsonValue,
@@ -20,17 +17,22 @@ import {
 } from '#domain/model/sync-state.ts';
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type * as z from '#shared/zod.ts';
-import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
+import { InvalidInputError } from '../../domain/errors.ts';
 import type { DetectionStateStore, UnseenAsset, UnseenAssetsPage } from '../../ports/sync-state-store.ts';
 import { batchGetAll, batchWriteAll } from './dynamodb-batch.ts';
 import {
-  countersItemSchema,
+  CLAIM_ATTEMPTS,
+  DynamoDbStateTable,
+  type DynamoDbStateTableOptions,
+  expectRevision,
+  isConditionFailure,
+  WRITE_BATCH,
+} from './dynamodb-state-table.ts';
+import {
   databaseItemSchema,
-  type ItemKey,
   keys,
   lockItemSchema,
   MANIFEST_SHARDS,
-  manifestItemSchema,
   manifestShard,
   manifestWalkCursorSchema,
   seenItemSchema,
@@ -40,43 +42,13 @@ import {
   zoneItemSchema,
 } from './state-items.ts';
 
-export interface DynamoDbStateStoreOptions {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
-  /** Milliseconds since the epoch; injectable so lock expiry is testable without waiting. */
-  readonly now?: () => number;
+export interface DynamoDbDetectionStateStoreOptions extends DynamoDbStateTableOptions {
   /** Manifest entries per `unseenAssets` page (100, BatchGetItem's limit; smaller in tests). */
   readonly unseenPageSize?: number;
 }
 
-/** BatchWriteItem's limit. */
-export const WRITE_BATCH = 25;
-/** BatchGetItem's limit. */
-export const READ_BATCH = 100;
 /** Manifest entries read per page of `unseenAssets` (and BatchGetItem's limit for their stamps). */
 const UNSEEN_PAGE = 100;
-
-/** Attempts at a claim or lock whose holder vanished between the failed write and the read. */
-export const CLAIM_ATTEMPTS = 3;
-
-export function isConditionFailure(error: unknown): boolean {
-  return (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
-}
-
-export function expectRevision(expectedRevision: number): {
-  ConditionExpression: string;
-  ExpressionAttributeValues?: Record<string, unknown>;
-} {
-  if (!Number.isInteger(expectedRevision) || expectedRevision < 0) {
-    throw new InvalidInputError(`expected revision must be a whole number >= 0, got ${expectedRevision}`);
-  }
-  return expectedRevision === 0
-    ? { ConditionExpression: 'attribute_not_exists(pk)' }
-    : {
-        ConditionExpression: 'revision = :expected',
-        ExpressionAttributeValues: { ':expected': expectedRevision },
-      };
-}
 
 function serialiseCheckpoint(checkpoint: JsonValue | undefined): string | undefined {
   if (checkpoint === undefined) return undefined;
@@ -90,65 +62,12 @@ function serialiseCheckpoint(checkpoint: JsonValue | undefined): string | undefi
   return text;
 }
 
-/** Attribute names for a numeric map update, e.g. `counts.assetsArchived`. */
-function increments(
-  field: string,
-  values: Readonly<Record<string, number>> | undefined,
-  prefix: string,
-): { clauses: string[]; names: Record<string, string>; values: Record<string, number> } {
-  const clauses: string[] = [];
-  const names: Record<string, string> = {};
-  const numbers: Record<string, number> = {};
-  Object.entries(values ?? {}).forEach(([name, value], index) => {
-    if (!Number.isFinite(value)) throw new InvalidInputError(`run count ${name} is not a number`);
-    names[`#${prefix}${index}`] = name;
-    numbers[`:${prefix}${index}`] = value;
-    clauses.push(
-      `#${field}.#${prefix}${index} = if_not_exists(#${field}.#${prefix}${index}, :zero) + :${prefix}${index}`,
-    );
-  });
-  return { clauses, names, values: numbers };
-}
-
-export class DynamoDbDetectionStateStore implements DetectionStateStore {
-  protected readonly client: DynamoDBDocumentClient;
-  protected readonly table: string;
-  protected readonly now: () => number;
+export class DynamoDbDetectionStateStore extends DynamoDbStateTable implements DetectionStateStore {
   private readonly unseenPageSize: number;
 
-  constructor(options: DynamoDbStateStoreOptions) {
-    this.client = options.client;
-    this.table = options.tableName;
-    this.now = options.now ?? Date.now;
+  constructor(options: DynamoDbDetectionStateStoreOptions) {
+    super(options);
     this.unseenPageSize = Math.min(options.unseenPageSize ?? UNSEEN_PAGE, UNSEEN_PAGE);
-  }
-
-  protected async get<S extends z.ZodMiniType>(key: ItemKey, schema: S): Promise<z.infer<S> | undefined> {
-    const output = await this.client.send(
-      new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
-    );
-    return output.Item === undefined ? undefined : schema.parse(output.Item);
-  }
-
-  protected async putConditional(
-    item: Record<string, unknown>,
-    condition: { ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown> },
-    conflict: string,
-    names?: Record<string, string>,
-  ): Promise<void> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: withoutUndefined(item),
-          ...condition,
-          ...(names !== undefined && { ExpressionAttributeNames: names }),
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) throw new ConflictError(conflict, { cause: error });
-      throw error;
-    }
   }
 
   // -- tokens and checkpoints -------------------------------------------------------------
@@ -281,28 +200,6 @@ export class DynamoDbDetectionStateStore implements DetectionStateStore {
     }
   }
 
-  // -- the manifest, read -----------------------------------------------------------------
-
-  async getEntry(ref: AssetRef): Promise<ManifestEntry | undefined> {
-    const item = await this.get(keys.manifest(ref), manifestItemSchema);
-    return item === undefined ? undefined : withoutKeys(item);
-  }
-
-  async getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>> {
-    const found = new Map<string, ManifestEntry>();
-    const unique = [...new Map(refs.map((ref) => [assetId(ref), ref])).values()];
-    for (let i = 0; i < unique.length; i += READ_BATCH) {
-      const wanted: Record<string, unknown>[] = unique
-        .slice(i, i + READ_BATCH)
-        .map((ref) => ({ ...keys.manifest(ref) }));
-      await batchGetAll(this.client, this.table, wanted, 'DynamoDB left manifest entries unread', (raw) => {
-        const entry = withoutKeys(manifestItemSchema.parse(raw));
-        found.set(assetId(entry), entry);
-      });
-    }
-    return found;
-  }
-
   // -- reconciling a full enumeration -----------------------------------------------------
 
   async markSeen(zone: ZoneRef, generation: string, assetRecordNames: readonly string[]): Promise<void> {
@@ -370,7 +267,7 @@ export class DynamoDbDetectionStateStore implements DetectionStateStore {
     return stamped;
   }
 
-  // -- runs -------------------------------------------------------------------------------
+  // -- runs, started and finished ---------------------------------------------------------
 
   async startRun(runId: string, kind: RunKind, startedAt: number): Promise<RunRef> {
     await this.putConditional(
@@ -388,23 +285,6 @@ export class DynamoDbDetectionStateStore implements DetectionStateStore {
       `run ${runId} was already started`,
     );
     return { runId, startedAt };
-  }
-
-  async addRunProgress(run: RunRef, progress: RunProgress): Promise<void> {
-    const counts = increments('counts', progress.counts, 'c');
-    const requests = increments('appleRequests', progress.appleRequests, 'r');
-    const clauses = [...counts.clauses, ...requests.clauses];
-    if (clauses.length === 0) return;
-    await this.updateRun(run, `SET ${clauses.join(', ')}`, {
-      // DynamoDB refuses attribute names the expression does not use.
-      names: {
-        ...(counts.clauses.length > 0 && { '#counts': 'counts' }),
-        ...(requests.clauses.length > 0 && { '#appleRequests': 'appleRequests' }),
-        ...counts.names,
-        ...requests.names,
-      },
-      values: { ':zero': 0, ...counts.values, ...requests.values },
-    });
   }
 
   async finishRun(
@@ -427,35 +307,5 @@ export class DynamoDbDetectionStateStore implements DetectionStateStore {
         },
       },
     );
-  }
-
-  private async updateRun(
-    run: RunRef,
-    expression: string,
-    attributes: { names: Record<string, string>; values: Record<string, unknown> },
-  ): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.run(run.runId, run.startedAt),
-          UpdateExpression: expression,
-          ConditionExpression: 'attribute_exists(pk)',
-          ...(Object.keys(attributes.names).length > 0 && { ExpressionAttributeNames: attributes.names }),
-          ExpressionAttributeValues: attributes.values,
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error))
-        throw new ConflictError(`run ${run.runId} was never started`, { cause: error });
-      throw error;
-    }
-  }
-
-  // -- the totals -------------------------------------------------------------------------
-
-  async getCounters(): Promise<ArchiveCounters> {
-    const item = await this.get(keys.counters(), countersItemSchema);
-    return { objects: item?.objects ?? 0, bytes: item?.bytes ?? 0 };
   }
 }

@@ -1,8 +1,10 @@
 /**
- * `SyncStateStore` on the state table: `DynamoDbDetectionStateStore` (what the change detector
- * uses) plus manifest writes and walks, key claims and transfer leases, the users of each master,
- * run failures and listings, and the archive totals' exactly-once counting. Every racing write
- * is a conditional PutItem, UpdateItem or DeleteItem (docs/state.md, item by item).
+ * The state table as the download workers use it (`DynamoDbArchiveStateStore`, the only part
+ * their Lambda composes): manifest writes, key claims and transfer leases, the users of each
+ * master, run failures, and the totals' exactly-once counting, on top of what
+ * `DynamoDbStateTable` shares. And the whole `SyncStateStore` (`DynamoDbSyncStateStore`) for the
+ * CLI and the one-machine runtime. Every racing write is a conditional PutItem, UpdateItem or
+ * DeleteItem (docs/state.md, item by item).
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand, paginateQuery, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -18,16 +20,20 @@ import {
 import { MAX_RUN_FAILURES, type RunFailure, type RunRecord, type RunRef } from '#domain/model/run.ts';
 import type { LockLease } from '#domain/model/sync-state.ts';
 import { ConflictError } from '../../domain/errors.ts';
-import type { SyncStateStore } from '../../ports/sync-state-store.ts';
+import type { ArchiveStateStore, DetectionStateStore, SyncStateStore } from '../../ports/sync-state-store.ts';
 import { batchGetAll, batchWriteAll } from './dynamodb-batch.ts';
 import {
-  CLAIM_ATTEMPTS,
   DynamoDbDetectionStateStore,
+  type DynamoDbDetectionStateStoreOptions,
+} from './dynamodb-detection-state-store.ts';
+import {
+  CLAIM_ATTEMPTS,
+  DynamoDbStateTable,
   expectRevision,
   isConditionFailure,
   READ_BATCH,
   WRITE_BATCH,
-} from './dynamodb-detection-state-store.ts';
+} from './dynamodb-state-table.ts';
 import {
   appliedAttribute,
   type ClaimCount,
@@ -48,14 +54,8 @@ import {
   withoutUndefined,
 } from './state-items.ts';
 
-export class DynamoDbSyncStateStore extends DynamoDbDetectionStateStore implements SyncStateStore {
-  // -- the last check ---------------------------------------------------------------------
-
-  async lastCheckedAt(): Promise<number | undefined> {
-    return (await this.get(keys.lastCheck(), lastCheckItemSchema))?.lastCheckedAt;
-  }
-
-  // -- the manifest, written and walked ---------------------------------------------------
+export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements ArchiveStateStore {
+  // -- the manifest, written --------------------------------------------------------------
 
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {
     const saved: ManifestEntry = withoutUndefined({
@@ -69,22 +69,6 @@ export class DynamoDbSyncStateStore extends DynamoDbDetectionStateStore implemen
       `manifest entry ${entry.assetRecordName} changed since revision ${expectedRevision}`,
     );
     return saved;
-  }
-
-  async *entries(): AsyncIterable<ManifestEntry> {
-    for (let shard = 0; shard < MANIFEST_SHARDS; shard += 1) {
-      const pages = paginateQuery(
-        { client: this.client },
-        {
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': manifestShard(shard) },
-        },
-      );
-      for await (const page of pages) {
-        for (const item of page.Items ?? []) yield withoutKeys(manifestItemSchema.parse(item));
-      }
-    }
   }
 
   // -- claims -----------------------------------------------------------------------------
@@ -332,34 +316,7 @@ export class DynamoDbSyncStateStore extends DynamoDbDetectionStateStore implemen
     }
   }
 
-  async listRuns(limit: number): Promise<RunRecord[]> {
-    const output = await this.client.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.runs },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (output.Items ?? []).map((item) => withoutKeys(runItemSchema.parse(item)));
-  }
-
   // -- archive counters -------------------------------------------------------------------
-
-  async adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters> {
-    const output = await this.client.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.counters(),
-        UpdateExpression: 'ADD objects :objects, bytes :bytes',
-        ExpressionAttributeValues: { ':objects': delta.objects ?? 0, ':bytes': delta.bytes ?? 0 },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    const item = countersItemSchema.parse(output.Attributes);
-    return { objects: item.objects, bytes: item.bytes };
-  }
 
   // Exactly-once counting without transactions (docs/state.md, "Counting objects"): the key claim
   // records a pending count under a fresh nonce; the counters item applies a nonce at most once
@@ -779,5 +736,81 @@ export class DynamoDbSyncStateStore extends DynamoDbDetectionStateStore implemen
         ExpressionAttributeValues: { ':nonce': nonce },
       }),
     );
+  }
+}
+
+/**
+ * The whole store, for the CLI and the one-machine runtime (which detect and archive): the
+ * workers' part, the detector's part on the same table and client (its methods forwarded), and
+ * what only the CLI reads (the last check, every manifest entry, the latest runs).
+ */
+export class DynamoDbSyncStateStore extends DynamoDbArchiveStateStore implements SyncStateStore {
+  readonly #detection: DynamoDbDetectionStateStore;
+
+  constructor(options: DynamoDbDetectionStateStoreOptions) {
+    super(options);
+    this.#detection = new DynamoDbDetectionStateStore(options);
+  }
+
+  loadDatabaseState: DetectionStateStore['loadDatabaseState'] = (...args) =>
+    this.#detection.loadDatabaseState(...args);
+  saveDatabaseToken: DetectionStateStore['saveDatabaseToken'] = (...args) =>
+    this.#detection.saveDatabaseToken(...args);
+  recordCheck: DetectionStateStore['recordCheck'] = (...args) => this.#detection.recordCheck(...args);
+  loadZone: DetectionStateStore['loadZone'] = (...args) => this.#detection.loadZone(...args);
+  loadZones: DetectionStateStore['loadZones'] = () => this.#detection.loadZones();
+  saveZone: DetectionStateStore['saveZone'] = (...args) => this.#detection.saveZone(...args);
+  acquireLock: DetectionStateStore['acquireLock'] = (...args) => this.#detection.acquireLock(...args);
+  releaseLock: DetectionStateStore['releaseLock'] = (...args) => this.#detection.releaseLock(...args);
+  markSeen: DetectionStateStore['markSeen'] = (...args) => this.#detection.markSeen(...args);
+  unseenAssets: DetectionStateStore['unseenAssets'] = (...args) => this.#detection.unseenAssets(...args);
+  startRun: DetectionStateStore['startRun'] = (...args) => this.#detection.startRun(...args);
+  finishRun: DetectionStateStore['finishRun'] = (...args) => this.#detection.finishRun(...args);
+
+  async lastCheckedAt(): Promise<number | undefined> {
+    return (await this.get(keys.lastCheck(), lastCheckItemSchema))?.lastCheckedAt;
+  }
+
+  async *entries(): AsyncIterable<ManifestEntry> {
+    for (let shard = 0; shard < MANIFEST_SHARDS; shard += 1) {
+      const pages = paginateQuery(
+        { client: this.client },
+        {
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': manifestShard(shard) },
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) yield withoutKeys(manifestItemSchema.parse(item));
+      }
+    }
+  }
+
+  async listRuns(limit: number): Promise<RunRecord[]> {
+    const output = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.runs },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (output.Items ?? []).map((item) => withoutKeys(runItemSchema.parse(item)));
+  }
+
+  async adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters> {
+    const output = await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.counters(),
+        UpdateExpression: 'ADD objects :objects, bytes :bytes',
+        ExpressionAttributeValues: { ':objects': delta.objects ?? 0, ':bytes': delta.bytes ?? 0 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const item = countersItemSchema.parse(output.Attributes);
+    return { objects: item.objects, bytes: item.bytes };
   }
 }
