@@ -5,8 +5,9 @@
  * Any put still in flight when the invocation dies is aborted, as a killed process never
  * completes its multipart upload.
  *
- * A put of bytes in memory has no stream to cut: `midStream` there is `after`, as for any other
- * call that is not a stream.
+ * A put of bytes in memory is one request whose body the dying process was still sending at
+ * `midStream`: S3 never completes a PUT shorter than its Content-Length, so nothing is stored
+ * (as a streamed body cut part-way).
  *
  * Puts are counted by what they write, so a crash point names the write it means: a photo's
  * object (`objects.putStream`), a catalog journal or shard (`catalog.put`), an album view
@@ -76,6 +77,7 @@ export class CrashingObjectStore implements ObjectStore {
     const step = this.#schedule.next(putLabel(key));
     if (step.point?.when === 'before') throw this.#schedule.crash(`${step.label} before`);
     if (step.label.startsWith('objects.putStream')) this.puts += 1;
+    if (step.point?.when === 'midStream') throw this.#schedule.crash(`${step.label} midStream`);
     const signal = options.signal ? AbortSignal.any([options.signal, invocation.signal]) : invocation.signal;
     const result = await this.#inner.putBytes(key, body, { ...options, signal });
     if (invocation.dead) throw invocation.kill(step.label);
