@@ -9,20 +9,19 @@
  * or not archived at all) the album stays stale, and a later pass rewrites it once its content
  * changes.
  */
-import { Readable } from 'node:stream';
 import { albumViewPaths, folderNames } from '#domain/albums/album-paths.ts';
 import { type AlbumViewItem, renderAlbumView, viewItem } from '#domain/albums/album-view.ts';
 import { ConflictError } from '#domain/errors.ts';
 import type { StoredAlbum, StoredAlbumInput } from '#domain/model/album.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
-import type { ObjectStore } from '#ports/object-store.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
+import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 
 export interface AlbumViewDeps {
   readonly albums: AlbumStore;
-  readonly state: SyncStateStore;
-  readonly objects: ObjectStore;
+  readonly state: DetectionStateStore;
+  readonly objects: ObjectStoreWithoutStreaming;
   /**
    * How long after an album was marked stale its view may still change because the photos' work
    * is still on the queue. `0` (default) when the queue is drained before the pass (the local
@@ -51,12 +50,11 @@ function inputOf(album: StoredAlbum): StoredAlbumInput {
   return input;
 }
 
-async function putText(objects: ObjectStore, key: string, text: string, contentType: string) {
-  const body = Buffer.from(text, 'utf8');
-  await objects.putStream(key, Readable.from([body]), { contentType, contentLength: body.length });
+async function putText(objects: ObjectStoreWithoutStreaming, key: string, text: string, contentType: string) {
+  await objects.putBytes(key, Buffer.from(text, 'utf8'), { contentType });
 }
 
-async function removeView(objects: ObjectStore, path: string) {
+async function removeView(objects: ObjectStoreWithoutStreaming, path: string) {
   for (const extension of EXTENSIONS) await objects.delete(`${path}${extension}`);
 }
 

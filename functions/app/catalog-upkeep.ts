@@ -11,7 +11,6 @@
  *   only repeats work, and repeating it writes the same bytes.
  */
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { loadAlbumIndex } from '#domain/albums/album-index.ts';
 import { mergeFacts } from '#domain/catalog/asset-facts.ts';
 import {
@@ -43,8 +42,8 @@ import { buildXmpSidecar, sidecarKeyOf, XMP_CONTENT_TYPE } from '#domain/catalog
 import type { AssetRef, ManifestEntry } from '#domain/model/manifest.ts';
 import { isLibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
-import type { ObjectStore } from '#ports/object-store.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
+import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
 import type { Logger } from '#shared/logger.ts';
 
@@ -56,8 +55,8 @@ const CATALOG_LEASE_MS = 10 * 60 * 1000;
 export const CATALOG_SHARDS_AT_ONCE = 8;
 
 export interface CatalogDeps {
-  readonly state: SyncStateStore;
-  readonly objects: ObjectStore;
+  readonly state: DetectionStateStore;
+  readonly objects: ObjectStoreWithoutStreaming;
   readonly logger: Logger;
   readonly now: () => number;
   /** Write `<original>.xmp` sidecars (off by default). */
@@ -111,18 +110,21 @@ function journalKey(at: number): string {
 }
 
 async function putText(
-  objects: ObjectStore,
+  objects: ObjectStoreWithoutStreaming,
   key: string,
   text: string,
   contentType: string,
 ): Promise<number> {
   const bytes = Buffer.from(text, 'utf8');
-  await objects.putStream(key, Readable.from([bytes]), { contentType, contentLength: bytes.length });
+  await objects.putBytes(key, bytes, { contentType });
   return bytes.length;
 }
 
 /** The text of an object, or undefined when there is none. */
-export async function readText(objects: ObjectStore, key: string): Promise<string | undefined> {
+export async function readText(
+  objects: ObjectStoreWithoutStreaming,
+  key: string,
+): Promise<string | undefined> {
   const found = await objects.getStream(key);
   if (found === undefined) return undefined;
   const chunks: Buffer[] = [];
@@ -130,7 +132,11 @@ export async function readText(objects: ObjectStore, key: string): Promise<strin
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function writeJournal(objects: ObjectStore, items: readonly JournalItem[], at: number): Promise<void> {
+async function writeJournal(
+  objects: ObjectStoreWithoutStreaming,
+  items: readonly JournalItem[],
+  at: number,
+): Promise<void> {
   if (items.length === 0) return;
   await putText(objects, journalKey(at), JSON.stringify({ v: 1, items }), 'application/json');
 }
@@ -140,7 +146,11 @@ async function writeJournal(objects: ObjectStore, items: readonly JournalItem[],
  * crash before the enqueue leaves an entry whose work never comes (dropped after
  * `JOURNAL_RETENTION_MS`); the other order could leave archived work the catalog never hears of.
  */
-export function journalingQueue(queue: WorkQueue, objects: ObjectStore, now: () => number): WorkQueue {
+export function journalingQueue(
+  queue: WorkQueue,
+  objects: ObjectStoreWithoutStreaming,
+  now: () => number,
+): WorkQueue {
   return {
     async enqueue(messages: readonly WorkMessage[]): Promise<EnqueueReceipt> {
       const at = now();
@@ -194,7 +204,10 @@ const LIST_SHARDS_FROM = 3;
  * The shards that exist, when listing them pays; undefined: read each shard to find out. The fold
  * holds the catalog lock, and only its holder writes shards, so the listing stays true meanwhile.
  */
-async function existingShards(objects: ObjectStore, shardsToFold: number): Promise<Set<string> | undefined> {
+async function existingShards(
+  objects: ObjectStoreWithoutStreaming,
+  shardsToFold: number,
+): Promise<Set<string> | undefined> {
   if (shardsToFold < LIST_SHARDS_FROM) return undefined;
   const keys = new Set<string>();
   for await (const object of objects.list(CATALOG_SHARD_PREFIX)) keys.add(object.key);

@@ -18,7 +18,7 @@ import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumDetection } from '#domain/shared-albums/detect-shared-albums.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { IcloudLibraryConnection } from '#ports/icloud-connection.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
@@ -28,7 +28,7 @@ import { type CatalogDeps, foldCatalog, journalingQueue } from './catalog-upkeep
 import { detectSharedAlbumsStep, type SharedAlbumsSettings } from './shared-albums-step.ts';
 
 export interface DetectionRunDeps {
-  readonly state: SyncStateStore;
+  readonly state: DetectionStateStore;
   readonly queue: WorkQueue;
   /** Opens the iCloud connection for one run (reads the stored session). */
   readonly icloud: () => Promise<IcloudLibraryConnection>;

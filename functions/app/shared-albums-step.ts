@@ -12,7 +12,7 @@ import { detectSharedAlbums, type SharedAlbumDetection } from '#domain/shared-al
 import { sharedObjectCount } from '#domain/shared-albums/state.ts';
 import type { IcloudLibraryConnection } from '#ports/icloud-connection.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import type { Logger } from '#shared/logger.ts';
 import { errorMessage } from '#shared/redact.ts';
@@ -26,7 +26,7 @@ export interface SharedAlbumsSettings {
 }
 
 interface StepDeps {
-  readonly state: SyncStateStore;
+  readonly state: DetectionStateStore;
   readonly queue: WorkQueue;
   readonly deletePolicy: DeletePolicy;
   readonly logger: Logger;

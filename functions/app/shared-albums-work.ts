@@ -13,7 +13,7 @@ import { LibraryTwinPendingError, SharedAlbumGoneError } from '#domain/shared-al
 import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
 import type { Logger } from '#shared/logger.ts';
 
 export interface SharedAlbumWorkerSettings {
@@ -25,7 +25,7 @@ export interface SharedAlbumWorkerSettings {
 
 interface WorkDeps {
   readonly archive: {
-    readonly state: SyncStateStore;
+    readonly state: ArchiveStateStore;
     readonly objects: ObjectStore;
     readonly now: () => number;
   };

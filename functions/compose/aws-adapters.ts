@@ -4,7 +4,7 @@
  * local servers). Clients are passed in, never imported singletons.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbAlbumStore } from '#adapters/aws/dynamodb-album-store.ts';
@@ -17,16 +17,6 @@ import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
-
-/**
- * What the archive's S3 client sets beyond the SDK defaults: no flexible checksum (CRC32) on
- * requests that do not require one. Computed by the SDK right before sending, it would protect
- * only the leg TLS already protects, at the cost of a pass over every byte; the integrity of the
- * archived bytes is the metered stream's (size + MD5 + SHA-256) and `Content-MD5`'s.
- */
-export const ARCHIVE_S3_CLIENT_CONFIG = {
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-} as const satisfies S3ClientConfig;
 
 export interface AwsClients {
   readonly s3: S3Client;

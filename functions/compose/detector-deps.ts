@@ -10,17 +10,17 @@ import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { IcloudLibraryConnection } from '#ports/icloud-connection.ts';
-import type { ObjectStore } from '#ports/object-store.ts';
+import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 
 export interface DetectorPorts {
-  readonly state: SyncStateStore;
+  readonly state: DetectionStateStore;
   readonly albums: AlbumStore;
-  readonly objects: ObjectStore;
+  readonly objects: ObjectStoreWithoutStreaming;
   readonly queue: WorkQueue;
   readonly sharedAlbumState: SharedAlbumStateStore;
   readonly icloud: () => Promise<IcloudLibraryConnection>;

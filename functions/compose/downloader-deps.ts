@@ -10,12 +10,12 @@ import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 
 export interface DownloaderPorts {
-  readonly state: SyncStateStore;
+  readonly state: ArchiveStateStore;
   readonly objects: ObjectStore;
   readonly sharedAlbumState: SharedAlbumStateStore;
   readonly icloud: () => Promise<IcloudDownloadConnection>;

@@ -5,8 +5,9 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbAlbumStore } from '#adapters/aws/dynamodb-album-store.ts';
+import { DynamoDbDetectionStateStore } from '#adapters/aws/dynamodb-detection-state-store.ts';
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
-import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import { S3ObjectStoreWithoutStreaming } from '#adapters/aws/s3-object-store-without-streaming.ts';
 import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
@@ -22,10 +23,13 @@ export interface DetectorComposition extends Pick<LambdaBase, 'logger' | 'metric
 }
 
 export function composeDetector(env: NodeJS.ProcessEnv, serviceName: string): DetectorComposition {
-  const { config, logger, metrics, document, objects, deletePolicy, versionPolicy, icloudOptions } =
+  const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions } =
     composeLambdaBase(env, serviceName);
+  // It writes only documents it holds (album views, catalog shards): no streamed puts.
+  const objects = new S3ObjectStoreWithoutStreaming({ client: s3, bucket: config.archiveBucket });
   const tableName = config.stateTable;
-  const state = new DynamoDbSyncStateStore({ client: document, tableName });
+  // The state table's detection part alone: no claims, master users or counts.
+  const state = new DynamoDbDetectionStateStore({ client: document, tableName });
   const sqs = new SQSClient({});
   return {
     logger,

@@ -4,7 +4,8 @@
  * mapping reads and deletes the messages), no detection, albums or catalog.
  */
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
-import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import { DynamoDbArchiveStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import { downloaderBatchDeps } from './downloader-deps.ts';
 import { openIcloudDownloads } from './icloud-adapters.ts';
@@ -15,15 +16,22 @@ export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metr
 }
 
 export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): DownloaderComposition {
-  const { config, logger, metrics, document, objects, deletePolicy, versionPolicy, icloudOptions } =
+  const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions } =
     composeLambdaBase(env, serviceName);
+  const objects = new S3ObjectStore({
+    client: s3,
+    bucket: config.archiveBucket,
+    partSize: config.uploadPartSizeMiB * 1024 * 1024,
+    queueSize: config.uploadQueueSize,
+  });
   const tableName = config.stateTable;
   return {
     logger,
     metrics,
     downloads: downloaderBatchDeps(
       {
-        state: new DynamoDbSyncStateStore({ client: document, tableName }),
+        // The state table's archive part alone: no tokens, zones, locks or enumeration stamps.
+        state: new DynamoDbArchiveStateStore({ client: document, tableName }),
         objects,
         sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
         icloud: async () => openIcloudDownloads(await icloudOptions()),

@@ -2,24 +2,22 @@
  * What both Lambda composition roots share, built once per cold start from the environment:
  * config, logger, metrics, the session store (Secrets Manager, by id: secrets are never in the
  * environment), what opens the iCloud connection and the archive's S3 client and DynamoDB
- * document client. Each function composes the rest on its own (lambda-detector.ts, lambda-downloader.ts),
+ * document client and S3 client. Each function composes the rest on its own (lambda-detector.ts, lambda-downloader.ts),
  * so neither bundle carries the other's use case, adapters or SDK clients.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import { type DeletePolicy, parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy, type VersionPolicy } from '#domain/plan/version-policy.ts';
-import type { ObjectStore } from '#ports/object-store.ts';
 import { loadConfig, type PipelineConfig } from '#shared/config.ts';
 import { ENV } from '#shared/env-names.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
 import { PowertoolsMetrics } from '#shared/pipeline-metrics.ts';
-import { ARCHIVE_S3_CLIENT_CONFIG } from './aws-adapters.ts';
+import { ARCHIVE_S3_CLIENT_CONFIG } from './archive-s3-client.ts';
 import type { IcloudAdapterOptions } from './icloud-adapters.ts';
 
 export interface LambdaBase {
@@ -28,7 +26,11 @@ export interface LambdaBase {
   readonly metrics: PowertoolsMetrics;
   /** The state table through the document client (`undefined` attributes dropped). */
   readonly document: DynamoDBDocumentClient;
-  readonly objects: ObjectStore;
+  /**
+   * The archive bucket's client: each function builds its own store on it (the detector one
+   * without streamed puts, so its bundle carries no lib-storage).
+   */
+  readonly s3: S3Client;
   readonly deletePolicy: DeletePolicy;
   readonly versionPolicy: VersionPolicy;
   /**
@@ -56,12 +58,7 @@ export function composeLambdaBase(env: NodeJS.ProcessEnv, serviceName: string): 
     document: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
       marshallOptions: { removeUndefinedValues: true },
     }),
-    objects: new S3ObjectStore({
-      client: new S3Client({ ...ARCHIVE_S3_CLIENT_CONFIG }),
-      bucket: config.archiveBucket,
-      partSize: config.uploadPartSizeMiB * 1024 * 1024,
-      queueSize: config.uploadQueueSize,
-    }),
+    s3: new S3Client({ ...ARCHIVE_S3_CLIENT_CONFIG }),
     deletePolicy: parseDeletePolicy({
       mode: config.deletePolicy,
       maxDeleteFraction: String(config.maxDeleteFraction),

@@ -19,6 +19,7 @@ export function objectStoreOnFirstUse(open: () => Promise<ObjectStore>): ObjectS
   return {
     head: async (key) => (await store()).head(key),
     putStream: async (key, body, options) => (await store()).putStream(key, body, options),
+    putBytes: async (key, body, options) => (await store()).putBytes(key, body, options),
     delete: async (key) => (await store()).delete(key),
     async *list(prefix) {
       yield* (await store()).list(prefix);

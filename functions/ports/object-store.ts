@@ -1,6 +1,7 @@
 /**
  * The archive's bytes: a flat key space of immutable objects (S3 in AWS, an in-memory map in
- * tests). Objects are written once from a stream, read back for `verify`, listed by prefix.
+ * tests). Objects are written once, from a stream or from bytes already in memory, read back for
+ * `verify`, listed by prefix.
  *
  * Every object the store writes carries what a NAS mirror needs (rclone's conventions): its
  * modification time, and an MD5 rclone can compare (the ETag of a single-part object, the
@@ -52,6 +53,14 @@ export interface PutStreamOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface PutBytesOptions {
+  readonly contentType: string;
+  /** As `PutStreamOptions.metadata`: the store adds `md5chksum` alone. */
+  readonly metadata?: ObjectMetadata;
+  /** Aborting fails the put and leaves no object. */
+  readonly signal?: AbortSignal;
+}
+
 /** Size and hashes of a body, computed by the store in the one pass that counts its bytes. */
 export interface BodyDigest {
   readonly bytes: number;
@@ -73,9 +82,30 @@ export interface PutResult {
   readonly versionId?: string;
 }
 
-export interface ObjectStore {
+/**
+ * The store for users that write only bodies they already hold in memory (the change detector:
+ * album views, catalog journals and shards): no streamed put, so its S3 adapter carries no
+ * multipart upload code.
+ */
+export interface ObjectStoreWithoutStreaming {
   /** The object's head, or undefined when there is none. */
   head(key: string): Promise<ObjectHead | undefined>;
+  /**
+   * Writes `body` to `key` in one request (S3 takes up to 5 GiB in one PUT), with the same
+   * metadata a streamed put of those bytes gets: the caller's, plus `md5chksum`; the ETag is the
+   * body's MD5. A rejected put leaves no object.
+   */
+  putBytes(key: string, body: Uint8Array, options: PutBytesOptions): Promise<PutResult>;
+  /** Removes the object; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Every object under `prefix`, in key order (UTF-8 byte order), page by page. */
+  list(prefix: string): AsyncIterable<ListedObject>;
+  /** The object's bytes, or undefined when there is none. */
+  getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined>;
+}
+
+/** The whole store: bodies streamed in too (the download workers, the CLI, the local runtime). */
+export interface ObjectStore extends ObjectStoreWithoutStreaming {
   /**
    * Streams `body` into `key` without holding more than about `partSize * queueSize` bytes (the
    * store's own settings, given when it is built: bodies up to one part go in a single request).
@@ -84,10 +114,4 @@ export interface ObjectStore {
    * Rejects with an `AbortError` when `signal` fires. A rejected put leaves no object.
    */
   putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult>;
-  /** Removes the object; removing a missing key is not an error. */
-  delete(key: string): Promise<void>;
-  /** Every object under `prefix`, in key order (UTF-8 byte order), page by page. */
-  list(prefix: string): AsyncIterable<ListedObject>;
-  /** The object's bytes, or undefined when there is none. */
-  getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined>;
 }

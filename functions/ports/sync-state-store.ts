@@ -38,7 +38,11 @@ export interface UnseenAssetsPage {
   readonly cursor?: string;
 }
 
-export interface SyncStateStore {
+/**
+ * The part the change detector uses (its Lambda composes an adapter of this alone): tokens and
+ * checkpoints, locks, manifest reads, the reconciling enumeration, its runs and the totals.
+ */
+export interface DetectionStateStore {
   // -- tokens and checkpoints -------------------------------------------------------------
 
   loadDatabaseState(database: DatabaseScope): Promise<DatabaseSyncState | undefined>;
@@ -51,15 +55,12 @@ export interface SyncStateStore {
     syncToken: string,
     expectedRevision: number,
   ): Promise<DatabaseSyncState>;
-
   /**
    * Notes that a detection asked iCloud at `at`: the one write an idle check makes (one small
    * conditional update), so `status` can say when the archive was last checked. Never moves the
    * time back (a slow older run loses).
    */
   recordCheck(at: number): Promise<void>;
-  /** When a detection last asked iCloud, idle checks included; undefined before the first. */
-  lastCheckedAt(): Promise<number | undefined>;
 
   loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined>;
   /** Every zone ever seen, retired ones included. */
@@ -86,7 +87,7 @@ export interface SyncStateStore {
   /** Releases the lock if it is still ours; returns false (and changes nothing) otherwise. */
   releaseLock(lease: LockLease): Promise<boolean>;
 
-  // -- the manifest -----------------------------------------------------------------------
+  // -- the manifest, read ----------------------------------------------------------------
 
   getEntry(ref: AssetRef): Promise<ManifestEntry | undefined>;
   /**
@@ -94,13 +95,6 @@ export interface SyncStateStore {
    * `zoneId#assetRecordName`; assets without an entry are absent. Strongly consistent.
    */
   getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>>;
-  /**
-   * Writes a manifest entry if its revision is still `expectedRevision` (`0`: must be new).
-   * Throws `ConflictError` when another worker wrote it first.
-   */
-  putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry>;
-  /** Every manifest entry, in no particular order, page by page (for `verify`). */
-  entries(): AsyncIterable<ManifestEntry>;
 
   // -- reconciling a full enumeration -------------------------------------------------------
 
@@ -118,6 +112,36 @@ export interface SyncStateStore {
    * while a cursor remains; memory and cost stay bounded by the page, whatever the zone's size.
    */
   unseenAssets(zone: ZoneRef, generation: string, cursor?: string): Promise<UnseenAssetsPage>;
+
+  // -- runs and totals --------------------------------------------------------------------
+
+  /** Records the start of a run. Throws `ConflictError` if that run was already started. */
+  startRun(runId: string, kind: RunKind, startedAt: number): Promise<RunRef>;
+  /** Adds counts to a run (atomic increments; safe from many workers at once). */
+  addRunProgress(run: RunRef, progress: RunProgress): Promise<void>;
+  finishRun(
+    run: RunRef,
+    outcome: Exclude<RunOutcome, 'running'>,
+    endedAt: number,
+    message?: string,
+  ): Promise<void>;
+  getCounters(): Promise<ArchiveCounters>;
+}
+
+/**
+ * The part the download workers use (their Lambda composes an adapter of this alone): manifest
+ * reads and writes, key claims and transfer leases, the users of each master, run progress and
+ * failures, and exactly-once counting.
+ */
+export interface ArchiveStateStore
+  extends Pick<DetectionStateStore, 'getEntry' | 'getEntries' | 'addRunProgress' | 'getCounters'> {
+  // -- the manifest, written --------------------------------------------------------------
+
+  /**
+   * Writes a manifest entry if its revision is still `expectedRevision` (`0`: must be new).
+   * Throws `ConflictError` when another worker wrote it first.
+   */
+  putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry>;
 
   // -- claims -----------------------------------------------------------------------------
 
@@ -170,28 +194,11 @@ export interface SyncStateStore {
 
   // -- runs -------------------------------------------------------------------------------
 
-  /** Records the start of a run. Throws `ConflictError` if that run was already started. */
-  startRun(runId: string, kind: RunKind, startedAt: number): Promise<RunRef>;
-  /** Adds counts to a run (atomic increments; safe from many workers at once). */
-  addRunProgress(run: RunRef, progress: RunProgress): Promise<void>;
   /** Appends a failure to the run, keeping only the first `MAX_RUN_FAILURES`. */
   recordRunFailure(run: RunRef, failure: RunFailure): Promise<void>;
-  finishRun(
-    run: RunRef,
-    outcome: Exclude<RunOutcome, 'running'>,
-    endedAt: number,
-    message?: string,
-  ): Promise<void>;
-  /** The latest runs, newest start first. */
-  listRuns(limit: number): Promise<RunRecord[]>;
 
-  // -- archive counters -------------------------------------------------------------------
+  // -- exactly-once counts ----------------------------------------------------------------
 
-  /**
-   * Adds to the archive totals (atomic, not idempotent: a repeated call counts twice and a crash
-   * before it counts nothing). The archive counts through `countObject`/`uncountObject`.
-   */
-  adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters>;
   /**
    * Counts the object stored at `key` (`size` bytes) in the totals exactly once: repeated calls,
    * calls from several workers at once and a retry after a crash part-way through all leave it
@@ -222,5 +229,19 @@ export interface SyncStateStore {
    * happens for a key that is not counted.
    */
   uncountObject(key: string): Promise<void>;
-  getCounters(): Promise<ArchiveCounters>;
+}
+
+/** Everything: the CLI's and the one-machine runtime's store, which detects and archives. */
+export interface SyncStateStore extends DetectionStateStore, ArchiveStateStore {
+  /** When a detection last asked iCloud, idle checks included; undefined before the first. */
+  lastCheckedAt(): Promise<number | undefined>;
+  /** Every manifest entry, in no particular order, page by page (for `verify`). */
+  entries(): AsyncIterable<ManifestEntry>;
+  /** The latest runs, newest start first. */
+  listRuns(limit: number): Promise<RunRecord[]>;
+  /**
+   * Adds to the archive totals (atomic, not idempotent: a repeated call counts twice and a crash
+   * before it counts nothing). The archive counts through `countObject`/`uncountObject`.
+   */
+  adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters>;
 }

@@ -1,7 +1,11 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbAlbumStore } from '#adapters/aws/dynamodb-album-store.ts';
-import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
+import { DynamoDbDetectionStateStore } from '#adapters/aws/dynamodb-detection-state-store.ts';
+import {
+  DynamoDbArchiveStateStore,
+  DynamoDbSyncStateStore,
+} from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { describeAlbumStoreContract } from '#test/fakes/contracts/album-store-contract.ts';
 import {
   describeSyncStateStoreContract,
@@ -36,6 +40,45 @@ describe('DynamoDbSyncStateStore', () => {
     expect(Items).toEqual([{ pk: 'check', sk: 'detect', lastCheckedAt: 1_765_000_000_000 }]);
     // About 40 bytes: one write request unit (on demand bills each write by the KB, rounded up).
     expect(JSON.stringify(Items?.[0]).length).toBeLessThan(1024);
+  });
+
+  it("is the detector's part and the workers' part on one table: each alone sees what the other wrote", async () => {
+    const tableName = await local.createTable();
+    const clock = manualClock();
+    const zone = { database: 'private', zoneName: 'PrimarySync' } as const;
+    const detection = new DynamoDbDetectionStateStore({ client: local.documents, tableName, now: clock.now });
+    const archive = new DynamoDbArchiveStateStore({ client: local.documents, tableName, now: clock.now });
+    const whole = new DynamoDbSyncStateStore({ client: local.documents, tableName, now: clock.now });
+
+    await detection.saveZone({ zone, syncToken: 'tok' }, 0);
+    const claim = await archive.claimTransfer('2024/IMG_1.JPG', 'A1', 'worker', 60_000, 10);
+    expect(claim).toMatchObject({ claimed: true, fresh: true });
+    await archive.putEntry(
+      {
+        zone,
+        assetRecordName: 'A1',
+        masterRecordName: 'M1',
+        assetChangeTag: 'a',
+        status: 'archived',
+        flags: { isFavorite: false, isHidden: false, isDeleted: false },
+        albums: [],
+        versions: [],
+        deletions: [],
+      },
+      0,
+    );
+
+    expect((await whole.loadZone(zone))?.syncToken).toBe('tok');
+    expect(await whole.claimKey('2024/img_1.jpg', 'A2')).toEqual({ claimed: false, owner: 'A1' });
+    expect((await detection.getEntry({ zone, assetRecordName: 'A1' }))?.status).toBe('archived');
+    const unseen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await detection.unseenAssets(zone, 'gen', cursor);
+      unseen.push(...page.assets.map((asset) => asset.assetRecordName));
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    expect(unseen).toEqual(['A1']);
   });
 
   it('keeps its state across store instances on the same table', async () => {

@@ -2,7 +2,10 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { classifyError } from '#domain/errors.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
+import { CrashSchedule, SimulatedCrash } from '#test/fakes/crashing-invocation.ts';
+import { CrashingObjectStore } from '#test/fakes/crashing-object-store.ts';
 import { FailingSyncStateStore, throttlingError } from '#test/fakes/failing-sync-state-store.ts';
+import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { ThrottlingObjectStore } from '#test/fakes/throttling-object-store.ts';
 
 const zone = { database: 'private', zoneName: 'PrimarySync' } as const;
@@ -43,5 +46,31 @@ describe('ThrottlingObjectStore', () => {
     expect(await store.head('k.jpg')).toBeUndefined();
     await put();
     expect((await store.head('k.jpg'))?.size).toBe(3);
+  });
+});
+
+describe('CrashingObjectStore', () => {
+  const view = Buffer.from('{"album":"Trip"}');
+  const putView = (store: CrashingObjectStore) =>
+    store.putBytes('albums/Trip.json', view, { contentType: 'application/json' });
+
+  it('dies part-way through a put of bytes leaving nothing, as a PUT cut short', async () => {
+    const inner = new InMemoryObjectStore();
+    const store = new CrashingObjectStore(
+      inner,
+      new CrashSchedule([{ on: 'views.put', call: 1, when: 'midStream' }]),
+    );
+    await expect(putView(store)).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(inner.keys()).toEqual([]);
+  });
+
+  it('dies after a put of bytes landed, leaving the object', async () => {
+    const inner = new InMemoryObjectStore();
+    const store = new CrashingObjectStore(
+      inner,
+      new CrashSchedule([{ on: 'views.put', call: 1, when: 'after' }]),
+    );
+    await expect(putView(store)).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(inner.keys()).toEqual(['albums/Trip.json']);
   });
 });

@@ -5,6 +5,10 @@
  * Any put still in flight when the invocation dies is aborted, as a killed process never
  * completes its multipart upload.
  *
+ * A put of bytes in memory is one request whose body the dying process was still sending at
+ * `midStream`: S3 never completes a PUT shorter than its Content-Length, so nothing is stored
+ * (as a streamed body cut part-way).
+ *
  * Puts are counted by what they write, so a crash point names the write it means: a photo's
  * object (`objects.putStream`), a catalog journal or shard (`catalog.put`), an album view
  * (`views.put`) or a Shared Album's item or view (`shared.putStream`).
@@ -14,6 +18,7 @@ import type {
   ListedObject,
   ObjectHead,
   ObjectStore,
+  PutBytesOptions,
   PutResult,
   PutStreamOptions,
 } from '#ports/object-store.ts';
@@ -62,6 +67,19 @@ export class CrashingObjectStore implements ObjectStore {
       source = body.pipe(cut);
     }
     const result = await this.#inner.putStream(key, source, { ...options, signal });
+    if (invocation.dead) throw invocation.kill(step.label);
+    if (step.point !== undefined) throw this.#schedule.crash(`${step.label} after`);
+    return result;
+  }
+
+  async putBytes(key: string, body: Uint8Array, options: PutBytesOptions): Promise<PutResult> {
+    const invocation = this.#schedule.current;
+    const step = this.#schedule.next(putLabel(key));
+    if (step.point?.when === 'before') throw this.#schedule.crash(`${step.label} before`);
+    if (step.label.startsWith('objects.putStream')) this.puts += 1;
+    if (step.point?.when === 'midStream') throw this.#schedule.crash(`${step.label} midStream`);
+    const signal = options.signal ? AbortSignal.any([options.signal, invocation.signal]) : invocation.signal;
+    const result = await this.#inner.putBytes(key, body, { ...options, signal });
     if (invocation.dead) throw invocation.kill(step.label);
     if (step.point !== undefined) throw this.#schedule.crash(`${step.label} after`);
     return result;

@@ -1,8 +1,9 @@
 /**
  * `ObjectStore` in memory that behaves like the S3 adapter on S3: it really consumes the body
  * stream, counts it against `contentLength`, writes `mtime`/`md5chksum` metadata the same way,
- * and computes ETags as S3 does (MD5 for a single PUT, MD5-of-part-MD5s plus `-N` for
- * multipart). A failed or aborted put stores nothing. Keys list in UTF-8 byte order.
+ * and computes ETags as S3 does (MD5 for a single PUT, which a put of bytes always is,
+ * MD5-of-part-MD5s plus `-N` for multipart). A failed or aborted put stores nothing. Keys list
+ * in UTF-8 byte order.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -18,7 +19,9 @@ import { ContentLengthMismatchError } from '#domain/errors.ts';
 import type {
   ListedObject,
   ObjectHead,
+  ObjectMetadata,
   ObjectStore,
+  PutBytesOptions,
   PutResult,
   PutStreamOptions,
 } from '#ports/object-store.ts';
@@ -103,6 +106,23 @@ export class InMemoryObjectStore implements ObjectStore {
     if (received !== options.contentLength)
       throw new ContentLengthMismatchError(options.contentLength, received);
     const data = Buffer.concat(chunks);
+    return this.store(key, data, upfront, options, data.length > partSize);
+  }
+
+  async putBytes(key: string, body: Uint8Array, options: PutBytesOptions): Promise<PutResult> {
+    const upfront = { ...options.metadata };
+    assertValidMetadata(upfront);
+    options.signal?.throwIfAborted();
+    return this.store(key, Buffer.from(body), upfront, options, false);
+  }
+
+  private store(
+    key: string,
+    data: Buffer,
+    upfront: ObjectMetadata,
+    options: PutBytesOptions & Pick<PutStreamOptions, 'lateMetadata'>,
+    multipart: boolean,
+  ): PutResult {
     const digest = md5(data);
     const sha256 = createHash('sha256').update(data).digest('hex');
     const metadata = {
@@ -111,8 +131,7 @@ export class InMemoryObjectStore implements ObjectStore {
       [MD5_KEY]: md5HexToBase64(digest),
     };
     assertValidMetadata(metadata);
-    const multipart = data.length > partSize;
-    const etag = multipart ? multipartEtag(data, partSize) : digest;
+    const etag = multipart ? multipartEtag(data, this.partSize) : digest;
     this.objects.set(key, {
       data,
       etag,

@@ -4,7 +4,7 @@
  * prefix under request-rate pressure; later puts succeed.
  */
 import type { Readable } from 'node:stream';
-import type { PutResult, PutStreamOptions } from '#ports/object-store.ts';
+import type { PutBytesOptions, PutResult, PutStreamOptions } from '#ports/object-store.ts';
 import { InMemoryObjectStore } from './in-memory-object-store.ts';
 
 export function slowDownError(): Error {
@@ -25,13 +25,23 @@ export class ThrottlingObjectStore extends InMemoryObjectStore {
   }
 
   override async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
-    this.puts += 1;
-    if (this.throttledLeft > 0) {
-      this.throttledLeft -= 1;
+    if (this.throttled()) {
       body.resume();
       body.destroy();
       throw slowDownError();
     }
     return super.putStream(key, body, options);
+  }
+
+  override async putBytes(key: string, body: Uint8Array, options: PutBytesOptions): Promise<PutResult> {
+    if (this.throttled()) throw slowDownError();
+    return super.putBytes(key, body, options);
+  }
+
+  private throttled(): boolean {
+    this.puts += 1;
+    if (this.throttledLeft <= 0) return false;
+    this.throttledLeft -= 1;
+    return true;
   }
 }

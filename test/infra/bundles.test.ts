@@ -104,15 +104,31 @@ describe('Lambda bundles as CDK builds them', () => {
     expect(reading[0]?.code).toContain('SendMessageBatch');
   });
 
-  it("carries no other function's code: the detector under 0.632 MB, the workers within the 0.6 MB goal", () => {
+  it('streams uploads (lib-storage) in the workers alone: the detector puts only bytes it holds', () => {
+    const streaming = bundles.filter((bundle) =>
+      bundle.sources.some((source) => source.includes('node_modules/@aws-sdk/lib-storage/')),
+    );
+    expect(streaming).toHaveLength(1);
+    expect(streaming[0]?.code).toContain('the CDN sent nothing for');
+  });
+
+  it("carries no other function's code: both functions within the 0.6 MB goal", () => {
     // 0.92 MB each when both functions were composed from one root, carried the Public Suffix
     // List and every S3 operation's schema; 0.747 MB (detector) and 0.720 MB (workers) after; then
     // zod/mini in place of classic zod (-66 KB each), and without the SDK's event-stream codec and
     // signing, JS hash fallbacks, web-stream helpers, package.json files and DynamoDB's endpoint
     // cache, the detector without the CDN and the workers without the change feeds, enumerations
-    // and albums (-54 KB each): 0.627 MB and 0.599 MB.
-    const [workers, detector] = bundles.map((bundle) => bundle.bytes).sort((a, b) => a - b);
-    expect(detector).toBeLessThan(632_000);
+    // and albums (-54 KB each): 0.627 MB and 0.599 MB. Then the detector without lib-storage (it
+    // puts bytes it holds) and each function with its own part of the state table's adapter:
+    // 0.592 MB and 0.595 MB.
+    const [detector, workers] = [...bundles]
+      .sort(
+        (a, b) =>
+          Number(a.code.includes('the CDN sent nothing for')) -
+          Number(b.code.includes('the CDN sent nothing for')),
+      )
+      .map((bundle) => bundle.bytes);
+    expect(detector).toBeLessThanOrEqual(600_000);
     expect(workers).toBeLessThanOrEqual(600_000);
   });
 });

@@ -175,10 +175,7 @@ describe('the catalog in the bucket', () => {
     await foldCatalog(catalog, 'test');
 
     // The crash: the shard was written, the journal object never deleted.
-    await objects.putStream(journal, (await import('node:stream')).Readable.from([Buffer.from(text)]), {
-      contentType: 'application/json',
-      contentLength: Buffer.byteLength(text),
-    });
+    await objects.putBytes(journal, Buffer.from(text), { contentType: 'application/json' });
     const again = await foldCatalog(catalog, 'test');
 
     expect(again).toMatchObject({
@@ -210,13 +207,13 @@ describe('the catalog in the bucket', () => {
     let writing = 0;
     let mostAtOnce = 0;
     const slow = Object.create(objects) as typeof objects;
-    slow.putStream = async (key, body, options) => {
-      if (!key.startsWith(CATALOG_SHARD_PREFIX)) return objects.putStream(key, body, options);
+    slow.putBytes = async (key, body, options) => {
+      if (!key.startsWith(CATALOG_SHARD_PREFIX)) return objects.putBytes(key, body, options);
       writing++;
       mostAtOnce = Math.max(mostAtOnce, writing);
       try {
         await new Promise((resolve) => setTimeout(resolve, 5));
-        return await objects.putStream(key, body, options);
+        return await objects.putBytes(key, body, options);
       } finally {
         writing--;
       }
@@ -239,9 +236,9 @@ describe('the catalog in the bucket', () => {
     await deliver(assets.map((asset) => ({ type: 'asset', asset })));
     const broken = Object.create(objects) as typeof objects;
     let shardWrites = 0;
-    broken.putStream = async (key, body, options) => {
+    broken.putBytes = async (key, body, options) => {
       if (key.startsWith(CATALOG_SHARD_PREFIX) && ++shardWrites === 3) throw new Error('S3 said no');
-      return objects.putStream(key, body, options);
+      return objects.putBytes(key, body, options);
     };
 
     await expect(foldCatalog({ ...catalog, objects: broken }, 'test')).rejects.toThrow('S3 said no');

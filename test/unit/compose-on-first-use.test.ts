@@ -46,6 +46,17 @@ describe('ports opened on first use', () => {
     expect(opens.count).toBe(1);
   });
 
+  it('puts bytes through the opened store (the local runtime writes album views and the catalog so)', async () => {
+    const inner = new InMemoryObjectStore();
+    const { opens, open } = counted(inner);
+    const store = objectStoreOnFirstUse(open);
+
+    await store.putBytes('albums/Trip.json', Buffer.from('{}'), { contentType: 'application/json' });
+
+    expect(inner.keys()).toEqual(['albums/Trip.json']);
+    expect(opens.count).toBe(1);
+  });
+
   it('opens the work queue with the first enqueue', async () => {
     const inner = new InMemoryWorkQueue();
     const { opens, open } = counted(inner);

@@ -4,7 +4,7 @@ import { PutObjectCommand, S3Client, type S3ClientConfig, UploadPartCommand } fr
 import { describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { signWithUnsignedPayload } from '#adapters/aws/s3-unsigned-payload.ts';
-import { ARCHIVE_S3_CLIENT_CONFIG } from '#compose/aws-adapters.ts';
+import { ARCHIVE_S3_CLIENT_CONFIG } from '#compose/archive-s3-client.ts';
 
 interface SentRequest {
   readonly method: string;

@@ -1,5 +1,8 @@
 /**
- * The archive bucket. Bodies stream through a `MeteredStream` (byte count + MD5) into S3:
+ * The archive bucket, bodies streamed in (the download workers, the CLI, the local runtime); the
+ * rest (heads, lists, reads, deletes, puts of bytes in memory) is `S3ObjectStoreWithoutStreaming`'s,
+ * which the change detector uses alone so its bundle has no lib-storage. Bodies stream through a
+ * `MeteredStream` (byte count + MD5 + SHA-256) into S3:
  *
  * - A body no larger than `partSize` is read into memory (at most one part) and sent as one
  *   PutObject with `Content-MD5`, so S3 verifies it and its ETag is the MD5 rclone compares.
@@ -15,50 +18,30 @@
  * the body fails (the abort signal destroys the body), and an object completed before a late
  * failure (copy failed, signal fired) is deleted again, where the role may delete.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  type HeadObjectCommandOutput,
-  PutObjectCommand,
-  paginateListObjectsV2,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
-import type {
-  ListedObject,
-  ObjectHead,
-  ObjectMetadata,
-  ObjectStore,
-  PutResult,
-  PutStreamOptions,
-} from '../../ports/object-store.ts';
+import type { ObjectMetadata, ObjectStore, PutResult, PutStreamOptions } from '../../ports/object-store.ts';
 import { STAGING_TAG } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
+import { assertValidMetadata, MD5_KEY, md5HexToBase64 } from './rclone-metadata.ts';
 import {
-  assertValidMetadata,
-  MD5_KEY,
-  MTIME_KEY,
-  md5HexToBase64,
-  parseRcloneMtime,
-} from './rclone-metadata.ts';
-import { signWithUnsignedPayload } from './s3-unsigned-payload.ts';
+  S3ObjectStoreWithoutStreaming,
+  type S3ObjectStoreWithoutStreamingOptions,
+  statusOf,
+  unquote,
+  versionOf,
+} from './s3-object-store-without-streaming.ts';
 
 /** Minimum part size S3 accepts for every part but the last. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
-export interface S3ObjectStoreOptions {
-  readonly client: S3Client;
-  readonly bucket: string;
+export interface S3ObjectStoreOptions extends S3ObjectStoreWithoutStreamingOptions {
   /** Defaults for puts that do not say (8 MiB x 4: about 185 MB of process RSS, docs/benchmarks.md). */
   readonly partSize?: number;
   readonly queueSize?: number;
-  /** Keys per ListObjectsV2 page (S3's maximum and default is 1000). */
-  readonly listPageSize?: number;
 }
 
 /** Largest object a single CopyObject can rewrite. */
@@ -70,35 +53,9 @@ function abortError(signal: AbortSignal): Error {
   return Object.assign(new Error('upload aborted', { cause: reason }), { name: 'AbortError' });
 }
 
-function statusOf(error: unknown): number | undefined {
-  const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
-  return metadata?.httpStatusCode;
-}
-
-function unquote(etag: string | undefined): string {
-  return (etag ?? '').replace(/^"|"$/g, '');
-}
-
 /** `CopySource` with each key segment percent-encoded (S3, and s3rver which splits before decoding). */
 function copySource(bucket: string, key: string): string {
   return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
-}
-
-function toHead(key: string, output: HeadObjectCommandOutput): ObjectHead {
-  const metadata = output.Metadata ?? {};
-  const modifiedTime = parseRcloneMtime(metadata[MTIME_KEY]);
-  const md5Base64 = metadata[MD5_KEY];
-  return {
-    key,
-    size: output.ContentLength ?? 0,
-    etag: unquote(output.ETag),
-    lastModified: output.LastModified?.getTime() ?? 0,
-    metadata,
-    ...(output.ContentType !== undefined && { contentType: output.ContentType }),
-    ...(modifiedTime !== undefined && { modifiedTime }),
-    ...(md5Base64 !== undefined && { md5Base64 }),
-    ...(output.VersionId !== undefined && { versionId: output.VersionId }),
-  };
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -107,31 +64,14 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export class S3ObjectStore implements ObjectStore {
-  private readonly client: S3Client;
-  private readonly bucket: string;
+export class S3ObjectStore extends S3ObjectStoreWithoutStreaming implements ObjectStore {
   private readonly partSize: number;
   private readonly queueSize: number;
-  private readonly listPageSize: number;
 
   constructor(options: S3ObjectStoreOptions) {
-    this.client = options.client;
-    this.bucket = options.bucket;
+    super(options);
     this.partSize = options.partSize ?? PIPELINE_DEFAULTS.uploadPartSizeMiB * 1024 * 1024;
     this.queueSize = options.queueSize ?? PIPELINE_DEFAULTS.uploadQueueSize;
-    this.listPageSize = options.listPageSize ?? 1000;
-    // Every byte is already counted and hashed by the meter: SigV4 need not hash the parts again.
-    signWithUnsignedPayload(this.client);
-  }
-
-  async head(key: string): Promise<ObjectHead | undefined> {
-    try {
-      const output = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return toHead(key, output);
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
   }
 
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
@@ -165,30 +105,8 @@ export class S3ObjectStore implements ObjectStore {
   ): Promise<PutResult> {
     const data = await readAll(meter);
     const digest = meter.digest();
-    const md5 = digest.md5;
-    const metadata = { ...upfront, ...options.lateMetadata?.(digest), [MD5_KEY]: md5HexToBase64(md5) };
-    assertValidMetadata(metadata);
-    const output = await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: data,
-        ContentLength: data.length,
-        ContentType: options.contentType,
-        ContentMD5: md5HexToBase64(md5),
-        Metadata: metadata,
-      }),
-      options.signal ? { abortSignal: options.signal } : {},
-    );
-    return {
-      key,
-      size: data.length,
-      etag: unquote(output.ETag),
-      md5,
-      sha256: digest.sha256,
-      multipart: false,
-      ...(output.VersionId !== undefined && { versionId: output.VersionId }),
-    };
+    const metadata = { ...upfront, ...options.lateMetadata?.(digest) };
+    return this.putWhole(key, data, digest, metadata, options.contentType, options.signal);
   }
 
   private async putMultipart(
@@ -274,42 +192,4 @@ export class S3ObjectStore implements ObjectStore {
       throw failure;
     }
   }
-
-  async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-  }
-
-  async *list(prefix: string): AsyncIterable<ListedObject> {
-    const pages = paginateListObjectsV2(
-      { client: this.client, pageSize: this.listPageSize },
-      { Bucket: this.bucket, Prefix: prefix },
-    );
-    for await (const page of pages) {
-      for (const object of page.Contents ?? []) {
-        if (object.Key === undefined) continue;
-        yield {
-          key: object.Key,
-          size: object.Size ?? 0,
-          etag: unquote(object.ETag),
-          lastModified: object.LastModified?.getTime() ?? 0,
-        };
-      }
-    }
-  }
-
-  async getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined> {
-    try {
-      const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      const body = output.Body;
-      if (!(body instanceof Readable)) throw new TypeError('S3 returned a body that is not a Node stream');
-      return { head: toHead(key, output), body };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
-  }
-}
-
-function versionOf(versionId: string | undefined): { versionId?: string } {
-  return versionId === undefined ? {} : { versionId };
 }

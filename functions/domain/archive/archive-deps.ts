@@ -8,7 +8,7 @@ import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
-import type { SyncStateStore } from '../../ports/sync-state-store.ts';
+import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 import type { ItemSlots } from './item-slots.ts';
 
@@ -48,7 +48,7 @@ export interface KnownEntry {
 export type DeletePolicyName = 'keep' | 'mirror';
 
 export interface ArchiveDeps {
-  readonly state: SyncStateStore;
+  readonly state: ArchiveStateStore;
   readonly objects: ObjectStore;
   readonly downloader: MediaDownloader;
   readonly refresh: RefreshAssets;

@@ -7,7 +7,7 @@
  * is exactly-once, docs/state.md "Counting objects").
  */
 import type { ArchivedVersion, ManifestEntry } from '#domain/model/manifest.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
 
 /**
  * Entries written this long before the message was issued are checked too: the store's clock and
@@ -40,7 +40,7 @@ export class MessageCounts {
   }
 
   /** Counts what was added (one call to the store), and forgets it. */
-  async commit(state: SyncStateStore): Promise<void> {
+  async commit(state: ArchiveStateStore): Promise<void> {
     if (this.#objects.size === 0) return;
     const objects = [...this.#objects.values()];
     this.#objects.clear();

@@ -28,7 +28,7 @@ import type { DatabaseSyncState, JsonValue, ZoneSyncState } from '#domain/model/
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '../../ports/album-store.ts';
 import type { AssetSource, EnumerationScope, ZoneChangesCursor } from '../../ports/asset-source.ts';
-import type { SyncStateStore, UnseenAsset } from '../../ports/sync-state-store.ts';
+import type { DetectionStateStore, UnseenAsset } from '../../ports/sync-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
 import {
   markAlbumsOfChangedPhotos,
@@ -46,7 +46,7 @@ import { parseZoneCheckpoint, serialiseZoneCheckpoint } from './zone-checkpoint.
 
 export interface DetectDeps {
   readonly source: AssetSource;
-  readonly state: SyncStateStore;
+  readonly state: DetectionStateStore;
   readonly queue: WorkQueue;
   readonly now: () => number;
   /** Milliseconds left before the run must have stopped with its checkpoint saved. */
@@ -197,7 +197,7 @@ class Run {
  * (`current.unreadable`) go with whatever checkpoint is saved: they outlive tokens and walks.
  */
 async function saveZone(
-  state: SyncStateStore,
+  state: DetectionStateStore,
   current: ZoneStateHolder,
   zone: ZoneRef,
   next: { syncToken?: string; checkpoint?: JsonValue; retired?: boolean; lastFullScanAt?: number },

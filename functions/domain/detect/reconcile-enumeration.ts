@@ -6,7 +6,7 @@
  *
  * Bounded by design, for any library size:
  * - During the walk, each enumeration page stamps the assets it returned with the enumeration's
- *   generation id (`SyncStateStore.markSeen`, one page at a time, before the checkpoint moves
+ *   generation id (`DetectionStateStore.markSeen`, one page at a time, before the checkpoint moves
  *   past the page; the generation lives in the checkpoint). No set of names is held anywhere.
  * - After the walk, the store streams the zone's unpurged entries without that stamp, a page at a
  *   time (`unseenAssets`); the page cursor goes into the checkpoint, so the pass survives the

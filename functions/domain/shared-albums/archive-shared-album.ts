@@ -18,7 +18,7 @@ import type { MediaDownloader } from '../../ports/media-download.ts';
 import type { ObjectMetadata, ObjectStore } from '../../ports/object-store.ts';
 import type { SharedAlbumSource } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
-import type { SyncStateStore } from '../../ports/sync-state-store.ts';
+import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import type { AssetRef, ClaimOutcome } from '../model/manifest.ts';
 import { contentTypeForUti } from '../model/uti.ts';
@@ -74,7 +74,7 @@ export interface SharedArchiveDeps {
   readonly source: SharedAlbumSource;
   readonly sharedState: SharedAlbumStateStore;
   /** Key claims, users of shared objects, object counts: the library's own machinery. */
-  readonly state: SyncStateStore;
+  readonly state: ArchiveStateStore;
   readonly objects: ObjectStore;
   readonly downloader: MediaDownloader;
   readonly deletePolicy: DeletePolicy;

@@ -14,7 +14,7 @@
  * than any library original, so it is never looked up (no request spent on a match that cannot be).
  */
 import type { ObjectStore } from '../../ports/object-store.ts';
-import type { SyncStateStore } from '../../ports/sync-state-store.ts';
+import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { AssetRef } from '../model/manifest.ts';
 import type { ZoneRef } from '../model/zone.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
@@ -56,7 +56,7 @@ function candidateMasterNames(item: SharedItem): string[] {
  * fingerprint differs from the checksum), one batched manifest read and one HEAD on a match.
  */
 export async function findLibraryOriginal(
-  state: SyncStateStore,
+  state: ArchiveStateStore,
   objects: ObjectStore,
   item: SharedItem,
 ): Promise<LibraryCopy | undefined> {
@@ -102,7 +102,7 @@ export const TWIN_WAIT_DELIVERIES = 2;
  * (a version policy that skips it, a trashed or purged photo) will not bring it: false. Same reads
  * as `findLibraryOriginal`, no HEAD.
  */
-export async function libraryTwinComing(state: SyncStateStore, item: SharedItem): Promise<boolean> {
+export async function libraryTwinComing(state: ArchiveStateStore, item: SharedItem): Promise<boolean> {
   for (const masterRecordName of candidateMasterNames(item)) {
     const users = (await state.masterUsers(masterRecordName)).filter((u) => !isSharedAlbumUser(u));
     if (users.length === 0) continue;
@@ -119,7 +119,7 @@ export async function libraryTwinComing(state: SyncStateStore, item: SharedItem)
  * Returns true when the object was deleted.
  */
 export async function releaseLibraryReference(
-  state: SyncStateStore,
+  state: ArchiveStateStore,
   objects: ObjectStore,
   user: AssetRef,
   item: { readonly key: string; readonly fileChecksum: string; readonly library: LibraryReference },

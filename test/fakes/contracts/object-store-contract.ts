@@ -94,6 +94,57 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       expect(createHash('md5').update(bytes).digest('hex')).toBe(md5);
     });
 
+    it('puts bytes held in memory in one request, with the MD5 as its ETag and md5chksum', async () => {
+      const store = await createStore();
+      const data = Buffer.from('{"album":"Été 2024"}\n', 'utf8');
+      const md5 = createHash('md5').update(data).digest('hex');
+      const result = await store.putBytes('albums/Été 2024.json', data, {
+        contentType: 'application/json',
+        metadata: { 'icloud-album': 'Ete' },
+      });
+      expect(result).toMatchObject({
+        key: 'albums/Été 2024.json',
+        size: data.length,
+        etag: md5,
+        md5,
+        sha256: createHash('sha256').update(data).digest('hex'),
+        multipart: false,
+      });
+      const stored = await store.getStream('albums/Été 2024.json');
+      expect(stored?.head).toMatchObject({ size: data.length, etag: md5, contentType: 'application/json' });
+      expect(stored?.head.metadata).toEqual({
+        'icloud-album': 'Ete',
+        md5chksum: Buffer.from(md5, 'hex').toString('base64'),
+      });
+      expect(await readStream(stored?.body ?? Readable.from([]))).toEqual(data);
+    });
+
+    it('puts bytes larger than a part in one request all the same (no multipart)', async () => {
+      const store = await createStore({ partSize: MIN_PART_SIZE });
+      const data = Buffer.alloc(MIN_PART_SIZE + 4321, 7);
+      const md5 = createHash('md5').update(data).digest('hex');
+      const result = await store.putBytes('catalog/shards/big.ndjson', data, {
+        contentType: 'application/x-ndjson',
+      });
+      expect(result).toMatchObject({ size: data.length, etag: md5, multipart: false });
+      expect((await store.head('catalog/shards/big.ndjson'))?.md5Base64).toBe(
+        Buffer.from(md5, 'hex').toString('base64'),
+      );
+    });
+
+    it('refuses to put bytes once aborted and stores nothing', async () => {
+      const store = await createStore();
+      const controller = new AbortController();
+      controller.abort();
+      await expect(
+        store.putBytes('albums/never.json', Buffer.from('{}'), {
+          contentType: 'application/json',
+          signal: controller.signal,
+        }),
+      ).rejects.toMatchObject({ name: 'AbortError' });
+      expect(await store.head('albums/never.json')).toBeUndefined();
+    });
+
     it('refuses a body shorter than its declared length and stores nothing', async () => {
       const store = await createStore();
       const { body } = bodyOf('short');

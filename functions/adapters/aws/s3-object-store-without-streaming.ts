@@ -1,0 +1,178 @@
+/**
+ * The archive bucket for users that write only bodies they already hold (the change detector:
+ * album views, catalog journals and shards): heads, lists, reads, deletes, and puts of bytes in
+ * memory, each one PutObject with `Content-MD5` (S3 verifies it, and its ETag is the MD5 rclone
+ * compares) and `md5chksum`. No lib-storage: streamed puts, multipart included, are
+ * `S3ObjectStore`'s (s3-object-store.ts), which builds on this class.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type {
+  BodyDigest,
+  ListedObject,
+  ObjectHead,
+  ObjectMetadata,
+  ObjectStoreWithoutStreaming,
+  PutBytesOptions,
+  PutResult,
+} from '../../ports/object-store.ts';
+import {
+  assertValidMetadata,
+  MD5_KEY,
+  MTIME_KEY,
+  md5HexToBase64,
+  parseRcloneMtime,
+} from './rclone-metadata.ts';
+import { signWithUnsignedPayload } from './s3-unsigned-payload.ts';
+
+export interface S3ObjectStoreWithoutStreamingOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Keys per ListObjectsV2 page (S3's maximum and default is 1000). */
+  readonly listPageSize?: number;
+}
+
+export function statusOf(error: unknown): number | undefined {
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
+  return metadata?.httpStatusCode;
+}
+
+export function unquote(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"|"$/g, '');
+}
+
+export function versionOf(versionId: string | undefined): { versionId?: string } {
+  return versionId === undefined ? {} : { versionId };
+}
+
+function toHead(key: string, output: HeadObjectCommandOutput): ObjectHead {
+  const metadata = output.Metadata ?? {};
+  const modifiedTime = parseRcloneMtime(metadata[MTIME_KEY]);
+  const md5Base64 = metadata[MD5_KEY];
+  return {
+    key,
+    size: output.ContentLength ?? 0,
+    etag: unquote(output.ETag),
+    lastModified: output.LastModified?.getTime() ?? 0,
+    metadata,
+    ...(output.ContentType !== undefined && { contentType: output.ContentType }),
+    ...(modifiedTime !== undefined && { modifiedTime }),
+    ...(md5Base64 !== undefined && { md5Base64 }),
+    ...(output.VersionId !== undefined && { versionId: output.VersionId }),
+  };
+}
+
+export class S3ObjectStoreWithoutStreaming implements ObjectStoreWithoutStreaming {
+  protected readonly client: S3Client;
+  protected readonly bucket: string;
+  private readonly listPageSize: number;
+
+  constructor(options: S3ObjectStoreWithoutStreamingOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.listPageSize = options.listPageSize ?? 1000;
+    // Every body is hashed before it leaves and sent with Content-MD5 (or, streamed, counted and
+    // hashed by the meter): SigV4 need not hash it again.
+    signWithUnsignedPayload(this.client);
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    try {
+      const output = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return toHead(key, output);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async putBytes(key: string, body: Uint8Array, options: PutBytesOptions): Promise<PutResult> {
+    const upfront: Record<string, string> = { ...options.metadata };
+    assertValidMetadata(upfront);
+    options.signal?.throwIfAborted();
+    const digest: BodyDigest = {
+      bytes: body.byteLength,
+      md5: createHash('md5').update(body).digest('hex'),
+      sha256: createHash('sha256').update(body).digest('hex'),
+    };
+    return this.putWhole(key, body, digest, upfront, options.contentType, options.signal);
+  }
+
+  /** One PutObject of a body held whole, `md5chksum` added to `metadata`. */
+  protected async putWhole(
+    key: string,
+    body: Uint8Array,
+    digest: BodyDigest,
+    metadata: ObjectMetadata,
+    contentType: string,
+    signal: AbortSignal | undefined,
+  ): Promise<PutResult> {
+    const md5Base64 = md5HexToBase64(digest.md5);
+    const withMd5 = { ...metadata, [MD5_KEY]: md5Base64 };
+    assertValidMetadata(withMd5);
+    const output = await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: body.byteLength,
+        ContentType: contentType,
+        ContentMD5: md5Base64,
+        Metadata: withMd5,
+      }),
+      signal ? { abortSignal: signal } : {},
+    );
+    return {
+      key,
+      size: body.byteLength,
+      etag: unquote(output.ETag),
+      md5: digest.md5,
+      sha256: digest.sha256,
+      multipart: false,
+      ...versionOf(output.VersionId),
+    };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    const pages = paginateListObjectsV2(
+      { client: this.client, pageSize: this.listPageSize },
+      { Bucket: this.bucket, Prefix: prefix },
+    );
+    for await (const page of pages) {
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        yield {
+          key: object.Key,
+          size: object.Size ?? 0,
+          etag: unquote(object.ETag),
+          lastModified: object.LastModified?.getTime() ?? 0,
+        };
+      }
+    }
+  }
+
+  async getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined> {
+    try {
+      const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const body = output.Body;
+      if (!(body instanceof Readable)) throw new TypeError('S3 returned a body that is not a Node stream');
+      return { head: toHead(key, output), body };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+}
