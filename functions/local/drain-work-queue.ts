@@ -70,6 +70,25 @@ async function waitForInFlight(sqs: LocalSqs): Promise<void> {
   }
 }
 
+/** Longest a poller idles while others work before it asks the queue again. */
+const IDLE_POLL_MS = 2_000;
+
+/** A promise and what resolves it (Node 20 has no `Promise.withResolvers`). */
+function signal(): { readonly promise: Promise<void>; readonly fire: () => void } {
+  let fire = () => {};
+  const promise = new Promise<void>((resolve) => {
+    fire = resolve;
+  });
+  return { promise, fire };
+}
+
+/** Resolves when `signal` does or after `ms`, whichever comes first (the timer does not outlive it). */
+async function waitForEither(signal: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([signal, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /**
  * Runs `concurrency` pollers with `handler` until the work queue holds no message at all, or,
  * once `stopped()` says so, until the batches in flight have ended (their failed messages back
@@ -81,6 +100,20 @@ export async function pollUntilEmpty(
   concurrency: number,
   stopped: () => boolean = () => false,
 ): Promise<void> {
+  // Batches in the handler, and a signal each time a batch ends: a poller that finds the queue
+  // empty while others work waits for one of them to end (what it failed comes back then) instead
+  // of asking the queue twice every 250 ms (a receive and a count: requests the archive pays per
+  // asset, and a long batch of large messages made them most of the tail's).
+  let working = 0;
+  let batchEnded = signal();
+  const counted: typeof handler = async (event, context) => {
+    working++;
+    try {
+      return await handler(event, context);
+    } finally {
+      working--;
+    }
+  };
   const worker = async () => {
     for (;;) {
       if (stopped()) return;
@@ -88,13 +121,19 @@ export async function pollUntilEmpty(
         sqs: sqs.client,
         queueUrl: sqs.queues.queueUrl,
         queueArn: sqs.queues.queueArn,
-        handler,
+        handler: counted,
         context: () => createLambdaContext('download-assets', 15 * 60 * 1000),
         batchSize: 5,
         visibilityTimeoutSeconds: 900,
         retryDelaySeconds: 1,
       });
-      if (outcome === undefined) {
+      if (outcome !== undefined) {
+        batchEnded.fire();
+        batchEnded = signal();
+      } else if (working > 0) {
+        // Others are at work: their end (or a while, for a message waiting out its retry delay).
+        await waitForEither(batchEnded.promise, IDLE_POLL_MS);
+      } else {
         // Empty now; failed messages reappear after their retry delay.
         if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) return;
         await new Promise((resolve) => setTimeout(resolve, 250));
