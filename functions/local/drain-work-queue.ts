@@ -73,6 +73,9 @@ async function waitForInFlight(sqs: LocalSqs): Promise<void> {
 /** Longest a poller idles while others work before it asks the queue again. */
 const IDLE_POLL_MS = 2_000;
 
+/** Seconds before a failed message may be received again. */
+const RETRY_DELAY_S = 1;
+
 /** A promise and what resolves it (Node 20 has no `Promise.withResolvers`). */
 function signal(): { readonly promise: Promise<void>; readonly fire: () => void } {
   let fire = () => {};
@@ -100,12 +103,15 @@ export async function pollUntilEmpty(
   concurrency: number,
   stopped: () => boolean = () => false,
 ): Promise<void> {
-  // Batches in the handler, and a signal each time a batch ends: a poller that finds the queue
-  // empty while others work waits for one of them to end (what it failed comes back then) instead
-  // of asking the queue twice every 250 ms (a receive and a count: requests the archive pays per
-  // asset, and a long batch of large messages made them most of the tail's).
+  // Batches in the handler, and a signal when the last of them ends: a poller that finds the queue
+  // empty while others work idles until then, or a while (new messages, a failed one back after
+  // its retry delay), instead of asking the queue twice every 250 ms (a receive and a count:
+  // requests the archive pays per asset; a long batch of large messages made them most of the
+  // tail's). A poller whose batch ends receives again at once: others need not wake for it.
   let working = 0;
-  let batchEnded = signal();
+  let allEnded = signal();
+  /** When the latest failed message is receivable again. */
+  let retryAt = 0;
   const counted: typeof handler = async (event, context) => {
     working++;
     try {
@@ -125,14 +131,18 @@ export async function pollUntilEmpty(
         context: () => createLambdaContext('download-assets', 15 * 60 * 1000),
         batchSize: 5,
         visibilityTimeoutSeconds: 900,
-        retryDelaySeconds: 1,
+        retryDelaySeconds: RETRY_DELAY_S,
       });
       if (outcome !== undefined) {
-        batchEnded.fire();
-        batchEnded = signal();
+        if (outcome.failed > 0) retryAt = Date.now() + RETRY_DELAY_S * 1000;
+        if (working === 0) {
+          allEnded.fire();
+          allEnded = signal();
+        }
       } else if (working > 0) {
-        // Others are at work: their end (or a while, for a message waiting out its retry delay).
-        await waitForEither(batchEnded.promise, IDLE_POLL_MS);
+        // Others are at work: until they end, a failed message is due, or a while passed.
+        const due = retryAt - Date.now();
+        await waitForEither(allEnded.promise, due > 0 ? Math.min(due + 50, IDLE_POLL_MS) : IDLE_POLL_MS);
       } else {
         // Empty now; failed messages reappear after their retry delay.
         if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) return;
