@@ -13,6 +13,7 @@ import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { archiveAsset } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { ITEMS_PER_MESSAGE } from '#domain/detect/work-batches.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
@@ -114,6 +115,26 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
       PutObjectCommand: 10, // the bytes (not counted by the goal)
     });
     expect(await state.getCounters()).toEqual({ objects: 10, bytes: 20_000 });
+  });
+
+  it('archives a full message of 25 small photos with as many requests of its own as a message of ten', async () => {
+    const { deps, state, message, counted } = await setUp();
+    const work = message(ITEMS_PER_MESSAGE);
+
+    const result = await processWorkMessage(deps, work);
+    await state.flush();
+
+    expect(ITEMS_PER_MESSAGE).toBe(25);
+    expect(result.archived).toBe(25);
+    expect(counted()).toEqual({
+      BatchGetItemCommand: 2, // the message's manifest entries; the markers of its counts
+      // its 25 new assets as users of their masters; the 25 markers, written as soon as they are full
+      BatchWriteItemCommand: 2,
+      UpdateItemCommand: 25 + 1 + 1, // per photo its key claim; the totals once; the nonces dropped
+      PutItemCommand: 25, // per photo: its manifest entry (compare-and-set)
+      PutObjectCommand: 25, // the bytes (not counted by the goal)
+    });
+    expect(await state.getCounters()).toEqual({ objects: 25, bytes: 50_000 });
   });
 
   it('settles the counts of a batch of three messages in two marker writes: 25, then the rest at the flush', async () => {
