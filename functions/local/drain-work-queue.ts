@@ -110,6 +110,8 @@ export async function pollUntilEmpty(
   // tail's). A poller whose batch ends receives again at once: others need not wake for it.
   let working = 0;
   let allEnded = signal();
+  /** A poller found the queue holding nothing at all: the others stop without asking again. */
+  let drained = false;
   /** When the latest failed message is receivable again. */
   let retryAt = 0;
   const counted: typeof handler = async (event, context) => {
@@ -122,7 +124,7 @@ export async function pollUntilEmpty(
   };
   const worker = async () => {
     for (;;) {
-      if (stopped()) return;
+      if (stopped() || drained) return;
       const outcome = await pollOnce({
         sqs: sqs.client,
         queueUrl: sqs.queues.queueUrl,
@@ -145,7 +147,11 @@ export async function pollUntilEmpty(
         await waitForEither(allEnded.promise, due > 0 ? Math.min(due + 50, IDLE_POLL_MS) : IDLE_POLL_MS);
       } else {
         // Empty now; failed messages reappear after their retry delay.
-        if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) return;
+        if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) {
+          drained = true;
+          allEnded.fire();
+          return;
+        }
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
