@@ -5,7 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
@@ -195,6 +195,51 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
     const writes = Object.keys(counted()).filter((command) => !/Get|Query/.test(command));
     expect(writes).toEqual([]);
     expect(await state.getCounters()).toEqual({ objects: 30, bytes: 60_000 });
+  });
+
+  it('drops the settled nonces of full messages in the next message’s write to the totals: three in a row, one drop at the flush', async () => {
+    const { deps, state, message, dynamodb, tableName } = await setUp();
+    let totalsWrites = 0;
+    (dynamodb.middlewareStack as unknown as InitializeStack).add(
+      (next, context) => async (args) => {
+        const key = (args as { input?: { Key?: { pk?: unknown } } }).input?.Key?.pk;
+        const pk = typeof key === 'object' && key !== null && 'S' in key ? key.S : key;
+        if (context.commandName === 'UpdateItemCommand' && pk === 'counters') totalsWrites++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countTotalsWrites' },
+    );
+    const messages = [0, 1, 2].map((i) => {
+      const m = message(ITEMS_PER_MESSAGE);
+      return {
+        ...m,
+        items: m.items.map((item) =>
+          item.type === 'asset'
+            ? {
+                ...item,
+                asset: {
+                  ...item.asset,
+                  assetRecordName: `${item.asset.assetRecordName}-m${i}`,
+                  masterRecordName: `${item.asset.masterRecordName}-m${i}`,
+                },
+              }
+            : item,
+        ),
+      };
+    });
+
+    for (const m of messages) await processWorkMessage(deps, m);
+    await state.flush();
+
+    // Per message the totals (the second and the third drop the nonces of the message before,
+    // their markers written); the flush drops the last message's (before: 75 nonces, two drops).
+    expect(totalsWrites).toBe(3 + 1);
+    expect(await state.getCounters()).toEqual({ objects: 75, bytes: 150_000 });
+    // Every nonce gone from the counters item once its marker was written.
+    const { Item } = await local.documents.send(
+      new GetCommand({ TableName: tableName, Key: { pk: 'counters', sk: 'archive' } }),
+    );
+    expect(Object.keys(Item ?? {}).filter((name) => name.startsWith('applied_'))).toEqual([]);
   });
 
   it('skips a redelivered message with two batched reads and no write', async () => {
