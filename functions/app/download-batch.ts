@@ -86,7 +86,7 @@ function deliveryProgress(tell: ((change: ItemProgress) => void) | undefined) {
  */
 export const DEFAULT_BATCH_ITEMS = 8;
 
-/** Listeners the batch's deadline may hold: a few per item of a full batch (10 x 10 items). */
+/** Listeners the batch's deadline may hold: a few per item of a full batch (10 messages of up to 25 items). */
 const MAX_DEADLINE_LISTENERS = 1_000;
 
 /** Stops the rest of a batch once a record needed a human. */
@@ -130,7 +130,7 @@ export function startDownloadBatch(
   invocation: { readonly remainingMs: number },
 ): DownloadBatch {
   const deadline = new AbortController();
-  // Every item of the batch (up to ten messages of ten) listens for the deadline in its download,
+  // Every item of the batch (up to ten messages of 25) listens for the deadline in its download,
   // upload and lease: more than Node's default of 10 listeners is expected, not a leak.
   setMaxListeners(MAX_DEADLINE_LISTENERS, deadline.signal);
   const timer = setTimeout(

@@ -11,7 +11,7 @@
  * corrupt object the archive would adopt as is), and both before the work is enqueued.
  */
 import { randomUUID } from 'node:crypto';
-import { ITEMS_PER_MESSAGE } from '#domain/detect/work-batches.ts';
+import { packWorkItems } from '#domain/detect/work-batches.ts';
 import { ConflictError } from '#domain/errors.ts';
 import type { Asset } from '#domain/model/asset.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
@@ -211,15 +211,9 @@ export async function runRepair(deps: RepairDeps, report: VerifyReport): Promise
   for (const key of plan.removeStrays) await deps.objects.delete(key);
 
   const issuedAt = now();
-  const messages: WorkMessage[] = [];
-  for (let i = 0; i < items.length; i += ITEMS_PER_MESSAGE) {
-    messages.push({
-      v: WORK_MESSAGE_VERSION,
-      runId,
-      issuedAt,
-      items: items.slice(i, i + ITEMS_PER_MESSAGE).map((asset) => ({ type: 'asset' as const, asset })),
-    });
-  }
+  const messages: WorkMessage[] = packWorkItems(
+    items.map((asset) => ({ type: 'asset' as const, asset })),
+  ).map((run) => ({ v: WORK_MESSAGE_VERSION, runId, issuedAt, items: run }));
   const receipt = messages.length === 0 ? { sent: 0 } : await deps.queue.enqueue(messages);
   return {
     requeued,

@@ -70,8 +70,27 @@ async function waitForInFlight(sqs: LocalSqs): Promise<void> {
   }
 }
 
-/** How long an idle poller waits before it looks again while messages are in flight or delayed. */
-const IDLE_WAIT_MS = 250;
+/** Longest a poller idles while others work before it asks the queue again. */
+const IDLE_POLL_MS = 2_000;
+
+/** Seconds before a failed message may be received again. */
+const RETRY_DELAY_S = 1;
+
+/** A promise and what resolves it (Node 20 has no `Promise.withResolvers`). */
+function signal(): { readonly promise: Promise<void>; readonly fire: () => void } {
+  let fire = () => {};
+  const promise = new Promise<void>((resolve) => {
+    fire = resolve;
+  });
+  return { promise, fire };
+}
+
+/** Resolves when `signal` does or after `ms`, whichever comes first (the timer does not outlive it). */
+async function waitForEither(signal: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([signal, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 /**
  * Runs `concurrency` pollers with `handler` until the work queue holds no message at all, or,
@@ -83,44 +102,58 @@ export async function pollUntilEmpty(
   handler: ReturnType<typeof createDownloadHandler>,
   concurrency: number,
   stopped: () => boolean = () => false,
-  idleWaitMs = IDLE_WAIT_MS,
 ): Promise<void> {
-  // Pollers waiting while others' batches run: woken as soon as any batch ends, since that is
-  // when the queue may have become empty (the run's end) or a failed message was put back.
-  const idle = new Set<() => void>();
-  const batchEnded = () => {
-    for (const wake of [...idle]) wake();
+  // Batches in the handler, and a signal when the last of them ends: a poller that finds the queue
+  // empty while others work idles until then, or a while (new messages, a failed one back after
+  // its retry delay), instead of asking the queue twice every 250 ms (a receive and a count:
+  // requests the archive pays per asset; a long batch of large messages made them most of the
+  // tail's). A poller whose batch ends receives again at once: others need not wake for it.
+  let working = 0;
+  let allEnded = signal();
+  /** A poller found the queue holding nothing at all: the others stop without asking again. */
+  let drained = false;
+  /** When the latest failed message is receivable again. */
+  let retryAt = 0;
+  const counted: typeof handler = async (event, context) => {
+    working++;
+    try {
+      return await handler(event, context);
+    } finally {
+      working--;
+    }
   };
-  const idleWait = () =>
-    new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        idle.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, idleWaitMs);
-      idle.add(wake);
-    });
   const worker = async () => {
     for (;;) {
-      if (stopped()) return;
+      if (stopped() || drained) return;
       const outcome = await pollOnce({
         sqs: sqs.client,
         queueUrl: sqs.queues.queueUrl,
         queueArn: sqs.queues.queueArn,
-        handler,
+        handler: counted,
         context: () => createLambdaContext('download-assets', 15 * 60 * 1000),
         batchSize: 5,
         visibilityTimeoutSeconds: 900,
-        retryDelaySeconds: 1,
+        retryDelaySeconds: RETRY_DELAY_S,
       });
       if (outcome !== undefined) {
-        batchEnded();
-        continue;
+        if (outcome.failed > 0) retryAt = Date.now() + RETRY_DELAY_S * 1000;
+        if (working === 0) {
+          allEnded.fire();
+          allEnded = signal();
+        }
+      } else if (working > 0) {
+        // Others are at work: until they end, a failed message is due, or a while passed.
+        const due = retryAt - Date.now();
+        await waitForEither(allEnded.promise, due > 0 ? Math.min(due + 50, IDLE_POLL_MS) : IDLE_POLL_MS);
+      } else {
+        // Empty now; failed messages reappear after their retry delay.
+        if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) {
+          drained = true;
+          allEnded.fire();
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      // Empty now; failed messages reappear after their retry delay, others' batches may end.
-      if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) return;
-      await idleWait();
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

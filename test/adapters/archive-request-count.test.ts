@@ -5,7 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
@@ -13,6 +13,7 @@ import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { archiveAsset } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { ITEMS_PER_MESSAGE } from '#domain/detect/work-batches.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
@@ -116,6 +117,26 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
     expect(await state.getCounters()).toEqual({ objects: 10, bytes: 20_000 });
   });
 
+  it('archives a full message of 25 small photos with as many requests of its own as a message of ten', async () => {
+    const { deps, state, message, counted } = await setUp();
+    const work = message(ITEMS_PER_MESSAGE);
+
+    const result = await processWorkMessage(deps, work);
+    await state.flush();
+
+    expect(ITEMS_PER_MESSAGE).toBe(25);
+    expect(result.archived).toBe(25);
+    expect(counted()).toEqual({
+      BatchGetItemCommand: 2, // the message's manifest entries; the markers of its counts
+      // its 25 new assets as users of their masters; the 25 markers, written as soon as they are full
+      BatchWriteItemCommand: 2,
+      UpdateItemCommand: 25 + 1 + 1, // per photo its key claim; the totals once; the nonces dropped
+      PutItemCommand: 25, // per photo: its manifest entry (compare-and-set)
+      PutObjectCommand: 25, // the bytes (not counted by the goal)
+    });
+    expect(await state.getCounters()).toEqual({ objects: 25, bytes: 50_000 });
+  });
+
   it('settles the counts of a batch of three messages in two marker writes: 25, then the rest at the flush', async () => {
     const { deps, state, message, counted } = await setUp();
     const messages = [message(10), message(10), message(10)].map((m, i) => ({
@@ -174,6 +195,51 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
     const writes = Object.keys(counted()).filter((command) => !/Get|Query/.test(command));
     expect(writes).toEqual([]);
     expect(await state.getCounters()).toEqual({ objects: 30, bytes: 60_000 });
+  });
+
+  it('drops the settled nonces of full messages in the next message’s write to the totals: three in a row, one drop at the flush', async () => {
+    const { deps, state, message, dynamodb, tableName } = await setUp();
+    let totalsWrites = 0;
+    (dynamodb.middlewareStack as unknown as InitializeStack).add(
+      (next, context) => async (args) => {
+        const key = (args as { input?: { Key?: { pk?: unknown } } }).input?.Key?.pk;
+        const pk = typeof key === 'object' && key !== null && 'S' in key ? key.S : key;
+        if (context.commandName === 'UpdateItemCommand' && pk === 'counters') totalsWrites++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countTotalsWrites' },
+    );
+    const messages = [0, 1, 2].map((i) => {
+      const m = message(ITEMS_PER_MESSAGE);
+      return {
+        ...m,
+        items: m.items.map((item) =>
+          item.type === 'asset'
+            ? {
+                ...item,
+                asset: {
+                  ...item.asset,
+                  assetRecordName: `${item.asset.assetRecordName}-m${i}`,
+                  masterRecordName: `${item.asset.masterRecordName}-m${i}`,
+                },
+              }
+            : item,
+        ),
+      };
+    });
+
+    for (const m of messages) await processWorkMessage(deps, m);
+    await state.flush();
+
+    // Per message the totals (the second and the third drop the nonces of the message before,
+    // their markers written); the flush drops the last message's (before: 75 nonces, two drops).
+    expect(totalsWrites).toBe(3 + 1);
+    expect(await state.getCounters()).toEqual({ objects: 75, bytes: 150_000 });
+    // Every nonce gone from the counters item once its marker was written.
+    const { Item } = await local.documents.send(
+      new GetCommand({ TableName: tableName, Key: { pk: 'counters', sk: 'archive' } }),
+    );
+    expect(Object.keys(Item ?? {}).filter((name) => name.startsWith('applied_'))).toEqual([]);
   });
 
   it('skips a redelivered message with two batched reads and no write', async () => {

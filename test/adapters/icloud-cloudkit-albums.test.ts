@@ -116,4 +116,23 @@ describe('the album walk over CloudKit', () => {
     // Every one a records/query: what a first sync adds for albums.
     expect((await control.stats()).requests['records/query']).toBe(1 + folders + contentsPages);
   });
+
+  it('walks again without reading the record of an album whose members did not change', async () => {
+    const source = await openSource();
+    const store = new InMemorySyncStateStore();
+    const deps = { source, albums: store, hasTimeFor: () => true, save: async () => undefined };
+    await walkAlbums(deps, PRIMARY, undefined);
+    let loads = 0;
+    const loadAlbum = store.loadAlbum.bind(store);
+    store.loadAlbum = async (ref) => {
+      loads += 1;
+      return loadAlbum(ref);
+    };
+
+    const again = await walkAlbums(deps, PRIMARY, undefined);
+
+    expect(again.done).toBe(true);
+    // Each album's members were read from iCloud and compared with the stored ones: nothing to mark.
+    expect(loads).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * The sync's progress counts each item as it is archived, not when its whole work message (up to
- * ten items) is done: a small library is one message, so a Ctrl-C while it runs says what is
+ * 25 photos) is done: a small library is one message, so a Ctrl-C while it runs says what is
  * already in the archive instead of "before anything was archived". At the end the progress and
  * the summary agree.
  */

@@ -1,10 +1,12 @@
 /**
- * The local download workers' end: pollers that find the queue empty while another poller's batch
- * is still running wait for that batch, and leave as soon as it ends with the queue empty.
+ * The local download pollers against local-aws-sqs: they drain the queue, retry what failed, and
+ * while one long batch runs the idle ones do not ask the queue every 250 ms (each receive and each
+ * count is an AWS request the archive pays for).
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalSqs } from '#compose/local-aws-stack.ts';
 import { pollUntilEmpty } from '#local/drain-work-queue.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
 
@@ -16,22 +18,62 @@ afterAll(async () => {
   await local?.stop();
 });
 
-describe('pollUntilEmpty', () => {
-  it('ends when the last batch in flight ends, without the idle pollers sleeping out their wait', async () => {
-    const queues = await local.createQueue({ visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
-    await local.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: 'slow' }));
-    let handledAt = 0;
-    const handler = async (event: SQSEvent) => {
-      expect(event.Records.map((r) => r.body)).toEqual(['slow']);
-      await new Promise((resolve) => setTimeout(resolve, 800));
-      handledAt = performance.now();
+/** A queue holding `bodies`, seen through a client that counts the requests sent by name. */
+async function countedQueue(bodies: readonly string[]) {
+  const queues = await local.createQueue({ visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
+  for (const body of bodies)
+    await local.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
+  const requests = new Map<string, number>();
+  const client = {
+    send: (command: { constructor: { name: string } }) => {
+      const name = command.constructor.name.replace(/Command$/, '');
+      requests.set(name, (requests.get(name) ?? 0) + 1);
+      return local.sqs.send(command as Parameters<SQSClient['send']>[0]);
+    },
+  } as unknown as SQSClient;
+  const sqs: LocalSqs = { client, endpoint: '', queues };
+  return { sqs, requests };
+}
+
+type Handler = Parameters<typeof pollUntilEmpty>[1];
+const handlerOf = (fn: (event: SQSEvent) => Promise<SQSBatchResponse>) => fn as unknown as Handler;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the local download pollers', () => {
+  it('idle while a long batch runs: a few receives and counts, not two every 250 ms per poller', async () => {
+    const { sqs, requests } = await countedQueue(['long']);
+    const handled: string[] = [];
+    const handler = handlerOf(async (event) => {
+      await sleep(3_000);
+      handled.push(...event.Records.map((r) => r.body));
       return { batchItemFailures: [] };
-    };
-    // The idle pollers' fallback wait is far longer than the test may take: only the end of
-    // the batch in flight can wake them in time.
-    const idleWaitMs = 20_000;
-    await pollUntilEmpty({ client: local.sqs, endpoint: '', queues }, handler, 3, () => false, idleWaitMs);
-    expect(handledAt).toBeGreaterThan(0);
-    expect(performance.now() - handledAt).toBeLessThan(idleWaitMs / 2);
-  }, 60_000);
+    });
+
+    await pollUntilEmpty(sqs, handler, 4);
+
+    expect(handled).toEqual(['long']);
+    // Three idle pollers for 3 s at 250 ms made about 70; each now waits for the batch to end.
+    const asked = (requests.get('ReceiveMessage') ?? 0) + (requests.get('GetQueueAttributes') ?? 0);
+    expect(asked).toBeLessThanOrEqual(20);
+  }, 30_000);
+
+  it('retries a failed message while another batch still runs, and ends once the queue is empty', async () => {
+    const { sqs } = await countedQueue(['long', 'flaky']);
+    const attempts = new Map<string, number>();
+    const handler = handlerOf(async (event) => {
+      const failures: { itemIdentifier: string }[] = [];
+      for (const record of event.Records) {
+        const n = (attempts.get(record.body) ?? 0) + 1;
+        attempts.set(record.body, n);
+        if (record.body === 'long') await sleep(2_500);
+        if (record.body === 'flaky' && n === 1) failures.push({ itemIdentifier: record.messageId });
+      }
+      return { batchItemFailures: failures };
+    });
+
+    await pollUntilEmpty(sqs, handler, 2);
+
+    expect(attempts.get('long')).toBe(1);
+    expect(attempts.get('flaky')).toBe(2);
+  }, 30_000);
 });

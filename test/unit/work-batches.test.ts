@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { encodeWorkMessage, parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
-import { ITEMS_PER_MESSAGE, toWorkItem, toWorkMessages } from '#domain/detect/work-batches.ts';
+import {
+  BYTES_PER_MESSAGE,
+  ITEMS_PER_MESSAGE,
+  toWorkItem,
+  toWorkMessages,
+} from '#domain/detect/work-batches.ts';
 import type { Asset, ZoneChange } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
@@ -130,6 +135,28 @@ describe('work messages', () => {
     const messages = toWorkMessages(changes, CONTEXT);
 
     expect(messages.map((m) => m.items.length)).toEqual([ITEMS_PER_MESSAGE, ITEMS_PER_MESSAGE, 3]);
+    expect(
+      messages.flatMap((m) => m.items.map((i) => (i.type === 'asset' ? i.asset.assetRecordName : ''))),
+    ).toEqual(changes.map((_, i) => `A${i}`));
+  });
+
+  it('packs by the bytes the items download: a few large videos per message, a larger one alone', () => {
+    const sized = (n: number, size: number): ZoneChange => {
+      const a = asset(n);
+      return { type: 'asset', asset: { ...a, versions: a.versions.map((v) => ({ ...v, size })) } };
+    };
+    const video = BYTES_PER_MESSAGE / 4;
+    const changes = [
+      ...Array.from({ length: 5 }, (_, i) => sized(i, video)),
+      sized(5, 2 * BYTES_PER_MESSAGE),
+      sized(6, 1000),
+      sized(7, 1000),
+    ];
+
+    const messages = toWorkMessages(changes, CONTEXT);
+
+    // Four quarters fill a message; the fifth starts the next, the huge one goes alone, photos follow it.
+    expect(messages.map((m) => m.items.length)).toEqual([4, 1, 1, 2]);
     expect(
       messages.flatMap((m) => m.items.map((i) => (i.type === 'asset' ? i.asset.assetRecordName : ''))),
     ).toEqual(changes.map((_, i) => `A${i}`));

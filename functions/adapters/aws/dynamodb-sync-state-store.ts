@@ -405,18 +405,23 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     for (const count of counts) if (marked.has(count.nonce)) this.#remember(count);
     if (todo.length === 0) return;
     const nonces = Object.fromEntries(todo.map((count, i) => [`#n${i}`, appliedAttribute(count.nonce)]));
+    // Nonces whose markers are durable leave in the same write (the flush drops the rest).
+    const applying = new Set(todo.map((count) => count.nonce));
+    const drops = this.#settledNonces.splice(0, WRITE_BATCH).filter((nonce) => !applying.has(nonce));
+    const dropNames = Object.fromEntries(drops.map((nonce, i) => [`#d${i}`, appliedAttribute(nonce)]));
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.counters(),
-          UpdateExpression: `ADD #objects :objects, #bytes :bytes SET ${Object.keys(nonces)
-            .map((name) => `${name} = :one`)
-            .join(', ')}`,
+          UpdateExpression:
+            `ADD #objects :objects, #bytes :bytes SET ${Object.keys(nonces)
+              .map((name) => `${name} = :one`)
+              .join(', ')}` + (drops.length > 0 ? ` REMOVE ${Object.keys(dropNames).join(', ')}` : ''),
           ConditionExpression: Object.keys(nonces)
             .map((name) => `attribute_not_exists(${name})`)
             .join(' AND '),
-          ExpressionAttributeNames: { '#objects': 'objects', '#bytes': 'bytes', ...nonces },
+          ExpressionAttributeNames: { '#objects': 'objects', '#bytes': 'bytes', ...nonces, ...dropNames },
           ExpressionAttributeValues: {
             ':objects': todo.length,
             ':bytes': todo.reduce((sum, count) => sum + count.size, 0),
@@ -425,6 +430,8 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
         }),
       );
     } catch (error) {
+      // Not dropped this time: a later write (or the flush) drops them.
+      for (const nonce of drops) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce);
       if (!isConditionFailure(error)) throw error;
       // One of them was applied already (by an earlier delivery or a racing worker).
       for (const count of todo) await this.applyToTotals(count);

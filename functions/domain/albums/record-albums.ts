@@ -190,12 +190,14 @@ export async function recordAlbumChanges(
 /**
  * Makes an album's stored members exactly `members` (read whole from iCloud): adds and moves what
  * differs, removes what is gone, and marks the view stale when anything changed. Idempotent.
+ * `known` reads the album record, only when its view must be marked (an unchanged album costs
+ * no read of it).
  */
 export async function replaceAlbumMembers(
   store: AlbumStore,
   ref: AlbumRef,
   members: readonly AlbumMember[],
-  known: StoredAlbum | undefined,
+  known: () => Promise<StoredAlbum | undefined>,
 ): Promise<boolean> {
   const before = new Map((await store.albumMembers(ref)).map((m) => [m.assetRecordName, m.position]));
   const latest = new Map(members.map((m) => [m.assetRecordName, m]));
@@ -204,7 +206,7 @@ export async function replaceAlbumMembers(
   if (put.length > 0) await store.putAlbumMembers(ref, put);
   if (gone.length > 0) await store.removeAlbumMembers(ref, gone);
   const changed = put.length + gone.length > 0;
-  if (changed) await markStale(store, ref, known);
+  if (changed) await markStale(store, ref, await known());
   return changed;
 }
 

@@ -97,7 +97,7 @@ export async function walkAlbums(
     if (recordName === undefined) break;
     const ref = { zone, recordName };
     const members = await readMembers(deps.source, zone, recordName);
-    await replaceAlbumMembers(deps.albums, ref, members, await deps.albums.loadAlbum(ref));
+    await replaceAlbumMembers(deps.albums, ref, members, () => deps.albums.loadAlbum(ref));
     progress = { listed: true, pending: rest };
     if (rest.length > 0) await deps.save(progress);
   }

@@ -1,6 +1,8 @@
 /**
- * Turns a page of zone changes into work messages: the items the download workers act on,
- * packed a few per message so one slow video does not hold many others hostage.
+ * Turns a page of zone changes into work messages: the items the download workers act on, packed
+ * by what they download: many small photos per message (each message costs the worker a few state
+ * requests of its own, shared by its items), few large videos, so one slow video does not hold
+ * many others hostage.
  */
 
 import type { ZoneChange } from '#domain/model/asset.ts';
@@ -8,8 +10,47 @@ import { type LibraryWorkItem, WORK_MESSAGE_VERSION, type WorkMessage } from '#d
 import { plannableVersions } from '../plan/plan-versions.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 
-/** Items per message: a Lambda batch of a few messages stays well inside its timeout. */
-export const ITEMS_PER_MESSAGE = 10;
+/**
+ * Most items a message carries. Each message costs the worker about four state requests of its
+ * own (the entries' read, the count markers' read, the totals, the run record) whatever its size:
+ * 25 photos share them where 10 paid them before. 25 is also BatchWriteItem's limit (the message's
+ * master users in one write) and keeps a message's counts to one write to the totals.
+ */
+export const ITEMS_PER_MESSAGE = 25;
+
+/**
+ * Bytes a message downloads at most, as CloudKit reports its versions' sizes (an item larger
+ * than this goes alone): a Lambda batch of a few messages (`DOWNLOAD_BATCH_SIZE`) then moves
+ * about a GiB, minutes inside its timeout even on a slow CDN node.
+ */
+export const BYTES_PER_MESSAGE = 256 * 1024 * 1024;
+
+/** What an item downloads at most: its versions' sizes (nothing for the items that download nothing). */
+function downloadBytes(item: LibraryWorkItem): number {
+  return item.type === 'asset' ? item.asset.versions.reduce((sum, v) => sum + v.size, 0) : 0;
+}
+
+/**
+ * Cuts `items` into runs for one message each, in order: a run ends at `ITEMS_PER_MESSAGE` items,
+ * or before the item that would take it past `BYTES_PER_MESSAGE`.
+ */
+export function packWorkItems<T extends LibraryWorkItem>(items: readonly T[]): T[][] {
+  const runs: T[][] = [];
+  let run: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = downloadBytes(item);
+    if (run.length >= ITEMS_PER_MESSAGE || (run.length > 0 && bytes + size > BYTES_PER_MESSAGE)) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(item);
+    bytes += size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
 
 const RELATION_NAME = /^(.+)-IN-(.+)$/;
 
@@ -79,15 +120,11 @@ export function toWorkMessages(
     .map(toWorkItem)
     .filter((item): item is LibraryWorkItem => item !== undefined)
     .map((item) => slimmed(item, context.versionPolicy));
-  const messages: WorkMessage[] = [];
-  for (let i = 0; i < items.length; i += ITEMS_PER_MESSAGE) {
-    messages.push({
-      v: WORK_MESSAGE_VERSION,
-      runId: context.runId,
-      ...(context.runStartedAt === undefined ? {} : { runStartedAt: context.runStartedAt }),
-      issuedAt: context.issuedAt,
-      items: items.slice(i, i + ITEMS_PER_MESSAGE),
-    });
-  }
-  return messages;
+  return packWorkItems(items).map((run) => ({
+    v: WORK_MESSAGE_VERSION,
+    runId: context.runId,
+    ...(context.runStartedAt === undefined ? {} : { runStartedAt: context.runStartedAt }),
+    issuedAt: context.issuedAt,
+    items: run,
+  }));
 }
