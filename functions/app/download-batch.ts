@@ -43,6 +43,12 @@ export interface DownloadBatchDeps {
   /** Items in flight across the batch's messages (`DEFAULT_BATCH_ITEMS` when absent). */
   readonly batchItems?: number;
   /**
+   * Slots shared by every batch of the process, in place of each batch's own `batchItems`: the
+   * local runtime's `--concurrency`, "parallel downloads", bounds its pollers' batches together.
+   * Closed for all when one batch meets a sign-in, as that run then stops taking work.
+   */
+  readonly itemSlots?: ItemSlots;
+  /**
    * Told when a delivery ends because a person must sign in (once per batch): the local runtime
    * stops taking messages and parks its queue, as it does when detection meets the sign-in.
    */
@@ -154,7 +160,7 @@ export function startDownloadBatch(
     return connecting;
   };
   let reauth = false;
-  const itemSlots = new ItemSlots(deps.batchItems ?? DEFAULT_BATCH_ITEMS);
+  const itemSlots = deps.itemSlots ?? new ItemSlots(deps.batchItems ?? DEFAULT_BATCH_ITEMS);
   const process = async (body: string, messageId: string, delivery?: number): Promise<void> => {
     if (reauth) throw new ReauthNeededError('skipped: iCloud needs a new sign-in');
     let message: WorkMessage;
@@ -204,7 +210,7 @@ export function startDownloadBatch(
       );
       // Shared-album items after the library's: their counts join the message's result.
       const result = await archiveSharedWork(
-        deps,
+        { ...deps, itemSlots },
         adapters,
         message,
         libraryResult,

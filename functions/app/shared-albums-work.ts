@@ -4,6 +4,8 @@
  * detection that handed them out (`sharedItemsArchived`, `sharedBytesArchived`...), apart from the
  * library's counts, which `status` compares with the library's manifest.
  */
+
+import type { ItemSlots } from '#domain/archive/item-slots.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import { classifyError } from '#domain/errors.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
@@ -31,6 +33,8 @@ interface WorkDeps {
   };
   readonly logger: Logger;
   readonly sharedAlbums?: SharedAlbumWorkerSettings;
+  /** The batch's slots, which the library's items of the batch take too. */
+  readonly itemSlots?: ItemSlots;
 }
 
 export async function archiveSharedWork(
@@ -65,6 +69,7 @@ export async function archiveSharedWork(
           comments: settings.comments,
           now: deps.archive.now,
           signal,
+          ...(deps.itemSlots === undefined ? {} : { itemSlots: deps.itemSlots }),
           ...(delivery === undefined ? {} : { delivery }),
           onRetry: (done) => {
             partial = done;

@@ -6,6 +6,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { LocalAws, LocalSqs } from '#compose/local-aws-stack.ts';
+import { ItemSlots } from '#domain/archive/item-slots.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { pollOnce } from './sqs-event-source.ts';
@@ -45,7 +46,9 @@ export async function drainWorkQueue(
   // Nothing was ever enqueued: the in-memory queues are empty, and stay unstarted.
   if (!stack.sqsStarted()) return { deadLetters: 0 };
   const sqs = await stack.sqs();
-  await pollUntilEmpty(sqs, createDownloadHandler(downloads), concurrency);
+  // `concurrency` downloads at once in all, as `sync --concurrency` (each batch would run 8).
+  const handler = createDownloadHandler({ ...downloads, itemSlots: new ItemSlots(concurrency) });
+  await pollUntilEmpty(sqs, handler, concurrency);
   return { deadLetters: await countMessages(sqs, sqs.queues.deadLetterQueueUrl) };
 }
 

@@ -23,6 +23,7 @@ import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
 import { composeLocal, type LocalCompositionOptions } from '#compose/local.ts';
 import type { LocalAws, LocalSqs } from '#compose/local-aws-stack.ts';
+import { ItemSlots } from '#domain/archive/item-slots.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { DETECTION_LOCK } from '#domain/detect/detect-changes.ts';
@@ -261,8 +262,11 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       totals.done += result.items;
       failures.push(...result.failures);
     }, onItemProgress);
+    const concurrency = options.concurrency ?? 4;
     const downloads: DownloadBatchDeps = {
       ...composed,
+      // `--concurrency` downloads at once in all, not per poller: each batch would run 8.
+      itemSlots: new ItemSlots(concurrency),
       onSignInNeeded: (error) => {
         signInNeeded ??= {
           message: errorMessage(error),
@@ -279,8 +283,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         import('./drain-work-queue.ts'),
       ]).then(([{ createDownloadHandler }, { pollUntilEmpty }]) => {
         const handler = createDownloadHandler(downloads);
-        return (sqs: LocalSqs) =>
-          pollUntilEmpty(sqs, handler, options.concurrency ?? 4, () => signInNeeded !== undefined);
+        return (sqs: LocalSqs) => pollUntilEmpty(sqs, handler, concurrency, () => signInNeeded !== undefined);
       });
       await (await download)(await stack.sqs());
     };

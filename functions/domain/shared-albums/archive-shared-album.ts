@@ -19,6 +19,7 @@ import type { ObjectMetadata, ObjectStore } from '../../ports/object-store.ts';
 import type { SharedAlbumSource } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
+import type { ItemSlots } from '../archive/item-slots.ts';
 import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import type { AssetRef, ClaimOutcome } from '../model/manifest.ts';
 import { contentTypeForUti } from '../model/uti.ts';
@@ -83,6 +84,8 @@ export interface SharedArchiveDeps {
   readonly now: () => number;
   readonly signal?: AbortSignal;
   readonly pageItems?: number;
+  /** Slots shared with the library's items: an item is stored (downloaded) in one. */
+  readonly itemSlots?: ItemSlots;
   /**
    * Which delivery of the album's work this is (SQS's receive count). Absent: the work is not
    * redelivered, so a new item never waits for its library twin.
@@ -216,7 +219,8 @@ export async function archiveSharedAlbum(
       );
       for (const c of users ? claimed : []) {
         try {
-          pending.push(await storeItem(deps, album, c, offset, pageItems));
+          const store = () => storeItem(deps, album, c, offset, pageItems);
+          pending.push(await (deps.itemSlots === undefined ? store() : deps.itemSlots.run(store)));
         } catch (error) {
           sortFailure(error, [c.item.assetGuid]);
         }
