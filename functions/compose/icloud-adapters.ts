@@ -59,15 +59,20 @@ export interface IcloudAdapterOptions {
   readonly pageSize?: number;
 }
 
+/** The library's change feed, enumeration and lookups, on the opened session. */
+function assetSource(opened: { readonly client: CloudKitClient }, options: IcloudAdapterOptions) {
+  return new CloudKitAssetSource({
+    client: opened.client,
+    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+  });
+}
+
 /** Opens the stored session (no request yet) and builds every adapter on it (the CLI, the local runtime). */
 export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise<IcloudAdapters> {
   const opened = await openSession(options);
   return {
     ...sharedParts(opened),
-    source: new CloudKitAssetSource({
-      client: opened.client,
-      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
-    }),
+    source: assetSource(opened, options),
     downloader: cdnDownloader(options, opened.requests),
   };
 }
@@ -77,10 +82,7 @@ export async function openIcloudLibrary(options: IcloudAdapterOptions): Promise<
   const opened = await openSession(options);
   return {
     ...sharedParts(opened),
-    source: new CloudKitAssetSource({
-      client: opened.client,
-      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
-    }),
+    source: assetSource(opened, options),
   };
 }
 

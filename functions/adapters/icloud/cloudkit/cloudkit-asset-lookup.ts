@@ -9,7 +9,7 @@ import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AssetLookup, AssetLookupKey, LookedUpAssets } from '#ports/asset-source.ts';
 import { AssetPairer } from '../records/asset-pairer.ts';
 import type { RecordErrorItem } from '../records/record-envelope.ts';
-import { type SortedRecords, sortRecords } from '../records/record-page.ts';
+import { emptySortedRecords, type SortedRecords, sortRecords } from '../records/record-page.ts';
 import type { CloudKitClient } from './cloudkit-client.ts';
 
 /** Names per records/lookup request (CloudKit allows 200 operations per request). */
@@ -28,14 +28,7 @@ export async function lookupSorted(
   zone: ZoneRef,
   names: readonly string[],
 ): Promise<SortedRecords> {
-  const merged: SortedRecords = {
-    masters: [],
-    assets: [],
-    changes: [],
-    errorItems: [],
-    problems: [],
-    ignoredTypes: {},
-  };
+  const merged = emptySortedRecords();
   for (let i = 0; i < names.length; i += LOOKUP_CHUNK) {
     const result = await client.recordsLookup(zone, names.slice(i, i + LOOKUP_CHUNK));
     const sorted = sortRecords(result.records, zone);

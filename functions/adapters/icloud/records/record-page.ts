@@ -24,6 +24,11 @@ export interface SortedRecords {
   readonly ignoredTypes: Record<string, number>;
 }
 
+/** Sorted records of nothing yet: what a page, or the lookups of several chunks, add to. */
+export function emptySortedRecords(): SortedRecords {
+  return { masters: [], assets: [], changes: [], errorItems: [], problems: [], ignoredTypes: {} };
+}
+
 function tombstoneChange(record: CloudKitRecord, zone: ZoneRef): ZoneChange | undefined {
   if (
     record.recordType === 'CPLContainerRelation' ||
@@ -45,14 +50,7 @@ export function sortRecords(rawRecords: unknown, zone: ZoneRef): SortedRecords {
   if (!Array.isArray(rawRecords)) {
     throw new UnexpectedResponseError('CloudKit sent a records list that is not an array');
   }
-  const sorted: SortedRecords = {
-    masters: [],
-    assets: [],
-    changes: [],
-    errorItems: [],
-    problems: [],
-    ignoredTypes: {},
-  };
+  const sorted = emptySortedRecords();
   const albums: ZoneChange[] = [];
   const memberships: ZoneChange[] = [];
   const tombstones: ZoneChange[] = [];
