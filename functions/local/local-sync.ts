@@ -23,7 +23,6 @@ import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
 import { composeLocal, type LocalCompositionOptions } from '#compose/local.ts';
 import type { LocalAws, LocalSqs } from '#compose/local-aws-stack.ts';
-import { ItemSlots } from '#domain/archive/item-slots.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { DETECTION_LOCK } from '#domain/detect/detect-changes.ts';
@@ -265,8 +264,6 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     const concurrency = options.concurrency ?? 4;
     const downloads: DownloadBatchDeps = {
       ...composed,
-      // `--concurrency` downloads at once in all, not per poller: each batch would run 8.
-      itemSlots: new ItemSlots(concurrency),
       onSignInNeeded: (error) => {
         signInNeeded ??= {
           message: errorMessage(error),
@@ -281,8 +278,10 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       download ??= Promise.all([
         import('#entry/lambda/download-handler.ts'),
         import('./drain-work-queue.ts'),
-      ]).then(([{ createDownloadHandler }, { pollUntilEmpty }]) => {
-        const handler = createDownloadHandler(downloads);
+        import('#domain/archive/item-slots.ts'),
+      ]).then(([{ createDownloadHandler }, { pollUntilEmpty }, { ItemSlots }]) => {
+        // `--concurrency` downloads at once in all, not per poller: each batch would run 8.
+        const handler = createDownloadHandler({ ...downloads, itemSlots: new ItemSlots(concurrency) });
         return (sqs: LocalSqs) => pollUntilEmpty(sqs, handler, concurrency, () => signInNeeded !== undefined);
       });
       await (await download)(await stack.sqs());
