@@ -10,7 +10,10 @@
 import type {
   ArchiveCounters,
   AssetRef,
+  BatchWriteOutcome,
   ClaimOutcome,
+  FreshKeyClaim,
+  LeasedClaim,
   ManifestEntry,
   ManifestEntryInput,
   TransferClaim,
@@ -142,6 +145,18 @@ export interface ArchiveStateStore
    * Throws `ConflictError` when another worker wrote it first.
    */
   putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry>;
+  /**
+   * `putEntry` for several assets (a work message's, once their transfers are done) in one
+   * all-or-nothing write: every entry is written, each only if its revision is still its
+   * `expectedRevision`, or none is. `refused` names the entries whose revision moved (the caller
+   * re-reads and merges them, as after a `ConflictError`); the others were held back with them,
+   * or by a racing write, and may be written again. At most `MAX_BATCH_WRITES` entries, each asset
+   * once (else `InvalidInputError`). The ordering rules of `putEntry` hold for each entry: master
+   * users recorded before it, its objects counted after it.
+   */
+  putEntries(
+    writes: readonly { readonly entry: ManifestEntryInput; readonly expectedRevision: number }[],
+  ): Promise<BatchWriteOutcome<ManifestEntry>>;
 
   // -- claims -----------------------------------------------------------------------------
 
@@ -170,6 +185,16 @@ export interface ArchiveStateStore
     leaseMs: number,
     size?: number,
   ): Promise<TransferClaim>;
+  /**
+   * Claims several keys nobody has claimed yet (a work message's new objects, before their
+   * transfers start) in one all-or-nothing write: each as a fresh `claimTransfer` would (the
+   * owner, the lease for its holder, the count started given a size), so each result is
+   * `fresh` with its lease (and the `count` to hand to `countObject`), or none is written.
+   * `refused` names the keys someone has claimed already (whoever: a retry, a shared master, a
+   * name twin): the caller claims them with `claimTransfer`; the others were held back with them
+   * and may be claimed again. At most `MAX_BATCH_WRITES` claims, no two on one key (`foldKey`).
+   */
+  claimFreshKeys(claims: readonly FreshKeyClaim[]): Promise<BatchWriteOutcome<LeasedClaim>>;
   /** Ends a transfer lease if it is still its holder's (the claim stays); false otherwise. */
   releaseTransfer(lease: LockLease): Promise<boolean>;
 

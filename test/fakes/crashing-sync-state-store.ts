@@ -67,6 +67,9 @@ export class CrashingSyncStateStore implements SyncStateStore {
   putEntry(entry: ManifestEntryInput, expectedRevision: number) {
     return this.#at('putEntry', () => this.#inner.putEntry(entry, expectedRevision));
   }
+  putEntries(writes: Parameters<SyncStateStore['putEntries']>[0]) {
+    return this.#at('putEntries', () => this.#inner.putEntries(writes));
+  }
   async *entries(): AsyncIterable<ManifestEntry> {
     const all = await this.#at('entries', async () => {
       const collected: ManifestEntry[] = [];
@@ -77,6 +80,9 @@ export class CrashingSyncStateStore implements SyncStateStore {
   }
   addMasterUsers(users: readonly { readonly masterRecordName: string; readonly user: AssetRef }[]) {
     return this.#at('addMasterUsers', () => this.#inner.addMasterUsers(users));
+  }
+  claimFreshKeys(claims: Parameters<SyncStateStore['claimFreshKeys']>[0]) {
+    return this.#at('claimFreshKeys', () => this.#inner.claimFreshKeys(claims));
   }
   claimKey(key: string, owner: string) {
     return this.#at('claimKey', () => this.#inner.claimKey(key, owner));

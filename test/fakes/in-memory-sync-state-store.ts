@@ -12,13 +12,17 @@ import {
   type StoredAlbumInput,
 } from '#domain/model/album.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
-import type {
-  ArchiveCounters,
-  AssetRef,
-  ClaimOutcome,
-  ManifestEntry,
-  ManifestEntryInput,
-  TransferClaim,
+import {
+  type ArchiveCounters,
+  type AssetRef,
+  type BatchWriteOutcome,
+  type ClaimOutcome,
+  type FreshKeyClaim,
+  type LeasedClaim,
+  MAX_BATCH_WRITES,
+  type ManifestEntry,
+  type ManifestEntryInput,
+  type TransferClaim,
 } from '#domain/model/manifest.ts';
 import {
   MAX_RUN_FAILURES,
@@ -52,6 +56,13 @@ function checkRevision(current: { revision: number } | undefined, expected: numb
   }
   if ((current?.revision ?? 0) !== expected)
     throw new ConflictError(`${what} changed since revision ${expected}`);
+}
+
+/** What a transaction refuses before looking at its items: too many, or one item twice. */
+function checkBatch(ids: readonly string[]): void {
+  if (ids.length > MAX_BATCH_WRITES)
+    throw new InvalidInputError(`a batch holds at most ${MAX_BATCH_WRITES} writes, got ${ids.length}`);
+  if (new Set(ids).size !== ids.length) throw new InvalidInputError('a batch writes each item once');
 }
 
 function assetId(ref: AssetRef): string {
@@ -176,6 +187,27 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     return copy(saved);
   }
 
+  /** All or nothing, as one transaction: the entries whose revision moved refuse the batch. */
+  async putEntries(
+    writes: readonly { readonly entry: ManifestEntryInput; readonly expectedRevision: number }[],
+  ): Promise<BatchWriteOutcome<ManifestEntry>> {
+    checkBatch(writes.map((w) => assetId(w.entry)));
+    const refused = writes.flatMap((write, index) => {
+      try {
+        checkRevision(this.manifest.get(assetId(write.entry)), write.expectedRevision, 'entry');
+        return [];
+      } catch (error) {
+        if (error instanceof ConflictError) return [index];
+        throw error;
+      }
+    });
+    if (refused.length > 0) return { refused };
+    const written: ManifestEntry[] = [];
+    for (const { entry, expectedRevision } of writes)
+      written.push(await this.putEntry(entry, expectedRevision));
+    return { written };
+  }
+
   async *entries(): AsyncIterable<ManifestEntry> {
     for (const entry of [...this.manifest.values()]) yield copy(entry);
   }
@@ -240,6 +272,20 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     const lease = { name: key, owner: holder, expiresAt: now + leaseMs };
     this.transferLeases.set(folded, { holder, expiresAt: lease.expiresAt });
     return { claimed: true, fresh: current === undefined, lease };
+  }
+
+  /** All or nothing, as one transaction: a key anyone has claimed refuses the batch. */
+  async claimFreshKeys(claims: readonly FreshKeyClaim[]): Promise<BatchWriteOutcome<LeasedClaim>> {
+    checkBatch(claims.map((claim) => foldKey(claim.key)));
+    const refused = claims.flatMap((claim, index) => (this.keyClaims.has(foldKey(claim.key)) ? [index] : []));
+    if (refused.length > 0) return { refused };
+    const written: LeasedClaim[] = [];
+    for (const { key, owner, holder, leaseMs } of claims) {
+      const claim = await this.claimTransfer(key, owner, holder, leaseMs);
+      if (!('lease' in claim)) throw new Error(`unreachable: the free key ${key} was not claimed`);
+      written.push(claim);
+    }
+    return { written };
   }
 
   async releaseTransfer(lease: LockLease): Promise<boolean> {

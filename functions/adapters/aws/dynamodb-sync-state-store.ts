@@ -12,7 +12,10 @@ import {
   type ArchiveCounters,
   type AssetRef,
   assetId,
+  type BatchWriteOutcome,
   type ClaimOutcome,
+  type FreshKeyClaim,
+  type LeasedClaim,
   type ManifestEntry,
   type ManifestEntryInput,
   type TransferClaim,
@@ -34,6 +37,7 @@ import {
   READ_BATCH,
   WRITE_BATCH,
 } from './dynamodb-state-table.ts';
+import { transactPuts } from './dynamodb-transaction.ts';
 import {
   appliedAttribute,
   type ClaimCount,
@@ -71,7 +75,66 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     return saved;
   }
 
+  async putEntries(
+    writes: readonly { readonly entry: ManifestEntryInput; readonly expectedRevision: number }[],
+  ): Promise<BatchWriteOutcome<ManifestEntry>> {
+    const updatedAt = this.now();
+    const saved = writes.map(({ entry, expectedRevision }) =>
+      withoutUndefined<ManifestEntry>({ ...entry, updatedAt, revision: expectedRevision + 1 }),
+    );
+    const refused = await transactPuts(
+      this.client,
+      this.table,
+      writes.map(({ entry, expectedRevision }, index) => ({
+        Item: { ...keys.manifest(entry), ...saved[index] },
+        ...expectRevision(expectedRevision),
+      })),
+    );
+    return refused ?? { written: saved };
+  }
+
   // -- claims -----------------------------------------------------------------------------
+
+  async claimFreshKeys(claims: readonly FreshKeyClaim[]): Promise<BatchWriteOutcome<LeasedClaim>> {
+    const now = this.now();
+    const made = claims.map(({ key, holder, leaseMs, size }) => ({
+      lease: { name: key, owner: holder, expiresAt: now + leaseMs },
+      // The count starts with the claim, as a fresh claimTransfer's does (docs/state.md).
+      pending:
+        size === undefined
+          ? undefined
+          : claimCountText({ state: 'pending', change: 1, nonce: randomUUID(), size }),
+    }));
+    // Exactly the item a fresh claimTransfer creates, under the condition that there was none.
+    const refused = await transactPuts(
+      this.client,
+      this.table,
+      claims.map(({ key, owner, holder }, index) => {
+        const { lease, pending } = made[index]!;
+        return {
+          Item: {
+            ...keys.keyClaim(key),
+            owner,
+            key,
+            leaseHolder: holder,
+            leaseExpiresAt: lease.expiresAt,
+            ...(pending === undefined ? {} : { count: pending }),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        };
+      }),
+    );
+    return (
+      refused ?? {
+        written: made.map(({ lease, pending }) => ({
+          claimed: true as const,
+          fresh: true,
+          lease,
+          ...(pending === undefined ? {} : { count: `mine:${pending}` }),
+        })),
+      }
+    );
+  }
 
   async claimKey(key: string, owner: string): Promise<ClaimOutcome> {
     for (let attempt = 1; ; attempt += 1) {

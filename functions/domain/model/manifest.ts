@@ -105,6 +105,31 @@ export type TransferClaim =
     }
   | { readonly claimed: true; readonly heldBy: string; readonly expiresAt: number };
 
+/** A claim that is this object's with its lease: what a fresh claim (or a renewal) gives. */
+export type LeasedClaim = Extract<TransferClaim, { readonly lease: LockLease }>;
+
+/** A key nobody has claimed yet, to claim with its transfer lease as a fresh `claimTransfer` would. */
+export interface FreshKeyClaim {
+  readonly key: string;
+  readonly owner: string;
+  readonly holder: string;
+  readonly leaseMs: number;
+  /** The object's size: the claim starts its count (as `claimTransfer` given a size). */
+  readonly size?: number;
+}
+
+/** The most writes one all-or-nothing batch takes (DynamoDB's TransactWriteItems limit). */
+export const MAX_BATCH_WRITES = 100;
+
+/**
+ * What an all-or-nothing write of several items did: every item written (`written`, in the order
+ * given), or none (`refused`: the positions whose condition failed; the others were refused only
+ * because of them, or of a racing write, and may be written again).
+ */
+export type BatchWriteOutcome<T> =
+  | { readonly written: readonly T[] }
+  | { readonly refused: readonly number[] };
+
 /** Running totals over the whole archive, for the mirror delete safety stop. */
 export interface ArchiveCounters {
   readonly objects: number;

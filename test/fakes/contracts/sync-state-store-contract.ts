@@ -428,6 +428,120 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
       });
     });
 
+    describe('all-or-nothing batches (a work message’s entries and fresh claims)', () => {
+      it('writes every entry of a batch when each revision holds, each one revision on', async () => {
+        const { store } = await setUp();
+        const before = await store.putEntry(entry('A1'), 0);
+
+        const outcome = await store.putEntries([
+          { entry: entry('A1', { status: 'trashed' }), expectedRevision: before.revision },
+          { entry: entry('A2'), expectedRevision: 0 },
+        ]);
+
+        expect(outcome).toMatchObject({
+          written: [
+            { assetRecordName: 'A1', status: 'trashed', revision: 2 },
+            { assetRecordName: 'A2', revision: 1 },
+          ],
+        });
+        const written = 'written' in outcome ? outcome.written : [];
+        expect(await store.getEntry({ zone: primary, assetRecordName: 'A1' })).toEqual(written[0]);
+        expect(await store.getEntry({ zone: primary, assetRecordName: 'A2' })).toEqual(written[1]);
+      });
+
+      it('writes no entry of a batch in which one revision moved, and names that one', async () => {
+        const { store } = await setUp();
+        await store.putEntry(entry('A2'), 0);
+
+        const outcome = await store.putEntries([
+          { entry: entry('A1'), expectedRevision: 0 },
+          { entry: entry('A2', { status: 'failed' }), expectedRevision: 0 },
+          { entry: entry('A3'), expectedRevision: 0 },
+        ]);
+
+        expect(outcome).toEqual({ refused: [1] });
+        expect(await store.getEntry({ zone: primary, assetRecordName: 'A1' })).toBeUndefined();
+        expect(await store.getEntry({ zone: primary, assetRecordName: 'A3' })).toBeUndefined();
+        expect((await store.getEntry({ zone: primary, assetRecordName: 'A2' }))?.status).toBe('archived');
+      });
+
+      it('claims free keys fresh with their leases and counts, as claimTransfer would', async () => {
+        const { store, clock } = await setUp();
+        const outcome = await store.claimFreshKeys([
+          { key: 'b/IMG_1.JPG', owner: 'M1/original', holder: 'worker-a', leaseMs: 60_000, size: 10 },
+          { key: 'b/IMG_2.JPG', owner: 'M2/original', holder: 'worker-b', leaseMs: 60_000, size: 20 },
+        ]);
+
+        expect(outcome).toMatchObject({
+          written: [
+            { claimed: true, fresh: true, lease: { name: 'b/IMG_1.JPG', owner: 'worker-a' } },
+            { claimed: true, fresh: true, lease: { owner: 'worker-b', expiresAt: clock.now() + 60_000 } },
+          ],
+        });
+        // The lease is live for another holder, renewable by its own; the key is the owner's.
+        expect(await store.claimTransfer('b/img_1.jpg', 'M1/original', 'worker-c', 60_000)).toEqual({
+          claimed: true,
+          heldBy: 'worker-a',
+          expiresAt: clock.now() + 60_000,
+        });
+        expect(await store.claimTransfer('b/IMG_2.JPG', 'M2/original', 'worker-b', 60_000)).toMatchObject({
+          lease: { owner: 'worker-b' },
+        });
+        expect(await store.claimKey('b/IMG_1.JPG', 'M9/original')).toEqual({
+          claimed: false,
+          owner: 'M1/original',
+        });
+        // The counts they started count each object once.
+        const written = 'written' in outcome ? outcome.written : [];
+        await store.countObjects([
+          {
+            key: 'b/IMG_1.JPG',
+            size: 10,
+            ...(written[0]?.count === undefined ? {} : { count: written[0].count }),
+          },
+          {
+            key: 'b/IMG_2.JPG',
+            size: 20,
+            ...(written[1]?.count === undefined ? {} : { count: written[1].count }),
+          },
+        ]);
+        await store.countObjects([{ key: 'b/IMG_1.JPG', size: 10 }]);
+        await store.flush();
+        expect(await store.getCounters()).toEqual({ objects: 2, bytes: 30 });
+      });
+
+      it('claims no key of a batch in which one is claimed already (whoever holds it), and names that one', async () => {
+        const { store } = await setUp();
+        await store.claimTransfer('c/IMG_2.JPG', 'M2/original', 'worker-z', 60_000);
+
+        const outcome = await store.claimFreshKeys([
+          { key: 'c/IMG_1.JPG', owner: 'M1/original', holder: 'worker-a', leaseMs: 60_000 },
+          { key: 'c/img_2.jpg', owner: 'M2/original', holder: 'worker-a', leaseMs: 60_000 },
+        ]);
+
+        expect(outcome).toEqual({ refused: [1] });
+        expect(await store.claimTransfer('c/IMG_1.JPG', 'M1/original', 'worker-b', 60_000)).toMatchObject({
+          fresh: true,
+        });
+      });
+
+      it('refuses a batch that writes one item twice', async () => {
+        const { store } = await setUp();
+        await expect(
+          store.claimFreshKeys([
+            { key: 'd/IMG_1.JPG', owner: 'M1', holder: 'worker-a', leaseMs: 60_000 },
+            { key: 'd/img_1.jpg', owner: 'M2', holder: 'worker-a', leaseMs: 60_000 },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(
+          store.putEntries([
+            { entry: entry('A1'), expectedRevision: 0 },
+            { entry: entry('A1'), expectedRevision: 0 },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidInputError);
+      });
+    });
+
     describe('batched reads and writes', () => {
       it('reads several entries at once, keyed by zone and asset, leaving out those it has none of', async () => {
         const { store } = await setUp();
