@@ -1,6 +1,7 @@
 /**
  * The download worker's live progress (the local CLI's progress line and its Ctrl-C line): each
- * item is counted as soon as its manifest entry is written, not when its whole message is done,
+ * item is counted as soon as its manifest entry is written (with its message's others, or after
+ * waiting ENTRY_BATCH_WAIT_MS for them), not when its whole message is done,
  * and once only: what the items told adds up, delivery by delivery, to the messages' results.
  */
 
@@ -9,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { ItemProgress } from '#app/download-batch.ts';
+import { ENTRY_BATCH_WAIT_MS } from '#domain/archive/entry-batch.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import { RateLimitedError } from '#domain/errors.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
@@ -71,8 +73,10 @@ function setUp() {
 
 const plenty = () => lambdaContext(() => 60_000);
 
+/** Waits (real time: an entry waits up to ENTRY_BATCH_WAIT_MS for its message's others) for `condition`. */
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  const deadline = Date.now() + 4 * ENTRY_BATCH_WAIT_MS;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 describe('live progress of the download worker', () => {

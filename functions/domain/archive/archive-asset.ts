@@ -12,11 +12,11 @@ import { pipeline } from 'node:stream/promises';
 import type { Asset, AssetVersion } from '#domain/model/asset.ts';
 import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import { ConflictError, DownloadUrlExpiredError, InvalidInputError } from '../errors.ts';
-import { candidateKeys } from '../plan/object-key.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
 import { ErrorPageGuard } from './error-page-guard.ts';
+import { keyCandidates, type MessageClaims } from './message-claims.ts';
 import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
 import { awaitTransferTurn, type OurClaim, TRANSFER_LEASE_MS, withTransferLease } from './transfer-lease.ts';
@@ -37,7 +37,8 @@ export interface AssetArchiveResult {
 
 /**
  * Claims the first free candidate key for `planned`, asking for the transfer lease of its object in
- * the same write; the same owner always gets the same key back.
+ * the same write; the same owner always gets the same key back. A claim the message took up front
+ * (`claims`) stands in for the first candidate's.
  */
 async function claimKey(
   deps: ArchiveDeps,
@@ -46,25 +47,20 @@ async function claimKey(
   entry: ManifestEntry | undefined,
   preferSuffixed: boolean,
   holder: string,
+  claims: MessageClaims | undefined,
 ): Promise<{ key: string; suffixed: boolean; claim: OurClaim }> {
-  const anchor = entry?.versions.find((v) => v.kind === 'original')?.key;
-  const editsBefore = (entry?.versions ?? []).filter((v) => v.kind === planned.kind).length;
-  const options = {
-    ...(anchor !== undefined && planned.kind !== 'original' ? { anchorKey: anchor } : {}),
-    ...(planned.role === 'edit' || planned.role === 'editLiveMotion'
-      ? { editGeneration: editsBefore + 1 }
-      : {}),
-  };
-  const [plain, suffixed] = candidateKeys(asset, planned, options);
+  const [plain, suffixed] = keyCandidates(asset, planned, entry);
   const order = preferSuffixed ? [suffixed, plain] : [plain, suffixed];
   for (const key of order) {
-    const claim = await deps.state.claimTransfer(
-      key,
-      planned.objectId,
-      holder,
-      TRANSFER_LEASE_MS,
-      planned.version.size,
-    );
+    const claim =
+      (await claims?.use(deps, planned.objectId, key)) ??
+      (await deps.state.claimTransfer(
+        key,
+        planned.objectId,
+        holder,
+        TRANSFER_LEASE_MS,
+        planned.version.size,
+      ));
     if (claim.claimed) return { key, suffixed: key === suffixed, claim };
   }
   throw new InvalidInputError(
@@ -161,9 +157,19 @@ async function archiveVersion(
   planned: PlannedVersion,
   entry: ManifestEntry | undefined,
   preferSuffixed: boolean,
+  claims: MessageClaims | undefined,
 ): Promise<{ archived: ArchivedVersion; suffixed: boolean; transferred: boolean; count?: string }> {
   const holder = randomUUID();
-  const { key, suffixed, claim } = await claimKey(deps, asset, planned, entry, preferSuffixed, holder);
+  const { key, suffixed, claim } = await claimKey(
+    deps,
+    asset,
+    planned,
+    entry,
+    preferSuffixed,
+    holder,
+    claims,
+  );
+  // A claim the message took holds the lease for its own holder: the transfer renews that one.
   // What the claim said of the object's count, for counting it without another read.
   const count = 'count' in claim && claim.count !== undefined ? { count: claim.count } : {};
   const adopt = () => adoptExisting(deps, key, planned.version);
@@ -178,94 +184,132 @@ async function archiveVersion(
 }
 
 /**
+ * What a work message shares with the archives of its items: the key claims it took up front, and
+ * the batch its entries are written in.
+ */
+export interface MessageWrites {
+  readonly claims?: MessageClaims;
+  /**
+   * Writes the first pass's entry with the message's others (entry-batch.ts): it settles once the
+   * message's items have handed theirs over. After a lost race the item writes its own.
+   */
+  readonly writeEntry?: (entry: ManifestEntryInput, expectedRevision: number) => Promise<ManifestEntry>;
+  /** Runs the pass after a lost race (it may claim and store again) in an item slot of its own. */
+  readonly again?: <T>(pass: () => Promise<T>) => Promise<T>;
+}
+
+type PassOutcome = { readonly result: AssetArchiveResult } | { readonly conflict: ConflictError };
+
+/**
  * Archives `asset` (its URLs must be fresh: the caller refreshes them first). A download URL that
  * expired mid-way surfaces as `DownloadUrlExpiredError` for the caller to refresh and retry.
  * Given `counts` (a work message's), the stored objects are handed to it, to be counted with the
  * message's others once its items are done; without, each is counted before the manifest write.
+ * Given `message`, its claims serve the first pass and its batch writes the first pass's entry.
  */
 export async function archiveAsset(
   deps: ArchiveDeps,
   asset: Asset,
   known?: KnownEntry,
   counts?: MessageCounts,
+  message?: MessageWrites,
 ): Promise<AssetArchiveResult> {
+  const first = await archivePass(deps, asset, known, counts, message);
+  if ('result' in first) return first.result;
+  // Another worker wrote the entry meanwhile: re-read and merge once; the claims and adoption of
+  // the first pass make the second cheap.
+  const pass = () => archivePass(deps, asset, undefined, counts, undefined);
+  const second = message?.again === undefined ? await pass() : await message.again(pass);
+  if ('result' in second) return second.result;
+  throw second.conflict;
+}
+
+/**
+ * One pass: the entry as `known` (or read now), the versions it lacks claimed and stored (or
+ * adopted), the entry written; a lost race on that write is the outcome `conflict`.
+ */
+async function archivePass(
+  deps: ArchiveDeps,
+  asset: Asset,
+  known: KnownEntry | undefined,
+  counts: MessageCounts | undefined,
+  message: MessageWrites | undefined,
+): Promise<PassOutcome> {
   const ref = { zone: asset.zone, assetRecordName: asset.assetRecordName };
-  for (let attempt = 0; ; attempt++) {
-    // The caller's read serves the first pass; after a lost race the entry is read again.
-    const entry = attempt === 0 && known !== undefined ? known.entry : await deps.state.getEntry(ref);
-    const planned = planVersions(asset, deps.versionPolicy);
-    const missing = missingVersions(planned, entry);
-    const flags = { isFavorite: asset.isFavorite, isHidden: asset.isHidden, isDeleted: asset.isDeleted };
-    const unchanged =
-      entry !== undefined &&
-      missing.length === 0 &&
-      entry.status === 'archived' &&
-      entry.assetChangeTag === asset.assetChangeTag &&
-      entry.masterChangeTag === asset.masterChangeTag;
-    if (unchanged) return { outcome: 'unchanged', versionsArchived: 0, bytesArchived: 0, entry };
-    // In Recently Deleted and never archived: nothing to keep. A restore brings it back as new.
-    if (entry === undefined && asset.isDeleted)
-      return { outcome: 'skipped', versionsArchived: 0, bytesArchived: 0 };
+  const entry = known !== undefined ? known.entry : await deps.state.getEntry(ref);
+  const planned = planVersions(asset, deps.versionPolicy);
+  const missing = missingVersions(planned, entry);
+  const flags = { isFavorite: asset.isFavorite, isHidden: asset.isHidden, isDeleted: asset.isDeleted };
+  const unchanged =
+    entry !== undefined &&
+    missing.length === 0 &&
+    entry.status === 'archived' &&
+    entry.assetChangeTag === asset.assetChangeTag &&
+    entry.masterChangeTag === asset.masterChangeTag;
+  if (unchanged) return { result: { outcome: 'unchanged', versionsArchived: 0, bytesArchived: 0, entry } };
+  // In Recently Deleted and never archived: nothing to keep. A restore brings it back as new.
+  if (entry === undefined && asset.isDeleted)
+    return { result: { outcome: 'skipped', versionsArchived: 0, bytesArchived: 0 } };
 
-    const added: ArchivedVersion[] = [];
-    const claimCounts = new Map<string, string>();
-    let bytes = 0;
-    let transferredCount = 0;
-    let preferSuffixed = false;
-    for (const p of missing) {
-      const result = await archiveVersion(deps, asset, p, entry, preferSuffixed);
-      // Siblings follow the original onto the suffixed name so the pair stays recognisable.
-      if (p.kind === 'original') preferSuffixed = result.suffixed;
-      added.push(result.archived);
-      if (result.count !== undefined) claimCounts.set(result.archived.key, result.count);
-      if (result.transferred) {
-        bytes += result.archived.size;
-        transferredCount++;
-      }
+  const added: ArchivedVersion[] = [];
+  const claimCounts = new Map<string, string>();
+  let bytes = 0;
+  let transferredCount = 0;
+  let preferSuffixed = false;
+  for (const p of missing) {
+    const result = await archiveVersion(deps, asset, p, entry, preferSuffixed, message?.claims);
+    // Siblings follow the original onto the suffixed name so the pair stays recognisable.
+    if (p.kind === 'original') preferSuffixed = result.suffixed;
+    added.push(result.archived);
+    if (result.count !== undefined) claimCounts.set(result.archived.key, result.count);
+    if (result.transferred) {
+      bytes += result.archived.size;
+      transferredCount++;
     }
+  }
 
-    const input: ManifestEntryInput = {
-      zone: asset.zone,
-      assetRecordName: asset.assetRecordName,
-      masterRecordName: asset.masterRecordName,
-      assetChangeTag: asset.assetChangeTag,
-      masterChangeTag: asset.masterChangeTag,
-      status: asset.isDeleted ? 'trashed' : 'archived',
-      flags,
-      albums: entry?.albums ?? [],
-      versions: [...(entry?.versions ?? []), ...added],
-      deletions: entry?.deletions ?? [],
-    };
-    // Before the entry lists the objects: `mirror` must see every entry that uses them. An entry
-    // that lists objects of this master already had it recorded (a purge removes it only after
-    // marking the entry purged).
-    const userRecorded =
-      (attempt === 0 && known?.masterUserRecorded === true) ||
-      (entry !== undefined &&
-        entry.status !== 'purged' &&
-        entry.masterRecordName === asset.masterRecordName &&
-        entry.versions.length > 0);
-    if (!userRecorded) await deps.state.addMasterUser(asset.masterRecordName, ref);
-    // Adopted objects too: a crash after the put and before the count left one uncounted. The
-    // count is exactly-once per object, so a shared master or a retry never counts it twice.
-    // A message counts its objects after their entries (its redelivery repairs a crash between).
-    for (const version of added) {
-      if (counts !== undefined) counts.add(version, claimCounts.get(version.key));
-      else await deps.state.countObject(version.key, version.size, claimCounts.get(version.key));
-    }
-    try {
-      const written = await deps.state.putEntry(input, entry?.revision ?? 0);
-      return {
+  const input: ManifestEntryInput = {
+    zone: asset.zone,
+    assetRecordName: asset.assetRecordName,
+    masterRecordName: asset.masterRecordName,
+    assetChangeTag: asset.assetChangeTag,
+    masterChangeTag: asset.masterChangeTag,
+    status: asset.isDeleted ? 'trashed' : 'archived',
+    flags,
+    albums: entry?.albums ?? [],
+    versions: [...(entry?.versions ?? []), ...added],
+    deletions: entry?.deletions ?? [],
+  };
+  // Before the entry lists the objects: `mirror` must see every entry that uses them. An entry
+  // that lists objects of this master already had it recorded (a purge removes it only after
+  // marking the entry purged).
+  const userRecorded =
+    known?.masterUserRecorded === true ||
+    (entry !== undefined &&
+      entry.status !== 'purged' &&
+      entry.masterRecordName === asset.masterRecordName &&
+      entry.versions.length > 0);
+  if (!userRecorded) await deps.state.addMasterUser(asset.masterRecordName, ref);
+  // Adopted objects too: a crash after the put and before the count left one uncounted. The
+  // count is exactly-once per object, so a shared master or a retry never counts it twice.
+  // A message counts its objects after their entries (its redelivery repairs a crash between).
+  for (const version of added) {
+    if (counts !== undefined) counts.add(version, claimCounts.get(version.key));
+    else await deps.state.countObject(version.key, version.size, claimCounts.get(version.key));
+  }
+  try {
+    const write = message?.writeEntry ?? ((e: ManifestEntryInput, r: number) => deps.state.putEntry(e, r));
+    const written = await write(input, entry?.revision ?? 0);
+    return {
+      result: {
         outcome: added.length > 0 ? 'archived' : 'updated',
         versionsArchived: transferredCount,
         bytesArchived: bytes,
         entry: written,
-      };
-    } catch (error) {
-      // Another worker wrote the entry meanwhile: re-read and merge once; the claims and
-      // adoption above make the second pass cheap.
-      if (error instanceof ConflictError && attempt === 0) continue;
-      throw error;
-    }
+      },
+    };
+  } catch (error) {
+    if (error instanceof ConflictError) return { conflict: error };
+    throw error;
   }
 }

@@ -63,6 +63,8 @@ export interface ArchiveDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Items of one message carried out at once (`DEFAULT_ITEM_CONCURRENCY` when absent). */
   readonly itemConcurrency?: number;
+  /** The longest a written-to-be entry waits for its message's others (`ENTRY_BATCH_WAIT_MS` when absent). */
+  readonly entryBatchWaitMs?: number;
   /** Shared by the messages of one batch: items in flight across all of them. */
   readonly itemSlots?: ItemSlots;
 }

@@ -18,7 +18,7 @@ import {
   UnexpectedResponseError,
 } from '../errors.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
-import { type AssetArchiveResult, archiveAsset } from './archive-asset.ts';
+import { type AssetArchiveResult, archiveAsset, type MessageWrites } from './archive-asset.ts';
 import {
   type ArchiveDeps,
   DEFAULT_ITEM_CONCURRENCY,
@@ -26,6 +26,8 @@ import {
   type KnownEntry,
   type RefreshKey,
 } from './archive-deps.ts';
+import { EntryBatch } from './entry-batch.ts';
+import { type AssetToClaim, MessageClaims } from './message-claims.ts';
 import { MessageCounts } from './message-counts.ts';
 
 export interface MessageResult {
@@ -202,12 +204,13 @@ async function archiveWithRefresh(
   refreshAfterExpiry: (asset: Asset) => Promise<Asset | undefined>,
   known: KnownEntry,
   counts: MessageCounts,
+  message?: MessageWrites,
 ): Promise<AssetArchiveResult | undefined> {
   let current = asset;
   for (let attempt = 0; ; attempt++) {
     try {
       // An expired URL wrote nothing: the entry read before is still the one to compare with.
-      return await archiveAsset(deps, current, known, counts);
+      return await archiveAsset(deps, current, known, counts, message);
     } catch (error) {
       const stale = error instanceof DownloadUrlExpiredError || error instanceof DownloadUrlRefusedError;
       if (!stale || attempt > 0) throw error;
@@ -367,6 +370,22 @@ function subjectOf(item: LibraryWorkItem): string {
   }
 }
 
+/**
+ * The assets the message will archive first in their lanes, as fresh as the message has them, with
+ * the entries it read: whose new objects' keys it claims up front.
+ */
+function assetsToClaim(
+  lanes: readonly (readonly LibraryWorkItem[])[],
+  entries: ReadonlyMap<string, ManifestEntry>,
+  fresh: FreshAssets,
+): AssetToClaim[] {
+  return lanes.flatMap(([item]) => {
+    if (item?.type !== 'asset') return [];
+    const asset = fresh.current(item.asset);
+    return asset === undefined ? [] : [{ asset, entry: entries.get(assetId(asset)) }];
+  });
+}
+
 /** The items of a message by zone and subject, in order of first appearance. */
 function groupBySubject(items: readonly LibraryWorkItem[]): Map<string, LibraryWorkItem[]> {
   const lanes = new Map<string, LibraryWorkItem[]>();
@@ -442,6 +461,13 @@ export async function processWorkMessage(
   // One read for every entry the items are about, one write for the new assets' master users.
   const entries = await prefetchEntries(deps, items);
   const usersRecorded = await recordNewMasterUsers(deps, items, entries);
+  // Items about the same asset keep their order (an album membership after the asset it needs);
+  // different assets go concurrently, a bounded number at once.
+  const lanes = [...groupBySubject(items).values()];
+  // The keys of the new objects, claimed in one write before any transfer starts.
+  const claims = await MessageClaims.take(deps, assetsToClaim(lanes, entries, fresh));
+  // The entries of assets alone in their lane, written together once their transfers are done.
+  const batch = new EntryBatch(deps.state, deps.entryBatchWaitMs);
   // The objects the items store, counted together once they are done (after their entries).
   const counts = new MessageCounts();
   /** Assets whose item is done: a refresh after an expiry leaves them out. */
@@ -467,8 +493,12 @@ export async function processWorkMessage(
     return fresh.current(asset);
   };
 
-  /** What one item did, merged into the message's tally once it is done (items run concurrently). */
-  const processItem = async (item: LibraryWorkItem, first: boolean): Promise<void> => {
+  /**
+   * What one item did, merged into the message's tally once it is done (items run concurrently).
+   * Given `handOver`, an asset's entry goes into the message's batch: `handOver` says it did (the
+   * item's slot and lane move on), and the item is done once the batch is written.
+   */
+  const processItem = async (item: LibraryWorkItem, first: boolean, handOver?: () => void): Promise<void> => {
     const subject = subjectOf(item);
     const id = assetId({ zone: zoneOf(item), assetRecordName: subject });
     let kind: ChangeKind | undefined;
@@ -490,10 +520,23 @@ export async function processWorkMessage(
         case 'asset': {
           // A refreshed asset that lookup no longer returns was deleted meanwhile: the next delta says how.
           const asset = fresh.current(item.asset);
+          const writes: MessageWrites =
+            handOver === undefined
+              ? { claims }
+              : {
+                  claims,
+                  writeEntry: (entry, expectedRevision) => {
+                    const written = batch.write(entry, expectedRevision);
+                    settled.add(item.asset.assetRecordName);
+                    handOver();
+                    return written;
+                  },
+                  again: (pass) => (deps.itemSlots === undefined ? pass() : deps.itemSlots.run(pass)),
+                };
           const result =
             asset === undefined
               ? undefined
-              : await archiveWithRefresh(deps, asset, refreshAfterExpiry, known, counts);
+              : await archiveWithRefresh(deps, asset, refreshAfterExpiry, known, counts, writes);
           settled.add(item.asset.assetRecordName);
           if (result !== undefined && doneByEarlierDelivery(result, message)) counted = false;
           else if (result !== undefined) countArchive(done, result);
@@ -601,22 +644,36 @@ export async function processWorkMessage(
   let reauth: unknown;
   /** Kinds of the items found unchanged: a redelivery finds them unchanged again and counts them then. */
   const unchangedKinds: ChangeKind[] = [];
-  // Items about the same asset keep their order (an album membership after the asset it needs);
-  // different assets go concurrently, a bounded number at once.
-  const lanes = [...groupBySubject(items).values()];
+  /** Items whose entry waits in the batch: done once it is written. */
+  const handedOver: Promise<void>[] = [];
+  const runItem = (item: LibraryWorkItem, first: boolean, alone: boolean): Promise<void> => {
+    if (!alone || item.type !== 'asset') return processItem(item, first);
+    let handOver = () => {};
+    const handed = new Promise<void>((resolve) => {
+      handOver = resolve;
+    });
+    const done = processItem(item, first, handOver);
+    return Promise.race([done, handed.then(() => void handedOver.push(done))]);
+  };
   const width = Math.max(1, Math.min(deps.itemConcurrency ?? DEFAULT_ITEM_CONCURRENCY, lanes.length));
   let next = 0;
   const runLanes = async () => {
     for (let lane = lanes[next++]; lane !== undefined; lane = lanes[next++]) {
       for (const [index, item] of lane.entries()) {
         if (reauth !== undefined) return;
-        if (deps.itemSlots === undefined) await processItem(item, index === 0);
-        else await deps.itemSlots.run(() => processItem(item, index === 0));
+        const alone = lane.length === 1;
+        if (deps.itemSlots === undefined) await runItem(item, index === 0, alone);
+        else await deps.itemSlots.run(() => runItem(item, index === 0, alone));
       }
     }
   };
   // Every lane settles before the message does: nothing of it runs on after a throw.
   const lanesDone = await Promise.allSettled(Array.from({ length: width }, runLanes));
+  // The entries handed over, in one write; their items finish then (a lost race merges and
+  // writes again). Whatever stopped the lanes, the items that got this far keep their work.
+  await batch.flush();
+  const itemsDone = await Promise.allSettled(handedOver);
+  await claims.releaseUnused(deps);
   // The objects stored (or adopted) so far join the totals in one write, whatever happens next;
   // should it fail, the message is delivered again and its entries counted then.
   const uncounted = await counts.commit(deps.state).then(
@@ -625,7 +682,9 @@ export async function processWorkMessage(
   );
   // A sign-in iCloud demands; the batch closed (another message needs a human); an item to retry;
   // the objects not counted.
-  const refused = lanesDone.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
+  const refused = [...lanesDone, ...itemsDone].find(
+    (lane): lane is PromiseRejectedResult => lane.status === 'rejected',
+  );
   const stoppedBy = reauth ?? refused?.reason ?? retryable ?? uncounted;
   if (stoppedBy !== undefined) {
     // Whatever ends the delivery, the items it carried out are told once, here: the redelivery

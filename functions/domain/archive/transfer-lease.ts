@@ -15,7 +15,7 @@ import type { ArchiveDeps } from './archive-deps.ts';
 /** Long enough to outlive a renewal gap, short enough that a dead holder frees the object soon. */
 export const TRANSFER_LEASE_MS = 60 * 1000;
 /** The holder renews this often while its bytes flow (a large video outlasts one lease). */
-const RENEW_EVERY_MS = 20 * 1000;
+export const RENEW_EVERY_MS = 20 * 1000;
 /** A waiter gives up after this and leaves the object to its message's redelivery. */
 export const TRANSFER_WAIT_MS = 3 * 60 * 1000;
 const FIRST_POLL_MS = 250;

@@ -1,0 +1,155 @@
+/**
+ * The key claims of a work message's new objects, taken together before any of its transfers
+ * starts: one all-or-nothing write (`claimFreshKeys`) for every key nobody has claimed yet, each
+ * exactly the claim a fresh `claimTransfer` makes (the owner, the transfer lease, the count
+ * started). A key someone claimed already (a retry, a shared master, a name twin) is left to the
+ * item's own `claimTransfer`, which knows the suffixed candidate, a lease held by another worker
+ * and adoption.
+ *
+ * The message claims at its start but transfers as item slots free up (item-slots.ts), so a late
+ * item's lease may be old: it is renewed (a `claimTransfer` by the same holder) before its
+ * transfer when it was taken more than a renewal interval ago. A claim renewed while its lease was
+ * still live stays fresh: nobody else could have held the lease, so nothing can be stored there.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Asset } from '#domain/model/asset.ts';
+import { foldKey } from '#domain/model/key-fold.ts';
+import {
+  type FreshKeyClaim,
+  type LeasedClaim,
+  MAX_BATCH_WRITES,
+  type ManifestEntry,
+  type TransferClaim,
+} from '#domain/model/manifest.ts';
+import { candidateKeys } from '../plan/object-key.ts';
+import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
+import type { ArchiveDeps } from './archive-deps.ts';
+import { missingVersions } from './missing-versions.ts';
+import { RENEW_EVERY_MS, TRANSFER_LEASE_MS } from './transfer-lease.ts';
+
+/**
+ * The keys `planned` may be stored under, in the order a claim tries them (candidateKeys): its
+ * siblings anchor on the asset's archived original, and an edit names its generation.
+ */
+export function keyCandidates(
+  asset: Asset,
+  planned: PlannedVersion,
+  entry: ManifestEntry | undefined,
+): readonly [plainKey: string, suffixedKey: string] {
+  const anchor = entry?.versions.find((v) => v.kind === 'original')?.key;
+  const editsBefore = (entry?.versions ?? []).filter((v) => v.kind === planned.kind).length;
+  return candidateKeys(asset, planned, {
+    ...(anchor !== undefined && planned.kind !== 'original' ? { anchorKey: anchor } : {}),
+    ...(planned.role === 'edit' || planned.role === 'editLiveMotion'
+      ? { editGeneration: editsBefore + 1 }
+      : {}),
+  });
+}
+
+/** A key the message tried to claim for one object: with its claim when the batch took it. */
+interface TakenClaim {
+  readonly request: FreshKeyClaim;
+  readonly claim: LeasedClaim;
+  /** When the claim was taken (the caller's clock), to know when its lease needs renewing. */
+  readonly takenAt: number;
+}
+
+/** An asset of the message about to be archived, with its entry as the message read it. */
+export interface AssetToClaim {
+  readonly asset: Asset;
+  readonly entry: ManifestEntry | undefined;
+}
+
+/** Batches of claims that were refused this many times go to their items' own claims. */
+const BATCH_ROUNDS = 2;
+
+export class MessageClaims {
+  /** By `objectId` and folded key: each claim serves the first item that asks for it, once. */
+  readonly #taken = new Map<string, TakenClaim>();
+
+  static none(): MessageClaims {
+    return new MessageClaims();
+  }
+
+  /**
+   * Claims, in one write per hundred, the plain key of every version the assets will store (the
+   * key their own claim would try first). An asset with a key claimed already claims all its
+   * keys itself (its siblings follow the original onto whichever key it gets). A write that
+   * fails (rather than being refused) fails the message, as the entries' read before it would.
+   */
+  static async take(deps: ArchiveDeps, assets: readonly AssetToClaim[]): Promise<MessageClaims> {
+    const claims = new MessageClaims();
+    const wanted: { readonly asset: string; readonly request: FreshKeyClaim }[] = [];
+    const keys = new Set<string>();
+    for (const { asset, entry } of assets) {
+      if (entry === undefined && asset.isDeleted) continue; // never archived, in Recently Deleted: skipped
+      for (const planned of missingVersions(planVersions(asset, deps.versionPolicy), entry)) {
+        const [key] = keyCandidates(asset, planned, entry);
+        // One claim per key: a second asset naming it (a shared master, a name twin) claims on its own.
+        if (keys.has(foldKey(key))) continue;
+        keys.add(foldKey(key));
+        wanted.push({
+          asset: `${asset.zone.zoneName}#${asset.assetRecordName}`,
+          request: {
+            key,
+            owner: planned.objectId,
+            holder: randomUUID(),
+            leaseMs: TRANSFER_LEASE_MS,
+            size: planned.version.size,
+          },
+        });
+      }
+    }
+    for (let start = 0; start < wanted.length; start += MAX_BATCH_WRITES) {
+      let round = wanted.slice(start, start + MAX_BATCH_WRITES);
+      for (let attempt = 0; attempt < BATCH_ROUNDS && round.length > 0; attempt++) {
+        const takenAt = deps.now();
+        const outcome = await deps.state.claimFreshKeys(round.map((w) => w.request));
+        if ('written' in outcome) {
+          round.forEach(({ request }, index) => {
+            const claim = outcome.written[index];
+            if (claim !== undefined)
+              claims.#taken.set(claimId(request.owner, request.key), { request, claim, takenAt });
+          });
+          break;
+        }
+        const refusedAssets = new Set(outcome.refused.map((index) => round[index]?.asset));
+        round = round.filter((w) => !refusedAssets.has(w.asset));
+      }
+    }
+    return claims;
+  }
+
+  /**
+   * The claim this message took for `owner` at `key`, once (undefined: the item claims itself),
+   * its lease renewed first when it was taken more than a renewal interval ago.
+   */
+  async use(deps: ArchiveDeps, owner: string, key: string): Promise<TransferClaim | undefined> {
+    const id = claimId(owner, key);
+    const taken = this.#taken.get(id);
+    if (taken === undefined) return undefined;
+    this.#taken.delete(id);
+    const asked = deps.now();
+    if (asked - taken.takenAt < RENEW_EVERY_MS) return taken.claim;
+    const renewed = await deps.state.claimTransfer(key, owner, taken.request.holder, TRANSFER_LEASE_MS);
+    // Renewed while still ours: no other holder came in between, so it is as fresh as it was.
+    if ('lease' in renewed && asked < taken.claim.lease.expiresAt)
+      return {
+        ...renewed,
+        fresh: taken.claim.fresh,
+        ...(taken.claim.count === undefined ? {} : { count: taken.claim.count }),
+      };
+    return renewed;
+  }
+
+  /** Ends the leases of claims no item used (its asset failed or changed first): nobody waits on them. */
+  async releaseUnused(deps: ArchiveDeps): Promise<void> {
+    const unused = [...this.#taken.values()];
+    this.#taken.clear();
+    await Promise.all(unused.map(({ claim }) => deps.state.releaseTransfer(claim.lease).catch(() => false)));
+  }
+}
+
+function claimId(owner: string, key: string): string {
+  return `${owner}\u0000${foldKey(key)}`;
+}
