@@ -305,6 +305,22 @@ describe('TransactWriteItems on the local DynamoDB', () => {
     expect(tooLarge.name).toBe('ValidationException');
     expect(tooLarge.message).toBe('Item size has exceeded the maximum allowed size');
 
+    const keyUpdate = await send([
+      item('h'),
+      {
+        Update: {
+          TableName: table,
+          Key: { pk: { S: 'limits' }, sk: { S: 'i' } },
+          UpdateExpression: 'SET sk = :other',
+          ExpressionAttributeValues: { ':other': { S: 'j' } },
+        },
+      },
+    ]);
+    expect(keyUpdate.name).toBe('ValidationException');
+    expect(keyUpdate.message).toBe(
+      'One or more parameter values were invalid: Cannot update attribute sk. This attribute is part of the key',
+    );
+
     const noAction = await send([item('g'), {}]);
     expect(noAction.name).toBe('ValidationException');
     expect(noAction.message).toBe('TransactItems can only contain one of Check, Put, Update or Delete');

@@ -168,7 +168,12 @@ async function placeActions(
     const table = tables.get(action.data.TableName)!;
     const { Item, Key } = action.data;
     const invalid =
-      action.kind === 'Put' ? modules.db.validateItem(Item, table) : modules.db.validateKey(Key, table);
+      action.kind === 'Put'
+        ? modules.db.validateItem(Item, table)
+        : (modules.db.validateKey(Key, table) ??
+          (action.kind === 'Update'
+            ? modules.db.validateUpdates(action.data.AttributeUpdates, action.data._updates, table)
+            : undefined));
     if (invalid) throw invalid;
     const key = modules.db.createKey(action.kind === 'Put' ? Item : Key, table);
     const item = `${table.TableName}\u0000${key}`;
