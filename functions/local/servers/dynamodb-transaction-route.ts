@@ -95,14 +95,14 @@ export function routeTransactWriteItems(server: Server, store: DynaliteStore): v
 
   server.removeListener('request', dynalite);
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (request.headers['x-amz-target'] !== TARGET) {
+      dynalite(request, response);
+      return;
+    }
+    // What dynalite refuses before reading the body (another method, another content type) it
+    // still refuses itself.
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim();
-    // Anything dynalite would refuse before reading the body (another method, another content
-    // type) it still refuses itself.
-    if (
-      request.headers['x-amz-target'] !== TARGET ||
-      request.method !== 'POST' ||
-      !JSON_TYPES.has(contentType)
-    ) {
+    if (request.method !== 'POST' || !JSON_TYPES.has(contentType)) {
       dynalite(request, response);
       return;
     }
