@@ -1,11 +1,14 @@
 /**
  * Local DynamoDB: dynalite in-process, in memory or on LevelDB under `directory`, with its table
- * definitions kept in memory (`cacheTableDefinitions`). It has no transactions, TTL API or
- * PartiQL, which is why the state store uses none of them.
+ * definitions kept in memory (`cacheTableDefinitions`) and `TransactWriteItems` added in front of
+ * it (dynamodb-transaction-route.ts, dynamodb-transact-write.ts). It has no TransactGetItems, TTL
+ * API or PartiQL, which is why the state store uses none of them.
  */
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type dynaliteServer from 'dynalite';
+import type { Callback, DynaliteStore } from './dynalite-modules.ts';
+import { routeTransactWriteItems } from './dynamodb-transaction-route.ts';
 import { closeServer, listenOnLoopback } from './listen.ts';
 import type { LocalServer } from './s3-server.ts';
 
@@ -42,17 +45,6 @@ async function assertOpens(directory: string): Promise<void> {
     fail((error as { cause?: unknown }).cause ?? error);
   }
   await db.close();
-}
-
-type Callback = (error: unknown, value?: unknown) => void;
-
-/** The parts of dynalite's store (dynalite/db/index.js) the cache below wraps. */
-interface DynaliteStore {
-  getTable(name: string, checkStatus: unknown, callback?: Callback): void;
-  readonly tableDb: {
-    put(key: string, value: unknown, callback: Callback): void;
-    del(key: string, callback: Callback): void;
-  };
 }
 
 /**
@@ -99,36 +91,46 @@ function cacheTableDefinitions(store: DynaliteStore): void {
   };
 }
 
-let loaded: typeof dynaliteServer | undefined;
+let loaded: { dynalite: typeof dynaliteServer; lastStore: () => DynaliteStore } | undefined;
 
 /**
- * dynalite, with every store it creates wrapped (its `db.create`, looked up at each start). Both
- * come from one `require`, so the module wrapped is the one dynalite uses whatever loads this file.
+ * dynalite, with every store it creates wrapped (its `db.create`, looked up at each start) and
+ * the last one kept for the server being started. Both come from one `require`, so the module
+ * wrapped is the one dynalite uses whatever loads this file.
  */
-function dynaliteWithTableCache(): typeof dynaliteServer {
+function dynaliteWithTableCache(): NonNullable<typeof loaded> {
   if (loaded !== undefined) return loaded;
   const requireHere = createRequire(import.meta.url);
   const db = createRequire(requireHere.resolve('dynalite'))('./db') as {
     create: (options: unknown) => DynaliteStore;
   };
   const create = db.create;
+  let created: DynaliteStore | undefined;
   db.create = (options) => {
     const store = create(options);
     cacheTableDefinitions(store);
+    created = store;
     return store;
   };
-  loaded = requireHere('dynalite') as typeof dynaliteServer;
+  const lastStore = () => {
+    if (created === undefined) throw new Error('dynalite created no store');
+    return created;
+  };
+  loaded = { dynalite: requireHere('dynalite') as typeof dynaliteServer, lastStore };
   return loaded;
 }
 
 export async function startDynamoDbServer(options: { directory?: string } = {}): Promise<LocalServer> {
   if (options.directory !== undefined) await assertOpens(options.directory);
-  const server = dynaliteWithTableCache()({
+  const { dynalite, lastStore } = dynaliteWithTableCache();
+  const server = dynalite({
     ...(options.directory !== undefined && { path: options.directory }),
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
   });
+  // dynalite created the server's store synchronously, just now.
+  routeTransactWriteItems(server, lastStore());
   const port = await listenOnLoopback(server);
   return { endpoint: `http://127.0.0.1:${port}`, stop: () => closeServer(server) };
 }
