@@ -97,7 +97,7 @@ async function setUp() {
 }
 
 describe('requests per archived asset (issue 12: at most 2 besides the CDN GET and the S3 PUT)', () => {
-  it('archives a message of ten new photos with two batched reads, two batched writes, two writes a photo and one for the message', async () => {
+  it('archives a message of ten new photos with two batched reads, two batched writes, two transactions and two updates: no write of its own per photo', async () => {
     const { deps, state, message, counted } = await setUp();
     const work = message(10);
 
@@ -109,9 +109,10 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
       BatchGetItemCommand: 2, // the message's manifest entries; the markers of its counts (none)
       // its new assets as users of their masters; at the flush, the markers of the settled counts
       BatchWriteItemCommand: 2,
-      // per photo: the key claim with its lease and count; the totals once for the message
-      UpdateItemCommand: 10 + 1 + 1, // and the flush that drops the settled count nonces
-      PutItemCommand: 10, // per photo: its manifest entry (compare-and-set)
+      // the photos' key claims with their leases and counts (before the transfers); their
+      // manifest entries, each under its revision condition (once the transfers are done)
+      TransactWriteItemsCommand: 2,
+      UpdateItemCommand: 1 + 1, // the totals once for the message; the flush that drops the settled nonces
       PutObjectCommand: 10, // the bytes (not counted by the goal)
     });
     expect(await state.getCounters()).toEqual({ objects: 10, bytes: 20_000 });
@@ -130,8 +131,8 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
       BatchGetItemCommand: 2, // the message's manifest entries; the markers of its counts
       // its 25 new assets as users of their masters; the 25 markers, written as soon as they are full
       BatchWriteItemCommand: 2,
-      UpdateItemCommand: 25 + 1 + 1, // per photo its key claim; the totals once; the nonces dropped
-      PutItemCommand: 25, // per photo: its manifest entry (compare-and-set)
+      TransactWriteItemsCommand: 2, // the 25 key claims; the 25 entries
+      UpdateItemCommand: 1 + 1, // the totals once; the nonces dropped
       PutObjectCommand: 25, // the bytes (not counted by the goal)
     });
     expect(await state.getCounters()).toEqual({ objects: 25, bytes: 50_000 });
@@ -240,6 +241,71 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
       new GetCommand({ TableName: tableName, Key: { pk: 'counters', sk: 'archive' } }),
     );
     expect(Object.keys(Item ?? {}).filter((name) => name.startsWith('applied_'))).toEqual([]);
+  });
+
+  it('archives every photo of a message whose transactions are cancelled for one entry and one key: those take the per-item path, the others go again', async () => {
+    const { deps, state, message, counted, dynamodb, tableName } = await setUp();
+    const work = message(10);
+    const asset = (i: number) => {
+      const item = work.items[i];
+      if (item?.type !== 'asset') throw new Error('unreachable');
+      return item.asset;
+    };
+    // Another object holds photo-3's plain name already (a name twin): its claim goes suffixed.
+    const twin = await archiveAsset(deps, {
+      ...photoAsset('photo-3', 2_000),
+      masterRecordName: 'master-twin',
+      assetRecordName: 'asset-twin',
+    });
+    const twinKey = twin.entry?.versions[0]?.key;
+    // Another message records photo-6 in an album between this one's read and its entries' write.
+    const other = new DynamoDbSyncStateStore({ client: DynamoDBDocumentClient.from(dynamodb), tableName });
+    let raced = false;
+    const racing = {
+      ...deps,
+      state: new Proxy(state, {
+        get(target, property, receiver) {
+          if (property === 'putEntries' && !raced)
+            return async (writes: Parameters<DynamoDbSyncStateStore['putEntries']>[0]) => {
+              raced = true;
+              await other.putEntry(
+                {
+                  zone: asset(6).zone,
+                  assetRecordName: asset(6).assetRecordName,
+                  masterRecordName: asset(6).masterRecordName,
+                  assetChangeTag: '',
+                  status: 'pending',
+                  flags: { isFavorite: false, isHidden: false, isDeleted: false },
+                  albums: ['album-1'],
+                  versions: [],
+                  deletions: [],
+                },
+                0,
+              );
+              return target.putEntries(writes);
+            };
+          const value = Reflect.get(target, property, receiver) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+    };
+    counted();
+
+    const result = await processWorkMessage(racing, work);
+    await state.flush();
+
+    expect(result).toMatchObject({ archived: 10, failed: 0 });
+    // Each batch refused once (the twin's key; photo-6's entry), then the nine others again.
+    expect(counted()['TransactWriteItemsCommand']).toBe(4);
+    const entries = await Promise.all([...Array(10).keys()].map((i) => state.getEntry(asset(i))));
+    expect(entries.map((e) => e?.status)).toEqual(Array(10).fill('archived'));
+    expect(entries[6]).toMatchObject({ albums: ['album-1'], revision: 2 });
+    expect(entries[6]?.versions).toHaveLength(1);
+    const keys = entries.map((e) => e?.versions[0]?.key);
+    expect(new Set(keys).size).toBe(10);
+    expect(keys[3]).not.toBe(twinKey); // suffixed
+    expect((deps.downloader as ScriptedCdn).opened).toHaveLength(1 + 10); // the twin's, one per photo
+    expect(await state.getCounters()).toEqual({ objects: 11, bytes: 22_000 });
   });
 
   it('skips a redelivered message with two batched reads and no write', async () => {
