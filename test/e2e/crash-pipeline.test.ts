@@ -126,6 +126,13 @@ function crashPointsFor(seed: number): CrashPoint[] {
       fraction: random(),
     }),
     () => ({ on: 'state.putEntry', call: pick(cleanCalls.byLabel('state.putEntry')), when: moment() }),
+    // A message's entries in one write (after its uploads), its new keys in one (before them).
+    () => ({ on: 'state.putEntries', call: pick(cleanCalls.byLabel('state.putEntries')), when: moment() }),
+    () => ({
+      on: 'state.claimFreshKeys',
+      call: pick(cleanCalls.byLabel('state.claimFreshKeys')),
+      when: moment(),
+    }),
   ];
   const count = 1 + Math.floor(random() * 3);
   return Array.from({ length: count }, () => {

@@ -5,10 +5,11 @@
  * `DynamoDbSyncStateStore` is both, for the CLI and the one-machine runtime. Here: the client,
  * consistent reads, conditional puts, manifest reads, run progress and the totals.
  *
- * Every racing write is a conditional PutItem, UpdateItem or DeleteItem; there are no
- * transactions, TTL API or PartiQL, so the same code runs on dynalite for the one-machine
- * runtime. Why that is enough, item by item, is in docs/state.md; the items' layouts are
- * state-items.ts's. The DocumentClient is injected (built once per cold start). Reads that a
+ * Every racing write is a conditional PutItem, UpdateItem or DeleteItem, or such Puts batched in
+ * a TransactWriteItems (a work message's fresh claims and entries, dynamodb-transaction.ts); no
+ * TTL API or PartiQL, so the same code runs on dynalite (with the local runtime's transactions)
+ * for the one-machine runtime. Why that is enough, item by item, is in docs/state.md; the items'
+ * layouts are state-items.ts's. The DocumentClient is injected (built once per cold start). Reads that a
  * compare-and-set depends on are strongly consistent.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';

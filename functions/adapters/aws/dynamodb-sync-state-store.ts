@@ -4,7 +4,7 @@
  * master, run failures, and the totals' exactly-once counting, on top of what
  * `DynamoDbStateTable` shares. And the whole `SyncStateStore` (`DynamoDbSyncStateStore`) for the
  * CLI and the one-machine runtime. Every racing write is a conditional PutItem, UpdateItem or
- * DeleteItem (docs/state.md, item by item).
+ * DeleteItem, or such Puts in one transaction for a work message (docs/state.md, item by item).
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand, paginateQuery, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';

@@ -50,7 +50,8 @@ export const DURABLE_WRITE: Record<Phase, string> = {
   enqueue: 'queue.enqueue',
   download: 'objects.putStream',
   upload: 'objects.putStream',
-  'manifest write': 'state.putEntry',
+  // A work message's entries are written together (one transaction), once its transfers are done.
+  'manifest write': 'state.putEntries',
   'token save': 'state.saveZone',
   // `CrashingObjectStore` counts these puts apart from the photos' (`putLabel`).
   'catalog write': 'catalog.put',
