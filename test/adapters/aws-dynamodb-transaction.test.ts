@@ -3,8 +3,13 @@
  * (`TransactionCanceledException`, a reason per action) becomes the port's `refused` positions,
  * and a fresh claim in a batch writes exactly the item a fresh `claimTransfer` writes.
  */
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBClient,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoDbArchiveStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
@@ -39,6 +44,20 @@ function cancelled(...codes: string[]): TransactionCanceledException {
   });
 }
 
+/** The Puts a transaction sent, their items and values unmarshalled (as the table stores them). */
+function puts(input: TransactWriteItemsCommand['input'] | undefined) {
+  return (input?.TransactItems ?? []).map(({ Put }) => {
+    const { Item, ExpressionAttributeValues, ...rest } = Put ?? {};
+    return {
+      ...rest,
+      Item: unmarshall(Item ?? {}),
+      ...(ExpressionAttributeValues === undefined
+        ? {}
+        : { ExpressionAttributeValues: unmarshall(ExpressionAttributeValues) }),
+    };
+  });
+}
+
 const writes = [
   { entry: entry('A1'), expectedRevision: 0 },
   { entry: entry('A2'), expectedRevision: 3 },
@@ -47,7 +66,7 @@ const writes = [
 
 describe('DynamoDbArchiveStateStore transactions at the SDK edge', () => {
   it('writes a batch of entries in one TransactWriteItems, each under its revision condition', async () => {
-    dynamodb.on(TransactWriteCommand).resolves({});
+    dynamodb.on(TransactWriteItemsCommand).resolves({});
 
     const outcome = await store.putEntries(writes);
 
@@ -58,48 +77,50 @@ describe('DynamoDbArchiveStateStore transactions at the SDK edge', () => {
         { assetRecordName: 'A3', revision: 1 },
       ],
     });
-    const sent = dynamodb.commandCalls(TransactWriteCommand);
+    const sent = dynamodb.commandCalls(TransactWriteItemsCommand);
     expect(sent).toHaveLength(1);
-    const actions = sent[0]?.args[0].input.TransactItems ?? [];
-    expect(actions.map((action) => action.Put?.ConditionExpression)).toEqual([
+    const actions = puts(sent[0]?.args[0].input);
+    expect(actions.map((put) => put.ConditionExpression)).toEqual([
       'attribute_not_exists(pk)',
       'revision = :expected',
       'attribute_not_exists(pk)',
     ]);
-    expect(actions[1]?.Put?.ExpressionAttributeValues).toEqual({ ':expected': 3 });
-    expect(actions[1]?.Put?.Item).toMatchObject({ sk: 'private/_/PrimarySync#A2', revision: 4 });
+    expect(actions[1]?.ExpressionAttributeValues).toEqual({ ':expected': 3 });
+    expect(actions[1]?.Item).toMatchObject({ sk: 'private/_/PrimarySync#A2', revision: 4 });
   });
 
   it('names the actions whose condition failed when DynamoDB cancels the transaction', async () => {
-    dynamodb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed', 'None'));
+    dynamodb.on(TransactWriteItemsCommand).rejects(cancelled('None', 'ConditionalCheckFailed', 'None'));
 
     expect(await store.putEntries(writes)).toEqual({ refused: [1] });
   });
 
   it('names none when only a racing transaction or throttling cancelled it: all may go again', async () => {
-    dynamodb.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict', 'ThrottlingError'));
+    dynamodb
+      .on(TransactWriteItemsCommand)
+      .rejects(cancelled('None', 'TransactionConflict', 'ThrottlingError'));
 
     expect(await store.putEntries(writes)).toEqual({ refused: [] });
   });
 
   it('throws what is not a cancellation', async () => {
     dynamodb
-      .on(TransactWriteCommand)
+      .on(TransactWriteItemsCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
 
     await expect(store.putEntries(writes)).rejects.toThrow('Rate exceeded');
   });
 
   it('claims fresh keys as a fresh claimTransfer would: owner, lease, started count, only where no claim is', async () => {
-    dynamodb.on(TransactWriteCommand).resolves({});
+    dynamodb.on(TransactWriteItemsCommand).resolves({});
 
     const outcome = await store.claimFreshKeys([
       { key: '2026/IMG_1.JPG', owner: 'M1/original', holder: 'h1', leaseMs: 60_000, size: 2_000 },
       { key: '2026/IMG_2.JPG', owner: 'M2/original', holder: 'h2', leaseMs: 60_000 },
     ]);
 
-    const actions = dynamodb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(actions.map((action) => action.Put)).toEqual([
+    const actions = puts(dynamodb.commandCalls(TransactWriteItemsCommand)[0]?.args[0].input);
+    expect(actions).toEqual([
       {
         TableName: 'state',
         Item: {
@@ -126,7 +147,7 @@ describe('DynamoDbArchiveStateStore transactions at the SDK edge', () => {
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     ]);
-    const count = actions[0]?.Put?.Item?.['count'];
+    const count = actions[0]?.Item?.['count'];
     expect(outcome).toEqual({
       written: [
         {
@@ -145,7 +166,7 @@ describe('DynamoDbArchiveStateStore transactions at the SDK edge', () => {
   });
 
   it('names the keys claimed already when DynamoDB cancels a batch of claims', async () => {
-    dynamodb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    dynamodb.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
 
     expect(
       await store.claimFreshKeys([

@@ -95,11 +95,8 @@ async function writeChunk(state: ArchiveStateStore, chunk: readonly QueuedEntry[
       break; // each entry on its own, below
     }
     if ('written' in outcome) {
-      round.forEach((queued, index) => {
-        const written = outcome.written[index];
-        if (written === undefined) queued.reject(new Error('the batch write returned too few entries'));
-        else queued.resolve(written);
-      });
+      // One written entry per queued one, in the same order (the port's promise).
+      round.forEach((queued, index) => queued.resolve(outcome.written[index] as ManifestEntry));
       return;
     }
     const refused = new Set(outcome.refused);

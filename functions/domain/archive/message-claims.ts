@@ -67,10 +67,6 @@ export class MessageClaims {
   /** By `objectId` and folded key: each claim serves the first item that asks for it, once. */
   readonly #taken = new Map<string, TakenClaim>();
 
-  static none(): MessageClaims {
-    return new MessageClaims();
-  }
-
   /**
    * Claims, in one write per hundred, the plain key of every version the assets will store (the
    * key their own claim would try first). An asset with a key claimed already claims all its
