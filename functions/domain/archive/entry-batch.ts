@@ -96,7 +96,7 @@ async function writeChunk(state: ArchiveStateStore, chunk: readonly QueuedEntry[
     }
     if ('written' in outcome) {
       // One written entry per queued one, in the same order (the port's promise).
-      round.forEach((queued, index) => queued.resolve(outcome.written[index] as ManifestEntry));
+      for (const [index, queued] of round.entries()) queued.resolve(outcome.written[index] as ManifestEntry);
       return;
     }
     const refused = new Set(outcome.refused);
