@@ -1,6 +1,7 @@
 /**
- * The sync's progress counts each item as it is archived, not when its whole work message (up to
- * 25 photos) is done: a small library is one message, so a Ctrl-C while it runs says what is
+ * The sync's progress counts each item as it is archived (its entry written, with the others of
+ * its message done by then or after waiting ENTRY_BATCH_WAIT_MS for them), not when its whole work
+ * message (up to 25 photos) is done: a small library is one message, so a Ctrl-C while it runs says what is
  * already in the archive instead of "before anything was archived". At the end the progress and
  * the summary agree.
  */
@@ -9,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeInterruptedSync } from '#cli/io/sync-interrupted.ts';
+import { ENTRY_BATCH_WAIT_MS } from '#domain/archive/entry-batch.ts';
 import { ITEMS_PER_MESSAGE } from '#domain/detect/work-batches.ts';
 import { runLocalSync, type SyncProgress } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { LIBRARY_ONLY } from '#test/helpers/pipeline-harness.ts';
-import { startTestSimulator } from '#test/helpers/simulator.ts';
+import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let dir: string;
@@ -30,9 +32,13 @@ afterAll(async () => {
 });
 
 describe('sync progress in items', () => {
-  it('counts the items of a message one by one, and ends on the summary’s figures', async () => {
+  it('counts the items of a message as their entries are written, and ends on the summary’s figures', async () => {
     const signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
     const reports: SyncProgress[] = [];
+    // Each download takes as long as an entry waits for its message's others (entry-batch.ts):
+    // the entries of the first photos are written, and counted, while the last still download.
+    const control = controlClient(sim);
+    await control.injectFault({ endpoint: 'cdn', delayMs: ENTRY_BATCH_WAIT_MS });
     const summary = await runLocalSync({
       ...LIBRARY_ONLY,
       dataDir: join(dir, 'data'),
@@ -41,6 +47,7 @@ describe('sync progress in items', () => {
       concurrency: 1,
       onProgress: (p) => reports.push(p),
     });
+    await control.clearFaults();
 
     // One work message carries the whole library: per message, the count would jump from 0 to all.
     expect(summary.outcome).toBe('succeeded');
