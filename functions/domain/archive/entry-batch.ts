@@ -31,7 +31,7 @@ const BATCH_ROUNDS = 2;
  * those already there: a large video does not hold the message's photos back, and the progress a
  * sync shows (an item counts once its entry is written) keeps moving.
  */
-export const ENTRY_BATCH_WAIT_MS = 1_000;
+export const ENTRY_BATCH_WAIT_MS = 500;
 
 export class EntryBatch {
   readonly #state: ArchiveStateStore;
