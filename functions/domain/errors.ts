@@ -251,8 +251,10 @@ export function explainError(error: unknown): Classification {
     const sdkStatus = fieldOf(fieldOf(error, '$metadata'), 'httpStatusCode');
     if (sdkStatus === 429 || sdkStatus === 408)
       return { errorClass: 'retryable', rule: 'sdk-client-status-retryable' };
-    // A conditional write lost a race: the redelivery reads the winner's state.
-    if (name === 'ConditionalCheckFailedException') return { errorClass: 'retryable', rule: 'sdk-lost-race' };
+    // A conditional write lost a race, or met an item a transaction held at that moment (a work
+    // message's batched claims and entries): the redelivery reads the winner's state.
+    if (name === 'ConditionalCheckFailedException' || name === 'TransactionConflictException')
+      return { errorClass: 'retryable', rule: 'sdk-lost-race' };
     return { errorClass: 'fatal', rule: 'sdk-client-fault' };
   }
 

@@ -174,6 +174,12 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     { errorClass: 'retryable', rule: 'sdk-lost-race' },
   ],
   [
+    // A single write to an item a work message's transaction holds at that moment (docs/state.md).
+    'SDK TransactionConflictException',
+    sdkError('TransactionConflictException', 'client', 400),
+    { errorClass: 'retryable', rule: 'sdk-lost-race' },
+  ],
+  [
     'SDK AccessDenied',
     sdkError('AccessDenied', 'client', 403),
     { errorClass: 'fatal', rule: 'sdk-client-fault' },
