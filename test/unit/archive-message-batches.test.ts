@@ -115,6 +115,16 @@ describe("a work message's claims and entries, in one batch each", () => {
     }
   });
 
+  it('claims and writes a lone photo with its own claim and compare-and-set: a transaction of one costs twice the units', async () => {
+    const { state, objects, deps, message } = setUp();
+
+    const result = await processWorkMessage(deps, message(1));
+
+    expect(result).toMatchObject({ items: 1, archived: 1 });
+    expect(state.calls).toEqual({ putEntry: 1, putEntries: 0, claimTransfer: 1, claimFreshKeys: 0 });
+    expect(objects.heads).toBe(0);
+  });
+
   it('archives every photo when another worker wrote one entry meanwhile: that one merges and writes again, the others go in a second batch', async () => {
     const { state, cdn, deps, message } = setUp();
     const work = message(5);

@@ -60,7 +60,10 @@ export interface AssetToClaim {
   readonly entry: ManifestEntry | undefined;
 }
 
-/** Batches of claims that were refused this many times go to their items' own claims. */
+/**
+ * Batches of claims that were refused this many times go to their items' own claims; so does a
+ * lone claim (its own `claimTransfer` is one request too, at half a transaction's write units).
+ */
 const BATCH_ROUNDS = 2;
 
 export class MessageClaims {
@@ -98,7 +101,7 @@ export class MessageClaims {
     }
     for (let start = 0; start < wanted.length; start += MAX_BATCH_WRITES) {
       let round = wanted.slice(start, start + MAX_BATCH_WRITES);
-      for (let attempt = 0; attempt < BATCH_ROUNDS && round.length > 0; attempt++) {
+      for (let attempt = 0; attempt < BATCH_ROUNDS && round.length > 1; attempt++) {
         const takenAt = deps.now();
         const outcome = await deps.state.claimFreshKeys(round.map((w) => w.request));
         if ('written' in outcome) {
