@@ -203,7 +203,7 @@ describe('TransactWriteItems on the local DynamoDB', () => {
     expect(await get('kept')).toEqual({ pk: 'p', sk: 'kept', n: 1 });
   });
 
-  it('cancels on a failed ConditionCheck, and on an update that fails on the item (ValidationError)', async () => {
+  it('cancels on a failed ConditionCheck, and with ValidationError on what fails on the item or on the table schema', async () => {
     await put({ pk: 'p', sk: 'gate', open: false });
     await put({ pk: 'p', sk: 'text', n: 'not a number' });
     const send = (items: TransactWriteItem[]) =>
@@ -242,7 +242,36 @@ describe('TransactWriteItems on the local DynamoDB', () => {
       { Code: 'None' },
       { Code: 'ValidationError', Message: 'An operand in the update expression has an incorrect data type' },
     ]);
+
+    // Checks that need the table's schema are made on the item, as in DynamoDB: a cancellation.
+    const misfits = await send([
+      newItem,
+      { Put: { TableName: table, Item: { pk: { N: '5' }, sk: { S: 'x' } } } },
+      { Delete: { TableName: table, Key: { pk: { S: 'p' }, sk: { N: '1' } } } },
+      {
+        Update: {
+          TableName: table,
+          Key: { pk: { S: 'p' }, sk: { S: 'gate' } },
+          UpdateExpression: 'SET sk = :other',
+          ExpressionAttributeValues: { ':other': { S: 'moved' } },
+        },
+      },
+    ]);
+    expect(misfits.CancellationReasons).toEqual([
+      { Code: 'None' },
+      {
+        Code: 'ValidationError',
+        Message: 'One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N',
+      },
+      { Code: 'ValidationError', Message: 'The provided key element does not match the schema' },
+      {
+        Code: 'ValidationError',
+        Message:
+          'One or more parameter values were invalid: Cannot update attribute sk. This attribute is part of the key',
+      },
+    ]);
     expect(await get('behind-gate')).toBeUndefined();
+    expect(await get('gate')).toEqual({ pk: 'p', sk: 'gate', open: false });
   });
 
   it('refuses what DynamoDB refuses before applying anything', async () => {
@@ -276,9 +305,14 @@ describe('TransactWriteItems on the local DynamoDB', () => {
     ]);
     expect(missing.name).toBe('ResourceNotFoundException');
 
-    const badKey = await send([item('b'), { Put: { TableName: table, Item: { pk: { S: 'limits' } } } }]);
-    expect(badKey.name).toBe('ValidationException');
-    expect(badKey.message).toBe('One or more parameter values were invalid: Missing the key sk in the item');
+    const emptyKey = await send([
+      item('b'),
+      { Delete: { TableName: table, Key: { pk: { S: 'limits' }, sk: { S: '' } } } },
+    ]);
+    expect(emptyKey.name).toBe('ValidationException');
+    expect(emptyKey.message).toBe(
+      'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: sk',
+    );
 
     const badExpression = await send([
       item('c'),
@@ -305,20 +339,16 @@ describe('TransactWriteItems on the local DynamoDB', () => {
     expect(tooLarge.name).toBe('ValidationException');
     expect(tooLarge.message).toBe('Item size has exceeded the maximum allowed size');
 
-    const keyUpdate = await send([
-      item('h'),
-      {
-        Update: {
-          TableName: table,
-          Key: { pk: { S: 'limits' }, sk: { S: 'i' } },
-          UpdateExpression: 'SET sk = :other',
-          ExpressionAttributeValues: { ':other': { S: 'j' } },
-        },
-      },
-    ]);
-    expect(keyUpdate.name).toBe('ValidationException');
-    expect(keyUpdate.message).toBe(
-      'One or more parameter values were invalid: Cannot update attribute sk. This attribute is part of the key',
+    const unknownCapacity = await failure(
+      local.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [item('h')],
+          ReturnConsumedCapacity: 'BOGUS' as 'TOTAL',
+        }),
+      ),
+    );
+    expect(unknownCapacity.message).toBe(
+      "1 validation error detected: Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
     );
 
     const noAction = await send([item('g'), {}]);
