@@ -372,7 +372,10 @@ export function transactWriteItems(store: DynaliteStore): (request: unknown) => 
         );
       }
       if (state === 'running') {
-        return dynamoDbError('TransactionInProgressException', 'Transaction is ongoing for the token');
+        return dynamoDbError(
+          'TransactionInProgressException',
+          'The transaction with the given request token is already in progress.',
+        );
       }
       tokens.start(token, fingerprint);
     }
