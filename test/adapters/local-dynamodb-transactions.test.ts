@@ -58,6 +58,96 @@ async function failure<T extends Error = DynamoDBServiceException>(promise: Prom
   throw new Error('expected the request to fail');
 }
 
+/**
+ * Transfers move one unit from `a` to `b` (the sum stays 100) while plain writes count on both
+ * items and readers query both at once. A write applied inside a transaction is lost (a count
+ * short); a read inside one sees a sum other than 100.
+ */
+async function expectIsolated(on: Local, tableName: string): Promise<void> {
+  const itemAt = async (sk: string) =>
+    (
+      await on.documents.send(
+        new GetCommand({ TableName: tableName, Key: { pk: 'bank', sk }, ConsistentRead: true }),
+      )
+    ).Item;
+  const transfers = 40;
+  const touchesPerItem = 30;
+  await on.documents.send(
+    new PutCommand({ TableName: tableName, Item: { pk: 'bank', sk: 'a', n: 100, touches: 0 } }),
+  );
+  await on.documents.send(
+    new PutCommand({ TableName: tableName, Item: { pk: 'bank', sk: 'b', n: 0, touches: 0 } }),
+  );
+  const transfer = () =>
+    on.documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: { pk: 'bank', sk: 'a' },
+              UpdateExpression: 'SET n = n - :one',
+              ConditionExpression: 'n >= :one',
+              ExpressionAttributeValues: { ':one': 1 },
+            },
+          },
+          {
+            Update: {
+              TableName: tableName,
+              Key: { pk: 'bank', sk: 'b' },
+              UpdateExpression: 'SET n = n + :one',
+              ExpressionAttributeValues: { ':one': 1 },
+            },
+          },
+        ],
+      }),
+    );
+  const touch = (sk: string) =>
+    on.documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: 'bank', sk },
+        UpdateExpression: 'ADD touches :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+  const sums: number[] = [];
+  let writing = true;
+  const read = async () => {
+    while (writing) {
+      const { Items = [] } = await on.documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'bank' },
+          ConsistentRead: true,
+        }),
+      );
+      sums.push(Items.reduce((sum, item) => sum + (item.n as number), 0));
+    }
+  };
+  const readers = [read(), read()];
+  const writes: Promise<unknown>[] = [];
+  for (let i = 0; i < Math.max(transfers, touchesPerItem); i++) {
+    if (i < transfers) writes.push(transfer());
+    if (i < touchesPerItem) writes.push(touch('a'), touch('b'));
+  }
+  await Promise.all(writes).finally(() => {
+    writing = false;
+  });
+  await Promise.all(readers);
+
+  expect(await itemAt('a')).toEqual({
+    pk: 'bank',
+    sk: 'a',
+    n: 100 - transfers,
+    touches: touchesPerItem,
+  });
+  expect(await itemAt('b')).toEqual({ pk: 'bank', sk: 'b', n: transfers, touches: touchesPerItem });
+  expect(sums.length).toBeGreaterThan(0);
+  expect(sums.filter((sum) => sum !== 100)).toEqual([]);
+}
+
 let local: Local;
 let table: string;
 
@@ -459,85 +549,23 @@ describe('TransactWriteItems on the local DynamoDB', () => {
   });
 
   it('lets no concurrent write or read fall inside a transaction', async () => {
-    // Transfers move one unit from `a` to `b` (the sum stays 100) while plain writes count on
-    // both items and readers query both at once. A write applied inside a transaction is lost
-    // (a count short); a read inside one sees a sum other than 100.
-    const transfers = 40;
-    const touchesPerItem = 30;
-    await put({ pk: 'bank', sk: 'a', n: 100, touches: 0 });
-    await put({ pk: 'bank', sk: 'b', n: 0, touches: 0 });
-    const transfer = () =>
-      local.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: table,
-                Key: { pk: 'bank', sk: 'a' },
-                UpdateExpression: 'SET n = n - :one',
-                ConditionExpression: 'n >= :one',
-                ExpressionAttributeValues: { ':one': 1 },
-              },
-            },
-            {
-              Update: {
-                TableName: table,
-                Key: { pk: 'bank', sk: 'b' },
-                UpdateExpression: 'SET n = n + :one',
-                ExpressionAttributeValues: { ':one': 1 },
-              },
-            },
-          ],
-        }),
-      );
-    const touch = (sk: string) =>
-      local.documents.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk: 'bank', sk },
-          UpdateExpression: 'ADD touches :one',
-          ExpressionAttributeValues: { ':one': 1 },
-        }),
-      );
-    const sums: number[] = [];
-    let writing = true;
-    const read = async () => {
-      while (writing) {
-        const { Items = [] } = await local.documents.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': 'bank' },
-            ConsistentRead: true,
-          }),
-        );
-        sums.push(Items.reduce((sum, item) => sum + (item.n as number), 0));
-      }
-    };
-    const readers = [read(), read()];
-    const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < Math.max(transfers, touchesPerItem); i++) {
-      if (i < transfers) writes.push(transfer());
-      if (i < touchesPerItem) writes.push(touch('a'), touch('b'));
-    }
-    await Promise.all(writes).finally(() => {
-      writing = false;
-    });
-    await Promise.all(readers);
-
-    expect(await get('a', 'bank')).toEqual({
-      pk: 'bank',
-      sk: 'a',
-      n: 100 - transfers,
-      touches: touchesPerItem,
-    });
-    expect(await get('b', 'bank')).toEqual({ pk: 'bank', sk: 'b', n: transfers, touches: touchesPerItem });
-    expect(sums.length).toBeGreaterThan(0);
-    expect(sums.filter((sum) => sum !== 100)).toEqual([]);
+    await expectIsolated(local, table);
   });
 });
 
 describe('TransactWriteItems on a local DynamoDB folder', () => {
+  it('lets no concurrent write or read fall inside a transaction on LevelDB either', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'icloud-s3-transactions-'));
+    const onFolder = await startLocal(directory);
+    try {
+      await ensureStateTable(onFolder.client, 'state');
+      await expectIsolated(onFolder, 'state');
+    } finally {
+      await stopLocal(onFolder);
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
   it('keeps what a transaction wrote, and nothing of a cancelled one, across a restart', async () => {
     const directory = await mkdtemp(path.join(tmpdir(), 'icloud-s3-transactions-'));
     try {
