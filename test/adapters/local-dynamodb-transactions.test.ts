@@ -455,6 +455,59 @@ describe('TransactWriteItems on the local DynamoDB', () => {
     expect(query.Items).toEqual([]);
   });
 
+  it("answers on the wire as DynamoDB does (dynalite's headers, the cancellation's JSON)", async () => {
+    await put({ pk: 'p', sk: 'wire', owner: 'other' });
+    const post = (body: string) =>
+      fetch(local.server.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'DynamoDB_20120810.TransactWriteItems',
+          'x-amz-date': '20260101T000000Z',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+        },
+        body,
+      });
+    const cancelled = await post(
+      JSON.stringify({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table,
+              Item: { pk: { S: 'p' }, sk: { S: 'wire' } },
+              ConditionExpression: 'attribute_not_exists(pk)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+        ],
+      }),
+    );
+    const text = await cancelled.text();
+    expect(cancelled.status).toBe(400);
+    expect(cancelled.headers.get('content-type')).toBe('application/x-amz-json-1.0');
+    expect(cancelled.headers.get('x-amzn-requestid')).toMatch(/^[A-Z0-9]{52}$/);
+    expect(cancelled.headers.get('x-amz-crc32')).toMatch(/^\d+$/);
+    expect(JSON.parse(text)).toEqual({
+      __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+      CancellationReasons: [
+        {
+          Code: 'ConditionalCheckFailed',
+          Message: 'The conditional request failed',
+          Item: { pk: { S: 'p' }, sk: { S: 'wire' }, owner: { S: 'other' } },
+        },
+      ],
+      Message:
+        'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed]',
+    });
+
+    for (const body of ['null', '[]', '"text"', '{']) {
+      const refused = await post(body);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toEqual({ __type: 'com.amazon.coral.service#SerializationException' });
+    }
+  });
+
   it('applies a request repeated with its client token once, and refuses the token on another request', async () => {
     await put({ pk: 'p', sk: 'idempotent', n: 0 });
     const add = (token: string, amount: string) =>

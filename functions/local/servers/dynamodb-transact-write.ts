@@ -351,8 +351,11 @@ export function transactWriteItems(store: DynaliteStore): (request: unknown) => 
   const types = requestTypes(modules);
   const tokens = new ClientTokens();
   return async (request) => {
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      return { statusCode: 400, body: { __type: 'com.amazon.coral.service#SerializationException' } };
+    }
     // The request as sent, without its token: what a repeat with the same token must match.
-    const { ClientRequestToken: _token, ...rest } = (request ?? {}) as AttributeMap;
+    const { ClientRequestToken: _token, ...rest } = request as AttributeMap;
     const fingerprint = JSON.stringify(rest);
     let checked: ReturnType<typeof checkRequest>;
     try {
