@@ -19,6 +19,7 @@
  *   nothing to undo.
  */
 
+import { createHash } from 'node:crypto';
 import {
   type AttributeMap,
   type BatchOperation,
@@ -354,9 +355,10 @@ export function transactWriteItems(store: DynaliteStore): (request: unknown) => 
     if (typeof request !== 'object' || request === null || Array.isArray(request)) {
       return { statusCode: 400, body: { __type: 'com.amazon.coral.service#SerializationException' } };
     }
-    // The request as sent, without its token: what a repeat with the same token must match.
+    // What a repeat with the same token must match: the request without its token. Kept as a
+    // digest, since the SDK sends a token with every transaction and they are kept 10 minutes.
     const { ClientRequestToken: _token, ...rest } = request as AttributeMap;
-    const fingerprint = JSON.stringify(rest);
+    const fingerprint = createHash('sha256').update(JSON.stringify(rest)).digest('base64');
     let checked: ReturnType<typeof checkRequest>;
     try {
       checked = checkRequest(modules, types, request, store);
