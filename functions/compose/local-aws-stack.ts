@@ -181,19 +181,15 @@ export async function openLocalAws(options: LocalAwsStackOptions): Promise<Local
         tableName: LOCAL_RESOURCES.table,
       }),
       objects: objectStoreOnFirstUse(async () => {
-        const [{ client }, { S3ObjectStore }, { OffThreadDigester }] = await Promise.all([
+        const [{ client }, { S3ObjectStore }] = await Promise.all([
           s3(),
           import('#adapters/aws/s3-object-store.ts'),
-          import('#adapters/aws/off-thread-digest.ts'),
         ]);
         return new S3ObjectStore({
           client,
           bucket: LOCAL_RESOURCES.bucket,
           partSize: (options.partSizeMiB ?? 8) * 1024 * 1024,
           queueSize: options.queueSize ?? 4,
-          // Every transfer and the local servers share this process's one event loop: photos
-          // are hashed beside it (docs/benchmarks.md §0).
-          wholeBodyDigester: new OffThreadDigester(),
         });
       }),
       queue: workQueueOnFirstUse(async () => {

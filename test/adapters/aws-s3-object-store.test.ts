@@ -1,8 +1,6 @@
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OffThreadDigester } from '#adapters/aws/off-thread-digest.ts';
 import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
-import { ContentLengthMismatchError } from '#domain/errors.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-contract.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
@@ -17,13 +15,7 @@ afterAll(async () => {
 });
 
 async function newStore(
-  options: {
-    client?: S3Client;
-    listPageSize?: number;
-    partSize?: number;
-    queueSize?: number;
-    wholeBodyDigester?: OffThreadDigester;
-  } = {},
+  options: { client?: S3Client; listPageSize?: number; partSize?: number; queueSize?: number } = {},
 ) {
   const bucket = await local.createBucket();
   const client = options.client ?? local.s3;
@@ -33,76 +25,11 @@ async function newStore(
     listPageSize: options.listPageSize ?? 2,
     ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
     ...(options.queueSize === undefined ? {} : { queueSize: options.queueSize }),
-    ...(options.wholeBodyDigester === undefined ? {} : { wholeBodyDigester: options.wholeBodyDigester }),
   });
   return { bucket, store };
 }
 
 describeObjectStoreContract('S3ObjectStore on s3rver', async (options) => (await newStore(options)).store);
-
-// Every single put hashed off the event loop (the local runtime's setting, from 1 byte on here).
-const offThread = new OffThreadDigester({ minBytes: 1 });
-describeObjectStoreContract(
-  'S3ObjectStore on s3rver, single puts hashed off the event loop',
-  async (options) => (await newStore({ ...options, wholeBodyDigester: offThread })).store,
-);
-
-/** The real digester, counting the bodies handed to it. */
-class CountedDigester extends OffThreadDigester {
-  readonly lengths: number[] = [];
-  override digest(bytes: Uint8Array) {
-    this.lengths.push(bytes.byteLength);
-    return super.digest(bytes);
-  }
-}
-
-describe('S3ObjectStore with single puts hashed off the event loop', () => {
-  const size = 1_600_000;
-  const put = (store: S3ObjectStore, key: string, length = size, body = generatedStream(size).stream) =>
-    store.putStream(key, body, {
-      contentType: 'image/jpeg',
-      contentLength: length,
-      metadata: mtimeMetadata(1_700_000_000_000),
-      lateMetadata: ({ sha256 }) => ({ sha256 }),
-    });
-
-  it('stores the same object, metadata and digests as the inline hashing does', async () => {
-    const inline = await newStore();
-    const digester = new CountedDigester({ minBytes: 1024 });
-    const off = await newStore({ wholeBodyDigester: digester });
-    const [a, b] = [await put(inline.store, 'a/IMG_1.JPG'), await put(off.store, 'a/IMG_1.JPG')];
-    expect(b).toEqual({ ...a });
-    // Hashed by the digester, once; a body below its minimum is hashed inline by the meter.
-    expect(digester.lengths).toEqual([size]);
-    await put(off.store, 'a/tiny.JPG', 1023, generatedStream(1023).stream);
-    expect(digester.lengths).toEqual([size]);
-    expect(b).toMatchObject({
-      size,
-      md5: generatedDigest(size, 'md5'),
-      sha256: generatedDigest(size, 'sha256'),
-      etag: generatedDigest(size, 'md5'),
-      multipart: false,
-    });
-    const heads = [await inline.store.head('a/IMG_1.JPG'), await off.store.head('a/IMG_1.JPG')];
-    expect(heads[1]?.metadata).toEqual(heads[0]?.metadata);
-    expect(heads[1]?.metadata).toMatchObject({
-      mtime: '1700000000',
-      md5chksum: Buffer.from(generatedDigest(size, 'md5'), 'hex').toString('base64'),
-      sha256: generatedDigest(size, 'sha256'),
-    });
-  });
-
-  it('refuses a body shorter or longer than declared and stores nothing', async () => {
-    const digester = new CountedDigester({ minBytes: 1024 });
-    const { store } = await newStore({ wholeBodyDigester: digester });
-    await expect(put(store, 'short.JPG', size + 1)).rejects.toBeInstanceOf(ContentLengthMismatchError);
-    await expect(put(store, 'long.JPG', size - 1)).rejects.toBeInstanceOf(ContentLengthMismatchError);
-    // Refused before any hashing: neither body reached the digester.
-    expect(digester.lengths).toEqual([]);
-    expect(await store.head('short.JPG')).toBeUndefined();
-    expect(await store.head('long.JPG')).toBeUndefined();
-  });
-});
 
 describe('S3ObjectStore', () => {
   it('streams a 30 MB body without reading far ahead of what S3 acknowledged', async () => {

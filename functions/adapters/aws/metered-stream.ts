@@ -4,8 +4,6 @@
  * It fails as soon as the count can no longer match: early when there are too many bytes, and,
  * for too few, before the last chunk is released downstream (it holds the newest chunk back), so
  * a failed body makes lib-storage abort the multipart upload instead of completing a wrong object.
- * With `hash: false` it only counts: for a body its reader hashes whole once it has arrived
- * (the single put with a `wholeBodyDigester`, s3-object-store.ts); `digest()` then refuses.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -15,18 +13,14 @@ import type { BodyDigest } from '#ports/object-store.ts';
 export class MeteredStream extends Transform {
   readonly expectedLength: number;
   private received = 0;
-  private readonly md5: Hash | undefined;
-  private readonly sha256: Hash | undefined;
+  private readonly md5: Hash = createHash('md5');
+  private readonly sha256: Hash = createHash('sha256');
   private held: Buffer | undefined;
   private result: BodyDigest | undefined;
 
-  constructor(expectedLength: number, options: { readonly hash?: boolean } = {}) {
+  constructor(expectedLength: number) {
     super();
     this.expectedLength = expectedLength;
-    if (options.hash !== false) {
-      this.md5 = createHash('md5');
-      this.sha256 = createHash('sha256');
-    }
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -35,8 +29,8 @@ export class MeteredStream extends Transform {
       callback(new ContentLengthMismatchError(this.expectedLength, this.received));
       return;
     }
-    this.md5?.update(chunk);
-    this.sha256?.update(chunk);
+    this.md5.update(chunk);
+    this.sha256.update(chunk);
     // Hold the newest chunk back so a short body fails before its final bytes go downstream.
     const previous = this.held;
     this.held = chunk;
@@ -48,12 +42,11 @@ export class MeteredStream extends Transform {
       callback(new ContentLengthMismatchError(this.expectedLength, this.received));
       return;
     }
-    if (this.md5 !== undefined && this.sha256 !== undefined)
-      this.result = {
-        bytes: this.received,
-        md5: this.md5.digest('hex'),
-        sha256: this.sha256.digest('hex'),
-      };
+    this.result = {
+      bytes: this.received,
+      md5: this.md5.digest('hex'),
+      sha256: this.sha256.digest('hex'),
+    };
     callback(null, this.held);
   }
 
@@ -63,7 +56,6 @@ export class MeteredStream extends Transform {
 
   /** Size and hashes of everything that passed; only after the stream ended intact. */
   digest(): BodyDigest {
-    if (this.md5 === undefined) throw new Error('this meter counts without hashing');
     if (this.result === undefined) throw new Error('the body has not ended yet');
     return this.result;
   }

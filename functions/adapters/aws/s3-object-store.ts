@@ -6,10 +6,7 @@
  *
  * - A body no larger than `partSize` is read into memory (at most one part) and sent as one
  *   PutObject with `Content-MD5`, so S3 verifies it and its ETag is the MD5 rclone compares.
- *   All metadata, the late metadata included, goes in that one request. With a
- *   `wholeBodyDigester` (the local runtime's), a body of at least its `minBytes` is counted on
- *   the way in and hashed whole on a worker thread once it has arrived intact
- *   (off-thread-digest.ts): the same count and the same two hashes, off the event loop.
+ *   All metadata, the late metadata included, goes in that one request.
  * - A larger body goes through lib-storage `Upload` with explicit `partSize`/`queueSize`.
  *   S3 fixes metadata at CreateMultipartUpload, before the MD5 exists; so after completion one
  *   same-key CopyObject (`MetadataDirective: REPLACE`, `CopySourceIfMatch` on the new ETag)
@@ -29,7 +26,6 @@ import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type { ObjectMetadata, ObjectStore, PutResult, PutStreamOptions } from '../../ports/object-store.ts';
 import { STAGING_TAG } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
-import type { OffThreadDigester } from './off-thread-digest.ts';
 import { assertValidMetadata, MD5_KEY, md5HexToBase64 } from './rclone-metadata.ts';
 import {
   S3ObjectStoreWithoutStreaming,
@@ -46,8 +42,6 @@ export interface S3ObjectStoreOptions extends S3ObjectStoreWithoutStreamingOptio
   /** Defaults for puts that do not say (8 MiB x 4: about 185 MB of process RSS, docs/benchmarks.md). */
   readonly partSize?: number;
   readonly queueSize?: number;
-  /** Hashes single puts' bodies off the event loop; without it the meter hashes them inline. */
-  readonly wholeBodyDigester?: OffThreadDigester;
 }
 
 /** Largest object a single CopyObject can rewrite. */
@@ -70,23 +64,12 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The whole of a meter that counts without hashing, into `target` (its declared length). */
-async function readInto(meter: MeteredStream, target: Buffer): Promise<Buffer> {
-  let offset = 0;
-  // The meter fails a body longer than `target` before its chunk arrives here, and a shorter one
-  // before the stream ends.
-  for await (const chunk of meter) offset += (chunk as Buffer).copy(target, offset);
-  return target;
-}
-
 export class S3ObjectStore extends S3ObjectStoreWithoutStreaming implements ObjectStore {
   private readonly partSize: number;
   private readonly queueSize: number;
-  private readonly wholeBodyDigester: OffThreadDigester | undefined;
 
   constructor(options: S3ObjectStoreOptions) {
     super(options);
-    this.wholeBodyDigester = options.wholeBodyDigester;
     this.partSize = options.partSize ?? PIPELINE_DEFAULTS.uploadPartSizeMiB * 1024 * 1024;
     this.queueSize = options.queueSize ?? PIPELINE_DEFAULTS.uploadQueueSize;
   }
@@ -99,17 +82,13 @@ export class S3ObjectStore extends S3ObjectStoreWithoutStreaming implements Obje
 
     const { signal } = options;
     signal?.throwIfAborted();
-    const single = options.contentLength <= partSize;
-    const digester = this.wholeBodyDigester;
-    const offThread = single && digester !== undefined && options.contentLength >= digester.minBytes;
-    const meter = new MeteredStream(options.contentLength, { hash: !offThread });
+    const meter = new MeteredStream(options.contentLength);
     const onAbort = () => meter.destroy(abortError(signal as AbortSignal));
     signal?.addEventListener('abort', onAbort, { once: true });
     // The body's own errors (Apple's connection dropping) must fail the meter too.
     const piping = pipeline(body, meter).catch(() => undefined);
     try {
-      if (offThread) return await this.putSingleHashedOffThread(key, meter, digester, upfront, options);
-      if (single) return await this.putSingle(key, meter, upfront, options);
+      if (options.contentLength <= partSize) return await this.putSingle(key, meter, upfront, options);
       return await this.putMultipart(key, meter, upfront, options, partSize, queueSize);
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -126,21 +105,6 @@ export class S3ObjectStore extends S3ObjectStoreWithoutStreaming implements Obje
   ): Promise<PutResult> {
     const data = await readAll(meter);
     const digest = meter.digest();
-    const metadata = { ...upfront, ...options.lateMetadata?.(digest) };
-    return this.putWhole(key, data, digest, metadata, options.contentType, options.signal);
-  }
-
-  private async putSingleHashedOffThread(
-    key: string,
-    meter: MeteredStream,
-    digester: OffThreadDigester,
-    upfront: ObjectMetadata,
-    options: PutStreamOptions,
-  ): Promise<PutResult> {
-    const data = await readInto(meter, digester.allocate(options.contentLength));
-    options.signal?.throwIfAborted();
-    const { md5, sha256 } = await digester.digest(data);
-    const digest = { bytes: meter.bytes, md5, sha256 };
     const metadata = { ...upfront, ...options.lateMetadata?.(digest) };
     return this.putWhole(key, data, digest, metadata, options.contentType, options.signal);
   }
