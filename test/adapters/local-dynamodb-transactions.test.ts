@@ -58,6 +58,96 @@ async function failure<T extends Error = DynamoDBServiceException>(promise: Prom
   throw new Error('expected the request to fail');
 }
 
+/**
+ * Transfers move one unit from `a` to `b` (the sum stays 100) while plain writes count on both
+ * items and readers query both at once. A write applied inside a transaction is lost (a count
+ * short); a read inside one sees a sum other than 100.
+ */
+async function expectIsolated(on: Local, tableName: string): Promise<void> {
+  const itemAt = async (sk: string) =>
+    (
+      await on.documents.send(
+        new GetCommand({ TableName: tableName, Key: { pk: 'bank', sk }, ConsistentRead: true }),
+      )
+    ).Item;
+  const transfers = 40;
+  const touchesPerItem = 30;
+  await on.documents.send(
+    new PutCommand({ TableName: tableName, Item: { pk: 'bank', sk: 'a', n: 100, touches: 0 } }),
+  );
+  await on.documents.send(
+    new PutCommand({ TableName: tableName, Item: { pk: 'bank', sk: 'b', n: 0, touches: 0 } }),
+  );
+  const transfer = () =>
+    on.documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: { pk: 'bank', sk: 'a' },
+              UpdateExpression: 'SET n = n - :one',
+              ConditionExpression: 'n >= :one',
+              ExpressionAttributeValues: { ':one': 1 },
+            },
+          },
+          {
+            Update: {
+              TableName: tableName,
+              Key: { pk: 'bank', sk: 'b' },
+              UpdateExpression: 'SET n = n + :one',
+              ExpressionAttributeValues: { ':one': 1 },
+            },
+          },
+        ],
+      }),
+    );
+  const touch = (sk: string) =>
+    on.documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: 'bank', sk },
+        UpdateExpression: 'ADD touches :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+  const sums: number[] = [];
+  let writing = true;
+  const read = async () => {
+    while (writing) {
+      const { Items = [] } = await on.documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'bank' },
+          ConsistentRead: true,
+        }),
+      );
+      sums.push(Items.reduce((sum, item) => sum + (item.n as number), 0));
+    }
+  };
+  const readers = [read(), read()];
+  const writes: Promise<unknown>[] = [];
+  for (let i = 0; i < Math.max(transfers, touchesPerItem); i++) {
+    if (i < transfers) writes.push(transfer());
+    if (i < touchesPerItem) writes.push(touch('a'), touch('b'));
+  }
+  await Promise.all(writes).finally(() => {
+    writing = false;
+  });
+  await Promise.all(readers);
+
+  expect(await itemAt('a')).toEqual({
+    pk: 'bank',
+    sk: 'a',
+    n: 100 - transfers,
+    touches: touchesPerItem,
+  });
+  expect(await itemAt('b')).toEqual({ pk: 'bank', sk: 'b', n: transfers, touches: touchesPerItem });
+  expect(sums.length).toBeGreaterThan(0);
+  expect(sums.filter((sum) => sum !== 100)).toEqual([]);
+}
+
 let local: Local;
 let table: string;
 
@@ -203,7 +293,7 @@ describe('TransactWriteItems on the local DynamoDB', () => {
     expect(await get('kept')).toEqual({ pk: 'p', sk: 'kept', n: 1 });
   });
 
-  it('cancels on a failed ConditionCheck, and on an update that fails on the item (ValidationError)', async () => {
+  it('cancels on a failed ConditionCheck, and with ValidationError on what fails on the item or on the table schema', async () => {
     await put({ pk: 'p', sk: 'gate', open: false });
     await put({ pk: 'p', sk: 'text', n: 'not a number' });
     const send = (items: TransactWriteItem[]) =>
@@ -242,7 +332,36 @@ describe('TransactWriteItems on the local DynamoDB', () => {
       { Code: 'None' },
       { Code: 'ValidationError', Message: 'An operand in the update expression has an incorrect data type' },
     ]);
+
+    // Checks that need the table's schema are made on the item, as in DynamoDB: a cancellation.
+    const misfits = await send([
+      newItem,
+      { Put: { TableName: table, Item: { pk: { N: '5' }, sk: { S: 'x' } } } },
+      { Delete: { TableName: table, Key: { pk: { S: 'p' }, sk: { N: '1' } } } },
+      {
+        Update: {
+          TableName: table,
+          Key: { pk: { S: 'p' }, sk: { S: 'gate' } },
+          UpdateExpression: 'SET sk = :other',
+          ExpressionAttributeValues: { ':other': { S: 'moved' } },
+        },
+      },
+    ]);
+    expect(misfits.CancellationReasons).toEqual([
+      { Code: 'None' },
+      {
+        Code: 'ValidationError',
+        Message: 'One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N',
+      },
+      { Code: 'ValidationError', Message: 'The provided key element does not match the schema' },
+      {
+        Code: 'ValidationError',
+        Message:
+          'One or more parameter values were invalid: Cannot update attribute sk. This attribute is part of the key',
+      },
+    ]);
     expect(await get('behind-gate')).toBeUndefined();
+    expect(await get('gate')).toEqual({ pk: 'p', sk: 'gate', open: false });
   });
 
   it('refuses what DynamoDB refuses before applying anything', async () => {
@@ -276,9 +395,14 @@ describe('TransactWriteItems on the local DynamoDB', () => {
     ]);
     expect(missing.name).toBe('ResourceNotFoundException');
 
-    const badKey = await send([item('b'), { Put: { TableName: table, Item: { pk: { S: 'limits' } } } }]);
-    expect(badKey.name).toBe('ValidationException');
-    expect(badKey.message).toBe('One or more parameter values were invalid: Missing the key sk in the item');
+    const emptyKey = await send([
+      item('b'),
+      { Delete: { TableName: table, Key: { pk: { S: 'limits' }, sk: { S: '' } } } },
+    ]);
+    expect(emptyKey.name).toBe('ValidationException');
+    expect(emptyKey.message).toBe(
+      'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: sk',
+    );
 
     const badExpression = await send([
       item('c'),
@@ -305,20 +429,16 @@ describe('TransactWriteItems on the local DynamoDB', () => {
     expect(tooLarge.name).toBe('ValidationException');
     expect(tooLarge.message).toBe('Item size has exceeded the maximum allowed size');
 
-    const keyUpdate = await send([
-      item('h'),
-      {
-        Update: {
-          TableName: table,
-          Key: { pk: { S: 'limits' }, sk: { S: 'i' } },
-          UpdateExpression: 'SET sk = :other',
-          ExpressionAttributeValues: { ':other': { S: 'j' } },
-        },
-      },
-    ]);
-    expect(keyUpdate.name).toBe('ValidationException');
-    expect(keyUpdate.message).toBe(
-      'One or more parameter values were invalid: Cannot update attribute sk. This attribute is part of the key',
+    const unknownCapacity = await failure(
+      local.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [item('h')],
+          ReturnConsumedCapacity: 'BOGUS' as 'TOTAL',
+        }),
+      ),
+    );
+    expect(unknownCapacity.message).toBe(
+      "1 validation error detected: Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
     );
 
     const noAction = await send([item('g'), {}]);
@@ -333,6 +453,59 @@ describe('TransactWriteItems on the local DynamoDB', () => {
       }),
     );
     expect(query.Items).toEqual([]);
+  });
+
+  it("answers on the wire as DynamoDB does (dynalite's headers, the cancellation's JSON)", async () => {
+    await put({ pk: 'p', sk: 'wire', owner: 'other' });
+    const post = (body: string) =>
+      fetch(local.server.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'DynamoDB_20120810.TransactWriteItems',
+          'x-amz-date': '20260101T000000Z',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+        },
+        body,
+      });
+    const cancelled = await post(
+      JSON.stringify({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table,
+              Item: { pk: { S: 'p' }, sk: { S: 'wire' } },
+              ConditionExpression: 'attribute_not_exists(pk)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+        ],
+      }),
+    );
+    const text = await cancelled.text();
+    expect(cancelled.status).toBe(400);
+    expect(cancelled.headers.get('content-type')).toBe('application/x-amz-json-1.0');
+    expect(cancelled.headers.get('x-amzn-requestid')).toMatch(/^[A-Z0-9]{52}$/);
+    expect(cancelled.headers.get('x-amz-crc32')).toMatch(/^\d+$/);
+    expect(JSON.parse(text)).toEqual({
+      __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+      CancellationReasons: [
+        {
+          Code: 'ConditionalCheckFailed',
+          Message: 'The conditional request failed',
+          Item: { pk: { S: 'p' }, sk: { S: 'wire' }, owner: { S: 'other' } },
+        },
+      ],
+      Message:
+        'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed]',
+    });
+
+    for (const body of ['null', '[]', '"text"', '{']) {
+      const refused = await post(body);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toEqual({ __type: 'com.amazon.coral.service#SerializationException' });
+    }
   });
 
   it('applies a request repeated with its client token once, and refuses the token on another request', async () => {
@@ -429,85 +602,23 @@ describe('TransactWriteItems on the local DynamoDB', () => {
   });
 
   it('lets no concurrent write or read fall inside a transaction', async () => {
-    // Transfers move one unit from `a` to `b` (the sum stays 100) while plain writes count on
-    // both items and readers query both at once. A write applied inside a transaction is lost
-    // (a count short); a read inside one sees a sum other than 100.
-    const transfers = 40;
-    const touchesPerItem = 30;
-    await put({ pk: 'bank', sk: 'a', n: 100, touches: 0 });
-    await put({ pk: 'bank', sk: 'b', n: 0, touches: 0 });
-    const transfer = () =>
-      local.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: table,
-                Key: { pk: 'bank', sk: 'a' },
-                UpdateExpression: 'SET n = n - :one',
-                ConditionExpression: 'n >= :one',
-                ExpressionAttributeValues: { ':one': 1 },
-              },
-            },
-            {
-              Update: {
-                TableName: table,
-                Key: { pk: 'bank', sk: 'b' },
-                UpdateExpression: 'SET n = n + :one',
-                ExpressionAttributeValues: { ':one': 1 },
-              },
-            },
-          ],
-        }),
-      );
-    const touch = (sk: string) =>
-      local.documents.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk: 'bank', sk },
-          UpdateExpression: 'ADD touches :one',
-          ExpressionAttributeValues: { ':one': 1 },
-        }),
-      );
-    const sums: number[] = [];
-    let writing = true;
-    const read = async () => {
-      while (writing) {
-        const { Items = [] } = await local.documents.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': 'bank' },
-            ConsistentRead: true,
-          }),
-        );
-        sums.push(Items.reduce((sum, item) => sum + (item.n as number), 0));
-      }
-    };
-    const readers = [read(), read()];
-    const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < Math.max(transfers, touchesPerItem); i++) {
-      if (i < transfers) writes.push(transfer());
-      if (i < touchesPerItem) writes.push(touch('a'), touch('b'));
-    }
-    await Promise.all(writes).finally(() => {
-      writing = false;
-    });
-    await Promise.all(readers);
-
-    expect(await get('a', 'bank')).toEqual({
-      pk: 'bank',
-      sk: 'a',
-      n: 100 - transfers,
-      touches: touchesPerItem,
-    });
-    expect(await get('b', 'bank')).toEqual({ pk: 'bank', sk: 'b', n: transfers, touches: touchesPerItem });
-    expect(sums.length).toBeGreaterThan(0);
-    expect(sums.filter((sum) => sum !== 100)).toEqual([]);
+    await expectIsolated(local, table);
   });
 });
 
 describe('TransactWriteItems on a local DynamoDB folder', () => {
+  it('lets no concurrent write or read fall inside a transaction on LevelDB either', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'icloud-s3-transactions-'));
+    const onFolder = await startLocal(directory);
+    try {
+      await ensureStateTable(onFolder.client, 'state');
+      await expectIsolated(onFolder, 'state');
+    } finally {
+      await stopLocal(onFolder);
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
   it('keeps what a transaction wrote, and nothing of a cancelled one, across a restart', async () => {
     const directory = await mkdtemp(path.join(tmpdir(), 'icloud-s3-transactions-'));
     try {

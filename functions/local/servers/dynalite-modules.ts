@@ -77,12 +77,6 @@ export interface DynaliteModules {
     create(options: unknown): DynaliteStore;
     validateItem(item: unknown, table: TableDefinition): DynaliteError | undefined;
     validateKey(key: unknown, table: TableDefinition): DynaliteError | undefined;
-    /** Refuses an update of a key attribute or of an index key to another type. */
-    validateUpdates(
-      attributeUpdates: unknown,
-      expressionUpdates: unknown,
-      table: TableDefinition,
-    ): DynaliteError | undefined;
     createKey(itemOrKey: unknown, table: TableDefinition): string;
     checkConditional(data: AttributeMap, existingItem: unknown): DynaliteError | null | undefined;
     validationError(message: string): DynaliteError;

@@ -17,7 +17,7 @@ export class ClientTokens {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** What `token` means for `request` (the request's text without its token). */
+  /** What `token` means for `request` (a digest of the request without its token). */
   check(token: string, request: string): TokenState {
     this.forgetExpired();
     const done = this.completed.get(token);

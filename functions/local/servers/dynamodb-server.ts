@@ -91,11 +91,11 @@ function cacheTableDefinitions(store: DynaliteStore): void {
   };
 }
 
-let loaded: { dynalite: typeof dynaliteServer; lastStore: () => DynaliteStore } | undefined;
+let loaded: { dynalite: typeof dynaliteServer; takeStore: () => DynaliteStore } | undefined;
 
 /**
  * dynalite, with every store it creates wrapped (its `db.create`, looked up at each start) and
- * the last one kept for the server being started. Both come from one `require`, so the module
+ * handed to the one starting the server (`takeStore`). Both come from one `require`, so the module
  * wrapped is the one dynalite uses whatever loads this file.
  */
 function dynaliteWithTableCache(): NonNullable<typeof loaded> {
@@ -112,17 +112,19 @@ function dynaliteWithTableCache(): NonNullable<typeof loaded> {
     created = store;
     return store;
   };
-  const lastStore = () => {
-    if (created === undefined) throw new Error('dynalite created no store');
-    return created;
+  const takeStore = () => {
+    const store = created;
+    created = undefined;
+    if (store === undefined) throw new Error('dynalite created no store');
+    return store;
   };
-  loaded = { dynalite: requireHere('dynalite') as typeof dynaliteServer, lastStore };
+  loaded = { dynalite: requireHere('dynalite') as typeof dynaliteServer, takeStore };
   return loaded;
 }
 
 export async function startDynamoDbServer(options: { directory?: string } = {}): Promise<LocalServer> {
   if (options.directory !== undefined) await assertOpens(options.directory);
-  const { dynalite, lastStore } = dynaliteWithTableCache();
+  const { dynalite, takeStore } = dynaliteWithTableCache();
   const server = dynalite({
     ...(options.directory !== undefined && { path: options.directory }),
     createTableMs: 0,
@@ -130,7 +132,7 @@ export async function startDynamoDbServer(options: { directory?: string } = {}):
     updateTableMs: 0,
   });
   // dynalite created the server's store synchronously, just now.
-  routeTransactWriteItems(server, lastStore());
+  routeTransactWriteItems(server, takeStore());
   const port = await listenOnLoopback(server);
   return { endpoint: `http://127.0.0.1:${port}`, stop: () => closeServer(server) };
 }

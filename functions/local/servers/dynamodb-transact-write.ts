@@ -5,7 +5,11 @@
  *
  * Each action runs through dynalite's own validations and item actions (PutItem, UpdateItem,
  * DeleteItem), so keys, item sizes, expressions and conditions are judged exactly as in a single
- * write. Isolation and atomicity come from two things around them:
+ * write. As in DynamoDB, what the request alone shows (member constraints, expressions, a Put's
+ * size, an empty key value) is refused up front with a ValidationException, and what needs the
+ * table or the item (a key of another type, an update of a key attribute, an update that makes
+ * the item too large) cancels with a `ValidationError` reason. Isolation and atomicity come from
+ * two things around them:
  * - the transaction takes dynalite's own per-item locks on all its items at once (the locks every
  *   PutItem, UpdateItem, DeleteItem and BatchWriteItem takes), so no write of those items runs
  *   between its reads and its commit; other items and all reads go on at full speed;
@@ -15,6 +19,7 @@
  *   nothing to undo.
  */
 
+import { createHash } from 'node:crypto';
 import {
   type AttributeMap,
   type BatchOperation,
@@ -49,11 +54,14 @@ interface Action {
   readonly returnOldItem: boolean;
 }
 
-interface PlacedAction extends Action {
-  readonly table: TableDefinition;
-  /** dynalite's key of the item within its table. */
-  readonly key: string;
-}
+/**
+ * An action with its table and either dynalite's key of its item, or, when the key does not fit
+ * the table's schema, the reason it fails whatever the table holds.
+ */
+type PlacedAction = Action & { readonly table: TableDefinition } & (
+    | { readonly key: string; readonly invalid?: undefined }
+    | { readonly key?: undefined; readonly invalid: CancellationReason }
+  );
 
 type CancellationReason =
   | { Code: 'None' }
@@ -153,7 +161,23 @@ function readTable(store: DynaliteStore, name: string): Promise<TableDefinition>
   );
 }
 
-/** Finds each action's table and item; refuses a missing table, a bad key, two actions on one item. */
+/**
+ * DynamoDB refuses an empty string or binary as a key value up front; any other key that does
+ * not fit the table's schema (a missing attribute, another type) cancels the transaction with a
+ * `ValidationError` reason for that action.
+ */
+function emptyKeyValue(itemOrKey: unknown, table: TableDefinition): string | undefined {
+  for (const { AttributeName } of table.KeySchema) {
+    const value = (itemOrKey as Record<string, { S?: unknown; B?: unknown } | undefined>)[AttributeName];
+    const empty = value?.S === '' ? 'string' : value?.B === '' ? 'binary' : undefined;
+    if (empty !== undefined) {
+      return `One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ${empty} value. Key: ${AttributeName}`;
+    }
+  }
+  return undefined;
+}
+
+/** Finds each action's table and item; refuses a missing table, an empty key, two actions on one item. */
 async function placeActions(
   modules: DynaliteModules,
   store: DynaliteStore,
@@ -166,16 +190,18 @@ async function placeActions(
   const seen = new Set<string>();
   return actions.map((action) => {
     const table = tables.get(action.data.TableName)!;
-    const { Item, Key } = action.data;
-    const invalid =
+    const itemOrKey = action.kind === 'Put' ? action.data.Item : action.data.Key;
+    const empty = emptyKeyValue(itemOrKey, table);
+    if (empty !== undefined) throw modules.db.validationError(empty);
+    const misfit =
       action.kind === 'Put'
-        ? modules.db.validateItem(Item, table)
-        : (modules.db.validateKey(Key, table) ??
-          (action.kind === 'Update'
-            ? modules.db.validateUpdates(action.data.AttributeUpdates, action.data._updates, table)
-            : undefined));
-    if (invalid) throw invalid;
-    const key = modules.db.createKey(action.kind === 'Put' ? Item : Key, table);
+        ? modules.db.validateItem(itemOrKey, table)
+        : modules.db.validateKey(itemOrKey, table);
+    if (misfit) {
+      const invalid = { Code: 'ValidationError', Message: misfit.body.message ?? misfit.message } as const;
+      return { ...action, table, invalid };
+    }
+    const key = modules.db.createKey(itemOrKey, table);
     const item = `${table.TableName}\u0000${key}`;
     if (seen.has(item)) {
       throw modules.db.validationError('Transaction request cannot include multiple operations on one item');
@@ -192,6 +218,7 @@ async function placeActions(
 async function lockItems(store: DynaliteStore, actions: readonly PlacedAction[]): Promise<() => void> {
   const keysByTable = new Map<string, string[]>();
   for (const { table, key } of actions) {
+    if (key === undefined) continue;
     const keys = keysByTable.get(table.TableName) ?? [];
     keys.push(key);
     keysByTable.set(table.TableName, keys);
@@ -253,10 +280,12 @@ async function runAction(
   store: DynaliteStore,
   action: PlacedAction,
 ): Promise<CancellationReason> {
+  if (action.invalid !== undefined) return action.invalid;
+  const { key } = action;
   const items = store.getItemDb(action.table.TableName);
   try {
     if (action.kind === 'ConditionCheck') {
-      const item = await call((callback) => items.get(action.key, callback));
+      const item = await call((callback) => items.get(key, callback));
       const failed = modules.db.checkConditional(action.data, item);
       if (failed) throw failed;
     } else {
@@ -272,7 +301,7 @@ async function runAction(
     if (error.body.__type.endsWith('#ValidationException'))
       return { Code: 'ValidationError', Message: message };
     if (!error.body.__type.endsWith('#ConditionalCheckFailedException')) throw error;
-    const old = action.returnOldItem ? await call((callback) => items.get(action.key, callback)) : undefined;
+    const old = action.returnOldItem ? await call((callback) => items.get(key, callback)) : undefined;
     return {
       Code: 'ConditionalCheckFailed',
       Message: message,
@@ -323,9 +352,13 @@ export function transactWriteItems(store: DynaliteStore): (request: unknown) => 
   const types = requestTypes(modules);
   const tokens = new ClientTokens();
   return async (request) => {
-    // The request as sent, without its token: what a repeat with the same token must match.
-    const { ClientRequestToken: _token, ...rest } = (request ?? {}) as AttributeMap;
-    const fingerprint = JSON.stringify(rest);
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      return { statusCode: 400, body: { __type: 'com.amazon.coral.service#SerializationException' } };
+    }
+    // What a repeat with the same token must match: the request without its token. Kept as a
+    // digest, since the SDK sends a token with every transaction and they are kept 10 minutes.
+    const { ClientRequestToken: _token, ...rest } = request as AttributeMap;
+    const fingerprint = createHash('sha256').update(JSON.stringify(rest)).digest('base64');
     let checked: ReturnType<typeof checkRequest>;
     try {
       checked = checkRequest(modules, types, request, store);
@@ -344,7 +377,10 @@ export function transactWriteItems(store: DynaliteStore): (request: unknown) => 
         );
       }
       if (state === 'running') {
-        return dynamoDbError('TransactionInProgressException', 'Transaction is ongoing for the token');
+        return dynamoDbError(
+          'TransactionInProgressException',
+          'The transaction with the given request token is already in progress.',
+        );
       }
       tokens.start(token, fingerprint);
     }

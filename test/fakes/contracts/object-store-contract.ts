@@ -158,6 +158,19 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       expect(await store.head('short.JPG')).toBeUndefined();
     });
 
+    it('refuses a single-put body longer than its declared length and stores nothing', async () => {
+      const store = await createStore();
+      const { body } = bodyOf('a photo with a few bytes too many');
+      await expect(
+        store.putStream('long.JPG', body, {
+          contentType: 'image/jpeg',
+          contentLength: 10,
+          metadata: mtimeMetadata(CAPTURED),
+        }),
+      ).rejects.toBeInstanceOf(ContentLengthMismatchError);
+      expect(await store.head('long.JPG')).toBeUndefined();
+    });
+
     it('refuses a multipart body longer than its declared length and stores nothing', async () => {
       const store = await createStore({ partSize: MIN_PART_SIZE });
       const { stream } = generatedStream(MIN_PART_SIZE * 2);
