@@ -53,9 +53,11 @@ export const MAX_JOURNAL_OBJECTS_PER_FOLD = 500;
 const CATALOG_LEASE_MS = 10 * 60 * 1000;
 /**
  * Shards a fold reads and rewrites at once (each a small object: memory stays a few shards).
- * 16 rather than 8: on a loaded two-core machine a first sync's 264 shard writes into the local S3
- * took 0.5-1.1 s at 16 against 1.0-1.3 s at 8 (interleaved runs, load 5-7), and never longer at
- * an idle moment (0.68-0.70 s both); 32 measured no better than 16 (docs/benchmarks.md §0).
+ * 16 rather than 8: the writes are bound by the CPU of the client and the S3 server, so more at
+ * once gains little, but never lost: 264 shard-sized PUTs into the local S3, alone, 0.68-0.70 s
+ * both at load 3, 1.09-1.33 s against 1.11-1.41 s at load 7-9; in first syncs (load 5-7) the
+ * shard writes took 0.47-1.32 s (median 0.97) against 0.86-1.43 s (median 1.09). 32 measured no
+ * better than 16 (docs/benchmarks.md §0).
  */
 export const CATALOG_SHARDS_AT_ONCE = 16;
 
