@@ -96,6 +96,13 @@ export interface LocalAwsStackOptions {
    * S3 starts it on first use as ever, so an idle run starts none.
    */
   readonly startNewS3AtOnce?: boolean;
+  /**
+   * Starts the local SQS server and creates its queues beside DynamoDB too, on the same condition
+   * (a data dir without a local S3): the first enqueue waited for both, after the first page's
+   * journal. `sqsStarted()` stays false until the run asks for SQS, so a run that enqueues nothing
+   * still drains, redrives and parks nothing.
+   */
+  readonly startNewSqsAtOnce?: boolean;
 }
 
 export async function openLocalAws(options: LocalAwsStackOptions): Promise<LocalAws> {
@@ -138,7 +145,8 @@ export async function openLocalAws(options: LocalAwsStackOptions): Promise<Local
     await ensureBucket(client, LOCAL_RESOURCES.bucket);
     return { client, endpoint: server.endpoint, clientConfig };
   });
-  const sqs = once(async (): Promise<LocalSqs> => {
+  /** The SQS server and its queues, up; `sqs` below is what the run uses (and counts as started). */
+  const sqsServer = once(async (): Promise<LocalSqs> => {
     const [{ SQSClient }, { startSqsServer }, { ensureWorkQueue }] = await Promise.all([
       import('@aws-sdk/client-sqs'),
       import('#local/servers/sqs-server.ts'),
@@ -151,13 +159,19 @@ export async function openLocalAws(options: LocalAwsStackOptions): Promise<Local
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 900,
       maxReceiveCount: options.maxReceiveCount ?? 5,
     });
-    // Work on the queue is downloaded next: S3 starts meanwhile (its own errors surface on use).
-    s3().catch(() => undefined);
     return { client, endpoint: server.endpoint, queues };
   });
+  const sqs = once(async (): Promise<LocalSqs> => {
+    const opened = await sqsServer();
+    // Work on the queue is downloaded next: S3 starts meanwhile (its own errors surface on use).
+    s3().catch(() => undefined);
+    return opened;
+  });
 
-  // Its failures surface where it is used (s3() returns the same rejected promise).
-  if (options.startNewS3AtOnce === true && !existsSync(path.join(awsDir, 's3'))) s3().catch(() => undefined);
+  // Their failures surface where they are used (each returns the same rejected promise).
+  const newDataDir = !existsSync(path.join(awsDir, 's3'));
+  if (options.startNewS3AtOnce === true && newDataDir) s3().catch(() => undefined);
+  if (options.startNewSqsAtOnce === true && newDataDir) sqsServer().catch(() => undefined);
 
   try {
     const dynamodbServer = await started(

@@ -73,8 +73,12 @@ export interface LocalComposition {
 }
 
 export async function composeLocal(options: LocalCompositionOptions): Promise<LocalComposition> {
-  // A first sync archives: its local S3 starts beside DynamoDB, not when the first page needs it.
-  const stack = await openLocalAws({ dataDir: options.dataDir, startNewS3AtOnce: true });
+  // A first sync archives: its local S3 and SQS start beside DynamoDB, not when the first page needs them.
+  const stack = await openLocalAws({
+    dataDir: options.dataDir,
+    startNewS3AtOnce: true,
+    startNewSqsAtOnce: true,
+  });
   const metrics = new CollectedMetrics();
   const deletePolicy = options.deletePolicy ?? DEFAULT_DELETE_POLICY;
   const versionPolicy = options.versionPolicy ?? DEFAULT_VERSION_POLICY;

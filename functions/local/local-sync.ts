@@ -406,9 +406,11 @@ async function parkWork(stack: LocalAws, dataDir: string): Promise<{ parked: Par
   const sqs = await stack.sqs();
   const parked = await parkQueuedWork(sqs.client, sqs.queues, dataDir);
   const { countMessages } = await import('./drain-work-queue.ts');
-  const leftOver =
-    (await countMessages(sqs, sqs.queues.queueUrl)) +
-    (await countMessages(sqs, sqs.queues.deadLetterQueueUrl));
+  const counts = await Promise.all([
+    countMessages(sqs, sqs.queues.queueUrl),
+    countMessages(sqs, sqs.queues.deadLetterQueueUrl),
+  ]);
+  const leftOver = counts[0] + counts[1];
   return { parked, leftOver };
 }
 

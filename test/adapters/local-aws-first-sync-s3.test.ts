@@ -2,13 +2,16 @@
  * A first sync's local S3 starts with the run: detection's first page writes the catalog journal,
  * and the s3rver child takes a quarter of a second or more to start, which the first page used to
  * wait out. A data dir that already has a local S3 (every later run, idle ones included) starts it
- * only when the run first needs it.
+ * only when the run first needs it. The same for its SQS server and queues, which the first enqueue
+ * waited for after that page's journal; the run counts SQS as started only once it uses it.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openLocalAws } from '#compose/local-aws-stack.ts';
+import { LOCAL_RESOURCES, openLocalAws } from '#compose/local-aws-stack.ts';
 
 const dirs: string[] = [];
 const freshDir = async () => {
@@ -35,6 +38,34 @@ describe('openLocalAws', () => {
       expect(again.s3Started()).toBe(false);
     } finally {
       await again.stop();
+    }
+  }, 60_000);
+
+  it('starts the SQS server of a data dir that never had a local S3, and its queues, before the run asks', async () => {
+    const createQueues: number[] = [];
+    const onRequest = (message: unknown) => {
+      const { request } = message as { request: ClientRequest };
+      if (request.getHeader('x-amz-target') === 'AmazonSQS.CreateQueue') createQueues.push(Date.now());
+    };
+    subscribe('http.client.request.start', onRequest);
+    const stack = await openLocalAws({
+      dataDir: await freshDir(),
+      startNewS3AtOnce: true,
+      startNewSqsAtOnce: true,
+    });
+    try {
+      for (let waited = 0; createQueues.length < 2 && waited < 5_000; waited += 20)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(createQueues).toHaveLength(2);
+      // Nothing asked for it yet: a run that enqueues nothing drains and parks nothing.
+      expect(stack.sqsStarted()).toBe(false);
+      const sqs = await stack.sqs();
+      expect(stack.sqsStarted()).toBe(true);
+      expect(sqs.queues.queueUrl).toContain(LOCAL_RESOURCES.queue);
+      expect(createQueues).toHaveLength(2);
+    } finally {
+      unsubscribe('http.client.request.start', onRequest);
+      await stack.stop();
     }
   }, 60_000);
 

@@ -229,6 +229,52 @@ describe('the catalog in the bucket', () => {
     expect(objects.keys().filter((k) => k.startsWith(CATALOG_JOURNAL_PREFIX))).toEqual([]);
   });
 
+  it('reads its journal objects several at once, and lists the shards while the album index is read', async () => {
+    const { objects, catalog, deliver, serve, records } = setUp();
+    const assets = Array.from({ length: 12 }, (_, i) => described(`j${i}`));
+    for (const a of assets) serve(a);
+    // One enqueue each: twelve journal objects.
+    for (const asset of assets) await deliver([{ type: 'asset', asset }]);
+    let reading = 0;
+    let mostAtOnce = 0;
+    let listingStarted = false;
+    const slow = Object.create(objects) as typeof objects;
+    slow.getStream = async (key) => {
+      if (!key.startsWith(CATALOG_JOURNAL_PREFIX)) return objects.getStream(key);
+      reading++;
+      mostAtOnce = Math.max(mostAtOnce, reading);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return await objects.getStream(key);
+      } finally {
+        reading--;
+      }
+    };
+    slow.list = (prefix) => {
+      const listed = objects.list(prefix);
+      if (prefix !== CATALOG_SHARD_PREFIX) return listed;
+      return (async function* () {
+        listingStarted = true;
+        yield* listed;
+      })();
+    };
+    let listedWhileIndexRead = false;
+    const albumsOfAssets = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      listedWhileIndexRead = listingStarted;
+      return () => [];
+    };
+
+    const result = await foldCatalog({ ...catalog, objects: slow, albumsOfAssets }, 'test');
+
+    expect(result).toMatchObject({ outcome: 'folded', journalObjects: 12, assetsFolded: 12 });
+    expect(mostAtOnce).toBeGreaterThan(1);
+    expect(mostAtOnce).toBeLessThanOrEqual(CATALOG_SHARDS_AT_ONCE);
+    expect(listedWhileIndexRead).toBe(true);
+    for (const a of assets) expect((await records(a)).map((r) => r.asset)).toContain(a.assetRecordName);
+    expect(objects.keys().filter((k) => k.startsWith(CATALOG_JOURNAL_PREFIX))).toEqual([]);
+  });
+
   it('keeps the journal when a shard cannot be written, and finishes the fold next time', async () => {
     const { objects, catalog, deliver, serve, records } = setUp();
     const assets = Array.from({ length: 20 }, (_, i) => described(`f${i}`));
