@@ -8,8 +8,11 @@
  * 1 + F album-list pages (each up to 200 albums) + sum of (floor(m_i / 66) + 1) contents pages
  * (a member is three records, docs/protocol/cloudkit.md#records-query). Nothing on an idle run.
  *
- * Resumable: the list is read in one go (small), then albums are read one at a time and the
- * caller persists `pending` after each, so a run that stops mid-walk resumes at the next album.
+ * Resumable: the list is read in one go (small) and saved, then albums are read one at a time.
+ * A run that stops for its deadline saves `pending` and the next resumes at the next album. In
+ * between, progress is saved once `PAGES_BETWEEN_SAVES` contents pages have been read since the
+ * last save, not after every album (a library of many small albums paid a state write per album):
+ * a crash redoes at most that many pages, and replacing an album's members is idempotent.
  */
 import type { AlbumMember } from '#domain/model/album.ts';
 import type { Album } from '#domain/model/asset.ts';
@@ -31,7 +34,7 @@ export interface AlbumWalkDeps {
   readonly albums: AlbumStore;
   /** False once the run must stop taking new requests. */
   readonly hasTimeFor: () => boolean;
-  /** Persists progress (called after the list and after each album). */
+  /** Persists progress (after the list, every `PAGES_BETWEEN_SAVES` contents pages, and at a stop). */
   readonly save: (progress: AlbumWalkProgress) => Promise<void>;
 }
 
@@ -62,16 +65,26 @@ export async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promis
   return all;
 }
 
-/** Every member of one album, in album order. */
-export async function readMembers(source: AssetSource, zone: ZoneRef, album: string): Promise<AlbumMember[]> {
+/** Contents pages (requests to Apple) a crash may make a walk read again: its saves come no closer. */
+export const PAGES_BETWEEN_SAVES = 50;
+
+/** Every member of one album, in album order, and the contents pages it took. */
+async function readMembersCounted(source: AssetSource, zone: ZoneRef, album: string) {
   const members: AlbumMember[] = [];
+  let pages = 0;
   let cursor: AlbumMembersCursor | undefined;
   do {
     const page = await source.albumMembersPage(zone, album, cursor);
+    pages += 1;
     members.push(...page.members);
     cursor = page.next;
   } while (cursor !== undefined);
-  return members;
+  return { members, pages };
+}
+
+/** Every member of one album, in album order. */
+export async function readMembers(source: AssetSource, zone: ZoneRef, album: string): Promise<AlbumMember[]> {
+  return (await readMembersCounted(source, zone, album)).members;
 }
 
 /** Walks (or resumes walking) a zone's albums; returns whether the walk is complete. */
@@ -91,15 +104,20 @@ export async function walkAlbums(
     };
     await deps.save(progress);
   }
+  let pagesSinceSave = 0;
   while (progress.pending.length > 0) {
     if (!deps.hasTimeFor()) return { done: false, progress };
     const [recordName, ...rest] = progress.pending;
     if (recordName === undefined) break;
     const ref = { zone, recordName };
-    const members = await readMembers(deps.source, zone, recordName);
+    const { members, pages } = await readMembersCounted(deps.source, zone, recordName);
     await replaceAlbumMembers(deps.albums, ref, members, () => deps.albums.loadAlbum(ref));
     progress = { listed: true, pending: rest };
-    if (rest.length > 0) await deps.save(progress);
+    pagesSinceSave += pages;
+    if (rest.length > 0 && pagesSinceSave >= PAGES_BETWEEN_SAVES) {
+      await deps.save(progress);
+      pagesSinceSave = 0;
+    }
   }
   return { done: true, progress };
 }
