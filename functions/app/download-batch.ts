@@ -17,6 +17,7 @@ import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
+import { RunTally } from './run-tally.ts';
 import { archiveSharedWork, type SharedAlbumWorkerSettings } from './shared-albums-work.ts';
 
 export interface DownloadBatchDeps {
@@ -100,20 +101,26 @@ class ReauthNeededError extends Error {
   override readonly name = 'ReauthNeededError';
 }
 
-/** Adds a message's outcome to its run's record; a missing record (an old message) is not an error. */
-async function recordOnRun(deps: DownloadBatchDeps, run: RunRef, result: MessageResult): Promise<void> {
+/**
+ * Adds a message's outcome to its run's tally (written to the record once, at the batch's end) and
+ * its failures to the record at once; a missing record (an old message) is not an error.
+ */
+async function recordOnRun(
+  deps: DownloadBatchDeps,
+  tally: RunTally,
+  run: RunRef,
+  result: MessageResult,
+): Promise<void> {
+  tally.add(run, {
+    assetsArchived: result.archived,
+    assetsUpdated: result.updated,
+    assetsPurged: result.purged,
+    ...(result.purgedKept > 0 ? { assetsPurgedKept: result.purgedKept } : {}),
+    assetsFailed: result.failed,
+    filesArchived: result.versionsArchived,
+    bytesArchived: result.bytesArchived,
+  });
   try {
-    await deps.archive.state.addRunProgress(run, {
-      counts: {
-        assetsArchived: result.archived,
-        assetsUpdated: result.updated,
-        assetsPurged: result.purged,
-        ...(result.purgedKept > 0 ? { assetsPurgedKept: result.purgedKept } : {}),
-        assetsFailed: result.failed,
-        filesArchived: result.versionsArchived,
-        bytesArchived: result.bytesArchived,
-      },
-    });
     for (const failure of result.failures) await deps.archive.state.recordRunFailure(run, failure);
   } catch (error) {
     deps.logger.warn('run record not updated', { runId: run.runId, error });
@@ -126,7 +133,10 @@ export interface DownloadBatch {
    * be delivered again (or, unreadable, end in the dead-letter queue).
    */
   process(body: string, messageId: string, delivery?: number): Promise<void>;
-  /** Ends the batch: stops the deadline, counts the requests to Apple, saves the session. */
+  /**
+   * Ends the batch: stops the deadline, adds the batch's counts to the run records, counts the
+   * requests to Apple, saves the session.
+   */
   finish(): Promise<void>;
 }
 
@@ -160,6 +170,8 @@ export function startDownloadBatch(
     return connecting;
   };
   let reauth = false;
+  // The batch's counts by run: each run's record is written once, in `finish`.
+  const tally = new RunTally();
   const itemSlots = deps.itemSlots ?? new ItemSlots(deps.batchItems ?? DEFAULT_BATCH_ITEMS);
   const process = async (body: string, messageId: string, delivery?: number): Promise<void> => {
     if (reauth) throw new ReauthNeededError('skipped: iCloud needs a new sign-in');
@@ -180,7 +192,7 @@ export function startDownloadBatch(
     const report = async (result: MessageResult) => {
       if (message.runStartedAt !== undefined) {
         // The detection run that enqueued this work shows what came of it (`icloud-s3 status`).
-        await recordOnRun(deps, { runId: message.runId, startedAt: message.runStartedAt }, result);
+        await recordOnRun(deps, tally, { runId: message.runId, startedAt: message.runStartedAt }, result);
       }
       deps.metrics.add(METRICS.assetsArchived, result.archived);
       deps.metrics.add(METRICS.bytesArchived, result.bytesArchived, 'Bytes');
@@ -210,7 +222,7 @@ export function startDownloadBatch(
       );
       // Shared-album items after the library's: their counts join the message's result.
       const result = await archiveSharedWork(
-        { ...deps, itemSlots },
+        { ...deps, itemSlots, runTally: tally },
         adapters,
         message,
         libraryResult,
@@ -247,6 +259,8 @@ export function startDownloadBatch(
     process,
     async finish() {
       clearTimeout(timer);
+      // What the batch's deliveries did, one write per run record (`status` shows it).
+      await tally.write(deps.archive.state, deps.logger);
       // Bookkeeping the state store batched (settled count nonces): a crash before it costs bytes, never counts.
       await deps.archive.state
         .flush()

@@ -17,6 +17,7 @@ import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
 import type { Logger } from '#shared/logger.ts';
+import type { RunTally } from './run-tally.ts';
 
 export interface SharedAlbumWorkerSettings {
   readonly state: SharedAlbumStateStore;
@@ -35,6 +36,8 @@ interface WorkDeps {
   readonly sharedAlbums?: SharedAlbumWorkerSettings;
   /** The batch's slots, which the library's items of the batch take too. */
   readonly itemSlots?: ItemSlots;
+  /** The batch's counts by run, written once at its end; absent: each album's counts are written at once. */
+  readonly runTally?: RunTally;
 }
 
 export async function archiveSharedWork(
@@ -115,18 +118,19 @@ export async function archiveSharedWork(
 /** Adds what an album's delivery did to the run record of the detection that handed it out. */
 async function recordCounts(deps: WorkDeps, message: WorkMessage, done: SharedAlbumResult): Promise<void> {
   if (message.runStartedAt === undefined) return;
+  const run = { runId: message.runId, startedAt: message.runStartedAt };
+  const counts = {
+    sharedItemsArchived: done.stored + done.referenced,
+    sharedItemsUpdated: done.updated,
+    sharedItemsRemoved: done.removed,
+    sharedObjectsDeleted: done.objectsDeleted,
+    sharedBytesArchived: done.bytes,
+  };
+  if (deps.runTally !== undefined) {
+    deps.runTally.add(run, counts);
+    return;
+  }
   await deps.archive.state
-    .addRunProgress(
-      { runId: message.runId, startedAt: message.runStartedAt },
-      {
-        counts: {
-          sharedItemsArchived: done.stored + done.referenced,
-          sharedItemsUpdated: done.updated,
-          sharedItemsRemoved: done.removed,
-          sharedObjectsDeleted: done.objectsDeleted,
-          sharedBytesArchived: done.bytes,
-        },
-      },
-    )
+    .addRunProgress(run, { counts })
     .catch((error: unknown) => deps.logger.warn('run record not updated', { error }));
 }

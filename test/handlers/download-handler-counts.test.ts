@@ -162,6 +162,31 @@ describe('counts of a work message across its deliveries', () => {
     expect(live).toEqual({ items: 5, bytesArchived: 320 });
   });
 
+  it("adds a batch's counts to the run record in one write, however many messages it holds (issue 12)", async () => {
+    const { cdn, handler, state, runRecord, summed } = await setUp();
+    let runWrites = 0;
+    const addRunProgress = state.addRunProgress.bind(state);
+    state.addRunProgress = async (run, progress) => {
+      runWrites += 1;
+      return addRunProgress(run, progress);
+    };
+    const records = ['a', 'b', 'c'].map((name) => {
+      cdn.files.set(`https://cdn.test/${name}`, jpegBytes(64, 1));
+      return sqsRecord(body([{ type: 'asset', asset: photoAsset(name, 64) }]));
+    });
+
+    const result = await handler()(sqsEvent(records), plenty());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(summed()).toMatchObject({ items: 3, archived: 3 });
+    expect(runWrites).toBe(1);
+    expect((await runRecord())?.counts).toMatchObject({
+      assetsArchived: 3,
+      filesArchived: 3,
+      bytesArchived: 192,
+    });
+  });
+
   it('counts a photo that failed for good once, though its message is delivered again and it fails again', async () => {
     const { cdn, handler, live, metrics, runRecord, state, summed } = await setUp();
     cdn.files.set('https://cdn.test/fine', jpegBytes(64, 1));

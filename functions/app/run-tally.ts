@@ -1,0 +1,34 @@
+/**
+ * What a download batch's deliveries did, by the detection run that handed the work out: added up
+ * in memory and written to each run's record once, when the batch ends, not once per message
+ * (a first sync of 300 photos in 16 messages wrote the record 20 times). The record's counts are
+ * what `status` shows, not state anything resumes from: a process that dies before the batch's
+ * end loses them, as one dying between a message's work and its report always could (the
+ * redelivery finds those items done and does not count them again).
+ */
+import type { RunRef } from '#domain/model/run.ts';
+import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
+import type { Logger } from '#shared/logger.ts';
+
+export class RunTally {
+  readonly #runs = new Map<string, { readonly run: RunRef; readonly counts: Record<string, number> }>();
+
+  /** Adds counts to the run's tally (zeros are kept: the record shows each count it was given). */
+  add(run: RunRef, counts: Readonly<Record<string, number>>): void {
+    const key = `${run.startedAt}#${run.runId}`;
+    const tally = this.#runs.get(key) ?? { run: { runId: run.runId, startedAt: run.startedAt }, counts: {} };
+    for (const [name, n] of Object.entries(counts)) tally.counts[name] = (tally.counts[name] ?? 0) + n;
+    this.#runs.set(key, tally);
+  }
+
+  /** Writes each run's tally (one update a run) and starts again; a run not updated is logged, not thrown. */
+  async write(state: Pick<ArchiveStateStore, 'addRunProgress'>, logger: Logger): Promise<void> {
+    const runs = [...this.#runs.values()];
+    this.#runs.clear();
+    for (const { run, counts } of runs) {
+      await state
+        .addRunProgress(run, { counts })
+        .catch((error: unknown) => logger.warn('run record not updated', { runId: run.runId, error }));
+    }
+  }
+}
