@@ -117,6 +117,17 @@ export async function pollUntilEmpty(
   let drained = false;
   /** When the latest failed message is receivable again. */
   let retryAt = 0;
+  /**
+   * The count under way: pollers that find the queue empty at once (the last batch ended and woke
+   * the idle ones) share one request rather than ask one each.
+   */
+  let counting: Promise<number> | undefined;
+  const countQueue = () => {
+    counting ??= countMessages(sqs, sqs.queues.queueUrl).finally(() => {
+      counting = undefined;
+    });
+    return counting;
+  };
   const counted: typeof handler = async (event, context) => {
     working++;
     try {
@@ -149,8 +160,10 @@ export async function pollUntilEmpty(
         const due = retryAt - Date.now();
         await waitForEither(allEnded.promise, due > 0 ? Math.min(due + 50, IDLE_POLL_MS) : IDLE_POLL_MS);
       } else {
+        // Another poller found it drained while this one was asking: nothing more to ask.
+        if (drained) return;
         // Empty now; failed messages reappear after their retry delay.
-        if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) {
+        if ((await countQueue()) === 0) {
           drained = true;
           allEnded.fire();
           return;
