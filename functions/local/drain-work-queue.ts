@@ -110,7 +110,8 @@ export async function pollUntilEmpty(
   // empty while others work idles until then, or a while (new messages, a failed one back after
   // its retry delay), instead of asking the queue twice every 250 ms (a receive and a count:
   // requests the archive pays per asset; a long batch of large messages made them most of the
-  // tail's). A poller whose batch ends receives again at once: others need not wake for it.
+  // tail's). A poller whose batch ends receives again at once: others need not wake for it, and
+  // when it was the last, they wake once it has found whether the queue is drained.
   let working = 0;
   let allEnded = signal();
   /** A poller found the queue holding nothing at all: the others stop without asking again. */
@@ -150,11 +151,9 @@ export async function pollUntilEmpty(
         retryDelaySeconds: RETRY_DELAY_S,
       });
       if (outcome !== undefined) {
+        // The last batch ending does not wake the idle pollers yet: this one asks the queue first
+        // (below), and wakes them once it knows whether it is drained (then they ask nothing).
         if (outcome.failed > 0) retryAt = Date.now() + RETRY_DELAY_S * 1000;
-        if (working === 0) {
-          allEnded.fire();
-          allEnded = signal();
-        }
       } else if (working > 0) {
         // Others are at work: until they end, a failed message is due, or a while passed.
         const due = retryAt - Date.now();
@@ -168,6 +167,9 @@ export async function pollUntilEmpty(
           allEnded.fire();
           return;
         }
+        // Work left (in flight or waiting out its retry delay): the idle pollers look too.
+        allEnded.fire();
+        allEnded = signal();
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
