@@ -85,6 +85,9 @@ describe('albums in change detection', () => {
     expect((await state.loadAlbums()).map((a) => a.name).sort()).toEqual(['Lissabon', 'Porto', 'Reisen']);
     expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A1' })).length).toBe(12);
     expect((await state.loadZone(PRIMARY))?.syncToken).toBeDefined();
+    // A folder has no view: nothing for the view writer to write for it (issue 12).
+    expect(await state.loadAlbum({ zone: PRIMARY, recordName: 'F1' })).toMatchObject({ viewStale: false });
+    expect(await state.loadAlbum({ zone: PRIMARY, recordName: 'A1' })).toMatchObject({ viewStale: true });
     // Top level, the folder's children; Lissabon in two pages of 10, Porto in one.
     expect(source.calls.filter((c) => c.startsWith('listAlbums')).length).toBe(2);
     expect(source.calls.filter((c) => c.startsWith('albumMembersPage')).length).toBe(3);
