@@ -136,6 +136,10 @@ export async function archiveSharedAlbum(
     failures: [] as { subject: string; reason: string }[],
   };
   const previous = new Map((await deps.sharedState.loadItems(album.albumguid)).map((i) => [i.assetGuid, i]));
+  // The album's records as this pass read and wrote them: its view, catalog lines and counts at
+  // the end, with no second read. A record write that failed makes that end read them instead.
+  const records = new Map(previous);
+  let recordsUncertain = false;
   const pageItems = deps.pageItems ?? SHARED_PAGE_ITEMS;
   // A new-generation album's name comes with its first page (its share record), not its listing.
   let firstPage = gone ? undefined : await deps.source.itemsPage(album, 0, pageItems);
@@ -154,10 +158,16 @@ export async function archiveSharedAlbum(
   const pending: ArchivedItem[] = [];
   const writeRecords = async () => {
     const written = pending.splice(0);
-    await deps.sharedState.putItems(
-      album.albumguid,
-      written.map((w) => w.record),
-    );
+    try {
+      await deps.sharedState.putItems(
+        album.albumguid,
+        written.map((w) => w.record),
+      );
+    } catch (error) {
+      recordsUncertain = true;
+      throw error;
+    }
+    for (const w of written) records.set(w.record.assetGuid, w.record);
     for (const w of written) {
       result[w.outcome]++;
       if (w.outcome === 'stored') result.bytes += w.record.size;
@@ -238,12 +248,15 @@ export async function archiveSharedAlbum(
   // Items a page could not read are not known to be gone: no removal on such a pass. An album gone
   // under `keep` keeps its items as they were: the album's goneAt says it went, nothing is deleted.
   const keptWhole = gone && deps.deletePolicy.mode !== 'mirror';
-  if (!unreadable && !keptWhole) await removeMissing(deps, album, previous, seen, result);
+  if (!unreadable && !keptWhole)
+    await removeMissing(deps, album, previous, seen, result, (removed) => {
+      records.set(removed.assetGuid, removed);
+    });
   if (retryable !== undefined) {
     deps.onRetry?.(result);
     throw retryable;
   }
-  const items = await deps.sharedState.loadItems(album.albumguid);
+  const items = recordsUncertain ? await deps.sharedState.loadItems(album.albumguid) : [...records.values()];
   await markArchived(deps, album, gone, { folder, ...sharedAlbumCounts(items) });
   await writeAlbumView(deps, album, folder, items, goneAt);
   await writeText(
@@ -518,6 +531,7 @@ async function removeMissing(
   previous: ReadonlyMap<string, StoredSharedItem>,
   seen: ReadonlySet<string>,
   result: { removed: number; objectsDeleted: number; deletionsRefused: number },
+  recorded: (item: StoredSharedItem) => void,
 ): Promise<void> {
   const missing = [...previous.values()].filter((i) => i.removedAt === undefined && !seen.has(i.assetGuid));
   if (missing.length === 0) return;
@@ -550,11 +564,13 @@ async function removeMissing(
         deletedAt = now;
       }
     }
-    await deps.sharedState.putItem(album.albumguid, {
+    const removed: StoredSharedItem = {
       ...item,
       removedAt: now,
       ...(deletedAt === undefined ? {} : { objectDeletedAt: deletedAt }),
-    });
+    };
+    await deps.sharedState.putItem(album.albumguid, removed);
+    recorded(removed);
     result.removed++;
   }
 }
