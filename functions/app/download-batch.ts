@@ -105,22 +105,17 @@ class ReauthNeededError extends Error {
  * Adds a message's outcome to its run's tally (written to the record once, at the batch's end) and
  * its failures to the record at once; a missing record (an old message) is not an error.
  */
-async function recordOnRun(
-  deps: DownloadBatchDeps,
-  tally: RunTally,
-  run: RunRef,
-  result: MessageResult,
-): Promise<void> {
-  tally.add(run, {
-    assetsArchived: result.archived,
-    assetsUpdated: result.updated,
-    assetsPurged: result.purged,
-    ...(result.purgedKept > 0 ? { assetsPurgedKept: result.purgedKept } : {}),
-    assetsFailed: result.failed,
-    filesArchived: result.versionsArchived,
-    bytesArchived: result.bytesArchived,
-  });
+async function recordOnRun(deps: DownloadBatchDeps, tally: RunTally, run: RunRef, result: MessageResult) {
   try {
+    tally.add(run, {
+      assetsArchived: result.archived,
+      assetsUpdated: result.updated,
+      assetsPurged: result.purged,
+      ...(result.purgedKept > 0 ? { assetsPurgedKept: result.purgedKept } : {}),
+      assetsFailed: result.failed,
+      filesArchived: result.versionsArchived,
+      bytesArchived: result.bytesArchived,
+    });
     for (const failure of result.failures) await deps.archive.state.recordRunFailure(run, failure);
   } catch (error) {
     deps.logger.warn('run record not updated', { runId: run.runId, error });

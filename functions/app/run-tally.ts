@@ -11,24 +11,23 @@ import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
 import type { Logger } from '#shared/logger.ts';
 
 export class RunTally {
-  readonly #runs = new Map<string, { readonly run: RunRef; readonly counts: Record<string, number> }>();
+  readonly #runs = new Map<string, [RunRef, Record<string, number>]>();
 
   /** Adds counts to the run's tally (zeros are kept: the record shows each count it was given). */
   add(run: RunRef, counts: Readonly<Record<string, number>>): void {
-    const key = `${run.startedAt}#${run.runId}`;
-    const tally = this.#runs.get(key) ?? { run: { runId: run.runId, startedAt: run.startedAt }, counts: {} };
-    for (const [name, n] of Object.entries(counts)) tally.counts[name] = (tally.counts[name] ?? 0) + n;
-    this.#runs.set(key, tally);
+    // A run's id names it alone (its start time completes its record's key).
+    const tally = this.#runs.get(run.runId)?.[1] ?? {};
+    this.#runs.set(run.runId, [run, tally]);
+    for (const name in counts) tally[name] = (tally[name] ?? 0) + (counts[name] ?? 0);
   }
 
-  /** Writes each run's tally (one update a run) and starts again; a run not updated is logged, not thrown. */
+  /** Writes each run's tally (one update a run) and forgets it; a run not updated is logged, not thrown. */
   async write(state: Pick<ArchiveStateStore, 'addRunProgress'>, logger: Logger): Promise<void> {
-    const runs = [...this.#runs.values()];
-    this.#runs.clear();
-    for (const { run, counts } of runs) {
+    for (const [key, [run, counts]] of this.#runs) {
+      this.#runs.delete(key);
       await state
         .addRunProgress(run, { counts })
-        .catch((error: unknown) => logger.warn('run record not updated', { runId: run.runId, error }));
+        .catch((error: unknown) => logger.warn('run record not updated', { error }));
     }
   }
 }

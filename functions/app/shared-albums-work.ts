@@ -36,8 +36,8 @@ interface WorkDeps {
   readonly sharedAlbums?: SharedAlbumWorkerSettings;
   /** The batch's slots, which the library's items of the batch take too. */
   readonly itemSlots?: ItemSlots;
-  /** The batch's counts by run, written once at its end; absent: each album's counts are written at once. */
-  readonly runTally?: RunTally;
+  /** The batch's counts by run, written once at its end. */
+  readonly runTally: RunTally;
 }
 
 export async function archiveSharedWork(
@@ -89,7 +89,7 @@ export async function archiveSharedWork(
         objectsDeleted: done.objectsDeleted,
         deletionsRefused: done.deletionsRefused,
       });
-      await recordCounts(deps, message, done);
+      recordCounts(deps, message, done);
       result = {
         ...result,
         failed: result.failed + done.failures.length,
@@ -99,7 +99,7 @@ export async function archiveSharedWork(
       // Left or deleted between the listing and now: the next listing marks it gone.
       if (error instanceof SharedAlbumGoneError) continue;
       // What this delivery stored is counted now: the redelivery finds those items done.
-      if (partial !== undefined) await recordCounts(deps, message, partial);
+      if (partial !== undefined) recordCounts(deps, message, partial);
       if (error instanceof LibraryTwinPendingError) {
         // Expected on a first sync that archives a photo and its album copy at once: no warning.
         deps.logger.info('shared album waits for library originals', { albumguid: item.album.albumguid });
@@ -115,22 +115,17 @@ export async function archiveSharedWork(
   return result;
 }
 
-/** Adds what an album's delivery did to the run record of the detection that handed it out. */
-async function recordCounts(deps: WorkDeps, message: WorkMessage, done: SharedAlbumResult): Promise<void> {
+/** Adds what an album's delivery did to the run record of the detection that handed it out (at the batch's end). */
+function recordCounts(deps: WorkDeps, message: WorkMessage, done: SharedAlbumResult): void {
   if (message.runStartedAt === undefined) return;
-  const run = { runId: message.runId, startedAt: message.runStartedAt };
-  const counts = {
-    sharedItemsArchived: done.stored + done.referenced,
-    sharedItemsUpdated: done.updated,
-    sharedItemsRemoved: done.removed,
-    sharedObjectsDeleted: done.objectsDeleted,
-    sharedBytesArchived: done.bytes,
-  };
-  if (deps.runTally !== undefined) {
-    deps.runTally.add(run, counts);
-    return;
-  }
-  await deps.archive.state
-    .addRunProgress(run, { counts })
-    .catch((error: unknown) => deps.logger.warn('run record not updated', { error }));
+  deps.runTally.add(
+    { runId: message.runId, startedAt: message.runStartedAt },
+    {
+      sharedItemsArchived: done.stored + done.referenced,
+      sharedItemsUpdated: done.updated,
+      sharedItemsRemoved: done.removed,
+      sharedObjectsDeleted: done.objectsDeleted,
+      sharedBytesArchived: done.bytes,
+    },
+  );
 }
