@@ -10,14 +10,13 @@ import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { ItemSlots } from '#domain/archive/item-slots.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { classifyError, SignInLatchedError } from '#domain/errors.ts';
-import type { RunRef } from '#domain/model/run.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import { LibraryTwinPendingError } from '#domain/shared-albums/errors.ts';
 import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
-import { RunTally } from './run-tally.ts';
+import { runTally } from './run-tally.ts';
 import { archiveSharedWork, type SharedAlbumWorkerSettings } from './shared-albums-work.ts';
 
 export interface DownloadBatchDeps {
@@ -101,27 +100,6 @@ class ReauthNeededError extends Error {
   override readonly name = 'ReauthNeededError';
 }
 
-/**
- * Adds a message's outcome to its run's tally (written to the record once, at the batch's end) and
- * its failures to the record at once; a missing record (an old message) is not an error.
- */
-async function recordOnRun(deps: DownloadBatchDeps, tally: RunTally, run: RunRef, result: MessageResult) {
-  try {
-    tally.add(run, {
-      assetsArchived: result.archived,
-      assetsUpdated: result.updated,
-      assetsPurged: result.purged,
-      ...(result.purgedKept > 0 ? { assetsPurgedKept: result.purgedKept } : {}),
-      assetsFailed: result.failed,
-      filesArchived: result.versionsArchived,
-      bytesArchived: result.bytesArchived,
-    });
-    for (const failure of result.failures) await deps.archive.state.recordRunFailure(run, failure);
-  } catch (error) {
-    deps.logger.warn('run record not updated', { runId: run.runId, error });
-  }
-}
-
 export interface DownloadBatch {
   /**
    * Processes one message body. Resolves when its work is done; rejects when the message should
@@ -166,7 +144,7 @@ export function startDownloadBatch(
   };
   let reauth = false;
   // The batch's counts by run: each run's record is written once, in `finish`.
-  const tally = new RunTally();
+  const tally = runTally();
   const itemSlots = deps.itemSlots ?? new ItemSlots(deps.batchItems ?? DEFAULT_BATCH_ITEMS);
   const process = async (body: string, messageId: string, delivery?: number): Promise<void> => {
     if (reauth) throw new ReauthNeededError('skipped: iCloud needs a new sign-in');
@@ -186,8 +164,25 @@ export function startDownloadBatch(
     // those items done and does not count them again.
     const report = async (result: MessageResult) => {
       if (message.runStartedAt !== undefined) {
-        // The detection run that enqueued this work shows what came of it (`icloud-s3 status`).
-        await recordOnRun(deps, tally, { runId: message.runId, startedAt: message.runStartedAt }, result);
+        // The detection run that enqueued this work shows what came of it (`icloud-s3 status`):
+        // its counts at the batch's end, with the batch's others; its failures at once. A missing
+        // record (an old message) is not an error.
+        const run = { runId: message.runId, startedAt: message.runStartedAt };
+        tally.add(run, {
+          assetsArchived: result.archived,
+          assetsUpdated: result.updated,
+          assetsPurged: result.purged,
+          ...(result.purgedKept > 0 ? { assetsPurgedKept: result.purgedKept } : {}),
+          assetsFailed: result.failed,
+          filesArchived: result.versionsArchived,
+          bytesArchived: result.bytesArchived,
+        });
+        for (const failure of result.failures)
+          await deps.archive.state
+            .recordRunFailure(run, failure)
+            .catch((error: unknown) =>
+              deps.logger.warn('run record not updated', { runId: run.runId, error }),
+            );
       }
       deps.metrics.add(METRICS.assetsArchived, result.archived);
       deps.metrics.add(METRICS.bytesArchived, result.bytesArchived, 'Bytes');

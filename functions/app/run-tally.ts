@@ -10,24 +10,29 @@ import type { RunRef } from '#domain/model/run.ts';
 import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
 import type { Logger } from '#shared/logger.ts';
 
-export class RunTally {
-  readonly #runs = new Map<string, [RunRef, Record<string, number>]>();
-
+export interface RunTally {
   /** Adds counts to the run's tally (zeros are kept: the record shows each count it was given). */
-  add(run: RunRef, counts: Readonly<Record<string, number>>): void {
-    // A run's id names it alone (its start time completes its record's key).
-    const tally = this.#runs.get(run.runId)?.[1] ?? {};
-    this.#runs.set(run.runId, [run, tally]);
-    for (const name in counts) tally[name] = (tally[name] ?? 0) + (counts[name] ?? 0);
-  }
-
+  add(run: RunRef, counts: Readonly<Record<string, number>>): void;
   /** Writes each run's tally (one update a run) and forgets it; a run not updated is logged, not thrown. */
-  async write(state: Pick<ArchiveStateStore, 'addRunProgress'>, logger: Logger): Promise<void> {
-    for (const [key, [run, counts]] of this.#runs) {
-      this.#runs.delete(key);
-      await state
-        .addRunProgress(run, { counts })
-        .catch((error: unknown) => logger.warn('run record not updated', { error }));
-    }
-  }
+  write(state: Pick<ArchiveStateStore, 'addRunProgress'>, logger: Logger): Promise<void>;
+}
+
+export function runTally(): RunTally {
+  // By run id: it names a run alone (its start time completes its record's key).
+  const runs = new Map<string, [RunRef, Record<string, number>]>();
+  return {
+    add(run, counts) {
+      const tally = runs.get(run.runId)?.[1] ?? {};
+      runs.set(run.runId, [run, tally]);
+      for (const name in counts) tally[name] = (tally[name] ?? 0) + counts[name]!;
+    },
+    async write(state, logger) {
+      for (const [id, [run, counts]] of runs) {
+        runs.delete(id);
+        await state
+          .addRunProgress(run, { counts })
+          .catch((error: unknown) => logger.warn('run record not updated', { error }));
+      }
+    },
+  };
 }
