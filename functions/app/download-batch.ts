@@ -16,7 +16,6 @@ import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
-import { runTally } from './run-tally.ts';
 import { archiveSharedWork, type SharedAlbumWorkerSettings } from './shared-albums-work.ts';
 
 export interface DownloadBatchDeps {
@@ -106,10 +105,7 @@ export interface DownloadBatch {
    * be delivered again (or, unreadable, end in the dead-letter queue).
    */
   process(body: string, messageId: string, delivery?: number): Promise<void>;
-  /**
-   * Ends the batch: stops the deadline, adds the batch's counts to the run records, counts the
-   * requests to Apple, saves the session.
-   */
+  /** Ends the batch: stops the deadline, counts the requests to Apple, saves the session. */
   finish(): Promise<void>;
 }
 
@@ -143,8 +139,6 @@ export function startDownloadBatch(
     return connecting;
   };
   let reauth = false;
-  // The batch's counts by run: each run's record is written once, in `finish`.
-  const tally = runTally();
   const itemSlots = deps.itemSlots ?? new ItemSlots(deps.batchItems ?? DEFAULT_BATCH_ITEMS);
   const process = async (body: string, messageId: string, delivery?: number): Promise<void> => {
     if (reauth) throw new ReauthNeededError('skipped: iCloud needs a new sign-in');
@@ -160,15 +154,30 @@ export function startDownloadBatch(
       throw error;
     }
     const progress = deliveryProgress(deps.onItemProgress);
+    // The delivery's counts (its library items' and its Shared Albums'), added up and written to
+    // the run record in one update when it ends (a message of Shared Albums wrote once per album
+    // and once more for its library counts); before the batch ends, as each message's always
+    // was, so a crash loses no finished message's counts. A missing record (an old message) is
+    // not an error.
+    const counts: Record<string, number> = {};
+    const count = (more: Readonly<Record<string, number>>) => {
+      for (const name in more) counts[name] = (counts[name] ?? 0) + more[name]!;
+    };
+    const writeCounts = async () => {
+      if (message.runStartedAt === undefined) return;
+      await deps.archive.state
+        .addRunProgress({ runId: message.runId, startedAt: message.runStartedAt }, { counts })
+        .catch((error: unknown) =>
+          deps.logger.warn('run record not updated', { runId: message.runId, error }),
+        );
+    };
     // What a delivery did is reported once, also when it must be retried: the redelivery finds
     // those items done and does not count them again.
     const report = async (result: MessageResult) => {
       if (message.runStartedAt !== undefined) {
-        // The detection run that enqueued this work shows what came of it (`icloud-s3 status`):
-        // its counts at the batch's end, with the batch's others; its failures at once. A missing
-        // record (an old message) is not an error.
+        // The detection run that enqueued this work shows what came of it (`icloud-s3 status`).
         const run = { runId: message.runId, startedAt: message.runStartedAt };
-        tally.add(run, {
+        count({
           assetsArchived: result.archived,
           assetsUpdated: result.updated,
           assetsPurged: result.purged,
@@ -184,6 +193,7 @@ export function startDownloadBatch(
               deps.logger.warn('run record not updated', { runId: run.runId, error }),
             );
       }
+      await writeCounts();
       deps.metrics.add(METRICS.assetsArchived, result.archived);
       deps.metrics.add(METRICS.bytesArchived, result.bytesArchived, 'Bytes');
       deps.metrics.add(METRICS.assetsFailed, result.failed);
@@ -212,7 +222,7 @@ export function startDownloadBatch(
       );
       // Shared-album items after the library's: their counts join the message's result.
       const result = await archiveSharedWork(
-        { ...deps, itemSlots, runTally: tally },
+        { ...deps, itemSlots, count },
         adapters,
         message,
         libraryResult,
@@ -222,7 +232,11 @@ export function startDownloadBatch(
       await report(result);
     } catch (error) {
       if (partial !== undefined) await report(partial);
-      else progress.settle(undefined);
+      else {
+        // What its Shared Albums stored before it threw (the redelivery finds those items done).
+        await writeCounts();
+        progress.settle(undefined);
+      }
       if (error instanceof SignInLatchedError) {
         // Latched (and reported) by an earlier run: nothing was asked of Apple.
         if (!reauth)
@@ -249,8 +263,6 @@ export function startDownloadBatch(
     process,
     async finish() {
       clearTimeout(timer);
-      // What the batch's deliveries did, one write per run record (`status` shows it).
-      await tally.write(deps.archive.state, deps.logger);
       // Bookkeeping the state store batched (settled count nonces): a crash before it costs bytes, never counts.
       await deps.archive.state
         .flush()

@@ -17,7 +17,6 @@ import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
 import type { Logger } from '#shared/logger.ts';
-import type { RunTally } from './run-tally.ts';
 
 export interface SharedAlbumWorkerSettings {
   readonly state: SharedAlbumStateStore;
@@ -36,8 +35,8 @@ interface WorkDeps {
   readonly sharedAlbums?: SharedAlbumWorkerSettings;
   /** The batch's slots, which the library's items of the batch take too. */
   readonly itemSlots?: ItemSlots;
-  /** The batch's counts by run, written once at its end. */
-  readonly runTally: RunTally;
+  /** Adds to the delivery's counts, written to the run record once, when it ends. */
+  readonly count: (counts: Readonly<Record<string, number>>) => void;
 }
 
 export async function archiveSharedWork(
@@ -89,7 +88,7 @@ export async function archiveSharedWork(
         objectsDeleted: done.objectsDeleted,
         deletionsRefused: done.deletionsRefused,
       });
-      recordCounts(deps, message, done);
+      recordCounts(deps, done);
       result = {
         ...result,
         failed: result.failed + done.failures.length,
@@ -99,7 +98,7 @@ export async function archiveSharedWork(
       // Left or deleted between the listing and now: the next listing marks it gone.
       if (error instanceof SharedAlbumGoneError) continue;
       // What this delivery stored is counted now: the redelivery finds those items done.
-      if (partial !== undefined) recordCounts(deps, message, partial);
+      if (partial !== undefined) recordCounts(deps, partial);
       if (error instanceof LibraryTwinPendingError) {
         // Expected on a first sync that archives a photo and its album copy at once: no warning.
         deps.logger.info('shared album waits for library originals', { albumguid: item.album.albumguid });
@@ -115,17 +114,13 @@ export async function archiveSharedWork(
   return result;
 }
 
-/** Adds what an album's delivery did to the run record of the detection that handed it out (at the batch's end). */
-function recordCounts(deps: WorkDeps, message: WorkMessage, done: SharedAlbumResult): void {
-  if (message.runStartedAt === undefined) return;
-  deps.runTally.add(
-    { runId: message.runId, startedAt: message.runStartedAt },
-    {
-      sharedItemsArchived: done.stored + done.referenced,
-      sharedItemsUpdated: done.updated,
-      sharedItemsRemoved: done.removed,
-      sharedObjectsDeleted: done.objectsDeleted,
-      sharedBytesArchived: done.bytes,
-    },
-  );
+/** Adds what an album's delivery did to the run record of the detection that handed it out (when the delivery ends). */
+function recordCounts(deps: WorkDeps, done: SharedAlbumResult): void {
+  deps.count({
+    sharedItemsArchived: done.stored + done.referenced,
+    sharedItemsUpdated: done.updated,
+    sharedItemsRemoved: done.removed,
+    sharedObjectsDeleted: done.objectsDeleted,
+    sharedBytesArchived: done.bytes,
+  });
 }
