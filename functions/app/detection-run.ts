@@ -5,6 +5,7 @@
  * through it, by the local runtime; knows nothing of Lambda.
  */
 import { type AlbumViewDeps, refreshAlbumViews } from '#app/album-views.ts';
+import { OneRunAlbumStore } from '#domain/albums/one-run-album-store.ts';
 import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
 import {
   AccountConditionError,
@@ -24,7 +25,13 @@ import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 import { errorMessage } from '#shared/redact.ts';
-import { type CatalogDeps, foldCatalog, journalingQueue } from './catalog-upkeep.ts';
+import {
+  albumNamesFrom,
+  albumsOfAssetsFrom,
+  type CatalogDeps,
+  foldCatalog,
+  journalingQueue,
+} from './catalog-upkeep.ts';
 import { detectSharedAlbumsStep, type SharedAlbumsSettings } from './shared-albums-step.ts';
 
 export interface DetectionRunDeps {
@@ -52,13 +59,17 @@ export interface DetectionRunDeps {
    * downloads instead, and only when there can be a journal, so its idle run needs no S3.
    */
   readonly foldCatalogAfterRun?: boolean;
-  /** Where detection records albums and memberships; without it albums are not recorded. */
+  /**
+   * Where detection records albums and memberships; without it albums are not recorded. The run
+   * reads it through one `OneRunAlbumStore`: the walk, the album views and the catalog's album
+   * lookups (when `catalog` brings none of its own) share one read of each album's members.
+   */
   readonly albums?: AlbumStore;
   /**
-   * Writes the album views after the check (the deployed pipeline: no other step runs after the
-   * downloads). The local runtime leaves it out and writes them once its queue is drained.
+   * Writes the views of `albums` after the check (the deployed pipeline: no other step runs after
+   * the downloads). The local runtime leaves it out and writes them once its queue is drained.
    */
-  readonly albumViews?: AlbumViewDeps;
+  readonly albumViews?: Omit<AlbumViewDeps, 'albums'>;
 }
 
 /** Which run this is and how long it may take. */
@@ -112,6 +123,11 @@ export async function runDetection(
     run ??= await deps.state.startRun(runId, 'detect', startedAt);
     return run;
   };
+  const albums = deps.albums === undefined ? undefined : new OneRunAlbumStore(deps.albums);
+  const catalog: CatalogDeps | undefined =
+    deps.catalog === undefined || albums === undefined
+      ? deps.catalog
+      : { albumNames: albumNamesFrom(albums), albumsOfAssets: albumsOfAssetsFrom(albums), ...deps.catalog };
   try {
     const icloud = await deps.icloud();
     if (icloud.session.trustExpiresAt !== undefined) {
@@ -123,7 +139,7 @@ export async function runDetection(
     const result = await detectChanges({
       source: icloud.source,
       state: deps.state,
-      queue: deps.catalog === undefined ? deps.queue : journalingQueue(deps.queue, deps.catalog.objects, now),
+      queue: catalog === undefined ? deps.queue : journalingQueue(deps.queue, catalog.objects, now),
       now,
       remainingMs: invocation.remainingMs,
       runId,
@@ -134,7 +150,7 @@ export async function runDetection(
       deletePolicy: deps.deletePolicy,
       ...(deps.versionPolicy === undefined ? {} : { versionPolicy: deps.versionPolicy }),
       reserveMs: deps.reserveMs,
-      ...(deps.albums === undefined ? {} : { albums: deps.albums }),
+      ...(albums === undefined ? {} : { albums }),
     });
     // A run that found the lock held leaves Shared Albums to the run holding it.
     const shared =
@@ -148,11 +164,11 @@ export async function runDetection(
               await openRun();
             },
           });
-    if (deps.albumViews !== undefined && result.outcome !== 'locked') {
+    if (deps.albumViews !== undefined && albums !== undefined && result.outcome !== 'locked') {
       // Views never fail the check: a view not written now stays stale and is written next time.
       // Work this run enqueued lands later: a stale album is re-rendered on each run until it
       // settles (`settleMs`), so a photo's change reaches its albums' views within the hour.
-      await refreshAlbumViews(deps.albumViews).catch((error: unknown) =>
+      await refreshAlbumViews({ ...deps.albumViews, albums }).catch((error: unknown) =>
         deps.logger.warn('album views not written', { error }),
       );
     }
@@ -195,9 +211,9 @@ export async function runDetection(
       const done = result.outcome === 'caughtUp' || result.outcome === 'idle';
       await deps.state.finishRun(record, done ? 'succeeded' : 'partial', now());
     }
-    if (deps.catalog !== undefined && deps.foldCatalogAfterRun !== false && result.outcome !== 'locked') {
+    if (catalog !== undefined && deps.foldCatalogAfterRun !== false && result.outcome !== 'locked') {
       // The catalog trails the workers by one run; a failed fold leaves the journal for the next.
-      await foldCatalog(deps.catalog, runId).catch((error: unknown) =>
+      await foldCatalog(catalog, runId).catch((error: unknown) =>
         deps.logger.warn('catalog not folded', { error }),
       );
     }

@@ -10,7 +10,6 @@ import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { ItemSlots } from '#domain/archive/item-slots.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { classifyError, SignInLatchedError } from '#domain/errors.ts';
-import type { RunRef } from '#domain/model/run.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import { LibraryTwinPendingError } from '#domain/shared-albums/errors.ts';
 import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
@@ -100,26 +99,6 @@ class ReauthNeededError extends Error {
   override readonly name = 'ReauthNeededError';
 }
 
-/** Adds a message's outcome to its run's record; a missing record (an old message) is not an error. */
-async function recordOnRun(deps: DownloadBatchDeps, run: RunRef, result: MessageResult): Promise<void> {
-  try {
-    await deps.archive.state.addRunProgress(run, {
-      counts: {
-        assetsArchived: result.archived,
-        assetsUpdated: result.updated,
-        assetsPurged: result.purged,
-        ...(result.purgedKept > 0 ? { assetsPurgedKept: result.purgedKept } : {}),
-        assetsFailed: result.failed,
-        filesArchived: result.versionsArchived,
-        bytesArchived: result.bytesArchived,
-      },
-    });
-    for (const failure of result.failures) await deps.archive.state.recordRunFailure(run, failure);
-  } catch (error) {
-    deps.logger.warn('run record not updated', { runId: run.runId, error });
-  }
-}
-
 export interface DownloadBatch {
   /**
    * Processes one message body. Resolves when its work is done; rejects when the message should
@@ -175,13 +154,46 @@ export function startDownloadBatch(
       throw error;
     }
     const progress = deliveryProgress(deps.onItemProgress);
+    // The delivery's counts (its library items' and its Shared Albums'), added up and written to
+    // the run record in one update when it ends (a message of Shared Albums wrote once per album
+    // and once more for its library counts); before the batch ends, as each message's always
+    // was, so a crash loses no finished message's counts. A missing record (an old message) is
+    // not an error.
+    const counts: Record<string, number> = {};
+    const count = (more: Readonly<Record<string, number>>) => {
+      for (const name in more) counts[name] = (counts[name] ?? 0) + more[name]!;
+    };
+    const writeCounts = async () => {
+      if (message.runStartedAt === undefined) return;
+      await deps.archive.state
+        .addRunProgress({ runId: message.runId, startedAt: message.runStartedAt }, { counts })
+        .catch((error: unknown) =>
+          deps.logger.warn('run record not updated', { runId: message.runId, error }),
+        );
+    };
     // What a delivery did is reported once, also when it must be retried: the redelivery finds
     // those items done and does not count them again.
     const report = async (result: MessageResult) => {
       if (message.runStartedAt !== undefined) {
         // The detection run that enqueued this work shows what came of it (`icloud-s3 status`).
-        await recordOnRun(deps, { runId: message.runId, startedAt: message.runStartedAt }, result);
+        const run = { runId: message.runId, startedAt: message.runStartedAt };
+        count({
+          assetsArchived: result.archived,
+          assetsUpdated: result.updated,
+          assetsPurged: result.purged,
+          ...(result.purgedKept > 0 ? { assetsPurgedKept: result.purgedKept } : {}),
+          assetsFailed: result.failed,
+          filesArchived: result.versionsArchived,
+          bytesArchived: result.bytesArchived,
+        });
+        for (const failure of result.failures)
+          await deps.archive.state
+            .recordRunFailure(run, failure)
+            .catch((error: unknown) =>
+              deps.logger.warn('run record not updated', { runId: run.runId, error }),
+            );
       }
+      await writeCounts();
       deps.metrics.add(METRICS.assetsArchived, result.archived);
       deps.metrics.add(METRICS.bytesArchived, result.bytesArchived, 'Bytes');
       deps.metrics.add(METRICS.assetsFailed, result.failed);
@@ -210,7 +222,7 @@ export function startDownloadBatch(
       );
       // Shared-album items after the library's: their counts join the message's result.
       const result = await archiveSharedWork(
-        { ...deps, itemSlots },
+        { ...deps, itemSlots, count },
         adapters,
         message,
         libraryResult,
@@ -220,7 +232,11 @@ export function startDownloadBatch(
       await report(result);
     } catch (error) {
       if (partial !== undefined) await report(partial);
-      else progress.settle(undefined);
+      else {
+        // What its Shared Albums stored before it threw (the redelivery finds those items done).
+        await writeCounts();
+        progress.settle(undefined);
+      }
       if (error instanceof SignInLatchedError) {
         // Latched (and reported) by an earlier run: nothing was asked of Apple.
         if (!reauth)

@@ -35,6 +35,8 @@ interface WorkDeps {
   readonly sharedAlbums?: SharedAlbumWorkerSettings;
   /** The batch's slots, which the library's items of the batch take too. */
   readonly itemSlots?: ItemSlots;
+  /** Adds to the delivery's counts, written to the run record once, when it ends. */
+  readonly count: (counts: Readonly<Record<string, number>>) => void;
 }
 
 export async function archiveSharedWork(
@@ -86,7 +88,7 @@ export async function archiveSharedWork(
         objectsDeleted: done.objectsDeleted,
         deletionsRefused: done.deletionsRefused,
       });
-      await recordCounts(deps, message, done);
+      recordCounts(deps, done);
       result = {
         ...result,
         failed: result.failed + done.failures.length,
@@ -96,7 +98,7 @@ export async function archiveSharedWork(
       // Left or deleted between the listing and now: the next listing marks it gone.
       if (error instanceof SharedAlbumGoneError) continue;
       // What this delivery stored is counted now: the redelivery finds those items done.
-      if (partial !== undefined) await recordCounts(deps, message, partial);
+      if (partial !== undefined) recordCounts(deps, partial);
       if (error instanceof LibraryTwinPendingError) {
         // Expected on a first sync that archives a photo and its album copy at once: no warning.
         deps.logger.info('shared album waits for library originals', { albumguid: item.album.albumguid });
@@ -112,21 +114,13 @@ export async function archiveSharedWork(
   return result;
 }
 
-/** Adds what an album's delivery did to the run record of the detection that handed it out. */
-async function recordCounts(deps: WorkDeps, message: WorkMessage, done: SharedAlbumResult): Promise<void> {
-  if (message.runStartedAt === undefined) return;
-  await deps.archive.state
-    .addRunProgress(
-      { runId: message.runId, startedAt: message.runStartedAt },
-      {
-        counts: {
-          sharedItemsArchived: done.stored + done.referenced,
-          sharedItemsUpdated: done.updated,
-          sharedItemsRemoved: done.removed,
-          sharedObjectsDeleted: done.objectsDeleted,
-          sharedBytesArchived: done.bytes,
-        },
-      },
-    )
-    .catch((error: unknown) => deps.logger.warn('run record not updated', { error }));
+/** Adds what an album's delivery did to the run record of the detection that handed it out (when the delivery ends). */
+function recordCounts(deps: WorkDeps, done: SharedAlbumResult): void {
+  deps.count({
+    sharedItemsArchived: done.stored + done.referenced,
+    sharedItemsUpdated: done.updated,
+    sharedItemsRemoved: done.removed,
+    sharedObjectsDeleted: done.objectsDeleted,
+    sharedBytesArchived: done.bytes,
+  });
 }

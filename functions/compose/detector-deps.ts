@@ -4,7 +4,6 @@
  * Lambda root passes its AWS adapters; the crash tests pass durable in-memory stores behind
  * crashing ports, so the code under fault is the code that runs in AWS.
  */
-import { albumNamesFrom, albumsOfAssetsFrom } from '#app/catalog-upkeep.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
@@ -47,7 +46,7 @@ export function detectorRunDeps(ports: DetectorPorts, settings: DetectorSettings
     state,
     albums,
     // Workers run beside the detector: a view settles once its photos' work had time to land.
-    albumViews: { albums, state, objects, settleMs: ALBUM_VIEW_SETTLE_MS, now },
+    albumViews: { state, objects, settleMs: ALBUM_VIEW_SETTLE_MS, now },
     queue: ports.queue,
     icloud: ports.icloud,
     deletePolicy: settings.deletePolicy,
@@ -57,14 +56,7 @@ export function detectorRunDeps(ports: DetectorPorts, settings: DetectorSettings
     metrics,
     now,
     sharedAlbums: { ...settings.sharedAlbums, state: ports.sharedAlbumState },
-    catalog: {
-      state,
-      objects,
-      logger,
-      now,
-      xmpSidecars: settings.xmpSidecars,
-      albumNames: albumNamesFrom(albums),
-      albumsOfAssets: albumsOfAssetsFrom(albums),
-    },
+    // Its album lookups: from the run's view of `albums` (app/detection-run.ts).
+    catalog: { state, objects, logger, now, xmpSidecars: settings.xmpSidecars },
   };
 }

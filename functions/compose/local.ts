@@ -11,9 +11,11 @@ import { albumNamesFrom, albumsOfAssetsFrom, type CatalogDeps } from '#app/catal
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DownloadBatchDeps, ItemProgress } from '#app/download-batch.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
+import { OneRunAlbumStore } from '#domain/albums/one-run-album-store.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '#domain/plan/version-policy.ts';
+import type { AlbumStore } from '#ports/album-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type { Logger } from '#shared/logger.ts';
@@ -60,6 +62,11 @@ export interface LocalComposition {
   /** The connection, if something opened it. */
   openedIcloud(): IcloudAdapters | undefined;
   readonly detection: DetectionRunDeps;
+  /**
+   * The album store as this run sees it (one local sync is one run, and the only writer of its
+   * state): the detection runs' walk, the album views and the catalog share one read of it.
+   */
+  readonly albums: AlbumStore;
   /** The catalog's upkeep (the detection runs journal; the run folds once at its end). */
   readonly catalog: CatalogDeps;
   downloads(
@@ -100,24 +107,26 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     }
     return opened;
   };
+  const albums = new OneRunAlbumStore(stack.albums);
   const catalog: CatalogDeps = {
     state: stack.state,
     objects: stack.objects,
     logger: options.logger,
     now: Date.now,
     xmpSidecars: options.xmpSidecars ?? false,
-    albumNames: albumNamesFrom(stack.albums),
-    albumsOfAssets: albumsOfAssetsFrom(stack.albums),
+    albumNames: albumNamesFrom(albums),
+    albumsOfAssets: albumsOfAssetsFrom(albums),
   };
   return {
     stack,
     metrics,
+    albums,
     catalog,
     icloud,
     openedIcloud: () => opened,
     detection: {
       state: stack.state,
-      albums: stack.albums,
+      albums,
       queue:
         options.onBytesExpected === undefined
           ? stack.queue

@@ -110,13 +110,25 @@ export async function pollUntilEmpty(
   // empty while others work idles until then, or a while (new messages, a failed one back after
   // its retry delay), instead of asking the queue twice every 250 ms (a receive and a count:
   // requests the archive pays per asset; a long batch of large messages made them most of the
-  // tail's). A poller whose batch ends receives again at once: others need not wake for it.
+  // tail's). A poller whose batch ends receives again at once: others need not wake for it, and
+  // when it was the last, they wake once it has found whether the queue is drained.
   let working = 0;
   let allEnded = signal();
   /** A poller found the queue holding nothing at all: the others stop without asking again. */
   let drained = false;
   /** When the latest failed message is receivable again. */
   let retryAt = 0;
+  /**
+   * The count under way: pollers that find the queue empty at once (the last batch ended and woke
+   * the idle ones) share one request rather than ask one each.
+   */
+  let counting: Promise<number> | undefined;
+  const countQueue = () => {
+    counting ??= countMessages(sqs, sqs.queues.queueUrl).finally(() => {
+      counting = undefined;
+    });
+    return counting;
+  };
   const counted: typeof handler = async (event, context) => {
     working++;
     try {
@@ -139,22 +151,25 @@ export async function pollUntilEmpty(
         retryDelaySeconds: RETRY_DELAY_S,
       });
       if (outcome !== undefined) {
+        // The last batch ending does not wake the idle pollers yet: this one asks the queue first
+        // (below), and wakes them once it knows whether it is drained (then they ask nothing).
         if (outcome.failed > 0) retryAt = Date.now() + RETRY_DELAY_S * 1000;
-        if (working === 0) {
-          allEnded.fire();
-          allEnded = signal();
-        }
       } else if (working > 0) {
         // Others are at work: until they end, a failed message is due, or a while passed.
         const due = retryAt - Date.now();
         await waitForEither(allEnded.promise, due > 0 ? Math.min(due + 50, IDLE_POLL_MS) : IDLE_POLL_MS);
       } else {
+        // Another poller found it drained while this one was asking: nothing more to ask.
+        if (drained) return;
         // Empty now; failed messages reappear after their retry delay.
-        if ((await countMessages(sqs, sqs.queues.queueUrl)) === 0) {
+        if ((await countQueue()) === 0) {
           drained = true;
           allEnded.fire();
           return;
         }
+        // Work left (in flight or waiting out its retry delay): the idle pollers look too.
+        allEnded.fire();
+        allEnded = signal();
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }

@@ -328,7 +328,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       foldWhenPending(),
       signInNeeded !== undefined
         ? Promise.resolve(undefined)
-        : refreshAlbumViews({ albums: stack.albums, state: stack.state, objects: stack.objects }),
+        : refreshAlbumViews({ albums: local.albums, state: stack.state, objects: stack.objects }),
     ]);
     if (folding.status === 'rejected') throw folding.reason;
     if (viewing.status === 'rejected') throw viewing.reason;

@@ -4,6 +4,7 @@
  * delivery: a sign-in iCloud demands mid-message, or a retry after an item failed for good.
  */
 
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
@@ -160,6 +161,37 @@ describe('counts of a work message across its deliveries', () => {
     expect(summed()).toMatchObject({ items: 5, archived: 5, failed: 0, bytesArchived: 320 });
     expect((await runRecord())?.counts).toMatchObject({ assetsArchived: 5, bytesArchived: 320 });
     expect(live).toEqual({ items: 5, bytesArchived: 320 });
+  });
+
+  it("writes a message's counts to the run record once it is done, before its batch ends: a crash then loses none", async () => {
+    const { cdn, handler, runRecord } = await setUp();
+    const records = ['a', 'b'].map((name) => {
+      cdn.files.set(`https://cdn.test/${name}`, jpegBytes(64, 1));
+      return sqsRecord(body([{ type: 'asset', asset: photoAsset(name, 64) }]));
+    });
+    // The second message's download waits until the first message's counts are on the record.
+    let firstCounted = false;
+    cdn.files.set('https://cdn.test/b', () =>
+      Readable.from(
+        (async function* () {
+          for (let i = 0; i < 200 && !firstCounted; i += 1) {
+            firstCounted = ((await runRecord())?.counts['assetsArchived'] ?? 0) >= 1;
+            if (!firstCounted) await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          yield jpegBytes(64, 2);
+        })(),
+      ),
+    );
+
+    const result = await handler(1)(sqsEvent(records), plenty());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(firstCounted).toBe(true);
+    expect((await runRecord())?.counts).toMatchObject({
+      assetsArchived: 2,
+      filesArchived: 2,
+      bytesArchived: 128,
+    });
   });
 
   it('counts a photo that failed for good once, though its message is delivered again and it fails again', async () => {

@@ -59,6 +59,12 @@ describe('the download handler, a Shared Album stopped by a sign-in', () => {
   it('counts the items it stored before the sign-in was needed, once across its redelivery', async () => {
     const state = new InMemorySyncStateStore({ now: () => NOW });
     await state.startRun('run-1', 'detect', RUN_STARTED);
+    let runWrites = 0;
+    const addRunProgress = state.addRunProgress.bind(state);
+    state.addRunProgress = async (run, progress) => {
+      runWrites += 1;
+      return addRunProgress(run, progress);
+    };
     const objects = new InMemoryObjectStore({ now: () => NOW, partSize: MIN_PART_SIZE });
     const source = new ListedSharedAlbumSource();
     source.put(album, [item('one', 1), item('two', 2), item('three', 3)]);
@@ -113,6 +119,7 @@ describe('the download handler, a Shared Album stopped by a sign-in', () => {
       objects.keys().filter((k) => k.startsWith('shared-albums/Ski/') && k.endsWith('.JPG')),
     ).toHaveLength(2);
     expect(await counted()).toBe(2);
+    expect(runWrites).toBe(1);
 
     sessionEnded = false;
     const second = await handler()(
@@ -121,5 +128,7 @@ describe('the download handler, a Shared Album stopped by a sign-in', () => {
     );
     expect(second.batchItemFailures).toEqual([]);
     expect(await counted()).toBe(3);
+    // One write a delivery: the album's counts and the message's library counts together (issue 12).
+    expect(runWrites).toBe(2);
   });
 });

@@ -128,6 +128,42 @@ describe('archiveSharedAlbum', () => {
     });
   });
 
+  it("reads an album's item records once a pass: its view, catalog lines and counts come from what it read and wrote (issue 12)", async () => {
+    let reads = 0;
+    class CountingState extends InMemorySharedAlbumStateStore {
+      override async loadItems(albumguid: string) {
+        reads += 1;
+        return super.loadItems(albumguid);
+      }
+    }
+    const s = setup(DEFAULT_DELETE_POLICY, new CountingState());
+    const a = album('A', 'Family');
+    s.source.put(a, [item('i1', 'x1'), item('i2', 'x2'), item('i3', 'x3')]);
+    await s.run(a);
+    expect(reads).toBe(1);
+    // A second pass: one gone, one new, one with a new comment count.
+    s.source.put(a, [
+      item('i2', 'x2', { likeCount: 2, changeTag: 'b1' }),
+      item('i3', 'x3'),
+      item('i4', 'x4'),
+    ]);
+    reads = 0;
+    expect(await s.run(a)).toMatchObject({ stored: 1, updated: 1, removed: 1 });
+    expect(reads).toBe(1);
+
+    const stored = await s.sharedState.loadItems('A');
+    expect((await s.sharedState.loadAlbums())?.albums['A']).toMatchObject({
+      itemCount: 3,
+      objectCount: 4,
+    });
+    const view = JSON.parse(await text(s.objects, 'shared-albums/Family/album.json')) as {
+      items: { assetGuid: string; likes: number; removedAt?: string }[];
+    };
+    expect(view.items.map((i) => i.assetGuid).sort()).toEqual(stored.map((i) => i.assetGuid).sort());
+    expect(view.items.find((i) => i.assetGuid === 'i1')?.removedAt).toBeDefined();
+    expect(view.items.find((i) => i.assetGuid === 'i2')?.likes).toBe(2);
+  });
+
   it('keeps an album in the folder it was first archived in when it is renamed', async () => {
     const s = setup();
     s.source.put(album('A', 'Before'), [item('i1', 'x1')]);

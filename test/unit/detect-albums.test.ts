@@ -4,7 +4,9 @@
  * record album records and memberships, with no request beyond the delta's own.
  */
 import { describe, expect, it } from 'vitest';
+import { PAGES_BETWEEN_SAVES } from '#domain/albums/walk-albums.ts';
 import { type DetectDeps, detectChanges } from '#domain/detect/detect-changes.ts';
+import { parseZoneCheckpoint } from '#domain/detect/zone-checkpoint.ts';
 import type { Album } from '#domain/model/asset.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
@@ -83,6 +85,9 @@ describe('albums in change detection', () => {
     expect((await state.loadAlbums()).map((a) => a.name).sort()).toEqual(['Lissabon', 'Porto', 'Reisen']);
     expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A1' })).length).toBe(12);
     expect((await state.loadZone(PRIMARY))?.syncToken).toBeDefined();
+    // A folder has no view: nothing for the view writer to write for it (issue 12).
+    expect(await state.loadAlbum({ zone: PRIMARY, recordName: 'F1' })).toMatchObject({ viewStale: false });
+    expect(await state.loadAlbum({ zone: PRIMARY, recordName: 'A1' })).toMatchObject({ viewStale: true });
     // Top level, the folder's children; Lissabon in two pages of 10, Porto in one.
     expect(source.calls.filter((c) => c.startsWith('listAlbums')).length).toBe(2);
     expect(source.calls.filter((c) => c.startsWith('albumMembersPage')).length).toBe(3);
@@ -173,5 +178,74 @@ describe('albums in change detection', () => {
     ]);
     await detectChanges(deps('r3'));
     expect(queue.sent).toEqual([]);
+  });
+  it('saves no progress of a walk of ten small albums: the token ends it (issue 12)', async () => {
+    const { zone, state, deps } = setUp();
+    for (let i = 0; i < 8; i += 1)
+      zone.albums.push({
+        album: album(`B${i}`, `Tag ${i}`),
+        members: [{ assetRecordName: zone.library[i]!.assetRecordName, position: 0 }],
+      });
+    let walkSaves = 0;
+    const saveZone = state.saveZone.bind(state);
+    state.saveZone = async (next, revision) => {
+      if (parseZoneCheckpoint(next.checkpoint).albums !== undefined) walkSaves += 1;
+      return saveZone(next, revision);
+    };
+    const result = await detectChanges(deps('r1'));
+    expect(result.outcome).toBe('caughtUp');
+    // The list and the ten albums' members (a few requests to Apple in all), then the token.
+    expect(walkSaves).toBe(0);
+    expect((await state.loadZone(PRIMARY))?.syncToken).toBeDefined();
+    expect((await state.albumMembers({ zone: PRIMARY, recordName: 'B7' })).length).toBe(1);
+  });
+
+  it('saves a long walk after PAGES_BETWEEN_SAVES pages read: a crash redoes no more', async () => {
+    const { zone, state, deps } = setUp();
+    for (let i = 0; i < PAGES_BETWEEN_SAVES + 5; i += 1)
+      zone.albums.push({ album: album(`C${i}`, `Tag ${i}`), members: [] });
+    const pendingAtSaves: number[] = [];
+    const saveZone = state.saveZone.bind(state);
+    state.saveZone = async (next, revision) => {
+      const walk = parseZoneCheckpoint(next.checkpoint).albums;
+      if (walk !== undefined) pendingAtSaves.push(walk.pending.length);
+      return saveZone(next, revision);
+    };
+    await detectChanges(deps('r1'));
+    // Seven list pages (ten albums a page here: six of the top level, the folder's), then 43
+    // one-page albums; the rest ends with the token.
+    const albums = PAGES_BETWEEN_SAVES + 5 + 2;
+    expect(pendingAtSaves).toEqual([albums - (PAGES_BETWEEN_SAVES - 7)]);
+  });
+
+  it('resumes a walk a crash stopped at its last saved point: every album recorded once the token moves', async () => {
+    const { source, zone, state, deps } = setUp();
+    for (let i = 0; i < 8; i += 1)
+      zone.albums.push({
+        album: album(`B${i}`, `Tag ${i}`),
+        members: [{ assetRecordName: zone.library[i]!.assetRecordName, position: i }],
+      });
+    const read = source.albumMembersPage.bind(source);
+    let pagesBeforeCrash = 6;
+    source.albumMembersPage = async (...args) => {
+      if (pagesBeforeCrash-- === 0) throw new Error('the process died');
+      return read(...args);
+    };
+    await expect(detectChanges(deps('r1'))).rejects.toThrow('the process died');
+    expect((await state.loadZone(PRIMARY))?.syncToken).toBeUndefined();
+    await state.releaseLock({ name: 'detect-changes', owner: 'r1', expiresAt: Number.MAX_SAFE_INTEGER });
+    pagesBeforeCrash = Number.POSITIVE_INFINITY;
+    source.calls.length = 0;
+    const second = await detectChanges(deps('r2'));
+    expect(second.outcome).toBe('caughtUp');
+    // No album left out: the walk restarts at its saved point (here: the enumeration's last
+    // page, whose work is enqueued again, then the whole walk), and not the photos before it.
+    expect(source.calls.filter((c) => c.startsWith('enumeratePage')).length).toBeLessThanOrEqual(1);
+    for (let i = 0; i < 8; i += 1)
+      expect(await state.albumMembers({ zone: PRIMARY, recordName: `B${i}` })).toEqual([
+        { assetRecordName: zone.library[i]!.assetRecordName, position: i },
+      ]);
+    expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A1' })).length).toBe(12);
+    expect((await state.loadZone(PRIMARY))?.syncToken).toBeDefined();
   });
 });

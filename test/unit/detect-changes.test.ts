@@ -137,6 +137,25 @@ describe('reading the state', () => {
     expect(state.reads.filter((r) => r === 'loadZones')).toHaveLength(1);
   });
 
+  it("reads the archive's totals once for a first sync of two zones (issue 12)", async () => {
+    const source = new LibrarySource();
+    source.addZone(PRIMARY, 5);
+    source.addZone(SHARED, 4);
+    const state = new WriteCountingStore();
+    let totalsReads = 0;
+    const getCounters = state.getCounters.bind(state);
+    state.getCounters = async () => {
+      totalsReads += 1;
+      return getCounters();
+    };
+
+    const result = await detectChanges(deps(source, state, new CountingWorkQueue()));
+
+    expect(result.outcome).toBe('caughtUp');
+    // Whether an enumeration must reconcile: the archive as the run found it, for every zone.
+    expect(totalsReads).toBe(1);
+  });
+
   it('does not read a zone again when a stale token restarts its enumeration', async () => {
     const { source, state } = await synced(25);
     (source.zones.get('PrimarySync') as FakeZone).expired.add('PrimarySync@0');

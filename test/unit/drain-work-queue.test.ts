@@ -57,6 +57,21 @@ describe('the local download pollers', () => {
     expect(asked).toBeLessThanOrEqual(20);
   }, 30_000);
 
+  it('finds the queue drained with one count and one receive, not one each per poller (issue 12)', async () => {
+    const { sqs, requests } = await countedQueue(['a', 'b']);
+    const handler = handlerOf(async () => {
+      await sleep(200);
+      return { batchItemFailures: [] };
+    });
+
+    await pollUntilEmpty(sqs, handler, 4);
+
+    expect(requests.get('GetQueueAttributes')).toBe(1);
+    // Each poller's first receive, and one more by each poller whose batch ended (one or two
+    // batches); the idle ones, woken once it was found drained, ask nothing (they made three more).
+    expect(requests.get('ReceiveMessage')).toBeLessThanOrEqual(6);
+  }, 30_000);
+
   it('retries a failed message while another batch still runs, and ends once the queue is empty', async () => {
     const { sqs } = await countedQueue(['long', 'flaky']);
     const attempts = new Map<string, number>();

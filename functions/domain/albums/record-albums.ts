@@ -27,7 +27,9 @@ function inputOf(album: StoredAlbum): StoredAlbumInput {
 /**
  * What the store should hold once `album` (Apple's record) is known. The view goes stale when the
  * album is new or anything the view shows or where it lives changed: name, folder, kind, deletion.
- * A change of `position` alone (its place among its siblings) does not touch its view.
+ * A change of `position` alone (its place among its siblings) does not touch its view. A folder
+ * or a smart album that never had a view is never stale: the view writer would only clear the
+ * flag (a write per folder); the albums inside a moved folder go stale by their own paths.
  */
 export function mergeAlbum(stored: StoredAlbum | undefined, album: Album): StoredAlbumInput {
   const next: StoredAlbumInput = {
@@ -48,6 +50,7 @@ export function mergeAlbum(stored: StoredAlbum | undefined, album: Album): Store
     stored.parentRecordName !== next.parentRecordName ||
     stored.kind !== next.kind ||
     stored.deleted !== next.deleted;
+  if (next.kind !== 'album' && stored?.view === undefined) return { ...next, viewStale: false };
   return { ...next, viewStale: changed || (stored?.viewStale ?? true) };
 }
 

@@ -8,8 +8,13 @@
  * 1 + F album-list pages (each up to 200 albums) + sum of (floor(m_i / 66) + 1) contents pages
  * (a member is three records, docs/protocol/cloudkit.md#records-query). Nothing on an idle run.
  *
- * Resumable: the list is read in one go (small), then albums are read one at a time and the
- * caller persists `pending` after each, so a run that stops mid-walk resumes at the next album.
+ * Resumable: the list is read in one go (small), then albums are read one at a time. A run that
+ * stops for its deadline saves `pending` and the next resumes at the next album. In between,
+ * progress is saved once `PAGES_BETWEEN_SAVES` pages (the list's and the contents') have been read
+ * since the last save, not after the list and every album (a library of many small albums paid a
+ * state write per album): a crash redoes at most that many pages (and the enumeration's last
+ * page, whose checkpoint the walk's first save replaces); recording the list and replacing an
+ * album's members are idempotent.
  */
 import type { AlbumMember } from '#domain/model/album.ts';
 import type { Album } from '#domain/model/asset.ts';
@@ -31,7 +36,7 @@ export interface AlbumWalkDeps {
   readonly albums: AlbumStore;
   /** False once the run must stop taking new requests. */
   readonly hasTimeFor: () => boolean;
-  /** Persists progress (called after the list and after each album). */
+  /** Persists progress (every `PAGES_BETWEEN_SAVES` pages read, and at a stop). */
   readonly save: (progress: AlbumWalkProgress) => Promise<void>;
 }
 
@@ -42,14 +47,21 @@ export function zoneHasAlbums(zone: ZoneRef): boolean {
 
 /** Every album and folder of the zone: the top level, then each folder's children, to any depth. */
 export async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album[]> {
+  return (await listEveryAlbumCounted(source, zone)).albums;
+}
+
+/** `listEveryAlbum`, and the list pages it took. */
+async function listEveryAlbumCounted(source: AssetSource, zone: ZoneRef) {
   const all: Album[] = [];
   const parents: (string | undefined)[] = [undefined];
   const visited = new Set<string>();
+  let pages = 0;
   while (parents.length > 0) {
     const parent = parents.shift();
     let marker: string | undefined;
     do {
       const page = await source.listAlbums(zone, parent, marker);
+      pages += 1;
       for (const album of page.albums) {
         if (visited.has(album.recordName)) continue;
         visited.add(album.recordName);
@@ -59,19 +71,29 @@ export async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promis
       marker = page.continuationMarker;
     } while (marker !== undefined);
   }
-  return all;
+  return { albums: all, pages };
+}
+
+/** Contents pages (requests to Apple) a crash may make a walk read again: its saves come no closer. */
+export const PAGES_BETWEEN_SAVES = 50;
+
+/** Every member of one album, in album order, and the contents pages it took. */
+async function readMembersCounted(source: AssetSource, zone: ZoneRef, album: string) {
+  const members: AlbumMember[] = [];
+  let pages = 0;
+  let cursor: AlbumMembersCursor | undefined;
+  do {
+    const page = await source.albumMembersPage(zone, album, cursor);
+    pages += 1;
+    members.push(...page.members);
+    cursor = page.next;
+  } while (cursor !== undefined);
+  return { members, pages };
 }
 
 /** Every member of one album, in album order. */
 export async function readMembers(source: AssetSource, zone: ZoneRef, album: string): Promise<AlbumMember[]> {
-  const members: AlbumMember[] = [];
-  let cursor: AlbumMembersCursor | undefined;
-  do {
-    const page = await source.albumMembersPage(zone, album, cursor);
-    members.push(...page.members);
-    cursor = page.next;
-  } while (cursor !== undefined);
-  return members;
+  return (await readMembersCounted(source, zone, album)).members;
 }
 
 /** Walks (or resumes walking) a zone's albums; returns whether the walk is complete. */
@@ -81,25 +103,31 @@ export async function walkAlbums(
   from: AlbumWalkProgress | undefined,
 ): Promise<{ readonly done: boolean; readonly progress: AlbumWalkProgress }> {
   let progress = from ?? { listed: false, pending: [] };
+  // Requests to Apple a crash would make the walk repeat (the list's pages count too).
+  let pagesSinceSave = 0;
   if (!progress.listed) {
     if (!deps.hasTimeFor()) return { done: false, progress };
-    const albums = await listEveryAlbum(deps.source, zone);
+    const { albums, pages } = await listEveryAlbumCounted(deps.source, zone);
     await recordAlbumList(deps.albums, albums, zoneId(zone));
     progress = {
       listed: true,
       pending: albums.filter((a) => a.albumType === 0 && !a.isDeleted).map((a) => a.recordName),
     };
-    await deps.save(progress);
+    pagesSinceSave = pages;
   }
   while (progress.pending.length > 0) {
     if (!deps.hasTimeFor()) return { done: false, progress };
     const [recordName, ...rest] = progress.pending;
     if (recordName === undefined) break;
     const ref = { zone, recordName };
-    const members = await readMembers(deps.source, zone, recordName);
+    const { members, pages } = await readMembersCounted(deps.source, zone, recordName);
     await replaceAlbumMembers(deps.albums, ref, members, () => deps.albums.loadAlbum(ref));
     progress = { listed: true, pending: rest };
-    if (rest.length > 0) await deps.save(progress);
+    pagesSinceSave += pages;
+    if (rest.length > 0 && pagesSinceSave >= PAGES_BETWEEN_SAVES) {
+      await deps.save(progress);
+      pagesSinceSave = 0;
+    }
   }
   return { done: true, progress };
 }

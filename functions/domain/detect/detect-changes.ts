@@ -272,11 +272,14 @@ async function retryUnreadable(deps: DetectDeps, run: Run, zone: ZoneRef, curren
 /**
  * Whether a fresh enumeration of a zone must reconcile (see `reconcile-enumeration.ts`): always
  * after a stale token, and on a first sync once the archive holds anything (a zone state lost
- * or reset over an existing archive). A first sync into an empty archive skips the stamps.
+ * or reset over an existing archive). A first sync into an empty archive skips the stamps. The
+ * archive as the run found it, read once for all its zones: what the workers add meanwhile is
+ * this run's own work, never a zone's lost state.
  */
-async function mustReconcile(deps: DetectDeps, afterStaleToken: boolean): Promise<boolean> {
+async function mustReconcile(deps: DetectDeps, run: Run, afterStaleToken: boolean): Promise<boolean> {
   if (afterStaleToken) return true;
-  return (await deps.state.getCounters()).objects > 0;
+  run.archiveObjects ??= (await deps.state.getCounters()).objects;
+  return run.archiveObjects > 0;
 }
 
 /**
@@ -302,7 +305,7 @@ async function enumerateZone(
   }
   const generation =
     checkpoint.enumeration === undefined
-      ? (await mustReconcile(deps, afterStaleToken))
+      ? (await mustReconcile(deps, run, afterStaleToken))
         ? deps.runId
         : undefined
       : checkpoint.enumeration.generation;

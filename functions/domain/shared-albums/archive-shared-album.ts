@@ -135,7 +135,10 @@ export async function archiveSharedAlbum(
     bytes: 0,
     failures: [] as { subject: string; reason: string }[],
   };
-  const previous = new Map((await deps.sharedState.loadItems(album.albumguid)).map((i) => [i.assetGuid, i]));
+  // The album's item records: as read now, then as this pass writes them (an item it records is
+  // seen, so what was stored before stays apart from it). Its view, catalog lines and counts come
+  // from them at the end, with no second read, unless something failed (a record write, say).
+  const known = new Map((await deps.sharedState.loadItems(album.albumguid)).map((i) => [i.assetGuid, i]));
   const pageItems = deps.pageItems ?? SHARED_PAGE_ITEMS;
   // A new-generation album's name comes with its first page (its share record), not its listing.
   let firstPage = gone ? undefined : await deps.source.itemsPage(album, 0, pageItems);
@@ -159,6 +162,7 @@ export async function archiveSharedAlbum(
       written.map((w) => w.record),
     );
     for (const w of written) {
+      known.set(w.record.assetGuid, w.record);
       result[w.outcome]++;
       if (w.outcome === 'stored') result.bytes += w.record.size;
     }
@@ -199,7 +203,7 @@ export async function archiveSharedAlbum(
         if (seen.has(item.assetGuid)) continue;
         seen.add(item.assetGuid);
         try {
-          const step = await claimItem(deps, album, folder, item, previous.get(item.assetGuid));
+          const step = await claimItem(deps, album, folder, item, known.get(item.assetGuid));
           if (step === undefined) continue;
           if ('record' in step) pending.push(step);
           else claimed.push(step);
@@ -231,19 +235,20 @@ export async function archiveSharedAlbum(
       // A page holds exactly the range asked for while items remain: a short one is the last,
       // unless items archived before are still unseen; then read on to an empty page rather
       // than take a short page for the end and those items for removed.
-      const unseen = [...previous.values()].some((i) => i.removedAt === undefined && !seen.has(i.assetGuid));
+      const unseen = [...known.values()].some((i) => i.removedAt === undefined && !seen.has(i.assetGuid));
       if (page.items.length < pageItems && !unseen) break;
     }
   }
   // Items a page could not read are not known to be gone: no removal on such a pass. An album gone
   // under `keep` keeps its items as they were: the album's goneAt says it went, nothing is deleted.
   const keptWhole = gone && deps.deletePolicy.mode !== 'mirror';
-  if (!unreadable && !keptWhole) await removeMissing(deps, album, previous, seen, result);
+  if (!unreadable && !keptWhole) await removeMissing(deps, album, known, seen, result);
   if (retryable !== undefined) {
     deps.onRetry?.(result);
     throw retryable;
   }
-  const items = await deps.sharedState.loadItems(album.albumguid);
+  const items =
+    result.failures.length > 0 ? await deps.sharedState.loadItems(album.albumguid) : [...known.values()];
   await markArchived(deps, album, gone, { folder, ...sharedAlbumCounts(items) });
   await writeAlbumView(deps, album, folder, items, goneAt);
   await writeText(
@@ -515,11 +520,11 @@ function metadataOf(album: SharedAlbum, item: SharedItem): ObjectMetadata {
 async function removeMissing(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
-  previous: ReadonlyMap<string, StoredSharedItem>,
+  known: Map<string, StoredSharedItem>,
   seen: ReadonlySet<string>,
   result: { removed: number; objectsDeleted: number; deletionsRefused: number },
 ): Promise<void> {
-  const missing = [...previous.values()].filter((i) => i.removedAt === undefined && !seen.has(i.assetGuid));
+  const missing = [...known.values()].filter((i) => i.removedAt === undefined && !seen.has(i.assetGuid));
   if (missing.length === 0) return;
   const now = deps.now();
   let mayDelete = deps.deletePolicy.mode === 'mirror';
@@ -550,11 +555,13 @@ async function removeMissing(
         deletedAt = now;
       }
     }
-    await deps.sharedState.putItem(album.albumguid, {
+    const removed: StoredSharedItem = {
       ...item,
       removedAt: now,
       ...(deletedAt === undefined ? {} : { objectDeletedAt: deletedAt }),
-    });
+    };
+    await deps.sharedState.putItem(album.albumguid, removed);
+    known.set(removed.assetGuid, removed);
     result.removed++;
   }
 }
