@@ -44,6 +44,14 @@ describe('Lambda bundles as CDK builds them', () => {
     for (const bundle of bundles) expect(bundle.files).toEqual(expect.arrayContaining(['index.mjs.map']));
   });
 
+  it("ships the dependencies' licence notices beside each bundle, not inside it", () => {
+    for (const bundle of bundles) {
+      expect(bundle.files).toEqual(expect.arrayContaining(['index.mjs.LEGAL.txt']));
+      expect(bundle.code).toContain('For license information please see index.mjs.LEGAL.txt');
+      expect(bundle.code).not.toContain('Copyright (c) 2015-2020, Salesforce.com');
+    }
+  });
+
   it('takes credentials from the environment only: no profile, SSO or web-identity chain inside', () => {
     for (const bundle of bundles) {
       expect(bundle.code).toContain('AWS_SECRET_ACCESS_KEY');
