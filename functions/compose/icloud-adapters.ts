@@ -15,14 +15,23 @@ import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import { RequestCounter } from '#adapters/icloud/request-counter.ts';
 import { type OpenedIcloudSession, openIcloudSession } from '#adapters/icloud/session/open-session.ts';
-import { CombinedSharedAlbumSource } from '#adapters/icloud/shared-collections/combined-shared-album-source.ts';
-import { SharedCollectionsSource } from '#adapters/icloud/shared-collections/shared-collections-source.ts';
+import {
+  CombinedSharedAlbumItems,
+  CombinedSharedAlbumSource,
+} from '#adapters/icloud/shared-collections/combined-shared-album-source.ts';
+import {
+  SharedCollectionsItems,
+  SharedCollectionsSource,
+} from '#adapters/icloud/shared-collections/shared-collections-source.ts';
 import { SharedStreamsClient } from '#adapters/icloud/sharedstreams/sharedstreams-client.ts';
-import { SharedStreamsSource } from '#adapters/icloud/sharedstreams/sharedstreams-source.ts';
+import {
+  SharedStreamsItems,
+  SharedStreamsSource,
+} from '#adapters/icloud/sharedstreams/sharedstreams-source.ts';
 import type { AssetLookup, AssetSource } from '#ports/asset-source.ts';
 import type { MediaDownloader } from '#ports/media-download.ts';
 import type { SessionStore } from '#ports/session-store.ts';
-import type { SharedAlbumSource } from '#ports/shared-album-source.ts';
+import type { SharedAlbumItems, SharedAlbumSource } from '#ports/shared-album-source.ts';
 import type { Logger } from '#shared/logger.ts';
 
 /** The library side: what detection reads (the change detector opens no more). */
@@ -35,10 +44,12 @@ export interface IcloudLibraryAdapters {
   readonly requests: RequestCounter;
 }
 
-/** The download side: the CDN and a lookup of named assets (the download workers open no more). */
-export interface IcloudDownloadAdapters extends Omit<IcloudLibraryAdapters, 'source'> {
+/** The download side: the CDN, a lookup of named assets and albums' items (the download workers open no more). */
+export interface IcloudDownloadAdapters extends Omit<IcloudLibraryAdapters, 'source' | 'sharedAlbums'> {
   readonly source: AssetLookup;
   readonly downloader: MediaDownloader;
+  /** Items and comments of Shared Albums of both generations (no listing: the detector lists). */
+  readonly sharedAlbums?: SharedAlbumItems;
 }
 
 export interface IcloudAdapters extends IcloudLibraryAdapters {
@@ -89,10 +100,16 @@ export async function openIcloudLibrary(options: IcloudAdapterOptions): Promise<
 /** The download workers': the CDN and a lookup of named assets, no change feed, enumeration or albums. */
 export async function openIcloudDownloads(options: IcloudAdapterOptions): Promise<IcloudDownloadAdapters> {
   const opened = await openSession(options);
+  const { session, client, requests } = opened;
   return {
-    ...sharedParts(opened),
-    source: new CloudKitAssetLookup({ client: opened.client }),
-    downloader: cdnDownloader(options, opened.requests),
+    session,
+    sharedAlbums: new CombinedSharedAlbumItems(
+      new SharedStreamsItems(sharedStreamsClient(session)),
+      new SharedCollectionsItems(client),
+    ),
+    requests,
+    source: new CloudKitAssetLookup({ client }),
+    downloader: cdnDownloader(options, requests),
   };
 }
 
@@ -124,23 +141,26 @@ async function openSession(options: IcloudAdapterOptions): Promise<OpenedSession
   return { session, client, requests };
 }
 
-/** What every opening has: the session, Shared Albums of both generations and the request counter. */
+/** What the library's openings have: the session, Shared Albums of both generations and the request counter. */
 function sharedParts({ session, client, requests }: OpenedSession) {
   return {
     session,
     sharedAlbums: new CombinedSharedAlbumSource(
-      new SharedStreamsSource(
-        new SharedStreamsClient({
-          http: session.http,
-          baseUrl: () => session.sharedstreamsUrl?.(),
-          dsid: session.dsid,
-          clientId: session.clientId,
-        }),
-      ),
+      new SharedStreamsSource(sharedStreamsClient(session)),
       new SharedCollectionsSource(client),
     ),
     requests,
   };
+}
+
+/** The legacy Shared Albums' web service, on the session. */
+function sharedStreamsClient(session: OpenedIcloudSession): SharedStreamsClient {
+  return new SharedStreamsClient({
+    http: session.http,
+    baseUrl: () => session.sharedstreamsUrl?.(),
+    dsid: session.dsid,
+    clientId: session.clientId,
+  });
 }
 
 function cdnDownloader(options: IcloudAdapterOptions, requests: RequestCounter): MediaDownloader {

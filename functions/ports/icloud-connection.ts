@@ -8,7 +8,7 @@
  */
 import type { AssetLookup, AssetSource } from './asset-source.ts';
 import type { MediaDownloader } from './media-download.ts';
-import type { SharedAlbumSource } from './shared-album-source.ts';
+import type { SharedAlbumItems, SharedAlbumSource } from './shared-album-source.ts';
 
 export interface IcloudSessionHandle {
   /** Estimated end of Apple's trust (issue + ~60 days); the next login after it needs two-factor. */
@@ -40,8 +40,8 @@ export interface IcloudDownloadConnection {
   readonly session: IcloudSessionHandle;
   readonly source: AssetLookup;
   readonly downloader: MediaDownloader;
-  /** Shared Albums (docs/protocol/shared-albums.md); absent where the runtime does not read them. */
-  readonly sharedAlbums?: SharedAlbumSource;
+  /** Shared Albums' items (docs/protocol/shared-albums.md); absent where the runtime does not read them. */
+  readonly sharedAlbums?: SharedAlbumItems;
   /** Every request to Apple made through this connection, by endpoint. */
   readonly requests: AppleRequestCounts;
 }
@@ -49,4 +49,5 @@ export interface IcloudDownloadConnection {
 /** Both sides (the CLI and the local runtime). */
 export interface IcloudConnection extends IcloudLibraryConnection, IcloudDownloadConnection {
   readonly source: AssetSource;
+  readonly sharedAlbums?: SharedAlbumSource;
 }

@@ -59,14 +59,11 @@ export interface SharedItemsPage {
   readonly album?: Pick<SharedAlbum, 'name'> & Partial<Pick<SharedAlbum, 'ownerName'>>;
 }
 
-export interface SharedAlbumSource {
-  /**
-   * Every album the account owns or joined. Legacy: one request (`webgetalbumslist`) when the
-   * service exists; none otherwise. New generation: `known` (the albums the last listing found;
-   * absent = nothing known, list everything) lets a database with no album zone, known or just
-   * reported by the library's own `changes/database`, cost no request.
-   */
-  listAlbums(known?: KnownSharedAlbums): Promise<SharedAlbumList>;
+/**
+ * What the download workers read of an album the detector listed: its items and their comments.
+ * Their Lambda composes this alone, without the listing (`SharedAlbumSource`).
+ */
+export interface SharedAlbumItems {
   /**
    * Items `[offset, end)` of the album (`end` is an index, not a page size). Throws
    * `SharedAlbumGoneError` when the album is no longer visible to the caller.
@@ -74,4 +71,14 @@ export interface SharedAlbumSource {
   itemsPage(album: SharedAlbum, offset: number, end: number): Promise<SharedItemsPage>;
   /** Comments and likes of one item; an empty list when Apple has none. */
   comments(album: SharedAlbum, assetGuid: string): Promise<readonly SharedComment[]>;
+}
+
+export interface SharedAlbumSource extends SharedAlbumItems {
+  /**
+   * Every album the account owns or joined. Legacy: one request (`webgetalbumslist`) when the
+   * service exists; none otherwise. New generation: `known` (the albums the last listing found;
+   * absent = nothing known, list everything) lets a database with no album zone, known or just
+   * reported by the library's own `changes/database`, cost no request.
+   */
+  listAlbums(known?: KnownSharedAlbums): Promise<SharedAlbumList>;
 }

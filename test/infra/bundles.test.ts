@@ -120,6 +120,13 @@ describe('Lambda bundles as CDK builds them', () => {
     expect(reading[0]?.code).toContain('SendMessageBatch');
   });
 
+  it('lists Shared Albums in the detector alone: the workers read the items of the albums it listed', () => {
+    // `KnownSharedAlbums.askEveryDatabase` is read by the listings alone (both generations').
+    const listing = bundles.filter((bundle) => bundle.code.includes('askEveryDatabase'));
+    expect(listing).toHaveLength(1);
+    expect(listing[0]?.code).not.toContain('the CDN sent nothing for');
+  });
+
   it('streams uploads (lib-storage) in the workers alone: the detector puts only bytes it holds', () => {
     const streaming = bundles.filter((bundle) =>
       bundle.sources.some((source) => source.includes('node_modules/@aws-sdk/lib-storage/')),

@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import { errorText } from '#shared/redact.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
 import type { ObjectMetadata, ObjectStore } from '../../ports/object-store.ts';
-import type { SharedAlbumSource } from '../../ports/shared-album-source.ts';
+import type { SharedAlbumItems } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { ItemSlots } from '../archive/item-slots.ts';
@@ -72,7 +72,7 @@ export const SHARED_METADATA_KEYS = {
 } as const;
 
 export interface SharedArchiveDeps {
-  readonly source: SharedAlbumSource;
+  readonly source: SharedAlbumItems;
   readonly sharedState: SharedAlbumStateStore;
   /** Key claims, users of shared objects, object counts: the library's own machinery. */
   readonly state: ArchiveStateStore;

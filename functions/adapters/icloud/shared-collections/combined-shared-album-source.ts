@@ -5,21 +5,48 @@
  * new-generation database the library's answer did not cover) only the one checked alone less
  * recently is asked and the other's albums stand as last listed; an album's items and comments come from the generation that listed it. The two keep
  * their own ids (a legacy `albumguid`, a zone name), so an album Apple migrates would show twice
- * rather than be lost.
+ * rather than be lost. The download workers read items and comments alone
+ * (`CombinedSharedAlbumItems`), the detector lists.
  */
 import type { SharedAlbum, SharedComment } from '#domain/shared-albums/model.ts';
 import type {
   KnownSharedAlbums,
+  SharedAlbumItems,
   SharedAlbumList,
   SharedAlbumSource,
   SharedItemsPage,
 } from '#ports/shared-album-source.ts';
 
-export class CombinedSharedAlbumSource implements SharedAlbumSource {
+/** Items and comments, each from the generation that listed the album (no listing). */
+export class CombinedSharedAlbumItems implements SharedAlbumItems {
+  readonly #legacy: SharedAlbumItems;
+  readonly #collections: SharedAlbumItems;
+
+  constructor(legacy: SharedAlbumItems, collections: SharedAlbumItems) {
+    this.#legacy = legacy;
+    this.#collections = collections;
+  }
+
+  itemsPage(album: SharedAlbum, offset: number, end: number): Promise<SharedItemsPage> {
+    return this.#of(album).itemsPage(album, offset, end);
+  }
+
+  comments(album: SharedAlbum, assetGuid: string): Promise<readonly SharedComment[]> {
+    return this.#of(album).comments(album, assetGuid);
+  }
+
+  #of(album: SharedAlbum): SharedAlbumItems {
+    return album.collection === undefined ? this.#legacy : this.#collections;
+  }
+}
+
+/** The whole source: the listing of both generations, and their items as `CombinedSharedAlbumItems` reads them. */
+export class CombinedSharedAlbumSource extends CombinedSharedAlbumItems implements SharedAlbumSource {
   readonly #legacy: SharedAlbumSource;
   readonly #collections: SharedAlbumSource;
 
   constructor(legacy: SharedAlbumSource, collections: SharedAlbumSource) {
+    super(legacy, collections);
     this.#legacy = legacy;
     this.#collections = collections;
   }
@@ -44,18 +71,6 @@ export class CombinedSharedAlbumSource implements SharedAlbumSource {
     }
     const { deferred: _deferred, ...collections } = free;
     return { ...combine(await this.#legacy.listAlbums(known), collections), checkedAlone: 'legacy' };
-  }
-
-  itemsPage(album: SharedAlbum, offset: number, end: number): Promise<SharedItemsPage> {
-    return this.#of(album).itemsPage(album, offset, end);
-  }
-
-  comments(album: SharedAlbum, assetGuid: string): Promise<readonly SharedComment[]> {
-    return this.#of(album).comments(album, assetGuid);
-  }
-
-  #of(album: SharedAlbum): SharedAlbumSource {
-    return album.collection === undefined ? this.#legacy : this.#collections;
   }
 }
 

@@ -16,7 +16,8 @@
  * A newly joined album (shared database, none known there) is therefore found when the library
  * next reads the shared database, or at the latest by the daily ask. Items: the zone read from its
  * start through `changes/zone` (one request per 200 records), once per change tag, then served
- * as index ranges. Record shapes are read only by map-collection-records.ts.
+ * as index ranges. Record shapes are read only by map-collection-records.ts. The download workers
+ * read items and comments alone (`SharedCollectionsItems`), the detector lists.
  */
 import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
 import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
@@ -24,6 +25,7 @@ import type { SharedAlbum, SharedComment } from '#domain/shared-albums/model.ts'
 import type { CollectionTokens } from '#domain/shared-albums/state.ts';
 import type {
   KnownSharedAlbums,
+  SharedAlbumItems,
   SharedAlbumList,
   SharedAlbumSource,
   SharedItemsPage,
@@ -64,10 +66,70 @@ interface DatabaseListing {
   readonly tokens?: readonly string[];
 }
 
-export class SharedCollectionsSource implements SharedAlbumSource {
+/** Items and comments of albums listed before (no listing: the download workers read no more). */
+export class SharedCollectionsItems implements SharedAlbumItems {
   readonly #client: CloudKitClient;
   /** One read per album and change tag within this worker. */
   readonly #read = new Map<string, Promise<MappedCollection>>();
+
+  constructor(client: CloudKitClient) {
+    this.#client = client;
+  }
+
+  async itemsPage(album: SharedAlbum, offset: number, end: number): Promise<SharedItemsPage> {
+    const mapped = await this.#zone(album);
+    return {
+      items: mapped.items.slice(offset, Math.max(offset, end)),
+      problems: offset === 0 ? mapped.problems : [],
+      ...(mapped.title === undefined
+        ? {}
+        : { album: { name: mapped.title, ...(mapped.ownerName ? { ownerName: mapped.ownerName } : {}) } }),
+    };
+  }
+
+  /** From the zone read for the items (no request of its own); reactions are not mapped yet. */
+  async comments(album: SharedAlbum, assetGuid: string): Promise<readonly SharedComment[]> {
+    return (await this.#zone(album)).comments.get(assetGuid) ?? [];
+  }
+
+  #zone(album: SharedAlbum): Promise<MappedCollection> {
+    const key = `${album.albumguid}\0${album.ctag}`;
+    let read = this.#read.get(key);
+    if (read === undefined) {
+      read = this.#readZone(album);
+      this.#read.set(key, read);
+      read.catch(() => this.#read.delete(key));
+    }
+    return read;
+  }
+
+  async #readZone(album: SharedAlbum): Promise<MappedCollection> {
+    const zone = album.collection;
+    if (zone === undefined) throw new Error(`${album.albumguid} is not a new-generation album`);
+    const ref = {
+      database: zone.database,
+      zoneName: zone.zoneName,
+      ...(zone.database === 'shared' ? { ownerRecordName: zone.ownerRecordName } : {}),
+    };
+    const records: unknown[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_ZONE_PAGES; page++) {
+      const result = await this.#client.changesZone(ref, token, undefined, 'all').catch((error: unknown) => {
+        // The zone went between listing and reading: deleted, or left (the port's contract).
+        throw error instanceof ZoneNotFoundError ? new SharedAlbumGoneError(album.albumguid) : error;
+      });
+      records.push(...result.records);
+      const more = result.moreComing ?? result.syncToken !== token;
+      token = result.syncToken;
+      if (!more) break;
+    }
+    return mapCollection(records);
+  }
+}
+
+/** The whole source: the listing, and items and comments as `SharedCollectionsItems` reads them. */
+export class SharedCollectionsSource extends SharedCollectionsItems implements SharedAlbumSource {
+  readonly #client: CloudKitClient;
 
   /** What the library's `changes/database` calls of this process showed (`zones/list` style entries). */
   readonly #observed = new Map<Database, { collectionZones: boolean }>();
@@ -80,6 +142,7 @@ export class SharedCollectionsSource implements SharedAlbumSource {
   #listing = false;
 
   constructor(client: CloudKitClient) {
+    super(client);
     this.#client = client;
     client.observeDatabaseChanges((database, zones, exchange) => {
       if (this.#listing) return;
@@ -188,22 +251,6 @@ export class SharedCollectionsSource implements SharedAlbumSource {
     };
   }
 
-  async itemsPage(album: SharedAlbum, offset: number, end: number): Promise<SharedItemsPage> {
-    const mapped = await this.#zone(album);
-    return {
-      items: mapped.items.slice(offset, Math.max(offset, end)),
-      problems: offset === 0 ? mapped.problems : [],
-      ...(mapped.title === undefined
-        ? {}
-        : { album: { name: mapped.title, ...(mapped.ownerName ? { ownerName: mapped.ownerName } : {}) } }),
-    };
-  }
-
-  /** From the zone read for the items (no request of its own); reactions are not mapped yet. */
-  async comments(album: SharedAlbum, assetGuid: string): Promise<readonly SharedComment[]> {
-    return (await this.#zone(album)).comments.get(assetGuid) ?? [];
-  }
-
   /** Our own `changes/database` (every page), from `from` or, without it, listing every zone. */
   async #ask(database: Database, from: string | undefined): Promise<DatabaseDelta> {
     this.#listing = true;
@@ -230,40 +277,6 @@ export class SharedCollectionsSource implements SharedAlbumSource {
       zones.push(...result.zones);
     }
     return { ...(from === undefined ? {} : { from }), to: result.syncToken, zones };
-  }
-
-  #zone(album: SharedAlbum): Promise<MappedCollection> {
-    const key = `${album.albumguid}\0${album.ctag}`;
-    let read = this.#read.get(key);
-    if (read === undefined) {
-      read = this.#readZone(album);
-      this.#read.set(key, read);
-      read.catch(() => this.#read.delete(key));
-    }
-    return read;
-  }
-
-  async #readZone(album: SharedAlbum): Promise<MappedCollection> {
-    const zone = album.collection;
-    if (zone === undefined) throw new Error(`${album.albumguid} is not a new-generation album`);
-    const ref = {
-      database: zone.database,
-      zoneName: zone.zoneName,
-      ...(zone.database === 'shared' ? { ownerRecordName: zone.ownerRecordName } : {}),
-    };
-    const records: unknown[] = [];
-    let token: string | undefined;
-    for (let page = 0; page < MAX_ZONE_PAGES; page++) {
-      const result = await this.#client.changesZone(ref, token, undefined, 'all').catch((error: unknown) => {
-        // The zone went between listing and reading: deleted, or left (the port's contract).
-        throw error instanceof ZoneNotFoundError ? new SharedAlbumGoneError(album.albumguid) : error;
-      });
-      records.push(...result.records);
-      const more = result.moreComing ?? result.syncToken !== token;
-      token = result.syncToken;
-      if (!more) break;
-    }
-    return mapCollection(records);
   }
 }
 

@@ -4,11 +4,13 @@
  * `getcomments` per item asked for. A listing asks nothing when the last one found no legacy
  * album and every source is not due to be asked again (daily, or on a cadence): an account
  * without legacy albums (albums made since iOS 27 are new-generation) pays no request for them on
- * most runs, and an album it is invited to later is found by the next look at everything.
+ * most runs, and an album it is invited to later is found by the next look at everything. The
+ * download workers read items and comments alone (`SharedStreamsItems`), the detector lists.
  */
 import type { SharedAlbum, SharedComment } from '#domain/shared-albums/model.ts';
 import type {
   KnownSharedAlbums,
+  SharedAlbumItems,
   SharedAlbumList,
   SharedAlbumSource,
   SharedItemsPage,
@@ -16,21 +18,12 @@ import type {
 import { mapAlbums, mapItems } from './map-shared-records.ts';
 import type { SharedStreamsClient } from './sharedstreams-client.ts';
 
-export class SharedStreamsSource implements SharedAlbumSource {
+/** Items and comments of albums listed before (no listing: the download workers read no more). */
+export class SharedStreamsItems implements SharedAlbumItems {
   readonly #client: SharedStreamsClient;
 
   constructor(client: SharedStreamsClient) {
     this.#client = client;
-  }
-
-  async listAlbums(known?: KnownSharedAlbums): Promise<SharedAlbumList> {
-    // No service in the session (not activated, or a session stored before it was read): no request.
-    if (!this.#client.available) return { available: false, albums: [] };
-    const legacyKnown = known?.albums.some((a) => a.collection === undefined) ?? true;
-    if (known !== undefined && !known.askEveryDatabase && !legacyKnown)
-      return { available: true, albums: [] };
-    const { albums } = mapAlbums(await this.#client.albumsList());
-    return { available: true, albums };
   }
 
   async itemsPage(album: SharedAlbum, offset: number, end: number): Promise<SharedItemsPage> {
@@ -46,5 +39,25 @@ export class SharedStreamsSource implements SharedAlbumSource {
       author: c.fullname ?? '',
       ...(c.commenttimestamp === undefined ? {} : { at: c.commenttimestamp }),
     }));
+  }
+}
+
+/** The whole source: the listing, and items and comments as `SharedStreamsItems` reads them. */
+export class SharedStreamsSource extends SharedStreamsItems implements SharedAlbumSource {
+  readonly #client: SharedStreamsClient;
+
+  constructor(client: SharedStreamsClient) {
+    super(client);
+    this.#client = client;
+  }
+
+  async listAlbums(known?: KnownSharedAlbums): Promise<SharedAlbumList> {
+    // No service in the session (not activated, or a session stored before it was read): no request.
+    if (!this.#client.available) return { available: false, albums: [] };
+    const legacyKnown = known?.albums.some((a) => a.collection === undefined) ?? true;
+    if (known !== undefined && !known.askEveryDatabase && !legacyKnown)
+      return { available: true, albums: [] };
+    const { albums } = mapAlbums(await this.#client.albumsList());
+    return { available: true, albums };
   }
 }
