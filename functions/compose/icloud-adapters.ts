@@ -10,7 +10,11 @@ import { CdnDownloader } from '#adapters/icloud/cdn/cdn-downloader.ts';
 import { NodeCdnTransport } from '#adapters/icloud/cdn/node-cdn-transport.ts';
 import { CloudKitAssetLookup } from '#adapters/icloud/cloudkit/cloudkit-asset-lookup.ts';
 import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
-import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
+import {
+  CloudKitClient,
+  type CloudKitClientOptions,
+  CloudKitRecordsClient,
+} from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
 import { RequestCounter } from '#adapters/icloud/request-counter.ts';
@@ -80,7 +84,7 @@ function assetSource(opened: { readonly client: CloudKitClient }, options: Iclou
 
 /** Opens the stored session (no request yet) and builds every adapter on it (the CLI, the local runtime). */
 export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise<IcloudAdapters> {
-  const opened = await openSession(options);
+  const opened = await openSession(options, CloudKitClient);
   return {
     ...sharedParts(opened),
     source: assetSource(opened, options),
@@ -90,7 +94,7 @@ export async function openIcloudAdapters(options: IcloudAdapterOptions): Promise
 
 /** The change detector's: the library's adapters, no CDN. */
 export async function openIcloudLibrary(options: IcloudAdapterOptions): Promise<IcloudLibraryAdapters> {
-  const opened = await openSession(options);
+  const opened = await openSession(options, CloudKitClient);
   return {
     ...sharedParts(opened),
     source: assetSource(opened, options),
@@ -99,8 +103,8 @@ export async function openIcloudLibrary(options: IcloudAdapterOptions): Promise<
 
 /** The download workers': the CDN and a lookup of named assets, no change feed, enumeration or albums. */
 export async function openIcloudDownloads(options: IcloudAdapterOptions): Promise<IcloudDownloadAdapters> {
-  const opened = await openSession(options);
-  const { session, client, requests } = opened;
+  // CloudKit's record reads alone: the library's listing calls stay out of the workers' bundle.
+  const { session, client, requests } = await openSession(options, CloudKitRecordsClient);
   return {
     session,
     sharedAlbums: new CombinedSharedAlbumItems(
@@ -113,14 +117,17 @@ export async function openIcloudDownloads(options: IcloudAdapterOptions): Promis
   };
 }
 
-interface OpenedSession {
+interface OpenedSession<Client extends CloudKitRecordsClient> {
   readonly session: OpenedIcloudSession;
-  readonly client: CloudKitClient;
+  readonly client: Client;
   readonly requests: RequestCounter;
 }
 
-/** The stored session (no request yet), its CloudKit client and the counter of requests to Apple. */
-async function openSession(options: IcloudAdapterOptions): Promise<OpenedSession> {
+/** The stored session (no request yet), its CloudKit client (a `Client`) and the counter of requests to Apple. */
+async function openSession<Client extends CloudKitRecordsClient>(
+  options: IcloudAdapterOptions,
+  Client: new (options: CloudKitClientOptions) => Client,
+): Promise<OpenedSession<Client>> {
   const requests = new RequestCounter();
   const session = await openIcloudSession({
     endpoint: options.endpoint,
@@ -132,7 +139,7 @@ async function openSession(options: IcloudAdapterOptions): Promise<OpenedSession
     ...(options.observer ? { observer: options.observer } : {}),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  const client = new CloudKitClient({
+  const client = new Client({
     http: session.http,
     ckdatabasewsUrl: () => session.ckdatabasewsUrl(),
     dsid: session.dsid,
@@ -142,7 +149,7 @@ async function openSession(options: IcloudAdapterOptions): Promise<OpenedSession
 }
 
 /** What the library's openings have: the session, Shared Albums of both generations and the request counter. */
-function sharedParts({ session, client, requests }: OpenedSession) {
+function sharedParts({ session, client, requests }: OpenedSession<CloudKitClient>) {
   return {
     session,
     sharedAlbums: new CombinedSharedAlbumSource(

@@ -118,6 +118,10 @@ describe('Lambda bundles as CDK builds them', () => {
     const reading = bundles.filter((bundle) => bundle.code.includes('came without an asset'));
     expect(reading).toHaveLength(1);
     expect(reading[0]?.code).toContain('SendMessageBatch');
+    // CloudKit's listing calls (CloudKitClient over CloudKitRecordsClient): the detector's alone.
+    for (const call of ['changes/database', 'HyperionIndexCountLookup', 'CheckIndexingState']) {
+      expect(bundles.filter((bundle) => bundle.code.includes(call))).toEqual([reading[0]]);
+    }
   });
 
   it('lists Shared Albums in the detector alone: the workers read the items of the albums it listed', () => {

@@ -10,7 +10,7 @@ import type { AssetLookup, AssetLookupKey, LookedUpAssets } from '#ports/asset-s
 import { AssetPairer } from '../records/asset-pairer.ts';
 import type { RecordErrorItem } from '../records/record-envelope.ts';
 import { emptySortedRecords, type SortedRecords, sortRecords } from '../records/record-page.ts';
-import type { CloudKitClient } from './cloudkit-client.ts';
+import type { CloudKitRecordsClient } from './cloudkit-client.ts';
 
 /** Names per records/lookup request (CloudKit allows 200 operations per request). */
 const LOOKUP_CHUNK = 100;
@@ -24,7 +24,7 @@ function errorItemReason(item: RecordErrorItem): string {
 
 /** The records of `names`, looked up in chunks and sorted by kind. */
 export async function lookupSorted(
-  client: CloudKitClient,
+  client: CloudKitRecordsClient,
   zone: ZoneRef,
   names: readonly string[],
 ): Promise<SortedRecords> {
@@ -47,7 +47,7 @@ export async function lookupSorted(
  * `missing`: the caller keeps what it had.
  */
 export async function lookupAssets(
-  client: CloudKitClient,
+  client: CloudKitRecordsClient,
   zone: ZoneRef,
   keys: readonly AssetLookupKey[],
 ): Promise<LookedUpAssets> {
@@ -86,9 +86,9 @@ export async function lookupAssets(
 
 /** `AssetLookup` over CloudKit: the download workers' view of the library. */
 export class CloudKitAssetLookup implements AssetLookup {
-  readonly #client: CloudKitClient;
+  readonly #client: CloudKitRecordsClient;
 
-  constructor(options: { readonly client: CloudKitClient }) {
+  constructor(options: { readonly client: CloudKitRecordsClient }) {
     this.#client = options.client;
   }
 

@@ -147,41 +147,16 @@ export type DatabaseChangesObserver = (
   exchange: DatabaseChangesExchange,
 ) => void;
 
-export class CloudKitClient {
+/**
+ * The calls that read the records of one zone: `records/lookup` (named assets with fresh download
+ * URLs) and `changes/zone` (a Shared Album's items). The download workers make no others, and
+ * their Lambda composes this alone; `CloudKitClient` adds the library's listing calls.
+ */
+export class CloudKitRecordsClient {
   readonly #options: CloudKitClientOptions;
-  readonly #databaseObservers: DatabaseChangesObserver[] = [];
 
   constructor(options: CloudKitClientOptions) {
     this.#options = options;
-  }
-
-  /** `POST …/{database}/zones/list` (docs/protocol/cloudkit.md#zones). */
-  async zonesList(database: DatabaseScope): Promise<ZonesListResult> {
-    const body = await this.#call(database, 'zones/list', {}, zonesListSchema, {});
-    return { zones: body.zones };
-  }
-
-  /** `POST …/{database}/changes/database` (docs/protocol/sync-tokens.md#changes-database); no token lists every zone. */
-  async changesDatabase(database: DatabaseScope, syncToken?: string): Promise<ChangesDatabaseResult> {
-    const body = await this.#call(
-      database,
-      'changes/database',
-      syncToken ? { syncToken } : {},
-      changesDatabaseSchema,
-      { sentToken: Boolean(syncToken) },
-    );
-    const exchange = {
-      ...(syncToken ? { sentToken: syncToken } : {}),
-      syncToken: body.syncToken,
-      moreComing: body.moreComing === true,
-    };
-    for (const observe of this.#databaseObservers) observe(database, body.zones, exchange);
-    return { zones: body.zones, syncToken: body.syncToken, moreComing: body.moreComing === true };
-  }
-
-  /** Calls `observer` with every later `changes/database` answer. */
-  observeDatabaseChanges(observer: DatabaseChangesObserver): void {
-    this.#databaseObservers.push(observer);
   }
 
   /**
@@ -207,7 +182,7 @@ export class CloudKitClient {
         },
       ],
     };
-    const body = await this.#call(zone.database, 'changes/zone', request, changesZoneSchema, {
+    const body = await this.call(zone.database, 'changes/zone', request, changesZoneSchema, {
       zoneName: zone.zoneName,
       sentToken,
     });
@@ -219,31 +194,6 @@ export class CloudKitClient {
     return { records: page.records, syncToken: page.syncToken, moreComing: page.moreComing ?? null };
   }
 
-  /**
-   * `POST …/{database}/records/query` (docs/protocol/cloudkit.md#records-query). Pass `continuationMarker` to continue a previous
-   * page; page by rank with a `startRank` filter. The zone's current `syncToken` comes back on every page.
-   */
-  async recordsQuery(zone: ZoneRef, query: RecordsQueryRequest): Promise<RecordsQueryResult> {
-    const desiredKeys = query.desiredKeys === undefined ? DESIRED_KEYS : query.desiredKeys;
-    const request = {
-      query: { recordType: query.recordType, ...(query.filterBy ? { filterBy: query.filterBy } : {}) },
-      zoneID: zoneIdOf(zone),
-      ...(query.resultsLimit !== undefined
-        ? { resultsLimit: Math.min(query.resultsLimit, MAX_RESULTS_LIMIT) }
-        : {}),
-      ...(desiredKeys ? { desiredKeys } : {}),
-      ...(query.continuationMarker ? { continuationMarker: query.continuationMarker } : {}),
-    };
-    const body = await this.#call(zone.database, 'records/query', request, recordsQuerySchema, {
-      zoneName: zone.zoneName,
-    });
-    return {
-      records: body.records,
-      ...(body.continuationMarker ? { continuationMarker: body.continuationMarker } : {}),
-      ...(body.syncToken ? { syncToken: body.syncToken } : {}),
-    };
-  }
-
   /** `POST …/{database}/records/lookup` (docs/protocol/cloudkit.md#records-lookup): current records with fresh download URLs. */
   async recordsLookup(zone: ZoneRef, recordNames: readonly string[]): Promise<RecordsLookupResult> {
     const request = {
@@ -251,56 +201,10 @@ export class CloudKitClient {
       zoneID: zoneIdOf(zone),
       desiredKeys: DESIRED_KEYS,
     };
-    const body = await this.#call(zone.database, 'records/lookup', request, recordsLookupSchema, {
+    const body = await this.call(zone.database, 'records/lookup', request, recordsLookupSchema, {
       zoneName: zone.zoneName,
     });
     return { records: body.records, ...(body.syncToken ? { syncToken: body.syncToken } : {}) };
-  }
-
-  /**
-   * Counts of several object indexes in one request (`internal/records/query/batch` with
-   * `HyperionIndexCountLookup`, docs/protocol/cloudkit.md#counts): one batch entry per index, so each answer maps to its
-   * name. An index the zone lacks (an error entry, or no count) is absent from the result.
-   */
-  async countBatch(zone: ZoneRef, indexCountIds: readonly string[]): Promise<Map<string, number>> {
-    const request = {
-      batch: indexCountIds.map((id) => ({
-        resultsLimit: 1,
-        query: {
-          recordType: 'HyperionIndexCountLookup',
-          filterBy: {
-            fieldName: 'indexCountID',
-            comparator: 'IN',
-            fieldValue: { type: 'STRING_LIST', value: [id] },
-          },
-        },
-        zoneWide: true,
-        zoneID: zoneIdOf(zone),
-      })),
-    };
-    const body = await this.#call(zone.database, 'internal/records/query/batch', request, queryBatchSchema, {
-      zoneName: zone.zoneName,
-    });
-    const counts = new Map<string, number>();
-    indexCountIds.forEach((id, i) => {
-      const entry = body.batch[i];
-      if (entry === undefined || isErrorEntry(entry)) return;
-      const count = itemCountOf((entry as { records: unknown[] }).records[0]);
-      if (count !== undefined) counts.set(id, count);
-    });
-    return counts;
-  }
-
-  /** `CheckIndexingState` (docs/protocol/cloudkit.md#checkindexingstate): `FINISHED`, or `RUNNING` with a progress. */
-  async checkIndexingState(zone: ZoneRef): Promise<IndexingState> {
-    const body = await this.recordsQuery(zone, { recordType: 'CheckIndexingState', desiredKeys: null });
-    const fields = (body.records[0] as { fields?: Record<string, { value?: unknown }> } | undefined)?.fields;
-    const state = fields?.['state']?.value;
-    const progress = fields?.['progress']?.value;
-    if (typeof state !== 'string') {
-      throw new UnexpectedResponseError('CheckIndexingState answered without a state');
-    }
-    return { state, ...(typeof progress === 'number' ? { progress } : {}) };
   }
 
   #url(database: DatabaseScope, operation: string, withParams: boolean): string {
@@ -318,7 +222,8 @@ export class CloudKitClient {
     return `${url}?${params.toString()}`;
   }
 
-  async #call<S extends z.ZodMiniType>(
+  /** One call, its answer parsed with `schema`; CloudKit's errors as the domain's, short hiccups retried. */
+  protected async call<S extends z.ZodMiniType>(
     database: DatabaseScope,
     operation: string,
     json: unknown,
@@ -375,6 +280,111 @@ export class CloudKitClient {
             : { retry: false },
       },
     );
+  }
+}
+
+/** Every call: the records' (`CloudKitRecordsClient`), and the zones, changes, queries and counts detection reads. */
+export class CloudKitClient extends CloudKitRecordsClient {
+  readonly #databaseObservers: DatabaseChangesObserver[] = [];
+
+  /** `POST …/{database}/zones/list` (docs/protocol/cloudkit.md#zones). */
+  async zonesList(database: DatabaseScope): Promise<ZonesListResult> {
+    const body = await this.call(database, 'zones/list', {}, zonesListSchema, {});
+    return { zones: body.zones };
+  }
+
+  /** `POST …/{database}/changes/database` (docs/protocol/sync-tokens.md#changes-database); no token lists every zone. */
+  async changesDatabase(database: DatabaseScope, syncToken?: string): Promise<ChangesDatabaseResult> {
+    const body = await this.call(
+      database,
+      'changes/database',
+      syncToken ? { syncToken } : {},
+      changesDatabaseSchema,
+      { sentToken: Boolean(syncToken) },
+    );
+    const exchange = {
+      ...(syncToken ? { sentToken: syncToken } : {}),
+      syncToken: body.syncToken,
+      moreComing: body.moreComing === true,
+    };
+    for (const observe of this.#databaseObservers) observe(database, body.zones, exchange);
+    return { zones: body.zones, syncToken: body.syncToken, moreComing: body.moreComing === true };
+  }
+
+  /** Calls `observer` with every later `changes/database` answer. */
+  observeDatabaseChanges(observer: DatabaseChangesObserver): void {
+    this.#databaseObservers.push(observer);
+  }
+
+  /**
+   * `POST …/{database}/records/query` (docs/protocol/cloudkit.md#records-query). Pass `continuationMarker` to continue a previous
+   * page; page by rank with a `startRank` filter. The zone's current `syncToken` comes back on every page.
+   */
+  async recordsQuery(zone: ZoneRef, query: RecordsQueryRequest): Promise<RecordsQueryResult> {
+    const desiredKeys = query.desiredKeys === undefined ? DESIRED_KEYS : query.desiredKeys;
+    const request = {
+      query: { recordType: query.recordType, ...(query.filterBy ? { filterBy: query.filterBy } : {}) },
+      zoneID: zoneIdOf(zone),
+      ...(query.resultsLimit !== undefined
+        ? { resultsLimit: Math.min(query.resultsLimit, MAX_RESULTS_LIMIT) }
+        : {}),
+      ...(desiredKeys ? { desiredKeys } : {}),
+      ...(query.continuationMarker ? { continuationMarker: query.continuationMarker } : {}),
+    };
+    const body = await this.call(zone.database, 'records/query', request, recordsQuerySchema, {
+      zoneName: zone.zoneName,
+    });
+    return {
+      records: body.records,
+      ...(body.continuationMarker ? { continuationMarker: body.continuationMarker } : {}),
+      ...(body.syncToken ? { syncToken: body.syncToken } : {}),
+    };
+  }
+
+  /**
+   * Counts of several object indexes in one request (`internal/records/query/batch` with
+   * `HyperionIndexCountLookup`, docs/protocol/cloudkit.md#counts): one batch entry per index, so each answer maps to its
+   * name. An index the zone lacks (an error entry, or no count) is absent from the result.
+   */
+  async countBatch(zone: ZoneRef, indexCountIds: readonly string[]): Promise<Map<string, number>> {
+    const request = {
+      batch: indexCountIds.map((id) => ({
+        resultsLimit: 1,
+        query: {
+          recordType: 'HyperionIndexCountLookup',
+          filterBy: {
+            fieldName: 'indexCountID',
+            comparator: 'IN',
+            fieldValue: { type: 'STRING_LIST', value: [id] },
+          },
+        },
+        zoneWide: true,
+        zoneID: zoneIdOf(zone),
+      })),
+    };
+    const body = await this.call(zone.database, 'internal/records/query/batch', request, queryBatchSchema, {
+      zoneName: zone.zoneName,
+    });
+    const counts = new Map<string, number>();
+    indexCountIds.forEach((id, i) => {
+      const entry = body.batch[i];
+      if (entry === undefined || isErrorEntry(entry)) return;
+      const count = itemCountOf((entry as { records: unknown[] }).records[0]);
+      if (count !== undefined) counts.set(id, count);
+    });
+    return counts;
+  }
+
+  /** `CheckIndexingState` (docs/protocol/cloudkit.md#checkindexingstate): `FINISHED`, or `RUNNING` with a progress. */
+  async checkIndexingState(zone: ZoneRef): Promise<IndexingState> {
+    const body = await this.recordsQuery(zone, { recordType: 'CheckIndexingState', desiredKeys: null });
+    const fields = (body.records[0] as { fields?: Record<string, { value?: unknown }> } | undefined)?.fields;
+    const state = fields?.['state']?.value;
+    const progress = fields?.['progress']?.value;
+    if (typeof state !== 'string') {
+      throw new UnexpectedResponseError('CheckIndexingState answered without a state');
+    }
+    return { state, ...(typeof progress === 'number' ? { progress } : {}) };
   }
 }
 

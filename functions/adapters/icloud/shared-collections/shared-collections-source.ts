@@ -30,7 +30,11 @@ import type {
   SharedAlbumSource,
   SharedItemsPage,
 } from '#ports/shared-album-source.ts';
-import type { CloudKitClient, DatabaseChangesExchange } from '../cloudkit/cloudkit-client.ts';
+import type {
+  CloudKitClient,
+  CloudKitRecordsClient,
+  DatabaseChangesExchange,
+} from '../cloudkit/cloudkit-client.ts';
 import type { WireZoneEntry } from '../cloudkit/wire-schemas.ts';
 import {
   collectionZonesOf,
@@ -68,11 +72,11 @@ interface DatabaseListing {
 
 /** Items and comments of albums listed before (no listing: the download workers read no more). */
 export class SharedCollectionsItems implements SharedAlbumItems {
-  readonly #client: CloudKitClient;
+  readonly #client: CloudKitRecordsClient;
   /** One read per album and change tag within this worker. */
   readonly #read = new Map<string, Promise<MappedCollection>>();
 
-  constructor(client: CloudKitClient) {
+  constructor(client: CloudKitRecordsClient) {
     this.#client = client;
   }
 
