@@ -13,7 +13,7 @@ import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum, type SharedAlbumResult } from '#domain/shared-albums/archive-shared-album.ts';
 import { LibraryTwinPendingError, SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
-import type { ObjectStore } from '#ports/object-store.ts';
+import type { ArchivingObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
 import type { Logger } from '#shared/logger.ts';
@@ -28,7 +28,7 @@ export interface SharedAlbumWorkerSettings {
 interface WorkDeps {
   readonly archive: {
     readonly state: ArchiveStateStore;
-    readonly objects: ObjectStore;
+    readonly objects: ArchivingObjectStore;
     readonly now: () => number;
   };
   readonly logger: Logger;

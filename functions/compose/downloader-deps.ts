@@ -8,7 +8,7 @@ import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
-import type { ObjectStore } from '#ports/object-store.ts';
+import type { ArchivingObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
 import type { Logger } from '#shared/logger.ts';
@@ -16,7 +16,7 @@ import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 
 export interface DownloaderPorts {
   readonly state: ArchiveStateStore;
-  readonly objects: ObjectStore;
+  readonly objects: ArchivingObjectStore;
   readonly sharedAlbumState: SharedAlbumStateStore;
   readonly icloud: () => Promise<IcloudDownloadConnection>;
 }

@@ -5,7 +5,7 @@
  */
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbArchiveStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
-import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import { downloaderBatchDeps } from './downloader-deps.ts';
 import { openIcloudDownloads } from './icloud-adapters.ts';
@@ -18,7 +18,8 @@ export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metr
 export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): DownloaderComposition {
   const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions } =
     composeLambdaBase(env, serviceName);
-  const objects = new S3ObjectStore({
+  // Heads, puts and deletes alone: no listing or reading back (GetObject, ListObjectsV2).
+  const objects = new S3ArchivingObjectStore({
     client: s3,
     bucket: config.archiveBucket,
     partSize: config.uploadPartSizeMiB * 1024 * 1024,

@@ -82,12 +82,8 @@ export interface PutResult {
   readonly versionId?: string;
 }
 
-/**
- * The store for users that write only bodies they already hold in memory (the change detector:
- * album views, catalog journals and shards): no streamed put, so its S3 adapter carries no
- * multipart upload code.
- */
-export interface ObjectStoreWithoutStreaming {
+/** What every part of the store has: one object's head, a put of bytes held in memory, a delete. */
+export interface ObjectStoreBasics {
   /** The object's head, or undefined when there is none. */
   head(key: string): Promise<ObjectHead | undefined>;
   /**
@@ -98,14 +94,25 @@ export interface ObjectStoreWithoutStreaming {
   putBytes(key: string, body: Uint8Array, options: PutBytesOptions): Promise<PutResult>;
   /** Removes the object; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
+}
+
+/**
+ * The store for users that write only bodies they already hold in memory (the change detector:
+ * album views, catalog journals and shards): no streamed put, so its S3 adapter carries no
+ * multipart upload code.
+ */
+export interface ObjectStoreWithoutStreaming extends ObjectStoreBasics {
   /** Every object under `prefix`, in key order (UTF-8 byte order), page by page. */
   list(prefix: string): AsyncIterable<ListedObject>;
   /** The object's bytes, or undefined when there is none. */
   getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined>;
 }
 
-/** The whole store: bodies streamed in too (the download workers, the CLI, the local runtime). */
-export interface ObjectStore extends ObjectStoreWithoutStreaming {
+/**
+ * The store as archiving uses it (the download workers: their Lambda composes this alone): bodies
+ * streamed in, heads and deletes, no listing or reading back.
+ */
+export interface ArchivingObjectStore extends ObjectStoreBasics {
   /**
    * Streams `body` into `key` without holding more than about `partSize * queueSize` bytes (the
    * store's own settings, given when it is built: bodies up to one part go in a single request).
@@ -115,3 +122,6 @@ export interface ObjectStore extends ObjectStoreWithoutStreaming {
    */
   putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult>;
 }
+
+/** The whole store (the CLI, the local runtime): both of the above. */
+export interface ObjectStore extends ObjectStoreWithoutStreaming, ArchivingObjectStore {}

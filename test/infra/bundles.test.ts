@@ -124,6 +124,14 @@ describe('Lambda bundles as CDK builds them', () => {
     }
   });
 
+  it('lists and reads back objects in the detector alone: the workers head, put and delete', () => {
+    for (const operation of ['ListObjectsV2', '"GetObject"']) {
+      const listing = bundles.filter((bundle) => bundle.code.includes(operation));
+      expect(listing).toHaveLength(1);
+      expect(listing[0]?.code).not.toContain('the CDN sent nothing for');
+    }
+  });
+
   it('lists Shared Albums in the detector alone: the workers read the items of the albums it listed', () => {
     // `KnownSharedAlbums.askEveryDatabase` is read by the listings alone (both generations').
     const listing = bundles.filter((bundle) => bundle.code.includes('askEveryDatabase'));

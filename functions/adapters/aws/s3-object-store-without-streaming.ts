@@ -3,7 +3,9 @@
  * album views, catalog journals and shards): heads, lists, reads, deletes, and puts of bytes in
  * memory, each one PutObject with `Content-MD5` (S3 verifies it, and its ETag is the MD5 rclone
  * compares) and `md5chksum`. No lib-storage: streamed puts, multipart included, are
- * `S3ObjectStore`'s (s3-object-store.ts), which builds on this class.
+ * `S3ArchivingObjectStore`'s (s3-object-store.ts). Both build on `S3ObjectStoreBasics` (heads, puts
+ * of bytes, deletes); lists and reads back (`listObjects`, `getObjectStream`) are the detector's
+ * and the whole `S3ObjectStore`'s, never the download workers'.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -21,6 +23,7 @@ import type {
   ListedObject,
   ObjectHead,
   ObjectMetadata,
+  ObjectStoreBasics,
   ObjectStoreWithoutStreaming,
   PutBytesOptions,
   PutResult,
@@ -34,9 +37,12 @@ import {
 } from './rclone-metadata.ts';
 import { signWithUnsignedPayload } from './s3-unsigned-payload.ts';
 
-export interface S3ObjectStoreWithoutStreamingOptions {
+export interface S3ObjectStoreBasicsOptions {
   readonly client: S3Client;
   readonly bucket: string;
+}
+
+export interface S3ObjectStoreWithoutStreamingOptions extends S3ObjectStoreBasicsOptions {
   /** Keys per ListObjectsV2 page (S3's maximum and default is 1000). */
   readonly listPageSize?: number;
 }
@@ -71,15 +77,13 @@ function toHead(key: string, output: HeadObjectCommandOutput): ObjectHead {
   };
 }
 
-export class S3ObjectStoreWithoutStreaming implements ObjectStoreWithoutStreaming {
+export class S3ObjectStoreBasics implements ObjectStoreBasics {
   protected readonly client: S3Client;
   protected readonly bucket: string;
-  private readonly listPageSize: number;
 
-  constructor(options: S3ObjectStoreWithoutStreamingOptions) {
+  constructor(options: S3ObjectStoreBasicsOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
-    this.listPageSize = options.listPageSize ?? 1000;
     // Every body is hashed before it leaves and sent with Content-MD5 (or, streamed, counted and
     // hashed by the meter): SigV4 need not hash it again.
     signWithUnsignedPayload(this.client);
@@ -145,34 +149,62 @@ export class S3ObjectStoreWithoutStreaming implements ObjectStoreWithoutStreamin
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
+}
 
-  async *list(prefix: string): AsyncIterable<ListedObject> {
-    const pages = paginateListObjectsV2(
-      { client: this.client, pageSize: this.listPageSize },
-      { Bucket: this.bucket, Prefix: prefix },
-    );
-    for await (const page of pages) {
-      for (const object of page.Contents ?? []) {
-        if (object.Key === undefined) continue;
-        yield {
-          key: object.Key,
-          size: object.Size ?? 0,
-          etag: unquote(object.ETag),
-          lastModified: object.LastModified?.getTime() ?? 0,
-        };
-      }
-    }
+export class S3ObjectStoreWithoutStreaming
+  extends S3ObjectStoreBasics
+  implements ObjectStoreWithoutStreaming
+{
+  private readonly listPageSize: number;
+
+  constructor(options: S3ObjectStoreWithoutStreamingOptions) {
+    super(options);
+    this.listPageSize = options.listPageSize ?? 1000;
   }
 
-  async getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined> {
-    try {
-      const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      const body = output.Body;
-      if (!(body instanceof Readable)) throw new TypeError('S3 returned a body that is not a Node stream');
-      return { head: toHead(key, output), body };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
+  list(prefix: string): AsyncIterable<ListedObject> {
+    return listObjects(this.client, this.bucket, prefix, this.listPageSize);
+  }
+
+  getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined> {
+    return getObjectStream(this.client, this.bucket, key);
+  }
+}
+
+/** Every object under `prefix` (`ObjectStoreWithoutStreaming.list`), `pageSize` keys per ListObjectsV2. */
+export async function* listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  pageSize: number,
+): AsyncIterable<ListedObject> {
+  const pages = paginateListObjectsV2({ client, pageSize }, { Bucket: bucket, Prefix: prefix });
+  for await (const page of pages) {
+    for (const object of page.Contents ?? []) {
+      if (object.Key === undefined) continue;
+      yield {
+        key: object.Key,
+        size: object.Size ?? 0,
+        etag: unquote(object.ETag),
+        lastModified: object.LastModified?.getTime() ?? 0,
+      };
     }
+  }
+}
+
+/** The object's bytes and head (`ObjectStoreWithoutStreaming.getStream`), or undefined when there is none. */
+export async function getObjectStream(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined> {
+  try {
+    const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const body = output.Body;
+    if (!(body instanceof Readable)) throw new TypeError('S3 returned a body that is not a Node stream');
+    return { head: toHead(key, output), body };
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw error;
   }
 }

@@ -1,7 +1,9 @@
 /**
- * The archive bucket, bodies streamed in (the download workers, the CLI, the local runtime); the
- * rest (heads, lists, reads, deletes, puts of bytes in memory) is `S3ObjectStoreWithoutStreaming`'s,
- * which the change detector uses alone so its bundle has no lib-storage. Bodies stream through a
+ * The archive bucket, bodies streamed in: `S3ArchivingObjectStore` (the download workers: heads,
+ * puts, deletes, no lists or reads back) and the whole `S3ObjectStore` (the CLI, the local
+ * runtime). Heads, deletes and puts of bytes in memory are `S3ObjectStoreBasics`', lists and reads
+ * `S3ObjectStoreWithoutStreaming`'s, which the change detector uses alone so its bundle has no
+ * lib-storage (s3-object-store-without-streaming.ts). Bodies stream through a
  * `MeteredStream` (byte count + MD5 + SHA-256) into S3:
  *
  * - A body no larger than `partSize` is read into memory (at most one part) and sent as one
@@ -23,12 +25,22 @@ import { pipeline } from 'node:stream/promises';
 import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
-import type { ObjectMetadata, ObjectStore, PutResult, PutStreamOptions } from '../../ports/object-store.ts';
+import type {
+  ArchivingObjectStore,
+  ListedObject,
+  ObjectHead,
+  ObjectMetadata,
+  ObjectStore,
+  PutResult,
+  PutStreamOptions,
+} from '../../ports/object-store.ts';
 import { STAGING_TAG } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
 import { assertValidMetadata, MD5_KEY, md5HexToBase64 } from './rclone-metadata.ts';
 import {
-  S3ObjectStoreWithoutStreaming,
+  getObjectStream,
+  listObjects,
+  S3ObjectStoreBasics,
   type S3ObjectStoreWithoutStreamingOptions,
   statusOf,
   unquote,
@@ -64,7 +76,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export class S3ObjectStore extends S3ObjectStoreWithoutStreaming implements ObjectStore {
+export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements ArchivingObjectStore {
   private readonly partSize: number;
   private readonly queueSize: number;
 
@@ -191,5 +203,23 @@ export class S3ObjectStore extends S3ObjectStoreWithoutStreaming implements Obje
       }
       throw failure;
     }
+  }
+}
+
+/** The whole store: `S3ArchivingObjectStore`, and lists and reads as `S3ObjectStoreWithoutStreaming`'s. */
+export class S3ObjectStore extends S3ArchivingObjectStore implements ObjectStore {
+  private readonly listPageSize: number;
+
+  constructor(options: S3ObjectStoreOptions) {
+    super(options);
+    this.listPageSize = options.listPageSize ?? 1000;
+  }
+
+  list(prefix: string): AsyncIterable<ListedObject> {
+    return listObjects(this.client, this.bucket, prefix, this.listPageSize);
+  }
+
+  getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined> {
+    return getObjectStream(this.client, this.bucket, key);
   }
 }

@@ -7,7 +7,7 @@ import type { Asset } from '#domain/model/asset.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
-import type { ObjectStore } from '../../ports/object-store.ts';
+import type { ArchivingObjectStore } from '../../ports/object-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 import type { ItemSlots } from './item-slots.ts';
@@ -49,7 +49,7 @@ export type DeletePolicyName = 'keep' | 'mirror';
 
 export interface ArchiveDeps {
   readonly state: ArchiveStateStore;
-  readonly objects: ObjectStore;
+  readonly objects: ArchivingObjectStore;
   readonly downloader: MediaDownloader;
   readonly refresh: RefreshAssets;
   readonly versionPolicy: VersionPolicy;

@@ -15,7 +15,7 @@
 import { Readable } from 'node:stream';
 import { errorText } from '#shared/redact.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
-import type { ObjectMetadata, ObjectStore } from '../../ports/object-store.ts';
+import type { ArchivingObjectStore, ObjectMetadata } from '../../ports/object-store.ts';
 import type { SharedAlbumItems } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
@@ -76,7 +76,7 @@ export interface SharedArchiveDeps {
   readonly sharedState: SharedAlbumStateStore;
   /** Key claims, users of shared objects, object counts: the library's own machinery. */
   readonly state: ArchiveStateStore;
-  readonly objects: ObjectStore;
+  readonly objects: ArchivingObjectStore;
   readonly downloader: MediaDownloader;
   readonly deletePolicy: DeletePolicy;
   /** Read each item's comments (one request per new or changed item). */

@@ -13,7 +13,7 @@
  * legacy item is Apple's re-encoded copy (at most 2,048 px / 720p): its checksum names other bytes
  * than any library original, so it is never looked up (no request spent on a match that cannot be).
  */
-import type { ObjectStore } from '../../ports/object-store.ts';
+import type { ArchivingObjectStore } from '../../ports/object-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { AssetRef } from '../model/manifest.ts';
 import type { ZoneRef } from '../model/zone.ts';
@@ -57,7 +57,7 @@ function candidateMasterNames(item: SharedItem): string[] {
  */
 export async function findLibraryOriginal(
   state: ArchiveStateStore,
-  objects: ObjectStore,
+  objects: ArchivingObjectStore,
   item: SharedItem,
 ): Promise<LibraryCopy | undefined> {
   const checksum = item.rendition.fileChecksum;
@@ -120,7 +120,7 @@ export async function libraryTwinComing(state: ArchiveStateStore, item: SharedIt
  */
 export async function releaseLibraryReference(
   state: ArchiveStateStore,
-  objects: ObjectStore,
+  objects: ArchivingObjectStore,
   user: AssetRef,
   item: { readonly key: string; readonly fileChecksum: string; readonly library: LibraryReference },
 ): Promise<boolean> {
