@@ -1,6 +1,6 @@
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { MIN_PART_SIZE, S3ArchivingObjectStore, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-contract.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
@@ -172,5 +172,24 @@ describe('S3ObjectStore', () => {
         client.destroy();
       }
     });
+  });
+});
+
+describe("S3ArchivingObjectStore (the download workers' part)", () => {
+  it('streams, heads and deletes as the whole store does, with no listing or reading back', async () => {
+    const { bucket, store: whole } = await newStore();
+    const store = new S3ArchivingObjectStore({ client: local.s3, bucket, partSize: MIN_PART_SIZE });
+    expect('list' in store || 'getStream' in store).toBe(false);
+    const size = MIN_PART_SIZE + 1;
+    const { stream } = generatedStream(size);
+    const result = await store.putStream('archiving/one.MOV', stream, {
+      contentType: 'video/quicktime',
+      contentLength: size,
+      metadata: mtimeMetadata(1_700_000_000_000),
+    });
+    expect(result).toMatchObject({ size, md5: generatedDigest(size, 'md5'), multipart: true });
+    expect(await store.head('archiving/one.MOV')).toEqual(await whole.head('archiving/one.MOV'));
+    await store.delete('archiving/one.MOV');
+    expect(await whole.head('archiving/one.MOV')).toBeUndefined();
   });
 });

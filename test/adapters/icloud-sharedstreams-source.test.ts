@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
 import { SharedStreamsClient } from '#adapters/icloud/sharedstreams/sharedstreams-client.ts';
-import { SharedStreamsSource } from '#adapters/icloud/sharedstreams/sharedstreams-source.ts';
+import {
+  SharedStreamsItems,
+  SharedStreamsSource,
+} from '#adapters/icloud/sharedstreams/sharedstreams-source.ts';
 import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
@@ -59,7 +62,7 @@ async function openSource(baseUrl?: (url: string | undefined) => string | undefi
     clientId: session.clientId,
     retry: { sleep: async () => undefined },
   });
-  return { source: new SharedStreamsSource(client), session };
+  return { source: new SharedStreamsSource(client), items: new SharedStreamsItems(client), session };
 }
 
 async function visibleTruth(dsid: string) {
@@ -95,6 +98,22 @@ describe('SharedStreamsSource against the simulator', () => {
       seen.push(...page.items.map((i) => i.assetGuid));
     }
     expect(seen).toEqual(truth.items.map((i) => i.assetGuid));
+  });
+
+  it("reads the items and comments of a listed album in the workers' part (SharedStreamsItems) as the whole source does", async () => {
+    const { source, items } = await openSource();
+    expect('listAlbums' in items).toBe(false);
+    const [album] = (await source.listAlbums()).albums.filter((a) => a.sharingType === 'owned');
+    const page = await items.itemsPage(album!, 0, 100);
+    const whole = await source.itemsPage(album!, 0, 100);
+    // Each answer signs its download URLs afresh: the items, not their URLs, are compared.
+    expect(page.items.map((i) => i.assetGuid)).toEqual(whole.items.map((i) => i.assetGuid));
+    expect(page.items.length).toBeGreaterThan(0);
+    expect(page.problems).toEqual(whole.problems);
+    const first = page.items[0]!;
+    expect(await items.comments(album!, first.assetGuid)).toEqual(
+      await source.comments(album!, first.assetGuid),
+    );
   });
 
   it('maps each item with its contributor, its file name and a reduced rendition with its true size', async () => {
