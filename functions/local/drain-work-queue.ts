@@ -138,8 +138,17 @@ export async function pollUntilEmpty(
     }
   };
   const worker = async () => {
+    /** This poller's batch just ended. */
+    let ended = false;
     for (;;) {
       if (stopped() || drained) return;
+      // The last batch just ended: the count says at once whether the queue is drained, where a
+      // receive on an empty queue waits out local-aws-sqs's 40 ms (AWS answers at once).
+      if (ended && working === 0 && Date.now() >= retryAt && (await countQueue()) === 0) {
+        drained = true;
+        allEnded.fire();
+        return;
+      }
       const outcome = await pollOnce({
         sqs: sqs.client,
         queueUrl: sqs.queues.queueUrl,
@@ -150,6 +159,7 @@ export async function pollUntilEmpty(
         visibilityTimeoutSeconds: 900,
         retryDelaySeconds: RETRY_DELAY_S,
       });
+      ended = outcome !== undefined;
       if (outcome !== undefined) {
         // The last batch ending does not wake the idle pollers yet: this one asks the queue first
         // (below), and wakes them once it knows whether it is drained (then they ask nothing).

@@ -72,6 +72,16 @@ describe('the local download pollers', () => {
     expect(requests.get('ReceiveMessage')).toBeLessThanOrEqual(6);
   }, 30_000);
 
+  it('the last batch to end asks the count, not a receive that local-aws-sqs answers empty after 40 ms', async () => {
+    const { sqs, requests } = await countedQueue(['a']);
+    const handler = handlerOf(async () => ({ batchItemFailures: [] }));
+
+    await pollUntilEmpty(sqs, handler, 1);
+
+    expect(requests.get('ReceiveMessage')).toBe(1);
+    expect(requests.get('GetQueueAttributes')).toBe(1);
+  }, 30_000);
+
   it('retries a failed message while another batch still runs, and ends once the queue is empty', async () => {
     const { sqs } = await countedQueue(['long', 'flaky']);
     const attempts = new Map<string, number>();
