@@ -8,15 +8,16 @@
  * - work never finished (a run that stopped for a sign-in leaves its queue undrained, while the
  *   zone tokens have moved past it) goes straight back to the work queue.
  *
- * The file is replaced atomically and only at the end of a run: a run killed midway finds the
+ * The file is replaced atomically and durably (fsynced) and only at the end of a run: a run killed midway finds the
  * previous file again next time (work done twice is skipped by the archive; none is lost).
  * The SQS client code is imported only when there is something to move: reading an empty file
  * (an idle run) loads none of it.
  */
 import { existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
+import { replaceFileDurably } from '#shared/replace-file.ts';
 import * as z from '#shared/zod.ts';
 import type { WorkQueueUrls } from './servers/provision.ts';
 
@@ -44,10 +45,7 @@ export async function readParkedWork(dataDir: string): Promise<ParkedWork> {
 }
 
 async function writeParkedWork(dataDir: string, work: ParkedWork): Promise<void> {
-  const file = path.join(dataDir, PARKED_WORK_FILE);
-  const partial = `${file}.partial`;
-  await writeFile(partial, `${JSON.stringify(work)}\n`);
-  await rename(partial, file);
+  await replaceFileDurably(path.join(dataDir, PARKED_WORK_FILE), `${JSON.stringify(work)}\n`);
 }
 
 function toParked(message: Message): ParkedMessage {

@@ -1,13 +1,14 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { localAwsClientConfig } from '#local/servers/client-config.ts';
 import { ensureSecret } from '#local/servers/provision.ts';
-import { startSecretsManagerServer } from '#local/servers/secrets-manager-server.ts';
+import { SecretsManagerState, startSecretsManagerServer } from '#local/servers/secrets-manager-server.ts';
 import { describeSessionStoreContract } from '#test/fakes/contracts/session-store-contract.ts';
+import { watchFileSyncs } from '#test/helpers/file-syncs.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
 
 let local: TestAws;
@@ -128,6 +129,51 @@ describe('the local Secrets Manager server', () => {
       });
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe("the local Secrets Manager's file", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  // The file holds the Apple ID session: a power loss must not leave it empty.
+  it('is fsynced before the rename, its directory after, and stays 0600', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-secrets-'));
+    const file = path.join(dir, 'secrets.json');
+    try {
+      const state = new SecretsManagerState(file);
+      const syncs = await watchFileSyncs(dir);
+      await state.handle('CreateSecret', { Name: 'icloud-s3/session', SecretString: 'kept' });
+
+      expect(syncs.kinds).toEqual(['file', 'dir']);
+      expect(JSON.parse(await readFile(file, 'utf8')).secrets[0].name).toBe('icloud-s3/session');
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect(await readdir(dir)).toEqual(['secrets.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps its previous content, and no temporary file, when a write fails', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-secrets-'));
+    const file = path.join(dir, 'secrets.json');
+    try {
+      const state = new SecretsManagerState(file);
+      await state.handle('CreateSecret', { Name: 'icloud-s3/session', SecretString: 'kept' });
+      const previous = await readFile(file, 'utf8');
+      const syncs = await watchFileSyncs(dir);
+      syncs.spy.mockRejectedValueOnce(Object.assign(new Error('I/O error'), { code: 'EIO' }));
+
+      await expect(
+        state.handle('PutSecretValue', { SecretId: 'icloud-s3/session', SecretString: 'lost' }),
+      ).rejects.toThrow('I/O error');
+
+      expect(await readFile(file, 'utf8')).toBe(previous);
+      expect(await readdir(dir)).toEqual(['secrets.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -4,16 +4,17 @@
  * local SQS answers a receive that finds fewer messages than asked for only after 40 ms, so every
  * run paid 80 ms to find two empty queues empty; a count answers at once.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parkQueuedWork, readParkedWork } from '#local/parked-work.ts';
 import { localClientConfig } from '#local/servers/client-config.ts';
 import { ensureWorkQueue, type WorkQueueUrls } from '#local/servers/provision.ts';
 import type { LocalServer } from '#local/servers/s3-server.ts';
 import { startSqsServer } from '#local/servers/sqs-server.ts';
+import { watchFileSyncs } from '#test/helpers/file-syncs.ts';
 
 let server: LocalServer;
 let client: SQSClient;
@@ -37,6 +38,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   receivedFrom.length = 0;
+  vi.restoreAllMocks();
 });
 afterAll(async () => {
   client.destroy();
@@ -86,5 +88,34 @@ describe('parkQueuedWork', () => {
     expect(parked.deadLetters.map((m) => m.body)).toEqual(['dead-2']);
     expect(parked.unfinished).toEqual([]);
     expect(receivedFrom).not.toContain(queues.queueUrl);
+  });
+
+  // The file is the only copy of that work: a power loss right after the rename must not leave
+  // it empty (XFS, btrfs, NFS and APFS keep a renamed, never fsynced file's old length of 0).
+  it('fsyncs the parked file before renaming it, and its directory after', async () => {
+    await send(queues.queueUrl, 'durable-1');
+    const dataDir = await freshDir();
+    const syncs = await watchFileSyncs(await freshDir());
+
+    const parked = await parkQueuedWork(client, queues, dataDir);
+
+    expect(syncs.kinds).toEqual(['file', 'dir']);
+    expect(await readParkedWork(dataDir)).toEqual(parked);
+    expect(await readdir(dataDir)).toEqual(['parked-work.json']);
+  });
+
+  it('keeps the previous file, and no temporary one, when the write fails', async () => {
+    const dataDir = await freshDir();
+    const file = path.join(dataDir, 'parked-work.json');
+    const previous = `${JSON.stringify({ v: 1, deadLetters: [], unfinished: [{ body: 'old', attributes: {} }] })}\n`;
+    await writeFile(file, previous);
+    await send(queues.queueUrl, 'durable-2');
+    const syncs = await watchFileSyncs(await freshDir());
+    syncs.spy.mockRejectedValueOnce(Object.assign(new Error('I/O error'), { code: 'EIO' }));
+
+    await expect(parkQueuedWork(client, queues, dataDir)).rejects.toThrow('I/O error');
+
+    expect(await readFile(file, 'utf8')).toBe(previous);
+    expect(await readdir(dataDir)).toEqual(['parked-work.json']);
   });
 });

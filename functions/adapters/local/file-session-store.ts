@@ -1,14 +1,16 @@
 /**
  * `SessionStore` on a local file (the CLI's session): mode 0600 in a 0700 directory, written
- * atomically (temp file + fsync + rename), revision = SHA-256 of the content, and compare-and-set
- * under a short-lived lock file so two processes never overwrite each other's newer session.
+ * atomically and durably (temp file + fsync + rename + fsync of the directory), revision =
+ * SHA-256 of the content, and compare-and-set under a short-lived lock file so two processes never
+ * overwrite each other's newer session.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConflictError } from '#domain/errors.ts';
 import type { SessionStore, StoredSession } from '#ports/session-store.ts';
+import { replaceFileDurably } from '#shared/replace-file.ts';
 
 const LOCK_WAIT_MS = 5_000;
 const LOCK_STALE_MS = 30_000;
@@ -56,16 +58,7 @@ export class FileSessionStore implements SessionStore {
           throw new ConflictError(`the session at ${this.describe()} changed since it was read`);
         }
       }
-      const temp = join(dir, `.session-${randomBytes(6).toString('hex')}.tmp`);
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(document, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await chmod(temp, 0o600);
-      await rename(temp, this.#path);
+      await replaceFileDurably(this.#path, document, { mode: 0o600 });
       return { revision: revisionOf(document) };
     } finally {
       await release();

@@ -6,14 +6,15 @@
  * `ClientRequestToken` is the VersionId, idempotent for the same value and a
  * `ResourceExistsException` for another.
  *
- * With `file`, every change is written through to that JSON file (mode 0600, atomic rename)
+ * With `file`, every change is written through to that JSON file (mode 0600, replaced atomically and fsynced)
  * and loaded on start, so the one-machine runtime keeps its session across restarts.
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { isZodError } from '#domain/errors.ts';
+import { replaceFileDurably } from '#shared/replace-file.ts';
 import * as z from '#shared/zod.ts';
 import { closeServer, listenOnLoopback } from './listen.ts';
 import type { LocalServer } from './s3-server.ts';
@@ -95,10 +96,9 @@ export class SecretsManagerState {
   private async persist(): Promise<void> {
     if (this.file === undefined) return;
     await mkdir(path.dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify({ secrets: [...this.secrets.values()] }), { mode: 0o600 });
-    await chmod(temporary, 0o600);
-    await rename(temporary, this.file);
+    await replaceFileDurably(this.file, JSON.stringify({ secrets: [...this.secrets.values()] }), {
+      mode: 0o600,
+    });
   }
 
   private find(secretId: string): StoredSecret {
