@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
-import { archiveAsset } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { ITEMS_PER_MESSAGE } from '#domain/detect/work-batches.ts';
@@ -22,6 +21,7 @@ import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
 import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
 import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
 import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
+import { archiveCounted } from '#test/helpers/archive-counted.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
 
 let local: TestAws;
@@ -252,7 +252,7 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
       return item.asset;
     };
     // Another object holds photo-3's plain name already (a name twin): its claim goes suffixed.
-    const twin = await archiveAsset(deps, {
+    const twin = await archiveCounted(deps, {
       ...photoAsset('photo-3', 2_000),
       masterRecordName: 'master-twin',
       assetRecordName: 'asset-twin',
@@ -362,7 +362,7 @@ describe('a master archived by two workers at once, over dynalite (counts kept o
     cdn.files.set('https://cdn.test/shared', jpegBytes(2_000, 7));
     const fast = { ...deps, sleep: (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5)) };
 
-    const [a, b] = await Promise.all([archiveAsset(fast, mine), archiveAsset(fast, sharedCopy)]);
+    const [a, b] = await Promise.all([archiveCounted(fast, mine), archiveCounted(fast, sharedCopy)]);
     await state.flush();
 
     expect(cdn.opened).toHaveLength(1);

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  */
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
-import { archiveAsset, SHA256_METADATA_KEY } from '#domain/archive/archive-asset.ts';
+import { SHA256_METADATA_KEY } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { ConflictError, ContentLengthMismatchError, DownloadUrlExpiredError } from '#domain/errors.ts';
@@ -18,6 +18,7 @@ import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { jpegBytes, photoAsset, ScriptedCdn, ZONE } from '#test/handlers/handler-doubles.ts';
+import { archiveCounted } from '#test/helpers/archive-counted.ts';
 
 const NOW = 1_750_000_000_000;
 
@@ -75,8 +76,8 @@ describe('archiving an asset', () => {
     const asset = photoAsset('one', 100);
     const bytes = serve(asset);
 
-    const first = await archiveAsset(deps, asset);
-    const second = await archiveAsset(deps, asset);
+    const first = await archiveCounted(deps, asset);
+    const second = await archiveCounted(deps, asset);
 
     expect(first).toMatchObject({ outcome: 'archived', versionsArchived: 1, bytesArchived: 100 });
     expect(first.entry?.versions.map((v) => v.key)).toEqual(objects.keys());
@@ -93,7 +94,7 @@ describe('archiving an asset', () => {
     const { deps, objects, cdn, serve, state } = setUp();
     const asset = photoAsset('crashed', 100);
     serve(asset);
-    const first = await archiveAsset(deps, asset);
+    const first = await archiveCounted(deps, asset);
     const key = first.entry?.versions[0]?.key ?? '';
     // The manifest write never happened: a fresh manifest, the object and its key claim remain.
     const fresh = setUp();
@@ -108,7 +109,7 @@ describe('archiving an asset', () => {
       await fresh.state.claimKey(k, (await state.keyOwner(k)) ?? '');
     }
 
-    const result = await archiveAsset(fresh.deps, asset);
+    const result = await archiveCounted(fresh.deps, asset);
 
     expect(fresh.cdn.opened).toEqual([]);
     expect(result.entry?.versions).toEqual([
@@ -121,7 +122,7 @@ describe('archiving an asset', () => {
     const { deps, objects, cdn, serve, state } = setUp();
     const asset = photoAsset('half', 100);
     const bytes = serve(asset);
-    const first = await archiveAsset(deps, asset);
+    const first = await archiveCounted(deps, asset);
     const key = first.entry?.versions[0]?.key ?? '';
     const { deps: again, objects: fresh, cdn: cdn2, state: state2 } = setUp();
     cdn2.files.set(asset.versions[0]?.downloadUrl ?? '', bytes);
@@ -132,7 +133,7 @@ describe('archiving an asset', () => {
     });
     await state2.claimKey(key, (await state.keyOwner(key)) ?? '');
 
-    const result = await archiveAsset(again, asset);
+    const result = await archiveCounted(again, asset);
 
     expect(cdn2.opened).toHaveLength(1);
     expect((await fresh.head(key))?.metadata[SHA256_METADATA_KEY]).toBe(result.entry?.versions[0]?.sha256);
@@ -145,8 +146,8 @@ describe('archiving an asset', () => {
     const duplicate: Asset = { ...original, assetRecordName: 'asset-dup-copy' };
     serve(original);
 
-    const a = await archiveAsset(deps, original);
-    const b = await archiveAsset(deps, duplicate);
+    const a = await archiveCounted(deps, original);
+    const b = await archiveCounted(deps, duplicate);
 
     expect(objects.keys()).toHaveLength(1);
     expect(b.entry?.versions.map((v) => v.key)).toEqual(a.entry?.versions.map((v) => v.key));
@@ -158,7 +159,7 @@ describe('archiving an asset', () => {
     const asset = photoAsset('race', 100);
     serve(asset);
 
-    const result = await archiveAsset(deps, asset);
+    const result = await archiveCounted(deps, asset);
 
     expect(result.outcome).toBe('unchanged');
     expect(cdn.opened).toHaveLength(1);
@@ -170,7 +171,7 @@ describe('archiving an asset', () => {
     const asset = photoAsset('short', 100);
     serve(asset, jpegBytes(60));
 
-    await expect(archiveAsset(deps, asset)).rejects.toThrow(ContentLengthMismatchError);
+    await expect(archiveCounted(deps, asset)).rejects.toThrow(ContentLengthMismatchError);
 
     expect(objects.keys()).toEqual([]);
     expect(await deps.state.getEntry({ zone: ZONE, assetRecordName: 'asset-short' })).toBeUndefined();
@@ -181,7 +182,7 @@ describe('archiving an asset', () => {
     const asset = photoAsset('page', 40);
     serve(asset, Buffer.from('<html><body>Service Unavailable</body></html>'.padEnd(40, ' ')));
 
-    await expect(archiveAsset(deps, asset)).rejects.toThrow();
+    await expect(archiveCounted(deps, asset)).rejects.toThrow();
 
     expect(objects.keys()).toEqual([]);
   });
@@ -378,7 +379,7 @@ describe('keys of objects archived before the name sanitizer changed', () => {
     const { deps, state, objects, cdn } = setUp();
     const original = { ...photoAsset('zw', 100), fileName: 'IMG\u200b_0001.JPG' };
     cdn.files.set(original.versions[0]!.downloadUrl!, jpegBytes(100, 7));
-    await archiveAsset(deps, original);
+    await archiveCounted(deps, original);
     // Rewrite what was archived as an older release named it: zero-width space and all.
     const archived = (await state.getEntry(original))!;
     const current = archived.versions[0]!.key;
@@ -408,7 +409,7 @@ describe('keys of objects archived before the name sanitizer changed', () => {
       ],
     };
     cdn.files.set('https://cdn.test/zw-edit', jpegBytes(80, 8));
-    const result = await archiveAsset(deps, edited);
+    const result = await archiveCounted(deps, edited);
 
     const keys = result.entry?.versions.map((v) => [v.kind, v.key]);
     expect(keys?.[0]).toEqual(['original', legacy]);
@@ -431,7 +432,7 @@ describe('an asset whose capture time is not a usable date', () => {
       const asset = { ...photoAsset('undated', 100), captureTime };
       serve(asset);
 
-      const result = await archiveAsset(deps, asset);
+      const result = await archiveCounted(deps, asset);
 
       expect(result.outcome).toBe('archived');
       const [key] = objects.keys();

@@ -7,7 +7,6 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
-import { archiveAsset } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
 import type { Asset } from '#domain/model/asset.ts';
@@ -29,6 +28,7 @@ import {
   sqsRecord,
   ZONE,
 } from '#test/handlers/handler-doubles.ts';
+import { archiveCounted } from '#test/helpers/archive-counted.ts';
 
 const NOW = 1_750_000_000_000;
 
@@ -257,9 +257,9 @@ describe('archive counters after a crash', () => {
     const asset = photoAsset('crash', 70);
     cdn.files.set(asset.versions[0]?.downloadUrl ?? '', jpegBytes(70, 4));
 
-    await expect(archiveAsset(deps, asset)).rejects.toThrow('died');
-    await archiveAsset(deps, asset);
-    await archiveAsset(deps, asset);
+    await expect(archiveCounted(deps, asset)).rejects.toThrow('died');
+    await archiveCounted(deps, asset);
+    await archiveCounted(deps, asset);
 
     expect(objects.keys()).toHaveLength(1);
     expect(await state.getCounters()).toEqual({ objects: 1, bytes: 70 });
@@ -271,8 +271,8 @@ describe('archive counters after a crash', () => {
     const kept = photoAsset('kept', 30);
     cdn.files.set(asset.versions[0]?.downloadUrl ?? '', jpegBytes(40, 1));
     cdn.files.set(kept.versions[0]?.downloadUrl ?? '', jpegBytes(30, 2));
-    await archiveAsset(deps, asset);
-    await archiveAsset(deps, kept);
+    await archiveCounted(deps, asset);
+    await archiveCounted(deps, kept);
     const purge: WorkMessage = {
       v: WORK_MESSAGE_VERSION,
       runId: 'b',

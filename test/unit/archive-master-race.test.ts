@@ -7,7 +7,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
-import { archiveAsset } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { ConflictError, classifyError } from '#domain/errors.ts';
 import type { Asset } from '#domain/model/asset.ts';
@@ -16,6 +15,7 @@ import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
+import { archiveCounted } from '#test/helpers/archive-counted.ts';
 
 const SHARED_LIBRARY: ZoneRef = {
   database: 'private',
@@ -67,9 +67,9 @@ describe('a master archived by two workers at once (PrimarySync and the Shared L
     cdnB.files.set(url, bytes);
 
     // Worker A is mid-download when worker B reaches the same master.
-    const a = archiveAsset(worker(cdnA), mine);
+    const a = archiveCounted(worker(cdnA), mine);
     await until(() => cdnA.opened.length === 1);
-    const b = archiveAsset(worker(cdnB), sharedCopy);
+    const b = archiveCounted(worker(cdnB), sharedCopy);
     for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
     held.release();
     const [resultA, resultB] = await Promise.all([a, b]);
@@ -91,10 +91,10 @@ describe('a master archived by two workers at once (PrimarySync and the Shared L
     // Worker A's download never ends: it died with the claim.
     cdnA.files.set(url, () => new PassThrough());
     cdnB.files.set(url, bytes);
-    void archiveAsset(worker(cdnA), mine).catch(() => undefined);
+    void archiveCounted(worker(cdnA), mine).catch(() => undefined);
     await until(() => cdnA.opened.length === 1);
 
-    const b = archiveAsset(worker(cdnB), sharedCopy);
+    const b = archiveCounted(worker(cdnB), sharedCopy);
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(cdnB.opened).toHaveLength(0);
     clock.now += 10 * 60 * 1000;
@@ -113,10 +113,10 @@ describe('a master archived by two workers at once (PrimarySync and the Shared L
     const stuck = new PassThrough();
     cdnA.files.set(url, () => stuck);
     cdnB.files.set(url, bytes);
-    const a = archiveAsset(worker(cdnA), mine).catch((error: unknown) => error);
+    const a = archiveCounted(worker(cdnA), mine).catch((error: unknown) => error);
     await until(() => cdnA.opened.length === 1);
 
-    const b = archiveAsset(worker(cdnB), sharedCopy);
+    const b = archiveCounted(worker(cdnB), sharedCopy);
 
     await expect(b).rejects.toBeInstanceOf(ConflictError);
     expect(classifyError(await b.catch((error: unknown) => error))).toBe('retryable');

@@ -203,15 +203,15 @@ type PassOutcome = { readonly result: AssetArchiveResult } | { readonly conflict
 /**
  * Archives `asset` (its URLs must be fresh: the caller refreshes them first). A download URL that
  * expired mid-way surfaces as `DownloadUrlExpiredError` for the caller to refresh and retry.
- * Given `counts` (a work message's), the stored objects are handed to it, to be counted with the
- * message's others once its items are done; without, each is counted before the manifest write.
+ * The stored and adopted objects are handed to `counts` (the work message's), to be counted with
+ * the message's others once its items are done, after their manifest entries.
  * Given `message`, its claims serve the first pass and its batch writes the first pass's entry.
  */
 export async function archiveAsset(
   deps: ArchiveDeps,
   asset: Asset,
-  known?: KnownEntry,
-  counts?: MessageCounts,
+  known: KnownEntry | undefined,
+  counts: MessageCounts,
   message?: MessageWrites,
 ): Promise<AssetArchiveResult> {
   const first = await archivePass(deps, asset, known, counts, message);
@@ -232,7 +232,7 @@ async function archivePass(
   deps: ArchiveDeps,
   asset: Asset,
   known: KnownEntry | undefined,
-  counts: MessageCounts | undefined,
+  counts: MessageCounts,
   message: MessageWrites | undefined,
 ): Promise<PassOutcome> {
   const ref = { zone: asset.zone, assetRecordName: asset.assetRecordName };
@@ -293,10 +293,7 @@ async function archivePass(
   // Adopted objects too: a crash after the put and before the count left one uncounted. The
   // count is exactly-once per object, so a shared master or a retry never counts it twice.
   // A message counts its objects after their entries (its redelivery repairs a crash between).
-  for (const version of added) {
-    if (counts !== undefined) counts.add(version, claimCounts.get(version.key));
-    else await deps.state.countObject(version.key, version.size, claimCounts.get(version.key));
-  }
+  for (const version of added) counts.add(version, claimCounts.get(version.key));
   try {
     const write = message?.writeEntry ?? ((e: ManifestEntryInput, r: number) => deps.state.putEntry(e, r));
     const written = await write(input, entry?.revision ?? 0);
