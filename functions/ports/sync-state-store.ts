@@ -175,8 +175,8 @@ export interface ArchiveStateStore
    * `fresh` says no claim existed before this one: no object can be stored at the key yet (objects
    * are stored only under a claim), so there is nothing to look for. The lease (`name` = `key`)
    * lives on the claim item; `releaseTransfer` ends it, `releaseKey` drops both. Given the
-   * object's `size`, the same write starts its count when it has none (finished by `countObject`
-   * with the claim's `count`, once the object is stored).
+   * object's `size`, the same write starts its count when it has none (finished by `countObjects`,
+   * or `countObject`, with the claim's `count`, once the object is stored).
    */
   claimTransfer(
     key: string,
@@ -189,7 +189,7 @@ export interface ArchiveStateStore
    * Claims several keys nobody has claimed yet (a work message's new objects, before their
    * transfers start) in one all-or-nothing write: each as a fresh `claimTransfer` would (the
    * owner, the lease for its holder, the count started given a size), so each result is
-   * `fresh` with its lease (and the `count` to hand to `countObject`), or none is written.
+   * `fresh` with its lease (and the `count` to hand to `countObjects`), or none is written.
    * `refused` names the keys someone has claimed already (whoever: a retry, a shared master, a
    * name twin): the caller claims them with `claimTransfer`; the others were held back with them
    * and may be claimed again. At most `MAX_BATCH_WRITES` claims, no two on one key (`foldKey`).
