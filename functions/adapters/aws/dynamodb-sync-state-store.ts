@@ -58,6 +58,33 @@ import {
   withoutUndefined,
 } from './state-items.ts';
 
+/** What a claim of `key` by `holder` starts: its transfer lease and, given the object's size, its count. */
+function claimStart(
+  key: string,
+  holder: string,
+  leaseMs: number,
+  size: number | undefined,
+  now: number,
+): { readonly lease: LockLease; readonly pending: string | undefined } {
+  return {
+    lease: { name: key, owner: holder, expiresAt: now + leaseMs },
+    pending:
+      size === undefined
+        ? undefined
+        : claimCountText({ state: 'pending', change: 1, nonce: randomUUID(), size }),
+  };
+}
+
+/** A claim that found none before it: nothing stored at its key yet, its count (if any) started by it. */
+function freshClaim({ lease, pending }: ReturnType<typeof claimStart>): LeasedClaim {
+  return {
+    claimed: true,
+    fresh: true,
+    lease,
+    ...(pending === undefined ? {} : { count: `mine:${pending}` }),
+  };
+}
+
 export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements ArchiveStateStore {
   // -- the manifest, written --------------------------------------------------------------
 
@@ -97,14 +124,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
 
   async claimFreshKeys(claims: readonly FreshKeyClaim[]): Promise<BatchWriteOutcome<LeasedClaim>> {
     const now = this.now();
-    const made = claims.map(({ key, holder, leaseMs, size }) => ({
-      lease: { name: key, owner: holder, expiresAt: now + leaseMs },
-      // The count starts with the claim, as a fresh claimTransfer's does (docs/state.md).
-      pending:
-        size === undefined
-          ? undefined
-          : claimCountText({ state: 'pending', change: 1, nonce: randomUUID(), size }),
-    }));
+    const made = claims.map(({ key, holder, leaseMs, size }) => claimStart(key, holder, leaseMs, size, now));
     // Exactly the item a fresh claimTransfer creates, under the condition that there was none.
     const refused = await transactPuts(
       this.client,
@@ -124,16 +144,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
         };
       }),
     );
-    return (
-      refused ?? {
-        written: made.map(({ lease, pending }) => ({
-          claimed: true as const,
-          fresh: true,
-          lease,
-          ...(pending === undefined ? {} : { count: `mine:${pending}` }),
-        })),
-      }
-    );
+    return refused ?? { written: made.map(freshClaim) };
   }
 
   async claimKey(key: string, owner: string): Promise<ClaimOutcome> {
@@ -169,12 +180,9 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
   ): Promise<TransferClaim> {
     for (let attempt = 1; ; attempt += 1) {
       const now = this.now();
-      const lease: LockLease = { name: key, owner: holder, expiresAt: now + leaseMs };
       // The object's count starts here when it has none: no write of its own (docs/state.md).
-      const pending =
-        size === undefined
-          ? undefined
-          : claimCountText({ state: 'pending', change: 1, nonce: randomUUID(), size });
+      const start = claimStart(key, holder, leaseMs, size, now);
+      const { lease, pending } = start;
       try {
         // ALL_OLD: no old item means the claim is fresh (nothing can be stored at the key yet).
         const output = await this.client.send(
@@ -207,7 +215,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
         );
         const old = output.Attributes === undefined ? undefined : keyClaimItemSchema.parse(output.Attributes);
         if (pending === undefined) return { claimed: true, fresh: old === undefined, lease };
-        if (old === undefined) return { claimed: true, fresh: true, lease, count: `mine:${pending}` };
+        if (old === undefined) return freshClaim(start);
         if (old.count !== undefined)
           return { claimed: true, fresh: false, lease, count: `seen:${old.count}` };
         // A claim from before counts moved onto claims: its object is counted by an `object#`
