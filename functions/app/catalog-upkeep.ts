@@ -46,6 +46,7 @@ import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
 import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
 import type { Logger } from '#shared/logger.ts';
+import { mapAtMost } from '#shared/map-at-most.ts';
 
 export const CATALOG_LOCK = 'catalog';
 /** Journal objects one fold reads at most (oldest first): bounds a fold's memory and time; the rest waits. */
@@ -272,32 +273,6 @@ async function foldShard(
 }
 
 /**
- * `work` for every key, at most `atOnce` at a time; the results in the keys' order. A failure
- * starts no further key, lets those under way end, then rejects (nothing is left running).
- */
-async function eachAtOnce<T>(
-  keys: readonly string[],
-  atOnce: number,
-  work: (key: string) => Promise<T>,
-): Promise<T[]> {
-  const results: T[] = new Array(keys.length);
-  let next = 0;
-  let failure: { readonly error: unknown } | undefined;
-  const worker = async () => {
-    for (let i = next++; i < keys.length && failure === undefined; i = next++) {
-      try {
-        results[i] = await work(keys[i] as string);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(atOnce, keys.length) }, worker));
-  if (failure !== undefined) throw failure.error;
-  return results;
-}
-
-/**
  * Folds the journal into the catalog. One writer at a time (the `catalog` lock); a fold that finds
  * the lock taken does nothing (the holder, or the next fold, does the work).
  */
@@ -319,7 +294,7 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
     journalKeys.sort();
     journalKeys.splice(MAX_JOURNAL_OBJECTS_PER_FOLD);
     // Independent small objects: read several at once, kept in key order.
-    const texts = await eachAtOnce(journalKeys, CATALOG_SHARDS_AT_ONCE, (key) => readText(deps.objects, key));
+    const texts = await mapAtMost(journalKeys, CATALOG_SHARDS_AT_ONCE, (key) => readText(deps.objects, key));
     const items: JournalItem[] = [];
     for (const text of texts) {
       if (text !== undefined) items.push(...journalSchema.parse(JSON.parse(text)).items);
@@ -348,34 +323,25 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
       settled.length === 0 ? undefined : deps.albumsOfAssets?.(),
       existingShards(deps.objects, byShard.size),
     ]);
-    let shardsRewritten = 0;
-    let bytesRewritten = 0;
-    let sidecarsWritten = 0;
     const shards = [...byShard].sort(([a], [b]) => (a < b ? -1 : 1));
     // Shards are independent objects: several at once, so a first sync's hundreds of small
     // read-and-write round trips overlap. A failure starts no further shard, lets those under
     // way finish, and fails the fold before the journal is touched (the next fold redoes it).
-    let next = 0;
-    let failure: { readonly error: unknown } | undefined;
-    const foldShards = async () => {
-      for (let i = next++; i < shards.length && failure === undefined; i = next++) {
-        const [shard, decided] = shards[i] as [string, Decided[]];
-        try {
-          const result = await foldShard(deps, shard, decided, albumsOf, existing);
-          if (result.rewritten) shardsRewritten++;
-          bytesRewritten += result.bytes;
-          sidecarsWritten += result.sidecars;
-        } catch (error) {
-          failure ??= { error };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CATALOG_SHARDS_AT_ONCE, shards.length) }, foldShards));
-    if (failure !== undefined) throw failure.error;
+    const folded = await mapAtMost(shards, CATALOG_SHARDS_AT_ONCE, ([shard, decided]) =>
+      foldShard(deps, shard, decided, albumsOf, existing),
+    );
+    let shardsRewritten = 0;
+    let bytesRewritten = 0;
+    let sidecarsWritten = 0;
+    for (const result of folded) {
+      if (result.rewritten) shardsRewritten++;
+      bytesRewritten += result.bytes;
+      sidecarsWritten += result.sidecars;
+    }
     // The carried items go back before the objects that held them are deleted.
     await writeJournal(deps.objects, carried, deps.now());
     // Any subset deleted is as safe as a prefix: what is left is folded again, to the same bytes.
-    await eachAtOnce(journalKeys, CATALOG_SHARDS_AT_ONCE, (key) => deps.objects.delete(key));
+    await mapAtMost(journalKeys, CATALOG_SHARDS_AT_ONCE, (key) => deps.objects.delete(key));
     const result = {
       outcome: 'folded' as const,
       journalObjects: journalKeys.length,

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
+import { mapAtMost } from '#shared/map-at-most.ts';
 import type { AssetSource, EnumerationCursor } from '../../ports/asset-source.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { SyncStateStore } from '../../ports/sync-state-store.ts';
@@ -57,24 +58,6 @@ export async function readManifest(state: SyncStateStore): Promise<ManifestEntry
   return entries;
 }
 
-/** Runs `work` over `items` with at most `limit` at once, keeping the input order in the result. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
-
 async function digestOf(objects: ObjectStore, key: string): Promise<ContentDigest | undefined> {
   const read = await objects.getStream(key);
   if (read === undefined) return undefined;
@@ -113,7 +96,7 @@ export async function readObjects(objects: ObjectStore, options: ObjectReadOptio
     if (!isDerivedKey(object.key) || options.referenced.has(object.key)) listed.push(object);
   }
   let done = 0;
-  return mapLimit(listed, options.concurrency ?? 8, async (object): Promise<StoredObject> => {
+  return mapAtMost(listed, options.concurrency ?? 8, async (object): Promise<StoredObject> => {
     const base: StoredObject = { key: object.key, size: object.size, etag: object.etag };
     const referenced = options.referenced.has(object.key);
     const head =
