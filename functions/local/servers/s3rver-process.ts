@@ -23,6 +23,7 @@ import path from 'node:path';
 import S3rver from 's3rver';
 import { makeWritesAtomic, type S3rverFilesystemStore } from './atomic-s3rver-store.ts';
 import { repairLocalS3Store } from './repair-local-s3.ts';
+import { dropRequestLog, rememberBucketConfigs, type S3rverConfigStore } from './s3rver-request-work.ts';
 
 const directory = process.argv[2];
 if (directory === undefined || process.send === undefined) {
@@ -43,6 +44,10 @@ const startingBeat = setInterval(() => process.send?.({ starting: true }), 1_000
 const repairs = await repairLocalS3Store(directory);
 const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: true });
 const writes = makeWritesAtomic(s3rver.store as unknown as S3rverFilesystemStore);
+// Per-request work the local runtime does not need (s3rver-request-work.ts); before `callback()`,
+// which composes the middleware.
+dropRequestLog(s3rver.middleware);
+rememberBucketConfigs(s3rver.store as unknown as S3rverConfigStore);
 const handle = s3rver.callback();
 
 function escapeXml(text: string): string {

@@ -25,6 +25,8 @@ declare module 's3rver' {
   class S3rver {
     constructor(options: S3rverOptions);
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
+    /** Koa's middleware list (S3rver is a Koa app), composed by `callback()`. */
+    readonly middleware: Array<{ readonly name?: string }>;
     readonly store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
   }
   export default S3rver;
