@@ -11,14 +11,19 @@
  * before anything else changes). A kill at any point leaves either the old object or the new
  * one, plus at most a temporary file that `repairLocalS3Store` removes on the next start.
  *
- * Each file is fsynced before its rename, so the order also holds across a power loss.
+ * Each file is fsynced before its rename: a rename never puts in place a file whose bytes are
+ * not on disk yet.
  *
- * The file operations that cannot wait on the disk for long (open, a small write, close, rename,
- * unlink, mkdir) are made synchronously; only the fsyncs (and big bodies' writes) go to libuv's
- * thread pool. Each round trip through the pool costs the child's one JavaScript thread more than
- * the system call itself (the wake-up of a pool thread competes for the same two cores), and a
- * catalog fold writes hundreds of small objects: 264 shard PUTs took 0.50-0.85 s against
- * 0.65-1.07 s with every operation on the pool (docs/benchmarks.md §0).
+ * The quick file operations (open, a small write, close, rename, unlink, mkdir) are made
+ * synchronously; only the fsyncs (and big bodies' writes) go to libuv's thread pool. Each round
+ * trip through the pool cost the child's one JavaScript thread more than the system call itself
+ * (a pool thread's wake-up competes for the same two cores), and a catalog fold writes hundreds
+ * of small objects at once: 264 shard-sized PUTs, 16 at once, took 1.2-1.9 ms of the child's CPU
+ * each against 1.9-2.8 ms (load 7-8); with `s3rver-request-work.ts`, a first sync's 264 shard
+ * writes took 0.64-1.09 s (median 0.81) against 0.82-1.13 s (median 0.91), docs/benchmarks.md
+ * §0. The price: a rename or unlink
+ * that waits on the file system's journal holds the thread (under strace, 99 % of them took under
+ * 2 ms and 7 ms; an fsync is never made there).
  *
  * `inFlight()` lets the process wait for writes under way before it exits.
  */
