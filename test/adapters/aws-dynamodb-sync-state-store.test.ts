@@ -1,8 +1,7 @@
-import { BatchGetCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbAlbumStore } from '#adapters/aws/dynamodb-album-store.ts';
 import { DynamoDbDetectionStateStore } from '#adapters/aws/dynamodb-detection-state-store.ts';
-import { MANIFEST_BATCHES_AT_ONCE, READ_BATCH } from '#adapters/aws/dynamodb-state-table.ts';
 import {
   DynamoDbArchiveStateStore,
   DynamoDbSyncStateStore,
@@ -33,35 +32,6 @@ describeAlbumStoreContract('DynamoDbAlbumStore on dynalite', async () => {
 });
 
 describe('DynamoDbSyncStateStore', () => {
-  it("reads many assets' manifest entries in batches side by side, each key once", async () => {
-    // A catalog fold reads every asset of its journal: a first sync's 300 are three batches.
-    let inFlight = 0;
-    let mostInFlight = 0;
-    const asked: string[] = [];
-    const client = {
-      async send(command: unknown) {
-        expect(command).toBeInstanceOf(BatchGetCommand);
-        const keys = Object.values((command as BatchGetCommand).input.RequestItems ?? {})[0]?.Keys ?? [];
-        asked.push(...keys.map((k) => String(k.sk)));
-        inFlight++;
-        mostInFlight = Math.max(mostInFlight, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        inFlight--;
-        return { Responses: {}, UnprocessedKeys: {} };
-      },
-    } as unknown as DynamoDBDocumentClient;
-    const store = new DynamoDbSyncStateStore({ client, tableName: 'state', now: manualClock().now });
-    const batches = MANIFEST_BATCHES_AT_ONCE + 1;
-    const refs = Array.from({ length: batches * READ_BATCH }, (_, i) => ({
-      zone: { database: 'private' as const, zoneName: 'PrimarySync' },
-      assetRecordName: `A${i}`,
-    }));
-    expect(await store.getEntries([...refs, ...refs.slice(0, 10)])).toEqual(new Map());
-    expect(asked).toHaveLength(refs.length);
-    expect(new Set(asked).size).toBe(refs.length);
-    expect(mostInFlight).toBe(MANIFEST_BATCHES_AT_ONCE);
-  });
-
   it('records a check as one small item: its keys and lastCheckedAt, nothing else', async () => {
     const tableName = await local.createTable();
     const store = new DynamoDbSyncStateStore({ client: local.documents, tableName, now: manualClock().now });

@@ -15,7 +15,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type ArchiveCounters, type AssetRef, assetId, type ManifestEntry } from '#domain/model/manifest.ts';
 import type { RunProgress, RunRef } from '#domain/model/run.ts';
-import { mapAtMost } from '#shared/map-at-most.ts';
 import type * as z from '#shared/zod.ts';
 import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
 import type { DetectionStateStore } from '../../ports/sync-state-store.ts';
@@ -40,12 +39,6 @@ export interface DynamoDbStateTableOptions {
 export const WRITE_BATCH = 25;
 /** BatchGetItem's limit. */
 export const READ_BATCH = 100;
-/**
- * BatchGetItems of manifest entries in flight at once. A catalog fold reads all its journal's
- * assets (a first sync's 300 are three batches): one after the other they took 73-122 ms of the
- * fold's start in local first syncs (load 4-6). Four bound what one read asks of the table.
- */
-export const MANIFEST_BATCHES_AT_ONCE = 4;
 /** Attempts at a claim or lock whose holder vanished between the failed write and the read. */
 export const CLAIM_ATTEMPTS = 3;
 
@@ -141,17 +134,15 @@ export class DynamoDbStateTable
   async getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>> {
     const found = new Map<string, ManifestEntry>();
     const unique = [...new Map(refs.map((ref) => [assetId(ref), ref])).values()];
-    const batches: Record<string, unknown>[][] = [];
     for (let i = 0; i < unique.length; i += READ_BATCH) {
-      batches.push(unique.slice(i, i + READ_BATCH).map((ref) => ({ ...keys.manifest(ref) })));
-    }
-    // Each batch adds its own keys' entries: the answer does not depend on their order.
-    await mapAtMost(batches, MANIFEST_BATCHES_AT_ONCE, (wanted) =>
-      batchGetAll(this.client, this.table, wanted, 'DynamoDB left manifest entries unread', (raw) => {
+      const wanted: Record<string, unknown>[] = unique
+        .slice(i, i + READ_BATCH)
+        .map((ref) => ({ ...keys.manifest(ref) }));
+      await batchGetAll(this.client, this.table, wanted, 'DynamoDB left manifest entries unread', (raw) => {
         const entry = withoutKeys(manifestItemSchema.parse(raw));
         found.set(assetId(entry), entry);
-      }),
-    );
+      });
+    }
     return found;
   }
 
