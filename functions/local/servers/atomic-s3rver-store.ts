@@ -18,7 +18,7 @@
  * synchronously; only the fsyncs (and big bodies' writes) go to libuv's thread pool. Each round
  * trip through the pool cost the child's one JavaScript thread more than the system call itself
  * (a pool thread's wake-up competes for the same two cores), and a catalog fold writes hundreds
- * of small objects at once: 264 shard-sized PUTs, 16 at once, took 1.2-1.9 ms of the child's CPU
+ * of small objects at once: 264 shard-sized PUTs, 16 at once, took 1.2-1.8 ms of the child's CPU
  * each against 1.9-2.8 ms (load 7-8); with `s3rver-request-work.ts`, a first sync's 264 shard
  * writes took 0.64-1.09 s (median 0.81) against 0.82-1.13 s (median 0.91), docs/benchmarks.md
  * §0. The price: a rename or unlink
