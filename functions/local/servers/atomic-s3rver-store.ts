@@ -20,7 +20,7 @@
  * (a pool thread's wake-up competes for the same two cores), and a catalog fold writes hundreds
  * of small objects at once: 264 shard-sized PUTs, 16 at once, took 1.2-1.8 ms of the child's CPU
  * each against 1.9-2.8 ms (load 7-8); with `s3rver-request-work.ts`, a first sync's 264 shard
- * writes took 0.64-1.09 s (median 0.81) against 0.82-1.13 s (median 0.91), docs/benchmarks.md
+ * writes took 0.64-1.13 s (median 0.81) against 0.79-1.13 s (median 0.91), docs/benchmarks.md
  * §0. The price: a rename or unlink
  * that waits on the file system's journal holds the thread (under strace, 99 % of them took under
  * 2 ms and 7 ms; an fsync is never made there).
