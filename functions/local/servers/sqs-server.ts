@@ -7,7 +7,6 @@
  * Its other: ChangeMessageVisibility raises a message's receive count as a receive does, so a
  * failed delivery put back early counts twice against the dead-letter limit (see below).
  */
-import { createRequire } from 'node:module';
 import { closeServer } from './listen.ts';
 import type { LocalServer } from './s3-server.ts';
 
@@ -25,12 +24,8 @@ export function deliveriesOf(rawCount: number): number {
 }
 
 export async function startSqsServer(): Promise<LocalServer> {
-  // Loaded here: the receive-count helpers above are used where no SQS server runs. Required, not
-  // imported: it is CommonJS, and an import first scans its 92 KB for the names it exports, on
-  // the thread a first sync's start runs on (10-40 ms more than `require`).
-  const { createSqsServer } = createRequire(import.meta.url)(
-    'local-aws-sqs',
-  ) as typeof import('local-aws-sqs');
+  // Imported here: the receive-count helpers above are used where no SQS server runs.
+  const { createSqsServer } = await import('local-aws-sqs');
   const server = await createSqsServer({
     port: 0,
     hostname: '127.0.0.1',
