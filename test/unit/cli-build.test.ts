@@ -1,3 +1,4 @@
+import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,13 +13,14 @@ import { cliBuildOptions } from '../../scripts/cli-build-options.mjs';
  */
 const root = join(import.meta.dirname, '..', '..');
 let loaded: string[];
+let outputs: Metafile['outputs'];
 
 beforeAll(async () => {
   const options = await cliBuildOptions(root);
   const { metafile } = (await build({ ...options, write: false, metafile: true, logLevel: 'silent' })) as {
     metafile: Metafile;
   };
-  const outputs = metafile.outputs;
+  outputs = metafile.outputs;
   const start = Object.keys(outputs).find((out) =>
     Object.keys(outputs[out]?.inputs ?? {}).includes('functions/local/local-sync.ts'),
   );
@@ -63,5 +65,39 @@ describe('what the compiled CLI loads for a local sync', () => {
       'node_modules/@aws-sdk/lib-storage/',
     ])
       expect(loaded.filter((input) => input.includes(part))).toEqual([]);
+  });
+});
+
+describe('the local S3 child process', () => {
+  /** The output of the child's entry (dist/s3rver-process.mjs) and every chunk it imports statically. */
+  const childOutputs = () => {
+    const entry = Object.keys(outputs).find((out) => outputs[out]?.entryPoint?.endsWith('s3rver-process.ts'));
+    if (entry === undefined) throw new Error('no output for functions/local/servers/s3rver-process.ts');
+    const seen = new Set<string>();
+    const visit = (out: string) => {
+      if (seen.has(out)) return;
+      seen.add(out);
+      for (const imported of outputs[out]?.imports ?? []) if (imported.path in outputs) visit(imported.path);
+    };
+    visit(entry);
+    return [...seen].map((out) => ({ out, ...(outputs[out] as Metafile['outputs'][string]) }));
+  };
+
+  // Node loaded s3rver's CommonJS tree (koa, winston, lodash...) module by module, about 600 files,
+  // 140-190 ms of the child's start on an idle machine; a first sync's first page waits for it.
+  it('carries s3rver and its dependencies in its own files instead of loading them from node_modules', () => {
+    const child = childOutputs();
+    expect(
+      child
+        .flatMap(({ imports }) => imports.filter((i) => i.external).map((i) => i.path))
+        .filter((path) => !isBuiltin(path)),
+    ).toEqual([]);
+    const inputs = child.flatMap(({ inputs }) => Object.keys(inputs));
+    expect(inputs.some((input) => input.includes('node_modules/s3rver/lib/'))).toBe(true);
+    expect(inputs.some((input) => input.includes('node_modules/koa/'))).toBe(true);
+  });
+
+  it('shares no chunk with the CLI itself (a sync loads none of s3rver)', () => {
+    expect(loaded.filter((input) => input.includes('node_modules/s3rver/'))).toEqual([]);
   });
 });

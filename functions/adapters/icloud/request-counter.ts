@@ -47,9 +47,12 @@ export class RequestCounter implements IcloudHttp {
     this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
   }
 
-  /** Requests so far, by endpoint. */
+  /**
+   * Requests so far, by endpoint, in alphabetical order. The keys are ASCII names compared as
+   * such: a locale comparison loads ICU's collation data, 10-15 ms at the end of every sync.
+   */
   counts(): Record<string, number> {
-    return Object.fromEntries([...this.#counts].sort(([a], [b]) => a.localeCompare(b)));
+    return Object.fromEntries([...this.#counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   total(): number {

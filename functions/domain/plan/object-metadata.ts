@@ -13,6 +13,7 @@
  */
 import type { Asset, AssetVersion, VersionKind } from '#domain/model/asset.ts';
 import { contentTypeForUti } from '#domain/model/uti.ts';
+import { graphemes } from './graphemes.ts';
 import { localCaptureDate, usableOffsetSeconds } from './object-key.ts';
 import type { PlannedVersion } from './plan-versions.ts';
 import { replaceLoneSurrogates } from './sanitize.ts';
@@ -115,14 +116,12 @@ export function encodeHeaderValue(value: string): string {
   );
 }
 
-const graphemes = new Intl.Segmenter('und', { granularity: 'grapheme' });
-
 /** The encoded value, cut to `cap` bytes between grapheme clusters (never inside an escape). */
 function encodeCapped(value: string, cap: number): { readonly text: string; readonly cut: boolean } {
   const whole = encodeHeaderValue(value);
   if (whole.length <= cap) return { text: whole, cut: false };
   let text = '';
-  for (const { segment } of graphemes.segment(value)) {
+  for (const segment of graphemes(value)) {
     const encoded = encodeHeaderValue(segment);
     if (text.length + encoded.length > cap) break;
     text += encoded;

@@ -5,6 +5,7 @@
  * every NAS file system in use stores them. Stripping it (the icloudpd/kei default) turns
  * `IMG_中文_7409.JPG` into `IMG__7409.JPG` and loses what the person named the file.
  */
+import { graphemes } from './graphemes.ts';
 
 /**
  * Most bytes a file or folder name of ours may have. ext4, btrfs, ZFS, APFS and NTFS allow 255,
@@ -51,7 +52,6 @@ const RESERVED_STEM = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|c
 const EXTENSION = /\.([A-Za-z0-9]{1,10})$/u;
 
 const encoder = new TextEncoder();
-const graphemes = new Intl.Segmenter('und', { granularity: 'grapheme' });
 
 /** Bytes of `text` in UTF-8 (what S3 and the file systems count). */
 export function utf8Length(text: string): number {
@@ -67,7 +67,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   if (utf8Length(text) <= maxBytes) return text;
   let out = '';
   let used = 0;
-  for (const { segment } of graphemes.segment(text)) {
+  for (const segment of graphemes(text)) {
     const size = utf8Length(segment);
     if (used + size > maxBytes) break;
     out += segment;
