@@ -56,6 +56,11 @@ export interface SyncProgress {
   readonly bytesDownloaded: number;
   /** What the enqueued work may download: an upper bound (archived versions are skipped). */
   readonly bytesExpected: number;
+  /**
+   * Detection is still finding work while this is downloaded (the two run at once):
+   * `itemsEnqueued` and `bytesExpected` may still grow.
+   */
+  readonly stillDetecting?: boolean;
 }
 
 export interface SyncSummary {
@@ -225,6 +230,8 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     // it ends equal to the summary's figures. `enqueued`: the library items detection has put on
     // the queue so far (as its runs count them), while it still pages and the pollers download.
     const live = { items: 0, bytes: 0, enqueued: 0 };
+    // Work detection is still putting on the queue: the pollers wait for it rather than end.
+    const arrivals = new WorkArrivals();
     // Detection and downloads run at once: the bar shows once something is downloaded, with
     // what detection has found so far; before that, what detection has found.
     const report = (phase: 'done' | 'running') =>
@@ -236,6 +243,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         bytesArchived: live.bytes,
         bytesDownloaded: bytes.downloaded,
         bytesExpected: bytes.expected,
+        ...(phase === 'running' && arrivals.producing() ? { stillDetecting: true } : {}),
       });
     onBytes = () => {
       // A few redraws a second are enough; a chunk arrives every few kilobytes.
@@ -281,8 +289,6 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         arrivals.announce();
       },
     };
-    // Work detection is still putting on the queue: the pollers wait for it rather than end.
-    const arrivals = new WorkArrivals();
     /** Detection failed: the pollers take no new batch, and the run ends with its error. */
     let detectionFailed = false;
     const stopped = () => signInNeeded !== undefined || detectionFailed;
