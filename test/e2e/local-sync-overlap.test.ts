@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import type { SimulatorHandle } from '#simulator/src/index.ts';
@@ -52,4 +53,45 @@ describe('a local sync', () => {
     // Downloads began while the slowed listing was still waiting for its answer.
     expect(firstDownload?.at).toBeLessThan(listed?.at ?? 0);
   }, 120_000);
+});
+
+describe('a local sync whose detection refuses a mass deletion', () => {
+  it('still archives what the pages before the refusal put on the queue', async () => {
+    const refusing = await startTestSimulator({ assets: 0, seed: 43 });
+    try {
+      const control = controlClient(refusing);
+      const first = await control.mutate<{ assets: { assetRecordName: string }[] }>({
+        op: 'add',
+        kind: 'photo',
+        count: 20,
+        sizeBytes: 4096,
+      });
+      const signedIn = await signInToSimulator(refusing, join(dir, 'refusing-session.json'));
+      const strict: DeletePolicy = { mode: 'mirror', maxDeleteFraction: 0.1, maxDeleteCount: 1000 };
+      const options = {
+        dataDir: join(dir, 'refusing-archive'),
+        ...signedIn,
+        deletePolicy: strict,
+        sharedAlbums: { enabled: false, cadenceMs: 0 },
+        logger: createLogger({ level: 'SILENT' }),
+      };
+      expect((await runLocalSync(options)).outcome).toBe('succeeded');
+      // New photos first in the change feed (a page of them and more), then purges past the limit.
+      await control.mutate({ op: 'add', kind: 'photo', count: 150, sizeBytes: 4096 });
+      for (const victim of first.assets.slice(0, 10))
+        await control.mutate({ op: 'purge', assetRecordName: victim.assetRecordName });
+
+      const refused = await runLocalSync(options);
+
+      expect(refused.outcome).toBe('deletionRefused');
+      expect(refused.assets.deleted).toBe(0);
+      // The earlier pages' tokens moved on: their photos are archived by this run, not left behind.
+      expect(refused.assets.archived).toBeGreaterThan(0);
+      expect(refused.assets.archived).toBeLessThan(150);
+      expect(refused.workParked).toBe(0);
+      expect(refused.deadLetters).toBe(0);
+    } finally {
+      await refusing.stop();
+    }
+  }, 180_000);
 });
