@@ -13,6 +13,7 @@ import type { DownloadBatchDeps, ItemProgress } from '#app/download-batch.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
 import { OneRunAlbumStore } from '#domain/albums/one-run-album-store.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
@@ -20,6 +21,7 @@ import type { SessionStore } from '#ports/session-store.ts';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type { Logger } from '#shared/logger.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
+import { announcedQueue } from './announced-queue.ts';
 import { meteredDownloader, meteredQueue } from './download-meter.ts';
 import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
 import { type LocalAws, openLocalAws } from './local-aws-stack.ts';
@@ -36,6 +38,8 @@ export interface LocalCompositionOptions {
   readonly onBytesDownloaded?: (bytes: number) => void;
   /** Bytes each enqueued batch of work may download (an upper bound). */
   readonly onBytesExpected?: (bytes: number) => void;
+  /** Detection's work, once each batch of it is durable on the queue (the local pollers wake on it). */
+  readonly onWorkEnqueued?: (messages: readonly WorkMessage[]) => void;
   /** Sees every exchange with Apple (`--trace`). */
   readonly observer?: ExchangeObserver;
   /** Shared Albums: on by default, listed on every run unless a cadence says otherwise. */
@@ -127,10 +131,12 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     detection: {
       state: stack.state,
       albums,
-      queue:
+      queue: announcedQueue(
         options.onBytesExpected === undefined
           ? stack.queue
           : meteredQueue(stack.queue, versionPolicy, options.onBytesExpected),
+        options.onWorkEnqueued,
+      ),
       icloud,
       deletePolicy,
       versionPolicy,

@@ -1,7 +1,8 @@
 /**
  * Plays the download workers on this machine until the local work queue is empty: pollers that
- * invoke the same download handler as Lambda with SQS events (`sqs-event-source.ts`). Used by
- * `verify --repair` on a local archive, which enqueues its work like a detection run does.
+ * invoke the same download handler as Lambda with SQS events (`sqs-event-source.ts`). A local sync
+ * runs them while detection still enqueues (`WorkArrivals`), as Lambda's workers start on the
+ * first page's work; `verify --repair` on a local archive runs them once its work is queued.
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
@@ -10,6 +11,7 @@ import { ItemSlots } from '#domain/archive/item-slots.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { pollOnce } from './sqs-event-source.ts';
+import { WorkArrivals } from './work-arrivals.ts';
 
 /**
  * Messages in a local queue, in flight and delayed included: a message just sent (a restored
@@ -96,15 +98,18 @@ async function waitForEither(signal: Promise<void>, ms: number): Promise<void> {
 }
 
 /**
- * Runs `concurrency` pollers with `handler` until the work queue holds no message at all, or,
- * once `stopped()` says so, until the batches in flight have ended (their failed messages back
- * on the queue): no poller takes a new batch after the stop.
+ * Runs `concurrency` pollers with `handler` until the work queue holds no message at all and
+ * `arrivals` says no more will come, or, once `stopped()` says so, until the batches in flight
+ * have ended (their failed messages back on the queue): no poller takes a new batch after the
+ * stop. While work may still arrive, a poller that finds the queue empty waits for the next
+ * `announce` (or the end) rather than asking the queue again; a stop should be announced too.
  */
 export async function pollUntilEmpty(
   sqs: LocalSqs,
   handler: ReturnType<typeof createDownloadHandler>,
   concurrency: number,
   stopped: () => boolean = () => false,
+  arrivals: WorkArrivals = WorkArrivals.none(),
 ): Promise<void> {
   // Batches in the handler, and a signal when the last of them ends: a poller that finds the queue
   // empty while others work idles until then, or a while (new messages, a failed one back after
@@ -137,17 +142,34 @@ export async function pollUntilEmpty(
       working--;
     }
   };
+  /**
+   * The queue was counted empty after `seen`: drained if detection had ended by then (and
+   * nothing was announced since); otherwise waits for the next enqueue or the end. True: drained.
+   */
+  const emptyAfter = async (seen: number): Promise<boolean> => {
+    // Something arrived (or ended) while the count was under way: look again.
+    if (arrivals.version() !== seen) return false;
+    if (!arrivals.producing()) {
+      drained = true;
+      allEnded.fire();
+      return true;
+    }
+    await arrivals.changedSince(seen);
+    return false;
+  };
   const worker = async () => {
     /** This poller's batch just ended. */
     let ended = false;
     for (;;) {
       if (stopped() || drained) return;
+      // Read before asking the queue: an enqueue after it is never missed.
+      const seen = arrivals.version();
       // The last batch just ended: the count says at once whether the queue is drained, where a
       // receive on an empty queue waits out local-aws-sqs's 40 ms (AWS answers at once).
       if (ended && working === 0 && Date.now() >= retryAt && (await countQueue()) === 0) {
-        drained = true;
-        allEnded.fire();
-        return;
+        if (await emptyAfter(seen)) return;
+        ended = false;
+        continue;
       }
       const outcome = await pollOnce({
         sqs: sqs.client,
@@ -165,17 +187,20 @@ export async function pollUntilEmpty(
         // (below), and wakes them once it knows whether it is drained (then they ask nothing).
         if (outcome.failed > 0) retryAt = Date.now() + RETRY_DELAY_S * 1000;
       } else if (working > 0) {
-        // Others are at work: until they end, a failed message is due, or a while passed.
+        // Others are at work: until they end, new work arrives, a failed message is due, or a
+        // while passed.
         const due = retryAt - Date.now();
-        await waitForEither(allEnded.promise, due > 0 ? Math.min(due + 50, IDLE_POLL_MS) : IDLE_POLL_MS);
+        await waitForEither(
+          Promise.race([allEnded.promise, arrivals.changedSince(seen)]),
+          due > 0 ? Math.min(due + 50, IDLE_POLL_MS) : IDLE_POLL_MS,
+        );
       } else {
         // Another poller found it drained while this one was asking: nothing more to ask.
         if (drained) return;
         // Empty now; failed messages reappear after their retry delay.
         if ((await countQueue()) === 0) {
-          drained = true;
-          allEnded.fire();
-          return;
+          if (await emptyAfter(seen)) return;
+          continue;
         }
         // Work left (in flight or waiting out its retry delay): the idle pollers look too.
         allEnded.fire();

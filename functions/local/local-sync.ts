@@ -27,12 +27,14 @@ import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { DETECTION_LOCK } from '#domain/detect/detect-changes.ts';
 import { SessionExpiredError } from '#domain/errors.ts';
+import { isLibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { errorMessage } from '#shared/redact.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { type ParkedWork, parkQueuedWork, readParkedWork, restoreParkedWork } from './parked-work.ts';
+import { WorkArrivals } from './work-arrivals.ts';
 
 /** What to sync and how; the state and the archive live under `dataDir` (the next run is incremental). */
 export interface LocalSyncOptions extends LocalCompositionOptions {
@@ -54,6 +56,11 @@ export interface SyncProgress {
   readonly bytesDownloaded: number;
   /** What the enqueued work may download: an upper bound (archived versions are skipped). */
   readonly bytesExpected: number;
+  /**
+   * Detection is still finding work while this is downloaded (the two run at once):
+   * `itemsEnqueued` and `bytesExpected` may still grow.
+   */
+  readonly stillDetecting?: boolean;
 }
 
 export interface SyncSummary {
@@ -171,8 +178,10 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
   // Bytes as they stream: the bar moves within a long video, not only when a message finishes.
   const bytes = { downloaded: 0, expected: 0, reportedAt: 0 };
   let onBytes = () => {};
+  let onWorkEnqueued = (_messages: readonly WorkMessage[]) => {};
   const local = await composeLocal({
     ...options,
+    onWorkEnqueued: (messages) => onWorkEnqueued(messages),
     onBytesDownloaded: (n) => {
       bytes.downloaded += n;
       onBytes();
@@ -218,29 +227,36 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     let itemsEnqueued = 0;
     // Items as each is done (its manifest entry written), not when its whole message is: what
     // Ctrl-C reports as archived is. Settled against the messages' results (app/download-batch.ts),
-    // it ends equal to the summary's figures.
-    const live = { items: 0, bytes: 0 };
-    const report = (phase: SyncProgress['phase']) =>
+    // it ends equal to the summary's figures. `enqueued`: the library items detection has put on
+    // the queue so far (as its runs count them), while it still pages and the pollers download.
+    const live = { items: 0, bytes: 0, enqueued: 0 };
+    // Work detection is still putting on the queue: the pollers wait for it rather than end.
+    const arrivals = new WorkArrivals();
+    // Detection and downloads run at once: the bar shows once something is downloaded, with
+    // what detection has found so far; before that, what detection has found.
+    const report = (phase: 'done' | 'running') =>
       options.onProgress?.({
-        phase,
-        itemsEnqueued,
+        phase:
+          phase === 'done' ? 'done' : live.items > 0 || bytes.downloaded > 0 ? 'downloading' : 'detecting',
+        itemsEnqueued: live.enqueued,
         itemsDone: live.items,
         bytesArchived: live.bytes,
         bytesDownloaded: bytes.downloaded,
         bytesExpected: bytes.expected,
+        ...(phase === 'running' && arrivals.producing() ? { stillDetecting: true } : {}),
       });
     onBytes = () => {
       // A few redraws a second are enough; a chunk arrives every few kilobytes.
       const now = Date.now();
       if (now - bytes.reportedAt < PROGRESS_INTERVAL_MS) return;
       bytes.reportedAt = now;
-      report('downloading');
+      report('running');
     };
 
     const onItemProgress = (change: ItemProgress) => {
       live.items += change.items;
       live.bytes += change.bytesArchived;
-      report('downloading');
+      report('running');
     };
     const detect = createDetectHandler(local.detection);
     // A delivery that ended because a person must sign in stops the run as detection's sign-in
@@ -269,8 +285,13 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
           message: errorMessage(error),
           action: error instanceof SessionExpiredError ? error.action : 'icloud-s3 login',
         };
+        // Idle pollers waiting for detection's next page stop now.
+        arrivals.announce();
       },
     };
+    /** Detection failed: the pollers take no new batch, and the run ends with its error. */
+    let detectionFailed = false;
+    const stopped = () => signInNeeded !== undefined || detectionFailed;
     // The download side (Powertools' batch processor, the SQS poller) is loaded with the first work.
     let download: Promise<(sqs: LocalSqs) => Promise<void>> | undefined;
     const drain = async () => {
@@ -282,29 +303,56 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       ]).then(([{ createDownloadHandler }, { pollUntilEmpty }, { ItemSlots }]) => {
         // `--concurrency` downloads at once in all, not per poller: each batch would run 8.
         const handler = createDownloadHandler({ ...downloads, itemSlots: new ItemSlots(concurrency) });
-        return (sqs: LocalSqs) => pollUntilEmpty(sqs, handler, concurrency, () => signInNeeded !== undefined);
+        return (sqs: LocalSqs) => pollUntilEmpty(sqs, handler, concurrency, stopped, arrivals);
       });
       await (await download)(await stack.sqs());
     };
+    // The pollers start with the first work on the queue (what a previous run parked, or
+    // detection's first page) and download while detection pages on, as Lambda's workers do.
+    let draining: Promise<void> | undefined;
+    const startDownloads = () => {
+      if (draining !== undefined) return;
+      draining = drain();
+      // Awaited once detection has ended; until then a failure must not go unhandled.
+      draining.catch(() => undefined);
+    };
+    onWorkEnqueued = (messages) => {
+      live.enqueued += messages.reduce((n, m) => n + m.items.filter(isLibraryWorkItem).length, 0);
+      arrivals.announce();
+      startDownloads();
+      report('running');
+    };
+    if (stack.sqsStarted()) startDownloads();
 
     let detectRuns = 0;
     let last: DetectionRunResult | undefined;
-    for (; detectRuns < MAX_DETECT_RUNS; ) {
-      report('detecting');
-      detectRuns++;
-      last = await detect(
-        {},
-        createLambdaContext('detect-changes', options.detectTimeoutMs ?? 15 * 60 * 1000),
-      );
-      if (last.outcome === 'reauthRequired') {
-        signInNeeded = { message: last.message, action: last.action };
-        break;
+    try {
+      for (; detectRuns < MAX_DETECT_RUNS; ) {
+        report('running');
+        detectRuns++;
+        last = await detect(
+          {},
+          createLambdaContext('detect-changes', options.detectTimeoutMs ?? 15 * 60 * 1000),
+        );
+        if (last.outcome === 'reauthRequired') {
+          signInNeeded = { message: last.message, action: last.action };
+          break;
+        }
+        if ('itemsEnqueued' in last) itemsEnqueued += last.itemsEnqueued;
+        // A refused run still drains what its earlier pages put on the queue: their tokens moved on.
+        if (signInNeeded !== undefined || last.outcome !== 'continued') break;
       }
-      if ('itemsEnqueued' in last) itemsEnqueued += last.itemsEnqueued;
-      // A refused run still drains what its earlier pages put on the queue: their tokens moved on.
-      await drain();
-      if (signInNeeded !== undefined || last.outcome !== 'continued') break;
+    } catch (error) {
+      // The batches under way finish (their messages deleted or back on the queue); none starts.
+      detectionFailed = true;
+      arrivals.finish();
+      await draining?.catch(() => undefined);
+      throw error;
     }
+    arrivals.finish();
+    // Work on the queue that no enqueue announced (a batch a failed enqueue stored in part).
+    if (stack.sqsStarted()) startDownloads();
+    await draining;
     // The workers have settled what the detection runs journalled: bring the catalog up to date.
     // Only when there can be a journal (work enqueued now, or a fold left unfinished before), so
     // an idle run lists nothing and starts no local S3.

@@ -79,24 +79,29 @@ async function truth(control: ControlClient): Promise<Set<string>> {
 
 describe('a run that stops for a sign-in', () => {
   it('keeps the work it had queued, and the run after the login archives all of it', async () => {
-    const { sim, control } = await simulator({ assets: 120, seed: 31 });
+    const { sim, control } = await simulator({ assets: 250, seed: 31 });
     const sessionFile = join(dir, 'reauth-session.json');
     const dataDir = join(dir, 'reauth-data');
     const signedIn = await signInToSimulator(sim, sessionFile);
-    // Slow queries; the account is signed out after the second one, mid-enumeration.
+    // Slow queries; the account is signed out at the third one, mid-enumeration (a page is 100
+    // photos, four work messages).
     await control.injectFault({ endpoint: 'records/query', delayMs: 400 });
+    // Slow downloads by one poller: detection's work is downloaded while it pages on, and the
+    // poller takes a page's messages in one batch (its batch in flight finishes at the stop). With
+    // the first page's batch still downloading, the second page's work is what stays queued.
+    await control.injectFault({ endpoint: 'cdn', delayMs: 100 });
     let signedOut = false;
     const watcher = (async () => {
       while (!signedOut) {
         const queries = (await control.stats()).requests['records/query'] ?? 0;
-        if (queries >= 2) {
+        if (queries >= 3) {
           await control.signOutAll();
           signedOut = true;
         } else await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
 
-    const stopped = await runLocalSync({ ...LIBRARY_ONLY, dataDir, ...signedIn, logger });
+    const stopped = await runLocalSync({ ...LIBRARY_ONLY, dataDir, ...signedIn, logger, concurrency: 1 });
     signedOut = true;
     await watcher;
     await control.clearFaults();

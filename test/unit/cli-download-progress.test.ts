@@ -34,6 +34,19 @@ describe('the download bar', () => {
     expect(bar.label).not.toContain('left');
   });
 
+  it('says the total still grows while detection finds work, and guesses no time left', () => {
+    const bar = downloadBar(
+      downloading({ itemsDone: 62, bytesDownloaded: 10 * MB, bytesExpected: 10 * MB, stillDetecting: true }),
+      5 * MB,
+    );
+    expect(bar.label).toBe('62/62+ items, 10.0 MB of 10.0 MB, 5.0 MB/s');
+    const midway = downloadBar(
+      downloading({ bytesDownloaded: 10 * MB, bytesExpected: 40 * MB, stillDetecting: true }),
+      5 * MB,
+    );
+    expect(midway.label).toBe('38/62+ items, 10.0 MB of 40.0 MB, 5.0 MB/s');
+  });
+
   it('counts items when the work downloads nothing (favourites, trash)', () => {
     expect(downloadBar(downloading({}), undefined)).toEqual({ label: '38/62 items', done: 38, total: 62 });
   });

@@ -1,13 +1,15 @@
 /**
  * The local download pollers against local-aws-sqs: they drain the queue, retry what failed, and
  * while one long batch runs the idle ones do not ask the queue every 250 ms (each receive and each
- * count is an AWS request the archive pays for).
+ * count is an AWS request the archive pays for). While detection still enqueues, an empty queue is
+ * not drained: they wait for the next enqueue, without asking the queue meanwhile.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalSqs } from '#compose/local-aws-stack.ts';
 import { pollUntilEmpty } from '#local/drain-work-queue.ts';
+import { WorkArrivals } from '#local/work-arrivals.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
 
 let local: TestAws;
@@ -100,5 +102,57 @@ describe('the local download pollers', () => {
 
     expect(attempts.get('long')).toBe(1);
     expect(attempts.get('flaky')).toBe(2);
+  }, 30_000);
+
+  it('while work still arrives, wait for it without asking the queue, and end once arrivals end', async () => {
+    const { sqs, requests } = await countedQueue([]);
+    const handled: string[] = [];
+    const handler = handlerOf(async (event) => {
+      handled.push(...event.Records.map((r) => r.body));
+      return { batchItemFailures: [] };
+    });
+    const arrivals = new WorkArrivals();
+    let ended = false;
+    const polling = pollUntilEmpty(sqs, handler, 4, () => false, arrivals).then(() => {
+      ended = true;
+    });
+    const enqueue = async (body: string) => {
+      await local.sqs.send(new SendMessageCommand({ QueueUrl: sqs.queues.queueUrl, MessageBody: body }));
+      arrivals.announce();
+    };
+
+    await sleep(1_500);
+    // An empty queue while detection runs is not drained, and is not asked again and again.
+    expect(ended).toBe(false);
+    const askedWhileIdle = (requests.get('ReceiveMessage') ?? 0) + (requests.get('GetQueueAttributes') ?? 0);
+    expect(askedWhileIdle).toBeLessThanOrEqual(8);
+    await enqueue('first page');
+    await sleep(500);
+    expect(handled).toEqual(['first page']);
+    expect(ended).toBe(false);
+    await enqueue('second page');
+    await sleep(3_000);
+    expect(handled).toEqual(['first page', 'second page']);
+    expect(ended).toBe(false);
+    const asked = (requests.get('ReceiveMessage') ?? 0) + (requests.get('GetQueueAttributes') ?? 0);
+    // Waiting for the next page costs nothing: a few requests per enqueue, none per second.
+    expect(asked).toBeLessThanOrEqual(askedWhileIdle + 20);
+    arrivals.finish();
+    await polling;
+    expect(ended).toBe(true);
+  }, 30_000);
+
+  it('a stop ends pollers that wait for work still to come', async () => {
+    const { sqs } = await countedQueue([]);
+    const handler = handlerOf(async () => ({ batchItemFailures: [] }));
+    const arrivals = new WorkArrivals();
+    let stop = false;
+    const polling = pollUntilEmpty(sqs, handler, 2, () => stop, arrivals);
+    await sleep(500);
+    stop = true;
+    arrivals.announce();
+    const ended = await Promise.race([polling.then(() => true), sleep(2_000).then(() => false)]);
+    expect(ended).toBe(true);
+    expect(arrivals.producing()).toBe(true);
   }, 30_000);
 });

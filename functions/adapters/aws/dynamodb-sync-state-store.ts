@@ -472,7 +472,12 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     counts: readonly Extract<ClaimCount, { state: 'pending' }>[],
   ): Promise<void> {
     const marked = await this.markedNonces(counts.map((count) => count.nonce));
-    const todo = counts.filter((count) => !marked.has(count.nonce));
+    // Counts this store applied while the markers were read are not applied again: their markers
+    // may have been written after that read, and their nonces dropped from the counters item
+    // since, which the write's condition would no longer see.
+    const todo = counts.filter(
+      (count) => !marked.has(count.nonce) && !this.#finished.has(claimCountText(count)),
+    );
     for (const count of counts) if (marked.has(count.nonce)) this.#remember(count);
     if (todo.length === 0) return;
     const nonces = Object.fromEntries(todo.map((count, i) => [`#n${i}`, appliedAttribute(count.nonce)]));
@@ -504,8 +509,11 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
       // Not dropped this time: a later write (or the flush) drops them.
       for (const nonce of drops) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce);
       if (!isConditionFailure(error)) throw error;
-      // One of them was applied already (by an earlier delivery or a racing worker).
-      for (const count of todo) await this.applyToTotals(count);
+      // One of them was applied already (by an earlier delivery or a racing worker). Those this
+      // store applied meanwhile are not tried again: a single write before them may have dropped
+      // their nonces.
+      for (const count of todo)
+        if (!this.#finished.has(claimCountText(count))) await this.applyToTotals(count);
     }
     for (const count of todo) {
       if (!this.#unmarked.includes(count.nonce)) this.#unmarked.push(count.nonce);
@@ -584,6 +592,8 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
       this.#remember(count);
       return;
     }
+    // Applied by this store while its marker was looked for (see applyClaimCounts).
+    if (this.#finished.has(claimCountText(count))) return;
     await this.applyToTotals(count);
     if (!this.#unmarked.includes(count.nonce)) this.#unmarked.push(count.nonce);
     this.#remember(count);

@@ -40,17 +40,20 @@ export interface DownloadBar {
 /**
  * What the bar shows for `p`: its share is bytes streamed of bytes expected (items when there
  * are no bytes to fetch, as in a run of favourites); the expected bytes are an upper bound, so
- * the bar is full once every item is done.
+ * the bar is full once every item is done. While detection still finds work (downloads start
+ * with its first page), the items found so far read `120+` and no time left is guessed: the
+ * total is still growing.
  */
 export function downloadBar(p: SyncProgress, rate: number | undefined): DownloadBar {
-  const items = `${p.itemsDone}/${p.itemsEnqueued} items`;
-  const allDone = p.itemsEnqueued > 0 && p.itemsDone >= p.itemsEnqueued;
+  const growing = p.stillDetecting === true;
+  const items = `${p.itemsDone}/${p.itemsEnqueued}${growing ? '+' : ''} items`;
+  const allDone = !growing && p.itemsEnqueued > 0 && p.itemsDone >= p.itemsEnqueued;
   if (p.bytesExpected <= 0) return { label: items, done: p.itemsDone, total: p.itemsEnqueued };
   const expected = Math.max(p.bytesExpected, p.bytesDownloaded);
   const remaining = expected - p.bytesDownloaded;
   const speed = rate === undefined ? '' : `, ${formatBytes(rate)}/s`;
   const eta =
-    rate !== undefined && rate > 0 && !allDone && remaining > 0
+    rate !== undefined && rate > 0 && !allDone && !growing && remaining > 0
       ? `, ${formatEta(remaining / rate)} left`
       : '';
   return {

@@ -3,14 +3,17 @@
  * BENCH_REQUEST_LOG_DIR set): counts the requests that process makes, without touching the code
  * it runs, through Node's diagnostics channels. AWS SDK calls (node:http) are classified by
  * service and operation (DynamoDB and SQS by `X-Amz-Target` or `Action`, S3 by method and
- * query); iCloud calls (fetch, i.e. undici) are timed by kind, to see whether downloads start
- * before the last listing page. The bodies of SQS sends (JSON protocol, the SDK's) are parsed to
+ * query); iCloud calls (fetch, i.e. undici, and the CDN transport over node:http) are timed by
+ * kind, to see whether downloads start before the last listing page: a download is a GET from
+ * Apple's CDN (an original or a version), never a simulator control request such as the
+ * endpoint discovery's `GET /__sim`, which comes before any page. The bodies of SQS sends (JSON protocol, the SDK's) are parsed to
  * measure each work item's serialized size. At exit the figures go to `<dir>/<pid>.json`.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
 import { ClientRequest } from 'node:http';
 import { join } from 'node:path';
+import { type IcloudRequestKind, icloudRequestKind } from './icloud-request-kind.ts';
 
 export interface ProcessRequestLog {
   /** `dynamodb:PutItem`, `s3:HeadObject`, `sqs:SendMessageBatch`, ... → requests. */
@@ -25,8 +28,11 @@ export interface ProcessRequestLog {
   readonly workItemBytes: number[];
   /** Work messages sent (one SQS message each). */
   workMessages: number;
-  /** Milliseconds since process start of each iCloud request, by kind. */
-  readonly icloud: Record<'query' | 'changes' | 'download' | 'other', number[]>;
+  /**
+   * Milliseconds since process start of each iCloud request, by kind: `download` is a CDN GET
+   * only; `other` is everything else (sign-in, setup, Shared Albums, simulator control requests).
+   */
+  readonly icloud: Record<IcloudRequestKind, number[]>;
 }
 
 const log: ProcessRequestLog = {
@@ -126,25 +132,23 @@ subscribe('http.client.request.start', (message) => {
     countByItem(`${operation} ${segment === undefined ? '' : decodeURIComponent(segment)}`.trim());
   } else if (authorization === '') {
     // Not signed: a request to Apple over node:http (the CDN transport), not one to AWS.
-    timeIcloud(request.method, request.path);
+    timeIcloud(request.method, request.host, request.path);
   } else count(`other:${request.method}`);
 });
 
-function timeIcloud(method: string, path: string): void {
-  const at = performance.now();
-  const kind = path.includes('/records/query')
-    ? 'query'
-    : path.includes('/changes/')
-      ? 'changes'
-      : method === 'GET'
-        ? 'download'
-        : 'other';
-  log.icloud[kind].push(Math.round(at));
+function timeIcloud(method: string, host: string, path: string): void {
+  log.icloud[icloudRequestKind(method, host, path)].push(Math.round(performance.now()));
 }
 
 subscribe('undici:request:create', (message) => {
-  const request = (message as { request: { method: string; path: string } }).request;
-  timeIcloud(request.method, request.path);
+  const request = (message as { request: { method: string; origin: string; path: string } }).request;
+  let host = '';
+  try {
+    host = new URL(request.origin).hostname;
+  } catch {
+    // No origin to read: the path decides.
+  }
+  timeIcloud(request.method, host, request.path);
 });
 
 const dir = process.env['BENCH_REQUEST_LOG_DIR'];
