@@ -355,10 +355,11 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     await draining;
     // The workers have settled what the detection runs journalled: bring the catalog up to date.
     // Only when there can be a journal (work enqueued now, or a fold left unfinished before), so
-    // an idle run lists nothing and starts no local S3.
+    // an idle run lists nothing and starts no local S3. Work counted as it was enqueued too: a run
+    // that refused a mass deletion reports no count, but its earlier pages journalled their work.
     const catalogPending = path.join(options.dataDir, CATALOG_PENDING);
     const foldWhenPending = async () => {
-      if (itemsEnqueued === 0 && !existsSync(catalogPending)) return;
+      if (itemsEnqueued === 0 && live.enqueued === 0 && !existsSync(catalogPending)) return;
       await writeFile(catalogPending, `${new Date().toISOString()}\n`);
       const folded = await foldCatalog(local.catalog, 'local-sync').catch((error: unknown) => {
         options.logger.warn('catalog not folded', { error });

@@ -12,6 +12,7 @@ import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import type { SimulatorHandle } from '#simulator/src/index.ts';
+import { readBucketContents } from '#test/helpers/bucket-contents.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
@@ -90,6 +91,10 @@ describe('a local sync whose detection refuses a mass deletion', () => {
       expect(refused.assets.archived).toBeLessThan(150);
       expect(refused.workParked).toBe(0);
       expect(refused.deadLetters).toBe(0);
+      // Their journal is folded by this run too: the catalog lists them, no journal object waits.
+      const contents = await readBucketContents(options.dataDir);
+      expect(contents.records).toHaveLength(20 + refused.assets.archived);
+      expect([...contents.objects.keys()].filter((key) => key.startsWith('catalog/journal/'))).toEqual([]);
     } finally {
       await refusing.stop();
     }
