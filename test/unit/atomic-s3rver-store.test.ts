@@ -144,4 +144,26 @@ describe('the local S3 atomic store', () => {
     expect(await readFile(path.join(files, '0b2.jsonl._S3rver_object'))).toEqual(old);
     expect((await readdir(files)).filter((f) => f.includes(TEMP_MARK))).toEqual([]);
   });
+  it('writes the rest when the file system takes fewer bytes than asked (a short write)', async () => {
+    const store = s3rverLikeStore();
+    makeWritesAtomic(store);
+    const writeSync = fs.writeSync as (fd: number, buffer: Buffer, offset: number, length: number) => number;
+    // At most 7 bytes a call, as POSIX allows a write to return.
+    vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, buffer: Buffer, offset = 0, length?: number) =>
+      writeSync(fd, buffer, offset, Math.min(7, length ?? buffer.length - offset))) as typeof fs.writeSync);
+    const body = Buffer.from('{"id":"B"}\n'.repeat(40));
+    const result = await store.putObject({
+      bucket: 'archive',
+      key: 'catalog/assets/0c3.jsonl',
+      content: requestBody(body),
+      metadata: { 'content-type': 'application/x-ndjson' },
+    });
+
+    expect(result).toEqual({ size: body.length, md5: md5(body) });
+    const files = path.join(dir, 'archive', 'catalog', 'assets');
+    expect(await readFile(path.join(files, '0c3.jsonl._S3rver_object'))).toEqual(body);
+    expect(JSON.parse(await readFile(path.join(files, '0c3.jsonl._S3rver_metadata.json'), 'utf8'))).toEqual({
+      'content-type': 'application/x-ndjson',
+    });
+  });
 });

@@ -108,7 +108,10 @@ const fsync = (fd: number) =>
 async function writeDurably(file: string, data: string | Buffer): Promise<void> {
   const fd = fs.openSync(file, 'w');
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    // A write may take fewer bytes than asked (POSIX allows it): write the rest.
+    for (let written = 0; written < bytes.length; )
+      written += fs.writeSync(fd, bytes, written, bytes.length - written);
     await fsync(fd);
   } finally {
     fs.closeSync(fd);
