@@ -149,8 +149,11 @@ describe('the local S3 atomic store', () => {
     makeWritesAtomic(store);
     const writeSync = fs.writeSync as (fd: number, buffer: Buffer, offset: number, length: number) => number;
     // At most 7 bytes a call, as POSIX allows a write to return.
-    vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, buffer: Buffer, offset = 0, length?: number) =>
-      writeSync(fd, buffer, offset, Math.min(7, length ?? buffer.length - offset))) as typeof fs.writeSync);
+    const shortWrite = (fd: number, buffer: Buffer, offset?: number | null, length?: number | null) => {
+      const from = offset ?? 0;
+      return writeSync(fd, buffer, from, Math.min(7, length ?? buffer.length - from));
+    };
+    vi.spyOn(fs, 'writeSync').mockImplementation(shortWrite as typeof fs.writeSync);
     const body = Buffer.from('{"id":"B"}\n'.repeat(40));
     const result = await store.putObject({
       bucket: 'archive',
