@@ -6,6 +6,10 @@
  * conditioned on the nonces the counters item no longer holds, counted the objects again (a local
  * sync that downloads while it detects met this: 31 objects for 29). The store applied those
  * counts itself moments before; it now looks at what it applied once the markers are read.
+ *
+ * Two workers (two Lambda processes, two stores) meet the same window and remember nothing of each
+ * other: the one that read no marker writes while the other applies, writes the markers and drops
+ * the nonces. The write to the totals is now conditioned on the markers too, in one transaction.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,4 +87,71 @@ describe('DynamoDbArchiveStateStore counts', () => {
 
     expect(await store.getCounters()).toEqual({ objects: 51, bytes: 507 });
   }, 30_000);
+
+  describe('two workers (two stores on one table)', () => {
+    /**
+     * Two stores on one table: the second holds its first write to the totals until the first
+     * has counted the same objects, written their markers and dropped their nonces (whatever it
+     * read before that write, it read before the first counted).
+     */
+    async function twoWorkers() {
+      const tableName = await local.createTable();
+      const firstDone = gate();
+      const secondWaiting = gate();
+      let held = false;
+      const secondClient = {
+        send: async (command: { constructor: { name: string }; input: unknown }) => {
+          const writes = !/Get|Query/.test(command.constructor.name);
+          if (writes && !held && JSON.stringify(command.input).includes('"counters"')) {
+            held = true;
+            secondWaiting.open();
+            await firstDone.wait();
+          }
+          return local.documents.send(command as Parameters<DynamoDBDocumentClient['send']>[0]);
+        },
+      } as unknown as DynamoDBDocumentClient;
+      const clock = manualClock();
+      const first = new DynamoDbArchiveStateStore({ client: local.documents, tableName, now: clock.now });
+      const second = new DynamoDbArchiveStateStore({ client: secondClient, tableName, now: clock.now });
+      const objects: { key: string; size: number; count?: string }[] = [];
+      for (let i = 0; i < 30; i++) {
+        const key = `library/IMG_${i}.JPG`;
+        const claim = await first.claimTransfer(key, `A${i}/original`, 'worker-a', 60_000, 10);
+        objects.push({ key, size: 10, ...('count' in claim && claim.count ? { count: claim.count } : {}) });
+      }
+      expect(objects.every((o) => o.count?.startsWith('mine:'))).toBe(true);
+      /** Runs the second worker's counting up to its held write, lets the first count, then lets it go. */
+      const race = async (secondCounts: () => Promise<void>) => {
+        const counting = secondCounts();
+        await secondWaiting.wait();
+        await first.countObjects(objects);
+        await first.flush();
+        firstDone.open();
+        await counting;
+        await second.flush();
+      };
+      return { first, second, objects, race };
+    }
+
+    it('counts each object once when another worker adopts them in a batch while their claimer counts them', async () => {
+      const { first, second, objects, race } = await twoWorkers();
+      await race(() => second.countObjects(objects.map(({ key, size }) => ({ key, size }))));
+      expect(await first.getCounters()).toEqual({ objects: 30, bytes: 300 });
+    }, 30_000);
+
+    it('counts an object once when another worker counts it on its own while its claimer counts it', async () => {
+      const { first, second, objects, race } = await twoWorkers();
+      const [object] = objects;
+      await race(() => second.countObject(object!.key, object!.size));
+      expect(await first.getCounters()).toEqual({ objects: 30, bytes: 300 });
+    }, 30_000);
+
+    it('counts each object once when the other worker applies counts it started while another adopted them', async () => {
+      // The claimer is the held one now: it read nothing (its counts are its own), and the other
+      // worker adopted them, counted, wrote the markers and dropped the nonces meanwhile.
+      const { first, second, objects, race } = await twoWorkers();
+      await race(() => second.countObjects(objects));
+      expect(await first.getCounters()).toEqual({ objects: 30, bytes: 300 });
+    }, 30_000);
+  });
 });
