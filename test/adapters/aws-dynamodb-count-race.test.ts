@@ -11,7 +11,7 @@
  * other: the one that read no marker writes while the other applies, writes the markers and drops
  * the nonces. The write to the totals is now conditioned on the markers too, in one transaction.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbArchiveStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { manualClock } from '#test/fakes/contracts/sync-state-store-contract.ts';
@@ -153,5 +153,57 @@ describe('DynamoDbArchiveStateStore counts', () => {
       await race(() => second.countObjects(objects));
       expect(await first.getCounters()).toEqual({ objects: 30, bytes: 300 });
     }, 30_000);
+  });
+
+  it('goes again when a transaction on the counters item holds a write back: a count cancelled for a conflict, a nonce drop refused', async () => {
+    const tableName = await local.createTable();
+    // DynamoDB's answers while another worker's transaction holds the counters item: the count's
+    // transaction cancelled (`TransactionConflict`), a plain write refused with
+    // TransactionConflictException (which the SDK does not retry).
+    const heldBack: string[] = [];
+    const client = {
+      send: async (command: { constructor: { name: string }; input: unknown }) => {
+        const text = JSON.stringify(command.input);
+        if (command.constructor.name === 'TransactWriteItemsCommand' && !heldBack.includes('count')) {
+          heldBack.push('count');
+          const items = (command.input as { TransactItems: unknown[] }).TransactItems;
+          throw Object.assign(new Error('Transaction cancelled'), {
+            name: 'TransactionCanceledException',
+            CancellationReasons: items.map((_, i) => ({
+              Code: i === items.length - 1 ? 'TransactionConflict' : 'None',
+            })),
+          });
+        }
+        if (
+          command.constructor.name === 'UpdateCommand' &&
+          text.includes('"counters"') &&
+          text.includes('REMOVE')
+        ) {
+          if (!heldBack.includes('drop')) {
+            heldBack.push('drop');
+            throw Object.assign(new Error('Transaction is ongoing for the item'), {
+              name: 'TransactionConflictException',
+            });
+          }
+        }
+        return local.documents.send(command as Parameters<DynamoDBDocumentClient['send']>[0]);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const store = new DynamoDbArchiveStateStore({ client, tableName, now: manualClock().now });
+    const objects: { key: string; size: number; count?: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const key = `library/IMG_${i}.JPG`;
+      const claim = await store.claimTransfer(key, `A${i}/original`, 'worker-a', 60_000, 10);
+      objects.push({ key, size: 10, ...('count' in claim && claim.count ? { count: claim.count } : {}) });
+    }
+
+    await store.countObjects(objects);
+    await store.flush();
+
+    expect(heldBack).toEqual(['count', 'drop']);
+    expect(await store.getCounters()).toEqual({ objects: 3, bytes: 30 });
+    const { Items } = await local.documents.send(new ScanCommand({ TableName: tableName }));
+    const counters = Items?.find((item) => item['pk'] === 'counters');
+    expect(Object.keys(counters ?? {}).filter((name) => name.startsWith('applied_'))).toEqual([]);
   });
 });

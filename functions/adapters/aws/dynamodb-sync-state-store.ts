@@ -7,7 +7,14 @@
  * DeleteItem, or such Puts in one transaction for a work message (docs/state.md, item by item).
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, PutCommand, paginateQuery, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import {
   type ArchiveCounters,
   type AssetRef,
@@ -83,6 +90,14 @@ function freshClaim({ lease, pending }: ReturnType<typeof claimStart>): LeasedCl
     lease,
     ...(pending === undefined ? {} : { count: `mine:${pending}` }),
   };
+}
+
+/** Tries of a write to the counters item that a transaction on it (another worker's count) held back. */
+const COUNTERS_ATTEMPTS = 5;
+
+/** A short random pause before trying the counters item again: the racing transaction is brief. */
+function countersBackoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
 }
 
 export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements ArchiveStateStore {
@@ -502,8 +517,11 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
         return;
       }
       // Only racing transactions (or markers) held it back: the rest go again.
-      if (refused.length === 0 && attempt >= CLAIM_ATTEMPTS)
-        throw new ConflictError('the archive counters kept changing under us');
+      if (refused.length === 0) {
+        if (attempt >= COUNTERS_ATTEMPTS)
+          throw new ConflictError('the archive counters kept changing under us');
+        await countersBackoff(attempt);
+      }
     }
     if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
   }
@@ -553,6 +571,22 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     } catch (error) {
       this.#keepSettled(drops);
       throw error;
+    }
+  }
+
+  /**
+   * A write to the counters item, made again when DynamoDB says a transaction held the item at
+   * that moment (another worker's count; the SDK does not retry TransactionConflictException).
+   */
+  protected async sendToCounters(command: UpdateCommand): Promise<UpdateCommandOutput> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.client.send(command);
+      } catch (error) {
+        if ((error as { name?: unknown })?.name !== 'TransactionConflictException') throw error;
+        if (attempt >= COUNTERS_ATTEMPTS) throw error;
+      }
+      await countersBackoff(attempt);
     }
   }
 
@@ -631,9 +665,10 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
       const refused = await this.addToTotals([count]);
       if (refused === undefined || refused.includes(1)) this.#applied(count);
       else if (refused.includes(0)) this.#remember(count);
-      else if (attempt < CLAIM_ATTEMPTS)
-        continue; // a racing transaction held it back
-      else throw new ConflictError('the archive counters kept changing under us');
+      else if (attempt < COUNTERS_ATTEMPTS) {
+        await countersBackoff(attempt); // a racing transaction held it back
+        continue;
+      } else throw new ConflictError('the archive counters kept changing under us');
       break;
     }
     if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
@@ -647,7 +682,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     const drops = this.#settledNonces.splice(0, 20).filter((nonce) => nonce !== count.nonce);
     const dropNames = Object.fromEntries(drops.map((nonce, i) => [`#d${i}`, appliedAttribute(nonce)]));
     try {
-      await this.client.send(
+      await this.sendToCounters(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.counters(),
@@ -733,7 +768,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     await this.writeSettledMarkers();
     while (this.#settledNonces.length > 0) {
       const drops = this.#settledNonces.splice(0, 50);
-      await this.client.send(
+      await this.sendToCounters(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.counters(),
@@ -813,7 +848,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
   }): Promise<void> {
     const nonce = new Set([count.pending]);
     try {
-      await this.client.send(
+      await this.sendToCounters(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.counters(),
@@ -854,7 +889,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
       if (!isConditionFailure(error)) throw error; // settled by a racing call
     }
     // Only now may the nonce go: the object item no longer names it, so nobody applies it again.
-    await this.client.send(
+    await this.sendToCounters(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.counters(),
@@ -928,7 +963,7 @@ export class DynamoDbSyncStateStore extends DynamoDbArchiveStateStore implements
   }
 
   async adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters> {
-    const output = await this.client.send(
+    const output = await this.sendToCounters(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.counters(),
