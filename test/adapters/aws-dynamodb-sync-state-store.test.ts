@@ -242,8 +242,8 @@ describe('DynamoDbSyncStateStore counts kept on key claims, after a crash', () =
     await store.countObject(KEY, 300, 'lease' in claim ? claim.count : undefined);
 
     expect(claim).toMatchObject({ claimed: true, fresh: true });
-    // The claim (which starts the count), the totals.
-    expect(sent).toEqual(['UpdateCommand', 'UpdateCommand']);
+    // The claim (which starts the count), the totals (one transaction: its marker checked absent).
+    expect(sent).toEqual(['UpdateCommand', 'TransactWriteItemsCommand']);
     sent.length = 0;
     await store.flush();
     // The settled counts' markers in one batch, then their nonces dropped from the totals.

@@ -7,7 +7,14 @@
  * DeleteItem, or such Puts in one transaction for a work message (docs/state.md, item by item).
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, PutCommand, paginateQuery, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import {
   type ArchiveCounters,
   type AssetRef,
@@ -37,7 +44,7 @@ import {
   READ_BATCH,
   WRITE_BATCH,
 } from './dynamodb-state-table.ts';
-import { transactPuts } from './dynamodb-transaction.ts';
+import { transactPuts, transactWrite } from './dynamodb-transaction.ts';
 import {
   appliedAttribute,
   type ClaimCount,
@@ -83,6 +90,14 @@ function freshClaim({ lease, pending }: ReturnType<typeof claimStart>): LeasedCl
     lease,
     ...(pending === undefined ? {} : { count: `mine:${pending}` }),
   };
+}
+
+/** Tries of a write to the counters item that a transaction on it (another worker's count) held back. */
+const COUNTERS_ATTEMPTS = 5;
+
+/** A short random pause before trying the counters item again: the racing transaction is brief. */
+function countersBackoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
 }
 
 export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements ArchiveStateStore {
@@ -393,9 +408,12 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
   // records a pending count under a fresh nonce; the counters item applies a nonce at most once
   // (`attribute_not_exists(applied_<nonce>)`); a `counted#<nonce>` marker then says it was
   // applied, written in batches (a count costs one write beyond the claim), and only once the
-  // marker is durable is the nonce dropped from the counters item. Whoever finds a count under
-  // way, a retry after a crash or a racing worker, finishes it with the same nonce, so no step
-  // can count twice and none is left undone.
+  // marker is durable is the nonce dropped from the counters item. A count is applied in one
+  // transaction that also checks its marker is absent: an applied count has its nonce on the
+  // counters item or its marker (or both) at every moment, so another worker's apply, marker and
+  // drop between a read and the write cannot let it count twice. Whoever finds a count under way,
+  // a retry after a crash or a racing worker, finishes it with the same nonce, so no step can
+  // count twice and none is left undone.
 
   async countObject(key: string, size: number, count?: string): Promise<void> {
     // Seen on the claim this worker just made: counted already, or the count it started itself.
@@ -406,7 +424,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     if (value === undefined) return this.countObjectItem(key, size);
     const found = parseClaimCount(value);
     if (found.state === 'counted') return;
-    if (found.change === 1) return this.applyClaimCount(found, { mine: mine !== undefined });
+    if (found.change === 1) return this.applyClaimCount(found);
     await this.finishClaimCount(key, found);
     // An uncount was under way: the object is out of the totals now, count it anew.
     return this.countObject(key, size);
@@ -416,6 +434,8 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     objects: readonly { readonly key: string; readonly size: number; readonly count?: string }[],
   ): Promise<void> {
     const pending = new Map<string, Extract<ClaimCount, { state: 'pending' }>>();
+    // Nonces of counts found on claims (not started by this worker's claims): likely applied.
+    const adopted = new Set<string>();
     const unknown: { readonly key: string; readonly size: number }[] = [];
     for (const object of objects) {
       const found = object.count?.startsWith('mine:') ? parseClaimCount(object.count.slice(5)) : undefined;
@@ -434,12 +454,14 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
       if (claim === undefined) continue;
       const found = claim.count === undefined ? undefined : parseClaimCount(claim.count);
       if (found?.state === 'counted') continue;
-      if (found?.state === 'pending' && found.change === 1) pending.set(found.nonce, found);
-      else rest.push(object); // no count on the claim, or an uncount under way: one at a time
+      if (found?.state === 'pending' && found.change === 1) {
+        pending.set(found.nonce, found);
+        adopted.add(found.nonce);
+      } else rest.push(object); // no count on the claim, or an uncount under way: one at a time
     }
     const counts = [...pending.values()].filter((count) => !this.#finished.has(claimCountText(count)));
     for (let i = 0; i < counts.length; i += WRITE_BATCH)
-      await this.applyClaimCounts(counts.slice(i, i + WRITE_BATCH));
+      await this.applyClaimCounts(counts.slice(i, i + WRITE_BATCH), adopted);
     for (const object of rest) await this.countObject(object.key, object.size);
   }
 
@@ -462,64 +484,121 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
   }
 
   /**
-   * Applies counts this worker started on fresh claims, in one write to the totals. Another worker
-   * that adopted one of the objects meanwhile may have applied its count, written its marker and
-   * dropped its nonce: the markers are read first (one batched read), and only unmarked counts are
-   * applied, each nonce at most once. A nonce found already applied fails the whole write: each
-   * count is then applied on its own.
+   * Applies counts to the totals in one transaction, each nonce at most once and none whose marker
+   * exists (another worker may have applied it, written its marker and dropped its nonce since
+   * this one read anything). Counts found on claims (`adopted`) were likely applied by whoever
+   * started them: their markers are read first (one batched read), sparing a cancelled write on
+   * a redelivery. A count refused for its marker is applied already; a nonce found applied (its
+   * marker not written yet) refuses the whole write: each count is then applied on its own.
    */
   private async applyClaimCounts(
     counts: readonly Extract<ClaimCount, { state: 'pending' }>[],
+    adopted: ReadonlySet<string>,
   ): Promise<void> {
-    const marked = await this.markedNonces(counts.map((count) => count.nonce));
-    // Counts this store applied while the markers were read are not applied again: their markers
-    // may have been written after that read, and their nonces dropped from the counters item
-    // since, which the write's condition would no longer see.
-    const todo = counts.filter(
-      (count) => !marked.has(count.nonce) && !this.#finished.has(claimCountText(count)),
+    const marked = await this.markedNonces(
+      counts.filter((count) => adopted.has(count.nonce)).map((count) => count.nonce),
     );
     for (const count of counts) if (marked.has(count.nonce)) this.#remember(count);
-    if (todo.length === 0) return;
-    const nonces = Object.fromEntries(todo.map((count, i) => [`#n${i}`, appliedAttribute(count.nonce)]));
-    // Nonces whose markers are durable leave in the same write (the flush drops the rest).
-    const applying = new Set(todo.map((count) => count.nonce));
+    let todo = counts.filter((count) => !marked.has(count.nonce));
+    for (let attempt = 1; ; attempt += 1) {
+      // Counts this store applied meanwhile (another call) are not tried again.
+      todo = todo.filter((count) => !this.#finished.has(claimCountText(count)));
+      if (todo.length === 0) return;
+      const refused = await this.addToTotals(todo);
+      if (refused === undefined) {
+        for (const count of todo) this.#applied(count);
+        break;
+      }
+      for (const index of refused) if (index < todo.length) this.#remember(todo[index]!);
+      const totalsRefused = refused.includes(todo.length);
+      todo = todo.filter((_, index) => !refused.includes(index));
+      if (totalsRefused) {
+        for (const count of todo) await this.applyClaimCount(count);
+        return;
+      }
+      // Only racing transactions (or markers) held it back: the rest go again.
+      if (refused.length === 0) {
+        if (attempt >= COUNTERS_ATTEMPTS)
+          throw new ConflictError('the archive counters kept changing under us');
+        await countersBackoff(attempt);
+      }
+    }
+    if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
+  }
+
+  /**
+   * The transaction that applies counts (+1): each count's marker absent, then the totals added
+   * under their nonces' absence, a few settled nonces dropped in the same write. Resolves
+   * `undefined` once applied, or the refused positions (a count's position: its marker exists;
+   * `counts.length`: the totals, a nonce applied already; none: a racing transaction).
+   */
+  private async addToTotals(
+    counts: readonly Extract<ClaimCount, { state: 'pending' }>[],
+  ): Promise<readonly number[] | undefined> {
+    const nonces = Object.fromEntries(counts.map((count, i) => [`#n${i}`, appliedAttribute(count.nonce)]));
+    const applying = new Set(counts.map((count) => count.nonce));
     const drops = this.#settledNonces.splice(0, WRITE_BATCH).filter((nonce) => !applying.has(nonce));
     const dropNames = Object.fromEntries(drops.map((nonce, i) => [`#d${i}`, appliedAttribute(nonce)]));
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.counters(),
-          UpdateExpression:
-            `ADD #objects :objects, #bytes :bytes SET ${Object.keys(nonces)
-              .map((name) => `${name} = :one`)
-              .join(', ')}` + (drops.length > 0 ? ` REMOVE ${Object.keys(dropNames).join(', ')}` : ''),
-          ConditionExpression: Object.keys(nonces)
-            .map((name) => `attribute_not_exists(${name})`)
-            .join(' AND '),
-          ExpressionAttributeNames: { '#objects': 'objects', '#bytes': 'bytes', ...nonces, ...dropNames },
-          ExpressionAttributeValues: {
-            ':objects': todo.length,
-            ':bytes': todo.reduce((sum, count) => sum + count.size, 0),
-            ':one': 1,
+      const refused = await transactWrite(this.client, this.table, [
+        ...counts.map((count) => ({
+          ConditionCheck: {
+            Key: keys.settledCount(count.nonce),
+            ConditionExpression: 'attribute_not_exists(pk)',
           },
-        }),
-      );
+        })),
+        {
+          Update: {
+            Key: keys.counters(),
+            UpdateExpression:
+              `ADD #objects :objects, #bytes :bytes SET ${Object.keys(nonces)
+                .map((name) => `${name} = :one`)
+                .join(', ')}` + (drops.length > 0 ? ` REMOVE ${Object.keys(dropNames).join(', ')}` : ''),
+            ConditionExpression: Object.keys(nonces)
+              .map((name) => `attribute_not_exists(${name})`)
+              .join(' AND '),
+            ExpressionAttributeNames: { '#objects': 'objects', '#bytes': 'bytes', ...nonces, ...dropNames },
+            ExpressionAttributeValues: {
+              ':objects': counts.length,
+              ':bytes': counts.reduce((sum, count) => sum + count.size, 0),
+              ':one': 1,
+            },
+          },
+        },
+      ]);
+      if (refused !== undefined) this.#keepSettled(drops);
+      return refused?.refused;
     } catch (error) {
-      // Not dropped this time: a later write (or the flush) drops them.
-      for (const nonce of drops) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce);
-      if (!isConditionFailure(error)) throw error;
-      // One of them was applied already (by an earlier delivery or a racing worker). Those this
-      // store applied meanwhile are not tried again: a single write before them may have dropped
-      // their nonces.
-      for (const count of todo)
-        if (!this.#finished.has(claimCountText(count))) await this.applyToTotals(count);
+      this.#keepSettled(drops);
+      throw error;
     }
-    for (const count of todo) {
-      if (!this.#unmarked.includes(count.nonce)) this.#unmarked.push(count.nonce);
-      this.#remember(count);
+  }
+
+  /**
+   * A write to the counters item, made again when DynamoDB says a transaction held the item at
+   * that moment (another worker's count; the SDK does not retry TransactionConflictException).
+   */
+  protected async sendToCounters(command: UpdateCommand): Promise<UpdateCommandOutput> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.client.send(command);
+      } catch (error) {
+        if ((error as { name?: unknown })?.name !== 'TransactionConflictException') throw error;
+        if (attempt >= COUNTERS_ATTEMPTS) throw error;
+      }
+      await countersBackoff(attempt);
     }
-    if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
+  }
+
+  /** Settled nonces not dropped this time: a later write (or the flush) drops them. */
+  #keepSettled(drops: readonly string[]): void {
+    for (const nonce of drops) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce);
+  }
+
+  /** A count applied to the totals (by this store or another whose marker may not be written): its marker queued. */
+  #applied(count: Extract<ClaimCount, { state: 'pending' }>): void {
+    if (!this.#unmarked.includes(count.nonce)) this.#unmarked.push(count.nonce);
+    this.#remember(count);
   }
 
   /** Which of these nonces have a `counted#` marker (one consistent batched read). */
@@ -541,7 +620,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
       const found = parseClaimCount(value);
       if (found.state === 'pending' && found.change === -1) return this.finishClaimCount(key, found);
       // A count under way is applied first (once, or found applied): the uncount then takes it out.
-      if (found.state === 'pending') await this.applyClaimCount(found, { mine: false });
+      if (found.state === 'pending') await this.applyClaimCount(found);
       const uncount: ClaimCount = { state: 'pending', change: -1, nonce: randomUUID(), size: found.size };
       try {
         await this.client.send(
@@ -576,27 +655,22 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
   }
 
   /**
-   * Applies a count under way (+1) to the totals once and queues its marker. A count this worker
-   * did not start itself may have been applied by another meanwhile, its marker written and its
-   * nonce dropped: its marker is looked for first.
+   * Applies a count under way (+1) to the totals once and queues its marker: one transaction,
+   * refused if its marker exists (applied, perhaps by another worker that dropped its nonce since)
+   * or its nonce is on the counters item (applied, its marker still to come: queued here too).
    */
-  private async applyClaimCount(
-    count: Extract<ClaimCount, { state: 'pending' }>,
-    options: { readonly mine: boolean },
-  ): Promise<void> {
-    if (this.#finished.has(claimCountText(count))) return;
-    if (
-      !options.mine &&
-      (await this.get(keys.settledCount(count.nonce), settledCountItemSchema)) !== undefined
-    ) {
-      this.#remember(count);
-      return;
+  private async applyClaimCount(count: Extract<ClaimCount, { state: 'pending' }>): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      if (this.#finished.has(claimCountText(count))) return;
+      const refused = await this.addToTotals([count]);
+      if (refused === undefined || refused.includes(1)) this.#applied(count);
+      else if (refused.includes(0)) this.#remember(count);
+      else if (attempt < COUNTERS_ATTEMPTS) {
+        await countersBackoff(attempt); // a racing transaction held it back
+        continue;
+      } else throw new ConflictError('the archive counters kept changing under us');
+      break;
     }
-    // Applied by this store while its marker was looked for (see applyClaimCounts).
-    if (this.#finished.has(claimCountText(count))) return;
-    await this.applyToTotals(count);
-    if (!this.#unmarked.includes(count.nonce)) this.#unmarked.push(count.nonce);
-    this.#remember(count);
     if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
   }
 
@@ -608,7 +682,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     const drops = this.#settledNonces.splice(0, 20).filter((nonce) => nonce !== count.nonce);
     const dropNames = Object.fromEntries(drops.map((nonce, i) => [`#d${i}`, appliedAttribute(nonce)]));
     try {
-      await this.client.send(
+      await this.sendToCounters(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.counters(),
@@ -694,7 +768,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     await this.writeSettledMarkers();
     while (this.#settledNonces.length > 0) {
       const drops = this.#settledNonces.splice(0, 50);
-      await this.client.send(
+      await this.sendToCounters(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.counters(),
@@ -774,7 +848,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
   }): Promise<void> {
     const nonce = new Set([count.pending]);
     try {
-      await this.client.send(
+      await this.sendToCounters(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.counters(),
@@ -815,7 +889,7 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
       if (!isConditionFailure(error)) throw error; // settled by a racing call
     }
     // Only now may the nonce go: the object item no longer names it, so nobody applies it again.
-    await this.client.send(
+    await this.sendToCounters(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.counters(),
@@ -889,7 +963,7 @@ export class DynamoDbSyncStateStore extends DynamoDbArchiveStateStore implements
   }
 
   async adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters> {
-    const output = await this.client.send(
+    const output = await this.sendToCounters(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.counters(),

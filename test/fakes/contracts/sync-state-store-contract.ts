@@ -729,6 +729,32 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         expect(await store.getCounters()).toEqual({ objects: 3, bytes: 60 });
       });
 
+      it('counts a message’s objects once when their claimer and adopters count them at once, batched, one by one and flushing', async () => {
+        const { store } = await setUp();
+        const objects: { key: string; size: number; count?: string }[] = [];
+        for (let i = 0; i < 30; i++) {
+          const key = `race/${i}.jpg`;
+          const made = await store.claimTransfer(key, `R${i}/original`, 'worker-a', 60_000, 10);
+          objects.push({
+            key,
+            size: 10,
+            ...('lease' in made && made.count !== undefined ? { count: made.count } : {}),
+          });
+        }
+
+        await Promise.all([
+          store.countObjects(objects),
+          store.countObjects(objects.map(({ key, size }) => ({ key, size }))),
+          store.flush(),
+          ...objects.slice(0, 5).map(({ key, size }) => store.countObject(key, size)),
+          store.countObjects(objects),
+        ]);
+        await store.flush();
+        await store.countObjects(objects.map(({ key, size }) => ({ key, size })));
+
+        expect(await store.getCounters()).toEqual({ objects: 30, bytes: 300 });
+      });
+
       it('uncounts an object once, ignores one never counted, and counts it again when it returns', async () => {
         const { store } = await setUp();
         await store.countObject('a.jpg', 10);
