@@ -9,6 +9,7 @@ import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { LocalAws, LocalSqs } from '#compose/local-aws-stack.ts';
 import { ItemSlots } from '#domain/archive/item-slots.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
+import { signal } from '#shared/signal.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { pollOnce } from './sqs-event-source.ts';
 import { WorkArrivals } from './work-arrivals.ts';
@@ -80,15 +81,6 @@ const IDLE_POLL_MS = 2_000;
 
 /** Seconds before a failed message may be received again. */
 const RETRY_DELAY_S = 1;
-
-/** A promise and what resolves it (Node 20 has no `Promise.withResolvers`). */
-function signal(): { readonly promise: Promise<void>; readonly fire: () => void } {
-  let fire = () => {};
-  const promise = new Promise<void>((resolve) => {
-    fire = resolve;
-  });
-  return { promise, fire };
-}
 
 /** Resolves when `signal` does or after `ms`, whichever comes first (the timer does not outlive it). */
 async function waitForEither(signal: Promise<void>, ms: number): Promise<void> {

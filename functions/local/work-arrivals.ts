@@ -7,10 +7,12 @@
  * Kept apart from drain-work-queue.ts, which loads the download handler: a run creates this at
  * its start, and an idle run loads no download code.
  */
+import { signal } from '#shared/signal.ts';
+
 export class WorkArrivals {
   #version = 0;
   #producing = true;
-  #wake = settled();
+  #wake = signal();
 
   /** True until `finish`: more work may still be put on the queue. */
   producing(): boolean {
@@ -31,7 +33,7 @@ export class WorkArrivals {
   announce(): void {
     this.#version++;
     const woken = this.#wake;
-    this.#wake = settled();
+    this.#wake = signal();
     woken.fire();
   }
 
@@ -47,13 +49,4 @@ export class WorkArrivals {
     arrivals.#producing = false;
     return arrivals;
   }
-}
-
-/** A promise and what resolves it (Node 20 has no `Promise.withResolvers`). */
-function settled(): { readonly promise: Promise<void>; readonly fire: () => void } {
-  let fire = () => {};
-  const promise = new Promise<void>((resolve) => {
-    fire = resolve;
-  });
-  return { promise, fire };
 }
