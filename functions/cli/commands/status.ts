@@ -19,6 +19,7 @@ import { integerIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration } from '../io/progress-line.ts';
 import { describeTrust } from '../io/trust-text.ts';
+import { grouped as count } from '../io/words.ts';
 import { localDir } from './sync.ts';
 
 export interface AwsTargetOptions {
@@ -268,7 +269,6 @@ function formatAge(ms: number): string {
 }
 
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
-const count = (n: number) => n.toLocaleString('en-US');
 
 function runLine(run: RunStatus): string {
   const counts = Object.entries(run.counts)
