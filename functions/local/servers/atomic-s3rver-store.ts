@@ -101,6 +101,13 @@ function removeQuietly(file: string): void {
   }
 }
 
+/** Removes a failed write's temporary file, if it can: the write's own error is what is reported. */
+function discardTemp(temp: string): void {
+  try {
+    removeQuietly(temp);
+  } catch {}
+}
+
 const fsync = (fd: number) =>
   new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
 
@@ -125,9 +132,7 @@ export async function writeFileAtomic(target: string, data: string | Buffer): Pr
     await writeDurably(temp, data);
     fs.renameSync(temp, target);
   } catch (error) {
-    try {
-      removeQuietly(temp);
-    } catch {}
+    discardTemp(temp);
     throw error;
   }
 }
@@ -218,9 +223,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
       await commit(target, temp, storedMetadata(object.metadata), md5);
       return { size, md5 };
     } catch (error) {
-      try {
-        removeQuietly(temp);
-      } catch {}
+      discardTemp(temp);
       throw error;
     }
   }
@@ -260,9 +263,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
           : storedMetadata(replacementMetadata);
       await commit(target, temp, metadataJson, undefined);
     } catch (error) {
-      try {
-        removeQuietly(temp);
-      } catch {}
+      discardTemp(temp);
       throw error;
     }
     return store.getMetadata(destBucket, destKey);
