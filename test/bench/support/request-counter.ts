@@ -6,8 +6,9 @@
  * query); iCloud calls (fetch, i.e. undici, and the CDN transport over node:http) are timed by
  * kind, to see whether downloads start before the last listing page: a download is a GET from
  * Apple's CDN (an original or a version), never a simulator control request such as the
- * endpoint discovery's `GET /__sim`, which comes before any page. The bodies of SQS sends (JSON protocol, the SDK's) are parsed to
- * measure each work item's serialized size. At exit the figures go to `<dir>/<pid>.json`.
+ * endpoint discovery's `GET /__sim`, which comes before any page. The bodies of SQS sends (JSON
+ * protocol, the SDK's) are parsed to measure each work item's serialized size. At exit the
+ * figures go to `<dir>/<pid>.json`.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
