@@ -100,6 +100,9 @@ export type DetectionRunResult =
       readonly outcome: 'deletionRefused';
       readonly runId: string;
       readonly message: string;
+      /** What the pages before the refusal enqueued (their tokens moved on; the workers archive it). */
+      readonly itemsEnqueued: number;
+      readonly messagesEnqueued: number;
       readonly wouldDelete: number;
       readonly archiveObjects: number;
       readonly limit: number;
@@ -123,6 +126,16 @@ export async function runDetection(
     run ??= await deps.state.startRun(runId, 'detect', startedAt);
     return run;
   };
+  // What this run put on the queue, known even when detection ends in a refusal after some pages.
+  const enqueued = { items: 0, messages: 0 };
+  const queue: WorkQueue = {
+    async enqueue(messages) {
+      const receipt = await deps.queue.enqueue(messages);
+      enqueued.messages += messages.length;
+      enqueued.items += messages.reduce((n, m) => n + m.items.length, 0);
+      return receipt;
+    },
+  };
   const albums = deps.albums === undefined ? undefined : new OneRunAlbumStore(deps.albums);
   const catalog: CatalogDeps | undefined =
     deps.catalog === undefined || albums === undefined
@@ -139,7 +152,7 @@ export async function runDetection(
     const result = await detectChanges({
       source: icloud.source,
       state: deps.state,
-      queue: catalog === undefined ? deps.queue : journalingQueue(deps.queue, catalog.objects, now),
+      queue: catalog === undefined ? queue : journalingQueue(queue, catalog.objects, now),
       now,
       remainingMs: invocation.remainingMs,
       runId,
@@ -256,6 +269,8 @@ export async function runDetection(
         outcome: 'deletionRefused',
         runId,
         message,
+        itemsEnqueued: enqueued.items,
+        messagesEnqueued: enqueued.messages,
         wouldDelete: error.wouldDelete,
         archiveObjects: error.archiveObjects,
         limit: error.limit,

@@ -89,6 +89,8 @@ describe('a local sync whose detection refuses a mass deletion', () => {
       // The earlier pages' tokens moved on: their photos are archived by this run, not left behind.
       expect(refused.assets.archived).toBeGreaterThan(0);
       expect(refused.assets.archived).toBeLessThan(150);
+      // The summary counts what those pages enqueued (a refusal used to report none).
+      expect(refused.itemsEnqueued).toBeGreaterThanOrEqual(refused.assets.archived);
       expect(refused.workParked).toBe(0);
       expect(refused.deadLetters).toBe(0);
       // Their journal is folded by this run too: the catalog lists them, no journal object waits.
