@@ -38,6 +38,7 @@ function s3rverLikeStore(): S3rverFilesystemStore {
     copyObject: untouched,
     deleteObject: untouched,
     putObjectMultipart: untouched,
+    putPart: untouched,
   };
 }
 
@@ -144,6 +145,34 @@ describe('the local S3 atomic store', () => {
     expect(await readFile(path.join(files, '0b2.jsonl._S3rver_object'))).toEqual(old);
     expect((await readdir(files)).filter((f) => f.includes(TEMP_MARK))).toEqual([]);
   });
+  it('writes a part under a temporary name, fsynced, and keeps the one there when a retry does not match its Content-MD5', async () => {
+    const store = s3rverLikeStore();
+    makeWritesAtomic(store);
+    const events = watchDurability();
+    const withMd5 = (bytes: Buffer, declared: Buffer) => {
+      const content = requestBody(bytes);
+      const contentMd5 = createHash('md5').update(declared).digest('base64');
+      return Object.assign(content, { headers: { ...content.headers, 'content-md5': contentMd5 } });
+    };
+    const good = Buffer.alloc(SMALL_OBJECT_BYTES * 2, 'part');
+    expect(await store.putPart('archive', 'u1', '1', withMd5(good, good))).toEqual({
+      size: good.length,
+      md5: md5(good),
+    });
+    expect(events.map(named)).toEqual(['fsync stream', 'rename 1~ -> 1']);
+
+    for (const size of [100, SMALL_OBJECT_BYTES * 2]) {
+      const corrupted = Buffer.alloc(size, 'torn');
+      await expect(store.putPart('archive', 'u1', '1', withMd5(corrupted, good))).rejects.toMatchObject({
+        code: 'BadDigest',
+        status: 400,
+      });
+    }
+    const upload = path.join(dir, 'archive', 'undefined._S3rver_uploads', 'u1');
+    expect(await readdir(upload)).toEqual(['1']);
+    expect(await readFile(path.join(upload, '1'))).toEqual(good);
+  });
+
   it('writes the rest when the file system takes fewer bytes than asked (a short write)', async () => {
     const store = s3rverLikeStore();
     makeWritesAtomic(store);

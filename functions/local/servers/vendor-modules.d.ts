@@ -31,3 +31,14 @@ declare module 's3rver' {
   }
   export default S3rver;
 }
+
+/** s3rver's error type: its error middleware answers one with `status` and the S3 XML error body. */
+declare module 's3rver/lib/models/error.js' {
+  class S3Error extends Error {
+    constructor(code: string, message: string, detail?: Record<string, string>);
+    readonly code: string;
+    readonly status: number;
+    readonly detail: Record<string, string>;
+  }
+  export default S3Error;
+}
