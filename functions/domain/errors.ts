@@ -214,6 +214,19 @@ const SDK_THROTTLED = new Set([
 ]);
 
 /**
+ * S3's client-fault answers about the transfer, not the request: the body arrived other than it
+ * was sent (`BadDigest` against the Content-MD5 or checksum we sent, `XAmzContentSHA256Mismatch`),
+ * short (`IncompleteBody`), or too slowly (`RequestTimeout`). Sending again is the remedy; a
+ * malformed digest (`InvalidDigest`) is ours to fix and stays fatal.
+ */
+const SDK_TRANSFER_FAULTS = new Set([
+  'BadDigest',
+  'XAmzContentSHA256Mismatch',
+  'IncompleteBody',
+  'RequestTimeout',
+]);
+
+/**
  * Maps any failure, ours or foreign (AWS SDK `$retryable`/`$fault`, HTTP status, abort and
  * timeout, zod, Node and undici network codes), to what the caller should do with it, and names
  * the rule that decided. Every known class has its own rule (see the table test).
@@ -255,6 +268,8 @@ export function explainError(error: unknown): Classification {
     // message's batched claims and entries): the redelivery reads the winner's state.
     if (name === 'ConditionalCheckFailedException' || name === 'TransactionConflictException')
       return { errorClass: 'retryable', rule: 'sdk-lost-race' };
+    if (typeof name === 'string' && SDK_TRANSFER_FAULTS.has(name))
+      return { errorClass: 'retryable', rule: 'sdk-transfer-fault' };
     return { errorClass: 'fatal', rule: 'sdk-client-fault' };
   }
 

@@ -179,6 +179,20 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     sdkError('TransactionConflictException', 'client', 400),
     { errorClass: 'retryable', rule: 'sdk-lost-race' },
   ],
+  // S3 received the body other than it was sent, short, or too slowly: send it again.
+  ...['BadDigest', 'XAmzContentSHA256Mismatch', 'IncompleteBody', 'RequestTimeout'].map(
+    (name): readonly [string, unknown, Classification] => [
+      `SDK S3 transfer fault ${name}`,
+      sdkError(name, 'client', 400),
+      { errorClass: 'retryable', rule: 'sdk-transfer-fault' },
+    ],
+  ),
+  [
+    // A Content-MD5 that is not one: our request is wrong, sending it again cannot help.
+    'SDK InvalidDigest',
+    sdkError('InvalidDigest', 'client', 400),
+    { errorClass: 'fatal', rule: 'sdk-client-fault' },
+  ],
   [
     'SDK AccessDenied',
     sdkError('AccessDenied', 'client', 403),
