@@ -427,16 +427,18 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
 
   // -- archive counters -------------------------------------------------------------------
 
-  // Exactly-once counting without transactions (docs/state.md, "Counting objects"): the key claim
-  // records a pending count under a fresh nonce; the counters item applies a nonce at most once
-  // (`attribute_not_exists(applied_<nonce>)`); a `counted#<nonce>` marker then says it was
-  // applied, written in batches (a count costs one write beyond the claim), and only once the
-  // marker is durable is the nonce dropped from the counters item. A count is applied in one
-  // transaction that also checks its marker is absent: an applied count has its nonce on the
-  // counters item or its marker (or both) at every moment, so another worker's apply, marker and
-  // drop between a read and the write cannot let it count twice. Whoever finds a count under way,
-  // a retry after a crash or a racing worker, finishes it with the same nonce, so no step can
-  // count twice and none is left undone.
+  // Exactly-once counting (docs/state.md, "Counting objects"): the key claim records a pending
+  // count under a fresh nonce; the counters item applies a nonce at most once
+  // (`attribute_not_exists(applied_<nonce>)`); a `counted#<nonce>` marker then says it was applied,
+  // written in batches (a count costs one write beyond the claim), and only once the marker is
+  // durable is the nonce dropped from the counters item. A count is applied in one transaction that
+  // also checks its marker is absent: an applied count has its nonce on the counters item or its
+  // marker (or both) at every moment, so another worker's apply, marker and drop between a read and
+  // the write cannot let it count twice. Whoever finds a count under way, a retry after a crash or
+  // a racing worker, finishes it with the same nonce, so no step can count twice and none is left
+  // undone. An uncount removes the claim's count and takes the object out of the totals in one
+  // transaction, under the condition that the claim still holds the count read: whoever comes
+  // second finds it gone.
 
   async countObject(key: string, size: number, count?: string): Promise<void> {
     // Seen on the claim this worker just made: counted already, or the count it started itself.
