@@ -8,9 +8,10 @@ import type { PipelineFunction } from './pipeline-function.ts';
 /**
  * Item-level actions the state store makes (functions/adapters/aws/dynamodb-sync-state-store.ts):
  * single-item reads and conditional writes, a Query, and batched reads (a work message's manifest
- * entries, enumeration stamps). It makes no transactional call, so ConditionCheckItem is not
- * granted; DeleteItem is granted separately, limited to the items each function deletes
- * (DELETABLE_STATE_ITEMS); BatchWriteItem (which could delete too) only on BATCH_WRITTEN_ITEMS.
+ * entries, enumeration stamps). Its transactions' Puts and Updates are authorized as PutItem and
+ * UpdateItem; their checks (ConditionCheckItem) only on CONDITION_CHECKED_ITEMS. DeleteItem is
+ * granted separately, limited to the items each function deletes (DELETABLE_STATE_ITEMS);
+ * BatchWriteItem (which could delete too) only on BATCH_WRITTEN_ITEMS.
  */
 export const STATE_TABLE_ACTIONS = [
   'dynamodb:GetItem',
@@ -26,6 +27,13 @@ export const STATE_TABLE_ACTIONS = [
  * the totals. Unconditional puts of small marker items.
  */
 export const BATCH_WRITTEN_ITEMS = ['master#*', 'seen#*', 'counted#*'] as const;
+
+/**
+ * Items a transaction checks without writing (`ConditionCheck`, which IAM authorizes as
+ * dynamodb:ConditionCheckItem), as patterns of their partition key: the markers of object counts,
+ * checked absent as a count is applied to the totals (docs/state.md, "Counting objects exactly once").
+ */
+export const CONDITION_CHECKED_ITEMS = ['counted#*'] as const;
 
 /**
  * Items a function may delete, as patterns of their partition key (`dynamodb:LeadingKeys`):
@@ -66,7 +74,8 @@ export class StateTable extends Construct {
   }
 
   /**
-   * Read and write items (no scans, no batches, no table management), delete only the items whose
+   * Read and write items (no scans, no table management; batched writes and transaction checks only
+   * on the items named above), delete only the items whose
    * partition key matches one of `deletable` (patterns from DELETABLE_STATE_ITEMS), and name the
    * table in the function's env.
    */
@@ -79,6 +88,13 @@ export class StateTable extends Construct {
         actions: ['dynamodb:BatchWriteItem'],
         resources: [this.table.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...BATCH_WRITTEN_ITEMS] } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:ConditionCheckItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...CONDITION_CHECKED_ITEMS] } },
       }),
     );
     fn.addToRolePolicy(

@@ -78,11 +78,21 @@ describe('archive bucket grants', () => {
 });
 
 describe('state table grants', () => {
-  it('grants batched reads, batched writes only on master users, enumeration stamps and count markers, and no transaction checks', () => {
+  it('grants batched reads, batched writes only on master users, enumeration stamps and count markers, and transaction checks only on count markers', () => {
     for (const synth of [keep, mirror]) {
       for (const fn of ['detector', 'workers'] as const) {
         expect(actions(synth, fn)).toContain('dynamodb:BatchGetItem');
-        expect(actions(synth, fn)).not.toContain('dynamodb:ConditionCheckItem');
+        // A count's transaction checks its marker absent: DynamoDB authorizes that check as
+        // ConditionCheckItem (its Puts and Updates as PutItem and UpdateItem).
+        const checks = statements(synth, fn).filter((s) =>
+          actionsOf([s]).includes('dynamodb:ConditionCheckItem'),
+        );
+        expect(actionsOf(checks)).toEqual(['dynamodb:ConditionCheckItem']);
+        expect(
+          (checks[0] as Statement & { Condition?: Record<string, Record<string, unknown>> }).Condition?.[
+            'ForAllValues:StringLike'
+          ]?.['dynamodb:LeadingKeys'],
+        ).toEqual(['counted#*']);
         const batchWrites = statements(synth, fn).filter((s) =>
           actionsOf([s]).includes('dynamodb:BatchWriteItem'),
         );

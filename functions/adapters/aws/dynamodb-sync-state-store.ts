@@ -100,6 +100,29 @@ function countersBackoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
 }
 
+/** What a write to the counters item resolves when only a racing transaction held it back. */
+const HELD_BACK = Symbol('held back by a racing transaction');
+
+/**
+ * Makes a write to the counters item, again after a short random pause while a racing transaction
+ * (another worker's count) holds it back: `write` resolves `HELD_BACK` (its transaction was
+ * cancelled for `TransactionConflict`) or throws TransactionConflictException (a plain write,
+ * which the SDK does not retry). Five tries: then ConflictError, or that exception.
+ */
+async function whileHeldBack<T>(write: () => Promise<T | typeof HELD_BACK>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const result = await write();
+      if (result !== HELD_BACK) return result;
+    } catch (error) {
+      if ((error as { name?: unknown })?.name !== 'TransactionConflictException') throw error;
+      if (attempt >= COUNTERS_ATTEMPTS) throw error;
+    }
+    if (attempt >= COUNTERS_ATTEMPTS) throw new ConflictError('the archive counters kept changing under us');
+    await countersBackoff(attempt);
+  }
+}
+
 export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements ArchiveStateStore {
   // -- the manifest, written --------------------------------------------------------------
 
@@ -404,16 +427,18 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
 
   // -- archive counters -------------------------------------------------------------------
 
-  // Exactly-once counting without transactions (docs/state.md, "Counting objects"): the key claim
-  // records a pending count under a fresh nonce; the counters item applies a nonce at most once
-  // (`attribute_not_exists(applied_<nonce>)`); a `counted#<nonce>` marker then says it was
-  // applied, written in batches (a count costs one write beyond the claim), and only once the
-  // marker is durable is the nonce dropped from the counters item. A count is applied in one
-  // transaction that also checks its marker is absent: an applied count has its nonce on the
-  // counters item or its marker (or both) at every moment, so another worker's apply, marker and
-  // drop between a read and the write cannot let it count twice. Whoever finds a count under way,
-  // a retry after a crash or a racing worker, finishes it with the same nonce, so no step can
-  // count twice and none is left undone.
+  // Exactly-once counting (docs/state.md, "Counting objects"): the key claim records a pending
+  // count under a fresh nonce; the counters item applies a nonce at most once
+  // (`attribute_not_exists(applied_<nonce>)`); a `counted#<nonce>` marker then says it was applied,
+  // written in batches (a count costs one write beyond the claim), and only once the marker is
+  // durable is the nonce dropped from the counters item. A count is applied in one transaction that
+  // also checks its marker is absent: an applied count has its nonce on the counters item or its
+  // marker (or both) at every moment, so another worker's apply, marker and drop between a read and
+  // the write cannot let it count twice. Whoever finds a count under way, a retry after a crash or
+  // a racing worker, finishes it with the same nonce, so no step can count twice and none is left
+  // undone. An uncount removes the claim's count and takes the object out of the totals in one
+  // transaction, under the condition that the claim still holds the count read: whoever comes
+  // second finds it gone.
 
   async countObject(key: string, size: number, count?: string): Promise<void> {
     // Seen on the claim this worker just made: counted already, or the count it started itself.
@@ -425,8 +450,9 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     const found = parseClaimCount(value);
     if (found.state === 'counted') return;
     if (found.change === 1) return this.applyClaimCount(found);
-    await this.finishClaimCount(key, found);
-    // An uncount was under way: the object is out of the totals now, count it anew.
+    // An uncount an earlier version left under way: the object is out of the totals once it is
+    // finished (here or by whoever changed the claim meanwhile), so it is counted anew.
+    await this.takeOutOfTotals(key, found);
     return this.countObject(key, size);
   }
 
@@ -500,30 +526,30 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     );
     for (const count of counts) if (marked.has(count.nonce)) this.#remember(count);
     let todo = counts.filter((count) => !marked.has(count.nonce));
-    for (let attempt = 1; ; attempt += 1) {
-      // Counts this store applied meanwhile (another call) are not tried again.
-      todo = todo.filter((count) => !this.#finished.has(claimCountText(count)));
-      if (todo.length === 0) return;
-      const refused = await this.addToTotals(todo);
-      if (refused === undefined) {
-        for (const count of todo) this.#applied(count);
-        break;
+    const applied = await whileHeldBack(async () => {
+      for (;;) {
+        // Counts this store applied meanwhile (another call) are not tried again.
+        todo = todo.filter((count) => !this.#finished.has(claimCountText(count)));
+        if (todo.length === 0) return false;
+        const refused = await this.addToTotals(todo);
+        if (refused === undefined) {
+          for (const count of todo) this.#applied(count);
+          return true;
+        }
+        // Only racing transactions held it back: they all go again after a pause.
+        if (refused.length === 0) return HELD_BACK;
+        for (const index of refused) if (index < todo.length) this.#remember(todo[index]!);
+        const totalsRefused = refused.includes(todo.length);
+        todo = todo.filter((_, index) => !refused.includes(index));
+        if (totalsRefused) {
+          for (const count of todo) await this.applyClaimCount(count);
+          return false;
+        }
+        // Counts refused for their markers are applied already: the others go again at once.
       }
-      for (const index of refused) if (index < todo.length) this.#remember(todo[index]!);
-      const totalsRefused = refused.includes(todo.length);
-      todo = todo.filter((_, index) => !refused.includes(index));
-      if (totalsRefused) {
-        for (const count of todo) await this.applyClaimCount(count);
-        return;
-      }
-      // Only racing transactions (or markers) held it back: the rest go again.
-      if (refused.length === 0) {
-        if (attempt >= COUNTERS_ATTEMPTS)
-          throw new ConflictError('the archive counters kept changing under us');
-        await countersBackoff(attempt);
-      }
-    }
-    if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
+    });
+    if (applied && this.#unmarked.length >= WRITE_BATCH)
+      await this.writeSettledMarkers({ fullBatchesOnly: true });
   }
 
   /**
@@ -574,20 +600,9 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     }
   }
 
-  /**
-   * A write to the counters item, made again when DynamoDB says a transaction held the item at
-   * that moment (another worker's count; the SDK does not retry TransactionConflictException).
-   */
-  protected async sendToCounters(command: UpdateCommand): Promise<UpdateCommandOutput> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.client.send(command);
-      } catch (error) {
-        if ((error as { name?: unknown })?.name !== 'TransactionConflictException') throw error;
-        if (attempt >= COUNTERS_ATTEMPTS) throw error;
-      }
-      await countersBackoff(attempt);
-    }
+  /** A write to the counters item, made again while a racing transaction holds the item (whileHeldBack). */
+  protected sendToCounters(command: UpdateCommand): Promise<UpdateCommandOutput> {
+    return whileHeldBack(() => this.client.send(command));
   }
 
   /** Settled nonces not dropped this time: a later write (or the flush) drops them. */
@@ -618,31 +633,82 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
       const value = (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.count;
       if (value === undefined) return;
       const found = parseClaimCount(value);
-      if (found.state === 'pending' && found.change === -1) return this.finishClaimCount(key, found);
       // A count under way is applied first (once, or found applied): the uncount then takes it out.
-      if (found.state === 'pending') await this.applyClaimCount(found);
-      const uncount: ClaimCount = { state: 'pending', change: -1, nonce: randomUUID(), size: found.size };
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: keys.keyClaim(key),
-            UpdateExpression: 'SET #count = :uncount',
-            ConditionExpression: '#count = :counted',
-            ExpressionAttributeNames: { '#count': 'count' },
-            ExpressionAttributeValues: { ':uncount': claimCountText(uncount), ':counted': value },
-          }),
-        );
-        await this.finishClaimCount(key, uncount);
-        return;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      if (found.state === 'pending' && found.change === 1) await this.applyClaimCount(found);
+      if (await this.takeOutOfTotals(key, found)) return;
+      // Someone else changed the claim's count meanwhile (took the object out, most likely): read it again.
       if (attempt >= CLAIM_ATTEMPTS) throw new ConflictError(`the count of ${key} kept changing under us`);
     }
   }
 
-  /** Nonces whose counts are settled (marker written, or claim updated): dropped from the counters item with the next write there. */
+  /**
+   * Takes an object out of the totals once: one transaction removes its claim's `count`, only if
+   * it is still `count` (as read), and takes the object's size out of the totals. The claim no
+   * longer naming the count is what says it was taken out, in the same atomic write, so two
+   * finishers in two processes cannot both take it out. An uncount an earlier version left under
+   * way (`u:<nonce>:<size>`) may have been applied under its nonce without its claim settled: the
+   * totals' part then also needs the nonce absent, and a refusal there settles the claim as that
+   * version would have. Resolves false when the claim's count was no longer `count`.
+   */
+  private async takeOutOfTotals(key: string, count: ClaimCount): Promise<boolean> {
+    const earlier = count.state === 'pending' && count.change === -1 ? count.nonce : undefined;
+    return whileHeldBack(async () => {
+      const refused = await transactWrite(this.client, this.table, [
+        {
+          Update: {
+            Key: keys.keyClaim(key),
+            UpdateExpression: 'REMOVE #count',
+            ConditionExpression: '#count = :count',
+            ExpressionAttributeNames: { '#count': 'count' },
+            ExpressionAttributeValues: { ':count': claimCountText(count) },
+          },
+        },
+        {
+          Update: {
+            Key: keys.counters(),
+            UpdateExpression: 'ADD #objects :objects, #bytes :bytes',
+            ...(earlier !== undefined && { ConditionExpression: 'attribute_not_exists(#nonce)' }),
+            ExpressionAttributeNames: {
+              '#objects': 'objects',
+              '#bytes': 'bytes',
+              ...(earlier !== undefined && { '#nonce': appliedAttribute(earlier) }),
+            },
+            ExpressionAttributeValues: { ':objects': -1, ':bytes': -count.size },
+          },
+        },
+      ]);
+      if (refused === undefined) return true;
+      if (refused.refused.includes(0)) return false;
+      if (!refused.refused.includes(1) || earlier === undefined) return HELD_BACK;
+      await this.settleEarlierUncount(key, claimCountText(count), earlier);
+      return true;
+    });
+  }
+
+  /**
+   * An uncount an earlier version applied (its nonce on the counters item) and died before
+   * settling: its claim's count removed (only if it still names that uncount), then its nonce may
+   * go from the counters item, as no claim names it any more.
+   */
+  private async settleEarlierUncount(key: string, uncount: string, nonce: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.keyClaim(key),
+          UpdateExpression: 'REMOVE #count',
+          ConditionExpression: '#count = :uncount',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':uncount': uncount },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // settled by a racing call
+    }
+    this.#keepSettled([nonce]);
+  }
+
+  /** Nonces whose counts are settled (marker written, or an earlier version's uncount settled on its claim): dropped from the counters item with the next write there. */
   readonly #settledNonces: string[] = [];
   /** Nonces of counts applied to the totals whose `counted#` markers are not written yet. */
   readonly #unmarked: string[] = [];
@@ -660,82 +726,16 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
    * or its nonce is on the counters item (applied, its marker still to come: queued here too).
    */
   private async applyClaimCount(count: Extract<ClaimCount, { state: 'pending' }>): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
-      if (this.#finished.has(claimCountText(count))) return;
+    const done = await whileHeldBack(async () => {
+      if (this.#finished.has(claimCountText(count))) return false;
       const refused = await this.addToTotals([count]);
       if (refused === undefined || refused.includes(1)) this.#applied(count);
       else if (refused.includes(0)) this.#remember(count);
-      else if (attempt < COUNTERS_ATTEMPTS) {
-        await countersBackoff(attempt); // a racing transaction held it back
-        continue;
-      } else throw new ConflictError('the archive counters kept changing under us');
-      break;
-    }
-    if (this.#unmarked.length >= WRITE_BATCH) await this.writeSettledMarkers({ fullBatchesOnly: true });
-  }
-
-  /**
-   * Adds a count to the totals once (the counters item remembers its nonce:
-   * `attribute_not_exists`), dropping a few settled nonces in the same write.
-   */
-  private async applyToTotals(count: Extract<ClaimCount, { state: 'pending' }>): Promise<void> {
-    const drops = this.#settledNonces.splice(0, 20).filter((nonce) => nonce !== count.nonce);
-    const dropNames = Object.fromEntries(drops.map((nonce, i) => [`#d${i}`, appliedAttribute(nonce)]));
-    try {
-      await this.sendToCounters(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.counters(),
-          UpdateExpression:
-            'ADD #objects :objects, #bytes :bytes SET #nonce = :one' +
-            (drops.length > 0 ? ` REMOVE ${Object.keys(dropNames).join(', ')}` : ''),
-          ConditionExpression: 'attribute_not_exists(#nonce)',
-          ExpressionAttributeNames: {
-            '#objects': 'objects',
-            '#bytes': 'bytes',
-            '#nonce': appliedAttribute(count.nonce),
-            ...dropNames,
-          },
-          ExpressionAttributeValues: {
-            ':objects': count.change,
-            ':bytes': count.change * count.size,
-            ':one': 1,
-          },
-        }),
-      );
-    } catch (error) {
-      for (const nonce of drops) if (!this.#settledNonces.includes(nonce)) this.#settledNonces.push(nonce); // not dropped this time
-      if (!isConditionFailure(error)) throw error; // applied by an earlier or a racing call
-    }
-  }
-
-  /**
-   * Finishes an uncount (-1) under way on a key claim: takes it out of the totals once, then
-   * removes the claim's count (only if it still names that uncount); its nonce may go then, as
-   * no claim names it.
-   */
-  private async finishClaimCount(
-    key: string,
-    uncount: Extract<ClaimCount, { state: 'pending' }>,
-  ): Promise<void> {
-    await this.applyToTotals(uncount);
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.keyClaim(key),
-          UpdateExpression: 'REMOVE #count',
-          ConditionExpression: '#count = :pending',
-          ExpressionAttributeNames: { '#count': 'count' },
-          ExpressionAttributeValues: { ':pending': claimCountText(uncount) },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error; // settled by a racing call
-    }
-    // Two finishers of one uncount (a retry and a racing worker) queue its nonce once.
-    if (!this.#settledNonces.includes(uncount.nonce)) this.#settledNonces.push(uncount.nonce);
-    this.#remember(uncount);
+      else return HELD_BACK;
+      return true;
+    });
+    if (done && this.#unmarked.length >= WRITE_BATCH)
+      await this.writeSettledMarkers({ fullBatchesOnly: true });
   }
 
   /**

@@ -764,6 +764,23 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         await store.countObject('a.jpg', 12);
         expect(await store.getCounters()).toEqual({ objects: 1, bytes: 12 });
       });
+
+      it('uncounts an object counted through its claim once when two purges meet, flushing, and counts it again when it returns', async () => {
+        const { store } = await setUp();
+        const made = await store.claimTransfer('b.jpg', 'B/original', 'worker-a', 60_000, 10);
+        await store.countObject('b.jpg', 10, 'lease' in made ? made.count : undefined);
+        const other = await store.claimTransfer('c.jpg', 'C/original', 'worker-a', 60_000, 5);
+        await store.countObject('c.jpg', 5, 'lease' in other ? other.count : undefined);
+
+        await Promise.all([store.uncountObject('b.jpg'), store.flush(), store.uncountObject('b.jpg')]);
+        await store.uncountObject('b.jpg');
+        await store.flush();
+        expect(await store.getCounters()).toEqual({ objects: 1, bytes: 5 });
+
+        await store.countObject('b.jpg', 12);
+        await store.flush();
+        expect(await store.getCounters()).toEqual({ objects: 2, bytes: 17 });
+      });
     });
   });
 }
