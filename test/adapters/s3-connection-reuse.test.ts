@@ -17,6 +17,7 @@ import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { ARCHIVE_S3_CLIENT_CONFIG } from '#compose/archive-s3-client.ts';
+import { localArchiveS3ClientConfig } from '#compose/local-aws-stack.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { localS3ClientConfig } from '#local/servers/client-config.ts';
 import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
@@ -87,14 +88,14 @@ afterAll(async () => {
 /**
  * The S3 client settings of each runtime, pointed at `endpoint`. Lambda's client is
  * `ARCHIVE_S3_CLIENT_CONFIG` (compose/lambda.ts); here the local server's address and keys go
- * under it, as nothing else of theirs is Lambda's.
+ * under it. The local runtime's is what compose/local-aws-stack.ts builds.
  */
 const RUNTIMES: readonly { name: string; config: (endpoint: string) => S3ClientConfig }[] = [
   {
     name: "Lambda's",
     config: (endpoint) => ({ ...localS3ClientConfig(endpoint), ...ARCHIVE_S3_CLIENT_CONFIG }),
   },
-  { name: "the local runtime's", config: (endpoint) => localS3ClientConfig(endpoint) },
+  { name: "the local runtime's", config: (endpoint) => localArchiveS3ClientConfig(endpoint) },
 ];
 
 /** Runs `work` with an archive store on a client of `config` behind a fresh counting proxy. */
