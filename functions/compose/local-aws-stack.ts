@@ -29,6 +29,7 @@ import { startDynamoDbServer } from '#local/servers/dynamodb-server.ts';
 import { ensureStateTable, type WorkQueueUrls } from '#local/servers/provision.ts';
 import type { LocalServer } from '#local/servers/s3-server.ts';
 import type { DeadLetterQueue } from '#ports/dead-letter-queue.ts';
+import { ARCHIVE_S3_CLIENT_CONFIG } from './archive-s3-client.ts';
 import type { AwsAdapters, AwsClients } from './aws-adapters.ts';
 import { LOCAL_RESOURCES } from './local-resources.ts';
 import {
@@ -39,6 +40,11 @@ import {
 } from './on-first-use.ts';
 
 export { LOCAL_RESOURCES };
+
+/** The local runtime's archive S3 client: the local server's address and keys, Lambda's settings. */
+export function localArchiveS3ClientConfig(endpoint: string): S3ClientConfig {
+  return { ...localS3ClientConfig(endpoint), ...ARCHIVE_S3_CLIENT_CONFIG };
+}
 
 export interface LocalS3 {
   readonly client: S3Client;
@@ -139,7 +145,7 @@ export async function openLocalAws(options: LocalAwsStackOptions): Promise<Local
       import('#local/servers/provision.ts'),
     ]);
     const server = await started(await startS3Server({ directory: path.join(awsDir, 's3') }));
-    const clientConfig = localS3ClientConfig(server.endpoint);
+    const clientConfig = localArchiveS3ClientConfig(server.endpoint);
     const client = new S3Client(clientConfig);
     destroy.push(() => client.destroy());
     await ensureBucket(client, LOCAL_RESOURCES.bucket);
@@ -255,7 +261,7 @@ export async function openLocalAwsStack(options: LocalAwsStackOptions): Promise<
       ...aws,
       clients: { s3: s3.client, dynamodb: aws.dynamodb.client, sqs: sqs.client },
       endpoints,
-      clientConfig: localAwsClientConfig(endpoints),
+      clientConfig: { ...localAwsClientConfig(endpoints), s3: s3.clientConfig },
       queues: sqs.queues,
       async stop() {
         if (stopped) return;

@@ -9,8 +9,8 @@
  * - `raw-get`: a plain `http.get` of the same CDN URLs, drained to nowhere.
  * - `raw-fetch`: the same with `fetch` (the HTTP client the pipeline uses), drained.
  * - `raw-s3`: `http.get` piped straight into a lib-storage `Upload` with the same part size,
- *   queue size and signing (`UNSIGNED-PAYLOAD`, as `S3ObjectStore`): the transfer without
- *   integrity check, manifest or metadata copy.
+ *   queue size, client settings (`ARCHIVE_S3_CLIENT_CONFIG`) and signing (`UNSIGNED-PAYLOAD`, as
+ *   `S3ObjectStore`): the transfer without integrity check, manifest or metadata copy.
  * - `raw-s3-copy`: `raw-s3` followed by the same-key `CopyObject` (metadata REPLACE) that
  *   `S3ObjectStore` makes after a multipart upload: isolates what that copy costs on this S3.
  *
@@ -40,6 +40,7 @@ import { signWithUnsignedPayload } from '#adapters/aws/s3-unsigned-payload.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import { ARCHIVE_S3_CLIENT_CONFIG } from '#compose/archive-s3-client.ts';
 import { buildAwsAdapters } from '#compose/aws-adapters.ts';
 import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
@@ -180,9 +181,13 @@ async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
 async function runRaw(job: Exclude<DownloadJob, { mode: 'pipeline' }>) {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: job.streams });
   const toS3 = job.mode === 'raw-s3' || job.mode === 'raw-s3-copy' ? job : undefined;
-  const s3 = toS3 ? new S3Client(localAwsClientConfig(toS3.aws.endpoints).s3) : undefined;
-  // Signed as the handler's uploads are (S3ObjectStore): no SHA-256 of every part for SigV4.
-  // Without it the baseline pays a hash the handler does not, and flatters the handler.
+  // The archive's client settings, as the handler's (no Expect: 100-continue, so parts go out on
+  // kept-alive connections), and signed as the handler's uploads are (S3ObjectStore): no SHA-256
+  // of every part for SigV4. Without either the baseline pays what the handler does not, and
+  // flatters the handler.
+  const s3 = toS3
+    ? new S3Client({ ...localAwsClientConfig(toS3.aws.endpoints).s3, ...ARCHIVE_S3_CLIENT_CONFIG })
+    : undefined;
   if (s3 !== undefined) signWithUnsignedPayload(s3);
   let bytes = 0;
   let warmUpBytes = 0;
@@ -323,7 +328,8 @@ function sqsEvent(body: string, index: number, queueArn: string): SQSEvent {
 async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Promise<DownloadJobResult> {
   const config = localAwsClientConfig(job.aws.endpoints);
   const clients = {
-    s3: new S3Client(config.s3),
+    // The local server's address and keys under Lambda's settings (compose/lambda.ts).
+    s3: new S3Client({ ...config.s3, ...ARCHIVE_S3_CLIENT_CONFIG }),
     dynamodb: new DynamoDBClient(config.dynamodb),
     sqs: new SQSClient(config.sqs),
   };
