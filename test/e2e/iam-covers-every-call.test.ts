@@ -62,8 +62,13 @@ const FUNCTIONS: readonly Fn[] = ['detector', 'workers'];
 const COMMON_CONTEXT = { xmpSidecars: 'true', versionPolicy: 'default,medium' };
 const MIRROR_CONTEXT = { ...COMMON_CONTEXT, deletePolicy: 'mirror', maxDeleteFraction: 1 };
 
-/** Larger than the worker's 8 MiB upload part: a multipart upload, then its CopyObject. */
-const VIDEO_BYTES = 12 * 1024 * 1024;
+/** Three of the worker's 8 MiB upload parts: a multipart upload, then its CopyObject. */
+const VIDEO_BYTES = 20 * 1024 * 1024;
+/**
+ * Where the second video's download breaks: in its third part, long after the upload was created
+ * (lib-storage aborts only an upload whose id it already has).
+ */
+const BROKEN_AFTER_BYTES = 17 * 1024 * 1024;
 
 let keep: Synthesised;
 let mirror: Synthesised;
@@ -222,7 +227,7 @@ beforeAll(async () => {
   // A second video whose download breaks after the first part: the multipart upload is aborted,
   // and after its tries the work is dead-lettered.
   await control.mutate({ op: 'add', kind: 'video', sizeBytes: VIDEO_BYTES });
-  await control.injectFault({ endpoint: 'cdn', mode: 'reset-mid-body', afterBytes: 10 * 1024 * 1024 });
+  await control.injectFault({ endpoint: 'cdn', mode: 'reset-mid-body', afterBytes: BROKEN_AFTER_BYTES });
   await underKeep.tick();
   await underKeep.drain();
   await control.clearFaults();

@@ -54,12 +54,12 @@ export interface RecordedCall {
 type Input = Record<string, unknown>;
 type AttributeMap = Record<string, { S?: string; N?: string; B?: unknown } | undefined>;
 
-/** Client class name -> service name of the IAM action prefix. */
-const SERVICES: Record<string, { readonly prefix: string; readonly name: string }> = {
-  S3Client: { prefix: 's3', name: 'S3' },
-  DynamoDBClient: { prefix: 'dynamodb', name: 'DynamoDB' },
-  SQSClient: { prefix: 'sqs', name: 'SQS' },
-  SecretsManagerClient: { prefix: 'secretsmanager', name: 'SecretsManager' },
+/** Client class name -> the service's name in a call's label (`S3.PutObject`). */
+const SERVICES: Record<string, string> = {
+  S3Client: 'S3',
+  DynamoDBClient: 'DynamoDB',
+  SQSClient: 'SQS',
+  SecretsManagerClient: 'SecretsManager',
 };
 
 const str = (input: Input, field: string): string => {
@@ -367,7 +367,7 @@ export class SdkCallRecorder {
 
   private record(fn: string, clientName: string, commandName: string, input: Input): void {
     const command = commandName.replace(/Command$/, '');
-    const service = SERVICES[clientName]?.name ?? clientName;
+    const service = SERVICES[clientName] ?? clientName;
     try {
       this.calls.push({
         fn,
