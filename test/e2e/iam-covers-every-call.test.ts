@@ -19,9 +19,12 @@
  * condition fails the test until it is taught). A call not allowed fails naming the function, the
  * call and the missing grant.
  *
- * Not checked here: the Lambda service's own calls with the worker's role (the SQS event source
- * polling and deleting: played by the local poller, unrecorded), SSE-KMS's implicit KMS calls
- * (the synths use SSE-S3), and the session secret's resource policy (test/infra/least-privilege.test.ts).
+ * The `mirror` synth encrypts the bucket with SSE-KMS: the KMS requests S3 makes with the
+ * caller's permissions (GenerateDataKey to write, Decrypt to read) are checked against it too.
+ * The Lambda service's own calls with the worker's role (the SQS event source: played here by the
+ * local poller, unrecorded) are checked from the actions AWS documents for it.
+ *
+ * Not checked here: the session secret's resource policy (test/infra/least-privilege.test.ts).
  */
 
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -60,7 +63,13 @@ const FUNCTIONS: readonly Fn[] = ['detector', 'workers'];
 
 /** Settings that make the functions do more: extra versions, sidecars; `mirror` may delete. */
 const COMMON_CONTEXT = { xmpSidecars: 'true', versionPolicy: 'default,medium' };
-const MIRROR_CONTEXT = { ...COMMON_CONTEXT, deletePolicy: 'mirror', maxDeleteFraction: 1 };
+/** `mirror` with SSE-KMS: every S3 call's KMS requests are checked against it too. */
+const MIRROR_CONTEXT = {
+  ...COMMON_CONTEXT,
+  deletePolicy: 'mirror',
+  maxDeleteFraction: 1,
+  kmsEncryption: 'true',
+};
 
 /** Three of the worker's 8 MiB upload parts: a multipart upload, then its CopyObject. */
 const VIDEO_BYTES = 20 * 1024 * 1024;
@@ -186,6 +195,7 @@ beforeAll(async () => {
       { logicalId: logical.deadLetters, url: queues.deadLetterQueueUrl },
     ],
     secret: { logicalId: logical.secret, id: secretId },
+    key: { logicalId: logicalIdOf(mirror.stack, mirror.stack.archive.encryptionKey!) },
   };
   // `icloud-s3 login --aws`: the session in the secret.
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-iam-'));
@@ -283,8 +293,9 @@ function refused(synth: Synthesised, calls: readonly RecordedCall[], without?: (
     ]),
   ) as Record<Fn, RolePolicy>;
   const out = new Set<string>();
+  const sseKms = synth.stack.archive.encryptionKey !== undefined;
   for (const call of calls) {
-    for (const request of call.requests) {
+    for (const request of [...call.requests, ...(sseKms ? call.sseKmsRequests : [])]) {
       const verdict = roles[call.fn as Fn].evaluate(request);
       if (!verdict.allowed) out.add(`${call.fn}: ${call.call} -> ${verdict.why}`);
     }
@@ -363,6 +374,16 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
       if (phase.checkedAlsoBy) expect(refused(phase.checkedAlsoBy(), phase.calls)).toEqual([]);
     });
   }
+
+  it('lets the Lambda service poll the work queue with the worker role (the SQS event source)', () => {
+    // https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
+    const queue = { kind: 'sqsQueue', queueUrl: queues.queueUrl } as const;
+    for (const synth of [keep, mirror]) {
+      const role = new RolePolicy(statements(synth, 'workers'), new TemplateResolver(local));
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'])
+        expect(role.evaluate({ action, resource: queue })).toEqual({ allowed: true });
+    }
+  });
 
   it('names the call and the grant when a role lacks one (the count transaction without ConditionCheckItem)', () => {
     const withoutChecks = (s: unknown) =>

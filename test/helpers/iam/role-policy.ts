@@ -23,6 +23,8 @@ export interface LocalResources {
   readonly table: { readonly logicalId: string; readonly name: string };
   readonly queues: readonly { readonly logicalId: string; readonly url: string }[];
   readonly secret: { readonly logicalId: string; readonly id: string };
+  /** The archive bucket's KMS key (SSE-KMS), when the synth has one. */
+  readonly key?: { readonly logicalId: string };
 }
 
 interface Statement {
@@ -40,6 +42,7 @@ const KNOWN_CONDITIONS: Record<string, readonly string[]> = {
 };
 
 const queueName = (url: string) => url.split('/').at(-1) ?? url;
+const keyArn = (logicalId: string) => `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/${logicalId}`;
 const secretArn = (id: string) => `arn:${PARTITION}:secretsmanager:${REGION}:${ACCOUNT}:secret:${id}-AbCdEf`;
 
 /** IAM's wildcard match: `*` any run of characters (`/` included), `?` one character. */
@@ -79,6 +82,10 @@ export class TemplateResolver {
         return `arn:${PARTITION}:sqs:${REGION}:${ACCOUNT}:${queueName(resource.queueUrl)}`;
       case 'secret':
         return resource.secretId.startsWith('arn:') ? resource.secretId : secretArn(resource.secretId);
+      case 'kmsKey':
+        if (this.local.key === undefined || resource.bucket !== this.local.bucket.name)
+          throw new Error(`no KMS key is known for bucket ${resource.bucket}`);
+        return keyArn(this.local.key.logicalId);
     }
   }
 
@@ -116,6 +123,7 @@ export class TemplateResolver {
           return this.arnOf({ kind: 'dynamodbTable', table: local.table.name });
         const queue = local.queues.find((q) => q.logicalId === id);
         if (queue !== undefined) return this.arnOf({ kind: 'sqsQueue', queueUrl: queue.url });
+        if (id === local.key?.logicalId) return keyArn(id);
       }
       return unknown(`Fn::GetAtt ${id}.${attribute}`);
     }

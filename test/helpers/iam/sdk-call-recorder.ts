@@ -33,7 +33,9 @@ export type IamResource =
   | { readonly kind: 's3Bucket'; readonly bucket: string }
   | { readonly kind: 'dynamodbTable'; readonly table: string; readonly index?: string }
   | { readonly kind: 'sqsQueue'; readonly queueUrl: string }
-  | { readonly kind: 'secret'; readonly secretId: string };
+  | { readonly kind: 'secret'; readonly secretId: string }
+  /** The KMS key that encrypts `bucket` (SSE-KMS): only where the stack has one. */
+  | { readonly kind: 'kmsKey'; readonly bucket: string };
 
 /** One action AWS authorizes for a call (a call may need several). */
 export interface IamRequest {
@@ -49,6 +51,8 @@ export interface RecordedCall {
   /** `S3.PutObject`, `DynamoDB.TransactWriteItems`, ... */
   readonly call: string;
   readonly requests: readonly IamRequest[];
+  /** What S3 asks KMS with the caller's permissions when the bucket is SSE-KMS encrypted. */
+  readonly sseKmsRequests: readonly IamRequest[];
 }
 
 type Input = Record<string, unknown>;
@@ -159,6 +163,38 @@ function s3Requests(command: string, input: Input): IamRequest[] {
       return [{ action: 's3:ListBucketMultipartUploads', resource: { kind: 's3Bucket', bucket } }];
     default:
       throw new Error(`S3.${command}: no IAM mapping in test/helpers/iam/sdk-call-recorder.ts; add one`);
+  }
+}
+
+/**
+ * The KMS requests S3 makes on the caller's behalf for an SSE-KMS bucket: writing an object needs
+ * kms:GenerateDataKey, reading it kms:Decrypt, a multipart upload both (S3 decrypts the parts to
+ * complete it), a copy Decrypt on the source and GenerateDataKey on the target; heads, lists,
+ * deletes and aborts none. https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+ * and https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions
+ */
+function sseKmsRequestsOf(command: string, input: Input): IamRequest[] {
+  const key = (bucket: string): IamResource => ({ kind: 'kmsKey', bucket });
+  const bucket = typeof input['Bucket'] === 'string' ? input['Bucket'] : '';
+  switch (command) {
+    case 'PutObject':
+      return [{ action: 'kms:GenerateDataKey', resource: key(bucket) }];
+    case 'CreateMultipartUpload':
+    case 'UploadPart':
+    case 'CompleteMultipartUpload':
+      return [
+        { action: 'kms:GenerateDataKey', resource: key(bucket) },
+        { action: 'kms:Decrypt', resource: key(bucket) },
+      ];
+    case 'GetObject':
+      return [{ action: 'kms:Decrypt', resource: key(bucket) }];
+    case 'CopyObject':
+      return [
+        { action: 'kms:Decrypt', resource: key(parseCopySource(str(input, 'CopySource')).bucket) },
+        { action: 'kms:GenerateDataKey', resource: key(bucket) },
+      ];
+    default:
+      return [];
   }
 }
 
@@ -373,6 +409,7 @@ export class SdkCallRecorder {
         fn,
         call: `${service}.${command}`,
         requests: iamRequestsOf(clientName, command, input, this.options),
+        sseKmsRequests: clientName === 'S3Client' ? sseKmsRequestsOf(command, input) : [],
       });
     } catch (error) {
       this.unmapped.push(`${fn}: ${(error as Error).message}`);
