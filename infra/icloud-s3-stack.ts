@@ -18,7 +18,7 @@ import { PipelineAlarms } from './pipeline-alarms.ts';
 import { PipelineDashboard } from './pipeline-dashboard.ts';
 import type { FunctionSource } from './pipeline-function.ts';
 import { SessionSecret } from './session-secret.ts';
-import { DELETABLE_STATE_ITEMS, StateTable } from './state-table.ts';
+import { DELETABLE_STATE_ITEMS, StateTable, WORKER_BATCH_WRITTEN_ITEMS } from './state-table.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /** The repository root: infra/ sits directly under it. */
@@ -85,11 +85,15 @@ export class IcloudS3Stack extends Stack {
     });
     const mirror = config.deletePolicy === 'mirror';
     archive.grantArchiveWrites(workers.fn, { deletes: mirror });
-    state.grantReadWrite(workers.fn, [
-      DELETABLE_STATE_ITEMS.transferLease,
-      DELETABLE_STATE_ITEMS.masterUser,
-      ...(mirror ? [DELETABLE_STATE_ITEMS.keyClaim, DELETABLE_STATE_ITEMS.countedObject] : []),
-    ]);
+    state.grantReadWrite(
+      workers.fn,
+      [
+        DELETABLE_STATE_ITEMS.transferLease,
+        DELETABLE_STATE_ITEMS.masterUser,
+        ...(mirror ? [DELETABLE_STATE_ITEMS.keyClaim, DELETABLE_STATE_ITEMS.countedObject] : []),
+      ],
+      { batchWritten: WORKER_BATCH_WRITTEN_ITEMS },
+    );
     session.grantRefresh(workers.fn);
     session.restrictTo([detector.fn, workers.fn], config.sessionAdminArns);
     work.nameIn(workers.fn);

@@ -29,6 +29,13 @@ export const STATE_TABLE_ACTIONS = [
 export const BATCH_WRITTEN_ITEMS = ['master#*', 'seen#*', 'counted#*'] as const;
 
 /**
+ * Items only the download workers write in batches, as patterns of their partition key: the items
+ * of a Shared Album, a page of them per BatchWriteItem once the page's objects are stored
+ * (functions/adapters/aws/dynamodb-shared-album-state-store.ts, `putItems`).
+ */
+export const WORKER_BATCH_WRITTEN_ITEMS = ['shared-item#*'] as const;
+
+/**
  * Items a transaction checks without writing (`ConditionCheck`, which IAM authorizes as
  * dynamodb:ConditionCheckItem), as patterns of their partition key: the markers of object counts,
  * checked absent as a count is applied to the totals (docs/state.md, "Counting objects exactly once").
@@ -75,11 +82,15 @@ export class StateTable extends Construct {
 
   /**
    * Read and write items (no scans, no table management; batched writes and transaction checks only
-   * on the items named above), delete only the items whose
+   * on the items named above, and batched writes on `batchWritten` too), delete only the items whose
    * partition key matches one of `deletable` (patterns from DELETABLE_STATE_ITEMS), and name the
    * table in the function's env.
    */
-  grantReadWrite(fn: PipelineFunction, deletable: readonly string[]): void {
+  grantReadWrite(
+    fn: PipelineFunction,
+    deletable: readonly string[],
+    options: { readonly batchWritten?: readonly string[] } = {},
+  ): void {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: [...STATE_TABLE_ACTIONS], resources: [this.table.tableArn] }),
     );
@@ -87,7 +98,11 @@ export class StateTable extends Construct {
       new PolicyStatement({
         actions: ['dynamodb:BatchWriteItem'],
         resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...BATCH_WRITTEN_ITEMS] } },
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [...BATCH_WRITTEN_ITEMS, ...(options.batchWritten ?? [])],
+          },
+        },
       }),
     );
     fn.addToRolePolicy(

@@ -16,14 +16,14 @@ import { detectorRunDeps } from './detector-deps.ts';
 import { openIcloudLibrary } from './icloud-adapters.ts';
 import { composeLambdaBase, type LambdaBase } from './lambda.ts';
 
-export interface DetectorComposition extends Pick<LambdaBase, 'logger' | 'metrics'> {
+export interface DetectorComposition extends Pick<LambdaBase, 'logger' | 'metrics' | 'awsClients'> {
   readonly detection: DetectionRunDeps;
   /** The dead-letter redrive; undefined when no dead-letter queue is named. */
   readonly redrive: RedriveDeps | undefined;
 }
 
 export function composeDetector(env: NodeJS.ProcessEnv, serviceName: string): DetectorComposition {
-  const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions } =
+  const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions, awsClients } =
     composeLambdaBase(env, serviceName);
   // It writes only documents it holds (album views, catalog shards): no streamed puts.
   const objects = new S3ObjectStoreWithoutStreaming({ client: s3, bucket: config.archiveBucket });
@@ -34,6 +34,7 @@ export function composeDetector(env: NodeJS.ProcessEnv, serviceName: string): De
   return {
     logger,
     metrics,
+    awsClients: [...awsClients, sqs],
     detection: detectorRunDeps(
       {
         state,

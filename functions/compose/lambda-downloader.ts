@@ -11,12 +11,12 @@ import { downloaderBatchDeps } from './downloader-deps.ts';
 import { openIcloudDownloads } from './icloud-adapters.ts';
 import { composeLambdaBase, type LambdaBase } from './lambda.ts';
 
-export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metrics'> {
+export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metrics' | 'awsClients'> {
   readonly downloads: DownloadBatchDeps;
 }
 
 export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): DownloaderComposition {
-  const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions } =
+  const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions, awsClients } =
     composeLambdaBase(env, serviceName);
   // Heads, puts and deletes alone: no listing or reading back (GetObject, ListObjectsV2).
   const objects = new S3ArchivingObjectStore({
@@ -29,6 +29,7 @@ export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): 
   return {
     logger,
     metrics,
+    awsClients,
     downloads: downloaderBatchDeps(
       {
         // The state table's archive part alone: no tokens, zones, locks or enumeration stamps.

@@ -8,6 +8,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
@@ -38,13 +39,25 @@ export interface LambdaBase {
    * opens what it uses (the detector the library alone, the workers the CDN too).
    */
   readonly icloudOptions: () => Promise<IcloudAdapterOptions>;
+  /**
+   * Every AWS SDK client built here. A composition root lists the ones it adds beside these in its
+   * own `awsClients`: test/e2e/iam-covers-every-call.test.ts records each client's calls there
+   * and checks them against the function's role, so a client left out is a call left unchecked.
+   */
+  readonly awsClients: readonly AwsSdkClient[];
 }
+
+/** The SDK clients a Lambda builds (their `middlewareStack` is what the IAM coverage test hooks). */
+export type AwsSdkClient = DynamoDBClient | S3Client | SecretsManagerClient | SQSClient;
 
 export function composeLambdaBase(env: NodeJS.ProcessEnv, serviceName: string): LambdaBase {
   const config = loadConfig(env);
   const logger = createLogger({ serviceName });
+  const secrets = new SecretsManagerClient({});
+  const dynamodb = new DynamoDBClient({});
+  const s3 = new S3Client({ ...ARCHIVE_S3_CLIENT_CONFIG });
   const store = new SecretsManagerSessionStore({
-    client: new SecretsManagerClient({}),
+    client: secrets,
     secretId: config.sessionSecretId,
     // Warm invocations reuse the session for a minute (a sync runs many worker invocations); a
     // save refreshes the cached copy, and a save against a newer secret version is refused (CAS).
@@ -55,10 +68,10 @@ export function composeLambdaBase(env: NodeJS.ProcessEnv, serviceName: string): 
     config,
     logger,
     metrics: new PowertoolsMetrics(serviceName),
-    document: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    document: DynamoDBDocumentClient.from(dynamodb, {
       marshallOptions: { removeUndefinedValues: true },
     }),
-    s3: new S3Client({ ...ARCHIVE_S3_CLIENT_CONFIG }),
+    s3,
     deletePolicy: parseDeletePolicy({
       mode: config.deletePolicy,
       maxDeleteFraction: String(config.maxDeleteFraction),
@@ -71,5 +84,6 @@ export function composeLambdaBase(env: NodeJS.ProcessEnv, serviceName: string): 
       logger,
       loginCommand: 'icloud-s3 login --aws',
     }),
+    awsClients: [secrets, dynamodb, s3],
   };
 }

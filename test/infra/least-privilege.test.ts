@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedItemPartition } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { keys } from '#adapters/aws/state-items.ts';
 import { transferLockName } from '#domain/archive/transfer-lease.ts';
-import { BATCH_WRITTEN_ITEMS, DELETABLE_STATE_ITEMS } from '../../infra/state-table.ts';
+import {
+  BATCH_WRITTEN_ITEMS,
+  DELETABLE_STATE_ITEMS,
+  WORKER_BATCH_WRITTEN_ITEMS,
+} from '../../infra/state-table.ts';
 import {
   actionsOf,
   logicalIdOf,
@@ -78,7 +83,7 @@ describe('archive bucket grants', () => {
 });
 
 describe('state table grants', () => {
-  it('grants batched reads, batched writes only on master users, enumeration stamps and count markers, and transaction checks only on count markers', () => {
+  it('grants batched reads, batched writes only on master users, enumeration stamps, count markers (and the workers Shared Album items), and transaction checks only on count markers', () => {
     for (const synth of [keep, mirror]) {
       for (const fn of ['detector', 'workers'] as const) {
         expect(actions(synth, fn)).toContain('dynamodb:BatchGetItem');
@@ -105,6 +110,8 @@ describe('state table grants', () => {
           'master#*',
           'seen#*',
           'counted#*',
+          // A page of a Shared Album's items is stored in one BatchWriteItem, by the workers.
+          ...(fn === 'workers' ? ['shared-item#*'] : []),
         ]);
       }
     }
@@ -117,6 +124,7 @@ describe('state table grants', () => {
     expect(keys.seen({ zone, assetRecordName: 'A1' }).pk).toMatch(like('seen#*'));
     expect(keys.settledCount('n1').pk).toMatch(like('counted#*'));
     expect([...BATCH_WRITTEN_ITEMS]).toEqual(['master#*', 'seen#*', 'counted#*']);
+    expect(sharedItemPartition('ALBUM-GUID')).toMatch(like(WORKER_BATCH_WRITTEN_ITEMS[0]));
   });
 
   it('lets the change detector delete only the run lock and album members', () => {

@@ -14,7 +14,8 @@ import { batchWriteAll } from './dynamodb-batch.ts';
 import { sharedAlbumSchema } from './shared-album-schema.ts';
 
 const LIST_KEY = { pk: 'shared-albums', sk: 'list' } as const;
-const itemPartition = (albumguid: string) => `shared-item#${albumguid}`;
+/** The partition of a Shared Album's items (infra/state-table.ts grants the workers' batched writes on it). */
+export const sharedItemPartition = (albumguid: string) => `shared-item#${albumguid}`;
 
 const albumSchema = sharedAlbumSchema;
 
@@ -157,7 +158,7 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
       {
         TableName: this.#table,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': itemPartition(albumguid) },
+        ExpressionAttributeValues: { ':pk': sharedItemPartition(albumguid) },
         ConsistentRead: true,
       },
     );
@@ -187,5 +188,5 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
 
 function itemRow(albumguid: string, item: StoredSharedItem): Record<string, unknown> {
   const document = itemSchema.parse(item);
-  return { pk: itemPartition(albumguid), sk: item.assetGuid, document: JSON.stringify(document) };
+  return { pk: sharedItemPartition(albumguid), sk: item.assetGuid, document: JSON.stringify(document) };
 }

@@ -1,0 +1,397 @@
+/**
+ * Every AWS call a deployed function makes is allowed by that function's role in the synthesized
+ * stack. The local servers check no IAM, so a call the role does not allow (a transaction's
+ * ConditionCheck needing dynamodb:ConditionCheckItem, a tag sent with an upload needing
+ * s3:PutObjectTagging) passes every other test and is refused only on AWS.
+ *
+ * How: the stack is synthesized (`keep`, and `mirror`), and each function is composed as its Lambda
+ * entry composes it (`composeDetector`, `composeDownloader`) with the environment the template
+ * gives it, its resource names resolved to local servers (and Apple's endpoint to the simulator).
+ * A middleware on every SDK client the composition lists (`awsClients`) records each call as the
+ * IAM requests AWS authorizes for it (test/helpers/iam/sdk-call-recorder.ts: action, resource and
+ * DynamoDB's leading keys, a transaction item by item), while the pipeline does real work: a first
+ * sync with Shared Albums, versions under a version policy, XMP sidecars and a video larger than
+ * an upload part (multipart, then its CopyObject), album and library changes, an upload aborted by
+ * a broken download, dead letters redriven, the catalog folded, then, redeployed under `mirror`, a
+ * purge that deletes and uncounts. Each request is checked against the function's role statements
+ * (test/helpers/iam/role-policy.ts: Allow/Deny, action and resource wildcards, and the one
+ * condition the stack uses, `ForAllValues:StringLike` on `dynamodb:LeadingKeys`; any other
+ * condition fails the test until it is taught). A call not allowed fails naming the function, the
+ * call and the missing grant.
+ *
+ * The `mirror` synth encrypts the bucket with SSE-KMS: the KMS requests S3 makes with the
+ * caller's permissions (GenerateDataKey to write, Decrypt to read) are checked against it too.
+ * The Lambda service's own calls with the worker's role (the SQS event source: played here by the
+ * local poller, unrecorded) are checked from the actions AWS documents for it.
+ *
+ * Not checked here: the session secret's resource policy (test/infra/least-privilege.test.ts).
+ */
+
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { ClientRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
+import type { DetectionRunResult } from '#app/detection-run.ts';
+import type { AwsSdkClient } from '#compose/lambda.ts';
+import { composeDetector } from '#compose/lambda-detector.ts';
+import { composeDownloader } from '#compose/lambda-downloader.ts';
+import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
+import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
+import { countMessages, pollUntilEmpty } from '#local/drain-work-queue.ts';
+import { createLambdaContext } from '#local/lambda-context.ts';
+import type { WorkQueueUrls } from '#local/servers/provision.ts';
+import { ENV, SERVICE_NAMES } from '#shared/env-names.ts';
+import { type LocalResources, RolePolicy, TemplateResolver } from '#test/helpers/iam/role-policy.ts';
+import {
+  HARNESS_HEADER,
+  RECORDED_HEADER,
+  type RecordedCall,
+  SdkCallRecorder,
+} from '#test/helpers/iam/sdk-call-recorder.ts';
+import { signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
+import type { TruthAssetDetail } from '#test/helpers/pipeline-harness.ts';
+import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
+import { logicalIdOf, type Synthesised, statementsOfRole, synthesise } from '../infra/synth.ts';
+
+type Fn = 'detector' | 'workers';
+const FUNCTIONS: readonly Fn[] = ['detector', 'workers'];
+
+/** Settings that make the functions do more: extra versions, sidecars; `mirror` may delete. */
+const COMMON_CONTEXT = { xmpSidecars: 'true', versionPolicy: 'default,medium' };
+/** `mirror` with SSE-KMS: every S3 call's KMS requests are checked against it too. */
+const MIRROR_CONTEXT = {
+  ...COMMON_CONTEXT,
+  deletePolicy: 'mirror',
+  maxDeleteFraction: 1,
+  kmsEncryption: 'true',
+};
+
+/** Three of the worker's 8 MiB upload parts: a multipart upload, then its CopyObject. */
+const VIDEO_BYTES = 20 * 1024 * 1024;
+/**
+ * Where the second video's download breaks: in its third part, long after the upload was created
+ * (lib-storage aborts only an upload whose id it already has).
+ */
+const BROKEN_AFTER_BYTES = 17 * 1024 * 1024;
+
+let keep: Synthesised;
+let mirror: Synthesised;
+let sim: Awaited<ReturnType<typeof startTestSimulator>>;
+let control: ControlClient;
+let aws: TestAws;
+let queues: WorkQueueUrls;
+let local: LocalResources;
+let dir: string;
+/** The SDK clients the compositions built, destroyed at the end. */
+const composedClients: AwsSdkClient[] = [];
+const savedEnv = { ...process.env };
+const recorder = new SdkCallRecorder({ partitionKey: 'pk' });
+/** The calls made while deployed under each synth. */
+const phases: { synth: () => Synthesised; calls: RecordedCall[]; checkedAlsoBy?: () => Synthesised }[] = [];
+
+/** The role statements of `fn` in `synth`. */
+const statements = (synth: Synthesised, fn: Fn) =>
+  statementsOfRole(synth.template, synth.stack, synth.stack[fn].fn.role);
+
+/** `fn`'s environment in the template, resolved to the local resources. */
+function environmentOf(synth: Synthesised, fn: Fn): NodeJS.ProcessEnv {
+  const resolver = new TemplateResolver(local);
+  const id = logicalIdOf(synth.stack, synth.stack[fn].fn.function);
+  const resource = synth.template.toJSON().Resources[id] as {
+    Properties: { Environment: { Variables: Record<string, unknown> } };
+  };
+  const env = Object.fromEntries(
+    Object.entries(resource.Properties.Environment.Variables).map(([k, v]) => [k, resolver.env(v)]),
+  );
+  return { ...env, [ENV.icloudEndpoint]: sim.controlUrl, [ENV.logLevel]: 'SILENT' };
+}
+
+interface Deployment {
+  /** One schedule tick: the detector until it has caught up (redrive first, fold last). */
+  tick(): Promise<DetectionRunResult>;
+  /** The work queue drained by the download workers. */
+  drain(): Promise<void>;
+}
+
+/** Composes both functions as their Lambda entries do, from `synth`'s environment, recording their calls. */
+function deploy(synth: Synthesised, calls: RecordedCall[]): Deployment {
+  const detector = composeDetector(environmentOf(synth, 'detector'), SERVICE_NAMES.detectChanges);
+  const workers = composeDownloader(environmentOf(synth, 'workers'), SERVICE_NAMES.downloadAssets);
+  const start = recorder.calls.length;
+  const collect = () => calls.splice(0, calls.length, ...recorder.calls.slice(start));
+  for (const client of detector.awsClients) recorder.attach('detector', client);
+  for (const client of workers.awsClients) recorder.attach('workers', client);
+  composedClients.push(...detector.awsClients, ...workers.awsClients);
+  const detect = createDetectHandler(detector.detection, detector.redrive);
+  const download = createDownloadHandler(workers.downloads);
+  const sqs = { client: aws.sqs, endpoint: aws.aws.endpoints.sqs, queues };
+  return {
+    async tick() {
+      for (;;) {
+        const result = await detect({}, createLambdaContext('detect-changes', 5 * 60_000));
+        collect();
+        if (result.outcome !== 'continued') return result;
+      }
+    },
+    async drain() {
+      await pollUntilEmpty(sqs, download, 2);
+      collect();
+    },
+  };
+}
+
+/**
+ * Every HTTP request this process sends to the local AWS servers (Node's `http.client.request.start`
+ * channel): one that neither a recorded client nor the test's own sent came from an SDK client the
+ * composition did not list in `awsClients`, and its call went unchecked.
+ */
+const wire = { recorded: 0, unmarked: [] as string[], hosts: new Set<string>() };
+const onRequest = (message: unknown) => {
+  const { request } = message as { request: ClientRequest };
+  const host = String(request.getHeader('host'));
+  if (!wire.hosts.has(host)) return;
+  if (request.getHeader(RECORDED_HEADER) !== undefined) wire.recorded += 1;
+  else if (request.getHeader(HARNESS_HEADER) === undefined)
+    wire.unmarked.push(`${request.method} ${host}${request.path}`);
+};
+
+const truth = async () => (await control.library<{ assets: TruthAssetDetail[] }>()).assets;
+
+beforeAll(async () => {
+  keep = synthesise(COMMON_CONTEXT);
+  mirror = synthesise(MIRROR_CONTEXT);
+  sim = await startTestSimulator({ assets: 10, seed: 7 });
+  control = controlClient(sim);
+  aws = await startTestAws();
+  for (const client of [aws.s3, aws.dynamodb, aws.sqs, aws.secretsManager]) recorder.markHarness(client);
+  for (const endpoint of Object.values(aws.aws.endpoints)) wire.hosts.add(new URL(endpoint).host);
+  subscribe('http.client.request.start', onRequest);
+  const [bucket, table, secretId] = await Promise.all([
+    aws.createBucket(),
+    aws.createTable(),
+    aws.createSecret(),
+  ]);
+  queues = await aws.createQueue({ maxReceiveCount: 2 });
+  const ids = (synth: Synthesised) => ({
+    bucket: logicalIdOf(synth.stack, synth.stack.archive.bucket),
+    table: logicalIdOf(synth.stack, synth.stack.state.table),
+    queue: logicalIdOf(synth.stack, synth.stack.work.queue),
+    deadLetters: logicalIdOf(synth.stack, synth.stack.work.deadLetterQueue),
+    secret: logicalIdOf(synth.stack, synth.stack.session.secret),
+  });
+  const logical = ids(keep);
+  // Both synths name their resources alike, so one resolver serves both.
+  expect(ids(mirror)).toEqual(logical);
+  local = {
+    bucket: { logicalId: logical.bucket, name: bucket },
+    table: { logicalId: logical.table, name: table },
+    queues: [
+      { logicalId: logical.queue, url: queues.queueUrl },
+      { logicalId: logical.deadLetters, url: queues.deadLetterQueueUrl },
+    ],
+    secret: { logicalId: logical.secret, id: secretId },
+    key: { logicalId: logicalIdOf(mirror.stack, mirror.stack.archive.encryptionKey!) },
+  };
+  // `icloud-s3 login --aws`: the session in the secret.
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-iam-'));
+  const signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
+  const session = await signedIn.store.load();
+  if (session === undefined) throw new Error('sign-in stored no session');
+  await new SecretsManagerSessionStore({ client: aws.secretsManager, secretId }).save(session.document);
+  // The SDK's own environment, as Lambda gives it: region, credentials, and (here) the local endpoints.
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_S3: aws.aws.endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: aws.aws.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: aws.aws.endpoints.sqs,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.aws.endpoints.secretsManager,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+
+  // Deployed under `keep`.
+  const keepCalls: RecordedCall[] = [];
+  phases.push({ synth: () => keep, calls: keepCalls, checkedAlsoBy: () => mirror });
+  const underKeep = deploy(keep, keepCalls);
+  await control.mutate({ op: 'add', kind: 'video', sizeBytes: VIDEO_BYTES });
+  await underKeep.tick();
+  await underKeep.drain();
+  const [edited, moved, trashed] = (await truth()).filter((a) => a.kind !== 'video');
+  if (edited === undefined || moved === undefined || trashed === undefined)
+    throw new Error('library too small');
+  await control.mutate({ op: 'edit', assetRecordName: edited.assetRecordName });
+  await control.mutate({ op: 'favorite', assetRecordName: moved.assetRecordName });
+  await control.mutate({ op: 'create-album', name: 'IAM trip' });
+  await control.mutate({ op: 'album-add', assetRecordName: moved.assetRecordName, album: 'IAM trip' });
+  await control.mutate({ op: 'trash', assetRecordName: trashed.assetRecordName });
+  await control.mutate({ op: 'purge', assetRecordName: trashed.assetRecordName });
+  await underKeep.tick();
+  await underKeep.drain();
+  await control.mutate({ op: 'rename-album', album: 'IAM trip', name: 'IAM journey' });
+  // A second video whose download breaks after the first part: the multipart upload is aborted,
+  // and after its tries the work is dead-lettered.
+  await control.mutate({ op: 'add', kind: 'video', sizeBytes: VIDEO_BYTES });
+  await control.injectFault({ endpoint: 'cdn', mode: 'reset-mid-body', afterBytes: BROKEN_AFTER_BYTES });
+  await underKeep.tick();
+  await underKeep.drain();
+  await control.clearFaults();
+  // Dead-lettered work redriven recently waits: the redrive puts it back (ChangeMessageVisibility).
+  await aws.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queues.deadLetterQueueUrl,
+      MessageBody: '{"v":1}',
+      MessageAttributes: {
+        redrives: { DataType: 'Number', StringValue: '1' },
+        redrivenAt: { DataType: 'Number', StringValue: String(Date.now()) },
+      },
+    }),
+  );
+  expect(await countMessages(sqsView(), queues.deadLetterQueueUrl)).toBeGreaterThanOrEqual(2);
+  await underKeep.tick();
+  await underKeep.drain();
+  await underKeep.tick();
+
+  // Redeployed under `mirror`: a purge deletes the objects and takes them out of the totals.
+  const mirrorCalls: RecordedCall[] = [];
+  phases.push({ synth: () => mirror, calls: mirrorCalls });
+  const underMirror = deploy(mirror, mirrorCalls);
+  await control.mutate({ op: 'trash', assetRecordName: edited.assetRecordName });
+  await control.mutate({ op: 'purge', assetRecordName: edited.assetRecordName });
+  await control.mutate({ op: 'delete-album', album: 'IAM journey' });
+  await underMirror.tick();
+  await underMirror.drain();
+  await underMirror.tick();
+}, 120_000);
+
+const sqsView = () => ({ client: aws.sqs, endpoint: aws.aws.endpoints.sqs, queues });
+
+afterAll(async () => {
+  unsubscribe('http.client.request.start', onRequest);
+  process.env = savedEnv;
+  for (const client of composedClients) client.destroy();
+  await aws?.stop();
+  await sim?.stop();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+/** Every request of `calls` that `synth`'s roles do not allow, as `function: call -> why`. */
+function refused(synth: Synthesised, calls: readonly RecordedCall[], without?: (s: unknown) => boolean) {
+  const resolver = new TemplateResolver(local);
+  const roles = Object.fromEntries(
+    FUNCTIONS.map((fn) => [
+      fn,
+      new RolePolicy(
+        statements(synth, fn).filter((s) => !without?.(s)),
+        resolver,
+      ),
+    ]),
+  ) as Record<Fn, RolePolicy>;
+  const out = new Set<string>();
+  const sseKms = synth.stack.archive.encryptionKey !== undefined;
+  for (const call of calls) {
+    for (const request of [...call.requests, ...(sseKms ? call.sseKmsRequests : [])]) {
+      const verdict = roles[call.fn as Fn].evaluate(request);
+      if (!verdict.allowed) out.add(`${call.fn}: ${call.call} -> ${verdict.why}`);
+    }
+  }
+  return [...out];
+}
+
+/** `function call action` of every request, to show what the scenario exercised. */
+const exercised = (calls: readonly RecordedCall[]) =>
+  new Set(calls.flatMap((c) => c.requests.map((r) => `${c.fn} ${c.call} ${r.action}`)));
+
+/** The kinds (partition key up to its first `#`) of the items `fn`'s `action` requests touched. */
+const leadingKinds = (calls: readonly RecordedCall[], fn: Fn, action: string) =>
+  new Set(
+    calls
+      .filter((c) => c.fn === fn)
+      .flatMap((c) => c.requests.filter((r) => r.action === action).flatMap((r) => r.leadingKeys ?? []))
+      .map((key) => key.split('#')[0]),
+  );
+
+describe('every AWS call of a deployed function is allowed by its role', () => {
+  it('maps every recorded call to IAM actions', () => {
+    expect(recorder.unmapped).toEqual([]);
+  });
+
+  it('records every request the functions sent to AWS (no SDK client left out of `awsClients`)', () => {
+    expect(wire.recorded).toBeGreaterThan(100);
+    expect(wire.unmarked).toEqual([]);
+  });
+
+  it('exercises the calls that matter: multipart and its copy, an aborted upload, counted transactions, redrive, fold, sidecars, deletes', () => {
+    const [underKeep, underMirror] = phases.map((p) => exercised(p.calls));
+    expect([...(underKeep ?? [])]).toEqual(
+      expect.arrayContaining([
+        'workers S3.CreateMultipartUpload s3:PutObjectTagging',
+        'workers S3.UploadPart s3:PutObject',
+        'workers S3.CompleteMultipartUpload s3:PutObject',
+        'workers S3.CopyObject s3:GetObject',
+        'workers S3.AbortMultipartUpload s3:AbortMultipartUpload',
+        'workers S3.PutObject s3:PutObject',
+        'workers S3.HeadObject s3:GetObject',
+        'workers DynamoDB.TransactWriteItems dynamodb:ConditionCheckItem',
+        'workers SecretsManager.GetSecretValue secretsmanager:GetSecretValue',
+        'detector SQS.SendMessageBatch sqs:SendMessage',
+        'detector SQS.ReceiveMessage sqs:ReceiveMessage',
+        'detector SQS.SendMessage sqs:SendMessage',
+        'detector SQS.DeleteMessage sqs:DeleteMessage',
+        'detector SQS.ChangeMessageVisibilityBatch sqs:ChangeMessageVisibility',
+        'detector S3.ListObjectsV2 s3:ListBucket',
+        'detector S3.GetObject s3:GetObject',
+        'detector S3.DeleteObject s3:DeleteObject',
+        'detector SecretsManager.PutSecretValue secretsmanager:PutSecretValue',
+      ]),
+    );
+    const detectorPuts = phases[0]!.calls.filter((c) => c.fn === 'detector' && c.call === 'S3.PutObject');
+    const keys = detectorPuts.flatMap((c) =>
+      c.requests.map((r) => (r.resource.kind === 's3Object' ? r.resource.key : '')),
+    );
+    expect(keys.some((k) => k.endsWith('.xmp'))).toBe(true);
+    expect(keys.some((k) => k.startsWith('albums/'))).toBe(true);
+    expect(keys.some((k) => k.startsWith('catalog/'))).toBe(true);
+    expect(leadingKinds(phases[0]!.calls, 'workers', 'dynamodb:BatchWriteItem')).toContain('shared-item');
+    expect([...(underMirror ?? [])]).toEqual(
+      expect.arrayContaining(['workers S3.DeleteObject s3:DeleteObject']),
+    );
+    // The purge releases the key claims of what it deleted, and uncounts them in a transaction.
+    expect(leadingKinds(phases[1]!.calls, 'workers', 'dynamodb:DeleteItem')).toContain('key');
+    expect(leadingKinds(phases[1]!.calls, 'workers', 'dynamodb:UpdateItem')).toContain('key');
+  });
+
+  for (const [index, name] of ['keep', 'mirror'].entries()) {
+    it(`under ${name}: each function's role allows every call it made`, () => {
+      const phase = phases[index]!;
+      expect(refused(phase.synth(), phase.calls)).toEqual([]);
+      // Switching a deployment to `mirror` only adds grants: what it did under `keep` stays allowed.
+      if (phase.checkedAlsoBy) expect(refused(phase.checkedAlsoBy(), phase.calls)).toEqual([]);
+    });
+  }
+
+  it('lets the Lambda service poll the work queue with the worker role (the SQS event source)', () => {
+    // https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
+    const queue = { kind: 'sqsQueue', queueUrl: queues.queueUrl } as const;
+    for (const synth of [keep, mirror]) {
+      const role = new RolePolicy(statements(synth, 'workers'), new TemplateResolver(local));
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'])
+        expect(role.evaluate({ action, resource: queue })).toEqual({ allowed: true });
+    }
+  });
+
+  it('names the call and the grant when a role lacks one (the count transaction without ConditionCheckItem)', () => {
+    const withoutChecks = (s: unknown) =>
+      JSON.stringify((s as { Action: unknown }).Action) === '"dynamodb:ConditionCheckItem"';
+    const failures = refused(keep, phases[0]!.calls, withoutChecks);
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures[0]).toMatch(
+      /^(workers|detector): DynamoDB\.TransactWriteItems -> no grant of dynamodb:ConditionCheckItem on .*table\/.* for dynamodb:LeadingKeys \[counted#/,
+    );
+  });
+});
