@@ -16,6 +16,7 @@ import {
 import type { RunRef } from '#domain/model/run.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import { ROTATED_SESSION_SAVE_INTERVAL_MS } from '#domain/session-saves.ts';
 import type { SharedAlbumDetection } from '#domain/shared-albums/detect-shared-albums.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { IcloudLibraryConnection } from '#ports/icloud-connection.ts';
@@ -109,8 +110,6 @@ export type DetectionRunResult =
     };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Oldest a stored session may get before even an idle run writes back its rotated cookies. */
-const SESSION_REFRESH_MS = 30 * 60 * 1000;
 
 export async function runDetection(
   deps: DetectionRunDeps,
@@ -208,9 +207,9 @@ export async function runDetection(
         .catch((error: unknown) => deps.logger.warn('time of the check not recorded', { error }));
     }
     // Every CloudKit answer rotates the session cookie. Idle checks leave the store alone (they
-    // write nothing) until the stored cookie is half an hour old: Apple's grace for a replaced
-    // cookie is unknown (the simulator's is an hour), and a stale one costs a sign-in refresh.
-    if (!idle || now() - icloud.session.storedAt > SESSION_REFRESH_MS) {
+    // write nothing) until the stored cookie is ROTATED_SESSION_SAVE_INTERVAL_MS old, the interval
+    // the session itself keeps for a rotated cookie alone (a refreshed session was stored at once).
+    if (!idle || now() - icloud.session.storedAt > ROTATED_SESSION_SAVE_INTERVAL_MS) {
       // A worker may have stored a newer session meanwhile (compare-and-set refuses ours):
       // keeping theirs is right, and the run's work is done either way.
       await icloud.session.save().catch((error: unknown) => deps.logger.warn('session not saved', { error }));

@@ -6,6 +6,16 @@
  * `ClientRequestToken` is the VersionId, idempotent for the same value and a
  * `ResourceExistsException` for another.
  *
+ * AWS's limits hold here too, no stricter and no more lenient ("AWS Secrets Manager quotas",
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html, and
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html):
+ * a SecretString of more than 65,536 bytes is refused (`ValidationException`, as AWS's input
+ * validation answers); and a version that loses its last staging label is kept, since Secrets
+ * Manager removes such versions only when a secret has more than 100 and only once they are
+ * 24 hours old, so a put that would make a 101st version it cannot remove yet is refused
+ * (`LimitExceededException`). That is what a writer saving more than about once every
+ * 14 minutes, all day, meets on AWS.
+ *
  * With `file`, every change is written through to that JSON file (mode 0600, replaced atomically and fsynced)
  * and loaded on start, so the one-machine runtime keeps its session across restarts.
  */
@@ -23,6 +33,11 @@ const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
+/** The SecretString limit (bytes, UTF-8). */
+const MAX_SECRET_STRING_BYTES = 65_536;
+/** Versions a secret may hold; AWS removes unlabelled ones beyond it once they are a day old. */
+const MAX_VERSIONS = 100;
+const REMOVABLE_AFTER_SECONDS = 24 * 60 * 60;
 
 const versionSchema = z.strictObject({
   secretString: z.optional(z.string()),
@@ -71,16 +86,33 @@ const requestSchemas = {
 
 type Operation = keyof typeof requestSchemas;
 
-function nowSeconds(): number {
-  return Date.now() / 1000;
+/** AWS's answer to a SecretString over the limit (its input validation, HTTP 400). */
+function checkSecretStringSize(secretString: string | undefined): void {
+  if (secretString === undefined || Buffer.byteLength(secretString, 'utf8') <= MAX_SECRET_STRING_BYTES)
+    return;
+  throw new ApiError(
+    'ValidationException',
+    `1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SECRET_STRING_BYTES}`,
+  );
+}
+
+export interface SecretsManagerStateOptions {
+  /** The clock (ms) that dates versions: tests move it to age them past 24 hours. */
+  readonly now?: () => number;
 }
 
 export class SecretsManagerState {
   private readonly secrets = new Map<string, StoredSecret>();
   private readonly file: string | undefined;
+  private readonly now: () => number;
 
-  constructor(file?: string) {
+  constructor(file?: string, options: SecretsManagerStateOptions = {}) {
     this.file = file;
+    this.now = options.now ?? Date.now;
+  }
+
+  private nowSeconds(): number {
+    return this.now() / 1000;
   }
 
   async load(): Promise<void> {
@@ -119,17 +151,38 @@ export class SecretsManagerState {
         'You can’t modify an existing version, you can only create a new version.',
       );
     }
+    const before = new Map(Object.values(secret.versions).map((version) => [version, version.stages]));
+    const now = this.nowSeconds();
     for (const version of Object.values(secret.versions)) {
       version.stages = version.stages.filter((stage) => stage !== PREVIOUS);
       if (version.stages.includes(CURRENT)) {
         version.stages = [...version.stages.filter((stage) => stage !== CURRENT), PREVIOUS];
       }
     }
-    for (const [id, version] of Object.entries(secret.versions)) {
-      if (version.stages.length === 0) delete secret.versions[id];
+    const removable = (version: z.infer<typeof versionSchema>) =>
+      version.stages.length === 0 && now - version.createdDate >= REMOVABLE_AFTER_SECONDS;
+    const versions = Object.entries(secret.versions);
+    const kept = versions.filter(([, version]) => !removable(version)).length;
+    if (kept + 1 > MAX_VERSIONS) {
+      // Put the labels back where they were: the refused put changes nothing.
+      for (const [, version] of versions) version.stages = before.get(version) ?? [];
+      throw new ApiError(
+        'LimitExceededException',
+        `The request failed because it would exceed the quota of ${MAX_VERSIONS} versions of the secret: versions without a staging label are removed only once they are 24 hours old.`,
+      );
     }
-    secret.versions[versionId] = { secretString, createdDate: nowSeconds(), stages: [CURRENT] };
-    secret.lastChangedDate = nowSeconds();
+    // Secrets Manager removes unlabelled versions (the oldest first) only beyond the quota.
+    const oldestFirst = versions
+      .filter(([, version]) => removable(version))
+      .sort(([, a], [, b]) => a.createdDate - b.createdDate);
+    let count = versions.length + 1;
+    for (const [id] of oldestFirst) {
+      if (count <= MAX_VERSIONS) break;
+      delete secret.versions[id];
+      count -= 1;
+    }
+    secret.versions[versionId] = { secretString, createdDate: now, stages: [CURRENT] };
+    secret.lastChangedDate = now;
     return versionId;
   }
 
@@ -137,6 +190,7 @@ export class SecretsManagerState {
     switch (operation) {
       case 'CreateSecret': {
         const request = requestSchemas.CreateSecret.parse(input);
+        checkSecretStringSize(request.SecretString);
         if (this.secrets.has(request.Name)) {
           throw new ApiError(
             'ResourceExistsException',
@@ -147,8 +201,8 @@ export class SecretsManagerState {
         const secret: StoredSecret = {
           name: request.Name,
           arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${request.Name}-${suffix}`,
-          createdDate: nowSeconds(),
-          lastChangedDate: nowSeconds(),
+          createdDate: this.nowSeconds(),
+          lastChangedDate: this.nowSeconds(),
           versions: {},
           ...(request.Description !== undefined && { description: request.Description }),
         };
@@ -191,6 +245,7 @@ export class SecretsManagerState {
       }
       case 'PutSecretValue': {
         const request = requestSchemas.PutSecretValue.parse(input);
+        checkSecretStringSize(request.SecretString);
         const secret = this.find(request.SecretId);
         const versionId = this.addVersion(secret, request.SecretString, request.ClientRequestToken);
         await this.persist();
@@ -204,8 +259,11 @@ export class SecretsManagerState {
           Name: secret.name,
           CreatedDate: secret.createdDate,
           LastChangedDate: secret.lastChangedDate,
+          // Only versions with a label: the others are deprecated, as AWS lists them.
           VersionIdsToStages: Object.fromEntries(
-            Object.entries(secret.versions).map(([id, version]) => [id, version.stages]),
+            Object.entries(secret.versions)
+              .filter(([, version]) => version.stages.length > 0)
+              .map(([id, version]) => [id, version.stages]),
           ),
           ...(secret.description !== undefined && { Description: secret.description }),
         };
@@ -248,8 +306,10 @@ async function serve(
 }
 
 /** Starts the fake on 127.0.0.1 with an ephemeral port; with `file`, secrets persist there. */
-export async function startSecretsManagerServer(options: { file?: string } = {}): Promise<LocalServer> {
-  const state = new SecretsManagerState(options.file);
+export async function startSecretsManagerServer(
+  options: { file?: string } & SecretsManagerStateOptions = {},
+): Promise<LocalServer> {
+  const state = new SecretsManagerState(options.file, options.now === undefined ? {} : { now: options.now });
   await state.load();
   const server = createServer((request, response) => {
     void serve(state, request, response);

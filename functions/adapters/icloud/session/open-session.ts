@@ -17,6 +17,7 @@ import {
   SessionExpiredError,
   SignInLatchedError,
 } from '#domain/errors.ts';
+import { ROTATED_SESSION_SAVE_INTERVAL_MS } from '#domain/session-saves.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { Logger } from '#shared/logger.ts';
 import { Secret } from '#shared/redact.ts';
@@ -28,7 +29,7 @@ import { type IcloudEndpoint, isCloudKitUrl } from '../endpoints.ts';
 import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
 import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
 import { IcloudSession } from './icloud-session.ts';
-import { parseSessionDocument, serializeSessionDocument } from './session-schema.ts';
+import { parseSessionDocument, type SessionDocument, serializeSessionDocument } from './session-schema.ts';
 
 /** CloudKit's answer to a session minted without the security-key step (docs/protocol/cloudkit.md). */
 const NO_AUTH_METHOD = /no auth method found/i;
@@ -67,7 +68,11 @@ export interface OpenedIcloudSession {
   readonly trustExpiresAt?: number;
   /** When the stored session was last written (ms): how stale its rotated cookies may be. */
   readonly storedAt: number;
-  /** Stores the session (rotated cookies) if it changed; compare-and-set against what was loaded. */
+  /**
+   * Stores the session if it changed (compare-and-set against what was loaded): at once when
+   * anything but the rotated X-APPLE-WEBAUTH-TOKEN changed (a refresh, the latch), and a
+   * rotated cookie alone only once the stored session is `ROTATED_SESSION_SAVE_INTERVAL_MS` old.
+   */
   save(): Promise<void>;
 }
 
@@ -94,7 +99,26 @@ export async function openIcloudSession(options: OpenIcloudSessionOptions): Prom
   if (!dsid || !ckdatabasewsUrl) {
     throw new SessionExpiredError('the stored iCloud session never finished signing in', { action });
   }
-  return new OpenedSession(options, session, stored.revision, action, document.updatedAt);
+  return new OpenedSession(options, session, stored.revision, action, document);
+}
+
+/** The cookie every CloudKit answer re-issues (docs/protocol/session.md#http-conventions). */
+const ROTATING_COOKIE = 'X-APPLE-WEBAUTH-TOKEN';
+
+/**
+ * A session document without what a CloudKit answer rotates (the X-APPLE-WEBAUTH-TOKEN value and
+ * its dates) and without its own write time: two documents that differ only by rotation compare equal.
+ */
+function withoutRotation(document: SessionDocument): string {
+  const cookies = document.cookies
+    .map((cookie) =>
+      cookie.key === ROTATING_COOKIE
+        ? { key: cookie.key, domain: cookie.domain, path: cookie.path, hostOnly: cookie.hostOnly }
+        : cookie,
+    )
+    .map((cookie) => JSON.stringify(cookie))
+    .sort();
+  return JSON.stringify({ ...document, updatedAt: 0, cookies });
 }
 
 class OpenedSession implements OpenedIcloudSession {
@@ -105,6 +129,8 @@ class OpenedSession implements OpenedIcloudSession {
   readonly #ctx: AuthContext;
   readonly #action: string;
   #revision: string;
+  /** What the stored session holds, rotation aside: a save compares against it. */
+  #storedWithoutRotation: string;
   #dirty = false;
   #refreshes = 0;
   #refreshing: Promise<void> | undefined;
@@ -116,9 +142,10 @@ class OpenedSession implements OpenedIcloudSession {
     session: IcloudSession,
     revision: string,
     action: string,
-    storedAt: number,
+    stored: SessionDocument,
   ) {
-    this.storedAt = storedAt;
+    this.storedAt = stored.updatedAt;
+    this.#storedWithoutRotation = withoutRotation(stored);
     this.#options = options;
     this.#session = session;
     this.#revision = revision;
@@ -156,11 +183,17 @@ class OpenedSession implements OpenedIcloudSession {
 
   async save(): Promise<void> {
     if (!this.#dirty) return;
-    const document = serializeSessionDocument(await this.#session.toDocument(this.#ctx.now()));
-    const { revision } = await this.#options.store.save(document, this.#revision);
+    const now = this.#ctx.now();
+    const current = await this.#session.toDocument(now);
+    const unchanged = withoutRotation(current) === this.#storedWithoutRotation;
+    // Only the rotated cookie changed: the stored one is still accepted for now, and each write
+    // is a version Secrets Manager keeps for a day (docs/protocol/session.md#saving-the-session).
+    if (unchanged && now - this.storedAt < ROTATED_SESSION_SAVE_INTERVAL_MS) return;
+    const { revision } = await this.#options.store.save(serializeSessionDocument(current), this.#revision);
     this.#revision = revision;
+    this.#storedWithoutRotation = withoutRotation(current);
     this.#dirty = false;
-    this.storedAt = this.#ctx.now();
+    this.storedAt = now;
   }
 
   async #send(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {
@@ -234,8 +267,13 @@ class OpenedSession implements OpenedIcloudSession {
       throw error;
     } finally {
       this.#dirty = true;
+      // A refreshed session not stored is not lost for good: the next run starts from the
+      // previous one and refreshes again (one more sign-in request), so this warns and goes on.
       await this.save().catch((error: unknown) => {
-        this.#options.logger.warn('session save failed', { error });
+        this.#options.logger.warn('refreshed session not saved', {
+          error,
+          consequence: 'the next run refreshes the previous session again',
+        });
       });
     }
   }
