@@ -231,7 +231,11 @@ beforeAll(async () => {
   await control.mutate({ op: 'album-add', assetRecordName: moved.assetRecordName, album: 'IAM trip' });
   await control.mutate({ op: 'trash', assetRecordName: trashed.assetRecordName });
   await control.mutate({ op: 'purge', assetRecordName: trashed.assetRecordName });
+  // CloudKit refuses the session once: the detector refreshes it and stores the refreshed one at
+  // once (PutSecretValue; a cookie rotated alone waits its interval, functions/domain/session-saves.ts).
+  await control.injectFault({ endpoint: 'changes/database', status: 401, count: 1 });
   await underKeep.tick();
+  await control.clearFaults();
   await underKeep.drain();
   await control.mutate({ op: 'rename-album', album: 'IAM trip', name: 'IAM journey' });
   // A second video whose download breaks after the first part: the multipart upload is aborted,
