@@ -133,6 +133,16 @@ export class SecretsManagerState {
     });
   }
 
+  /** Writes the change through, or takes it back with `undo`: nothing is served that the file lacks. */
+  private async persistOr(undo: () => void): Promise<void> {
+    try {
+      await this.persist();
+    } catch (error) {
+      undo();
+      throw error;
+    }
+  }
+
   private find(secretId: string): StoredSecret {
     const secret = this.secrets.get(secretId) ?? [...this.secrets.values()].find((s) => s.arn === secretId);
     if (secret === undefined) {
@@ -211,7 +221,7 @@ export class SecretsManagerState {
             ? undefined
             : this.addVersion(secret, request.SecretString, request.ClientRequestToken);
         this.secrets.set(secret.name, secret);
-        await this.persist();
+        await this.persistOr(() => this.secrets.delete(secret.name));
         return {
           ARN: secret.arn,
           Name: secret.name,
@@ -247,8 +257,9 @@ export class SecretsManagerState {
         const request = requestSchemas.PutSecretValue.parse(input);
         checkSecretStringSize(request.SecretString);
         const secret = this.find(request.SecretId);
+        const before = structuredClone(secret);
         const versionId = this.addVersion(secret, request.SecretString, request.ClientRequestToken);
-        await this.persist();
+        await this.persistOr(() => this.secrets.set(before.name, before));
         return { ARN: secret.arn, Name: secret.name, VersionId: versionId, VersionStages: [CURRENT] };
       }
       case 'DescribeSecret': {
