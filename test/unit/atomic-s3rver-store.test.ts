@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -155,7 +155,11 @@ describe('the local S3 atomic store', () => {
       return Object.assign(content, { headers: { ...content.headers, 'content-md5': contentMd5 } });
     };
     const good = Buffer.alloc(SMALL_OBJECT_BYTES * 2, 'part');
-    expect(await store.putPart('archive', 'u1', '1', withMd5(good, good))).toEqual({
+    // An upload as s3rver's CreateMultipartUpload leaves it: its directory and its key.
+    const upload = path.join(dir, 'archive', 'undefined._S3rver_uploads', 'a1');
+    await mkdir(upload, { recursive: true });
+    await writeFile(path.join(upload, 'key'), 'video.mov');
+    expect(await store.putPart('archive', 'a1', '1', withMd5(good, good))).toEqual({
       size: good.length,
       md5: md5(good),
     });
@@ -163,13 +167,12 @@ describe('the local S3 atomic store', () => {
 
     for (const size of [100, SMALL_OBJECT_BYTES * 2]) {
       const corrupted = Buffer.alloc(size, 'torn');
-      await expect(store.putPart('archive', 'u1', '1', withMd5(corrupted, good))).rejects.toMatchObject({
+      await expect(store.putPart('archive', 'a1', '1', withMd5(corrupted, good))).rejects.toMatchObject({
         code: 'BadDigest',
         status: 400,
       });
     }
-    const upload = path.join(dir, 'archive', 'undefined._S3rver_uploads', 'u1');
-    expect(await readdir(upload)).toEqual(['1']);
+    expect((await readdir(upload)).sort()).toEqual(['1', 'key']);
     expect(await readFile(path.join(upload, '1'))).toEqual(good);
   });
 

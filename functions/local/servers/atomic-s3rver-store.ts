@@ -39,6 +39,10 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { declaredMd5, refuseMismatchedBody } from './s3-content-md5.ts';
+import { noSuchUpload } from './s3-no-such-upload.ts';
+
+/** An upload id as s3rver issues them (16 random bytes in hex). */
+const UPLOAD_ID = /^[0-9a-f]+$/;
 
 /** Marks a temporary file: no s3rver file name contains it (theirs end in `._S3rver_<resource>`). */
 export const TEMP_MARK = '.icloud-s3-partial-';
@@ -273,8 +277,11 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     content: StoredObject['content'],
   ): Promise<{ size: number; md5: string }> {
     const declared = declaredMd5(requestHeaders(content));
-    const part = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
-    fs.mkdirSync(path.dirname(part), { recursive: true });
+    const upload = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    // As S3: a part for an upload never created, aborted or completed is refused. s3rver made the
+    // directory for any id, bringing an aborted upload back (and an id with `..` wrote elsewhere).
+    if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);
+    const part = path.join(upload, String(partNumber));
     const temp = tempPathFor(part);
     try {
       const written = await writeCheckedBody(temp, content, declared);
