@@ -278,12 +278,13 @@ async function deploy(): Promise<Deployment> {
       for (;;) {
         const context = createLambdaContext('detect-changes', 5 * 60_000);
         const result = await invoke(
+          'detector',
           async () => (await detect({}, context, () => undefined)) as DetectionRunResult,
         );
         if (result.outcome !== 'continued') return result;
       }
     },
-    drain: () => invoke(() => pollUntilEmpty(sqs, download, 2)),
+    drain: () => invoke('workers', () => pollUntilEmpty(sqs, download, 2)),
   };
 }
 
@@ -302,9 +303,13 @@ async function scenario<T>(names: Scenario | readonly Scenario[], run: () => Pro
   }
 }
 
-/** Runs one invocation (or a drain of many), keeping the EMF it writes under the current scenario. */
-async function invoke<T>(run: () => Promise<T>): Promise<T> {
+/** Everything each function emitted, whatever the scenario. */
+const emittedBy: Record<DeployedFunction, EmittedMetric[]> = { detector: [], workers: [] };
+
+/** Runs `fn`'s invocation (or a drain of many), keeping the EMF it writes under the current scenario. */
+async function invoke<T>(fn: DeployedFunction, run: () => Promise<T>): Promise<T> {
   const { result, metrics } = await captureEmf(run);
+  emittedBy[fn].push(...metrics);
   if (current !== 'setup') emitted.set(current, [...(emitted.get(current) ?? []), ...metrics]);
   return result;
 }
@@ -414,6 +419,17 @@ describe('every alarm on a custom metric watches what the deployed functions emi
       if (why !== undefined) failures.push(`${watched.key} (${tripped.scenario}): ${why}`);
     }
     expect(failures).toEqual([]);
+  });
+
+  it("emits under the service name and namespace the template's Powertools environment names", () => {
+    // The entries pass their service name to Powertools, which then ignores POWERTOOLS_SERVICE_NAME:
+    // the template's value must still say what the alarms watch, or it misleads whoever reads it.
+    for (const fn of ['detector', 'workers'] as const) {
+      const env = templateEnvironmentOf(synth, fn, local);
+      const emittedAs = new Set(emittedBy[fn].map((m) => `${m.namespace} ${m.dimensions['service']}`));
+      expect(emittedBy[fn].length, fn).toBeGreaterThan(0);
+      expect([...emittedAs], fn).toEqual([`${env[ENV.metricsNamespace]} ${env[ENV.serviceName]}`]);
+    }
   });
 
   it('shows on the dashboard every metric the functions emitted, with its exact dimensions', () => {
