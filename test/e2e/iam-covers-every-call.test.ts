@@ -45,6 +45,11 @@ import { countMessages, pollUntilEmpty } from '#local/drain-work-queue.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
 import type { WorkQueueUrls } from '#local/servers/provision.ts';
 import { ENV, SERVICE_NAMES } from '#shared/env-names.ts';
+import {
+  type DeployedFunction,
+  localResourcesOf,
+  templateEnvironmentOf,
+} from '#test/helpers/deployed/function-environment.ts';
 import { type LocalResources, RolePolicy, TemplateResolver } from '#test/helpers/iam/role-policy.ts';
 import {
   HARNESS_HEADER,
@@ -56,9 +61,9 @@ import { signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
 import type { TruthAssetDetail } from '#test/helpers/pipeline-harness.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
-import { logicalIdOf, type Synthesised, statementsOfRole, synthesise } from '../infra/synth.ts';
+import { type Synthesised, statementsOfRole, synthesise } from '../infra/synth.ts';
 
-type Fn = 'detector' | 'workers';
+type Fn = DeployedFunction;
 const FUNCTIONS: readonly Fn[] = ['detector', 'workers'];
 
 /** Settings that make the functions do more: extra versions, sidecars; `mirror` may delete. */
@@ -99,17 +104,11 @@ const statements = (synth: Synthesised, fn: Fn) =>
   statementsOfRole(synth.template, synth.stack, synth.stack[fn].fn.role);
 
 /** `fn`'s environment in the template, resolved to the local resources. */
-function environmentOf(synth: Synthesised, fn: Fn): NodeJS.ProcessEnv {
-  const resolver = new TemplateResolver(local);
-  const id = logicalIdOf(synth.stack, synth.stack[fn].fn.function);
-  const resource = synth.template.toJSON().Resources[id] as {
-    Properties: { Environment: { Variables: Record<string, unknown> } };
-  };
-  const env = Object.fromEntries(
-    Object.entries(resource.Properties.Environment.Variables).map(([k, v]) => [k, resolver.env(v)]),
-  );
-  return { ...env, [ENV.icloudEndpoint]: sim.controlUrl, [ENV.logLevel]: 'SILENT' };
-}
+const environmentOf = (synth: Synthesised, fn: Fn): NodeJS.ProcessEnv => ({
+  ...templateEnvironmentOf(synth, fn, local),
+  [ENV.icloudEndpoint]: sim.controlUrl,
+  [ENV.logLevel]: 'SILENT',
+});
 
 interface Deployment {
   /** One schedule tick: the detector until it has caught up (redrive first, fold last). */
@@ -177,26 +176,11 @@ beforeAll(async () => {
     aws.createSecret(),
   ]);
   queues = await aws.createQueue({ maxReceiveCount: 2 });
-  const ids = (synth: Synthesised) => ({
-    bucket: logicalIdOf(synth.stack, synth.stack.archive.bucket),
-    table: logicalIdOf(synth.stack, synth.stack.state.table),
-    queue: logicalIdOf(synth.stack, synth.stack.work.queue),
-    deadLetters: logicalIdOf(synth.stack, synth.stack.work.deadLetterQueue),
-    secret: logicalIdOf(synth.stack, synth.stack.session.secret),
-  });
-  const logical = ids(keep);
-  // Both synths name their resources alike, so one resolver serves both.
-  expect(ids(mirror)).toEqual(logical);
-  local = {
-    bucket: { logicalId: logical.bucket, name: bucket },
-    table: { logicalId: logical.table, name: table },
-    queues: [
-      { logicalId: logical.queue, url: queues.queueUrl },
-      { logicalId: logical.deadLetters, url: queues.deadLetterQueueUrl },
-    ],
-    secret: { logicalId: logical.secret, id: secretId },
-    key: { logicalId: logicalIdOf(mirror.stack, mirror.stack.archive.encryptionKey!) },
-  };
+  // Both synths name their resources alike (the key aside), so one resolver serves both.
+  const names = { bucket, table, secretId, queues };
+  local = localResourcesOf(mirror, names);
+  const { key: _keepHasNoKey, ...withoutKey } = local;
+  expect(localResourcesOf(keep, names)).toEqual(withoutKey);
   // `icloud-s3 login --aws`: the session in the secret.
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-iam-'));
   const signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
