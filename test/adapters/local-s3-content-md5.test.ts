@@ -6,41 +6,32 @@
  * ones (streamed), through a real S3Client and the s3rver child (functions/local/servers/).
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMP_MARK } from '#local/servers/atomic-s3rver-store.ts';
-import { localS3ClientConfig } from '#local/servers/client-config.ts';
-import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
+import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
 
 const BUCKET = 'archive';
+let local: LocalS3Bucket;
 let dir: string;
-let server: LocalS3Server;
 let client: S3Client;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-content-md5-'));
-  server = await startS3Server({ directory: dir });
-  client = new S3Client({ ...localS3ClientConfig(server.endpoint), maxAttempts: 1 });
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  local = await openLocalS3Bucket(BUCKET, { maxAttempts: 1 });
+  ({ dir, client } = local);
 });
-afterAll(async () => {
-  client.destroy();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => local.close());
 
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes);
 const md5Base64 = (bytes: Buffer) => md5(bytes).digest('base64');

@@ -5,37 +5,27 @@
  * aborted brought a dangling upload back on disk, listed by ListMultipartUploads, and an id with
  * `..` in it wrote outside the uploads directory.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readdir } from 'node:fs/promises';
 import {
   AbortMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localS3ClientConfig } from '#local/servers/client-config.ts';
-import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
+import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
 
 const BUCKET = 'archive';
+let local: LocalS3Bucket;
 let dir: string;
-let server: LocalS3Server;
 let client: S3Client;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-no-such-upload-'));
-  server = await startS3Server({ directory: dir });
-  client = new S3Client({ ...localS3ClientConfig(server.endpoint), maxAttempts: 1 });
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  local = await openLocalS3Bucket(BUCKET, { maxAttempts: 1 });
+  ({ dir, client } = local);
 });
-afterAll(async () => {
-  client.destroy();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => local.close());
 
 const uploadPart = (uploadId: string) =>
   client.send(

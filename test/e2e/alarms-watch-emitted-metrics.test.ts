@@ -33,7 +33,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
@@ -44,6 +43,7 @@ import { pollUntilEmpty } from '#local/drain-work-queue.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
 import type { WorkQueueUrls } from '#local/servers/provision.ts';
 import { ENV } from '#shared/env-names.ts';
+import { putDeadLetter } from '#test/helpers/deployed/dead-letter.ts';
 import { captureEmf, type EmittedMetric } from '#test/helpers/deployed/emf.ts';
 import {
   type DeployedFunction,
@@ -352,16 +352,7 @@ beforeAll(async () => {
   await deployed.drain();
 
   // Work that failed after its last redrive, left in the dead-letter queue.
-  await aws.sqs.send(
-    new SendMessageCommand({
-      QueueUrl: queues.deadLetterQueueUrl,
-      MessageBody: '{"v":1}',
-      MessageAttributes: {
-        redrives: { DataType: 'Number', StringValue: '5' },
-        redrivenAt: { DataType: 'Number', StringValue: String(Date.now() - DAY_MS) },
-      },
-    }),
-  );
+  await putDeadLetter(aws.sqs, queues.deadLetterQueueUrl, { redrives: 5, redrivenAt: Date.now() - DAY_MS });
   await scenario('work given up', () => deployed.tick());
 
   // A new photo queued; its download URL expires and Apple signs every session out: the worker,

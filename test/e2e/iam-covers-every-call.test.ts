@@ -32,7 +32,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
@@ -45,6 +44,7 @@ import { countMessages, pollUntilEmpty } from '#local/drain-work-queue.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
 import type { WorkQueueUrls } from '#local/servers/provision.ts';
 import { ENV, SERVICE_NAMES } from '#shared/env-names.ts';
+import { putDeadLetter } from '#test/helpers/deployed/dead-letter.ts';
 import {
   type DeployedFunction,
   localResourcesOf,
@@ -230,16 +230,7 @@ beforeAll(async () => {
   await underKeep.drain();
   await control.clearFaults();
   // Dead-lettered work redriven recently waits: the redrive puts it back (ChangeMessageVisibility).
-  await aws.sqs.send(
-    new SendMessageCommand({
-      QueueUrl: queues.deadLetterQueueUrl,
-      MessageBody: '{"v":1}',
-      MessageAttributes: {
-        redrives: { DataType: 'Number', StringValue: '1' },
-        redrivenAt: { DataType: 'Number', StringValue: String(Date.now()) },
-      },
-    }),
-  );
+  await putDeadLetter(aws.sqs, queues.deadLetterQueueUrl, { redrives: 1, redrivenAt: Date.now() });
   expect(await countMessages(sqsView(), queues.deadLetterQueueUrl)).toBeGreaterThanOrEqual(2);
   await underKeep.tick();
   await underKeep.drain();
