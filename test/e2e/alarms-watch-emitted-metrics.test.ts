@@ -47,6 +47,7 @@ import { putDeadLetter } from '#test/helpers/deployed/dead-letter.ts';
 import { captureEmf, type EmittedMetric } from '#test/helpers/deployed/emf.ts';
 import {
   type DeployedFunction,
+  lambdaSdkEnvironment,
   localResourcesOf,
   templateEnvironmentOf,
 } from '#test/helpers/deployed/function-environment.ts';
@@ -234,15 +235,7 @@ let dir: string;
 const savedEnv = { ...process.env };
 
 /** The AWS SDK's own environment in Lambda: region, credentials, and (here) the local endpoints. */
-const sdkEnvironment = () => ({
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'S3RVER',
-  AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  AWS_ENDPOINT_URL_S3: aws.aws.endpoints.s3,
-  AWS_ENDPOINT_URL_DYNAMODB: aws.aws.endpoints.dynamodb,
-  AWS_ENDPOINT_URL_SQS: aws.aws.endpoints.sqs,
-  AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.aws.endpoints.secretsManager,
-});
+const sdkEnvironment = () => lambdaSdkEnvironment(aws.aws.endpoints);
 
 /** Cold-starts `fn` from its Lambda entry with the template's environment. */
 async function coldStart<T>(fn: DeployedFunction, entry: () => Promise<{ handler: T }>): Promise<T> {

@@ -47,6 +47,7 @@ import { ENV, SERVICE_NAMES } from '#shared/env-names.ts';
 import { putDeadLetter } from '#test/helpers/deployed/dead-letter.ts';
 import {
   type DeployedFunction,
+  lambdaSdkEnvironment,
   localResourcesOf,
   templateEnvironmentOf,
 } from '#test/helpers/deployed/function-environment.ts';
@@ -188,16 +189,7 @@ beforeAll(async () => {
   if (session === undefined) throw new Error('sign-in stored no session');
   await new SecretsManagerSessionStore({ client: aws.secretsManager, secretId }).save(session.document);
   // The SDK's own environment, as Lambda gives it: region, credentials, and (here) the local endpoints.
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_ENDPOINT_URL_S3: aws.aws.endpoints.s3,
-    AWS_ENDPOINT_URL_DYNAMODB: aws.aws.endpoints.dynamodb,
-    AWS_ENDPOINT_URL_SQS: aws.aws.endpoints.sqs,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.aws.endpoints.secretsManager,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
+  Object.assign(process.env, { ...lambdaSdkEnvironment(aws.aws.endpoints), POWERTOOLS_LOG_LEVEL: 'SILENT' });
 
   // Deployed under `keep`.
   const keepCalls: RecordedCall[] = [];

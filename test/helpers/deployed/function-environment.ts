@@ -5,6 +5,7 @@
  * deployed functions against local servers (test/e2e/iam-covers-every-call.test.ts,
  * test/e2e/alarms-watch-emitted-metrics.test.ts).
  */
+import type { LocalAwsEndpoints } from '#local/servers/client-config.ts';
 import type { WorkQueueUrls } from '#local/servers/provision.ts';
 import { type LocalResources, TemplateResolver } from '#test/helpers/iam/role-policy.ts';
 import { logicalIdOf, type Synthesised } from '../../infra/synth.ts';
@@ -51,4 +52,17 @@ export function templateEnvironmentOf(
   return Object.fromEntries(
     Object.entries(resource.Properties.Environment.Variables).map(([k, v]) => [k, resolver.env(v)]),
   );
+}
+
+/** The AWS SDK's own environment in Lambda: region, credentials, and (here) the local servers' endpoints. */
+export function lambdaSdkEnvironment(endpoints: LocalAwsEndpoints): Record<string, string> {
+  return {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
+  };
 }
