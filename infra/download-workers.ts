@@ -18,11 +18,25 @@ export const DOWNLOAD_BATCHING_WINDOW = Duration.seconds(10);
  */
 export const DOWNLOAD_TIMEOUT = Duration.minutes(15);
 /**
- * Measured (docs/benchmarks.md): a streaming lib-storage upload peaks at about
- * 50-55 MB fixed + 1.3-1.6 x partSize per queue slot, so budget 2 x partSize x queueSize per
- * upload = 64 MB, plus ~60 MB for the runtime. If the handler works the whole batch in parallel:
- * 60 + 4 x 64 = 316 MB. 1024 MB is ~3x that, and Lambda's CPU and network share grow with memory
- * (1024 MB ~ 0.6 vCPU), which TLS in and out at tens of MB/s needs more than the RAM.
+ * The worker's memory, measured (docs/benchmarks.md section 3): one invocation archiving as many
+ * large videos at once as its batch has item slots (8 x 256 MiB over 4 records, 8 MiB parts x
+ * queue 4, Node 20 and 22, fast and throttled S3). `beforeFirstByteMiB`: RSS with modules loaded
+ * and clients built; `perUploadMiB`: peak RSS growth per multipart upload in flight, about
+ * (queueSize + 2) x partSize (the parts in flight, the part being gathered, lib-storage's copy
+ * of it) plus stream buffers. Rounded up from the highest runs (138 MiB; 433 MiB / 8 = 54 MiB).
+ * Valid for the upload shape it was measured at: another part or queue size means measuring again.
+ */
+export const MEASURED_WORKER_MEMORY_MIB = {
+  partSizeMiB: 8,
+  queueSize: 4,
+  beforeFirstByteMiB: 140,
+  perUploadMiB: 55,
+} as const;
+/**
+ * Whatever the batch holds, its items in flight are bounded (`DEFAULT_BATCH_ITEMS`, 8), so the
+ * worst batch is that many large videos at once: 140 + 8 x 55 = 580 MiB, measured 500-553 MiB.
+ * 1024 MB leaves room for Lambda's runtime and GC lag, and Lambda's CPU and network share grow with
+ * memory (1024 MB ~ 0.6 vCPU), which TLS in and out at tens of MB/s needs more than the RAM.
  */
 export const DOWNLOAD_MEMORY_MB = 1024;
 /** Kept back from the deadline to abort an unfinished multipart upload and report the record. */

@@ -76,6 +76,11 @@ export type DownloadJob =
       readonly upload: UploadShape;
       /** SQS message bodies (work messages); each is one handler invocation, all run at once. */
       readonly messages: readonly string[];
+      /**
+       * All the messages as the records of one SQS event instead: one invocation, one batch, so
+       * its items share the batch's item slots as in a Lambda fed `BatchSize` messages at once.
+       */
+      readonly oneBatch?: boolean;
       /** Sent through the handler one after another before the measured window, not counted. */
       readonly warmUpMessages?: readonly string[];
     }
@@ -301,28 +306,28 @@ function hashCpuOf(files: readonly (readonly number[])[]): number {
   return (cpu.user + cpu.system) / 1000;
 }
 
-function sqsEvent(body: string, index: number, queueArn: string): SQSEvent {
+function sqsRecord(body: string, index: number, queueArn: string): SQSEvent['Records'][number] {
   const now = String(Date.now());
   return {
-    Records: [
-      {
-        messageId: `bench-${index}`,
-        receiptHandle: `bench-${index}`,
-        body,
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: now,
-          SenderId: 'bench',
-          ApproximateFirstReceiveTimestamp: now,
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: queueArn,
-        awsRegion: 'us-east-1',
-      },
-    ],
+    messageId: `bench-${index}`,
+    receiptHandle: `bench-${index}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: now,
+      SenderId: 'bench',
+      ApproximateFirstReceiveTimestamp: now,
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: 'us-east-1',
   };
+}
+
+function sqsEvent(body: string, index: number, queueArn: string): SQSEvent {
+  return { Records: [sqsRecord(body, index, queueArn)] };
 }
 
 async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Promise<DownloadJobResult> {
@@ -374,13 +379,14 @@ async function runPipeline(job: Extract<DownloadJob, { mode: 'pipeline' }>): Pro
   }
   warming = false;
   const warmUpBytes = warmUpResults.reduce((sum, r) => sum + r.bytesArchived, 0);
+  const queueArn = 'arn:aws:sqs:us-east-1:000000000000:bench';
+  const events: SQSEvent[] = job.oneBatch
+    ? [{ Records: job.messages.map((body, i) => sqsRecord(body, i, queueArn)) }]
+    : job.messages.map((body, i) => sqsEvent(body, i, queueArn));
   const { ms, cpuMs, rss, windowUs } = await measured(archivedBytes, () =>
     Promise.all(
-      job.messages.map(async (body, i) => {
-        const response = await handler(
-          sqsEvent(body, i, 'arn:aws:sqs:us-east-1:000000000000:bench'),
-          context(),
-        );
+      events.map(async (event) => {
+        const response = await handler(event, context());
         batchFailures += response.batchItemFailures.length;
       }),
     ),

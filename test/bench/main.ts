@@ -9,7 +9,9 @@
  * 1. requests    Requests to Apple per scenario (first sync of 7,300 assets, idle, 1 add,
  *                5 trash + 2 add, 100 adds) beside a measured full enumeration of the library.
  * 2. throughput  Archive MB/s through the real download path against raw streams of the same bytes.
- * 3. memory      Peak RSS of the download worker archiving a 512 MiB and a 2 GiB video.
+ * 3. memory      Peak RSS of the download worker archiving a 512 MiB and a 2 GiB video, then one
+ *                invocation archiving a batch of large videos at once (--batch-video-mib, 256;
+ *                as many as the batch's item slots, over the records of one SQS batch).
  * 4. simulator   Simulator start-up and RSS by library size, CDN MB/s, requests per second.
  * 5. profile     The raw upload and the handler into s3rver and into a null S3, under --cpu-prof:
  *                rate, CPU per GB, top self time (cpu-profile.ts).
@@ -19,13 +21,15 @@
  * Readable tables go to stdout (`--json`: one JSON object instead); progress goes to stderr.
  * Options: --goals-assets N (300), --goals-photo-mb X (1.6), --goals-tiny-kb X (16),
  * --goals-concurrency N (4), --assets N (7300), --media-scale X (0.001), --throughput-files N (8),
- * --throughput-mib N per file (64), --videos-mib list (512,2048). Part size and queue size are
+ * --throughput-mib N per file (64), --videos-mib list (512,2048), --batch-video-mib N (256). Part size and queue size are
  * the Lambda's (UPLOAD_PART_SIZE_MIB, UPLOAD_QUEUE_SIZE, defaults from the config schema).
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_BATCH_ITEMS } from '#app/download-batch.ts';
 import { loadConfig } from '#shared/config.ts';
 import { ENV } from '#shared/env-names.ts';
 import { quietNodeVersionWarning } from '#shared/quiet-node-warning.ts';
+import { DOWNLOAD_BATCH_SIZE } from '../../infra/download-workers.ts';
 import { measureArchiveThroughput } from './archive-throughput.ts';
 import { measureCatalogRewrite } from './catalog-rewrite.ts';
 import { measureCpuProfiles } from './cpu-profile.ts';
@@ -56,6 +60,7 @@ const { values } = parseArgs({
     'throughput-files': { type: 'string', default: '8' },
     'throughput-mib': { type: 'string', default: '64' },
     'videos-mib': { type: 'string', default: '512,2048' },
+    'batch-video-mib': { type: 'string', default: '256' },
     'catalog-assets': { type: 'string', default: '100000' },
   },
   strict: true,
@@ -127,6 +132,11 @@ const memory = run('memory')
   ? await measureDownloadMemory({
       sizes: (values['videos-mib'] ?? '').split(',').map((s) => positive('videos-mib', s) * MIB),
       upload,
+      batch: {
+        videos: DEFAULT_BATCH_ITEMS,
+        size: positive('batch-video-mib', values['batch-video-mib']) * MIB,
+        messages: DOWNLOAD_BATCH_SIZE,
+      },
       seed: 9,
       log,
     })

@@ -5,7 +5,7 @@
 import type { ThroughputRow, TransferMode } from './archive-throughput.ts';
 import type { CatalogFigures } from './catalog-rewrite.ts';
 import type { ProfiledRun } from './cpu-profile.ts';
-import type { MemoryFigures } from './download-memory.ts';
+import type { BatchMemoryRun, MemoryFigures } from './download-memory.ts';
 import type { GoalFigures } from './goals.ts';
 import type { RequestFigures } from './pipeline-requests.ts';
 import type { SimulatorFigures } from './simulator-figures.ts';
@@ -161,8 +161,20 @@ function memoryTable(memory: MemoryFigures): Table {
       r.mbPerSecond,
       r.timedOut ? 'TIMED OUT (partial)' : r.intact ? 'matches' : 'MISMATCH',
     ]),
-    notes: ['RSS in MiB. "RSS before" = modules loaded and clients built, before the first byte.'],
+    notes: [
+      'RSS in MiB. "RSS before" = modules loaded and clients built, before the first byte.',
+      ...(memory.batch === undefined ? [] : [batchNote(memory.batch)]),
+    ],
   };
+}
+
+function batchNote(b: BatchMemoryRun): string {
+  return (
+    `One invocation, ${b.videos} x ${b.sizeMiB} MiB videos at once over ${b.messages} records: ` +
+    `RSS before ${b.rssBeforeMiB}, peak ${b.peakRssMiB} (maxRSS ${b.maxRssMiB}), ` +
+    `growth ${b.growthMiB} = ${b.growthPerUploadMiB} per upload in flight, ${b.seconds} s, ` +
+    `SHA-256 ${b.intact ? 'matches' : 'MISMATCH'}.`
+  );
 }
 
 function simulatorTables(sim: SimulatorFigures): Table[] {
