@@ -6,6 +6,7 @@
  * the Lambda's memory must hold (infra/download-workers.ts, `MEASURED_WORKER_MEMORY_MIB`).
  */
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_BATCH_ITEMS } from '#app/download-batch.ts';
 import type { DownloadJob, DownloadJobResult, DownloadProgress, UploadShape } from './download-worker.ts';
 import type { ArchiveFixture } from './support/archive-fixture.ts';
 import { openArchiveFixture } from './support/archive-fixture.ts';
@@ -41,7 +42,7 @@ export interface BatchMemoryRun {
   readonly peakRssMiB: number;
   readonly maxRssMiB: number;
   readonly growthMiB: number;
-  /** Growth per upload in flight (`growthMiB / videos`). */
+  /** Growth per upload in flight (`growthMiB` over the videos, at most the batch's item slots). */
   readonly growthPerUploadMiB: number;
   readonly seconds: number;
   readonly intact: boolean;
@@ -170,7 +171,7 @@ export async function measureBatchMemory(
     peakRssMiB: mib(result.rss.peakBytes),
     maxRssMiB: mib(result.rss.maxRssBytes),
     growthMiB: mib(growth),
-    growthPerUploadMiB: mib(growth / batch.videos),
+    growthPerUploadMiB: mib(growth / Math.min(batch.videos, DEFAULT_BATCH_ITEMS)),
     seconds: seconds(result.ms),
     intact: (await fixture.mismatches(videos)) === 0,
   };
