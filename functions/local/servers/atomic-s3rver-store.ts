@@ -124,6 +124,20 @@ function discardTemp(temp: string): void {
   } catch {}
 }
 
+/**
+ * Runs `write` on a fresh temporary path beside `target` (which `write` renames into place); if
+ * it fails, the temporary file is removed and the failure passed on.
+ */
+async function throughTemp<T>(target: string, write: (temp: string) => Promise<T>): Promise<T> {
+  const temp = tempPathFor(target);
+  try {
+    return await write(temp);
+  } catch (error) {
+    discardTemp(temp);
+    throw error;
+  }
+}
+
 const fsync = (fd: number) =>
   new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
 
@@ -143,14 +157,10 @@ async function writeDurably(file: string, data: string | Buffer): Promise<void> 
 
 /** Writes `data` to `target` atomically: a reader sees the old file or the whole new one. */
 export async function writeFileAtomic(target: string, data: string | Buffer): Promise<void> {
-  const temp = tempPathFor(target);
-  try {
+  await throughTemp(target, async (temp) => {
     await writeDurably(temp, data);
     fs.renameSync(temp, target);
-  } catch (error) {
-    discardTemp(temp);
-    throw error;
-  }
+  });
 }
 
 /** The body's length when the request says it and it is small enough to hold; else undefined. */
@@ -254,15 +264,11 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     const declared = declaredMd5(requestHeaders(object.content));
     const target = paths(object.bucket, object.key);
     fs.mkdirSync(path.dirname(target.object), { recursive: true });
-    const temp = tempPathFor(target.object);
-    try {
+    return throughTemp(target.object, async (temp) => {
       const written = await writeCheckedBody(temp, object.content, declared);
       await commit(target, temp, storedMetadata(object.metadata), written.md5);
       return written;
-    } catch (error) {
-      discardTemp(temp);
-      throw error;
-    }
+    });
   }
 
   /**
@@ -282,15 +288,11 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     // directory for any id, bringing an aborted upload back (and an id with `..` wrote elsewhere).
     if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);
     const part = path.join(upload, String(partNumber));
-    const temp = tempPathFor(part);
-    try {
+    return throughTemp(part, async (temp) => {
       const written = await writeCheckedBody(temp, content, declared);
       fs.renameSync(temp, part);
       return written;
-    } catch (error) {
-      discardTemp(temp);
-      throw error;
-    }
+    });
   }
 
   async function putMetadata(
@@ -318,8 +320,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     if (source.object === target.object)
       return copyInPlace(srcBucket, srcKey, destBucket, destKey, replacementMetadata);
     fs.mkdirSync(path.dirname(target.object), { recursive: true });
-    const temp = tempPathFor(target.object);
-    try {
+    await throughTemp(target.object, async (temp) => {
       await copyFile(source.object, temp);
       const metadataJson =
         // s3rver passes null (not undefined) when the copy keeps the source's metadata.
@@ -327,10 +328,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
           ? JSON.stringify(await readStored(source.metadata), null, 2)
           : storedMetadata(replacementMetadata);
       await commit(target, temp, metadataJson, undefined);
-    } catch (error) {
-      discardTemp(temp);
-      throw error;
-    }
+    });
     return store.getMetadata(destBucket, destKey);
   }
 
