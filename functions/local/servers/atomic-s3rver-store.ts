@@ -37,7 +37,7 @@ import fs from 'node:fs';
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { declaredMd5, refuseMismatchedBody } from './s3-content-md5.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
 
@@ -185,6 +185,22 @@ async function readSmallBody(content: StoredObject['content']): Promise<Buffer> 
 }
 
 /** The request's headers when s3rver passed the request as the body (not a multipart's parts). */
+/**
+ * Runs a check of a request made before its body is read; if it refuses, the body is read and
+ * dropped first, so the client, still sending, reads the answer instead of a broken pipe (EPIPE).
+ */
+async function checkedBeforeBody<T>(content: StoredObject['content'], check: () => T): Promise<T> {
+  try {
+    return check();
+  } catch (error) {
+    if (!Buffer.isBuffer(content)) {
+      content.resume();
+      await finished(content).catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
 function requestHeaders(content: StoredObject['content']): Record<string, unknown> | undefined {
   return Buffer.isBuffer(content) ? undefined : content.headers;
 }
@@ -261,7 +277,9 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   }
 
   async function putObject(object: StoredObject): Promise<{ size: number; md5: string }> {
-    const declared = declaredMd5(requestHeaders(object.content));
+    const declared = await checkedBeforeBody(object.content, () =>
+      declaredMd5(requestHeaders(object.content)),
+    );
     const target = paths(object.bucket, object.key);
     fs.mkdirSync(path.dirname(target.object), { recursive: true });
     return throughTemp(target.object, async (temp) => {
@@ -282,11 +300,14 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     partNumber: number | string,
     content: StoredObject['content'],
   ): Promise<{ size: number; md5: string }> {
-    const declared = declaredMd5(requestHeaders(content));
     const upload = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
-    // As S3: a part for an upload never created, aborted or completed is refused. s3rver made the
-    // directory for any id, bringing an aborted upload back (and an id with `..` wrote elsewhere).
-    if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);
+    const declared = await checkedBeforeBody(content, () => {
+      const md5 = declaredMd5(requestHeaders(content));
+      // As S3: a part for an upload never created, aborted or completed is refused. s3rver made the
+      // directory for any id, bringing an aborted upload back (and an id with `..` wrote elsewhere).
+      if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);
+      return md5;
+    });
     const part = path.join(upload, String(partNumber));
     return throughTemp(part, async (temp) => {
       const written = await writeCheckedBody(temp, content, declared);
