@@ -1,45 +1,31 @@
-/**
- * What the s3rver child leaves out of every request (functions/local/servers/s3rver-request-work.ts):
- * its request log, and the reads of the bucket's CORS and website configuration, which it
- * remembers until a request changes them. A remembered configuration must never outlive a change.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import {
-  CreateBucketCommand,
   DeleteBucketCorsCommand,
   PutBucketCorsCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localS3ClientConfig } from '#local/servers/client-config.ts';
-import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
+import type { LocalS3Server } from '#local/servers/s3-server.ts';
 import {
   dropRequestLog,
   rememberBucketConfigs,
   type S3rverConfigStore,
 } from '#local/servers/s3rver-request-work.ts';
+import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
 
 const BUCKET = 'archive';
+let local: LocalS3Bucket;
 let dir: string;
 let server: LocalS3Server;
 let client: S3Client;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-request-work-'));
-  server = await startS3Server({ directory: dir });
-  client = new S3Client(localS3ClientConfig(server.endpoint));
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  local = await openLocalS3Bucket(BUCKET);
+  ({ dir, server, client } = local);
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'a.txt', Body: 'a' }));
 });
-afterAll(async () => {
-  client.destroy();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => local.close());
 
 /** The CORS answer to a browser's GET of the object from `origin` (s3rver serves it unsigned). */
 async function allowedOrigin(origin: string): Promise<string | null> {
