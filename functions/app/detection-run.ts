@@ -125,21 +125,14 @@ export async function runDetection(
     run ??= await deps.state.startRun(runId, 'detect', startedAt);
     return run;
   };
-  // What this run put on the queue, known even when detection ends in a refusal after some pages.
-  const enqueued = { items: 0, messages: 0 };
-  const queue: WorkQueue = {
-    async enqueue(messages) {
-      const receipt = await deps.queue.enqueue(messages);
-      enqueued.messages += messages.length;
-      enqueued.items += messages.reduce((n, m) => n + m.items.length, 0);
-      return receipt;
-    },
-  };
   const albums = deps.albums === undefined ? undefined : new OneRunAlbumStore(deps.albums);
   const catalog: CatalogDeps | undefined =
     deps.catalog === undefined || albums === undefined
       ? deps.catalog
       : { albumNames: albumNamesFrom(albums), albumsOfAssets: albumsOfAssetsFrom(albums), ...deps.catalog };
+  // The library's detection, once it has ended: a refusal by the Shared Albums step after it
+  // reports what the library enqueued (a refusal by the library carries its own counts).
+  let library: DetectResult | undefined;
   try {
     const icloud = await deps.icloud();
     if (icloud.session.trustExpiresAt !== undefined) {
@@ -151,7 +144,7 @@ export async function runDetection(
     const result = await detectChanges({
       source: icloud.source,
       state: deps.state,
-      queue: catalog === undefined ? queue : journalingQueue(queue, catalog.objects, now),
+      queue: catalog === undefined ? deps.queue : journalingQueue(deps.queue, catalog.objects, now),
       now,
       remainingMs: invocation.remainingMs,
       runId,
@@ -164,6 +157,7 @@ export async function runDetection(
       reserveMs: deps.reserveMs,
       ...(albums === undefined ? {} : { albums }),
     });
+    library = result;
     // A run that found the lock held leaves Shared Albums to the run holding it.
     const shared =
       result.outcome === 'locked'
@@ -268,8 +262,8 @@ export async function runDetection(
         outcome: 'deletionRefused',
         runId,
         message,
-        itemsEnqueued: enqueued.items,
-        messagesEnqueued: enqueued.messages,
+        itemsEnqueued: library?.itemsEnqueued ?? error.enqueuedBefore.items,
+        messagesEnqueued: library?.messagesEnqueued ?? error.enqueuedBefore.messages,
         wouldDelete: error.wouldDelete,
         archiveObjects: error.archiveObjects,
         limit: error.limit,

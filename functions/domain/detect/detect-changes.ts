@@ -160,6 +160,7 @@ class Run {
         this.archiveObjects,
         limit,
         'photos purged in iCloud in one run',
+        { items: this.itemsEnqueued, messages: this.messagesEnqueued },
       );
     }
     this.purgesThisRun = wouldDelete;

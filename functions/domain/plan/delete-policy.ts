@@ -43,13 +43,22 @@ export class MassDeletionRefusedError extends Error {
   readonly wouldDelete: number;
   readonly archiveObjects: number;
   readonly limit: number;
-  constructor(wouldDelete: number, archiveObjects: number, limit: number, reason: string) {
+  /** What the run had put on the queue before the refusal (its tokens moved on; workers archive it). */
+  readonly enqueuedBefore: { readonly items: number; readonly messages: number };
+  constructor(
+    wouldDelete: number,
+    archiveObjects: number,
+    limit: number,
+    reason: string,
+    enqueuedBefore: { readonly items: number; readonly messages: number } = { items: 0, messages: 0 },
+  ) {
     super(
       `refused to delete ${wouldDelete} of ${archiveObjects} archived objects (${reason}; at most ${limit} allowed in one run); nothing was deleted`,
     );
     this.wouldDelete = wouldDelete;
     this.archiveObjects = archiveObjects;
     this.limit = limit;
+    this.enqueuedBefore = enqueuedBefore;
   }
 }
 
