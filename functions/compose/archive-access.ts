@@ -26,6 +26,7 @@ import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import { ENV } from '#shared/env-names.ts';
+import { ARCHIVE_S3_CLIENT_CONFIG } from './archive-s3-client.ts';
 import { type AwsAccount, awsClientConfig } from './deployed-stack.ts';
 
 /** Messages waiting in the work queue and in its dead-letter queue. */
@@ -131,7 +132,7 @@ async function approximateCounts(sqs: SQSClient, queueUrl: string) {
  */
 export function openAwsArchive(names: AwsArchiveNames, account: AwsAccount = {}): ArchiveAccess {
   const config = awsClientConfig(account);
-  const s3 = new S3Client(config);
+  const s3 = new S3Client({ ...config, ...ARCHIVE_S3_CLIENT_CONFIG });
   const dynamodb = new DynamoDBClient(config);
   const sqs = new SQSClient(config);
   const secrets = new SecretsManagerClient(config);

@@ -5,7 +5,8 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 
 /**
- * What the archive's S3 client sets beyond the SDK defaults, in Lambda and in the local runtime:
+ * What the archive's S3 client sets beyond the SDK defaults, in Lambda, in the local runtime and in
+ * the CLI's client of a deployed archive (`openAwsArchive`):
  *
  * - No flexible checksum (CRC32) on requests that do not require one. Computed by the SDK right
  *   before sending, it would protect only the leg TLS already protects, at the cost of a pass over
