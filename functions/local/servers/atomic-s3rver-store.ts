@@ -34,10 +34,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
+import S3Object from 's3rver/lib/models/object.js';
+import { type ListedPart, refuseListedPart, type StoredPart } from './s3-complete-multipart.ts';
 import { declaredMd5, refuseMismatchedBody } from './s3-content-md5.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
 
@@ -82,7 +84,7 @@ export interface S3rverFilesystemStore {
   putObjectMultipart(
     bucket: string,
     uploadId: string,
-    parts: unknown[],
+    parts: ListedPart[],
   ): Promise<{ size: number; md5: string }>;
   putPart(
     bucket: string,
@@ -292,7 +294,9 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   /**
    * Replaces s3rver's putPart, which writes the part in place (a refused or interrupted part
    * would overwrite the one already uploaded under its number) and answers before the file is
-   * written. s3rver also writes a `<part>.md5` that nothing reads; it is left out.
+   * written. The part's MD5 (its ETag, which CompleteMultipartUpload checks) is kept beside it
+   * in `<part>.md5`, removed before the part is replaced and written once it is in place: a
+   * `.md5` is never that of other bytes (without one, completion hashes the part).
    */
   async function putPart(
     bucket: string,
@@ -311,9 +315,42 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     const part = path.join(upload, String(partNumber));
     return throughTemp(part, async (temp) => {
       const written = await writeCheckedBody(temp, content, declared);
+      removeQuietly(`${part}.md5`);
       fs.renameSync(temp, part);
+      await writeFileAtomic(`${part}.md5`, written.md5);
       return written;
     });
+  }
+
+  /**
+   * Replaces s3rver's putObjectMultipart, which assembled the parts it found whatever the request
+   * listed (s3-complete-multipart.ts): refuses an upload that does not exist, then each listed
+   * part S3 would refuse, before anything is written; then stores the listed parts, in the
+   * listed order, as one object (putObject, atomic) and removes the upload.
+   */
+  async function completeUpload(
+    bucket: string,
+    uploadId: string,
+    parts: ListedPart[],
+  ): Promise<{ size: number; md5: string }> {
+    const upload = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);
+    const files: string[] = [];
+    for (const [at, listed] of parts.entries()) {
+      const file = path.join(upload, String(listed.number));
+      refuseListedPart(listed, await storedPart(file), at === parts.length - 1, uploadId);
+      files.push(file);
+    }
+    const [key, metadata] = await Promise.all([
+      readFile(path.join(upload, 'key'), 'utf8'),
+      readFile(path.join(upload, 'metadata'), 'utf8').then(
+        (text) => JSON.parse(text) as Record<string, string>,
+      ),
+    ]);
+    const object = new S3Object(bucket, key, Readable.from(concatenated(files)), metadata);
+    const written = await putObject(object);
+    await rm(upload, { recursive: true, force: true });
+    return written;
   }
 
   async function putMetadata(
@@ -354,7 +391,6 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   }
 
   const deleteInPlace = store.deleteObject.bind(store);
-  const completeMultipart = store.putObjectMultipart.bind(store);
 
   store.putObject = (object) => track(putObject(object));
   store.putPart = (bucket, uploadId, partNumber, content) =>
@@ -362,8 +398,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   store.putMetadata = (bucket, key, metadata, md5) => track(putMetadata(bucket, key, metadata, md5));
   store.copyObject = (...args) => track(copyObject(...args));
   store.deleteObject = (bucket, key) => track(deleteInPlace(bucket, key));
-  // Calls store.putObject (atomic above), then removes the upload's parts.
-  store.putObjectMultipart = (bucket, uploadId, parts) => track(completeMultipart(bucket, uploadId, parts));
+  store.putObjectMultipart = (bucket, uploadId, parts) => track(completeUpload(bucket, uploadId, parts));
 
   return {
     async inFlight() {
@@ -381,4 +416,26 @@ async function readStored(file: string): Promise<unknown> {
       throw error;
     },
   );
+}
+
+/** The size and MD5 of an upload's part file, undefined when there is none. */
+async function storedPart(file: string): Promise<StoredPart | undefined> {
+  const size = await stat(file).then(
+    (found) => found.size,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    },
+  );
+  if (size === undefined) return undefined;
+  const kept = await readFile(`${file}.md5`, 'utf8').catch(() => '');
+  if (/^[0-9a-f]{32}$/.test(kept)) return { size, md5: kept };
+  const hash = createHash('md5');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return { size, md5: hash.digest('hex') };
+}
+
+/** The bytes of `files`, one after the other. */
+async function* concatenated(files: readonly string[]): AsyncGenerator<Buffer> {
+  for (const file of files) yield* fs.createReadStream(file) as AsyncIterable<Buffer>;
 }

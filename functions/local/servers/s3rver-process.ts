@@ -6,6 +6,8 @@
  *
  * s3rver lacks AbortMultipartUpload and ListMultipartUploads; this wrapper adds both over its
  * own upload directory, so aborted uploads do not pile up on disk and tests can prove none dangle.
+ * Its CompleteMultipartUpload is replaced by one that checks the request as S3 does
+ * (`s3-complete-multipart.ts`).
  *
  * Crash safety: before serving, the data directory is made self-consistent
  * (`repair-local-s3.ts`), and every write goes through `atomic-s3rver-store.ts`. When the parent
@@ -21,8 +23,10 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import S3rver from 's3rver';
+import objectController from 's3rver/lib/controllers/object.js';
 import { makeWritesAtomic, type S3rverFilesystemStore } from './atomic-s3rver-store.ts';
 import { repairLocalS3Store } from './repair-local-s3.ts';
+import { checkCompleteMultipartUpload } from './s3-complete-multipart.ts';
 import { dropRequestLog, rememberBucketConfigs, type S3rverConfigStore } from './s3rver-request-work.ts';
 
 const directory = process.argv[2];
@@ -44,6 +48,8 @@ const startingBeat = setInterval(() => process.send?.({ starting: true }), 1_000
 const repairs = await repairLocalS3Store(directory);
 const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: true });
 const writes = makeWritesAtomic(s3rver.store as unknown as S3rverFilesystemStore);
+// CompleteMultipartUpload refuses what S3 refuses (s3-complete-multipart.ts).
+checkCompleteMultipartUpload(objectController);
 // Per-request work the local runtime does not need (s3rver-request-work.ts); before `callback()`,
 // which composes the middleware.
 dropRequestLog(s3rver.middleware);
