@@ -27,8 +27,9 @@
  *
  * A multipart upload's parts are written the same way (temporary name, fsync, rename; s3rver's
  * own putPart writes over the part in place), and a PutObject's or UploadPart's body is checked
- * against the `Content-MD5` its request declares with the MD5 computed while writing it
- * (`s3-content-md5.ts`): a mismatch is refused before the rename, leaving nothing of the body.
+ * against the `Content-MD5` and the `x-amz-checksum-*` its request declares with the digests
+ * computed while writing it (`s3-content-md5.ts`, `s3-checksum-headers.ts`): a mismatch is
+ * refused before the rename, leaving nothing of the body.
  *
  * `inFlight()` lets the process wait for writes under way before it exits.
  */
@@ -39,6 +40,12 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import S3Object from 's3rver/lib/models/object.js';
+import {
+  checksumOf,
+  type DeclaredChecksum,
+  declaredChecksum,
+  refuseMismatchedChecksum,
+} from './s3-checksum-headers.ts';
 import { type ListedPart, refuseListedPart, type StoredPart } from './s3-complete-multipart.ts';
 import { declaredMd5, refuseMismatchedBody } from './s3-content-md5.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
@@ -207,20 +214,40 @@ function requestHeaders(content: StoredObject['content']): Record<string, unknow
   return Buffer.isBuffer(content) ? undefined : content.headers;
 }
 
+/** What a request declares of its body: its `Content-MD5` and its `x-amz-checksum-*`. */
+interface DeclaredDigests {
+  readonly md5: Buffer | undefined;
+  readonly checksum: DeclaredChecksum | undefined;
+}
+
+/** The digests `content`'s request declares; throws S3's refusal of a malformed one. */
+function declaredDigests(content: StoredObject['content']): DeclaredDigests {
+  const headers = requestHeaders(content);
+  return { md5: declaredMd5(headers), checksum: declaredChecksum(headers) };
+}
+
+/** Refuses a body whose MD5 or checksum is not the one declared (s3-content-md5.ts, s3-checksum-headers.ts). */
+function refuseMismatched(declared: DeclaredDigests, md5: Buffer, checksum: Buffer | undefined): void {
+  refuseMismatchedBody(declared.md5, md5);
+  refuseMismatchedChecksum(declared.checksum, checksum);
+}
+
 /**
- * Writes `content` to `temp`, fsynced, hashing it on the way; refuses it (s3-content-md5.ts)
- * when its MD5 is not `declared`, before a small body is written at all and before a streamed
- * one is renamed into place (the caller removes `temp`). Returns its size and hex MD5.
+ * Writes `content` to `temp`, fsynced, hashing it on the way; refuses it when its MD5 or its
+ * checksum is not the one `declared`, before a small body is written at all and before a
+ * streamed one is renamed into place (the caller removes `temp`). Returns its size and hex MD5.
  */
 async function writeCheckedBody(
   temp: string,
   content: StoredObject['content'],
-  declared: Buffer | undefined,
+  declared: DeclaredDigests,
 ): Promise<{ size: number; md5: string }> {
+  const checksum = declared.checksum && checksumOf(declared.checksum.algorithm);
   if (smallBodyLength(content) !== undefined) {
     const body = await readSmallBody(content);
     const digest = createHash('md5').update(body).digest();
-    refuseMismatchedBody(declared, digest);
+    checksum?.update(body);
+    refuseMismatched(declared, digest, checksum?.digest());
     await writeDurably(temp, body);
     return { size: body.length, md5: digest.toString('hex') };
   }
@@ -232,6 +259,7 @@ async function writeCheckedBody(
     new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         hash.update(chunk);
+        checksum?.update(chunk);
         size += chunk.length;
         callback(null, chunk);
       },
@@ -239,7 +267,7 @@ async function writeCheckedBody(
     fs.createWriteStream(temp, { flush: true }),
   );
   const digest = hash.digest();
-  refuseMismatchedBody(declared, digest);
+  refuseMismatched(declared, digest, checksum?.digest());
   return { size, md5: digest.toString('hex') };
 }
 
@@ -279,9 +307,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   }
 
   async function putObject(object: StoredObject): Promise<{ size: number; md5: string }> {
-    const declared = await checkedBeforeBody(object.content, () =>
-      declaredMd5(requestHeaders(object.content)),
-    );
+    const declared = await checkedBeforeBody(object.content, () => declaredDigests(object.content));
     const target = paths(object.bucket, object.key);
     fs.mkdirSync(path.dirname(target.object), { recursive: true });
     return throughTemp(target.object, async (temp) => {
@@ -306,11 +332,11 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   ): Promise<{ size: number; md5: string }> {
     const upload = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
     const declared = await checkedBeforeBody(content, () => {
-      const md5 = declaredMd5(requestHeaders(content));
+      const digests = declaredDigests(content);
       // As S3: a part for an upload never created, aborted or completed is refused. s3rver made the
       // directory for any id, bringing an aborted upload back (and an id with `..` wrote elsewhere).
       if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);
-      return md5;
+      return digests;
     });
     const part = path.join(upload, String(partNumber));
     return throughTemp(part, async (temp) => {
