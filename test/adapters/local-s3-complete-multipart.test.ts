@@ -361,3 +361,48 @@ describe('CompleteMultipartUpload on the local S3: NoSuchUpload', () => {
     expect(await headStatus(aborted.key)).toBe(404);
   });
 });
+
+describe('CompleteMultipartUpload repeated after it succeeded', () => {
+  // S3 answers a repeat of a completion that succeeded (the SDK retries one whose answer was
+  // lost) with the same 200 for some hours, instead of NoSuchUpload; an abort of it with 204.
+  it('answers the same 200 and changes nothing; the upload is no longer open to parts', async () => {
+    const upload = await openUpload('repeat/same.bin', [
+      [1, 5 * MiB],
+      [2, 1024],
+    ]);
+    const first = await complete(upload, listed(upload));
+    const again = await complete(upload, listed(upload));
+    expect(again.ETag).toBe(first.ETag);
+    expect((await read(upload.key)).length).toBe(5 * MiB + 1024);
+    expect(await openUploadIds()).not.toContain(upload.uploadId);
+    const part = await refusal(
+      client.send(
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key: upload.key,
+          UploadId: upload.uploadId,
+          PartNumber: 3,
+          Body: Buffer.alloc(10),
+        }),
+      ),
+    );
+    expect([part.name, part.$metadata.httpStatusCode]).toEqual(['NoSuchUpload', 404]);
+    const aborted = await client.send(
+      new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: upload.key, UploadId: upload.uploadId }),
+    );
+    expect(aborted.$metadata.httpStatusCode).toBe(204);
+    expect((await read(upload.key)).length).toBe(5 * MiB + 1024);
+  });
+
+  it('refuses a repeat listing other parts with NoSuchUpload', async () => {
+    const upload = await openUpload('repeat/other.bin', [
+      [1, 5 * MiB],
+      [2, 1024],
+    ]);
+    const [one, two] = listed(upload);
+    await complete(upload, [one!, two!]);
+    const error = await refusal(complete(upload, [one!]));
+    expect([error.name, error.$metadata.httpStatusCode]).toEqual(['NoSuchUpload', 404]);
+    expect((await read(upload.key)).length).toBe(5 * MiB + 1024);
+  });
+});

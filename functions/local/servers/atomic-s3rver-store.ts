@@ -112,7 +112,16 @@ interface StoredObject {
 export interface AtomicStore {
   /** Resolves when no write that has started is still under way. */
   inFlight(): Promise<void>;
+  /** True when this process completed `uploadId` (which S3 still answers an abort of with 204). */
+  completedRecently(bucket: string, uploadId: string): boolean;
 }
+
+/**
+ * How many completions are remembered, for a repeat of one to get its first answer again: S3
+ * answers a repeated CompleteMultipartUpload (an SDK retry after a lost answer) with the same 200
+ * for hours; here, for the child's lifetime and the last this many uploads.
+ */
+const REMEMBERED_COMPLETIONS = 10_000;
 
 function tempPathFor(target: string): string {
   return `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
@@ -281,6 +290,8 @@ function storedMetadata(metadata: Record<string, string>): string {
 /** Replaces `store`'s write methods with atomic ones (see the module comment). */
 export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   const running = new Set<Promise<unknown>>();
+  /** Completed uploads by `<bucket>/<upload id>`: the parts listed (JSON) and the answer. */
+  const completed = new Map<string, { listing: string; written: { size: number; md5: string } }>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     running.add(work);
     const forget = () => running.delete(work);
@@ -352,7 +363,8 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
    * Replaces s3rver's putObjectMultipart, which assembled the parts it found whatever the request
    * listed (s3-complete-multipart.ts): refuses an upload that does not exist, then each listed
    * part S3 would refuse, before anything is written; then stores the listed parts, in the
-   * listed order, as one object (putObject, atomic) and removes the upload.
+   * listed order, as one object (putObject, atomic) and removes the upload. A repeat of a
+   * completion with the same parts gets the same answer (REMEMBERED_COMPLETIONS).
    */
   async function completeUpload(
     bucket: string,
@@ -360,7 +372,13 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     parts: ListedPart[],
   ): Promise<{ size: number; md5: string }> {
     const upload = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
-    if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);
+    const id = `${bucket}/${uploadId}`;
+    const listing = JSON.stringify(parts);
+    if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) {
+      const done = completed.get(id);
+      if (done?.listing === listing) return done.written;
+      throw noSuchUpload(uploadId);
+    }
     const files: string[] = [];
     for (const [at, listed] of parts.entries()) {
       const file = path.join(upload, String(listed.number));
@@ -376,6 +394,8 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     const object = new S3Object(bucket, key, Readable.from(concatenated(files)), metadata);
     const written = await putObject(object);
     await rm(upload, { recursive: true, force: true });
+    completed.set(id, { listing, written });
+    if (completed.size > REMEMBERED_COMPLETIONS) completed.delete(completed.keys().next().value!);
     return written;
   }
 
@@ -430,6 +450,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     async inFlight() {
       while (running.size > 0) await Promise.allSettled([...running]);
     },
+    completedRecently: (bucket, uploadId) => completed.has(`${bucket}/${uploadId}`),
   };
 }
 

@@ -27,6 +27,7 @@ import objectController from 's3rver/lib/controllers/object.js';
 import { makeWritesAtomic, type S3rverFilesystemStore } from './atomic-s3rver-store.ts';
 import { repairLocalS3Store } from './repair-local-s3.ts';
 import { checkCompleteMultipartUpload } from './s3-complete-multipart.ts';
+import { noSuchUpload } from './s3-no-such-upload.ts';
 import { dropRequestLog, rememberBucketConfigs, type S3rverConfigStore } from './s3rver-request-work.ts';
 
 const directory = process.argv[2];
@@ -69,13 +70,23 @@ function sendXml(response: ServerResponse, status: number, body: string): void {
   response.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
 }
 
+/** S3's 404 for an upload that does not exist, as `noSuchUpload` (s3-no-such-upload.ts) writes it. */
+function sendNoSuchUpload(response: ServerResponse, uploadId: string): void {
+  const error = noSuchUpload(uploadId) as Error & { code: string };
+  sendXml(
+    response,
+    404,
+    `<Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message><UploadId>${escapeXml(uploadId)}</UploadId></Error>`,
+  );
+}
+
 async function abortMultipartUpload(
   response: ServerResponse,
   bucket: string,
   uploadId: string,
 ): Promise<void> {
   if (!/^[0-9a-f]+$/.test(uploadId)) {
-    sendXml(response, 404, '<Error><Code>NoSuchUpload</Code><Message>no such upload</Message></Error>');
+    sendNoSuchUpload(response, uploadId);
     return;
   }
   const dir = path.join(uploadsDirectory(bucket), uploadId);
@@ -84,7 +95,13 @@ async function abortMultipartUpload(
     () => false,
   );
   if (!existed) {
-    sendXml(response, 404, '<Error><Code>NoSuchUpload</Code><Message>no such upload</Message></Error>');
+    // As S3 for some hours after a completion: the abort of a completed upload succeeds (and the object stays).
+    if (writes.completedRecently(bucket, uploadId)) {
+      response.writeHead(204);
+      response.end();
+      return;
+    }
+    sendNoSuchUpload(response, uploadId);
     return;
   }
   await rm(dir, { recursive: true, force: true });
