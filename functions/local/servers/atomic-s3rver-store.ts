@@ -46,7 +46,12 @@ import {
   declaredChecksum,
   refuseMismatchedChecksum,
 } from './s3-checksum-headers.ts';
-import { type ListedPart, refuseListedPart, type StoredPart } from './s3-complete-multipart.ts';
+import {
+  type ListedPart,
+  refuseInvalidPartNumber,
+  refuseListedPart,
+  type StoredPart,
+} from './s3-complete-multipart.ts';
 import { declaredMd5, refuseMismatchedBody } from './s3-content-md5.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
 
@@ -344,6 +349,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     const upload = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
     const declared = await checkedBeforeBody(content, () => {
       const digests = declaredDigests(content);
+      refuseInvalidPartNumber(partNumber);
       // As S3: a part for an upload never created, aborted or completed is refused. s3rver made the
       // directory for any id, bringing an aborted upload back (and an id with `..` wrote elsewhere).
       if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);

@@ -16,7 +16,8 @@
  *
  * Only the parts listed make up the object; parts uploaded but not listed are dropped with the
  * upload, as on S3. The upload itself (`404 NoSuchUpload`) and the assembly are the atomic
- * store's (`atomic-s3rver-store.ts`), which calls `refuseListedPart` for each part.
+ * store's (`atomic-s3rver-store.ts`), which calls `refuseListedPart` for each part, and
+ * `refuseInvalidPartNumber` for UploadPart's part number (1 to 10,000, else `400 InvalidArgument`).
  */
 import type { IncomingMessage } from 'node:http';
 import xmlParser from 'fast-xml-parser';
@@ -37,6 +38,22 @@ export interface StoredPart {
   readonly size: number;
   /** Hex MD5 of its bytes: the ETag UploadPart answered, unquoted. */
   readonly md5: string;
+}
+
+/** The part numbers S3 takes. */
+const MAX_PART_NUMBER = 10_000;
+
+/**
+ * Throws `InvalidArgument` (naming the argument, as S3's body does) unless UploadPart's
+ * `partNumber` is an integer from 1 to 10,000; s3rver stored a part under any number.
+ */
+export function refuseInvalidPartNumber(partNumber: number | string): void {
+  const text = String(partNumber);
+  if (/^[0-9]{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= MAX_PART_NUMBER) return;
+  throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
+    ArgumentName: 'partNumber',
+    ArgumentValue: text,
+  });
 }
 
 function malformedXml(): Error {
