@@ -2,8 +2,11 @@
 // and test/unit/cli-build.test.ts (which checks what a local sync loads from it).
 import { readFile } from 'node:fs/promises';
 
-/** Dev dependencies the CLI runs that bundle cleanly (see `external` below). */
-const BUNDLED_DEV_DEPENDENCIES = new Set(['s3rver']);
+/**
+ * Dev dependencies the CLI runs that bundle cleanly (see `external` below): s3rver, and the XML
+ * parser it ships with, which the local S3's CompleteMultipartUpload check reads its body with.
+ */
+const BUNDLED_DEV_DEPENDENCIES = new Set(['s3rver', 'fast-xml-parser']);
 
 /** esbuild's options for the CLI of the repository at `root`. */
 export async function cliBuildOptions(root) {

@@ -70,3 +70,22 @@ describe('UploadPart to an upload that does not exist', () => {
     expect((await readdir(dir)).filter((name) => name === 'escape')).toEqual([]);
   });
 });
+
+describe('AbortMultipartUpload of an upload that does not exist', () => {
+  it("is refused with 404 NoSuchUpload and S3's message, naming the upload", async () => {
+    const uploadId = '0123456789abcdef0123456789abcdef';
+    const error = await client
+      .send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: 'library/video.mov', UploadId: uploadId }))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({
+      name: 'NoSuchUpload',
+      message:
+        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+      UploadId: uploadId,
+      $metadata: { httpStatusCode: 404 },
+    });
+  });
+});

@@ -27,17 +27,31 @@
  *
  * A multipart upload's parts are written the same way (temporary name, fsync, rename; s3rver's
  * own putPart writes over the part in place), and a PutObject's or UploadPart's body is checked
- * against the `Content-MD5` its request declares with the MD5 computed while writing it
- * (`s3-content-md5.ts`): a mismatch is refused before the rename, leaving nothing of the body.
+ * against the `Content-MD5` and the `x-amz-checksum-*` its request declares with the digests
+ * computed while writing it (`s3-content-md5.ts`, `s3-checksum-headers.ts`): a mismatch is
+ * refused before the rename, leaving nothing of the body.
  *
  * `inFlight()` lets the process wait for writes under way before it exits.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
+import S3Object from 's3rver/lib/models/object.js';
+import {
+  checksumOf,
+  type DeclaredChecksum,
+  declaredChecksum,
+  refuseMismatchedChecksum,
+} from './s3-checksum-headers.ts';
+import {
+  type ListedPart,
+  refuseInvalidPartNumber,
+  refuseListedPart,
+  type StoredPart,
+} from './s3-complete-multipart.ts';
 import { declaredMd5, refuseMismatchedBody } from './s3-content-md5.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
 
@@ -82,7 +96,7 @@ export interface S3rverFilesystemStore {
   putObjectMultipart(
     bucket: string,
     uploadId: string,
-    parts: unknown[],
+    parts: ListedPart[],
   ): Promise<{ size: number; md5: string }>;
   putPart(
     bucket: string,
@@ -103,7 +117,16 @@ interface StoredObject {
 export interface AtomicStore {
   /** Resolves when no write that has started is still under way. */
   inFlight(): Promise<void>;
+  /** True when this process completed `uploadId` (which S3 still answers an abort of with 204). */
+  completedRecently(bucket: string, uploadId: string): boolean;
 }
+
+/**
+ * How many completions are remembered, for a repeat of one to get its first answer again: S3
+ * answers a repeated CompleteMultipartUpload (an SDK retry after a lost answer) with the same 200
+ * for hours; here, for the child's lifetime and the last this many uploads.
+ */
+const REMEMBERED_COMPLETIONS = 10_000;
 
 function tempPathFor(target: string): string {
   return `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
@@ -205,20 +228,40 @@ function requestHeaders(content: StoredObject['content']): Record<string, unknow
   return Buffer.isBuffer(content) ? undefined : content.headers;
 }
 
+/** What a request declares of its body: its `Content-MD5` and its `x-amz-checksum-*`. */
+interface DeclaredDigests {
+  readonly md5: Buffer | undefined;
+  readonly checksum: DeclaredChecksum | undefined;
+}
+
+/** The digests `content`'s request declares; throws S3's refusal of a malformed one. */
+function declaredDigests(content: StoredObject['content']): DeclaredDigests {
+  const headers = requestHeaders(content);
+  return { md5: declaredMd5(headers), checksum: declaredChecksum(headers) };
+}
+
+/** Refuses a body whose MD5 or checksum is not the one declared (s3-content-md5.ts, s3-checksum-headers.ts). */
+function refuseMismatched(declared: DeclaredDigests, md5: Buffer, checksum: Buffer | undefined): void {
+  refuseMismatchedBody(declared.md5, md5);
+  refuseMismatchedChecksum(declared.checksum, checksum);
+}
+
 /**
- * Writes `content` to `temp`, fsynced, hashing it on the way; refuses it (s3-content-md5.ts)
- * when its MD5 is not `declared`, before a small body is written at all and before a streamed
- * one is renamed into place (the caller removes `temp`). Returns its size and hex MD5.
+ * Writes `content` to `temp`, fsynced, hashing it on the way; refuses it when its MD5 or its
+ * checksum is not the one `declared`, before a small body is written at all and before a
+ * streamed one is renamed into place (the caller removes `temp`). Returns its size and hex MD5.
  */
 async function writeCheckedBody(
   temp: string,
   content: StoredObject['content'],
-  declared: Buffer | undefined,
+  declared: DeclaredDigests,
 ): Promise<{ size: number; md5: string }> {
+  const checksum = declared.checksum && checksumOf(declared.checksum.algorithm);
   if (smallBodyLength(content) !== undefined) {
     const body = await readSmallBody(content);
     const digest = createHash('md5').update(body).digest();
-    refuseMismatchedBody(declared, digest);
+    checksum?.update(body);
+    refuseMismatched(declared, digest, checksum?.digest());
     await writeDurably(temp, body);
     return { size: body.length, md5: digest.toString('hex') };
   }
@@ -230,6 +273,7 @@ async function writeCheckedBody(
     new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         hash.update(chunk);
+        checksum?.update(chunk);
         size += chunk.length;
         callback(null, chunk);
       },
@@ -237,7 +281,7 @@ async function writeCheckedBody(
     fs.createWriteStream(temp, { flush: true }),
   );
   const digest = hash.digest();
-  refuseMismatchedBody(declared, digest);
+  refuseMismatched(declared, digest, checksum?.digest());
   return { size, md5: digest.toString('hex') };
 }
 
@@ -251,6 +295,8 @@ function storedMetadata(metadata: Record<string, string>): string {
 /** Replaces `store`'s write methods with atomic ones (see the module comment). */
 export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   const running = new Set<Promise<unknown>>();
+  /** Completed uploads by `<bucket>/<upload id>`: the parts listed (JSON) and the answer. */
+  const completed = new Map<string, { listing: string; written: { size: number; md5: string } }>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     running.add(work);
     const forget = () => running.delete(work);
@@ -277,9 +323,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   }
 
   async function putObject(object: StoredObject): Promise<{ size: number; md5: string }> {
-    const declared = await checkedBeforeBody(object.content, () =>
-      declaredMd5(requestHeaders(object.content)),
-    );
+    const declared = await checkedBeforeBody(object.content, () => declaredDigests(object.content));
     const target = paths(object.bucket, object.key);
     fs.mkdirSync(path.dirname(target.object), { recursive: true });
     return throughTemp(target.object, async (temp) => {
@@ -292,7 +336,9 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   /**
    * Replaces s3rver's putPart, which writes the part in place (a refused or interrupted part
    * would overwrite the one already uploaded under its number) and answers before the file is
-   * written. s3rver also writes a `<part>.md5` that nothing reads; it is left out.
+   * written. The part's MD5 (its ETag, which CompleteMultipartUpload checks) is kept beside it
+   * in `<part>.md5`, removed before the part is replaced and written once it is in place: a
+   * `.md5` is never that of other bytes (without one, completion hashes the part).
    */
   async function putPart(
     bucket: string,
@@ -302,18 +348,61 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   ): Promise<{ size: number; md5: string }> {
     const upload = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
     const declared = await checkedBeforeBody(content, () => {
-      const md5 = declaredMd5(requestHeaders(content));
+      const digests = declaredDigests(content);
+      refuseInvalidPartNumber(partNumber);
       // As S3: a part for an upload never created, aborted or completed is refused. s3rver made the
       // directory for any id, bringing an aborted upload back (and an id with `..` wrote elsewhere).
       if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);
-      return md5;
+      return digests;
     });
     const part = path.join(upload, String(partNumber));
     return throughTemp(part, async (temp) => {
       const written = await writeCheckedBody(temp, content, declared);
+      removeQuietly(`${part}.md5`);
       fs.renameSync(temp, part);
+      await writeFileAtomic(`${part}.md5`, written.md5);
       return written;
     });
+  }
+
+  /**
+   * Replaces s3rver's putObjectMultipart, which assembled the parts it found whatever the request
+   * listed (s3-complete-multipart.ts): refuses an upload that does not exist, then each listed
+   * part S3 would refuse, before anything is written; then stores the listed parts, in the
+   * listed order, as one object (putObject, atomic) and removes the upload. A repeat of a
+   * completion with the same parts gets the same answer (REMEMBERED_COMPLETIONS).
+   */
+  async function completeUpload(
+    bucket: string,
+    uploadId: string,
+    parts: ListedPart[],
+  ): Promise<{ size: number; md5: string }> {
+    const upload = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    const id = `${bucket}/${uploadId}`;
+    const listing = JSON.stringify(parts);
+    if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) {
+      const done = completed.get(id);
+      if (done?.listing === listing) return done.written;
+      throw noSuchUpload(uploadId);
+    }
+    const files: string[] = [];
+    for (const [at, listed] of parts.entries()) {
+      const file = path.join(upload, String(listed.number));
+      refuseListedPart(listed, await storedPart(file), at === parts.length - 1, uploadId);
+      files.push(file);
+    }
+    const [key, metadata] = await Promise.all([
+      readFile(path.join(upload, 'key'), 'utf8'),
+      readFile(path.join(upload, 'metadata'), 'utf8').then(
+        (text) => JSON.parse(text) as Record<string, string>,
+      ),
+    ]);
+    const object = new S3Object(bucket, key, Readable.from(concatenated(files)), metadata);
+    const written = await putObject(object);
+    await rm(upload, { recursive: true, force: true });
+    completed.set(id, { listing, written });
+    if (completed.size > REMEMBERED_COMPLETIONS) completed.delete(completed.keys().next().value!);
+    return written;
   }
 
   async function putMetadata(
@@ -354,7 +443,6 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   }
 
   const deleteInPlace = store.deleteObject.bind(store);
-  const completeMultipart = store.putObjectMultipart.bind(store);
 
   store.putObject = (object) => track(putObject(object));
   store.putPart = (bucket, uploadId, partNumber, content) =>
@@ -362,13 +450,13 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   store.putMetadata = (bucket, key, metadata, md5) => track(putMetadata(bucket, key, metadata, md5));
   store.copyObject = (...args) => track(copyObject(...args));
   store.deleteObject = (bucket, key) => track(deleteInPlace(bucket, key));
-  // Calls store.putObject (atomic above), then removes the upload's parts.
-  store.putObjectMultipart = (bucket, uploadId, parts) => track(completeMultipart(bucket, uploadId, parts));
+  store.putObjectMultipart = (bucket, uploadId, parts) => track(completeUpload(bucket, uploadId, parts));
 
   return {
     async inFlight() {
       while (running.size > 0) await Promise.allSettled([...running]);
     },
+    completedRecently: (bucket, uploadId) => completed.has(`${bucket}/${uploadId}`),
   };
 }
 
@@ -381,4 +469,26 @@ async function readStored(file: string): Promise<unknown> {
       throw error;
     },
   );
+}
+
+/** The size and MD5 of an upload's part file, undefined when there is none. */
+async function storedPart(file: string): Promise<StoredPart | undefined> {
+  const size = await stat(file).then(
+    (found) => found.size,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    },
+  );
+  if (size === undefined) return undefined;
+  const kept = await readFile(`${file}.md5`, 'utf8').catch(() => '');
+  if (/^[0-9a-f]{32}$/.test(kept)) return { size, md5: kept };
+  const hash = createHash('md5');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return { size, md5: hash.digest('hex') };
+}
+
+/** The bytes of `files`, one after the other. */
+async function* concatenated(files: readonly string[]): AsyncGenerator<Buffer> {
+  for (const file of files) yield* fs.createReadStream(file) as AsyncIterable<Buffer>;
 }

@@ -6,6 +6,8 @@
  *
  * s3rver lacks AbortMultipartUpload and ListMultipartUploads; this wrapper adds both over its
  * own upload directory, so aborted uploads do not pile up on disk and tests can prove none dangle.
+ * Its CompleteMultipartUpload is replaced by one that checks the request as S3 does
+ * (`s3-complete-multipart.ts`).
  *
  * Crash safety: before serving, the data directory is made self-consistent
  * (`repair-local-s3.ts`), and every write goes through `atomic-s3rver-store.ts`. When the parent
@@ -21,8 +23,11 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import S3rver from 's3rver';
+import objectController from 's3rver/lib/controllers/object.js';
 import { makeWritesAtomic, type S3rverFilesystemStore } from './atomic-s3rver-store.ts';
 import { repairLocalS3Store } from './repair-local-s3.ts';
+import { checkCompleteMultipartUpload } from './s3-complete-multipart.ts';
+import { noSuchUpload } from './s3-no-such-upload.ts';
 import { dropRequestLog, rememberBucketConfigs, type S3rverConfigStore } from './s3rver-request-work.ts';
 
 const directory = process.argv[2];
@@ -44,6 +49,8 @@ const startingBeat = setInterval(() => process.send?.({ starting: true }), 1_000
 const repairs = await repairLocalS3Store(directory);
 const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: true });
 const writes = makeWritesAtomic(s3rver.store as unknown as S3rverFilesystemStore);
+// CompleteMultipartUpload refuses what S3 refuses (s3-complete-multipart.ts).
+checkCompleteMultipartUpload(objectController);
 // Per-request work the local runtime does not need (s3rver-request-work.ts); before `callback()`,
 // which composes the middleware.
 dropRequestLog(s3rver.middleware);
@@ -63,13 +70,23 @@ function sendXml(response: ServerResponse, status: number, body: string): void {
   response.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
 }
 
+/** S3's 404 for an upload that does not exist, as `noSuchUpload` (s3-no-such-upload.ts) writes it. */
+function sendNoSuchUpload(response: ServerResponse, uploadId: string): void {
+  const error = noSuchUpload(uploadId) as Error & { code: string };
+  sendXml(
+    response,
+    404,
+    `<Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message><UploadId>${escapeXml(uploadId)}</UploadId></Error>`,
+  );
+}
+
 async function abortMultipartUpload(
   response: ServerResponse,
   bucket: string,
   uploadId: string,
 ): Promise<void> {
   if (!/^[0-9a-f]+$/.test(uploadId)) {
-    sendXml(response, 404, '<Error><Code>NoSuchUpload</Code><Message>no such upload</Message></Error>');
+    sendNoSuchUpload(response, uploadId);
     return;
   }
   const dir = path.join(uploadsDirectory(bucket), uploadId);
@@ -78,7 +95,13 @@ async function abortMultipartUpload(
     () => false,
   );
   if (!existed) {
-    sendXml(response, 404, '<Error><Code>NoSuchUpload</Code><Message>no such upload</Message></Error>');
+    // As S3 for some hours after a completion: the abort of a completed upload succeeds (and the object stays).
+    if (writes.completedRecently(bucket, uploadId)) {
+      response.writeHead(204);
+      response.end();
+      return;
+    }
+    sendNoSuchUpload(response, uploadId);
     return;
   }
   await rm(dir, { recursive: true, force: true });

@@ -42,3 +42,27 @@ declare module 's3rver/lib/models/error.js' {
   }
   export default S3Error;
 }
+
+/** s3rver's object model: picks the metadata S3 keeps (a content type by default) from headers. */
+declare module 's3rver/lib/models/object.js' {
+  import type { Readable } from 'node:stream';
+
+  class S3Object {
+    constructor(bucket: string, key: string, content: Readable, metadata: Record<string, string>);
+    readonly bucket: string;
+    readonly key: string;
+    readonly content: Readable;
+    readonly metadata: Record<string, string>;
+  }
+  export default S3Object;
+}
+
+/** s3rver's object controllers: its router calls them through this module object at each request. */
+declare module 's3rver/lib/controllers/object.js' {
+  const objectController: {
+    completeMultipartUpload: (
+      ctx: import('./s3-complete-multipart.ts').CompleteMultipartContext,
+    ) => Promise<void>;
+  };
+  export default objectController;
+}
