@@ -73,7 +73,7 @@ export interface S3ObjectStoreOptions extends S3ObjectStoreWithoutStreamingOptio
  * to refuse), and lib-storage list each part's checksum in CompleteMultipartUpload.
  *
  * Only where needed, not on every upload: even native (`zlib.crc32`, Node >= 20.15 and 22) it
- * costs 0.22-0.24 CPU-s per GB through this store, 3.4-4.5 % of the download handler's 5.3-6.5
+ * costs about 0.23 CPU-s per GB through this store, 3.5-4.3 % of the download handler's 5.3-6.5
  * (docs/benchmarks.md, "CRC32 on the parts under Object Lock"), more than the ~3 % it was allowed.
  * Without it, a part is checked by TLS on the way and the whole body by the meter (size, MD5,
  * SHA-256), as before.
