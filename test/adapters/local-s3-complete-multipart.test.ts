@@ -9,7 +9,8 @@
  * assembled whatever parts it found on disk in number order, ignored the ETags and sizes, and
  * answered a part without an ETag or a missing part with a 500.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -197,6 +198,22 @@ describe('CompleteMultipartUpload on the local S3: InvalidPart', () => {
     expect(error.name).toBe('InvalidPart');
     await expectRefusedCleanly(upload);
     upload.parts.set(1, { etag: again.ETag ?? '', body: Buffer.alloc(5 * MiB, 7) });
+    await expectCompletesCorrectly(upload);
+  });
+
+  it("checks a part whose kept MD5 a crash lost against the part's bytes", async () => {
+    const upload = await openUpload('invalid-part/no-kept-md5.bin', [
+      [1, 5 * MiB],
+      [2, 1024],
+    ]);
+    // A kill between a part's rename and its `.md5` leaves the part without one.
+    const files = await readdir(local.dir, { recursive: true });
+    const kept = files.filter((file) => file.includes(upload.uploadId) && file.endsWith('.md5'));
+    expect(kept.map((file) => path.basename(file)).sort()).toEqual(['1.md5', '2.md5']);
+    for (const file of kept) await rm(path.join(local.dir, file));
+    const [one, two] = listed(upload);
+    const error = await refusal(complete(upload, [one!, { ...two!, ETag: one!.ETag }]));
+    expect([error.name, error.$metadata.httpStatusCode]).toEqual(['InvalidPart', 400]);
     await expectCompletesCorrectly(upload);
   });
 
