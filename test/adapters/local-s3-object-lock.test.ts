@@ -202,9 +202,11 @@ describe('uploads to a bucket with a default retention', () => {
         ContentMD5: createHash('md5').update(body).digest('base64'),
       }),
     );
-    await client.send(
+    const put = await client.send(
       new PutObjectCommand({ Bucket: LOCKED, Key: 'with-crc32', Body: body, ChecksumAlgorithm: 'CRC32' }),
     );
+    // Answered back, as S3 does.
+    expect(put.ChecksumCRC32).toMatch(/^[A-Za-z0-9+/]{6}==$/);
     for (const key of ['with-md5', 'with-crc32']) {
       const got = await client.send(new GetObjectCommand({ Bucket: LOCKED, Key: key }));
       expect(await got.Body?.transformToString()).toBe('photo bytes');
