@@ -175,15 +175,15 @@ function route(request: IncomingMessage, response: ServerResponse): void {
   const bucket = decodeURIComponent(segments[1] ?? '');
   const uploadId = url.searchParams.get('uploadId');
   let extra: Promise<void> | undefined;
-  // Reads the request's body itself; every other extra drops it.
-  let drained = true;
+  // Whether the request's body is dropped here: `PUT ?object-lock` reads its own.
+  let dropBody = true;
   if (
     (request.method === 'GET' || request.method === 'PUT') &&
     url.searchParams.has('object-lock') &&
     segments.length === 2
   ) {
     extra = objectLockConfiguration(request, response, bucket, request.method);
-    drained = false;
+    dropBody = false;
   } else if (request.method === 'DELETE' && uploadId !== null && segments.length > 2) {
     extra = abortMultipartUpload(response, bucket, uploadId);
   } else if (request.method === 'GET' && url.searchParams.has('uploads') && segments.length === 2) {
@@ -193,7 +193,7 @@ function route(request: IncomingMessage, response: ServerResponse): void {
     handle(request, response);
     return;
   }
-  if (drained) request.resume();
+  if (dropBody) request.resume();
   extra.catch(() => {
     if (!response.headersSent) sendXml(response, 500, '<Error><Code>InternalError</Code></Error>');
     else response.destroy();
