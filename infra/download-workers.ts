@@ -71,5 +71,7 @@ export class DownloadWorkers extends Construct {
     this.fn.addEnvironment(ENV.uploadPartSizeMiB, String(UPLOAD_PART_SIZE_MIB));
     this.fn.addEnvironment(ENV.uploadQueueSize, String(UPLOAD_QUEUE_SIZE));
     this.fn.addEnvironment(ENV.deadlineReserveMs, String(DOWNLOAD_DEADLINE_RESERVE_MS));
+    // A default retention makes S3 refuse a multipart part without a checksum (docs/deploy.md).
+    if (config.objectLockMode !== 'none') this.fn.addEnvironment(ENV.archiveObjectLock, 'true');
   }
 }

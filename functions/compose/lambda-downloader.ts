@@ -3,10 +3,13 @@
  * bucket, the work-message codec and Shared Albums' item work. No SQS client (the event source
  * mapping reads and deletes the messages), no detection, albums or catalog.
  */
+
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbArchiveStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import { S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
+import type { PipelineConfig } from '#shared/config.ts';
 import { downloaderBatchDeps } from './downloader-deps.ts';
 import { openIcloudDownloads } from './icloud-adapters.ts';
 import { composeLambdaBase, type LambdaBase } from './lambda.ts';
@@ -15,16 +18,30 @@ export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metr
   readonly downloads: DownloadBatchDeps;
 }
 
-export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): DownloaderComposition {
-  const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions, awsClients } =
-    composeLambdaBase(env, serviceName);
-  // Heads, puts and deletes alone: no listing or reading back (GetObject, ListObjectsV2).
-  const objects = new S3ArchivingObjectStore({
+/**
+ * The download workers' archive: heads, puts and deletes alone, no listing or reading back
+ * (GetObject, ListObjectsV2); every multipart part with a checksum when the bucket has Object Lock.
+ */
+export function archivingObjectStore(
+  s3: S3Client,
+  config: Pick<
+    PipelineConfig,
+    'archiveBucket' | 'uploadPartSizeMiB' | 'uploadQueueSize' | 'archiveObjectLock'
+  >,
+): S3ArchivingObjectStore {
+  return new S3ArchivingObjectStore({
     client: s3,
     bucket: config.archiveBucket,
     partSize: config.uploadPartSizeMiB * 1024 * 1024,
     queueSize: config.uploadQueueSize,
+    checksumParts: config.archiveObjectLock,
   });
+}
+
+export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): DownloaderComposition {
+  const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions, awsClients } =
+    composeLambdaBase(env, serviceName);
+  const objects = archivingObjectStore(s3, config);
   const tableName = config.stateTable;
   return {
     logger,

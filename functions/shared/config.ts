@@ -50,6 +50,11 @@ const schema = z.object({
     z.coerce.number().check(z.int(), z.gte(1), z.lte(16)),
     PIPELINE_DEFAULTS.uploadQueueSize,
   ),
+  /** `true`: the bucket has Object Lock with a default retention; every multipart part carries a checksum. */
+  archiveObjectLock: z.pipe(
+    z._default(z.enum(['true', 'false']), 'false'),
+    z.transform((v) => v === 'true'),
+  ),
 });
 
 export type PipelineConfig = Readonly<z.infer<typeof schema>>;
@@ -71,6 +76,7 @@ const VARIABLES: Record<Key, string> = {
   deadlineReserveMs: ENV.deadlineReserveMs,
   uploadPartSizeMiB: ENV.uploadPartSizeMiB,
   uploadQueueSize: ENV.uploadQueueSize,
+  archiveObjectLock: ENV.archiveObjectLock,
 };
 
 export class ConfigError extends Error {

@@ -35,6 +35,12 @@ export const ENV = {
   /** Multipart part size in MiB and parallel parts per upload. */
   uploadPartSizeMiB: 'UPLOAD_PART_SIZE_MIB',
   uploadQueueSize: 'UPLOAD_QUEUE_SIZE',
+  /**
+   * `true` when the archive bucket has Object Lock with a default retention (`objectLockMode`):
+   * S3 then refuses a multipart part without a checksum, so the download workers send a CRC32
+   * with every part (S3ArchivingObjectStore `checksumParts`). Unset: `false`.
+   */
+  archiveObjectLock: 'ARCHIVE_OBJECT_LOCK',
   /** CloudWatch metrics namespace and service name (Powertools). */
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   serviceName: 'POWERTOOLS_SERVICE_NAME',

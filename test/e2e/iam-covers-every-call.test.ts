@@ -67,8 +67,11 @@ import { type Synthesised, statementsOfRole, synthesise } from '../infra/synth.t
 type Fn = DeployedFunction;
 const FUNCTIONS: readonly Fn[] = ['detector', 'workers'];
 
-/** Settings that make the functions do more: extra versions, sidecars; `mirror` may delete. */
-const COMMON_CONTEXT = { xmpSidecars: 'true', versionPolicy: 'default,medium' };
+/**
+ * Settings that make the functions do more: extra versions, sidecars, a checksum on every upload
+ * part (Object Lock); `mirror` may delete.
+ */
+const COMMON_CONTEXT = { xmpSidecars: 'true', versionPolicy: 'default,medium', objectLockMode: 'governance' };
 /** `mirror` with SSE-KMS: every S3 call's KMS requests are checked against it too. */
 const MIRROR_CONTEXT = {
   ...COMMON_CONTEXT,
@@ -150,11 +153,15 @@ function deploy(synth: Synthesised, calls: RecordedCall[]): Deployment {
  * channel): one that neither a recorded client nor the test's own sent came from an SDK client the
  * composition did not list in `awsClients`, and its call went unchecked.
  */
-const wire = { recorded: 0, unmarked: [] as string[], hosts: new Set<string>() };
+const wire = { recorded: 0, unmarked: [] as string[], hosts: new Set<string>(), parts: 0, partsWithCrc32: 0 };
 const onRequest = (message: unknown) => {
   const { request } = message as { request: ClientRequest };
   const host = String(request.getHeader('host'));
   if (!wire.hosts.has(host)) return;
+  if (request.method === 'PUT' && request.path.includes('partNumber=')) {
+    wire.parts += 1;
+    if (request.getHeader('x-amz-checksum-crc32') !== undefined) wire.partsWithCrc32 += 1;
+  }
   if (request.getHeader(RECORDED_HEADER) !== undefined) wire.recorded += 1;
   else if (request.getHeader(HARNESS_HEADER) === undefined)
     wire.unmarked.push(`${request.method} ${host}${request.path}`);
@@ -321,6 +328,10 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
         'detector SecretsManager.PutSecretValue secretsmanager:PutSecretValue',
       ]),
     );
+    // Deployed with Object Lock: the workers sent a CRC32 with every part (S3ArchivingObjectStore).
+    expect(environmentOf(keep, 'workers')[ENV.archiveObjectLock]).toBe('true');
+    expect(wire.parts).toBeGreaterThan(0);
+    expect(wire.partsWithCrc32).toBe(wire.parts);
     const detectorPuts = phases[0]!.calls.filter((c) => c.fn === 'detector' && c.call === 'S3.PutObject');
     const keys = detectorPuts.flatMap((c) =>
       c.requests.map((r) => (r.resource.kind === 's3Object' ? r.resource.key : '')),

@@ -129,6 +129,10 @@ describe('download workers', () => {
     expect(propsOf(worker().function).Timeout).toBe(900);
   });
 
+  it('is not told of Object Lock when the bucket has none (its parts carry no checksum)', () => {
+    expect(envOf(worker())[ENV.archiveObjectLock]).toBeUndefined();
+  });
+
   it('has memory for its items in flight all being large videos, at the measured growth per upload', () => {
     const env = envOf(worker());
     const measured = MEASURED_WORKER_MEMORY_MIB;

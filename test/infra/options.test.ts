@@ -85,6 +85,11 @@ describe('functions with every option', () => {
     }
   });
 
+  it('tell the download workers the bucket has Object Lock, so every part carries a checksum', () => {
+    const env = (propsOf(synth.stack.workers.fn.function).Environment as { Variables: Props }).Variables;
+    expect(env[ENV.archiveObjectLock]).toBe('true');
+  });
+
   it('run the detector hourly', () => {
     expect(propsOf(synth.stack.detector.rule).ScheduleExpression).toBe('rate(1 hour)');
   });

@@ -23,6 +23,15 @@ describe('loadConfig', () => {
     });
   });
 
+  it('says the bucket has Object Lock only when ARCHIVE_OBJECT_LOCK is true, and refuses another value', () => {
+    expect(loadConfig(complete).archiveObjectLock).toBe(false);
+    expect(loadConfig({ ...complete, [ENV.archiveObjectLock]: 'true' }).archiveObjectLock).toBe(true);
+    expect(loadConfig({ ...complete, [ENV.archiveObjectLock]: 'false' }).archiveObjectLock).toBe(false);
+    expect(() => loadConfig({ ...complete, [ENV.archiveObjectLock]: 'governance' })).toThrowError(
+      /ARCHIVE_OBJECT_LOCK is invalid/,
+    );
+  });
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadConfig(complete))).toBe(true);
   });

@@ -7,7 +7,9 @@
  * s3rver lacks AbortMultipartUpload and ListMultipartUploads; this wrapper adds both over its
  * own upload directory, so aborted uploads do not pile up on disk and tests can prove none dangle.
  * Its CompleteMultipartUpload is replaced by one that checks the request as S3 does
- * (`s3-complete-multipart.ts`).
+ * (`s3-complete-multipart.ts`). Object Lock (a bucket's default retention, and the refusal of
+ * uploads without a digest it brings) is `s3-object-lock.ts`'s: its controllers wrapped, and
+ * `GET`/`PUT ?object-lock` answered here.
  *
  * Crash safety: before serving, the data directory is made self-consistent
  * (`repair-local-s3.ts`), and every write goes through `atomic-s3rver-store.ts`. When the parent
@@ -23,11 +25,19 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import S3rver from 's3rver';
+import bucketController from 's3rver/lib/controllers/bucket.js';
 import objectController from 's3rver/lib/controllers/object.js';
 import { makeWritesAtomic, type S3rverFilesystemStore } from './atomic-s3rver-store.ts';
 import { repairLocalS3Store } from './repair-local-s3.ts';
 import { checkCompleteMultipartUpload } from './s3-complete-multipart.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
+import {
+  enforceObjectLock,
+  ObjectLockConfigurations,
+  objectLockRequest,
+  type S3rverBucketWrites,
+  type S3rverObjectUploads,
+} from './s3-object-lock.ts';
 import { dropRequestLog, rememberBucketConfigs, type S3rverConfigStore } from './s3rver-request-work.ts';
 
 const directory = process.argv[2];
@@ -51,6 +61,13 @@ const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: 
 const writes = makeWritesAtomic(s3rver.store as unknown as S3rverFilesystemStore);
 // CompleteMultipartUpload refuses what S3 refuses (s3-complete-multipart.ts).
 checkCompleteMultipartUpload(objectController);
+// Object Lock: a bucket's default retention, and uploads without a digest refused (s3-object-lock.ts).
+const objectLock = new ObjectLockConfigurations(s3rver.store);
+enforceObjectLock(
+  objectController as unknown as S3rverObjectUploads,
+  bucketController as unknown as S3rverBucketWrites,
+  objectLock,
+);
 // Per-request work the local runtime does not need (s3rver-request-work.ts); before `callback()`,
 // which composes the middleware.
 dropRequestLog(s3rver.middleware);
@@ -109,6 +126,30 @@ async function abortMultipartUpload(
   response.end();
 }
 
+/** `GET`/`PUT /<bucket>?object-lock`, which s3rver's router refuses (s3-object-lock.ts). */
+async function objectLockConfiguration(
+  request: IncomingMessage,
+  response: ServerResponse,
+  bucket: string,
+  method: 'GET' | 'PUT',
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  if ((await s3rver.store.getBucket(bucket)) == null) {
+    sendXml(
+      response,
+      404,
+      `<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>${escapeXml(bucket)}</BucketName></Error>`,
+    );
+    return;
+  }
+  const answer = await objectLockRequest(objectLock, method, bucket, Buffer.concat(chunks).toString('utf8'));
+  if (answer.xml === '') {
+    response.writeHead(answer.status);
+    response.end();
+  } else sendXml(response, answer.status, answer.xml);
+}
+
 async function listMultipartUploads(response: ServerResponse, bucket: string): Promise<void> {
   const dir = uploadsDirectory(bucket);
   const ids = await readdir(dir).catch(() => [] as string[]);
@@ -134,7 +175,16 @@ function route(request: IncomingMessage, response: ServerResponse): void {
   const bucket = decodeURIComponent(segments[1] ?? '');
   const uploadId = url.searchParams.get('uploadId');
   let extra: Promise<void> | undefined;
-  if (request.method === 'DELETE' && uploadId !== null && segments.length > 2) {
+  // Whether the request's body is dropped here: `PUT ?object-lock` reads its own.
+  let dropBody = true;
+  if (
+    (request.method === 'GET' || request.method === 'PUT') &&
+    url.searchParams.has('object-lock') &&
+    segments.length === 2
+  ) {
+    extra = objectLockConfiguration(request, response, bucket, request.method);
+    dropBody = false;
+  } else if (request.method === 'DELETE' && uploadId !== null && segments.length > 2) {
     extra = abortMultipartUpload(response, bucket, uploadId);
   } else if (request.method === 'GET' && url.searchParams.has('uploads') && segments.length === 2) {
     extra = listMultipartUploads(response, bucket);
@@ -143,7 +193,7 @@ function route(request: IncomingMessage, response: ServerResponse): void {
     handle(request, response);
     return;
   }
-  request.resume();
+  if (dropBody) request.resume();
   extra.catch(() => {
     if (!response.headersSent) sendXml(response, 500, '<Error><Code>InternalError</Code></Error>');
     else response.destroy();

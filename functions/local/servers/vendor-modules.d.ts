@@ -27,7 +27,11 @@ declare module 's3rver' {
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
     /** Koa's middleware list (S3rver is a Koa app), composed by `callback()`. */
     readonly middleware: Array<{ readonly name?: string }>;
-    readonly store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
+    readonly store: {
+      getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+      /** The bucket, or null when there is none. */
+      getBucket(bucket: string): Promise<object | null>;
+    };
   }
   export default S3rver;
 }
@@ -65,4 +69,10 @@ declare module 's3rver/lib/controllers/object.js' {
     ) => Promise<void>;
   };
   export default objectController;
+}
+
+/** s3rver's bucket controllers: its router calls them through this module object at each request. */
+declare module 's3rver/lib/controllers/bucket.js' {
+  const bucketController: Record<string, unknown>;
+  export default bucketController;
 }

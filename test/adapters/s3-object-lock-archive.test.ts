@@ -1,0 +1,135 @@
+/**
+ * A deployment with `objectLockMode` governance or compliance creates the archive bucket with
+ * Object Lock and a default retention (infra/archive-bucket.ts), and S3 then refuses every
+ * PutObject and UploadPart without `Content-MD5` or an `x-amz-checksum-*` header. The archive's
+ * S3 client computes no checksum S3 does not require (`ARCHIVE_S3_CLIENT_CONFIG`), so the
+ * product's adapter must send a digest on every upload itself: a photo's PutObject its
+ * `Content-MD5`, every part of a video its CRC32 when the stack says the bucket has Object Lock
+ * (`ARCHIVE_OBJECT_LOCK`, infra/download-workers.ts). Here the store the download Lambda composes
+ * from its environment (`archivingObjectStore`), with its client settings, archives into the
+ * local S3's model of such a bucket (functions/local/servers/s3-object-lock.ts): a video larger
+ * than a part, one that fits in a part, and bytes in memory. Without the setting, a video's parts
+ * are refused as S3 refuses them.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectLockConfigurationCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE, type S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { S3ObjectStoreWithoutStreaming } from '#adapters/aws/s3-object-store-without-streaming.ts';
+import { archivingObjectStore } from '#compose/lambda-downloader.ts';
+import { localArchiveS3ClientConfig } from '#compose/local-aws-stack.ts';
+import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
+import { loadConfig } from '#shared/config.ts';
+import { ENV } from '#shared/env-names.ts';
+import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
+import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
+
+const LOCKED = 'locked-archive';
+let local: LocalS3Bucket;
+/** The archive's client as the download Lambda builds it (ARCHIVE_S3_CLIENT_CONFIG), one attempt. */
+let client: S3Client;
+
+beforeAll(async () => {
+  local = await openLocalS3Bucket('unused');
+  client = new S3Client({ ...localArchiveS3ClientConfig(local.server.endpoint), maxAttempts: 1 });
+  // What `objectLockMode: governance` deploys: Object Lock and a default retention.
+  await client.send(new CreateBucketCommand({ Bucket: LOCKED, ObjectLockEnabledForBucket: true }));
+  await client.send(
+    new PutObjectLockConfigurationCommand({
+      Bucket: LOCKED,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } },
+      },
+    }),
+  );
+});
+afterAll(async () => {
+  client.destroy();
+  await local.close();
+});
+
+/** The download Lambda's store, from the environment the stack gives it (parts of 5 MiB here). */
+function archivingStore(objectLock: 'true' | 'unset' = 'true'): S3ArchivingObjectStore {
+  const config = loadConfig({
+    [ENV.archiveBucket]: LOCKED,
+    [ENV.stateTable]: 'state',
+    [ENV.workQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/work',
+    [ENV.sessionSecretId]: 'session',
+    [ENV.uploadPartSizeMiB]: String(MIN_PART_SIZE / 1024 / 1024),
+    [ENV.uploadQueueSize]: '2',
+    ...(objectLock === 'true' && { [ENV.archiveObjectLock]: 'true' }),
+  });
+  return archivingObjectStore(client, config);
+}
+
+async function storedMd5(key: string): Promise<string> {
+  const got = await client.send(new GetObjectCommand({ Bucket: LOCKED, Key: key }));
+  return createHash('md5')
+    .update(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())
+    .digest('hex');
+}
+
+describe('archiving into a bucket with Object Lock and a default retention', () => {
+  it('archives a video larger than a part (multipart, every part with a checksum)', async () => {
+    const size = 2 * MIN_PART_SIZE + 123_457;
+    const { stream } = generatedStream(size);
+    const result = await archivingStore().putStream('2024/01/VIDEO.MOV', stream, {
+      contentType: 'video/quicktime',
+      contentLength: size,
+      metadata: mtimeMetadata(1_700_000_000_000),
+    });
+    const md5 = generatedDigest(size, 'md5');
+    expect(result).toMatchObject({ size, md5, multipart: true });
+    expect(await storedMd5('2024/01/VIDEO.MOV')).toBe(md5);
+    const head = await client.send(new HeadObjectCommand({ Bucket: LOCKED, Key: '2024/01/VIDEO.MOV' }));
+    expect(head.Metadata?.md5chksum).toBe(Buffer.from(md5, 'hex').toString('base64'));
+    const { Uploads } = await client.send(new ListMultipartUploadsCommand({ Bucket: LOCKED }));
+    expect(Uploads ?? []).toEqual([]);
+  });
+
+  it('has a video refused without the setting, as S3 refuses it (400 InvalidRequest on UploadPart)', async () => {
+    const size = MIN_PART_SIZE + 1;
+    const { stream } = generatedStream(size);
+    const error = await archivingStore('unset')
+      .putStream('2024/01/REFUSED.MOV', stream, {
+        contentType: 'video/quicktime',
+        contentLength: size,
+        metadata: {},
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(error?.name).toBe('InvalidRequest');
+    expect(error?.message).toMatch(/for Put Part requests with Object Lock parameters$/);
+    const { Uploads } = await client.send(new ListMultipartUploadsCommand({ Bucket: LOCKED }));
+    expect(Uploads ?? []).toEqual([]);
+  });
+
+  it('archives a video that fits in one part (one PutObject with Content-MD5)', async () => {
+    const size = MIN_PART_SIZE - 1;
+    const { stream } = generatedStream(size);
+    const result = await archivingStore().putStream('2024/01/SHORT.MOV', stream, {
+      contentType: 'video/quicktime',
+      contentLength: size,
+      metadata: mtimeMetadata(1_700_000_000_000),
+    });
+    expect(result).toMatchObject({ size, multipart: false });
+    expect(await storedMd5('2024/01/SHORT.MOV')).toBe(generatedDigest(size, 'md5'));
+  });
+
+  it('writes bytes in memory (album views, catalog journals and shards)', async () => {
+    const store = new S3ObjectStoreWithoutStreaming({ client, bucket: LOCKED });
+    const body = new TextEncoder().encode('{"album":"view"}');
+    await store.putBytes('albums/view.json', body, { contentType: 'application/json', metadata: {} });
+    expect(await storedMd5('albums/view.json')).toBe(createHash('md5').update(body).digest('hex'));
+  });
+});
