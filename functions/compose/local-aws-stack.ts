@@ -27,7 +27,6 @@ import {
 } from '#local/servers/client-config.ts';
 import { startDynamoDbServer } from '#local/servers/dynamodb-server.ts';
 import { ensureStateTable, type WorkQueueUrls } from '#local/servers/provision.ts';
-import { claimEarlyLocalS3, earlyLocalS3Pending } from '#local/servers/s3-early-start.ts';
 import type { LocalServer } from '#local/servers/s3-server.ts';
 import type { DeadLetterQueue } from '#ports/dead-letter-queue.ts';
 import { ARCHIVE_S3_CLIENT_CONFIG } from './archive-s3-client.ts';
@@ -145,9 +144,7 @@ export async function openLocalAws(options: LocalAwsStackOptions): Promise<Local
       import('#local/servers/s3-server.ts'),
       import('#local/servers/provision.ts'),
     ]);
-    const directory = path.join(awsDir, 's3');
-    // A first sync's command may have started it already (s3-early-start.ts): this stack stops it.
-    const server = await started(await (claimEarlyLocalS3(directory) ?? startS3Server({ directory })));
+    const server = await started(await startS3Server({ directory: path.join(awsDir, 's3') }));
     const clientConfig = localArchiveS3ClientConfig(server.endpoint);
     const client = new S3Client(clientConfig);
     destroy.push(() => client.destroy());
@@ -178,8 +175,7 @@ export async function openLocalAws(options: LocalAwsStackOptions): Promise<Local
   });
 
   // Their failures surface where they are used (each returns the same rejected promise).
-  // A local S3 started early (s3-early-start.ts) has made its directory: the data dir is still new.
-  const newDataDir = !existsSync(path.join(awsDir, 's3')) || earlyLocalS3Pending(path.join(awsDir, 's3'));
+  const newDataDir = !existsSync(path.join(awsDir, 's3'));
   if (options.startNewS3AtOnce === true && newDataDir) s3().catch(() => undefined);
   if (options.startNewSqsAtOnce === true && newDataDir) sqsServer().catch(() => undefined);
 

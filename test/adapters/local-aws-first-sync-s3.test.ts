@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCAL_RESOURCES, openLocalAws } from '#compose/local-aws-stack.ts';
-import { startLocalS3Early, stopUnclaimedLocalS3 } from '#local/servers/s3-early-start.ts';
 
 const dirs: string[] = [];
 const freshDir = async () => {
@@ -77,32 +76,5 @@ describe('openLocalAws', () => {
     } finally {
       await stack.stop();
     }
-  }, 60_000);
-
-  it('runs on the local S3 a first sync started before loading its modules, not a second one', async () => {
-    const dataDir = await freshDir();
-    const early = startLocalS3Early(dataDir);
-    expect(early).toBeDefined();
-    const stack = await openLocalAws({ dataDir, startNewS3AtOnce: true });
-    const pid = (await early)?.pid ?? 0;
-    try {
-      expect((await stack.s3()).endpoint).toBe((await early)?.endpoint);
-      // Taken by the stack: stopping what no run took leaves it running.
-      await stopUnclaimedLocalS3();
-      expect(() => process.kill(pid, 0)).not.toThrow();
-    } finally {
-      await stack.stop();
-    }
-    expect(() => process.kill(pid, 0)).toThrow();
-    // A data dir that has a local S3 (every later run, idle ones included) starts none early.
-    expect(startLocalS3Early(dataDir)).toBeUndefined();
-  }, 60_000);
-
-  it('stops a local S3 started early that no run took', async () => {
-    const early = startLocalS3Early(await freshDir());
-    const pid = (await early)?.pid ?? 0;
-    expect(() => process.kill(pid, 0)).not.toThrow();
-    await stopUnclaimedLocalS3();
-    expect(() => process.kill(pid, 0)).toThrow();
   }, 60_000);
 });

@@ -148,88 +148,71 @@ Exit codes: 0 done (or nothing changed), 1 some work failed or is left for the n
 was refused, 3 iCloud needs you to log in again.`,
     )
     .action(async (options: Record<string, string | number | boolean | undefined>, command: Command) => {
+      // Imported here, not above: `sync --help` loads none of what a run needs (issue 12).
+      const [{ cliContext }, { errorResult }, { exitOnInterrupt }, { syncStopReason }, { runLocalSync }] =
+        await Promise.all([
+          import('../context.ts'),
+          import('../io/error-report.ts'),
+          import('../io/interrupt.ts'),
+          import('../io/sync-stop.ts'),
+          import('#local/local-sync.ts'),
+        ]);
+      const ctx = cliContext(command);
       const globals = command.optsWithGlobals<{ local?: string }>();
-      const dataDir = await localDir(globals.local);
-      // A first sync's local S3 starts while the run's modules load (s3-early-start.ts); the run
-      // takes it, and whatever ends the command before the run stops it.
-      const early = options.dryRun ? undefined : await import('#local/servers/s3-early-start.ts');
-      early?.startLocalS3Early(dataDir);
-      try {
-        await runSync(dataDir, options, command);
-      } finally {
-        await early?.stopUnclaimedLocalS3();
+      const progress = new ProgressLine();
+      const rate = new TransferRate();
+      let last: SyncProgress | undefined;
+      const keepRunning = exitOnInterrupt(
+        ctx.output,
+        () => {
+          progress.done();
+          return describeInterruptedSync(last);
+        },
+        'Run npx icloud-s3 sync again: it continues where this run stopped.',
+      );
+      const summary = await runLocalSync({
+        dataDir: await localDir(globals.local),
+        endpoint: await ctx.endpoint(),
+        store: ctx.store,
+        logger: ctx.logger,
+        ...(ctx.observer ? { observer: ctx.observer } : {}),
+        deletePolicy: parseDeletePolicy({
+          mode: options.deletePolicy as string | undefined,
+          maxDeleteFraction: options.maxDeleteFraction?.toString(),
+        }),
+        versionPolicy: parseVersionPolicy(options.versions as string | undefined),
+        sharedAlbums: {
+          enabled: options.sharedAlbums !== false,
+          cadenceMs: Math.round(Number(options.sharedAlbumsEvery ?? 0) * 60_000),
+        },
+        xmpSidecars: Boolean(options.xmpSidecars) || process.env[ENV.xmpSidecars] === 'true',
+        dryRun: Boolean(options.dryRun),
+        concurrency: options.concurrency as number,
+        onProgress: (p) => {
+          last = p;
+          if (p.phase === 'detecting')
+            progress.update(`Asking iCloud what changed… ${p.itemsEnqueued} found`, 0);
+          else if (p.phase === 'downloading') {
+            const bar = downloadBar(p, rate.sample(p.bytesDownloaded, Date.now()));
+            progress.update(bar.label, bar.done, bar.total);
+          }
+        },
+      });
+      keepRunning();
+      progress.done();
+      const stopped = syncStopReason(summary);
+      ctx.output.result({
+        status: summary.outcome,
+        ...summary,
+        ...(stopped === undefined ? {} : { error: errorResult(stopped)['error'] }),
+      });
+      if (!ctx.output.json) describeSummary(ctx.output, summary);
+      if (stopped !== undefined) {
+        ctx.output.error(stopped.message, stopped.hint ?? undefined);
+        process.exitCode = stopped.exitCode;
+      } else if (summary.outcome === 'partial' || summary.assets.failed > 0 || summary.deadLetters > 0) {
+        // `partial` always exits 1 (io/result-status.ts): work failed or is left for the next run.
+        process.exitCode = EXIT.failure;
       }
     });
-}
-
-/** The run itself, once the data dir is known. */
-async function runSync(
-  dataDir: string,
-  options: Record<string, string | number | boolean | undefined>,
-  command: Command,
-): Promise<void> {
-  // Imported here, not above: `sync --help` loads none of what a run needs (issue 12).
-  const [{ cliContext }, { errorResult }, { exitOnInterrupt }, { syncStopReason }, { runLocalSync }] =
-    await Promise.all([
-      import('../context.ts'),
-      import('../io/error-report.ts'),
-      import('../io/interrupt.ts'),
-      import('../io/sync-stop.ts'),
-      import('#local/local-sync.ts'),
-    ]);
-  const ctx = cliContext(command);
-  const progress = new ProgressLine();
-  const rate = new TransferRate();
-  let last: SyncProgress | undefined;
-  const keepRunning = exitOnInterrupt(
-    ctx.output,
-    () => {
-      progress.done();
-      return describeInterruptedSync(last);
-    },
-    'Run npx icloud-s3 sync again: it continues where this run stopped.',
-  );
-  const summary = await runLocalSync({
-    dataDir,
-    endpoint: await ctx.endpoint(),
-    store: ctx.store,
-    logger: ctx.logger,
-    ...(ctx.observer ? { observer: ctx.observer } : {}),
-    deletePolicy: parseDeletePolicy({
-      mode: options.deletePolicy as string | undefined,
-      maxDeleteFraction: options.maxDeleteFraction?.toString(),
-    }),
-    versionPolicy: parseVersionPolicy(options.versions as string | undefined),
-    sharedAlbums: {
-      enabled: options.sharedAlbums !== false,
-      cadenceMs: Math.round(Number(options.sharedAlbumsEvery ?? 0) * 60_000),
-    },
-    xmpSidecars: Boolean(options.xmpSidecars) || process.env[ENV.xmpSidecars] === 'true',
-    dryRun: Boolean(options.dryRun),
-    concurrency: options.concurrency as number,
-    onProgress: (p) => {
-      last = p;
-      if (p.phase === 'detecting') progress.update(`Asking iCloud what changed… ${p.itemsEnqueued} found`, 0);
-      else if (p.phase === 'downloading') {
-        const bar = downloadBar(p, rate.sample(p.bytesDownloaded, Date.now()));
-        progress.update(bar.label, bar.done, bar.total);
-      }
-    },
-  });
-  keepRunning();
-  progress.done();
-  const stopped = syncStopReason(summary);
-  ctx.output.result({
-    status: summary.outcome,
-    ...summary,
-    ...(stopped === undefined ? {} : { error: errorResult(stopped)['error'] }),
-  });
-  if (!ctx.output.json) describeSummary(ctx.output, summary);
-  if (stopped !== undefined) {
-    ctx.output.error(stopped.message, stopped.hint ?? undefined);
-    process.exitCode = stopped.exitCode;
-  } else if (summary.outcome === 'partial' || summary.assets.failed > 0 || summary.deadLetters > 0) {
-    // `partial` always exits 1 (io/result-status.ts): work failed or is left for the next run.
-    process.exitCode = EXIT.failure;
-  }
 }
