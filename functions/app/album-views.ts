@@ -31,6 +31,8 @@ export interface AlbumViewDeps {
    */
   readonly settleMs?: number;
   readonly now?: () => number;
+  /** Albums written at once; `ALBUM_VIEWS_AT_ONCE` by default. */
+  readonly albumsAtOnce?: number;
 }
 
 export interface AlbumViewResult {
@@ -47,10 +49,12 @@ export interface AlbumViewResult {
 const EXTENSIONS = ['.json', '.m3u8'] as const;
 
 /**
- * Albums whose view is written at once (its two objects side by side, then its state). One at a
- * time, a first sync's ~16 albums were the last ~0.45 s of its tail, each waiting on two PUTs and
- * a PutItem in turn while the catalog fold kept the local S3 busy (docs/benchmarks.md §0, "The
- * tail and start of a local run").
+ * Albums whose view is written at once by default (its two objects side by side, then its state):
+ * the detector's Lambda, billed by its duration, waited on ~16 albums' two PUTs and a PutItem one
+ * album at a time over the network. The local run writes one at a time (`albumsAtOnce`): there
+ * the views share the CLI's thread and the local S3's with the catalog fold, which is the run's
+ * tail, and four at once delayed the fold's first shard by ~40 ms for views that ended within
+ * the fold anyway (docs/benchmarks.md §0, "The tail and start of a local run").
  */
 export const ALBUM_VIEWS_AT_ONCE = 4;
 
@@ -108,8 +112,8 @@ export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewR
       await removeView(deps.objects, old);
       removed += 1;
     };
-    // Albums are independent objects and state items: several at once (see ALBUM_VIEWS_AT_ONCE).
-    await mapAtMost(zoneAlbums, ALBUM_VIEWS_AT_ONCE, async (album) => {
+    // Albums are independent objects and state items: several at once (ALBUM_VIEWS_AT_ONCE).
+    await mapAtMost(zoneAlbums, deps.albumsAtOnce ?? ALBUM_VIEWS_AT_ONCE, async (album) => {
       const path = paths.get(album.recordName);
       if (path === undefined) {
         // Deleted, a folder, or a smart album: no view, and none left behind.

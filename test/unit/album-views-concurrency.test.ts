@@ -103,6 +103,13 @@ describe('writing the album views', () => {
     expect(await stale()).toEqual([]);
   });
 
+  it('writes one album at a time when asked to (the local run, whose catalog fold is its tail)', async () => {
+    const { objects, deps, stale } = await setUp();
+    expect(await refreshAlbumViews({ ...deps, albumsAtOnce: 1 })).toMatchObject({ written: ALBUMS });
+    expect(objects.mostAlbumsAtOnce).toBe(1);
+    expect(await stale()).toEqual([]);
+  });
+
   it('leaves an album it could not write stale, and the next pass writes it', async () => {
     const { objects, deps, state, stale, keys } = await setUp();
     objects.failOn = 'albums/Album 05.m3u8';
