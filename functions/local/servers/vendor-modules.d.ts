@@ -27,7 +27,11 @@ declare module 's3rver' {
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
     /** Koa's middleware list (S3rver is a Koa app), composed by `callback()`. */
     readonly middleware: Array<{ readonly name?: string }>;
-    readonly store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
+    readonly store: {
+      getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+      /** Makes the bucket's directory if missing (`mkdirp`). */
+      putBucket(bucket: string): Promise<unknown>;
+    };
   }
   export default S3rver;
 }
