@@ -119,7 +119,8 @@ function tsxLoader(): string {
 /**
  * Starts s3rver on 127.0.0.1 with an ephemeral port. Without `directory`, a temporary one is
  * removed on stop. With `bucket`, that bucket exists (made if missing) before the child reports
- * listening: the caller needs no HeadBucket and CreateBucket round trips before its first write. Each object the start-up check had to drop is reported on stderr by key.
+ * listening: the caller needs no HeadBucket and CreateBucket round trips before its first write.
+ * Each object the start-up check had to drop is reported on stderr by key.
  */
 export async function startS3Server(
   options: { directory?: string; bucket?: string } = {},
