@@ -17,6 +17,7 @@ import { zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
 import type { DetectionStateStore } from '#ports/sync-state-store.ts';
+import { mapAtMost } from '#shared/map-at-most.ts';
 
 export interface AlbumViewDeps {
   readonly albums: AlbumStore;
@@ -30,6 +31,8 @@ export interface AlbumViewDeps {
    */
   readonly settleMs?: number;
   readonly now?: () => number;
+  /** Albums written at once; `ALBUM_VIEWS_AT_ONCE` by default. */
+  readonly albumsAtOnce?: number;
 }
 
 export interface AlbumViewResult {
@@ -44,6 +47,16 @@ export interface AlbumViewResult {
 }
 
 const EXTENSIONS = ['.json', '.m3u8'] as const;
+
+/**
+ * Albums whose view is written at once by default (its two objects side by side, then its state):
+ * the detector's Lambda, billed by its duration, waited on ~16 albums' two PUTs and a PutItem one
+ * album at a time over the network. The local run writes one at a time (`albumsAtOnce`): there
+ * the views share the CLI's thread and the local S3's with the catalog fold, which is the run's
+ * tail, and four at once delayed the fold's first shard by ~40 ms for views that ended within
+ * the fold anyway (docs/benchmarks.md §0, "The tail and start of a local run").
+ */
+export const ALBUM_VIEWS_AT_ONCE = 4;
 
 function inputOf(album: StoredAlbum): StoredAlbumInput {
   const { updatedAt: _updatedAt, revision: _revision, ...input } = album;
@@ -99,38 +112,43 @@ export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewR
       await removeView(deps.objects, old);
       removed += 1;
     };
-    for (const album of zoneAlbums) {
+    // Albums are independent objects and state items: several at once (ALBUM_VIEWS_AT_ONCE).
+    await mapAtMost(zoneAlbums, deps.albumsAtOnce ?? ALBUM_VIEWS_AT_ONCE, async (album) => {
       const path = paths.get(album.recordName);
       if (path === undefined) {
         // Deleted, a folder, or a smart album: no view, and none left behind.
-        if (album.view === undefined && !album.viewStale) continue;
+        if (album.view === undefined && !album.viewStale) return;
         if (album.view !== undefined) await dropOld(album.view.path);
         const { view: _view, ...rest } = inputOf(album);
         await saveViewState(deps.albums, album, { ...rest, viewStale: false });
-        continue;
+        return;
       }
-      if (!album.viewStale && album.view?.path === path) continue;
+      if (!album.viewStale && album.view?.path === path) return;
       const { items, waiting: missing } = await itemsOf(deps, album);
       const view = renderAlbumView(album, folderNames(album, zoneAlbums), path, items);
       const moved = album.view !== undefined && album.view.path !== path;
       const changed = moved || album.view?.hash !== view.hash;
       const settled = now() - album.updatedAt >= settleMs;
       // Unchanged and still settling: nothing to write, and the mark's time must stay as it is.
-      if (!changed && missing === 0 && !settled) continue;
+      if (!changed && missing === 0 && !settled) return;
       if (changed) {
-        await putText(deps.objects, `${path}.json`, view.json, 'application/json; charset=utf-8');
-        await putText(deps.objects, `${path}.m3u8`, view.m3u8, 'audio/x-mpegurl; charset=utf-8');
+        await Promise.all([
+          putText(deps.objects, `${path}.json`, view.json, 'application/json; charset=utf-8'),
+          putText(deps.objects, `${path}.m3u8`, view.m3u8, 'audio/x-mpegurl; charset=utf-8'),
+        ]);
         written += 1;
       }
       // Written first, removed after: a crash in between leaves two views, never none.
       if (moved && album.view !== undefined) await dropOld(album.view.path);
       if (missing > 0) waiting += 1;
+      // The state last: an album whose objects are not both written stays stale, and the next
+      // pass writes it again (same bytes).
       await saveViewState(deps.albums, album, {
         ...inputOf(album),
         viewStale: missing > 0 || (changed && settleMs > 0) || !settled,
         view: { path, hash: view.hash },
       });
-    }
+    });
   }
   return { albums: all.length, written, removed, waiting };
 }

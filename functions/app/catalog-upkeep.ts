@@ -340,8 +340,9 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
     }
     // The carried items go back before the objects that held them are deleted.
     await writeJournal(deps.objects, carried, deps.now());
-    // Any subset deleted is as safe as a prefix: what is left is folded again, to the same bytes.
-    await mapAtMost(journalKeys, CATALOG_SHARDS_AT_ONCE, (key) => deps.objects.delete(key));
+    // One request per 1,000 keys (a fold reads at most MAX_JOURNAL_OBJECTS_PER_FOLD). Any subset
+    // deleted is as safe as a prefix: what is left is folded again, to the same bytes.
+    await deps.objects.deleteMany(journalKeys);
     const result = {
       outcome: 'folded' as const,
       journalObjects: journalKeys.length,

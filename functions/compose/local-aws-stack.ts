@@ -139,16 +139,19 @@ export async function openLocalAws(options: LocalAwsStackOptions): Promise<Local
   };
 
   const s3 = once(async (): Promise<LocalS3> => {
-    const [{ S3Client }, { startS3Server }, { ensureBucket }] = await Promise.all([
+    const [{ S3Client }, { startS3Server }] = await Promise.all([
       import('@aws-sdk/client-s3'),
       import('#local/servers/s3-server.ts'),
-      import('#local/servers/provision.ts'),
     ]);
-    const server = await started(await startS3Server({ directory: path.join(awsDir, 's3') }));
+    // The child makes the bucket before it listens: a first sync's first journal waited for a
+    // HeadBucket and a CreateBucket (15-40 ms on a fresh child) in about half the runs
+    // (docs/benchmarks.md §0, "The tail and start of a local run").
+    const server = await started(
+      await startS3Server({ directory: path.join(awsDir, 's3'), bucket: LOCAL_RESOURCES.bucket }),
+    );
     const clientConfig = localArchiveS3ClientConfig(server.endpoint);
     const client = new S3Client(clientConfig);
     destroy.push(() => client.destroy());
-    await ensureBucket(client, LOCAL_RESOURCES.bucket);
     return { client, endpoint: server.endpoint, clientConfig };
   });
   /** The SQS server and its queues, up; `sqs` below is what the run uses (and counts as started). */

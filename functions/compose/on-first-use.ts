@@ -25,6 +25,7 @@ export function objectStoreOnFirstUse(open: () => Promise<ObjectStore>): ObjectS
       yield* (await store()).list(prefix);
     },
     getStream: async (key) => (await store()).getStream(key),
+    deleteMany: async (keys) => (await store()).deleteMany(keys),
   };
 }
 

@@ -377,7 +377,13 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       foldWhenPending(),
       signInNeeded !== undefined
         ? Promise.resolve(undefined)
-        : refreshAlbumViews({ albums: local.albums, state: stack.state, objects: stack.objects }),
+        : // One album at a time: the fold beside them is the tail (album-views.ts, ALBUM_VIEWS_AT_ONCE).
+          refreshAlbumViews({
+            albums: local.albums,
+            state: stack.state,
+            objects: stack.objects,
+            albumsAtOnce: 1,
+          }),
     ]);
     if (folding.status === 'rejected') throw folding.reason;
     if (viewing.status === 'rejected') throw viewing.reason;

@@ -106,7 +106,16 @@ export interface ObjectStoreWithoutStreaming extends ObjectStoreBasics {
   list(prefix: string): AsyncIterable<ListedObject>;
   /** The object's bytes, or undefined when there is none. */
   getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined>;
+  /**
+   * Removes every object of `keys` (missing ones are not an error) in as few requests as the
+   * store allows (S3: one DeleteObjects per `MAX_KEYS_PER_DELETE`). Rejects if any key could not
+   * be removed; the others may be gone already.
+   */
+  deleteMany(keys: readonly string[]): Promise<void>;
 }
+
+/** Keys one S3 DeleteObjects request takes at most. */
+export const MAX_KEYS_PER_DELETE = 1000;
 
 /**
  * The store as archiving uses it (the download workers: their Lambda composes this alone): bodies

@@ -1,6 +1,9 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, S3ArchivingObjectStore, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { localArchiveS3ClientConfig } from '#compose/local-aws-stack.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { describeObjectStoreContract } from '#test/fakes/contracts/object-store-contract.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
@@ -191,5 +194,62 @@ describe("S3ArchivingObjectStore (the download workers' part)", () => {
     expect(await store.head('archiving/one.MOV')).toEqual(await whole.head('archiving/one.MOV'));
     await store.delete('archiving/one.MOV');
     expect(await whole.head('archiving/one.MOV')).toBeUndefined();
+  });
+});
+
+describe('S3ObjectStore.deleteMany', () => {
+  it('deletes 2,500 keys in three DeleteObjects, each carrying the checksum S3 requires, with the archive client', async () => {
+    const client = new S3Client(localArchiveS3ClientConfig(local.aws.endpoints.s3));
+    const { store } = await newStore({ client });
+    const keys = Array.from(
+      { length: 2_500 },
+      (_, i) => `catalog/journal/${String(i).padStart(4, '0')}.json`,
+    );
+    for (const key of [keys[0], keys[1_000], keys[2_499]])
+      await store.putBytes(key ?? '', Buffer.from('x'), { contentType: 'application/json' });
+    const requests: { method: string; path: string; integrity: boolean }[] = [];
+    const onRequest = (message: unknown) => {
+      const { request } = message as { request: ClientRequest };
+      const headers = Object.keys(request.getHeaders());
+      requests.push({
+        method: request.method,
+        path: request.path,
+        integrity: headers.some((h) => h === 'content-md5' || h.startsWith('x-amz-checksum-')),
+      });
+    };
+    subscribe('http.client.request.start', onRequest);
+    try {
+      await store.deleteMany(keys);
+    } finally {
+      unsubscribe('http.client.request.start', onRequest);
+      client.destroy();
+    }
+    expect(requests).toHaveLength(3);
+    for (const request of requests) expect(request).toMatchObject({ method: 'POST', integrity: true });
+    expect(requests.every((r) => r.path.includes('?delete'))).toBe(true);
+    expect(await store.head(keys[1_000] ?? '')).toBeUndefined();
+  });
+
+  it('fails naming the keys S3 reported it could not delete', async () => {
+    const client = new S3Client(localArchiveS3ClientConfig(local.aws.endpoints.s3));
+    const { store } = await newStore({ client });
+    // S3 answers 200 with an <Error> per key it could not delete (AccessDenied, InternalError).
+    client.middlewareStack.add(
+      () => async () => ({
+        output: {
+          $metadata: { httpStatusCode: 200 },
+          Errors: [{ Key: 'catalog/journal/b.json', Code: 'InternalError', Message: 'try again' }],
+        },
+        response: {},
+      }),
+      { step: 'initialize', name: 'answerWithPerKeyErrors' },
+    );
+    try {
+      await expect(store.deleteMany(['catalog/journal/a.json', 'catalog/journal/b.json'])).rejects.toThrow(
+        /1 of 2 .*catalog\/journal\/b\.json.*InternalError/,
+      );
+    } finally {
+      client.destroy();
+    }
   });
 });

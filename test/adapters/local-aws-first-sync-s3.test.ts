@@ -77,4 +77,31 @@ describe('openLocalAws', () => {
       await stack.stop();
     }
   }, 60_000);
+
+  it('opens its local S3 with the bucket already there: no HeadBucket or CreateBucket before the first write', async () => {
+    const s3Requests: string[] = [];
+    const onRequest = (message: unknown) => {
+      const { request } = message as { request: ClientRequest };
+      if (String(request.getHeader('authorization') ?? '').includes('/s3/aws4_request'))
+        s3Requests.push(`${request.method} ${request.path}`);
+    };
+    const dataDir = await freshDir();
+    subscribe('http.client.request.start', onRequest);
+    try {
+      for (let run = 0; run < 2; run++) {
+        const stack = await openLocalAws({ dataDir, startNewS3AtOnce: true });
+        try {
+          const { client } = await stack.s3();
+          expect(s3Requests).toEqual([]);
+          const { HeadBucketCommand } = await import('@aws-sdk/client-s3');
+          await client.send(new HeadBucketCommand({ Bucket: LOCAL_RESOURCES.bucket }));
+          s3Requests.splice(0);
+        } finally {
+          await stack.stop();
+        }
+      }
+    } finally {
+      unsubscribe('http.client.request.start', onRequest);
+    }
+  }, 60_000);
 });

@@ -325,6 +325,8 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
         'detector S3.ListObjectsV2 s3:ListBucket',
         'detector S3.GetObject s3:GetObject',
         'detector S3.DeleteObject s3:DeleteObject',
+        // The catalog fold's journal deletions, 1,000 keys per request.
+        'detector S3.DeleteObjects s3:DeleteObject',
         'detector SecretsManager.PutSecretValue secretsmanager:PutSecretValue',
       ]),
     );

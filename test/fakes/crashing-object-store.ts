@@ -89,6 +89,11 @@ export class CrashingObjectStore implements ObjectStore {
     return this.#schedule.around('objects.delete', () => this.#inner.delete(key));
   }
 
+  /** One request (S3's DeleteObjects): a crash before it deletes none of the keys, after it all. */
+  deleteMany(keys: readonly string[]): Promise<void> {
+    return this.#schedule.around('objects.deleteMany', () => this.#inner.deleteMany(keys));
+  }
+
   async *list(prefix: string): AsyncIterable<ListedObject> {
     const all = await this.#schedule.around('objects.list', async () => {
       const listed: ListedObject[] = [];

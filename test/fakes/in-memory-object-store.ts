@@ -146,6 +146,10 @@ export class InMemoryObjectStore implements ObjectStore {
     this.objects.delete(key);
   }
 
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.objects.delete(key);
+  }
+
   async *list(prefix: string): AsyncIterable<ListedObject> {
     for (const key of this.keys()) {
       if (!key.startsWith(prefix)) continue;

@@ -31,6 +31,7 @@ afterEach(async () => {
 function s3rverLikeStore(): S3rverFilesystemStore {
   const untouched = () => Promise.reject(new Error('not replaced'));
   return {
+    getBucketPath: (bucket) => path.join(dir, bucket),
     getResourcePath: (bucket, key, resource) => path.join(dir, bucket, `${key}._S3rver_${resource}`),
     getMetadata: untouched,
     putObject: untouched,

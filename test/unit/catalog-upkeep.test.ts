@@ -186,6 +186,51 @@ describe('the catalog in the bucket', () => {
     });
   });
 
+  it('deletes its journal objects in one request per 1,000 keys, none one by one', async () => {
+    const { catalog, deliver, serve, objects } = setUp();
+    const deletes: string[] = [];
+    const batches: (readonly string[])[] = [];
+    const deleteOne = objects.delete.bind(objects);
+    const deleteMany = objects.deleteMany.bind(objects);
+    objects.delete = (key) => {
+      deletes.push(key);
+      return deleteOne(key);
+    };
+    objects.deleteMany = (keys) => {
+      batches.push(keys);
+      return deleteMany(keys);
+    };
+    for (const name of ['j1', 'j2', 'j3']) {
+      const asset = described(name);
+      serve(asset);
+      await deliver([{ type: 'asset', asset }]);
+    }
+
+    await foldCatalog(catalog, 'test');
+
+    expect(deletes).toEqual([]);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toHaveLength(3);
+    expect(objects.keys().filter((k) => k.startsWith(CATALOG_JOURNAL_PREFIX))).toEqual([]);
+  });
+
+  it('keeps the journal objects S3 could not delete, and the next fold writes the same bytes', async () => {
+    const { catalog, deliver, serve, objects } = setUp();
+    const asset = described('kept');
+    serve(asset);
+    await deliver([{ type: 'asset', asset }]);
+    const deleteMany = objects.deleteMany.bind(objects);
+    objects.deleteMany = async () => {
+      throw new Error('S3 did not delete 1 of 1 keys');
+    };
+    await expect(foldCatalog(catalog, 'test')).rejects.toThrow('did not delete');
+    expect(objects.keys().filter((k) => k.startsWith(CATALOG_JOURNAL_PREFIX))).toHaveLength(1);
+
+    objects.deleteMany = deleteMany;
+    expect(await foldCatalog(catalog, 'test')).toMatchObject({ outcome: 'folded', shardsRewritten: 0 });
+    expect(objects.keys().filter((k) => k.startsWith(CATALOG_JOURNAL_PREFIX))).toEqual([]);
+  });
+
   it('leaves the catalog to the writer that holds its lock', async () => {
     const { catalog, deliver, serve, state } = setUp();
     const asset = described('locked');

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
@@ -18,15 +19,16 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type {
-  BodyDigest,
-  ListedObject,
-  ObjectHead,
-  ObjectMetadata,
-  ObjectStoreBasics,
-  ObjectStoreWithoutStreaming,
-  PutBytesOptions,
-  PutResult,
+import {
+  type BodyDigest,
+  type ListedObject,
+  MAX_KEYS_PER_DELETE,
+  type ObjectHead,
+  type ObjectMetadata,
+  type ObjectStoreBasics,
+  type ObjectStoreWithoutStreaming,
+  type PutBytesOptions,
+  type PutResult,
 } from '../../ports/object-store.ts';
 import {
   assertValidMetadata,
@@ -168,6 +170,41 @@ export class S3ObjectStoreWithoutStreaming
 
   getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined> {
     return getObjectStream(this.client, this.bucket, key);
+  }
+
+  deleteMany(keys: readonly string[]): Promise<void> {
+    return deleteObjects(this.client, this.bucket, keys);
+  }
+}
+
+/**
+ * Removes `keys` (`ObjectStoreWithoutStreaming.deleteMany`): one DeleteObjects per
+ * `MAX_KEYS_PER_DELETE`, in turn, each `Quiet` (S3 answers only the keys it could not delete).
+ * S3 requires an integrity header on DeleteObjects: the SDK adds its CRC32 checksum even under
+ * `requestChecksumCalculation: 'WHEN_REQUIRED'` (test/adapters/aws-s3-object-store.test.ts). The
+ * IAM action is each key's `s3:DeleteObject`. A 200 that lists per-key errors is a failure.
+ */
+export async function deleteObjects(
+  client: S3Client,
+  bucket: string,
+  keys: readonly string[],
+): Promise<void> {
+  for (let from = 0; from < keys.length; from += MAX_KEYS_PER_DELETE) {
+    const batch = keys.slice(from, from + MAX_KEYS_PER_DELETE);
+    const output = await client.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+    const errors = output.Errors ?? [];
+    if (errors.length > 0) {
+      const named = errors
+        .slice(0, 5)
+        .map((e) => `${e.Key ?? '?'} (${e.Code ?? 'unknown'}: ${e.Message ?? ''})`)
+        .join(', ');
+      throw new Error(`S3 did not delete ${errors.length} of ${batch.length} keys: ${named}`);
+    }
   }
 }
 

@@ -39,6 +39,7 @@ import { STAGING_TAG } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
 import { assertValidMetadata, MD5_KEY, md5HexToBase64 } from './rclone-metadata.ts';
 import {
+  deleteObjects,
   getObjectStream,
   listObjects,
   S3ObjectStoreBasics,
@@ -248,5 +249,9 @@ export class S3ObjectStore extends S3ArchivingObjectStore implements ObjectStore
 
   getStream(key: string): Promise<{ readonly head: ObjectHead; readonly body: Readable } | undefined> {
     return getObjectStream(this.client, this.bucket, key);
+  }
+
+  deleteMany(keys: readonly string[]): Promise<void> {
+    return deleteObjects(this.client, this.bucket, keys);
   }
 }

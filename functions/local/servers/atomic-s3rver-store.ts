@@ -81,6 +81,7 @@ const ALLOWED_METADATA = new Set([
 
 /** The parts of s3rver's FilesystemStore this module replaces or calls. */
 export interface S3rverFilesystemStore {
+  getBucketPath(bucket: string): string;
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
   putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
@@ -137,6 +138,18 @@ function removeQuietly(file: string): void {
     fs.unlinkSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/** Removes `folder` if it is empty; false when it is not (or is gone already). */
+function removeIfEmpty(folder: string): boolean {
+  try {
+    fs.rmdirSync(folder);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return false;
+    throw error;
   }
 }
 
@@ -303,6 +316,25 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     work.then(forget, forget);
     return work;
   };
+  /** Folders a put or copy has made (or found) and not yet filled: a delete leaves them and those above. */
+  const writing = new Map<string, number>();
+  const writingIn = (folder: string) => {
+    for (const busy of writing.keys())
+      if (busy === folder || busy.startsWith(`${folder}${path.sep}`)) return true;
+    return false;
+  };
+  /** Makes `folder` (and those above) and keeps it from deletes until `write` has settled. */
+  async function writeInFolder<T>(folder: string, write: () => Promise<T>): Promise<T> {
+    writing.set(folder, (writing.get(folder) ?? 0) + 1);
+    try {
+      fs.mkdirSync(folder, { recursive: true });
+      return await write();
+    } finally {
+      const left = (writing.get(folder) ?? 1) - 1;
+      if (left === 0) writing.delete(folder);
+      else writing.set(folder, left);
+    }
+  }
   const paths = (bucket: string, key: string) => ({
     object: store.getResourcePath(bucket, key, 'object'),
     md5: store.getResourcePath(bucket, key, 'object.md5'),
@@ -325,12 +357,13 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   async function putObject(object: StoredObject): Promise<{ size: number; md5: string }> {
     const declared = await checkedBeforeBody(object.content, () => declaredDigests(object.content));
     const target = paths(object.bucket, object.key);
-    fs.mkdirSync(path.dirname(target.object), { recursive: true });
-    return throughTemp(target.object, async (temp) => {
-      const written = await writeCheckedBody(temp, object.content, declared);
-      await commit(target, temp, storedMetadata(object.metadata), written.md5);
-      return written;
-    });
+    return writeInFolder(path.dirname(target.object), () =>
+      throughTemp(target.object, async (temp) => {
+        const written = await writeCheckedBody(temp, object.content, declared);
+        await commit(target, temp, storedMetadata(object.metadata), written.md5);
+        return written;
+      }),
+    );
   }
 
   /**
@@ -429,27 +462,48 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     // A copy onto itself only rewrites the metadata, which putMetadata (above) already does atomically.
     if (source.object === target.object)
       return copyInPlace(srcBucket, srcKey, destBucket, destKey, replacementMetadata);
-    fs.mkdirSync(path.dirname(target.object), { recursive: true });
-    await throughTemp(target.object, async (temp) => {
-      await copyFile(source.object, temp);
-      const metadataJson =
-        // s3rver passes null (not undefined) when the copy keeps the source's metadata.
-        replacementMetadata == null
-          ? JSON.stringify(await readStored(source.metadata), null, 2)
-          : storedMetadata(replacementMetadata);
-      await commit(target, temp, metadataJson, undefined);
-    });
+    await writeInFolder(path.dirname(target.object), () =>
+      throughTemp(target.object, async (temp) => {
+        await copyFile(source.object, temp);
+        const metadataJson =
+          // s3rver passes null (not undefined) when the copy keeps the source's metadata.
+          replacementMetadata == null
+            ? JSON.stringify(await readStored(source.metadata), null, 2)
+            : storedMetadata(replacementMetadata);
+        await commit(target, temp, metadataJson, undefined);
+      }),
+    );
     return store.getMetadata(destBucket, destKey);
   }
 
-  const deleteInPlace = store.deleteObject.bind(store);
+  /**
+   * Replaces s3rver's deleteObject, which removed a key's empty folders with `rmdir` after an
+   * `await`: two deletes emptying the same folder side by side both tried, and the loser answered
+   * 500 (a catalog fold deletes its journal objects 16 at once; DeleteObjects deletes its keys side
+   * by side), and a put that had made its folder could lose it before creating its file. Here the
+   * object file goes first (the key is gone from lists and reads), then its md5 and metadata, then
+   * each folder left empty, synchronously (no other request runs in between), stopping at a folder
+   * another request has a write under way in, or one that is not empty.
+   */
+  function deleteObject(bucket: string, key: string): Promise<void> {
+    const target = paths(bucket, key);
+    removeQuietly(target.object);
+    removeQuietly(target.md5);
+    removeQuietly(target.metadata);
+    const bucketPath = store.getBucketPath(bucket);
+    for (let folder = path.dirname(target.object); folder.startsWith(`${bucketPath}${path.sep}`); ) {
+      if (writingIn(folder) || !removeIfEmpty(folder)) break;
+      folder = path.dirname(folder);
+    }
+    return Promise.resolve();
+  }
 
   store.putObject = (object) => track(putObject(object));
   store.putPart = (bucket, uploadId, partNumber, content) =>
     track(putPart(bucket, uploadId, partNumber, content));
   store.putMetadata = (bucket, key, metadata, md5) => track(putMetadata(bucket, key, metadata, md5));
   store.copyObject = (...args) => track(copyObject(...args));
-  store.deleteObject = (bucket, key) => track(deleteInPlace(bucket, key));
+  store.deleteObject = (bucket, key) => track(deleteObject(bucket, key));
   store.putObjectMultipart = (bucket, uploadId, parts) => track(completeUpload(bucket, uploadId, parts));
 
   return {

@@ -118,12 +118,16 @@ function tsxLoader(): string {
 
 /**
  * Starts s3rver on 127.0.0.1 with an ephemeral port. Without `directory`, a temporary one is
- * removed on stop. Each object the start-up check had to drop is reported on stderr by key.
+ * removed on stop. With `bucket`, that bucket exists (made if missing) before the child reports
+ * listening: the caller needs no HeadBucket and CreateBucket round trips before its first write.
+ * Each object the start-up check had to drop is reported on stderr by key.
  */
-export async function startS3Server(options: { directory?: string } = {}): Promise<LocalS3Server> {
+export async function startS3Server(
+  options: { directory?: string; bucket?: string } = {},
+): Promise<LocalS3Server> {
   const directory = options.directory ?? (await mkdtemp(path.join(tmpdir(), 'icloud-s3-s3rver-')));
   await mkdir(directory, { recursive: true });
-  const child = fork(CHILD_ENTRY, [directory], {
+  const child = fork(CHILD_ENTRY, options.bucket === undefined ? [directory] : [directory, options.bucket], {
     execArgv: FROM_SOURCE
       ? ['--openssl-legacy-provider', '--import', tsxLoader()]
       : ['--openssl-legacy-provider'],

@@ -41,6 +41,8 @@ import {
 import { dropRequestLog, rememberBucketConfigs, type S3rverConfigStore } from './s3rver-request-work.ts';
 
 const directory = process.argv[2];
+/** A bucket to have before listening (made if missing), when the parent names one. */
+const bucket = process.argv[3];
 if (directory === undefined || process.send === undefined) {
   throw new Error('s3rver-process needs a data directory and an IPC channel');
 }
@@ -73,6 +75,7 @@ enforceObjectLock(
 dropRequestLog(s3rver.middleware);
 rememberBucketConfigs(s3rver.store as unknown as S3rverConfigStore);
 const handle = s3rver.callback();
+if (bucket !== undefined) await s3rver.store.putBucket(bucket);
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);

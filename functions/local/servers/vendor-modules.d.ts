@@ -31,6 +31,8 @@ declare module 's3rver' {
       getResourcePath(bucket: string, key: string | undefined, resource: string): string;
       /** The bucket, or null when there is none. */
       getBucket(bucket: string): Promise<object | null>;
+      /** Makes the bucket's directory if missing (`mkdirp`). */
+      putBucket(bucket: string): Promise<unknown>;
     };
   }
   export default S3rver;

@@ -241,5 +241,14 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       await store.delete('gone.jpg');
       expect(await store.head('gone.jpg')).toBeUndefined();
     });
+
+    it('deletes many objects at once, missing ones included, and leaves the others', async () => {
+      const store = await createStore();
+      const keys = ['many/a.json', 'many/b.json', 'many/c/d.json'];
+      for (const key of [...keys, 'many/kept.json']) await putText(store, key, 'x');
+      await store.deleteMany([...keys, 'many/never-was.json']);
+      await store.deleteMany([]);
+      expect(await listKeys(store, 'many/')).toEqual(['many/kept.json']);
+    });
   });
 }
