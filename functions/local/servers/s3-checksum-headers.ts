@@ -10,6 +10,7 @@
  * `x-amz-checksum-crc64nvme`.
  */
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import S3Error from 's3rver/lib/models/error.js';
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'SHA1' | 'SHA256';
@@ -66,7 +67,7 @@ export interface Checksum {
   digest(): Buffer;
 }
 
-/** Reflected CRC-32 lookup table for `polynomial` (reversed form). */
+/** Reflected CRC lookup table for `polynomial` (reversed form). */
 function crcTable(polynomial: number): Uint32Array {
   const table = new Uint32Array(256);
   for (let byte = 0; byte < 256; byte++) {
@@ -77,9 +78,11 @@ function crcTable(polynomial: number): Uint32Array {
   return table;
 }
 
-const TABLES = { CRC32: crcTable(0xedb88320), CRC32C: crcTable(0x82f63b78) };
+/** CRC-32C (Castagnoli), which Node has no native form of. */
+const CRC32C_TABLE = crcTable(0x82f63b78);
 
-function crc(table: Uint32Array): Checksum {
+function crc32c(): Checksum {
+  const table = CRC32C_TABLE;
   let crc = 0xffffffff;
   return {
     update(chunk) {
@@ -93,9 +96,25 @@ function crc(table: Uint32Array): Checksum {
   };
 }
 
+/** CRC-32 by zlib's native code: the archive's parts under Object Lock carry one (8 MiB each). */
+function nativeCrc32(): Checksum {
+  let crc = 0;
+  return {
+    update(chunk) {
+      crc = crc32(chunk, crc);
+    },
+    digest() {
+      const out = Buffer.alloc(4);
+      out.writeUInt32BE(crc >>> 0);
+      return out;
+    },
+  };
+}
+
 /** A running checksum of `algorithm`, its digest the bytes S3 base64-encodes in the header. */
 export function checksumOf(algorithm: ChecksumAlgorithm): Checksum {
-  if (algorithm === 'CRC32' || algorithm === 'CRC32C') return crc(TABLES[algorithm]);
+  if (algorithm === 'CRC32') return nativeCrc32();
+  if (algorithm === 'CRC32C') return crc32c();
   const hash = createHash(algorithm === 'SHA1' ? 'sha1' : 'sha256');
   return { update: (chunk) => hash.update(chunk), digest: () => hash.digest() };
 }
