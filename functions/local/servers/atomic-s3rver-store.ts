@@ -54,6 +54,7 @@ import {
 } from './s3-complete-multipart.ts';
 import { declaredMd5, refuseMismatchedBody } from './s3-content-md5.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
+import { type TagSet, taggingXml, tagsFromHeader } from './s3-object-tagging.ts';
 
 /** An upload id as s3rver issues them (16 random bytes in hex). */
 const UPLOAD_ID = /^[0-9a-f]+$/;
@@ -92,6 +93,8 @@ export interface S3rverFilesystemStore {
     destBucket: string,
     destKey: string,
     replacementMetadata?: Record<string, string> | null,
+    /** The copy's tags (`TaggingDirective: REPLACE`); the source's when undefined (COPY). */
+    tags?: TagSet,
   ): Promise<Record<string, unknown>>;
   deleteObject(bucket: string, key: string): Promise<void>;
   putObjectMultipart(
@@ -339,28 +342,48 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     object: store.getResourcePath(bucket, key, 'object'),
     md5: store.getResourcePath(bucket, key, 'object.md5'),
     metadata: store.getResourcePath(bucket, key, 'metadata.json'),
+    /** s3rver's tagging subresource, the object's tag set (s3-object-tagging.ts). */
+    tagging: store.getResourcePath(bucket, key, 'tagging.xml'),
   });
 
-  /** Moves a fully written object file into place with its metadata, in the crash-safe order. */
+  /** Makes `tags` the tag set in `file`: none (no file) when empty. */
+  async function writeTags(file: string, tags: TagSet): Promise<void> {
+    if (tags.length === 0) removeQuietly(file);
+    else await writeFileAtomic(file, taggingXml(tags));
+  }
+
+  /**
+   * Moves a fully written object file into place with its metadata and tags (the new version's,
+   * none when `tags` is empty; the file is copied as it is when `tags` is a path), in the
+   * crash-safe order.
+   */
   async function commit(
     target: ReturnType<typeof paths>,
     objectTemp: string,
     metadataJson: string,
     md5: string | undefined,
+    tags: TagSet | { readonly from: string },
   ): Promise<void> {
     removeQuietly(target.md5);
     await writeFileAtomic(target.metadata, metadataJson);
+    const tagging = 'from' in tags ? await readOptional(tags.from) : tags.length > 0 ? taggingXml(tags) : '';
+    if (tagging === '') removeQuietly(target.tagging);
+    else await writeFileAtomic(target.tagging, tagging);
     fs.renameSync(objectTemp, target.object);
     if (md5 !== undefined) await writeFileAtomic(target.md5, md5);
   }
 
-  async function putObject(object: StoredObject): Promise<{ size: number; md5: string }> {
-    const declared = await checkedBeforeBody(object.content, () => declaredDigests(object.content));
+  /** `tags`: those of a completed upload; else the request's `x-amz-tagging` (none without it). */
+  async function putObject(object: StoredObject, tags?: TagSet): Promise<{ size: number; md5: string }> {
+    const declared = await checkedBeforeBody(object.content, () => ({
+      ...declaredDigests(object.content),
+      tags: tags ?? tagsFromHeader(requestHeaders(object.content)) ?? [],
+    }));
     const target = paths(object.bucket, object.key);
     return writeInFolder(path.dirname(target.object), () =>
       throughTemp(target.object, async (temp) => {
         const written = await writeCheckedBody(temp, object.content, declared);
-        await commit(target, temp, storedMetadata(object.metadata), written.md5);
+        await commit(target, temp, storedMetadata(object.metadata), written.md5, declared.tags);
         return written;
       }),
     );
@@ -431,7 +454,8 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
       ),
     ]);
     const object = new S3Object(bucket, key, Readable.from(concatenated(files)), metadata);
-    const written = await putObject(object);
+    // The tags CreateMultipartUpload declared (s3rver keeps its request's headers with the upload).
+    const written = await putObject(object, tagsFromHeader(metadata) ?? []);
     await rm(upload, { recursive: true, force: true });
     completed.set(id, { listing, written });
     if (completed.size > REMEMBERED_COMPLETIONS) completed.delete(completed.keys().next().value!);
@@ -456,12 +480,17 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     destBucket: string,
     destKey: string,
     replacementMetadata?: Record<string, string> | null,
+    tags?: TagSet,
   ): Promise<Record<string, unknown>> {
     const source = paths(srcBucket, srcKey);
     const target = paths(destBucket, destKey);
-    // A copy onto itself only rewrites the metadata, which putMetadata (above) already does atomically.
-    if (source.object === target.object)
-      return copyInPlace(srcBucket, srcKey, destBucket, destKey, replacementMetadata);
+    // A copy onto itself only rewrites the metadata, which putMetadata (above) already does
+    // atomically, and the tags when it replaces them (a copy of its own keeps them).
+    if (source.object === target.object) {
+      const copied = await copyInPlace(srcBucket, srcKey, destBucket, destKey, replacementMetadata);
+      if (tags !== undefined) await writeTags(target.tagging, tags);
+      return copied;
+    }
     await writeInFolder(path.dirname(target.object), () =>
       throughTemp(target.object, async (temp) => {
         await copyFile(source.object, temp);
@@ -470,7 +499,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
           replacementMetadata == null
             ? JSON.stringify(await readStored(source.metadata), null, 2)
             : storedMetadata(replacementMetadata);
-        await commit(target, temp, metadataJson, undefined);
+        await commit(target, temp, metadataJson, undefined, tags ?? { from: source.tagging });
       }),
     );
     return store.getMetadata(destBucket, destKey);
@@ -490,6 +519,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     removeQuietly(target.object);
     removeQuietly(target.md5);
     removeQuietly(target.metadata);
+    removeQuietly(target.tagging);
     const bucketPath = store.getBucketPath(bucket);
     for (let folder = path.dirname(target.object); folder.startsWith(`${bucketPath}${path.sep}`); ) {
       if (writingIn(folder) || !removeIfEmpty(folder)) break;
@@ -512,6 +542,14 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     },
     completedRecently: (bucket, uploadId) => completed.has(`${bucket}/${uploadId}`),
   };
+}
+
+/** A file's text, '' when there is none. */
+async function readOptional(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
 }
 
 /** A stored metadata file's content; `{}` when there is none (s3rver allows that). */

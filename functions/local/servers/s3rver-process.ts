@@ -30,6 +30,7 @@ import objectController from 's3rver/lib/controllers/object.js';
 import { makeWritesAtomic, type S3rverFilesystemStore } from './atomic-s3rver-store.ts';
 import { repairLocalS3Store } from './repair-local-s3.ts';
 import { checkCompleteMultipartUpload } from './s3-complete-multipart.ts';
+import { checkCopyObject, type S3rverCopyContext } from './s3-copy-object.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
 import {
   enforceObjectLock,
@@ -38,6 +39,7 @@ import {
   type S3rverBucketWrites,
   type S3rverObjectUploads,
 } from './s3-object-lock.ts';
+import { keepObjectTags, type S3rverTaggingControllers } from './s3-object-tagging-requests.ts';
 import { dropRequestLog, rememberBucketConfigs, type S3rverConfigStore } from './s3rver-request-work.ts';
 
 const directory = process.argv[2];
@@ -63,6 +65,10 @@ const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: 
 const writes = makeWritesAtomic(s3rver.store as unknown as S3rverFilesystemStore);
 // CompleteMultipartUpload refuses what S3 refuses (s3-complete-multipart.ts).
 checkCompleteMultipartUpload(objectController);
+// CopyObject's conditions and TaggingDirective (s3-copy-object.ts); tags kept with the object
+// from x-amz-tagging, checked as S3 does (s3-object-tagging.ts, s3-object-tagging-requests.ts).
+checkCopyObject(objectController as unknown as { putObjectCopy: (ctx: S3rverCopyContext) => Promise<void> });
+keepObjectTags(objectController as unknown as S3rverTaggingControllers);
 // Object Lock: a bucket's default retention, and uploads without a digest refused (s3-object-lock.ts).
 const objectLock = new ObjectLockConfigurations(s3rver.store);
 enforceObjectLock(
