@@ -11,12 +11,13 @@ import {
   type CopyObjectCommandInput,
   HeadObjectCommand,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
+import { localS3ClientConfig } from '#local/servers/client-config.ts';
 import { generatedStream } from '#test/fakes/generated-stream.ts';
 import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
 
@@ -112,5 +113,41 @@ describe("the archive adapter's metadata copy", () => {
     expect(result.multipart).toBe(true);
     const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'adapter/video.MOV' }));
     expect(head.Metadata?.md5chksum).toBeDefined();
+  });
+
+  it("leaves another writer's newer object at the key when the copy is refused (412)", async () => {
+    // Another worker (its transfer lease taken over after ours lapsed) completes its own version
+    // of the key between our CompleteMultipartUpload and our copy: the copy is refused, and the
+    // key must keep the other's version, not lose it to our clean-up's delete.
+    const racing = new S3Client({ ...localS3ClientConfig(local.server.endpoint), maxAttempts: 1 });
+    racing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'CopyObjectCommand')
+          await client.send(
+            new PutObjectCommand({ Bucket: BUCKET, Key: 'adapter/raced.MOV', Body: 'the other writer' }),
+          );
+        return next(args);
+      },
+      { step: 'initialize', name: 'anotherWriterFirst' },
+    );
+    try {
+      const store = new S3ArchivingObjectStore({
+        client: racing,
+        bucket: BUCKET,
+        partSize: MIN_PART_SIZE,
+        queueSize: 1,
+      });
+      const size = MIN_PART_SIZE + 1;
+      const put = store.putStream('adapter/raced.MOV', generatedStream(size).stream, {
+        contentType: 'video/quicktime',
+        contentLength: size,
+        metadata: mtimeMetadata(0),
+      });
+      await expect(put).rejects.toMatchObject({ name: 'PreconditionFailed' });
+      const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'adapter/raced.MOV' }));
+      expect(head.ContentLength).toBe('the other writer'.length);
+    } finally {
+      racing.destroy();
+    }
   });
 });

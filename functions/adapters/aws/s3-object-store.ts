@@ -19,7 +19,8 @@
  *
  * A failed or aborted put leaves nothing behind: lib-storage aborts the multipart upload when
  * the body fails (the abort signal destroys the body), and an object completed before a late
- * failure (copy failed, signal fired) is deleted again, where the role may delete.
+ * failure (copy failed, signal fired) is deleted again, where the role may delete; but not when
+ * the copy's `CopySourceIfMatch` failed (412): another writer's version is then the current one.
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -217,6 +218,10 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
     } catch (error) {
       // Completed but not finished: take the object back so a failed put leaves nothing.
       const failure = options.signal?.aborted ? abortError(options.signal) : error;
+      // Unless the copy was refused for its condition: the key's current version is then another
+      // writer's (one whose transfer lease outlived ours, transfer-lease.ts), which a delete would
+      // hide; ours is already noncurrent, tagged as staging, and the lifecycle rule expires it.
+      if (statusOf(error) === 412) throw failure;
       try {
         await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
       } catch (deleteError) {
