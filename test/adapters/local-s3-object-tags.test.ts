@@ -95,6 +95,36 @@ describe('x-amz-tagging on PutObject', () => {
   });
 });
 
+describe('PutObjectTagging', () => {
+  it('keeps values as given (no number parsing, every character S3 allows) and checks the set as S3 does', async () => {
+    await put('subresource/values');
+    const TagSet = [
+      { Key: 'zero', Value: '007' },
+      { Key: 'amp', Value: 'a+b=c /d:e@f_g.h-i' },
+      { Key: 'empty', Value: '' },
+    ];
+    await client.send(
+      new PutObjectTaggingCommand({ Bucket: BUCKET, Key: 'subresource/values', Tagging: { TagSet } }),
+    );
+    expect(await tagsOf('subresource/values')).toEqual({ zero: '007', amp: 'a+b=c /d:e@f_g.h-i', empty: '' });
+    const eleven = Array.from({ length: 11 }, (_, i) => ({ Key: `t${i}`, Value: 'v' }));
+    const error = await refusal(
+      client.send(
+        new PutObjectTaggingCommand({
+          Bucket: BUCKET,
+          Key: 'subresource/values',
+          Tagging: { TagSet: eleven },
+        }),
+      ),
+    );
+    expect({ status: error.$metadata.httpStatusCode, name: error.name }).toEqual({
+      status: 400,
+      name: 'BadRequest',
+    });
+    expect(await tagsOf('subresource/values')).toEqual({ zero: '007', amp: 'a+b=c /d:e@f_g.h-i', empty: '' });
+  });
+});
+
 describe("S3's limits on a tag set", () => {
   const eleven = Array.from({ length: 11 }, (_, i) => `t${i}=v`).join('&');
 
