@@ -96,6 +96,17 @@ describe("CopyObject's conditions on the source", () => {
   });
 });
 
+describe('the copy source', () => {
+  it('is URL-decoded whole, as S3 does: a key with & + , ; = @ $ : # ? is found', async () => {
+    const key = 'source/Tom & Jerry+1,2;a=b@c$d:e#f?g.MOV';
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'named' }));
+    const encoded = key.split('/').map(encodeURIComponent).join('/');
+    expect(await status(copy('decoded/copy', { CopySource: `${BUCKET}/${encoded}` }))).toBe(200);
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'decoded/copy' }));
+    expect(head.ContentLength).toBe('named'.length);
+  });
+});
+
 describe("the archive adapter's metadata copy", () => {
   it('passes with the ETag its upload completed with', async () => {
     const store = new S3ArchivingObjectStore({
