@@ -177,6 +177,33 @@ describe('local S3 after a crash', () => {
     expect(await listKeys(second.store)).toEqual(['2024/01/IMG_1.JPG', '2024/01/IMG_2.JPG']);
   });
 
+  it('removes tags a crash left without their object, so a later object at that key starts untagged', async () => {
+    const dir = await dataDir();
+    const first = await start(dir);
+    await first.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await put(first.store, 'b/IMG_1.JPG', 1000);
+    await first.server.stop();
+    // The atomic store writes an object's tags just before its object file: a kill in between, on a new key.
+    const tags =
+      '<Tagging><TagSet><Tag><Key>icloud-s3-staging</Key><Value>1</Value></Tag></TagSet></Tagging>';
+    await writeFile(objectFile(dir, 'b/IMG_2.JPG', 'tagging.xml'), tags);
+    // And an object dropped for its metadata: its tags go with it.
+    await writeFile(objectFile(dir, 'b/IMG_1.JPG', 'tagging.xml'), tags);
+    await writeFile(objectFile(dir, 'b/IMG_1.JPG', 'metadata.json'), '');
+    const second = await start(dir);
+    expect(await readdir(path.join(dir, BUCKET, 'b'))).toEqual([]);
+    expect(second.server.repairs).toEqual(
+      expect.arrayContaining([
+        {
+          action: 'removedOrphanMetadata',
+          bucket: BUCKET,
+          key: 'b/IMG_2.JPG',
+          reason: 'tags without an object',
+        },
+      ]),
+    );
+  });
+
   it('rebuilds a cut-short .md5 instead of serving an empty ETag', async () => {
     const dir = await dataDir();
     const first = await start(dir);

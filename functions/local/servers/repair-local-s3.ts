@@ -12,8 +12,9 @@
  *   so an object a crash interrupted is not in it and the next sync archives it again; one the
  *   manifest already lists (its metadata lost later) is reported missing by `verify`;
  * - `.md5` that is not 32 hex digits: removed (s3rver recomputes it from the object);
- * - metadata without an object, and temporary files of an interrupted atomic write
- *   (`atomic-s3rver-store.ts`): removed; nothing could read them.
+ * - metadata or tags without an object, and temporary files of an interrupted atomic write
+ *   (`atomic-s3rver-store.ts`): removed; nothing could read them, and tags left there would
+ *   not be a later object's (a dropped object's tags go this way too).
  *
  * Multipart uploads in progress (`._S3rver_uploads`) are left alone: the client that started one
  * completes or aborts it.
@@ -26,6 +27,8 @@ const OBJECT_SUFFIX = '._S3rver_object';
 const MD5_SUFFIX = '._S3rver_object.md5';
 const METADATA_SUFFIX = '._S3rver_metadata.json';
 const UPLOADS_DIRECTORY = '._S3rver_uploads';
+/** An object's tag set (s3-object-tagging.ts), written just before its object file. */
+const TAGGING_SUFFIX = '._S3rver_tagging.xml';
 
 export type LocalS3RepairAction =
   | 'droppedObject'
@@ -102,7 +105,9 @@ export async function repairLocalS3Store(directory: string): Promise<LocalS3Repa
         const problem = await metadataProblem(`${stem}${METADATA_SUFFIX}`);
         if (problem === undefined) continue;
         await Promise.all(
-          [file, `${stem}${MD5_SUFFIX}`, `${stem}${METADATA_SUFFIX}`].map((f) => rm(f, { force: true })),
+          [file, `${stem}${MD5_SUFFIX}`, `${stem}${METADATA_SUFFIX}`, `${stem}${TAGGING_SUFFIX}`].map((f) =>
+            rm(f, { force: true }),
+          ),
         );
         repairs.push({ action: 'droppedObject', bucket, key: keyOf(file, OBJECT_SUFFIX), reason: problem });
       } else if (base.endsWith(MD5_SUFFIX)) {
@@ -116,15 +121,16 @@ export async function repairLocalS3Store(directory: string): Promise<LocalS3Repa
           key: keyOf(file, MD5_SUFFIX),
           reason: 'its stored MD5 was cut short (recomputed from the object)',
         });
-      } else if (base.endsWith(METADATA_SUFFIX)) {
-        const stem = file.slice(0, -METADATA_SUFFIX.length);
+      } else if (base.endsWith(METADATA_SUFFIX) || base.endsWith(TAGGING_SUFFIX)) {
+        const suffix = base.endsWith(METADATA_SUFFIX) ? METADATA_SUFFIX : TAGGING_SUFFIX;
+        const stem = file.slice(0, -suffix.length);
         if (!(await exists(file)) || (await exists(`${stem}${OBJECT_SUFFIX}`))) continue;
         await rm(file, { force: true });
         repairs.push({
           action: 'removedOrphanMetadata',
           bucket,
-          key: keyOf(file, METADATA_SUFFIX),
-          reason: 'metadata without an object',
+          key: keyOf(file, suffix),
+          reason: suffix === METADATA_SUFFIX ? 'metadata without an object' : 'tags without an object',
         });
       }
     }
