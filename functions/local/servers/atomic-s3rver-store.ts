@@ -31,6 +31,11 @@
  * computed while writing it (`s3-content-md5.ts`, `s3-checksum-headers.ts`): a mismatch is
  * refused before the rename, leaving nothing of the body.
  *
+ * An object's tag set (`…tagging.xml`, s3rver's tagging subresource) is written with it, after
+ * its metadata and before its object file, from the request's `x-amz-tagging` (a completed
+ * upload's from its CreateMultipartUpload's, a copy's from its source or its request); a version
+ * without tags removes the file, as does a delete (s3-object-tagging.ts).
+ *
  * `inFlight()` lets the process wait for writes under way before it exits.
  */
 import { createHash, randomBytes } from 'node:crypto';

@@ -9,7 +9,9 @@
  * Its CompleteMultipartUpload is replaced by one that checks the request as S3 does
  * (`s3-complete-multipart.ts`). Object Lock (a bucket's default retention, and the refusal of
  * uploads without a digest it brings) is `s3-object-lock.ts`'s: its controllers wrapped, and
- * `GET`/`PUT ?object-lock` answered here.
+ * `GET`/`PUT ?object-lock` answered here. CopyObject checks its source conditions and applies
+ * `TaggingDirective` (`s3-copy-object.ts`), and an object's tags come from `x-amz-tagging` as on
+ * S3 (`s3-object-tagging.ts`, `s3-object-tagging-requests.ts`).
  *
  * Crash safety: before serving, the data directory is made self-consistent
  * (`repair-local-s3.ts`), and every write goes through `atomic-s3rver-store.ts`. When the parent
