@@ -265,8 +265,13 @@ export function explainError(error: unknown): Classification {
     if (sdkStatus === 429 || sdkStatus === 408)
       return { errorClass: 'retryable', rule: 'sdk-client-status-retryable' };
     // A conditional write lost a race, or met an item a transaction held at that moment (a work
-    // message's batched claims and entries): the redelivery reads the winner's state.
-    if (name === 'ConditionalCheckFailedException' || name === 'TransactionConflictException')
+    // message's batched claims and entries), or a video's metadata copy found another worker's
+    // version at its key (S3's 412 on `CopySourceIfMatch`): the redelivery reads the winner's state.
+    if (
+      name === 'ConditionalCheckFailedException' ||
+      name === 'TransactionConflictException' ||
+      name === 'PreconditionFailed'
+    )
       return { errorClass: 'retryable', rule: 'sdk-lost-race' };
     if (typeof name === 'string' && SDK_TRANSFER_FAULTS.has(name))
       return { errorClass: 'retryable', rule: 'sdk-transfer-fault' };

@@ -179,6 +179,13 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     sdkError('TransactionConflictException', 'client', 400),
     { errorClass: 'retryable', rule: 'sdk-lost-race' },
   ],
+  [
+    // The metadata copy's CopySourceIfMatch: another worker completed the key meanwhile (its
+    // transfer lease outlived ours); the redelivery adopts its object (s3-object-store.ts).
+    'SDK S3 PreconditionFailed',
+    sdkError('PreconditionFailed', 'client', 412),
+    { errorClass: 'retryable', rule: 'sdk-lost-race' },
+  ],
   // S3 received the body other than it was sent, short, or too slowly: send it again.
   ...['BadDigest', 'XAmzContentSHA256Mismatch', 'IncompleteBody', 'RequestTimeout'].map(
     (name): readonly [string, unknown, Classification] => [
