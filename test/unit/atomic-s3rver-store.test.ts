@@ -164,7 +164,13 @@ describe('the local S3 atomic store', () => {
       size: good.length,
       md5: md5(good),
     });
-    expect(events.map(named)).toEqual(['fsync stream', 'rename 1~ -> 1']);
+    // The part, then its MD5 beside it (what CompleteMultipartUpload compares), once the part is in place.
+    expect(events.map(named)).toEqual([
+      'fsync stream',
+      'rename 1~ -> 1',
+      'fsync 1.md5~',
+      'rename 1.md5~ -> 1.md5',
+    ]);
 
     for (const size of [100, SMALL_OBJECT_BYTES * 2]) {
       const corrupted = Buffer.alloc(size, 'torn');
@@ -173,7 +179,7 @@ describe('the local S3 atomic store', () => {
         status: 400,
       });
     }
-    expect((await readdir(upload)).sort()).toEqual(['1', 'key']);
+    expect((await readdir(upload)).sort()).toEqual(['1', '1.md5', 'key']);
     expect(await readFile(path.join(upload, '1'))).toEqual(good);
   });
 
