@@ -67,8 +67,9 @@ async function putText(objects: ObjectStoreWithoutStreaming, key: string, text: 
   await objects.putBytes(key, Buffer.from(text, 'utf8'), { contentType });
 }
 
-async function removeView(objects: ObjectStoreWithoutStreaming, path: string) {
-  for (const extension of EXTENSIONS) await objects.delete(`${path}${extension}`);
+/** Both objects of a view in one request (DeleteObjects on S3). */
+function removeView(objects: ObjectStoreWithoutStreaming, path: string): Promise<void> {
+  return objects.deleteMany(EXTENSIONS.map((extension) => `${path}${extension}`));
 }
 
 /** Saves the album's new view state; a lost race (detection marked it meanwhile) is left for the next pass. */

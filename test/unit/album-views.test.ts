@@ -109,13 +109,25 @@ describe('refreshing the album views', () => {
     expect((await read('albums/Sommer.json')).items).toHaveLength(1);
   });
 
-  it('removes the view of a deleted album', async () => {
-    const { state, deps, keys } = await setUp();
+  it('removes the view of a deleted album, both its objects in one request', async () => {
+    const { state, objects, deps, keys } = await setUp();
     await refreshAlbumViews(deps);
     const stored = (await state.loadAlbum({ zone, recordName: 'A2' }))!;
     const { updatedAt: _u, revision, ...rest } = stored;
     await state.saveAlbum({ ...rest, deleted: true, viewStale: true }, revision);
-    expect(await refreshAlbumViews(deps)).toMatchObject({ removed: 1 });
+    const deletes: string[][] = [];
+    const counted = Object.assign(Object.create(objects) as InMemoryObjectStore, {
+      delete: async (key: string) => {
+        deletes.push([key]);
+        await objects.delete(key);
+      },
+      deleteMany: async (many: readonly string[]) => {
+        deletes.push([...many]);
+        await objects.deleteMany(many);
+      },
+    });
+    expect(await refreshAlbumViews({ ...deps, objects: counted })).toMatchObject({ removed: 1 });
+    expect(deletes).toEqual([['albums/Winter.json', 'albums/Winter.m3u8']]);
     expect(await keys()).toEqual(['albums/Sommer.json', 'albums/Sommer.m3u8']);
     expect((await state.loadAlbum({ zone, recordName: 'A2' }))?.view).toBeUndefined();
   });
