@@ -324,8 +324,8 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
         'detector SQS.ChangeMessageVisibilityBatch sqs:ChangeMessageVisibility',
         'detector S3.ListObjectsV2 s3:ListBucket',
         'detector S3.GetObject s3:GetObject',
-        'detector S3.DeleteObject s3:DeleteObject',
-        // The catalog fold's journal deletions, 1,000 keys per request.
+        // The catalog fold's journal deletions (1,000 keys per request) and a removed album view's
+        // two objects: the detector sends no single DeleteObject.
         'detector S3.DeleteObjects s3:DeleteObject',
         'detector SecretsManager.PutSecretValue secretsmanager:PutSecretValue',
       ]),
@@ -341,6 +341,12 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
     expect(keys.some((k) => k.endsWith('.xmp'))).toBe(true);
     expect(keys.some((k) => k.startsWith('albums/'))).toBe(true);
     expect(keys.some((k) => k.startsWith('catalog/'))).toBe(true);
+    const detectorDeletes = phases[0]!.calls
+      .filter((c) => c.fn === 'detector' && c.call === 'S3.DeleteObjects')
+      .flatMap((c) => c.requests.map((r) => (r.resource.kind === 's3Object' ? r.resource.key : '')));
+    // A removed album view's objects, checked key by key like the journal's.
+    expect(detectorDeletes.some((k) => k.startsWith('albums/'))).toBe(true);
+    expect(detectorDeletes.some((k) => k.startsWith('catalog/journal/'))).toBe(true);
     expect(leadingKinds(phases[0]!.calls, 'workers', 'dynamodb:BatchWriteItem')).toContain('shared-item');
     expect([...(underMirror ?? [])]).toEqual(
       expect.arrayContaining(['workers S3.DeleteObject s3:DeleteObject']),
