@@ -12,11 +12,8 @@ import { readdir } from 'node:fs/promises';
 import {
   type ChecksumAlgorithm,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +21,7 @@ import { TEMP_MARK } from '#local/servers/atomic-s3rver-store.ts';
 import { localS3ClientConfig } from '#local/servers/client-config.ts';
 import { checksumOf } from '#local/servers/s3-checksum-headers.ts';
 import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
+import { headStatus, readObject, s3Refusal } from '#test/helpers/s3-answers.ts';
 
 const BUCKET = 'archive';
 let local: LocalS3Bucket;
@@ -73,27 +71,6 @@ const INPUT_FIELD = {
 } as const;
 const BYTES = { CRC32: 4, CRC32C: 4, SHA1: 20, SHA256: 32 } as const;
 
-async function refusal(send: Promise<unknown>): Promise<S3ServiceException> {
-  const error = await send.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(S3ServiceException);
-  return error as S3ServiceException;
-}
-
-async function headStatus(key: string): Promise<number | undefined> {
-  return client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
-    (head) => head.$metadata.httpStatusCode,
-    (error: S3ServiceException) => error.$metadata.httpStatusCode,
-  );
-}
-
-async function read(key: string): Promise<Buffer> {
-  const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(await got.Body!.transformToByteArray());
-}
-
 async function temporaryFiles(): Promise<string[]> {
   return (await readdir(local.dir, { recursive: true })).filter((file) => file.includes(TEMP_MARK));
 }
@@ -125,10 +102,10 @@ describe('the local S3 and x-amz-checksum-* on PutObject', () => {
         expect(sent).toEqual({
           [`x-amz-checksum-${algorithm.toLowerCase()}`]: localChecksum(algorithm, body),
         });
-        expect(await read(good)).toEqual(body);
+        expect(await readObject(client, BUCKET, good)).toEqual(body);
 
         const bad = `bad/${algorithm}-${size}.bin`;
-        const error = await refusal(
+        const error = await s3Refusal(
           client.send(
             new PutObjectCommand({
               Bucket: BUCKET,
@@ -143,7 +120,7 @@ describe('the local S3 and x-amz-checksum-* on PutObject', () => {
           400,
           `The ${algorithm} you specified did not match the calculated checksum.`,
         ]);
-        expect(await headStatus(bad)).toBe(404);
+        expect(await headStatus(client, BUCKET, bad)).toBe(404);
         expect(await temporaryFiles()).toEqual([]);
       });
     }
@@ -155,7 +132,7 @@ describe('the local S3 and x-amz-checksum-* on PutObject', () => {
       const tooShort = Buffer.alloc(BYTES[algorithm] - 1, 7).toString('base64');
       for (const [at, value] of ['not base64!', tooShort].entries()) {
         const key = `invalid/${algorithm}-${at}.bin`;
-        const error = await refusal(
+        const error = await s3Refusal(
           client.send(
             new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, [INPUT_FIELD[algorithm]]: value }),
           ),
@@ -165,7 +142,7 @@ describe('the local S3 and x-amz-checksum-* on PutObject', () => {
           400,
           `Value for x-amz-checksum-${algorithm.toLowerCase()} header is invalid.`,
         ]);
-        expect(await headStatus(key)).toBe(404);
+        expect(await headStatus(client, BUCKET, key)).toBe(404);
       }
     }
   });
@@ -176,7 +153,7 @@ describe('the local S3 and x-amz-checksum-* on PutObject', () => {
     crc32.update(body);
     const sha256 = checksumOf('SHA256');
     sha256.update(body);
-    const error = await refusal(
+    const error = await s3Refusal(
       client.send(
         new PutObjectCommand({
           Bucket: BUCKET,
@@ -188,7 +165,7 @@ describe('the local S3 and x-amz-checksum-* on PutObject', () => {
       ),
     );
     expect([error.name, error.$metadata.httpStatusCode]).toEqual(['InvalidRequest', 400]);
-    expect(await headStatus('two-checksums.bin')).toBe(404);
+    expect(await headStatus(client, BUCKET, 'two-checksums.bin')).toBe(404);
   });
 });
 
@@ -203,7 +180,7 @@ describe('the local S3 and x-amz-checksum-* on UploadPart', () => {
     for (const algorithm of ALGORITHMS) {
       for (const size of [1024, 200 * 1024]) {
         const body = Buffer.alloc(size, 3);
-        const error = await refusal(
+        const error = await s3Refusal(
           client.send(
             new UploadPartCommand({
               Bucket: BUCKET,

@@ -16,16 +16,14 @@ import {
   type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
   ListMultipartUploadsCommand,
   type S3Client,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMP_MARK } from '#local/servers/atomic-s3rver-store.ts';
 import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
+import { headStatus, readObject, s3Refusal } from '#test/helpers/s3-answers.ts';
 
 const BUCKET = 'archive';
 const MiB = 1024 * 1024;
@@ -47,14 +45,6 @@ const MALFORMED_XML =
   'The XML you provided was not well-formed or did not validate against our published schema';
 
 /** The SDK exception `send` rejects with (a test failure when it resolves). */
-async function refusal(send: Promise<unknown>): Promise<S3ServiceException & Record<string, unknown>> {
-  const error = await send.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(S3ServiceException);
-  return error as S3ServiceException & Record<string, unknown>;
-}
 
 interface OpenUpload {
   readonly key: string;
@@ -113,18 +103,6 @@ function completeWithBody(upload: OpenUpload, body: string) {
   return client.send(command);
 }
 
-async function headStatus(key: string): Promise<number | undefined> {
-  return client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
-    (head) => head.$metadata.httpStatusCode,
-    (error: S3ServiceException) => error.$metadata.httpStatusCode,
-  );
-}
-
-async function read(key: string): Promise<Buffer> {
-  const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(await got.Body!.transformToByteArray());
-}
-
 const openUploadIds = async () =>
   ((await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? []).map(
     (upload) => upload.UploadId,
@@ -132,7 +110,7 @@ const openUploadIds = async () =>
 
 /** Nothing was assembled or stored, and the upload is still open. */
 async function expectRefusedCleanly(upload: OpenUpload): Promise<void> {
-  expect(await headStatus(upload.key)).toBe(404);
+  expect(await headStatus(client, BUCKET, upload.key)).toBe(404);
   expect(await openUploadIds()).toContain(upload.uploadId);
   const files = await readdir(local.dir, { recursive: true });
   expect(files.filter((file) => file.includes(TEMP_MARK))).toEqual([]);
@@ -142,7 +120,7 @@ async function expectRefusedCleanly(upload: OpenUpload): Promise<void> {
 async function expectCompletesCorrectly(upload: OpenUpload): Promise<void> {
   await complete(upload, listed(upload));
   const expected = Buffer.concat(listed(upload).map(({ PartNumber }) => upload.parts.get(PartNumber!)!.body));
-  expect((await read(upload.key)).equals(expected)).toBe(true);
+  expect((await readObject(client, BUCKET, upload.key)).equals(expected)).toBe(true);
   expect(await openUploadIds()).not.toContain(upload.uploadId);
 }
 
@@ -156,7 +134,7 @@ describe('CompleteMultipartUpload on the local S3: InvalidPart', () => {
     ]);
     const [one, three] = listed(upload);
     const neverUploaded = { PartNumber: 2, ETag: '"0123456789abcdef0123456789abcdef"' };
-    const error = await refusal(complete(upload, [one!, neverUploaded, three!]));
+    const error = await s3Refusal(complete(upload, [one!, neverUploaded, three!]));
     expect([error.name, error.$metadata.httpStatusCode, error.message]).toEqual([
       'InvalidPart',
       400,
@@ -179,7 +157,7 @@ describe('CompleteMultipartUpload on the local S3: InvalidPart', () => {
     ]);
     const [one, two] = listed(upload);
     for (const wrong of [two!.ETag!, unquoted(two!.ETag!)]) {
-      const error = await refusal(complete(upload, [{ PartNumber: 1, ETag: wrong }, two!]));
+      const error = await s3Refusal(complete(upload, [{ PartNumber: 1, ETag: wrong }, two!]));
       expect([error.name, error.$metadata.httpStatusCode]).toEqual(['InvalidPart', 400]);
       expect(error).toMatchObject({ PartNumber: '1', ETag: unquoted(two!.ETag!) });
     }
@@ -194,7 +172,7 @@ describe('CompleteMultipartUpload on the local S3: InvalidPart', () => {
         Body: Buffer.alloc(5 * MiB, 7),
       }),
     );
-    const error = await refusal(complete(upload, [{ PartNumber: 1, ETag: replaced }, two!]));
+    const error = await s3Refusal(complete(upload, [{ PartNumber: 1, ETag: replaced }, two!]));
     expect(error.name).toBe('InvalidPart');
     await expectRefusedCleanly(upload);
     upload.parts.set(1, { etag: again.ETag ?? '', body: Buffer.alloc(5 * MiB, 7) });
@@ -212,7 +190,7 @@ describe('CompleteMultipartUpload on the local S3: InvalidPart', () => {
     expect(kept.map((file) => path.basename(file)).sort()).toEqual(['1.md5', '2.md5']);
     for (const file of kept) await rm(path.join(local.dir, file));
     const [one, two] = listed(upload);
-    const error = await refusal(complete(upload, [one!, { ...two!, ETag: one!.ETag }]));
+    const error = await s3Refusal(complete(upload, [one!, { ...two!, ETag: one!.ETag }]));
     expect([error.name, error.$metadata.httpStatusCode]).toEqual(['InvalidPart', 400]);
     await expectCompletesCorrectly(upload);
   });
@@ -226,7 +204,7 @@ describe('CompleteMultipartUpload on the local S3: InvalidPart', () => {
       upload,
       listed(upload).map((part) => ({ ...part, ETag: unquoted(part.ETag!) })),
     );
-    expect((await read(upload.key)).length).toBe(5 * MiB + 10);
+    expect((await readObject(client, BUCKET, upload.key)).length).toBe(5 * MiB + 10);
   });
 
   it('assembles only the parts listed: a part uploaded but not listed is left out', async () => {
@@ -237,7 +215,7 @@ describe('CompleteMultipartUpload on the local S3: InvalidPart', () => {
     ]);
     const [one, , three] = listed(upload);
     await complete(upload, [one!, three!]);
-    const object = await read(upload.key);
+    const object = await readObject(client, BUCKET, upload.key);
     expect(object.equals(Buffer.concat([upload.parts.get(1)!.body, upload.parts.get(3)!.body]))).toBe(true);
   });
 });
@@ -253,7 +231,7 @@ describe('CompleteMultipartUpload on the local S3: InvalidPartOrder', () => {
       [two!, one!],
       [one!, one!, two!],
     ]) {
-      const error = await refusal(complete(upload, parts));
+      const error = await s3Refusal(complete(upload, parts));
       expect([error.name, error.$metadata.httpStatusCode, error.message]).toEqual([
         'InvalidPartOrder',
         400,
@@ -266,7 +244,7 @@ describe('CompleteMultipartUpload on the local S3: InvalidPartOrder', () => {
       new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: upload.key, UploadId: upload.uploadId }),
     );
     expect(await openUploadIds()).not.toContain(upload.uploadId);
-    expect(await headStatus(upload.key)).toBe(404);
+    expect(await headStatus(client, BUCKET, upload.key)).toBe(404);
   });
 
   it('accepts part numbers with gaps, in ascending order', async () => {
@@ -286,7 +264,7 @@ describe('CompleteMultipartUpload on the local S3: EntityTooSmall', () => {
       [2, 5 * MiB - 1],
       [3, 5 * MiB],
     ]);
-    const error = await refusal(complete(upload, listed(upload)));
+    const error = await s3Refusal(complete(upload, listed(upload)));
     expect([error.name, error.$metadata.httpStatusCode, error.message]).toEqual([
       'EntityTooSmall',
       400,
@@ -302,7 +280,7 @@ describe('CompleteMultipartUpload on the local S3: EntityTooSmall', () => {
     // Listed without the small part, the same upload completes.
     const [one, , three] = listed(upload);
     await complete(upload, [one!, three!]);
-    expect((await read(upload.key)).length).toBe(10 * MiB);
+    expect((await readObject(client, BUCKET, upload.key)).length).toBe(10 * MiB);
   });
 
   it('accepts a small last part, and a single small part', async () => {
@@ -320,7 +298,7 @@ describe('CompleteMultipartUpload on the local S3: MalformedXML', () => {
   it('refuses an empty part list and a request without one', async () => {
     const upload = await openUpload('malformed/empty.bin', [[1, 1024]]);
     for (const parts of [[], undefined]) {
-      const error = await refusal(complete(upload, parts));
+      const error = await s3Refusal(complete(upload, parts));
       expect([error.name, error.$metadata.httpStatusCode, error.message]).toEqual([
         'MalformedXML',
         400,
@@ -335,7 +313,7 @@ describe('CompleteMultipartUpload on the local S3: MalformedXML', () => {
     const upload = await openUpload('malformed/fields.bin', [[1, 1024]]);
     const [one] = listed(upload);
     for (const parts of [[{ PartNumber: 1 }], [{ ETag: one!.ETag! }]]) {
-      const error = await refusal(complete(upload, parts));
+      const error = await s3Refusal(complete(upload, parts));
       expect([error.name, error.$metadata.httpStatusCode]).toEqual(['MalformedXML', 400]);
     }
     await expectRefusedCleanly(upload);
@@ -350,7 +328,7 @@ describe('CompleteMultipartUpload on the local S3: MalformedXML', () => {
       `<Something><Part><PartNumber>1</PartNumber><ETag>${etag}</ETag></Part></Something>`,
       `<CompleteMultipartUpload><Part><PartNumber>one</PartNumber><ETag>${etag}</ETag></Part></CompleteMultipartUpload>`,
     ]) {
-      const error = await refusal(completeWithBody(upload, body));
+      const error = await s3Refusal(completeWithBody(upload, body));
       expect([error.name, error.$metadata.httpStatusCode]).toEqual(['MalformedXML', 400]);
     }
     await expectRefusedCleanly(upload);
@@ -359,7 +337,7 @@ describe('CompleteMultipartUpload on the local S3: MalformedXML', () => {
       upload,
       `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><ETag>&quot;${unquoted(etag)}&quot;</ETag><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>`,
     );
-    expect((await read(upload.key)).length).toBe(1024);
+    expect((await readObject(client, BUCKET, upload.key)).length).toBe(1024);
   });
 });
 
@@ -371,11 +349,11 @@ describe('CompleteMultipartUpload on the local S3: NoSuchUpload', () => {
     );
     const neverIssued: OpenUpload = { ...aborted, uploadId: '0123456789abcdef0123456789abcdef' };
     for (const upload of [aborted, neverIssued, { ...aborted, uploadId: '../escape' }]) {
-      const error = await refusal(complete(upload, listed(aborted)));
+      const error = await s3Refusal(complete(upload, listed(aborted)));
       expect([error.name, error.$metadata.httpStatusCode]).toEqual(['NoSuchUpload', 404]);
       expect(error).toMatchObject({ UploadId: upload.uploadId });
     }
-    expect(await headStatus(aborted.key)).toBe(404);
+    expect(await headStatus(client, BUCKET, aborted.key)).toBe(404);
   });
 });
 
@@ -390,9 +368,9 @@ describe('CompleteMultipartUpload repeated after it succeeded', () => {
     const first = await complete(upload, listed(upload));
     const again = await complete(upload, listed(upload));
     expect(again.ETag).toBe(first.ETag);
-    expect((await read(upload.key)).length).toBe(5 * MiB + 1024);
+    expect((await readObject(client, BUCKET, upload.key)).length).toBe(5 * MiB + 1024);
     expect(await openUploadIds()).not.toContain(upload.uploadId);
-    const part = await refusal(
+    const part = await s3Refusal(
       client.send(
         new UploadPartCommand({
           Bucket: BUCKET,
@@ -408,7 +386,7 @@ describe('CompleteMultipartUpload repeated after it succeeded', () => {
       new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: upload.key, UploadId: upload.uploadId }),
     );
     expect(aborted.$metadata.httpStatusCode).toBe(204);
-    expect((await read(upload.key)).length).toBe(5 * MiB + 1024);
+    expect((await readObject(client, BUCKET, upload.key)).length).toBe(5 * MiB + 1024);
   });
 
   it('refuses a repeat listing other parts with NoSuchUpload', async () => {
@@ -418,8 +396,8 @@ describe('CompleteMultipartUpload repeated after it succeeded', () => {
     ]);
     const [one, two] = listed(upload);
     await complete(upload, [one!, two!]);
-    const error = await refusal(complete(upload, [one!]));
+    const error = await s3Refusal(complete(upload, [one!]));
     expect([error.name, error.$metadata.httpStatusCode]).toEqual(['NoSuchUpload', 404]);
-    expect((await read(upload.key)).length).toBe(5 * MiB + 1024);
+    expect((await readObject(client, BUCKET, upload.key)).length).toBe(5 * MiB + 1024);
   });
 });

@@ -11,16 +11,14 @@ import path from 'node:path';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMP_MARK } from '#local/servers/atomic-s3rver-store.ts';
 import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
+import { headStatus, readObject, s3Refusal } from '#test/helpers/s3-answers.ts';
 
 const BUCKET = 'archive';
 let local: LocalS3Bucket;
@@ -39,31 +37,11 @@ const md5Hex = (bytes: Buffer) => md5(bytes).digest('hex');
 const body = (size: number, fill: number) => Buffer.alloc(size, fill);
 
 /** The SDK exception `send` rejects with (a test failure when it resolves). */
-async function refusal(send: Promise<unknown>): Promise<S3ServiceException> {
-  const error = await send.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(S3ServiceException);
-  return error as S3ServiceException;
-}
 
 /** Files under the data directory whose name marks an unfinished write. */
 async function temporaryFiles(): Promise<string[]> {
   const files = await readdir(dir, { recursive: true });
   return files.filter((file) => file.includes(TEMP_MARK));
-}
-
-async function headStatus(key: string): Promise<number | undefined> {
-  return client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
-    (head) => head.$metadata.httpStatusCode,
-    (error: S3ServiceException) => error.$metadata.httpStatusCode,
-  );
-}
-
-async function read(key: string): Promise<Buffer> {
-  const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(await got.Body!.transformToByteArray());
 }
 
 const BAD_DIGEST = 'The Content-MD5 you specified did not match what we received.';
@@ -76,7 +54,7 @@ describe('the local S3 and Content-MD5 on PutObject', () => {
       const key = `bad-digest-${size}.bin`;
       const sent = body(size, 1);
       const declared = body(size, 2);
-      const error = await refusal(
+      const error = await s3Refusal(
         client.send(
           new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: sent, ContentMD5: md5Base64(declared) }),
         ),
@@ -86,7 +64,7 @@ describe('the local S3 and Content-MD5 on PutObject', () => {
       expect(error.message).toBe(BAD_DIGEST);
       // S3's error body also names both digests: the declared one in hex, the computed one in base64.
       expect(error).toMatchObject({ ExpectedDigest: md5Hex(declared), CalculatedDigest: md5Base64(sent) });
-      expect(await headStatus(key)).toBe(404);
+      expect(await headStatus(client, BUCKET, key)).toBe(404);
       expect(await temporaryFiles()).toEqual([]);
     });
   }
@@ -97,13 +75,13 @@ describe('the local S3 and Content-MD5 on PutObject', () => {
     await client.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: first, ContentMD5: md5Base64(first) }),
     );
-    const error = await refusal(
+    const error = await s3Refusal(
       client.send(
         new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body(1024, 4), ContentMD5: md5Base64(first) }),
       ),
     );
     expect(error.name).toBe('BadDigest');
-    expect(await read(key)).toEqual(first);
+    expect(await readObject(client, BUCKET, key)).toEqual(first);
   });
 
   it('refuses a Content-MD5 that is not the base64 of an MD5 with InvalidDigest, storing nothing', async () => {
@@ -112,7 +90,7 @@ describe('the local S3 and Content-MD5 on PutObject', () => {
     const malformed = ['not an md5', Buffer.alloc(15, 7).toString('base64'), md5Hex(sent)];
     for (const [at, contentMd5] of malformed.entries()) {
       const key = `invalid-digest-${at}.bin`;
-      const error = await refusal(
+      const error = await s3Refusal(
         client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: sent, ContentMD5: contentMd5 })),
       );
       expect([error.name, error.$metadata.httpStatusCode, error.message]).toEqual([
@@ -120,7 +98,7 @@ describe('the local S3 and Content-MD5 on PutObject', () => {
         400,
         INVALID_DIGEST,
       ]);
-      expect(await headStatus(key)).toBe(404);
+      expect(await headStatus(client, BUCKET, key)).toBe(404);
     }
     expect(await temporaryFiles()).toEqual([]);
   });
@@ -138,7 +116,7 @@ describe('the local S3 and Content-MD5 on PutObject', () => {
       );
       expect(put.$metadata.httpStatusCode).toBe(200);
       expect(put.ETag).toBe(`"${md5Hex(sent)}"`);
-      expect(await read(`good-${size}.bin`)).toEqual(sent);
+      expect(await readObject(client, BUCKET, `good-${size}.bin`)).toEqual(sent);
     }
   });
 });
@@ -163,18 +141,18 @@ describe('the local S3 and Content-MD5 on UploadPart', () => {
         new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber, Body, ContentMD5 }),
       );
 
-    const error = await refusal(uploadPart(1, first, md5Base64(second)));
+    const error = await s3Refusal(uploadPart(1, first, md5Base64(second)));
     expect([error.name, error.$metadata.httpStatusCode, error.message]).toEqual([
       'BadDigest',
       400,
       BAD_DIGEST,
     ]);
-    const small = await refusal(uploadPart(2, second, md5Base64(first)));
+    const small = await s3Refusal(uploadPart(2, second, md5Base64(first)));
     expect(small.name).toBe('BadDigest');
     expect(await storedParts(UploadId!)).toEqual([]);
     expect(await temporaryFiles()).toEqual([]);
 
-    const malformed = await refusal(uploadPart(1, first, 'not an md5'));
+    const malformed = await s3Refusal(uploadPart(1, first, 'not an md5'));
     expect([malformed.name, malformed.$metadata.httpStatusCode]).toEqual(['InvalidDigest', 400]);
     expect(await storedParts(UploadId!)).toEqual([]);
 
@@ -194,7 +172,7 @@ describe('the local S3 and Content-MD5 on UploadPart', () => {
         },
       }),
     );
-    expect((await read(key)).equals(Buffer.concat([first, second]))).toBe(true);
+    expect((await readObject(client, BUCKET, key)).equals(Buffer.concat([first, second]))).toBe(true);
     expect(await temporaryFiles()).toEqual([]);
   });
 });

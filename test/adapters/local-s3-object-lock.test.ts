@@ -20,13 +20,13 @@ import {
   PutObjectCommand,
   PutObjectLockConfigurationCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localS3ClientConfig } from '#local/servers/client-config.ts';
 import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
 import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
+import { headStatus, s3Refusal } from '#test/helpers/s3-answers.ts';
 
 /** A bucket without Object Lock (the helper's). */
 const PLAIN = 'plain';
@@ -62,21 +62,6 @@ beforeAll(async () => {
 afterAll(() => local.close());
 
 /** The SDK exception `send` rejects with (a test failure when it resolves). */
-async function refusal(send: Promise<unknown>): Promise<S3ServiceException> {
-  const error = await send.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(S3ServiceException);
-  return error as S3ServiceException;
-}
-
-async function headStatus(bucket: string, key: string): Promise<number | undefined> {
-  return client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
-    (head) => head.$metadata.httpStatusCode,
-    (error: S3ServiceException) => error.$metadata.httpStatusCode,
-  );
-}
 
 /** Part files the upload holds on disk (s3rver keeps them under `._S3rver_uploads/<id>/`). */
 async function storedParts(bucket: string, uploadId: string): Promise<string[]> {
@@ -99,14 +84,14 @@ describe('Object Lock configuration', () => {
   });
 
   it('answers a bucket without Object Lock with 404 ObjectLockConfigurationNotFoundError', async () => {
-    const error = await refusal(client.send(new GetObjectLockConfigurationCommand({ Bucket: PLAIN })));
+    const error = await s3Refusal(client.send(new GetObjectLockConfigurationCommand({ Bucket: PLAIN })));
     expect(error.$metadata.httpStatusCode).toBe(404);
     expect(error.name).toBe('ObjectLockConfigurationNotFoundError');
     expect(error.message).toBe('Object Lock configuration does not exist for this bucket');
   });
 
   it('refuses a configuration on a bucket created without Object Lock (409 InvalidBucketState)', async () => {
-    const error = await refusal(
+    const error = await s3Refusal(
       client.send(
         new PutObjectLockConfigurationCommand({
           Bucket: PLAIN,
@@ -120,7 +105,7 @@ describe('Object Lock configuration', () => {
     expect(error.$metadata.httpStatusCode).toBe(409);
     expect(error.name).toBe('InvalidBucketState');
     // Still no configuration, and uploads without a digest still go in.
-    await refusal(client.send(new GetObjectLockConfigurationCommand({ Bucket: PLAIN })));
+    await s3Refusal(client.send(new GetObjectLockConfigurationCommand({ Bucket: PLAIN })));
   });
 
   it('refuses a default retention with both Days and Years, or none, with 400 MalformedXML', async () => {
@@ -128,7 +113,7 @@ describe('Object Lock configuration', () => {
       { Mode: 'GOVERNANCE' as const, Days: 1, Years: 1 },
       { Mode: 'GOVERNANCE' as const },
     ]) {
-      const error = await refusal(
+      const error = await s3Refusal(
         client.send(
           new PutObjectLockConfigurationCommand({
             Bucket: LOCK_ONLY,
@@ -142,7 +127,7 @@ describe('Object Lock configuration', () => {
   });
 
   it('refuses a period that is not a positive integer with 400 InvalidArgument', async () => {
-    const error = await refusal(
+    const error = await s3Refusal(
       client.send(
         new PutObjectLockConfigurationCommand({
           Bucket: LOCK_ONLY,
@@ -169,7 +154,7 @@ describe('Object Lock configuration', () => {
       other = new S3Client({ ...localS3ClientConfig(second.endpoint), maxAttempts: 1 });
       const got = await other.send(new GetObjectLockConfigurationCommand({ Bucket: LOCKED }));
       expect(got.ObjectLockConfiguration?.Rule?.DefaultRetention).toEqual({ Mode: 'GOVERNANCE', Days: 30 });
-      const error = await refusal(
+      const error = await s3Refusal(
         other.send(new PutObjectCommand({ Bucket: LOCKED, Key: 'after-restart', Body: 'x' })),
       );
       expect(error.name).toBe('InvalidRequest');
@@ -183,11 +168,11 @@ describe('Object Lock configuration', () => {
 describe('uploads to a bucket with a default retention', () => {
   it('refuses a PutObject without Content-MD5 or checksum with 400 InvalidRequest, storing nothing', async () => {
     for (const Body of [Buffer.alloc(10, 1), Buffer.alloc(300 * 1024, 2)]) {
-      const error = await refusal(client.send(new PutObjectCommand({ Bucket: LOCKED, Key: 'bare', Body })));
+      const error = await s3Refusal(client.send(new PutObjectCommand({ Bucket: LOCKED, Key: 'bare', Body })));
       expect(error.$metadata.httpStatusCode).toBe(400);
       expect(error.name).toBe('InvalidRequest');
       expect(error.message).toBe(PUT_MESSAGE);
-      expect(await headStatus(LOCKED, 'bare')).toBe(404);
+      expect(await headStatus(client, LOCKED, 'bare')).toBe(404);
     }
   });
 
@@ -217,7 +202,7 @@ describe('uploads to a bucket with a default retention', () => {
     const { UploadId } = await client.send(
       new CreateMultipartUploadCommand({ Bucket: LOCKED, Key: 'video' }),
     );
-    const error = await refusal(
+    const error = await s3Refusal(
       client.send(
         new UploadPartCommand({
           Bucket: LOCKED,
@@ -280,11 +265,11 @@ describe('uploads to a bucket with a default retention', () => {
 
   it('leaves uploads to a bucket with Object Lock but no default retention as they were', async () => {
     await client.send(new PutObjectCommand({ Bucket: LOCK_ONLY, Key: 'bare', Body: 'x' }));
-    expect(await headStatus(LOCK_ONLY, 'bare')).toBe(200);
+    expect(await headStatus(client, LOCK_ONLY, 'bare')).toBe(200);
   });
 
   it('refuses a PutObject naming a retention itself without a digest, on a bucket without default retention', async () => {
-    const error = await refusal(
+    const error = await s3Refusal(
       client.send(
         new PutObjectCommand({
           Bucket: LOCK_ONLY,
@@ -303,7 +288,7 @@ describe('uploads to a bucket with a default retention', () => {
 describe('a bucket without Object Lock', () => {
   it('takes a PutObject and an UploadPart without any digest, as before', async () => {
     await client.send(new PutObjectCommand({ Bucket: PLAIN, Key: 'bare', Body: 'x' }));
-    expect(await headStatus(PLAIN, 'bare')).toBe(200);
+    expect(await headStatus(client, PLAIN, 'bare')).toBe(200);
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: PLAIN, Key: 'v' }));
     await client.send(
       new UploadPartCommand({ Bucket: PLAIN, Key: 'v', UploadId, PartNumber: 1, Body: Buffer.alloc(10) }),

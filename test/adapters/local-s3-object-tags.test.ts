@@ -19,7 +19,6 @@ import {
   PutObjectCommand,
   PutObjectTaggingCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +28,7 @@ import { localS3ClientConfig } from '#local/servers/client-config.ts';
 import { STAGING_TAG } from '#shared/env-names.ts';
 import { generatedStream } from '#test/fakes/generated-stream.ts';
 import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
+import { s3Refusal } from '#test/helpers/s3-answers.ts';
 
 const BUCKET = 'tags';
 let local: LocalS3Bucket;
@@ -43,15 +43,6 @@ afterAll(() => local.close());
 async function tagsOf(key: string): Promise<Record<string, string>> {
   const answer = await client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: key }));
   return Object.fromEntries((answer.TagSet ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
-}
-
-async function refusal(send: Promise<unknown>): Promise<S3ServiceException> {
-  const error = await send.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(S3ServiceException);
-  return error as S3ServiceException;
 }
 
 const put = (key: string, tagging?: string) =>
@@ -108,7 +99,7 @@ describe('PutObjectTagging', () => {
     );
     expect(await tagsOf('subresource/values')).toEqual({ zero: '007', amp: 'a+b=c /d:e@f_g.h-i', empty: '' });
     const eleven = Array.from({ length: 11 }, (_, i) => ({ Key: `t${i}`, Value: 'v' }));
-    const error = await refusal(
+    const error = await s3Refusal(
       client.send(
         new PutObjectTaggingCommand({
           Bucket: BUCKET,
@@ -129,12 +120,12 @@ describe("S3's limits on a tag set", () => {
   const eleven = Array.from({ length: 11 }, (_, i) => `t${i}=v`).join('&');
 
   it('refuses more than 10 tags (400 BadRequest) and stores nothing', async () => {
-    const error = await refusal(put('limits/eleven', eleven));
+    const error = await s3Refusal(put('limits/eleven', eleven));
     expect(error.$metadata.httpStatusCode).toBe(400);
     expect(error.name).toBe('BadRequest');
     expect(error.message).toBe('Object tags cannot be greater than 10');
     expect(
-      await refusal(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'limits/eleven' }))),
+      await s3Refusal(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'limits/eleven' }))),
     ).toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 
@@ -143,12 +134,12 @@ describe("S3's limits on a tag set", () => {
     const value = 'ü'.repeat(256);
     await put('limits/longest', `${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
     expect(await tagsOf('limits/longest')).toEqual({ [key]: value });
-    const longKey = await refusal(put('limits/key', `${'k'.repeat(129)}=v`));
+    const longKey = await s3Refusal(put('limits/key', `${'k'.repeat(129)}=v`));
     expect({ name: longKey.name, message: longKey.message }).toEqual({
       name: 'InvalidTag',
       message: 'The TagKey you have provided is invalid',
     });
-    const longValue = await refusal(put('limits/value', `k=${'v'.repeat(257)}`));
+    const longValue = await s3Refusal(put('limits/value', `k=${'v'.repeat(257)}`));
     expect({ name: longValue.name, message: longValue.message }).toEqual({
       name: 'InvalidTag',
       message: 'The TagValue you have provided is invalid',
@@ -156,7 +147,7 @@ describe("S3's limits on a tag set", () => {
   });
 
   it('refuses a key given twice in the header (400 InvalidArgument)', async () => {
-    const error = await refusal(put('limits/twice', 'a=1&a=2'));
+    const error = await s3Refusal(put('limits/twice', 'a=1&a=2'));
     expect(error.$metadata.httpStatusCode).toBe(400);
     expect(error.name).toBe('InvalidArgument');
     expect(error.message).toBe(
@@ -165,7 +156,7 @@ describe("S3's limits on a tag set", () => {
   });
 
   it('refuses a bad tag set on CreateMultipartUpload, before any part', async () => {
-    const error = await refusal(
+    const error = await s3Refusal(
       client.send(
         new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'limits/upload', Tagging: eleven }),
       ),
