@@ -25,7 +25,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localS3ClientConfig } from '#local/servers/client-config.ts';
 import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
-import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
+import {
+  createObjectLockBucket,
+  type LocalS3Bucket,
+  openLocalS3Bucket,
+} from '#test/helpers/local-s3-bucket.ts';
 import { headStatus, s3Refusal } from '#test/helpers/s3-answers.ts';
 
 /** A bucket without Object Lock (the helper's). */
@@ -47,17 +51,8 @@ const PART_MESSAGE =
 beforeAll(async () => {
   local = await openLocalS3Bucket(PLAIN, { maxAttempts: 1 });
   client = local.client;
-  await client.send(new CreateBucketCommand({ Bucket: LOCKED, ObjectLockEnabledForBucket: true }));
+  await createObjectLockBucket(client, LOCKED);
   await client.send(new CreateBucketCommand({ Bucket: LOCK_ONLY, ObjectLockEnabledForBucket: true }));
-  await client.send(
-    new PutObjectLockConfigurationCommand({
-      Bucket: LOCKED,
-      ObjectLockConfiguration: {
-        ObjectLockEnabled: 'Enabled',
-        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } },
-      },
-    }),
-  );
 });
 afterAll(() => local.close());
 

@@ -13,11 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
-  PutObjectLockConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +27,11 @@ import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { loadConfig } from '#shared/config.ts';
 import { ENV } from '#shared/env-names.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
-import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
+import {
+  createObjectLockBucket,
+  type LocalS3Bucket,
+  openLocalS3Bucket,
+} from '#test/helpers/local-s3-bucket.ts';
 
 const LOCKED = 'locked-archive';
 let local: LocalS3Bucket;
@@ -40,16 +42,7 @@ beforeAll(async () => {
   local = await openLocalS3Bucket('unused');
   client = new S3Client({ ...localArchiveS3ClientConfig(local.server.endpoint), maxAttempts: 1 });
   // What `objectLockMode: governance` deploys: Object Lock and a default retention.
-  await client.send(new CreateBucketCommand({ Bucket: LOCKED, ObjectLockEnabledForBucket: true }));
-  await client.send(
-    new PutObjectLockConfigurationCommand({
-      Bucket: LOCKED,
-      ObjectLockConfiguration: {
-        ObjectLockEnabled: 'Enabled',
-        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } },
-      },
-    }),
-  );
+  await createObjectLockBucket(client, LOCKED);
 });
 afterAll(async () => {
   client.destroy();

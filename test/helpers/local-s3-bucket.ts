@@ -5,7 +5,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  PutObjectLockConfigurationCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { localS3ClientConfig } from '#local/servers/client-config.ts';
 import { type LocalS3Server, startS3Server } from '#local/servers/s3-server.ts';
 
@@ -38,4 +43,21 @@ export async function openLocalS3Bucket(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Creates `bucket` as `objectLockMode: governance` deploys the archive's: Object Lock enabled and a
+ * default retention of 30 days in governance mode.
+ */
+export async function createObjectLockBucket(client: S3Client, bucket: string): Promise<void> {
+  await client.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+  await client.send(
+    new PutObjectLockConfigurationCommand({
+      Bucket: bucket,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } },
+      },
+    }),
+  );
 }
