@@ -227,6 +227,26 @@ const SDK_TRANSFER_FAULTS = new Set([
 ]);
 
 /**
+ * S3's refusal of an upload without a digest to a bucket with Object Lock and a default retention:
+ * `400 InvalidRequest`, "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Part
+ * requests with Object Lock parameters" (… Put Object …; before additional checksums, "Content-MD5
+ * HTTP header is required for …"). Known by its code and the message's words, not its exact text.
+ */
+const OBJECT_LOCK_DIGEST_REFUSAL = /\bContent-MD5\b.*\bis required for Put (?:Part|Object) requests with Object Lock\b/i;
+
+/**
+ * Whether `error` is S3 refusing an upload that carried no digest because the bucket has Object
+ * Lock (`OBJECT_LOCK_DIGEST_REFUSAL`). Retryable: the archive's store that meets it sends a
+ * digest with every part from then on (S3ArchivingObjectStore), so a redelivery stores the object;
+ * the bucket was given Object Lock outside the stack (docs/deploy.md).
+ */
+export function isObjectLockDigestRefusal(error: unknown): boolean {
+  if (fieldOf(error, 'name') !== 'InvalidRequest' || fieldOf(error, '$fault') !== 'client') return false;
+  const message = fieldOf(error, 'message');
+  return typeof message === 'string' && OBJECT_LOCK_DIGEST_REFUSAL.test(message);
+}
+
+/**
  * Maps any failure, ours or foreign (AWS SDK `$retryable`/`$fault`, HTTP status, abort and
  * timeout, zod, Node and undici network codes), to what the caller should do with it, and names
  * the rule that decided. Every known class has its own rule (see the table test).
@@ -275,6 +295,7 @@ export function explainError(error: unknown): Classification {
       return { errorClass: 'retryable', rule: 'sdk-lost-race' };
     if (typeof name === 'string' && SDK_TRANSFER_FAULTS.has(name))
       return { errorClass: 'retryable', rule: 'sdk-transfer-fault' };
+    if (isObjectLockDigestRefusal(error)) return { errorClass: 'retryable', rule: 'sdk-object-lock-digest' };
     return { errorClass: 'fatal', rule: 'sdk-client-fault' };
   }
 

@@ -30,8 +30,14 @@ import { ConfigError } from '#shared/config.ts';
 import * as mini from '#shared/zod.ts';
 
 /** An error shaped like the AWS SDK v3's service exceptions. */
-function sdkError(name: string, fault: 'client' | 'server', status: number, retryable?: object): Error {
-  return Object.assign(new Error(name), {
+function sdkError(
+  name: string,
+  fault: 'client' | 'server',
+  status: number,
+  retryable?: object,
+  message = name,
+): Error {
+  return Object.assign(new Error(message), {
     name,
     $fault: fault,
     $metadata: { httpStatusCode: status },
@@ -199,6 +205,38 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     'SDK InvalidDigest',
     sdkError('InvalidDigest', 'client', 400),
     { errorClass: 'fatal', rule: 'sdk-client-fault' },
+  ],
+  // A bucket given Object Lock outside the stack refuses an upload without a digest; the store
+  // that met the refusal sends digests from then on (s3-object-store.ts), so its redelivery stores it.
+  ...[
+    'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Part requests with Object Lock parameters',
+    'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters',
+    // S3's wording before additional checksums (2022), still quoted by clients.
+    'Content-MD5 HTTP header is required for Put Part requests with Object Lock parameters',
+  ].map((message): readonly [string, unknown, Classification] => [
+    `SDK InvalidRequest: ${message}`,
+    sdkError('InvalidRequest', 'client', 400, undefined, message),
+    { errorClass: 'retryable', rule: 'sdk-object-lock-digest' },
+  ]),
+  // Any other InvalidRequest is our request being wrong: sending it again cannot help.
+  ...[
+    'You must specify at least one part',
+    'Bucket is missing Object Lock Configuration',
+  ].map((message): readonly [string, unknown, Classification] => [
+    `SDK InvalidRequest: ${message}`,
+    sdkError('InvalidRequest', 'client', 400, undefined, message),
+    { errorClass: 'fatal', rule: 'sdk-client-fault' },
+  ]),
+  [
+    'SDK InvalidRequest with the message but a server fault',
+    sdkError(
+      'InvalidRequest',
+      'server',
+      500,
+      undefined,
+      'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Part requests with Object Lock parameters',
+    ),
+    { errorClass: 'retryable', rule: 'sdk-server-fault' },
   ],
   [
     'SDK AccessDenied',
