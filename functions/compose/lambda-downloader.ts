@@ -10,6 +10,9 @@ import { DynamoDbArchiveStateStore } from '#adapters/aws/dynamodb-sync-state-sto
 import { S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { PipelineConfig } from '#shared/config.ts';
+import { METRICS } from '#shared/env-names.ts';
+import type { Logger } from '#shared/logger.ts';
+import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 import { downloaderBatchDeps } from './downloader-deps.ts';
 import { openIcloudDownloads } from './icloud-adapters.ts';
 import { composeLambdaBase, type LambdaBase } from './lambda.ts';
@@ -18,9 +21,17 @@ export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metr
   readonly downloads: DownloadBatchDeps;
 }
 
+/** Where a worker tells the owner that the bucket has Object Lock the stack was not told of. */
+export interface ObjectLockReport {
+  readonly logger: Pick<Logger, 'warn'>;
+  readonly metrics: PipelineMetrics;
+}
+
 /**
  * The download workers' archive: heads, puts and deletes alone, no listing or reading back
- * (GetObject, ListObjectsV2); every multipart part with a checksum when the bucket has Object Lock.
+ * (GetObject, ListObjectsV2); every multipart part with a checksum when the bucket has Object Lock,
+ * as the stack says (`ARCHIVE_OBJECT_LOCK`) or as S3's first refusal of a part teaches the store
+ * (reported once per process through `report`).
  */
 export function archivingObjectStore(
   s3: S3Client,
@@ -28,6 +39,7 @@ export function archivingObjectStore(
     PipelineConfig,
     'archiveBucket' | 'uploadPartSizeMiB' | 'uploadQueueSize' | 'archiveObjectLock'
   >,
+  report?: ObjectLockReport,
 ): S3ArchivingObjectStore {
   return new S3ArchivingObjectStore({
     client: s3,
@@ -35,13 +47,23 @@ export function archivingObjectStore(
     partSize: config.uploadPartSizeMiB * 1024 * 1024,
     queueSize: config.uploadQueueSize,
     checksumParts: config.archiveObjectLock,
+    ...(report && {
+      onObjectLockLearnt: () => {
+        report.metrics.add(METRICS.objectLockUndeclared, 1);
+        report.logger.warn('archive bucket has Object Lock the stack was not told of', {
+          bucket: config.archiveBucket,
+          action:
+            'redeploy with objectLockMode set to the bucket retention mode (docs/deploy.md); until then each worker learns it from its first refused video, which is retried',
+        });
+      },
+    }),
   });
 }
 
 export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): DownloaderComposition {
   const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions, awsClients } =
     composeLambdaBase(env, serviceName);
-  const objects = archivingObjectStore(s3, config);
+  const objects = archivingObjectStore(s3, config, { logger, metrics });
   const tableName = config.stateTable;
   return {
     logger,

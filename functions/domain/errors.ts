@@ -232,7 +232,8 @@ const SDK_TRANSFER_FAULTS = new Set([
  * requests with Object Lock parameters" (… Put Object …; before additional checksums, "Content-MD5
  * HTTP header is required for …"). Known by its code and the message's words, not its exact text.
  */
-const OBJECT_LOCK_DIGEST_REFUSAL = /\bContent-MD5\b.*\bis required for Put (?:Part|Object) requests with Object Lock\b/i;
+const OBJECT_LOCK_DIGEST_REFUSAL =
+  /\bContent-MD5\b.*\bis required for Put (?:Part|Object) requests with Object Lock\b/i;
 
 /**
  * Whether `error` is S3 refusing an upload that carried no digest because the bucket has Object

@@ -92,6 +92,11 @@ export const METRICS = {
    * person), and records CloudKit would not serve through every lookup detection retried.
    */
   workGivenUp: 'workGivenUp',
+  /**
+   * 1 from a download worker that found the bucket has Object Lock the stack was not told of (S3
+   * refused a part without a digest): once per worker process, which sends digests from then on.
+   */
+  objectLockUndeclared: 'objectLockUndeclared',
 } as const;
 
 /**

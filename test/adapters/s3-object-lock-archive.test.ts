@@ -8,8 +8,10 @@
  * (`ARCHIVE_OBJECT_LOCK`, infra/download-workers.ts). Here the store the download Lambda composes
  * from its environment (`archivingObjectStore`), with its client settings, archives into the
  * local S3's model of such a bucket (functions/local/servers/s3-object-lock.ts): a video larger
- * than a part, one that fits in a part, and bytes in memory. Without the setting, a video's parts
- * are refused as S3 refuses them.
+ * than a part, one that fits in a part, and bytes in memory. Without the setting (Object Lock
+ * given to the bucket outside the stack), a video's parts are refused as S3 refuses them, and the
+ * store learns from that refusal: the put fails retryable, the next one sends every part's CRC32,
+ * and the owner is warned once.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -21,12 +23,15 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, type S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { S3ObjectStoreWithoutStreaming } from '#adapters/aws/s3-object-store-without-streaming.ts';
-import { archivingObjectStore } from '#compose/lambda-downloader.ts';
+import { archivingObjectStore, type ObjectLockReport } from '#compose/lambda-downloader.ts';
 import { localArchiveS3ClientConfig } from '#compose/local-aws-stack.ts';
+import { explainError } from '#domain/errors.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { loadConfig } from '#shared/config.ts';
-import { ENV } from '#shared/env-names.ts';
+import { ENV, METRICS } from '#shared/env-names.ts';
+import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
+import { RecordingLogger } from '#test/handlers/handler-doubles.ts';
 import {
   createObjectLockBucket,
   type LocalS3Bucket,
@@ -50,7 +55,11 @@ afterAll(async () => {
 });
 
 /** The download Lambda's store, from the environment the stack gives it (parts of 5 MiB here). */
-function archivingStore(objectLock: 'true' | 'unset' = 'true'): S3ArchivingObjectStore {
+function archivingStore(
+  objectLock: 'true' | 'unset' = 'true',
+  over: S3Client = client,
+  report?: ObjectLockReport,
+): S3ArchivingObjectStore {
   const config = loadConfig({
     [ENV.archiveBucket]: LOCKED,
     [ENV.stateTable]: 'state',
@@ -60,7 +69,26 @@ function archivingStore(objectLock: 'true' | 'unset' = 'true'): S3ArchivingObjec
     [ENV.uploadQueueSize]: '2',
     ...(objectLock === 'true' && { [ENV.archiveObjectLock]: 'true' }),
   });
-  return archivingObjectStore(client, config);
+  return archivingObjectStore(over, config, report);
+}
+
+/**
+ * The archive's client, recording the `x-amz-checksum-crc32` each UploadPart carried (`null`
+ * for none), as signed and sent.
+ */
+function partRecordingClient(): { client: S3Client; parts: (string | null)[] } {
+  const parts: (string | null)[] = [];
+  const recording = new S3Client({ ...localArchiveS3ClientConfig(local.server.endpoint), maxAttempts: 1 });
+  recording.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { query?: Record<string, unknown>; headers?: Record<string, string> };
+      if (request.query?.['partNumber'] !== undefined)
+        parts.push(request.headers?.['x-amz-checksum-crc32'] ?? null);
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'recordParts', priority: 'low' },
+  );
+  return { client: recording, parts };
 }
 
 async function storedMd5(key: string): Promise<string> {
@@ -105,6 +133,54 @@ describe('archiving into a bucket with Object Lock and a default retention', () 
     expect(error?.message).toMatch(/for Put Part requests with Object Lock parameters$/);
     const { Uploads } = await client.send(new ListMultipartUploadsCommand({ Bucket: LOCKED }));
     expect(Uploads ?? []).toEqual([]);
+  });
+
+  it('learns from the refusal when the stack was not told: that put fails retryable, the next one digests every part', async () => {
+    // Object Lock given to the bucket outside the stack: the workers have no ARCHIVE_OBJECT_LOCK.
+    const { client: recording, parts } = partRecordingClient();
+    const logger = new RecordingLogger();
+    const metrics = new CollectedMetrics();
+    const store = archivingStore('unset', recording, { logger, metrics });
+    const size = 2 * MIN_PART_SIZE + 1;
+    const put = (key: string) =>
+      store.putStream(key, generatedStream(size).stream, {
+        contentType: 'video/quicktime',
+        contentLength: size,
+        metadata: mtimeMetadata(1_700_000_000_000),
+      });
+    try {
+      const refused = await put('2024/02/LEARNT.MOV').then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(refused?.name).toBe('InvalidRequest');
+      // Retryable: the message is delivered again rather than the video recorded `failed`.
+      expect(explainError(refused)).toEqual({ errorClass: 'retryable', rule: 'sdk-object-lock-digest' });
+      expect(parts.length).toBeGreaterThan(0);
+      expect(parts.every((crc) => crc === null)).toBe(true);
+      const { Uploads } = await client.send(new ListMultipartUploadsCommand({ Bucket: LOCKED }));
+      expect(Uploads ?? []).toEqual([]);
+
+      // The redelivery, to the same warm instance: every part carries its CRC32, S3 stores it.
+      parts.length = 0;
+      const md5 = generatedDigest(size, 'md5');
+      expect(await put('2024/02/LEARNT.MOV')).toMatchObject({ size, md5, multipart: true });
+      expect(await storedMd5('2024/02/LEARNT.MOV')).toBe(md5);
+      expect(parts).toHaveLength(3);
+      expect(parts.every((crc) => typeof crc === 'string' && crc.length > 0)).toBe(true);
+
+      // The owner is told once per process, not once per video.
+      expect(await put('2024/02/AGAIN.MOV')).toMatchObject({ size, md5 });
+      const warnings = logger.lines.filter((line) => line['level'] === 'WARN');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({
+        message: 'archive bucket has Object Lock the stack was not told of',
+        bucket: LOCKED,
+      });
+      expect(metrics.values.get(METRICS.objectLockUndeclared)).toBe(1);
+    } finally {
+      recording.destroy();
+    }
   });
 
   it('archives a video that fits in one part (one PutObject with Content-MD5)', async () => {

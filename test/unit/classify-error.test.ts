@@ -219,14 +219,13 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     { errorClass: 'retryable', rule: 'sdk-object-lock-digest' },
   ]),
   // Any other InvalidRequest is our request being wrong: sending it again cannot help.
-  ...[
-    'You must specify at least one part',
-    'Bucket is missing Object Lock Configuration',
-  ].map((message): readonly [string, unknown, Classification] => [
-    `SDK InvalidRequest: ${message}`,
-    sdkError('InvalidRequest', 'client', 400, undefined, message),
-    { errorClass: 'fatal', rule: 'sdk-client-fault' },
-  ]),
+  ...['You must specify at least one part', 'Bucket is missing Object Lock Configuration'].map(
+    (message): readonly [string, unknown, Classification] => [
+      `SDK InvalidRequest: ${message}`,
+      sdkError('InvalidRequest', 'client', 400, undefined, message),
+      { errorClass: 'fatal', rule: 'sdk-client-fault' },
+    ],
+  ),
   [
     'SDK InvalidRequest with the message but a server fault',
     sdkError(

@@ -10,7 +10,8 @@
  *   PutObject with `Content-MD5`, so S3 verifies it and its ETag is the MD5 rclone compares.
  *   All metadata, the late metadata included, goes in that one request.
  * - A larger body goes through lib-storage `Upload` with explicit `partSize`/`queueSize`, each
- *   part with its CRC32 (`PART_CHECKSUM`) when the bucket's Object Lock requires a digest.
+ *   part with its CRC32 (`PART_CHECKSUM`) when the bucket's Object Lock requires a digest (told,
+ *   or learnt from S3's first refusal of a part without one: `learnObjectLock`).
  *   S3 fixes metadata at CreateMultipartUpload, before the MD5 exists; so after completion one
  *   same-key CopyObject (`MetadataDirective: REPLACE`, `CopySourceIfMatch` on the new ETag)
  *   adds `md5chksum` and the late metadata. Its cost is one request and a server-side copy
@@ -26,6 +27,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { isObjectLockDigestRefusal } from '#domain/errors.ts';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type {
   ArchivingObjectStore,
@@ -59,9 +61,15 @@ export interface S3ObjectStoreOptions extends S3ObjectStoreWithoutStreamingOptio
   readonly queueSize?: number;
   /**
    * Every part of a multipart upload carries its CRC32 (`PART_CHECKSUM`): the bucket has Object
-   * Lock with a default retention, which refuses parts without a digest. Off by default.
+   * Lock with a default retention, which refuses parts without a digest. Off by default; the store
+   * turns it on itself when S3 refuses a part for want of one (`onObjectLockLearnt`).
    */
   readonly checksumParts?: boolean;
+  /**
+   * Called once, when S3 refused an upload for want of a digest although the store was not told
+   * the bucket has Object Lock (`checksumParts`): it was given Object Lock outside the stack.
+   */
+  readonly onObjectLockLearnt?: () => void;
 }
 
 /**
@@ -105,11 +113,14 @@ async function readAll(stream: Readable): Promise<Buffer> {
 export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements ArchivingObjectStore {
   private readonly partSize: number;
   private readonly queueSize: number;
-  private readonly checksumParts: boolean;
+  /** Starts as told (`checksumParts`); turned on for good by the first refusal of a part without one. */
+  private checksumParts: boolean;
+  private readonly onObjectLockLearnt: (() => void) | undefined;
 
   constructor(options: S3ObjectStoreOptions) {
     super(options);
     this.checksumParts = options.checksumParts ?? false;
+    this.onObjectLockLearnt = options.onObjectLockLearnt;
     this.partSize = options.partSize ?? PIPELINE_DEFAULTS.uploadPartSizeMiB * 1024 * 1024;
     this.queueSize = options.queueSize ?? PIPELINE_DEFAULTS.uploadQueueSize;
   }
@@ -130,11 +141,30 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
     try {
       if (options.contentLength <= partSize) return await this.putSingle(key, meter, upfront, options);
       return await this.putMultipart(key, meter, upfront, options, partSize, queueSize);
+    } catch (error) {
+      this.learnObjectLock(error);
+      throw error;
     } finally {
       signal?.removeEventListener('abort', onAbort);
       if (!meter.destroyed) meter.destroy();
       await piping;
     }
+  }
+
+  /**
+   * A bucket given Object Lock and a default retention outside the stack (the S3 console allows it
+   * on a versioned bucket) refuses every part sent without a digest: from the first such refusal
+   * on, this store sends each part's CRC32, as if told by `checksumParts`. The refused put still
+   * fails, retryable (`isObjectLockDigestRefusal`): the parts lib-storage had read from the body
+   * are gone, and buffering the first parts of every upload to replay them would cost memory on
+   * every video for a refusal met once per process; the message's redelivery fetches the body
+   * again and stores it. A refusal while already sending digests teaches nothing (it stays
+   * retryable, and a message that keeps meeting it ends in the dead-letter queue).
+   */
+  private learnObjectLock(error: unknown): void {
+    if (this.checksumParts || !isObjectLockDigestRefusal(error)) return;
+    this.checksumParts = true;
+    this.onObjectLockLearnt?.();
   }
 
   private async putSingle(
