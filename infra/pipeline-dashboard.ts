@@ -114,6 +114,8 @@ export class PipelineDashboard extends Construct {
           pipeline(worker, METRICS.reauthRequired, 'sign-in needed (worker)', Stats.MAXIMUM),
           pipeline(detector, METRICS.signInPending, 'sign-in still pending', Stats.MAXIMUM),
           pipeline(detector, METRICS.deletionRefused, 'deletion refused', Stats.MAXIMUM),
+          // A worker found the bucket has Object Lock the stack was not told of (docs/deploy.md).
+          pipeline(worker, METRICS.objectLockUndeclared, 'Object Lock not declared', Stats.MAXIMUM),
         ],
         width: 8,
       }),

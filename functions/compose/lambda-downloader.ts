@@ -53,7 +53,7 @@ export function archivingObjectStore(
         report.logger.warn('archive bucket has Object Lock the stack was not told of', {
           bucket: config.archiveBucket,
           action:
-            'redeploy with objectLockMode set to the bucket retention mode (docs/deploy.md); until then each worker learns it from its first refused video, which is retried',
+            'none needed: this worker now sends a CRC32 with every part and retries the refused video; docs/deploy.md, Object Lock',
         });
       },
     }),
