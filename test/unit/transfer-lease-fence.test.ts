@@ -6,14 +6,16 @@
  * retryable `ConflictError`: the message's redelivery adopts the winner's object or takes over.
  * Timers and the clock are vitest's fake ones, so the lease's minutes pass at once.
  */
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { LEASE_MARGIN_MS, RENEW_EVERY_MS, TRANSFER_LEASE_MS } from '#domain/archive/transfer-lease.ts';
 import { ConflictError, classifyError } from '#domain/errors.ts';
+import type { Asset } from '#domain/model/asset.ts';
 import type { TransferClaim } from '#domain/model/manifest.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import type { PutResult, PutStreamOptions } from '#ports/object-store.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
@@ -26,9 +28,12 @@ type Renewal = 'granted' | 'taken' | 'moved' | 'throttled' | 'slow';
 class ScriptedRenewalsStateStore extends InMemorySyncStateStore {
   renewal: Renewal = 'granted';
   calls = 0;
+  /** The first claim's holder: only its renewals are scripted (another worker's claims are not). */
+  private first: string | undefined;
   override async claimTransfer(key: string, owner: string, holder: string, leaseMs: number) {
     this.calls++;
-    if (this.calls === 1 || this.renewal === 'granted')
+    this.first ??= holder;
+    if (this.calls === 1 || holder !== this.first || this.renewal === 'granted')
       return super.claimTransfer(key, owner, holder, leaseMs);
     switch (this.renewal) {
       case 'taken':
@@ -151,5 +156,63 @@ describe('a transfer whose renewals go through', () => {
     expect(error).toBeUndefined();
     expect(state.calls).toBe(1);
     expect(objects.keys()).toHaveLength(1);
+  });
+});
+
+/** The bucket, counting the puts that completed. */
+class CountingObjectStore extends InMemoryObjectStore {
+  stored = 0;
+  override async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
+    const result = await super.putStream(key, body, options);
+    this.stored++;
+    return result;
+  }
+}
+
+describe('two workers storing one master when the first cannot renew its lease', () => {
+  it('the first stops before its lease lapses; the second stores the object once, and it stays current', async () => {
+    const state = new ScriptedRenewalsStateStore({ now: () => Date.now() });
+    state.renewal = 'throttled';
+    const objects = new CountingObjectStore({ now: () => Date.now(), partSize: MIN_PART_SIZE });
+    const worker = (cdn: ScriptedCdn): ArchiveDeps => ({
+      state,
+      objects,
+      downloader: cdn,
+      refresh: async () => ({ assets: [] }),
+      versionPolicy: DEFAULT_VERSION_POLICY,
+      deletePolicy: 'keep',
+      now: () => Date.now(),
+    });
+    const sharedCopy: Asset = {
+      ...asset,
+      zone: { database: 'private', zoneName: 'SharedSync-00000000-1111-4222-8333-444444444444' },
+      assetRecordName: 'fenced-in-library',
+    };
+    const cdnA = new ScriptedCdn();
+    const cdnB = new ScriptedCdn();
+    const bodyA = new PassThrough();
+    cdnA.files.set(url, () => bodyA);
+    cdnB.files.set(url, jpegBytes(300));
+
+    const a = archiveCounted(worker(cdnA), asset).then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    const b = archiveCounted(worker(cdnB), sharedCopy);
+    // A's renewals fail; B waits for the lease, and gets it once A has stopped or the lease lapsed.
+    await vi.advanceTimersByTimeAsync(TRANSFER_LEASE_MS + 10_000);
+    const resultB = await b;
+    // A's bytes arrive late: the old code stored them over B's object here.
+    bodyA.end(jpegBytes(300));
+    const { error } = await a;
+
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(classifyError(error)).toBe('retryable');
+    expect(resultB).toMatchObject({ outcome: 'archived', versionsArchived: 1 });
+    expect(cdnB.opened).toEqual([url]);
+    expect(objects.stored).toBe(1);
+    const key = resultB.entry?.versions[0]?.key ?? '';
+    expect((await objects.head(key))?.etag).toBe(resultB.entry?.versions[0]?.etag);
   });
 });
