@@ -9,6 +9,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
+import type { AssetArchiveResult } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { LEASE_MARGIN_MS, RENEW_EVERY_MS, TRANSFER_LEASE_MS } from '#domain/archive/transfer-lease.ts';
 import { ConflictError, classifyError } from '#domain/errors.ts';
@@ -58,6 +59,12 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** How an archive ended: its result, or what it threw. */
+interface Settled {
+  readonly result?: AssetArchiveResult;
+  readonly error?: unknown;
+}
+
 const asset = photoAsset('fenced', 300);
 const url = asset.versions[0]?.downloadUrl ?? '';
 
@@ -79,8 +86,8 @@ async function workerMidTransfer(renewal: Renewal) {
     now: () => Date.now(),
   };
   const settled = archiveCounted(deps, asset).then(
-    (result) => ({ result }),
-    (error: unknown) => ({ error }),
+    (result): Settled => ({ result }),
+    (error: unknown): Settled => ({ error }),
   );
   await vi.advanceTimersByTimeAsync(0);
   expect(cdn.opened).toEqual([url]);
@@ -195,8 +202,8 @@ describe('two workers storing one master when the first cannot renew its lease',
     cdnB.files.set(url, jpegBytes(300));
 
     const a = archiveCounted(worker(cdnA), asset).then(
-      (result) => ({ result }),
-      (error: unknown) => ({ error }),
+      (result): Settled => ({ result }),
+      (error: unknown): Settled => ({ error }),
     );
     await vi.advanceTimersByTimeAsync(0);
     const b = archiveCounted(worker(cdnB), sharedCopy);
