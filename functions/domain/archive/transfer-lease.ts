@@ -109,6 +109,7 @@ export async function withTransferLease<T>(
 ): Promise<T> {
   const fence = new AbortController();
   let lost: string | undefined;
+  let ended = false;
   const lose = (why: string) => {
     if (lost !== undefined) return;
     lost = why;
@@ -132,7 +133,8 @@ export async function withTransferLease<T>(
     const sent = deps.now();
     deps.state.claimTransfer(lease.name, objectId, lease.owner, TRANSFER_LEASE_MS).then(
       (claim) => {
-        if (lost !== undefined) return;
+        // A renewal that answers after the transfer ended (or the lease was lost) changes nothing.
+        if (ended || lost !== undefined) return;
         if (!claim.claimed) return lose('the key went to another object');
         if (!('lease' in claim)) return lose(`worker ${claim.heldBy} holds it`);
         if (deps.now() >= deadline) return lose('a renewal answered only after it may have lapsed');
@@ -156,6 +158,7 @@ export async function withTransferLease<T>(
       { cause: error },
     );
   } finally {
+    ended = true;
     clearInterval(renew);
     clearTimeout(watchdog);
   }
