@@ -93,7 +93,8 @@ export class ArchiveBucket extends Construct {
    * abort its own multipart uploads, and list (so a missing key is a 404, not a 403).
    * Delete only under `mirror` (`deletes`), where the worker removes what iCloud purged. Under
    * `keep` nothing is ever deleted: the one other DeleteObject the worker tries (taking back a
-   * multipart object whose metadata copy then failed) is refused and the staged version stays,
+   * multipart object whose metadata copy then failed; conditional, `If-Match` on its ETag, which
+   * S3 authorizes with s3:GetObject too) is refused and the staged version stays,
    * which is harmless: it lacks `md5chksum`, so the retry never adopts it and supersedes it, and
    * the staging rule expires it a day later.
    * In a versioned bucket DeleteObject without a version id only adds a delete marker: the

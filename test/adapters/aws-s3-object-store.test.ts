@@ -1,6 +1,11 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
-import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, S3ArchivingObjectStore, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { localArchiveS3ClientConfig } from '#compose/local-aws-stack.ts';
@@ -158,6 +163,38 @@ describe('S3ObjectStore', () => {
         const { store } = await newStore({ client, partSize: MIN_PART_SIZE, queueSize: 1 });
         await expect(put(store, 'copy/fails.MOV')).rejects.toMatchObject({ name: 'InternalError' });
         expect(await store.head('copy/fails.MOV')).toBeUndefined();
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it("leaves another writer's object current when it landed before the take-back", async () => {
+      // A worker whose transfer lease ran out completes; the one that took the lease over stores
+      // the key (other bytes here, to tell them apart) before the first's copy fails.
+      const client = new S3Client(local.aws.clientConfig.s3);
+      const { bucket, store } = await newStore({ client, partSize: MIN_PART_SIZE, queueSize: 1 });
+      let theirs: string | undefined;
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'CopyObjectCommand') {
+            const input = args.input as { Key: string };
+            theirs = (
+              await local.s3.send(
+                new PutObjectCommand({ Bucket: bucket, Key: input.Key, Body: 'the winner' }),
+              )
+            ).ETag;
+            throw Object.assign(new Error('We encountered an internal error'), {
+              name: 'InternalError',
+              $metadata: { httpStatusCode: 500 },
+            });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'anotherWriterFirst' },
+      );
+      try {
+        await expect(put(store, 'copy/raced.MOV')).rejects.toMatchObject({ name: 'InternalError' });
+        expect((await store.head('copy/raced.MOV'))?.etag).toBe(theirs?.replace(/"/g, ''));
       } finally {
         client.destroy();
       }

@@ -100,6 +100,14 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
   ['ZoneNotFoundError', new ZoneNotFoundError('Z'), { errorClass: 'fatal', rule: 'ZoneNotFoundError' }],
   ['InvalidInputError', new InvalidInputError('x'), { errorClass: 'fatal', rule: 'InvalidInputError' }],
   ['ConflictError', new ConflictError('x'), { errorClass: 'retryable', rule: 'ConflictError' }],
+  [
+    // transfer-lease.ts: the upload aborted because the lease was lost; a lost race, not the photo's.
+    'ConflictError (a lost transfer lease, the aborted upload its cause)',
+    new ConflictError('lost the transfer lease on k', {
+      cause: Object.assign(new Error('upload aborted'), { name: 'AbortError' }),
+    }),
+    { errorClass: 'retryable', rule: 'ConflictError' },
+  ],
   ['EnqueueError', new EnqueueError('x', 1), { errorClass: 'retryable', rule: 'EnqueueError' }],
   [
     'UnexpectedResponseError (transient)',

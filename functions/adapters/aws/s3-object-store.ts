@@ -20,8 +20,14 @@
  *
  * A failed or aborted put leaves nothing behind: lib-storage aborts the multipart upload when
  * the body fails (the abort signal destroys the body), and an object completed before a late
- * failure (copy failed, signal fired) is deleted again, where the role may delete; but not when
- * the copy's `CopySourceIfMatch` failed (412): another writer's version is then the current one.
+ * failure (copy failed, signal fired) is deleted again, where the role may delete, with `If-Match`
+ * on the ETag it completed with (a conditional delete, which needs `s3:GetObject` beside
+ * `s3:DeleteObject`): a version another writer made current meanwhile (one whose transfer lease
+ * outlived ours, transfer-lease.ts) is never hidden behind a delete marker, nor our own copy whose
+ * answer was lost. Not at all when the copy's `CopySourceIfMatch` failed (412): another writer's
+ * version is then the current one. The take-back's limit: in a versioned bucket its delete marker
+ * covers whatever lay under our version; the lease fencing (transfer-lease.ts) keeps a worker that
+ * lost its lease from completing, so nothing of another writer's lies there.
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -92,6 +98,9 @@ const PART_CHECKSUM = 'CRC32';
 
 /** Largest object a single CopyObject can rewrite. */
 const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
+
+/** A conditional take-back's answers that leave the key as it is (see `putMultipart`). */
+const NOT_TAKEN_BACK = new Set([403, 404, 409, 412]);
 
 function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
@@ -253,12 +262,19 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       // hide; ours is already noncurrent, tagged as staging, and the lifecycle rule expires it.
       if (statusOf(error) === 412) throw failure;
       try {
-        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+        // Only the version this upload completed: `If-Match` its ETag. Anything else current is
+        // not ours to take back: another writer's that landed meanwhile, or our own copy that S3
+        // applied though its answer was lost (it has `md5chksum`: a retry adopts it).
+        await this.client.send(
+          new DeleteObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: `"${etag}"` }),
+        );
       } catch (deleteError) {
-        // Under the `keep` policy the worker's role may not delete (infra/archive-bucket.ts): the
-        // staged version stays, without `md5chksum`, so no retry adopts it as archived; the
+        // 412: the current version has another ETag; 409: a write or delete raced ours; 404:
+        // nothing is current. Each leaves the key as it is, and the put's own failure stands.
+        // 403: under the `keep` policy the worker's role may not delete (infra/archive-bucket.ts):
+        // the staged version stays, without `md5chksum`, so no retry adopts it as archived; the
         // retry's put supersedes it and the staging lifecycle rule expires it.
-        if (statusOf(deleteError) === 403) throw failure;
+        if (NOT_TAKEN_BACK.has(statusOf(deleteError) ?? 0)) throw failure;
         throw new AggregateError(
           [failure, deleteError],
           `put of an object failed and it could not be removed`,

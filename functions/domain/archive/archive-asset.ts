@@ -177,8 +177,9 @@ async function archiveVersion(
   const turn = await awaitTransferTurn(deps, key, planned.objectId, holder, claim, adopt);
   if ('adopted' in turn)
     return { archived: { ...turn.adopted, kind: planned.kind }, suffixed, transferred: false, ...count };
-  const archived = await withTransferLease(deps, turn.lease, planned.objectId, () =>
-    transfer(deps, asset, planned, key),
+  // The transfer stops (and stores nothing) when the lease is lost: another worker may be storing.
+  const archived = await withTransferLease(deps, turn.lease, planned.objectId, (signal) =>
+    transfer({ ...deps, signal }, asset, planned, key),
   );
   return { archived, suffixed, transferred: true, ...count };
 }

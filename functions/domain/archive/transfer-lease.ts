@@ -77,27 +77,89 @@ export async function awaitTransferTurn<T>(
 }
 
 /**
- * Runs `transfer` while renewing `lease`. A failed transfer releases it at once, so the retry or
- * another worker can store the object; a stored object keeps it until it expires (a write saved
- * per object: whoever comes meanwhile finds the object and adopts it).
+ * How long before the lease runs out, as this worker last confirmed it, its transfer stops when no
+ * renewal has confirmed it since: another worker may take the lease once it lapses and store the
+ * same key. The margin covers the abort reaching a request already under way (a last part, the
+ * CompleteMultipartUpload: a second or two) and the clocks of two workers disagreeing (the lease's
+ * expiry is compared with the taker's clock). With renewals every `RENEW_EVERY_MS`, two of them
+ * may fail before the transfer stops.
+ */
+export const LEASE_MARGIN_MS = 10 * 1000;
+
+/**
+ * Runs `transfer` while renewing `lease`, fenced: `transfer` gets a signal that fires when the
+ * lease is lost, and must stop (store nothing) when it does. It is lost when a renewal answers
+ * that another worker holds it or the key went to another object, or when no renewal has
+ * confirmed it for `TRANSFER_LEASE_MS - LEASE_MARGIN_MS` (renewals failing, a long pause): past
+ * that, another worker may be storing the same key, over which ours must not complete. A renewal
+ * confirms the lease from the moment it was sent, and only if it answers before the lease may
+ * have lapsed. Measured with `deps.now`; renewals cost a write each only for transfers longer than
+ * `RENEW_EVERY_MS` (nothing is checked with a request on the way to the commit).
+ *
+ * A lost lease fails with a retryable `ConflictError`: the redelivery adopts the other worker's
+ * object or takes over. A failed transfer releases the lease at once (if it is still ours), so
+ * the retry or another worker can store the object; a stored object keeps it until it expires (a
+ * write saved per object: whoever comes meanwhile finds the object and adopts it).
  */
 export async function withTransferLease<T>(
   deps: ArchiveDeps,
   lease: LockLease,
   objectId: string,
-  transfer: () => Promise<T>,
+  transfer: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  const fence = new AbortController();
+  let lost: string | undefined;
+  let ended = false;
+  const lose = (why: string) => {
+    if (lost !== undefined) return;
+    lost = why;
+    clearTimeout(watchdog);
+    fence.abort(new ConflictError(`lost the transfer lease on ${lease.name}: ${why}`));
+  };
+  // The lease was taken or renewed just before (the claim, or the message's renewal of it).
+  let deadline = deps.now() + TRANSFER_LEASE_MS - LEASE_MARGIN_MS;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  const watch = () => {
+    clearTimeout(watchdog);
+    const left = deadline - deps.now();
+    if (left <= 0)
+      return lose(`no renewal confirmed it for ${(TRANSFER_LEASE_MS - LEASE_MARGIN_MS) / 1000} s`);
+    // Looked at again at least every renewal interval: the clock, not the timer, decides.
+    watchdog = setTimeout(watch, Math.min(left, RENEW_EVERY_MS));
+    watchdog.unref?.();
+  };
+  watch();
   const renew = setInterval(() => {
-    deps.state.claimTransfer(lease.name, objectId, lease.owner, TRANSFER_LEASE_MS).catch(() => undefined);
+    const sent = deps.now();
+    deps.state.claimTransfer(lease.name, objectId, lease.owner, TRANSFER_LEASE_MS).then(
+      (claim) => {
+        // A renewal that answers after the transfer ended (or the lease was lost) changes nothing.
+        if (ended || lost !== undefined) return;
+        if (!claim.claimed) return lose('the key went to another object');
+        if (!('lease' in claim)) return lose(`worker ${claim.heldBy} holds it`);
+        if (deps.now() >= deadline) return lose('a renewal answered only after it may have lapsed');
+        deadline = sent + TRANSFER_LEASE_MS - LEASE_MARGIN_MS;
+        watch();
+      },
+      // A renewal that failed confirms nothing: the watchdog decides.
+      () => undefined,
+    );
   }, RENEW_EVERY_MS);
   renew.unref?.();
+  const signal = deps.signal === undefined ? fence.signal : AbortSignal.any([deps.signal, fence.signal]);
   try {
-    return await transfer();
+    return await transfer(signal);
   } catch (error) {
-    // A lease we could not release expires on its own.
+    // A lease we could not release expires on its own; one another worker holds is not released.
     await deps.state.releaseTransfer(lease).catch(() => false);
-    throw error;
+    if (lost === undefined) throw error;
+    throw new ConflictError(
+      `lost the transfer lease on ${lease.name} (${lost}); stopped before storing over another worker's object: the retry adopts it or stores it`,
+      { cause: error },
+    );
   } finally {
+    ended = true;
     clearInterval(renew);
+    clearTimeout(watchdog);
   }
 }

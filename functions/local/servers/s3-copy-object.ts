@@ -68,7 +68,7 @@ export interface CopySourceState {
 const unquoted = (etag: string) => etag.trim().replace(/^"|"$/g, '');
 
 /** Whether a condition's ETag list (`"a", "b"`, or `*`) names `etag`. */
-function namesEtag(list: string, etag: string): boolean {
+export function namesEtag(list: string, etag: string): boolean {
   return list.split(',').some((listed) => unquoted(listed) === '*' || unquoted(listed) === unquoted(etag));
 }
 
@@ -78,13 +78,15 @@ function readDate(header: string | undefined): Date | undefined {
   return Number.isNaN(time) ? undefined : new Date(time);
 }
 
-function preconditionFailed(condition: string): Error {
+/** S3's `412 PreconditionFailed`, naming the condition that did not hold. */
+export function preconditionFailed(condition: string): Error {
   return new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
     Condition: condition,
   });
 }
 
-function header(headers: S3rverCopyContext['headers'], name: string): string | undefined {
+/** A request header as one string (a repeated one joined with commas, as HTTP reads it). */
+export function header(headers: S3rverCopyContext['headers'], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(',') : value;
 }

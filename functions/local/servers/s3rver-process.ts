@@ -33,6 +33,7 @@ import { makeWritesAtomic, type S3rverFilesystemStore } from './atomic-s3rver-st
 import { repairLocalS3Store } from './repair-local-s3.ts';
 import { checkCompleteMultipartUpload } from './s3-complete-multipart.ts';
 import { checkCopyObject, type S3rverCopyContext } from './s3-copy-object.ts';
+import { checkDeleteObject, type S3rverDeleteContext } from './s3-delete-object.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
 import {
   enforceObjectLock,
@@ -71,6 +72,10 @@ checkCompleteMultipartUpload(objectController);
 // from x-amz-tagging, checked as S3 does (s3-object-tagging.ts, s3-object-tagging-requests.ts).
 checkCopyObject(objectController as unknown as { putObjectCopy: (ctx: S3rverCopyContext) => Promise<void> });
 keepObjectTags(objectController as unknown as S3rverTaggingControllers);
+// DeleteObject's If-Match (s3-delete-object.ts).
+checkDeleteObject(
+  objectController as unknown as { deleteObject: (ctx: S3rverDeleteContext) => Promise<void> },
+);
 // Object Lock: a bucket's default retention, and uploads without a digest refused (s3-object-lock.ts).
 const objectLock = new ObjectLockConfigurations(s3rver.store);
 enforceObjectLock(

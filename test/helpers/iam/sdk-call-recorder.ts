@@ -8,7 +8,8 @@
  * How commands map to IAM actions (the AWS pages this follows):
  * - S3: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html,
  *   the "Permissions" sections of https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html,
- *   API_CopyObject.html, API_HeadObject.html, API_DeleteObject.html, and multipart uploads:
+ *   API_CopyObject.html, API_HeadObject.html, API_DeleteObject.html (with `If-Match`, also
+ *   s3:GetObject: AmazonS3/latest/userguide/conditional-deletes.html), and multipart uploads:
  *   https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions
  *   (CreateMultipartUpload, UploadPart, CompleteMultipartUpload are s3:PutObject; tags sent with
  *   an object (`x-amz-tagging`) also need s3:PutObjectTagging; a copy reads its source as
@@ -132,6 +133,9 @@ function s3Requests(command: string, input: Input): IamRequest[] {
     case 'DeleteObject':
       return [
         { action: versioned('s3:DeleteObject', 's3:DeleteObjectVersion'), resource: object() },
+        // A conditional delete (`If-Match`) also reads the object's ETag: s3:GetObject
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html).
+        ...(input['IfMatch'] === undefined ? [] : [{ action: 's3:GetObject', resource: object() }]),
         ...(input['BypassGovernanceRetention']
           ? [{ action: 's3:BypassGovernanceRetention', resource: object() }]
           : []),
