@@ -60,7 +60,8 @@ async function enumerate(count: number): Promise<Asset[]> {
 
 function worker(options: { readonly clockAheadMs?: number } = {}) {
   const now = () => Date.now() + (options.clockAheadMs ?? 0);
-  const state = new InMemorySyncStateStore();
+  // The worker's one clock, as in Lambda (Date.now for both): transfer leases expire by it.
+  const state = new InMemorySyncStateStore({ now });
   const objects = new InMemoryObjectStore({ partSize: MIN_PART_SIZE });
   const deps: ArchiveDeps = {
     state,

@@ -11,7 +11,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import type { AssetArchiveResult } from '#domain/archive/archive-asset.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
-import { LEASE_MARGIN_MS, RENEW_EVERY_MS, TRANSFER_LEASE_MS } from '#domain/archive/transfer-lease.ts';
+import {
+  LEASE_MARGIN_MS,
+  RENEW_EVERY_MS,
+  TRANSFER_LEASE_MS,
+  withTransferLease,
+} from '#domain/archive/transfer-lease.ts';
 import { ConflictError, classifyError } from '#domain/errors.ts';
 import type { Asset } from '#domain/model/asset.ts';
 import type { TransferClaim } from '#domain/model/manifest.ts';
@@ -221,5 +226,45 @@ describe('two workers storing one master when the first cannot renew its lease',
     expect(objects.stored).toBe(1);
     const key = resultB.entry?.versions[0]?.key ?? '';
     expect((await objects.head(key))?.etag).toBe(resultB.entry?.versions[0]?.etag);
+  });
+});
+
+describe('a lease taken before its transfer starts', () => {
+  it("is fenced by the lease's own expiry, not a full lease counted from the transfer's start", async () => {
+    // A work message claims its new keys in one batch and hands each transfer its lease without
+    // renewing it while it is younger than the renewal interval (message-claims.ts): the lease may
+    // be nearly `RENEW_EVERY_MS` old when the transfer starts.
+    const state = new ScriptedRenewalsStateStore({ now: () => Date.now() });
+    const age = RENEW_EVERY_MS - 1;
+    const claim = await state.claimTransfer('aged/key.jpg', 'object-1', 'holder-1', TRANSFER_LEASE_MS);
+    if (!claim.claimed || !('lease' in claim)) throw new Error('expected a fresh claim with its lease');
+    state.renewal = 'throttled';
+    await vi.advanceTimersByTimeAsync(age);
+    const deps: ArchiveDeps = {
+      state,
+      objects: new InMemoryObjectStore({ now: () => Date.now() }),
+      downloader: new ScriptedCdn(),
+      refresh: async () => ({ assets: [] }),
+      versionPolicy: DEFAULT_VERSION_POLICY,
+      deletePolicy: 'keep',
+      now: () => Date.now(),
+    };
+    let abortedAt: number | undefined;
+    const fenced = withTransferLease(
+      deps,
+      claim.lease,
+      'object-1',
+      (signal) =>
+        new Promise<never>((_, reject) => {
+          signal.addEventListener('abort', () => {
+            abortedAt = Date.now();
+            reject(signal.reason);
+          });
+        }),
+    ).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(TRANSFER_LEASE_MS);
+    expect(await fenced).toBeInstanceOf(ConflictError);
+    // Stopped the margin before the lease lapses in another worker's eyes.
+    expect(abortedAt).toBe(claim.lease.expiresAt - LEASE_MARGIN_MS);
   });
 });

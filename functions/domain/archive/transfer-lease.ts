@@ -89,9 +89,9 @@ export const LEASE_MARGIN_MS = 10 * 1000;
 /**
  * Runs `transfer` while renewing `lease`, fenced: `transfer` gets a signal that fires when the
  * lease is lost, and must stop (store nothing) when it does. It is lost when a renewal answers
- * that another worker holds it or the key went to another object, or when no renewal has
- * confirmed it for `TRANSFER_LEASE_MS - LEASE_MARGIN_MS` (renewals failing, a long pause): past
- * that, another worker may be storing the same key, over which ours must not complete. A renewal
+ * that another worker holds it or the key went to another object, or when it is within
+ * `LEASE_MARGIN_MS` of its expiry (the lease's own, which may be older than the transfer) and no
+ * renewal has confirmed it since (renewals failing, a long pause): past that, another worker may be storing the same key, over which ours must not complete. A renewal
  * confirms the lease from the moment it was sent, and only if it answers before the lease may
  * have lapsed. Measured with `deps.now`; renewals cost a write each only for transfers longer than
  * `RENEW_EVERY_MS` (nothing is checked with a request on the way to the commit).
@@ -116,14 +116,15 @@ export async function withTransferLease<T>(
     clearTimeout(watchdog);
     fence.abort(new ConflictError(`lost the transfer lease on ${lease.name}: ${why}`));
   };
-  // The lease was taken or renewed just before (the claim, or the message's renewal of it).
-  let deadline = deps.now() + TRANSFER_LEASE_MS - LEASE_MARGIN_MS;
+  // The lease's own expiry: a message's batch claim hands over leases up to `RENEW_EVERY_MS` old
+  // (message-claims.ts), so a full lease counted from now would outlive it.
+  const lapsesAt = (expiresAt: number, from: number) => Math.min(expiresAt, from + TRANSFER_LEASE_MS);
+  let deadline = lapsesAt(lease.expiresAt, deps.now()) - LEASE_MARGIN_MS;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
   const watch = () => {
     clearTimeout(watchdog);
     const left = deadline - deps.now();
-    if (left <= 0)
-      return lose(`no renewal confirmed it for ${(TRANSFER_LEASE_MS - LEASE_MARGIN_MS) / 1000} s`);
+    if (left <= 0) return lose(`no renewal confirmed it ${LEASE_MARGIN_MS / 1000} s before it lapses`);
     // Looked at again at least every renewal interval: the clock, not the timer, decides.
     watchdog = setTimeout(watch, Math.min(left, RENEW_EVERY_MS));
     watchdog.unref?.();
@@ -138,7 +139,7 @@ export async function withTransferLease<T>(
         if (!claim.claimed) return lose('the key went to another object');
         if (!('lease' in claim)) return lose(`worker ${claim.heldBy} holds it`);
         if (deps.now() >= deadline) return lose('a renewal answered only after it may have lapsed');
-        deadline = sent + TRANSFER_LEASE_MS - LEASE_MARGIN_MS;
+        deadline = lapsesAt(claim.lease.expiresAt, sent) - LEASE_MARGIN_MS;
         watch();
       },
       // A renewal that failed confirms nothing: the watchdog decides.
