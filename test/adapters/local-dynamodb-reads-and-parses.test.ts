@@ -238,22 +238,34 @@ describe('expressions on the local DynamoDB', () => {
     expect(Item).toEqual({ pk: 'shared', sk: 's', a: 'x' });
   });
 
-  it('refuse a malformed expression each time with the same message', async () => {
-    const messages: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      const error = await failure<Error>(
-        documents.send(
-          new PutCommand({
-            TableName: 'state',
-            Item: { pk: 'bad', sk: 's' },
-            ConditionExpression: 'pk = = :v',
-          }),
-        ),
-      );
-      expect(error.name).toBe('ValidationException');
-      messages.push(error.message);
-    }
-    expect(messages[0]).toMatch(/^Invalid ConditionExpression: Syntax error/);
-    expect(messages[1]).toBe(messages[0]);
+  it('refuse a malformed or misused expression each time with the same message', async () => {
+    const refusals = async (ConditionExpression: string) => {
+      const messages: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const error = await failure<Error>(
+          documents.send(
+            new PutCommand({
+              TableName: 'state',
+              Item: { pk: 'bad', sk: 's' },
+              ConditionExpression,
+              ExpressionAttributeValues: { ':v': 'x' },
+            }),
+          ),
+        );
+        expect(error.name).toBe('ValidationException');
+        messages.push(error.message);
+      }
+      expect(messages[1]).toBe(messages[0]);
+      return messages[0];
+    };
+    expect(await refusals('pk = = :v')).toMatch(/^Invalid ConditionExpression: Syntax error/);
+    // The parser answers this one with its message rather than throwing.
+    expect(await refusals('unknown_function(pk, :v)')).toMatch(
+      /^Invalid ConditionExpression: Invalid function name/,
+    );
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: 'state', Key: { pk: 'bad', sk: 's' } }),
+    );
+    expect(Item).toBeUndefined();
   });
 });

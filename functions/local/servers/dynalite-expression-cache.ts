@@ -4,8 +4,8 @@
  * the same few expressions: every Put of a transaction carries `attribute_not_exists(pk)`. This
  * keeps the last parses, keyed by everything a parse reads: the parser, the expression, whether it
  * is a key condition, and the request's ExpressionAttributeNames and ExpressionAttributeValues
- * (the parser puts the values themselves into its result and judges them). A parse that fails is
- * not kept, so errors are found and worded as before.
+ * (the parser puts the values themselves into its result and judges them), the most recently used
+ * kept. A parse that fails is not kept, so errors are found and worded as before.
  *
  * A parse also marks the names and values it used (dynalite refuses a request that leaves one
  * unused); a parse from the cache marks the same ones. Each caller gets its own copy of the
@@ -35,7 +35,10 @@ interface Parse {
   readonly usedValues: readonly string[];
 }
 
-/** Enough for every expression the state store writes with, its values included, several times over. */
+/**
+ * The expressions the state store repeats (their values included) are a few dozen; the rest, whose
+ * values change with every request, pass through. At most a few MB even with the longest keys.
+ */
 const MAX_ENTRIES = 1_000;
 /** A larger key (large values) is parsed every time rather than kept. */
 const MAX_KEY_LENGTH = 8_192;
@@ -62,6 +65,9 @@ function cacheParses(name: string, parser: Parser, cache: Map<string, Parse>): v
     if (key.length > MAX_KEY_LENGTH) return parse(expression, options);
     const known = cache.get(key);
     if (known !== undefined) {
+      // The most recently used last: the first entry is the one to drop when full.
+      cache.delete(key);
+      cache.set(key, known);
       for (const usedName of known.usedNames) delete context.unusedAttrNames?.[usedName];
       for (const usedValue of known.usedValues) delete context.unusedAttrVals?.[usedValue];
       return structuredClone(known.result);
@@ -69,6 +75,8 @@ function cacheParses(name: string, parser: Parser, cache: Map<string, Parse>): v
     const namesBefore = Object.keys(context.unusedAttrNames ?? {});
     const valuesBefore = Object.keys(context.unusedAttrVals ?? {});
     const result = parse(expression, options);
+    // A refusal comes back as its message (or thrown, for a syntax error): parsed again next time.
+    if (typeof result === 'string') return result;
     if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
     cache.set(key, {
       result: structuredClone(result),
