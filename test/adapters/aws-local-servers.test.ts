@@ -84,19 +84,22 @@ describe('startLocalAws', () => {
 
   it('reads a table definition from LevelDB once, not on every request', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'icloud-s3-local-'));
-    // dynalite's own LevelDB class: its reads of table definitions (keys `table~<name>`) are counted.
+    // dynalite's own LevelDB class: its reads of table definitions (keys `table~<name>`) are
+    // counted, asynchronous and synchronous (dynalite-sync-reads.ts).
+    type Read = (key: unknown, ...rest: unknown[]) => unknown;
     const { Level } = createRequire(createRequire(import.meta.url).resolve('dynalite'))('level') as {
-      Level: { prototype: { get: (key: unknown, ...rest: unknown[]) => unknown } };
+      Level: { prototype: { get: Read; getSync: Read } };
     };
-    const get = Level.prototype.get;
+    const { get, getSync } = Level.prototype;
     let tableReads = 0;
-    Level.prototype.get = function counted(this: unknown, key: unknown, ...rest: unknown[]) {
-      if (typeof key === 'string' && key.startsWith('table~')) tableReads++;
-      return get.call(this, key, ...rest);
-    };
-    const server = await startDynamoDbServer({ directory: path.join(dataDir, 'dynamodb') }).finally(() => {
-      Level.prototype.get = get;
-    });
+    const counted = (read: Read): Read =>
+      function (this: unknown, key, ...rest) {
+        if (typeof key === 'string' && key.startsWith('table~')) tableReads++;
+        return read.call(this, key, ...rest);
+      };
+    Level.prototype.get = counted(get);
+    Level.prototype.getSync = counted(getSync);
+    const server = await startDynamoDbServer({ directory: path.join(dataDir, 'dynamodb') });
     const client = new DynamoDBClient(localClientConfig(server.endpoint));
     try {
       await ensureStateTable(client, 'state');
@@ -107,6 +110,7 @@ describe('startLocalAws', () => {
         );
       expect(tableReads - before).toBeLessThanOrEqual(1);
     } finally {
+      Object.assign(Level.prototype, { get, getSync });
       client.destroy();
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });

@@ -1,13 +1,18 @@
 /**
  * Local DynamoDB: dynalite in-process, in memory or on LevelDB under `directory`, with its table
- * definitions kept in memory (`cacheTableDefinitions`) and `TransactWriteItems` added in front of
- * it (dynamodb-transaction-route.ts, dynamodb-transact-write.ts). It has no TransactGetItems, TTL
+ * definitions kept in memory (`cacheTableDefinitions`), its reads taken synchronously
+ * (dynalite-sync-reads.ts), its expression parses kept (dynalite-expression-cache.ts) and
+ * `TransactWriteItems` added in front of it (dynamodb-transaction-route.ts,
+ * dynamodb-transact-write.ts). It has no TransactGetItems, TTL
  * API or PartiQL, which is why the state store uses none of them.
  */
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type dynaliteServer from 'dynalite';
+import { cacheExpressionParses } from './dynalite-expression-cache.ts';
 import type { Callback, DynaliteStore } from './dynalite-modules.ts';
+import { dynaliteModules } from './dynalite-modules.ts';
+import { readSynchronously } from './dynalite-sync-reads.ts';
 import { routeTransactWriteItems } from './dynamodb-transaction-route.ts';
 import { closeServer, listenOnLoopback } from './listen.ts';
 import type { LocalServer } from './s3-server.ts';
@@ -95,12 +100,13 @@ let loaded: { dynalite: typeof dynaliteServer; takeStore: () => DynaliteStore } 
 
 /**
  * dynalite, with every store it creates wrapped (its `db.create`, looked up at each start) and
- * handed to the one starting the server (`takeStore`). Both come from one `require`, so the module
+ * handed to the one starting the server (`takeStore`), and its expression parses cached. Both come from one `require`, so the module
  * wrapped is the one dynalite uses whatever loads this file.
  */
 function dynaliteWithTableCache(): NonNullable<typeof loaded> {
   if (loaded !== undefined) return loaded;
   const requireHere = createRequire(import.meta.url);
+  cacheExpressionParses(dynaliteModules());
   const db = createRequire(requireHere.resolve('dynalite'))('./db') as {
     create: (options: unknown) => DynaliteStore;
   };
@@ -109,6 +115,7 @@ function dynaliteWithTableCache(): NonNullable<typeof loaded> {
   db.create = (options) => {
     const store = create(options);
     cacheTableDefinitions(store);
+    readSynchronously(store);
     created = store;
     return store;
   };
