@@ -76,7 +76,7 @@ describe('ETags as S3 gives them', () => {
     expect(await etagsSeen('multipart.MOV')).toEqual([etag, etag, etag]);
   });
 
-  it("a copy of a multipart object onto itself (REPLACE) gets the MD5 of its bytes", async () => {
+  it('a copy of a multipart object onto itself (REPLACE) gets the MD5 of its bytes', async () => {
     const { parts, whole } = twoParts(3);
     const completed = await uploadMultipart('same-key.MOV', parts);
     const copied = await local.client.send(

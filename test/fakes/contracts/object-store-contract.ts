@@ -85,7 +85,13 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       const md5 = generatedDigest(size, 'md5');
       // The metadata copy made it a new object, whose ETag on S3 is the MD5 of its bytes (not the
       // upload's `<hex>-3`): the put records that ETag, and HEAD and List show it.
-      expect(result).toMatchObject({ size, md5, etag: md5, sha256: generatedDigest(size, 'sha256'), multipart: true });
+      expect(result).toMatchObject({
+        size,
+        md5,
+        etag: md5,
+        sha256: generatedDigest(size, 'sha256'),
+        multipart: true,
+      });
       const head = await store.head('video/big.MOV');
       expect(head?.etag).toBe(md5);
       const listed: string[] = [];
