@@ -58,7 +58,7 @@ import {
   type StoredPart,
 } from './s3-complete-multipart.ts';
 import { declaredMd5, refuseMismatchedBody } from './s3-content-md5.ts';
-import { copyHashing, isMd5Etag, md5OfFile, multipartEtag } from './s3-etags.ts';
+import { isMd5Etag, md5OfFile, multipartEtag } from './s3-etags.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
 import { type TagSet, taggingXml, tagsFromHeader } from './s3-object-tagging.ts';
 
@@ -185,6 +185,16 @@ async function throughTemp<T>(target: string, write: (temp: string) => Promise<T
 
 const fsync = (fd: number) =>
   new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+
+/** Puts a file already written on disk (fsync). */
+async function fsyncFile(file: string): Promise<void> {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    await fsync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /** Creates `file` holding `data`, on disk (fsynced) when this resolves. */
 async function writeDurably(file: string, data: string | Buffer): Promise<void> {
@@ -497,7 +507,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   /**
    * A copy is a new object with S3's ETag for it, the MD5 of its bytes (s3-etags.ts): the
    * source's when that is one already (a PutObject's or a copy's); else (a multipart upload's)
-   * hashed from the bytes, while copying them to another key, or in one read of a copy onto itself.
+   * hashed in one read of the bytes copied (of the object itself, for a copy onto itself).
    */
   async function copyObject(
     srcBucket: string,
@@ -522,10 +532,11 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     }
     await writeInFolder(path.dirname(target.object), () =>
       throughTemp(target.object, async (temp) => {
-        // copyFile may copy in the kernel (no read here); only a source without its MD5 is read.
-        let copiedMd5 = md5;
-        if (copiedMd5 === undefined) copiedMd5 = await copyHashing(source.object, temp);
-        else await copyFile(source.object, temp);
+        await copyFile(source.object, temp);
+        await fsyncFile(temp);
+        // The copy is hashed after a copy in the kernel rather than while copying through this
+        // thread: 2.7 s of CPU per GiB against 4.3 s (s3-etags.ts).
+        const copiedMd5 = md5 ?? (await md5OfFile(temp));
         const metadataJson =
           // s3rver passes null (not undefined) when the copy keeps the source's metadata.
           replacementMetadata == null
