@@ -31,6 +31,10 @@
  * computed while writing it (`s3-content-md5.ts`, `s3-checksum-headers.ts`): a mismatch is
  * refused before the rename, leaving nothing of the body.
  *
+ * The `.md5` holds the object's ETag, S3's (s3-etags.ts): a PutObject's MD5, a completed upload's
+ * `<MD5 of its parts' MD5s>-<parts>`, a copy's MD5 of its bytes (taken from a source whose ETag is
+ * one, else hashed). Without one s3rver recomputes the MD5 of the bytes.
+ *
  * An object's tag set (`…tagging.xml`, s3rver's tagging subresource) is written with it, after
  * its metadata and before its object file, from the request's `x-amz-tagging` (a completed
  * upload's from its CreateMultipartUpload's, a copy's from its source or its request); a version
