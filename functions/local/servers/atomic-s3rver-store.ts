@@ -333,6 +333,19 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   const running = new Set<Promise<unknown>>();
   /** Completed uploads by `<bucket>/<upload id>`: the parts listed (JSON) and the answer. */
   const completed = new Map<string, { listing: string; written: { size: number; etag: string } }>();
+  /**
+   * The MD5 of the bytes of objects completed from multipart uploads, by object file, hashed while
+   * they were assembled: the ETag of their copy (a video's metadata copy follows its completion),
+   * which then needs no read of its own. Forgotten when the object is replaced, deleted or copied
+   * onto itself, past REMEMBERED_COMPLETIONS, and at a restart (the copy then reads the bytes).
+   */
+  const assembledMd5 = new Map<string, string>();
+  const rememberAssembled = (object: string, md5: string | undefined) => {
+    assembledMd5.delete(object);
+    if (md5 === undefined) return;
+    assembledMd5.set(object, md5);
+    if (assembledMd5.size > REMEMBERED_COMPLETIONS) assembledMd5.delete(assembledMd5.keys().next().value!);
+  };
   const track = <T>(work: Promise<T>): Promise<T> => {
     running.add(work);
     const forget = () => running.delete(work);
@@ -411,6 +424,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
         const written = await writeCheckedBody(temp, object.content, declared);
         const etag = completed?.etag ?? written.md5;
         await commit(target, temp, storedMetadata(object.metadata), etag, declared.tags);
+        rememberAssembled(target.object, completed && written.md5);
         return written;
       }),
     );
@@ -511,7 +525,8 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   /**
    * A copy is a new object with S3's ETag for it, the MD5 of its bytes (s3-etags.ts): the
    * source's when that is one already (a PutObject's or a copy's); else (a multipart upload's)
-   * hashed in one read of the bytes copied (of the object itself, for a copy onto itself).
+   * the one hashed while it was assembled (`assembledMd5`), or, after a restart, hashed in one
+   * read of the bytes copied (of the object itself, for a copy onto itself).
    */
   async function copyObject(
     srcBucket: string,
@@ -529,7 +544,12 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
     // atomically, the tags when it replaces them (a copy of its own keeps them), and the ETag
     // when it was not the MD5 (written before the metadata: the copy's bytes are the same).
     if (source.object === target.object) {
-      if (md5 === undefined) await writeFileAtomic(target.md5, await md5OfFile(source.object));
+      if (md5 === undefined)
+        await writeFileAtomic(
+          target.md5,
+          assembledMd5.get(source.object) ?? (await md5OfFile(source.object)),
+        );
+      rememberAssembled(target.object, undefined);
       const copied = await copyInPlace(srcBucket, srcKey, destBucket, destKey, replacementMetadata);
       if (tags !== undefined) await writeTags(target.tagging, tags);
       return copied;
@@ -540,13 +560,14 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
         await fsyncFile(temp);
         // The copy is hashed after a copy in the kernel rather than while copying through this
         // thread: 2.7 s of CPU per GiB against 4.3 s (s3-etags.ts).
-        const copiedMd5 = md5 ?? (await md5OfFile(temp));
+        const copiedMd5 = md5 ?? assembledMd5.get(source.object) ?? (await md5OfFile(temp));
         const metadataJson =
           // s3rver passes null (not undefined) when the copy keeps the source's metadata.
           replacementMetadata == null
             ? JSON.stringify(await readStored(source.metadata), null, 2)
             : storedMetadata(replacementMetadata);
         await commit(target, temp, metadataJson, copiedMd5, tags ?? { from: source.tagging });
+        rememberAssembled(target.object, undefined);
       }),
     );
     return store.getMetadata(destBucket, destKey);
@@ -564,6 +585,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   function deleteObject(bucket: string, key: string): Promise<void> {
     const target = paths(bucket, key);
     removeQuietly(target.object);
+    rememberAssembled(target.object, undefined);
     removeQuietly(target.md5);
     removeQuietly(target.metadata);
     removeQuietly(target.tagging);
