@@ -17,15 +17,16 @@
  * Copy operation, the ETag is not an MD5 digest"), documented; observed on S3 by MinIO's
  * maintainers (minio/minio#2934: a `-2` source copied with CopyObject got the MD5 of its bytes),
  * the boto gist that copies a multipart object to make its ETag the MD5, and emulators fixed to
- * match (stackshy/cloudemu#1040). The multipart form is not documented by AWS beyond "not an MD5"
- * but is what every ETag calculator (s3etag, badsyntax/s3-etag) and the in-memory fake compute,
- * and holds with part checksums (CRC32) as well. Not modelled: SSE-KMS/SSE-C ETags, and
- * UploadPartCopy (the product does not use it).
+ * match (stackshy/cloudemu#1040): certain for the copy. The multipart form is not documented by
+ * AWS beyond "not an MD5" and "-<parts>"; it is what the ETag calculators (s3etag,
+ * badsyntax/s3-etag) compute and users observe, less certain (not checked here against S3, nor
+ * with part checksums, CRC32 under Object Lock). Nothing in the product reads its digits. Not
+ * modelled: SSE-KMS/SSE-C ETags, and UploadPartCopy (the product does not use it).
  *
- * The cost, in the local S3's child, only for a copy of a multipart object (a video's metadata
- * copy; a copy of a PutObject's object keeps the source's MD5): one read of the bytes and their
- * MD5, about 2.0 s of user and 0.4-0.7 s of system CPU per GiB (2.1-3.0 s wall, measured on
- * this machine's 2 shared cores, page cache warm). Hashing while copying to another key cost
+ * The cost, in the local S3's child: none for a video's metadata copy, whose MD5 the atomic store
+ * hashed while assembling the upload; after a restart, a copy of a multipart object reads its
+ * bytes once, about 2.0 s of user and 0.4-0.7 s of system CPU per GiB (2.1-3.0 s wall, measured on
+ * this machine's 2 shared cores, page cache warm). To another key, hashing while copying cost
  * more than a copy in the kernel followed by that read (4.3 s of CPU per GiB against 2.7 s), so
  * the copy is read once more rather than pushed through the child's thread.
  */
