@@ -200,6 +200,34 @@ describe('S3ObjectStore', () => {
       }
     });
 
+    it('leaves its own copy in place when S3 applied it but its answer was lost', async () => {
+      // The copy's ETag (the MD5 of the bytes) is not the ETag the upload completed with
+      // (`<hex>-2`): the take-back's `If-Match` fails with 412 and the copy, md5chksum and all,
+      // stays for the retry to adopt.
+      const client = new S3Client(local.aws.clientConfig.s3);
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName !== 'CopyObjectCommand') return next(args);
+          await next(args);
+          throw Object.assign(new Error('We encountered an internal error'), {
+            name: 'InternalError',
+            $metadata: { httpStatusCode: 500 },
+          });
+        },
+        { step: 'initialize', name: 'loseCopyAnswer' },
+      );
+      try {
+        const { store } = await newStore({ client, partSize: MIN_PART_SIZE, queueSize: 1 });
+        await expect(put(store, 'copy/answer-lost.MOV')).rejects.toMatchObject({ name: 'InternalError' });
+        const md5 = generatedDigest(MIN_PART_SIZE + 1, 'md5');
+        const head = await store.head('copy/answer-lost.MOV');
+        expect(head?.etag).toBe(md5);
+        expect(head?.md5Base64).toBe(Buffer.from(md5, 'hex').toString('base64'));
+      } finally {
+        client.destroy();
+      }
+    });
+
     it('reports the copy failure, not the refused delete, when the role may not delete (keep)', async () => {
       const client = failingCopyClient('accessDenied');
       try {

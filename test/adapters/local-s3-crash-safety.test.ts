@@ -215,6 +215,31 @@ describe('local S3 after a crash', () => {
     expect((await second.store.head('a/IMG.JPG'))?.etag).toBe(generatedDigest(1000, 'md5'));
   });
 
+  it("keeps a multipart upload's ETag (`<hex>-<parts>`) across a restart, and gives its copy the MD5", async () => {
+    const dir = await dataDir();
+    const first = await start(dir);
+    await first.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const etag = 'e0ee8e7ae0fd8b1a4f8f4a8ab0a9a5b1-3';
+    await put(first.store, 'a/IMG.JPG', 1000);
+    await first.server.stop();
+    // As the store writes a completed upload's (local-s3-etags.test.ts has the upload itself).
+    await writeFile(objectFile(dir, 'a/IMG.JPG', 'object.md5'), etag);
+    const second = await start(dir);
+    expect(second.server.repairs).toEqual([]);
+    expect((await second.store.head('a/IMG.JPG'))?.etag).toBe(etag);
+    // Its copy's ETag, the MD5 of its bytes, is read from them: the restart forgot the one hashed
+    // at its assembly.
+    const copied = await second.client.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'a/IMG.JPG',
+        CopySource: `${BUCKET}/a/IMG.JPG`,
+        MetadataDirective: 'REPLACE',
+      }),
+    );
+    expect(copied.CopyObjectResult?.ETag).toBe(`"${generatedDigest(1000, 'md5')}"`);
+  });
+
   it('still copies an object to another key, keeping or replacing its metadata (atomic writes)', async () => {
     const dir = await dataDir();
     const { client, store } = await start(dir);

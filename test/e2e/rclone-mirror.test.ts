@@ -130,7 +130,7 @@ describe('rclone mirrors the served archive to a folder', () => {
     expect(stdout).toMatch(/^rclone v1\./);
   });
 
-  it('writes one object as a multipart upload, so the md5chksum path is exercised', () => {
+  it('writes one object as a multipart upload, so the metadata copy and md5chksum are exercised', () => {
     expect([...multipart.values()]).toEqual([false, false, false, true]);
   });
 
@@ -160,12 +160,21 @@ describe('rclone mirrors the served archive to a folder', () => {
     expect(code).toBe(0);
   });
 
-  it('reports the MD5 of the multipart object from md5chksum', async () => {
+  it('reports the MD5 of the multipart object: its ETag (the metadata copy gave it the MD5, as S3 does), and md5chksum under SSE-KMS', async () => {
     const big = FIXTURES[3]!;
+    const md5 = createHash('md5').update(big.body).digest('hex');
 
-    const { stdout } = await rclone(['md5sum', `ics3:${served.bucket}/${big.key}`]);
+    const fromEtag = await rclone(['md5sum', `ics3:${served.bucket}/${big.key}`]);
+    // With SSE-KMS configured rclone takes no ETag for an MD5 and reads the object's md5chksum.
+    const fromMetadata = await rclone([
+      'md5sum',
+      '--s3-server-side-encryption',
+      'aws:kms',
+      `ics3:${served.bucket}/${big.key}`,
+    ]);
 
-    expect(stdout.split(/\s+/)[0]).toBe(createHash('md5').update(big.body).digest('hex'));
+    expect(fromEtag.stdout.split(/\s+/)[0]).toBe(md5);
+    expect(fromMetadata.stdout.split(/\s+/)[0]).toBe(md5);
   });
 
   it('copies nothing the second time: mtimes and sizes already agree', async () => {

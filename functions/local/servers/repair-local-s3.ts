@@ -11,7 +11,8 @@
  *   the bytes themselves may be cut short. The manifest is written only after a put succeeds,
  *   so an object a crash interrupted is not in it and the next sync archives it again; one the
  *   manifest already lists (its metadata lost later) is reported missing by `verify`;
- * - `.md5` that is not 32 hex digits: removed (s3rver recomputes it from the object);
+ * - `.md5` that is not an ETag the store writes (32 hex digits, then `-<parts>` for a multipart
+ *   upload's, s3-etags.ts): removed (s3rver recomputes it from the object, as an MD5);
  * - metadata or tags without an object, and temporary files of an interrupted atomic write
  *   (`atomic-s3rver-store.ts`): removed; nothing could read them, and tags left there would
  *   not be a later object's (a dropped object's tags go this way too).
@@ -22,6 +23,7 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TEMP_MARK } from './atomic-s3rver-store.ts';
+import { isStoredEtag } from './s3-etags.ts';
 
 const OBJECT_SUFFIX = '._S3rver_object';
 const MD5_SUFFIX = '._S3rver_object.md5';
@@ -113,7 +115,7 @@ export async function repairLocalS3Store(directory: string): Promise<LocalS3Repa
       } else if (base.endsWith(MD5_SUFFIX)) {
         if (!(await exists(file))) continue; // its object was just dropped
         const md5 = await readFile(file, 'utf8');
-        if (/^[0-9a-f]{32}$/.test(md5)) continue;
+        if (isStoredEtag(md5)) continue;
         await rm(file, { force: true });
         repairs.push({
           action: 'removedMd5',

@@ -142,7 +142,7 @@ export interface CompleteMultipartContext {
       bucket: string,
       uploadId: string,
       parts: ListedPart[],
-    ): Promise<{ size: number; md5: string }>;
+    ): Promise<{ size: number; etag: string }>;
   };
   body: unknown;
 }
@@ -166,13 +166,13 @@ export function checkCompleteMultipartUpload(objectController: {
     const parts = listedParts(await readText(ctx.req));
     refuseUnorderedParts(parts, uploadId);
     if (uploadId === '') throw noSuchUpload(uploadId);
-    const { md5 } = await ctx.store.putObjectMultipart(ctx.params.bucket, uploadId, parts);
+    const { etag } = await ctx.store.putObjectMultipart(ctx.params.bucket, uploadId, parts);
     ctx.body = {
       CompleteMultipartUploadResult: {
         Location: ctx.href.split('?')[0],
         Bucket: ctx.params.bucket,
         Key: ctx.params.key,
-        ETag: JSON.stringify(md5),
+        ETag: JSON.stringify(etag),
       },
     };
   };
