@@ -73,6 +73,23 @@ interface Settled {
 const asset = photoAsset('fenced', 300);
 const url = asset.versions[0]?.downloadUrl ?? '';
 
+/** A worker's archive deps on the fake clock: its state table, bucket and CDN. */
+function workerDeps(
+  state: InMemorySyncStateStore,
+  objects: InMemoryObjectStore,
+  downloader: ScriptedCdn,
+): ArchiveDeps {
+  return {
+    state,
+    objects,
+    downloader,
+    refresh: async () => ({ assets: [] }),
+    versionPolicy: DEFAULT_VERSION_POLICY,
+    deletePolicy: 'keep',
+    now: () => Date.now(),
+  };
+}
+
 /** A worker mid-download: the CDN's bytes flow only when `release` is called. */
 async function workerMidTransfer(renewal: Renewal) {
   const state = new ScriptedRenewalsStateStore({ now: () => Date.now() });
@@ -81,15 +98,7 @@ async function workerMidTransfer(renewal: Renewal) {
   const cdn = new ScriptedCdn();
   const body = new PassThrough();
   cdn.files.set(url, () => body);
-  const deps: ArchiveDeps = {
-    state,
-    objects,
-    downloader: cdn,
-    refresh: async () => ({ assets: [] }),
-    versionPolicy: DEFAULT_VERSION_POLICY,
-    deletePolicy: 'keep',
-    now: () => Date.now(),
-  };
+  const deps = workerDeps(state, objects, cdn);
   const settled = archiveCounted(deps, asset).then(
     (result): Settled => ({ result }),
     (error: unknown): Settled => ({ error }),
@@ -186,15 +195,7 @@ describe('two workers storing one master when the first cannot renew its lease',
     const state = new ScriptedRenewalsStateStore({ now: () => Date.now() });
     state.renewal = 'throttled';
     const objects = new CountingObjectStore({ now: () => Date.now(), partSize: MIN_PART_SIZE });
-    const worker = (cdn: ScriptedCdn): ArchiveDeps => ({
-      state,
-      objects,
-      downloader: cdn,
-      refresh: async () => ({ assets: [] }),
-      versionPolicy: DEFAULT_VERSION_POLICY,
-      deletePolicy: 'keep',
-      now: () => Date.now(),
-    });
+    const worker = (cdn: ScriptedCdn) => workerDeps(state, objects, cdn);
     const sharedCopy: Asset = {
       ...asset,
       zone: { database: 'private', zoneName: 'SharedSync-00000000-1111-4222-8333-444444444444' },
@@ -240,15 +241,7 @@ describe('a lease taken before its transfer starts', () => {
     if (!claim.claimed || !('lease' in claim)) throw new Error('expected a fresh claim with its lease');
     state.renewal = 'throttled';
     await vi.advanceTimersByTimeAsync(age);
-    const deps: ArchiveDeps = {
-      state,
-      objects: new InMemoryObjectStore({ now: () => Date.now() }),
-      downloader: new ScriptedCdn(),
-      refresh: async () => ({ assets: [] }),
-      versionPolicy: DEFAULT_VERSION_POLICY,
-      deletePolicy: 'keep',
-      now: () => Date.now(),
-    };
+    const deps = workerDeps(state, new InMemoryObjectStore({ now: () => Date.now() }), new ScriptedCdn());
     let abortedAt: number | undefined;
     const fenced = withTransferLease(
       deps,
