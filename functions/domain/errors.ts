@@ -90,6 +90,25 @@ export class ContentLengthMismatchError extends Error {
   }
 }
 
+/**
+ * S3 stored other bytes than the store sent: the MD5 S3 computed of what it stored (a video's
+ * metadata copy's ETag) is not the MD5 the store hashed while streaming. Never archived, and
+ * retryable: the bytes changed on the way (no part of a multipart upload carries a digest), so
+ * sending them again is the remedy, as for S3's `BadDigest` (rule `sdk-transfer-fault`).
+ */
+export class UploadDigestMismatchError extends Error {
+  override readonly name = 'UploadDigestMismatchError';
+  /** The MD5 the store hashed while sending, hex. */
+  readonly sent: string;
+  /** The MD5 S3 computed of what it stored, hex. */
+  readonly stored: string;
+  constructor(sent: string, stored: string, options: ErrorOptions = {}) {
+    super(`S3 stored other bytes than were sent: MD5 ${stored}, sent ${sent}`, { cause: options.cause });
+    this.sent = sent;
+    this.stored = stored;
+  }
+}
+
 /** A signed CDN URL is past its expiry (HTTP 410): fetch a fresh one with records/lookup. */
 export class DownloadUrlExpiredError extends Error {
   override readonly name = 'DownloadUrlExpiredError';
@@ -178,6 +197,7 @@ const OURS: ReadonlyArray<readonly [new (...args: never[]) => Error, ErrorClass]
   [RateLimitedError, 'retryable'],
   [StaleSyncTokenError, 'retryable'],
   [ContentLengthMismatchError, 'retryable'],
+  [UploadDigestMismatchError, 'retryable'],
   [DownloadUrlExpiredError, 'retryable'],
   [DownloadUrlRefusedError, 'retryable'],
   [ZoneNotFoundError, 'fatal'],

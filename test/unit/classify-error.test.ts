@@ -22,6 +22,7 @@ import {
   SessionExpiredError,
   StaleSyncTokenError,
   UnexpectedResponseError,
+  UploadDigestMismatchError,
   ZoneNotFoundError,
 } from '#domain/errors.ts';
 import { MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
@@ -86,6 +87,12 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     'ContentLengthMismatchError',
     new ContentLengthMismatchError(2, 1),
     { errorClass: 'retryable', rule: 'ContentLengthMismatchError' },
+  ],
+  [
+    // S3 stored other bytes than were sent (a video's copy ETag against the streamed MD5): as BadDigest.
+    'UploadDigestMismatchError',
+    new UploadDigestMismatchError('0'.repeat(32), 'f'.repeat(32)),
+    { errorClass: 'retryable', rule: 'UploadDigestMismatchError' },
   ],
   [
     'DownloadUrlExpiredError',

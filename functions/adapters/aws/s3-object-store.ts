@@ -17,6 +17,9 @@
  *   adds `md5chksum` and the late metadata. Its cost is one request and a server-side copy
  *   (docs/state.md has the figures). Objects over 5 GiB cannot be copied in one request: they
  *   keep the metadata known up front and no `md5chksum` (`PutResult.md5` still has the hash).
+ *   The copy also checks the upload end to end, for free: its ETag is S3's MD5 of the bytes it
+ *   stored (`storedMd5`), which must be the MD5 the meter hashed, or the put fails
+ *   (`UploadDigestMismatchError`, retryable) and the copy is taken back.
  *
  * A failed or aborted put leaves nothing behind: lib-storage aborts the multipart upload when
  * the body fails (the abort signal destroys the body), and an object completed before a late
@@ -31,9 +34,9 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, type CopyObjectCommandOutput, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { isObjectLockDigestRefusal } from '#domain/errors.ts';
+import { isObjectLockDigestRefusal, UploadDigestMismatchError } from '#domain/errors.ts';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type {
   ArchivingObjectStore,
@@ -101,6 +104,21 @@ const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
 
 /** A conditional take-back's answers that leave the key as it is (see `putMultipart`). */
 const NOT_TAKEN_BACK = new Set([403, 404, 409, 412]);
+
+/**
+ * The MD5 of the bytes S3 stored, from a CopyObject's answer, when its ETag is one: a single
+ * CopyObject (this store copies at most `MAX_COPY_BYTES`) makes a new object whose ETag is the MD5
+ * of its bytes, under SSE-S3 (`AES256`) or no encryption (the S3 API reference's `Object.ETag`;
+ * s3-etags.ts has the evidence, and the local S3 models it). Under SSE-KMS, DSSE-KMS or SSE-C the
+ * ETag is not an MD5, so there is nothing to compare: the upload is then checked by TLS alone, as
+ * it was before (`aws:fsx`, `aws:backup` and any other value are not assumed to be MD5s either).
+ */
+function storedMd5(copied: CopyObjectCommandOutput): string | undefined {
+  const sse = copied.ServerSideEncryption;
+  if ((sse !== undefined && sse !== 'AES256') || copied.SSECustomerAlgorithm !== undefined) return undefined;
+  const etag = unquote(copied.CopyObjectResult?.ETag).toLowerCase();
+  return /^[0-9a-f]{32}$/.test(etag) ? etag : undefined;
+}
 
 function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
@@ -216,6 +234,8 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
     const etag = unquote(completed.ETag);
     const digest = meter.digest();
     const { md5, sha256 } = digest;
+    /** The ETag of the version this put made current: what a take-back may delete (`If-Match`). */
+    let current = etag;
     try {
       options.signal?.throwIfAborted();
       if (options.contentLength > MAX_COPY_BYTES) {
@@ -245,10 +265,16 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
         }),
         options.signal ? { abortSignal: options.signal } : {},
       );
+      current = unquote(copied.CopyObjectResult?.ETag) || etag;
+      // S3 hashed what it stored; TLS alone checked the parts on the way (none carries a digest
+      // unless the bucket has Object Lock). Other bytes than the meter hashed: the copy, now
+      // current, is taken back below, and the retry sends the body again.
+      const stored = storedMd5(copied);
+      if (stored !== undefined && stored !== md5) throw new UploadDigestMismatchError(md5, stored);
       return {
         key,
         size: meter.bytes,
-        etag: unquote(copied.CopyObjectResult?.ETag) || etag,
+        etag: current,
         md5,
         sha256,
         multipart: true,
@@ -262,18 +288,22 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       // hide; ours is already noncurrent, tagged as staging, and the lifecycle rule expires it.
       if (statusOf(error) === 412) throw failure;
       try {
-        // Only the version this upload completed: `If-Match` its ETag. Anything else current is
-        // not ours to take back: another writer's that landed meanwhile, or our own copy that S3
-        // applied though its answer was lost (it has `md5chksum`: a retry adopts it).
+        // Only the version this put made current: `If-Match` its ETag (the upload's, or the
+        // copy's once S3 answered it: a copy of other bytes than we sent). Anything else current
+        // is not ours to take back: another writer's that landed meanwhile, or our own copy that
+        // S3 applied though its answer was lost (it has `md5chksum`: a retry adopts it).
         await this.client.send(
-          new DeleteObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: `"${etag}"` }),
+          new DeleteObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: `"${current}"` }),
         );
       } catch (deleteError) {
         // 412: the current version has another ETag; 409: a write or delete raced ours; 404:
         // nothing is current. Each leaves the key as it is, and the put's own failure stands.
         // 403: under the `keep` policy the worker's role may not delete (infra/archive-bucket.ts):
         // the staged version stays, without `md5chksum`, so no retry adopts it as archived; the
-        // retry's put supersedes it and the staging lifecycle rule expires it.
+        // retry's put supersedes it and the staging lifecycle rule expires it. A corrupt copy has
+        // our `md5chksum`: it is staged again first (`unmark`).
+        if (statusOf(deleteError) === 403 && failure instanceof UploadDigestMismatchError)
+          await this.unmark(key, current, upfront, options.contentType).catch(() => undefined);
         if (NOT_TAKEN_BACK.has(statusOf(deleteError) ?? 0)) throw failure;
         throw new AggregateError(
           [failure, deleteError],
@@ -282,6 +312,34 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       }
       throw failure;
     }
+  }
+
+  /**
+   * Gives a corrupt copy the role may not delete (`keep`) back the metadata the upload started
+   * with and the staging tag: without `md5chksum` no retry adopts it as archived (archive-asset's
+   * `adoptExisting`), the retry's put supersedes it and the lifecycle rule expires it. Only if it
+   * is still the current version (`CopySourceIfMatch`); best effort, one more copy, on a failure
+   * that should never happen.
+   */
+  private async unmark(
+    key: string,
+    etag: string,
+    upfront: ObjectMetadata,
+    contentType: string,
+  ): Promise<void> {
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        CopySource: copySource(this.bucket, key),
+        CopySourceIfMatch: `"${etag}"`,
+        MetadataDirective: 'REPLACE',
+        TaggingDirective: 'REPLACE',
+        Tagging: `${STAGING_TAG.key}=${STAGING_TAG.value}`,
+        ContentType: contentType,
+        Metadata: { ...upfront },
+      }),
+    );
   }
 }
 
