@@ -67,7 +67,7 @@ beforeAll(async () => {
       const after = afterCopy;
       copyAnswer = undefined;
       afterCopy = undefined;
-      rewrite?.(result.output as Record<string, unknown>);
+      rewrite?.(result.output as unknown as Record<string, unknown>);
       await after?.((args.input as { Key: string }).Key);
       return result;
     },
