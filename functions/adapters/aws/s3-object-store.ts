@@ -23,8 +23,9 @@
  *
  * A failed or aborted put leaves nothing behind: lib-storage aborts the multipart upload when
  * the body fails (the abort signal destroys the body), and an object completed before a late
- * failure (copy failed, signal fired) is deleted again, where the role may delete, with `If-Match`
- * on the ETag it completed with (a conditional delete, which needs `s3:GetObject` beside
+ * failure (copy failed, signal fired, the copy's MD5 not ours) is deleted again, where the role may
+ * delete, with `If-Match` on the ETag of the version the put made current (the upload's, or the
+ * copy's once answered; a conditional delete, which needs `s3:GetObject` beside
  * `s3:DeleteObject`): a version another writer made current meanwhile (one whose transfer lease
  * outlived ours, transfer-lease.ts) is never hidden behind a delete marker, nor our own copy whose
  * answer was lost. Not at all when the copy's `CopySourceIfMatch` failed (412): another writer's
