@@ -96,7 +96,9 @@ export class ArchiveBucket extends Construct {
    * multipart object whose metadata copy then failed; conditional, `If-Match` on its ETag, which
    * S3 authorizes with s3:GetObject too) is refused and the staged version stays,
    * which is harmless: it lacks `md5chksum`, so the retry never adopts it and supersedes it, and
-   * the staging rule expires it a day later.
+   * the staging rule expires it a day later. A copy whose ETag shows S3 stored other bytes than
+   * were sent is staged again by one more CopyObject instead (up-front metadata, the staging tag:
+   * s3:GetObject, s3:PutObject, s3:PutObjectTagging), so it lacks `md5chksum` too.
    * In a versioned bucket DeleteObject without a version id only adds a delete marker: the
    * data stays recoverable until the noncurrent-version rule (and any Object Lock) lets it go.
    * Permanent deletion of a version (`s3:DeleteObjectVersion`) is never granted.
