@@ -303,7 +303,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
         // the staged version stays, without `md5chksum`, so no retry adopts it as archived; the
         // retry's put supersedes it and the staging lifecycle rule expires it. A corrupt copy has
         // our `md5chksum`: it is staged again first (`unmark`).
-        if (statusOf(deleteError) === 403 && failure instanceof UploadDigestMismatchError)
+        if (statusOf(deleteError) === 403 && error instanceof UploadDigestMismatchError)
           await this.unmark(key, current, upfront, options.contentType).catch(() => undefined);
         if (NOT_TAKEN_BACK.has(statusOf(deleteError) ?? 0)) throw failure;
         throw new AggregateError(
@@ -319,8 +319,9 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
    * Gives a corrupt copy the role may not delete (`keep`) back the metadata the upload started
    * with and the staging tag: without `md5chksum` no retry adopts it as archived (archive-asset's
    * `adoptExisting`), the retry's put supersedes it and the lifecycle rule expires it. Only if it
-   * is still the current version (`CopySourceIfMatch`); best effort, one more copy, on a failure
-   * that should never happen.
+   * is still the current version (`CopySourceIfMatch`). Best effort: one more copy, only after a
+   * corrupt upload under `keep`; should it fail too, the copy keeps `md5chksum` until a put
+   * supersedes it.
    */
   private async unmark(
     key: string,
