@@ -643,10 +643,7 @@ async function storedPart(file: string): Promise<StoredPart | undefined> {
   );
   if (size === undefined) return undefined;
   const kept = await readFile(`${file}.md5`, 'utf8').catch(() => '');
-  if (/^[0-9a-f]{32}$/.test(kept)) return { size, md5: kept };
-  const hash = createHash('md5');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return { size, md5: hash.digest('hex') };
+  return { size, md5: isMd5Etag(kept) ? kept : await md5OfFile(file) };
 }
 
 /** The bytes of `files`, one after the other. */
