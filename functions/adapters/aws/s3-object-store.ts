@@ -252,19 +252,11 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       }
       const metadata = { ...upfront, ...options.lateMetadata?.(digest), [MD5_KEY]: md5HexToBase64(md5) };
       assertValidMetadata(metadata);
-      const copied = await this.client.send(
-        new CopyObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          CopySource: copySource(this.bucket, key),
-          CopySourceIfMatch: `"${etag}"`,
-          MetadataDirective: 'REPLACE',
-          TaggingDirective: 'REPLACE',
-          Tagging: '',
-          ContentType: options.contentType,
-          Metadata: metadata,
-        }),
-        options.signal ? { abortSignal: options.signal } : {},
+      const copied = await this.rewriteInPlace(
+        key,
+        etag,
+        { metadata, tagging: '', contentType: options.contentType },
+        options.signal,
       );
       current = unquote(copied.CopyObjectResult?.ETag) || etag;
       // S3 hashed what it stored; TLS alone checked the parts on the way (none carries a digest
@@ -329,7 +321,28 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
     upfront: ObjectMetadata,
     contentType: string,
   ): Promise<void> {
-    await this.client.send(
+    await this.rewriteInPlace(key, etag, {
+      metadata: upfront,
+      tagging: `${STAGING_TAG.key}=${STAGING_TAG.value}`,
+      contentType,
+    });
+  }
+
+  /**
+   * A same-key CopyObject that replaces the object's metadata and tags, only while `etag` is the
+   * current version's (`CopySourceIfMatch`: else 412, and another writer's version is left alone).
+   */
+  private rewriteInPlace(
+    key: string,
+    etag: string,
+    replacement: {
+      readonly metadata: ObjectMetadata;
+      readonly tagging: string;
+      readonly contentType: string;
+    },
+    signal?: AbortSignal,
+  ): Promise<CopyObjectCommandOutput> {
+    return this.client.send(
       new CopyObjectCommand({
         Bucket: this.bucket,
         Key: key,
@@ -337,10 +350,11 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
         CopySourceIfMatch: `"${etag}"`,
         MetadataDirective: 'REPLACE',
         TaggingDirective: 'REPLACE',
-        Tagging: `${STAGING_TAG.key}=${STAGING_TAG.value}`,
-        ContentType: contentType,
-        Metadata: { ...upfront },
+        Tagging: replacement.tagging,
+        ContentType: replacement.contentType,
+        Metadata: replacement.metadata,
       }),
+      signal ? { abortSignal: signal } : {},
     );
   }
 }
