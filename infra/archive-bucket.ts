@@ -11,7 +11,7 @@ import {
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ALBUM_VIEWS_PREFIX, ENV, STAGING_TAG } from '../functions/shared/env-names.ts';
+import { ALBUM_VIEWS_PREFIX, COPY_OBJECT_MAX_BYTES, ENV, STAGING_TAG } from '../functions/shared/env-names.ts';
 import type { ObjectLockMode, TransitionClass } from './config.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
@@ -258,9 +258,13 @@ function lifecycleRules(props: ArchiveBucketProps): LifecycleRule[] {
     },
     {
       // The first version of a multipart object, superseded by the copy that adds `md5chksum`:
-      // a byte-for-byte duplicate, not an undo buffer (see STAGING_TAG).
+      // a byte-for-byte duplicate, not an undo buffer (see STAGING_TAG). Only up to the size one
+      // CopyObject rewrites: earlier versions of the workers archived larger videos without the
+      // copy, so their archived (current) version kept the tag, and once deleted or overwritten it
+      // must stay for the undo window like any other version, not a day.
       id: 'expire-superseded-staging-versions',
       tagFilters: { [STAGING_TAG.key]: STAGING_TAG.value },
+      objectSizeLessThan: COPY_OBJECT_MAX_BYTES + 1,
       noncurrentVersionExpiration: Duration.days(1),
     },
     {
