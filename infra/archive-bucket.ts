@@ -11,7 +11,12 @@ import {
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ALBUM_VIEWS_PREFIX, COPY_OBJECT_MAX_BYTES, ENV, STAGING_TAG } from '../functions/shared/env-names.ts';
+import {
+  ALBUM_VIEWS_PREFIX,
+  COPY_OBJECT_MAX_BYTES,
+  ENV,
+  STAGING_TAG,
+} from '../functions/shared/env-names.ts';
 import type { ObjectLockMode, TransitionClass } from './config.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
