@@ -30,6 +30,10 @@ let client: S3Client;
 const sent: string[] = [];
 /** Runs before the next UploadPartCopy is sent (another writer landing mid-copy). */
 let beforePartCopy: ((key: string) => Promise<void>) | undefined;
+/** How many UploadPart bodies the network corrupts next (after the SDK computed their checksum). */
+let corruptParts = 0;
+/** Each UploadPart's `x-amz-checksum-crc32`, or '' without one. */
+const partChecksums: string[] = [];
 
 beforeAll(async () => {
   local = await openLocalS3Bucket(BUCKET, { maxAttempts: 1 });
@@ -45,6 +49,22 @@ beforeAll(async () => {
       return next(args);
     },
     { step: 'initialize', name: 'recordCommands' },
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { body?: unknown; headers?: Record<string, string> };
+      if (context.commandName === 'UploadPartCommand') {
+        partChecksums.push(request.headers?.['x-amz-checksum-crc32'] ?? '');
+        if (corruptParts > 0 && request.body instanceof Uint8Array && request.body.byteLength > 0) {
+          corruptParts--;
+          const flipped = Buffer.from(request.body);
+          flipped[flipped.length >> 1] = (flipped[flipped.length >> 1] ?? 0) ^ 0xff;
+          request.body = flipped;
+        }
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'corruptingNetwork', priority: 'low' },
   );
 });
 afterAll(() => local.close());
@@ -135,5 +155,22 @@ describe('a video over the copy limit', () => {
     await put('library/2024/IMG_0103.MOV');
     expect(sent.filter((name) => name === 'UploadPartCopyCommand').length).toBeGreaterThanOrEqual(2);
     expect(sent).not.toContain('CopyObjectCommand');
+  });
+
+  it('sends a CRC32 with every part, so S3 refuses a part changed on the way and nothing is archived', async () => {
+    // No single copy follows, whose ETag would show S3 stored other bytes: each part is checked
+    // on arrival instead.
+    const key = 'library/2024/IMG_0104.MOV';
+    partChecksums.length = 0;
+    corruptParts = 1;
+    const error = await rejection(put(key));
+    expect(error).toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
+    expect(partChecksums.length).toBeGreaterThan(0);
+    expect(partChecksums.every((checksum) => /^[A-Za-z0-9+/]{6}==$/.test(checksum))).toBe(true);
+    const head = await client
+      .send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))
+      .catch((failure: unknown) => failure);
+    expect(head).toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    expect(await openUploads()).toEqual([]);
   });
 });
