@@ -88,8 +88,10 @@ export class ArchiveBucket extends Construct {
 
   /**
    * What a download worker needs: read (HEAD to skip what is archived, the copy source when
-   * `md5chksum` is added after a multipart upload), write (single and multipart PUT, the copy),
-   * tag (a multipart object's first version carries `STAGING_TAG`, which the copy clears),
+   * `md5chksum` is added after a multipart upload: CopyObject, or UploadPartCopy for a video over
+   * CopyObject's 5 GiB), write (single and multipart PUT, the copy, each part copy), tag (a
+   * multipart object's first version carries `STAGING_TAG`, which the copy clears; a multipart
+   * copy carries no tag),
    * abort its own multipart uploads, and list (so a missing key is a 404, not a 403).
    * Delete only under `mirror` (`deletes`), where the worker removes what iCloud purged. Under
    * `keep` nothing is ever deleted: the one other DeleteObject the worker tries (taking back a
@@ -257,8 +259,9 @@ function lifecycleRules(props: ArchiveBucketProps): LifecycleRule[] {
       abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
     },
     {
-      // The first version of a multipart object, superseded by the copy that adds `md5chksum`:
-      // a byte-for-byte duplicate, not an undo buffer (see STAGING_TAG).
+      // The first version of a multipart object, superseded by the copy that adds `md5chksum`
+      // (one CopyObject, or a multipart copy over 5 GiB, which leaves no tag on the final
+      // version): a byte-for-byte duplicate, not an undo buffer (see STAGING_TAG).
       id: 'expire-superseded-staging-versions',
       tagFilters: { [STAGING_TAG.key]: STAGING_TAG.value },
       noncurrentVersionExpiration: Duration.days(1),
