@@ -32,6 +32,8 @@ const sent: string[] = [];
 let beforePartCopy: ((key: string) => Promise<void>) | undefined;
 /** How many UploadPart bodies the network corrupts next (after the SDK computed their checksum). */
 let corruptParts = 0;
+/** The next completion of a multipart copy is applied by S3 but its answer lost. */
+let loseCopyCompletion = false;
 /** Each UploadPart's `x-amz-checksum-crc32`, or '' without one. */
 const partChecksums: string[] = [];
 
@@ -46,7 +48,14 @@ beforeAll(async () => {
         beforePartCopy = undefined;
         await before((args.input as { Key: string }).Key);
       }
-      return next(args);
+      const copyCompletion =
+        context.commandName === 'CompleteMultipartUploadCommand' && sent.includes('UploadPartCopyCommand');
+      const result = await next(args);
+      if (copyCompletion && loseCopyCompletion) {
+        loseCopyCompletion = false;
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+      }
+      return result;
     },
     { step: 'initialize', name: 'recordCommands' },
   );
@@ -147,6 +156,23 @@ describe('a video over the copy limit', () => {
       .send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))
       .catch((failure: unknown) => failure);
     expect(head).toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    expect(await openUploads()).toEqual([]);
+  });
+
+  it('leaves the copy S3 completed though its answer was lost: it has the hashes a retry adopts it by', async () => {
+    const key = 'library/2024/IMG_0105.MOV';
+    sent.length = 0;
+    loseCopyCompletion = true;
+    const error = await rejection(put(key));
+    expect(error).toMatchObject({ message: 'socket hang up' });
+    // The take-back named the upload's ETag (If-Match): the copy, current, is not deleted.
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(head.ContentLength).toBe(SIZE);
+    expect(head.Metadata).toMatchObject({
+      sha256: generatedDigest(SIZE, 'sha256'),
+      md5chksum: Buffer.from(generatedDigest(SIZE, 'md5'), 'hex').toString('base64'),
+    });
+    expect(await tagsOf(key)).toEqual([]);
     expect(await openUploads()).toEqual([]);
   });
 
