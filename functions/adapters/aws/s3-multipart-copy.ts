@@ -3,12 +3,14 @@
  * whose parts are server-side copies of the object's byte ranges (UploadPartCopy), so the new
  * version gets its final metadata and no tags without the bytes passing through the worker.
  *
- * S3's limits, as documented: a CopyObject copies at most 5 GiB ("Copy operations": objects
- * larger need the multipart upload API, AmazonS3/latest/userguide/copy-object.html); a multipart
- * upload has at most 10,000 parts of 5 MiB to 5 GiB, the last one smaller
- * (AmazonS3/latest/userguide/qfacts.html); UploadPartCopy takes its range as
+ * S3's limits, as documented: a CopyObject copies at most 5 GB; larger objects are copied with
+ * the multipart upload API, each part by UploadPartCopy (AmazonS3/latest/userguide/
+ * CopyingObjctsMPUapi.html); a multipart upload has at most 10,000 parts of 5 MiB to 5 GiB, the
+ * last one smaller (AmazonS3/latest/userguide/qfacts.html); UploadPartCopy takes its range as
  * `x-amz-copy-source-range: bytes=first-last`, zero-based and inclusive, and copies a range only
- * of a source larger than 5 MB (API_UploadPartCopy.html, `CopySourceRange`). Each part copy is
+ * of a source larger than 5 MB (API_UploadPartCopy.html, `CopySourceRange`). It has no body and
+ * S3 refuses a `Content-MD5` on it (awslabs/aws-c-s3#173); that a bucket with Object Lock takes
+ * it without a digest is not documented (not checked against S3). Each part copy is
  * conditioned on the ETag of the version the caller made (`CopySourceIfMatch`): when another
  * writer's version became current meanwhile, S3 answers 412 and nothing of theirs is copied over.
  *
