@@ -15,7 +15,9 @@
  * one outside the source `400 InvalidArgument` naming its size (the message S3 sends, as
  * reported by its users; not checked here against S3). Not modelled: S3 copies a range only of a
  * source larger than 5 MB (its answer to a smaller one is not documented), and the version
- * (`?versionId=`) of the source: the current one is copied.
+ * (`?versionId=`) of the source: the current one is copied; Object Lock's digest rule (the
+ * request has no body). Cost here: the range is read, hashed and written (fsynced) as a part, and
+ * the completion writes the parts once more as the object: a video over 5 GiB is written twice.
  */
 import S3Error from 's3rver/lib/models/error.js';
 import { refuseInvalidPartNumber } from './s3-complete-multipart.ts';
