@@ -99,6 +99,7 @@ export function compareObjects(
       result.missing.push({ type: 'objectMissing', ...where, version: version.kind });
       continue;
     }
+    if (!etagCanBeMd5(object.encryption)) etagsNotMd5++;
     const actualSize = object.content?.bytes ?? object.size;
     if (object.size !== version.size || actualSize !== version.size) {
       // A size mismatch explains any checksum mismatch: report it once.
@@ -106,7 +107,6 @@ export function compareObjects(
       result.sizeMismatches.push({ ...where, expected: version.size, actual });
       continue;
     }
-    if (!etagCanBeMd5(object.encryption)) etagsNotMd5++;
     const stated = statedMd5(object, etagsAreMd5);
     if (stated === undefined) md5Unavailable++;
     else {
