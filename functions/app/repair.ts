@@ -4,7 +4,8 @@
  * entries that list it, then its asset, looked up afresh (`records/lookup`, fresh download URLs),
  * is put on the work queue like any detected change: the workers archive it again with the same
  * integrity checks, key claims, metadata and idempotence as a sync. Stray objects (no manifest
- * entry references them) are removed only under the `mirror` delete policy.
+ * entry references them) are removed only under the `mirror` delete policy. Neither the broken
+ * objects nor the strays are removed when they are more than the deletion limit (`planRepair`).
  *
  * Order, for crash safety: the object goes before the manifest stops listing it (a crash in
  * between leaves a missing object, which the next repair finds again; the reverse would leave a
@@ -66,6 +67,11 @@ export interface RepairOutcome {
   readonly itemsEnqueued: number;
   readonly messagesSent: number;
   readonly runId: string;
+  /**
+   * Set when the truncated and corrupt objects were more than one run may delete: none of them was
+   * deleted or re-archived (each is in `unrepairable`).
+   */
+  readonly refused?: { readonly objects: number; readonly limit: number };
 }
 
 /** Assets per `records/lookup` (each may bring its master too): a modest request, like the workers' own. */
@@ -224,5 +230,6 @@ export async function runRepair(deps: RepairDeps, report: VerifyReport): Promise
     itemsEnqueued: items.length,
     messagesSent: receipt.sent,
     runId,
+    ...(plan.refused === undefined ? {} : { refused: plan.refused }),
   };
 }

@@ -44,7 +44,10 @@ export interface VerifyDeps {
 export interface VerifyOptions {
   /** Re-read every archived object and check its SHA-256. */
   readonly deep: boolean;
-  /** False when the bucket uses SSE-KMS (ETags are not MD5s). */
+  /**
+   * False when the bucket is known to use SSE-KMS (`--sse-kms`): every head is read up front. True
+   * still finds it out: an ETag that disagrees with the manifest has its head read first.
+   */
   readonly etagsAreMd5: boolean;
   readonly onListed?: (assets: number) => void;
   readonly onObject?: (done: number, total: number) => void;
@@ -73,9 +76,13 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
     const listing = deps.icloud === undefined ? undefined : await listIcloud(deps.icloud, deps, options);
     const manifest = await readManifest(deps.state);
     const referenced = new Set(manifest.flatMap((entry) => entry.versions.map((v) => v.key)));
+    const recordedMd5 = new Map<string, string>();
+    for (const entry of manifest)
+      for (const v of entry.versions) if (!recordedMd5.has(v.key)) recordedMd5.set(v.key, v.md5);
     const objects = await readObjects(deps.objects, {
       referenced,
       etagsAreMd5: options.etagsAreMd5,
+      recordedMd5,
       deep: options.deep,
       onObject: (done, total) => options.onObject?.(done, total),
     });

@@ -12,6 +12,13 @@ import type { Readable } from 'node:stream';
 /** User metadata: lower-case keys of `[a-z0-9-]`, printable US-ASCII values. */
 export type ObjectMetadata = Readonly<Record<string, string>>;
 
+/**
+ * How S3 encrypts an object at rest, as its head states it (`ServerSideEncryption`: `AES256`,
+ * `aws:kms`, `aws:kms:dsse`, any other value; `SSECustomerAlgorithm` for SSE-C). It decides what
+ * an ETag is: only under `sse-s3` (or none) is a single-part object's ETag the MD5 of its bytes.
+ */
+export type ObjectEncryption = 'sse-s3' | 'sse-kms' | 'dsse-kms' | 'sse-c' | 'other';
+
 export interface ObjectHead {
   readonly key: string;
   readonly size: number;
@@ -26,6 +33,8 @@ export interface ObjectHead {
   /** All user metadata, `mtime` and `md5chksum` included. */
   readonly metadata: ObjectMetadata;
   readonly versionId?: string;
+  /** Absent when the server states none (the local S3 and the in-memory store do not). */
+  readonly encryption?: ObjectEncryption;
 }
 
 export interface ListedObject {

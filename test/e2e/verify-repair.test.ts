@@ -216,6 +216,8 @@ describe('icloud-s3 verify --repair on a local archive', () => {
       '--session-file',
       sessionFile,
       '--repair',
+      '--max-delete-fraction',
+      '0.5',
     ]);
 
     expect(run.stdout).toContain(`${keys.removed} (missing)`);
@@ -223,6 +225,29 @@ describe('icloud-s3 verify --repair on a local archive', () => {
     expect(run.stdout).toContain(`${keys.corrupted} (corrupt)`);
     expect(run.stderr).toContain(`left ${STRAY_KEY}`);
     expect(run.code).toBe(5);
+  });
+
+  it('replaces no truncated or corrupt object when they are more than one run may delete, and says how to go ahead (audit finding 13)', async () => {
+    const copy = await archiveCopy();
+    const stack = await openLocalAwsStack({ dataDir: copy });
+    const keys = await damage(stack).finally(() => stack.stop());
+    const target = { args: ['--local', copy], env: {} };
+
+    // The default 5 % of this small bucket is less than the two objects to replace.
+    const repaired = await verify(target, '--repair');
+    const after = await verify(target, '--no-icloud');
+
+    expect(repaired.code).toBe(5);
+    expect(repaired.report.repair).toMatchObject({
+      refused: { objects: 2 },
+      requeued: [expect.objectContaining({ objects: [{ key: keys.removed, reason: 'missing' }] })],
+    });
+    expect(repaired.stderr).toContain('Refused to delete and re-archive 2 objects');
+    expect(repaired.stderr).toMatch(/To replace them all, run: .*--max-delete-fraction 0\.\d+/);
+    // What is missing is still archived; the two objects are where they were.
+    expect(after.report.missing).toEqual([]);
+    expect(after.report.sizeMismatches).toEqual([expect.objectContaining({ key: keys.truncated })]);
+    expect(after.report.checksumMismatches).toEqual([expect.objectContaining({ key: keys.corrupted })]);
   });
 });
 

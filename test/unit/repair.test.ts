@@ -4,7 +4,7 @@ import { runRepair } from '#app/repair.ts';
 import { runVerify } from '#app/verify.ts';
 import type { Asset } from '#domain/model/asset.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
-import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
+import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -14,9 +14,15 @@ import { LibraryAssetSource, libraryPhoto } from '#test/fakes/library-asset-sour
 
 const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
 const KEY = 'library/2023/IMG_0.HEIC';
+const ANY_SHARE: DeletePolicy = { ...DEFAULT_DELETE_POLICY, maxDeleteFraction: 1 };
 
 /** An archive holding photo 0 of a one-photo library under `KEY`, its object made of `bytes`. */
-async function archiveOf(options: { bytes: string; fileChecksum?: string; inIcloud?: boolean }) {
+async function archiveOf(options: {
+  bytes: string;
+  fileChecksum?: string;
+  inIcloud?: boolean;
+  deletePolicy?: DeletePolicy;
+}) {
   const source = new LibraryAssetSource();
   const zone = source.addZone(PRIMARY, options.inIcloud === false ? 0 : 1);
   const photo = zone.library[0];
@@ -72,7 +78,8 @@ async function archiveOf(options: { bytes: string; fileChecksum?: string; inIclo
     queue,
     icloud,
     versionPolicy: DEFAULT_VERSION_POLICY,
-    deletePolicy: DEFAULT_DELETE_POLICY,
+    // One object: the default 5 % lets a run delete none; these tests raise the limit as a person would.
+    deletePolicy: options.deletePolicy ?? ANY_SHARE,
   };
   const { report } = await runVerify(
     { state, objects, versionPolicy: DEFAULT_VERSION_POLICY },
@@ -122,6 +129,26 @@ describe('runRepair', () => {
 
     expect(outcome.unrepairable).toEqual([{ subject: KEY, reason: 'iCloud no longer has this asset' }]);
     expect(objects.keys()).toEqual([KEY]);
+    expect(queue.peek()).toEqual([]);
+  });
+
+  it('deletes nothing when the corrupt objects are more than one run may delete, and says so (audit finding 13)', async () => {
+    const { deps, report, objects, queue, state, asset } = await archiveOf({
+      bytes: 'other byte',
+      deletePolicy: DEFAULT_DELETE_POLICY,
+    });
+
+    const outcome = await runRepair(deps, report);
+
+    expect(outcome.refused).toEqual({ objects: 1, limit: 0 });
+    expect(outcome.objectsReplaced).toBe(0);
+    expect(outcome.unrepairable).toEqual([
+      { subject: KEY, reason: expect.stringContaining('--max-delete-fraction') },
+    ]);
+    expect(objects.keys()).toEqual([KEY]);
+    expect(await state.getEntry({ zone: PRIMARY, assetRecordName: asset.assetRecordName })).toMatchObject({
+      status: 'archived',
+    });
     expect(queue.peek()).toEqual([]);
   });
 });

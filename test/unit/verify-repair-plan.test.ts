@@ -9,6 +9,8 @@ import { planRepair } from '#domain/verify/repair-plan.ts';
 const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
 const SHARED: ZoneRef = { database: 'shared', zoneName: 'SharedSync-0001', ownerRecordName: '_owner' };
 const MIRROR: DeletePolicy = { ...DEFAULT_DELETE_POLICY, mode: 'mirror', maxDeleteFraction: 0.5 };
+/** Keep, with a deletion limit of every object: what a person who raised `--max-delete-fraction` runs. */
+const ANY_SHARE: DeletePolicy = { ...DEFAULT_DELETE_POLICY, maxDeleteFraction: 1 };
 
 function version(key: string, md5 = 'a'.repeat(32)): ArchivedVersion {
   return {
@@ -69,7 +71,9 @@ describe('planRepair', () => {
       entry(PRIMARY, 'C', 'MC', [c]),
     ];
 
-    const result = plan(entries, [stored(b, { size: 50 }), stored(c, { etag: 'c'.repeat(32) })]);
+    const result = plan(entries, [stored(b, { size: 50 }), stored(c, { etag: 'c'.repeat(32) })], {
+      policy: ANY_SHARE,
+    });
 
     expect(result.targets.map((t) => [t.assetRecordName, [...t.brokenKeys]])).toEqual([
       ['A', [['a.jpg', 'missing']]],
@@ -148,5 +152,40 @@ describe('planRepair', () => {
     expect(result.targets).toEqual([
       expect.objectContaining({ assetRecordName: 'NEW', notArchived: true, zone: PRIMARY }),
     ]);
+  });
+
+  describe('the brake on replacing objects (audit finding 13)', () => {
+    const versions = Array.from({ length: 40 }, (_, i) => version(`p${i}.jpg`));
+    const entries = versions.map((v, i) => entry(PRIMARY, `A${i}`, `M${i}`, [v]));
+    /** Objects 0..n-1 with other bytes (an ETag that is not their MD5), the rest intact. */
+    const corrupted = (n: number) => versions.map((v, i) => stored(v, i < n ? { etag: 'c'.repeat(32) } : {}));
+
+    it('replaces none when more objects have other bytes or size than one run may delete, and says how many', () => {
+      // 40 objects: the default 5 % lets a run delete 2; 2 corrupt and 1 truncated are 3.
+      const objects = corrupted(2);
+      objects[39] = stored(versions[39]!, { size: 50 });
+
+      const result = plan(entries, objects);
+
+      expect(result.targets).toEqual([]);
+      expect(result.refused).toEqual({ objects: 3, limit: 2 });
+      expect(result.leftAlone).toHaveLength(3);
+      expect(result.leftAlone[0]?.reason).toContain('more than the 2 one run may delete');
+    });
+
+    it('still archives what is missing when it refuses the replacements', () => {
+      const result = plan(entries, corrupted(30).slice(0, 39));
+
+      expect(result.targets.map((t) => [t.assetRecordName, [...t.brokenKeys]])).toEqual([
+        ['A39', [['p39.jpg', 'missing']]],
+      ]);
+      expect(result.refused).toEqual({ objects: 30, limit: 1 });
+    });
+
+    it('replaces them up to the limit, and all of them once the person raises it', () => {
+      expect(plan(entries, corrupted(2)).targets).toHaveLength(2);
+      expect(plan(entries, corrupted(2)).refused).toBeUndefined();
+      expect(plan(entries, corrupted(40), { policy: ANY_SHARE }).targets).toHaveLength(40);
+    });
   });
 });

@@ -23,6 +23,7 @@ import {
   type BodyDigest,
   type ListedObject,
   MAX_KEYS_PER_DELETE,
+  type ObjectEncryption,
   type ObjectHead,
   type ObjectMetadata,
   type ObjectStoreBasics,
@@ -62,10 +63,25 @@ export function versionOf(versionId: string | undefined): { versionId?: string }
   return versionId === undefined ? {} : { versionId };
 }
 
+/** What the head says of the object's encryption at rest; undefined when it says nothing. */
+function encryptionOf(output: HeadObjectCommandOutput): ObjectEncryption | undefined {
+  if (output.SSECustomerAlgorithm !== undefined) return 'sse-c';
+  const sse = output.ServerSideEncryption;
+  if (sse === undefined) return undefined;
+  return sse === 'AES256'
+    ? 'sse-s3'
+    : sse === 'aws:kms'
+      ? 'sse-kms'
+      : sse === 'aws:kms:dsse'
+        ? 'dsse-kms'
+        : 'other';
+}
+
 function toHead(key: string, output: HeadObjectCommandOutput): ObjectHead {
   const metadata = output.Metadata ?? {};
   const modifiedTime = parseRcloneMtime(metadata[MTIME_KEY]);
   const md5Base64 = metadata[MD5_KEY];
+  const encryption = encryptionOf(output);
   return {
     key,
     size: output.ContentLength ?? 0,
@@ -76,6 +92,7 @@ function toHead(key: string, output: HeadObjectCommandOutput): ObjectHead {
     ...(modifiedTime !== undefined && { modifiedTime }),
     ...(md5Base64 !== undefined && { md5Base64 }),
     ...(output.VersionId !== undefined && { versionId: output.VersionId }),
+    ...(encryption !== undefined && { encryption }),
   };
 }
 

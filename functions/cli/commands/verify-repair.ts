@@ -116,8 +116,13 @@ export function renderRepair(output: Output, result: RepairResult): void {
   }
   if (result.requeued.length > SHOWN) output.step(`… and ${result.requeued.length - SHOWN} more assets`);
   for (const key of result.removed) output.step(`removed stray object ${key}`);
-  for (const kept of result.kept) output.warn(`left ${kept.subject}: ${kept.reason}`);
-  for (const item of result.unrepairable) output.warn(`cannot repair ${item.subject}: ${item.reason}`);
+  for (const kept of result.kept.slice(0, SHOWN)) output.warn(`left ${kept.subject}: ${kept.reason}`);
+  if (result.kept.length > SHOWN)
+    output.warn(`… and ${result.kept.length - SHOWN} more left (--json lists all)`);
+  for (const item of result.unrepairable.slice(0, SHOWN))
+    output.warn(`cannot repair ${item.subject}: ${item.reason}`);
+  if (result.unrepairable.length > SHOWN)
+    output.warn(`… and ${result.unrepairable.length - SHOWN} more not repaired (--json lists all)`);
   if (result.workers === 'deployed') {
     output.info(
       `Repair queued ${result.itemsEnqueued} assets (${result.messagesSent} messages) for the deployed workers and removed ${result.removed.length} stray objects; run verify again once the queue is empty.`,

@@ -8,7 +8,7 @@
 import { Command, Option } from 'commander';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
 import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
-import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
+import { type DeletePolicy, parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
@@ -46,7 +46,10 @@ export function verifyCommand(): Command {
       'skip the iCloud side: compare only the manifest with the bucket (no request to Apple but the lookups --repair makes)',
     )
     .option('--deep', 're-read every archived object and check its SHA-256 (downloads the whole archive)')
-    .option('--sse-kms', 'the bucket uses SSE-KMS: ETags are not MD5s, read md5chksum from each object')
+    .option(
+      '--sse-kms',
+      'the bucket uses SSE-KMS: read md5chksum from every object up front (without it, verify reads the head of each object whose ETag disagrees, and learns it there)',
+    )
     .option(
       '--versions <policy>',
       `the version policy the archive follows (default: $${ENV.versionPolicy} or "default")`,
@@ -64,7 +67,7 @@ export function verifyCommand(): Command {
     .addOption(
       new Option(
         '--max-delete-fraction <share>',
-        'with --repair under mirror: remove no stray objects when they are more than this share of the bucket (default 0.05)',
+        'with --repair: replace no truncated or corrupt objects, and under mirror remove no stray objects, when they are more than this share of the bucket (default 0.05)',
       ).argParser(numberIn(0, 1)),
     )
     .addHelpText(
@@ -164,16 +167,17 @@ async function runVerifyCommand(
     },
   );
   if (options.repair && !report.ok) doing = 'repairing';
+  const deletePolicy = parseDeletePolicy({
+    mode: options.deletePolicy ?? process.env[ENV.deletePolicy],
+    maxDeleteFraction: options.maxDeleteFraction?.toString() ?? process.env[ENV.maxDeleteFraction],
+    maxDeleteCount: process.env[ENV.maxDeleteCount],
+  });
   const repair =
     options.repair && !report.ok
       ? await repairArchive(access, report, {
           icloud,
           versionPolicy,
-          deletePolicy: parseDeletePolicy({
-            mode: options.deletePolicy ?? process.env[ENV.deletePolicy],
-            maxDeleteFraction: options.maxDeleteFraction?.toString() ?? process.env[ENV.maxDeleteFraction],
-            maxDeleteCount: process.env[ENV.maxDeleteCount],
-          }),
+          deletePolicy,
           logger: ctx.logger,
         }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
       : undefined;
@@ -200,6 +204,8 @@ async function runVerifyCommand(
     if (sharedAlbums !== undefined) renderSharedAlbums(ctx.output, sharedAlbums);
     if (repair !== undefined) renderRepair(ctx.output, repair);
   }
+  if (repair?.refused !== undefined)
+    renderRefusal(ctx.output, repair.refused, deletePolicy, report.checked.bucketObjects);
   // What to do about it, with --json too (on stderr): the same check again, repairing.
   if (!report.ok && !options.repair)
     ctx.output.info(
@@ -208,6 +214,26 @@ async function runVerifyCommand(
   // Album view differences are reported; `--repair` repairs photos only.
   const albumDifferences = albumsOk ? {} : { albumDifferences: albums?.findings.length ?? 0 };
   return { report, ...(repair === undefined ? {} : { repair }), ...albumDifferences };
+}
+
+/**
+ * Repair replaced none of the truncated and corrupt objects: more than one run may delete. Says
+ * how many, why that is suspect, and the command that goes ahead (with --json too, on stderr).
+ */
+function renderRefusal(
+  output: Output,
+  refused: { readonly objects: number; readonly limit: number },
+  policy: DeletePolicy,
+  bucketObjects: number,
+): void {
+  output.error(
+    `Refused to delete and re-archive ${refused.objects} objects whose size or bytes differ from the manifest: one run may delete at most ${refused.limit} of the bucket's ${bucketObjects} objects (--max-delete-fraction ${policy.maxDeleteFraction}, ${ENV.maxDeleteCount} ${policy.maxDeleteCount}). Nothing was deleted.`,
+    'So many at once more often means they were misread than damaged: look at a few first (verify --deep re-reads their bytes).',
+  );
+  // The smallest share, in hundredths, that lets the run delete them all.
+  const share = Math.min(1, Math.ceil((refused.objects / Math.max(1, bucketObjects)) * 100) / 100);
+  const count = refused.objects > policy.maxDeleteCount ? `${ENV.maxDeleteCount}=${refused.objects} ` : '';
+  output.info(`  To replace them all, run: ${count}${sameCommandWith(`--max-delete-fraction ${share}`)}`);
 }
 
 function renderAlbums(output: Output, albums: AlbumVerifyReport): void {

@@ -60,6 +60,7 @@ export function compareArchive(input: VerifyInput): VerifyReport {
       md5Compared: objects.md5Compared,
       md5Unavailable: objects.md5Unavailable,
       contentHashed: objects.contentHashed,
+      etagsNotMd5: objects.etagsNotMd5,
     },
     ...(input.counters === undefined
       ? {}

@@ -5,7 +5,8 @@
  */
 import type { ArchivedVersion, ManifestEntry, RecordedDeletion } from '#domain/model/manifest.ts';
 import { zoneId } from '#domain/model/zone.ts';
-import { statedMd5 } from './object-md5.ts';
+import type { ObjectEncryption } from '#ports/object-store.ts';
+import { etagCanBeMd5, statedMd5 } from './object-md5.ts';
 import type { ChecksumMismatch, ExtraFinding, MissingFinding, SizeMismatch } from './verify-report.ts';
 
 /** Hashes of an object's bytes, read back in full (`--deep`). */
@@ -25,6 +26,8 @@ export interface StoredObject {
   readonly etag: string;
   /** `md5chksum` metadata, when the head was read. */
   readonly md5Base64?: string;
+  /** The encryption the head states, when it was read and states one. */
+  readonly encryption?: ObjectEncryption;
   readonly content?: ContentDigest;
 }
 
@@ -38,6 +41,7 @@ export interface ObjectComparison {
   readonly md5Compared: number;
   readonly md5Unavailable: number;
   readonly contentHashed: number;
+  readonly etagsNotMd5: number;
 }
 
 interface Reference {
@@ -79,11 +83,13 @@ export function compareObjects(
     md5Compared: 0,
     md5Unavailable: 0,
     contentHashed: 0,
+    etagsNotMd5: 0,
   };
   let manifestBytes = 0;
   let md5Compared = 0;
   let md5Unavailable = 0;
   let contentHashed = 0;
+  let etagsNotMd5 = 0;
 
   for (const [key, { entry, version }] of references) {
     manifestBytes += version.size;
@@ -93,6 +99,7 @@ export function compareObjects(
       result.missing.push({ type: 'objectMissing', ...where, version: version.kind });
       continue;
     }
+    if (!etagCanBeMd5(object.encryption)) etagsNotMd5++;
     const actualSize = object.content?.bytes ?? object.size;
     if (object.size !== version.size || actualSize !== version.size) {
       // A size mismatch explains any checksum mismatch: report it once.
@@ -142,5 +149,5 @@ export function compareObjects(
         : { recordedDeletion: { deletedAt: deletion.deletedAt, reason: deletion.reason } }),
     });
   }
-  return { ...result, manifestBytes, md5Compared, md5Unavailable, contentHashed };
+  return { ...result, manifestBytes, md5Compared, md5Unavailable, contentHashed, etagsNotMd5 };
 }

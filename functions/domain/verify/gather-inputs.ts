@@ -78,6 +78,11 @@ export interface ObjectReadOptions {
   readonly referenced: ReadonlySet<string>;
   /** False for an SSE-KMS bucket: every referenced object's head is read for `md5chksum`. */
   readonly etagsAreMd5: boolean;
+  /**
+   * The MD5 the manifest recorded for each referenced key: an object whose ETag disagrees has its
+   * head read (its encryption may make the ETag no MD5) before the comparison calls it a mismatch.
+   */
+  readonly recordedMd5?: ReadonlyMap<string, string>;
   /** Re-read every referenced object and hash it. */
   readonly deep: boolean;
   /** Requests in flight at once. */
@@ -100,7 +105,7 @@ export async function readObjects(objects: ObjectStore, options: ObjectReadOptio
     const base: StoredObject = { key: object.key, size: object.size, etag: object.etag };
     const referenced = options.referenced.has(object.key);
     const head =
-      referenced && needsHeadForMd5(object.etag, options.etagsAreMd5)
+      referenced && needsHeadForMd5(object.etag, options.etagsAreMd5, options.recordedMd5?.get(object.key))
         ? await objects.head(object.key)
         : undefined;
     const content = referenced && options.deep ? await digestOf(objects, object.key) : undefined;
@@ -108,6 +113,7 @@ export async function readObjects(objects: ObjectStore, options: ObjectReadOptio
     return {
       ...base,
       ...(head?.md5Base64 === undefined ? {} : { md5Base64: head.md5Base64 }),
+      ...(head?.encryption === undefined ? {} : { encryption: head.encryption }),
       ...(content === undefined ? {} : { content }),
     };
   });

@@ -2,8 +2,10 @@
  * The MD5 an S3 object states about its bytes without being downloaded, by rclone's rules
  * (docs/rclone.md): a 32-hex ETag is the MD5 of a single-part upload; a multipart ETag
  * (`<hex>-<parts>`) is not, and then the `md5chksum` metadata (base64 of the raw digest) is.
- * Under SSE-KMS no ETag is an MD5, so only `md5chksum` counts.
+ * Under SSE-KMS, DSSE-KMS or SSE-C no ETag is an MD5, though it has the same 32 hex characters:
+ * only the object's head tells (its encryption), and then only `md5chksum` counts.
  */
+import type { ObjectEncryption } from '#ports/object-store.ts';
 
 /** Where a stated MD5 came from. */
 export type Md5Source = 'etag' | 'md5chksum';
@@ -27,24 +29,36 @@ export function md5ChksumToHex(value: string): string | undefined {
   return Buffer.from(value, 'base64').toString('hex');
 }
 
-/**
- * Whether the object's head must be read to learn its MD5: its ETag is not one, or
- * `etagsAreMd5` is false (an SSE-KMS bucket).
- */
-export function needsHeadForMd5(etag: string, etagsAreMd5: boolean): boolean {
-  return !etagsAreMd5 || !isMd5Etag(etag);
+/** False under an encryption whose ETags are not MD5s; true under SSE-S3, or when the head said none. */
+export function etagCanBeMd5(encryption: ObjectEncryption | undefined): boolean {
+  return encryption === undefined || encryption === 'sse-s3';
 }
 
 /**
- * The MD5 the object states: its ETag when that is an MD5 and `etagsAreMd5`, else its
- * `md5chksum`; undefined when neither tells (a multipart object without `md5chksum`, or a head
- * that was not read).
+ * Whether the object's head must be read to learn its MD5: its ETag is not one, `etagsAreMd5` is
+ * false (`--sse-kms`), or it disagrees with the MD5 the manifest recorded (`recordedMd5`): before
+ * that is called a mismatch, the head says whether the ETag is an MD5 at all (an SSE-KMS object's
+ * is not). An intact SSE-S3 archive needs no head.
+ */
+export function needsHeadForMd5(etag: string, etagsAreMd5: boolean, recordedMd5?: string): boolean {
+  return !etagsAreMd5 || !isMd5Etag(etag) || (recordedMd5 !== undefined && etag !== recordedMd5);
+}
+
+/**
+ * The MD5 the object states: its ETag when that is an MD5, `etagsAreMd5` and its head (when read)
+ * names no encryption that makes ETags something else; else its `md5chksum`; undefined when
+ * neither tells (a multipart object without `md5chksum`, or a head that was not read).
  */
 export function statedMd5(
-  object: { readonly etag: string; readonly md5Base64?: string | undefined },
+  object: {
+    readonly etag: string;
+    readonly md5Base64?: string | undefined;
+    readonly encryption?: ObjectEncryption | undefined;
+  },
   etagsAreMd5: boolean,
 ): StatedMd5 | undefined {
-  if (etagsAreMd5 && isMd5Etag(object.etag)) return { md5: object.etag, source: 'etag' };
+  if (etagsAreMd5 && isMd5Etag(object.etag) && etagCanBeMd5(object.encryption))
+    return { md5: object.etag, source: 'etag' };
   const fromMetadata = object.md5Base64 === undefined ? undefined : md5ChksumToHex(object.md5Base64);
   return fromMetadata === undefined ? undefined : { md5: fromMetadata, source: 'md5chksum' };
 }

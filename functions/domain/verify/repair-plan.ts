@@ -3,6 +3,11 @@
  * assets to archive again (an object missing, cut short or with other bytes than the manifest
  * recorded, or a version iCloud has and the manifest lacks), which stray objects to remove (only
  * under `mirror`, and never more than the mass-deletion stop allows), and what it leaves alone.
+ *
+ * A cut-short or corrupt object is deleted before its asset is archived again, so the same
+ * deletion limit guards those replacements, under either delete policy: more of them than one run
+ * may delete is what a misread checksum looks like (SSE-KMS ETags taken for MD5s made every
+ * object "corrupt", audit finding 13), and then none is replaced until a person raises the limit.
  * Pure: the use case (`app/repair.ts`) looks the assets up and carries the plan out.
  */
 import type { ManifestEntry } from '#domain/model/manifest.ts';
@@ -38,6 +43,11 @@ export interface RepairPlan {
   readonly keepStrays: readonly LeftAlone[];
   /** Findings repair cannot act on (an asset of a retired zone, iCloud no longer listing it). */
   readonly leftAlone: readonly LeftAlone[];
+  /**
+   * Set when the truncated and corrupt objects to replace are more than the deletion limit: none
+   * of them is replaced (each is in `leftAlone`); what is missing is still archived.
+   */
+  readonly refused?: { readonly objects: number; readonly limit: number };
 }
 
 export interface RepairPlanInput {
@@ -132,8 +142,12 @@ export function planRepair(input: RepairPlanInput): RepairPlan {
     }
   }
 
-  const strays = report.extra.flatMap((e) => (e.type === 'unreferencedObject' ? [e.key] : []));
   const limit = deletionLimit(input.deletePolicy, report.checked.bucketObjects);
+  const refused = refuseReplacements([...targets.values()], limit, leftAlone);
+  for (const [id, target] of targets)
+    if (target.brokenKeys.size === 0 && !target.notArchived) targets.delete(id);
+
+  const strays = report.extra.flatMap((e) => (e.type === 'unreferencedObject' ? [e.key] : []));
   const mirror = input.deletePolicy.mode === 'mirror';
   const removeStrays = mirror && strays.length <= limit ? strays : [];
   const keepStrays =
@@ -145,5 +159,37 @@ export function planRepair(input: RepairPlanInput): RepairPlan {
             ? `${strays.length} stray objects are more than the ${limit} one run may delete (--max-delete-fraction)`
             : 'no manifest entry references it; kept under the keep delete policy (mirror removes it)',
         }));
-  return { targets: [...targets.values()], removeStrays, keepStrays, leftAlone };
+  return {
+    targets: [...targets.values()],
+    removeStrays,
+    keepStrays,
+    leftAlone,
+    ...(refused === undefined ? {} : { refused }),
+  };
+}
+
+/**
+ * Takes the truncated and corrupt keys out of `targets` (into `leftAlone`) when they are more
+ * than `limit`; returns how many, or undefined when they are within it.
+ */
+function refuseReplacements(
+  targets: readonly { brokenKeys: Map<string, RepairReason> }[],
+  limit: number,
+  leftAlone: LeftAlone[],
+): { objects: number; limit: number } | undefined {
+  const replaced = new Set<string>();
+  for (const target of targets)
+    for (const [key, reason] of target.brokenKeys) if (reason !== 'missing') replaced.add(key);
+  if (replaced.size <= limit) return undefined;
+  for (const target of targets) {
+    for (const [key, reason] of target.brokenKeys) {
+      if (reason === 'missing') continue;
+      target.brokenKeys.delete(key);
+      leftAlone.push({
+        subject: key,
+        reason: `${reason}, but the ${replaced.size} objects to replace are more than the ${limit} one run may delete (--max-delete-fraction): nothing was deleted`,
+      });
+    }
+  }
+  return { objects: replaced.size, limit };
 }

@@ -85,6 +85,11 @@ export interface VerifyChecked {
   readonly md5Unavailable: number;
   /** Objects whose bytes were read back and hashed (`--deep`). */
   readonly contentHashed: number;
+  /**
+   * Referenced objects whose head states an encryption under which the ETag is not an MD5
+   * (SSE-KMS, DSSE-KMS, SSE-C): their `md5chksum` was compared instead.
+   */
+  readonly etagsNotMd5: number;
 }
 
 export interface VerifyReport {
