@@ -182,6 +182,20 @@ describe('planRepair', () => {
       expect(result.refused).toEqual({ objects: 30, limit: 1 });
     });
 
+    it('replaces one broken object even in an archive too small for the share to allow any', () => {
+      // 10 objects: 5 % rounds down to 0. One truncated file is what `verify --repair` is for; the
+      // brake is for many at once.
+      const small = entries.slice(0, 10);
+      const objects = versions.slice(0, 10).map((v, i) => stored(v, i === 0 ? { size: 50 } : {}));
+
+      const result = plan(small, objects);
+
+      expect(result.refused).toBeUndefined();
+      expect(result.targets.map((t) => t.assetRecordName)).toEqual(['A0']);
+      expect(plan(small, versions.slice(0, 10).map((v, i) => stored(v, i < 2 ? { size: 50 } : {}))).refused)
+        .toEqual({ objects: 2, limit: 1 });
+    });
+
     it('replaces them up to the limit, and all of them once the person raises it', () => {
       expect(plan(entries, corrupted(2)).targets).toHaveLength(2);
       expect(plan(entries, corrupted(2)).refused).toBeUndefined();

@@ -143,7 +143,11 @@ export function planRepair(input: RepairPlanInput): RepairPlan {
   }
 
   const limit = deletionLimit(input.deletePolicy, report.checked.bucketObjects);
-  const refused = refuseReplacements([...targets.values()], limit, leftAlone);
+  // At least one (unless `MAX_DELETE_COUNT` is 0): in an archive too small for the share to allow
+  // any, one truncated or corrupt file is still what a repair is for; the brake is for many at
+  // once (a misread ETag format).
+  const replaceLimit = Math.min(input.deletePolicy.maxDeleteCount, Math.max(1, limit));
+  const refused = refuseReplacements([...targets.values()], replaceLimit, leftAlone);
   for (const [id, target] of targets)
     if (target.brokenKeys.size === 0 && !target.notArchived) targets.delete(id);
 
