@@ -8,7 +8,7 @@
  */
 import type { StoredAlbum } from '#domain/model/album.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
-import { sanitizeSegment } from '#domain/plan/sanitize.ts';
+import { sanitizeSegment, suffixedSegment } from '#domain/plan/sanitize.ts';
 import { ALBUM_VIEWS_PREFIX } from '#shared/env-names.ts';
 
 /** The prefix every album view lives under. */
@@ -42,10 +42,11 @@ function siblingSegments(siblings: readonly StoredAlbum[]): Map<string, string> 
     const base = baseSegment(album);
     let segment = base;
     if (taken.has(`${space}:${foldKey(segment)}`)) {
-      segment = sanitizeSegment(`${base} (${album.recordName.slice(0, SUFFIX_LENGTH)})`) || base;
+      // The name is cut for the suffix, never the suffix (`suffixedSegment`).
+      segment = suffixedSegment(base, ` (${album.recordName.slice(0, SUFFIX_LENGTH)})`) || base;
       // Record names are unique, but their first characters might not be: then the whole name.
       if (taken.has(`${space}:${foldKey(segment)}`))
-        segment = sanitizeSegment(`${base} (${album.recordName})`);
+        segment = suffixedSegment(base, ` (${album.recordName})`);
     }
     taken.add(`${space}:${foldKey(segment)}`);
     out.set(album.recordName, segment);
