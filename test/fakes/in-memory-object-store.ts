@@ -115,6 +115,13 @@ export class InMemoryObjectStore implements ObjectStore {
     options: PutBytesOptions & Pick<PutStreamOptions, 'lateMetadata'>,
     multipart: boolean,
   ): PutResult {
+    // As S3 (KeyTooLongError, 400): a key is at most 1,024 bytes of UTF-8.
+    if (Buffer.byteLength(key) > 1024)
+      throw Object.assign(new Error('Your key is too long'), {
+        name: 'KeyTooLongError',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      });
     const digest = md5(data);
     const sha256 = createHash('sha256').update(data).digest('hex');
     const metadata = {

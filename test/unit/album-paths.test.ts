@@ -97,6 +97,35 @@ describe('album view paths', () => {
     }
   });
 
+  it("bounds a deep view path so its keys fit S3's 1,024 bytes, deterministic and distinct", () => {
+    // Six nested folders of 60 CJK characters (180 bytes each): 1,284 bytes unbounded.
+    const deep = (prefix: string) =>
+      Array.from({ length: 6 }, (_, i) =>
+        folder(`${prefix}F${i}`, `${'写真'.repeat(29)}${prefix}${i}`, {
+          ...(i === 0 ? {} : { parentRecordName: `${prefix}F${i - 1}` }),
+        }),
+      );
+    const albums = [
+      ...deep('a'),
+      ...deep('b'),
+      album('A-1', '旅行'.repeat(30), { parentRecordName: 'aF5' }),
+      album('A-2', '旅行'.repeat(30), { parentRecordName: 'bF5' }),
+      album('A-3', 'Other', { parentRecordName: 'aF5' }),
+      album('S-1', 'Shallow', { parentRecordName: 'aF0' }),
+    ];
+    const paths = albumViewPaths(albums);
+    for (const path of paths.values()) expect(utf8Length(`${path}.m3u8`)).toBeLessThanOrEqual(1024);
+    expect(new Set(paths.values()).size).toBe(paths.size);
+    expect(albumViewPaths(albums)).toEqual(paths);
+    // Outer folders and the album's own name are kept; only what does not fit is shortened.
+    expect(paths.get('A-1')).toMatch(new RegExp(`^albums/${'写真'.repeat(29)}a0/`));
+    expect(paths.get('A-1')?.endsWith(`/${'旅行'.repeat(30)}`)).toBe(true);
+    expect(paths.get('S-1')).toBe(`albums/${'写真'.repeat(29)}a0/Shallow`);
+    // Siblings share their shortened folder.
+    const parent = (p: string | undefined) => p?.slice(0, p.lastIndexOf('/'));
+    expect(parent(paths.get('A-1'))).toBe(parent(paths.get('A-3')));
+  });
+
   it('gives no view to folders, smart albums, deleted albums or albums inside a deleted folder', () => {
     const paths = albumViewPaths([
       folder('F1', 'Gone', { deleted: true }),
