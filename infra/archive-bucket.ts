@@ -11,7 +11,12 @@ import {
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ALBUM_VIEWS_PREFIX, ENV, STAGING_TAG } from '../functions/shared/env-names.ts';
+import {
+  ALBUM_VIEWS_PREFIX,
+  COPY_OBJECT_MAX_BYTES,
+  ENV,
+  STAGING_TAG,
+} from '../functions/shared/env-names.ts';
 import type { ObjectLockMode, TransitionClass } from './config.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
@@ -88,8 +93,10 @@ export class ArchiveBucket extends Construct {
 
   /**
    * What a download worker needs: read (HEAD to skip what is archived, the copy source when
-   * `md5chksum` is added after a multipart upload), write (single and multipart PUT, the copy),
-   * tag (a multipart object's first version carries `STAGING_TAG`, which the copy clears),
+   * `md5chksum` is added after a multipart upload: CopyObject, or UploadPartCopy for a video over
+   * CopyObject's 5 GiB), write (single and multipart PUT, the copy, each part copy), tag (a
+   * multipart object's first version carries `STAGING_TAG`, which the copy clears; a multipart
+   * copy carries no tag),
    * abort its own multipart uploads, and list (so a missing key is a 404, not a 403).
    * Delete only under `mirror` (`deletes`), where the worker removes what iCloud purged. Under
    * `keep` nothing is ever deleted: the one other DeleteObject the worker tries (taking back a
@@ -257,10 +264,14 @@ function lifecycleRules(props: ArchiveBucketProps): LifecycleRule[] {
       abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
     },
     {
-      // The first version of a multipart object, superseded by the copy that adds `md5chksum`:
-      // a byte-for-byte duplicate, not an undo buffer (see STAGING_TAG).
+      // The first version of a multipart object up to 5 GiB, superseded by the CopyObject that
+      // adds `md5chksum`: a byte-for-byte duplicate, not an undo buffer (see STAGING_TAG). Only up
+      // to that size: earlier versions of the workers archived larger videos without any copy, so
+      // their archived (current) version kept this tag, and once deleted or overwritten it must
+      // stay for the undo window like any other version, not a day.
       id: 'expire-superseded-staging-versions',
       tagFilters: { [STAGING_TAG.key]: STAGING_TAG.value },
+      objectSizeLessThan: COPY_OBJECT_MAX_BYTES + 1,
       noncurrentVersionExpiration: Duration.days(1),
     },
     {

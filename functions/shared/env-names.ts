@@ -109,6 +109,14 @@ export const METRICS = {
 export const STAGING_TAG = { key: 'icloud-s3-staging', value: '1' } as const;
 
 /**
+ * The largest object one CopyObject can rewrite (S3's limit, 5 GiB). Objects up to it always got
+ * the metadata copy, so only there is a version tagged `STAGING_TAG` certainly a staged duplicate:
+ * the lifecycle rule for the tag stops at this size, because versions of this project before the
+ * multipart copy left objects over it current with the tag (infra/archive-bucket.ts).
+ */
+export const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
+
+/**
  * The default stack name (infra's default `stackName` setting). Here, beside the other names,
  * so the CLI's option help can print it without loading the AWS SDK (issue 12).
  */

@@ -11,7 +11,8 @@
  * IAM requests AWS authorizes for it (test/helpers/iam/sdk-call-recorder.ts: action, resource and
  * DynamoDB's leading keys, a transaction item by item), while the pipeline does real work: a first
  * sync with Shared Albums, versions under a version policy, XMP sidecars and a video larger than
- * an upload part (multipart, then its CopyObject), album and library changes, an upload aborted by
+ * an upload part (multipart, then its CopyObject), one over the copy limit through the workers'
+ * client (multipart, then its part copies: UploadPartCopy), album and library changes, an upload aborted by
  * a broken download, dead letters redriven, the catalog folded, then, redeployed under `mirror`, a
  * purge that deletes and uncounts. Each request is checked against the function's role statements
  * (test/helpers/iam/role-policy.ts: Allow/Deny, action and resource wildcards, and the one
@@ -32,7 +33,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE, S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
 import type { AwsSdkClient } from '#compose/lambda.ts';
@@ -44,6 +47,7 @@ import { countMessages, pollUntilEmpty } from '#local/drain-work-queue.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
 import type { WorkQueueUrls } from '#local/servers/provision.ts';
 import { ENV, SERVICE_NAMES } from '#shared/env-names.ts';
+import { generatedStream } from '#test/fakes/generated-stream.ts';
 import { putDeadLetter } from '#test/helpers/deployed/dead-letter.ts';
 import {
   type DeployedFunction,
@@ -115,6 +119,8 @@ const environmentOf = (synth: Synthesised, fn: Fn): NodeJS.ProcessEnv => ({
 });
 
 interface Deployment {
+  /** The workers' S3 client, recorded as theirs. */
+  readonly workersS3: S3Client;
   /** One schedule tick: the detector until it has caught up (redrive first, fold last). */
   tick(): Promise<DetectionRunResult>;
   /** The work queue drained by the download workers. */
@@ -133,7 +139,10 @@ function deploy(synth: Synthesised, calls: RecordedCall[]): Deployment {
   const detect = createDetectHandler(detector.detection, detector.redrive);
   const download = createDownloadHandler(workers.downloads);
   const sqs = { client: aws.sqs, endpoint: aws.aws.endpoints.sqs, queues };
+  const workersS3 = workers.awsClients.find((client) => client instanceof S3Client);
+  if (workersS3 === undefined) throw new Error('the workers compose no S3 client');
   return {
+    workersS3,
     async tick() {
       for (;;) {
         const result = await detect({}, createLambdaContext('detect-changes', 5 * 60_000));
@@ -158,7 +167,12 @@ const onRequest = (message: unknown) => {
   const { request } = message as { request: ClientRequest };
   const host = String(request.getHeader('host'));
   if (!wire.hosts.has(host)) return;
-  if (request.method === 'PUT' && request.path.includes('partNumber=')) {
+  // Uploaded parts (an UploadPartCopy sends no body, so no checksum).
+  if (
+    request.method === 'PUT' &&
+    request.path.includes('partNumber=') &&
+    request.getHeader('x-amz-copy-source') === undefined
+  ) {
     wire.parts += 1;
     if (request.getHeader('x-amz-checksum-crc32') !== undefined) wire.partsWithCrc32 += 1;
   }
@@ -166,6 +180,28 @@ const onRequest = (message: unknown) => {
   else if (request.getHeader(HARNESS_HEADER) === undefined)
     wire.unmarked.push(`${request.method} ${host}${request.path}`);
 };
+
+/**
+ * A video over the copy limit (10 MiB here; 5 GiB on S3) put through the workers' own client, as
+ * their store puts one: the multipart upload, then its rewrite in part copies (UploadPartCopy).
+ * The Lambda composition keeps S3's 5 GiB limit, which no test video reaches.
+ */
+async function putOverCopyLimit(client: S3Client, key: string): Promise<void> {
+  const size = 12 * 1024 * 1024;
+  const store = new S3ArchivingObjectStore({
+    client,
+    bucket: local.bucket.name,
+    partSize: MIN_PART_SIZE,
+    queueSize: 1,
+    checksumParts: true,
+    maxCopyBytes: 10 * 1024 * 1024,
+  });
+  await store.putStream(key, generatedStream(size).stream, {
+    contentType: 'video/quicktime',
+    contentLength: size,
+    lateMetadata: (digest) => ({ sha256: digest.sha256 }),
+  });
+}
 
 const truth = async () => (await control.library<{ assets: TruthAssetDetail[] }>()).assets;
 
@@ -205,6 +241,7 @@ beforeAll(async () => {
   await control.mutate({ op: 'add', kind: 'video', sizeBytes: VIDEO_BYTES });
   await underKeep.tick();
   await underKeep.drain();
+  await putOverCopyLimit(underKeep.workersS3, 'library/2024/01/01/IAM-LARGE.MOV');
   const [edited, moved, trashed] = (await truth()).filter((a) => a.kind !== 'video');
   if (edited === undefined || moved === undefined || trashed === undefined)
     throw new Error('library too small');
@@ -244,6 +281,7 @@ beforeAll(async () => {
   await control.mutate({ op: 'delete-album', album: 'IAM journey' });
   await underMirror.tick();
   await underMirror.drain();
+  await putOverCopyLimit(underMirror.workersS3, 'library/2024/01/01/IAM-LARGE-KMS.MOV');
   await underMirror.tick();
 }, 120_000);
 
@@ -312,6 +350,8 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
         'workers S3.UploadPart s3:PutObject',
         'workers S3.CompleteMultipartUpload s3:PutObject',
         'workers S3.CopyObject s3:GetObject',
+        'workers S3.UploadPartCopy s3:GetObject',
+        'workers S3.UploadPartCopy s3:PutObject',
         'workers S3.AbortMultipartUpload s3:AbortMultipartUpload',
         'workers S3.PutObject s3:PutObject',
         'workers S3.HeadObject s3:GetObject',
@@ -349,7 +389,10 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
     expect(detectorDeletes.some((k) => k.startsWith('catalog/journal/'))).toBe(true);
     expect(leadingKinds(phases[0]!.calls, 'workers', 'dynamodb:BatchWriteItem')).toContain('shared-item');
     expect([...(underMirror ?? [])]).toEqual(
-      expect.arrayContaining(['workers S3.DeleteObject s3:DeleteObject']),
+      expect.arrayContaining([
+        'workers S3.DeleteObject s3:DeleteObject',
+        'workers S3.UploadPartCopy s3:GetObject',
+      ]),
     );
     // The purge releases the key claims of what it deleted, and uncounts them in a transaction.
     expect(leadingKinds(phases[1]!.calls, 'workers', 'dynamodb:DeleteItem')).toContain('key');

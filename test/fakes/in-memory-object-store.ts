@@ -3,8 +3,8 @@
  * stream, counts it against `contentLength`, writes `mtime`/`md5chksum` metadata the same way,
  * and computes ETags as S3 does: MD5 for a single PUT, which a put of bytes always is, and for
  * a multipart put too, whose object the adapter's metadata copy replaces with a copy (S3 gives a
- * CopyObject's object the MD5 of its bytes; the upload's `<hex>-<parts>` before it stays only on
- * objects over 5 GiB, which no test holds in memory). A failed or aborted put stores nothing. Keys list in UTF-8 byte order.
+ * CopyObject's object the MD5 of its bytes; over 5 GiB the copy is a multipart one, whose ETag
+ * is `<hex>-<parts>`: no test holds such an object in memory). A failed or aborted put stores nothing. Keys list in UTF-8 byte order.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';

@@ -15,15 +15,18 @@
  *   S3 fixes metadata at CreateMultipartUpload, before the MD5 exists; so after completion one
  *   same-key CopyObject (`MetadataDirective: REPLACE`, `CopySourceIfMatch` on the new ETag)
  *   adds `md5chksum` and the late metadata. Its cost is one request and a server-side copy
- *   (docs/state.md has the figures). Objects over 5 GiB cannot be copied in one request: they
- *   keep the metadata known up front and no `md5chksum` (`PutResult.md5` still has the hash).
- *   The copy also checks the upload end to end, for free: its ETag is S3's MD5 of the bytes it
- *   stored (`storedMd5`), which must be the MD5 the meter hashed, or the put fails
- *   (`UploadDigestMismatchError`, retryable) and the copy is taken back.
+ *   (docs/state.md has the figures). The copy also checks the upload end to end, for free: its
+ *   ETag is S3's MD5 of the bytes it stored (`storedMd5`), which must be the MD5 the meter
+ *   hashed, or the put fails (`UploadDigestMismatchError`, retryable) and the copy is taken back.
+ * - Objects over 5 GiB (`maxCopyBytes`) cannot be copied in one request: the same rewrite is a
+ *   multipart copy onto the key (s3-multipart-copy.ts: UploadPartCopy over ranges, each
+ *   conditioned on the upload's ETag), so they too end with `md5chksum`, the late metadata and no
+ *   staging tag. Its `-N` ETag is no MD5, so it checks nothing end to end: their parts carry a
+ *   CRC32 each instead (`PART_CHECKSUM`), which S3 checks on arrival.
  *
  * A failed or aborted put leaves nothing behind: lib-storage aborts the multipart upload when
- * the body fails (the abort signal destroys the body), and an object completed before a late
- * failure (copy failed, signal fired, the copy's MD5 not ours) is deleted again, where the role may
+ * the body fails (the abort signal destroys the body), a multipart copy aborts its own, and an
+ * object completed before a late failure (copy failed, signal fired, the copy's MD5 not ours) is deleted again, where the role may
  * delete, with `If-Match` on the ETag of the version the put made current (the upload's, or the
  * copy's once answered; a conditional delete, which needs `s3:GetObject` beside
  * `s3:DeleteObject`): a version another writer made current meanwhile (one whose transfer lease
@@ -53,6 +56,7 @@ import { STAGING_TAG } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
 import { MIN_PART_SIZE, multipartShape } from './multipart-shape.ts';
 import { assertValidMetadata, MD5_KEY, md5HexToBase64 } from './rclone-metadata.ts';
+import { copyInParts } from './s3-multipart-copy.ts';
 import {
   deleteObjects,
   getObjectStream,
@@ -81,6 +85,11 @@ export interface S3ObjectStoreOptions extends S3ObjectStoreWithoutStreamingOptio
    * the bucket has Object Lock (`checksumParts`): it was given Object Lock outside the stack.
    */
   readonly onObjectLockLearnt?: () => void;
+  /**
+   * The largest object one CopyObject may rewrite: S3's limit, 5 GiB (`MAX_COPY_BYTES`). Smaller
+   * only in tests, to take the path of larger objects with a few MiB.
+   */
+  readonly maxCopyBytes?: number;
 }
 
 /**
@@ -93,6 +102,9 @@ export interface S3ObjectStoreOptions extends S3ObjectStoreWithoutStreamingOptio
  * for each part (a Buffer: a header, not an aws-chunked trailer, which such a bucket is reported
  * to refuse), and lib-storage list each part's checksum in CompleteMultipartUpload.
  *
+ * Also on every upload over the copy limit, whose bytes no single copy's ETag checks afterwards
+ * (a 5 GiB video: about 1.2 CPU-s more, 3.5-4.3 % of the handler's 28-35 for it).
+ *
  * Only where needed, not on every upload: even native (`zlib.crc32`, Node >= 20.15 and 22) it
  * costs about 0.23 CPU-s per GB through this store, 3.5-4.3 % of the download handler's 5.3-6.5
  * (docs/benchmarks.md, "CRC32 on the parts under Object Lock"), more than the ~3 % it was allowed.
@@ -101,8 +113,16 @@ export interface S3ObjectStoreOptions extends S3ObjectStoreWithoutStreamingOptio
  */
 const PART_CHECKSUM = 'CRC32';
 
-/** Largest object a single CopyObject can rewrite. */
+/** Largest object a single CopyObject can rewrite; larger ones are rewritten in part copies. */
 const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
+/**
+ * Bytes per part copy of an object over `MAX_COPY_BYTES` (S3 allows up to 5 GiB): smaller parts
+ * copied side by side finish sooner than two or three of 5 GiB one after the other, at one
+ * PUT-class request each (a 10 GiB video: 20).
+ */
+const COPY_PART_BYTES = 512 * 1024 * 1024;
+/** Part copies at once: server-side, they cost the worker neither memory nor bandwidth. */
+const COPY_CONCURRENCY = 8;
 
 /** A conditional take-back's answers that leave the key as it is (see `putMultipart`). */
 const NOT_TAKEN_BACK = new Set([403, 404, 409, 412]);
@@ -145,9 +165,11 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
   /** Starts as told (`checksumParts`); turned on for good by the first refusal of a part without one. */
   private checksumParts: boolean;
   private readonly onObjectLockLearnt: (() => void) | undefined;
+  private readonly maxCopyBytes: number;
 
   constructor(options: S3ObjectStoreOptions) {
     super(options);
+    this.maxCopyBytes = options.maxCopyBytes ?? MAX_COPY_BYTES;
     this.checksumParts = options.checksumParts ?? false;
     this.onObjectLockLearnt = options.onObjectLockLearnt;
     this.partSize = options.partSize ?? PIPELINE_DEFAULTS.uploadPartSizeMiB * 1024 * 1024;
@@ -237,7 +259,10 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
         Metadata: upfront,
         // Marks this first version for early expiry once the copy below supersedes it.
         Tagging: `${STAGING_TAG.key}=${STAGING_TAG.value}`,
-        ...(this.checksumParts && { ChecksumAlgorithm: PART_CHECKSUM }),
+        // Over the copy limit too: no single copy's ETag checks those bytes end to end afterwards.
+        ...((this.checksumParts || options.contentLength > this.maxCopyBytes) && {
+          ChecksumAlgorithm: PART_CHECKSUM,
+        }),
       },
     });
     const completed = await upload.done();
@@ -248,25 +273,37 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
     let current = etag;
     try {
       options.signal?.throwIfAborted();
-      if (options.contentLength > MAX_COPY_BYTES) {
+      const metadata = { ...upfront, ...options.lateMetadata?.(digest), [MD5_KEY]: md5HexToBase64(md5) };
+      assertValidMetadata(metadata);
+      const replacement = { metadata, tagging: '', contentType: options.contentType };
+      if (options.contentLength > this.maxCopyBytes) {
+        // Too large for one CopyObject: the same rewrite in part copies (s3-multipart-copy.ts).
+        // Its ETag is a multipart one, no MD5 of the bytes: nothing to compare with the meter's.
+        const copied = await copyInParts({
+          client: this.client,
+          bucket: this.bucket,
+          key,
+          copySource: copySource(this.bucket, key),
+          etag,
+          size: meter.bytes,
+          contentType: options.contentType,
+          metadata,
+          partBytes: Math.min(this.maxCopyBytes, COPY_PART_BYTES),
+          concurrency: COPY_CONCURRENCY,
+          signal: options.signal,
+        });
+        current = copied.etag || etag;
         return {
           key,
           size: meter.bytes,
-          etag,
+          etag: current,
           md5,
           sha256,
           multipart: true,
-          ...versionOf(completed.VersionId),
+          ...versionOf(copied.versionId),
         };
       }
-      const metadata = { ...upfront, ...options.lateMetadata?.(digest), [MD5_KEY]: md5HexToBase64(md5) };
-      assertValidMetadata(metadata);
-      const copied = await this.rewriteInPlace(
-        key,
-        etag,
-        { metadata, tagging: '', contentType: options.contentType },
-        options.signal,
-      );
+      const copied = await this.rewriteInPlace(key, etag, replacement, options.signal);
       current = unquote(copied.CopyObjectResult?.ETag) || etag;
       // S3 hashed what it stored; TLS alone checked the parts on the way (none carries a digest
       // unless the bucket has Object Lock). Other bytes than the meter hashed: the copy, now

@@ -65,6 +65,7 @@ import { declaredMd5, refuseMismatchedBody } from './s3-content-md5.ts';
 import { isMd5Etag, md5OfFile, multipartEtag } from './s3-etags.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
 import { type TagSet, taggingXml, tagsFromHeader } from './s3-object-tagging.ts';
+import type { CopyPart } from './s3-upload-part-copy.ts';
 
 /** An upload id as s3rver issues them (16 random bytes in hex). */
 const UPLOAD_ID = /^[0-9a-f]+$/;
@@ -133,6 +134,8 @@ export interface AtomicStore {
   inFlight(): Promise<void>;
   /** True when this process completed `uploadId` (which S3 still answers an abort of with 204). */
   completedRecently(bucket: string, uploadId: string): boolean;
+  /** UploadPartCopy's write (s3-upload-part-copy.ts). */
+  copyPart: CopyPart;
 }
 
 /**
@@ -463,6 +466,33 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
   }
 
   /**
+   * Writes bytes `first` to `last` of an object as part `partNumber` of `uploadId`, as `putPart`
+   * writes an uploaded one (temporary name, fsync, rename, then its MD5 beside it).
+   */
+  async function copyPart(
+    bucket: string,
+    uploadId: string,
+    partNumber: number,
+    source: { readonly bucket: string; readonly key: string },
+    range: { readonly first: number; readonly last: number },
+  ): Promise<{ md5: string; lastModified: Date }> {
+    const upload = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);
+    const part = path.join(upload, String(partNumber));
+    const bytes = fs.createReadStream(paths(source.bucket, source.key).object, {
+      start: range.first,
+      end: range.last,
+    });
+    return throughTemp(part, async (temp) => {
+      const written = await writeCheckedBody(temp, bytes, { md5: undefined, checksum: undefined });
+      removeQuietly(`${part}.md5`);
+      fs.renameSync(temp, part);
+      await writeFileAtomic(`${part}.md5`, written.md5);
+      return { md5: written.md5, lastModified: new Date() };
+    });
+  }
+
+  /**
    * Replaces s3rver's putObjectMultipart, which assembled the parts it found whatever the request
    * listed (s3-complete-multipart.ts): refuses an upload that does not exist, then each listed
    * part S3 would refuse, before anything is written; then stores the listed parts, in the
@@ -610,6 +640,7 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
       while (running.size > 0) await Promise.allSettled([...running]);
     },
     completedRecently: (bucket, uploadId) => completed.has(`${bucket}/${uploadId}`),
+    copyPart: (...args) => track(copyPart(...args)),
   };
 }
 

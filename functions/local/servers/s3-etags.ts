@@ -20,8 +20,10 @@
  * match (stackshy/cloudemu#1040): certain for the copy. The multipart form is not documented by
  * AWS beyond "not an MD5" and "-<parts>"; it is what the ETag calculators (s3etag,
  * badsyntax/s3-etag) compute and users observe, less certain (not checked here against S3, nor
- * with part checksums, CRC32 under Object Lock). Nothing in the product reads its digits. Not
- * modelled: SSE-KMS/SSE-C ETags, and UploadPartCopy (the product does not use it).
+ * with part checksums, CRC32 under Object Lock). Nothing in the product reads its digits.
+ * UploadPartCopy: a part's ETag is the MD5 of the range it copied, as an uploaded part's
+ * (s3-upload-part-copy.ts), and the completion's `-N` is computed from them alike. Not modelled:
+ * SSE-KMS/SSE-C ETags.
  *
  * The cost, in the local S3's child: none for a video's metadata copy, whose MD5 the atomic store
  * hashed while assembling the upload; after a restart, a copy of a multipart object reads its

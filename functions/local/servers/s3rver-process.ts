@@ -11,7 +11,8 @@
  * uploads without a digest it brings) is `s3-object-lock.ts`'s: its controllers wrapped, and
  * `GET`/`PUT ?object-lock` answered here. CopyObject checks its source conditions and applies
  * `TaggingDirective` (`s3-copy-object.ts`), and an object's tags come from `x-amz-tagging` as on
- * S3 (`s3-object-tagging.ts`, `s3-object-tagging-requests.ts`). A write to a key over 1,024 bytes
+ * S3 (`s3-object-tagging.ts`, `s3-object-tagging-requests.ts`). UploadPartCopy, which s3rver
+ * refuses, is answered as S3 does (`s3-upload-part-copy.ts`). A write to a key over 1,024 bytes
  * is refused (`s3-key-length.ts`).
  *
  * Crash safety: before serving, the data directory is made self-consistent
@@ -45,6 +46,7 @@ import {
   type S3rverObjectUploads,
 } from './s3-object-lock.ts';
 import { keepObjectTags, type S3rverTaggingControllers } from './s3-object-tagging-requests.ts';
+import { uploadPartCopy } from './s3-upload-part-copy.ts';
 import { dropRequestLog, rememberBucketConfigs, type S3rverConfigStore } from './s3rver-request-work.ts';
 
 const directory = process.argv[2];
@@ -88,6 +90,13 @@ enforceObjectLock(
 // Per-request work the local runtime does not need (s3rver-request-work.ts); before `callback()`,
 // which composes the middleware.
 dropRequestLog(s3rver.middleware);
+// UploadPartCopy, which s3rver's router refuses: answered just before it (s3-upload-part-copy.ts).
+// (The type lists what dropRequestLog reads of a middleware; Koa's are functions.)
+s3rver.middleware.splice(
+  s3rver.middleware.length - 1,
+  0,
+  uploadPartCopy(writes.copyPart) as { name?: string },
+);
 rememberBucketConfigs(s3rver.store as unknown as S3rverConfigStore);
 const handle = s3rver.callback();
 if (bucket !== undefined) await s3rver.store.putBucket(bucket);

@@ -13,7 +13,8 @@
  *   https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions
  *   (CreateMultipartUpload, UploadPart, CompleteMultipartUpload are s3:PutObject; tags sent with
  *   an object (`x-amz-tagging`) also need s3:PutObjectTagging; a copy reads its source as
- *   s3:GetObject, and copies its tags (the default `COPY` directive) with s3:GetObjectTagging).
+ *   s3:GetObject, and copies its tags (the default `COPY` directive) with s3:GetObjectTagging;
+ *   UploadPartCopy reads its source as s3:GetObject and writes the part as s3:PutObject).
  * - DynamoDB: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html;
  *   a transaction's Put/Update/Delete are authorized as PutItem/UpdateItem/DeleteItem and its
  *   ConditionCheck as dynamodb:ConditionCheckItem, item by item:
@@ -130,6 +131,18 @@ function s3Requests(command: string, input: Input): IamRequest[] {
             [{ action: 's3:PutObjectTagging', resource: object() }]),
       ];
     }
+    case 'UploadPartCopy': {
+      // Reads its source as s3:GetObject (a version as s3:GetObjectVersion), writes the part as
+      // s3:PutObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
+      const source = parseCopySource(str(input, 'CopySource'));
+      return [
+        {
+          action: source.versionId ? 's3:GetObjectVersion' : 's3:GetObject',
+          resource: { kind: 's3Object', bucket: source.bucket, key: source.key },
+        },
+        { action: 's3:PutObject', resource: object() },
+      ];
+    }
     case 'DeleteObject':
       return [
         { action: versioned('s3:DeleteObject', 's3:DeleteObjectVersion'), resource: object() },
@@ -193,6 +206,7 @@ function sseKmsRequestsOf(command: string, input: Input): IamRequest[] {
     case 'GetObject':
       return [{ action: 'kms:Decrypt', resource: key(bucket) }];
     case 'CopyObject':
+    case 'UploadPartCopy':
       return [
         { action: 'kms:Decrypt', resource: key(parseCopySource(str(input, 'CopySource')).bucket) },
         { action: 'kms:GenerateDataKey', resource: key(bucket) },
