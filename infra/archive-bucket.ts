@@ -15,6 +15,7 @@ import {
   ALBUM_VIEWS_PREFIX,
   COPY_OBJECT_MAX_BYTES,
   ENV,
+  MULTIPART_COPY_STAGING_TAG,
   STAGING_TAG,
 } from '../functions/shared/env-names.ts';
 import type { ObjectLockMode, TransitionClass } from './config.ts';
@@ -272,6 +273,13 @@ function lifecycleRules(props: ArchiveBucketProps): LifecycleRule[] {
       id: 'expire-superseded-staging-versions',
       tagFilters: { [STAGING_TAG.key]: STAGING_TAG.value },
       objectSizeLessThan: COPY_OBJECT_MAX_BYTES + 1,
+      noncurrentVersionExpiration: Duration.days(1),
+    },
+    {
+      // The same for an upload over 5 GiB, superseded by a multipart copy; its own tag value, so
+      // the videos archived over 5 GiB with `STAGING_TAG` before the copy existed are not caught.
+      id: 'expire-superseded-multipart-copy-staging-versions',
+      tagFilters: { [MULTIPART_COPY_STAGING_TAG.key]: MULTIPART_COPY_STAGING_TAG.value },
       noncurrentVersionExpiration: Duration.days(1),
     },
     {

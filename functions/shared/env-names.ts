@@ -117,6 +117,21 @@ export const STAGING_TAG = { key: 'icloud-s3-staging', value: '1' } as const;
 export const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
 
 /**
+ * The staging tag of an upload over `COPY_OBJECT_MAX_BYTES`, superseded by a multipart copy. Its
+ * own value, because `STAGING_TAG` over that size also marks videos earlier versions archived
+ * without a copy, which must keep the undo window (infra/archive-bucket.ts).
+ */
+export const MULTIPART_COPY_STAGING_TAG = { key: STAGING_TAG.key, value: 'multipart-copy' } as const;
+
+/** The tag a multipart upload of `size` bytes starts with, until its copy drops it. */
+export function stagingTagFor(
+  size: number,
+  maxCopyBytes: number = COPY_OBJECT_MAX_BYTES,
+): typeof STAGING_TAG | typeof MULTIPART_COPY_STAGING_TAG {
+  return size > maxCopyBytes ? MULTIPART_COPY_STAGING_TAG : STAGING_TAG;
+}
+
+/**
  * The default stack name (infra's default `stackName` setting). Here, beside the other names,
  * so the CLI's option help can print it without loading the AWS SDK (issue 12).
  */

@@ -6,7 +6,7 @@
  * "Lifecycle configuration elements" and "How Amazon S3 handles conflicts in lifecycle actions").
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STAGING_TAG } from '../../functions/shared/env-names.ts';
+import { STAGING_TAG, stagingTagFor } from '../../functions/shared/env-names.ts';
 import { logicalIdOf, type Synthesised, synthesise } from './synth.ts';
 
 interface Rule {
@@ -77,6 +77,17 @@ describe('archive bucket lifecycle, per noncurrent version', () => {
         days: 1,
         rule: 'expire-superseded-staging-versions',
       });
+  });
+
+  it('lets every staged first version the workers upload go a day after its copy supersedes it, at any size', () => {
+    // Up to 5 GiB the copy is one CopyObject, over it a multipart copy: either way the upload's
+    // own version is a byte-for-byte duplicate once the copy is current.
+    for (const size of [8 * 1024 ** 2, 5 * GIB, 5 * GIB + 1, 6 * GIB, 100 * GIB]) {
+      const tag = stagingTagFor(size);
+      expect(
+        noncurrentLife({ key: 'library/2026/IMG_0004.MOV', size, tags: { [tag.key]: tag.value } }),
+      ).toMatchObject({ days: 1 });
+    }
   });
 
   it('keeps a video over 5 GiB that still carries the staging tag for the undo window, not one day', () => {

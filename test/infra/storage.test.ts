@@ -75,6 +75,13 @@ describe('archive bucket', () => {
           NoncurrentVersionExpiration: { NoncurrentDays: 1 },
         },
         {
+          // Over 5 GiB the copy is a multipart copy, and the upload has a tag value of its own.
+          Id: 'expire-superseded-multipart-copy-staging-versions',
+          Status: 'Enabled',
+          TagFilters: [{ Key: 'icloud-s3-staging', Value: 'multipart-copy' }],
+          NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        },
+        {
           Id: 'expire-noncurrent-versions',
           Status: 'Enabled',
           NoncurrentVersionExpiration: { NoncurrentDays: 90 },

@@ -52,7 +52,7 @@ import type {
   PutStreamOptions,
 } from '../../ports/object-store.ts';
 import { MAX_OBJECT_BYTES } from '../../ports/object-store.ts';
-import { STAGING_TAG } from '../../shared/env-names.ts';
+import { COPY_OBJECT_MAX_BYTES, STAGING_TAG, stagingTagFor } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
 import { MIN_PART_SIZE, multipartShape } from './multipart-shape.ts';
 import { assertValidMetadata, MD5_KEY, md5HexToBase64 } from './rclone-metadata.ts';
@@ -114,7 +114,7 @@ export interface S3ObjectStoreOptions extends S3ObjectStoreWithoutStreamingOptio
 const PART_CHECKSUM = 'CRC32';
 
 /** Largest object a single CopyObject can rewrite; larger ones are rewritten in part copies. */
-const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
+const MAX_COPY_BYTES = COPY_OBJECT_MAX_BYTES;
 /**
  * Bytes per part copy of an object over `MAX_COPY_BYTES` (S3 allows up to 5 GiB): smaller parts
  * copied side by side finish sooner than two or three of 5 GiB one after the other, at one
@@ -140,6 +140,11 @@ function storedMd5(copied: CopyObjectCommandOutput): string | undefined {
   if ((sse !== undefined && sse !== 'AES256') || copied.SSECustomerAlgorithm !== undefined) return undefined;
   const etag = unquote(copied.CopyObjectResult?.ETag).toLowerCase();
   return /^[0-9a-f]{32}$/.test(etag) ? etag : undefined;
+}
+
+/** An `x-amz-tagging` header value of one tag (ours are plain ASCII: no escaping needed). */
+function tagging(tag: { readonly key: string; readonly value: string }): string {
+  return `${tag.key}=${tag.value}`;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -257,8 +262,9 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
         Body: meter,
         ContentType: options.contentType,
         Metadata: upfront,
-        // Marks this first version for early expiry once the copy below supersedes it.
-        Tagging: `${STAGING_TAG.key}=${STAGING_TAG.value}`,
+        // Marks this first version for early expiry once the copy below supersedes it (over the
+        // copy limit with a tag of its own: infra/archive-bucket.ts's lifecycle rules say why).
+        Tagging: tagging(stagingTagFor(options.contentLength, this.maxCopyBytes)),
         // Over the copy limit too: no single copy's ETag checks those bytes end to end afterwards.
         ...((this.checksumParts || options.contentLength > this.maxCopyBytes) && {
           ChecksumAlgorithm: PART_CHECKSUM,
@@ -369,7 +375,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
   ): Promise<void> {
     await this.rewriteInPlace(key, etag, {
       metadata: upfront,
-      tagging: `${STAGING_TAG.key}=${STAGING_TAG.value}`,
+      tagging: tagging(STAGING_TAG),
       contentType,
     });
   }
