@@ -5,6 +5,10 @@
  * view goes when the album moved or was deleted. An album whose content is unchanged is not
  * written again, so a run with nothing new writes nothing: one Query of the album list.
  *
+ * An album whose view cannot be written stays stale and does not stop the others: the pass writes
+ * every other album, then rejects naming how many failed (the caller logs it; the next pass
+ * tries the album again).
+ *
  * A view lists the photos archived so far. While some member has no archived object yet (queued,
  * or not archived at all) the album stays stale, and a later pass rewrites it once its content
  * changes.
@@ -18,6 +22,7 @@ import type { AlbumStore } from '#ports/album-store.ts';
 import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
 import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 import { mapAtMost } from '#shared/map-at-most.ts';
+import { errorText } from '#shared/redact.ts';
 
 export interface AlbumViewDeps {
   readonly albums: AlbumStore;
@@ -104,6 +109,7 @@ export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewR
   let written = 0;
   let removed = 0;
   let waiting = 0;
+  const failures: unknown[] = [];
   for (const zoneAlbums of byZone.values()) {
     const paths = albumViewPaths(zoneAlbums);
     // An old view whose path another album now has (two albums swapped names) is that album's now.
@@ -113,8 +119,7 @@ export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewR
       await removeView(deps.objects, old);
       removed += 1;
     };
-    // Albums are independent objects and state items: several at once (ALBUM_VIEWS_AT_ONCE).
-    await mapAtMost(zoneAlbums, deps.albumsAtOnce ?? ALBUM_VIEWS_AT_ONCE, async (album) => {
+    const writeView = async (album: StoredAlbum): Promise<void> => {
       const path = paths.get(album.recordName);
       if (path === undefined) {
         // Deleted, a folder, or a smart album: no view, and none left behind.
@@ -149,7 +154,19 @@ export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewR
         viewStale: missing > 0 || (changed && settleMs > 0) || !settled,
         view: { path, hash: view.hash },
       });
-    });
+    };
+    // Albums are independent objects and state items: several at once (ALBUM_VIEWS_AT_ONCE). One
+    // that fails stays stale and is reported once the others are written: it must not keep every
+    // album after it stale run after run.
+    await mapAtMost(zoneAlbums, deps.albumsAtOnce ?? ALBUM_VIEWS_AT_ONCE, (album) =>
+      writeView(album).catch((error: unknown) => void failures.push(error)),
+    );
+  }
+  if (failures.length > 0) {
+    throw new AggregateError(
+      failures,
+      `${failures.length} album view(s) not written, the others were: ${errorText(failures[0])}`,
+    );
   }
   return { albums: all.length, written, removed, waiting };
 }

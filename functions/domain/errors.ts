@@ -109,6 +109,24 @@ export class UploadDigestMismatchError extends Error {
   }
 }
 
+/**
+ * A version larger than the archive can hold in one object (`MAX_OBJECT_BYTES`, S3's largest).
+ * Fatal, and refused before its download starts: no retry can store it, and each would fetch
+ * the whole body again only to fail at the end.
+ */
+export class ObjectTooLargeError extends Error {
+  override readonly name = 'ObjectTooLargeError';
+  readonly size: number;
+  readonly max: number;
+  constructor(size: number, max: number, options: ErrorOptions = {}) {
+    super(`${size} bytes is more than the ${max} bytes the archive stores in one object`, {
+      cause: options.cause,
+    });
+    this.size = size;
+    this.max = max;
+  }
+}
+
 /** A signed CDN URL is past its expiry (HTTP 410): fetch a fresh one with records/lookup. */
 export class DownloadUrlExpiredError extends Error {
   override readonly name = 'DownloadUrlExpiredError';
@@ -198,6 +216,7 @@ const OURS: ReadonlyArray<readonly [new (...args: never[]) => Error, ErrorClass]
   [StaleSyncTokenError, 'retryable'],
   [ContentLengthMismatchError, 'retryable'],
   [UploadDigestMismatchError, 'retryable'],
+  [ObjectTooLargeError, 'fatal'],
   [DownloadUrlExpiredError, 'retryable'],
   [DownloadUrlRefusedError, 'retryable'],
   [ZoneNotFoundError, 'fatal'],

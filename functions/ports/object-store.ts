@@ -143,3 +143,10 @@ export interface ArchivingObjectStore extends ObjectStoreBasics {
 
 /** The whole store (the CLI, the local runtime): both of the above. */
 export interface ObjectStore extends ObjectStoreWithoutStreaming, ArchivingObjectStore {}
+
+/**
+ * Bytes of the largest object the archive stores: S3's largest, 10,000 parts of 5 GiB (48.8 TiB,
+ * "Amazon S3 multipart upload limits", https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html;
+ * it was 5 TiB until 2025). A larger version is refused before its download starts.
+ */
+export const MAX_OBJECT_BYTES = 10_000 * 5 * 1024 * 1024 * 1024;

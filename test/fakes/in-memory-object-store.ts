@@ -16,7 +16,7 @@ import {
   parseRcloneMtime,
 } from '#adapters/aws/rclone-metadata.ts';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
-import { ContentLengthMismatchError } from '#domain/errors.ts';
+import { ContentLengthMismatchError, ObjectTooLargeError } from '#domain/errors.ts';
 import type {
   ListedObject,
   ObjectHead,
@@ -26,6 +26,7 @@ import type {
   PutResult,
   PutStreamOptions,
 } from '#ports/object-store.ts';
+import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
 
 interface StoredObject {
   readonly data: Buffer;
@@ -66,6 +67,9 @@ export class InMemoryObjectStore implements ObjectStore {
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
     const { partSize } = this;
     if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
+    // As S3ArchivingObjectStore: refused before a byte of the body is read.
+    if (options.contentLength > MAX_OBJECT_BYTES)
+      throw new ObjectTooLargeError(options.contentLength, MAX_OBJECT_BYTES);
     const upfront = { ...options.metadata };
     assertValidMetadata(upfront);
     const { signal } = options;
@@ -111,6 +115,13 @@ export class InMemoryObjectStore implements ObjectStore {
     options: PutBytesOptions & Pick<PutStreamOptions, 'lateMetadata'>,
     multipart: boolean,
   ): PutResult {
+    // As S3 (KeyTooLongError, 400): a key is at most 1,024 bytes of UTF-8.
+    if (Buffer.byteLength(key) > 1024)
+      throw Object.assign(new Error('Your key is too long'), {
+        name: 'KeyTooLongError',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      });
     const digest = md5(data);
     const sha256 = createHash('sha256').update(data).digest('hex');
     const metadata = {

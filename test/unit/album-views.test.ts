@@ -252,4 +252,34 @@ describe('writing the album views', () => {
     expect(await stale()).toEqual([]);
     expect(await keys()).toHaveLength(2 * ALBUMS);
   });
+
+  it('writes every other album when one cannot be written, then reports the one', async () => {
+    const { objects, deps, stale } = await setUpAlbums();
+    objects.failOn = 'albums/Album 01.m3u8';
+    await expect(refreshAlbumViews({ ...deps, albumsAtOnce: 1 })).rejects.toThrow('S3 refused');
+    expect(await stale()).toEqual(['Album 01']);
+  });
+
+  it('writes the view of an album six CJK folders deep under a key S3 takes', async () => {
+    const state = new InMemorySyncStateStore();
+    const objects = new InMemoryObjectStore();
+    await state.putEntry(entry('P1'), 0);
+    for (let i = 0; i < 6; i++) {
+      await state.saveAlbum(
+        {
+          ...album(`F${i}`, `${'写真'.repeat(29)}${i}`),
+          kind: 'folder',
+          albumType: 3,
+          ...(i === 0 ? {} : { parentRecordName: `F${i - 1}` }),
+        },
+        0,
+      );
+    }
+    await state.saveAlbum({ ...album('A1', '旅行'.repeat(30)), parentRecordName: 'F5' }, 0);
+    await state.putAlbumMembers({ zone, recordName: 'A1' }, [{ assetRecordName: 'P1', position: 1 }]);
+    expect(await refreshAlbumViews({ albums: state, state, objects })).toMatchObject({ written: 1 });
+    const keys: string[] = [];
+    for await (const o of objects.list('albums/')) keys.push(o.key);
+    expect(keys).toHaveLength(2);
+  });
 });

@@ -15,6 +15,7 @@ import type { ManifestEntryInput } from '#domain/model/manifest.ts';
 import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { jpegBytes, photoAsset, ScriptedCdn, ZONE } from '#test/handlers/handler-doubles.ts';
@@ -272,6 +273,26 @@ describe('carrying out a work message', () => {
     ).rejects.toThrow('reset');
 
     expect(objects.keys()).toHaveLength(1);
+  });
+
+  it('records a version larger than S3 stores as failed for good, without opening its download', async () => {
+    const { deps, cdn, objects, state } = setUp();
+    const huge = photoAsset('huge', MAX_OBJECT_BYTES + 1);
+    cdn.files.set(huge.versions[0]?.downloadUrl ?? '', jpegBytes(20));
+
+    const result = await processWorkMessage(deps, {
+      v: WORK_MESSAGE_VERSION,
+      runId: 'r',
+      issuedAt: NOW,
+      items: [{ type: 'asset', asset: huge }],
+    });
+
+    expect(cdn.opened).toEqual([]);
+    expect(objects.keys()).toEqual([]);
+    expect(result).toMatchObject({ failed: 1 });
+    const entry = await state.getEntry({ zone: ZONE, assetRecordName: 'asset-huge' });
+    expect(entry?.status).toBe('failed');
+    expect(entry?.failure?.reason).toContain('ObjectTooLargeError');
   });
 
   it('S143: archives with the old URL when a refresh of an old message could not return the asset', async () => {

@@ -227,6 +227,28 @@ describe('archiveSharedAlbum', () => {
     expect(j1).toMatchObject({ key: 'shared-albums/One/2026-05-03/i1.JPG', ownsObject: false });
   });
 
+  it('stores two different items of one 208-byte name on one day, the second under its suffixed name', async () => {
+    const s = setup();
+    const a = album('A', 'Family');
+    const name = `${'n'.repeat(204)}.JPG`;
+    s.source.put(a, [item('i1', 'x1', { fileName: name }), item('i2', 'x2', { fileName: name })]);
+    const result = await s.run(a);
+    expect(result).toMatchObject({ stored: 2, failures: [] });
+    const files = (await s.keys()).filter((k) => k.includes('/2026-05-03/'));
+    expect(files).toHaveLength(2);
+  });
+
+  it('archives a second Shared Album of the same 208-byte name in a folder of its own', async () => {
+    const s = setup();
+    const name = 'f'.repeat(208);
+    s.source.put(album('A', name), [item('i1', 'x1')]);
+    s.source.put(album('B', name), [item('j1', 'x2')]);
+    await s.run(album('A', name));
+    expect(await s.run(album('B', name))).toMatchObject({ stored: 1, failures: [] });
+    const folders = new Set((await s.keys()).map((k) => k.split('/')[1]));
+    expect(folders.size).toBe(2);
+  });
+
   it('reads the page once more when a download URL has expired', async () => {
     const s = setup();
     const a = album('A');

@@ -18,6 +18,7 @@ import {
   EnqueueError,
   explainError,
   InvalidInputError,
+  ObjectTooLargeError,
   RateLimitedError,
   SessionExpiredError,
   StaleSyncTokenError,
@@ -93,6 +94,12 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     'UploadDigestMismatchError',
     new UploadDigestMismatchError('0'.repeat(32), 'f'.repeat(32)),
     { errorClass: 'retryable', rule: 'UploadDigestMismatchError' },
+  ],
+  [
+    // Larger than S3's largest object: no retry can store it, and each would download it again.
+    'ObjectTooLargeError',
+    new ObjectTooLargeError(2, 1),
+    { errorClass: 'fatal', rule: 'ObjectTooLargeError' },
   ],
   [
     'DownloadUrlExpiredError',

@@ -4,6 +4,7 @@ import {
   isReservedWindowsName,
   MAX_SEGMENT_BYTES,
   sanitizeSegment,
+  suffixedSegment,
   truncateUtf8,
   utf8Length,
 } from '#domain/plan/sanitize.ts';
@@ -117,6 +118,30 @@ describe('sanitizeSegment', () => {
         expect(sanitizeSegment(once)).toBe(once);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('suffixedSegment', () => {
+  it('keeps the suffix and the extension of any name whole, and the result safe', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (raw) => {
+        const safe = sanitizeSegment(raw) || 'unnamed';
+        const made = suffixedSegment(safe, '_abcdefg', '.JPG');
+        assertSafe(made);
+        expect(made.endsWith('_abcdefg.JPG')).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is sanitizeSegment of the joined name whenever the suffix fits', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 120 }), (raw) => {
+        const safe = sanitizeSegment(raw) || 'unnamed';
+        expect(suffixedSegment(safe, ' (ABCDEFGH)')).toBe(sanitizeSegment(`${safe} (ABCDEFGH)`));
+      }),
+      { numRuns: 300 },
     );
   });
 });

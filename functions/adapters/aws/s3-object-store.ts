@@ -40,7 +40,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CopyObjectCommand, type CopyObjectCommandOutput, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { isObjectLockDigestRefusal, UploadDigestMismatchError } from '#domain/errors.ts';
+import { isObjectLockDigestRefusal, ObjectTooLargeError, UploadDigestMismatchError } from '#domain/errors.ts';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type {
   ArchivingObjectStore,
@@ -51,8 +51,10 @@ import type {
   PutResult,
   PutStreamOptions,
 } from '../../ports/object-store.ts';
+import { MAX_OBJECT_BYTES } from '../../ports/object-store.ts';
 import { COPY_OBJECT_MAX_BYTES, STAGING_TAG, stagingTagFor } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
+import { MIN_PART_SIZE, multipartShape } from './multipart-shape.ts';
 import { assertValidMetadata, MD5_KEY, md5HexToBase64 } from './rclone-metadata.ts';
 import { copyInParts } from './s3-multipart-copy.ts';
 import {
@@ -66,8 +68,7 @@ import {
   versionOf,
 } from './s3-object-store-without-streaming.ts';
 
-/** Minimum part size S3 accepts for every part but the last. */
-export const MIN_PART_SIZE = 5 * 1024 * 1024;
+export { MIN_PART_SIZE } from './multipart-shape.ts';
 
 export interface S3ObjectStoreOptions extends S3ObjectStoreWithoutStreamingOptions {
   /** Defaults for puts that do not say (8 MiB x 4: about 185 MB of process RSS, docs/benchmarks.md). */
@@ -181,8 +182,16 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
   }
 
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult> {
-    const { partSize, queueSize } = this;
-    if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
+    if (this.partSize < MIN_PART_SIZE)
+      throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
+    // Before a byte is read: S3 could never hold it, and each retry would download it all again.
+    if (options.contentLength > MAX_OBJECT_BYTES)
+      throw new ObjectTooLargeError(options.contentLength, MAX_OBJECT_BYTES);
+    // At most 10,000 parts: a longer body gets larger parts and a shorter queue (multipart-shape.ts).
+    const { partSize, queueSize } = multipartShape(options.contentLength, {
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+    });
     const upfront: Record<string, string> = { ...options.metadata };
     assertValidMetadata(upfront);
 

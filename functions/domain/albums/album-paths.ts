@@ -4,11 +4,19 @@
  * Album names are not unique (docs/protocol/records.md#cplalbum) and two names may differ only
  * in case or normalisation, which a NAS would merge: siblings that would land on one name are
  * told apart by a short piece of their record name, the first by Apple's order keeping the plain
- * name. Deterministic: the same albums always give the same paths.
+ * name. Deterministic: the same albums always give the same paths. A path too deep for S3's
+ * 1,024-byte keys has its deeper folders shortened into one segment (`boundedViewPath`).
  */
 import type { StoredAlbum } from '#domain/model/album.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
-import { sanitizeSegment } from '#domain/plan/sanitize.ts';
+import { identitySuffix } from '#domain/plan/object-key.ts';
+import {
+  MAX_SEGMENT_BYTES,
+  sanitizeSegment,
+  suffixedSegment,
+  truncateUtf8,
+  utf8Length,
+} from '#domain/plan/sanitize.ts';
 import { ALBUM_VIEWS_PREFIX } from '#shared/env-names.ts';
 
 /** The prefix every album view lives under. */
@@ -16,6 +24,17 @@ export const ALBUMS_PREFIX = ALBUM_VIEWS_PREFIX;
 
 /** Characters of the record name that tell two same-named siblings apart. */
 const SUFFIX_LENGTH = 8;
+
+/**
+ * Most UTF-8 bytes of an S3 key, its prefix and delimiters included ("Naming Amazon S3 objects",
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html): longer is refused
+ * (`400 KeyTooLongError`).
+ */
+const MAX_KEY_BYTES = 1024;
+/** The longest extension a view's objects add to its path (`.json`, `.m3u8`). */
+const VIEW_EXTENSION_BYTES = 5;
+/** Bytes of the folders' names a shortened folder keeps at least, beside its suffix. */
+const MIN_SHORTENED_NAME_BYTES = 24;
 
 /** Apple's order among siblings: position, then record name. */
 function bySiblingOrder(a: StoredAlbum, b: StoredAlbum): number {
@@ -42,10 +61,11 @@ function siblingSegments(siblings: readonly StoredAlbum[]): Map<string, string> 
     const base = baseSegment(album);
     let segment = base;
     if (taken.has(`${space}:${foldKey(segment)}`)) {
-      segment = sanitizeSegment(`${base} (${album.recordName.slice(0, SUFFIX_LENGTH)})`) || base;
+      // The name is cut for the suffix, never the suffix (`suffixedSegment`).
+      segment = suffixedSegment(base, ` (${album.recordName.slice(0, SUFFIX_LENGTH)})`) || base;
       // Record names are unique, but their first characters might not be: then the whole name.
       if (taken.has(`${space}:${foldKey(segment)}`))
-        segment = sanitizeSegment(`${base} (${album.recordName})`);
+        segment = suffixedSegment(base, ` (${album.recordName})`);
     }
     taken.add(`${space}:${foldKey(segment)}`);
     out.set(album.recordName, segment);
@@ -87,9 +107,42 @@ export function albumViewPaths(albums: readonly StoredAlbum[]): Map<string, stri
       const folder = byName.get(parent);
       parent = folder === undefined ? undefined : parentOf(folder);
     }
-    paths.set(album.recordName, ALBUMS_PREFIX + parts.join('/'));
+    paths.set(album.recordName, boundedViewPath(parts.slice(0, -1), parts.at(-1) ?? ''));
   }
   return paths;
+}
+
+/**
+ * `albums/<folders>/<album>`, short enough that its objects' keys fit S3's `MAX_KEY_BYTES` (each
+ * segment may have 200 bytes, and folders nest to any depth). A path that fits is as it always
+ * was. A longer one keeps its outer folders while they fit beside an album segment of the most
+ * bytes, and the album's own segment; the deeper folders become one segment: their names joined
+ * and cut to fit, then the identity suffix of the whole folder path. So the same folders always
+ * give the same path, the albums of one folder that need it share one shortened folder, and two
+ * folder paths never share a shortened segment (35 bits of SHA-256).
+ */
+function boundedViewPath(folders: readonly string[], name: string): string {
+  const path = ALBUMS_PREFIX + [...folders, name].join('/');
+  if (utf8Length(path) + VIEW_EXTENSION_BYTES <= MAX_KEY_BYTES) return path;
+  // Bytes for the folders, each with the `/` after it, beside the longest album segment: so every
+  // album of a folder that is shortened lands in the same shortened folder, whatever its name.
+  const budget = MAX_KEY_BYTES - VIEW_EXTENSION_BYTES - utf8Length(ALBUMS_PREFIX) - MAX_SEGMENT_BYTES;
+  const suffix = identitySuffix(folders.join('/'));
+  const shortest = MIN_SHORTENED_NAME_BYTES + utf8Length(suffix) + 1;
+  let kept = 0;
+  let used = 0;
+  // At least the innermost folder is shortened: the path is too long with all of them whole.
+  while (kept < folders.length - 1) {
+    const next = utf8Length(folders[kept] ?? '') + 1;
+    if (used + next + shortest > budget) break;
+    used += next;
+    kept += 1;
+  }
+  const room = Math.min(MAX_SEGMENT_BYTES, budget - used - 1);
+  // One byte spare for the `_` a Windows device name would get.
+  const names = truncateUtf8(folders.slice(kept).join(' - '), room - 1 - utf8Length(suffix));
+  const shortened = sanitizeSegment(names + suffix);
+  return ALBUMS_PREFIX + [...folders.slice(0, kept), shortened, name].join('/');
 }
 
 /** The names of the folders `album` sits in, outermost first (as Photos shows them). */

@@ -11,7 +11,8 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Asset, AssetVersion } from '#domain/model/asset.ts';
 import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
-import { ConflictError, DownloadUrlExpiredError, InvalidInputError } from '../errors.ts';
+import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
+import { ConflictError, DownloadUrlExpiredError, InvalidInputError, ObjectTooLargeError } from '../errors.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
@@ -159,6 +160,9 @@ async function archiveVersion(
   preferSuffixed: boolean,
   claims: MessageClaims | undefined,
 ): Promise<{ archived: ArchivedVersion; suffixed: boolean; transferred: boolean; count?: string }> {
+  // Before any claim or download: no object can hold it, and every retry would fetch it whole.
+  if (planned.version.size > MAX_OBJECT_BYTES)
+    throw new ObjectTooLargeError(planned.version.size, MAX_OBJECT_BYTES);
   const holder = randomUUID();
   const { key, suffixed, claim } = await claimKey(
     deps,

@@ -120,6 +120,22 @@ export function sanitizeSegment(raw: string, options: { readonly keepZeroWidth?:
   return fitSegment(name);
 }
 
+/**
+ * The safe name `stem + suffix + tail` (`tail`: an extension with its dot, or nothing), with `stem`
+ * cut (between graphemes) so the suffix and the tail always survive `MAX_SEGMENT_BYTES`: a suffix
+ * that tells two same-named things apart must never be cut away (file-name.ts builds names so).
+ * Where the cap leaves the suffix whole, this is exactly `sanitizeSegment(stem + suffix + tail)`,
+ * what such names always were, so no key already archived moves.
+ */
+export function suffixedSegment(stem: string, suffix: string, tail = ''): string {
+  const end = suffix + tail;
+  const whole = sanitizeSegment(stem + end);
+  if (whole.endsWith(end)) return whole;
+  // One byte spare for the `_` a Windows device name would get.
+  const cut = truncateUtf8(stem, MAX_SEGMENT_BYTES - 1 - utf8Length(end));
+  return sanitizeSegment((cut === stem ? stem : trimEnds(cut)) + end);
+}
+
 /** Cuts `name` to `MAX_SEGMENT_BYTES` inside its stem, keeping the extension, then re-trims the cut end. */
 function fitSegment(name: string): string {
   if (utf8Length(name) <= MAX_SEGMENT_BYTES) return name;

@@ -3,10 +3,10 @@
  * `shared-albums/<Album>/<YYYY-MM-DD>/<file name>`, every segment made safe by `sanitizeSegment`
  * (album and file names come from other people and may be anything). Album names are not unique:
  * the second album of a name gets the album's identity suffix; so does the second file of a name
- * on one day.
+ * on one day. A long name is cut to make room for the suffix, never the suffix itself.
  */
 import { identitySuffix, localCaptureDate, UNDATED_FOLDER } from '../plan/object-key.ts';
-import { sanitizeSegment, splitExtension } from '../plan/sanitize.ts';
+import { sanitizeSegment, splitExtension, suffixedSegment } from '../plan/sanitize.ts';
 
 export const SHARED_ALBUMS_PREFIX = 'shared-albums';
 /** The folder of an album whose name sanitises to nothing. */
@@ -15,7 +15,7 @@ export const UNTITLED_ALBUM = 'Untitled album';
 /** The album's folder name; `suffixed` for the second album of the same name. */
 export function albumFolder(name: string, albumguid: string, suffixed: boolean): string {
   const base = sanitizeSegment(name) || UNTITLED_ALBUM;
-  return suffixed ? sanitizeSegment(`${base}${identitySuffix(albumguid)}`) : base;
+  return suffixed ? suffixedSegment(base, identitySuffix(albumguid)) : base;
 }
 
 /** `shared-albums/<folder>/<day>/<name>`; `suffixed` puts the item's identity before the extension. */
@@ -29,7 +29,7 @@ export function sharedItemKey(
   let name = safe;
   if (suffixed) {
     const { stem, extension } = splitExtension(safe);
-    name = sanitizeSegment(`${stem}${identitySuffix(item.assetGuid)}${extension ? `.${extension}` : ''}`);
+    name = suffixedSegment(stem, identitySuffix(item.assetGuid), extension ? `.${extension}` : '');
   }
   return `${SHARED_ALBUMS_PREFIX}/${folder}/${day ?? UNDATED_FOLDER}/${name}`;
 }

@@ -12,7 +12,8 @@
  * `GET`/`PUT ?object-lock` answered here. CopyObject checks its source conditions and applies
  * `TaggingDirective` (`s3-copy-object.ts`), and an object's tags come from `x-amz-tagging` as on
  * S3 (`s3-object-tagging.ts`, `s3-object-tagging-requests.ts`). UploadPartCopy, which s3rver
- * refuses, is answered as S3 does (`s3-upload-part-copy.ts`).
+ * refuses, is answered as S3 does (`s3-upload-part-copy.ts`). A write to a key over 1,024 bytes
+ * is refused (`s3-key-length.ts`).
  *
  * Crash safety: before serving, the data directory is made self-consistent
  * (`repair-local-s3.ts`), and every write goes through `atomic-s3rver-store.ts`. When the parent
@@ -35,6 +36,7 @@ import { repairLocalS3Store } from './repair-local-s3.ts';
 import { checkCompleteMultipartUpload } from './s3-complete-multipart.ts';
 import { checkCopyObject, type S3rverCopyContext } from './s3-copy-object.ts';
 import { checkDeleteObject, type S3rverDeleteContext } from './s3-delete-object.ts';
+import { keyTooLongError } from './s3-key-length.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
 import {
   enforceObjectLock,
@@ -193,12 +195,31 @@ async function listMultipartUploads(response: ServerResponse, bucket: string): P
   );
 }
 
+/** The key a path's segments after the bucket name, as S3 decodes it; as sent when it is not valid percent-encoding. */
+function objectKeyOf(segments: readonly string[]): string {
+  const raw = segments.slice(2).join('/');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 function route(request: IncomingMessage, response: ServerResponse): void {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   // ['', bucket, ...key segments]; a bucket URL may end in '/'.
   const segments = url.pathname.replace(/^(\/[^/]+)\/$/, '$1').split('/');
   const bucket = decodeURIComponent(segments[1] ?? '');
   const uploadId = url.searchParams.get('uploadId');
+  // A write to a key S3 would refuse for its length is refused as S3 does (s3-key-length.ts).
+  if ((request.method === 'PUT' || request.method === 'POST') && segments.length > 2) {
+    const refusal = keyTooLongError(objectKeyOf(segments));
+    if (refusal !== undefined) {
+      request.resume();
+      sendXml(response, 400, refusal);
+      return;
+    }
+  }
   let extra: Promise<void> | undefined;
   // Whether the request's body is dropped here: `PUT ?object-lock` reads its own.
   let dropBody = true;
