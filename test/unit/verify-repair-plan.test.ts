@@ -192,8 +192,12 @@ describe('planRepair', () => {
 
       expect(result.refused).toBeUndefined();
       expect(result.targets.map((t) => t.assetRecordName)).toEqual(['A0']);
-      expect(plan(small, versions.slice(0, 10).map((v, i) => stored(v, i < 2 ? { size: 50 } : {}))).refused)
-        .toEqual({ objects: 2, limit: 1 });
+      expect(
+        plan(
+          small,
+          versions.slice(0, 10).map((v, i) => stored(v, i < 2 ? { size: 50 } : {})),
+        ).refused,
+      ).toEqual({ objects: 2, limit: 1 });
     });
 
     it('replaces them up to the limit, and all of them once the person raises it', () => {
