@@ -3,7 +3,8 @@
  * 10,000 parts, each 5 MiB to 5 GiB but the last, contiguous, covering every byte once.
  */
 import { describe, expect, it } from 'vitest';
-import { copyRanges, MAX_PART_BYTES } from '#adapters/aws/s3-multipart-copy.ts';
+import { MAX_PART_SIZE as MAX_PART_BYTES } from '#adapters/aws/multipart-shape.ts';
+import { copyRanges } from '#adapters/aws/s3-multipart-copy.ts';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;

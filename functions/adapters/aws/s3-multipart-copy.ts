@@ -29,13 +29,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import type { ObjectMetadata } from '../../ports/object-store.ts';
-
-/** S3's largest part, and so the largest range one UploadPartCopy copies. */
-export const MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
-/** S3's smallest part but the last. */
-const MIN_PART_BYTES = 5 * 1024 * 1024;
-/** S3's most parts in one upload. */
-const MAX_PARTS = 10_000;
+import { MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from './multipart-shape.ts';
 
 export interface MultipartCopy {
   readonly client: S3Client;
@@ -58,7 +52,7 @@ export interface MultipartCopy {
 /** The byte ranges `[first, last]` (inclusive) of the parts, in order. */
 export function copyRanges(size: number, partBytes: number): Array<readonly [number, number]> {
   const wanted = Math.max(partBytes, Math.ceil(size / MAX_PARTS));
-  const step = Math.min(MAX_PART_BYTES, Math.max(MIN_PART_BYTES, wanted));
+  const step = Math.min(MAX_PART_SIZE, Math.max(MIN_PART_SIZE, wanted));
   const ranges: Array<readonly [number, number]> = [];
   for (let first = 0; first < size; first += step) ranges.push([first, Math.min(size, first + step) - 1]);
   return ranges;
