@@ -26,6 +26,12 @@ export interface ObjectHead {
   /** All user metadata, `mtime` and `md5chksum` included. */
   readonly metadata: ObjectMetadata;
   readonly versionId?: string;
+  /**
+   * How the object is encrypted at rest, when the store says: S3's `ServerSideEncryption`
+   * (`AES256`, `aws:kms`, `aws:kms:dsse`), or `SSE-C` for a customer-provided key. Under any but
+   * `AES256` the ETag is not the MD5 of the bytes.
+   */
+  readonly encryption?: string;
 }
 
 export interface ListedObject {

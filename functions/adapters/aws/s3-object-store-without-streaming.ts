@@ -66,6 +66,7 @@ function toHead(key: string, output: HeadObjectCommandOutput): ObjectHead {
   const metadata = output.Metadata ?? {};
   const modifiedTime = parseRcloneMtime(metadata[MTIME_KEY]);
   const md5Base64 = metadata[MD5_KEY];
+  const encryption = output.SSECustomerAlgorithm !== undefined ? 'SSE-C' : output.ServerSideEncryption;
   return {
     key,
     size: output.ContentLength ?? 0,
@@ -76,6 +77,7 @@ function toHead(key: string, output: HeadObjectCommandOutput): ObjectHead {
     ...(modifiedTime !== undefined && { modifiedTime }),
     ...(md5Base64 !== undefined && { md5Base64 }),
     ...(output.VersionId !== undefined && { versionId: output.VersionId }),
+    ...(encryption !== undefined && { encryption }),
   };
 }
 
