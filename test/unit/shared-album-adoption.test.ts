@@ -54,10 +54,13 @@ const video = (guid: string, size = SIZE): SharedItem => ({
 const served = Buffer.alloc(SIZE, '/video');
 const hex = (algorithm: string, data: Buffer) => createHash(algorithm).update(data).digest('hex');
 
-function setup(objects: ArchivingObjectStore & InMemoryObjectStore) {
-  const source = new ListedSharedAlbumSource();
+/** A worker over `objects`; given the `state` and `source` of another, a pass whose item records were lost. */
+function setup(
+  objects: ArchivingObjectStore & InMemoryObjectStore,
+  state = new InMemorySyncStateStore(),
+  source = new ListedSharedAlbumSource(),
+) {
   const sharedState = new InMemorySharedAlbumStateStore();
-  const state = new InMemorySyncStateStore();
   const downloader = new ByteServingDownloader();
   const run = (a: SharedAlbum) =>
     archiveSharedAlbum(
@@ -136,21 +139,8 @@ describe('a shared item whose put failed after completion under keep', () => {
     s.source.put(a, [video('v1')]);
     await s.run(a);
     // The item's record was lost (the pass died before writing it): a fresh shared state.
-    const again = { ...setup(s.objects), state: s.state };
-    const retry = await archiveSharedAlbum(
-      {
-        source: s.source,
-        sharedState: again.sharedState,
-        state: s.state,
-        objects: s.objects,
-        downloader: again.downloader,
-        deletePolicy: DEFAULT_DELETE_POLICY,
-        comments: false,
-        now: () => 5,
-      },
-      a,
-      false,
-    );
+    const again = setup(s.objects, s.state, s.source);
+    const retry = await again.run(a);
 
     expect(retry).toMatchObject({ stored: 1, failures: [] });
     expect(again.downloader.opened).toBe(0);
@@ -166,22 +156,9 @@ describe('a shared item whose put failed after completion under keep', () => {
     const a = album('A', 'Family');
     s.source.put(a, [video('v1', SIZE - 1)]);
     await s.run(a);
-    const lost = { ...setup(s.objects) };
+    const lost = setup(s.objects, s.state, s.source);
     s.source.put(a, [video('v1')]);
-    const retry = await archiveSharedAlbum(
-      {
-        source: s.source,
-        sharedState: lost.sharedState,
-        state: s.state,
-        objects: s.objects,
-        downloader: lost.downloader,
-        deletePolicy: DEFAULT_DELETE_POLICY,
-        comments: false,
-        now: () => 5,
-      },
-      a,
-      false,
-    );
+    const retry = await lost.run(a);
 
     expect(retry).toMatchObject({ stored: 1, failures: [] });
     expect(lost.downloader.opened).toBe(1);
