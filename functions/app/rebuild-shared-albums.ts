@@ -101,6 +101,8 @@ function itemOf(
     ...(line.caption === undefined ? {} : { caption: line.caption }),
     fileChecksum: line.fileChecksum,
     size: line.size,
+    ...(line.sha256 === undefined ? {} : { sha256: line.sha256 }),
+    ...(line.md5 === undefined ? {} : { md5: line.md5 }),
     rendition: line.renditionField ?? '',
     reduced: line.reduced,
     ...(line.width === undefined || line.height === undefined

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { verifiedCopy } from '#domain/archive/verified-copy.ts';
 import { classifyError } from '#domain/errors.ts';
 import { STAGING_TAG } from '#shared/env-names.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
@@ -30,6 +31,10 @@ let copyAnswer: ((output: Record<string, unknown>) => void) | undefined;
 let denyDeletes = false;
 /** Runs after the next CopyObject was applied, before its answer reaches the store. */
 let afterCopy: ((key: string) => Promise<void>) | undefined;
+/** Staging a corrupt copy again (`unmark`: the copy that sets the staging tag) fails with a 500. */
+let failUnmark = false;
+/** Rewrites the next HeadObject answer (an encrypted bucket's, which the local S3 does not model). */
+let headAnswer: ((output: Record<string, unknown>) => void) | undefined;
 
 beforeAll(async () => {
   local = await openLocalS3Bucket(BUCKET, { maxAttempts: 1 });
@@ -61,7 +66,22 @@ beforeAll(async () => {
           $fault: 'client',
           $metadata: { httpStatusCode: 403 },
         });
+      if (
+        context.commandName === 'CopyObjectCommand' &&
+        failUnmark &&
+        (args.input as { Tagging?: string }).Tagging
+      )
+        throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
+          name: 'InternalError',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 500 },
+        });
       const result = await next(args);
+      if (context.commandName === 'HeadObjectCommand') {
+        const rewriteHead = headAnswer;
+        headAnswer = undefined;
+        rewriteHead?.(result.output as unknown as Record<string, unknown>);
+      }
       if (context.commandName !== 'CopyObjectCommand') return result;
       const rewrite = copyAnswer;
       const after = afterCopy;
@@ -144,6 +164,42 @@ describe('a corrupt multipart upload when the role may not delete (keep)', () =>
     const stored = await put(key);
     expect(stored.etag).toBe(generatedDigest(SIZE, 'md5'));
   });
+
+  it('leaves a corrupt copy whose MD5 ETag is not its md5chksum when staging it again fails too: no retry adopts it', async () => {
+    const key = 'library/2024/IMG_0005.MOV';
+    corruptParts = 1;
+    denyDeletes = true;
+    failUnmark = true;
+    try {
+      const error = await rejection(put(key));
+      expect(error).toMatchObject({ name: 'UploadDigestMismatchError' });
+    } finally {
+      denyDeletes = false;
+      failUnmark = false;
+    }
+    const left = await store().head(key);
+    expect(left?.md5Base64).toBe(Buffer.from(generatedDigest(SIZE, 'md5'), 'hex').toString('base64'));
+    expect(left?.etag).toMatch(/^[0-9a-f]{32}$/);
+    expect(left?.etag).not.toBe(generatedDigest(SIZE, 'md5'));
+    expect(left && verifiedCopy(left, SIZE)).toBeUndefined();
+  });
+});
+
+describe('a head of an encrypted object', () => {
+  it.each([
+    ['aws:kms', { ServerSideEncryption: 'aws:kms' }, 'sse-kms'],
+    ['aws:kms:dsse', { ServerSideEncryption: 'aws:kms:dsse' }, 'dsse-kms'],
+    ['SSE-C', { ServerSideEncryption: 'AES256', SSECustomerAlgorithm: 'AES256' }, 'sse-c'],
+    ['AES256', { ServerSideEncryption: 'AES256' }, 'sse-s3'],
+  ])(
+    'says how it is encrypted (%s), so its ETag is compared only when it is an MD5',
+    async (said, answer, encryption) => {
+      const key = `library/2024/head-${said.replaceAll(':', '-')}.MOV`;
+      await put(key);
+      headAnswer = (output) => Object.assign(output, answer);
+      expect(await store().head(key)).toMatchObject({ encryption });
+    },
+  );
 });
 
 describe('a copy answer whose ETag is not an MD5 (an encrypted bucket)', () => {

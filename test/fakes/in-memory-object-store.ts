@@ -46,8 +46,8 @@ function abortError(signal: AbortSignal): Error {
 
 export class InMemoryObjectStore implements ObjectStore {
   protected readonly objects = new Map<string, StoredObject>();
-  private readonly partSize: number;
-  private readonly now: () => number;
+  protected readonly partSize: number;
+  protected readonly now: () => number;
 
   constructor(options: { partSize?: number; now?: () => number } = {}) {
     this.partSize = options.partSize ?? 8 * 1024 * 1024;

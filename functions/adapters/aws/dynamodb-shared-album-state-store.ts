@@ -71,6 +71,8 @@ const itemSchema = z.strictObject({
   caption: z.optional(z.string()),
   fileChecksum: z.string(),
   size: z.number(),
+  sha256: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+  md5: z.optional(z.string().check(z.regex(/^[0-9a-f]{32}$/))),
   rendition: z.string(),
   reduced: z.boolean(),
   width: z.optional(z.number()),

@@ -365,7 +365,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
    * `adoptExisting`), the retry's put supersedes it and the lifecycle rule expires it. Only if it
    * is still the current version (`CopySourceIfMatch`). Best effort: one more copy, only after a
    * corrupt upload under `keep`; should it fail too, the copy keeps `md5chksum` until a put
-   * supersedes it.
+   * supersedes it, and no retry adopts it still: its ETag, S3's MD5 of its bytes, is not that MD5.
    */
   private async unmark(
     key: string,

@@ -21,9 +21,9 @@ import { keyCandidates, type MessageClaims } from './message-claims.ts';
 import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
 import { awaitTransferTurn, type OurClaim, TRANSFER_LEASE_MS, withTransferLease } from './transfer-lease.ts';
+import { SHA256_METADATA_KEY, verifiedCopy } from './verified-copy.ts';
 
-/** Late metadata key holding the SHA-256 of the bytes, so a re-run can adopt an object without re-reading it. */
-export const SHA256_METADATA_KEY = 'icloud-sha256';
+export { SHA256_METADATA_KEY } from './verified-copy.ts';
 
 export interface AssetArchiveResult {
   /**
@@ -69,27 +69,26 @@ async function claimKey(
   );
 }
 
-/** An object already at `key` that is exactly this version (left by a crashed or concurrent attempt). */
+/**
+ * An object already at `key` that is exactly this version, whole and verified (left by a crashed
+ * or concurrent attempt; never what a failed put left: verified-copy.ts).
+ */
 async function adoptExisting(
   deps: ArchiveDeps,
   key: string,
   version: AssetVersion,
 ): Promise<ArchivedVersion | undefined> {
   const head = await deps.objects.head(key);
-  if (head === undefined) return undefined;
-  const sha256 = head.metadata[SHA256_METADATA_KEY];
-  const checksum = head.metadata[METADATA_KEYS.fileChecksum];
-  if (head.size !== version.size || sha256 === undefined || checksum !== version.fileChecksum)
+  if (head === undefined || head.metadata[METADATA_KEYS.fileChecksum] !== version.fileChecksum)
     return undefined;
-  const md5 =
-    head.md5Base64 === undefined ? undefined : Buffer.from(head.md5Base64, 'base64').toString('hex');
-  if (md5 === undefined) return undefined;
+  const copy = verifiedCopy(head, version.size);
+  if (copy === undefined) return undefined;
   return {
     kind: 'original',
     key,
     size: head.size,
-    sha256,
-    md5,
+    sha256: copy.sha256,
+    md5: copy.md5,
     fileChecksum: version.fileChecksum,
     archivedAt: head.lastModified,
     etag: head.etag,

@@ -20,6 +20,7 @@ import type { SharedAlbumItems } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { ItemSlots } from '../archive/item-slots.ts';
+import { SHA256_METADATA_KEY, type VerifiedCopy, verifiedCopy } from '../archive/verified-copy.ts';
 import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import type { AssetRef, ClaimOutcome } from '../model/manifest.ts';
 import { contentTypeForUti } from '../model/uti.ts';
@@ -334,6 +335,7 @@ async function storeItem(
     ...(item.caption === undefined ? {} : { caption: item.caption }),
     fileChecksum: item.rendition.fileChecksum,
     size: stored.size,
+    ...(stored.hashes === undefined ? {} : stored.hashes),
     rendition: item.rendition.field,
     reduced: isReducedCopy(album),
     ...(item.rendition.width === undefined ? {} : { width: item.rendition.width }),
@@ -427,6 +429,15 @@ async function claimFile(
   };
 }
 
+/** Where a stored (or referenced) item's bytes are, and their hashes when known. */
+interface StoredFile {
+  readonly key: string;
+  readonly owns: boolean;
+  readonly size: number;
+  readonly hashes?: VerifiedCopy;
+  readonly library?: LibraryReference;
+}
+
 /** Stores the item's file once, as claimed (`claimFile`), its user already written. */
 async function storeFile(
   deps: SharedArchiveDeps,
@@ -435,30 +446,32 @@ async function storeFile(
   file: FileClaim,
   offset: number,
   pageItems: number,
-): Promise<{ key: string; owns: boolean; size: number; library?: LibraryReference }> {
+): Promise<StoredFile> {
   if (file.kind === 'library')
-    return { key: file.copy.key, owns: false, size: file.copy.size, library: file.copy.reference };
+    return {
+      key: file.copy.key,
+      owns: false,
+      size: file.copy.size,
+      library: file.copy.reference,
+      hashes: file.copy.hashes,
+    };
   const { checksum, me } = file;
   let { key, mayBeStored } = file;
   if (!checksum.claimed) {
-    const head = await deps.objects.head(checksum.owner);
-    if (head !== undefined) {
+    const stored = await storedCopy(deps, checksum.owner, item);
+    if (stored !== undefined) {
       await deps.state.releaseKey(key, me);
-      return { key: checksum.owner, owns: false, size: head.size };
+      return { key: checksum.owner, owns: false, ...stored };
     }
-    // The item that claimed the checksum never stored it: this one does, under the claimed key.
+    // The item that claimed the checksum never stored it whole: this one does, under the claimed
+    // key (its put supersedes whatever a failed put left there).
     key = checksum.owner;
     mayBeStored = true;
   }
   // Stored by an earlier delivery of this item (or under the key taken over above) that died
-  // before recording the item.
-  const existing = mayBeStored ? await deps.objects.head(key) : undefined;
-  if (
-    existing !== undefined &&
-    existing.metadata[SHARED_METADATA_KEYS.fileChecksum] === item.rendition.fileChecksum
-  ) {
-    return { key, owns: true, size: existing.size };
-  }
+  // before recording the item. Never what a failed put left (verified-copy.ts): that is stored again.
+  const existing = mayBeStored ? await storedCopy(deps, key, item) : undefined;
+  if (existing !== undefined) return { key, owns: true, ...existing };
   let current = item;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -470,9 +483,10 @@ async function storeFile(
         contentType: contentTypeForUti(current.rendition.uti),
         contentLength: size,
         metadata: metadataOf(album, current),
+        lateMetadata: (digest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
         ...(deps.signal ? { signal: deps.signal } : {}),
       });
-      return { key, owns: true, size: put.size };
+      return { key, owns: true, size: put.size, hashes: { sha256: put.sha256, md5: put.md5 } };
     } catch (error) {
       // URLs age: read the page again once for a fresh one (docs/protocol/shared-albums.md#downloading).
       if (!(error instanceof DownloadUrlExpiredError) || attempt > 0) throw error;
@@ -482,6 +496,23 @@ async function storeFile(
       current = fresh;
     }
   }
+}
+
+/**
+ * The item's file at `key` when it is there whole and verified: its Apple checksum, the size Apple
+ * states (0: not stated), the late SHA-256 and a consistent MD5 (verified-copy.ts). One HEAD.
+ */
+async function storedCopy(
+  deps: SharedArchiveDeps,
+  key: string,
+  item: SharedItem,
+): Promise<{ size: number; hashes: VerifiedCopy } | undefined> {
+  const head = await deps.objects.head(key);
+  if (head === undefined || head.metadata[SHARED_METADATA_KEYS.fileChecksum] !== item.rendition.fileChecksum)
+    return undefined;
+  const stated = item.rendition.size > 0 ? item.rendition.size : undefined;
+  const hashes = verifiedCopy(head, stated);
+  return hashes === undefined ? undefined : { size: head.size, hashes };
 }
 
 function metadataOf(album: SharedAlbum, item: SharedItem): ObjectMetadata {

@@ -13,8 +13,10 @@
  * legacy item is Apple's re-encoded copy (at most 2,048 px / 720p): its checksum names other bytes
  * than any library original, so it is never looked up (no request spent on a match that cannot be).
  */
+
 import type { ArchivingObjectStore } from '../../ports/object-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
+import type { VerifiedCopy } from '../archive/verified-copy.ts';
 import type { AssetRef } from '../model/manifest.ts';
 import type { ZoneRef } from '../model/zone.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
@@ -38,6 +40,8 @@ export interface LibraryCopy {
   readonly key: string;
   readonly size: number;
   readonly reference: LibraryReference;
+  /** The original's hashes, as its manifest entry records them. */
+  readonly hashes: VerifiedCopy;
 }
 
 /**
@@ -73,6 +77,7 @@ export async function findLibraryOriginal(
       return {
         key: version.key,
         size: head.size,
+        hashes: { sha256: version.sha256, md5: version.md5 },
         reference: {
           zone: entry.zone,
           assetRecordName: entry.assetRecordName,

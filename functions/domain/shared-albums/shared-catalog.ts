@@ -72,6 +72,8 @@ export function sharedCatalogText(
         key: i.key,
         size: i.size,
         fileChecksum: i.fileChecksum,
+        ...(i.sha256 === undefined ? {} : { sha256: i.sha256 }),
+        ...(i.md5 === undefined ? {} : { md5: i.md5 }),
         ...(i.ownsObject ? {} : { references: i.library === undefined ? 'shared-album' : 'library' }),
         ...(i.library === undefined
           ? {}
@@ -128,6 +130,8 @@ export const sharedCatalogLineSchema = z.strictObject({
   key: z.string().check(z.minLength(1)),
   size: z.int().check(z.nonnegative()),
   fileChecksum: z.string(),
+  sha256: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+  md5: z.optional(z.string().check(z.regex(/^[0-9a-f]{32}$/))),
   references: z.optional(z.enum(['shared-album', 'library'])),
   library: z.optional(z.strictObject({ zone: zoneRef, asset: z.string().check(z.minLength(1)) })),
   changeTag: z.optional(z.string()),

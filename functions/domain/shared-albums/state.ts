@@ -79,6 +79,13 @@ export interface StoredSharedItem {
   readonly caption?: string;
   readonly fileChecksum: string;
   readonly size: number;
+  /**
+   * SHA-256 and MD5 of the bytes at `key` (lower-case hex), as the put hashed them or the object
+   * states them once verified (archive/verified-copy.ts). Absent on items recorded before they were
+   * kept, and on a library reference whose original the manifest lists without them.
+   */
+  readonly sha256?: string;
+  readonly md5?: string;
   /** Apple's rendition field the bytes came from (`resOriginalRes` is itself the reduced copy). */
   readonly rendition: string;
   readonly reduced: boolean;
