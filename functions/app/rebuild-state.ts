@@ -19,7 +19,7 @@ import type { ZoneRef } from '#domain/model/zone.ts';
 import { LIBRARY_PREFIX } from '#domain/plan/object-key.ts';
 import { METADATA_KEYS } from '#domain/plan/object-metadata.ts';
 import { objectIdOf } from '#domain/plan/plan-versions.ts';
-import { isMd5Etag } from '#domain/verify/object-md5.ts';
+import { etagCanBeMd5, isMd5Etag } from '#domain/verify/object-md5.ts';
 import type { ObjectHead, ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
@@ -113,7 +113,7 @@ function versionFromHead(
   const md5 =
     head.md5Base64 !== undefined
       ? Buffer.from(head.md5Base64, 'base64').toString('hex')
-      : isMd5Etag(head.etag)
+      : isMd5Etag(head.etag) && etagCanBeMd5(head.encryption)
         ? head.etag
         : undefined;
   if (

@@ -15,6 +15,7 @@ import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
+import { SseKmsObjectStore } from '#test/fakes/sse-kms-object-store.ts';
 import { jpegBytes, photoAsset, RecordingLogger, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
 
 const NOW = 1_750_000_000_000;
@@ -93,6 +94,41 @@ describe('rebuilding the state from the bucket', () => {
     ]);
     expect(await fresh.getCounters()).toEqual(await state.getCounters());
     expect(cdn.opened.length).toBe(downloads);
+  });
+
+  it('takes no MD5 from an ETag under SSE-KMS, where it is none (an object without md5chksum)', async () => {
+    // An object without `md5chksum` (another tool wrote it) in an SSE-KMS bucket: its 32-hex
+    // ETag is not its MD5.
+    class WithoutMd5Chksum extends SseKmsObjectStore {
+      override async head(key: string) {
+        const head = await super.head(key);
+        if (head === undefined) return undefined;
+        const { md5Base64: _md5, metadata, ...rest } = head;
+        const { md5chksum: _dropped, ...others } = metadata;
+        return { ...rest, metadata: others };
+      }
+    }
+    const objects = new WithoutMd5Chksum({ now: () => NOW, partSize: MIN_PART_SIZE });
+    const { objects: source, deliver, serve } = setUp();
+    const asset = photoAsset('kms', 100);
+    serve(asset);
+    await deliver([{ type: 'asset', asset }]);
+    for await (const listed of source.list('library/')) {
+      const read = await source.getStream(listed.key);
+      if (read === undefined) continue;
+      await objects.putStream(listed.key, read.body, {
+        contentType: read.head.contentType ?? 'image/jpeg',
+        contentLength: read.head.size,
+        metadata: read.head.metadata,
+      });
+    }
+
+    const fresh = new InMemorySyncStateStore({ now: () => NOW });
+    const result = await rebuildState({ state: fresh, objects, logger: new RecordingLogger() });
+
+    expect(result.objectsFromMetadata).toBe(0);
+    expect(result.objectsUnknown).toHaveLength(1);
+    expect(await fresh.getEntry(asset)).toBeUndefined();
   });
 
   it('keeps the entries the store already has', async () => {
