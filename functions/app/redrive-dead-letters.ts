@@ -3,6 +3,9 @@
  * in the dead-letter queue goes back to the work queue when the redrive policy says it is due,
  * waits when it was redriven recently, and is given up after its last redrive: it stays in the
  * dead-letter queue (whose alarm a person answers) and `workGivenUp` counts it on every pass.
+ * While the stored session is latched (a person must sign in) nothing is redriven or given up: the
+ * workers would fail the work again without asking Apple, spending its redrives, so it waits in
+ * the dead-letter queue, its redrives intact, and the first pass after the login sends it back.
  */
 import {
   decideRedrive,
@@ -23,13 +26,23 @@ export interface RedriveDeps {
   readonly policy?: RedrivePolicy;
   /** Most messages one pass looks at (a run's time goes to detection, not to a huge queue). */
   readonly limit?: number;
+  /**
+   * Whether the stored session is latched (asked only when dead letters wait: an idle run reads
+   * nothing more). Absent: never latched.
+   */
+  readonly signInLatched?: () => Promise<boolean>;
 }
 
 const DEFAULT_LIMIT = 500;
 
 export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveReport> {
   const report = { redriven: 0, waiting: 0, givenUp: 0 };
-  if ((await deps.deadLetters.pending()) === 0) return report;
+  const pending = await deps.deadLetters.pending();
+  if (pending === 0) return report;
+  if ((await deps.signInLatched?.()) === true) {
+    deps.logger.info('dead-lettered work waits for the sign-in', { waiting: pending });
+    return { ...report, waiting: pending };
+  }
   const limit = deps.limit ?? DEFAULT_LIMIT;
   const kept: DeadLetter[] = [];
   try {

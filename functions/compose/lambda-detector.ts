@@ -10,6 +10,7 @@ import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-alb
 import { S3ObjectStoreWithoutStreaming } from '#adapters/aws/s3-object-store-without-streaming.ts';
 import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
+import { storedSignInLatch } from '#adapters/icloud/session/stored-latch.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
 import { detectorRunDeps } from './detector-deps.ts';
@@ -70,6 +71,8 @@ export function composeDetector(env: NodeJS.ProcessEnv, serviceName: string): De
             logger,
             metrics,
             now: Date.now,
+            // Latched: the dead letters wait for the login, their redrives unspent.
+            signInLatched: async () => (await storedSignInLatch((await icloudOptions()).store)) !== undefined,
           },
   };
 }

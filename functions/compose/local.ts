@@ -7,6 +7,7 @@
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { IcloudEndpoint } from '#adapters/icloud/endpoints.ts';
 import type { ExchangeObserver } from '#adapters/icloud/http/types.ts';
+import { storedSignInLatch } from '#adapters/icloud/session/stored-latch.ts';
 import { albumNamesFrom, albumsOfAssetsFrom, type CatalogDeps } from '#app/catalog-upkeep.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { DownloadBatchDeps, ItemProgress } from '#app/download-batch.ts';
@@ -170,6 +171,8 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       logger: options.logger,
       metrics,
       now: Date.now,
+      // Latched: the parked dead letters wait for the login, their redrives unspent.
+      signInLatched: async () => (await storedSignInLatch(options.store)) !== undefined,
     },
     async close() {
       await opened?.session.save().catch(() => undefined);

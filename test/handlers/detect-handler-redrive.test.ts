@@ -17,7 +17,7 @@ import { lambdaContext, RecordingLogger } from './handler-doubles.ts';
 const NOW = Date.UTC(2026, 11, 6, 12);
 const HOUR = 60 * 60 * 1000;
 
-function setUp(deadLetters: RedriveDeps['deadLetters']) {
+function setUp(deadLetters: RedriveDeps['deadLetters'], signInLatched?: () => Promise<boolean>) {
   const metrics = new CollectedMetrics();
   const logger = new RecordingLogger();
   const handler = createDetectHandler(
@@ -33,7 +33,7 @@ function setUp(deadLetters: RedriveDeps['deadLetters']) {
       logger,
       metrics,
     },
-    { deadLetters, logger, metrics, now: () => NOW },
+    { deadLetters, logger, metrics, now: () => NOW, ...(signInLatched ? { signInLatched } : {}) },
   );
   return { handler, metrics, logger };
 }
@@ -59,6 +59,23 @@ describe('the detector and the dead-letter queue', () => {
     ]);
     expect(metrics.values.get(METRICS.workRedriven)).toBe(1);
     expect(metrics.values.get(METRICS.workGivenUp)).toBe(1);
+  });
+
+  it('while sign-in is latched, redrives nothing and gives nothing up: the letters wait for the login', async () => {
+    const dlq = new InMemoryDeadLetterQueue();
+    dlq.add('never redriven');
+    dlq.add('redriven five times', { redrives: 5, lastRedrivenAt: NOW - 100 * HOUR });
+    const { handler, metrics, logger } = setUp(dlq, async () => true);
+
+    await handler(
+      {},
+      lambdaContext(() => 600_000, 'latched'),
+    );
+
+    expect(dlq.workQueue).toEqual([]);
+    expect(dlq.letters.size).toBe(2);
+    expect(metrics.values.get(METRICS.workGivenUp)).toBeUndefined();
+    expect(logger.messages()).toContain('dead-lettered work waits for the sign-in');
   });
 
   it('still detects when the dead-letter queue cannot be read', async () => {
