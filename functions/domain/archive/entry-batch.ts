@@ -15,6 +15,7 @@
 import { ConflictError } from '#domain/errors.ts';
 import { MAX_BATCH_WRITES, type ManifestEntry, type ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
+import { pauseAfterHeldBack } from './held-back-pause.ts';
 
 interface QueuedEntry {
   readonly entry: ManifestEntryInput;
@@ -36,13 +37,20 @@ export const ENTRY_BATCH_WAIT_MS = 500;
 export class EntryBatch {
   readonly #state: ArchiveStateStore;
   readonly #waitMs: number;
+  readonly #pacing: { readonly sleep?: (ms: number) => Promise<void>; readonly signal?: AbortSignal };
   #queued: QueuedEntry[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #writing = new Set<Promise<void>>();
 
-  constructor(state: ArchiveStateStore, waitMs = ENTRY_BATCH_WAIT_MS) {
+  /** `pacing`: how a batch cancelled by throttling waits before it is written again. */
+  constructor(
+    state: ArchiveStateStore,
+    waitMs = ENTRY_BATCH_WAIT_MS,
+    pacing: { readonly sleep?: (ms: number) => Promise<void>; readonly signal?: AbortSignal } = {},
+  ) {
     this.#state = state;
     this.#waitMs = waitMs;
+    this.#pacing = pacing;
   }
 
   /**
@@ -76,14 +84,18 @@ export class EntryBatch {
     const queued = this.#queued;
     this.#queued = [];
     for (let start = 0; start < queued.length; start += MAX_BATCH_WRITES) {
-      const writing = writeChunk(this.#state, queued.slice(start, start + MAX_BATCH_WRITES));
+      const writing = writeChunk(this.#state, queued.slice(start, start + MAX_BATCH_WRITES), this.#pacing);
       this.#writing.add(writing);
       void writing.finally(() => this.#writing.delete(writing));
     }
   }
 }
 
-async function writeChunk(state: ArchiveStateStore, chunk: readonly QueuedEntry[]): Promise<void> {
+async function writeChunk(
+  state: ArchiveStateStore,
+  chunk: readonly QueuedEntry[],
+  pacing: { readonly sleep?: (ms: number) => Promise<void>; readonly signal?: AbortSignal },
+): Promise<void> {
   let round = chunk;
   for (let attempt = 0; attempt < BATCH_ROUNDS && round.length > 1; attempt++) {
     let outcome: Awaited<ReturnType<ArchiveStateStore['putEntries']>>;
@@ -99,6 +111,8 @@ async function writeChunk(state: ArchiveStateStore, chunk: readonly QueuedEntry[
       for (const [index, queued] of round.entries()) queued.resolve(outcome.written[index] as ManifestEntry);
       return;
     }
+    // Nothing refused: throttling or a racing transaction cancelled it; the same batch again, after a pause.
+    if (outcome.refused.length === 0) await pauseAfterHeldBack(attempt, pacing);
     const refused = new Set(outcome.refused);
     for (const index of refused)
       round[index]?.reject(

@@ -24,6 +24,7 @@ import {
 import { candidateKeys } from '../plan/object-key.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
+import { pauseAfterHeldBack } from './held-back-pause.ts';
 import { missingVersions } from './missing-versions.ts';
 import { RENEW_EVERY_MS, TRANSFER_LEASE_MS } from './transfer-lease.ts';
 
@@ -112,6 +113,8 @@ export class MessageClaims {
           });
           break;
         }
+        // Nothing refused: throttling or a racing transaction cancelled it; the same batch again, after a pause.
+        if (outcome.refused.length === 0) await pauseAfterHeldBack(attempt, deps);
         const refusedAssets = new Set(outcome.refused.map((index) => round[index]?.asset));
         round = round.filter((w) => !refusedAssets.has(w.asset));
       }

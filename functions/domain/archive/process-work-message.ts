@@ -467,7 +467,7 @@ export async function processWorkMessage(
   // The keys of the new objects, claimed in one write before any transfer starts.
   const claims = await MessageClaims.take(deps, assetsToClaim(lanes, entries, fresh));
   // The entries of assets alone in their lane, written together once their transfers are done.
-  const batch = new EntryBatch(deps.state, deps.entryBatchWaitMs);
+  const batch = new EntryBatch(deps.state, deps.entryBatchWaitMs, deps);
   // The objects the items store, counted together once they are done (after their entries).
   const counts = new MessageCounts();
   /** Assets whose item is done: a refresh after an expiry leaves them out. */
