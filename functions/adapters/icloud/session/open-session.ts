@@ -13,6 +13,7 @@
  */
 import {
   AccountConditionError,
+  ConflictError,
   RateLimitedError,
   SessionExpiredError,
   SignInLatchedError,
@@ -76,6 +77,17 @@ export interface OpenedIcloudSession {
   save(): Promise<void>;
 }
 
+/** Tries to store the latch over a session another writer saved meanwhile (each: one load, one save). */
+const LATCH_SAVE_ATTEMPTS = 3;
+
+/**
+ * Which sign-in a document holds (its session and trust tokens): a rotated cookie keeps it, a
+ * refresh or a person's login changes it.
+ */
+function signInOf(document: SessionDocument): string {
+  return JSON.stringify([document.sessionToken ?? null, document.trustToken ?? null]);
+}
+
 /** Refreshes allowed per opened session: never loop on sign-in. */
 const MAX_REFRESHES = 2;
 
@@ -131,6 +143,8 @@ class OpenedSession implements OpenedIcloudSession {
   #revision: string;
   /** What the stored session holds, rotation aside: a save compares against it. */
   #storedWithoutRotation: string;
+  /** The sign-in of the stored session as this one last read or wrote it (see `signInOf`). */
+  #storedSignIn: string;
   #dirty = false;
   #refreshes = 0;
   #refreshing: Promise<void> | undefined;
@@ -146,6 +160,7 @@ class OpenedSession implements OpenedIcloudSession {
   ) {
     this.storedAt = stored.updatedAt;
     this.#storedWithoutRotation = withoutRotation(stored);
+    this.#storedSignIn = signInOf(stored);
     this.#options = options;
     this.#session = session;
     this.#revision = revision;
@@ -192,8 +207,53 @@ class OpenedSession implements OpenedIcloudSession {
     const { revision } = await this.#options.store.save(serializeSessionDocument(current), this.#revision);
     this.#revision = revision;
     this.#storedWithoutRotation = withoutRotation(current);
+    this.#storedSignIn = signInOf(current);
     this.#dirty = false;
     this.storedAt = now;
+  }
+
+  /**
+   * Stores the latch set on this session. When another writer saved the session after this one
+   * read it (compare-and-set refused), the latch goes onto theirs, with their newer cookies:
+   * reloaded, merged and saved again, at most `LATCH_SAVE_ATTEMPTS` times. Dropped with a warning,
+   * the next run would load an unlatched session and try accountLogin and SRP again with no one
+   * there. Not merged over a newer sign-in (a refresh or a person's login changed the tokens):
+   * that session may work, and a run that finds it does not latches it then.
+   */
+  async #storeLatch(): Promise<void> {
+    try {
+      await this.save();
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+    const latch = this.#session.fields.signInNeeded;
+    if (latch === undefined) return;
+    for (let attempt = 1; attempt <= LATCH_SAVE_ATTEMPTS; attempt += 1) {
+      const stored = await this.#options.store.load();
+      if (stored === undefined) return;
+      const theirs = parseSessionDocument(stored.document);
+      if (theirs.signInNeeded !== undefined) return; // latched by another run already
+      if (signInOf(theirs) !== this.#storedSignIn) {
+        this.#options.logger.warn('latch not stored: a newer sign-in was stored meanwhile');
+        return;
+      }
+      const merged: SessionDocument = { ...theirs, signInNeeded: latch, updatedAt: this.#ctx.now() };
+      try {
+        const { revision } = await this.#options.store.save(
+          serializeSessionDocument(merged),
+          stored.revision,
+        );
+        this.#revision = revision;
+        this.#storedWithoutRotation = withoutRotation(merged);
+        this.#dirty = false;
+        this.storedAt = merged.updatedAt;
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    throw new ConflictError('the stored session kept changing; the sign-in latch is not stored');
   }
 
   async #send(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {
@@ -269,7 +329,9 @@ class OpenedSession implements OpenedIcloudSession {
       this.#dirty = true;
       // A refreshed session not stored is not lost for good: the next run starts from the
       // previous one and refreshes again (one more sign-in request), so this warns and goes on.
-      await this.save().catch((error: unknown) => {
+      // A latch is stored over a newer session too (`#storeLatch`).
+      const latched = this.#session.fields.signInNeeded !== undefined;
+      await (latched ? this.#storeLatch() : this.save()).catch((error: unknown) => {
         this.#options.logger.warn('refreshed session not saved', {
           error,
           consequence: 'the next run refreshes the previous session again',
@@ -287,8 +349,8 @@ class OpenedSession implements OpenedIcloudSession {
   /** Sets the latch, stores it, and hands back the error to throw. */
   async #latch(error: Error): Promise<Error> {
     this.#setLatch(error);
-    await this.save().catch((saveError: unknown) => {
-      this.#options.logger.warn('session save failed', { error: saveError });
+    await this.#storeLatch().catch((saveError: unknown) => {
+      this.#options.logger.warn('sign-in latch not stored', { error: saveError });
     });
     return error;
   }
