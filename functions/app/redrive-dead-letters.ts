@@ -39,7 +39,12 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
   const report = { redriven: 0, waiting: 0, givenUp: 0 };
   const pending = await deps.deadLetters.pending();
   if (pending === 0) return report;
-  if ((await deps.signInLatched?.()) === true) {
+  // A latch that cannot be read counts as latched: the letters wait for the next pass, unspent.
+  const latched = await deps.signInLatched?.().catch((error: unknown) => {
+    deps.logger.warn('sign-in latch not read; dead letters wait for the next run', { error });
+    return true;
+  });
+  if (latched === true) {
     deps.logger.info('dead-lettered work waits for the sign-in', { waiting: pending });
     return { ...report, waiting: pending };
   }

@@ -78,6 +78,22 @@ describe('the detector and the dead-letter queue', () => {
     expect(logger.messages()).toContain('dead-lettered work waits for the sign-in');
   });
 
+  it('leaves the letters waiting when the latch cannot be read', async () => {
+    const dlq = new InMemoryDeadLetterQueue();
+    dlq.add('never redriven');
+    const { handler, logger } = setUp(dlq, async () => {
+      throw new Error('AccessDenied on the session secret');
+    });
+
+    await handler(
+      {},
+      lambdaContext(() => 600_000, 'unreadable latch'),
+    );
+
+    expect(dlq.workQueue).toEqual([]);
+    expect(logger.messages()).toContain('sign-in latch not read; dead letters wait for the next run');
+  });
+
   it('still detects when the dead-letter queue cannot be read', async () => {
     const broken = new InMemoryDeadLetterQueue();
     broken.pending = async () => {
