@@ -16,10 +16,10 @@
  * corrupt object the archive would adopt as is), and both before the work is enqueued.
  */
 import { randomUUID } from 'node:crypto';
+import { SHA256_METADATA_KEY } from '#domain/archive/verified-copy.ts';
 import { packWorkItems } from '#domain/detect/work-batches.ts';
 import { ConflictError } from '#domain/errors.ts';
 import type { Asset } from '#domain/model/asset.ts';
-import { SHA256_METADATA_KEY } from '#domain/archive/verified-copy.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { zoneId } from '#domain/model/zone.ts';

@@ -5,6 +5,8 @@
  * The store's own rewrite gives it `icloud-sha256` and `md5chksum` server-side: no byte of it is
  * read back, no open upload is left, and another writer's version is never copied over.
  */
+
+import { createHash } from 'node:crypto';
 import {
   GetObjectCommand,
   GetObjectTaggingCommand,
@@ -19,7 +21,6 @@ import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { STAGING_TAG } from '#shared/env-names.ts';
 import { generatedDigest, generatedStream } from '#test/fakes/generated-stream.ts';
 import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
-import { createHash } from 'node:crypto';
 
 const BUCKET = 'archive';
 const MAX_COPY_BYTES = 10 * 1024 * 1024;

@@ -171,7 +171,9 @@ describe('verify --repair over a video archived without its late metadata', () =
 
     expect(found.code).toBe(0);
     expect(found.report?.checked).toMatchObject({ md5Unavailable: 1 });
-    expect(found.report?.md5UnavailableObjects).toEqual([expect.objectContaining({ key: version.key, etag })]);
+    expect(found.report?.md5UnavailableObjects).toEqual([
+      expect.objectContaining({ key: version.key, etag }),
+    ]);
     expect(repaired.code).toBe(0);
     expect(repaired.report?.repair).toMatchObject({
       metadataAdded: [{ key: version.key, etag: expect.any(String) }],

@@ -16,8 +16,8 @@
 import type { Readable } from 'node:stream';
 import type {
   ListedObject,
-  MetadataAddition,
   MetadataAdded,
+  MetadataAddition,
   ObjectHead,
   ObjectStore,
   PutBytesOptions,

@@ -19,12 +19,11 @@ import {
   parseRcloneMtime,
 } from '#adapters/aws/rclone-metadata.ts';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
-import { COPY_OBJECT_MAX_BYTES, STAGING_TAG } from '#shared/env-names.ts';
 import { ContentLengthMismatchError, ObjectTooLargeError } from '#domain/errors.ts';
 import type {
   ListedObject,
-  MetadataAddition,
   MetadataAdded,
+  MetadataAddition,
   ObjectHead,
   ObjectMetadata,
   ObjectStore,
@@ -33,6 +32,7 @@ import type {
   PutStreamOptions,
 } from '#ports/object-store.ts';
 import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
+import { COPY_OBJECT_MAX_BYTES, STAGING_TAG } from '#shared/env-names.ts';
 
 interface StoredObject {
   readonly data: Buffer;

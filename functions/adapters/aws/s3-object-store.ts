@@ -45,8 +45,8 @@ import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type {
   ArchivingObjectStore,
   ListedObject,
-  MetadataAddition,
   MetadataAdded,
+  MetadataAddition,
   ObjectHead,
   ObjectMetadata,
   ObjectStore,

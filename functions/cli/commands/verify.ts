@@ -56,7 +56,7 @@ export function verifyCommand(): Command {
     )
     .option(
       '--repair',
-      're-archive what is missing, truncated or corrupt (looked up afresh in iCloud) and, under mirror, remove stray objects',
+      "re-archive what is missing, truncated or corrupt (looked up afresh in iCloud), give objects that state no MD5 the manifest's MD5 and SHA-256 (a rewrite in place) and, under mirror, remove stray objects",
     )
     .addOption(
       new Option(
@@ -176,12 +176,12 @@ async function runVerifyCommand(
   });
   const repair = toRepair
     ? await repairArchive(access, report, {
-          icloud,
-          versionPolicy,
-          deletePolicy,
-          logger: ctx.logger,
-        }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
-      : undefined;
+        icloud,
+        versionPolicy,
+        deletePolicy,
+        logger: ctx.logger,
+      }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
+    : undefined;
   keepRunning();
   const albumsOk = albums?.ok ?? true;
   ctx.output.result({
