@@ -128,7 +128,7 @@ async function runVerifyCommand(
     () => {
       progress.done();
       return doing === 'repairing'
-        ? 'Interrupted while repairing: what was re-archived so far stays, nothing else changed.'
+        ? 'Interrupted while repairing: what was re-archived or given its metadata so far stays, nothing else changed.'
         : `Interrupted while ${doing}: verify changed nothing.`;
     },
     `Run ${sameCommandWith('')} again.`,
