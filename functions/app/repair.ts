@@ -6,12 +6,17 @@
  * integrity checks, key claims, metadata and idempotence as a sync. Stray objects (no manifest
  * entry references them) are removed only under the `mirror` delete policy. Neither the broken
  * objects nor the strays are removed when they are more than the deletion limit (`planRepair`).
+ * An object that states no MD5 (a video over 5 GiB the workers archived before they gave such
+ * videos their late metadata) gets the manifest's `icloud-sha256` and `md5chksum` by a rewrite in
+ * place (`ObjectStore.addMetadata`, by this process: with `--aws` the CLI's own S3 client), only
+ * while its ETag is still the one verify read: nothing downloaded, nothing deleted.
  *
  * Order, for crash safety: the object goes before the manifest stops listing it (a crash in
  * between leaves a missing object, which the next repair finds again; the reverse would leave a
  * corrupt object the archive would adopt as is), and both before the work is enqueued.
  */
 import { randomUUID } from 'node:crypto';
+import { SHA256_METADATA_KEY } from '#domain/archive/verified-copy.ts';
 import { packWorkItems } from '#domain/detect/work-batches.ts';
 import { ConflictError } from '#domain/errors.ts';
 import type { Asset } from '#domain/model/asset.ts';
@@ -24,6 +29,7 @@ import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import { readManifest } from '#domain/verify/gather-inputs.ts';
 import {
   type LeftAlone,
+  type MetadataToAdd,
   planRepair,
   type RepairReason,
   type RepairTarget,
@@ -56,6 +62,13 @@ export interface RequeuedAsset {
 
 export interface RepairOutcome {
   readonly requeued: readonly RequeuedAsset[];
+  /**
+   * Objects that stated no MD5 and now carry the manifest's `icloud-sha256` and `md5chksum` (a
+   * rewrite in place; `etag` is the new version's). Their earlier version stays, noncurrent.
+   */
+  readonly metadataAdded: readonly { readonly key: string; readonly etag: string }[];
+  /** Objects that state no MD5 and were not given one, with why (not counted as findings). */
+  readonly metadataNotAdded: readonly LeftAlone[];
   /** Broken objects removed before their asset was requeued. */
   readonly objectsReplaced: number;
   /** Stray objects removed (`mirror`). */
@@ -151,6 +164,32 @@ async function lookUp(
   return { assets, gone };
 }
 
+/** Gives each planned object its hashes, one rewrite at a time (each a server-side copy of the object). */
+async function addMetadata(
+  objects: ObjectStore,
+  planned: readonly MetadataToAdd[],
+): Promise<{ added: { key: string; etag: string }[]; notAdded: LeftAlone[] }> {
+  const added: { key: string; etag: string }[] = [];
+  const notAdded: LeftAlone[] = [];
+  for (const object of planned) {
+    const result = await objects.addMetadata(object.key, {
+      ifEtag: object.etag,
+      md5: object.md5,
+      metadata: { [SHA256_METADATA_KEY]: object.sha256 },
+    });
+    if (result.added) added.push({ key: object.key, etag: result.etag });
+    else
+      notAdded.push({
+        subject: object.key,
+        reason:
+          result.why === 'changed'
+            ? 'states no MD5, but changed since verify read it: left alone (run verify --repair again)'
+            : 'states no MD5, but was gone when repair came to it',
+      });
+  }
+  return { added, notAdded };
+}
+
 /** Carries out `verify --repair` for `report` (a report of the archive `deps` opens). */
 export async function runRepair(deps: RepairDeps, report: VerifyReport): Promise<RepairOutcome> {
   const now = deps.now ?? Date.now;
@@ -215,6 +254,7 @@ export async function runRepair(deps: RepairDeps, report: VerifyReport): Promise
   }
 
   for (const key of plan.removeStrays) await deps.objects.delete(key);
+  const metadata = await addMetadata(deps.objects, plan.addMetadata);
 
   const issuedAt = now();
   const messages: WorkMessage[] = packWorkItems(
@@ -223,6 +263,8 @@ export async function runRepair(deps: RepairDeps, report: VerifyReport): Promise
   const receipt = messages.length === 0 ? { sent: 0 } : await deps.queue.enqueue(messages);
   return {
     requeued,
+    metadataAdded: metadata.added,
+    metadataNotAdded: [...plan.metadataLeftAlone, ...metadata.notAdded],
     objectsReplaced,
     removed: plan.removeStrays,
     kept: plan.keepStrays,

@@ -26,6 +26,7 @@ export function objectStoreOnFirstUse(open: () => Promise<ObjectStore>): ObjectS
     },
     getStream: async (key) => (await store()).getStream(key),
     deleteMany: async (keys) => (await store()).deleteMany(keys),
+    addMetadata: async (key, addition) => (await store()).addMetadata(key, addition),
   };
 }
 

@@ -141,8 +141,34 @@ export interface ArchivingObjectStore extends ObjectStoreBasics {
   putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult>;
 }
 
-/** The whole store (the CLI, the local runtime): both of the above. */
-export interface ObjectStore extends ObjectStoreWithoutStreaming, ArchivingObjectStore {}
+/** What `addMetadata` adds to an object's own metadata. */
+export interface MetadataAddition {
+  /** The ETag (unquoted) the current version must still have: else nothing is rewritten. */
+  readonly ifEtag: string;
+  /** Lower-case hex MD5 of the object's bytes: the store writes it as `md5chksum`, as its puts do. */
+  readonly md5: string;
+  /** Further keys to add (validated as a put's); they replace keys of the same name. */
+  readonly metadata: ObjectMetadata;
+}
+
+/** `addMetadata`'s outcome: the new version, or why nothing was rewritten. */
+export type MetadataAdded =
+  | { readonly added: true; readonly etag: string; readonly versionId?: string }
+  /** `changed`: the current version is not `ifEtag` (another writer's); `missing`: none is. */
+  | { readonly added: false; readonly why: 'changed' | 'missing' };
+
+/** The whole store (the CLI, the local runtime): both of the above, and `addMetadata`. */
+export interface ObjectStore extends ObjectStoreWithoutStreaming, ArchivingObjectStore {
+  /**
+   * Rewrites the object at `key` onto itself, server-side (its bytes pass through no one), with its
+   * own metadata plus `addition`'s and `md5chksum`, its content type, and no tags; only while its
+   * current version's ETag is `ifEtag` (S3: `CopySourceIfMatch`, on every part copy over 5 GiB),
+   * so another writer's version is never copied over. For objects the workers archived before
+   * they gave videos over 5 GiB their late metadata (`verify --repair`). On a versioned bucket the
+   * rewrite is a new version: the old one becomes noncurrent, kept for the undo window.
+   */
+  addMetadata(key: string, addition: MetadataAddition): Promise<MetadataAdded>;
+}
 
 /**
  * Bytes of the largest object the archive stores: S3's largest, 10,000 parts of 5 GiB (48.8 TiB,

@@ -16,6 +16,8 @@
 import type { Readable } from 'node:stream';
 import type {
   ListedObject,
+  MetadataAdded,
+  MetadataAddition,
   ObjectHead,
   ObjectStore,
   PutBytesOptions,
@@ -87,6 +89,10 @@ export class CrashingObjectStore implements ObjectStore {
 
   delete(key: string): Promise<void> {
     return this.#schedule.around('objects.delete', () => this.#inner.delete(key));
+  }
+
+  addMetadata(key: string, addition: MetadataAddition): Promise<MetadataAdded> {
+    return this.#schedule.around('objects.addMetadata', () => this.#inner.addMetadata(key, addition));
   }
 
   /** One request (S3's DeleteObjects): a crash before it deletes none of the keys, after it all. */

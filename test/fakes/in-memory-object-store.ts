@@ -4,7 +4,10 @@
  * and computes ETags as S3 does: MD5 for a single PUT, which a put of bytes always is, and for
  * a multipart put too, whose object the adapter's metadata copy replaces with a copy (S3 gives a
  * CopyObject's object the MD5 of its bytes; over 5 GiB the copy is a multipart one, whose ETag
- * is `<hex>-<parts>`: no test holds such an object in memory). A failed or aborted put stores nothing. Keys list in UTF-8 byte order.
+ * is `<hex>-<parts>`, as here over `maxCopyBytes`). A failed or aborted put stores nothing. Keys
+ * list in UTF-8 byte order. Tags are kept as S3 keeps them beside the object: a put here leaves
+ * none (its metadata copy dropped the staging tag), an object as earlier workers left it
+ * (`putAsEarlierWorkers`) has the staging tag, and `addMetadata`'s rewrite drops them.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -19,6 +22,8 @@ import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { ContentLengthMismatchError, ObjectTooLargeError } from '#domain/errors.ts';
 import type {
   ListedObject,
+  MetadataAdded,
+  MetadataAddition,
   ObjectHead,
   ObjectMetadata,
   ObjectStore,
@@ -27,6 +32,7 @@ import type {
   PutStreamOptions,
 } from '#ports/object-store.ts';
 import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
+import { COPY_OBJECT_MAX_BYTES, STAGING_TAG } from '#shared/env-names.ts';
 
 interface StoredObject {
   readonly data: Buffer;
@@ -34,6 +40,8 @@ interface StoredObject {
   readonly contentType: string;
   readonly metadata: Record<string, string>;
   readonly lastModified: number;
+  /** The object's tag set (S3 keeps it beside the object; a copy replaces it). */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 function md5(data: Buffer): string {
@@ -48,10 +56,40 @@ export class InMemoryObjectStore implements ObjectStore {
   protected readonly objects = new Map<string, StoredObject>();
   protected readonly partSize: number;
   protected readonly now: () => number;
+  /** The largest object one CopyObject rewrites; a larger one's rewrite is a multipart copy. */
+  protected readonly maxCopyBytes: number;
 
-  constructor(options: { partSize?: number; now?: () => number } = {}) {
+  constructor(options: { partSize?: number; now?: () => number; maxCopyBytes?: number } = {}) {
     this.partSize = options.partSize ?? 8 * 1024 * 1024;
     this.now = options.now ?? Date.now;
+    this.maxCopyBytes = options.maxCopyBytes ?? COPY_OBJECT_MAX_BYTES;
+  }
+
+  /** The object's tags (for assertions); an empty set when it has none or is missing. */
+  tagsOf(key: string): Readonly<Record<string, string>> {
+    return { ...this.objects.get(key)?.tags };
+  }
+
+  /**
+   * Stores `data` as the workers before the multipart copy left a video over 5 GiB: the multipart
+   * upload itself, current, with the up-front metadata only (no `md5chksum`, no late hashes), a
+   * `<md5>-<parts>` ETag and the staging tag. Returns its ETag.
+   */
+  putAsEarlierWorkers(
+    key: string,
+    data: Buffer,
+    options: { contentType: string; metadata: ObjectMetadata; parts: number },
+  ): { etag: string } {
+    const etag = `${md5(Buffer.from(`${md5(data)}|${this.now()}|${options.parts}`))}-${options.parts}`;
+    this.objects.set(key, {
+      data,
+      etag,
+      contentType: options.contentType,
+      metadata: { ...options.metadata },
+      lastModified: this.now(),
+      tags: { [STAGING_TAG.key]: STAGING_TAG.value },
+    });
+    return { etag };
   }
 
   /** Every key held, in list order (for assertions). */
@@ -138,8 +176,30 @@ export class InMemoryObjectStore implements ObjectStore {
       contentType: options.contentType,
       metadata,
       lastModified: this.now(),
+      tags: {},
     });
     return { key, size: data.length, etag, md5: digest, sha256, multipart };
+  }
+
+  async addMetadata(key: string, addition: MetadataAddition): Promise<MetadataAdded> {
+    const object = this.objects.get(key);
+    if (object === undefined) return { added: false, why: 'missing' };
+    // CopySourceIfMatch: S3 answers 412 and copies nothing.
+    if (object.etag !== addition.ifEtag) return { added: false, why: 'changed' };
+    const metadata = {
+      ...object.metadata,
+      ...addition.metadata,
+      [MD5_KEY]: md5HexToBase64(addition.md5),
+    };
+    assertValidMetadata(metadata);
+    const parts = Math.ceil(object.data.length / this.maxCopyBytes);
+    // A CopyObject's object has the MD5 of its bytes as ETag; a multipart copy's a `-N` one.
+    const etag =
+      object.data.length > this.maxCopyBytes
+        ? `${md5(Buffer.from(`${object.etag}|copy|${this.now()}`))}-${parts}`
+        : md5(object.data);
+    this.objects.set(key, { ...object, etag, metadata, lastModified: this.now(), tags: {} });
+    return { added: true, etag };
   }
 
   async delete(key: string): Promise<void> {

@@ -207,3 +207,42 @@ describe('planRepair', () => {
     });
   });
 });
+
+describe('planRepair: objects that state no MD5', () => {
+  const old = (v: ArchivedVersion, overrides: Partial<StoredObject> = {}) =>
+    stored(v, { etag: `${'e'.repeat(32)}-3`, ...overrides });
+
+  it("gives each the manifest's hashes, only while its ETag is the one verify read, and replaces nothing", () => {
+    const a = version('a.mov');
+
+    const result = plan([entry(PRIMARY, 'A', 'MA', [a])], [old(a)]);
+
+    expect(result.addMetadata).toEqual([
+      { key: 'a.mov', etag: `${'e'.repeat(32)}-3`, md5: a.md5, sha256: a.sha256 },
+    ]);
+    expect(result.targets).toEqual([]);
+    expect(result.metadataLeftAlone).toEqual([]);
+  });
+
+  it('gives none to an object whose bytes --deep found other than the manifest says: it is re-archived', () => {
+    const a = version('a.mov');
+    const content = { bytes: 100, sha256: 'c'.repeat(64), md5: 'd'.repeat(32) };
+
+    const result = plan([entry(PRIMARY, 'A', 'MA', [a])], [old(a, { content })], { policy: ANY_SHARE });
+
+    expect(result.addMetadata).toEqual([]);
+    expect(result.targets.map((t) => [...t.brokenKeys])).toEqual([[['a.mov', 'corrupt']]]);
+  });
+
+  it('leaves one alone, not as a finding, when the manifest records no hashes to give it', () => {
+    const a = { ...version('a.mov'), md5: '', sha256: '' };
+
+    const result = plan([entry(PRIMARY, 'A', 'MA', [a])], [old(a)]);
+
+    expect(result.addMetadata).toEqual([]);
+    expect(result.metadataLeftAlone).toEqual([
+      { subject: 'a.mov', reason: 'states no MD5, and the manifest records no MD5 and SHA-256 to give it' },
+    ]);
+    expect(result.leftAlone).toEqual([]);
+  });
+});

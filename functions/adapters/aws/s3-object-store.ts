@@ -45,6 +45,8 @@ import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type {
   ArchivingObjectStore,
   ListedObject,
+  MetadataAdded,
+  MetadataAddition,
   ObjectHead,
   ObjectMetadata,
   ObjectStore,
@@ -170,7 +172,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
   /** Starts as told (`checksumParts`); turned on for good by the first refusal of a part without one. */
   private checksumParts: boolean;
   private readonly onObjectLockLearnt: (() => void) | undefined;
-  private readonly maxCopyBytes: number;
+  protected readonly maxCopyBytes: number;
 
   constructor(options: S3ObjectStoreOptions) {
     super(options);
@@ -285,19 +287,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       if (options.contentLength > this.maxCopyBytes) {
         // Too large for one CopyObject: the same rewrite in part copies (s3-multipart-copy.ts).
         // Its ETag is a multipart one, no MD5 of the bytes: nothing to compare with the meter's.
-        const copied = await copyInParts({
-          client: this.client,
-          bucket: this.bucket,
-          key,
-          copySource: copySource(this.bucket, key),
-          etag,
-          size: meter.bytes,
-          contentType: options.contentType,
-          metadata,
-          partBytes: Math.min(this.maxCopyBytes, COPY_PART_BYTES),
-          concurrency: COPY_CONCURRENCY,
-          signal: options.signal,
-        });
+        const copied = await this.rewriteInParts(key, etag, meter.bytes, replacement, options.signal);
         current = copied.etag || etag;
         return {
           key,
@@ -381,10 +371,36 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
   }
 
   /**
+   * `rewriteInPlace` for an object over `maxCopyBytes`: a multipart copy onto the key
+   * (s3-multipart-copy.ts), every part conditioned on `etag`; its tags are dropped.
+   */
+  protected rewriteInParts(
+    key: string,
+    etag: string,
+    size: number,
+    replacement: { readonly metadata: ObjectMetadata; readonly contentType: string },
+    signal?: AbortSignal,
+  ): Promise<{ etag: string; versionId?: string }> {
+    return copyInParts({
+      client: this.client,
+      bucket: this.bucket,
+      key,
+      copySource: copySource(this.bucket, key),
+      etag,
+      size,
+      contentType: replacement.contentType,
+      metadata: replacement.metadata,
+      partBytes: Math.min(this.maxCopyBytes, COPY_PART_BYTES),
+      concurrency: COPY_CONCURRENCY,
+      signal,
+    });
+  }
+
+  /**
    * A same-key CopyObject that replaces the object's metadata and tags, only while `etag` is the
    * current version's (`CopySourceIfMatch`: else 412, and another writer's version is left alone).
    */
-  private rewriteInPlace(
+  protected rewriteInPlace(
     key: string,
     etag: string,
     replacement: {
@@ -430,5 +446,38 @@ export class S3ObjectStore extends S3ArchivingObjectStore implements ObjectStore
 
   deleteMany(keys: readonly string[]): Promise<void> {
     return deleteObjects(this.client, this.bucket, keys);
+  }
+
+  /**
+   * The puts' own rewrite (one CopyObject up to `maxCopyBytes`, a multipart copy over it), with the
+   * object's metadata as its head states it plus the addition and `md5chksum`, its content type,
+   * no tags. A HEAD first (the metadata and size to copy), then the copy conditioned on `ifEtag`:
+   * whatever became current between the two is answered 412 and left alone. Needs s3:GetObject,
+   * s3:PutObject and s3:PutObjectTagging (a copy that sets the tag set, empty here).
+   */
+  async addMetadata(key: string, addition: MetadataAddition): Promise<MetadataAdded> {
+    const head = await this.head(key);
+    if (head === undefined) return { added: false, why: 'missing' };
+    if (head.etag !== addition.ifEtag) return { added: false, why: 'changed' };
+    const metadata = { ...head.metadata, ...addition.metadata, [MD5_KEY]: md5HexToBase64(addition.md5) };
+    assertValidMetadata(metadata);
+    // S3's own default for an object stored without one.
+    const contentType = head.contentType ?? 'binary/octet-stream';
+    try {
+      if (head.size > this.maxCopyBytes) {
+        const copied = await this.rewriteInParts(key, head.etag, head.size, { metadata, contentType });
+        return { added: true, etag: copied.etag, ...versionOf(copied.versionId) };
+      }
+      const copied = await this.rewriteInPlace(key, head.etag, { metadata, tagging: '', contentType });
+      return {
+        added: true,
+        etag: unquote(copied.CopyObjectResult?.ETag),
+        ...versionOf(copied.VersionId),
+      };
+    } catch (error) {
+      if (statusOf(error) === 412) return { added: false, why: 'changed' };
+      if (statusOf(error) === 404) return { added: false, why: 'missing' };
+      throw error;
+    }
   }
 }

@@ -116,6 +116,12 @@ export function renderRepair(output: Output, result: RepairResult): void {
   }
   if (result.requeued.length > SHOWN) output.step(`… and ${result.requeued.length - SHOWN} more assets`);
   for (const key of result.removed) output.step(`removed stray object ${key}`);
+  for (const added of result.metadataAdded.slice(0, SHOWN))
+    output.step(`added md5chksum and icloud-sha256 to ${added.key}`);
+  if (result.metadataAdded.length > SHOWN)
+    output.step(`… and md5chksum and icloud-sha256 added to ${result.metadataAdded.length - SHOWN} more`);
+  for (const item of result.metadataNotAdded.slice(0, SHOWN))
+    output.warn(`no metadata added to ${item.subject}: ${item.reason}`);
   for (const kept of result.kept.slice(0, SHOWN)) output.warn(`left ${kept.subject}: ${kept.reason}`);
   if (result.kept.length > SHOWN)
     output.warn(`… and ${result.kept.length - SHOWN} more left (--json lists all)`);
@@ -125,7 +131,7 @@ export function renderRepair(output: Output, result: RepairResult): void {
     output.warn(`… and ${result.unrepairable.length - SHOWN} more not repaired (--json lists all)`);
   if (result.workers === 'deployed') {
     output.info(
-      `Repair queued ${result.itemsEnqueued} assets (${result.messagesSent} messages) for the deployed workers and removed ${result.removed.length} stray objects; run verify again once the queue is empty.`,
+      `Repair queued ${result.itemsEnqueued} assets (${result.messagesSent} messages) for the deployed workers, removed ${result.removed.length} stray objects and added MD5 and SHA-256 metadata to ${plural(result.metadataAdded.length, 'object')}; run verify again once the queue is empty.`,
     );
     return;
   }
@@ -135,7 +141,11 @@ export function renderRepair(output: Output, result: RepairResult): void {
     if (work.deadLetters > 0)
       output.warn(`${work.deadLetters} work messages ended in the dead-letter queue.`);
   }
-  const summary = `re-archived ${plural(work?.versionsArchived ?? 0, 'object')} of ${plural(result.itemsEnqueued, 'asset')} (${formatBytes(work?.bytesArchived ?? 0)}), removed ${plural(result.removed.length, 'stray object')}`;
+  const metadata =
+    result.metadataAdded.length > 0
+      ? `, added MD5 and SHA-256 metadata to ${plural(result.metadataAdded.length, 'object')}`
+      : '';
+  const summary = `re-archived ${plural(work?.versionsArchived ?? 0, 'object')} of ${plural(result.itemsEnqueued, 'asset')} (${formatBytes(work?.bytesArchived ?? 0)}), removed ${plural(result.removed.length, 'stray object')}${metadata}`;
   if (result.left === 0) output.success(`Repaired: ${summary}.`);
   else output.error(`Repair ${summary}; ${plural(result.left, 'finding')} remain (listed above).`);
 }

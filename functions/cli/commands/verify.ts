@@ -56,7 +56,7 @@ export function verifyCommand(): Command {
     )
     .option(
       '--repair',
-      're-archive what is missing, truncated or corrupt (looked up afresh in iCloud) and, under mirror, remove stray objects',
+      "re-archive what is missing, truncated or corrupt (looked up afresh in iCloud), give objects that state no MD5 the manifest's MD5 and SHA-256 (a rewrite in place) and, under mirror, remove stray objects",
     )
     .addOption(
       new Option(
@@ -128,7 +128,7 @@ async function runVerifyCommand(
     () => {
       progress.done();
       return doing === 'repairing'
-        ? 'Interrupted while repairing: what was re-archived so far stays, nothing else changed.'
+        ? 'Interrupted while repairing: what was re-archived or given its metadata so far stays, nothing else changed.'
         : `Interrupted while ${doing}: verify changed nothing.`;
     },
     `Run ${sameCommandWith('')} again.`,
@@ -166,21 +166,22 @@ async function runVerifyCommand(
       onPhaseDone: () => progress.done(),
     },
   );
-  if (options.repair && !report.ok) doing = 'repairing';
+  // Also when everything agrees: objects that state no MD5 get the manifest's hashes.
+  const toRepair = options.repair && (!report.ok || (report.md5UnavailableObjects?.length ?? 0) > 0);
+  if (toRepair) doing = 'repairing';
   const deletePolicy = parseDeletePolicy({
     mode: options.deletePolicy ?? process.env[ENV.deletePolicy],
     maxDeleteFraction: options.maxDeleteFraction?.toString() ?? process.env[ENV.maxDeleteFraction],
     maxDeleteCount: process.env[ENV.maxDeleteCount],
   });
-  const repair =
-    options.repair && !report.ok
-      ? await repairArchive(access, report, {
-          icloud,
-          versionPolicy,
-          deletePolicy,
-          logger: ctx.logger,
-        }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
-      : undefined;
+  const repair = toRepair
+    ? await repairArchive(access, report, {
+        icloud,
+        versionPolicy,
+        deletePolicy,
+        logger: ctx.logger,
+      }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
+    : undefined;
   keepRunning();
   const albumsOk = albums?.ok ?? true;
   ctx.output.result({
@@ -300,7 +301,7 @@ function render(
     output.warn(`${listing.problems} records CloudKit could not serve: their assets may show up as extra.`);
   if (c.md5Unavailable > 0)
     output.warn(
-      `${c.md5Unavailable} objects state no MD5 (multipart without md5chksum); --deep checks their bytes.`,
+      `${c.md5Unavailable} objects state no MD5 (multipart without md5chksum); --deep checks their bytes, --repair gives them the manifest's MD5 and SHA-256.`,
     );
   if (report.ok) {
     output.success(`Everything agrees: ${summary}`);

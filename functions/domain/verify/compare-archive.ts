@@ -50,6 +50,7 @@ export function compareArchive(input: VerifyInput): VerifyReport {
     extra,
     sizeMismatches,
     checksumMismatches,
+    md5UnavailableObjects: [...objects.md5UnavailableObjects].sort((a, b) => byText(a.key, b.key)),
     checked: {
       library: library !== undefined,
       libraryAssets: input.library?.length ?? 0,

@@ -7,7 +7,13 @@ import type { ArchivedVersion, ManifestEntry, RecordedDeletion } from '#domain/m
 import { zoneId } from '#domain/model/zone.ts';
 import type { ObjectEncryption } from '#ports/object-store.ts';
 import { etagCanBeMd5, statedMd5 } from './object-md5.ts';
-import type { ChecksumMismatch, ExtraFinding, MissingFinding, SizeMismatch } from './verify-report.ts';
+import type {
+  ChecksumMismatch,
+  ExtraFinding,
+  Md5Unavailable,
+  MissingFinding,
+  SizeMismatch,
+} from './verify-report.ts';
 
 /** Hashes of an object's bytes, read back in full (`--deep`). */
 export interface ContentDigest {
@@ -36,6 +42,8 @@ export interface ObjectComparison {
   readonly extra: ExtraFinding[];
   readonly sizeMismatches: SizeMismatch[];
   readonly checksumMismatches: ChecksumMismatch[];
+  /** Referenced objects that state no MD5 (counted as `md5Unavailable`). */
+  readonly md5UnavailableObjects: Md5Unavailable[];
   readonly manifestObjects: number;
   readonly manifestBytes: number;
   readonly md5Compared: number;
@@ -78,6 +86,7 @@ export function compareObjects(
     extra: [],
     sizeMismatches: [],
     checksumMismatches: [],
+    md5UnavailableObjects: [],
     manifestObjects: references.size,
     manifestBytes: 0,
     md5Compared: 0,
@@ -108,8 +117,10 @@ export function compareObjects(
       continue;
     }
     const stated = statedMd5(object, etagsAreMd5);
-    if (stated === undefined) md5Unavailable++;
-    else {
+    if (stated === undefined) {
+      md5Unavailable++;
+      result.md5UnavailableObjects.push({ ...where, etag: object.etag });
+    } else {
       md5Compared++;
       if (stated.md5 !== version.md5) {
         result.checksumMismatches.push({

@@ -2,7 +2,9 @@
  * What `verify --repair` will do about a verify report, decided without touching anything: which
  * assets to archive again (an object missing, cut short or with other bytes than the manifest
  * recorded, or a version iCloud has and the manifest lacks), which stray objects to remove (only
- * under `mirror`, and never more than the mass-deletion stop allows), and what it leaves alone.
+ * under `mirror`, and never more than the mass-deletion stop allows), which objects that state no
+ * MD5 get the manifest's hashes as metadata (videos over 5 GiB archived before the workers gave
+ * them their late metadata: a rewrite in place, no download), and what it leaves alone.
  *
  * A cut-short or corrupt object is deleted before its asset is archived again, so the same
  * deletion limit guards those replacements, under either delete policy: more of them than one run
@@ -35,8 +37,24 @@ export interface LeftAlone {
   readonly reason: string;
 }
 
+/**
+ * An object to give its hashes as metadata (`icloud-sha256`, `md5chksum`): it states no MD5, and
+ * the manifest recorded both. Only while its ETag is still `etag`, the one verify read.
+ */
+export interface MetadataToAdd {
+  readonly key: string;
+  readonly etag: string;
+  /** Lower-case hex, as the manifest recorded them. */
+  readonly md5: string;
+  readonly sha256: string;
+}
+
 export interface RepairPlan {
   readonly targets: readonly RepairTarget[];
+  /** Objects that state no MD5, to give the manifest's hashes (counted as repairs, deleting nothing). */
+  readonly addMetadata: readonly MetadataToAdd[];
+  /** Objects that state no MD5 and get none (not findings: verify's `ok` ignores them). */
+  readonly metadataLeftAlone: readonly LeftAlone[];
   /** Objects no manifest entry references, to remove (`mirror` only, within the deletion limit). */
   readonly removeStrays: readonly string[];
   /** Objects no manifest entry references that stay (`keep`, or over the deletion limit). */
@@ -151,6 +169,8 @@ export function planRepair(input: RepairPlanInput): RepairPlan {
   for (const [id, target] of targets)
     if (target.brokenKeys.size === 0 && !target.notArchived) targets.delete(id);
 
+  const metadataLeftAlone: LeftAlone[] = [];
+  const addMetadata = metadataToAdd(report, manifest, broken, metadataLeftAlone);
   const strays = report.extra.flatMap((e) => (e.type === 'unreferencedObject' ? [e.key] : []));
   const mirror = input.deletePolicy.mode === 'mirror';
   const removeStrays = mirror && strays.length <= limit ? strays : [];
@@ -165,11 +185,43 @@ export function planRepair(input: RepairPlanInput): RepairPlan {
         }));
   return {
     targets: [...targets.values()],
+    addMetadata,
+    metadataLeftAlone,
     removeStrays,
     keepStrays,
     leftAlone,
     ...(refused === undefined ? {} : { refused }),
   };
+}
+
+const MD5_HEX = /^[0-9a-f]{32}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The objects verify found stating no MD5 whose manifest version records both hashes; not one
+ * that is replaced anyway (with `--deep`, its bytes differed). The rest go to `leftAlone`.
+ */
+function metadataToAdd(
+  report: VerifyReport,
+  manifest: readonly ManifestEntry[],
+  broken: ReadonlyMap<string, RepairReason>,
+  leftAlone: LeftAlone[],
+): MetadataToAdd[] {
+  const versions = new Map(manifest.flatMap((e) => e.versions.map((v) => [v.key, v] as const)));
+  const planned: MetadataToAdd[] = [];
+  for (const object of report.md5UnavailableObjects ?? []) {
+    if (broken.has(object.key)) continue;
+    const version = versions.get(object.key);
+    if (version === undefined || !MD5_HEX.test(version.md5) || !SHA256_HEX.test(version.sha256)) {
+      leftAlone.push({
+        subject: object.key,
+        reason: 'states no MD5, and the manifest records no MD5 and SHA-256 to give it',
+      });
+      continue;
+    }
+    planned.push({ key: object.key, etag: object.etag, md5: version.md5, sha256: version.sha256 });
+  }
+  return planned;
 }
 
 /**

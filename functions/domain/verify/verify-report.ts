@@ -68,6 +68,19 @@ export interface ChecksumMismatch {
   readonly actual: string;
 }
 
+/**
+ * A referenced object of the right size that states no MD5 (`checked.md5Unavailable`): a multipart
+ * object without `md5chksum`, as workers before the multipart copy left videos over 5 GiB.
+ * `verify --repair` gives it the manifest's hashes (`repair.metadataAdded`).
+ */
+export interface Md5Unavailable {
+  readonly key: string;
+  readonly zone: string;
+  readonly assetRecordName: string;
+  /** The ETag verify read (without quotes): repair rewrites the object only while it is still this. */
+  readonly etag: string;
+}
+
 export interface VerifyChecked {
   /** False when the iCloud side was skipped (`--no-icloud`). */
   readonly library: boolean;
@@ -99,6 +112,11 @@ export interface VerifyReport {
   readonly extra: readonly ExtraFinding[];
   readonly sizeMismatches: readonly SizeMismatch[];
   readonly checksumMismatches: readonly ChecksumMismatch[];
+  /**
+   * The objects `checked.md5Unavailable` counts, in key order. Not differences (`ok` ignores them);
+   * absent from reports of versions before it.
+   */
+  readonly md5UnavailableObjects?: readonly Md5Unavailable[];
   readonly checked: VerifyChecked;
   /** The running totals beside a recount from the manifest (they drift low after a crash; informational). */
   readonly counters?: { readonly recorded: ArchiveCounters; readonly recounted: ArchiveCounters };

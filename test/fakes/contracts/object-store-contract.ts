@@ -262,5 +262,55 @@ export function describeObjectStoreContract(name: string, createStore: ObjectSto
       await store.deleteMany([]);
       expect(await listKeys(store, 'many/')).toEqual(['many/kept.json']);
     });
+
+    it('adds metadata in place while the ETag is the one given, keeping the rest and the bytes', async () => {
+      const store = await createStore();
+      const put = await putText(store, 'meta/IMG_1.MOV', 'a video, in spirit');
+      const md5 = createHash('md5').update('a video, in spirit').digest('hex');
+
+      const added = await store.addMetadata('meta/IMG_1.MOV', {
+        ifEtag: put.etag,
+        md5,
+        metadata: { 'icloud-sha256': put.sha256 },
+      });
+
+      const head = await store.head('meta/IMG_1.MOV');
+      expect(added).toEqual({
+        added: true,
+        etag: head?.etag,
+        ...(head?.versionId && { versionId: head.versionId }),
+      });
+      expect(head).toMatchObject({
+        contentType: 'text/plain',
+        metadata: { ...mtimeMetadata(CAPTURED), 'icloud-sha256': put.sha256 },
+        md5Base64: Buffer.from(md5, 'hex').toString('base64'),
+      });
+      expect((await readStream((await store.getStream('meta/IMG_1.MOV'))!.body)).toString()).toBe(
+        'a video, in spirit',
+      );
+    });
+
+    it('adds no metadata when the ETag is not the current one, nor to a missing object', async () => {
+      const store = await createStore();
+      await putText(store, 'meta/IMG_2.MOV', 'theirs');
+
+      const changed = await store.addMetadata('meta/IMG_2.MOV', {
+        ifEtag: '0123456789abcdef0123456789abcdef-2',
+        md5: '0'.repeat(32),
+        metadata: { 'icloud-sha256': '1'.repeat(64) },
+      });
+      const missing = await store.addMetadata('meta/none.MOV', {
+        ifEtag: '0123456789abcdef0123456789abcdef-2',
+        md5: '0'.repeat(32),
+        metadata: {},
+      });
+
+      expect(changed).toEqual({ added: false, why: 'changed' });
+      expect(missing).toEqual({ added: false, why: 'missing' });
+      expect((await store.head('meta/IMG_2.MOV'))?.metadata).toEqual({
+        ...mtimeMetadata(CAPTURED),
+        md5chksum: createHash('md5').update('theirs').digest('base64'),
+      });
+    });
   });
 }
