@@ -89,6 +89,27 @@ describe('a database token Apple refuses (finding 19)', () => {
   });
 });
 
+describe('a database token Apple expired (finding 19, S87 switch)', () => {
+  it('is read again without a token and replaced, and the next run is one request again', async () => {
+    const state = new InMemorySyncStateStore();
+    expect((await setUp(state).run('expiry-first')).outcome).toBe('caughtUp');
+    const old = (await state.loadDatabaseState('private'))?.syncToken as string;
+    await control.quirks({ expiredTokens: [old] });
+    try {
+      const result = await setUp(state).run('expired');
+
+      expect(result).toMatchObject({ outcome: 'caughtUp', databaseTokensRefused: ['private'] });
+      expect('appleRequests' in result ? result.appleRequests['records/query'] : undefined).toBeUndefined();
+      expect((await state.loadDatabaseState('private'))?.syncToken).not.toBe(old);
+      const idle = await setUp(state).run('expired-idle');
+      expect(idle.outcome).toBe('idle');
+      expect('appleRequests' in idle ? idle.appleRequests : {}).toEqual({ 'changes/database': 1 });
+    } finally {
+      await control.quirks({ expiredTokens: [] });
+    }
+  });
+});
+
 describe('ZONE_NOT_FOUND for the own library (finding 18)', () => {
   it('is reported as an account condition (ReauthRequired), never as a successful sync, and the zone is not retired', async () => {
     const state = new InMemorySyncStateStore();
