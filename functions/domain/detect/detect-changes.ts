@@ -16,6 +16,8 @@
  * - Stale token (or a first sync over an existing archive): the enumeration reconciles, so the
  *   purges the lost delta would have carried are found by what it did not return
  *   (`reconcile-enumeration.ts`: bounded stamps and pages; lookups only for what is missing).
+ * - Refused database token: + one `changes/database` without a token (every zone listed), then one
+ *   caught-up `changes/zone` per quiet zone; no zone is walked again.
  *
  * Durability: a zone's token (or enumeration checkpoint) is saved only after the work of the page
  * it covers is on the queue; the database token only after every zone it reported is caught up.
