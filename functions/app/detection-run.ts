@@ -178,6 +178,21 @@ export async function runDetection(
         deps.logger.warn('album views not written', { error }),
       );
     }
+    if (result.databaseTokensRefused !== undefined) {
+      // Read again without a token (every zone listed, each from its own token): nothing lost.
+      deps.logger.warn('CloudKit refused the stored database token; read every zone instead', {
+        databases: result.databaseTokensRefused,
+      });
+    }
+    for (const report of result.zones) {
+      // A Shared Library left (ZONE_NOT_FOUND) keeps its archive; it is followed again if Apple lists it.
+      if (report.note === 'zoneGone')
+        deps.logger.warn('zone not found in iCloud; retired, its archive kept', {
+          zone: report.zone.zoneName,
+        });
+      if (report.note === 'zoneReturned')
+        deps.logger.info('a retired zone is listed again; walked afresh', { zone: report.zone.zoneName });
+    }
     // Records CloudKit would not serve through every lookup: the WorkGivenUp alarm calls a person.
     const givenUp = result.zones.flatMap((z) => z.unreadableGivenUp ?? []);
     if (givenUp.length > 0) {

@@ -6,6 +6,8 @@
  * descriptions, never raw values.
  */
 
+import type { DatabaseScope } from './model/zone.ts';
+
 export type ErrorClass = 'retryable' | 'fatal' | 'reauth';
 
 interface ErrorOptions {
@@ -58,17 +60,32 @@ export class RateLimitedError extends Error {
   }
 }
 
-/** CloudKit rejected a stored syncToken (BAD_REQUEST): the zone must be enumerated afresh. */
+/**
+ * CloudKit rejected a stored syncToken (BAD_REQUEST to a request that carried one): a zone's must
+ * be enumerated afresh; a database's (`changes/database`) is read again without a token.
+ */
 export class StaleSyncTokenError extends Error {
   override readonly name = 'StaleSyncTokenError';
-  readonly zoneName: string;
-  constructor(zoneName: string, reason: string, options: ErrorOptions = {}) {
-    super(`CloudKit rejected the stored sync token of zone ${zoneName}: ${reason}`, { cause: options.cause });
-    this.zoneName = zoneName;
+  /** The zone whose token was refused; absent for a database token. */
+  readonly zoneName?: string;
+  /** The database whose token was refused (`changes/database`); absent for a zone token. */
+  readonly database?: DatabaseScope;
+  constructor(
+    subject: string | { readonly database: DatabaseScope },
+    reason: string,
+    options: ErrorOptions = {},
+  ) {
+    const what = typeof subject === 'string' ? `zone ${subject}` : `the ${subject.database} database`;
+    super(`CloudKit rejected the stored sync token of ${what}: ${reason}`, { cause: options.cause });
+    if (typeof subject === 'string') this.zoneName = subject;
+    else this.database = subject.database;
   }
 }
 
-/** The zone no longer exists (ZONE_NOT_FOUND): stop syncing it. */
+/**
+ * CloudKit answered ZONE_NOT_FOUND for a zone: a Shared Library left is retired (followed again
+ * once Apple lists it); the own library (PrimarySync) is an account condition, never retired.
+ */
 export class ZoneNotFoundError extends Error {
   override readonly name = 'ZoneNotFoundError';
   readonly zoneName: string;

@@ -160,7 +160,10 @@ export interface AssetLookup {
 export interface AssetSource extends AssetLookup {
   /** The photo zones of the account, each in the database that lists it (docs/protocol/cloudkit.md#databases). */
   discoverZones(): Promise<readonly ZoneRef[]>;
-  /** `changes/database`: which photo zones of `database` changed since `syncToken`. */
+  /**
+   * `changes/database`: which photo zones of `database` changed since `syncToken` (every zone
+   * without one). Throws `StaleSyncTokenError` (with `database`) when CloudKit refuses the token.
+   */
   changedZones(database: DatabaseScope, syncToken?: string): Promise<ChangedZones>;
   /**
    * One page of a zone's change feed, paired and mapped. Throws `StaleSyncTokenError` when CloudKit

@@ -243,6 +243,22 @@ describe('changes/database and changes/zone (S73-S89)', () => {
     expect(page.serverErrorCode).toBe('BAD_REQUEST');
   });
 
+  it('S87: a database token marked expired is answered 400 BAD_REQUEST by changes/database, as one it cannot read', async () => {
+    const { json: fresh } = await ck.call<{ syncToken: string }>('changes/database', {});
+    ck.library.quirks = { ...ck.library.quirks, expiredTokens: [fresh.syncToken] };
+    const refused = await ck.call<{ serverErrorCode: string }>('changes/database', {
+      syncToken: fresh.syncToken,
+    });
+    ck.library.quirks = { ...ck.library.quirks, expiredTokens: [] };
+    const unreadable = await ck.call<{ serverErrorCode: string }>('changes/database', {
+      syncToken: 'AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    });
+    expect([refused.status, refused.json.serverErrorCode]).toEqual([400, 'BAD_REQUEST']);
+    expect([unreadable.status, unreadable.json.serverErrorCode]).toEqual([400, 'BAD_REQUEST']);
+    const tokenless = await ck.call<{ zones: unknown[] }>('changes/database', {});
+    expect(tokenless.status).toBe(200);
+  });
+
   it('S88: tombstones are exactly {recordName, recordType: null, deleted: true, recordChangeTag}', async () => {
     const { records } = await drain(ck);
     const tombstone = records.find((r) => r.deleted)!;

@@ -2,7 +2,7 @@
  * An `AssetSource` over an in-memory library, with the semantics of the CloudKit one that change
  * detection relies on: zone tokens are positions in the zone's change log, the database token
  * counts database-level changes, enumeration pages walk the library by rank, a refused token is a
- * `StaleSyncTokenError` and a zone that is gone or never existed a `ZoneNotFoundError`.
+ * `StaleSyncTokenError` (a zone's or a database's) and a zone that is gone or never existed a `ZoneNotFoundError`.
  * `calls` records every request. It runs the AssetSource contract suite
  * (`test/fakes/contracts/asset-source-contract.ts`) like the CloudKit adapter does.
  *
@@ -78,6 +78,8 @@ export class LibraryAssetSource implements AssetSource {
   /** Runs before every page is served (a clock ticking, the library changing meanwhile). */
   onPage: (() => void) | undefined;
   #databaseChanges: { at: number; zone: string }[] = [];
+  /** Database tokens CloudKit no longer accepts (`changes/database` answers them as stale). */
+  readonly expiredDatabaseTokens = new Set<string>();
 
   constructor(options: { pageSize?: number; onPage?: () => void } = {}) {
     this.pageSize = options.pageSize ?? 10;
@@ -154,6 +156,9 @@ export class LibraryAssetSource implements AssetSource {
 
   async changedZones(database: DatabaseScope, syncToken?: string): Promise<ChangedZones> {
     this.calls.push(`changedZones:${database}`);
+    if (syncToken !== undefined && this.expiredDatabaseTokens.has(syncToken)) {
+      throw new StaleSyncTokenError({ database }, 'expired');
+    }
     const since = syncToken === undefined ? 0 : Number(syncToken);
     const names = new Set(this.#databaseChanges.filter((c) => c.at > since).map((c) => c.zone));
     const zones = [...names].map((n) => this.zone(n)).filter((z) => z.ref.database === database);

@@ -85,6 +85,11 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     { errorClass: 'retryable', rule: 'StaleSyncTokenError' },
   ],
   [
+    'StaleSyncTokenError for a database token',
+    new StaleSyncTokenError({ database: 'private' }, 'x'),
+    { errorClass: 'retryable', rule: 'StaleSyncTokenError' },
+  ],
+  [
     'ContentLengthMismatchError',
     new ContentLengthMismatchError(2, 1),
     { errorClass: 'retryable', rule: 'ContentLengthMismatchError' },

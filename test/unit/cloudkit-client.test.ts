@@ -105,6 +105,32 @@ describe('CloudKit requests', () => {
     expect(cloudKit.sent).toHaveLength(1);
   });
 
+  it('reads a BAD_REQUEST to a database token as a refused database token, not retried (finding 19)', async () => {
+    const { cloudKit, client } = setUp();
+    cloudKit.queued.push({
+      status: 400,
+      body: '{"uuid":"u","serverErrorCode":"BAD_REQUEST","reason":"Unknown sync continuation type"}',
+    });
+
+    const refused = await client.changesDatabase('private', 'AQAAAAAAstale').catch((e: unknown) => e);
+
+    expect(refused).toBeInstanceOf(StaleSyncTokenError);
+    expect(refused).toMatchObject({ database: 'private' });
+    expect(cloudKit.sent).toHaveLength(1);
+  });
+
+  it('keeps a BAD_REQUEST to a tokenless changes/database a permanent unexpected answer', async () => {
+    const { cloudKit, client } = setUp();
+    cloudKit.queued.push({
+      status: 400,
+      body: '{"serverErrorCode":"BAD_REQUEST","reason":"Invalid request"}',
+    });
+    await expect(client.changesDatabase('private')).rejects.toMatchObject({
+      name: 'UnexpectedResponseError',
+      permanent: true,
+    });
+  });
+
   it('maps 401 and the missing-cookie body to SessionExpiredError', async () => {
     const { cloudKit, client } = setUp();
     cloudKit.queued.push({ status: 401, body: '' });

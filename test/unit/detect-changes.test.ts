@@ -299,7 +299,7 @@ describe('following a zone delta', () => {
     expect(await state.loadZone(PRIMARY)).toMatchObject({ syncToken: 'PrimarySync@1' });
   });
 
-  it('retires a zone that no longer exists and skips it afterwards', async () => {
+  it('retires a Shared Library zone that no longer exists and skips it while Apple does not list it', async () => {
     const { source, state } = await synced();
     source.addZone(SHARED, 5);
     await detectChanges(deps(source, state, new CountingWorkQueue()));
@@ -312,9 +312,127 @@ describe('following a zone delta', () => {
     expect(result.zones.find((z) => z.zone.zoneName === SHARED.zoneName)).toMatchObject({ note: 'zoneGone' });
     expect(await state.loadZone(SHARED)).toMatchObject({ retired: true });
     source.calls.length = 0;
-    source.change(SHARED.zoneName, []);
+    source.change('PrimarySync', [{ type: 'asset', asset: photo(PRIMARY, 750) }]);
     await detectChanges(deps(source, state, new CountingWorkQueue()));
     expect(source.calls.filter((c) => c.includes(SHARED.zoneName))).toEqual([]);
+    expect(await state.loadZone(SHARED)).toMatchObject({ retired: true });
+  });
+
+  it('follows a retired zone again, with a reconciling walk, once Apple lists it as changed again (finding 18)', async () => {
+    const { source, state } = await synced();
+    source.addZone(SHARED, 5);
+    await detectChanges(deps(source, state, new CountingWorkQueue()));
+    const shared = source.zones.get(SHARED.zoneName) as FakeZone;
+    shared.gone = true;
+    source.change(SHARED.zoneName, []);
+    await detectChanges(deps(source, state, new CountingWorkQueue()));
+    expect(await state.loadZone(SHARED)).toMatchObject({ retired: true });
+    shared.gone = false;
+    source.change(SHARED.zoneName, [{ type: 'asset', asset: photo(SHARED, 50) }]);
+    const queue = new CountingWorkQueue();
+
+    const result = await detectChanges(deps(source, state, queue));
+
+    expect(result.outcome).toBe('caughtUp');
+    expect(result.zones.find((z) => z.zone.zoneName === SHARED.zoneName)).toMatchObject({
+      mode: 'enumeration',
+      note: 'zoneReturned',
+      caughtUp: true,
+    });
+    expect(queue.assetNames).toContain('SharedSync-1-A50');
+    const after = await state.loadZone(SHARED);
+    expect(after?.retired).toBeUndefined();
+    expect(after).toMatchObject({ syncToken: source.currentToken(SHARED.zoneName) });
+  });
+});
+
+describe('the own library (PrimarySync) answering ZONE_NOT_FOUND (finding 18)', () => {
+  it('is never retired: the run fails with an account condition, and the next run follows it from its token', async () => {
+    const { source, state } = await synced();
+    const primary = source.zones.get('PrimarySync') as FakeZone;
+    const before = await state.loadZone(PRIMARY);
+    primary.gone = true;
+    source.change('PrimarySync', []);
+
+    await expect(detectChanges(deps(source, state, new CountingWorkQueue()))).rejects.toMatchObject({
+      name: 'AccountConditionError',
+      condition: 'photosUnavailable',
+    });
+    expect((await state.loadZone(PRIMARY))?.retired).toBeUndefined();
+    expect((await state.loadZone(PRIMARY))?.syncToken).toBe(before?.syncToken);
+
+    primary.gone = false;
+    source.change('PrimarySync', [{ type: 'asset', asset: photo(PRIMARY, 880) }]);
+    const queue = new CountingWorkQueue();
+    const result = await detectChanges(deps(source, state, queue));
+
+    expect(result.outcome).toBe('caughtUp');
+    expect(result.zones[0]).toMatchObject({ mode: 'incremental', caughtUp: true });
+    expect(queue.assetNames).toEqual(['PrimarySync-A880']);
+  });
+
+  it('walks again a PrimarySync an earlier version retired, without waiting for a change', async () => {
+    const { source, state } = await synced(12);
+    const stored = await state.loadZone(PRIMARY);
+    await state.saveZone({ zone: PRIMARY, retired: true }, stored?.revision ?? 0);
+    const queue = new CountingWorkQueue();
+
+    const result = await detectChanges(deps(source, state, queue));
+
+    expect(result.outcome).toBe('caughtUp');
+    expect(result.zones[0]).toMatchObject({ mode: 'enumeration', note: 'zoneReturned', caughtUp: true });
+    expect((await state.loadZone(PRIMARY))?.retired).toBeUndefined();
+    expect((await state.loadZone(PRIMARY))?.syncToken).toBe(source.currentToken('PrimarySync'));
+  });
+});
+
+describe('a database token CloudKit refuses (finding 19)', () => {
+  it('reads the database without a token once; each zone goes on from its own token and the new database token is saved', async () => {
+    const { source, state } = await synced();
+    source.addZone(SHARED, 5);
+    await detectChanges(deps(source, state, new CountingWorkQueue()));
+    const refused = (await state.loadDatabaseState('private'))?.syncToken as string;
+    source.expiredDatabaseTokens.add(refused);
+    source.change('PrimarySync', [{ type: 'asset', asset: photo(PRIMARY, 990) }]);
+    source.calls.length = 0;
+    const queue = new CountingWorkQueue();
+
+    const result = await detectChanges(deps(source, state, queue));
+
+    expect(result.outcome).toBe('caughtUp');
+    expect(result.databaseTokensRefused).toEqual(['private']);
+    expect(source.calls.filter((c) => c.startsWith('changedZones'))).toEqual([
+      'changedZones:private',
+      'changedZones:private',
+    ]);
+    expect(source.calls.filter((c) => c.startsWith('enumeratePage'))).toEqual([]);
+    expect(result.zones.map((z) => z.mode)).toEqual(['incremental', 'incremental']);
+    expect(queue.assetNames).toEqual(['PrimarySync-A990']);
+    expect((await state.loadDatabaseState('private'))?.syncToken).not.toBe(refused);
+
+    source.calls.length = 0;
+    const next = await detectChanges(deps(source, state, new CountingWorkQueue()));
+    expect(next.outcome).toBe('idle');
+    expect(source.calls).toEqual(['changedZones:private']);
+  });
+
+  it('fails the run when CloudKit refuses a database token a second time in one run', async () => {
+    const { source, state } = await synced();
+    const refused = (await state.loadDatabaseState('private'))?.syncToken as string;
+    source.expiredDatabaseTokens.add(refused);
+    // A tokenless read that pages on: its continuation token is refused too.
+    const original = source.changedZones.bind(source);
+    source.changedZones = async (database, syncToken) => {
+      const answer = await original(database, syncToken);
+      if (syncToken !== undefined) return answer;
+      source.expiredDatabaseTokens.add('continued');
+      return { ...answer, syncToken: 'continued', moreComing: true };
+    };
+
+    await expect(detectChanges(deps(source, state, new CountingWorkQueue()))).rejects.toMatchObject({
+      name: 'StaleSyncTokenError',
+    });
+    expect((await state.loadDatabaseState('private'))?.syncToken).toBe(refused);
   });
 });
 

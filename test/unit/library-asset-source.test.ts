@@ -41,6 +41,7 @@ describeAssetSourceContract('LibraryAssetSource (the double of the detection tes
     },
     expire: async (token) => {
       zone.expired.add(token);
+      source.expiredDatabaseTokens.add(token);
     },
   };
 });

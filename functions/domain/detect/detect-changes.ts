@@ -16,6 +16,8 @@
  * - Stale token (or a first sync over an existing archive): the enumeration reconciles, so the
  *   purges the lost delta would have carried are found by what it did not return
  *   (`reconcile-enumeration.ts`: bounded stamps and pages; lookups only for what is missing).
+ * - Refused database token: + one `changes/database` without a token (every zone listed), then one
+ *   caught-up `changes/zone` per quiet zone; no zone is walked again.
  *
  * Durability: a zone's token (or enumeration checkpoint) is saved only after the work of the page
  * it covers is on the queue; the database token only after every zone it reported is caught up.
@@ -25,7 +27,7 @@
 
 import type { ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseSyncState, JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
-import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import { type DatabaseScope, isOwnLibrary, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '../../ports/album-store.ts';
 import type { AssetSource, EnumerationScope, ZoneChangesCursor } from '../../ports/asset-source.ts';
 import type { DetectionStateStore, UnseenAsset } from '../../ports/sync-state-store.ts';
@@ -36,7 +38,7 @@ import {
   recordAlbumChanges,
 } from '../albums/record-albums.ts';
 import { type AlbumWalkProgress, walkAlbums, zoneHasAlbums } from '../albums/walk-albums.ts';
-import { StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
+import { AccountConditionError, StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
@@ -88,7 +90,12 @@ export interface ZoneReport {
   readonly pages: number;
   readonly changes: number;
   readonly caughtUp: boolean;
-  readonly note?: 'staleToken' | 'zoneGone';
+  /**
+   * `staleToken`: CloudKit refused the zone's token, so it was walked afresh. `zoneGone`: CloudKit
+   * answered ZONE_NOT_FOUND (a Shared Library left): retired. `zoneReturned`: a retired zone Apple
+   * lists again, walked afresh with reconciliation.
+   */
+  readonly note?: 'staleToken' | 'zoneGone' | 'zoneReturned';
   /** Records CloudKit would not serve, still waiting to be looked up again. */
   readonly unreadableWaiting?: number;
   /** Records given up in this run after every lookup failed (the `workGivenUp` metric counts them). */
@@ -101,6 +108,8 @@ export interface DetectResult {
   readonly zones: readonly ZoneReport[];
   readonly itemsEnqueued: number;
   readonly messagesEnqueued: number;
+  /** Databases whose stored token CloudKit refused; read again without one (every zone listed). */
+  readonly databaseTokensRefused?: readonly DatabaseScope[];
 }
 
 /** The lock one detection run holds while it walks the zones (named so a local run can break a dead one's). */
@@ -489,16 +498,21 @@ async function followZone(
   return { pages, changes, caughtUp: false };
 }
 
+/**
+ * Syncs one zone. A retired zone gets here only when Apple lists it again (the database's change
+ * list names it), or when it is the own library an earlier version retired: it is walked afresh
+ * with reconciliation, as after a refused token, and what was archived stays.
+ */
 async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<ZoneReport> {
   const state = await deps.state.loadZone(zone);
-  if (state?.retired)
-    return { zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: true, note: 'zoneGone' };
   const current: ZoneStateHolder = {
     state,
     unreadable: [...(parseZoneCheckpoint(state?.checkpoint).unreadable ?? [])],
     givenUp: [],
   };
-  const report = await walkZone(deps, run, zone, current);
+  const report = state?.retired
+    ? await walkReturnedZone(deps, run, zone, current)
+    : await walkZone(deps, run, zone, current);
   return {
     ...report,
     ...(current.unreadable.length > 0 ? { unreadableWaiting: current.unreadable.length } : {}),
@@ -550,21 +564,69 @@ async function walkZone(
       caughtUp: result.caughtUp,
     };
   } catch (error) {
-    if (!(error instanceof ZoneNotFoundError)) throw error;
-    await saveZone(deps.state, current, zone, { retired: true });
-    return { zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: true, note: 'zoneGone' };
+    return retireGoneZone(deps, current, zone, error);
   }
+}
+
+/** A retired zone Apple lists again: walked afresh, reconciling against what the archive holds. */
+async function walkReturnedZone(
+  deps: DetectDeps,
+  run: Run,
+  zone: ZoneRef,
+  current: ZoneStateHolder,
+): Promise<ZoneReport> {
+  try {
+    const result = await enumerateZone(deps, run, zone, current, true);
+    return {
+      zone,
+      mode: 'enumeration',
+      pages: result.pages,
+      changes: result.changes,
+      caughtUp: result.caughtUp,
+      note: 'zoneReturned',
+    };
+  } catch (error) {
+    return retireGoneZone(deps, current, zone, error);
+  }
+}
+
+/**
+ * ZONE_NOT_FOUND retires a Shared Library zone (left, or deleted: its archive stays as the record
+ * of it, and it is followed again if Apple lists it again). The own library is never retired: its
+ * ZONE_NOT_FOUND is what Apple answers while iCloud Photos is off, web access is off or Advanced
+ * Data Protection is on (docs/protocol/cloudkit.md#errors), so the run fails with an account
+ * condition a person must see, and its token stays for the day the library answers again.
+ */
+async function retireGoneZone(
+  deps: DetectDeps,
+  current: ZoneStateHolder,
+  zone: ZoneRef,
+  error: unknown,
+): Promise<ZoneReport> {
+  if (!(error instanceof ZoneNotFoundError)) throw error;
+  if (isOwnLibrary(zone)) {
+    throw new AccountConditionError(
+      'photosUnavailable',
+      `iCloud answered ZONE_NOT_FOUND for your photo library (${zone.zoneName}): iCloud Photos may be off, "Access iCloud Data on the Web" disabled, or Advanced Data Protection on`,
+      { cause: error },
+    );
+  }
+  await saveZone(deps.state, current, zone, { retired: true });
+  return { zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: true, note: 'zoneGone' };
 }
 
 /**
  * Zones with unfinished work from an earlier run: an enumeration under way, or records CloudKit
  * would not serve that are due for another lookup (read from the zone states already loaded, so
- * an idle run costs no extra request).
+ * an idle run costs no extra request). The own library retired by an earlier version is
+ * unfinished too: it is never retired now.
  */
 function unfinishedZones(zones: readonly ZoneSyncState[], now: number): ZoneRef[] {
   const retryDue = (z: ZoneSyncState) =>
     (parseZoneCheckpoint(z.checkpoint).unreadable ?? []).some((r) => isDue(r, now));
-  return zones.filter((z) => !z.retired && (z.syncToken === undefined || retryDue(z))).map((z) => z.zone);
+  return zones
+    .filter((z) => (z.retired ? isOwnLibrary(z.zone) : z.syncToken === undefined || retryDue(z)))
+    .map((z) => z.zone);
 }
 
 /**
@@ -578,9 +640,25 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
   const pending = unfinishedZones(knownZones, deps.now());
 
   const deltas: { database: DatabaseScope; zones: ZoneRef[]; syncToken: string; revision: number }[] = [];
+  const refused: DatabaseScope[] = [];
+  /**
+   * The database's first answer. A stored token CloudKit refuses is dropped and the database read
+   * without one, once: that lists every zone, and each goes on from its own token (a quiet zone
+   * costs one caught-up `changes/zone`, nothing is walked again). Any later refusal is an error.
+   */
+  const firstAnswer = async (database: DatabaseScope, syncToken: string | undefined) => {
+    try {
+      return await deps.source.changedZones(database, syncToken);
+    } catch (error) {
+      if (!(error instanceof StaleSyncTokenError) || error.database !== database || syncToken === undefined)
+        throw error;
+      refused.push(database);
+      return deps.source.changedZones(database);
+    }
+  };
   const readDelta = async (database: DatabaseScope, stored: DatabaseSyncState | undefined) => {
     const zones: ZoneRef[] = [];
-    let delta = await deps.source.changedZones(database, stored?.syncToken);
+    let delta = await firstAnswer(database, stored?.syncToken);
     zones.push(...delta.zones);
     while (delta.moreComing) {
       delta = await deps.source.changedZones(database, delta.syncToken);
@@ -601,8 +679,16 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
 
   const changed = deltas.flatMap((d) => d.zones);
   const toSync = [...changed, ...pending.filter((p) => !changed.some((c) => sameZone(c, p)))];
+  const refusals = refused.length > 0 ? { databaseTokensRefused: refused } : {};
   if (toSync.length === 0) {
-    return { outcome: 'idle', runId: deps.runId, zones: [], itemsEnqueued: 0, messagesEnqueued: 0 };
+    return {
+      outcome: 'idle',
+      runId: deps.runId,
+      zones: [],
+      itemsEnqueued: 0,
+      messagesEnqueued: 0,
+      ...refusals,
+    };
   }
 
   const lease = await deps.state.acquireLock(
@@ -611,7 +697,14 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
     Math.max(60_000, deps.remainingMs() + 60_000),
   );
   if (!lease.acquired) {
-    return { outcome: 'locked', runId: deps.runId, zones: [], itemsEnqueued: 0, messagesEnqueued: 0 };
+    return {
+      outcome: 'locked',
+      runId: deps.runId,
+      zones: [],
+      itemsEnqueued: 0,
+      messagesEnqueued: 0,
+      ...refusals,
+    };
   }
   try {
     await deps.onWorkStarting?.();
@@ -634,6 +727,7 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
       zones: reports,
       itemsEnqueued: run.itemsEnqueued,
       messagesEnqueued: run.messagesEnqueued,
+      ...refusals,
     };
   } finally {
     await deps.state.releaseLock(lease.lease);

@@ -21,3 +21,11 @@ export interface ZoneRef {
 export function zoneId(zone: ZoneRef): string {
   return `${zone.database}/${zone.ownerRecordName ?? '_'}/${zone.zoneName}`;
 }
+
+/**
+ * The person's own photo library (`PrimarySync` in the private database): never retired, and the
+ * only zone with album indexes.
+ */
+export function isOwnLibrary(zone: ZoneRef): boolean {
+  return zone.database === 'private' && zone.zoneName === 'PrimarySync';
+}

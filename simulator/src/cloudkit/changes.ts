@@ -69,6 +69,9 @@ export function handleDatabaseChanges(ctx: CloudKitContext, json: unknown): SimR
   const token = parsed.data.syncToken;
   let since: number | undefined;
   if (token !== undefined && token !== '') {
+    // S87: an expired token is refused like one it cannot read (a top-level 400 BAD_REQUEST).
+    if (ctx.library.quirks.expiredTokens.includes(token))
+      return ctx.error(400, 'BAD_REQUEST', 'Sync token has expired');
     const decoded = ctx.tokens.decode(token);
     if (!decoded.ok) return ctx.error(400, 'BAD_REQUEST', decoded.reason);
     if (decoded.kind !== 'database' || !decoded.scope.equals(ctx.databaseScope())) {

@@ -22,7 +22,10 @@ export const quirksSchema = z
     explicitIsDeletedZero: z.boolean(),
     /** S97 in docs/protocol/simulator-contract.md#records-and-library: serve `dateExpunged` as `{"value": null}` on trashed records (kei's description). */
     dateExpungedNull: z.boolean(),
-    /** S87 in docs/protocol/simulator-contract.md#change-feeds: these tokens are rejected with BAD_REQUEST as if expired. */
+    /**
+     * S87 in docs/protocol/simulator-contract.md#change-feeds: these tokens are rejected with BAD_REQUEST as if expired: a zone
+     * token by `changes/zone` (a zone error), a database token by `changes/database` (top-level 400).
+     */
     expiredTokens: z.array(z.string()),
     /** S89 in docs/protocol/simulator-contract.md#change-feeds: `moreComing: null` in `changes/zone`. */
     moreComingNull: z.boolean(),

@@ -183,6 +183,20 @@ export function describeAssetSourceContract(name: string, create: () => Promise<
       );
     });
 
+    it('refuses a database token CloudKit no longer accepts with StaleSyncTokenError naming the database', async () => {
+      const h = await create();
+      const { syncToken } = await h.source.changedZones(h.zone.database);
+      await h.expire(syncToken);
+
+      await expect(h.source.changedZones(h.zone.database, syncToken)).rejects.toMatchObject({
+        name: 'StaleSyncTokenError',
+        database: h.zone.database,
+      });
+      expect((await h.source.changedZones(h.zone.database)).zones).toContainEqual(
+        expect.objectContaining(h.zone),
+      );
+    });
+
     it('answers ZoneNotFoundError for a zone that does not exist, in the change feed and in enumerations', async () => {
       const h = await create();
 

@@ -165,7 +165,15 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
     await runtime.detectOnce();
     for (let i = 0; i < DOWNLOADS_PER_ROUND && (await runtime.downloadOnce()); i++);
     if (late && round === 0) {
-      const storedTokens = (await state.loadZones()).flatMap((z) => (z.syncToken ? [z.syncToken] : []));
+      // Zone tokens and database tokens alike (finding 19: a refused database token is read afresh).
+      const databases = await Promise.all([
+        state.loadDatabaseState('private'),
+        state.loadDatabaseState('shared'),
+      ]);
+      const storedTokens = [
+        ...(await state.loadZones()).flatMap((z) => (z.syncToken ? [z.syncToken] : [])),
+        ...databases.flatMap((d) => (d?.syncToken ? [d.syncToken] : [])),
+      ];
       switches = (await armFaults(control, action, { phase: c.phase, library, random, storedTokens }))
         .switches;
     }

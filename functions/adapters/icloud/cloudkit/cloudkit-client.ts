@@ -230,7 +230,7 @@ export class CloudKitRecordsClient {
     schema: S,
     context: { readonly zoneName?: string; readonly sentToken?: boolean },
   ): Promise<z.infer<S>> {
-    const errorContext = { operation, ...context };
+    const errorContext = { operation, database, ...context };
     return retry(
       async () => {
         const response = await this.#options.http.send({
@@ -293,7 +293,10 @@ export class CloudKitClient extends CloudKitRecordsClient {
     return { zones: body.zones };
   }
 
-  /** `POST …/{database}/changes/database` (docs/protocol/sync-tokens.md#changes-database); no token lists every zone. */
+  /**
+   * `POST …/{database}/changes/database` (docs/protocol/sync-tokens.md#changes-database); no token lists every zone.
+   * Throws `StaleSyncTokenError` (with `database`) when CloudKit refuses the token.
+   */
   async changesDatabase(database: DatabaseScope, syncToken?: string): Promise<ChangesDatabaseResult> {
     const body = await this.call(
       database,

@@ -10,6 +10,7 @@ import {
   UnexpectedResponseError,
   ZoneNotFoundError,
 } from '#domain/errors.ts';
+import type { DatabaseScope } from '#domain/model/zone.ts';
 
 /** Codes that mean "slow down and try again" (docs/protocol/cloudkit.md#errors, kei). */
 const TRANSIENT_CODES = new Set(['TRY_AGAIN_LATER', 'THROTTLED', 'RETRY_LATER', 'CAS_OP_LOCK']);
@@ -27,11 +28,19 @@ const brief = (text: string | undefined): string => (text ?? '').replace(/\s+/g,
 /**
  * The error for a CloudKit error object, top-level or per zone. `zoneName` names the zone the
  * request was about; `sentToken` says whether a sync token was part of it (a BAD_REQUEST then means
- * the token was refused, docs/protocol/sync-tokens.md#zone-errors).
+ * the token was refused, docs/protocol/sync-tokens.md#zone-errors). A `changes/database` request
+ * carries nothing else that could be wrong, so its BAD_REQUEST with a token is the database token
+ * refused (kei reads any BAD_REQUEST to a token as expired). No other code means a stale token:
+ * Apple's error table has no `CHANGE_TOKEN_EXPIRED` (docs/protocol/cloudkit.md#errors).
  */
 export function errorFromCloudKit(
   body: CloudKitErrorBody,
-  context: { readonly operation: string; readonly zoneName?: string; readonly sentToken?: boolean },
+  context: {
+    readonly operation: string;
+    readonly zoneName?: string;
+    readonly sentToken?: boolean;
+    readonly database?: DatabaseScope;
+  },
 ): Error {
   const code = body.serverErrorCode;
   const reason = brief(body.reason);
@@ -45,6 +54,14 @@ export function errorFromCloudKit(
     return new ZoneNotFoundError(context.zoneName);
   if (code === 'BAD_REQUEST' && context.sentToken && context.zoneName !== undefined) {
     return new StaleSyncTokenError(context.zoneName, reason || code);
+  }
+  if (
+    code === 'BAD_REQUEST' &&
+    context.sentToken &&
+    context.operation === 'changes/database' &&
+    context.database !== undefined
+  ) {
+    return new StaleSyncTokenError({ database: context.database }, reason || code);
   }
   if (SESSION_CODES.has(code)) {
     return new SessionExpiredError(`CloudKit answered ${code} to ${where}`);
