@@ -228,7 +228,7 @@ export class CloudKitRecordsClient {
     operation: string,
     json: unknown,
     schema: S,
-    context: { readonly zoneName?: string; readonly sentToken?: boolean },
+    context: { readonly zoneName?: string; readonly sentToken?: boolean; readonly databaseToken?: boolean },
   ): Promise<z.infer<S>> {
     const errorContext = { operation, database, ...context };
     return retry(
@@ -303,7 +303,7 @@ export class CloudKitClient extends CloudKitRecordsClient {
       'changes/database',
       syncToken ? { syncToken } : {},
       changesDatabaseSchema,
-      { sentToken: Boolean(syncToken) },
+      { sentToken: Boolean(syncToken), databaseToken: true },
     );
     const exchange = {
       ...(syncToken ? { sentToken: syncToken } : {}),

@@ -39,6 +39,8 @@ export function errorFromCloudKit(
     readonly operation: string;
     readonly zoneName?: string;
     readonly sentToken?: boolean;
+    /** The token sent was the database's (`changes/database`), not a zone's. */
+    readonly databaseToken?: boolean;
     readonly database?: DatabaseScope;
   },
 ): Error {
@@ -58,7 +60,7 @@ export function errorFromCloudKit(
   if (
     code === 'BAD_REQUEST' &&
     context.sentToken &&
-    context.operation === 'changes/database' &&
+    context.databaseToken &&
     context.database !== undefined
   ) {
     return new StaleSyncTokenError({ database: context.database }, reason || code);
