@@ -192,4 +192,33 @@ describe('UploadPartCopy', () => {
     );
     expect(missing).toMatchObject({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
   });
+
+  it('copies the version its condition named or answers 412, even while a put replaces the source', async () => {
+    // The condition and the bytes must come from one version: the copy reads the object file it
+    // checked, not one a put renamed into place between the check and the read.
+    const old = body(6 * MIB + 3);
+    const oldMd5 = md5(old);
+    const replacement = Buffer.from('the winner');
+    const outcomes: string[] = [];
+    for (let round = 0; round < 12; round++) {
+      const etag = await source('source/IMG 1.MOV', old);
+      const key = `copied/race-${round}.MOV`;
+      const uploadId = await upload(key);
+      const [copied] = await Promise.all([
+        rejection(
+          copyPart(key, uploadId, 1, {
+            CopySourceIfMatch: etag,
+            CopySourceRange: `bytes=0-${old.length - 1}`,
+          }).then((answer) => {
+            outcomes.push(answer.CopyPartResult?.ETag?.replaceAll('"', '') === oldMd5 ? 'old' : 'other');
+          }),
+        ),
+        new Promise((resolve) => setTimeout(resolve, round % 4)).then(() =>
+          client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'source/IMG 1.MOV', Body: replacement })),
+        ),
+      ]);
+      if (copied !== undefined) outcomes.push((copied as { name?: string }).name ?? String(copied));
+    }
+    expect(outcomes.filter((outcome) => outcome !== 'old' && outcome !== 'PreconditionFailed')).toEqual([]);
+  });
 });

@@ -157,15 +157,18 @@ describe('S3ObjectStore.addMetadata on a video the earlier workers left without 
   it("copies nothing over another writer's version that lands during the copy (412), and leaves it current", async () => {
     const key = 'library/2021/IMG_0204.MOV';
     const etag = await putAsEarlierWorkers(key, SIZE);
-    let theirs: string | undefined;
+    let landing: Promise<{ ETag?: string }> | undefined;
     beforeCopy = async (copied) => {
-      theirs = (await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: copied, Body: 'the winner' })))
-        .ETag;
+      landing = client.send(new PutObjectCommand({ Bucket: BUCKET, Key: copied, Body: 'the winner' }));
+      await landing;
     };
 
     const result = await store().addMetadata(key, addition(etag, SIZE));
 
     expect(result).toEqual({ added: false, why: 'changed' });
+    // Another part copy can meet the winner's version (412) before this put has answered: the
+    // copy then stops, so wait for the put before looking at the key.
+    const theirs = (await landing)?.ETag;
     const head = await headOf(key);
     expect(head.ETag).toBe(theirs);
     expect(head.Metadata).toEqual({});

@@ -467,29 +467,36 @@ export function makeWritesAtomic(store: S3rverFilesystemStore): AtomicStore {
 
   /**
    * Writes bytes `first` to `last` of an object as part `partNumber` of `uploadId`, as `putPart`
-   * writes an uploaded one (temporary name, fsync, rename, then its MD5 beside it).
+   * writes an uploaded one (temporary name, fsync, rename, then its MD5 beside it). `checked`
+   * reads the source's metadata, checks the request's conditions on it and names the range; it
+   * runs after the object file is open, so the bytes copied are never a newer version than the
+   * one checked: a put writes its metadata before it renames its object into place, so a version
+   * renamed in after the open had its metadata read by `checked` (and fails its condition).
    */
   async function copyPart(
     bucket: string,
     uploadId: string,
     partNumber: number,
     source: { readonly bucket: string; readonly key: string },
-    range: { readonly first: number; readonly last: number },
+    checked: () => Promise<{ readonly first: number; readonly last: number }>,
   ): Promise<{ md5: string; lastModified: Date }> {
     const upload = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
     if (!UPLOAD_ID.test(uploadId) || !fs.existsSync(path.join(upload, 'key'))) throw noSuchUpload(uploadId);
     const part = path.join(upload, String(partNumber));
-    const bytes = fs.createReadStream(paths(source.bucket, source.key).object, {
-      start: range.first,
-      end: range.last,
-    });
-    return throughTemp(part, async (temp) => {
-      const written = await writeCheckedBody(temp, bytes, { md5: undefined, checksum: undefined });
-      removeQuietly(`${part}.md5`);
-      fs.renameSync(temp, part);
-      await writeFileAtomic(`${part}.md5`, written.md5);
-      return { md5: written.md5, lastModified: new Date() };
-    });
+    const file = await fs.promises.open(paths(source.bucket, source.key).object, 'r');
+    try {
+      const range = await checked();
+      const bytes = file.createReadStream({ start: range.first, end: range.last, autoClose: false });
+      return await throughTemp(part, async (temp) => {
+        const written = await writeCheckedBody(temp, bytes, { md5: undefined, checksum: undefined });
+        removeQuietly(`${part}.md5`);
+        fs.renameSync(temp, part);
+        await writeFileAtomic(`${part}.md5`, written.md5);
+        return { md5: written.md5, lastModified: new Date() };
+      });
+    } finally {
+      await file.close();
+    }
   }
 
   /**

@@ -34,7 +34,8 @@ export type CopyPart = (
   uploadId: string,
   partNumber: number,
   source: { readonly bucket: string; readonly key: string },
-  range: { readonly first: number; readonly last: number },
+  /** Checks the source's conditions and names the range, once its object file is open. */
+  checked: () => Promise<{ readonly first: number; readonly last: number }>,
 ) => Promise<{ md5: string; lastModified: Date }>;
 
 /** The range `x-amz-copy-source-range` names of a source of `size` bytes (the whole without one). */
@@ -100,17 +101,21 @@ export function uploadPartCopy(copyPart: CopyPart) {
       throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: source.bucket });
     if (!(await ctx.store.existsObject(source.bucket, source.key)))
       throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: source.key });
-    const stored = await ctx.store.getMetadata(source.bucket, source.key);
-    refuseFailedCopyConditions(
-      ctx.headers,
-      { etag: String(stored.etag), lastModified: new Date(String(stored['last-modified'])) },
-      new Date(),
-    );
-    const range = copySourceRange(
-      header(ctx.headers, 'x-amz-copy-source-range'),
-      Number(stored['content-length']),
-    );
-    const copied = await copyPart(object.bucket, uploadId, Number(partNumber), source, range);
+    // The conditions and the range are checked on the version whose bytes are copied (copyPart
+    // opens the object before it calls this).
+    const checked = async () => {
+      const stored = await ctx.store.getMetadata(source.bucket, source.key);
+      refuseFailedCopyConditions(
+        ctx.headers,
+        { etag: String(stored.etag), lastModified: new Date(String(stored['last-modified'])) },
+        new Date(),
+      );
+      return copySourceRange(
+        header(ctx.headers, 'x-amz-copy-source-range'),
+        Number(stored['content-length']),
+      );
+    };
+    const copied = await copyPart(object.bucket, uploadId, Number(partNumber), source, checked);
     ctx.body = {
       CopyPartResult: { ETag: JSON.stringify(copied.md5), LastModified: copied.lastModified.toISOString() },
     };
