@@ -532,40 +532,38 @@ async function walkZone(
     if (state?.syncToken !== undefined) {
       try {
         const result = await followZone(deps, run, zone, current, { ...state, syncToken: state.syncToken });
-        return {
-          zone,
-          mode: 'incremental',
-          pages: result.pages,
-          changes: result.changes,
-          caughtUp: result.caughtUp,
-        };
+        return zoneReport(zone, 'incremental', result);
       } catch (error) {
         if (!(error instanceof StaleSyncTokenError)) throw error;
         // The token is gone for good: enumerate afresh. Nothing already archived is archived
         // again (the manifest and key claims make the re-enumerated assets no-ops).
         await saveZone(deps.state, current, zone, {});
         const result = await enumerateZone(deps, run, zone, current, true);
-        return {
-          zone,
-          mode: 'enumeration',
-          pages: result.pages,
-          changes: result.changes,
-          caughtUp: result.caughtUp,
-          note: 'staleToken',
-        };
+        return zoneReport(zone, 'enumeration', result, 'staleToken');
       }
     }
     const result = await enumerateZone(deps, run, zone, current, false);
-    return {
-      zone,
-      mode: 'enumeration',
-      pages: result.pages,
-      changes: result.changes,
-      caughtUp: result.caughtUp,
-    };
+    return zoneReport(zone, 'enumeration', result);
   } catch (error) {
     return retireGoneZone(deps, current, zone, error);
   }
+}
+
+/** The report of a zone read incrementally or walked, with the note that says why, if any. */
+function zoneReport(
+  zone: ZoneRef,
+  mode: ZoneReport['mode'],
+  result: { readonly pages: number; readonly changes: number; readonly caughtUp: boolean },
+  note?: ZoneReport['note'],
+): ZoneReport {
+  return {
+    zone,
+    mode,
+    pages: result.pages,
+    changes: result.changes,
+    caughtUp: result.caughtUp,
+    ...(note === undefined ? {} : { note }),
+  };
 }
 
 /** A retired zone Apple lists again: walked afresh, reconciling against what the archive holds. */
@@ -577,14 +575,7 @@ async function walkReturnedZone(
 ): Promise<ZoneReport> {
   try {
     const result = await enumerateZone(deps, run, zone, current, true);
-    return {
-      zone,
-      mode: 'enumeration',
-      pages: result.pages,
-      changes: result.changes,
-      caughtUp: result.caughtUp,
-      note: 'zoneReturned',
-    };
+    return zoneReport(zone, 'enumeration', result, 'zoneReturned');
   } catch (error) {
     return retireGoneZone(deps, current, zone, error);
   }
