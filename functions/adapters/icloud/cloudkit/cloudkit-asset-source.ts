@@ -42,6 +42,7 @@ import { parseRecordItem, type RecordErrorItem } from '../records/record-envelop
 import { type SortedRecords, sortRecords } from '../records/record-page.ts';
 import { lookupAssets, lookupSorted } from './cloudkit-asset-lookup.ts';
 import { type CloudKitClient, MAX_RESULTS_LIMIT } from './cloudkit-client.ts';
+import { stepWalk } from './rank-walk.ts';
 import { photoZonesOf } from './zone-discovery.ts';
 
 /** List index (query) and object index (count) of each enumeration scope (docs/protocol/cloudkit.md#indexes). */
@@ -142,6 +143,24 @@ function readMembers(
 /** Names of the records answered as error entries: looked up again on later runs (never dropped). */
 function namesOf(items: readonly RecordErrorItem[]): string[] {
   return items.flatMap((item) => (item.recordName === undefined ? [] : [item.recordName]));
+}
+
+/**
+ * The page without the photos the last page already read (`overlap`, rank-walk.ts): their
+ * masters and assets. A master still waiting for its asset is kept, so the pair completes.
+ */
+function withoutReread(
+  sorted: SortedRecords,
+  overlap: ReadonlySet<string>,
+  waiting: ReadonlySet<string>,
+): SortedRecords {
+  if (overlap.size === 0) return sorted;
+  const dropped = new Set([...overlap].filter((name) => !waiting.has(name)));
+  return {
+    ...sorted,
+    masters: sorted.masters.filter((m) => !dropped.has(m.recordName)),
+    assets: sorted.assets.filter((a) => !dropped.has(a.recordName) && !dropped.has(a.masterRecordName)),
+  };
 }
 
 function nonEmpty(halves: UnpairedHalves): UnpairedHalves | undefined {
@@ -262,7 +281,34 @@ export class CloudKitAssetSource implements AssetSource {
       resultsLimit: this.#pageSize,
       ...(current.continuationMarker ? { continuationMarker: current.continuationMarker } : {}),
     });
-    const sorted = sortRecords(response.records, zone);
+    const syncToken = current.syncToken ?? response.syncToken;
+    const kept = {
+      scope: current.scope,
+      ...(syncToken ? { syncToken } : {}),
+      ...(expectedCount !== undefined ? { expectedCount } : {}),
+    };
+    const all = sortRecords(response.records, zone);
+    // The rank unit: one per photo (master); a page of lone assets still moves on (kei).
+    const names = (all.masters.length > 0 ? all.masters : all.assets).map((r) => r.recordName);
+    const capacity = Math.floor(this.#pageSize / 2);
+    const step = stepWalk(current, names, capacity);
+    if (step.kind === 'retreat') {
+      // Not the continuation of what was read (rank-walk.ts): nothing of it is taken.
+      const back: EnumerationCursor = {
+        ...kept,
+        ...step.next,
+        ...(current.unpaired ? { unpaired: current.unpaired } : {}),
+      };
+      this.#remember('enumeration', zone, pairer, back);
+      return {
+        changes: [],
+        cursor: back,
+        done: false,
+        problems: restored.problems,
+        unreadable: restored.unreadable,
+      };
+    }
+    const sorted = withoutReread(all, new Set(current.overlap ?? []), new Set(pairer.pending().masters));
     const paired = pairer.add(sorted.masters, sorted.assets);
     const problems = [
       ...restored.problems,
@@ -272,26 +318,20 @@ export class CloudKitAssetSource implements AssetSource {
     ];
     const unreadable = [...restored.unreadable, ...namesOf(sorted.errorItems)];
     const assets = [...restored.assets, ...paired.assets];
-    const syncToken = current.syncToken ?? response.syncToken;
-    const empty = response.records.length === 0;
-    const emptyPagesInARow = empty ? (current.emptyPagesInARow ?? 0) + 1 : 0;
-    // Next rank: one per photo (master) on the page; a page of lone assets still moves on (kei).
-    const advance = empty
-      ? Math.floor(this.#pageSize / 2)
-      : sorted.masters.length > 0
-        ? sorted.masters.length
-        : Math.max(1, sorted.assets.length);
+    const emptyPagesInARow = step.end ? (current.emptyPagesInARow ?? 0) + 1 : 0;
     const exhausted =
-      empty &&
+      step.end &&
       response.continuationMarker === undefined &&
-      ((expectedCount !== undefined && current.startRank >= expectedCount) ||
+      ((expectedCount !== undefined && step.ranksRead >= expectedCount) ||
         emptyPagesInARow > this.#maxEmptyProbes);
+    // Nothing new (an empty page, or only photos read before): the index ends here unless it
+    // has a gap, so probe a page further on, as kei does. The next page goes by rank alone: a
+    // marker would continue where this page ended, not `overlap` photos before it (every peer
+    // pages by rank, docs/protocol/cloudkit.md#paging).
     const next: EnumerationCursor = {
-      scope: current.scope,
-      startRank: current.startRank + advance,
-      ...(response.continuationMarker ? { continuationMarker: response.continuationMarker } : {}),
-      ...(syncToken ? { syncToken } : {}),
-      ...(expectedCount !== undefined ? { expectedCount } : {}),
+      ...kept,
+      ...step.next,
+      ...(step.end ? { startRank: step.ranksRead + capacity } : {}),
       ...(emptyPagesInARow > 0 ? { emptyPagesInARow } : {}),
     };
     if (exhausted) {
