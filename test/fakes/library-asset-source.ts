@@ -203,19 +203,19 @@ export class LibraryAssetSource implements AssetSource {
     const slice = all.slice(at.startRank, at.startRank + this.pageSize);
     const syncToken = cursor?.syncToken ?? this.#token(zone);
     // Paged as the CloudKit source pages: an overlap, stepping back when it is not found.
+    const names = slice.map((a) => a.assetRecordName);
+    const seen = new Set(at.overlap ?? []);
+    const fresh = slice.filter((a) => !seen.has(a.assetRecordName));
     const step = stepWalk(
       at,
-      slice.map((a) => a.assetRecordName),
+      { ranks: names.length, present: names, fresh: fresh.length, read: names },
       this.pageSize,
     );
     if (step.kind === 'retreat') {
       return { changes: [], cursor: { scope: which, syncToken, ...step.next }, done: false, problems: [] };
     }
-    const fresh = new Set(step.fresh);
     return {
-      changes: slice
-        .filter((a) => fresh.has(a.assetRecordName))
-        .map((asset): ZoneChange => ({ type: 'asset', asset })),
+      changes: fresh.map((asset): ZoneChange => ({ type: 'asset', asset })),
       cursor: { scope: which, syncToken, ...step.next },
       done: at.startRank + this.pageSize >= all.length,
       problems: [],

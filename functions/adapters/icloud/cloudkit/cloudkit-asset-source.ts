@@ -146,8 +146,9 @@ function namesOf(items: readonly RecordErrorItem[]): string[] {
 }
 
 /**
- * The page without the photos the last page already read (`overlap`, rank-walk.ts): their
- * masters and assets. A master still waiting for its asset is kept, so the pair completes.
+ * The page without what the last page already read (`overlap`, rank-walk.ts): its assets, and
+ * masters that came only with those. A master still waiting for its asset is kept, so the pair
+ * completes; so is one whose asset is not on this page (a half split by the page's end).
  */
 function withoutReread(
   sorted: SortedRecords,
@@ -155,11 +156,19 @@ function withoutReread(
   waiting: ReadonlySet<string>,
 ): SortedRecords {
   if (overlap.size === 0) return sorted;
-  const dropped = new Set([...overlap].filter((name) => !waiting.has(name)));
+  const assets = sorted.assets.filter((a) => !overlap.has(a.recordName));
+  const needed = new Set(assets.map((a) => a.masterRecordName));
+  const withAsset = new Set(sorted.assets.map((a) => a.masterRecordName));
+  const masters = sorted.masters.filter(
+    (m) => waiting.has(m.recordName) || needed.has(m.recordName) || !withAsset.has(m.recordName),
+  );
+  // A master read last page and waiting no more (its asset came) is not read again.
   return {
     ...sorted,
-    masters: sorted.masters.filter((m) => !dropped.has(m.recordName)),
-    assets: sorted.assets.filter((a) => !dropped.has(a.recordName) && !dropped.has(a.masterRecordName)),
+    assets,
+    masters: masters.filter(
+      (m) => !overlap.has(m.recordName) || waiting.has(m.recordName) || needed.has(m.recordName),
+    ),
   };
 }
 
@@ -288,10 +297,21 @@ export class CloudKitAssetSource implements AssetSource {
       ...(expectedCount !== undefined ? { expectedCount } : {}),
     };
     const all = sortRecords(response.records, zone);
-    // The rank unit: one per photo (master); a page of lone assets still moves on (kei).
-    const names = (all.masters.length > 0 ? all.masters : all.assets).map((r) => r.recordName);
+    const overlap = new Set(current.overlap ?? []);
+    const sorted = withoutReread(all, overlap, new Set(pairer.pending().masters));
     const capacity = Math.floor(this.#pageSize / 2);
-    const step = stepWalk(current, names, capacity);
+    const present = [...all.masters, ...all.assets].map((r) => r.recordName);
+    const step = stepWalk(
+      current,
+      {
+        // The rank unit: one per photo (master); a page of lone assets still moves on (kei).
+        ranks: all.masters.length > 0 ? all.masters.length : all.assets.length,
+        present,
+        fresh: sorted.assets.length + sorted.masters.length,
+        read: [],
+      },
+      capacity,
+    );
     if (step.kind === 'retreat') {
       // Not the continuation of what was read (rank-walk.ts): nothing of it is taken.
       const back: EnumerationCursor = {
@@ -308,8 +328,14 @@ export class CloudKitAssetSource implements AssetSource {
         unreadable: restored.unreadable,
       };
     }
-    const sorted = withoutReread(all, new Set(current.overlap ?? []), new Set(pairer.pending().masters));
     const paired = pairer.add(sorted.masters, sorted.assets);
+    // What the next page must contain one of: this page's assets, and its masters still waiting.
+    const waiting = new Set(pairer.pending().masters);
+    const read = [
+      ...all.assets.map((r) => r.recordName),
+      ...all.masters.map((m) => m.recordName).filter((n) => waiting.has(n)),
+    ];
+    const walked = step.end ? step.next : { ...step.next, overlap: read };
     const problems = [
       ...restored.problems,
       ...sorted.problems,
@@ -324,14 +350,11 @@ export class CloudKitAssetSource implements AssetSource {
       response.continuationMarker === undefined &&
       ((expectedCount !== undefined && step.ranksRead >= expectedCount) ||
         emptyPagesInARow > this.#maxEmptyProbes);
-    // Nothing new (an empty page, or only photos read before): the index ends here unless it
-    // has a gap, so probe a page further on, as kei does. The next page goes by rank alone: a
-    // marker would continue where this page ended, not `overlap` photos before it (every peer
-    // pages by rank, docs/protocol/cloudkit.md#paging).
+    // The next page goes by rank alone: a marker would continue where this page ended, not a
+    // few photos before it (every peer pages by rank, docs/protocol/cloudkit.md#paging).
     const next: EnumerationCursor = {
       ...kept,
-      ...step.next,
-      ...(step.end ? { startRank: step.ranksRead + capacity } : {}),
+      ...walked,
       ...(emptyPagesInARow > 0 ? { emptyPagesInARow } : {}),
     };
     if (exhausted) {
