@@ -58,7 +58,7 @@ export interface EnumerationCursor {
    * rank alone, with an overlap (`rank-walk.ts` in the CloudKit adapter).
    */
   readonly continuationMarker?: string;
-  /** Record names of the last photos read: the next page starts before them and must contain one. */
+  /** Record names read on the last page: the next page starts a few photos back and must contain one. */
   readonly overlap?: readonly string[];
   /** Pages stepped back in a row because the next page held none of `overlap` (photos removed meanwhile). */
   readonly retreats?: number;

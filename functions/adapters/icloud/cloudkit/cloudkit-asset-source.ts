@@ -308,7 +308,7 @@ export class CloudKitAssetSource implements AssetSource {
         ranks: all.masters.length > 0 ? all.masters.length : all.assets.length,
         present,
         fresh: sorted.assets.length + sorted.masters.length,
-        read: [],
+        read: [], // set below, once the page is paired
       },
       capacity,
     );
