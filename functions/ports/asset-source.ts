@@ -62,7 +62,7 @@ export interface EnumerationCursor {
   readonly overlap?: readonly string[];
   /** Pages stepped back in a row because the next page held none of `overlap` (photos removed meanwhile). */
   readonly retreats?: number;
-  /** The last page was found by stepping back: an empty page next is the index's end. */
+  /** The last page was found by stepping back: the next one is taken as it is. */
   readonly recovered?: boolean;
   /** The zone token captured on the first page: store it as the zone token once the enumeration is complete. */
   readonly syncToken?: string;

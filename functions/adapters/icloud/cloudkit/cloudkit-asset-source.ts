@@ -300,14 +300,15 @@ export class CloudKitAssetSource implements AssetSource {
     const overlap = new Set(current.overlap ?? []);
     const sorted = withoutReread(all, overlap, new Set(pairer.pending().masters));
     const capacity = Math.floor(this.#pageSize / 2);
-    const present = [...all.masters, ...all.assets].map((r) => r.recordName);
+    const present = [...all.masters, ...all.assets].map((r) => r.recordName).concat(namesOf(all.errorItems));
     const step = stepWalk(
       current,
       {
         // The rank unit: one per photo (master); a page of lone assets still moves on (kei).
         ranks: all.masters.length > 0 ? all.masters.length : all.assets.length,
         present,
-        fresh: sorted.assets.length + sorted.masters.length,
+        // A master still waiting, read again, is not new.
+        fresh: sorted.assets.length + sorted.masters.filter((m) => !overlap.has(m.recordName)).length,
         read: [], // set below, once the page is paired
       },
       capacity,
@@ -334,8 +335,9 @@ export class CloudKitAssetSource implements AssetSource {
     const read = [
       ...all.assets.map((r) => r.recordName),
       ...all.masters.map((m) => m.recordName).filter((n) => waiting.has(n)),
+      ...namesOf(all.errorItems),
     ];
-    const walked = step.end ? step.next : { ...step.next, overlap: read };
+    const walked = step.next.overlap === undefined ? step.next : { ...step.next, overlap: read };
     const problems = [
       ...restored.problems,
       ...sorted.problems,

@@ -28,7 +28,7 @@ export interface WalkPosition {
   readonly overlap?: readonly string[];
   /** Pages stepped back in a row looking for `overlap`. */
   readonly retreats?: number;
-  /** The last page was found by stepping back: an empty page next is the end, not a shift. */
+  /** The last page was found by stepping back: the next is taken as it is (no second step back). */
   readonly recovered?: boolean;
 }
 
@@ -62,8 +62,8 @@ export function overlapFor(capacity: number): number {
 export function stepWalk(at: WalkPosition, page: WalkPage, capacity: number): WalkStep {
   const expected = new Set(at.overlap ?? []);
   const found = page.present.some((name) => expected.has(name));
-  const emptyAfterRecovery = page.ranks === 0 && at.recovered === true;
-  if (expected.size > 0 && !found && at.startRank > 0 && !emptyAfterRecovery) {
+  // Right after stepping back, a page is taken as it is: a walk always ends.
+  if (expected.size > 0 && !found && at.startRank > 0 && at.recovered !== true) {
     const retreats = (at.retreats ?? 0) + 1;
     const back = capacity * 2 ** Math.min(retreats - 1, 20);
     return {
@@ -77,7 +77,9 @@ export function stepWalk(at: WalkPosition, page: WalkPage, capacity: number): Wa
     return { kind: 'read', end: true, ranksRead, next: { startRank: at.startRank + capacity } };
   if (page.fresh === 0 && page.ranks < capacity)
     return { kind: 'read', end: true, ranksRead, next: { startRank: ranksRead } };
-  const keep = Math.min(overlapFor(capacity), page.ranks);
+  // At least one rank further each page; a page of one photo overlaps nothing.
+  const keep = Math.min(overlapFor(capacity), page.ranks - 1);
+  if (keep === 0) return { kind: 'read', end: false, ranksRead, next: { startRank: ranksRead } };
   return {
     kind: 'read',
     end: false,
