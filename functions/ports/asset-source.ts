@@ -53,8 +53,17 @@ export interface EnumerationCursor {
   readonly scope: EnumerationScope;
   /** Rank (photo index) of the next page. */
   readonly startRank: number;
-  /** CloudKit's marker for the next page, when it sent one (authoritative over `startRank`). */
+  /**
+   * A marker cursors of older versions kept (sent once when resuming one); walks now page by
+   * rank alone, with an overlap (`rank-walk.ts` in the CloudKit adapter).
+   */
   readonly continuationMarker?: string;
+  /** Record names read on the last page: the next page starts a few photos back and must contain one. */
+  readonly overlap?: readonly string[];
+  /** Pages stepped back in a row because the next page held none of `overlap` (photos removed meanwhile). */
+  readonly retreats?: number;
+  /** The last page was found by stepping back: the next one is taken as it is. */
+  readonly recovered?: boolean;
   /** The zone token captured on the first page: store it as the zone token once the enumeration is complete. */
   readonly syncToken?: string;
   /** Photos the index held when the enumeration started (bounds the probing past empty pages). */

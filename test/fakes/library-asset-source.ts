@@ -9,6 +9,8 @@
  * Not modelled: master/asset pairing (changes arrive paired, so cursors never carry halves) and
  * counts. Lookups answer from the current library (the reconciling enumeration confirms with them).
  */
+
+import { stepWalk } from '#adapters/icloud/cloudkit/rank-walk.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
 import type { AlbumMember } from '#domain/model/album.ts';
 import type { Album, Asset, ZoneChange } from '#domain/model/asset.ts';
@@ -202,17 +204,25 @@ export class LibraryAssetSource implements AssetSource {
     this.onPage?.();
     const zone = this.#served(ref);
     const all = which === 'hidden' ? zone.hidden : which === 'library' ? zone.library : [];
-    const start = cursor?.startRank ?? 0;
-    const slice = all.slice(start, start + this.pageSize);
-    const done = start + this.pageSize >= all.length;
+    const at = cursor ?? { scope: which, startRank: 0 };
+    const slice = all.slice(at.startRank, at.startRank + this.pageSize);
+    const syncToken = cursor?.syncToken ?? this.#token(zone);
+    // Paged as the CloudKit source pages: an overlap, stepping back when it is not found.
+    const names = slice.map((a) => a.assetRecordName);
+    const seen = new Set(at.overlap ?? []);
+    const fresh = slice.filter((a) => !seen.has(a.assetRecordName));
+    const step = stepWalk(
+      at,
+      { ranks: names.length, present: names, fresh: fresh.length, read: names },
+      this.pageSize,
+    );
+    if (step.kind === 'retreat') {
+      return { changes: [], cursor: { scope: which, syncToken, ...step.next }, done: false, problems: [] };
+    }
     return {
-      changes: slice.map((asset): ZoneChange => ({ type: 'asset', asset })),
-      cursor: {
-        scope: which,
-        startRank: start + slice.length,
-        syncToken: cursor?.syncToken ?? this.#token(zone),
-      },
-      done,
+      changes: fresh.map((asset): ZoneChange => ({ type: 'asset', asset })),
+      cursor: { scope: which, syncToken, ...step.next },
+      done: at.startRank + this.pageSize >= all.length,
       problems: [],
     };
   }

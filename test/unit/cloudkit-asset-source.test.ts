@@ -183,29 +183,38 @@ describe('zone changes feed', () => {
 });
 
 describe('full enumeration by records/query', () => {
-  it('pairs a pair split across pages, follows the marker and keeps the first page token', async () => {
-    const { cloudKit, source } = setUp();
+  it('pairs a pair split across pages, pages by rank alone and keeps the first page token', async () => {
+    const { cloudKit, client } = setUp();
+    const source = new CloudKitAssetSource({ client, pageSize: 4 });
     cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 2);
+    // Two photos a page, overlapping one: the second page starts at rank 1, M2's.
     cloudKit.queryPages.set('rank:0', {
       records: [master(M1, 'a.HEIC'), master(M2, 'b.HEIC'), asset(A1, M1)],
       continuationMarker: 'MK1',
     });
-    cloudKit.queryPages.set('marker:MK1', { records: [asset(A2, M2)] });
+    cloudKit.queryPages.set('rank:1', { records: [master(M2, 'b.HEIC'), asset(A2, M2)] });
 
     const first = await source.enumeratePage(PRIMARY);
     const second = await source.enumeratePage(PRIMARY, first.cursor);
-    const third = await source.enumeratePage(PRIMARY, second.cursor);
 
     expect(assetNames(first.changes)).toEqual([`${A1}+${M1}`]);
     expect(first.cursor).toMatchObject({
-      startRank: 2,
-      continuationMarker: 'MK1',
+      startRank: 1,
+      overlap: [A1, M2],
       syncToken: 'QUERY-TOKEN',
       expectedCount: 2,
     });
+    expect(first.cursor.continuationMarker).toBeUndefined();
     expect(first.cursor.unpaired).toEqual({ masters: [M2], assets: [] });
     expect(assetNames(second.changes)).toEqual([`${A2}+${M2}`]);
-    expect(third.done).toBe(true);
+    // Rank 1 again holds nothing new and is short: the end, as the count says.
+    const third = await source.enumeratePage(PRIMARY, second.cursor);
+    expect(third).toMatchObject({ changes: [], done: true });
+    expect(cloudKit.sentTo('records/query').map((r) => r.json['continuationMarker'])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(cloudKit.sentTo('internal/records/query/batch')).toHaveLength(1);
   });
 
@@ -241,6 +250,117 @@ describe('full enumeration by records/query', () => {
     const last = await source.enumeratePage(PRIMARY, first.cursor);
     expect(last.done).toBe(true);
     expect(assetNames(last.changes)).toEqual([`${A1}+${M1}`]);
+  });
+});
+
+/** Photo `n` as the all-photos index serves it: its master and asset. */
+const photoNames = (n: number) => ({
+  master: `AbCdEfGhIjKlMnOpQrStUvWx+${String(n).padStart(3, '0')}`,
+  asset: `${String(n).padStart(8, '0')}-1111-4111-8111-111111111111`,
+});
+
+/** Serves `photos` by rank, masters first then assets, `perPage` photos a page, as Apple does. */
+function serveByRank(cloudKit: ScriptedCloudKit, photos: readonly number[], perPage: number) {
+  cloudKit.queryPages.clear();
+  for (let rank = 0; rank < photos.length; rank++) {
+    const page = photos.slice(rank, rank + perPage).map(photoNames);
+    cloudKit.queryPages.set(`rank:${rank}`, {
+      records: [
+        ...page.map((p, i) => master(p.master, `IMG_${photos[rank + i]}.HEIC`)),
+        ...page.map((p) => asset(p.asset, p.master)),
+      ],
+    });
+  }
+}
+
+/** Walks the index to its end, calling `between(page)` after each page; returns the photos seen. */
+async function walk(source: CloudKitAssetSource, between: (page: number) => void = () => {}) {
+  const seen: string[] = [];
+  let page = await source.enumeratePage(PRIMARY);
+  for (let n = 1; n < 100; n++) {
+    seen.push(...assetNames(page.changes));
+    if (page.done) return seen;
+    between(n);
+    page = await source.enumeratePage(PRIMARY, page.cursor);
+  }
+  throw new Error('the walk never ended');
+}
+
+describe('a walk while photos leave the index (finding 17)', () => {
+  const all = Array.from({ length: 30 }, (_, n) => n);
+  const named = (ns: readonly number[]) => ns.map((n) => `${photoNames(n).asset}+${photoNames(n).master}`);
+
+  it('reads every photo still there when one already read leaves between two pages', async () => {
+    const { cloudKit, client } = setUp();
+    const source = new CloudKitAssetSource({ client, pageSize: 20 });
+    cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 30);
+    serveByRank(cloudKit, all, 10);
+    const left = all.filter((n) => n !== 0);
+
+    const seen = await walk(source, (page) => page === 1 && serveByRank(cloudKit, left, 10));
+
+    expect(new Set(seen)).toEqual(new Set([...named([0]), ...named(left)]));
+    expect(seen).toHaveLength(30);
+  });
+
+  it('steps back and reads every photo when more than a page leave between two pages', async () => {
+    const { cloudKit, client } = setUp();
+    const source = new CloudKitAssetSource({ client, pageSize: 20 });
+    cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 30);
+    serveByRank(cloudKit, all, 10);
+    const left = all.filter((n) => n < 3 || n > 15);
+
+    const seen = await walk(source, (page) => page === 2 && serveByRank(cloudKit, left, 10));
+
+    for (const name of named(left)) expect(seen).toContain(name);
+  });
+
+  it('reads every photo when the photos the next page looks for are the ones that left', async () => {
+    const { cloudKit, client } = setUp();
+    const source = new CloudKitAssetSource({ client, pageSize: 20 });
+    cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 30);
+    serveByRank(cloudKit, all, 10);
+    const left = all.filter((n) => n < 5 || n > 9);
+
+    const seen = await walk(source, (page) => page === 1 && serveByRank(cloudKit, left, 10));
+
+    for (const name of named(left)) expect(seen).toContain(name);
+  });
+
+  it('ends when the records it looks for are error entries or masters still waiting', async () => {
+    const { cloudKit, client } = setUp();
+    const source = new CloudKitAssetSource({ client, pageSize: 20 });
+    cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 8);
+    serveByRank(cloudKit, all.slice(0, 8), 10);
+    // Photo 7's asset comes as an error entry on every page: its master waits, its name is parked.
+    const unreadable = photoNames(7).asset;
+    for (const page of cloudKit.queryPages.values()) {
+      page.records = page.records.map((r) =>
+        (r as { recordName?: string }).recordName === unreadable
+          ? { recordName: unreadable, serverErrorCode: 'INTERNAL_ERROR', reason: 'unavailable' }
+          : r,
+      );
+    }
+
+    const seen = await walk(source);
+
+    expect(seen).toEqual(named(all.slice(0, 7)));
+    expect(cloudKit.sentTo('records/query').length).toBeLessThanOrEqual(3);
+  });
+
+  it('costs no extra request on a quiet library and reads each photo once', async () => {
+    const { cloudKit, client } = setUp();
+    const source = new CloudKitAssetSource({ client, pageSize: 20 });
+    cloudKit.counts.set('CPLAssetByAssetDateWithoutHiddenOrDeleted', 30);
+    serveByRank(cloudKit, all, 10);
+
+    const seen = await walk(source);
+
+    expect(seen).toEqual(named(all));
+    // Ten photos a page, two of them read again: ranks 0, 8, 16, 24 and the end at 28.
+    expect(
+      cloudKit.sentTo('records/query').map((r) => r.json['query']['filterBy'][0].fieldValue.value),
+    ).toEqual([0, 8, 16, 24, 28]);
   });
 });
 

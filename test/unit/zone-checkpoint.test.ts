@@ -29,6 +29,32 @@ describe('zone checkpoint', () => {
     expect(parseZoneCheckpoint(legacy)).toEqual(legacy);
   });
 
+  it("keeps a walk's overlap (finding 17) and resumes a cursor stored before it had one", () => {
+    const cursor = {
+      scope: 'library' as const,
+      startRank: 195,
+      overlap: ['M196', 'M197', 'M198', 'M199', 'M200'],
+      retreats: 1,
+      recovered: true,
+      syncToken: 't',
+    };
+    const walking = { enumeration: { scope: 'library' as const, cursor } };
+    expect(parseZoneCheckpoint(serialiseZoneCheckpoint(walking))).toEqual(walking);
+    const before = {
+      v: 1,
+      enumeration: {
+        scope: 'library',
+        cursor: { scope: 'library', startRank: 200, continuationMarker: 'MK' },
+      },
+    };
+    expect(parseZoneCheckpoint(before)).toEqual({
+      enumeration: {
+        scope: 'library',
+        cursor: { scope: 'library', startRank: 200, continuationMarker: 'MK' },
+      },
+    });
+  });
+
   it('starts over from a checkpoint it cannot read instead of guessing', () => {
     expect(parseZoneCheckpoint({ enumeration: { scope: 'library', cursor: { startRank: 'x' } } })).toEqual(
       {},

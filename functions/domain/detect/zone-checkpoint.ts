@@ -6,6 +6,8 @@
  * A reconciling enumeration (see `reconcile-enumeration.ts`) adds its generation id and, after
  * the walk, the reconciliation's place; both optional, so older checkpoints read unchanged. So is
  * `unreadable`: the records CloudKit would not serve, kept whatever else the checkpoint holds.
+ * The walk's cursor gained `overlap`, `retreats` and `recovered` (rank-walk.ts), optional too: a
+ * cursor stored without them resumes at its rank, as it was written to.
  *
  * Versioned: `v: 1` is written; a checkpoint without `v` predates the field and has the same
  * shape. A checkpoint this version cannot read is dropped (the zone's enumeration starts over,
@@ -32,6 +34,9 @@ const enumerationCursor = z.strictObject({
   syncToken: z.optional(z.string()),
   expectedCount: z.optional(z.int().check(z.nonnegative())),
   emptyPagesInARow: z.optional(z.int().check(z.nonnegative())),
+  overlap: z.optional(z.array(z.string())),
+  retreats: z.optional(z.int().check(z.nonnegative())),
+  recovered: z.optional(z.boolean()),
   unpaired: z.optional(unpairedHalves),
 });
 

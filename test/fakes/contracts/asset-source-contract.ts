@@ -113,6 +113,32 @@ export function describeAssetSourceContract(name: string, create: () => Promise<
       expect(carriedHalves).toBe(h.splitsPairs);
     });
 
+    it('reads every photo still in the library when photos already read are trashed mid-walk (finding 17)', async () => {
+      const h = await create();
+      const changes: ZoneChange[] = [];
+      let cursor: EnumerationCursor | undefined;
+      let source = h.source;
+      const trashed: string[] = [];
+      for (let page = 0; page < 500; page++) {
+        const result = await source.enumeratePage(h.zone, cursor);
+        changes.push(...result.changes);
+        cursor = roundTrip(result.cursor);
+        if (result.done) break;
+        // After the second page: the two first photos read leave the index, every later rank moves down.
+        if (page === 1) {
+          for (const asset of assetChanges(changes).slice(0, 2)) {
+            await h.trash(asset);
+            trashed.push(asset.assetRecordName);
+          }
+        }
+        source = await h.reopen();
+      }
+
+      const names = new Set(assetChanges(changes).map((a) => a.assetRecordName));
+      expect(trashed).toHaveLength(2);
+      for (const name of await h.libraryAssetNames()) expect(names).toContain(name);
+    });
+
     it('ends an enumeration with a zone token from which the change feed is caught up, idempotently', async () => {
       const h = await create();
       const token = await caughtUpToken(h);

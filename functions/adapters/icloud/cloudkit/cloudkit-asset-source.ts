@@ -42,6 +42,7 @@ import { parseRecordItem, type RecordErrorItem } from '../records/record-envelop
 import { type SortedRecords, sortRecords } from '../records/record-page.ts';
 import { lookupAssets, lookupSorted } from './cloudkit-asset-lookup.ts';
 import { type CloudKitClient, MAX_RESULTS_LIMIT } from './cloudkit-client.ts';
+import { stepWalk } from './rank-walk.ts';
 import { photoZonesOf } from './zone-discovery.ts';
 
 /** List index (query) and object index (count) of each enumeration scope (docs/protocol/cloudkit.md#indexes). */
@@ -142,6 +143,33 @@ function readMembers(
 /** Names of the records answered as error entries: looked up again on later runs (never dropped). */
 function namesOf(items: readonly RecordErrorItem[]): string[] {
   return items.flatMap((item) => (item.recordName === undefined ? [] : [item.recordName]));
+}
+
+/**
+ * The page without what the last page already read (`overlap`, rank-walk.ts): its assets, and
+ * masters that came only with those. A master still waiting for its asset is kept, so the pair
+ * completes; so is one whose asset is not on this page (a half split by the page's end).
+ */
+function withoutReread(
+  sorted: SortedRecords,
+  overlap: ReadonlySet<string>,
+  waiting: ReadonlySet<string>,
+): SortedRecords {
+  if (overlap.size === 0) return sorted;
+  const assets = sorted.assets.filter((a) => !overlap.has(a.recordName));
+  const needed = new Set(assets.map((a) => a.masterRecordName));
+  const withAsset = new Set(sorted.assets.map((a) => a.masterRecordName));
+  const masters = sorted.masters.filter(
+    (m) => waiting.has(m.recordName) || needed.has(m.recordName) || !withAsset.has(m.recordName),
+  );
+  // A master read last page and waiting no more (its asset came) is not read again.
+  return {
+    ...sorted,
+    assets,
+    masters: masters.filter(
+      (m) => !overlap.has(m.recordName) || waiting.has(m.recordName) || needed.has(m.recordName),
+    ),
+  };
 }
 
 function nonEmpty(halves: UnpairedHalves): UnpairedHalves | undefined {
@@ -262,8 +290,54 @@ export class CloudKitAssetSource implements AssetSource {
       resultsLimit: this.#pageSize,
       ...(current.continuationMarker ? { continuationMarker: current.continuationMarker } : {}),
     });
-    const sorted = sortRecords(response.records, zone);
+    const syncToken = current.syncToken ?? response.syncToken;
+    const kept = {
+      scope: current.scope,
+      ...(syncToken ? { syncToken } : {}),
+      ...(expectedCount !== undefined ? { expectedCount } : {}),
+    };
+    const all = sortRecords(response.records, zone);
+    const overlap = new Set(current.overlap ?? []);
+    const sorted = withoutReread(all, overlap, new Set(pairer.pending().masters));
+    const capacity = Math.floor(this.#pageSize / 2);
+    const present = [...all.masters, ...all.assets].map((r) => r.recordName).concat(namesOf(all.errorItems));
+    const step = stepWalk(
+      current,
+      {
+        // The rank unit: one per photo (master); a page of lone assets still moves on (kei).
+        ranks: all.masters.length > 0 ? all.masters.length : all.assets.length,
+        present,
+        // A master still waiting, read again, is not new.
+        fresh: sorted.assets.length + sorted.masters.filter((m) => !overlap.has(m.recordName)).length,
+        read: [], // set below, once the page is paired
+      },
+      capacity,
+    );
+    if (step.kind === 'retreat') {
+      // Not the continuation of what was read (rank-walk.ts): nothing of it is taken.
+      const back: EnumerationCursor = {
+        ...kept,
+        ...step.next,
+        ...(current.unpaired ? { unpaired: current.unpaired } : {}),
+      };
+      this.#remember('enumeration', zone, pairer, back);
+      return {
+        changes: [],
+        cursor: back,
+        done: false,
+        problems: restored.problems,
+        unreadable: restored.unreadable,
+      };
+    }
     const paired = pairer.add(sorted.masters, sorted.assets);
+    // What the next page must contain one of: this page's assets, and its masters still waiting.
+    const waiting = new Set(pairer.pending().masters);
+    const read = [
+      ...all.assets.map((r) => r.recordName),
+      ...all.masters.map((m) => m.recordName).filter((n) => waiting.has(n)),
+      ...namesOf(all.errorItems),
+    ];
+    const walked = step.next.overlap === undefined ? step.next : { ...step.next, overlap: read };
     const problems = [
       ...restored.problems,
       ...sorted.problems,
@@ -272,26 +346,17 @@ export class CloudKitAssetSource implements AssetSource {
     ];
     const unreadable = [...restored.unreadable, ...namesOf(sorted.errorItems)];
     const assets = [...restored.assets, ...paired.assets];
-    const syncToken = current.syncToken ?? response.syncToken;
-    const empty = response.records.length === 0;
-    const emptyPagesInARow = empty ? (current.emptyPagesInARow ?? 0) + 1 : 0;
-    // Next rank: one per photo (master) on the page; a page of lone assets still moves on (kei).
-    const advance = empty
-      ? Math.floor(this.#pageSize / 2)
-      : sorted.masters.length > 0
-        ? sorted.masters.length
-        : Math.max(1, sorted.assets.length);
+    const emptyPagesInARow = step.end ? (current.emptyPagesInARow ?? 0) + 1 : 0;
     const exhausted =
-      empty &&
+      step.end &&
       response.continuationMarker === undefined &&
-      ((expectedCount !== undefined && current.startRank >= expectedCount) ||
+      ((expectedCount !== undefined && step.ranksRead >= expectedCount) ||
         emptyPagesInARow > this.#maxEmptyProbes);
+    // The next page goes by rank alone: a marker would continue where this page ended, not a
+    // few photos before it (every peer pages by rank, docs/protocol/cloudkit.md#paging).
     const next: EnumerationCursor = {
-      scope: current.scope,
-      startRank: current.startRank + advance,
-      ...(response.continuationMarker ? { continuationMarker: response.continuationMarker } : {}),
-      ...(syncToken ? { syncToken } : {}),
-      ...(expectedCount !== undefined ? { expectedCount } : {}),
+      ...kept,
+      ...walked,
       ...(emptyPagesInARow > 0 ? { emptyPagesInARow } : {}),
     };
     if (exhausted) {
