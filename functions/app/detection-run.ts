@@ -184,15 +184,6 @@ export async function runDetection(
         databases: result.databaseTokensRefused,
       });
     }
-    for (const report of result.zones) {
-      // A Shared Library left (ZONE_NOT_FOUND) keeps its archive; it is followed again if Apple lists it.
-      if (report.note === 'zoneGone')
-        deps.logger.warn('zone not found in iCloud; retired, its archive kept', {
-          zone: report.zone.zoneName,
-        });
-      if (report.note === 'zoneReturned')
-        deps.logger.info('a retired zone is listed again; walked afresh', { zone: report.zone.zoneName });
-    }
     // Records CloudKit would not serve through every lookup: the WorkGivenUp alarm calls a person.
     const givenUp = result.zones.flatMap((z) => z.unreadableGivenUp ?? []);
     if (givenUp.length > 0) {
@@ -238,9 +229,15 @@ export async function runDetection(
         deps.logger.warn('catalog not folded', { error }),
       );
     }
+    // Zones walked afresh or retired, and why: `zoneGone` (a Shared Library left, its archive
+    // kept, followed again if Apple lists it), `zoneReturned`, `staleToken`.
+    const noted = result.zones.flatMap((z) =>
+      z.note === undefined ? [] : [`${z.zone.zoneName}: ${z.note}`],
+    );
     deps.logger.info('detection finished', {
       outcome: result.outcome,
       zones: result.zones.length,
+      ...(noted.length > 0 ? { zoneNotes: noted } : {}),
       itemsEnqueued: result.itemsEnqueued,
       appleRequests,
       ...(shared ? { sharedAlbums: shared.outcome } : {}),

@@ -39,6 +39,10 @@ export class SignInLatchedError extends SessionExpiredError {
   }
 }
 
+/** What CloudKit's ZONE_NOT_FOUND or ACCESS_DENIED for the photo library may mean (docs/protocol/cloudkit.md#errors). */
+export const PHOTOS_UNAVAILABLE_HINT =
+  'iCloud Photos may be off, "Access iCloud Data on the Web" disabled, or Advanced Data Protection on';
+
 /** Apple refused the account for a reason a person must fix (wrong password, ADP, security keys, terms...). */
 export class AccountConditionError extends Error {
   override readonly name = 'AccountConditionError';
@@ -126,24 +130,6 @@ export class UploadDigestMismatchError extends Error {
   }
 }
 
-/**
- * A version larger than the archive can hold in one object (`MAX_OBJECT_BYTES`, S3's largest).
- * Fatal, and refused before its download starts: no retry can store it, and each would fetch
- * the whole body again only to fail at the end.
- */
-export class ObjectTooLargeError extends Error {
-  override readonly name = 'ObjectTooLargeError';
-  readonly size: number;
-  readonly max: number;
-  constructor(size: number, max: number, options: ErrorOptions = {}) {
-    super(`${size} bytes is more than the ${max} bytes the archive stores in one object`, {
-      cause: options.cause,
-    });
-    this.size = size;
-    this.max = max;
-  }
-}
-
 /** A signed CDN URL is past its expiry (HTTP 410): fetch a fresh one with records/lookup. */
 export class DownloadUrlExpiredError extends Error {
   override readonly name = 'DownloadUrlExpiredError';
@@ -175,7 +161,25 @@ export class UnexpectedResponseError extends Error {
 
 /** An input of ours (config, message, secret) failed validation. Never retryable. */
 export class InvalidInputError extends Error {
-  override readonly name = 'InvalidInputError';
+  override readonly name: string = 'InvalidInputError';
+}
+
+/**
+ * A version larger than the archive can hold in one object (`MAX_OBJECT_BYTES`, S3's largest).
+ * Fatal (an `InvalidInputError`, so the classifier needs no row for it), and refused before its
+ * download starts: no retry can store it, and each would fetch the whole body again only to fail.
+ */
+export class ObjectTooLargeError extends InvalidInputError {
+  override readonly name = 'ObjectTooLargeError';
+  readonly size: number;
+  readonly max: number;
+  constructor(size: number, max: number, options: ErrorOptions = {}) {
+    super(`${size} bytes is more than the ${max} bytes the archive stores in one object`, {
+      cause: options.cause,
+    });
+    this.size = size;
+    this.max = max;
+  }
 }
 
 /** Some messages could not be stored. Retrying the whole enqueue is safe. */
@@ -233,7 +237,6 @@ const OURS: ReadonlyArray<readonly [new (...args: never[]) => Error, ErrorClass]
   [StaleSyncTokenError, 'retryable'],
   [ContentLengthMismatchError, 'retryable'],
   [UploadDigestMismatchError, 'retryable'],
-  [ObjectTooLargeError, 'fatal'],
   [DownloadUrlExpiredError, 'retryable'],
   [DownloadUrlRefusedError, 'retryable'],
   [ZoneNotFoundError, 'fatal'],

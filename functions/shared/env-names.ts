@@ -99,6 +99,9 @@ export const METRICS = {
   objectLockUndeclared: 'objectLockUndeclared',
 } as const;
 
+/** The key of the staging tags below (one key, two values). */
+const STAGING_TAG_KEY = 'icloud-s3-staging';
+
 /**
  * Object tag on the first version of a multipart object. S3 fixes metadata when the upload starts,
  * before the MD5 rclone needs is known, so the worker rewrites the object once (a same-key copy
@@ -106,7 +109,7 @@ export const METRICS = {
  * The copy drops the tag, and a lifecycle rule expires noncurrent versions carrying it after a
  * day, so the archive does not pay twice for its large files for months.
  */
-export const STAGING_TAG = { key: 'icloud-s3-staging', value: '1' } as const;
+export const STAGING_TAG = { key: STAGING_TAG_KEY, value: '1' } as const;
 
 /**
  * The largest object one CopyObject can rewrite (S3's limit, 5 GiB). Objects up to it always got
@@ -114,14 +117,14 @@ export const STAGING_TAG = { key: 'icloud-s3-staging', value: '1' } as const;
  * the lifecycle rule for the tag stops at this size, because versions of this project before the
  * multipart copy left objects over it current with the tag (infra/archive-bucket.ts).
  */
-export const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
+export const COPY_OBJECT_MAX_BYTES = 5_368_709_120; // 5 GiB
 
 /**
  * The staging tag of an upload over `COPY_OBJECT_MAX_BYTES`, superseded by a multipart copy. Its
  * own value, because `STAGING_TAG` over that size also marks videos earlier versions archived
  * without a copy, which must keep the undo window (infra/archive-bucket.ts).
  */
-export const MULTIPART_COPY_STAGING_TAG = { key: STAGING_TAG.key, value: 'multipart-copy' } as const;
+export const MULTIPART_COPY_STAGING_TAG = { key: STAGING_TAG_KEY, value: 'multipart-copy' } as const;
 
 /** The tag a multipart upload of `size` bytes starts with, until its copy drops it. */
 export function stagingTagFor(

@@ -104,7 +104,7 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     // Larger than S3's largest object: no retry can store it, and each would download it again.
     'ObjectTooLargeError',
     new ObjectTooLargeError(2, 1),
-    { errorClass: 'fatal', rule: 'ObjectTooLargeError' },
+    { errorClass: 'fatal', rule: 'InvalidInputError' },
   ],
   [
     'DownloadUrlExpiredError',

@@ -13,18 +13,22 @@
  * together do not come back together).
  */
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { backoffDelayMs, type RetryPolicy, sleep } from '../../shared/retry.ts';
 
 /** Rounds of retrying what a batch call left unprocessed before giving up. */
 export const BATCH_ROUNDS = 8;
 
-/** Bound of the pause before the second round; it doubles each round up to `MAX_PAUSE_MS`. */
-const FIRST_PAUSE_MS = 50;
 /**
- * Bound of the longest pause: with eight rounds the seven pauses are at most 50 ms to 3.2 s, 6.35 s
- * in all (about half on average), within any invocation's time, long enough for DynamoDB's
- * adaptive capacity and a partition's burst to come back.
+ * The pauses' bounds: 50 ms before the second round, doubling up to 3.2 s, so the seven pauses of
+ * eight rounds are at most 6.35 s in all (about half on average), within any invocation's time,
+ * long enough for DynamoDB's adaptive capacity and a partition's burst to come back.
  */
-const MAX_PAUSE_MS = 3_200;
+const BATCH_BACKOFF: RetryPolicy = {
+  maxAttempts: BATCH_ROUNDS,
+  baseDelayMs: 50,
+  maxDelayMs: 3_200,
+  retryAfterCapMs: 0,
+};
 
 /** How the rounds wait (tests record the pauses instead of sleeping). */
 export interface BatchPacing {
@@ -33,15 +37,11 @@ export interface BatchPacing {
   readonly random: () => number;
 }
 
-const REAL_PACING: BatchPacing = {
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: Math.random,
-};
+const REAL_PACING: BatchPacing = { sleep: (ms) => sleep(ms), random: Math.random };
 
 /** The pause before round `round` (1 = the first retry): full jitter under an exponential bound. */
 export function pauseBeforeRound(round: number, random: () => number): number {
-  const bound = Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (round - 1));
-  return Math.floor(random() * bound);
+  return backoffDelayMs(round, BATCH_BACKOFF, random);
 }
 
 /** Sends one BatchWriteItem's requests (at most 25) until none is left unprocessed. */

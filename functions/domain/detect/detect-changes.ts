@@ -38,7 +38,12 @@ import {
   recordAlbumChanges,
 } from '../albums/record-albums.ts';
 import { type AlbumWalkProgress, walkAlbums, zoneHasAlbums } from '../albums/walk-albums.ts';
-import { AccountConditionError, StaleSyncTokenError, ZoneNotFoundError } from '../errors.ts';
+import {
+  AccountConditionError,
+  PHOTOS_UNAVAILABLE_HINT,
+  StaleSyncTokenError,
+  ZoneNotFoundError,
+} from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
@@ -598,7 +603,7 @@ async function retireGoneZone(
   if (isOwnLibrary(zone)) {
     throw new AccountConditionError(
       'photosUnavailable',
-      `iCloud answered ZONE_NOT_FOUND for your photo library (${zone.zoneName}): iCloud Photos may be off, "Access iCloud Data on the Web" disabled, or Advanced Data Protection on`,
+      `iCloud answered ZONE_NOT_FOUND for your photo library (${zone.zoneName}): ${PHOTOS_UNAVAILABLE_HINT}`,
       { cause: error },
     );
   }

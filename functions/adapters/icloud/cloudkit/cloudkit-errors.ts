@@ -4,6 +4,7 @@
  */
 import {
   AccountConditionError,
+  PHOTOS_UNAVAILABLE_HINT,
   RateLimitedError,
   SessionExpiredError,
   StaleSyncTokenError,
@@ -71,7 +72,7 @@ export function errorFromCloudKit(
   if (code === 'ACCESS_DENIED' || /private db access disabled/i.test(reason) || code === 'ZONE_NOT_FOUND') {
     return new AccountConditionError(
       'photosUnavailable',
-      `CloudKit answered ${code} to ${where}: iCloud Photos may be off, "Access iCloud Data on the Web" disabled, or Advanced Data Protection on`,
+      `CloudKit answered ${code} to ${where}: ${PHOTOS_UNAVAILABLE_HINT}`,
     );
   }
   return new UnexpectedResponseError(`CloudKit answered ${code} to ${where}: ${reason}`, {
