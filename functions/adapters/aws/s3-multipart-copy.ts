@@ -29,6 +29,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import type { ObjectMetadata } from '../../ports/object-store.ts';
+import { mapAtMost } from '../../shared/map-at-most.ts';
 import { MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from './multipart-shape.ts';
 
 export interface MultipartCopy {
@@ -102,42 +103,35 @@ export async function copyInParts(copy: MultipartCopy): Promise<{ etag: string; 
   }
 }
 
-/** The part ETags, `concurrency` copies at once; the first failure stops the rest. */
+/**
+ * The part ETags, `concurrency` copies at once (`mapAtMost`); the first failure starts no further
+ * copy and aborts those under way, so the copy fails at once with it.
+ */
 async function copyParts(copy: MultipartCopy, uploadId: string): Promise<string[]> {
-  const ranges = copyRanges(copy.size, copy.partBytes);
-  const etags: string[] = new Array(ranges.length);
   const stop = new AbortController();
   const signal = copy.signal ? AbortSignal.any([copy.signal, stop.signal]) : stop.signal;
-  let next = 0;
-  let failure: { readonly error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < ranges.length) {
-      const at = next++;
-      const [first, last] = ranges[at]!;
-      try {
-        const copied = await copy.client.send(
-          new UploadPartCopyCommand({
-            Bucket: copy.bucket,
-            Key: copy.key,
-            UploadId: uploadId,
-            PartNumber: at + 1,
-            CopySource: copy.copySource,
-            CopySourceIfMatch: `"${copy.etag}"`,
-            CopySourceRange: `bytes=${first}-${last}`,
-          }),
-          { abortSignal: signal },
-        );
-        const etag = copied.CopyPartResult?.ETag;
-        if (etag === undefined) throw new Error(`UploadPartCopy answered no ETag for part ${at + 1}`);
-        etags[at] = etag;
-      } catch (error) {
-        // The first failure is the copy's; the others are this stop's echoes.
-        failure ??= { error };
-        stop.abort();
-      }
+  const ranges = copyRanges(copy.size, copy.partBytes).map((range, at) => ({ range, partNumber: at + 1 }));
+  return mapAtMost(ranges, copy.concurrency, async ({ range: [first, last], partNumber }) => {
+    try {
+      const copied = await copy.client.send(
+        new UploadPartCopyCommand({
+          Bucket: copy.bucket,
+          Key: copy.key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          CopySource: copy.copySource,
+          CopySourceIfMatch: `"${copy.etag}"`,
+          CopySourceRange: `bytes=${first}-${last}`,
+        }),
+        { abortSignal: signal },
+      );
+      const etag = copied.CopyPartResult?.ETag;
+      if (etag === undefined) throw new Error(`UploadPartCopy answered no ETag for part ${partNumber}`);
+      return etag;
+    } catch (error) {
+      // The first failure is the copy's (mapAtMost keeps it); the aborted copies' are its echoes.
+      stop.abort();
+      throw error;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(copy.concurrency, ranges.length) }, worker));
-  if (failure !== undefined) throw failure.error;
-  return etags;
+  });
 }
