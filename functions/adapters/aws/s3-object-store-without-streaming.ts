@@ -64,7 +64,9 @@ export function versionOf(versionId: string | undefined): { versionId?: string }
 }
 
 /** What the head says of the object's encryption at rest; undefined when it says nothing. */
-function encryptionOf(output: HeadObjectCommandOutput): ObjectEncryption | undefined {
+export function encryptionOf(
+  output: Pick<HeadObjectCommandOutput, 'ServerSideEncryption' | 'SSECustomerAlgorithm'>,
+): ObjectEncryption | undefined {
   if (output.SSECustomerAlgorithm !== undefined) return 'sse-c';
   const sse = output.ServerSideEncryption;
   if (sse === undefined) return undefined;

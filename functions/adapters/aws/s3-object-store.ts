@@ -61,6 +61,7 @@ import { assertValidMetadata, MD5_KEY, md5HexToBase64 } from './rclone-metadata.
 import { copyInParts } from './s3-multipart-copy.ts';
 import {
   deleteObjects,
+  encryptionOf,
   getObjectStream,
   listObjects,
   S3ObjectStoreBasics,
@@ -138,8 +139,8 @@ const NOT_TAKEN_BACK = new Set([403, 404, 409, 412]);
  * it was before (`aws:fsx`, `aws:backup` and any other value are not assumed to be MD5s either).
  */
 function storedMd5(copied: CopyObjectCommandOutput): string | undefined {
-  const sse = copied.ServerSideEncryption;
-  if ((sse !== undefined && sse !== 'AES256') || copied.SSECustomerAlgorithm !== undefined) return undefined;
+  const encryption = encryptionOf(copied);
+  if (encryption !== undefined && encryption !== 'sse-s3') return undefined;
   const etag = unquote(copied.CopyObjectResult?.ETag).toLowerCase();
   return /^[0-9a-f]{32}$/.test(etag) ? etag : undefined;
 }
