@@ -205,11 +205,16 @@ class OpenedSession implements OpenedIcloudSession {
     // is a version Secrets Manager keeps for a day (docs/protocol/session.md#saving-the-session).
     if (unchanged && now - this.storedAt < ROTATED_SESSION_SAVE_INTERVAL_MS) return;
     const { revision } = await this.#options.store.save(serializeSessionDocument(current), this.#revision);
+    this.#stored(current, revision);
+  }
+
+  /** What the store now holds: `document`, as `revision`. */
+  #stored(document: SessionDocument, revision: string): void {
     this.#revision = revision;
-    this.#storedWithoutRotation = withoutRotation(current);
-    this.#storedSignIn = signInOf(current);
+    this.#storedWithoutRotation = withoutRotation(document);
+    this.#storedSignIn = signInOf(document);
     this.#dirty = false;
-    this.storedAt = now;
+    this.storedAt = document.updatedAt;
   }
 
   /**
@@ -244,10 +249,7 @@ class OpenedSession implements OpenedIcloudSession {
           serializeSessionDocument(merged),
           stored.revision,
         );
-        this.#revision = revision;
-        this.#storedWithoutRotation = withoutRotation(merged);
-        this.#dirty = false;
-        this.storedAt = merged.updatedAt;
+        this.#stored(merged, revision);
         return;
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
