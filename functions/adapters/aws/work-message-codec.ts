@@ -23,6 +23,7 @@ const unavailableVersion = z.strictObject({
   kind: versionKind,
   resourceField: z.string(),
   missing: z.array(z.enum(['downloadURL', 'size', 'fileChecksum'])),
+  fileChecksum: z.optional(z.string()),
 });
 
 const assetVersion = z.strictObject({

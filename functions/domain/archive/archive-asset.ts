@@ -9,12 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Asset, AssetVersion } from '#domain/model/asset.ts';
+import type { Asset, AssetVersion, VersionKind } from '#domain/model/asset.ts';
 import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
 import { ConflictError, DownloadUrlExpiredError, InvalidInputError, ObjectTooLargeError } from '../errors.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
-import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
+import { awaitingUrl, type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
 import { ErrorPageGuard } from './error-page-guard.ts';
 import { keyCandidates, type MessageClaims } from './message-claims.ts';
@@ -34,6 +34,8 @@ export interface AssetArchiveResult {
   readonly versionsArchived: number;
   readonly bytesArchived: number;
   readonly entry?: ManifestEntry;
+  /** Kinds the policy keeps that iCloud lists without a download URL: the entry stays `pending`. */
+  readonly awaitingUrl?: readonly VersionKind[];
 }
 
 /**
@@ -244,13 +246,19 @@ async function archivePass(
   const planned = planVersions(asset, deps.versionPolicy);
   const missing = missingVersions(planned, entry);
   const flags = { isFavorite: asset.isFavorite, isHidden: asset.isHidden, isDeleted: asset.isDeleted };
+  // A version without a URL is neither archived nor forgotten: the entry stays `pending` (verify
+  // reports it) while detection looks the record up again (detect/unreadable-records.ts).
+  const awaiting = asset.isDeleted ? [] : awaitingUrl(asset, deps.versionPolicy, entry?.versions);
+  const waits = awaiting.length > 0 ? { awaitingUrl: awaiting } : {};
+  const status = asset.isDeleted ? 'trashed' : awaiting.length > 0 ? 'pending' : 'archived';
   const unchanged =
     entry !== undefined &&
     missing.length === 0 &&
-    entry.status === 'archived' &&
+    entry.status === (awaiting.length > 0 ? 'pending' : 'archived') &&
     entry.assetChangeTag === asset.assetChangeTag &&
     entry.masterChangeTag === asset.masterChangeTag;
-  if (unchanged) return { result: { outcome: 'unchanged', versionsArchived: 0, bytesArchived: 0, entry } };
+  if (unchanged)
+    return { result: { outcome: 'unchanged', versionsArchived: 0, bytesArchived: 0, entry, ...waits } };
   // In Recently Deleted and never archived: nothing to keep. A restore brings it back as new.
   if (entry === undefined && asset.isDeleted)
     return { result: { outcome: 'skipped', versionsArchived: 0, bytesArchived: 0 } };
@@ -278,7 +286,7 @@ async function archivePass(
     masterRecordName: asset.masterRecordName,
     assetChangeTag: asset.assetChangeTag,
     masterChangeTag: asset.masterChangeTag,
-    status: asset.isDeleted ? 'trashed' : 'archived',
+    status,
     flags,
     albums: entry?.albums ?? [],
     versions: [...(entry?.versions ?? []), ...added],
@@ -307,6 +315,7 @@ async function archivePass(
         versionsArchived: transferredCount,
         bytesArchived: bytes,
         entry: written,
+        ...waits,
       },
     };
   } catch (error) {

@@ -54,6 +54,8 @@ export interface UnavailableVersion {
   readonly resourceField: string;
   /** The token parts that were missing or unreadable. */
   readonly missing: readonly ('downloadURL' | 'size' | 'fileChecksum')[];
+  /** Apple's checksum when the token had one: tells whether the archive already holds this file. */
+  readonly fileChecksum?: string;
 }
 
 /** Where a photo was taken (`locationEnc`, docs/protocol/records.md#location): degrees, metres. */

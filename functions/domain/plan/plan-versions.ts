@@ -2,7 +2,13 @@
  * Decides which of an asset's resources become archived objects, each with its role and the
  * stable identity its key is claimed for.
  */
-import { type Asset, type AssetVersion, VERSION_KINDS, type VersionKind } from '#domain/model/asset.ts';
+import {
+  type Asset,
+  type AssetVersion,
+  type MediaType,
+  VERSION_KINDS,
+  type VersionKind,
+} from '#domain/model/asset.ts';
 import type { VersionPolicy } from './version-policy.ts';
 
 /**
@@ -50,7 +56,11 @@ export function objectIdOf(masterRecordName: string, kind: VersionKind, fileChec
   return `${masterRecordName}/${kind}/${fileChecksum}`;
 }
 
-function wanted(asset: Asset, kind: VersionKind, policy: VersionPolicy): boolean {
+function wanted(
+  asset: Pick<Asset, 'mediaType' | 'adjustmentType'>,
+  kind: VersionKind,
+  policy: VersionPolicy,
+): boolean {
   const isLivePart = kind.startsWith('live');
   // Motion parts belong to photos only; a video's resources are never "live".
   if (isLivePart && (asset.mediaType !== 'photo' || !policy.live)) return false;
@@ -71,6 +81,24 @@ function wanted(asset: Asset, kind: VersionKind, policy: VersionPolicy): boolean
     case 'liveThumb':
       return policy.thumb;
   }
+}
+
+/**
+ * The kinds `policy` selects that CloudKit listed without what a download needs (a token without
+ * `downloadURL`, docs/protocol/records.md#assetid-token) and that `held` (the archive's objects)
+ * does not already hold: until Apple offers them the asset is not archived whole. An asset-only
+ * change names no media type; its kinds already follow it (a video has no live kinds).
+ */
+export function awaitingUrl(
+  asset: Pick<Asset, 'unavailableVersions' | 'adjustmentType'> & { readonly mediaType?: MediaType },
+  policy: VersionPolicy,
+  held: readonly { readonly kind: VersionKind; readonly fileChecksum: string }[] = [],
+): VersionKind[] {
+  const subject = { ...asset, mediaType: asset.mediaType ?? 'photo' };
+  return (asset.unavailableVersions ?? [])
+    .filter((u) => wanted(subject, u.kind, policy))
+    .filter((u) => !held.some((v) => v.kind === u.kind && v.fileChecksum === u.fileChecksum))
+    .map((u) => u.kind);
 }
 
 /**

@@ -69,7 +69,8 @@ function candidate(
     if (downloadURL === undefined) missing.push('downloadURL');
     if (size === undefined) missing.push('size');
     if (fileChecksum === undefined) missing.push('fileChecksum');
-    return { ok: false, unavailable: { kind, resourceField, missing } };
+    const known = fileChecksum === undefined ? {} : { fileChecksum };
+    return { ok: false, unavailable: { kind, resourceField, missing, ...known } };
   }
   const width = readInteger(fields, `res${family}Width`);
   const height = readInteger(fields, `res${family}Height`);
