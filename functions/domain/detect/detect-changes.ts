@@ -45,7 +45,8 @@ import {
   ZoneNotFoundError,
 } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
-import type { VersionPolicy } from '../plan/version-policy.ts';
+import { awaitingUrl } from '../plan/plan-versions.ts';
+import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '../plan/version-policy.ts';
 import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
 import { afterLookup, isDue, park, type UnreadableRecord } from './unreadable-records.ts';
 import { toWorkMessages } from './work-batches.ts';
@@ -105,6 +106,8 @@ export interface ZoneReport {
   readonly unreadableWaiting?: number;
   /** Records given up in this run after every lookup failed (the `workGivenUp` metric counts them). */
   readonly unreadableGivenUp?: readonly string[];
+  /** Of `unreadableWaiting`, photos served with a version the policy keeps but no download URL. */
+  readonly awaitingUrl?: number;
 }
 
 export interface DetectResult {
@@ -248,12 +251,31 @@ interface ZoneStateHolder {
   readonly givenUp: string[];
 }
 
-/** Keeps the names a page could not read; the token may then move past the page. */
-function parkUnreadable(current: ZoneStateHolder, names: readonly string[] | undefined): boolean {
-  if (names === undefined || names.length === 0) return false;
+/** The photos of `changes` served with a version `deps`' policy keeps but no download URL. */
+function namesAwaitingUrl(deps: DetectDeps, changes: readonly ZoneChange[]): string[] {
+  const policy = deps.versionPolicy ?? DEFAULT_VERSION_POLICY;
+  return changes.flatMap((c) => {
+    const subject = c.type === 'asset' ? c.asset : c.type === 'assetOnly' ? c.change : undefined;
+    return subject && awaitingUrl(subject, policy).length > 0 ? [subject.assetRecordName] : [];
+  });
+}
+
+/**
+ * Keeps the names a page could not read, and those of the photos it served without a URL for a
+ * version (their versions with a URL are on the queue already); the token may then move past it.
+ */
+function parkUnreadable(
+  deps: DetectDeps,
+  current: ZoneStateHolder,
+  page: { readonly unreadable?: readonly string[]; readonly changes: readonly ZoneChange[] },
+): boolean {
+  const noUrl = namesAwaitingUrl(deps, page.changes);
+  const names = page.unreadable ?? [];
+  if (names.length + noUrl.length === 0) return false;
   const parked = park(current.unreadable, names);
-  current.unreadable = parked.waiting;
-  current.givenUp.push(...parked.givenUp);
+  const parkedNoUrl = park(parked.waiting, noUrl, undefined, true);
+  current.unreadable = parkedNoUrl.waiting;
+  current.givenUp.push(...parked.givenUp, ...parkedNoUrl.givenUp);
   return true;
 }
 
@@ -270,11 +292,21 @@ async function retryUnreadable(deps: DetectDeps, run: Run, zone: ZoneRef, curren
     zone,
     due.map((assetRecordName) => ({ assetRecordName })),
   );
-  await run.enqueue(found.assets.map((asset): ZoneChange => ({ type: 'asset', asset })));
+  const changes = found.assets.map((asset): ZoneChange => ({ type: 'asset', asset }));
+  // Still without a URL: waits again. A photo that was waiting for it and still is has nothing
+  // new to archive; one that was unreadable goes on the queue for its versions with a URL.
+  const noUrl = new Set(namesAwaitingUrl(deps, changes));
+  const waited = new Set(current.unreadable.filter((r) => r.noUrl).map((r) => r.name));
+  await run.enqueue(
+    changes.filter(
+      (c) =>
+        c.type !== 'asset' || !(noUrl.has(c.asset.assetRecordName) && waited.has(c.asset.assetRecordName)),
+    ),
+  );
   // A record CloudKit answers NOT_FOUND is gone (a later delta or reconciliation says how): not waited for.
   const gone = new Set(found.notFound ?? []);
   const still = new Set(found.unavailable.map((u) => u.assetRecordName).filter((name) => !gone.has(name)));
-  const next = afterLookup(current.unreadable, due, still, now);
+  const next = afterLookup(current.unreadable, due, still, now, undefined, noUrl);
   current.unreadable = next.waiting;
   current.givenUp.push(...next.givenUp);
   await saveZone(deps.state, current, zone, {
@@ -333,7 +365,7 @@ async function enumerateZone(
     pages++;
     changes += page.changes.length;
     await run.enqueue(page.changes);
-    parkUnreadable(current, page.unreadable);
+    parkUnreadable(deps, current, page);
     const seen = generation === undefined ? [] : seenAssetNames(page.changes);
     if (generation !== undefined && seen.length > 0) await deps.state.markSeen(zone, generation, seen);
     const capturedToken = progress.capturedToken ?? page.cursor.syncToken;
@@ -486,7 +518,7 @@ async function followZone(
     pages++;
     changes += page.changes.length;
     await run.enqueue(page.changes, true);
-    const parked = parkUnreadable(current, page.unreadable);
+    const parked = parkUnreadable(deps, current, page);
     const waiting = page.cursor.unpaired;
     const hasWaiting = waiting !== undefined && waiting.masters.length + waiting.assets.length > 0;
     const moved = page.syncToken !== cursor.syncToken || hasWaiting || unpaired !== undefined || parked;
@@ -518,9 +550,11 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
   const report = state?.retired
     ? await walkReturnedZone(deps, run, zone, current)
     : await walkZone(deps, run, zone, current);
+  const awaiting = current.unreadable.filter((r) => r.noUrl).length;
   return {
     ...report,
     ...(current.unreadable.length > 0 ? { unreadableWaiting: current.unreadable.length } : {}),
+    ...(awaiting > 0 ? { awaitingUrl: awaiting } : {}),
     ...(current.givenUp.length > 0 ? { unreadableGivenUp: current.givenUp } : {}),
   };
 }

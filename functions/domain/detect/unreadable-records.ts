@@ -6,7 +6,11 @@
  * looked up again on later runs: at each of the next few runs (such errors are mostly
  * transient), then with a growing pause, and given up after a cap so a record that never reads
  * cannot keep a zone busy for ever. A give-up is reported (the `workGivenUp` metric and its
- * alarm), like dead-lettered work that failed every redrive. Pure.
+ * alarm), like dead-lettered work that failed every redrive.
+ *
+ * The same list keeps the photos CloudKit served with a version the policy keeps but without a
+ * `downloadURL` (`noUrl`): their record does not change when Apple offers the URL, so no delta
+ * brings them back. They wait as long as it takes (`AWAITING_URL_POLICY`), bounded by the list. Pure.
  */
 
 /** One record name waiting to be looked up again. */
@@ -16,6 +20,8 @@ export interface UnreadableRecord {
   readonly tries: number;
   /** When the last lookup was tried (ms); absent until the first. */
   readonly lastTriedAt?: number;
+  /** Served, but a version the policy keeps came without a download URL. */
+  readonly noUrl?: true;
 }
 
 export interface UnreadablePolicy {
@@ -39,8 +45,19 @@ export const UNREADABLE_POLICY: UnreadablePolicy = {
   maxNames: 200,
 };
 
+/**
+ * A version without a URL: the quick tries, then a pause doubling to a day, never given up (its
+ * entry stays pending and verify reports it). A day's lookup is one request for a hundred names.
+ */
+export const AWAITING_URL_POLICY: UnreadablePolicy = {
+  ...UNREADABLE_POLICY,
+  maxBackoffMs: 24 * 60 * 60 * 1000,
+  maxTries: Number.POSITIVE_INFINITY,
+};
+
 /** Whether `record` should be looked up on a run at `now`. */
-export function isDue(record: UnreadableRecord, now: number, policy = UNREADABLE_POLICY): boolean {
+export function isDue(record: UnreadableRecord, now: number, base = UNREADABLE_POLICY): boolean {
+  const policy = record.noUrl ? AWAITING_URL_POLICY : base;
   if (record.lastTriedAt === undefined || record.tries < policy.quickTries) return true;
   const pause = Math.min(
     policy.maxBackoffMs,
@@ -54,21 +71,22 @@ export function park(
   waiting: readonly UnreadableRecord[],
   names: readonly string[],
   policy = UNREADABLE_POLICY,
+  noUrl = false,
 ): { readonly waiting: UnreadableRecord[]; readonly givenUp: string[] } {
   const known = new Set(waiting.map((r) => r.name));
   const all = [...waiting];
   for (const name of names) {
     if (known.has(name)) continue;
     known.add(name);
-    all.push({ name, tries: 0 });
+    all.push(noUrl ? { name, tries: 0, noUrl } : { name, tries: 0 });
   }
   const excess = Math.max(0, all.length - policy.maxNames);
   return { waiting: all.slice(excess), givenUp: all.slice(0, excess).map((r) => r.name) };
 }
 
 /**
- * After a lookup of `tried` at `now`: names still unavailable wait with one more try (or are
- * given up at the cap); names returned, or gone, leave the list.
+ * After a lookup of `tried` at `now`: names still unavailable (`noUrl`: served still without a
+ * URL) wait with one more try (or are given up at the cap); names returned whole, or gone, leave.
  */
 export function afterLookup(
   waiting: readonly UnreadableRecord[],
@@ -76,15 +94,18 @@ export function afterLookup(
   stillUnavailable: ReadonlySet<string>,
   now: number,
   policy = UNREADABLE_POLICY,
+  noUrl: ReadonlySet<string> = new Set(),
 ): { readonly waiting: UnreadableRecord[]; readonly givenUp: string[] } {
   const triedNow = new Set(tried);
   const next: UnreadableRecord[] = [];
   const givenUp: string[] = [];
   for (const record of waiting) {
-    if (!triedNow.has(record.name)) next.push(record);
-    else if (!stillUnavailable.has(record.name)) continue;
-    else if (record.tries + 1 >= policy.maxTries) givenUp.push(record.name);
-    else next.push({ name: record.name, tries: record.tries + 1, lastTriedAt: now });
+    const { name } = record;
+    const waits = noUrl.has(name);
+    if (!triedNow.has(name)) next.push(record);
+    else if (!stillUnavailable.has(name) && !waits) continue;
+    else if (record.tries + 1 >= (waits ? AWAITING_URL_POLICY : policy).maxTries) givenUp.push(name);
+    else next.push({ name, tries: record.tries + 1, lastTriedAt: now, ...(waits ? { noUrl: true } : {}) });
   }
   return { waiting: next, givenUp };
 }

@@ -72,6 +72,7 @@ const zoneCheckpointSchema = z.strictObject({
         name: z.string(),
         tries: z.int().check(z.nonnegative()),
         lastTriedAt: z.optional(z.number()),
+        noUrl: z.optional(z.literal(true)),
       }),
     ),
   ),
