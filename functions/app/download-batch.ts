@@ -185,6 +185,7 @@ export function startDownloadBatch(
           assetsFailed: result.failed,
           filesArchived: result.versionsArchived,
           bytesArchived: result.bytesArchived,
+          ...(result.awaitingUrl?.length ? { assetsAwaitingUrl: result.awaitingUrl.length } : {}),
         });
         for (const failure of result.failures)
           await deps.archive.state
@@ -198,6 +199,12 @@ export function startDownloadBatch(
       deps.metrics.add(METRICS.bytesArchived, result.bytesArchived, 'Bytes');
       deps.metrics.add(METRICS.assetsFailed, result.failed);
       for (const failure of result.failures) deps.logger.warn('asset failed permanently', failure);
+      // Once per asset: detection queues it again only when the URL is there (never log the URL).
+      for (const waiting of result.awaitingUrl ?? [])
+        deps.logger.warn('iCloud lists versions without a download URL: archived once it offers one', {
+          assetRecordName: waiting.subject,
+          versions: waiting.versions,
+        });
       deps.onMessage?.(result);
       progress.settle(result);
     };

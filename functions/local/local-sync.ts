@@ -81,6 +81,8 @@ export interface SyncSummary {
     readonly deleted: number;
     /** Purged in iCloud and kept in the archive (`keep`): nothing was deleted. */
     readonly purgedKept?: number;
+    /** Archived but for versions iCloud lists without a download URL: pending until Apple offers one. */
+    readonly awaitingUrl?: number;
   };
   readonly versionsArchived: number;
   readonly bytesArchived: number;
@@ -218,6 +220,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       failed: 0,
       deleted: 0,
       purgedKept: 0,
+      awaitingUrl: 0,
       versions: 0,
       bytes: 0,
       done: 0,
@@ -268,6 +271,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       totals.updated += result.updated;
       totals.deleted += result.purged;
       totals.purgedKept += result.purgedKept;
+      totals.awaitingUrl += result.awaitingUrl?.length ?? 0;
       totals.failed += result.failed;
       totals.versions += result.versionsArchived;
       totals.bytes += result.bytesArchived;
@@ -406,6 +410,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         failed: totals.failed,
         deleted: totals.deleted,
         purgedKept: totals.purgedKept,
+        ...(totals.awaitingUrl > 0 ? { awaitingUrl: totals.awaitingUrl } : {}),
       },
       versionsArchived: totals.versions,
       bytesArchived: totals.bytes,

@@ -94,6 +94,11 @@ export function describeSummary(output: Output, summary: SyncSummary): void {
   output.info(
     `  Finding the changes: ${detection}. Downloads: ${downloads}. ${formatDuration(summary.durationMs)}.`,
   );
+  if ((a.awaitingUrl ?? 0) > 0) {
+    output.warn(
+      `${plural(a.awaitingUrl ?? 0, 'asset')} not archived whole: iCloud lists a version without a download URL. Later syncs look again and archive it once Apple offers one (verify lists them).`,
+    );
+  }
   if (summary.deadLetters > 0) {
     output.warn(
       `${summary.deadLetters} work message(s) failed 5 times; they are kept in the data folder and the next syncs try them again.`,

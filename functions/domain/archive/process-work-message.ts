@@ -5,7 +5,7 @@
  * items are skipped next time); a failure that needs a human (`reauth`) stops at once.
  */
 
-import type { Asset } from '#domain/model/asset.ts';
+import type { Asset, VersionKind } from '#domain/model/asset.ts';
 import { assetId, type ManifestEntry, type ManifestEntryInput } from '#domain/model/manifest.ts';
 import { isLibraryWorkItem, type LibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
@@ -45,8 +45,16 @@ export interface MessageResult {
   readonly bytesArchived: number;
   /** Permanent failures recorded on their assets (no secrets: record names and reasons). */
   readonly failures: readonly { readonly subject: string; readonly reason: string }[];
+  /** Assets left `pending` because iCloud lists versions the policy keeps without a download URL. */
+  readonly awaitingUrl?: readonly AwaitingUrl[];
   /** What the items meant, by kind (`new`, `edited`, `trashed`, `metadataChanged`...; docs/protocol/records.md#lifecycle-in-the-delta). */
   readonly changes: Readonly<Partial<Record<ChangeKind, number>>>;
+}
+
+/** An asset archived but for the versions iCloud offers no download URL for (record names, no URL). */
+export interface AwaitingUrl {
+  readonly subject: string;
+  readonly versions: readonly VersionKind[];
 }
 
 interface Tally {
@@ -60,6 +68,7 @@ interface Tally {
   versionsArchived: number;
   bytesArchived: number;
   failures: { subject: string; reason: string }[];
+  awaitingUrl: AwaitingUrl[];
   changes: Partial<Record<ChangeKind, number>>;
 }
 
@@ -248,7 +257,8 @@ function failedInEarlierDelivery(
   );
 }
 
-function countArchive(tally: Tally, result: AssetArchiveResult): void {
+function countArchive(tally: Tally, result: AssetArchiveResult, subject: string): void {
+  if (result.awaitingUrl !== undefined) tally.awaitingUrl.push({ subject, versions: result.awaitingUrl });
   if (result.outcome === 'archived') tally.archived++;
   else if (result.outcome === 'updated') tally.updated++;
   else tally.unchanged++;
@@ -411,6 +421,7 @@ function emptyTally(): Tally {
     versionsArchived: 0,
     bytesArchived: 0,
     failures: [],
+    awaitingUrl: [],
   };
 }
 
@@ -425,6 +436,7 @@ function addTo(tally: Tally, done: Tally): void {
   tally.versionsArchived += done.versionsArchived;
   tally.bytesArchived += done.bytesArchived;
   tally.failures.push(...done.failures);
+  tally.awaitingUrl.push(...done.awaitingUrl);
   for (const [kind, n] of Object.entries(done.changes) as [ChangeKind, number][])
     tally.changes[kind] = (tally.changes[kind] ?? 0) + n;
 }
@@ -539,7 +551,7 @@ export async function processWorkMessage(
               : await archiveWithRefresh(deps, asset, refreshAfterExpiry, known, counts, writes);
           settled.add(item.asset.assetRecordName);
           if (result !== undefined && doneByEarlierDelivery(result, message)) counted = false;
-          else if (result !== undefined) countArchive(done, result);
+          else if (result !== undefined) countArchive(done, result, subject);
           break;
         }
         case 'assetOnly': {
@@ -567,7 +579,7 @@ export async function processWorkMessage(
                 counts,
               );
               if (result !== undefined && doneByEarlierDelivery(result, message)) counted = false;
-              else if (result !== undefined) countArchive(done, result);
+              else if (result !== undefined) countArchive(done, result, subject);
             }
           } else if (outcome === 'updated') done.updated++;
           else done.unchanged++;

@@ -19,6 +19,9 @@ export interface LibraryComparison {
   readonly expectedVersions: number;
 }
 
+/** Why a version iCloud lists without a download URL is missing: nothing can fetch it until Apple offers one. */
+export const NO_URL_REASON = 'iCloud lists it without a download URL (archived once Apple offers one)';
+
 function whyNotArchived(entry: ManifestEntry | undefined): string {
   if (entry === undefined) return 'no manifest entry';
   if (entry.status === 'failed') return `failed: ${entry.failure?.reason ?? 'no reason recorded'}`;
@@ -62,6 +65,18 @@ export function compareLibrary(
         fileName: asset.fileName,
         version: expected.kind,
         reason: whyNotArchived(entry),
+      });
+    }
+    for (const version of asset.withoutUrl ?? []) {
+      expectedVersions++;
+      if (version.objectId !== undefined && archivedIds.has(version.objectId)) continue;
+      missing.push({
+        type: 'notArchived',
+        zone: zoneId(asset.zone),
+        assetRecordName: asset.assetRecordName,
+        fileName: asset.fileName,
+        version: version.kind,
+        reason: NO_URL_REASON,
       });
     }
   }

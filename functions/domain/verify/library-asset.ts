@@ -5,7 +5,7 @@
  */
 import type { Asset, VersionKind } from '#domain/model/asset.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
-import { planVersions } from '../plan/plan-versions.ts';
+import { awaitingUrl, objectIdOf, planVersions } from '../plan/plan-versions.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 
 /** The index an asset was listed by (the enumeration scopes of `AssetSource`). */
@@ -28,6 +28,11 @@ export interface LibraryAsset {
   readonly fileName: string;
   readonly scope: LibraryScope;
   readonly expected: readonly ExpectedVersion[];
+  /**
+   * Versions the policy selects that iCloud lists without a download URL: archived only when the
+   * archive holds that file already (`objectId`, when Apple sent a checksum), missing otherwise.
+   */
+  readonly withoutUrl?: readonly { readonly kind: VersionKind; readonly objectId?: string }[];
 }
 
 /** The compact form of `asset`, listed under `scope`, with the versions `policy` selects. */
@@ -44,5 +49,18 @@ export function libraryAssetOf(asset: Asset, scope: LibraryScope, policy: Versio
       size: planned.version.size,
       objectId: planned.objectId,
     })),
+    ...withoutUrlOf(asset, policy),
   };
+}
+
+function withoutUrlOf(asset: Asset, policy: VersionPolicy): Pick<LibraryAsset, 'withoutUrl'> {
+  const kinds = awaitingUrl(asset, policy);
+  if (kinds.length === 0) return {};
+  const withoutUrl = kinds.map((kind) => {
+    const checksum = asset.unavailableVersions?.find((u) => u.kind === kind)?.fileChecksum;
+    return checksum === undefined
+      ? { kind }
+      : { kind, objectId: objectIdOf(asset.masterRecordName, kind, checksum) };
+  });
+  return { withoutUrl };
 }

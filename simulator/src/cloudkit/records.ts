@@ -221,7 +221,7 @@ function resourceFields(
       wrappingKey: r.wrappingKey,
       referenceChecksum: r.referenceChecksum,
     };
-    if (!r.resource.noDownloadUrl) {
+    if (!r.resource.noDownloadUrl && !ctx.library.quirks.withheldDownloadUrls.includes(r.fileChecksum)) {
       token.downloadURL =
         ctx.library.quirks.hostileDownloadUrl ??
         ctx.library.minter.mint({

@@ -89,6 +89,14 @@ export const quirksSchema = z
      */
     unrecordedFilenameEncodings: z.boolean(),
     /**
+     * S94 in docs/protocol/simulator-contract.md#records-and-library, as recorded (icloudpd's cassette
+     * `listing_photos_missing_downloadUrl`): the resources whose `fileChecksum` is listed here (an
+     * original's is its master's record name) are served with `fileChecksum`, `size`, `wrappingKey`
+     * and `referenceChecksum` but no `downloadURL`, in every query, change feed and lookup. The record
+     * is not modified (no change tag, no delta): turning it off is Apple offering the URL again.
+     */
+    withheldDownloadUrls: z.array(z.string()),
+    /**
      * Not Apple's behaviour: every `downloadURL` in records is this URL instead of a signed CDN URL,
      * as a hostile or compromised answer could carry (e.g. `http://127.0.0.1:PORT/secret`). Null:
      * off. For tests that clients fetch nothing outside Apple's asset CDN.
@@ -120,6 +128,7 @@ export const DEFAULT_QUIRKS: Quirks = {
   booleanEncoding: [],
   lookupErrors: [],
   unrecordedFilenameEncodings: false,
+  withheldDownloadUrls: [],
   hostileDownloadUrl: null,
 };
 

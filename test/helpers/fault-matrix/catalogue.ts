@@ -168,6 +168,8 @@ export const QUIRK_VALUES: Readonly<Record<string, unknown>> = {
     { recordType: 'CPLMaster', encoding: 'boolean' },
   ],
   lookupErrors: ['$someMaster'],
+  // An original's checksum is its master's record name (S90).
+  withheldDownloadUrls: ['$someMaster'],
   hostileDownloadUrl: 'http://127.0.0.1:9/secret.txt',
 };
 
