@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { RunRecord } from '#domain/model/run.ts';
-import type { ZoneSyncState } from '#domain/model/sync-state.ts';
+import type { JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { archiveStatus, ManifestTally, trustStatus } from '#domain/verify/archive-status.ts';
 
 const NOW = Date.UTC(2025, 5, 1, 12);
@@ -85,6 +85,20 @@ describe('archiveStatus', () => {
     });
 
     expect(status.zones.map((z) => z.progress)).toEqual(['caughtUp', 'retired']);
+    expect(status.firstSyncInProgress).toBe(false);
+  });
+
+  it('tells a caught-up zone whose checkpoint holds only records to look up again as caught up, counting those waiting for a URL', () => {
+    const checkpoint: JsonValue = {
+      v: 1,
+      unreadable: [
+        { name: 'A1', tries: 2, noUrl: true },
+        { name: 'A2', tries: 0 },
+      ],
+    };
+    const status = archiveStatus({ ...base, zones: [zone({ syncToken: 't', checkpoint })] });
+
+    expect(status.zones[0]).toMatchObject({ progress: 'caughtUp', awaitingUrl: 1 });
     expect(status.firstSyncInProgress).toBe(false);
   });
 

@@ -304,8 +304,12 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
     // A Shared Library zone is `SharedSync-<UUID>`: its first block is enough to tell them apart.
     const short = zone.zoneName.replace(/^(SharedSync-[0-9A-F]{8})-[-0-9A-F]+$/i, '$1…');
     const name = `${short}${zone.database === 'shared' ? ' (shared)' : ''}`;
+    const waiting =
+      zone.awaitingUrl === undefined
+        ? ''
+        : `; ${count(zone.awaitingUrl)} waiting for iCloud to offer a download URL`;
     output.info(
-      `${label(i === 0 ? 'Zones' : '')} ${name.padEnd(28)} ${PROGRESS_TEXT[zone.progress].padEnd(23)} token ${formatAge(zone.tokenAgeMs)} old`,
+      `${label(i === 0 ? 'Zones' : '')} ${name.padEnd(28)} ${PROGRESS_TEXT[zone.progress].padEnd(23)} token ${formatAge(zone.tokenAgeMs)} old${waiting}`,
     );
   });
   if (queue !== undefined) {

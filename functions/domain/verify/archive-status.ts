@@ -8,6 +8,7 @@ import type { RunKind, RunOutcome, RunRecord } from '#domain/model/run.ts';
 import type { DatabaseSyncState, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import { scrubSecrets } from '#shared/redact.ts';
+import { parseZoneCheckpoint } from '../detect/zone-checkpoint.ts';
 
 /** Days before the trust expiry from which status warns (Apple wants a fresh two-factor sign-in then). */
 export const TRUST_WARNING_DAYS = 7;
@@ -27,6 +28,8 @@ export interface ZoneStatus {
   /** now - updatedAt (ms). */
   readonly tokenAgeMs: number;
   readonly lastFullScanAt?: number;
+  /** Photos waiting for iCloud to offer a download URL for a version (looked up again by detection). */
+  readonly awaitingUrl?: number;
 }
 
 export interface RunStatus {
@@ -114,10 +117,13 @@ export class ManifestTally {
   }
 }
 
+/** A checkpoint also holds what a caught-up zone waits for (unpaired halves, records to look up again). */
 function progressOf(zone: ZoneSyncState): ZoneProgress {
   if (zone.retired) return 'retired';
-  if (zone.checkpoint !== undefined) return 'firstSyncInProgress';
-  if (zone.syncToken === undefined) return 'neverSynced';
+  const { enumeration, reconcile, albums } = parseZoneCheckpoint(zone.checkpoint);
+  if (enumeration ?? reconcile ?? albums) return 'firstSyncInProgress';
+  if (zone.syncToken === undefined)
+    return zone.checkpoint === undefined ? 'neverSynced' : 'firstSyncInProgress';
   return 'caughtUp';
 }
 
@@ -148,6 +154,11 @@ export function trustStatus(now: number, expiresAt?: number, lastValidatedAt?: n
   return { state, expiresAt, daysLeft, ...validated };
 }
 
+function awaitingUrlOf(zone: ZoneSyncState): Pick<ZoneStatus, 'awaitingUrl'> {
+  const waiting = (parseZoneCheckpoint(zone.checkpoint).unreadable ?? []).filter((r) => r.noUrl).length;
+  return waiting > 0 ? { awaitingUrl: waiting } : {};
+}
+
 export function archiveStatus(input: ArchiveStatusInput): ArchiveStatus {
   const { now } = input;
   const zones = input.zones
@@ -160,6 +171,7 @@ export function archiveStatus(input: ArchiveStatusInput): ArchiveStatus {
         updatedAt: zone.updatedAt,
         tokenAgeMs: now - zone.updatedAt,
         ...(zone.lastFullScanAt === undefined ? {} : { lastFullScanAt: zone.lastFullScanAt }),
+        ...awaitingUrlOf(zone),
       }),
     )
     .sort((a, b) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0));
