@@ -25,7 +25,7 @@
  * idempotent), never skipped.
  */
 
-import type { ZoneChange } from '#domain/model/asset.ts';
+import type { Asset, AssetOnlyChange, ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseSyncState, JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { type DatabaseScope, isOwnLibrary, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '../../ports/album-store.ts';
@@ -106,8 +106,6 @@ export interface ZoneReport {
   readonly unreadableWaiting?: number;
   /** Records given up in this run after every lookup failed (the `workGivenUp` metric counts them). */
   readonly unreadableGivenUp?: readonly string[];
-  /** Of `unreadableWaiting`, photos served with a version the policy keeps but no download URL. */
-  readonly awaitingUrl?: number;
 }
 
 export interface DetectResult {
@@ -252,12 +250,9 @@ interface ZoneStateHolder {
 }
 
 /** The photos of `changes` served with a version `deps`' policy keeps but no download URL. */
-function namesAwaitingUrl(deps: DetectDeps, changes: readonly ZoneChange[]): string[] {
+function namesAwaitingUrl(deps: DetectDeps, photos: readonly (Asset | AssetOnlyChange)[]): string[] {
   const policy = deps.versionPolicy ?? DEFAULT_VERSION_POLICY;
-  return changes.flatMap((c) => {
-    const subject = c.type === 'asset' ? c.asset : c.type === 'assetOnly' ? c.change : undefined;
-    return subject && awaitingUrl(subject, policy).length > 0 ? [subject.assetRecordName] : [];
-  });
+  return photos.filter((p) => awaitingUrl(p, policy).length > 0).map((p) => p.assetRecordName);
 }
 
 /**
@@ -269,7 +264,10 @@ function parkUnreadable(
   current: ZoneStateHolder,
   page: { readonly unreadable?: readonly string[]; readonly changes: readonly ZoneChange[] },
 ): boolean {
-  const noUrl = namesAwaitingUrl(deps, page.changes);
+  const noUrl = namesAwaitingUrl(
+    deps,
+    page.changes.flatMap((c) => (c.type === 'asset' ? [c.asset] : c.type === 'assetOnly' ? [c.change] : [])),
+  );
   const names = page.unreadable ?? [];
   if (names.length + noUrl.length === 0) return false;
   const parked = park(current.unreadable, names);
@@ -292,16 +290,14 @@ async function retryUnreadable(deps: DetectDeps, run: Run, zone: ZoneRef, curren
     zone,
     due.map((assetRecordName) => ({ assetRecordName })),
   );
-  const changes = found.assets.map((asset): ZoneChange => ({ type: 'asset', asset }));
   // Still without a URL: waits again. A photo that was waiting for it and still is has nothing
   // new to archive; one that was unreadable goes on the queue for its versions with a URL.
-  const noUrl = new Set(namesAwaitingUrl(deps, changes));
-  const waited = new Set(current.unreadable.filter((r) => r.noUrl).map((r) => r.name));
+  const noUrl = new Set(namesAwaitingUrl(deps, found.assets));
+  const waited = current.unreadable.filter((r) => r.noUrl && noUrl.has(r.name)).map((r) => r.name);
   await run.enqueue(
-    changes.filter(
-      (c) =>
-        c.type !== 'asset' || !(noUrl.has(c.asset.assetRecordName) && waited.has(c.asset.assetRecordName)),
-    ),
+    found.assets
+      .filter((asset) => !waited.includes(asset.assetRecordName))
+      .map((asset): ZoneChange => ({ type: 'asset', asset })),
   );
   // A record CloudKit answers NOT_FOUND is gone (a later delta or reconciliation says how): not waited for.
   const gone = new Set(found.notFound ?? []);
@@ -550,11 +546,9 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
   const report = state?.retired
     ? await walkReturnedZone(deps, run, zone, current)
     : await walkZone(deps, run, zone, current);
-  const awaiting = current.unreadable.filter((r) => r.noUrl).length;
   return {
     ...report,
     ...(current.unreadable.length > 0 ? { unreadableWaiting: current.unreadable.length } : {}),
-    ...(awaiting > 0 ? { awaitingUrl: awaiting } : {}),
     ...(current.givenUp.length > 0 ? { unreadableGivenUp: current.givenUp } : {}),
   };
 }

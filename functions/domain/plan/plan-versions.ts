@@ -94,10 +94,12 @@ export function awaitingUrl(
   policy: VersionPolicy,
   held: readonly { readonly kind: VersionKind; readonly fileChecksum: string }[] = [],
 ): VersionKind[] {
-  const subject = { ...asset, mediaType: asset.mediaType ?? 'photo' };
   return (asset.unavailableVersions ?? [])
-    .filter((u) => wanted(subject, u.kind, policy))
-    .filter((u) => !held.some((v) => v.kind === u.kind && v.fileChecksum === u.fileChecksum))
+    .filter(
+      (u) =>
+        wanted({ mediaType: 'photo', ...asset }, u.kind, policy) &&
+        !held.some((v) => v.kind === u.kind && v.fileChecksum === u.fileChecksum),
+    )
     .map((u) => u.kind);
 }
 
