@@ -43,7 +43,13 @@ import {
   type SharedItem,
 } from './model.ts';
 import { sharedCatalogKey, sharedCatalogText } from './shared-catalog.ts';
-import { albumFolder, checksumClaim, SHARED_ALBUMS_PREFIX, sharedItemKey } from './shared-keys.ts';
+import {
+  albumFolder,
+  checksumClaim,
+  SHARED_ALBUMS_PREFIX,
+  sharedClaimant,
+  sharedItemKey,
+} from './shared-keys.ts';
 import {
   type LibraryReference,
   type StoredSharedAlbum,
@@ -518,9 +524,6 @@ async function takesOverKey(deps: SharedArchiveDeps, key: string, me: string): P
   await deps.state.releaseKey(key, claim.owner);
   return (await deps.state.claimKey(key, me)).claimed;
 }
-
-/** The claim owner of a shared item's key, `shared:<albumguid>/<assetGuid>`. */
-const sharedClaimant = (albumguid: string, assetGuid: string) => `shared:${albumguid}/${assetGuid}`;
 
 /** The record of the item a key claim names, when it is a shared item with a record. */
 async function claimantRecord(
