@@ -5,6 +5,7 @@ import type { ArchivedVersion, ManifestEntry } from '#domain/model/manifest.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import { DEFAULT_VERSION_POLICY, parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import { compareArchive } from '#domain/verify/compare-archive.ts';
+import { NO_URL_REASON } from '#domain/verify/compare-library.ts';
 import type { StoredObject } from '#domain/verify/compare-objects.ts';
 import { type LibraryScope, libraryAssetOf } from '#domain/verify/library-asset.ts';
 
@@ -124,6 +125,46 @@ describe('compareArchive: everything agrees', () => {
 
     expect(report.ok).toBe(true);
     expect(report.checked.library).toBe(false);
+  });
+});
+
+describe('compareArchive: a version iCloud lists without a download URL', () => {
+  const withoutOriginalUrl = (asset: Asset): Asset => ({
+    ...asset,
+    versions: asset.versions.filter((v) => v.kind !== 'original'),
+    unavailableVersions: [
+      { kind: 'original', resourceField: 'resOriginalRes', missing: ['downloadURL'], fileChecksum: 'orig-1' },
+    ],
+  });
+
+  it('is missing, with the reason, when the archive holds only the versions that had a URL', () => {
+    const photo = assetOf('1');
+    const entry = entryOf(photo, { status: 'pending', versions: [archived(photo, 'live')] });
+    const objects = entry.versions.map((v) => objectOf(v));
+
+    const report = compareArchive({
+      library: libraryOf([withoutOriginalUrl(photo)]),
+      manifest: [entry],
+      objects,
+    });
+
+    expect(report.ok).toBe(false);
+    expect(report.missing).toEqual([
+      expect.objectContaining({
+        assetRecordName: photo.assetRecordName,
+        version: 'original',
+        reason: NO_URL_REASON,
+      }),
+    ]);
+  });
+
+  it('is not missing when the archive already holds that file', () => {
+    const photo = assetOf('1');
+    const { manifest, objects } = agreeing([photo]);
+
+    const report = compareArchive({ library: libraryOf([withoutOriginalUrl(photo)]), manifest, objects });
+
+    expect(report.ok).toBe(true);
   });
 });
 
