@@ -1,0 +1,269 @@
+/**
+ * One condition, one notification: while the iCloud sign-in is latched, the person hears of it
+ * from `ReauthRequired` (ALARM once, OK after the login), and from no other alarm the latch
+ * causes (`DeadLetters` as latched work reaches the dead-letter queue, `NoRecentSync` as no sync
+ * completes, `QueueBacklog` as latched work ages), not even in the minutes between the login and
+ * the first run's redrive. A real problem still notifies: dead letters or no sync while signed in,
+ * and a condition that outlasts the login.
+ *
+ * How: the synthesized template's alarms run on a CloudWatch model (test/fakes/cloudwatch-alarms.ts)
+ * every minute, fed what the deployed pipeline publishes: the detector's and the workers' handlers
+ * (their real metrics, under each function's service dimension; the detector's Lambda `Errors`),
+ * and SQS's own metrics of the modelled queues (receive count, visibility, dead-letter move, as in
+ * test/handlers/latched-work-waits.test.ts). The notifications the alarm topic receives are counted.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
+import { IcloudSession } from '#adapters/icloud/session/icloud-session.ts';
+import { serializeSessionDocument } from '#adapters/icloud/session/session-schema.ts';
+import { storedSignInLatch } from '#adapters/icloud/session/stored-latch.ts';
+import { SessionExpiredError, SignInLatchedError } from '#domain/errors.ts';
+import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
+import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
+import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
+import type { AssetSource } from '#ports/asset-source.ts';
+import { METRICS, SERVICE_NAMES } from '#shared/env-names.ts';
+import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
+import { CloudWatchAlarms, type Notification } from '#test/fakes/cloudwatch-alarms.ts';
+import { InMemoryDeadLetterQueue } from '#test/fakes/in-memory-dead-letter-queue.ts';
+import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
+import { InMemorySessionStore } from '#test/fakes/in-memory-session-store.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
+import {
+  fakeIcloud,
+  jpegBytes,
+  lambdaContext,
+  photoAsset,
+  RecordingLogger,
+  ScriptedCdn,
+  sqsEvent,
+  sqsRecord,
+  workBody,
+} from '../handlers/handler-doubles.ts';
+import { logicalIdOf, type Synthesised, synthesise } from './synth.ts';
+
+const START = Date.UTC(2026, 11, 6, 0);
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const TICK = 15 * MINUTE;
+/** infra/work-queue.ts: 6 x the 15-minute worker timeout, and five receives before the DLQ. */
+const VISIBILITY = 90 * MINUTE;
+const MAX_RECEIVES = 5;
+
+let synth: Synthesised;
+let resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+beforeAll(() => {
+  // A 2-hour queue age alarm: latched work ages past it before its third receive (after which
+  // SQS leaves it out of the oldest age) at 3 hours.
+  synth = synthesise({ queueAgeAlarmHours: 2 });
+  resources = synth.template.toJSON().Resources;
+});
+
+const idOf = (construct: Parameters<typeof logicalIdOf>[1]) => logicalIdOf(synth.stack, construct);
+
+/** What the person receives: `<alarm construct> <state>`, named by the construct on PipelineAlarms. */
+function received(notifications: readonly Notification[]): string[] {
+  const names = new Map<string, string>();
+  for (const [name, value] of Object.entries(synth.stack.alarms))
+    if (value !== null && typeof value === 'object' && 'node' in value)
+      try {
+        names.set(idOf(value as never), name);
+      } catch {
+        // not a resource (the topic's key, ...)
+      }
+  return notifications.map((n) => `${names.get(n.alarm) ?? n.alarm} ${n.state}`);
+}
+
+async function sessionDocument(latched: boolean, at: number): Promise<string> {
+  const session = IcloudSession.create({ appleId: 'user@example.com', endpoint: 'apple', now: at });
+  session.update({ dsid: '123', ckdatabasewsUrl: 'https://p61-ckdatabasews.icloud.com:443' });
+  if (latched) session.update({ signInNeeded: { since: at, reason: 'two-factor needed' } });
+  return serializeSessionDocument(await session.toDocument(at));
+}
+
+/** A library where nothing changes: every signed-in run is an idle, successful sync. */
+const quietSource: Partial<AssetSource> = {
+  changedZones: async () => ({ zones: [], syncToken: 'db-token', moreComing: false }),
+};
+
+interface Options {
+  /** Extra periods in the evaluation range beyond EvaluationPeriods (0: missing data counts at once). */
+  readonly rangeExtra: number;
+  /** How late SQS's datapoints describe the queues (CloudWatch receives them minutes after). */
+  readonly sqsLagMinutes: number;
+}
+
+/**
+ * The deployed pipeline over `days` of 15-minute ticks: signed in for a day, then Apple wants a
+ * new sign-in (a detector run finds it and latches the session) with one download queued, latched
+ * for `latchedDays`, then the person logs in (mid-period) and it runs signed in for another day.
+ */
+async function latchedPipeline(latchedDays: number, options: Options) {
+  let now = START;
+  const cloudwatch = new CloudWatchAlarms(resources, { rangeExtra: options.rangeExtra });
+  const store = new InMemorySessionStore(await sessionDocument(false, START));
+  const latched = async () => (await storedSignInLatch(store)) !== undefined;
+  let appleWantsSignIn = false;
+  const detectorMetrics = new CollectedMetrics();
+  const workerMetrics = new CollectedMetrics();
+  const logger = new RecordingLogger();
+  const state = new InMemorySyncStateStore({ now: () => now });
+  await state.saveZone({ zone: { database: 'private', zoneName: 'PrimarySync' }, syncToken: 'zone-token' }, 0);
+  const objects = new InMemoryObjectStore({ now: () => now, partSize: MIN_PART_SIZE });
+  const cdn = new ScriptedCdn();
+  const asset = photoAsset('waiting', 64);
+  const fresh = {
+    ...asset,
+    versions: asset.versions.map((v) => ({ ...v, downloadUrl: `${v.downloadUrl}?fresh` })),
+  };
+  const icloud = fakeIcloud(cdn, {
+    ...quietSource,
+    lookupAssets: async () => ({ assets: [fresh], missing: [], unavailable: [] }),
+  });
+  cdn.files.set('https://cdn.test/waiting?fresh', jpegBytes(64, 7));
+  const dlq = new InMemoryDeadLetterQueue();
+  const openIcloud = async () => {
+    const latch = await storedSignInLatch(store);
+    if (latch) throw new SignInLatchedError('sign-in needed', { since: latch.since });
+    if (appleWantsSignIn) {
+      // The run that finds it latches the stored session (open-session.ts), then reports it.
+      await store.save(await sessionDocument(true, now));
+      throw new SessionExpiredError('Apple wants a new sign-in', { action: 'icloud-s3 login' });
+    }
+    return icloud.adapters;
+  };
+  const worker = createDownloadHandler({
+    decode: parseWorkMessage,
+    archive: { state, objects, versionPolicy: DEFAULT_VERSION_POLICY, deletePolicy: 'keep', now: () => now },
+    icloud: openIcloud,
+    logger,
+    metrics: workerMetrics,
+    reserveMs: 1_000,
+  });
+  const detector = createDetectHandler(
+    {
+      state,
+      queue: new InMemoryWorkQueue(),
+      icloud: openIcloud,
+      deletePolicy: DEFAULT_DELETE_POLICY,
+      reserveMs: 20_000,
+      logger,
+      metrics: detectorMetrics,
+    },
+    { deadLetters: dlq, logger, metrics: detectorMetrics, now: () => now, signInLatched: latched },
+  );
+
+  const detectorFunction = `ref:${idOf(synth.stack.detector.fn.function)}`;
+  const queueName = (queue: Parameters<typeof idOf>[0]) => `${idOf(queue)}.QueueName`;
+  /** What an invocation's EMF publishes (Powertools: one datapoint per metric it added). */
+  const publish = (metrics: CollectedMetrics, service: string) => {
+    for (const [name, value] of metrics.values) {
+      cloudwatch.put(METRICS.namespace, name, { service }, value, now);
+    }
+    metrics.values.clear();
+  };
+
+  type Queued = { body: string; sentAt: number; receives: number; visibleAt: number; redrives: number; redrivenAt?: number };
+  const queue: Queued[] = [];
+  /** SQS's view of both queues at each minute, for its metrics. */
+  const sqsHistory: { at: number; deadLetters: number; oldestAgeS: number }[] = [];
+  const recordQueues = () => {
+    // SQS leaves a message received three times or more out of the oldest age (a poison pill).
+    const counted = queue.filter((m) => m.receives < 3);
+    sqsHistory.push({
+      at: now,
+      deadLetters: dlq.letters.size,
+      oldestAgeS: counted.length === 0 ? 0 : Math.floor((now - Math.min(...counted.map((m) => m.sentAt))) / 1000),
+    });
+  };
+  const publishQueues = (at: number) => {
+    const seen = [...sqsHistory].reverse().find((h) => h.at <= at - options.sqsLagMinutes * MINUTE);
+    if (seen === undefined) return;
+    cloudwatch.put('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: queueName(synth.stack.work.deadLetterQueue) }, seen.deadLetters, at);
+    cloudwatch.put('AWS/SQS', 'ApproximateAgeOfOldestMessage', { QueueName: queueName(synth.stack.work.queue) }, seen.oldestAgeS, at);
+  };
+
+  const tick = async () => {
+    let failed = 0;
+    try {
+      await detector({}, lambdaContext(() => 600_000, `tick-${now}`));
+    } catch {
+      failed = 1;
+    }
+    publish(detectorMetrics, SERVICE_NAMES.detectChanges);
+    cloudwatch.put('AWS/Lambda', 'Errors', { FunctionName: detectorFunction }, failed, now);
+    for (const back of dlq.workQueue.splice(0))
+      queue.push({ body: back.body, sentAt: now, receives: 0, visibleAt: now, redrives: back.redrives, redrivenAt: back.redrivenAt });
+    for (const message of queue.splice(0)) {
+      if (message.visibleAt > now) {
+        queue.push(message);
+        continue;
+      }
+      message.receives += 1;
+      if (message.receives > MAX_RECEIVES) {
+        dlq.add(message.body, {
+          redrives: message.redrives,
+          ...(message.redrivenAt === undefined ? {} : { lastRedrivenAt: message.redrivenAt }),
+        });
+        continue;
+      }
+      const response = await worker(sqsEvent([sqsRecord(message.body)]), lambdaContext(() => 600_000));
+      publish(workerMetrics, SERVICE_NAMES.downloadAssets);
+      if (response.batchItemFailures.length > 0) queue.push({ ...message, visibleAt: now + VISIBILITY });
+    }
+  };
+
+  /** Runs the schedule until `until`, CloudWatch evaluating every minute in between. */
+  const runUntil = async (until: number) => {
+    while (now < until) {
+      if (now % TICK === 0) await tick();
+      recordQueues();
+      publishQueues(now);
+      cloudwatch.evaluate(now);
+      now += MINUTE;
+    }
+  };
+
+  // Signed in for a day: every alarm settles (each sends its first OK), then counting starts.
+  await runUntil(START + DAY);
+  const settled = cloudwatch.notifications.length;
+  // Apple wants a new sign-in; a download is queued just before.
+  queue.push({ body: workBody([{ type: 'asset', asset }], now), sentAt: now, receives: 0, visibleAt: now, redrives: 0 });
+  appleWantsSignIn = true;
+  const latchedAt = now;
+  await runUntil(latchedAt + latchedDays * DAY);
+  const duringLatch = received(cloudwatch.notifications.slice(settled));
+  // The person signs in, between two ticks.
+  appleWantsSignIn = false;
+  now += 7 * MINUTE;
+  await store.save(await sessionDocument(false, now));
+  await runUntil(latchedAt + (latchedDays + 1) * DAY);
+  return {
+    duringLatch,
+    all: received(cloudwatch.notifications.slice(settled)),
+    settledStates: cloudwatch,
+    archived: objects.keys().length,
+    deadLetters: dlq.letters.size,
+  };
+}
+
+describe('alarms while the sign-in is latched', () => {
+  for (const options of [
+    { rangeExtra: 2, sqsLagMinutes: 0 },
+    // The adverse order: ReauthRequired turns OK at its first period without a latched run,
+    // while SQS still shows the dead letters the first run after the login sent back.
+    { rangeExtra: 0, sqsLagMinutes: 10 },
+  ]) {
+    it(`notify the person once, by ReauthRequired, over three days and the login (${JSON.stringify(options)})`, async () => {
+      const run = await latchedPipeline(3, options);
+      expect(run.all).toEqual(['reauthRequired ALARM', 'reauthRequired OK']);
+      // The work waited and was archived after the login.
+      expect(run.deadLetters).toBe(0);
+      expect(run.archived).toBe(1);
+    }, 120_000);
+  }
+});
