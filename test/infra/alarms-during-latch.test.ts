@@ -267,3 +267,67 @@ describe('alarms while the sign-in is latched', () => {
     }, 120_000);
   }
 });
+
+/**
+ * What the pipeline publishes, tick by tick, for conditions the handlers above do not play: each
+ * scheduled detector run (its outcome's metrics and its Lambda `Errors`), and SQS's dead-letter
+ * count every minute. Returns what the person receives after a signed-in, idle day.
+ */
+function published(
+  days: number,
+  at: (t: number) => { run: 'synced' | 'failed' | 'latched'; deadLetters: number },
+): string[] {
+  const cloudwatch = new CloudWatchAlarms(resources);
+  const detector = { service: SERVICE_NAMES.detectChanges };
+  const detectorFunction = { FunctionName: `ref:${idOf(synth.stack.detector.fn.function)}` };
+  const dlq = { QueueName: `${idOf(synth.stack.work.deadLetterQueue)}.QueueName` };
+  let settled = 0;
+  for (let t = START; t < START + (1 + days) * DAY; t += MINUTE) {
+    if (t === START + DAY) settled = cloudwatch.notifications.length;
+    const now = t < START + DAY ? { run: 'synced' as const, deadLetters: 0 } : at(t - START - DAY);
+    if (t % TICK === 0) {
+      if (now.run === 'synced') cloudwatch.put(METRICS.namespace, METRICS.syncSucceeded, detector, 1, t);
+      if (now.run === 'latched') cloudwatch.put(METRICS.namespace, METRICS.signInPending, detector, 1, t);
+      cloudwatch.put('AWS/Lambda', 'Errors', detectorFunction, now.run === 'failed' ? 1 : 0, t);
+    }
+    cloudwatch.put('AWS/SQS', 'ApproximateNumberOfMessagesVisible', dlq, now.deadLetters, t);
+    cloudwatch.evaluate(t);
+  }
+  return received(cloudwatch.notifications.slice(settled));
+}
+
+describe('alarms a latch also trips still notify when signed in', () => {
+  it('dead letters while signed in', () => {
+    // Work that failed five times for its own reason, redriven 3 hours later.
+    const got = published(1, (t) => ({ run: 'synced', deadLetters: t >= 2 * HOUR && t < 5 * HOUR ? 1 : 0 }));
+    expect(got).toEqual(['deadLettersNotice ALARM', 'deadLettersNotice OK']);
+  });
+
+  it('no sync for another cause than the sign-in', () => {
+    // Every run fails for 14 hours (an outage, a bug), then syncs again.
+    const got = published(1, (t) => ({ run: t >= HOUR && t < 15 * HOUR ? 'failed' : 'synced', deadLetters: 0 }));
+    expect(got).toEqual([
+      'detectorErrors ALARM',
+      'noRecentSyncNotice ALARM',
+      'detectorErrors OK',
+      'noRecentSyncNotice OK',
+    ]);
+  });
+
+  it('no sync that outlasts the login: notified once the extension after ReauthRequired ends', () => {
+    // Latched for a day; after the login every run fails for 6 hours, then syncs.
+    const loginAt = DAY + 7 * MINUTE;
+    const got = published(2, (t) => ({
+      run: t < loginAt ? 'latched' : t < loginAt + 6 * HOUR ? 'failed' : 'synced',
+      deadLetters: 0,
+    }));
+    expect(got).toEqual([
+      'reauthRequired ALARM',
+      'detectorErrors ALARM',
+      'reauthRequired OK',
+      'noRecentSyncNotice ALARM',
+      'detectorErrors OK',
+      'noRecentSyncNotice OK',
+    ]);
+  });
+});
