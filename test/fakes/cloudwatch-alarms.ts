@@ -209,7 +209,10 @@ export class CloudWatchAlarms {
   private metricAlarmOf(id: string, p: Props): MetricAlarm {
     const dims = (d: unknown) =>
       Object.fromEntries(
-        ((d as { Name: string; Value: unknown }[] | undefined) ?? []).map((x) => [x.Name, tokenText(x.Value)]),
+        ((d as { Name: string; Value: unknown }[] | undefined) ?? []).map((x) => [
+          x.Name,
+          tokenText(x.Value),
+        ]),
       );
     const common = {
       id,
@@ -249,7 +252,13 @@ export class CloudWatchAlarms {
   }
 
   /** A datapoint, as a function's EMF or an AWS service publishes it. */
-  put(namespace: string, name: string, dimensions: Readonly<Record<string, string>>, value: number, at: number) {
+  put(
+    namespace: string,
+    name: string,
+    dimensions: Readonly<Record<string, string>>,
+    value: number,
+    at: number,
+  ) {
     const key = metricKey(namespace, name, dimensions);
     this.points.set(key, [...(this.points.get(key) ?? []), { at, value }]);
   }
@@ -283,16 +292,15 @@ export class CloudWatchAlarms {
     const real = slots.filter((v): v is number => v !== undefined);
     let judged: boolean[];
     if (real.length >= alarm.evaluationPeriods) {
-      judged = real.slice(-alarm.evaluationPeriods).map((v) => breaches(alarm.comparison, v, alarm.threshold));
+      judged = real
+        .slice(-alarm.evaluationPeriods)
+        .map((v) => breaches(alarm.comparison, v, alarm.threshold));
     } else {
-      // Real datapoints all count; missing ones fill the rest, the most recent first.
-      const filled = slots.slice(-alarm.evaluationPeriods);
-      const missingCount = alarm.evaluationPeriods - real.length;
+      // Every real datapoint counts; missing ones make up the rest, per TreatMissingData.
       judged = [
         ...real.map((v) => breaches(alarm.comparison, v, alarm.threshold)),
-        ...Array.from({ length: Math.max(0, missingCount) }, () => alarm.missing === 'breaching'),
+        ...Array.from({ length: alarm.evaluationPeriods - real.length }, () => alarm.missing === 'breaching'),
       ];
-      void filled;
     }
     return judged.filter(Boolean).length >= alarm.datapointsToAlarm ? 'ALARM' : 'OK';
   }
@@ -322,7 +330,8 @@ export class CloudWatchAlarms {
         continue;
       }
       const suppressed = this.state(composite.suppressor) === 'ALARM';
-      const extendedUntil = (this.leftAlarmAt.get(composite.suppressor) ?? Number.NEGATIVE_INFINITY) + composite.extensionMs;
+      const extendedUntil =
+        (this.leftAlarmAt.get(composite.suppressor) ?? Number.NEGATIVE_INFINITY) + composite.extensionMs;
       if (suppressed) {
         this.heldUntil.delete(composite.id);
         continue;
