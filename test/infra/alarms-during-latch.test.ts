@@ -325,12 +325,12 @@ describe('alarms while the sign-in is latched', () => {
 /**
  * What the pipeline publishes, tick by tick, for conditions the handlers above do not play: each
  * scheduled detector run (its outcome's metrics and its Lambda `Errors`), and SQS's dead-letter
- * count every minute. Returns what the person receives after a signed-in, idle day.
+ * count every minute. Returns what the person receives after a signed-in, idle day, and when.
  */
 function published(
   days: number,
-  at: (t: number) => { run: 'synced' | 'failed' | 'latched'; deadLetters: number },
-): string[] {
+  at: (t: number) => { run: 'synced' | 'failed' | 'latched'; deadLetters: number; trustDays?: number },
+): { what: string; at: number }[] {
   const cloudwatch = new CloudWatchAlarms(resources);
   const detector = { service: SERVICE_NAMES.detectChanges };
   const detectorFunction = { FunctionName: `ref:${idOf(synth.stack.detector.fn.function)}` };
@@ -339,7 +339,11 @@ function published(
   for (let t = START; t < START + (1 + days) * DAY; t += MINUTE) {
     if (t === START + DAY) settled = cloudwatch.notifications.length;
     const now = t < START + DAY ? { run: 'synced' as const, deadLetters: 0 } : at(t - START - DAY);
+    const trustDays = now.trustDays ?? 40;
     if (t % TICK === 0) {
+      // A run that opened the session reports its trust (detection-run.ts); a latched one does not.
+      if (now.run !== 'latched')
+        cloudwatch.put(METRICS.namespace, METRICS.trustExpiresInDays, detector, trustDays, t);
       if (now.run === 'synced') cloudwatch.put(METRICS.namespace, METRICS.syncSucceeded, detector, 1, t);
       if (now.run === 'latched') cloudwatch.put(METRICS.namespace, METRICS.signInPending, detector, 1, t);
       cloudwatch.put('AWS/Lambda', 'Errors', detectorFunction, now.run === 'failed' ? 1 : 0, t);
@@ -347,14 +351,20 @@ function published(
     cloudwatch.put('AWS/SQS', 'ApproximateNumberOfMessagesVisible', dlq, now.deadLetters, t);
     cloudwatch.evaluate(t);
   }
-  return received(cloudwatch.notifications.slice(settled));
+  const after = cloudwatch.notifications.slice(settled);
+  return received(after).map((what, i) => ({ what, at: after[i]!.at - START - DAY }));
 }
 
 describe('alarms a latch also trips still notify when signed in', () => {
   it('dead letters while signed in', () => {
     // Work that failed five times for its own reason, redriven 3 hours later.
-    const got = published(1, (t) => ({ run: 'synced', deadLetters: t >= 2 * HOUR && t < 5 * HOUR ? 1 : 0 }));
-    expect(got).toEqual(['deadLettersNotice ALARM', 'deadLettersNotice OK']);
+    const got = published(1, (t) => ({
+      run: 'synced',
+      deadLetters: t >= 2 * HOUR && t < 5 * HOUR ? 1 : 0,
+    }));
+    expect(got.map((n) => n.what)).toEqual(['deadLettersNotice ALARM', 'deadLettersNotice OK']);
+    // Told after the wait period for ReauthRequired (10 minutes), which never came.
+    expect(got[0]!.at).toBe(2 * HOUR + 10 * MINUTE);
   });
 
   it('no sync for another cause than the sign-in', () => {
@@ -363,7 +373,7 @@ describe('alarms a latch also trips still notify when signed in', () => {
       run: t >= HOUR && t < 15 * HOUR ? 'failed' : 'synced',
       deadLetters: 0,
     }));
-    expect(got).toEqual([
+    expect(got.map((n) => n.what)).toEqual([
       'detectorErrors ALARM',
       'noRecentSyncNotice ALARM',
       'detectorErrors OK',
@@ -378,13 +388,41 @@ describe('alarms a latch also trips still notify when signed in', () => {
       run: t < loginAt ? 'latched' : t < loginAt + 6 * HOUR ? 'failed' : 'synced',
       deadLetters: 0,
     }));
-    expect(got).toEqual([
+    const reauthOk = got.find((n) => n.what === 'reauthRequired OK')!.at;
+    // When the extension (a 15-minute schedule and half an hour) after ReauthRequired's OK ends.
+    expect(got.find((n) => n.what === 'noRecentSyncNotice ALARM')!.at).toBe(reauthOk + 45 * MINUTE);
+    expect(got.map((n) => n.what)).toEqual([
       'reauthRequired ALARM',
       'detectorErrors ALARM',
       'reauthRequired OK',
       'noRecentSyncNotice ALARM',
       'detectorErrors OK',
       'noRecentSyncNotice OK',
+    ]);
+  });
+});
+
+describe('the trust running out into a latch', () => {
+  it('tells TrustExpiring once, and its OK only when a login renewed the trust', () => {
+    // Trust for 5 more days, unheeded; then Apple wants the sign-in (a day latched), then a login
+    // with a fresh trust.
+    const latchAt = 6 * HOUR;
+    const loginAt = DAY + 7 * MINUTE;
+    const got = published(2, (t) =>
+      t < latchAt
+        ? { run: 'synced', deadLetters: 0, trustDays: 5 }
+        : t < loginAt
+          ? { run: 'latched', deadLetters: 0 }
+          : { run: 'synced', deadLetters: 0, trustDays: 60 },
+    );
+    // No OK while latched: the trust is no better for the latched runs not reporting it.
+    expect(
+      got.map((n) => `${n.what} ${n.at < latchAt ? 'before' : n.at < loginAt ? 'latched' : 'after'}`),
+    ).toEqual([
+      'trustExpiring ALARM before',
+      'reauthRequired ALARM latched',
+      'trustExpiring OK after',
+      'reauthRequired OK after',
     ]);
   });
 });
