@@ -205,7 +205,10 @@ export class PipelineAlarms extends Construct {
       threshold: TRUST_WARNING_DAYS,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      // Only a run that opened the session reports the trust; a latched run (the trust has often
+      // just run out) reports nothing: the alarm keeps its state until a run reports again, so
+      // its OK means renewed, never merely unreported.
+      treatMissingData: TreatMissingData.IGNORE,
     });
 
     // Under `mirror`, a run that would delete too much of the archive deletes nothing and stops

@@ -8,7 +8,8 @@
  *   (here `EvaluationPeriods + rangeExtra` periods) it judges the most recent `EvaluationPeriods`
  *   real datapoints when there are that many ("the value you set for how to treat missing data is
  *   ignored"); with fewer, missing ones are filled per `TreatMissingData` (breaching or
- *   notBreaching; others are not used by the stack and throw). ALARM when `DatapointsToAlarm` of
+ *   notBreaching), or, under `ignore`, the alarm keeps its state (`missing` is not used by the
+ *   stack and throws). ALARM when `DatapointsToAlarm` of
  *   them breach, OK otherwise. `MAX([a, b, ...])` expressions: a datapoint where any input has one.
  * - A composite alarm is ALARM when its rule (`ALARM(x)`, `OK(x)`, `NOT`, `AND`, `OR`, `TRUE`,
  *   `FALSE`, parentheses) holds over the metric alarms' states of that minute, OK otherwise.
@@ -64,7 +65,7 @@ interface MetricAlarm {
   readonly datapointsToAlarm: number;
   readonly threshold: number;
   readonly comparison: string;
-  readonly missing: 'breaching' | 'notBreaching';
+  readonly missing: 'breaching' | 'notBreaching' | 'ignore';
 }
 
 type Rule = (states: ReadonlyMap<string, AlarmState>) => boolean;
@@ -220,9 +221,9 @@ export class CloudWatchAlarms {
       datapointsToAlarm: (p['DatapointsToAlarm'] as number | undefined) ?? (p['EvaluationPeriods'] as number),
       threshold: p['Threshold'] as number,
       comparison: p['ComparisonOperator'] as string,
-      missing: p['TreatMissingData'] as 'breaching' | 'notBreaching',
+      missing: p['TreatMissingData'] as MetricAlarm['missing'],
     };
-    if (common.missing !== 'breaching' && common.missing !== 'notBreaching')
+    if (!['breaching', 'notBreaching', 'ignore'].includes(common.missing))
       throw new Error(`alarm ${id}: TreatMissingData ${String(common.missing)}: teach the model`);
     if (p['MetricName'] !== undefined) {
       const periodMs = (p['Period'] as number) * 1000;
@@ -295,6 +296,9 @@ export class CloudWatchAlarms {
       judged = real
         .slice(-alarm.evaluationPeriods)
         .map((v) => breaches(alarm.comparison, v, alarm.threshold));
+    } else if (alarm.missing === 'ignore') {
+      // "The current alarm state is maintained."
+      return this.state(alarm.id);
     } else {
       // Every real datapoint counts; missing ones make up the rest, per TreatMissingData.
       judged = [
