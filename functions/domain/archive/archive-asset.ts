@@ -50,8 +50,8 @@ async function claimKey(
   holder: string,
   claims: MessageClaims | undefined,
 ): Promise<{ key: string; suffixed: boolean; claim: OurClaim }> {
-  const [plain, suffixed] = keyCandidates(asset, planned, entry);
-  const order = preferSuffixed ? [suffixed, plain] : [plain, suffixed];
+  const [plain, suffixed, own] = keyCandidates(asset, planned, entry);
+  const order = preferSuffixed ? [suffixed, plain, own] : [plain, suffixed, own];
   for (const key of order) {
     const claim =
       (await claims?.use(deps, planned.objectId, key)) ??
@@ -65,7 +65,7 @@ async function claimKey(
     if (claim.claimed) return { key, suffixed: key === suffixed, claim };
   }
   throw new InvalidInputError(
-    `no free key for ${planned.kind} of asset ${asset.assetRecordName}: both candidates belong to other objects`,
+    `no free key for ${planned.kind} of asset ${asset.assetRecordName}: every candidate belongs to another object`,
   );
 }
 
