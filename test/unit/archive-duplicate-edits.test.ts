@@ -127,3 +127,33 @@ describe('duplicates of one master, each edited differently', () => {
     expect(objects.keys()).toHaveLength(4);
   });
 });
+
+describe('one master reached through a second asset', () => {
+  const SHARED = {
+    database: 'private',
+    zoneName: 'SharedSync-00000000-1111-4222-8333-444444444444',
+  } as const;
+
+  it('stores the current edit of a twice-edited photo once when it moves to the Shared Library', async () => {
+    const { deps, objects, cdn } = setUp();
+    serveEdits(cdn, 'X', 'Y');
+    await archiveCounted(deps, copyOf(base.assetRecordName, 'X'));
+    await archiveCounted(deps, copyOf(base.assetRecordName, 'X', 'Y'));
+    const moved = await archiveCounted(deps, { ...copyOf('asset-p-shared', 'X', 'Y'), zone: SHARED });
+
+    expect(editKeys(moved.entry)).toEqual([`${FOLDER}/p-edited-2.JPG`]);
+    expect(objects.keys()).toHaveLength(3);
+    expect(cdn.opened).toHaveLength(3);
+  });
+
+  it('stores the current edit of a twice-edited photo once for its iOS Duplicate', async () => {
+    const { deps, objects, cdn } = setUp();
+    serveEdits(cdn, 'X', 'Y');
+    await archiveCounted(deps, copyOf(base.assetRecordName, 'X'));
+    await archiveCounted(deps, copyOf(base.assetRecordName, 'X', 'Y'));
+    const duplicate = await archiveCounted(deps, copyOf('dup1', 'X', 'Y'));
+
+    expect(editKeys(duplicate.entry)).toEqual([`${FOLDER}/p-edited-2.JPG`]);
+    expect(objects.keys()).toHaveLength(3);
+  });
+});
