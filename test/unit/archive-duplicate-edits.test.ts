@@ -157,7 +157,7 @@ describe('one master reached through a second asset', () => {
     expect(objects.keys()).toHaveLength(3);
   });
 
-  // Left (docs/reliability.md, finding 24): nothing maps an object to its key, and the copy's own
+  // Left (docs/reliability.md, finding 26): nothing maps an object to its key, and the copy's own
   // date names a key nobody claimed. `fails` turns red once it is stored once: make it `it` then.
   it.fails('stores the master once when the copy’s date was corrected (left: stored twice)', async () => {
     const { deps, objects } = setUp();
