@@ -111,6 +111,41 @@ describe('duplicates of one master, each edited differently', () => {
     expect(objects.keys()).toHaveLength(7);
   });
 
+  it('archives the third Duplicate recorded failed before, as repair queues it again', async () => {
+    const { deps, state, cdn } = setUp();
+    serveEdits(cdn, 'X', 'Z', 'W');
+    await archiveCounted(deps, copyOf(base.assetRecordName, 'X'));
+    await archiveCounted(deps, copyOf('dup1', 'Z'));
+    // What the "no free key" failure left (process-work-message.ts recordFailure).
+    await state.putEntry(
+      {
+        zone: base.zone,
+        assetRecordName: 'dup2',
+        masterRecordName: base.masterRecordName,
+        assetChangeTag: '',
+        status: 'failed',
+        flags: { isFavorite: false, isHidden: false, isDeleted: false },
+        albums: [],
+        versions: [],
+        deletions: [],
+        failure: { reason: 'no free key for adjusted of asset dup2', at: NOW, attempts: 1 },
+      },
+      0,
+    );
+
+    const result = await processWorkMessage(deps, {
+      v: WORK_MESSAGE_VERSION,
+      runId: 'repair',
+      issuedAt: NOW,
+      items: [{ type: 'asset', asset: copyOf('dup2', 'W') }],
+    });
+
+    expect(result).toMatchObject({ archived: 1, failed: 0 });
+    const entry = await state.getEntry({ zone: base.zone, assetRecordName: 'dup2' });
+    expect(entry?.status).toBe('archived');
+    expect(editKeys(entry)).toEqual([ownKey('W')]);
+  });
+
   it('archives them all when one work message carries the three', async () => {
     const { deps, objects, cdn } = setUp();
     serveEdits(cdn, 'X', 'Z', 'W');
