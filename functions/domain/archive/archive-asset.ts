@@ -14,6 +14,7 @@ import { ConflictError, DownloadUrlExpiredError, InvalidInputError, ObjectTooLar
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
+import { keyArchivedByAnotherAsset, ownedByAnotherOfKind } from './archived-by-another-asset.ts';
 import { keyCandidates, type MessageClaims } from './message-claims.ts';
 import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
@@ -48,22 +49,24 @@ async function claimKey(
   holder: string,
   claims: MessageClaims | undefined,
 ): Promise<{ key: string; suffixed: boolean; claim: OurClaim }> {
-  const [plain, suffixed] = keyCandidates(asset, planned, entry);
-  const order = preferSuffixed ? [suffixed, plain] : [plain, suffixed];
+  const [plain, suffixed, own] = keyCandidates(asset, planned, entry);
+  const order = preferSuffixed ? [suffixed, plain, own] : [plain, suffixed, own];
+  const claimAt = (key: string) =>
+    deps.state.claimTransfer(key, planned.objectId, holder, TRANSFER_LEASE_MS, planned.version.size);
+  let lookedElsewhere = false;
   for (const key of order) {
-    const claim =
-      (await claims?.use(deps, planned.objectId, key)) ??
-      (await deps.state.claimTransfer(
-        key,
-        planned.objectId,
-        holder,
-        TRANSFER_LEASE_MS,
-        planned.version.size,
-      ));
+    const claim = (await claims?.use(deps, planned.objectId, key)) ?? (await claimAt(key));
     if (claim.claimed) return { key, suffixed: key === suffixed, claim };
+    // Another asset of this master archived such an object: maybe this one too, under its own count.
+    if (lookedElsewhere || !ownedByAnotherOfKind(claim.owner, asset.masterRecordName, planned)) continue;
+    lookedElsewhere = true;
+    const elsewhere = await keyArchivedByAnotherAsset(deps, asset.masterRecordName, planned);
+    const found = elsewhere === undefined ? undefined : await claimAt(elsewhere);
+    if (elsewhere !== undefined && found?.claimed === true)
+      return { key: elsewhere, suffixed: elsewhere === suffixed, claim: found };
   }
   throw new InvalidInputError(
-    `no free key for ${planned.kind} of asset ${asset.assetRecordName}: both candidates belong to other objects`,
+    `no free key for ${planned.kind} of asset ${asset.assetRecordName}: every candidate belongs to another object`,
   );
 }
 
