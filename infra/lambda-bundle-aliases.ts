@@ -22,6 +22,14 @@ export function lambdaBundleAliases(repositoryRoot: string): Record<string, stri
       'aws',
       'sdk-without-endpoint-cache.ts',
     ),
+    // DynamoDB's endpoint-discovery settings (0.8 KB): discovery off, as no command installs it.
+    '@aws-sdk/middleware-endpoint-discovery': join(
+      repositoryRoot,
+      'functions',
+      'adapters',
+      'aws',
+      'sdk-without-endpoint-discovery.ts',
+    ),
     // The event-stream codec (15 KB) for operations that stream events, none of which we call.
     '@smithy/core/event-streams': join(
       repositoryRoot,

@@ -270,10 +270,9 @@ function parkUnreadable(
   );
   const names = page.unreadable ?? [];
   if (names.length + noUrl.length === 0) return false;
-  const parked = park(current.unreadable, names);
-  const parkedNoUrl = park(parked.waiting, noUrl, undefined, true);
-  current.unreadable = parkedNoUrl.waiting;
-  current.givenUp.push(...parked.givenUp, ...parkedNoUrl.givenUp);
+  const parked = park(current.unreadable, names, undefined, noUrl);
+  current.unreadable = parked.waiting;
+  current.givenUp.push(...parked.givenUp);
   return true;
 }
 
@@ -290,13 +289,12 @@ async function retryUnreadable(deps: DetectDeps, run: Run, zone: ZoneRef, curren
     zone,
     due.map((assetRecordName) => ({ assetRecordName })),
   );
-  // Still without a URL: waits again. A photo that was waiting for it and still is has nothing
-  // new to archive; one that was unreadable goes on the queue for its versions with a URL.
+  // Still without a URL: waits again, not queued (its versions with a URL were, when it was
+  // first served; one that was unreadable is queued whole once its URL is there).
   const noUrl = new Set(namesAwaitingUrl(deps, found.assets));
-  const waited = current.unreadable.filter((r) => r.noUrl && noUrl.has(r.name)).map((r) => r.name);
   await run.enqueue(
     found.assets
-      .filter((asset) => !waited.includes(asset.assetRecordName))
+      .filter((asset) => !noUrl.has(asset.assetRecordName))
       .map((asset): ZoneChange => ({ type: 'asset', asset })),
   );
   // A record CloudKit answers NOT_FOUND is gone (a later delta or reconciliation says how): not waited for.

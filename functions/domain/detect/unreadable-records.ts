@@ -10,7 +10,7 @@
  *
  * The same list keeps the photos CloudKit served with a version the policy keeps but without a
  * `downloadURL` (`noUrl`): their record does not change when Apple offers the URL, so no delta
- * brings them back. They wait as long as it takes (`AWAITING_URL_POLICY`), bounded by the list. Pure.
+ * brings them back. They wait as long as it takes (`AWAITING_URL_MAX_BACKOFF_MS`), bounded by the list. Pure.
  */
 
 /** One record name waiting to be looked up again. */
@@ -46,39 +46,37 @@ export const UNREADABLE_POLICY: UnreadablePolicy = {
 };
 
 /**
- * A version without a URL: the quick tries, then a pause doubling to a day, never given up (its
- * entry stays pending and verify reports it). A day's lookup is one request for a hundred names.
+ * A version without a URL (`noUrl`): the same quick tries, then a pause doubling up to a day, and
+ * never given up (its entry stays pending and verify reports it). One request a day for a hundred.
  */
-export const AWAITING_URL_POLICY: UnreadablePolicy = {
-  ...UNREADABLE_POLICY,
-  maxBackoffMs: 24 * 60 * 60 * 1000,
-  maxTries: Number.POSITIVE_INFINITY,
-};
+export const AWAITING_URL_MAX_BACKOFF_MS = 24 * 60 * 60 * 1000;
 
 /** Whether `record` should be looked up on a run at `now`. */
-export function isDue(record: UnreadableRecord, now: number, base = UNREADABLE_POLICY): boolean {
-  const policy = record.noUrl ? AWAITING_URL_POLICY : base;
+export function isDue(record: UnreadableRecord, now: number, policy = UNREADABLE_POLICY): boolean {
   if (record.lastTriedAt === undefined || record.tries < policy.quickTries) return true;
   const pause = Math.min(
-    policy.maxBackoffMs,
+    record.noUrl ? AWAITING_URL_MAX_BACKOFF_MS : policy.maxBackoffMs,
     policy.firstBackoffMs * 2 ** (record.tries - policy.quickTries),
   );
   return now >= record.lastTriedAt + pause;
 }
 
-/** Adds newly unreadable names (a name already waiting keeps its history); the list stays bounded. */
+/**
+ * Adds newly unreadable names, and names served without a URL (`noUrl`); a name already waiting
+ * keeps its history. The list stays bounded.
+ */
 export function park(
   waiting: readonly UnreadableRecord[],
   names: readonly string[],
   policy = UNREADABLE_POLICY,
-  noUrl = false,
+  noUrl: readonly string[] = [],
 ): { readonly waiting: UnreadableRecord[]; readonly givenUp: string[] } {
   const known = new Set(waiting.map((r) => r.name));
   const all = [...waiting];
-  for (const name of names) {
+  for (const name of [...names, ...noUrl]) {
     if (known.has(name)) continue;
     known.add(name);
-    all.push(noUrl ? { name, tries: 0, noUrl } : { name, tries: 0 });
+    all.push(noUrl.includes(name) ? { name, tries: 0, noUrl: true } : { name, tries: 0 });
   }
   const excess = Math.max(0, all.length - policy.maxNames);
   return { waiting: all.slice(excess), givenUp: all.slice(0, excess).map((r) => r.name) };
@@ -104,7 +102,7 @@ export function afterLookup(
     const waits = noUrl.has(name);
     if (!triedNow.has(name)) next.push(record);
     else if (!stillUnavailable.has(name) && !waits) continue;
-    else if (record.tries + 1 >= (waits ? AWAITING_URL_POLICY : policy).maxTries) givenUp.push(name);
+    else if (!waits && record.tries + 1 >= policy.maxTries) givenUp.push(name);
     else next.push({ name, tries: record.tries + 1, lastTriedAt: now, ...(waits ? { noUrl: true } : {}) });
   }
   return { waiting: next, givenUp };
