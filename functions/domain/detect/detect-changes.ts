@@ -141,6 +141,8 @@ class Run {
   messagesEnqueued = 0;
   purgesThisRun = 0;
   archiveObjects: number | undefined;
+  /** Zones this run must walk too: the own library under the name Apple lists now (S141). */
+  readonly moved: ZoneRef[] = [];
 
   constructor(deps: DetectDeps) {
     this.#deps = deps;
@@ -550,7 +552,7 @@ async function walkZone(
     const result = await enumerateZone(deps, run, zone, current, false);
     return zoneReport(zone, 'enumeration', result);
   } catch (error) {
-    return retireGoneZone(deps, current, zone, error);
+    return retireGoneZone(deps, run, current, zone, error);
   }
 }
 
@@ -582,30 +584,35 @@ async function walkReturnedZone(
     const result = await enumerateZone(deps, run, zone, current, true);
     return zoneReport(zone, 'enumeration', result, 'zoneReturned');
   } catch (error) {
-    return retireGoneZone(deps, current, zone, error);
+    return retireGoneZone(deps, run, current, zone, error);
   }
 }
 
 /**
  * ZONE_NOT_FOUND retires a Shared Library zone (left, or deleted: its archive stays as the record
- * of it, and it is followed again if Apple lists it again). The own library is never retired: its
- * ZONE_NOT_FOUND is what Apple answers while iCloud Photos is off, web access is off or Advanced
- * Data Protection is on (docs/protocol/cloudkit.md#errors), so the run fails with an account
- * condition a person must see, and its token stays for the day the library answers again.
+ * of it, and it is followed again if Apple lists it again). The own library is retired only when
+ * `zones/list` shows it under another name (S141: `PrimarySync` became `PrimarySync1`), which this
+ * run then walks; otherwise its ZONE_NOT_FOUND is what Apple answers while iCloud Photos is off,
+ * web access is off or Advanced Data Protection is on (docs/protocol/cloudkit.md#errors), so the
+ * run fails with an account condition a person must see, and its token stays for that day.
  */
 async function retireGoneZone(
   deps: DetectDeps,
+  run: Run,
   current: ZoneStateHolder,
   zone: ZoneRef,
   error: unknown,
 ): Promise<ZoneReport> {
   if (!(error instanceof ZoneNotFoundError)) throw error;
   if (isOwnLibrary(zone)) {
-    throw new AccountConditionError(
-      'photosUnavailable',
-      `iCloud answered ZONE_NOT_FOUND for your photo library (${zone.zoneName}): ${PHOTOS_UNAVAILABLE_HINT}`,
-      { cause: error },
-    );
+    const moved = (await deps.source.discoverZones()).filter((z) => isOwnLibrary(z) && !sameZone(z, zone));
+    if (moved.length === 0)
+      throw new AccountConditionError(
+        'photosUnavailable',
+        `iCloud answered ZONE_NOT_FOUND for your photo library (${zone.zoneName}): ${PHOTOS_UNAVAILABLE_HINT}`,
+        { cause: error },
+      );
+    run.moved.push(...moved);
   }
   await saveZone(deps.state, current, zone, { retired: true });
   return { zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: true, note: 'zoneGone' };
@@ -615,13 +622,14 @@ async function retireGoneZone(
  * Zones with unfinished work from an earlier run: an enumeration under way, or records CloudKit
  * would not serve that are due for another lookup (read from the zone states already loaded, so
  * an idle run costs no extra request). The own library retired by an earlier version is
- * unfinished too: it is never retired now.
+ * unfinished too, unless a zone state follows it under its new name.
  */
 function unfinishedZones(zones: readonly ZoneSyncState[], now: number): ZoneRef[] {
   const retryDue = (z: ZoneSyncState) =>
     (parseZoneCheckpoint(z.checkpoint).unreadable ?? []).some((r) => isDue(r, now));
+  const followed = zones.some((z) => !z.retired && isOwnLibrary(z.zone));
   return zones
-    .filter((z) => (z.retired ? isOwnLibrary(z.zone) : z.syncToken === undefined || retryDue(z)))
+    .filter((z) => (z.retired ? !followed && isOwnLibrary(z.zone) : z.syncToken === undefined || retryDue(z)))
     .map((z) => z.zone);
 }
 
@@ -674,7 +682,13 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
   if (hasSharedZones || firstRun || (privateChanged && sharedDue)) await readDelta('shared', sharedState);
 
   const changed = deltas.flatMap((d) => d.zones);
-  const toSync = [...changed, ...pending.filter((p) => !changed.some((c) => sameZone(c, p)))];
+  // An own library never seen before (S141: `PrimarySync1`): the one known is read too, so a name
+  // Apple dropped is retired in this run (its ZONE_NOT_FOUND, retireGoneZone).
+  const toSync: ZoneRef[] = [];
+  const add = (zone: ZoneRef) => toSync.some((z) => sameZone(z, zone)) || toSync.push(zone);
+  for (const zone of [...changed, ...pending]) add(zone);
+  if (changed.some((c) => isOwnLibrary(c) && !knownZones.some((k) => sameZone(k.zone, c))))
+    for (const k of knownZones) if (!k.retired && isOwnLibrary(k.zone)) add(k.zone);
   const refusals = refused.length > 0 ? { databaseTokensRefused: refused } : {};
   if (toSync.length === 0) {
     return {
@@ -711,6 +725,7 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
         continue;
       }
       reports.push(await syncZone(deps, run, zone));
+      for (const next of run.moved.splice(0)) add(next);
     }
     const allCaughtUp = reports.every((r) => r.caughtUp);
     if (allCaughtUp) {
