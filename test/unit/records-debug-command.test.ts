@@ -54,7 +54,10 @@ describe('icloud-s3 debug records', () => {
     const file = join(dir, 'changes-primary-sync1.json');
     const zoneID = { zoneName: 'PrimarySync1' };
     const records = [master(M1, 'IMG_1.HEIC', 42), asset(A1, M1)].map(({ zoneID: _, ...r }) => r);
-    await writeFile(file, JSON.stringify({ zones: [{ zoneID, syncToken: 'T', moreComing: false, records }] }));
+    await writeFile(
+      file,
+      JSON.stringify({ zones: [{ zoneID, syncToken: 'T', moreComing: false, records }] }),
+    );
 
     const [result] = (await debugRecords(file, {})) as { zone: unknown }[];
 

@@ -1,10 +1,12 @@
 /**
  * Why a `sync` run stopped short for a person, as the same error report every `--json` failure
- * uses (io/error-report.ts): a refused mass deletion, or iCloud asking for a new sign-in.
+ * uses (io/error-report.ts): a refused mass deletion, iCloud asking for a new sign-in, or iCloud not
+ * serving the photo library (a setting helps there, not a sign-in).
  */
+import { PHOTOS_UNAVAILABLE_HINT } from '#domain/errors.ts';
 import type { SyncSummary } from '#local/local-sync.ts';
 import { asTyped } from './command-line.ts';
-import type { ErrorReport } from './error-report.ts';
+import { type ErrorReport, PHOTOS_UNAVAILABLE_FIX } from './error-report.ts';
 import { EXIT } from './exit-codes.ts';
 
 export function syncStopReason(summary: SyncSummary): ErrorReport | undefined {
@@ -17,6 +19,15 @@ export function syncStopReason(summary: SyncSummary): ErrorReport | undefined {
         : 'Refused a mass deletion; nothing was deleted.',
       hint: 'Check what was purged in iCloud, then rerun with a higher --max-delete-fraction to let it through.',
       exitCode: EXIT.failure,
+    };
+  }
+  // iCloud will not serve the photo library (every such message carries the hint): a setting helps, not a sign-in.
+  if (summary.outcome === 'reauthRequired' && summary.message?.includes(PHOTOS_UNAVAILABLE_HINT)) {
+    return {
+      code: 'account-refused',
+      message: summary.message,
+      hint: PHOTOS_UNAVAILABLE_FIX,
+      exitCode: EXIT.accountCondition,
     };
   }
   if (summary.outcome === 'reauthRequired') {
