@@ -107,5 +107,17 @@ describe('the own library renamed PrimarySync -> PrimarySync1 in the middle of a
     const next = await sync();
     expect(next.outcome).toBe('idle');
     expect((await control.stats()).requests).toEqual({ 'changes/database': 1 });
+
+    // And back (no report shows Apple doing it): PrimarySync is followed again, PrimarySync1 retired.
+    await control.quirks({ migratedPrimaryZone: false });
+    await control.mutate({ op: 'add', kind: 'photo', count: 1 });
+    expect((await sync()).outcome).toBe('succeeded');
+    const back = await archive();
+    expect(back.digests).toEqual(expectedDigests(await truth()));
+    expect(back.objects).toBe(back.digests.size);
+    const again = await zones();
+    expect(again.find((z) => z.zone.zoneName === 'PrimarySync')?.retired).toBeUndefined();
+    expect(again.find((z) => z.zone.zoneName === 'PrimarySync1')?.retired).toBe(true);
+    expect((await sync()).outcome).toBe('idle');
   });
 });

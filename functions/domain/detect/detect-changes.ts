@@ -682,12 +682,12 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
   if (hasSharedZones || firstRun || (privateChanged && sharedDue)) await readDelta('shared', sharedState);
 
   const changed = deltas.flatMap((d) => d.zones);
-  // An own library never seen before (S141: `PrimarySync1`): the one known is read too, so a name
-  // Apple dropped is retired in this run (its ZONE_NOT_FOUND, retireGoneZone).
   const toSync: ZoneRef[] = [];
   const add = (zone: ZoneRef) => toSync.some((z) => sameZone(z, zone)) || toSync.push(zone);
   for (const zone of [...changed, ...pending]) add(zone);
-  if (changed.some((c) => isOwnLibrary(c) && !knownZones.some((k) => sameZone(k.zone, c))))
+  // An own library not followed until now (S141: `PrimarySync1`): the one followed is read too, so
+  // a name Apple dropped is retired in this run (its ZONE_NOT_FOUND, retireGoneZone).
+  if (changed.some((c) => isOwnLibrary(c) && !knownZones.some((k) => !k.retired && sameZone(k.zone, c))))
     for (const k of knownZones) if (!k.retired && isOwnLibrary(k.zone)) add(k.zone);
   const refusals = refused.length > 0 ? { databaseTokensRefused: refused } : {};
   if (toSync.length === 0) {
