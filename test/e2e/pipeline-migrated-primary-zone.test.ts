@@ -70,7 +70,9 @@ describe('an account whose own library Apple lists as PrimarySync1 (S141)', () =
     // `library` calls it the personal library and lists its albums.
     const { code, stdout, stderr } = await library();
     expect(code, stderr).toBe(0);
-    expect(stdout + stderr).toMatch(/personal library \(private\/PrimarySync1\)[\s\S]*albums, in \d+ folders/);
+    expect(stdout + stderr).toMatch(
+      /personal library \(private\/PrimarySync1\)[\s\S]*albums, in \d+ folders/,
+    );
   });
 });
 

@@ -21,20 +21,15 @@ export function syncStopReason(summary: SyncSummary): ErrorReport | undefined {
       exitCode: EXIT.failure,
     };
   }
-  // iCloud will not serve the photo library (every such message carries the hint): a setting helps, not a sign-in.
-  if (summary.outcome === 'reauthRequired' && summary.message?.includes(PHOTOS_UNAVAILABLE_HINT)) {
-    return {
-      code: 'account-refused',
-      message: summary.message,
-      hint: PHOTOS_UNAVAILABLE_FIX,
-      exitCode: EXIT.accountCondition,
-    };
-  }
   if (summary.outcome === 'reauthRequired') {
+    const message = summary.message ?? 'iCloud needs you to sign in again';
     return {
       code: 'needs-login',
-      message: summary.message ?? 'iCloud needs you to sign in again',
-      hint: `Run: ${asTyped(summary.action ?? 'icloud-s3 login')}`,
+      message,
+      // iCloud not serving the photo library (every such message carries the hint): a setting helps, not a sign-in.
+      hint: message.includes(PHOTOS_UNAVAILABLE_HINT)
+        ? PHOTOS_UNAVAILABLE_FIX
+        : `Run: ${asTyped(summary.action ?? 'icloud-s3 login')}`,
       exitCode: EXIT.needsLogin,
     };
   }
