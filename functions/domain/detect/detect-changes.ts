@@ -141,11 +141,15 @@ class Run {
   messagesEnqueued = 0;
   purgesThisRun = 0;
   archiveObjects: number | undefined;
-  /** Zones this run must walk too: the own library under the name Apple lists now (S141). */
-  readonly moved: ZoneRef[] = [];
+  /** The zones this run syncs, in order; zones added while it runs are synced too (S141). */
+  readonly zones: ZoneRef[] = [];
 
   constructor(deps: DetectDeps) {
     this.#deps = deps;
+  }
+
+  add(zone: ZoneRef): void {
+    if (!this.zones.some((z) => sameZone(z, zone))) this.zones.push(zone);
   }
 
   hasTimeFor(): boolean {
@@ -612,7 +616,7 @@ async function retireGoneZone(
         `iCloud answered ZONE_NOT_FOUND for your photo library (${zone.zoneName}): ${PHOTOS_UNAVAILABLE_HINT}`,
         { cause: error },
       );
-    run.moved.push(...moved);
+    for (const next of moved) run.add(next);
   }
   await saveZone(deps.state, current, zone, { retired: true });
   return { zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: true, note: 'zoneGone' };
@@ -682,13 +686,13 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
   if (hasSharedZones || firstRun || (privateChanged && sharedDue)) await readDelta('shared', sharedState);
 
   const changed = deltas.flatMap((d) => d.zones);
-  const toSync: ZoneRef[] = [];
-  const add = (zone: ZoneRef) => toSync.some((z) => sameZone(z, zone)) || toSync.push(zone);
-  for (const zone of [...changed, ...pending]) add(zone);
-  // An own library not followed until now (S141: `PrimarySync1`): the one followed is read too, so
-  // a name Apple dropped is retired in this run (its ZONE_NOT_FOUND, retireGoneZone).
-  if (changed.some((c) => isOwnLibrary(c) && !knownZones.some((k) => !k.retired && sameZone(k.zone, c))))
-    for (const k of knownZones) if (!k.retired && isOwnLibrary(k.zone)) add(k.zone);
+  for (const zone of [...changed, ...pending]) run.add(zone);
+  // A change in an own library has each own library followed read too (usually that very zone):
+  // where Apple lists it under a new name (S141: `PrimarySync1`), the name it dropped answers
+  // ZONE_NOT_FOUND and is retired in this run (retireGoneZone).
+  if (changed.some(isOwnLibrary))
+    for (const k of knownZones) if (!k.retired && isOwnLibrary(k.zone)) run.add(k.zone);
+  const toSync = run.zones;
   const refusals = refused.length > 0 ? { databaseTokensRefused: refused } : {};
   if (toSync.length === 0) {
     return {
@@ -725,7 +729,6 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
         continue;
       }
       reports.push(await syncZone(deps, run, zone));
-      for (const next of run.moved.splice(0)) add(next);
     }
     const allCaughtUp = reports.every((r) => r.caughtUp);
     if (allCaughtUp) {
