@@ -283,11 +283,8 @@ async function retryUnreadable(deps: DetectDeps, run: Run, zone: ZoneRef, curren
   const next = afterLookup(current.unreadable, due, still, now);
   current.unreadable = next.waiting;
   current.givenUp.push(...next.givenUp);
-  await saveZone(deps.state, current, zone, {
-    ...(current.state?.syncToken === undefined ? {} : { syncToken: current.state.syncToken }),
-    ...(current.state?.checkpoint === undefined ? {} : { checkpoint: current.state.checkpoint }),
-    ...(current.state?.retired === undefined ? {} : { retired: current.state.retired }),
-  });
+  // The state as it was (token, checkpoint, retired), with the new list of records waiting.
+  await saveZone(deps.state, current, zone, current.state ?? {});
 }
 
 /**
@@ -694,32 +691,23 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
     for (const k of knownZones) if (!k.retired && isOwnLibrary(k.zone)) run.add(k.zone);
   const toSync = run.zones;
   const refusals = refused.length > 0 ? { databaseTokensRefused: refused } : {};
-  if (toSync.length === 0) {
-    return {
-      outcome: 'idle',
-      runId: deps.runId,
-      zones: [],
-      itemsEnqueued: 0,
-      messagesEnqueued: 0,
-      ...refusals,
-    };
-  }
+  /** A run that walked no zone. */
+  const noWork = (outcome: 'idle' | 'locked'): DetectResult => ({
+    outcome,
+    runId: deps.runId,
+    zones: [],
+    itemsEnqueued: 0,
+    messagesEnqueued: 0,
+    ...refusals,
+  });
+  if (toSync.length === 0) return noWork('idle');
 
   const lease = await deps.state.acquireLock(
     LOCK_NAME,
     deps.runId,
     Math.max(60_000, deps.remainingMs() + 60_000),
   );
-  if (!lease.acquired) {
-    return {
-      outcome: 'locked',
-      runId: deps.runId,
-      zones: [],
-      itemsEnqueued: 0,
-      messagesEnqueued: 0,
-      ...refusals,
-    };
-  }
+  if (!lease.acquired) return noWork('locked');
   try {
     await deps.onWorkStarting?.();
     const reports: ZoneReport[] = [];
