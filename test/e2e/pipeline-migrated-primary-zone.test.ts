@@ -1,7 +1,7 @@
 /**
  * The pipeline when Apple lists the own library as `PrimarySync1` (S141 in
  * docs/protocol/simulator-contract.md#zones-records-downloads-2026, icloudpd PR #1367): from the
- * first run, and as a rename in the middle of an archive's life (docs/reliability.md finding 25).
+ * first run, and as a rename in the middle of an archive's life (docs/reliability.md finding 30).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 /**
  * The scheduled detector against the iCloud simulator when Apple refuses the stored database
  * token (docs/reliability.md finding 19), or lists the own library as `PrimarySync1` and answers
- * ZONE_NOT_FOUND for `PrimarySync` (finding 25): what the run reports, which metrics it emits and
+ * ZONE_NOT_FOUND for `PrimarySync` (finding 30): what the run reports, which metrics it emits and
  * what it asks Apple.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -111,7 +111,7 @@ describe('a database token Apple expired (finding 19, S87 switch)', () => {
   });
 });
 
-describe('the own library Apple lists as PrimarySync1 (S141, finding 25)', () => {
+describe('the own library Apple lists as PrimarySync1 (S141, finding 30)', () => {
   it('is followed under that name from the first run: the detector walks and enqueues it', async () => {
     await control.quirks({ migratedPrimaryZone: true });
     try {

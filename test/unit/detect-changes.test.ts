@@ -386,7 +386,7 @@ describe('the own library (PrimarySync) answering ZONE_NOT_FOUND (finding 18)', 
   });
 });
 
-describe('the own library Apple lists as PrimarySync1 instead (S141, finding 25)', () => {
+describe('the own library Apple lists as PrimarySync1 instead (S141, finding 30)', () => {
   const MOVED: ZoneRef = { database: 'private', zoneName: 'PrimarySync1' };
 
   it('retires PrimarySync when zones/list shows the library moved, walks PrimarySync1, and is idle after', async () => {
