@@ -142,7 +142,7 @@ export class PipelineAlarms extends Construct {
     });
 
     this.reauthRequired = new Alarm(this, 'ReauthRequired', {
-      alarmDescription: `Apple wants a new sign-in with two-factor. Run: npx icloud-s3 login --aws --stack ${props.stackName}`,
+      alarmDescription: `Apple wants a new sign-in with two-factor. Run: npx icloud-s3 login --aws --stack ${props.stackName}. If the failed run (npx icloud-s3 status) says ZONE_NOT_FOUND or ACCESS_DENIED for your photo library, a sign-in does not help: turn on iCloud Photos and "Access iCloud Data on the Web" and turn off Advanced Data Protection; the next run goes on by itself.`,
       // Either function may find the session needs a person (and latches it: `reauthRequired`
       // once); every later detector run stops on the latch without asking Apple and reports
       // `signInPending`, which holds the alarm in ALARM: one notification, and OK after `login`.

@@ -75,6 +75,10 @@ async function setUp() {
     versionPolicy: DEFAULT_VERSION_POLICY,
     deletePolicy: 'keep',
     now: () => Date.now(),
+    // The counts below are of one message's batch: a loaded machine must not stretch its
+    // transfers past the production wait and split the entries' write in two (the wait only
+    // bounds how long a finished item waits for the others; the batch goes once all are in).
+    entryBatchWaitMs: 60_000,
   };
   /** A work message of `count` new photos the CDN serves. */
   const message = (count: number): WorkMessage => ({

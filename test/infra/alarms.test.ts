@@ -188,6 +188,8 @@ describe('alarms', () => {
       watch(SERVICE_NAMES.detectChanges, METRICS.signInPending),
     ]);
     expect(props.AlarmDescription).toContain('npx icloud-s3 login --aws --stack IcloudS3');
+    // iCloud not serving the photo library raises it too, and there a sign-in does not help.
+    expect(props.AlarmDescription).toContain('ZONE_NOT_FOUND');
   });
 
   it('fires when no sync succeeded for 12 hours, counting silence as failure', () => {
