@@ -113,9 +113,14 @@ function zoneCopy(zone: ZoneRef): JournalItem['zone'] {
   };
 }
 
-/** Whether the manifest shows the item's work done. */
+/**
+ * Whether the manifest shows the item's work done. A `pending` entry is not done (a version
+ * waits for its download URL, or a repair for the workers): its item stays for the fold that
+ * sees it archived, within the journal's retention.
+ */
 export function isSettled(item: JournalItem, entry: ManifestEntry): boolean {
   if (entry.status === 'failed' || entry.status === 'purged') return true;
+  if (entry.status === 'pending') return false;
   switch (item.expect.type) {
     case 'changeTag':
       return entry.assetChangeTag === item.expect.assetChangeTag;
