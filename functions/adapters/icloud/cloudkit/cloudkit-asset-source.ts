@@ -42,7 +42,7 @@ import { parseRecordItem, type RecordErrorItem } from '../records/record-envelop
 import { type SortedRecords, sortRecords } from '../records/record-page.ts';
 import { lookupAssets, lookupSorted } from './cloudkit-asset-lookup.ts';
 import { type CloudKitClient, MAX_RESULTS_LIMIT } from './cloudkit-client.ts';
-import { stepWalk } from './rank-walk.ts';
+import { stepWalk, walkNamed } from './rank-walk.ts';
 import { photoZonesOf } from './zone-discovery.ts';
 
 /** List index (query) and object index (count) of each enumeration scope (docs/protocol/cloudkit.md#indexes). */
@@ -82,8 +82,9 @@ const ALBUM_CONTENTS_INDEX = 'CPLContainerRelationLiveByPosition';
  * carry nothing then, so a page stays small.
  */
 const MEMBER_KEYS = ['containerId', 'itemId', 'position'] as const;
-/** Records per album-contents page: 66 whole triples (200 is CloudKit's cap). */
-const CONTENTS_PAGE = 198;
+/** Members per album-contents page, and the records they come in: whole triples (200 is CloudKit's cap). */
+const CONTENTS_MEMBERS = 66;
+const CONTENTS_PAGE = CONTENTS_MEMBERS * 3;
 
 export interface CloudKitAssetSourceOptions {
   readonly client: CloudKitClient;
@@ -426,9 +427,9 @@ export class CloudKitAssetSource implements AssetSource {
   async albumMembersPage(
     zone: ZoneRef,
     albumRecordName: string,
-    cursor?: AlbumMembersCursor,
+    cursor: AlbumMembersCursor = { startRank: 0 },
   ): Promise<AlbumMembersPage> {
-    const startRank = cursor?.startRank ?? 0;
+    // By rank alone, a few members back (rank-walk.ts): a marker would go on where the page ended.
     const response = await this.#client.recordsQuery(zone, {
       recordType: ALBUM_CONTENTS_INDEX,
       filterBy: [
@@ -437,27 +438,20 @@ export class CloudKitAssetSource implements AssetSource {
           comparator: 'EQUALS',
           fieldValue: { type: 'STRING', value: albumRecordName },
         },
-        { fieldName: 'startRank', comparator: 'EQUALS', fieldValue: { type: 'INT64', value: startRank } },
+        {
+          fieldName: 'startRank',
+          comparator: 'EQUALS',
+          fieldValue: { type: 'INT64', value: cursor.startRank },
+        },
         { fieldName: 'direction', comparator: 'EQUALS', fieldValue: { type: 'STRING', value: 'ASCENDING' } },
       ],
       resultsLimit: CONTENTS_PAGE,
       desiredKeys: MEMBER_KEYS,
-      ...(cursor?.continuationMarker ? { continuationMarker: cursor.continuationMarker } : {}),
     });
     const { members, problems } = readMembers(response.records, zone, albumRecordName);
-    // A page with a marker, or a full page, may have more behind it; an empty one ends the album.
-    const more =
-      response.continuationMarker !== undefined ||
-      (members.length > 0 && response.records.length >= CONTENTS_PAGE);
-    if (!more) return { members, problems };
-    return {
-      members,
-      next: {
-        startRank: startRank + members.length,
-        ...(response.continuationMarker ? { continuationMarker: response.continuationMarker } : {}),
-      },
-      problems,
-    };
+    // A page with a marker, or a full page, may have more behind it.
+    const more = response.continuationMarker !== undefined || response.records.length >= CONTENTS_PAGE;
+    return { ...walkNamed(cursor, members, more, CONTENTS_MEMBERS), problems };
   }
 
   async #pairingFor(
