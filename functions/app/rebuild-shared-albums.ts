@@ -20,7 +20,7 @@ import {
   SHARED_CATALOG_PREFIX,
   type SharedCatalogLine,
 } from '#domain/shared-albums/shared-catalog.ts';
-import { checksumClaim, SHARED_ALBUMS_PREFIX } from '#domain/shared-albums/shared-keys.ts';
+import { checksumClaim, SHARED_ALBUMS_PREFIX, sharedClaimant } from '#domain/shared-albums/shared-keys.ts';
 import {
   type LibraryReference,
   type StoredSharedAlbum,
@@ -207,7 +207,7 @@ async function restoreUses(
   if (item.objectDeletedAt !== undefined) return;
   const user = { zone: sharedAlbumZone(albumguid), assetRecordName: item.assetGuid };
   if (item.ownsObject) {
-    await deps.state.claimKey(item.key, `shared:${albumguid}/${item.assetGuid}`);
+    await deps.state.claimKey(item.key, sharedClaimant(albumguid, item.assetGuid));
     await deps.state.claimKey(checksumClaim(item.fileChecksum), item.key);
   }
   if (item.removedAt !== undefined) return;

@@ -9,11 +9,12 @@ import { type AlbumVerifyReport, verifyAlbums } from '#domain/albums/verify-albu
 import type { RunFailure } from '#domain/model/run.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
-import type { StoredSharedItem } from '#domain/shared-albums/state.ts';
+import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import {
   checkSharedAlbums,
   isSharedAlbumKey,
   type SharedAlbumsCheck,
+  sharedRecordedHashes,
 } from '#domain/shared-albums/verify-shared-albums.ts';
 import { compareArchive } from '#domain/verify/compare-archive.ts';
 import {
@@ -79,15 +80,25 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
     const recordedMd5 = new Map<string, string>();
     for (const entry of manifest)
       for (const v of entry.versions) if (!recordedMd5.has(v.key)) recordedMd5.set(v.key, v.md5);
+    // Shared-album objects with a recorded MD5 have their heads and bytes read as the manifest's do.
+    const sharedInputs = await loadShared(deps);
+    const sharedHashes = sharedRecordedHashes(sharedInputs?.items ?? new Map(), referenced);
+    for (const [key, { md5 }] of sharedHashes) recordedMd5.set(key, md5);
     const objects = await readObjects(deps.objects, {
-      referenced,
+      referenced: new Set([...referenced, ...sharedHashes.keys()]),
       etagsAreMd5: options.etagsAreMd5,
       recordedMd5,
       deep: options.deep,
       onObject: (done, total) => options.onObject?.(done, total),
     });
     options.onPhaseDone?.();
-    const shared = await checkShared(deps, objects);
+    const shared =
+      sharedInputs === undefined
+        ? undefined
+        : checkSharedAlbums(sharedInputs.state, sharedInputs.items, objects, {
+            etagsAreMd5: options.etagsAreMd5,
+            checkedByLibrary: referenced,
+          });
     const keptForAlbums = new Set(shared?.libraryKeys ?? []);
     const counters = await deps.state.getCounters();
     const libraryReport = compareArchive({
@@ -109,7 +120,10 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
       shared === undefined ? libraryReport : { ...libraryReport, ok: libraryReport.ok && shared.ok };
     const albums = deps.icloud === undefined ? undefined : await checkAlbums(deps, deps.icloud);
     const differences = countDifferences(report) + sharedDifferences(shared) + (albums?.findings.length ?? 0);
-    for (const failure of [...failuresOf(report), ...albumFailures(albums)].slice(0, 50))
+    for (const failure of [...failuresOf(report), ...sharedFailures(shared), ...albumFailures(albums)].slice(
+      0,
+      50,
+    ))
       await deps.state.recordRunFailure(run, failure);
     await deps.state.addRunProgress(run, {
       counts: {
@@ -154,21 +168,47 @@ async function listIcloud(
   }
 }
 
-async function checkShared(
-  deps: VerifyDeps,
-  objects: readonly { readonly key: string; readonly size: number }[],
-): Promise<SharedAlbumsCheck | undefined> {
+/** The Shared Albums' state and every album's item records (absent without their state store). */
+async function loadShared(deps: VerifyDeps): Promise<
+  | {
+      readonly state: SharedAlbumsState | undefined;
+      readonly items: ReadonlyMap<string, readonly StoredSharedItem[]>;
+    }
+  | undefined
+> {
   if (deps.sharedAlbumState === undefined) return undefined;
   const state = await deps.sharedAlbumState.loadAlbums();
   const items = new Map<string, StoredSharedItem[]>();
   for (const guid of Object.keys(state?.albums ?? {}))
     items.set(guid, await deps.sharedAlbumState.loadItems(guid));
-  return checkSharedAlbums(state, items, objects);
+  return { state, items };
 }
 
 /** Findings of the Shared Albums check. */
 export function sharedDifferences(check: SharedAlbumsCheck | undefined): number {
-  return check === undefined ? 0 : check.missing.length + check.extra.length + check.sizeMismatches.length;
+  return check === undefined
+    ? 0
+    : check.missing.length +
+        check.extra.length +
+        check.sizeMismatches.length +
+        check.checksumMismatches.length;
+}
+
+/** The Shared Albums check's findings for the run record (keys only). */
+function sharedFailures(check: SharedAlbumsCheck | undefined): RunFailure[] {
+  if (check === undefined) return [];
+  return [
+    ...check.missing.map((m) => ({ subject: m.key, reason: 'shared-album object missing from the bucket' })),
+    ...check.extra.map((e) => ({ subject: e.key, reason: 'shared-album object no item lists' })),
+    ...check.sizeMismatches.map((s) => ({
+      subject: s.key,
+      reason: `size ${s.actual}, recorded ${s.expected}`,
+    })),
+    ...check.checksumMismatches.map((c) => ({
+      subject: c.key,
+      reason: `${c.algorithm} differs (${c.source})`,
+    })),
+  ];
 }
 
 /** The album views against iCloud's albums, over the same connection as the listing. */

@@ -340,4 +340,41 @@ describe('Shared Albums', () => {
     expect((await h.snapshot()).objects.length).toBe(before.objects.length);
     await expectVerifyClean();
   });
+  // Last: it damages the archive.
+  it('verify reports a shared object whose bytes were replaced by others of the same size; --repair leaves it standing', async () => {
+    const { items } = await archiveState();
+    const item = [...items.values()]
+      .flat()
+      .find((i) => i.ownsObject && i.removedAt === undefined && i.md5 !== undefined);
+    expect(item, 'an item stored with its MD5').toBeDefined();
+    const stack = await openLocalAwsStack({ dataDir: h.dataDir });
+    try {
+      const head = await stack.objects.head(item!.key);
+      await stack.objects.putBytes(item!.key, Buffer.alloc(head!.size, 'x'), {
+        contentType: 'image/jpeg',
+        metadata: head!.metadata,
+      });
+    } finally {
+      await stack.stop();
+    }
+    const args = [
+      'verify',
+      '--local',
+      h.dataDir,
+      '--session-file',
+      h.signedIn.store.describe(),
+      '--no-icloud',
+    ];
+
+    const verify = await runCli([...args, '--json']);
+    const repair = await runCli([...args, '--repair', '--json']);
+
+    expect(verify.code).toBe(5);
+    const shared = JSON.parse(verify.stdout).sharedAlbums;
+    expect(shared).toMatchObject({ ok: false, checksumMismatches: [{ key: item!.key, algorithm: 'md5' }] });
+    expect(shared.md5Compared).toBeGreaterThan(0);
+    expect(repair.code).toBe(5);
+    expect(JSON.parse(repair.stdout)).toMatchObject({ status: 'differences' });
+    expect(repair.stderr).toMatch(/--repair leaves Shared Album objects as they are/);
+  });
 });

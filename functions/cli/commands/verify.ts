@@ -110,7 +110,7 @@ async function runVerifyCommand(
   options: VerifyOptions,
 ): Promise<{ report: VerifyReport; repair?: RepairResult; albumDifferences?: number }> {
   const [
-    { countDifferences, runVerify },
+    { countDifferences, runVerify, sharedDifferences },
     { openIcloudAdapters },
     { renderRepair, repairArchive },
     { exitOnInterrupt },
@@ -184,11 +184,13 @@ async function runVerifyCommand(
     : undefined;
   keepRunning();
   const albumsOk = albums?.ok ?? true;
+  // `--repair` re-archives library photos only: Shared Album findings stay standing.
+  const sharedOk = sharedAlbums?.ok ?? true;
   ctx.output.result({
     status:
       report.ok && albumsOk
         ? 'ok'
-        : report.ok || repair === undefined || repair.left > 0
+        : report.ok || repair === undefined || repair.left > 0 || !sharedOk
           ? 'differences'
           : 'repaired',
     archive: access.where,
@@ -212,8 +214,15 @@ async function runVerifyCommand(
     ctx.output.info(
       `  Run: ${sameCommandWith('--repair')}   re-archives what is missing or damaged, then verify again`,
     );
-  // Album view differences are reported; `--repair` repairs photos only.
-  const albumDifferences = albumsOk ? {} : { albumDifferences: albums?.findings.length ?? 0 };
+  if (repair !== undefined && !sharedOk)
+    ctx.output.warn(
+      '--repair leaves Shared Album objects as they are: the Shared Album findings above stand.',
+    );
+  // Album view and Shared Album differences are reported; `--repair` repairs library photos only.
+  const albumDifferences =
+    albumsOk && sharedOk
+      ? {}
+      : { albumDifferences: (albums?.findings.length ?? 0) + sharedDifferences(sharedAlbums) };
   return { report, ...(repair === undefined ? {} : { repair }), ...albumDifferences };
 }
 
@@ -256,7 +265,9 @@ function renderAlbums(output: Output, albums: AlbumVerifyReport): void {
 
 function renderSharedAlbums(output: Output, check: SharedAlbumsCheck): void {
   if (check.albums + check.goneAlbums === 0) return;
-  const line = `Shared albums: ${check.albums} (${check.goneAlbums} gone), ${check.items} items, ${check.reducedItems} of them Apple's reduced shared-album copies, ${check.referencingItems} referencing an identical file.`;
+  const sizeOnly =
+    check.sizeOnly > 0 ? `, ${check.sizeOnly} by size only (recorded before their MD5 was kept)` : '';
+  const line = `Shared albums: ${check.albums} (${check.goneAlbums} gone), ${check.items} items, ${check.reducedItems} of them Apple's reduced shared-album copies, ${check.referencingItems} referencing an identical file; objects checked: MD5 of ${check.md5Compared}${sizeOnly}.`;
   if (check.ok) {
     output.info(line);
     return;
@@ -274,6 +285,12 @@ function renderSharedAlbums(output: Output, check: SharedAlbumsCheck): void {
     'Shared-album size mismatches',
     check.sizeMismatches,
     (s) => `${s.key}: ${s.actual}, recorded ${s.expected}`,
+  );
+  section(
+    output,
+    'Shared-album checksum mismatches',
+    check.checksumMismatches,
+    (c) => `${c.key}: ${c.algorithm} ${c.actual} (${c.source}), recorded ${c.expected}`,
   );
 }
 

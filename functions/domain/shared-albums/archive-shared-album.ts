@@ -43,7 +43,13 @@ import {
   type SharedItem,
 } from './model.ts';
 import { sharedCatalogKey, sharedCatalogText } from './shared-catalog.ts';
-import { albumFolder, checksumClaim, SHARED_ALBUMS_PREFIX, sharedItemKey } from './shared-keys.ts';
+import {
+  albumFolder,
+  checksumClaim,
+  SHARED_ALBUMS_PREFIX,
+  sharedClaimant,
+  sharedItemKey,
+} from './shared-keys.ts';
 import {
   type LibraryReference,
   type StoredSharedAlbum,
@@ -409,7 +415,7 @@ async function claimFile(
   const user = itemRef(album.albumguid, item.assetGuid);
   if (copy !== undefined)
     return { kind: 'library', copy, user: { masterRecordName: copy.reference.masterRecordName, user } };
-  const me = `shared:${album.albumguid}/${item.assetGuid}`;
+  const me = sharedClaimant(album.albumguid, item.assetGuid);
   let key = sharedItemKey(folder, item, false);
   let claim = await deps.state.claimKey(key, me);
   if (!claim.claimed) {
@@ -457,21 +463,24 @@ async function storeFile(
     };
   const { checksum, me } = file;
   let { key, mayBeStored } = file;
+  let owns = true;
   if (!checksum.claimed) {
     const stored = await storedCopy(deps, checksum.owner, item);
-    if (stored !== undefined) {
-      await deps.state.releaseKey(key, me);
-      return { key: checksum.owner, owns: false, ...stored };
-    }
-    // The item that claimed the checksum never stored it whole: this one does, under the claimed
-    // key (its put supersedes whatever a failed put left there).
+    // This item's own key stays unused: it references the checksum's object, or stores it.
+    await deps.state.releaseKey(key, me);
+    if (stored !== undefined) return { key: checksum.owner, owns: false, ...stored };
+    // The item that claimed the checksum never stored it whole (it died, or its put is still under
+    // way): this one stores it under the claimed key (its put supersedes whatever a failed put left
+    // there). The object stays the claimant's, which records it owned when its pass ends, so it
+    // is counted once (this item references it); unless mirror deleted the claimant's object.
     key = checksum.owner;
+    owns = await takesOverKey(deps, key, me);
     mayBeStored = true;
   }
   // Stored by an earlier delivery of this item (or under the key taken over above) that died
   // before recording the item. Never what a failed put left (verified-copy.ts): that is stored again.
   const existing = mayBeStored ? await storedCopy(deps, key, item) : undefined;
-  if (existing !== undefined) return { key, owns: true, ...existing };
+  if (existing !== undefined) return { key, owns, ...existing };
   let current = item;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -486,7 +495,7 @@ async function storeFile(
         lateMetadata: (digest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
         ...(deps.signal ? { signal: deps.signal } : {}),
       });
-      return { key, owns: true, size: put.size, hashes: { sha256: put.sha256, md5: put.md5 } };
+      return { key, owns, size: put.size, hashes: { sha256: put.sha256, md5: put.md5 } };
     } catch (error) {
       // URLs age: read the page again once for a fresh one (docs/protocol/shared-albums.md#downloading).
       if (!(error instanceof DownloadUrlExpiredError) || attempt > 0) throw error;
@@ -496,6 +505,36 @@ async function storeFile(
       current = fresh;
     }
   }
+}
+
+/**
+ * Whether an item storing its file under the key another item claimed (`claimFile`) owns the
+ * object: the item the key's claim names owns it, so one object is owned (counted) once, however
+ * many items store it. The claim moves to this item only when its holder will never record the
+ * object: mirror deleted the holder's object (its record says so), which before the checksum
+ * claims were released with the object left the checksum naming that key.
+ */
+async function takesOverKey(deps: SharedArchiveDeps, key: string, me: string): Promise<boolean> {
+  const claim = await deps.state.claimKey(key, me);
+  if (claim.claimed) return true;
+  const holder = await claimantRecord(deps, claim.owner);
+  if (holder?.objectDeletedAt === undefined) return false;
+  // Two writes: a crash in between leaves the key free, which the retry claims. A racing item
+  // that claims it first owns the object instead.
+  await deps.state.releaseKey(key, claim.owner);
+  return (await deps.state.claimKey(key, me)).claimed;
+}
+
+/** The record of the item a key claim names, when it is a shared item with a record. */
+async function claimantRecord(
+  deps: SharedArchiveDeps,
+  owner: string,
+): Promise<(StoredSharedItem & { readonly albumguid: string }) | undefined> {
+  const named = /^shared:([^/]+)\/(.+)$/.exec(owner);
+  if (named === null) return undefined;
+  const [, albumguid = '', assetGuid] = named;
+  const record = (await deps.sharedState.loadItems(albumguid)).find((i) => i.assetGuid === assetGuid);
+  return record === undefined ? undefined : { ...record, albumguid };
 }
 
 /**
@@ -581,7 +620,7 @@ async function removeMissing(
       const users = objectUsers(item.fileChecksum);
       await deps.state.removeMasterUser(users, ref);
       if ((await deps.state.masterUsers(users)).length === 0) {
-        await deps.objects.delete(item.key);
+        await deleteSharedObject(deps, album.albumguid, item, known, now);
         result.objectsDeleted++;
         deletedAt = now;
       }
@@ -597,6 +636,45 @@ async function removeMissing(
   }
 }
 
+/**
+ * Deletes a shared object no item uses any more, and marks it deleted where it is counted: on the
+ * record of the item its key's claim names (the owner, `takesOverKey`), which may be another
+ * item of this album or of another album, whose count is then saved again. Then the checksum's
+ * claim is released, so the same file shared again is stored afresh, by the item that stores it
+ * (the key's claim stays: the key is never reused for another file). Each step is idempotent and
+ * they run in this order, so a retry after a crash part-way finds what is left to do.
+ */
+async function deleteSharedObject(
+  deps: SharedArchiveDeps,
+  albumguid: string,
+  item: StoredSharedItem,
+  known: Map<string, StoredSharedItem>,
+  now: number,
+): Promise<void> {
+  const me = sharedClaimant(albumguid, item.assetGuid);
+  const claim = await deps.state.claimKey(item.key, me);
+  await deps.objects.delete(item.key);
+  if (!claim.claimed) {
+    const owner = await claimantRecord(deps, claim.owner);
+    if (owner !== undefined && owner.key === item.key && owner.objectDeletedAt === undefined) {
+      const { albumguid: ownerAlbum, ...record } = owner;
+      const marked: StoredSharedItem = { ...record, objectDeletedAt: now };
+      await deps.sharedState.putItem(ownerAlbum, marked);
+      if (ownerAlbum === albumguid) known.set(marked.assetGuid, marked);
+      else await saveAlbumCounts(deps, ownerAlbum);
+    }
+  }
+  await deps.state.releaseKey(checksumClaim(item.fileChecksum), item.key);
+}
+
+/** Saves another album's counts again from its item records (its object count changed). */
+async function saveAlbumCounts(deps: SharedArchiveDeps, albumguid: string): Promise<void> {
+  const counts = sharedAlbumCounts(await deps.sharedState.loadItems(albumguid));
+  await updateAlbumEntry(deps, albumguid, (before) =>
+    before === undefined ? undefined : { ...before, ...counts },
+  );
+}
+
 /** Records the ctag whose items are now all durable (compare-and-set, merged with the detector's writes). */
 async function markArchived(
   deps: SharedArchiveDeps,
@@ -604,14 +682,26 @@ async function markArchived(
   gone: boolean,
   counts: Pick<StoredSharedAlbum, 'folder' | 'itemCount' | 'reducedCount' | 'objectCount'>,
 ): Promise<void> {
+  await updateAlbumEntry(deps, album.albumguid, (before) => ({
+    ...(before ?? { album }),
+    ...counts,
+    ...(gone ? {} : { album, archivedCtag: album.ctag }),
+  }));
+}
+
+/**
+ * Replaces one album's entry in the album list (compare-and-set by revision, re-read on a
+ * conflict, the rest of the list as stored); `change` returning undefined writes nothing.
+ */
+async function updateAlbumEntry(
+  deps: SharedArchiveDeps,
+  albumguid: string,
+  change: (before: StoredSharedAlbum | undefined) => StoredSharedAlbum | undefined,
+): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await deps.sharedState.loadAlbums();
-    const before = current?.albums[album.albumguid];
-    const entry: StoredSharedAlbum = {
-      ...(before ?? { album }),
-      ...counts,
-      ...(gone ? {} : { album, archivedCtag: album.ctag }),
-    };
+    const entry = change(current?.albums[albumguid]);
+    if (entry === undefined) return;
     try {
       await deps.sharedState.saveAlbums(
         {
@@ -621,7 +711,7 @@ async function markArchived(
             : { everyDatabaseAskedAt: current.everyDatabaseAskedAt }),
           ...(current?.collectionTokens === undefined ? {} : { collectionTokens: current.collectionTokens }),
           ...(current?.checkedAlone === undefined ? {} : { checkedAlone: current.checkedAlone }),
-          albums: { ...(current?.albums ?? {}), [album.albumguid]: entry },
+          albums: { ...(current?.albums ?? {}), [albumguid]: entry },
         },
         current?.revision ?? 0,
       );
@@ -630,7 +720,7 @@ async function markArchived(
       if (!(error instanceof ConflictError)) throw error;
     }
   }
-  throw new ConflictError(`the shared album list kept changing while ${album.albumguid} was recorded`);
+  throw new ConflictError(`the shared album list kept changing while ${albumguid} was recorded`);
 }
 
 /**

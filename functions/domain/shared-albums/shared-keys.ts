@@ -38,3 +38,8 @@ export function sharedItemKey(
 export function checksumClaim(fileChecksum: string): string {
   return `shared-checksum#${Buffer.from(fileChecksum, 'base64').toString('hex')}`;
 }
+
+/** Who claims a shared item's key: the item (the object stored there is its own while the claim names it). */
+export function sharedClaimant(albumguid: string, assetGuid: string): string {
+  return `shared:${albumguid}/${assetGuid}`;
+}
