@@ -3,7 +3,7 @@
  * and folder (nested), every album's members in album order across several contents pages, and
  * what it costs: 1 + F album-list requests for F folders, and ⌊(m + 56) / 61⌋ contents pages (at
  * least one) for an album of m photos (a member is three records, 198 a page; each page after the
- * first starts 5 members back, finding 25).
+ * first starts 5 members back, finding 30).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -119,12 +119,12 @@ describe('the album walk over CloudKit', () => {
   });
 
   /**
-   * Finding 25: a member leaving the album (taken out, trashed, hidden, deleted) between two
+   * Finding 30: a member leaving the album (taken out, trashed, hidden, deleted) between two
    * contents pages moved every later member down a rank; the next page started at "last start +
    * members seen" and the member that slid onto the page already read was never stored, so the
    * album's view lacked it for good (the walk runs once; the delta never names an unchanged member).
    */
-  describe('while members leave the album between two contents pages (finding 25)', () => {
+  describe('while members leave the album between two contents pages (finding 30)', () => {
     /** A source that runs `between` once, after the album's first contents page. */
     function leavingAfterFirstPage(source: AssetSource, album: string, between: () => Promise<void>) {
       let pages = 0;

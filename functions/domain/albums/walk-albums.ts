@@ -7,7 +7,7 @@
  * Cost (requests to Apple), for a zone with A albums in F folders and m_i photos in album i:
  * 1 + F album-list pages (each up to 200 albums) + sum of max(1, floor((m_i + 56) / 61)) contents
  * pages (66 members a page, a member being three records, docs/protocol/cloudkit.md#records-query;
- * each page after the first starts 5 members back, docs/reliability.md finding 25). Nothing on an
+ * each page after the first starts 5 members back, docs/reliability.md finding 30). Nothing on an
  * idle run.
  *
  * Resumable: the list is read in one go (small), then albums are read one at a time. A run that

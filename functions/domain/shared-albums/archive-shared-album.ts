@@ -20,6 +20,7 @@ import type { SharedAlbumItems } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { ItemSlots } from '../archive/item-slots.ts';
+import { putDownload } from '../archive/put-download.ts';
 import { SHA256_METADATA_KEY, type VerifiedCopy, verifiedCopy } from '../archive/verified-copy.ts';
 import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import type { AssetRef, ClaimOutcome } from '../model/manifest.ts';
@@ -291,7 +292,13 @@ async function claimItem(
   item: SharedItem,
   before: StoredSharedItem | undefined,
 ): Promise<ArchivedItem | ClaimedItem | undefined> {
-  const sameFile = before !== undefined && before.fileChecksum === item.rendition.fileChecksum;
+  // A file whose size is not the one Apple states is not the file (an error page stored before
+  // they were refused, docs/reliability.md): it is stored again.
+  const stated = item.rendition.size;
+  const sameFile =
+    before !== undefined &&
+    before.fileChecksum === item.rendition.fileChecksum &&
+    (stated === 0 || before.size === stated);
   if (sameFile && before.removedAt === undefined && before.changeTag === item.changeTag) return undefined;
   // Before the comments: a wait costs Apple nothing but the album's page.
   const libraryCopy = sameFile ? undefined : await libraryOriginalOrWait(deps, album, item);
@@ -487,10 +494,12 @@ async function storeFile(
       const download = await deps.downloader.open(current.rendition.downloadUrl, {
         ...(deps.signal ? { signal: deps.signal } : {}),
       });
-      const size = download.contentLength ?? current.rendition.size;
-      const put = await deps.objects.putStream(key, download.body, {
+      // Counted against the size Apple's record states; the CDN's own Content-Length (an error
+      // page's own length) only when it states none (docs/protocol/shared-albums.md#downloading).
+      const stated = current.rendition.size;
+      const put = await putDownload(deps.objects, key, download, {
         contentType: contentTypeForUti(current.rendition.uti),
-        contentLength: size,
+        contentLength: stated > 0 ? stated : (download.contentLength ?? 0),
         metadata: metadataOf(album, current),
         lateMetadata: (digest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
         ...(deps.signal ? { signal: deps.signal } : {}),

@@ -241,7 +241,7 @@ export function describeAssetSourceContract(name: string, create: () => Promise<
       await expect(h.source.enumeratePage(h.missingZone)).rejects.toBeInstanceOf(ZoneNotFoundError);
     });
 
-    it('reads every member still in an album when members already read leave it mid-walk (finding 25)', async () => {
+    it('reads every member still in an album when members already read leave it mid-walk (finding 30)', async () => {
       const h = await create();
       const album = await h.longAlbum();
       const read: string[] = [];

@@ -15,7 +15,7 @@
  * costs requests, never a photo. Nothing here depends on the order of records within a page.
  *
  * Pure: the CloudKit source and the test fake page the same way, the library's indexes and an
- * album's contents alike (`walkNamed`; a member leaving an album shifts ranks too, finding 25).
+ * album's contents alike (`walkNamed`; a member leaving an album shifts ranks too, finding 30).
  */
 
 /** Photos each page re-reads of the one before (bounded by a quarter of the page). */
