@@ -145,15 +145,25 @@ export interface AlbumListPage {
   readonly problems: readonly UnexpectedResponseError[];
 }
 
-/** Resume point of one album's contents (plain JSON). */
+/**
+ * Resume point of one album's contents (plain JSON). Walked by rank with an overlap, as an
+ * enumeration is (`rank-walk.ts` in the CloudKit adapter): a member leaving the album meanwhile
+ * moves every later one down a rank.
+ */
 export interface AlbumMembersCursor {
-  /** Members already read (the index's rank counts photos). */
+  /** Rank of the next page's first member. */
   readonly startRank: number;
-  readonly continuationMarker?: string;
+  /** Members read on the last page: the next page starts a few members back and must contain one. */
+  readonly overlap?: readonly string[];
+  /** Pages stepped back in a row because the next page held none of `overlap`. */
+  readonly retreats?: number;
+  /** The last page was found by stepping back: the next one is taken as it is. */
+  readonly recovered?: boolean;
 }
 
 /** One page of an album's members, in album order. */
 export interface AlbumMembersPage {
+  /** Members not on an earlier page of this walk (possibly none: a page stepped back to, read again). */
   readonly members: readonly AlbumMember[];
   /** Absent once the album is read to its end. */
   readonly next?: AlbumMembersCursor;

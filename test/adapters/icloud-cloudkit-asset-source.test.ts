@@ -12,7 +12,7 @@ import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import { createLogger } from '#shared/logger.ts';
-import type { GroundTruthAsset } from '#simulator/src/library/index.ts';
+import type { GroundTruthAlbum, GroundTruthAsset } from '#simulator/src/library/index.ts';
 import { describeAssetSourceContract, type PhotoNames } from '#test/fakes/contracts/asset-source-contract.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
@@ -81,6 +81,24 @@ describeAssetSourceContract('CloudKitAssetSource against the simulator', async (
     expire: async (token) => {
       expiredTokens.push(token);
       await control.quirks({ expiredTokens });
+    },
+    // 140 new photos in one album: three contents pages of 66 members.
+    longAlbum: async () => {
+      await control.mutate({ op: 'create-album', name: 'Lang' });
+      await control.mutate({ op: 'add', kind: 'photo', count: 140, album: 'Lang' });
+      const { albums } = (await (await fetch(`${sim.controlUrl}/library/albums`)).json()) as {
+        albums: GroundTruthAlbum[];
+      };
+      return albums.find((a) => a.name === 'Lang' && !a.deleted)!.recordName;
+    },
+    albumMemberNames: async (album) => {
+      const { albums } = (await (await fetch(`${sim.controlUrl}/library/albums`)).json()) as {
+        albums: GroundTruthAlbum[];
+      };
+      return albums.find((a) => a.recordName === album)!.members.map((m) => m.assetRecordName);
+    },
+    leaveAlbum: async (album, assetRecordName) => {
+      await control.mutate({ op: 'album-remove', album, assetRecordName });
     },
   };
 });

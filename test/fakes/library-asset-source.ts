@@ -10,7 +10,7 @@
  * counts. Lookups answer from the current library (the reconciling enumeration confirms with them).
  */
 
-import { stepWalk } from '#adapters/icloud/cloudkit/rank-walk.ts';
+import { stepWalk, walkNamed } from '#adapters/icloud/cloudkit/rank-walk.ts';
 import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
 import type { AlbumMember } from '#domain/model/album.ts';
 import type { Album, Asset, ZoneChange } from '#domain/model/asset.ts';
@@ -276,17 +276,14 @@ export class LibraryAssetSource implements AssetSource {
   async albumMembersPage(
     ref: ZoneRef,
     albumRecordName: string,
-    cursor?: AlbumMembersCursor,
+    cursor: AlbumMembersCursor = { startRank: 0 },
   ): Promise<AlbumMembersPage> {
     this.calls.push(`albumMembersPage:${ref.zoneName}`);
     const zone = this.#served(ref);
     const members = zone.albums.find((a) => a.album.recordName === albumRecordName)?.members ?? [];
-    const start = cursor?.startRank ?? 0;
-    const end = start + this.pageSize;
-    return {
-      members: members.slice(start, end),
-      ...(end < members.length ? { next: { startRank: end } } : {}),
-      problems: [],
-    };
+    const end = cursor.startRank + this.pageSize;
+    // Paged as the CloudKit source pages: an overlap, stepping back when it is not found.
+    const page = members.slice(cursor.startRank, end);
+    return { ...walkNamed(cursor, page, end < members.length, this.pageSize), problems: [] };
   }
 }

@@ -43,5 +43,23 @@ describeAssetSourceContract('LibraryAssetSource (the double of the detection tes
       zone.expired.add(token);
       source.expiredDatabaseTokens.add(token);
     },
+    // The ten library photos in one album: three contents pages of four.
+    longAlbum: async () => {
+      const members = zone.library.map((a, position) => ({ assetRecordName: a.assetRecordName, position }));
+      zone.albums.push({
+        album: { zone: PRIMARY, recordName: 'LONG', name: 'Lang', albumType: 0, isDeleted: false },
+        members,
+      });
+      return 'LONG';
+    },
+    albumMemberNames: async (album) =>
+      (zone.albums.find((a) => a.album.recordName === album)?.members ?? []).map((m) => m.assetRecordName),
+    leaveAlbum: async (album, assetRecordName) => {
+      const members = zone.albums.find((a) => a.album.recordName === album)?.members ?? [];
+      members.splice(
+        members.findIndex((m) => m.assetRecordName === assetRecordName),
+        1,
+      );
+    },
   };
 });

@@ -1,6 +1,6 @@
 /**
  * `verify` for albums: reads iCloud's albums afresh (the album list and every album's members,
- * 1 + F + Σ (⌊members / 66⌋ + 1) requests) and checks each album's view in the bucket against
+ * 1 + F + Σ max(1, ⌊(members + 56) / 61⌋) requests) and checks each album's view in the bucket against
  * them: there, named as in Photos, listing exactly the archived photos iCloud has in the album,
  * in album order; and no view left for an album iCloud no longer has.
  */

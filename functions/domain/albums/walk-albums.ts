@@ -5,8 +5,10 @@
  * first sync would never be known (docs/protocol/cloudkit.md#albums-and-folders).
  *
  * Cost (requests to Apple), for a zone with A albums in F folders and m_i photos in album i:
- * 1 + F album-list pages (each up to 200 albums) + sum of (floor(m_i / 66) + 1) contents pages
- * (a member is three records, docs/protocol/cloudkit.md#records-query). Nothing on an idle run.
+ * 1 + F album-list pages (each up to 200 albums) + sum of max(1, floor((m_i + 56) / 61)) contents
+ * pages (66 members a page, a member being three records, docs/protocol/cloudkit.md#records-query;
+ * each page after the first starts 5 members back, docs/reliability.md finding 31). Nothing on an
+ * idle run.
  *
  * Resumable: the list is read in one go (small), then albums are read one at a time. A run that
  * stops for its deadline saves `pending` and the next resumes at the next album. In between,

@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
 import type { ZoneChange } from '#domain/model/asset.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
-import type { AssetSource, EnumerationCursor, ZoneChangesCursor } from '#ports/asset-source.ts';
+import type {
+  AlbumMembersCursor,
+  AssetSource,
+  EnumerationCursor,
+  ZoneChangesCursor,
+} from '#ports/asset-source.ts';
 
 export interface PhotoNames {
   readonly assetRecordName: string;
@@ -36,6 +41,12 @@ export interface AssetSourceHarness {
   purge(photo: PhotoNames): Promise<void>;
   /** Makes `token` one the source will refuse (as CloudKit refuses an expired or foreign token). */
   expire(token: string): Promise<void>;
+  /** Record name of an album of the zone whose members span at least three contents pages. */
+  longAlbum(): Promise<string>;
+  /** Asset record names of the album's members now, in album order. */
+  albumMemberNames(album: string): Promise<readonly string[]>;
+  /** Takes a photo out of the album (it stays in the library). */
+  leaveAlbum(album: string, assetRecordName: string): Promise<void>;
 }
 
 const roundTrip = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
@@ -228,6 +239,35 @@ export function describeAssetSourceContract(name: string, create: () => Promise<
 
       await expect(h.source.zoneChangesPage(h.missingZone)).rejects.toBeInstanceOf(ZoneNotFoundError);
       await expect(h.source.enumeratePage(h.missingZone)).rejects.toBeInstanceOf(ZoneNotFoundError);
+    });
+
+    it('reads every member still in an album when members already read leave it mid-walk (finding 31)', async () => {
+      const h = await create();
+      const album = await h.longAlbum();
+      const read: string[] = [];
+      const left: string[] = [];
+      let cursor: AlbumMembersCursor | undefined;
+      let source = h.source;
+      for (let page = 0; page < 500; page++) {
+        const result = await source.albumMembersPage(h.zone, album, cursor);
+        expect(result.problems).toEqual([]);
+        read.push(...result.members.map((m) => m.assetRecordName));
+        if (result.next === undefined) break;
+        cursor = roundTrip(result.next);
+        // After the first page: two members read leave the album, every later rank moves down.
+        if (page === 0) {
+          for (const name of read.slice(0, 2)) {
+            await h.leaveAlbum(album, name);
+            left.push(name);
+          }
+        }
+        source = await h.reopen();
+      }
+
+      expect(left).toHaveLength(2);
+      const members = await h.albumMemberNames(album);
+      for (const name of members) expect(read).toContain(name);
+      expect(new Set(read).size).toBe(read.length);
     });
 
     it('reports the zone as changed without a database token, and with one only after the zone changed', async () => {

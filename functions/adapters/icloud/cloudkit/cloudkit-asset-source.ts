@@ -41,8 +41,8 @@ import { joinAsset, type MasterRecord } from '../records/master-asset.ts';
 import { parseRecordItem, type RecordErrorItem } from '../records/record-envelope.ts';
 import { type SortedRecords, sortRecords } from '../records/record-page.ts';
 import { lookupAssets, lookupSorted } from './cloudkit-asset-lookup.ts';
-import { type CloudKitClient, MAX_RESULTS_LIMIT } from './cloudkit-client.ts';
-import { stepWalk } from './rank-walk.ts';
+import { type CloudKitClient, MAX_RESULTS_LIMIT, type QueryFilter } from './cloudkit-client.ts';
+import { stepWalk, walkNamed } from './rank-walk.ts';
 import { photoZonesOf } from './zone-discovery.ts';
 
 /** List index (query) and object index (count) of each enumeration scope (docs/protocol/cloudkit.md#indexes). */
@@ -82,8 +82,22 @@ const ALBUM_CONTENTS_INDEX = 'CPLContainerRelationLiveByPosition';
  * carry nothing then, so a page stays small.
  */
 const MEMBER_KEYS = ['containerId', 'itemId', 'position'] as const;
-/** Records per album-contents page: 66 whole triples (200 is CloudKit's cap). */
-const CONTENTS_PAGE = 198;
+/** Members per album-contents page, and the records they come in: whole triples (200 is CloudKit's cap). */
+const CONTENTS_MEMBERS = 66;
+const CONTENTS_PAGE = CONTENTS_MEMBERS * 3;
+
+/** An `EQUALS` filter of a records/query. */
+const equals = (fieldName: string, type: string, value: unknown): QueryFilter => ({
+  fieldName,
+  comparator: 'EQUALS',
+  fieldValue: { type, value },
+});
+
+/** The filters of a page by rank: from `startRank` on, in index order (docs/protocol/cloudkit.md#paging). */
+const fromRank = (startRank: number): QueryFilter[] => [
+  equals('startRank', 'INT64', startRank),
+  equals('direction', 'STRING', 'ASCENDING'),
+];
 
 export interface CloudKitAssetSourceOptions {
   readonly client: CloudKitClient;
@@ -279,14 +293,7 @@ export class CloudKitAssetSource implements AssetSource {
         : undefined);
     const response = await this.#client.recordsQuery(zone, {
       recordType: indexes.list,
-      filterBy: [
-        {
-          fieldName: 'startRank',
-          comparator: 'EQUALS',
-          fieldValue: { type: 'INT64', value: current.startRank },
-        },
-        { fieldName: 'direction', comparator: 'EQUALS', fieldValue: { type: 'STRING', value: 'ASCENDING' } },
-      ],
+      filterBy: fromRank(current.startRank),
       resultsLimit: this.#pageSize,
       ...(current.continuationMarker ? { continuationMarker: current.continuationMarker } : {}),
     });
@@ -400,15 +407,7 @@ export class CloudKitAssetSource implements AssetSource {
       recordType: ALBUM_LIST_INDEX,
       ...(parentRecordName === undefined
         ? {}
-        : {
-            filterBy: [
-              {
-                fieldName: 'parentId',
-                comparator: 'EQUALS',
-                fieldValue: { type: 'STRING', value: parentRecordName },
-              },
-            ],
-          }),
+        : { filterBy: [equals('parentId', 'STRING', parentRecordName)] }),
       resultsLimit: MAX_RESULTS_LIMIT,
       ...(continuationMarker ? { continuationMarker } : {}),
     });
@@ -426,38 +425,19 @@ export class CloudKitAssetSource implements AssetSource {
   async albumMembersPage(
     zone: ZoneRef,
     albumRecordName: string,
-    cursor?: AlbumMembersCursor,
+    cursor: AlbumMembersCursor = { startRank: 0 },
   ): Promise<AlbumMembersPage> {
-    const startRank = cursor?.startRank ?? 0;
+    // By rank alone, a few members back (rank-walk.ts): a marker would go on where the page ended.
     const response = await this.#client.recordsQuery(zone, {
       recordType: ALBUM_CONTENTS_INDEX,
-      filterBy: [
-        {
-          fieldName: 'parentId',
-          comparator: 'EQUALS',
-          fieldValue: { type: 'STRING', value: albumRecordName },
-        },
-        { fieldName: 'startRank', comparator: 'EQUALS', fieldValue: { type: 'INT64', value: startRank } },
-        { fieldName: 'direction', comparator: 'EQUALS', fieldValue: { type: 'STRING', value: 'ASCENDING' } },
-      ],
+      filterBy: [equals('parentId', 'STRING', albumRecordName), ...fromRank(cursor.startRank)],
       resultsLimit: CONTENTS_PAGE,
       desiredKeys: MEMBER_KEYS,
-      ...(cursor?.continuationMarker ? { continuationMarker: cursor.continuationMarker } : {}),
     });
     const { members, problems } = readMembers(response.records, zone, albumRecordName);
-    // A page with a marker, or a full page, may have more behind it; an empty one ends the album.
-    const more =
-      response.continuationMarker !== undefined ||
-      (members.length > 0 && response.records.length >= CONTENTS_PAGE);
-    if (!more) return { members, problems };
-    return {
-      members,
-      next: {
-        startRank: startRank + members.length,
-        ...(response.continuationMarker ? { continuationMarker: response.continuationMarker } : {}),
-      },
-      problems,
-    };
+    // A page with a marker, or a full page, may have more behind it.
+    const more = response.continuationMarker !== undefined || response.records.length >= CONTENTS_PAGE;
+    return { ...walkNamed(cursor, members, more, CONTENTS_MEMBERS), problems };
   }
 
   async #pairingFor(

@@ -14,7 +14,8 @@
  * from there (a page stepped back to is read again, its known photos dropped). Stepping back
  * costs requests, never a photo. Nothing here depends on the order of records within a page.
  *
- * Pure: the CloudKit source and the test fake page the same way.
+ * Pure: the CloudKit source and the test fake page the same way, the library's indexes and an
+ * album's contents alike (`walkNamed`; a member leaving an album shifts ranks too, finding 31).
  */
 
 /** Photos each page re-reads of the one before (bounded by a quarter of the page). */
@@ -90,4 +91,27 @@ export function stepWalk(at: WalkPosition, page: WalkPage, capacity: number): Wa
       ...((at.retreats ?? 0) > 0 ? { recovered: true } : {}),
     },
   };
+}
+
+/**
+ * A page of a walk whose records are one per rank and named by their asset (an album's members):
+ * those not read before, and the next page's position, absent once the walk is over (`more`: the
+ * index may go on past the page: a marker came, or the page was full).
+ */
+export function walkNamed<T extends { readonly assetRecordName: string }>(
+  at: WalkPosition,
+  items: readonly T[],
+  more: boolean,
+  capacity: number,
+): { members: T[]; next?: WalkPosition } {
+  const names = items.map((item) => item.assetRecordName);
+  const seen = new Set(at.overlap);
+  const members = items.filter((item) => !seen.has(item.assetRecordName));
+  const step = stepWalk(
+    at,
+    { ranks: names.length, present: names, fresh: members.length, read: names },
+    capacity,
+  );
+  if (step.kind === 'retreat') return { members: [], next: step.next };
+  return more && !step.end ? { members, next: step.next } : { members };
 }
