@@ -32,6 +32,7 @@ import {
   type LibraryCopy,
   libraryTwinComing,
   releaseLibraryReference,
+  SHARED_ALBUM_ZONE_PREFIX,
   sharedAlbumZone,
   TWIN_WAIT_DELIVERIES,
 } from './library-copy.ts';
@@ -210,7 +211,7 @@ export async function archiveSharedAlbum(
         if (seen.has(item.assetGuid)) continue;
         seen.add(item.assetGuid);
         try {
-          const step = await claimItem(deps, album, folder, item, known.get(item.assetGuid));
+          const step = await claimItem(deps, album, folder, item, known);
           if (step === undefined) continue;
           if ('record' in step) pending.push(step);
           else claimed.push(step);
@@ -282,26 +283,29 @@ async function claimFolder(deps: SharedArchiveDeps, album: SharedAlbum): Promise
 /**
  * An item's first step: nothing when unchanged; its record when only likes, comments or its
  * caption changed (the file is stored); otherwise its file claimed (`claimFile`), to be stored by
- * `storeItem` once the page's users are written.
+ * `storeItem` once the page's users are written. So is the file of an item that came back (under
+ * `mirror` its removal took it off the file's users, and may have deleted the file), and of one
+ * whose file changed (`leaveOldFile` first).
  */
 async function claimItem(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   folder: string,
   item: SharedItem,
-  before: StoredSharedItem | undefined,
+  known: Map<string, StoredSharedItem>,
 ): Promise<ArchivedItem | ClaimedItem | undefined> {
-  const sameFile = before !== undefined && before.fileChecksum === item.rendition.fileChecksum;
-  if (sameFile && before.removedAt === undefined && before.changeTag === item.changeTag) return undefined;
+  const before = known.get(item.assetGuid);
+  const sameFile = before?.fileChecksum === item.rendition.fileChecksum;
+  const inPlace = sameFile && before.removedAt === undefined && before.objectDeletedAt === undefined;
+  if (inPlace && before.changeTag === item.changeTag) return undefined;
   // Before the comments: a wait costs Apple nothing but the album's page.
-  const libraryCopy = sameFile ? undefined : await libraryOriginalOrWait(deps, album, item);
+  const libraryCopy = inPlace ? undefined : await libraryOriginalOrWait(deps, album, item);
   const comments = deps.comments
     ? await deps.source.comments(album, item.assetGuid)
     : (before?.comments ?? []);
-  if (sameFile) {
-    // Likes or comments changed, or the item came back: the file is already stored.
-    const { removedAt: _removed, ...kept } = before;
-    const { caption: _caption, ...rest } = kept;
+  if (inPlace) {
+    // Likes, comments or the caption changed: the file is stored.
+    const { caption: _caption, ...rest } = before;
     return {
       outcome: 'updated',
       record: {
@@ -313,25 +317,92 @@ async function claimItem(
       },
     };
   }
-  return { item, comments, file: await claimFile(deps, album, folder, item, libraryCopy) };
+  const avoid = before === undefined || sameFile ? undefined : await leaveOldFile(deps, album, before, known);
+  return { item, before, comments, file: await claimFile(deps, album, folder, item, libraryCopy, avoid) };
 }
 
-/** A new item whose file is claimed (or found in the library), with the comments read for it. */
+/** An item whose file is claimed (or found in the library), with the comments read for it. */
 interface ClaimedItem {
   readonly item: SharedItem;
+  /** Its record before (an item that came back, or whose file changed). */
+  readonly before?: StoredSharedItem | undefined;
   readonly comments: StoredSharedItem['comments'];
   readonly file: FileClaim;
+}
+
+/**
+ * An item whose file changed leaves its old one: it is no longer among that file's users. When no
+ * other item uses it, the old checksum's claim is released (the item's key is about to hold the
+ * new file, the old bytes a noncurrent version, the bucket's undo), so the old file shared again
+ * is stored afresh, never counted against the new bytes. While another item uses it, its own
+ * object stays as it is for them, owned by one of them (the key's claim moves, `handOver`), and
+ * the key is returned: the new file goes under another.
+ */
+async function leaveOldFile(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  before: StoredSharedItem,
+  known: Map<string, StoredSharedItem>,
+): Promise<string | undefined> {
+  if (before.library !== undefined || before.objectDeletedAt !== undefined) return undefined;
+  const users = objectUsers(before.fileChecksum);
+  await deps.state.removeMasterUser(users, itemRef(album.albumguid, before.assetGuid));
+  if (!before.ownsObject) return undefined;
+  const others = await deps.state.masterUsers(users);
+  if (others.length === 0) {
+    await deps.state.releaseKey(checksumClaim(before.fileChecksum), before.key);
+    return undefined;
+  }
+  await handOver(deps, album.albumguid, before, others, known);
+  return before.key;
+}
+
+/**
+ * Moves the claim of an object an item no longer shows to another item recording it (finding 23:
+ * the owner is the item the key's claim names), which then counts it. Each step is idempotent: a
+ * retry after a crash part-way finishes it. None found (its item not recorded yet): nobody counts
+ * it (the low, safe side of the mirror safety stop's total).
+ */
+async function handOver(
+  deps: SharedArchiveDeps,
+  albumguid: string,
+  before: StoredSharedItem,
+  others: readonly AssetRef[],
+  known: Map<string, StoredSharedItem>,
+): Promise<void> {
+  for (const user of others) {
+    const owner = await claimantRecord(
+      deps,
+      sharedClaimant(user.zone.zoneName.slice(SHARED_ALBUM_ZONE_PREFIX.length), user.assetRecordName),
+    );
+    if (owner?.key !== before.key || owner.objectDeletedAt !== undefined) continue;
+    const { albumguid: ownerAlbum, ...record } = owner;
+    await deps.state.releaseKey(before.key, sharedClaimant(albumguid, before.assetGuid));
+    if (!(await deps.state.claimKey(before.key, sharedClaimant(ownerAlbum, record.assetGuid))).claimed)
+      return;
+    const marked: StoredSharedItem = { ...record, ownsObject: true };
+    await deps.sharedState.putItem(ownerAlbum, marked);
+    if (ownerAlbum === albumguid) known.set(marked.assetGuid, marked);
+    else await saveAlbumCounts(deps, ownerAlbum);
+    return;
+  }
 }
 
 /** Stores (or references) a claimed item's file; returns the item's record. */
 async function storeItem(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
-  { item, comments, file }: ClaimedItem,
+  { item, before, comments, file }: ClaimedItem,
   offset: number,
   pageItems: number,
 ): Promise<ArchivedItem> {
   const stored = await storeFile(deps, album, item, file, offset, pageItems);
+  // Back where it was (an item that came back to its file): updated, not stored again.
+  const back =
+    before?.objectDeletedAt === undefined &&
+    before?.key === stored.key &&
+    before.ownsObject === stored.owns &&
+    before.fileChecksum === item.rendition.fileChecksum;
   const record: StoredSharedItem = {
     assetGuid: item.assetGuid,
     fileName: item.fileName,
@@ -355,7 +426,7 @@ async function storeItem(
     comments,
     archivedAt: deps.now(),
   };
-  return { outcome: stored.owns ? 'stored' : 'referenced', record };
+  return { outcome: back ? 'updated' : stored.owns ? 'stored' : 'referenced', record };
 }
 
 /** An item this pass stored, referenced or updated, and the record that says so. */
@@ -411,18 +482,25 @@ async function claimFile(
   folder: string,
   item: SharedItem,
   copy: LibraryCopy | undefined,
+  avoid: string | undefined,
 ): Promise<FileClaim> {
   const user = itemRef(album.albumguid, item.assetGuid);
   if (copy !== undefined)
     return { kind: 'library', copy, user: { masterRecordName: copy.reference.masterRecordName, user } };
   const me = sharedClaimant(album.albumguid, item.assetGuid);
-  let key = sharedItemKey(folder, item, false);
-  let claim = await deps.state.claimKey(key, me);
-  if (!claim.claimed) {
-    key = sharedItemKey(folder, item, true);
+  const keys = [sharedItemKey(folder, item, false), sharedItemKey(folder, item, true)];
+  // A changed file whose old object other items still use goes beside it: a name of its own file.
+  if (avoid !== undefined)
+    keys.push(
+      sharedItemKey(folder, { ...item, assetGuid: `${item.assetGuid}/${item.rendition.fileChecksum}` }, true),
+    );
+  let key = '';
+  let claim: ClaimOutcome | undefined;
+  for (key of keys.filter((k) => k !== avoid)) {
     claim = await deps.state.claimKey(key, me);
-    if (!claim.claimed) throw new ConflictError(`key ${key} is taken`);
+    if (claim.claimed) break;
   }
+  if (!claim?.claimed) throw new ConflictError(`key ${key} is taken`);
   const checksum = await deps.state.claimKey(checksumClaim(item.rendition.fileChecksum), key);
   return {
     kind: 'own',
