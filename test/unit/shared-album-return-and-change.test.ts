@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum, SHARED_METADATA_KEYS } from '#domain/shared-albums/archive-shared-album.ts';
 import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
+import { checksumClaim } from '#domain/shared-albums/shared-keys.ts';
 import { sharedObjectCount } from '#domain/shared-albums/state.ts';
 import type { PutResult, PutStreamOptions } from '#ports/object-store.ts';
 import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
@@ -100,7 +101,7 @@ function setup(deletePolicy: DeletePolicy = DEFAULT_DELETE_POLICY) {
     }
     return out;
   };
-  return { objects, downloader, one: album('A', 'One'), two: album('B', 'Two'), run, figures, holds };
+  return { objects, state, downloader, one: album('A', 'One'), two: album('B', 'Two'), run, figures, holds };
 }
 
 describe('a Shared Album item that comes back after it left', () => {
@@ -163,6 +164,21 @@ describe('a Shared Album item whose file changes under the same item id', () => 
 
     expect(await s.holds(s.one)).toEqual({ i1: 'own' });
     expect(await s.holds(s.two)).toEqual({ j1: 'own' });
+    expect(await s.figures()).toEqual({ counted: 2, inBucket: 2 });
+  });
+
+  it('stores the old file afresh when its checksum still names the changed key (left by an earlier version, or a race)', async () => {
+    const s = setup();
+    await s.run(s.one, [item('i1', 'x')]);
+    await s.run(s.one, [item('i1', 'y', 'b1')]);
+    // Before this fix a changed file left the old checksum's claim naming its key.
+    await s.state.claimKey(checksumClaim(checksumOf('x')), 'shared-albums/One/2026-05-03/i1.JPG');
+
+    await s.run(s.two, [item('j1', 'x')]);
+    await s.run(s.two, [item('j2', 'x')]);
+
+    expect(await s.holds(s.one)).toEqual({ i1: 'own' });
+    expect(await s.holds(s.two)).toEqual({ j2: 'own' });
     expect(await s.figures()).toEqual({ counted: 2, inBucket: 2 });
   });
 

@@ -15,7 +15,7 @@
 import { Readable } from 'node:stream';
 import { errorText } from '#shared/redact.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
-import type { ArchivingObjectStore, ObjectMetadata } from '../../ports/object-store.ts';
+import type { ArchivingObjectStore, ObjectHead, ObjectMetadata } from '../../ports/object-store.ts';
 import type { SharedAlbumItems } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
@@ -543,7 +543,22 @@ async function storeFile(
   let { key, mayBeStored } = file;
   let owns = true;
   if (!checksum.claimed) {
-    const stored = await storedCopy(deps, checksum.owner, item);
+    const head = await deps.objects.head(checksum.owner);
+    const stored = storedCopy(head, item);
+    if (stored === undefined && head !== undefined && !holdsFile(head, item)) {
+      // The key holds another file (its item's file changed, before those left the old checksum's
+      // claim, or while this item was claiming): the claim moves here, to the key that stores it.
+      await deps.state.releaseKey(checksumClaim(item.rendition.fileChecksum), checksum.owner);
+      await deps.state.claimKey(checksumClaim(item.rendition.fileChecksum), key);
+      return storeFile(
+        deps,
+        album,
+        item,
+        { ...file, checksum: { claimed: true, fresh: true } },
+        offset,
+        pageItems,
+      );
+    }
     // This item's own key stays unused: it references the checksum's object, or stores it.
     await deps.state.releaseKey(key, me);
     if (stored !== undefined) return { key: checksum.owner, owns: false, ...stored };
@@ -557,7 +572,7 @@ async function storeFile(
   }
   // Stored by an earlier delivery of this item (or under the key taken over above) that died
   // before recording the item. Never what a failed put left (verified-copy.ts): that is stored again.
-  const existing = mayBeStored ? await storedCopy(deps, key, item) : undefined;
+  const existing = mayBeStored ? storedCopy(await deps.objects.head(key), item) : undefined;
   if (existing !== undefined) return { key, owns, ...existing };
   let current = item;
   for (let attempt = 0; ; attempt++) {
@@ -616,21 +631,23 @@ async function claimantRecord(
 }
 
 /**
- * The item's file at `key` when it is there whole and verified: its Apple checksum, the size Apple
- * states (0: not stated), the late SHA-256 and a consistent MD5 (verified-copy.ts). One HEAD.
+ * The item's file in the object `head` describes when it is there whole and verified: its Apple
+ * checksum, the size Apple states (0: not stated), the late SHA-256 and a consistent MD5
+ * (verified-copy.ts).
  */
-async function storedCopy(
-  deps: SharedArchiveDeps,
-  key: string,
+function storedCopy(
+  head: ObjectHead | undefined,
   item: SharedItem,
-): Promise<{ size: number; hashes: VerifiedCopy } | undefined> {
-  const head = await deps.objects.head(key);
-  if (head === undefined || head.metadata[SHARED_METADATA_KEYS.fileChecksum] !== item.rendition.fileChecksum)
-    return undefined;
+): { size: number; hashes: VerifiedCopy } | undefined {
+  if (head === undefined || !holdsFile(head, item)) return undefined;
   const stated = item.rendition.size > 0 ? item.rendition.size : undefined;
   const hashes = verifiedCopy(head, stated);
   return hashes === undefined ? undefined : { size: head.size, hashes };
 }
+
+/** The object is (a put of) the item's file: its Apple checksum. */
+const holdsFile = (head: ObjectHead, item: SharedItem) =>
+  head.metadata[SHARED_METADATA_KEYS.fileChecksum] === item.rendition.fileChecksum;
 
 function metadataOf(album: SharedAlbum, item: SharedItem): ObjectMetadata {
   const k = SHARED_METADATA_KEYS;
