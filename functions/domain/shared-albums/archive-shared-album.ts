@@ -371,12 +371,11 @@ async function handOver(
   known: Map<string, StoredSharedItem>,
 ): Promise<void> {
   for (const user of others) {
-    const owner = await claimantRecord(
-      deps,
-      sharedClaimant(user.zone.zoneName.slice(SHARED_ALBUM_ZONE_PREFIX.length), user.assetRecordName),
+    const ownerAlbum = user.zone.zoneName.slice(SHARED_ALBUM_ZONE_PREFIX.length);
+    const record = (await deps.sharedState.loadItems(ownerAlbum)).find(
+      (i) => i.assetGuid === user.assetRecordName,
     );
-    if (owner?.key !== before.key || owner.objectDeletedAt !== undefined) continue;
-    const { albumguid: ownerAlbum, ...record } = owner;
+    if (record?.key !== before.key || record.objectDeletedAt !== undefined) continue;
     await deps.state.releaseKey(before.key, sharedClaimant(albumguid, before.assetGuid));
     if (!(await deps.state.claimKey(before.key, sharedClaimant(ownerAlbum, record.assetGuid))).claimed)
       return;
@@ -797,19 +796,10 @@ async function updateAlbumEntry(
     const current = await deps.sharedState.loadAlbums();
     const entry = change(current?.albums[albumguid]);
     if (entry === undefined) return;
+    // The rest of the list as stored (its revision goes beside it).
+    const { revision = 0, albums = {}, ...rest } = current ?? {};
     try {
-      await deps.sharedState.saveAlbums(
-        {
-          ...(current?.checkedAt === undefined ? {} : { checkedAt: current.checkedAt }),
-          ...(current?.everyDatabaseAskedAt === undefined
-            ? {}
-            : { everyDatabaseAskedAt: current.everyDatabaseAskedAt }),
-          ...(current?.collectionTokens === undefined ? {} : { collectionTokens: current.collectionTokens }),
-          ...(current?.checkedAlone === undefined ? {} : { checkedAlone: current.checkedAlone }),
-          albums: { ...(current?.albums ?? {}), [albumguid]: entry },
-        },
-        current?.revision ?? 0,
-      );
+      await deps.sharedState.saveAlbums({ ...rest, albums: { ...albums, [albumguid]: entry } }, revision);
       return;
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
