@@ -10,6 +10,7 @@ import { archiveSharedAlbum, SHARED_METADATA_KEYS } from '#domain/shared-albums/
 import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
 import { checksumClaim } from '#domain/shared-albums/shared-keys.ts';
 import { sharedObjectCount } from '#domain/shared-albums/state.ts';
+import { checkSharedAlbums } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { PutResult, PutStreamOptions } from '#ports/object-store.ts';
 import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -101,7 +102,17 @@ function setup(deletePolicy: DeletePolicy = DEFAULT_DELETE_POLICY) {
     }
     return out;
   };
-  return { objects, state, downloader, one: album('A', 'One'), two: album('B', 'Two'), run, figures, holds };
+  return {
+    objects,
+    state,
+    sharedState,
+    downloader,
+    one: album('A', 'One'),
+    two: album('B', 'Two'),
+    run,
+    figures,
+    holds,
+  };
 }
 
 describe('a Shared Album item that comes back after it left', () => {
@@ -137,6 +148,25 @@ describe('a Shared Album item that comes back after it left', () => {
 
     expect(back).toMatchObject({ stored: 0, updated: 1 });
     expect(s.downloader.opened).toBe(opened);
+    expect(await s.holds(s.one)).toEqual({ i1: 'own' });
+    expect(await s.figures()).toEqual({ counted: 1, inBucket: 1 });
+  });
+
+  it('is reported missing by verify when its record, as earlier versions left it, shows it back with its file deleted', async () => {
+    const s = setup(MIRROR);
+    await s.run(s.one, [item('i1', 'x')]);
+    await s.run(s.one, []);
+    // What the return wrote before this fix: the removal dropped, the deletion kept, nothing stored.
+    const [left] = await s.sharedState.loadItems('A');
+    const { removedAt: _removed, ...back } = left ?? expect.fail('no record');
+    await s.sharedState.putItem('A', back);
+
+    const check = checkSharedAlbums(await s.sharedState.loadAlbums(), new Map([['A', [back]]]), []);
+
+    expect(check.ok).toBe(false);
+    expect(check.missing).toEqual([{ key: back.key, assetGuid: 'i1', albumguid: 'A' }]);
+    // The album's next pass stores it.
+    await s.run(s.one, [item('i1', 'x')]);
     expect(await s.holds(s.one)).toEqual({ i1: 'own' });
     expect(await s.figures()).toEqual({ counted: 1, inBucket: 1 });
   });
