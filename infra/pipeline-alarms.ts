@@ -1,7 +1,10 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   Alarm,
+  AlarmRule,
+  AlarmState,
   ComparisonOperator,
+  CompositeAlarm,
   MathExpression,
   Metric,
   Stats,
@@ -32,9 +35,23 @@ export interface PipelineAlarmsProps {
 }
 
 /**
+ * How long a composite alarm holds back its actions after its alarm fires, for `ReauthRequired`
+ * to reach ALARM when the same latch caused both (it fires within minutes of the latch: the run
+ * that finds it emits `reauthRequired`; the alarms it silences follow hours later).
+ */
+export const SUPPRESSOR_WAIT = Duration.minutes(10);
+
+/**
  * The pipeline's alarms, all sent (alarm and recovery) to one encrypted SNS topic with an
  * optional email subscription. Each one names a condition a human must act on; docs/deploy.md
  * says what to do for each.
+ *
+ * One condition, one notification: a latched sign-in (`ReauthRequired`) also fills the
+ * dead-letter queue, ages the queued work and stops the syncs. Those three alarms notify through
+ * a composite alarm each (`<name>Notice`) whose actions `ReauthRequired` suppresses while in ALARM
+ * and for one schedule period and half an hour after it (the first run after the login sends the
+ * dead letters back and syncs; SQS's and the functions' metrics then show it): a condition that
+ * outlasts the login notifies then.
  */
 export class PipelineAlarms extends Construct {
   readonly topic: Topic;
@@ -46,6 +63,10 @@ export class PipelineAlarms extends Construct {
   readonly trustExpiring: Alarm;
   readonly deletionRefused: Alarm;
   readonly workGivenUp: Alarm;
+  /** The alarms a latched sign-in also trips, each notifying only while signed in. */
+  readonly deadLettersNotice: CompositeAlarm;
+  readonly queueBacklogNotice: CompositeAlarm;
+  readonly noRecentSyncNotice: CompositeAlarm;
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
@@ -121,7 +142,7 @@ export class PipelineAlarms extends Construct {
     });
 
     this.reauthRequired = new Alarm(this, 'ReauthRequired', {
-      alarmDescription: `Apple wants a new sign-in with two-factor. Run: npx icloud-s3 login --aws --stack ${props.stackName}`,
+      alarmDescription: `Apple wants a new sign-in with two-factor. Run: npx icloud-s3 login --aws --stack ${props.stackName}. If the failed run (npx icloud-s3 status) says ZONE_NOT_FOUND or ACCESS_DENIED for your photo library, a sign-in does not help: turn on iCloud Photos and "Access iCloud Data on the Web" and turn off Advanced Data Protection; the next run goes on by itself.`,
       // Either function may find the session needs a person (and latches it: `reauthRequired`
       // once); every later detector run stops on the latch without asking Apple and reports
       // `signInPending`, which holds the alarm in ALARM: one notification, and OK after `login`.
@@ -184,7 +205,10 @@ export class PipelineAlarms extends Construct {
       threshold: TRUST_WARNING_DAYS,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      // Only a run that opened the session reports the trust; a latched run (the trust has often
+      // just run out) reports nothing: the alarm keeps its state until a run reports again, so
+      // its OK means renewed, never merely unreported.
+      treatMissingData: TreatMissingData.IGNORE,
     });
 
     // Under `mirror`, a run that would delete too much of the archive deletes nothing and stops
@@ -211,13 +235,50 @@ export class PipelineAlarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
+    const suppressedWhileSignInNeeded = (alarm: Alarm, what: string) =>
+      new CompositeAlarm(this, `${alarm.node.id}Notice`, {
+        alarmDescription: `${alarm.node.id}: ${what} Not sent while ReauthRequired is in ALARM (a latched sign-in causes this too, and the first run after the login clears it); docs/deploy.md says what to do.`,
+        alarmRule: AlarmRule.fromAlarm(alarm, AlarmState.ALARM),
+        actionsSuppressor: this.reauthRequired,
+        actionsSuppressorWaitPeriod: SUPPRESSOR_WAIT,
+        // The first run after the login redrives and syncs: its effects show within the period.
+        actionsSuppressorExtensionPeriod: schedule.plus(Duration.minutes(30)),
+      });
+    this.deadLettersNotice = suppressedWhileSignInNeeded(
+      this.deadLetters,
+      'downloads failed 5 times and wait in the dead-letter queue.',
+    );
+    this.queueBacklogNotice = suppressedWhileSignInNeeded(
+      this.queueBacklog,
+      `the oldest download has waited more than ${props.queueAgeAlarmHours} h.`,
+    );
+    this.noRecentSyncNotice = suppressedWhileSignInNeeded(
+      this.noRecentSync,
+      `no sync has completed for ${props.noSyncAlarmHours} h.`,
+    );
+
     const action = new SnsAction(this.topic);
-    for (const alarm of this.all()) {
+    for (const alarm of this.notifying()) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
     }
   }
 
+  /** What sends to the topic: the alarms no latch trips, and the composites of those one does. */
+  notifying(): (Alarm | CompositeAlarm)[] {
+    return [
+      this.reauthRequired,
+      this.detectorErrors,
+      this.trustExpiring,
+      this.deletionRefused,
+      this.workGivenUp,
+      this.deadLettersNotice,
+      this.queueBacklogNotice,
+      this.noRecentSyncNotice,
+    ];
+  }
+
+  /** Every metric alarm (the dashboard shows their states). */
   all(): Alarm[] {
     return [
       this.deadLetters,

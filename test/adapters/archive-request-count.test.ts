@@ -75,6 +75,10 @@ async function setUp() {
     versionPolicy: DEFAULT_VERSION_POLICY,
     deletePolicy: 'keep',
     now: () => Date.now(),
+    // The counts below are of one message's batch: a loaded machine must not stretch its
+    // transfers past the production wait and split the entries' write in two (the wait only
+    // bounds how long a finished item waits for the others; the batch goes once all are in).
+    entryBatchWaitMs: 60_000,
   };
   /** A work message of `count` new photos the CDN serves. */
   const message = (count: number): WorkMessage => ({
@@ -139,6 +143,48 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
       PutObjectCommand: 25, // the bytes (not counted by the goal)
     });
     expect(await state.getCounters()).toEqual({ objects: 25, bytes: 50_000 });
+  });
+
+  it('finds the edit an iOS Duplicate shares with its twice-edited photo with one query and one batched read more, and stores nothing', async () => {
+    const { deps, counted } = await setUp();
+    const cdn = deps.downloader as ScriptedCdn;
+    const edit = (checksum: string) => ({
+      kind: 'adjusted' as const,
+      resourceField: 'resJPEGFullRes',
+      size: 1_000,
+      fileChecksum: checksum,
+      uti: 'public.jpeg',
+      downloadUrl: `https://cdn.test/${checksum}`,
+    });
+    /** Archives `name` with `edits`, then an iOS Duplicate of it: the duplicate's requests. */
+    const duplicateOf = async (name: string, edits: string[]) => {
+      const photo = photoAsset(name, 2_000);
+      cdn.files.set(`https://cdn.test/${name}`, jpegBytes(2_000, 1));
+      for (const c of edits) cdn.files.set(`https://cdn.test/${c}`, jpegBytes(1_000, c.charCodeAt(0)));
+      const withEdit = (c: string) => [...photo.versions, edit(c)];
+      for (const [i, c] of edits.entries())
+        await archiveCounted(deps, { ...photo, assetChangeTag: `a${i}`, versions: withEdit(c) });
+      counted();
+      const last = edits.at(-1) ?? '';
+      const copy = { ...photo, assetRecordName: `${photo.assetRecordName}-dup`, versions: withEdit(last) };
+      expect((await archiveCounted(deps, copy)).versionsArchived).toBe(0);
+      return counted();
+    };
+
+    const once = await duplicateOf('once', ['X1']);
+    const twice = await duplicateOf('twice', ['X2', 'Y2']);
+
+    // The first edit's key refused to another edit of the master (the claim and its read back),
+    // the query of the master's users, their entries: four requests more than a duplicate of an
+    // edit that sits under the first edit's key (the claim of the key found is that one's claim).
+    expect(twice).toEqual({
+      ...once,
+      UpdateItemCommand: (once['UpdateItemCommand'] ?? 0) + 1,
+      GetItemCommand: (once['GetItemCommand'] ?? 0) + 1,
+      QueryCommand: (once['QueryCommand'] ?? 0) + 1,
+      BatchGetItemCommand: (once['BatchGetItemCommand'] ?? 0) + 1,
+    });
+    expect(once['PutObjectCommand']).toBeUndefined();
   });
 
   it('settles the counts of a batch of three messages in two marker writes: 25, then the rest at the flush', async () => {

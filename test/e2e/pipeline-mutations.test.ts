@@ -247,4 +247,23 @@ describe('duplicates', () => {
     expect(step.after.entry(copy.assetRecordName)?.status).toBeDefined();
     expect(keysOf(copy.assetRecordName)).toEqual(keysOf(asset.assetRecordName));
   });
+
+  it('archives the edits of three duplicates of one photo, each edited differently', async () => {
+    const asset = await pickAsset(plainPhoto);
+    const copies = [];
+    for (let i = 0; i < 2; i++) {
+      const copy = (await h.mutate({ op: 'duplicate', assetRecordName: asset.assetRecordName })).assets[0];
+      if (copy === undefined) throw new Error('duplicate created nothing');
+      copies.push(copy.assetRecordName);
+    }
+    const [last, ...others] = [...copies, asset.assetRecordName];
+    for (const name of others) await h.mutate({ op: 'edit', assetRecordName: name });
+    const step = await h.step({ op: 'edit', assetRecordName: last });
+    await expectCheapAndComplete(step);
+    const edits = [asset.assetRecordName, ...copies].map(
+      (name) => step.after.entry(name)?.versions.find((v) => v.kind === 'adjusted')?.key,
+    );
+    expect(new Set(edits).size).toBe(3);
+    expect(edits).not.toContain(undefined);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * The scheduled detector against the iCloud simulator when Apple refuses the stored database
- * token, or answers ZONE_NOT_FOUND for the own library (docs/reliability.md findings 18 and 19):
- * what the run reports, which metrics it emits and what it asks Apple.
+ * token (docs/reliability.md finding 19), or lists the own library as `PrimarySync1` and answers
+ * ZONE_NOT_FOUND for `PrimarySync` (finding 30): what the run reports, which metrics it emits and
+ * what it asks Apple.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -110,26 +111,54 @@ describe('a database token Apple expired (finding 19, S87 switch)', () => {
   });
 });
 
-describe('ZONE_NOT_FOUND for the own library (finding 18)', () => {
-  it('is reported as an account condition (ReauthRequired), never as a successful sync, and the zone is not retired', async () => {
+describe('the own library Apple lists as PrimarySync1 (S141, finding 30)', () => {
+  it('is followed under that name from the first run: the detector walks and enqueues it', async () => {
+    await control.quirks({ migratedPrimaryZone: true });
+    try {
+      const state = new InMemorySyncStateStore();
+      const { run, metrics } = setUp(state);
+
+      const result = await run('migrated-first');
+
+      expect(result.outcome).toBe('caughtUp');
+      expect(result).toMatchObject({ itemsEnqueued: expect.any(Number) });
+      expect('zones' in result ? result.zones : []).toContainEqual(
+        expect.objectContaining({
+          zone: { database: 'private', zoneName: 'PrimarySync1' },
+          mode: 'enumeration',
+        }),
+      );
+      expect(metrics.values.get(METRICS.reauthRequired)).toBeUndefined();
+      expect((await setUp(state).run('migrated-idle')).outcome).toBe('idle');
+    } finally {
+      await control.quirks({ migratedPrimaryZone: false });
+    }
+  });
+
+  it('retires the PrimarySync whose walk meets ZONE_NOT_FOUND, walks PrimarySync1 instead, and raises no alarm', async () => {
     const state = new InMemorySyncStateStore();
     expect((await setUp(state).run('first-sync')).outcome).toBe('caughtUp');
     const { run, metrics } = setUp(state);
-    // The library is walked afresh (a lost zone state); Apple now answers ZONE_NOT_FOUND for
-    // PrimarySync, as it does when the account's primary zone moved (S141).
+    // The library is walked afresh (a lost zone state) in the run where Apple first answers
+    // ZONE_NOT_FOUND for PrimarySync and lists PrimarySync1 instead.
     const zone = (await state.loadZones()).find((z) => z.zone.zoneName === 'PrimarySync');
     await state.saveZone({ zone: { database: 'private', zoneName: 'PrimarySync' } }, zone?.revision ?? 0);
     await control.quirks({ migratedPrimaryZone: true });
     try {
       const result = await run('zone-not-found');
 
-      expect(result.outcome).toBe('reauthRequired');
-      expect(metrics.values.get(METRICS.reauthRequired)).toBe(1);
-      expect(metrics.values.get(METRICS.syncSucceeded)).not.toBe(1);
-      const after = (await state.loadZones()).find((z) => z.zone.zoneName === 'PrimarySync');
-      expect(after?.retired).toBeUndefined();
+      expect(result.outcome).toBe('caughtUp');
+      expect(metrics.values.get(METRICS.reauthRequired)).toBeUndefined();
+      expect(metrics.values.get(METRICS.syncSucceeded)).toBe(1);
+      const zones = await state.loadZones();
+      expect(zones.find((z) => z.zone.zoneName === 'PrimarySync')?.retired).toBe(true);
+      expect(zones.find((z) => z.zone.zoneName === 'PrimarySync1')?.syncToken).toBeDefined();
       const [latest] = await state.listRuns(1);
-      expect(latest).toMatchObject({ runId: 'zone-not-found', outcome: 'reauthRequired' });
+      expect(latest).toMatchObject({ runId: 'zone-not-found', outcome: 'succeeded' });
+      // No loop: the next run asks one question and finds nothing to do.
+      const next = await setUp(state).run('after-move');
+      expect(next.outcome).toBe('idle');
+      expect('appleRequests' in next ? next.appleRequests : {}).toEqual({ 'changes/database': 1 });
     } finally {
       await control.quirks({ migratedPrimaryZone: false });
     }

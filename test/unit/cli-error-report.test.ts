@@ -4,6 +4,7 @@ import * as classic from 'zod';
 import {
   AccountConditionError,
   InvalidInputError,
+  PHOTOS_UNAVAILABLE_HINT,
   RateLimitedError,
   SessionExpiredError,
 } from '#domain/errors.ts';
@@ -41,6 +42,10 @@ describe('reportError', () => {
       condition: 'security-key',
       exitCode: 4,
     });
+    // The photo library not served (ZONE_NOT_FOUND, ACCESS_DENIED): the hint names the settings that help.
+    expect(
+      reportError(new AccountConditionError('photosUnavailable', `no: ${PHOTOS_UNAVAILABLE_HINT}`)).hint,
+    ).toContain('Access iCloud Data on the Web');
     expect(reportError(new InvalidInputError('bad'))).toMatchObject({ code: 'invalid-input', exitCode: 2 });
     // A schema of ours refusing a value: classic zod (the CLI's own) and zod/mini (what it shares
     // with the Lambda functions) name their errors differently.

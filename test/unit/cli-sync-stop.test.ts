@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PHOTOS_UNAVAILABLE_HINT } from '#domain/errors.ts';
 import type { SyncSummary } from '#local/local-sync.ts';
 import { errorResult } from '../../functions/cli/io/error-report.ts';
 import { syncStopReason } from '../../functions/cli/io/sync-stop.ts';
@@ -48,5 +49,14 @@ describe('syncStopReason', () => {
       },
       exitCode: 3,
     });
+  });
+
+  it('says what helps when iCloud will not serve the photo library: a setting, not a new sign-in', () => {
+    const message = `iCloud answered ZONE_NOT_FOUND for your photo library (PrimarySync): ${PHOTOS_UNAVAILABLE_HINT}`;
+    const report = syncStopReason(summary({ outcome: 'reauthRequired', message, action: 'icloud-s3 login' }));
+    expect(report).toMatchObject({ code: 'needs-login', message, exitCode: 3 });
+    expect(report?.hint).toContain('Access iCloud Data on the Web');
+    expect(report?.hint).toContain('npx icloud-s3 library');
+    expect(report?.hint).not.toMatch(/^Run: npx icloud-s3 login/);
   });
 });

@@ -386,6 +386,51 @@ describe('the own library (PrimarySync) answering ZONE_NOT_FOUND (finding 18)', 
   });
 });
 
+describe('the own library Apple lists as PrimarySync1 instead (S141, finding 30)', () => {
+  const MOVED: ZoneRef = { database: 'private', zoneName: 'PrimarySync1' };
+
+  it('retires PrimarySync when zones/list shows the library moved, walks PrimarySync1, and is idle after', async () => {
+    const { source, state } = await synced(12);
+    (source.zones.get('PrimarySync') as FakeZone).gone = true;
+    source.addZone(MOVED, 12);
+    const queue = new CountingWorkQueue();
+
+    const result = await detectChanges(deps(source, state, queue));
+
+    expect(result.outcome).toBe('caughtUp');
+    expect(result.zones).toMatchObject([
+      { zone: MOVED, mode: 'enumeration', caughtUp: true },
+      { zone: PRIMARY, note: 'zoneGone', caughtUp: true },
+    ]);
+    expect(queue.assetNames).toHaveLength(12);
+    expect((await state.loadZone(PRIMARY))?.retired).toBe(true);
+    expect((await state.loadZone(MOVED))?.syncToken).toBe(source.currentToken('PrimarySync1'));
+    source.calls.length = 0;
+    expect((await detectChanges(deps(source, state, new CountingWorkQueue()))).outcome).toBe('idle');
+    expect(source.calls).toEqual(['changedZones:private']);
+  });
+
+  it('walks PrimarySync1 in the run whose unfinished PrimarySync walk meets ZONE_NOT_FOUND', async () => {
+    const { source, state } = await synced(12);
+    const stored = await state.loadZone(PRIMARY);
+    await state.saveZone({ zone: PRIMARY }, stored?.revision ?? 0);
+    (source.zones.get('PrimarySync') as FakeZone).gone = true;
+    source.addZone(MOVED, 12);
+    // The database token already covers PrimarySync1: only the failing PrimarySync walk can reveal it.
+    const database = await state.loadDatabaseState('private');
+    await state.saveDatabaseToken('private', '2', database?.revision ?? 0);
+
+    const result = await detectChanges(deps(source, state, new CountingWorkQueue()));
+
+    expect(result.outcome).toBe('caughtUp');
+    expect(result.zones.map((z) => [z.zone.zoneName, z.note ?? z.mode])).toContainEqual([
+      'PrimarySync',
+      'zoneGone',
+    ]);
+    expect((await state.loadZone(MOVED))?.syncToken).toBe(source.currentToken('PrimarySync1'));
+  });
+});
+
 describe('a database token CloudKit refuses (finding 19)', () => {
   it('reads the database without a token once; each zone goes on from its own token and the new database token is saved', async () => {
     const { source, state } = await synced();

@@ -220,6 +220,52 @@ describe('collision candidates', () => {
     expect(plain).toBe('library/2024/2024-07-14/IMG_0001_abcdefg-edited.JPG');
   });
 
+  it('keeps the keys of an edit and a second edit where they always were, in both usual forms', () => {
+    const asset = assetOf({
+      versions: [version('original', 'public.heic'), version('adjusted', 'public.jpeg')],
+    });
+    const suffix = identitySuffix(asset.masterRecordName);
+    const edit = plannedOf(asset, 'adjusted');
+    expect(candidateKeys(asset, edit, { editGeneration: 1 }).slice(0, 2)).toEqual([
+      'library/2024/2024-07-14/IMG_0001-edited.JPG',
+      `library/2024/2024-07-14/IMG_0001${suffix}-edited.JPG`,
+    ]);
+    expect(candidateKeys(asset, edit, { editGeneration: 2 }).slice(0, 2)).toEqual([
+      'library/2024/2024-07-14/IMG_0001-edited-2.JPG',
+      `library/2024/2024-07-14/IMG_0001${suffix}-edited-2.JPG`,
+    ]);
+  });
+
+  it('offers last a key named by the object itself, distinct for every edit of one master', () => {
+    // iOS Duplicates share the master, so both usual candidates of their first edits are the same two keys.
+    const edits = ['W', 'V', 'U', 'T'].map((checksum) => {
+      const asset = assetOf({
+        assetRecordName: `dup-${checksum}`,
+        versions: [version('original', 'public.heic'), version('adjusted', 'public.jpeg', checksum)],
+      });
+      const planned = plannedOf(asset, 'adjusted');
+      const keys = candidateKeys(asset, planned, { editGeneration: 1 });
+      expect(keys[2]).toBe(`library/2024/2024-07-14/IMG_0001${identitySuffix(planned.objectId)}-edited.JPG`);
+      return keys;
+    });
+    const own = edits.map((keys) => foldKey(keys[2] ?? ''));
+    expect(new Set(own).size).toBe(edits.length);
+    for (const keys of edits) expect(own).not.toContain(foldKey(keys[1]));
+  });
+
+  it('keeps the object’s own suffix and the edit marker when cutting a long name', () => {
+    const asset = assetOf({
+      fileName: `${'é'.repeat(200)}.HEIC`,
+      versions: [version('original', 'public.heic'), version('adjusted', 'public.jpeg')],
+    });
+    const planned = plannedOf(asset, 'adjusted');
+    const own = candidateKeys(asset, planned, { editGeneration: 3 })[2] ?? '';
+    const name = own.split('/').at(-1) ?? '';
+    expect(utf8Length(name)).toBeLessThanOrEqual(MAX_SEGMENT_BYTES);
+    expect(name.endsWith(`${identitySuffix(planned.objectId)}-edited-3.JPG`)).toBe(true);
+    expect(own.normalize('NFC')).toBe(own);
+  });
+
   it('gives distinct assets with identical names distinct suffixed keys, even case-insensitively', () => {
     const recordName = fc.string({
       minLength: 28,

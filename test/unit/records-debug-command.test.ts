@@ -50,6 +50,20 @@ describe('icloud-s3 debug records', () => {
     ]);
   });
 
+  it('takes the zone a changes/zone entry names when its records name none (a PrimarySync1 library)', async () => {
+    const file = join(dir, 'changes-primary-sync1.json');
+    const zoneID = { zoneName: 'PrimarySync1' };
+    const records = [master(M1, 'IMG_1.HEIC', 42), asset(A1, M1)].map(({ zoneID: _, ...r }) => r);
+    await writeFile(
+      file,
+      JSON.stringify({ zones: [{ zoneID, syncToken: 'T', moreComing: false, records }] }),
+    );
+
+    const [result] = (await debugRecords(file, {})) as { zone: unknown }[];
+
+    expect(result?.zone).toEqual({ database: 'private', zoneName: 'PrimarySync1' });
+  });
+
   it('reads every CloudKit answer of a recorded cassette', async () => {
     const lists = (await debugRecords(join(RECORDED_DIR, 'icloudpd', 'listing_videos.json'), {})) as {
       source: string;

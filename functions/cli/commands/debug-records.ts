@@ -22,6 +22,8 @@ interface DebugOptions {
 interface RecordList {
   readonly source: string;
   readonly database?: DatabaseScope;
+  /** The zone the list's `changes/zone` entry names (its records may name none). */
+  readonly zoneName?: string;
   readonly records: unknown;
 }
 
@@ -33,10 +35,11 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** The `records` arrays of one response body (query/lookup, changes/zone, batch). */
 function recordListsOf(body: unknown, source: string, database?: DatabaseScope): RecordList[] {
   if (!isObject(body)) return [];
-  const at = (records: unknown, suffix: string): RecordList => ({
+  const at = (records: unknown, suffix: string, zoneName?: unknown): RecordList => ({
     source: `${source}${suffix}`,
     records,
     ...(database ? { database } : {}),
+    ...(typeof zoneName === 'string' ? { zoneName } : {}),
   });
   if (Array.isArray(body['records'])) return [at(body['records'], '')];
   const entries = Array.isArray(body['zones'])
@@ -45,7 +48,9 @@ function recordListsOf(body: unknown, source: string, database?: DatabaseScope):
       ? body['batch']
       : [];
   return entries.flatMap((entry, i) =>
-    isObject(entry) && Array.isArray(entry['records']) ? [at(entry['records'], `[${i}]`)] : [],
+    isObject(entry) && Array.isArray(entry['records'])
+      ? [at(entry['records'], `[${i}]`, isObject(entry['zoneID']) ? entry['zoneID']['zoneName'] : undefined)]
+      : [],
   );
 }
 
@@ -67,14 +72,17 @@ export function recordListsOfFile(json: unknown): RecordList[] {
   return recordListsOf(json, 'body');
 }
 
-/** The zone the records say they are in, unless the caller named one. */
+/**
+ * The zone the records (or their `changes/zone` entry) say they are in, unless the caller named
+ * one; else the own library's usual name (an account may have `PrimarySync1` instead: `--zone`).
+ */
 function zoneOf(list: RecordList, options: DebugOptions): ZoneRef {
   const first = Array.isArray(list.records) ? list.records.find(isObject) : undefined;
   const zoneID = first && isObject(first['zoneID']) ? first['zoneID'] : undefined;
   const named = typeof zoneID?.['zoneName'] === 'string' ? zoneID['zoneName'] : undefined;
   return {
     database: options.database ?? list.database ?? 'private',
-    zoneName: options.zone ?? named ?? 'PrimarySync',
+    zoneName: options.zone ?? named ?? list.zoneName ?? 'PrimarySync',
   };
 }
 
@@ -141,7 +149,7 @@ export function debugCommand(): Command {
       .argument('<file>', 'a CloudKit response body or a recorded cassette (JSON)')
       .option(
         '--zone <name>',
-        'the zone the records are from (default: as the records say, else PrimarySync)',
+        'the zone the records are from (default: as the records or their zone entry say, else PrimarySync)',
       )
       .addOption(new Option('--database <database>', 'private or shared').choices(['private', 'shared']))
       .addHelpText(

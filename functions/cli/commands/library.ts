@@ -8,7 +8,7 @@
 import { Command } from 'commander';
 import { listEveryAlbum, zoneHasAlbums } from '#domain/albums/walk-albums.ts';
 import { type AlbumKind, albumKindOf } from '#domain/model/album.ts';
-import type { ZoneRef } from '#domain/model/zone.ts';
+import { isOwnLibrary, type ZoneRef } from '#domain/model/zone.ts';
 import type { AssetCounts, AssetSource } from '#ports/asset-source.ts';
 import type { Output } from '../io/output.ts';
 import { traceOption } from '../io/trace-option.ts';
@@ -28,7 +28,7 @@ const LABELS: Readonly<Record<keyof AssetCounts, string>> = {
 };
 
 function describeZone(zone: ZoneRef): string {
-  const kind = zone.zoneName === 'PrimarySync' ? 'personal library' : 'Shared Library';
+  const kind = isOwnLibrary(zone) ? 'personal library' : 'Shared Library';
   return `${kind} (${zone.database}/${zone.zoneName})`;
 }
 

@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 // What the command does is imported when it runs: `login --help` loads no AWS SDK, iCloud
 // sign-in or prompt library (issue 12).
 import { Command, Option } from 'commander';
+import type { PasswordChange } from '#adapters/icloud/session/login-session.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { DEFAULT_STACK_NAME } from '#shared/env-names.ts';
@@ -148,14 +149,27 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
       ...(ctx.observer ? { observer: ctx.observer } : {}),
     });
 
+    // To be remembered, the password is needed whichever way this goes: stored with the working
+    // session, or for the sign-in.
+    const remembered = options.rememberPassword ? await readPassword(options, terminal) : undefined;
     if (!options.force) {
       const current = await login.checkStored();
       if (current) {
+        // Each login decides the remembered password again (docs/login.md), with no sign-in.
+        const passwordChange = await login.rememberPassword(remembered);
         output.success(
           `Already signed in as ${appleId}; the session at ${ctx.store.describe()} still works.`,
         );
-        output.result(
-          resultOf(
+        if (passwordChange === 'stored')
+          output.info(
+            'The password is now stored for unattended renewal. Apple was not asked to check it (the session works, so there was no sign-in): to check it, run npx icloud-s3 login --force --remember-password.',
+          );
+        if (passwordChange === 'removed')
+          output.info(
+            'The remembered password was removed: when the iCloud cookies expire (about 30 days), run npx icloud-s3 login again.',
+          );
+        output.result({
+          ...resultOf(
             'already-signed-in',
             appleId,
             current.dsid,
@@ -163,12 +177,14 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
             login.session.trustExpiresAt(),
             login.session.fields.password !== undefined,
           ),
-        );
+          passwordChange,
+        });
         return;
       }
     }
 
-    const password = await readPassword(options, terminal);
+    const password = remembered ?? (await readPassword(options, terminal));
+    const passwordBefore = login.session.fields.password;
     output.step(`Signing in to iCloud as ${appleId}…`);
     const authenticator = await login.startSignIn();
     let signedIn: Awaited<ReturnType<typeof authenticator.signIn>>;
@@ -207,9 +223,11 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
         'The password was not stored: when the iCloud cookies expire (about 30 days), run npx icloud-s3 login again, or use --remember-password for unattended renewal.',
       );
     }
-    output.result(
-      resultOf('signed-in', appleId, dsid, ctx, trustExpiresAt, Boolean(options.rememberPassword)),
-    );
+    const passwordAfter = login.session.fields.password;
+    output.result({
+      ...resultOf('signed-in', appleId, dsid, ctx, trustExpiresAt, Boolean(options.rememberPassword)),
+      passwordChange: passwordChangeOf(passwordBefore, passwordAfter),
+    });
   } finally {
     stdinCodes?.close();
   }
@@ -232,4 +250,10 @@ function resultOf(
     trustExpiresAt: trustExpiresAt ? new Date(trustExpiresAt).toISOString() : null,
     passwordRemembered,
   };
+}
+
+/** What a sign-in's save did to the remembered password (`null`: nothing). */
+function passwordChangeOf(before: string | undefined, after: string | undefined): PasswordChange {
+  if (before === after) return null;
+  return after === undefined ? 'removed' : 'stored';
 }

@@ -84,6 +84,12 @@ function networkFailure(error: unknown): { code: string; host?: string } | undef
 const commanderMessage = (error: CommanderError) =>
   error.code === 'commander.help' ? 'no command given' : error.message.replace(/^error: /, '');
 
+/**
+ * What helps when iCloud will not serve the photo library (ZONE_NOT_FOUND, ACCESS_DENIED:
+ * `PHOTOS_UNAVAILABLE_HINT` in the message): a setting on the account, never a new sign-in.
+ */
+export const PHOTOS_UNAVAILABLE_FIX = `Turn on iCloud Photos and "Access iCloud Data on the Web" and turn off Advanced Data Protection (Settings > Apple Account > iCloud); signing in again does not help. Then run: ${CLI_COMMAND} library (it lists the photo zones Apple serves); the next sync goes on from where it stopped.`;
+
 export function reportError(error: unknown, command = CLI_COMMAND): ErrorReport {
   const usageHint = `Run: ${command} --help`;
   if (error instanceof CommanderError) {
@@ -99,7 +105,7 @@ export function reportError(error: unknown, command = CLI_COMMAND): ErrorReport 
     return {
       code: 'account-refused',
       message,
-      hint: null,
+      hint: error.condition === 'photosUnavailable' ? PHOTOS_UNAVAILABLE_FIX : null,
       exitCode: EXIT.accountCondition,
       condition: error.condition,
     };

@@ -37,7 +37,7 @@ export const RESULT_STATUS = {
   'already-signed-in': {
     exit: EXIT.ok,
     commands: ['login'],
-    meaning: 'the stored session still works; nothing was changed',
+    meaning: 'the stored session still works; no sign-in (only the remembered password decided again)',
   },
   succeeded: {
     exit: EXIT.ok,

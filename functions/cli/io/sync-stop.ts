@@ -1,10 +1,12 @@
 /**
  * Why a `sync` run stopped short for a person, as the same error report every `--json` failure
- * uses (io/error-report.ts): a refused mass deletion, or iCloud asking for a new sign-in.
+ * uses (io/error-report.ts): a refused mass deletion, iCloud asking for a new sign-in, or iCloud not
+ * serving the photo library (a setting helps there, not a sign-in).
  */
+import { PHOTOS_UNAVAILABLE_HINT } from '#domain/errors.ts';
 import type { SyncSummary } from '#local/local-sync.ts';
 import { asTyped } from './command-line.ts';
-import type { ErrorReport } from './error-report.ts';
+import { type ErrorReport, PHOTOS_UNAVAILABLE_FIX } from './error-report.ts';
 import { EXIT } from './exit-codes.ts';
 
 export function syncStopReason(summary: SyncSummary): ErrorReport | undefined {
@@ -20,10 +22,14 @@ export function syncStopReason(summary: SyncSummary): ErrorReport | undefined {
     };
   }
   if (summary.outcome === 'reauthRequired') {
+    const message = summary.message ?? 'iCloud needs you to sign in again';
     return {
       code: 'needs-login',
-      message: summary.message ?? 'iCloud needs you to sign in again',
-      hint: `Run: ${asTyped(summary.action ?? 'icloud-s3 login')}`,
+      message,
+      // iCloud not serving the photo library (every such message carries the hint): a setting helps, not a sign-in.
+      hint: message.includes(PHOTOS_UNAVAILABLE_HINT)
+        ? PHOTOS_UNAVAILABLE_FIX
+        : `Run: ${asTyped(summary.action ?? 'icloud-s3 login')}`,
       exitCode: EXIT.needsLogin,
     };
   }

@@ -18,7 +18,7 @@
  */
 import type { AlbumMember } from '#domain/model/album.ts';
 import type { Album } from '#domain/model/asset.ts';
-import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import { isOwnLibrary, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { AlbumMembersCursor, AssetSource } from '#ports/asset-source.ts';
 import { recordAlbumList, replaceAlbumMembers } from './record-albums.ts';
@@ -40,10 +40,8 @@ export interface AlbumWalkDeps {
   readonly save: (progress: AlbumWalkProgress) => Promise<void>;
 }
 
-/** Only PrimarySync has album indexes; shared zones lack them (docs/protocol/cloudkit.md#indexes). */
-export function zoneHasAlbums(zone: ZoneRef): boolean {
-  return zone.database === 'private' && zone.zoneName === 'PrimarySync';
-}
+/** Only the own library has album indexes; shared zones lack them (docs/protocol/cloudkit.md#indexes). */
+export const zoneHasAlbums: (zone: ZoneRef) => boolean = isOwnLibrary;
 
 /** Every album and folder of the zone: the top level, then each folder's children, to any depth. */
 export async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album[]> {

@@ -7,8 +7,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Asset, AssetVersion } from '#domain/model/asset.ts';
 import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
@@ -16,10 +14,11 @@ import { ConflictError, DownloadUrlExpiredError, InvalidInputError, ObjectTooLar
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
-import { ErrorPageGuard } from './error-page-guard.ts';
+import { keyArchivedByAnotherAsset, ownedByAnotherOfKind } from './archived-by-another-asset.ts';
 import { keyCandidates, type MessageClaims } from './message-claims.ts';
 import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
+import { putDownload } from './put-download.ts';
 import { awaitTransferTurn, type OurClaim, TRANSFER_LEASE_MS, withTransferLease } from './transfer-lease.ts';
 import { SHA256_METADATA_KEY, verifiedCopy } from './verified-copy.ts';
 
@@ -50,22 +49,24 @@ async function claimKey(
   holder: string,
   claims: MessageClaims | undefined,
 ): Promise<{ key: string; suffixed: boolean; claim: OurClaim }> {
-  const [plain, suffixed] = keyCandidates(asset, planned, entry);
-  const order = preferSuffixed ? [suffixed, plain] : [plain, suffixed];
+  const [plain, suffixed, own] = keyCandidates(asset, planned, entry);
+  const order = preferSuffixed ? [suffixed, plain, own] : [plain, suffixed, own];
+  const claimAt = (key: string) =>
+    deps.state.claimTransfer(key, planned.objectId, holder, TRANSFER_LEASE_MS, planned.version.size);
+  let lookedElsewhere = false;
   for (const key of order) {
-    const claim =
-      (await claims?.use(deps, planned.objectId, key)) ??
-      (await deps.state.claimTransfer(
-        key,
-        planned.objectId,
-        holder,
-        TRANSFER_LEASE_MS,
-        planned.version.size,
-      ));
+    const claim = (await claims?.use(deps, planned.objectId, key)) ?? (await claimAt(key));
     if (claim.claimed) return { key, suffixed: key === suffixed, claim };
+    // Another asset of this master archived such an object: maybe this one too, under its own count.
+    if (lookedElsewhere || !ownedByAnotherOfKind(claim.owner, asset.masterRecordName, planned)) continue;
+    lookedElsewhere = true;
+    const elsewhere = await keyArchivedByAnotherAsset(deps, asset.masterRecordName, planned);
+    const found = elsewhere === undefined ? undefined : await claimAt(elsewhere);
+    if (elsewhere !== undefined && found?.claimed === true)
+      return { key: elsewhere, suffixed: elsewhere === suffixed, claim: found };
   }
   throw new InvalidInputError(
-    `no free key for ${planned.kind} of asset ${asset.assetRecordName}: both candidates belong to other objects`,
+    `no free key for ${planned.kind} of asset ${asset.assetRecordName}: every candidate belongs to another object`,
   );
 }
 
@@ -110,34 +111,14 @@ async function transfer(
     version.downloadUrl,
     deps.signal ? { signal: deps.signal } : {},
   );
-  const guard = new ErrorPageGuard(version.size);
-  const body = new PassThrough();
-  // Whichever side fails first is the cause; the other is then torn down so nothing is left
-  // half-written: a failed put destroys the body, which ends the download; a failed download
-  // errors the body, which aborts the put.
-  let firstError: unknown;
-  const remember = (error: unknown) => {
-    firstError ??= error;
-    throw error;
-  };
-  const flowing = pipeline(download.body, guard, body).catch(remember);
   const { contentType, metadata } = metadataForPlanned(asset, planned);
-  const put = deps.objects
-    .putStream(key, body, {
-      contentType,
-      contentLength: version.size,
-      metadata,
-      lateMetadata: (digest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
-      ...(deps.signal ? { signal: deps.signal } : {}),
-    })
-    .catch((error: unknown) => {
-      body.destroy(error instanceof Error ? error : new Error(String(error)));
-      return remember(error);
-    });
-  const [, putResult] = await Promise.allSettled([flowing, put]);
-  if (firstError !== undefined) throw firstError;
-  if (putResult.status === 'rejected') throw putResult.reason;
-  const stored = putResult.value;
+  const stored = await putDownload(deps.objects, key, download, {
+    contentType,
+    contentLength: version.size,
+    metadata,
+    lateMetadata: (digest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
   return {
     kind: planned.kind,
     key,

@@ -36,7 +36,7 @@ export function keyCandidates(
   asset: Asset,
   planned: PlannedVersion,
   entry: ManifestEntry | undefined,
-): readonly [plainKey: string, suffixedKey: string] {
+): readonly [plainKey: string, suffixedKey: string, ownKey: string] {
   const anchor = entry?.versions.find((v) => v.kind === 'original')?.key;
   const editsBefore = (entry?.versions ?? []).filter((v) => v.kind === planned.kind).length;
   return candidateKeys(asset, planned, {

@@ -141,9 +141,15 @@ class Run {
   messagesEnqueued = 0;
   purgesThisRun = 0;
   archiveObjects: number | undefined;
+  /** The zones this run syncs, in order; zones added while it runs are synced too (S141). */
+  readonly zones: ZoneRef[] = [];
 
   constructor(deps: DetectDeps) {
     this.#deps = deps;
+  }
+
+  add(zone: ZoneRef): void {
+    if (!this.zones.some((z) => sameZone(z, zone))) this.zones.push(zone);
   }
 
   hasTimeFor(): boolean {
@@ -277,11 +283,8 @@ async function retryUnreadable(deps: DetectDeps, run: Run, zone: ZoneRef, curren
   const next = afterLookup(current.unreadable, due, still, now);
   current.unreadable = next.waiting;
   current.givenUp.push(...next.givenUp);
-  await saveZone(deps.state, current, zone, {
-    ...(current.state?.syncToken === undefined ? {} : { syncToken: current.state.syncToken }),
-    ...(current.state?.checkpoint === undefined ? {} : { checkpoint: current.state.checkpoint }),
-    ...(current.state?.retired === undefined ? {} : { retired: current.state.retired }),
-  });
+  // The state as it was (token, checkpoint, retired), with the new list of records waiting.
+  await saveZone(deps.state, current, zone, current.state ?? {});
 }
 
 /**
@@ -550,7 +553,7 @@ async function walkZone(
     const result = await enumerateZone(deps, run, zone, current, false);
     return zoneReport(zone, 'enumeration', result);
   } catch (error) {
-    return retireGoneZone(deps, current, zone, error);
+    return retireGoneZone(deps, run, current, zone, error);
   }
 }
 
@@ -582,30 +585,35 @@ async function walkReturnedZone(
     const result = await enumerateZone(deps, run, zone, current, true);
     return zoneReport(zone, 'enumeration', result, 'zoneReturned');
   } catch (error) {
-    return retireGoneZone(deps, current, zone, error);
+    return retireGoneZone(deps, run, current, zone, error);
   }
 }
 
 /**
  * ZONE_NOT_FOUND retires a Shared Library zone (left, or deleted: its archive stays as the record
- * of it, and it is followed again if Apple lists it again). The own library is never retired: its
- * ZONE_NOT_FOUND is what Apple answers while iCloud Photos is off, web access is off or Advanced
- * Data Protection is on (docs/protocol/cloudkit.md#errors), so the run fails with an account
- * condition a person must see, and its token stays for the day the library answers again.
+ * of it, and it is followed again if Apple lists it again). The own library is retired only when
+ * `zones/list` shows it under another name (S141: `PrimarySync` became `PrimarySync1`), which this
+ * run then walks; otherwise its ZONE_NOT_FOUND is what Apple answers while iCloud Photos is off,
+ * web access is off or Advanced Data Protection is on (docs/protocol/cloudkit.md#errors), so the
+ * run fails with an account condition a person must see, and its token stays for that day.
  */
 async function retireGoneZone(
   deps: DetectDeps,
+  run: Run,
   current: ZoneStateHolder,
   zone: ZoneRef,
   error: unknown,
 ): Promise<ZoneReport> {
   if (!(error instanceof ZoneNotFoundError)) throw error;
   if (isOwnLibrary(zone)) {
-    throw new AccountConditionError(
-      'photosUnavailable',
-      `iCloud answered ZONE_NOT_FOUND for your photo library (${zone.zoneName}): ${PHOTOS_UNAVAILABLE_HINT}`,
-      { cause: error },
-    );
+    const moved = (await deps.source.discoverZones()).filter((z) => isOwnLibrary(z) && !sameZone(z, zone));
+    if (moved.length === 0)
+      throw new AccountConditionError(
+        'photosUnavailable',
+        `iCloud answered ZONE_NOT_FOUND for your photo library (${zone.zoneName}): ${PHOTOS_UNAVAILABLE_HINT}`,
+        { cause: error },
+      );
+    for (const next of moved) run.add(next);
   }
   await saveZone(deps.state, current, zone, { retired: true });
   return { zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: true, note: 'zoneGone' };
@@ -615,13 +623,14 @@ async function retireGoneZone(
  * Zones with unfinished work from an earlier run: an enumeration under way, or records CloudKit
  * would not serve that are due for another lookup (read from the zone states already loaded, so
  * an idle run costs no extra request). The own library retired by an earlier version is
- * unfinished too: it is never retired now.
+ * unfinished too, unless a zone state follows it under its new name.
  */
 function unfinishedZones(zones: readonly ZoneSyncState[], now: number): ZoneRef[] {
   const retryDue = (z: ZoneSyncState) =>
     (parseZoneCheckpoint(z.checkpoint).unreadable ?? []).some((r) => isDue(r, now));
+  const followed = zones.some((z) => !z.retired && isOwnLibrary(z.zone));
   return zones
-    .filter((z) => (z.retired ? isOwnLibrary(z.zone) : z.syncToken === undefined || retryDue(z)))
+    .filter((z) => (z.retired ? !followed && isOwnLibrary(z.zone) : z.syncToken === undefined || retryDue(z)))
     .map((z) => z.zone);
 }
 
@@ -674,34 +683,31 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
   if (hasSharedZones || firstRun || (privateChanged && sharedDue)) await readDelta('shared', sharedState);
 
   const changed = deltas.flatMap((d) => d.zones);
-  const toSync = [...changed, ...pending.filter((p) => !changed.some((c) => sameZone(c, p)))];
+  for (const zone of [...changed, ...pending]) run.add(zone);
+  // A change in an own library has each own library followed read too (usually that very zone):
+  // where Apple lists it under a new name (S141: `PrimarySync1`), the name it dropped answers
+  // ZONE_NOT_FOUND and is retired in this run (retireGoneZone).
+  if (changed.some(isOwnLibrary))
+    for (const k of knownZones) if (!k.retired && isOwnLibrary(k.zone)) run.add(k.zone);
+  const toSync = run.zones;
   const refusals = refused.length > 0 ? { databaseTokensRefused: refused } : {};
-  if (toSync.length === 0) {
-    return {
-      outcome: 'idle',
-      runId: deps.runId,
-      zones: [],
-      itemsEnqueued: 0,
-      messagesEnqueued: 0,
-      ...refusals,
-    };
-  }
+  /** A run that walked no zone. */
+  const noWork = (outcome: 'idle' | 'locked'): DetectResult => ({
+    outcome,
+    runId: deps.runId,
+    zones: [],
+    itemsEnqueued: 0,
+    messagesEnqueued: 0,
+    ...refusals,
+  });
+  if (toSync.length === 0) return noWork('idle');
 
   const lease = await deps.state.acquireLock(
     LOCK_NAME,
     deps.runId,
     Math.max(60_000, deps.remainingMs() + 60_000),
   );
-  if (!lease.acquired) {
-    return {
-      outcome: 'locked',
-      runId: deps.runId,
-      zones: [],
-      itemsEnqueued: 0,
-      messagesEnqueued: 0,
-      ...refusals,
-    };
-  }
+  if (!lease.acquired) return noWork('locked');
   try {
     await deps.onWorkStarting?.();
     const reports: ZoneReport[] = [];

@@ -8,7 +8,7 @@ export type DatabaseScope = 'private' | 'shared';
 
 export interface ZoneRef {
   readonly database: DatabaseScope;
-  /** `PrimarySync` or `SharedSync-<UUID>`. */
+  /** `PrimarySync` (or a migrated `PrimarySync1`, see `isOwnLibrary`) or `SharedSync-<UUID>`. */
   readonly zoneName: string;
   /** Present for zones owned by someone else (a Shared Library you joined). */
   readonly ownerRecordName?: string;
@@ -23,9 +23,11 @@ export function zoneId(zone: ZoneRef): string {
 }
 
 /**
- * The person's own photo library (`PrimarySync` in the private database): never retired, and the
- * only zone with album indexes.
+ * The person's own photo library: never retired while Apple lists it, and the only zone with album
+ * indexes. `PrimarySync` in the private database, or the `PrimarySync<suffix>` (`PrimarySync1`)
+ * Apple lists instead for some accounts: the rule of icloudpd PR #1367, the one live report
+ * (docs/protocol/cloudkit.md#zones). The one place that says which zone is the own library.
  */
 export function isOwnLibrary(zone: ZoneRef): boolean {
-  return zone.database === 'private' && zone.zoneName === 'PrimarySync';
+  return zone.database === 'private' && zone.zoneName.startsWith('PrimarySync');
 }

@@ -60,10 +60,11 @@ export function dateFolderOf(captureTime: number, timeZoneOffsetSeconds?: number
  * asset (so a suffixed photo's Live Photo video and edit carry the same suffix) and for its
  * copy in the Shared Library. Base32 is single-case, so suffixes stay distinct on
  * case-insensitive file systems, where 7 base64 characters would not; 35 bits make a clash
- * between two same-named photos of one day negligible.
+ * between two same-named photos of one day negligible. Of an `objectId`, it names one object
+ * apart from the other objects of its master (`candidateKeys`' last candidate).
  */
-export function identitySuffix(masterRecordName: string): string {
-  const digest = createHash('sha256').update(masterRecordName, 'utf8').digest();
+export function identitySuffix(identity: string): string {
+  const digest = createHash('sha256').update(identity, 'utf8').digest();
   let bits = 0;
   let value = 0;
   let out = '';
@@ -90,12 +91,17 @@ export interface KeyOptions {
   readonly anchorKey?: string;
 }
 
-/** The key `planned` gets with or without the identity suffix. */
-function keyFor(asset: Asset, planned: PlannedVersion, suffixed: boolean, options: KeyOptions): string {
+/** The key `planned` gets with `suffix` (an `identitySuffix`) or without one. */
+function keyFor(
+  asset: Asset,
+  planned: PlannedVersion,
+  suffix: string | undefined,
+  options: KeyOptions,
+): string {
   const anchor = options.anchorKey === undefined ? undefined : splitKey(options.anchorKey);
   const folder = anchor?.folder ?? dateFolderOf(asset.captureTime, asset.timeZoneOffsetSeconds);
   const fileName = versionFileName(asset, planned, {
-    ...(suffixed ? { suffix: identitySuffix(asset.masterRecordName) } : {}),
+    ...(suffix === undefined ? {} : { suffix }),
     ...(options.editGeneration === undefined ? {} : { editGeneration: options.editGeneration }),
     ...(anchor === undefined ? {} : { base: anchor.base }),
   });
@@ -110,18 +116,25 @@ function splitKey(key: string): { folder: string; base: BaseName } {
 
 /**
  * The keys `planned` may be archived under, in the order the claim step tries them: the plain
- * key (Apple's name) and the suffixed key (Apple's name + `identitySuffix`). The claim step
+ * key (Apple's name), the suffixed key (Apple's name + `identitySuffix` of the master) and, last,
+ * the object's own key (Apple's name + `identitySuffix` of `planned.objectId`). The claim step
  * claims `foldKey(key)` for `planned.objectId`; the first claim it wins (or already owns)
  * is the object's key forever. Claim the original first; when it lands on the suffixed key,
  * try its siblings' suffixed keys first too, so the pair stays recognisable.
  *
  * Distinct objects of one asset always get distinct candidates (see `versionFileName`), and
- * distinct masters get distinct suffixed keys (the suffix hashes the master).
+ * distinct masters get distinct suffixed keys (the suffix hashes the master). Assets of one
+ * master (iOS Duplicates, the Shared Library copy) each with edits of their own ask for the same
+ * two usual keys for their n-th edits: the third, distinct per object, is free for any number.
  */
 export function candidateKeys(
   asset: Asset,
   planned: PlannedVersion,
   options: KeyOptions = {},
-): readonly [plainKey: string, suffixedKey: string] {
-  return [keyFor(asset, planned, false, options), keyFor(asset, planned, true, options)];
+): readonly [plainKey: string, suffixedKey: string, ownKey: string] {
+  return [
+    keyFor(asset, planned, undefined, options),
+    keyFor(asset, planned, identitySuffix(asset.masterRecordName), options),
+    keyFor(asset, planned, identitySuffix(planned.objectId), options),
+  ];
 }

@@ -20,6 +20,7 @@ import type { SharedAlbumItems } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { ItemSlots } from '../archive/item-slots.ts';
+import { putDownload } from '../archive/put-download.ts';
 import { SHA256_METADATA_KEY, type VerifiedCopy, verifiedCopy } from '../archive/verified-copy.ts';
 import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import type { AssetRef, ClaimOutcome } from '../model/manifest.ts';
@@ -295,7 +296,11 @@ async function claimItem(
   known: Map<string, StoredSharedItem>,
 ): Promise<ArchivedItem | ClaimedItem | undefined> {
   const before = known.get(item.assetGuid);
-  const sameFile = before?.fileChecksum === item.rendition.fileChecksum;
+  const sameChecksum = before?.fileChecksum === item.rendition.fileChecksum;
+  // A file whose size is not the one Apple states is not the file (an error page stored before
+  // they were refused, docs/reliability.md): it is stored again.
+  const stated = item.rendition.size;
+  const sameFile = sameChecksum && (stated === 0 || before.size === stated);
   const inPlace = sameFile && before.removedAt === undefined && before.objectDeletedAt === undefined;
   if (inPlace && before.changeTag === item.changeTag) return undefined;
   // Before the comments: a wait costs Apple nothing but the album's page.
@@ -317,7 +322,8 @@ async function claimItem(
       },
     };
   }
-  const avoid = before === undefined || sameFile ? undefined : await leaveOldFile(deps, album, before, known);
+  const avoid =
+    before === undefined || sameChecksum ? undefined : await leaveOldFile(deps, album, before, known);
   return { item, before, comments, file: await claimFile(deps, album, folder, item, libraryCopy, avoid) };
 }
 
@@ -401,26 +407,28 @@ async function storeItem(
     before?.objectDeletedAt === undefined &&
     before?.key === stored.key &&
     before.ownsObject === stored.owns &&
+    before.size === stored.size &&
     before.fileChecksum === item.rendition.fileChecksum;
+  // Fields unknown are undefined: the stored document (JSON) leaves them out.
   const record: StoredSharedItem = {
     assetGuid: item.assetGuid,
     fileName: item.fileName,
     key: stored.key,
     ownsObject: stored.owns,
-    ...(stored.library === undefined ? {} : { library: stored.library }),
-    ...(item.caption === undefined ? {} : { caption: item.caption }),
+    library: stored.library,
+    caption: item.caption,
     fileChecksum: item.rendition.fileChecksum,
     size: stored.size,
-    ...(stored.hashes === undefined ? {} : stored.hashes),
+    ...stored.hashes,
     rendition: item.rendition.field,
     reduced: isReducedCopy(album),
-    ...(item.rendition.width === undefined ? {} : { width: item.rendition.width }),
-    ...(item.rendition.height === undefined ? {} : { height: item.rendition.height }),
+    width: item.rendition.width,
+    height: item.rendition.height,
     changeTag: item.changeTag,
-    ...(item.contributorDsid === undefined ? {} : { contributorDsid: item.contributorDsid }),
-    ...(item.contributorName === undefined ? {} : { contributorName: item.contributorName }),
-    ...(item.addedDate === undefined ? {} : { addedDate: item.addedDate }),
-    ...(item.captureDate === undefined ? {} : { captureDate: item.captureDate }),
+    contributorDsid: item.contributorDsid,
+    contributorName: item.contributorName,
+    addedDate: item.addedDate,
+    captureDate: item.captureDate,
     likeCount: item.likeCount,
     comments,
     archivedAt: deps.now(),
@@ -579,10 +587,12 @@ async function storeFile(
       const download = await deps.downloader.open(current.rendition.downloadUrl, {
         ...(deps.signal ? { signal: deps.signal } : {}),
       });
-      const size = download.contentLength ?? current.rendition.size;
-      const put = await deps.objects.putStream(key, download.body, {
+      // Counted against the size Apple's record states; the CDN's own Content-Length (an error
+      // page's own length) only when it states none (docs/protocol/shared-albums.md#downloading).
+      const stated = current.rendition.size;
+      const put = await putDownload(deps.objects, key, download, {
         contentType: contentTypeForUti(current.rendition.uti),
-        contentLength: size,
+        contentLength: stated > 0 ? stated : (download.contentLength ?? 0),
         metadata: metadataOf(album, current),
         lateMetadata: (digest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
         ...(deps.signal ? { signal: deps.signal } : {}),
@@ -811,7 +821,8 @@ async function updateAlbumEntry(
 /**
  * The album's view beside its files (`shared-albums/<Album>/album.json`): name, owner, whether the
  * files are reduced copies, and every item with its key (its own, or the object of the identical
- * item it references), contributor, likes and comments. Makes the archive readable without state.
+ * item it references), contributor, likes and comments. Makes the archive readable without state
+ * (fields absent when unknown: JSON drops `undefined`).
  */
 async function writeAlbumView(
   deps: SharedArchiveDeps,
@@ -825,8 +836,8 @@ async function writeAlbumView(
     name: album.name,
     owner: album.ownerDsid,
     sharingType: album.sharingType,
-    ...(goneAt === undefined ? {} : { goneAt: new Date(goneAt).toISOString() }),
-    ...(album.ownerName === undefined ? {} : { ownerName: album.ownerName }),
+    goneAt: goneAt === undefined ? undefined : new Date(goneAt).toISOString(),
+    ownerName: album.ownerName,
     ...(album.collection === undefined
       ? {
           rendition: LEGACY_RENDITION_LABEL,
@@ -843,15 +854,15 @@ async function writeAlbumView(
       .map((i) => ({
         assetGuid: i.assetGuid,
         key: i.key,
-        ...(i.ownsObject ? {} : { references: i.key }),
-        ...(i.library === undefined ? {} : { inLibrary: true }),
+        references: i.ownsObject ? undefined : i.key,
+        inLibrary: i.library === undefined ? undefined : true,
         fileName: i.fileName,
         contributor: i.contributorName ?? i.contributorDsid ?? '',
-        ...(i.caption === undefined ? {} : { caption: i.caption }),
-        ...(i.addedDate === undefined ? {} : { addedDate: new Date(i.addedDate).toISOString() }),
+        caption: i.caption,
+        addedDate: i.addedDate === undefined ? undefined : new Date(i.addedDate).toISOString(),
         likes: i.likeCount,
         comments: i.comments,
-        ...(i.removedAt === undefined ? {} : { removedAt: new Date(i.removedAt).toISOString() }),
+        removedAt: i.removedAt === undefined ? undefined : new Date(i.removedAt).toISOString(),
       })),
   };
   await writeText(

@@ -111,7 +111,7 @@ export function checkSharedAlbums(
     if (album.folder !== undefined) known.add(albumViewKey(album.folder));
     for (const item of items.get(album.album.albumguid) ?? []) {
       // Mirror deleted a removed item's object. An item still shown needs its file: one that came
-      // back was recorded so, its file not stored again, before finding 25 (its next pass stores it).
+      // back was recorded so, its file not stored again, before finding 31 (its next pass stores it).
       if (item.objectDeletedAt !== undefined && item.removedAt !== undefined) continue;
       known.add(item.key);
       if (item.library !== undefined) libraryKeys.add(item.key);

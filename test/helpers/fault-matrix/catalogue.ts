@@ -181,7 +181,7 @@ export const CDN_QUIRK_VALUES: Readonly<Record<string, unknown>> = {
 /** Simulator switches the matrix leaves out on purpose, with the reason. */
 export const NOT_IN_MATRIX: Readonly<Record<string, string>> = {
   'quirk:migratedPrimaryZone':
-    "renames the owner's zone for the library's life: the archive of PrimarySync1 is a different archive, not a recovery (tested in pipeline-2026-records)",
+    "renames the owner's zone: followed under its new name, with its own test (pipeline-migrated-primary-zone); clearing it renames the zone back, a second rename rather than a recovery",
   'quirk:unrecordedFilenameEncodings':
     'serves names no recording shows Apple sending; hostile names have their own test (pipeline-names)',
 };

@@ -1,12 +1,13 @@
 /**
- * Which zones hold photos (docs/protocol/cloudkit.md#databases, docs/protocol/cloudkit.md#zones): `PrimarySync` in the private database and
+ * Which zones hold photos (docs/protocol/cloudkit.md#databases, docs/protocol/cloudkit.md#zones): the own library in the private database
+ * (`PrimarySync`, or the `PrimarySync1` some accounts have instead: `isOwnLibrary`) and
  * `SharedSync-<UUID>` in whichever database lists it (private for the Shared Library's owner,
  * shared for a participant). `CMM-*`, `SharedCollection-*`, `AppLibrarySync-*`, other custom
  * zones and deleted zones are skipped, as is the bare name `SharedSync`, and so are failed entries:
  * `zones/list` may answer a zone it could not fetch with its `zoneID` plus a `serverErrorCode`
  * (docs/protocol: zones).
  */
-import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import { type DatabaseScope, isOwnLibrary, type ZoneRef } from '#domain/model/zone.ts';
 import { isErrorEntry, type WireZoneEntry } from './wire-schemas.ts';
 
 const SHARED_LIBRARY_ZONE =
@@ -15,7 +16,7 @@ const SHARED_LIBRARY_ZONE =
 /** True for the zone names that hold photos in `database`. */
 export function isPhotoZone(database: DatabaseScope, zoneName: string): boolean {
   if (SHARED_LIBRARY_ZONE.test(zoneName)) return true;
-  return database === 'private' && zoneName === 'PrimarySync';
+  return isOwnLibrary({ database, zoneName });
 }
 
 /**

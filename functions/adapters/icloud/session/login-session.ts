@@ -3,6 +3,7 @@
  * trust token when the stored session is for the same Apple ID, so Apple may skip two-factor), the
  * authenticator that drives it, and a way to store the result.
  */
+import { ConflictError } from '#domain/errors.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { Secret } from '#shared/redact.ts';
@@ -37,7 +38,15 @@ export interface LoginSession {
   save(options: { readonly rememberPassword?: Secret<string> }): Promise<void>;
   /** Stores what a failed attempt learned that must survive (throttle window), nothing else. */
   saveThrottle(): Promise<void>;
+  /**
+   * After `checkStored` found the session working: decides its remembered password again, as a
+   * sign-in's `save` does (stored when given, else removed), with no sign-in. What changed.
+   */
+  rememberPassword(password: Secret<string> | undefined): Promise<PasswordChange>;
 }
+
+/** What `rememberPassword` changed in the stored session (`null`: nothing). */
+export type PasswordChange = 'stored' | 'removed' | null;
 
 /** The Apple ID of the stored session, if one is stored (`login` without `--apple-id`). */
 export async function storedAppleId(store: SessionStore): Promise<string | undefined> {
@@ -108,6 +117,28 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
     },
     async saveThrottle() {
       if (session.fields.throttledUntil !== undefined) await write();
+    },
+    async rememberPassword(password) {
+      const wanted = password?.reveal();
+      if (session.fields.password === wanted) return null;
+      let current = session;
+      for (let attempt = 1; ; attempt++) {
+        current.update({ password: wanted });
+        try {
+          const document = serializeSessionDocument(await current.toDocument(now()));
+          revision = (await options.store.save(document, revision)).revision;
+          return wanted === undefined ? 'removed' : 'stored';
+        } catch (error) {
+          if (!(error instanceof ConflictError) || attempt >= 3) throw error;
+          // A run saved its rotated cookies meanwhile: the decision goes onto what it saved.
+          const latest = await options.store.load();
+          if (latest === undefined) throw error;
+          const fresh = await IcloudSession.fromDocument(parseSessionDocument(latest.document));
+          if (fresh.appleId.toLowerCase() !== session.appleId.toLowerCase()) throw error;
+          current = fresh;
+          revision = latest.revision;
+        }
+      }
     },
   };
 }
