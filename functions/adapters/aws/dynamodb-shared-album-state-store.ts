@@ -122,14 +122,14 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
     state: Omit<SharedAlbumsState, 'revision'>,
     expectedRevision: number,
   ): Promise<SharedAlbumsState> {
+    // The list's own fields only (a caller may pass a loaded list, its revision in it); absent ones
+    // stay absent (JSON drops `undefined`).
     const document = listDocumentSchema.parse({
       albums: state.albums,
-      ...(state.checkedAt === undefined ? {} : { checkedAt: state.checkedAt }),
-      ...(state.everyDatabaseAskedAt === undefined
-        ? {}
-        : { everyDatabaseAskedAt: state.everyDatabaseAskedAt }),
-      ...(state.collectionTokens === undefined ? {} : { collectionTokens: state.collectionTokens }),
-      ...(state.checkedAlone === undefined ? {} : { checkedAlone: state.checkedAlone }),
+      checkedAt: state.checkedAt,
+      everyDatabaseAskedAt: state.everyDatabaseAskedAt,
+      collectionTokens: state.collectionTokens,
+      checkedAlone: state.checkedAlone,
     });
     try {
       await this.#client.send(

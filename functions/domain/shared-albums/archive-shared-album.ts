@@ -15,7 +15,7 @@
 import { Readable } from 'node:stream';
 import { errorText } from '#shared/redact.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
-import type { ArchivingObjectStore, ObjectMetadata } from '../../ports/object-store.ts';
+import type { ArchivingObjectStore, ObjectHead, ObjectMetadata } from '../../ports/object-store.ts';
 import type { SharedAlbumItems } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
@@ -33,6 +33,7 @@ import {
   type LibraryCopy,
   libraryTwinComing,
   releaseLibraryReference,
+  SHARED_ALBUM_ZONE_PREFIX,
   sharedAlbumZone,
   TWIN_WAIT_DELIVERIES,
 } from './library-copy.ts';
@@ -211,7 +212,7 @@ export async function archiveSharedAlbum(
         if (seen.has(item.assetGuid)) continue;
         seen.add(item.assetGuid);
         try {
-          const step = await claimItem(deps, album, folder, item, known.get(item.assetGuid));
+          const step = await claimItem(deps, album, folder, item, known);
           if (step === undefined) continue;
           if ('record' in step) pending.push(step);
           else claimed.push(step);
@@ -283,32 +284,33 @@ async function claimFolder(deps: SharedArchiveDeps, album: SharedAlbum): Promise
 /**
  * An item's first step: nothing when unchanged; its record when only likes, comments or its
  * caption changed (the file is stored); otherwise its file claimed (`claimFile`), to be stored by
- * `storeItem` once the page's users are written.
+ * `storeItem` once the page's users are written. So is the file of an item that came back (under
+ * `mirror` its removal took it off the file's users, and may have deleted the file), and of one
+ * whose file changed (`leaveOldFile` first).
  */
 async function claimItem(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   folder: string,
   item: SharedItem,
-  before: StoredSharedItem | undefined,
+  known: Map<string, StoredSharedItem>,
 ): Promise<ArchivedItem | ClaimedItem | undefined> {
+  const before = known.get(item.assetGuid);
+  const sameChecksum = before?.fileChecksum === item.rendition.fileChecksum;
   // A file whose size is not the one Apple states is not the file (an error page stored before
   // they were refused, docs/reliability.md): it is stored again.
   const stated = item.rendition.size;
-  const sameFile =
-    before !== undefined &&
-    before.fileChecksum === item.rendition.fileChecksum &&
-    (stated === 0 || before.size === stated);
-  if (sameFile && before.removedAt === undefined && before.changeTag === item.changeTag) return undefined;
+  const sameFile = sameChecksum && (stated === 0 || before.size === stated);
+  const inPlace = sameFile && before.removedAt === undefined && before.objectDeletedAt === undefined;
+  if (inPlace && before.changeTag === item.changeTag) return undefined;
   // Before the comments: a wait costs Apple nothing but the album's page.
-  const libraryCopy = sameFile ? undefined : await libraryOriginalOrWait(deps, album, item);
+  const libraryCopy = inPlace ? undefined : await libraryOriginalOrWait(deps, album, item);
   const comments = deps.comments
     ? await deps.source.comments(album, item.assetGuid)
     : (before?.comments ?? []);
-  if (sameFile) {
-    // Likes or comments changed, or the item came back: the file is already stored.
-    const { removedAt: _removed, ...kept } = before;
-    const { caption: _caption, ...rest } = kept;
+  if (inPlace) {
+    // Likes, comments or the caption changed: the file is stored.
+    const { caption: _caption, ...rest } = before;
     return {
       outcome: 'updated',
       record: {
@@ -320,49 +322,118 @@ async function claimItem(
       },
     };
   }
-  return { item, comments, file: await claimFile(deps, album, folder, item, libraryCopy) };
+  const avoid =
+    before === undefined || sameChecksum ? undefined : await leaveOldFile(deps, album, before, known);
+  return { item, before, comments, file: await claimFile(deps, album, folder, item, libraryCopy, avoid) };
 }
 
-/** A new item whose file is claimed (or found in the library), with the comments read for it. */
+/** An item whose file is claimed (or found in the library), with the comments read for it. */
 interface ClaimedItem {
   readonly item: SharedItem;
+  /** Its record before (an item that came back, or whose file changed). */
+  readonly before?: StoredSharedItem | undefined;
   readonly comments: StoredSharedItem['comments'];
   readonly file: FileClaim;
+}
+
+/**
+ * An item whose file changed leaves its old one: it is no longer among that file's users. When no
+ * other item uses it, the old checksum's claim is released (the item's key is about to hold the
+ * new file, the old bytes a noncurrent version, the bucket's undo), so the old file shared again
+ * is stored afresh, never counted against the new bytes. While another item uses it, its own
+ * object stays as it is for them, owned by one of them (the key's claim moves, `handOver`), and
+ * the key is returned: the new file goes under another.
+ */
+async function leaveOldFile(
+  deps: SharedArchiveDeps,
+  album: SharedAlbum,
+  before: StoredSharedItem,
+  known: Map<string, StoredSharedItem>,
+): Promise<string | undefined> {
+  if (before.library !== undefined || before.objectDeletedAt !== undefined) return undefined;
+  const users = objectUsers(before.fileChecksum);
+  await deps.state.removeMasterUser(users, itemRef(album.albumguid, before.assetGuid));
+  if (!before.ownsObject) return undefined;
+  const others = await deps.state.masterUsers(users);
+  if (others.length === 0) {
+    await deps.state.releaseKey(checksumClaim(before.fileChecksum), before.key);
+    return undefined;
+  }
+  await handOver(deps, album.albumguid, before, others, known);
+  return before.key;
+}
+
+/**
+ * Moves the claim of an object an item no longer shows to another item recording it (finding 23:
+ * the owner is the item the key's claim names), which then counts it. Each step is idempotent: a
+ * retry after a crash part-way finishes it. None found (its item not recorded yet): nobody counts
+ * it (the low, safe side of the mirror safety stop's total).
+ */
+async function handOver(
+  deps: SharedArchiveDeps,
+  albumguid: string,
+  before: StoredSharedItem,
+  others: readonly AssetRef[],
+  known: Map<string, StoredSharedItem>,
+): Promise<void> {
+  for (const user of others) {
+    const ownerAlbum = user.zone.zoneName.slice(SHARED_ALBUM_ZONE_PREFIX.length);
+    const record = (await deps.sharedState.loadItems(ownerAlbum)).find(
+      (i) => i.assetGuid === user.assetRecordName,
+    );
+    if (record?.key !== before.key || record.objectDeletedAt !== undefined) continue;
+    await deps.state.releaseKey(before.key, sharedClaimant(albumguid, before.assetGuid));
+    if (!(await deps.state.claimKey(before.key, sharedClaimant(ownerAlbum, record.assetGuid))).claimed)
+      return;
+    const marked: StoredSharedItem = { ...record, ownsObject: true };
+    await deps.sharedState.putItem(ownerAlbum, marked);
+    if (ownerAlbum === albumguid) known.set(marked.assetGuid, marked);
+    else await saveAlbumCounts(deps, ownerAlbum);
+    return;
+  }
 }
 
 /** Stores (or references) a claimed item's file; returns the item's record. */
 async function storeItem(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
-  { item, comments, file }: ClaimedItem,
+  { item, before, comments, file }: ClaimedItem,
   offset: number,
   pageItems: number,
 ): Promise<ArchivedItem> {
   const stored = await storeFile(deps, album, item, file, offset, pageItems);
+  // Back where it was (an item that came back to its file): updated, not stored again.
+  const back =
+    before?.objectDeletedAt === undefined &&
+    before?.key === stored.key &&
+    before.ownsObject === stored.owns &&
+    before.size === stored.size &&
+    before.fileChecksum === item.rendition.fileChecksum;
+  // Fields unknown are undefined: the stored document (JSON) leaves them out.
   const record: StoredSharedItem = {
     assetGuid: item.assetGuid,
     fileName: item.fileName,
     key: stored.key,
     ownsObject: stored.owns,
-    ...(stored.library === undefined ? {} : { library: stored.library }),
-    ...(item.caption === undefined ? {} : { caption: item.caption }),
+    library: stored.library,
+    caption: item.caption,
     fileChecksum: item.rendition.fileChecksum,
     size: stored.size,
-    ...(stored.hashes === undefined ? {} : stored.hashes),
+    ...stored.hashes,
     rendition: item.rendition.field,
     reduced: isReducedCopy(album),
-    ...(item.rendition.width === undefined ? {} : { width: item.rendition.width }),
-    ...(item.rendition.height === undefined ? {} : { height: item.rendition.height }),
+    width: item.rendition.width,
+    height: item.rendition.height,
     changeTag: item.changeTag,
-    ...(item.contributorDsid === undefined ? {} : { contributorDsid: item.contributorDsid }),
-    ...(item.contributorName === undefined ? {} : { contributorName: item.contributorName }),
-    ...(item.addedDate === undefined ? {} : { addedDate: item.addedDate }),
-    ...(item.captureDate === undefined ? {} : { captureDate: item.captureDate }),
+    contributorDsid: item.contributorDsid,
+    contributorName: item.contributorName,
+    addedDate: item.addedDate,
+    captureDate: item.captureDate,
     likeCount: item.likeCount,
     comments,
     archivedAt: deps.now(),
   };
-  return { outcome: stored.owns ? 'stored' : 'referenced', record };
+  return { outcome: back ? 'updated' : stored.owns ? 'stored' : 'referenced', record };
 }
 
 /** An item this pass stored, referenced or updated, and the record that says so. */
@@ -418,18 +489,25 @@ async function claimFile(
   folder: string,
   item: SharedItem,
   copy: LibraryCopy | undefined,
+  avoid: string | undefined,
 ): Promise<FileClaim> {
   const user = itemRef(album.albumguid, item.assetGuid);
   if (copy !== undefined)
     return { kind: 'library', copy, user: { masterRecordName: copy.reference.masterRecordName, user } };
   const me = sharedClaimant(album.albumguid, item.assetGuid);
-  let key = sharedItemKey(folder, item, false);
-  let claim = await deps.state.claimKey(key, me);
-  if (!claim.claimed) {
-    key = sharedItemKey(folder, item, true);
+  const keys = [sharedItemKey(folder, item, false), sharedItemKey(folder, item, true)];
+  // A changed file whose old object other items still use goes beside it: a name of its own file.
+  if (avoid !== undefined)
+    keys.push(
+      sharedItemKey(folder, { ...item, assetGuid: `${item.assetGuid}/${item.rendition.fileChecksum}` }, true),
+    );
+  let key = '';
+  let claim: ClaimOutcome | undefined;
+  for (key of keys.filter((k) => k !== avoid)) {
     claim = await deps.state.claimKey(key, me);
-    if (!claim.claimed) throw new ConflictError(`key ${key} is taken`);
+    if (claim.claimed) break;
   }
+  if (!claim?.claimed) throw new ConflictError(`key ${key} is taken`);
   const checksum = await deps.state.claimKey(checksumClaim(item.rendition.fileChecksum), key);
   return {
     kind: 'own',
@@ -472,7 +550,22 @@ async function storeFile(
   let { key, mayBeStored } = file;
   let owns = true;
   if (!checksum.claimed) {
-    const stored = await storedCopy(deps, checksum.owner, item);
+    const head = await deps.objects.head(checksum.owner);
+    const stored = storedCopy(head, item);
+    if (stored === undefined && head !== undefined && !holdsFile(head, item)) {
+      // The key holds another file (its item's file changed, before those left the old checksum's
+      // claim, or while this item was claiming): the claim moves here, to the key that stores it.
+      await deps.state.releaseKey(checksumClaim(item.rendition.fileChecksum), checksum.owner);
+      await deps.state.claimKey(checksumClaim(item.rendition.fileChecksum), key);
+      return storeFile(
+        deps,
+        album,
+        item,
+        { ...file, checksum: { claimed: true, fresh: true } },
+        offset,
+        pageItems,
+      );
+    }
     // This item's own key stays unused: it references the checksum's object, or stores it.
     await deps.state.releaseKey(key, me);
     if (stored !== undefined) return { key: checksum.owner, owns: false, ...stored };
@@ -486,7 +579,7 @@ async function storeFile(
   }
   // Stored by an earlier delivery of this item (or under the key taken over above) that died
   // before recording the item. Never what a failed put left (verified-copy.ts): that is stored again.
-  const existing = mayBeStored ? await storedCopy(deps, key, item) : undefined;
+  const existing = mayBeStored ? storedCopy(await deps.objects.head(key), item) : undefined;
   if (existing !== undefined) return { key, owns, ...existing };
   let current = item;
   for (let attempt = 0; ; attempt++) {
@@ -547,21 +640,23 @@ async function claimantRecord(
 }
 
 /**
- * The item's file at `key` when it is there whole and verified: its Apple checksum, the size Apple
- * states (0: not stated), the late SHA-256 and a consistent MD5 (verified-copy.ts). One HEAD.
+ * The item's file in the object `head` describes when it is there whole and verified: its Apple
+ * checksum, the size Apple states (0: not stated), the late SHA-256 and a consistent MD5
+ * (verified-copy.ts).
  */
-async function storedCopy(
-  deps: SharedArchiveDeps,
-  key: string,
+function storedCopy(
+  head: ObjectHead | undefined,
   item: SharedItem,
-): Promise<{ size: number; hashes: VerifiedCopy } | undefined> {
-  const head = await deps.objects.head(key);
-  if (head === undefined || head.metadata[SHARED_METADATA_KEYS.fileChecksum] !== item.rendition.fileChecksum)
-    return undefined;
+): { size: number; hashes: VerifiedCopy } | undefined {
+  if (head === undefined || !holdsFile(head, item)) return undefined;
   const stated = item.rendition.size > 0 ? item.rendition.size : undefined;
   const hashes = verifiedCopy(head, stated);
   return hashes === undefined ? undefined : { size: head.size, hashes };
 }
+
+/** The object is (a put of) the item's file: its Apple checksum. */
+const holdsFile = (head: ObjectHead, item: SharedItem) =>
+  head.metadata[SHARED_METADATA_KEYS.fileChecksum] === item.rendition.fileChecksum;
 
 function metadataOf(album: SharedAlbum, item: SharedItem): ObjectMetadata {
   const k = SHARED_METADATA_KEYS;
@@ -711,19 +806,10 @@ async function updateAlbumEntry(
     const current = await deps.sharedState.loadAlbums();
     const entry = change(current?.albums[albumguid]);
     if (entry === undefined) return;
+    // The rest of the list as stored (its revision goes beside it).
+    const { revision = 0, albums = {}, ...rest } = current ?? {};
     try {
-      await deps.sharedState.saveAlbums(
-        {
-          ...(current?.checkedAt === undefined ? {} : { checkedAt: current.checkedAt }),
-          ...(current?.everyDatabaseAskedAt === undefined
-            ? {}
-            : { everyDatabaseAskedAt: current.everyDatabaseAskedAt }),
-          ...(current?.collectionTokens === undefined ? {} : { collectionTokens: current.collectionTokens }),
-          ...(current?.checkedAlone === undefined ? {} : { checkedAlone: current.checkedAlone }),
-          albums: { ...(current?.albums ?? {}), [albumguid]: entry },
-        },
-        current?.revision ?? 0,
-      );
+      await deps.sharedState.saveAlbums({ ...rest, albums: { ...albums, [albumguid]: entry } }, revision);
       return;
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
@@ -735,7 +821,8 @@ async function updateAlbumEntry(
 /**
  * The album's view beside its files (`shared-albums/<Album>/album.json`): name, owner, whether the
  * files are reduced copies, and every item with its key (its own, or the object of the identical
- * item it references), contributor, likes and comments. Makes the archive readable without state.
+ * item it references), contributor, likes and comments. Makes the archive readable without state
+ * (fields absent when unknown: JSON drops `undefined`).
  */
 async function writeAlbumView(
   deps: SharedArchiveDeps,
@@ -749,8 +836,8 @@ async function writeAlbumView(
     name: album.name,
     owner: album.ownerDsid,
     sharingType: album.sharingType,
-    ...(goneAt === undefined ? {} : { goneAt: new Date(goneAt).toISOString() }),
-    ...(album.ownerName === undefined ? {} : { ownerName: album.ownerName }),
+    goneAt: goneAt === undefined ? undefined : new Date(goneAt).toISOString(),
+    ownerName: album.ownerName,
     ...(album.collection === undefined
       ? {
           rendition: LEGACY_RENDITION_LABEL,
@@ -767,15 +854,15 @@ async function writeAlbumView(
       .map((i) => ({
         assetGuid: i.assetGuid,
         key: i.key,
-        ...(i.ownsObject ? {} : { references: i.key }),
-        ...(i.library === undefined ? {} : { inLibrary: true }),
+        references: i.ownsObject ? undefined : i.key,
+        inLibrary: i.library === undefined ? undefined : true,
         fileName: i.fileName,
         contributor: i.contributorName ?? i.contributorDsid ?? '',
-        ...(i.caption === undefined ? {} : { caption: i.caption }),
-        ...(i.addedDate === undefined ? {} : { addedDate: new Date(i.addedDate).toISOString() }),
+        caption: i.caption,
+        addedDate: i.addedDate === undefined ? undefined : new Date(i.addedDate).toISOString(),
         likes: i.likeCount,
         comments: i.comments,
-        ...(i.removedAt === undefined ? {} : { removedAt: new Date(i.removedAt).toISOString() }),
+        removedAt: i.removedAt === undefined ? undefined : new Date(i.removedAt).toISOString(),
       })),
   };
   await writeText(

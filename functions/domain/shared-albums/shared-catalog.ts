@@ -26,7 +26,7 @@ export function sharedCatalogKey(albumguid: string): string {
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** One line per item, sorted by asset GUID; fields absent when unknown. */
+/** One line per item, sorted by asset GUID; fields absent when unknown (JSON drops `undefined`). */
 export function sharedCatalogText(
   album: SharedAlbum,
   folder: string,
@@ -40,8 +40,8 @@ export function sharedCatalogText(
     generation: album.collection === undefined ? 'legacy' : 'shared-collection',
     sharingType: album.sharingType,
     owner: album.ownerDsid,
-    ...(album.ownerName === undefined ? {} : { ownerName: album.ownerName }),
-    ...(goneAt === undefined ? {} : { goneAt: iso(goneAt) }),
+    ownerName: album.ownerName,
+    goneAt: iso(goneAt),
   };
   const lines = items
     .slice()
@@ -53,34 +53,32 @@ export function sharedCatalogText(
         asset: i.assetGuid,
         status: i.removedAt === undefined ? 'archived' : 'removed',
         fileName: i.fileName,
-        ...(i.captureDate === undefined ? {} : { captured: iso(i.captureDate) }),
-        ...(i.addedDate === undefined ? {} : { added: iso(i.addedDate) }),
-        ...(i.contributorName === undefined ? {} : { contributor: i.contributorName }),
-        ...(i.contributorDsid === undefined ? {} : { contributorId: i.contributorDsid }),
-        ...(i.caption === undefined ? {} : { caption: i.caption }),
+        captured: iso(i.captureDate),
+        added: iso(i.addedDate),
+        contributor: i.contributorName,
+        contributorId: i.contributorDsid,
+        caption: i.caption,
         likes: i.likeCount,
         comments: i.comments.map((c) => ({
           kind: c.kind,
           text: c.text,
           author: c.author,
-          ...(c.at === undefined ? {} : { at: iso(c.at) }),
+          at: iso(c.at),
         })),
         rendition: isReducedCopy(album) ? LEGACY_RENDITION_LABEL : COLLECTION_RENDITION_LABEL,
-        ...(i.rendition === '' ? {} : { renditionField: i.rendition }),
+        renditionField: i.rendition || undefined,
         reduced: i.reduced,
         ...(i.width === undefined || i.height === undefined ? {} : { width: i.width, height: i.height }),
         key: i.key,
         size: i.size,
         fileChecksum: i.fileChecksum,
-        ...(i.sha256 === undefined ? {} : { sha256: i.sha256 }),
-        ...(i.md5 === undefined ? {} : { md5: i.md5 }),
-        ...(i.ownsObject ? {} : { references: i.library === undefined ? 'shared-album' : 'library' }),
-        ...(i.library === undefined
-          ? {}
-          : { library: { zone: i.library.zone, asset: i.library.assetRecordName } }),
-        ...(i.changeTag === '' ? {} : { changeTag: i.changeTag }),
-        ...(i.removedAt === undefined ? {} : { removedAt: iso(i.removedAt) }),
-        ...(i.objectDeletedAt === undefined ? {} : { objectDeletedAt: iso(i.objectDeletedAt) }),
+        sha256: i.sha256,
+        md5: i.md5,
+        references: i.ownsObject ? undefined : i.library === undefined ? 'shared-album' : 'library',
+        library: i.library && { zone: i.library.zone, asset: i.library.assetRecordName },
+        changeTag: i.changeTag || undefined,
+        removedAt: iso(i.removedAt),
+        objectDeletedAt: iso(i.objectDeletedAt),
       }),
     );
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;

@@ -110,7 +110,9 @@ export function checkSharedAlbums(
   for (const album of albums) {
     if (album.folder !== undefined) known.add(albumViewKey(album.folder));
     for (const item of items.get(album.album.albumguid) ?? []) {
-      if (item.objectDeletedAt !== undefined) continue;
+      // Mirror deleted a removed item's object. An item still shown needs its file: one that came
+      // back was recorded so, its file not stored again, before finding 33 (its next pass stores it).
+      if (item.objectDeletedAt !== undefined && item.removedAt !== undefined) continue;
       known.add(item.key);
       if (item.library !== undefined) libraryKeys.add(item.key);
       if (item.removedAt === undefined) {
