@@ -43,6 +43,7 @@ import { pollUntilEmpty } from '#local/drain-work-queue.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
 import type { WorkQueueUrls } from '#local/servers/provision.ts';
 import { ENV } from '#shared/env-names.ts';
+import { breaches, statistic } from '#test/fakes/cloudwatch-alarms.ts';
 import { putDeadLetter } from '#test/helpers/deployed/dead-letter.ts';
 import { captureEmf, type EmittedMetric } from '#test/helpers/deployed/emf.ts';
 import {
@@ -160,38 +161,6 @@ function watchedMetrics(synth: Synthesised): WatchedMetric[] {
     }
   }
   return out;
-}
-
-function statistic(name: string, values: readonly number[]): number {
-  switch (name) {
-    case 'Maximum':
-      return Math.max(...values);
-    case 'Minimum':
-      return Math.min(...values);
-    case 'Sum':
-      return values.reduce((a, b) => a + b, 0);
-    case 'SampleCount':
-      return values.length;
-    case 'Average':
-      return values.reduce((a, b) => a + b, 0) / values.length;
-    default:
-      throw new Error(`statistic ${name}: teach the test`);
-  }
-}
-
-function breaches(comparison: string, value: number, threshold: number): boolean {
-  switch (comparison) {
-    case 'GreaterThanOrEqualToThreshold':
-      return value >= threshold;
-    case 'GreaterThanThreshold':
-      return value > threshold;
-    case 'LessThanThreshold':
-      return value < threshold;
-    case 'LessThanOrEqualToThreshold':
-      return value <= threshold;
-    default:
-      throw new Error(`comparison ${comparison}: teach the test`);
-  }
 }
 
 const sameDimensions = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) =>

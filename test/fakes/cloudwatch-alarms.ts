@@ -83,7 +83,8 @@ interface Actions {
   readonly ok: boolean;
 }
 
-function statistic(name: string, values: readonly number[]): number {
+/** A CloudWatch statistic over one period's datapoints. */
+export function statistic(name: string, values: readonly number[]): number {
   switch (name) {
     case 'Maximum':
       return Math.max(...values);
@@ -91,12 +92,17 @@ function statistic(name: string, values: readonly number[]): number {
       return Math.min(...values);
     case 'Sum':
       return values.reduce((a, b) => a + b, 0);
+    case 'SampleCount':
+      return values.length;
+    case 'Average':
+      return values.reduce((a, b) => a + b, 0) / values.length;
     default:
       throw new Error(`statistic ${name}: teach the model`);
   }
 }
 
-function breaches(comparison: string, value: number, threshold: number): boolean {
+/** Whether a value breaches an alarm's threshold under its comparison operator. */
+export function breaches(comparison: string, value: number, threshold: number): boolean {
   switch (comparison) {
     case 'GreaterThanOrEqualToThreshold':
       return value >= threshold;
