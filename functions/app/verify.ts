@@ -200,11 +200,21 @@ function sharedFailures(check: SharedAlbumsCheck | undefined): RunFailure[] {
   return [
     ...check.missing.map((m) => ({ subject: m.key, reason: 'shared-album object missing from the bucket' })),
     ...check.extra.map((e) => ({ subject: e.key, reason: 'shared-album object no item lists' })),
-    ...check.sizeMismatches.map((s) => ({
+    ...mismatchFailures(check, 'recorded'),
+  ];
+}
+
+/** Size and checksum mismatches as run-record findings; `recordedIn` names where the expected size is. */
+function mismatchFailures(
+  found: Pick<SharedAlbumsCheck, 'sizeMismatches' | 'checksumMismatches'>,
+  recordedIn: string,
+): RunFailure[] {
+  return [
+    ...found.sizeMismatches.map((s) => ({
       subject: s.key,
-      reason: `size ${s.actual}, recorded ${s.expected}`,
+      reason: `size ${s.actual}, ${recordedIn} ${s.expected}`,
     })),
-    ...check.checksumMismatches.map((c) => ({
+    ...found.checksumMismatches.map((c) => ({
       subject: c.key,
       reason: `${c.algorithm} differs (${c.source})`,
     })),
@@ -259,13 +269,6 @@ function failuresOf(report: VerifyReport): RunFailure[] {
         ? { subject: e.key, reason: 'object not in the manifest' }
         : { subject: e.assetRecordName, reason: 'archived but no longer in iCloud' },
     ),
-    ...report.sizeMismatches.map((s) => ({
-      subject: s.key,
-      reason: `size ${s.actual}, manifest ${s.expected}`,
-    })),
-    ...report.checksumMismatches.map((c) => ({
-      subject: c.key,
-      reason: `${c.algorithm} differs (${c.source})`,
-    })),
+    ...mismatchFailures(report, 'manifest'),
   ].slice(0, 50);
 }
