@@ -10,6 +10,7 @@
  * already archived (docs/archive-layout.md#11-state-from-the-bucket).
  */
 
+import { SHA256_METADATA_KEY } from '#domain/archive/verified-copy.ts';
 import { type CatalogRecord, catalogIdOf } from '#domain/catalog/catalog-record.ts';
 import { CATALOG_SHARD_PREFIX, decodeShard, shardOfKey } from '#domain/catalog/catalog-shard.ts';
 import { isDerivedKey } from '#domain/catalog/derived-keys.ts';
@@ -26,9 +27,6 @@ import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { Logger } from '#shared/logger.ts';
 import { readText } from './catalog-upkeep.ts';
 import { type RebuiltSharedAlbums, rebuildSharedAlbums } from './rebuild-shared-albums.ts';
-
-/** The late metadata key with the SHA-256 of the bytes (domain/archive/archive-asset.ts). */
-const SHA256_KEY = 'icloud-sha256';
 
 export interface RebuildStateDeps {
   readonly state: SyncStateStore;
@@ -109,7 +107,7 @@ function versionFromHead(
   const zoneName = decoded(m[METADATA_KEYS.zone]);
   const fileChecksum = decoded(m[METADATA_KEYS.fileChecksum]);
   const kind = m[METADATA_KEYS.version];
-  const sha256 = m[SHA256_KEY];
+  const sha256 = m[SHA256_METADATA_KEY];
   const md5 =
     head.md5Base64 !== undefined
       ? Buffer.from(head.md5Base64, 'base64').toString('hex')
