@@ -283,12 +283,9 @@ export async function runRepair(
 
   const issuedAt = now();
   const messages: WorkMessage[] = [
-    ...packWorkItems(items.map((asset) => ({ type: 'asset' as const, asset }))).map((run) => ({
-      v: WORK_MESSAGE_VERSION,
-      runId,
-      issuedAt,
-      items: run,
-    })),
+    ...packWorkItems(items.map((asset) => ({ type: 'asset' as const, asset }))).map(
+      (run): WorkMessage => ({ v: WORK_MESSAGE_VERSION, runId, issuedAt, items: run }),
+    ),
     ...sharedWorkMessage(sharedRepair.work, runId, issuedAt),
   ];
   const receipt = messages.length === 0 ? { sent: 0 } : await deps.queue.enqueue(messages);
