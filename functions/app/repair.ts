@@ -10,6 +10,8 @@
  * videos their late metadata) gets the manifest's `icloud-sha256` and `md5chksum` by a rewrite in
  * place (`ObjectStore.addMetadata`, by this process: with `--aws` the CLI's own S3 client), only
  * while its ETag is still the one verify read: nothing downloaded, nothing deleted.
+ * A broken Shared Album object is handed to its album's next pass (`./repair-shared-albums.ts`),
+ * under the same deletion limit.
  *
  * Order, for crash safety: the object goes before the manifest stops listing it (a crash in
  * between leaves a missing object, which the next repair finds again; the reverse would leave a
