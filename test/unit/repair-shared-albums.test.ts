@@ -165,6 +165,23 @@ describe('verify --repair of Shared Album objects', () => {
     expect((await s.sharedState.loadAlbums())!.albums.A!.objectCount).toBe(3);
   });
 
+  it('completes after a crash between the owner mark and the album entry', async () => {
+    const s = await archived();
+    const at = await key(s, 'i1');
+    // As a crash after the mark leaves it: the object gone, its owner marked, the album still "done".
+    await s.objects.delete(at);
+    const record = (await s.sharedState.loadItems('A')).find((i) => i.key === at)!;
+    await s.sharedState.putItem('A', { ...record, objectDeletedAt: 7 });
+    expect((await s.verify()).sharedAlbums?.missing).toHaveLength(1);
+
+    const outcome = await s.repair();
+    await s.work();
+
+    expect(outcome.sharedReplaced).toEqual([{ key: at, reason: 'missing', albumguid: 'A' }]);
+    expect((await s.verify()).sharedAlbums).toMatchObject({ ok: true });
+    expect((await s.sharedState.loadAlbums())!.albums.A!.objectCount).toBe(3);
+  });
+
   it('refuses to replace more shared objects than one run may delete, as for the library', async () => {
     const s = await archived();
     for (const guid of ['i1', 'i2']) await replaceBytes(s.objects, await key(s, guid));
