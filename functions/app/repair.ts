@@ -10,6 +10,8 @@
  * videos their late metadata) gets the manifest's `icloud-sha256` and `md5chksum` by a rewrite in
  * place (`ObjectStore.addMetadata`, by this process: with `--aws` the CLI's own S3 client), only
  * while its ETag is still the one verify read: nothing downloaded, nothing deleted.
+ * A broken Shared Album object is handed to its album's next pass (`./repair-shared-albums.ts`),
+ * under the same deletion limit.
  *
  * Order, for crash safety: the object goes before the manifest stops listing it (a crash in
  * between leaves a missing object, which the next repair finds again; the reverse would leave a
@@ -26,6 +28,8 @@ import { zoneId } from '#domain/model/zone.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { planVersions } from '#domain/plan/plan-versions.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
+import { isSharedAlbumKey } from '#domain/shared-albums/verify-shared-albums.ts';
 import { readManifest } from '#domain/verify/gather-inputs.ts';
 import {
   type LeftAlone,
@@ -37,8 +41,10 @@ import {
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
+import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
+import { repairSharedObjects, type SharedReplaced, sharedWorkMessage } from './repair-shared-albums.ts';
 
 export interface RepairDeps {
   readonly state: SyncStateStore;
@@ -49,6 +55,8 @@ export interface RepairDeps {
   readonly versionPolicy: VersionPolicy;
   readonly deletePolicy: DeletePolicy;
   readonly now?: () => number;
+  /** Shared Albums' state: their broken objects are stored again by their albums' next pass. */
+  readonly sharedAlbumState?: SharedAlbumStateStore;
 }
 
 /** One asset put back on the work queue, and the objects it replaces. */
@@ -85,6 +93,11 @@ export interface RepairOutcome {
    * deleted or re-archived (each is in `unrepairable`).
    */
   readonly refused?: { readonly objects: number; readonly limit: number };
+  /**
+   * Shared Album objects deleted (or found missing) and handed to their album's next pass, which
+   * stores them again (`./repair-shared-albums.ts`).
+   */
+  readonly sharedReplaced: readonly SharedReplaced[];
 }
 
 /** Assets per `records/lookup` (each may bring its master too): a modest request, like the workers' own. */
@@ -191,7 +204,11 @@ async function addMetadata(
 }
 
 /** Carries out `verify --repair` for `report` (a report of the archive `deps` opens). */
-export async function runRepair(deps: RepairDeps, report: VerifyReport): Promise<RepairOutcome> {
+export async function runRepair(
+  deps: RepairDeps,
+  report: VerifyReport,
+  shared?: SharedAlbumsCheck,
+): Promise<RepairOutcome> {
   const now = deps.now ?? Date.now;
   const runId = `repair-${now()}-${randomUUID().slice(0, 8)}`;
   const manifest = await readManifest(deps.state);
@@ -200,8 +217,9 @@ export async function runRepair(deps: RepairDeps, report: VerifyReport): Promise
     manifest,
     zones: await deps.state.loadZones(),
     deletePolicy: deps.deletePolicy,
+    sharedBroken: sharedBroken(shared),
   });
-  const unrepairable: LeftAlone[] = [...plan.leftAlone];
+  const unrepairable: LeftAlone[] = [...plan.leftAlone, ...libraryOwned(shared)];
   const requeued: RequeuedAsset[] = [];
   const items: Asset[] = [];
   let objectsReplaced = 0;
@@ -256,10 +274,22 @@ export async function runRepair(deps: RepairDeps, report: VerifyReport): Promise
   for (const key of plan.removeStrays) await deps.objects.delete(key);
   const metadata = await addMetadata(deps.objects, plan.addMetadata);
 
+  const sharedRepair =
+    deps.sharedAlbumState === undefined
+      ? { replaced: [], unrepairable: [], work: [] }
+      : await repairSharedObjects(
+          { sharedState: deps.sharedAlbumState, objects: deps.objects, now },
+          plan.sharedTargets,
+        );
+  unrepairable.push(...sharedRepair.unrepairable);
+
   const issuedAt = now();
-  const messages: WorkMessage[] = packWorkItems(
-    items.map((asset) => ({ type: 'asset' as const, asset })),
-  ).map((run) => ({ v: WORK_MESSAGE_VERSION, runId, issuedAt, items: run }));
+  const messages: WorkMessage[] = [
+    ...packWorkItems(items.map((asset) => ({ type: 'asset' as const, asset }))).map(
+      (run): WorkMessage => ({ v: WORK_MESSAGE_VERSION, runId, issuedAt, items: run }),
+    ),
+    ...sharedWorkMessage(sharedRepair.work, runId, issuedAt),
+  ];
   const receipt = messages.length === 0 ? { sent: 0 } : await deps.queue.enqueue(messages);
   return {
     requeued,
@@ -273,5 +303,29 @@ export async function runRepair(deps: RepairDeps, report: VerifyReport): Promise
     messagesSent: receipt.sent,
     runId,
     ...(plan.refused === undefined ? {} : { refused: plan.refused }),
+    sharedReplaced: sharedRepair.replaced,
   };
+}
+
+/** The Shared Album objects verify found broken, by key (those under `shared-albums/`). */
+function sharedBroken(check: SharedAlbumsCheck | undefined): Map<string, RepairReason> {
+  const broken = new Map<string, RepairReason>();
+  if (check === undefined) return broken;
+  for (const m of check.missing) broken.set(m.key, 'missing');
+  for (const s of check.sizeMismatches) broken.set(s.key, 'truncated');
+  for (const c of check.checksumMismatches) broken.set(c.key, 'corrupt');
+  for (const key of broken.keys()) if (!isSharedAlbumKey(key)) broken.delete(key);
+  return broken;
+}
+
+/** Shared Album findings on a library original an item references: not the albums' to store. */
+function libraryOwned(check: SharedAlbumsCheck | undefined): LeftAlone[] {
+  if (check === undefined) return [];
+  return [...check.missing, ...check.sizeMismatches, ...check.checksumMismatches]
+    .filter((f) => !isSharedAlbumKey(f.key))
+    .map((f) => ({
+      subject: f.key,
+      reason:
+        'a library original a Shared Album item references: repaired with the library, if the manifest lists it',
+    }));
 }

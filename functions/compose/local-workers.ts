@@ -4,6 +4,7 @@
  */
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
+import type { SharedAlbumWorkerSettings } from '#app/shared-albums-work.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { DeleteMode } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
@@ -22,6 +23,8 @@ export interface LocalWorkerOptions {
   readonly deleteMode: DeleteMode;
   readonly logger: Logger;
   readonly onMessage: (result: MessageResult) => void;
+  /** Shared Album work (a repair's albums to store again). */
+  readonly sharedAlbums?: SharedAlbumWorkerSettings;
 }
 
 export function localDownloadDeps(options: LocalWorkerOptions): DownloadBatchDeps {
@@ -39,5 +42,6 @@ export function localDownloadDeps(options: LocalWorkerOptions): DownloadBatchDep
     metrics: new CollectedMetrics(),
     reserveMs: PIPELINE_DEFAULTS.deadlineReserveMs,
     onMessage: options.onMessage,
+    ...(options.sharedAlbums === undefined ? {} : { sharedAlbums: options.sharedAlbums }),
   };
 }

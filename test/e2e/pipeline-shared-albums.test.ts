@@ -341,15 +341,19 @@ describe('Shared Albums', () => {
     await expectVerifyClean();
   });
   // Last: it damages the archive.
-  it('verify reports a shared object whose bytes were replaced by others of the same size; --repair leaves it standing', async () => {
-    const { items } = await archiveState();
-    const item = [...items.values()]
-      .flat()
+  it('verify reports a shared object whose bytes were replaced by others of the same size; --repair stores it again', async () => {
+    const { list: listBefore, items } = await archiveState();
+    // An album still shown: its pass can download the file again (a gone album's cannot).
+    const item = [...items.entries()]
+      .filter(([guid]) => listBefore.albums[guid]?.goneAt === undefined)
+      .flatMap(([, albumItems]) => albumItems)
       .find((i) => i.ownsObject && i.removedAt === undefined && i.md5 !== undefined);
-    expect(item, 'an item stored with its MD5').toBeDefined();
+    expect(item, 'an item of a shown album stored with its MD5').toBeDefined();
     const stack = await openLocalAwsStack({ dataDir: h.dataDir });
+    let good = '';
     try {
       const head = await stack.objects.head(item!.key);
+      good = head!.etag;
       await stack.objects.putBytes(item!.key, Buffer.alloc(head!.size, 'x'), {
         contentType: 'image/jpeg',
         metadata: head!.metadata,
@@ -373,8 +377,26 @@ describe('Shared Albums', () => {
     const shared = JSON.parse(verify.stdout).sharedAlbums;
     expect(shared).toMatchObject({ ok: false, checksumMismatches: [{ key: item!.key, algorithm: 'md5' }] });
     expect(shared.md5Compared).toBeGreaterThan(0);
-    expect(repair.code).toBe(5);
-    expect(JSON.parse(repair.stdout)).toMatchObject({ status: 'differences' });
-    expect(repair.stderr).toMatch(/--repair leaves Shared Album objects as they are/);
+    expect(repair.code, repair.stderr).toBe(0);
+    expect(JSON.parse(repair.stdout)).toMatchObject({
+      status: 'repaired',
+      repair: { left: 0, sharedReplaced: [{ key: item!.key, reason: 'corrupt' }] },
+    });
+    const again = await runCli([...args, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).sharedAlbums).toMatchObject({ ok: true, checksumMismatches: [] });
+    const after = await openLocalAwsStack({ dataDir: h.dataDir });
+    try {
+      expect((await after.objects.head(item!.key))!.etag).toBe(good);
+    } finally {
+      await after.stop();
+    }
+    // One owner, counted once: the album's object count is what it was.
+    const { list, items: itemsAfter } = await archiveState();
+    const records = [...itemsAfter.values()].flat().filter((i) => i.key === item!.key);
+    expect(records.filter((i) => i.ownsObject && i.objectDeletedAt === undefined)).toHaveLength(1);
+    expect(
+      Object.values(list.albums).every((a) => a.archivedCtag === a.album.ctag || a.goneAt !== undefined),
+    ).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import type { ArchiveAccess } from '#compose/archive-access.ts';
 import { localDownloadDeps } from '#compose/local-workers.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
 import { drainWorkQueue } from '#local/drain-work-queue.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
@@ -57,6 +58,8 @@ export async function repairArchive(
   access: ArchiveAccess,
   report: VerifyReport,
   options: RepairCommandOptions,
+  /** Verify's Shared Albums check: its broken objects are stored again by their albums' next pass. */
+  shared?: SharedAlbumsCheck,
 ): Promise<RepairResult> {
   const queue = repairQueue(access);
   const outcome = await runRepair(
@@ -67,10 +70,13 @@ export async function repairArchive(
       icloud: options.icloud,
       versionPolicy: options.versionPolicy,
       deletePolicy: options.deletePolicy,
+      ...(access.sharedAlbumState ? { sharedAlbumState: access.sharedAlbumState } : {}),
     },
     report,
+    shared,
   );
-  const standing = outcome.unrepairable.length + outcome.kept.length;
+  // Objects under shared-albums/ that no item lists are reported, not removed.
+  const standing = outcome.unrepairable.length + outcome.kept.length + (shared?.extra.length ?? 0);
   if (access.localStack === undefined) return { ...outcome, workers: 'deployed', left: standing };
   const work = {
     archived: 0,
@@ -88,6 +94,15 @@ export async function repairArchive(
       versionPolicy: options.versionPolicy,
       deleteMode: options.deletePolicy.mode,
       logger: options.logger,
+      ...(access.sharedAlbumState
+        ? {
+            sharedAlbums: {
+              state: access.sharedAlbumState,
+              deletePolicy: options.deletePolicy,
+              comments: true,
+            },
+          }
+        : {}),
       onMessage: (result) => {
         work.archived += result.archived;
         work.versionsArchived += result.versionsArchived;
@@ -115,6 +130,10 @@ export function renderRepair(output: Output, result: RepairResult): void {
     );
   }
   if (result.requeued.length > SHOWN) output.step(`… and ${result.requeued.length - SHOWN} more assets`);
+  for (const object of result.sharedReplaced.slice(0, SHOWN))
+    output.step(`storing Shared Album object ${object.key} again (${object.reason})`);
+  if (result.sharedReplaced.length > SHOWN)
+    output.step(`… and ${result.sharedReplaced.length - SHOWN} more Shared Album objects`);
   for (const key of result.removed) output.step(`removed stray object ${key}`);
   for (const added of result.metadataAdded.slice(0, SHOWN))
     output.step(`added md5chksum and icloud-sha256 to ${added.key}`);
@@ -145,7 +164,11 @@ export function renderRepair(output: Output, result: RepairResult): void {
     result.metadataAdded.length > 0
       ? `, added MD5 and SHA-256 metadata to ${plural(result.metadataAdded.length, 'object')}`
       : '';
-  const summary = `re-archived ${plural(work?.versionsArchived ?? 0, 'object')} of ${plural(result.itemsEnqueued, 'asset')} (${formatBytes(work?.bytesArchived ?? 0)}), removed ${plural(result.removed.length, 'stray object')}${metadata}`;
+  const shared =
+    result.sharedReplaced.length > 0
+      ? `, stored ${plural(result.sharedReplaced.length, 'Shared Album object')} again`
+      : '';
+  const summary = `re-archived ${plural(work?.versionsArchived ?? 0, 'object')} of ${plural(result.itemsEnqueued, 'asset')} (${formatBytes(work?.bytesArchived ?? 0)}), removed ${plural(result.removed.length, 'stray object')}${metadata}${shared}`;
   if (result.left === 0) output.success(`Repaired: ${summary}.`);
   else output.error(`Repair ${summary}; ${plural(result.left, 'finding')} remain (listed above).`);
 }

@@ -175,22 +175,22 @@ async function runVerifyCommand(
     maxDeleteCount: process.env[ENV.maxDeleteCount],
   });
   const repair = toRepair
-    ? await repairArchive(access, report, {
-        icloud,
-        versionPolicy,
-        deletePolicy,
-        logger: ctx.logger,
-      }).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
+    ? await repairArchive(
+        access,
+        report,
+        { icloud, versionPolicy, deletePolicy, logger: ctx.logger },
+        sharedAlbums,
+      ).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
     : undefined;
   keepRunning();
   const albumsOk = albums?.ok ?? true;
-  // `--repair` re-archives library photos only: Shared Album findings stay standing.
+  // With `--repair`, the Shared Album findings not repaired are in `repair.left`.
   const sharedOk = sharedAlbums?.ok ?? true;
   ctx.output.result({
     status:
       report.ok && albumsOk
         ? 'ok'
-        : report.ok || repair === undefined || repair.left > 0 || !sharedOk
+        : report.ok || repair === undefined || repair.left > 0
           ? 'differences'
           : 'repaired',
     archive: access.where,
@@ -214,15 +214,15 @@ async function runVerifyCommand(
     ctx.output.info(
       `  Run: ${sameCommandWith('--repair')}   re-archives what is missing or damaged, then verify again`,
     );
-  if (repair !== undefined && !sharedOk)
-    ctx.output.warn(
-      '--repair leaves Shared Album objects as they are: the Shared Album findings above stand.',
-    );
-  // Album view and Shared Album differences are reported; `--repair` repairs library photos only.
+  // Album view differences are reported, not repaired; so are Shared Album ones without `--repair`.
+  const sharedStanding = repair === undefined && !sharedOk;
   const albumDifferences =
-    albumsOk && sharedOk
+    albumsOk && !sharedStanding
       ? {}
-      : { albumDifferences: (albums?.findings.length ?? 0) + sharedDifferences(sharedAlbums) };
+      : {
+          albumDifferences:
+            (albums?.findings.length ?? 0) + (sharedStanding ? sharedDifferences(sharedAlbums) : 0),
+        };
   return { report, ...(repair === undefined ? {} : { repair }), ...albumDifferences };
 }
 

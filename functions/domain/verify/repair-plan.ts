@@ -66,6 +66,8 @@ export interface RepairPlan {
    * of them is replaced (each is in `leftAlone`); what is missing is still archived.
    */
   readonly refused?: { readonly objects: number; readonly limit: number };
+  /** Shared Album objects to store again (`sharedBroken`, less those the limit refused). */
+  readonly sharedTargets: ReadonlyMap<string, RepairReason>;
 }
 
 export interface RepairPlanInput {
@@ -74,6 +76,11 @@ export interface RepairPlanInput {
   /** Every zone ever seen (to resolve a finding's `zoneId`), and which of them are retired. */
   readonly zones: readonly { readonly zone: ZoneRef; readonly retired?: boolean }[];
   readonly deletePolicy: DeletePolicy;
+  /**
+   * Shared Album objects verify found missing, cut short or corrupt (finding 35): their
+   * replacements count against the same deletion limit as the library's.
+   */
+  readonly sharedBroken?: ReadonlyMap<string, RepairReason>;
 }
 
 const refKey = (zone: string, assetRecordName: string) => `${zone}|${assetRecordName}`;
@@ -165,7 +172,12 @@ export function planRepair(input: RepairPlanInput): RepairPlan {
   // any, one truncated or corrupt file is still what a repair is for; the brake is for many at
   // once (a misread ETag format).
   const replaceLimit = Math.min(input.deletePolicy.maxDeleteCount, Math.max(1, limit));
-  const refused = refuseReplacements([...targets.values()], replaceLimit, leftAlone);
+  const sharedTargets = new Map(input.sharedBroken ?? []);
+  const refused = refuseReplacements(
+    [...targets.values(), { brokenKeys: sharedTargets }],
+    replaceLimit,
+    leftAlone,
+  );
   for (const [id, target] of targets)
     if (target.brokenKeys.size === 0 && !target.notArchived) targets.delete(id);
 
@@ -190,6 +202,7 @@ export function planRepair(input: RepairPlanInput): RepairPlan {
     removeStrays,
     keepStrays,
     leftAlone,
+    sharedTargets,
     ...(refused === undefined ? {} : { refused }),
   };
 }
