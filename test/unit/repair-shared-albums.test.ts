@@ -11,7 +11,7 @@ import { runVerify } from '#app/verify.ts';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
-import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
+import type { SharedAlbum } from '#domain/shared-albums/model.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -19,33 +19,10 @@ import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-albu
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
 import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
+import { sampleSharedAlbum, sampleSharedItem } from '#test/fakes/shared-album-samples.ts';
 
-const album: SharedAlbum = {
-  albumguid: 'A',
-  name: 'Family',
-  location: 'https://p101-sharedstreams.icloud.com:443/A/sharedstreams/',
-  ctag: '1',
-  ownerDsid: '100',
-  sharingType: 'subscribed',
-  isPublic: false,
-};
-
-const item = (guid: string): SharedItem => ({
-  assetGuid: guid,
-  masterRecordName: `M-${guid}`,
-  changeTag: 'b0',
-  fileName: `${guid}.JPG`,
-  addedDate: Date.UTC(2026, 4, 3),
-  captureDate: Date.UTC(2026, 4, 3, 12),
-  rendition: {
-    field: 'resOriginalRes',
-    downloadUrl: `https://cdn.test/${guid}?size=32`,
-    fileChecksum: Buffer.from(guid.padEnd(21, '.')).toString('base64'),
-    size: 32,
-    uti: 'public.jpeg',
-  },
-  likeCount: 0,
-});
+const album = sampleSharedAlbum('A', 'Family');
+const item = (guid: string) => sampleSharedItem(guid);
 
 const noIcloud = (): Promise<IcloudConnection> => Promise.reject(new Error('no iCloud in this test'));
 

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
-import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
+import type { SharedAlbum } from '#domain/shared-albums/model.ts';
 import { checksumClaim } from '#domain/shared-albums/shared-keys.ts';
 import { type StoredSharedItem, sharedObjectCount } from '#domain/shared-albums/state.ts';
 import type { PutResult, PutStreamOptions } from '#ports/object-store.ts';
@@ -18,37 +18,14 @@ import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
+import { sampleSharedAlbum as album, sampleSharedItem } from '#test/fakes/shared-album-samples.ts';
 
 /** Where album One's item i1 stores the file both albums show. */
 const KEY = 'shared-albums/One/2026-05-03/i1.JPG';
 const MIRROR: DeletePolicy = { ...DEFAULT_DELETE_POLICY, mode: 'mirror', maxDeleteFraction: 1 };
 
-const album = (guid: string, name: string): SharedAlbum => ({
-  albumguid: guid,
-  name,
-  location: `https://p101-sharedstreams.icloud.com:443/${guid}/sharedstreams/`,
-  ctag: '1',
-  ownerDsid: '100',
-  sharingType: 'subscribed',
-  isPublic: false,
-});
-
-const item = (guid: string, checksum: string, fileName = `${guid}.JPG`): SharedItem => ({
-  assetGuid: guid,
-  masterRecordName: `M-${guid}`,
-  changeTag: 'b0',
-  fileName,
-  addedDate: Date.UTC(2026, 4, 3),
-  captureDate: Date.UTC(2026, 4, 3, 12),
-  rendition: {
-    field: 'resOriginalRes',
-    downloadUrl: `https://cdn.test/${checksum}?size=32`,
-    fileChecksum: Buffer.from(checksum.padEnd(21, '.')).toString('base64'),
-    size: 32,
-    uti: 'public.jpeg',
-  },
-  likeCount: 0,
-});
+const item = (guid: string, checksum: string, fileName?: string) =>
+  sampleSharedItem(guid, checksum, fileName === undefined ? {} : { fileName });
 
 /**
  * Once armed, its next put of `KEY` either fails as a reset connection does, storing nothing (a

@@ -17,38 +17,16 @@ import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
+import {
+  sampleSharedAlbum as album,
+  sampleChecksum as checksumOf,
+  sampleSharedItem,
+} from '#test/fakes/shared-album-samples.ts';
 
 const MIRROR: DeletePolicy = { ...DEFAULT_DELETE_POLICY, mode: 'mirror', maxDeleteFraction: 1 };
 
-const album = (guid: string, name: string, ctag = '1'): SharedAlbum => ({
-  albumguid: guid,
-  name,
-  location: `https://p101-sharedstreams.icloud.com:443/${guid}/sharedstreams/`,
-  ctag,
-  ownerDsid: '100',
-  sharingType: 'subscribed',
-  isPublic: false,
-});
-
-const checksumOf = (file: string) => Buffer.from(file.padEnd(21, '.')).toString('base64');
-
 /** Item `guid` showing `file` (its bytes and Apple checksum), named `<guid>.JPG`. */
-const item = (guid: string, file: string, changeTag = 'b0'): SharedItem => ({
-  assetGuid: guid,
-  masterRecordName: `M-${guid}`,
-  changeTag,
-  fileName: `${guid}.JPG`,
-  addedDate: Date.UTC(2026, 4, 3),
-  captureDate: Date.UTC(2026, 4, 3, 12),
-  rendition: {
-    field: 'resOriginalRes',
-    downloadUrl: `https://cdn.test/${file}?size=32`,
-    fileChecksum: checksumOf(file),
-    size: 32,
-    uti: 'public.jpeg',
-  },
-  likeCount: 0,
-});
+const item = (guid: string, file: string, changeTag = 'b0') => sampleSharedItem(guid, file, { changeTag });
 
 /** Once armed, its next put fails as a reset connection does, storing nothing (a worker that died). */
 class PutFailsOnceStore extends InMemoryObjectStore {
