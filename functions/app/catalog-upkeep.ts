@@ -16,13 +16,11 @@ import { mergeFacts } from '#domain/catalog/asset-facts.ts';
 import {
   type AssetFold,
   CATALOG_JOURNAL_PREFIX,
-  carryItem,
   groupByAsset,
-  isSettled,
-  JOURNAL_RETENTION_MS,
   type JournalItem,
   journalItemOf,
   journalSchema,
+  unsettledItems,
 } from '#domain/catalog/catalog-journal.ts';
 import {
   type CatalogRecord,
@@ -179,18 +177,16 @@ interface Decided {
   readonly entry: ManifestEntry | undefined;
 }
 
-/** Splits the journal's assets into those to fold now and those to carry. */
+/** Splits the journal's assets into those to fold now and those to carry (each its unsettled items). */
 function decide(folds: readonly AssetFold[], entries: ReadonlyMap<string, ManifestEntry>, now: number) {
   const settled: Decided[] = [];
-  const carried: JournalItem[] = [];
+  const carried: JournalItem[][] = [];
   for (const fold of folds) {
     const entry = entries.get(fold.id);
-    const expired = now - fold.latest.at > JOURNAL_RETENTION_MS;
-    if (entry !== undefined && isSettled(fold.latest, entry)) settled.push({ fold, entry });
-    else if (expired) {
-      // Work that never finished: record what the manifest says, if anything, and stop waiting.
-      if (entry !== undefined) settled.push({ fold, entry });
-    } else carried.push(carryItem(fold));
+    const open = unsettledItems(fold, entry, now);
+    if (open.length > 0) carried.push(open);
+    // Done, or work that never finished: record what the manifest says, if anything.
+    else if (entry !== undefined) settled.push({ fold, entry });
   }
   return { settled, carried };
 }
@@ -339,7 +335,7 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
       sidecarsWritten += result.sidecars;
     }
     // The carried items go back before the objects that held them are deleted.
-    await writeJournal(deps.objects, carried, deps.now());
+    await writeJournal(deps.objects, carried.flat(), deps.now());
     // One request per 1,000 keys (a fold reads at most MAX_JOURNAL_OBJECTS_PER_FOLD). Any subset
     // deleted is as safe as a prefix: what is left is folded again, to the same bytes.
     await deps.objects.deleteMany(journalKeys);

@@ -21,8 +21,8 @@ import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.t
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
 import { jpegBytes, photoAsset, RecordingLogger, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
 
-/** A photo archived and folded, then one detection run's two changes: made a favourite, added to an album. */
-async function favouriteThenAlbum() {
+/** A photo served by the CDN, not archived yet, and the bucket, manifest and journalling queue around it. */
+function setUp() {
   let now = 1_750_000_000_000;
   const clock = () => now;
   const state = new InMemorySyncStateStore({ now: clock });
@@ -39,43 +39,49 @@ async function favouriteThenAlbum() {
     now: clock,
   };
   const catalog = { state, objects, logger: new RecordingLogger(), now: clock };
-  const enqueue = async (items: WorkItem[]): Promise<WorkMessage> => {
-    const message: WorkMessage = { v: WORK_MESSAGE_VERSION, runId: 'run', issuedAt: now, items };
-    await queue.enqueue([message]);
-    return message;
-  };
   const asset = photoAsset('fav', 100);
   cdn.files.set(asset.versions[0]?.downloadUrl ?? '', jpegBytes(100, 3));
-  await processWorkMessage(archive, await enqueue([{ type: 'asset', asset }]));
-  await foldCatalog(catalog, 'run-0');
-
-  now += 1000;
-  const favourite = await enqueue([{ type: 'asset', asset: { ...asset, assetChangeTag: 'a2', isFavorite: true } }]);
-  now += 1;
-  const joined = await enqueue([
-    {
+  return {
+    asset,
+    /** Detection hands `items` over in one message: journalled, then enqueued. */
+    enqueue: async (items: WorkItem[]): Promise<WorkMessage> => {
+      const message: WorkMessage = { v: WORK_MESSAGE_VERSION, runId: 'run', issuedAt: now, items };
+      await queue.enqueue([message]);
+      return message;
+    },
+    joinAlbum: (): WorkItem => ({
       type: 'albumMembership',
       zone: asset.zone,
       assetRecordName: asset.assetRecordName,
       albumRecordName: 'album-1',
       present: true,
-    },
-  ]);
-  const record = async () => {
-    const text = (await readText(objects, shardKey(shardOf(asset)))) ?? '';
-    const found = decodeShard(text).find((r) => r.asset === asset.assetRecordName);
-    return { favorite: found?.favorite, albums: found?.albums };
-  };
-  return {
-    fold: (owner: string) => foldCatalog(catalog, owner),
+    }),
     work: (message: WorkMessage) => processWorkMessage(archive, message),
+    fold: (owner: string) => foldCatalog(catalog, owner),
     advance: (ms: number) => {
       now += ms;
     },
-    favourite,
-    joined,
-    record,
+    record: async () => {
+      const text = (await readText(objects, shardKey(shardOf(asset)))) ?? '';
+      const found = decodeShard(text).find((r) => r.asset === asset.assetRecordName);
+      return { status: found?.status, favorite: found?.favorite, albums: found?.albums };
+    },
   };
+}
+
+/** The photo archived and folded, then one detection run's two changes: made a favourite, added to an album. */
+async function favouriteThenAlbum() {
+  const setup = setUp();
+  const { asset, enqueue, work, fold, advance, joinAlbum } = setup;
+  await work(await enqueue([{ type: 'asset', asset }]));
+  await fold('run-0');
+  advance(1000);
+  const favourite = await enqueue([
+    { type: 'asset', asset: { ...asset, assetChangeTag: 'a2', isFavorite: true } },
+  ]);
+  advance(1);
+  const joined = await enqueue([joinAlbum()]);
+  return { ...setup, favourite, joined };
 }
 
 describe('the catalog fold with an older change of a photo still under way', () => {
@@ -89,7 +95,7 @@ describe('the catalog fold with an older change of a photo still under way', () 
     advance(900_000);
     await fold('run-2');
 
-    expect(await record()).toEqual({ favorite: true, albums: ['album-1'] });
+    expect(await record()).toEqual({ status: 'archived', favorite: true, albums: ['album-1'] });
     expect(early).toMatchObject({ assetsFolded: 0, assetsCarried: 1 });
   });
 
@@ -105,7 +111,7 @@ describe('the catalog fold with an older change of a photo still under way', () 
     await fold('run-3');
 
     expect(between).toMatchObject({ assetsFolded: 0, assetsCarried: 1 });
-    expect(await record()).toEqual({ favorite: true, albums: ['album-1'] });
+    expect(await record()).toEqual({ status: 'archived', favorite: true, albums: ['album-1'] });
   });
 
   it('stops waiting for a change that never settles once the journal keeps it no longer', async () => {
@@ -118,7 +124,24 @@ describe('the catalog fold with an older change of a photo still under way', () 
     const after = await fold('run-2');
 
     expect(waiting).toMatchObject({ assetsFolded: 0, assetsCarried: 1 });
-    expect(await record()).toEqual({ favorite: false, albums: ['album-1'] });
+    expect(await record()).toEqual({ status: 'archived', favorite: false, albums: ['album-1'] });
     expect(after).toMatchObject({ assetsFolded: 1, assetsCarried: 0 });
+  });
+
+  it('does not wait for an older album item that reached a worker before the photo had an entry', async () => {
+    const { asset, enqueue, joinAlbum, work, fold, advance, record } = setUp();
+
+    // A first sync: the photo's album relation, in another message, is worked on before the photo
+    // is archived, so the manifest never lists the album (the album store, which the catalog
+    // reads in AWS, does). The photo's own change is done: its record is written now.
+    const joined = await enqueue([joinAlbum()]);
+    advance(1);
+    const archived = await enqueue([{ type: 'asset', asset }]);
+    await work(joined);
+    await work(archived);
+    const folded = await fold('run-1');
+
+    expect(await record()).toEqual({ status: 'archived', favorite: false, albums: [] });
+    expect(folded).toMatchObject({ assetsFolded: 1, assetsCarried: 0 });
   });
 });

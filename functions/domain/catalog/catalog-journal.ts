@@ -138,8 +138,10 @@ export interface AssetFold {
   readonly assetRecordName: string;
   /** The newest facts the journal brought (merged in journal order), if any. */
   readonly facts?: AssetFacts;
-  /** The newest item, which decides whether the asset's work is done. */
+  /** The newest item. */
   readonly latest: JournalItem;
+  /** The newest change of the asset itself (a change tag or a purge), if any: older than `latest` when an album item came after it. */
+  readonly change: JournalItem | undefined;
 }
 
 /** Groups items by asset in journal order, merging their facts. */
@@ -155,15 +157,32 @@ export function groupByAsset(items: readonly JournalItem[]): AssetFold[] {
       assetRecordName: item.asset,
       ...(merged === undefined ? {} : { facts: merged }),
       latest: item,
+      change: item.expect.type === 'album' ? before?.change : item,
     });
   }
   return [...byId.values()];
 }
 
-/** The item that carries an unsettled asset into the next fold: its merged facts and newest expectation. */
-export function carryItem(fold: AssetFold): JournalItem {
-  return {
-    ...fold.latest,
-    ...(fold.facts === undefined ? {} : { facts: fold.facts as JournalItem['facts'] }),
-  };
+/**
+ * The items of an asset not done yet, each with the merged facts, to carry into the next fold
+ * (none: the asset is folded now). The fold waits for the newest item and for the asset's newest
+ * own change: an album joined while a favourite or an edit is still being worked on must not fold
+ * the asset without it (and drop the journal that holds it). An older album item is not waited
+ * for: the catalog takes albums from the album store, which detection wrote before enqueuing, and
+ * a membership that reached the workers before the asset's entry existed never settles. An item
+ * not done after `JOURNAL_RETENTION_MS` (a message given up) is waited for no longer.
+ */
+export function unsettledItems(
+  fold: AssetFold,
+  entry: ManifestEntry | undefined,
+  now: number,
+): JournalItem[] {
+  return [...new Set([fold.change ?? fold.latest, fold.latest])]
+    .filter(
+      (item) => now - item.at <= JOURNAL_RETENTION_MS && !(entry !== undefined && isSettled(item, entry)),
+    )
+    .map((item) => ({
+      ...item,
+      ...(fold.facts === undefined ? {} : { facts: fold.facts as JournalItem['facts'] }),
+    }));
 }
