@@ -178,12 +178,17 @@ interface Decided {
 }
 
 /** Splits the journal's assets into those to fold now and those to carry (each its unsettled items). */
-function decide(folds: readonly AssetFold[], entries: ReadonlyMap<string, ManifestEntry>, now: number) {
+function decide(
+  folds: readonly AssetFold[],
+  entries: ReadonlyMap<string, ManifestEntry>,
+  now: number,
+  albumsFromStore: boolean,
+) {
   const settled: Decided[] = [];
   const carried: JournalItem[][] = [];
   for (const fold of folds) {
     const entry = entries.get(fold.id);
-    const open = unsettledItems(fold, entry, now);
+    const open = unsettledItems(fold, entry, now, albumsFromStore);
     if (open.length > 0) carried.push(open);
     // Done, or work that never finished: record what the manifest says, if anything.
     else if (entry !== undefined) settled.push({ fold, entry });
@@ -307,7 +312,7 @@ export async function foldCatalog(deps: CatalogDeps, owner: string): Promise<Cat
         e,
       ]),
     );
-    const { settled, carried } = decide(folds, entries, deps.now());
+    const { settled, carried } = decide(folds, entries, deps.now(), deps.albumsOfAssets !== undefined);
     const byShard = new Map<string, Decided[]>();
     for (const d of settled) {
       const shard = shardOf({ zone: d.fold.zone, assetRecordName: d.fold.assetRecordName });

@@ -22,7 +22,7 @@ import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
 import { jpegBytes, photoAsset, RecordingLogger, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
 
 /** A photo served by the CDN, not archived yet, and the bucket, manifest and journalling queue around it. */
-function setUp() {
+function setUp(options: { readonly albumsFromStore?: readonly string[] } = {}) {
   let now = 1_750_000_000_000;
   const clock = () => now;
   const state = new InMemorySyncStateStore({ now: clock });
@@ -38,7 +38,16 @@ function setUp() {
     deletePolicy: 'keep',
     now: clock,
   };
-  const catalog = { state, objects, logger: new RecordingLogger(), now: clock };
+  const catalog = {
+    state,
+    objects,
+    logger: new RecordingLogger(),
+    now: clock,
+    // As in AWS and the local runtime: the photo's albums come from the album store.
+    ...(options.albumsFromStore === undefined
+      ? {}
+      : { albumsOfAssets: async () => () => options.albumsFromStore ?? [] }),
+  };
   const asset = photoAsset('fav', 100);
   cdn.files.set(asset.versions[0]?.downloadUrl ?? '', jpegBytes(100, 3));
   return {
@@ -142,6 +151,26 @@ describe('the catalog fold with an older change of a photo still under way', () 
     const folded = await fold('run-1');
 
     expect(await record()).toEqual({ status: 'archived', favorite: false, albums: [] });
+    expect(folded).toMatchObject({ assetsFolded: 1, assetsCarried: 0 });
+  });
+
+  it('does not hold the photo back for its newest album item when the albums come from the album store', async () => {
+    // A change-feed run: the photo is new and joins an album; the relation's message is worked on
+    // before the photo's, so the manifest never lists the album and the album item never settles
+    // against it. The catalog takes albums from the album store (which detection wrote before
+    // enqueuing): the record is written at the first fold, not held back for the journal's
+    // retention (7 days), with the album.
+    const { asset, enqueue, joinAlbum, work, fold, advance, record } = setUp({
+      albumsFromStore: ['album-1'],
+    });
+    const archived = await enqueue([{ type: 'asset', asset }]);
+    advance(1);
+    const joined = await enqueue([joinAlbum()]);
+    await work(joined);
+    await work(archived);
+    const folded = await fold('run-1');
+
+    expect(await record()).toEqual({ status: 'archived', favorite: false, albums: ['album-1'] });
     expect(folded).toMatchObject({ assetsFolded: 1, assetsCarried: 0 });
   });
 });

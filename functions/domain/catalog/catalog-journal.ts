@@ -118,14 +118,16 @@ function zoneCopy(zone: ZoneRef): JournalItem['zone'] {
  * waits for its download URL, or a repair for the workers): its item stays for the fold that
  * sees it archived, within the journal's retention.
  */
-export function isSettled(item: JournalItem, entry: ManifestEntry): boolean {
+export function isSettled(item: JournalItem, entry: ManifestEntry, albumsFromStore = false): boolean {
   if (entry.status === 'failed' || entry.status === 'purged') return true;
   if (entry.status === 'pending') return false;
   switch (item.expect.type) {
     case 'changeTag':
       return entry.assetChangeTag === item.expect.assetChangeTag;
     case 'album':
-      return entry.albums.includes(item.expect.album) === item.expect.present;
+      // With the album store as the albums' source, the entry's existence is all the item waits
+      // for: a membership a worker met before the entry never reaches the manifest.
+      return albumsFromStore || entry.albums.includes(item.expect.album) === item.expect.present;
     case 'purged':
       return false;
   }
@@ -176,10 +178,13 @@ export function unsettledItems(
   fold: AssetFold,
   entry: ManifestEntry | undefined,
   now: number,
+  albumsFromStore?: boolean,
 ): JournalItem[] {
   return [...new Set([fold.change ?? fold.latest, fold.latest])]
     .filter(
-      (item) => now - item.at <= JOURNAL_RETENTION_MS && !(entry !== undefined && isSettled(item, entry)),
+      (item) =>
+        now - item.at <= JOURNAL_RETENTION_MS &&
+        !(entry !== undefined && isSettled(item, entry, albumsFromStore)),
     )
     .map((item) => ({
       ...item,
