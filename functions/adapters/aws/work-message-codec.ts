@@ -219,14 +219,18 @@ function renameKeys(value: unknown, names: Readonly<Record<string, string>>): un
   );
 }
 
-/** The SQS body of `message` (wire version 2). */
+/**
+ * The SQS body of `message` (wire version 2). SQS refuses a body holding U+FFFE or U+FFFF
+ * (InvalidMessageContents), which JSON.stringify leaves as they are and a photo's name may hold:
+ * they go escaped (`\ufffe`), valid JSON that parses back to the same name.
+ */
 export function encodeWorkMessage(message: WorkMessage): string {
   return JSON.stringify({
     ...message,
     v: WIRE_VERSION,
     // A Shared Album's item is one per album, small, and has keys of its own: it goes as it is.
     items: message.items.map((item) => (item.type === 'sharedAlbum' ? item : renameKeys(item, SHORT_KEYS))),
-  });
+  }).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 /** A version-2 item as the model has it: short keys renamed back, a Shared Album's item as sent. */

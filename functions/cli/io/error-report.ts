@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'unexpected-response'
   | 'aws'
   | 'deletion-refused'
+  | 'state-in-use'
   | 'interrupted'
   | 'internal';
 
@@ -151,6 +152,15 @@ export function reportError(error: unknown, command = CLI_COMMAND): ErrorReport 
       code: 'network',
       message: `no answer in time: ${message}`,
       hint: 'Check the network connection and --endpoint.',
+      exitCode: EXIT.failure,
+    };
+  }
+  // Known by name: local/servers/dynamodb-server.ts is not loaded by every command.
+  if (field(error, 'name') === 'LocalStateInUseError') {
+    return {
+      code: 'state-in-use',
+      message,
+      hint: 'Wait for the other icloud-s3 command on this data folder to finish, then run this one again.',
       exitCode: EXIT.failure,
     };
   }

@@ -23,10 +23,20 @@ interface LevelDatabase {
 }
 
 /**
+ * Another command (a running `sync`, a `status` in a second terminal) holds the data folder: its
+ * LevelDB `LOCK` is taken. The folder is fine; moving it aside would lose what that command
+ * writes and the state it holds. The CLI reports it as `state-in-use` (docs/commands.md).
+ */
+export class LocalStateInUseError extends Error {
+  override readonly name = 'LocalStateInUseError';
+}
+
+/**
  * Opens `directory` once with the very LevelDB dynalite will use (its own `level` dependency) and
  * closes it again. dynalite opens it in the background and, when that fails (a garbage `CURRENT`
  * file, a damaged manifest), crashes on the first request with "Database is not open" far from
- * any explanation; checking first turns that into an error that names the folder.
+ * any explanation; checking first turns that into an error that names the folder, and tells a
+ * folder another command holds (LevelDB's `LEVEL_LOCKED`) from a damaged one.
  */
 async function assertOpens(directory: string): Promise<void> {
   const fail = (cause: unknown): never => {
@@ -47,7 +57,15 @@ async function assertOpens(directory: string): Promise<void> {
     await db.open();
   } catch (error) {
     // LevelDB's own reason is on the cause (`Corruption: ...`); the wrapper says "not open".
-    fail((error as { cause?: unknown }).cause ?? error);
+    const cause = (error as { cause?: { code?: unknown } }).cause ?? error;
+    if ((cause as { code?: unknown }).code === 'LEVEL_LOCKED') {
+      throw new LocalStateInUseError(
+        `another icloud-s3 command is using this data folder (${directory} is locked): wait for it to finish, ` +
+          'then run this command again. The folder is not damaged: leave it where it is.',
+        { cause },
+      );
+    }
+    fail(cause);
   }
   await db.close();
 }

@@ -8,7 +8,8 @@
  * failed delivery put back early counts twice against the dead-letter limit (see below).
  * And its short poll waits: a receive that finds fewer messages than asked for (none included)
  * answers only after 40 ms, where SQS answers a `WaitTimeSeconds: 0` at once with what it has
- * (`answerShortPollsAtOnce`).
+ * (`answerShortPollsAtOnce`). And it stores any body, where SQS refuses one with a character
+ * outside its allowed set (`refuseInvalidBodies`).
  */
 import { createServer } from 'node:http';
 import { closeServer, listenOnLoopback } from './listen.ts';
@@ -73,6 +74,59 @@ export function answerShortPollsAtOnce(queue: LocalAwsSqsQueue): void {
   };
 }
 
+/** What a queue's messages go through on a send (local-aws-sqs's `setRecord`). */
+interface LocalAwsSqsRecords {
+  setRecord(input: { MessageBody?: unknown }, ...rest: unknown[]): unknown;
+}
+
+/** A character SQS refuses in a body: its allowed set is the W3C XML Char set. */
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const refusingBodies = new WeakSet<object>();
+
+/**
+ * Makes `queue` refuse a body with a character SQS does not accept, as SQS does:
+ * InvalidMessageContents (400, the sender's fault) for a SendMessage, a failed entry with that
+ * code in a SendMessageBatch. local-aws-sqs stores any body. `SqsError` is its error class (not
+ * exported), which it answers with that code, status and body.
+ */
+export function refuseInvalidBodies(queue: LocalAwsSqsRecords, SqsError: SqsErrorClass): void {
+  if (refusingBodies.has(queue)) return;
+  refusingBodies.add(queue);
+  const setRecord = queue.setRecord.bind(queue);
+  queue.setRecord = (input, ...rest) => {
+    const body = typeof input.MessageBody === 'string' ? input.MessageBody : '';
+    const found = NOT_XML_CHAR.exec(body)?.[0];
+    if (found !== undefined) {
+      const hex = (found.codePointAt(0) ?? 0).toString(16).toUpperCase();
+      throw new SqsError({
+        Code: 'InvalidMessageContents',
+        Type: 'com.amazonaws.sqs#InvalidMessageContents',
+        Message: `Invalid binary character '#x${hex}' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`,
+        SenderFault: true,
+      });
+    }
+    return setRecord(input, ...rest);
+  };
+}
+
+type SqsErrorClass = new (fields: {
+  Code: string;
+  Type: string;
+  Message: string;
+  SenderFault: boolean;
+}) => Error;
+
+/** local-aws-sqs's error class, taken from an error it throws (an unreadable listing token). */
+function sqsErrorClass(service: { listQueues(input: { token: string }): unknown }): SqsErrorClass {
+  try {
+    service.listQueues({ token: '!' });
+  } catch (error) {
+    // It throws an InvalidParameterValueException, a direct subclass of its SqsError.
+    return Object.getPrototypeOf(Object.getPrototypeOf(error)).constructor as SqsErrorClass;
+  }
+  throw new Error('local-aws-sqs accepted an unreadable listing token');
+}
+
 export async function startSqsServer(): Promise<LocalServer> {
   // Imported here: the receive-count helpers above are used where no SQS server runs.
   const { createRequestHandler } = await import('local-aws-sqs');
@@ -81,9 +135,13 @@ export async function startSqsServer(): Promise<LocalServer> {
     hostname: '127.0.0.1',
     emulateQueueCreationLifecycle: false,
   });
+  const SqsError = sqsErrorClass(service);
   const server = createServer((request, response) => {
     // Queues come and go with requests: each is set up before the first request that can use it.
-    for (const queue of service.Queues) answerShortPollsAtOnce(queue as unknown as LocalAwsSqsQueue);
+    for (const queue of service.Queues) {
+      answerShortPollsAtOnce(queue as unknown as LocalAwsSqsQueue);
+      refuseInvalidBodies(queue as unknown as LocalAwsSqsRecords, SqsError);
+    }
     void requestHandler(request, response);
   });
   // Queue URLs carry the port (local-aws-sqs's own server sets it the same way).
