@@ -91,19 +91,19 @@ const masterTombstone = (type: TombstoneType) => (p: Asset) => ({
 const assetTombstone = (p: Asset) => ({ recordName: p.assetRecordName, inferredType: 'CPLAsset' as const });
 
 describe('the mirror safety stop and master tombstones', () => {
-  it.each([
-    'CPLMaster',
-    'unknown',
-  ] as const)('refuses a page of %s tombstones naming the masters of half the archive', async (type) => {
-    const { objects, photos, syncOnce, purgePage } = await archiveOfTwenty();
-    // iCloud purges ten photos; this page holds their masters' tombstones (the assets' follow).
-    purgePage(photos.slice(0, 10).map(masterTombstone(type)));
+  it.each(['CPLMaster', 'unknown'] as const)(
+    'refuses a page of %s tombstones naming the masters of half the archive',
+    async (type) => {
+      const { objects, photos, syncOnce, purgePage } = await archiveOfTwenty();
+      // iCloud purges ten photos; this page holds their masters' tombstones (the assets' follow).
+      purgePage(photos.slice(0, 10).map(masterTombstone(type)));
 
-    expect({ outcome: await syncOnce(), objectsLeft: objects.keys().length }).toEqual({
-      outcome: 'MassDeletionRefusedError',
-      objectsLeft: 20,
-    });
-  });
+      expect({ outcome: await syncOnce(), objectsLeft: objects.keys().length }).toEqual({
+        outcome: 'MassDeletionRefusedError',
+        objectsLeft: 20,
+      });
+    },
+  );
 
   it.each([
     ['on one page', false],

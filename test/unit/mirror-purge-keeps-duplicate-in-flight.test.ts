@@ -95,7 +95,10 @@ describe('a mirror purge and a Duplicate whose worker has not written its entry 
       missing: [],
     });
     const purged = await state.getEntry({ zone: ZONE, assetRecordName: original.assetRecordName });
-    expect({ status: purged?.status, deletions: purged?.deletions }).toEqual({ status: 'purged', deletions: [] });
+    expect({ status: purged?.status, deletions: purged?.deletions }).toEqual({
+      status: 'purged',
+      deletions: [],
+    });
   });
 
   it('leaves the object in the bucket when that entry never comes (its worker died)', async () => {
