@@ -2,7 +2,8 @@
  * The state table as the change detector uses it (`DetectionStateStore`): tokens and
  * checkpoints, the last check, locks, the reconciling enumeration's stamps, runs started and
  * finished, on top of what `DynamoDbStateTable` shares. The detector's Lambda composes this
- * alone, so its bundle carries no claims, master users or counts (docs/state.md, item by item).
+ * alone, so its bundle carries no claims or counts (docs/state.md, item by item); it reads master
+ * users (the shared part), to count a master's tombstone against the mirror safety stop.
  */
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RunKind, RunOutcome, RunRef } from '#domain/model/run.ts';
