@@ -98,6 +98,12 @@ export interface DetectionStateStore {
    * `zoneId#assetRecordName`; assets without an entry are absent. Strongly consistent.
    */
   getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>>;
+  /**
+   * Every asset recorded as using `masterRecordName`'s objects (`addMasterUser`), in no particular
+   * order. The detector reads it too: a master's tombstone purges through these users, so the
+   * mirror safety stop counts it through them.
+   */
+  masterUsers(masterRecordName: string): Promise<AssetRef[]>;
 
   // -- reconciling a full enumeration -------------------------------------------------------
 
@@ -137,7 +143,10 @@ export interface DetectionStateStore {
  * failures, and exactly-once counting.
  */
 export interface ArchiveStateStore
-  extends Pick<DetectionStateStore, 'getEntry' | 'getEntries' | 'addRunProgress' | 'getCounters'> {
+  extends Pick<
+    DetectionStateStore,
+    'getEntry' | 'getEntries' | 'masterUsers' | 'addRunProgress' | 'getCounters'
+  > {
   // -- the manifest, written --------------------------------------------------------------
 
   /**
@@ -214,8 +223,6 @@ export interface ArchiveStateStore
   ): Promise<void>;
   /** Forgets `user` as a user of `masterRecordName` (after its entry was marked purged). Idempotent. */
   removeMasterUser(masterRecordName: string, user: AssetRef): Promise<void>;
-  /** Every asset recorded as using `masterRecordName`'s objects, in no particular order. */
-  masterUsers(masterRecordName: string): Promise<AssetRef[]>;
 
   // -- runs -------------------------------------------------------------------------------
 

@@ -5,13 +5,7 @@
  * An album of any size stays many small items, never one item near DynamoDB's 400 KB limit.
  * Member writes are plain PutItem/DeleteItem: idempotent, so a retry or a race only repeats them.
  */
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  paginateQuery,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, InvalidInputError } from '#domain/errors.ts';
 import {
   type AlbumMember,
@@ -22,6 +16,7 @@ import {
 } from '#domain/model/album.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
+import { queryPartition } from './dynamodb-query.ts';
 import {
   albumItemSchema,
   albumMemberItemSchema,
@@ -61,20 +56,9 @@ export class DynamoDbAlbumStore implements AlbumStore {
   }
 
   async loadAlbums(): Promise<StoredAlbum[]> {
-    const albums: StoredAlbum[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.albums },
-        ConsistentRead: true,
-      },
+    return queryPartition(this.client, this.table, keys.albums, (item) =>
+      withoutKeys(albumItemSchema.parse(item)),
     );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) albums.push(withoutKeys(albumItemSchema.parse(item)));
-    }
-    return albums;
   }
 
   async loadAlbum(ref: AlbumRef): Promise<StoredAlbum | undefined> {
@@ -118,22 +102,10 @@ export class DynamoDbAlbumStore implements AlbumStore {
   }
 
   async albumMembers(album: AlbumRef): Promise<AlbumMember[]> {
-    const members: AlbumMember[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.albumMembers(album) },
-        ConsistentRead: true,
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const { assetRecordName, position } = albumMemberItemSchema.parse(item);
-        members.push({ assetRecordName, position });
-      }
-    }
+    const members = await queryPartition(this.client, this.table, keys.albumMembers(album), (item) => {
+      const { assetRecordName, position } = albumMemberItemSchema.parse(item);
+      return { assetRecordName, position };
+    });
     return members.sort(compareMembers);
   }
 
@@ -170,19 +142,12 @@ export class DynamoDbAlbumStore implements AlbumStore {
   }
 
   async albumsOfAsset(zone: ZoneRef, assetRecordName: string): Promise<string[]> {
-    const albums: string[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.assetAlbums(zone, assetRecordName) },
-        ConsistentRead: true,
-      },
+    const albums = await queryPartition(
+      this.client,
+      this.table,
+      keys.assetAlbums(zone, assetRecordName),
+      (item) => assetAlbumItemSchema.parse(item).albumRecordName,
     );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) albums.push(assetAlbumItemSchema.parse(item).albumRecordName);
-    }
     return albums.sort();
   }
 }

@@ -2,9 +2,10 @@
  * The state table as the change detector uses it (`DetectionStateStore`): tokens and
  * checkpoints, the last check, locks, the reconciling enumeration's stamps, runs started and
  * finished, on top of what `DynamoDbStateTable` shares. The detector's Lambda composes this
- * alone, so its bundle carries no claims, master users or counts (docs/state.md, item by item).
+ * alone, so its bundle carries no claims or counts (docs/state.md, item by item); it reads master
+ * users (the shared part), to count a master's tombstone against the mirror safety stop.
  */
-import { DeleteCommand, PutCommand, paginateQuery, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RunKind, RunOutcome, RunRef } from '#domain/model/run.ts';
 import {
   type DatabaseSyncState,
@@ -20,6 +21,7 @@ import type * as z from '#shared/zod.ts';
 import { InvalidInputError } from '../../domain/errors.ts';
 import type { DetectionStateStore, UnseenAsset, UnseenAssetsPage } from '../../ports/sync-state-store.ts';
 import { batchGetAll, batchWriteAll } from './dynamodb-batch.ts';
+import { queryPartition } from './dynamodb-query.ts';
 import {
   CLAIM_ATTEMPTS,
   DynamoDbStateTable,
@@ -119,20 +121,9 @@ export class DynamoDbDetectionStateStore extends DynamoDbStateTable implements D
   }
 
   async loadZones(): Promise<ZoneSyncState[]> {
-    const zones: ZoneSyncState[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.zones },
-        ConsistentRead: true,
-      },
+    return queryPartition(this.client, this.table, keys.zones, (item) =>
+      this.toZoneState(zoneItemSchema.parse(item)),
     );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) zones.push(this.toZoneState(zoneItemSchema.parse(item)));
-    }
-    return zones;
   }
 
   private toZoneState(item: z.infer<typeof zoneItemSchema>): ZoneSyncState {

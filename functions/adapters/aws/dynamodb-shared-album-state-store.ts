@@ -4,13 +4,14 @@
  * archived item of an album is one item in the album's partition (`pk = shared-item#<albumguid>`,
  * `sk = <assetGuid>`). Documents are stored as JSON text and read back strictly: the table is ours.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '#domain/errors.ts';
 import { VERSION_KINDS } from '#domain/model/asset.ts';
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import * as z from '#shared/zod.ts';
 import { batchWriteAll } from './dynamodb-batch.ts';
+import { queryPartition } from './dynamodb-query.ts';
 import { sharedAlbumSchema } from './shared-album-schema.ts';
 
 const LIST_KEY = { pk: 'shared-albums', sk: 'list' } as const;
@@ -154,22 +155,12 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
   }
 
   async loadItems(albumguid: string): Promise<StoredSharedItem[]> {
-    const items: StoredSharedItem[] = [];
-    const pages = paginateQuery(
-      { client: this.#client },
-      {
-        TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': sharedItemPartition(albumguid) },
-        ConsistentRead: true,
-      },
+    return queryPartition(
+      this.#client,
+      this.#table,
+      sharedItemPartition(albumguid),
+      (raw) => itemSchema.parse(JSON.parse(rowSchema.parse(raw).document)) as StoredSharedItem,
     );
-    for await (const page of pages) {
-      for (const raw of page.Items ?? []) {
-        items.push(itemSchema.parse(JSON.parse(rowSchema.parse(raw).document)) as StoredSharedItem);
-      }
-    }
-    return items;
   }
 
   async putItem(albumguid: string, item: StoredSharedItem): Promise<void> {

@@ -3,7 +3,8 @@
  * `DynamoDbDetectionStateStore` (the change detector's) and `DynamoDbArchiveStateStore` (the
  * download workers') build on this class, so each Lambda bundle carries its own part alone;
  * `DynamoDbSyncStateStore` is both, for the CLI and the one-machine runtime. Here: the client,
- * consistent reads, conditional puts, manifest reads, run progress and the totals.
+ * consistent reads, conditional puts, manifest reads and the users of each master, run progress and
+ * the totals.
  *
  * Every racing write is a conditional PutItem, UpdateItem or DeleteItem, or such Puts batched in
  * a TransactWriteItems (a work message's fresh claims and entries, dynamodb-transaction.ts); no
@@ -19,11 +20,13 @@ import type * as z from '#shared/zod.ts';
 import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
 import type { DetectionStateStore } from '../../ports/sync-state-store.ts';
 import { batchGetAll } from './dynamodb-batch.ts';
+import { queryPartition } from './dynamodb-query.ts';
 import {
   countersItemSchema,
   type ItemKey,
   keys,
   manifestItemSchema,
+  masterUserItemSchema,
   withoutKeys,
   withoutUndefined,
 } from './state-items.ts';
@@ -83,7 +86,8 @@ function increments(
 
 /** What both parts of the store share; it is never composed alone. */
 export class DynamoDbStateTable
-  implements Pick<DetectionStateStore, 'getEntry' | 'getEntries' | 'addRunProgress' | 'getCounters'>
+  implements
+    Pick<DetectionStateStore, 'getEntry' | 'getEntries' | 'masterUsers' | 'addRunProgress' | 'getCounters'>
 {
   protected readonly client: DynamoDBDocumentClient;
   protected readonly table: string;
@@ -144,6 +148,14 @@ export class DynamoDbStateTable
       });
     }
     return found;
+  }
+
+  async masterUsers(masterRecordName: string): Promise<AssetRef[]> {
+    // Strongly consistent: a purge must see the user a worker under way has just recorded.
+    return queryPartition(this.client, this.table, keys.masterUsers(masterRecordName), (item) => {
+      const { zone, assetRecordName } = masterUserItemSchema.parse(item);
+      return { zone, assetRecordName };
+    });
   }
 
   // -- runs -------------------------------------------------------------------------------

@@ -57,7 +57,6 @@ import {
   MANIFEST_SHARDS,
   manifestItemSchema,
   manifestShard,
-  masterUserItemSchema,
   parseClaimCount,
   runItemSchema,
   settledCountItemSchema,
@@ -382,25 +381,6 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     await this.client.send(
       new DeleteCommand({ TableName: this.table, Key: keys.masterUser(masterRecordName, user) }),
     );
-  }
-
-  async masterUsers(masterRecordName: string): Promise<AssetRef[]> {
-    const users: AssetRef[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :user)',
-        ExpressionAttributeValues: { ':pk': keys.masterUsers(masterRecordName), ':user': 'user#' },
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const parsed = masterUserItemSchema.parse(item);
-        users.push({ zone: parsed.zone, assetRecordName: parsed.assetRecordName });
-      }
-    }
-    return users;
   }
 
   // -- runs -------------------------------------------------------------------------------

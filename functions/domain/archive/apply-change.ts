@@ -9,6 +9,7 @@ import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '#domai
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { ConflictError } from '../errors.ts';
 import { objectIdOf } from '../plan/plan-versions.ts';
+import { entryForTombstone } from '../plan/purged-entry.ts';
 import { isSharedAlbumUser } from '../shared-albums/library-copy.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
 
@@ -114,25 +115,6 @@ export async function applyAlbumMembership(
   return result.outcome;
 }
 
-/** The manifest entry a tombstone refers to: an asset by its name, a master through its users in that zone. */
-async function entryForTombstone(
-  deps: ArchiveDeps,
-  zone: ZoneRef,
-  recordName: string,
-  inferredType: TombstoneType,
-): Promise<ManifestEntry | undefined> {
-  if (inferredType === 'CPLAsset' || inferredType === 'unknown') {
-    const entry = await deps.state.getEntry({ zone, assetRecordName: recordName });
-    if (entry !== undefined) return entry;
-  }
-  if (inferredType === 'CPLMaster' || inferredType === 'unknown') {
-    const users = await deps.state.masterUsers(recordName);
-    const inZone = users.find((u) => u.zone.database === zone.database && u.zone.zoneName === zone.zoneName);
-    if (inZone !== undefined) return deps.state.getEntry(inZone);
-  }
-  return undefined;
-}
-
 /** Keys of `entry`'s objects that another live entry (a duplicate, the Shared Library copy of the same master) still lists. */
 async function keysStillUsed(deps: ArchiveDeps, entry: ManifestEntry): Promise<Set<string>> {
   const users = await deps.state.masterUsers(entry.masterRecordName);
@@ -146,9 +128,12 @@ async function keysStillUsed(deps: ArchiveDeps, entry: ManifestEntry): Promise<S
       for (const version of entry.versions) if (version.kind === 'original') used.add(version.key);
       continue;
     }
+    // A user without an entry is a worker under way (it records itself before it stores or adopts
+    // anything): it will list the master's objects, so it keeps them all. One whose entry never
+    // comes (its worker died) leaves them in the bucket, unlisted: `verify` reports them.
     const otherEntry = await deps.state.getEntry(other);
-    if (otherEntry === undefined || otherEntry.status === 'purged') continue;
-    for (const version of otherEntry.versions) used.add(version.key);
+    if (otherEntry?.status === 'purged') continue;
+    for (const version of (otherEntry ?? entry).versions) used.add(version.key);
   }
   return used;
 }
@@ -164,7 +149,7 @@ export async function applyPurge(
   recordName: string,
   inferredType: TombstoneType,
 ): Promise<ChangeOutcome> {
-  const first = await entryForTombstone(deps, zone, recordName, inferredType);
+  const first = await entryForTombstone(deps.state, zone, recordName, inferredType);
   if (first === undefined) return 'unknownAsset';
   const ref = { zone: first.zone, assetRecordName: first.assetRecordName };
   const mirror = deps.deletePolicy === 'mirror';

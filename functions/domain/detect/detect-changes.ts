@@ -26,6 +26,7 @@
  */
 
 import type { Asset, AssetOnlyChange, ZoneChange } from '#domain/model/asset.ts';
+import { assetId } from '#domain/model/manifest.ts';
 import type { DatabaseSyncState, JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { type DatabaseScope, isOwnLibrary, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '../../ports/album-store.ts';
@@ -46,6 +47,7 @@ import {
 } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
 import { awaitingUrl } from '../plan/plan-versions.ts';
+import { entryForTombstone } from '../plan/purged-entry.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '../plan/version-policy.ts';
 import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
 import { afterLookup, isDue, park, type UnreadableRecord } from './unreadable-records.ts';
@@ -141,6 +143,8 @@ class Run {
   itemsEnqueued = 0;
   messagesEnqueued = 0;
   purgesThisRun = 0;
+  /** The entries whose purge the run has counted (`assetId`). */
+  readonly purged = new Set<string>();
   archiveObjects: number | undefined;
   /** The zones this run syncs, in order; zones added while it runs are synced too (S141). */
   readonly zones: ZoneRef[] = [];
@@ -161,15 +165,16 @@ class Run {
   async checkDeletions(changes: readonly ZoneChange[]): Promise<void> {
     const { deletePolicy, state } = this.#deps;
     if (deletePolicy.mode !== 'mirror') return;
-    // What the purges would remove: the archived objects of each purged asset (its CPLAsset
-    // tombstone; the CPLMaster tombstone of the same photo adds nothing). A tombstone of unknown
-    // type counts as an asset when the manifest knows it by that name.
+    // What the purges would remove: the archived objects of each entry a tombstone reaches, as the
+    // workers find it (an asset by its name, a master through its user in the zone). A photo's two
+    // tombstones, maybe pages apart, reach one entry: counted once in the run.
     let objects = 0;
     for (const change of changes) {
       if (change.type !== 'tombstone') continue;
-      if (change.inferredType !== 'CPLAsset' && change.inferredType !== 'unknown') continue;
-      const entry = await state.getEntry({ zone: change.zone, assetRecordName: change.recordName });
-      if (entry !== undefined && entry.status !== 'purged') objects += entry.versions.length;
+      const entry = await entryForTombstone(state, change.zone, change.recordName, change.inferredType);
+      if (entry === undefined || entry.status === 'purged' || this.purged.has(assetId(entry))) continue;
+      this.purged.add(assetId(entry));
+      objects += entry.versions.length;
     }
     if (objects === 0) return;
     this.archiveObjects ??= (await state.getCounters()).objects;
