@@ -238,6 +238,19 @@ describe('a Shared Album item that is also in your library', () => {
     expect((await s.state.getCounters()).objects).toBe(0);
   });
 
+  it('mirror: the item removed keeps the object a library worker under way (a user without an entry yet) is about to record', async () => {
+    const s = await setup(MIRROR);
+    s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM)]);
+    await s.run(collection('1'));
+    expect(await s.purgeLibraryPhoto()).toBe('purged');
+    // Another asset of the master (a Duplicate, the Shared Library's copy) is being archived: its
+    // worker recorded itself among the master's users and will adopt the object it finds.
+    await s.state.addMasterUser(CHECKSUM, { zone: ZONE, assetRecordName: 'ASSET-1-DUPLICATE' });
+    s.source.put(collection('2'), []);
+    expect(await s.run(collection('2'))).toMatchObject({ removed: 1, objectsDeleted: 0 });
+    expect(await s.keys()).toEqual([LIBRARY_KEY]);
+  });
+
   it('mirror: the item removed from the album keeps the object the library still has', async () => {
     const s = await setup(MIRROR);
     s.source.put(collection('1'), [item('copy', CHECKSUM, CHECKSUM)]);

@@ -119,8 +119,9 @@ export async function libraryTwinComing(state: ArchiveStateStore, item: SharedIt
 
 /**
  * The item no longer shows the library object (removed from its album, under `mirror`): it stops
- * being a user of the master; the object is deleted only when no live library entry and no other
- * album item still uses it (the library photo was purged and this was the last album showing it).
+ * being a user of the master; the object is deleted only when no live library entry, no library
+ * worker under way (a user without an entry yet) and no other album item still uses it (the library
+ * photo was purged and this was the last album showing it).
  * Returns true when the object was deleted.
  */
 export async function releaseLibraryReference(
@@ -134,6 +135,8 @@ export async function releaseLibraryReference(
   const users = await state.masterUsers(masterRecordName);
   if (users.some(isSharedAlbumUser)) return false;
   const entries = await state.getEntries(users);
+  // A user without an entry is a library worker under way: it will list the object it adopts.
+  if (entries.size < users.length) return false;
   for (const entry of entries.values()) {
     if (entry.status !== 'purged' && entry.versions.some((v) => v.key === item.key)) return false;
   }
