@@ -495,9 +495,9 @@ async function claimFile(
 ): Promise<FileClaim> {
   const user = itemRef(album.albumguid, item.assetGuid);
   if (copy !== undefined) {
-    // A user first, then a second look: a library purge reads the users once, before it purges the
-    // entry and deletes; one that read them before this write has purged the entry by the second
-    // look (an own copy then), one that reads them after keeps the original (finding 36).
+    // A user first, then a second look: a library purge reads the users once, then purges the
+    // entry, then deletes. One that reads them after this write keeps the original; one whose
+    // entry is purged by the second look leaves nothing to find: an own copy then (finding 36).
     const { masterRecordName } = copy.reference;
     await deps.state.addMasterUser(masterRecordName, user);
     if ((await findLibraryOriginal(deps.state, deps.objects, item))?.key === copy.key)
