@@ -90,7 +90,10 @@ export class IcloudS3Stack extends Stack {
       [
         DELETABLE_STATE_ITEMS.transferLease,
         DELETABLE_STATE_ITEMS.masterUser,
-        ...(mirror ? [DELETABLE_STATE_ITEMS.keyClaim, DELETABLE_STATE_ITEMS.countedObject] : []),
+        // Claims, not photos: a Shared Album pass releases keys it no longer needs under `keep`
+        // too (each DeleteItem conditional on the claim's owner, `releaseKey`).
+        DELETABLE_STATE_ITEMS.keyClaim,
+        ...(mirror ? [DELETABLE_STATE_ITEMS.countedObject] : []),
       ],
       { batchWritten: WORKER_BATCH_WRITTEN_ITEMS },
     );

@@ -33,7 +33,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
@@ -203,6 +203,19 @@ async function putOverCopyLimit(client: S3Client, key: string): Promise<void> {
   });
 }
 
+/** Deletes (by hand, unrecorded) the archived original of `asset`: the object with its checksum. */
+async function removeLibraryOriginal(bucket: string, asset: TruthAssetDetail): Promise<void> {
+  const checksum = asset.versions.find((v) => v.kind === 'original')?.fileChecksum;
+  const listed = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'library/' }));
+  for (const { Key } of listed.Contents ?? []) {
+    const head = await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+    if (head.Metadata?.['icloud-checksum'] !== checksum) continue;
+    await aws.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+    return;
+  }
+  throw new Error(`no archived original of ${asset.assetRecordName}`);
+}
+
 const truth = async () => (await control.library<{ assets: TruthAssetDetail[] }>()).assets;
 
 beforeAll(async () => {
@@ -242,9 +255,19 @@ beforeAll(async () => {
   await underKeep.tick();
   await underKeep.drain();
   await putOverCopyLimit(underKeep.workersS3, 'library/2024/01/01/IAM-LARGE.MOV');
-  const [edited, moved, trashed] = (await truth()).filter((a) => a.kind !== 'video');
-  if (edited === undefined || moved === undefined || trashed === undefined)
+  const [edited, moved, trashed, posted] = (await truth()).filter((a) => a.kind !== 'video');
+  if (edited === undefined || moved === undefined || trashed === undefined || posted === undefined)
     throw new Error('library too small');
+  // One library photo posted to two new-generation Shared Albums while its original is missing
+  // from the bucket (removed by hand): each item stores its own copy, so one album's item
+  // references the other's object and releases the key it claimed (a DeleteItem on `key#…`,
+  // under `keep` too).
+  await removeLibraryOriginal(bucket, posted);
+  for (const title of ['IAM ski', 'IAM ski again']) {
+    const mutate = <T>(m: unknown) => control.call<T>('POST', '/sharedcollections/mutate', m);
+    const { zoneName } = await mutate<{ zoneName: string }>({ op: 'createAlbum', title });
+    await mutate({ op: 'addItems', zoneName, fromLibrary: [posted.assetRecordName] });
+  }
   await control.mutate({ op: 'edit', assetRecordName: edited.assetRecordName });
   await control.mutate({ op: 'favorite', assetRecordName: moved.assetRecordName });
   await control.mutate({ op: 'create-album', name: 'IAM trip' });
@@ -388,6 +411,8 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
     expect(detectorDeletes.some((k) => k.startsWith('albums/'))).toBe(true);
     expect(detectorDeletes.some((k) => k.startsWith('catalog/journal/'))).toBe(true);
     expect(leadingKinds(phases[0]!.calls, 'workers', 'dynamodb:BatchWriteItem')).toContain('shared-item');
+    // A Shared Album item referencing another album's copy releases the key it claimed, under keep.
+    expect(leadingKinds(phases[0]!.calls, 'workers', 'dynamodb:DeleteItem')).toContain('key');
     expect([...(underMirror ?? [])]).toEqual(
       expect.arrayContaining([
         'workers S3.DeleteObject s3:DeleteObject',

@@ -132,8 +132,8 @@ describe('state table grants', () => {
     expect(deletableItems(mirror, 'detector')).toEqual(['lock#*', 'albumMember#*']);
   });
 
-  it('lets the download worker delete its transfer lease, a purged asset’s master-user item, and under mirror its key claim and object count', () => {
-    expect(deletableItems(keep, 'workers')).toEqual(['lock#transfer#*', 'master#*']);
+  it('lets the download worker delete its transfer lease, a purged asset’s master-user item, its key claim, and under mirror its object count', () => {
+    expect(deletableItems(keep, 'workers')).toEqual(['lock#transfer#*', 'master#*', 'key#*']);
     expect(deletableItems(mirror, 'workers')).toEqual(['lock#transfer#*', 'master#*', 'key#*', 'object#*']);
   });
 

@@ -206,7 +206,8 @@ export async function archiveSharedAlbum(
       if (page.items.length === 0) break;
       // The page's new files claimed first, their items recorded as users of the objects in one
       // write, then stored: an item is a user before its file is stored or referenced, so a
-      // `mirror` removal elsewhere never deletes an object an item is about to record.
+      // `mirror` removal elsewhere never deletes an object an item is about to record. (An item
+      // referencing a library original is a user already: `claimFile` looked again after that.)
       const claimed: ClaimedItem[] = [];
       for (const item of page.items) {
         if (seen.has(item.assetGuid)) continue;
@@ -466,7 +467,8 @@ async function libraryOriginalOrWait(
 /**
  * Where the item's file goes, and whose user the item becomes (written before the file is stored
  * or referenced: a crash in between only keeps an object longer). An item whose checksum is an
- * archived library original references that object (library-copy.ts), as a user of its master;
+ * archived library original references that object (library-copy.ts), as a user of its master,
+ * written here, if the original is still there once it is (else it stores its own copy);
  * otherwise the item claims its key and the checksum: the first item with an Apple checksum owns
  * the object, and a later identical item (the same photo posted to two albums) references it.
  */
@@ -492,8 +494,16 @@ async function claimFile(
   avoid: string | undefined,
 ): Promise<FileClaim> {
   const user = itemRef(album.albumguid, item.assetGuid);
-  if (copy !== undefined)
-    return { kind: 'library', copy, user: { masterRecordName: copy.reference.masterRecordName, user } };
+  if (copy !== undefined) {
+    // A user first, then a second look: a library purge reads the users once, then purges the
+    // entry, then deletes. One that reads them after this write keeps the original; one whose
+    // entry is purged by the second look leaves nothing to find: an own copy then (finding 41).
+    const { masterRecordName } = copy.reference;
+    await deps.state.addMasterUser(masterRecordName, user);
+    if ((await findLibraryOriginal(deps.state, deps.objects, item))?.key === copy.key)
+      return { kind: 'library', copy, user: { masterRecordName, user } };
+    await deps.state.removeMasterUser(masterRecordName, user);
+  }
   const me = sharedClaimant(album.albumguid, item.assetGuid);
   const keys = [sharedItemKey(folder, item, false), sharedItemKey(folder, item, true)];
   // A changed file whose old object other items still use goes beside it: a name of its own file.

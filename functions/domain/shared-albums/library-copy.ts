@@ -57,7 +57,8 @@ function candidateMasterNames(item: SharedItem): string[] {
 /**
  * The archived library original with the item's checksum, if there is one and its object is in
  * the bucket. Reads: one master-user query per candidate master name (one, or two when the
- * fingerprint differs from the checksum), one batched manifest read and one HEAD on a match.
+ * fingerprint differs from the checksum), one batched manifest read and one HEAD on a match. An
+ * item that matches calls it again once it is the master's user (archive-shared-album.ts claimFile).
  */
 export async function findLibraryOriginal(
   state: ArchiveStateStore,
