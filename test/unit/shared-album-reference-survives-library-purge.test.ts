@@ -174,4 +174,108 @@ describe('a Shared Album item referencing a library original, and the library pu
       albumUsers: references ? 1 : 0,
     });
   });
+
+  it('keeps the original when the purge read the users before the item became one but marks the entry after the item looked again', async () => {
+    // The purge's first read of the master's users happens before the item records itself; the
+    // whole album pass (user recorded, original found again, entry still archived) runs before
+    // the purge writes anything. The purge must read the users once more after marking its entry.
+    class PausingAtFirstUsersRead extends InMemorySyncStateStore {
+      during: (() => Promise<unknown>) | undefined;
+      override async masterUsers(masterRecordName: string) {
+        const users = await super.masterUsers(masterRecordName);
+        const during = this.during;
+        this.during = undefined;
+        if (during !== undefined) await during();
+        return users;
+      }
+    }
+    const source = new ListedSharedAlbumSource();
+    const objects = new InMemoryObjectStore();
+    const state = new PausingAtFirstUsersRead();
+    const sharedState = new InMemorySharedAlbumStateStore();
+    const body = Buffer.alloc(32, 'x');
+    await state.addMasterUser(CHECKSUM, { zone: ZONE, assetRecordName: LIBRARY_ASSET });
+    await objects.putStream(LIBRARY_KEY, Readable.from([body]), {
+      contentType: 'image/jpeg',
+      contentLength: 32,
+      metadata: { 'icloud-checksum': CHECKSUM },
+    });
+    await state.putEntry(
+      {
+        zone: ZONE,
+        assetRecordName: LIBRARY_ASSET,
+        masterRecordName: CHECKSUM,
+        assetChangeTag: 'a',
+        status: 'archived',
+        flags: { isFavorite: false, isHidden: false, isDeleted: false },
+        albums: [],
+        versions: [
+          {
+            kind: 'original',
+            key: LIBRARY_KEY,
+            size: 32,
+            sha256: createHash('sha256').update(body).digest('hex'),
+            md5: createHash('md5').update(body).digest('hex'),
+            fileChecksum: CHECKSUM,
+            archivedAt: 1,
+          },
+        ],
+        deletions: [],
+      },
+      0,
+    );
+    await state.countObject(LIBRARY_KEY, 32);
+    source.put(album, [copyItem]);
+    let pass: Awaited<ReturnType<typeof archiveSharedAlbum>> | undefined;
+    state.during = async () => {
+      pass = await archiveSharedAlbum(
+        {
+          source,
+          sharedState,
+          state,
+          objects,
+          downloader: new ByteServingDownloader(),
+          deletePolicy: MIRROR,
+          comments: true,
+          now: () => 5,
+        },
+        album,
+        false,
+      );
+    };
+
+    const purged = await applyPurge(
+      {
+        state,
+        objects,
+        downloader: new ByteServingDownloader(),
+        refresh: async () => ({ assets: [] }),
+        versionPolicy: DEFAULT_VERSION_POLICY,
+        deletePolicy: 'mirror',
+        now: () => 6,
+      },
+      ZONE,
+      LIBRARY_ASSET,
+      'CPLAsset',
+    );
+
+    const recorded = (await sharedState.loadItems(album.albumguid)).find((i) => i.assetGuid === 'copy');
+    const entry = await state.getEntry({ zone: ZONE, assetRecordName: LIBRARY_ASSET });
+    expect({
+      purged,
+      referenced: pass?.referenced,
+      referencesLibrary: recorded?.key === LIBRARY_KEY,
+      inBucket: objects.keys().includes(LIBRARY_KEY),
+      counted: (await state.getCounters()).objects,
+      // The purged entry does not claim a deletion that did not happen.
+      deletions: entry?.deletions.map((d) => d.key),
+    }).toEqual({
+      purged: 'purged',
+      referenced: 1,
+      referencesLibrary: true,
+      inBucket: true,
+      counted: 1,
+      deletions: [],
+    });
+  });
 });

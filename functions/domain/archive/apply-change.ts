@@ -178,6 +178,26 @@ export async function applyPurge(
   if (result.outcome !== 'updated') return result.outcome;
   // A purged entry no longer holds its master's objects for anyone else's purge.
   await deps.state.removeMasterUser(first.masterRecordName, ref);
+  if (removed.length > 0) {
+    // The users once more, now the entry says purged: a Shared Album item that became one after
+    // the first read and then found the entry still archived references the original; one that
+    // comes later finds the entry purged and keeps its own copy (finding 41).
+    const late = await keysStillUsed(deps, first);
+    const kept = removed.filter((d) => late.has(d.key));
+    if (kept.length > 0) {
+      removed = removed.filter((d) => !late.has(d.key));
+      await updateEntry(
+        deps,
+        () => deps.state.getEntry(ref),
+        (entry) => ({
+          ...toInput(entry),
+          deletions: entry.deletions.filter(
+            (d) => !kept.some((k) => k.key === d.key && k.deletedAt === d.deletedAt),
+          ),
+        }),
+      );
+    }
+  }
   // Objects go only after the manifest says so: a crash in between leaves an object the
   // manifest no longer lists, which `verify` reports, never a manifest pointing at nothing.
   for (const deletion of removed) {
