@@ -1,10 +1,8 @@
 /**
- * Audit 2 (scratch): CloudKit's bare HTTP 403 (no body) is "throttling, rotated routing cookie,
- * stale session, rarely ADP: re-authenticate once; stop after three in a row"
- * (docs/protocol/cloudkit.md#errors), and docs/records.md says the opened session refreshes
- * before a 401/403/421 surfaces as `SessionExpiredError`. The session refreshes on 401 and 421
- * only (open-session.ts `#send`); one bare 403 surfaces at once as `SessionExpiredError`, class
- * `reauth`: detection ends `reauthRequired` and the ReauthRequired alarm asks a person to sign in.
+ * CloudKit's bare HTTP 403 (no error code) is "throttling, rotated routing cookie, stale session,
+ * rarely ADP: re-authenticate once; stop after three in a row" (docs/protocol/cloudkit.md#errors).
+ * The opened session refreshes once and sends the request again; only a 403 that persists after
+ * the refresh surfaces as `SessionExpiredError` (class `reauth`, a person is asked to sign in).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,7 +30,7 @@ beforeAll(async () => {
   endpoint = await resolveEndpoint(sim.controlUrl);
   account = (await control.call<{ accounts: { appleId: string; password: string }[] }>('GET', '/accounts'))
     .accounts[0]!;
-  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-audit2-403-'));
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-bare-403-'));
 });
 
 afterAll(async () => {
@@ -40,24 +38,38 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('audit2: one bare 403 from CloudKit', () => {
-  it('is answered by one re-authentication (or retry), not by asking a person to sign in', async () => {
-    const store = new FileSessionStore(join(dir, 'session.json'));
-    const session = await beginLogin({ endpoint, store, appleId: account.appleId, logger });
-    const authenticator = await session.startSignIn();
-    const password = new Secret(account.password);
-    if ((await authenticator.signIn(password)).status === 'two-factor') {
-      await authenticator.requestCode({ kind: 'device' });
-      await authenticator.verifyCode({ kind: 'device' }, await control.code(account.appleId));
-    }
-    await session.save({ rememberPassword: password });
+async function signedInStore(): Promise<FileSessionStore> {
+  const store = new FileSessionStore(join(dir, `session-${Math.random().toString(36).slice(2)}.json`));
+  const session = await beginLogin({ endpoint, store, appleId: account.appleId, logger });
+  const authenticator = await session.startSignIn();
+  const password = new Secret(account.password);
+  if ((await authenticator.signIn(password)).status === 'two-factor') {
+    await authenticator.requestCode({ kind: 'device' });
+    await authenticator.verifyCode({ kind: 'device' }, await control.code(account.appleId));
+  }
+  await session.save({ rememberPassword: password });
+  return store;
+}
 
-    await control.injectFault({ endpoint: 'changes/database', mode: 'bare-403', count: 1 });
-    const adapters = await openIcloudAdapters({ endpoint, store, logger });
-    const outcome = await adapters.source.changedZones('private').then(
-      () => 'read',
-      (error: unknown) => `${classifyError(error)}: ${String(error).slice(0, 80)}`,
+/** `changes/database` after `bare403s` bare 403s: `read`, or the error's class and text. */
+async function changedZonesAfter(bare403s: number): Promise<string> {
+  const store = await signedInStore();
+  await control.injectFault({ endpoint: 'changes/database', mode: 'bare-403', count: bare403s });
+  const adapters = await openIcloudAdapters({ endpoint, store, logger });
+  return adapters.source.changedZones('private').then(
+    () => 'read',
+    (error: unknown) => `${classifyError(error)}: ${String(error).slice(0, 80)}`,
+  );
+}
+
+describe('a bare 403 from CloudKit', () => {
+  it('once: the session refreshes and the request is sent again, nobody is asked to sign in', async () => {
+    expect(await changedZonesAfter(1)).toBe('read');
+  });
+
+  it('again after the refresh: surfaces as a sign-in needed, as before', async () => {
+    expect(await changedZonesAfter(2)).toBe(
+      'reauth: SessionExpiredError: CloudKit answered HTTP 403 to changes/database: ',
     );
-    expect(outcome).toBe('read');
   });
 });

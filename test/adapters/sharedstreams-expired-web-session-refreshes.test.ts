@@ -1,10 +1,9 @@
 /**
- * Audit 2 (scratch): a CloudKit request meeting an expired web session refreshes it headlessly
- * (accountLogin, or SRP with the remembered password) and is sent again; a sharedstreams request
- * meeting the same expired session (SA-3: the same cookies authorise both) is not: the client
- * turns the 401 into `SessionExpiredError`, which the classifier calls `reauth`. In the download
- * worker a Shared Album message then stops the batch and raises `ReauthRequired` ("iCloud needs
- * you to sign in again"), though the session refreshes without a person.
+ * A sharedstreams request meeting an expired web session (SA-3: the same cookies authorise
+ * CloudKit and sharedstreams, and their expiry answers 401) refreshes it headlessly (accountLogin,
+ * or SRP with the remembered password) and is sent again, as a CloudKit request does. Before, the
+ * client turned the 401 into `SessionExpiredError` (`reauth`): in the download worker a Shared
+ * Album message stopped the batch and raised `ReauthRequired` though no person was needed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,7 +33,7 @@ beforeAll(async () => {
   endpoint = await resolveEndpoint(sim.controlUrl);
   account = (await control.call<{ accounts: { appleId: string; password: string }[] }>('GET', '/accounts'))
     .accounts[0]!;
-  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-audit2-'));
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-sharedstreams-expiry-'));
 });
 
 afterAll(async () => {
@@ -54,7 +53,7 @@ async function loginRemembering(store: FileSessionStore) {
   await session.save({ rememberPassword: password });
 }
 
-describe('audit2: sharedstreams on an expired web session', () => {
+describe('sharedstreams on an expired web session', () => {
   it('refreshes the session as a CloudKit request does, instead of asking a person to sign in', async () => {
     const store = new FileSessionStore(join(dir, 'session.json'));
     await loginRemembering(store);

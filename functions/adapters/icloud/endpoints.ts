@@ -51,6 +51,11 @@ export function isAppleHost(host: string): boolean {
   );
 }
 
+/** Whether `url` is a legacy Shared Albums URL (`pNN-sharedstreams.icloud.com`). */
+export function isSharedStreamsUrl(url: string): boolean {
+  return SHAREDSTREAMS_HOST.test(new URL(url).hostname.toLowerCase());
+}
+
 /** Whether `url` is a CloudKit database URL (`pNN-ckdatabasews.icloud.com`). */
 export function isCloudKitUrl(url: string): boolean {
   return CKDATABASEWS_HOST.test(new URL(url).hostname.toLowerCase());

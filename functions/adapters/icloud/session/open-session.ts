@@ -26,7 +26,7 @@ import { accountCondition } from '../auth/account-conditions.ts';
 import type { AuthContext } from '../auth/auth-context.ts';
 import { accountLogin } from '../auth/setup-service.ts';
 import { srpSignIn } from '../auth/srp-sign-in.ts';
-import { type IcloudEndpoint, isCloudKitUrl } from '../endpoints.ts';
+import { type IcloudEndpoint, isCloudKitUrl, isSharedStreamsUrl } from '../endpoints.ts';
 import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
 import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
 import { IcloudSession } from './icloud-session.ts';
@@ -260,16 +260,22 @@ class OpenedSession implements OpenedIcloudSession {
 
   async #send(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {
     const cloudKit = !request.withoutCookies && isCloudKitUrl(request.url);
+    // sharedstreams takes the same cookies, and answers their expiry with 401 (SA-3).
+    const streams = !request.withoutCookies && isSharedStreamsUrl(request.url);
     const baseBefore = this.ckdatabasewsUrl();
     const response = await this.#ctx.http.send(request);
-    if (!cloudKit) return response;
+    if (!cloudKit && !streams) return response;
     // Every CloudKit answer rotates X-APPLE-WEBAUTH-TOKEN (docs/protocol/session.md#http-conventions): the jar changed.
-    this.#dirty = true;
-    if (response.status !== 401 && response.status !== 421) return response;
+    if (cloudKit) this.#dirty = true;
+    const status = response.status;
+    if (status !== 401 && status !== 421 && status !== 403) return response;
 
     const text = await response.text();
+    // CloudKit's bare 403 (no error code) may be a stale session or a rotated routing cookie:
+    // refreshed once like a 401; one that persists surfaces (docs/protocol/cloudkit.md#errors).
+    if (status === 403 && (streams || text.includes('serverErrorCode'))) return response;
     if (NO_AUTH_METHOD.test(text)) return this.#afterNoAuthMethod(request);
-    this.#options.logger.info('cloudkit session refresh', { status: response.status });
+    this.#options.logger.info('session refresh', { status });
     await this.#refreshOnce();
     const retried = await this.#ctx.http.send({
       ...request,
@@ -278,7 +284,7 @@ class OpenedSession implements OpenedIcloudSession {
     if (retried.status === 401 || retried.status === 421) {
       await retried.text();
       throw new SessionExpiredError(
-        `CloudKit still refuses the refreshed iCloud session (HTTP ${retried.status})`,
+        `iCloud still refuses the refreshed session (HTTP ${retried.status})`,
         { action: this.#action },
       );
     }
