@@ -46,7 +46,9 @@ async function deliver(zone: ZoneRef, as: 'asset' | 'assetOnly' = 'asset') {
     v: WORK_MESSAGE_VERSION,
     runId: 'r',
     issuedAt: NOW,
-    items: [as === 'asset' ? { type: 'asset', asset } : { type: 'assetOnly', change: assetOnlyChange(asset) }],
+    items: [
+      as === 'asset' ? { type: 'asset', asset } : { type: 'assetOnly', change: assetOnlyChange(asset) },
+    ],
   }).then(
     (result) => ({ thrown: undefined, failed: result.failed }),
     (error: unknown) => ({ thrown: classifyError(error), failed: 0 }),
