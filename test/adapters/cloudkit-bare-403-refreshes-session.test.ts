@@ -51,10 +51,13 @@ async function signedInStore(): Promise<FileSessionStore> {
   return store;
 }
 
-/** `changes/database` after `bare403s` bare 403s: `read`, or the error's class and text. */
-async function changedZonesAfter(bare403s: number): Promise<string> {
+/** `changes/database` after `bare403s` bare 403s (or other faults): `read`, or the error's class and text. */
+async function changedZonesAfter(
+  bare403s: number,
+  fault: Parameters<ControlClient['injectFault']>[0] = { endpoint: 'changes/database', mode: 'bare-403' },
+): Promise<string> {
   const store = await signedInStore();
-  await control.injectFault({ endpoint: 'changes/database', mode: 'bare-403', count: bare403s });
+  await control.injectFault({ ...fault, count: bare403s });
   const adapters = await openIcloudAdapters({ endpoint, store, logger });
   return adapters.source.changedZones('private').then(
     () => 'read',
@@ -70,6 +73,22 @@ describe('a bare 403 from CloudKit', () => {
   it('again after the refresh: surfaces as a sign-in needed, as before', async () => {
     expect(await changedZonesAfter(2)).toBe(
       'reauth: SessionExpiredError: CloudKit answered HTTP 403 to changes/database: ',
+    );
+  });
+
+  it('with an error code (ACCESS_DENIED, web access off): an answer, not refreshed', async () => {
+    const accessDenied = {
+      endpoint: 'changes/database',
+      status: 403,
+      body: {
+        uuid: 'u1',
+        serverErrorCode: 'ACCESS_DENIED',
+        reason: 'private db access disabled for this account',
+      },
+    };
+    // Refreshed and sent again, the request would read (the fault fires once).
+    expect(await changedZonesAfter(1, accessDenied)).toMatch(
+      /^reauth: AccountConditionError: CloudKit answered ACCESS_DENIED/,
     );
   });
 });
