@@ -51,9 +51,17 @@ export function isAppleHost(host: string): boolean {
   );
 }
 
-/** Whether `url` is a CloudKit database URL (`pNN-ckdatabasews.icloud.com`). */
-export function isCloudKitUrl(url: string): boolean {
-  return CKDATABASEWS_HOST.test(new URL(url).hostname.toLowerCase());
+/**
+ * The service of an Apple URL that takes the web session's cookies: CloudKit
+ * (`pNN-ckdatabasews.icloud.com`) or legacy Shared Albums (`pNN-sharedstreams.icloud.com`).
+ */
+export function sessionService(url: string): 'ckdatabasews' | 'sharedstreams' | undefined {
+  const host = new URL(url).hostname.toLowerCase();
+  return CKDATABASEWS_HOST.test(host)
+    ? 'ckdatabasews'
+    : SHAREDSTREAMS_HOST.test(host)
+      ? 'sharedstreams'
+      : undefined;
 }
 
 /** Rewrites an Apple URL for a simulator listening at `baseUrl`; other URLs pass unchanged. */

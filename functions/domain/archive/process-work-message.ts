@@ -8,7 +8,7 @@
 import type { Asset, VersionKind } from '#domain/model/asset.ts';
 import { assetId, type ManifestEntry, type ManifestEntryInput } from '#domain/model/manifest.ts';
 import { isLibraryWorkItem, type LibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
-import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import { isOwnLibrary, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { errorText } from '#shared/redact.ts';
 import { type ChangeKind, classifyChange, type PreviousAssetState } from '../classify-change.ts';
 import {
@@ -16,6 +16,7 @@ import {
   DownloadUrlExpiredError,
   DownloadUrlRefusedError,
   UnexpectedResponseError,
+  ZoneNotFoundError,
 } from '../errors.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
 import { type AssetArchiveResult, archiveAsset, type MessageWrites } from './archive-asset.ts';
@@ -164,10 +165,19 @@ interface Refreshed {
   readonly unavailable: Map<string, string>;
 }
 
-/** Fresh copies of the named assets, and those CloudKit could not return this time. */
+/**
+ * Fresh copies of the named assets, and those CloudKit could not return this time. The own
+ * library's ZONE_NOT_FOUND is web access off, ADP or a passing answer, never a photo to give up on
+ * (docs/protocol/cloudkit.md#errors): retryable, so the message comes back while detection, which
+ * owns zone discovery, stops with guidance or follows a renamed zone. A Shared Library's stays fatal.
+ */
 async function refreshed(deps: ArchiveDeps, zone: ZoneRef, keys: readonly RefreshKey[]): Promise<Refreshed> {
   if (keys.length === 0) return { assets: new Map(), unavailable: new Map() };
-  const result = await deps.refresh(zone, keys);
+  const result = await deps.refresh(zone, keys).catch((error: unknown) => {
+    throw error instanceof ZoneNotFoundError && isOwnLibrary(zone)
+      ? new UnexpectedResponseError(error.message, { cause: error })
+      : error;
+  });
   return {
     assets: new Map(result.assets.map((a) => [a.assetRecordName, a])),
     unavailable: new Map((result.unavailable ?? []).map((u) => [u.assetRecordName, u.reason])),

@@ -93,7 +93,8 @@ export function errorFromHttpStatus(
     });
   }
   if (status === 401 || status === 421 || status === 403) {
-    // 401 stale session, 421 missing cookie or wrong partition, bare 403 rotated routing (docs/protocol/cloudkit.md#errors).
+    // 401 stale session, 421 missing cookie or wrong partition, bare 403 rotated routing
+    // (docs/protocol/cloudkit.md#errors); each met again after the session's one refresh.
     return new SessionExpiredError(`${what}: ${brief(bodyText)}`);
   }
   return new UnexpectedResponseError(what, { permanent: status >= 400 && status < 500 });

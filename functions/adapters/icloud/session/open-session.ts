@@ -1,7 +1,8 @@
 /**
  * Opens the stored iCloud session for unattended use (CloudKit client, Lambdas, CLI commands other
  * than `login`). Reuse is cheap: nothing is sent until the caller's first request, which goes out
- * with the stored cookies. When CloudKit answers 401/421 the client refreshes headlessly (spec
+ * with the stored cookies. When CloudKit answers 401/421 or a bare 403 (no error code), or
+ * sharedstreams 401 (SA-3: the same cookies), the client refreshes headlessly (spec
  * docs/protocol/session.md#validate-and-reuse: `accountLogin` with the stored tokens, then SRP with the remembered password and trust
  * token), rebuilds the CloudKit URL if the partition moved, retries the request once, and stores
  * the refreshed session (compare-and-set). When only a person can help it throws
@@ -26,7 +27,7 @@ import { accountCondition } from '../auth/account-conditions.ts';
 import type { AuthContext } from '../auth/auth-context.ts';
 import { accountLogin } from '../auth/setup-service.ts';
 import { srpSignIn } from '../auth/srp-sign-in.ts';
-import { type IcloudEndpoint, isCloudKitUrl } from '../endpoints.ts';
+import { type IcloudEndpoint, sessionService } from '../endpoints.ts';
 import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
 import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
 import { IcloudSession } from './icloud-session.ts';
@@ -56,7 +57,10 @@ export interface OpenIcloudSessionOptions {
 }
 
 export interface OpenedIcloudSession {
-  /** Sends requests with the session's cookies; CloudKit 401/421 trigger one headless refresh and one retry. */
+  /**
+   * Sends requests with the session's cookies; CloudKit 401/421/bare 403 and sharedstreams 401
+   * trigger one headless refresh and one retry.
+   */
   readonly http: IcloudHttp;
   /** The current CloudKit base URL (`https://pNN-ckdatabasews.icloud.com:443`); changes if Apple moves the account. */
   ckdatabasewsUrl(): string;
@@ -87,6 +91,9 @@ const LATCH_SAVE_ATTEMPTS = 3;
 function signInOf(document: SessionDocument): string {
   return JSON.stringify([document.sessionToken ?? null, document.trustToken ?? null]);
 }
+
+/** The statuses of a session Apple no longer takes: 401 stale, 421 a lost cookie or the wrong partition. */
+const expired = (status: number): boolean => status === 401 || status === 421;
 
 /** Refreshes allowed per opened session: never loop on sign-in. */
 const MAX_REFRESHES = 2;
@@ -255,34 +262,34 @@ class OpenedSession implements OpenedIcloudSession {
         if (!(error instanceof ConflictError)) throw error;
       }
     }
-    throw new ConflictError('the stored session kept changing; the sign-in latch is not stored');
+    throw new ConflictError('sign-in latch not stored: the session kept changing');
   }
 
   async #send(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {
-    const cloudKit = !request.withoutCookies && isCloudKitUrl(request.url);
+    // sharedstreams takes the same cookies as CloudKit, and answers their expiry with 401 (SA-3).
+    const service = request.withoutCookies ? undefined : sessionService(request.url);
     const baseBefore = this.ckdatabasewsUrl();
     const response = await this.#ctx.http.send(request);
-    if (!cloudKit) return response;
+    if (!service) return response;
     // Every CloudKit answer rotates X-APPLE-WEBAUTH-TOKEN (docs/protocol/session.md#http-conventions): the jar changed.
-    this.#dirty = true;
-    if (response.status !== 401 && response.status !== 421) return response;
+    if (service === 'ckdatabasews') this.#dirty = true;
+    const status = response.status;
+    if (!expired(status) && status !== 403) return response;
 
     const text = await response.text();
+    // CloudKit's bare 403 (no error code) may be a stale session or a rotated routing cookie:
+    // refreshed once like a 401; one that persists surfaces (docs/protocol/cloudkit.md#errors).
+    if (status === 403 && (service !== 'ckdatabasews' || text.includes('serverErrorCode'))) return response;
     if (NO_AUTH_METHOD.test(text)) return this.#afterNoAuthMethod(request);
-    this.#options.logger.info('cloudkit session refresh', { status: response.status });
+    this.#options.logger.info('session refresh', { status });
     await this.#refreshOnce();
     const retried = await this.#ctx.http.send({
       ...request,
       url: rebase(request.url, baseBefore, this.ckdatabasewsUrl()),
     });
-    if (retried.status === 401 || retried.status === 421) {
-      await retried.text();
-      throw new SessionExpiredError(
-        `CloudKit still refuses the refreshed iCloud session (HTTP ${retried.status})`,
-        { action: this.#action },
-      );
-    }
-    return retried;
+    if (!expired(retried.status)) return retried;
+    await retried.text();
+    throw this.#refused(retried.status);
   }
 
   /**
@@ -292,12 +299,17 @@ class OpenedSession implements OpenedIcloudSession {
    * the latch is set only when CloudKit says it again.
    */
   async #afterNoAuthMethod(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {
-    this.#options.logger.info('cloudkit said "no auth method found"; trying once more');
+    this.#options.logger.info('no auth method found: trying again');
     const retried = await this.#ctx.http.send(request);
-    if (retried.status !== 401 && retried.status !== 421) return retried;
+    if (!expired(retried.status)) return retried;
     const text = await retried.text();
     if (NO_AUTH_METHOD.test(text)) throw await this.#latch(accountCondition('security-key'));
-    throw new SessionExpiredError(`CloudKit refused the iCloud session (HTTP ${retried.status})`, {
+    throw this.#refused(retried.status);
+  }
+
+  /** A person must sign in: the answer to the one retry still refused the session. */
+  #refused(status: number): SessionExpiredError {
+    return new SessionExpiredError(`iCloud still refuses the session (HTTP ${status})`, {
       action: this.#action,
     });
   }
@@ -312,12 +324,7 @@ class OpenedSession implements OpenedIcloudSession {
 
   async #refresh(): Promise<void> {
     if (++this.#refreshes > MAX_REFRESHES) {
-      throw new SessionExpiredError(
-        'the iCloud session keeps expiring; stopping instead of signing in again',
-        {
-          action: this.#action,
-        },
-      );
+      throw new SessionExpiredError('the iCloud session keeps expiring', { action: this.#action });
     }
     try {
       if (await this.#tryAccountLogin()) return;
@@ -336,7 +343,7 @@ class OpenedSession implements OpenedIcloudSession {
       await (latched ? this.#storeLatch() : this.save()).catch((error: unknown) => {
         this.#options.logger.warn('refreshed session not saved', {
           error,
-          consequence: 'the next run refreshes the previous session again',
+          consequence: 'the next run refreshes again',
         });
       });
     }
