@@ -1,7 +1,8 @@
 /**
  * The mirror safety stop holds across runs: once a run was refused for purging too much, a later
  * run must not go on deleting the same purge's objects a limit's worth at a time (docs/deploy.md,
- * `DeletionRefused`: "every later run stops there too").
+ * `DeletionRefused`: "every later run stops there too"). A raised limit lets it through, and then
+ * the stop is dropped: later purges are counted per run again.
  */
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
@@ -47,7 +48,7 @@ describe('the mirror safety stop across runs', () => {
     const source = new LibraryAssetSource();
     source.addZone(ZONE, 3);
     let runs = 0;
-    const syncOnce = async (): Promise<string> => {
+    const syncOnce = async (deletePolicy = MIRROR): Promise<string> => {
       const queue = new KeptQueue();
       const outcome = await detectChanges({
         source,
@@ -56,10 +57,10 @@ describe('the mirror safety stop across runs', () => {
         now: () => NOW,
         remainingMs: () => 600_000,
         runId: `run-${++runs}`,
-        deletePolicy: MIRROR,
+        deletePolicy,
       }).then(
         (result) => result.outcome as string,
-        (error: Error) => error.name,
+        (error: Error) => `${error.name}: ${error.message}`,
       );
       for (const message of queue.messages) await processWorkMessage(deps, message);
       return outcome;
@@ -73,15 +74,38 @@ describe('the mirror safety stop across runs', () => {
     // iCloud purges 30 of the 40 photos (a library reset on a device); the feed pages them.
     for (const photo of photos.slice(0, 30))
       source.change(ZONE.zoneName, [
-        { type: 'tombstone', zone: ZONE, recordName: photo.assetRecordName, inferredType: 'CPLAsset' } as ZoneChange,
+        {
+          type: 'tombstone',
+          zone: ZONE,
+          recordName: photo.assetRecordName,
+          inferredType: 'CPLAsset',
+        } as ZoneChange,
       ]);
 
     const outcomes: string[] = [];
     for (let run = 0; run < 8; run++) outcomes.push(await syncOnce());
 
     // The first run deletes what fits its limit and is refused; the later ones stop there.
-    expect(outcomes[0]).toBe('MassDeletionRefusedError');
-    expect(new Set(outcomes.slice(1))).toEqual(new Set(['MassDeletionRefusedError']));
-    expect(objects.keys().length).toBeGreaterThanOrEqual(36);
+    expect(outcomes[0]).toMatch(/^MassDeletionRefusedError: .*; 4 queued for deletion before the stop$/);
+    for (const later of outcomes.slice(1)) {
+      expect(later).toMatch(/^MassDeletionRefusedError: .*, 4 on earlier runs.*; nothing was deleted$/);
+    }
+    expect(objects.keys().length).toBe(36);
+
+    // A person raises the limit: the rest of the purge goes, and the stop is dropped.
+    expect(await syncOnce({ ...MIRROR, maxDeleteFraction: 0.9 })).toBe('caughtUp');
+    expect(objects.keys().length).toBe(10);
+    expect(JSON.stringify((await state.loadZone(ZONE))?.checkpoint ?? {})).not.toContain('brake');
+    // Purges are counted per run again: one object of ten fits the 10 % limit.
+    source.change(ZONE.zoneName, [
+      {
+        type: 'tombstone',
+        zone: ZONE,
+        recordName: photos[30]?.assetRecordName ?? '',
+        inferredType: 'CPLAsset',
+      } as ZoneChange,
+    ]);
+    expect(await syncOnce()).toBe('caughtUp');
+    expect(objects.keys().length).toBe(9);
   });
 });

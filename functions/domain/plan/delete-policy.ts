@@ -51,9 +51,11 @@ export class MassDeletionRefusedError extends Error {
     limit: number,
     reason: string,
     enqueuedBefore: { readonly items: number; readonly messages: number } = { items: 0, messages: 0 },
+    /** Objects the run had queued for deletion before the refused page (their tokens moved on). */
+    readonly queued = 0,
   ) {
     super(
-      `refused to delete ${wouldDelete} of ${archiveObjects} archived objects (${reason}; at most ${limit} allowed in one run); nothing was deleted`,
+      `refused to delete ${wouldDelete} of ${archiveObjects} archived objects (${reason}; at most ${limit} per run); ${queued ? `${queued} queued for deletion before the stop` : 'nothing was deleted'}`,
     );
     this.wouldDelete = wouldDelete;
     this.archiveObjects = archiveObjects;
