@@ -94,9 +94,10 @@ export type DetectionRunResult =
     }
   | {
       /**
-       * The mirror safety stop: the run would have deleted more than the policy allows. Nothing
-       * was deleted, the tokens stay where they were (every later run meets the same stop) until
-       * a person raises the limit or looks into the library.
+       * The mirror safety stop: the run would have deleted more than the policy allows. The
+       * refused page and those after it deleted nothing; `queued` objects of earlier pages were.
+       * The zone keeps its token and the count (every later run meets the same stop) until a
+       * person raises the limit or looks into the library.
        */
       readonly outcome: 'deletionRefused';
       readonly runId: string;
@@ -107,6 +108,7 @@ export type DetectionRunResult =
       readonly wouldDelete: number;
       readonly archiveObjects: number;
       readonly limit: number;
+      readonly queued: number;
     };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -124,6 +126,9 @@ export async function runDetection(
   const openRun = async () => {
     run ??= await deps.state.startRun(runId, 'detect', startedAt);
     return run;
+  };
+  const onWorkStarting = async () => {
+    await openRun();
   };
   const albums = deps.albums === undefined ? undefined : new OneRunAlbumStore(deps.albums);
   const catalog: CatalogDeps | undefined =
@@ -149,9 +154,7 @@ export async function runDetection(
       remainingMs: invocation.remainingMs,
       runId,
       runStartedAt: startedAt,
-      onWorkStarting: async () => {
-        await openRun();
-      },
+      onWorkStarting,
       deletePolicy: deps.deletePolicy,
       ...(deps.versionPolicy === undefined ? {} : { versionPolicy: deps.versionPolicy }),
       reserveMs: deps.reserveMs,
@@ -166,9 +169,7 @@ export async function runDetection(
             runId,
             runStartedAt: startedAt,
             now,
-            onWorkStarting: async () => {
-              await openRun();
-            },
+            onWorkStarting,
           });
     if (deps.albumViews !== undefined && albums !== undefined && result.outcome !== 'locked') {
       // Views never fail the check: a view not written now stays stale and is written next time.
@@ -263,11 +264,13 @@ export async function runDetection(
       // Not retried: the next tick meets the same stop. The alarm on the metric calls a person.
       deps.metrics.add(METRICS.deletionRefused, 1);
       deps.metrics.add(METRICS.syncSucceeded, 0);
-      deps.logger.error('mass deletion refused', {
+      const numbers = {
         wouldDelete: error.wouldDelete,
         archiveObjects: error.archiveObjects,
         limit: error.limit,
-      });
+        queued: error.queued,
+      };
+      deps.logger.error('mass deletion refused', numbers);
       const message = errorMessage(error);
       await recordFailedRun(deps, openRun, now(), 'failed', message).catch(() => undefined);
       return {
@@ -276,9 +279,7 @@ export async function runDetection(
         message,
         itemsEnqueued: library?.itemsEnqueued ?? error.enqueuedBefore.items,
         messagesEnqueued: library?.messagesEnqueued ?? error.enqueuedBefore.messages,
-        wouldDelete: error.wouldDelete,
-        archiveObjects: error.archiveObjects,
-        limit: error.limit,
+        ...numbers,
       };
     }
     deps.logger.error('detection failed', { error, class: classifyError(error) });

@@ -66,7 +66,7 @@ export interface SyncProgress {
 export interface SyncSummary {
   /**
    * `deletionRefused`: the mirror safety stop refused the run (see `deletionRefused`); nothing
-   * was deleted and the next run meets the same stop until the limit is raised.
+   * past the refused page was deleted and the next run meets the same stop until the limit is raised.
    */
   readonly outcome: 'succeeded' | 'partial' | 'idle' | 'reauthRequired' | 'deletionRefused' | 'dryRun';
   readonly dryRun: boolean;
@@ -107,6 +107,8 @@ export interface SyncSummary {
     readonly wouldDelete: number;
     readonly archiveObjects: number;
     readonly limit: number;
+    /** Objects queued for deletion before the stop (0: nothing was deleted). */
+    readonly queued: number;
   };
   readonly message?: string;
   /** What the album-view pass did (albums known, views written and removed). */
@@ -434,12 +436,12 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       };
     }
     if (last?.outcome === 'deletionRefused') {
-      const { wouldDelete, archiveObjects, limit } = last;
+      const { wouldDelete, archiveObjects, limit, queued } = last;
       return {
         ...base,
         outcome: 'deletionRefused',
         message: last.message,
-        deletionRefused: { wouldDelete, archiveObjects, limit },
+        deletionRefused: { wouldDelete, archiveObjects, limit, queued },
       };
     }
     const unfinished = deadLetters > 0 || totals.failed > 0 || parked.unfinished.length > 0;

@@ -30,12 +30,24 @@ describe('syncStopReason', () => {
     const report = syncStopReason(
       summary({
         outcome: 'deletionRefused',
-        deletionRefused: { wouldDelete: 40, archiveObjects: 100, limit: 5 },
+        deletionRefused: { wouldDelete: 40, archiveObjects: 100, limit: 5, queued: 0 },
       }),
     );
     expect(report).toMatchObject({ code: 'deletion-refused', exitCode: 1 });
     expect(report?.message).toContain('Refused to delete 40 of 100 archived objects (at most 5 per run)');
+    expect(report?.message).toContain('nothing was deleted');
     expect(report?.hint).toContain('--max-delete-fraction');
+  });
+
+  it('says how many objects earlier pages of the refused run queued for deletion, not "nothing"', () => {
+    const report = syncStopReason(
+      summary({
+        outcome: 'deletionRefused',
+        deletionRefused: { wouldDelete: 6, archiveObjects: 100, limit: 5, queued: 4 },
+      }),
+    );
+    expect(report?.message).toContain('4 were queued for deletion before the stop');
+    expect(report?.message).not.toContain('nothing was deleted');
   });
 
   it('reports a run stopped for a new sign-in as needs-login, exit 3, in the one error shape', () => {

@@ -15,7 +15,7 @@ export function syncStopReason(summary: SyncSummary): ErrorReport | undefined {
     return {
       code: 'deletion-refused',
       message: refused
-        ? `Refused to delete ${refused.wouldDelete} of ${refused.archiveObjects} archived objects (at most ${refused.limit} per run); nothing was deleted and the sync stopped there.`
+        ? `Refused to delete ${refused.wouldDelete} of ${refused.archiveObjects} archived objects (at most ${refused.limit} per run); ${refused.queued ? `${refused.queued} were queued for deletion before the stop` : 'nothing was deleted'} and the sync stopped there.`
         : 'Refused a mass deletion; nothing was deleted.',
       hint: 'Check what was purged in iCloud, then rerun with a higher --max-delete-fraction to let it through.',
       exitCode: EXIT.failure,

@@ -143,6 +143,8 @@ class Run {
   itemsEnqueued = 0;
   messagesEnqueued = 0;
   purgesThisRun = 0;
+  /** What a purge refused on an earlier run had queued (the zones' `brake`): this run counts on from it. */
+  carried = 0;
   /** The entries whose purge the run has counted (`assetId`). */
   readonly purged = new Set<string>();
   archiveObjects: number | undefined;
@@ -178,18 +180,20 @@ class Run {
     }
     if (objects === 0) return;
     this.archiveObjects ??= (await state.getCounters()).objects;
-    const wouldDelete = this.purgesThisRun + objects;
+    const { carried, purgesThisRun } = this;
+    const wouldDelete = carried + purgesThisRun + objects;
     const limit = deletionLimit(deletePolicy, this.archiveObjects);
     if (wouldDelete > limit) {
       throw new MassDeletionRefusedError(
         wouldDelete,
         this.archiveObjects,
         limit,
-        'photos purged in iCloud in one run',
+        `photos purged in iCloud${carried ? `, ${carried} on earlier runs` : ''}`,
         { items: this.itemsEnqueued, messages: this.messagesEnqueued },
+        purgesThisRun,
       );
     }
-    this.purgesThisRun = wouldDelete;
+    this.purgesThisRun += objects;
   }
 
   /**
@@ -199,7 +203,7 @@ class Run {
   async enqueue(page: readonly ZoneChange[], fromDelta = false): Promise<void> {
     await this.checkDeletions(page);
     // Album records and memberships are state, not work: recorded here, before the page's token.
-    const albums = this.#deps.albums;
+    const { albums, runStartedAt, versionPolicy } = this.#deps;
     let changes = page;
     if (albums !== undefined) {
       changes = [...page, ...(await membershipsEndedByDeletedAlbums(albums, page))];
@@ -208,9 +212,9 @@ class Run {
     }
     const messages = toWorkMessages(changes, {
       runId: this.#deps.runId,
-      ...(this.#deps.runStartedAt === undefined ? {} : { runStartedAt: this.#deps.runStartedAt }),
+      ...(runStartedAt === undefined ? {} : { runStartedAt }),
       issuedAt: this.#deps.now(),
-      ...(this.#deps.versionPolicy === undefined ? {} : { versionPolicy: this.#deps.versionPolicy }),
+      ...(versionPolicy === undefined ? {} : { versionPolicy }),
     });
     if (messages.length === 0) return;
     await this.#deps.queue.enqueue(messages);
@@ -221,7 +225,8 @@ class Run {
 
 /**
  * Replaces the zone's state and updates `current`. The records waiting to be looked up again
- * (`current.unreadable`) go with whatever checkpoint is saved: they outlive tokens and walks.
+ * (`current.unreadable`) and a refused purge's count (`current.brake`) go with whatever checkpoint
+ * is saved: they outlive tokens and walks.
  */
 async function saveZone(
   state: DetectionStateStore,
@@ -230,19 +235,21 @@ async function saveZone(
   next: { syncToken?: string; checkpoint?: JsonValue; retired?: boolean; lastFullScanAt?: number },
 ): Promise<ZoneSyncState> {
   const lastFullScanAt = next.lastFullScanAt ?? current.state?.lastFullScanAt;
-  const { unreadable: _stored, ...rest } =
-    next.checkpoint === undefined ? {} : parseZoneCheckpoint(next.checkpoint);
-  const checkpoint =
-    current.unreadable.length > 0
-      ? serialiseZoneCheckpoint({ ...rest, unreadable: current.unreadable })
-      : next.checkpoint === undefined || Object.keys(rest).length === 0
-        ? undefined
-        : serialiseZoneCheckpoint(rest);
+  const {
+    unreadable: _u,
+    brake: _b,
+    ...rest
+  } = next.checkpoint === undefined ? {} : parseZoneCheckpoint(next.checkpoint);
+  const kept = {
+    ...rest,
+    ...(current.unreadable.length > 0 ? { unreadable: current.unreadable } : {}),
+    ...(current.brake ? { brake: current.brake } : {}),
+  };
   current.state = await state.saveZone(
     {
       zone,
       ...(next.syncToken === undefined ? {} : { syncToken: next.syncToken }),
-      ...(checkpoint === undefined ? {} : { checkpoint }),
+      ...(Object.keys(kept).length > 0 ? { checkpoint: serialiseZoneCheckpoint(kept) } : {}),
       ...(next.retired === undefined ? {} : { retired: next.retired }),
       ...(lastFullScanAt === undefined ? {} : { lastFullScanAt }),
     },
@@ -256,6 +263,8 @@ interface ZoneStateHolder {
   state: ZoneSyncState | undefined;
   /** Records CloudKit would not serve, waiting to be looked up again (saved with every write). */
   unreadable: UnreadableRecord[];
+  /** A refused purge's count (`ZoneCheckpoint.brake`; 0: none), saved with every write until caught up. */
+  brake: number;
   /** Records given up in this run (reported). */
   readonly givenUp: string[];
 }
@@ -345,12 +354,13 @@ async function enumerateZone(
   const checkpoint = parseZoneCheckpoint(current.state?.checkpoint);
   if (checkpoint.albums !== undefined) {
     const { listed, pending, ...walk } = checkpoint.albums;
-    const rest = await finishEnumeration(deps, run, zone, current, { ...walk, albums: { listed, pending } });
-    return { pages: 0, changes: rest.changes, caughtUp: rest.caughtUp };
+    return {
+      pages: 0,
+      ...(await finishEnumeration(deps, run, zone, current, { ...walk, albums: { listed, pending } })),
+    };
   }
   if (checkpoint.reconcile !== undefined) {
-    const rest = await reconcileZone(deps, run, zone, current, checkpoint.reconcile);
-    return { pages: 0, changes: rest.changes, caughtUp: rest.caughtUp };
+    return { pages: 0, ...(await reconcileZone(deps, run, zone, current, checkpoint.reconcile)) };
   }
   const generation =
     checkpoint.enumeration === undefined
@@ -544,14 +554,27 @@ async function followZone(
  */
 async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<ZoneReport> {
   const state = await deps.state.loadZone(zone);
-  const current: ZoneStateHolder = {
-    state,
-    unreadable: [...(parseZoneCheckpoint(state?.checkpoint).unreadable ?? [])],
-    givenUp: [],
+  const { unreadable = [], brake = 0 } = parseZoneCheckpoint(state?.checkpoint);
+  const current: ZoneStateHolder = { state, unreadable: [...unreadable], givenUp: [], brake };
+  const keep = (count: number) => {
+    current.brake = count;
+    return saveZone(deps.state, current, zone, current.state ?? {});
   };
-  const report = state?.retired
-    ? await walkReturnedZone(deps, run, zone, current)
-    : await walkZone(deps, run, zone, current);
+  run.carried = Math.max(run.carried, brake);
+  let report: ZoneReport;
+  try {
+    report = state?.retired
+      ? await walkReturnedZone(deps, run, zone, current)
+      : await walkZone(deps, run, zone, current);
+  } catch (error) {
+    // A refused purge stays refused on later runs (docs/deploy.md, `DeletionRefused`): the zone
+    // keeps what it had queued, and the next run counts on from there.
+    const count = run.carried + run.purgesThisRun;
+    if (error instanceof MassDeletionRefusedError && count !== brake) await keep(count);
+    throw error;
+  }
+  // Caught up past the refused page: a person let it through, and the stop is done.
+  if (report.caughtUp && brake) await keep(0);
   return {
     ...report,
     ...(current.unreadable.length > 0 ? { unreadableWaiting: current.unreadable.length } : {}),
@@ -595,14 +618,7 @@ function zoneReport(
   result: { readonly pages: number; readonly changes: number; readonly caughtUp: boolean },
   note?: ZoneReport['note'],
 ): ZoneReport {
-  return {
-    zone,
-    mode,
-    pages: result.pages,
-    changes: result.changes,
-    caughtUp: result.caughtUp,
-    ...(note === undefined ? {} : { note }),
-  };
+  return { zone, mode, ...result, ...(note === undefined ? {} : { note }) };
 }
 
 /** A retired zone Apple lists again: walked afresh, reconciling against what the archive holds. */

@@ -5,7 +5,8 @@
  *
  * A reconciling enumeration (see `reconcile-enumeration.ts`) adds its generation id and, after
  * the walk, the reconciliation's place; both optional, so older checkpoints read unchanged. So is
- * `unreadable`: the records CloudKit would not serve, kept whatever else the checkpoint holds.
+ * `unreadable`: the records CloudKit would not serve, and `brake`, a refused purge's count: both
+ * kept whatever else the checkpoint holds.
  * The walk's cursor gained `overlap`, `retreats` and `recovered` (rank-walk.ts), optional too: a
  * cursor stored without them resumes at its rank, as it was written to.
  *
@@ -76,6 +77,7 @@ const zoneCheckpointSchema = z.strictObject({
       }),
     ),
   ),
+  brake: z.optional(z.int().check(z.nonnegative())),
 });
 
 export interface ZoneCheckpoint {
@@ -108,6 +110,12 @@ export interface ZoneCheckpoint {
   readonly unpaired?: UnpairedHalves;
   /** Records CloudKit answered as error entries: looked up again on later runs (`unreadable-records.ts`). */
   readonly unreadable?: readonly UnreadableRecord[];
+  /**
+   * A mirror purge the safety stop refused: the objects it had queued for deletion by then. Later
+   * runs count on from it, so the refused page stays refused until a raised limit lets it through;
+   * dropped once the zone is caught up.
+   */
+  readonly brake?: number;
 }
 
 /** The stored checkpoint, parsed; `{}` (start over) when there is none or it cannot be read. */

@@ -11,8 +11,9 @@
  * Mass deletions are how mirroring tools lose people's photos (icloud-photos-sync's mirror
  * wipes when iCloud briefly listed fewer items). A mirror run that would delete more than
  * `maxDeleteFraction` of the archive's objects, or more than `maxDeleteCount` objects, is
- * refused as a whole: it deletes nothing and raises `MassDeletionRefusedError`, so a person
- * looks before anything goes (the same habit as rclone's `--max-delete`).
+ * refused at the page that passes the limit (`MassDeletionRefusedError`; earlier pages were
+ * queued), and later runs count on from there (detect-changes.ts, the zone's `brake`), so a
+ * person looks before more goes (the same habit as rclone's `--max-delete`).
  */
 import { InvalidInputError } from '#domain/errors.ts';
 
@@ -37,7 +38,7 @@ export const DEFAULT_DELETE_POLICY: DeletePolicy = Object.freeze({
   maxDeleteCount: 1000,
 });
 
-/** A mirror run wanted to delete too much; nothing was deleted. */
+/** A mirror run wanted to delete too much: nothing past the refused page was deleted (`queued` before it). */
 export class MassDeletionRefusedError extends Error {
   override readonly name = 'MassDeletionRefusedError';
   readonly wouldDelete: number;
@@ -51,9 +52,11 @@ export class MassDeletionRefusedError extends Error {
     limit: number,
     reason: string,
     enqueuedBefore: { readonly items: number; readonly messages: number } = { items: 0, messages: 0 },
+    /** Objects the run had queued for deletion before the refused page (their tokens moved on). */
+    readonly queued = 0,
   ) {
     super(
-      `refused to delete ${wouldDelete} of ${archiveObjects} archived objects (${reason}; at most ${limit} allowed in one run); nothing was deleted`,
+      `refused to delete ${wouldDelete} of ${archiveObjects} archived objects (${reason}; at most ${limit} per run); ${queued ? `${queued} queued for deletion before the stop` : 'nothing was deleted'}`,
     );
     this.wouldDelete = wouldDelete;
     this.archiveObjects = archiveObjects;
