@@ -52,7 +52,7 @@ export const UNREADABLE_POLICY: UnreadablePolicy = {
 export const AWAITING_URL_MAX_BACKOFF_MS = 24 * 60 * 60 * 1000;
 
 /** Whether `record` should be looked up on a run at `now`. */
-export function isDue(record: Omit<UnreadableRecord, 'name'>, now: number, policy = UNREADABLE_POLICY): boolean {
+export function isDue(record: UnreadableRecord, now: number, policy = UNREADABLE_POLICY): boolean {
   if (record.lastTriedAt === undefined || record.tries < policy.quickTries) return true;
   const pause = Math.min(
     record.noUrl ? AWAITING_URL_MAX_BACKOFF_MS : policy.maxBackoffMs,

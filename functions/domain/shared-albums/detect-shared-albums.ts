@@ -100,7 +100,7 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
     const retry = before?.retry;
     const retryDue =
       retry !== undefined &&
-      isDue({ noUrl: true, ...retry }, now) &&
+      isDue({ name: '', noUrl: true, ...retry }, now) &&
       !(handedRecently && retry.lastTriedAt <= (before?.enqueuedAt ?? 0));
     if ((archived || handedRecently) && !retryDue) {
       // Name or location changes without a new ctag are kept for the next pass; not worth a write alone.
