@@ -30,6 +30,7 @@ const storedAlbumSchema = z.strictObject({
   reducedCount: z.optional(z.number()),
   objectCount: z.optional(z.number()),
   folder: z.optional(z.string()),
+  retry: z.optional(z.strictObject({ tries: z.number(), lastTriedAt: z.number() })),
 });
 
 const listDocumentSchema = z.strictObject({

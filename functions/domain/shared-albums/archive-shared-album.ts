@@ -259,7 +259,7 @@ export async function archiveSharedAlbum(
   }
   const items =
     result.failures.length > 0 ? await deps.sharedState.loadItems(album.albumguid) : [...known.values()];
-  await markArchived(deps, album, gone, { folder, ...sharedAlbumCounts(items) });
+  await markArchived(deps, album, gone, { folder, ...sharedAlbumCounts(items) }, result.failures.length > 0);
   await writeAlbumView(deps, album, folder, items, goneAt);
   await writeText(
     deps,
@@ -795,11 +795,15 @@ async function markArchived(
   album: SharedAlbum,
   gone: boolean,
   counts: Pick<StoredSharedAlbum, 'folder' | 'itemCount' | 'reducedCount' | 'objectCount'>,
+  failed: boolean,
 ): Promise<void> {
   await updateAlbumEntry(deps, album.albumguid, (before) => ({
     ...(before ?? { album }),
     ...counts,
     ...(gone ? {} : { album, archivedCtag: album.ctag }),
+    // Items left unstored (spec: given up for this run): detection hands the album out again.
+    // Cleared (`undefined`, which the stored JSON drops) by a pass that stored every item.
+    retry: failed ? { tries: (before?.retry?.tries ?? -1) + 1, lastTriedAt: deps.now() } : undefined,
   }));
 }
 

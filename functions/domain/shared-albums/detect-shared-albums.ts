@@ -11,6 +11,7 @@
 import type { SharedAlbumSource } from '../../ports/shared-album-source.ts';
 import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
+import { isDue } from '../detect/unreadable-records.ts';
 import { ConflictError } from '../errors.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '../model/work.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
@@ -95,7 +96,13 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
       before?.enqueuedCtag === album.ctag &&
       before.enqueuedAt !== undefined &&
       now - before.enqueuedAt < REQUEUE_AFTER_MS;
-    if (archived || handedRecently) {
+    // Items a pass left unstored: the album again when due, unless the hand-out since is not done.
+    const retry = before?.retry;
+    const retryDue =
+      retry !== undefined &&
+      isDue({ name: '', noUrl: true, ...retry }, now) &&
+      !(handedRecently && retry.lastTriedAt <= (before?.enqueuedAt ?? 0));
+    if ((archived || handedRecently) && !retryDue) {
       // Name or location changes without a new ctag are kept for the next pass; not worth a write alone.
       continue;
     }
@@ -173,20 +180,17 @@ async function saveMerged(
     const current = await store.loadAlbums();
     const albums: Record<string, StoredSharedAlbum> = { ...update.albums };
     for (const [guid, theirs] of Object.entries(current?.albums ?? {})) {
-      const ours = albums[guid];
-      albums[guid] = ours === undefined ? theirs : { ...ours, ...workerFields(theirs) };
+      albums[guid] = { ...(albums[guid] ?? theirs), ...workerFields(theirs) };
     }
     await store.saveAlbums({ ...update, albums }, current?.revision ?? 0);
   }
 }
 
-/** What only the worker writes about an album. */
+/**
+ * What only the worker writes about an album, as it stands now: a field it cleared (a retry done)
+ * stays cleared (`undefined`, which the stored JSON drops).
+ */
 export function workerFields(album: StoredSharedAlbum): Partial<StoredSharedAlbum> {
-  return {
-    ...(album.archivedCtag === undefined ? {} : { archivedCtag: album.archivedCtag }),
-    ...(album.itemCount === undefined ? {} : { itemCount: album.itemCount }),
-    ...(album.reducedCount === undefined ? {} : { reducedCount: album.reducedCount }),
-    ...(album.objectCount === undefined ? {} : { objectCount: album.objectCount }),
-    ...(album.folder === undefined ? {} : { folder: album.folder }),
-  };
+  const { archivedCtag, itemCount, reducedCount, objectCount, folder, retry } = album;
+  return { archivedCtag, itemCount, reducedCount, objectCount, folder, retry };
 }

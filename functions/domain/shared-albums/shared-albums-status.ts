@@ -14,7 +14,7 @@ export interface SharedAlbumsStatus {
   readonly items: number;
   /** Items stored as Apple's reduced shared-album copy (not the original). */
   readonly reducedItems: number;
-  /** Albums whose latest change is not archived yet. */
+  /** Albums whose latest change is not archived yet, or whose last pass left items to retry. */
   readonly pending: number;
   readonly note: string;
   readonly list: readonly {
@@ -47,7 +47,7 @@ export function sharedAlbumsStatus(state: SharedAlbumsState | undefined): Shared
       state:
         a.goneAt !== undefined
           ? ('gone' as const)
-          : a.archivedCtag === a.album.ctag
+          : a.archivedCtag === a.album.ctag && !a.retry
             ? ('archived' as const)
             : ('pending' as const),
     }))

@@ -37,6 +37,13 @@ export interface StoredSharedAlbum {
   readonly objectCount?: number;
   /** Folder under `shared-albums/` (the album's safe name, unique among albums). */
   readonly folder?: string;
+  /**
+   * The last pass (at `lastTriedAt`, the `tries`-th retry) left items unstored: a record without
+   * its file, a CDN 404. Detection hands the album out again, its ctag unmoved, on the library's
+   * backoff for photos without a URL (detect/unreadable-records.ts `isDue`): the next three runs,
+   * then 1, 2, 4, 8, 16 hours apart, then daily. A pass that stores every item clears it.
+   */
+  readonly retry?: { readonly tries: number; readonly lastTriedAt: number };
 }
 
 /**

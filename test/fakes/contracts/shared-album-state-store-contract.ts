@@ -25,6 +25,8 @@ const list: Omit<SharedAlbumsState, 'revision'> = {
       itemCount: 2,
       reducedCount: 2,
       folder: 'Family 👨‍👩‍👧',
+      // The last pass left an item unstored: detection hands the album out again on a backoff.
+      retry: { tries: 2, lastTriedAt: 1_700_000_000_000 },
     },
     'SharedCollection-0A1B2C3D-0000-4000-8000-00000000AB01': {
       album: {
