@@ -14,6 +14,8 @@ let bundles: {
   readonly files: readonly string[];
   /** The source files the bundle's code came from, as its source map names them. */
   readonly sources: readonly string[];
+  /** The same of the resumable upload's bundle beside it, when there is one. */
+  readonly lazySources: readonly string[];
 }[];
 
 beforeAll(() => {
@@ -31,6 +33,13 @@ beforeAll(() => {
       files,
       sources: (JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] })
         .sources,
+      lazySources: files.includes('s3-resumable-upload.mjs.map')
+        ? (
+            JSON.parse(readFileSync(join(dir, 's3-resumable-upload.mjs.map'), 'utf8')) as {
+              sources: string[];
+            }
+          ).sources
+        : [],
     }));
 });
 
@@ -151,6 +160,39 @@ describe('Lambda bundles as CDK builds them', () => {
     expect(streaming[0]?.code).toContain('the CDN sent nothing for');
   });
 
+  it('keeps the resumable upload of long videos, and hash-wasm, out of index.mjs: a bundle of its own beside the workers', () => {
+    const workers = bundles.filter((bundle) => bundle.code.includes('the CDN sent nothing for'));
+    const detector = bundles.filter((bundle) => !bundle.code.includes('the CDN sent nothing for'));
+    expect(workers).toHaveLength(1);
+    const [bundle] = workers;
+    if (bundle === undefined) return;
+    expect(bundle.files).toEqual(
+      expect.arrayContaining([
+        's3-resumable-upload.mjs',
+        's3-resumable-upload.mjs.map',
+        's3-resumable-upload.mjs.LEGAL.txt',
+      ]),
+    );
+    // Loaded by a dynamic import alone, on the resumable path; nothing of it or of hash-wasm inside.
+    expect(bundle.code).toContain('import("./s3-resumable-upload.mjs")');
+    expect(bundle.code).not.toMatch(/from\s*"\.\/s3-resumable-upload\.mjs"/);
+    expect(
+      bundle.sources.filter((source) => /hash-wasm|s3-resumable-upload|resumable-digest/.test(source)),
+    ).toEqual([]);
+    // It holds nothing index.mjs holds (no second SDK, no second domain error class): its own code and hash-wasm's.
+    expect(
+      bundle.lazySources.map((source) => source.replace(/^.*?(functions|node_modules)\//, '$1/')),
+    ).toEqual([
+      'node_modules/hash-wasm/dist/index.esm.js',
+      'functions/adapters/aws/hash-wasm-digests.ts',
+      'functions/adapters/aws/resumable-digest.ts',
+      'functions/adapters/aws/s3-resumable-upload.ts',
+    ]);
+    // The change detector uploads nothing of the kind.
+    for (const other of detector)
+      expect(other.files.filter((file) => file !== 'index.mjs' && file.endsWith('.mjs'))).toEqual([]);
+  });
+
   it("carries no other function's code: both functions within the 0.6 MB goal", () => {
     // 0.92 MB each when both functions were composed from one root, carried the Public Suffix
     // List and every S3 operation's schema; 0.747 MB (detector) and 0.720 MB (workers) after; then
@@ -166,7 +208,9 @@ describe('Lambda bundles as CDK builds them', () => {
     // bucket's listing and reading back, which only the detector and the CLI run (-10.8 KB):
     // 0.587 MB (workers) and 0.591 MB (detector). DynamoDB's endpoint-discovery settings and its
     // cache's stand-in left out (-0.9 KB each) made room for the versions waiting for a download
-    // URL (+0.7 KB each).
+    // URL (+0.7 KB each). The SDK's error classes written compactly (infra/lambda-bundle.ts, -10.5
+    // KB workers, -6.5 KB detector) made room for the resumable upload of long videos (+2.2 KB in
+    // the workers: its ListParts and the store's entry to it; the rest is a bundle of its own).
     const [detector, workers] = [...bundles]
       .sort(
         (a, b) =>

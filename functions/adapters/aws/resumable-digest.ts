@@ -30,7 +30,7 @@ export class ResumableDigest {
 
   /** Fresh, or from `saved` (rejects when it is no state this build of hash-wasm saved). */
   static async start(saved?: SavedDigest): Promise<ResumableDigest> {
-    const { createMD5, createSHA256 } = await import('hash-wasm');
+    const { createMD5, createSHA256 } = await import('./hash-wasm-digests.ts');
     const [md5, sha256] = await Promise.all([createMD5(), createSHA256()]);
     md5.init();
     sha256.init();
