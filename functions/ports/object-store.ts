@@ -162,6 +162,8 @@ export interface UploadCheckpoint {
   readonly uploadId: string;
   /** The body's whole length: a checkpoint of another length belongs to another file. */
   readonly contentLength: number;
+  /** What the body is, as the caller named it (Apple's `fileChecksum`): another is another file. */
+  readonly bodyId?: string;
   /** Bytes of every part but the last. */
   readonly partSize: number;
   /** Parts 1 to `parts` are stored, each `partSize` bytes. */
@@ -173,13 +175,14 @@ export interface UploadCheckpoint {
   readonly sha256State: string;
 }
 
-export interface ResumableOpenOptions extends Omit<PutStreamOptions, 'signal'> {
-  readonly signal?: AbortSignal;
+export interface ResumableOpenOptions extends PutStreamOptions {
+  /** Names the body (Apple's `fileChecksum`): a checkpoint of another `bodyId` is not continued. */
+  readonly bodyId?: string;
 }
 
 /** Why a checkpoint was not continued (the upload starts over from byte 0). */
 export type ResumeRefusal =
-  /** Another length, or a part size this store would not use. */
+  /** Another length or `bodyId`, or a part size this store would not use. */
   | 'another-body'
   /** S3 no longer knows the upload (completed, aborted: the lifecycle rule aborts stale ones). */
   | 'no-such-upload'

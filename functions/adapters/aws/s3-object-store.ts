@@ -274,6 +274,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
         bucket: this.bucket,
         key,
         contentLength: options.contentLength,
+        ...(options.bodyId === undefined ? {} : { bodyId: options.bodyId }),
         shape,
         listPartsPageSize: this.listPartsPageSize,
         ...(options.signal ? { signal: options.signal } : {}),

@@ -69,6 +69,8 @@ export interface ResumableUploadTarget {
   readonly bucket: string;
   readonly key: string;
   readonly contentLength: number;
+  /** What the body is (Apple's `fileChecksum`): a checkpoint of another is not continued. */
+  readonly bodyId?: string;
   /** The shape of a new upload (multipart-shape.ts); a resumed one keeps its checkpoint's part size. */
   readonly shape: MultipartShape;
   /** Parts per ListParts page (S3 lists at most 1,000). */
@@ -97,11 +99,13 @@ function unquote(etag: string | undefined): string {
 }
 
 /** Whether `from` can describe an upload of `contentLength` bytes this store would accept. */
-function fitsBody(from: UploadCheckpoint, contentLength: number, limits: PartLimits): boolean {
+function fitsBody(from: UploadCheckpoint, target: ResumableUploadTarget): boolean {
   const { partSize, parts } = from;
+  const { contentLength, limits } = target;
   const total = Math.ceil(contentLength / partSize);
   return (
     from.contentLength === contentLength &&
+    from.bodyId === target.bodyId &&
     Number.isInteger(partSize) &&
     partSize >= limits.minPartSize &&
     partSize <= limits.maxPartSize &&
@@ -169,7 +173,7 @@ export async function openResumableUpload(
   let refusal: ResumeRefusal | undefined;
   if (from !== undefined) {
     let resumed: { digest: ResumableDigest; parts: Map<number, StoredPart> } | undefined;
-    if (!fitsBody(from, target.contentLength, target.limits)) refusal = 'another-body';
+    if (!fitsBody(from, target)) refusal = 'another-body';
     else {
       const saved = { bytes: from.bytes, md5: from.md5State, sha256: from.sha256State };
       const digest = await ResumableDigest.start(saved).catch(() => undefined);
@@ -378,6 +382,7 @@ class PartUploads implements ResumableUpload {
     return {
       uploadId: this.uploadId,
       contentLength: this.target.contentLength,
+      ...(this.target.bodyId === undefined ? {} : { bodyId: this.target.bodyId }),
       partSize: this.partSize,
       parts,
       bytes: parts * this.partSize,
