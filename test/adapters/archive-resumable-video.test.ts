@@ -66,15 +66,18 @@ async function setUp() {
    * `moves` bytes (the most one invocation moves), or never: first the pause, then, two parts'
    * worth of reading later, the end of the invocation (`signal`, which aborts whatever still runs).
    */
-  const invocation = (moves = Number.POSITIVE_INFINITY) => {
+  const invocation = (
+    moves = Number.POSITIVE_INFINITY,
+    options: { readonly noPause?: boolean; readonly state?: DynamoDbSyncStateStore } = {},
+  ) => {
     const pause = new AbortController();
     const deadline = new AbortController();
     cdn.onServed = (served) => {
-      if (served >= moves) pause.abort();
+      if (served >= moves && options.noPause !== true) pause.abort();
       if (served >= moves + 2 * PART) deadline.abort(new Error('the invocation is about to time out'));
     };
     const deps: ArchiveDeps = {
-      state,
+      state: options.state ?? state,
       objects: new S3ObjectStore({ client: s3, bucket, partSize: PART, queueSize: 2 }),
       downloader: cdn,
       refresh: async () => ({ assets: [] }),
@@ -89,7 +92,7 @@ async function setUp() {
   };
   const openUploads = async () =>
     (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads?.length ?? 0;
-  return { state, bytes, cdn, invocation, openUploads };
+  return { state, bytes, cdn, invocation, openUploads, dynamodb, tableName };
 }
 
 const hex = (algorithm: string, bytes: Buffer) => createHash(algorithm).update(bytes).digest('hex');
@@ -129,6 +132,37 @@ describe('a video longer than one invocation moves', () => {
     expect(await openUploads()).toBe(0);
     // The checkpoint went with the upload.
     expect(await state.getTransferCheckpoint(entry?.versions[0]?.key ?? '')).toBeUndefined();
+  });
+
+  it('keeps what a delivery stored when its end comes without the pause, and dies before its entry', async () => {
+    const { state, bytes, cdn, invocation, openUploads } = await setUp();
+    // The invocation's end with no pause before it (a pause that came too late): the parts
+    // acknowledged by then stay behind a checkpoint.
+    await expect(invocation(2 * PART + 1, { noPause: true })).rejects.toMatchObject({ name: 'AbortError' });
+    const kept = cdn.served;
+    // The next one completes the object and dies before the manifest entry is written.
+    const dying = new Proxy(state, {
+      get(target, name) {
+        if (name === 'putEntries' || name === 'putEntry')
+          return async () => {
+            throw new Error('the invocation died');
+          };
+        const value: unknown = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await expect(invocation(Number.POSITIVE_INFINITY, { state: dying })).rejects.toThrow(
+      'the invocation died',
+    );
+    expect(cdn.offsets[1]).toBeGreaterThan(0);
+    expect(await openUploads()).toBe(0);
+    // The last adopts the object it finished: one object, no download.
+    const result = await invocation();
+    expect(result.archived).toBe(1);
+    expect(cdn.offsets).toHaveLength(2);
+    expect(cdn.served - kept).toBe(SIZE - (cdn.offsets[1] ?? 0));
+    const entry = await state.getEntry({ zone: video().zone, assetRecordName: video().assetRecordName });
+    expect(entry?.versions[0]).toMatchObject({ md5: hex('md5', bytes), sha256: hex('sha256', bytes) });
   });
 
   it('reads past the stored bytes unhashed when the CDN ignores the range (200, the whole file)', async () => {

@@ -214,7 +214,7 @@ describe('a resumable upload on the local S3', () => {
     await expectArchived(key);
   });
 
-  it('keeps its parts and a checkpoint when the body fails mid-way, and aborts when none was kept', async () => {
+  it('keeps its parts and a checkpoint when the body fails mid-way; saves a new upload before its first part', async () => {
     const key = 'library/2026/12/dropped.mov';
     const upload = await store().openResumable(key, options(), undefined);
     const saved: UploadCheckpoint[] = [];
@@ -233,14 +233,30 @@ describe('a resumable upload on the local S3', () => {
     expect(resumed.offset).toBe(saved.at(-1)?.bytes);
     await expectArchived(key);
 
+    // A new upload is saved before its first part: a delivery that dies leaves one the next continues.
     const early = await store().openResumable('library/2026/12/early.mov', options(), undefined);
     const failing = new Readable({
       read() {
         this.destroy(new Error('socket hang up'));
       },
     });
-    await expect(early.transfer(failing, { save: async () => undefined })).rejects.toThrow('socket hang up');
-    expect(await openUploads('library/2026/12/early.mov')).toBe(0);
+    const first: UploadCheckpoint[] = [];
+    await expect(
+      early.transfer(failing, { save: async (checkpoint) => void first.push(checkpoint) }),
+    ).rejects.toThrow('socket hang up');
+    expect(first.map((checkpoint) => checkpoint.parts)).toEqual([0]);
+    expect(await openUploads('library/2026/12/early.mov')).toBe(1);
+    const { upload: continued } = await finish('library/2026/12/early.mov', first[0]);
+    expect(continued.restarted).toBeUndefined();
+    await expectArchived('library/2026/12/early.mov');
+
+    // Nothing saved (the lease lost before the first save): nothing of it is left.
+    const unsaved = await store().openResumable('library/2026/12/unsaved.mov', options(), undefined);
+    const refusing = async () => {
+      throw new Error('lost the transfer lease');
+    };
+    await expect(unsaved.transfer(body(0), { save: refusing })).rejects.toThrow('lost the transfer lease');
+    expect(await openUploads('library/2026/12/unsaved.mov')).toBe(0);
   });
 
   it('fails a body of another length and completes nothing', async () => {
@@ -252,5 +268,6 @@ describe('a resumable upload on the local S3', () => {
     await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).rejects.toMatchObject({
       $metadata: { httpStatusCode: 404 },
     });
+    expect(await openUploads(key)).toBe(0);
   });
 });

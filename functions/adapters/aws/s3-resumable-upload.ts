@@ -255,14 +255,24 @@ class PartUploads implements ResumableUpload {
       paused = true;
       body.destroy();
     };
-    const hardStop = () =>
-      body.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    // As the store's other puts fail when their signal fires: an `AbortError` (retryable).
+    const aborted = () =>
+      Object.assign(new Error('upload aborted', { cause: signal?.reason }), { name: 'AbortError' });
+    const hardStop = () => body.destroy(aborted());
     options.pause?.addEventListener('abort', stop, { once: true });
     signal?.addEventListener('abort', hardStop, { once: true });
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     try {
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw aborted();
+      // A new upload is made known before its first part: a delivery that dies without a word
+      // leaves an upload the next one continues, never one nobody knows of (until the lifecycle
+      // rule's abort).
+      if (this.savedParts === undefined) {
+        const first = this.checkpoint();
+        await options.save(first);
+        this.savedParts = first.parts;
+      }
       if (options.pause?.aborted) stop();
       await this.readParts(
         body,
@@ -416,8 +426,8 @@ class PartUploads implements ResumableUpload {
   /**
    * After a failure: parts added since the last checkpoint are kept behind a new one (best effort:
    * a lease lost refuses it), unless the completion was under way or the body was of another
-   * length (`keep` false); an upload no checkpoint counts
-   * is aborted, so it leaves nothing.
+   * length (`keep` false). An upload no checkpoint counts, or of a body of another length, is
+   * aborted, so it leaves nothing (a checkpoint naming it then starts over: `NoSuchUpload`).
    */
   private async afterFailure(
     save: (checkpoint: UploadCheckpoint) => Promise<void>,
@@ -432,6 +442,6 @@ class PartUploads implements ResumableUpload {
         () => undefined,
       );
     }
-    if (this.savedParts === undefined) await this.abort().catch(() => undefined);
+    if (this.savedParts === undefined || this.lengthFailed) await this.abort().catch(() => undefined);
   }
 }
