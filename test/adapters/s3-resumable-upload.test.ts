@@ -206,6 +206,11 @@ describe('a resumable upload on the local S3', () => {
     expect(other.restarted).toBe('another-body');
     expect(other.offset).toBe(0);
     await other.abort();
+    // Another file of the same length at the key (Apple's fileChecksum, as the upload's bodyId).
+    const named = await pausedAfter(key, PART + 1);
+    const renamed = await store().openResumable(key, { ...options(), bodyId: 'another-file' }, named);
+    expect(renamed.restarted).toBe('another-body');
+    await renamed.abort();
     const again = await pausedAfter(key, PART + 1);
     const unreadable = await store().openResumable(key, options(), { ...again, md5State: 'AAAA' });
     expect(unreadable.restarted).toBe('state-unreadable');

@@ -54,10 +54,18 @@ export async function transferResumably(
 ): Promise<PutResult> {
   const saved = await deps.state.getTransferCheckpoint(key);
   const upload = await objects.openResumable(key, options, saved);
-  const download = await deps.downloader.open(url, {
-    ...(deps.signal ? { signal: deps.signal } : {}),
-    ...(upload.offset > 0 ? { offset: upload.offset } : {}),
-  });
+  let download: MediaDownload;
+  try {
+    download = await deps.downloader.open(url, {
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(upload.offset > 0 ? { offset: upload.offset } : {}),
+    });
+  } catch (error) {
+    // An upload just begun that no checkpoint names yet (its first is saved with its first
+    // part): nothing would ever find it again.
+    if (saved === undefined || upload.restarted !== undefined) await upload.abort().catch(() => undefined);
+    throw error;
+  }
   const outcome = await sendRest(upload, download, options.contentLength, {
     ...(deps.pause ? { pause: deps.pause } : {}),
     save: async (checkpoint) => {
