@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcloudS3Stack } from '../../infra/icloud-s3-stack.ts';
@@ -9,6 +12,8 @@ import { configFrom } from './synth.ts';
 /** The function bundles CDK writes (one asset directory each): what Lambda loads at a cold start. */
 let outdir: string;
 let bundles: {
+  /** The asset directory. */
+  readonly dir: string;
   readonly code: string;
   readonly bytes: number;
   readonly files: readonly string[];
@@ -28,6 +33,7 @@ beforeAll(() => {
     .map((d) => ({ dir: join(outdir, d), files: readdirSync(join(outdir, d)) }))
     .filter(({ files }) => files.includes('index.mjs'))
     .map(({ dir, files }) => ({
+      dir,
       code: readFileSync(join(dir, 'index.mjs'), 'utf8'),
       bytes: statSync(join(dir, 'index.mjs')).size,
       files,
@@ -191,6 +197,57 @@ describe('Lambda bundles as CDK builds them', () => {
     // The change detector uploads nothing of the kind.
     for (const other of detector)
       expect(other.files.filter((file) => file !== 'index.mjs' && file.endsWith('.mjs'))).toEqual([]);
+  });
+
+  it('loads the resumable upload bundle as Lambda would, and it hashes and sends a body whole', async () => {
+    const workers = bundles.find((bundle) => bundle.files.includes('s3-resumable-upload.mjs'));
+    if (workers === undefined) throw new Error('no resumable upload bundle');
+    const lazy = (await import(pathToFileURL(join(workers.dir, 's3-resumable-upload.mjs')).href)) as {
+      openResumableUpload: (
+        target: unknown,
+        from: unknown,
+      ) => Promise<{
+        transfer(body: Readable, options: { save: () => Promise<void> }): Promise<{ done?: unknown }>;
+      }>;
+    };
+    const body = Buffer.from(Array.from({ length: 6 * 1024 * 1024 + 7 }, (_, i) => (i * 31) & 0xff));
+    const parts = new Map<number, number>();
+    let hashed: { md5: string; sha256: string } | undefined;
+    const upload = await lazy.openResumableUpload(
+      {
+        requests: {
+          listParts: async () => ({}),
+          uploadPart: async (input: { PartNumber: number; Body: Buffer }) => {
+            parts.set(input.PartNumber, input.Body.length);
+            return { ETag: `"etag-${input.PartNumber}"` };
+          },
+          complete: async () => ({ ETag: '"done-2"' }),
+          abort: async () => ({}),
+        },
+        limits: { minPartSize: 5 * 1024 * 1024, maxPartSize: 5 * 1024 ** 3, maxParts: 10_000 },
+        lengthMismatch: () => new Error('length'),
+        bucket: 'b',
+        key: 'k',
+        contentLength: body.length,
+        shape: { partSize: 5 * 1024 * 1024, queueSize: 2 },
+        listPartsPageSize: 1000,
+        create: async () => 'upload-1',
+        finish: async (_etag: string, digest: { md5: string; sha256: string }) => {
+          hashed = digest;
+          return {};
+        },
+      },
+      undefined,
+    );
+    await upload.transfer(Readable.from([body]), { save: async () => undefined });
+    expect([...parts]).toEqual([
+      [1, 5 * 1024 * 1024],
+      [2, 1024 * 1024 + 7],
+    ]);
+    expect(hashed).toMatchObject({
+      md5: createHash('md5').update(body).digest('hex'),
+      sha256: createHash('sha256').update(body).digest('hex'),
+    });
   });
 
   it("carries no other function's code: both functions within the 0.6 MB goal", () => {
