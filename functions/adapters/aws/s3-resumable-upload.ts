@@ -274,7 +274,7 @@ class PartUploads implements ResumableUpload {
         this.savedParts = first.parts;
       }
       if (options.pause?.aborted) stop();
-      await this.readParts(
+      const whole = await this.readParts(
         body,
         inFlight,
         () => paused || failure !== undefined,
@@ -283,11 +283,13 @@ class PartUploads implements ResumableUpload {
         },
       ).catch((error: unknown) => {
         if (!paused) throw error;
+        return false;
       });
       await Promise.allSettled([...inFlight]);
       if (failure !== undefined) throw failure;
-      signal?.throwIfAborted();
-      if (paused) {
+      if (signal?.aborted) throw aborted();
+      // A pause that came once the whole body was read and sent changes nothing: it completes.
+      if (paused && !whole) {
         const checkpoint = this.checkpoint();
         await options.save(checkpoint);
         this.savedParts = checkpoint.parts;
@@ -310,13 +312,14 @@ class PartUploads implements ResumableUpload {
   /**
    * Reads the body a part at a time from `offset`, hashing each whole part and sending it, until
    * the body ends (its length checked) or `stopped()`. A part's failure is told to `failed`.
+   * True when every part of the body was sent (or is under way).
    */
   private async readParts(
     body: Readable,
     inFlight: Set<Promise<void>>,
     stopped: () => boolean,
     failed: (error: unknown) => void,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { contentLength } = this.target;
     let position = this.offset;
     let partNumber = this.contiguous + 1;
@@ -347,12 +350,13 @@ class PartUploads implements ResumableUpload {
         const whole = Buffer.concat(gathered, gatheredBytes);
         gathered = [whole.subarray(this.partSize)];
         gatheredBytes = whole.length - this.partSize;
-        if (!(await send(whole.subarray(0, this.partSize)))) return;
+        if (!(await send(whole.subarray(0, this.partSize)))) return false;
       }
-      if (stopped()) return;
+      if (stopped()) return false;
     }
     if (position !== contentLength) throw this.mismatch(position);
-    if (gatheredBytes > 0) await send(Buffer.concat(gathered, gatheredBytes));
+    if (gatheredBytes > 0) return send(Buffer.concat(gathered, gatheredBytes));
+    return true;
   }
 
   private mismatch(received: number): Error {
