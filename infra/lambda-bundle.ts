@@ -175,6 +175,119 @@ export const sdkPaginatorsPure: Plugin = {
   },
 };
 
+/**
+ * Modules a function loads only on a rare path, by a dynamic `import()`: each is bundled on its own
+ * beside `index.mjs` (`<name>.mjs`, its map and licence notices), which no cold start loads. Such a
+ * module must import nothing the function's bundle holds (types aside): it would hold its own
+ * copy. The resumable upload of videos too long for one invocation, with hash-wasm's MD5 and
+ * SHA-256 (23 KB), is one (functions/adapters/aws/s3-resumable-upload.ts).
+ */
+export const LAZY_MODULES: readonly string[] = ['functions/adapters/aws/s3-resumable-upload.ts'];
+
+/** The file a lazy module is bundled to, beside `index.mjs`. */
+export function lazyBundleFile(module: string): string {
+  return `${basename(module, '.ts')}.mjs`;
+}
+
+/**
+ * Leaves each dynamic `import()` of a `LAZY_MODULES` module out of the bundle, as an import of
+ * its own bundle beside it, and records which were met (only those are built).
+ */
+function lazyModulesLeftOut(repositoryRoot: string, met: Set<string>): Plugin {
+  const lazy = new Map(LAZY_MODULES.map((module) => [join(repositoryRoot, module), module]));
+  return {
+    name: 'lazy-modules-left-out',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /\.ts$/ }, (args) => {
+        if (args.kind !== 'dynamic-import') return undefined;
+        const module = lazy.get(join(args.resolveDir, args.path));
+        if (module === undefined) return undefined;
+        met.add(module);
+        return { path: `./${lazyBundleFile(module)}`, external: true };
+      });
+    },
+  };
+}
+
+/** One error class of an AWS SDK client's `models/errors.js`, as `compactSdkErrors` reads it. */
+interface SdkErrorClass {
+  readonly name: string;
+  readonly shapeId: string;
+  readonly fault: string;
+  /** `$retryable`'s initialiser (an object literal), when the class has one. */
+  readonly retryable?: string;
+  /** Members copied from the constructor's options (`this.Item = opts.Item`). */
+  readonly fields: readonly string[];
+}
+
+const ERROR_CLASS =
+  /^export class (\w+) extends __BaseException \{\n {4}static shapeId = ("[^"\n]+");\n {4}name = "\1";\n {4}\$fault = ("client"|"server");\n(?: {4}\$retryable = (\{[^}\n]*\});\n)?((?: {4}\w+;\n)*) {4}constructor\(opts\) \{\n {8}super\(\{\n {12}name: "\1",\n {12}\$fault: \3,\n {12}\.\.\.opts,\n {8}\}\);\n {8}Object\.setPrototypeOf\(this, \1\.prototype\);\n((?: {8}this\.(\w+) = opts\.\w+;\n)*) {4}\}\n\}\n/;
+
+/**
+ * The error classes of an AWS SDK client's `models/errors.js`, each made by one shared function in
+ * place of its own class body (the same name, shape id, fault, `$retryable` and copied members);
+ * undefined when the file holds anything else, which is then bundled as it is.
+ */
+export function compactSdkErrors(text: string): string | undefined {
+  const header = /^import \{ (\w+) as __BaseException \} from "(\.\/\w+)";\n/.exec(text);
+  if (header === null) return undefined;
+  const classes: SdkErrorClass[] = [];
+  let rest = text.slice(header[0].length);
+  while (rest.length > 0) {
+    const match = ERROR_CLASS.exec(rest);
+    if (match === null) return undefined;
+    const [whole, name = '', shapeId = '', fault = '', retryable, declared = '', copies = ''] = match;
+    const fields = [...copies.matchAll(/this\.(\w+) = opts\.(\w+);/g)].map(([, to, from]) => {
+      if (to !== from) throw new Error(`${name}: copies opts.${from} into ${to}`);
+      return to ?? '';
+    });
+    // Every declared member is one the constructor copies: nothing else to initialise.
+    const members = [...declared.matchAll(/(\w+);/g)].map(([, member]) => member);
+    if (members.join() !== fields.join()) return undefined;
+    classes.push({ name, shapeId, fault, fields, ...(retryable === undefined ? {} : { retryable }) });
+    rest = rest.slice(whole.length);
+  }
+  const made = classes.map(
+    (c) =>
+      `export const ${c.name} = __error(${c.shapeId}, "${c.name}", ${c.fault}, ${JSON.stringify(c.fields)}${c.retryable === undefined ? '' : `, () => (${c.retryable})`});`,
+  );
+  return `${header[0]}const __error = (shapeId, name, fault, fields, retryable) => {
+  const C = { [name]: class extends __BaseException {
+    constructor(opts) {
+      super({ name, $fault: fault, ...opts });
+      this.name = name;
+      this.$fault = fault;
+      if (retryable !== undefined) this.$retryable = retryable();
+      Object.setPrototypeOf(this, C.prototype);
+      for (const field of fields) this[field] = opts[field];
+    }
+  } }[name];
+  C.shapeId = shapeId;
+  return C;
+};
+${made.join('\n')}
+`;
+}
+
+/**
+ * Writes the AWS SDK clients' error classes compactly (`compactSdkErrors`): every client keeps a
+ * class per error its service may answer, each a dozen lines with its name three times, and a
+ * bundle holds them all (the clients register each with their error schemas). 9.4 KB of the
+ * workers' bundle, which made room for the resumable upload of long videos (its ListParts).
+ */
+export const sdkErrorClassesCompact: Plugin = {
+  name: 'sdk-error-classes-compact',
+  setup(pluginBuild) {
+    pluginBuild.onLoad(
+      { filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]models[\\/]errors\.js$/ },
+      async (args) => {
+        const contents = compactSdkErrors(await readFile(args.path, 'utf8'));
+        return contents === undefined ? undefined : { contents, loader: 'js' };
+      },
+    );
+  },
+};
+
 /** esbuild's options for the function whose entry is `entry`, written to `outfile`. */
 export function lambdaBuildOptions(repositoryRoot: string, entry: string, outfile: string): BuildOptions {
   return {
@@ -201,6 +314,7 @@ export function lambdaBuildOptions(repositoryRoot: string, entry: string, outfil
       sdkEventSigningLeftOut,
       sdkClientPackageVersionOnly,
       sdkPaginatorsPure,
+      sdkErrorClassesCompact,
     ],
     // ESM bundles have no `require`; some CommonJS dependencies still call it.
     banner: {
@@ -210,9 +324,19 @@ export function lambdaBuildOptions(repositoryRoot: string, entry: string, outfil
   };
 }
 
-/** Bundles `entry` into `outDir/index.mjs` (and its map); the bundle's path. */
+/**
+ * Bundles `entry` into `outDir/index.mjs` (and its map), and each lazy module it imports into its
+ * own file beside it (`LAZY_MODULES`); the bundle's path.
+ */
 export async function bundleLambda(repositoryRoot: string, entry: string, outDir: string): Promise<string> {
   const outfile = join(outDir, BUNDLE_FILE);
-  await build(lambdaBuildOptions(repositoryRoot, entry, outfile));
+  const met = new Set<string>();
+  const options = lambdaBuildOptions(repositoryRoot, entry, outfile);
+  await build({ ...options, plugins: [...(options.plugins ?? []), lazyModulesLeftOut(repositoryRoot, met)] });
+  for (const module of met) {
+    await build(
+      lambdaBuildOptions(repositoryRoot, join(repositoryRoot, module), join(outDir, lazyBundleFile(module))),
+    );
+  }
   return outfile;
 }

@@ -27,6 +27,11 @@ export interface DownloadBatchDeps {
   readonly metrics: PipelineMetrics;
   /** Milliseconds before the deadline at which in-flight uploads are aborted. */
   readonly reserveMs: number;
+  /**
+   * Milliseconds before that abort at which resumable transfers (videos too long for one
+   * invocation) stop and keep what they stored (`PAUSE_LEAD_MS` when absent).
+   */
+  readonly pauseLeadMs?: number;
   /** Shared Albums' state and choices; absent: shared-album work is acknowledged and ignored. */
   readonly sharedAlbums?: SharedAlbumWorkerSettings;
   /** Called with each message's result (the local runtime's progress). */
@@ -91,6 +96,13 @@ function deliveryProgress(tell: ((change: ItemProgress) => void) | undefined) {
  */
 export const DEFAULT_BATCH_ITEMS = 8;
 
+/**
+ * How long before the uploads' abort a resumable transfer is told to stop: time to finish the
+ * parts in flight (4 x 8 MiB take about 2 s at ~20 MB/s, the largest parts' shapes a few more)
+ * and to save its checkpoint, with room to spare.
+ */
+export const PAUSE_LEAD_MS = 30_000;
+
 /** Listeners the batch's deadline may hold: a few per item of a full batch (10 messages of up to 25 items). */
 const MAX_DEADLINE_LISTENERS = 1_000;
 
@@ -121,6 +133,13 @@ export function startDownloadBatch(
   const timer = setTimeout(
     () => deadline.abort(new Error('the invocation is about to time out')),
     Math.max(0, invocation.remainingMs - deps.reserveMs),
+  );
+  // Resumable transfers stop first and keep their parts (domain/archive/resumable-transfer.ts).
+  const pause = new AbortController();
+  setMaxListeners(MAX_DEADLINE_LISTENERS, pause.signal);
+  const pauseTimer = setTimeout(
+    () => pause.abort(new Error('the invocation nears its end')),
+    Math.max(0, invocation.remainingMs - deps.reserveMs - (deps.pauseLeadMs ?? PAUSE_LEAD_MS)),
   );
   let icloud: IcloudDownloadConnection | undefined;
   // One connection for the batch, however many of its messages ask for it at once.
@@ -217,6 +236,7 @@ export function startDownloadBatch(
           downloader: adapters.downloader,
           refresh: (zone, keys) => adapters.source.lookupAssets(zone, keys),
           signal: deadline.signal,
+          pause: pause.signal,
           itemSlots,
         },
         message,
@@ -270,6 +290,7 @@ export function startDownloadBatch(
     process,
     async finish() {
       clearTimeout(timer);
+      clearTimeout(pauseTimer);
       // Bookkeeping the state store batched (settled count nonces): a crash before it costs bytes, never counts.
       await deps.archive.state
         .flush()

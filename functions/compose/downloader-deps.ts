@@ -30,6 +30,8 @@ export interface DownloaderSettings {
   readonly now: () => number;
   /** Items in flight per invocation (the batch's default when absent). */
   readonly batchItems?: number;
+  /** Versions over this many bytes are uploaded resumably (the domain's default when absent). */
+  readonly resumableFromBytes?: number;
 }
 
 export function downloaderBatchDeps(ports: DownloaderPorts, settings: DownloaderSettings): DownloadBatchDeps {
@@ -41,6 +43,9 @@ export function downloaderBatchDeps(ports: DownloaderPorts, settings: Downloader
       versionPolicy: settings.versionPolicy,
       deletePolicy: deletePolicy.mode,
       now: settings.now,
+      ...(settings.resumableFromBytes === undefined
+        ? {}
+        : { resumableFromBytes: settings.resumableFromBytes }),
     },
     icloud: ports.icloud,
     decode: parseWorkMessage,

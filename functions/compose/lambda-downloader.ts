@@ -77,7 +77,15 @@ export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): 
         sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
         icloud: async () => openIcloudDownloads(await icloudOptions()),
       },
-      { deletePolicy, versionPolicy, reserveMs: config.deadlineReserveMs, logger, metrics, now: Date.now },
+      {
+        deletePolicy,
+        versionPolicy,
+        reserveMs: config.deadlineReserveMs,
+        logger,
+        metrics,
+        now: Date.now,
+        resumableFromBytes: config.resumableFromMiB * 1024 * 1024,
+      },
     ),
   };
 }

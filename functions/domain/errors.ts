@@ -197,6 +197,20 @@ export class ConflictError extends Error {
   override readonly name = 'ConflictError';
 }
 
+/**
+ * A video too long for one invocation stopped at its deadline after storing part of it, which a
+ * checkpoint keeps (archive/resumable-transfer.ts): retryable, the next delivery goes on from there.
+ */
+export class TransferPausedError extends Error {
+  override readonly name = 'TransferPausedError';
+  /** Bytes of the version stored so far. */
+  readonly stored: number;
+  constructor(message: string, stored: number) {
+    super(message);
+    this.stored = stored;
+  }
+}
+
 const RETRYABLE_NODE_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
@@ -242,6 +256,7 @@ const OURS: ReadonlyArray<readonly [new (...args: never[]) => Error, ErrorClass]
   [ZoneNotFoundError, 'fatal'],
   [InvalidInputError, 'fatal'],
   [ConflictError, 'retryable'],
+  [TransferPausedError, 'retryable'],
   [EnqueueError, 'retryable'],
 ];
 

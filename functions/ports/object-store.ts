@@ -139,6 +139,82 @@ export interface ArchivingObjectStore extends ObjectStoreBasics {
    * Rejects with an `AbortError` when `signal` fires. A rejected put leaves no object.
    */
   putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult>;
+  /**
+   * Opens a resumable upload of `options.contentLength` bytes at `key` (a video too long for one
+   * worker invocation: archive-asset.ts): it continues `from` when S3 still holds exactly the
+   * parts `from` counts, else starts over from byte 0 (aborting what `from` left). Absent in
+   * stores that have none: every body then goes through `putStream`.
+   */
+  openResumable?(
+    key: string,
+    options: ResumableOpenOptions,
+    from: UploadCheckpoint | undefined,
+  ): Promise<ResumableUpload>;
+}
+
+/**
+ * Where a resumable upload stands, as the next invocation needs it to go on: S3's multipart upload
+ * and the state of the hashes after its first `bytes` bytes. Saved durably by the caller
+ * (fenced by its transfer lease); S3's parts are checked against it before they are used.
+ */
+export interface UploadCheckpoint {
+  /** The multipart upload S3 holds the parts in. */
+  readonly uploadId: string;
+  /** The body's whole length: a checkpoint of another length belongs to another file. */
+  readonly contentLength: number;
+  /** What the body is, as the caller named it (Apple's `fileChecksum`): another is another file. */
+  readonly bodyId?: string;
+  /** Bytes of every part but the last. */
+  readonly partSize: number;
+  /** Parts 1 to `parts` are stored, each `partSize` bytes. */
+  readonly parts: number;
+  /** `parts x partSize`: the byte the body resumes at. */
+  readonly bytes: number;
+  /** The MD5's and the SHA-256's states after `bytes` bytes (base64, opaque). */
+  readonly md5State: string;
+  readonly sha256State: string;
+}
+
+export interface ResumableOpenOptions extends PutStreamOptions {
+  /** Names the body (Apple's `fileChecksum`): a checkpoint of another `bodyId` is not continued. */
+  readonly bodyId?: string;
+}
+
+/** Why a checkpoint was not continued (the upload starts over from byte 0). */
+export type ResumeRefusal =
+  /** Another length or `bodyId`, or a part size this store would not use. */
+  | 'another-body'
+  /** S3 no longer knows the upload (completed, aborted: the lifecycle rule aborts stale ones). */
+  | 'no-such-upload'
+  /** A part it counts is missing or of another size. */
+  | 'parts-differ'
+  /** The hashes' states are not ones this build can load. */
+  | 'state-unreadable';
+
+export interface ResumableUpload {
+  /** Bytes already stored: the body given to `transfer` must start at this byte. */
+  readonly offset: number;
+  /** Why the checkpoint given was not continued, when one was given and was not. */
+  readonly restarted?: ResumeRefusal;
+  /**
+   * Streams the body from `offset` on, part by part, each with its CRC32, counted against the
+   * length and hashed. Resolves `{ done }` once the object is complete and finished as
+   * `putStream`'s (late metadata, `md5chksum`, no staging tag), or `{ paused }` when `pause`
+   * fired: it stopped reading, waited for the parts in flight, and returns the checkpoint at the
+   * last part of an unbroken run from part 1, which it has saved through `save` first. Rejects
+   * when `signal` fires or anything fails; the parts stay for a later resume when a checkpoint
+   * was saved for this upload (a rejection saves one when parts were added and `save` succeeds),
+   * and the upload is aborted otherwise.
+   */
+  transfer(
+    body: Readable,
+    options: {
+      readonly pause?: AbortSignal;
+      readonly save: (checkpoint: UploadCheckpoint) => Promise<void>;
+    },
+  ): Promise<{ readonly done: PutResult } | { readonly paused: UploadCheckpoint }>;
+  /** Aborts the multipart upload (nothing of it stays); an upload S3 no longer knows is no error. */
+  abort(): Promise<void>;
 }
 
 /** What `addMetadata` adds to an object's own metadata. */

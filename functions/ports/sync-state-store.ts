@@ -27,6 +27,7 @@ import type {
   ZoneSyncStateInput,
 } from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import type { UploadCheckpoint } from './object-store.ts';
 
 /** A manifest entry the reconciling enumeration did not see: enough to look it up in iCloud. */
 export interface UnseenAsset {
@@ -206,6 +207,18 @@ export interface ArchiveStateStore
   claimFreshKeys(claims: readonly FreshKeyClaim[]): Promise<BatchWriteOutcome<LeasedClaim>>;
   /** Ends a transfer lease if it is still its holder's (the claim stays); false otherwise. */
   releaseTransfer(lease: LockLease): Promise<boolean>;
+  /**
+   * The checkpoint of a resumable upload of the object at `key` (kept on its key claim), if any:
+   * how far an earlier delivery stored a video too long for one invocation.
+   */
+  getTransferCheckpoint(key: string): Promise<UploadCheckpoint | undefined>;
+  /**
+   * Keeps `checkpoint` on the key claim of `lease.name`, only while `lease` is its holder's (the
+   * fencing of transfer-lease.ts: a worker that lost the lease saves nothing); false otherwise.
+   */
+  saveTransferCheckpoint(lease: LockLease, checkpoint: UploadCheckpoint): Promise<boolean>;
+  /** Drops the checkpoint at `key` (its upload completed or given up); none is no error. */
+  deleteTransferCheckpoint(key: string): Promise<void>;
 
   // -- which assets use a master's objects --------------------------------------------------
 

@@ -18,6 +18,8 @@ export const PIPELINE_DEFAULTS = {
   uploadPartSizeMiB: 8,
   /** Parts in flight at once per upload. */
   uploadQueueSize: 4,
+  /** Versions over this many MiB are uploaded resumably (domain/archive/resumable-transfer.ts). */
+  resumableFromMiB: 2048,
 } as const;
 
 const schema = z.object({
@@ -50,6 +52,10 @@ const schema = z.object({
     z.coerce.number().check(z.int(), z.gte(1), z.lte(16)),
     PIPELINE_DEFAULTS.uploadQueueSize,
   ),
+  resumableFromMiB: z._default(
+    z.coerce.number().check(z.int(), z.gte(5), z.lte(5 * 1024 * 1024)),
+    PIPELINE_DEFAULTS.resumableFromMiB,
+  ),
   /** `true`: the bucket has Object Lock with a default retention; every multipart part carries a checksum. */
   archiveObjectLock: z.pipe(
     z._default(z.enum(['true', 'false']), 'false'),
@@ -76,6 +82,7 @@ const VARIABLES: Record<Key, string> = {
   deadlineReserveMs: ENV.deadlineReserveMs,
   uploadPartSizeMiB: ENV.uploadPartSizeMiB,
   uploadQueueSize: ENV.uploadQueueSize,
+  resumableFromMiB: ENV.resumableFromMiB,
   archiveObjectLock: ENV.archiveObjectLock,
 };
 

@@ -36,6 +36,11 @@ export const ENV = {
   uploadPartSizeMiB: 'UPLOAD_PART_SIZE_MIB',
   uploadQueueSize: 'UPLOAD_QUEUE_SIZE',
   /**
+   * Versions larger than this many MiB are uploaded resumably, across invocations when one is not
+   * enough (docs/deploy.md, "Very large videos"); 2048 by default.
+   */
+  resumableFromMiB: 'RESUMABLE_FROM_MIB',
+  /**
    * `true` when the archive bucket has Object Lock with a default retention (`objectLockMode`):
    * S3 then refuses a multipart part without a checksum, so the download workers send a CRC32
    * with every part (S3ArchivingObjectStore `checksumParts`). Unset: `false`.

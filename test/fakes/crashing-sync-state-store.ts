@@ -7,6 +7,7 @@ import type { ArchiveCounters, AssetRef, ManifestEntry, ManifestEntryInput } fro
 import type { RunFailure, RunKind, RunOutcome, RunProgress, RunRef } from '#domain/model/run.ts';
 import type { LockLease, ZoneSyncStateInput } from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
+import type { UploadCheckpoint } from '#ports/object-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { CrashSchedule } from './crashing-invocation.ts';
 
@@ -92,6 +93,15 @@ export class CrashingSyncStateStore implements SyncStateStore {
   }
   releaseTransfer(lease: LockLease) {
     return this.#at('releaseTransfer', () => this.#inner.releaseTransfer(lease));
+  }
+  getTransferCheckpoint(key: string) {
+    return this.#at('getTransferCheckpoint', () => this.#inner.getTransferCheckpoint(key));
+  }
+  saveTransferCheckpoint(lease: LockLease, checkpoint: UploadCheckpoint) {
+    return this.#at('saveTransferCheckpoint', () => this.#inner.saveTransferCheckpoint(lease, checkpoint));
+  }
+  deleteTransferCheckpoint(key: string) {
+    return this.#at('deleteTransferCheckpoint', () => this.#inner.deleteTransferCheckpoint(key));
   }
   releaseKey(key: string, owner: string) {
     return this.#at('releaseKey', () => this.#inner.releaseKey(key, owner));

@@ -44,6 +44,7 @@ import {
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
+import type { UploadCheckpoint } from '#ports/object-store.ts';
 import type { SyncStateStore, UnseenAsset, UnseenAssetsPage } from '#ports/sync-state-store.ts';
 
 function copy<T>(value: T): T {
@@ -292,6 +293,24 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     return { written };
   }
 
+  /** Resumable uploads' checkpoints by folded key: on the key claim, as in the adapter. */
+  private readonly checkpoints = new Map<string, UploadCheckpoint>();
+
+  async getTransferCheckpoint(key: string): Promise<UploadCheckpoint | undefined> {
+    return this.checkpoints.get(foldKey(key));
+  }
+
+  async saveTransferCheckpoint(lease: LockLease, checkpoint: UploadCheckpoint): Promise<boolean> {
+    const folded = foldKey(lease.name);
+    if (!this.keyClaims.has(folded) || this.transferLeases.get(folded)?.holder !== lease.owner) return false;
+    this.checkpoints.set(folded, structuredClone(checkpoint));
+    return true;
+  }
+
+  async deleteTransferCheckpoint(key: string): Promise<void> {
+    this.checkpoints.delete(foldKey(key));
+  }
+
   async releaseTransfer(lease: LockLease): Promise<boolean> {
     const folded = foldKey(lease.name);
     if (this.transferLeases.get(folded)?.holder !== lease.owner) return false;
@@ -308,6 +327,7 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     const folded = foldKey(key);
     if (this.keyClaims.get(folded) !== owner) return false;
     this.keyClaims.delete(folded);
+    this.checkpoints.delete(folded);
     this.transferLeases.delete(folded);
     return true;
   }

@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcloudS3Stack } from '../../infra/icloud-s3-stack.ts';
@@ -9,11 +12,15 @@ import { configFrom } from './synth.ts';
 /** The function bundles CDK writes (one asset directory each): what Lambda loads at a cold start. */
 let outdir: string;
 let bundles: {
+  /** The asset directory. */
+  readonly dir: string;
   readonly code: string;
   readonly bytes: number;
   readonly files: readonly string[];
   /** The source files the bundle's code came from, as its source map names them. */
   readonly sources: readonly string[];
+  /** The same of the resumable upload's bundle beside it, when there is one. */
+  readonly lazySources: readonly string[];
 }[];
 
 beforeAll(() => {
@@ -26,11 +33,19 @@ beforeAll(() => {
     .map((d) => ({ dir: join(outdir, d), files: readdirSync(join(outdir, d)) }))
     .filter(({ files }) => files.includes('index.mjs'))
     .map(({ dir, files }) => ({
+      dir,
       code: readFileSync(join(dir, 'index.mjs'), 'utf8'),
       bytes: statSync(join(dir, 'index.mjs')).size,
       files,
       sources: (JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] })
         .sources,
+      lazySources: files.includes('s3-resumable-upload.mjs.map')
+        ? (
+            JSON.parse(readFileSync(join(dir, 's3-resumable-upload.mjs.map'), 'utf8')) as {
+              sources: string[];
+            }
+          ).sources
+        : [],
     }));
 });
 
@@ -151,6 +166,90 @@ describe('Lambda bundles as CDK builds them', () => {
     expect(streaming[0]?.code).toContain('the CDN sent nothing for');
   });
 
+  it('keeps the resumable upload of long videos, and hash-wasm, out of index.mjs: a bundle of its own beside the workers', () => {
+    const workers = bundles.filter((bundle) => bundle.code.includes('the CDN sent nothing for'));
+    const detector = bundles.filter((bundle) => !bundle.code.includes('the CDN sent nothing for'));
+    expect(workers).toHaveLength(1);
+    const [bundle] = workers;
+    if (bundle === undefined) return;
+    expect(bundle.files).toEqual(
+      expect.arrayContaining([
+        's3-resumable-upload.mjs',
+        's3-resumable-upload.mjs.map',
+        's3-resumable-upload.mjs.LEGAL.txt',
+      ]),
+    );
+    // Loaded by a dynamic import alone, on the resumable path; nothing of it or of hash-wasm inside.
+    expect(bundle.code).toContain('import("./s3-resumable-upload.mjs")');
+    expect(bundle.code).not.toMatch(/from\s*"\.\/s3-resumable-upload\.mjs"/);
+    expect(
+      bundle.sources.filter((source) => /hash-wasm|s3-resumable-upload|resumable-digest/.test(source)),
+    ).toEqual([]);
+    // It holds nothing index.mjs holds (no second SDK, no second domain error class): its own code and hash-wasm's.
+    expect(
+      bundle.lazySources.map((source) => source.replace(/^.*?(functions|node_modules)\//, '$1/')),
+    ).toEqual([
+      'node_modules/hash-wasm/dist/index.esm.js',
+      'functions/adapters/aws/hash-wasm-digests.ts',
+      'functions/adapters/aws/resumable-digest.ts',
+      'functions/adapters/aws/s3-resumable-upload.ts',
+    ]);
+    // The change detector uploads nothing of the kind.
+    for (const other of detector)
+      expect(other.files.filter((file) => file !== 'index.mjs' && file.endsWith('.mjs'))).toEqual([]);
+  });
+
+  it('loads the resumable upload bundle as Lambda would, and it hashes and sends a body whole', async () => {
+    const workers = bundles.find((bundle) => bundle.files.includes('s3-resumable-upload.mjs'));
+    if (workers === undefined) throw new Error('no resumable upload bundle');
+    const lazy = (await import(pathToFileURL(join(workers.dir, 's3-resumable-upload.mjs')).href)) as {
+      openResumableUpload: (
+        target: unknown,
+        from: unknown,
+      ) => Promise<{
+        transfer(body: Readable, options: { save: () => Promise<void> }): Promise<{ done?: unknown }>;
+      }>;
+    };
+    const body = Buffer.from(Array.from({ length: 6 * 1024 * 1024 + 7 }, (_, i) => (i * 31) & 0xff));
+    const parts = new Map<number, number>();
+    let hashed: { md5: string; sha256: string } | undefined;
+    const upload = await lazy.openResumableUpload(
+      {
+        requests: {
+          listParts: async () => ({}),
+          uploadPart: async (input: { PartNumber: number; Body: Buffer }) => {
+            parts.set(input.PartNumber, input.Body.length);
+            return { ETag: `"etag-${input.PartNumber}"` };
+          },
+          complete: async () => ({ ETag: '"done-2"' }),
+          abort: async () => ({}),
+        },
+        limits: { minPartSize: 5 * 1024 * 1024, maxPartSize: 5 * 1024 ** 3, maxParts: 10_000 },
+        lengthMismatch: () => new Error('length'),
+        bucket: 'b',
+        key: 'k',
+        contentLength: body.length,
+        shape: { partSize: 5 * 1024 * 1024, queueSize: 2 },
+        listPartsPageSize: 1000,
+        create: async () => 'upload-1',
+        finish: async (_etag: string, digest: { md5: string; sha256: string }) => {
+          hashed = digest;
+          return {};
+        },
+      },
+      undefined,
+    );
+    await upload.transfer(Readable.from([body]), { save: async () => undefined });
+    expect([...parts]).toEqual([
+      [1, 5 * 1024 * 1024],
+      [2, 1024 * 1024 + 7],
+    ]);
+    expect(hashed).toMatchObject({
+      md5: createHash('md5').update(body).digest('hex'),
+      sha256: createHash('sha256').update(body).digest('hex'),
+    });
+  });
+
   it("carries no other function's code: both functions within the 0.6 MB goal", () => {
     // 0.92 MB each when both functions were composed from one root, carried the Public Suffix
     // List and every S3 operation's schema; 0.747 MB (detector) and 0.720 MB (workers) after; then
@@ -166,7 +265,9 @@ describe('Lambda bundles as CDK builds them', () => {
     // bucket's listing and reading back, which only the detector and the CLI run (-10.8 KB):
     // 0.587 MB (workers) and 0.591 MB (detector). DynamoDB's endpoint-discovery settings and its
     // cache's stand-in left out (-0.9 KB each) made room for the versions waiting for a download
-    // URL (+0.7 KB each).
+    // URL (+0.7 KB each). The SDK's error classes written compactly (infra/lambda-bundle.ts, -10.5
+    // KB workers, -6.5 KB detector) made room for the resumable upload of long videos (+2.2 KB in
+    // the workers: its ListParts and the store's entry to it; the rest is a bundle of its own).
     const [detector, workers] = [...bundles]
       .sort(
         (a, b) =>

@@ -6,7 +6,9 @@ import { Readable } from 'node:stream';
 import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import {
+  compactSdkErrors,
   sdkClientPackageVersionOnly,
+  sdkErrorClassesCompact,
   sdkEventSigningLeftOut,
   sdkJsHashFallbacksLeftOut,
   sdkWebStreamsLeftOut,
@@ -49,6 +51,54 @@ async function bundleAndImport(
 }
 
 describe('the Lambda bundles’ esbuild plugins', () => {
+  it.each(['client-s3', 'client-dynamodb', 'client-sqs', 'client-secrets-manager'])(
+    "writes @aws-sdk/%s's error classes compactly, each error as the SDK's class makes it",
+    async (client) => {
+      const dir = join(packageDir(`@aws-sdk/${client}`), 'dist-es');
+      // The plugin's reading of the file holds for this SDK version (else it leaves it as it is).
+      const text = readFileSync(join(dir, 'models', 'errors.js'), 'utf8');
+      expect(compactSdkErrors(text)?.length).toBeLessThan(text.length / 2);
+      const source = 'export * from "./models/errors.js";';
+      const none: Plugin = { name: 'none', setup: () => undefined };
+      const [real, compact] = await Promise.all([
+        bundleAndImport(source, dir, none),
+        bundleAndImport(source, dir, sdkErrorClassesCompact),
+      ]);
+      expect(Object.keys(compact).sort()).toEqual(Object.keys(real).sort());
+      type ErrorClass = (new (opts: object) => Error & Record<string, unknown>) & { shapeId?: string };
+      for (const [name, Real] of Object.entries(real) as [string, ErrorClass][]) {
+        const Compact = compact[name] as ErrorClass;
+        const fields = [...text.matchAll(new RegExp(`class ${name} [^]*?\\n}`, 'g'))].flatMap(([body]) =>
+          [...body.matchAll(/this\.(\w+) = opts/g)].map(([, field]) => field ?? ''),
+        );
+        const opts = {
+          message: 'refused',
+          $metadata: { httpStatusCode: 400, requestId: 'r' },
+          ...Object.fromEntries(fields.map((field) => [field, { of: field }])),
+        };
+        const [a, b] = [new Real(opts), new Compact(opts)];
+        const seen = (e: Error & Record<string, unknown>) => ({
+          name: e.name,
+          message: e.message,
+          fault: e.$fault,
+          retryable: e.$retryable,
+          metadata: e.$metadata,
+          fields: fields.map((field) => e[field]),
+          // esbuild renames the SDK's classes apart from their export (`_AccessDenied`).
+          constructor: e.constructor.name.replace(/^_/, ''),
+          own: e instanceof (e.constructor as ErrorClass),
+          error: e instanceof Error,
+          base: Object.getPrototypeOf(Object.getPrototypeOf(e)).constructor.name,
+          keys: Object.keys(e).sort(),
+        });
+        expect(seen(b)).toEqual(seen(a));
+        expect(b).toBeInstanceOf(Compact);
+        expect(Compact.shapeId).toBe(Real.shapeId);
+        expect(Compact.name).toBe(name);
+      }
+    },
+  );
+
   it.each(['client-s3', 'client-dynamodb', 'client-sqs', 'client-secrets-manager'])(
     "keeps of @aws-sdk/%s's package.json the version its runtime config reads",
     async (client) => {

@@ -109,6 +109,33 @@ describe('CdnDownloader', () => {
     expect(counted).toEqual([URL_OF_A_FILE]);
   });
 
+  it('asks for the rest of a file from an offset, and takes a 206 that names it', async () => {
+    const { transport, requests } = await cdn({
+      status: 206,
+      headers: { 'content-length': '1024', 'content-range': 'bytes 5000-6023/6024' },
+    });
+    const download = await new CdnDownloader(transport).open(URL_OF_A_FILE, { offset: 5000 });
+    expect(requests[0]?.headers['range']).toBe('bytes=5000-');
+    expect(download).toMatchObject({ contentLength: 1024, startsAt: 5000 });
+    download.body.resume();
+  });
+
+  it('takes a 200 for a range as the whole file (startsAt 0), and refuses a 206 of another range', async () => {
+    const whole = await cdn({});
+    const download = await new CdnDownloader(whole.transport).open(URL_OF_A_FILE, { offset: 5000 });
+    expect(download.startsAt).toBe(0);
+    download.body.resume();
+    const other = await cdn({
+      status: 206,
+      headers: { 'content-length': '1024', 'content-range': 'bytes 0-1023/6024' },
+    });
+    const refused = new CdnDownloader(other.transport).open(URL_OF_A_FILE, { offset: 5000 });
+    await expect(refused).rejects.toMatchObject({ name: 'UnexpectedResponseError' });
+    const noRange = await cdn({});
+    await drain(new CdnDownloader(noRange.transport));
+    expect(noRange.requests[0]?.headers['range']).toBeUndefined();
+  });
+
   it('reports the declared length and type', async () => {
     const { transport } = await cdn({ headers: { 'content-length': '1024', 'content-type': 'image/jpeg' } });
     const download = await new CdnDownloader(transport).open(URL_OF_A_FILE, {});

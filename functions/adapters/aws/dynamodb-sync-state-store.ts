@@ -30,6 +30,7 @@ import {
 import { MAX_RUN_FAILURES, type RunFailure, type RunRecord, type RunRef } from '#domain/model/run.ts';
 import type { LockLease } from '#domain/model/sync-state.ts';
 import { ConflictError } from '../../domain/errors.ts';
+import type { UploadCheckpoint } from '../../ports/object-store.ts';
 import type { ArchiveStateStore, DetectionStateStore, SyncStateStore } from '../../ports/sync-state-store.ts';
 import { batchGetAll, batchWriteAll } from './dynamodb-batch.ts';
 import {
@@ -60,6 +61,7 @@ import {
   parseClaimCount,
   runItemSchema,
   settledCountItemSchema,
+  transferCheckpointSchema,
   withoutKeys,
   withoutUndefined,
 } from './state-items.ts';
@@ -303,6 +305,50 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
+    }
+  }
+
+  async getTransferCheckpoint(key: string): Promise<UploadCheckpoint | undefined> {
+    return (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.checkpoint;
+  }
+
+  async saveTransferCheckpoint(lease: LockLease, checkpoint: UploadCheckpoint): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.keyClaim(lease.name),
+          UpdateExpression: 'SET #checkpoint = :checkpoint',
+          // Fenced: only while the lease is this worker's (a taker's claim names another holder).
+          ConditionExpression: '#holder = :holder',
+          ExpressionAttributeNames: { '#checkpoint': 'checkpoint', '#holder': 'leaseHolder' },
+          ExpressionAttributeValues: {
+            ':checkpoint': transferCheckpointSchema.parse(checkpoint),
+            ':holder': lease.owner,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async deleteTransferCheckpoint(key: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.keyClaim(key),
+          UpdateExpression: 'REMOVE #checkpoint',
+          // Never brings back a claim that is gone.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#checkpoint': 'checkpoint' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
     }
   }
 

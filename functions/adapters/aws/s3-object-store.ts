@@ -38,12 +38,27 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CopyObjectCommand, type CopyObjectCommandOutput, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  type CopyObjectCommandOutput,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { isObjectLockDigestRefusal, ObjectTooLargeError, UploadDigestMismatchError } from '#domain/errors.ts';
+import {
+  ContentLengthMismatchError,
+  isObjectLockDigestRefusal,
+  ObjectTooLargeError,
+  UploadDigestMismatchError,
+} from '#domain/errors.ts';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type {
   ArchivingObjectStore,
+  BodyDigest,
   ListedObject,
   MetadataAdded,
   MetadataAddition,
@@ -52,11 +67,14 @@ import type {
   ObjectStore,
   PutResult,
   PutStreamOptions,
+  ResumableOpenOptions,
+  ResumableUpload,
+  UploadCheckpoint,
 } from '../../ports/object-store.ts';
 import { MAX_OBJECT_BYTES } from '../../ports/object-store.ts';
 import { COPY_OBJECT_MAX_BYTES, STAGING_TAG, stagingTagFor } from '../../shared/env-names.ts';
 import { MeteredStream } from './metered-stream.ts';
-import { MIN_PART_SIZE, multipartShape } from './multipart-shape.ts';
+import { MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, multipartShape } from './multipart-shape.ts';
 import { assertValidMetadata, MD5_KEY, md5HexToBase64 } from './rclone-metadata.ts';
 import { copyInParts } from './s3-multipart-copy.ts';
 import {
@@ -93,6 +111,8 @@ export interface S3ObjectStoreOptions extends S3ObjectStoreWithoutStreamingOptio
    * only in tests, to take the path of larger objects with a few MiB.
    */
   readonly maxCopyBytes?: number;
+  /** Parts per ListParts page when a resumable upload checks its parts (S3's most: 1,000). */
+  readonly listPartsPageSize?: number;
 }
 
 /**
@@ -174,10 +194,12 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
   private checksumParts: boolean;
   private readonly onObjectLockLearnt: (() => void) | undefined;
   protected readonly maxCopyBytes: number;
+  private readonly listPartsPageSize: number;
 
   constructor(options: S3ObjectStoreOptions) {
     super(options);
     this.maxCopyBytes = options.maxCopyBytes ?? MAX_COPY_BYTES;
+    this.listPartsPageSize = options.listPartsPageSize ?? 1000;
     this.checksumParts = options.checksumParts ?? false;
     this.onObjectLockLearnt = options.onObjectLockLearnt;
     this.partSize = options.partSize ?? PIPELINE_DEFAULTS.uploadPartSizeMiB * 1024 * 1024;
@@ -216,6 +238,65 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       if (!meter.destroyed) meter.destroy();
       await piping;
     }
+  }
+
+  /**
+   * A resumable upload (s3-resumable-upload.ts): created as `putStream` creates a multipart one
+   * (the up-front metadata, the staging tag), every part with its CRC32, finished as it is.
+   */
+  async openResumable(
+    key: string,
+    options: ResumableOpenOptions,
+    from: UploadCheckpoint | undefined,
+  ): Promise<ResumableUpload> {
+    if (options.contentLength > MAX_OBJECT_BYTES)
+      throw new ObjectTooLargeError(options.contentLength, MAX_OBJECT_BYTES);
+    const upfront: Record<string, string> = { ...options.metadata };
+    assertValidMetadata(upfront);
+    const shape = multipartShape(options.contentLength, {
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+    });
+    // Loaded on this path alone: a chunk of its own beside the workers' bundle (with hash-wasm).
+    const { openResumableUpload } = await import('./s3-resumable-upload.ts');
+    const on = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
+    return openResumableUpload(
+      {
+        requests: {
+          listParts: (input, signal) => this.client.send(new ListPartsCommand(input), on(signal)),
+          uploadPart: (input, signal) => this.client.send(new UploadPartCommand(input), on(signal)),
+          complete: (input, signal) =>
+            this.client.send(new CompleteMultipartUploadCommand(input), on(signal)),
+          abort: (input) => this.client.send(new AbortMultipartUploadCommand(input)),
+        },
+        limits: { minPartSize: MIN_PART_SIZE, maxPartSize: MAX_PART_SIZE, maxParts: MAX_PARTS },
+        lengthMismatch: (expected, received) => new ContentLengthMismatchError(expected, received),
+        bucket: this.bucket,
+        key,
+        contentLength: options.contentLength,
+        ...(options.bodyId === undefined ? {} : { bodyId: options.bodyId }),
+        shape,
+        listPartsPageSize: this.listPartsPageSize,
+        ...(options.signal ? { signal: options.signal } : {}),
+        create: async () => {
+          const created = await this.client.send(
+            new CreateMultipartUploadCommand({
+              Bucket: this.bucket,
+              Key: key,
+              ContentType: options.contentType,
+              Metadata: upfront,
+              Tagging: tagging(stagingTagFor(options.contentLength, this.maxCopyBytes)),
+              ChecksumAlgorithm: PART_CHECKSUM,
+            }),
+            on(options.signal),
+          );
+          if (created.UploadId === undefined) throw new Error('CreateMultipartUpload answered no upload id');
+          return created.UploadId;
+        },
+        finish: (etag, digest) => this.finishUpload(key, etag, digest, upfront, options),
+      },
+      from,
+    );
   }
 
   /**
@@ -275,9 +356,23 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       },
     });
     const completed = await upload.done();
-    const etag = unquote(completed.ETag);
-    const digest = meter.digest();
-    const { md5, sha256 } = digest;
+    return this.finishUpload(key, unquote(completed.ETag), meter.digest(), upfront, options);
+  }
+
+  /**
+   * What every multipart upload ends with once S3 completed it as `etag` (this put's, or a
+   * resumed upload's, s3-resumable-upload.ts): the rewrite that adds `md5chksum` and the late
+   * metadata and drops the staging tag, checked against `digest` where the copy's ETag is an MD5,
+   * and the take-back of the completed object when anything of it fails.
+   */
+  protected async finishUpload(
+    key: string,
+    etag: string,
+    digest: BodyDigest,
+    upfront: ObjectMetadata,
+    options: PutStreamOptions,
+  ): Promise<PutResult> {
+    const { md5, sha256, bytes } = digest;
     /** The ETag of the version this put made current: what a take-back may delete (`If-Match`). */
     let current = etag;
     try {
@@ -288,11 +383,11 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       if (options.contentLength > this.maxCopyBytes) {
         // Too large for one CopyObject: the same rewrite in part copies (s3-multipart-copy.ts).
         // Its ETag is a multipart one, no MD5 of the bytes: nothing to compare with the meter's.
-        const copied = await this.rewriteInParts(key, etag, meter.bytes, replacement, options.signal);
+        const copied = await this.rewriteInParts(key, etag, bytes, replacement, options.signal);
         current = copied.etag || etag;
         return {
           key,
-          size: meter.bytes,
+          size: bytes,
           etag: current,
           md5,
           sha256,
@@ -309,7 +404,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       if (stored !== undefined && stored !== md5) throw new UploadDigestMismatchError(md5, stored);
       return {
         key,
-        size: meter.bytes,
+        size: bytes,
         etag: current,
         md5,
         sha256,

@@ -167,6 +167,21 @@ export const manifestWalkCursorSchema = z.strictObject({
   after: z.optional(z.string()),
 });
 
+/**
+ * A resumable upload's checkpoint, kept on its object's key claim (`UploadCheckpoint`,
+ * archive/resumable-transfer.ts): the S3 upload, the parts it holds from part 1, the hashes' states.
+ */
+export const transferCheckpointSchema = z.strictObject({
+  uploadId: z.string(),
+  contentLength: z.number(),
+  bodyId: z.optional(z.string()),
+  partSize: z.number(),
+  parts: z.number(),
+  bytes: z.number(),
+  md5State: z.string(),
+  sha256State: z.string(),
+});
+
 export const keyClaimItemSchema = z.strictObject({
   ...item,
   owner: z.string(),
@@ -180,6 +195,8 @@ export const keyClaimItemSchema = z.strictObject({
    * counted. Absent on claims from before (their objects are counted by `object#` items).
    */
   count: z.optional(z.string()),
+  /** How far a resumable upload of the object got (written under its transfer lease). */
+  checkpoint: z.optional(transferCheckpointSchema),
 });
 
 export const masterUserItemSchema = z.strictObject({ ...item, ...assetRefShape });

@@ -9,16 +9,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Asset, AssetVersion, VersionKind } from '#domain/model/asset.ts';
 import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
+import type { LockLease } from '#domain/model/sync-state.ts';
+import type { BodyDigest } from '#ports/object-store.ts';
 import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
 import { ConflictError, DownloadUrlExpiredError, InvalidInputError, ObjectTooLargeError } from '../errors.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { awaitingUrl, type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
-import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
+import { type ArchiveDeps, DEFAULT_RESUMABLE_FROM_BYTES, type KnownEntry } from './archive-deps.ts';
 import { keyArchivedByAnotherAsset, ownedByAnotherOfKind } from './archived-by-another-asset.ts';
 import { keyCandidates, type MessageClaims } from './message-claims.ts';
 import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
 import { putDownload } from './put-download.ts';
+import { transferResumably } from './resumable-transfer.ts';
 import { awaitTransferTurn, type OurClaim, TRANSFER_LEASE_MS, withTransferLease } from './transfer-lease.ts';
 import { SHA256_METADATA_KEY, verifiedCopy } from './verified-copy.ts';
 
@@ -99,28 +102,46 @@ async function adoptExisting(
   };
 }
 
-/** Streams one version from the CDN into `key`. */
+/**
+ * Streams one version from the CDN into `key`: in one go, or, over `resumableFromBytes` where the
+ * store can, resumably across deliveries under `lease` (resumable-transfer.ts).
+ */
 async function transfer(
   deps: ArchiveDeps,
   asset: Asset,
   planned: PlannedVersion,
   key: string,
+  lease: LockLease,
 ): Promise<ArchivedVersion> {
   const { version } = planned;
   if (version.downloadUrl === undefined)
     throw new DownloadUrlExpiredError('no download URL for this version');
-  const download = await deps.downloader.open(
-    version.downloadUrl,
-    deps.signal ? { signal: deps.signal } : {},
-  );
   const { contentType, metadata } = metadataForPlanned(asset, planned);
-  const stored = await putDownload(deps.objects, key, download, {
+  const options = {
     contentType,
     contentLength: version.size,
     metadata,
-    lateMetadata: (digest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
+    lateMetadata: (digest: BodyDigest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
     ...(deps.signal ? { signal: deps.signal } : {}),
-  });
+  };
+  const { openResumable } = deps.objects;
+  const resumable =
+    openResumable !== undefined && version.size > (deps.resumableFromBytes ?? DEFAULT_RESUMABLE_FROM_BYTES);
+  const stored = resumable
+    ? await transferResumably(
+        deps,
+        { openResumable: openResumable.bind(deps.objects) },
+        key,
+        lease,
+        version.downloadUrl,
+        { ...options, bodyId: version.fileChecksum },
+      )
+    : await putDownload(
+        deps.objects,
+        key,
+        await deps.downloader.open(version.downloadUrl, deps.signal ? { signal: deps.signal } : {}),
+        options,
+      );
   return {
     kind: planned.kind,
     key,
@@ -165,7 +186,7 @@ async function archiveVersion(
     return { archived: { ...turn.adopted, kind: planned.kind }, suffixed, transferred: false, ...count };
   // The transfer stops (and stores nothing) when the lease is lost: another worker may be storing.
   const archived = await withTransferLease(deps, turn.lease, planned.objectId, (signal) =>
-    transfer({ ...deps, signal }, asset, planned, key),
+    transfer({ ...deps, signal }, asset, planned, key, turn.lease),
   );
   return { archived, suffixed, transferred: true, ...count };
 }

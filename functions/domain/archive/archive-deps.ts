@@ -57,6 +57,17 @@ export interface ArchiveDeps {
   readonly now: () => number;
   /** Fires shortly before the Lambda deadline: in-flight uploads abort and leave nothing. */
   readonly signal?: AbortSignal;
+  /**
+   * Fires before `signal`: a resumable transfer (a version over `resumableFromBytes`) stops
+   * reading, waits for its parts in flight and keeps them behind a checkpoint for the next
+   * delivery (resumable-transfer.ts). Without it, such transfers run until `signal` like others.
+   */
+  readonly pause?: AbortSignal;
+  /**
+   * Versions larger than this take the resumable path where the store has one
+   * (`DEFAULT_RESUMABLE_FROM_BYTES` when absent); smaller ones stream in one go, as always.
+   */
+  readonly resumableFromBytes?: number;
   /** Download URLs older than this are refreshed before use (Apple's last about an hour). */
   readonly urlMaxAgeMs?: number;
   /** Waits between looks at another worker's transfer of the same object (tests pass a fast one). */
@@ -75,6 +86,13 @@ export interface ArchiveDeps {
  * stays within the function's memory (each transfer holds at most a few parts).
  */
 export const DEFAULT_ITEM_CONCURRENCY = 4;
+
+/**
+ * 2 GiB: a version this large takes about 100 s of a worker's ~840 s at ~20 MB/s, so only
+ * versions near the end of a batch, or far larger, meet a deadline; smaller ones keep the path
+ * whose CPU per GB is a benchmark goal (Node's crypto, lib-storage).
+ */
+export const DEFAULT_RESUMABLE_FROM_BYTES = 2 * 1024 * 1024 * 1024;
 
 /** URLs are valid about 3,600 s; refresh well before (docs/protocol/cdn.md#lifetime, docs/protocol/limits.md#retry-policies). */
 export const DEFAULT_URL_MAX_AGE_MS = 50 * 60 * 1000;

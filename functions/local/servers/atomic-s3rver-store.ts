@@ -671,7 +671,7 @@ async function readStored(file: string): Promise<unknown> {
 }
 
 /** The size and MD5 of an upload's part file, undefined when there is none. */
-async function storedPart(file: string): Promise<StoredPart | undefined> {
+export async function storedPart(file: string): Promise<StoredPart | undefined> {
   const size = await stat(file).then(
     (found) => found.size,
     (error: NodeJS.ErrnoException) => {

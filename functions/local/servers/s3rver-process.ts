@@ -37,6 +37,7 @@ import { checkCompleteMultipartUpload } from './s3-complete-multipart.ts';
 import { checkCopyObject, type S3rverCopyContext } from './s3-copy-object.ts';
 import { checkDeleteObject, type S3rverDeleteContext } from './s3-delete-object.ts';
 import { keyTooLongError } from './s3-key-length.ts';
+import { listPartsXml } from './s3-list-parts.ts';
 import { noSuchUpload } from './s3-no-such-upload.ts';
 import {
   enforceObjectLock,
@@ -195,6 +196,30 @@ async function listMultipartUploads(response: ServerResponse, bucket: string): P
   );
 }
 
+/** ListParts, which s3rver's router refuses (s3-list-parts.ts): its S3Errors written as S3 writes them. */
+async function listParts(
+  response: ServerResponse,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  query: URLSearchParams,
+): Promise<void> {
+  try {
+    sendXml(response, 200, await listPartsXml(uploadsDirectory(bucket), bucket, key, uploadId, query));
+  } catch (error) {
+    const refusal = error as Error & { code?: string; status?: number; detail?: Record<string, string> };
+    if (refusal.code === undefined || refusal.status === undefined) throw error;
+    const detail = Object.entries(refusal.detail ?? {})
+      .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)
+      .join('');
+    sendXml(
+      response,
+      refusal.status,
+      `<Error><Code>${refusal.code}</Code><Message>${escapeXml(refusal.message)}</Message>${detail}</Error>`,
+    );
+  }
+}
+
 /** The key a path's segments after the bucket name, as S3 decodes it; as sent when it is not valid percent-encoding. */
 function objectKeyOf(segments: readonly string[]): string {
   const raw = segments.slice(2).join('/');
@@ -234,6 +259,8 @@ function route(request: IncomingMessage, response: ServerResponse): void {
     extra = abortMultipartUpload(response, bucket, uploadId);
   } else if (request.method === 'GET' && url.searchParams.has('uploads') && segments.length === 2) {
     extra = listMultipartUploads(response, bucket);
+  } else if (request.method === 'GET' && uploadId !== null && segments.length > 2) {
+    extra = listParts(response, bucket, objectKeyOf(segments), uploadId, url.searchParams);
   }
   if (extra === undefined) {
     handle(request, response);

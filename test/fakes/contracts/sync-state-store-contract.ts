@@ -165,6 +165,48 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
       });
     });
 
+    describe('the checkpoint of a resumable upload (on the key claim, fenced by its lease)', () => {
+      const checkpoint = {
+        uploadId: 'upload-1',
+        contentLength: 12_000_000,
+        bodyId: 'AQID',
+        partSize: 5_242_880,
+        parts: 2,
+        bytes: 10_485_760,
+        md5State: 'bWQ1',
+        sha256State: 'c2hhMjU2',
+      };
+      const key = 'library/2026/12/IMG_0001.MOV';
+
+      it("is kept while the lease is its saver's, read back whole, and dropped", async () => {
+        const { store } = await setUp();
+        const claim = await store.claimTransfer(key, 'object-1', 'worker-a', 60_000);
+        if (!claim.claimed || !('lease' in claim)) throw new Error('expected the lease');
+        expect(await store.getTransferCheckpoint(key)).toBeUndefined();
+        expect(await store.saveTransferCheckpoint(claim.lease, checkpoint)).toBe(true);
+        expect(await store.getTransferCheckpoint(key)).toEqual(checkpoint);
+        // A release ends the lease, not the checkpoint: the next delivery goes on from it.
+        await store.releaseTransfer(claim.lease);
+        expect(await store.getTransferCheckpoint(key)).toEqual(checkpoint);
+        await store.deleteTransferCheckpoint(key);
+        expect(await store.getTransferCheckpoint(key)).toBeUndefined();
+        await store.deleteTransferCheckpoint(key);
+      });
+
+      it('is refused to a worker whose lease another took over', async () => {
+        const { clock, store } = await setUp();
+        const first = await store.claimTransfer(key, 'object-1', 'worker-a', 60_000);
+        if (!first.claimed || !('lease' in first)) throw new Error('expected the lease');
+        clock.advance(61_000);
+        const second = await store.claimTransfer(key, 'object-1', 'worker-b', 60_000);
+        if (!second.claimed || !('lease' in second)) throw new Error('expected the lease');
+        expect(await store.saveTransferCheckpoint(first.lease, checkpoint)).toBe(false);
+        expect(await store.getTransferCheckpoint(key)).toBeUndefined();
+        expect(await store.saveTransferCheckpoint(second.lease, { ...checkpoint, parts: 1 })).toBe(true);
+        expect((await store.getTransferCheckpoint(key))?.parts).toBe(1);
+      });
+    });
+
     describe('the lock', () => {
       it('grants a free lock', async () => {
         const { store, clock } = await setUp();

@@ -28,6 +28,12 @@ const CDN_HEADERS = {
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
+/** The first byte a 206's `Content-Range: bytes <first>-<last>/<length>` names, or -1. */
+function rangeStart(contentRange: string | undefined): number {
+  const match = /^bytes (\d+)-\d+\/\d+$/.exec(contentRange?.trim() ?? '');
+  return match === null ? -1 : Number(match[1]);
+}
+
 export class CdnDownloader implements MediaDownloader {
   readonly #transport: CdnTransport;
   readonly #idleTimeoutMs: number;
@@ -42,7 +48,11 @@ export class CdnDownloader implements MediaDownloader {
     return downloadUrlExpiresAt(url);
   }
 
-  async open(url: string, options: { readonly signal?: AbortSignal } = {}): Promise<MediaDownload> {
+  async open(
+    url: string,
+    options: { readonly signal?: AbortSignal; readonly offset?: number } = {},
+  ): Promise<MediaDownload> {
+    const offset = options.offset ?? 0;
     const refused = refusedDownloadUrlReason(url);
     if (refused !== undefined) {
       // Never fetched. Not a verdict on the photo: the worker asks CloudKit for a fresh URL.
@@ -52,7 +62,8 @@ export class CdnDownloader implements MediaDownloader {
     }
     const response = await this.#transport.get({
       url,
-      headers: CDN_HEADERS,
+      // A resumed transfer asks for the rest of the file (docs/protocol/cdn.md#ranges).
+      headers: offset > 0 ? { ...CDN_HEADERS, Range: `bytes=${offset}-` } : CDN_HEADERS,
       idleTimeoutMs: this.#idleTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -60,8 +71,16 @@ export class CdnDownloader implements MediaDownloader {
     if (status === 200 || status === 206) {
       const declared = response.header('content-length');
       const contentType = response.header('content-type');
+      // A 206 must be the range asked for: its first byte the offset (its end and the file's
+      // length are checked by the count against the size CloudKit reported).
+      const startsAt = status === 206 ? rangeStart(response.header('content-range')) : 0;
+      if (startsAt !== (status === 206 ? offset : 0) || (status === 206 && offset === 0)) {
+        response.body.destroy();
+        throw new UnexpectedResponseError(`CDN answered 206 for another range than bytes=${offset}-`);
+      }
       return {
         body: response.body,
+        ...(offset > 0 ? { startsAt } : {}),
         ...(declared !== undefined && /^\d+$/.test(declared) ? { contentLength: Number(declared) } : {}),
         ...(contentType !== undefined ? { contentType } : {}),
       };
