@@ -75,6 +75,45 @@ class HeadThenElsewhere extends InMemoryObjectStore {
   }
 }
 
+/** The library photo archived (its original's object, entry, master user and count) and the album showing it. */
+async function libraryPhotoInAlbum(
+  state: InMemorySyncStateStore,
+  objects: InMemoryObjectStore,
+  source: ListedSharedAlbumSource,
+): Promise<void> {
+  const body = Buffer.alloc(32, 'x');
+  await state.addMasterUser(CHECKSUM, { zone: ZONE, assetRecordName: LIBRARY_ASSET });
+  await objects.putStream(LIBRARY_KEY, Readable.from([body]), {
+    contentType: 'image/jpeg',
+    contentLength: 32,
+    metadata: { 'icloud-checksum': CHECKSUM },
+  });
+  const entry: ManifestEntryInput = {
+    zone: ZONE,
+    assetRecordName: LIBRARY_ASSET,
+    masterRecordName: CHECKSUM,
+    assetChangeTag: 'a',
+    status: 'archived',
+    flags: { isFavorite: false, isHidden: false, isDeleted: false },
+    albums: [],
+    versions: [
+      {
+        kind: 'original',
+        key: LIBRARY_KEY,
+        size: 32,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        md5: createHash('md5').update(body).digest('hex'),
+        fileChecksum: CHECKSUM,
+        archivedAt: 1,
+      },
+    ],
+    deletions: [],
+  };
+  await state.putEntry(entry, 0);
+  await state.countObject(LIBRARY_KEY, 32);
+  source.put(album, [copyItem]);
+}
+
 describe('a Shared Album item referencing a library original, and the library purge of that photo', () => {
   it.each([
     {
@@ -95,37 +134,7 @@ describe('a Shared Album item referencing a library original, and the library pu
     objects.at = at;
     const state = new InMemorySyncStateStore();
     const sharedState = new InMemorySharedAlbumStateStore();
-    const body = Buffer.alloc(32, 'x');
-    const entry: ManifestEntryInput = {
-      zone: ZONE,
-      assetRecordName: LIBRARY_ASSET,
-      masterRecordName: CHECKSUM,
-      assetChangeTag: 'a',
-      status: 'archived',
-      flags: { isFavorite: false, isHidden: false, isDeleted: false },
-      albums: [],
-      versions: [
-        {
-          kind: 'original',
-          key: LIBRARY_KEY,
-          size: 32,
-          sha256: createHash('sha256').update(body).digest('hex'),
-          md5: createHash('md5').update(body).digest('hex'),
-          fileChecksum: CHECKSUM,
-          archivedAt: 1,
-        },
-      ],
-      deletions: [],
-    };
-    await state.addMasterUser(CHECKSUM, { zone: ZONE, assetRecordName: LIBRARY_ASSET });
-    await objects.putStream(LIBRARY_KEY, Readable.from([body]), {
-      contentType: 'image/jpeg',
-      contentLength: 32,
-      metadata: { 'icloud-checksum': CHECKSUM },
-    });
-    await state.putEntry(entry, 0);
-    await state.countObject(LIBRARY_KEY, 32);
-    source.put(album, [copyItem]);
+    await libraryPhotoInAlbum(state, objects, source);
     // The person purged the photo from the library; it stays in the Shared Album.
     objects.during = () =>
       applyPurge(
@@ -193,39 +202,7 @@ describe('a Shared Album item referencing a library original, and the library pu
     const objects = new InMemoryObjectStore();
     const state = new PausingAtFirstUsersRead();
     const sharedState = new InMemorySharedAlbumStateStore();
-    const body = Buffer.alloc(32, 'x');
-    await state.addMasterUser(CHECKSUM, { zone: ZONE, assetRecordName: LIBRARY_ASSET });
-    await objects.putStream(LIBRARY_KEY, Readable.from([body]), {
-      contentType: 'image/jpeg',
-      contentLength: 32,
-      metadata: { 'icloud-checksum': CHECKSUM },
-    });
-    await state.putEntry(
-      {
-        zone: ZONE,
-        assetRecordName: LIBRARY_ASSET,
-        masterRecordName: CHECKSUM,
-        assetChangeTag: 'a',
-        status: 'archived',
-        flags: { isFavorite: false, isHidden: false, isDeleted: false },
-        albums: [],
-        versions: [
-          {
-            kind: 'original',
-            key: LIBRARY_KEY,
-            size: 32,
-            sha256: createHash('sha256').update(body).digest('hex'),
-            md5: createHash('md5').update(body).digest('hex'),
-            fileChecksum: CHECKSUM,
-            archivedAt: 1,
-          },
-        ],
-        deletions: [],
-      },
-      0,
-    );
-    await state.countObject(LIBRARY_KEY, 32);
-    source.put(album, [copyItem]);
+    await libraryPhotoInAlbum(state, objects, source);
     let pass: Awaited<ReturnType<typeof archiveSharedAlbum>> | undefined;
     state.during = async () => {
       pass = await archiveSharedAlbum(
