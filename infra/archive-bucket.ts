@@ -98,7 +98,8 @@ export class ArchiveBucket extends Construct {
    * CopyObject's 5 GiB), write (single and multipart PUT, the copy, each part copy), tag (a
    * multipart object's first version carries `STAGING_TAG`, which the copy clears; a multipart
    * copy carries no tag),
-   * abort its own multipart uploads, and list (so a missing key is a 404, not a 403).
+   * abort its own multipart uploads and list their parts (a resumed upload), and list (so a missing
+   * key is a 404, not a 403).
    * Delete only under `mirror` (`deletes`), where the worker removes what iCloud purged. Under
    * `keep` nothing is ever deleted: the one other DeleteObject the worker tries (taking back a
    * multipart object whose metadata copy then failed; conditional, `If-Match` on its ETag, which
@@ -117,6 +118,8 @@ export class ArchiveBucket extends Construct {
       's3:PutObject',
       's3:PutObjectTagging',
       's3:AbortMultipartUpload',
+      // ListParts: a video too long for one invocation checks the parts S3 kept before it goes on.
+      's3:ListMultipartUploadParts',
       ...(options.deletes ? ['s3:DeleteObject'] : []),
     ];
     fn.addToRolePolicy(

@@ -12,7 +12,8 @@
  * DynamoDB's leading keys, a transaction item by item), while the pipeline does real work: a first
  * sync with Shared Albums, versions under a version policy, XMP sidecars and a video larger than
  * an upload part (multipart, then its CopyObject), one over the copy limit through the workers'
- * client (multipart, then its part copies: UploadPartCopy), album and library changes, an upload aborted by
+ * client (multipart, then its part copies: UploadPartCopy), one resumed in a second "invocation"
+ * (ListParts), album and library changes, an upload aborted by
  * a broken download, dead letters redriven, the catalog folded, then, redeployed under `mirror`, a
  * purge that deletes and uncounts. Each request is checked against the function's role statements
  * (test/helpers/iam/role-policy.ts: Allow/Deny, action and resource wildcards, and the one
@@ -33,6 +34,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
@@ -203,6 +205,46 @@ async function putOverCopyLimit(client: S3Client, key: string): Promise<void> {
   });
 }
 
+/**
+ * A video too long for one invocation put through the workers' own client, as their store puts one
+ * (docs/deploy.md, "Very large videos"): a resumable upload paused after its first part, then
+ * resumed by a new store from the checkpoint (ListParts checks the parts S3 kept) and completed.
+ */
+async function putResumably(client: S3Client, key: string): Promise<void> {
+  const size = 12 * 1024 * 1024;
+  const store = () =>
+    new S3ArchivingObjectStore({ client, bucket: local.bucket.name, partSize: MIN_PART_SIZE, queueSize: 1 });
+  const options = {
+    contentType: 'video/quicktime',
+    contentLength: size,
+    lateMetadata: (digest: { sha256: string }) => ({ sha256: digest.sha256 }),
+  };
+  const first = await store().openResumable(key, options, undefined);
+  const pause = new AbortController();
+  const body = generatedStream(size).stream;
+  let read = 0;
+  body.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > MIN_PART_SIZE) pause.abort();
+  });
+  const paused = await first.transfer(body, { pause: pause.signal, save: async () => undefined });
+  if (!('paused' in paused)) throw new Error('the resumable upload did not pause');
+  const second = await store().openResumable(key, options, paused.paused);
+  const rest = generatedStream(size).stream;
+  let skipped = 0;
+  const fromOffset = rest.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        const drop = Math.max(0, Math.min(chunk.length, second.offset - skipped));
+        skipped += drop;
+        callback(null, chunk.subarray(drop));
+      },
+    }),
+  );
+  const done = await second.transfer(fromOffset, { save: async () => undefined });
+  if (!('done' in done)) throw new Error('the resumed upload did not complete');
+}
+
 /** Deletes (by hand, unrecorded) the archived original of `asset`: the object with its checksum. */
 async function removeLibraryOriginal(bucket: string, asset: TruthAssetDetail): Promise<void> {
   const checksum = asset.versions.find((v) => v.kind === 'original')?.fileChecksum;
@@ -255,6 +297,7 @@ beforeAll(async () => {
   await underKeep.tick();
   await underKeep.drain();
   await putOverCopyLimit(underKeep.workersS3, 'library/2024/01/01/IAM-LARGE.MOV');
+  await putResumably(underKeep.workersS3, 'library/2024/01/01/IAM-RESUMED.MOV');
   const [edited, moved, trashed, posted] = (await truth()).filter((a) => a.kind !== 'video');
   if (edited === undefined || moved === undefined || trashed === undefined || posted === undefined)
     throw new Error('library too small');
@@ -305,6 +348,7 @@ beforeAll(async () => {
   await underMirror.tick();
   await underMirror.drain();
   await putOverCopyLimit(underMirror.workersS3, 'library/2024/01/01/IAM-LARGE-KMS.MOV');
+  await putResumably(underMirror.workersS3, 'library/2024/01/01/IAM-RESUMED-KMS.MOV');
   await underMirror.tick();
 }, 120_000);
 
@@ -376,6 +420,8 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
         'workers S3.UploadPartCopy s3:GetObject',
         'workers S3.UploadPartCopy s3:PutObject',
         'workers S3.AbortMultipartUpload s3:AbortMultipartUpload',
+        // A video too long for one invocation, resumed from its checkpoint.
+        'workers S3.ListParts s3:ListMultipartUploadParts',
         'workers S3.PutObject s3:PutObject',
         'workers S3.HeadObject s3:GetObject',
         'workers DynamoDB.TransactWriteItems dynamodb:ConditionCheckItem',

@@ -228,7 +228,7 @@ describe('least privilege', () => {
     expect(workerActions()).not.toContain('sqs:SendMessage');
   });
 
-  it('lets the download worker read, write and abort uploads in the archive only (no deletes under keep)', () => {
+  it('lets the download worker read, write, abort and resume uploads in the archive only (no deletes under keep)', () => {
     const s3 = statementsOfRole(synth.template, synth.stack, worker().role).filter((s) =>
       actionsOf([s]).some((a) => a.startsWith('s3:')),
     );
@@ -236,7 +236,13 @@ describe('least privilege', () => {
     expect(s3).toEqual([
       {
         Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],
+        Action: [
+          's3:GetObject',
+          's3:PutObject',
+          's3:PutObjectTagging',
+          's3:AbortMultipartUpload',
+          's3:ListMultipartUploadParts',
+        ],
         Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
       },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },

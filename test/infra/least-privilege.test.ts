@@ -55,6 +55,8 @@ describe('archive bucket grants', () => {
       's3:AbortMultipartUpload',
       's3:GetObject',
       's3:ListBucket',
+      // A resumed upload's ListParts (docs/deploy.md, "Very large videos").
+      's3:ListMultipartUploadParts',
       's3:PutObject',
       's3:PutObjectTagging',
     ]);
