@@ -85,7 +85,7 @@ export const RESULT_STATUS = {
     exit: EXIT.failure,
     commands: ['sync'],
     meaning:
-      'stopped: mirror refused a mass deletion and deleted nothing; `error` (`deletion-refused`) says why',
+      'stopped: mirror refused a mass deletion (nothing past the refused page deleted); `error` (`deletion-refused`) says why and what was queued before',
   },
   error: {
     exit: 'exitCode',
