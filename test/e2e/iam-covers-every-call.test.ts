@@ -34,7 +34,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
@@ -43,6 +42,7 @@ import type { DetectionRunResult } from '#app/detection-run.ts';
 import type { AwsSdkClient } from '#compose/lambda.ts';
 import { composeDetector } from '#compose/lambda-detector.ts';
 import { composeDownloader } from '#compose/lambda-downloader.ts';
+import { SkipBytes } from '#domain/archive/resumable-transfer.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { countMessages, pollUntilEmpty } from '#local/drain-work-queue.ts';
@@ -231,16 +231,7 @@ async function putResumably(client: S3Client, key: string): Promise<void> {
   if (!('paused' in paused)) throw new Error('the resumable upload did not pause');
   const second = await store().openResumable(key, options, paused.paused);
   const rest = generatedStream(size).stream;
-  let skipped = 0;
-  const fromOffset = rest.pipe(
-    new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        const drop = Math.max(0, Math.min(chunk.length, second.offset - skipped));
-        skipped += drop;
-        callback(null, chunk.subarray(drop));
-      },
-    }),
-  );
+  const fromOffset = rest.pipe(new SkipBytes(second.offset));
   const done = await second.transfer(fromOffset, { save: async () => undefined });
   if (!('done' in done)) throw new Error('the resumed upload did not complete');
 }

@@ -114,6 +114,45 @@ async function libraryPhotoInAlbum(
   source.put(album, [copyItem]);
 }
 
+/** The library's `mirror` purge of the photo (its tombstone). */
+const purgeLibraryPhoto = (state: InMemorySyncStateStore, objects: InMemoryObjectStore) =>
+  applyPurge(
+    {
+      state,
+      objects,
+      downloader: new ByteServingDownloader(),
+      refresh: async () => ({ assets: [] }),
+      versionPolicy: DEFAULT_VERSION_POLICY,
+      deletePolicy: 'mirror',
+      now: () => 6,
+    },
+    ZONE,
+    LIBRARY_ASSET,
+    'CPLAsset',
+  );
+
+/** One pass of the workers over the album, under `mirror`. */
+const passOverAlbum = (
+  source: ListedSharedAlbumSource,
+  sharedState: InMemorySharedAlbumStateStore,
+  state: InMemorySyncStateStore,
+  objects: InMemoryObjectStore,
+) =>
+  archiveSharedAlbum(
+    {
+      source,
+      sharedState,
+      state,
+      objects,
+      downloader: new ByteServingDownloader(),
+      deletePolicy: MIRROR,
+      comments: true,
+      now: () => 5,
+    },
+    album,
+    false,
+  );
+
 describe('a Shared Album item referencing a library original, and the library purge of that photo', () => {
   it.each([
     {
@@ -136,36 +175,9 @@ describe('a Shared Album item referencing a library original, and the library pu
     const sharedState = new InMemorySharedAlbumStateStore();
     await libraryPhotoInAlbum(state, objects, source);
     // The person purged the photo from the library; it stays in the Shared Album.
-    objects.during = () =>
-      applyPurge(
-        {
-          state,
-          objects,
-          downloader: new ByteServingDownloader(),
-          refresh: async () => ({ assets: [] }),
-          versionPolicy: DEFAULT_VERSION_POLICY,
-          deletePolicy: 'mirror',
-          now: () => 6,
-        },
-        ZONE,
-        LIBRARY_ASSET,
-        'CPLAsset',
-      );
+    objects.during = () => purgeLibraryPhoto(state, objects);
 
-    const result = await archiveSharedAlbum(
-      {
-        source,
-        sharedState,
-        state,
-        objects,
-        downloader: new ByteServingDownloader(),
-        deletePolicy: MIRROR,
-        comments: true,
-        now: () => 5,
-      },
-      album,
-      false,
-    );
+    const result = await passOverAlbum(source, sharedState, state, objects);
 
     const recorded = (await sharedState.loadItems(album.albumguid)).find((i) => i.assetGuid === 'copy');
     expect({
@@ -205,36 +217,10 @@ describe('a Shared Album item referencing a library original, and the library pu
     await libraryPhotoInAlbum(state, objects, source);
     let pass: Awaited<ReturnType<typeof archiveSharedAlbum>> | undefined;
     state.during = async () => {
-      pass = await archiveSharedAlbum(
-        {
-          source,
-          sharedState,
-          state,
-          objects,
-          downloader: new ByteServingDownloader(),
-          deletePolicy: MIRROR,
-          comments: true,
-          now: () => 5,
-        },
-        album,
-        false,
-      );
+      pass = await passOverAlbum(source, sharedState, state, objects);
     };
 
-    const purged = await applyPurge(
-      {
-        state,
-        objects,
-        downloader: new ByteServingDownloader(),
-        refresh: async () => ({ assets: [] }),
-        versionPolicy: DEFAULT_VERSION_POLICY,
-        deletePolicy: 'mirror',
-        now: () => 6,
-      },
-      ZONE,
-      LIBRARY_ASSET,
-      'CPLAsset',
-    );
+    const purged = await purgeLibraryPhoto(state, objects);
 
     const recorded = (await sharedState.loadItems(album.albumguid)).find((i) => i.assetGuid === 'copy');
     const entry = await state.getEntry({ zone: ZONE, assetRecordName: LIBRARY_ASSET });

@@ -21,7 +21,7 @@ import type { ArchiveDeps } from './archive-deps.ts';
 import { ErrorPageGuard } from './error-page-guard.ts';
 
 /** Drops the first `count` bytes of a body (a CDN that sent the whole file for a range). */
-class SkipBytes extends Transform {
+export class SkipBytes extends Transform {
   #left: number;
   constructor(count: number) {
     super();
