@@ -9,27 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IcloudEndpoint, resolveEndpoint } from '#adapters/icloud/endpoints.ts';
-import { beginLogin } from '#adapters/icloud/session/login-session.ts';
-import { FileSessionStore } from '#adapters/local/file-session-store.ts';
+import type { FileSessionStore } from '#adapters/local/file-session-store.ts';
 import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import { classifyError } from '#domain/errors.ts';
 import { createLogger } from '#shared/logger.ts';
-import { Secret } from '#shared/redact.ts';
+import { signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const logger = createLogger({ level: 'SILENT' });
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let control: ControlClient;
 let endpoint: IcloudEndpoint;
-let account: { appleId: string; password: string };
 let dir: string;
 
 beforeAll(async () => {
   sim = await startTestSimulator({ assets: 2, seed: 5 });
   control = controlClient(sim);
   endpoint = await resolveEndpoint(sim.controlUrl);
-  account = (await control.call<{ accounts: { appleId: string; password: string }[] }>('GET', '/accounts'))
-    .accounts[0]!;
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-bare-403-'));
 });
 
@@ -38,17 +34,10 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** A session signed in as `icloud-s3 login` does, with the password remembered (a refresh can sign in again). */
 async function signedInStore(): Promise<FileSessionStore> {
-  const store = new FileSessionStore(join(dir, `session-${Math.random().toString(36).slice(2)}.json`));
-  const session = await beginLogin({ endpoint, store, appleId: account.appleId, logger });
-  const authenticator = await session.startSignIn();
-  const password = new Secret(account.password);
-  if ((await authenticator.signIn(password)).status === 'two-factor') {
-    await authenticator.requestCode({ kind: 'device' });
-    await authenticator.verifyCode({ kind: 'device' }, await control.code(account.appleId));
-  }
-  await session.save({ rememberPassword: password });
-  return store;
+  const file = join(dir, `session-${Math.random().toString(36).slice(2)}.json`);
+  return (await signInToSimulator(sim, file, { rememberPassword: true })).store;
 }
 
 /** `changes/database` after `bare403s` bare 403s (or other faults): `read`, or the error's class and text. */

@@ -10,29 +10,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IcloudEndpoint, resolveEndpoint } from '#adapters/icloud/endpoints.ts';
-import { beginLogin } from '#adapters/icloud/session/login-session.ts';
 import { openIcloudSession } from '#adapters/icloud/session/open-session.ts';
 import { SharedStreamsClient } from '#adapters/icloud/sharedstreams/sharedstreams-client.ts';
 import { SharedStreamsSource } from '#adapters/icloud/sharedstreams/sharedstreams-source.ts';
-import { FileSessionStore } from '#adapters/local/file-session-store.ts';
 import { classifyError } from '#domain/errors.ts';
 import { createLogger } from '#shared/logger.ts';
-import { Secret } from '#shared/redact.ts';
+import { signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const logger = createLogger({ level: 'SILENT' });
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let control: ControlClient;
 let endpoint: IcloudEndpoint;
-let account: { appleId: string; password: string };
 let dir: string;
 
 beforeAll(async () => {
   sim = await startTestSimulator({ assets: 2, seed: 5 });
   control = controlClient(sim);
   endpoint = await resolveEndpoint(sim.controlUrl);
-  account = (await control.call<{ accounts: { appleId: string; password: string }[] }>('GET', '/accounts'))
-    .accounts[0]!;
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-sharedstreams-expiry-'));
 });
 
@@ -41,22 +36,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function loginRemembering(store: FileSessionStore) {
-  const session = await beginLogin({ endpoint, store, appleId: account.appleId, logger });
-  const authenticator = await session.startSignIn();
-  const password = new Secret(account.password);
-  const result = await authenticator.signIn(password);
-  if (result.status === 'two-factor') {
-    await authenticator.requestCode({ kind: 'device' });
-    await authenticator.verifyCode({ kind: 'device' }, await control.code(account.appleId));
-  }
-  await session.save({ rememberPassword: password });
-}
-
 describe('sharedstreams on an expired web session', () => {
   it('refreshes the session as a CloudKit request does, instead of asking a person to sign in', async () => {
-    const store = new FileSessionStore(join(dir, 'session.json'));
-    await loginRemembering(store);
+    const { store } = await signInToSimulator(sim, join(dir, 'session.json'), { rememberPassword: true });
     // The web session expires (the simulator's 30 days); the stored password refreshes it headlessly.
     await control.advanceClock({ advanceDays: 31 });
     const session = await openIcloudSession({ endpoint, store, logger });
