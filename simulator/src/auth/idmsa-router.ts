@@ -6,7 +6,14 @@ import type { AuthContext } from './context.ts';
 import { escrowComplete, escrowInit } from './escrow.ts';
 import { refusedHeaderProfile } from './header-profiles.ts';
 import { verifySecurityKey } from './security-key.ts';
-import { authorizePage, legacySignin, repairComplete, signinComplete, signinInit } from './signin.ts';
+import {
+  authorizePage,
+  federate,
+  legacySignin,
+  repairComplete,
+  signinComplete,
+  signinInit,
+} from './signin.ts';
 import {
   authPage,
   oldDeviceTrigger,
@@ -40,6 +47,8 @@ export function handleIdmsa(ctx: AuthContext, req: SimRequest): SimReply {
       return repairComplete(ctx, req);
     case 'GET authorize/signin':
       return authorizePage(ctx, req);
+    case 'POST federate':
+      return federate(ctx, req);
     case 'GET auth':
       return authPage(ctx, req);
     case 'PUT verify/trusteddevice/securitycode':

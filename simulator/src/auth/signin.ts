@@ -1,6 +1,6 @@
 /**
- * IdMSA sign-in: `signin/init`, `signin/complete`, `repair/complete`, the legacy `signin` and the
- * optional `authorize/signin` page (docs/protocol/sign-in.md, S7-S20 in docs/protocol/simulator-contract.md#sign-in).
+ * IdMSA sign-in: `signin/init`, `signin/complete`, `repair/complete`, the legacy `signin`, the
+ * optional `authorize/signin` page and `federate` (docs/protocol/sign-in.md, S7-S20 in docs/protocol/simulator-contract.md#sign-in).
  */
 import { randomBytes } from 'node:crypto';
 import { newIdmsaSessionId, newOpaque, newScnt, newSrpChallenge } from '../accounts/tokens.ts';
@@ -261,4 +261,14 @@ export function authorizePage(_ctx: AuthContext, req: SimRequest): SimReply {
       cookies: req.cookies.has('aasp') ? [] : [aaspCookie()],
     },
   );
+}
+
+/**
+ * `POST /appleauth/auth/federate?isRememberMeEnabled=true` `{"accountName", "rememberMe"}`: the
+ * web-flow step between the widget page and `signin/init` (rclone, S20 in
+ * docs/protocol/simulator-contract.md#sign-in). It says whether the account signs in at a federated
+ * identity provider; simulated accounts never do. No push, no SRP attempt counted.
+ */
+export function federate(_ctx: AuthContext, _req: SimRequest): SimReply {
+  return idmsaJson({ showFederatedIdpConfirmation: false, federated: false }, 200, baseIdmsaHeaders(newScnt()));
 }

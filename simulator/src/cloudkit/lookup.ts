@@ -25,7 +25,9 @@ export function handleLookup(ctx: CloudKitContext, json: unknown): SimReply {
   const parsed = lookupBody.safeParse(json);
   if (!parsed.success) return ctx.error(400, 'BAD_REQUEST', 'Invalid request');
   const body = parsed.data;
-  const zone = ctx.resolveZone(body.zoneID ?? { zoneName: 'PrimarySync' });
+  // S54: no zoneID is `_defaultZone`, where no Photos record lives.
+  if (body.zoneID === undefined) return ckJson({ records: body.records.map((r) => notFound(r.recordName)) });
+  const zone = ctx.resolveZone(body.zoneID);
   if (zone === undefined) {
     const collection = collectionOf(ctx, body.zoneID);
     if (collection) {

@@ -43,7 +43,8 @@ export async function handleModify(ctx: CloudKitContext, json: unknown): Promise
   const parsed = modifyBody.safeParse(json);
   if (!parsed.success) return ctx.error(400, 'BAD_REQUEST', 'Invalid request');
   const body = parsed.data;
-  const zone = ctx.resolveZone(body.zoneID ?? { zoneName: 'PrimarySync' });
+  if (body.zoneID === undefined) return ckJson({ records: body.operations.map(inDefaultZone) });
+  const zone = ctx.resolveZone(body.zoneID);
   if (zone === undefined) return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
   const rc: RecordContext = {
     library: ctx.library,
@@ -83,6 +84,18 @@ export async function handleModify(ctx: CloudKitContext, json: unknown): Promise
     }
   }
   return ckJson(ctx.wantsSyncToken ? { records, syncToken: ctx.currentZoneToken(zone) } : { records });
+}
+
+/**
+ * S54: without zoneID an operation addresses `_defaultZone`, which holds none of the named Photos
+ * records, and the simulator keeps no records there: nothing changes, each name is NOT_FOUND (a
+ * create is refused, as the library it would reference is in another zone).
+ */
+function inDefaultZone(op: z.infer<typeof operation>): RecordError {
+  const { recordName } = op.record;
+  return op.operationType === 'create'
+    ? { recordName, serverErrorCode: 'BAD_REQUEST', reason: 'Photos records are not kept in _defaultZone' }
+    : { recordName, serverErrorCode: 'NOT_FOUND', reason: 'Record not found' };
 }
 
 type Plan = { recordName: string; ops: MutateOp[] } | RecordError;

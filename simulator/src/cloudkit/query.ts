@@ -78,10 +78,22 @@ function filtersOf(body: QueryBody): Filters {
   return new Map(list.map((f) => [f.fieldName, f.fieldValue?.value]));
 }
 
-/** Zone of a query body; `zoneWide` without `zoneID` means the caller's own PrimarySync. */
+/**
+ * Zone of a query body. Without `zoneID`, Apple searches all zones when `zoneWide: true` (here the
+ * caller's first library zone in this database, its own PrimarySync in `private`) and else
+ * `_defaultZone`, which holds no Photos index: `undefined` then, answered by `noZoneAnswer` (S54).
+ */
 function zoneOfBody(ctx: CloudKitContext, body: QueryBody): ZoneKey | undefined {
-  if (body.zoneID === undefined) return ctx.resolveZone({ zoneName: 'PrimarySync' });
+  if (body.zoneID === undefined) return body.zoneWide === true ? ctx.zones()[0] : undefined;
   return ctx.resolveZone(body.zoneID);
+}
+
+/** The error of a query whose zone holds no Photos index, or is unknown (S53, S54, S139). */
+function noZoneAnswer(ctx: CloudKitContext, body: QueryBody): { status: number; code: string; reason: string } {
+  // S54: `_defaultZone` (no zoneID, no zoneWide) has no Photos index, like the zones of S139.
+  if (body.zoneID === undefined || foreignZoneOf(ctx, body.zoneID) || collectionOf(ctx, body.zoneID))
+    return { status: 400, code: 'BAD_REQUEST', reason: INVALID_INDEX_REASON };
+  return { status: 404, code: 'ZONE_NOT_FOUND', reason: 'Zone does not exist' };
 }
 
 export function handleQuery(ctx: CloudKitContext, json: unknown): SimReply {
@@ -90,10 +102,8 @@ export function handleQuery(ctx: CloudKitContext, json: unknown): SimReply {
   const body = parsed.data;
   const zone = zoneOfBody(ctx, body);
   if (zone === undefined) {
-    // S139 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: index queries in share-link and shared-collection zones fail as Apple's do.
-    if (foreignZoneOf(ctx, body.zoneID) || collectionOf(ctx, body.zoneID))
-      return ctx.error(400, 'BAD_REQUEST', INVALID_INDEX_REASON);
-    return ctx.error(404, 'ZONE_NOT_FOUND', 'Zone does not exist');
+    const { status, code, reason } = noZoneAnswer(ctx, body);
+    return ctx.error(status, code, reason);
   }
   const result = runQuery(ctx, zone, body, true);
   if ('error' in result) return result.error;
@@ -116,11 +126,8 @@ export function handleBatch(ctx: CloudKitContext, json: unknown): SimReply {
     }
     const zone = zoneOfBody(ctx, body.data);
     if (zone === undefined) {
-      out.push(
-        foreignZoneOf(ctx, body.data.zoneID) || collectionOf(ctx, body.data.zoneID)
-          ? { serverErrorCode: 'BAD_REQUEST', reason: INVALID_INDEX_REASON }
-          : { serverErrorCode: 'ZONE_NOT_FOUND', reason: 'Zone does not exist' },
-      );
+      const { code, reason } = noZoneAnswer(ctx, body.data);
+      out.push({ serverErrorCode: code, reason });
       continue;
     }
     const result = runQuery(ctx, zone, body.data, false);
