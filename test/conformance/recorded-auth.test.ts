@@ -106,9 +106,17 @@ function substitute(value: unknown, placeholders: Map<string, string>): unknown 
 const headerValue = (h: Record<string, string[]>, name: string): string | undefined =>
   Object.entries(h).find(([n]) => n.toLowerCase() === name)?.[1]?.[0];
 
-/** Replays one cassette as recorded (see the file comment); `wrongCode` submits a code that is not the shown one. */
-async function replay(name: string, options: { wrongCode?: boolean; presetCookies?: string[] } = {}) {
-  const cassette = load(name);
+/**
+ * Replays one cassette as recorded (see the file comment); `wrongCode` submits a code that is not the
+ * shown one; `onlyHost` replays only the interactions with that host (a listing cassette's `validate`).
+ */
+async function replay(
+  name: string,
+  options: { wrongCode?: boolean; presetCookies?: string[]; onlyHost?: string } = {},
+) {
+  const interactions = load(name).interactions.filter(
+    (i) => options.onlyHost === undefined || new URL(i.request.uri).hostname === options.onlyHost,
+  );
   const jar = new CookieJar();
   for (const line of options.presetCookies ?? []) await jar.setCookie(line, 'https://setup.icloud.com/');
   /** Recorded placeholder -> the value this replay received in its place. */
@@ -118,7 +126,7 @@ async function replay(name: string, options: { wrongCode?: boolean; presetCookie
   let srp: TestSrpClient | undefined;
   let init: { salt: string; b: string; iteration: number; protocol: string; c: string } | undefined;
 
-  for (const [i, { request, response }] of cassette.interactions.entries()) {
+  for (const [i, { request, response }] of interactions.entries()) {
     const url = new URL(request.uri);
     const step = `${name}#${i} ${request.method} ${url.pathname}`;
     const recordedJson = request.body?.json as Record<string, unknown> | undefined;
@@ -200,6 +208,20 @@ describe('S118: icloudpd auth cassettes replay as recorded against a 2025-mode a
     const { cookies } = await control.session();
     await replay('successful_auth', { presetCookies: cookies });
   });
+
+  for (const name of [
+    'listing_photos',
+    'listing_photos_raw_alt_adj',
+    'listing_videos',
+    'listing_albums',
+    'listing_photos_bad_filename',
+  ]) {
+    it(`${name}: the validate that opens the listing, with a stored cookie jar`, async () => {
+      const { cookies } = await control.session();
+      expect(load(name).interactions[0]!.request.uri).toBe('https://setup.icloud.com/setup/ws/1/validate');
+      await replay(name, { presetCookies: cookies, onlyHost: 'setup.icloud.com' });
+    });
+  }
 
   it('auth_non_2fa: signin 412, repair/complete, accountLogin without the hsa fields', async () => {
     await control.setFlags({ hsaVersion: 0, needsRepair: true });

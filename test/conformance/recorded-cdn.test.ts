@@ -16,7 +16,12 @@ import { createUrlMinter } from '#simulator/src/cdn/urls.ts';
 import type { MediaSpec, SimReply, SimRequest } from '#simulator/src/types.ts';
 import { readRecordedJson } from '#test/helpers/recorded.ts';
 
-const CASSETTES = ['listing_photos', 'listing_photos_raw_alt_adj', 'listing_videos'] as const;
+const CASSETTES = [
+  'listing_photos',
+  'listing_photos_raw_alt_adj',
+  'listing_videos',
+  'listing_photos_bad_filename',
+] as const;
 
 interface Interaction {
   readonly request: {
@@ -136,6 +141,7 @@ describe('recorded CDN downloads replayed against the simulator', () => {
       'listing_photos_raw_alt_adj',
       'listing_photos_raw_alt_adj',
       'listing_videos',
+      'listing_photos_bad_filename',
     ]);
   });
 
