@@ -27,7 +27,12 @@ const CASSETTES = [
 ] as const;
 
 type Interaction = {
-  request: { method: string; uri: string; headers: Record<string, string[]>; body: { json?: unknown } | null };
+  request: {
+    method: string;
+    uri: string;
+    headers: Record<string, string[]>;
+    body: { json?: unknown } | null;
+  };
   response: { status: number; headers: Record<string, string[]> };
 };
 
@@ -42,8 +47,8 @@ const INSTANCE_SHAPES: Record<string, RegExp> = {
 };
 
 const privateRequests = (name: string): Interaction[] =>
-  (readRecordedJson('icloudpd', `${name}.json`) as { interactions: Interaction[] }).interactions.filter(
-    (i) => /ckdatabasews\.icloud\.com\/.*\/production\/private\//.test(i.request.uri),
+  (readRecordedJson('icloudpd', `${name}.json`) as { interactions: Interaction[] }).interactions.filter((i) =>
+    /ckdatabasews\.icloud\.com\/.*\/production\/private\//.test(i.request.uri),
   );
 
 const appleHeaders = (headers: Record<string, string[]>): [string, string][] =>

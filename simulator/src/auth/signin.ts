@@ -270,5 +270,9 @@ export function authorizePage(_ctx: AuthContext, req: SimRequest): SimReply {
  * identity provider; simulated accounts never do. No push, no SRP attempt counted.
  */
 export function federate(_ctx: AuthContext, _req: SimRequest): SimReply {
-  return idmsaJson({ showFederatedIdpConfirmation: false, federated: false }, 200, baseIdmsaHeaders(newScnt()));
+  return idmsaJson(
+    { showFederatedIdpConfirmation: false, federated: false },
+    200,
+    baseIdmsaHeaders(newScnt()),
+  );
 }

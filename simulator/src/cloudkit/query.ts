@@ -89,7 +89,10 @@ function zoneOfBody(ctx: CloudKitContext, body: QueryBody): ZoneKey | undefined 
 }
 
 /** The error of a query whose zone holds no Photos index, or is unknown (S53, S54, S139). */
-function noZoneAnswer(ctx: CloudKitContext, body: QueryBody): { status: number; code: string; reason: string } {
+function noZoneAnswer(
+  ctx: CloudKitContext,
+  body: QueryBody,
+): { status: number; code: string; reason: string } {
   // S54: `_defaultZone` (no zoneID, no zoneWide) has no Photos index, like the zones of S139.
   if (body.zoneID === undefined || foreignZoneOf(ctx, body.zoneID) || collectionOf(ctx, body.zoneID))
     return { status: 400, code: 'BAD_REQUEST', reason: INVALID_INDEX_REASON };
