@@ -101,6 +101,31 @@ describe('S54: a request without zoneID addresses _defaultZone, not PrimarySync'
     expect(after.assets.find((a) => a.assetRecordName === asset.assetRecordName)!.isDeleted).toBe(false);
   });
 
+  it('an atomic records/modify without zoneID adding to an album and trashing changes nothing', async () => {
+    type Album = { recordName: string; albumType: number; sentinel: boolean };
+    const { albums } = await control.call<{ albums: Album[] }>('GET', '/library/albums');
+    const album = albums.find((a) => a.albumType === 0 && !a.sentinel)!;
+    const truth = await control.library<{ assets: Asset[] }>();
+    const asset = truth.assets.find((a) => a.zone === 'PrimarySync' && !a.isDeleted)!;
+    const relation = `${asset.assetRecordName}-IN-${album.recordName}`;
+    const reply = await ck('records/modify', {
+      atomic: true,
+      operations: [
+        { operationType: 'create', record: { recordName: relation, recordType: 'CPLContainerRelation' } },
+        {
+          operationType: 'update',
+          record: { recordName: asset.assetRecordName, fields: { isDeleted: { value: 1 } } },
+        },
+      ],
+    });
+    expect((reply.json.records as Json[]).map((r) => [r.recordName, r.serverErrorCode])).toEqual([
+      [relation, 'BAD_REQUEST'],
+      [asset.assetRecordName, 'NOT_FOUND'],
+    ]);
+    expect(await control.library()).toEqual(truth);
+    expect(await control.call('GET', '/library/albums')).toEqual({ albums });
+  });
+
   it('records/query with zoneWide: true and no zoneID searches all zones: PrimarySync photos come back', async () => {
     const reply = await ck('records/query', { query: PHOTOS_QUERY, resultsLimit: 4, zoneWide: true });
     expect(reply.status).toBe(200);
