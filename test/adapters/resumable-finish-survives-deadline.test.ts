@@ -1,15 +1,15 @@
 /**
- * Audit 13 (resumable upload of long videos, finding 48): the last delivery of a resumable video
- * reads its last bytes, completes the multipart upload and then rewrites the object (the metadata
- * copy: UploadPartCopy over 5 GiB, CopyObject below). The pause (`PAUSE_LEAD_MS`) is only looked at
- * while reading, so when the invocation's end comes during that copy, the completed object is taken
- * back, the checkpoint still names the upload S3 completed (`NoSuchUpload` on the next ListParts),
- * and the next delivery downloads the whole video again from byte 0: every part the earlier
- * deliveries stored is lost. Expected: the next delivery finishes the completed object (or resumes
- * near the end), not a second download of the whole file.
+ * The last delivery of a resumable video reads its last bytes, completes the multipart upload and
+ * rewrites the object (the metadata copy: UploadPartCopy over 5 GiB, CopyObject below). Whatever
+ * ends that invocation once every part is stored (its deadline during the copy or the completion,
+ * a crash before the completion is sent) must not cost the parts: the checkpoint saved before the
+ * completion names the upload and the ETag its object gets, and the next delivery completes the
+ * upload or finishes the object S3 completed, downloading nothing. (Audit 13 found the copy cut by
+ * the deadline taking the completed object back, and the next delivery starting from byte 0.)
  */
+import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
@@ -34,6 +34,7 @@ afterAll(async () => {
 const PART = MIN_PART_SIZE;
 const SIZE = 5 * PART + 4321;
 const URL = 'https://cdn.test/long-video';
+const BYTES = Buffer.from(Array.from({ length: SIZE }, (_, i) => (i * 2654435761) >>> 24));
 
 function video(): Asset {
   const asset = photoAsset('long-video', SIZE);
@@ -47,40 +48,56 @@ function video(): Asset {
   };
 }
 
-describe('audit13: the invocation ends during the metadata copy of a completed resumable upload', () => {
-  it('the next delivery does not download the whole video again', async () => {
+const abortError = () =>
+  Object.assign(new Error('the invocation is about to time out'), { name: 'AbortError' });
+
+/** Where the second delivery's end comes, once every part is stored. */
+const ENDS = {
+  'during the metadata copy': 'copy',
+  'during the completion, after S3 completed it (its answer lost)': 'completed',
+  'before the completion is sent (a crash)': 'before-complete',
+} as const;
+
+describe('a resumable upload whose invocation ends once every part is stored', () => {
+  it.each(Object.entries(ENDS))('%s: the next delivery finishes it without downloading', async (_, end) => {
     const dynamodb = new DynamoDBClient(local.aws.clientConfig.dynamodb);
     const s3 = new S3Client(local.aws.clientConfig.s3);
-    let onCopy: () => void = () => undefined;
+    let ending = false;
+    let deadline = new AbortController();
     s3.middlewareStack.add(
       (next, context) => async (args) => {
-        // The rewrite after the completion: the invocation's end arrives as it starts.
-        if (context.commandName === 'UploadPartCopyCommand' || context.commandName === 'CopyObjectCommand')
-          onCopy();
-        return next(args);
+        if (!ending) return next(args);
+        const copying =
+          context.commandName === 'UploadPartCopyCommand' || context.commandName === 'CopyObjectCommand';
+        const completing = context.commandName === 'CompleteMultipartUploadCommand';
+        if (end === 'copy' && copying) deadline.abort(abortError());
+        if (end === 'before-complete' && completing) throw abortError();
+        const result = await next(args);
+        if (end === 'completed' && completing) {
+          deadline.abort(abortError());
+          throw abortError();
+        }
+        return result;
       },
-      { step: 'initialize', name: 'copyStarts' },
+      { step: 'initialize', name: 'invocationEnds' },
     );
     const tableName = await local.createTable();
     const bucket = await local.createBucket();
     const state = new DynamoDbSyncStateStore({ client: DynamoDBDocumentClient.from(dynamodb), tableName });
-    const bytes = Buffer.from(Array.from({ length: SIZE }, (_, i) => (i * 2654435761) >>> 24));
     const cdn = new RangeServingDownloader();
-    cdn.files.set(URL, bytes);
+    cdn.files.set(URL, BYTES);
     const message: WorkMessage = {
       v: WORK_MESSAGE_VERSION,
       runId: 'run-1',
       issuedAt: Date.now(),
       items: [{ type: 'asset', asset: video() }],
     };
-    const invocation = (moves: number, endAtCopy: boolean) => {
+    const invocation = (moves: number, ends: boolean) => {
       const pause = new AbortController();
-      const deadline = new AbortController();
+      deadline = new AbortController();
+      ending = ends;
       cdn.onServed = (served) => {
         if (served >= moves) pause.abort();
-      };
-      onCopy = () => {
-        if (endAtCopy) deadline.abort(new Error('the invocation is about to time out'));
       };
       const deps: ArchiveDeps = {
         state,
@@ -107,15 +124,25 @@ describe('audit13: the invocation ends during the metadata copy of a completed r
     // Delivery 1 stores a little over three parts and pauses.
     await expect(invocation(3 * PART + 1, false)).rejects.toMatchObject({ name: 'TransferPausedError' });
     const resumedAt = cdn.offsets.length;
-    // Delivery 2 reads the rest, completes the upload, and its end comes during the copy.
+    // Delivery 2 reads the rest; its end comes once every part is stored.
     await expect(invocation(Number.POSITIVE_INFINITY, true)).rejects.toMatchObject({ name: 'AbortError' });
     expect(cdn.offsets[resumedAt]).toBeGreaterThan(0);
     const servedBefore = cdn.served;
-    // Delivery 3 has time enough.
+    const downloads = cdn.offsets.length;
+    // Delivery 3 has time enough: it downloads nothing and finishes the object.
     const result = await invocation(Number.POSITIVE_INFINITY, false);
     expect(result.archived).toBe(1);
-    // It should not fetch the video from byte 0 again.
-    expect(cdn.offsets.at(-1)).toBeGreaterThan(0);
-    expect(cdn.served - servedBefore).toBeLessThan(SIZE);
+    expect(cdn.served).toBe(servedBefore);
+    expect(cdn.offsets).toHaveLength(downloads);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(listed.Contents).toHaveLength(1);
+    const stored = listed.Contents?.[0]?.Key ?? '';
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: stored }));
+    const md5 = createHash('md5').update(BYTES);
+    expect(head.Metadata?.md5chksum).toBe(md5.digest('base64'));
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: stored }));
+    const bytes = Buffer.from((await got.Body?.transformToByteArray()) ?? []);
+    expect(bytes.equals(BYTES)).toBe(true);
+    expect(await state.getTransferCheckpoint(stored)).toBeUndefined();
   });
 });
