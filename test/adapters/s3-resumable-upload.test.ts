@@ -264,9 +264,32 @@ describe('a resumable upload on the local S3', () => {
     expect(await openUploads('library/2026/12/unsaved.mov')).toBe(0);
   });
 
-  it('fails a body of another length and completes nothing', async () => {
-    const key = 'library/2026/12/short.mov';
-    const upload = await store().openResumable(key, { ...options(), contentLength: SIZE + 10 }, undefined);
+  it('saves a checkpoint of every part before the completion; one S3 no longer bears out starts over', async () => {
+    const key = 'library/2026/12/completing.mov';
+    const upload = await store().openResumable(key, options(), undefined);
+    const saved: UploadCheckpoint[] = [];
+    await upload.transfer(body(0), { save: async (checkpoint) => void saved.push(checkpoint) });
+    await expectArchived(key);
+    const completing = saved.at(-1);
+    expect(completing).toMatchObject({
+      parts: 5,
+      bytes: SIZE,
+      etag: expect.stringMatching(/^[0-9a-f]{32}-5$/),
+    });
+    // The upload is gone and the object at the key is the finished copy (another ETag): from byte 0.
+    const again = await store().openResumable(key, options(), completing);
+    expect(again.restarted).toBe('no-such-upload');
+    expect(again.offset).toBe(0);
+    await again.abort();
+    // One that counts every part without being a completing one is no checkpoint of this body.
+    const odd = await store().openResumable(key, options(), completing && { ...completing, parts: 4 });
+    expect(odd.restarted).toBe('another-body');
+    await odd.abort();
+  });
+
+  it('fails a body longer than declared, aborting its upload; one that ends short keeps its parts', async () => {
+    const key = 'library/2026/12/long.mov';
+    const upload = await store().openResumable(key, { ...options(), contentLength: SIZE - 10 }, undefined);
     await expect(upload.transfer(body(0), { save: async () => undefined })).rejects.toMatchObject({
       name: 'ContentLengthMismatchError',
     });
@@ -274,5 +297,19 @@ describe('a resumable upload on the local S3', () => {
       $metadata: { httpStatusCode: 404 },
     });
     expect(await openUploads(key)).toBe(0);
+
+    // Short: a connection dropped, a prefix still. The parts stay behind a checkpoint.
+    const shortKey = 'library/2026/12/short.mov';
+    const short = await store().openResumable(
+      shortKey,
+      { ...options(), contentLength: SIZE + 10 },
+      undefined,
+    );
+    const saved: UploadCheckpoint[] = [];
+    await expect(
+      short.transfer(body(0), { save: async (checkpoint) => void saved.push(checkpoint) }),
+    ).rejects.toMatchObject({ name: 'ContentLengthMismatchError' });
+    expect(saved.at(-1)?.parts).toBe(4);
+    expect(await openUploads(shortKey)).toBe(1);
   });
 });
