@@ -166,13 +166,20 @@ export interface UploadCheckpoint {
   readonly bodyId?: string;
   /** Bytes of every part but the last. */
   readonly partSize: number;
-  /** Parts 1 to `parts` are stored, each `partSize` bytes. */
+  /** Parts 1 to `parts` are stored, each `partSize` bytes (the last one shorter). */
   readonly parts: number;
-  /** `parts x partSize`: the byte the body resumes at. */
+  /** `parts x partSize` (the body's length once every part is): the byte the body resumes at. */
   readonly bytes: number;
   /** The MD5's and the SHA-256's states after `bytes` bytes (base64, opaque). */
   readonly md5State: string;
   readonly sha256State: string;
+  /**
+   * Saved before the completion, once every part is stored: the ETag the completed object is
+   * expected to have ('' when not known), S3's own once it answered. The next delivery then only
+   * completes the upload (still open) or finishes the object S3 completed with that ETag: no byte
+   * is downloaded again.
+   */
+  readonly etag?: string;
 }
 
 export interface ResumableOpenOptions extends PutStreamOptions {
@@ -204,7 +211,11 @@ export interface ResumableUpload {
    * last part of an unbroken run from part 1, which it has saved through `save` first. Rejects
    * when `signal` fires or anything fails; the parts stay for a later resume when a checkpoint
    * was saved for this upload (a rejection saves one when parts were added and `save` succeeds),
-   * and the upload is aborted otherwise.
+   * and the upload is aborted otherwise, or when the body had more bytes than declared (a body
+   * that ends short keeps them: the next delivery asks for the rest). Before the completion it
+   * saves a checkpoint with `etag`; a failure after it leaves the completed object staged (unless
+   * S3 stored other bytes than were hashed) for the next delivery to finish. When `offset` is the
+   * whole length (such a checkpoint continued) the body is empty and only the finish is left.
    */
   transfer(
     body: Readable,

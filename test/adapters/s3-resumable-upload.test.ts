@@ -32,6 +32,10 @@ let client: S3Client;
 /** Each UploadPart's `x-amz-checksum-crc32` ('' without one), and the ListParts sent. */
 const partChecksums: string[] = [];
 let listPartsSent = 0;
+/** What the next metadata copy (CopyObject) meets once: a 500, or an answer naming other bytes. */
+let nextCopy: 'fails' | 'other-bytes' | undefined;
+/** The conditional deletes sent (a completed object's take-back), by the ETag they name. */
+const deletes: string[] = [];
 
 beforeAll(async () => {
   local = await openLocalS3Bucket(BUCKET, { maxAttempts: 1 });
@@ -39,7 +43,21 @@ beforeAll(async () => {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'ListPartsCommand') listPartsSent++;
+      if (context.commandName === 'DeleteObjectCommand')
+        deletes.push((args.input as { IfMatch?: string }).IfMatch ?? '');
+      const copy = context.commandName === 'CopyObjectCommand' ? nextCopy : undefined;
+      if (copy !== undefined) nextCopy = undefined;
+      if (copy === 'fails')
+        throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
+          name: 'InternalError',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 500 },
+        });
       const result = await next(args);
+      if (copy === 'other-bytes') {
+        const output = result.output as { CopyObjectResult?: { ETag?: string } };
+        output.CopyObjectResult = { ...output.CopyObjectResult, ETag: `"${'0'.repeat(32)}"` };
+      }
       if (context.commandName === 'UploadPartCommand') {
         const headers = (args.request as { headers: Record<string, string> }).headers;
         partChecksums.push(headers['x-amz-checksum-crc32'] ?? '');
@@ -264,9 +282,64 @@ describe('a resumable upload on the local S3', () => {
     expect(await openUploads('library/2026/12/unsaved.mov')).toBe(0);
   });
 
-  it('fails a body of another length and completes nothing', async () => {
-    const key = 'library/2026/12/short.mov';
-    const upload = await store().openResumable(key, { ...options(), contentLength: SIZE + 10 }, undefined);
+  it('saves a checkpoint of every part before the completion; one S3 no longer bears out starts over', async () => {
+    const key = 'library/2026/12/completing.mov';
+    const upload = await store().openResumable(key, options(), undefined);
+    const saved: UploadCheckpoint[] = [];
+    await upload.transfer(body(0), { save: async (checkpoint) => void saved.push(checkpoint) });
+    await expectArchived(key);
+    const completing = saved.at(-1);
+    expect(completing).toMatchObject({
+      parts: 5,
+      bytes: SIZE,
+      etag: expect.stringMatching(/^[0-9a-f]{32}-5$/),
+    });
+    // The upload is gone and the object at the key is the finished copy (another ETag): from byte 0.
+    const again = await store().openResumable(key, options(), completing);
+    expect(again.restarted).toBe('no-such-upload');
+    expect(again.offset).toBe(0);
+    await again.abort();
+    // One that counts every part without being a completing one is no checkpoint of this body.
+    const odd = await store().openResumable(key, options(), completing && { ...completing, parts: 4 });
+    expect(odd.restarted).toBe('another-body');
+    await odd.abort();
+  });
+
+  it('leaves a completed object whose finish failed staged for the next store, unless S3 stored other bytes', async () => {
+    const key = 'library/2026/12/finish-failed.mov';
+    const saved: UploadCheckpoint[] = [];
+    const save = async (checkpoint: UploadCheckpoint) => void saved.push(checkpoint);
+    nextCopy = 'fails';
+    const upload = await store().openResumable(key, options(), undefined);
+    await expect(upload.transfer(body(0), { save })).rejects.toMatchObject({ name: 'InternalError' });
+    const staged = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(deletes).toEqual([]);
+    expect(staged.Metadata?.md5chksum).toBeUndefined();
+    expect(`"${saved.at(-1)?.etag}"`).toBe(staged.ETag);
+    // The next store only finishes it: the body it is given is empty.
+    const next = await store().openResumable(key, options(), saved.at(-1));
+    expect(next.offset).toBe(SIZE);
+    const outcome = await next.transfer(Readable.from([]), { save });
+    expect(outcome).toMatchObject({ done: { size: SIZE, md5: hex('md5'), sha256: hex('sha256') } });
+    await expectArchived(key);
+
+    // A copy of other bytes than were hashed is taken back: the next store starts over.
+    const corrupt = 'library/2026/12/finish-corrupt.mov';
+    nextCopy = 'other-bytes';
+    const first = await store().openResumable(corrupt, options(), undefined);
+    await expect(first.transfer(body(0), { save })).rejects.toMatchObject({
+      name: 'UploadDigestMismatchError',
+    });
+    // Taken back by the ETag the copy's answer named (here not the stored one's, so S3 refuses it).
+    expect(deletes).toEqual([`"${'0'.repeat(32)}"`]);
+    const over = await store().openResumable(corrupt, options(), saved.at(-1));
+    expect(over.restarted).toBe('no-such-upload');
+    await over.abort();
+  });
+
+  it('fails a body longer than declared, aborting its upload; one that ends short keeps its parts', async () => {
+    const key = 'library/2026/12/long.mov';
+    const upload = await store().openResumable(key, { ...options(), contentLength: SIZE - 10 }, undefined);
     await expect(upload.transfer(body(0), { save: async () => undefined })).rejects.toMatchObject({
       name: 'ContentLengthMismatchError',
     });
@@ -274,5 +347,19 @@ describe('a resumable upload on the local S3', () => {
       $metadata: { httpStatusCode: 404 },
     });
     expect(await openUploads(key)).toBe(0);
+
+    // Short: a connection dropped, a prefix still. The parts stay behind a checkpoint.
+    const shortKey = 'library/2026/12/short.mov';
+    const short = await store().openResumable(
+      shortKey,
+      { ...options(), contentLength: SIZE + 10 },
+      undefined,
+    );
+    const saved: UploadCheckpoint[] = [];
+    await expect(
+      short.transfer(body(0), { save: async (checkpoint) => void saved.push(checkpoint) }),
+    ).rejects.toMatchObject({ name: 'ContentLengthMismatchError' });
+    expect(saved.at(-1)?.parts).toBe(4);
+    expect(await openUploads(shortKey)).toBe(1);
   });
 });

@@ -293,7 +293,8 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
           if (created.UploadId === undefined) throw new Error('CreateMultipartUpload answered no upload id');
           return created.UploadId;
         },
-        finish: (etag, digest) => this.finishUpload(key, etag, digest, upfront, options),
+        head: () => this.head(key),
+        finish: (etag, digest) => this.finishUpload(key, etag, digest, upfront, options, true),
       },
       from,
     );
@@ -363,7 +364,9 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
    * What every multipart upload ends with once S3 completed it as `etag` (this put's, or a
    * resumed upload's, s3-resumable-upload.ts): the rewrite that adds `md5chksum` and the late
    * metadata and drops the staging tag, checked against `digest` where the copy's ETag is an MD5,
-   * and the take-back of the completed object when anything of it fails.
+   * and the take-back of the completed object when anything of it fails: of a resumed upload's
+   * (`keepCompleted`) only when S3 stored other bytes than were hashed, else it stays staged for
+   * the next delivery to finish (its checkpoint names it: s3-resumable-upload.ts).
    */
   protected async finishUpload(
     key: string,
@@ -371,6 +374,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
     digest: BodyDigest,
     upfront: ObjectMetadata,
     options: PutStreamOptions,
+    keepCompleted = false,
   ): Promise<PutResult> {
     const { md5, sha256, bytes } = digest;
     /** The ETag of the version this put made current: what a take-back may delete (`If-Match`). */
@@ -417,7 +421,8 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       // Unless the copy was refused for its condition: the key's current version is then another
       // writer's (one whose transfer lease outlived ours, transfer-lease.ts), which a delete would
       // hide; ours is already noncurrent, tagged as staging, and the lifecycle rule expires it.
-      if (statusOf(error) === 412) throw failure;
+      if (statusOf(error) === 412 || (keepCompleted && !(error instanceof UploadDigestMismatchError)))
+        throw failure;
       try {
         // Only the version this put made current: `If-Match` its ETag (the upload's, or the
         // copy's once S3 answered it: a copy of other bytes than we sent). Anything else current

@@ -15,7 +15,17 @@
  * length, hash states this build cannot load. The old upload is aborted then, so nothing of it can
  * be completed into a mix. A checkpoint never counts the last part: the rest of the body is never
  * empty (a CDN answers a range at the end of a file 416).
+ *
+ * Except one: once every part is stored, a checkpoint counting them all, with the ETag the
+ * completed object will have, is saved before CompleteMultipartUpload. Whatever ends the invocation
+ * after that (its deadline during the completion or the metadata copy over 5 GiB, a crash), the next
+ * delivery downloads nothing: it completes the upload if S3 still lists every part, or finishes the
+ * object S3 completed if it is current at the key with that ETag (the finish leaves it there staged
+ * when it fails, s3-object-store.ts), and starts over only when neither is so.
+ * A body that ends short keeps its parts (a connection dropped: the next delivery asks for the
+ * rest); one longer than declared is no prefix of this file, and its upload is aborted.
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type {
   AbortMultipartUploadCommandInput,
@@ -79,6 +89,8 @@ export interface ResumableUploadTarget {
   readonly signal?: AbortSignal;
   /** Creates the multipart upload (metadata, staging tag, the part checksum); its upload id. */
   create(): Promise<string>;
+  /** The object current at the key, when there is one. */
+  head(): Promise<{ readonly etag: string; readonly size: number } | undefined>;
   /** Finishes the completed object as every multipart put is (s3-object-store.ts, `finishUpload`). */
   finish(etag: string, digest: BodyDigest): Promise<PutResult>;
 }
@@ -98,11 +110,26 @@ function unquote(etag: string | undefined): string {
   return (etag ?? '').replace(/^"|"$/g, '');
 }
 
+/**
+ * The ETag S3 gives the completion of these parts (`hex(md5(their binary MD5s))-<parts>`: what
+ * users observe, not documented; s3-etags.ts), or '' when a part's ETag is no MD5 (SSE-KMS).
+ */
+function multipartEtag(etags: readonly string[]): string {
+  const md5 = createHash('md5');
+  for (const etag of etags) {
+    if (!/^[0-9a-f]{32}$/.test(etag)) return '';
+    md5.update(Buffer.from(etag, 'hex'));
+  }
+  return `${md5.digest('hex')}-${etags.length}`;
+}
+
 /** Whether `from` can describe an upload of `contentLength` bytes this store would accept. */
 function fitsBody(from: UploadCheckpoint, target: ResumableUploadTarget): boolean {
   const { partSize, parts } = from;
   const { contentLength, limits } = target;
   const total = Math.ceil(contentLength / partSize);
+  // Every part stored (the completion under way) is the one checkpoint that counts the last part.
+  if (from.etag !== undefined && (parts !== total || from.bytes !== contentLength)) return false;
   return (
     from.contentLength === contentLength &&
     from.bodyId === target.bodyId &&
@@ -112,8 +139,7 @@ function fitsBody(from: UploadCheckpoint, target: ResumableUploadTarget): boolea
     total <= limits.maxParts &&
     Number.isInteger(parts) &&
     parts >= 0 &&
-    parts < total &&
-    from.bytes === parts * partSize
+    (from.etag !== undefined || (parts < total && from.bytes === parts * partSize))
   );
 }
 
@@ -145,7 +171,9 @@ async function listedParts(
     for (const part of page.Parts ?? []) {
       last = part.PartNumber ?? 0;
       if (last < 1 || last > from.parts) continue;
-      if (part.Size !== from.partSize || part.ETag === undefined) return 'parts-differ';
+      // Every part but the last has the part size (the last one is stored only in a completing one).
+      const size = Math.min(from.partSize, target.contentLength - (last - 1) * from.partSize);
+      if (part.Size !== size || part.ETag === undefined) return 'parts-differ';
       parts.set(last, {
         etag: unquote(part.ETag),
         ...(part.ChecksumCRC32 === undefined ? {} : { checksum: part.ChecksumCRC32 }),
@@ -172,7 +200,9 @@ export async function openResumableUpload(
 ): Promise<ResumableUpload> {
   let refusal: ResumeRefusal | undefined;
   if (from !== undefined) {
-    let resumed: { digest: ResumableDigest; parts: Map<number, StoredPart> } | undefined;
+    let resumed:
+      | { digest: ResumableDigest; parts: Map<number, StoredPart>; completedAs?: string }
+      | undefined;
     if (!fitsBody(from, target)) refusal = 'another-body';
     else {
       const saved = { bytes: from.bytes, md5: from.md5State, sha256: from.sha256State };
@@ -180,8 +210,14 @@ export async function openResumableUpload(
       if (digest === undefined) refusal = 'state-unreadable';
       else {
         const parts = await listedParts(target, from);
-        if (typeof parts === 'string') refusal = parts;
-        else resumed = { digest, parts };
+        if (typeof parts !== 'string') resumed = { digest, parts };
+        else if (parts === 'no-such-upload' && from.etag) {
+          // S3 completed it: the object at the key is ours when it has the ETag saved.
+          const head = await target.head();
+          if (head?.etag === from.etag && head.size === target.contentLength)
+            resumed = { digest, parts: new Map(), completedAs: head.etag };
+        }
+        if (resumed === undefined) refusal = typeof parts === 'string' ? parts : 'parts-differ';
       }
     }
     if (resumed !== undefined) {
@@ -189,7 +225,7 @@ export async function openResumableUpload(
         from.partSize === target.shape.partSize
           ? target.shape.queueSize
           : Math.max(1, Math.floor((target.shape.queueSize * target.shape.partSize) / from.partSize));
-      return new PartUploads(
+      const upload = new PartUploads(
         target,
         from.uploadId,
         from.partSize,
@@ -198,6 +234,8 @@ export async function openResumableUpload(
         resumed.digest,
         resumed.parts,
       );
+      upload.completedAs = resumed.completedAs;
+      return upload;
     }
     if (refusal !== 'no-such-upload') await abortUpload(target, from.uploadId);
   }
@@ -221,8 +259,12 @@ class PartUploads implements ResumableUpload {
   private readonly states = new Map<number, SavedDigest>();
   private readonly done = new Set<number>();
   private readonly totalParts: number;
-  /** The body had another length than declared: nothing of it is kept. */
+  /** The body had more bytes than declared: nothing of it is kept. */
   private lengthFailed = false;
+  /** The ETag a saved checkpoint expects of the completion (`UploadCheckpoint.etag`). */
+  private savedEtag: string | undefined;
+  /** The ETag S3 completed the upload with, once it did (the finish is what is left). */
+  completedAs: string | undefined;
 
   constructor(
     private readonly target: ResumableUploadTarget,
@@ -236,6 +278,7 @@ class PartUploads implements ResumableUpload {
     this.offset = from?.bytes ?? 0;
     this.contiguous = from?.parts ?? 0;
     this.savedParts = from?.parts;
+    this.savedEtag = from?.etag;
     this.states.set(this.contiguous, digest.save());
     this.totalParts = Math.ceil(target.contentLength / partSize);
   }
@@ -259,7 +302,9 @@ class PartUploads implements ResumableUpload {
     const aborted = () =>
       Object.assign(new Error('upload aborted', { cause: signal?.reason }), { name: 'AbortError' });
     const hardStop = () => body.destroy(aborted());
-    options.pause?.addEventListener('abort', stop, { once: true });
+    // With every part stored there is nothing to pause: the finish is what is left.
+    const pause = this.offset < this.target.contentLength ? options.pause : undefined;
+    pause?.addEventListener('abort', stop, { once: true });
     signal?.addEventListener('abort', hardStop, { once: true });
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
@@ -273,7 +318,7 @@ class PartUploads implements ResumableUpload {
         await options.save(first);
         this.savedParts = first.parts;
       }
-      if (options.pause?.aborted) stop();
+      if (pause?.aborted) stop();
       const whole = await this.readParts(
         body,
         inFlight,
@@ -296,7 +341,7 @@ class PartUploads implements ResumableUpload {
         return { paused: checkpoint };
       }
       completing = true;
-      return { done: await this.complete() };
+      return { done: await this.complete(options.save) };
     } catch (error) {
       await Promise.allSettled([...inFlight]);
       // A body of another length is no prefix of this file to go on from.
@@ -304,7 +349,7 @@ class PartUploads implements ResumableUpload {
       await this.afterFailure(options.save, keep);
       throw error;
     } finally {
-      options.pause?.removeEventListener('abort', stop);
+      pause?.removeEventListener('abort', stop);
       signal?.removeEventListener('abort', hardStop);
     }
   }
@@ -354,7 +399,8 @@ class PartUploads implements ResumableUpload {
       }
       if (stopped()) return false;
     }
-    if (position !== contentLength) throw this.mismatch(position);
+    // A body that ends short (a connection dropped) is a prefix still: its parts are kept.
+    if (position !== contentLength) throw this.target.lengthMismatch(contentLength, position);
     if (gatheredBytes > 0) return send(Buffer.concat(gathered, gatheredBytes));
     return true;
   }
@@ -388,9 +434,9 @@ class PartUploads implements ResumableUpload {
     }
   }
 
-  /** The checkpoint at the unbroken run's end, short of the last part. */
-  private checkpoint(): UploadCheckpoint {
-    const parts = Math.min(this.contiguous, this.totalParts - 1);
+  /** The checkpoint at the unbroken run's end, short of the last part; every part given `etag`. */
+  private checkpoint(etag?: string): UploadCheckpoint {
+    const parts = etag === undefined ? Math.min(this.contiguous, this.totalParts - 1) : this.totalParts;
     const state = this.states.get(parts);
     if (state === undefined) throw new Error(`no hash state kept at part ${parts}`);
     return {
@@ -399,13 +445,19 @@ class PartUploads implements ResumableUpload {
       ...(this.target.bodyId === undefined ? {} : { bodyId: this.target.bodyId }),
       partSize: this.partSize,
       parts,
-      bytes: parts * this.partSize,
+      bytes: Math.min(parts * this.partSize, this.target.contentLength),
       md5State: state.md5,
       sha256State: state.sha256,
+      ...(etag === undefined ? {} : { etag }),
     };
   }
 
-  private async complete(): Promise<PutResult> {
+  /**
+   * Completes the upload (a checkpoint saying so saved first) and finishes the object, or only
+   * finishes it when S3 had completed it already.
+   */
+  private async complete(save: (checkpoint: UploadCheckpoint) => Promise<void>): Promise<PutResult> {
+    if (this.completedAs !== undefined) return this.target.finish(this.completedAs, this.digest.digest());
     const listed = [...this.parts.entries()]
       .filter(([number]) => number <= this.totalParts)
       .sort(([a], [b]) => a - b)
@@ -415,6 +467,11 @@ class PartUploads implements ResumableUpload {
         ...(part.checksum === undefined ? {} : { ChecksumCRC32: part.checksum }),
       }));
     if (listed.length !== this.totalParts) throw new Error('a part of the upload was not sent');
+    const expected = multipartEtag(listed.map(({ ETag }) => unquote(ETag)));
+    if (this.savedEtag !== expected) {
+      await save(this.checkpoint(expected));
+      this.savedEtag = expected;
+    }
     const completed = await this.target.requests.complete(
       {
         Bucket: this.target.bucket,
@@ -424,14 +481,18 @@ class PartUploads implements ResumableUpload {
       },
       this.target.signal,
     );
-    return this.target.finish(unquote(completed.ETag), this.digest.digest());
+    const etag = unquote(completed.ETag);
+    // S3's own, where our reckoning of it differs: best effort, what the next delivery compares.
+    if (etag !== expected) await save(this.checkpoint(etag)).catch(() => undefined);
+    this.completedAs = etag;
+    return this.target.finish(etag, this.digest.digest());
   }
 
   /**
    * After a failure: parts added since the last checkpoint are kept behind a new one (best effort:
-   * a lease lost refuses it), unless the completion was under way or the body was of another
-   * length (`keep` false). An upload no checkpoint counts, or of a body of another length, is
-   * aborted, so it leaves nothing (a checkpoint naming it then starts over: `NoSuchUpload`).
+   * a lease lost refuses it), unless the completion was under way or the body was longer than
+   * declared (`keep` false). An upload no checkpoint counts, or of a body too long, is aborted, so
+   * it leaves nothing (a checkpoint naming it then starts over: `NoSuchUpload`).
    */
   private async afterFailure(
     save: (checkpoint: UploadCheckpoint) => Promise<void>,

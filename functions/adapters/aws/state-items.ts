@@ -180,6 +180,7 @@ export const transferCheckpointSchema = z.strictObject({
   bytes: z.number(),
   md5State: z.string(),
   sha256State: z.string(),
+  etag: z.optional(z.string()),
 });
 
 export const keyClaimItemSchema = z.strictObject({

@@ -9,7 +9,9 @@
  * A checkpoint of another file at the key (another size or `fileChecksum`), an upload S3 no longer
  * knows, or parts S3 does not bear out start over from byte 0 (the store aborts the old upload):
  * nothing ever completes a mix of two files. A CDN that ignores the range (200, the whole file) is
- * read past the stored bytes without hashing them again.
+ * judged as every download from byte 0 is (an error page fails the delivery, not the parts), then
+ * read past the stored bytes without hashing them again. A checkpoint saved once every part was
+ * stored (the completion under way) downloads nothing: the store only finishes the object.
  */
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -54,18 +56,7 @@ export async function transferResumably(
 ): Promise<PutResult> {
   const saved = await deps.state.getTransferCheckpoint(key);
   const upload = await objects.openResumable(key, options, saved);
-  let download: MediaDownload;
-  try {
-    download = await deps.downloader.open(url, {
-      ...(deps.signal ? { signal: deps.signal } : {}),
-      ...(upload.offset > 0 ? { offset: upload.offset } : {}),
-    });
-  } catch (error) {
-    // An upload just begun that no checkpoint names yet (its first is saved with its first
-    // part): nothing would ever find it again.
-    if (saved === undefined || upload.restarted !== undefined) await upload.abort().catch(() => undefined);
-    throw error;
-  }
+  const download = await openRest(deps, upload, url, options.contentLength, saved === undefined);
   const outcome = await sendRest(upload, download, options.contentLength, {
     ...(deps.pause ? { pause: deps.pause } : {}),
     save: async (checkpoint) => {
@@ -85,6 +76,29 @@ export async function transferResumably(
   return outcome.done;
 }
 
+/** The body from the upload's offset on: none once every part is stored (the finish is left). */
+async function openRest(
+  deps: ArchiveDeps,
+  upload: ResumableUpload,
+  url: string,
+  contentLength: number,
+  fresh: boolean,
+): Promise<MediaDownload> {
+  if (upload.offset === contentLength)
+    return { body: new PassThrough().end(), contentLength: 0, startsAt: upload.offset };
+  try {
+    return await deps.downloader.open(url, {
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(upload.offset > 0 ? { offset: upload.offset } : {}),
+    });
+  } catch (error) {
+    // An upload just begun that no checkpoint names yet (its first is saved with its first
+    // part): nothing would ever find it again.
+    if (fresh || upload.restarted !== undefined) await upload.abort().catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Streams `download` from the upload's offset into it; a failing side tears the other down. */
 async function sendRest(
   upload: ResumableUpload,
@@ -97,14 +111,16 @@ async function sendRest(
     download.body.destroy();
     throw new UnexpectedResponseError(`the CDN sent the file from byte ${startsAt}, not ${upload.offset}`);
   }
-  // From byte 0 the body is judged as every download is; a resumed one is the middle of a file.
-  const first =
-    upload.offset === 0 ? new ErrorPageGuard(contentLength) : new SkipBytes(upload.offset - startsAt);
+  // A body from byte 0 is judged as every download is (a 200 to a range may be an error page);
+  // a 206 is the middle of a file.
+  const first = startsAt === 0 ? new ErrorPageGuard(contentLength) : new PassThrough();
   const body = new PassThrough();
   let failed: unknown;
-  const flowing = pipeline(download.body, first, body).catch((error: unknown) => {
-    failed ??= error;
-  });
+  const flowing = pipeline(download.body, first, new SkipBytes(upload.offset - startsAt), body).catch(
+    (error: unknown) => {
+      failed ??= error;
+    },
+  );
   try {
     return await upload.transfer(body, options);
   } catch (error) {

@@ -191,6 +191,12 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         await store.deleteTransferCheckpoint(key);
         expect(await store.getTransferCheckpoint(key)).toBeUndefined();
         await store.deleteTransferCheckpoint(key);
+        // The one saved before the completion: every part, and the ETag the completed object gets.
+        const completing = { ...checkpoint, parts: 3, bytes: 12_000_000, etag: 'a'.repeat(32).concat('-3') };
+        const again = await store.claimTransfer(key, 'object-1', 'worker-a', 60_000);
+        if (!again.claimed || !('lease' in again)) throw new Error('expected the lease');
+        expect(await store.saveTransferCheckpoint(again.lease, completing)).toBe(true);
+        expect(await store.getTransferCheckpoint(key)).toEqual(completing);
       });
 
       it('is refused to a worker whose lease another took over', async () => {
