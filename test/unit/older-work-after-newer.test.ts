@@ -4,15 +4,19 @@
  * older change must not overwrite the newer one in the manifest, nor bring back a purged photo.
  */
 import { describe, expect, it } from 'vitest';
+import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
+import { foldCatalog, journalingQueue, readText } from '#app/catalog-upkeep.ts';
 import { viewItem } from '#domain/albums/album-view.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { decodeShard, shardKey, shardOf } from '#domain/catalog/catalog-shard.ts';
 import type { Asset, AssetOnlyChange, AssetVersion } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
-import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
+import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
+import { jpegBytes, photoAsset, RecordingLogger, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
 
 const T0 = 1_750_000_000_000;
 const MIN = 60_000;
@@ -235,6 +239,50 @@ describe('an older work message done after a newer one', () => {
     expect({ status: (await state.getEntry(ref))?.status, objects: objects.keys() }).toEqual({
       status: 'purged',
       objects: [],
+    });
+  });
+});
+
+describe('the catalog after an older work message done after a newer one', () => {
+  it('folds the newest state at once, not the older one after the journal’s wait', async () => {
+    let now = T0;
+    const clock = () => now;
+    const state = new InMemorySyncStateStore({ now: clock });
+    const objects = new InMemoryObjectStore({ now: clock, partSize: MIN_PART_SIZE });
+    const cdn = new ScriptedCdn();
+    cdn.files.set(base.versions[0]?.downloadUrl ?? '', jpegBytes(200, 3));
+    const queue = journalingQueue(new InMemoryWorkQueue(), objects, clock);
+    const deps: ArchiveDeps = {
+      state,
+      objects,
+      downloader: cdn,
+      refresh: async () => ({ assets: [] }),
+      versionPolicy: DEFAULT_VERSION_POLICY,
+      deletePolicy: 'keep',
+      now: clock,
+    };
+    const catalog = { state, objects, logger: new RecordingLogger(), now: clock };
+    const enqueue = async (asset: Asset) => {
+      const sent = message(now, [{ type: 'asset', asset }]);
+      await queue.enqueue([sent]);
+      return sent;
+    };
+    await processWorkMessage(deps, await enqueue(base));
+    await foldCatalog(catalog, 'run-1');
+    now += 15 * MIN;
+    const trash = await enqueue({ ...base, assetChangeTag: 'a2', isDeleted: true });
+    now += 15 * MIN;
+    const restore = await enqueue({ ...base, assetChangeTag: 'a3', isFavorite: true });
+    await processWorkMessage(deps, restore);
+    await processWorkMessage(deps, trash);
+    const folded = await foldCatalog(catalog, 'run-3');
+
+    const text = (await readText(objects, shardKey(shardOf(base)))) ?? '';
+    const record = decodeShard(text).find((r) => r.asset === base.assetRecordName);
+    expect({ folded: folded.assetsFolded, status: record?.status, favorite: record?.favorite }).toEqual({
+      folded: 1,
+      status: 'archived',
+      favorite: true,
     });
   });
 });
