@@ -59,8 +59,8 @@ async function updateEntry(
 export async function applyAssetOnlyChange(
   deps: ArchiveDeps,
   change: AssetOnlyChange,
-  known?: KnownEntry,
-  at?: number,
+  known: KnownEntry | undefined,
+  at: number,
 ): Promise<ChangeOutcome> {
   const ref = { zone: change.zone, assetRecordName: change.assetRecordName };
   const current = known !== undefined ? known.entry : await deps.state.getEntry(ref);
@@ -92,7 +92,7 @@ export async function applyAssetOnlyChange(
         flags,
         status,
         assetChangeTag: change.assetChangeTag,
-        ...(at === undefined ? {} : { stateAt: at }),
+        stateAt: at,
       };
     },
     { entry: current },
@@ -159,7 +159,7 @@ export async function applyPurge(
   zone: ZoneRef,
   recordName: string,
   inferredType: TombstoneType,
-  at?: number,
+  at: number,
 ): Promise<ChangeOutcome> {
   const first = await entryForTombstone(deps.state, zone, recordName, inferredType);
   if (first === undefined) return 'unknownAsset';
@@ -183,7 +183,7 @@ export async function applyPurge(
         status: 'purged',
         flags: { ...entry.flags, isDeleted: true },
         // Final whatever its order: a purge is never undone, and an older item never undoes it.
-        ...(at === undefined || isOlder(entry, at) ? {} : { stateAt: at }),
+        ...(isOlder(entry, at) ? {} : { stateAt: at }),
         versions: deps.deletePolicy === 'mirror' ? [] : entry.versions,
         deletions: [...entry.deletions, ...removed],
       };

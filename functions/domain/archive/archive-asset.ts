@@ -116,8 +116,7 @@ async function transfer(
   lease: LockLease,
 ): Promise<ArchivedVersion> {
   const { version } = planned;
-  if (version.downloadUrl === undefined)
-    throw new DownloadUrlExpiredError('no download URL for this version');
+  if (version.downloadUrl === undefined) throw new DownloadUrlExpiredError('no download URL');
   const { contentType, metadata } = metadataForPlanned(asset, planned);
   const options = {
     contentType,

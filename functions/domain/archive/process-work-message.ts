@@ -705,7 +705,7 @@ export async function processWorkMessage(
   // should it fail, the message is delivered again and its entries counted then.
   const uncounted = await counts.commit(deps.state).then(
     () => undefined,
-    (error: unknown) => error ?? new Error('the message’s objects were not counted'),
+    (error: unknown) => error ?? new Error('objects not counted'),
   );
   // A sign-in iCloud demands; the batch closed (another message needs a human); an item to retry;
   // the objects not counted.
