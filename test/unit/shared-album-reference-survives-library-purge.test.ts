@@ -129,6 +129,7 @@ const purgeLibraryPhoto = (state: InMemorySyncStateStore, objects: InMemoryObjec
     ZONE,
     LIBRARY_ASSET,
     'CPLAsset',
+    6,
   );
 
 /** One pass of the workers over the album, under `mirror`. */

@@ -146,6 +146,7 @@ async function setup(deletePolicy: DeletePolicy, { libraryArchived = true } = {}
       ZONE,
       LIBRARY_ASSET,
       'CPLAsset',
+      6,
     );
   const keys = async () => {
     const out: string[] = [];

@@ -148,6 +148,7 @@ export const manifestItemSchema = z.strictObject({
     z.strictObject({ kind: versionKind, key: z.string(), deletedAt: z.number(), reason: z.string() }),
   ),
   failure: z.optional(z.strictObject({ reason: z.string(), at: z.number(), attempts: z.number() })),
+  stateAt: z.optional(z.number()),
   updatedAt: z.number(),
   revision: z.number(),
 });

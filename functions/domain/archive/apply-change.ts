@@ -12,6 +12,7 @@ import { objectIdOf } from '../plan/plan-versions.ts';
 import { entryForTombstone } from '../plan/purged-entry.ts';
 import { isSharedAlbumUser } from '../shared-albums/library-copy.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
+import { isOlder } from './state-order.ts';
 
 /** `purged`: recorded and its unshared objects removed (`mirror`); `purgedKept`: recorded, objects kept (`keep`). */
 export type ChangeOutcome =
@@ -22,7 +23,7 @@ export type ChangeOutcome =
   | 'purged'
   | 'purgedKept';
 
-function toInput(entry: ManifestEntry): ManifestEntryInput {
+export function toInput(entry: ManifestEntry): ManifestEntryInput {
   const { updatedAt: _updatedAt, revision: _revision, ...input } = entry;
   return input;
 }
@@ -58,11 +59,14 @@ async function updateEntry(
 export async function applyAssetOnlyChange(
   deps: ArchiveDeps,
   change: AssetOnlyChange,
-  known?: KnownEntry,
+  known: KnownEntry | undefined,
+  at: number,
 ): Promise<ChangeOutcome> {
   const ref = { zone: change.zone, assetRecordName: change.assetRecordName };
   const current = known !== undefined ? known.entry : await deps.state.getEntry(ref);
   if (current === undefined) return change.isDeleted ? 'unknownAsset' : 'needsArchive';
+  // Older than the entry's state (state-order.ts): the newer item named the renditions too.
+  if (isOlder(current, at)) return 'unchanged';
   const hasNewRendition = change.versions.some(
     (v) => !current.versions.some((a) => a.kind === v.kind && a.fileChecksum === v.fileChecksum),
   );
@@ -72,6 +76,7 @@ export async function applyAssetOnlyChange(
     deps,
     () => deps.state.getEntry(ref),
     (entry) => {
+      if (isOlder(entry, at)) return undefined;
       const flags = { isFavorite: change.isFavorite, isHidden: change.isHidden, isDeleted: change.isDeleted };
       const restored = entry.status === 'trashed' && !change.isDeleted;
       const status = change.isDeleted ? 'trashed' : restored ? 'archived' : entry.status;
@@ -82,7 +87,13 @@ export async function applyAssetOnlyChange(
         entry.status === status &&
         entry.assetChangeTag === change.assetChangeTag;
       if (same) return undefined;
-      return { ...toInput(entry), flags, status, assetChangeTag: change.assetChangeTag };
+      return {
+        ...toInput(entry),
+        flags,
+        status,
+        assetChangeTag: change.assetChangeTag,
+        stateAt: at,
+      };
     },
     { entry: current },
   );
@@ -148,6 +159,7 @@ export async function applyPurge(
   zone: ZoneRef,
   recordName: string,
   inferredType: TombstoneType,
+  at: number,
 ): Promise<ChangeOutcome> {
   const first = await entryForTombstone(deps.state, zone, recordName, inferredType);
   if (first === undefined) return 'unknownAsset';
@@ -170,6 +182,8 @@ export async function applyPurge(
         ...toInput(entry),
         status: 'purged',
         flags: { ...entry.flags, isDeleted: true },
+        // Final whatever its order: a purge is never undone, and an older item never undoes it.
+        ...(isOlder(entry, at) ? {} : { stateAt: at }),
         versions: deps.deletePolicy === 'mirror' ? [] : entry.versions,
         deletions: [...entry.deletions, ...removed],
       };

@@ -15,6 +15,7 @@ import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
 import { ConflictError, DownloadUrlExpiredError, InvalidInputError, ObjectTooLargeError } from '../errors.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { awaitingUrl, type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
+import { toInput } from './apply-change.ts';
 import { type ArchiveDeps, DEFAULT_RESUMABLE_FROM_BYTES, type KnownEntry } from './archive-deps.ts';
 import { keyArchivedByAnotherAsset, ownedByAnotherOfKind } from './archived-by-another-asset.ts';
 import { keyCandidates, type MessageClaims } from './message-claims.ts';
@@ -22,6 +23,7 @@ import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
 import { putDownload } from './put-download.ts';
 import { transferResumably } from './resumable-transfer.ts';
+import { isOlder } from './state-order.ts';
 import { awaitTransferTurn, type OurClaim, TRANSFER_LEASE_MS, withTransferLease } from './transfer-lease.ts';
 import { SHA256_METADATA_KEY, verifiedCopy } from './verified-copy.ts';
 
@@ -114,8 +116,7 @@ async function transfer(
   lease: LockLease,
 ): Promise<ArchivedVersion> {
   const { version } = planned;
-  if (version.downloadUrl === undefined)
-    throw new DownloadUrlExpiredError('no download URL for this version');
+  if (version.downloadUrl === undefined) throw new DownloadUrlExpiredError('no download URL');
   const { contentType, metadata } = metadataForPlanned(asset, planned);
   const options = {
     contentType,
@@ -204,6 +205,8 @@ export interface MessageWrites {
   readonly writeEntry?: (entry: ManifestEntryInput, expectedRevision: number) => Promise<ManifestEntry>;
   /** Runs the pass after a lost race (it may claim and store again) in an item slot of its own. */
   readonly again?: <T>(pass: () => Promise<T>) => Promise<T>;
+  /** The message's `issuedAt` (capped at the worker's clock): the order of the state it carries. */
+  readonly at?: number;
 }
 
 type PassOutcome = { readonly result: AssetArchiveResult } | { readonly conflict: ConflictError };
@@ -222,11 +225,12 @@ export async function archiveAsset(
   counts: MessageCounts,
   message?: MessageWrites,
 ): Promise<AssetArchiveResult> {
-  const first = await archivePass(deps, asset, known, counts, message);
+  const at = message?.at;
+  const first = await archivePass(deps, asset, known, counts, message, at);
   if ('result' in first) return first.result;
   // Another worker wrote the entry meanwhile: re-read and merge once; the claims and adoption of
   // the first pass make the second cheap.
-  const pass = () => archivePass(deps, asset, undefined, counts, undefined);
+  const pass = () => archivePass(deps, asset, undefined, counts, undefined, at);
   const second = message?.again === undefined ? await pass() : await message.again(pass);
   if ('result' in second) return second.result;
   throw second.conflict;
@@ -242,11 +246,16 @@ async function archivePass(
   known: KnownEntry | undefined,
   counts: MessageCounts,
   message: MessageWrites | undefined,
+  at: number | undefined,
 ): Promise<PassOutcome> {
   const ref = { zone: asset.zone, assetRecordName: asset.assetRecordName };
   const entry = known !== undefined ? known.entry : await deps.state.getEntry(ref);
+  // Older than the state the entry holds: that state stays; the item only adds the objects it
+  // names that the entry lacks (listed first: the last of a kind stays the newest), and none to a
+  // purged entry.
+  const older = isOlder(entry, at) ? entry : undefined;
   const planned = planVersions(asset, deps.versionPolicy);
-  const missing = missingVersions(planned, entry);
+  const missing = older?.status === 'purged' ? [] : missingVersions(planned, entry);
   const flags = { isFavorite: asset.isFavorite, isHidden: asset.isHidden, isDeleted: asset.isDeleted };
   // A version without a URL is neither archived nor forgotten: the entry stays `pending` (verify
   // reports it) while detection looks the record up again (detect/unreadable-records.ts).
@@ -256,9 +265,10 @@ async function archivePass(
   const unchanged =
     entry !== undefined &&
     missing.length === 0 &&
-    entry.status === (awaiting.length > 0 ? 'pending' : 'archived') &&
-    entry.assetChangeTag === asset.assetChangeTag &&
-    entry.masterChangeTag === asset.masterChangeTag;
+    (older !== undefined ||
+      (entry.status === (awaiting.length > 0 ? 'pending' : 'archived') &&
+        entry.assetChangeTag === asset.assetChangeTag &&
+        entry.masterChangeTag === asset.masterChangeTag));
   if (unchanged)
     return { result: { outcome: 'unchanged', versionsArchived: 0, bytesArchived: 0, entry, ...waits } };
   // In Recently Deleted and never archived: nothing to keep. A restore brings it back as new.
@@ -282,18 +292,22 @@ async function archivePass(
     }
   }
 
-  const input: ManifestEntryInput = {
-    zone: asset.zone,
-    assetRecordName: asset.assetRecordName,
-    masterRecordName: asset.masterRecordName,
-    assetChangeTag: asset.assetChangeTag,
-    masterChangeTag: asset.masterChangeTag,
-    status,
-    flags,
-    albums: entry?.albums ?? [],
-    versions: [...(entry?.versions ?? []), ...added],
-    deletions: entry?.deletions ?? [],
-  };
+  const stateAt = at ?? entry?.stateAt;
+  const input: ManifestEntryInput = older
+    ? { ...toInput(older), versions: [...added, ...older.versions] }
+    : {
+        zone: asset.zone,
+        assetRecordName: asset.assetRecordName,
+        masterRecordName: asset.masterRecordName,
+        assetChangeTag: asset.assetChangeTag,
+        masterChangeTag: asset.masterChangeTag,
+        status,
+        flags,
+        albums: entry?.albums ?? [],
+        versions: [...(entry?.versions ?? []), ...added],
+        deletions: entry?.deletions ?? [],
+        ...(stateAt === undefined ? {} : { stateAt }),
+      };
   // Before the entry lists the objects: `mirror` must see every entry that uses them. An entry
   // that lists objects of this master already had it recorded (a purge removes it only after
   // marking the entry purged).

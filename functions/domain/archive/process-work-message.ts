@@ -538,15 +538,19 @@ export async function processWorkMessage(
         ...(first && usersRecorded.has(id) ? { masterUserRecorded: true } : {}),
       };
       let counted = true;
+      // The order of the state the item carries; an issuer whose clock runs ahead gets the
+      // worker's, or its state would hold against every newer message's.
+      const at = Math.min(message.issuedAt, deps.now());
       switch (item.type) {
         case 'asset': {
           // A refreshed asset that lookup no longer returns was deleted meanwhile: the next delta says how.
           const asset = fresh.current(item.asset);
           const writes: MessageWrites =
             handOver === undefined
-              ? { claims }
+              ? { claims, at }
               : {
                   claims,
+                  at,
                   writeEntry: (entry, expectedRevision) => {
                     const written = batch.write(entry, expectedRevision);
                     settled.add(item.asset.assetRecordName);
@@ -565,7 +569,7 @@ export async function processWorkMessage(
           break;
         }
         case 'assetOnly': {
-          const outcome = await applyAssetOnlyChange(deps, item.change, known);
+          const outcome = await applyAssetOnlyChange(deps, item.change, known, at);
           if (outcome === 'needsArchive') {
             const key = {
               assetRecordName: item.change.assetRecordName,
@@ -587,6 +591,7 @@ export async function processWorkMessage(
                 },
                 known,
                 counts,
+                { at },
               );
               if (result !== undefined && doneByEarlierDelivery(result, message)) counted = false;
               else if (result !== undefined) countArchive(done, result, subject);
@@ -596,7 +601,7 @@ export async function processWorkMessage(
           break;
         }
         case 'tombstone': {
-          const outcome = await applyPurge(deps, item.zone, item.recordName, item.inferredType);
+          const outcome = await applyPurge(deps, item.zone, item.recordName, item.inferredType, at);
           if (outcome === 'purged') done.purged++;
           else if (outcome === 'purgedKept') done.purgedKept++;
           break;
@@ -700,7 +705,7 @@ export async function processWorkMessage(
   // should it fail, the message is delivered again and its entries counted then.
   const uncounted = await counts.commit(deps.state).then(
     () => undefined,
-    (error: unknown) => error ?? new Error('the message’s objects were not counted'),
+    (error: unknown) => error ?? new Error('objects not counted'),
   );
   // A sign-in iCloud demands; the batch closed (another message needs a human); an item to retry;
   // the objects not counted.

@@ -74,6 +74,12 @@ export interface ManifestEntry extends AssetRef {
   readonly versions: readonly ArchivedVersion[];
   readonly deletions: readonly RecordedDeletion[];
   readonly failure?: ManifestFailure;
+  /**
+   * The `issuedAt` of the work message whose iCloud state (status, flags, change tags) the entry
+   * holds: an older message leaves that state alone (archive/state-order.ts). Absent on entries
+   * written before it, or rebuilt from the bucket.
+   */
+  readonly stateAt?: number;
   readonly updatedAt: number;
   readonly revision: number;
 }

@@ -293,6 +293,19 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         expect(await store.getEntry({ zone: shared, assetRecordName: 'A2' })).toMatchObject(input);
       });
 
+      it('keeps the order of the state an entry holds (stateAt), read one by one, in a batch and walked', async () => {
+        const { store } = await setUp();
+        const ref = { zone: primary, assetRecordName: 'A3' };
+        await store.putEntry(entry('A3', { stateAt: 1_750_000_900_000 }), 0);
+        const walked: (number | undefined)[] = [];
+        for await (const e of store.entries()) walked.push(e.stateAt);
+        expect({
+          one: (await store.getEntry(ref))?.stateAt,
+          batch: [...(await store.getEntries([ref])).values()].map((e) => e.stateAt),
+          walked,
+        }).toEqual({ one: 1_750_000_900_000, batch: [1_750_000_900_000], walked: [1_750_000_900_000] });
+      });
+
       it('iterates every entry', async () => {
         const { store } = await setUp();
         const names = Array.from({ length: 40 }, (_, i) => `R${i}`);
