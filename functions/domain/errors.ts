@@ -205,9 +205,16 @@ export class TransferPausedError extends Error {
   override readonly name = 'TransferPausedError';
   /** Bytes of the version stored so far. */
   readonly stored: number;
-  constructor(message: string, stored: number) {
+  /** Bytes the checkpoint held when this delivery began (0: none). */
+  readonly storedBefore: number;
+  constructor(message: string, stored: number, storedBefore = 0) {
     super(message);
     this.stored = stored;
+    this.storedBefore = storedBefore;
+  }
+  /** The checkpoint holds more than it did: a continuation of this item cannot loop in place. */
+  get progressed(): boolean {
+    return this.stored > this.storedBefore;
   }
 }
 

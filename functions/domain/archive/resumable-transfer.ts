@@ -77,6 +77,7 @@ export async function transferResumably(
     throw new TransferPausedError(
       `stopped at the invocation's deadline with ${outcome.paused.bytes} of ${options.contentLength} bytes of ${key} stored: the next delivery goes on from there`,
       outcome.paused.bytes,
+      saved?.bytes ?? 0,
     );
   }
   // The upload is complete and gone: its checkpoint says nothing more (a crash before this drop
