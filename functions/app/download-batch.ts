@@ -162,7 +162,7 @@ export function startDownloadBatch(
   const continuation = deps.archive.continuation && {
     enqueue: (messages: Parameters<WorkQueue['enqueue']>[0]) =>
       deps.archive.continuation!.enqueue(messages).catch((error: unknown) => {
-        deps.logger.warn('paused video not handed on: its message will be retried', { error });
+        deps.logger.warn('paused video not sent on: its message is retried', { error });
         throw error;
       }),
   };
@@ -267,10 +267,7 @@ export function startDownloadBatch(
         delivery,
       );
       if (result.continued)
-        deps.logger.info('long video paused: goes on in a new work message', {
-          messageId,
-          items: result.continued,
-        });
+        deps.logger.info('paused video goes on in a new message', { messageId, items: result.continued });
       await report(result);
     } catch (error) {
       if (partial !== undefined) await report(partial);

@@ -203,18 +203,14 @@ export class ConflictError extends Error {
  */
 export class TransferPausedError extends Error {
   override readonly name = 'TransferPausedError';
-  /** Bytes of the version stored so far. */
+  /**
+   * Bytes this delivery added to what the version's checkpoint held when it began (0: nothing
+   * more): more, and the item may go on at once in a new work message (process-work-message.ts).
+   */
   readonly stored: number;
-  /** Bytes the checkpoint held when this delivery began (0: none). */
-  readonly storedBefore: number;
-  constructor(message: string, stored: number, storedBefore = 0) {
+  constructor(message: string, stored: number) {
     super(message);
     this.stored = stored;
-    this.storedBefore = storedBefore;
-  }
-  /** The checkpoint holds more than it did: a continuation of this item cannot loop in place. */
-  get progressed(): boolean {
-    return this.stored > this.storedBefore;
   }
 }
 

@@ -123,7 +123,7 @@ async function setUp(options: { readonly continuation?: (queue: WorkQueue) => Wo
     },
     icloud: async () => ({
       session: { storedAt: Date.now(), save: async () => undefined },
-      source: { lookupAssets: async () => ({ assets: [] }) },
+      source: { lookupAssets: async () => ({ assets: [], missing: [], unavailable: [] }) },
       downloader: cdn,
       requests: { counts: () => ({}), total: () => 0 },
     }),
@@ -132,7 +132,7 @@ async function setUp(options: { readonly continuation?: (queue: WorkQueue) => Wo
     metrics: new CollectedMetrics(),
     reserveMs: RESERVE_MS,
     pauseLeadMs: PAUSE_LEAD_MS,
-  } as DownloadBatchDeps;
+  };
   const handler = createDownloadHandler(deps);
   /** The receive count of every record the workers were given. */
   const receives: number[] = [];

@@ -384,13 +384,11 @@ async function handOn(
   message: WorkMessage,
   paused: readonly LibraryWorkItem[],
 ): Promise<boolean> {
-  if (deps.continuation === undefined) return false;
-  try {
-    await deps.continuation.enqueue([{ ...message, items: paused }]);
-    return true;
-  } catch {
-    return false;
-  }
+  const sent = deps.continuation?.enqueue([{ ...message, items: paused }]);
+  return sent !== undefined && sent.then(
+    () => true,
+    () => false,
+  );
 }
 
 /** What a delivery that must be retried reports: its work, not the items it found unchanged. */
@@ -661,7 +659,7 @@ export async function processWorkMessage(
       if (errorClass === 'retryable') {
         // Keep going: the other items may succeed now, and a redelivery skips them.
         retryable ??= error;
-        if (error instanceof TransferPausedError && error.progressed) paused.push(item);
+        if (error instanceof TransferPausedError && error.stored > 0) paused.push(item);
         else stuck = true;
         return;
       }
