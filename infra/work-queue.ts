@@ -95,7 +95,9 @@ export class WorkQueue extends Construct {
    * alone, `sqs:SendMessage` alone, which SendMessageBatch needs too) and names the queue.
    */
   grantContinue(fn: PipelineFunction): void {
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    );
     this.nameIn(fn);
   }
 

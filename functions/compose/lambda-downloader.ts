@@ -91,7 +91,10 @@ export function composeDownloader(
         sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
         icloud: async () => openIcloudDownloads(await icloudOptions()),
         continuation: workQueueOnFirstUse(async () =>
-          (await import('./work-continuation-sqs.ts')).sqsContinuation(config.workQueueUrl, options.onAwsClient),
+          (await import('./work-continuation-sqs.ts')).sqsContinuation(
+            config.workQueueUrl,
+            options.onAwsClient,
+          ),
         ),
       },
       {

@@ -230,7 +230,9 @@ describe('least privilege', () => {
       actionsOf([s]).includes('sqs:SendMessage'),
     );
     expect(sending).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn }]);
-    expect(envOf(worker())[ENV.workQueueUrl]).toEqual({ Ref: logicalIdOf(synth.stack, synth.stack.work.queue) });
+    expect(envOf(worker())[ENV.workQueueUrl]).toEqual({
+      Ref: logicalIdOf(synth.stack, synth.stack.work.queue),
+    });
   });
 
   it('lets the download worker read, write, abort and resume uploads in the archive only (no deletes under keep)', () => {

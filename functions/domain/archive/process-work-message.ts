@@ -385,9 +385,11 @@ async function handOn(
   paused: readonly LibraryWorkItem[],
 ): Promise<boolean> {
   const sent = deps.continuation?.enqueue([{ ...message, items: paused }]);
-  return sent !== undefined && sent.then(
-    () => true,
-    () => false,
+  return (
+    (await sent?.then(
+      () => true,
+      () => false,
+    )) ?? false
   );
 }
 
