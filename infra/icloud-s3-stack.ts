@@ -99,7 +99,8 @@ export class IcloudS3Stack extends Stack {
     );
     session.grantRefresh(workers.fn);
     session.restrictTo([detector.fn, workers.fn], config.sessionAdminArns);
-    work.nameIn(workers.fn);
+    // Paused long videos go on in a new message, with fresh receives (functions/domain/archive).
+    work.grantContinue(workers.fn);
     work.feed(workers.fn, {
       batchSize: DOWNLOAD_BATCH_SIZE,
       maxBatchingWindow: DOWNLOAD_BATCHING_WINDOW,

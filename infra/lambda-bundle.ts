@@ -180,9 +180,15 @@ export const sdkPaginatorsPure: Plugin = {
  * beside `index.mjs` (`<name>.mjs`, its map and licence notices), which no cold start loads. Such a
  * module must import nothing the function's bundle holds (types aside): it would hold its own
  * copy. The resumable upload of videos too long for one invocation, with hash-wasm's MD5 and
- * SHA-256 (23 KB), is one (functions/adapters/aws/s3-resumable-upload.ts).
+ * SHA-256 (23 KB), is one (functions/adapters/aws/s3-resumable-upload.ts). The workers' SQS client,
+ * which sends a paused long video on in a new work message, is another
+ * (functions/compose/work-continuation-sqs.ts): it holds its own copy of the SDK's core, loaded
+ * only by an invocation that paused.
  */
-export const LAZY_MODULES: readonly string[] = ['functions/adapters/aws/s3-resumable-upload.ts'];
+export const LAZY_MODULES: readonly string[] = [
+  'functions/adapters/aws/s3-resumable-upload.ts',
+  'functions/compose/work-continuation-sqs.ts',
+];
 
 /** The file a lazy module is bundled to, beside `index.mjs`. */
 export function lazyBundleFile(module: string): string {

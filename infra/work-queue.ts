@@ -91,6 +91,17 @@ export class WorkQueue extends Construct {
   }
 
   /**
+   * Lets the download workers send a paused long video on in a new work message (the work queue
+   * alone, `sqs:SendMessage` alone, which SendMessageBatch needs too) and names the queue.
+   */
+  grantContinue(fn: PipelineFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    );
+    this.nameIn(fn);
+  }
+
+  /**
    * Only names the queue in the function's env, granting nothing: the shared handler config
    * (functions/shared/config.ts) requires every resource name in every handler.
    */

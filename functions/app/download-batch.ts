@@ -13,6 +13,7 @@ import { classifyError, SignInLatchedError } from '#domain/errors.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import { LibraryTwinPendingError } from '#domain/shared-albums/errors.ts';
 import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
+import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
@@ -157,6 +158,14 @@ export function startDownloadBatch(
     );
     return connecting;
   };
+  // A hand-on that failed is said once per message: the message is then retried as before.
+  const continuation = deps.archive.continuation && {
+    enqueue: (messages: Parameters<WorkQueue['enqueue']>[0]) =>
+      deps.archive.continuation!.enqueue(messages).catch((error: unknown) => {
+        deps.logger.warn('paused video not sent on: its message is retried', { error });
+        throw error;
+      }),
+  };
   let reauth = false;
   const itemSlots = deps.itemSlots ?? new ItemSlots(deps.batchItems ?? DEFAULT_BATCH_ITEMS);
   const process = async (body: string, messageId: string, delivery?: number): Promise<void> => {
@@ -233,6 +242,7 @@ export function startDownloadBatch(
       const libraryResult = await processWorkMessage(
         {
           ...deps.archive,
+          ...(continuation && { continuation }),
           downloader: adapters.downloader,
           refresh: (zone, keys) => adapters.source.lookupAssets(zone, keys),
           signal: deadline.signal,
@@ -256,6 +266,8 @@ export function startDownloadBatch(
         deadline.signal,
         delivery,
       );
+      if (result.continued)
+        deps.logger.info('paused video goes on in a new message', { messageId, items: result.continued });
       await report(result);
     } catch (error) {
       if (partial !== undefined) await report(partial);

@@ -11,6 +11,7 @@ import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import type { ArchivingObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
+import type { WorkQueue } from '#ports/work-queue.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 
@@ -19,6 +20,8 @@ export interface DownloaderPorts {
   readonly objects: ArchivingObjectStore;
   readonly sharedAlbumState: SharedAlbumStateStore;
   readonly icloud: () => Promise<IcloudDownloadConnection>;
+  /** The work queue, where paused long videos go on in a new message (absent: retried as before). */
+  readonly continuation?: WorkQueue;
 }
 
 export interface DownloaderSettings {
@@ -43,6 +46,7 @@ export function downloaderBatchDeps(ports: DownloaderPorts, settings: Downloader
       versionPolicy: settings.versionPolicy,
       deletePolicy: deletePolicy.mode,
       now: settings.now,
+      ...(ports.continuation === undefined ? {} : { continuation: ports.continuation }),
       ...(settings.resumableFromBytes === undefined
         ? {}
         : { resumableFromBytes: settings.resumableFromBytes }),

@@ -1,7 +1,8 @@
 /**
  * The download workers' composition root: the archive use case over the state table and the
- * bucket, the work-message codec and Shared Albums' item work. No SQS client (the event source
- * mapping reads and deletes the messages), no detection, albums or catalog.
+ * bucket, the work-message codec and Shared Albums' item work. The event source mapping reads and
+ * deletes the messages; the one SQS client, which sends paused long videos on in a new message, is
+ * built on that path alone (work-continuation-sqs.ts, loaded lazily). No detection, albums or catalog.
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -15,7 +16,8 @@ import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
 import { downloaderBatchDeps } from './downloader-deps.ts';
 import { openIcloudDownloads } from './icloud-adapters.ts';
-import { composeLambdaBase, type LambdaBase } from './lambda.ts';
+import { type AwsSdkClient, composeLambdaBase, type LambdaBase } from './lambda.ts';
+import { workQueueOnFirstUse } from './on-first-use.ts';
 
 export interface DownloaderComposition extends Pick<LambdaBase, 'logger' | 'metrics' | 'awsClients'> {
   readonly downloads: DownloadBatchDeps;
@@ -60,7 +62,19 @@ export function archivingObjectStore(
   });
 }
 
-export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): DownloaderComposition {
+export interface DownloaderOptions {
+  /**
+   * Told each SDK client built after the composition (the continuation's SQS client, on the first
+   * pause): test/e2e/iam-covers-every-call.test.ts records its calls as `awsClients`' are.
+   */
+  readonly onAwsClient?: (client: AwsSdkClient) => void;
+}
+
+export function composeDownloader(
+  env: NodeJS.ProcessEnv,
+  serviceName: string,
+  options: DownloaderOptions = {},
+): DownloaderComposition {
   const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions, awsClients } =
     composeLambdaBase(env, serviceName);
   const objects = archivingObjectStore(s3, config, { logger, metrics });
@@ -76,6 +90,12 @@ export function composeDownloader(env: NodeJS.ProcessEnv, serviceName: string): 
         objects,
         sharedAlbumState: new DynamoDbSharedAlbumStateStore({ client: document, tableName }),
         icloud: async () => openIcloudDownloads(await icloudOptions()),
+        continuation: workQueueOnFirstUse(async () =>
+          (await import('./work-continuation-sqs.ts')).sqsContinuation(
+            config.workQueueUrl,
+            options.onAwsClient,
+          ),
+        ),
       },
       {
         deletePolicy,

@@ -11,6 +11,7 @@ import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { WorkQueue } from '#ports/work-queue.ts';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
 import type { Logger } from '#shared/logger.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
@@ -19,6 +20,8 @@ export interface LocalWorkerOptions {
   readonly state: SyncStateStore;
   readonly objects: ObjectStore;
   readonly icloud: () => Promise<IcloudConnection>;
+  /** The local work queue: a paused long video goes on in a new message on it. */
+  readonly continuation?: WorkQueue;
   readonly versionPolicy: VersionPolicy;
   readonly deleteMode: DeleteMode;
   readonly logger: Logger;
@@ -35,6 +38,7 @@ export function localDownloadDeps(options: LocalWorkerOptions): DownloadBatchDep
       versionPolicy: options.versionPolicy,
       deletePolicy: options.deleteMode,
       now: Date.now,
+      ...(options.continuation === undefined ? {} : { continuation: options.continuation }),
     },
     icloud: options.icloud,
     decode: parseWorkMessage,

@@ -156,6 +156,8 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
         versionPolicy,
         deletePolicy: deletePolicy.mode,
         now: Date.now,
+        // The local SQS: a paused long video goes on in a new message (not counted as detection's work).
+        continuation: stack.queue,
       },
       icloud,
       decode: parseWorkMessage,

@@ -203,7 +203,10 @@ export class ConflictError extends Error {
  */
 export class TransferPausedError extends Error {
   override readonly name = 'TransferPausedError';
-  /** Bytes of the version stored so far. */
+  /**
+   * Bytes this delivery added to what the version's checkpoint held when it began (0: nothing
+   * more): more, and the item may go on at once in a new work message (process-work-message.ts).
+   */
   readonly stored: number;
   constructor(message: string, stored: number) {
     super(message);

@@ -34,6 +34,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
@@ -48,6 +49,8 @@ import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import { countMessages, pollUntilEmpty } from '#local/drain-work-queue.ts';
 import { createLambdaContext } from '#local/lambda-context.ts';
 import type { WorkQueueUrls } from '#local/servers/provision.ts';
+import { pollOnce } from '#local/sqs-event-source.ts';
+import type { MediaDownloader } from '#ports/media-download.ts';
 import { ENV, SERVICE_NAMES } from '#shared/env-names.ts';
 import { generatedStream } from '#test/fakes/generated-stream.ts';
 import { putDeadLetter } from '#test/helpers/deployed/dead-letter.ts';
@@ -68,6 +71,7 @@ import { signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
 import type { TruthAssetDetail } from '#test/helpers/pipeline-harness.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
+import { UPLOAD_PART_SIZE_MIB } from '../../infra/download-workers.ts';
 import { type Synthesised, statementsOfRole, synthesise } from '../infra/synth.ts';
 
 type Fn = DeployedFunction;
@@ -86,6 +90,8 @@ const MIRROR_CONTEXT = {
   kmsEncryption: 'true',
 };
 
+/** The workers' upload part. */
+const UPLOAD_PART_BYTES = UPLOAD_PART_SIZE_MIB * 1024 * 1024;
 /** Three of the worker's 8 MiB upload parts: a multipart upload, then its CopyObject. */
 const VIDEO_BYTES = 20 * 1024 * 1024;
 /**
@@ -127,12 +133,44 @@ interface Deployment {
   tick(): Promise<DetectionRunResult>;
   /** The work queue drained by the download workers. */
   drain(): Promise<void>;
+  /**
+   * One worker invocation over the queue whose videos pause after their first part: each goes on
+   * in a new work message the workers send themselves (their lazily built SQS client).
+   */
+  pauseOnce(): Promise<void>;
+}
+
+/** Serves `limit` bytes of each body, then nothing more (the rest of the invocation goes by). */
+function stallingAfter(downloader: MediaDownloader, limit: number): MediaDownloader {
+  return {
+    open: async (url, options) => {
+      const download = await downloader.open(url, options);
+      let left = limit;
+      const body = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          if (left <= 0) return; // held: nothing more comes this invocation
+          const kept = chunk.subarray(0, left);
+          left -= kept.length;
+          callback(null, kept);
+        },
+      });
+      download.body.pipe(body);
+      body.on('close', () => download.body.destroy());
+      return { ...download, body };
+    },
+  };
 }
 
 /** Composes both functions as their Lambda entries do, from `synth`'s environment, recording their calls. */
 function deploy(synth: Synthesised, calls: RecordedCall[]): Deployment {
   const detector = composeDetector(environmentOf(synth, 'detector'), SERVICE_NAMES.detectChanges);
-  const workers = composeDownloader(environmentOf(synth, 'workers'), SERVICE_NAMES.downloadAssets);
+  // A client the workers build later (the continuation's SQS client) is recorded as theirs too.
+  const workers = composeDownloader(environmentOf(synth, 'workers'), SERVICE_NAMES.downloadAssets, {
+    onAwsClient: (client) => {
+      recorder.attach('workers', client);
+      composedClients.push(client);
+    },
+  });
   const start = recorder.calls.length;
   const collect = () => calls.splice(0, calls.length, ...recorder.calls.slice(start));
   for (const client of detector.awsClients) recorder.attach('detector', client);
@@ -154,6 +192,29 @@ function deploy(synth: Synthesised, calls: RecordedCall[]): Deployment {
     },
     async drain() {
       await pollUntilEmpty(sqs, download, 2);
+      collect();
+    },
+    async pauseOnce() {
+      const { downloads } = workers;
+      const pausing = createDownloadHandler({
+        ...downloads,
+        archive: { ...downloads.archive, resumableFromBytes: MIN_PART_SIZE },
+        icloud: async () => {
+          const connection = await downloads.icloud();
+          return { ...connection, downloader: stallingAfter(connection.downloader, UPLOAD_PART_BYTES + 1) };
+        },
+        pauseLeadMs: 8_000,
+      });
+      // The pause 3 s in (the first part stored by then), the uploads' abort 8 s later.
+      const remainingMs = downloads.reserveMs + 8_000 + 3_000;
+      const outcome = await pollOnce({
+        sqs: aws.sqs,
+        queueUrl: queues.queueUrl,
+        queueArn: queues.queueArn,
+        handler: pausing,
+        context: () => createLambdaContext('download-assets', remainingMs),
+      });
+      if (outcome?.failed !== 0) throw new Error('the paused video was not sent on: its message failed');
       collect();
     },
   };
@@ -287,6 +348,12 @@ beforeAll(async () => {
   await control.mutate({ op: 'add', kind: 'video', sizeBytes: VIDEO_BYTES });
   await underKeep.tick();
   await underKeep.drain();
+  // A video too long for one invocation, alone on the queue: it pauses after its first part and
+  // goes on in a new message the workers send (SendMessageBatch), then from its checkpoint (ListParts).
+  await control.mutate({ op: 'add', kind: 'video', sizeBytes: VIDEO_BYTES });
+  await underKeep.tick();
+  await underKeep.pauseOnce();
+  await underKeep.drain();
   await putOverCopyLimit(underKeep.workersS3, 'library/2024/01/01/IAM-LARGE.MOV');
   await putResumably(underKeep.workersS3, 'library/2024/01/01/IAM-RESUMED.MOV');
   const [edited, moved, trashed, posted] = (await truth()).filter((a) => a.kind !== 'video');
@@ -341,7 +408,7 @@ beforeAll(async () => {
   await putOverCopyLimit(underMirror.workersS3, 'library/2024/01/01/IAM-LARGE-KMS.MOV');
   await putResumably(underMirror.workersS3, 'library/2024/01/01/IAM-RESUMED-KMS.MOV');
   await underMirror.tick();
-}, 120_000);
+}, 180_000);
 
 const sqsView = () => ({ client: aws.sqs, endpoint: aws.aws.endpoints.sqs, queues });
 
@@ -413,6 +480,8 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
         'workers S3.AbortMultipartUpload s3:AbortMultipartUpload',
         // A video too long for one invocation, resumed from its checkpoint.
         'workers S3.ListParts s3:ListMultipartUploadParts',
+        // ...and sent on in a new work message when it paused.
+        'workers SQS.SendMessageBatch sqs:SendMessage',
         'workers S3.PutObject s3:PutObject',
         'workers S3.HeadObject s3:GetObject',
         'workers DynamoDB.TransactWriteItems dynamodb:ConditionCheckItem',

@@ -130,6 +130,10 @@ describe('Lambda bundles as CDK builds them', () => {
     const downloading = bundles.filter((bundle) => bundle.code.includes('the CDN sent nothing for'));
     expect(downloading).toHaveLength(1);
     expect(downloading[0]?.code).not.toContain('SendMessageBatch');
+    // Their SQS client, which sends a paused long video on in a new message, is a bundle apart.
+    expect(downloading[0]?.code).toContain('import("./work-continuation-sqs.mjs")');
+    expect(downloading[0]?.files).toEqual(expect.arrayContaining(['work-continuation-sqs.mjs']));
+    expect(downloading[0]?.sources.filter((source) => source.includes('@aws-sdk/client-sqs'))).toEqual([]);
   });
 
   it('reads change feeds and enumerations in the detector alone: the workers look up named assets only', () => {

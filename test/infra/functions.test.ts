@@ -221,11 +221,18 @@ describe('least privilege', () => {
     expect(envOf(worker())[ENV.deadLetterQueueUrl]).toBeUndefined();
   });
 
-  it('lets the download worker consume the queue but never send to it', () => {
+  it('lets the download worker consume the queue and send to it alone (a paused long video goes on in a new message)', () => {
     expect(workerActions()).toEqual(
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
-    expect(workerActions()).not.toContain('sqs:SendMessage');
+    const queueArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.work.queue), 'Arn'] };
+    const sending = statementsOfRole(synth.template, synth.stack, worker().role).filter((s) =>
+      actionsOf([s]).includes('sqs:SendMessage'),
+    );
+    expect(sending).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn }]);
+    expect(envOf(worker())[ENV.workQueueUrl]).toEqual({
+      Ref: logicalIdOf(synth.stack, synth.stack.work.queue),
+    });
   });
 
   it('lets the download worker read, write, abort and resume uploads in the archive only (no deletes under keep)', () => {

@@ -91,6 +91,7 @@ export async function repairArchive(
       state: access.state,
       objects: access.objects,
       icloud: options.icloud,
+      continuation: access.localStack.queue,
       versionPolicy: options.versionPolicy,
       deleteMode: options.deletePolicy.mode,
       logger: options.logger,

@@ -9,6 +9,7 @@ import type { ZoneRef } from '#domain/model/zone.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
 import type { ArchivingObjectStore } from '../../ports/object-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
+import type { WorkQueue } from '../../ports/work-queue.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 import type { ItemSlots } from './item-slots.ts';
 
@@ -78,6 +79,11 @@ export interface ArchiveDeps {
   readonly entryBatchWaitMs?: number;
   /** Shared by the messages of one batch: items in flight across all of them. */
   readonly itemSlots?: ItemSlots;
+  /**
+   * Where a message whose only items left are paused long videos that stored more sends them on
+   * (the work queue): they continue at once, the message is done. Absent: it is retried as before.
+   */
+  readonly continuation?: WorkQueue;
 }
 
 /**

@@ -2,7 +2,9 @@
  * The download worker's domain: carries out every item of one work message. Items whose failure
  * is permanent are recorded on the asset (manifest status `failed`, with the reason) and the
  * message still succeeds; a retryable failure fails the message so SQS redelivers it (the done
- * items are skipped next time); a failure that needs a human (`reauth`) stops at once.
+ * items are skipped next time); a failure that needs a human (`reauth`) stops at once. When the
+ * only items left are long videos that paused having stored more than their checkpoints held,
+ * they go on in a new work message (`deps.continuation`) and this one succeeds.
  */
 
 import type { Asset, VersionKind } from '#domain/model/asset.ts';
@@ -15,6 +17,7 @@ import {
   classifyError,
   DownloadUrlExpiredError,
   DownloadUrlRefusedError,
+  TransferPausedError,
   UnexpectedResponseError,
   ZoneNotFoundError,
 } from '../errors.ts';
@@ -50,6 +53,8 @@ export interface MessageResult {
   readonly awaitingUrl?: readonly AwaitingUrl[];
   /** What the items meant, by kind (`new`, `edited`, `trashed`, `metadataChanged`...; docs/protocol/records.md#lifecycle-in-the-delta). */
   readonly changes: Readonly<Partial<Record<ChangeKind, number>>>;
+  /** Paused long videos handed on to a new work message (`ArchiveDeps.continuation`), not yet counted. */
+  readonly continued?: number;
 }
 
 /** An asset archived but for the versions iCloud offers no download URL for (record names, no URL). */
@@ -365,6 +370,29 @@ async function recordFailure(
   await deps.state.putEntry(clean, entry?.revision ?? 0);
 }
 
+/**
+ * Sends the paused items again as a new work message, the same in all but its items (its
+ * `issuedAt` too: URLs as old are refreshed, entries written since count as done), so they go on
+ * at once with fresh receives instead of waiting out the visibility timeout and spending one of
+ * this message's. Bounded by progress, not by a count: only pauses that stored more than their
+ * checkpoint held come here, and a video has so many bytes. A copy delivered beside it (a crash
+ * before this message's result reached the queue) meets the same key claim, transfer lease and
+ * checkpoint. False when there is no continuation or it failed: the message is retried as before.
+ */
+async function handOn(
+  deps: ArchiveDeps,
+  message: WorkMessage,
+  paused: readonly LibraryWorkItem[],
+): Promise<boolean> {
+  const sent = deps.continuation?.enqueue([{ ...message, items: paused }]);
+  return (
+    (await sent?.then(
+      () => true,
+      () => false,
+    )) ?? false
+  );
+}
+
 /** What a delivery that must be retried reports: its work, not the items it found unchanged. */
 function withoutUnchanged(tally: Tally, unchangedKinds: readonly ChangeKind[]): MessageResult {
   const changes = { ...tally.changes };
@@ -638,6 +666,8 @@ export async function processWorkMessage(
       if (errorClass === 'retryable') {
         // Keep going: the other items may succeed now, and a redelivery skips them.
         retryable ??= error;
+        if (error instanceof TransferPausedError && error.stored > 0) paused.push(item);
+        else stuck = true;
         return;
       }
       // Stored on the manifest and the run record, printed by sync and status: never Apple's secrets.
@@ -669,6 +699,10 @@ export async function processWorkMessage(
 
   let retryable: unknown;
   let reauth: unknown;
+  /** Items whose transfer paused with more stored than their checkpoint held: they may go on at once. */
+  const paused: LibraryWorkItem[] = [];
+  /** Some item must be retried for another reason (or paused without storing more). */
+  let stuck = false;
   /** Kinds of the items found unchanged: a redelivery finds them unchanged again and counts them then. */
   const unchangedKinds: ChangeKind[] = [];
   /** Items whose entry waits in the batch: done once it is written. */
@@ -713,6 +747,11 @@ export async function processWorkMessage(
     (lane): lane is PromiseRejectedResult => lane.status === 'rejected',
   );
   const stoppedBy = reauth ?? refused?.reason ?? retryable ?? uncounted;
+  // Only paused videos that stored more are left: they go on in a new message, this one is done.
+  const onlyProgressedPauses =
+    reauth === undefined && refused === undefined && uncounted === undefined && !stuck && paused.length > 0;
+  if (onlyProgressedPauses && (await handOn(deps, message, paused)))
+    return { ...tally, continued: paused.length };
   if (stoppedBy !== undefined) {
     // Whatever ends the delivery, the items it carried out are told once, here: the redelivery
     // (after a retry, or after the person signed in again) finds them done and does not count them.

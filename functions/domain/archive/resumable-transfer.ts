@@ -67,7 +67,8 @@ export async function transferResumably(
   if ('paused' in outcome) {
     throw new TransferPausedError(
       `stopped at the invocation's deadline with ${outcome.paused.bytes} of ${options.contentLength} bytes of ${key} stored: the next delivery goes on from there`,
-      outcome.paused.bytes,
+      // More than the checkpoint held, a restart's too (never a loop in place: process-work-message.ts).
+      Math.max(0, outcome.paused.bytes - (saved?.bytes ?? 0)),
     );
   }
   // The upload is complete and gone: its checkpoint says nothing more (a crash before this drop
