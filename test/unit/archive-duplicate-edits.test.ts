@@ -192,9 +192,8 @@ describe('one master reached through a second asset', () => {
     expect(objects.keys()).toHaveLength(3);
   });
 
-  // Left (docs/reliability.md, finding 29): nothing maps an object to its key, and the copy's own
-  // date names a key nobody claimed. `fails` turns red once it is stored once: make it `it` then.
-  it.fails('stores the master once when the copy’s date was corrected (left: stored twice)', async () => {
+  // The copy's own date names a key nobody claimed: the object's key item names where it is.
+  it('stores the master once when the copy’s date was corrected', async () => {
     const { deps, objects } = setUp();
     await archiveCounted(deps, base);
     await archiveCounted(deps, {

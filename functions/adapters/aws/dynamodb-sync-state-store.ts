@@ -21,6 +21,7 @@ import {
   assetId,
   type BatchWriteOutcome,
   type ClaimOutcome,
+  type EntriesAndObjectKeys,
   type FreshKeyClaim,
   type LeasedClaim,
   type ManifestEntry,
@@ -58,6 +59,8 @@ import {
   MANIFEST_SHARDS,
   manifestItemSchema,
   manifestShard,
+  OBJECT_KEY_PREFIX,
+  objectKeyItemSchema,
   parseClaimCount,
   runItemSchema,
   settledCountItemSchema,
@@ -125,6 +128,50 @@ async function whileHeldBack<T>(write: () => Promise<T | typeof HELD_BACK>): Pro
 }
 
 export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements ArchiveStateStore {
+  async getEntriesAndObjectKeys(
+    refs: readonly AssetRef[],
+    objectIds: readonly string[],
+  ): Promise<EntriesAndObjectKeys> {
+    const entries = new Map<string, ManifestEntry>();
+    const objectKeys = new Map<string, string>();
+    const wanted: Record<string, unknown>[] = [
+      ...[...new Map(refs.map((ref) => [assetId(ref), ref])).values()].map((ref) => ({ ...keys.manifest(ref) })),
+      ...[...new Set(objectIds)].map((id) => ({ ...keys.objectKey(id) })),
+    ];
+    for (let i = 0; i < wanted.length; i += READ_BATCH) {
+      await batchGetAll(this.client, this.table, wanted.slice(i, i + READ_BATCH), 'DynamoDB left items unread', (raw) => {
+        const pk = String(raw['pk']);
+        if (pk.startsWith(OBJECT_KEY_PREFIX))
+          objectKeys.set(pk.slice(OBJECT_KEY_PREFIX.length), objectKeyItemSchema.parse(raw).key);
+        else {
+          const entry = withoutKeys(manifestItemSchema.parse(raw));
+          entries.set(assetId(entry), entry);
+        }
+      });
+    }
+    return { entries, objectKeys };
+  }
+
+  async putObjectKey(objectId: string, key: string): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.objectKey(objectId), key } }));
+  }
+
+  async forgetObjectKey(objectId: string, key: string): Promise<void> {
+    await this.client
+      .send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: keys.objectKey(objectId),
+          ConditionExpression: '#key = :key',
+          ExpressionAttributeNames: { '#key': 'key' },
+          ExpressionAttributeValues: { ':key': key },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+  }
+
   // -- the manifest, written --------------------------------------------------------------
 
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {
@@ -164,11 +211,11 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
   async claimFreshKeys(claims: readonly FreshKeyClaim[]): Promise<BatchWriteOutcome<LeasedClaim>> {
     const now = this.now();
     const made = claims.map(({ key, holder, leaseMs, size }) => claimStart(key, holder, leaseMs, size, now));
-    // Exactly the item a fresh claimTransfer creates, under the condition that there was none.
-    const refused = await transactPuts(
-      this.client,
-      this.table,
-      claims.map(({ key, owner, holder }, index) => {
+    // Exactly the item a fresh claimTransfer creates, under the condition that there was none;
+    // after the claims, each owner's key item (unconditional: only a claim can refuse).
+    const owners = new Map(claims.toReversed().map(({ owner, key }) => [owner, key]));
+    const refused = await transactPuts(this.client, this.table, [
+      ...claims.map(({ key, owner, holder }, index) => {
         const { lease, pending } = made[index]!;
         return {
           Item: {
@@ -182,7 +229,8 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
           ConditionExpression: 'attribute_not_exists(pk)',
         };
       }),
-    );
+      ...[...owners].map(([owner, key]) => ({ Item: { ...keys.objectKey(owner), key } })),
+    ]);
     return refused ?? { written: made.map(freshClaim) };
   }
 
