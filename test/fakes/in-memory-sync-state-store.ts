@@ -317,7 +317,8 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
   /** All or nothing, as one transaction: a key anyone has claimed refuses the batch. */
   async claimFreshKeys(claims: readonly FreshKeyClaim[]): Promise<BatchWriteOutcome<LeasedClaim>> {
     // Each claim's item and, once per owner, its object's key item: one transaction's actions.
-    const owners = new Map(claims.toReversed().map((claim) => [claim.owner, claim.key]));
+    const owners = new Map<string, string>();
+    for (const { owner, key } of claims) if (!owners.has(owner)) owners.set(owner, key);
     checkBatch([
       ...claims.map((claim) => `key#${foldKey(claim.key)}`),
       ...[...owners.keys()].map((owner) => `objectKey#${owner}`),

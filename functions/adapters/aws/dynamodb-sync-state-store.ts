@@ -213,7 +213,8 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     const made = claims.map(({ key, holder, leaseMs, size }) => claimStart(key, holder, leaseMs, size, now));
     // Exactly the item a fresh claimTransfer creates, under the condition that there was none;
     // after the claims, each owner's key item (unconditional: only a claim can refuse).
-    const owners = new Map(claims.toReversed().map(({ owner, key }) => [owner, key]));
+    const owners = new Map<string, string>();
+    for (const { owner, key } of claims) if (!owners.has(owner)) owners.set(owner, key);
     const refused = await transactPuts(this.client, this.table, [
       ...claims.map(({ key, owner, holder }, index) => {
         const { lease, pending } = made[index]!;
