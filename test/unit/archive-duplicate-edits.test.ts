@@ -7,11 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Asset, AssetVersion } from '#domain/model/asset.ts';
-import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { identitySuffix } from '#domain/plan/object-key.ts';
 import { objectIdOf } from '#domain/plan/plan-versions.ts';
-import { UnexpectedResponseError } from '#domain/errors.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
@@ -207,7 +207,7 @@ describe('one master reached through a second asset', () => {
   });
 
   /** `asset` as a work message of its own (the path every new asset takes). */
-  const messageOf = (...assets: Asset[]) => ({
+  const messageOf = (...assets: Asset[]): WorkMessage => ({
     v: WORK_MESSAGE_VERSION,
     runId: 'r',
     issuedAt: NOW,
@@ -271,7 +271,9 @@ describe('one master reached through a second asset', () => {
 
     const purged = await processWorkMessage(mirror, {
       ...messageOf(),
-      items: [{ type: 'tombstone', zone: base.zone, recordName: base.assetRecordName, inferredType: 'CPLAsset' }],
+      items: [
+        { type: 'tombstone', zone: base.zone, recordName: base.assetRecordName, inferredType: 'CPLAsset' },
+      ],
     });
     expect(purged).toMatchObject({ purged: 1 });
     expect(objects.keys()).toEqual([]);

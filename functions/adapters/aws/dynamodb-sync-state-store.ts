@@ -21,7 +21,6 @@ import {
   assetId,
   type BatchWriteOutcome,
   type ClaimOutcome,
-  type EntriesAndObjectKeys,
   type FreshKeyClaim,
   type LeasedClaim,
   type ManifestEntry,
@@ -53,14 +52,13 @@ import {
   claimCountText,
   countedObjectItemSchema,
   countersItemSchema,
+  type ItemKey,
   keyClaimItemSchema,
   keys,
   lastCheckItemSchema,
   MANIFEST_SHARDS,
   manifestItemSchema,
   manifestShard,
-  OBJECT_KEY_PREFIX,
-  objectKeyItemSchema,
   parseClaimCount,
   runItemSchema,
   settledCountItemSchema,
@@ -128,48 +126,33 @@ async function whileHeldBack<T>(write: () => Promise<T | typeof HELD_BACK>): Pro
 }
 
 export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements ArchiveStateStore {
-  async getEntriesAndObjectKeys(
-    refs: readonly AssetRef[],
-    objectIds: readonly string[],
-  ): Promise<EntriesAndObjectKeys> {
-    const entries = new Map<string, ManifestEntry>();
-    const objectKeys = new Map<string, string>();
-    const wanted: Record<string, unknown>[] = [
-      ...[...new Map(refs.map((ref) => [assetId(ref), ref])).values()].map((ref) => ({ ...keys.manifest(ref) })),
-      ...[...new Set(objectIds)].map((id) => ({ ...keys.objectKey(id) })),
-    ];
-    for (let i = 0; i < wanted.length; i += READ_BATCH) {
-      await batchGetAll(this.client, this.table, wanted.slice(i, i + READ_BATCH), 'DynamoDB left items unread', (raw) => {
-        const pk = String(raw['pk']);
-        if (pk.startsWith(OBJECT_KEY_PREFIX))
-          objectKeys.set(pk.slice(OBJECT_KEY_PREFIX.length), objectKeyItemSchema.parse(raw).key);
-        else {
-          const entry = withoutKeys(manifestItemSchema.parse(raw));
-          entries.set(assetId(entry), entry);
-        }
-      });
-    }
-    return { entries, objectKeys };
-  }
-
   async putObjectKey(objectId: string, key: string): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.objectKey(objectId), key } }));
+    await this.client.send(
+      new PutCommand({ TableName: this.table, Item: { ...keys.objectKey(objectId), key } }),
+    );
   }
 
   async forgetObjectKey(objectId: string, key: string): Promise<void> {
-    await this.client
-      .send(
+    await this.deleteWhere(keys.objectKey(objectId), 'key', key);
+  }
+
+  /** Deletes the item at `key` while its `attribute` is `value`; false (nothing deleted) otherwise. */
+  private async deleteWhere(key: ItemKey, attribute: string, value: string): Promise<boolean> {
+    try {
+      await this.client.send(
         new DeleteCommand({
           TableName: this.table,
-          Key: keys.objectKey(objectId),
-          ConditionExpression: '#key = :key',
-          ExpressionAttributeNames: { '#key': 'key' },
-          ExpressionAttributeValues: { ':key': key },
+          Key: key,
+          ConditionExpression: '#a = :v',
+          ExpressionAttributeNames: { '#a': attribute },
+          ExpressionAttributeValues: { ':v': value },
         }),
-      )
-      .catch((error: unknown) => {
-        if (!isConditionFailure(error)) throw error;
-      });
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   // -- the manifest, written --------------------------------------------------------------
@@ -405,22 +388,8 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     return (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.owner;
   }
 
-  async releaseKey(key: string, owner: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: keys.keyClaim(key),
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  releaseKey(key: string, owner: string): Promise<boolean> {
+    return this.deleteWhere(keys.keyClaim(key), 'owner', owner);
   }
 
   // -- which assets use a master's objects ------------------------------------------------

@@ -74,7 +74,7 @@ export class MessageClaims {
   /** By `objectId` and folded key: each claim serves the first item that asks for it, once. */
   readonly #taken = new Map<string, TakenClaim>();
   /** Folded keys the batch tried: an item claims them with `claimTransfer`, not in a write of its own. */
-  readonly #tried = new Set<string>();
+  #tried = new Set<string>();
   /** Where the message's objects are stored, as read with its entries and claimed since. */
   readonly objectKeys: ObjectKeys;
 
@@ -121,7 +121,7 @@ export class MessageClaims {
         });
       }
     }
-    for (const { request } of wanted) claims.#tried.add(foldKey(request.key));
+    claims.#tried = keys;
     for (let start = 0; start < wanted.length; start += MAX_FRESH_CLAIMS) {
       let round = wanted.slice(start, start + MAX_FRESH_CLAIMS);
       for (let attempt = 0; attempt < BATCH_ROUNDS && round.length > 0; attempt++) {

@@ -498,7 +498,11 @@ export async function processWorkMessage(
   // different assets go concurrently, a bounded number at once.
   const lanes = [...groupBySubject(items).values()];
   // The keys of the new objects, claimed in one write before any transfer starts.
-  const claims = await MessageClaims.take(deps, assetsToClaim(lanes, entries, fresh), new ObjectKeys(objectKeys));
+  const claims = await MessageClaims.take(
+    deps,
+    assetsToClaim(lanes, entries, fresh),
+    new ObjectKeys(objectKeys),
+  );
   // The entries of assets alone in their lane, written together once their transfers are done.
   const batch = new EntryBatch(deps.state, deps.entryBatchWaitMs, deps);
   // The objects the items store, counted together once they are done (after their entries).
