@@ -93,7 +93,7 @@ export class IcloudS3Stack extends Stack {
         // Claims, not photos: a Shared Album pass releases keys it no longer needs under `keep`
         // too (each DeleteItem conditional on the claim's owner, `releaseKey`).
         DELETABLE_STATE_ITEMS.keyClaim,
-        ...(mirror ? [DELETABLE_STATE_ITEMS.countedObject] : []),
+        ...(mirror ? [DELETABLE_STATE_ITEMS.countedObject, DELETABLE_STATE_ITEMS.objectKey] : []),
       ],
       { batchWritten: WORKER_BATCH_WRITTEN_ITEMS },
     );

@@ -46,7 +46,7 @@ export const CONDITION_CHECKED_ITEMS = ['counted#*'] as const;
  * Items a function may delete, as patterns of their partition key (`dynamodb:LeadingKeys`):
  * the detector releases the run lock; the worker releases the lease it took to store an object
  * (one download per object), and drops an album member when a photo leaves an album; the worker, on a purge, drops the asset from its master's users and (under
- * `mirror`) releases the key claim of each object it deleted and takes it out of the totals. The key layout is
+ * `mirror`) releases the key claim of each object it deleted, forgets its recorded key and takes it out of the totals. The key layout is
  * functions/adapters/aws/state-items.ts; test/infra/least-privilege.test.ts keeps the two equal.
  */
 export const DELETABLE_STATE_ITEMS = {
@@ -55,6 +55,8 @@ export const DELETABLE_STATE_ITEMS = {
   masterUser: 'master#*',
   keyClaim: 'key#*',
   countedObject: 'object#*',
+  /** A `mirror` purge forgets the recorded key of each object it deleted (conditional on the key). */
+  objectKey: 'objectKey#*',
   /** The detector removes an album's member when a photo leaves the album. */
   albumMember: 'albumMember#*',
 } as const;

@@ -1,7 +1,7 @@
 /**
  * Rebuilds the state store from the bucket alone (`icloud-s3 rebuild-state`): the manifest from the
  * catalog's records, completed by the metadata of archived objects the catalog does not list yet
- * (archived after its last fold), with each object's key claim, its master's users and the
+ * (archived after its last fold), with each object's key claim and recorded key, its master's users and the
  * archive's totals; then the Shared Albums' state from their own catalog lines
  * (rebuild-shared-albums.ts), with the items stored once with the library recorded among its
  * masters' users. No photo is downloaded: catalog shards are read, other objects only HEADed.
@@ -221,11 +221,11 @@ export async function rebuildState(deps: RebuildStateDeps): Promise<RebuildState
     // The same order as the archive step: claims and master users before the entry lists the objects.
     if (input.status !== 'purged') await deps.state.addMasterUser(input.masterRecordName, input);
     for (const version of input.versions) {
-      const claim = await deps.state.claimKey(
-        version.key,
-        objectIdOf(input.masterRecordName, version.kind, version.fileChecksum),
-      );
+      const objectId = objectIdOf(input.masterRecordName, version.kind, version.fileChecksum);
+      const claim = await deps.state.claimKey(version.key, objectId);
       if (!claim.claimed) claimConflicts.push(version.key);
+      // Where the object is, for another asset of its master whose date differs (docs/state.md).
+      else await deps.state.putObjectKey(objectId, version.key);
       await deps.state.countObject(version.key, version.size);
       objectsCounted++;
     }

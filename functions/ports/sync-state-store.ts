@@ -12,6 +12,7 @@ import type {
   AssetRef,
   BatchWriteOutcome,
   ClaimOutcome,
+  EntriesAndObjectKeys,
   FreshKeyClaim,
   LeasedClaim,
   ManifestEntry,
@@ -148,6 +149,23 @@ export interface ArchiveStateStore
     DetectionStateStore,
     'getEntry' | 'getEntries' | 'masterUsers' | 'addRunProgress' | 'getCounters'
   > {
+  /**
+   * `getEntries`, and in the same batched read the key recorded for each of `objectIds` (where
+   * the object is stored, whichever asset stored it: `putObjectKey`); an object without one is
+   * absent (archived before these were recorded, or forgotten by a purge).
+   */
+  getEntriesAndObjectKeys(
+    refs: readonly AssetRef[],
+    objectIds: readonly string[],
+  ): Promise<EntriesAndObjectKeys>;
+  /**
+   * Records `key` as the key of the object `objectId` (replacing any other). Written beside its
+   * claim (`claimFreshKeys` writes it in the same transaction), idempotent.
+   */
+  putObjectKey(objectId: string, key: string): Promise<void>;
+  /** Forgets the key of `objectId` when it is still `key` (a purge deleting that object). */
+  forgetObjectKey(objectId: string, key: string): Promise<void>;
+
   // -- the manifest, written --------------------------------------------------------------
 
   /**
@@ -202,7 +220,9 @@ export interface ArchiveStateStore
    * `fresh` with its lease (and the `count` to hand to `countObjects`), or none is written.
    * `refused` names the keys someone has claimed already (whoever: a retry, a shared master, a
    * name twin): the caller claims them with `claimTransfer`; the others were held back with them
-   * and may be claimed again. At most `MAX_BATCH_WRITES` claims, no two on one key (`foldKey`).
+   * and may be claimed again. Each claim's owner (an `objectId`) gets its key recorded in the same
+   * write (`putObjectKey`), the first claim's where an owner has two. At most `MAX_FRESH_CLAIMS`
+   * claims, no two on one key (`foldKey`).
    */
   claimFreshKeys(claims: readonly FreshKeyClaim[]): Promise<BatchWriteOutcome<LeasedClaim>>;
   /** Ends a transfer lease if it is still its holder's (the claim stays); false otherwise. */

@@ -15,6 +15,7 @@ import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { ITEMS_PER_MESSAGE } from '#domain/detect/work-batches.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
+import { objectIdOf } from '#domain/plan/plan-versions.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
 import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
@@ -145,8 +146,8 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
     expect(await state.getCounters()).toEqual({ objects: 25, bytes: 50_000 });
   });
 
-  it('finds the edit an iOS Duplicate shares with its twice-edited photo with one query and one batched read more, and stores nothing', async () => {
-    const { deps, counted } = await setUp();
+  it('finds the objects an iOS Duplicate shares with its photo by their recorded keys, however often the photo was edited, and stores nothing', async () => {
+    const { deps, state, counted } = await setUp();
     const cdn = deps.downloader as ScriptedCdn;
     const edit = (checksum: string) => ({
       kind: 'adjusted' as const,
@@ -156,14 +157,21 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
       uti: 'public.jpeg',
       downloadUrl: `https://cdn.test/${checksum}`,
     });
-    /** Archives `name` with `edits`, then an iOS Duplicate of it: the duplicate's requests. */
-    const duplicateOf = async (name: string, edits: string[]) => {
+    /**
+     * Archives `name` with `edits`, then an iOS Duplicate of it: the duplicate's requests. Without
+     * `recorded`, the photo's objects lose their recorded keys first (archived before they were
+     * recorded).
+     */
+    const duplicateOf = async (name: string, edits: string[], recorded = true) => {
       const photo = photoAsset(name, 2_000);
       cdn.files.set(`https://cdn.test/${name}`, jpegBytes(2_000, 1));
       for (const c of edits) cdn.files.set(`https://cdn.test/${c}`, jpegBytes(1_000, c.charCodeAt(0)));
       const withEdit = (c: string) => [...photo.versions, edit(c)];
       for (const [i, c] of edits.entries())
         await archiveCounted(deps, { ...photo, assetChangeTag: `a${i}`, versions: withEdit(c) });
+      if (!recorded)
+        for (const v of (await state.getEntry(photo))?.versions ?? [])
+          await state.forgetObjectKey(objectIdOf(photo.masterRecordName, v.kind, v.fileChecksum), v.key);
       counted();
       const last = edits.at(-1) ?? '';
       const copy = { ...photo, assetRecordName: `${photo.assetRecordName}-dup`, versions: withEdit(last) };
@@ -173,16 +181,29 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
 
     const once = await duplicateOf('once', ['X1']);
     const twice = await duplicateOf('twice', ['X2', 'Y2']);
+    const onceBefore = await duplicateOf('once-before', ['X3'], false);
+    const twiceBefore = await duplicateOf('twice-before', ['X4', 'Y4'], false);
 
-    // The first edit's key refused to another edit of the master (the claim and its read back),
-    // the query of the master's users, their entries: four requests more than a duplicate of an
-    // edit that sits under the first edit's key (the claim of the key found is that one's claim).
-    expect(twice).toEqual({
+    // The entry and the recorded keys in one read; each object's claim at its recorded key (no
+    // write of its key), the adoption's HEAD: the second edit's key is found as the first's.
+    expect(twice).toEqual(once);
+    expect(once).toMatchObject({ BatchGetItemCommand: 2, UpdateItemCommand: 2, HeadObjectCommand: 2 });
+    expect(once['TransactWriteItemsCommand']).toBeUndefined();
+    // Objects archived before: each candidate claimed alone is refused (the claim and its key
+    // recorded in one write), claimed as before, and its key recorded (one PutItem each).
+    expect(onceBefore).toEqual({
       ...once,
-      UpdateItemCommand: (once['UpdateItemCommand'] ?? 0) + 1,
-      GetItemCommand: (once['GetItemCommand'] ?? 0) + 1,
-      QueryCommand: (once['QueryCommand'] ?? 0) + 1,
-      BatchGetItemCommand: (once['BatchGetItemCommand'] ?? 0) + 1,
+      TransactWriteItemsCommand: 2,
+      PutItemCommand: (once['PutItemCommand'] ?? 0) + 2,
+    });
+    // The first edit's key refused to another edit of the master (the claim and its read back),
+    // the query of the master's users, their entries (finding 29): four requests more.
+    expect(twiceBefore).toEqual({
+      ...onceBefore,
+      UpdateItemCommand: (onceBefore['UpdateItemCommand'] ?? 0) + 1,
+      GetItemCommand: (onceBefore['GetItemCommand'] ?? 0) + 1,
+      QueryCommand: (onceBefore['QueryCommand'] ?? 0) + 1,
+      BatchGetItemCommand: (onceBefore['BatchGetItemCommand'] ?? 0) + 1,
     });
     expect(once['PutObjectCommand']).toBeUndefined();
   });
@@ -350,8 +371,8 @@ describe('requests per archived asset (issue 12: at most 2 besides the CDN GET a
 
     expect(result).toMatchObject({ archived: 10, failed: 0 });
     // Each batch refused once (the twin's key; photo-6's entry), then the nine others again; the
-    // totals once.
-    expect(counted()['TransactWriteItemsCommand']).toBe(4 + 1);
+    // totals once; photo-3's suffixed key, claimed with its object's recorded key in one write.
+    expect(counted()['TransactWriteItemsCommand']).toBe(4 + 1 + 1);
     const entries = await Promise.all([...Array(10).keys()].map((i) => state.getEntry(asset(i))));
     expect(entries.map((e) => e?.status)).toEqual(Array(10).fill('archived'));
     expect(entries[6]).toMatchObject({ albums: ['album-1'], revision: 2 });

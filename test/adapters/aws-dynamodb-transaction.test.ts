@@ -111,7 +111,7 @@ describe('DynamoDbArchiveStateStore transactions at the SDK edge', () => {
     await expect(store.putEntries(writes)).rejects.toThrow('Rate exceeded');
   });
 
-  it('claims fresh keys as a fresh claimTransfer would: owner, lease, started count, only where no claim is', async () => {
+  it('claims fresh keys as a fresh claimTransfer would: owner, lease, started count, only where no claim is, each object’s key recorded beside', async () => {
     dynamodb.on(TransactWriteItemsCommand).resolves({});
 
     const outcome = await store.claimFreshKeys([
@@ -146,6 +146,9 @@ describe('DynamoDbArchiveStateStore transactions at the SDK edge', () => {
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
+      // After the claims, each object's recorded key: unconditional, so only a claim refuses.
+      { TableName: 'state', Item: { pk: 'objectKey#M1/original', sk: 'key', key: '2026/IMG_1.JPG' } },
+      { TableName: 'state', Item: { pk: 'objectKey#M2/original', sk: 'key', key: '2026/IMG_2.JPG' } },
     ]);
     const count = actions[0]?.Item?.['count'];
     expect(outcome).toEqual({

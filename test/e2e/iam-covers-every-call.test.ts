@@ -527,6 +527,9 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
     );
     // The purge releases the key claims of what it deleted, and uncounts them in a transaction.
     expect(leadingKinds(phases[1]!.calls, 'workers', 'dynamodb:DeleteItem')).toContain('key');
+    // ... and forgets their recorded keys (objectKey#<objectId>), which the claims wrote beside them.
+    expect(leadingKinds(phases[1]!.calls, 'workers', 'dynamodb:DeleteItem')).toContain('objectKey');
+    expect(leadingKinds(phases[0]!.calls, 'workers', 'dynamodb:PutItem')).toContain('objectKey');
     expect(leadingKinds(phases[1]!.calls, 'workers', 'dynamodb:UpdateItem')).toContain('key');
   });
 

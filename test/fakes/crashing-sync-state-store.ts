@@ -65,6 +65,15 @@ export class CrashingSyncStateStore implements SyncStateStore {
   getEntries(refs: readonly AssetRef[]) {
     return this.#at('getEntries', () => this.#inner.getEntries(refs));
   }
+  getEntriesAndObjectKeys(refs: readonly AssetRef[], objectIds: readonly string[]) {
+    return this.#at('getEntriesAndObjectKeys', () => this.#inner.getEntriesAndObjectKeys(refs, objectIds));
+  }
+  putObjectKey(objectId: string, key: string) {
+    return this.#at('putObjectKey', () => this.#inner.putObjectKey(objectId, key));
+  }
+  forgetObjectKey(objectId: string, key: string) {
+    return this.#at('forgetObjectKey', () => this.#inner.forgetObjectKey(objectId, key));
+  }
   putEntry(entry: ManifestEntryInput, expectedRevision: number) {
     return this.#at('putEntry', () => this.#inner.putEntry(entry, expectedRevision));
   }

@@ -17,6 +17,7 @@ import {
   type AssetRef,
   type BatchWriteOutcome,
   type ClaimOutcome,
+  type EntriesAndObjectKeys,
   type FreshKeyClaim,
   type LeasedClaim,
   MAX_BATCH_WRITES,
@@ -84,6 +85,8 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
   private readonly locks = new Map<string, LockLease>();
   private readonly manifest = new Map<string, ManifestEntry>();
   private readonly keyClaims = new Map<string, string>();
+  /** The key recorded for each object (`objectKey` items), by `objectId`. */
+  private readonly objectKeys = new Map<string, string>();
   private readonly masterUsersByMaster = new Map<string, Map<string, AssetRef>>();
   private readonly runs = new Map<string, RunRecord>();
   private readonly albums = new Map<string, StoredAlbum>();
@@ -174,6 +177,38 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
       if (entry !== undefined) found.set(assetId(ref), copy(entry));
     }
     return found;
+  }
+
+  async getEntriesAndObjectKeys(
+    refs: readonly AssetRef[],
+    objectIds: readonly string[],
+  ): Promise<EntriesAndObjectKeys> {
+    const ids = new Set(objectIds);
+    this.batchReads += Math.ceil((new Set(refs.map(assetId)).size + ids.size) / 100);
+    const entries = new Map<string, ManifestEntry>();
+    for (const ref of refs) {
+      const entry = this.manifest.get(assetId(ref));
+      if (entry !== undefined) entries.set(assetId(ref), copy(entry));
+    }
+    const objectKeys = new Map<string, string>();
+    for (const id of ids) {
+      const key = this.objectKeys.get(id);
+      if (key !== undefined) objectKeys.set(id, key);
+    }
+    return { entries, objectKeys };
+  }
+
+  async putObjectKey(objectId: string, key: string): Promise<void> {
+    this.objectKeys.set(objectId, key);
+  }
+
+  async forgetObjectKey(objectId: string, key: string): Promise<void> {
+    if (this.objectKeys.get(objectId) === key) this.objectKeys.delete(objectId);
+  }
+
+  /** The key recorded for an object: for tests that inspect it; not part of the port. */
+  async recordedKey(objectId: string): Promise<string | undefined> {
+    return this.objectKeys.get(objectId);
   }
 
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {
@@ -281,9 +316,16 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
 
   /** All or nothing, as one transaction: a key anyone has claimed refuses the batch. */
   async claimFreshKeys(claims: readonly FreshKeyClaim[]): Promise<BatchWriteOutcome<LeasedClaim>> {
-    checkBatch(claims.map((claim) => foldKey(claim.key)));
+    // Each claim's item and, once per owner, its object's key item: one transaction's actions.
+    const owners = new Map<string, string>();
+    for (const { owner, key } of claims) if (!owners.has(owner)) owners.set(owner, key);
+    checkBatch([
+      ...claims.map((claim) => `key#${foldKey(claim.key)}`),
+      ...[...owners.keys()].map((owner) => `objectKey#${owner}`),
+    ]);
     const refused = claims.flatMap((claim, index) => (this.keyClaims.has(foldKey(claim.key)) ? [index] : []));
     if (refused.length > 0) return { refused };
+    for (const [owner, key] of owners) this.objectKeys.set(owner, key);
     const now = this.now();
     const written = claims.map(({ key, owner, holder, leaseMs }): LeasedClaim => {
       this.keyClaims.set(foldKey(key), owner);

@@ -134,9 +134,15 @@ describe('state table grants', () => {
     expect(deletableItems(mirror, 'detector')).toEqual(['lock#*', 'albumMember#*']);
   });
 
-  it('lets the download worker delete its transfer lease, a purged asset’s master-user item, its key claim, and under mirror its object count', () => {
+  it('lets the download worker delete its transfer lease, a purged asset’s master-user item, its key claim, and under mirror its object count and recorded key', () => {
     expect(deletableItems(keep, 'workers')).toEqual(['lock#transfer#*', 'master#*', 'key#*']);
-    expect(deletableItems(mirror, 'workers')).toEqual(['lock#transfer#*', 'master#*', 'key#*', 'object#*']);
+    expect(deletableItems(mirror, 'workers')).toEqual([
+      'lock#transfer#*',
+      'master#*',
+      'key#*',
+      'object#*',
+      'objectKey#*',
+    ]);
   });
 
   it('names the item patterns the state store really uses', () => {
@@ -150,6 +156,7 @@ describe('state table grants', () => {
     ).toMatch(like(DELETABLE_STATE_ITEMS.masterUser));
     expect(keys.keyClaim('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.keyClaim));
     expect(keys.countedObject('2024/01/IMG_1.HEIC').pk).toMatch(like(DELETABLE_STATE_ITEMS.countedObject));
+    expect(keys.objectKey('M1/original/c1').pk).toMatch(like(DELETABLE_STATE_ITEMS.objectKey));
     expect(
       keys.albumMember({ zone: { zoneName: 'PrimarySync' }, recordName: 'AL1' } as never, 'A1').pk,
     ).toMatch(like(DELETABLE_STATE_ITEMS.albumMember));

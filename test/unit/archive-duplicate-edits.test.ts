@@ -7,8 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Asset, AssetVersion } from '#domain/model/asset.ts';
-import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { identitySuffix } from '#domain/plan/object-key.ts';
 import { objectIdOf } from '#domain/plan/plan-versions.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
@@ -22,9 +23,9 @@ const FOLDER = 'library/2023/2023-11-14';
 const base = photoAsset('p', 200);
 const MASTER = identitySuffix(base.masterRecordName);
 
-function setUp() {
-  const state = new InMemorySyncStateStore({ now: () => NOW });
-  const objects = new InMemoryObjectStore({ now: () => NOW });
+function setUp(now: () => number = () => NOW) {
+  const state = new InMemorySyncStateStore({ now });
+  const objects = new InMemoryObjectStore({ now });
   const cdn = new ScriptedCdn();
   const deps: ArchiveDeps = {
     state,
@@ -33,7 +34,7 @@ function setUp() {
     refresh: async () => ({ assets: [] }),
     versionPolicy: DEFAULT_VERSION_POLICY,
     deletePolicy: 'keep',
-    now: () => NOW,
+    now,
   };
   cdn.files.set(base.versions[0]?.downloadUrl ?? '', jpegBytes(200, 3));
   return { deps, state, objects, cdn };
@@ -192,9 +193,8 @@ describe('one master reached through a second asset', () => {
     expect(objects.keys()).toHaveLength(3);
   });
 
-  // Left (docs/reliability.md, finding 29): nothing maps an object to its key, and the copy's own
-  // date names a key nobody claimed. `fails` turns red once it is stored once: make it `it` then.
-  it.fails('stores the master once when the copy’s date was corrected (left: stored twice)', async () => {
+  // The copy's own date names a key nobody claimed: the object's key item names where it is.
+  it('stores the master once when the copy’s date was corrected', async () => {
     const { deps, objects } = setUp();
     await archiveCounted(deps, base);
     await archiveCounted(deps, {
@@ -204,5 +204,97 @@ describe('one master reached through a second asset', () => {
     });
 
     expect(objects.keys()).toEqual([`${FOLDER}/p.JPG`]);
+  });
+
+  /** `asset` as a work message of its own (the path every new asset takes). */
+  const messageOf = (...assets: Asset[]): WorkMessage => ({
+    v: WORK_MESSAGE_VERSION,
+    runId: 'r',
+    issuedAt: NOW,
+    items: assets.map((asset) => ({ type: 'asset' as const, asset })),
+  });
+  const corrected = (name: string) => ({
+    ...copyOf(name),
+    zone: SHARED,
+    captureTime: Date.UTC(2019, 4, 1),
+  });
+  const ORIGINAL = objectIdOf(base.masterRecordName, 'original', base.versions[0]?.fileChecksum ?? '');
+
+  it('stores the master once for a corrected copy and a Duplicate of it, each in a work message', async () => {
+    const { deps, state, objects, cdn } = setUp();
+    await processWorkMessage(deps, messageOf(base));
+    const result = await processWorkMessage(deps, messageOf(corrected('asset-p-shared'), corrected('dup1')));
+
+    expect(result).toMatchObject({ archived: 2, failed: 0, versionsArchived: 0 });
+    expect(objects.keys()).toEqual([`${FOLDER}/p.JPG`]);
+    expect(cdn.opened).toHaveLength(1);
+    const copy = await state.getEntry({ zone: SHARED, assetRecordName: 'asset-p-shared' });
+    expect(copy?.versions.map((v) => v.key)).toEqual([`${FOLDER}/p.JPG`]);
+  });
+
+  it('records the key of an object claimed before its key was recorded once a claim of it wins again, after a crash in between too', async () => {
+    let clock = NOW;
+    const { deps, state, objects } = setUp(() => clock);
+    // Claimed by an earlier delivery (or version) that died before recording where its object goes.
+    await state.claimTransfer(`${FOLDER}/p.JPG`, ORIGINAL, 'dead-worker', 0);
+    let dies = true;
+    const crashing: ArchiveDeps = {
+      ...deps,
+      state: new Proxy(state, {
+        get(target, property, receiver) {
+          if (property === 'putObjectKey' && dies)
+            return async () => {
+              dies = false;
+              throw new UnexpectedResponseError('the process died');
+            };
+          const value = Reflect.get(target, property, receiver) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+    };
+
+    await expect(processWorkMessage(crashing, messageOf(base))).rejects.toThrow('the process died');
+    expect(objects.keys()).toEqual([]); // recorded before anything is stored
+    clock += 5 * 60_000; // the redelivery, once the dead delivery's transfer lease is over
+    await processWorkMessage(crashing, messageOf(base));
+    expect(await state.recordedKey(ORIGINAL)).toBe(`${FOLDER}/p.JPG`);
+    await processWorkMessage(deps, messageOf(corrected('asset-p-shared')));
+
+    expect(objects.keys()).toEqual([`${FOLDER}/p.JPG`]);
+  });
+
+  it('forgets the key of an object a mirror purge deleted, so a later copy stores its own', async () => {
+    const { deps, state, objects } = setUp();
+    const mirror: ArchiveDeps = { ...deps, deletePolicy: 'mirror' };
+    await processWorkMessage(mirror, messageOf(base));
+    expect(await state.recordedKey(ORIGINAL)).toBe(`${FOLDER}/p.JPG`);
+
+    const purged = await processWorkMessage(mirror, {
+      ...messageOf(),
+      items: [
+        { type: 'tombstone', zone: base.zone, recordName: base.assetRecordName, inferredType: 'CPLAsset' },
+      ],
+    });
+    expect(purged).toMatchObject({ purged: 1 });
+    expect(objects.keys()).toEqual([]);
+    expect(await state.recordedKey(ORIGINAL)).toBeUndefined();
+    expect(await state.keyOwner(`${FOLDER}/p.JPG`)).toBeUndefined();
+
+    await processWorkMessage(mirror, messageOf(corrected('asset-p-shared')));
+    expect(objects.keys()).toEqual(['library/2019/2019-05-01/p.JPG']);
+    expect(await state.recordedKey(ORIGINAL)).toBe('library/2019/2019-05-01/p.JPG');
+  });
+
+  it('claims its own key when the recorded one went to another object, and records that one', async () => {
+    const { deps, state, objects } = setUp();
+    // A purge released the key and died before forgetting it; a name twin took the key since.
+    await state.putObjectKey(ORIGINAL, `${FOLDER}/p.JPG`);
+    await state.claimKey(`${FOLDER}/p.JPG`, 'twin/original/x');
+
+    const result = await processWorkMessage(deps, messageOf(base));
+
+    expect(result).toMatchObject({ archived: 1, failed: 0 });
+    expect(objects.keys()).toEqual([`${FOLDER}/p${MASTER}.JPG`]);
+    expect(await state.recordedKey(ORIGINAL)).toBe(`${FOLDER}/p${MASTER}.JPG`);
   });
 });

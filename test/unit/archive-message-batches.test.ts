@@ -115,13 +115,14 @@ describe("a work message's claims and entries, in one batch each", () => {
     }
   });
 
-  it('claims and writes a lone photo with its own claim and compare-and-set: a transaction of one costs twice the units', async () => {
+  it('claims a lone photo with its object’s key in one transaction, and writes its entry with its own compare-and-set', async () => {
     const { state, objects, deps, message } = setUp();
 
     const result = await processWorkMessage(deps, message(1));
 
     expect(result).toMatchObject({ items: 1, archived: 1 });
-    expect(state.calls).toEqual({ putEntry: 1, putEntries: 0, claimTransfer: 1, claimFreshKeys: 0 });
+    // The claim and the item recording its object's key: one write (its own claim would need two).
+    expect(state.calls).toEqual({ putEntry: 1, putEntries: 0, claimTransfer: 0, claimFreshKeys: 1 });
     expect(objects.heads).toBe(0);
   });
 
@@ -171,7 +172,8 @@ describe("a work message's claims and entries, in one batch each", () => {
     const result = await processWorkMessage(deps, work);
 
     expect(result).toMatchObject({ items: 4, archived: 4, failed: 0 });
-    expect(state.calls.claimFreshKeys).toBe(2);
+    // The batch, refused; the two others again; photo-3's suffixed key with its object's key item.
+    expect(state.calls.claimFreshKeys).toBe(3);
     expect(objects.heads).toBe(1); // photo-1's claim was not fresh: it looked for an object first
     expect(cdn.opened).toHaveLength(4);
     const keys = await Promise.all(

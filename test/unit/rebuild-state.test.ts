@@ -11,6 +11,7 @@ import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import type { Asset } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION, type WorkItem } from '#domain/model/work.ts';
+import { objectIdOf } from '#domain/plan/plan-versions.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
@@ -94,6 +95,12 @@ describe('rebuilding the state from the bucket', () => {
     ]);
     expect(await fresh.getCounters()).toEqual(await state.getCounters());
     expect(cdn.opened.length).toBe(downloads);
+    // Each object's key recorded, for another asset of its master whose date differs.
+    for (const asset of [folded, late]) {
+      const version = (await fresh.getEntry(asset))?.versions[0];
+      const objectId = objectIdOf(asset.masterRecordName, 'original', version?.fileChecksum ?? '');
+      expect(await fresh.recordedKey(objectId)).toBe(version?.key);
+    }
   });
 
   it('takes no MD5 from an ETag under SSE-KMS, where it is none (an object without md5chksum)', async () => {

@@ -27,7 +27,7 @@ import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.t
 import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
 import { archiveCounted } from '#test/helpers/archive-counted.ts';
 
-/** What each renewal (every `claimTransfer` after the first) answers, in place of the table's. */
+/** What each renewal (every claim after the first) answers, in place of the table's. */
 type Renewal = 'granted' | 'taken' | 'moved' | 'throttled' | 'slow';
 
 /** The state table, whose renewals answer as the test plays them. */
@@ -36,6 +36,12 @@ class ScriptedRenewalsStateStore extends InMemorySyncStateStore {
   calls = 0;
   /** The first claim's holder: only its renewals are scripted (another worker's claims are not). */
   private first: string | undefined;
+  /** A key claimed fresh comes with its object's recorded key in one write: the first claim. */
+  override async claimFreshKeys(claims: Parameters<InMemorySyncStateStore['claimFreshKeys']>[0]) {
+    this.calls++;
+    this.first ??= claims[0]?.holder;
+    return super.claimFreshKeys(claims);
+  }
   override async claimTransfer(key: string, owner: string, holder: string, leaseMs: number) {
     this.calls++;
     this.first ??= holder;

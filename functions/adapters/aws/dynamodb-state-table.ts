@@ -14,7 +14,13 @@
  * compare-and-set depends on are strongly consistent.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type ArchiveCounters, type AssetRef, assetId, type ManifestEntry } from '#domain/model/manifest.ts';
+import {
+  type ArchiveCounters,
+  type AssetRef,
+  assetId,
+  type EntriesAndObjectKeys,
+  type ManifestEntry,
+} from '#domain/model/manifest.ts';
 import type { RunProgress, RunRef } from '#domain/model/run.ts';
 import type * as z from '#shared/zod.ts';
 import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
@@ -27,6 +33,8 @@ import {
   keys,
   manifestItemSchema,
   masterUserItemSchema,
+  OBJECT_KEY_PREFIX,
+  objectKeyItemSchema,
   withoutKeys,
   withoutUndefined,
 } from './state-items.ts';
@@ -136,18 +144,35 @@ export class DynamoDbStateTable
   }
 
   async getEntries(refs: readonly AssetRef[]): Promise<Map<string, ManifestEntry>> {
-    const found = new Map<string, ManifestEntry>();
-    const unique = [...new Map(refs.map((ref) => [assetId(ref), ref])).values()];
-    for (let i = 0; i < unique.length; i += READ_BATCH) {
-      const wanted: Record<string, unknown>[] = unique
-        .slice(i, i + READ_BATCH)
-        .map((ref) => ({ ...keys.manifest(ref) }));
-      await batchGetAll(this.client, this.table, wanted, 'DynamoDB left manifest entries unread', (raw) => {
-        const entry = withoutKeys(manifestItemSchema.parse(raw));
-        found.set(assetId(entry), entry);
+    return (await this.getEntriesAndObjectKeys(refs, [])).entries;
+  }
+
+  /** The entries of `refs` and the recorded keys of `objectIds` (ArchiveStateStore), in batched reads. */
+  async getEntriesAndObjectKeys(
+    refs: readonly AssetRef[],
+    objectIds: readonly string[],
+  ): Promise<EntriesAndObjectKeys> {
+    const entries = new Map<string, ManifestEntry>();
+    const objectKeys = new Map<string, string>();
+    const wanted: Record<string, unknown>[] = [
+      ...[...new Map(refs.map((ref) => [assetId(ref), ref])).values()].map((ref) => ({
+        ...keys.manifest(ref),
+      })),
+      ...[...new Set(objectIds)].map((id) => ({ ...keys.objectKey(id) })),
+    ];
+    for (let i = 0; i < wanted.length; i += READ_BATCH) {
+      const page = wanted.slice(i, i + READ_BATCH);
+      await batchGetAll(this.client, this.table, page, 'DynamoDB left manifest entries unread', (raw) => {
+        const pk = String(raw['pk']);
+        if (pk.startsWith(OBJECT_KEY_PREFIX))
+          objectKeys.set(pk.slice(OBJECT_KEY_PREFIX.length), objectKeyItemSchema.parse(raw).key);
+        else {
+          const entry = withoutKeys(manifestItemSchema.parse(raw));
+          entries.set(assetId(entry), entry);
+        }
       });
     }
-    return found;
+    return { entries, objectKeys };
   }
 
   async masterUsers(masterRecordName: string): Promise<AssetRef[]> {

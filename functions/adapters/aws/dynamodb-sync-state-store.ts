@@ -52,6 +52,7 @@ import {
   claimCountText,
   countedObjectItemSchema,
   countersItemSchema,
+  type ItemKey,
   keyClaimItemSchema,
   keys,
   lastCheckItemSchema,
@@ -125,6 +126,35 @@ async function whileHeldBack<T>(write: () => Promise<T | typeof HELD_BACK>): Pro
 }
 
 export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements ArchiveStateStore {
+  async putObjectKey(objectId: string, key: string): Promise<void> {
+    await this.client.send(
+      new PutCommand({ TableName: this.table, Item: { ...keys.objectKey(objectId), key } }),
+    );
+  }
+
+  async forgetObjectKey(objectId: string, key: string): Promise<void> {
+    await this.deleteWhere(keys.objectKey(objectId), 'key', key);
+  }
+
+  /** Deletes the item at `key` while its `attribute` is `value`; false (nothing deleted) otherwise. */
+  private async deleteWhere(key: ItemKey, attribute: string, value: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: key,
+          ConditionExpression: '#a = :v',
+          ExpressionAttributeNames: { '#a': attribute },
+          ExpressionAttributeValues: { ':v': value },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   // -- the manifest, written --------------------------------------------------------------
 
   async putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry> {
@@ -164,11 +194,12 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
   async claimFreshKeys(claims: readonly FreshKeyClaim[]): Promise<BatchWriteOutcome<LeasedClaim>> {
     const now = this.now();
     const made = claims.map(({ key, holder, leaseMs, size }) => claimStart(key, holder, leaseMs, size, now));
-    // Exactly the item a fresh claimTransfer creates, under the condition that there was none.
-    const refused = await transactPuts(
-      this.client,
-      this.table,
-      claims.map(({ key, owner, holder }, index) => {
+    // Exactly the item a fresh claimTransfer creates, under the condition that there was none;
+    // after the claims, each owner's key item (unconditional: only a claim can refuse).
+    const owners = new Map<string, string>();
+    for (const { owner, key } of claims) if (!owners.has(owner)) owners.set(owner, key);
+    const refused = await transactPuts(this.client, this.table, [
+      ...claims.map(({ key, owner, holder }, index) => {
         const { lease, pending } = made[index]!;
         return {
           Item: {
@@ -182,7 +213,8 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
           ConditionExpression: 'attribute_not_exists(pk)',
         };
       }),
-    );
+      ...[...owners].map(([owner, key]) => ({ Item: { ...keys.objectKey(owner), key } })),
+    ]);
     return refused ?? { written: made.map(freshClaim) };
   }
 
@@ -356,22 +388,8 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     return (await this.get(keys.keyClaim(key), keyClaimItemSchema))?.owner;
   }
 
-  async releaseKey(key: string, owner: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: keys.keyClaim(key),
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  releaseKey(key: string, owner: string): Promise<boolean> {
+    return this.deleteWhere(keys.keyClaim(key), 'owner', owner);
   }
 
   // -- which assets use a master's objects ------------------------------------------------

@@ -13,7 +13,8 @@ import type { ItemKey } from './state-items.ts';
 /** One Put of a transaction: its item (with its keys) and the condition it is written under. */
 export interface ConditionalPut {
   readonly Item: ItemKey & Record<string, unknown>;
-  readonly ConditionExpression: string;
+  /** None: written whatever is there (an idempotent put beside conditional ones). */
+  readonly ConditionExpression?: string;
   readonly ExpressionAttributeNames?: Record<string, string>;
   readonly ExpressionAttributeValues?: Record<string, unknown>;
 }

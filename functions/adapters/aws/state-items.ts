@@ -45,6 +45,8 @@ export const keys = {
     return { pk: `seen#${String(shardOf(sk)).padStart(2, '0')}`, sk };
   },
   keyClaim: (key: string): ItemKey => ({ pk: `key#${foldKey(key)}`, sk: 'key' }),
+  /** Where an object is stored, whichever asset stored it: found by its `objectId`, not its key. */
+  objectKey: (objectId: string): ItemKey => ({ pk: `objectKey#${objectId}`, sk: 'key' }),
   /** One item per (master, asset using it); all users of a master share the partition key. */
   masterUser: (masterRecordName: string, user: AssetRef): ItemKey => ({
     pk: `master#${masterRecordName}`,
@@ -200,6 +202,9 @@ export const keyClaimItemSchema = z.strictObject({
   /** How far a resumable upload of the object got (written under its transfer lease). */
   checkpoint: z.optional(transferCheckpointSchema),
 });
+
+export const OBJECT_KEY_PREFIX = 'objectKey#';
+export const objectKeyItemSchema = z.strictObject({ ...item, key: z.string() });
 
 export const masterUserItemSchema = z.strictObject({ ...item, ...assetRefShape });
 

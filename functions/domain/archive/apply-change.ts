@@ -221,10 +221,10 @@ export async function applyPurge(
     await deps.state.uncountObject(deletion.key);
     const version = result.before?.versions.find((v) => v.key === deletion.key);
     if (result.before !== undefined && version !== undefined) {
-      await deps.state.releaseKey(
-        deletion.key,
-        objectIdOf(result.before.masterRecordName, version.kind, version.fileChecksum),
-      );
+      const objectId = objectIdOf(result.before.masterRecordName, version.kind, version.fileChecksum);
+      // The recorded key first: a claim taken again after the release records its own.
+      await deps.state.forgetObjectKey(objectId, deletion.key);
+      await deps.state.releaseKey(deletion.key, objectId);
     }
   }
   return mirror ? 'purged' : 'purgedKept';

@@ -8,7 +8,13 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Asset, AssetVersion, VersionKind } from '#domain/model/asset.ts';
-import type { ArchivedVersion, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
+import {
+  type ArchivedVersion,
+  assetId,
+  type ManifestEntry,
+  type ManifestEntryInput,
+  type TransferClaim,
+} from '#domain/model/manifest.ts';
 import type { LockLease } from '#domain/model/sync-state.ts';
 import type { BodyDigest } from '#ports/object-store.ts';
 import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
@@ -21,6 +27,7 @@ import { keyArchivedByAnotherAsset, ownedByAnotherOfKind } from './archived-by-a
 import { keyCandidates, type MessageClaims } from './message-claims.ts';
 import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
+import { ObjectKeys } from './object-keys.ts';
 import { putDownload } from './put-download.ts';
 import { transferResumably } from './resumable-transfer.ts';
 import { isOlder } from './state-order.ts';
@@ -43,9 +50,11 @@ export interface AssetArchiveResult {
 }
 
 /**
- * Claims the first free candidate key for `planned`, asking for the transfer lease of its object in
- * the same write; the same owner always gets the same key back. A claim the message took up front
- * (`claims`) stands in for the first candidate's.
+ * Claims the key for `planned`, asking for the transfer lease of its object in the same write:
+ * the key recorded for the object (`keys`: stored through another asset, whatever its date), else
+ * the first free candidate; the same owner always gets the same key back. A claim the message took
+ * up front (`claims`) stands in for the first candidate's. The key won is recorded for the object
+ * (one write, unless it was recorded so already or claimed with it in one transaction).
  */
 async function claimKey(
   deps: ArchiveDeps,
@@ -55,22 +64,51 @@ async function claimKey(
   preferSuffixed: boolean,
   holder: string,
   claims: MessageClaims | undefined,
+  keys: ObjectKeys,
 ): Promise<{ key: string; suffixed: boolean; claim: OurClaim }> {
   const [plain, suffixed, own] = keyCandidates(asset, planned, entry);
   const order = preferSuffixed ? [suffixed, plain, own] : [plain, suffixed, own];
-  const claimAt = (key: string) =>
-    deps.state.claimTransfer(key, planned.objectId, holder, TRANSFER_LEASE_MS, planned.version.size);
+  const { objectId } = planned;
+  const size = planned.version.size;
+  const claimAt = (key: string) => deps.state.claimTransfer(key, objectId, holder, TRANSFER_LEASE_MS, size);
+  const won = async (key: string, claim: OurClaim) => {
+    if (!keys.names(objectId, key)) {
+      await deps.state.putObjectKey(objectId, key);
+      keys.note(objectId, key);
+    }
+    return { key, suffixed: key === suffixed, claim };
+  };
+  // A key the message's batch did not try: claimed with its object's key item in one write, as
+  // the batch does; refused (claimed already), it is claimed as before.
+  const claimAlone = async (key: string): Promise<TransferClaim> => {
+    if (claims?.tried(key) !== true) {
+      const request = { key, owner: objectId, holder, leaseMs: TRANSFER_LEASE_MS, size };
+      const outcome = await deps.state.claimFreshKeys([request]);
+      const fresh = 'written' in outcome ? outcome.written[0] : undefined;
+      if (fresh !== undefined) {
+        keys.note(objectId, key);
+        return fresh;
+      }
+    }
+    return claimAt(key);
+  };
+  // Stored already, maybe through an asset whose date, time zone or name differs. Claimed by
+  // another object (a purge released it and a name twin took it), the candidates follow.
+  const recorded = keys.recorded(objectId);
+  if (recorded !== undefined) {
+    const claim = (await claims?.use(deps, objectId, recorded)) ?? (await claimAt(recorded));
+    if (claim.claimed) return won(recorded, claim);
+  }
   let lookedElsewhere = false;
   for (const key of order) {
-    const claim = (await claims?.use(deps, planned.objectId, key)) ?? (await claimAt(key));
-    if (claim.claimed) return { key, suffixed: key === suffixed, claim };
+    const claim = (await claims?.use(deps, objectId, key)) ?? (await claimAlone(key));
+    if (claim.claimed) return won(key, claim);
     // Another asset of this master archived such an object: maybe this one too, under its own count.
     if (lookedElsewhere || !ownedByAnotherOfKind(claim.owner, asset.masterRecordName, planned)) continue;
     lookedElsewhere = true;
     const elsewhere = await keyArchivedByAnotherAsset(deps, asset.masterRecordName, planned);
     const found = elsewhere === undefined ? undefined : await claimAt(elsewhere);
-    if (elsewhere !== undefined && found?.claimed === true)
-      return { key: elsewhere, suffixed: elsewhere === suffixed, claim: found };
+    if (elsewhere !== undefined && found?.claimed === true) return won(elsewhere, found);
   }
   throw new InvalidInputError(
     `no free key for ${planned.kind} of asset ${asset.assetRecordName}: every candidate belongs to another object`,
@@ -163,6 +201,7 @@ async function archiveVersion(
   entry: ManifestEntry | undefined,
   preferSuffixed: boolean,
   claims: MessageClaims | undefined,
+  keys: ObjectKeys,
 ): Promise<{ archived: ArchivedVersion; suffixed: boolean; transferred: boolean; count?: string }> {
   // Before any claim or download: no object can hold it, and every retry would fetch it whole.
   if (planned.version.size > MAX_OBJECT_BYTES)
@@ -176,6 +215,7 @@ async function archiveVersion(
     preferSuffixed,
     holder,
     claims,
+    keys,
   );
   // A claim the message took holds the lease for its own holder: the transfer renews that one.
   // What the claim said of the object's count, for counting it without another read.
@@ -249,12 +289,21 @@ async function archivePass(
   at: number | undefined,
 ): Promise<PassOutcome> {
   const ref = { zone: asset.zone, assetRecordName: asset.assetRecordName };
-  const entry = known !== undefined ? known.entry : await deps.state.getEntry(ref);
+  const planned = planVersions(asset, deps.versionPolicy);
+  // Read alone, the entry comes with its objects' recorded keys (one batched read, as a message's).
+  const read =
+    known === undefined
+      ? await deps.state.getEntriesAndObjectKeys(
+          [ref],
+          planned.map((p) => p.objectId),
+        )
+      : undefined;
+  const entry = read !== undefined ? read.entries.get(assetId(ref)) : known?.entry;
+  const keys = message?.claims?.objectKeys ?? new ObjectKeys(read?.objectKeys);
   // Older than the state the entry holds: that state stays; the item only adds the objects it
   // names that the entry lacks (listed first: the last of a kind stays the newest), and none to a
   // purged entry.
   const older = isOlder(entry, at) ? entry : undefined;
-  const planned = planVersions(asset, deps.versionPolicy);
   const missing = older?.status === 'purged' ? [] : missingVersions(planned, entry);
   const flags = { isFavorite: asset.isFavorite, isHidden: asset.isHidden, isDeleted: asset.isDeleted };
   // A version without a URL is neither archived nor forgotten: the entry stays `pending` (verify
@@ -281,7 +330,7 @@ async function archivePass(
   let transferredCount = 0;
   let preferSuffixed = false;
   for (const p of missing) {
-    const result = await archiveVersion(deps, asset, p, entry, preferSuffixed, message?.claims);
+    const result = await archiveVersion(deps, asset, p, entry, preferSuffixed, message?.claims, keys);
     // Siblings follow the original onto the suffixed name so the pair stays recognisable.
     if (p.kind === 'original') preferSuffixed = result.suffixed;
     added.push(result.archived);

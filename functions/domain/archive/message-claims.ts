@@ -6,6 +6,11 @@
  * item's own `claimTransfer`, which knows the suffixed candidate, a lease held by another worker
  * and adoption.
  *
+ * Each fresh claim records its object's key in the same write (an `objectKey` item, read back by
+ * the next message that reaches the object through another asset: object-keys.ts), so a batch
+ * takes at most `MAX_FRESH_CLAIMS`. An asset with an object whose key is recorded already claims
+ * its keys itself, that key first.
+ *
  * The message claims at its start but transfers as item slots free up (item-slots.ts), so a late
  * item's lease may be old: it is renewed (a `claimTransfer` by the same holder) before its
  * transfer when it was taken more than a renewal interval ago. A claim renewed while its lease was
@@ -17,7 +22,7 @@ import { foldKey } from '#domain/model/key-fold.ts';
 import {
   type FreshKeyClaim,
   type LeasedClaim,
-  MAX_BATCH_WRITES,
+  MAX_FRESH_CLAIMS,
   type ManifestEntry,
   type TransferClaim,
 } from '#domain/model/manifest.ts';
@@ -26,6 +31,7 @@ import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
 import { pauseAfterHeldBack } from './held-back-pause.ts';
 import { missingVersions } from './missing-versions.ts';
+import { ObjectKeys } from './object-keys.ts';
 import { RENEW_EVERY_MS, TRANSFER_LEASE_MS } from './transfer-lease.ts';
 
 /**
@@ -61,33 +67,48 @@ export interface AssetToClaim {
   readonly entry: ManifestEntry | undefined;
 }
 
-/**
- * Batches of claims that were refused this many times go to their items' own claims; so does a
- * lone claim (its own `claimTransfer` is one request too, at half a transaction's write units).
- */
+/** Batches of claims that were refused this many times go to their items' own claims. */
 const BATCH_ROUNDS = 2;
 
 export class MessageClaims {
   /** By `objectId` and folded key: each claim serves the first item that asks for it, once. */
   readonly #taken = new Map<string, TakenClaim>();
+  /** Folded keys the batch tried: an item claims them with `claimTransfer`, not in a write of its own. */
+  #tried = new Set<string>();
+  /** Where the message's objects are stored, as read with its entries and claimed since. */
+  readonly objectKeys: ObjectKeys;
+
+  constructor(objectKeys: ObjectKeys = new ObjectKeys()) {
+    this.objectKeys = objectKeys;
+  }
 
   /**
-   * Claims, in one write per hundred, the plain key of every version the assets will store (the
+   * Claims, in one write per fifty, the plain key of every version the assets will store (the
    * key their own claim would try first). An asset with a key claimed already claims all its
    * keys itself (its siblings follow the original onto whichever key it gets). A write that
    * fails (rather than being refused) fails the message, as the entries' read before it would.
    */
-  static async take(deps: ArchiveDeps, assets: readonly AssetToClaim[]): Promise<MessageClaims> {
-    const claims = new MessageClaims();
+  static async take(
+    deps: ArchiveDeps,
+    assets: readonly AssetToClaim[],
+    objectKeys: ObjectKeys = new ObjectKeys(),
+  ): Promise<MessageClaims> {
+    const claims = new MessageClaims(objectKeys);
     const wanted: { readonly asset: string; readonly request: FreshKeyClaim }[] = [];
     const keys = new Set<string>();
+    const owners = new Set<string>();
     for (const { asset, entry } of assets) {
       if (entry === undefined && asset.isDeleted) continue; // never archived, in Recently Deleted: skipped
-      for (const planned of missingVersions(planVersions(asset, deps.versionPolicy), entry)) {
+      const missing = missingVersions(planVersions(asset, deps.versionPolicy), entry);
+      // Stored already through another asset: claimed by the item, at the recorded key.
+      if (missing.some((planned) => objectKeys.recorded(planned.objectId) !== undefined)) continue;
+      for (const planned of missing) {
         const [key] = keyCandidates(asset, planned, entry);
-        // One claim per key: a second asset naming it (a shared master, a name twin) claims on its own.
-        if (keys.has(foldKey(key))) continue;
+        // One claim per key and per object: a second asset naming either (a shared master, a name
+        // twin) claims on its own.
+        if (keys.has(foldKey(key)) || owners.has(planned.objectId)) continue;
         keys.add(foldKey(key));
+        owners.add(planned.objectId);
         wanted.push({
           asset: `${asset.zone.zoneName}#${asset.assetRecordName}`,
           request: {
@@ -100,16 +121,18 @@ export class MessageClaims {
         });
       }
     }
-    for (let start = 0; start < wanted.length; start += MAX_BATCH_WRITES) {
-      let round = wanted.slice(start, start + MAX_BATCH_WRITES);
-      for (let attempt = 0; attempt < BATCH_ROUNDS && round.length > 1; attempt++) {
+    claims.#tried = keys;
+    for (let start = 0; start < wanted.length; start += MAX_FRESH_CLAIMS) {
+      let round = wanted.slice(start, start + MAX_FRESH_CLAIMS);
+      for (let attempt = 0; attempt < BATCH_ROUNDS && round.length > 0; attempt++) {
         const takenAt = deps.now();
         const outcome = await deps.state.claimFreshKeys(round.map((w) => w.request));
         if ('written' in outcome) {
           round.forEach(({ request }, index) => {
             const claim = outcome.written[index];
-            if (claim !== undefined)
-              claims.#taken.set(claimId(request.owner, request.key), { request, claim, takenAt });
+            if (claim === undefined) return;
+            claims.#taken.set(claimId(request.owner, request.key), { request, claim, takenAt });
+            claims.objectKeys.note(request.owner, request.key);
           });
           break;
         }
@@ -142,6 +165,11 @@ export class MessageClaims {
         ...(taken.claim.count === undefined ? {} : { count: taken.claim.count }),
       };
     return renewed;
+  }
+
+  /** True when the message's batch tried to claim `key`: it is claimed already, or was held back. */
+  tried(key: string): boolean {
+    return this.#tried.has(foldKey(key));
   }
 
   /** Ends the leases of claims no item used (its asset failed or changed first): nobody waits on them. */

@@ -21,6 +21,7 @@ import {
   UnexpectedResponseError,
   ZoneNotFoundError,
 } from '../errors.ts';
+import { planVersions } from '../plan/plan-versions.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
 import { type AssetArchiveResult, archiveAsset, type MessageWrites } from './archive-asset.ts';
 import {
@@ -33,6 +34,7 @@ import {
 import { EntryBatch } from './entry-batch.ts';
 import { type AssetToClaim, MessageClaims } from './message-claims.ts';
 import { MessageCounts } from './message-counts.ts';
+import { ObjectKeys } from './object-keys.ts';
 
 export interface MessageResult {
   /** Items this delivery carried out and counts (not those an earlier delivery already counted). */
@@ -123,12 +125,21 @@ function zoneOf(item: LibraryWorkItem): ZoneRef {
   return item.type === 'asset' ? item.asset.zone : item.type === 'assetOnly' ? item.change.zone : item.zone;
 }
 
-/** The entries the message's items are about, one batched read (tombstones look theirs up on their own). */
-async function prefetchEntries(deps: ArchiveDeps, items: readonly LibraryWorkItem[]) {
+/**
+ * The entries the message's items are about and the recorded keys of its assets' objects, one
+ * batched read (tombstones look theirs up on their own).
+ */
+async function prefetchEntries(deps: ArchiveDeps, items: readonly LibraryWorkItem[], fresh: FreshAssets) {
   const refs = items
     .filter((item) => item.type !== 'tombstone')
     .map((item) => ({ zone: zoneOf(item), assetRecordName: subjectOf(item) }));
-  return refs.length === 0 ? new Map<string, ManifestEntry>() : deps.state.getEntries(refs);
+  const objectIds = items.flatMap((item) => {
+    const asset = item.type === 'asset' ? fresh.current(item.asset) : undefined;
+    return asset === undefined ? [] : planVersions(asset, deps.versionPolicy).map((p) => p.objectId);
+  });
+  return refs.length === 0
+    ? { entries: new Map<string, ManifestEntry>(), objectKeys: new Map<string, string>() }
+    : deps.state.getEntriesAndObjectKeys(refs, objectIds);
 }
 
 /**
@@ -509,13 +520,17 @@ export async function processWorkMessage(
   // URLs already too old (or missing): one records/lookup per zone before anything is downloaded.
   await fresh.refresh(assets.filter((asset) => needsFreshUrls(asset, message.issuedAt, deps)));
   // One read for every entry the items are about, one write for the new assets' master users.
-  const entries = await prefetchEntries(deps, items);
+  const { entries, objectKeys } = await prefetchEntries(deps, items, fresh);
   const usersRecorded = await recordNewMasterUsers(deps, items, entries);
   // Items about the same asset keep their order (an album membership after the asset it needs);
   // different assets go concurrently, a bounded number at once.
   const lanes = [...groupBySubject(items).values()];
   // The keys of the new objects, claimed in one write before any transfer starts.
-  const claims = await MessageClaims.take(deps, assetsToClaim(lanes, entries, fresh));
+  const claims = await MessageClaims.take(
+    deps,
+    assetsToClaim(lanes, entries, fresh),
+    new ObjectKeys(objectKeys),
+  );
   // The entries of assets alone in their lane, written together once their transfers are done.
   const batch = new EntryBatch(deps.state, deps.entryBatchWaitMs, deps);
   // The objects the items store, counted together once they are done (after their entries).

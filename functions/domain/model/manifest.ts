@@ -127,6 +127,15 @@ export interface FreshKeyClaim {
 /** The most writes one all-or-nothing batch takes (DynamoDB's TransactWriteItems limit). */
 export const MAX_BATCH_WRITES = 100;
 
+/** The most fresh claims one batch takes: each writes its claim and its object's key item. */
+export const MAX_FRESH_CLAIMS = MAX_BATCH_WRITES / 2;
+
+/** A work message's entries with the keys recorded for its objects (`objectKey` items), by `objectId`. */
+export interface EntriesAndObjectKeys {
+  readonly entries: Map<string, ManifestEntry>;
+  readonly objectKeys: Map<string, string>;
+}
+
 /**
  * What an all-or-nothing write of several items did: every item written (`written`, in the order
  * given), or none (`refused`: the positions whose condition failed; the others were refused only

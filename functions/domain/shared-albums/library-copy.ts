@@ -143,6 +143,8 @@ export async function releaseLibraryReference(
   }
   await objects.delete(item.key);
   await state.uncountObject(item.key);
-  await state.releaseKey(item.key, objectIdOf(masterRecordName, kind, item.fileChecksum));
+  const objectId = objectIdOf(masterRecordName, kind, item.fileChecksum);
+  await state.forgetObjectKey(objectId, item.key);
+  await state.releaseKey(item.key, objectId);
   return true;
 }

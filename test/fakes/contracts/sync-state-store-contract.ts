@@ -586,6 +586,59 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         });
       });
 
+      it('records the key of each fresh claim’s object in the same write, once per owner, and none when refused', async () => {
+        const { store } = await setUp();
+        await store.claimKey('k/IMG_9.JPG', 'M9/original');
+
+        const refused = await store.claimFreshKeys([
+          { key: 'k/IMG_3.JPG', owner: 'M3/original', holder: 'worker-a', leaseMs: 60_000 },
+          { key: 'k/img_9.jpg', owner: 'M4/original', holder: 'worker-a', leaseMs: 60_000 },
+        ]);
+        const written = await store.claimFreshKeys([
+          { key: 'k/IMG_1.JPG', owner: 'M1/original', holder: 'worker-a', leaseMs: 60_000 },
+          { key: 'k/IMG_1_x.JPG', owner: 'M1/original', holder: 'worker-a', leaseMs: 60_000 },
+          { key: 'k/IMG_2.MOV', owner: 'M2/liveVideo', holder: 'worker-a', leaseMs: 60_000 },
+        ]);
+
+        expect(refused).toEqual({ refused: [1] });
+        expect(written).toHaveProperty('written');
+        const read = await store.getEntriesAndObjectKeys(
+          [],
+          ['M1/original', 'M2/liveVideo', 'M3/original', 'M4/original'],
+        );
+        expect(Object.fromEntries(read.objectKeys)).toEqual({
+          'M1/original': 'k/IMG_1.JPG',
+          'M2/liveVideo': 'k/IMG_2.MOV',
+        });
+      });
+
+      it('reads entries and recorded object keys in one call; forgets a key only while it is still the one recorded', async () => {
+        const { store } = await setUp();
+        const stored = await store.putEntry(entry('A1'), 0);
+        await store.putObjectKey('M1/original', 'o/IMG_1.JPG');
+        await store.putObjectKey('M2/original', 'o/IMG_2.JPG');
+        await store.putObjectKey('M2/original', 'o/IMG_2b.JPG'); // replaces
+
+        const read = await store.getEntriesAndObjectKeys(
+          [
+            { zone: primary, assetRecordName: 'A1' },
+            { zone: primary, assetRecordName: 'A2' },
+          ],
+          ['M1/original', 'M2/original', 'M3/original', 'M1/original'],
+        );
+        expect([...read.entries.values()]).toEqual([stored]);
+        expect(Object.fromEntries(read.objectKeys)).toEqual({
+          'M1/original': 'o/IMG_1.JPG',
+          'M2/original': 'o/IMG_2b.JPG',
+        });
+
+        await store.forgetObjectKey('M2/original', 'o/IMG_2.JPG'); // not the one recorded: kept
+        await store.forgetObjectKey('M1/original', 'o/IMG_1.JPG');
+        await store.forgetObjectKey('M3/original', 'o/IMG_3.JPG'); // none: no error
+        const after = await store.getEntriesAndObjectKeys([], ['M1/original', 'M2/original']);
+        expect(Object.fromEntries(after.objectKeys)).toEqual({ 'M2/original': 'o/IMG_2b.JPG' });
+      });
+
       it('refuses a batch that writes one item twice (InvalidInputError, or DynamoDB’s ValidationException)', async () => {
         const { store } = await setUp();
         await expect(
