@@ -194,6 +194,15 @@ export async function runDetection(
         names: givenUp.slice(0, 20),
       });
     }
+    // Failed photos still failing after a day and more of retries: told once each (no nag per run).
+    const stillFailing = result.zones.flatMap((z) => z.stillFailing ?? []);
+    if (stillFailing.length > 0) {
+      deps.metrics.add(METRICS.workGivenUp, stillFailing.length);
+      deps.logger.warn('photos still failing after a day of retries (icloud-s3 status lists them)', {
+        photos: stillFailing.length,
+        names: stillFailing.slice(0, 20),
+      });
+    }
     const appleRequests = icloud.requests.counts();
     deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
     deps.metrics.add(

@@ -8,16 +8,26 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
+import { runDetection } from '#app/detection-run.ts';
+import { detectorRunDeps } from '#compose/detector-deps.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { detectChanges } from '#domain/detect/detect-changes.ts';
+import { REPORT_AFTER_TRIES } from '#domain/detect/failed-retries.ts';
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Asset } from '#domain/model/asset.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
+import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { archiveStatus, ManifestTally } from '#domain/verify/archive-status.ts';
 import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
+import { METRICS } from '#shared/env-names.ts';
+import { createLogger } from '#shared/logger.ts';
+import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
+import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
 import { LibraryAssetSource } from '#test/fakes/library-asset-source.ts';
 import { jpegBytes, photoAsset, ScriptedCdn, ZONE } from '#test/handlers/handler-doubles.ts';
 
@@ -116,11 +126,13 @@ describe('a photo the worker recorded failed', () => {
     source.change(ZONE.zoneName, [{ type: 'asset', asset: photo }]);
     await syncOnce();
     const perRun: number[] = [];
+    const reported: number[] = [];
     for (let run = 0; run < 4 * 24 * 7; run++) {
       advance(HOUR / 4); // a week of the 15-minute schedule
       source.calls.length = 0;
-      await syncOnce();
+      const result = await syncOnce();
       perRun.push(lookups(source.calls));
+      if (result.zones.some((z) => z.stillFailing?.includes(photo.assetRecordName))) reported.push(run);
     }
 
     expect((await state.getEntry(photo))?.status).toBe('failed');
@@ -131,6 +143,37 @@ describe('a photo the worker recorded failed', () => {
     expect(total).toBeLessThanOrEqual(15);
     expect(cdn.opened.filter((u) => u === url)).toHaveLength(total + 1);
     expect(perRun.slice(-4 * 24 * 3).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(3);
+    // Reported once (the WorkGivenUp alarm), after about a day and a quarter of tries: no nag per run.
+    expect(reported).toHaveLength(1);
+    expect(reported[0]! / 4).toBeGreaterThan(24);
+    expect(reported[0]! / 4).toBeLessThan(36);
+    // status lists it: why, and when the next try is.
+    const tally = new ManifestTally();
+    for await (const entry of state.entries()) tally.add(entry);
+    const { zones, retries } = await state.loadZonesAndRetries();
+    const now = advance(0);
+    const shown = archiveStatus({
+      now,
+      runs: [],
+      databases: [],
+      zones,
+      manifest: tally.summary(),
+      counters: await state.getCounters(),
+      failed: tally.failed(),
+      retries,
+    });
+    expect(shown.failedPhotos).toEqual([
+      expect.objectContaining({
+        assetRecordName: photo.assetRecordName,
+        reason: expect.stringContaining('CDN answered 404'),
+        attempts: total + 1,
+        retries: total,
+      }),
+    ]);
+    const next = shown.failedPhotos[0]?.nextTry;
+    expect(next === 'nextRun' || (typeof next === 'number' && next > now && next <= now + 24 * HOUR)).toBe(
+      true,
+    );
   });
 
   it('is not tried again once iCloud purged it (mirror)', async () => {
@@ -179,5 +222,70 @@ describe('a photo the worker recorded failed', () => {
     expect((await syncOnce()).outcome).toBe('idle');
     expect(source.calls).toEqual(['changedZones:private']);
     expect(cdn.opened).toHaveLength(opened);
+  });
+});
+
+describe('a photo still failing after a day of retries, in a detection run', () => {
+  it('is counted once in workGivenUp (the WorkGivenUp alarm), not on every run', async () => {
+    const source = new LibraryAssetSource();
+    const zone = source.addZone(ZONE, 2);
+    const state = new InMemorySyncStateStore();
+    const metrics = new CollectedMetrics();
+    const deps = detectorRunDeps(
+      {
+        state,
+        albums: state,
+        objects: new InMemoryObjectStore(),
+        queue: new InMemoryWorkQueue(),
+        sharedAlbumState: new InMemorySharedAlbumStateStore(),
+        icloud: async () => ({
+          session: { storedAt: Date.now(), save: async () => undefined },
+          source,
+          requests: { counts: () => ({}), total: () => 0 },
+        }),
+      },
+      {
+        deletePolicy: DEFAULT_DELETE_POLICY,
+        versionPolicy: DEFAULT_VERSION_POLICY,
+        reserveMs: 1,
+        sharedAlbums: { enabled: false, cadenceMs: 0 },
+        xmpSidecars: false,
+        logger: createLogger({ level: 'SILENT' }),
+        metrics,
+        now: Date.now,
+      },
+    );
+    const invocation = (runId: string) => ({ runId, remainingMs: () => 600_000 });
+    await runDetection(deps, invocation('first'));
+    const photo = zone.library[0]!;
+    const failedAt = Date.now() - 2 * 24 * HOUR;
+    await state.putEntry(
+      {
+        zone: ZONE,
+        assetRecordName: photo.assetRecordName,
+        masterRecordName: photo.masterRecordName,
+        assetChangeTag: '',
+        status: 'failed',
+        flags: { isFavorite: false, isHidden: false, isDeleted: false },
+        albums: [],
+        versions: [],
+        deletions: [],
+        failure: { reason: 'UnexpectedResponseError: CDN answered 404', at: failedAt, attempts: 8 },
+      },
+      (await state.getEntry(photo))?.revision ?? 0,
+    );
+    await state.noteFailedForRetry(photo, failedAt);
+    const retry = (await state.loadZonesAndRetries()).retries[0]!;
+    await state.recordRetryTried(retry, REPORT_AFTER_TRIES, failedAt);
+
+    await runDetection(deps, invocation('due'));
+    const once = metrics.values.get(METRICS.workGivenUp);
+    // Due again a day later, still failing: tried, not told again.
+    await state.recordRetryTried(retry, REPORT_AFTER_TRIES + 1, failedAt);
+    const later = await runDetection(deps, invocation('later'));
+
+    expect(once).toBe(1);
+    expect('zones' in later && later.zones[0]?.failedRetried).toBe(1);
+    expect(metrics.values.get(METRICS.workGivenUp)).toBe(1);
   });
 });
