@@ -182,7 +182,10 @@ export const sdkPaginatorsPure: Plugin = {
  * copy. The resumable upload of videos too long for one invocation, with hash-wasm's MD5 and
  * SHA-256 (23 KB), is one (functions/adapters/aws/s3-resumable-upload.ts).
  */
-export const LAZY_MODULES: readonly string[] = ['functions/adapters/aws/s3-resumable-upload.ts'];
+export const LAZY_MODULES: readonly string[] = [
+  'functions/adapters/aws/s3-resumable-upload.ts',
+  'functions/domain/detect/retry-failed-photos.ts',
+];
 
 /** The file a lazy module is bundled to, beside `index.mjs`. */
 export function lazyBundleFile(module: string): string {

@@ -139,35 +139,36 @@ export class DynamoDbDetectionStateStore extends DynamoDbStateTable implements D
     return found;
   }
 
-  async recordRetryTried(retry: FailedPhotoRetry, tries: number, at: number): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.retry(retry),
-          UpdateExpression: 'SET tries = :tries, lastTriedAt = :at',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':tries': tries, ':at': at },
-        }),
-      );
-    } catch (error) {
-      // Left the list meanwhile (archived): a try is no reason to bring it back.
-      if (!isConditionFailure(error)) throw error;
-    }
+  recordRetryTried(retry: FailedPhotoRetry, tries: number, at: number): Promise<void> {
+    // Left the list meanwhile (archived): a try is no reason to bring it back.
+    return this.#ifStill(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.retry(retry),
+        UpdateExpression: 'SET tries = :tries, lastTriedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':tries': tries, ':at': at },
+      }),
+    );
   }
 
-  async dropRetry(retry: FailedPhotoRetry): Promise<void> {
+  dropRetry(retry: FailedPhotoRetry): Promise<void> {
+    // A failure since `retry` was read keeps it listed.
+    return this.#ifStill(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: keys.retry(retry),
+        ConditionExpression: 'failedAt = :failedAt',
+        ExpressionAttributeValues: { ':failedAt': retry.failedAt },
+      }),
+    );
+  }
+
+  /** Sends a conditional write; a condition that no longer holds makes it a no-op. */
+  async #ifStill(command: UpdateCommand | DeleteCommand): Promise<void> {
     try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: keys.retry(retry),
-          ConditionExpression: 'failedAt = :failedAt',
-          ExpressionAttributeValues: { ':failedAt': retry.failedAt },
-        }),
-      );
+      await this.client.send(command as UpdateCommand);
     } catch (error) {
-      // It failed again since it was read (a newer failure stays listed), or it is gone already.
       if (!isConditionFailure(error)) throw error;
     }
   }

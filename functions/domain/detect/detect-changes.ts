@@ -54,7 +54,7 @@ import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../p
 import { awaitingUrl } from '../plan/plan-versions.ts';
 import { entryForTombstone } from '../plan/purged-entry.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '../plan/version-policy.ts';
-import { dueRetries, retryFailedPhotos } from './failed-retries.ts';
+import { dueRetries } from './failed-retries.ts';
 import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
 import { afterLookup, isDue, park, type UnreadableRecord } from './unreadable-records.ts';
 import { toWorkMessages } from './work-batches.ts';
@@ -114,8 +114,6 @@ export interface ZoneReport {
   readonly unreadableWaiting?: number;
   /** Records given up in this run after every lookup failed (the `workGivenUp` metric counts them). */
   readonly unreadableGivenUp?: readonly string[];
-  /** Failed photos queued again in this run (`failed-retries.ts`). */
-  readonly failedRetried?: number;
   /** Failed photos still failing after a day and more of retries: reported once each (`workGivenUp`). */
   readonly stillFailing?: readonly string[];
 }
@@ -277,10 +275,8 @@ interface ZoneStateHolder {
   brake: number;
   /** Records given up in this run (reported). */
   readonly givenUp: string[];
-  /** This zone's failed photos due for a retry in this run. */
-  readonly retries: readonly FailedPhotoRetry[];
-  /** What the retries did (reported). */
-  retried?: { readonly queued: number; readonly stillFailing: readonly string[] };
+  /** Failed photos still failing after a day and more of retries (reported). */
+  stillFailing: string[];
 }
 
 /** The photos of `changes` served with a version `deps`' policy keeps but no download URL. */
@@ -308,26 +304,6 @@ function parkUnreadable(
   current.unreadable = parked.waiting;
   current.givenUp.push(...parked.givenUp);
   return true;
-}
-
-/**
- * Tries again the photos of this zone the workers recorded `failed`, when due; one served without
- * a URL for a version joins the records waiting for one (saved with the zone's next write).
- */
-async function retryFailed(deps: DetectDeps, run: Run, zone: ZoneRef, current: ZoneStateHolder) {
-  const outcome = await retryFailedPhotos(
-    {
-      ...deps,
-      enqueue: (changes) => run.enqueue(changes),
-      awaitingUrl: (assets) => namesAwaitingUrl(deps, assets),
-    },
-    zone,
-    current.retries,
-  );
-  current.retried = outcome;
-  if (outcome.noUrl.length === 0) return;
-  current.unreadable = park(current.unreadable, [], undefined, outcome.noUrl).waiting;
-  await saveZone(deps.state, current, zone, current.state ?? {});
 }
 
 /**
@@ -599,7 +575,7 @@ async function syncZone(
     unreadable: [...unreadable],
     givenUp: [],
     brake,
-    retries: state?.retired ? [] : dueRetries(retries, zone, deps.now()),
+    stillFailing: [],
   };
   const keep = (count: number) => {
     current.brake = count;
@@ -610,7 +586,7 @@ async function syncZone(
   try {
     report = state?.retired
       ? await walkReturnedZone(deps, run, zone, current)
-      : await walkZone(deps, run, zone, current);
+      : await walkZone(deps, run, zone, current, retries);
   } catch (error) {
     // A refused purge stays refused on later runs (docs/deploy.md, `DeletionRefused`): the zone
     // keeps what it had queued, and the next run counts on from there.
@@ -624,8 +600,7 @@ async function syncZone(
     ...report,
     ...(current.unreadable.length > 0 ? { unreadableWaiting: current.unreadable.length } : {}),
     ...(current.givenUp.length > 0 ? { unreadableGivenUp: current.givenUp } : {}),
-    ...(current.retried?.queued ? { failedRetried: current.retried.queued } : {}),
-    ...(current.retried?.stillFailing.length ? { stillFailing: current.retried.stillFailing } : {}),
+    ...(current.stillFailing.length > 0 ? { stillFailing: current.stillFailing } : {}),
   };
 }
 
@@ -634,10 +609,17 @@ async function walkZone(
   run: Run,
   zone: ZoneRef,
   current: ZoneStateHolder,
+  retries: readonly FailedPhotoRetry[],
 ): Promise<ZoneReport> {
   const state = current.state;
   try {
-    await retryFailed(deps, run, zone, current);
+    const due = dueRetries(retries, zone, deps.now());
+    if (due.length > 0) {
+      // Loaded only when a failed photo is due (a bundle of its own beside the detector's).
+      const { retryFailedPhotos } = await import('./retry-failed-photos.ts');
+      const enqueue = (changes: readonly ZoneChange[]) => run.enqueue(changes);
+      current.stillFailing = await retryFailedPhotos({ ...deps, enqueue }, zone, due);
+    }
     await retryUnreadable(deps, run, zone, current);
     if (state?.syncToken !== undefined) {
       try {
