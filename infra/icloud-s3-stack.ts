@@ -70,7 +70,11 @@ export class IcloudS3Stack extends Stack {
       config,
       logRetention,
     });
-    state.grantReadWrite(detector.fn, [DELETABLE_STATE_ITEMS.runLock, DELETABLE_STATE_ITEMS.albumMember]);
+    state.grantReadWrite(detector.fn, [
+      DELETABLE_STATE_ITEMS.runLock,
+      DELETABLE_STATE_ITEMS.albumMember,
+      DELETABLE_STATE_ITEMS.failedRetry,
+    ]);
     session.grantRefresh(detector.fn);
     work.grantSend(detector.fn);
     work.grantRedrive(detector.fn);

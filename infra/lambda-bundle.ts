@@ -188,6 +188,7 @@ export const sdkPaginatorsPure: Plugin = {
 export const LAZY_MODULES: readonly string[] = [
   'functions/adapters/aws/s3-resumable-upload.ts',
   'functions/compose/work-continuation-sqs.ts',
+  'functions/domain/detect/retry-failed-photos.ts',
 ];
 
 /** The file a lazy module is bundled to, beside `index.mjs`. */

@@ -45,7 +45,8 @@ export const CONDITION_CHECKED_ITEMS = ['counted#*'] as const;
 /**
  * Items a function may delete, as patterns of their partition key (`dynamodb:LeadingKeys`):
  * the detector releases the run lock; the worker releases the lease it took to store an object
- * (one download per object), and drops an album member when a photo leaves an album; the worker, on a purge, drops the asset from its master's users and (under
+ * (one download per object), and drops an album member when a photo leaves an album, and a failed photo off
+ * its retry list; the worker, on a purge, drops the asset from its master's users and (under
  * `mirror`) releases the key claim of each object it deleted, forgets its recorded key and takes it out of the totals. The key layout is
  * functions/adapters/aws/state-items.ts; test/infra/least-privilege.test.ts keeps the two equal.
  */
@@ -59,6 +60,13 @@ export const DELETABLE_STATE_ITEMS = {
   objectKey: 'objectKey#*',
   /** The detector removes an album's member when a photo leaves the album. */
   albumMember: 'albumMember#*',
+  /**
+   * The detector takes a failed photo off its retry list once it is archived, purged or gone
+   * (`retry#…` items beside the zone states, so the Query that loads those brings them along;
+   * IAM cannot tell the two apart by partition key, and the detector writes the zone states with
+   * PutItem anyway: deleting one gives it nothing it could not already do).
+   */
+  failedRetry: 'zone',
 } as const;
 
 /**

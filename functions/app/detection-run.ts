@@ -185,11 +185,12 @@ export async function runDetection(
         databases: result.databaseTokensRefused,
       });
     }
-    // Records CloudKit would not serve through every lookup: the WorkGivenUp alarm calls a person.
-    const givenUp = result.zones.flatMap((z) => z.unreadableGivenUp ?? []);
+    // Records CloudKit would not serve through every lookup, and failed photos still failing after
+    // a day of retries (told once each): the WorkGivenUp alarm calls a person.
+    const givenUp = result.zones.flatMap((z) => [...(z.unreadableGivenUp ?? []), ...(z.stillFailing ?? [])]);
     if (givenUp.length > 0) {
       deps.metrics.add(METRICS.workGivenUp, givenUp.length);
-      deps.logger.warn('records CloudKit would not serve, given up after every lookup', {
+      deps.logger.warn('records given up, or photos failing after a day of retries (see status)', {
         records: givenUp.length,
         names: givenUp.slice(0, 20),
       });

@@ -20,16 +20,23 @@ export function dryRunState(store: SyncStateStore, now: () => number = Date.now)
   // A dry run's enumeration stamps stay here (one name per asset seen: a dry run is a one-off
   // look, not the bounded pipeline), and the store's unseen pages are filtered through them.
   const seen = new Map<string, string>();
+  const loadZonesAndRetries = async () => {
+    const stored = await store.loadZonesAndRetries();
+    const merged = new Map(stored.zones.map((z) => [zoneId(z.zone), z]));
+    for (const [id, z] of zones) merged.set(id, z);
+    return { zones: [...merged.values()], retries: stored.retries };
+  };
   const overlay: Partial<SyncStateStore> = {
     async loadZone(zone: ZoneRef) {
       return zones.get(zoneId(zone)) ?? store.loadZone(zone);
     },
     async loadZones() {
-      const stored = await store.loadZones();
-      const merged = new Map(stored.map((z) => [zoneId(z.zone), z]));
-      for (const [id, z] of zones) merged.set(id, z);
-      return [...merged.values()];
+      return (await loadZonesAndRetries()).zones;
     },
+    loadZonesAndRetries,
+    // A dry run tries failed photos as a real run would (it shows them), and counts nothing.
+    async recordRetryTried() {},
+    async dropRetry() {},
     async saveZone(state: ZoneSyncStateInput, expectedRevision: number) {
       const saved = { ...state, updatedAt: now(), revision: expectedRevision + 1 };
       zones.set(zoneId(state.zone), saved);

@@ -22,10 +22,12 @@ import type {
 import type { RunFailure, RunKind, RunOutcome, RunProgress, RunRecord, RunRef } from '#domain/model/run.ts';
 import type {
   DatabaseSyncState,
+  FailedPhotoRetry,
   LockAttempt,
   LockLease,
   ZoneSyncState,
   ZoneSyncStateInput,
+  ZonesAndRetries,
 } from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type { UploadCheckpoint } from './object-store.ts';
@@ -70,6 +72,18 @@ export interface DetectionStateStore {
   loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined>;
   /** Every zone ever seen, retired ones included. */
   loadZones(): Promise<ZoneSyncState[]>;
+  /**
+   * The zones (as `loadZones`) and the failed photos waiting to be tried again, in the same read
+   * (they are kept beside the zone states): what a detection run needs first.
+   */
+  loadZonesAndRetries(): Promise<ZonesAndRetries>;
+  /**
+   * Counts a retry of a failed photo (`tries`, `lastTriedAt`); nothing when it left the list
+   * meanwhile (never brings it back).
+   */
+  recordRetryTried(retry: FailedPhotoRetry, tries: number, at: number): Promise<void>;
+  /** Takes a failed photo off the retry list, unless it failed again since `retry.failedAt`. */
+  dropRetry(retry: FailedPhotoRetry): Promise<void>;
   /**
    * Replaces a zone's state (token, checkpoint, flags) if its revision is still
    * `expectedRevision` (`0`: the zone must be new); otherwise throws `ConflictError`.
@@ -173,6 +187,11 @@ export interface ArchiveStateStore
    * Throws `ConflictError` when another worker wrote it first.
    */
   putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry>;
+  /**
+   * Puts a photo just recorded `failed` on detection's retry list (or notes the new failure of
+   * one already there, its tries kept). Idempotent.
+   */
+  noteFailedForRetry(ref: AssetRef, failedAt: number): Promise<void>;
   /**
    * `putEntry` for several assets (a work message's, once their transfers are done) in one
    * all-or-nothing write: every entry is written, each only if its revision is still its

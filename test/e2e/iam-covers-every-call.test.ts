@@ -395,6 +395,17 @@ beforeAll(async () => {
   await underKeep.tick();
   await underKeep.drain();
   await underKeep.tick();
+  // A photo whose CDN answers 404 once is recorded failed and put on the retry list (UpdateItem of
+  // its `retry#` item in the zone partition); the next tick queues it again, and once it is
+  // archived the tick after takes it off the list (DeleteItem in the zone partition).
+  await control.mutate({ op: 'add', kind: 'photo' });
+  await control.injectFault({ endpoint: 'cdn', status: 404, count: 1 });
+  await underKeep.tick();
+  await underKeep.drain();
+  await control.clearFaults();
+  await underKeep.tick();
+  await underKeep.drain();
+  await underKeep.tick();
 
   // Redeployed under `mirror`: a purge deletes the objects and takes them out of the totals.
   const mirrorCalls: RecordedCall[] = [];
@@ -408,7 +419,7 @@ beforeAll(async () => {
   await putOverCopyLimit(underMirror.workersS3, 'library/2024/01/01/IAM-LARGE-KMS.MOV');
   await putResumably(underMirror.workersS3, 'library/2024/01/01/IAM-RESUMED-KMS.MOV');
   await underMirror.tick();
-}, 180_000);
+}, 300_000);
 
 const sqsView = () => ({ client: aws.sqs, endpoint: aws.aws.endpoints.sqs, queues });
 
@@ -519,6 +530,9 @@ describe('every AWS call of a deployed function is allowed by its role', () => {
     expect(leadingKinds(phases[0]!.calls, 'workers', 'dynamodb:BatchWriteItem')).toContain('shared-item');
     // A Shared Album item referencing another album's copy releases the key it claimed, under keep.
     expect(leadingKinds(phases[0]!.calls, 'workers', 'dynamodb:DeleteItem')).toContain('key');
+    // A failed photo's retry item: noted by the worker, dropped by the detector once archived.
+    expect(leadingKinds(phases[0]!.calls, 'workers', 'dynamodb:UpdateItem')).toContain('zone');
+    expect(leadingKinds(phases[0]!.calls, 'detector', 'dynamodb:DeleteItem')).toContain('zone');
     expect([...(underMirror ?? [])]).toEqual(
       expect.arrayContaining([
         'workers S3.DeleteObject s3:DeleteObject',

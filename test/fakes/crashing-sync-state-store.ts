@@ -5,7 +5,7 @@
 
 import type { ArchiveCounters, AssetRef, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { RunFailure, RunKind, RunOutcome, RunProgress, RunRef } from '#domain/model/run.ts';
-import type { LockLease, ZoneSyncStateInput } from '#domain/model/sync-state.ts';
+import type { FailedPhotoRetry, LockLease, ZoneSyncStateInput } from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type { UploadCheckpoint } from '#ports/object-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
@@ -43,6 +43,18 @@ export class CrashingSyncStateStore implements SyncStateStore {
   }
   loadZones() {
     return this.#at('loadZones', () => this.#inner.loadZones());
+  }
+  loadZonesAndRetries() {
+    return this.#at('loadZonesAndRetries', () => this.#inner.loadZonesAndRetries());
+  }
+  recordRetryTried(retry: FailedPhotoRetry, tries: number, at: number) {
+    return this.#at('recordRetryTried', () => this.#inner.recordRetryTried(retry, tries, at));
+  }
+  dropRetry(retry: FailedPhotoRetry) {
+    return this.#at('dropRetry', () => this.#inner.dropRetry(retry));
+  }
+  noteFailedForRetry(ref: AssetRef, failedAt: number) {
+    return this.#at('noteFailedForRetry', () => this.#inner.noteFailedForRetry(ref, failedAt));
   }
   saveZone(state: ZoneSyncStateInput, expectedRevision: number) {
     return this.#at('saveZone', () => this.#inner.saveZone(state, expectedRevision));

@@ -36,11 +36,13 @@ import {
 } from '#domain/model/run.ts';
 import {
   type DatabaseSyncState,
+  type FailedPhotoRetry,
   type LockAttempt,
   type LockLease,
   MAX_CHECKPOINT_BYTES,
   type ZoneSyncState,
   type ZoneSyncStateInput,
+  type ZonesAndRetries,
 } from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { zoneId } from '#domain/model/zone.ts';
@@ -83,6 +85,8 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
   private readonly databases = new Map<DatabaseScope, DatabaseSyncState>();
   private readonly zones = new Map<string, ZoneSyncState>();
   private readonly locks = new Map<string, LockLease>();
+  /** Failed photos waiting for detection to try them again, by asset id. */
+  private readonly retries = new Map<string, FailedPhotoRetry>();
   private readonly manifest = new Map<string, ManifestEntry>();
   private readonly keyClaims = new Map<string, string>();
   /** The key recorded for each object (`objectKey` items), by `objectId`. */
@@ -135,6 +139,25 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
 
   async loadZones(): Promise<ZoneSyncState[]> {
     return [...this.zones.values()].map(copy);
+  }
+
+  async loadZonesAndRetries(): Promise<ZonesAndRetries> {
+    return { zones: await this.loadZones(), retries: [...this.retries.values()].map(copy) };
+  }
+
+  async noteFailedForRetry(ref: AssetRef, failedAt: number): Promise<void> {
+    const held = this.retries.get(assetId(ref));
+    const { zone, assetRecordName } = ref;
+    this.retries.set(assetId(ref), copy({ tries: 0, ...held, zone, assetRecordName, failedAt }));
+  }
+
+  async recordRetryTried(retry: FailedPhotoRetry, tries: number, at: number): Promise<void> {
+    const held = this.retries.get(assetId(retry));
+    if (held !== undefined) this.retries.set(assetId(retry), { ...held, tries, lastTriedAt: at });
+  }
+
+  async dropRetry(retry: FailedPhotoRetry): Promise<void> {
+    if (this.retries.get(assetId(retry))?.failedAt === retry.failedAt) this.retries.delete(assetId(retry));
   }
 
   async saveZone(state: ZoneSyncStateInput, expectedRevision: number): Promise<ZoneSyncState> {

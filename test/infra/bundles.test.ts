@@ -199,9 +199,39 @@ describe('Lambda bundles as CDK builds them', () => {
       'functions/adapters/aws/s3-resumable-upload.ts',
       'node_modules/hash-wasm/dist/index.esm.js',
     ]);
-    // The change detector uploads nothing of the kind.
+    // The change detector uploads nothing of the kind (its one bundle beside is the failed photos' retry).
     for (const other of detector)
-      expect(other.files.filter((file) => file !== 'index.mjs' && file.endsWith('.mjs'))).toEqual([]);
+      expect(other.files.filter((file) => file !== 'index.mjs' && file.endsWith('.mjs'))).toEqual([
+        'retry-failed-photos.mjs',
+      ]);
+  });
+
+  it("keeps the retry of failed photos out of the detector's index.mjs: a bundle of its own, loaded when one is due", async () => {
+    const [detector, ...more] = bundles.filter((bundle) => bundle.files.includes('retry-failed-photos.mjs'));
+    expect(more).toEqual([]);
+    if (detector === undefined) throw new Error('no retry bundle');
+    expect(detector.code).toContain('import("./retry-failed-photos.mjs")');
+    expect(detector.sources.filter((source) => source.includes('retry-failed-photos'))).toEqual([]);
+    // It imports nothing (types aside): loaded as Lambda would, it tries a due photo.
+    const lazy = await import(pathToFileURL(join(detector.dir, 'retry-failed-photos.mjs')).href);
+    const zone = { database: 'private', zoneName: 'PrimarySync' };
+    const calls: string[] = [];
+    const stillFailing = await lazy.retryFailedPhotos(
+      {
+        state: {
+          getEntries: async () => new Map([['k', { assetRecordName: 'A1', status: 'failed' }]]),
+          dropRetry: async () => calls.push('drop'),
+          recordRetryTried: async (_: unknown, tries: number) => calls.push(`tried ${tries}`),
+        },
+        source: { lookupAssets: async () => ({ assets: [{ assetRecordName: 'A1' }], unavailable: [] }) },
+        now: () => 1,
+        enqueue: async (changes: unknown[]) => calls.push(`queued ${changes.length}`),
+      },
+      zone,
+      [{ zone, assetRecordName: 'A1', failedAt: 0, tries: 7 }],
+    );
+    expect(stillFailing).toEqual(['A1']);
+    expect(calls).toEqual(['queued 1', 'tried 8']);
   });
 
   it('loads the resumable upload bundle as Lambda would, and it hashes and sends a body whole', async () => {

@@ -129,9 +129,9 @@ describe('state table grants', () => {
     expect(sharedItemPartition('ALBUM-GUID')).toMatch(like(WORKER_BATCH_WRITTEN_ITEMS[0]));
   });
 
-  it('lets the change detector delete only the run lock and album members', () => {
-    expect(deletableItems(keep, 'detector')).toEqual(['lock#*', 'albumMember#*']);
-    expect(deletableItems(mirror, 'detector')).toEqual(['lock#*', 'albumMember#*']);
+  it('lets the change detector delete only the run lock, album members and failed photos’ retry items', () => {
+    expect(deletableItems(keep, 'detector')).toEqual(['lock#*', 'albumMember#*', 'zone']);
+    expect(deletableItems(mirror, 'detector')).toEqual(['lock#*', 'albumMember#*', 'zone']);
   });
 
   it('lets the download worker delete its transfer lease, a purged asset’s master-user item, its key claim, and under mirror its object count and recorded key', () => {
@@ -164,8 +164,11 @@ describe('state table grants', () => {
       keys.assetAlbum({ zone: { zoneName: 'PrimarySync' }, recordName: 'AL1' } as never, 'A1').pk,
     ).toMatch(like(DELETABLE_STATE_ITEMS.albumMember));
     expect(
+      keys.retry({ zone: { database: 'private', zoneName: 'PrimarySync' }, assetRecordName: 'A1' }).pk,
+    ).toMatch(like(DELETABLE_STATE_ITEMS.failedRetry));
+    expect(
       keys.manifest({ zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
-    ).not.toMatch(/^(lock|master|key|object)#/);
+    ).not.toMatch(/^(lock|master|key|object|zone)#?/);
   });
 });
 

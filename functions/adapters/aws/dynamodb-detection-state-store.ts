@@ -9,12 +9,14 @@ import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk
 import type { RunKind, RunOutcome, RunRef } from '#domain/model/run.ts';
 import {
   type DatabaseSyncState,
+  type FailedPhotoRetry,
   type JsonValue,
   type LockAttempt,
   type LockLease,
   MAX_CHECKPOINT_BYTES,
   type ZoneSyncState,
   type ZoneSyncStateInput,
+  type ZonesAndRetries,
 } from '#domain/model/sync-state.ts';
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type * as z from '#shared/zod.ts';
@@ -37,6 +39,8 @@ import {
   MANIFEST_SHARDS,
   manifestShard,
   manifestWalkCursorSchema,
+  RETRY_PREFIX,
+  retryItemSchema,
   seenItemSchema,
   unseenItemSchema,
   withoutKeys,
@@ -121,9 +125,52 @@ export class DynamoDbDetectionStateStore extends DynamoDbStateTable implements D
   }
 
   async loadZones(): Promise<ZoneSyncState[]> {
-    return queryPartition(this.client, this.table, keys.zones, (item) =>
-      this.toZoneState(zoneItemSchema.parse(item)),
+    return (await this.loadZonesAndRetries()).zones;
+  }
+
+  /** One Query of the zone partition: the zone states and, beside them, the retry items. */
+  async loadZonesAndRetries(): Promise<ZonesAndRetries> {
+    const found: ZonesAndRetries = { zones: [], retries: [] };
+    await queryPartition(this.client, this.table, keys.zones, (item) => {
+      if (String(item.sk).startsWith(RETRY_PREFIX))
+        found.retries.push(withoutKeys(retryItemSchema.parse(item)));
+      else found.zones.push(this.toZoneState(zoneItemSchema.parse(item)));
+    });
+    return found;
+  }
+
+  recordRetryTried(retry: FailedPhotoRetry, tries: number, at: number): Promise<void> {
+    // Left the list meanwhile (archived): a try is no reason to bring it back.
+    return this.#ifStill(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.retry(retry),
+        UpdateExpression: 'SET tries = :tries, lastTriedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':tries': tries, ':at': at },
+      }),
     );
+  }
+
+  dropRetry(retry: FailedPhotoRetry): Promise<void> {
+    // A failure since `retry` was read keeps it listed.
+    return this.#ifStill(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: keys.retry(retry),
+        ConditionExpression: 'failedAt = :failedAt',
+        ExpressionAttributeValues: { ':failedAt': retry.failedAt },
+      }),
+    );
+  }
+
+  /** Sends a conditional write; a condition that no longer holds makes it a no-op. */
+  async #ifStill(command: UpdateCommand | DeleteCommand): Promise<void> {
+    try {
+      await this.client.send(command as UpdateCommand);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   private toZoneState(item: z.infer<typeof zoneItemSchema>): ZoneSyncState {

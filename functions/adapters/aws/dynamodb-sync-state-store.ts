@@ -171,6 +171,24 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     return saved;
   }
 
+  async noteFailedForRetry(ref: AssetRef, failedAt: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.retry(ref),
+        UpdateExpression:
+          'SET #zone = :zone, assetRecordName = :name, failedAt = :at, tries = if_not_exists(tries, :zero)',
+        ExpressionAttributeNames: { '#zone': 'zone' },
+        ExpressionAttributeValues: {
+          ':zone': ref.zone,
+          ':name': ref.assetRecordName,
+          ':at': failedAt,
+          ':zero': 0,
+        },
+      }),
+    );
+  }
+
   async putEntries(
     writes: readonly { readonly entry: ManifestEntryInput; readonly expectedRevision: number }[],
   ): Promise<BatchWriteOutcome<ManifestEntry>> {
@@ -965,6 +983,11 @@ export class DynamoDbSyncStateStore extends DynamoDbArchiveStateStore implements
   recordCheck: DetectionStateStore['recordCheck'] = (...args) => this.#detection.recordCheck(...args);
   loadZone: DetectionStateStore['loadZone'] = (...args) => this.#detection.loadZone(...args);
   loadZones: DetectionStateStore['loadZones'] = () => this.#detection.loadZones();
+  loadZonesAndRetries: DetectionStateStore['loadZonesAndRetries'] = () =>
+    this.#detection.loadZonesAndRetries();
+  recordRetryTried: DetectionStateStore['recordRetryTried'] = (...args) =>
+    this.#detection.recordRetryTried(...args);
+  dropRetry: DetectionStateStore['dropRetry'] = (...args) => this.#detection.dropRetry(...args);
   saveZone: DetectionStateStore['saveZone'] = (...args) => this.#detection.saveZone(...args);
   acquireLock: DetectionStateStore['acquireLock'] = (...args) => this.#detection.acquireLock(...args);
   releaseLock: DetectionStateStore['releaseLock'] = (...args) => this.#detection.releaseLock(...args);

@@ -27,10 +27,18 @@ function shardOf(sortKey: string): number {
   return createHash('sha256').update(sortKey).digest()[0]! % MANIFEST_SHARDS;
 }
 
+/** Sort-key prefix of the retry items in the zone partition (zone sort keys start with a database). */
+export const RETRY_PREFIX = 'retry#';
+
 export const keys = {
   database: (database: string): ItemKey => ({ pk: 'database', sk: database }),
   zone: (zone: ZoneRef): ItemKey => ({ pk: 'zone', sk: zoneId(zone) }),
   zones: 'zone',
+  /**
+   * A failed photo waiting for detection to try it again: beside the zone states, so the Query
+   * that loads them brings the list along (no request more on an idle run).
+   */
+  retry: (ref: AssetRef): ItemKey => ({ pk: 'zone', sk: `${RETRY_PREFIX}${manifestSortKey(ref)}` }),
   lock: (name: string): ItemKey => ({ pk: `lock#${name}`, sk: 'lock' }),
   manifest: (ref: AssetRef): ItemKey => {
     const sk = manifestSortKey(ref);
@@ -120,6 +128,14 @@ export const zoneItemSchema = z.strictObject({
   lastFullScanAt: z.optional(z.number()),
   updatedAt: z.number(),
   revision: z.number(),
+});
+
+export const retryItemSchema = z.strictObject({
+  ...item,
+  ...assetRefShape,
+  failedAt: z.number(),
+  tries: z.number(),
+  lastTriedAt: z.optional(z.number()),
 });
 
 export const lockItemSchema = z.strictObject({ ...item, owner: z.string(), expiresAt: z.number() });

@@ -156,10 +156,10 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
       try {
         const now = Date.now();
         const { state } = access;
-        const [runs, zones, counters, ownDb, sharedDb, times, queue, lastCheckedAt, sharedList] =
+        const [runs, { zones, retries }, counters, ownDb, sharedDb, times, queue, lastCheckedAt, sharedList] =
           await Promise.all([
             state.listRuns(options.runs),
-            state.loadZones(),
+            state.loadZonesAndRetries(),
             state.getCounters(),
             state.loadDatabaseState('private'),
             state.loadDatabaseState('shared'),
@@ -184,6 +184,8 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           counters,
           databases: [ownDb, sharedDb].filter((db) => db !== undefined),
           manifest: tally.summary(),
+          failed: tally.failed(),
+          retries,
           ...sessionFacts,
         });
         ctx.output.result({
@@ -312,6 +314,7 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
       `${label(i === 0 ? 'Zones' : '')} ${name.padEnd(28)} ${PROGRESS_TEXT[zone.progress].padEnd(23)} token ${formatAge(zone.tokenAgeMs)} old${waiting}`,
     );
   });
+  renderFailed(output, status);
   if (queue !== undefined) {
     output.info(
       `${label('Queue')} ${count(queue.pending)} waiting, ${count(queue.inFlight)} in flight, ${count(queue.deadLetters)} dead letters`,
@@ -330,6 +333,30 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
     for (const failure of run.failures) output.info(`${label('')}   ${failure.subject}: ${failure.reason}`);
     if (run.message) output.info(`${label('')}   ${run.message}`);
   });
+}
+
+/** Failed photos shown per line (the JSON lists up to 100). */
+const FAILED_LINES = 10;
+
+/** The photos recorded `failed`: why, and when detection tries each again. */
+function renderFailed(output: Output, status: ArchiveStatus): void {
+  const { failedPhotos } = status;
+  const total = status.manifest.byStatus.failed;
+  if (total === 0) return;
+  output.info(`${'Failed'.padEnd(9)} ${count(total)} photos, tried again by the scheduled runs:`);
+  for (const photo of failedPhotos.slice(0, FAILED_LINES)) {
+    const next =
+      photo.nextTry === 'nextRun'
+        ? 'next run'
+        : photo.nextTry === 'notScheduled'
+          ? 'not scheduled (failed before retries existed: verify --repair queues it)'
+          : `${when(photo.nextTry)} UTC`;
+    output.info(
+      `${''.padEnd(9)}   ${photo.assetRecordName}: ${photo.reason} (since ${when(photo.failedAt)} UTC, ${count(photo.attempts)} tries; next ${next})`,
+    );
+  }
+  if (total > FAILED_LINES)
+    output.info(`${''.padEnd(9)}   … ${total - FAILED_LINES} more (--json lists ${failedPhotos.length})`);
 }
 
 /** The reauth latch, last so it is what a person reads: the pipeline asks Apple nothing until then. */

@@ -379,6 +379,9 @@ async function recordFailure(
     ...clean
   } = input as ManifestEntryInput & { updatedAt?: number; revision?: number };
   await deps.state.putEntry(clean, entry?.revision ?? 0);
+  // Permanent for this try only, maybe (a CDN 404, a record shape refused, an AccessDenied fixed
+  // later): detection tries it again on a backoff (detect/failed-retries.ts).
+  await deps.state.noteFailedForRetry(ref, input.failure?.at ?? deps.now());
 }
 
 /**

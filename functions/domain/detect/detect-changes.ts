@@ -27,7 +27,12 @@
 
 import type { Asset, AssetOnlyChange, ZoneChange } from '#domain/model/asset.ts';
 import { assetId } from '#domain/model/manifest.ts';
-import type { DatabaseSyncState, JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
+import type {
+  DatabaseSyncState,
+  FailedPhotoRetry,
+  JsonValue,
+  ZoneSyncState,
+} from '#domain/model/sync-state.ts';
 import { type DatabaseScope, isOwnLibrary, type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '../../ports/album-store.ts';
 import type { AssetSource, EnumerationScope, ZoneChangesCursor } from '../../ports/asset-source.ts';
@@ -49,6 +54,7 @@ import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../p
 import { awaitingUrl } from '../plan/plan-versions.ts';
 import { entryForTombstone } from '../plan/purged-entry.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '../plan/version-policy.ts';
+import { dueRetries } from './failed-retries.ts';
 import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
 import { afterLookup, isDue, park, type UnreadableRecord } from './unreadable-records.ts';
 import { toWorkMessages } from './work-batches.ts';
@@ -108,6 +114,8 @@ export interface ZoneReport {
   readonly unreadableWaiting?: number;
   /** Records given up in this run after every lookup failed (the `workGivenUp` metric counts them). */
   readonly unreadableGivenUp?: readonly string[];
+  /** Failed photos still failing after a day and more of retries: reported once each (`workGivenUp`). */
+  readonly stillFailing?: readonly string[];
 }
 
 export interface DetectResult {
@@ -267,6 +275,8 @@ interface ZoneStateHolder {
   brake: number;
   /** Records given up in this run (reported). */
   readonly givenUp: string[];
+  /** Failed photos still failing after a day and more of retries (reported). */
+  stillFailing: string[];
 }
 
 /** The photos of `changes` served with a version `deps`' policy keeps but no download URL. */
@@ -552,10 +562,21 @@ async function followZone(
  * list names it), or when it is the own library an earlier version retired: it is walked afresh
  * with reconciliation, as after a refused token, and what was archived stays.
  */
-async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<ZoneReport> {
+async function syncZone(
+  deps: DetectDeps,
+  run: Run,
+  zone: ZoneRef,
+  retries: readonly FailedPhotoRetry[],
+): Promise<ZoneReport> {
   const state = await deps.state.loadZone(zone);
   const { unreadable = [], brake = 0 } = parseZoneCheckpoint(state?.checkpoint);
-  const current: ZoneStateHolder = { state, unreadable: [...unreadable], givenUp: [], brake };
+  const current: ZoneStateHolder = {
+    state,
+    unreadable: [...unreadable],
+    givenUp: [],
+    brake,
+    stillFailing: [],
+  };
   const keep = (count: number) => {
     current.brake = count;
     return saveZone(deps.state, current, zone, current.state ?? {});
@@ -565,7 +586,7 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
   try {
     report = state?.retired
       ? await walkReturnedZone(deps, run, zone, current)
-      : await walkZone(deps, run, zone, current);
+      : await walkZone(deps, run, zone, current, retries);
   } catch (error) {
     // A refused purge stays refused on later runs (docs/deploy.md, `DeletionRefused`): the zone
     // keeps what it had queued, and the next run counts on from there.
@@ -579,6 +600,7 @@ async function syncZone(deps: DetectDeps, run: Run, zone: ZoneRef): Promise<Zone
     ...report,
     ...(current.unreadable.length > 0 ? { unreadableWaiting: current.unreadable.length } : {}),
     ...(current.givenUp.length > 0 ? { unreadableGivenUp: current.givenUp } : {}),
+    ...(current.stillFailing.length > 0 ? { stillFailing: current.stillFailing } : {}),
   };
 }
 
@@ -587,9 +609,17 @@ async function walkZone(
   run: Run,
   zone: ZoneRef,
   current: ZoneStateHolder,
+  retries: readonly FailedPhotoRetry[],
 ): Promise<ZoneReport> {
   const state = current.state;
   try {
+    const due = dueRetries(retries, zone, deps.now());
+    if (due.length > 0) {
+      // Loaded only when a failed photo is due (a bundle of its own beside the detector's).
+      const { retryFailedPhotos } = await import('./retry-failed-photos.ts');
+      const enqueue = (changes: readonly ZoneChange[]) => run.enqueue(changes);
+      current.stillFailing = await retryFailedPhotos({ ...deps, enqueue }, zone, due);
+    }
     await retryUnreadable(deps, run, zone, current);
     if (state?.syncToken !== undefined) {
       try {
@@ -667,14 +697,20 @@ async function retireGoneZone(
 }
 
 /**
- * Zones with unfinished work from an earlier run: an enumeration under way, or records CloudKit
- * would not serve that are due for another lookup (read from the zone states already loaded, so
+ * Zones with unfinished work from an earlier run: an enumeration under way, records CloudKit
+ * would not serve that are due for another lookup, or failed photos due for a retry (read from
+ * the zone states and the retry list already loaded, so
  * an idle run costs no extra request). The own library retired by an earlier version is
  * unfinished too, unless a zone state follows it under its new name.
  */
-function unfinishedZones(zones: readonly ZoneSyncState[], now: number): ZoneRef[] {
+function unfinishedZones(
+  zones: readonly ZoneSyncState[],
+  retries: readonly FailedPhotoRetry[],
+  now: number,
+): ZoneRef[] {
   const retryDue = (z: ZoneSyncState) =>
-    (parseZoneCheckpoint(z.checkpoint).unreadable ?? []).some((r) => isDue(r, now));
+    (parseZoneCheckpoint(z.checkpoint).unreadable ?? []).some((r) => isDue(r, now)) ||
+    dueRetries(retries, z.zone, now).length > 0;
   const followed = zones.some((z) => !z.retired && isOwnLibrary(z.zone));
   return zones
     .filter((z) => (z.retired ? !followed && isOwnLibrary(z.zone) : z.syncToken === undefined || retryDue(z)))
@@ -687,9 +723,10 @@ function unfinishedZones(zones: readonly ZoneSyncState[], now: number): ZoneRef[
  */
 export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
   const run = new Run(deps);
-  const knownZones = await deps.state.loadZones();
+  // The failed photos waiting for a retry come with the zones, in the same read.
+  const { zones: knownZones, retries } = await deps.state.loadZonesAndRetries();
   const firstRun = knownZones.length === 0;
-  const pending = unfinishedZones(knownZones, deps.now());
+  const pending = unfinishedZones(knownZones, retries, deps.now());
 
   const deltas: { database: DatabaseScope; zones: ZoneRef[]; syncToken: string; revision: number }[] = [];
   const refused: DatabaseScope[] = [];
@@ -763,7 +800,7 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
         reports.push({ zone, mode: 'incremental', pages: 0, changes: 0, caughtUp: false });
         continue;
       }
-      reports.push(await syncZone(deps, run, zone));
+      reports.push(await syncZone(deps, run, zone, retries));
     }
     const allCaughtUp = reports.every((r) => r.caughtUp);
     if (allCaughtUp) {

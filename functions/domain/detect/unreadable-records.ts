@@ -51,14 +51,19 @@ export const UNREADABLE_POLICY: UnreadablePolicy = {
  */
 export const AWAITING_URL_MAX_BACKOFF_MS = 24 * 60 * 60 * 1000;
 
-/** Whether `record` should be looked up on a run at `now`. */
-export function isDue(record: UnreadableRecord, now: number, policy = UNREADABLE_POLICY): boolean {
-  if (record.lastTriedAt === undefined || record.tries < policy.quickTries) return true;
+/** When `record` is next looked up: undefined while it is looked up at every run. */
+export function nextLookupAt(record: UnreadableRecord, policy = UNREADABLE_POLICY): number | undefined {
+  if (record.lastTriedAt === undefined || record.tries < policy.quickTries) return undefined;
   const pause = Math.min(
     record.noUrl ? AWAITING_URL_MAX_BACKOFF_MS : policy.maxBackoffMs,
     policy.firstBackoffMs * 2 ** (record.tries - policy.quickTries),
   );
-  return now >= record.lastTriedAt + pause;
+  return record.lastTriedAt + pause;
+}
+
+/** Whether `record` should be looked up on a run at `now`. */
+export function isDue(record: UnreadableRecord, now: number, policy = UNREADABLE_POLICY): boolean {
+  return now >= (nextLookupAt(record, policy) ?? now);
 }
 
 /**

@@ -54,3 +54,23 @@ export interface LockLease {
 export type LockAttempt =
   | { readonly acquired: true; readonly lease: LockLease }
   | { readonly acquired: false; readonly heldBy: string; readonly expiresAt: number };
+
+/**
+ * A photo the workers recorded `failed`, waiting to be tried again by detection (kept beside the
+ * zone states, so the read that loads them brings it along). `failedAt` is the last failure the
+ * worker noted; `tries` the retries detection has queued since the first.
+ */
+export interface FailedPhotoRetry {
+  readonly zone: ZoneRef;
+  readonly assetRecordName: string;
+  readonly failedAt: number;
+  readonly tries: number;
+  /** When detection last queued it again (ms); absent until the first retry. */
+  readonly lastTriedAt?: number;
+}
+
+/** What detection reads first: every zone state, and the failed photos waiting for a retry. */
+export interface ZonesAndRetries {
+  readonly zones: ZoneSyncState[];
+  readonly retries: FailedPhotoRetry[];
+}

@@ -5,9 +5,10 @@
  */
 import type { ArchiveCounters, ManifestEntry, ManifestStatus } from '#domain/model/manifest.ts';
 import type { RunKind, RunOutcome, RunRecord } from '#domain/model/run.ts';
-import type { DatabaseSyncState, ZoneSyncState } from '#domain/model/sync-state.ts';
+import type { DatabaseSyncState, FailedPhotoRetry, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import { scrubSecrets } from '#shared/redact.ts';
+import { nextRetryAt } from '../detect/failed-retries.ts';
 import { parseZoneCheckpoint } from '../detect/zone-checkpoint.ts';
 
 /** Days before the trust expiry from which status warns (Apple wants a fresh two-factor sign-in then). */
@@ -15,6 +16,8 @@ export const TRUST_WARNING_DAYS = 7;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Failures of a run shown by status (the run record keeps up to 50). */
 const FAILURES_SHOWN = 5;
+/** Failed photos listed (`manifest.byStatus.failed` counts them all). */
+export const FAILED_PHOTOS_LISTED = 100;
 
 export type ZoneProgress = 'caughtUp' | 'firstSyncInProgress' | 'neverSynced' | 'retired';
 
@@ -54,6 +57,23 @@ export interface ManifestSummary {
   readonly bytes: number;
 }
 
+/** A photo recorded `failed`: why, and when detection tries it again. */
+export interface FailedPhotoStatus {
+  readonly zone: string;
+  readonly assetRecordName: string;
+  readonly reason: string;
+  /** When it last failed (ms), and how often in all. */
+  readonly failedAt: number;
+  readonly attempts: number;
+  /**
+   * The next try: a time (ms); `nextRun`; or `notScheduled` when it failed before failed photos
+   * were tried again (`verify --repair` queues it).
+   */
+  readonly nextTry: number | 'nextRun' | 'notScheduled';
+  /** Retries detection has queued since it first failed. */
+  readonly retries: number;
+}
+
 export type TrustState = 'ok' | 'expiresSoon' | 'expired' | 'unknown';
 
 export interface TrustStatus {
@@ -74,6 +94,8 @@ export interface ArchiveStatus {
   readonly manifest: ManifestSummary;
   readonly counters: ArchiveCounters;
   readonly trust: TrustStatus;
+  /** Photos recorded `failed`, oldest failure first, at most `FAILED_PHOTOS_LISTED`. */
+  readonly failedPhotos: readonly FailedPhotoStatus[];
 }
 
 export interface ArchiveStatusInput {
@@ -86,6 +108,9 @@ export interface ArchiveStatusInput {
   /** From the stored session; undefined when there is none or it says nothing about trust. */
   readonly trustExpiresAt?: number;
   readonly lastValidatedAt?: number;
+  /** Entries recorded `failed` (`ManifestTally.failed()`), and the retry list detection keeps. */
+  readonly failed?: readonly ManifestEntry[];
+  readonly retries?: readonly FailedPhotoRetry[];
 }
 
 const STATUSES: readonly ManifestStatus[] = ['archived', 'pending', 'failed', 'trashed', 'purged'];
@@ -96,15 +121,22 @@ export class ManifestTally {
   readonly #byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ManifestStatus, number>;
   readonly #keys = new Set<string>();
   #bytes = 0;
+  readonly #failed: ManifestEntry[] = [];
 
   add(entry: ManifestEntry): void {
     this.#entries++;
+    if (entry.status === 'failed' && this.#failed.length < FAILED_PHOTOS_LISTED) this.#failed.push(entry);
     this.#byStatus[entry.status]++;
     for (const version of entry.versions) {
       if (this.#keys.has(version.key)) continue;
       this.#keys.add(version.key);
       this.#bytes += version.size;
     }
+  }
+
+  /** The first `FAILED_PHOTOS_LISTED` entries recorded `failed`. */
+  failed(): readonly ManifestEntry[] {
+    return this.#failed;
   }
 
   summary(): ManifestSummary {
@@ -159,6 +191,26 @@ function awaitingUrlOf(zone: ZoneSyncState): Pick<ZoneStatus, 'awaitingUrl'> {
   return waiting > 0 ? { awaitingUrl: waiting } : {};
 }
 
+function failedPhotos(input: ArchiveStatusInput): FailedPhotoStatus[] {
+  const retries = new Map((input.retries ?? []).map((r) => [`${zoneId(r.zone)}#${r.assetRecordName}`, r]));
+  return (input.failed ?? [])
+    .map((entry): FailedPhotoStatus => {
+      const retry = retries.get(`${zoneId(entry.zone)}#${entry.assetRecordName}`);
+      const next = retry === undefined ? 'notScheduled' : (nextRetryAt(retry) ?? 'nextRun');
+      return {
+        zone: zoneId(entry.zone),
+        assetRecordName: entry.assetRecordName,
+        // Entries written before reasons were scrubbed where they are made may hold Apple's secrets.
+        reason: scrubSecrets(entry.failure?.reason ?? 'no reason recorded'),
+        failedAt: entry.failure?.at ?? entry.updatedAt,
+        attempts: entry.failure?.attempts ?? 1,
+        nextTry: typeof next === 'number' && next <= input.now ? 'nextRun' : next,
+        retries: retry?.tries ?? 0,
+      };
+    })
+    .sort((a, b) => a.failedAt - b.failedAt);
+}
+
 export function archiveStatus(input: ArchiveStatusInput): ArchiveStatus {
   const { now } = input;
   const zones = input.zones
@@ -186,5 +238,6 @@ export function archiveStatus(input: ArchiveStatusInput): ArchiveStatus {
     manifest: input.manifest,
     counters: input.counters,
     trust: trustStatus(now, input.trustExpiresAt, input.lastValidatedAt),
+    failedPhotos: failedPhotos(input),
   };
 }

@@ -153,6 +153,40 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
       });
     });
 
+    describe('the failed photos waiting for a retry (beside the zones)', () => {
+      const photo = { zone: shared, assetRecordName: 'A-failed' };
+
+      it('come with the zones in one read, and loadZones still lists zones only', async () => {
+        const { store } = await setUp();
+        await store.saveZone({ zone: primary, syncToken: 'a' }, 0);
+        await store.noteFailedForRetry(photo, 100);
+
+        const { zones, retries } = await store.loadZonesAndRetries();
+
+        expect(zones.map((z) => z.zone.zoneName)).toEqual(['PrimarySync']);
+        expect(retries).toEqual([{ ...photo, failedAt: 100, tries: 0 }]);
+        expect((await store.loadZones()).map((z) => z.zone.zoneName)).toEqual(['PrimarySync']);
+      });
+
+      it('keep their tries through a new failure, and a try never brings one back', async () => {
+        const { store } = await setUp();
+        await store.noteFailedForRetry(photo, 100);
+        await store.recordRetryTried({ ...photo, failedAt: 100, tries: 0 }, 1, 150);
+        await store.noteFailedForRetry(photo, 200);
+        expect((await store.loadZonesAndRetries()).retries).toEqual([
+          { ...photo, failedAt: 200, tries: 1, lastTriedAt: 150 },
+        ]);
+
+        // Read at failedAt 100: the failure at 200 keeps it listed.
+        await store.dropRetry({ ...photo, failedAt: 100, tries: 1 });
+        expect((await store.loadZonesAndRetries()).retries).toHaveLength(1);
+        await store.dropRetry({ ...photo, failedAt: 200, tries: 1 });
+        expect((await store.loadZonesAndRetries()).retries).toEqual([]);
+        await store.recordRetryTried({ ...photo, failedAt: 200, tries: 1 }, 2, 300);
+        expect((await store.loadZonesAndRetries()).retries).toEqual([]);
+      });
+    });
+
     describe('database tokens', () => {
       it('stores a database token with compare-and-set', async () => {
         const { store } = await setUp();
