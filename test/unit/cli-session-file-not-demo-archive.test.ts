@@ -1,10 +1,10 @@
 /**
- * Audit 13 (scratch): docs/commands.md: "Without `--local` and `--session-file` [...] the commands
+ * docs/commands.md: "Without `--local` and `--session-file` [...] the commands
  * use what `npm start` left in `./.icloud-s3/demo` (archive and session)". With `--session-file`
  * (a person's own sign-in, e.g. `login --session-file ~/me.json` after the demo), `cliContext`
- * steps aside from the demo, but `sync`/`status`/`local serve` pick their data folder with
- * `localDir`, which looks at `--local` alone: the person's real library goes into the demo's archive,
- * mixed with the simulated library's state (its zone tokens, its manifest).
+ * steps aside from the demo, and so must `localDir` (`sync`, `status`, `verify`, `local serve`):
+ * it looked at `--local` alone, and the person's real library went into the demo's archive, mixed
+ * with the simulated library's state (its zone tokens, its manifest). Finding 50.
  */
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ let cwd: string;
 const saved = { cwd: process.cwd(), xdg: process.env['XDG_CONFIG_HOME'] };
 
 beforeEach(async () => {
-  cwd = await realpath(await mkdtemp(join(tmpdir(), 'icloud-s3-audit13-demo-')));
+  cwd = await realpath(await mkdtemp(join(tmpdir(), 'icloud-s3-session-file-demo-')));
   await mkdir(join(cwd, '.icloud-s3', 'demo', 'archive', 'aws'), { recursive: true });
   await writeFile(join(cwd, '.icloud-s3', 'demo', 'session.json'), '{}');
   process.chdir(cwd);
@@ -32,8 +32,8 @@ afterEach(async () => {
   await rm(cwd, { recursive: true, force: true });
 });
 
-it('sync --session-file (own session, no --local) does not archive into the demo folder', async () => {
-  let picked = { session: '', dataDir: '' };
+async function picked(args: string[]): Promise<{ session: string; dataDir: string }> {
+  let seen = { session: '', dataDir: '' };
   const program = new Command('icloud-s3')
     .option('--json')
     .option('--local <dir>')
@@ -41,12 +41,24 @@ it('sync --session-file (own session, no --local) does not archive into the demo
   program.addCommand(
     new Command('sync').action(async (_options, command: Command) => {
       const store = cliContext(command).store as unknown as { path: string };
-      const globals = command.optsWithGlobals<{ local?: string }>();
-      picked = { session: store.path, dataDir: await localDir(globals.local) };
+      const globals = command.optsWithGlobals<{ local?: string; sessionFile?: string }>();
+      seen = { session: store.path, dataDir: await localDir(globals) };
     }),
   );
-  await program.parseAsync(['node', 'icloud-s3', '--session-file', join(cwd, 'me.json'), 'sync', '--json']);
+  await program.parseAsync(['node', 'icloud-s3', ...args, 'sync', '--json']);
+  return seen;
+}
 
-  expect(picked.session).toBe(join(cwd, 'me.json'));
-  expect(picked.dataDir).toBe(join(cwd, '.icloud-s3'));
+it('sync --session-file (own session, no --local) does not archive into the demo folder', async () => {
+  expect(await picked(['--session-file', join(cwd, 'me.json')])).toEqual({
+    session: join(cwd, 'me.json'),
+    dataDir: join(cwd, '.icloud-s3'),
+  });
+});
+
+it('sync with neither option still uses the demo, session and archive alike', async () => {
+  expect(await picked([])).toEqual({
+    session: join(cwd, '.icloud-s3', 'demo', 'session.json'),
+    dataDir: join(cwd, '.icloud-s3', 'demo', 'archive'),
+  });
 });

@@ -61,14 +61,14 @@ export function addAwsTargetOptions(command: Command): Command {
     );
 }
 
-/** Opens what `--aws` or `--local` names (`--local` is the default). */
+/** Opens what `--aws` or `--local` names (`--local` is the default; `localDir` without it). */
 export async function openTarget(
   options: AwsTargetOptions,
-  local: string | undefined,
+  globals: { readonly local?: string | undefined; readonly sessionFile?: string | undefined },
 ): Promise<ArchiveAccess> {
   const { awsArchiveNames, openAwsArchive, openLocalArchive } = await import('#compose/archive-access.ts');
-  if (!options.aws) return openLocalArchive(await localDir(local));
-  if (local !== undefined) throw new UsageError('pass either --aws or --local, not both');
+  if (!options.aws) return openLocalArchive(await localDir(globals));
+  if (globals.local !== undefined) throw new UsageError('pass either --aws or --local, not both');
   const { describeStack } = await import('#compose/deployed-stack.ts');
   // Without explicit names, the stack's outputs (or the Lambda environment variables) name them.
   const explicit =
@@ -151,8 +151,8 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
         import('#domain/shared-albums/shared-albums-status.ts'),
       ]);
       const ctx = cliContext(command);
-      const globals = command.optsWithGlobals<{ local?: string }>();
-      const access = await openTarget(options, globals.local);
+      const globals = command.optsWithGlobals<{ local?: string; sessionFile?: string }>();
+      const access = await openTarget(options, globals);
       try {
         const now = Date.now();
         const { state } = access;
