@@ -1,8 +1,8 @@
 /**
- * Audit 13 (scratch): Ctrl-C at a `login` prompt (password, code, delivery menu). On a terminal
+ * Ctrl-C at a `login` prompt (password, code, delivery menu). On a terminal
  * the prompt is @inquirer's, in raw mode: Ctrl-C is a key it turns into `ExitPromptError`, which
  * `main` reports. docs/commands.md: Ctrl-C is `interrupted`, exit 130; `internal` means "a fault of
- * icloud-s3 itself: please report it".
+ * icloud-s3 itself: please report it". Finding 52.
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
