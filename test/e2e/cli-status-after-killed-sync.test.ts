@@ -1,9 +1,11 @@
 /**
- * Audit 13 (scratch): `status` after a `sync` that was killed (SIGKILL: a closed laptop lid, an
+ * `status` after a `sync` that was killed (SIGKILL: a closed laptop lid, an
  * OOM kill) once detection had walked the library and while the downloads ran. The library's
  * tokens moved on, the work still queued died with the in-memory queue; the next `sync` re-walks
- * (its `sync-in-progress` marker) and finishes. Until then `status` should not read as complete:
- * it says every zone is "caught up", the last run "succeeded", and nothing of the unfinished run.
+ * (its `sync-in-progress` marker) and finishes. Until then `status` must not read as complete:
+ * it said every zone was "caught up", the last run "succeeded", and nothing of the unfinished run.
+ * Now it says the last sync did not finish (`unfinishedSync`), and no zone is caught up until a
+ * sync finishes (finding 51).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -38,7 +40,7 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string }> {
 
 beforeAll(async () => {
   sim = await startTestSimulator({ assets: 400, seed: 13, mediaScale: 0.05 });
-  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-audit13-killed-'));
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-status-killed-'));
   await signInToSimulator(sim, join(dir, 'session.json'));
 });
 
@@ -78,12 +80,8 @@ it('status after a sync killed mid-download says work is left', async () => {
     firstSyncInProgress: boolean;
     manifest: { entries: number };
     runs: { outcome: string }[];
+    unfinishedSync: { since: string | null; action: string } | null;
   };
-  const saysWorkLeft =
-    status.firstSyncInProgress ||
-    status.zones.some((z) => z.progress !== 'caughtUp') ||
-    status.runs.some((r) => r.outcome !== 'succeeded') ||
-    JSON.stringify(status).includes('did not finish');
   const shown = {
     zones: status.zones.map((z) => z.progress),
     firstSyncInProgress: status.firstSyncInProgress,
@@ -91,5 +89,24 @@ it('status after a sync killed mid-download says work is left', async () => {
     libraryAssets: 400,
     runs: status.runs.map((r) => r.outcome),
   };
+  const saysWorkLeft =
+    status.firstSyncInProgress ||
+    status.zones.some((z) => z.progress !== 'caughtUp') ||
+    status.runs.some((r) => r.outcome !== 'succeeded') ||
+    JSON.stringify(status).includes('did not finish') ||
+    status.unfinishedSync !== null;
   expect(saysWorkLeft, `status after the killed sync: ${JSON.stringify(shown)}`).toBe(true);
-}, 240_000);
+  expect(status.unfinishedSync).toMatchObject({ action: 'icloud-s3 sync' });
+  expect(Date.parse(status.unfinishedSync?.since ?? '')).toBeGreaterThan(Date.now() - 240_000);
+  expect(status.zones.map((z) => z.progress)).not.toContain('caughtUp');
+
+  const text = await cli(['status', ...common]);
+  expect(text.stdout).toContain('last sync unfinished');
+
+  // The next sync finishes: status reads as complete again.
+  expect((await cli(['sync', ...common, '--json'])).code).toBe(0);
+  const after = JSON.parse((await cli(['status', ...common, '--json'])).stdout) as typeof status;
+  expect(after.unfinishedSync).toBeNull();
+  expect(after.zones.map((z) => z.progress)).toEqual(['caughtUp', 'caughtUp']);
+  expect(after.manifest.entries).toBeGreaterThan(status.manifest.entries);
+}, 300_000);

@@ -156,7 +156,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
       try {
         const now = Date.now();
         const { state } = access;
-        const [runs, zones, counters, ownDb, sharedDb, times, queue, lastCheckedAt, sharedList] =
+        const [runs, zones, counters, ownDb, sharedDb, times, queue, lastCheckedAt, sharedList, left] =
           await Promise.all([
             state.listRuns(options.runs),
             state.loadZones(),
@@ -167,6 +167,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
             access.queueDepth?.(),
             state.lastCheckedAt(),
             access.sharedAlbumState?.loadAlbums(),
+            access.dataDir === undefined ? undefined : leftBySync(access.dataDir),
           ]);
         const sharedAlbums = sharedAlbumsStatus(sharedList);
         const { signInNeeded: latch, ...sessionFacts } = times;
@@ -185,12 +186,15 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           databases: [ownDb, sharedDb].filter((db) => db !== undefined),
           manifest: tally.summary(),
           ...sessionFacts,
+          syncUnfinished: left?.unfinishedSync !== undefined,
         });
         ctx.output.result({
           status: 'ok',
           archive: access.where,
           ...status,
           queue: queue ?? null,
+          unfinishedSync: left?.unfinishedSync ?? null,
+          parkedWork: left?.parkedWork ?? null,
           lastCheckedAt: lastCheckedAt ?? null,
           signInNeeded,
           sharedAlbums,
@@ -198,6 +202,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
         });
         if (!ctx.output.json) {
           render(ctx.output, access.where, status, queue);
+          if (left !== undefined) renderLeft(ctx.output, left);
           renderAlbums(ctx.output, albums);
           ctx.output.info(lastCheckLine(lastCheckedAt, now));
           if (sharedAlbums.albums + sharedAlbums.gone > 0) ctx.output.info(sharedAlbumsLine(sharedAlbums));
@@ -285,6 +290,7 @@ const PROGRESS_TEXT = {
   firstSyncInProgress: 'first sync in progress',
   neverSynced: 'not synced yet',
   retired: 'gone from iCloud',
+  syncUnfinished: 'last sync unfinished',
 } as const;
 
 function render(output: Output, where: string, status: ArchiveStatus, queue: QueueDepth | undefined): void {
@@ -330,6 +336,46 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
     for (const failure of run.failures) output.info(`${label('')}   ${failure.subject}: ${failure.reason}`);
     if (run.message) output.info(`${label('')}   ${run.message}`);
   });
+}
+
+/** What the local `sync` runs left for the next one. */
+interface LeftBySync {
+  /** The last `sync` did not finish (its `sync-in-progress` marker): the next walks every zone again. */
+  readonly unfinishedSync?: { readonly since: string | null; readonly action: string };
+  /** Work parked for the next `sync` (`parked-work.json`): to finish, and dead letters it redrives when due. */
+  readonly parkedWork: { readonly unfinished: number; readonly deadLetters: number };
+}
+
+async function leftBySync(dataDir: string): Promise<LeftBySync> {
+  const [{ readSyncMarker }, { readParkedWork }] = await Promise.all([
+    import('#local/sync-marker.ts'),
+    import('#local/parked-work.ts'),
+  ]);
+  const [marker, parked] = await Promise.all([readSyncMarker(dataDir), readParkedWork(dataDir)]);
+  return {
+    ...(marker === undefined
+      ? {}
+      : {
+          unfinishedSync: {
+            since: marker.since === undefined ? null : new Date(marker.since).toISOString(),
+            action: 'icloud-s3 sync',
+          },
+        }),
+    parkedWork: { unfinished: parked.unfinished.length, deadLetters: parked.deadLetters.length },
+  };
+}
+
+function renderLeft(output: Output, left: LeftBySync): void {
+  const { unfinished, deadLetters } = left.parkedWork;
+  if (unfinished + deadLetters > 0)
+    output.info(
+      `${'Parked'.padEnd(9)} ${count(unfinished)} work messages to finish, ${count(deadLetters)} dead letters (the next sync takes them up)`,
+    );
+  if (left.unfinishedSync === undefined) return;
+  const since = left.unfinishedSync.since;
+  output.warn(
+    `The last sync did not finish${since === null ? '' : ` (since ${when(Date.parse(since))} UTC)`}: run ${asTyped(left.unfinishedSync.action)}; it walks the library again and fetches what is missing.`,
+  );
 }
 
 /** The reauth latch, last so it is what a person reads: the pipeline asks Apple nothing until then. */

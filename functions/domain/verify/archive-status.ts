@@ -16,7 +16,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Failures of a run shown by status (the run record keeps up to 50). */
 const FAILURES_SHOWN = 5;
 
-export type ZoneProgress = 'caughtUp' | 'firstSyncInProgress' | 'neverSynced' | 'retired';
+/**
+ * `syncUnfinished`: the zone's token moved on, but the local `sync` that moved it did not finish
+ * (its work queue died with it): the next `sync` walks the zone again. Never said of a zone a
+ * first sync is still walking, or of a retired one.
+ */
+export type ZoneProgress = 'caughtUp' | 'firstSyncInProgress' | 'neverSynced' | 'retired' | 'syncUnfinished';
 
 export interface ZoneStatus {
   readonly zone: string;
@@ -86,6 +91,8 @@ export interface ArchiveStatusInput {
   /** From the stored session; undefined when there is none or it says nothing about trust. */
   readonly trustExpiresAt?: number;
   readonly lastValidatedAt?: number;
+  /** A local `sync` did not finish (its `sync-in-progress` marker): no zone is caught up. */
+  readonly syncUnfinished?: boolean;
 }
 
 const STATUSES: readonly ManifestStatus[] = ['archived', 'pending', 'failed', 'trashed', 'purged'];
@@ -127,6 +134,9 @@ function progressOf(zone: ZoneSyncState): ZoneProgress {
   return 'caughtUp';
 }
 
+const caughtUpUnlessUnfinished = (progress: ZoneProgress, unfinished: boolean | undefined): ZoneProgress =>
+  progress === 'caughtUp' && unfinished ? 'syncUnfinished' : progress;
+
 function runStatus(run: RunRecord, now: number): RunStatus {
   return {
     runId: run.runId,
@@ -167,7 +177,7 @@ export function archiveStatus(input: ArchiveStatusInput): ArchiveStatus {
         zone: zoneId(zone.zone),
         zoneName: zone.zone.zoneName,
         database: zone.zone.database,
-        progress: progressOf(zone),
+        progress: caughtUpUnlessUnfinished(progressOf(zone), input.syncUnfinished),
         updatedAt: zone.updatedAt,
         tokenAgeMs: now - zone.updatedAt,
         ...(zone.lastFullScanAt === undefined ? {} : { lastFullScanAt: zone.lastFullScanAt }),
