@@ -1,8 +1,9 @@
 /**
- * Audit 13 (scratch): `sync --dry-run` plans over a copy of the local state made in the temporary
- * folder (compose/local-dry-run.ts), removed by `close()`. Ctrl-C makes `exitOnInterrupt`
- * (cli/io/interrupt.ts) call `process.exit(130)` at once: `close()` never runs, and a full copy of
- * the state stays in the temporary folder, one per interrupted dry run.
+ * `sync --dry-run` plans over a copy of the local state made in the temporary folder
+ * (compose/local-dry-run.ts), removed by `close()`. Ctrl-C made `exitOnInterrupt`
+ * (cli/io/interrupt.ts) call `process.exit(130)` at once: `close()` never ran, and a full copy of
+ * the state stayed in the temporary folder, one per interrupted dry run. Now Ctrl-C runs the
+ * registered cleanups first (bounded), and the copy is also removed at process exit (finding 53).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -21,7 +22,7 @@ let signedIn: SignedIn;
 
 beforeAll(async () => {
   sim = await startTestSimulator({ assets: 300, seed: 7 });
-  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-audit13-dry-'));
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-dry-interrupt-'));
   signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
   await runLocalSync({
     dataDir: join(dir, 'archive'),
