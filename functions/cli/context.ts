@@ -12,7 +12,7 @@ import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { ENV } from '#shared/env-names.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
-import { demoFallback, restartDemoSimulator } from './demo-path.ts';
+import { demoFor, restartDemoSimulator } from './demo-path.ts';
 import { Output } from './io/output.ts';
 import { openTrace } from './io/trace-option.ts';
 
@@ -84,10 +84,7 @@ export function cliContext(command: Command, use: { readonly demo?: boolean } = 
   const options = command.optsWithGlobals<GlobalOptions>();
   const output = new Output({ json: Boolean(options.json) });
   const logger = createLogger({ level: options.verbose ? 'DEBUG' : 'SILENT', destination: 'stderr' });
-  const demo =
-    use.demo !== false && !options.aws && options.sessionFile === undefined && options.local === undefined
-      ? demoFallback()
-      : undefined;
+  const demo = use.demo !== false ? demoFor(options) : undefined;
   if (demo !== undefined && !output.json)
     output.info(
       `Using the demo's archive and session in ${demo.dir} (npm start left them; yours go to ./.icloud-s3 once you sign in).`,

@@ -72,6 +72,20 @@ export function demoFallback(
 }
 
 /**
+ * The one decision, from `--local` and `--session-file` together, whether a command uses the
+ * demo's folder: its session (`cliContext`) and its archive (`localDir`) alike. Either option
+ * names the person's own: their library never goes into the demo's archive.
+ */
+export function demoFor(options: {
+  readonly local?: string | undefined;
+  readonly sessionFile?: string | undefined;
+  readonly aws?: boolean | undefined;
+}): ReturnType<typeof demoLayout> | undefined {
+  if (options.aws || options.local !== undefined || options.sessionFile !== undefined) return undefined;
+  return demoFallback();
+}
+
+/**
  * Starts the demo's simulator again from its state dir when `sessionFile` belongs to a demo;
  * returns its control URL, or nothing when the session is not a demo's.
  */

@@ -50,6 +50,8 @@ export interface ArchiveAccess {
   readonly session?: SessionStore;
   /** The work queue the download workers drain, when this access knows it (`verify --repair`). */
   readonly queue?: WorkQueue;
+  /** The local data folder (`--local`), which also holds what local `sync` runs leave for the next. */
+  readonly dataDir?: string;
   /** The local stack itself (`--local`): its queue is drained by this process, not by Lambda. */
   readonly localStack?: LocalAws;
   /** Queue depths, where they outlive a run (the local queue is in memory: none). */
@@ -70,6 +72,7 @@ export async function openLocalArchive(dataDir: string): Promise<ArchiveAccess> 
   const stack = await openLocalAws({ dataDir });
   return {
     where: `local archive at ${dataDir}`,
+    dataDir,
     bucket: stack.bucket,
     state: stack.state,
     sharedAlbumState: stack.sharedAlbumState,

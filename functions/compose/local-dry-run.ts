@@ -6,7 +6,7 @@
  * folder with no archive yet gets an empty in-memory table: everything in iCloud is new. No
  * bucket, queue or folder is created.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { localAwsClientConfig } from '#local/servers/client-config.ts';
 import { startDynamoDbServer } from '#local/servers/dynamodb-server.ts';
 import { ensureStateTable } from '#local/servers/provision.ts';
+import { cleanUpOnInterrupt } from '#shared/interrupt-cleanup.ts';
 import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
 import type { LocalCompositionOptions } from './local.ts';
 import { LOCAL_RESOURCES } from './local-resources.ts';
@@ -34,7 +35,14 @@ export interface LocalDryRunComposition {
 export async function composeLocalDryRun(options: LocalCompositionOptions): Promise<LocalDryRunComposition> {
   const stored = path.join(options.dataDir, 'aws', 'dynamodb');
   const copy = existsSync(stored) ? await mkdtemp(path.join(tmpdir(), 'icloud-s3-dry-run-')) : undefined;
+  // A process that exits before `close` (Ctrl-C's bounded wait ran out, an uncaught error) still
+  // leaves no copy of the state behind: `exit` handlers run on `process.exit` too.
+  const removeCopyAtExit = () => {
+    if (copy !== undefined) rmSync(copy, { recursive: true, force: true });
+  };
+  process.once('exit', removeCopyAtExit);
   const removeCopy = async () => {
+    process.off('exit', removeCopyAtExit);
     if (copy !== undefined) await rm(copy, { recursive: true, force: true });
   };
   let server: Awaited<ReturnType<typeof startDynamoDbServer>> | undefined;
@@ -65,6 +73,13 @@ export async function composeLocalDryRun(options: LocalCompositionOptions): Prom
     });
     return opened;
   };
+  const close = async () => {
+    forget();
+    await opened?.session.save().catch(() => undefined);
+    await stop();
+  };
+  // Ctrl-C: the session refreshed meanwhile saved, the server stopped, the copy removed.
+  const forget = cleanUpOnInterrupt(close);
   return {
     dryRun: {
       state: new DynamoDbSyncStateStore({ client: document, tableName: LOCAL_RESOURCES.table }),
@@ -73,9 +88,6 @@ export async function composeLocalDryRun(options: LocalCompositionOptions): Prom
       versionPolicy: options.versionPolicy ?? DEFAULT_VERSION_POLICY,
     },
     icloud,
-    async close() {
-      await opened?.session.save().catch(() => undefined);
-      await stop();
-    },
+    close,
   };
 }

@@ -20,6 +20,7 @@ import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '#domain/plan/version
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { PIPELINE_DEFAULTS } from '#shared/config.ts';
+import { cleanUpOnInterrupt } from '#shared/interrupt-cleanup.ts';
 import type { Logger } from '#shared/logger.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { announcedQueue } from './announced-queue.ts';
@@ -112,6 +113,11 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     }
     return opened;
   };
+  const saveSession = async () => {
+    await opened?.session.save().catch(() => undefined);
+  };
+  // Ctrl-C: the cookies Apple rotated during the run are kept (the servers stop with the process).
+  const forget = cleanUpOnInterrupt(saveSession);
   const albums = new OneRunAlbumStore(stack.albums);
   const catalog: CatalogDeps = {
     state: stack.state,
@@ -177,7 +183,8 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       signInLatched: async () => (await storedSignInLatch(options.store)) !== undefined,
     },
     async close() {
-      await opened?.session.save().catch(() => undefined);
+      forget();
+      await saveSession();
       await stack.stop();
     },
   };

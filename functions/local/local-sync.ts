@@ -12,7 +12,7 @@
  * re-enumerate every zone: the archive skips what it already has and fetches only what is missing.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type AlbumViewResult, refreshAlbumViews } from '#app/album-views.ts';
 import { foldCatalog } from '#app/catalog-upkeep.ts';
@@ -34,6 +34,7 @@ import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { errorMessage } from '#shared/redact.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { type ParkedWork, parkQueuedWork, readParkedWork, restoreParkedWork } from './parked-work.ts';
+import { markerHolderAlive, readSyncMarker, SYNC_MARKER } from './sync-marker.ts';
 import { WorkArrivals } from './work-arrivals.ts';
 
 /** What to sync and how; the state and the archive live under `dataDir` (the next run is incremental). */
@@ -115,7 +116,6 @@ export interface SyncSummary {
   readonly albumViews?: AlbumViewResult;
 }
 
-const MARKER = 'sync-in-progress';
 /** Present while the catalog's journal may hold work a fold has not finished (docs/archive-layout.md#9-the-catalog). */
 const CATALOG_PENDING = 'catalog-pending';
 const PROGRESS_INTERVAL_MS = 200;
@@ -148,18 +148,6 @@ async function forgetSharedAlbumHandOuts(store: SharedAlbumStateStore): Promise<
     ]),
   );
   await store.saveAlbums({ ...rest, albums }, revision);
-}
-
-/** Whether the process a marker names is still running (a marker without a PID: an older run, gone). */
-async function markerHolderAlive(marker: string): Promise<boolean> {
-  const pid = Number((await readFile(marker, 'utf8')).split('\n')[1]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -195,15 +183,16 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     },
   });
   const { stack } = local;
-  const marker = path.join(options.dataDir, MARKER);
+  const marker = path.join(options.dataDir, SYNC_MARKER);
   try {
-    if (existsSync(marker)) {
+    const lastRun = await readSyncMarker(options.dataDir);
+    if (lastRun !== undefined) {
       options.logger.warn(
         'the previous sync did not finish: re-walking the library to find anything it left undone',
       );
       await forgetZoneTokens(stack.state);
       await forgetSharedAlbumHandOuts(stack.sharedAlbumState);
-      if (!(await markerHolderAlive(marker))) await breakDeadRunsLock(stack.state);
+      if (!markerHolderAlive(lastRun)) await breakDeadRunsLock(stack.state);
     }
     await writeFile(marker, `${new Date().toISOString()}\n${process.pid}\n`);
     // What the previous run left queued, back on the queues; then the dead letters that are due.

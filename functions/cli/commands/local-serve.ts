@@ -44,8 +44,8 @@ Examples:
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start (port taken...), 2 usage (no archive at --local DIR).`,
     )
     .action(async (options: { port?: number }, command: Command) => {
-      const globals = command.optsWithGlobals<{ local?: string }>();
-      const dataDir = await localDir(globals.local);
+      const globals = command.optsWithGlobals<{ local?: string; sessionFile?: string }>();
+      const dataDir = await localDir(globals);
       // Imported here, not above: `local serve --help` then loads no local servers (issue 12).
       const { serveArchive } = await import('#local/serve/serve-archive.ts');
       const server = await serveArchive({

@@ -11,7 +11,7 @@ import type { PasswordChange } from '#adapters/icloud/session/login-session.ts';
 import { FileSessionStore } from '#adapters/local/file-session-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import { DEFAULT_STACK_NAME } from '#shared/env-names.ts';
-import { Secret } from '#shared/redact.ts';
+import { errorMessage, Secret } from '#shared/redact.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../io/exit-codes.ts';
 import { integerIn } from '../io/option-parsers.ts';
@@ -190,9 +190,15 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
     let signedIn: Awaited<ReturnType<typeof authenticator.signIn>>;
     try {
       signedIn = await authenticator.signIn(password);
-    } finally {
-      await login.saveThrottle();
+    } catch (error) {
+      // The refusal (a wrong password, Apple's throttle) is what the person must read; a failed
+      // save of the throttle window is only a warning beside it.
+      await login.saveThrottle().catch((saveError: unknown) => {
+        output.warn(`The sign-in's throttle window was not stored: ${errorMessage(saveError)}`);
+      });
+      throw error;
     }
+    await login.saveThrottle();
 
     let dsid: string;
     if (signedIn.status === 'signed-in') {

@@ -32,8 +32,8 @@ Exit codes: 0 rebuilt, 1 the bucket or the state store could not be read or writ
         import('#app/rebuild-state.ts'),
       ]);
       const ctx = cliContext(command);
-      const globals = command.optsWithGlobals<{ local?: string }>();
-      const access = await openTarget(options, globals.local);
+      const globals = command.optsWithGlobals<{ local?: string; sessionFile?: string }>();
+      const access = await openTarget(options, globals);
       try {
         const result = await rebuildState({
           state: access.state,

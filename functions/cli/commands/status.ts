@@ -61,14 +61,14 @@ export function addAwsTargetOptions(command: Command): Command {
     );
 }
 
-/** Opens what `--aws` or `--local` names (`--local` is the default). */
+/** Opens what `--aws` or `--local` names (`--local` is the default; `localDir` without it). */
 export async function openTarget(
   options: AwsTargetOptions,
-  local: string | undefined,
+  globals: { readonly local?: string | undefined; readonly sessionFile?: string | undefined },
 ): Promise<ArchiveAccess> {
   const { awsArchiveNames, openAwsArchive, openLocalArchive } = await import('#compose/archive-access.ts');
-  if (!options.aws) return openLocalArchive(await localDir(local));
-  if (local !== undefined) throw new UsageError('pass either --aws or --local, not both');
+  if (!options.aws) return openLocalArchive(await localDir(globals));
+  if (globals.local !== undefined) throw new UsageError('pass either --aws or --local, not both');
   const { describeStack } = await import('#compose/deployed-stack.ts');
   // Without explicit names, the stack's outputs (or the Lambda environment variables) name them.
   const explicit =
@@ -151,12 +151,12 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
         import('#domain/shared-albums/shared-albums-status.ts'),
       ]);
       const ctx = cliContext(command);
-      const globals = command.optsWithGlobals<{ local?: string }>();
-      const access = await openTarget(options, globals.local);
+      const globals = command.optsWithGlobals<{ local?: string; sessionFile?: string }>();
+      const access = await openTarget(options, globals);
       try {
         const now = Date.now();
         const { state } = access;
-        const [runs, { zones, retries }, counters, ownDb, sharedDb, times, queue, lastCheckedAt, sharedList] =
+        const [runs, { zones, retries }, counters, ownDb, sharedDb, times, queue, lastCheckedAt, sharedList, left] =
           await Promise.all([
             state.listRuns(options.runs),
             state.loadZonesAndRetries(),
@@ -167,6 +167,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
             access.queueDepth?.(),
             state.lastCheckedAt(),
             access.sharedAlbumState?.loadAlbums(),
+            access.dataDir === undefined ? undefined : leftBySync(access.dataDir),
           ]);
         const sharedAlbums = sharedAlbumsStatus(sharedList);
         const { signInNeeded: latch, ...sessionFacts } = times;
@@ -187,12 +188,15 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           failed: tally.failed(),
           retries,
           ...sessionFacts,
+          syncUnfinished: left?.unfinishedSync !== undefined,
         });
         ctx.output.result({
           status: 'ok',
           archive: access.where,
           ...status,
           queue: queue ?? null,
+          unfinishedSync: left?.unfinishedSync ?? null,
+          parkedWork: left?.parkedWork ?? null,
           lastCheckedAt: lastCheckedAt ?? null,
           signInNeeded,
           sharedAlbums,
@@ -200,6 +204,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
         });
         if (!ctx.output.json) {
           render(ctx.output, access.where, status, queue);
+          if (left !== undefined) renderLeft(ctx.output, left);
           renderAlbums(ctx.output, albums);
           ctx.output.info(lastCheckLine(lastCheckedAt, now));
           if (sharedAlbums.albums + sharedAlbums.gone > 0) ctx.output.info(sharedAlbumsLine(sharedAlbums));
@@ -287,6 +292,7 @@ const PROGRESS_TEXT = {
   firstSyncInProgress: 'first sync in progress',
   neverSynced: 'not synced yet',
   retired: 'gone from iCloud',
+  syncUnfinished: 'last sync unfinished',
 } as const;
 
 function render(output: Output, where: string, status: ArchiveStatus, queue: QueueDepth | undefined): void {
@@ -357,6 +363,46 @@ function renderFailed(output: Output, status: ArchiveStatus): void {
   }
   if (total > FAILED_LINES)
     output.info(`${''.padEnd(9)}   … ${total - FAILED_LINES} more (--json lists ${failedPhotos.length})`);
+}
+
+/** What the local `sync` runs left for the next one. */
+interface LeftBySync {
+  /** The last `sync` did not finish (its `sync-in-progress` marker): the next walks every zone again. */
+  readonly unfinishedSync?: { readonly since: string | null; readonly action: string };
+  /** Work parked for the next `sync` (`parked-work.json`): to finish, and dead letters it redrives when due. */
+  readonly parkedWork: { readonly unfinished: number; readonly deadLetters: number };
+}
+
+async function leftBySync(dataDir: string): Promise<LeftBySync> {
+  const [{ readSyncMarker }, { readParkedWork }] = await Promise.all([
+    import('#local/sync-marker.ts'),
+    import('#local/parked-work.ts'),
+  ]);
+  const [marker, parked] = await Promise.all([readSyncMarker(dataDir), readParkedWork(dataDir)]);
+  return {
+    ...(marker === undefined
+      ? {}
+      : {
+          unfinishedSync: {
+            since: marker.since === undefined ? null : new Date(marker.since).toISOString(),
+            action: 'icloud-s3 sync',
+          },
+        }),
+    parkedWork: { unfinished: parked.unfinished.length, deadLetters: parked.deadLetters.length },
+  };
+}
+
+function renderLeft(output: Output, left: LeftBySync): void {
+  const { unfinished, deadLetters } = left.parkedWork;
+  if (unfinished + deadLetters > 0)
+    output.info(
+      `${'Parked'.padEnd(9)} ${count(unfinished)} work messages to finish, ${count(deadLetters)} dead letters (the next sync takes them up)`,
+    );
+  if (left.unfinishedSync === undefined) return;
+  const since = left.unfinishedSync.since;
+  output.warn(
+    `The last sync did not finish${since === null ? '' : ` (since ${when(Date.parse(since))} UTC)`}: run ${asTyped(left.unfinishedSync.action)}; it walks the library again and fetches what is missing.`,
+  );
 }
 
 /** The reauth latch, last so it is what a person reads: the pipeline asks Apple nothing until then. */

@@ -22,11 +22,17 @@ import { plural } from '../io/words.ts';
 /** Where local state lives when `--local` is not given. */
 export const DEFAULT_LOCAL_DIR = '.icloud-s3';
 
-/** `--local DIR`; without it `./.icloud-s3`, or the demo's archive while the person has none (demo-path.ts). */
-export async function localDir(option: string | undefined): Promise<string> {
-  if (option !== undefined) return path.resolve(option);
-  const { demoFallback } = await import('../demo-path.ts');
-  return demoFallback()?.archive ?? path.resolve(DEFAULT_LOCAL_DIR);
+/**
+ * `--local DIR`; without it `./.icloud-s3`, or the demo's archive while the person has none of
+ * their own and gave no `--session-file` either (`demoFor`, the decision `cliContext` makes).
+ */
+export async function localDir(globals: {
+  readonly local?: string | undefined;
+  readonly sessionFile?: string | undefined;
+}): Promise<string> {
+  if (globals.local !== undefined) return path.resolve(globals.local);
+  const { demoFor } = await import('../demo-path.ts');
+  return demoFor(globals)?.archive ?? path.resolve(DEFAULT_LOCAL_DIR);
 }
 
 /**
@@ -163,7 +169,7 @@ was refused, 3 iCloud needs you to log in again.`,
           import('#local/local-sync.ts'),
         ]);
       const ctx = cliContext(command);
-      const globals = command.optsWithGlobals<{ local?: string }>();
+      const globals = command.optsWithGlobals<{ local?: string; sessionFile?: string }>();
       const progress = new ProgressLine();
       const rate = new TransferRate();
       let last: SyncProgress | undefined;
@@ -176,7 +182,7 @@ was refused, 3 iCloud needs you to log in again.`,
         'Run npx icloud-s3 sync again: it continues where this run stopped.',
       );
       const summary = await runLocalSync({
-        dataDir: await localDir(globals.local),
+        dataDir: await localDir(globals),
         endpoint: await ctx.endpoint(),
         store: ctx.store,
         logger: ctx.logger,

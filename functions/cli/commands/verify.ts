@@ -90,8 +90,8 @@ Exit codes: 0 everything agrees (with --repair: everything found was repaired, o
         import('./verify-repair.ts'),
       ]);
       const ctx = cliContext(command);
-      const globals = command.optsWithGlobals<{ local?: string }>();
-      const access = await openTarget(options, globals.local);
+      const globals = command.optsWithGlobals<{ local?: string; sessionFile?: string }>();
+      const access = await openTarget(options, globals);
       try {
         // Before the long check: --repair --aws without a queue to put the work on is a usage error.
         if (options.repair) repairQueue(access);

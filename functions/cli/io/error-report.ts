@@ -96,6 +96,10 @@ export function reportError(error: unknown, command = CLI_COMMAND): ErrorReport 
   if (error instanceof CommanderError) {
     return { code: 'usage', message: commanderMessage(error), hint: usageHint, exitCode: EXIT.usage };
   }
+  // Ctrl-C at a `login` prompt: @inquirer reads it as a key in raw mode (no SIGINT) and rejects
+  // with `ExitPromptError`, known by name as the prompt library is loaded by `login` alone.
+  if (field(error, 'name') === 'ExitPromptError')
+    return { code: 'interrupted', message: 'stopped by Ctrl-C', hint: null, exitCode: EXIT_INTERRUPTED };
   const message = errorMessage(error);
   if (error instanceof UsageError)
     return { code: 'usage', message, hint: error.hint ?? usageHint, exitCode: EXIT.usage };

@@ -1,18 +1,28 @@
 /**
  * Ctrl-C during a long command: say in one line what was done so far, then exit 130 (128 +
  * SIGINT, as shells report it). The work is crash-safe by design (the next run picks up where
- * this one stopped), so nothing needs undoing first.
+ * this one stopped), so nothing needs undoing; what a `finally` would have tidied (temporary
+ * copies, the session's refreshed cookies) is run first, bounded.
  */
+import { runInterruptCleanups } from '#shared/interrupt-cleanup.ts';
 import { EXIT_INTERRUPTED, errorResult } from './error-report.ts';
 import type { Output } from './output.ts';
 
-/** Until the returned function is called, SIGINT prints `describe()` and exits 130. */
+/**
+ * How long Ctrl-C waits for the cleanups the command registered (`#shared/interrupt-cleanup.ts`:
+ * a dry run's copy removed, a refreshed session saved) before it exits anyway. A second Ctrl-C
+ * exits at once (the handler is gone).
+ */
+export const INTERRUPT_CLEANUP_MS = 3000;
+
+/** Until the returned function is called, SIGINT prints `describe()`, cleans up (bounded) and exits 130. */
 export function exitOnInterrupt(output: Output, describe: () => string, hint: string): () => void {
   const stop = () => {
     const message = describe();
     output.error(message);
     output.result(errorResult({ code: 'interrupted', message, hint, exitCode: EXIT_INTERRUPTED }));
-    process.exit(EXIT_INTERRUPTED);
+    const bound = new Promise((resolve) => setTimeout(resolve, INTERRUPT_CLEANUP_MS));
+    void Promise.race([runInterruptCleanups(), bound]).finally(() => process.exit(EXIT_INTERRUPTED));
   };
   process.once('SIGINT', stop);
   return () => process.off('SIGINT', stop);

@@ -19,7 +19,12 @@ const FAILURES_SHOWN = 5;
 /** Failed photos listed (`manifest.byStatus.failed` counts them all). */
 export const FAILED_PHOTOS_LISTED = 100;
 
-export type ZoneProgress = 'caughtUp' | 'firstSyncInProgress' | 'neverSynced' | 'retired';
+/**
+ * `syncUnfinished`: the zone's token moved on, but the local `sync` that moved it did not finish
+ * (its work queue died with it): the next `sync` walks the zone again. Never said of a zone a
+ * first sync is still walking, or of a retired one.
+ */
+export type ZoneProgress = 'caughtUp' | 'firstSyncInProgress' | 'neverSynced' | 'retired' | 'syncUnfinished';
 
 export interface ZoneStatus {
   readonly zone: string;
@@ -111,6 +116,8 @@ export interface ArchiveStatusInput {
   /** Entries recorded `failed` (`ManifestTally.failed()`), and the retry list detection keeps. */
   readonly failed?: readonly ManifestEntry[];
   readonly retries?: readonly FailedPhotoRetry[];
+  /** A local `sync` did not finish (its `sync-in-progress` marker): no zone is caught up. */
+  readonly syncUnfinished?: boolean;
 }
 
 const STATUSES: readonly ManifestStatus[] = ['archived', 'pending', 'failed', 'trashed', 'purged'];
@@ -158,6 +165,9 @@ function progressOf(zone: ZoneSyncState): ZoneProgress {
     return zone.checkpoint === undefined ? 'neverSynced' : 'firstSyncInProgress';
   return 'caughtUp';
 }
+
+const caughtUpUnlessUnfinished = (progress: ZoneProgress, unfinished: boolean | undefined): ZoneProgress =>
+  progress === 'caughtUp' && unfinished ? 'syncUnfinished' : progress;
 
 function runStatus(run: RunRecord, now: number): RunStatus {
   return {
@@ -219,7 +229,7 @@ export function archiveStatus(input: ArchiveStatusInput): ArchiveStatus {
         zone: zoneId(zone.zone),
         zoneName: zone.zone.zoneName,
         database: zone.zone.database,
-        progress: progressOf(zone),
+        progress: caughtUpUnlessUnfinished(progressOf(zone), input.syncUnfinished),
         updatedAt: zone.updatedAt,
         tokenAgeMs: now - zone.updatedAt,
         ...(zone.lastFullScanAt === undefined ? {} : { lastFullScanAt: zone.lastFullScanAt }),

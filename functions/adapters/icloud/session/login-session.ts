@@ -54,6 +54,9 @@ export async function storedAppleId(store: SessionStore): Promise<string | undef
   return stored ? parseSessionDocument(stored.document).appleId : undefined;
 }
 
+/** Tries of a save that meets runs saving the same session meanwhile (each try reloads). */
+const SAVE_TRIES = 3;
+
 export async function beginLogin(options: BeginLoginOptions): Promise<LoginSession> {
   const now = options.now ?? Date.now;
   const stored = await options.store.load();
@@ -83,9 +86,35 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
   });
 
   const ctx = makeContext(session);
-  const write = async () => {
-    const document = serializeSessionDocument(await session.toDocument(now()));
-    revision = (await options.store.save(document, revision)).revision;
+  /** What the stored session now is, as far as this login knows (a run's save it met, adopted). */
+  let base = session;
+  /**
+   * Saves `first` compare-and-set. A run that saved meanwhile (its rotated cookies every 30 min,
+   * a refresh: `ConflictError`) is not lost or fatal: the stored session is reloaded and
+   * `onLatest(it)` saved over it, at most `SAVE_TRIES` times; another Apple ID's is never replaced.
+   */
+  const saveOverRuns = async (
+    first: IcloudSession,
+    onLatest: (latest: IcloudSession) => IcloudSession,
+  ): Promise<void> => {
+    let current = first;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const document = serializeSessionDocument(await current.toDocument(now()));
+        revision = (await options.store.save(document, revision)).revision;
+        base = current;
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt >= SAVE_TRIES) throw error;
+        const latest = await options.store.load();
+        if (latest !== undefined) {
+          const fresh = await IcloudSession.fromDocument(parseSessionDocument(latest.document));
+          if (fresh.appleId.toLowerCase() !== session.appleId.toLowerCase()) throw error;
+          current = onLatest(fresh);
+        }
+        revision = latest?.revision;
+      }
+    }
   };
 
   return {
@@ -101,7 +130,8 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
       if (storedSession.fields.signInNeeded) return undefined;
       const account = await validateSession(ctx).catch(() => undefined);
       if (account && !account.requiresTwoFactor) {
-        await write();
+        // A run's save meanwhile holds the newer cookies of the same working session: it stands.
+        await saveOverRuns(session, (latest) => latest);
         return account;
       }
       return undefined;
@@ -113,32 +143,30 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
         signInNeeded: undefined,
         password: rememberPassword?.reveal(),
       });
-      await write();
+      // The person's sign-in is the newest: it replaces what a run saved meanwhile (that run's
+      // cookies, or its latch, finding 22, belong to the sign-in this one supersedes).
+      await saveOverRuns(session, () => session);
     },
     async saveThrottle() {
-      if (session.fields.throttledUntil !== undefined) await write();
+      const throttledUntil = session.fields.throttledUntil;
+      if (throttledUntil === undefined) return;
+      // On a run's save meanwhile the window goes onto what it saved (its session may still work).
+      await saveOverRuns(session, (latest) => {
+        latest.update({ throttledUntil });
+        return latest;
+      });
     },
     async rememberPassword(password) {
       const wanted = password?.reveal();
       if (session.fields.password === wanted) return null;
-      let current = session;
-      for (let attempt = 1; ; attempt++) {
-        current.update({ password: wanted });
-        try {
-          const document = serializeSessionDocument(await current.toDocument(now()));
-          revision = (await options.store.save(document, revision)).revision;
-          return wanted === undefined ? 'removed' : 'stored';
-        } catch (error) {
-          if (!(error instanceof ConflictError) || attempt >= 3) throw error;
-          // A run saved its rotated cookies meanwhile: the decision goes onto what it saved.
-          const latest = await options.store.load();
-          if (latest === undefined) throw error;
-          const fresh = await IcloudSession.fromDocument(parseSessionDocument(latest.document));
-          if (fresh.appleId.toLowerCase() !== session.appleId.toLowerCase()) throw error;
-          current = fresh;
-          revision = latest.revision;
-        }
-      }
+      // A run that saved its rotated cookies meanwhile keeps them: the decision goes onto its save.
+      const decide = (s: IcloudSession) => {
+        s.update({ password: wanted });
+        return s;
+      };
+      decide(session);
+      await saveOverRuns(decide(base), decide);
+      return wanted === undefined ? 'removed' : 'stored';
     },
   };
 }

@@ -1,0 +1,68 @@
+/**
+ * `sync --dry-run` plans over a copy of the local state made in the temporary folder
+ * (compose/local-dry-run.ts), removed by `close()`. Ctrl-C made `exitOnInterrupt`
+ * (cli/io/interrupt.ts) call `process.exit(130)` at once: `close()` never ran, and a full copy of
+ * the state stayed in the temporary folder, one per interrupted dry run. Now Ctrl-C runs the
+ * registered cleanups first (bounded), and the copy is also removed at process exit (finding 58).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runLocalSync } from '#local/local-sync.ts';
+import { createLogger } from '#shared/logger.ts';
+import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
+import { startTestSimulator } from '#test/helpers/simulator.ts';
+
+const CLI = join(process.cwd(), 'bin', 'icloud-s3.mjs');
+let sim: Awaited<ReturnType<typeof startTestSimulator>>;
+let dir: string;
+let signedIn: SignedIn;
+
+beforeAll(async () => {
+  sim = await startTestSimulator({ assets: 300, seed: 7 });
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-dry-interrupt-'));
+  signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
+  await runLocalSync({
+    dataDir: join(dir, 'archive'),
+    ...signedIn,
+    logger: createLogger({ level: 'SILENT' }),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await sim?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+it('Ctrl-C during sync --dry-run leaves no copy of the state behind', async () => {
+  const childTmp = join(dir, 'tmp');
+  await mkdir(childTmp);
+  const copies = async () => (await readdir(childTmp)).filter((n) => n.startsWith('icloud-s3-dry-run-'));
+  const args = [
+    'sync',
+    '--dry-run',
+    '--local',
+    join(dir, 'archive'),
+    '--session-file',
+    join(dir, 'session.json'),
+  ];
+  const child = spawn(process.execPath, [CLI, ...args, '--endpoint', sim.controlUrl, '--json'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, TMPDIR: childTmp },
+  });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  for (let i = 0; i < 300 && (await copies()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 300)); // planning under way
+  child.kill('SIGINT');
+  const code = await exited;
+
+  expect(code).toBe(130);
+  expect(stdout).toContain('"interrupted"');
+  expect(await copies()).toEqual([]);
+}, 120_000);
