@@ -156,19 +156,29 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
       try {
         const now = Date.now();
         const { state } = access;
-        const [runs, { zones, retries }, counters, ownDb, sharedDb, times, queue, lastCheckedAt, sharedList, left] =
-          await Promise.all([
-            state.listRuns(options.runs),
-            state.loadZonesAndRetries(),
-            state.getCounters(),
-            state.loadDatabaseState('private'),
-            state.loadDatabaseState('shared'),
-            sessionTimes(access.session ?? ctx.store),
-            access.queueDepth?.(),
-            state.lastCheckedAt(),
-            access.sharedAlbumState?.loadAlbums(),
-            access.dataDir === undefined ? undefined : leftBySync(access.dataDir),
-          ]);
+        const [
+          runs,
+          { zones, retries },
+          counters,
+          ownDb,
+          sharedDb,
+          times,
+          queue,
+          lastCheckedAt,
+          sharedList,
+          left,
+        ] = await Promise.all([
+          state.listRuns(options.runs),
+          state.loadZonesAndRetries(),
+          state.getCounters(),
+          state.loadDatabaseState('private'),
+          state.loadDatabaseState('shared'),
+          sessionTimes(access.session ?? ctx.store),
+          access.queueDepth?.(),
+          state.lastCheckedAt(),
+          access.sharedAlbumState?.loadAlbums(),
+          access.dataDir === undefined ? undefined : leftBySync(access.dataDir),
+        ]);
         const sharedAlbums = sharedAlbumsStatus(sharedList);
         const { signInNeeded: latch, ...sessionFacts } = times;
         const signInNeeded =
