@@ -8,7 +8,7 @@ import type { AssetOnlyChange, TombstoneType } from '#domain/model/asset.ts';
 import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '#domain/model/manifest.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { ConflictError } from '../errors.ts';
-import { objectIdOf } from '../plan/plan-versions.ts';
+import { objectIdOf, plannableVersions } from '../plan/plan-versions.ts';
 import { entryForTombstone } from '../plan/purged-entry.ts';
 import { isSharedAlbumUser } from '../shared-albums/library-copy.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
@@ -63,7 +63,8 @@ export async function applyAssetOnlyChange(
   const ref = { zone: change.zone, assetRecordName: change.assetRecordName };
   const current = known !== undefined ? known.entry : await deps.state.getEntry(ref);
   if (current === undefined) return change.isDeleted ? 'unknownAsset' : 'needsArchive';
-  const hasNewRendition = change.versions.some(
+  // Only among what the policy keeps: a thumb, or a screenshot's render, would be a lookup for nothing.
+  const hasNewRendition = plannableVersions(change, deps.versionPolicy).some(
     (v) => !current.versions.some((a) => a.kind === v.kind && a.fileChecksum === v.fileChecksum),
   );
   if (hasNewRendition && !change.isDeleted) return 'needsArchive';

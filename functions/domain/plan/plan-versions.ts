@@ -105,10 +105,14 @@ export function awaitingUrl(
 
 /**
  * The versions of `asset` that `planVersions` may select under `policy` (each kind is judged on
- * its own, so planning these alone plans the same objects): what a work item needs to carry.
+ * its own, so planning these alone plans the same objects): what a work item needs to carry, and
+ * the only ones an asset-only change's new rendition can be (it names no media type, as above).
  */
-export function plannableVersions(asset: Asset, policy: VersionPolicy): Asset['versions'] {
-  return asset.versions.filter((version) => wanted(asset, version.kind, policy));
+export function plannableVersions(
+  asset: Pick<Asset, 'versions' | 'adjustmentType'> & { readonly mediaType?: MediaType },
+  policy: VersionPolicy,
+): Asset['versions'] {
+  return asset.versions.filter((version) => wanted({ mediaType: 'photo', ...asset }, version.kind, policy));
 }
 
 /**
