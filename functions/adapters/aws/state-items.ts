@@ -142,6 +142,7 @@ export const manifestItemSchema = z.strictObject({
       archivedAt: z.number(),
       etag: z.optional(z.string()),
       versionId: z.optional(z.string()),
+      current: z.optional(z.literal(false)),
     }),
   ),
   deletions: z.array(

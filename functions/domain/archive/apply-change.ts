@@ -12,6 +12,7 @@ import { objectIdOf, plannableVersions } from '../plan/plan-versions.ts';
 import { entryForTombstone } from '../plan/purged-entry.ts';
 import { isSharedAlbumUser } from '../shared-albums/library-copy.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
+import { markCurrentEdits } from './current-edits.ts';
 
 /** `purged`: recorded and its unshared objects removed (`mirror`); `purgedKept`: recorded, objects kept (`keep`). */
 export type ChangeOutcome =
@@ -83,7 +84,9 @@ export async function applyAssetOnlyChange(
         entry.status === status &&
         entry.assetChangeTag === change.assetChangeTag;
       if (same) return undefined;
-      return { ...toInput(entry), flags, status, assetChangeTag: change.assetChangeTag };
+      // A flag change lists the asset's renditions too: a reverted edit is one it no longer lists.
+      const versions = markCurrentEdits(entry.versions, change, deps.versionPolicy);
+      return { ...toInput(entry), flags, status, assetChangeTag: change.assetChangeTag, versions };
     },
     { entry: current },
   );

@@ -17,6 +17,7 @@ import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { awaitingUrl, type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import { type ArchiveDeps, DEFAULT_RESUMABLE_FROM_BYTES, type KnownEntry } from './archive-deps.ts';
 import { keyArchivedByAnotherAsset, ownedByAnotherOfKind } from './archived-by-another-asset.ts';
+import { markCurrentEdits } from './current-edits.ts';
 import { keyCandidates, type MessageClaims } from './message-claims.ts';
 import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
@@ -291,7 +292,7 @@ async function archivePass(
     status,
     flags,
     albums: entry?.albums ?? [],
-    versions: [...(entry?.versions ?? []), ...added],
+    versions: markCurrentEdits([...(entry?.versions ?? []), ...added], asset, deps.versionPolicy),
     deletions: entry?.deletions ?? [],
   };
   // Before the entry lists the objects: `mirror` must see every entry that uses them. An entry

@@ -76,7 +76,7 @@ interface Tally {
 /** The archive's memory of the asset an item is about, as the classifier reads it. */
 function previousState(entry: ManifestEntry | undefined): PreviousAssetState | undefined {
   if (entry === undefined) return undefined;
-  const adjusted = entry.versions.filter((v) => v.kind === 'adjusted').at(-1);
+  const adjusted = entry.versions.filter((v) => v.kind === 'adjusted' && v.current !== false).at(-1);
   return {
     zone: entry.zone,
     assetRecordName: entry.assetRecordName,

@@ -56,14 +56,14 @@ export function objectIdOf(masterRecordName: string, kind: VersionKind, fileChec
   return `${masterRecordName}/${kind}/${fileChecksum}`;
 }
 
-function wanted(
-  asset: Pick<Asset, 'mediaType' | 'adjustmentType'>,
-  kind: VersionKind,
-  policy: VersionPolicy,
-): boolean {
+/** What a kind is judged by: an asset-only change names no media type (its kinds already follow it). */
+type KindJudged = Pick<Asset, 'adjustmentType'> & { readonly mediaType?: MediaType };
+
+/** Whether `policy` keeps `kind` of `asset`. */
+export function policyKeeps(asset: KindJudged, kind: VersionKind, policy: VersionPolicy): boolean {
   const isLivePart = kind.startsWith('live');
   // Motion parts belong to photos only; a video's resources are never "live".
-  if (isLivePart && (asset.mediaType !== 'photo' || !policy.live)) return false;
+  if (isLivePart && (asset.mediaType === 'video' || !policy.live)) return false;
   switch (kind) {
     case 'original':
     case 'live':
@@ -86,18 +86,17 @@ function wanted(
 /**
  * The kinds `policy` selects that CloudKit listed without what a download needs (a token without
  * `downloadURL`, docs/protocol/records.md#assetid-token) and that `held` (the archive's objects)
- * does not already hold: until Apple offers them the asset is not archived whole. An asset-only
- * change names no media type; its kinds already follow it (a video has no live kinds).
+ * does not already hold: until Apple offers them the asset is not archived whole.
  */
 export function awaitingUrl(
-  asset: Pick<Asset, 'unavailableVersions' | 'adjustmentType'> & { readonly mediaType?: MediaType },
+  asset: Pick<Asset, 'unavailableVersions'> & KindJudged,
   policy: VersionPolicy,
   held: readonly { readonly kind: VersionKind; readonly fileChecksum: string }[] = [],
 ): VersionKind[] {
   return (asset.unavailableVersions ?? [])
     .filter(
       (u) =>
-        wanted({ mediaType: 'photo', ...asset }, u.kind, policy) &&
+        policyKeeps(asset, u.kind, policy) &&
         !held.some((v) => v.kind === u.kind && v.fileChecksum === u.fileChecksum),
     )
     .map((u) => u.kind);
@@ -106,13 +105,13 @@ export function awaitingUrl(
 /**
  * The versions of `asset` that `planVersions` may select under `policy` (each kind is judged on
  * its own, so planning these alone plans the same objects): what a work item needs to carry, and
- * the only ones an asset-only change's new rendition can be (it names no media type, as above).
+ * the only ones an asset-only change's new rendition can be.
  */
 export function plannableVersions(
-  asset: Pick<Asset, 'versions' | 'adjustmentType'> & { readonly mediaType?: MediaType },
+  asset: Pick<Asset, 'versions'> & KindJudged,
   policy: VersionPolicy,
 ): Asset['versions'] {
-  return asset.versions.filter((version) => wanted({ mediaType: 'photo', ...asset }, version.kind, policy));
+  return asset.versions.filter((version) => policyKeeps(asset, version.kind, policy));
 }
 
 /**
@@ -133,7 +132,7 @@ export function planVersions(asset: Asset, policy: VersionPolicy): PlannedVersio
   const seenChecksums = new Set<string>();
   for (const kind of VERSION_KINDS) {
     const version = asset.versions.find((candidate) => candidate.kind === kind);
-    if (version === undefined || !wanted(asset, kind, policy)) continue;
+    if (version === undefined || !policyKeeps(asset, kind, policy)) continue;
     if (seenChecksums.has(version.fileChecksum)) continue;
     seenChecksums.add(version.fileChecksum);
     planned.push({

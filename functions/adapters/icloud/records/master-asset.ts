@@ -6,6 +6,7 @@ import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Asset, AssetOnlyChange, AssetSubtype, MediaType } from '#domain/model/asset.ts';
 import { extensionForUti, isRawUti } from '#domain/model/uti.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
+import { optional } from '#shared/optional-field.ts';
 import { readAssetDescription } from './asset-description.ts';
 import {
   type RawFields,
@@ -56,9 +57,6 @@ export function toAssetRecord(record: CloudKitRecord): AssetRecord {
     ...(record.modifiedTime !== undefined ? { modifiedTime: record.modifiedTime } : {}),
   };
 }
-
-const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 
 /** The asset-side facts shared by `Asset` and `AssetOnlyChange`. */
 function assetFacts(asset: AssetRecord) {
