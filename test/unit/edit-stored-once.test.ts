@@ -1,9 +1,10 @@
 /**
- * Audit 13 (a photo's life): two edits of one photo whose work items meet out of order. The newest
- * edit must stay the photo's current `adjusted` object, and each edit's bytes must be stored once.
+ * Two edits of one photo whose work meets out of order: the first edit's entry write loses to the
+ * second's (its worker died after storing it, or another worker wrote first). Each edit's bytes
+ * must be stored once, and every stored edit listed by the entry: the retry, which now counts one
+ * edit more, must find the key it already holds rather than claim the next generation's.
  */
 import { describe, expect, it } from 'vitest';
-import { viewItem } from '#domain/albums/album-view.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { UnexpectedResponseError } from '#domain/errors.ts';
@@ -100,47 +101,42 @@ const message = (issuedAt: number, asset: Asset): WorkMessage => ({
   items: [{ type: 'asset', asset }],
 });
 
-describe('audit13: two edits whose work meets out of order', () => {
-  it('the first edit delivered after the second becomes the current edit in the views', async () => {
-    const { deps, state, at } = setUp();
-    await processWorkMessage(deps, message(T0, base));
-    at(T0 + 31 * MIN);
-    await processWorkMessage(deps, message(T0 + 30 * MIN, edited('a3', 'E2')));
-    at(T0 + 32 * MIN);
-    await processWorkMessage(deps, message(T0 + 15 * MIN, edited('a2', 'E1')));
+/** Each edit downloaded once, every stored object listed by the entry, and counted once. */
+async function storedOnce(setup: ReturnType<typeof setUp>, checksum: string) {
+  const { state, objects, cdn } = setup;
+  const listed = (await state.getEntry(ref))?.versions.map((v) => v.key) ?? [];
+  return {
+    downloads: cdn.opened.filter((url) => url.endsWith(`/${checksum}`)).length,
+    stored: objects.keys(),
+    counted: (await state.getCounters()).objects,
+    expected: { downloads: 1, stored: [...listed].sort(), counted: listed.length },
+  };
+}
 
-    const entry = await state.getEntry(ref);
-    const e2 = entry?.versions.find((v) => v.fileChecksum === 'E2')?.key;
-    // iCloud's current edit is E2: the album view names it as the photo's `adjusted`.
-    expect(entry === undefined ? undefined : viewItem(entry)?.versions.adjusted).toBe(e2);
-  });
-
-  it('an edit whose worker died after storing it is stored a second time by its retry', async () => {
-    const { deps, state, objects, cdn, at } = setUp();
+describe('an edit whose entry write lost to a newer edit', () => {
+  it('is stored once when its worker died after storing it and its retry comes after the newer edit', async () => {
+    const setup = setUp();
+    const { deps, state, at } = setup;
     await processWorkMessage(deps, message(T0, base));
     // Run 2: edit E1. The worker stores it, then dies before the entry is written.
     at(T0 + 16 * MIN);
     state.failNext = 100;
     await expect(processWorkMessage(deps, message(T0 + 15 * MIN, edited('a2', 'E1')))).rejects.toThrow();
     state.failNext = 0;
-    // Run 3: edited again (E2), done at once.
+    // Run 3: edited again (E2), done at once: p-edited.JPG is E1's, so E2 takes the suffixed key.
     at(T0 + 31 * MIN);
     await processWorkMessage(deps, message(T0 + 30 * MIN, edited('a3', 'E2')));
     // The run-2 message comes back (its URLs still young enough not to be looked up again).
     at(T0 + 40 * MIN);
     await processWorkMessage(deps, message(T0 + 15 * MIN, edited('a2', 'E1')));
 
-    const edits = await state.getEntry(ref);
-    const listed = edits?.versions.filter((v) => v.kind === 'adjusted').map((v) => v.key);
-    const stored = objects.keys().filter((key) => key.includes('-edited'));
-    // Each edit stored once, and every stored edit listed: E1 and E2.
-    expect({ e1Downloads: cdn.opened.filter((url) => url.endsWith('/E1')).length, stored }).toEqual({
-      e1Downloads: 1,
-      stored: [...(listed ?? [])].sort(),
-    });
+    const { expected, ...found } = await storedOnce(setup, 'E1');
+    expect(found).toEqual(expected);
   });
-  it('two workers at once, no crash: the edit whose entry write lost the race is stored a second time', async () => {
-    const { deps, state, objects, cdn, at } = setUp();
+
+  it('is stored once when another worker wrote the newer edit first (two workers at once, no crash)', async () => {
+    const setup = setUp();
+    const { deps, state, at } = setup;
     await processWorkMessage(deps, message(T0, base));
     at(T0 + 31 * MIN);
     // Run 2's message (edit E1) has stored E1; just before its entry write, run 3's message
@@ -150,13 +146,29 @@ describe('audit13: two edits whose work meets out of order', () => {
     };
     await processWorkMessage(deps, message(T0 + 15 * MIN, edited('a2', 'E1')));
 
-    const listed = (await state.getEntry(ref))?.versions
-      .filter((v) => v.kind === 'adjusted')
-      .map((v) => v.key);
-    const stored = objects.keys().filter((key) => key.includes('-edited'));
-    expect({ e1Downloads: cdn.opened.filter((url) => url.endsWith('/E1')).length, stored }).toEqual({
-      e1Downloads: 1,
-      stored: [...(listed ?? [])].sort(),
-    });
+    const { expected, ...found } = await storedOnce(setup, 'E1');
+    expect(found).toEqual(expected);
+  });
+
+  // Left: the edit that lost holds the suffixed key of a generation whose plain key the entry now
+  // lists (the other edit's): nothing in the entry tells that key from a free one.
+  it.fails('is stored once when it took the suffixed key and the older edit’s entry landed first (left: stored twice)', async () => {
+    const setup = setUp();
+    const { deps, state, at } = setup;
+    await processWorkMessage(deps, message(T0, base));
+    // Run 2: E1 stored under p-edited.JPG; its worker dies before the entry is written.
+    at(T0 + 16 * MIN);
+    state.failNext = 100;
+    await expect(processWorkMessage(deps, message(T0 + 15 * MIN, edited('a2', 'E1')))).rejects.toThrow();
+    state.failNext = 0;
+    // Run 3: E2 goes to the suffixed key; just before its entry write, E1's retry writes its own.
+    at(T0 + 31 * MIN);
+    state.before = async () => {
+      await processWorkMessage(deps, message(T0 + 15 * MIN, edited('a2', 'E1')));
+    };
+    await processWorkMessage(deps, message(T0 + 30 * MIN, edited('a3', 'E2')));
+
+    const { expected, ...found } = await storedOnce(setup, 'E2');
+    expect(found).toEqual(expected);
   });
 });

@@ -8,7 +8,7 @@ import type { AssetOnlyChange, TombstoneType } from '#domain/model/asset.ts';
 import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '#domain/model/manifest.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { ConflictError } from '../errors.ts';
-import { objectIdOf, plannableVersions } from '../plan/plan-versions.ts';
+import { objectIdOf, plannableVersions, sameVersion } from '../plan/plan-versions.ts';
 import { entryForTombstone } from '../plan/purged-entry.ts';
 import { isSharedAlbumUser } from '../shared-albums/library-copy.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
@@ -66,7 +66,7 @@ export async function applyAssetOnlyChange(
   if (current === undefined) return change.isDeleted ? 'unknownAsset' : 'needsArchive';
   // Only among what the policy keeps: a thumb, or a screenshot's render, would be a lookup for nothing.
   const hasNewRendition = plannableVersions(change, deps.versionPolicy).some(
-    (v) => !current.versions.some((a) => a.kind === v.kind && a.fileChecksum === v.fileChecksum),
+    (v) => !current.versions.some((a) => sameVersion(a, v)),
   );
   if (hasNewRendition && !change.isDeleted) return 'needsArchive';
 

@@ -6,7 +6,7 @@
  */
 import type { AssetOnlyChange, MediaType, VersionKind } from '#domain/model/asset.ts';
 import type { ArchivedVersion } from '#domain/model/manifest.ts';
-import { policyKeeps } from '../plan/plan-versions.ts';
+import { policyKeeps, sameVersion } from '../plan/plan-versions.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 
 const EDIT_KINDS: readonly VersionKind[] = ['adjusted', 'liveAdjusted'];
@@ -26,8 +26,6 @@ export function markCurrentEdits(
   return versions.map((version) => {
     if (!EDIT_KINDS.includes(version.kind) || !policyKeeps(change, version.kind, policy)) return version;
     const { current: _, ...marked } = version;
-    return listed.some((l) => l.kind === version.kind && l.fileChecksum === version.fileChecksum)
-      ? marked
-      : { ...marked, current: false };
+    return listed.some((l) => sameVersion(l, version)) ? marked : { ...marked, current: false };
   });
 }

@@ -19,7 +19,12 @@ import {
   ZoneNotFoundError,
 } from '../errors.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
-import { type AssetArchiveResult, archiveAsset, type MessageWrites } from './archive-asset.ts';
+import {
+  type AssetArchiveResult,
+  archiveAsset,
+  listsObjectsOf,
+  type MessageWrites,
+} from './archive-asset.ts';
 import {
   type ArchiveDeps,
   DEFAULT_ITEM_CONCURRENCY,
@@ -141,12 +146,7 @@ async function recordNewMasterUsers(
     if (item.type !== 'asset') return [];
     const { asset } = item;
     const entry = entries.get(assetId(asset));
-    const listsThisMaster =
-      entry !== undefined &&
-      entry.status !== 'purged' &&
-      entry.masterRecordName === asset.masterRecordName &&
-      entry.versions.length > 0;
-    if (listsThisMaster || (entry === undefined && asset.isDeleted)) return [];
+    if (listsObjectsOf(entry, asset) || (entry === undefined && asset.isDeleted)) return [];
     return [
       {
         masterRecordName: asset.masterRecordName,

@@ -51,6 +51,13 @@ const ROLES: Readonly<Record<VersionKind, VersionRole>> = {
 /** Apple's automatic JPEG of a screenshot (docs/protocol/records.md#live-raw-edits): not the person's edit. */
 export const SCREENSHOT_ADJUSTMENT = 'ScreenshotServices';
 
+/** A version's kind and Apple checksum: what says two of them are the same file. */
+type VersionIdentity = { readonly kind: VersionKind; readonly fileChecksum?: string | undefined };
+
+/** True when `a` and `b` are the same resource: the same kind and Apple `fileChecksum`. */
+export const sameVersion = (a: VersionIdentity, b: VersionIdentity): boolean =>
+  a.kind === b.kind && a.fileChecksum === b.fileChecksum;
+
 /** The manifest/claim identity of one resource of a master (see `PlannedVersion.objectId`). */
 export function objectIdOf(masterRecordName: string, kind: VersionKind, fileChecksum: string): string {
   return `${masterRecordName}/${kind}/${fileChecksum}`;
@@ -94,11 +101,7 @@ export function awaitingUrl(
   held: readonly { readonly kind: VersionKind; readonly fileChecksum: string }[] = [],
 ): VersionKind[] {
   return (asset.unavailableVersions ?? [])
-    .filter(
-      (u) =>
-        policyKeeps(asset, u.kind, policy) &&
-        !held.some((v) => v.kind === u.kind && v.fileChecksum === u.fileChecksum),
-    )
+    .filter((u) => policyKeeps(asset, u.kind, policy) && !held.some((v) => sameVersion(v, u)))
     .map((u) => u.kind);
 }
 

@@ -53,8 +53,8 @@ export function toAssetRecord(record: CloudKitRecord): AssetRecord {
     recordChangeTag: record.recordChangeTag,
     masterRecordName,
     fields: record.fields,
-    ...(record.createdTime !== undefined ? { createdTime: record.createdTime } : {}),
-    ...(record.modifiedTime !== undefined ? { modifiedTime: record.modifiedTime } : {}),
+    ...optional('createdTime', record.createdTime),
+    ...optional('modifiedTime', record.modifiedTime),
   };
 }
 
