@@ -78,6 +78,7 @@ function fromRecord(record: CatalogRecord): ManifestEntryInput {
       archivedAt: Date.parse(v.archivedAt),
       ...(v.etag === undefined ? {} : { etag: v.etag }),
       ...(v.versionId === undefined ? {} : { versionId: v.versionId }),
+      ...(v.current === false ? { current: v.current } : {}),
     })),
     deletions: (record.deletions ?? []).map((d) => ({
       kind: d.kind,

@@ -108,6 +108,7 @@ export const zoneRefSchema = z.strictObject({
 const assetRefShape = { zone: zoneRefSchema, assetRecordName: z.string() };
 
 const versionKind = z.enum(VERSION_KINDS);
+const manifestStatus = z.enum(['pending', 'archived', 'failed', 'trashed', 'purged']);
 
 const item = { pk: z.string(), sk: z.string() };
 
@@ -146,7 +147,7 @@ export const manifestItemSchema = z.strictObject({
   masterRecordName: z.string(),
   assetChangeTag: z.string(),
   masterChangeTag: z.optional(z.string()),
-  status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged']),
+  status: manifestStatus,
   flags: z.strictObject({ isFavorite: z.boolean(), isHidden: z.boolean(), isDeleted: z.boolean() }),
   albums: z.array(z.string()),
   versions: z.array(
@@ -160,6 +161,7 @@ export const manifestItemSchema = z.strictObject({
       archivedAt: z.number(),
       etag: z.optional(z.string()),
       versionId: z.optional(z.string()),
+      current: z.optional(z.literal(false)),
     }),
   ),
   deletions: z.array(
@@ -175,7 +177,7 @@ export const manifestItemSchema = z.strictObject({
 export const unseenItemSchema = z.strictObject({
   assetRecordName: z.string(),
   masterRecordName: z.string(),
-  status: z.enum(['pending', 'archived', 'failed', 'trashed', 'purged']),
+  status: manifestStatus,
 });
 
 export const seenItemSchema = z.strictObject({ ...item, generation: z.string() });

@@ -15,7 +15,7 @@ export interface AlbumViewItem {
   readonly assetRecordName: string;
   /** The photo's main object: the original (an edited rendition only when no original is kept). */
   readonly key: string;
-  /** Every archived object of the photo by version kind (`original`, `live`, `adjusted`, …). */
+  /** The photo's current archived object of each version kind (`original`, `live`, `adjusted`, …). */
   readonly versions: Readonly<Record<string, string>>;
 }
 
@@ -40,7 +40,8 @@ export function viewItem(entry: ManifestEntry): AlbumViewItem | undefined {
   if (entry.status !== 'archived' || entry.flags.isHidden || entry.flags.isDeleted) return undefined;
   if (entry.versions.length === 0) return undefined;
   const versions: Record<string, string> = {};
-  for (const v of entry.versions) versions[v.kind] = v.key;
+  // An edit since replaced or reverted is not the photo's (the last listed wins on older entries).
+  for (const v of entry.versions) if (v.current !== false) versions[v.kind] = v.key;
   const main = entry.versions.find((v) => v.kind === 'original') ?? entry.versions[0];
   if (main === undefined) return undefined;
   return { assetRecordName: entry.assetRecordName, key: main.key, versions };

@@ -8,10 +8,11 @@ import type { AssetOnlyChange, TombstoneType } from '#domain/model/asset.ts';
 import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '#domain/model/manifest.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { ConflictError } from '../errors.ts';
-import { objectIdOf } from '../plan/plan-versions.ts';
+import { objectIdOf, plannableVersions, sameVersion } from '../plan/plan-versions.ts';
 import { entryForTombstone } from '../plan/purged-entry.ts';
 import { isSharedAlbumUser } from '../shared-albums/library-copy.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
+import { markCurrentEdits } from './current-edits.ts';
 import { isOlder } from './state-order.ts';
 
 /** `purged`: recorded and its unshared objects removed (`mirror`); `purgedKept`: recorded, objects kept (`keep`). */
@@ -67,8 +68,9 @@ export async function applyAssetOnlyChange(
   if (current === undefined) return change.isDeleted ? 'unknownAsset' : 'needsArchive';
   // Older than the entry's state (state-order.ts): the newer item named the renditions too.
   if (isOlder(current, at)) return 'unchanged';
-  const hasNewRendition = change.versions.some(
-    (v) => !current.versions.some((a) => a.kind === v.kind && a.fileChecksum === v.fileChecksum),
+  // Only among what the policy keeps: a thumb, or a screenshot's render, would be a lookup for nothing.
+  const hasNewRendition = plannableVersions(change, deps.versionPolicy).some(
+    (v) => !current.versions.some((a) => sameVersion(a, v)),
   );
   if (hasNewRendition && !change.isDeleted) return 'needsArchive';
 
@@ -87,11 +89,14 @@ export async function applyAssetOnlyChange(
         entry.status === status &&
         entry.assetChangeTag === change.assetChangeTag;
       if (same) return undefined;
+      // A flag change lists the asset's renditions too: a reverted edit is one it no longer lists.
+      const versions = markCurrentEdits(entry.versions, change, deps.versionPolicy);
       return {
         ...toInput(entry),
         flags,
         status,
         assetChangeTag: change.assetChangeTag,
+        versions,
         stateAt: at,
       };
     },

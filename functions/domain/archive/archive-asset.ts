@@ -18,13 +18,15 @@ import {
 import type { LockLease } from '#domain/model/sync-state.ts';
 import type { BodyDigest } from '#ports/object-store.ts';
 import { MAX_OBJECT_BYTES } from '#ports/object-store.ts';
+import { optional } from '#shared/optional-field.ts';
 import { ConflictError, DownloadUrlExpiredError, InvalidInputError, ObjectTooLargeError } from '../errors.ts';
 import { METADATA_KEYS, metadataForPlanned } from '../plan/object-metadata.ts';
 import { awaitingUrl, type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import { toInput } from './apply-change.ts';
 import { type ArchiveDeps, DEFAULT_RESUMABLE_FROM_BYTES, type KnownEntry } from './archive-deps.ts';
 import { keyArchivedByAnotherAsset, ownedByAnotherOfKind } from './archived-by-another-asset.ts';
-import { keyCandidates, type MessageClaims } from './message-claims.ts';
+import { markCurrentEdits } from './current-edits.ts';
+import { earlierEditKeys, keyCandidates, type MessageClaims } from './message-claims.ts';
 import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
 import { ObjectKeys } from './object-keys.ts';
@@ -53,8 +55,9 @@ export interface AssetArchiveResult {
  * Claims the key for `planned`, asking for the transfer lease of its object in the same write:
  * the key recorded for the object (`keys`: stored through another asset, whatever its date), else
  * the first free candidate; the same owner always gets the same key back. A claim the message took
- * up front (`claims`) stands in for the first candidate's. The key won is recorded for the object
- * (one write, unless it was recorded so already or claimed with it in one transaction).
+ * up front (`claims`) stands in for the first candidate's. An edit first tries the earlier keys it
+ * may hold already (`earlierEditKeys`). The key won is recorded for the object (one write, unless
+ * it was recorded so already or claimed with it in one transaction).
  */
 async function claimKey(
   deps: ArchiveDeps,
@@ -67,7 +70,10 @@ async function claimKey(
   keys: ObjectKeys,
 ): Promise<{ key: string; suffixed: boolean; claim: OurClaim }> {
   const [plain, suffixed, own] = keyCandidates(asset, planned, entry);
-  const order = preferSuffixed ? [suffixed, plain, own] : [plain, suffixed, own];
+  const order = [
+    ...earlierEditKeys(asset, planned, entry),
+    ...(preferSuffixed ? [suffixed, plain, own] : [plain, suffixed, own]),
+  ];
   const { objectId } = planned;
   const size = planned.version.size;
   const claimAt = (key: string) => deps.state.claimTransfer(key, objectId, holder, TRANSFER_LEASE_MS, size);
@@ -128,17 +134,28 @@ async function adoptExisting(
   if (head === undefined || head.metadata[METADATA_KEYS.fileChecksum] !== version.fileChecksum)
     return undefined;
   const copy = verifiedCopy(head, version.size);
-  if (copy === undefined) return undefined;
+  return copy && archivedVersion('original', key, version, head.lastModified, { ...head, ...copy });
+}
+
+/** What the manifest records of `version` stored at `key`. */
+function archivedVersion(
+  kind: VersionKind,
+  key: string,
+  version: AssetVersion,
+  archivedAt: number,
+  stored: Pick<ArchivedVersion, 'size' | 'sha256' | 'md5' | 'etag' | 'versionId'>,
+): ArchivedVersion {
+  const { size, sha256, md5, etag, versionId } = stored;
   return {
-    kind: 'original',
+    kind,
     key,
-    size: head.size,
-    sha256: copy.sha256,
-    md5: copy.md5,
+    size,
+    sha256,
+    md5,
     fileChecksum: version.fileChecksum,
-    archivedAt: head.lastModified,
-    etag: head.etag,
-    ...(head.versionId === undefined ? {} : { versionId: head.versionId }),
+    archivedAt,
+    etag,
+    ...optional('versionId', versionId),
   };
 }
 
@@ -156,12 +173,13 @@ async function transfer(
   const { version } = planned;
   if (version.downloadUrl === undefined) throw new DownloadUrlExpiredError('no download URL');
   const { contentType, metadata } = metadataForPlanned(asset, planned);
+  const signal = optional('signal', deps.signal);
   const options = {
     contentType,
     contentLength: version.size,
     metadata,
     lateMetadata: (digest: BodyDigest) => ({ [SHA256_METADATA_KEY]: digest.sha256 }),
-    ...(deps.signal ? { signal: deps.signal } : {}),
+    ...signal,
   };
   const { openResumable } = deps.objects;
   const resumable =
@@ -175,23 +193,8 @@ async function transfer(
         version.downloadUrl,
         { ...options, bodyId: version.fileChecksum },
       )
-    : await putDownload(
-        deps.objects,
-        key,
-        await deps.downloader.open(version.downloadUrl, deps.signal ? { signal: deps.signal } : {}),
-        options,
-      );
-  return {
-    kind: planned.kind,
-    key,
-    size: stored.size,
-    sha256: stored.sha256,
-    md5: stored.md5,
-    fileChecksum: version.fileChecksum,
-    archivedAt: deps.now(),
-    etag: stored.etag,
-    ...(stored.versionId === undefined ? {} : { versionId: stored.versionId }),
-  };
+    : await putDownload(deps.objects, key, await deps.downloader.open(version.downloadUrl, signal), options);
+  return archivedVersion(planned.kind, key, version, deps.now(), stored);
 }
 
 async function archiveVersion(
@@ -219,7 +222,7 @@ async function archiveVersion(
   );
   // A claim the message took holds the lease for its own holder: the transfer renews that one.
   // What the claim said of the object's count, for counting it without another read.
-  const count = 'count' in claim && claim.count !== undefined ? { count: claim.count } : {};
+  const count = optional('count', 'count' in claim ? claim.count : undefined);
   const adopt = () => adoptExisting(deps, key, planned.version);
   // Another worker may be storing this very object (a master shared across zones): one download.
   const turn = await awaitTransferTurn(deps, key, planned.objectId, holder, claim, adopt);
@@ -230,6 +233,16 @@ async function archiveVersion(
     transfer({ ...deps, signal }, asset, planned, key, turn.lease),
   );
   return { archived, suffixed, transferred: true, ...count };
+}
+
+/** True when `entry` lists objects of `asset`'s master: it had the master's user recorded. */
+export function listsObjectsOf(entry: ManifestEntry | undefined, asset: Asset): boolean {
+  return (
+    entry !== undefined &&
+    entry.status !== 'purged' &&
+    entry.masterRecordName === asset.masterRecordName &&
+    entry.versions.length > 0
+  );
 }
 
 /**
@@ -353,19 +366,14 @@ async function archivePass(
         status,
         flags,
         albums: entry?.albums ?? [],
-        versions: [...(entry?.versions ?? []), ...added],
+        versions: markCurrentEdits([...(entry?.versions ?? []), ...added], asset, deps.versionPolicy),
         deletions: entry?.deletions ?? [],
         ...(stateAt === undefined ? {} : { stateAt }),
       };
   // Before the entry lists the objects: `mirror` must see every entry that uses them. An entry
   // that lists objects of this master already had it recorded (a purge removes it only after
   // marking the entry purged).
-  const userRecorded =
-    known?.masterUserRecorded === true ||
-    (entry !== undefined &&
-      entry.status !== 'purged' &&
-      entry.masterRecordName === asset.masterRecordName &&
-      entry.versions.length > 0);
+  const userRecorded = known?.masterUserRecorded === true || listsObjectsOf(entry, asset);
   if (!userRecorded) await deps.state.addMasterUser(asset.masterRecordName, ref);
   // Adopted objects too: a crash after the put and before the count left one uncounted. The
   // count is exactly-once per object, so a shared master or a retry never counts it twice.

@@ -26,6 +26,7 @@ import {
   type ManifestEntry,
   type TransferClaim,
 } from '#domain/model/manifest.ts';
+import { optional } from '#shared/optional-field.ts';
 import { candidateKeys } from '../plan/object-key.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
@@ -34,23 +35,44 @@ import { missingVersions } from './missing-versions.ts';
 import { ObjectKeys } from './object-keys.ts';
 import { RENEW_EVERY_MS, TRANSFER_LEASE_MS } from './transfer-lease.ts';
 
+/** How many edits of `planned`'s kind `entry` lists. */
+const editsBefore = (planned: PlannedVersion, entry: ManifestEntry | undefined) =>
+  (entry?.versions ?? []).filter((v) => v.kind === planned.kind).length;
+
+const isEdit = (planned: PlannedVersion) => planned.role === 'edit' || planned.role === 'editLiveMotion';
+
 /**
  * The keys `planned` may be stored under, in the order a claim tries them (candidateKeys): its
- * siblings anchor on the asset's archived original, and an edit names its generation.
+ * siblings anchor on the asset's archived original, and an edit names its generation (by default
+ * the one after the edits `entry` lists).
  */
 export function keyCandidates(
   asset: Asset,
   planned: PlannedVersion,
   entry: ManifestEntry | undefined,
+  generation = editsBefore(planned, entry) + 1,
 ): readonly [plainKey: string, suffixedKey: string, ownKey: string] {
   const anchor = entry?.versions.find((v) => v.kind === 'original')?.key;
-  const editsBefore = (entry?.versions ?? []).filter((v) => v.kind === planned.kind).length;
   return candidateKeys(asset, planned, {
     ...(anchor !== undefined && planned.kind !== 'original' ? { anchorKey: anchor } : {}),
-    ...(planned.role === 'edit' || planned.role === 'editLiveMotion'
-      ? { editGeneration: editsBefore + 1 }
-      : {}),
+    ...(isEdit(planned) ? { editGeneration: generation } : {}),
   });
+}
+
+/**
+ * The plain keys of earlier edit generations under which `entry` lists nothing: where this edit
+ * may be stored already, its entry write having lost to a newer edit's (its worker died, or
+ * another worker wrote first), which took a key further on. Counting that newer edit, a retry
+ * would store it again under the next generation; its claim tries these first. None on the
+ * common path (each earlier edit under its plain key).
+ */
+export function earlierEditKeys(asset: Asset, planned: PlannedVersion, entry: ManifestEntry | undefined) {
+  const keys: string[] = [];
+  for (let generation = isEdit(planned) ? editsBefore(planned, entry) : 0; generation > 0; generation--) {
+    const [plain] = keyCandidates(asset, planned, entry, generation);
+    if (!entry?.versions.some((v) => v.key === plain)) keys.push(plain);
+  }
+  return keys;
 }
 
 /** A key the message tried to claim for one object: with its claim when the batch took it. */
@@ -103,6 +125,8 @@ export class MessageClaims {
       // Stored already through another asset: claimed by the item, at the recorded key.
       if (missing.some((planned) => objectKeys.recorded(planned.objectId) !== undefined)) continue;
       for (const planned of missing) {
+        // An edit that may be stored under an earlier key already claims on its own.
+        if (earlierEditKeys(asset, planned, entry).length > 0) continue;
         const [key] = keyCandidates(asset, planned, entry);
         // One claim per key and per object: a second asset naming either (a shared master, a name
         // twin) claims on its own.
@@ -162,7 +186,7 @@ export class MessageClaims {
       return {
         ...renewed,
         fresh: taken.claim.fresh,
-        ...(taken.claim.count === undefined ? {} : { count: taken.claim.count }),
+        ...optional('count', taken.claim.count),
       };
     return renewed;
   }

@@ -3,7 +3,7 @@
  * share. A version is held when an archived object has its kind and Apple's `fileChecksum`.
  */
 import type { ManifestEntry } from '#domain/model/manifest.ts';
-import type { PlannedVersion } from '#domain/plan/plan-versions.ts';
+import { type PlannedVersion, sameVersion } from '#domain/plan/plan-versions.ts';
 
 /** The planned versions `entry` (absent: nothing archived) does not hold, in planned order. */
 export function missingVersions(
@@ -11,7 +11,5 @@ export function missingVersions(
   entry: Pick<ManifestEntry, 'versions'> | undefined,
 ): PlannedVersion[] {
   const kept = entry?.versions ?? [];
-  return planned.filter(
-    (p) => !kept.some((v) => v.kind === p.kind && v.fileChecksum === p.version.fileChecksum),
-  );
+  return planned.filter((p) => !kept.some((v) => sameVersion(v, p.version)));
 }

@@ -23,7 +23,12 @@ import {
 } from '../errors.ts';
 import { planVersions } from '../plan/plan-versions.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
-import { type AssetArchiveResult, archiveAsset, type MessageWrites } from './archive-asset.ts';
+import {
+  type AssetArchiveResult,
+  archiveAsset,
+  listsObjectsOf,
+  type MessageWrites,
+} from './archive-asset.ts';
 import {
   type ArchiveDeps,
   DEFAULT_ITEM_CONCURRENCY,
@@ -83,7 +88,7 @@ interface Tally {
 /** The archive's memory of the asset an item is about, as the classifier reads it. */
 function previousState(entry: ManifestEntry | undefined): PreviousAssetState | undefined {
   if (entry === undefined) return undefined;
-  const adjusted = entry.versions.filter((v) => v.kind === 'adjusted').at(-1);
+  const adjusted = entry.versions.filter((v) => v.kind === 'adjusted' && v.current !== false).at(-1);
   return {
     zone: entry.zone,
     assetRecordName: entry.assetRecordName,
@@ -157,12 +162,7 @@ async function recordNewMasterUsers(
     if (item.type !== 'asset') return [];
     const { asset } = item;
     const entry = entries.get(assetId(asset));
-    const listsThisMaster =
-      entry !== undefined &&
-      entry.status !== 'purged' &&
-      entry.masterRecordName === asset.masterRecordName &&
-      entry.versions.length > 0;
-    if (listsThisMaster || (entry === undefined && asset.isDeleted)) return [];
+    if (listsObjectsOf(entry, asset) || (entry === undefined && asset.isDeleted)) return [];
     return [
       {
         masterRecordName: asset.masterRecordName,

@@ -8,6 +8,7 @@
  */
 import { VERSION_KINDS } from '#domain/model/asset.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
+import { optional } from '#shared/optional-field.ts';
 import * as z from '#shared/zod.ts';
 import { formatCaptureTime } from '../plan/object-metadata.ts';
 import type { AssetFacts } from './asset-facts.ts';
@@ -30,6 +31,8 @@ const catalogVersion = z.strictObject({
   archivedAt: z.string(),
   etag: z.optional(z.string()),
   versionId: z.optional(z.string()),
+  /** `false`: an edit since replaced or reverted in Photos (absent: current). */
+  current: z.optional(z.literal(false)),
 });
 
 const catalogDeletion = z.strictObject({
@@ -99,10 +102,10 @@ export function toCatalogRecord(entry: ManifestEntry, facts: AssetFacts | undefi
     asset: entry.assetRecordName,
     master: entry.masterRecordName,
     assetChangeTag: entry.assetChangeTag,
-    ...(entry.masterChangeTag === undefined ? {} : { masterChangeTag: entry.masterChangeTag }),
+    ...optional('masterChangeTag', entry.masterChangeTag),
     status: entry.status,
-    ...(facts?.fileName === undefined ? {} : { fileName: facts.fileName }),
-    ...(facts?.mediaType === undefined ? {} : { mediaType: facts.mediaType }),
+    ...optional('fileName', facts?.fileName),
+    ...optional('mediaType', facts?.mediaType),
     ...(facts?.captureTime === undefined
       ? {}
       : {
@@ -110,19 +113,17 @@ export function toCatalogRecord(entry: ManifestEntry, facts: AssetFacts | undefi
             formatCaptureTime(facts.captureTime, facts.timeZoneOffsetSeconds) ?? iso(facts.captureTime),
           capturedAt: facts.captureTime,
         }),
-    ...(facts?.timeZoneOffsetSeconds === undefined
-      ? {}
-      : { timeZoneOffsetSeconds: facts.timeZoneOffsetSeconds }),
-    ...(d?.timeZoneName === undefined ? {} : { timeZoneName: d.timeZoneName }),
-    ...(d?.width === undefined ? {} : { width: d.width }),
-    ...(d?.height === undefined ? {} : { height: d.height }),
-    ...(d?.durationMs === undefined ? {} : { durationMs: d.durationMs }),
+    ...optional('timeZoneOffsetSeconds', facts?.timeZoneOffsetSeconds),
+    ...optional('timeZoneName', d?.timeZoneName),
+    ...optional('width', d?.width),
+    ...optional('height', d?.height),
+    ...optional('durationMs', d?.durationMs),
     ...(d?.location === undefined ? {} : { location: { ...d.location } }),
     favorite: entry.flags.isFavorite,
     hidden: entry.flags.isHidden,
     recentlyDeleted: entry.flags.isDeleted,
-    ...(d?.title === undefined ? {} : { title: d.title }),
-    ...(d?.caption === undefined ? {} : { caption: d.caption }),
+    ...optional('title', d?.title),
+    ...optional('caption', d?.caption),
     ...(d?.keywords === undefined ? {} : { keywords: [...d.keywords] }),
     albums: [...entry.albums].sort(),
     versions: entry.versions.map((v) => ({
@@ -133,8 +134,9 @@ export function toCatalogRecord(entry: ManifestEntry, facts: AssetFacts | undefi
       md5: v.md5,
       fileChecksum: v.fileChecksum,
       archivedAt: iso(v.archivedAt),
-      ...(v.etag === undefined ? {} : { etag: v.etag }),
-      ...(v.versionId === undefined ? {} : { versionId: v.versionId }),
+      ...optional('etag', v.etag),
+      ...optional('versionId', v.versionId),
+      ...optional('current', v.current),
     })),
     ...(entry.deletions.length === 0
       ? {}
@@ -153,22 +155,20 @@ export function toCatalogRecord(entry: ManifestEntry, facts: AssetFacts | undefi
 /** The facts a record carries (to keep them when a later change brings none). */
 export function factsOfRecord(record: CatalogRecord): AssetFacts {
   const description = {
-    ...(record.title === undefined ? {} : { title: record.title }),
-    ...(record.caption === undefined ? {} : { caption: record.caption }),
-    ...(record.keywords === undefined ? {} : { keywords: record.keywords }),
-    ...(record.location === undefined ? {} : { location: record.location }),
-    ...(record.width === undefined ? {} : { width: record.width }),
-    ...(record.height === undefined ? {} : { height: record.height }),
-    ...(record.durationMs === undefined ? {} : { durationMs: record.durationMs }),
-    ...(record.timeZoneName === undefined ? {} : { timeZoneName: record.timeZoneName }),
+    ...optional('title', record.title),
+    ...optional('caption', record.caption),
+    ...optional('keywords', record.keywords),
+    ...optional('location', record.location),
+    ...optional('width', record.width),
+    ...optional('height', record.height),
+    ...optional('durationMs', record.durationMs),
+    ...optional('timeZoneName', record.timeZoneName),
   };
   return {
-    ...(record.fileName === undefined ? {} : { fileName: record.fileName }),
-    ...(record.mediaType === undefined ? {} : { mediaType: record.mediaType }),
-    ...(record.capturedAt === undefined ? {} : { captureTime: record.capturedAt }),
-    ...(record.timeZoneOffsetSeconds === undefined
-      ? {}
-      : { timeZoneOffsetSeconds: record.timeZoneOffsetSeconds }),
+    ...optional('fileName', record.fileName),
+    ...optional('mediaType', record.mediaType),
+    ...optional('captureTime', record.capturedAt),
+    ...optional('timeZoneOffsetSeconds', record.timeZoneOffsetSeconds),
     description,
   };
 }

@@ -31,6 +31,12 @@ export interface ArchivedVersion {
   readonly archivedAt: number;
   readonly etag?: string;
   readonly versionId?: string;
+  /**
+   * `false`: an edit iCloud no longer lists, replaced by a newer edit or reverted (the object
+   * stays); absent: current (and on entries written before edits were marked, the last listed
+   * edit of a kind is the current one).
+   */
+  readonly current?: false;
 }
 
 /** An object the pipeline removed from the archive, and why (mirror policy, purge, superseded edit). */

@@ -51,19 +51,26 @@ const ROLES: Readonly<Record<VersionKind, VersionRole>> = {
 /** Apple's automatic JPEG of a screenshot (docs/protocol/records.md#live-raw-edits): not the person's edit. */
 export const SCREENSHOT_ADJUSTMENT = 'ScreenshotServices';
 
+/** A version's kind and Apple checksum: what says two of them are the same file. */
+type VersionIdentity = { readonly kind: VersionKind; readonly fileChecksum?: string | undefined };
+
+/** True when `a` and `b` are the same resource: the same kind and Apple `fileChecksum`. */
+export const sameVersion = (a: VersionIdentity, b: VersionIdentity): boolean =>
+  a.kind === b.kind && a.fileChecksum === b.fileChecksum;
+
 /** The manifest/claim identity of one resource of a master (see `PlannedVersion.objectId`). */
 export function objectIdOf(masterRecordName: string, kind: VersionKind, fileChecksum: string): string {
   return `${masterRecordName}/${kind}/${fileChecksum}`;
 }
 
-function wanted(
-  asset: Pick<Asset, 'mediaType' | 'adjustmentType'>,
-  kind: VersionKind,
-  policy: VersionPolicy,
-): boolean {
+/** What a kind is judged by: an asset-only change names no media type (its kinds already follow it). */
+type KindJudged = Pick<Asset, 'adjustmentType'> & { readonly mediaType?: MediaType };
+
+/** Whether `policy` keeps `kind` of `asset`. */
+export function policyKeeps(asset: KindJudged, kind: VersionKind, policy: VersionPolicy): boolean {
   const isLivePart = kind.startsWith('live');
   // Motion parts belong to photos only; a video's resources are never "live".
-  if (isLivePart && (asset.mediaType !== 'photo' || !policy.live)) return false;
+  if (isLivePart && (asset.mediaType === 'video' || !policy.live)) return false;
   switch (kind) {
     case 'original':
     case 'live':
@@ -86,29 +93,28 @@ function wanted(
 /**
  * The kinds `policy` selects that CloudKit listed without what a download needs (a token without
  * `downloadURL`, docs/protocol/records.md#assetid-token) and that `held` (the archive's objects)
- * does not already hold: until Apple offers them the asset is not archived whole. An asset-only
- * change names no media type; its kinds already follow it (a video has no live kinds).
+ * does not already hold: until Apple offers them the asset is not archived whole.
  */
 export function awaitingUrl(
-  asset: Pick<Asset, 'unavailableVersions' | 'adjustmentType'> & { readonly mediaType?: MediaType },
+  asset: Pick<Asset, 'unavailableVersions'> & KindJudged,
   policy: VersionPolicy,
   held: readonly { readonly kind: VersionKind; readonly fileChecksum: string }[] = [],
 ): VersionKind[] {
   return (asset.unavailableVersions ?? [])
-    .filter(
-      (u) =>
-        wanted({ mediaType: 'photo', ...asset }, u.kind, policy) &&
-        !held.some((v) => v.kind === u.kind && v.fileChecksum === u.fileChecksum),
-    )
+    .filter((u) => policyKeeps(asset, u.kind, policy) && !held.some((v) => sameVersion(v, u)))
     .map((u) => u.kind);
 }
 
 /**
  * The versions of `asset` that `planVersions` may select under `policy` (each kind is judged on
- * its own, so planning these alone plans the same objects): what a work item needs to carry.
+ * its own, so planning these alone plans the same objects): what a work item needs to carry, and
+ * the only ones an asset-only change's new rendition can be.
  */
-export function plannableVersions(asset: Asset, policy: VersionPolicy): Asset['versions'] {
-  return asset.versions.filter((version) => wanted(asset, version.kind, policy));
+export function plannableVersions(
+  asset: Pick<Asset, 'versions'> & KindJudged,
+  policy: VersionPolicy,
+): Asset['versions'] {
+  return asset.versions.filter((version) => policyKeeps(asset, version.kind, policy));
 }
 
 /**
@@ -129,7 +135,7 @@ export function planVersions(asset: Asset, policy: VersionPolicy): PlannedVersio
   const seenChecksums = new Set<string>();
   for (const kind of VERSION_KINDS) {
     const version = asset.versions.find((candidate) => candidate.kind === kind);
-    if (version === undefined || !wanted(asset, kind, policy)) continue;
+    if (version === undefined || !policyKeeps(asset, kind, policy)) continue;
     if (seenChecksums.has(version.fileChecksum)) continue;
     seenChecksums.add(version.fileChecksum);
     planned.push({

@@ -340,6 +340,23 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         }).toEqual({ one: 1_750_000_900_000, batch: [1_750_000_900_000], walked: [1_750_000_900_000] });
       });
 
+      it('keeps an edit marked no longer current', async () => {
+        const { store } = await setUp();
+        const [original] = entry('A3').versions;
+        if (original === undefined) throw new Error('the entry has no original');
+        const edit = {
+          ...original,
+          kind: 'adjusted' as const,
+          key: 'k/IMG_A3-edited.JPG',
+          fileChecksum: 'E1',
+        };
+        const input = entry('A3', { versions: [original, { ...edit, current: false }] });
+        await store.putEntry(input, 0);
+        expect((await store.getEntry({ zone: primary, assetRecordName: 'A3' }))?.versions).toEqual(
+          input.versions,
+        );
+      });
+
       it('iterates every entry', async () => {
         const { store } = await setUp();
         const names = Array.from({ length: 40 }, (_, i) => `R${i}`);

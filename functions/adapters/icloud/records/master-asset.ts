@@ -6,6 +6,7 @@ import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { Asset, AssetOnlyChange, AssetSubtype, MediaType } from '#domain/model/asset.ts';
 import { extensionForUti, isRawUti } from '#domain/model/uti.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
+import { optional } from '#shared/optional-field.ts';
 import { readAssetDescription } from './asset-description.ts';
 import {
   type RawFields,
@@ -52,13 +53,10 @@ export function toAssetRecord(record: CloudKitRecord): AssetRecord {
     recordChangeTag: record.recordChangeTag,
     masterRecordName,
     fields: record.fields,
-    ...(record.createdTime !== undefined ? { createdTime: record.createdTime } : {}),
-    ...(record.modifiedTime !== undefined ? { modifiedTime: record.modifiedTime } : {}),
+    ...optional('createdTime', record.createdTime),
+    ...optional('modifiedTime', record.modifiedTime),
   };
 }
-
-const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 
 /** The asset-side facts shared by `Asset` and `AssetOnlyChange`. */
 function assetFacts(asset: AssetRecord) {
