@@ -150,9 +150,10 @@ describe('an edit whose entry write lost to a newer edit', () => {
     expect(found).toEqual(expected);
   });
 
-  // Left: the edit that lost holds the suffixed key of a generation whose plain key the entry now
-  // lists (the other edit's): nothing in the entry tells that key from a free one.
-  it.fails('is stored once when it took the suffixed key and the older edit’s entry landed first (left: stored twice)', async () => {
+  // The edit that lost holds the suffixed key of a generation whose plain key the entry now lists
+  // (the other edit's): nothing in the entry tells that key from a free one, the object's
+  // recorded key (`objectKey#`, finding 29) does.
+  it('is stored once when it took the suffixed key and the older edit’s entry landed first (through its recorded key, finding 29)', async () => {
     const setup = setUp();
     const { deps, state, at } = setup;
     await processWorkMessage(deps, message(T0, base));
