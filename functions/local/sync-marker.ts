@@ -2,7 +2,7 @@
  * The `sync-in-progress` marker under the data folder: written when a local `sync` starts (its
  * start time and PID), removed when it ends with nothing left in flight. Found by the next run, it
  * means the last one did not finish (killed, crashed, or stopped with work in flight): that run
- * re-walks every zone (local-sync.ts). `status` reads it to say so.
+ * re-walks every zone (local-sync.ts). `status` reads it to say so, or, its PID alive, that a sync runs.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

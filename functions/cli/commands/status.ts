@@ -206,6 +206,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           ...status,
           queue: queue ?? null,
           unfinishedSync: left?.unfinishedSync ?? null,
+          syncRunning: left?.syncRunning ?? null,
           parkedWork: left?.parkedWork ?? null,
           lastCheckedAt: lastCheckedAt ?? null,
           signInNeeded,
@@ -379,25 +380,25 @@ function renderFailed(output: Output, status: ArchiveStatus): void {
 interface LeftBySync {
   /** The last `sync` did not finish (its `sync-in-progress` marker): the next walks every zone again. */
   readonly unfinishedSync?: { readonly since: string | null; readonly action: string };
+  /** A `sync` is running now: its marker names a live process, so nothing is to run beside it. */
+  readonly syncRunning?: { readonly since: string | null };
   /** Work parked for the next `sync` (`parked-work.json`): to finish, and dead letters it redrives when due. */
   readonly parkedWork: { readonly unfinished: number; readonly deadLetters: number };
 }
 
 async function leftBySync(dataDir: string): Promise<LeftBySync> {
-  const [{ readSyncMarker }, { readParkedWork }] = await Promise.all([
+  const [{ markerHolderAlive, readSyncMarker }, { readParkedWork }] = await Promise.all([
     import('#local/sync-marker.ts'),
     import('#local/parked-work.ts'),
   ]);
   const [marker, parked] = await Promise.all([readSyncMarker(dataDir), readParkedWork(dataDir)]);
+  const since = marker?.since === undefined ? null : new Date(marker.since).toISOString();
   return {
     ...(marker === undefined
       ? {}
-      : {
-          unfinishedSync: {
-            since: marker.since === undefined ? null : new Date(marker.since).toISOString(),
-            action: 'icloud-s3 sync',
-          },
-        }),
+      : markerHolderAlive(marker)
+        ? { syncRunning: { since } }
+        : { unfinishedSync: { since, action: 'icloud-s3 sync' } }),
     parkedWork: { unfinished: parked.unfinished.length, deadLetters: parked.deadLetters.length },
   };
 }
@@ -408,6 +409,10 @@ function renderLeft(output: Output, left: LeftBySync): void {
     output.info(
       `${'Parked'.padEnd(9)} ${count(unfinished)} work messages to finish, ${count(deadLetters)} dead letters (the next sync takes them up)`,
     );
+  if (left.syncRunning !== undefined) {
+    const since = left.syncRunning.since;
+    output.info(`A sync is running${since === null ? '' : ` (since ${when(Date.parse(since))} UTC)`}.`);
+  }
   if (left.unfinishedSync === undefined) return;
   const since = left.unfinishedSync.since;
   output.warn(
