@@ -85,6 +85,23 @@ describe('an older item done after a newer one', () => {
     expect({ status: entry?.status, tag: entry?.assetChangeTag }).toEqual({ status: 'archived', tag: 'a3' });
   });
 
+  it('failing for good after a purge, it leaves the entry purged (a newer item too)', async () => {
+    const { deps, state, cdn, at } = setUp();
+    await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: base }]));
+    at(T0 + 31 * MIN);
+    await processWorkMessage(
+      deps,
+      message(T0 + 30 * MIN, [
+        { type: 'tombstone', zone: base.zone, recordName: base.assetRecordName, inferredType: 'CPLAsset' },
+      ]),
+    );
+    cdn.files.set('https://cdn.test/E1', () => new InvalidInputError('E1 is gone'));
+    at(T0 + 41 * MIN);
+    await processWorkMessage(deps, message(T0 + 40 * MIN, [{ type: 'asset', asset: edited('a4', 'E1') }]));
+
+    expect((await state.getEntry(ref))?.status).toBe('purged');
+  });
+
   it("the outdated edit it adds is marked not current (the catalog's and status' view)", async () => {
     const { deps, state, at } = setUp();
     await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: base }]));
