@@ -25,7 +25,7 @@ import { awaitingUrl, type PlannedVersion, planVersions } from '../plan/plan-ver
 import { toInput } from './apply-change.ts';
 import { type ArchiveDeps, DEFAULT_RESUMABLE_FROM_BYTES, type KnownEntry } from './archive-deps.ts';
 import { keyArchivedByAnotherAsset, ownedByAnotherOfKind } from './archived-by-another-asset.ts';
-import { markCurrentEdits } from './current-edits.ts';
+import { markCurrentEdits, outdatedEdit } from './current-edits.ts';
 import { earlierEditKeys, keyCandidates, type MessageClaims } from './message-claims.ts';
 import type { MessageCounts } from './message-counts.ts';
 import { missingVersions } from './missing-versions.ts';
@@ -356,7 +356,8 @@ async function archivePass(
 
   const stateAt = at ?? entry?.stateAt;
   const input: ManifestEntryInput = older
-    ? { ...toInput(older), versions: [...added, ...older.versions] }
+    ? // The newer state lists the edits it has: an edit only this older item names is replaced.
+      { ...toInput(older), versions: [...added.map(outdatedEdit), ...older.versions] }
     : {
         zone: asset.zone,
         assetRecordName: asset.assetRecordName,

@@ -29,3 +29,7 @@ export function markCurrentEdits(
     return listed.some((l) => sameVersion(l, version)) ? marked : { ...marked, current: false };
   });
 }
+
+/** An edit an older item adds beside a newer state that does not list it (state-order.ts). */
+export const outdatedEdit = (version: ArchivedVersion): ArchivedVersion =>
+  EDIT_KINDS.includes(version.kind) ? { ...version, current: false } : version;

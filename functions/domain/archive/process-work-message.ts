@@ -40,6 +40,7 @@ import { EntryBatch } from './entry-batch.ts';
 import { type AssetToClaim, MessageClaims } from './message-claims.ts';
 import { MessageCounts } from './message-counts.ts';
 import { ObjectKeys } from './object-keys.ts';
+import { isOlder } from './state-order.ts';
 
 export interface MessageResult {
   /** Items this delivery carried out and counts (not those an earlier delivery already counted). */
@@ -262,7 +263,9 @@ async function archiveWithRefresh(
  * again (it would turn an archived photo into a skipped one).
  */
 function doneByEarlierDelivery(result: AssetArchiveResult, message: WorkMessage): boolean {
-  return result.outcome === 'unchanged' && (result.entry?.updatedAt ?? 0) >= message.issuedAt;
+  const { updatedAt = 0, stateAt = 0 } = result.entry ?? {};
+  // A newer state's write is no delivery of this message.
+  return result.outcome === 'unchanged' && updatedAt >= message.issuedAt && stateAt <= message.issuedAt;
 }
 
 /**
@@ -352,9 +355,12 @@ async function recordFailure(
   assetRecordName: string,
   masterRecordName: string,
   reason: string,
+  at: number,
 ) {
   const ref = { zone, assetRecordName };
   const entry = await deps.state.getEntry(ref);
+  // An older item's failure is about a state gone: the newer one stays, as does a purge.
+  if (entry?.status === 'purged' || isOlder(entry, at)) return;
   const input: ManifestEntryInput = entry
     ? {
         ...entry,
@@ -571,6 +577,9 @@ export async function processWorkMessage(
     const id = assetId({ zone: zoneOf(item), assetRecordName: subject });
     let kind: ChangeKind | undefined;
     const done: Tally = emptyTally();
+    // The order of the state the item carries; an issuer whose clock runs ahead gets the
+    // worker's, or its state would hold against every newer message's.
+    const at = Math.min(message.issuedAt, deps.now());
     try {
       // The message's read serves the first item about an asset; a later one reads what it left.
       const prefetched = first && item.type !== 'tombstone' ? { entry: entries.get(id) } : undefined;
@@ -584,9 +593,6 @@ export async function processWorkMessage(
         ...(first && usersRecorded.has(id) ? { masterUserRecorded: true } : {}),
       };
       let counted = true;
-      // The order of the state the item carries; an issuer whose clock runs ahead gets the
-      // worker's, or its state would hold against every newer message's.
-      const at = Math.min(message.issuedAt, deps.now());
       switch (item.type) {
         case 'asset': {
           // A refreshed asset that lookup no longer returns was deleted meanwhile: the next delta says how.
@@ -698,6 +704,7 @@ export async function processWorkMessage(
           item.asset.assetRecordName,
           item.asset.masterRecordName,
           reason,
+          at,
         );
       }
       if (countedBefore) return;
