@@ -1,8 +1,8 @@
 /**
- * Review of the s13 merge (s13-continue): a paused video handed on in a new message carries only
- * the paused item. An album membership after it in the same lane (the same asset, the same
- * delta) ran while the entry did not exist yet (`unknownAsset`), so it must go on with the video,
- * as a redelivery of the whole message would have carried it.
+ * A paused video handed on in a new message takes the rest of its lane with it: an album
+ * membership after it (the same asset, the same delta) ran while the entry did not exist yet
+ * (`unknownAsset`), so it must go on with the video, as a redelivery of the whole message would
+ * have carried it (finding 49).
  */
 import { describe, expect, it } from 'vitest';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
@@ -17,7 +17,7 @@ import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubl
 
 const T0 = 1_750_000_000_000;
 
-describe('review13: a paused item handed on', () => {
+describe('a paused video handed on', () => {
   it('keeps the album membership that followed it in its lane', async () => {
     const asset = photoAsset('v', 200);
     const url = asset.versions[0]?.downloadUrl ?? '';
@@ -56,10 +56,19 @@ describe('review13: a paused item handed on', () => {
           albumRecordName: 'album-A',
           present: true,
         },
+        // Another asset's lane, done in this message: not sent again.
+        {
+          type: 'albumMembership',
+          zone: asset.zone,
+          assetRecordName: 'other',
+          albumRecordName: 'album-A',
+          present: true,
+        },
       ],
     };
     const first = await processWorkMessage(deps, message);
     expect(first.continued).toBe(1);
+    expect(sent.map((m) => m.items.map((item) => item.type))).toEqual([['asset', 'albumMembership']]);
     // The video goes on (and finishes) in the continuation.
     cdn.files.set(url, jpegBytes(200, 3));
     now = T0 + 1_000;
