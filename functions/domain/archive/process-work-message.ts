@@ -391,13 +391,14 @@ async function recordFailure(
 }
 
 /**
- * Sends the paused items again as a new work message, the same in all but its items (its
- * `issuedAt` too: URLs as old are refreshed, entries written since count as done), so they go on
- * at once with fresh receives instead of waiting out the visibility timeout and spending one of
- * this message's. Bounded by progress, not by a count: only pauses that stored more than their
- * checkpoint held come here, and a video has so many bytes. A copy delivered beside it (a crash
- * before this message's result reached the queue) meets the same key claim, transfer lease and
- * checkpoint. False when there is no continuation or it failed: the message is retried as before.
+ * Sends the paused items, each with the rest of its lane, again as a new work message, the same
+ * in all but its items (its `issuedAt` too: URLs as old are refreshed, entries written since count
+ * as done), so they go on at once with fresh receives instead of waiting out the visibility
+ * timeout and spending one of this message's. Bounded by progress, not by a count: only pauses
+ * that stored more than their checkpoint held come here, and a video has so many bytes. A copy
+ * delivered beside it (a crash before this message's result reached the queue) meets the same key
+ * claim, transfer lease and checkpoint. False when there is no continuation or it failed: the
+ * message is retried as before.
  */
 async function handOn(
   deps: ArchiveDeps,
@@ -775,7 +776,12 @@ export async function processWorkMessage(
   // Only paused videos that stored more are left: they go on in a new message, this one is done.
   const onlyProgressedPauses =
     reauth === undefined && refused === undefined && uncounted === undefined && !stuck && paused.length > 0;
-  if (onlyProgressedPauses && (await handOn(deps, message, paused)))
+  // A paused item's lane goes on from it: the items after it (an album membership) need its entry.
+  const rest = lanes.flatMap((lane) => {
+    const from = lane.findIndex((item) => paused.includes(item));
+    return from < 0 ? [] : lane.slice(from);
+  });
+  if (onlyProgressedPauses && (await handOn(deps, message, rest)))
     return { ...tally, continued: paused.length };
   if (stoppedBy !== undefined) {
     // Whatever ends the delivery, the items it carried out are told once, here: the redelivery
