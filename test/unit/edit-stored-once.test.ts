@@ -5,38 +5,20 @@
  * edit more, must find the key it already holds rather than claim the next generation's.
  */
 import { describe, expect, it } from 'vitest';
-import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { UnexpectedResponseError } from '#domain/errors.ts';
-import type { Asset, AssetVersion } from '#domain/model/asset.ts';
-import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
-import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
+import type { Asset } from '#domain/model/asset.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
-import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
-
-const T0 = 1_750_000_000_000;
-const MIN = 60_000;
-const base = photoAsset('p', 200);
-const ref = { zone: base.zone, assetRecordName: base.assetRecordName };
-
-function editOf(checksum: string): AssetVersion {
-  return {
-    kind: 'adjusted',
-    resourceField: 'resJPEGFullRes',
-    size: 100,
-    fileChecksum: checksum,
-    uti: 'public.jpeg',
-    downloadUrl: `https://cdn.test/${checksum}`,
-  };
-}
-
-const edited = (tag: string, checksum: string): Asset => ({
-  ...base,
-  assetChangeTag: tag,
-  adjustmentType: 'com.apple.photo',
-  versions: [...base.versions, editOf(checksum)],
-});
+import {
+  base,
+  edited,
+  editedPhotoArchive,
+  MIN,
+  message as photoMessage,
+  ref,
+  T0,
+} from '#test/helpers/edited-photo.ts';
 
 /** A state store whose next `failNext` entry writes fail (a worker dying before its entry is written). */
 class DyingStateStore extends InMemorySyncStateStore {
@@ -66,40 +48,11 @@ class DyingStateStore extends InMemorySyncStateStore {
   }
 }
 
-function setUp() {
-  let now = T0;
-  const state = new DyingStateStore({ now: () => now });
-  const objects = new InMemoryObjectStore({ now: () => now });
-  const cdn = new ScriptedCdn();
-  cdn.files.set(base.versions[0]?.downloadUrl ?? '', jpegBytes(200, 3));
-  cdn.files.set('https://cdn.test/E1', jpegBytes(100, 11));
-  cdn.files.set('https://cdn.test/E2', jpegBytes(100, 22));
-  const deps: ArchiveDeps = {
-    state,
-    objects,
-    downloader: cdn,
-    refresh: async () => ({ assets: [] }),
-    versionPolicy: DEFAULT_VERSION_POLICY,
-    deletePolicy: 'keep',
-    now: () => now,
-  };
-  return {
-    deps,
-    state,
-    objects,
-    cdn,
-    at: (t: number) => {
-      now = t;
-    },
-  };
-}
+const setUp = () => editedPhotoArchive({ state: (now) => new DyingStateStore({ now }) });
 
-const message = (issuedAt: number, asset: Asset): WorkMessage => ({
-  v: WORK_MESSAGE_VERSION,
-  runId: `run-${issuedAt}`,
-  issuedAt,
-  items: [{ type: 'asset', asset }],
-});
+/** A work message of one asset item. */
+const message = (issuedAt: number, asset: Asset): WorkMessage =>
+  photoMessage(issuedAt, [{ type: 'asset', asset }]);
 
 /** Each edit downloaded once, every stored object listed by the entry, and counted once. */
 async function storedOnce(setup: ReturnType<typeof setUp>, checksum: string) {

@@ -4,71 +4,11 @@
  * in its own message.
  */
 import { describe, expect, it } from 'vitest';
-import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { InvalidInputError } from '#domain/errors.ts';
-import type { Asset, AssetVersion } from '#domain/model/asset.ts';
-import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
-import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
-import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
-import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
+import { base, edited, editedPhotoArchive, MIN, message, ref, T0 } from '#test/helpers/edited-photo.ts';
 
-const T0 = 1_750_000_000_000;
-const MIN = 60_000;
-const base = photoAsset('p', 200);
-const ref = { zone: base.zone, assetRecordName: base.assetRecordName };
-
-function setUp() {
-  let now = T0;
-  const state = new InMemorySyncStateStore({ now: () => now });
-  const objects = new InMemoryObjectStore({ now: () => now });
-  const cdn = new ScriptedCdn();
-  cdn.files.set(base.versions[0]?.downloadUrl ?? '', jpegBytes(200, 3));
-  cdn.files.set('https://cdn.test/E1', jpegBytes(100, 11));
-  cdn.files.set('https://cdn.test/E2', jpegBytes(100, 22));
-  const deps: ArchiveDeps = {
-    state,
-    objects,
-    downloader: cdn,
-    refresh: async () => ({ assets: [] }),
-    versionPolicy: DEFAULT_VERSION_POLICY,
-    deletePolicy: 'keep',
-    now: () => now,
-  };
-  return {
-    deps,
-    state,
-    cdn,
-    at: (t: number) => {
-      now = t;
-    },
-  };
-}
-
-const message = (issuedAt: number, items: WorkMessage['items']): WorkMessage => ({
-  v: WORK_MESSAGE_VERSION,
-  runId: `run-${issuedAt}`,
-  issuedAt,
-  items,
-});
-
-function edited(tag: string, checksum: string): Asset {
-  const edit: AssetVersion = {
-    kind: 'adjusted',
-    resourceField: 'resJPEGFullRes',
-    size: 100,
-    fileChecksum: checksum,
-    uti: 'public.jpeg',
-    downloadUrl: `https://cdn.test/${checksum}`,
-  };
-  return {
-    ...base,
-    assetChangeTag: tag,
-    adjustmentType: 'com.apple.photo',
-    versions: [...base.versions, edit],
-  };
-}
+const setUp = () => editedPhotoArchive();
 
 describe('an older item done after a newer one', () => {
   it('failing for good, it leaves the newer archived state alone (recordFailure)', async () => {

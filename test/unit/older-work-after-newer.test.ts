@@ -10,18 +10,13 @@ import { viewItem } from '#domain/albums/album-view.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { decodeShard, shardKey, shardOf } from '#domain/catalog/catalog-shard.ts';
-import type { Asset, AssetOnlyChange, AssetVersion } from '#domain/model/asset.ts';
-import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
+import type { Asset, AssetOnlyChange } from '#domain/model/asset.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
-import { jpegBytes, photoAsset, RecordingLogger, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
-
-const T0 = 1_750_000_000_000;
-const MIN = 60_000;
-const base = photoAsset('p', 200);
-const ref = { zone: base.zone, assetRecordName: base.assetRecordName };
+import { jpegBytes, RecordingLogger, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
+import { base, edited, editedPhotoArchive, MIN, message, ref, T0 } from '#test/helpers/edited-photo.ts';
 
 /** A state store that lets another worker write first, just before its next entry write. */
 class RacedStateStore extends InMemorySyncStateStore {
@@ -42,38 +37,8 @@ class RacedStateStore extends InMemorySyncStateStore {
 }
 
 function setUp(deletePolicy: 'keep' | 'mirror' = 'keep') {
-  let now = T0;
-  const state = new RacedStateStore({ now: () => now });
-  const objects = new InMemoryObjectStore({ now: () => now });
-  const cdn = new ScriptedCdn();
-  cdn.files.set(base.versions[0]?.downloadUrl ?? '', jpegBytes(200, 3));
-  cdn.files.set('https://cdn.test/E1', jpegBytes(100, 11));
-  cdn.files.set('https://cdn.test/E2', jpegBytes(100, 22));
-  const deps: ArchiveDeps = {
-    state,
-    objects,
-    downloader: cdn,
-    refresh: async () => ({ assets: [] }),
-    versionPolicy: DEFAULT_VERSION_POLICY,
-    deletePolicy,
-    now: () => now,
-  };
-  return {
-    deps,
-    state,
-    objects,
-    at: (t: number) => {
-      now = t;
-    },
-  };
+  return editedPhotoArchive({ state: (now) => new RacedStateStore({ now }), deletePolicy });
 }
-
-const message = (issuedAt: number, items: WorkMessage['items']): WorkMessage => ({
-  v: WORK_MESSAGE_VERSION,
-  runId: `run-${issuedAt}`,
-  issuedAt,
-  items,
-});
 
 function change(tag: string, flags: Partial<AssetOnlyChange>): AssetOnlyChange {
   return {
@@ -87,23 +52,6 @@ function change(tag: string, flags: Partial<AssetOnlyChange>): AssetOnlyChange {
     isExpunged: false,
     versions: [],
     ...flags,
-  };
-}
-
-function edited(tag: string, checksum: string): Asset {
-  const edit: AssetVersion = {
-    kind: 'adjusted',
-    resourceField: 'resJPEGFullRes',
-    size: 100,
-    fileChecksum: checksum,
-    uti: 'public.jpeg',
-    downloadUrl: `https://cdn.test/${checksum}`,
-  };
-  return {
-    ...base,
-    assetChangeTag: tag,
-    adjustmentType: 'com.apple.photo',
-    versions: [...base.versions, edit],
   };
 }
 

@@ -5,44 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { viewItem } from '#domain/albums/album-view.ts';
-import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { toCatalogRecord } from '#domain/catalog/catalog-record.ts';
-import type { Asset, AssetOnlyChange } from '#domain/model/asset.ts';
+import type { AssetOnlyChange } from '#domain/model/asset.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
-import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
-import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
-import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
-import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
-
-const T0 = 1_750_000_000_000;
-const base = photoAsset('p', 200);
-const ref = { zone: base.zone, assetRecordName: base.assetRecordName };
-
-const message = (issuedAt: number, items: WorkMessage['items']): WorkMessage => ({
-  v: WORK_MESSAGE_VERSION,
-  runId: `run-${issuedAt}`,
-  issuedAt,
-  items,
-});
-
-const edited = (tag: string, checksum: string): Asset => ({
-  ...base,
-  assetChangeTag: tag,
-  adjustmentType: 'com.apple.photo',
-  versions: [
-    ...base.versions,
-    {
-      kind: 'adjusted',
-      resourceField: 'resJPEGFullRes',
-      size: 100,
-      fileChecksum: checksum,
-      uti: 'public.jpeg',
-      downloadUrl: `https://cdn.test/${checksum}`,
-    },
-  ],
-});
+import type { WorkMessage } from '#domain/model/work.ts';
+import { base, edited, editedPhotoArchive, message, ref, T0 } from '#test/helpers/edited-photo.ts';
 
 const reverted: AssetOnlyChange = {
   zone: base.zone,
@@ -57,20 +25,7 @@ const reverted: AssetOnlyChange = {
 };
 
 function setUp() {
-  const state = new InMemorySyncStateStore({ now: () => T0 });
-  const cdn = new ScriptedCdn();
-  cdn.files.set(base.versions[0]?.downloadUrl ?? '', jpegBytes(200, 3));
-  cdn.files.set('https://cdn.test/E1', jpegBytes(100, 11));
-  cdn.files.set('https://cdn.test/E2', jpegBytes(100, 22));
-  const deps: ArchiveDeps = {
-    state,
-    objects: new InMemoryObjectStore({ now: () => T0 }),
-    downloader: cdn,
-    refresh: async () => ({ assets: [] }),
-    versionPolicy: DEFAULT_VERSION_POLICY,
-    deletePolicy: 'keep',
-    now: () => T0,
-  };
+  const { deps, state } = editedPhotoArchive();
   let at = T0;
   const apply = (item: WorkMessage['items'][number]) => processWorkMessage(deps, message(++at, [item]));
   return { state, apply };
