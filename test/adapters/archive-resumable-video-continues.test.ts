@@ -17,7 +17,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
-import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
 import { encodeWorkMessage, parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
@@ -32,8 +32,8 @@ import type { MediaDownload, MediaDownloader } from '#ports/media-download.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import { createLogger } from '#shared/logger.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
-import { photoAsset } from '#test/handlers/handler-doubles.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
+import { longVideo, PART } from '#test/helpers/long-video.ts';
 import { MAX_RECEIVE_COUNT } from '../../infra/work-queue.ts';
 
 let local: TestAws;
@@ -44,27 +44,14 @@ afterAll(async () => {
   await local?.stop();
 });
 
-const PART = MIN_PART_SIZE;
 /** Seven invocations at a part each: more than the five receives a message has. */
 const PARTS = MAX_RECEIVE_COUNT + 1;
-const SIZE = PARTS * PART + 4321;
-const URL = 'https://cdn.test/very-long-video';
+const { asset: VIDEO, size: SIZE } = longVideo('very-long-video', PARTS);
+const video = (): Asset => VIDEO;
 /** The invocation's timing: the pause comes `PAUSE_AFTER_MS` in, the uploads' abort well after. */
 const RESERVE_MS = 1_000;
 const PAUSE_LEAD_MS = 8_000;
 const PAUSE_AFTER_MS = 1_500;
-
-function video(): Asset {
-  const asset = photoAsset('very-long-video', SIZE);
-  const [version] = asset.versions;
-  if (version === undefined) throw new Error('no version');
-  return {
-    ...asset,
-    mediaType: 'video',
-    fileName: 'very-long-video.MOV',
-    versions: [{ ...version, uti: 'com.apple.quicktime-movie', downloadUrl: URL }],
-  };
-}
 
 /**
  * A CDN that serves each download `limit` bytes from the offset asked for, then sends nothing more

@@ -13,15 +13,15 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } f
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
-import { MIN_PART_SIZE, S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import type { Asset } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { RangeServingDownloader } from '#test/fakes/range-serving-downloader.ts';
-import { photoAsset } from '#test/handlers/handler-doubles.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
+import { longVideo, PART } from '#test/helpers/long-video.ts';
 
 let local: TestAws;
 beforeAll(async () => {
@@ -31,22 +31,9 @@ afterAll(async () => {
   await local.stop();
 });
 
-const PART = MIN_PART_SIZE;
-const SIZE = 5 * PART + 4321;
-const URL = 'https://cdn.test/long-video';
+const { asset: VIDEO, size: SIZE, url: URL } = longVideo('long-video', 5);
+const video = (): Asset => VIDEO;
 const BYTES = Buffer.from(Array.from({ length: SIZE }, (_, i) => (i * 2654435761) >>> 24));
-
-function video(): Asset {
-  const asset = photoAsset('long-video', SIZE);
-  const [version] = asset.versions;
-  if (version === undefined) throw new Error('no version');
-  return {
-    ...asset,
-    mediaType: 'video',
-    fileName: 'long-video.MOV',
-    versions: [{ ...version, uti: 'com.apple.quicktime-movie', downloadUrl: URL }],
-  };
-}
 
 const abortError = () =>
   Object.assign(new Error('the invocation is about to time out'), { name: 'AbortError' });
