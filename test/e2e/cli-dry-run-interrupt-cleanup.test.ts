@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
-import { startTestSimulator } from '#test/helpers/simulator.ts';
+import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const CLI = join(process.cwd(), 'bin', 'icloud-s3.mjs');
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
@@ -48,6 +48,9 @@ it('Ctrl-C during sync --dry-run leaves no copy of the state behind', async () =
     '--session-file',
     join(dir, 'session.json'),
   ];
+  // Every answer from Apple slowed, so the dry run is still planning when Ctrl-C comes (an idle
+  // dry run of this library can end within the wait below on a quiet machine).
+  await controlClient(sim).injectFault({ endpoint: '*', delayMs: 2_000 });
   const child = spawn(process.execPath, [CLI, ...args, '--endpoint', sim.controlUrl, '--json'], {
     stdio: ['ignore', 'pipe', 'ignore'],
     env: { ...process.env, TMPDIR: childTmp },
