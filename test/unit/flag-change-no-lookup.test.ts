@@ -10,16 +10,13 @@ import { mapRecords } from '#adapters/icloud/records/map-records.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import type { Asset, AssetOnlyChange, AssetVersion } from '#domain/model/asset.ts';
-import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import { planVersions, SCREENSHOT_ADJUSTMENT } from '#domain/plan/plan-versions.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { recordedQueryRecords } from '#test/fixtures/recorded-cloudkit.ts';
-import { jpegBytes, photoAsset, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
-
-const T0 = 1_750_000_000_000;
-const base = photoAsset('p', 200);
+import { jpegBytes, ScriptedCdn } from '#test/handlers/handler-doubles.ts';
+import { base, message, T0 } from '#test/helpers/edited-photo.ts';
 
 const rendition = (kind: 'adjusted' | 'thumb', checksum: string): AssetVersion => ({
   kind,
@@ -30,51 +27,55 @@ const rendition = (kind: 'adjusted' | 'thumb', checksum: string): AssetVersion =
   downloadUrl: `https://cdn.test/${checksum}`,
 });
 
-const message = (issuedAt: number, items: WorkMessage['items']): WorkMessage => ({
-  v: WORK_MESSAGE_VERSION,
-  runId: `run-${issuedAt}`,
-  issuedAt,
-  items,
-});
+/**
+ * `asset` archived, then its favourite toggled by a flag change that lists its renditions (as the
+ * CPLAsset does); the CDN serves every version's bytes. The records/lookup made, and the entry.
+ */
+async function favouritedAfterArchive(asset: Asset) {
+  const cdn = new ScriptedCdn();
+  for (const [i, version] of asset.versions.entries())
+    cdn.files.set(version.downloadUrl ?? '', jpegBytes(version.size, 3 + i));
+  const lookups: string[] = [];
+  const deps: ArchiveDeps = {
+    state: new InMemorySyncStateStore({ now: () => T0 }),
+    objects: new InMemoryObjectStore({ now: () => T0 }),
+    downloader: cdn,
+    refresh: async (_zone, keys) => {
+      lookups.push(...keys.map((k) => k.assetRecordName));
+      return { assets: [{ ...asset, assetChangeTag: 'a2', isFavorite: true }] };
+    },
+    versionPolicy: DEFAULT_VERSION_POLICY,
+    deletePolicy: 'keep',
+    now: () => T0,
+  };
+  await processWorkMessage(deps, message(T0, [{ type: 'asset', asset }]));
+  const favourite: AssetOnlyChange = {
+    zone: asset.zone,
+    assetRecordName: asset.assetRecordName,
+    masterRecordName: asset.masterRecordName,
+    assetChangeTag: 'a2',
+    ...(asset.adjustmentType === undefined ? {} : { adjustmentType: asset.adjustmentType }),
+    isFavorite: true,
+    isHidden: false,
+    isDeleted: false,
+    isExpunged: false,
+    versions: asset.versions.filter((v) => v.kind !== 'original'),
+  };
+  await processWorkMessage(deps, message(T0 + 1, [{ type: 'assetOnly', change: favourite }]));
+  return {
+    lookups,
+    entry: await deps.state.getEntry({ zone: asset.zone, assetRecordName: asset.assetRecordName }),
+  };
+}
 
 describe('a flag change of an edited photo or a screenshot', () => {
   it('asks iCloud for nothing', async () => {
-    const cdn = new ScriptedCdn();
-    cdn.files.set(base.versions[0]?.downloadUrl ?? '', jpegBytes(200, 3));
-    cdn.files.set('https://cdn.test/E1', jpegBytes(100, 11));
-    cdn.files.set('https://cdn.test/T1', jpegBytes(50, 12));
     const edited: Asset = {
       ...base,
       adjustmentType: 'com.apple.photo',
       versions: [...base.versions, rendition('adjusted', 'E1'), rendition('thumb', 'T1')],
     };
-    const lookups: string[] = [];
-    const deps: ArchiveDeps = {
-      state: new InMemorySyncStateStore({ now: () => T0 }),
-      objects: new InMemoryObjectStore({ now: () => T0 }),
-      downloader: cdn,
-      refresh: async (_zone, keys) => {
-        lookups.push(...keys.map((k) => k.assetRecordName));
-        return { assets: [{ ...edited, assetChangeTag: 'a2', isFavorite: true }] };
-      },
-      versionPolicy: DEFAULT_VERSION_POLICY,
-      deletePolicy: 'keep',
-      now: () => T0,
-    };
-    await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: edited }]));
-    const favourite: AssetOnlyChange = {
-      zone: base.zone,
-      assetRecordName: base.assetRecordName,
-      masterRecordName: base.masterRecordName,
-      assetChangeTag: 'a2',
-      adjustmentType: 'com.apple.photo',
-      isFavorite: true,
-      isHidden: false,
-      isDeleted: false,
-      isExpunged: false,
-      versions: [rendition('adjusted', 'E1'), rendition('thumb', 'T1')],
-    };
-    await processWorkMessage(deps, message(T0 + 1, [{ type: 'assetOnly', change: favourite }]));
+    const { lookups } = await favouritedAfterArchive(edited);
 
     expect(lookups).toEqual([]);
   });
@@ -144,42 +145,13 @@ describe('a flag change of an edited photo or a screenshot', () => {
     });
   });
   it('asks iCloud for nothing for a screenshot whose render the policy does not keep', async () => {
-    const cdn = new ScriptedCdn();
-    cdn.files.set(base.versions[0]?.downloadUrl ?? '', jpegBytes(200, 3));
     const screenshot: Asset = {
       ...base,
       adjustmentType: SCREENSHOT_ADJUSTMENT,
       versions: [...base.versions, rendition('adjusted', 'S1')],
     };
-    const lookups: string[] = [];
-    const deps: ArchiveDeps = {
-      state: new InMemorySyncStateStore({ now: () => T0 }),
-      objects: new InMemoryObjectStore({ now: () => T0 }),
-      downloader: cdn,
-      refresh: async (_zone, keys) => {
-        lookups.push(...keys.map((k) => k.assetRecordName));
-        return { assets: [{ ...screenshot, assetChangeTag: 'a2', isFavorite: true }] };
-      },
-      versionPolicy: DEFAULT_VERSION_POLICY,
-      deletePolicy: 'keep',
-      now: () => T0,
-    };
-    await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: screenshot }]));
-    const favourite: AssetOnlyChange = {
-      zone: base.zone,
-      assetRecordName: base.assetRecordName,
-      masterRecordName: base.masterRecordName,
-      assetChangeTag: 'a2',
-      adjustmentType: SCREENSHOT_ADJUSTMENT,
-      isFavorite: true,
-      isHidden: false,
-      isDeleted: false,
-      isExpunged: false,
-      versions: [rendition('adjusted', 'S1')],
-    };
-    await processWorkMessage(deps, message(T0 + 1, [{ type: 'assetOnly', change: favourite }]));
+    const { lookups, entry } = await favouritedAfterArchive(screenshot);
 
-    const entry = await deps.state.getEntry({ zone: base.zone, assetRecordName: base.assetRecordName });
     expect({ lookups, favourite: entry?.flags.isFavorite }).toEqual({ lookups: [], favourite: true });
   });
 });
