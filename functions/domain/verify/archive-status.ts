@@ -3,7 +3,12 @@
  * zone's token age and first-sync progress, the archive's counts and size, and when Apple's trust
  * in this machine's sign-in runs out. Pure: the command gathers the inputs.
  */
-import type { ArchiveCounters, ManifestEntry, ManifestStatus } from '#domain/model/manifest.ts';
+import {
+  type ArchiveCounters,
+  assetId,
+  type ManifestEntry,
+  type ManifestStatus,
+} from '#domain/model/manifest.ts';
 import type { RunKind, RunOutcome, RunRecord } from '#domain/model/run.ts';
 import type { DatabaseSyncState, FailedPhotoRetry, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { zoneId } from '#domain/model/zone.ts';
@@ -202,10 +207,10 @@ function awaitingUrlOf(zone: ZoneSyncState): Pick<ZoneStatus, 'awaitingUrl'> {
 }
 
 function failedPhotos(input: ArchiveStatusInput): FailedPhotoStatus[] {
-  const retries = new Map((input.retries ?? []).map((r) => [`${zoneId(r.zone)}#${r.assetRecordName}`, r]));
+  const retries = new Map((input.retries ?? []).map((r) => [assetId(r), r]));
   return (input.failed ?? [])
     .map((entry): FailedPhotoStatus => {
-      const retry = retries.get(`${zoneId(entry.zone)}#${entry.assetRecordName}`);
+      const retry = retries.get(assetId(entry));
       const next = retry === undefined ? 'notScheduled' : (nextRetryAt(retry) ?? 'nextRun');
       return {
         zone: zoneId(entry.zone),
