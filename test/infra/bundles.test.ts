@@ -234,6 +234,26 @@ describe('Lambda bundles as CDK builds them', () => {
     expect(calls).toEqual(['queued 1', 'tried 8']);
   });
 
+  it("keeps Shared Albums' item work out of the workers' index.mjs: a bundle of its own, one class per domain error", async () => {
+    const [workers, ...more] = bundles.filter((bundle) => bundle.files.includes('shared-albums-work.mjs'));
+    expect(more).toEqual([]);
+    if (workers === undefined) throw new Error('no Shared Albums bundle');
+    expect(workers.code).toContain('the CDN sent nothing for');
+    expect(workers.code).toContain('import("./shared-albums-work.mjs")');
+    expect(
+      workers.sources.filter((source) => /shared-albums-work|archive-shared-album|shared-catalog/.test(source)),
+    ).toEqual([]);
+    // The domain's error classes are index.mjs's, handed over when it loaded (LAZY_HOST_MODULES):
+    // a copy of its own would break `instanceof` and classifyError between the two bundles.
+    const lazySources = (
+      JSON.parse(readFileSync(join(workers.dir, 'shared-albums-work.mjs.map'), 'utf8')) as { sources: string[] }
+    ).sources.map((source) => source.replace(/^.*?(functions|node_modules)\//, '$1/'));
+    expect(lazySources).toEqual(expect.arrayContaining(['functions/domain/shared-albums/archive-shared-album.ts']));
+    expect(lazySources.filter((source) => source.endsWith('/errors.ts'))).toEqual([]);
+    const lazyUrl = pathToFileURL(join(workers.dir, 'shared-albums-work.mjs')).href;
+    await expect(import(lazyUrl)).rejects.toThrow(/loaded without the bundle that holds it/);
+  });
+
   it('loads the resumable upload bundle as Lambda would, and it hashes and sends a body whole', async () => {
     const workers = bundles.find((bundle) => bundle.files.includes('s3-resumable-upload.mjs'));
     if (workers === undefined) throw new Error('no resumable upload bundle');
