@@ -179,17 +179,93 @@ export const sdkPaginatorsPure: Plugin = {
  * Modules a function loads only on a rare path, by a dynamic `import()`: each is bundled on its own
  * beside `index.mjs` (`<name>.mjs`, its map and licence notices), which no cold start loads. Such a
  * module must import nothing the function's bundle holds (types aside): it would hold its own
- * copy. The resumable upload of videos too long for one invocation, with hash-wasm's MD5 and
+ * copy; a copy of pure code is only bytes, but a class of its own breaks `instanceof` across the
+ * two bundles, so the modules of such classes it needs it takes from `index.mjs` (`LAZY_HOST_MODULES`). The resumable upload of videos too long for one invocation, with hash-wasm's MD5 and
  * SHA-256 (23 KB), is one (functions/adapters/aws/s3-resumable-upload.ts). The workers' SQS client,
  * which sends a paused long video on in a new work message, is another
  * (functions/compose/work-continuation-sqs.ts): it holds its own copy of the SDK's core, loaded
- * only by an invocation that paused.
+ * only by an invocation that paused. Shared Albums' item work in the workers is a third
+ * (functions/app/shared-albums-work.ts, 15 KB), loaded for a message that holds a shared album.
  */
 export const LAZY_MODULES: readonly string[] = [
   'functions/adapters/aws/s3-resumable-upload.ts',
   'functions/compose/work-continuation-sqs.ts',
   'functions/domain/detect/retry-failed-photos.ts',
+  'functions/app/shared-albums-work.ts',
 ];
+
+/**
+ * The modules a lazy module takes from the function's bundle rather than holding its own copy:
+ * the domain's error classes, which both sides throw and check (`instanceof`, `classifyError`).
+ * `index.mjs` hands each over when it loads (`lazyHostsHandedOver`), and the lazy bundle reads
+ * them back in place of the module (`lazyHostsTaken`); loaded without `index.mjs`, it throws.
+ */
+export const LAZY_HOST_MODULES: Readonly<Record<string, readonly string[]>> = {
+  'functions/app/shared-albums-work.ts': ['functions/domain/errors.ts', 'functions/domain/shared-albums/errors.ts'],
+};
+
+/** Where `index.mjs` leaves the host modules for its lazy bundles, by repository path. */
+const LAZY_HOSTS = 'Symbol.for("icloud-s3.lazy-hosts")';
+
+/** An esbuild filter matching exactly these absolute paths. */
+function exactPaths(paths: readonly string[]): RegExp {
+  return new RegExp(`^(${paths.map((path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+}
+
+/** Appends to each host module of the function's bundle the handing over of its exports. */
+function lazyHostsHandedOver(repositoryRoot: string, hosts: readonly string[]): Plugin {
+  const byPath = new Map(hosts.map((module) => [join(repositoryRoot, module), module]));
+  return {
+    name: 'lazy-hosts-handed-over',
+    setup(pluginBuild) {
+      pluginBuild.onLoad({ filter: exactPaths([...byPath.keys()]) }, async (args) => {
+        const module = byPath.get(args.path) ?? '';
+        const text = await readFile(args.path, 'utf8');
+        return {
+          contents: `${text}\nimport * as __lazyHost from ${JSON.stringify(args.path)};\n((globalThis as any)[${LAZY_HOSTS}] ??= {})[${JSON.stringify(module)}] = __lazyHost;\n`,
+          loader: 'ts',
+        };
+      });
+    },
+  };
+}
+
+/** In a lazy bundle, each host module read back from what `index.mjs` handed over. */
+function lazyHostsTaken(repositoryRoot: string, hosts: readonly string[]): Plugin {
+  const byPath = new Map(hosts.map((module) => [join(repositoryRoot, module), module]));
+  return {
+    name: 'lazy-hosts-taken',
+    setup(pluginBuild) {
+      pluginBuild.onLoad({ filter: exactPaths([...byPath.keys()]) }, async (args) => {
+        const module = byPath.get(args.path) ?? '';
+        const names = await exportsOf(repositoryRoot, args.path);
+        const message = `${module}: loaded without the bundle that holds it (index.mjs, infra/lambda-bundle.ts)`;
+        return {
+          contents: `const host = globalThis[${LAZY_HOSTS}]?.[${JSON.stringify(module)}];
+if (host === undefined) throw new Error(${JSON.stringify(message)});
+export const { ${names.join(', ')} } = host;
+`,
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/** The names a module exports (types aside). */
+async function exportsOf(repositoryRoot: string, path: string): Promise<readonly string[]> {
+  const { metafile } = await build({
+    absWorkingDir: repositoryRoot,
+    entryPoints: [path],
+    bundle: false,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'silent',
+  });
+  return Object.values(metafile.outputs)[0]?.exports ?? [];
+}
 
 /** The file a lazy module is bundled to, beside `index.mjs`. */
 export function lazyBundleFile(module: string): string {
@@ -339,11 +415,17 @@ export async function bundleLambda(repositoryRoot: string, entry: string, outDir
   const outfile = join(outDir, BUNDLE_FILE);
   const met = new Set<string>();
   const options = lambdaBuildOptions(repositoryRoot, entry, outfile);
-  await build({ ...options, plugins: [...(options.plugins ?? []), lazyModulesLeftOut(repositoryRoot, met)] });
+  const plugins = [...(options.plugins ?? []), lazyModulesLeftOut(repositoryRoot, met)];
+  await build({ ...options, plugins });
+  const hostsOf = (module: string): readonly string[] => LAZY_HOST_MODULES[module] ?? [];
+  const hosts = [...new Set([...met].flatMap(hostsOf))];
+  // Which lazy modules the function meets is known once it is built: built again to hand them over.
+  if (hosts.length > 0) {
+    await build({ ...options, plugins: [...plugins, lazyHostsHandedOver(repositoryRoot, hosts)] });
+  }
   for (const module of met) {
-    await build(
-      lambdaBuildOptions(repositoryRoot, join(repositoryRoot, module), join(outDir, lazyBundleFile(module))),
-    );
+    const lazy = lambdaBuildOptions(repositoryRoot, join(repositoryRoot, module), join(outDir, lazyBundleFile(module)));
+    await build({ ...lazy, plugins: [...(lazy.plugins ?? []), lazyHostsTaken(repositoryRoot, hostsOf(module))] });
   }
   return outfile;
 }

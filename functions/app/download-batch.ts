@@ -17,7 +17,7 @@ import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
-import { archiveSharedWork, type SharedAlbumWorkerSettings } from './shared-albums-work.ts';
+import type { SharedAlbumWorkerSettings } from './shared-albums-work.ts';
 
 export interface DownloadBatchDeps {
   readonly archive: Omit<ArchiveDeps, 'downloader' | 'refresh' | 'signal'>;
@@ -257,15 +257,18 @@ export function startDownloadBatch(
           onItemDone: (done) => progress.itemDone(done),
         },
       );
-      // Shared-album items after the library's: their counts join the message's result.
-      const result = await archiveSharedWork(
-        { ...deps, itemSlots, count },
-        adapters,
-        message,
-        libraryResult,
-        deadline.signal,
-        delivery,
-      );
+      // Shared-album items after the library's: their counts join the message's result. Loaded
+      // for such a message alone (in the workers, a bundle of its own: infra/lambda-bundle.ts).
+      const result = message.items.some((item) => item.type === 'sharedAlbum')
+        ? await (await import('./shared-albums-work.ts')).archiveSharedWork(
+            { ...deps, itemSlots, count },
+            adapters,
+            message,
+            libraryResult,
+            deadline.signal,
+            delivery,
+          )
+        : libraryResult;
       if (result.continued)
         deps.logger.info('paused video goes on in a new message', { messageId, items: result.continued });
       await report(result);
