@@ -201,7 +201,10 @@ export const LAZY_MODULES: readonly string[] = [
  * them back in place of the module (`lazyHostsTaken`); loaded without `index.mjs`, it throws.
  */
 export const LAZY_HOST_MODULES: Readonly<Record<string, readonly string[]>> = {
-  'functions/app/shared-albums-work.ts': ['functions/domain/errors.ts', 'functions/domain/shared-albums/errors.ts'],
+  'functions/app/shared-albums-work.ts': [
+    'functions/domain/errors.ts',
+    'functions/domain/shared-albums/errors.ts',
+  ],
 };
 
 /** Where `index.mjs` leaves the host modules for its lazy bundles, by repository path. */
@@ -424,8 +427,15 @@ export async function bundleLambda(repositoryRoot: string, entry: string, outDir
     await build({ ...options, plugins: [...plugins, lazyHostsHandedOver(repositoryRoot, hosts)] });
   }
   for (const module of met) {
-    const lazy = lambdaBuildOptions(repositoryRoot, join(repositoryRoot, module), join(outDir, lazyBundleFile(module)));
-    await build({ ...lazy, plugins: [...(lazy.plugins ?? []), lazyHostsTaken(repositoryRoot, hostsOf(module))] });
+    const lazy = lambdaBuildOptions(
+      repositoryRoot,
+      join(repositoryRoot, module),
+      join(outDir, lazyBundleFile(module)),
+    );
+    await build({
+      ...lazy,
+      plugins: [...(lazy.plugins ?? []), lazyHostsTaken(repositoryRoot, hostsOf(module))],
+    });
   }
   return outfile;
 }

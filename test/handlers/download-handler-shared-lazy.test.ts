@@ -50,7 +50,13 @@ const album: SharedAlbum = {
 };
 
 function body(items: readonly WorkItem[]): string {
-  return JSON.stringify({ v: WORK_MESSAGE_VERSION, runId: 'run-1', runStartedAt: RUN_STARTED, issuedAt: NOW, items });
+  return JSON.stringify({
+    v: WORK_MESSAGE_VERSION,
+    runId: 'run-1',
+    runStartedAt: RUN_STARTED,
+    issuedAt: NOW,
+    items,
+  });
 }
 
 describe('the download handler loads Shared Albums on their path alone', () => {
@@ -85,7 +91,13 @@ describe('the download handler loads Shared Albums on their path alone', () => {
     let icloud = library.adapters;
     const handler = createDownloadHandler({
       decode: parseWorkMessage,
-      archive: { state, objects, versionPolicy: DEFAULT_VERSION_POLICY, deletePolicy: 'keep', now: () => NOW },
+      archive: {
+        state,
+        objects,
+        versionPolicy: DEFAULT_VERSION_POLICY,
+        deletePolicy: 'keep',
+        now: () => NOW,
+      },
       icloud: async () => ({ ...icloud, sharedAlbums: source }),
       logger: new RecordingLogger(),
       metrics: new CollectedMetrics(),
@@ -98,16 +110,30 @@ describe('the download handler loads Shared Albums on their path alone', () => {
     });
 
     const photo = sqsRecord(body([{ type: 'asset', asset: photoAsset('a', 64) }]));
-    expect((await handler(sqsEvent([photo]), lambdaContext(() => 60_000))).batchItemFailures).toEqual([]);
+    expect(
+      (
+        await handler(
+          sqsEvent([photo]),
+          lambdaContext(() => 60_000),
+        )
+      ).batchItemFailures,
+    ).toEqual([]);
     expect(objects.keys().filter((key) => key.endsWith('.JPG'))).toHaveLength(1);
     expect(loaded.sharedAlbumsWork).toBe(0);
 
     icloud = albums.adapters;
     const shared = sqsRecord(body([{ type: 'sharedAlbum', album }]));
-    expect((await handler(sqsEvent([shared]), lambdaContext(() => 60_000))).batchItemFailures).toEqual([]);
-    expect(objects.keys().filter((key) => key.startsWith('shared-albums/Lake/') && key.endsWith('.JPG'))).toHaveLength(
-      1,
-    );
+    expect(
+      (
+        await handler(
+          sqsEvent([shared]),
+          lambdaContext(() => 60_000),
+        )
+      ).batchItemFailures,
+    ).toEqual([]);
+    expect(
+      objects.keys().filter((key) => key.startsWith('shared-albums/Lake/') && key.endsWith('.JPG')),
+    ).toHaveLength(1);
     expect(loaded.sharedAlbumsWork).toBe(1);
   });
 });
