@@ -242,6 +242,9 @@ function lazyHostsTaken(repositoryRoot: string, hosts: readonly string[]): Plugi
       pluginBuild.onLoad({ filter: exactPaths([...byPath.keys()]) }, async (args) => {
         const module = byPath.get(args.path) ?? '';
         const names = await exportsOf(repositoryRoot, args.path);
+        // Read back by name: a default export has none to declare.
+        if (names.includes('default'))
+          throw new Error(`${module}: a host module must have named exports alone`);
         const message = `${module}: loaded without the bundle that holds it (index.mjs, infra/lambda-bundle.ts)`;
         return {
           contents: `const host = globalThis[${LAZY_HOSTS}]?.[${JSON.stringify(module)}];
