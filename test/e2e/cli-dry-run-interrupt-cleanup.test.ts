@@ -110,7 +110,9 @@ it('the next dry run removes the copy a SIGKILLed dry run left, and never a runn
     throw new Error('the dry run made no copy of the state');
   };
   const exitOf = (child: ChildProcess) =>
-    new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+    new Promise<void>((r) =>
+      child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
+    );
   try {
     const killed = await dryRun();
     killed.child.kill('SIGKILL');

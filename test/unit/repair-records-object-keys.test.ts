@@ -11,6 +11,7 @@ import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import type { Asset } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
+import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { objectIdOf } from '#domain/plan/plan-versions.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -77,7 +78,7 @@ async function repair(state: InMemorySyncStateStore, objects: InMemoryObjectStor
         throw new Error('nothing to look up');
       },
       versionPolicy: DEFAULT_VERSION_POLICY,
-      deletePolicy: 'keep',
+      deletePolicy: DEFAULT_DELETE_POLICY,
       now: () => NOW,
     },
     report,

@@ -1013,7 +1013,9 @@ export class DynamoDbSyncStateStore extends DynamoDbArchiveStateStore implements
           ExpressionAttributeValues: { ':owner': objectId },
         },
       },
-      { Put: { Item: { ...keys.objectKey(objectId), key }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      {
+        Put: { Item: { ...keys.objectKey(objectId), key }, ConditionExpression: 'attribute_not_exists(pk)' },
+      },
     ]);
     return refused === undefined;
   }
