@@ -13,6 +13,9 @@
  * A broken Shared Album object is handed to its album's next pass (`./repair-shared-albums.ts`),
  * under the same deletion limit.
  *
+ * Before all that, each archived object without its recorded key (`objectKey#`, archived by a
+ * release from before those items) gets it (`./record-object-keys.ts`).
+ *
  * Order, for crash safety: the object goes before the manifest stops listing it (a crash in
  * between leaves a missing object, which the next repair finds again; the reverse would leave a
  * corrupt object the archive would adopt as is), and both before the work is enqueued.
@@ -44,6 +47,7 @@ import type { ObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
+import { recordObjectKeys } from './record-object-keys.ts';
 import { repairSharedObjects, type SharedReplaced, sharedWorkMessage } from './repair-shared-albums.ts';
 
 export interface RepairDeps {
@@ -98,6 +102,11 @@ export interface RepairOutcome {
    * stores them again (`./repair-shared-albums.ts`).
    */
   readonly sharedReplaced: readonly SharedReplaced[];
+  /**
+   * Objects whose key was recorded (`objectKey#<objectId>`): archived by a release from before
+   * these items (`./record-object-keys.ts`); 0 once they all have one.
+   */
+  readonly objectKeysRecorded: number;
 }
 
 /** Assets per `records/lookup` (each may bring its master too): a modest request, like the workers' own. */
@@ -212,6 +221,8 @@ export async function runRepair(
   const now = deps.now ?? Date.now;
   const runId = `repair-${now()}-${randomUUID().slice(0, 8)}`;
   const manifest = await readManifest(deps.state);
+  // First: it needs nothing from iCloud, and a later step that fails leaves it done.
+  const objectKeysRecorded = await recordObjectKeys(deps.state, manifest);
   const plan = planRepair({
     report,
     manifest,
@@ -304,6 +315,7 @@ export async function runRepair(
     runId,
     ...(plan.refused === undefined ? {} : { refused: plan.refused }),
     sharedReplaced: sharedRepair.replaced,
+    objectKeysRecorded,
   };
 }
 

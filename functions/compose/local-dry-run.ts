@@ -4,11 +4,11 @@
  * never on the folder itself: LevelDB compacts and rewrites its files when it opens them, so an
  * existing state is copied to a temporary folder first and the server runs on the copy. A
  * folder with no archive yet gets an empty in-memory table: everything in iCloud is new. No
- * bucket, queue or folder is created.
+ * bucket, queue or folder is created. Copies left by dry runs killed outright are removed first
+ * (./dry-run-copies.ts).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -20,6 +20,7 @@ import { localAwsClientConfig } from '#local/servers/client-config.ts';
 import { startDynamoDbServer } from '#local/servers/dynamodb-server.ts';
 import { ensureStateTable } from '#local/servers/provision.ts';
 import { cleanUpOnInterrupt } from '#shared/interrupt-cleanup.ts';
+import { dryRunCopyPrefix, removeDeadDryRunCopies } from './dry-run-copies.ts';
 import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
 import type { LocalCompositionOptions } from './local.ts';
 import { LOCAL_RESOURCES } from './local-resources.ts';
@@ -34,7 +35,9 @@ export interface LocalDryRunComposition {
 
 export async function composeLocalDryRun(options: LocalCompositionOptions): Promise<LocalDryRunComposition> {
   const stored = path.join(options.dataDir, 'aws', 'dynamodb');
-  const copy = existsSync(stored) ? await mkdtemp(path.join(tmpdir(), 'icloud-s3-dry-run-')) : undefined;
+  // Copies dry runs killed outright left (SIGKILL runs no cleanup): each a full copy of the state.
+  await removeDeadDryRunCopies();
+  const copy = existsSync(stored) ? await mkdtemp(dryRunCopyPrefix()) : undefined;
   // A process that exits before `close` (Ctrl-C's bounded wait ran out, an uncaught error) still
   // leaves no copy of the state behind: `exit` handlers run on `process.exit` too.
   const removeCopyAtExit = () => {

@@ -328,4 +328,11 @@ export interface SyncStateStore extends DetectionStateStore, ArchiveStateStore {
    * before it counts nothing). The archive counts through `countObject`/`uncountObject`.
    */
   adjustCounters(delta: Partial<ArchiveCounters>): Promise<ArchiveCounters>;
+  /**
+   * Records `key` as the key of the object `objectId` (as `putObjectKey`) only while none is
+   * recorded and the claim of `key` is the object's own, in one conditional write: for objects
+   * archived before these items (`verify --repair`). An item a worker wrote meanwhile stays, and
+   * so does a key another object holds or nobody does (a purge released it). True when written.
+   */
+  recordMissingObjectKey(objectId: string, key: string): Promise<boolean>;
 }

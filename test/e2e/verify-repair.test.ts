@@ -14,6 +14,7 @@ import { openIcloudAdapters } from '#compose/icloud-adapters.ts';
 import { type LocalAwsStack, openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import { localDownloadDeps } from '#compose/local-workers.ts';
 import type { ArchivedVersion, ManifestEntry } from '#domain/model/manifest.ts';
+import { objectIdOf } from '#domain/plan/plan-versions.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { drainWorkQueue } from '#local/drain-work-queue.ts';
 import { runLocalSync } from '#local/local-sync.ts';
@@ -201,6 +202,38 @@ describe('icloud-s3 verify --repair on a local archive', () => {
       expect((deep.report['checked'] as Record<string, number>)['contentHashed']).toBeGreaterThan(0);
     });
   }
+
+  it('records where each object is for an archive a release before 2026-12-07 made, once (finding 29’s backfill)', async () => {
+    const copy = await archiveCopy();
+    const stack = await openLocalAwsStack({ dataDir: copy });
+    const objectIds = new Set<string>();
+    try {
+      // As the older release left it: entries and claims, no `objectKey#` item.
+      for await (const entry of stack.state.entries())
+        for (const v of entry.versions) {
+          const objectId = objectIdOf(entry.masterRecordName, v.kind, v.fileChecksum);
+          objectIds.add(objectId);
+          await stack.state.forgetObjectKey(objectId, v.key);
+        }
+    } finally {
+      await stack.stop();
+    }
+    const target = { args: ['--local', copy, '--no-icloud'], env: {} };
+
+    const repaired = await verify(target, '--repair');
+    const again = await verify(target, '--repair');
+
+    expect(objectIds.size).toBeGreaterThan(0);
+    expect(repaired.code).toBe(0);
+    expect(repaired.report['status']).toBe('ok');
+    expect(repaired.report.repair).toMatchObject({ objectKeysRecorded: objectIds.size, requeued: [] });
+    expect(again.report.repair).toMatchObject({ objectKeysRecorded: 0 });
+    const reopened = await openLocalAwsStack({ dataDir: copy });
+    const recorded = await reopened.state
+      .getEntriesAndObjectKeys([], [...objectIds])
+      .finally(() => reopened.stop());
+    expect(recorded.objectKeys.size).toBe(objectIds.size);
+  });
 
   it('says what it did in human text', async () => {
     const copy = await archiveCopy();

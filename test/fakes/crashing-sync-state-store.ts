@@ -154,6 +154,9 @@ export class CrashingSyncStateStore implements SyncStateStore {
   adjustCounters(delta: Partial<ArchiveCounters>) {
     return this.#at('adjustCounters', () => this.#inner.adjustCounters(delta));
   }
+  recordMissingObjectKey(objectId: string, key: string) {
+    return this.#at('recordMissingObjectKey', () => this.#inner.recordMissingObjectKey(objectId, key));
+  }
   getCounters() {
     return this.#at('getCounters', () => this.#inner.getCounters());
   }

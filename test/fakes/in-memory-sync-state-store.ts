@@ -229,6 +229,12 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     if (this.objectKeys.get(objectId) === key) this.objectKeys.delete(objectId);
   }
 
+  async recordMissingObjectKey(objectId: string, key: string): Promise<boolean> {
+    if (this.objectKeys.has(objectId) || this.keyClaims.get(foldKey(key)) !== objectId) return false;
+    this.objectKeys.set(objectId, key);
+    return true;
+  }
+
   /** The key recorded for an object: for tests that inspect it; not part of the port. */
   async recordedKey(objectId: string): Promise<string | undefined> {
     return this.objectKeys.get(objectId);

@@ -1000,6 +1000,26 @@ export class DynamoDbSyncStateStore extends DynamoDbArchiveStateStore implements
     return (await this.get(keys.lastCheck(), lastCheckItemSchema))?.lastCheckedAt;
   }
 
+  async recordMissingObjectKey(objectId: string, key: string): Promise<boolean> {
+    // One transaction: the claim checked in the same write, so a purge that released the key
+    // between the manifest read and now leaves no item naming it. A cancellation for a racing
+    // write (a worker claiming the key) writes nothing either: that claim records the key itself.
+    const refused = await transactWrite(this.client, this.table, [
+      {
+        ConditionCheck: {
+          Key: keys.keyClaim(key),
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': objectId },
+        },
+      },
+      {
+        Put: { Item: { ...keys.objectKey(objectId), key }, ConditionExpression: 'attribute_not_exists(pk)' },
+      },
+    ]);
+    return refused === undefined;
+  }
+
   async *entries(): AsyncIterable<ManifestEntry> {
     for (let shard = 0; shard < MANIFEST_SHARDS; shard += 1) {
       const pages = paginateQuery(

@@ -123,7 +123,13 @@ export async function repairArchive(
 
 const SHOWN = 20;
 
-export function renderRepair(output: Output, result: RepairResult): void {
+/** Says what repair did; with `found` false (verify found nothing to fix) only the keys it recorded. */
+export function renderRepair(output: Output, result: RepairResult, found = true): void {
+  if (result.objectKeysRecorded > 0)
+    output.step(
+      `recorded where ${plural(result.objectKeysRecorded, 'object')} archived before 2026-12-07 ${result.objectKeysRecorded === 1 ? 'is' : 'are'} stored`,
+    );
+  if (!found) return;
   for (const asset of result.requeued.slice(0, SHOWN)) {
     const objects = asset.objects.map((o) => `${o.key} (${o.reason})`).join(', ');
     output.step(

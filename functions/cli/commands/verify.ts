@@ -166,8 +166,10 @@ async function runVerifyCommand(
       onPhaseDone: () => progress.done(),
     },
   );
-  // Also when everything agrees: objects that state no MD5 get the manifest's hashes.
-  const toRepair = options.repair && (!report.ok || (report.md5UnavailableObjects?.length ?? 0) > 0);
+  // Also when everything agrees: objects that state no MD5 get the manifest's hashes, and objects
+  // archived before their keys were recorded get them (`objectKey#`, an upgrade's one repair).
+  const found = !report.ok || (report.md5UnavailableObjects?.length ?? 0) > 0;
+  const toRepair = Boolean(options.repair);
   if (toRepair) doing = 'repairing';
   const deletePolicy = parseDeletePolicy({
     mode: options.deletePolicy ?? process.env[ENV.deletePolicy],
@@ -205,7 +207,7 @@ async function runVerifyCommand(
     render(ctx.output, report, countDifferences(report), listing, durationMs);
     if (albums !== undefined) renderAlbums(ctx.output, albums);
     if (sharedAlbums !== undefined) renderSharedAlbums(ctx.output, sharedAlbums);
-    if (repair !== undefined) renderRepair(ctx.output, repair);
+    if (repair !== undefined) renderRepair(ctx.output, repair, found);
   }
   if (repair?.refused !== undefined)
     renderRefusal(ctx.output, repair.refused, deletePolicy, report.checked.bucketObjects);

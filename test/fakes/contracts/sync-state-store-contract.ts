@@ -690,6 +690,32 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         expect(Object.fromEntries(after.objectKeys)).toEqual({ 'M2/original': 'o/IMG_2b.JPG' });
       });
 
+      it('records a missing object key only while none is recorded and the key’s claim is the object’s own', async () => {
+        const { store } = await setUp();
+        await store.claimKey('o/IMG_1.JPG', 'M1/original');
+        await store.claimKey('o/IMG_2.JPG', 'M2/original');
+        await store.putObjectKey('M2/original', 'o/IMG_2b.JPG'); // a worker recorded it meanwhile
+        await store.claimKey('o/IMG_3.JPG', 'twin/original'); // another object's key
+
+        const written = [
+          await store.recordMissingObjectKey('M1/original', 'O/img_1.jpg'),
+          await store.recordMissingObjectKey('M1/original', 'o/IMG_1.JPG'), // again: already recorded
+          await store.recordMissingObjectKey('M2/original', 'o/IMG_2.JPG'),
+          await store.recordMissingObjectKey('M3/original', 'o/IMG_3.JPG'),
+          await store.recordMissingObjectKey('M4/original', 'o/IMG_4.JPG'), // nobody claims it (purged)
+        ];
+
+        expect(written).toEqual([true, false, false, false, false]);
+        const read = await store.getEntriesAndObjectKeys(
+          [],
+          ['M1/original', 'M2/original', 'M3/original', 'M4/original'],
+        );
+        expect(Object.fromEntries(read.objectKeys)).toEqual({
+          'M1/original': 'O/img_1.jpg',
+          'M2/original': 'o/IMG_2b.JPG',
+        });
+      });
+
       it('refuses a batch that writes one item twice (InvalidInputError, or DynamoDB’s ValidationException)', async () => {
         const { store } = await setUp();
         await expect(
