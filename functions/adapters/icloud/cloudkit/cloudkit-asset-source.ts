@@ -12,8 +12,10 @@
  * reported in `unpairedMasters`; at the end of an enumeration, a lone asset's master is looked up.
  *
  * Cursor size: names are about 40 bytes each. Enumeration pages hold whole pairs by default, so the
- * carry stays tiny; a change feed read from the very beginning of a zone's history can carry many
- * halves (a master whose asset was modified much later waits until then).
+ * carry stays tiny. A change feed can carry many halves (a bulk favourite sends thousands of
+ * CPLAssets without their masters), so past `MAX_CARRIED_HALVES` it settles them mid-feed: the lone
+ * assets' masters are looked up and the photos emitted whole; the lone masters are let go, as at
+ * the feed's end (an asset of theirs still to come is settled the same way).
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { AlbumMember } from '#domain/model/album.ts';
@@ -37,7 +39,7 @@ import type {
 } from '#ports/asset-source.ts';
 import { mapMembership } from '../records/album.ts';
 import { AssetPairer } from '../records/asset-pairer.ts';
-import { joinAsset, type MasterRecord } from '../records/master-asset.ts';
+import { type AssetRecord, joinAsset, type MasterRecord } from '../records/master-asset.ts';
 import { parseRecordItem, type RecordErrorItem } from '../records/record-envelope.ts';
 import { type SortedRecords, sortRecords } from '../records/record-page.ts';
 import { lookupAssets, lookupSorted } from './cloudkit-asset-lookup.ts';
@@ -118,6 +120,13 @@ function recordProblem(item: RecordErrorItem, operation: string): UnexpectedResp
     `CloudKit could not serve record ${item.recordName ?? '(unnamed)'} in ${operation}: ${item.serverErrorCode}`,
   );
 }
+
+/**
+ * Halves a change feed carries in its cursor before it settles them (`#settle`): about 80 KB of
+ * names, well under the zone checkpoint's limit (MAX_CHECKPOINT_BYTES, 256 KiB), which more than
+ * ~6,000 names overran; a settle costs a records/lookup per hundred lone assets.
+ */
+export const MAX_CARRIED_HALVES = 2_000;
 
 /**
  * The members on an album-contents page: its relations only. The asset and master of each triple
@@ -264,17 +273,22 @@ export class CloudKitAssetSource implements AssetSource {
         unreadable,
       };
     }
+    const pending = pairer.pending();
+    const settled =
+      pending.masters.length + pending.assets.length > MAX_CARRIED_HALVES
+        ? await this.#settle(zone, pairer)
+        : { assets: [], assetOnly: [], problems: [], unreadable: [] };
     const unpaired = nonEmpty(pairer.pending());
     const next: ZoneChangesCursor = { syncToken: page.syncToken, ...(unpaired ? { unpaired } : {}) };
     this.#remember('changes', zone, pairer, next);
     return {
-      changes: ordered(sorted, assets),
+      changes: ordered(sorted, [...assets, ...settled.assets], settled.assetOnly),
       cursor: next,
       syncToken: page.syncToken,
       moreComing: true,
       unpairedMasters: [],
-      problems,
-      unreadable,
+      problems: [...problems, ...settled.problems],
+      unreadable: [...unreadable, ...settled.unreadable],
     };
   }
 
@@ -481,45 +495,92 @@ export class CloudKitAssetSource implements AssetSource {
     pairer: AssetPairer,
   ): Promise<{ assets: Asset[]; problems: UnexpectedResponseError[]; unreadable: string[] }> {
     const flushed = pairer.flush();
-    const problems: UnexpectedResponseError[] = [...flushed.problems];
-    /** Lone assets whose master CloudKit answered with an error entry: the asset is looked up later. */
-    const unreadable: string[] = [];
-    let unservedMasters = new Set<string>();
-    const lone = flushed.loneAssets;
-    const masters = new Map<string, MasterRecord>();
-    if (lone.length > 0) {
-      const sorted = await lookupSorted(this.#client, zone, [
-        ...new Set(lone.map((a) => a.masterRecordName)),
-      ]);
-      for (const m of sorted.masters) masters.set(m.recordName, m);
-      unservedMasters = new Set(namesOf(sorted.errorItems));
+    const joined = await this.#joinByLookup(zone, flushed.loneAssets);
+    const problems = [...flushed.problems, ...joined.problems];
+    for (const record of joined.masterless) {
       problems.push(
-        ...sorted.problems,
-        ...sorted.errorItems.map((item) => recordProblem(item, 'records/lookup')),
+        new UnexpectedResponseError(`CPLAsset ${record.recordName} has no master ${record.masterRecordName}`),
       );
-    }
-    const assets: Asset[] = [];
-    for (const record of lone) {
-      const master = masters.get(record.masterRecordName);
-      if (!master) {
-        if (unservedMasters.has(record.masterRecordName)) unreadable.push(record.recordName);
-        problems.push(
-          new UnexpectedResponseError(
-            `CPLAsset ${record.recordName} has no master ${record.masterRecordName}`,
-          ),
-        );
-        continue;
-      }
-      try {
-        assets.push(joinAsset(master, record, zone));
-      } catch (error) {
-        if (!(error instanceof UnexpectedResponseError)) throw error;
-        problems.push(error);
-      }
     }
     for (const name of flushed.unpairedMasters) {
       problems.push(new UnexpectedResponseError(`CPLMaster ${name} came without an asset`));
     }
-    return { assets, problems, unreadable };
+    return { assets: joined.assets, problems, unreadable: joined.unreadable };
+  }
+
+  /**
+   * Mid-feed, too many halves waiting (`MAX_CARRIED_HALVES`): the lone assets get their masters by
+   * lookup and go out whole; one whose master is not returned goes out as an asset-only change
+   * (what the feed's end would make of it; the worker looks the photo up if it needs it). The lone
+   * masters are let go, as at the feed's end. The pairer is empty afterwards.
+   */
+  async #settle(
+    zone: ZoneRef,
+    pairer: AssetPairer,
+  ): Promise<{
+    assets: Asset[];
+    assetOnly: ZoneChange[];
+    problems: UnexpectedResponseError[];
+    unreadable: string[];
+  }> {
+    const flushed = pairer.flush();
+    const joined = await this.#joinByLookup(zone, flushed.loneAssets);
+    // Not returned and no error entry in its place: for the worker to look up (asset-only change).
+    const unreadable = new Set(joined.unreadable);
+    const masterless = new Set(joined.masterless.map((r) => r.recordName).filter((n) => !unreadable.has(n)));
+    const assetOnly = flushed.changes.filter(
+      (c) => c.type === 'assetOnly' && masterless.has(c.change.assetRecordName),
+    );
+    return {
+      assets: joined.assets,
+      assetOnly,
+      problems: [...flushed.problems, ...joined.problems],
+      unreadable: joined.unreadable,
+    };
+  }
+
+  /**
+   * Lone assets joined with their masters, looked up (a hundred names per request). `unreadable`:
+   * assets whose master CloudKit answered with an error entry, looked up again later;
+   * `masterless`: assets whose master did not come (those too).
+   */
+  async #joinByLookup(
+    zone: ZoneRef,
+    lone: readonly AssetRecord[],
+  ): Promise<{
+    assets: Asset[];
+    masterless: AssetRecord[];
+    problems: UnexpectedResponseError[];
+    unreadable: string[];
+  }> {
+    const joined = {
+      assets: [] as Asset[],
+      masterless: [] as AssetRecord[],
+      problems: [] as UnexpectedResponseError[],
+      unreadable: [] as string[],
+    };
+    if (lone.length === 0) return joined;
+    const sorted = await lookupSorted(this.#client, zone, [...new Set(lone.map((a) => a.masterRecordName))]);
+    const masters = new Map<string, MasterRecord>(sorted.masters.map((m) => [m.recordName, m]));
+    const unserved = new Set(namesOf(sorted.errorItems));
+    joined.problems.push(
+      ...sorted.problems,
+      ...sorted.errorItems.map((item) => recordProblem(item, 'records/lookup')),
+    );
+    for (const record of lone) {
+      const master = masters.get(record.masterRecordName);
+      if (master === undefined) {
+        if (unserved.has(record.masterRecordName)) joined.unreadable.push(record.recordName);
+        joined.masterless.push(record);
+        continue;
+      }
+      try {
+        joined.assets.push(joinAsset(master, record, zone));
+      } catch (error) {
+        if (!(error instanceof UnexpectedResponseError)) throw error;
+        joined.problems.push(error);
+      }
+    }
+    return joined;
   }
 }
