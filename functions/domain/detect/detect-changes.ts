@@ -327,9 +327,13 @@ async function retryUnreadable(deps: DetectDeps, run: Run, zone: ZoneRef, curren
       .filter((asset) => !noUrl.has(asset.assetRecordName))
       .map((asset): ZoneChange => ({ type: 'asset', asset })),
   );
-  // A record CloudKit answers NOT_FOUND is gone (a later delta or reconciliation says how): not waited for.
+  // A record CloudKit answers NOT_FOUND is gone (a later delta or reconciliation says how): not
+  // waited for. One answered but not read as a photo (`missing`: a shape the mapping refuses)
+  // waits like an error entry, so it is given up and reported at the cap, never dropped quietly.
   const gone = new Set(found.notFound ?? []);
-  const still = new Set(found.unavailable.map((u) => u.assetRecordName).filter((name) => !gone.has(name)));
+  const still = new Set(
+    [...found.unavailable.map((u) => u.assetRecordName), ...found.missing].filter((name) => !gone.has(name)),
+  );
   const next = afterLookup(current.unreadable, due, still, now, undefined, noUrl);
   current.unreadable = next.waiting;
   current.givenUp.push(...next.givenUp);

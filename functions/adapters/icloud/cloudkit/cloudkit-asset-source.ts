@@ -195,6 +195,26 @@ function withoutReread(
   };
 }
 
+/**
+ * Names of the CPLAssets on a page the mapping refused (a shape it cannot read: no masterRef, ...),
+ * read one by one only when the page has problems. Detection keeps them like error entries, since
+ * the token moves past the page.
+ */
+function refusedAssets(rawRecords: unknown, sorted: SortedRecords, zone: ZoneRef): string[] {
+  if (sorted.problems.length === 0 || !Array.isArray(rawRecords)) return [];
+  return rawRecords.flatMap((raw) => {
+    const { recordType, recordName } = (raw ?? {}) as { recordType?: unknown; recordName?: unknown };
+    if (recordType !== 'CPLAsset' || typeof recordName !== 'string') return [];
+    return sortRecords([raw], zone).problems.length > 0 ? [recordName] : [];
+  });
+}
+
+/** Names of `fed` assets neither joined nor still waiting: their join failed (no date, ...). */
+function failedJoins(fed: readonly string[], joined: readonly Asset[], waiting: readonly string[]): string[] {
+  const done = new Set([...joined.map((a) => a.assetRecordName), ...waiting]);
+  return fed.filter((name) => !done.has(name));
+}
+
 function nonEmpty(halves: UnpairedHalves): UnpairedHalves | undefined {
   return halves.masters.length + halves.assets.length > 0 ? halves : undefined;
 }
@@ -249,6 +269,7 @@ export class CloudKitAssetSource implements AssetSource {
     const requestToken = cursor?.syncToken === '' ? undefined : cursor?.syncToken;
     const page = await this.#client.changesZone(zone, requestToken, this.#pageSize);
     const sorted = sortRecords(page.records, zone);
+    const fed = [...pairer.pending().assets, ...sorted.assets.map((a) => a.recordName)];
     const paired = pairer.add(sorted.masters, sorted.assets);
     // moreComing null (docs/protocol/sync-tokens.md#changes-zone): more only if the token moved on; a caught-up feed repeats its token.
     const moreComing = page.moreComing ?? page.syncToken !== requestToken;
@@ -258,7 +279,12 @@ export class CloudKitAssetSource implements AssetSource {
       ...paired.problems,
       ...sorted.errorItems.map((item) => recordProblem(item, 'changes/zone')),
     ];
-    const unreadable = [...restored.unreadable, ...namesOf(sorted.errorItems)];
+    const unreadable = [
+      ...restored.unreadable,
+      ...namesOf(sorted.errorItems),
+      ...refusedAssets(page.records, sorted, zone),
+      ...(paired.problems.length > 0 ? failedJoins(fed, paired.assets, pairer.pending().assets) : []),
+    ];
     const assets = [...restored.assets, ...paired.assets];
     if (!moreComing) {
       const flushed = pairer.flush();
@@ -350,6 +376,7 @@ export class CloudKitAssetSource implements AssetSource {
         unreadable: restored.unreadable,
       };
     }
+    const fed = [...pairer.pending().assets, ...sorted.assets.map((a) => a.recordName)];
     const paired = pairer.add(sorted.masters, sorted.assets);
     // What the next page must contain one of: this page's assets, and its masters still waiting.
     const waiting = new Set(pairer.pending().masters);
@@ -365,7 +392,12 @@ export class CloudKitAssetSource implements AssetSource {
       ...paired.problems,
       ...sorted.errorItems.map((item) => recordProblem(item, 'records/query')),
     ];
-    const unreadable = [...restored.unreadable, ...namesOf(sorted.errorItems)];
+    const unreadable = [
+      ...restored.unreadable,
+      ...namesOf(sorted.errorItems),
+      ...refusedAssets(response.records, all, zone),
+      ...(paired.problems.length > 0 ? failedJoins(fed, paired.assets, pairer.pending().assets) : []),
+    ];
     const assets = [...restored.assets, ...paired.assets];
     const emptyPagesInARow = step.end ? (current.emptyPagesInARow ?? 0) + 1 : 0;
     const exhausted =
@@ -473,14 +505,25 @@ export class CloudKitAssetSource implements AssetSource {
     // Resumed in a new process: fetch the waiting halves again (current state, fresh URLs).
     const sorted = await lookupSorted(this.#client, zone, names);
     const paired = pairer.add(sorted.masters, sorted.assets);
-    // A half lookup cannot return (an error entry in its place) is reported, never dropped silently.
+    // A half lookup cannot return (an error entry in its place) is reported, never dropped silently;
+    // so is an asset it returned in a shape the mapping refuses (kept to look up again).
     const failed = sorted.errorItems.map((item) => recordProblem(item, 'records/lookup'));
+    const returned = new Set([
+      ...sorted.masters.map((m) => m.recordName),
+      ...sorted.assets.map((a) => a.recordName),
+      ...namesOf(sorted.errorItems),
+    ]);
+    const fed = sorted.assets.map((a) => a.recordName);
     return {
       pairer,
       restored: {
         assets: paired.assets,
         problems: [...sorted.problems, ...paired.problems, ...failed],
-        unreadable: namesOf(sorted.errorItems),
+        unreadable: [
+          ...namesOf(sorted.errorItems),
+          ...(sorted.problems.length > 0 ? (unpaired?.assets ?? []).filter((n) => !returned.has(n)) : []),
+          ...(paired.problems.length > 0 ? failedJoins(fed, paired.assets, pairer.pending().assets) : []),
+        ],
       },
     };
   }
@@ -579,6 +622,7 @@ export class CloudKitAssetSource implements AssetSource {
       } catch (error) {
         if (!(error instanceof UnexpectedResponseError)) throw error;
         joined.problems.push(error);
+        joined.unreadable.push(record.recordName);
       }
     }
     return joined;
