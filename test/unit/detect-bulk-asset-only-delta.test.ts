@@ -8,11 +8,12 @@
  * lone assets once too many wait (their masters looked up, the photos emitted whole).
  */
 import { describe, expect, it } from 'vitest';
-import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
+import { CloudKitAssetSource, MAX_CARRIED_HALVES } from '#adapters/icloud/cloudkit/cloudkit-asset-source.ts';
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import { type DetectDeps, detectChanges } from '#domain/detect/detect-changes.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
+import type { ZoneChangesCursor } from '#ports/asset-source.ts';
 import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { asset, master, ScriptedCloudKit } from '#test/fixtures/scripted-cloudkit.ts';
@@ -61,8 +62,8 @@ function bulkFavourite(): ScriptedCloudKit {
   return cloudKit;
 }
 
-function depsOver(cloudKit: ScriptedCloudKit, state: InMemorySyncStateStore, queue: WorkQueue): DetectDeps {
-  const client = new CloudKitClient({
+function clientOf(cloudKit: ScriptedCloudKit): CloudKitClient {
+  return new CloudKitClient({
     http: cloudKit,
     ckdatabasewsUrl: () => 'https://p42-ckdatabasews.icloud.com:443',
     dsid: '12345',
@@ -72,8 +73,11 @@ function depsOver(cloudKit: ScriptedCloudKit, state: InMemorySyncStateStore, que
       policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 },
     },
   });
+}
+
+function depsOver(cloudKit: ScriptedCloudKit, state: InMemorySyncStateStore, queue: WorkQueue): DetectDeps {
   return {
-    source: new CloudKitAssetSource({ client }),
+    source: new CloudKitAssetSource({ client: clientOf(cloudKit) }),
     state,
     queue,
     now: () => 1_750_000_000_000,
@@ -145,5 +149,37 @@ describe('detection of a delta of many asset-only changes', () => {
       token: `T${PAGES}`,
       photos: PAGES * PER_PAGE,
     });
+  });
+
+  it('keeps the cursor small on every page and loses no photo, a master CloudKit will not serve included', async () => {
+    const cloudKit = bulkFavourite();
+    // Two masters answered NOT_FOUND (deleted meanwhile, or not served): their photos wait as unreadable.
+    cloudKit.records.delete(masterName(7));
+    cloudKit.records.delete(masterName(1_234));
+    const source = new CloudKitAssetSource({ client: clientOf(cloudKit) });
+    const seen = new Map<string, string>();
+    let cursor: ZoneChangesCursor = { syncToken: 'T0' };
+    let largest = 0;
+    for (let page = 0; page < PAGES + 1; page++) {
+      const answer = await source.zoneChangesPage(PRIMARY, cursor);
+      for (const change of answer.changes) {
+        if (change.type === 'asset') seen.set(change.asset.assetRecordName, 'asset');
+        if (change.type === 'assetOnly') seen.set(change.change.assetRecordName, 'assetOnly');
+      }
+      for (const name of answer.unreadable ?? []) seen.set(name, 'unreadable');
+      largest = Math.max(largest, JSON.stringify(answer.cursor).length);
+      cursor = answer.cursor;
+      if (!answer.moreComing) break;
+    }
+
+    expect(seen.size).toBe(PAGES * PER_PAGE);
+    expect([seen.get(assetName(7)), seen.get(assetName(1_234)), seen.get(assetName(8))]).toEqual([
+      'unreadable',
+      'unreadable',
+      'asset',
+    ]);
+    // MAX_CARRIED_HALVES names of ~45 bytes, a fifth of the checkpoint's 256 KiB.
+    expect(largest).toBeLessThan(100_000);
+    expect(MAX_CARRIED_HALVES).toBe(2_000);
   });
 });
