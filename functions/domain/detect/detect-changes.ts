@@ -6,7 +6,9 @@
  * - Idle: exactly one `changes/database` per database we watch, and no write here (the use case
  *   then records the time of the check: one small update, app/detection-run.ts). The
  *   shared database is watched only once it has shown a zone (a Shared Library you joined).
- * - Incremental: + one `changes/zone` page per changed zone (more for long deltas).
+ * - Incremental: + one `changes/zone` page per changed zone (more for long deltas). A delta of
+ *   thousands of asset-only changes (a bulk favourite): + one `records/lookup` per hundred lone
+ *   assets, past 2,000 waiting (the source settles them so the checkpoint stays small).
  * - First sync of a zone: a `records/query` enumeration, not the `changes/zone` history. Measured
  *   on a ~7,300-photo library (docs/protocol/sync-tokens.md#scale): the history is ~450 pages, a third of its records
  *   tombstones, many pages empty; the all-photos index is ~75 pages of 100 photos, and its first
