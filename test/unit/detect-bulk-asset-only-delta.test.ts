@@ -178,7 +178,7 @@ describe('detection of a delta of many asset-only changes', () => {
       'unreadable',
       'asset',
     ]);
-    // MAX_CARRIED_HALVES names of ~45 bytes, a fifth of the checkpoint's 256 KiB.
+    // At most MAX_CARRIED_HALVES names of ~39 bytes (78 KB), under a third of the checkpoint's 256 KiB.
     expect(largest).toBeLessThan(100_000);
     expect(MAX_CARRIED_HALVES).toBe(2_000);
   });
