@@ -324,9 +324,10 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
     const short = zone.zoneName.replace(/^(SharedSync-[0-9A-F]{8})-[-0-9A-F]+$/i, '$1…');
     const name = `${short}${zone.database === 'shared' ? ' (shared)' : ''}`;
     const waiting =
-      zone.awaitingUrl === undefined
+      (zone.awaitingUrl === undefined
         ? ''
-        : `; ${count(zone.awaitingUrl)} waiting for iCloud to offer a download URL`;
+        : `; ${count(zone.awaitingUrl)} waiting for iCloud to offer a download URL`) +
+      (zone.unreadable === undefined ? '' : `; ${count(zone.unreadable)} unreadable, looked up again`);
     output.info(
       `${label(i === 0 ? 'Zones' : '')} ${name.padEnd(28)} ${PROGRESS_TEXT[zone.progress].padEnd(23)} token ${formatAge(zone.tokenAgeMs)} old${waiting}`,
     );

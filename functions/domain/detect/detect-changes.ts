@@ -6,7 +6,9 @@
  * - Idle: exactly one `changes/database` per database we watch, and no write here (the use case
  *   then records the time of the check: one small update, app/detection-run.ts). The
  *   shared database is watched only once it has shown a zone (a Shared Library you joined).
- * - Incremental: + one `changes/zone` page per changed zone (more for long deltas).
+ * - Incremental: + one `changes/zone` page per changed zone (more for long deltas). A delta of
+ *   thousands of asset-only changes (a bulk favourite): + one `records/lookup` per hundred lone
+ *   assets, past 2,000 waiting (the source settles them so the checkpoint stays small).
  * - First sync of a zone: a `records/query` enumeration, not the `changes/zone` history. Measured
  *   on a ~7,300-photo library (docs/protocol/sync-tokens.md#scale): the history is ~450 pages, a third of its records
  *   tombstones, many pages empty; the all-photos index is ~75 pages of 100 photos, and its first
@@ -327,9 +329,13 @@ async function retryUnreadable(deps: DetectDeps, run: Run, zone: ZoneRef, curren
       .filter((asset) => !noUrl.has(asset.assetRecordName))
       .map((asset): ZoneChange => ({ type: 'asset', asset })),
   );
-  // A record CloudKit answers NOT_FOUND is gone (a later delta or reconciliation says how): not waited for.
+  // A record CloudKit answers NOT_FOUND is gone (a later delta or reconciliation says how): not
+  // waited for. One answered but not read as a photo (`missing`: a shape the mapping refuses)
+  // waits like an error entry, so it is given up and reported at the cap, never dropped quietly.
   const gone = new Set(found.notFound ?? []);
-  const still = new Set(found.unavailable.map((u) => u.assetRecordName).filter((name) => !gone.has(name)));
+  const still = new Set(
+    [...found.unavailable.map((u) => u.assetRecordName), ...found.missing].filter((name) => !gone.has(name)),
+  );
   const next = afterLookup(current.unreadable, due, still, now, undefined, noUrl);
   current.unreadable = next.waiting;
   current.givenUp.push(...next.givenUp);

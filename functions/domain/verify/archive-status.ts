@@ -43,6 +43,11 @@ export interface ZoneStatus {
   readonly lastFullScanAt?: number;
   /** Photos waiting for iCloud to offer a download URL for a version (looked up again by detection). */
   readonly awaitingUrl?: number;
+  /**
+   * Records iCloud would not serve, or sent in a shape detection cannot read, still waiting to be
+   * looked up again (given up, with a `workGivenUp`, after about a day of tries).
+   */
+  readonly unreadable?: number;
 }
 
 export interface RunStatus {
@@ -201,9 +206,11 @@ export function trustStatus(now: number, expiresAt?: number, lastValidatedAt?: n
   return { state, expiresAt, daysLeft, ...validated };
 }
 
-function awaitingUrlOf(zone: ZoneSyncState): Pick<ZoneStatus, 'awaitingUrl'> {
-  const waiting = (parseZoneCheckpoint(zone.checkpoint).unreadable ?? []).filter((r) => r.noUrl).length;
-  return waiting > 0 ? { awaitingUrl: waiting } : {};
+function awaitingUrlOf(zone: ZoneSyncState): Pick<ZoneStatus, 'awaitingUrl' | 'unreadable'> {
+  const records = parseZoneCheckpoint(zone.checkpoint).unreadable ?? [];
+  const waiting = records.filter((r) => r.noUrl).length;
+  const unread = records.length - waiting;
+  return { ...(waiting > 0 ? { awaitingUrl: waiting } : {}), ...(unread > 0 ? { unreadable: unread } : {}) };
 }
 
 function failedPhotos(input: ArchiveStatusInput): FailedPhotoStatus[] {

@@ -12,8 +12,10 @@
  * reported in `unpairedMasters`; at the end of an enumeration, a lone asset's master is looked up.
  *
  * Cursor size: names are about 40 bytes each. Enumeration pages hold whole pairs by default, so the
- * carry stays tiny; a change feed read from the very beginning of a zone's history can carry many
- * halves (a master whose asset was modified much later waits until then).
+ * carry stays tiny. A change feed can carry many halves (a bulk favourite sends thousands of
+ * CPLAssets without their masters), so past `MAX_CARRIED_HALVES` it settles them mid-feed: the lone
+ * assets' masters are looked up and the photos emitted whole; the lone masters are let go, as at
+ * the feed's end (an asset of theirs still to come is settled the same way).
  */
 import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { AlbumMember } from '#domain/model/album.ts';
@@ -37,7 +39,7 @@ import type {
 } from '#ports/asset-source.ts';
 import { mapMembership } from '../records/album.ts';
 import { AssetPairer } from '../records/asset-pairer.ts';
-import { joinAsset, type MasterRecord } from '../records/master-asset.ts';
+import { type AssetRecord, joinAsset, type MasterRecord } from '../records/master-asset.ts';
 import { parseRecordItem, type RecordErrorItem } from '../records/record-envelope.ts';
 import { type SortedRecords, sortRecords } from '../records/record-page.ts';
 import { lookupAssets, lookupSorted } from './cloudkit-asset-lookup.ts';
@@ -120,6 +122,13 @@ function recordProblem(item: RecordErrorItem, operation: string): UnexpectedResp
 }
 
 /**
+ * Halves a change feed carries in its cursor before it settles them (`#settle`): about 80 KB of
+ * names, well under the zone checkpoint's limit (MAX_CHECKPOINT_BYTES, 256 KiB), which more than
+ * ~6,000 names overran; a settle costs a records/lookup per hundred lone assets.
+ */
+export const MAX_CARRIED_HALVES = 2_000;
+
+/**
  * The members on an album-contents page: its relations only. The asset and master of each triple
  * came without fields (`MEMBER_KEYS`) and are not read. A relation's missing position falls back
  * to its place on the page, so the order is still Apple's.
@@ -186,6 +195,26 @@ function withoutReread(
   };
 }
 
+/**
+ * Names of the CPLAssets on a page the mapping refused (a shape it cannot read: no masterRef, ...),
+ * read one by one only when the page has problems. Detection keeps them like error entries, since
+ * the token moves past the page.
+ */
+function refusedAssets(rawRecords: unknown, sorted: SortedRecords, zone: ZoneRef): string[] {
+  if (sorted.problems.length === 0 || !Array.isArray(rawRecords)) return [];
+  return rawRecords.flatMap((raw) => {
+    const { recordType, recordName } = (raw ?? {}) as { recordType?: unknown; recordName?: unknown };
+    if (recordType !== 'CPLAsset' || typeof recordName !== 'string') return [];
+    return sortRecords([raw], zone).problems.length > 0 ? [recordName] : [];
+  });
+}
+
+/** Names of `fed` assets neither joined nor still waiting: their join failed (no date, ...). */
+function failedJoins(fed: readonly string[], joined: readonly Asset[], waiting: readonly string[]): string[] {
+  const done = new Set([...joined.map((a) => a.assetRecordName), ...waiting]);
+  return fed.filter((name) => !done.has(name));
+}
+
 function nonEmpty(halves: UnpairedHalves): UnpairedHalves | undefined {
   return halves.masters.length + halves.assets.length > 0 ? halves : undefined;
 }
@@ -240,6 +269,7 @@ export class CloudKitAssetSource implements AssetSource {
     const requestToken = cursor?.syncToken === '' ? undefined : cursor?.syncToken;
     const page = await this.#client.changesZone(zone, requestToken, this.#pageSize);
     const sorted = sortRecords(page.records, zone);
+    const fed = [...pairer.pending().assets, ...sorted.assets.map((a) => a.recordName)];
     const paired = pairer.add(sorted.masters, sorted.assets);
     // moreComing null (docs/protocol/sync-tokens.md#changes-zone): more only if the token moved on; a caught-up feed repeats its token.
     const moreComing = page.moreComing ?? page.syncToken !== requestToken;
@@ -249,7 +279,12 @@ export class CloudKitAssetSource implements AssetSource {
       ...paired.problems,
       ...sorted.errorItems.map((item) => recordProblem(item, 'changes/zone')),
     ];
-    const unreadable = [...restored.unreadable, ...namesOf(sorted.errorItems)];
+    const unreadable = [
+      ...restored.unreadable,
+      ...namesOf(sorted.errorItems),
+      ...refusedAssets(page.records, sorted, zone),
+      ...(paired.problems.length > 0 ? failedJoins(fed, paired.assets, pairer.pending().assets) : []),
+    ];
     const assets = [...restored.assets, ...paired.assets];
     if (!moreComing) {
       const flushed = pairer.flush();
@@ -264,17 +299,22 @@ export class CloudKitAssetSource implements AssetSource {
         unreadable,
       };
     }
+    const pending = pairer.pending();
+    const settled =
+      pending.masters.length + pending.assets.length > MAX_CARRIED_HALVES
+        ? await this.#settle(zone, pairer)
+        : { assets: [], assetOnly: [], problems: [], unreadable: [] };
     const unpaired = nonEmpty(pairer.pending());
     const next: ZoneChangesCursor = { syncToken: page.syncToken, ...(unpaired ? { unpaired } : {}) };
     this.#remember('changes', zone, pairer, next);
     return {
-      changes: ordered(sorted, assets),
+      changes: ordered(sorted, [...assets, ...settled.assets], settled.assetOnly),
       cursor: next,
       syncToken: page.syncToken,
       moreComing: true,
       unpairedMasters: [],
-      problems,
-      unreadable,
+      problems: [...problems, ...settled.problems],
+      unreadable: [...unreadable, ...settled.unreadable],
     };
   }
 
@@ -336,6 +376,7 @@ export class CloudKitAssetSource implements AssetSource {
         unreadable: restored.unreadable,
       };
     }
+    const fed = [...pairer.pending().assets, ...sorted.assets.map((a) => a.recordName)];
     const paired = pairer.add(sorted.masters, sorted.assets);
     // What the next page must contain one of: this page's assets, and its masters still waiting.
     const waiting = new Set(pairer.pending().masters);
@@ -351,7 +392,12 @@ export class CloudKitAssetSource implements AssetSource {
       ...paired.problems,
       ...sorted.errorItems.map((item) => recordProblem(item, 'records/query')),
     ];
-    const unreadable = [...restored.unreadable, ...namesOf(sorted.errorItems)];
+    const unreadable = [
+      ...restored.unreadable,
+      ...namesOf(sorted.errorItems),
+      ...refusedAssets(response.records, all, zone),
+      ...(paired.problems.length > 0 ? failedJoins(fed, paired.assets, pairer.pending().assets) : []),
+    ];
     const assets = [...restored.assets, ...paired.assets];
     const emptyPagesInARow = step.end ? (current.emptyPagesInARow ?? 0) + 1 : 0;
     const exhausted =
@@ -459,14 +505,25 @@ export class CloudKitAssetSource implements AssetSource {
     // Resumed in a new process: fetch the waiting halves again (current state, fresh URLs).
     const sorted = await lookupSorted(this.#client, zone, names);
     const paired = pairer.add(sorted.masters, sorted.assets);
-    // A half lookup cannot return (an error entry in its place) is reported, never dropped silently.
+    // A half lookup cannot return (an error entry in its place) is reported, never dropped silently;
+    // so is an asset it returned in a shape the mapping refuses (kept to look up again).
     const failed = sorted.errorItems.map((item) => recordProblem(item, 'records/lookup'));
+    const returned = new Set([
+      ...sorted.masters.map((m) => m.recordName),
+      ...sorted.assets.map((a) => a.recordName),
+      ...namesOf(sorted.errorItems),
+    ]);
+    const fed = sorted.assets.map((a) => a.recordName);
     return {
       pairer,
       restored: {
         assets: paired.assets,
         problems: [...sorted.problems, ...paired.problems, ...failed],
-        unreadable: namesOf(sorted.errorItems),
+        unreadable: [
+          ...namesOf(sorted.errorItems),
+          ...(sorted.problems.length > 0 ? (unpaired?.assets ?? []).filter((n) => !returned.has(n)) : []),
+          ...(paired.problems.length > 0 ? failedJoins(fed, paired.assets, pairer.pending().assets) : []),
+        ],
       },
     };
   }
@@ -481,45 +538,93 @@ export class CloudKitAssetSource implements AssetSource {
     pairer: AssetPairer,
   ): Promise<{ assets: Asset[]; problems: UnexpectedResponseError[]; unreadable: string[] }> {
     const flushed = pairer.flush();
-    const problems: UnexpectedResponseError[] = [...flushed.problems];
-    /** Lone assets whose master CloudKit answered with an error entry: the asset is looked up later. */
-    const unreadable: string[] = [];
-    let unservedMasters = new Set<string>();
-    const lone = flushed.loneAssets;
-    const masters = new Map<string, MasterRecord>();
-    if (lone.length > 0) {
-      const sorted = await lookupSorted(this.#client, zone, [
-        ...new Set(lone.map((a) => a.masterRecordName)),
-      ]);
-      for (const m of sorted.masters) masters.set(m.recordName, m);
-      unservedMasters = new Set(namesOf(sorted.errorItems));
+    const joined = await this.#joinByLookup(zone, flushed.loneAssets);
+    const problems = [...flushed.problems, ...joined.problems];
+    for (const record of joined.masterless) {
       problems.push(
-        ...sorted.problems,
-        ...sorted.errorItems.map((item) => recordProblem(item, 'records/lookup')),
+        new UnexpectedResponseError(`CPLAsset ${record.recordName} has no master ${record.masterRecordName}`),
       );
-    }
-    const assets: Asset[] = [];
-    for (const record of lone) {
-      const master = masters.get(record.masterRecordName);
-      if (!master) {
-        if (unservedMasters.has(record.masterRecordName)) unreadable.push(record.recordName);
-        problems.push(
-          new UnexpectedResponseError(
-            `CPLAsset ${record.recordName} has no master ${record.masterRecordName}`,
-          ),
-        );
-        continue;
-      }
-      try {
-        assets.push(joinAsset(master, record, zone));
-      } catch (error) {
-        if (!(error instanceof UnexpectedResponseError)) throw error;
-        problems.push(error);
-      }
     }
     for (const name of flushed.unpairedMasters) {
       problems.push(new UnexpectedResponseError(`CPLMaster ${name} came without an asset`));
     }
-    return { assets, problems, unreadable };
+    return { assets: joined.assets, problems, unreadable: joined.unreadable };
+  }
+
+  /**
+   * Mid-feed, too many halves waiting (`MAX_CARRIED_HALVES`): the lone assets get their masters by
+   * lookup and go out whole; one whose master is not returned goes out as an asset-only change
+   * (what the feed's end would make of it; the worker looks the photo up if it needs it). The lone
+   * masters are let go, as at the feed's end. The pairer is empty afterwards.
+   */
+  async #settle(
+    zone: ZoneRef,
+    pairer: AssetPairer,
+  ): Promise<{
+    assets: Asset[];
+    assetOnly: ZoneChange[];
+    problems: UnexpectedResponseError[];
+    unreadable: string[];
+  }> {
+    const flushed = pairer.flush();
+    const joined = await this.#joinByLookup(zone, flushed.loneAssets);
+    // Not returned and no error entry in its place: for the worker to look up (asset-only change).
+    const unreadable = new Set(joined.unreadable);
+    const masterless = new Set(joined.masterless.map((r) => r.recordName).filter((n) => !unreadable.has(n)));
+    const assetOnly = flushed.changes.filter(
+      (c) => c.type === 'assetOnly' && masterless.has(c.change.assetRecordName),
+    );
+    return {
+      assets: joined.assets,
+      assetOnly,
+      problems: [...flushed.problems, ...joined.problems],
+      unreadable: joined.unreadable,
+    };
+  }
+
+  /**
+   * Lone assets joined with their masters, looked up (a hundred names per request). `unreadable`:
+   * assets whose master CloudKit answered with an error entry, looked up again later;
+   * `masterless`: assets whose master did not come (those too).
+   */
+  async #joinByLookup(
+    zone: ZoneRef,
+    lone: readonly AssetRecord[],
+  ): Promise<{
+    assets: Asset[];
+    masterless: AssetRecord[];
+    problems: UnexpectedResponseError[];
+    unreadable: string[];
+  }> {
+    const joined = {
+      assets: [] as Asset[],
+      masterless: [] as AssetRecord[],
+      problems: [] as UnexpectedResponseError[],
+      unreadable: [] as string[],
+    };
+    if (lone.length === 0) return joined;
+    const sorted = await lookupSorted(this.#client, zone, [...new Set(lone.map((a) => a.masterRecordName))]);
+    const masters = new Map<string, MasterRecord>(sorted.masters.map((m) => [m.recordName, m]));
+    const unserved = new Set(namesOf(sorted.errorItems));
+    joined.problems.push(
+      ...sorted.problems,
+      ...sorted.errorItems.map((item) => recordProblem(item, 'records/lookup')),
+    );
+    for (const record of lone) {
+      const master = masters.get(record.masterRecordName);
+      if (master === undefined) {
+        if (unserved.has(record.masterRecordName)) joined.unreadable.push(record.recordName);
+        joined.masterless.push(record);
+        continue;
+      }
+      try {
+        joined.assets.push(joinAsset(master, record, zone));
+      } catch (error) {
+        if (!(error instanceof UnexpectedResponseError)) throw error;
+        joined.problems.push(error);
+        joined.unreadable.push(record.recordName);
+      }
+    }
+    return joined;
   }
 }
