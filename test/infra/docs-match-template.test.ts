@@ -45,8 +45,9 @@ describe('docs/deploy.md, "Confirm the first sync": the functions\' logs', () =>
 describe('docs/commands.md, verify --repair interrupted during a multipart copy', () => {
   it("says when the bucket's lifecycle rule aborts the unfinished upload as the template does", () => {
     const bucket = ofType('AWS::S3::Bucket').find(([id]) => id.startsWith('ArchiveBucket'));
-    const rules = (bucket?.[1].Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] })
-      .Rules;
+    expect(bucket).toBeDefined();
+    const lifecycle = bucket?.[1].Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] };
+    const rules = lifecycle.Rules;
     const abort = rules.find((r) => r.AbortIncompleteMultipartUpload) as {
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: number };
     };
@@ -55,7 +56,7 @@ describe('docs/commands.md, verify --repair interrupted during a multipart copy'
     const said = /unfinished upload is\s+aborted by the bucket's lifecycle rule ([^.]+)\./.exec(
       doc('commands.md'),
     );
-    expect(said?.[1].replace(/\s+/g, ' ')).toMatch(new RegExp(`^${days} days after it began\\b`));
+    expect(said?.[1]?.replace(/\s+/g, ' ')).toMatch(new RegExp(`^${days} days after it began\\b`));
   });
 });
 
