@@ -146,7 +146,18 @@ export class IcloudS3Stack extends Stack {
         'Node.js 22 is pinned on purpose: the code, its dependencies and its tests run on Node 20/22; moving to a newer runtime is a deliberate, tested change.',
     });
 
-    this.outputs({ config, archive, state, work, session, alarms, dashboard, readerPolicy });
+    this.outputs({
+      config,
+      archive,
+      state,
+      work,
+      session,
+      detector,
+      workers,
+      alarms,
+      dashboard,
+      readerPolicy,
+    });
   }
 
   private outputs(parts: {
@@ -155,6 +166,8 @@ export class IcloudS3Stack extends Stack {
     state: StateTable;
     work: WorkQueue;
     session: SessionSecret;
+    detector: ChangeDetector;
+    workers: DownloadWorkers;
     alarms: PipelineAlarms;
     dashboard: PipelineDashboard;
     readerPolicy: { managedPolicyArn: string };
@@ -178,6 +191,14 @@ export class IcloudS3Stack extends Stack {
       'Secrets Manager secret holding the iCloud session',
     );
     output('SessionSecretArn', parts.session.secret.secretArn, 'ARN of the session secret');
+    // CloudFormation names the log groups (`<stack>-<id>-<random>`), not `/aws/lambda/<function>`:
+    // `aws logs tail` reads their names here (docs/deploy.md, "Confirm the first sync").
+    output(
+      'DetectorLogGroupName',
+      parts.detector.fn.logGroup.logGroupName,
+      'Log group of the change detector',
+    );
+    output('WorkerLogGroupName', parts.workers.fn.logGroup.logGroupName, 'Log group of the download workers');
     output('AlarmTopicArn', parts.alarms.topic.topicArn, 'SNS topic the alarms publish to');
     output(
       'DashboardUrl',

@@ -8,8 +8,8 @@
  * `--trace` redactor (`trace-redaction.ts`), which replaces the same finds with placeholders.
  */
 import { inspect } from 'node:util';
+import { isAppleCdnHost } from './apple-cdn-host.ts';
 import {
-  CDN_HOST,
   COOKIE_HEADER_IN_TEXT,
   EMAIL_FIELDS,
   fieldKind,
@@ -150,7 +150,8 @@ export function redactUrlWith(url: string, replacer: SecretReplacer): string {
     );
     return queryAt < 0 ? head : `${head}?${replacer.replace(url.slice(queryAt + 1), 'url-query')}`;
   }
-  const cdn = CDN_HOST.test(u.hostname);
+  // Apple's download hosts: their URLs are signed.
+  const cdn = isAppleCdnHost(u.hostname);
   const [beforeHash = ''] = url.split('#');
   const queryAt = beforeHash.indexOf('?');
   const withoutQuery = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);

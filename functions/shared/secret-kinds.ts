@@ -119,8 +119,6 @@ export const LOCAL_KINDS = new Set([
 /** Shorter secrets are replaced only where they sit, never searched for in free text. */
 export const MIN_SEARCHED_LENGTH = 8;
 
-/** Apple's download hosts: their URLs are signed. */
-export const CDN_HOST = /(^|\.)icloud-content\.com(\.cn)?$/i;
 const EMAIL = /\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-])[A-Za-z0-9.-]*?(\.[A-Za-z]{2,})\b/g;
 /** A run of token characters long enough to be a token (`isTokenLike` decides). */
 export const TOKEN_RUN = /[A-Za-z0-9+/_-]{32,}={0,2}/g;

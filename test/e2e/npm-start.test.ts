@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +52,25 @@ const detection = (line: RunLine) =>
 /** An idle check: the library's one request, and one listing of the demo account's Shared Albums. */
 const IDLE = { 'changes/database': 1, 'sharedstreams/webgetalbumslist': 1 };
 
+/** Requests to Apple that find changes: all but downloads and the workers' record lookups. */
+const findingChanges = (line: RunLine) =>
+  Object.entries(line.appleRequests)
+    .filter(([endpoint]) => endpoint !== 'cdn' && endpoint !== 'records/lookup')
+    .reduce((sum, [, n]) => sum + n, 0);
+
+/** What README.md's walk through the demo says its second and third runs cost. */
+function readmeRequestCounts(): { afterChanges: number; unchanged: number } {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8').replace(
+    /\s+/g,
+    ' ',
+  );
+  const said =
+    /finding the changes costs \*\*(\d+) requests to Apple\*\*.*?nothing changed: \*\*(\d+) requests?\*\*/.exec(
+      readme,
+    );
+  return { afterChanges: Number(said?.[1]), unchanged: Number(said?.[2]) };
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-start-'));
 });
@@ -72,6 +92,11 @@ describe('npm start', () => {
     expect(afterChanges.assets.archived).toBeGreaterThan(0);
     expect(unchanged.outcome).toBe('idle');
     expect(unchanged.appleRequests).toEqual(IDLE);
+    // The README counts every request, the demo account's Shared Albums listing included.
+    expect(readmeRequestCounts()).toEqual({
+      afterChanges: findingChanges(afterChanges),
+      unchanged: findingChanges(unchanged),
+    });
   });
 
   it('continues incrementally when run a second time in the same folder', async () => {

@@ -262,6 +262,7 @@ describe('stack outputs', () => {
       'ArchiveBucketName',
       'DashboardUrl',
       'DeadLetterQueueUrl',
+      'DetectorLogGroupName',
       'LoginCommand',
       'RcloneCopyCommand',
       'RcloneReaderPolicyArn',
@@ -270,6 +271,7 @@ describe('stack outputs', () => {
       'SessionSecretName',
       'StateTableName',
       'WorkQueueUrl',
+      'WorkerLogGroupName',
     ]);
     expect(outputs.LoginCommand!.Value).toBe(
       'npx icloud-s3 login --aws --stack IcloudS3 --remember-password',

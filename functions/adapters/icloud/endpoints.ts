@@ -7,6 +7,7 @@
  */
 
 import { InvalidInputError, UnexpectedResponseError } from '#domain/errors.ts';
+import { isAppleCdnHost } from '#shared/apple-cdn-host.ts';
 import * as z from '#shared/zod.ts';
 
 export interface IcloudEndpoint {
@@ -46,8 +47,7 @@ export function isAppleHost(host: string): boolean {
     h === 'www.icloud.com.cn' ||
     CKDATABASEWS_HOST.test(h) ||
     SHAREDSTREAMS_HOST.test(h) ||
-    h.endsWith('.icloud-content.com') ||
-    h.endsWith('.icloud-content.com.cn')
+    isAppleCdnHost(h)
   );
 }
 

@@ -4,6 +4,7 @@
  * part for setup (`accountLogin`, `validate`), the path after `/appleauth/auth/` for sign-in
  * (`signin/init`), and `cdn` for downloads. What `sync --json`, run records and metrics report.
  */
+import { isAppleCdnHost } from '#shared/apple-cdn-host.ts';
 import type { IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from './http/types.ts';
 
 const CLOUDKIT_PATH = /\/database\/1\/[^/]+\/[^/]+\/(?:private|shared)\/(.+)$/;
@@ -12,7 +13,7 @@ const CLOUDKIT_PATH = /\/database\/1\/[^/]+\/[^/]+\/(?:private|shared)\/(.+)$/;
 export function endpointKeyOf(url: string): string {
   const parsed = new URL(url);
   const host = parsed.hostname;
-  if (host.includes('icloud-content.com')) return 'cdn';
+  if (isAppleCdnHost(host)) return 'cdn';
   const path = parsed.pathname;
   // Shared Albums, named as the simulator's `/stats` names them: `sharedstreams/webgetalbumslist`.
   if (host.includes('-sharedstreams.')) return `sharedstreams/${path.split('/').filter(Boolean).pop() ?? ''}`;

@@ -5,10 +5,10 @@
  * (`GET /__sim`, before any page) once counted as one, and made "first download before last page"
  * hold for a run that downloaded nothing until detection had ended.
  */
-export type IcloudRequestKind = 'query' | 'changes' | 'download' | 'other';
 
-/** Apple's CDN hosts (`cvws.icloud-content.com`, its `-h2` and `.com.cn` siblings). */
-const CDN_HOST = /(^|\.)icloud-content\.com(\.cn)?$/i;
+import { isAppleCdnHost } from '#shared/apple-cdn-host.ts';
+
+export type IcloudRequestKind = 'query' | 'changes' | 'download' | 'other';
 
 /**
  * A GET from Apple's CDN: by its host, or, against the simulator, by the path's first segment
@@ -17,7 +17,7 @@ const CDN_HOST = /(^|\.)icloud-content\.com(\.cn)?$/i;
 export function isCdnDownload(method: string, host: string, path: string): boolean {
   if (method.toUpperCase() !== 'GET') return false;
   const firstSegment = /^\/([^/?]+)/.exec(path)?.[1] ?? '';
-  return CDN_HOST.test(host) || CDN_HOST.test(firstSegment);
+  return isAppleCdnHost(host) || isAppleCdnHost(firstSegment);
 }
 
 export function icloudRequestKind(method: string, host: string, path: string): IcloudRequestKind {

@@ -4,6 +4,8 @@
  * After it the CDN answers 410 Gone.
  */
 
+import { isAppleCdnHost } from '#shared/apple-cdn-host.ts';
+
 /** Milliseconds since the epoch at which `url` stops working, or undefined when it does not say. */
 export function downloadUrlExpiresAt(url: string): number | undefined {
   let parsed: URL;
@@ -16,13 +18,6 @@ export function downloadUrlExpiresAt(url: string): number | undefined {
   if (e === null || !/^\d{9,11}$/.test(e)) return undefined;
   return Number(e) * 1000;
 }
-
-/**
- * The host suffixes of Apple's asset CDN (docs/protocol/cdn.md): `cvws.icloud-content.com`,
- * `cvws-h2.icloud-content.com`, the China mainland `*.icloud-content.com.cn`, and `*.cdn-apple.com`,
- * which kei also accepts. Each starts with a dot, so only a subdomain matches.
- */
-const APPLE_CDN_HOST_SUFFIXES = ['.icloud-content.com', '.icloud-content.com.cn', '.cdn-apple.com'] as const;
 
 /**
  * Why `url` may not be fetched as a download, or undefined when it is Apple's CDN: `https`, no
@@ -42,6 +37,6 @@ export function refusedDownloadUrlReason(url: string): string | undefined {
   if (parsed.username !== '' || parsed.password !== '') return 'it carries a user name or password';
   if (parsed.port !== '') return `it names port ${parsed.port}`;
   const host = parsed.hostname.toLowerCase();
-  if (!APPLE_CDN_HOST_SUFFIXES.some((suffix) => host.endsWith(suffix))) return `its host is ${host}`;
+  if (!isAppleCdnHost(host)) return `its host is ${host}`;
   return undefined;
 }

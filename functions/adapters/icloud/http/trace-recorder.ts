@@ -5,7 +5,7 @@
  * caller untouched.
  */
 
-import { CDN_HOST } from '#shared/secret-kinds.ts';
+import { isAppleCdnHost } from '#shared/apple-cdn-host.ts';
 import { type TraceInteraction, TraceRedactor } from '#shared/trace-redaction.ts';
 import { WIDGET_KEY } from '../auth/auth-context.ts';
 import type { ExchangeObserver, SentRequest } from './types.ts';
@@ -21,7 +21,7 @@ const MEDIA_TYPE = /^(image|video|audio)\/|octet-stream|zip/i;
 function omittedBody(url: string, response: Response): string | undefined {
   const type = response.headers.get('content-type') ?? '';
   const download =
-    CDN_HOST.test(new URL(url).hostname) && (response.status === 200 || response.status === 206);
+    isAppleCdnHost(new URL(url).hostname) && (response.status === 200 || response.status === 206);
   if (!download && !MEDIA_TYPE.test(type)) return undefined;
   const length = response.headers.get('content-length');
   return `<${length ?? 'an unknown number of'} bytes of ${type || 'media'} not recorded>`;
