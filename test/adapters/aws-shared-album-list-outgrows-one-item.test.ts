@@ -90,7 +90,9 @@ describe('the Shared Albums list past what one DynamoDB item holds', () => {
     // Read by a store that did not write it (another Lambda).
     const other = new DynamoDbSharedAlbumStateStore({ client: local.documents, tableName });
     expect(await other.loadAlbums()).toEqual({ albums: all, revision: 1 });
-    expect((await rows(tableName)).filter((r) => r.startsWith('shared-albums-part#')).length).toBeGreaterThan(1);
+    expect((await rows(tableName)).filter((r) => r.startsWith('shared-albums-part#')).length).toBeGreaterThan(
+      1,
+    );
   });
 
   it('rewrites no part while the gone albums are unchanged, and drops the replaced parts once a new list names new ones', async () => {
@@ -111,7 +113,12 @@ describe('the Shared Albums list past what one DynamoDB item holds', () => {
     expect(after).not.toEqual(first);
     expect(await store.loadAlbums()).toEqual({ albums: left, revision: 3 });
     // It comes back: no gone album left, no part left.
-    const back = { ...left, [guid(1)]: album(1, false), [guid(3)]: album(3, false), [guid(4)]: album(4, false) };
+    const back = {
+      ...left,
+      [guid(1)]: album(1, false),
+      [guid(3)]: album(3, false),
+      [guid(4)]: album(4, false),
+    };
     await store.saveAlbums({ albums: back }, 3);
     expect(await rows(tableName)).toEqual(['shared-albums list']);
     expect(await store.loadAlbums()).toEqual({ albums: back, revision: 4 });
@@ -138,7 +145,12 @@ describe('the Shared Albums list past what one DynamoDB item holds', () => {
     await local.documents.send(
       new PutCommand({
         TableName: tableName,
-        Item: { pk: 'shared-albums', sk: 'list', document: JSON.stringify({ albums: all, checkedAt: 1 }), revision: 4 },
+        Item: {
+          pk: 'shared-albums',
+          sk: 'list',
+          document: JSON.stringify({ albums: all, checkedAt: 1 }),
+          revision: 4,
+        },
       }),
     );
     expect(await store.loadAlbums()).toEqual({ albums: all, checkedAt: 1, revision: 4 });
@@ -162,18 +174,19 @@ describe('the Shared Albums list past what one DynamoDB item holds', () => {
     await store.saveAlbums({ albums: next }, 1);
     // ... and a reader that got the old list (put back here) finds its parts missing: it reads again.
     let reads = 0;
-    const racing = new DynamoDbSharedAlbumStateStore({
-      client: {
-        send: async (command: unknown) => {
+    // The table's client, its list read answered once with the stale list.
+    const client = Object.create(local.documents, {
+      send: {
+        value: async (command: unknown) => {
           if (command instanceof GetCommand && (command.input.Key as { sk: string }).sk === 'list') {
             reads++;
             if (reads === 1) return stale;
           }
           return local.documents.send(command as never);
         },
-      } as never,
-      tableName,
+      },
     });
+    const racing = new DynamoDbSharedAlbumStateStore({ client, tableName });
     expect(await racing.loadAlbums()).toEqual({ albums: next, revision: 2 });
     expect(reads).toBe(2);
   });
