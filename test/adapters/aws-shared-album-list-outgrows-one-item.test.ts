@@ -190,4 +190,30 @@ describe('the Shared Albums list past what one DynamoDB item holds', () => {
     expect(await racing.loadAlbums()).toEqual({ albums: next, revision: 2 });
     expect(reads).toBe(2);
   });
+
+  it('keeps the parts of a save whose reply was lost (its retry refused, the list it wrote naming them): saved', async () => {
+    const { store, tableName } = await newStore();
+    await store.saveAlbums({ albums: albums(1, 1) }, 0);
+    const loaded = await store.loadAlbums();
+    // The list's PutItem lands, its reply is lost, and the SDK's retry is refused (revision moved on).
+    const client = Object.create(local.documents, {
+      send: {
+        value: async (command: unknown) => {
+          const out = await local.documents.send(command as never);
+          if (command instanceof PutCommand && command.input.Item?.sk === 'list') {
+            throw Object.assign(new Error('The conditional request failed'), {
+              name: 'ConditionalCheckFailedException',
+            });
+          }
+          return out;
+        },
+      },
+    });
+    const lossy = new DynamoDbSharedAlbumStateStore({ client, tableName });
+    await lossy.loadAlbums();
+    const next = { ...loaded!.albums, [guid(0)]: { ...album(0, false), goneAt: 5 } };
+    // It did save: said so, and the parts its list names are kept.
+    expect((await lossy.saveAlbums({ albums: next }, loaded!.revision)).revision).toBe(2);
+    expect(await store.loadAlbums()).toEqual({ albums: next, revision: 2 });
+  });
 });

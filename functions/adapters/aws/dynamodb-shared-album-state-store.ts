@@ -201,16 +201,40 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
       );
       previous = apartOf(output.Attributes);
     } catch (error) {
-      // The parts this save wrote are named by no list: dropped (best effort; an orphan is never read).
-      if (written !== undefined) await this.#dropParts(written);
+      // A PutItem whose reply was lost may have landed (the SDK's retry then fails its condition):
+      // the parts this save wrote are dropped only if the list does not name them, else it saved.
+      if (written !== undefined) {
+        if ((await this.#storedPointer())?.id === written.id)
+          return this.#saved(document, expectedRevision, written, json, known?.pointer);
+        await this.#dropParts(written);
+      }
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
         throw new ConflictError(`shared albums changed since revision ${expectedRevision}`, { cause: error });
       }
       throw error;
     }
+    return this.#saved(document, expectedRevision, pointer, json, previous);
+  }
+
+  /** After the list was saved: the parts the replaced list named are dropped, and remembered what it names. */
+  async #saved(
+    document: Omit<ListDocument, 'apart'>,
+    expectedRevision: number,
+    pointer: ApartPointer | undefined,
+    json: string,
+    previous: ApartPointer | undefined,
+  ): Promise<SharedAlbumsState> {
     if (previous !== undefined && previous.id !== pointer?.id) await this.#dropParts(previous);
     this.#apart = { revision: expectedRevision + 1, ...(pointer === undefined ? {} : { pointer }), json };
     return { ...(document as Omit<SharedAlbumsState, 'revision'>), revision: expectedRevision + 1 };
+  }
+
+  /** The parts the stored list names (one read, on a failed save only). */
+  async #storedPointer(): Promise<ApartPointer | undefined> {
+    const output = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: LIST_KEY, ConsistentRead: true }),
+    );
+    return apartOf(output.Item);
   }
 
   /** The gone albums of `pointer`'s parts, or undefined when one is missing (replaced meanwhile). */
