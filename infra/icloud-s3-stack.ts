@@ -74,6 +74,7 @@ export class IcloudS3Stack extends Stack {
       DELETABLE_STATE_ITEMS.runLock,
       DELETABLE_STATE_ITEMS.albumMember,
       DELETABLE_STATE_ITEMS.failedRetry,
+      DELETABLE_STATE_ITEMS.sharedAlbumsPart,
     ]);
     session.grantRefresh(detector.fn);
     work.grantSend(detector.fn);
@@ -97,6 +98,8 @@ export class IcloudS3Stack extends Stack {
         // Claims, not photos: a Shared Album pass releases keys it no longer needs under `keep`
         // too (each DeleteItem conditional on the claim's owner, `releaseKey`).
         DELETABLE_STATE_ITEMS.keyClaim,
+        // The worker records each album it archived in the Shared Albums list too.
+        DELETABLE_STATE_ITEMS.sharedAlbumsPart,
         ...(mirror ? [DELETABLE_STATE_ITEMS.countedObject, DELETABLE_STATE_ITEMS.objectKey] : []),
       ],
       { batchWritten: WORKER_BATCH_WRITTEN_ITEMS },

@@ -44,7 +44,7 @@ export const CONDITION_CHECKED_ITEMS = ['counted#*'] as const;
 
 /**
  * Items a function may delete, as patterns of their partition key (`dynamodb:LeadingKeys`):
- * the detector releases the run lock; the worker releases the lease it took to store an object
+ * both drop the replaced parts of the Shared Albums list; the detector releases the run lock; the worker releases the lease it took to store an object
  * (one download per object), and drops an album member when a photo leaves an album, and a failed photo off
  * its retry list; the worker, on a purge, drops the asset from its master's users and (under
  * `mirror`) releases the key claim of each object it deleted, forgets its recorded key and takes it out of the totals. The key layout is
@@ -67,6 +67,11 @@ export const DELETABLE_STATE_ITEMS = {
    * PutItem anyway: deleting one gives it nothing it could not already do).
    */
   failedRetry: 'zone',
+  /**
+   * Both functions save the Shared Albums list; a save that changes the gone albums writes them as
+   * new parts and deletes the parts the replaced list named (`shared-albums-part#<id>`).
+   */
+  sharedAlbumsPart: 'shared-albums-part#*',
 } as const;
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Where the Shared Albums' state is kept between runs (docs/state.md, "Shared albums"): one
- * small document for the album list (compare-and-set by revision) and one record per archived
- * item of each album.
+ * Where the Shared Albums' state is kept between runs (docs/state.md, "Shared albums"): the album
+ * list, replaced whole by compare-and-set on its revision however many albums it holds (the
+ * DynamoDB store keeps the gone ones apart), and one record per archived item of each album.
  */
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 

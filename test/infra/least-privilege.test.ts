@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sharedItemPartition } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
+import {
+  sharedAlbumsPartPartition,
+  sharedItemPartition,
+} from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { keys } from '#adapters/aws/state-items.ts';
 import { transferLockName } from '#domain/archive/transfer-lease.ts';
 import {
@@ -129,17 +132,33 @@ describe('state table grants', () => {
     expect(sharedItemPartition('ALBUM-GUID')).toMatch(like(WORKER_BATCH_WRITTEN_ITEMS[0]));
   });
 
-  it('lets the change detector delete only the run lock, album members and failed photos’ retry items', () => {
-    expect(deletableItems(keep, 'detector')).toEqual(['lock#*', 'albumMember#*', 'zone']);
-    expect(deletableItems(mirror, 'detector')).toEqual(['lock#*', 'albumMember#*', 'zone']);
+  it('lets the change detector delete only the run lock, album members, failed photos’ retry items and replaced parts of the Shared Albums list', () => {
+    expect(deletableItems(keep, 'detector')).toEqual([
+      'lock#*',
+      'albumMember#*',
+      'zone',
+      'shared-albums-part#*',
+    ]);
+    expect(deletableItems(mirror, 'detector')).toEqual([
+      'lock#*',
+      'albumMember#*',
+      'zone',
+      'shared-albums-part#*',
+    ]);
   });
 
-  it('lets the download worker delete its transfer lease, a purged asset’s master-user item, its key claim, and under mirror its object count and recorded key', () => {
-    expect(deletableItems(keep, 'workers')).toEqual(['lock#transfer#*', 'master#*', 'key#*']);
+  it('lets the download worker delete its transfer lease, a purged asset’s master-user item, its key claim, replaced parts of the Shared Albums list, and under mirror its object count and recorded key', () => {
+    expect(deletableItems(keep, 'workers')).toEqual([
+      'lock#transfer#*',
+      'master#*',
+      'key#*',
+      'shared-albums-part#*',
+    ]);
     expect(deletableItems(mirror, 'workers')).toEqual([
       'lock#transfer#*',
       'master#*',
       'key#*',
+      'shared-albums-part#*',
       'object#*',
       'objectKey#*',
     ]);
@@ -166,6 +185,11 @@ describe('state table grants', () => {
     expect(
       keys.retry({ zone: { database: 'private', zoneName: 'PrimarySync' }, assetRecordName: 'A1' }).pk,
     ).toMatch(like(DELETABLE_STATE_ITEMS.failedRetry));
+    expect(sharedAlbumsPartPartition('0f3c9a1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f')).toMatch(
+      like(DELETABLE_STATE_ITEMS.sharedAlbumsPart),
+    );
+    // The list itself stays undeletable.
+    expect('shared-albums').not.toMatch(like(DELETABLE_STATE_ITEMS.sharedAlbumsPart));
     expect(
       keys.manifest({ zone: { zoneName: 'PrimarySync' }, assetRecordName: 'A1' } as never).pk,
     ).not.toMatch(/^(lock|master|key|object|zone)#?/);
