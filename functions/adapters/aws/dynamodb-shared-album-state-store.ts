@@ -44,6 +44,7 @@ const listDocumentSchema = z.strictObject({
     }),
   ),
   checkedAlone: z.optional(z.enum(['legacy', 'newGeneration'])),
+  legacyServiceMissingAt: z.optional(z.number()),
 });
 
 const commentSchema = z.strictObject({
@@ -132,6 +133,7 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
       everyDatabaseAskedAt: state.everyDatabaseAskedAt,
       collectionTokens: state.collectionTokens,
       checkedAlone: state.checkedAlone,
+      legacyServiceMissingAt: state.legacyServiceMissingAt,
     });
     try {
       await this.#client.send(
