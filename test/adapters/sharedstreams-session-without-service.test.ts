@@ -16,7 +16,7 @@ import { SharedStreamsSource } from '#adapters/icloud/sharedstreams/sharedstream
 import type { SessionStore } from '#ports/session-store.ts';
 import { createLogger } from '#shared/logger.ts';
 import { signInToSimulator } from '#test/helpers/icloud-login.ts';
-import { startTestSimulator } from '#test/helpers/simulator.ts';
+import { controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const logger = createLogger({ level: 'SILENT' });
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
@@ -97,11 +97,13 @@ describe('a session stored without the Shared Albums service', () => {
 
   it('answers `none` when the account lists no service, or the question fails', async () => {
     await storedWithoutService();
-    const { session } = await opened();
-    const nothingLearnt = await sourceOn(session, async () => undefined).listAlbums({
-      ...known,
-      lookUpService: true,
-    });
+    const { session, requests } = await opened();
+    // The account's answer lists no service (the simulator's flag, conformance SA-1).
+    await controlClient(sim).setFlags({ sharedStreams: false });
+    const nothingLearnt = await sourceOn(session, () => session.lookUpAccount!())
+      .listAlbums({ ...known, lookUpService: true })
+      .finally(() => controlClient(sim).setFlags({ sharedStreams: true }));
+    expect(requests).toEqual(['accountLogin']);
     const failed = await sourceOn(session, async () => {
       throw new Error('HTTP 503');
     }).listAlbums({ ...known, lookUpService: true });
