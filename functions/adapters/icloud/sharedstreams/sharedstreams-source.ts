@@ -74,14 +74,11 @@ export class SharedStreamsSource extends SharedStreamsItems implements SharedAlb
   /**
    * Whether the account, asked, lists the service. A failed question counts as "not listed": the
    * caller waits a day before asking again, and a refused session surfaces on the library's calls.
+   * An answer whose session save alone failed still counts (the run's last save stores it).
    */
   async #lookedUp(): Promise<boolean> {
     if (this.#lookUpAccount === undefined) return false;
-    try {
-      await this.#lookUpAccount();
-    } catch {
-      return false;
-    }
+    await this.#lookUpAccount().catch(() => undefined);
     return this.#client.available;
   }
 }
