@@ -153,7 +153,11 @@ function sharedParts({ session, client, requests }: OpenedSession<CloudKitClient
   return {
     session,
     sharedAlbums: new CombinedSharedAlbumSource(
-      new SharedStreamsSource(sharedStreamsClient(session)),
+      // A session stored before Shared Albums lacks the service: the listing may ask the account.
+      new SharedStreamsSource(
+        sharedStreamsClient(session),
+        () => session.lookUpAccount?.() ?? Promise.resolve(),
+      ),
       new SharedCollectionsSource(client),
     ),
     requests,

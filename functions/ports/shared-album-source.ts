@@ -26,6 +26,12 @@ export interface SharedAlbumList {
   readonly checkedAlone?: SharedAlbumKind;
   /** True when a database needed a request that `requestless` forbade: its known albums stand as listed last. */
   readonly deferred?: boolean;
+  /**
+   * Set when the session listed no legacy service and Apple's account was asked for it
+   * (`KnownSharedAlbums.lookUpService`): `found` (now stored in the session, and listed) or
+   * `none` (not listed there either, or the question failed).
+   */
+  readonly serviceLookup?: 'found' | 'none';
 }
 
 /** The two kinds of listing a run may have to pay for: the legacy service, the new generation's. */
@@ -45,6 +51,12 @@ export interface KnownSharedAlbums {
   readonly checkedAlone?: SharedAlbumKind;
   /** New generation only: make no request; a database that would need one keeps its known albums. */
   readonly requestless?: boolean;
+  /**
+   * Legacy only: when the session lists no service, ask Apple's account for it (one
+   * `accountLogin`, the session saved with what it learns) before answering it unavailable. A
+   * session stored by a release from before Shared Albums lacks it while its cookies still work.
+   */
+  readonly lookUpService?: boolean;
 }
 
 export interface SharedItemsPage {

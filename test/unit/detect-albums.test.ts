@@ -248,4 +248,59 @@ describe('albums in change detection', () => {
     expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A1' })).length).toBe(12);
     expect((await state.loadZone(PRIMARY))?.syncToken).toBeDefined();
   });
+
+  describe('a zone first synced before albums were recorded (2026-12-06)', () => {
+    /** The first sync as a release without albums ran it: no album store, no walk, no record of one. */
+    async function syncedBeforeAlbums(setup: ReturnType<typeof setUp>) {
+      const { albums: _none, ...older } = setup.deps('r0');
+      expect((await detectChanges(older)).outcome).toBe('caughtUp');
+      const zone = await setup.state.loadZone(PRIMARY);
+      expect(zone?.albumsWalkedAt).toBeUndefined();
+      return zone!;
+    }
+
+    it('walks its albums once on the next run, keeps its token, and records the walk', async () => {
+      const setup = setUp();
+      const { source, state, deps } = setup;
+      const before = await syncedBeforeAlbums(setup);
+      source.calls.length = 0;
+      const result = await detectChanges(deps('r1'));
+      expect(result.outcome).toBe('caughtUp');
+      expect((await state.loadAlbums()).map((a) => a.name).sort()).toEqual(['Lissabon', 'Porto', 'Reisen']);
+      expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A1' })).length).toBe(12);
+      expect(await state.loadAlbum({ zone: PRIMARY, recordName: 'A1' })).toMatchObject({ viewStale: true });
+      const after = await state.loadZone(PRIMARY);
+      expect(after).toMatchObject({ syncToken: before.syncToken, albumsWalkedAt: 1_000 });
+      // Not a full scan: no photo was walked again.
+      expect(source.calls.filter((c) => c.startsWith('enumeratePage'))).toEqual([]);
+      // Recorded: the next run is idle again, its one request the database's.
+      source.calls.length = 0;
+      expect((await detectChanges(deps('r2'))).outcome).toBe('idle');
+      expect(source.calls).toEqual(['changedZones:private']);
+    });
+
+    it('resumes a walk the deadline stopped, then puts the token back', async () => {
+      const setup = setUp();
+      const { state, deps, limit } = setup;
+      const before = await syncedBeforeAlbums(setup);
+      limit(true);
+      expect((await detectChanges(deps('r1'))).outcome).toBe('continued');
+      expect(parseZoneCheckpoint((await state.loadZone(PRIMARY))?.checkpoint).albums).toMatchObject({
+        capturedToken: before.syncToken,
+        only: true,
+      });
+      limit(false);
+      expect((await detectChanges(deps('r2'))).outcome).toBe('caughtUp');
+      expect((await state.albumMembers({ zone: PRIMARY, recordName: 'A1' })).length).toBe(12);
+      const after = await state.loadZone(PRIMARY);
+      expect(after).toMatchObject({ syncToken: before.syncToken, albumsWalkedAt: 1_000 });
+      expect(after?.lastFullScanAt).toBe(before.lastFullScanAt);
+    });
+
+    it('records the walk of a first sync, so it is never walked again', async () => {
+      const { state, deps } = setUp();
+      await detectChanges(deps('r1'));
+      expect((await state.loadZone(PRIMARY))?.albumsWalkedAt).toBe(1_000);
+    });
+  });
 });

@@ -10,6 +10,8 @@ import {
   type SharedAlbumDetectionDeps,
 } from '#domain/shared-albums/detect-shared-albums.ts';
 import type { SharedAlbum } from '#domain/shared-albums/model.ts';
+import { sharedAlbumsStatus } from '#domain/shared-albums/shared-albums-status.ts';
+import type { SharedAlbumSource } from '#ports/shared-album-source.ts';
 import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
 import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
@@ -208,5 +210,58 @@ describe('detectSharedAlbums: asking every database for new-generation albums', 
     s.tick(60_000);
     await detectSharedAlbums(s.deps());
     expect(r.asked).toEqual([true, true]);
+  });
+});
+
+describe('detectSharedAlbums: a session stored without the legacy service', () => {
+  /**
+   * A session stored without the legacy service: asking the account (`lookUpService`) costs one
+   * lookup, and finds the service only when the account lists it.
+   */
+  const withoutService = (accountListsService: boolean) => {
+    let inSession = false;
+    const lookups: number[] = [];
+    const source: SharedAlbumSource = {
+      listAlbums: async (known) => {
+        if (!inSession && known?.lookUpService) {
+          lookups.push(1);
+          inSession = accountListsService;
+          if (!inSession) return { available: false, albums: [], serviceLookup: 'none' };
+          return { available: true, albums: [album('A')], serviceLookup: 'found' };
+        }
+        return inSession ? { available: true, albums: [album('A')] } : { available: false, albums: [] };
+      },
+      itemsPage: async () => ({ items: [], problems: [] }),
+      comments: async () => [],
+    };
+    return { lookups, source };
+  };
+
+  it('asks the account for a service the session lacks, and lists what it finds', async () => {
+    const w = withoutService(true);
+    const s = setup({ source: w.source });
+    const result = await detectSharedAlbums(s.deps());
+    expect(result).toMatchObject({ outcome: 'changed', albums: 1 });
+    await detectSharedAlbums(s.deps());
+    expect(w.lookups).toHaveLength(1);
+    expect((await s.state.loadAlbums())?.legacyServiceMissingAt).toBeUndefined();
+  });
+
+  it('remembers an account without the service, and asks again only a day later', async () => {
+    const w = withoutService(false);
+    const s = setup({ source: w.source });
+    expect((await detectSharedAlbums(s.deps())).outcome).toBe('unavailable');
+    expect((await s.state.loadAlbums())?.legacyServiceMissingAt).toBe(1_000_000);
+    const writes = s.state.writes;
+    s.tick(23 * 60 * 60 * 1000);
+    expect((await detectSharedAlbums(s.deps())).outcome).toBe('unavailable');
+    expect(w.lookups).toHaveLength(1);
+    expect(s.state.writes).toBe(writes);
+    s.tick(60 * 60 * 1000);
+    await detectSharedAlbums(s.deps());
+    expect(w.lookups).toHaveLength(2);
+    expect(sharedAlbumsStatus(await s.state.loadAlbums()).legacyServiceMissingSince).toBe(
+      new Date(1_000_000 + 24 * 60 * 60 * 1000).toISOString(),
+    );
   });
 });

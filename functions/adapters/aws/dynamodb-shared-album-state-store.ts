@@ -57,6 +57,7 @@ const listDocumentSchema = z.strictObject({
   checkedAlone: z.optional(z.enum(['legacy', 'newGeneration'])),
   /** Where the gone albums are (absent: none, or a list written before they were stored apart). */
   apart: z.optional(z.strictObject({ id: z.string().check(z.minLength(1)), parts: z.number() })),
+  legacyServiceMissingAt: z.optional(z.number()),
 });
 
 type ListDocument = z.infer<typeof listDocumentSchema>;
@@ -165,6 +166,7 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
       everyDatabaseAskedAt: state.everyDatabaseAskedAt,
       collectionTokens: state.collectionTokens,
       checkedAlone: state.checkedAlone,
+      legacyServiceMissingAt: state.legacyServiceMissingAt,
     });
     const { live, gone } = splitGone(document.albums);
     const json = JSON.stringify(gone);

@@ -127,6 +127,7 @@ export const zoneItemSchema = z.strictObject({
   checkpoint: z.optional(z.string()),
   retired: z.optional(z.boolean()),
   lastFullScanAt: z.optional(z.number()),
+  albumsWalkedAt: z.optional(z.number()),
   updatedAt: z.number(),
   revision: z.number(),
 });

@@ -219,6 +219,10 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           renderAlbums(ctx.output, albums);
           ctx.output.info(lastCheckLine(lastCheckedAt, now));
           if (sharedAlbums.albums + sharedAlbums.gone > 0) ctx.output.info(sharedAlbumsLine(sharedAlbums));
+          if (sharedAlbums.legacyServiceMissingSince !== undefined)
+            ctx.output.info(
+              `${'Shared'.padEnd(9)} your iCloud account lists no service for older Shared Albums (asked ${sharedAlbums.legacyServiceMissingSince}; asked again a day later): those albums are not archived`,
+            );
           if (signInNeeded) {
             renderSignInNeeded(ctx.output, signInNeeded);
           }

@@ -242,9 +242,16 @@ async function saveZone(
   state: DetectionStateStore,
   current: ZoneStateHolder,
   zone: ZoneRef,
-  next: { syncToken?: string; checkpoint?: JsonValue; retired?: boolean; lastFullScanAt?: number },
+  next: {
+    syncToken?: string;
+    checkpoint?: JsonValue;
+    retired?: boolean;
+    lastFullScanAt?: number;
+    albumsWalkedAt?: number;
+  },
 ): Promise<ZoneSyncState> {
   const lastFullScanAt = next.lastFullScanAt ?? current.state?.lastFullScanAt;
+  const albumsWalkedAt = next.albumsWalkedAt ?? current.state?.albumsWalkedAt;
   const {
     unreadable: _u,
     brake: _b,
@@ -262,6 +269,7 @@ async function saveZone(
       ...(Object.keys(kept).length > 0 ? { checkpoint: serialiseZoneCheckpoint(kept) } : {}),
       ...(next.retired === undefined ? {} : { retired: next.retired }),
       ...(lastFullScanAt === undefined ? {} : { lastFullScanAt }),
+      ...(albumsWalkedAt === undefined ? {} : { albumsWalkedAt }),
     },
     current.state?.revision ?? 0,
   );
@@ -428,15 +436,26 @@ async function finishEnumeration(
   run: Run,
   zone: ZoneRef,
   current: ZoneStateHolder,
-  walk: { readonly capturedToken: string; readonly generation?: string; readonly albums?: AlbumWalkProgress },
+  walk: {
+    readonly capturedToken: string;
+    readonly generation?: string;
+    readonly albums?: AlbumWalkProgress;
+    readonly only?: true;
+  },
 ): Promise<{ changes: number; caughtUp: boolean }> {
-  const { capturedToken, generation } = walk;
+  const { capturedToken, generation, only } = walk;
   const albums = deps.albums;
+  const walked: { albumsWalkedAt?: number } = {};
   if (albums !== undefined && zoneHasAlbums(zone)) {
     const saveWalk = async (progress: AlbumWalkProgress) => {
       await saveZone(deps.state, current, zone, {
         checkpoint: serialiseZoneCheckpoint({
-          albums: { capturedToken, ...(generation === undefined ? {} : { generation }), ...progress },
+          albums: {
+            capturedToken,
+            ...(generation === undefined ? {} : { generation }),
+            ...progress,
+            ...(only ? { only } : {}),
+          },
         }),
       });
     };
@@ -449,11 +468,13 @@ async function finishEnumeration(
       await saveWalk(result.progress);
       return { changes: 0, caughtUp: false };
     }
+    walked.albumsWalkedAt = deps.now();
   }
   if (generation === undefined) {
     await saveZone(deps.state, current, zone, {
       syncToken: capturedToken,
-      lastFullScanAt: deps.now(),
+      ...(only ? {} : { lastFullScanAt: deps.now() }),
+      ...walked,
     });
     return { changes: 0, caughtUp: true };
   }
@@ -461,6 +482,7 @@ async function finishEnumeration(
   const reconcile = { generation, capturedToken };
   await saveZone(deps.state, current, zone, {
     checkpoint: serialiseZoneCheckpoint({ reconcile }),
+    ...walked,
   });
   return reconcileZone(deps, run, zone, current, reconcile);
 }
@@ -630,7 +652,9 @@ async function walkZone(
     if (state?.syncToken !== undefined) {
       try {
         const result = await followZone(deps, run, zone, current, { ...state, syncToken: state.syncToken });
-        return zoneReport(zone, 'incremental', result);
+        if (!result.caughtUp || !needsAlbumWalk(deps, current.state))
+          return zoneReport(zone, 'incremental', result);
+        return zoneReport(zone, 'incremental', await walkAlbumsOnce(deps, run, zone, current, result));
       } catch (error) {
         if (!(error instanceof StaleSyncTokenError)) throw error;
         // The token is gone for good: enumerate afresh. Nothing already archived is archived
@@ -645,6 +669,42 @@ async function walkZone(
   } catch (error) {
     return retireGoneZone(deps, run, current, zone, error);
   }
+}
+
+/**
+ * Whether a caught-up zone still has its albums to walk: first synced before albums were recorded
+ * (2026-12-06), its state has no `albumsWalkedAt`, and the change feed alone would never bring the
+ * albums nobody touched since. Not while halves wait for their partner (the walk's checkpoint
+ * would replace them): the next run.
+ */
+function needsAlbumWalk(deps: DetectDeps, state: ZoneSyncState | undefined): boolean {
+  return (
+    deps.albums !== undefined &&
+    state !== undefined &&
+    state.syncToken !== undefined &&
+    state.albumsWalkedAt === undefined &&
+    !state.retired &&
+    zoneHasAlbums(state.zone) &&
+    parseZoneCheckpoint(state.checkpoint).unpaired === undefined
+  );
+}
+
+/**
+ * Walks the albums of a caught-up zone that never walked them, as a first sync's walk does after
+ * its photos: from the zone's token (saved again once the walk is done, so what changed meanwhile
+ * comes with the next delta), resumable across runs through the same checkpoint.
+ */
+async function walkAlbumsOnce(
+  deps: DetectDeps,
+  run: Run,
+  zone: ZoneRef,
+  current: ZoneStateHolder,
+  followed: { readonly pages: number; readonly changes: number },
+) {
+  const capturedToken = current.state?.syncToken;
+  if (capturedToken === undefined || !run.hasTimeFor()) return { ...followed, caughtUp: true };
+  const walked = await finishEnumeration(deps, run, zone, current, { capturedToken, only: true });
+  return { pages: followed.pages, changes: followed.changes + walked.changes, caughtUp: walked.caughtUp };
 }
 
 /** The report of a zone read incrementally or walked, with the note that says why, if any. */
@@ -704,12 +764,14 @@ async function retireGoneZone(
 
 /**
  * Zones with unfinished work from an earlier run: an enumeration under way, records CloudKit
- * would not serve that are due for another lookup, or failed photos due for a retry (read from
+ * would not serve that are due for another lookup, failed photos due for a retry, or albums never
+ * walked (`needsAlbumWalk`: a zone first synced before albums were recorded) (read from
  * the zone states and the retry list already loaded, so
  * an idle run costs no extra request). The own library retired by an earlier version is
  * unfinished too, unless a zone state follows it under its new name.
  */
 function unfinishedZones(
+  deps: DetectDeps,
   zones: readonly ZoneSyncState[],
   retries: readonly FailedPhotoRetry[],
   now: number,
@@ -719,7 +781,11 @@ function unfinishedZones(
     dueRetries(retries, z.zone, now).length > 0;
   const followed = zones.some((z) => !z.retired && isOwnLibrary(z.zone));
   return zones
-    .filter((z) => (z.retired ? !followed && isOwnLibrary(z.zone) : z.syncToken === undefined || retryDue(z)))
+    .filter((z) =>
+      z.retired
+        ? !followed && isOwnLibrary(z.zone)
+        : z.syncToken === undefined || retryDue(z) || needsAlbumWalk(deps, z),
+    )
     .map((z) => z.zone);
 }
 
@@ -732,7 +798,7 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
   // The failed photos waiting for a retry come with the zones, in the same read.
   const { zones: knownZones, retries } = await deps.state.loadZonesAndRetries();
   const firstRun = knownZones.length === 0;
-  const pending = unfinishedZones(knownZones, retries, deps.now());
+  const pending = unfinishedZones(deps, knownZones, retries, deps.now());
 
   const deltas: { database: DatabaseScope; zones: ZoneRef[]; syncToken: string; revision: number }[] = [];
   const refused: DatabaseScope[] = [];

@@ -64,6 +64,7 @@ const zoneCheckpointSchema = z.strictObject({
       generation: z.optional(z.string()),
       listed: z.boolean(),
       pending: z.array(z.string()),
+      only: z.optional(z.literal(true)),
     }),
   ),
   unpaired: z.optional(unpairedHalves),
@@ -106,6 +107,8 @@ export interface ZoneCheckpoint {
     readonly generation?: string;
     readonly listed: boolean;
     readonly pending: readonly string[];
+    /** The albums alone, on a caught-up zone that never walked them (no photo walk, no full scan). */
+    readonly only?: true;
   };
   readonly unpaired?: UnpairedHalves;
   /** Records CloudKit answered as error entries: looked up again on later runs (`unreadable-records.ts`). */

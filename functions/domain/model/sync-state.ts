@@ -37,6 +37,11 @@ export interface ZoneSyncState {
   readonly retired?: boolean;
   /** When the last full enumeration of this zone completed (ms). */
   readonly lastFullScanAt?: number;
+  /**
+   * When the zone's album walk last completed (ms). Absent on a zone first synced before albums
+   * were recorded (before 2026-12-06): detection walks its albums once, then sets it.
+   */
+  readonly albumsWalkedAt?: number;
   readonly updatedAt: number;
   readonly revision: number;
 }

@@ -21,6 +21,11 @@ import type { SharedAlbumsState, StoredSharedAlbum } from './state.ts';
 export const REQUEUE_AFTER_MS = 60 * 60 * 1000;
 /** New-generation albums are looked for in every database at least this often (docs/protocol/shared-albums.md#new-generation). */
 export const EVERY_DATABASE_RECHECK_MS = 24 * 60 * 60 * 1000;
+/**
+ * A session without the legacy service has Apple's account asked for it at most this often (a
+ * session stored before Shared Albums lacks it; an account that has none is not asked every run).
+ */
+export const SERVICE_LOOKUP_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 export interface SharedAlbumDetectionDeps {
   readonly source: SharedAlbumSource;
@@ -64,17 +69,31 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
   const askEveryDatabase =
     deps.cadenceMs > 0 || askedAt === undefined || now - askedAt >= EVERY_DATABASE_RECHECK_MS;
   const storedTokens = stored?.collectionTokens;
+  const missingAt = stored?.legacyServiceMissingAt;
   const listed = await deps.source.listAlbums({
     albums: known,
     askEveryDatabase,
     ...(storedTokens === undefined ? {} : { tokens: storedTokens }),
     ...(stored?.checkedAlone === undefined ? {} : { checkedAlone: stored.checkedAlone }),
+    lookUpService: missingAt === undefined || now - missingAt >= SERVICE_LOOKUP_INTERVAL_MS,
   });
+  const legacyServiceMissingAt =
+    listed.serviceLookup === 'none' ? now : listed.serviceLookup === 'found' ? undefined : missingAt;
+  const missingMoved = legacyServiceMissingAt !== missingAt;
   const checkedAlone = listed.checkedAlone ?? stored?.checkedAlone;
   const collectionTokens = listed.tokens ?? storedTokens;
   const tokensMoved = JSON.stringify(collectionTokens ?? {}) !== JSON.stringify(storedTokens ?? {});
   const everyDatabaseAskedAt = askEveryDatabase && listed.everyDatabaseAsked ? now : askedAt;
-  if (!listed.available) return { outcome: 'unavailable', ...none };
+  if (!listed.available) {
+    // Remembered, so the account is not asked again on every run (status says so).
+    if (missingMoved)
+      await saveMerged(deps.state, stored, {
+        ...withoutRevision(stored),
+        albums: stored?.albums ?? {},
+        legacyServiceMissingAt: now,
+      });
+    return { outcome: 'unavailable', ...none };
+  }
 
   const previous = stored?.albums ?? {};
   const next: Record<string, StoredSharedAlbum> = { ...previous };
@@ -141,6 +160,7 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
     deps.cadenceMs > 0 ||
     everyDatabaseAskedAt !== askedAt ||
     tokensMoved ||
+    missingMoved ||
     checkedAlone !== stored?.checkedAlone
   ) {
     await saveMerged(deps.state, stored, {
@@ -149,6 +169,7 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
       ...(everyDatabaseAskedAt === undefined ? {} : { everyDatabaseAskedAt }),
       ...(collectionTokens === undefined ? {} : { collectionTokens }),
       ...(checkedAlone === undefined ? {} : { checkedAlone }),
+      ...(legacyServiceMissingAt === undefined ? {} : { legacyServiceMissingAt }),
     });
   }
   return {
@@ -158,6 +179,14 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
     goneAlbums: gone.length,
     messagesEnqueued: messages.length,
   };
+}
+
+function withoutRevision(
+  state: SharedAlbumsState | undefined,
+): Omit<SharedAlbumsState, 'revision'> | undefined {
+  if (state === undefined) return undefined;
+  const { revision: _revision, ...rest } = state;
+  return rest;
 }
 
 function countLive(state: SharedAlbumsState): number {

@@ -17,6 +17,11 @@ export interface SharedAlbumsStatus {
   /** Albums whose latest change is not archived yet, or whose last pass left items to retry. */
   readonly pending: number;
   readonly note: string;
+  /**
+   * The session lists no legacy Shared Albums service and Apple's account, asked then (ISO time),
+   * did not either: legacy albums are not archived; asked again a day later.
+   */
+  readonly legacyServiceMissingSince?: string;
   readonly list: readonly {
     readonly name: string;
     readonly albumguid: string;
@@ -64,6 +69,9 @@ export function sharedAlbumsStatus(state: SharedAlbumsState | undefined): Shared
     note: list.some((a) => a.generation === 'shared-collection')
       ? MIXED_REDUCED_COPY_NOTE
       : REDUCED_COPY_NOTE,
+    ...(state?.legacyServiceMissingAt === undefined
+      ? {}
+      : { legacyServiceMissingSince: new Date(state.legacyServiceMissingAt).toISOString() }),
     list,
   };
 }

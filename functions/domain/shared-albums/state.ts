@@ -71,6 +71,12 @@ export interface SharedAlbumsState {
    * an idle run costs one request and each kind is checked every other run.
    */
   readonly checkedAlone?: 'legacy' | 'newGeneration';
+  /**
+   * The session listed no legacy Shared Albums service (one stored by a release from before them
+   * lacks it), and Apple's account, asked at this time, did not list it either (or could not be
+   * asked): not asked again for `SERVICE_LOOKUP_INTERVAL_MS`. Absent once the service is known.
+   */
+  readonly legacyServiceMissingAt?: number;
   readonly revision: number;
 }
 

@@ -52,6 +52,7 @@ const list: Omit<SharedAlbumsState, 'revision'> = {
   everyDatabaseAskedAt: 6,
   collectionTokens: { private: ['T1', 'T2'], shared: ['S1'] },
   checkedAlone: 'legacy',
+  legacyServiceMissingAt: 7,
 };
 
 const item = (guid: string, overrides: Partial<StoredSharedItem> = {}): StoredSharedItem => ({

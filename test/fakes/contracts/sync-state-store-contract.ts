@@ -113,7 +113,7 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         await store.saveZone({ zone: primary, checkpoint: { startRank: 200 } }, 0);
         clock.advance(1000);
         const done = await store.saveZone(
-          { zone: primary, syncToken: 'tok', lastFullScanAt: clock.now() },
+          { zone: primary, syncToken: 'tok', lastFullScanAt: clock.now(), albumsWalkedAt: clock.now() },
           1,
         );
         const loaded = await store.loadZone(primary);

@@ -66,6 +66,12 @@ export interface OpenedIcloudSession {
   ckdatabasewsUrl(): string;
   /** `webservices.sharedstreams.url` (legacy Shared Albums), when the account lists it. */
   sharedstreamsUrl?(): string | undefined;
+  /**
+   * One `accountLogin` with the stored tokens, to learn the account's services (a session stored
+   * by a release from before Shared Albums lacks `sharedstreamsUrl`), and the session saved.
+   * No refresh, no latch: a failure is thrown to the caller.
+   */
+  lookUpAccount?(): Promise<void>;
   readonly dsid: string;
   /** `auth-<uuid>`: the `clientId` query parameter of CloudKit calls. */
   readonly clientId: string;
@@ -201,6 +207,12 @@ class OpenedSession implements OpenedIcloudSession {
 
   sharedstreamsUrl(): string | undefined {
     return this.#session.fields.sharedstreamsUrl;
+  }
+
+  async lookUpAccount(): Promise<void> {
+    await accountLogin(this.#ctx);
+    this.#dirty = true;
+    await this.save();
   }
 
   async save(): Promise<void> {

@@ -45,19 +45,40 @@ export class SharedStreamsItems implements SharedAlbumItems {
 /** The whole source: the listing, and items and comments as `SharedStreamsItems` reads them. */
 export class SharedStreamsSource extends SharedStreamsItems implements SharedAlbumSource {
   readonly #client: SharedStreamsClient;
+  readonly #lookUpAccount: (() => Promise<void>) | undefined;
 
-  constructor(client: SharedStreamsClient) {
+  /** `lookUpAccount`: asks Apple's account for the session's services and stores them (accountLogin). */
+  constructor(client: SharedStreamsClient, lookUpAccount?: () => Promise<void>) {
     super(client);
     this.#client = client;
+    this.#lookUpAccount = lookUpAccount;
   }
 
   async listAlbums(known?: KnownSharedAlbums): Promise<SharedAlbumList> {
-    // No service in the session (not activated, or a session stored before it was read): no request.
-    if (!this.#client.available) return { available: false, albums: [] };
+    // No service in the session (not activated, or a session stored before it was read): no
+    // request, unless the caller wants the account asked for it.
+    if (!this.#client.available) {
+      if (!known?.lookUpService || !(await this.#lookedUp())) {
+        return { available: false, albums: [], ...(known?.lookUpService ? { serviceLookup: 'none' } : {}) };
+      }
+      const { albums } = mapAlbums(await this.#client.albumsList());
+      return { available: true, albums, serviceLookup: 'found' };
+    }
     const legacyKnown = known?.albums.some((a) => a.collection === undefined) ?? true;
     if (known !== undefined && !known.askEveryDatabase && !legacyKnown)
       return { available: true, albums: [] };
     const { albums } = mapAlbums(await this.#client.albumsList());
     return { available: true, albums };
+  }
+
+  /**
+   * Whether the account, asked, lists the service. A failed question counts as "not listed": the
+   * caller waits a day before asking again, and a refused session surfaces on the library's calls.
+   * An answer whose session save alone failed still counts (the run's last save stores it).
+   */
+  async #lookedUp(): Promise<boolean> {
+    if (this.#lookUpAccount === undefined) return false;
+    await this.#lookUpAccount().catch(() => undefined);
+    return this.#client.available;
   }
 }
