@@ -19,10 +19,10 @@ import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
-import { asset, master, ScriptedCloudKit, tombstone } from '#test/fixtures/scripted-cloudkit.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
+import { asset, master, ScriptedCloudKit, tombstone } from '#test/fixtures/scripted-cloudkit.ts';
 
 const PRIMARY: ZoneRef = { database: 'private', zoneName: 'PrimarySync' };
 const MIRROR: DeletePolicy = { mode: 'mirror', maxDeleteFraction: 1, maxDeleteCount: 1000 };
@@ -98,7 +98,12 @@ async function archived(state: InMemorySyncStateStore, name: string, masterName:
 async function staleZone() {
   const cloudKit = new ScriptedCloudKit();
   cloudKit.databaseChanges.zones.push({ zoneID: { zoneName: 'PrimarySync' } });
-  const records = [master('M1', 'IMG_1.HEIC'), asset('A1', 'M1'), master('M2', 'IMG_2.HEIC'), noDate('A2', 'M2')];
+  const records = [
+    master('M1', 'IMG_1.HEIC'),
+    asset('A1', 'M1'),
+    master('M2', 'IMG_2.HEIC'),
+    noDate('A2', 'M2'),
+  ];
   for (const record of records) cloudKit.records.set(record['recordName'] as string, record);
   cloudKit.queryPages.set('rank:0', { records });
   const state = new InMemorySyncStateStore();
@@ -151,7 +156,10 @@ describe('verify --repair of a photo whose record comes back unreadable', () => 
     const objects = new InMemoryObjectStore();
     await archived(state, 'A2', 'M2', KEY);
     const body = Buffer.from('short');
-    await objects.putStream(KEY, Readable.from([body]), { contentType: 'image/heic', contentLength: body.length });
+    await objects.putStream(KEY, Readable.from([body]), {
+      contentType: 'image/heic',
+      contentLength: body.length,
+    });
     const connection: IcloudConnection = {
       source: sourceOver(cloudKit),
       session: { storedAt: 0, save: async () => undefined },
@@ -183,6 +191,8 @@ describe('verify --repair of a photo whose record comes back unreadable', () => 
       { subject: KEY, reason: expect.stringContaining('could not be read') },
     ]);
     expect(objects.keys()).toEqual([KEY]);
-    expect(await state.getEntry({ zone: PRIMARY, assetRecordName: 'A2' })).toMatchObject({ status: 'archived' });
+    expect(await state.getEntry({ zone: PRIMARY, assetRecordName: 'A2' })).toMatchObject({
+      status: 'archived',
+    });
   });
 });

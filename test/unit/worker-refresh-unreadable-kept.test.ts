@@ -14,9 +14,9 @@ import { classifyError, DownloadUrlExpiredError } from '#domain/errors.ts';
 import type { Asset } from '#domain/model/asset.ts';
 import { WORK_MESSAGE_VERSION } from '#domain/model/work.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { asset, master, ScriptedCloudKit } from '#test/fixtures/scripted-cloudkit.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import { asset, master, ScriptedCloudKit } from '#test/fixtures/scripted-cloudkit.ts';
 import { photoAsset, ScriptedCdn, ZONE } from '#test/handlers/handler-doubles.ts';
 
 const NOW = 1_750_000_000_000;
