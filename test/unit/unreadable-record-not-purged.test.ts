@@ -12,8 +12,10 @@ import { CloudKitAssetSource } from '#adapters/icloud/cloudkit/cloudkit-asset-so
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
 import { runRepair } from '#app/repair.ts';
 import { runVerify } from '#app/verify.ts';
+import { processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { detectChanges } from '#domain/detect/detect-changes.ts';
 import { parseZoneCheckpoint } from '#domain/detect/zone-checkpoint.ts';
+import { WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
@@ -32,9 +34,11 @@ const KEY = 'library/2023/IMG_2.HEIC';
 class PurgeQueue implements WorkQueue {
   readonly purged: string[] = [];
   readonly assets: string[] = [];
+  readonly tombstones: WorkMessage['items'][number][] = [];
   async enqueue(messages: Parameters<WorkQueue['enqueue']>[0]): Promise<EnqueueReceipt> {
     for (const m of messages)
       for (const item of m.items) {
+        if (item.type === 'tombstone') this.tombstones.push(item);
         if (item.type === 'tombstone' && item.inferredType === 'CPLAsset') this.purged.push(item.recordName);
         if (item.type === 'asset') this.assets.push(item.asset.assetRecordName);
       }
@@ -135,6 +139,29 @@ describe('a rescan after a refused token, under mirror', () => {
     expect(queue.purged).toEqual(['A3']);
     const zone = await state.loadZone(PRIMARY);
     expect(parseZoneCheckpoint(zone?.checkpoint).unreadable?.map((r) => r.name)).toEqual(['A2']);
+
+    // The workers carry the queued purges out under mirror: A2's object and entry stay.
+    const objects = new InMemoryObjectStore();
+    for (const key of [KEY, 'library/2023/IMG_3.HEIC']) {
+      const body = Buffer.from('0123456789');
+      await objects.putStream(key, Readable.from([body]), { contentType: 'image/heic', contentLength: 10 });
+    }
+    await processWorkMessage(
+      {
+        state,
+        objects,
+        downloader: { open: async () => Promise.reject(new Error('a purge downloads nothing')) },
+        refresh: async () => ({ assets: [] }),
+        versionPolicy: DEFAULT_VERSION_POLICY,
+        deletePolicy: 'mirror',
+        now: () => 1_750_000_000_000,
+      },
+      { v: WORK_MESSAGE_VERSION, runId: 'rescan', issuedAt: 1_750_000_000_000, items: queue.tombstones },
+    );
+    expect(objects.keys()).toEqual([KEY]);
+    expect(await state.getEntry({ zone: PRIMARY, assetRecordName: 'A2' })).toMatchObject({
+      status: 'archived',
+    });
   });
 
   it('purges a photo a lookup answers as a tombstone (deleted: true)', async () => {
