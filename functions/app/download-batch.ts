@@ -17,6 +17,7 @@ import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
+import { refreshFromLookup } from './refresh-from-lookup.ts';
 import type { SharedAlbumWorkerSettings } from './shared-albums-work.ts';
 
 export interface DownloadBatchDeps {
@@ -244,7 +245,7 @@ export function startDownloadBatch(
           ...deps.archive,
           ...(continuation && { continuation }),
           downloader: adapters.downloader,
-          refresh: (zone, keys) => adapters.source.lookupAssets(zone, keys),
+          refresh: refreshFromLookup(adapters.source),
           signal: deadline.signal,
           pause: pause.signal,
           itemSlots,

@@ -172,9 +172,16 @@ async function lookUp(
         })),
       );
       for (const asset of found.assets) assets.set(`${id}|${asset.assetRecordName}`, asset);
-      // A purged photo comes back as a NOT_FOUND error entry (`notFound`), as CloudKit answers it.
-      const purged = new Set([...found.missing, ...(found.notFound ?? [])]);
+      // A purged photo comes back as a NOT_FOUND error entry or a tombstone (`notFound`), as
+      // CloudKit answers it. `missing` was answered, in a shape icloud-s3 cannot read: not gone.
+      const purged = new Set(found.notFound ?? []);
       for (const name of purged) gone.set(`${id}|${name}`, 'iCloud no longer has this asset');
+      for (const name of found.missing)
+        if (!purged.has(name))
+          gone.set(
+            `${id}|${name}`,
+            'iCloud answered, but its record could not be read (a shape icloud-s3 does not know); left in place',
+          );
       for (const u of found.unavailable)
         if (!purged.has(u.assetRecordName))
           gone.set(

@@ -104,7 +104,10 @@ export interface AssetLookupKey {
 export interface LookedUpAssets {
   /** Current state with fresh download URLs. */
   readonly assets: readonly Asset[];
-  /** Asset record names CloudKit no longer has (or whose master is gone). */
+  /**
+   * Asset record names CloudKit answered, but not as a photo the mapping can read (a new record
+   * shape, a field gone, its master unreadable): not gone, never a purge. Gone is `notFound`.
+   */
   readonly missing: readonly string[];
   /**
    * Assets CloudKit answered with an error entry in place of the record (its or its master's):
@@ -112,10 +115,11 @@ export interface LookedUpAssets {
    */
   readonly unavailable: readonly { readonly assetRecordName: string; readonly reason: string }[];
   /**
-   * Of `unavailable`, the assets whose own record CloudKit answered `NOT_FOUND`: how a lookup
-   * reports a purged photo (error entries in place, docs/protocol). Absent when the source
-   * cannot tell. A refresh keeps what it had either way; the reconciling enumeration, which did
-   * not see these assets either, takes it as the purge.
+   * Of `unavailable`, the assets whose own record CloudKit answered `NOT_FOUND` (or as a
+   * tombstone, `deleted: true`): how a lookup reports a purged photo (error entries in place,
+   * docs/protocol), and the only answer that may purge. Absent when the source cannot tell. A
+   * refresh keeps what it had either way; the reconciling enumeration, which did not see these
+   * assets either, takes it as the purge.
    */
   readonly notFound?: readonly string[];
 }

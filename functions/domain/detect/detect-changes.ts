@@ -508,8 +508,13 @@ async function reconcileZone(
     if (gathered.length === 0) return;
     const confirmed = await confirmUnseen(deps.source, zone, gathered);
     gathered = [];
-    changes += confirmed.length;
-    await run.enqueue(confirmed);
+    changes += confirmed.changes.length;
+    await run.enqueue(confirmed.changes);
+    // Answered but unreadable: kept, and looked up again with the zone's unreadable records
+    // (saved with the reconcile checkpoint or the token, whichever comes next).
+    const parked = park(current.unreadable, confirmed.unreadable);
+    current.unreadable = parked.waiting;
+    current.givenUp.push(...parked.givenUp);
   };
   while (run.hasTimeFor()) {
     const page = await deps.state.unseenAssets(zone, start.generation, cursor);

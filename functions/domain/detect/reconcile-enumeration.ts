@@ -13,10 +13,11 @@
  *   deadline and crashes (a repeated page only repeats idempotent work).
  * - An unseen entry is never purged on the walk's word alone: a rank-based walk can skip a photo
  *   that moved while it ran (hidden, unhidden, a neighbour deleted). Each candidate is looked up
- *   by name (`lookupAssets`, a few dozen per request): `missing` becomes a CPLAsset tombstone,
- *   which goes through the normal work path (the mirror safety stop, the workers' purge); a photo
- *   still there (Recently Deleted, or skipped by the walk) becomes its current asset change; an
- *   `unavailable` answer changes nothing.
+ *   by name (`lookupAssets`, a few dozen per request): only a gone answer (`notFound`: NOT_FOUND
+ *   or a tombstone) becomes a CPLAsset tombstone, which goes through the normal work path (the
+ *   mirror safety stop, the workers' purge); a photo still there (Recently Deleted, or skipped by
+ *   the walk) becomes its current asset change; an answer the mapping cannot read (`missing`)
+ *   waits with the zone's unreadable records; another `unavailable` answer changes nothing.
  * Candidates gather over unseen pages (at most a batch and a page of them in memory) so Apple
  * sees one lookup per 50 candidates, none when nothing is gone.
  * Cost: one stamp write per asset (25 per batch) during the walk, then per 100 manifest entries
@@ -42,20 +43,25 @@ export function seenAssetNames(changes: readonly ZoneChange[]): string[] {
 
 /**
  * Asks iCloud about entries the enumeration did not return, a batch at a time: the purged become
- * CPLAsset tombstones, the ones still there their current asset change (to enqueue, in order).
+ * CPLAsset tombstones, the ones still there their current asset change (to enqueue, in order),
+ * the ones answered in a shape that cannot be read `unreadable` (to park, never to purge: an
+ * archived photo's objects are not deleted because a new record shape appeared).
  */
 export async function confirmUnseen(
   source: AssetSource,
   zone: ZoneRef,
   unseen: readonly UnseenAsset[],
-): Promise<ZoneChange[]> {
+): Promise<{ changes: ZoneChange[]; unreadable: string[] }> {
   const changes: ZoneChange[] = [];
+  const unreadable: string[] = [];
   for (let i = 0; i < unseen.length; i += RECONCILE_LOOKUP_BATCH) {
     const found = await source.lookupAssets(zone, unseen.slice(i, i + RECONCILE_LOOKUP_BATCH));
     for (const asset of found.assets) changes.push({ type: 'asset', asset });
-    for (const recordName of [...found.missing, ...(found.notFound ?? [])]) {
+    const gone = new Set(found.notFound ?? []);
+    for (const recordName of gone) {
       changes.push({ type: 'tombstone', zone, recordName, inferredType: 'CPLAsset' });
     }
+    unreadable.push(...found.missing.filter((name) => !gone.has(name)));
   }
-  return changes;
+  return { changes, unreadable };
 }

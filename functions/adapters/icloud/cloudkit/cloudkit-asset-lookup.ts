@@ -44,7 +44,8 @@ export async function lookupSorted(
 /**
  * Current copies of the assets (fresh URLs). A name CloudKit answers with an error entry inside
  * `records` (S143 in docs/protocol/simulator-contract.md#zones-records-downloads-2026: a refresh can fail per record) makes its asset `unavailable`, never
- * `missing`: the caller keeps what it had.
+ * `missing`: the caller keeps what it had. Only a `NOT_FOUND` entry or a tombstone for the
+ * asset's own record is `notFound` (gone); `missing` is an answer the mapping could not read.
  */
 export async function lookupAssets(
   client: CloudKitRecordsClient,
@@ -70,11 +71,18 @@ export async function lookupAssets(
   const masterOf = new Map<string, string>();
   for (const k of keys) if (k.masterRecordName) masterOf.set(k.assetRecordName, k.masterRecordName);
   for (const a of first.assets) masterOf.set(a.recordName, a.masterRecordName);
+  // A tombstone in place of the asset's own record says it is gone, as a NOT_FOUND entry does.
+  const deleted = new Set(first.changes.flatMap((c) => (c.type === 'tombstone' ? [c.recordName] : [])));
   const unavailable: { assetRecordName: string; reason: string }[] = [];
   const missing: string[] = [];
   const notFound: string[] = [];
   for (const name of assetNames) {
     if (found.has(name)) continue;
+    if (deleted.has(name)) {
+      unavailable.push({ assetRecordName: name, reason: 'deleted (a tombstone)' });
+      notFound.push(name);
+      continue;
+    }
     const master = masterOf.get(name);
     const item = failed.get(name) ?? (master === undefined ? undefined : failed.get(master));
     if (item === undefined) missing.push(name);
