@@ -1,5 +1,5 @@
 /**
- * The Shared Albums list outgrowing one DynamoDB item (docs/reliability.md, finding 67): an album
+ * The Shared Albums list outgrowing one DynamoDB item (docs/reliability.md, finding 68): an album
  * that leaves the account's view stays recorded for good (`goneAt`, state.ts) while its objects are
  * kept, and Apple allows 200 owned and 200 subscribed albums at once, so over the years the albums
  * ever seen pass what one 400 KB item holds (~0.55 KB each as stored). Before the fix the whole

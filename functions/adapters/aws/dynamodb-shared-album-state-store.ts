@@ -3,7 +3,7 @@
  * one item (`pk = shared-albums`, `sk = list`) written by compare-and-set on `revision`; the albums
  * that left the account's view (kept for good while their objects are) are stored apart, in parts
  * the list names (`pk = shared-albums-part#<id>`, `sk = <n>`), so no number of albums ever seen
- * outgrows DynamoDB's 400 KB item (docs/reliability.md, finding 67). Each archived item of an album
+ * outgrows DynamoDB's 400 KB item (docs/reliability.md, finding 68). Each archived item of an album
  * is one item in the album's partition (`pk = shared-item#<albumguid>`, `sk = <assetGuid>`).
  * Documents are stored as JSON text and read back strictly: the table is ours.
  */
