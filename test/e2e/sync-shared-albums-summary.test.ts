@@ -1,7 +1,8 @@
 /**
- * Audit 14 (docs): `sync --dry-run` "shows what would be archived" (docs/commands.md, `sync`), but
- * it never asks for the Shared Albums: a new Shared Album with photos that the next `sync` stores
- * is reported by the dry run as `idle`, nothing to archive.
+ * What `sync` and `sync --dry-run` say about Shared Albums (docs/commands.md, `sync`): a run that
+ * stored a new Shared Album's photos did something (not `idle`, "Nothing changed in iCloud") and
+ * counts them in its summary; the dry run plans those photos, writing nothing, so the real run
+ * after it still stores them all.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ let signedIn: SignedIn;
 
 beforeAll(async () => {
   sim = await startTestSimulator({ assets: 6, seed: 5 });
-  dir = await mkdtemp(join(tmpdir(), 'audit14-dry-shared-'));
+  dir = await mkdtemp(join(tmpdir(), 'sync-shared-summary-'));
   signedIn = await signInToSimulator(sim, join(dir, 'session.json'));
 });
 
@@ -28,44 +29,77 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('sync --dry-run and Shared Albums', () => {
-  it('plans the photos of a new Shared Album that the next sync archives', async () => {
-    const dataDir = join(dir, 'archive');
+const mutate = <T = Record<string, unknown>>(m: unknown) =>
+  controlClient(sim).call<T>('POST', '/sharedstreams/mutate', m);
+const addAlbum = (name: string, items: number) =>
+  mutate<{ albumguid: string }>({ op: 'addAlbum', name, items });
+const itemsOf = async (albumguid: string) =>
+  (
+    await controlClient(sim).call<{ albums: { albumguid: string; items: { assetGuid: string }[] }[] }>(
+      'GET',
+      '/sharedstreams',
+    )
+  ).albums.find((a) => a.albumguid === albumguid)?.items ?? [];
+
+describe('sync and Shared Albums', () => {
+  it("counts a new Shared Album's stored photos and calls the run `succeeded`, not `idle`", async () => {
+    const dataDir = join(dir, 'stored');
     await runLocalSync({ dataDir, ...signedIn, logger });
-    await controlClient(sim).call('POST', '/sharedstreams/mutate', {
-      op: 'addAlbum',
-      name: 'Beach 2026',
-      items: 3,
-    });
+    await addAlbum('Garden 2026', 2);
+
+    const real = await runLocalSync({ dataDir, ...signedIn, logger });
+
+    expect(real.appleRequests).toMatchObject({ 'sharedstreams/webgetassets': 1, cdn: 2 });
+    expect(real.outcome).toBe('succeeded');
+    expect(real.sharedAlbums).toMatchObject({ itemsArchived: 2, itemsUpdated: 0, itemsRemoved: 0 });
+    expect(real.sharedAlbums?.bytesArchived).toBeGreaterThan(0);
+  });
+
+  it('stays `idle` with no Shared Album counts when nothing changed', async () => {
+    const dataDir = join(dir, 'stored');
+
+    const again = await runLocalSync({ dataDir, ...signedIn, logger });
+
+    expect(again.outcome).toBe('idle');
+    expect(again.sharedAlbums).toBeUndefined();
+  });
+
+  it('plans the photos of a new Shared Album in a dry run, writing nothing: the next sync stores them all', async () => {
+    const dataDir = join(dir, 'planned');
+    await runLocalSync({ dataDir, ...signedIn, logger });
+    await addAlbum('Beach 2026', 3);
 
     const dry = await runLocalSync({ dataDir, ...signedIn, logger, dryRun: true });
     const real = await runLocalSync({ dataDir, ...signedIn, logger });
 
-    const asked = (requests: Readonly<Record<string, number>>) =>
-      Object.keys(requests).some((r) => r.startsWith('sharedstreams/'));
-    // The real run fetched the album's items and downloaded them...
-    expect(real.appleRequests).toMatchObject({ 'sharedstreams/webgetassets': expect.any(Number) });
-    // ...which the dry run, "what a run would do", neither asked about nor planned.
-    expect({ dryOutcome: dry.outcome, dryAskedSharedAlbums: asked(dry.appleRequests) }).toEqual({
-      dryOutcome: 'dryRun',
-      dryAskedSharedAlbums: true,
-    });
+    expect(dry.outcome).toBe('dryRun');
+    // The listing and the album's one page, as the real run asks; no download, no comments.
+    expect(dry.appleRequests).toMatchObject({ 'sharedstreams/webgetassets': 1 });
+    expect(dry.appleRequests).not.toHaveProperty('cdn');
+    expect(dry.sharedAlbums).toMatchObject({ itemsArchived: 3, itemsUpdated: 0, itemsRemoved: 0 });
+    expect(real.sharedAlbums).toMatchObject({ itemsArchived: 3 });
+    expect(real.sharedAlbums?.bytesArchived).toBe(dry.sharedAlbums?.bytesArchived);
   });
 
-  it('says a sync that stored a new Shared Album\'s photos did something (`idle`: "nothing was downloaded")', async () => {
-    const dataDir = join(dir, 'archive-2');
+  it('plans a new item, a commented one and a removed one as the next sync then archives, updates and removes them', async () => {
+    const dataDir = join(dir, 'changed');
+    const album = await addAlbum('Picnic 2026', 3);
     await runLocalSync({ dataDir, ...signedIn, logger });
-    await controlClient(sim).call('POST', '/sharedstreams/mutate', {
-      op: 'addAlbum',
-      name: 'Garden 2026',
-      items: 2,
+    const [first, second] = await itemsOf(album.albumguid);
+    await mutate({ op: 'addItems', albumguid: album.albumguid, count: 1 });
+    await mutate({
+      op: 'comment',
+      albumguid: album.albumguid,
+      assetGuid: first!.assetGuid,
+      who: 'owner',
+      text: 'Lovely',
     });
+    await mutate({ op: 'removeItem', albumguid: album.albumguid, assetGuid: second!.assetGuid });
 
+    const dry = await runLocalSync({ dataDir, ...signedIn, logger, dryRun: true });
     const real = await runLocalSync({ dataDir, ...signedIn, logger });
 
-    // It downloaded the two photos from Apple's CDN...
-    expect(real.appleRequests).toMatchObject({ 'sharedstreams/webgetassets': expect.any(Number), cdn: 2 });
-    // ...and calls the run `idle`, which `sync` prints as "Nothing changed in iCloud".
-    expect(real.outcome).not.toBe('idle');
+    expect(dry.sharedAlbums).toMatchObject({ itemsArchived: 1, itemsUpdated: 1, itemsRemoved: 1 });
+    expect(real.sharedAlbums).toMatchObject({ itemsArchived: 1, itemsUpdated: 1, itemsRemoved: 1 });
   });
 });
