@@ -1,6 +1,7 @@
 /**
  * The dry run (`sync --dry-run`): detection walks exactly what a real run would, over a read-only
- * view of the state, and its work is planned against the manifest instead of enqueued. Nothing is
+ * view of the state, and its work is planned against the manifest instead of enqueued; then the
+ * Shared Albums, as the real run's step lists them (dry-run-shared-albums.ts). Nothing is
  * written, nothing is downloaded, no token moves.
  */
 import { missingVersions } from '#domain/archive/missing-versions.ts';
@@ -11,13 +12,17 @@ import { planVersions } from '#domain/plan/plan-versions.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { SharedAlbumPlan } from './dry-run-shared-albums.ts';
 import { dryRunState } from './dry-run-state.ts';
+import type { SharedAlbumsSettings } from './shared-albums-step.ts';
 
 export interface DryRunDeps {
   readonly state: SyncStateStore;
   readonly icloud: () => Promise<IcloudConnection>;
   readonly deletePolicy: DeletePolicy;
   readonly versionPolicy: VersionPolicy;
+  /** Shared Albums as a real run would list them; absent or `enabled: false`: the library alone. */
+  readonly sharedAlbums?: SharedAlbumsSettings;
   readonly now?: () => number;
 }
 
@@ -33,6 +38,8 @@ export interface DryRunReport {
   };
   readonly versions: number;
   readonly bytes: number;
+  /** What the Shared Albums step would do (absent when the feature is off or the account has none). */
+  readonly sharedAlbums?: SharedAlbumPlan;
 }
 
 export async function runDryRun(deps: DryRunDeps): Promise<DryRunReport> {
@@ -70,8 +77,10 @@ export async function runDryRun(deps: DryRunDeps): Promise<DryRunReport> {
     versions += missing.length;
     bytes += missing.reduce((sum, p) => sum + p.version.size, 0);
   }
+  const shared = await planSharedAlbumsIfOn(deps, icloud, now);
   return {
-    outcome: result.outcome === 'idle' ? 'idle' : 'dryRun',
+    outcome:
+      result.outcome === 'idle' && (shared === undefined || shared.albumsChanged === 0) ? 'idle' : 'dryRun',
     items: items.length,
     assets: {
       archived,
@@ -81,5 +90,24 @@ export async function runDryRun(deps: DryRunDeps): Promise<DryRunReport> {
     },
     versions,
     bytes,
+    ...(shared === undefined ? {} : { sharedAlbums: shared }),
   };
+}
+
+/** The Shared Albums' plan, loaded only when the feature is on and the account has the service. */
+async function planSharedAlbumsIfOn(
+  deps: DryRunDeps,
+  icloud: IcloudConnection,
+  now: () => number,
+): Promise<SharedAlbumPlan | undefined> {
+  const settings = deps.sharedAlbums;
+  if (!settings?.enabled || icloud.sharedAlbums === undefined) return undefined;
+  const { planSharedAlbums } = await import('./dry-run-shared-albums.ts');
+  return await planSharedAlbums({
+    settings,
+    source: icloud.sharedAlbums,
+    state: deps.state,
+    deletePolicy: deps.deletePolicy,
+    now,
+  });
 }

@@ -12,6 +12,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-album-state-store.ts';
 import { DynamoDbSyncStateStore } from '#adapters/aws/dynamodb-sync-state-store.ts';
 import type { DryRunDeps } from '#app/dry-run.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
@@ -24,6 +25,7 @@ import { dryRunCopyPrefix, removeDeadDryRunCopies } from './dry-run-copies.ts';
 import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
 import type { LocalCompositionOptions } from './local.ts';
 import { LOCAL_RESOURCES } from './local-resources.ts';
+import { DEFAULT_SHARED_ALBUMS } from './shared-albums-option.ts';
 
 export interface LocalDryRunComposition {
   readonly dryRun: DryRunDeps;
@@ -83,12 +85,18 @@ export async function composeLocalDryRun(options: LocalCompositionOptions): Prom
   };
   // Ctrl-C: the session refreshed meanwhile saved, the server stopped, the copy removed.
   const forget = cleanUpOnInterrupt(close);
+  const table = { client: document, tableName: LOCAL_RESOURCES.table };
   return {
     dryRun: {
-      state: new DynamoDbSyncStateStore({ client: document, tableName: LOCAL_RESOURCES.table }),
+      state: new DynamoDbSyncStateStore(table),
       icloud,
       deletePolicy: options.deletePolicy ?? DEFAULT_DELETE_POLICY,
       versionPolicy: options.versionPolicy ?? DEFAULT_VERSION_POLICY,
+      // Read through the plan's own in-memory view (app/dry-run-shared-albums.ts): the copy is not written either.
+      sharedAlbums: {
+        ...(options.sharedAlbums ?? DEFAULT_SHARED_ALBUMS),
+        state: new DynamoDbSharedAlbumStateStore(table),
+      },
     },
     icloud,
     close,

@@ -27,6 +27,8 @@ import { announcedQueue } from './announced-queue.ts';
 import { meteredDownloader, meteredQueue } from './download-meter.ts';
 import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
 import { type LocalAws, openLocalAws } from './local-aws-stack.ts';
+import { tappedRunCounts } from './run-counts-tap.ts';
+import { DEFAULT_SHARED_ALBUMS, type SharedAlbumsOption } from './shared-albums-option.ts';
 
 export interface LocalCompositionOptions {
   /** Pipeline state and the archive live here. */
@@ -50,13 +52,7 @@ export interface LocalCompositionOptions {
   readonly xmpSidecars?: boolean;
 }
 
-export interface SharedAlbumsOption {
-  readonly enabled: boolean;
-  /** Least time between two listings (ms); 0: every run. */
-  readonly cadenceMs: number;
-}
-
-export const DEFAULT_SHARED_ALBUMS: SharedAlbumsOption = { enabled: true, cadenceMs: 0 };
+export { DEFAULT_SHARED_ALBUMS, type SharedAlbumsOption } from './shared-albums-option.ts';
 
 export interface LocalComposition {
   /** The local servers, each started when the run first needs it. */
@@ -78,6 +74,8 @@ export interface LocalComposition {
   downloads(
     onMessage: (result: MessageResult) => void,
     onItemProgress?: (change: ItemProgress) => void,
+    /** The counts each delivery adds to its run record (the Shared Albums' are reported nowhere else). */
+    onRunCounts?: (counts: Readonly<Record<string, number>>) => void,
   ): DownloadBatchDeps;
   /** The dead-letter redrive at the start of a run (self-healing). */
   readonly redrive: RedriveDeps;
@@ -155,9 +153,9 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       // local-sync folds once its queue is drained (the workers have settled the work by then).
       foldCatalogAfterRun: false,
     },
-    downloads: (onMessage, onItemProgress) => ({
+    downloads: (onMessage, onItemProgress, onRunCounts) => ({
       archive: {
-        state: stack.state,
+        state: onRunCounts === undefined ? stack.state : tappedRunCounts(stack.state, onRunCounts),
         objects: stack.objects,
         versionPolicy,
         deletePolicy: deletePolicy.mode,

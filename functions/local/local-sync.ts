@@ -19,6 +19,7 @@ import { foldCatalog } from '#app/catalog-upkeep.ts';
 import type { DetectionRunResult } from '#app/detection-run.ts';
 import type { DownloadBatchDeps, ItemProgress } from '#app/download-batch.ts';
 import type { DryRunReport } from '#app/dry-run.ts';
+import type { SharedAlbumPlan } from '#app/dry-run-shared-albums.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
 import { composeLocal, type LocalCompositionOptions } from '#compose/local.ts';
@@ -34,6 +35,7 @@ import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { errorMessage } from '#shared/redact.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { type ParkedWork, parkQueuedWork, readParkedWork, restoreParkedWork } from './parked-work.ts';
+import { type SharedAlbumsSummary, SharedAlbumTally } from './shared-album-counts.ts';
 import { markerHolderAlive, readSyncMarker, SYNC_MARKER } from './sync-marker.ts';
 import { WorkArrivals } from './work-arrivals.ts';
 
@@ -114,7 +116,14 @@ export interface SyncSummary {
   readonly message?: string;
   /** What the album-view pass did (albums known, views written and removed). */
   readonly albumViews?: AlbumViewResult;
+  /**
+   * What the Shared Albums step stored (a dry run: would store), apart from the library's counts
+   * above; absent when it stored, updated and removed nothing.
+   */
+  readonly sharedAlbums?: SharedAlbumsSummary;
 }
+
+export type { SharedAlbumsSummary } from './shared-album-counts.ts';
 
 /** Present while the catalog's journal may hold work a fold has not finished (docs/archive-layout.md#9-the-catalog). */
 const CATALOG_PENDING = 'catalog-pending';
@@ -218,6 +227,10 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     };
     const failures: { subject: string; reason: string }[] = [];
     const changes: Partial<Record<ChangeKind, number>> = {};
+    // The Shared Albums' work is counted in the run records alone (app/shared-albums-work.ts).
+    const shared = new SharedAlbumTally();
+    // A detection run handed Shared Album work out (an album's view changes with it, even when no item does).
+    let sharedChanged = false;
     let itemsEnqueued = 0;
     // Items as each is done (its manifest entry written), not when its whole message is: what
     // Ctrl-C reports as archived is. Settled against the messages' results (app/download-batch.ts),
@@ -256,22 +269,26 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     // A delivery that ended because a person must sign in stops the run as detection's sign-in
     // does: no new messages, the queue parked for the run after the login.
     let signInNeeded: { readonly message: string; readonly action: string } | undefined;
-    const composed = local.downloads((result: MessageResult) => {
-      totals.archived += result.archived;
-      totals.skipped += result.unchanged;
-      totals.updated += result.updated;
-      totals.deleted += result.purged;
-      totals.purgedKept += result.purgedKept;
-      totals.awaitingUrl += result.awaitingUrl?.length ?? 0;
-      totals.failed += result.failed;
-      totals.versions += result.versionsArchived;
-      totals.bytes += result.bytesArchived;
-      for (const [kind, n] of Object.entries(result.changes) as [ChangeKind, number][]) {
-        changes[kind] = (changes[kind] ?? 0) + n;
-      }
-      totals.done += result.items;
-      failures.push(...result.failures);
-    }, onItemProgress);
+    const composed = local.downloads(
+      (result: MessageResult) => {
+        totals.archived += result.archived;
+        totals.skipped += result.unchanged;
+        totals.updated += result.updated;
+        totals.deleted += result.purged;
+        totals.purgedKept += result.purgedKept;
+        totals.awaitingUrl += result.awaitingUrl?.length ?? 0;
+        totals.failed += result.failed;
+        totals.versions += result.versionsArchived;
+        totals.bytes += result.bytesArchived;
+        for (const [kind, n] of Object.entries(result.changes) as [ChangeKind, number][]) {
+          changes[kind] = (changes[kind] ?? 0) + n;
+        }
+        totals.done += result.items;
+        failures.push(...result.failures);
+      },
+      onItemProgress,
+      (counts) => shared.add(counts),
+    );
     const concurrency = options.concurrency ?? 4;
     const downloads: DownloadBatchDeps = {
       ...composed,
@@ -334,6 +351,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
           break;
         }
         if ('itemsEnqueued' in last) itemsEnqueued += last.itemsEnqueued;
+        if ('sharedAlbums' in last && last.sharedAlbums?.outcome === 'changed') sharedChanged = true;
         // A refused run still drains what its earlier pages put on the queue: their tokens moved on.
         if (signInNeeded !== undefined || last.outcome !== 'continued') break;
       }
@@ -390,6 +408,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     else options.logger.warn('work still in flight at the end of the run: the next run re-walks the library');
     const icloud = local.openedIcloud();
     const appleRequests = icloud?.requests.counts() ?? {};
+    const sharedAlbums = shared.summary();
     const base = {
       dryRun: false,
       detectRuns,
@@ -415,6 +434,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       failures: failures.slice(0, 50),
       changes,
       ...(albumViews === undefined ? {} : { albumViews }),
+      ...(sharedAlbums === undefined ? {} : { sharedAlbums }),
     };
     if (signInNeeded !== undefined) {
       return {
@@ -434,9 +454,13 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       };
     }
     const unfinished = deadLetters > 0 || totals.failed > 0 || parked.unfinished.length > 0;
-    // An idle library with redriven work done is not "nothing changed": the archive did.
+    // An idle library with redriven work done, or Shared Albums' work, is not "nothing changed": the archive did.
     const outcome =
-      last?.outcome === 'idle' && totals.done === 0 && !unfinished
+      last?.outcome === 'idle' &&
+      totals.done === 0 &&
+      !unfinished &&
+      !sharedChanged &&
+      sharedAlbums === undefined
         ? 'idle'
         : unfinished || (last?.outcome !== 'caughtUp' && last?.outcome !== 'idle')
           ? 'partial'
@@ -493,5 +517,14 @@ function summarizeDryRun(report: DryRunReport, icloud: IcloudAdapters, started: 
     durationMs: Date.now() - started,
     deadLetters: 0,
     failures: [],
+    ...(report.sharedAlbums === undefined || report.sharedAlbums.albumsChanged === 0
+      ? {}
+      : { sharedAlbums: plannedSharedAlbums(report.sharedAlbums) }),
   };
+}
+
+/** The dry run's Shared Albums plan in the summary's shape (the albums' count is the plan's own). */
+function plannedSharedAlbums(plan: SharedAlbumPlan): SharedAlbumsSummary {
+  const { albumsChanged: _albums, ...items } = plan;
+  return items;
 }

@@ -44,8 +44,11 @@ export async function readParkedWork(dataDir: string): Promise<ParkedWork> {
   return ParkedWorkSchema.parse(JSON.parse(await readFile(file, 'utf8')));
 }
 
+/** Owner-only (0600, as secrets.json): work messages carry signed download URLs, valid about an hour. */
 async function writeParkedWork(dataDir: string, work: ParkedWork): Promise<void> {
-  await replaceFileDurably(path.join(dataDir, PARKED_WORK_FILE), `${JSON.stringify(work)}\n`);
+  await replaceFileDurably(path.join(dataDir, PARKED_WORK_FILE), `${JSON.stringify(work)}\n`, {
+    mode: 0o600,
+  });
 }
 
 function toParked(message: Message): ParkedMessage {

@@ -4,7 +4,7 @@
  * local SQS answers a receive that finds fewer messages than asked for only after 40 ms, so every
  * run paid 80 ms to find two empty queues empty; a count answers at once.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -102,6 +102,17 @@ describe('parkQueuedWork', () => {
     expect(syncs.kinds).toEqual(['file', 'dir']);
     expect(await readParkedWork(dataDir)).toEqual(parked);
     expect(await readdir(dataDir)).toEqual(['parked-work.json']);
+  });
+
+  // Work messages carry signed download URLs (valid about an hour): readable by the owner only,
+  // as secrets.json is, whatever the umask and the data folder's mode.
+  it('writes the parked file readable by its owner only (0600)', async () => {
+    await send(queues.queueUrl, 'private-1');
+    const dataDir = await freshDir();
+
+    await parkQueuedWork(client, queues, dataDir);
+
+    expect((await stat(path.join(dataDir, 'parked-work.json'))).mode & 0o777).toBe(0o600);
   });
 
   it('keeps the previous file, and no temporary one, when the write fails', async () => {

@@ -181,6 +181,32 @@ describe('icloud-s3 local serve', () => {
     expect(await exitCode(child)).toBe(0);
   });
 
+  it('exits 2 with a usage error naming the port when --port is already taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const child = startServe(['--local', dataDir, '--port', String(port), '--json']);
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+
+      expect(await exitCode(child)).toBe(2);
+      expect(JSON.parse(stdout)).toEqual({
+        status: 'error',
+        error: {
+          code: 'usage',
+          message: `port ${port} on 127.0.0.1 is already in use`,
+          hint: 'Pick another --port, or leave --port out to get a free one.',
+        },
+        exitCode: 2,
+      });
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
   it('exits 2 and prints nothing on stdout when the folder holds no archive', async () => {
     const child = startServe(['--local', join(dir, 'nothing-here')]);
     let stdout = '';

@@ -5,6 +5,7 @@
  * serves until SIGINT or SIGTERM and exits 0.
  */
 import { Command, Option } from 'commander';
+import { UsageError } from '../io/exit-codes.ts';
 import { integerIn } from '../io/option-parsers.ts';
 import type { JsonResult } from '../io/result-status.ts';
 import { localDir } from './sync.ts';
@@ -41,7 +42,7 @@ Examples:
   RCLONE_CONFIG_ICS3_SECRET_ACCESS_KEY=S3RVER RCLONE_CONFIG_ICS3_FORCE_PATH_STYLE=true \\
     rclone lsl ics3:icloud-s3-archive      (see docs/rclone.md)
 
-Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start (port taken...), 2 usage (no archive at --local DIR).`,
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start, 2 usage (no archive at --local DIR, --port taken).`,
     )
     .action(async (options: { port?: number }, command: Command) => {
       const globals = command.optsWithGlobals<{ local?: string; sessionFile?: string }>();
@@ -51,6 +52,14 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start (port taken...), 2 us
       const server = await serveArchive({
         dataDir,
         ...(options.port === undefined ? {} : { port: options.port }),
+      }).catch((error: unknown) => {
+        // The person's choice of port, not a fault of ours: say so, and what to pick instead.
+        if ((error as { code?: unknown }).code === 'EADDRINUSE' && options.port !== undefined) {
+          throw new UsageError(`port ${options.port} on 127.0.0.1 is already in use`, {
+            hint: 'Pick another --port, or leave --port out to get a free one.',
+          });
+        }
+        throw error;
       });
       const stopped = untilStopped();
       // `status` first, as in every --json result (io/result-status.ts); then what a client needs.

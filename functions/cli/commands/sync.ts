@@ -97,6 +97,15 @@ export function describeSummary(output: Output, summary: SyncSummary): void {
     .filter(([kind, n]) => kind !== 'unchanged' && n > 0)
     .map(([kind, n]) => `${n} ${CHANGE_WORDS[kind] ?? kind}`);
   if (kinds.length > 0) output.info(`  What changed: ${kinds.join(', ')}.`);
+  const shared = summary.sharedAlbums;
+  if (shared !== undefined) {
+    const deleted =
+      (shared.objectsDeleted ?? 0) > 0 ? `, ${plural(shared.objectsDeleted ?? 0, 'file')} deleted` : '';
+    output.info(
+      `  Shared Albums: ${summary.dryRun ? 'would archive' : 'archived'} ${plural(shared.itemsArchived, 'item')} (${formatBytes(shared.bytesArchived)}), ` +
+        `${shared.itemsUpdated} updated without downloading, ${shared.itemsRemoved} removed from their albums${deleted}.`,
+    );
+  }
   output.info(
     `  Finding the changes: ${detection}. Downloads: ${downloads}. ${formatDuration(summary.durationMs)}.`,
   );
