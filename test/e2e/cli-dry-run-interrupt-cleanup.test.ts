@@ -62,7 +62,12 @@ it('Ctrl-C during sync --dry-run leaves no copy of the state behind', async () =
     stdout += c.toString();
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  for (let i = 0; i < 300 && (await copies()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  // The copy is made after the Ctrl-C handler is installed: waited for without a short bound, since
+  // a loaded machine can take many seconds to start the CLI (a Ctrl-C before the handler kills it).
+  const waitUntil = Date.now() + 60_000;
+  while ((await copies()).length === 0 && child.exitCode === null && Date.now() < waitUntil)
+    await new Promise((r) => setTimeout(r, 20));
+  expect(await copies(), 'the dry run made its copy of the state').toHaveLength(1);
   await new Promise((r) => setTimeout(r, 300)); // planning under way
   child.kill('SIGINT');
   const code = await exited;
