@@ -9,7 +9,8 @@
 import type { WorkMessage } from '#domain/model/work.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { detectSharedAlbums } from '#domain/shared-albums/detect-shared-albums.ts';
-import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
+import { sharedItemStep } from '#domain/shared-albums/item-step.ts';
+import type { SharedAlbum } from '#domain/shared-albums/model.ts';
 import type { SharedAlbumsState, StoredSharedItem } from '#domain/shared-albums/state.ts';
 import { sharedObjectCount } from '#domain/shared-albums/state.ts';
 import type { SharedAlbumItems, SharedAlbumSource } from '#ports/shared-album-source.ts';
@@ -116,7 +117,7 @@ async function planAlbum(
     for (const item of page.items) {
       if (seen.has(item.assetGuid)) continue;
       seen.add(item.assetGuid);
-      const step = itemStep(item, known.get(item.assetGuid));
+      const step = sharedItemStep(item, known.get(item.assetGuid));
       if (step === 'store') {
         plan.itemsArchived++;
         plan.bytesArchived += item.rendition.size;
@@ -131,20 +132,4 @@ async function planAlbum(
   if (!unreadable)
     plan.itemsRemoved = stored.filter((i) => i.removedAt === undefined && !seen.has(i.assetGuid)).length;
   return plan;
-}
-
-/**
- * The worker's first step for an item (`claimItem` in archive-shared-album.ts): nothing when its
- * file is stored and its record unchanged; an update when only likes, comments or its caption
- * changed; otherwise its file is stored (new, changed, back in the album, or of the wrong size).
- */
-function itemStep(item: SharedItem, before: StoredSharedItem | undefined): 'none' | 'update' | 'store' {
-  const stated = item.rendition.size;
-  const sameFile =
-    before !== undefined &&
-    before.fileChecksum === item.rendition.fileChecksum &&
-    (stated === 0 || before.size === stated);
-  const inPlace = sameFile && before.removedAt === undefined && before.objectDeletedAt === undefined;
-  if (!inPlace) return 'store';
-  return before.changeTag === item.changeTag ? 'none' : 'update';
 }

@@ -28,6 +28,7 @@ import { contentTypeForUti } from '../model/uti.ts';
 import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
 import { encodeHeaderValue, mtimeMetadata } from '../plan/object-metadata.ts';
 import { LibraryTwinPendingError } from './errors.ts';
+import { sharedItemStep } from './item-step.ts';
 import {
   findLibraryOriginal,
   type LibraryCopy,
@@ -297,21 +298,17 @@ async function claimItem(
   known: Map<string, StoredSharedItem>,
 ): Promise<ArchivedItem | ClaimedItem | undefined> {
   const before = known.get(item.assetGuid);
-  const sameChecksum = before?.fileChecksum === item.rendition.fileChecksum;
-  // A file whose size is not the one Apple states is not the file (an error page stored before
-  // they were refused, docs/reliability.md): it is stored again.
-  const stated = item.rendition.size;
-  const sameFile = sameChecksum && (stated === 0 || before.size === stated);
-  const inPlace = sameFile && before.removedAt === undefined && before.objectDeletedAt === undefined;
-  if (inPlace && before.changeTag === item.changeTag) return undefined;
+  const step = sharedItemStep(item, before);
+  if (step === 'none') return undefined;
+  const inPlace = step === 'update' && before !== undefined ? before : undefined;
   // Before the comments: a wait costs Apple nothing but the album's page.
-  const libraryCopy = inPlace ? undefined : await libraryOriginalOrWait(deps, album, item);
+  const libraryCopy = inPlace !== undefined ? undefined : await libraryOriginalOrWait(deps, album, item);
   const comments = deps.comments
     ? await deps.source.comments(album, item.assetGuid)
     : (before?.comments ?? []);
-  if (inPlace) {
+  if (inPlace !== undefined) {
     // Likes, comments or the caption changed: the file is stored.
-    const { caption: _caption, ...rest } = before;
+    const { caption: _caption, ...rest } = inPlace;
     return {
       outcome: 'updated',
       record: {
@@ -324,7 +321,9 @@ async function claimItem(
     };
   }
   const avoid =
-    before === undefined || sameChecksum ? undefined : await leaveOldFile(deps, album, before, known);
+    before === undefined || before.fileChecksum === item.rendition.fileChecksum
+      ? undefined
+      : await leaveOldFile(deps, album, before, known);
   return { item, before, comments, file: await claimFile(deps, album, folder, item, libraryCopy, avoid) };
 }
 
