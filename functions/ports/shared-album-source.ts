@@ -27,9 +27,10 @@ export interface SharedAlbumList {
   /** True when a database needed a request that `requestless` forbade: its known albums stand as listed last. */
   readonly deferred?: boolean;
   /**
-   * Set when the session listed no legacy service and Apple's account was asked for it
-   * (`KnownSharedAlbums.lookUpService`): `found` (now stored in the session, and listed) or
-   * `none` (not listed there either, or the question failed).
+   * Whether the legacy service is there: `found` when the session lists it (from the start, or
+   * once Apple's account, asked for it (`KnownSharedAlbums.lookUpService`), listed it and it was
+   * stored); `none` when the session listed none and the account, asked, did not either (or the
+   * question failed); absent when the session lists none and the account was not asked.
    */
   readonly serviceLookup?: 'found' | 'none';
 }

@@ -64,11 +64,13 @@ export class SharedStreamsSource extends SharedStreamsItems implements SharedAlb
       const { albums } = mapAlbums(await this.#client.albumsList());
       return { available: true, albums, serviceLookup: 'found' };
     }
+    // `found`: the session lists the service, so a mark that it was missing (a session an older
+    // release stored, then a `login`) is cleared.
     const legacyKnown = known?.albums.some((a) => a.collection === undefined) ?? true;
     if (known !== undefined && !known.askEveryDatabase && !legacyKnown)
-      return { available: true, albums: [] };
+      return { available: true, albums: [], serviceLookup: 'found' };
     const { albums } = mapAlbums(await this.#client.albumsList());
-    return { available: true, albums };
+    return { available: true, albums, serviceLookup: 'found' };
   }
 
   /**
