@@ -167,15 +167,28 @@ describe('SharedStreamsSource against the simulator', () => {
 
   it('reads a 200 "try again later" body as an error it retries, never as an empty list', async () => {
     const { source } = await openSource();
-    await control.injectFault({ endpoint: 'sharedstreams/webgetalbumslist', mode: 'try-again-later', count: 1 });
+    await control.injectFault({
+      endpoint: 'sharedstreams/webgetalbumslist',
+      mode: 'try-again-later',
+      count: 1,
+    });
     expect((await source.listAlbums()).albums.length).toBeGreaterThan(0);
-    await control.injectFault({ endpoint: 'sharedstreams/webgetalbumslist', mode: 'try-again-later', count: 10 });
+    await control.injectFault({
+      endpoint: 'sharedstreams/webgetalbumslist',
+      mode: 'try-again-later',
+      count: 10,
+    });
     await expect(source.listAlbums()).rejects.toBeInstanceOf(RateLimitedError);
   });
 
   it('refuses a listing without its albums field (it would mark every known album gone)', async () => {
     const { source } = await openSource();
-    await control.injectFault({ endpoint: 'sharedstreams/webgetalbumslist', status: 200, body: {}, count: 10 });
+    await control.injectFault({
+      endpoint: 'sharedstreams/webgetalbumslist',
+      status: 200,
+      body: {},
+      count: 10,
+    });
     await expect(source.listAlbums()).rejects.toBeInstanceOf(UnexpectedResponseError);
   });
 

@@ -57,6 +57,11 @@ async function pipeline() {
   return { world, runtime, objects };
 }
 
+/** The Shared Albums step's result of a detection run (none on a run that needs a person). */
+function sharedOf(run: Awaited<ReturnType<CrashingLambdaRuntime['detectOnce']>>) {
+  return run !== undefined && 'sharedAlbums' in run ? run.sharedAlbums : undefined;
+}
+
 /** Albums the signed-in account sees in the simulator. */
 async function visibleAlbums(w: MatrixWorld): Promise<number> {
   const me = (await w.control.session()).dsid;
@@ -77,7 +82,7 @@ describe('a "try again later" answer to the Shared Albums listing', () => {
 
     const run = await runtime.detectOnce();
 
-    expect(run?.sharedAlbums).toMatchObject({ outcome: 'changed', albums, changedAlbums: albums });
+    expect(sharedOf(run)).toMatchObject({ outcome: 'changed', albums, changedAlbums: albums });
   });
 
   it('that lasts a whole run leaves nothing marked done: the next run lists and archives every item', async () => {
@@ -93,8 +98,8 @@ describe('a "try again later" answer to the Shared Albums listing', () => {
     while (await runtime.downloadOnce());
     await runtime.detectOnce();
 
-    expect(refused?.sharedAlbums?.outcome).toBe('failed');
-    expect(next?.sharedAlbums).toMatchObject({ outcome: 'changed', albums, changedAlbums: albums });
+    expect(sharedOf(refused)?.outcome).toBe('failed');
+    expect(sharedOf(next)).toMatchObject({ outcome: 'changed', albums, changedAlbums: albums });
     const me = (await w.control.session()).dsid;
     expect(
       await sharedAlbumDifferences(w.control, me, runtime.sharedAlbumState, new Set(objects.keys())),

@@ -16,9 +16,9 @@ import {
   UnexpectedResponseError,
 } from '#domain/errors.ts';
 import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
-import { TRANSIENT_CODES } from '../cloudkit/cloudkit-errors.ts';
 import { parseRetryAfter, type RetryOptions, retry } from '#shared/retry.ts';
 import type * as z from '#shared/zod.ts';
+import { TRANSIENT_CODES } from '../cloudkit/cloudkit-errors.ts';
 import type { IcloudHttp } from '../http/types.ts';
 import {
   albumsListSchema,
