@@ -14,6 +14,7 @@ import {
   SharedStreamsItems,
   SharedStreamsSource,
 } from '#adapters/icloud/sharedstreams/sharedstreams-source.ts';
+import { RateLimitedError, UnexpectedResponseError } from '#domain/errors.ts';
 import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
@@ -162,6 +163,33 @@ describe('SharedStreamsSource against the simulator', () => {
     expect(first).toMatch(/^p199-/);
     expect(second).not.toMatch(/^p199-/);
     expect(third).toBe(second);
+  });
+
+  it('reads a 200 "try again later" body as an error it retries, never as an empty list', async () => {
+    const { source } = await openSource();
+    await control.injectFault({
+      endpoint: 'sharedstreams/webgetalbumslist',
+      mode: 'try-again-later',
+      count: 1,
+    });
+    expect((await source.listAlbums()).albums.length).toBeGreaterThan(0);
+    await control.injectFault({
+      endpoint: 'sharedstreams/webgetalbumslist',
+      mode: 'try-again-later',
+      count: 10,
+    });
+    await expect(source.listAlbums()).rejects.toBeInstanceOf(RateLimitedError);
+  });
+
+  it('refuses a listing without its albums field (it would mark every known album gone)', async () => {
+    const { source } = await openSource();
+    await control.injectFault({
+      endpoint: 'sharedstreams/webgetalbumslist',
+      status: 200,
+      body: {},
+      count: 10,
+    });
+    await expect(source.listAlbums()).rejects.toBeInstanceOf(UnexpectedResponseError);
   });
 
   it('reports an album that left the account view as gone', async () => {

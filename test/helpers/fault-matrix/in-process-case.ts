@@ -162,7 +162,9 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
   const late = JSON.stringify(action.quirks ?? {}).includes('$storedTokens');
   let switches = late ? 0 : (await armFaults(control, action, { phase: c.phase, library, random })).switches;
   for (let round = 0; round < FAULTED_ROUNDS; round++) {
-    await runtime.detectOnce();
+    const faulted = await runtime.detectOnce();
+    if (process.env.FAULT_MATRIX_DEBUG)
+      process.stdout.write(`faulted round ${round}: ${JSON.stringify(faulted)?.slice(0, 300)}\n`);
     for (let i = 0; i < DOWNLOADS_PER_ROUND && (await runtime.downloadOnce()); i++);
     if (late && round === 0) {
       // Zone tokens and database tokens alike (finding 19: a refused database token is read afresh).

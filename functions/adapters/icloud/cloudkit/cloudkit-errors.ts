@@ -14,7 +14,12 @@ import {
 import type { DatabaseScope } from '#domain/model/zone.ts';
 
 /** Codes that mean "slow down and try again" (docs/protocol/cloudkit.md#errors, kei). */
-const TRANSIENT_CODES = new Set(['TRY_AGAIN_LATER', 'THROTTLED', 'RETRY_LATER', 'CAS_OP_LOCK']);
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  'TRY_AGAIN_LATER',
+  'THROTTLED',
+  'RETRY_LATER',
+  'CAS_OP_LOCK',
+]);
 const SESSION_CODES = new Set(['AUTHENTICATION_FAILED', 'AUTHENTICATION_REQUIRED']);
 
 export interface CloudKitErrorBody {

@@ -18,6 +18,7 @@ import {
 import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import { parseRetryAfter, type RetryOptions, retry } from '#shared/retry.ts';
 import type * as z from '#shared/zod.ts';
+import { TRANSIENT_CODES } from '../cloudkit/cloudkit-errors.ts';
 import type { IcloudHttp } from '../http/types.ts';
 import {
   albumsListSchema,
@@ -166,6 +167,8 @@ export class SharedStreamsClient {
       if (body === undefined) {
         throw new UnexpectedResponseError(`sharedstreams answered ${operation} with a body that is not JSON`);
       }
+      const refused = errorInBody(body, operation);
+      if (refused) throw refused;
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
         throw new UnexpectedResponseError(`sharedstreams answered ${operation} in an unexpected shape`, {
@@ -219,6 +222,20 @@ function errorOf(
   // An album the caller cannot see any more (left, deleted, removed) answers 404 (docs/protocol/shared-albums.md#errors).
   if (status === 404 && album) return new SharedAlbumGoneError(album.albumguid);
   return new UnexpectedResponseError(what, { permanent: status >= 400 && status < 500 });
+}
+
+/**
+ * A 200 whose body is an error (`{"serverErrorCode": "TRY_AGAIN_LATER", "reason": ...}`, CloudKit's
+ * shape): never an answer (read as one, it was an empty album list). Retryable either way: a
+ * "try again later" as throttling, an unknown code as an unexpected answer the next run asks again.
+ */
+function errorInBody(body: unknown, operation: string): Error | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { serverErrorCode: code, retryAfter } = body as Record<string, unknown>;
+  if (typeof code !== 'string' || code === '') return undefined;
+  const what = `sharedstreams answered ${code.slice(0, 40)} to ${operation}`;
+  if (!TRANSIENT_CODES.has(code)) return new UnexpectedResponseError(what);
+  return new RateLimitedError(what, typeof retryAfter === 'number' ? { retryAfterSeconds: retryAfter } : {});
 }
 
 function parseJson(text: string): unknown {

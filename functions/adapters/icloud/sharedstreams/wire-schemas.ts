@@ -47,8 +47,12 @@ export const wireAlbumSchema = z.looseObject({
 });
 export type WireAlbum = z.infer<typeof wireAlbumSchema>;
 
-/** The list itself: albums that fail the core schema are reported, not fatal. */
-export const albumsListSchema = z.looseObject({ albums: z._default(z.array(z.unknown()), []) });
+/**
+ * The list itself: albums that fail the core schema are reported, not fatal. `albums` is required
+ * (the documented answer always has it): a body without it, read as no album, would mark every
+ * known album gone.
+ */
+export const albumsListSchema = z.looseObject({ albums: z.array(z.unknown()) });
 
 export const recordsSchema = z.looseObject({ records: z._default(z.array(z.unknown()), []) });
 
