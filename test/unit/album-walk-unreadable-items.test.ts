@@ -70,6 +70,25 @@ describe('an album walk whose album list came with problems', () => {
   });
 });
 
+describe('an album walk stopped by the deadline after a list with problems', () => {
+  it('carries the problems in its progress, so the resumed walk still reports them', async () => {
+    const albums = new InMemorySyncStateStore();
+    const source = sourceOf({ albums: [album('ALB-1', 'Holidays')], problems: [errorItem('ALB-2')] });
+    let time = true;
+    const deps = { ...walkDeps(source, albums), hasTimeFor: () => time };
+    const listAlbums = source.listAlbums.bind(source);
+    source.listAlbums = async (...args) => {
+      time = false;
+      return listAlbums(...args);
+    };
+    const stopped = await walkAlbums(deps, ZONE, undefined);
+    expect(stopped).toMatchObject({ done: false, progress: { listed: true, pending: ['ALB-1'], problems: 1 } });
+    time = true;
+    const resumed = await walkAlbums(deps, ZONE, JSON.parse(JSON.stringify(stopped.progress)));
+    expect(resumed).toMatchObject({ done: true, problems: 1 });
+  });
+});
+
 describe('an album walk whose members page came with problems', () => {
   const ref = { zone: ZONE, recordName: 'ALB-1' };
   const member = (assetRecordName: string, position: number): AlbumMember => ({ assetRecordName, position });
