@@ -82,7 +82,10 @@ describe('an album walk stopped by the deadline after a list with problems', () 
       return listAlbums(...args);
     };
     const stopped = await walkAlbums(deps, ZONE, undefined);
-    expect(stopped).toMatchObject({ done: false, progress: { listed: true, pending: ['ALB-1'], problems: 1 } });
+    expect(stopped).toMatchObject({
+      done: false,
+      progress: { listed: true, pending: ['ALB-1'], problems: 1 },
+    });
     time = true;
     const resumed = await walkAlbums(deps, ZONE, JSON.parse(JSON.stringify(stopped.progress)));
     expect(resumed).toMatchObject({ done: true, problems: 1 });
@@ -130,7 +133,10 @@ describe('detection after an album walk with problems', () => {
   it('does not record the walk, so the next run walks again and applies what a clean walk shows', async () => {
     const source = new LibraryAssetSource({ pageSize: 10 });
     const zone = source.addZone(ZONE, 5);
-    zone.albums.push({ album: album('A1', 'Lissabon'), members: [] }, { album: album('A2', 'Porto'), members: [] });
+    zone.albums.push(
+      { album: album('A1', 'Lissabon'), members: [] },
+      { album: album('A2', 'Porto'), members: [] },
+    );
     const state = new InMemorySyncStateStore();
     const deps = (runId: string): DetectDeps => ({
       source,
@@ -152,7 +158,9 @@ describe('detection after an album walk with problems', () => {
     source.listAlbums = async (...args) => {
       const page = await list(...args);
       const kept = page.albums.filter((a) => a.recordName !== 'A2');
-      return porto === 'error' ? { ...page, albums: kept, problems: [errorItem('A2')] } : { ...page, albums: kept };
+      return porto === 'error'
+        ? { ...page, albums: kept, problems: [errorItem('A2')] }
+        : { ...page, albums: kept };
     };
     zone.expired.add((await state.loadZone(ZONE))?.syncToken ?? '');
     source.change('PrimarySync', [{ type: 'album', album: album('A1', 'Lisboa') }]);

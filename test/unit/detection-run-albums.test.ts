@@ -117,11 +117,15 @@ describe('a detection run whose album walk could not read an album (the deletion
       return {
         ...page,
         albums: page.albums.filter((a) => a.recordName !== 'A1'),
-        problems: [new UnexpectedResponseError('CloudKit could not serve record A1 in records/query: THROTTLED')],
+        problems: [
+          new UnexpectedResponseError('CloudKit could not serve record A1 in records/query: THROTTLED'),
+        ],
       };
     };
     zone.expired.add((await state.loadZone(PRIMARY))?.syncToken ?? '');
-    source.change('PrimarySync', [{ type: 'album', album: album('A0', 'Tag 0 (renamed)', { parentId: 'F1' }) }]);
+    source.change('PrimarySync', [
+      { type: 'album', album: album('A0', 'Tag 0 (renamed)', { parentId: 'F1' }) },
+    ]);
     const warned: string[] = [];
     const warn = deps.logger.warn.bind(deps.logger);
     deps.logger.warn = ((message: string, ...rest: unknown[]) => {
