@@ -195,6 +195,12 @@ export async function runDetection(
         names: givenUp.slice(0, 20),
       });
     }
+    // An album walk that could not read every album or member: nothing it missed was taken as
+    // deleted, and the albums are walked again on the next run (walk-albums.ts).
+    const albumProblems = result.zones.reduce((n, z) => n + (z.albumProblems ?? 0), 0);
+    if (albumProblems > 0) {
+      deps.logger.warn('album walk read only part of the albums; walked again next run', { albumProblems });
+    }
     const appleRequests = icloud.requests.counts();
     deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
     deps.metrics.add(

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { runDetection } from '#app/detection-run.ts';
 import { detectorRunDeps } from '#compose/detector-deps.ts';
+import { UnexpectedResponseError } from '#domain/errors.ts';
 import type { AlbumRef } from '#domain/model/album.ts';
 import type { Album } from '#domain/model/asset.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
@@ -81,7 +82,7 @@ function setUp() {
       now: Date.now,
     },
   );
-  return { state, objects, deps };
+  return { state, objects, deps, source, zone };
 }
 
 describe('a detection run reads the album store once (issue 12)', () => {
@@ -99,5 +100,44 @@ describe('a detection run reads the album store once (issue 12)', () => {
     expect(keys).toHaveLength(5);
     for (let i = 0; i < 5; i += 1)
       expect(await state.albumMembers({ zone: PRIMARY, recordName: `A${i}` })).toHaveLength(3);
+  });
+});
+
+describe('a detection run whose album walk could not read an album (the deletion audit, 2026-12-07)', () => {
+  it("keeps the album's view, says so, and walks the albums again on the next run", async () => {
+    const { state, objects, deps, source, zone } = setUp();
+    expect((await runDetection(deps, { runId: 'r1', remainingMs: () => 600_000 })).outcome).toBe('caughtUp');
+    const views = () => objects.keys().filter((k) => k.startsWith('albums/') && k.endsWith('.m3u8'));
+    expect(views()).toHaveLength(5);
+
+    // A refused token walks the zone afresh; CloudKit answers album A1 as an error entry.
+    const list = source.listAlbums.bind(source);
+    source.listAlbums = async (...args) => {
+      const page = await list(...args);
+      return {
+        ...page,
+        albums: page.albums.filter((a) => a.recordName !== 'A1'),
+        problems: [
+          new UnexpectedResponseError('CloudKit could not serve record A1 in records/query: THROTTLED'),
+        ],
+      };
+    };
+    zone.expired.add((await state.loadZone(PRIMARY))?.syncToken ?? '');
+    source.change('PrimarySync', [
+      { type: 'album', album: album('A0', 'Tag 0 (renamed)', { parentId: 'F1' }) },
+    ]);
+    const warned: string[] = [];
+    const warn = deps.logger.warn.bind(deps.logger);
+    deps.logger.warn = ((message: string, ...rest: unknown[]) => {
+      warned.push(message);
+      return warn(message, ...(rest as []));
+    }) as typeof deps.logger.warn;
+
+    expect((await runDetection(deps, { runId: 'r2', remainingMs: () => 600_000 })).outcome).toBe('caughtUp');
+
+    expect(views()).toHaveLength(5);
+    expect(await state.loadAlbum({ zone: PRIMARY, recordName: 'A1' })).toMatchObject({ deleted: false });
+    expect(warned).toContain('album walk read only part of the albums; walked again next run');
+    expect((await state.loadZone(PRIMARY))?.albumsWalkedAt).toBeUndefined();
   });
 });

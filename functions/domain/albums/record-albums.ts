@@ -194,18 +194,20 @@ export async function recordAlbumChanges(
  * Makes an album's stored members exactly `members` (read whole from iCloud): adds and moves what
  * differs, removes what is gone, and marks the view stale when anything changed. Idempotent.
  * `known` reads the album record, only when its view must be marked (an unchanged album costs
- * no read of it).
+ * no read of it). A read with problems (`complete: false`: a member CloudKit served as an error
+ * item) adds and moves but removes nothing: a member it did not show may still be there.
  */
 export async function replaceAlbumMembers(
   store: AlbumStore,
   ref: AlbumRef,
   members: readonly AlbumMember[],
   known: () => Promise<StoredAlbum | undefined>,
+  read: { readonly complete: boolean } = { complete: true },
 ): Promise<boolean> {
   const before = new Map((await store.albumMembers(ref)).map((m) => [m.assetRecordName, m.position]));
   const latest = new Map(members.map((m) => [m.assetRecordName, m]));
   const put = [...latest.values()].filter((m) => before.get(m.assetRecordName) !== m.position);
-  const gone = [...before.keys()].filter((name) => !latest.has(name));
+  const gone = read.complete ? [...before.keys()].filter((name) => !latest.has(name)) : [];
   if (put.length > 0) await store.putAlbumMembers(ref, put);
   if (gone.length > 0) await store.removeAlbumMembers(ref, gone);
   const changed = put.length + gone.length > 0;
@@ -216,11 +218,14 @@ export async function replaceAlbumMembers(
 /**
  * Records the whole album list of a zone (every folder walked): each listed album saved, and each
  * stored album of the zone the list no longer holds marked deleted (a delete a lost delta carried).
+ * A list with problems (`complete: false`: an album CloudKit served as an error item, or a folder
+ * so served whose albums were never listed) marks nothing deleted: what it lacks may be there.
  */
 export async function recordAlbumList(
   store: AlbumStore,
   zoneAlbums: readonly Album[],
   zoneKey: string,
+  list: { readonly complete: boolean } = { complete: true },
 ): Promise<StoredAlbum[]> {
   const known = new Map((await store.loadAlbums()).map((a) => [albumKey(a), a]));
   const listed = new Set<string>();
@@ -232,6 +237,7 @@ export async function recordAlbumList(
     );
     if (saved !== undefined) result.push(saved);
   }
+  if (!list.complete) return result;
   for (const stored of known.values()) {
     if (zoneId(stored.zone) !== zoneKey || listed.has(albumKey(stored)) || stored.deleted) continue;
     await updateAlbum(store, stored, stored, (s) =>

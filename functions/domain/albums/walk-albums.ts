@@ -17,6 +17,13 @@
  * state write per album): a crash redoes at most that many pages (and the enumeration's last
  * page, whose checkpoint the walk's first save replaces); recording the list and replacing an
  * album's members are idempotent.
+ *
+ * A page with problems (a record CloudKit served as an error item, one the mapping cannot read)
+ * was read only in part: what it did not show is not gone. A list with problems records what it
+ * lists and marks nothing deleted; a members page with problems adds and moves members, removes
+ * none. The walk counts its problems (`problems`), and detection then does not record the walk
+ * as done (`albumsWalkedAt`), so the next run walks again (docs/reliability.md, the album walk's
+ * unreadable items).
  */
 import type { AlbumMember } from '#domain/model/album.ts';
 import type { Album } from '#domain/model/asset.ts';
@@ -31,6 +38,8 @@ export interface AlbumWalkProgress {
   readonly listed: boolean;
   /** Albums whose members are still to be read, in order. */
   readonly pending: readonly string[];
+  /** Problems on the pages read so far (absent: none): the walk showed only part of the albums. */
+  readonly problems?: number;
 }
 
 export interface AlbumWalkDeps {
@@ -56,12 +65,14 @@ async function listEveryAlbumCounted(source: AssetSource, zone: ZoneRef) {
   const parents: (string | undefined)[] = [undefined];
   const visited = new Set<string>();
   let pages = 0;
+  let problems = 0;
   while (parents.length > 0) {
     const parent = parents.shift();
     let marker: string | undefined;
     do {
       const page = await source.listAlbums(zone, parent, marker);
       pages += 1;
+      problems += page.problems.length;
       for (const album of page.albums) {
         if (visited.has(album.recordName)) continue;
         visited.add(album.recordName);
@@ -71,7 +82,7 @@ async function listEveryAlbumCounted(source: AssetSource, zone: ZoneRef) {
       marker = page.continuationMarker;
     } while (marker !== undefined);
   }
-  return { albums: all, pages };
+  return { albums: all, pages, problems };
 }
 
 /** Contents pages (requests to Apple) a crash may make a walk read again: its saves come no closer. */
@@ -81,14 +92,16 @@ export const PAGES_BETWEEN_SAVES = 50;
 async function readMembersCounted(source: AssetSource, zone: ZoneRef, album: string) {
   const members: AlbumMember[] = [];
   let pages = 0;
+  let problems = 0;
   let cursor: AlbumMembersCursor | undefined;
   do {
     const page = await source.albumMembersPage(zone, album, cursor);
     pages += 1;
+    problems += page.problems.length;
     members.push(...page.members);
     cursor = page.next;
   } while (cursor !== undefined);
-  return { members, pages };
+  return { members, pages, problems };
 }
 
 /** Every member of one album, in album order. */
@@ -101,33 +114,41 @@ export async function walkAlbums(
   deps: AlbumWalkDeps,
   zone: ZoneRef,
   from: AlbumWalkProgress | undefined,
-): Promise<{ readonly done: boolean; readonly progress: AlbumWalkProgress }> {
+): Promise<{ readonly done: boolean; readonly progress: AlbumWalkProgress; readonly problems: number }> {
   let progress = from ?? { listed: false, pending: [] };
   // Requests to Apple a crash would make the walk repeat (the list's pages count too).
   let pagesSinceSave = 0;
   if (!progress.listed) {
-    if (!deps.hasTimeFor()) return { done: false, progress };
-    const { albums, pages } = await listEveryAlbumCounted(deps.source, zone);
-    await recordAlbumList(deps.albums, albums, zoneId(zone));
+    if (!deps.hasTimeFor()) return { done: false, progress, problems: progress.problems ?? 0 };
+    const { albums, pages, problems } = await listEveryAlbumCounted(deps.source, zone);
+    await recordAlbumList(deps.albums, albums, zoneId(zone), { complete: problems === 0 });
     progress = {
       listed: true,
       pending: albums.filter((a) => a.albumType === 0 && !a.isDeleted).map((a) => a.recordName),
+      ...withProblems(problems),
     };
     pagesSinceSave = pages;
   }
   while (progress.pending.length > 0) {
-    if (!deps.hasTimeFor()) return { done: false, progress };
+    if (!deps.hasTimeFor()) return { done: false, progress, problems: progress.problems ?? 0 };
     const [recordName, ...rest] = progress.pending;
     if (recordName === undefined) break;
     const ref = { zone, recordName };
-    const { members, pages } = await readMembersCounted(deps.source, zone, recordName);
-    await replaceAlbumMembers(deps.albums, ref, members, () => deps.albums.loadAlbum(ref));
-    progress = { listed: true, pending: rest };
+    const { members, pages, problems } = await readMembersCounted(deps.source, zone, recordName);
+    await replaceAlbumMembers(deps.albums, ref, members, () => deps.albums.loadAlbum(ref), {
+      complete: problems === 0,
+    });
+    progress = { listed: true, pending: rest, ...withProblems((progress.problems ?? 0) + problems) };
     pagesSinceSave += pages;
     if (rest.length > 0 && pagesSinceSave >= PAGES_BETWEEN_SAVES) {
       await deps.save(progress);
       pagesSinceSave = 0;
     }
   }
-  return { done: true, progress };
+  return { done: true, progress, problems: progress.problems ?? 0 };
+}
+
+/** The progress field counting a walk's problems: absent while there are none (older checkpoints). */
+function withProblems(problems: number): { problems?: number } {
+  return problems > 0 ? { problems } : {};
 }

@@ -118,6 +118,11 @@ export interface ZoneReport {
   readonly unreadableGivenUp?: readonly string[];
   /** Failed photos still failing after a day and more of retries: reported once each (`workGivenUp`). */
   readonly stillFailing?: readonly string[];
+  /**
+   * Problems on the pages of this run's album walk (an album or member CloudKit served as an error
+   * item): nothing they hid was taken as deleted, and the albums are walked again on the next run.
+   */
+  readonly albumProblems?: number;
 }
 
 export interface DetectResult {
@@ -247,11 +252,13 @@ async function saveZone(
     checkpoint?: JsonValue;
     retired?: boolean;
     lastFullScanAt?: number;
-    albumsWalkedAt?: number;
+    /** `null`: the album walk is to be done again (it had problems), whatever an earlier one recorded. */
+    albumsWalkedAt?: number | null;
   },
 ): Promise<ZoneSyncState> {
   const lastFullScanAt = next.lastFullScanAt ?? current.state?.lastFullScanAt;
-  const albumsWalkedAt = next.albumsWalkedAt ?? current.state?.albumsWalkedAt;
+  const albumsWalkedAt =
+    next.albumsWalkedAt === null ? undefined : (next.albumsWalkedAt ?? current.state?.albumsWalkedAt);
   const {
     unreadable: _u,
     brake: _b,
@@ -287,6 +294,8 @@ interface ZoneStateHolder {
   readonly givenUp: string[];
   /** Failed photos still failing after a day and more of retries (reported). */
   stillFailing: string[];
+  /** Problems on the pages of this run's album walk (reported). */
+  albumProblems: number;
 }
 
 /** The photos of `changes` served with a version `deps`' policy keeps but no download URL. */
@@ -377,11 +386,9 @@ async function enumerateZone(
 ) {
   const checkpoint = parseZoneCheckpoint(current.state?.checkpoint);
   if (checkpoint.albums !== undefined) {
-    const { listed, pending, ...walk } = checkpoint.albums;
-    return {
-      pages: 0,
-      ...(await finishEnumeration(deps, run, zone, current, { ...walk, albums: { listed, pending } })),
-    };
+    const { listed, pending, problems, ...walk } = checkpoint.albums;
+    const albums = { listed, pending, ...(problems === undefined ? {} : { problems }) };
+    return { pages: 0, ...(await finishEnumeration(deps, run, zone, current, { ...walk, albums })) };
   }
   if (checkpoint.reconcile !== undefined) {
     return { pages: 0, ...(await reconcileZone(deps, run, zone, current, checkpoint.reconcile)) };
@@ -445,7 +452,7 @@ async function finishEnumeration(
 ): Promise<{ changes: number; caughtUp: boolean }> {
   const { capturedToken, generation, only } = walk;
   const albums = deps.albums;
-  const walked: { albumsWalkedAt?: number } = {};
+  const walked: { albumsWalkedAt?: number | null } = {};
   if (albums !== undefined && zoneHasAlbums(zone)) {
     const saveWalk = async (progress: AlbumWalkProgress) => {
       await saveZone(deps.state, current, zone, {
@@ -468,7 +475,10 @@ async function finishEnumeration(
       await saveWalk(result.progress);
       return { changes: 0, caughtUp: false };
     }
-    walked.albumsWalkedAt = deps.now();
+    // A walk with problems read only part of the albums: not recorded as done, so the next run
+    // walks them again (`needsAlbumWalk`) and applies what a clean walk shows.
+    current.albumProblems += result.problems;
+    walked.albumsWalkedAt = result.problems > 0 ? null : deps.now();
   }
   if (generation === undefined) {
     await saveZone(deps.state, current, zone, {
@@ -609,6 +619,7 @@ async function syncZone(
     givenUp: [],
     brake,
     stillFailing: [],
+    albumProblems: 0,
   };
   const keep = (count: number) => {
     current.brake = count;
@@ -634,6 +645,7 @@ async function syncZone(
     ...(current.unreadable.length > 0 ? { unreadableWaiting: current.unreadable.length } : {}),
     ...(current.givenUp.length > 0 ? { unreadableGivenUp: current.givenUp } : {}),
     ...(current.stillFailing.length > 0 ? { stillFailing: current.stillFailing } : {}),
+    ...(current.albumProblems > 0 ? { albumProblems: current.albumProblems } : {}),
   };
 }
 

@@ -64,6 +64,7 @@ const zoneCheckpointSchema = z.strictObject({
       generation: z.optional(z.string()),
       listed: z.boolean(),
       pending: z.array(z.string()),
+      problems: z.optional(z.int().check(z.nonnegative())),
       only: z.optional(z.literal(true)),
     }),
   ),
@@ -107,6 +108,8 @@ export interface ZoneCheckpoint {
     readonly generation?: string;
     readonly listed: boolean;
     readonly pending: readonly string[];
+    /** Problems on the walk's pages so far (`walk-albums.ts`): the walk is then not recorded as done. */
+    readonly problems?: number;
     /** The albums alone, on a caught-up zone that never walked them (no photo walk, no full scan). */
     readonly only?: true;
   };
