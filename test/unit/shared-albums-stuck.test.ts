@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { runDetection } from '#app/detection-run.ts';
 import { detectorRunDeps } from '#compose/detector-deps.ts';
 import { UnexpectedResponseError } from '#domain/errors.ts';
+import { sharedAlbumsStatus } from '#domain/shared-albums/shared-albums-status.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { METRICS } from '#shared/env-names.ts';
@@ -35,9 +36,21 @@ function pipeline() {
   const shared = new ListedSharedAlbumSource();
   const state = new InMemorySyncStateStore({ now });
   const metrics = new CollectedMetrics();
+  // Every call the run makes to the detector's state store, by name.
+  const calls: string[] = [];
+  const counted = new Proxy(state, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(name));
+        return value.apply(target, args);
+      };
+    },
+  });
   const deps = detectorRunDeps(
     {
-      state,
+      state: counted,
       albums: state,
       objects: new InMemoryObjectStore(),
       queue: new InMemoryWorkQueue(),
@@ -66,7 +79,7 @@ function pipeline() {
     n += 1;
     return runDetection(deps, { runId: `run-${n}`, remainingMs: () => 600_000 });
   };
-  return { state, shared, metrics, tick, now };
+  return { state, shared, metrics, tick, now, calls };
 }
 
 /** Apple now sends an albums list the schema refuses: every run fails the same way. */
@@ -104,6 +117,26 @@ describe('a Shared Albums step failing on every run', () => {
       message: expect.stringContaining('webgetalbumslist'),
       reportedAt: firstFailure + 24 * HOUR,
     });
+    // `status --json` under `sharedAlbums.failing` (and its text warning, from the same fields).
+    expect(sharedAlbumsStatus(undefined, check.sharedAlbumsFailing).failing).toEqual({
+      since: new Date(firstFailure).toISOString(),
+      lastFailedAt: new Date(p.now()).toISOString(),
+      errorClass: 'retryable',
+      message: 'webgetalbumslist: albums[0].albumguid expected string',
+      reportedAt: new Date(firstFailure + 24 * HOUR).toISOString(),
+    });
+  });
+
+  it('adds no request to an idle run that succeeds', async () => {
+    const p = pipeline();
+    await p.tick();
+    p.calls.length = 0;
+    await p.tick();
+    // The streak rides on the check's one write: no read or write of its own.
+    expect(p.calls.filter((c) => c === 'recordCheck')).toHaveLength(1);
+    expect(p.calls).not.toContain('markSharedAlbumsFailingReported');
+    expect(p.calls).not.toContain('loadLastCheck');
+    expect(p.calls).not.toContain('lastCheckedAt');
   });
 
   it('is cleared by the first run the step succeeds, and a new streak is counted again', async () => {
