@@ -243,7 +243,10 @@ function sharedAlbumsLine(s: SharedAlbumsStatus): string {
 }
 
 /** The Shared Albums step failing on every run: nothing new of theirs is archived meanwhile. */
-function renderSharedAlbumsFailing(output: Output, failing: NonNullable<SharedAlbumsStatus['failing']>): void {
+function renderSharedAlbumsFailing(
+  output: Output,
+  failing: NonNullable<SharedAlbumsStatus['failing']>,
+): void {
   const told =
     failing.reportedAt === undefined
       ? 'the WorkGivenUp alarm is raised after a day'
