@@ -14,10 +14,11 @@ import {
   SignInLatchedError,
 } from '#domain/errors.ts';
 import type { RunRef } from '#domain/model/run.ts';
+import type { SharedAlbumsCheck, SharedAlbumsFailing } from '#domain/model/sync-state.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import { ROTATED_SESSION_SAVE_INTERVAL_MS } from '#domain/session-saves.ts';
-import type { SharedAlbumDetection } from '#domain/shared-albums/detect-shared-albums.ts';
+import { FAILING_MESSAGE_CHARS, failingDueForReport } from '#domain/shared-albums/failing-streak.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { IcloudLibraryConnection } from '#ports/icloud-connection.ts';
 import type { DetectionStateStore } from '#ports/sync-state-store.ts';
@@ -33,7 +34,11 @@ import {
   foldCatalog,
   journalingQueue,
 } from './catalog-upkeep.ts';
-import { detectSharedAlbumsStep, type SharedAlbumsSettings } from './shared-albums-step.ts';
+import {
+  detectSharedAlbumsStep,
+  type SharedAlbumsSettings,
+  type SharedAlbumsStepResult,
+} from './shared-albums-step.ts';
 
 export interface DetectionRunDeps {
   readonly state: DetectionStateStore;
@@ -84,7 +89,7 @@ export type DetectionRunResult =
   | (DetectResult & {
       readonly appleRequests: Readonly<Record<string, number>>;
       /** What the Shared Albums step did (absent when the feature is off). */
-      readonly sharedAlbums?: SharedAlbumDetection | { readonly outcome: 'failed'; readonly message: string };
+      readonly sharedAlbums?: SharedAlbumsStepResult;
     })
   | {
       readonly outcome: 'reauthRequired';
@@ -209,10 +214,13 @@ export async function runDetection(
     );
     const idle = (result.outcome === 'idle' || result.outcome === 'locked') && shared?.outcome !== 'changed';
     if (result.outcome !== 'locked') {
-      // The one write of an idle check: `status` shows when the archive was last checked.
-      await deps.state
-        .recordCheck(now())
+      // The one write of an idle check: `status` shows when the archive was last checked, and
+      // since when the Shared Albums step has failed on every run (no write of its own).
+      const failing = await deps.state
+        .recordCheck(now(), sharedAlbumsCheck(shared))
         .catch((error: unknown) => deps.logger.warn('time of the check not recorded', { error }));
+      if (failing && failingDueForReport(failing, now()))
+        await reportFailingSharedAlbums(deps, failing, now());
     }
     // Every CloudKit answer rotates the session cookie. Idle checks leave the store alone (they
     // write nothing) until the stored cookie is ROTATED_SESSION_SAVE_INTERVAL_MS old, the interval
@@ -293,6 +301,34 @@ export async function runDetection(
     await recordFailedRun(deps, openRun, now(), 'failed', errorMessage(error)).catch(() => undefined);
     throw error;
   }
+}
+
+/** What the check notes of the Shared Albums step: a run with it off or absent is not failing. */
+function sharedAlbumsCheck(shared: SharedAlbumsStepResult | undefined): SharedAlbumsCheck {
+  if (shared?.outcome !== 'failed') return 'notFailing';
+  return {
+    failed: { errorClass: shared.errorClass, message: shared.message.slice(0, FAILING_MESSAGE_CHARS) },
+  };
+}
+
+/**
+ * A Shared Albums step failing on every run for a day: the WorkGivenUp alarm calls a person, once
+ * per streak (the mark is conditional, so two runs at once count it once).
+ */
+async function reportFailingSharedAlbums(deps: DetectionRunDeps, failing: SharedAlbumsFailing, at: number) {
+  const marked = await deps.state
+    .markSharedAlbumsFailingReported(failing.since, at)
+    .catch((error: unknown) => {
+      deps.logger.warn('failing shared albums not marked reported', { error });
+      return false;
+    });
+  if (!marked) return;
+  deps.metrics.add(METRICS.workGivenUp, 1);
+  deps.logger.error('shared albums failing on every run for a day (see status)', {
+    since: new Date(failing.since).toISOString(),
+    class: failing.errorClass,
+    message: failing.message,
+  });
 }
 
 async function recordFailedRun(

@@ -3,9 +3,10 @@
  * cadence and hands changed ones to the workers (domain/shared-albums/detect-shared-albums.ts).
  * A failure here is reported and logged but never costs the library its run (a 401 here, right
  * after CloudKit accepted the same cookies, says more about the service than the session); only a
- * refused mass deletion stops the run, as it would for the library.
+ * refused mass deletion stops the run, as it would for the library. One failing on every run for a
+ * day is counted once in `workGivenUp` (app/detection-run.ts).
  */
-import { classifyError } from '#domain/errors.ts';
+import { classifyError, type ErrorClass } from '#domain/errors.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
 import { detectSharedAlbums, type SharedAlbumDetection } from '#domain/shared-albums/detect-shared-albums.ts';
@@ -35,7 +36,7 @@ interface StepDeps {
 
 export type SharedAlbumsStepResult =
   | SharedAlbumDetection
-  | { readonly outcome: 'failed'; readonly message: string };
+  | { readonly outcome: 'failed'; readonly message: string; readonly errorClass: ErrorClass };
 
 export async function detectSharedAlbumsStep(
   deps: StepDeps,
@@ -66,7 +67,10 @@ export async function detectSharedAlbumsStep(
     });
   } catch (error) {
     if (error instanceof MassDeletionRefusedError) throw error;
-    deps.logger.warn('shared albums not checked', { error, class: classifyError(error) });
-    return { outcome: 'failed', message: errorMessage(error) };
+    // A passing fault is only logged; one failing every run for a day calls a person
+    // (the run notes the streak: domain/shared-albums/failing-streak.ts).
+    const errorClass = classifyError(error);
+    deps.logger.warn('shared albums not checked', { error, class: errorClass });
+    return { outcome: 'failed', message: errorMessage(error), errorClass };
   }
 }

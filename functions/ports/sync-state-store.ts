@@ -25,6 +25,8 @@ import type {
   FailedPhotoRetry,
   LockAttempt,
   LockLease,
+  SharedAlbumsCheck,
+  SharedAlbumsFailing,
   ZoneSyncState,
   ZoneSyncStateInput,
   ZonesAndRetries,
@@ -43,6 +45,12 @@ export interface UnseenAssetsPage {
   readonly assets: readonly UnseenAsset[];
   /** Opaque resume point (a few dozen bytes): persist it in the zone's checkpoint. */
   readonly cursor?: string;
+}
+
+/** The detector's last-check record, as `status` reads it. */
+export interface LastCheck {
+  readonly at?: number;
+  readonly sharedAlbumsFailing?: SharedAlbumsFailing;
 }
 
 /**
@@ -65,9 +73,18 @@ export interface DetectionStateStore {
   /**
    * Notes that a detection asked iCloud at `at`: the one write an idle check makes (one small
    * conditional update), so `status` can say when the archive was last checked. Never moves the
-   * time back (a slow older run loses).
+   * time back (a slow older run loses: nothing is written, undefined returned).
+   *
+   * `sharedAlbums`, in the same write: a failed step starts a failing streak (its `since` kept
+   * while it lasts) or extends it, and the streak is returned; `notFailing` ends any streak.
+   * Without it the streak is left as it is (returned undefined).
    */
-  recordCheck(at: number): Promise<void>;
+  recordCheck(at: number, sharedAlbums?: SharedAlbumsCheck): Promise<SharedAlbumsFailing | undefined>;
+  /**
+   * Marks the failing streak that began at `since` as told to the alarm, at `at`: true for the one
+   * call that marked it; false when it was marked already or the streak ended or changed meanwhile.
+   */
+  markSharedAlbumsFailingReported(since: number, at: number): Promise<boolean>;
 
   loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined>;
   /** Every zone ever seen, retired ones included. */
@@ -319,6 +336,8 @@ export interface ArchiveStateStore
 export interface SyncStateStore extends DetectionStateStore, ArchiveStateStore {
   /** When a detection last asked iCloud, idle checks included; undefined before the first. */
   lastCheckedAt(): Promise<number | undefined>;
+  /** `lastCheckedAt` and, while it lasts, the Shared Albums step's failing streak (one read). */
+  loadLastCheck(): Promise<LastCheck>;
   /** Every manifest entry, in no particular order, page by page (for `verify`). */
   entries(): AsyncIterable<ManifestEntry>;
   /** The latest runs, newest start first. */

@@ -2,7 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalArchive } from '#compose/archive-access.ts';
 import { runLocalSync, type SyncSummary } from '#local/local-sync.ts';
+import type { SyncStateStore } from '#ports/sync-state-store.ts';
 import { createLogger } from '#shared/logger.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { type CliRun, runCli } from '#test/helpers/run-cli.ts';
@@ -106,6 +108,39 @@ describe('icloud-s3 status on a local archive', () => {
     expect(idle.outcome).toBe('idle');
     const after = JSON.parse((await status('--json')).stdout).lastCheckedAt as number;
     expect(after).toBeGreaterThan(before);
+  });
+
+  it('says since when Shared Albums have failed on every run, with the last error class', async () => {
+    // What a run's check notes of a failing step (app/detection-run.ts), written as it would be.
+    const since = Date.now() + 1_000;
+    const noteCheck = async (at: number, check: Parameters<SyncStateStore['recordCheck']>[1]) => {
+      const access = await openLocalArchive(dataDir);
+      try {
+        await access.state.recordCheck(at, check);
+      } finally {
+        await access.close();
+      }
+    };
+    const failed = {
+      failed: { errorClass: 'fatal' as const, message: 'AccessDeniedException: not authorized' },
+    };
+    await noteCheck(since, failed);
+    await noteCheck(since + DAY, failed);
+
+    const json = JSON.parse((await status('--json')).stdout);
+    expect(json.sharedAlbums.failing).toEqual({
+      since: new Date(since).toISOString(),
+      lastFailedAt: new Date(since + DAY).toISOString(),
+      errorClass: 'fatal',
+      message: 'AccessDeniedException: not authorized',
+    });
+    const text = await status();
+    expect(text.stdout + text.stderr).toMatch(
+      /Shared Albums have failed on every run since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(last .* UTC, fatal: AccessDeniedException: not authorized\)/,
+    );
+
+    await noteCheck(since + DAY + 1_000, 'notFailing');
+    expect(JSON.parse((await status('--json')).stdout).sharedAlbums.failing).toBeUndefined();
   });
 
   it('exits 2 with a hint when the folder holds no archive', async () => {

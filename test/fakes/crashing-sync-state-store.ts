@@ -5,7 +5,12 @@
 
 import type { ArchiveCounters, AssetRef, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { RunFailure, RunKind, RunOutcome, RunProgress, RunRef } from '#domain/model/run.ts';
-import type { FailedPhotoRetry, LockLease, ZoneSyncStateInput } from '#domain/model/sync-state.ts';
+import type {
+  FailedPhotoRetry,
+  LockLease,
+  SharedAlbumsCheck,
+  ZoneSyncStateInput,
+} from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type { UploadCheckpoint } from '#ports/object-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
@@ -32,11 +37,19 @@ export class CrashingSyncStateStore implements SyncStateStore {
       this.#inner.saveDatabaseToken(database, syncToken, expectedRevision),
     );
   }
-  recordCheck(at: number) {
-    return this.#at('recordCheck', () => this.#inner.recordCheck(at));
+  recordCheck(at: number, sharedAlbums?: SharedAlbumsCheck) {
+    return this.#at('recordCheck', () => this.#inner.recordCheck(at, sharedAlbums));
+  }
+  markSharedAlbumsFailingReported(since: number, at: number) {
+    return this.#at('markSharedAlbumsFailingReported', () =>
+      this.#inner.markSharedAlbumsFailingReported(since, at),
+    );
   }
   lastCheckedAt() {
     return this.#at('lastCheckedAt', () => this.#inner.lastCheckedAt());
+  }
+  loadLastCheck() {
+    return this.#at('loadLastCheck', () => this.#inner.loadLastCheck());
   }
   loadZone(zone: ZoneRef) {
     return this.#at('loadZone', () => this.#inner.loadZone(zone));

@@ -40,6 +40,8 @@ import {
   type LockAttempt,
   type LockLease,
   MAX_CHECKPOINT_BYTES,
+  type SharedAlbumsCheck,
+  type SharedAlbumsFailing,
   type ZoneSyncState,
   type ZoneSyncStateInput,
   type ZonesAndRetries,
@@ -48,7 +50,7 @@ import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { UploadCheckpoint } from '#ports/object-store.ts';
-import type { SyncStateStore, UnseenAsset, UnseenAssetsPage } from '#ports/sync-state-store.ts';
+import type { LastCheck, SyncStateStore, UnseenAsset, UnseenAssetsPage } from '#ports/sync-state-store.ts';
 
 function copy<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
@@ -98,6 +100,7 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
   private readonly members = new Map<string, Map<string, AlbumMember>>();
   private counters: ArchiveCounters = { objects: 0, bytes: 0 };
   private lastCheck: number | undefined;
+  private sharedAlbumsFailing: SharedAlbumsFailing | undefined;
   private readonly now: () => number;
   /** Enumeration stamps by asset id: the generation that last saw it. */
   private readonly seen = new Map<string, string>();
@@ -125,12 +128,40 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     return copy(state);
   }
 
-  async recordCheck(at: number): Promise<void> {
-    if (this.lastCheck === undefined || this.lastCheck < at) this.lastCheck = at;
+  async recordCheck(at: number, sharedAlbums?: SharedAlbumsCheck): Promise<SharedAlbumsFailing | undefined> {
+    // A later check already stored a later time: the whole write is refused, as DynamoDB's condition does.
+    if (this.lastCheck !== undefined && this.lastCheck >= at) return undefined;
+    this.lastCheck = at;
+    if (sharedAlbums === undefined) return undefined;
+    if (sharedAlbums === 'notFailing') {
+      this.sharedAlbumsFailing = undefined;
+      return undefined;
+    }
+    this.sharedAlbumsFailing = {
+      ...this.sharedAlbumsFailing,
+      since: this.sharedAlbumsFailing?.since ?? at,
+      lastFailedAt: at,
+      ...sharedAlbums.failed,
+    };
+    return copy(this.sharedAlbumsFailing);
+  }
+
+  async markSharedAlbumsFailingReported(since: number, at: number): Promise<boolean> {
+    const failing = this.sharedAlbumsFailing;
+    if (failing?.since !== since || failing.reportedAt !== undefined) return false;
+    this.sharedAlbumsFailing = { ...failing, reportedAt: at };
+    return true;
   }
 
   async lastCheckedAt(): Promise<number | undefined> {
     return this.lastCheck;
+  }
+
+  async loadLastCheck(): Promise<LastCheck> {
+    return copy({
+      ...(this.lastCheck === undefined ? {} : { at: this.lastCheck }),
+      ...(this.sharedAlbumsFailing === undefined ? {} : { sharedAlbumsFailing: this.sharedAlbumsFailing }),
+    });
   }
 
   async loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined> {

@@ -43,6 +43,7 @@ describe('detectSharedAlbumsStep', () => {
     expect(await detectSharedAlbumsStep(s.deps, s.icloud, run)).toEqual({
       outcome: 'failed',
       message: expect.stringContaining('503'),
+      errorClass: 'retryable',
     });
   });
 

@@ -14,6 +14,8 @@ import {
   type LockAttempt,
   type LockLease,
   MAX_CHECKPOINT_BYTES,
+  type SharedAlbumsCheck,
+  type SharedAlbumsFailing,
   type ZoneSyncState,
   type ZoneSyncStateInput,
   type ZonesAndRetries,
@@ -35,13 +37,16 @@ import {
 import {
   databaseItemSchema,
   keys,
+  lastCheckItemSchema,
   lockItemSchema,
   MANIFEST_SHARDS,
   manifestShard,
   manifestWalkCursorSchema,
   RETRY_PREFIX,
   retryItemSchema,
+  SHARED_ALBUMS_FAILING,
   seenItemSchema,
+  sharedAlbumsFailingOf,
   unseenItemSchema,
   withoutKeys,
   withoutUndefined,
@@ -102,20 +107,55 @@ export class DynamoDbDetectionStateStore extends DynamoDbStateTable implements D
     return state;
   }
 
-  async recordCheck(at: number): Promise<void> {
+  async recordCheck(at: number, sharedAlbums?: SharedAlbumsCheck): Promise<SharedAlbumsFailing | undefined> {
+    // The Shared Albums streak rides on this write: no request of its own on any run.
+    const failed = typeof sharedAlbums === 'object' ? sharedAlbums.failed : undefined;
+    const update =
+      failed !== undefined
+        ? 'SET lastCheckedAt = :at, sharedAlbumsFailingSince = if_not_exists(sharedAlbumsFailingSince, :at), sharedAlbumsLastFailedAt = :at, sharedAlbumsErrorClass = :class, sharedAlbumsMessage = :message'
+        : sharedAlbums === 'notFailing'
+          ? `SET lastCheckedAt = :at REMOVE ${SHARED_ALBUMS_FAILING.join(', ')}`
+          : 'SET lastCheckedAt = :at';
+    try {
+      const answer = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.lastCheck(),
+          UpdateExpression: update,
+          ConditionExpression: 'attribute_not_exists(lastCheckedAt) OR lastCheckedAt < :at',
+          ExpressionAttributeValues: {
+            ':at': at,
+            ...(failed === undefined ? {} : { ':class': failed.errorClass, ':message': failed.message }),
+          },
+          ...(failed === undefined ? {} : { ReturnValues: 'ALL_NEW' as const }),
+        }),
+      );
+      if (failed === undefined) return undefined;
+      return sharedAlbumsFailingOf(lastCheckItemSchema.parse(answer.Attributes));
+    } catch (error) {
+      // A later check already stored a later time: keeping it is right.
+      if (!isConditionFailure(error)) throw error;
+      return undefined;
+    }
+  }
+
+  async markSharedAlbumsFailingReported(since: number, at: number): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.lastCheck(),
-          UpdateExpression: 'SET lastCheckedAt = :at',
-          ConditionExpression: 'attribute_not_exists(lastCheckedAt) OR lastCheckedAt < :at',
-          ExpressionAttributeValues: { ':at': at },
+          UpdateExpression: 'SET sharedAlbumsReportedAt = :at',
+          ConditionExpression:
+            'sharedAlbumsFailingSince = :since AND attribute_not_exists(sharedAlbumsReportedAt)',
+          ExpressionAttributeValues: { ':at': at, ':since': since },
         }),
       );
+      return true;
     } catch (error) {
-      // A later check already stored a later time: keeping it is right.
+      // Told already (another run), or the streak ended: nothing to tell.
       if (!isConditionFailure(error)) throw error;
+      return false;
     }
   }
 

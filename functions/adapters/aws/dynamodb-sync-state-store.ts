@@ -31,7 +31,12 @@ import { MAX_RUN_FAILURES, type RunFailure, type RunRecord, type RunRef } from '
 import type { LockLease } from '#domain/model/sync-state.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import type { UploadCheckpoint } from '../../ports/object-store.ts';
-import type { ArchiveStateStore, DetectionStateStore, SyncStateStore } from '../../ports/sync-state-store.ts';
+import type {
+  ArchiveStateStore,
+  DetectionStateStore,
+  LastCheck,
+  SyncStateStore,
+} from '../../ports/sync-state-store.ts';
 import { batchGetAll, batchWriteAll } from './dynamodb-batch.ts';
 import {
   DynamoDbDetectionStateStore,
@@ -62,6 +67,7 @@ import {
   parseClaimCount,
   runItemSchema,
   settledCountItemSchema,
+  sharedAlbumsFailingOf,
   transferCheckpointSchema,
   withoutKeys,
   withoutUndefined,
@@ -981,6 +987,8 @@ export class DynamoDbSyncStateStore extends DynamoDbArchiveStateStore implements
   saveDatabaseToken: DetectionStateStore['saveDatabaseToken'] = (...args) =>
     this.#detection.saveDatabaseToken(...args);
   recordCheck: DetectionStateStore['recordCheck'] = (...args) => this.#detection.recordCheck(...args);
+  markSharedAlbumsFailingReported: DetectionStateStore['markSharedAlbumsFailingReported'] = (...args) =>
+    this.#detection.markSharedAlbumsFailingReported(...args);
   loadZone: DetectionStateStore['loadZone'] = (...args) => this.#detection.loadZone(...args);
   loadZones: DetectionStateStore['loadZones'] = () => this.#detection.loadZones();
   loadZonesAndRetries: DetectionStateStore['loadZonesAndRetries'] = () =>
@@ -997,7 +1005,14 @@ export class DynamoDbSyncStateStore extends DynamoDbArchiveStateStore implements
   finishRun: DetectionStateStore['finishRun'] = (...args) => this.#detection.finishRun(...args);
 
   async lastCheckedAt(): Promise<number | undefined> {
-    return (await this.get(keys.lastCheck(), lastCheckItemSchema))?.lastCheckedAt;
+    return (await this.loadLastCheck()).at;
+  }
+
+  async loadLastCheck(): Promise<LastCheck> {
+    const check = await this.get(keys.lastCheck(), lastCheckItemSchema);
+    if (check === undefined) return {};
+    const failing = sharedAlbumsFailingOf(check);
+    return { at: check.lastCheckedAt, ...(failing === undefined ? {} : { sharedAlbumsFailing: failing }) };
   }
 
   async recordMissingObjectKey(objectId: string, key: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import type { AlbumRef } from '#domain/model/album.ts';
 import { VERSION_KINDS } from '#domain/model/asset.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
 import type { AssetRef } from '#domain/model/manifest.ts';
+import type { SharedAlbumsFailing } from '#domain/model/sync-state.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import * as z from '#shared/zod.ts';
@@ -240,7 +241,39 @@ export const runItemSchema = z.strictObject({
   message: z.optional(z.string()),
 });
 
-export const lastCheckItemSchema = z.strictObject({ ...item, lastCheckedAt: z.int() });
+/** The Shared Albums failing streak's attributes on the last-check item (absent while not failing). */
+export const SHARED_ALBUMS_FAILING = [
+  'sharedAlbumsFailingSince',
+  'sharedAlbumsLastFailedAt',
+  'sharedAlbumsErrorClass',
+  'sharedAlbumsMessage',
+  'sharedAlbumsReportedAt',
+] as const;
+
+export const lastCheckItemSchema = z.strictObject({
+  ...item,
+  lastCheckedAt: z.int(),
+  sharedAlbumsFailingSince: z.optional(z.int()),
+  sharedAlbumsLastFailedAt: z.optional(z.int()),
+  sharedAlbumsErrorClass: z.optional(z.enum(['retryable', 'fatal', 'reauth'])),
+  sharedAlbumsMessage: z.optional(z.string()),
+  sharedAlbumsReportedAt: z.optional(z.int()),
+});
+
+/** The streak a last-check item holds, if any. */
+export function sharedAlbumsFailingOf(
+  check: z.infer<typeof lastCheckItemSchema>,
+): SharedAlbumsFailing | undefined {
+  const since = check.sharedAlbumsFailingSince;
+  if (since === undefined) return undefined;
+  return {
+    since,
+    lastFailedAt: check.sharedAlbumsLastFailedAt ?? since,
+    errorClass: check.sharedAlbumsErrorClass ?? 'retryable',
+    message: check.sharedAlbumsMessage ?? '',
+    ...(check.sharedAlbumsReportedAt === undefined ? {} : { reportedAt: check.sharedAlbumsReportedAt }),
+  };
+}
 export const countersItemSchema = z.catchall(
   z.object({
     ...item,

@@ -164,7 +164,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           sharedDb,
           times,
           queue,
-          lastCheckedAt,
+          lastCheck,
           sharedList,
           left,
         ] = await Promise.all([
@@ -175,11 +175,12 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           state.loadDatabaseState('shared'),
           sessionTimes(access.session ?? ctx.store),
           access.queueDepth?.(),
-          state.lastCheckedAt(),
+          state.loadLastCheck(),
           access.sharedAlbumState?.loadAlbums(),
           access.dataDir === undefined ? undefined : leftBySync(access.dataDir),
         ]);
-        const sharedAlbums = sharedAlbumsStatus(sharedList);
+        const lastCheckedAt = lastCheck.at;
+        const sharedAlbums = sharedAlbumsStatus(sharedList, lastCheck.sharedAlbumsFailing);
         const { signInNeeded: latch, ...sessionFacts } = times;
         const signInNeeded =
           latch === undefined
@@ -223,6 +224,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
             ctx.output.info(
               `${'Shared'.padEnd(9)} your iCloud account lists no service for older Shared Albums (asked ${sharedAlbums.legacyServiceMissingSince}; asked again a day later): those albums are not archived`,
             );
+          if (sharedAlbums.failing !== undefined) renderSharedAlbumsFailing(ctx.output, sharedAlbums.failing);
           if (signInNeeded) {
             renderSignInNeeded(ctx.output, signInNeeded);
           }
@@ -238,6 +240,20 @@ function sharedAlbumsLine(s: SharedAlbumsStatus): string {
   const gone = s.gone > 0 ? `, ${count(s.gone)} gone` : '';
   const pending = s.pending > 0 ? `, ${count(s.pending)} with changes not archived yet` : '';
   return `${'Shared'.padEnd(9)} ${count(s.albums)} albums (${count(s.owned)} yours, ${count(s.joined)} joined${gone}${pending}), ${count(s.items)} items, ${count(s.reducedItems)} of them reduced copies: ${s.note}`;
+}
+
+/** The Shared Albums step failing on every run: nothing new of theirs is archived meanwhile. */
+function renderSharedAlbumsFailing(
+  output: Output,
+  failing: NonNullable<SharedAlbumsStatus['failing']>,
+): void {
+  const told =
+    failing.reportedAt === undefined
+      ? 'the WorkGivenUp alarm is raised after a day'
+      : `WorkGivenUp raised ${when(Date.parse(failing.reportedAt))} UTC`;
+  output.warn(
+    `Shared Albums have failed on every run since ${when(Date.parse(failing.since))} UTC (last ${when(Date.parse(failing.lastFailedAt))} UTC, ${failing.errorClass}: ${failing.message}); ${told}. Nothing new of theirs is archived until the cause is fixed (the detector's logs say more).`,
+  );
 }
 
 /** The album store in short: one Query for the albums, one per album for its members. */

@@ -74,6 +74,25 @@ export interface FailedPhotoRetry {
   readonly lastTriedAt?: number;
 }
 
+/**
+ * The Shared Albums step failing on every run since `since` (kept on the detector's last-check
+ * record, not in the Shared Albums state that may be what fails); cleared by the first run the
+ * step succeeds. `reportedAt`: when the WorkGivenUp alarm was told (once per streak).
+ */
+export interface SharedAlbumsFailing {
+  readonly since: number;
+  readonly lastFailedAt: number;
+  readonly errorClass: 'retryable' | 'fatal' | 'reauth';
+  /** The last error's message, redacted and cut short. */
+  readonly message: string;
+  readonly reportedAt?: number;
+}
+
+/** What a run's Shared Albums step did, as `recordCheck` notes it: failed, or not failing. */
+export type SharedAlbumsCheck =
+  | { readonly failed: Pick<SharedAlbumsFailing, 'errorClass' | 'message'> }
+  | 'notFailing';
+
 /** What detection reads first: every zone state, and the failed photos waiting for a retry. */
 export interface ZonesAndRetries {
   readonly zones: ZoneSyncState[];

@@ -1,8 +1,9 @@
 /**
  * What `status` says about Shared Albums, from their stored list alone (no request, no item
- * reads): how many albums, owned or joined, gone, how many items, and that they are Apple's
- * reduced copies.
+ * reads): how many albums, owned or joined, gone, how many items, that they are Apple's
+ * reduced copies, and (from the detector's last-check record) since when the step has failed.
  */
+import type { SharedAlbumsFailing } from '../model/sync-state.ts';
 import { SHARED_PHOTO_MAX_EDGE, SHARED_VIDEO_MAX_HEIGHT } from './model.ts';
 import type { SharedAlbumsState } from './state.ts';
 
@@ -22,6 +23,17 @@ export interface SharedAlbumsStatus {
    * did not either: legacy albums are not archived; asked again a day later.
    */
   readonly legacyServiceMissingSince?: string;
+  /**
+   * The Shared Albums step has failed on every run since `since` (ISO times): nothing new is
+   * archived until its cause is fixed. `reportedAt`: when the WorkGivenUp alarm was told (after a day).
+   */
+  readonly failing?: {
+    readonly since: string;
+    readonly lastFailedAt: string;
+    readonly errorClass: SharedAlbumsFailing['errorClass'];
+    readonly message: string;
+    readonly reportedAt?: string;
+  };
   readonly list: readonly {
     readonly name: string;
     readonly albumguid: string;
@@ -39,7 +51,10 @@ export const REDUCED_COPY_NOTE = `Shared albums hold Apple's reduced copies (pho
 /** When new-generation albums are archived too: only the older albums' items are reduced. */
 export const MIXED_REDUCED_COPY_NOTE = `Older shared albums hold Apple's reduced copies (photos at most ${SHARED_PHOTO_MAX_EDGE} px, videos at most ${SHARED_VIDEO_MAX_HEIGHT}p), not originals; new-generation ones (iOS 27) keep the file as posted.`;
 
-export function sharedAlbumsStatus(state: SharedAlbumsState | undefined): SharedAlbumsStatus {
+export function sharedAlbumsStatus(
+  state: SharedAlbumsState | undefined,
+  failing?: SharedAlbumsFailing,
+): SharedAlbumsStatus {
   const list = Object.values(state?.albums ?? {})
     .map((a) => ({
       name: a.album.name,
@@ -72,6 +87,19 @@ export function sharedAlbumsStatus(state: SharedAlbumsState | undefined): Shared
     ...(state?.legacyServiceMissingAt === undefined
       ? {}
       : { legacyServiceMissingSince: new Date(state.legacyServiceMissingAt).toISOString() }),
+    ...(failing === undefined ? {} : { failing: failingStatus(failing) }),
     list,
+  };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function failingStatus(failing: SharedAlbumsFailing): NonNullable<SharedAlbumsStatus['failing']> {
+  return {
+    since: iso(failing.since),
+    lastFailedAt: iso(failing.lastFailedAt),
+    errorClass: failing.errorClass,
+    message: failing.message,
+    ...(failing.reportedAt === undefined ? {} : { reportedAt: iso(failing.reportedAt) }),
   };
 }

@@ -68,6 +68,51 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         await store.recordCheck(3_000);
         expect(await store.lastCheckedAt()).toBe(3_000);
       });
+
+      it("keeps the Shared Albums step's failing streak beside it, its start kept, until a run is not failing", async () => {
+        const { store } = await setUp();
+        const failed = (message: string) => ({ failed: { errorClass: 'fatal' as const, message } });
+        expect(await store.recordCheck(1_000, failed('first'))).toEqual({
+          since: 1_000,
+          lastFailedAt: 1_000,
+          errorClass: 'fatal',
+          message: 'first',
+        });
+        // A check without a word on Shared Albums (none ran) leaves the streak as it is.
+        expect(await store.recordCheck(1_500)).toBeUndefined();
+        expect(await store.recordCheck(2_000, failed('second'))).toMatchObject({
+          since: 1_000,
+          lastFailedAt: 2_000,
+          message: 'second',
+        });
+        // Told once: a second mark (another run at once) and a mark of another streak are refused.
+        expect(await store.markSharedAlbumsFailingReported(1_000, 2_100)).toBe(true);
+        expect(await store.markSharedAlbumsFailingReported(1_000, 2_200)).toBe(false);
+        expect(await store.markSharedAlbumsFailingReported(999, 2_200)).toBe(false);
+        expect(await store.loadLastCheck()).toEqual({
+          at: 2_000,
+          sharedAlbumsFailing: {
+            since: 1_000,
+            lastFailedAt: 2_000,
+            errorClass: 'fatal',
+            message: 'second',
+            reportedAt: 2_100,
+          },
+        });
+        // A slow older run loses: nothing written.
+        expect(await store.recordCheck(1_800, 'notFailing')).toBeUndefined();
+        expect((await store.loadLastCheck()).sharedAlbumsFailing?.since).toBe(1_000);
+        await store.recordCheck(3_000, 'notFailing');
+        expect(await store.loadLastCheck()).toEqual({ at: 3_000 });
+        expect(await store.markSharedAlbumsFailingReported(1_000, 3_100)).toBe(false);
+        // A new streak starts afresh, untold.
+        expect(await store.recordCheck(4_000, failed('again'))).toEqual({
+          since: 4_000,
+          lastFailedAt: 4_000,
+          errorClass: 'fatal',
+          message: 'again',
+        });
+      });
     });
 
     describe('zones', () => {
