@@ -19,7 +19,7 @@
  * as index ranges. Record shapes are read only by map-collection-records.ts. The download workers
  * read items and comments alone (`SharedCollectionsItems`), the detector lists.
  */
-import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
+import { StaleSyncTokenError, UnexpectedResponseError, ZoneNotFoundError } from '#domain/errors.ts';
 import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import type { SharedAlbum, SharedComment } from '#domain/shared-albums/model.ts';
 import type { CollectionTokens } from '#domain/shared-albums/state.ts';
@@ -44,8 +44,13 @@ import {
   mapCollection,
 } from './map-collection-records.ts';
 
-/** Pages of one zone read per album before giving up (200 records each: 5,000 items fit). */
-const MAX_ZONE_PAGES = 60;
+/**
+ * Pages of one zone read per album before giving up (200 records each: 50,000 records). An album
+ * holds up to 5,000 items (two records each) and its comments, posts and reactions are records
+ * too; at about a second a page the read stays well within the workers' 15 minutes. A zone still
+ * `moreComing` here is a problem of the read (nothing removed, the album retried), never its end.
+ */
+export const MAX_ZONE_PAGES = 250;
 /** A database not asked this listing. */
 const SKIPPED: readonly ListedCollection[] = [];
 /** Tokens kept per database: enough for the library's saved one and the one it answered since. */
@@ -117,17 +122,23 @@ export class SharedCollectionsItems implements SharedAlbumItems {
     };
     const records: unknown[] = [];
     let token: string | undefined;
-    for (let page = 0; page < MAX_ZONE_PAGES; page++) {
+    let more = true;
+    for (let page = 0; more && page < MAX_ZONE_PAGES; page++) {
       const result = await this.#client.changesZone(ref, token, undefined, 'all').catch((error: unknown) => {
         // The zone went between listing and reading: deleted, or left (the port's contract).
         throw error instanceof ZoneNotFoundError ? new SharedAlbumGoneError(album.albumguid) : error;
       });
       records.push(...result.records);
-      const more = result.moreComing ?? result.syncToken !== token;
+      more = result.moreComing ?? result.syncToken !== token;
       token = result.syncToken;
-      if (!more) break;
     }
-    return mapCollection(records);
+    const mapped = mapCollection(records);
+    if (!more) return mapped;
+    // Cut short: the items not read yet are not known to be gone.
+    const cut = new UnexpectedResponseError(
+      `shared collection ${zone.zoneName} still had more records after ${MAX_ZONE_PAGES} pages`,
+    );
+    return { ...mapped, problems: [...mapped.problems, cut] };
   }
 }
 
