@@ -1,10 +1,10 @@
 /**
- * Audit 14 (deletions): a new-generation Shared Album's item whose CPLAsset `changes/zone` serves
- * as an inline error entry (`{recordName, serverErrorCode, reason}`, docs/protocol/cloudkit.md:
- * records the server cannot read come inline) is dropped by `mapCollection` without a problem (its
- * recordType is none it knows), so the pass takes the item for removed and, under `mirror`,
- * deletes its object though the album still holds it. (Its master as an error entry is reported
- * as a problem and removes nothing.) Scripted CloudKit answers, the real adapter and worker step.
+ * A new-generation album's item whose CPLAsset `changes/zone` serves as an inline error entry
+ * (`{recordName, serverErrorCode, reason}`, docs/protocol/cloudkit.md: records the server cannot
+ * read come inline) is a problem of the read, not a removal: the item stays, its object is kept
+ * under `mirror`, and the album is left to retry. Found by the deletion audit of session 14 (the
+ * entry was dropped without a word and the item deleted). Scripted CloudKit answers, the real
+ * adapter and worker step.
  */
 import { describe, expect, it } from 'vitest';
 import type { CloudKitRecordsClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
@@ -72,8 +72,8 @@ function zoneOf(records: readonly unknown[], perPage: number) {
   return { client, calls };
 }
 
-describe('audit14: a new-generation album item served as an error entry', () => {
-  it('under mirror, is not removed nor its object deleted', async () => {
+describe('a new-generation album item served as an error entry', () => {
+  it('is reported, not removed, and its object is kept under mirror', async () => {
     const objects = new InMemoryObjectStore();
     const sharedState = new InMemorySharedAlbumStateStore();
     const state = new InMemorySyncStateStore();
@@ -107,5 +107,7 @@ describe('audit14: a new-generation album item served as an error entry', () => 
       objectsDeleted: 0,
       kept: true,
     });
+    expect(second.failures.map((f) => f.reason)).toEqual([expect.stringContaining('A1')]);
+    expect((await sharedState.loadAlbums())?.albums[ZONE]?.retry).toBeDefined();
   });
 });
