@@ -35,7 +35,7 @@ import type {
   CloudKitRecordsClient,
   DatabaseChangesExchange,
 } from '../cloudkit/cloudkit-client.ts';
-import type { WireZoneEntry } from '../cloudkit/wire-schemas.ts';
+import { isErrorEntry, type WireZoneEntry } from '../cloudkit/wire-schemas.ts';
 import {
   collectionZonesOf,
   isCollectionZoneName,
@@ -230,7 +230,7 @@ export class SharedCollectionsSource extends SharedCollectionsItems implements S
       const own = await this.#ask(database, undefined);
       // The library's tokens of this run predate this listing: a delta from them covers it too.
       return {
-        zones: applyDelta([], database, own),
+        zones: applyDelta(knownHere, database, own),
         asked: true,
         tokens: newest([library?.from, library?.to, own.to]),
       };
@@ -298,7 +298,8 @@ export class SharedCollectionsSource extends SharedCollectionsItems implements S
 /**
  * The album zones of `database` after `delta`: from its answer alone when it listed every zone
  * (asked without a token), else the known albums with the zones it reports changed (new token),
- * gone (`deleted`) or new.
+ * gone (`deleted`) or new. A zone answered as a failed entry says nothing of its album: a known
+ * one stays as listed last, in either case.
  */
 function applyDelta(
   known: readonly SharedAlbum[],
@@ -306,11 +307,12 @@ function applyDelta(
   delta: DatabaseDelta,
 ): ListedCollection[] {
   const reported = collectionZonesOf(database, delta.zones, undefined);
-  if (delta.from === undefined) return reported;
   const gone = new Set(delta.zones.filter((z) => z.deleted === true).map((z) => z.zoneID.zoneName));
+  const failed = new Set(delta.zones.filter(isErrorEntry).map((z) => z.zoneID.zoneName));
+  const stays = (zoneName: string) => (delta.from === undefined ? failed.has(zoneName) : !gone.has(zoneName));
   const out = new Map<string, ListedCollection>();
   for (const album of known) {
-    if (album.collection === undefined || gone.has(album.collection.zoneName)) continue;
+    if (album.collection === undefined || !stays(album.collection.zoneName)) continue;
     out.set(album.collection.zoneName, { zone: album.collection, syncToken: album.ctag });
   }
   for (const listed of reported) out.set(listed.zone.zoneName, listed);

@@ -1,11 +1,11 @@
 /**
- * Audit 14 (deletions): a new-generation listing that asks a database without a token (on a
- * cadence, daily, after a refused token) takes its answer as the whole list of album zones. A
- * zone CloudKit answers as a failed entry (`zoneID` with `serverErrorCode`/`reason`,
- * docs/protocol/cloudkit.md: `zones/list` and `changes/database` may mix them in) is skipped by
- * `collectionZonesOf`, so the archived album is missing from the listing: detection marks it gone
- * and, under `mirror`, hands it to the workers as `gone: true`, whose pass deletes its objects.
- * Real CloudKit client and source over scripted HTTP, real detection step.
+ * A new-generation listing that asks a database without a token (on a cadence, daily, after a
+ * refused token) takes its answer as the whole list of album zones, but a zone CloudKit answers as
+ * a failed entry (`zoneID` with `serverErrorCode`/`reason`, docs/protocol/cloudkit.md:
+ * `zones/list` and `changes/database` may mix them in) says nothing about the album: a known album
+ * so answered stays listed with its known tag, is not marked gone, and under `mirror` is not
+ * handed to the workers for deletion. Found by the deletion audit of session 14. Real CloudKit
+ * client and source over scripted HTTP, real detection step.
  */
 import { describe, expect, it } from 'vitest';
 import { CloudKitClient } from '#adapters/icloud/cloudkit/cloudkit-client.ts';
@@ -50,7 +50,7 @@ function scripted(privateAnswers: unknown[][]): IcloudHttp {
   };
 }
 
-describe('audit14: an album zone answered as a failed entry in a full listing', () => {
+describe('an album zone answered as a failed entry in a full listing', () => {
   it('is not marked gone (nor handed to the workers for deletion under mirror)', async () => {
     const client = new CloudKitClient({
       http: scripted([
@@ -101,5 +101,7 @@ describe('audit14: an album zone answered as a failed entry in a full listing', 
       goneAlbums: 0,
       handedOutGone: [],
     });
+    // Kept with its known tag: nothing handed out for it either.
+    expect((await state.loadAlbums())!.albums[Z2]!.album.ctag).toBe('z2-a');
   });
 });
