@@ -168,7 +168,8 @@ export class SharedStreamsClient {
       }
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
-        throw new UnexpectedResponseError(`sharedstreams answered ${operation} in an unexpected shape`, {
+        const fields = [...new Set(parsed.error.issues.map((i) => i.path.map(String).join('.') || '(body)'))].join(', ');
+        throw new UnexpectedResponseError(`sharedstreams answered ${operation} in an unexpected shape (${fields})`, {
           cause: parsed.error,
         });
       }

@@ -47,8 +47,11 @@ export const wireAlbumSchema = z.looseObject({
 });
 export type WireAlbum = z.infer<typeof wireAlbumSchema>;
 
-/** The list itself: albums that fail the core schema are reported, not fatal. */
-export const albumsListSchema = z.looseObject({ albums: z._default(z.array(z.unknown()), []) });
+/**
+ * The list itself: albums that fail the core schema are reported, not fatal. The field is
+ * required: an answer without it (an error object) is not an empty list, every album gone.
+ */
+export const albumsListSchema = z.looseObject({ albums: z.array(z.unknown()) });
 
 export const recordsSchema = z.looseObject({ records: z._default(z.array(z.unknown()), []) });
 

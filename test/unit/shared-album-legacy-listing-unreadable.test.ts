@@ -1,11 +1,11 @@
 /**
- * Audit 14 (deletions): the legacy listing (`webgetalbumslist`) is read leniently, and what it
- * could not read is taken for "left the account's view". `mapAlbums` reports an entry it cannot
- * read as a problem, but `SharedStreamsSource.listAlbums` drops the problems, and a 200 JSON body
- * without `albums` reads as an empty list (`albumsListSchema` defaults it). Detection then marks
- * the archived album gone and, under `mirror`, hands it to the workers as `gone: true`, whose pass
- * deletes its objects (finding 66's family: answered but unreadable is not gone).
- * Real adapter over scripted HTTP answers, real detection step.
+ * A legacy listing (`webgetalbumslist`) that could not be read whole is not a deletion: an album
+ * entry the mapper cannot read leaves every known legacy album listed (none marked gone), and a 200
+ * JSON answer without its `albums` field is a malformed answer (a retryable error naming the
+ * field), not an empty list. Found by the deletion audit of session 14: the mapper's problems were
+ * dropped and a missing field read as `[]`, so detection marked archived albums gone and, under
+ * `mirror`, handed them to the workers for deletion (finding 66's family). Real adapter over
+ * scripted HTTP answers, real detection step.
  */
 import { describe, expect, it } from 'vitest';
 import type { IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '#adapters/icloud/http/types.ts';
@@ -79,7 +79,11 @@ async function twoRuns(second: unknown) {
   await state.saveAlbums({ albums }, current.revision);
   queue.receive(100);
   clock += 3_600_000;
-  const result = await detectSharedAlbums(deps());
+  const result = await detectSharedAlbums(deps()).catch((error: unknown) => error as Error);
+  if (result instanceof Error) {
+    const marked = Object.values((await state.loadAlbums())!.albums).filter((a) => a.goneAt !== undefined);
+    return { error: result.message, markedGone: marked.length };
+  }
   const gone = queue
     .peek()
     .flatMap((w) => w.message.items)
@@ -87,15 +91,20 @@ async function twoRuns(second: unknown) {
   return { goneAlbums: result.goneAlbums, handedOutGone: gone };
 }
 
-describe('audit14: a legacy listing that could not be read is not a deletion', () => {
+describe('a legacy listing that could not be read is not a deletion', () => {
   it('an album entry in a shape the mapper cannot read (no albumlocation) is not marked gone', async () => {
     const { albumlocation: _dropped, ...unreadable } = entry('B');
     const seen = await twoRuns({ albums: [entry('A'), unreadable] });
     expect(seen).toEqual({ goneAlbums: 0, handedOutGone: [] });
   });
 
-  it('a 200 JSON answer without an `albums` field does not mark every album gone', async () => {
+  it('a 200 JSON answer without an `albums` field is a malformed answer, not an empty list', async () => {
     const seen = await twoRuns({ status: 'try again later' });
-    expect(seen).toEqual({ goneAlbums: 0, handedOutGone: [] });
+    expect(seen).toEqual({ error: expect.stringMatching(/webgetalbumslist.*albums/), markedGone: 0 });
+  });
+
+  it('an answer with an empty `albums` list still says the albums left', async () => {
+    const seen = await twoRuns({ albums: [] });
+    expect(seen).toEqual({ goneAlbums: 2, handedOutGone: ['A', 'B'] });
   });
 });
