@@ -94,7 +94,9 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
     if (code !== undefined) {
       // A record the server could not read (inline error entry): not known to be gone.
       problems.push(
-        new UnexpectedResponseError(`shared collection record ${str(record.recordName)} came as an error (${code})`),
+        new UnexpectedResponseError(
+          `shared collection record ${str(record.recordName)} came as an error (${code})`,
+        ),
       );
       continue;
     }

@@ -168,10 +168,15 @@ export class SharedStreamsClient {
       }
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
-        const fields = [...new Set(parsed.error.issues.map((i) => i.path.map(String).join('.') || '(body)'))].join(', ');
-        throw new UnexpectedResponseError(`sharedstreams answered ${operation} in an unexpected shape (${fields})`, {
-          cause: parsed.error,
-        });
+        const fields = [
+          ...new Set(parsed.error.issues.map((i) => i.path.map(String).join('.') || '(body)')),
+        ].join(', ');
+        throw new UnexpectedResponseError(
+          `sharedstreams answered ${operation} in an unexpected shape (${fields})`,
+          {
+            cause: parsed.error,
+          },
+        );
       }
       return parsed.data as z.infer<S>;
     }

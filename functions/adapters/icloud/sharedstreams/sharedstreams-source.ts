@@ -77,7 +77,9 @@ export class SharedStreamsSource extends SharedStreamsItems implements SharedAlb
     const { albums, problems } = mapAlbums(await this.#client.albumsList());
     if (problems.length === 0) return [...albums];
     const listed = new Set(albums.map((a) => a.albumguid));
-    const standing = (known?.albums ?? []).filter((a) => a.collection === undefined && !listed.has(a.albumguid));
+    const standing = (known?.albums ?? []).filter(
+      (a) => a.collection === undefined && !listed.has(a.albumguid),
+    );
     return [...albums, ...standing];
   }
 
