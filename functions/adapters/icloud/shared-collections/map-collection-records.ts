@@ -90,6 +90,16 @@ export function mapCollection(records: readonly unknown[]): MappedCollection {
   const captions = new Map<string, string>();
   for (const record of latest.values()) {
     if (record.deleted === true) continue;
+    const code = str(record.serverErrorCode);
+    if (code !== undefined) {
+      // A record the server could not read (inline error entry): not known to be gone.
+      problems.push(
+        new UnexpectedResponseError(
+          `shared collection record ${str(record.recordName)} came as an error (${code})`,
+        ),
+      );
+      continue;
+    }
     switch (record.recordType) {
       case 'cloudkit.share': {
         const fields = obj(record.fields);

@@ -19,7 +19,7 @@
  * as index ranges. Record shapes are read only by map-collection-records.ts. The download workers
  * read items and comments alone (`SharedCollectionsItems`), the detector lists.
  */
-import { StaleSyncTokenError, ZoneNotFoundError } from '#domain/errors.ts';
+import { StaleSyncTokenError, UnexpectedResponseError, ZoneNotFoundError } from '#domain/errors.ts';
 import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import type { SharedAlbum, SharedComment } from '#domain/shared-albums/model.ts';
 import type { CollectionTokens } from '#domain/shared-albums/state.ts';
@@ -35,7 +35,7 @@ import type {
   CloudKitRecordsClient,
   DatabaseChangesExchange,
 } from '../cloudkit/cloudkit-client.ts';
-import type { WireZoneEntry } from '../cloudkit/wire-schemas.ts';
+import { isErrorEntry, type WireZoneEntry } from '../cloudkit/wire-schemas.ts';
 import {
   collectionZonesOf,
   isCollectionZoneName,
@@ -44,8 +44,13 @@ import {
   mapCollection,
 } from './map-collection-records.ts';
 
-/** Pages of one zone read per album before giving up (200 records each: 5,000 items fit). */
-const MAX_ZONE_PAGES = 60;
+/**
+ * Pages of one zone read per album before giving up (200 records each: 50,000 records). An album
+ * holds up to 5,000 items (two records each) and its comments, posts and reactions are records
+ * too; at about a second a page the read stays well within the workers' 15 minutes. A zone still
+ * `moreComing` here is a problem of the read (nothing removed, the album retried), never its end.
+ */
+export const MAX_ZONE_PAGES = 250;
 /** A database not asked this listing. */
 const SKIPPED: readonly ListedCollection[] = [];
 /** Tokens kept per database: enough for the library's saved one and the one it answered since. */
@@ -117,17 +122,23 @@ export class SharedCollectionsItems implements SharedAlbumItems {
     };
     const records: unknown[] = [];
     let token: string | undefined;
-    for (let page = 0; page < MAX_ZONE_PAGES; page++) {
+    let more = true;
+    for (let page = 0; more && page < MAX_ZONE_PAGES; page++) {
       const result = await this.#client.changesZone(ref, token, undefined, 'all').catch((error: unknown) => {
         // The zone went between listing and reading: deleted, or left (the port's contract).
         throw error instanceof ZoneNotFoundError ? new SharedAlbumGoneError(album.albumguid) : error;
       });
       records.push(...result.records);
-      const more = result.moreComing ?? result.syncToken !== token;
+      more = result.moreComing ?? result.syncToken !== token;
       token = result.syncToken;
-      if (!more) break;
     }
-    return mapCollection(records);
+    const mapped = mapCollection(records);
+    if (!more) return mapped;
+    // Cut short: the items not read yet are not known to be gone.
+    const cut = new UnexpectedResponseError(
+      `shared collection ${zone.zoneName} still had more records after ${MAX_ZONE_PAGES} pages`,
+    );
+    return { ...mapped, problems: [...mapped.problems, cut] };
   }
 }
 
@@ -219,7 +230,7 @@ export class SharedCollectionsSource extends SharedCollectionsItems implements S
       const own = await this.#ask(database, undefined);
       // The library's tokens of this run predate this listing: a delta from them covers it too.
       return {
-        zones: applyDelta([], database, own),
+        zones: applyDelta(knownHere, database, own),
         asked: true,
         tokens: newest([library?.from, library?.to, own.to]),
       };
@@ -287,7 +298,8 @@ export class SharedCollectionsSource extends SharedCollectionsItems implements S
 /**
  * The album zones of `database` after `delta`: from its answer alone when it listed every zone
  * (asked without a token), else the known albums with the zones it reports changed (new token),
- * gone (`deleted`) or new.
+ * gone (`deleted`) or new. A zone answered as a failed entry says nothing of its album: a known
+ * one stays as listed last, in either case.
  */
 function applyDelta(
   known: readonly SharedAlbum[],
@@ -295,11 +307,12 @@ function applyDelta(
   delta: DatabaseDelta,
 ): ListedCollection[] {
   const reported = collectionZonesOf(database, delta.zones, undefined);
-  if (delta.from === undefined) return reported;
   const gone = new Set(delta.zones.filter((z) => z.deleted === true).map((z) => z.zoneID.zoneName));
+  const failed = new Set(delta.zones.filter(isErrorEntry).map((z) => z.zoneID.zoneName));
+  const stays = (zoneName: string) => (delta.from === undefined ? failed.has(zoneName) : !gone.has(zoneName));
   const out = new Map<string, ListedCollection>();
   for (const album of known) {
-    if (album.collection === undefined || gone.has(album.collection.zoneName)) continue;
+    if (album.collection === undefined || !stays(album.collection.zoneName)) continue;
     out.set(album.collection.zoneName, { zone: album.collection, syncToken: album.ctag });
   }
   for (const listed of reported) out.set(listed.zone.zoneName, listed);

@@ -171,9 +171,15 @@ export class SharedStreamsClient {
       if (refused) throw refused;
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
-        throw new UnexpectedResponseError(`sharedstreams answered ${operation} in an unexpected shape`, {
-          cause: parsed.error,
-        });
+        const fields = [
+          ...new Set(parsed.error.issues.map((i) => i.path.map(String).join('.') || '(body)')),
+        ].join(', ');
+        throw new UnexpectedResponseError(
+          `sharedstreams answered ${operation} in an unexpected shape (${fields})`,
+          {
+            cause: parsed.error,
+          },
+        );
       }
       return parsed.data as z.infer<S>;
     }

@@ -61,16 +61,28 @@ export class SharedStreamsSource extends SharedStreamsItems implements SharedAlb
       if (!known?.lookUpService || !(await this.#lookedUp())) {
         return { available: false, albums: [], ...(known?.lookUpService ? { serviceLookup: 'none' } : {}) };
       }
-      const { albums } = mapAlbums(await this.#client.albumsList());
-      return { available: true, albums, serviceLookup: 'found' };
+      return { available: true, albums: await this.#list(known), serviceLookup: 'found' };
     }
     // `found`: the session lists the service, so a mark that it was missing (a session an older
     // release stored, then a `login`) is cleared.
     const legacyKnown = known?.albums.some((a) => a.collection === undefined) ?? true;
     if (known !== undefined && !known.askEveryDatabase && !legacyKnown)
       return { available: true, albums: [], serviceLookup: 'found' };
-    const { albums } = mapAlbums(await this.#client.albumsList());
-    return { available: true, albums, serviceLookup: 'found' };
+    return { available: true, albums: await this.#list(known), serviceLookup: 'found' };
+  }
+
+  /**
+   * The listed albums. An entry the mapper could not read might be any known album: with such
+   * problems every known legacy album not listed stands as listed last, so none is taken as left.
+   */
+  async #list(known: KnownSharedAlbums | undefined): Promise<SharedAlbum[]> {
+    const { albums, problems } = mapAlbums(await this.#client.albumsList());
+    if (problems.length === 0) return [...albums];
+    const listed = new Set(albums.map((a) => a.albumguid));
+    const standing = (known?.albums ?? []).filter(
+      (a) => a.collection === undefined && !listed.has(a.albumguid),
+    );
+    return [...albums, ...standing];
   }
 
   /**

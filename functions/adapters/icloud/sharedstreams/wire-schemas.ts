@@ -54,7 +54,8 @@ export type WireAlbum = z.infer<typeof wireAlbumSchema>;
  */
 export const albumsListSchema = z.looseObject({ albums: z.array(z.unknown()) });
 
-export const recordsSchema = z.looseObject({ records: z._default(z.array(z.unknown()), []) });
+/** An album's items: required likewise (a missing list is not an empty album, every item removed). */
+export const recordsSchema = z.looseObject({ records: z.array(z.unknown()) });
 
 export const commentsSchema = z.looseObject({
   comments: z._default(
