@@ -12,74 +12,26 @@ import {
   MAX_ZONE_PAGES,
   SharedCollectionsItems,
 } from '#adapters/icloud/shared-collections/shared-collections-source.ts';
-import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
-import type { SharedAlbum } from '#domain/shared-albums/model.ts';
 import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import {
+  COLLECTION_ZONE,
+  collectionAlbum,
+  collectionAsset,
+  collectionMaster,
+  MIRROR,
+  zoneOf,
+} from '#test/helpers/shared-collection-zone.ts';
 
-const ZONE = 'SharedCollection-7B1E0000-0000-4000-8000-0000000000AA';
-const MIRROR: DeletePolicy = { mode: 'mirror', maxDeleteFraction: 0.05, maxDeleteCount: 100_000 };
-
-const album = (ctag: string): SharedAlbum => ({
-  albumguid: ZONE,
-  name: 'Family',
-  location: '',
-  ctag,
-  ownerDsid: '_owner',
-  sharingType: 'owned',
-  isPublic: false,
-  collection: { database: 'private', zoneName: ZONE, ownerRecordName: '_owner' },
-});
-
-const master = (n: number) => ({
-  recordName: `M${n}`,
-  recordType: 'CPLMaster',
-  recordChangeTag: 'm1',
-  fields: {
-    resOriginalRes: {
-      value: {
-        downloadURL: `https://cdn.test/item${n}?size=32`,
-        fileChecksum: Buffer.from(`checksum-of-item-${n}`.padEnd(21, '.')).toString('base64'),
-        size: 32,
-      },
-    },
-    resOriginalFileType: { value: 'public.jpeg' },
-    originalCreationDate: { value: Date.UTC(2026, 4, 3) },
-  },
-});
-const asset = (n: number, tag = 'a1') => ({
-  recordName: `A${n}`,
-  recordType: 'CPLAsset',
-  recordChangeTag: tag,
-  fields: { masterRef: { value: { recordName: `M${n}` } }, addedDate: { value: Date.UTC(2026, 4, 3) } },
-});
 const comment = (n: number) => ({
   recordName: `C${n}`,
   recordType: 'CPLTextComment',
   recordChangeTag: 'c1',
   fields: { associatedAssetRef: { value: { recordName: 'A0' } }, commentText: { value: `nice ${n}` } },
 });
-
-/** A zone served as `changes/zone` pages of `perPage` records, `moreComing` until the last. */
-function zoneOf(records: readonly unknown[], perPage: number) {
-  const calls = { pages: 0 };
-  const client = {
-    async changesZone(_zone: unknown, token?: string) {
-      calls.pages++;
-      const at = token === undefined ? 0 : Number(token);
-      const next = at + perPage;
-      return {
-        records: records.slice(at, next),
-        syncToken: String(Math.min(next, records.length)),
-        moreComing: next < records.length,
-      };
-    },
-  } as unknown as CloudKitRecordsClient;
-  return { client, calls };
-}
 
 function setUp() {
   const objects = new InMemoryObjectStore();
@@ -101,12 +53,14 @@ function setUp() {
 /** Pass 1: two items, one page; both archived. Then a library large enough that one item is well under the 5 % stop. */
 async function archivedTwo(s: ReturnType<typeof setUp>) {
   const first = await archiveSharedAlbum(
-    s.deps(zoneOf([master(0), asset(0), master(1), asset(1)], 200).client),
-    album('t1'),
+    s.deps(
+      zoneOf([collectionMaster(0), collectionAsset(0), collectionMaster(1), collectionAsset(1)], 200).client,
+    ),
+    collectionAlbum('t1'),
     false,
   );
   expect(first.stored).toBe(2);
-  const key1 = (await s.sharedState.loadItems(ZONE)).find((i) => i.assetGuid === 'A1')!.key;
+  const key1 = (await s.sharedState.loadItems(COLLECTION_ZONE)).find((i) => i.assetGuid === 'A1')!.key;
   await s.state.adjustCounters({ objects: 1000 });
   return key1;
 }
@@ -118,8 +72,11 @@ describe('a new-generation album of many zone pages', () => {
     // The album gathered comments (records of their own), and A1's asset changed (a new change
     // tag moves it to the end of a read from the zone's start). 604 records: 61 pages of 10.
     const comments = Array.from({ length: 600 }, (_, i) => comment(i));
-    const grown = zoneOf([master(0), asset(0), master(1), ...comments, asset(1, 'a2')], 10);
-    const second = await archiveSharedAlbum(s.deps(grown.client), album('t2'), false);
+    const grown = zoneOf(
+      [collectionMaster(0), collectionAsset(0), collectionMaster(1), ...comments, collectionAsset(1, 'a2')],
+      10,
+    );
+    const second = await archiveSharedAlbum(s.deps(grown.client), collectionAlbum('t2'), false);
     expect(grown.calls.pages).toBe(61);
     const kept = (await s.objects.head(key1)) !== undefined;
     expect({ removed: second.removed, objectsDeleted: second.objectsDeleted, kept }).toEqual({
@@ -135,8 +92,11 @@ describe('a new-generation album of many zone pages', () => {
     const key1 = await archivedTwo(s);
     // One record a page, A1's asset on the page after the cap.
     const comments = Array.from({ length: MAX_ZONE_PAGES - 3 }, (_, i) => comment(i));
-    const endless = zoneOf([master(0), asset(0), master(1), ...comments, asset(1, 'a2')], 1);
-    const second = await archiveSharedAlbum(s.deps(endless.client), album('t2'), false);
+    const endless = zoneOf(
+      [collectionMaster(0), collectionAsset(0), collectionMaster(1), ...comments, collectionAsset(1, 'a2')],
+      1,
+    );
+    const second = await archiveSharedAlbum(s.deps(endless.client), collectionAlbum('t2'), false);
     expect(endless.calls.pages).toBe(MAX_ZONE_PAGES);
     const kept = (await s.objects.head(key1)) !== undefined;
     expect({ removed: second.removed, objectsDeleted: second.objectsDeleted, kept }).toEqual({
@@ -148,6 +108,6 @@ describe('a new-generation album of many zone pages', () => {
       expect.stringMatching(/still had more records after \d+ pages/),
     ]);
     // Not done at this tag: detection hands the album out again.
-    expect((await s.sharedState.loadAlbums())?.albums[ZONE]?.retry).toBeDefined();
+    expect((await s.sharedState.loadAlbums())?.albums[COLLECTION_ZONE]?.retry).toBeDefined();
   });
 });
