@@ -46,6 +46,11 @@ export interface DownloadBatchDeps {
    * and at the end exactly the sum of the messages' results.
    */
   readonly onItemProgress?: (change: ItemProgress) => void;
+  /**
+   * Told each delivery's run-record counts as they are written (written or not, the work is
+   * done): the local runtime's summary reads the Shared Albums' here, which no result carries.
+   */
+  readonly onRunCounts?: (counts: Readonly<Record<string, number>>) => void;
   /** Items in flight across the batch's messages (`DEFAULT_BATCH_ITEMS` when absent). */
   readonly batchItems?: number;
   /**
@@ -194,6 +199,7 @@ export function startDownloadBatch(
     };
     const writeCounts = async () => {
       if (message.runStartedAt === undefined) return;
+      deps.onRunCounts?.(counts);
       await deps.archive.state
         .addRunProgress({ runId: message.runId, startedAt: message.runStartedAt }, { counts })
         .catch((error: unknown) =>

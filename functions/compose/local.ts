@@ -27,7 +27,6 @@ import { announcedQueue } from './announced-queue.ts';
 import { meteredDownloader, meteredQueue } from './download-meter.ts';
 import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
 import { type LocalAws, openLocalAws } from './local-aws-stack.ts';
-import { tappedRunCounts } from './run-counts-tap.ts';
 import { DEFAULT_SHARED_ALBUMS, type SharedAlbumsOption } from './shared-albums-option.ts';
 
 export interface LocalCompositionOptions {
@@ -155,7 +154,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     },
     downloads: (onMessage, onItemProgress, onRunCounts) => ({
       archive: {
-        state: onRunCounts === undefined ? stack.state : tappedRunCounts(stack.state, onRunCounts),
+        state: stack.state,
         objects: stack.objects,
         versionPolicy,
         deletePolicy: deletePolicy.mode,
@@ -171,6 +170,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
       sharedAlbums: { state: stack.sharedAlbumState, deletePolicy, comments: true },
       onMessage,
       ...(onItemProgress === undefined ? {} : { onItemProgress }),
+      ...(onRunCounts === undefined ? {} : { onRunCounts }),
     }),
     redrive: {
       deadLetters: stack.deadLetters,
