@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import { processRunning } from '#shared/process-running.ts';
 
 const PREFIX = 'icloud-s3-dry-run-';
 
@@ -22,16 +23,6 @@ export function dryRunCopyPrefix(folder: string = tmpdir()): string {
   return path.join(folder, `${PREFIX}${machine()}-${process.pid}-`);
 }
 
-/** Whether process `pid` runs (EPERM: it does, as another user's). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the copies in `folder` that dry runs of this machine left when their process died;
  * resolves their names. A copy named otherwise (another machine's, or made before copies were
@@ -43,7 +34,7 @@ export async function removeDeadDryRunCopies(folder: string = tmpdir()): Promise
   const removed: string[] = [];
   for (const name of names) {
     const pid = Number(ours.exec(name)?.[1] ?? Number.NaN);
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processRunning(pid)) continue;
     // Another dry run sweeping at the same time may remove it first: `force` makes that no error.
     await rm(path.join(folder, name), { recursive: true, force: true }).then(
       () => removed.push(name),

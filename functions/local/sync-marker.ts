@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { processRunning } from '#shared/process-running.ts';
 
 export const SYNC_MARKER = 'sync-in-progress';
 
@@ -32,11 +33,5 @@ export async function readSyncMarker(dataDir: string): Promise<SyncMarker | unde
 
 /** Whether the process a marker names is still running (a marker without a PID: an older run, gone). */
 export function markerHolderAlive(marker: SyncMarker): boolean {
-  if (marker.pid === undefined) return false;
-  try {
-    process.kill(marker.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return marker.pid !== undefined && processRunning(marker.pid);
 }
