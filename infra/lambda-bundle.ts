@@ -225,7 +225,9 @@ function lazyHostsHandedOver(repositoryRoot: string, hosts: readonly string[]): 
         const module = byPath.get(args.path) ?? '';
         const text = await readFile(args.path, 'utf8');
         return {
-          contents: `${text}\nimport * as __lazyHost from ${JSON.stringify(args.path)};\n((globalThis as any)[${LAZY_HOSTS}] ??= {})[${JSON.stringify(module)}] = __lazyHost;\n`,
+          // A relative self-import (resolved from the module's own folder): an absolute one would
+          // stay in the map's sourcesContent, naming the builder's checkout in the asset.
+          contents: `${text}\nimport * as __lazyHost from ${JSON.stringify(`./${basename(args.path)}`)};\n((globalThis as any)[${LAZY_HOSTS}] ??= {})[${JSON.stringify(module)}] = __lazyHost;\n`,
           loader: 'ts',
         };
       });

@@ -288,6 +288,9 @@ const SDK_THROTTLED = new Set([
   'SlowDown',
   'RequestLimitExceeded',
   'TooManyRequestsException',
+  // SQS: the JSON protocol's code, and the query protocol's.
+  'RequestThrottled',
+  'Throttling',
 ]);
 
 /**

@@ -59,6 +59,20 @@ describe('Lambda bundles as CDK builds them', () => {
     for (const bundle of bundles) expect(bundle.files).toEqual(expect.arrayContaining(['index.mjs.map']));
   });
 
+  it('names no folder of the checkout that built it, so the same commit built elsewhere is the same asset', () => {
+    // The asset's hash covers every file, maps included (infra/pipeline-function.ts): a builder's
+    // path in a map would upload the workers again from another clone, and name its home folder.
+    const checkout = join(import.meta.dirname, '..', '..');
+    for (const bundle of bundles)
+      for (const file of bundle.files.filter((name) => /\.(mjs|map)$/.test(name))) {
+        const text = readFileSync(join(bundle.dir, file), 'utf8');
+        const contents = file.endsWith('.map')
+          ? ((JSON.parse(text) as { sourcesContent?: (string | null)[] }).sourcesContent ?? []).join('\n')
+          : text;
+        expect(contents.includes(checkout), `${file} names ${checkout}`).toBe(false);
+      }
+  });
+
   it("ships the dependencies' licence notices beside each bundle, not inside it", () => {
     for (const bundle of bundles) {
       expect(bundle.files).toEqual(expect.arrayContaining(['index.mjs.LEGAL.txt']));

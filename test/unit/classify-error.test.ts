@@ -186,6 +186,13 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     { errorClass: 'retryable', rule: 'sdk-throttled' },
   ],
   ['SDK SlowDown', sdkError('SlowDown', 'client', 503), { errorClass: 'retryable', rule: 'sdk-throttled' }],
+  // SQS's throttling answers (the JSON protocol's code, and the query protocol's).
+  [
+    'SDK RequestThrottled (SQS)',
+    sdkError('RequestThrottled', 'client', 400),
+    { errorClass: 'retryable', rule: 'sdk-throttled' },
+  ],
+  ['SDK Throttling', sdkError('Throttling', 'client', 400), { errorClass: 'retryable', rule: 'sdk-throttled' }],
   [
     'SDK ProvisionedThroughputExceededException',
     sdkError('ProvisionedThroughputExceededException', 'client', 400),
