@@ -108,8 +108,8 @@ describe('a session stored without the Shared Albums service', () => {
       throw new Error('HTTP 503');
     }).listAlbums({ ...known, lookUpService: true });
     expect([nothingLearnt, failed]).toEqual([
-      { available: false, albums: [], serviceLookup: 'none' },
-      { available: false, albums: [], serviceLookup: 'none' },
+      { available: false, albums: [], serviceLookup: 'none', accountAsked: true },
+      { available: false, albums: [], serviceLookup: 'none', accountAsked: true },
     ]);
   });
 

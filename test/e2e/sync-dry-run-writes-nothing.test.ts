@@ -91,7 +91,10 @@ describe('sync --dry-run writes nothing', () => {
     const { sharedstreamsUrl: _, ...older } = JSON.parse(await readFile(file, 'utf8'));
     await writeFile(file, JSON.stringify(older));
     // Compared by hash: a failure prints no cookie.
-    const stored = async () => createHash('sha256').update(await readFile(file)).digest('hex');
+    const stored = async () =>
+      createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex');
     const before = await stored();
     const dataDir = join(dir, 'no-service');
 
