@@ -30,6 +30,12 @@ export interface SharedAlbumPlan {
   readonly itemsRemoved: number;
   /** The sizes Apple states for the items to store: an upper bound (a reference downloads nothing). */
   readonly bytesArchived: number;
+  /**
+   * The session named no Shared Albums service, so the account was asked (`accountLogin`), as a
+   * run asks it: `found` it lists one (a run stores it in the session), `none` it does not (a run
+   * remembers that for a day). The dry run stores neither.
+   */
+  readonly serviceLookup?: 'found' | 'none';
 }
 
 interface PlanDeps {
@@ -58,8 +64,18 @@ function readOnly(store: SharedAlbumStateStore): SharedAlbumStateStore {
 
 export async function planSharedAlbums(deps: PlanDeps): Promise<SharedAlbumPlan> {
   const messages: WorkMessage[] = [];
+  let serviceLookup: SharedAlbumPlan['serviceLookup'];
   const detection = await detectSharedAlbums({
-    source: deps.source,
+    source: {
+      ...deps.source,
+      itemsPage: (...args) => deps.source.itemsPage(...args),
+      comments: (...args) => deps.source.comments(...args),
+      async listAlbums(known) {
+        const listed = await deps.source.listAlbums(known);
+        if (listed.accountAsked) serviceLookup = listed.serviceLookup;
+        return listed;
+      },
+    },
     state: readOnly(deps.settings.state),
     queue: {
       enqueue: async (batch) => {
@@ -81,6 +97,7 @@ export async function planSharedAlbums(deps: PlanDeps): Promise<SharedAlbumPlan>
     itemsUpdated: 0,
     itemsRemoved: 0,
     bytesArchived: 0,
+    ...(serviceLookup === undefined ? {} : { serviceLookup }),
   };
   for (const item of messages.flatMap((m) => m.items)) {
     if (item.type !== 'sharedAlbum') continue;

@@ -4,7 +4,7 @@
  * never on the folder itself: LevelDB compacts and rewrites its files when it opens them, so an
  * existing state is copied to a temporary folder first and the server runs on the copy. A
  * folder with no archive yet gets an empty in-memory table: everything in iCloud is new. No
- * bucket, queue or folder is created. Copies left by dry runs killed outright are removed first
+ * bucket, queue or folder is created, and no session stored (./dry-run-session-store.ts). Copies left by dry runs killed outright are removed first
  * (./dry-run-copies.ts).
  */
 import { existsSync, rmSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { startDynamoDbServer } from '#local/servers/dynamodb-server.ts';
 import { ensureStateTable } from '#local/servers/provision.ts';
 import { cleanUpOnInterrupt } from '#shared/interrupt-cleanup.ts';
 import { dryRunCopyPrefix, removeDeadDryRunCopies } from './dry-run-copies.ts';
+import { dryRunSessionStore } from './dry-run-session-store.ts';
 import { type IcloudAdapters, openIcloudAdapters } from './icloud-adapters.ts';
 import type { LocalCompositionOptions } from './local.ts';
 import { LOCAL_RESOURCES } from './local-resources.ts';
@@ -31,7 +32,7 @@ export interface LocalDryRunComposition {
   readonly dryRun: DryRunDeps;
   /** The iCloud connection, opened on first use. */
   icloud(): Promise<IcloudAdapters>;
-  /** Saves the session (if opened), stops the server and removes the copy. */
+  /** Stops the server and removes the copy (the session's saves stay in memory). */
   close(): Promise<void>;
 }
 
@@ -72,7 +73,8 @@ export async function composeLocalDryRun(options: LocalCompositionOptions): Prom
   const icloud = async () => {
     opened ??= await openIcloudAdapters({
       endpoint: options.endpoint,
-      store: options.store,
+      // Saves stay in memory: a dry run stores no session either.
+      store: dryRunSessionStore(options.store),
       logger: options.logger,
       ...(options.observer ? { observer: options.observer } : {}),
     });
@@ -80,10 +82,9 @@ export async function composeLocalDryRun(options: LocalCompositionOptions): Prom
   };
   const close = async () => {
     forget();
-    await opened?.session.save().catch(() => undefined);
     await stop();
   };
-  // Ctrl-C: the session refreshed meanwhile saved, the server stopped, the copy removed.
+  // Ctrl-C: the server stopped, the copy removed.
   const forget = cleanUpOnInterrupt(close);
   const table = { client: document, tableName: LOCAL_RESOURCES.table };
   return {

@@ -121,6 +121,11 @@ export interface SyncSummary {
    * above; absent when it stored, updated and removed nothing.
    */
   readonly sharedAlbums?: SharedAlbumsSummary;
+  /**
+   * A dry run on a session that names no Shared Albums service asked the account for it, as a
+   * run does: `found` (a run stores it in the session), `none` (a run remembers that for a day).
+   */
+  readonly sharedAlbumsServiceLookup?: 'found' | 'none';
 }
 
 export type { SharedAlbumsSummary } from './shared-album-counts.ts';
@@ -520,11 +525,14 @@ function summarizeDryRun(report: DryRunReport, icloud: IcloudAdapters, started: 
     ...(report.sharedAlbums === undefined || report.sharedAlbums.albumsChanged === 0
       ? {}
       : { sharedAlbums: plannedSharedAlbums(report.sharedAlbums) }),
+    ...(report.sharedAlbums?.serviceLookup === undefined
+      ? {}
+      : { sharedAlbumsServiceLookup: report.sharedAlbums.serviceLookup }),
   };
 }
 
 /** The dry run's Shared Albums plan in the summary's shape (the albums' count is the plan's own). */
 function plannedSharedAlbums(plan: SharedAlbumPlan): SharedAlbumsSummary {
-  const { albumsChanged: _albums, ...items } = plan;
+  const { albumsChanged: _albums, serviceLookup: _lookup, ...items } = plan;
   return items;
 }

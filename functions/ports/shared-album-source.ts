@@ -33,6 +33,8 @@ export interface SharedAlbumList {
    * question failed); absent when the session lists none and the account was not asked.
    */
   readonly serviceLookup?: 'found' | 'none';
+  /** True when this listing asked the account for the service (`sync --dry-run` says so). */
+  readonly accountAsked?: boolean;
 }
 
 /** The two kinds of listing a run may have to pay for: the legacy service, the new generation's. */

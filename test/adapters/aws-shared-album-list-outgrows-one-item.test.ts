@@ -62,8 +62,17 @@ async function newStore() {
 
 /** Every item of the table (parts included), by `pk sk`. */
 async function rows(tableName: string): Promise<string[]> {
-  const out = await local.documents.send(new ScanCommand({ TableName: tableName }));
-  return (out.Items ?? []).map((i) => `${i.pk} ${i.sk}`).sort();
+  const keys: string[] = [];
+  // A Scan page stops at 1 MB read: a few parts of ~300 KB fill one.
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await local.documents.send(
+      new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }),
+    );
+    keys.push(...(out.Items ?? []).map((i) => `${i.pk} ${i.sk}`));
+    start = out.LastEvaluatedKey;
+  } while (start !== undefined);
+  return keys.sort();
 }
 
 describe('the Shared Albums list past what one DynamoDB item holds', () => {
@@ -215,5 +224,35 @@ describe('the Shared Albums list past what one DynamoDB item holds', () => {
     // It did save: said so, and the parts its list names are kept.
     expect((await lossy.saveAlbums({ albums: next }, loaded!.revision)).revision).toBe(2);
     expect(await store.loadAlbums()).toEqual({ albums: next, revision: 2 });
+  });
+
+  it('leaves no part behind when writing a new generation of parts fails partway', async () => {
+    const { store, tableName } = await newStore();
+    await store.saveAlbums({ albums: albums(1, 3000) }, 0);
+    const before = await rows(tableName);
+    const loaded = await store.loadAlbums();
+    // The second part's PutItem fails for good (throttled past the SDK's retries); the others land.
+    const sent: Promise<unknown>[] = [];
+    const client = Object.create(local.documents, {
+      send: {
+        value: async (command: unknown) => {
+          if (command instanceof PutCommand && command.input.Item?.sk === '1')
+            throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+              name: 'ProvisionedThroughputExceededException',
+            });
+          const out = local.documents.send(command as never);
+          sent.push(out);
+          return out;
+        },
+      },
+    });
+    const failing = new DynamoDbSharedAlbumStateStore({ client, tableName });
+    await failing.loadAlbums();
+    const next = { ...loaded!.albums, [guid(0)]: { ...album(0, false), goneAt: 5 } };
+    await expect(failing.saveAlbums({ albums: next }, loaded!.revision)).rejects.toThrow(/throughput/);
+    await Promise.allSettled(sent); // the other parts' writes in flight land first
+    // The list still names the first generation, and only its parts are stored.
+    expect(await rows(tableName)).toEqual(before);
+    expect(await store.loadAlbums()).toEqual(loaded);
   });
 });

@@ -108,8 +108,34 @@ describe('a session stored without the Shared Albums service', () => {
       throw new Error('HTTP 503');
     }).listAlbums({ ...known, lookUpService: true });
     expect([nothingLearnt, failed]).toEqual([
-      { available: false, albums: [], serviceLookup: 'none' },
-      { available: false, albums: [], serviceLookup: 'none' },
+      { available: false, albums: [], serviceLookup: 'none', accountAsked: true },
+      { available: false, albums: [], serviceLookup: 'none', accountAsked: true },
     ]);
+  });
+
+  it('stores what it learnt on a session another invocation saved meanwhile, and the run saves on', async () => {
+    await storedWithoutService();
+    const { session } = await opened();
+    // A worker stores its rotated cookies (same sign-in) after this run read the session.
+    const theirs = { ...JSON.parse(await readFile(file, 'utf8')), updatedAt: Date.now() + 1 };
+    await writeFile(file, JSON.stringify(theirs));
+    const listed = await sourceOn(session, () => session.lookUpAccount!()).listAlbums({
+      ...known,
+      lookUpService: true,
+    });
+    expect(listed.serviceLookup).toBe('found');
+    // Re-read and merged: their session with the service, not a ConflictError swallowed.
+    expect(JSON.parse(await readFile(file, 'utf8')).sharedstreamsUrl).toBe(serviceUrl);
+    // The run's last save goes on from the merged revision instead of failing again.
+    await expect(session.save()).resolves.toBeUndefined();
+  });
+
+  it('leaves a newer sign-in stored meanwhile alone', async () => {
+    await storedWithoutService();
+    const { session } = await opened();
+    const theirs = { ...JSON.parse(await readFile(file, 'utf8')), sessionToken: 'a-newer-sign-in' };
+    await writeFile(file, JSON.stringify(theirs));
+    await session.lookUpAccount!();
+    expect(JSON.parse(await readFile(file, 'utf8')).sessionToken).toBe('a-newer-sign-in');
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,31 @@ describe('sync --dry-run writes nothing', () => {
     expect(summary.outcome).toBe('dryRun');
     expect(summary.assets.archived).toBe(1);
     expect(await fingerprint(dataDir)).toEqual(before);
+  });
+
+  it('on a session without the Shared Albums service, asks the account but stores nothing, and says so', async () => {
+    // A session stored before Shared Albums (finding 69): a real run asks the account
+    // (accountLogin) and stores the session with the service; a dry run only asks.
+    const file = join(dir, 'session.json');
+    const { sharedstreamsUrl: _, ...older } = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, JSON.stringify(older));
+    // Compared by hash: a failure prints no cookie.
+    const stored = async () =>
+      createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex');
+    const before = await stored();
+    const dataDir = join(dir, 'no-service');
+
+    const first = await runLocalSync({ dataDir, ...signedIn, logger, dryRun: true });
+    expect(await stored()).toBe(before);
+    // Nothing stored, so the next dry run asks again (a real run would not: finding 69).
+    const second = await runLocalSync({ dataDir, ...signedIn, logger, dryRun: true });
+    expect(await stored()).toBe(before);
+    for (const summary of [first, second]) {
+      expect(summary.sharedAlbumsServiceLookup).toBe('found');
+      expect(summary.appleRequests).toMatchObject({ accountLogin: 1 });
+    }
+    expect(existsSync(dataDir)).toBe(false);
   });
 });

@@ -265,7 +265,7 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
       (parts.at(-1) as Record<string, unknown>)[guid] = album;
       bytes += size;
     }
-    await Promise.all(
+    const written = await Promise.allSettled(
       parts.map((albums, n) =>
         this.#client.send(
           new PutCommand({
@@ -275,7 +275,14 @@ export class DynamoDbSharedAlbumStateStore implements SharedAlbumStateStore {
         ),
       ),
     );
-    return { id, parts: parts.length };
+    const pointer = { id, parts: parts.length };
+    const failed = written.find((w) => w.status === 'rejected');
+    // No list will name this generation: the parts that did land are dropped, not left for good.
+    if (failed !== undefined) {
+      await this.#dropParts(pointer);
+      throw failed.reason;
+    }
+    return pointer;
   }
 
   /**

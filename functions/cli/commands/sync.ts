@@ -82,6 +82,12 @@ export function describeSummary(output: Output, summary: SyncSummary): void {
   const a = summary.assets;
   const detection = requestPhrase(summary.appleRequests, (e) => !DOWNLOAD_ENDPOINTS.has(e));
   const downloads = requestPhrase(summary.appleRequests, (e) => DOWNLOAD_ENDPOINTS.has(e));
+  // A dry run asked the account for the Shared Albums service, and stored nothing.
+  const lookup = summary.sharedAlbumsServiceLookup;
+  if (lookup !== undefined)
+    output.info(
+      `Shared Albums: the session names no service; the account, asked, lists ${lookup === 'found' ? 'it: a run would store it in the session' : 'none: a run would ask again in a day'}.`,
+    );
   if (summary.outcome === 'idle') {
     output.success(`Nothing changed in iCloud: ${detection}, ${formatDuration(summary.durationMs)}.`);
     return;

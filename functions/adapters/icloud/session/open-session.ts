@@ -87,8 +87,8 @@ export interface OpenedIcloudSession {
   save(): Promise<void>;
 }
 
-/** Tries to store the latch over a session another writer saved meanwhile (each: one load, one save). */
-const LATCH_SAVE_ATTEMPTS = 3;
+/** Tries to store the latch or a looked-up service over a session another writer saved meanwhile (each: one load, one save). */
+const MERGED_SAVE_ATTEMPTS = 3;
 
 /**
  * Which sign-in a document holds (its session and trust tokens): a rotated cookie keeps it, a
@@ -212,7 +212,19 @@ class OpenedSession implements OpenedIcloudSession {
   async lookUpAccount(): Promise<void> {
     await accountLogin(this.#ctx);
     this.#dirty = true;
-    await this.save();
+    try {
+      await this.save();
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      // Another invocation stored the session meanwhile (a worker's rotated cookies, a refresh):
+      // the service goes onto theirs, and this run's later saves go on from it.
+      const url = this.sharedstreamsUrl();
+      await this.#saveOntoStored((theirs) =>
+        url === undefined || theirs.sharedstreamsUrl !== undefined || theirs.signInNeeded !== undefined
+          ? undefined
+          : { ...theirs, sharedstreamsUrl: url, updatedAt: this.#ctx.now() },
+      );
+    }
   }
 
   async save(): Promise<void> {
@@ -239,7 +251,7 @@ class OpenedSession implements OpenedIcloudSession {
   /**
    * Stores the latch set on this session. When another writer saved the session after this one
    * read it (compare-and-set refused), the latch goes onto theirs, with their newer cookies:
-   * reloaded, merged and saved again, at most `LATCH_SAVE_ATTEMPTS` times. Dropped with a warning,
+   * reloaded, merged and saved again, at most `MERGED_SAVE_ATTEMPTS` times. Dropped with a warning,
    * the next run would load an unlatched session and try accountLogin and SRP again with no one
    * there. Not merged over a newer sign-in (a refresh or a person's login changed the tokens):
    * that session may work, and a run that finds it does not latches it then.
@@ -253,28 +265,40 @@ class OpenedSession implements OpenedIcloudSession {
     }
     const latch = this.#session.fields.signInNeeded;
     if (latch === undefined) return;
-    for (let attempt = 1; attempt <= LATCH_SAVE_ATTEMPTS; attempt += 1) {
+    // Latched by another run already: nothing to add.
+    const newer = await this.#saveOntoStored((theirs) =>
+      theirs.signInNeeded !== undefined
+        ? undefined
+        : { ...theirs, signInNeeded: latch, updatedAt: this.#ctx.now() },
+    );
+    if (newer) this.#options.logger.warn('latch not stored: a newer sign-in was stored meanwhile');
+  }
+
+  /**
+   * Stores `merge(theirs)` over the session another writer stored after this one read it, at most
+   * `MERGED_SAVE_ATTEMPTS` times (each: one load, one save); `merge` answers undefined when theirs
+   * needs nothing. Never over a newer sign-in (resolves true then): that session may work.
+   */
+  async #saveOntoStored(merge: (theirs: SessionDocument) => SessionDocument | undefined): Promise<boolean> {
+    for (let attempt = 1; attempt <= MERGED_SAVE_ATTEMPTS; attempt += 1) {
       const stored = await this.#options.store.load();
-      if (stored === undefined) return;
+      if (stored === undefined) return false;
       const theirs = parseSessionDocument(stored.document);
-      if (theirs.signInNeeded !== undefined) return; // latched by another run already
-      if (signInOf(theirs) !== this.#storedSignIn) {
-        this.#options.logger.warn('latch not stored: a newer sign-in was stored meanwhile');
-        return;
-      }
-      const merged: SessionDocument = { ...theirs, signInNeeded: latch, updatedAt: this.#ctx.now() };
+      const merged = merge(theirs);
+      if (merged === undefined) return false;
+      if (signInOf(theirs) !== this.#storedSignIn) return true;
       try {
         const { revision } = await this.#options.store.save(
           serializeSessionDocument(merged),
           stored.revision,
         );
         this.#stored(merged, revision);
-        return;
+        return false;
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
       }
     }
-    throw new ConflictError('sign-in latch not stored: the session kept changing');
+    throw new ConflictError('session not stored: it kept changing');
   }
 
   async #send(request: IcloudHttpRequest): Promise<IcloudHttpResponse> {

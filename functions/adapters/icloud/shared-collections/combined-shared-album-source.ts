@@ -83,5 +83,6 @@ function combine(legacy: SharedAlbumList, collections: SharedAlbumList): SharedA
       : { everyDatabaseAsked: collections.everyDatabaseAsked }),
     ...(collections.tokens === undefined ? {} : { tokens: collections.tokens }),
     ...(legacy.serviceLookup === undefined ? {} : { serviceLookup: legacy.serviceLookup }),
+    ...(legacy.accountAsked ? { accountAsked: true } : {}),
   };
 }

@@ -58,10 +58,16 @@ export class SharedStreamsSource extends SharedStreamsItems implements SharedAlb
     // No service in the session (not activated, or a session stored before it was read): no
     // request, unless the caller wants the account asked for it.
     if (!this.#client.available) {
+      const asked = known?.lookUpService === true && this.#lookUpAccount !== undefined;
       if (!known?.lookUpService || !(await this.#lookedUp())) {
-        return { available: false, albums: [], ...(known?.lookUpService ? { serviceLookup: 'none' } : {}) };
+        return {
+          available: false,
+          albums: [],
+          ...(known?.lookUpService ? { serviceLookup: 'none' } : {}),
+          ...(asked ? { accountAsked: true } : {}),
+        };
       }
-      return { available: true, albums: await this.#list(known), serviceLookup: 'found' };
+      return { available: true, albums: await this.#list(known), serviceLookup: 'found', accountAsked: true };
     }
     // `found`: the session lists the service, so a mark that it was missing (a session an older
     // release stored, then a `login`) is cleared.
