@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { ISSUER_AHEAD_TOLERANCE_MS, stateOrder } from '#domain/archive/state-order.ts';
 import type { AssetOnlyChange } from '#domain/model/asset.ts';
 import { base, editedPhotoArchive, MIN, message, ref, T0 } from '#test/helpers/edited-photo.ts';
 
@@ -45,5 +46,13 @@ describe('a worker clock a few seconds behind the detector', () => {
 
     const entry = await state.getEntry(ref);
     expect({ status: entry?.status, tag: entry?.assetChangeTag }).toEqual({ status: 'archived', tag: 'a3' });
+  });
+
+  it("keeps an issuedAt up to the tolerance ahead of the worker's clock, and caps one further ahead", () => {
+    const now = T0;
+    expect(stateOrder(now - 5_000, now)).toBe(now - 5_000);
+    expect(stateOrder(now + ISSUER_AHEAD_TOLERANCE_MS, now)).toBe(now + ISSUER_AHEAD_TOLERANCE_MS);
+    expect(stateOrder(now + ISSUER_AHEAD_TOLERANCE_MS + 1, now)).toBe(now);
+    expect(stateOrder(now + 60 * MIN, now)).toBe(now);
   });
 });
