@@ -40,7 +40,7 @@ import { EntryBatch } from './entry-batch.ts';
 import { type AssetToClaim, MessageClaims } from './message-claims.ts';
 import { MessageCounts } from './message-counts.ts';
 import { ObjectKeys } from './object-keys.ts';
-import { isOlder } from './state-order.ts';
+import { isOlder, stateOrder } from './state-order.ts';
 
 export interface MessageResult {
   /** Items this delivery carried out and counts (not those an earlier delivery already counted). */
@@ -578,9 +578,8 @@ export async function processWorkMessage(
     const id = assetId({ zone: zoneOf(item), assetRecordName: subject });
     let kind: ChangeKind | undefined;
     const done: Tally = emptyTally();
-    // The order of the state the item carries; an issuer whose clock runs ahead gets the
-    // worker's, or its state would hold against every newer message's.
-    const at = Math.min(message.issuedAt, deps.now());
+    // The order of the state the item carries (state-order.ts: an issuer far ahead gets the worker's clock).
+    const at = stateOrder(message.issuedAt, deps.now());
     try {
       // The message's read serves the first item about an asset; a later one reads what it left.
       const prefetched = first && item.type !== 'tombstone' ? { entry: entries.get(id) } : undefined;

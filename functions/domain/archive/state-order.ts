@@ -7,10 +7,28 @@
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 
 /**
+ * How far an issuer's clock may run ahead of the worker's before the worker's clock stands in for
+ * its `issuedAt`. Below it, clocks that differ by seconds (a worker behind the detector) keep the
+ * detector's own order; above it, an issuer far ahead (a `repair` from a laptop an hour ahead)
+ * cannot hold its state against newer messages. No more than the shortest detection schedule
+ * (5 minutes): runs of one detector follow each other at least that far apart.
+ */
+export const ISSUER_AHEAD_TOLERANCE_MS = 5 * 60 * 1000;
+
+/** The order of the state a message issued at `issuedAt` carries, as a worker reads it at `now`. */
+export function stateOrder(issuedAt: number, now: number): number {
+  return issuedAt - now > ISSUER_AHEAD_TOLERANCE_MS ? now : issuedAt;
+}
+
+/** Whether work of order `at` is older than a state held since `held` (either unknown: no). */
+export function issuedBefore(at: number | undefined, held: number | undefined): boolean {
+  return at !== undefined && held !== undefined && at < held;
+}
+
+/**
  * Whether work issued at `at` is older than the state `entry` holds. An entry from before
  * `stateAt` holds nothing older, but a purge: an item older than the purge's write never brings it back.
  */
 export function isOlder(entry: ManifestEntry | undefined, at: number | undefined): boolean {
-  const held = entry?.stateAt ?? (entry?.status === 'purged' ? entry.updatedAt : undefined);
-  return at !== undefined && held !== undefined && at < held;
+  return issuedBefore(at, entry?.stateAt ?? (entry?.status === 'purged' ? entry.updatedAt : undefined));
 }

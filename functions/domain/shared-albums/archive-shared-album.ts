@@ -21,6 +21,7 @@ import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { ItemSlots } from '../archive/item-slots.ts';
 import { putDownload } from '../archive/put-download.ts';
+import { issuedBefore, stateOrder } from '../archive/state-order.ts';
 import { SHA256_METADATA_KEY, type VerifiedCopy, verifiedCopy } from '../archive/verified-copy.ts';
 import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import type { AssetRef, ClaimOutcome } from '../model/manifest.ts';
@@ -133,6 +134,8 @@ export async function archiveSharedAlbum(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   gone: boolean,
+  /** The work message's `issuedAt`: a gone item older than the album's last live hand-out does nothing. */
+  issuedAt?: number,
 ): Promise<SharedAlbumResult> {
   const result = {
     albumguid: album.albumguid,
@@ -154,6 +157,7 @@ export async function archiveSharedAlbum(
   let firstPage = gone ? undefined : await deps.source.itemsPage(album, 0, pageItems);
   if (firstPage?.album) album = { ...album, ...firstPage.album };
   const stored = (await deps.sharedState.loadAlbums())?.albums[album.albumguid];
+  if (gone && handedOutSince(deps, stored, issuedAt)) return result;
   // An album keeps the folder it was first archived in, even when renamed: keys never move.
   const folder = stored?.folder ?? (await claimFolder(deps, album));
   // When the detector found it gone (its view and catalog lines say so from then on).
@@ -270,6 +274,19 @@ export async function archiveSharedAlbum(
     album.albumguid,
   );
   return result;
+}
+
+/**
+ * A gone item issued before the album was handed out live again (it came back: a retry or a
+ * redriven dead letter delivered late) is stale: under `mirror` it would delete a live album's
+ * files, which nothing restores. Finding 52's order (archive/state-order.ts), the hand-out's time
+ * standing for the state; a list not saved yet (the detector enqueues first) has no newer one.
+ */
+function handedOutSince(deps: SharedArchiveDeps, stored: StoredSharedAlbum | undefined, issuedAt?: number) {
+  return issuedBefore(
+    issuedAt === undefined ? undefined : stateOrder(issuedAt, deps.now()),
+    stored?.enqueuedAt,
+  );
 }
 
 /** The album's folder, unique among albums (a second "Family" gets the album's identity suffix). */

@@ -1,0 +1,189 @@
+/**
+ * A Shared Album left and joined again (or listed missing for one run), whose
+ * `gone` work item is delivered after the newer item that brought it back (SQS out of order, a
+ * retry after the visibility timeout, a dead letter redriven hours later). Library items keep the
+ * order through `stateAt` (reliability finding 52); a Shared Album's `gone` item checks nothing:
+ * under `mirror` it deletes every file of a live album, and the next detection, finding the album's
+ * ctag archived and no `goneAt`, hands nothing out, so the files stay missing while the album is
+ * in iCloud (reliability finding 87). The gone item now does nothing when the album was handed out
+ * live after it was issued; one done before the detector saved the list still does its work.
+ */
+import { describe, expect, it } from 'vitest';
+import type { WorkMessage } from '#domain/model/work.ts';
+import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
+import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
+import { detectSharedAlbums } from '#domain/shared-albums/detect-shared-albums.ts';
+import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
+import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
+import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
+import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
+import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
+import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
+
+const album: SharedAlbum = {
+  albumguid: 'A',
+  name: 'Family',
+  location: 'https://p101-sharedstreams.icloud.com:443/A/sharedstreams/',
+  ctag: '1',
+  ownerDsid: '100',
+  sharingType: 'subscribed',
+  isPublic: false,
+};
+
+const item = (guid: string): SharedItem => ({
+  assetGuid: guid,
+  masterRecordName: `M-${guid}`,
+  changeTag: 'b0',
+  fileName: `${guid}.JPG`,
+  contributorDsid: '200',
+  contributorName: 'Zoe',
+  addedDate: Date.UTC(2026, 4, 3),
+  captureDate: Date.UTC(2026, 4, 3, 12),
+  rendition: {
+    field: 'resOriginalRes',
+    downloadUrl: `https://cdn.test/${guid}?size=32`,
+    fileChecksum: Buffer.from(guid.padEnd(21, '.')).toString('base64'),
+    size: 32,
+    uti: 'public.jpeg',
+    width: 2048,
+    height: 1536,
+  },
+  likeCount: 0,
+});
+
+function world(mode: 'mirror' | 'keep', queue = new InMemoryWorkQueue()) {
+  const deletePolicy = { ...DEFAULT_DELETE_POLICY, mode, maxDeleteFraction: 1 };
+  const source = new ListedSharedAlbumSource();
+  const sharedState = new InMemorySharedAlbumStateStore();
+  const state = new InMemorySyncStateStore();
+  const objects = new InMemoryObjectStore();
+  let clock = 1_000_000;
+  const detect = () =>
+    detectSharedAlbums({
+      source,
+      state: sharedState,
+      queue,
+      deletePolicy,
+      archiveObjects: async () => 1000,
+      cadenceMs: 0,
+      now: () => clock,
+      runId: `run-${clock}`,
+      runStartedAt: clock,
+    });
+  const work = (message: WorkMessage) => {
+    const it = message.items[0];
+    if (it?.type !== 'sharedAlbum') throw new Error('expected a shared album item');
+    return archiveSharedAlbum(
+      {
+        source,
+        sharedState,
+        state,
+        objects,
+        downloader: new ByteServingDownloader(),
+        deletePolicy,
+        comments: false,
+        now: () => clock,
+        pageItems: 10,
+      },
+      it.album,
+      it.gone === true,
+      message.issuedAt,
+    );
+  };
+  const files = async () => {
+    const out: string[] = [];
+    for await (const o of objects.list('shared-albums/')) if (!o.key.endsWith('album.json')) out.push(o.key);
+    return out;
+  };
+  const tick = (ms: number) => {
+    clock += ms;
+  };
+  return { source, sharedState, objects, queue, detect, work, files, tick };
+}
+
+async function scenario(mode: 'mirror' | 'keep') {
+  const { source, sharedState, objects, queue, detect, work, files, tick } = world(mode);
+
+  // Year 1: joined, archived.
+  source.put(album, [item('i1'), item('i2')]);
+  await detect();
+  for (const w of queue.receive(10)) await work(w.message);
+  expect(await files()).toHaveLength(2);
+
+  // Months later, run N: the album is not listed (left it); its gone item is queued but its
+  // delivery fails (or it lands in the dead-letter queue).
+  source.albums.delete('A');
+  tick(90 * 24 * 60 * 60_000);
+  await detect();
+  const [goneItem] = queue.receive(10);
+  expect(goneItem?.message.items[0]).toMatchObject({ gone: true });
+
+  // Run N+1: joined again (same album, same ctag); its item is done first.
+  source.put(album, [item('i1'), item('i2')]);
+  tick(15 * 60_000);
+  await detect();
+  for (const w of queue.receive(10)) await work(w.message);
+  expect(await files()).toHaveLength(2);
+
+  // The older gone item is redelivered (retry, or a redriven dead letter) and done last.
+  tick(60 * 60_000);
+  await work(goneItem!.message);
+
+  // Later runs: the album is live in iCloud, unchanged.
+  tick(15 * 60_000);
+  await detect();
+  for (const w of queue.receive(10)) await work(w.message);
+  tick(24 * 60 * 60_000);
+  await detect();
+  for (const w of queue.receive(10)) await work(w.message);
+
+  const got = await objects.getStream('shared-albums/Family/album.json');
+  const view = JSON.parse(Buffer.concat(await got!.body.toArray()).toString('utf8')) as { goneAt?: string };
+  return { files: await files(), view, stored: (await sharedState.loadAlbums())?.albums['A'] };
+}
+
+describe('a Shared Album gone item delivered after the item that brought the album back', () => {
+  it('under mirror leaves the files of a live album in the bucket', async () => {
+    const { files } = await scenario('mirror');
+    expect(files).toEqual([
+      'shared-albums/Family/2026-05-03/i1.JPG',
+      'shared-albums/Family/2026-05-03/i2.JPG',
+    ]);
+  });
+
+  it("under keep does not leave the live album's view saying it is gone", async () => {
+    const { view, stored } = await scenario('keep');
+    expect(stored?.goneAt).toBeUndefined();
+    expect(view.goneAt).toBeUndefined();
+  });
+
+  it('a gone item done before the detector saved the list still deletes under mirror', async () => {
+    // The detector enqueues before it saves the list: a quick worker finds no goneAt yet.
+    class WorkingQueue extends InMemoryWorkQueue {
+      onEnqueue: (() => Promise<void>) | undefined;
+      override async enqueue(messages: Parameters<InMemoryWorkQueue['enqueue']>[0]) {
+        const receipt = await super.enqueue(messages);
+        await this.onEnqueue?.();
+        return receipt;
+      }
+    }
+    const queue = new WorkingQueue();
+    const { source, sharedState, detect, work, files, tick } = world('mirror', queue);
+    source.put(album, [item('i1'), item('i2')]);
+    await detect();
+    for (const w of queue.receive(10)) await work(w.message);
+    expect(await files()).toHaveLength(2);
+
+    source.albums.delete('A');
+    tick(15 * 60_000);
+    let before: number | undefined = -1;
+    queue.onEnqueue = async () => {
+      before = (await sharedState.loadAlbums())?.albums['A']?.goneAt;
+      for (const w of queue.receive(10)) await work(w.message);
+    };
+    await detect();
+    expect(before).toBeUndefined();
+    expect(await files()).toEqual([]);
+  });
+});

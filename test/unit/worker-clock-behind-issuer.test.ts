@@ -1,0 +1,58 @@
+/**
+ * A worker whose clock runs a few seconds behind the detector's, and two
+ * messages about one photo issued a few seconds apart in one detection run (the photo changed while
+ * the run paged: CloudKit lists it again, with its new state, on a later page). `stateAt` was the
+ * message's `issuedAt` capped at the worker's clock (reliability finding 52): the cap gave the
+ * newer message, done first, a `stateAt` below the older message's `issuedAt`, so the older one,
+ * redelivered and done last, was not "older" and wrote its state over the newer one (reliability
+ * finding 88). Only an issuedAt ahead of the worker's clock by more than a tolerance is capped now.
+ */
+import { describe, expect, it } from 'vitest';
+import { processWorkMessage } from '#domain/archive/process-work-message.ts';
+import { ISSUER_AHEAD_TOLERANCE_MS, stateOrder } from '#domain/archive/state-order.ts';
+import type { AssetOnlyChange } from '#domain/model/asset.ts';
+import { base, editedPhotoArchive, MIN, message, ref, T0 } from '#test/helpers/edited-photo.ts';
+
+function change(tag: string, flags: Partial<AssetOnlyChange>): AssetOnlyChange {
+  return {
+    zone: base.zone,
+    assetRecordName: base.assetRecordName,
+    masterRecordName: base.masterRecordName,
+    assetChangeTag: tag,
+    isFavorite: false,
+    isHidden: false,
+    isDeleted: false,
+    isExpunged: false,
+    versions: [],
+    ...flags,
+  };
+}
+
+describe('a worker clock a few seconds behind the detector', () => {
+  it('an older message of the same run, done last, leaves the newer state', async () => {
+    const { deps, state, at } = editedPhotoArchive({});
+    await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: base }]));
+    // One detection run (detector's clock): page 1 at +15 min reads the photo trashed; the person
+    // restores it; page 4, 3 s later, reads it restored.
+    const run = T0 + 15 * MIN;
+    const trash = message(run, [{ type: 'assetOnly', change: change('a2', { isDeleted: true }) }]);
+    const restore = message(run + 3_000, [{ type: 'assetOnly', change: change('a3', {}) }]);
+    // The worker's clock is 5 s behind. The restore is done first (half a second after it was issued);
+    // the trash's first delivery failed and its retry is done a minute later.
+    at(run + 3_000 + 500 - 5_000);
+    await processWorkMessage(deps, restore);
+    at(run + 63_000 - 5_000);
+    await processWorkMessage(deps, trash);
+
+    const entry = await state.getEntry(ref);
+    expect({ status: entry?.status, tag: entry?.assetChangeTag }).toEqual({ status: 'archived', tag: 'a3' });
+  });
+
+  it("keeps an issuedAt up to the tolerance ahead of the worker's clock, and caps one further ahead", () => {
+    const now = T0;
+    expect(stateOrder(now - 5_000, now)).toBe(now - 5_000);
+    expect(stateOrder(now + ISSUER_AHEAD_TOLERANCE_MS, now)).toBe(now + ISSUER_AHEAD_TOLERANCE_MS);
+    expect(stateOrder(now + ISSUER_AHEAD_TOLERANCE_MS + 1, now)).toBe(now);
+    expect(stateOrder(now + 60 * MIN, now)).toBe(now);
+  });
+});
