@@ -192,7 +192,11 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     sdkError('RequestThrottled', 'client', 400),
     { errorClass: 'retryable', rule: 'sdk-throttled' },
   ],
-  ['SDK Throttling', sdkError('Throttling', 'client', 400), { errorClass: 'retryable', rule: 'sdk-throttled' }],
+  [
+    'SDK Throttling',
+    sdkError('Throttling', 'client', 400),
+    { errorClass: 'retryable', rule: 'sdk-throttled' },
+  ],
   [
     'SDK ProvisionedThroughputExceededException',
     sdkError('ProvisionedThroughputExceededException', 'client', 400),
