@@ -36,13 +36,20 @@ import {
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
+import { crashSeeds } from '#test/helpers/crash-seeds.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, type TruthAsset } from '#test/helpers/local-archive.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const logger = createLogger({ level: 'SILENT' });
-const FIRST_SYNC_SEEDS = Array.from({ length: 24 }, (_, i) => i + 1);
-const INCREMENTAL_SEEDS = Array.from({ length: 10 }, (_, i) => i + 101);
+// Seeds 1-24 and 101-110 unless CRASH_SEED / CRASH_CASES / CRASH_INCREMENTAL_CASES say otherwise.
+const seeds = crashSeeds();
+const FIRST_SYNC_SEEDS = seeds.firstSync;
+const INCREMENTAL_SEEDS = seeds.incremental;
+process.stdout.write(
+  `crash pipeline: first syncs seeds ${FIRST_SYNC_SEEDS[0]}.., incrementals ${INCREMENTAL_SEEDS[0]}..` +
+    ` (rerun: ${seeds.rerun}; the incrementals change one library in turn, so rerun the whole run)\n`,
+);
 
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let control: ControlClient;
