@@ -47,7 +47,7 @@ const seeds = crashSeeds();
 const FIRST_SYNC_SEEDS = seeds.firstSync;
 const INCREMENTAL_SEEDS = seeds.incremental;
 process.stdout.write(
-  `crash pipeline: first syncs seeds ${FIRST_SYNC_SEEDS[0]}.., incrementals ${INCREMENTAL_SEEDS[0]}..` +
+  `crash pipeline: first syncs seeds ${FIRST_SYNC_SEEDS.join(',') || 'none'}, incrementals ${INCREMENTAL_SEEDS.join(',') || 'none'}` +
     ` (rerun: ${seeds.rerun}; the incrementals change one library in turn, so rerun the whole run)\n`,
 );
 
@@ -113,7 +113,10 @@ function newPipeline(
  */
 function crashPointsFor(seed: number): CrashPoint[] {
   const random = seededRandom(seed);
-  const pick = (n: number) => 1 + Math.floor(random() * Math.max(1, n));
+  // Over the first three quarters of the clean run's calls: a run's own seed (redeliveries,
+  // batches) and timing make fewer calls than the clean run at times, and a point past its last
+  // call never fires (soak 15, seed 40015: the last putEntries, missed once in a whole run).
+  const pick = (n: number) => 1 + Math.floor(random() * Math.max(1, Math.ceil((n * 3) / 4)));
   const moment = (): CrashMoment => (random() < 0.5 ? 'before' : 'after');
   const candidates: (() => CrashPoint)[] = [
     () => ({ call: pick(cleanCalls.total), when: moment() }),
@@ -214,6 +217,10 @@ beforeAll(async () => {
   const { schedule, runtime } = newPipeline(0);
   await runtime.runToCompletion();
   cleanCalls = { total: schedule.calls, byLabel: (label) => schedule.callsTo(label) };
+  if (process.env.CRASH_DEBUG)
+    process.stdout.write(
+      `clean calls: ${schedule.calls}; ${['queue.enqueue', 'state.saveZone', 'objects.putStream', 'cdn.open', 'state.putEntry', 'state.putEntries', 'state.claimFreshKeys'].map((l) => `${l} ${schedule.callsTo(l)}`).join(', ')}\n`,
+    );
 });
 
 afterAll(async () => {
@@ -231,7 +238,7 @@ describe('the pipeline without crashes', () => {
   });
 });
 
-describe('a first sync whose Lambda processes die at random points', () => {
+describe.skipIf(FIRST_SYNC_SEEDS.length === 0)('a first sync whose Lambda processes die at random points', () => {
   it.each(FIRST_SYNC_SEEDS)('ends with exactly the library archived once (seed %i)', async (seed) => {
     const { runtime } = newPipeline(seed, crashPointsFor(seed));
     const report = await runtime.runToCompletion();
@@ -338,7 +345,8 @@ describe('a Lambda process that dies at a telling moment', () => {
   });
 });
 
-describe('an incremental sync whose Lambda processes die at random points', () => {
+// CRASH_INCREMENTAL_CASES=0 runs none (vitest refuses an empty describe).
+describe.skipIf(INCREMENTAL_SEEDS.length === 0)('an incremental sync whose Lambda processes die at random points', () => {
   it.each(INCREMENTAL_SEEDS)(
     'ends with exactly the changed library archived once (seed %i)',
     async (seed) => {
