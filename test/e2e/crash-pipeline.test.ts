@@ -238,15 +238,18 @@ describe('the pipeline without crashes', () => {
   });
 });
 
-describe.skipIf(FIRST_SYNC_SEEDS.length === 0)('a first sync whose Lambda processes die at random points', () => {
-  it.each(FIRST_SYNC_SEEDS)('ends with exactly the library archived once (seed %i)', async (seed) => {
-    const { runtime } = newPipeline(seed, crashPointsFor(seed));
-    const report = await runtime.runToCompletion();
-    expect(report.crashes.length).toBeGreaterThan(0);
-    expect(report.unexpectedErrors).toEqual([]);
-    await expectExactArchive(runtime);
-  });
-});
+describe.skipIf(FIRST_SYNC_SEEDS.length === 0)(
+  'a first sync whose Lambda processes die at random points',
+  () => {
+    it.each(FIRST_SYNC_SEEDS)('ends with exactly the library archived once (seed %i)', async (seed) => {
+      const { runtime } = newPipeline(seed, crashPointsFor(seed));
+      const report = await runtime.runToCompletion();
+      expect(report.crashes.length).toBeGreaterThan(0);
+      expect(report.unexpectedErrors).toEqual([]);
+      await expectExactArchive(runtime);
+    });
+  },
+);
 
 describe('a Lambda process that dies at a telling moment', () => {
   it('enqueues the page again after dying between enqueue and token save, and loses nothing', async () => {
@@ -346,25 +349,28 @@ describe('a Lambda process that dies at a telling moment', () => {
 });
 
 // CRASH_INCREMENTAL_CASES=0 runs none (vitest refuses an empty describe).
-describe.skipIf(INCREMENTAL_SEEDS.length === 0)('an incremental sync whose Lambda processes die at random points', () => {
-  it.each(INCREMENTAL_SEEDS)(
-    'ends with exactly the changed library archived once (seed %i)',
-    async (seed) => {
-      const { schedule, runtime } = newPipeline(seed);
-      await runtime.runToCompletion();
-      await changeLibrary(seed);
-      // Crash points drawn over the incremental run's much smaller range of calls.
-      const random = seededRandom(seed);
-      schedule.arm(
-        Array.from({ length: 1 + Math.floor(random() * 2) }, () => ({
-          call: 1 + Math.floor(random() * 60),
-          when: random() < 0.5 ? ('before' as const) : ('after' as const),
-        })),
-      );
-      const report = await runtime.runToCompletion();
-      expect(report.crashes.length).toBeGreaterThan(0);
-      expect(report.unexpectedErrors).toEqual([]);
-      await expectExactArchive(runtime);
-    },
-  );
-});
+describe.skipIf(INCREMENTAL_SEEDS.length === 0)(
+  'an incremental sync whose Lambda processes die at random points',
+  () => {
+    it.each(INCREMENTAL_SEEDS)(
+      'ends with exactly the changed library archived once (seed %i)',
+      async (seed) => {
+        const { schedule, runtime } = newPipeline(seed);
+        await runtime.runToCompletion();
+        await changeLibrary(seed);
+        // Crash points drawn over the incremental run's much smaller range of calls.
+        const random = seededRandom(seed);
+        schedule.arm(
+          Array.from({ length: 1 + Math.floor(random() * 2) }, () => ({
+            call: 1 + Math.floor(random() * 60),
+            when: random() < 0.5 ? ('before' as const) : ('after' as const),
+          })),
+        );
+        const report = await runtime.runToCompletion();
+        expect(report.crashes.length).toBeGreaterThan(0);
+        expect(report.unexpectedErrors).toEqual([]);
+        await expectExactArchive(runtime);
+      },
+    );
+  },
+);

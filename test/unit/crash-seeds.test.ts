@@ -15,7 +15,9 @@ describe('the crash tests seed knob', () => {
     expect(seeds.incremental).toEqual([40100, 40101]);
     expect(seeds.chosen).toBe(true);
     expect(seeds.rerun).toBe('CRASH_SEED=40000 CRASH_CASES=3 CRASH_INCREMENTAL_CASES=2');
-    expect(crashSeeds({ CRASH_SEED: '40000', CRASH_CASES: '3', CRASH_INCREMENTAL_CASES: '2' })).toEqual(seeds);
+    expect(crashSeeds({ CRASH_SEED: '40000', CRASH_CASES: '3', CRASH_INCREMENTAL_CASES: '2' })).toEqual(
+      seeds,
+    );
   });
 
   it('refuses a seed or a count that is not a whole number, rather than running something else', () => {

@@ -92,7 +92,9 @@ export class MatrixFigures {
       lines.push(
         `  ${r.knownFinding ? 'KNOWN' : 'FAILED'} ${r.id} (case seed ${r.seed}, ${r.ms} ms): ${r.problems.slice(0, 3).join('; ')}`,
       );
-    for (const r of this.results.filter((x) => x.modeFired === 0 || (x.crashesPlanned > 0 && x.crashes === 0)))
+    for (const r of this.results.filter(
+      (x) => x.modeFired === 0 || (x.crashesPlanned > 0 && x.crashes === 0),
+    ))
       lines.push(`  NOT FIRED ${r.id} (case seed ${r.seed}): ${unplayed(r).join(', ')}`);
     const slowest = [...this.results].sort((a, b) => b.ms - a.ms)[0];
     if (slowest) lines.push(`  slowest case ${slowest.id}: ${slowest.ms} ms`);
