@@ -12,12 +12,24 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalSync } from '#local/local-sync.ts';
 import { createLogger } from '#shared/logger.ts';
+import { seededRandom } from '#test/fakes/crashing-invocation.ts';
+import { crashSeeds } from '#test/helpers/crash-seeds.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, readLocalArchive, type TruthAsset } from '#test/helpers/local-archive.ts';
 import { LIBRARY_ONLY } from '#test/helpers/pipeline-harness.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const logger = createLogger({ level: 'SILENT' });
+/**
+ * Where the kill lands: after the first download by default (as CI has always run it); with
+ * `CRASH_SEED` after a share of the queue drawn from the seed, up to four fifths of it.
+ */
+const seeds = crashSeeds();
+const killShare = seeds.chosen ? seededRandom(seeds.seed)() * 0.8 : 0;
+process.stdout.write(
+  `crash local sync: seed ${seeds.seed}, kill after ${(killShare * 100).toFixed(0)}% of the queue` +
+    ` (rerun: CRASH_SEED=${seeds.seed})\n`,
+);
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let control: ControlClient;
 let dir: string;
@@ -112,10 +124,12 @@ afterAll(async () => {
 });
 
 describe('the local runtime stopped uncleanly', () => {
-  it('re-walks the library after a kill between detection and the end of the downloads, and ends exact', async () => {
+  it(`re-walks the library after a kill between detection and the end of the downloads, and ends exact (seed ${seeds.seed})`, async () => {
     // Slow downloads: the kill lands while most of the queue is still waiting.
     await control.injectFault({ endpoint: 'cdn', delayMs: 150 });
-    const killedAt = await runAndKill((p) => p.phase === 'downloading' && p.itemsDone > 0);
+    const killedAt = await runAndKill(
+      (p) => p.phase === 'downloading' && p.itemsDone > 0 && p.itemsDone >= killShare * p.itemsEnqueued,
+    );
     await control.clearFaults();
 
     expect(killedAt.itemsDone).toBeLessThan(killedAt.itemsEnqueued);

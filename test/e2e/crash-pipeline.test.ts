@@ -36,13 +36,20 @@ import {
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
+import { crashSeeds } from '#test/helpers/crash-seeds.ts';
 import { type SignedIn, signInToSimulator } from '#test/helpers/icloud-login.ts';
 import { expectedDigests, type TruthAsset } from '#test/helpers/local-archive.ts';
 import { type ControlClient, controlClient, startTestSimulator } from '#test/helpers/simulator.ts';
 
 const logger = createLogger({ level: 'SILENT' });
-const FIRST_SYNC_SEEDS = Array.from({ length: 24 }, (_, i) => i + 1);
-const INCREMENTAL_SEEDS = Array.from({ length: 10 }, (_, i) => i + 101);
+// Seeds 1-24 and 101-110 unless CRASH_SEED / CRASH_CASES / CRASH_INCREMENTAL_CASES say otherwise.
+const seeds = crashSeeds();
+const FIRST_SYNC_SEEDS = seeds.firstSync;
+const INCREMENTAL_SEEDS = seeds.incremental;
+process.stdout.write(
+  `crash pipeline: first syncs seeds ${FIRST_SYNC_SEEDS.join(',') || 'none'}, incrementals ${INCREMENTAL_SEEDS.join(',') || 'none'}` +
+    ` (rerun: ${seeds.rerun}; the incrementals change one library in turn, so rerun the whole run)\n`,
+);
 
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 let control: ControlClient;
@@ -106,7 +113,10 @@ function newPipeline(
  */
 function crashPointsFor(seed: number): CrashPoint[] {
   const random = seededRandom(seed);
-  const pick = (n: number) => 1 + Math.floor(random() * Math.max(1, n));
+  // Over the first three quarters of the clean run's calls: a run's own seed (redeliveries,
+  // batches) and timing make fewer calls than the clean run at times, and a point past its last
+  // call never fires (soak 15, seed 40015: the last putEntries, missed once in a whole run).
+  const pick = (n: number) => 1 + Math.floor(random() * Math.max(1, Math.ceil((n * 3) / 4)));
   const moment = (): CrashMoment => (random() < 0.5 ? 'before' : 'after');
   const candidates: (() => CrashPoint)[] = [
     () => ({ call: pick(cleanCalls.total), when: moment() }),
@@ -207,6 +217,10 @@ beforeAll(async () => {
   const { schedule, runtime } = newPipeline(0);
   await runtime.runToCompletion();
   cleanCalls = { total: schedule.calls, byLabel: (label) => schedule.callsTo(label) };
+  if (process.env.CRASH_DEBUG)
+    process.stdout.write(
+      `clean calls: ${schedule.calls}; ${['queue.enqueue', 'state.saveZone', 'objects.putStream', 'cdn.open', 'state.putEntry', 'state.putEntries', 'state.claimFreshKeys'].map((l) => `${l} ${schedule.callsTo(l)}`).join(', ')}\n`,
+    );
 });
 
 afterAll(async () => {
@@ -224,15 +238,18 @@ describe('the pipeline without crashes', () => {
   });
 });
 
-describe('a first sync whose Lambda processes die at random points', () => {
-  it.each(FIRST_SYNC_SEEDS)('ends with exactly the library archived once (seed %i)', async (seed) => {
-    const { runtime } = newPipeline(seed, crashPointsFor(seed));
-    const report = await runtime.runToCompletion();
-    expect(report.crashes.length).toBeGreaterThan(0);
-    expect(report.unexpectedErrors).toEqual([]);
-    await expectExactArchive(runtime);
-  });
-});
+describe.skipIf(FIRST_SYNC_SEEDS.length === 0)(
+  'a first sync whose Lambda processes die at random points',
+  () => {
+    it.each(FIRST_SYNC_SEEDS)('ends with exactly the library archived once (seed %i)', async (seed) => {
+      const { runtime } = newPipeline(seed, crashPointsFor(seed));
+      const report = await runtime.runToCompletion();
+      expect(report.crashes.length).toBeGreaterThan(0);
+      expect(report.unexpectedErrors).toEqual([]);
+      await expectExactArchive(runtime);
+    });
+  },
+);
 
 describe('a Lambda process that dies at a telling moment', () => {
   it('enqueues the page again after dying between enqueue and token save, and loses nothing', async () => {
@@ -331,25 +348,29 @@ describe('a Lambda process that dies at a telling moment', () => {
   });
 });
 
-describe('an incremental sync whose Lambda processes die at random points', () => {
-  it.each(INCREMENTAL_SEEDS)(
-    'ends with exactly the changed library archived once (seed %i)',
-    async (seed) => {
-      const { schedule, runtime } = newPipeline(seed);
-      await runtime.runToCompletion();
-      await changeLibrary(seed);
-      // Crash points drawn over the incremental run's much smaller range of calls.
-      const random = seededRandom(seed);
-      schedule.arm(
-        Array.from({ length: 1 + Math.floor(random() * 2) }, () => ({
-          call: 1 + Math.floor(random() * 60),
-          when: random() < 0.5 ? ('before' as const) : ('after' as const),
-        })),
-      );
-      const report = await runtime.runToCompletion();
-      expect(report.crashes.length).toBeGreaterThan(0);
-      expect(report.unexpectedErrors).toEqual([]);
-      await expectExactArchive(runtime);
-    },
-  );
-});
+// CRASH_INCREMENTAL_CASES=0 runs none (vitest refuses an empty describe).
+describe.skipIf(INCREMENTAL_SEEDS.length === 0)(
+  'an incremental sync whose Lambda processes die at random points',
+  () => {
+    it.each(INCREMENTAL_SEEDS)(
+      'ends with exactly the changed library archived once (seed %i)',
+      async (seed) => {
+        const { schedule, runtime } = newPipeline(seed);
+        await runtime.runToCompletion();
+        await changeLibrary(seed);
+        // Crash points drawn over the incremental run's much smaller range of calls.
+        const random = seededRandom(seed);
+        schedule.arm(
+          Array.from({ length: 1 + Math.floor(random() * 2) }, () => ({
+            call: 1 + Math.floor(random() * 60),
+            when: random() < 0.5 ? ('before' as const) : ('after' as const),
+          })),
+        );
+        const report = await runtime.runToCompletion();
+        expect(report.crashes.length).toBeGreaterThan(0);
+        expect(report.unexpectedErrors).toEqual([]);
+        await expectExactArchive(runtime);
+      },
+    );
+  },
+);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcessCases, matrixSettings, sampleCases } from '#test/helpers/fault-matrix/cases.ts';
-import { MatrixFigures } from '#test/helpers/fault-matrix/figures.ts';
+import { MatrixFigures, unplayed } from '#test/helpers/fault-matrix/figures.ts';
 import { runInProcessCase } from '#test/helpers/fault-matrix/in-process-case.ts';
 
 const settings = matrixSettings();
@@ -43,6 +43,11 @@ describe(`the fault matrix in process (seed ${settings.seed})`, () => {
     async (_id, c, i) => {
       const result = await runInProcessCase(dir, c, settings.seed, i);
       figures.add(result);
+      // A case whose fault never fired (or whose crash never happened) passes without testing
+      // what it names: said at once, and summed in the figures.
+      const missed = unplayed(result);
+      if (missed.length > 0)
+        process.stdout.write(`NOT FIRED ${c.id} (run seed ${settings.seed}): ${missed.join(', ')}\n`);
       // A known finding keeps every promise but the one it breaks (docs/reliability.md).
       if (result.knownFinding === undefined) {
         expect({ id: result.id, seed: result.seed, problems: result.problems }).toEqual({

@@ -20,6 +20,13 @@ export interface CaseResult extends ArchiveDamage {
   readonly knownFinding?: string;
   /** Requests the simulator answered with the case's fault (its request log), plus switches in force. */
   readonly faultsFired: number;
+  /**
+   * Of those, the case's own fault mode (its faults, or its switches in force while Apple was
+   * called); helper faults (the refresh's 401, a slowing delay) left out. 0: the mode never played.
+   */
+  readonly modeFired: number;
+  /** Crashes the case planned (0 for `none`); `crashes` says how many happened. */
+  readonly crashesPlanned: number;
   readonly crashes: number;
   /** Invocations that failed (threw) while the fault was on: the next scheduled run goes on. */
   readonly invocationErrors: number;
@@ -51,6 +58,9 @@ export class MatrixFigures {
       cases: this.results.length,
       faultsFired: sum((r) => r.faultsFired),
       casesWithFaultFired: this.results.filter((r) => r.faultsFired > 0).length,
+      modeNeverFired: this.results.filter((r) => r.modeFired === 0).length,
+      crashNeverHappened: this.results.filter((r) => r.crashesPlanned > 0 && r.crashes === 0).length,
+      testedNothing: this.results.filter(testedNothing).length,
       crashes: sum((r) => r.crashes),
       invocationErrors: sum((r) => r.invocationErrors),
       recoveries: this.results.filter((r) => r.recovered && (r.crashes > 0 || r.faultsFired > 0)).length,
@@ -72,7 +82,8 @@ export class MatrixFigures {
     const t = this.totals();
     const lines = [
       `fault matrix (${label}), seed ${seed}: ${t.cases} cases in ${(t.wallMs / 1000).toFixed(1)} s`,
-      `  faults fired ${t.faultsFired} (in ${t.casesWithFaultFired} cases), crashes ${t.crashes}, invocations failed under a fault ${t.invocationErrors}, recoveries ${t.recoveries}, recovered ${t.recovered}/${t.cases}`,
+      `  faults fired ${t.faultsFired} (in ${t.casesWithFaultFired} cases), the mode's own fault never fired in ${t.modeNeverFired} cases, a planned crash never happened in ${t.crashNeverHappened}, ${t.testedNothing} cases tested nothing (neither)`,
+      `  crashes ${t.crashes}, invocations failed under a fault ${t.invocationErrors}, recoveries ${t.recoveries}, recovered ${t.recovered}/${t.cases}`,
       `  lost ${t.lost}, duplicated ${t.duplicated}, corrupted ${t.corrupted}, verify differences ${t.verifyDifferences}`,
       `  known findings: ${t.knownFindingCases} cases (${t.knownFindingRecovered} recovered anyway), ${t.knownFindingLost} versions lost in them`,
       `  unattended two-factor pushes ${t.unattendedPushes}, sign-ins by a person ${t.humanLogins}`,
@@ -81,8 +92,26 @@ export class MatrixFigures {
       lines.push(
         `  ${r.knownFinding ? 'KNOWN' : 'FAILED'} ${r.id} (case seed ${r.seed}, ${r.ms} ms): ${r.problems.slice(0, 3).join('; ')}`,
       );
+    for (const r of this.results.filter(
+      (x) => x.modeFired === 0 || (x.crashesPlanned > 0 && x.crashes === 0),
+    ))
+      lines.push(`  NOT FIRED ${r.id} (case seed ${r.seed}): ${unplayed(r).join(', ')}`);
     const slowest = [...this.results].sort((a, b) => b.ms - a.ms)[0];
     if (slowest) lines.push(`  slowest case ${slowest.id}: ${slowest.ms} ms`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
+}
+
+/** What a case planned but never played. */
+export function unplayed(r: CaseResult): string[] {
+  const out: string[] = [];
+  if (r.modeFired === 0) out.push(`the mode's fault never fired (${r.faultsFired} helper faults did)`);
+  if (r.crashesPlanned > 0 && r.crashes === 0) out.push('the planned crash never happened');
+  if (testedNothing(r)) out.push('the case tested nothing');
+  return out;
+}
+
+/** Neither the mode's fault nor any crash happened: the case passes without testing anything. */
+export function testedNothing(r: CaseResult): boolean {
+  return r.modeFired === 0 && r.crashes === 0;
 }

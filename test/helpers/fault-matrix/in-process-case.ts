@@ -33,7 +33,16 @@ import { caseSeed, type MatrixCase } from './cases.ts';
 import { DURABLE_WRITE, KNOWN_FINDINGS } from './catalogue.ts';
 import { catalogDifferences, sharedAlbumDifferences } from './derived-checks.ts';
 import type { ArchiveDamage, CaseResult } from './figures.ts';
-import { appleCalls, armFaults, clearFaults, pushesSoFar, takeFiredFaults } from './simulator-faults.ts';
+import {
+  type ArmedFaults,
+  appleCalls,
+  armFaults,
+  clearFaults,
+  modeFired,
+  pushesSoFar,
+  takeFiredFaultIds,
+  takeFiredFaults,
+} from './simulator-faults.ts';
 import { type MatrixWorld, openWorld, truthOf } from './world.ts';
 
 const logger = createLogger({ level: 'SILENT' });
@@ -134,7 +143,8 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
   const state = new InMemorySyncStateStore({ now: clock.now });
   const objects = new InMemoryObjectStore({ now: clock.now, partSize: MIN_PART_SIZE });
   const queue = new InMemoryWorkQueue();
-  const schedule = new CrashSchedule(crashPointsOf(c, random));
+  const crashPoints = crashPointsOf(c, random);
+  const schedule = new CrashSchedule(crashPoints);
   const runtime = new CrashingLambdaRuntime({
     schedule,
     clock,
@@ -160,7 +170,9 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
   // The fault's window: three scheduled rounds. A quirk that rejects stored tokens needs some first.
   const action = c.mode.action(c.phase, random);
   const late = JSON.stringify(action.quirks ?? {}).includes('$storedTokens');
-  let switches = late ? 0 : (await armFaults(control, action, { phase: c.phase, library, random })).switches;
+  let armed: ArmedFaults = late
+    ? { switches: 0, ids: [] }
+    : await armFaults(control, action, { phase: c.phase, library, random });
   for (let round = 0; round < FAULTED_ROUNDS; round++) {
     const faulted = await runtime.detectOnce();
     if (process.env.FAULT_MATRIX_DEBUG)
@@ -176,13 +188,14 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
         ...(await state.loadZones()).flatMap((z) => (z.syncToken ? [z.syncToken] : [])),
         ...databases.flatMap((d) => (d?.syncToken ? [d.syncToken] : [])),
       ];
-      switches = (await armFaults(control, action, { phase: c.phase, library, random, storedTokens }))
-        .switches;
+      armed = await armFaults(control, action, { phase: c.phase, library, random, storedTokens });
     }
   }
   const errorsUnderFault = runtime.report().unexpectedErrors.length;
   const calledUnderFault = (await appleCalls(control)) > 0;
-  const faultsFired = (await takeFiredFaults(control)) + (calledUnderFault ? switches : 0);
+  const firedIds = await takeFiredFaultIds(control);
+  const faultsFired = firedIds.length + (calledUnderFault ? armed.switches : 0);
+  const ownFired = modeFired(firedIds, armed, calledUnderFault);
   await clearFaults(control);
 
   // Ordinary scheduled runs until caught up; a person signs in when a run says only they can help.
@@ -260,7 +273,9 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
     seed,
     ...(KNOWN_FINDINGS[c.mode.id] ? { knownFinding: KNOWN_FINDINGS[c.mode.id] } : {}),
     faultsFired,
+    modeFired: ownFired,
     invocationErrors,
+    crashesPlanned: crashPoints.length,
     crashes: report.crashes.length,
     recovered,
     unattendedPushes,

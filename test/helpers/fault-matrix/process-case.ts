@@ -20,7 +20,14 @@ import { caseSeed, type MatrixCase } from './cases.ts';
 import { KNOWN_FINDINGS, PHASE_ENDPOINT } from './catalogue.ts';
 import { catalogDifferences, sharedAlbumDifferences } from './derived-checks.ts';
 import type { CaseResult } from './figures.ts';
-import { armFaults, clearFaults, pushesSoFar, takeFiredFaults } from './simulator-faults.ts';
+import {
+  armFaults,
+  clearFaults,
+  modeFired,
+  pushesSoFar,
+  takeFiredFaultIds,
+  takeFiredFaults,
+} from './simulator-faults.ts';
 import { type MatrixWorld, openWorld, truthOf } from './world.ts';
 
 /** Each case's library: eight assets and one master shared into the Shared Library. */
@@ -174,7 +181,7 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
   await takeFiredFaults(control);
   const pushesAtStart = await pushesSoFar(control, sim.appleId);
   const action = c.mode.action(c.phase, random);
-  const { switches } = await armFaults(control, action, { phase: c.phase, library, random });
+  const armed = await armFaults(control, action, { phase: c.phase, library, random });
   // Slow downloads a little so a kill during them lands with work still queued.
   if (c.phase === 'download') await control.injectFault({ endpoint: 'cdn', delayMs: 40 });
   const endpoint = PHASE_ENDPOINT[c.phase] === 'cdn' ? 'cdn' : 'records/query';
@@ -186,7 +193,10 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
     killAt,
     c.crash === 'sigkill-group',
   );
-  const faultsFired = (await takeFiredFaults(control)) + switches;
+  const firedIds = await takeFiredFaultIds(control);
+  const faultsFired = firedIds.length + armed.switches;
+  // The sync always calls Apple before it is killed: a switch in force counts as played.
+  const ownFired = modeFired(firedIds, armed, true);
   await clearFaults(control);
 
   let humanPushes = 0;
@@ -244,6 +254,8 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
     seed,
     ...(KNOWN_FINDINGS[c.mode.id] ? { knownFinding: KNOWN_FINDINGS[c.mode.id] } : {}),
     faultsFired,
+    modeFired: ownFired,
+    crashesPlanned: 1,
     crashes: kill.killed ? 1 : 0,
     invocationErrors: 0,
     recovered: problems.length === 0 && lost === 0 && duplicated === 0 && corrupted === 0,

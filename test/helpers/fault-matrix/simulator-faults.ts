@@ -11,6 +11,12 @@ import type { FaultAction, Phase } from './catalogue.ts';
 export interface ArmedFaults {
   /** Switches (quirks, clock) in force: each counts as fired once Apple was called under it. */
   readonly switches: number;
+  /**
+   * The ids of the mode's own faults: what the case is about. A helper fault (the 401 that makes
+   * the client refresh its session, a runner's slowing delay) fires too, but says nothing of
+   * whether the mode itself was ever played.
+   */
+  readonly ids: readonly number[];
 }
 
 /** Replaces placeholders in quirk values with names from the library (or tokens from the archive). */
@@ -43,6 +49,7 @@ export async function armFaults(
   },
 ): Promise<ArmedFaults> {
   let switches = 0;
+  const ids: number[] = [];
   if (context.phase === 'sign-in refresh') {
     // CloudKit refuses the stored cookies once: the client must refresh its session headlessly,
     // and the fault lands on that refresh (`accountLogin`).
@@ -54,7 +61,7 @@ export async function armFaults(
       count: 1,
     });
   }
-  for (const fault of action.faults ?? []) await control.injectFault(fault);
+  for (const fault of action.faults ?? []) ids.push((await control.injectFault(fault)).id);
   if (action.quirks) {
     await control.quirks(
       resolveQuirks(action.quirks, context.library, context.random, context.storedTokens ?? []),
@@ -69,7 +76,7 @@ export async function armFaults(
     await control.advanceClock({ advanceDays: action.advanceDays });
     switches += 1;
   }
-  return { switches };
+  return { switches, ids };
 }
 
 export async function clearFaults(control: ControlClient): Promise<void> {
@@ -80,9 +87,20 @@ export async function clearFaults(control: ControlClient): Promise<void> {
 
 /** Answers the simulator gave with a fault since the log was last cleared (then clears it). */
 export async function takeFiredFaults(control: ControlClient): Promise<number> {
+  return (await takeFiredFaultIds(control)).length;
+}
+
+/** The fault id of each answer a fault changed since the log was last cleared (then clears it). */
+export async function takeFiredFaultIds(control: ControlClient): Promise<number[]> {
   const { requests } = await control.call<{ requests: { fault?: number }[] }>('GET', '/requests?limit=1000');
   await control.call('DELETE', '/requests');
-  return requests.filter((r) => r.fault !== undefined).length;
+  return requests.flatMap((r) => (r.fault === undefined ? [] : [r.fault]));
+}
+
+/** How many of `fired` were the mode's own faults, plus its switches once Apple was called. */
+export function modeFired(fired: readonly number[], armed: ArmedFaults, calledUnderFault: boolean): number {
+  const own = new Set(armed.ids);
+  return fired.filter((id) => own.has(id)).length + (calledUnderFault ? armed.switches : 0);
 }
 
 /** Apple calls since the log was last cleared (without clearing it). */
