@@ -92,16 +92,25 @@ export interface MatrixSettings {
  */
 export function matrixSettings(env: NodeJS.ProcessEnv = process.env): MatrixSettings {
   const full = env.FAULT_MATRIX === 'full' || env.npm_lifecycle_event === 'test:matrix';
+  // A mistyped knob is refused: NaN or a fraction would run another sample than the one asked for.
+  const whole = (name: string, value: string, max = Number.MAX_SAFE_INTEGER) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > max)
+      throw new Error(`${name} must be a whole number from 0 to ${max}, not '${value}'`);
+    return n;
+  };
   const seed = env.FAULT_MATRIX_SEED
-    ? Number(env.FAULT_MATRIX_SEED)
+    ? whole('FAULT_MATRIX_SEED', env.FAULT_MATRIX_SEED, 0xffff_ffff)
     : Math.floor(Date.now() / 3_600_000) % 100_000;
-  const size = (value: string | undefined, all: number, fallback: number) =>
-    value === 'all' ? all : value ? Number(value) : fallback;
+  const size = (name: string, all: number, fallback: number) => {
+    const value = env[name];
+    return value === 'all' ? all : value ? whole(name, value) : fallback;
+  };
   return {
     seed,
     full,
-    inProcess: size(env.FAULT_MATRIX_CASES, inProcessCases().length, full ? 220 : 12),
-    process: size(env.FAULT_MATRIX_PROCESS_CASES, processCases().length, full ? 12 : 1),
+    inProcess: size('FAULT_MATRIX_CASES', inProcessCases().length, full ? 220 : 12),
+    process: size('FAULT_MATRIX_PROCESS_CASES', processCases().length, full ? 12 : 1),
     ...(env.FAULT_MATRIX_CASE ? { only: env.FAULT_MATRIX_CASE } : {}),
   };
 }
