@@ -11,12 +11,17 @@
  *
  * A view lists the photos archived so far. While some member has no archived object yet (queued,
  * or not archived at all) the album stays stale, and a later pass rewrites it once its content
- * changes.
+ * changes. Once its changes settled, such an album rests (`view.recheck`): its members are read
+ * again only when due on the backoff of the photos awaiting a URL (the settle hour's passes stand
+ * for that schedule's quick tries: then 1, 2, 4, 8, 16 hours apart, then daily), or at once when
+ * detection marks it again. A member given up for good cost a full read of its album every run.
  */
 import { albumViewPaths, folderNames } from '#domain/albums/album-paths.ts';
 import { type AlbumViewItem, renderAlbumView, viewItem } from '#domain/albums/album-view.ts';
+import { nextLookupAt, UNREADABLE_POLICY } from '#domain/detect/unreadable-records.ts';
 import { ConflictError } from '#domain/errors.ts';
-import type { StoredAlbum, StoredAlbumInput } from '#domain/model/album.ts';
+import type { AlbumViewState, StoredAlbum, StoredAlbumInput } from '#domain/model/album.ts';
+import { assetId } from '#domain/model/manifest.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
@@ -86,13 +91,24 @@ async function saveViewState(albums: AlbumStore, album: StoredAlbum, next: Store
   }
 }
 
-/** The album's photos in album order, and how many members have no archived object yet. */
+/** When a resting album is read again: undefined when not resting (read at every pass). */
+function recheckAt(album: StoredAlbum, rest: AlbumViewState['recheck']): number | undefined {
+  return rest === undefined ? undefined : nextLookupAt({ name: album.recordName, noUrl: true, ...rest });
+}
+
+/**
+ * The album's photos in album order, and how many members have no archived object yet. The
+ * entries in batched reads (BatchGetItem, 100 a request): one GetItem after the other made a
+ * 60,000-photo album a risk to the detector's timeout.
+ */
 async function itemsOf(deps: AlbumViewDeps, album: StoredAlbum) {
   const members = await deps.albums.albumMembers(album);
+  const refs = members.map((m) => ({ zone: album.zone, assetRecordName: m.assetRecordName }));
+  const entries = await deps.state.getEntries(refs);
   const items: AlbumViewItem[] = [];
   let waiting = 0;
-  for (const member of members) {
-    const entry = await deps.state.getEntry({ zone: album.zone, assetRecordName: member.assetRecordName });
+  for (const ref of refs) {
+    const entry = entries.get(assetId(ref));
     const item = entry === undefined ? undefined : viewItem(entry);
     if (item !== undefined) items.push(item);
     else if (entry === undefined || entry.status === 'pending') waiting += 1;
@@ -130,13 +146,22 @@ export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewR
         return;
       }
       if (!album.viewStale && album.view?.path === path) return;
+      const rest = album.view?.path === path ? album.view.recheck : undefined;
+      if (now() < (recheckAt(album, rest) ?? now())) {
+        waiting += 1;
+        return;
+      }
       const { items, waiting: missing } = await itemsOf(deps, album);
       const view = renderAlbumView(album, folderNames(album, zoneAlbums), path, items);
       const moved = album.view !== undefined && album.view.path !== path;
       const changed = moved || album.view?.hash !== view.hash;
-      const settled = now() - album.updatedAt >= settleMs;
-      // Unchanged and still settling: nothing to write, and the mark's time must stay as it is.
-      if (!changed && missing === 0 && !settled) return;
+      const settled = rest !== undefined || now() - album.updatedAt >= settleMs;
+      // Unchanged and still settling: nothing to write, and the mark's time must stay as it is
+      // (a write moves it: an album waiting for a photo never settled, and was read every run).
+      if (!changed && !settled) {
+        if (missing > 0) waiting += 1;
+        return;
+      }
       if (changed) {
         await Promise.all([
           putText(deps.objects, `${path}.json`, view.json, 'application/json; charset=utf-8'),
@@ -149,10 +174,16 @@ export async function refreshAlbumViews(deps: AlbumViewDeps): Promise<AlbumViewR
       if (missing > 0) waiting += 1;
       // The state last: an album whose objects are not both written stays stale, and the next
       // pass writes it again (same bytes).
+      // Still missing photos once settled: rest, and read it again on the backoff. Only where
+      // runs are scheduled and reads billed (`settleMs`); a local run reads its albums each time.
+      const recheck =
+        missing > 0 && settled && settleMs > 0
+          ? { tries: rest === undefined ? UNREADABLE_POLICY.quickTries : rest.tries + 1, lastTriedAt: now() }
+          : undefined;
       await saveViewState(deps.albums, album, {
         ...inputOf(album),
         viewStale: missing > 0 || (changed && settleMs > 0) || !settled,
-        view: { path, hash: view.hash },
+        view: { path, hash: view.hash, ...(recheck === undefined ? {} : { recheck }) },
       });
     };
     // Albums are independent objects and state items: several at once (ALBUM_VIEWS_AT_ONCE). One

@@ -336,7 +336,13 @@ export const albumItemSchema = z.strictObject({
   position: z.optional(z.number()),
   deleted: z.boolean(),
   viewStale: z.boolean(),
-  view: z.optional(z.strictObject({ path: z.string(), hash: z.string() })),
+  view: z.optional(
+    z.strictObject({
+      path: z.string(),
+      hash: z.string(),
+      recheck: z.optional(z.strictObject({ tries: z.int(), lastTriedAt: z.number() })),
+    }),
+  ),
   updatedAt: z.number(),
   revision: z.number(),
 });

@@ -8,6 +8,7 @@ import { ConflictError } from '#domain/errors.ts';
 import {
   type AlbumMember,
   type AlbumRef,
+  type AlbumViewState,
   albumKindOf,
   type StoredAlbum,
   type StoredAlbumInput,
@@ -23,6 +24,11 @@ const albumKey = (ref: AlbumRef) => `${zoneId(ref.zone)}#${ref.recordName}`;
 function inputOf(album: StoredAlbum): StoredAlbumInput {
   const { updatedAt: _updatedAt, revision: _revision, ...input } = album;
   return input;
+}
+
+/** The view state without its rest (`recheck`): a change detection records wakes the writer. */
+function awake(view: AlbumViewState): AlbumViewState {
+  return { path: view.path, hash: view.hash };
 }
 
 /**
@@ -43,7 +49,7 @@ export function mergeAlbum(stored: StoredAlbum | undefined, album: Album): Store
     ...(album.position === undefined ? {} : { position: album.position }),
     deleted: album.isDeleted,
     viewStale: true,
-    ...(stored?.view === undefined ? {} : { view: stored.view }),
+    ...(stored?.view === undefined ? {} : { view: awake(stored.view) }),
   };
   const changed =
     stored === undefined ||
@@ -85,7 +91,9 @@ async function updateAlbum(
 /** Marks an album's view stale (a member came, went or moved); unknown albums are left for their record. */
 async function markStale(store: AlbumStore, ref: AlbumRef, known: StoredAlbum | undefined) {
   return updateAlbum(store, ref, known, (stored) =>
-    stored === undefined || stored.viewStale ? undefined : { ...inputOf(stored), viewStale: true },
+    stored === undefined || (stored.viewStale && stored.view?.recheck === undefined)
+      ? undefined
+      : { ...inputOf(stored), viewStale: true, ...(stored.view === undefined ? {} : { view: awake(stored.view) }) },
   );
 }
 

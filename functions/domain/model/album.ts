@@ -31,6 +31,12 @@ export interface AlbumViewState {
   readonly path: string;
   /** SHA-256 (hex) of the view's content last written: an unchanged view is not written again. */
   readonly hash: string;
+  /**
+   * Set while the view still misses photos once its changes settled (a record given up, work in
+   * the dead-letter queue): the writer then reads the album again only when due, on the backoff
+   * of the photos awaiting a URL (detect/unreadable-records.ts). Detection's next mark drops it.
+   */
+  readonly recheck?: { readonly tries: number; readonly lastTriedAt: number };
 }
 
 /** One album or folder as the archive remembers it. */
