@@ -45,9 +45,15 @@ export class ArchiveBucket extends Construct {
   readonly bucket: Bucket;
   readonly accessLogs: Bucket;
   readonly encryptionKey: Key | undefined;
+  /** The class the handlers write objects in (`ARCHIVE_STORAGE_CLASS`), when the rule's is day 0. */
+  private readonly writeClass: 'INTELLIGENT_TIERING' | undefined;
 
   constructor(scope: Construct, id: string, props: ArchiveBucketProps) {
     super(scope, id);
+    this.writeClass =
+      props.transitionClass === 'INTELLIGENT_TIERING' && props.transitionDays === 0
+        ? 'INTELLIGENT_TIERING'
+        : undefined;
 
     // Server access logs record who read, wrote or deleted what: the evidence after a leaked key
     // or a ransomware run. They need their own bucket (an Object Lock bucket cannot receive them),
@@ -207,6 +213,10 @@ export class ArchiveBucket extends Construct {
    */
   nameIn(fn: PipelineFunction): void {
     fn.addEnvironment(ENV.archiveBucket, this.bucket.bucketName);
+    // Written in Intelligent-Tiering at once rather than moved there on day 0 by the rule: a
+    // transition costs twice the PUT. GLACIER_IR is left to the rule: an object under 128 KiB
+    // written there is billed as 128 KiB, and the rule does not move those.
+    if (this.writeClass !== undefined) fn.addEnvironment(ENV.archiveStorageClass, this.writeClass);
   }
 
   /**

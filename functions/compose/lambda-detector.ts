@@ -27,7 +27,11 @@ export function composeDetector(env: NodeJS.ProcessEnv, serviceName: string): De
   const { config, logger, metrics, document, s3, deletePolicy, versionPolicy, icloudOptions, awsClients } =
     composeLambdaBase(env, serviceName);
   // It writes only documents it holds (album views, catalog shards): no streamed puts.
-  const objects = new S3ObjectStoreWithoutStreaming({ client: s3, bucket: config.archiveBucket });
+  const objects = new S3ObjectStoreWithoutStreaming({
+    client: s3,
+    bucket: config.archiveBucket,
+    ...(config.archiveStorageClass === undefined ? {} : { storageClass: config.archiveStorageClass }),
+  });
   const tableName = config.stateTable;
   // The state table's detection part alone: no claims, master users or counts.
   const state = new DynamoDbDetectionStateStore({ client: document, tableName });

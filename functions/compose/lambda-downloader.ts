@@ -39,7 +39,7 @@ export function archivingObjectStore(
   s3: S3Client,
   config: Pick<
     PipelineConfig,
-    'archiveBucket' | 'uploadPartSizeMiB' | 'uploadQueueSize' | 'archiveObjectLock'
+    'archiveBucket' | 'uploadPartSizeMiB' | 'uploadQueueSize' | 'archiveObjectLock' | 'archiveStorageClass'
   >,
   report?: ObjectLockReport,
 ): S3ArchivingObjectStore {
@@ -49,6 +49,7 @@ export function archivingObjectStore(
     partSize: config.uploadPartSizeMiB * 1024 * 1024,
     queueSize: config.uploadQueueSize,
     checksumParts: config.archiveObjectLock,
+    ...(config.archiveStorageClass === undefined ? {} : { storageClass: config.archiveStorageClass }),
     ...(report && {
       onObjectLockLearnt: () => {
         report.metrics.add(METRICS.objectLockUndeclared, 1);

@@ -61,6 +61,8 @@ const schema = z.object({
     z._default(z.enum(['true', 'false']), 'false'),
     z.transform((v) => v === 'true'),
   ),
+  /** The class objects are written in; unset: STANDARD (the lifecycle rule moves them). */
+  archiveStorageClass: z.optional(z.enum(['INTELLIGENT_TIERING'])),
 });
 
 export type PipelineConfig = Readonly<z.infer<typeof schema>>;
@@ -84,6 +86,7 @@ const VARIABLES: Record<Key, string> = {
   uploadQueueSize: ENV.uploadQueueSize,
   resumableFromMiB: ENV.resumableFromMiB,
   archiveObjectLock: ENV.archiveObjectLock,
+  archiveStorageClass: ENV.archiveStorageClass,
 };
 
 export class ConfigError extends Error {

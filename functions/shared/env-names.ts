@@ -46,6 +46,12 @@ export const ENV = {
    * with every part (S3ArchivingObjectStore `checksumParts`). Unset: `false`.
    */
   archiveObjectLock: 'ARCHIVE_OBJECT_LOCK',
+  /**
+   * `INTELLIGENT_TIERING` when the bucket's lifecycle moves every object there on day 0
+   * (`transitionClass`, `transitionDays: 0`): the handlers write objects in that class at once, no
+   * transition to pay. Unset: STANDARD, and the lifecycle rule moves them.
+   */
+  archiveStorageClass: 'ARCHIVE_STORAGE_CLASS',
   /** CloudWatch metrics namespace and service name (Powertools). */
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   serviceName: 'POWERTOOLS_SERVICE_NAME',

@@ -4,14 +4,22 @@
  * moved by the lifecycle rule `transition-to-intelligent-tiering` (infra/archive-bucket.ts), a
  * transition request billed at $0.01 per 1,000 objects: twice the PUT it follows. S3 stores an
  * object straight into Intelligent-Tiering when the upload names the class (`x-amz-storage-class`),
- * with no transition to pay. This shows the workers' store names none. SDK edge, mocked.
+ * with no transition to pay. The workers' store named none. SDK edge, mocked.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, expect, it } from 'vitest';
-import { MIN_PART_SIZE, S3ArchivingObjectStore } from '#adapters/aws/s3-object-store.ts';
+import { archivingObjectStore } from '#compose/lambda-downloader.ts';
+import { loadConfig } from '#shared/config.ts';
+
+const REQUIRED = {
+  ARCHIVE_BUCKET: 'archive',
+  STATE_TABLE: 'state',
+  WORK_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/work',
+  SESSION_SECRET_ID: 'session',
+};
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -20,12 +28,9 @@ it('uploads an archived photo straight into the class a day-0 lifecycle rule wou
   const body = Buffer.from('a small HEIC photo');
   const md5 = createHash('md5').update(body).digest('hex');
   s3.on(PutObjectCommand).resolves({ ETag: `"${md5}"` });
-  const store = new S3ArchivingObjectStore({
-    client: new S3Client({ region: 'us-east-1' }),
-    bucket: 'archive',
-    partSize: MIN_PART_SIZE,
-    queueSize: 1,
-  });
+  // The workers' store as composed with the stack's default (`ARCHIVE_STORAGE_CLASS`).
+  const config = loadConfig({ ...REQUIRED, ARCHIVE_STORAGE_CLASS: 'INTELLIGENT_TIERING', UPLOAD_QUEUE_SIZE: '1' });
+  const store = archivingObjectStore(new S3Client({ region: 'us-east-1' }), config);
 
   await store.putStream('library/2024/01/01/IMG_0001.HEIC', Readable.from([body]), {
     contentType: 'image/heic',

@@ -133,6 +133,12 @@ describe('download workers', () => {
     expect(envOf(worker())[ENV.archiveObjectLock]).toBeUndefined();
   });
 
+  it('writes in Intelligent-Tiering at once, as the day-0 rule would move it (no transition to pay)', () => {
+    expect(envOf(worker())[ENV.archiveStorageClass]).toBe('INTELLIGENT_TIERING');
+    // The detector writes album views and the catalog in the same bucket.
+    expect(envOf(detector())[ENV.archiveStorageClass]).toBe('INTELLIGENT_TIERING');
+  });
+
   it('has memory for its items in flight all being large videos, at the measured growth per upload', () => {
     const env = envOf(worker());
     const measured = MEASURED_WORKER_MEMORY_MIB;

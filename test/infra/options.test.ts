@@ -90,6 +90,15 @@ describe('functions with every option', () => {
     expect(env[ENV.archiveObjectLock]).toBe('true');
   });
 
+  it('leave a later or Glacier IR transition to the rule: no class named on writes', () => {
+    // Glacier IR bills an object under 128 KiB as 128 KiB, and its rule does not move those.
+    for (const fn of [synth.stack.detector.fn, synth.stack.workers.fn]) {
+      expect((propsOf(fn.function).Environment as { Variables: Props }).Variables).not.toHaveProperty(
+        ENV.archiveStorageClass,
+      );
+    }
+  });
+
   it('run the detector hourly', () => {
     expect(propsOf(synth.stack.detector.rule).ScheduleExpression).toBe('rate(1 hour)');
   });

@@ -36,6 +36,8 @@ export interface MultipartCopy {
   readonly client: S3Client;
   readonly bucket: string;
   readonly key: string;
+  /** The class the copy is written in (else STANDARD, whatever the source's). */
+  readonly storageClass?: 'INTELLIGENT_TIERING';
   /** `CopySource` of the key itself, as the caller encodes it. */
   readonly copySource: string;
   /** The ETag (unquoted) the source must still have: every part copy is conditioned on it. */
@@ -73,6 +75,7 @@ export async function copyInParts(copy: MultipartCopy): Promise<{ etag: string; 
       Key: key,
       ContentType: copy.contentType,
       Metadata: { ...copy.metadata },
+      ...(copy.storageClass === undefined ? {} : { StorageClass: copy.storageClass }),
     }),
     sending,
   );

@@ -43,7 +43,16 @@ import { signWithUnsignedPayload } from './s3-unsigned-payload.ts';
 export interface S3ObjectStoreBasicsOptions {
   readonly client: S3Client;
   readonly bucket: string;
+  /**
+   * The class every object is written in (PutObject, CreateMultipartUpload, CopyObject), when the
+   * bucket's lifecycle would move it there on day 0 (`ARCHIVE_STORAGE_CLASS`): written there at
+   * once, no transition to pay. Unset: S3's STANDARD, and the lifecycle rule moves it.
+   */
+  readonly storageClass?: ArchiveStorageClass;
 }
+
+/** The one class named on writes: Intelligent-Tiering has no minimum size or duration to pay. */
+export type ArchiveStorageClass = 'INTELLIGENT_TIERING';
 
 export interface S3ObjectStoreWithoutStreamingOptions extends S3ObjectStoreBasicsOptions {
   /** Keys per ListObjectsV2 page (S3's maximum and default is 1000). */
@@ -101,10 +110,13 @@ function toHead(key: string, output: HeadObjectCommandOutput): ObjectHead {
 export class S3ObjectStoreBasics implements ObjectStoreBasics {
   protected readonly client: S3Client;
   protected readonly bucket: string;
+  /** `{ StorageClass }` spread into every write, or nothing. */
+  protected readonly classed: { readonly StorageClass?: ArchiveStorageClass };
 
   constructor(options: S3ObjectStoreBasicsOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
+    this.classed = options.storageClass === undefined ? {} : { StorageClass: options.storageClass };
     // Every body is hashed before it leaves and sent with Content-MD5 (or, streamed, counted and
     // hashed by the meter): SigV4 need not hash it again.
     signWithUnsignedPayload(this.client);
@@ -153,6 +165,7 @@ export class S3ObjectStoreBasics implements ObjectStoreBasics {
         ContentType: contentType,
         ContentMD5: md5Base64,
         Metadata: withMd5,
+        ...this.classed,
       }),
       signal ? { abortSignal: signal } : {},
     );

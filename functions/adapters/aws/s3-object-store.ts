@@ -287,6 +287,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
               Metadata: upfront,
               Tagging: tagging(stagingTagFor(options.contentLength, this.maxCopyBytes)),
               ChecksumAlgorithm: PART_CHECKSUM,
+              ...this.classed,
             }),
             on(options.signal),
           );
@@ -347,6 +348,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
         Body: meter,
         ContentType: options.contentType,
         Metadata: upfront,
+        ...this.classed,
         // Marks this first version for early expiry once the copy below supersedes it (over the
         // copy limit with a tag of its own: infra/archive-bucket.ts's lifecycle rules say why).
         Tagging: tagging(stagingTagFor(options.contentLength, this.maxCopyBytes)),
@@ -491,6 +493,7 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
       size,
       contentType: replacement.contentType,
       metadata: replacement.metadata,
+      ...(this.classed.StorageClass === undefined ? {} : { storageClass: this.classed.StorageClass }),
       partBytes: Math.min(this.maxCopyBytes, COPY_PART_BYTES),
       concurrency: COPY_CONCURRENCY,
       signal,
@@ -522,6 +525,8 @@ export class S3ArchivingObjectStore extends S3ObjectStoreBasics implements Archi
         Tagging: replacement.tagging,
         ContentType: replacement.contentType,
         Metadata: replacement.metadata,
+        // A copy that names no class writes STANDARD, whatever the source's.
+        ...this.classed,
       }),
       signal ? { abortSignal: signal } : {},
     );

@@ -326,7 +326,12 @@ async function writeCheckedBody(
 
 function storedMetadata(metadata: Record<string, string>): string {
   const kept = Object.fromEntries(
-    Object.entries(metadata).filter(([name]) => ALLOWED_METADATA.has(name) || name.startsWith('x-amz-meta-')),
+    Object.entries(metadata).filter(
+      ([name, value]) =>
+        (ALLOWED_METADATA.has(name) || name.startsWith('x-amz-meta-')) &&
+        // S3's default class: its HEAD and GET name no class for it (only the others).
+        !(name === 'x-amz-storage-class' && value === 'STANDARD'),
+    ),
   );
   return JSON.stringify(kept, null, 2);
 }
