@@ -38,7 +38,9 @@ describe('the local S3 and x-amz-storage-class', () => {
     await client.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: 'it', Body: 'a', StorageClass: 'INTELLIGENT_TIERING' }),
     );
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'std', Body: 'a', StorageClass: 'STANDARD' }));
+    await client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'std', Body: 'a', StorageClass: 'STANDARD' }),
+    );
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'none', Body: 'a' }));
 
     expect(await classOf('it')).toBe('INTELLIGENT_TIERING');

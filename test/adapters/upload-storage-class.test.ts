@@ -29,7 +29,11 @@ it('uploads an archived photo straight into the class a day-0 lifecycle rule wou
   const md5 = createHash('md5').update(body).digest('hex');
   s3.on(PutObjectCommand).resolves({ ETag: `"${md5}"` });
   // The workers' store as composed with the stack's default (`ARCHIVE_STORAGE_CLASS`).
-  const config = loadConfig({ ...REQUIRED, ARCHIVE_STORAGE_CLASS: 'INTELLIGENT_TIERING', UPLOAD_QUEUE_SIZE: '1' });
+  const config = loadConfig({
+    ...REQUIRED,
+    ARCHIVE_STORAGE_CLASS: 'INTELLIGENT_TIERING',
+    UPLOAD_QUEUE_SIZE: '1',
+  });
   const store = archivingObjectStore(new S3Client({ region: 'us-east-1' }), config);
 
   await store.putStream('library/2024/01/01/IMG_0001.HEIC', Readable.from([body]), {

@@ -104,7 +104,15 @@ class ItemCountingStore extends InMemorySyncStateStore {
 async function waitingAlbum(state: InMemorySyncStateStore, members: readonly string[]) {
   for (const name of members.slice(1)) await state.putEntry(entry(name), 0);
   await state.saveAlbum(
-    { zone, recordName: 'A1', name: 'Holidays', kind: 'album', albumType: 0, deleted: false, viewStale: true },
+    {
+      zone,
+      recordName: 'A1',
+      name: 'Holidays',
+      kind: 'album',
+      albumType: 0,
+      deleted: false,
+      viewStale: true,
+    },
     0,
   );
   await state.putAlbumMembers(

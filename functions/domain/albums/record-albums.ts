@@ -93,7 +93,11 @@ async function markStale(store: AlbumStore, ref: AlbumRef, known: StoredAlbum | 
   return updateAlbum(store, ref, known, (stored) =>
     stored === undefined || (stored.viewStale && stored.view?.recheck === undefined)
       ? undefined
-      : { ...inputOf(stored), viewStale: true, ...(stored.view === undefined ? {} : { view: awake(stored.view) }) },
+      : {
+          ...inputOf(stored),
+          viewStale: true,
+          ...(stored.view === undefined ? {} : { view: awake(stored.view) }),
+        },
   );
 }
 
