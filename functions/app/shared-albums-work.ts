@@ -79,6 +79,7 @@ export async function archiveSharedWork(
         },
         item.album,
         item.gone === true,
+        item.goneAt,
       );
       deps.logger.info('shared album archived', {
         albumguid: done.albumguid,

@@ -133,6 +133,8 @@ export async function archiveSharedAlbum(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   gone: boolean,
+  /** When the detector found it gone (its work item's `goneAt`), which the saved list may not say yet. */
+  detectedGoneAt?: number,
 ): Promise<SharedAlbumResult> {
   const result = {
     albumguid: album.albumguid,
@@ -156,8 +158,9 @@ export async function archiveSharedAlbum(
   const stored = (await deps.sharedState.loadAlbums())?.albums[album.albumguid];
   // An album keeps the folder it was first archived in, even when renamed: keys never move.
   const folder = stored?.folder ?? (await claimFolder(deps, album));
-  // When the detector found it gone (its view and catalog lines say so from then on).
-  const goneAt = gone ? (stored?.goneAt ?? deps.now()) : undefined;
+  // When the detector found it gone (its view and catalog lines say so from then on). The detector
+  // saves the list after handing the work out, so the work item's time comes first.
+  const goneAt = gone ? (detectedGoneAt ?? stored?.goneAt ?? deps.now()) : undefined;
   const seen = new Set<string>();
   let retryable: unknown;
   let unreadable = false;
