@@ -6,8 +6,8 @@
  * test/e2e/pipeline-shared-collections.test.ts).
  */
 import { expect, it } from 'vitest';
-import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
+import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
 import { detectSharedAlbums } from '#domain/shared-albums/detect-shared-albums.ts';
 import type { EnqueueReceipt } from '#ports/work-queue.ts';
@@ -52,7 +52,8 @@ it('a gone album whose work is done before the detector saves the list says, in 
   };
   const consume = async (message: WorkMessage) => {
     for (const item of message.items) {
-      if (item.type === 'sharedAlbum') await archiveSharedAlbum(worker, item.album, item.gone === true, item.goneAt);
+      if (item.type === 'sharedAlbum')
+        await archiveSharedAlbum(worker, item.album, item.gone === true, item.goneAt);
     }
   };
   const detect = () =>
