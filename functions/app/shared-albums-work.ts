@@ -80,6 +80,7 @@ export async function archiveSharedWork(
         item.album,
         item.gone === true,
         message.issuedAt,
+        item.goneAt,
       );
       deps.logger.info('shared album archived', {
         albumguid: done.albumguid,

@@ -22,6 +22,7 @@ import { localS3ClientConfig } from '#local/servers/client-config.ts';
 import { checksumOf } from '#local/servers/s3-checksum-headers.ts';
 import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
 import { headStatus, readObject, s3Refusal } from '#test/helpers/s3-answers.ts';
+import { expectSameBytes } from '#test/helpers/same-bytes.ts';
 
 const BUCKET = 'archive';
 let local: LocalS3Bucket;
@@ -102,7 +103,7 @@ describe('the local S3 and x-amz-checksum-* on PutObject', () => {
         expect(sent).toEqual({
           [`x-amz-checksum-${algorithm.toLowerCase()}`]: localChecksum(algorithm, body),
         });
-        expect(await readObject(client, BUCKET, good)).toEqual(body);
+        expectSameBytes(await readObject(client, BUCKET, good), body, good);
 
         const bad = `bad/${algorithm}-${size}.bin`;
         const error = await s3Refusal(

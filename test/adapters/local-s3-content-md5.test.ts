@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMP_MARK } from '#local/servers/atomic-s3rver-store.ts';
 import { type LocalS3Bucket, openLocalS3Bucket } from '#test/helpers/local-s3-bucket.ts';
 import { headStatus, readObject, s3Refusal } from '#test/helpers/s3-answers.ts';
+import { expectSameBytes } from '#test/helpers/same-bytes.ts';
 
 const BUCKET = 'archive';
 let local: LocalS3Bucket;
@@ -116,7 +117,7 @@ describe('the local S3 and Content-MD5 on PutObject', () => {
       );
       expect(put.$metadata.httpStatusCode).toBe(200);
       expect(put.ETag).toBe(`"${md5Hex(sent)}"`);
-      expect(await readObject(client, BUCKET, `good-${size}.bin`)).toEqual(sent);
+      expectSameBytes(await readObject(client, BUCKET, `good-${size}.bin`), sent, `good-${size}.bin`);
     }
   });
 });

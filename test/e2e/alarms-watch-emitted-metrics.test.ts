@@ -347,7 +347,7 @@ beforeAll(async () => {
   }
   const refused = await scenario('mass deletion refused', () => deployed.tick());
   expect(refused.outcome).toBe('deletionRefused');
-}, 120_000);
+});
 
 afterAll(async () => {
   process.env = savedEnv;

@@ -31,7 +31,7 @@ beforeAll(async () => {
     ...signedIn,
     logger: createLogger({ level: 'SILENT' }),
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await sim?.stop();
@@ -75,7 +75,7 @@ it('Ctrl-C during sync --dry-run leaves no copy of the state behind', async () =
   expect(code).toBe(130);
   expect(stdout).toContain('"interrupted"');
   expect(await copies()).toEqual([]);
-}, 120_000);
+});
 
 it('the next dry run removes the copy a SIGKILLed dry run left, and never a running dry run’s', async () => {
   const childTmp = join(dir, 'tmp-killed');
@@ -137,4 +137,4 @@ it('the next dry run removes the copy a SIGKILLed dry run left, and never a runn
     }
     await control.clearFaults();
   }
-}, 120_000);
+});

@@ -47,7 +47,7 @@ let dir: string;
 beforeAll(async () => {
   sim = await startTestSimulator({ assets: 0, seed: 31 });
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-concurrency-'));
-}, 60_000);
+});
 afterAll(async () => {
   await sim?.stop();
   await rm(dir, { recursive: true, force: true });
@@ -72,5 +72,5 @@ describe('sync --concurrency', () => {
     expect(downloads.peak).toBeLessThanOrEqual(2);
     // Both slots were used: the bound is not bought by downloading one at a time.
     expect(downloads.peak).toBe(2);
-  }, 120_000);
+  });
 });

@@ -50,7 +50,7 @@ let dir: string;
 beforeAll(async () => {
   sim = await startTestSimulator({ assets: 12, seed: 12 });
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-derived-'));
-}, 60_000);
+});
 afterAll(async () => {
   await sim?.stop();
   await rm(dir, { recursive: true, force: true });
@@ -69,5 +69,5 @@ describe('the end of a local sync', () => {
     expect(summary.albumViews?.written).toBeGreaterThan(0);
     expect(events.filter((e) => e.endsWith(':end')).sort()).toEqual(['fold:end', 'views:end']);
     expect(events.indexOf('views:start')).toBeLessThan(events.indexOf('fold:end'));
-  }, 120_000);
+  });
 });

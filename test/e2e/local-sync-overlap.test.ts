@@ -21,7 +21,7 @@ let dir: string;
 beforeAll(async () => {
   sim = await startTestSimulator({ assets: 0, seed: 41 });
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-overlap-'));
-}, 60_000);
+});
 afterAll(async () => {
   await sim?.stop();
   await rm(dir, { recursive: true, force: true });
@@ -53,7 +53,7 @@ describe('a local sync', () => {
     expect(firstDownload).toBeDefined();
     // Downloads began while the slowed listing was still waiting for its answer.
     expect(firstDownload?.at).toBeLessThan(listed?.at ?? 0);
-  }, 120_000);
+  });
 });
 
 describe('a local sync whose detection refuses a mass deletion', () => {
@@ -100,5 +100,5 @@ describe('a local sync whose detection refuses a mass deletion', () => {
     } finally {
       await refusing.stop();
     }
-  }, 180_000);
+  });
 });

@@ -93,5 +93,5 @@ describe('a local sync whose session ends while photos download', () => {
     // Each photo once: archived by one run or the other, and counted by the run that archived it.
     const counted = { stopped: stopped.assets.archived, after: after.assets.archived };
     expect(counted.stopped + counted.after, JSON.stringify(counted)).toBe(library);
-  }, 240_000);
+  });
 });

@@ -34,5 +34,5 @@ describe('downloads refused as not Apple’s', () => {
     const quiet = await h.measuredSync();
     expect(quiet.summary.outcome).toBe('idle');
     expect(quiet.summary.appleRequestsTotal).toBe(1);
-  }, 240_000);
+  });
 });

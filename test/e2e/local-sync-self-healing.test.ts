@@ -122,7 +122,7 @@ describe('a run that stops for a sign-in', () => {
     const verified = await verify(sim.controlUrl, dataDir, sessionFile);
     expect(verified.report['missing']).toEqual([]);
     expect(verified.code).toBe(0);
-  }, 240_000);
+  });
 });
 
 // Items of a message download together, so the order in which requests meet the seeded storm

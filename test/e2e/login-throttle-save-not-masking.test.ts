@@ -52,4 +52,4 @@ it("reports Apple's throttle, not the failed save of its window", async () => {
     code: 'rate-limited',
     message: expect.stringMatching(/Apple is throttling sign-in/),
   });
-}, 60_000);
+});

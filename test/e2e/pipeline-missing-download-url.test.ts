@@ -79,5 +79,5 @@ describe('a Live Photo whose original CloudKit serves without a download URL', (
     const quiet = await h.measuredSync();
     expect(quiet.summary.outcome).toBe('idle');
     expect(quiet.summary.appleRequestsTotal).toBe(1);
-  }, 240_000);
+  });
 });

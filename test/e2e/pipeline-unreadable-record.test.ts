@@ -43,5 +43,5 @@ describe('a record CloudKit answers as an inline error during detection', () => 
     const quiet = await h.measuredSync();
     expect(quiet.summary.outcome).toBe('idle');
     expect(quiet.summary.appleRequestsTotal).toBe(1);
-  }, 180_000);
+  });
 });

@@ -115,6 +115,6 @@ describe('a session whose trust has expired (re-login loop)', () => {
       await signInToSimulator(sim, sessionFile, { rememberPassword: true });
       const after = await run(RUNS_PER_DAY + 1);
       expect(after.outcome).not.toBe('reauthRequired');
-    }, 60_000);
+    });
   }
 });

@@ -67,11 +67,11 @@ describe('icloud-s3 sync once Apple wants a person', () => {
     expect(text.stderr).toMatch(
       /Sign-in needed since \d{4}-\d\d-\d\d \d\d:\d\d UTC, run npx icloud-s3 login/,
     );
-  }, 60_000);
+  });
 
   it('works again after login, and status no longer mentions it', async () => {
     signedIn = await signInToSimulator(sim, sessionFile, { rememberPassword: true });
     expect((await sync()).outcome).not.toBe('reauthRequired');
     expect(JSON.parse((await status('--json')).stdout).signInNeeded).toBeNull();
-  }, 60_000);
+  });
 });

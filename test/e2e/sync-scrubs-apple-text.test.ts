@@ -78,7 +78,7 @@ beforeAll(async () => {
     '--json',
     '--verbose',
   ]);
-}, 240_000);
+});
 
 afterAll(async () => {
   await sim?.stop();
@@ -146,7 +146,7 @@ describe.each([
       '--json',
       '--verbose',
     ]);
-  }, 240_000);
+  });
 
   afterAll(async () => {
     await controlClient(sim).clearFaults();

@@ -78,7 +78,7 @@ async function albumWalkRecords(dataDir: string): Promise<unknown[]> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'upgrade-albums-'));
-}, 60_000);
+});
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });

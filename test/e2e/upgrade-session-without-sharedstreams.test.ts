@@ -25,7 +25,7 @@ function resultOf(run: { stdout: string; stderr: string }): Record<string, unkno
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'upgrade-shared-'));
-}, 60_000);
+});
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
@@ -65,5 +65,5 @@ describe('a session stored before Shared Albums', () => {
     // Learnt once and stored: the next runs need no accountLogin for it.
     const stored = JSON.parse(await readFile(olderFile, 'utf8')) as Record<string, unknown>;
     expect(stored.sharedstreamsUrl).toBe(session.sharedstreamsUrl);
-  }, 240_000);
+  });
 });

@@ -40,6 +40,13 @@ async function countedQueue(bodies: readonly string[]) {
 type Handler = Parameters<typeof pollUntilEmpty>[1];
 const handlerOf = (fn: (event: SQSEvent) => Promise<SQSBatchResponse>) => fn as unknown as Handler;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits until `condition` holds (or 20 s pass): a handling awaited by a fixed sleep is missed on
+ * a loaded machine, and the assertion after it says whether it came.
+ */
+async function until(condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 20_000; !condition() && Date.now() < deadline; ) await sleep(20);
+}
 
 describe('the local download pollers', () => {
   it('idle while a long batch runs: a few receives and counts, not two every 250 ms per poller', async () => {
@@ -127,10 +134,12 @@ describe('the local download pollers', () => {
     const askedWhileIdle = (requests.get('ReceiveMessage') ?? 0) + (requests.get('GetQueueAttributes') ?? 0);
     expect(askedWhileIdle).toBeLessThanOrEqual(8);
     await enqueue('first page');
-    await sleep(500);
+    await until(() => handled.length >= 1);
     expect(handled).toEqual(['first page']);
     expect(ended).toBe(false);
     await enqueue('second page');
+    await until(() => handled.length >= 2);
+    // Idle a while after it: still not drained, and not asking the queue meanwhile.
     await sleep(3_000);
     expect(handled).toEqual(['first page', 'second page']);
     expect(ended).toBe(false);
@@ -151,7 +160,8 @@ describe('the local download pollers', () => {
     await sleep(500);
     stop = true;
     arrivals.announce();
-    const ended = await Promise.race([polling.then(() => true), sleep(2_000).then(() => false)]);
+    // Ends rather than waits on (the test's limit is 30 s; a loaded machine may take seconds).
+    const ended = await Promise.race([polling.then(() => true), sleep(20_000).then(() => false)]);
     expect(ended).toBe(true);
     expect(arrivals.producing()).toBe(true);
   }, 30_000);

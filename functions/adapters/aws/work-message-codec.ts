@@ -123,7 +123,12 @@ export const workItemSchema = z.discriminatedUnion('type', [
     present: z.boolean(),
   }),
   /** A Shared Album changed (or left the account's view, `gone`): read it and archive what is new. */
-  z.strictObject({ type: z.literal('sharedAlbum'), album: sharedAlbum, gone: z.optional(z.boolean()) }),
+  z.strictObject({
+    type: z.literal('sharedAlbum'),
+    album: sharedAlbum,
+    gone: z.optional(z.boolean()),
+    goneAt: z.optional(z.int()),
+  }),
 ]);
 
 export const workMessageSchema = z.strictObject({

@@ -136,6 +136,8 @@ export async function archiveSharedAlbum(
   gone: boolean,
   /** The work message's `issuedAt`: a gone item older than the album's last live hand-out does nothing. */
   issuedAt?: number,
+  /** When the detector found it gone (its work item's `goneAt`), which the saved list may not say yet. */
+  detectedGoneAt?: number,
 ): Promise<SharedAlbumResult> {
   const result = {
     albumguid: album.albumguid,
@@ -160,8 +162,9 @@ export async function archiveSharedAlbum(
   if (gone && handedOutSince(deps, stored, issuedAt)) return result;
   // An album keeps the folder it was first archived in, even when renamed: keys never move.
   const folder = stored?.folder ?? (await claimFolder(deps, album));
-  // When the detector found it gone (its view and catalog lines say so from then on).
-  const goneAt = gone ? (stored?.goneAt ?? deps.now()) : undefined;
+  // When the detector found it gone (its view and catalog lines say so from then on). The detector
+  // saves the list after handing the work out, so the work item's time comes first.
+  const goneAt = gone ? (detectedGoneAt ?? stored?.goneAt ?? deps.now()) : undefined;
   const seen = new Set<string>();
   let retryable: unknown;
   let unreadable = false;
