@@ -79,8 +79,7 @@ export async function archiveSharedWork(
         },
         item.album,
         item.gone === true,
-        message.issuedAt,
-        item.goneAt,
+        { issuedAt: message.issuedAt, ...(item.goneAt === undefined ? {} : { goneAt: item.goneAt }) },
       );
       deps.logger.info('shared album archived', {
         albumguid: done.albumguid,

@@ -88,7 +88,7 @@ function world(mode: 'mirror' | 'keep', queue = new InMemoryWorkQueue()) {
       },
       it.album,
       it.gone === true,
-      message.issuedAt,
+      { issuedAt: message.issuedAt },
     );
   };
   const files = async () => {

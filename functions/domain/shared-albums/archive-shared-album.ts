@@ -134,11 +134,14 @@ export async function archiveSharedAlbum(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   gone: boolean,
-  /** The work message's `issuedAt`: a gone item older than the album's last live hand-out does nothing. */
-  issuedAt?: number,
-  /** When the detector found it gone (its work item's `goneAt`), which the saved list may not say yet. */
-  detectedGoneAt?: number,
+  /**
+   * What the work message says of it: its `issuedAt` (a gone item older than the album's last live
+   * hand-out does nothing) and the item's `goneAt` (when the detector found it gone, which the
+   * saved list may not say yet).
+   */
+  handOut: { readonly issuedAt?: number; readonly goneAt?: number } = {},
 ): Promise<SharedAlbumResult> {
+  const { issuedAt, goneAt: detectedGoneAt } = handOut;
   const result = {
     albumguid: album.albumguid,
     stored: 0,
