@@ -54,13 +54,12 @@ export interface AlbumWalkDeps {
 /** Only the own library has album indexes; shared zones lack them (docs/protocol/cloudkit.md#indexes). */
 export const zoneHasAlbums: (zone: ZoneRef) => boolean = isOwnLibrary;
 
-/** Every album and folder of the zone: the top level, then each folder's children, to any depth. */
-export async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album[]> {
-  return (await listEveryAlbumCounted(source, zone)).albums;
-}
-
-/** `listEveryAlbum`, and the list pages it took. */
-async function listEveryAlbumCounted(source: AssetSource, zone: ZoneRef) {
+/**
+ * Every album and folder of the zone: the top level, then each folder's children, to any depth;
+ * the list pages it took, and their problems (an album or folder served as an error item: the
+ * list lacks it, and a folder's albums).
+ */
+export async function listEveryAlbum(source: AssetSource, zone: ZoneRef) {
   const all: Album[] = [];
   const parents: (string | undefined)[] = [undefined];
   const visited = new Set<string>();
@@ -88,8 +87,11 @@ async function listEveryAlbumCounted(source: AssetSource, zone: ZoneRef) {
 /** Contents pages (requests to Apple) a crash may make a walk read again: its saves come no closer. */
 export const PAGES_BETWEEN_SAVES = 50;
 
-/** Every member of one album, in album order, and the contents pages it took. */
-async function readMembersCounted(source: AssetSource, zone: ZoneRef, album: string) {
+/**
+ * Every member of one album, in album order, the contents pages it took, and their problems (a
+ * member served as an error item: the read lacks it).
+ */
+export async function readMembers(source: AssetSource, zone: ZoneRef, album: string) {
   const members: AlbumMember[] = [];
   let pages = 0;
   let problems = 0;
@@ -104,11 +106,6 @@ async function readMembersCounted(source: AssetSource, zone: ZoneRef, album: str
   return { members, pages, problems };
 }
 
-/** Every member of one album, in album order. */
-export async function readMembers(source: AssetSource, zone: ZoneRef, album: string): Promise<AlbumMember[]> {
-  return (await readMembersCounted(source, zone, album)).members;
-}
-
 /** Walks (or resumes walking) a zone's albums; returns whether the walk is complete. */
 export async function walkAlbums(
   deps: AlbumWalkDeps,
@@ -120,7 +117,7 @@ export async function walkAlbums(
   let pagesSinceSave = 0;
   if (!progress.listed) {
     if (!deps.hasTimeFor()) return { done: false, progress, problems: progress.problems ?? 0 };
-    const { albums, pages, problems } = await listEveryAlbumCounted(deps.source, zone);
+    const { albums, pages, problems } = await listEveryAlbum(deps.source, zone);
     await recordAlbumList(deps.albums, albums, zoneId(zone), { complete: problems === 0 });
     progress = {
       listed: true,
@@ -134,7 +131,7 @@ export async function walkAlbums(
     const [recordName, ...rest] = progress.pending;
     if (recordName === undefined) break;
     const ref = { zone, recordName };
-    const { members, pages, problems } = await readMembersCounted(deps.source, zone, recordName);
+    const { members, pages, problems } = await readMembers(deps.source, zone, recordName);
     await replaceAlbumMembers(deps.albums, ref, members, () => deps.albums.loadAlbum(ref), {
       complete: problems === 0,
     });
