@@ -398,8 +398,13 @@ async function enumerateZone(
 ) {
   const checkpoint = parseZoneCheckpoint(current.state?.checkpoint);
   if (checkpoint.albums !== undefined) {
-    const { listed, pending, problems, ...walk } = checkpoint.albums;
-    const albums = { listed, pending, ...(problems === undefined ? {} : { problems }) };
+    const { listed, pending, problems, cursor, ...walk } = checkpoint.albums;
+    const albums = {
+      listed,
+      pending,
+      ...(problems === undefined ? {} : { problems }),
+      ...(cursor === undefined ? {} : { cursor }),
+    };
     return { pages: 0, ...(await finishEnumeration(deps, run, zone, current, { ...walk, albums })) };
   }
   if (checkpoint.reconcile !== undefined) {

@@ -15,7 +15,12 @@
  * which the idempotent archive absorbs) rather than guessed at.
  */
 import type { JsonValue } from '#domain/model/sync-state.ts';
-import type { EnumerationCursor, EnumerationScope, UnpairedHalves } from '#ports/asset-source.ts';
+import type {
+  AlbumMembersCursor,
+  EnumerationCursor,
+  EnumerationScope,
+  UnpairedHalves,
+} from '#ports/asset-source.ts';
 import * as z from '#shared/zod.ts';
 import type { AlbumWalkRetry } from './album-walk-retry.ts';
 import type { UnreadableRecord } from './unreadable-records.ts';
@@ -66,6 +71,14 @@ const zoneCheckpointSchema = z.strictObject({
       listed: z.boolean(),
       pending: z.array(z.string()),
       problems: z.optional(z.int().check(z.nonnegative())),
+      cursor: z.optional(
+        z.strictObject({
+          startRank: z.int().check(z.nonnegative()),
+          overlap: z.optional(z.array(z.string())),
+          retreats: z.optional(z.int().check(z.nonnegative())),
+          recovered: z.optional(z.boolean()),
+        }),
+      ),
       only: z.optional(z.literal(true)),
     }),
   ),
@@ -119,6 +132,8 @@ export interface ZoneCheckpoint {
     readonly pending: readonly string[];
     /** Problems on the walk's pages so far (`walk-albums.ts`): the walk is then not recorded as done. */
     readonly problems?: number;
+    /** Where the read of `pending[0]` stopped (`walk-albums.ts`). */
+    readonly cursor?: AlbumMembersCursor;
     /** The albums alone, on a caught-up zone that never walked them (no photo walk, no full scan). */
     readonly only?: true;
   };
