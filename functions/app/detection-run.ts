@@ -201,11 +201,13 @@ export async function runDetection(
       });
     }
     // An album walk that could not read every album or member: nothing it missed was taken as
-    // deleted, and the albums are walked again on the next run (walk-albums.ts).
+    // deleted, and the albums are walked again later (album-walk-retry.ts); told once after a day.
     const albumProblems = result.zones.reduce((n, z) => n + (z.albumProblems ?? 0), 0);
     if (albumProblems > 0) {
-      deps.logger.warn('album walk read only part of the albums; walked again next run', { albumProblems });
+      deps.logger.warn('album walk read only part of the albums; walked again later', { albumProblems });
     }
+    const albumsFailing = result.zones.filter((z) => z.albumWalkFailingSince !== undefined).length;
+    if (albumsFailing > 0) deps.metrics.add(METRICS.workGivenUp, albumsFailing);
     const appleRequests = icloud.requests.counts();
     deps.metrics.add(METRICS.appleRequests, icloud.requests.total());
     deps.metrics.add(

@@ -45,7 +45,7 @@ const album = (recordName: string, name: string, extra: Partial<Album> = {}): Al
   ...extra,
 });
 
-function setUp() {
+function setUp(now: () => number = Date.now) {
   const source = new LibraryAssetSource({ pageSize: 10 });
   const zone = source.addZone(PRIMARY, 25);
   zone.albums.push({ album: album('F1', 'Reisen', { albumType: 3 }), members: [] });
@@ -79,7 +79,7 @@ function setUp() {
       xmpSidecars: false,
       logger: createLogger({ level: 'SILENT' }),
       metrics: new CollectedMetrics(),
-      now: Date.now,
+      now,
     },
   );
   return { state, objects, deps, source, zone };
@@ -137,7 +137,37 @@ describe('a detection run whose album walk could not read an album (the deletion
 
     expect(views()).toHaveLength(5);
     expect(await state.loadAlbum({ zone: PRIMARY, recordName: 'A1' })).toMatchObject({ deleted: false });
-    expect(warned).toContain('album walk read only part of the albums; walked again next run');
+    expect(warned).toContain('album walk read only part of the albums; walked again later');
     expect((await state.loadZone(PRIMARY))?.albumsWalkedAt).toBeUndefined();
+  });
+
+  it('counts in WorkGivenUp, once, albums still read only in part a day after the first such walk', async () => {
+    let time = Date.UTC(2026, 11, 7);
+    const { state, deps, source, zone } = setUp(() => time);
+    await runDetection(deps, { runId: 'r0', remainingMs: () => 600_000 });
+    const list = source.listAlbums.bind(source);
+    source.listAlbums = async (...args) => {
+      const page = await list(...args);
+      return {
+        ...page,
+        albums: page.albums.filter((a) => a.recordName !== 'A1'),
+        problems: [
+          new UnexpectedResponseError('CloudKit could not serve record A1 in records/query: THROTTLED'),
+        ],
+      };
+    };
+    zone.expired.add((await state.loadZone(PRIMARY))?.syncToken ?? '');
+    source.change('PrimarySync', [
+      { type: 'album', album: album('A0', 'Tag 0 (renamed)', { parentId: 'F1' }) },
+    ]);
+    const metrics = deps.metrics as CollectedMetrics;
+    const givenUp = () => metrics.values.get('workGivenUp') ?? 0;
+    for (let run = 1; run <= 24; run += 1) {
+      time += 2 * 60 * 60 * 1000;
+      await runDetection(deps, { runId: `r${run}`, remainingMs: () => 600_000 });
+      // Nothing before a day has passed since the first walk with problems (run 1).
+      if (run <= 12) expect(givenUp()).toBe(0);
+    }
+    expect(givenUp()).toBe(1);
   });
 });

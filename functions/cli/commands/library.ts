@@ -39,9 +39,16 @@ interface LibraryAlbum {
   readonly kind: AlbumKind;
 }
 
-/** The zone's albums and folders, each with the folders above it, in folder order. */
-async function albumsOf(source: AssetSource, zone: ZoneRef): Promise<LibraryAlbum[]> {
-  const albums = (await listEveryAlbum(source, zone)).filter((a) => !a.isDeleted);
+/**
+ * The zone's albums and folders, each with the folders above it, in folder order; `problems`:
+ * albums or folders iCloud served as error items, which the list lacks (with a folder's albums).
+ */
+export async function albumsOf(
+  source: AssetSource,
+  zone: ZoneRef,
+): Promise<{ albums: LibraryAlbum[]; problems: number }> {
+  const list = await listEveryAlbum(source, zone);
+  const albums = list.albums.filter((a) => !a.isDeleted);
   const byName = new Map(albums.map((a) => [a.recordName, a]));
   const foldersOf = (parent: string | undefined, seen = new Set<string>()): string[] => {
     const folder = parent === undefined ? undefined : byName.get(parent);
@@ -49,14 +56,19 @@ async function albumsOf(source: AssetSource, zone: ZoneRef): Promise<LibraryAlbu
     seen.add(folder.recordName);
     return [...foldersOf(folder.parentId, seen), folder.name];
   };
-  return albums
+  const listed = albums
     .map((a) => ({ name: a.name, folders: foldersOf(a.parentId), kind: albumKindOf(a.albumType) }))
     .sort((a, b) => [...a.folders, a.name].join('/').localeCompare([...b.folders, b.name].join('/')));
+  return { albums: listed, problems: list.problems };
 }
 
-function renderAlbums(output: Output, albums: readonly LibraryAlbum[]): void {
+function renderAlbums(output: Output, { albums, problems }: Awaited<ReturnType<typeof albumsOf>>): void {
   const of = (kind: AlbumKind) => albums.filter((a) => a.kind === kind).length;
   output.info(`  ${String(of('album')).padStart(8)}  albums, in ${of('folder')} folders`);
+  if (problems > 0)
+    output.warn(
+      `${problems} albums or folders iCloud could not serve: the list lacks them (and a folder's albums); try again later`,
+    );
   for (const album of albums.filter((a) => a.kind !== 'folder')) {
     const kind = album.kind === 'album' ? '' : ` (${album.kind})`;
     output.info(`            ${[...album.folders, album.name].join(' / ')}${kind}`);
@@ -132,7 +144,12 @@ Exit codes: 0 ok, 1 failure, 3 iCloud needs you to log in again, 4 Apple refused
         zones: counted.map(({ zone, counts, albums: zoneAlbums }) => ({
           ...zone,
           counts,
-          ...(zoneAlbums ? { albums: zoneAlbums } : {}),
+          ...(zoneAlbums
+            ? {
+                albums: zoneAlbums.albums,
+                ...(zoneAlbums.problems > 0 ? { albumProblems: zoneAlbums.problems } : {}),
+              }
+            : {}),
         })),
         sharedAlbums: albums.map((a) => ({
           albumguid: a.albumguid,

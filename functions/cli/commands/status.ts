@@ -348,9 +348,14 @@ function render(output: Output, where: string, status: ArchiveStatus, queue: Que
         ? ''
         : `; ${count(zone.awaitingUrl)} waiting for iCloud to offer a download URL`) +
       (zone.unreadable === undefined ? '' : `; ${count(zone.unreadable)} unreadable, looked up again`);
+    const part = zone.albumsReadInPart;
     output.info(
       `${label(i === 0 ? 'Zones' : '')} ${name.padEnd(28)} ${PROGRESS_TEXT[zone.progress].padEnd(23)} token ${formatAge(zone.tokenAgeMs)} old${waiting}`,
     );
+    if (part !== undefined)
+      output.warn(
+        `${name}: albums read only in part on every walk since ${when(part.since)} UTC (${count(part.walks)} walks; iCloud served an album or member as an error): nothing taken as deleted; next walk ${part.nextWalk === 'nextRun' ? 'next run' : `${when(part.nextWalk)} UTC`}`,
+      );
   });
   renderFailed(output, status);
   if (queue !== undefined) {

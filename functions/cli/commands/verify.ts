@@ -249,6 +249,10 @@ function renderRefusal(
 }
 
 function renderAlbums(output: Output, albums: AlbumVerifyReport): void {
+  if (albums.problems !== undefined)
+    output.warn(
+      `${albums.problems} albums or album members iCloud could not serve: views of albums it did not list, and photos it did not read, are not reported.`,
+    );
   if (albums.ok) {
     output.info(`Albums: ${albums.albumsChecked} album views match iCloud.`);
     return;

@@ -3,6 +3,11 @@
  * 1 + F + Σ max(1, ⌊(members + 56) / 61⌋) requests) and checks each album's view in the bucket against
  * them: there, named as in Photos, listing exactly the archived photos iCloud has in the album,
  * in album order; and no view left for an album iCloud no longer has.
+ *
+ * A read in part (an album or member CloudKit served as an error item) says so (`problems`) and
+ * shows nothing as extra: a list with problems reports no view as one of no album (the album, or a
+ * folder's albums, may be the ones it lacks), and a members read with problems reports the photos
+ * a view lacks, never those it lists beyond the read, nor their order.
  */
 import { albumViewPaths } from '#domain/albums/album-paths.ts';
 import { type AlbumViewDocument, viewItem } from '#domain/albums/album-view.ts';
@@ -40,6 +45,11 @@ export interface AlbumVerifyReport {
   /** Albums (not folders) iCloud listed and whose views were checked. */
   readonly albumsChecked: number;
   readonly findings: readonly AlbumFinding[];
+  /**
+   * Albums or members iCloud served as error items (absent: none): views of albums not listed and
+   * photos not read were not reported (docs/commands.md, verify).
+   */
+  readonly problems?: number;
 }
 
 export interface AlbumVerifyDeps {
@@ -69,8 +79,13 @@ export async function verifyAlbums(
   const findings: AlbumFinding[] = [];
   const expectedKeys = new Set<string>();
   let albumsChecked = 0;
+  let problems = 0;
+  let listedInPart = false;
   for (const zone of zones.filter(zoneHasAlbums)) {
-    const albums = (await listEveryAlbum(deps.source, zone)).filter((a) => !a.isDeleted).map(asStored);
+    const list = await listEveryAlbum(deps.source, zone);
+    problems += list.problems;
+    listedInPart ||= list.problems > 0;
+    const albums = list.albums.filter((a) => !a.isDeleted).map(asStored);
     const paths = albumViewPaths(albums);
     for (const album of albums) {
       const path = paths.get(album.recordName);
@@ -93,21 +108,27 @@ export async function verifyAlbums(
         });
       }
       const expected: string[] = [];
-      for (const member of await readMembers(deps.source, zone, album.recordName)) {
+      const read = await readMembers(deps.source, zone, album.recordName);
+      problems += read.problems;
+      for (const member of read.members) {
         const entry = await deps.state.getEntry({ zone, assetRecordName: member.assetRecordName });
         if (entry !== undefined && viewItem(entry) !== undefined) expected.push(member.assetRecordName);
       }
       const actual = document.items.map((i) => i.assetRecordName);
       const missing = expected.filter((name) => !actual.includes(name));
-      const extra = actual.filter((name) => !expected.includes(name));
-      const orderDiffers = missing.length + extra.length === 0 && expected.join() !== actual.join();
+      // A photo the read did not show may be one the read could not serve.
+      const extra = read.problems > 0 ? [] : actual.filter((name) => !expected.includes(name));
+      const orderDiffers =
+        read.problems === 0 && missing.length + extra.length === 0 && expected.join() !== actual.join();
       if (missing.length + extra.length > 0 || orderDiffers) {
         findings.push({ type: 'membersDiffer', album: album.recordName, path, missing, extra, orderDiffers });
       }
     }
   }
-  for await (const object of deps.objects.list(viewsPrefix)) {
-    if (!expectedKeys.has(object.key)) findings.push({ type: 'viewNotInIcloud', key: object.key });
-  }
-  return { ok: findings.length === 0, albumsChecked, findings };
+  // A view of an album the list lacked is not one of no album.
+  if (!listedInPart)
+    for await (const object of deps.objects.list(viewsPrefix)) {
+      if (!expectedKeys.has(object.key)) findings.push({ type: 'viewNotInIcloud', key: object.key });
+    }
+  return { ok: findings.length === 0, albumsChecked, findings, ...(problems > 0 ? { problems } : {}) };
 }

@@ -11,7 +11,9 @@
  * idle run.
  *
  * Resumable: the list is read in one go (small), then albums are read one at a time. A run that
- * stops for its deadline saves `pending` and the next resumes at the next album. In between,
+ * stops for its deadline saves `pending` and the next resumes at the next album; the deadline
+ * stops the read of a long album too, between its pages (`cursor`), so an album longer than one
+ * invocation reads is walked over several runs instead of having every run killed at it. In between,
  * progress is saved once `PAGES_BETWEEN_SAVES` pages (the list's and the contents') have been read
  * since the last save, not after the list and every album (a library of many small albums paid a
  * state write per album): a crash redoes at most that many pages (and the enumeration's last
@@ -40,6 +42,8 @@ export interface AlbumWalkProgress {
   readonly pending: readonly string[];
   /** Problems on the pages read so far (absent: none): the walk showed only part of the albums. */
   readonly problems?: number;
+  /** Where the read of `pending[0]` stopped at a deadline: its members so far are stored. */
+  readonly cursor?: AlbumMembersCursor;
 }
 
 export interface AlbumWalkDeps {
@@ -54,13 +58,12 @@ export interface AlbumWalkDeps {
 /** Only the own library has album indexes; shared zones lack them (docs/protocol/cloudkit.md#indexes). */
 export const zoneHasAlbums: (zone: ZoneRef) => boolean = isOwnLibrary;
 
-/** Every album and folder of the zone: the top level, then each folder's children, to any depth. */
-export async function listEveryAlbum(source: AssetSource, zone: ZoneRef): Promise<Album[]> {
-  return (await listEveryAlbumCounted(source, zone)).albums;
-}
-
-/** `listEveryAlbum`, and the list pages it took. */
-async function listEveryAlbumCounted(source: AssetSource, zone: ZoneRef) {
+/**
+ * Every album and folder of the zone: the top level, then each folder's children, to any depth;
+ * the list pages it took, and their problems (an album or folder served as an error item: the
+ * list lacks it, and a folder's albums).
+ */
+export async function listEveryAlbum(source: AssetSource, zone: ZoneRef) {
   const all: Album[] = [];
   const parents: (string | undefined)[] = [undefined];
   const visited = new Set<string>();
@@ -88,13 +91,25 @@ async function listEveryAlbumCounted(source: AssetSource, zone: ZoneRef) {
 /** Contents pages (requests to Apple) a crash may make a walk read again: its saves come no closer. */
 export const PAGES_BETWEEN_SAVES = 50;
 
-/** Every member of one album, in album order, and the contents pages it took. */
-async function readMembersCounted(source: AssetSource, zone: ZoneRef, album: string) {
+/**
+ * Every member of one album, in album order, the contents pages it took, and their problems (a
+ * member served as an error item: the read lacks it).
+ */
+export async function readMembers(
+  source: AssetSource,
+  zone: ZoneRef,
+  album: string,
+  from?: AlbumMembersCursor,
+  hasTimeFor: () => boolean = () => true,
+): Promise<{ members: AlbumMember[]; pages: number; problems: number; stoppedAt?: AlbumMembersCursor }> {
   const members: AlbumMember[] = [];
   let pages = 0;
   let problems = 0;
-  let cursor: AlbumMembersCursor | undefined;
+  let cursor = from;
   do {
+    // At least one page a call, so a walk resumed at this album always moves on.
+    if (pages > 0 && cursor !== undefined && !hasTimeFor())
+      return { members, pages, problems, stoppedAt: cursor };
     const page = await source.albumMembersPage(zone, album, cursor);
     pages += 1;
     problems += page.problems.length;
@@ -102,11 +117,6 @@ async function readMembersCounted(source: AssetSource, zone: ZoneRef, album: str
     cursor = page.next;
   } while (cursor !== undefined);
   return { members, pages, problems };
-}
-
-/** Every member of one album, in album order. */
-export async function readMembers(source: AssetSource, zone: ZoneRef, album: string): Promise<AlbumMember[]> {
-  return (await readMembersCounted(source, zone, album)).members;
 }
 
 /** Walks (or resumes walking) a zone's albums; returns whether the walk is complete. */
@@ -120,7 +130,7 @@ export async function walkAlbums(
   let pagesSinceSave = 0;
   if (!progress.listed) {
     if (!deps.hasTimeFor()) return { done: false, progress, problems: progress.problems ?? 0 };
-    const { albums, pages, problems } = await listEveryAlbumCounted(deps.source, zone);
+    const { albums, pages, problems } = await listEveryAlbum(deps.source, zone);
     await recordAlbumList(deps.albums, albums, zoneId(zone), { complete: problems === 0 });
     progress = {
       listed: true,
@@ -134,12 +144,20 @@ export async function walkAlbums(
     const [recordName, ...rest] = progress.pending;
     if (recordName === undefined) break;
     const ref = { zone, recordName };
-    const { members, pages, problems } = await readMembersCounted(deps.source, zone, recordName);
-    await replaceAlbumMembers(deps.albums, ref, members, () => deps.albums.loadAlbum(ref), {
-      complete: problems === 0,
+    const read = await readMembers(deps.source, zone, recordName, progress.cursor, deps.hasTimeFor);
+    // Read over more than one run (an album longer than what one reads): its members are stored
+    // as they come, and none removed (what an earlier run read is not in this read).
+    const whole = progress.cursor === undefined && read.stoppedAt === undefined;
+    await replaceAlbumMembers(deps.albums, ref, read.members, () => deps.albums.loadAlbum(ref), {
+      complete: whole && read.problems === 0,
     });
-    progress = { listed: true, pending: rest, ...withProblems((progress.problems ?? 0) + problems) };
-    pagesSinceSave += pages;
+    const problems = withProblems((progress.problems ?? 0) + read.problems);
+    if (read.stoppedAt !== undefined) {
+      progress = { listed: true, pending: progress.pending, cursor: read.stoppedAt, ...problems };
+      return { done: false, progress, problems: progress.problems ?? 0 };
+    }
+    progress = { listed: true, pending: rest, ...problems };
+    pagesSinceSave += read.pages;
     if (rest.length > 0 && pagesSinceSave >= PAGES_BETWEEN_SAVES) {
       await deps.save(progress);
       pagesSinceSave = 0;

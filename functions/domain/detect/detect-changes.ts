@@ -56,6 +56,7 @@ import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../p
 import { awaitingUrl } from '../plan/plan-versions.ts';
 import { entryForTombstone } from '../plan/purged-entry.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '../plan/version-policy.ts';
+import { type AlbumWalkRetry, afterAlbumWalkProblems, albumWalkDue } from './album-walk-retry.ts';
 import { dueRetries } from './failed-retries.ts';
 import { confirmUnseen, RECONCILE_LOOKUP_BATCH, seenAssetNames } from './reconcile-enumeration.ts';
 import { afterLookup, isDue, park, type UnreadableRecord } from './unreadable-records.ts';
@@ -120,9 +121,14 @@ export interface ZoneReport {
   readonly stillFailing?: readonly string[];
   /**
    * Problems on the pages of this run's album walk (an album or member CloudKit served as an error
-   * item): nothing they hid was taken as deleted, and the albums are walked again on the next run.
+   * item): nothing they hid was taken as deleted, and the albums are walked again later
+   * (`album-walk-retry.ts`).
    */
   readonly albumProblems?: number;
+  /**
+   * Every album walk since this time (ms) had problems, for a day now: told once (`workGivenUp`).
+   */
+  readonly albumWalkFailingSince?: number;
 }
 
 export interface DetectResult {
@@ -165,6 +171,11 @@ class Run {
   archiveObjects: number | undefined;
   /** The zones this run syncs, in order; zones added while it runs are synced too (S141). */
   readonly zones: ZoneRef[] = [];
+  /**
+   * A zone's album walk ended with the token it captured before it: what changed meanwhile is
+   * behind the database token this run read, so that one is not saved (the next run lists it).
+   */
+  tokenBehind = false;
 
   constructor(deps: DetectDeps) {
     this.#deps = deps;
@@ -262,12 +273,14 @@ async function saveZone(
   const {
     unreadable: _u,
     brake: _b,
+    albumRetry: _r,
     ...rest
   } = next.checkpoint === undefined ? {} : parseZoneCheckpoint(next.checkpoint);
   const kept = {
     ...rest,
     ...(current.unreadable.length > 0 ? { unreadable: current.unreadable } : {}),
     ...(current.brake ? { brake: current.brake } : {}),
+    ...(current.albumRetry ? { albumRetry: current.albumRetry } : {}),
   };
   current.state = await state.saveZone(
     {
@@ -296,6 +309,10 @@ interface ZoneStateHolder {
   stillFailing: string[];
   /** Problems on the pages of this run's album walk (reported). */
   albumProblems: number;
+  /** Album walks with problems in a row (saved with every write until a walk reads every album). */
+  albumRetry: AlbumWalkRetry | undefined;
+  /** Set when this run tells that every walk since then had problems. */
+  albumWalkFailingSince?: number;
 }
 
 /** The photos of `changes` served with a version `deps`' policy keeps but no download URL. */
@@ -386,8 +403,13 @@ async function enumerateZone(
 ) {
   const checkpoint = parseZoneCheckpoint(current.state?.checkpoint);
   if (checkpoint.albums !== undefined) {
-    const { listed, pending, problems, ...walk } = checkpoint.albums;
-    const albums = { listed, pending, ...(problems === undefined ? {} : { problems }) };
+    const { listed, pending, problems, cursor, ...walk } = checkpoint.albums;
+    const albums = {
+      listed,
+      pending,
+      ...(problems === undefined ? {} : { problems }),
+      ...(cursor === undefined ? {} : { cursor }),
+    };
     return { pages: 0, ...(await finishEnumeration(deps, run, zone, current, { ...walk, albums })) };
   }
   if (checkpoint.reconcile !== undefined) {
@@ -452,6 +474,7 @@ async function finishEnumeration(
 ): Promise<{ changes: number; caughtUp: boolean }> {
   const { capturedToken, generation, only } = walk;
   const albums = deps.albums;
+  const albumRetry = current.albumRetry;
   const walked: { albumsWalkedAt?: number | null } = {};
   if (albums !== undefined && zoneHasAlbums(zone)) {
     const saveWalk = async (progress: AlbumWalkProgress) => {
@@ -475,10 +498,16 @@ async function finishEnumeration(
       await saveWalk(result.progress);
       return { changes: 0, caughtUp: false };
     }
-    // A walk with problems read only part of the albums: not recorded as done, so the next run
-    // walks them again (`needsAlbumWalk`) and applies what a clean walk shows.
+    // A walk with problems read only part of the albums: not recorded as done, so a later run
+    // walks them again (`needsAlbumWalk`, with a backoff) and applies what a clean walk shows.
     current.albumProblems += result.problems;
     walked.albumsWalkedAt = result.problems > 0 ? null : deps.now();
+    current.albumRetry = undefined;
+    if (result.problems > 0) {
+      const after = afterAlbumWalkProblems(albumRetry, deps.now());
+      current.albumRetry = after.retry;
+      if (after.tell) current.albumWalkFailingSince = after.retry.since;
+    }
   }
   if (generation === undefined) {
     await saveZone(deps.state, current, zone, {
@@ -486,6 +515,7 @@ async function finishEnumeration(
       ...(only ? {} : { lastFullScanAt: deps.now() }),
       ...walked,
     });
+    if (only) run.tokenBehind = true;
     return { changes: 0, caughtUp: true };
   }
   // The walk is done: from here the checkpoint names the reconciliation, not the walk.
@@ -612,7 +642,7 @@ async function syncZone(
   retries: readonly FailedPhotoRetry[],
 ): Promise<ZoneReport> {
   const state = await deps.state.loadZone(zone);
-  const { unreadable = [], brake = 0 } = parseZoneCheckpoint(state?.checkpoint);
+  const { unreadable = [], brake = 0, albumRetry } = parseZoneCheckpoint(state?.checkpoint);
   const current: ZoneStateHolder = {
     state,
     unreadable: [...unreadable],
@@ -620,6 +650,7 @@ async function syncZone(
     brake,
     stillFailing: [],
     albumProblems: 0,
+    albumRetry,
   };
   const keep = (count: number) => {
     current.brake = count;
@@ -646,6 +677,9 @@ async function syncZone(
     ...(current.givenUp.length > 0 ? { unreadableGivenUp: current.givenUp } : {}),
     ...(current.stillFailing.length > 0 ? { stillFailing: current.stillFailing } : {}),
     ...(current.albumProblems > 0 ? { albumProblems: current.albumProblems } : {}),
+    ...(current.albumWalkFailingSince === undefined
+      ? {}
+      : { albumWalkFailingSince: current.albumWalkFailingSince }),
   };
 }
 
@@ -691,10 +725,12 @@ async function walkZone(
 /**
  * Whether a caught-up zone still has its albums to walk: first synced before albums were recorded
  * (2026-12-06), its state has no `albumsWalkedAt`, and the change feed alone would never bring the
- * albums nobody touched since. Not while halves wait for their partner (the walk's checkpoint
- * would replace them): the next run.
+ * albums nobody touched since. So is one whose last walk had problems, once its backoff is over
+ * (`album-walk-retry.ts`). Not while halves wait for their partner (the walk's checkpoint would
+ * replace them): the next run.
  */
 function needsAlbumWalk(deps: DetectDeps, state: ZoneSyncState | undefined): boolean {
+  const checkpoint = parseZoneCheckpoint(state?.checkpoint);
   return (
     deps.albums !== undefined &&
     state !== undefined &&
@@ -702,7 +738,8 @@ function needsAlbumWalk(deps: DetectDeps, state: ZoneSyncState | undefined): boo
     state.albumsWalkedAt === undefined &&
     !state.retired &&
     zoneHasAlbums(state.zone) &&
-    parseZoneCheckpoint(state.checkpoint).unpaired === undefined
+    checkpoint.unpaired === undefined &&
+    albumWalkDue(checkpoint.albumRetry, deps.now())
   );
 }
 
@@ -892,7 +929,7 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
       reports.push(await syncZone(deps, run, zone, retries));
     }
     const allCaughtUp = reports.every((r) => r.caughtUp);
-    if (allCaughtUp) {
+    if (allCaughtUp && !run.tokenBehind) {
       for (const delta of deltas)
         await deps.state.saveDatabaseToken(delta.database, delta.syncToken, delta.revision);
     }

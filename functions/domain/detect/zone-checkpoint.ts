@@ -5,8 +5,8 @@
  *
  * A reconciling enumeration (see `reconcile-enumeration.ts`) adds its generation id and, after
  * the walk, the reconciliation's place; both optional, so older checkpoints read unchanged. So is
- * `unreadable`: the records CloudKit would not serve, and `brake`, a refused purge's count: both
- * kept whatever else the checkpoint holds.
+ * `unreadable`: the records CloudKit would not serve, `brake`, a refused purge's count, and
+ * `albumRetry`, when albums read in part are walked again: all kept whatever else it holds.
  * The walk's cursor gained `overlap`, `retreats` and `recovered` (rank-walk.ts), optional too: a
  * cursor stored without them resumes at its rank, as it was written to.
  *
@@ -15,8 +15,14 @@
  * which the idempotent archive absorbs) rather than guessed at.
  */
 import type { JsonValue } from '#domain/model/sync-state.ts';
-import type { EnumerationCursor, EnumerationScope, UnpairedHalves } from '#ports/asset-source.ts';
+import type {
+  AlbumMembersCursor,
+  EnumerationCursor,
+  EnumerationScope,
+  UnpairedHalves,
+} from '#ports/asset-source.ts';
 import * as z from '#shared/zod.ts';
+import type { AlbumWalkRetry } from './album-walk-retry.ts';
 import type { UnreadableRecord } from './unreadable-records.ts';
 
 export const ZONE_CHECKPOINT_VERSION = 1;
@@ -65,6 +71,14 @@ const zoneCheckpointSchema = z.strictObject({
       listed: z.boolean(),
       pending: z.array(z.string()),
       problems: z.optional(z.int().check(z.nonnegative())),
+      cursor: z.optional(
+        z.strictObject({
+          startRank: z.int().check(z.nonnegative()),
+          overlap: z.optional(z.array(z.string())),
+          retreats: z.optional(z.int().check(z.nonnegative())),
+          recovered: z.optional(z.boolean()),
+        }),
+      ),
       only: z.optional(z.literal(true)),
     }),
   ),
@@ -80,6 +94,14 @@ const zoneCheckpointSchema = z.strictObject({
     ),
   ),
   brake: z.optional(z.int().check(z.nonnegative())),
+  albumRetry: z.optional(
+    z.strictObject({
+      since: z.number(),
+      tries: z.int().check(z.nonnegative()),
+      lastTriedAt: z.number(),
+      told: z.optional(z.literal(true)),
+    }),
+  ),
 });
 
 export interface ZoneCheckpoint {
@@ -110,6 +132,8 @@ export interface ZoneCheckpoint {
     readonly pending: readonly string[];
     /** Problems on the walk's pages so far (`walk-albums.ts`): the walk is then not recorded as done. */
     readonly problems?: number;
+    /** Where the read of `pending[0]` stopped (`walk-albums.ts`). */
+    readonly cursor?: AlbumMembersCursor;
     /** The albums alone, on a caught-up zone that never walked them (no photo walk, no full scan). */
     readonly only?: true;
   };
@@ -122,6 +146,11 @@ export interface ZoneCheckpoint {
    * dropped once the zone is caught up.
    */
   readonly brake?: number;
+  /**
+   * The album walks with problems in a row (`album-walk-retry.ts`): when the albums are walked
+   * again. Kept whatever else the checkpoint holds; dropped by a walk that reads every album.
+   */
+  readonly albumRetry?: AlbumWalkRetry;
 }
 
 /** The stored checkpoint, parsed; `{}` (start over) when there is none or it cannot be read. */

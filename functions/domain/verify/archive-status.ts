@@ -13,6 +13,7 @@ import type { RunKind, RunOutcome, RunRecord } from '#domain/model/run.ts';
 import type { DatabaseSyncState, FailedPhotoRetry, ZoneSyncState } from '#domain/model/sync-state.ts';
 import { zoneId } from '#domain/model/zone.ts';
 import { scrubSecrets } from '#shared/redact.ts';
+import { nextAlbumWalkAt } from '../detect/album-walk-retry.ts';
 import { nextRetryAt } from '../detect/failed-retries.ts';
 import { parseZoneCheckpoint } from '../detect/zone-checkpoint.ts';
 
@@ -48,6 +49,15 @@ export interface ZoneStatus {
    * looked up again (given up, with a `workGivenUp`, after about a day of tries).
    */
   readonly unreadable?: number;
+  /**
+   * Every album walk since `since` read only part of the albums (an album or member iCloud served
+   * as an error item): nothing it missed was taken as deleted; walked again at `nextWalk`.
+   */
+  readonly albumsReadInPart?: {
+    readonly since: number;
+    readonly walks: number;
+    readonly nextWalk: number | 'nextRun';
+  };
 }
 
 export interface RunStatus {
@@ -206,11 +216,27 @@ export function trustStatus(now: number, expiresAt?: number, lastValidatedAt?: n
   return { state, expiresAt, daysLeft, ...validated };
 }
 
-function awaitingUrlOf(zone: ZoneSyncState): Pick<ZoneStatus, 'awaitingUrl' | 'unreadable'> {
-  const records = parseZoneCheckpoint(zone.checkpoint).unreadable ?? [];
+function awaitingUrlOf(
+  zone: ZoneSyncState,
+  now: number,
+): Pick<ZoneStatus, 'awaitingUrl' | 'unreadable' | 'albumsReadInPart'> {
+  const { unreadable: records = [], albumRetry } = parseZoneCheckpoint(zone.checkpoint);
   const waiting = records.filter((r) => r.noUrl).length;
   const unread = records.length - waiting;
-  return { ...(waiting > 0 ? { awaitingUrl: waiting } : {}), ...(unread > 0 ? { unreadable: unread } : {}) };
+  const next = albumRetry === undefined ? undefined : (nextAlbumWalkAt(albumRetry) ?? now);
+  return {
+    ...(waiting > 0 ? { awaitingUrl: waiting } : {}),
+    ...(unread > 0 ? { unreadable: unread } : {}),
+    ...(albumRetry === undefined || next === undefined
+      ? {}
+      : {
+          albumsReadInPart: {
+            since: albumRetry.since,
+            walks: albumRetry.tries,
+            nextWalk: next <= now ? 'nextRun' : next,
+          },
+        }),
+  };
 }
 
 function failedPhotos(input: ArchiveStatusInput): FailedPhotoStatus[] {
@@ -245,7 +271,7 @@ export function archiveStatus(input: ArchiveStatusInput): ArchiveStatus {
         updatedAt: zone.updatedAt,
         tokenAgeMs: now - zone.updatedAt,
         ...(zone.lastFullScanAt === undefined ? {} : { lastFullScanAt: zone.lastFullScanAt }),
-        ...awaitingUrlOf(zone),
+        ...awaitingUrlOf(zone, now),
       }),
     )
     .sort((a, b) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0));
