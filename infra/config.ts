@@ -36,6 +36,8 @@ export interface InfraConfig {
   readonly deletePolicy: 'keep' | 'mirror';
   readonly maxDeleteFraction: number;
   readonly versionPolicy: string;
+  /** `suffix` (`IMG_0001_HEVC.MOV`, default) or `original` (`IMG_0001.MOV`): a HEIC Live Photo's video. */
+  readonly liveVideoName: 'suffix' | 'original';
   /** Archive the Shared Albums the account owns or joined (docs/archive-layout.md, section 12). */
   readonly sharedAlbums: boolean;
   /** Least minutes between two Shared Albums listings; 0 lists on every run. */
@@ -151,6 +153,11 @@ const SETTINGS: Settings = {
     rule: `a comma-separated list of ${VERSION_POLICY_WORDS.join(', ')}, each but original optionally prefixed with "-" to remove it`,
     schema: versionPolicy,
     fallback: 'default',
+  },
+  liveVideoName: {
+    rule: 'one of suffix, original',
+    schema: oneOf(['suffix', 'original']),
+    fallback: 'suffix',
   },
   sharedAlbums: { rule: 'true or false', schema: boolean, fallback: true },
   sharedAlbumsEveryMinutes: { rule: 'an integer from 0 to 10080', schema: integer(0, 10_080), fallback: 0 },
