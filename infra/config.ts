@@ -18,6 +18,9 @@ export const VERSION_POLICY_WORDS = [
   'thumb',
 ] as const;
 
+/** How a HEIC Live Photo's video is named (mirrors `LIVE_VIDEO_NAMES` in functions/domain/plan/live-video-name.ts). */
+export const LIVE_VIDEO_NAMES = ['suffix', 'original'] as const;
+
 /** Retention periods CloudWatch Logs accepts, in days. */
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -36,6 +39,8 @@ export interface InfraConfig {
   readonly deletePolicy: 'keep' | 'mirror';
   readonly maxDeleteFraction: number;
   readonly versionPolicy: string;
+  /** `suffix` (`IMG_0001_HEVC.MOV`, default) or `original` (`IMG_0001.MOV`): a HEIC Live Photo's video. */
+  readonly liveVideoName: (typeof LIVE_VIDEO_NAMES)[number];
   /** Archive the Shared Albums the account owns or joined (docs/archive-layout.md, section 12). */
   readonly sharedAlbums: boolean;
   /** Least minutes between two Shared Albums listings; 0 lists on every run. */
@@ -151,6 +156,11 @@ const SETTINGS: Settings = {
     rule: `a comma-separated list of ${VERSION_POLICY_WORDS.join(', ')}, each but original optionally prefixed with "-" to remove it`,
     schema: versionPolicy,
     fallback: 'default',
+  },
+  liveVideoName: {
+    rule: `one of ${LIVE_VIDEO_NAMES.join(', ')} (new objects only: archived keys are never renamed)`,
+    schema: oneOf(LIVE_VIDEO_NAMES),
+    fallback: 'suffix',
   },
   sharedAlbums: { rule: 'true or false', schema: boolean, fallback: true },
   sharedAlbumsEveryMinutes: { rule: 'an integer from 0 to 10080', schema: integer(0, 10_080), fallback: 0 },

@@ -142,6 +142,7 @@ export function setSyncSettings(fn: PipelineFunction, config: InfraConfig): void
   fn.addEnvironment(ENV.deletePolicy, config.deletePolicy);
   fn.addEnvironment(ENV.maxDeleteFraction, String(config.maxDeleteFraction));
   fn.addEnvironment(ENV.versionPolicy, config.versionPolicy);
+  fn.addEnvironment(ENV.liveVideoName, config.liveVideoName);
   fn.addEnvironment(ENV.sharedAlbums, config.sharedAlbums ? 'on' : 'off');
   fn.addEnvironment(ENV.sharedAlbumsEveryMinutes, String(config.sharedAlbumsEveryMinutes));
   fn.addEnvironment(ENV.xmpSidecars, String(config.xmpSidecars));

@@ -6,6 +6,7 @@
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
+import type { LiveVideoName } from '#domain/plan/live-video-name.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import type { ArchivingObjectStore } from '#ports/object-store.ts';
@@ -27,6 +28,8 @@ export interface DownloaderPorts {
 export interface DownloaderSettings {
   readonly deletePolicy: DeletePolicy;
   readonly versionPolicy: VersionPolicy;
+  /** How new HEIC Live Photo videos are named (`suffix` when absent). */
+  readonly liveVideoName?: LiveVideoName;
   readonly reserveMs: number;
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
@@ -44,6 +47,7 @@ export function downloaderBatchDeps(ports: DownloaderPorts, settings: Downloader
       state: ports.state,
       objects: ports.objects,
       versionPolicy: settings.versionPolicy,
+      ...(settings.liveVideoName === undefined ? {} : { liveVideoName: settings.liveVideoName }),
       deletePolicy: deletePolicy.mode,
       now: settings.now,
       ...(ports.continuation === undefined ? {} : { continuation: ports.continuation }),

@@ -101,6 +101,7 @@ export function composeDownloader(
       {
         deletePolicy,
         versionPolicy,
+        liveVideoName: config.liveVideoName,
         reserveMs: config.deadlineReserveMs,
         logger,
         metrics,

@@ -7,6 +7,7 @@ import type { DownloadBatchDeps } from '#app/download-batch.ts';
 import type { SharedAlbumWorkerSettings } from '#app/shared-albums-work.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { DeleteMode } from '#domain/plan/delete-policy.ts';
+import type { LiveVideoName } from '#domain/plan/live-video-name.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { IcloudConnection } from '#ports/icloud-connection.ts';
 import type { ObjectStore } from '#ports/object-store.ts';
@@ -23,6 +24,8 @@ export interface LocalWorkerOptions {
   /** The local work queue: a paused long video goes on in a new message on it. */
   readonly continuation?: WorkQueue;
   readonly versionPolicy: VersionPolicy;
+  /** How new HEIC Live Photo videos are named (`suffix` when absent). */
+  readonly liveVideoName?: LiveVideoName;
   readonly deleteMode: DeleteMode;
   readonly logger: Logger;
   readonly onMessage: (result: MessageResult) => void;
@@ -36,6 +39,7 @@ export function localDownloadDeps(options: LocalWorkerOptions): DownloadBatchDep
       state: options.state,
       objects: options.objects,
       versionPolicy: options.versionPolicy,
+      ...(options.liveVideoName === undefined ? {} : { liveVideoName: options.liveVideoName }),
       deletePolicy: options.deleteMode,
       now: Date.now,
       ...(options.continuation === undefined ? {} : { continuation: options.continuation }),

@@ -16,6 +16,7 @@ import { OneRunAlbumStore } from '#domain/albums/one-run-album-store.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_DELETE_POLICY, type DeletePolicy } from '#domain/plan/delete-policy.ts';
+import type { LiveVideoName } from '#domain/plan/live-video-name.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { SessionStore } from '#ports/session-store.ts';
@@ -37,6 +38,8 @@ export interface LocalCompositionOptions {
   readonly logger: Logger;
   readonly deletePolicy?: DeletePolicy;
   readonly versionPolicy?: VersionPolicy;
+  /** How new HEIC Live Photo videos are named (`suffix` when absent; docs/archive-layout.md §2). */
+  readonly liveVideoName?: LiveVideoName;
   /** Bytes streamed from the CDN, as they pass (for a progress bar). */
   readonly onBytesDownloaded?: (bytes: number) => void;
   /** Bytes each enqueued batch of work may download (an upper bound). */
@@ -157,6 +160,7 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
         state: stack.state,
         objects: stack.objects,
         versionPolicy,
+        ...(options.liveVideoName === undefined ? {} : { liveVideoName: options.liveVideoName }),
         deletePolicy: deletePolicy.mode,
         now: Date.now,
         // The local SQS: a paused long video goes on in a new message (not counted as detection's work).

@@ -32,6 +32,8 @@ const schema = z.object({
   deletePolicy: z._default(z.enum(['keep', 'mirror']), 'keep'),
   maxDeleteFraction: z._default(fraction, 0.05),
   versionPolicy: z._default(z.string(), ''),
+  /** How a new HEIC Live Photo video is named (domain/plan/live-video-name.ts). */
+  liveVideoName: z._default(z.enum(['suffix', 'original']), 'suffix'),
   /** `on` (default) or `off`: archive the Shared Albums the account owns or joined. */
   sharedAlbums: z._default(z.enum(['on', 'off']), 'on'),
   /** Least minutes between two listings of the Shared Albums; 0 (default): every run. */
@@ -78,6 +80,7 @@ const VARIABLES: Record<Key, string> = {
   deletePolicy: ENV.deletePolicy,
   maxDeleteFraction: ENV.maxDeleteFraction,
   versionPolicy: ENV.versionPolicy,
+  liveVideoName: ENV.liveVideoName,
   sharedAlbums: ENV.sharedAlbums,
   sharedAlbumsEveryMinutes: ENV.sharedAlbumsEveryMinutes,
   xmpSidecars: ENV.xmpSidecars,

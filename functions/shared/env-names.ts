@@ -24,6 +24,8 @@ export const ENV = {
   maxDeleteCount: 'MAX_DELETE_COUNT',
   /** Which versions to archive, comma-separated (see README). */
   versionPolicy: 'VERSION_POLICY',
+  /** `suffix` (default: `IMG_0001_HEVC.MOV`) or `original` (`IMG_0001.MOV`): how a HEIC Live Photo's video is named. */
+  liveVideoName: 'LIVE_VIDEO_NAME',
   /** `on` (default) or `off`: archive Shared Albums. */
   sharedAlbums: 'SHARED_ALBUMS',
   /** Least minutes between two Shared Albums listings; 0 (default) lists on every run. */

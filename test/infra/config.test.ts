@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { LIVE_VIDEO_NAMES as DOMAIN_LIVE_VIDEO_NAMES } from '#domain/plan/live-video-name.ts';
 import { VERSION_POLICY_WORDS as DOMAIN_VERSION_POLICY_WORDS } from '#domain/plan/version-policy.ts';
-import { envNameOf, InfraConfigError, loadInfraConfig, VERSION_POLICY_WORDS } from '../../infra/config.ts';
+import {
+  envNameOf,
+  InfraConfigError,
+  LIVE_VIDEO_NAMES,
+  loadInfraConfig,
+  VERSION_POLICY_WORDS,
+} from '../../infra/config.ts';
 
 const fromContext = (context: Record<string, unknown>) =>
   loadInfraConfig((key) => context[key.replace(/^icloudS3:/, '')], {});
@@ -26,6 +33,7 @@ describe('deployment settings', () => {
       deletePolicy: 'keep',
       maxDeleteFraction: 0.05,
       versionPolicy: 'default',
+      liveVideoName: 'suffix',
       sharedAlbums: true,
       sharedAlbumsEveryMinutes: 0,
       xmpSidecars: false,
@@ -141,6 +149,17 @@ describe('deployment settings', () => {
       /^icloudS3:versionPolicy must be a comma-separated list of default, original, live/,
     );
     expect(problemsOf(() => fromContext({ versionPolicy: '-original' }))).toHaveLength(1);
+  });
+
+  it('reads the Live Photo video naming, and names the valid values for another', () => {
+    expect(fromContext({ liveVideoName: 'original' }).liveVideoName).toBe('original');
+    expect(problemsOf(() => fromContext({ liveVideoName: 'hevc' }))).toEqual([
+      expect.stringMatching(/^icloudS3:liveVideoName must be one of suffix, original/),
+    ]);
+  });
+
+  it('knows the same Live Photo video namings as the domain', () => {
+    expect([...LIVE_VIDEO_NAMES]).toEqual([...DOMAIN_LIVE_VIDEO_NAMES]);
   });
 
   it('knows the same version policy words as the domain', () => {

@@ -69,6 +69,7 @@ describe.each([
       [ENV.deletePolicy]: 'keep',
       [ENV.maxDeleteFraction]: '0.05',
       [ENV.versionPolicy]: 'default',
+      [ENV.liveVideoName]: 'suffix',
       [ENV.sharedAlbums]: 'on',
       [ENV.sharedAlbumsEveryMinutes]: '0',
     });

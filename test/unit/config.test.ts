@@ -32,6 +32,15 @@ describe('loadConfig', () => {
     );
   });
 
+  it('names a HEIC Live Photo video `suffix` unless LIVE_VIDEO_NAME is original, and refuses another value', () => {
+    expect(loadConfig(complete).liveVideoName).toBe('suffix');
+    expect(loadConfig({ ...complete, [ENV.liveVideoName]: 'original' }).liveVideoName).toBe('original');
+    expect(loadConfig({ ...complete, [ENV.liveVideoName]: 'suffix' }).liveVideoName).toBe('suffix');
+    expect(() => loadConfig({ ...complete, [ENV.liveVideoName]: 'IMG_0001.MOV' })).toThrowError(
+      /LIVE_VIDEO_NAME is invalid/,
+    );
+  });
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadConfig(complete))).toBe(true);
   });

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
+import { parseLiveVideoName } from '#domain/plan/live-video-name.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SyncProgress, SyncSummary } from '#local/local-sync.ts';
 import { ENV } from '#shared/env-names.ts';
@@ -143,6 +144,10 @@ export function syncCommand(): Command {
       '--versions <policy>',
       'which versions to archive, e.g. "default,medium" (see docs/archive-layout.md)',
     )
+    .option(
+      '--live-video-name <naming>',
+      `a HEIC Live Photo's video: suffix (IMG_0001_HEVC.MOV) or original (IMG_0001.MOV); new objects only (default $${ENV.liveVideoName} or suffix)`,
+    )
     .option('--no-shared-albums', 'leave Shared Albums alone (no request, no work)')
     .addOption(
       new Option(
@@ -207,6 +212,9 @@ was refused, 3 iCloud needs you to log in again.`,
           maxDeleteFraction: options.maxDeleteFraction?.toString(),
         }),
         versionPolicy: parseVersionPolicy(options.versions as string | undefined),
+        liveVideoName: parseLiveVideoName(
+          (options.liveVideoName as string | undefined) ?? process.env[ENV.liveVideoName],
+        ),
         sharedAlbums: {
           enabled: options.sharedAlbums !== false,
           cadenceMs: Math.round(Number(options.sharedAlbumsEvery ?? 0) * 60_000),

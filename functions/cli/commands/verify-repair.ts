@@ -7,6 +7,7 @@ import { type RepairOutcome, runRepair } from '#app/repair.ts';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
 import { localDownloadDeps } from '#compose/local-workers.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
+import type { LiveVideoName } from '#domain/plan/live-video-name.ts';
 import type { VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
@@ -40,6 +41,8 @@ export interface RepairResult extends RepairOutcome {
 export interface RepairCommandOptions {
   readonly icloud: () => Promise<IcloudConnection>;
   readonly versionPolicy: VersionPolicy;
+  /** How a HEIC Live Photo video archived for the first time is named (`suffix` when absent). */
+  readonly liveVideoName?: LiveVideoName;
   readonly deletePolicy: DeletePolicy;
   readonly logger: Logger;
 }
@@ -93,6 +96,7 @@ export async function repairArchive(
       icloud: options.icloud,
       continuation: access.localStack.queue,
       versionPolicy: options.versionPolicy,
+      ...(options.liveVideoName === undefined ? {} : { liveVideoName: options.liveVideoName }),
       deleteMode: options.deletePolicy.mode,
       logger: options.logger,
       ...(access.sharedAlbumState

@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
 import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
 import { type DeletePolicy, parseDeletePolicy } from '#domain/plan/delete-policy.ts';
+import { parseLiveVideoName } from '#domain/plan/live-video-name.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
@@ -29,6 +30,7 @@ interface VerifyOptions extends AwsTargetOptions {
   readonly deep?: boolean;
   readonly sseKms?: boolean;
   readonly versions?: string;
+  readonly liveVideoName?: string;
   readonly repair?: boolean;
   readonly deletePolicy?: string;
   readonly maxDeleteFraction?: number;
@@ -53,6 +55,10 @@ export function verifyCommand(): Command {
     .option(
       '--versions <policy>',
       `the version policy the archive follows (default: $${ENV.versionPolicy} or "default")`,
+    )
+    .option(
+      '--live-video-name <naming>',
+      `how --repair names a HEIC Live Photo video it archives for the first time: suffix or original (default: $${ENV.liveVideoName} or suffix); archived keys are never renamed`,
     )
     .option(
       '--repair',
@@ -180,7 +186,13 @@ async function runVerifyCommand(
     ? await repairArchive(
         access,
         report,
-        { icloud, versionPolicy, deletePolicy, logger: ctx.logger },
+        {
+          icloud,
+          versionPolicy,
+          liveVideoName: parseLiveVideoName(options.liveVideoName ?? process.env[ENV.liveVideoName]),
+          deletePolicy,
+          logger: ctx.logger,
+        },
         sharedAlbums,
       ).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
     : undefined;

@@ -69,9 +69,9 @@ async function claimKey(
   claims: MessageClaims | undefined,
   keys: ObjectKeys,
 ): Promise<{ key: string; suffixed: boolean; claim: OurClaim }> {
-  const [plain, suffixed, own] = keyCandidates(asset, planned, entry);
+  const [plain, suffixed, own] = keyCandidates(asset, planned, entry, deps.liveVideoName);
   const order = [
-    ...earlierEditKeys(asset, planned, entry),
+    ...earlierEditKeys(asset, planned, entry, deps.liveVideoName),
     ...(preferSuffixed ? [suffixed, plain, own] : [plain, suffixed, own]),
   ];
   const { objectId } = planned;

@@ -10,6 +10,7 @@ import type { MediaDownloader } from '../../ports/media-download.ts';
 import type { ArchivingObjectStore } from '../../ports/object-store.ts';
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { WorkQueue } from '../../ports/work-queue.ts';
+import type { LiveVideoName } from '../plan/live-video-name.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 import type { ItemSlots } from './item-slots.ts';
 
@@ -54,6 +55,8 @@ export interface ArchiveDeps {
   readonly downloader: MediaDownloader;
   readonly refresh: RefreshAssets;
   readonly versionPolicy: VersionPolicy;
+  /** How a new HEIC Live Photo video is named (`suffix` when absent); archived keys never change. */
+  readonly liveVideoName?: LiveVideoName;
   readonly deletePolicy: DeletePolicyName;
   readonly now: () => number;
   /** Fires shortly before the Lambda deadline: in-flight uploads abort and leave nothing. */

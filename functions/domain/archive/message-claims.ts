@@ -28,6 +28,7 @@ import {
   type TransferClaim,
 } from '#domain/model/manifest.ts';
 import { optional } from '#shared/optional-field.ts';
+import type { LiveVideoName } from '../plan/live-video-name.ts';
 import { candidateKeys } from '../plan/object-key.ts';
 import { type PlannedVersion, planVersions } from '../plan/plan-versions.ts';
 import type { ArchiveDeps } from './archive-deps.ts';
@@ -45,18 +46,20 @@ const isEdit = (planned: PlannedVersion) => planned.role === 'edit' || planned.r
 /**
  * The keys `planned` may be stored under, in the order a claim tries them (candidateKeys): its
  * siblings anchor on the asset's archived original, and an edit names its generation (by default
- * the one after the edits `entry` lists).
+ * the one after the edits `entry` lists). `liveVideoName` names a HEIC Live Photo's video.
  */
 export function keyCandidates(
   asset: Asset,
   planned: PlannedVersion,
   entry: ManifestEntry | undefined,
+  liveVideoName?: LiveVideoName,
   generation = editsBefore(planned, entry) + 1,
 ): readonly [plainKey: string, suffixedKey: string, ownKey: string] {
   const anchor = entry?.versions.find((v) => v.kind === 'original')?.key;
   return candidateKeys(asset, planned, {
     ...(anchor !== undefined && planned.kind !== 'original' ? { anchorKey: anchor } : {}),
     ...(isEdit(planned) ? { editGeneration: generation } : {}),
+    ...(liveVideoName === undefined ? {} : { liveVideoName }),
   });
 }
 
@@ -67,10 +70,15 @@ export function keyCandidates(
  * would store it again under the next generation; its claim tries these first. None on the
  * common path (each earlier edit under its plain key).
  */
-export function earlierEditKeys(asset: Asset, planned: PlannedVersion, entry: ManifestEntry | undefined) {
+export function earlierEditKeys(
+  asset: Asset,
+  planned: PlannedVersion,
+  entry: ManifestEntry | undefined,
+  liveVideoName?: LiveVideoName,
+) {
   const keys: string[] = [];
   for (let generation = isEdit(planned) ? editsBefore(planned, entry) : 0; generation > 0; generation--) {
-    const [plain] = keyCandidates(asset, planned, entry, generation);
+    const [plain] = keyCandidates(asset, planned, entry, liveVideoName, generation);
     if (!entry?.versions.some((v) => v.key === plain)) keys.push(plain);
   }
   return keys;
@@ -127,8 +135,8 @@ export class MessageClaims {
       if (missing.some((planned) => objectKeys.recorded(planned.objectId) !== undefined)) continue;
       for (const planned of missing) {
         // An edit that may be stored under an earlier key already claims on its own.
-        if (earlierEditKeys(asset, planned, entry).length > 0) continue;
-        const [key] = keyCandidates(asset, planned, entry);
+        if (earlierEditKeys(asset, planned, entry, deps.liveVideoName).length > 0) continue;
+        const [key] = keyCandidates(asset, planned, entry, deps.liveVideoName);
         // One claim per key and per object: a second asset naming either (a shared master, a name
         // twin) claims on its own.
         if (keys.has(foldKey(key)) || owners.has(planned.objectId)) continue;

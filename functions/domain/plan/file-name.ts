@@ -6,6 +6,7 @@
 import { type Asset, VERSION_KINDS, type VersionKind } from '#domain/model/asset.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
 import { extensionForUti, extensionMatchesUti } from '#domain/model/uti.ts';
+import type { LiveVideoName } from './live-video-name.ts';
 import type { PlannedVersion } from './plan-versions.ts';
 import {
   MAX_SEGMENT_BYTES,
@@ -44,6 +45,8 @@ export interface FileNameOptions {
    * even if the name Apple reports has changed since.
    */
   readonly base?: BaseName;
+  /** `suffix` (default) or `original`: see `LiveVideoName`. */
+  readonly liveVideoName?: LiveVideoName;
 }
 
 export interface BaseName {
@@ -100,6 +103,7 @@ function partsOf(
   kind: VersionKind,
   uti: string,
   editGeneration: number,
+  liveVideoName: LiveVideoName,
 ): NameParts {
   const extension = extensionFor(base, uti);
   const edited = editGeneration > 1 ? `${EDITED_MARKER}-${editGeneration}` : EDITED_MARKER;
@@ -108,9 +112,9 @@ function partsOf(
     const still = asset.versions.find((version) => version.kind === stillKind);
     return still === undefined ? base.extension : extensionFor(base, still.uti);
   };
-  // The motion part is named after the still it belongs to (HEIC still -> `_HEVC.MOV`).
+  // The motion part is named after the still it belongs to (HEIC still -> `_HEVC.MOV`, unless `original`).
   const motionOf = (stillKind: VersionKind) =>
-    isHeifExtension(stillExtension(stillKind)) ? HEVC_MARKER : '';
+    liveVideoName === 'suffix' && isHeifExtension(stillExtension(stillKind)) ? HEVC_MARKER : '';
   const stem = base.stem;
   switch (kind) {
     case 'original':
@@ -163,12 +167,13 @@ export function versionFileName(
   const suffix = options.suffix ?? '';
   const generation = options.editGeneration ?? 1;
   const base = options.base ?? baseNameOf(asset);
+  const naming = options.liveVideoName ?? 'suffix';
   const taken = new Set<string>();
   // Kinds whose names are fixed before `kind`'s (`VERSION_KINDS` order): a later sibling yields to an earlier one.
   for (const kind of VERSION_KINDS) {
     const version = kind === planned.kind ? planned.version : asset.versions.find((v) => v.kind === kind);
     if (version === undefined) continue;
-    let parts = partsOf(asset, base, kind, version.uti, generation);
+    let parts = partsOf(asset, base, kind, version.uti, generation, naming);
     let name = compose(asset, parts, suffix);
     while (taken.has(foldKey(name))) {
       parts = { ...parts, markers: [...parts.markers, `-${kind}`] };
@@ -177,5 +182,5 @@ export function versionFileName(
     if (kind === planned.kind) return name;
     taken.add(foldKey(name));
   }
-  return compose(asset, partsOf(asset, base, planned.kind, planned.version.uti, generation), suffix);
+  return compose(asset, partsOf(asset, base, planned.kind, planned.version.uti, generation, naming), suffix);
 }

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Asset } from '#domain/model/asset.ts';
 import { type BaseName, versionFileName } from './file-name.ts';
+import type { LiveVideoName } from './live-video-name.ts';
 import type { PlannedVersion } from './plan-versions.ts';
 import { splitExtension } from './sanitize.ts';
 
@@ -89,6 +90,8 @@ export interface KeyOptions {
    * person changed the photo's date).
    */
   readonly anchorKey?: string;
+  /** How a HEIC Live Photo's video is named (`suffix` when absent). */
+  readonly liveVideoName?: LiveVideoName;
 }
 
 /** The key `planned` gets with `suffix` (an `identitySuffix`) or without one. */
@@ -104,6 +107,7 @@ function keyFor(
     ...(suffix === undefined ? {} : { suffix }),
     ...(options.editGeneration === undefined ? {} : { editGeneration: options.editGeneration }),
     ...(anchor === undefined ? {} : { base: anchor.base }),
+    ...(options.liveVideoName === undefined ? {} : { liveVideoName: options.liveVideoName }),
   });
   return `${folder}/${fileName}`;
 }
