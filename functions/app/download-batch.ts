@@ -11,7 +11,7 @@ import { ItemSlots } from '#domain/archive/item-slots.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
 import { classifyError, SignInLatchedError } from '#domain/errors.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
-import { LibraryTwinPendingError } from '#domain/shared-albums/errors.ts';
+import { GoneNotRecordedError, LibraryTwinPendingError } from '#domain/shared-albums/errors.ts';
 import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
@@ -302,6 +302,9 @@ export function startDownloadBatch(
       } else if (error instanceof LibraryTwinPendingError) {
         // A Shared Album waiting for library originals a worker is archiving: expected, not a fault.
         deps.logger.info('work message will be retried: waits for library originals', { messageId });
+      } else if (error instanceof GoneNotRecordedError) {
+        // A Shared Album's gone item that came before the detector's list save: expected, not a fault.
+        deps.logger.info('work message will be retried: gone album not recorded yet', { messageId });
       } else {
         deps.logger.warn('work message will be retried', { messageId, error });
       }

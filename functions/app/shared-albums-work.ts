@@ -11,7 +11,11 @@ import { classifyError } from '#domain/errors.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum, type SharedAlbumResult } from '#domain/shared-albums/archive-shared-album.ts';
-import { LibraryTwinPendingError, SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
+import {
+  GoneNotRecordedError,
+  LibraryTwinPendingError,
+  SharedAlbumGoneError,
+} from '#domain/shared-albums/errors.ts';
 import type { IcloudDownloadConnection } from '#ports/icloud-connection.ts';
 import type { ArchivingObjectStore } from '#ports/object-store.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
@@ -81,6 +85,14 @@ export async function archiveSharedWork(
         item.gone === true,
         { issuedAt: message.issuedAt, ...(item.goneAt === undefined ? {} : { goneAt: item.goneAt }) },
       );
+      if (done.skipped !== undefined) {
+        // A late gone item (finding 87) or one whose list save was lost: the next listing decides.
+        deps.logger.info('shared album gone item did nothing', {
+          albumguid: done.albumguid,
+          why: done.skipped,
+        });
+        continue;
+      }
       deps.logger.info('shared album archived', {
         albumguid: done.albumguid,
         stored: done.stored,
@@ -103,6 +115,13 @@ export async function archiveSharedWork(
       if (error instanceof LibraryTwinPendingError) {
         // Expected on a first sync that archives a photo and its album copy at once: no warning.
         deps.logger.info('shared album waits for library originals', { albumguid: item.album.albumguid });
+        throw error;
+      }
+      if (error instanceof GoneNotRecordedError) {
+        // Delivered before the detector saved the list: expected now and then, no warning.
+        deps.logger.info('shared album gone item waits for the list to record it', {
+          albumguid: item.album.albumguid,
+        });
         throw error;
       }
       deps.logger.warn('shared album not archived', {

@@ -279,6 +279,8 @@ const OURS_ELSEWHERE: Readonly<Record<string, ErrorClass>> = {
   SharedAlbumGoneError: 'fatal',
   /** domain/shared-albums: a library worker is archiving the item's original; its redelivery references it. */
   LibraryTwinPendingError: 'retryable',
+  /** domain/shared-albums: a gone item came before the detector's list save; its redelivery finds it. */
+  GoneNotRecordedError: 'retryable',
 };
 
 /** AWS SDK error names that mean "slow down", whatever `$fault` they carry. */

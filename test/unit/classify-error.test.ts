@@ -27,7 +27,7 @@ import {
   ZoneNotFoundError,
 } from '#domain/errors.ts';
 import { MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
-import { SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
+import { GoneNotRecordedError, SharedAlbumGoneError } from '#domain/shared-albums/errors.ts';
 import { ConfigError } from '#shared/config.ts';
 import * as mini from '#shared/zod.ts';
 
@@ -154,6 +154,11 @@ const table: ReadonlyArray<readonly [string, unknown, Classification]> = [
     'SharedAlbumGoneError (domain/shared-albums)',
     new SharedAlbumGoneError('ALBUM'),
     { errorClass: 'fatal', rule: 'SharedAlbumGoneError' },
+  ],
+  [
+    'GoneNotRecordedError (domain/shared-albums)',
+    new GoneNotRecordedError('ALBUM'),
+    { errorClass: 'retryable', rule: 'GoneNotRecordedError' },
   ],
   [
     'StalledDownloadError (adapters/icloud/cdn)',

@@ -6,9 +6,11 @@
  * under `mirror` it deletes every file of a live album, and the next detection, finding the album's
  * ctag archived and no `goneAt`, hands nothing out, so the files stay missing while the album is
  * in iCloud (reliability finding 87). The gone item now does nothing when the album was handed out
- * live after it was issued; one done before the detector saved the list still does its work.
+ * live after it was issued; one done before the detector saved the list is retried, and does its
+ * work once the list records the album gone (finding 91).
  */
 import { describe, expect, it } from 'vitest';
+import { classifyError } from '#domain/errors.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
@@ -158,8 +160,10 @@ describe('a Shared Album gone item delivered after the item that brought the alb
     expect(view.goneAt).toBeUndefined();
   });
 
-  it('a gone item done before the detector saved the list still deletes under mirror', async () => {
-    // The detector enqueues before it saves the list: a quick worker finds no goneAt yet.
+  it('a gone item done before the detector saved the list is retried, and deletes under mirror then', async () => {
+    // The detector enqueues before it saves the list: a quick worker finds no goneAt yet. It no
+    // longer acts on that (a lost save would leave a live album deleted, finding 91): it is retried,
+    // and its redelivery (after the visibility timeout) finds the album recorded gone.
     class WorkingQueue extends InMemoryWorkQueue {
       onEnqueue: (() => Promise<void>) | undefined;
       override async enqueue(messages: Parameters<InMemoryWorkQueue['enqueue']>[0]) {
@@ -178,12 +182,22 @@ describe('a Shared Album gone item delivered after the item that brought the alb
     source.albums.delete('A');
     tick(15 * 60_000);
     let before: number | undefined = -1;
+    let early: WorkMessage | undefined;
+    let earlyError: unknown;
     queue.onEnqueue = async () => {
       before = (await sharedState.loadAlbums())?.albums['A']?.goneAt;
-      for (const w of queue.receive(10)) await work(w.message);
+      [early] = queue.receive(10).map((w) => w.message);
+      earlyError = await work(early!).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     };
     await detect();
     expect(before).toBeUndefined();
+    expect(classifyError(earlyError)).toBe('retryable');
+    expect(await files()).toHaveLength(2);
+    tick(90 * 60_000);
+    await work(early!);
     expect(await files()).toEqual([]);
   });
 });

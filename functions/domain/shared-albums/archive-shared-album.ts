@@ -28,7 +28,7 @@ import type { AssetRef, ClaimOutcome } from '../model/manifest.ts';
 import { contentTypeForUti } from '../model/uti.ts';
 import { type DeletePolicy, deletionLimit } from '../plan/delete-policy.ts';
 import { encodeHeaderValue, mtimeMetadata } from '../plan/object-metadata.ts';
-import { LibraryTwinPendingError } from './errors.ts';
+import { GoneNotRecordedError, LibraryTwinPendingError } from './errors.ts';
 import { sharedItemStep } from './item-step.ts';
 import {
   findLibraryOriginal,
@@ -63,6 +63,13 @@ import {
 } from './state.ts';
 
 export { sharedAlbumZone } from './library-copy.ts';
+
+/**
+ * How long after its issue a gone item waits for the album list to record the album gone: the
+ * detector enqueues it, then saves the list, all within its Lambda timeout (5 minutes), plus a
+ * margin for clock skew. Past it, a list that does not record it means the save was lost.
+ */
+export const GONE_SAVE_WAIT_MS = 10 * 60 * 1000;
 
 /** Items per `webgetassets` call (the range `[offset, offset + PAGE)`). */
 export const SHARED_PAGE_ITEMS = 100;
@@ -121,6 +128,11 @@ export interface SharedAlbumResult {
   readonly deletionsRefused: number;
   readonly bytes: number;
   readonly failures: readonly { readonly subject: string; readonly reason: string }[];
+  /**
+   * Why a gone item did nothing: `handed-out-since` (the album was handed out live after it was
+   * issued), `gone-not-recorded` (the detector's list save that records it gone was lost).
+   */
+  readonly skipped?: 'handed-out-since' | 'gone-not-recorded';
 }
 
 /** The users of one stored shared object, in the library's master-user records. */
@@ -162,7 +174,16 @@ export async function archiveSharedAlbum(
   let firstPage = gone ? undefined : await deps.source.itemsPage(album, 0, pageItems);
   if (firstPage?.album) album = { ...album, ...firstPage.album };
   const stored = (await deps.sharedState.loadAlbums())?.albums[album.albumguid];
-  if (gone && handedOutSince(deps, stored, issuedAt)) return result;
+  if (gone && handedOutSince(deps, stored, issuedAt)) return { ...result, skipped: 'handed-out-since' };
+  if (gone && stored?.goneAt === undefined) {
+    // The detector enqueues a gone item before it saves the list that records it: acting on an
+    // unrecorded one deletes a live album's files when that save was lost and the album is listed
+    // again (same ctag, nothing handed out). Retried while the save may still land; then the
+    // next listing decides (still missing: a new gone item, recorded).
+    if (issuedAt !== undefined && deps.now() - issuedAt < GONE_SAVE_WAIT_MS)
+      throw new GoneNotRecordedError(`shared album ${album.albumguid}: gone, not recorded yet`);
+    return { ...result, skipped: 'gone-not-recorded' };
+  }
   // An album keeps the folder it was first archived in, even when renamed: keys never move.
   const folder = stored?.folder ?? (await claimFolder(deps, album));
   // When the detector found it gone (its view and catalog lines say so from then on). The detector

@@ -20,3 +20,12 @@ export class SharedAlbumGoneError extends Error {
 export class LibraryTwinPendingError extends Error {
   override readonly name = 'LibraryTwinPendingError';
 }
+
+/**
+ * A `gone` item delivered before the album list records the album gone (the detector enqueues it
+ * first, then saves the list): classified `retryable` by name (errors.ts), so it comes back after
+ * the visibility timeout, when the save has landed or is known lost (archive-shared-album.ts).
+ */
+export class GoneNotRecordedError extends Error {
+  override readonly name = 'GoneNotRecordedError';
+}
