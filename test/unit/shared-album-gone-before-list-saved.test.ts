@@ -1,15 +1,16 @@
 /**
  * An album that left the account's view: the detector hands its work out before it saves the
  * album list that marks it gone (the queue is durable first). A worker that takes the work at once
- * reads the list without `goneAt`; its view and catalog lines must still say the time the list
- * will say, not the worker's own clock (seen under load as a `goneAt` 300 ms apart in
- * test/e2e/pipeline-shared-collections.test.ts).
+ * reads the list without `goneAt`: it leaves the work for a redelivery (finding 91), and then its
+ * view and catalog lines must say the time the list says, not the worker's own clock (seen under
+ * load as a `goneAt` 300 ms apart in test/e2e/pipeline-shared-collections.test.ts).
  */
 import { expect, it } from 'vitest';
 import type { WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
 import { detectSharedAlbums } from '#domain/shared-albums/detect-shared-albums.ts';
+import { GoneNotRecordedError } from '#domain/shared-albums/errors.ts';
 import type { EnqueueReceipt } from '#ports/work-queue.ts';
 import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -50,7 +51,17 @@ it('a gone album whose work is done before the detector saves the list says, in 
     comments: false,
     now,
   };
+  // Work the worker left for a redelivery (the list did not record the album gone yet).
+  const redeliveries: WorkMessage[] = [];
   const consume = async (message: WorkMessage) => {
+    try {
+      await archiveItems(message);
+    } catch (error) {
+      if (!(error instanceof GoneNotRecordedError)) throw error;
+      redeliveries.push(message);
+    }
+  };
+  const archiveItems = async (message: WorkMessage) => {
     for (const item of message.items) {
       if (item.type === 'sharedAlbum')
         await archiveSharedAlbum(worker, item.album, item.gone === true, {
@@ -75,6 +86,8 @@ it('a gone album whose work is done before the detector saves the list says, in 
   await detect();
   source.albums.delete('A');
   await detect();
+  expect(redeliveries).toHaveLength(1);
+  for (const message of redeliveries.splice(0)) await archiveItems(message);
 
   const goneAt = (await sharedState.loadAlbums())!.albums['A']?.goneAt;
   expect(goneAt).toBeDefined();

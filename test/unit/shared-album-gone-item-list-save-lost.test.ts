@@ -112,7 +112,7 @@ function world(mode: 'mirror' | 'keep') {
       },
       it.album,
       it.gone === true,
-      message.issuedAt,
+      { issuedAt: message.issuedAt, ...(it.goneAt === undefined ? {} : { goneAt: it.goneAt }) },
     );
   };
   const files = async () => {
