@@ -3,6 +3,7 @@
  * memory, so detection can walk exactly what a real run would without moving a token.
  */
 
+import { assetId } from '#domain/model/manifest.ts';
 import type {
   DatabaseSyncState,
   LockAttempt,
@@ -51,12 +52,12 @@ export function dryRunState(store: SyncStateStore, now: () => number = Date.now)
       return saved;
     },
     async markSeen(zone: ZoneRef, generation: string, assetRecordNames: readonly string[]) {
-      for (const name of assetRecordNames) seen.set(`${zoneId(zone)}#${name}`, generation);
+      for (const name of assetRecordNames) seen.set(assetId({ zone, assetRecordName: name }), generation);
     },
     async unseenAssets(zone: ZoneRef, generation: string, cursor?: string) {
       const page = await store.unseenAssets(zone, generation, cursor);
       const assets = page.assets.filter(
-        (a) => seen.get(`${zoneId(zone)}#${a.assetRecordName}`) !== generation,
+        (a) => seen.get(assetId({ zone, assetRecordName: a.assetRecordName })) !== generation,
       );
       return { ...page, assets };
     },

@@ -5,7 +5,7 @@
  * the albums and one per live album, then answers from memory.
  */
 import { type AlbumRef, compareMembers, type StoredAlbum } from '#domain/model/album.ts';
-import { zoneId } from '#domain/model/zone.ts';
+import { assetId } from '#domain/model/manifest.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import { folderNames } from './album-paths.ts';
 
@@ -24,13 +24,13 @@ export async function loadAlbumIndex(store: AlbumStore): Promise<AlbumIndex> {
   for (const album of albums) {
     if (album.deleted || album.kind !== 'album') continue;
     for (const member of (await store.albumMembers(album)).sort(compareMembers)) {
-      const key = `${zoneId(album.zone)}#${member.assetRecordName}`;
+      const key = assetId({ zone: album.zone, assetRecordName: member.assetRecordName });
       byAsset.set(key, [...(byAsset.get(key) ?? []), album]);
     }
   }
   return {
     albums,
-    albumsOf: (asset) => [...(byAsset.get(`${zoneId(asset.zone)}#${asset.assetRecordName}`) ?? [])],
+    albumsOf: (asset) => [...(byAsset.get(assetId(asset)) ?? [])],
     foldersOf: (album) => folderNames(album, albums),
   };
 }

@@ -13,6 +13,7 @@ import {
   type StoredAlbumInput,
 } from '#domain/model/album.ts';
 import type { Album, ZoneChange } from '#domain/model/asset.ts';
+import { assetId } from '#domain/model/manifest.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 
@@ -266,7 +267,7 @@ export async function markAlbumsOfChangedPhotos(
           : change.type === 'tombstone' && change.inferredType !== 'CPLContainerRelation'
             ? { zone: change.zone, assetRecordName: change.recordName }
             : undefined;
-    if (photo !== undefined) photos.set(`${zoneId(photo.zone)}#${photo.assetRecordName}`, photo);
+    if (photo !== undefined) photos.set(assetId(photo), photo);
   }
   if (photos.size === 0) return 0;
   const stale = new Map<string, AlbumRef>();

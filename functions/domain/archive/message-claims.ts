@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { Asset } from '#domain/model/asset.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
 import {
+  assetId,
   type FreshKeyClaim,
   type LeasedClaim,
   MAX_FRESH_CLAIMS,
@@ -134,7 +135,7 @@ export class MessageClaims {
         keys.add(foldKey(key));
         owners.add(planned.objectId);
         wanted.push({
-          asset: `${asset.zone.zoneName}#${asset.assetRecordName}`,
+          asset: assetId(asset),
           request: {
             key,
             owner: planned.objectId,
