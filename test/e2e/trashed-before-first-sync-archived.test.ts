@@ -10,6 +10,7 @@
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalArchive } from '#compose/archive-access.ts';
+import type { SyncSummary } from '#local/local-sync.ts';
 import {
   type PipelineHarness,
   startPipelineHarness,
@@ -20,6 +21,8 @@ import { runCli } from '#test/helpers/run-cli.ts';
 let h: PipelineHarness;
 let kept: TruthAssetDetail;
 let deleted: TruthAssetDetail;
+let plan: SyncSummary;
+let first: SyncSummary;
 const originalOf = (asset: TruthAssetDetail) =>
   asset.versions.find((v) => v.kind === 'original')?.sha256 ?? '';
 
@@ -31,9 +34,10 @@ beforeAll(async () => {
   kept = a;
   deleted = b;
   await h.mutate({ op: 'trash', assetRecordName: deleted.assetRecordName });
-  const first = await h.sync();
+  plan = await h.sync({ dryRun: true });
+  first = await h.sync();
   expect(first.outcome).toBe('succeeded');
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await h?.stop();
@@ -55,6 +59,13 @@ describe('a photo trashed before the archive first saw it', () => {
       isDeleted: true,
     });
   });
+
+  it('is planned by the dry run as the run archives it, and counted trashed by status', async () => {
+    expect({ planned: plan.assets.archived }).toEqual({ planned: first.assets.archived });
+    const status = await runCli(['status', '--local', h.dataDir, '--json']);
+    const report = JSON.parse(status.stdout) as { manifest: { byStatus: { trashed: number } } };
+    expect(report.manifest.byStatus.trashed).toBeGreaterThanOrEqual(1);
+  }, 60_000);
 
   it('is reported by verify when it is not archived', async () => {
     // The archive as an earlier run might leave it: the trashed photo's objects gone.
