@@ -59,13 +59,13 @@ const PHOTO_KINDS = new Set(['original', 'alternative', 'live', 'adjusted', 'liv
 const VIDEO_KINDS = new Set(['original', 'adjusted']);
 
 /**
- * The digests the default version policy archives for the library's live assets: originals,
+ * The digests the default version policy archives for the library's assets, those in Recently
+ * Deleted too (iCloud still serves them; after the purge only the archive has them): originals,
  * RAW/JPEG alternatives, Live Photo videos, edited renditions (not a screenshot's automatic JPEG).
  */
 export function expectedDigests(assets: readonly TruthAsset[]): Set<string> {
   const digests = new Set<string>();
   for (const asset of assets) {
-    if (asset.isDeleted) continue;
     const kinds = asset.mediaType === 'photo' ? PHOTO_KINDS : VIDEO_KINDS;
     for (const version of asset.versions) {
       if (!kinds.has(version.kind) || !version.downloadable) continue;

@@ -239,12 +239,33 @@ describe('compareArchive: the archive against iCloud', () => {
     expect(report.ok).toBe(true);
   });
 
-  it('does not expect photos in Recently Deleted to be archived', () => {
+  it('expects photos in Recently Deleted to be archived: after the purge only the archive has them', () => {
     const report = compareArchive({
       library: libraryOf([assetOf('1')], 'recentlyDeleted'),
       manifest: [],
       objects: [],
     });
+
+    expect(report.ok).toBe(false);
+    expect(report.missing).toContainEqual(
+      expect.objectContaining({
+        type: 'notArchived',
+        assetRecordName: 'ASSET-1',
+        reason: 'no manifest entry',
+      }),
+    );
+  });
+
+  it('accepts a photo in Recently Deleted archived as trashed', () => {
+    const trashed = assetOf('1');
+    const input = agreeing([trashed]);
+    const manifest = input.manifest.map((e) => ({
+      ...e,
+      status: 'trashed' as const,
+      flags: { ...e.flags, isDeleted: true },
+    }));
+
+    const report = compareArchive({ ...input, library: libraryOf([trashed], 'recentlyDeleted'), manifest });
 
     expect(report.ok).toBe(true);
   });

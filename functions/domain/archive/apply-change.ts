@@ -54,8 +54,8 @@ async function updateEntry(
 
 /**
  * A CPLAsset changed without its master. Flags, trash and restore are recorded here; a new
- * rendition (an edit) or an asset never archived returns `needsArchive`: the caller fetches the
- * full asset and archives it.
+ * rendition (an edit) or an asset never archived (in Recently Deleted too) returns `needsArchive`:
+ * the caller fetches the full asset and archives it.
  */
 export async function applyAssetOnlyChange(
   deps: ArchiveDeps,
@@ -65,7 +65,8 @@ export async function applyAssetOnlyChange(
 ): Promise<ChangeOutcome> {
   const ref = { zone: change.zone, assetRecordName: change.assetRecordName };
   const current = known !== undefined ? known.entry : await deps.state.getEntry(ref);
-  if (current === undefined) return change.isDeleted ? 'unknownAsset' : 'needsArchive';
+  // Never archived, trashed or not: iCloud serves a Recently Deleted photo for 30 days, then only the archive has it.
+  if (current === undefined) return 'needsArchive';
   // Older than the entry's state (state-order.ts): the newer item named the renditions too.
   if (isOlder(current, at)) return 'unchanged';
   // Only among what the policy keeps: a thumb, or a screenshot's render, would be a lookup for nothing.

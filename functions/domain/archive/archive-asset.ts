@@ -41,9 +41,10 @@ export { SHA256_METADATA_KEY } from './verified-copy.ts';
 export interface AssetArchiveResult {
   /**
    * `archived`: new objects were stored (or adopted); `updated`: only the manifest changed (flags,
-   * trash); `unchanged`: nothing to do; `skipped`: a trashed asset never archived (nothing to keep).
+   * trash); `unchanged`: nothing to do. A photo first met in Recently Deleted is archived (as
+   * `trashed`): iCloud still serves it, and after the purge only the archive has it.
    */
-  readonly outcome: 'archived' | 'updated' | 'unchanged' | 'skipped';
+  readonly outcome: 'archived' | 'updated' | 'unchanged';
   readonly versionsArchived: number;
   readonly bytesArchived: number;
   readonly entry?: ManifestEntry;
@@ -333,9 +334,6 @@ async function archivePass(
         entry.masterChangeTag === asset.masterChangeTag));
   if (unchanged)
     return { result: { outcome: 'unchanged', versionsArchived: 0, bytesArchived: 0, entry, ...waits } };
-  // In Recently Deleted and never archived: nothing to keep. A restore brings it back as new.
-  if (entry === undefined && asset.isDeleted)
-    return { result: { outcome: 'skipped', versionsArchived: 0, bytesArchived: 0 } };
 
   const added: ArchivedVersion[] = [];
   const claimCounts = new Map<string, string>();

@@ -129,7 +129,6 @@ export class MessageClaims {
     const keys = new Set<string>();
     const owners = new Set<string>();
     for (const { asset, entry } of assets) {
-      if (entry === undefined && asset.isDeleted) continue; // never archived, in Recently Deleted: skipped
       const missing = missingVersions(planVersions(asset, deps.versionPolicy), entry);
       // Stored already through another asset: claimed by the item, at the recorded key.
       if (missing.some((planned) => objectKeys.recorded(planned.objectId) !== undefined)) continue;

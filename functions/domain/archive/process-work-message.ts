@@ -150,9 +150,8 @@ async function prefetchEntries(deps: ArchiveDeps, items: readonly LibraryWorkIte
 
 /**
  * Records the message's new assets as users of their masters in one batched write, before any of
- * their entries can list an object (an entry that lists this master's objects had it recorded;
- * a trashed asset never archived is skipped and needs none). A user recorded for an asset that
- * then fails only keeps objects longer.
+ * their entries can list an object (an entry that lists this master's objects had it recorded).
+ * A user recorded for an asset that then fails only keeps objects longer.
  */
 async function recordNewMasterUsers(
   deps: ArchiveDeps,
@@ -163,7 +162,7 @@ async function recordNewMasterUsers(
     if (item.type !== 'asset') return [];
     const { asset } = item;
     const entry = entries.get(assetId(asset));
-    if (listsObjectsOf(entry, asset) || (entry === undefined && asset.isDeleted)) return [];
+    if (listsObjectsOf(entry, asset)) return [];
     return [
       {
         masterRecordName: asset.masterRecordName,
@@ -631,7 +630,8 @@ export async function processWorkMessage(
             const reason = found.unavailable.get(item.change.assetRecordName);
             if (reason !== undefined) throw unavailableError(item.change.assetRecordName, reason);
             const asset = found.assets.get(item.change.assetRecordName);
-            if (asset !== undefined && !asset.isDeleted) {
+            // Trashed meanwhile (or first met in Recently Deleted): archived all the same, as `trashed`.
+            if (asset !== undefined) {
               const result = await archiveWithRefresh(
                 deps,
                 asset,

@@ -154,8 +154,11 @@ const DEFAULT_RESERVE_MS = 20_000;
  *   captured on the very first page;
  * - while following the delta: the halves of master/asset pairs still waiting for their partner.
  */
-/** Scopes a first enumeration walks, in order: hidden photos are the person's photos too. */
-const ENUMERATION_SCOPES: readonly EnumerationScope[] = ['library', 'hidden'];
+/**
+ * Scopes a first enumeration walks, in order: hidden photos are the person's photos too, and so
+ * are those in Recently Deleted (iCloud serves them for 30 days; after the purge only the archive has them).
+ */
+const ENUMERATION_SCOPES: readonly EnumerationScope[] = ['library', 'hidden', 'recentlyDeleted'];
 
 const sameZone = (a: ZoneRef, b: ZoneRef) => zoneId(a) === zoneId(b);
 

@@ -15,8 +15,8 @@
  *   that moved while it ran (hidden, unhidden, a neighbour deleted). Each candidate is looked up
  *   by name (`lookupAssets`, a few dozen per request): only a gone answer (`notFound`: NOT_FOUND
  *   or a tombstone) becomes a CPLAsset tombstone, which goes through the normal work path (the
- *   mirror safety stop, the workers' purge); a photo still there (Recently Deleted, or skipped by
- *   the walk) becomes its current asset change; an answer the mapping cannot read (`missing`)
+ *   mirror safety stop, the workers' purge); a photo still there (skipped by the walk, or moved
+ *   between indexes while it ran) becomes its current asset change; an answer the mapping cannot read (`missing`)
  *   waits with the zone's unreadable records; another `unavailable` answer changes nothing.
  * Candidates gather over unseen pages (at most a batch and a page of them in memory) so Apple
  * sees one lookup per 50 candidates, none when nothing is gone.
