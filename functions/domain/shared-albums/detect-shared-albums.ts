@@ -111,7 +111,10 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
     seen.add(album.albumguid);
     const before = previous[album.albumguid];
     const archived = before?.archivedCtag === album.ctag && before.goneAt === undefined;
+    // An album marked gone since its hand-out is handed out again at once: only a hand-out says it
+    // is live (clears goneAt) and makes an older gone item stale.
     const handedRecently =
+      before?.goneAt === undefined &&
       before?.enqueuedCtag === album.ctag &&
       before.enqueuedAt !== undefined &&
       now - before.enqueuedAt < REQUEUE_AFTER_MS;
