@@ -172,10 +172,11 @@ class Run {
   /** The zones this run syncs, in order; zones added while it runs are synced too (S141). */
   readonly zones: ZoneRef[] = [];
   /**
-   * A zone's album walk ended with the token it captured before it: what changed meanwhile is
-   * behind the database token this run read, so that one is not saved (the next run lists it).
+   * Databases of zones whose token was captured before this run (an album walk, or a walk begun
+   * on an earlier run): what changed meanwhile is behind the database token this run read, so
+   * that one is not saved (the next run lists the zone).
    */
-  tokenBehind = false;
+  readonly tokenBehind = new Set<DatabaseScope>();
 
   constructor(deps: DetectDeps) {
     this.#deps = deps;
@@ -402,6 +403,7 @@ async function enumerateZone(
   afterStaleToken: boolean,
 ) {
   const checkpoint = parseZoneCheckpoint(current.state?.checkpoint);
+  if (checkpoint.enumeration ?? checkpoint.albums ?? checkpoint.reconcile) run.tokenBehind.add(zone.database);
   if (checkpoint.albums !== undefined) {
     const { listed, pending, problems, cursor, ...walk } = checkpoint.albums;
     const albums = {
@@ -515,7 +517,7 @@ async function finishEnumeration(
       ...(only ? {} : { lastFullScanAt: deps.now() }),
       ...walked,
     });
-    if (only) run.tokenBehind = true;
+    if (only) run.tokenBehind.add(zone.database);
     return { changes: 0, caughtUp: true };
   }
   // The walk is done: from here the checkpoint names the reconciliation, not the walk.
@@ -929,9 +931,10 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
       reports.push(await syncZone(deps, run, zone, retries));
     }
     const allCaughtUp = reports.every((r) => r.caughtUp);
-    if (allCaughtUp && !run.tokenBehind) {
+    if (allCaughtUp) {
       for (const delta of deltas)
-        await deps.state.saveDatabaseToken(delta.database, delta.syncToken, delta.revision);
+        if (!run.tokenBehind.has(delta.database))
+          await deps.state.saveDatabaseToken(delta.database, delta.syncToken, delta.revision);
     }
     return {
       outcome: allCaughtUp ? 'caughtUp' : 'continued',
