@@ -150,6 +150,13 @@ describe('the detect handler', () => {
     expect(runs.map((r) => r.outcome).sort()).toEqual(
       [...outcomes.slice(0, -1).map(() => 'partial'), 'succeeded'].sort(),
     );
+    // The run after a first sync that spanned invocations follows the zone's delta from the token
+    // captured at its start (what changed meanwhile): here nothing, so nothing is queued.
+    const after = await handler(
+      {},
+      lambdaContext(() => 600_000, 'after-first-sync'),
+    );
+    expect(after).toMatchObject({ outcome: 'caughtUp', itemsEnqueued: 0 });
   });
 
   it('writes only the time of the check when nothing changed: no run record, no session', async () => {

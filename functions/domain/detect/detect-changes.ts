@@ -13,7 +13,8 @@
  *   on a ~7,300-photo library (docs/protocol/sync-tokens.md#scale): the history is ~450 pages, a third of its records
  *   tombstones, many pages empty; the all-photos index is ~75 pages of 100 photos, and its first
  *   page returns the zone's current syncToken for free. The token captured BEFORE the
- *   enumeration is kept, so anything that changes during it is replayed by the next delta.
+ *   enumeration is kept, so anything that changes during it is replayed by the next delta (an
+ *   enumeration that spanned runs: + one `changes/zone` on the next run, `Run.tokenBehind`).
  *
  * - Stale token (or a first sync over an existing archive): the enumeration reconciles, so the
  *   purges the lost delta would have carried are found by what it did not return
