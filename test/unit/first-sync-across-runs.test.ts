@@ -28,29 +28,34 @@ class CollectingQueue implements WorkQueue {
   }
 }
 
+function setUp() {
+  const source = new LibraryAssetSource({ pageSize: 10 });
+  const zone = source.addZone(ZONE, 60);
+  const state = new InMemorySyncStateStore();
+  const queue = new CollectingQueue();
+  let started = 0;
+  const remainingMs = () => INVOCATION_MS - (source.calls.length - started) * 1_000;
+  const invoke = async (runId: string) => {
+    started = source.calls.length;
+    const deps: DetectDeps = {
+      source,
+      state,
+      albums: state,
+      queue,
+      now: () => 1_000,
+      remainingMs,
+      reserveMs: RESERVE_MS,
+      runId,
+      deletePolicy: DEFAULT_DELETE_POLICY,
+    };
+    return (await detectChanges(deps)).outcome;
+  };
+  return { source, zone, queue, invoke };
+}
+
 describe('a first sync longer than one invocation', () => {
   it('queues what changed during the enumeration on the run after it', async () => {
-    const source = new LibraryAssetSource({ pageSize: 10 });
-    const zone = source.addZone(ZONE, 60);
-    const state = new InMemorySyncStateStore();
-    const queue = new CollectingQueue();
-    let started = 0;
-    const remainingMs = () => INVOCATION_MS - (source.calls.length - started) * 1_000;
-    const invoke = async (runId: string) => {
-      started = source.calls.length;
-      const deps: DetectDeps = {
-        source,
-        state,
-        albums: state,
-        queue,
-        now: () => 1_000,
-        remainingMs,
-        reserveMs: RESERVE_MS,
-        runId,
-        deletePolicy: DEFAULT_DELETE_POLICY,
-      };
-      return (await detectChanges(deps)).outcome;
-    };
+    const { source, zone, queue, invoke } = setUp();
     expect(await invoke('r1')).toBe('continued');
     // Photos already read change in iCloud while the enumeration is under way: one is made a
     // favourite, one deleted, and a new one dated before them joins the part already read.
@@ -76,5 +81,16 @@ describe('a first sync longer than one invocation', () => {
     );
     expect(names).toEqual(expect.arrayContaining([favourite.assetRecordName, 'NEW-A', deleted]));
     expect(await invoke('quiet')).toBe('idle');
+  });
+
+  it('costs the run after it nothing more when nothing changed meanwhile', async () => {
+    const { source, invoke } = setUp();
+    const outcomes: string[] = [];
+    while (outcomes.at(-1) !== 'caughtUp' && outcomes.length < 10)
+      outcomes.push(await invoke(`r${outcomes.length + 1}`));
+    expect(outcomes).toEqual(['continued', 'continued', 'continued', 'continued', 'caughtUp']);
+    const before = source.calls.length;
+    expect(await invoke('after')).toBe('idle');
+    expect(source.calls.slice(before)).toEqual(['changedZones:private']);
   });
 });

@@ -172,12 +172,20 @@ class Run {
   archiveObjects: number | undefined;
   /** The zones this run syncs, in order; zones added while it runs are synced too (S141). */
   readonly zones: ZoneRef[] = [];
+  /** The database tokens this run read. */
+  readonly read = new Map<DatabaseScope, string>();
   /**
    * Databases of zones whose token was captured before this run (an album walk, or a walk begun
-   * on an earlier run): what changed meanwhile is behind the database token this run read, so
-   * that one is not saved (the next run lists the zone).
+   * on an earlier run): what changed meanwhile is behind the token this run read, so the one read
+   * when the walk began is saved instead (none known: the stored one stays), and the next run
+   * lists the zone if it changed.
    */
-  readonly tokenBehind = new Set<DatabaseScope>();
+  readonly tokenBehind = new Map<DatabaseScope, string | undefined>();
+
+  behind(database: DatabaseScope, token: string | undefined): void {
+    const known = this.tokenBehind;
+    known.set(database, known.has(database) && known.get(database) !== token ? undefined : token);
+  }
 
   constructor(deps: DetectDeps) {
     this.#deps = deps;
@@ -404,7 +412,10 @@ async function enumerateZone(
   afterStaleToken: boolean,
 ) {
   const checkpoint = parseZoneCheckpoint(current.state?.checkpoint);
-  if (checkpoint.enumeration ?? checkpoint.albums ?? checkpoint.reconcile) run.tokenBehind.add(zone.database);
+  const resumed = checkpoint.enumeration ?? checkpoint.albums ?? checkpoint.reconcile;
+  if (resumed) run.behind(zone.database, resumed.databaseToken);
+  const databaseToken = resumed ? resumed.databaseToken : run.read.get(zone.database);
+  const dbToken = databaseToken === undefined ? {} : { databaseToken };
   if (checkpoint.albums !== undefined) {
     const { listed, pending, problems, cursor, ...walk } = checkpoint.albums;
     const albums = {
@@ -443,11 +454,12 @@ async function enumerateZone(
         throw new StaleSyncTokenError(zone.zoneName, 'the enumeration returned no sync token');
       const rest = await finishEnumeration(deps, run, zone, current, {
         capturedToken,
+        ...dbToken,
         ...(generation === undefined ? {} : { generation }),
       });
       return { pages, changes: changes + rest.changes, caughtUp: rest.caughtUp };
     }
-    const token = capturedToken === undefined ? {} : { capturedToken };
+    const token = capturedToken === undefined ? {} : { capturedToken, ...dbToken };
     progress = page.done
       ? { scope: nextScope ?? 'library', ...token, ...stamp }
       : { scope: progress.scope, cursor: page.cursor, ...token, ...stamp };
@@ -470,12 +482,14 @@ async function finishEnumeration(
   current: ZoneStateHolder,
   walk: {
     readonly capturedToken: string;
+    readonly databaseToken?: string;
     readonly generation?: string;
     readonly albums?: AlbumWalkProgress;
     readonly only?: true;
   },
 ): Promise<{ changes: number; caughtUp: boolean }> {
-  const { capturedToken, generation, only } = walk;
+  const { capturedToken, generation, only, databaseToken } = walk;
+  const dbToken = databaseToken === undefined ? {} : { databaseToken };
   const albums = deps.albums;
   const albumRetry = current.albumRetry;
   const walked: { albumsWalkedAt?: number | null } = {};
@@ -485,6 +499,7 @@ async function finishEnumeration(
         checkpoint: serialiseZoneCheckpoint({
           albums: {
             capturedToken,
+            ...dbToken,
             ...(generation === undefined ? {} : { generation }),
             ...progress,
             ...(only ? { only } : {}),
@@ -518,11 +533,11 @@ async function finishEnumeration(
       ...(only ? {} : { lastFullScanAt: deps.now() }),
       ...walked,
     });
-    if (only) run.tokenBehind.add(zone.database);
+    if (only) run.behind(zone.database, undefined);
     return { changes: 0, caughtUp: true };
   }
   // The walk is done: from here the checkpoint names the reconciliation, not the walk.
-  const reconcile = { generation, capturedToken };
+  const reconcile = { generation, capturedToken, ...dbToken };
   await saveZone(deps.state, current, zone, {
     checkpoint: serialiseZoneCheckpoint({ reconcile }),
     ...walked,
@@ -541,7 +556,12 @@ async function reconcileZone(
   run: Run,
   zone: ZoneRef,
   current: ZoneStateHolder,
-  start: { readonly generation: string; readonly capturedToken: string; readonly cursor?: string },
+  start: {
+    readonly generation: string;
+    readonly capturedToken: string;
+    readonly databaseToken?: string;
+    readonly cursor?: string;
+  },
 ) {
   let cursor = start.cursor;
   let saved = cursor;
@@ -585,12 +605,13 @@ async function saveReconcile(
   deps: DetectDeps,
   zone: ZoneRef,
   current: ZoneStateHolder,
-  start: { readonly generation: string; readonly capturedToken: string },
+  start: { readonly generation: string; readonly capturedToken: string; readonly databaseToken?: string },
   cursor: string | undefined,
 ): Promise<string | undefined> {
   const reconcile = {
     generation: start.generation,
     capturedToken: start.capturedToken,
+    databaseToken: start.databaseToken,
     ...(cursor === undefined ? {} : { cursor }),
   };
   await saveZone(deps.state, current, zone, {
@@ -883,6 +904,7 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
       zones.push(...delta.zones.filter((z) => !zones.some((known) => sameZone(known, z))));
     }
     deltas.push({ database, zones, syncToken: delta.syncToken, revision: stored?.revision ?? 0 });
+    run.read.set(database, delta.syncToken);
   };
   // The shared database holds a Shared Library you joined as a participant. It is read on every
   // run once it has shown a zone; otherwise on the first run, and at most once a day on a run
@@ -933,9 +955,10 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
     }
     const allCaughtUp = reports.every((r) => r.caughtUp);
     if (allCaughtUp) {
-      for (const delta of deltas)
-        if (!run.tokenBehind.has(delta.database))
-          await deps.state.saveDatabaseToken(delta.database, delta.syncToken, delta.revision);
+      for (const { database, syncToken, revision } of deltas) {
+        const token = run.tokenBehind.has(database) ? run.tokenBehind.get(database) : syncToken;
+        if (token !== undefined) await deps.state.saveDatabaseToken(database, token, revision);
+      }
     }
     return {
       outcome: allCaughtUp ? 'caughtUp' : 'continued',

@@ -54,6 +54,7 @@ const zoneCheckpointSchema = z.strictObject({
       scope,
       cursor: z.optional(enumerationCursor),
       capturedToken: z.optional(z.string()),
+      databaseToken: z.optional(z.string()),
       generation: z.optional(z.string()),
     }),
   ),
@@ -61,12 +62,14 @@ const zoneCheckpointSchema = z.strictObject({
     z.strictObject({
       generation: z.string(),
       capturedToken: z.string(),
+      databaseToken: z.optional(z.string()),
       cursor: z.optional(z.string()),
     }),
   ),
   albums: z.optional(
     z.strictObject({
       capturedToken: z.string(),
+      databaseToken: z.optional(z.string()),
       generation: z.optional(z.string()),
       listed: z.boolean(),
       pending: z.array(z.string()),
@@ -109,6 +112,11 @@ export interface ZoneCheckpoint {
     readonly scope: EnumerationScope;
     readonly cursor?: EnumerationCursor;
     readonly capturedToken?: string;
+    /**
+     * The database token the run that began the walk read (before `capturedToken`): saved in place
+     * of a later one by the run that ends the walk, so the next delta lists what changed meanwhile.
+     */
+    readonly databaseToken?: string;
     /** Present when this enumeration reconciles: the stamp `markSeen` puts on what it returns. */
     readonly generation?: string;
   };
@@ -119,6 +127,7 @@ export interface ZoneCheckpoint {
   readonly reconcile?: {
     readonly generation: string;
     readonly capturedToken: string;
+    readonly databaseToken?: string;
     readonly cursor?: string;
   };
   /**
@@ -127,6 +136,7 @@ export interface ZoneCheckpoint {
    */
   readonly albums?: {
     readonly capturedToken: string;
+    readonly databaseToken?: string;
     readonly generation?: string;
     readonly listed: boolean;
     readonly pending: readonly string[];
