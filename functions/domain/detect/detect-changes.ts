@@ -13,8 +13,8 @@
  *   on a ~7,300-photo library (docs/protocol/sync-tokens.md#scale): the history is ~450 pages, a third of its records
  *   tombstones, many pages empty; the all-photos index is ~75 pages of 100 photos, and its first
  *   page returns the zone's current syncToken for free. The token captured BEFORE the
- *   enumeration is kept, so anything that changes during it is replayed by the next delta (an
- *   enumeration that spanned runs: + one `changes/zone` on the next run, `Run.tokenBehind`).
+ *   enumeration is kept, so anything that changes during it is replayed by the next delta (one
+ *   that spanned runs saves the database token read when it began: `Run.tokenBehind`).
  *
  * - Stale token (or a first sync over an existing archive): the enumeration reconciles, so the
  *   purges the lost delta would have carried are found by what it did not return
@@ -415,7 +415,6 @@ async function enumerateZone(
   const resumed = checkpoint.enumeration ?? checkpoint.albums ?? checkpoint.reconcile;
   if (resumed) run.behind(zone.database, resumed.databaseToken);
   const databaseToken = resumed ? resumed.databaseToken : run.read.get(zone.database);
-  const dbToken = databaseToken === undefined ? {} : { databaseToken };
   if (checkpoint.albums !== undefined) {
     const { listed, pending, problems, cursor, ...walk } = checkpoint.albums;
     const albums = {
@@ -454,12 +453,12 @@ async function enumerateZone(
         throw new StaleSyncTokenError(zone.zoneName, 'the enumeration returned no sync token');
       const rest = await finishEnumeration(deps, run, zone, current, {
         capturedToken,
-        ...dbToken,
+        databaseToken,
         ...(generation === undefined ? {} : { generation }),
       });
       return { pages, changes: changes + rest.changes, caughtUp: rest.caughtUp };
     }
-    const token = capturedToken === undefined ? {} : { capturedToken, ...dbToken };
+    const token = capturedToken === undefined ? {} : { capturedToken, databaseToken };
     progress = page.done
       ? { scope: nextScope ?? 'library', ...token, ...stamp }
       : { scope: progress.scope, cursor: page.cursor, ...token, ...stamp };
@@ -489,7 +488,6 @@ async function finishEnumeration(
   },
 ): Promise<{ changes: number; caughtUp: boolean }> {
   const { capturedToken, generation, only, databaseToken } = walk;
-  const dbToken = databaseToken === undefined ? {} : { databaseToken };
   const albums = deps.albums;
   const albumRetry = current.albumRetry;
   const walked: { albumsWalkedAt?: number | null } = {};
@@ -499,7 +497,7 @@ async function finishEnumeration(
         checkpoint: serialiseZoneCheckpoint({
           albums: {
             capturedToken,
-            ...dbToken,
+            databaseToken,
             ...(generation === undefined ? {} : { generation }),
             ...progress,
             ...(only ? { only } : {}),
@@ -537,7 +535,7 @@ async function finishEnumeration(
     return { changes: 0, caughtUp: true };
   }
   // The walk is done: from here the checkpoint names the reconciliation, not the walk.
-  const reconcile = { generation, capturedToken, ...dbToken };
+  const reconcile = { generation, capturedToken, databaseToken };
   await saveZone(deps.state, current, zone, {
     checkpoint: serialiseZoneCheckpoint({ reconcile }),
     ...walked,

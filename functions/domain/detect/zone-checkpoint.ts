@@ -8,7 +8,8 @@
  * `unreadable`: the records CloudKit would not serve, `brake`, a refused purge's count, and
  * `albumRetry`, when albums read in part are walked again: all kept whatever else it holds.
  * The walk's cursor gained `overlap`, `retreats` and `recovered` (rank-walk.ts), optional too: a
- * cursor stored without them resumes at its rank, as it was written to.
+ * cursor stored without them resumes at its rank, as it was written to. A walk's `databaseToken`
+ * (the database token read when it began) is optional too: without it the stored one is kept.
  *
  * Versioned: `v: 1` is written; a checkpoint without `v` predates the field and has the same
  * shape. A checkpoint this version cannot read is dropped (the zone's enumeration starts over,
