@@ -34,9 +34,11 @@ function setUp() {
   const state = new InMemorySyncStateStore();
   const queue = new CollectingQueue();
   let started = 0;
-  const remainingMs = () => INVOCATION_MS - (source.calls.length - started) * 1_000;
-  const invoke = async (runId: string) => {
+  let budget = INVOCATION_MS;
+  const remainingMs = () => budget - (source.calls.length - started) * 1_000;
+  const invoke = async (runId: string, ms = INVOCATION_MS) => {
     started = source.calls.length;
+    budget = ms;
     const deps: DetectDeps = {
       source,
       state,
@@ -50,7 +52,7 @@ function setUp() {
     };
     return (await detectChanges(deps)).outcome;
   };
-  return { source, zone, queue, invoke };
+  return { source, zone, queue, state, invoke };
 }
 
 describe('a first sync longer than one invocation', () => {
@@ -92,5 +94,28 @@ describe('a first sync longer than one invocation', () => {
     const before = source.calls.length;
     expect(await invoke('after')).toBe('idle');
     expect(source.calls.slice(before)).toEqual(['changedZones:private']);
+  });
+
+  it('does the same for a reconciling walk afresh after a refused zone token', async () => {
+    const { source, zone, queue, state, invoke } = setUp();
+    expect(await invoke('full', 600_000)).toBe('caughtUp');
+    zone.expired.add(source.currentToken('PrimarySync'));
+    source.change('PrimarySync', [{ type: 'asset', asset: { ...zone.library[9]!, assetChangeTag: 'x' } }]);
+    expect(await invoke('r1')).toBe('continued');
+    expect((await state.loadZone(ZONE))?.checkpoint).toMatchObject({ enumeration: { generation: 'r1' } });
+    const favourite = { ...zone.library[1]!, isFavorite: true, assetChangeTag: 'fav' };
+    source.change('PrimarySync', [{ type: 'asset', asset: favourite }]);
+    queue.sent.length = 0;
+    const outcomes: string[] = [];
+    while (outcomes.at(-1) !== 'caughtUp' && outcomes.length < 10)
+      outcomes.push(await invoke(`r${outcomes.length + 2}`));
+    expect(outcomes.at(-1)).toBe('caughtUp');
+    const before = queue.sent.length;
+    expect(await invoke('after')).toBe('caughtUp');
+    const names = queue.sent
+      .slice(before)
+      .flatMap((m) => m.items.map((i) => (i.type === 'asset' ? i.asset.assetRecordName : '')));
+    expect(names).toContain(favourite.assetRecordName);
+    expect(await invoke('quiet')).toBe('idle');
   });
 });
