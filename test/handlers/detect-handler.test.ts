@@ -150,6 +150,13 @@ describe('the detect handler', () => {
     expect(runs.map((r) => r.outcome).sort()).toEqual(
       [...outcomes.slice(0, -1).map(() => 'partial'), 'succeeded'].sort(),
     );
+    // The run after a first sync that spanned invocations reads the database from the token read
+    // when it began: nothing changed meanwhile, so it is idle (one request).
+    const after = await handler(
+      {},
+      lambdaContext(() => 600_000, 'after-first-sync'),
+    );
+    expect(after.outcome).toBe('idle');
   });
 
   it('writes only the time of the check when nothing changed: no run record, no session', async () => {

@@ -13,7 +13,8 @@
  *   on a ~7,300-photo library (docs/protocol/sync-tokens.md#scale): the history is ~450 pages, a third of its records
  *   tombstones, many pages empty; the all-photos index is ~75 pages of 100 photos, and its first
  *   page returns the zone's current syncToken for free. The token captured BEFORE the
- *   enumeration is kept, so anything that changes during it is replayed by the next delta.
+ *   enumeration is kept, so anything that changes during it is replayed by the next delta (one
+ *   that spanned runs saves the database token read when it began: `Run.tokenBehind`).
  *
  * - Stale token (or a first sync over an existing archive): the enumeration reconciles, so the
  *   purges the lost delta would have carried are found by what it did not return
@@ -174,11 +175,20 @@ class Run {
   archiveObjects: number | undefined;
   /** The zones this run syncs, in order; zones added while it runs are synced too (S141). */
   readonly zones: ZoneRef[] = [];
+  /** The database tokens this run read. */
+  readonly read = new Map<DatabaseScope, string>();
   /**
-   * A zone's album walk ended with the token it captured before it: what changed meanwhile is
-   * behind the database token this run read, so that one is not saved (the next run lists it).
+   * Databases of zones whose token was captured before this run (an album walk, or a walk begun
+   * on an earlier run): what changed meanwhile is behind the token this run read, so the one read
+   * when the walk began is saved instead (none known: the stored one stays), and the next run
+   * lists the zone if it changed.
    */
-  tokenBehind = false;
+  readonly tokenBehind = new Map<DatabaseScope, string | undefined>();
+
+  behind(database: DatabaseScope, token: string | undefined): void {
+    const known = this.tokenBehind;
+    known.set(database, known.has(database) && known.get(database) !== token ? undefined : token);
+  }
 
   constructor(deps: DetectDeps) {
     this.#deps = deps;
@@ -405,6 +415,9 @@ async function enumerateZone(
   afterStaleToken: boolean,
 ) {
   const checkpoint = parseZoneCheckpoint(current.state?.checkpoint);
+  const resumed = checkpoint.enumeration ?? checkpoint.albums ?? checkpoint.reconcile;
+  if (resumed) run.behind(zone.database, resumed.databaseToken);
+  const databaseToken = resumed ? resumed.databaseToken : run.read.get(zone.database);
   if (checkpoint.albums !== undefined) {
     const { listed, pending, problems, cursor, ...walk } = checkpoint.albums;
     const albums = {
@@ -443,11 +456,12 @@ async function enumerateZone(
         throw new StaleSyncTokenError(zone.zoneName, 'the enumeration returned no sync token');
       const rest = await finishEnumeration(deps, run, zone, current, {
         capturedToken,
+        databaseToken,
         ...(generation === undefined ? {} : { generation }),
       });
       return { pages, changes: changes + rest.changes, caughtUp: rest.caughtUp };
     }
-    const token = capturedToken === undefined ? {} : { capturedToken };
+    const token = capturedToken === undefined ? {} : { capturedToken, databaseToken };
     progress = page.done
       ? { scope: nextScope ?? 'library', ...token, ...stamp }
       : { scope: progress.scope, cursor: page.cursor, ...token, ...stamp };
@@ -470,12 +484,13 @@ async function finishEnumeration(
   current: ZoneStateHolder,
   walk: {
     readonly capturedToken: string;
+    readonly databaseToken?: string;
     readonly generation?: string;
     readonly albums?: AlbumWalkProgress;
     readonly only?: true;
   },
 ): Promise<{ changes: number; caughtUp: boolean }> {
-  const { capturedToken, generation, only } = walk;
+  const { capturedToken, generation, only, databaseToken } = walk;
   const albums = deps.albums;
   const albumRetry = current.albumRetry;
   const walked: { albumsWalkedAt?: number | null } = {};
@@ -485,6 +500,7 @@ async function finishEnumeration(
         checkpoint: serialiseZoneCheckpoint({
           albums: {
             capturedToken,
+            databaseToken,
             ...(generation === undefined ? {} : { generation }),
             ...progress,
             ...(only ? { only } : {}),
@@ -518,11 +534,11 @@ async function finishEnumeration(
       ...(only ? {} : { lastFullScanAt: deps.now() }),
       ...walked,
     });
-    if (only) run.tokenBehind = true;
+    if (only) run.behind(zone.database, undefined);
     return { changes: 0, caughtUp: true };
   }
   // The walk is done: from here the checkpoint names the reconciliation, not the walk.
-  const reconcile = { generation, capturedToken };
+  const reconcile = { generation, capturedToken, databaseToken };
   await saveZone(deps.state, current, zone, {
     checkpoint: serialiseZoneCheckpoint({ reconcile }),
     ...walked,
@@ -541,7 +557,12 @@ async function reconcileZone(
   run: Run,
   zone: ZoneRef,
   current: ZoneStateHolder,
-  start: { readonly generation: string; readonly capturedToken: string; readonly cursor?: string },
+  start: {
+    readonly generation: string;
+    readonly capturedToken: string;
+    readonly databaseToken?: string;
+    readonly cursor?: string;
+  },
 ) {
   let cursor = start.cursor;
   let saved = cursor;
@@ -585,12 +606,13 @@ async function saveReconcile(
   deps: DetectDeps,
   zone: ZoneRef,
   current: ZoneStateHolder,
-  start: { readonly generation: string; readonly capturedToken: string },
+  start: { readonly generation: string; readonly capturedToken: string; readonly databaseToken?: string },
   cursor: string | undefined,
 ): Promise<string | undefined> {
   const reconcile = {
     generation: start.generation,
     capturedToken: start.capturedToken,
+    databaseToken: start.databaseToken,
     ...(cursor === undefined ? {} : { cursor }),
   };
   await saveZone(deps.state, current, zone, {
@@ -883,6 +905,7 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
       zones.push(...delta.zones.filter((z) => !zones.some((known) => sameZone(known, z))));
     }
     deltas.push({ database, zones, syncToken: delta.syncToken, revision: stored?.revision ?? 0 });
+    run.read.set(database, delta.syncToken);
   };
   // The shared database holds a Shared Library you joined as a participant. It is read on every
   // run once it has shown a zone; otherwise on the first run, and at most once a day on a run
@@ -932,9 +955,11 @@ export async function detectChanges(deps: DetectDeps): Promise<DetectResult> {
       reports.push(await syncZone(deps, run, zone, retries));
     }
     const allCaughtUp = reports.every((r) => r.caughtUp);
-    if (allCaughtUp && !run.tokenBehind) {
-      for (const delta of deltas)
-        await deps.state.saveDatabaseToken(delta.database, delta.syncToken, delta.revision);
+    if (allCaughtUp) {
+      for (const { database, syncToken, revision } of deltas) {
+        const token = run.tokenBehind.has(database) ? run.tokenBehind.get(database) : syncToken;
+        if (token !== undefined) await deps.state.saveDatabaseToken(database, token, revision);
+      }
     }
     return {
       outcome: allCaughtUp ? 'caughtUp' : 'continued',

@@ -8,7 +8,8 @@
  * `unreadable`: the records CloudKit would not serve, `brake`, a refused purge's count, and
  * `albumRetry`, when albums read in part are walked again: all kept whatever else it holds.
  * The walk's cursor gained `overlap`, `retreats` and `recovered` (rank-walk.ts), optional too: a
- * cursor stored without them resumes at its rank, as it was written to.
+ * cursor stored without them resumes at its rank, as it was written to. A walk's `databaseToken`
+ * (the database token read when it began) is optional too: without it the stored one is kept.
  *
  * Versioned: `v: 1` is written; a checkpoint without `v` predates the field and has the same
  * shape. A checkpoint this version cannot read is dropped (the zone's enumeration starts over,
@@ -54,6 +55,7 @@ const zoneCheckpointSchema = z.strictObject({
       scope,
       cursor: z.optional(enumerationCursor),
       capturedToken: z.optional(z.string()),
+      databaseToken: z.optional(z.string()),
       generation: z.optional(z.string()),
     }),
   ),
@@ -61,12 +63,14 @@ const zoneCheckpointSchema = z.strictObject({
     z.strictObject({
       generation: z.string(),
       capturedToken: z.string(),
+      databaseToken: z.optional(z.string()),
       cursor: z.optional(z.string()),
     }),
   ),
   albums: z.optional(
     z.strictObject({
       capturedToken: z.string(),
+      databaseToken: z.optional(z.string()),
       generation: z.optional(z.string()),
       listed: z.boolean(),
       pending: z.array(z.string()),
@@ -109,6 +113,11 @@ export interface ZoneCheckpoint {
     readonly scope: EnumerationScope;
     readonly cursor?: EnumerationCursor;
     readonly capturedToken?: string;
+    /**
+     * The database token the run that began the walk read (before `capturedToken`): saved in place
+     * of a later one by the run that ends the walk, so the next delta lists what changed meanwhile.
+     */
+    readonly databaseToken?: string;
     /** Present when this enumeration reconciles: the stamp `markSeen` puts on what it returns. */
     readonly generation?: string;
   };
@@ -119,6 +128,7 @@ export interface ZoneCheckpoint {
   readonly reconcile?: {
     readonly generation: string;
     readonly capturedToken: string;
+    readonly databaseToken?: string;
     readonly cursor?: string;
   };
   /**
@@ -127,6 +137,7 @@ export interface ZoneCheckpoint {
    */
   readonly albums?: {
     readonly capturedToken: string;
+    readonly databaseToken?: string;
     readonly generation?: string;
     readonly listed: boolean;
     readonly pending: readonly string[];
