@@ -12,97 +12,17 @@
 import { describe, expect, it } from 'vitest';
 import { classifyError } from '#domain/errors.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
-import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
-import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
-import { detectSharedAlbums } from '#domain/shared-albums/detect-shared-albums.ts';
-import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
-import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
-import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
-import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
-import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
-import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
+import {
+  goneWorldAlbum,
+  goneWorldItem,
+  sharedAlbumGoneWorld,
+} from '#test/helpers/shared-album-gone-world.ts';
 
-const album: SharedAlbum = {
-  albumguid: 'A',
-  name: 'Family',
-  location: 'https://p101-sharedstreams.icloud.com:443/A/sharedstreams/',
-  ctag: '1',
-  ownerDsid: '100',
-  sharingType: 'subscribed',
-  isPublic: false,
-};
+const album = goneWorldAlbum;
+const item = goneWorldItem;
 
-const item = (guid: string): SharedItem => ({
-  assetGuid: guid,
-  masterRecordName: `M-${guid}`,
-  changeTag: 'b0',
-  fileName: `${guid}.JPG`,
-  contributorDsid: '200',
-  contributorName: 'Zoe',
-  addedDate: Date.UTC(2026, 4, 3),
-  captureDate: Date.UTC(2026, 4, 3, 12),
-  rendition: {
-    field: 'resOriginalRes',
-    downloadUrl: `https://cdn.test/${guid}?size=32`,
-    fileChecksum: Buffer.from(guid.padEnd(21, '.')).toString('base64'),
-    size: 32,
-    uti: 'public.jpeg',
-    width: 2048,
-    height: 1536,
-  },
-  likeCount: 0,
-});
-
-function world(mode: 'mirror' | 'keep', queue = new InMemoryWorkQueue()) {
-  const deletePolicy = { ...DEFAULT_DELETE_POLICY, mode, maxDeleteFraction: 1 };
-  const source = new ListedSharedAlbumSource();
-  const sharedState = new InMemorySharedAlbumStateStore();
-  const state = new InMemorySyncStateStore();
-  const objects = new InMemoryObjectStore();
-  let clock = 1_000_000;
-  const detect = () =>
-    detectSharedAlbums({
-      source,
-      state: sharedState,
-      queue,
-      deletePolicy,
-      archiveObjects: async () => 1000,
-      cadenceMs: 0,
-      now: () => clock,
-      runId: `run-${clock}`,
-      runStartedAt: clock,
-    });
-  const work = (message: WorkMessage) => {
-    const it = message.items[0];
-    if (it?.type !== 'sharedAlbum') throw new Error('expected a shared album item');
-    return archiveSharedAlbum(
-      {
-        source,
-        sharedState,
-        state,
-        objects,
-        downloader: new ByteServingDownloader(),
-        deletePolicy,
-        comments: false,
-        now: () => clock,
-        pageItems: 10,
-      },
-      it.album,
-      it.gone === true,
-      { issuedAt: message.issuedAt },
-    );
-  };
-  const files = async () => {
-    const out: string[] = [];
-    for await (const o of objects.list('shared-albums/')) if (!o.key.endsWith('album.json')) out.push(o.key);
-    return out;
-  };
-  const tick = (ms: number) => {
-    clock += ms;
-  };
-  return { source, sharedState, objects, queue, detect, work, files, tick };
-}
+const world = sharedAlbumGoneWorld;
 
 async function scenario(mode: 'mirror' | 'keep') {
   const { source, sharedState, objects, queue, detect, work, files, tick } = world(mode);
@@ -173,7 +93,7 @@ describe('a Shared Album gone item delivered after the item that brought the alb
       }
     }
     const queue = new WorkingQueue();
-    const { source, sharedState, detect, work, files, tick } = world('mirror', queue);
+    const { source, sharedState, detect, work, files, tick } = world('mirror', { queue });
     source.put(album, [item('i1'), item('i2')]);
     await detect();
     for (const w of queue.receive(10)) await work(w.message);
