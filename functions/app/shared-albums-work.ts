@@ -83,7 +83,7 @@ export async function archiveSharedWork(
         },
         item.album,
         item.gone === true,
-        { issuedAt: message.issuedAt, ...(item.goneAt === undefined ? {} : { goneAt: item.goneAt }) },
+        message.issuedAt,
       );
       if (done.skipped !== undefined) {
         // A late gone item (finding 87) or one whose list save was lost: the next listing decides.

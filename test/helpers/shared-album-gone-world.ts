@@ -68,7 +68,7 @@ export function sharedAlbumGoneWorld<S extends InMemorySharedAlbumStateStore = I
       runId: `run-${clock}`,
       runStartedAt: clock,
     });
-  // As the workers call it (app/shared-albums-work.ts): the message's issuedAt, the item's goneAt.
+  // As the workers call it (app/shared-albums-work.ts): with the message's issuedAt.
   const work = (message: WorkMessage) => {
     const it = message.items[0];
     if (it?.type !== 'sharedAlbum') throw new Error('expected a shared album item');
@@ -86,7 +86,7 @@ export function sharedAlbumGoneWorld<S extends InMemorySharedAlbumStateStore = I
       },
       it.album,
       it.gone === true,
-      { issuedAt: message.issuedAt, ...(it.goneAt === undefined ? {} : { goneAt: it.goneAt }) },
+      message.issuedAt,
     );
   };
   const files = async () => {

@@ -64,10 +64,7 @@ it('a gone album whose work is done before the detector saves the list says, in 
   const archiveItems = async (message: WorkMessage) => {
     for (const item of message.items) {
       if (item.type === 'sharedAlbum')
-        await archiveSharedAlbum(worker, item.album, item.gone === true, {
-          issuedAt: message.issuedAt,
-          ...(item.goneAt === undefined ? {} : { goneAt: item.goneAt }),
-        });
+        await archiveSharedAlbum(worker, item.album, item.gone === true, message.issuedAt);
     }
   };
   const detect = () =>

@@ -127,7 +127,6 @@ export const workItemSchema = z.discriminatedUnion('type', [
     type: z.literal('sharedAlbum'),
     album: sharedAlbum,
     gone: z.optional(z.boolean()),
-    goneAt: z.optional(z.int()),
   }),
 ]);
 

@@ -24,11 +24,6 @@ export interface SharedAlbumWorkItem {
   readonly type: 'sharedAlbum';
   readonly album: SharedAlbum;
   readonly gone?: boolean;
-  /**
-   * When the detector found it gone (the album list's `goneAt`): the worker may run before that
-   * list is saved, so the time comes with the work. Absent from an older detector's messages.
-   */
-  readonly goneAt?: number;
 }
 
 export type WorkItem = LibraryWorkItem | SharedAlbumWorkItem;

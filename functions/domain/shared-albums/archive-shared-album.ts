@@ -146,14 +146,9 @@ export async function archiveSharedAlbum(
   deps: SharedArchiveDeps,
   album: SharedAlbum,
   gone: boolean,
-  /**
-   * What the work message says of it: its `issuedAt` (a gone item older than the album's last live
-   * hand-out does nothing) and the item's `goneAt` (when the detector found it gone, which the
-   * saved list may not say yet).
-   */
-  handOut: { readonly issuedAt?: number; readonly goneAt?: number } = {},
+  /** The work message's `issuedAt`: a gone item older than the album's last live hand-out does nothing. */
+  issuedAt?: number,
 ): Promise<SharedAlbumResult> {
-  const { issuedAt, goneAt: detectedGoneAt } = handOut;
   const result = {
     albumguid: album.albumguid,
     stored: 0,
@@ -186,9 +181,9 @@ export async function archiveSharedAlbum(
   }
   // An album keeps the folder it was first archived in, even when renamed: keys never move.
   const folder = stored?.folder ?? (await claimFolder(deps, album));
-  // When the detector found it gone (its view and catalog lines say so from then on). The detector
-  // saves the list after handing the work out, so the work item's time comes first.
-  const goneAt = gone ? (detectedGoneAt ?? stored?.goneAt ?? deps.now()) : undefined;
+  // When the detector found it gone, as the list records it (a gone item acts only once it does):
+  // its view and catalog lines say so from then on, the same time as its state.
+  const goneAt = gone ? stored?.goneAt : undefined;
   const seen = new Set<string>();
   let retryable: unknown;
   let unreadable = false;

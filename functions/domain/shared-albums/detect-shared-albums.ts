@@ -145,7 +145,7 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
   for (const album of gone) {
     next[album.album.albumguid] = { ...album, goneAt: now };
     // The worker writes its view and catalog lines saying so (and, under mirror, deletes its files).
-    messages.push(message({ type: 'sharedAlbum', album: album.album, gone: true, goneAt: now }));
+    messages.push(message({ type: 'sharedAlbum', album: album.album, gone: true }));
   }
 
   const changed = changedAlbums > 0 || gone.length > 0;
