@@ -186,12 +186,15 @@ export const sdkPaginatorsPure: Plugin = {
  * (functions/compose/work-continuation-sqs.ts): it holds its own copy of the SDK's core, loaded
  * only by an invocation that paused. Shared Albums' item work in the workers is a third
  * (functions/app/shared-albums-work.ts, 15 KB), loaded for a message that holds a shared album.
+ * The detector's catalog fold is a fourth (functions/app/catalog-fold.ts), loaded only when the
+ * journal holds objects: an idle run's journal is empty.
  */
 export const LAZY_MODULES: readonly string[] = [
   'functions/adapters/aws/s3-resumable-upload.ts',
   'functions/compose/work-continuation-sqs.ts',
   'functions/domain/detect/retry-failed-photos.ts',
   'functions/app/shared-albums-work.ts',
+  'functions/app/catalog-fold.ts',
 ];
 
 /**
