@@ -7,6 +7,8 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { type LocalAwsStack, openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { CATALOG_JOURNAL_PREFIX } from '#domain/catalog/catalog-journal.ts';
+import { CATALOG_SHARD_PREFIX } from '#domain/catalog/catalog-shard.ts';
 import { isDerivedKey } from '#domain/catalog/derived-keys.ts';
 import { ensureSecret } from '#local/servers/provision.ts';
 import { ENV, HANDLER_ENTRIES } from '#shared/env-names.ts';
@@ -220,6 +222,21 @@ for (const runtime of RUNTIMES) {
       expect(shared.every((o) => o.metadata['icloud-rendition'] === 'shared-album-copy')).toBe(true);
       const library = objects.filter((o) => !o.key.startsWith('shared-albums/'));
       expect(new Set(library.map((o) => o.metadata['icloud-sha256']))).toEqual(expectedDigests(truth));
+    });
+
+    it("detect-changes folds the workers' finished work into the catalog from its lazy bundle (catalog-fold.mjs)", async () => {
+      const before: string[] = [];
+      for await (const o of stack.objects.list(CATALOG_SHARD_PREFIX)) before.push(o.key);
+      // Nothing changed at Apple: the run folds the journal the first run left (its work was
+      // still waiting then), and the fold is the bundle beside index.mjs.
+      await run(bundles.detect, {});
+      const shards: string[] = [];
+      for await (const o of stack.objects.list(CATALOG_SHARD_PREFIX)) shards.push(o.key);
+      expect(before).toEqual([]);
+      expect(shards.length).toBeGreaterThan(0);
+      const journal: string[] = [];
+      for await (const o of stack.objects.list(CATALOG_JOURNAL_PREFIX)) journal.push(o.key);
+      expect(journal).toEqual([]);
     });
   });
 }
