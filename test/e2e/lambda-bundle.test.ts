@@ -119,7 +119,8 @@ async function openWorld(name: string): Promise<{ sim: Simulator; stack: LocalAw
   const sim = await startTestSimulator({ assets: 20, seed: 5 });
   const stack = await openLocalAwsStack({ dataDir: join(dir, name, 'aws') });
   // `icloud-s3 login --aws`: the signed-in session goes into the stack's secret.
-  const signedIn = await signInToSimulator(sim, join(dir, name, 'session.json'));
+  // The password remembered: a refresh past the web session's life signs in by SRP (srp-sign-in.mjs).
+  const signedIn = await signInToSimulator(sim, join(dir, name, 'session.json'), { rememberPassword: true });
   const secrets = new SecretsManagerClient(stack.clientConfig.secretsManager);
   await ensureSecret(secrets, SECRET_ID);
   const stored = await signedIn.store.load();
@@ -237,6 +238,15 @@ for (const runtime of RUNTIMES) {
       const journal: string[] = [];
       for await (const o of stack.objects.list(CATALOG_JOURNAL_PREFIX)) journal.push(o.key);
       expect(journal).toEqual([]);
+    });
+
+    it('detect-changes signs in again by SRP from its lazy bundle (srp-sign-in.mjs) once the web session expired', async () => {
+      const control = controlClient(sim);
+      await control.advanceClock({ advanceDays: 31 });
+      await control.resetStats();
+      const result = (await run(bundles.detect, {})) as { outcome: string };
+      expect(result.outcome).not.toBe('reauthRequired');
+      expect((await control.stats()).requests['signin/init']).toBe(1);
     });
   });
 }
