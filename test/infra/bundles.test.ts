@@ -269,8 +269,14 @@ describe('Lambda bundles as CDK builds them', () => {
     const result = await lazy.foldJournal(
       {
         state: {
-          acquireLock: async (name: string) => (calls.push(`lock ${name}`), { acquired: true, lease: 'l' }),
-          releaseLock: async () => (calls.push('release'), true),
+          acquireLock: async (name: string) => {
+            calls.push(`lock ${name}`);
+            return { acquired: true, lease: 'l' };
+          },
+          releaseLock: async () => {
+            calls.push('release');
+            return true;
+          },
           getEntries: async () => new Map(),
         },
         objects: {
@@ -293,7 +299,9 @@ describe('Lambda bundles as CDK builds them', () => {
     for (const bundle of withSrp) {
       expect(bundle.code).toContain('import("./srp-sign-in.mjs")');
       expect(
-        bundle.sources.filter((source) => /auth\/(srp|srp-sign-in|srp-answer|escrow|two-factor-challenge)\.ts$/.test(source)),
+        bundle.sources.filter((source) =>
+          /auth\/(srp|srp-sign-in|srp-answer|escrow|two-factor-challenge)\.ts$/.test(source),
+        ),
       ).toEqual([]);
     }
     const [one] = withSrp as [(typeof withSrp)[number]];
