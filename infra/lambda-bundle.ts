@@ -186,12 +186,18 @@ export const sdkPaginatorsPure: Plugin = {
  * (functions/compose/work-continuation-sqs.ts): it holds its own copy of the SDK's core, loaded
  * only by an invocation that paused. Shared Albums' item work in the workers is a third
  * (functions/app/shared-albums-work.ts, 15 KB), loaded for a message that holds a shared album.
+ * The detector's catalog fold is a fourth (functions/app/catalog-fold.ts), loaded only when the
+ * journal holds objects: an idle run's journal is empty. The SRP sign-in a session refresh falls
+ * back on when accountLogin does not suffice is a fifth (functions/adapters/icloud/auth/srp-sign-in.ts),
+ * in both functions.
  */
 export const LAZY_MODULES: readonly string[] = [
   'functions/adapters/aws/s3-resumable-upload.ts',
   'functions/compose/work-continuation-sqs.ts',
   'functions/domain/detect/retry-failed-photos.ts',
   'functions/app/shared-albums-work.ts',
+  'functions/app/catalog-fold.ts',
+  'functions/adapters/icloud/auth/srp-sign-in.ts',
 ];
 
 /**
@@ -201,6 +207,12 @@ export const LAZY_MODULES: readonly string[] = [
  * them back in place of the module (`lazyHostsTaken`); loaded without `index.mjs`, it throws.
  */
 export const LAZY_HOST_MODULES: Readonly<Record<string, readonly string[]>> = {
+  // Its errors are caught and classified by index.mjs's session (`instanceof`), the throttle's
+  // own class by the CloudKit client too.
+  'functions/adapters/icloud/auth/srp-sign-in.ts': [
+    'functions/domain/errors.ts',
+    'functions/adapters/icloud/auth/throttle.ts',
+  ],
   'functions/app/shared-albums-work.ts': [
     'functions/domain/errors.ts',
     'functions/domain/shared-albums/errors.ts',

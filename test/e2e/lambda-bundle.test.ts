@@ -7,6 +7,8 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsManagerSessionStore } from '#adapters/aws/secrets-manager-session-store.ts';
 import { type LocalAwsStack, openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { CATALOG_JOURNAL_PREFIX } from '#domain/catalog/catalog-journal.ts';
+import { CATALOG_SHARD_PREFIX } from '#domain/catalog/catalog-shard.ts';
 import { isDerivedKey } from '#domain/catalog/derived-keys.ts';
 import { ensureSecret } from '#local/servers/provision.ts';
 import { ENV, HANDLER_ENTRIES } from '#shared/env-names.ts';
@@ -117,7 +119,8 @@ async function openWorld(name: string): Promise<{ sim: Simulator; stack: LocalAw
   const sim = await startTestSimulator({ assets: 20, seed: 5 });
   const stack = await openLocalAwsStack({ dataDir: join(dir, name, 'aws') });
   // `icloud-s3 login --aws`: the signed-in session goes into the stack's secret.
-  const signedIn = await signInToSimulator(sim, join(dir, name, 'session.json'));
+  // The password remembered: a refresh past the web session's life signs in by SRP (srp-sign-in.mjs).
+  const signedIn = await signInToSimulator(sim, join(dir, name, 'session.json'), { rememberPassword: true });
   const secrets = new SecretsManagerClient(stack.clientConfig.secretsManager);
   await ensureSecret(secrets, SECRET_ID);
   const stored = await signedIn.store.load();
@@ -220,6 +223,30 @@ for (const runtime of RUNTIMES) {
       expect(shared.every((o) => o.metadata['icloud-rendition'] === 'shared-album-copy')).toBe(true);
       const library = objects.filter((o) => !o.key.startsWith('shared-albums/'));
       expect(new Set(library.map((o) => o.metadata['icloud-sha256']))).toEqual(expectedDigests(truth));
+    });
+
+    it("detect-changes folds the workers' finished work into the catalog from its lazy bundle (catalog-fold.mjs)", async () => {
+      const before: string[] = [];
+      for await (const o of stack.objects.list(CATALOG_SHARD_PREFIX)) before.push(o.key);
+      // Nothing changed at Apple: the run folds the journal the first run left (its work was
+      // still waiting then), and the fold is the bundle beside index.mjs.
+      await run(bundles.detect, {});
+      const shards: string[] = [];
+      for await (const o of stack.objects.list(CATALOG_SHARD_PREFIX)) shards.push(o.key);
+      expect(before).toEqual([]);
+      expect(shards.length).toBeGreaterThan(0);
+      const journal: string[] = [];
+      for await (const o of stack.objects.list(CATALOG_JOURNAL_PREFIX)) journal.push(o.key);
+      expect(journal).toEqual([]);
+    });
+
+    it('detect-changes signs in again by SRP from its lazy bundle (srp-sign-in.mjs) once the web session expired', async () => {
+      const control = controlClient(sim);
+      await control.advanceClock({ advanceDays: 31 });
+      await control.resetStats();
+      const result = (await run(bundles.detect, {})) as { outcome: string };
+      expect(result.outcome).not.toBe('reauthRequired');
+      expect((await control.stats()).requests['signin/init']).toBe(1);
     });
   });
 }

@@ -213,10 +213,12 @@ describe('Lambda bundles as CDK builds them', () => {
       'functions/adapters/aws/s3-resumable-upload.ts',
       'node_modules/hash-wasm/dist/index.esm.js',
     ]);
-    // The change detector uploads nothing of the kind (its one bundle beside is the failed photos' retry).
+    // The change detector uploads nothing of the kind (its bundles beside are the catalog's fold and the failed photos' retry).
     for (const other of detector)
       expect(other.files.filter((file) => file !== 'index.mjs' && file.endsWith('.mjs'))).toEqual([
+        'catalog-fold.mjs',
         'retry-failed-photos.mjs',
+        'srp-sign-in.mjs',
       ]);
   });
 
@@ -246,6 +248,86 @@ describe('Lambda bundles as CDK builds them', () => {
     );
     expect(stillFailing).toEqual(['A1']);
     expect(calls).toEqual(['queued 1', 'tried 8']);
+  });
+
+  it("keeps the catalog's fold out of the detector's index.mjs: a bundle of its own, loaded when the journal holds objects", async () => {
+    const [detector, ...more] = bundles.filter((bundle) => bundle.files.includes('catalog-fold.mjs'));
+    expect(more).toEqual([]);
+    if (detector === undefined) throw new Error('no catalog fold bundle');
+    expect(detector.code).toContain('import("./catalog-fold.mjs")');
+    expect(
+      detector.sources.filter((source) => /catalog-fold|catalog-shard|xmp-sidecar/.test(source)),
+    ).toEqual([]);
+    // It throws no domain error class of its own (a failed fold is only logged): no copy of them.
+    const lazyUrl = pathToFileURL(join(detector.dir, 'catalog-fold.mjs')).href;
+    const lazyCode = readFileSync(join(detector.dir, 'catalog-fold.mjs'), 'utf8');
+    expect(lazyCode.includes('ProvisionedThroughputExceededException')).toBe(false); // classifyError's table
+    // Loaded as Lambda would, it folds a journal object under the lock and deletes it.
+    const lazy = await import(lazyUrl);
+    const calls: string[] = [];
+    const journal = 'catalog/journal/20261207T000000000Z-x.json';
+    const result = await lazy.foldJournal(
+      {
+        state: {
+          acquireLock: async (name: string) => {
+            calls.push(`lock ${name}`);
+            return { acquired: true, lease: 'l' };
+          },
+          releaseLock: async () => {
+            calls.push('release');
+            return true;
+          },
+          getEntries: async () => new Map(),
+        },
+        objects: {
+          getStream: async () => ({ body: Readable.from([Buffer.from('{"v":1,"items":[]}')]) }),
+          deleteMany: async (keys: string[]) => calls.push(`delete ${keys.join()}`),
+        },
+        logger: { info: () => undefined, warn: () => undefined },
+        now: () => 1,
+      },
+      'run',
+      [journal],
+    );
+    expect(result).toMatchObject({ outcome: 'folded', journalObjects: 1, assetsFolded: 0 });
+    expect(calls).toEqual(['lock catalog', `delete ${journal}`, 'release']);
+  });
+
+  it('keeps the SRP sign-in out of both index.mjs: a bundle of its own, with their error classes', async () => {
+    const withSrp = bundles.filter((bundle) => bundle.files.includes('srp-sign-in.mjs'));
+    expect(withSrp).toHaveLength(2);
+    for (const bundle of withSrp) {
+      expect(bundle.code).toContain('import("./srp-sign-in.mjs")');
+      expect(
+        bundle.sources.filter((source) =>
+          /auth\/(srp|srp-sign-in|srp-answer|escrow|two-factor-challenge)\.ts$/.test(source),
+        ),
+      ).toEqual([]);
+    }
+    const [one] = withSrp as [(typeof withSrp)[number]];
+    const lazyUrl = pathToFileURL(join(one.dir, 'srp-sign-in.mjs')).href;
+    const lazyCode = readFileSync(join(one.dir, 'srp-sign-in.mjs'), 'utf8');
+    expect(lazyCode.includes('ProvisionedThroughputExceededException')).toBe(false); // classifyError's table
+    await expect(import(lazyUrl)).rejects.toThrow(/loaded without the bundle that holds it/);
+    // Handed the classes as index.mjs hands them over, a throttled sign-in throws index.mjs's class.
+    const hosts = Symbol.for('icloud-s3.lazy-hosts');
+    const errors = await import('#domain/errors.ts');
+    const throttle = await import('#adapters/icloud/auth/throttle.ts');
+    Object.assign(globalThis, {
+      [hosts]: {
+        'functions/domain/errors.ts': errors,
+        'functions/adapters/icloud/auth/throttle.ts': throttle,
+      },
+    });
+    try {
+      const lazy = await import(`${lazyUrl}?handed-over`);
+      const ctx = { session: { fields: { throttledUntil: 10_000 } }, now: () => 1 };
+      const refused = await lazy.srpSignIn(ctx, undefined).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(throttle.SignInThrottledError);
+      expect(refused).toBeInstanceOf(errors.RateLimitedError);
+    } finally {
+      Reflect.deleteProperty(globalThis, hosts);
+    }
   });
 
   it("keeps Shared Albums' item work out of the workers' index.mjs: a bundle of its own, one class per domain error", async () => {
@@ -377,7 +459,9 @@ describe('Lambda bundles as CDK builds them', () => {
     // KB workers, -6.5 KB detector) made room for the resumable upload of long videos (+2.2 KB in
     // the workers: its ListParts and the store's entry to it; the rest is a bundle of its own).
     // Shared Albums' item work moved to a bundle of its own, loaded for a shared album alone
-    // (-17.5 KB workers: 599,629 -> 582,094 B).
+    // (-17.5 KB workers: 599,629 -> 582,094 B). The detector's catalog fold likewise, loaded when
+    // the journal holds objects alone (-9.0 KB detector: 599,259 -> 590,220 B), and the SRP sign-in
+    // a refresh falls back on (-7.0 KB detector: -> 583,263 B; the workers too).
     const [detector, workers] = [...bundles]
       .sort(
         (a, b) =>

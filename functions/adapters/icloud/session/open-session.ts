@@ -26,7 +26,6 @@ import { Secret } from '#shared/redact.ts';
 import { accountCondition } from '../auth/account-conditions.ts';
 import type { AuthContext } from '../auth/auth-context.ts';
 import { accountLogin } from '../auth/setup-service.ts';
-import { srpSignIn } from '../auth/srp-sign-in.ts';
 import { type IcloudEndpoint, sessionService } from '../endpoints.ts';
 import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
 import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
@@ -434,6 +433,9 @@ class OpenedSession implements OpenedIcloudSession {
         { action: this.#action },
       );
     }
+    // SRP is the rare rung (accountLogin usually suffices): a bundle of its own in the Lambdas
+    // (`LAZY_MODULES`, infra/lambda-bundle.ts), loaded only when a refresh gets this far.
+    const { srpSignIn } = await import('../auth/srp-sign-in.ts');
     await srpSignIn(this.#ctx, password);
     // Even after a 409, a trust token Apple still honours signs in without a code (2026).
     const account = await accountLogin(this.#ctx);
