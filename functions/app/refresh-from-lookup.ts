@@ -14,6 +14,10 @@ export function refreshFromLookup(lookup: AssetLookup): RefreshAssets {
     const unreadable = found.missing
       .filter((name) => !gone.has(name))
       .map((assetRecordName) => ({ assetRecordName, reason: 'answered in a shape icloud-s3 cannot read' }));
-    return { assets: found.assets, unavailable: [...found.unavailable, ...unreadable] };
+    // Gone (NOT_FOUND, a tombstone) is not "could not return this time": retrying it would only
+    // end in the dead-letter queue (a photo first met in Recently Deleted, purged while its work
+    // waited); the item finds it deleted in iCloud meanwhile.
+    const stillThere = found.unavailable.filter((u) => !gone.has(u.assetRecordName));
+    return { assets: found.assets, unavailable: [...stillThere, ...unreadable] };
   };
 }
