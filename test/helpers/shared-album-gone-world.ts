@@ -6,44 +6,19 @@ import type { WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { archiveSharedAlbum } from '#domain/shared-albums/archive-shared-album.ts';
 import { detectSharedAlbums } from '#domain/shared-albums/detect-shared-albums.ts';
-import type { SharedAlbum, SharedItem } from '#domain/shared-albums/model.ts';
 import { ByteServingDownloader } from '#test/fakes/byte-serving-downloader.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
 import { InMemorySharedAlbumStateStore } from '#test/fakes/in-memory-shared-album-state-store.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
 import { ListedSharedAlbumSource } from '#test/fakes/listed-shared-album-source.ts';
+import { sampleSharedAlbum, sampleSharedItem } from '#test/fakes/shared-album-samples.ts';
 
-export const goneWorldAlbum: SharedAlbum = {
-  albumguid: 'A',
-  name: 'Family',
-  location: 'https://p101-sharedstreams.icloud.com:443/A/sharedstreams/',
-  ctag: '1',
-  ownerDsid: '100',
-  sharingType: 'subscribed',
-  isPublic: false,
-};
+/** The album the gone-item tests follow: `Family`, subscribed. */
+export const goneWorldAlbum = sampleSharedAlbum('A', 'Family');
 
-export const goneWorldItem = (guid: string): SharedItem => ({
-  assetGuid: guid,
-  masterRecordName: `M-${guid}`,
-  changeTag: 'b0',
-  fileName: `${guid}.JPG`,
-  contributorDsid: '200',
-  contributorName: 'Zoe',
-  addedDate: Date.UTC(2026, 4, 3),
-  captureDate: Date.UTC(2026, 4, 3, 12),
-  rendition: {
-    field: 'resOriginalRes',
-    downloadUrl: `https://cdn.test/${guid}?size=32`,
-    fileChecksum: Buffer.from(guid.padEnd(21, '.')).toString('base64'),
-    size: 32,
-    uti: 'public.jpeg',
-    width: 2048,
-    height: 1536,
-  },
-  likeCount: 0,
-});
+/** One of its items, showing its own file. */
+export const goneWorldItem = (guid: string) => sampleSharedItem(guid);
 
 export function sharedAlbumGoneWorld<S extends InMemorySharedAlbumStateStore = InMemorySharedAlbumStateStore>(
   mode: 'mirror' | 'keep',
