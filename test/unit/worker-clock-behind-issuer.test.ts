@@ -9,9 +9,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
-import { ISSUER_AHEAD_TOLERANCE_MS, stateOrder } from '#domain/archive/state-order.ts';
+import { ISSUER_AHEAD_TOLERANCE_MS, sinceIssued, stateOrder } from '#domain/archive/state-order.ts';
+import { InvalidInputError } from '#domain/errors.ts';
 import type { AssetOnlyChange } from '#domain/model/asset.ts';
-import { base, editedPhotoArchive, MIN, message, ref, T0 } from '#test/helpers/edited-photo.ts';
+import { base, edited, editedPhotoArchive, MIN, message, ref, T0 } from '#test/helpers/edited-photo.ts';
 
 function change(tag: string, flags: Partial<AssetOnlyChange>): AssetOnlyChange {
   return {
@@ -54,5 +55,64 @@ describe('a worker clock a few seconds behind the detector', () => {
     expect(stateOrder(now + ISSUER_AHEAD_TOLERANCE_MS, now)).toBe(now + ISSUER_AHEAD_TOLERANCE_MS);
     expect(stateOrder(now + ISSUER_AHEAD_TOLERANCE_MS + 1, now)).toBe(now);
     expect(stateOrder(now + 60 * MIN, now)).toBe(now);
+  });
+
+  it("says a worker's clock reading up to the tolerance behind an issuedAt may follow it (one rule)", () => {
+    const issuedAt = T0;
+    expect(sinceIssued(issuedAt - 5_000, issuedAt)).toBe(true);
+    expect(sinceIssued(issuedAt - ISSUER_AHEAD_TOLERANCE_MS, issuedAt)).toBe(true);
+    expect(sinceIssued(issuedAt - ISSUER_AHEAD_TOLERANCE_MS - 1, issuedAt)).toBe(false);
+  });
+});
+
+/**
+ * The same worker, 5 s behind, and a redelivery (the first delivery's acknowledgement was lost, or
+ * another item of its message was retried): what the first delivery counted, the second must not
+ * count again (reliability finding 105).
+ */
+describe('a redelivery done by a worker clock a few seconds behind the detector', () => {
+  const run = T0 + 15 * MIN;
+  const behind = 5_000;
+
+  it('does not count again an asset the first delivery archived (doneByEarlierDelivery)', async () => {
+    const { deps, at } = editedPhotoArchive({});
+    await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: base }]));
+    const edit = message(run, [{ type: 'asset', asset: edited('a2', 'E1') }]);
+    at(run + 500 - behind);
+    const first = await processWorkMessage(deps, edit);
+    at(run + 60_000 - behind);
+    const again = await processWorkMessage(deps, edit);
+
+    expect({ items: first.items, archived: first.archived }).toEqual({ items: 1, archived: 1 });
+    expect({ items: again.items, unchanged: again.unchanged }).toEqual({ items: 0, unchanged: 0 });
+  });
+
+  it('does not count again a permanent failure the first delivery recorded (failedInEarlierDelivery)', async () => {
+    const { deps, cdn, at } = editedPhotoArchive({});
+    await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: base }]));
+    cdn.files.set('https://cdn.test/E1', () => new InvalidInputError('E1 is gone'));
+    const edit = message(run, [{ type: 'asset', asset: edited('a2', 'E1') }]);
+    at(run + 500 - behind);
+    const first = await processWorkMessage(deps, edit);
+    at(run + 60_000 - behind);
+    const again = await processWorkMessage(deps, edit);
+
+    expect({ items: first.items, failed: first.failed }).toEqual({ items: 1, failed: 1 });
+    expect({ items: again.items, failed: again.failed }).toEqual({ items: 0, failed: 0 });
+  });
+
+  it("counts an item whose state an older message of the last run wrote meanwhile (not this message's delivery)", async () => {
+    // The detector issued the same state twice, one run apart (the first run's token did not
+    // advance); a backlog had the first run's message done only after the second was issued.
+    const { deps, at } = editedPhotoArchive({});
+    await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: base }]));
+    const older = message(run, [{ type: 'asset', asset: edited('a2', 'E1') }]);
+    const newer = message(run + 5 * MIN, [{ type: 'asset', asset: edited('a2', 'E1') }]);
+    at(run + 6 * MIN - behind);
+    await processWorkMessage(deps, older);
+    at(run + 6 * MIN + 30_000 - behind);
+    const result = await processWorkMessage(deps, newer);
+
+    expect({ items: result.items, unchanged: result.unchanged }).toEqual({ items: 1, unchanged: 1 });
   });
 });

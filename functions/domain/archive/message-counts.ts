@@ -8,12 +8,7 @@
  */
 import type { ArchivedVersion, ManifestEntry } from '#domain/model/manifest.ts';
 import type { ArchiveStateStore } from '#ports/sync-state-store.ts';
-
-/**
- * Entries written this long before the message was issued are checked too: the store's clock and
- * the detector's may disagree by a little (another machine), never by this much.
- */
-export const CLOCK_SKEW_MARGIN_MS = 5 * 60 * 1000;
+import { sinceIssued } from './state-order.ts';
 
 export class MessageCounts {
   /** By object key: its size, and what its key claim said of its count (spares a read). */
@@ -32,10 +27,11 @@ export class MessageCounts {
 
   /**
    * The objects of an entry an earlier delivery may have written without counting them (it was
-   * written since the message was issued): counted again, which adds nothing if they were.
+   * written since the message was issued, as far as the store's clock and the detector's can tell:
+   * state-order.ts `sinceIssued`): counted again, which adds nothing if they were.
    */
   addWrittenSince(entry: ManifestEntry | undefined, issuedAt: number): void {
-    if (entry === undefined || entry.updatedAt < issuedAt - CLOCK_SKEW_MARGIN_MS) return;
+    if (entry === undefined || !sinceIssued(entry.updatedAt, issuedAt)) return;
     for (const version of entry.versions) this.add(version);
   }
 

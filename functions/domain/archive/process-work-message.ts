@@ -40,7 +40,7 @@ import { EntryBatch } from './entry-batch.ts';
 import { type AssetToClaim, MessageClaims } from './message-claims.ts';
 import { MessageCounts } from './message-counts.ts';
 import { ObjectKeys } from './object-keys.ts';
-import { isOlder, stateOrder } from './state-order.ts';
+import { isOlder, sinceIssued, stateOrder } from './state-order.ts';
 
 export interface MessageResult {
   /** Items this delivery carried out and counts (not those an earlier delivery already counted). */
@@ -259,18 +259,25 @@ async function archiveWithRefresh(
 /**
  * Nothing to do because an earlier delivery of this message (or a copy of it) wrote the entry
  * after the message was issued: that delivery reported the item, so this one does not count it
- * again (it would turn an archived photo into a skipped one).
+ * again (it would turn an archived photo into a skipped one). The worker's clock wrote
+ * `updatedAt`, the detector's `issuedAt`: compared by the one rule (state-order.ts `sinceIssued`).
  */
 function doneByEarlierDelivery(result: AssetArchiveResult, message: WorkMessage): boolean {
-  const { updatedAt = 0, stateAt = 0 } = result.entry ?? {};
-  // A newer state's write is no delivery of this message.
-  return result.outcome === 'unchanged' && updatedAt >= message.issuedAt && stateAt <= message.issuedAt;
+  const { updatedAt = 0, stateAt } = result.entry ?? {};
+  return (
+    result.outcome === 'unchanged' &&
+    sinceIssued(updatedAt, message.issuedAt) &&
+    // The state this message carries (its order, written since), not a newer one nor an older
+    // message's written meanwhile; an entry from before `stateAt` says nothing of which wrote it.
+    (stateAt === undefined || stateAt === message.issuedAt)
+  );
 }
 
 /**
  * A permanent failure an earlier delivery of this message (or a copy of it) recorded on the asset
- * after the message was issued: that delivery counted it (the run record, the summary), so failing
- * again here does not count it twice. `before` is the entry as this delivery first read it.
+ * after the message was issued (the worker's clock wrote `at`: state-order.ts `sinceIssued`): that
+ * delivery counted it (the run record, the summary), so failing again here does not count it
+ * twice. `before` is the entry as this delivery first read it.
  */
 function failedInEarlierDelivery(
   item: LibraryWorkItem,
@@ -281,7 +288,7 @@ function failedInEarlierDelivery(
     item.type === 'asset' &&
     before?.status === 'failed' &&
     before.failure !== undefined &&
-    before.failure.at >= message.issuedAt
+    sinceIssued(before.failure.at, message.issuedAt)
   );
 }
 

@@ -15,9 +15,19 @@ import type { ManifestEntry } from '#domain/model/manifest.ts';
  */
 export const ISSUER_AHEAD_TOLERANCE_MS = 5 * 60 * 1000;
 
+/**
+ * Whether a time the worker's clock read (`workerAt`: now, an entry's `updatedAt`, a failure's
+ * `at`) may come after a message the issuer's clock stamped `issuedAt`: unless the issuer is ahead
+ * of it by more than the tolerance. The one rule for every comparison of the worker's clock with
+ * an `issuedAt` (reliability findings 88, 105).
+ */
+export function sinceIssued(workerAt: number, issuedAt: number): boolean {
+  return issuedAt - workerAt <= ISSUER_AHEAD_TOLERANCE_MS;
+}
+
 /** The order of the state a message issued at `issuedAt` carries, as a worker reads it at `now`. */
 export function stateOrder(issuedAt: number, now: number): number {
-  return issuedAt - now > ISSUER_AHEAD_TOLERANCE_MS ? now : issuedAt;
+  return sinceIssued(now, issuedAt) ? issuedAt : now;
 }
 
 /** Whether work of order `at` is older than a state held since `held` (either unknown: no). */
