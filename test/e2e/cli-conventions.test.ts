@@ -5,10 +5,13 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { asset, master } from '#test/fixtures/scripted-cloudkit.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'functions/cli/main.ts');
@@ -172,6 +175,37 @@ describe('debug records', () => {
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+
+  it("names a HEIC Live Photo's video as sync would: --live-video-name, else $LIVE_VIDEO_NAME", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'debug-live-'));
+    try {
+      const file = join(dir, 'live.json');
+      const still = master('AbCdEfGhIjKlMnOpQrStUvWx+/01', 'IMG_1.HEIC', 42);
+      Object.assign(still['fields'] as object, {
+        resOriginalVidComplRes: {
+          value: { fileChecksum: 'V1', size: 7, downloadURL: 'https://cvws.icloud-content.com/B/V1/video' },
+          type: 'ASSETID',
+        },
+        resOriginalVidComplFileType: { value: 'com.apple.quicktime-movie', type: 'STRING' },
+      });
+      await writeFile(
+        file,
+        JSON.stringify({ records: [still, asset('A-1', 'AbCdEfGhIjKlMnOpQrStUvWx+/01')] }),
+      );
+      const videoName = (run: Run) => {
+        const { recordLists } = JSON.parse(run.stdout) as {
+          recordLists: { changes: { asset?: { versions: { kind: string; fileName: string }[] } }[] }[];
+        };
+        return recordLists[0]?.changes[0]?.asset?.versions.find((v) => v.kind === 'live')?.fileName;
+      };
+      const original = { LIVE_VIDEO_NAME: 'original' };
+      expect(videoName(await cli(['debug', 'records', file, '--json'], original))).toBe('IMG_1.MOV');
+      const flag = await cli(['debug', 'records', file, '--live-video-name', 'suffix', '--json'], original);
+      expect(videoName(flag)).toBe('IMG_1_HEVC.MOV');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,22 +1,28 @@
 /**
  * `icloud-s3 debug records FILE`: reads a saved CloudKit response (records/query, records/lookup,
  * changes/zone, the count batch; raw JSON or a recorded cassette) and prints, as JSON, what the
- * records map to: assets with each version's planned file name, size and kind, asset-only
+ * records map to: assets with each version's planned file name (a Live Photo's video named as
+ * `sync` would name it: `--live-video-name`, else `$LIVE_VIDEO_NAME`), size and kind, asset-only
  * changes, albums, memberships, tombstones, and every record that could not be read. Offline.
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { liveVideoNameOption } from '#compose/live-video-name-option.ts';
 import { InvalidInputError } from '#domain/errors.ts';
 import type { ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { versionFileName } from '#domain/plan/file-name.ts';
+import type { LiveVideoName } from '#domain/plan/live-video-name.ts';
 import { planVersions } from '#domain/plan/plan-versions.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
+import { ENV } from '#shared/env-names.ts';
 import { Output } from '../io/output.ts';
 
 interface DebugOptions {
   readonly zone?: string;
   readonly database?: DatabaseScope;
+  /** `--live-video-name`: suffix or original (default `$LIVE_VIDEO_NAME`, else suffix). */
+  readonly liveVideoName?: string;
 }
 
 interface RecordList {
@@ -86,7 +92,7 @@ function zoneOf(list: RecordList, options: DebugOptions): ZoneRef {
   };
 }
 
-function describeChange(change: ZoneChange): unknown {
+function describeChange(change: ZoneChange, liveVideoName: LiveVideoName): unknown {
   if (change.type !== 'asset') return change;
   const { asset } = change;
   const planned = planVersions(asset, DEFAULT_VERSION_POLICY);
@@ -105,6 +111,7 @@ function describeChange(change: ZoneChange): unknown {
           fileName: versionFileName(
             asset,
             plan ?? { kind: version.kind, role: 'preview', version, objectId: '' },
+            { liveVideoName },
           ),
           planned: plan ? plan.role : false,
         };
@@ -114,6 +121,8 @@ function describeChange(change: ZoneChange): unknown {
 }
 
 export async function debugRecords(file: string, options: DebugOptions): Promise<unknown> {
+  // As `sync` resolves it, before the file is read: a naming it does not know fails first.
+  const liveVideoName = liveVideoNameOption(options.liveVideoName);
   // Imported here: `debug records --help` loads no record mapping (nor zod, its schemas').
   const { mapRecords } = await import('#adapters/icloud/records/map-records.ts');
   // A missing or unreadable file fails as itself (the CLI says the file does not exist).
@@ -132,7 +141,7 @@ export async function debugRecords(file: string, options: DebugOptions): Promise
     return {
       source: list.source,
       zone,
-      changes: mapped.changes.map(describeChange),
+      changes: mapped.changes.map((change) => describeChange(change, liveVideoName)),
       errorItems: mapped.errorItems,
       problems: mapped.problems.map((p) => p.message),
       unpairedMasters: mapped.unpairedMasters,
@@ -152,6 +161,10 @@ export function debugCommand(): Command {
         'the zone the records are from (default: as the records or their zone entry say, else PrimarySync)',
       )
       .addOption(new Option('--database <database>', 'private or shared').choices(['private', 'shared']))
+      .option(
+        '--live-video-name <naming>',
+        `how a HEIC Live Photo's video is named: suffix (IMG_0001_HEVC.MOV) or original (IMG_0001.MOV), as sync would name it (default $${ENV.liveVideoName} or suffix)`,
+      )
       .addHelpText(
         'after',
         `

@@ -6,8 +6,8 @@
 
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { liveVideoNameOption } from '#compose/live-video-name-option.ts';
 import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
-import { parseLiveVideoName } from '#domain/plan/live-video-name.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SyncProgress, SyncSummary } from '#local/local-sync.ts';
 import { ENV } from '#shared/env-names.ts';
@@ -212,9 +212,7 @@ was refused, 3 iCloud needs you to log in again.`,
           maxDeleteFraction: options.maxDeleteFraction?.toString(),
         }),
         versionPolicy: parseVersionPolicy(options.versions as string | undefined),
-        liveVideoName: parseLiveVideoName(
-          (options.liveVideoName as string | undefined) ?? process.env[ENV.liveVideoName],
-        ),
+        liveVideoName: liveVideoNameOption(options.liveVideoName as string | undefined),
         sharedAlbums: {
           enabled: options.sharedAlbums !== false,
           cadenceMs: Math.round(Number(options.sharedAlbumsEvery ?? 0) * 60_000),

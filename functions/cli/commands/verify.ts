@@ -7,9 +7,9 @@
 // What the command does is imported when it runs: `verify --help` loads no AWS SDK (issue 12).
 import { Command, Option } from 'commander';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
+import { liveVideoNameOption } from '#compose/live-video-name-option.ts';
 import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
 import { type DeletePolicy, parseDeletePolicy } from '#domain/plan/delete-policy.ts';
-import { parseLiveVideoName } from '#domain/plan/live-video-name.ts';
 import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
@@ -189,7 +189,7 @@ async function runVerifyCommand(
         {
           icloud,
           versionPolicy,
-          liveVideoName: parseLiveVideoName(options.liveVideoName ?? process.env[ENV.liveVideoName]),
+          liveVideoName: liveVideoNameOption(options.liveVideoName),
           deletePolicy,
           logger: ctx.logger,
         },
