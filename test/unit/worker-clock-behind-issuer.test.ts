@@ -116,3 +116,33 @@ describe('a redelivery done by a worker clock a few seconds behind the detector'
     expect({ items: result.items, unchanged: result.unchanged }).toEqual({ items: 1, unchanged: 1 });
   });
 });
+
+/**
+ * An entry purged by a release before `stateAt` holds only its write's time (`updatedAt`, the
+ * worker's clock) for the purge's order: an item issued before the purge, done after it by a worker
+ * a few seconds behind, must not find it newer (reliability finding 105).
+ */
+describe('a purge written before stateAt existed, and a worker a few seconds behind', () => {
+  it('an item issued before the purge, done after it, leaves the entry purged', async () => {
+    const { deps, state, at } = editedPhotoArchive({});
+    await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: base }]));
+    const purgeIssued = T0 + 15 * MIN;
+    const tombstone = message(purgeIssued, [
+      { type: 'tombstone', zone: base.zone, recordName: base.assetRecordName, inferredType: 'CPLAsset' },
+    ]);
+    // Done 2 s after it was issued by a worker 5 s behind; written as an older release wrote it.
+    at(purgeIssued + 2_000 - 5_000);
+    await processWorkMessage(deps, tombstone);
+    const purged = await state.getEntry(ref);
+    const { stateAt: _s, updatedAt: _u, revision, ...older } = purged ?? ({} as NonNullable<typeof purged>);
+    await state.putEntry(older, revision ?? 0);
+    // An edit the detector issued a second before the purge, its first delivery failed: retried now.
+    at(purgeIssued + 60_000 - 5_000);
+    await processWorkMessage(
+      deps,
+      message(purgeIssued - 1_000, [{ type: 'asset', asset: edited('a2', 'E1') }]),
+    );
+
+    expect((await state.getEntry(ref))?.status).toBe('purged');
+  });
+});

@@ -37,8 +37,11 @@ export function issuedBefore(at: number | undefined, held: number | undefined): 
 
 /**
  * Whether work issued at `at` is older than the state `entry` holds. An entry from before
- * `stateAt` holds nothing older, but a purge: an item older than the purge's write never brings it back.
+ * `stateAt` holds nothing older, but a purge: an item older than the purge's write never brings it
+ * back. That write's time is the worker's clock: an item issued before it, as far as `sinceIssued`
+ * can tell, is older (a purge is final: nothing issued after it is about a newer state).
  */
 export function isOlder(entry: ManifestEntry | undefined, at: number | undefined): boolean {
-  return issuedBefore(at, entry?.stateAt ?? (entry?.status === 'purged' ? entry.updatedAt : undefined));
+  if (entry?.stateAt !== undefined) return issuedBefore(at, entry.stateAt);
+  return entry?.status === 'purged' && at !== undefined && sinceIssued(entry.updatedAt, at);
 }
