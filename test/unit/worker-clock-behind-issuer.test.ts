@@ -101,6 +101,25 @@ describe('a redelivery done by a worker clock a few seconds behind the detector'
     expect({ items: again.items, failed: again.failed }).toEqual({ items: 0, failed: 0 });
   });
 
+  it("counts a permanent failure of the next run's retry, though the last one's was recorded minutes before it", async () => {
+    // The photo fails for good; detection tries it again on the next run (detect/failed-retries.ts),
+    // which issues its message less than 5 minutes after the failure was recorded.
+    const { deps, cdn, at } = editedPhotoArchive({});
+    await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: base }]));
+    cdn.files.set('https://cdn.test/E1', () => new InvalidInputError('E1 is gone'));
+    at(run + 60_000 - behind);
+    const first = await processWorkMessage(
+      deps,
+      message(run, [{ type: 'asset', asset: edited('a2', 'E1') }]),
+    );
+    at(run + 5 * MIN + 30_000 - behind);
+    const retry = message(run + 5 * MIN, [{ type: 'asset', asset: edited('a2', 'E1') }]);
+    const next = await processWorkMessage(deps, retry);
+
+    expect({ items: first.items, failed: first.failed }).toEqual({ items: 1, failed: 1 });
+    expect({ items: next.items, failed: next.failed }).toEqual({ items: 1, failed: 1 });
+  });
+
   it("counts an item whose state an older message of the last run wrote meanwhile (not this message's delivery)", async () => {
     // The detector issued the same state twice, one run apart (the first run's token did not
     // advance); a backlog had the first run's message done only after the second was issued.

@@ -169,7 +169,14 @@ export const manifestItemSchema = z.strictObject({
   deletions: z.array(
     z.strictObject({ kind: versionKind, key: z.string(), deletedAt: z.number(), reason: z.string() }),
   ),
-  failure: z.optional(z.strictObject({ reason: z.string(), at: z.number(), attempts: z.number() })),
+  failure: z.optional(
+    z.strictObject({
+      reason: z.string(),
+      at: z.number(),
+      attempts: z.number(),
+      issuedAt: z.optional(z.number()),
+    }),
+  ),
   stateAt: z.optional(z.number()),
   updatedAt: z.number(),
   revision: z.number(),

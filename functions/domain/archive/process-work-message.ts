@@ -274,10 +274,11 @@ function doneByEarlierDelivery(result: AssetArchiveResult, message: WorkMessage)
 }
 
 /**
- * A permanent failure an earlier delivery of this message (or a copy of it) recorded on the asset
- * after the message was issued (the worker's clock wrote `at`: state-order.ts `sinceIssued`): that
- * delivery counted it (the run record, the summary), so failing again here does not count it
- * twice. `before` is the entry as this delivery first read it.
+ * A permanent failure an earlier delivery of this message (or a copy of it) recorded on the asset:
+ * that delivery counted it (the run record, the summary), so failing again here does not count it
+ * twice. The failure names its message's `issuedAt`; one recorded before it did is this message's
+ * when recorded since it was issued (the worker's clock wrote `at`: state-order.ts `sinceIssued`).
+ * `before` is the entry as this delivery first read it.
  */
 function failedInEarlierDelivery(
   item: LibraryWorkItem,
@@ -288,7 +289,9 @@ function failedInEarlierDelivery(
     item.type === 'asset' &&
     before?.status === 'failed' &&
     before.failure !== undefined &&
-    sinceIssued(before.failure.at, message.issuedAt)
+    (before.failure.issuedAt === undefined
+      ? sinceIssued(before.failure.at, message.issuedAt)
+      : before.failure.issuedAt === message.issuedAt)
   );
 }
 
@@ -355,14 +358,20 @@ class FreshAssets {
   }
 }
 
-async function recordFailure(
-  deps: ArchiveDeps,
-  zone: ZoneRef,
-  assetRecordName: string,
-  masterRecordName: string,
-  reason: string,
-  at: number,
-) {
+/** A permanent failure of an asset item, recorded on its entry. */
+interface FailureToRecord {
+  readonly zone: ZoneRef;
+  readonly assetRecordName: string;
+  readonly masterRecordName: string;
+  readonly reason: string;
+  /** The order of the state the item carried (state-order.ts). */
+  readonly at: number;
+  /** Its message's `issuedAt`, which the failure names for that message's redelivery. */
+  readonly issuedAt: number;
+}
+
+async function recordFailure(deps: ArchiveDeps, failed: FailureToRecord) {
+  const { zone, assetRecordName, masterRecordName, reason, at, issuedAt } = failed;
   const ref = { zone, assetRecordName };
   const entry = await deps.state.getEntry(ref);
   // An older item's failure is about a state gone: the newer one stays, as does a purge.
@@ -371,7 +380,7 @@ async function recordFailure(
     ? {
         ...entry,
         status: 'failed',
-        failure: { reason, at: deps.now(), attempts: (entry.failure?.attempts ?? 0) + 1 },
+        failure: { reason, at: deps.now(), attempts: (entry.failure?.attempts ?? 0) + 1, issuedAt },
       }
     : {
         zone,
@@ -383,7 +392,7 @@ async function recordFailure(
         albums: [],
         versions: [],
         deletions: [],
-        failure: { reason, at: deps.now(), attempts: 1 },
+        failure: { reason, at: deps.now(), attempts: 1, issuedAt },
       };
   const {
     updatedAt: _u,
@@ -705,14 +714,14 @@ export async function processWorkMessage(
       const reason = errorText(error);
       const countedBefore = failedInEarlierDelivery(item, first ? entries.get(id) : undefined, message);
       if (item.type === 'asset') {
-        await recordFailure(
-          deps,
-          item.asset.zone,
-          item.asset.assetRecordName,
-          item.asset.masterRecordName,
+        await recordFailure(deps, {
+          zone: item.asset.zone,
+          assetRecordName: item.asset.assetRecordName,
+          masterRecordName: item.asset.masterRecordName,
           reason,
           at,
-        );
+          issuedAt: message.issuedAt,
+        });
       }
       if (countedBefore) return;
       tally.items++;

@@ -58,8 +58,14 @@ export type ManifestStatus = 'pending' | 'archived' | 'failed' | 'trashed' | 'pu
 
 export interface ManifestFailure {
   readonly reason: string;
+  /** When it was recorded (the worker's clock): the retry's backoff starts there. */
   readonly at: number;
   readonly attempts: number;
+  /**
+   * The `issuedAt` of the work message whose item failed: a redelivery of that message knows it
+   * counted the failure. Absent on failures recorded before it existed.
+   */
+  readonly issuedAt?: number;
 }
 
 export interface ManifestFlags {

@@ -372,6 +372,13 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         expect(await store.getEntry({ zone: shared, assetRecordName: 'A2' })).toMatchObject(input);
       });
 
+      it("keeps the issuedAt of a failure's message (a failure recorded without one reads as before)", async () => {
+        const { store } = await setUp();
+        const failure = { reason: 'InvalidInputError', at: 5, attempts: 1, issuedAt: 1_750_000_900_000 };
+        await store.putEntry(entry('A4', { status: 'failed', failure }), 0);
+        expect((await store.getEntry({ zone: primary, assetRecordName: 'A4' }))?.failure).toEqual(failure);
+      });
+
       it('keeps the order of the state an entry holds (stateAt), read one by one, in a batch and walked', async () => {
         const { store } = await setUp();
         const ref = { zone: primary, assetRecordName: 'A3' };
