@@ -29,7 +29,9 @@ import {
   shardOf,
 } from '#domain/catalog/catalog-shard.ts';
 import { buildXmpSidecar, sidecarKeyOf, XMP_CONTENT_TYPE } from '#domain/catalog/xmp-sidecar.ts';
+import { albumWalkUnderWay } from '#domain/detect/zone-checkpoint.ts';
 import type { AssetRef, ManifestEntry } from '#domain/model/manifest.ts';
+import { zoneId } from '#domain/model/zone.ts';
 import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
 import { mapAtMost } from '#shared/map-at-most.ts';
 import {
@@ -55,13 +57,16 @@ function decide(
   folds: readonly AssetFold[],
   entries: ReadonlyMap<string, ManifestEntry>,
   now: number,
-  albumsFromStore: boolean,
+  albums: { readonly albumsFromStore: boolean; readonly walkedZones: ReadonlySet<string> },
 ) {
   const settled: Decided[] = [];
   const carried: JournalItem[][] = [];
   for (const fold of folds) {
     const entry = entries.get(fold.id);
-    const open = unsettledItems(fold, entry, now, albumsFromStore);
+    const open = unsettledItems(fold, entry, now, {
+      albumsFromStore: albums.albumsFromStore,
+      albumWalkUnderWay: albums.walkedZones.has(zoneId(fold.zone)),
+    });
     if (open.length > 0) carried.push(open);
     // Done, or work that never finished: record what the manifest says, if anything.
     else if (entry !== undefined) settled.push({ fold, entry });
@@ -146,6 +151,16 @@ async function foldShard(
   return { rewritten: text !== before, bytes, sidecars };
 }
 
+/** The zones of `folds` whose album walk is still to record their albums (one state read per zone). */
+async function zonesAwaitingAlbumWalk(deps: CatalogDeps, folds: readonly AssetFold[]) {
+  const zones = new Map(folds.map((f) => [zoneId(f.zone), f.zone]));
+  const waiting = new Set<string>();
+  for (const [id, zone] of zones) {
+    if (albumWalkUnderWay(await deps.state.loadZone(zone))) waiting.add(id);
+  }
+  return waiting;
+}
+
 /**
  * Folds the journal objects `journalKeys` (listed, at least one) into the catalog, under the
  * `catalog` lock; `locked` when another writer holds it.
@@ -177,8 +192,14 @@ export async function foldJournal(
     // In the order detection read them (a carried item keeps its time, so a newer journal wins).
     items.sort((a, b) => a.at - b.at);
     const folds = groupByAsset(items);
+    // With albums from the album store, the assets of a zone whose album walk is still to come wait
+    // for it (`unsettledItems`): their entries are not read.
+    const albumsFromStore = deps.albumsOfAssets !== undefined;
+    const walkedZones = albumsFromStore ? await zonesAwaitingAlbumWalk(deps, folds) : new Set<string>();
     const found = await deps.state.getEntries(
-      folds.map((f) => ({ zone: f.zone, assetRecordName: f.assetRecordName })),
+      folds
+        .filter((f) => !walkedZones.has(zoneId(f.zone)))
+        .map((f) => ({ zone: f.zone, assetRecordName: f.assetRecordName })),
     );
     const entries = new Map(
       [...found.values()].map((e) => [
@@ -186,7 +207,7 @@ export async function foldJournal(
         e,
       ]),
     );
-    const { settled, carried } = decide(folds, entries, deps.now(), deps.albumsOfAssets !== undefined);
+    const { settled, carried } = decide(folds, entries, deps.now(), { albumsFromStore, walkedZones });
     const byShard = new Map<string, Decided[]>();
     for (const d of settled) {
       const shard = shardOf({ zone: d.fold.zone, assetRecordName: d.fold.assetRecordName });

@@ -143,6 +143,14 @@ export async function runDetection(
   // The library's detection, once it has ended: a refusal by the Shared Albums step after it
   // reports what the library enqueued (a refusal by the library carries its own counts).
   let library: DetectResult | undefined;
+  // The catalog trails the workers by one run; a failed fold leaves the journal for the next. A run
+  // stopped before Apple (latch, re-login, deletion stop) folds too: the workers go on archiving.
+  const foldAfterRun = async () => {
+    if (catalog === undefined || deps.foldCatalogAfterRun === false) return;
+    await foldCatalog(catalog, runId).catch((error: unknown) =>
+      deps.logger.warn('catalog not folded', { error }),
+    );
+  };
   try {
     const icloud = await deps.icloud();
     if (icloud.session.trustExpiresAt !== undefined) {
@@ -241,12 +249,7 @@ export async function runDetection(
       const done = result.outcome === 'caughtUp' || result.outcome === 'idle';
       await deps.state.finishRun(record, done ? 'succeeded' : 'partial', now());
     }
-    if (catalog !== undefined && deps.foldCatalogAfterRun !== false && result.outcome !== 'locked') {
-      // The catalog trails the workers by one run; a failed fold leaves the journal for the next.
-      await foldCatalog(catalog, runId).catch((error: unknown) =>
-        deps.logger.warn('catalog not folded', { error }),
-      );
-    }
+    if (result.outcome !== 'locked') await foldAfterRun();
     // Zones walked afresh or retired, and why: `zoneGone` (a Shared Library left, its archive
     // kept, followed again if Apple lists it), `zoneReturned`, `staleToken`.
     const noted = result.zones.flatMap((z) =>
@@ -266,6 +269,7 @@ export async function runDetection(
       // Latched by an earlier run, which raised the alarm: no request to Apple, no run record.
       deps.metrics.add(METRICS.signInPending, 1);
       deps.logger.warn('iCloud sign-in still needed; not asking Apple', { since: error.since });
+      await foldAfterRun();
       return { outcome: 'reauthRequired', runId, message: error.message, action: error.action };
     }
     if (error instanceof SessionExpiredError || error instanceof AccountConditionError) {
@@ -275,6 +279,7 @@ export async function runDetection(
       const action = error instanceof SessionExpiredError ? error.action : 'icloud-s3 login';
       const message = errorMessage(error);
       await recordFailedRun(deps, openRun, now(), 'reauthRequired', message).catch(() => undefined);
+      await foldAfterRun();
       return { outcome: 'reauthRequired', runId, message, action };
     }
     if (error instanceof MassDeletionRefusedError) {
@@ -290,6 +295,7 @@ export async function runDetection(
       deps.logger.error('mass deletion refused', numbers);
       const message = errorMessage(error);
       await recordFailedRun(deps, openRun, now(), 'failed', message).catch(() => undefined);
+      await foldAfterRun();
       return {
         outcome: 'deletionRefused',
         runId,

@@ -1,11 +1,20 @@
 /**
  * A journal item about an asset whose entry is `pending` (a version waiting for its download URL)
  * is not settled: folded then, the catalog would keep the pending state after the version is
- * archived (found by the fault matrix, `quirk:withheldDownloadUrls|detection page|after`).
+ * archived (found by the fault matrix, `quirk:withheldDownloadUrls|detection page|after`). Nor is
+ * one of a zone whose album walk is still to record its albums (finding 101).
  */
 import { describe, expect, it } from 'vitest';
-import { isSettled, type JournalItem } from '#domain/catalog/catalog-journal.ts';
+import {
+  groupByAsset,
+  isSettled,
+  JOURNAL_RETENTION_MS,
+  type JournalItem,
+  unsettledItems,
+} from '#domain/catalog/catalog-journal.ts';
+import { albumWalkUnderWay, serialiseZoneCheckpoint } from '#domain/detect/zone-checkpoint.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
+import type { ZoneSyncState } from '#domain/model/sync-state.ts';
 
 const ZONE = { database: 'private', zoneName: 'PrimarySync' } as const;
 const item: JournalItem = {
@@ -38,5 +47,47 @@ describe('a journal item of an asset change', () => {
 
   it('is settled once the entry is archived with that change tag', () => {
     expect(isSettled(item, entry('archived'))).toBe(true);
+  });
+});
+
+describe('an asset whose zone is still to walk its albums (finding 101)', () => {
+  const [fold] = groupByAsset([item]);
+  if (fold === undefined) throw new Error('no fold');
+  const walking = { albumsFromStore: true, albumWalkUnderWay: true };
+
+  it('waits though its work is done, and past the retention: the album store knows no albums yet', () => {
+    expect(unsettledItems(fold, entry('archived'), 2, walking)).toHaveLength(1);
+    expect(unsettledItems(fold, undefined, 2 + JOURNAL_RETENTION_MS, walking)).toHaveLength(1);
+  });
+
+  it('folds once the walk is done, or when the catalog takes albums from the manifest', () => {
+    expect(unsettledItems(fold, entry('archived'), 2, { albumsFromStore: true })).toEqual([]);
+    expect(unsettledItems(fold, entry('archived'), 2, { albumWalkUnderWay: true })).toEqual([]);
+  });
+
+  const zoneState = (checkpoint: object | undefined, extra: Partial<ZoneSyncState> = {}): ZoneSyncState => ({
+    zone: ZONE,
+    ...(checkpoint === undefined ? {} : { checkpoint: serialiseZoneCheckpoint(checkpoint) }),
+    updatedAt: 1,
+    revision: 1,
+    ...extra,
+  });
+
+  it("is walking while the zone's photos or albums are walked, not while it reconciles or follows its feed", () => {
+    expect(albumWalkUnderWay(zoneState({ enumeration: { scope: 'library' } }))).toBe(true);
+    expect(
+      albumWalkUnderWay(zoneState({ albums: { capturedToken: 't', listed: true, pending: ['A'] } })),
+    ).toBe(true);
+    expect(albumWalkUnderWay(zoneState({ reconcile: { generation: 'g', capturedToken: 't' } }))).toBe(false);
+    expect(albumWalkUnderWay(zoneState(undefined, { syncToken: 't' }))).toBe(false);
+    expect(albumWalkUnderWay(undefined)).toBe(false);
+    // A Shared Library's zone has no albums; a retired zone walks nothing.
+    const shared = { database: 'shared', zoneName: 'SharedSync-1', ownerRecordName: '_o' } as const;
+    expect(albumWalkUnderWay({ ...zoneState({ enumeration: { scope: 'library' } }), zone: shared })).toBe(
+      false,
+    );
+    expect(albumWalkUnderWay(zoneState({ enumeration: { scope: 'library' } }, { retired: true }))).toBe(
+      false,
+    );
   });
 });

@@ -165,6 +165,17 @@ export function groupByAsset(items: readonly JournalItem[]): AssetFold[] {
   return [...byId.values()];
 }
 
+/** Where the fold takes an asset's albums from, and whether they are known yet. */
+export interface AlbumsSource {
+  /** The catalog takes albums from the album store (else the manifest's). */
+  readonly albumsFromStore?: boolean;
+  /**
+   * The asset's zone is being walked and its album walk has not recorded its memberships yet
+   * (domain/detect/zone-checkpoint.ts `albumWalkUnderWay`): the store does not know its albums.
+   */
+  readonly albumWalkUnderWay?: boolean;
+}
+
 /**
  * The items of an asset not done yet, each with the merged facts, to carry into the next fold
  * (none: the asset is folded now). The fold waits for the newest item and for the asset's newest
@@ -173,18 +184,25 @@ export function groupByAsset(items: readonly JournalItem[]): AssetFold[] {
  * for: the catalog takes albums from the album store, which detection wrote before enqueuing, and
  * a membership that reached the workers before the asset's entry existed never settles. An item
  * not done after `JOURNAL_RETENTION_MS` (a message given up) is waited for no longer.
+ *
+ * While the zone's album walk is still to record its memberships (a first sync: photos first,
+ * then albums), the asset waits whatever its items say: the store would give it no albums, the
+ * walk journals nothing, and a record folded now would keep them missing (finding 101). Its
+ * retention counts once the walk is done.
  */
 export function unsettledItems(
   fold: AssetFold,
   entry: ManifestEntry | undefined,
   now: number,
-  albumsFromStore?: boolean,
+  albums: AlbumsSource = {},
 ): JournalItem[] {
+  const waitForWalk = albums.albumsFromStore === true && albums.albumWalkUnderWay === true;
   return [...new Set([fold.change ?? fold.latest, fold.latest])]
     .filter(
       (item) =>
-        now - item.at <= JOURNAL_RETENTION_MS &&
-        !(entry !== undefined && isSettled(item, entry, albumsFromStore)),
+        waitForWalk ||
+        (now - item.at <= JOURNAL_RETENTION_MS &&
+          !(entry !== undefined && isSettled(item, entry, albums.albumsFromStore))),
     )
     .map((item) => ({
       ...item,

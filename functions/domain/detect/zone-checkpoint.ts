@@ -15,7 +15,8 @@
  * shape. A checkpoint this version cannot read is dropped (the zone's enumeration starts over,
  * which the idempotent archive absorbs) rather than guessed at.
  */
-import type { JsonValue } from '#domain/model/sync-state.ts';
+import type { JsonValue, ZoneSyncState } from '#domain/model/sync-state.ts';
+import { isOwnLibrary } from '#domain/model/zone.ts';
 import type {
   AlbumMembersCursor,
   EnumerationCursor,
@@ -171,6 +172,19 @@ export function parseZoneCheckpoint(value: JsonValue | undefined): ZoneCheckpoin
   if (!parsed.success) return {};
   const { v: _version, ...checkpoint } = parsed.data;
   return checkpoint;
+}
+
+/**
+ * Whether a walk of the zone is under way whose album walk is still to record memberships: its
+ * photos (`enumeration`, the albums come after them) or its albums (`albums`). Until it is done,
+ * the album store does not know the albums the walk brings (a first sync knows none), so the
+ * catalog waits for it (domain/catalog/catalog-journal.ts). Only the own library has albums; a
+ * retired zone walks nothing.
+ */
+export function albumWalkUnderWay(state: ZoneSyncState | undefined): boolean {
+  if (state === undefined || state.retired === true || !isOwnLibrary(state.zone)) return false;
+  const checkpoint = parseZoneCheckpoint(state.checkpoint);
+  return checkpoint.enumeration !== undefined || checkpoint.albums !== undefined;
 }
 
 /** The checkpoint as stored: plain JSON with its version. */
