@@ -1,7 +1,8 @@
 /**
  * A `MediaDownloader` (Apple's CDN) whose caller dies at a scheduled download: before the
  * request, after the response headers, or part-way through the body (`midStream`), which
- * leaves the upload it was feeding half-done.
+ * leaves the upload it was feeding half-done. A `midStream` point whose download fails before it
+ * has a body (an error reply, a refused URL) is carried to the next download that gets one.
  */
 import type { MediaDownload, MediaDownloader } from '#ports/media-download.ts';
 import { type CrashSchedule, crashAfterBytes } from './crashing-invocation.ts';
@@ -22,7 +23,14 @@ export class CrashingMediaDownloader implements MediaDownloader {
     const step = this.#schedule.next('cdn.open');
     if (step.point?.when === 'before') throw this.#schedule.crash(`${step.label} before`);
     this.opened += 1;
-    const download = await this.#inner.open(url, options);
+    let download: MediaDownload;
+    try {
+      download = await this.#inner.open(url, options);
+    } catch (error) {
+      // An error reply has no body to cut: the crash waits for the next download that has one.
+      if (step.point?.when === 'midStream' && !invocation.dead) this.#schedule.carry(step.point, 'cdn.open');
+      throw error;
+    }
     if (invocation.dead) {
       download.body.destroy();
       throw invocation.kill(step.label);
