@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { matrixSettings, processCases, sampleCases } from '#test/helpers/fault-matrix/cases.ts';
+import { matrixSettings, processCases, selectCases } from '#test/helpers/fault-matrix/cases.ts';
 import {
   afterFaults,
   crashOnlyAfterFaults,
@@ -20,9 +20,7 @@ import { runProcessCase } from '#test/helpers/fault-matrix/process-case.ts';
 
 const settings = matrixSettings();
 const all = processCases();
-const cases = settings.only
-  ? all.filter((c) => c.id === settings.only)
-  : sampleCases(all, settings.process, settings.seed);
+const cases = selectCases(all, settings, settings.process);
 process.stdout.write(
   `fault matrix (processes): seed ${settings.seed}, ${cases.length} of ${all.length} generated cases\n`,
 );

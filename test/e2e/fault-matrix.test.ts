@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inProcessCases, matrixSettings, sampleCases } from '#test/helpers/fault-matrix/cases.ts';
+import { inProcessCases, matrixSettings, selectCases } from '#test/helpers/fault-matrix/cases.ts';
 import {
   afterFaults,
   crashOnlyAfterFaults,
@@ -22,9 +22,7 @@ import { runInProcessCase } from '#test/helpers/fault-matrix/in-process-case.ts'
 
 const settings = matrixSettings();
 const all = inProcessCases();
-const cases = settings.only
-  ? all.filter((c) => c.id === settings.only)
-  : sampleCases(all, settings.inProcess, settings.seed);
+const cases = selectCases(all, settings, settings.inProcess);
 process.stdout.write(
   `fault matrix (in process): seed ${settings.seed}, ${cases.length} of ${all.length} generated cases` +
     ` (rerun: FAULT_MATRIX_SEED=${settings.seed} FAULT_MATRIX_CASES=${cases.length})\n`,
