@@ -25,7 +25,7 @@ const all = inProcessCases();
 const cases = selectCases(all, settings, settings.inProcess);
 process.stdout.write(
   `fault matrix (in process): seed ${settings.seed}, ${cases.length} of ${all.length} generated cases` +
-    ` (rerun: FAULT_MATRIX_SEED=${settings.seed} FAULT_MATRIX_CASES=${cases.length})\n`,
+    ` (rerun: FAULT_MATRIX_SEED=${settings.seed} ${settings.match ? `FAULT_MATRIX_MATCH='${settings.match}'` : `FAULT_MATRIX_CASES=${cases.length}`})\n`,
 );
 
 const figures = new MatrixFigures();
