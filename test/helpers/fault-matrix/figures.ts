@@ -69,6 +69,7 @@ export class MatrixFigures {
       modeNeverFired: this.results.filter((r) => r.modeFired === 0).length,
       crashNeverHappened: this.results.filter((r) => r.crashesPlanned > 0 && r.crashes === 0).length,
       crashOnlyAfterFaults: this.results.filter(crashOnlyAfterFaults).length,
+      crashMoved: this.results.filter((r) => r.crashes > 0 && r.crashNote !== undefined).length,
       testedNothing: this.results.filter(testedNothing).length,
       crashes: sum((r) => r.crashes),
       invocationErrors: sum((r) => r.invocationErrors),
@@ -92,7 +93,7 @@ export class MatrixFigures {
     const lines = [
       `fault matrix (${label}), seed ${seed}: ${t.cases} cases in ${(t.wallMs / 1000).toFixed(1)} s`,
       `  faults fired ${t.faultsFired} (in ${t.casesWithFaultFired} cases), the mode's own fault never fired in ${t.modeNeverFired} cases, a planned crash never happened in ${t.crashNeverHappened}, ${t.testedNothing} cases tested nothing (neither)`,
-      `  crashes ${t.crashes} (in ${t.crashOnlyAfterFaults} cases only once the faults had cleared), invocations failed under a fault ${t.invocationErrors}, recoveries ${t.recoveries}, recovered ${t.recovered}/${t.cases}`,
+      `  crashes ${t.crashes} (in ${t.crashOnlyAfterFaults} cases only once the faults had cleared; in ${t.crashMoved} moved off a download with no body), invocations failed under a fault ${t.invocationErrors}, recoveries ${t.recoveries}, recovered ${t.recovered}/${t.cases}`,
       `  lost ${t.lost}, duplicated ${t.duplicated}, corrupted ${t.corrupted}, verify differences ${t.verifyDifferences}`,
       `  known findings: ${t.knownFindingCases} cases (${t.knownFindingRecovered} recovered anyway), ${t.knownFindingLost} versions lost in them`,
       `  unattended two-factor pushes ${t.unattendedPushes}, sign-ins by a person ${t.humanLogins}`,
