@@ -107,4 +107,29 @@ describe('CrashingMediaDownloader', () => {
     expect(schedule.bodilessCalls).toBe(1);
     expect(schedule.carried).toBe(0);
   });
+
+  it('carries it as well when the body breaks on the wire before the cut', async () => {
+    let calls = 0;
+    const breaking: MediaDownloader = {
+      async open() {
+        calls += 1;
+        const source =
+          calls === 1
+            ? new Readable({
+                read() {
+                  this.push(body.subarray(0, 100));
+                  this.destroy(new Error('socket hang up'));
+                },
+              })
+            : Readable.from([body]);
+        return { body: source, contentLength: body.length, startsAt: 0 };
+      },
+    };
+    const schedule = new CrashSchedule([{ on: 'cdn.open', call: 1, when: 'midStream', fraction: 0.5 }]);
+    const downloader = new CrashingMediaDownloader(breaking, schedule);
+    await expect(readAll(await downloader.open('https://cdn/1', {}))).rejects.toThrow('socket hang up');
+    expect(schedule.fired).toEqual([]);
+    await expect(readAll(await downloader.open('https://cdn/2', {}))).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(schedule.fired).toEqual(['cdn.open#2 midStream']);
+  });
 });
