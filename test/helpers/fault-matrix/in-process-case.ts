@@ -89,12 +89,12 @@ function crashPointsOf(c: MatrixCase, random: () => number): CrashPoint[] {
 }
 
 /**
- * A mid-stream crash drawn on a download that got no body (an error reply, a refused URL) moved to
- * the next download with one (`CrashSchedule.carry`); when none came, the crash never happened.
+ * A mid-stream crash drawn on a download that got no body (an error reply, a refused URL) or lost
+ * it on the wire before the cut moved to the next download with one (`CrashSchedule.carry`); when none came, the crash never happened.
  */
 function crashNoteOf(schedule: CrashSchedule): { crashNote?: string } {
   if (schedule.bodilessCalls === 0) return {};
-  const drawn = `${schedule.bodilessCalls} download${schedule.bodilessCalls === 1 ? '' : 's'} it was drawn on got no body`;
+  const drawn = `${schedule.bodilessCalls} download${schedule.bodilessCalls === 1 ? '' : 's'} it was drawn on had no body to cut (an error reply, or a body broken on the wire first)`;
   return {
     crashNote:
       schedule.carried > 0
