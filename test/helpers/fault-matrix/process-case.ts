@@ -129,7 +129,12 @@ export async function syncAndKill(
     await sleep(25);
   }
   const deadline = !sent && !ended;
-  if (deadline && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  if (deadline && child.pid !== undefined)
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // it ended on its own meanwhile
+    }
   const exit = await exited;
   const callsAtDeath = await callsTo(world, endpoint);
   // A SIGKILLed group is gone at once; a member still running a moment later escaped the kill.
