@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { classifyError } from '#domain/errors.ts';
+import { classifyError, UnexpectedResponseError } from '#domain/errors.ts';
 import { mtimeMetadata } from '#domain/plan/object-metadata.ts';
+import type { MediaDownload, MediaDownloader } from '#ports/media-download.ts';
 import { CrashSchedule, SimulatedCrash } from '#test/fakes/crashing-invocation.ts';
+import { CrashingMediaDownloader } from '#test/fakes/crashing-media-downloader.ts';
 import { CrashingObjectStore } from '#test/fakes/crashing-object-store.ts';
 import { FailingSyncStateStore, throttlingError } from '#test/fakes/failing-sync-state-store.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -72,5 +74,62 @@ describe('CrashingObjectStore', () => {
     );
     await expect(putView(store)).rejects.toBeInstanceOf(SimulatedCrash);
     expect(inner.keys()).toEqual(['albums/Trip.json']);
+  });
+});
+
+describe('CrashingMediaDownloader', () => {
+  const body = Buffer.alloc(1000, 7);
+  /** A CDN whose first answer is an error (no body), then the file. */
+  const cdn = (): MediaDownloader => {
+    let calls = 0;
+    return {
+      async open() {
+        calls += 1;
+        if (calls === 1) throw new UnexpectedResponseError('CDN answered 401');
+        return { body: Readable.from([body]), contentLength: body.length, startsAt: 0 };
+      },
+    };
+  };
+  const readAll = async (download: MediaDownload) => {
+    let n = 0;
+    for await (const chunk of download.body) n += (chunk as Buffer).length;
+    return n;
+  };
+
+  it('carries a mid-stream crash drawn on an error reply to the next download with a body', async () => {
+    const schedule = new CrashSchedule([{ on: 'cdn.open', call: 1, when: 'midStream', fraction: 0.5 }]);
+    const downloader = new CrashingMediaDownloader(cdn(), schedule);
+    await expect(downloader.open('https://cdn/1', {})).rejects.toBeInstanceOf(UnexpectedResponseError);
+    expect(schedule.fired).toEqual([]);
+    const second = await downloader.open('https://cdn/2', {});
+    await expect(readAll(second)).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(schedule.fired).toEqual(['cdn.open#2 midStream']);
+    expect(schedule.bodilessCalls).toBe(1);
+    expect(schedule.carried).toBe(0);
+  });
+
+  it('carries it as well when the body breaks on the wire before the cut', async () => {
+    let calls = 0;
+    const breaking: MediaDownloader = {
+      async open() {
+        calls += 1;
+        const source =
+          calls === 1
+            ? new Readable({
+                read() {
+                  this.push(body.subarray(0, 100));
+                  this.destroy(new Error('socket hang up'));
+                },
+              })
+            : Readable.from([body]);
+        return { body: source, contentLength: body.length, startsAt: 0 };
+      },
+    };
+    const schedule = new CrashSchedule([{ on: 'cdn.open', call: 1, when: 'midStream', fraction: 0.5 }]);
+    const downloader = new CrashingMediaDownloader(breaking, schedule);
+    await expect(readAll(await downloader.open('https://cdn/1', {}))).rejects.toThrow('socket hang up');
+    expect(schedule.fired).toEqual([]);
+    await expect(readAll(await downloader.open('https://cdn/2', {}))).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(schedule.fired).toEqual(['cdn.open#2 midStream']);
   });
 });

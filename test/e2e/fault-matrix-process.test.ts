@@ -9,15 +9,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { matrixSettings, processCases, sampleCases } from '#test/helpers/fault-matrix/cases.ts';
-import { MatrixFigures, unplayed } from '#test/helpers/fault-matrix/figures.ts';
+import { matrixSettings, processCases, selectCases } from '#test/helpers/fault-matrix/cases.ts';
+import {
+  afterFaults,
+  crashOnlyAfterFaults,
+  MatrixFigures,
+  unplayed,
+} from '#test/helpers/fault-matrix/figures.ts';
 import { runProcessCase } from '#test/helpers/fault-matrix/process-case.ts';
 
 const settings = matrixSettings();
 const all = processCases();
-const cases = settings.only
-  ? all.filter((c) => c.id === settings.only)
-  : sampleCases(all, settings.process, settings.seed);
+const cases = selectCases(all, settings, settings.process);
 process.stdout.write(
   `fault matrix (processes): seed ${settings.seed}, ${cases.length} of ${all.length} generated cases\n`,
 );
@@ -45,6 +48,10 @@ describe(`the fault matrix with real process crashes (seed ${settings.seed})`, (
       const missed = unplayed(result);
       if (missed.length > 0)
         process.stdout.write(`NOT FIRED ${c.id} (run seed ${settings.seed}): ${missed.join(', ')}\n`);
+      if (crashOnlyAfterFaults(result))
+        process.stdout.write(
+          `CRASH AFTER FAULTS ${c.id} (run seed ${settings.seed}): ${afterFaults(result)}\n`,
+        );
       // A known finding keeps every promise but the one it breaks (docs/reliability.md).
       if (result.knownFinding === undefined) {
         expect({ id: result.id, seed: result.seed, problems: result.problems }).toEqual({

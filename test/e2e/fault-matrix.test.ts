@@ -11,18 +11,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inProcessCases, matrixSettings, sampleCases } from '#test/helpers/fault-matrix/cases.ts';
-import { MatrixFigures, unplayed } from '#test/helpers/fault-matrix/figures.ts';
+import { inProcessCases, matrixSettings, selectCases } from '#test/helpers/fault-matrix/cases.ts';
+import {
+  afterFaults,
+  crashOnlyAfterFaults,
+  MatrixFigures,
+  unplayed,
+} from '#test/helpers/fault-matrix/figures.ts';
 import { runInProcessCase } from '#test/helpers/fault-matrix/in-process-case.ts';
 
 const settings = matrixSettings();
 const all = inProcessCases();
-const cases = settings.only
-  ? all.filter((c) => c.id === settings.only)
-  : sampleCases(all, settings.inProcess, settings.seed);
+const cases = selectCases(all, settings, settings.inProcess);
 process.stdout.write(
   `fault matrix (in process): seed ${settings.seed}, ${cases.length} of ${all.length} generated cases` +
-    ` (rerun: FAULT_MATRIX_SEED=${settings.seed} FAULT_MATRIX_CASES=${cases.length})\n`,
+    ` (rerun: FAULT_MATRIX_SEED=${settings.seed} ${settings.match ? `FAULT_MATRIX_MATCH='${settings.match}'` : `FAULT_MATRIX_CASES=${cases.length}`})\n`,
 );
 
 const figures = new MatrixFigures();
@@ -48,6 +51,10 @@ describe(`the fault matrix in process (seed ${settings.seed})`, () => {
       const missed = unplayed(result);
       if (missed.length > 0)
         process.stdout.write(`NOT FIRED ${c.id} (run seed ${settings.seed}): ${missed.join(', ')}\n`);
+      if (crashOnlyAfterFaults(result))
+        process.stdout.write(
+          `CRASH AFTER FAULTS ${c.id} (run seed ${settings.seed}): ${afterFaults(result)}\n`,
+        );
       // A known finding keeps every promise but the one it breaks (docs/reliability.md).
       if (result.knownFinding === undefined) {
         expect({ id: result.id, seed: result.seed, problems: result.problems }).toEqual({

@@ -5,7 +5,10 @@
  * A `CrashSchedule` numbers every port call of every invocation (1, 2, 3 ... across the whole
  * test) and kills the running invocation at the listed calls: `before` the call reaches the
  * store, `after` it did (the write is durable, the caller never learns), or `midStream` (a body
- * being streamed stops part-way; non-stream calls treat it as `after`). Once an invocation is
+ * being streamed stops part-way; non-stream calls treat it as `after`). A `midStream` point whose
+ * call got no body to cut (the request failed: an error reply, a refused URL) waits for the next
+ * call to the same port that gets one (`carry`): the crash is drawn on a body, never spent on an
+ * error. Once an invocation is
  * dead every further port call it makes throws `SimulatedCrash` and its abort signal has fired,
  * so nothing it does afterwards reaches a store: exactly what a killed process can do.
  */
@@ -67,6 +70,10 @@ export class CrashSchedule {
   #current = new Invocation();
   /** Every crash that fired, in order. */
   readonly fired: string[] = [];
+  /** `midStream` points whose call got no body, waiting for the next call to their port that does. */
+  readonly #carried: CrashPoint[] = [];
+  /** Calls a `midStream` point landed on that got no body (each carried to a later call). */
+  bodilessCalls = 0;
 
   constructor(points: readonly CrashPoint[] = []) {
     this.#points = points;
@@ -80,6 +87,7 @@ export class CrashSchedule {
   /** Replaces the crash points, numbering calls from now on (1 = the next call). */
   arm(points: readonly CrashPoint[]): void {
     this.#points = points;
+    this.#carried.length = 0;
     this.#base = { calls: this.#calls, byLabel: new Map(this.#byLabel) };
   }
 
@@ -111,10 +119,30 @@ export class CrashSchedule {
     this.#byLabel.set(label, ofLabel);
     const call = this.#calls - this.#base.calls;
     const callOfLabel = ofLabel - (this.#base.byLabel.get(label) ?? 0);
-    const point = this.#points.find((p) =>
-      p.on === undefined ? p.call === call : p.on === label && p.call === callOfLabel,
-    );
+    const point =
+      this.#points.find((p) =>
+        p.on === undefined ? p.call === call : p.on === label && p.call === callOfLabel,
+      ) ?? this.#takeCarried(label);
     return { number: this.#calls, label: `${label}#${this.#calls}`, ...(point ? { point } : {}) };
+  }
+
+  /**
+   * A `midStream` point landed on a call that got no body (its request failed): the crash moves to
+   * the next call to the same port (`on`, the call's label) that is not a crash point of its own.
+   */
+  carry(point: CrashPoint, on: string): void {
+    this.bodilessCalls += 1;
+    this.#carried.push({ ...point, on });
+  }
+
+  /** `midStream` points still waiting for a body (their crash has not happened). */
+  get carried(): number {
+    return this.#carried.length;
+  }
+
+  #takeCarried(label: string): CrashPoint | undefined {
+    const at = this.#carried.findIndex((p) => p.on === label);
+    return at < 0 ? undefined : this.#carried.splice(at, 1)[0];
   }
 
   /** Kills the running invocation and returns the error to throw. */

@@ -1,7 +1,9 @@
 /**
  * A `MediaDownloader` (Apple's CDN) whose caller dies at a scheduled download: before the
  * request, after the response headers, or part-way through the body (`midStream`), which
- * leaves the upload it was feeding half-done.
+ * leaves the upload it was feeding half-done. A `midStream` point whose download fails before it
+ * has a body (an error reply, a refused URL), or whose body breaks on the wire before the cut, is
+ * carried to the next download that gets one.
  */
 import type { MediaDownload, MediaDownloader } from '#ports/media-download.ts';
 import { type CrashSchedule, crashAfterBytes } from './crashing-invocation.ts';
@@ -22,7 +24,14 @@ export class CrashingMediaDownloader implements MediaDownloader {
     const step = this.#schedule.next('cdn.open');
     if (step.point?.when === 'before') throw this.#schedule.crash(`${step.label} before`);
     this.opened += 1;
-    const download = await this.#inner.open(url, options);
+    let download: MediaDownload;
+    try {
+      download = await this.#inner.open(url, options);
+    } catch (error) {
+      // An error reply has no body to cut: the crash waits for the next download that has one.
+      if (step.point?.when === 'midStream' && !invocation.dead) this.#schedule.carry(step.point, 'cdn.open');
+      throw error;
+    }
     if (invocation.dead) {
       download.body.destroy();
       throw invocation.kill(step.label);
@@ -30,7 +39,13 @@ export class CrashingMediaDownloader implements MediaDownloader {
     if (step.point?.when === 'midStream' && download.contentLength !== undefined) {
       const limit = Math.floor(download.contentLength * (step.point.fraction ?? 0.5));
       const cut = crashAfterBytes(this.#schedule, `${step.label} midStream`, limit);
-      download.body.on('error', (error) => cut.destroy(error));
+      const point = step.point;
+      download.body.on('error', (error) => {
+        // The body broke on the wire before the cut (a reset, a truncation): the crash never
+        // happened, so it waits for the next download with a body, as after an error reply.
+        if (!invocation.dead) this.#schedule.carry(point, 'cdn.open');
+        cut.destroy(error);
+      });
       return { ...download, body: download.body.pipe(cut) };
     }
     if (step.point !== undefined) {

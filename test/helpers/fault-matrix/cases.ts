@@ -81,13 +81,16 @@ export interface MatrixSettings {
   readonly process: number;
   /** Only this case (`FAULT_MATRIX_CASE`), to reproduce a failure. */
   readonly only?: string;
+  /** Every case whose id holds this (`FAULT_MATRIX_MATCH='|download|midStream'`), to run a slice. */
+  readonly match?: string;
   readonly full: boolean;
 }
 
 /**
  * From the environment: `npm run test:matrix` or `FAULT_MATRIX=full` (the whole run: 220 in-process and 12 process cases),
  * `FAULT_MATRIX_SEED`, `FAULT_MATRIX_CASES` / `FAULT_MATRIX_PROCESS_CASES` (sample sizes;
- * `all` = every generated case), `FAULT_MATRIX_CASE` (one id). Without a seed, CI rotates: the
+ * `all` = every generated case), `FAULT_MATRIX_CASE` (one id), `FAULT_MATRIX_MATCH` (every case
+ * whose id holds the text). Without a seed, CI rotates: the
  * seed is the day and hour, so consecutive runs cover different cases.
  */
 export function matrixSettings(env: NodeJS.ProcessEnv = process.env): MatrixSettings {
@@ -112,5 +115,17 @@ export function matrixSettings(env: NodeJS.ProcessEnv = process.env): MatrixSett
     inProcess: size('FAULT_MATRIX_CASES', inProcessCases().length, full ? 220 : 12),
     process: size('FAULT_MATRIX_PROCESS_CASES', processCases().length, full ? 12 : 1),
     ...(env.FAULT_MATRIX_CASE ? { only: env.FAULT_MATRIX_CASE } : {}),
+    ...(env.FAULT_MATRIX_MATCH ? { match: env.FAULT_MATRIX_MATCH } : {}),
   };
+}
+
+/** The cases a run plays: the one asked for, the slice asked for, or the seed's sample. */
+export function selectCases(
+  all: readonly MatrixCase[],
+  settings: MatrixSettings,
+  size: number,
+): MatrixCase[] {
+  if (settings.only) return all.filter((c) => c.id === settings.only);
+  if (settings.match) return all.filter((c) => c.id.includes(settings.match as string));
+  return sampleCases(all, size, settings.seed);
 }

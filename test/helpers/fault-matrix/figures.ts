@@ -28,6 +28,14 @@ export interface CaseResult extends ArchiveDamage {
   /** Crashes the case planned (0 for `none`); `crashes` says how many happened. */
   readonly crashesPlanned: number;
   readonly crashes: number;
+  /** Of `crashes`, those while the fault was on; the others came once it had cleared. */
+  readonly crashesUnderFault: number;
+  /**
+   * Where the planned crash went when it did not land as drawn: a mid-stream crash whose download
+   * got no body (an error reply) moved to the next with one; a kill that never happened, or landed
+   * outside its phase, says why.
+   */
+  readonly crashNote?: string;
   /** Invocations that failed (threw) while the fault was on: the next scheduled run goes on. */
   readonly invocationErrors: number;
   /** The archive equalled the library after the faults cleared (and after at most the bounded re-runs). */
@@ -60,6 +68,8 @@ export class MatrixFigures {
       casesWithFaultFired: this.results.filter((r) => r.faultsFired > 0).length,
       modeNeverFired: this.results.filter((r) => r.modeFired === 0).length,
       crashNeverHappened: this.results.filter((r) => r.crashesPlanned > 0 && r.crashes === 0).length,
+      crashOnlyAfterFaults: this.results.filter(crashOnlyAfterFaults).length,
+      crashMoved: this.results.filter((r) => r.crashes > 0 && r.crashNote !== undefined).length,
       testedNothing: this.results.filter(testedNothing).length,
       crashes: sum((r) => r.crashes),
       invocationErrors: sum((r) => r.invocationErrors),
@@ -83,7 +93,7 @@ export class MatrixFigures {
     const lines = [
       `fault matrix (${label}), seed ${seed}: ${t.cases} cases in ${(t.wallMs / 1000).toFixed(1)} s`,
       `  faults fired ${t.faultsFired} (in ${t.casesWithFaultFired} cases), the mode's own fault never fired in ${t.modeNeverFired} cases, a planned crash never happened in ${t.crashNeverHappened}, ${t.testedNothing} cases tested nothing (neither)`,
-      `  crashes ${t.crashes}, invocations failed under a fault ${t.invocationErrors}, recoveries ${t.recoveries}, recovered ${t.recovered}/${t.cases}`,
+      `  crashes ${t.crashes} (in ${t.crashOnlyAfterFaults} cases only once the faults had cleared; in ${t.crashMoved} moved off a download with no body), invocations failed under a fault ${t.invocationErrors}, recoveries ${t.recoveries}, recovered ${t.recovered}/${t.cases}`,
       `  lost ${t.lost}, duplicated ${t.duplicated}, corrupted ${t.corrupted}, verify differences ${t.verifyDifferences}`,
       `  known findings: ${t.knownFindingCases} cases (${t.knownFindingRecovered} recovered anyway), ${t.knownFindingLost} versions lost in them`,
       `  unattended two-factor pushes ${t.unattendedPushes}, sign-ins by a person ${t.humanLogins}`,
@@ -96,6 +106,8 @@ export class MatrixFigures {
       (x) => x.modeFired === 0 || (x.crashesPlanned > 0 && x.crashes === 0),
     ))
       lines.push(`  NOT FIRED ${r.id} (case seed ${r.seed}): ${unplayed(r).join(', ')}`);
+    for (const r of this.results.filter(crashOnlyAfterFaults))
+      lines.push(`  CRASH AFTER FAULTS ${r.id} (case seed ${r.seed}): ${afterFaults(r)}`);
     const slowest = [...this.results].sort((a, b) => b.ms - a.ms)[0];
     if (slowest) lines.push(`  slowest case ${slowest.id}: ${slowest.ms} ms`);
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -106,7 +118,8 @@ export class MatrixFigures {
 export function unplayed(r: CaseResult): string[] {
   const out: string[] = [];
   if (r.modeFired === 0) out.push(`the mode's fault never fired (${r.faultsFired} helper faults did)`);
-  if (r.crashesPlanned > 0 && r.crashes === 0) out.push('the planned crash never happened');
+  if (r.crashesPlanned > 0 && r.crashes === 0)
+    out.push(`the planned crash never happened${r.crashNote ? ` (${r.crashNote})` : ''}`);
   if (testedNothing(r)) out.push('the case tested nothing');
   return out;
 }
@@ -114,4 +127,17 @@ export function unplayed(r: CaseResult): string[] {
 /** Neither the mode's fault nor any crash happened: the case passes without testing anything. */
 export function testedNothing(r: CaseResult): boolean {
   return r.modeFired === 0 && r.crashes === 0;
+}
+
+/**
+ * The planned crash happened, but only once the faults had cleared (its port was not reached, or
+ * got no body, while they were on): the case tested the fault and a crash, not a crash under it.
+ */
+export function crashOnlyAfterFaults(r: CaseResult): boolean {
+  return r.crashesPlanned > 0 && r.crashes > 0 && r.crashesUnderFault === 0;
+}
+
+/** Why a case's crash came only after the faults cleared, in a line. */
+export function afterFaults(r: CaseResult): string {
+  return `the crash came after the faults cleared${r.crashNote ? ` (${r.crashNote})` : ''}`;
 }

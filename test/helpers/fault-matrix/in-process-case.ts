@@ -88,6 +88,21 @@ function crashPointsOf(c: MatrixCase, random: () => number): CrashPoint[] {
   }
 }
 
+/**
+ * A mid-stream crash drawn on a download that got no body (an error reply, a refused URL) or lost
+ * it on the wire before the cut moved to the next download with one (`CrashSchedule.carry`); when none came, the crash never happened.
+ */
+function crashNoteOf(schedule: CrashSchedule): { crashNote?: string } {
+  if (schedule.bodilessCalls === 0) return {};
+  const drawn = `${schedule.bodilessCalls} download${schedule.bodilessCalls === 1 ? '' : 's'} it was drawn on had no body to cut (an error reply, or a body broken on the wire first)`;
+  return {
+    crashNote:
+      schedule.carried > 0
+        ? `${drawn}, and no later download got one`
+        : `${drawn}; it moved to the next download with one`,
+  };
+}
+
 /** What the archive holds against the library: each count must be 0. */
 async function damageOf(
   objects: InMemoryObjectStore,
@@ -192,6 +207,7 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
     }
   }
   const errorsUnderFault = runtime.report().unexpectedErrors.length;
+  const crashesUnderFault = runtime.report().crashes.length;
   const calledUnderFault = (await appleCalls(control)) > 0;
   const firedIds = await takeFiredFaultIds(control);
   const faultsFired = firedIds.length + (calledUnderFault ? armed.switches : 0);
@@ -277,6 +293,8 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
     invocationErrors,
     crashesPlanned: crashPoints.length,
     crashes: report.crashes.length,
+    crashesUnderFault,
+    ...crashNoteOf(schedule),
     recovered,
     unattendedPushes,
     humanLogins,

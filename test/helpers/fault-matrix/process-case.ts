@@ -7,9 +7,10 @@
  * the library, byte for byte, once each, with `verify --deep` clean.
  */
 import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openLocalAwsStack } from '#compose/local-aws-stack.ts';
+import { openLocalAws, openLocalAwsStack } from '#compose/local-aws-stack.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import { seededRandom } from '#test/fakes/crashing-invocation.ts';
 import { readBucketContents } from '../bucket-contents.ts';
@@ -37,9 +38,44 @@ const MAX_SYNCS = 4;
 /** A sync that neither reached the kill point nor ended in this long is killed anyway. */
 const KILL_DEADLINE_MS = 60_000;
 
-interface Killed {
+export interface Killed {
+  /**
+   * The sync died of the SIGKILL this sent (its exit says so), not of its own end just before; for
+   * a group kill, every process of its group is gone too.
+   */
   readonly killed: boolean;
+  /** Calls to the endpoint the poll had seen when it sent the signal (or when the sync ended). */
   readonly calls: number;
+  /** Calls to the endpoint in the simulator's log once the sync was dead: where it really died. */
+  readonly callsAtDeath: number;
+  /** How the sync ended: `signal` SIGKILL when the kill landed. */
+  readonly exit: { readonly code: number | null; readonly signal: NodeJS.Signals | null };
+  /** Processes of the killed group still alive after a group kill (their pids): none, or a finding. */
+  readonly survivors: readonly number[];
+  /** Why the kill did not land, when it did not. */
+  readonly missed?: string;
+}
+
+/** Live processes (not zombies) of process group `group`, from /proc (Linux; none elsewhere). */
+async function liveMembers(group: number): Promise<number[]> {
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  const live: number[] = [];
+  for (const pid of pids) {
+    try {
+      // `pid (comm) state ppid pgrp ...`: comm may hold spaces, so read after its last ')'.
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === group && state !== 'Z' && state !== 'X') live.push(Number(pid));
+    } catch {
+      // gone while we looked
+    }
+  }
+  return live;
 }
 
 /** Apple calls to `endpoint` in the simulator's request log (without clearing it). */
@@ -51,7 +87,11 @@ async function callsTo(world: MatrixWorld, endpoint: string): Promise<number> {
   return requests.filter((r) => r.endpoint === endpoint).length;
 }
 
-/** Starts `sync` in its own process group and SIGKILLs it at the `killAt`-th call to `endpoint`. */
+/**
+ * Starts `sync` in its own process group and SIGKILLs it at the `killAt`-th call to `endpoint`,
+ * then checks the kill landed: the sync died of that signal (not of its own end a moment before),
+ * and a group kill left no process of the group running.
+ */
 export async function syncAndKill(
   world: MatrixWorld,
   args: readonly string[],
@@ -64,26 +104,47 @@ export async function syncAndKill(
     stdio: 'ignore',
     env: { ...process.env, NO_COLOR: '1' },
   });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const exited = new Promise<Killed['exit']>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   let ended = false;
   void exited.then(() => {
     ended = true;
   });
   const started = Date.now();
-  let killed = false;
+  let sent = false;
   let calls = 0;
   while (!ended && Date.now() - started < KILL_DEADLINE_MS) {
     calls = await callsTo(world, endpoint);
     if (calls >= killAt && child.pid !== undefined) {
-      if (group) process.kill(-child.pid, 'SIGKILL');
-      else process.kill(child.pid, 'SIGKILL');
-      killed = true;
+      try {
+        if (group) process.kill(-child.pid, 'SIGKILL');
+        else process.kill(child.pid, 'SIGKILL');
+        sent = true;
+      } catch {
+        // it ended on its own between the poll and the signal
+      }
       break;
     }
     await sleep(25);
   }
-  if (!killed && !ended && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  await exited;
+  const deadline = !sent && !ended;
+  if (deadline && child.pid !== undefined)
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // it ended on its own meanwhile
+    }
+  const exit = await exited;
+  const callsAtDeath = await callsTo(world, endpoint);
+  // A SIGKILLed group is gone at once; a member still running a moment later escaped the kill.
+  let survivors: number[] = [];
+  if (sent && group && child.pid !== undefined)
+    for (let i = 0; i < 20; i++) {
+      survivors = await liveMembers(child.pid);
+      if (survivors.length === 0) break;
+      await sleep(50);
+    }
   // What outlived a kill of the process alone (its servers) is left a moment to do what orphans
   // do, then stopped so the case leaves nothing running.
   if (child.pid !== undefined) {
@@ -94,7 +155,13 @@ export async function syncAndKill(
       // the group is already gone
     }
   }
-  return { killed, calls };
+  const killed = sent && exit.signal === 'SIGKILL';
+  const missed = killed
+    ? undefined
+    : deadline
+      ? `the sync made ${calls} of the ${killAt} calls to ${endpoint} the kill waited for in ${KILL_DEADLINE_MS / 1000} s`
+      : `the sync ended on its own (exit ${exit.code ?? exit.signal}) after ${callsAtDeath} calls to ${endpoint}, before the kill at call ${killAt}`;
+  return { killed, calls, callsAtDeath, exit, survivors, ...(missed ? { missed } : {}) };
 }
 
 /** Verify's differences from its `--json` result (library, album views, Shared Albums); 1 when unreadable. */
@@ -152,6 +219,40 @@ async function derivedDifferences(
   }
 }
 
+/**
+ * Where the killed sync had got to, when that is past the case's phase: every version recorded in
+ * the manifest (a `download` kill after the downloads' work was done), or every zone's token and
+ * the database's saved (a `detection page` kill after detection's walk). Undefined: the kill
+ * landed in its phase. Read from the local DynamoDB alone (about 0.1 s; the bucket's server would
+ * take seconds to start).
+ */
+async function outsidePhase(
+  phase: MatrixCase['phase'],
+  dataDir: string,
+  library: readonly TruthAsset[],
+): Promise<string | undefined> {
+  const aws = await openLocalAws({ dataDir });
+  try {
+    if (phase === 'download') {
+      const wanted = expectedDigests(library);
+      const recorded = new Set<string>();
+      for await (const entry of aws.state.entries()) for (const v of entry.versions) recorded.add(v.sha256);
+      const done = [...wanted].filter((d) => recorded.has(d)).length;
+      return done === wanted.size
+        ? `killed after the downloads' work was done: all ${wanted.size} versions were in the manifest`
+        : undefined;
+    }
+    const zones = await aws.state.loadZones();
+    const database = await aws.state.loadDatabaseState('private');
+    const walked = zones.length > 0 && zones.every((z) => z.syncToken) && database?.syncToken !== undefined;
+    return walked
+      ? `killed after detection's walk: the tokens of all ${zones.length} zones and the database were saved`
+      : undefined;
+  } finally {
+    await aws.stop();
+  }
+}
+
 /** Runs one case on a simulator of its own (started and stopped here). */
 export async function runProcessCase(
   dir: string,
@@ -194,6 +295,19 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
     c.crash === 'sigkill-group',
   );
   const firedIds = await takeFiredFaultIds(control);
+  // The kill must have landed, and landed in the case's phase: downloads still to do, or detection
+  // not through every zone yet. A kill that did not is reported as a crash that never happened.
+  if (kill.survivors.length > 0)
+    problems.push(`processes of the killed group still running after SIGKILL: ${kill.survivors.join(', ')}`);
+  const checkStarted = Date.now();
+  const miss = kill.missed ?? (await outsidePhase(c.phase, dataDir, library));
+  const checkMs = Date.now() - checkStarted;
+  const landed = kill.killed && miss === undefined;
+  const crashNote = miss;
+  if (process.env.FAULT_MATRIX_DEBUG)
+    process.stdout.write(
+      `kill: ${JSON.stringify({ drawn: killAt, endpoint, seenAtSignal: kill.calls, atDeath: kill.callsAtDeath, exit: kill.exit, landed, miss, checkMs })}\n`,
+    );
   const faultsFired = firedIds.length + armed.switches;
   // The sync always calls Apple before it is killed: a switch in force counts as played.
   const ownFired = modeFired(firedIds, armed, true);
@@ -256,7 +370,9 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
     faultsFired,
     modeFired: ownFired,
     crashesPlanned: 1,
-    crashes: kill.killed ? 1 : 0,
+    crashes: landed ? 1 : 0,
+    crashesUnderFault: landed ? 1 : 0,
+    ...(crashNote ? { crashNote } : {}),
     invocationErrors: 0,
     recovered: problems.length === 0 && lost === 0 && duplicated === 0 && corrupted === 0,
     unattendedPushes,
