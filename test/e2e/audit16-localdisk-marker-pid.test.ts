@@ -34,14 +34,16 @@ afterAll(async () => {
 });
 
 describe('a sync after one killed during detection, started again under the same PID', () => {
-  it('takes over the dead run\'s lock (the marker names this very process) and archives the library', async () => {
+  it("takes over the dead run's lock (the marker names this very process) and archives the library", async () => {
     const dataDir = join(dir, 'data');
     await mkdir(dataDir, { recursive: true });
     // What a sync killed mid-detection leaves (as test/e2e/local-sync-stale-lock.test.ts): the
     // detection lock, and its marker, here naming the PID the next run gets again.
     const stack = await openLocalAwsStack({ dataDir });
     try {
-      expect((await stack.state.acquireLock('detect-changes', 'killed-run', 16 * 60 * 1000)).acquired).toBe(true);
+      expect((await stack.state.acquireLock('detect-changes', 'killed-run', 16 * 60 * 1000)).acquired).toBe(
+        true,
+      );
     } finally {
       await stack.stop();
     }

@@ -54,18 +54,21 @@ afterAll(async () => {
 });
 
 describe.skipIf(!canUnshare)('a read-only data folder', () => {
-  it.each(['sync', 'status'])('%s --local says it cannot write there, not that the state is damaged', async (command) => {
-    const data = join(dir, 'data');
-    const run = await sh(
-      [
-        `mount --bind ${data} ${data}`,
-        `mount -o remount,ro,bind ${data}`,
-        `exec ${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(CLI)} ${command} --json --local ${data} --session-file ${JSON.stringify(join(dir, 'session.json'))} --endpoint ${sim.controlUrl}`,
-      ].join(' && '),
-    );
-    const said = `exit ${run.code}\nstdout: ${run.stdout.slice(0, 1500)}\nstderr: ${run.stderr.slice(0, 1500)}`;
-    console.log(said);
-    expect(`${run.stdout}${run.stderr}`, said).not.toMatch(/damaged|Move it aside/);
-    expect(`${run.stdout}${run.stderr}`, said).toMatch(/read-only|cannot write|not writable|EROFS/i);
-  });
+  it.each(['sync', 'status'])(
+    '%s --local says it cannot write there, not that the state is damaged',
+    async (command) => {
+      const data = join(dir, 'data');
+      const run = await sh(
+        [
+          `mount --bind ${data} ${data}`,
+          `mount -o remount,ro,bind ${data}`,
+          `exec ${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(CLI)} ${command} --json --local ${data} --session-file ${JSON.stringify(join(dir, 'session.json'))} --endpoint ${sim.controlUrl}`,
+        ].join(' && '),
+      );
+      const said = `exit ${run.code}\nstdout: ${run.stdout.slice(0, 1500)}\nstderr: ${run.stderr.slice(0, 1500)}`;
+      console.log(said);
+      expect(`${run.stdout}${run.stderr}`, said).not.toMatch(/damaged|Move it aside/);
+      expect(`${run.stdout}${run.stderr}`, said).toMatch(/read-only|cannot write|not writable|EROFS/i);
+    },
+  );
 });
