@@ -90,15 +90,31 @@ describe.skipIf(!canUnshare)('a disk that fills up during sync --local', () => {
         needKb,
         freeKb,
         ran: ran.stderr.slice(0, 2000),
-        run1: [await file('run1.code'), await file('run1.err'), (await file('run1.out')).slice(0, 1500)],
-        run1b: [await file('run1b.code'), await file('run1b.err'), (await file('run1b.out')).slice(0, 1500)],
-        run2: [await file('run2.code'), await file('run2.err'), (await file('run2.out')).slice(0, 1500)],
-        run3: [await file('run3.code'), await file('run3.err'), (await file('run3.out')).slice(0, 600)],
+        run1: [await file('run1.code'), await file('run1.err'), (await file('run1.out')).slice(0, 1500)] as [
+          string,
+          string,
+          string,
+        ],
+        run1b: [
+          await file('run1b.code'),
+          await file('run1b.err'),
+          (await file('run1b.out')).slice(0, 1500),
+        ] as [string, string, string],
+        run2: [await file('run2.code'), await file('run2.err'), (await file('run2.out')).slice(0, 1500)] as [
+          string,
+          string,
+          string,
+        ],
+        run3: [await file('run3.code'), await file('run3.err'), (await file('run3.out')).slice(0, 600)] as [
+          string,
+          string,
+          string,
+        ],
         verify: [
           await file('verify.code'),
           await file('verify.err'),
           (await file('verify.out')).slice(0, 1500),
-        ],
+        ] as [string, string, string],
       };
       await writeFile(
         join(tmpdir(), `audit16-enospc-${SCALE}-${fraction}.json`),
