@@ -1,7 +1,9 @@
 /**
- * Audit 16 (scratch): SIGTERM (systemd stop, `timeout`, docker stop) during a `sync --local`'s
- * downloads. Expected: the process ends (no s3rver child left behind on the folder), and the
- * next run completes the archive. Also records what the person reads (SIGINT prints one line).
+ * SIGTERM (systemd's stop, `timeout`, `docker stop`) during a `sync --local`'s downloads stops it
+ * as Ctrl-C does (cli-sync-interrupt.test.ts): one line of how far it got, the one `--json`
+ * object with the `interrupted` code, exit 143 (128 + SIGTERM), after the same bounded clean-up
+ * (the refreshed session saved). It used to end at once, silently (reliability finding 109). No
+ * s3rver child is left behind on the folder, and the next run completes the archive.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,7 +23,7 @@ let dir: string;
 beforeAll(async () => {
   sim = await startTestSimulator({ assets: 30, seed: 18 });
   control = controlClient(sim);
-  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-audit16-term-'));
+  dir = await mkdtemp(join(tmpdir(), 'icloud-s3-sigterm-'));
   await signInToSimulator(sim, join(dir, 'session.json'));
 });
 
@@ -66,11 +68,25 @@ describe('sync --local stopped by SIGTERM mid-download', () => {
     child.kill('SIGTERM');
     const [code, signal] = await exited;
     await control.clearFaults();
-    await sleep(3000);
-    const left = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes(data));
-    console.log({ code, signal, out: out.slice(0, 400), err: err.slice(0, 400), left });
+    expect({ code, signal }, err).toEqual({ code: 143, signal: null });
+    expect(err.trim().split('\n'), err).toEqual([expect.stringMatching(/^✖ Interrupted (after|before) /)]);
+    expect(JSON.parse(out)).toMatchObject({
+      status: 'error',
+      error: {
+        code: 'interrupted',
+        hint: 'Run npx icloud-s3 sync again: it continues where this run stopped.',
+      },
+      exitCode: 143,
+    });
+    // The s3rver child exits once its parent is gone (it watches the IPC channel).
+    let left: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      left = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes(data));
+      if (left.length === 0) break;
+      await sleep(200);
+    }
     expect(left).toEqual([]);
 
     const next = await runCli([...args]);
