@@ -69,7 +69,7 @@ describe('two syncs at once on one data folder', () => {
     expect(second.code).toBe(1);
     expect(JSON.parse(second.stdout).error.code).toBe('state-in-use');
     expect(second.stdout).not.toMatch(/it is damaged|Move it aside/);
-    expect(JSON.parse(out1)).toMatchObject({ status: 'ok' });
+    expect(JSON.parse(out1)).toMatchObject({ status: 'succeeded' });
     expect(code1, err1).toBe(0);
     const truth = (await control.library<{ assets: TruthAsset[] }>()).assets;
     const digests = (await readLocalArchive(join(dir, 'data'))).map((o) => o.metadata['icloud-sha256']);
