@@ -45,7 +45,7 @@ function du(path: string): number {
 }
 
 beforeAll(async () => {
-  sim = await startTestSimulator({ assets: 30, seed: 16, mediaScale: 0.01 });
+  sim = await startTestSimulator({ assets: 12, seed: 16, mediaScale: 0.01 });
   dir = await mkdtemp(join(tmpdir(), 'icloud-s3-disk-full-'));
   await signInToSimulator(sim, join(dir, 'session.json'));
 });
