@@ -36,7 +36,7 @@ import { errorMessage } from '#shared/redact.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { type ParkedWork, parkQueuedWork, readParkedWork, restoreParkedWork } from './parked-work.ts';
 import { type SharedAlbumsSummary, SharedAlbumTally } from './shared-album-counts.ts';
-import { markerHolderAlive, readSyncMarker, SYNC_MARKER } from './sync-marker.ts';
+import { readSyncMarker, SYNC_MARKER } from './sync-marker.ts';
 import { WorkArrivals } from './work-arrivals.ts';
 
 /** What to sync and how; the state and the archive live under `dataDir` (the next run is incremental). */
@@ -167,7 +167,10 @@ async function forgetSharedAlbumHandOuts(store: SharedAlbumStateStore): Promise<
 /**
  * A run killed during detection still holds the detection lock for its whole lease (16 min):
  * every sync until then would find it locked and do nothing. Its process is gone, so the lock is
- * stale; take it over.
+ * stale; take it over. Gone whatever the marker's PID shows: this run holds the local DynamoDB's
+ * LevelDB `LOCK`, which no other command on this folder can hold at once (finding 38), so a live
+ * process under that PID is another one that got the number (a container's PID 1, PIDs starting
+ * over after a reboot, this very process), never a sync on this folder.
  */
 async function breakDeadRunsLock(state: SyncStateStore): Promise<void> {
   const attempt = await state.acquireLock(DETECTION_LOCK, 'local-recovery', 1);
@@ -206,7 +209,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       );
       await forgetZoneTokens(stack.state);
       await forgetSharedAlbumHandOuts(stack.sharedAlbumState);
-      if (!markerHolderAlive(lastRun)) await breakDeadRunsLock(stack.state);
+      await breakDeadRunsLock(stack.state);
     }
     await writeFile(marker, `${new Date().toISOString()}\n${process.pid}\n`);
     // What the previous run left queued, back on the queues; then the dead letters that are due.

@@ -3,7 +3,9 @@
  * group, at a `records/query` page) left the detection lock held for the detector's whole lease
  * (16 minutes). Every `sync` in that window said "partial", exited 0 and did nothing. Locally the
  * lock's holder is the process named in the unclean-stop marker: once that process is gone, the
- * lock is stale, and the next sync takes it over and re-walks the library.
+ * lock is stale, and the next sync takes it over and re-walks the library. So it is when the
+ * marker's PID is alive: the run that reads it holds the folder's LevelDB LOCK, so that process is
+ * not a sync on this folder (PID reuse).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -67,13 +69,23 @@ describe('a sync after one killed during detection', () => {
     expect(new Set(digests)).toEqual(expectedDigests(truth));
   });
 
-  it('leaves the lock of a sync that is still running alone', async () => {
-    const dataDir = join(dir, 'running');
+  // This case once wrote this very process's PID and expected the lock left alone, "a sync still
+  // running". No such sync can exist here: a sync on this folder holds the local DynamoDB's
+  // LevelDB LOCK, so this run could not have opened the state (state-in-use, finding 38;
+  // local-sync-two-at-once.test.ts). A live PID in the marker is another process that got the
+  // number: a container's sync is PID 1, or the same small PID, on every start.
+  it('takes over the lock when the marker names a live process (PID reuse), and archives the library', async () => {
+    const dataDir = join(dir, 'pid-reused');
     await leaveAKilledRun(dataDir, process.pid);
 
     const summary = await runLocalSync({ dataDir, ...signedIn, logger });
 
-    expect(summary.itemsEnqueued).toBe(0);
-    expect(await readLocalArchive(dataDir)).toEqual([]);
+    expect({ outcome: summary.outcome, enqueued: summary.itemsEnqueued > 0 }).toEqual({
+      outcome: 'succeeded',
+      enqueued: true,
+    });
+    const truth = (await controlClient(sim).library<{ assets: TruthAsset[] }>()).assets;
+    const digests = (await readLocalArchive(dataDir)).map((o) => o.metadata['icloud-sha256']);
+    expect(new Set(digests)).toEqual(expectedDigests(truth));
   });
 });

@@ -161,3 +161,40 @@ describe('errorResult', () => {
     });
   });
 });
+
+describe('reportError on a data folder that cannot be written (reliability findings 107, 108)', () => {
+  it('reports a full disk as disk-full, wherever the ENOSPC sits, with what to do', () => {
+    const node = Object.assign(new Error("ENOSPC: no space left on device, write '/data/aws/s3/x'"), {
+      code: 'ENOSPC',
+    });
+    // The local DynamoDB's 500 answer, as the SDK throws it: LevelDB's reason in the message.
+    const dynamo = Object.assign(
+      new Error(
+        'local DynamoDB storage failed: IO error: /data/aws/dynamodb/000012.log: No space left on device',
+      ),
+      { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } },
+    );
+    const wrapped = new Error('archiving IMG_0001.JPG failed', { cause: node });
+    for (const error of [node, dynamo, wrapped]) {
+      expect(reportError(error)).toMatchObject({
+        code: 'disk-full',
+        hint: expect.stringMatching(/^Free some space .* nothing is lost/),
+        exitCode: 1,
+      });
+    }
+    expect(reportError(new Error('something else')).code).toBe('internal');
+  });
+
+  it('reports an unwritable local DynamoDB folder by its reason, never as internal', async () => {
+    const { LocalFolderUnwritableError } = await import('#local/servers/dynamodb-server.ts');
+    expect(reportError(new LocalFolderUnwritableError('read-only', 'read-only'))).toMatchObject({
+      code: 'folder-not-writable',
+      hint: expect.stringMatching(/leave it where it is/),
+      exitCode: 1,
+    });
+    expect(reportError(new LocalFolderUnwritableError('denied', 'permission')).code).toBe(
+      'folder-not-writable',
+    );
+    expect(reportError(new LocalFolderUnwritableError('full', 'disk-full')).code).toBe('disk-full');
+  });
+});

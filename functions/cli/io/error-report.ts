@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'aws'
   | 'deletion-refused'
   | 'state-in-use'
+  | 'folder-not-writable'
+  | 'disk-full'
   | 'interrupted'
   | 'internal';
 
@@ -80,6 +82,27 @@ function networkFailure(error: unknown): { code: string; host?: string } | undef
   }
   return undefined;
 }
+
+/**
+ * A full disk behind an error: Node's `ENOSPC`, or LevelDB's or a server's words for it (the local
+ * DynamoDB answers a failed write as a 500 naming LevelDB's reason: dynalite-storage-errors.ts).
+ */
+function diskFull(error: unknown): boolean {
+  for (
+    let at: unknown = error, depth = 0;
+    at !== undefined && at !== null && depth < 4;
+    at = field(at, 'cause'), depth++
+  ) {
+    if (field(at, 'code') === 'ENOSPC') return true;
+    const said = at instanceof Error ? at.message : text(at);
+    if (said !== undefined && /\bENOSPC\b|No space left on device/.test(said)) return true;
+  }
+  return false;
+}
+
+/** What to do about a full disk: the work is crash-safe, so freeing space and running again loses nothing. */
+export const DISK_FULL_FIX =
+  'Free some space on the disk that holds the data folder, then run the command again: nothing is lost, the next sync goes on from where this one stopped. Leave the data folder where it is.';
 
 /** Commander's message without its `error: ` prefix (it shows the help when no command is given). */
 const commanderMessage = (error: CommanderError) =>
@@ -165,6 +188,25 @@ export function reportError(error: unknown, command = CLI_COMMAND): ErrorReport 
       code: 'state-in-use',
       message,
       hint: 'Wait for the other icloud-s3 command on this data folder to finish, then run this one again.',
+      exitCode: EXIT.failure,
+    };
+  }
+  // Known by name, as above. Its message says why and what to do.
+  if (field(error, 'name') === 'LocalFolderUnwritableError') {
+    return field(error, 'reason') === 'disk-full'
+      ? { code: 'disk-full', message, hint: DISK_FULL_FIX, exitCode: EXIT.failure }
+      : {
+          code: 'folder-not-writable',
+          message,
+          hint: 'The data folder is fine: leave it where it is. Make it writable (mount it read-write, or run as the user who owns it), then run the command again.',
+          exitCode: EXIT.failure,
+        };
+  }
+  if (diskFull(error)) {
+    return {
+      code: 'disk-full',
+      message: /No space left on device|ENOSPC/.test(message) ? message : `the disk is full: ${message}`,
+      hint: DISK_FULL_FIX,
       exitCode: EXIT.failure,
     };
   }

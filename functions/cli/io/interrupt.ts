@@ -15,15 +15,30 @@ import type { Output } from './output.ts';
  */
 export const INTERRUPT_CLEANUP_MS = 3000;
 
-/** Until the returned function is called, SIGINT prints `describe()`, cleans up (bounded) and exits 130. */
+/** Exit code of a run stopped by SIGTERM (128 + 15), as shells report it. */
+export const EXIT_TERMINATED = 143;
+
+/**
+ * Until the returned function is called, SIGINT (Ctrl-C) or SIGTERM (systemd's stop, `timeout`,
+ * `docker stop`) prints `describe()`, cleans up (bounded) and exits 130, or 143 on SIGTERM. Without
+ * the SIGTERM handler Node ended at once: no line, no JSON under `--json`, and the session's
+ * refreshed cookies not saved.
+ */
 export function exitOnInterrupt(output: Output, describe: () => string, hint: string): () => void {
-  const stop = () => {
+  const stop = (signal: NodeJS.Signals) => {
+    off();
+    const exitCode = signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     const message = describe();
     output.error(message);
-    output.result(errorResult({ code: 'interrupted', message, hint, exitCode: EXIT_INTERRUPTED }));
+    output.result(errorResult({ code: 'interrupted', message, hint, exitCode }));
     const bound = new Promise((resolve) => setTimeout(resolve, INTERRUPT_CLEANUP_MS));
-    void Promise.race([runInterruptCleanups(), bound]).finally(() => process.exit(EXIT_INTERRUPTED));
+    void Promise.race([runInterruptCleanups(), bound]).finally(() => process.exit(exitCode));
+  };
+  const off = () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   };
   process.once('SIGINT', stop);
-  return () => process.off('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return off;
 }

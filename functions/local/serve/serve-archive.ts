@@ -48,7 +48,9 @@ export async function serveArchive(options: ServeArchiveOptions): Promise<Archiv
       `no local archive at ${options.dataDir}: run "icloud-s3 sync --local ${options.dataDir}" first`,
     );
   }
-  const s3 = await startS3Server({ directory });
+  // Never the start-up repair: a `sync` may be writing this folder now, and its files in
+  // progress (a `.icloud-s3-partial-*` body, a new object's metadata) would look like debris.
+  const s3 = await startS3Server({ directory, repair: false });
   let proxy: Awaited<ReturnType<typeof startReadOnlyProxy>>;
   try {
     proxy = await startReadOnlyProxy({ upstream: s3.endpoint, port: options.port ?? 0 });

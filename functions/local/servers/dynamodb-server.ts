@@ -12,6 +12,7 @@ import type dynaliteServer from 'dynalite';
 import { cacheExpressionParses } from './dynalite-expression-cache.ts';
 import type { Callback, DynaliteStore } from './dynalite-modules.ts';
 import { dynaliteModules } from './dynalite-modules.ts';
+import { answerStorageFailures } from './dynalite-storage-errors.ts';
 import { readSynchronously } from './dynalite-sync-reads.ts';
 import { routeTransactWriteItems } from './dynamodb-transaction-route.ts';
 import { closeServer, listenOnLoopback } from './listen.ts';
@@ -32,15 +33,80 @@ export class LocalStateInUseError extends Error {
 }
 
 /**
+ * The data folder cannot be written: a read-only file system (a NAS share or snapshot mounted
+ * read-only, a backup restored read-only), no permission, or a full disk. The folder and its state
+ * are fine; moving it aside, as for a damaged one, would throw away the sync tokens, the Shared
+ * Albums' state, the failed photos' retries and the sign-in latch. The CLI reports `disk-full` or
+ * `folder-not-writable` (docs/commands.md).
+ */
+export class LocalFolderUnwritableError extends Error {
+  override readonly name = 'LocalFolderUnwritableError';
+  constructor(
+    message: string,
+    readonly reason: 'read-only' | 'permission' | 'disk-full',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Why a folder cannot be written, from a Node error code or LevelDB's message (`IO error: …: Read-only file system`). */
+export function unwritableReason(cause: unknown): LocalFolderUnwritableError['reason'] | undefined {
+  const code = (cause as { code?: unknown } | null)?.code;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (code === 'ENOSPC' || /No space left on device|ENOSPC/.test(message)) return 'disk-full';
+  if (code === 'EROFS' || /Read-only file system|EROFS/.test(message)) return 'read-only';
+  if (
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    /Permission denied|Operation not permitted|EACCES|EPERM/.test(message)
+  )
+    return 'permission';
+  return undefined;
+}
+
+const UNWRITABLE_ADVICE: Record<LocalFolderUnwritableError['reason'], string> = {
+  'read-only':
+    'it is on a read-only file system (a share or snapshot mounted read-only?). Every command on a data folder writes to it, even status: ' +
+    'mount it read-write, or copy the whole folder to a writable disk, then run the command again.',
+  permission:
+    'this user may not write there. Run the command as the user who owns the folder, or give this one write access to the whole folder, then run it again.',
+  'disk-full':
+    'the disk is full. Free some space on it, then run the command again: nothing is lost, the next sync goes on from where this one stopped.',
+};
+
+/**
  * Opens `directory` once with the very LevelDB dynalite will use (its own `level` dependency) and
  * closes it again. dynalite opens it in the background and, when that fails (a garbage `CURRENT`
  * file, a damaged manifest), crashes on the first request with "Database is not open" far from
  * any explanation; checking first turns that into an error that names the folder, and tells a
- * folder another command holds (LevelDB's `LEVEL_LOCKED`) from a damaged one.
+ * folder another command holds (LevelDB's `LEVEL_LOCKED`) or one that cannot be written (read-only,
+ * no permission, a full disk: `LocalFolderUnwritableError`) from a damaged one. Only a damaged one
+ * (LevelDB's `Corruption:`, a `CURRENT` naming no manifest, a file where the folder should be) is
+ * to be moved aside.
  */
 async function assertOpens(directory: string): Promise<void> {
   const fail = (cause: unknown): never => {
     const reason = cause instanceof Error ? cause.message : String(cause);
+    const unwritable = unwritableReason(cause);
+    if (unwritable !== undefined) {
+      throw new LocalFolderUnwritableError(
+        `cannot write to the local DynamoDB folder ${directory} (${reason}): ${UNWRITABLE_ADVICE[unwritable]} ` +
+          'The folder is not damaged: leave it where it is.',
+        unwritable,
+        { cause },
+      );
+    }
+    const code = (cause as { code?: unknown } | null)?.code;
+    const damaged =
+      /Corruption:|No such file or directory/.test(reason) || code === 'EEXIST' || code === 'ENOTDIR';
+    if (!damaged) {
+      throw new Error(
+        `the local DynamoDB folder ${directory} cannot be opened (${reason}). Check the disk it is on, then run the ` +
+          'command again. Nothing says the folder is damaged: leave it where it is.',
+        { cause },
+      );
+    }
     throw new Error(
       `the local DynamoDB folder ${directory} cannot be opened (${reason}): it is damaged or holds something else. ` +
         'Move it aside (e.g. rename it to dynamodb.broken) and run the command again: the next sync records ' +
@@ -134,6 +200,7 @@ function dynaliteWithTableCache(): NonNullable<typeof loaded> {
     const store = create(options);
     cacheTableDefinitions(store);
     readSynchronously(store);
+    answerStorageFailures(store);
     created = store;
     return store;
   };

@@ -32,6 +32,12 @@ const UPLOADS_DIRECTORY = '._S3rver_uploads';
 /** An object's tag set (s3-object-tagging.ts), written just before its object file. */
 const TAGGING_SUFFIX = '._S3rver_tagging.xml';
 
+/**
+ * Set in the s3rver child's environment when it must not repair the folder (`startS3Server`'s
+ * `repair: false`, for `local serve`).
+ */
+export const S3RVER_NO_REPAIR = 'ICLOUD_S3_S3RVER_NO_REPAIR';
+
 export type LocalS3RepairAction =
   | 'droppedObject'
   | 'removedMd5'

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeRepair, type LocalS3Repair } from './repair-local-s3.ts';
+import { describeRepair, type LocalS3Repair, S3RVER_NO_REPAIR } from './repair-local-s3.ts';
 
 export interface LocalServer {
   readonly endpoint: string;
@@ -120,10 +120,12 @@ function tsxLoader(): string {
  * Starts s3rver on 127.0.0.1 with an ephemeral port. Without `directory`, a temporary one is
  * removed on stop. With `bucket`, that bucket exists (made if missing) before the child reports
  * listening: the caller needs no HeadBucket and CreateBucket round trips before its first write.
- * Each object the start-up check had to drop is reported on stderr by key.
+ * Each object the start-up check had to drop is reported on stderr by key. With `repair: false`
+ * (`local serve`, which only reads and may run beside a `sync` writing the same folder) the
+ * start-up check is skipped: it would remove that sync's writes in progress.
  */
 export async function startS3Server(
-  options: { directory?: string; bucket?: string } = {},
+  options: { directory?: string; bucket?: string; repair?: boolean } = {},
 ): Promise<LocalS3Server> {
   const directory = options.directory ?? (await mkdtemp(path.join(tmpdir(), 'icloud-s3-s3rver-')));
   await mkdir(directory, { recursive: true });
@@ -132,7 +134,10 @@ export async function startS3Server(
       ? ['--openssl-legacy-provider', '--import', tsxLoader()]
       : ['--openssl-legacy-provider'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: s3rverChildEnv(process.env),
+    env: {
+      ...s3rverChildEnv(process.env),
+      ...(options.repair === false && { [S3RVER_NO_REPAIR]: '1' }),
+    },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 

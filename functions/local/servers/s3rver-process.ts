@@ -32,7 +32,7 @@ import S3rver from 's3rver';
 import bucketController from 's3rver/lib/controllers/bucket.js';
 import objectController from 's3rver/lib/controllers/object.js';
 import { makeWritesAtomic, type S3rverFilesystemStore } from './atomic-s3rver-store.ts';
-import { repairLocalS3Store } from './repair-local-s3.ts';
+import { repairLocalS3Store, S3RVER_NO_REPAIR } from './repair-local-s3.ts';
 import { checkCompleteMultipartUpload } from './s3-complete-multipart.ts';
 import { checkCopyObject, type S3rverCopyContext } from './s3-copy-object.ts';
 import { checkDeleteObject, type S3rverDeleteContext } from './s3-delete-object.ts';
@@ -68,7 +68,8 @@ const STOP_LIMIT_MS = 10_000;
 // "Still starting", every second until listening: the parent waits as long as these come.
 process.send({ starting: true });
 const startingBeat = setInterval(() => process.send?.({ starting: true }), 1_000);
-const repairs = await repairLocalS3Store(directory);
+// `local serve` only reads, and a `sync` may be writing the folder: its partial files are not debris.
+const repairs = process.env[S3RVER_NO_REPAIR] === '1' ? [] : await repairLocalS3Store(directory);
 const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: true });
 const writes = makeWritesAtomic(s3rver.store as unknown as S3rverFilesystemStore);
 // CompleteMultipartUpload refuses what S3 refuses (s3-complete-multipart.ts).
