@@ -156,3 +156,27 @@ describe('audit16: MAX_DELETE_COUNT and the local sync', () => {
     expect(result.status).toBe('deletionRefused');
   });
 });
+
+describe('audit16: an archive kept under `sync --versions original`, then verified', () => {
+  it('verify and verify --repair follow the policy the archive was synced with, not archive what it left out', async () => {
+    const h = await harness(1605, 2);
+    await h.mutate({ op: 'add', kind: 'live', count: 4 });
+    const sync = await cli(h, ['sync', '--versions', 'original', '--no-shared-albums']);
+    expect(sync.code).toBe(0);
+    const before = (await h.snapshot()).objects.length;
+    const check = await cli(h, ['verify']);
+    const checked = JSON.parse(check.stdout) as { status: string; missing: unknown[] };
+    const repair = await cli(h, ['verify', '--repair']);
+    const repaired = JSON.parse(repair.stdout) as {
+      status: string;
+      repair?: { work?: { versionsArchived?: number } };
+    };
+    const after = (await h.snapshot()).objects.length;
+    console.log(
+      `audit16 versions original: verify exit ${check.code} status ${checked.status} missing ${checked.missing.length}; ` +
+        `verify --repair exit ${repair.code} status ${repaired.status}, versions archived ${repaired.repair?.work?.versionsArchived}; objects ${before} -> ${after}`,
+    );
+    expect(checked.missing, 'verify reports the versions the person left out as missing').toEqual([]);
+    expect(after, 'verify --repair archived versions the person left out').toBe(before);
+  });
+});
