@@ -67,16 +67,14 @@ describe('audit16: keep -> mirror with purges still queued', () => {
     // iCloud purges 300 of the 400 photos; the keep detection queues their tombstones.
     source.change(
       ZONE.zoneName,
-      photos
-        .slice(0, 300)
-        .map(
-          (p): ZoneChange => ({
-            type: 'tombstone',
-            zone: ZONE,
-            recordName: p.assetRecordName,
-            inferredType: 'CPLAsset',
-          }),
-        ),
+      photos.slice(0, 300).map(
+        (p): ZoneChange => ({
+          type: 'tombstone',
+          zone: ZONE,
+          recordName: p.assetRecordName,
+          inferredType: 'CPLAsset',
+        }),
+      ),
     );
     const queued = new KeptQueue();
     await detect(queued);
