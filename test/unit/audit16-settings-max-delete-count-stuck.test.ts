@@ -96,7 +96,7 @@ async function world(purgeCount: number, pageSize = 200) {
   // Then takes a new photo.
   const fresh = photoAsset('new-after-purge', 77);
   cdn.files.set(fresh.versions[0]?.downloadUrl ?? '', jpegBytes(77, 9));
-  source.change(ZONE.zoneName, [{ type: 'asset', zone: ZONE, asset: fresh }]);
+  source.change(ZONE.zoneName, [{ type: 'asset', asset: fresh }]);
 
   const freshEntry = () => state.getEntry({ zone: ZONE, assetRecordName: fresh.assetRecordName });
   return { syncOnce, freshEntry };
