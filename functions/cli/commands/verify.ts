@@ -213,7 +213,7 @@ async function runVerifyCommand(
       ).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
     : undefined;
   // A repair under a policy covering the recorded one queued every version the photos archived
-  // before a widening lacked: the record's catch-up note is done (finding 105).
+  // before a widening lacked: the record's catch-up note is done (finding 106).
   const caughtUp =
     repair !== undefined && recorded?.versionsBehind !== undefined
       ? await clearVersionsBehind(access, recorded, versionPolicy, listing !== undefined, repair, ctx)
