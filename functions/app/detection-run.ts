@@ -5,6 +5,7 @@
  * through it, by the local runtime; knows nothing of Lambda.
  */
 import { type AlbumViewDeps, refreshAlbumViews } from '#app/album-views.ts';
+import { recordArchiveSettings } from '#app/archive-settings.ts';
 import { OneRunAlbumStore } from '#domain/albums/one-run-album-store.ts';
 import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
 import {
@@ -13,10 +14,11 @@ import {
   SessionExpiredError,
   SignInLatchedError,
 } from '#domain/errors.ts';
+import type { SettingsNotice } from '#domain/model/archive-settings.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import type { SharedAlbumsCheck, SharedAlbumsFailing } from '#domain/model/sync-state.ts';
 import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
-import type { VersionPolicy } from '#domain/plan/version-policy.ts';
+import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '#domain/plan/version-policy.ts';
 import { ROTATED_SESSION_SAVE_INTERVAL_MS } from '#domain/session-saves.ts';
 import { FAILING_MESSAGE_CHARS, failingDueForReport } from '#domain/shared-albums/failing-streak.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
@@ -90,6 +92,11 @@ export type DetectionRunResult =
       readonly appleRequests: Readonly<Record<string, number>>;
       /** What the Shared Albums step did (absent when the feature is off). */
       readonly sharedAlbums?: SharedAlbumsStepResult;
+      /**
+       * A setting that shapes the archive changed with this run (`#app/archive-settings.ts`):
+       * what the photos archived before lack, and the command that catches them up, if any.
+       */
+      readonly settingsChanged?: readonly SettingsNotice[];
     })
   | {
       readonly outcome: 'reauthRequired';
@@ -223,6 +230,20 @@ export async function runDetection(
       result.outcome === 'idle' || result.outcome === 'caughtUp' ? 1 : 0,
     );
     const idle = (result.outcome === 'idle' || result.outcome === 'locked') && shared?.outcome !== 'changed';
+    // The settings this run used, with the archive's state (a write only when one changed).
+    const settingsChanged =
+      result.outcome === 'locked'
+        ? []
+        : await recordArchiveSettings(
+            deps.state,
+            {
+              versionPolicy: deps.versionPolicy ?? DEFAULT_VERSION_POLICY,
+              xmpSidecars: deps.catalog?.xmpSidecars === true,
+              deleteMode: deps.deletePolicy.mode,
+            },
+            now(),
+            deps.logger,
+          );
     if (result.outcome !== 'locked') {
       // The one write of an idle check: `status` shows when the archive was last checked, and
       // since when the Shared Albums step has failed on every run (no write of its own).
@@ -263,7 +284,12 @@ export async function runDetection(
       appleRequests,
       ...(shared ? { sharedAlbums: shared.outcome } : {}),
     });
-    return { ...result, appleRequests, ...(shared ? { sharedAlbums: shared } : {}) };
+    return {
+      ...result,
+      appleRequests,
+      ...(shared ? { sharedAlbums: shared } : {}),
+      ...(settingsChanged.length > 0 ? { settingsChanged } : {}),
+    };
   } catch (error) {
     if (error instanceof SignInLatchedError) {
       // Latched by an earlier run, which raised the alarm: no request to Apple, no run record.

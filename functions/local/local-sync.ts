@@ -28,6 +28,7 @@ import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { DETECTION_LOCK } from '#domain/detect/detect-changes.ts';
 import { SessionExpiredError } from '#domain/errors.ts';
+import type { SettingsNotice } from '#domain/model/archive-settings.ts';
 import { isLibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
@@ -116,6 +117,11 @@ export interface SyncSummary {
   readonly message?: string;
   /** What the album-view pass did (albums known, views written and removed). */
   readonly albumViews?: AlbumViewResult;
+  /**
+   * A setting that shapes the archive changed with this run (the version policy widened, sidecars
+   * or mirror switched on): what the photos archived before lack, and what to run, if anything.
+   */
+  readonly settingsChanged?: readonly SettingsNotice[];
   /**
    * What the Shared Albums step stored (a dry run: would store), apart from the library's counts
    * above; absent when it stored, updated and removed nothing.
@@ -346,6 +352,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
 
     let detectRuns = 0;
     let last: DetectionRunResult | undefined;
+    const settingsChanged: SettingsNotice[] = [];
     try {
       for (; detectRuns < MAX_DETECT_RUNS; ) {
         report('running');
@@ -360,6 +367,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         }
         if ('itemsEnqueued' in last) itemsEnqueued += last.itemsEnqueued;
         if ('sharedAlbums' in last && last.sharedAlbums?.outcome === 'changed') sharedChanged = true;
+        if ('settingsChanged' in last) settingsChanged.push(...(last.settingsChanged ?? []));
         // A refused run still drains what its earlier pages put on the queue: their tokens moved on.
         if (signInNeeded !== undefined || last.outcome !== 'continued') break;
       }
@@ -443,6 +451,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       changes,
       ...(albumViews === undefined ? {} : { albumViews }),
       ...(sharedAlbums === undefined ? {} : { sharedAlbums }),
+      ...(settingsChanged.length > 0 ? { settingsChanged } : {}),
     };
     if (signInNeeded !== undefined) {
       return {

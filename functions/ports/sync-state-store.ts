@@ -7,6 +7,7 @@
  * `claimed: false` / `acquired: false` outcome), never a silent success. Revisions are positive
  * integers that grow by one per write; `0` as an expected revision means "must not exist yet".
  */
+import type { ArchiveSettings, ArchiveSettingsInput } from '#domain/model/archive-settings.ts';
 import type {
   ArchiveCounters,
   AssetRef,
@@ -85,6 +86,16 @@ export interface DetectionStateStore {
    * call that marked it; false when it was marked already or the streak ended or changed meanwhile.
    */
   markSharedAlbumsFailingReported(since: number, at: number): Promise<boolean>;
+  /**
+   * The settings the archive was last synced with (`#domain/model/archive-settings.ts`): one small
+   * item, read once per detection run and by `verify`; undefined before a run recorded them.
+   */
+  loadArchiveSettings(): Promise<ArchiveSettings | undefined>;
+  /**
+   * Replaces the recorded settings if their revision is still `expectedRevision` (`0`: none
+   * recorded yet); otherwise throws `ConflictError`.
+   */
+  saveArchiveSettings(settings: ArchiveSettingsInput, expectedRevision: number): Promise<ArchiveSettings>;
 
   loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined>;
   /** Every zone ever seen, retired ones included. */

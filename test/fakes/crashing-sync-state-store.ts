@@ -3,6 +3,7 @@
  * before the write reached the table, or after it did without the caller learning it.
  */
 
+import type { ArchiveSettingsInput } from '#domain/model/archive-settings.ts';
 import type { ArchiveCounters, AssetRef, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { RunFailure, RunKind, RunOutcome, RunProgress, RunRef } from '#domain/model/run.ts';
 import type {
@@ -44,6 +45,12 @@ export class CrashingSyncStateStore implements SyncStateStore {
     return this.#at('markSharedAlbumsFailingReported', () =>
       this.#inner.markSharedAlbumsFailingReported(since, at),
     );
+  }
+  loadArchiveSettings() {
+    return this.#at('loadArchiveSettings', () => this.#inner.loadArchiveSettings());
+  }
+  saveArchiveSettings(settings: ArchiveSettingsInput, expectedRevision: number) {
+    return this.#at('saveArchiveSettings', () => this.#inner.saveArchiveSettings(settings, expectedRevision));
   }
   lastCheckedAt() {
     return this.#at('lastCheckedAt', () => this.#inner.lastCheckedAt());

@@ -11,6 +11,7 @@ import {
   type StoredAlbum,
   type StoredAlbumInput,
 } from '#domain/model/album.ts';
+import type { ArchiveSettings, ArchiveSettingsInput } from '#domain/model/archive-settings.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
 import {
   type ArchiveCounters,
@@ -100,6 +101,7 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
   private readonly members = new Map<string, Map<string, AlbumMember>>();
   private counters: ArchiveCounters = { objects: 0, bytes: 0 };
   private lastCheck: number | undefined;
+  private archiveSettings: ArchiveSettings | undefined;
   private sharedAlbumsFailing: SharedAlbumsFailing | undefined;
   private readonly now: () => number;
   /** Enumeration stamps by asset id: the generation that last saw it. */
@@ -151,6 +153,19 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     if (failing?.since !== since || failing.reportedAt !== undefined) return false;
     this.sharedAlbumsFailing = { ...failing, reportedAt: at };
     return true;
+  }
+
+  async loadArchiveSettings(): Promise<ArchiveSettings | undefined> {
+    return copy(this.archiveSettings);
+  }
+
+  async saveArchiveSettings(
+    settings: ArchiveSettingsInput,
+    expectedRevision: number,
+  ): Promise<ArchiveSettings> {
+    checkRevision(this.archiveSettings, expectedRevision, "the archive's recorded settings");
+    this.archiveSettings = { ...copy(settings), updatedAt: this.now(), revision: expectedRevision + 1 };
+    return copy(this.archiveSettings);
   }
 
   async lastCheckedAt(): Promise<number | undefined> {

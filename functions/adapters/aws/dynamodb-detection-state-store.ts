@@ -6,6 +6,7 @@
  * users (the shared part), to count a master's tombstone against the mirror safety stop.
  */
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ArchiveSettings, ArchiveSettingsInput } from '#domain/model/archive-settings.ts';
 import type { RunKind, RunOutcome, RunRef } from '#domain/model/run.ts';
 import {
   type DatabaseSyncState,
@@ -35,6 +36,7 @@ import {
   WRITE_BATCH,
 } from './dynamodb-state-table.ts';
 import {
+  archiveSettingsItemSchema,
   databaseItemSchema,
   keys,
   lastCheckItemSchema,
@@ -157,6 +159,24 @@ export class DynamoDbDetectionStateStore extends DynamoDbStateTable implements D
       if (!isConditionFailure(error)) throw error;
       return false;
     }
+  }
+
+  async loadArchiveSettings(): Promise<ArchiveSettings | undefined> {
+    const item = await this.get(keys.archiveSettings(), archiveSettingsItemSchema);
+    return item === undefined ? undefined : withoutKeys(item);
+  }
+
+  async saveArchiveSettings(
+    settings: ArchiveSettingsInput,
+    expectedRevision: number,
+  ): Promise<ArchiveSettings> {
+    const saved: ArchiveSettings = { ...settings, updatedAt: this.now(), revision: expectedRevision + 1 };
+    await this.putConditional(
+      { ...keys.archiveSettings(), ...saved },
+      expectRevision(expectedRevision),
+      `the archive's recorded settings changed since revision ${expectedRevision}`,
+    );
+    return saved;
   }
 
   async loadZone(zone: ZoneRef): Promise<ZoneSyncState | undefined> {

@@ -989,6 +989,10 @@ export class DynamoDbSyncStateStore extends DynamoDbArchiveStateStore implements
   recordCheck: DetectionStateStore['recordCheck'] = (...args) => this.#detection.recordCheck(...args);
   markSharedAlbumsFailingReported: DetectionStateStore['markSharedAlbumsFailingReported'] = (...args) =>
     this.#detection.markSharedAlbumsFailingReported(...args);
+  loadArchiveSettings: DetectionStateStore['loadArchiveSettings'] = () =>
+    this.#detection.loadArchiveSettings();
+  saveArchiveSettings: DetectionStateStore['saveArchiveSettings'] = (...args) =>
+    this.#detection.saveArchiveSettings(...args);
   loadZone: DetectionStateStore['loadZone'] = (...args) => this.#detection.loadZone(...args);
   loadZones: DetectionStateStore['loadZones'] = () => this.#detection.loadZones();
   loadZonesAndRetries: DetectionStateStore['loadZonesAndRetries'] = () =>

@@ -71,6 +71,8 @@ export const keys = {
   counters: (): ItemKey => ({ pk: 'counters', sk: 'archive' }),
   /** When detection last asked iCloud (`lastCheckedAt`), idle checks included. */
   lastCheck: (): ItemKey => ({ pk: 'check', sk: 'detect' }),
+  /** The settings the archive was last synced with (version policy, sidecars, deletion policy). */
+  archiveSettings: (): ItemKey => ({ pk: 'settings', sk: 'archive' }),
   /**
    * A count kept on a key claim that was applied to the totals (docs/state.md, "Counting objects"):
    * written in batches once applied, so the claim needs no write of its own to say so.
@@ -246,6 +248,18 @@ export const runItemSchema = z.strictObject({
   appleRequests: z.record(z.string(), z.number()),
   failures: z.array(z.strictObject({ subject: z.string(), reason: z.string() })),
   message: z.optional(z.string()),
+});
+
+export const archiveSettingsItemSchema = z.strictObject({
+  ...item,
+  versionPolicy: z.string(),
+  xmpSidecars: z.boolean(),
+  deleteMode: z.enum(['keep', 'mirror']),
+  versionsBehind: z.optional(z.strictObject({ policy: z.string(), since: z.int() })),
+  sidecarsOnSince: z.optional(z.int()),
+  mirrorSince: z.optional(z.int()),
+  updatedAt: z.number(),
+  revision: z.number(),
 });
 
 /** The Shared Albums failing streak's attributes on the last-check item (absent while not failing). */

@@ -8,6 +8,7 @@
 import { Command, Option } from 'commander';
 import type { ArchiveAccess, QueueDepth } from '#compose/archive-access.ts';
 import { type AlbumSummary, summariseAlbums } from '#domain/albums/album-summary.ts';
+import { settingsNotices } from '#domain/model/archive-settings.ts';
 import type { SharedAlbumsStatus } from '#domain/shared-albums/shared-albums-status.ts';
 import type { ArchiveStatus, RunStatus } from '#domain/verify/archive-status.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
@@ -167,6 +168,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           lastCheck,
           sharedList,
           left,
+          settings,
         ] = await Promise.all([
           state.listRuns(options.runs),
           state.loadZonesAndRetries(),
@@ -178,6 +180,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           state.loadLastCheck(),
           access.sharedAlbumState?.loadAlbums(),
           access.dataDir === undefined ? undefined : leftBySync(access.dataDir),
+          state.loadArchiveSettings(),
         ]);
         const lastCheckedAt = lastCheck.at;
         const sharedAlbums = sharedAlbumsStatus(sharedList, lastCheck.sharedAlbumsFailing);
@@ -213,6 +216,19 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           signInNeeded,
           sharedAlbums,
           albums,
+          // The settings the archive was last synced with, and what a change of them left to do.
+          settings:
+            settings === undefined
+              ? null
+              : {
+                  versionPolicy: settings.versionPolicy,
+                  xmpSidecars: settings.xmpSidecars,
+                  deletePolicy: settings.deleteMode,
+                  notices: settingsNotices(settings).map((n) => ({
+                    ...n,
+                    since: new Date(n.since).toISOString(),
+                  })),
+                },
         });
         if (!ctx.output.json) {
           render(ctx.output, access.where, status, queue);
@@ -228,6 +244,10 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           if (signInNeeded) {
             renderSignInNeeded(ctx.output, signInNeeded);
           }
+          for (const notice of settingsNotices(settings))
+            ctx.output.warn(
+              `${notice.message} (since ${new Date(notice.since).toISOString()})${notice.action === undefined ? '' : ` Run: ${notice.action}`}`,
+            );
         }
       } finally {
         await access.close();

@@ -129,6 +129,12 @@ export function describeSummary(output: Output, summary: SyncSummary): void {
   for (const failure of summary.failures.slice(0, 5)) output.warn(`${failure.subject}: ${failure.reason}`);
 }
 
+/** A setting that shapes the archive changed with this run: what the photos archived before lack. */
+export function describeSettingsChanged(output: Output, summary: SyncSummary): void {
+  for (const notice of summary.settingsChanged ?? [])
+    output.warn(`${notice.message}${notice.action === undefined ? '' : ` Run: ${notice.action}`}`);
+}
+
 export function syncCommand(): Command {
   return new Command('sync')
     .description('run the whole pipeline once on this machine (local S3, DynamoDB and SQS)')
@@ -239,6 +245,8 @@ was refused, 3 iCloud needs you to log in again.`,
         ...(stopped === undefined ? {} : { error: errorResult(stopped)['error'] }),
       });
       if (!ctx.output.json) describeSummary(ctx.output, summary);
+      // On stderr, with --json too (the notices are in the result as well).
+      describeSettingsChanged(ctx.output, summary);
       if (stopped !== undefined) {
         ctx.output.error(stopped.message, stopped.hint ?? undefined);
         process.exitCode = stopped.exitCode;

@@ -9,8 +9,9 @@ import { Command, Option } from 'commander';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
 import { liveVideoNameOption } from '#compose/live-video-name-option.ts';
 import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
+import { type ArchiveSettings, settingsInput, versionsAdded } from '#domain/model/archive-settings.ts';
 import { type DeletePolicy, parseDeletePolicy } from '#domain/plan/delete-policy.ts';
-import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
+import { formatVersionPolicy, parseVersionPolicy, type VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
@@ -36,6 +37,9 @@ interface VerifyOptions extends AwsTargetOptions {
   readonly maxDeleteFraction?: number;
 }
 
+/** Where verify's version policy came from: `--versions`, the archive's record, `$VERSION_POLICY`, the default. */
+type VersionPolicySource = 'option' | 'archive' | 'environment' | 'default';
+
 /** Findings of each kind shown on a terminal; `--json` lists them all. */
 const SHOWN = 20;
 
@@ -54,7 +58,7 @@ export function verifyCommand(): Command {
     )
     .option(
       '--versions <policy>',
-      `the version policy the archive follows (default: $${ENV.versionPolicy} or "default")`,
+      `the version policy the archive follows (default: the one the archive was last synced with, recorded with its state; else $${ENV.versionPolicy} or "default")`,
     )
     .option(
       '--live-video-name <naming>',
@@ -139,7 +143,19 @@ async function runVerifyCommand(
     },
     `Run ${sameCommandWith('')} again.`,
   );
-  const versionPolicy = parseVersionPolicy(options.versions ?? process.env[ENV.versionPolicy]);
+  // The policy the archive was synced with (recorded by detection), unless one is named here.
+  const recorded = await access.state.loadArchiveSettings();
+  const policySource: VersionPolicySource =
+    options.versions !== undefined
+      ? 'option'
+      : recorded !== undefined
+        ? 'archive'
+        : process.env[ENV.versionPolicy] !== undefined
+          ? 'environment'
+          : 'default';
+  const versionPolicy = parseVersionPolicy(
+    options.versions ?? recorded?.versionPolicy ?? process.env[ENV.versionPolicy],
+  );
   // One connection for the enumeration, the repair's lookups and the local workers.
   let opened: Promise<IcloudConnection> | undefined;
   const icloud = () => {
@@ -196,18 +212,27 @@ async function runVerifyCommand(
         sharedAlbums,
       ).finally(() => opened?.then((c) => c.session.save()).catch(() => undefined))
     : undefined;
+  // A repair under a policy covering the recorded one queued every version the photos archived
+  // before a widening lacked: the record's catch-up note is done (finding 113).
+  const caughtUp =
+    repair !== undefined && recorded?.versionsBehind !== undefined
+      ? await clearVersionsBehind(access, recorded, versionPolicy, listing !== undefined, repair, ctx)
+      : false;
   keepRunning();
   const albumsOk = albums?.ok ?? true;
   // With `--repair`, the Shared Album findings not repaired are in `repair.left`.
   const sharedOk = sharedAlbums?.ok ?? true;
   ctx.output.result({
+    // `repaired` exits 0 (io/result-status.ts): album view differences left standing are `differences`.
     status:
       report.ok && albumsOk
         ? 'ok'
-        : report.ok || repair === undefined || repair.left > 0
+        : report.ok || repair === undefined || repair.left > 0 || !albumsOk
           ? 'differences'
           : 'repaired',
     archive: access.where,
+    versionPolicy: { policy: formatVersionPolicy(versionPolicy), from: policySource },
+    ...(caughtUp ? { versionsCaughtUp: true } : {}),
     durationMs,
     icloudProblems: listing?.problems ?? 0,
     ...report,
@@ -238,6 +263,31 @@ async function runVerifyCommand(
             (albums?.findings.length ?? 0) + (sharedStanding ? sharedDifferences(sharedAlbums) : 0),
         };
   return { report, ...(repair === undefined ? {} : { repair }), ...albumDifferences };
+}
+
+/**
+ * Drops the record's note that photos archived before a widening lack versions, once a repair
+ * under a policy that covers the recorded one left no missing version unqueued. True when dropped.
+ */
+async function clearVersionsBehind(
+  access: ArchiveAccess,
+  recorded: ArchiveSettings,
+  used: VersionPolicy,
+  checkedIcloud: boolean,
+  repair: RepairResult,
+  ctx: CliContext,
+): Promise<boolean> {
+  if (!checkedIcloud || repair.left > 0) return false;
+  if (versionsAdded(used, parseVersionPolicy(recorded.versionPolicy)).length > 0) return false;
+  const { versionsBehind: _done, ...rest } = settingsInput(recorded);
+  return access.state
+    .saveArchiveSettings(rest, recorded.revision)
+    .then(() => true)
+    .catch((error: unknown) => {
+      // A detection run recorded a change meanwhile: its note stands, the next repair drops it.
+      ctx.logger.warn('version catch-up not recorded', { error });
+      return false;
+    });
 }
 
 /**

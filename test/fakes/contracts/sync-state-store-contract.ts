@@ -232,6 +232,36 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
       });
     });
 
+    describe('the settings the archive was synced with', () => {
+      it('are unknown before the first record, then replaced with compare-and-set, optional fields kept or dropped', async () => {
+        const { store, clock } = await setUp();
+        expect(await store.loadArchiveSettings()).toBeUndefined();
+        const first = { versionPolicy: 'original', xmpSidecars: false, deleteMode: 'keep' as const };
+        expect(await store.saveArchiveSettings(first, 0)).toEqual({
+          ...first,
+          updatedAt: clock.now(),
+          revision: 1,
+        });
+        await expect(store.saveArchiveSettings(first, 0)).rejects.toBeInstanceOf(ConflictError);
+        const widened = {
+          versionPolicy: 'original,live,alternative,adjusted',
+          xmpSidecars: true,
+          deleteMode: 'mirror' as const,
+          versionsBehind: { policy: 'original', since: 5 },
+          sidecarsOnSince: 6,
+          mirrorSince: 7,
+        };
+        await store.saveArchiveSettings(widened, 1);
+        expect(await store.loadArchiveSettings()).toEqual({
+          ...widened,
+          updatedAt: clock.now(),
+          revision: 2,
+        });
+        await store.saveArchiveSettings(first, 2);
+        expect(await store.loadArchiveSettings()).toEqual({ ...first, updatedAt: clock.now(), revision: 3 });
+      });
+    });
+
     describe('database tokens', () => {
       it('stores a database token with compare-and-set', async () => {
         const { store } = await setUp();
