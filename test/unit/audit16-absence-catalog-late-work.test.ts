@@ -15,7 +15,6 @@ import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { foldCatalog, journalingQueue, readText } from '#app/catalog-upkeep.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { processWorkMessage } from '#domain/archive/process-work-message.ts';
-import { JOURNAL_RETENTION_MS } from '#domain/catalog/catalog-journal.ts';
 import { decodeShard, shardKey, shardOf } from '#domain/catalog/catalog-shard.ts';
 import { WORK_MESSAGE_VERSION, type WorkItem, type WorkMessage } from '#domain/model/work.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
@@ -80,7 +79,6 @@ function setUp(options: { readonly albumsFromStore?: readonly string[] } = {}) {
     },
   };
 }
-
 
 const DAY = 24 * 60 * 60 * 1000;
 

@@ -12,7 +12,7 @@ import { failingDueForReport } from '#domain/shared-albums/failing-streak.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
-const failed = { failed: { errorClass: 'transient', message: 'Apple answered 503' } } as const;
+const failed = { failed: { errorClass: 'retryable', message: 'Apple answered 503' } } as const;
 
 describe('audit16 absence: the Shared Albums failing streak across a sign-in latch', () => {
   it('is not reported for one failure before a 10-day latch and one after the login', async () => {
