@@ -11,11 +11,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import type { RedrivePolicy } from '#domain/redrive/redrive-policy.ts';
 import { METRICS } from '#shared/env-names.ts';
 import { createLogger } from '#shared/logger.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
 
 let local: TestAws;
@@ -83,6 +85,8 @@ describe('redriving the dead-letter queue', () => {
         deadLetterQueueUrl: dlq,
         workQueueUrl: queues.queueUrl,
       }),
+      retries: new InMemorySyncStateStore(),
+      decode: parseWorkMessage,
       logger: createLogger({ serviceName: 'test', level: 'SILENT' }),
       metrics,
       now: () => NOW,
@@ -129,6 +133,8 @@ describe('redriving the dead-letter queue', () => {
         deadLetterQueueUrl: queues.deadLetterQueueUrl,
         workQueueUrl: queues.queueUrl,
       }),
+      retries: new InMemorySyncStateStore(),
+      decode: parseWorkMessage,
       logger: createLogger({ serviceName: 'test', level: 'SILENT' }),
       metrics: new CollectedMetrics(),
       now: () => NOW,

@@ -3,6 +3,7 @@
  * the work queue at the start of a run, and a redrive that fails never stops detection.
  */
 import { describe, expect, it } from 'vitest';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
 import { SessionExpiredError } from '#domain/errors.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
@@ -20,9 +21,10 @@ const HOUR = 60 * 60 * 1000;
 function setUp(deadLetters: RedriveDeps['deadLetters'], signInLatched?: () => Promise<boolean>) {
   const metrics = new CollectedMetrics();
   const logger = new RecordingLogger();
+  const state = new InMemorySyncStateStore();
   const handler = createDetectHandler(
     {
-      state: new InMemorySyncStateStore(),
+      state,
       queue: new InMemoryWorkQueue(),
       // Detection itself stops at once: these tests are about what happens before it.
       icloud: async () => {
@@ -33,9 +35,17 @@ function setUp(deadLetters: RedriveDeps['deadLetters'], signInLatched?: () => Pr
       logger,
       metrics,
     },
-    { deadLetters, logger, metrics, now: () => NOW, ...(signInLatched ? { signInLatched } : {}) },
+    {
+      deadLetters,
+      retries: state,
+      decode: parseWorkMessage,
+      logger,
+      metrics,
+      now: () => NOW,
+      ...(signInLatched ? { signInLatched } : {}),
+    },
   );
-  return { handler, metrics, logger };
+  return { handler, metrics, logger, state };
 }
 
 describe('the detector and the dead-letter queue', () => {

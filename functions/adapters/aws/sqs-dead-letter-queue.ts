@@ -75,6 +75,8 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
         WaitTimeSeconds: 0,
         VisibilityTimeout: this.options.holdSeconds ?? 300,
         MessageAttributeNames: ['All'],
+        // When SQS deletes it: `SentTimestamp` + the retention (kept through the dead-letter move).
+        MessageSystemAttributeNames: ['SentTimestamp'],
       }),
     );
     // A receive can hand out one message twice in a batch (local-aws-sqs); keep the first.
@@ -84,6 +86,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
       const attributes = message.MessageAttributes ?? {};
       const lastRedrivenAt = numberAttribute(attributes[REDRIVE_ATTRIBUTES.redrivenAt]);
       const workId = attributes[REDRIVE_ATTRIBUTES.workId]?.StringValue;
+      const sentAt = Number(message.Attributes?.SentTimestamp);
       return [
         {
           body: message.Body,
@@ -91,6 +94,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
           handle: message.ReceiptHandle,
           ...(lastRedrivenAt !== undefined && { lastRedrivenAt }),
           ...(workId !== undefined && { workId }),
+          ...(sentAt > 0 && { sentAt }),
         },
       ];
     });
@@ -116,6 +120,12 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
         }),
       }),
     );
+    await this.options.client.send(
+      new DeleteMessageCommand({ QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: letter.handle }),
+    );
+  }
+
+  async remove(letter: DeadLetter): Promise<void> {
     await this.options.client.send(
       new DeleteMessageCommand({ QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: letter.handle }),
     );

@@ -1,16 +1,11 @@
 /**
- * AUDIT16 (absence) scratch: the same world as latched-work-waits.test.ts, with SQS's message
- * retention added (a message is deleted 14 days after its FIRST enqueue, also in the dead-letter
- * queue: infra/work-queue.ts), and a latch of 20 days instead of 3. Claim: the work parked before
- * the latch is gone when the person signs in, and nothing in the pipeline notices or queues it
- * again (the sync token is past it, no state names it): the photo stays out of the archive until a
- * person runs `verify --repair`, which nothing tells them to do at the login.
- *
- * Original header: While the stored session is latched (a person must sign in), queued work waits instead of being
- * burnt through: the workers fail it without asking Apple, SQS parks it in the dead-letter queue
- * after its receives, and the detector leaves it there, its redrives unspent, until the login; the
- * first detector run after it sends the work back and the workers archive it. Played over three
- * days of 15-minute ticks with SQS's receive count, visibility timeout and dead-letter move.
+ * The world of latched-work-waits.test.ts (the workers fail queued work without asking Apple
+ * while sign-in is latched, SQS parks it in the dead-letter queue, the detector leaves it there
+ * unspent), with SQS's retention modelled (a message is deleted 14 days after its last send, in
+ * either queue: infra/work-queue.ts) and a latch of 20 days instead of 3. The letter about to be
+ * deleted leaves the dead-letter queue for the failed photos' retry list (no request to Apple) and
+ * the first detection after the login queues the photo again (docs/reliability.md, finding 106).
+ * Before the fix SQS deleted it on day 14 and nothing recorded the photo.
  */
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
@@ -23,6 +18,8 @@ import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
+import { WORK_RETENTION_MS } from '#domain/redrive/redrive-policy.ts';
+import type { AssetSource } from '#ports/asset-source.ts';
 import { METRICS } from '#shared/env-names.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { InMemoryDeadLetterQueue } from '#test/fakes/in-memory-dead-letter-queue.ts';
@@ -40,6 +37,7 @@ import {
   sqsEvent,
   sqsRecord,
   workBody,
+  ZONE,
 } from './handler-doubles.ts';
 
 const START = Date.UTC(2026, 11, 6, 12);
@@ -56,8 +54,8 @@ async function sessionDocument(latched: boolean): Promise<string> {
   return serializeSessionDocument(await session.toDocument(START));
 }
 
-describe('audit16 absence: queued work while sign-in is latched for 20 days', () => {
-  it('is archived after the login (SQS retention 14 days from first enqueue modelled)', async () => {
+describe('queued work while sign-in is latched for 20 days', () => {
+  it('goes to the retry list before SQS deletes it, and is archived after the login', async () => {
     let now = START;
     const store = new InMemorySessionStore(await sessionDocument(true));
     const latched = async () => (await storedSignInLatch(store)) !== undefined;
@@ -72,9 +70,22 @@ describe('audit16 absence: queued work while sign-in is latched for 20 days', ()
       ...asset,
       versions: asset.versions.map((v) => ({ ...v, downloadUrl: `${v.downloadUrl}?fresh` })),
     };
-    const icloud = fakeIcloud(cdn, {
+    // A quiet library (nothing changes in iCloud meanwhile): what detection finds is the retry list.
+    const library: Partial<AssetSource> = {
+      changedZones: async () => ({ zones: [], syncToken: 'db-1', moreComing: false }),
+      zoneChangesPage: async () => ({
+        changes: [],
+        cursor: { syncToken: 'z-1' },
+        syncToken: 'z-1',
+        moreComing: false,
+        unpairedMasters: [],
+        problems: [],
+      }),
       lookupAssets: async () => ({ assets: [fresh], missing: [], unavailable: [] }),
-    });
+    };
+    const icloud = fakeIcloud(cdn, library);
+    await state.saveDatabaseToken('private', 'db-1', 0);
+    await state.saveZone({ zone: ZONE, syncToken: 'z-1', lastFullScanAt: START, albumsWalkedAt: START }, 0);
     cdn.files.set('https://cdn.test/waiting?fresh', jpegBytes(64, 7));
     const dlq = new InMemoryDeadLetterQueue();
 
@@ -96,53 +107,73 @@ describe('audit16 absence: queued work while sign-in is latched for 20 days', ()
       metrics,
       reserveMs: 1_000,
     });
+    const sent = new InMemoryWorkQueue();
     const detector = createDetectHandler(
       {
         state,
-        queue: new InMemoryWorkQueue(),
+        queue: sent,
         icloud: async () => {
           const latch = await storedSignInLatch(store);
           if (latch) throw new SignInLatchedError('sign-in needed', { since: latch.since });
-          throw new SessionExpiredError('not part of this test', { action: 'icloud-s3 login' });
+          return icloud.adapters;
         },
         deletePolicy: DEFAULT_DELETE_POLICY,
         reserveMs: 20_000,
         logger,
         metrics,
+        now: () => now,
       },
-      { deadLetters: dlq, logger, metrics, now: () => now, signInLatched: latched },
+      {
+        deadLetters: dlq,
+        retries: state,
+        decode: parseWorkMessage,
+        logger,
+        metrics,
+        now: () => now,
+        signInLatched: latched,
+      },
     );
 
     // SQS's side: receives counted per message, invisible for the visibility timeout after each,
-    // moved to the dead-letter queue by the receive past the fifth (with its redrive history).
+    // moved to the dead-letter queue by the receive past the fifth (with its redrive history and
+    // its send time), and deleted WORK_RETENTION_MS after its last send, wherever it is.
     type Queued = {
       body: string;
       receives: number;
       visibleAt: number;
       redrives: number;
       redrivenAt?: number;
+      sentAt: number;
     };
-    const RETENTION = 14 * 24 * 60 * MINUTE;
-    const firstEnqueuedAt = new Map<string, number>();
     let droppedBySqs = 0;
     const queue: Queued[] = [
-      { body: workBody([{ type: 'asset', asset }], START), receives: 0, visibleAt: START, redrives: 0 },
+      {
+        body: workBody([{ type: 'asset', asset }], START),
+        receives: 0,
+        visibleAt: START,
+        redrives: 0,
+        sentAt: START,
+      },
     ];
     let deliveries = 0;
     let givenUp = 0;
     const tick = async () => {
-      // SQS deletes a message RETENTION after its first enqueue, wherever it is (standard queues).
       for (const [handle, letter] of dlq.letters)
-        if (now - (firstEnqueuedAt.get(letter.body) ?? START) >= RETENTION) {
+        if (now >= (letter.sentAt ?? START) + WORK_RETENTION_MS) {
           dlq.letters.delete(handle);
           droppedBySqs += 1;
         }
+      for (const message of queue.splice(0))
+        if (now >= message.sentAt + WORK_RETENTION_MS) droppedBySqs += 1;
+        else queue.push(message);
       await detector(
         {},
         lambdaContext(() => 600_000, `tick-${now}`),
       );
       givenUp += metrics.values.get(METRICS.workGivenUp) ?? 0;
       metrics.values.delete(METRICS.workGivenUp);
+      for (const work of sent.receive(1_000))
+        queue.push({ body: work.body, receives: 0, visibleAt: now, redrives: 0, sentAt: now });
       for (const back of dlq.workQueue.splice(0))
         queue.push({
           body: back.body,
@@ -150,6 +181,7 @@ describe('audit16 absence: queued work while sign-in is latched for 20 days', ()
           visibleAt: now,
           redrives: back.redrives,
           redrivenAt: back.redrivenAt,
+          sentAt: now,
         });
       for (const message of queue.splice(0)) {
         if (message.visibleAt > now) {
@@ -161,6 +193,7 @@ describe('audit16 absence: queued work while sign-in is latched for 20 days', ()
           dlq.add(message.body, {
             redrives: message.redrives,
             ...(message.redrivenAt === undefined ? {} : { lastRedrivenAt: message.redrivenAt }),
+            sentAt: message.sentAt,
           });
           continue;
         }
@@ -182,7 +215,13 @@ describe('audit16 absence: queued work while sign-in is latched for 20 days', ()
     expect(deliveries).toBe(MAX_RECEIVES);
     expect(cdn.opened).toEqual([]);
     expect(objects.keys()).toEqual([]);
-    console.log(`audit16-absence: messages SQS deleted during the latch: ${droppedBySqs}`);
+    // A day before SQS would delete it, the letter left for the retry list, without asking Apple.
+    expect(droppedBySqs).toBe(0);
+    expect(dlq.letters.size).toBe(0);
+    expect(dlq.removed).toHaveLength(1);
+    expect((await state.loadZonesAndRetries()).retries.map((r) => [r.assetRecordName, r.tries])).toEqual([
+      [asset.assetRecordName, 0],
+    ]);
 
     // The person signs in: the next detector run sends the work back, a worker archives it.
     await store.save(await sessionDocument(false));

@@ -1,12 +1,12 @@
 /**
- * AUDIT16 (absence) scratch: not latched this time. The download workers fail every message for
- * 20 days (a worker that cannot run: the account's Lambda concurrency throttled, a bad deploy, a
- * timeout), while the detector runs and redrives. SQS's retention is modelled: 14 days in the
- * dead-letter queue from the message's last send (a redrive is a new SendMessage). Claim: the work
- * is redriven five times over about a day, given up, and deleted by SQS 14 days later; the
- * WorkGivenUp and DeadLetters alarms then fall back to OK (their recovery notification) and the
- * photo is never archived once the workers run again: nothing records it (no `failed` entry, no
- * retry item, the sync token past it) until a person runs `verify --repair`.
+ * Work the download workers fail for 20 days (a worker that cannot run: the account's Lambda
+ * concurrency throttled, a bad deploy, a timeout) while the detector runs and redrives, with SQS's
+ * retention modelled: a message is deleted 14 days after its last send, in either queue (a redrive
+ * is a new send, the move to the dead-letter queue is not). The work is redriven five times over
+ * about a day and given up; it then leaves the dead-letter queue for the failed photos' retry list
+ * (docs/reliability.md, finding 105) instead of staying there until SQS deletes it, and the photo
+ * is archived once the workers run again. Before the fix: `workGivenUp` counted on 1,313 runs,
+ * SQS deleted the letter after 14 days, and nothing recorded the photo.
  */
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
@@ -19,6 +19,8 @@ import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
+import type { AssetSource } from '#ports/asset-source.ts';
+import { WORK_RETENTION_MS } from '#domain/redrive/redrive-policy.ts';
 import { METRICS } from '#shared/env-names.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { InMemoryDeadLetterQueue } from '#test/fakes/in-memory-dead-letter-queue.ts';
@@ -36,6 +38,7 @@ import {
   sqsEvent,
   sqsRecord,
   workBody,
+  ZONE,
 } from './handler-doubles.ts';
 
 const START = Date.UTC(2026, 11, 6, 12);
@@ -52,8 +55,8 @@ async function sessionDocument(latched: boolean): Promise<string> {
   return serializeSessionDocument(await session.toDocument(START));
 }
 
-describe('audit16 absence: work failing for 20 days while nobody is there', () => {
-  it('is archived once the workers run again', async () => {
+describe('work the workers fail for 20 days while nobody is there', () => {
+  it('leaves the dead-letter queue for the retry list before SQS deletes it, and is archived once the workers run again', async () => {
     let now = START;
     const store = new InMemorySessionStore(await sessionDocument(false));
     const latched = async () => (await storedSignInLatch(store)) !== undefined;
@@ -68,9 +71,22 @@ describe('audit16 absence: work failing for 20 days while nobody is there', () =
       ...asset,
       versions: asset.versions.map((v) => ({ ...v, downloadUrl: `${v.downloadUrl}?fresh` })),
     };
-    const icloud = fakeIcloud(cdn, {
+    // A quiet library (nothing changes in iCloud meanwhile): what detection finds is the retry list.
+    const library: Partial<AssetSource> = {
+      changedZones: async () => ({ zones: [], syncToken: 'db-1', moreComing: false }),
+      zoneChangesPage: async () => ({
+        changes: [],
+        cursor: { syncToken: 'z-1' },
+        syncToken: 'z-1',
+        moreComing: false,
+        unpairedMasters: [],
+        problems: [],
+      }),
       lookupAssets: async () => ({ assets: [fresh], missing: [], unavailable: [] }),
-    });
+    };
+    const icloud = fakeIcloud(cdn, library);
+    await state.saveDatabaseToken('private', 'db-1', 0);
+    await state.saveZone({ zone: ZONE, syncToken: 'z-1', lastFullScanAt: START, albumsWalkedAt: START }, 0);
     cdn.files.set('https://cdn.test/waiting?fresh', jpegBytes(64, 7));
     const dlq = new InMemoryDeadLetterQueue();
 
@@ -98,61 +114,81 @@ describe('audit16 absence: work failing for 20 days while nobody is there', () =
       now < FIXED
         ? { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) }
         : realWorker(event, context);
+    const sent = new InMemoryWorkQueue();
     const detector = createDetectHandler(
       {
         state,
-        queue: new InMemoryWorkQueue(),
+        queue: sent,
         icloud: async () => {
           const latch = await storedSignInLatch(store);
           if (latch) throw new SignInLatchedError('sign-in needed', { since: latch.since });
-          throw new SessionExpiredError('not part of this test', { action: 'icloud-s3 login' });
+          return icloud.adapters;
         },
         deletePolicy: DEFAULT_DELETE_POLICY,
         reserveMs: 20_000,
         logger,
         metrics,
+        now: () => now,
       },
-      { deadLetters: dlq, logger, metrics, now: () => now, signInLatched: latched },
+      {
+        deadLetters: dlq,
+        retries: state,
+        decode: parseWorkMessage,
+        logger,
+        metrics,
+        now: () => now,
+        signInLatched: latched,
+      },
     );
 
     // SQS's side: receives counted per message, invisible for the visibility timeout after each,
-    // moved to the dead-letter queue by the receive past the fifth (with its redrive history).
+    // moved to the dead-letter queue by the receive past the fifth (with its redrive history and
+    // its send time), and deleted WORK_RETENTION_MS after its last send, wherever it is.
     type Queued = {
       body: string;
       receives: number;
       visibleAt: number;
       redrives: number;
       redrivenAt?: number;
+      sentAt: number;
     };
-    const RETENTION = 14 * 24 * 60 * MINUTE;
-    const firstEnqueuedAt = new Map<string, number>();
     let droppedBySqs = 0;
     const queue: Queued[] = [
-      { body: workBody([{ type: 'asset', asset }], START), receives: 0, visibleAt: START, redrives: 0 },
+      {
+        body: workBody([{ type: 'asset', asset }], START),
+        receives: 0,
+        visibleAt: START,
+        redrives: 0,
+        sentAt: START,
+      },
     ];
     let deliveries = 0;
     let givenUp = 0;
     const tick = async () => {
-      // SQS deletes a message RETENTION after its first enqueue, wherever it is (standard queues).
       for (const [handle, letter] of dlq.letters)
-        if (now - (firstEnqueuedAt.get(letter.body) ?? START) >= RETENTION) {
+        if (now >= (letter.sentAt ?? START) + WORK_RETENTION_MS) {
           dlq.letters.delete(handle);
           droppedBySqs += 1;
         }
+      for (const message of queue.splice(0))
+        if (now >= message.sentAt + WORK_RETENTION_MS) droppedBySqs += 1;
+        else queue.push(message);
       await detector(
         {},
         lambdaContext(() => 600_000, `tick-${now}`),
       );
       givenUp += metrics.values.get(METRICS.workGivenUp) ?? 0;
       metrics.values.delete(METRICS.workGivenUp);
+      for (const work of sent.receive(1_000))
+        queue.push({ body: work.body, receives: 0, visibleAt: now, redrives: 0, sentAt: now });
       for (const back of dlq.workQueue.splice(0)) {
-        firstEnqueuedAt.set(back.body, now);
         queue.push({
           body: back.body,
           receives: 0,
           visibleAt: now,
           redrives: back.redrives,
           redrivenAt: back.redrivenAt,
+          sentAt: now,
         });
       }
       for (const message of queue.splice(0)) {
@@ -165,6 +201,7 @@ describe('audit16 absence: work failing for 20 days while nobody is there', () =
           dlq.add(message.body, {
             redrives: message.redrives,
             ...(message.redrivenAt === undefined ? {} : { lastRedrivenAt: message.redrivenAt }),
+            sentAt: message.sentAt,
           });
           continue;
         }
@@ -180,18 +217,30 @@ describe('audit16 absence: work failing for 20 days while nobody is there', () =
 
     // Twenty days of failing workers, nobody there.
     for (; now < FIXED; now += TICK) await tick();
-    console.log(
-      `audit16-absence: deliveries ${deliveries}, given-up counts ${givenUp}, deleted by SQS ${droppedBySqs}, dead letters left ${dlq.letters.size}`,
-    );
     expect(objects.keys()).toEqual([]);
+    // Nothing was left for SQS to delete: given-up letters went to the retry list, which queued
+    // the photo again (a lookup a day), each copy given up and counted once as it left.
+    expect(droppedBySqs).toBe(0);
+    expect(dlq.removed.length).toBeGreaterThan(0);
+    expect(givenUp).toBeLessThan(3 * 20);
+    expect((await state.loadZonesAndRetries()).retries.map((r) => r.assetRecordName)).toEqual([
+      asset.assetRecordName,
+    ]);
+    // No failed entry: the workers never got to run.
+    expect(await state.getEntry(asset)).toBeUndefined();
 
-    // The workers run again.
-    for (let i = 0; i < 8; i += 1) {
+    // The workers run again; the retry list is tried daily by now.
+    for (let i = 0; i < 2 * 96; i += 1) {
       await tick();
       now += TICK;
     }
 
     expect(cdn.opened).toEqual(['https://cdn.test/waiting?fresh']);
     expect(objects.keys()).toHaveLength(1);
+    expect((await state.getEntry(asset))?.status).toBe('archived');
+    expect(dlq.letters.size).toBe(0);
+    expect(queue).toEqual([]);
+    // Archived since it was noted: off the list at its next try.
+    expect((await state.loadZonesAndRetries()).retries).toEqual([]);
   });
 });
