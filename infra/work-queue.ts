@@ -3,8 +3,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { WORK_RETENTION_MS } from '../functions/domain/redrive/redrive-policy.ts';
-import { ENV } from '../functions/shared/env-names.ts';
+import { ENV, WORK_RETENTION_MS } from '../functions/shared/env-names.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
 /**

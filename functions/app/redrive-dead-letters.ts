@@ -20,6 +20,9 @@
  * (domain/shared-albums/detect-shared-albums.ts). A tombstone or an album membership alone
  * names no photo to fetch: it is logged and dropped with the message (docs/reliability.md).
  */
+
+import { type AssetRef, assetId } from '#domain/model/manifest.ts';
+import type { WorkMessage } from '#domain/model/work.ts';
 import {
   decideRedrive,
   expiresSoon,
@@ -27,8 +30,6 @@ import {
   type RedrivePolicy,
   type RedriveReport,
 } from '#domain/redrive/redrive-policy.ts';
-import { type AssetRef, assetId } from '#domain/model/manifest.ts';
-import type { WorkMessage } from '#domain/model/work.ts';
 import type { DeadLetter, DeadLetterQueue } from '#ports/dead-letter-queue.ts';
 import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 import { METRICS } from '#shared/env-names.ts';

@@ -125,6 +125,24 @@ describe('redriving the dead-letter queue', () => {
     expect(await dlq.pending()).toBe(1);
   });
 
+  it('says when each letter was sent (SentTimestamp) and removes a taken one', async () => {
+    const queues = await local.createQueue({ visibilityTimeoutSeconds: 30 });
+    const before = Date.now();
+    await deadLetter(queues.deadLetterQueueUrl, 'settled');
+    const dlq = new SqsDeadLetterQueue({
+      client: local.sqs,
+      deadLetterQueueUrl: queues.deadLetterQueueUrl,
+      workQueueUrl: queues.queueUrl,
+    });
+    const [letter] = await dlq.take(10);
+    expect(letter?.sentAt).toBeGreaterThanOrEqual(before - 1_000);
+    expect(letter?.sentAt).toBeLessThanOrEqual(Date.now());
+
+    await dlq.remove(letter!);
+
+    expect(await dlq.pending()).toBe(0);
+  });
+
   it('does nothing to an empty dead-letter queue', async () => {
     const queues = await local.createQueue();
     const report = await redriveDeadLetters({

@@ -14,14 +14,13 @@ import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { IcloudSession } from '#adapters/icloud/session/icloud-session.ts';
 import { serializeSessionDocument } from '#adapters/icloud/session/session-schema.ts';
 import { storedSignInLatch } from '#adapters/icloud/session/stored-latch.ts';
-import { SessionExpiredError, SignInLatchedError } from '#domain/errors.ts';
+import { SignInLatchedError } from '#domain/errors.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
 import type { AssetSource } from '#ports/asset-source.ts';
-import { WORK_RETENTION_MS } from '#domain/redrive/redrive-policy.ts';
-import { METRICS } from '#shared/env-names.ts';
+import { METRICS, WORK_RETENTION_MS } from '#shared/env-names.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { InMemoryDeadLetterQueue } from '#test/fakes/in-memory-dead-letter-queue.ts';
 import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
@@ -223,6 +222,8 @@ describe('work the workers fail for 20 days while nobody is there', () => {
     expect(droppedBySqs).toBe(0);
     expect(dlq.removed.length).toBeGreaterThan(0);
     expect(givenUp).toBeLessThan(3 * 20);
+    // The workers were offered the photo again all along (before: its 30 receives, then nothing).
+    expect(deliveries).toBeGreaterThan(6 * MAX_RECEIVES);
     expect((await state.loadZonesAndRetries()).retries.map((r) => r.assetRecordName)).toEqual([
       asset.assetRecordName,
     ]);

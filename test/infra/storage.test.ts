@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WORK_RETENTION_MS } from '../../functions/domain/redrive/redrive-policy.ts';
+import { WORK_RETENTION_MS } from '../../functions/shared/env-names.ts';
 import { MAX_RECEIVE_COUNT } from '../../infra/work-queue.ts';
 import { logicalIdOf, type Synthesised, synthesise } from './synth.ts';
 

@@ -76,6 +76,8 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
         VisibilityTimeout: this.options.holdSeconds ?? 300,
         MessageAttributeNames: ['All'],
         // When SQS deletes it: `SentTimestamp` + the retention (kept through the dead-letter move).
+        // Both names: local-aws-sqs reads the older one.
+        AttributeNames: ['All'],
         MessageSystemAttributeNames: ['SentTimestamp'],
       }),
     );

@@ -81,7 +81,8 @@ export async function retryFailedPhotos(
   // NOT_FOUND: gone (its tombstone, or the reconciliation, says how). Unavailable: tried again later.
   const gone = new Set(found.notFound);
   for (const retry of failed) {
-    if (gone.has(retry.assetRecordName) || current.has(retry.assetRecordName)) await deps.state.dropRetry(retry);
+    if (gone.has(retry.assetRecordName) || current.has(retry.assetRecordName))
+      await deps.state.dropRetry(retry);
     else {
       if (retry.tries === REPORT_AFTER_TRIES) stillFailing.push(retry.assetRecordName);
       await deps.state.recordRetryTried(retry, retry.tries + 1, deps.now());

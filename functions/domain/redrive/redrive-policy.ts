@@ -7,14 +7,9 @@
  * since SQS deletes what stays in a queue `WORK_RETENTION_MS` after its last send.
  */
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+import { WORK_RETENTION_MS } from '#shared/env-names.ts';
 
-/**
- * How long SQS keeps a message, on the work queue and on its dead-letter queue alike (SQS's
- * maximum; infra/work-queue.ts sets both from it), counted from its last send: a redrive is a new
- * send, the move to the dead-letter queue is not.
- */
-export const WORK_RETENTION_MS = 14 * DAY_MS;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * A dead letter this close to its deletion does not wait any more (a latch, a backoff): it is
@@ -24,7 +19,7 @@ export const WORK_RETENTION_MS = 14 * DAY_MS;
 export const EXPIRY_MARGIN_MS = DAY_MS;
 
 export interface RedrivePolicy {
-  /** Redrives of one message before it is given up (left in the dead-letter queue). */
+  /** Redrives of one message before it is given up (its photos go to the retry list). */
   readonly maxRedrives: number;
   /** Pause after the first redrive before the second; doubles with each redrive. */
   readonly firstBackoffMs: number;
