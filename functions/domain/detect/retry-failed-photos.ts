@@ -70,7 +70,10 @@ export async function retryFailedPhotos(
   // The archive already holds what iCloud serves now: nothing of the given-up work is missing.
   const current = new Set(
     found.assets
-      .filter((a) => archivedTags.get(a.assetRecordName) === a.assetChangeTag)
+      .filter(
+        (a) =>
+          archivedTags.has(a.assetRecordName) && archivedTags.get(a.assetRecordName) === a.assetChangeTag,
+      )
       .map((a) => a.assetRecordName),
   );
   await deps.enqueue(
