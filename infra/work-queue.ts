@@ -3,7 +3,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/shared/env-names.ts';
+import { ENV, WORK_RETENTION_MS } from '../functions/shared/env-names.ts';
 import type { PipelineFunction } from './pipeline-function.ts';
 
 /**
@@ -44,9 +44,10 @@ export class WorkQueue extends Construct {
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // Longest SQS allows. A message keeps its original enqueue time when it moves here, so the
-      // DLQ must outlive the source queue's retention to give a human time to redrive it.
-      retentionPeriod: Duration.days(14),
+      // Longest SQS allows. A message keeps its send time when it moves here (a redrive is a new
+      // send), so SQS deletes it 14 days after its last send: before that the detector moves what
+      // still waits to the failed photos' retry list (functions/app/redrive-dead-letters.ts).
+      retentionPeriod: Duration.millis(WORK_RETENTION_MS),
     });
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -54,7 +55,9 @@ export class WorkQueue extends Construct {
       visibilityTimeout: Duration.seconds(
         6 * props.consumerTimeout.toSeconds() + props.consumerBatchingWindow.toSeconds(),
       ),
-      retentionPeriod: Duration.days(4),
+      // Longest SQS allows, at no cost: work nobody received (the event source mapping disabled, a
+      // backlog of days) is deleted unseen, never dead-lettered, once this runs out.
+      retentionPeriod: Duration.millis(WORK_RETENTION_MS),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
   }

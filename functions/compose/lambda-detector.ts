@@ -10,6 +10,7 @@ import { DynamoDbSharedAlbumStateStore } from '#adapters/aws/dynamodb-shared-alb
 import { S3ObjectStoreWithoutStreaming } from '#adapters/aws/s3-object-store-without-streaming.ts';
 import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
 import { SqsWorkQueue } from '#adapters/aws/sqs-work-queue.ts';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { storedSignInLatch } from '#adapters/icloud/session/stored-latch.ts';
 import type { DetectionRunDeps } from '#app/detection-run.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
@@ -72,6 +73,9 @@ export function composeDetector(env: NodeJS.ProcessEnv, serviceName: string): De
               deadLetterQueueUrl: config.deadLetterQueueUrl,
               workQueueUrl: config.workQueueUrl,
             }),
+            // Given-up work goes to the failed photos' retry list, before SQS would delete it.
+            retries: state,
+            decode: parseWorkMessage,
             logger,
             metrics,
             now: Date.now,

@@ -178,6 +178,9 @@ export async function composeLocal(options: LocalCompositionOptions): Promise<Lo
     }),
     redrive: {
       deadLetters: stack.deadLetters,
+      // Given-up work goes to the failed photos' retry list.
+      retries: stack.state,
+      decode: parseWorkMessage,
       logger: options.logger,
       metrics,
       now: Date.now,

@@ -48,6 +48,7 @@ export function deadLetterQueueOnFirstUse(
     pending: async () => (started() ? (await queue()).pending() : 0),
     take: async (max) => (started() ? (await queue()).take(max) : []),
     redrive: async (letter, at) => (await queue()).redrive(letter, at),
+    remove: async (letter) => (await queue()).remove(letter),
     release: async (letters) => {
       if (letters.length > 0) await (await queue()).release(letters);
     },

@@ -97,7 +97,7 @@ export interface SyncSummary {
   readonly deadLetters: number;
   /** Dead-lettered work this run sent back to the work queue (self-healing). */
   readonly workRedriven?: number;
-  /** Dead-lettered work past its last redrive: it stays parked for a person. */
+  /** Dead-lettered work past its last redrive: its photos went to the failed photos' retry list. */
   readonly workGivenUp?: number;
   /** Work left queued and unfinished (the run stopped for a sign-in): the next run does it first. */
   readonly workParked?: number;

@@ -1,7 +1,7 @@
 /**
  * The work that failed every try (the work queue's dead-letter queue), seen from the use case
  * that gives it another chance: how much is there, take some, send one back to the work queue,
- * or leave it where it is.
+ * leave it where it is, or remove it once its work is recorded elsewhere.
  */
 
 /** One dead-lettered work message and its redrive history (carried in message attributes). */
@@ -14,6 +14,12 @@ export interface DeadLetter {
   readonly lastRedrivenAt?: number;
   /** The transport's handle for this delivery (an SQS receipt handle). */
   readonly handle: string;
+  /**
+   * When this work was last sent (ms since the epoch; SQS's `SentTimestamp`, kept when a message
+   * moves to the dead-letter queue, renewed by a redrive): the queue deletes it `WORK_RETENTION_MS`
+   * after. Absent when the transport does not say.
+   */
+  readonly sentAt?: number;
 }
 
 export interface DeadLetterQueue {
@@ -23,6 +29,8 @@ export interface DeadLetterQueue {
   take(max: number): Promise<DeadLetter[]>;
   /** Sends the work back to the work queue counting one more redrive at `at`, then removes it here. */
   redrive(letter: DeadLetter, at: number): Promise<void>;
-  /** Puts a taken message back as it was (it waits, or was given up). */
+  /** Puts a taken message back as it was (it waits). */
   release(letters: readonly DeadLetter[]): Promise<void>;
+  /** Deletes a taken message: its work is recorded elsewhere (the failed photos' retry list). */
+  remove(letter: DeadLetter): Promise<void>;
 }

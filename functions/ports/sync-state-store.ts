@@ -113,6 +113,12 @@ export interface DetectionStateStore {
   /** Takes a failed photo off the retry list, unless it failed again since `retry.failedAt`. */
   dropRetry(retry: FailedPhotoRetry): Promise<void>;
   /**
+   * Puts a photo on detection's retry list (or notes the new failure of one already there, its
+   * tries kept): one the workers just recorded `failed`, or one whose work the dead-letter queue
+   * gave up (the detector's redrive pass). Idempotent.
+   */
+  noteFailedForRetry(ref: AssetRef, failedAt: number): Promise<void>;
+  /**
    * Replaces a zone's state (token, checkpoint, flags) if its revision is still
    * `expectedRevision` (`0`: the zone must be new); otherwise throws `ConflictError`.
    *
@@ -189,7 +195,7 @@ export interface DetectionStateStore {
 export interface ArchiveStateStore
   extends Pick<
     DetectionStateStore,
-    'getEntry' | 'getEntries' | 'masterUsers' | 'addRunProgress' | 'getCounters'
+    'getEntry' | 'getEntries' | 'masterUsers' | 'addRunProgress' | 'getCounters' | 'noteFailedForRetry'
   > {
   /**
    * `getEntries`, and in the same batched read the key recorded for each of `objectIds` (where
@@ -215,11 +221,6 @@ export interface ArchiveStateStore
    * Throws `ConflictError` when another worker wrote it first.
    */
   putEntry(entry: ManifestEntryInput, expectedRevision: number): Promise<ManifestEntry>;
-  /**
-   * Puts a photo just recorded `failed` on detection's retry list (or notes the new failure of
-   * one already there, its tries kept). Idempotent.
-   */
-  noteFailedForRetry(ref: AssetRef, failedAt: number): Promise<void>;
   /**
    * `putEntry` for several assets (a work message's, once their transfers are done) in one
    * all-or-nothing write: every entry is written, each only if its revision is still its

@@ -125,6 +125,14 @@ const STAGING_TAG_KEY = 'icloud-s3-staging';
 export const STAGING_TAG = { key: STAGING_TAG_KEY, value: '1' } as const;
 
 /**
+ * How long SQS keeps a message, on the work queue and on its dead-letter queue alike (14 days,
+ * SQS's maximum; infra/work-queue.ts sets both from it), counted from its last send: a redrive is
+ * a new send, the move to the dead-letter queue is not. The redrive pass moves what would wait
+ * longer to the failed photos' retry list (functions/app/redrive-dead-letters.ts).
+ */
+export const WORK_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+
+/**
  * The largest object one CopyObject can rewrite (S3's limit, 5 GiB). Objects up to it always got
  * the metadata copy, so only there is a version tagged `STAGING_TAG` certainly a staged duplicate:
  * the lifecycle rule for the tag stops at this size, because versions of this project before the

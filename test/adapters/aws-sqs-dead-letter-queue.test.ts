@@ -11,11 +11,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsDeadLetterQueue } from '#adapters/aws/sqs-dead-letter-queue.ts';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import type { RedrivePolicy } from '#domain/redrive/redrive-policy.ts';
 import { METRICS } from '#shared/env-names.ts';
 import { createLogger } from '#shared/logger.ts';
 import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
+import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { startTestAws, type TestAws } from '#test/helpers/local-aws.ts';
 
 let local: TestAws;
@@ -83,6 +85,8 @@ describe('redriving the dead-letter queue', () => {
         deadLetterQueueUrl: dlq,
         workQueueUrl: queues.queueUrl,
       }),
+      retries: new InMemorySyncStateStore(),
+      decode: parseWorkMessage,
       logger: createLogger({ serviceName: 'test', level: 'SILENT' }),
       metrics,
       now: () => NOW,
@@ -121,6 +125,24 @@ describe('redriving the dead-letter queue', () => {
     expect(await dlq.pending()).toBe(1);
   });
 
+  it('says when each letter was sent (SentTimestamp) and removes a taken one', async () => {
+    const queues = await local.createQueue({ visibilityTimeoutSeconds: 30 });
+    const before = Date.now();
+    await deadLetter(queues.deadLetterQueueUrl, 'settled');
+    const dlq = new SqsDeadLetterQueue({
+      client: local.sqs,
+      deadLetterQueueUrl: queues.deadLetterQueueUrl,
+      workQueueUrl: queues.queueUrl,
+    });
+    const [letter] = await dlq.take(10);
+    expect(letter?.sentAt).toBeGreaterThanOrEqual(before - 1_000);
+    expect(letter?.sentAt).toBeLessThanOrEqual(Date.now());
+
+    await dlq.remove(letter!);
+
+    expect(await dlq.pending()).toBe(0);
+  });
+
   it('does nothing to an empty dead-letter queue', async () => {
     const queues = await local.createQueue();
     const report = await redriveDeadLetters({
@@ -129,6 +151,8 @@ describe('redriving the dead-letter queue', () => {
         deadLetterQueueUrl: queues.deadLetterQueueUrl,
         workQueueUrl: queues.queueUrl,
       }),
+      retries: new InMemorySyncStateStore(),
+      decode: parseWorkMessage,
       logger: createLogger({ serviceName: 'test', level: 'SILENT' }),
       metrics: new CollectedMetrics(),
       now: () => NOW,

@@ -1,6 +1,6 @@
 /**
  * `DeadLetterQueue` in memory with SQS's semantics: a taken message is out of sight until it is
- * redriven (sent to `workQueue` with one more redrive, then gone from here) or released.
+ * redriven (sent to `workQueue` with one more redrive, then gone from here), released or removed.
  */
 import type { DeadLetter, DeadLetterQueue } from '#ports/dead-letter-queue.ts';
 
@@ -10,7 +10,9 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
   readonly #taken = new Set<string>();
   #next = 0;
 
-  add(body: string, history: { redrives?: number; lastRedrivenAt?: number } = {}): void {
+  readonly removed: DeadLetter[] = [];
+
+  add(body: string, history: { redrives?: number; lastRedrivenAt?: number; sentAt?: number } = {}): void {
     const handle = `h${this.#next++}`;
     this.letters.set(handle, { body, redrives: history.redrives ?? 0, handle, ...history });
   }
@@ -28,6 +30,13 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
   async redrive(letter: DeadLetter, at: number): Promise<void> {
     if (!this.#taken.has(letter.handle)) throw new Error('redrive of a message not taken');
     this.workQueue.push({ body: letter.body, redrives: letter.redrives + 1, redrivenAt: at });
+    this.letters.delete(letter.handle);
+    this.#taken.delete(letter.handle);
+  }
+
+  async remove(letter: DeadLetter): Promise<void> {
+    if (!this.#taken.has(letter.handle)) throw new Error('removal of a message not taken');
+    this.removed.push(letter);
     this.letters.delete(letter.handle);
     this.#taken.delete(letter.handle);
   }

@@ -3,6 +3,7 @@
  * the work queue at the start of a run, and a redrive that fails never stops detection.
  */
 import { describe, expect, it } from 'vitest';
+import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
 import { SessionExpiredError } from '#domain/errors.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
@@ -12,17 +13,19 @@ import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
 import { InMemoryDeadLetterQueue } from '#test/fakes/in-memory-dead-letter-queue.ts';
 import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
 import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
-import { lambdaContext, RecordingLogger } from './handler-doubles.ts';
+import { lambdaContext, photoAsset, RecordingLogger, workBody, ZONE } from './handler-doubles.ts';
 
 const NOW = Date.UTC(2026, 11, 6, 12);
 const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
 
 function setUp(deadLetters: RedriveDeps['deadLetters'], signInLatched?: () => Promise<boolean>) {
   const metrics = new CollectedMetrics();
   const logger = new RecordingLogger();
+  const state = new InMemorySyncStateStore();
   const handler = createDetectHandler(
     {
-      state: new InMemorySyncStateStore(),
+      state,
       queue: new InMemoryWorkQueue(),
       // Detection itself stops at once: these tests are about what happens before it.
       icloud: async () => {
@@ -33,9 +36,17 @@ function setUp(deadLetters: RedriveDeps['deadLetters'], signInLatched?: () => Pr
       logger,
       metrics,
     },
-    { deadLetters, logger, metrics, now: () => NOW, ...(signInLatched ? { signInLatched } : {}) },
+    {
+      deadLetters,
+      retries: state,
+      decode: parseWorkMessage,
+      logger,
+      metrics,
+      now: () => NOW,
+      ...(signInLatched ? { signInLatched } : {}),
+    },
   );
-  return { handler, metrics, logger };
+  return { handler, metrics, logger, state };
 }
 
 describe('the detector and the dead-letter queue', () => {
@@ -76,6 +87,87 @@ describe('the detector and the dead-letter queue', () => {
     expect(dlq.letters.size).toBe(2);
     expect(metrics.values.get(METRICS.workGivenUp)).toBeUndefined();
     expect(logger.messages()).toContain('dead-lettered work waits for the sign-in');
+  });
+
+  it("moves a given-up letter's photos to the retry list before deleting it; an unreadable one stays", async () => {
+    const dlq = new InMemoryDeadLetterQueue();
+    const a = photoAsset('a', 10);
+    const b = photoAsset('b', 10);
+    dlq.add(
+      workBody(
+        [
+          { type: 'asset', asset: a },
+          {
+            type: 'assetOnly',
+            change: {
+              zone: ZONE,
+              assetRecordName: b.assetRecordName,
+              masterRecordName: b.masterRecordName,
+              assetChangeTag: 'a2',
+              isFavorite: true,
+              isHidden: false,
+              isDeleted: false,
+              isExpunged: false,
+              versions: [],
+            },
+          },
+          { type: 'tombstone', zone: ZONE, recordName: 'asset-gone', inferredType: 'CPLAsset' },
+        ],
+        NOW - 2 * DAY,
+      ),
+      { redrives: 5, lastRedrivenAt: NOW - 20 * HOUR, sentAt: NOW - 20 * HOUR },
+    );
+    dlq.add('not a work message', { redrives: 5, lastRedrivenAt: NOW - 20 * HOUR });
+    const { handler, metrics, state, logger } = setUp(dlq);
+
+    await handler(
+      {},
+      lambdaContext(() => 600_000, 'give up'),
+    );
+
+    const { retries } = await state.loadZonesAndRetries();
+    expect(retries.map((r) => [r.assetRecordName, r.failedAt, r.tries]).sort()).toEqual([
+      ['asset-a', NOW, 0],
+      ['asset-b', NOW, 0],
+    ]);
+    expect(dlq.removed).toHaveLength(1);
+    expect([...dlq.letters.values()].map((l) => l.body)).toEqual(['not a work message']);
+    // Counted once each, as they are given up: the unreadable one on every pass, as before.
+    expect(metrics.values.get(METRICS.workGivenUp)).toBe(2);
+    expect(logger.messages()).toContain('dead-lettered work given up without a photo to retry');
+  });
+
+  it('while latched, moves a letter SQS deletes within a day to the retry list; a younger one waits', async () => {
+    const dlq = new InMemoryDeadLetterQueue();
+    const old = photoAsset('old', 10);
+    const young = photoAsset('young', 10);
+    dlq.add(workBody([{ type: 'asset', asset: old }], NOW - 14 * DAY), { sentAt: NOW - 13 * DAY - HOUR });
+    dlq.add(workBody([{ type: 'asset', asset: young }], NOW - 12 * DAY), { sentAt: NOW - 12 * DAY });
+    const { handler, metrics, state } = setUp(dlq, async () => true);
+
+    await handler(
+      {},
+      lambdaContext(() => 600_000, 'latched and old'),
+    );
+
+    expect((await state.loadZonesAndRetries()).retries.map((r) => r.assetRecordName)).toEqual(['asset-old']);
+    expect([...dlq.letters.values()].map((l) => l.sentAt)).toEqual([NOW - 12 * DAY]);
+    expect(dlq.workQueue).toEqual([]);
+    // Not given up: it waits on the retry list for the login, as the letter waited.
+    expect(metrics.values.get(METRICS.workGivenUp)).toBeUndefined();
+  });
+
+  it('redrives a letter about to be deleted rather than let it wait out its backoff', async () => {
+    const dlq = new InMemoryDeadLetterQueue();
+    dlq.add('old', { redrives: 4, lastRedrivenAt: NOW - HOUR, sentAt: NOW - 13 * DAY - HOUR });
+    const { handler } = setUp(dlq);
+
+    await handler(
+      {},
+      lambdaContext(() => 600_000, 'old'),
+    );
+
+    expect(dlq.workQueue).toEqual([{ body: 'old', redrives: 5, redrivenAt: NOW }]);
   });
 
   it('leaves the letters waiting when the latch cannot be read', async () => {

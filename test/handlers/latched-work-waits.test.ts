@@ -103,7 +103,15 @@ describe('queued work while sign-in is latched', () => {
         logger,
         metrics,
       },
-      { deadLetters: dlq, logger, metrics, now: () => now, signInLatched: latched },
+      {
+        deadLetters: dlq,
+        retries: state,
+        decode: parseWorkMessage,
+        logger,
+        metrics,
+        now: () => now,
+        signInLatched: latched,
+      },
     );
 
     // SQS's side: receives counted per message, invisible for the visibility timeout after each,

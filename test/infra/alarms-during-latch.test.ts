@@ -157,7 +157,15 @@ async function latchedPipeline(latchedDays: number, options: Options) {
       logger,
       metrics: detectorMetrics,
     },
-    { deadLetters: dlq, logger, metrics: detectorMetrics, now: () => now, signInLatched: latched },
+    {
+      deadLetters: dlq,
+      retries: state,
+      decode: parseWorkMessage,
+      logger,
+      metrics: detectorMetrics,
+      now: () => now,
+      signInLatched: latched,
+    },
   );
 
   const detectorFunction = `ref:${idOf(synth.stack.detector.fn.function)}`;

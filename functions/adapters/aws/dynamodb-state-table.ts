@@ -95,7 +95,10 @@ function increments(
 /** What both parts of the store share; it is never composed alone. */
 export class DynamoDbStateTable
   implements
-    Pick<DetectionStateStore, 'getEntry' | 'getEntries' | 'masterUsers' | 'addRunProgress' | 'getCounters'>
+    Pick<
+      DetectionStateStore,
+      'getEntry' | 'getEntries' | 'masterUsers' | 'addRunProgress' | 'getCounters' | 'noteFailedForRetry'
+    >
 {
   protected readonly client: DynamoDBDocumentClient;
   protected readonly table: string;
@@ -181,6 +184,26 @@ export class DynamoDbStateTable
       const { zone, assetRecordName } = masterUserItemSchema.parse(item);
       return { zone, assetRecordName };
     });
+  }
+
+  // -- the failed photos' retry list (the workers' failures, the detector's given-up work) --
+
+  async noteFailedForRetry(ref: AssetRef, failedAt: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.retry(ref),
+        UpdateExpression:
+          'SET #zone = :zone, assetRecordName = :name, failedAt = :at, tries = if_not_exists(tries, :zero)',
+        ExpressionAttributeNames: { '#zone': 'zone' },
+        ExpressionAttributeValues: {
+          ':zone': ref.zone,
+          ':name': ref.assetRecordName,
+          ':at': failedAt,
+          ':zero': 0,
+        },
+      }),
+    );
   }
 
   // -- runs -------------------------------------------------------------------------------

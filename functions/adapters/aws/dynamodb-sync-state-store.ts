@@ -177,24 +177,6 @@ export class DynamoDbArchiveStateStore extends DynamoDbStateTable implements Arc
     return saved;
   }
 
-  async noteFailedForRetry(ref: AssetRef, failedAt: number): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.retry(ref),
-        UpdateExpression:
-          'SET #zone = :zone, assetRecordName = :name, failedAt = :at, tries = if_not_exists(tries, :zero)',
-        ExpressionAttributeNames: { '#zone': 'zone' },
-        ExpressionAttributeValues: {
-          ':zone': ref.zone,
-          ':name': ref.assetRecordName,
-          ':at': failedAt,
-          ':zero': 0,
-        },
-      }),
-    );
-  }
-
   async putEntries(
     writes: readonly { readonly entry: ManifestEntryInput; readonly expectedRevision: number }[],
   ): Promise<BatchWriteOutcome<ManifestEntry>> {

@@ -75,6 +75,10 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
         WaitTimeSeconds: 0,
         VisibilityTimeout: this.options.holdSeconds ?? 300,
         MessageAttributeNames: ['All'],
+        // When SQS deletes it: `SentTimestamp` + the retention (kept through the dead-letter move).
+        // Both names: local-aws-sqs reads the older one.
+        AttributeNames: ['All'],
+        MessageSystemAttributeNames: ['SentTimestamp'],
       }),
     );
     // A receive can hand out one message twice in a batch (local-aws-sqs); keep the first.
@@ -84,6 +88,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
       const attributes = message.MessageAttributes ?? {};
       const lastRedrivenAt = numberAttribute(attributes[REDRIVE_ATTRIBUTES.redrivenAt]);
       const workId = attributes[REDRIVE_ATTRIBUTES.workId]?.StringValue;
+      const sentAt = Number(message.Attributes?.SentTimestamp);
       return [
         {
           body: message.Body,
@@ -91,6 +96,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
           handle: message.ReceiptHandle,
           ...(lastRedrivenAt !== undefined && { lastRedrivenAt }),
           ...(workId !== undefined && { workId }),
+          ...(sentAt > 0 && { sentAt }),
         },
       ];
     });
@@ -116,6 +122,12 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
         }),
       }),
     );
+    await this.options.client.send(
+      new DeleteMessageCommand({ QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: letter.handle }),
+    );
+  }
+
+  async remove(letter: DeadLetter): Promise<void> {
     await this.options.client.send(
       new DeleteMessageCommand({ QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: letter.handle }),
     );

@@ -30,6 +30,13 @@ export interface RetryDeps {
  * queue, so a crash in between tries again at the next run (the archive is idempotent). A photo a
  * retry left `pending` (a version still without a URL) stays on the list, tried on the same
  * backoff, until it is archived.
+ *
+ * What the list holds is the work not done for a photo, whoever noted it: the workers (the entry
+ * `failed`), or the redrive pass that gave up its dead-lettered work (no entry, or an entry older
+ * than that work). So a photo leaves the list once its entry was written since (archived, purged,
+ * trashed meanwhile), or once the archive holds the record iCloud serves now (its change tag),
+ * or when iCloud no longer has it; it is queued again while its entry is `failed` or `pending`,
+ * missing (never archived), or older than both the failure and iCloud's record.
  */
 export async function retryFailedPhotos(
   deps: RetryDeps,
@@ -39,25 +46,46 @@ export async function retryFailedPhotos(
   const stillFailing: string[] = [];
   if (due.length === 0) return stillFailing;
   // One zone's photos: their names tell them apart.
-  const entries = [...(await deps.state.getEntries(due)).values()];
-  const statuses = new Map(entries.map((e) => [e.assetRecordName, e.status]));
+  const entries = new Map(
+    [...(await deps.state.getEntries(due)).values()].map((e) => [e.assetRecordName, e]),
+  );
   const failed: FailedPhotoRetry[] = [];
+  // Entries not written since the failure that are not failed themselves: given-up work's.
+  const archivedTags = new Map<string, string>();
   for (const retry of due) {
-    const status = statuses.get(retry.assetRecordName);
+    const entry = entries.get(retry.assetRecordName);
+    if (entry === undefined || entry.status === 'failed' || entry.status === 'pending') failed.push(retry);
     // Archived meanwhile (its record changed), purged, trashed: not ours any more.
-    if (status === 'failed' || status === 'pending') failed.push(retry);
-    else await deps.state.dropRetry(retry);
+    else if (entry.updatedAt > retry.failedAt || entry.status === 'purged') await deps.state.dropRetry(retry);
+    else {
+      failed.push(retry);
+      archivedTags.set(retry.assetRecordName, entry.assetChangeTag);
+    }
   }
   if (failed.length === 0) return stillFailing;
   const found = await deps.source.lookupAssets(
     zone,
     failed.map(({ assetRecordName }) => ({ assetRecordName })),
   );
-  await deps.enqueue(found.assets.map((asset): ZoneChange => ({ type: 'asset', asset })));
+  // The archive already holds what iCloud serves now: nothing of the given-up work is missing.
+  const current = new Set(
+    found.assets
+      .filter(
+        (a) =>
+          archivedTags.has(a.assetRecordName) && archivedTags.get(a.assetRecordName) === a.assetChangeTag,
+      )
+      .map((a) => a.assetRecordName),
+  );
+  await deps.enqueue(
+    found.assets
+      .filter((a) => !current.has(a.assetRecordName))
+      .map((asset): ZoneChange => ({ type: 'asset', asset })),
+  );
   // NOT_FOUND: gone (its tombstone, or the reconciliation, says how). Unavailable: tried again later.
   const gone = new Set(found.notFound);
   for (const retry of failed) {
-    if (gone.has(retry.assetRecordName)) await deps.state.dropRetry(retry);
+    if (gone.has(retry.assetRecordName) || current.has(retry.assetRecordName))
+      await deps.state.dropRetry(retry);
     else {
       if (retry.tries === REPORT_AFTER_TRIES) stillFailing.push(retry.assetRecordName);
       await deps.state.recordRetryTried(retry, retry.tries + 1, deps.now());
