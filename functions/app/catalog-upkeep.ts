@@ -12,7 +12,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { loadAlbumIndex } from '#domain/albums/album-index.ts';
-import { CATALOG_JOURNAL_PREFIX, type JournalItem, journalItemOf } from '#domain/catalog/catalog-journal.ts';
+import {
+  CATALOG_JOURNAL_PREFIX,
+  type JournalItem,
+  journalItemOf,
+  renewedJournalItems,
+} from '#domain/catalog/catalog-journal.ts';
 import type { AssetRef } from '#domain/model/manifest.ts';
 import { isLibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
@@ -91,7 +96,7 @@ function journalKey(at: number): string {
 }
 
 export async function putText(
-  objects: ObjectStoreWithoutStreaming,
+  objects: Pick<ObjectStoreWithoutStreaming, 'putBytes'>,
   key: string,
   text: string,
   contentType: string,
@@ -114,7 +119,7 @@ export async function readText(
 }
 
 export async function writeJournal(
-  objects: ObjectStoreWithoutStreaming,
+  objects: Pick<ObjectStoreWithoutStreaming, 'putBytes'>,
   items: readonly JournalItem[],
   at: number,
 ): Promise<void> {
@@ -144,6 +149,23 @@ export function journalingQueue(
       return queue.enqueue(messages);
     },
   };
+}
+
+/**
+ * The worker's side of the journal: before it carries out a message issued so long ago that a fold
+ * may have dropped its items (`JOURNAL_RENEW_AFTER_MS`: work parked through a long sign-in latch,
+ * a dead letter sent back by hand), one journal object lists them again, so the fold records what
+ * the work does. On time, nothing is written. Journal first, as detection does: a crash after it
+ * leaves an item the fold drops in time.
+ */
+export async function journalLateWork(
+  objects: Pick<ObjectStoreWithoutStreaming, 'putBytes'>,
+  message: WorkMessage,
+  now: number,
+): Promise<number> {
+  const items = renewedJournalItems(message.items.filter(isLibraryWorkItem), message.issuedAt, now);
+  await writeJournal(objects, items, now);
+  return items.length;
 }
 
 /**

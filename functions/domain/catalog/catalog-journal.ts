@@ -17,6 +17,15 @@ export const CATALOG_JOURNAL_PREFIX = `${CATALOG_PREFIX}/journal/`;
 /** How long an item whose work never settled is kept (a message given up, a trashed asset never archived). */
 export const JOURNAL_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
+/**
+ * Work a worker takes this long after it was issued may find its journal item dropped already (or
+ * dropped while it runs): a message parked through a long sign-in latch, or a dead letter sent
+ * back by hand. The worker journals its items again first (`renewedJournalItems`). A day short of
+ * the retention: the detector's and the worker's clocks, a fold's and a delivery's own length lie
+ * well within it.
+ */
+export const JOURNAL_RENEW_AFTER_MS = JOURNAL_RETENTION_MS - 24 * 60 * 60 * 1000;
+
 const zoneRef = z.strictObject({
   database: z.enum(['private', 'shared']),
   zoneName: z.string().check(z.minLength(1)),
@@ -64,6 +73,11 @@ export const journalItemSchema = z.strictObject({
   at: z.number(),
   expect: expectation,
   facts: z.optional(facts),
+  /**
+   * When a worker that took the item's work late journalled it again (`renewedJournalItems`):
+   * the asset's retention counts from then. `at` stays the time detection read it (the order).
+   */
+  renewedAt: z.optional(z.number()),
 });
 
 export const journalSchema = z.strictObject({
@@ -105,6 +119,23 @@ export function journalItemOf(item: LibraryWorkItem, at: number): JournalItem {
   }
 }
 
+/**
+ * The journal items a worker writes again before it carries out work issued at `issuedAt`, when
+ * that is so long ago that a fold may have dropped them (none otherwise: on time, nothing is
+ * added to the download path). Without them, a photo whose work finishes past the retention is
+ * archived but never reaches the catalog, and an edit finished so late never updates its record.
+ * Each keeps the message's time as its order (a newer change detection journalled meanwhile still
+ * wins) and renews the asset's retention from `now`.
+ */
+export function renewedJournalItems(
+  items: readonly LibraryWorkItem[],
+  issuedAt: number,
+  now: number,
+): JournalItem[] {
+  if (now - issuedAt <= JOURNAL_RENEW_AFTER_MS) return [];
+  return items.map((item) => ({ ...journalItemOf(item, issuedAt), renewedAt: now }));
+}
+
 function zoneCopy(zone: ZoneRef): JournalItem['zone'] {
   return {
     database: zone.database,
@@ -144,6 +175,8 @@ export interface AssetFold {
   readonly latest: JournalItem;
   /** The newest change of the asset itself (a change tag or a purge), if any: older than `latest` when an album item came after it. */
   readonly change: JournalItem | undefined;
+  /** The latest time a worker that took the asset's work late journalled it again, if one did. */
+  readonly renewedAt?: number;
 }
 
 /** Groups items by asset in journal order, merging their facts. */
@@ -153,6 +186,7 @@ export function groupByAsset(items: readonly JournalItem[]): AssetFold[] {
     const id = catalogIdOfItem(item);
     const before = byId.get(id);
     const merged = mergeFacts(before?.facts, item.facts as AssetFacts | undefined);
+    const renewedAt = Math.max(before?.renewedAt ?? 0, item.renewedAt ?? 0);
     byId.set(id, {
       id,
       zone: item.zone,
@@ -160,6 +194,7 @@ export function groupByAsset(items: readonly JournalItem[]): AssetFold[] {
       ...(merged === undefined ? {} : { facts: merged }),
       latest: item,
       change: item.expect.type === 'album' ? before?.change : item,
+      ...(renewedAt > 0 ? { renewedAt } : {}),
     });
   }
   return [...byId.values()];
@@ -183,7 +218,9 @@ export interface AlbumsSource {
  * the asset without it (and drop the journal that holds it). An older album item is not waited
  * for: the catalog takes albums from the album store, which detection wrote before enqueuing, and
  * a membership that reached the workers before the asset's entry existed never settles. An item
- * not done after `JOURNAL_RETENTION_MS` (a message given up) is waited for no longer.
+ * not done after `JOURNAL_RETENTION_MS` (a message given up) is waited for no longer, counted
+ * from its journalling or from the latest time a worker that took the asset's work late
+ * journalled it again (`renewedJournalItems`), whichever is later: that work is still coming.
  *
  * While the zone's album walk is still to record its memberships (a first sync: photos first,
  * then albums), the asset waits whatever its items say: the store would give it no albums, the
@@ -201,11 +238,13 @@ export function unsettledItems(
     .filter(
       (item) =>
         waitForWalk ||
-        (now - item.at <= JOURNAL_RETENTION_MS &&
+        (now - Math.max(item.at, fold.renewedAt ?? 0) <= JOURNAL_RETENTION_MS &&
           !(entry !== undefined && isSettled(item, entry, albums.albumsFromStore))),
     )
     .map((item) => ({
       ...item,
       ...(fold.facts === undefined ? {} : { facts: fold.facts as JournalItem['facts'] }),
+      // Carried, the renewal stays the asset's: the next fold counts the retention from it too.
+      ...(fold.renewedAt === undefined ? {} : { renewedAt: fold.renewedAt }),
     }));
 }
