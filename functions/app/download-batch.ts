@@ -17,7 +17,7 @@ import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
-import { journalLateWork } from './catalog-upkeep.ts';
+import { journalLateWork } from './catalog-journal-writes.ts';
 import { refreshFromLookup } from './refresh-from-lookup.ts';
 import type { SharedAlbumWorkerSettings } from './shared-albums-work.ts';
 

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  CATALOG_JOURNAL_PREFIX,
   groupByAsset,
   isSettled,
   JOURNAL_RENEW_AFTER_MS,
@@ -16,6 +17,7 @@ import {
   renewedJournalItems,
   unsettledItems,
 } from '#domain/catalog/catalog-journal.ts';
+import { CATALOG_PREFIX } from '#domain/catalog/journal-ids.ts';
 import { albumWalkUnderWay, serialiseZoneCheckpoint } from '#domain/detect/zone-checkpoint.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { ZoneSyncState } from '#domain/model/sync-state.ts';
@@ -100,6 +102,10 @@ describe('work a worker takes past the point where a fold may have dropped its i
   const DAY = 24 * 60 * 60 * 1000;
   const change = { type: 'assetOnly', change: { zone: ZONE, assetRecordName: 'A', assetChangeTag: 'a1' } };
   const items = [change] as unknown as Parameters<typeof renewedJournalItems>[0];
+
+  it("is written under the catalog's journal prefix", () => {
+    expect(CATALOG_JOURNAL_PREFIX).toBe(`${CATALOG_PREFIX}/journal/`);
+  });
 
   it('journals nothing on time, and its items again once late: in their old place, renewed from now', () => {
     expect(renewedJournalItems(items, 0, JOURNAL_RENEW_AFTER_MS)).toEqual([]);
