@@ -10,9 +10,8 @@
  *   next fold. Shards are written before the journal objects are deleted, so a crash anywhere
  *   only repeats work, and repeating it writes the same bytes.
  */
-import { randomUUID } from 'node:crypto';
 import { loadAlbumIndex } from '#domain/albums/album-index.ts';
-import { CATALOG_JOURNAL_PREFIX, type JournalItem, journalItemOf } from '#domain/catalog/catalog-journal.ts';
+import { CATALOG_JOURNAL_PREFIX, journalItemOf } from '#domain/catalog/catalog-journal.ts';
 import type { AssetRef } from '#domain/model/manifest.ts';
 import { isLibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
@@ -20,6 +19,9 @@ import type { ObjectStoreWithoutStreaming } from '#ports/object-store.ts';
 import type { DetectionStateStore } from '#ports/sync-state-store.ts';
 import type { EnqueueReceipt, WorkQueue } from '#ports/work-queue.ts';
 import type { Logger } from '#shared/logger.ts';
+import { writeJournal } from './catalog-journal-writes.ts';
+
+export { journalLateWork, putText, writeJournal } from './catalog-journal-writes.ts';
 
 export const CATALOG_LOCK = 'catalog';
 /** Journal objects one fold reads at most (oldest first): bounds a fold's memory and time; the rest waits. */
@@ -84,23 +86,6 @@ export function albumsOfAssetsFrom(albums: AlbumStore): NonNullable<CatalogDeps[
   };
 }
 
-/** Journal object keys sort by the time they were written. */
-function journalKey(at: number): string {
-  const stamp = new Date(at).toISOString().replace(/[-:.]/g, '');
-  return `${CATALOG_JOURNAL_PREFIX}${stamp}-${randomUUID()}.json`;
-}
-
-export async function putText(
-  objects: ObjectStoreWithoutStreaming,
-  key: string,
-  text: string,
-  contentType: string,
-): Promise<number> {
-  const bytes = Buffer.from(text, 'utf8');
-  await objects.putBytes(key, bytes, { contentType });
-  return bytes.length;
-}
-
 /** The text of an object, or undefined when there is none. */
 export async function readText(
   objects: ObjectStoreWithoutStreaming,
@@ -111,15 +96,6 @@ export async function readText(
   const chunks: Buffer[] = [];
   for await (const chunk of found.body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8');
-}
-
-export async function writeJournal(
-  objects: ObjectStoreWithoutStreaming,
-  items: readonly JournalItem[],
-  at: number,
-): Promise<void> {
-  if (items.length === 0) return;
-  await putText(objects, journalKey(at), JSON.stringify({ v: 1, items }), 'application/json');
 }
 
 /**

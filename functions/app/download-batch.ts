@@ -17,6 +17,7 @@ import type { WorkQueue } from '#ports/work-queue.ts';
 import { METRICS } from '#shared/env-names.ts';
 import type { Logger } from '#shared/logger.ts';
 import type { PipelineMetrics } from '#shared/pipeline-metrics.ts';
+import { journalLateWork } from './catalog-journal-writes.ts';
 import { refreshFromLookup } from './refresh-from-lookup.ts';
 import type { SharedAlbumWorkerSettings } from './shared-albums-work.ts';
 
@@ -245,6 +246,11 @@ export function startDownloadBatch(
     };
     let partial: MessageResult | undefined;
     try {
+      // Work issued so long ago that the catalog's fold may have dropped its journal items is
+      // journalled again first (one object, late work only; on time, nothing).
+      const renewed = await journalLateWork(deps.archive.objects, message, deps.archive.now());
+      if (renewed > 0)
+        deps.logger.info('late work journalled again for the catalog', { messageId, items: renewed });
       const adapters = await connect();
       const libraryResult = await processWorkMessage(
         {

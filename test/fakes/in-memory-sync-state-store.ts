@@ -49,6 +49,7 @@ import {
 } from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import { zoneId } from '#domain/model/zone.ts';
+import { continuesStreak } from '#domain/shared-albums/failing-streak.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { UploadCheckpoint } from '#ports/object-store.ts';
 import type { LastCheck, SyncStateStore, UnseenAsset, UnseenAssetsPage } from '#ports/sync-state-store.ts';
@@ -139,9 +140,11 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
       this.sharedAlbumsFailing = undefined;
       return undefined;
     }
+    // A failure long after the streak's last one starts a new streak (failing-streak.ts).
+    const going = this.sharedAlbumsFailing;
     this.sharedAlbumsFailing = {
-      ...this.sharedAlbumsFailing,
-      since: this.sharedAlbumsFailing?.since ?? at,
+      ...(going !== undefined && continuesStreak(going.lastFailedAt, at) ? going : undefined),
+      since: going !== undefined && continuesStreak(going.lastFailedAt, at) ? going.since : at,
       lastFailedAt: at,
       ...sharedAlbums.failed,
     };

@@ -2,16 +2,22 @@
  * A journal item about an asset whose entry is `pending` (a version waiting for its download URL)
  * is not settled: folded then, the catalog would keep the pending state after the version is
  * archived (found by the fault matrix, `quirk:withheldDownloadUrls|detection page|after`). Nor is
- * one of a zone whose album walk is still to record its albums (finding 101).
+ * one of a zone whose album walk is still to record its albums (finding 101). And work a worker
+ * takes late journals its items again, each in its old place, its asset's retention renewed.
  */
 import { describe, expect, it } from 'vitest';
 import {
+  CATALOG_JOURNAL_PREFIX,
   groupByAsset,
   isSettled,
+  JOURNAL_RENEW_AFTER_MS,
   JOURNAL_RETENTION_MS,
   type JournalItem,
+  journalItemOf,
+  renewedJournalItems,
   unsettledItems,
 } from '#domain/catalog/catalog-journal.ts';
+import { CATALOG_PREFIX } from '#domain/catalog/journal-ids.ts';
 import { albumWalkUnderWay, serialiseZoneCheckpoint } from '#domain/detect/zone-checkpoint.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { ZoneSyncState } from '#domain/model/sync-state.ts';
@@ -89,5 +95,44 @@ describe('an asset whose zone is still to walk its albums (finding 101)', () => 
     expect(albumWalkUnderWay(zoneState({ enumeration: { scope: 'library' } }, { retired: true }))).toBe(
       false,
     );
+  });
+});
+
+describe('work a worker takes past the point where a fold may have dropped its items', () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  const change = { type: 'assetOnly', change: { zone: ZONE, assetRecordName: 'A', assetChangeTag: 'a1' } };
+  const items = [change] as unknown as Parameters<typeof renewedJournalItems>[0];
+
+  it("is written under the catalog's journal prefix", () => {
+    expect(CATALOG_JOURNAL_PREFIX).toBe(`${CATALOG_PREFIX}/journal/`);
+  });
+
+  it('journals nothing on time, and its items again once late: in their old place, renewed from now', () => {
+    expect(renewedJournalItems(items, 0, JOURNAL_RENEW_AFTER_MS)).toEqual([]);
+    const late = renewedJournalItems(items, 0, JOURNAL_RENEW_AFTER_MS + 1);
+    expect(late).toEqual([{ ...journalItemOf(items[0]!, 0), renewedAt: JOURNAL_RENEW_AFTER_MS + 1 }]);
+  });
+
+  it("renews its asset's retention: the item, and the asset's older one, wait a retention from the renewal", () => {
+    const renewedAt = 10 * DAY;
+    const [fold] = groupByAsset([item, { ...item, renewedAt }]);
+    if (fold === undefined) throw new Error('no fold');
+    expect(unsettledItems(fold, undefined, renewedAt + JOURNAL_RETENTION_MS)).toEqual([
+      { ...item, renewedAt },
+    ]);
+    expect(unsettledItems(fold, undefined, renewedAt + JOURNAL_RETENTION_MS + 1)).toEqual([]);
+    // Carried, the renewal stays: the next fold counts from it too.
+    const [carried] = groupByAsset(unsettledItems(fold, undefined, renewedAt));
+    expect(carried?.renewedAt).toBe(renewedAt);
+  });
+
+  it('does not put an old change after a newer one detection journalled meanwhile', () => {
+    const newer: JournalItem = { ...item, at: 5 * DAY, expect: { type: 'changeTag', assetChangeTag: 'a2' } };
+    // Sorted as the fold sorts them (by `at`): the renewed old item comes before the newer one.
+    const renewed = { ...item, renewedAt: 10 * DAY };
+    const [fold] = groupByAsset([renewed, newer].sort((a, b) => a.at - b.at));
+    expect(fold?.latest).toEqual(newer);
+    // The old work done (the entry at a1): the newer change is still waited for.
+    expect(unsettledItems(fold!, entry('archived'), 10 * DAY)).toEqual([{ ...newer, renewedAt: 10 * DAY }]);
   });
 });

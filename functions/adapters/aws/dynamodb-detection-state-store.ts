@@ -22,6 +22,7 @@ import {
   type ZonesAndRetries,
 } from '#domain/model/sync-state.ts';
 import { type DatabaseScope, type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import { streakContinuesFrom } from '#domain/shared-albums/failing-streak.ts';
 import type * as z from '#shared/zod.ts';
 import { InvalidInputError } from '../../domain/errors.ts';
 import type { DetectionStateStore, UnseenAsset, UnseenAssetsPage } from '../../ports/sync-state-store.ts';
@@ -112,32 +113,62 @@ export class DynamoDbDetectionStateStore extends DynamoDbStateTable implements D
   async recordCheck(at: number, sharedAlbums?: SharedAlbumsCheck): Promise<SharedAlbumsFailing | undefined> {
     // The Shared Albums streak rides on this write: no request of its own on any run.
     const failed = typeof sharedAlbums === 'object' ? sharedAlbums.failed : undefined;
-    const update =
-      failed !== undefined
-        ? 'SET lastCheckedAt = :at, sharedAlbumsFailingSince = if_not_exists(sharedAlbumsFailingSince, :at), sharedAlbumsLastFailedAt = :at, sharedAlbumsErrorClass = :class, sharedAlbumsMessage = :message'
-        : sharedAlbums === 'notFailing'
+    const later = 'attribute_not_exists(lastCheckedAt) OR lastCheckedAt < :at';
+    if (failed === undefined) {
+      await this.updateCheck(
+        sharedAlbums === 'notFailing'
           ? `SET lastCheckedAt = :at REMOVE ${SHARED_ALBUMS_FAILING.join(', ')}`
-          : 'SET lastCheckedAt = :at';
+          : 'SET lastCheckedAt = :at',
+        later,
+        { ':at': at },
+      );
+      return undefined;
+    }
+    const values = { ':at': at, ':class': failed.errorClass, ':message': failed.message };
+    const failure =
+      'sharedAlbumsLastFailedAt = :at, sharedAlbumsErrorClass = :class, sharedAlbumsMessage = :message';
+    // A failure goes on with the streak when its last failure is recent (failing-streak.ts
+    // `continuesStreak`); a streak an older release kept without its last failure starts afresh.
+    const goesOn = await this.updateCheck(
+      `SET lastCheckedAt = :at, sharedAlbumsFailingSince = if_not_exists(sharedAlbumsFailingSince, :at), ${failure}`,
+      `(${later}) AND (attribute_not_exists(sharedAlbumsFailingSince) OR sharedAlbumsLastFailedAt >= :from)`,
+      { ...values, ':from': streakContinuesFrom(at) },
+    );
+    if (goesOn !== 'refused') return goesOn;
+    // Refused: a later check is stored (then this one is refused too), or the streak's last
+    // failure is too old (a latch, a stopped schedule between): this failure starts a new one.
+    // One request more, on such a failure only.
+    const restarted = await this.updateCheck(
+      `SET lastCheckedAt = :at, sharedAlbumsFailingSince = :at, ${failure} REMOVE sharedAlbumsReportedAt`,
+      later,
+      values,
+    );
+    return restarted === 'refused' ? undefined : restarted;
+  }
+
+  /** One conditional update of the last-check item: the streak it then holds, or `refused`. */
+  private async updateCheck(
+    update: string,
+    condition: string,
+    values: Record<string, string | number>,
+  ): Promise<SharedAlbumsFailing | 'refused' | undefined> {
     try {
       const answer = await this.client.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.lastCheck(),
           UpdateExpression: update,
-          ConditionExpression: 'attribute_not_exists(lastCheckedAt) OR lastCheckedAt < :at',
-          ExpressionAttributeValues: {
-            ':at': at,
-            ...(failed === undefined ? {} : { ':class': failed.errorClass, ':message': failed.message }),
-          },
-          ...(failed === undefined ? {} : { ReturnValues: 'ALL_NEW' as const }),
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ...(':class' in values ? { ReturnValues: 'ALL_NEW' as const } : {}),
         }),
       );
-      if (failed === undefined) return undefined;
+      if (!(':class' in values)) return undefined;
       return sharedAlbumsFailingOf(lastCheckItemSchema.parse(answer.Attributes));
     } catch (error) {
       // A later check already stored a later time: keeping it is right.
       if (!isConditionFailure(error)) throw error;
-      return undefined;
+      return 'refused';
     }
   }
 

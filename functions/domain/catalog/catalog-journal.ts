@@ -6,16 +6,19 @@
  * (docs/archive-layout.md#9-the-catalog).
  */
 import type { ManifestEntry } from '#domain/model/manifest.ts';
-import type { LibraryWorkItem } from '#domain/model/work.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import * as z from '#shared/zod.ts';
-import { type AssetFacts, factsOfAsset, factsOfAssetRecord, mergeFacts } from './asset-facts.ts';
-import { CATALOG_PREFIX, catalogIdOfItem } from './journal-ids.ts';
+import { type AssetFacts, mergeFacts } from './asset-facts.ts';
+import { catalogIdOfItem } from './journal-ids.ts';
+import { JOURNAL_RETENTION_MS } from './journal-items.ts';
 
-export const CATALOG_JOURNAL_PREFIX = `${CATALOG_PREFIX}/journal/`;
-
-/** How long an item whose work never settled is kept (a message given up, a trashed asset never archived). */
-export const JOURNAL_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+export {
+  CATALOG_JOURNAL_PREFIX,
+  JOURNAL_RENEW_AFTER_MS,
+  JOURNAL_RETENTION_MS,
+  journalItemOf,
+  renewedJournalItems,
+} from './journal-items.ts';
 
 const zoneRef = z.strictObject({
   database: z.enum(['private', 'shared']),
@@ -64,6 +67,11 @@ export const journalItemSchema = z.strictObject({
   at: z.number(),
   expect: expectation,
   facts: z.optional(facts),
+  /**
+   * When a worker that took the item's work late journalled it again (`renewedJournalItems`):
+   * the asset's retention counts from then. `at` stays the time detection read it (the order).
+   */
+  renewedAt: z.optional(z.number()),
 });
 
 export const journalSchema = z.strictObject({
@@ -73,45 +81,6 @@ export const journalSchema = z.strictObject({
 
 export type JournalItem = z.infer<typeof journalItemSchema>;
 export type Journal = z.infer<typeof journalSchema>;
-
-/** The journal item of one work item (tombstones are journalled under the record they name). */
-export function journalItemOf(item: LibraryWorkItem, at: number): JournalItem {
-  switch (item.type) {
-    case 'asset':
-      return {
-        zone: zoneCopy(item.asset.zone),
-        asset: item.asset.assetRecordName,
-        at,
-        expect: { type: 'changeTag', assetChangeTag: item.asset.assetChangeTag },
-        facts: factsOfAsset(item.asset) as JournalItem['facts'],
-      };
-    case 'assetOnly':
-      return {
-        zone: zoneCopy(item.change.zone),
-        asset: item.change.assetRecordName,
-        at,
-        expect: { type: 'changeTag', assetChangeTag: item.change.assetChangeTag },
-        facts: factsOfAssetRecord(item.change) as JournalItem['facts'],
-      };
-    case 'albumMembership':
-      return {
-        zone: zoneCopy(item.zone),
-        asset: item.assetRecordName,
-        at,
-        expect: { type: 'album', album: item.albumRecordName, present: item.present },
-      };
-    case 'tombstone':
-      return { zone: zoneCopy(item.zone), asset: item.recordName, at, expect: { type: 'purged' } };
-  }
-}
-
-function zoneCopy(zone: ZoneRef): JournalItem['zone'] {
-  return {
-    database: zone.database,
-    zoneName: zone.zoneName,
-    ...(zone.ownerRecordName === undefined ? {} : { ownerRecordName: zone.ownerRecordName }),
-  };
-}
 
 /**
  * Whether the manifest shows the item's work done. A `pending` entry is not done (a version
@@ -144,6 +113,8 @@ export interface AssetFold {
   readonly latest: JournalItem;
   /** The newest change of the asset itself (a change tag or a purge), if any: older than `latest` when an album item came after it. */
   readonly change: JournalItem | undefined;
+  /** The latest time a worker that took the asset's work late journalled it again, if one did. */
+  readonly renewedAt?: number;
 }
 
 /** Groups items by asset in journal order, merging their facts. */
@@ -153,6 +124,7 @@ export function groupByAsset(items: readonly JournalItem[]): AssetFold[] {
     const id = catalogIdOfItem(item);
     const before = byId.get(id);
     const merged = mergeFacts(before?.facts, item.facts as AssetFacts | undefined);
+    const renewedAt = Math.max(before?.renewedAt ?? 0, item.renewedAt ?? 0);
     byId.set(id, {
       id,
       zone: item.zone,
@@ -160,6 +132,7 @@ export function groupByAsset(items: readonly JournalItem[]): AssetFold[] {
       ...(merged === undefined ? {} : { facts: merged }),
       latest: item,
       change: item.expect.type === 'album' ? before?.change : item,
+      ...(renewedAt > 0 ? { renewedAt } : {}),
     });
   }
   return [...byId.values()];
@@ -183,7 +156,9 @@ export interface AlbumsSource {
  * the asset without it (and drop the journal that holds it). An older album item is not waited
  * for: the catalog takes albums from the album store, which detection wrote before enqueuing, and
  * a membership that reached the workers before the asset's entry existed never settles. An item
- * not done after `JOURNAL_RETENTION_MS` (a message given up) is waited for no longer.
+ * not done after `JOURNAL_RETENTION_MS` (a message given up) is waited for no longer, counted
+ * from its journalling or from the latest time a worker that took the asset's work late
+ * journalled it again (`renewedJournalItems`), whichever is later: that work is still coming.
  *
  * While the zone's album walk is still to record its memberships (a first sync: photos first,
  * then albums), the asset waits whatever its items say: the store would give it no albums, the
@@ -201,11 +176,13 @@ export function unsettledItems(
     .filter(
       (item) =>
         waitForWalk ||
-        (now - item.at <= JOURNAL_RETENTION_MS &&
+        (now - Math.max(item.at, fold.renewedAt ?? 0) <= JOURNAL_RETENTION_MS &&
           !(entry !== undefined && isSettled(item, entry, albums.albumsFromStore))),
     )
     .map((item) => ({
       ...item,
       ...(fold.facts === undefined ? {} : { facts: fold.facts as JournalItem['facts'] }),
+      // Carried, the renewal stays the asset's: the next fold counts the retention from it too.
+      ...(fold.renewedAt === undefined ? {} : { renewedAt: fold.renewedAt }),
     }));
 }

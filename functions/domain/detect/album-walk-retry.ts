@@ -7,7 +7,7 @@
  * `workGivenUp` metric and its alarm, as a Shared Albums step failing a day is): that walk is due
  * then, whatever the pause. Pure; kept in the zone's checkpoint (`albumRetry`).
  */
-import { REPORT_FAILING_AFTER_MS } from '../shared-albums/failing-streak.ts';
+import { continuesStreak, REPORT_FAILING_AFTER_MS } from '../shared-albums/failing-streak.ts';
 import { nextLookupAt } from './unreadable-records.ts';
 
 export interface AlbumWalkRetry {
@@ -30,11 +30,16 @@ export function nextAlbumWalkAt(retry: AlbumWalkRetry): number | undefined {
 export const albumWalkDue = (retry: AlbumWalkRetry | undefined, now: number): boolean =>
   retry === undefined || now >= (nextAlbumWalkAt(retry) ?? now);
 
-/** After one more walk with problems at `now`: the next retry, and whether to tell now. */
+/**
+ * After one more walk with problems at `now`: the next retry, and whether to tell now. A walk more
+ * than `FAILING_STREAK_GAP_MS` after the last one (a sign-in latch, a stopped schedule between)
+ * starts a new row, its backoff and its day afresh, as the Shared Albums step's streak does.
+ */
 export function afterAlbumWalkProblems(
-  retry: AlbumWalkRetry | undefined,
+  previous: AlbumWalkRetry | undefined,
   now: number,
 ): { readonly retry: AlbumWalkRetry; readonly tell: boolean } {
+  const retry = previous !== undefined && continuesStreak(previous.lastTriedAt, now) ? previous : undefined;
   const since = retry?.since ?? now;
   const tell = !retry?.told && now - since >= REPORT_FAILING_AFTER_MS;
   const told = tell || retry?.told ? { told: true as const } : {};

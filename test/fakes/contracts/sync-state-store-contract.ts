@@ -2,12 +2,14 @@
  * The behaviour every `SyncStateStore` must have. Run against the DynamoDB adapter (on dynalite)
  * and against the in-memory fake, so the fake the pipeline tests use cannot drift from the real one.
  */
+
 import { describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError } from '#domain/errors.ts';
 import type { ManifestEntryInput } from '#domain/model/manifest.ts';
 import { MAX_RUN_FAILURES } from '#domain/model/run.ts';
 import { MAX_CHECKPOINT_BYTES } from '#domain/model/sync-state.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import { FAILING_STREAK_GAP_MS } from '#domain/shared-albums/failing-streak.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
 
 export interface ManualClock {
@@ -111,6 +113,34 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
           lastFailedAt: 4_000,
           errorClass: 'fatal',
           message: 'again',
+        });
+      });
+
+      it('starts a new streak, untold, at a failure long after the last (failing-streak.ts)', async () => {
+        const { store } = await setUp();
+        const failed = (message: string) => ({ failed: { errorClass: 'retryable' as const, message } });
+        const t0 = 1_000;
+        await store.recordCheck(t0, failed('before'));
+        expect(await store.markSharedAlbumsFailingReported(t0, t0 + 1)).toBe(true);
+        // Within the gap: the same streak.
+        const near = t0 + FAILING_STREAK_GAP_MS;
+        expect(await store.recordCheck(near, failed('near'))).toMatchObject({
+          since: t0,
+          reportedAt: t0 + 1,
+        });
+        // Further: a new one, its report to come.
+        const far = near + FAILING_STREAK_GAP_MS + 1;
+        expect(await store.recordCheck(far, failed('after'))).toEqual({
+          since: far,
+          lastFailedAt: far,
+          errorClass: 'retryable',
+          message: 'after',
+        });
+        // An older check is still refused, whatever the streak.
+        expect(await store.recordCheck(far - 1, failed('late'))).toBeUndefined();
+        expect((await store.loadLastCheck()).sharedAlbumsFailing).toMatchObject({
+          since: far,
+          message: 'after',
         });
       });
     });
