@@ -8,9 +8,7 @@
 import { Command, Option } from 'commander';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
 import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
-import { type DeletePolicy, parseDeletePolicy } from '#domain/plan/delete-policy.ts';
-import { parseLiveVideoName } from '#domain/plan/live-video-name.ts';
-import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
+import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
 import type { VerifyReport } from '#domain/verify/verify-report.ts';
@@ -22,6 +20,7 @@ import { EXIT } from '../io/exit-codes.ts';
 import { numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
+import { deletePolicySetting, liveVideoNameSetting, versionPolicySetting } from '../io/sync-settings.ts';
 import { type AwsTargetOptions, addAwsTargetOptions, openTarget } from './status.ts';
 import type { RepairResult } from './verify-repair.ts';
 
@@ -139,7 +138,7 @@ async function runVerifyCommand(
     },
     `Run ${sameCommandWith('')} again.`,
   );
-  const versionPolicy = parseVersionPolicy(options.versions ?? process.env[ENV.versionPolicy]);
+  const versionPolicy = versionPolicySetting(options);
   // One connection for the enumeration, the repair's lookups and the local workers.
   let opened: Promise<IcloudConnection> | undefined;
   const icloud = () => {
@@ -177,11 +176,7 @@ async function runVerifyCommand(
   const found = !report.ok || (report.md5UnavailableObjects?.length ?? 0) > 0;
   const toRepair = Boolean(options.repair);
   if (toRepair) doing = 'repairing';
-  const deletePolicy = parseDeletePolicy({
-    mode: options.deletePolicy ?? process.env[ENV.deletePolicy],
-    maxDeleteFraction: options.maxDeleteFraction?.toString() ?? process.env[ENV.maxDeleteFraction],
-    maxDeleteCount: process.env[ENV.maxDeleteCount],
-  });
+  const deletePolicy = deletePolicySetting(options);
   const repair = toRepair
     ? await repairArchive(
         access,
@@ -189,7 +184,7 @@ async function runVerifyCommand(
         {
           icloud,
           versionPolicy,
-          liveVideoName: parseLiveVideoName(options.liveVideoName ?? process.env[ENV.liveVideoName]),
+          liveVideoName: liveVideoNameSetting(options),
           deletePolicy,
           logger: ctx.logger,
         },
