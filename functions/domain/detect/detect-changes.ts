@@ -722,7 +722,8 @@ async function syncZone(
     // With the archive the limit weighed it against, so later runs compare like with like.
     const count = run.carried + run.purgesThisRun;
     const archive = run.archiveObjects;
-    if (error instanceof MassDeletionRefusedError && (count !== brake || archive !== brakeArchive))
+    const changed = count !== brake || (count > 0 && archive !== brakeArchive);
+    if (error instanceof MassDeletionRefusedError && changed)
       await keep(count, archive);
     throw error;
   }
