@@ -723,8 +723,7 @@ async function syncZone(
     const count = run.carried + run.purgesThisRun;
     const archive = run.archiveObjects;
     const changed = count !== brake || (count > 0 && archive !== brakeArchive);
-    if (error instanceof MassDeletionRefusedError && changed)
-      await keep(count, archive);
+    if (error instanceof MassDeletionRefusedError && changed) await keep(count, archive);
     throw error;
   }
   // Caught up past the refused page: a person let it through, and the stop is done.
