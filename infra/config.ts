@@ -38,6 +38,8 @@ export interface InfraConfig {
   readonly downloadConcurrency: number;
   readonly deletePolicy: 'keep' | 'mirror';
   readonly maxDeleteFraction: number;
+  /** Most objects one mirror run may delete (`MAX_DELETE_COUNT`), whatever the archive's size. */
+  readonly maxDeleteCount: number;
   readonly versionPolicy: string;
   /** `suffix` (`IMG_0001_HEVC.MOV`, default) or `original` (`IMG_0001.MOV`): a HEIC Live Photo's video. */
   readonly liveVideoName: (typeof LIVE_VIDEO_NAMES)[number];
@@ -152,6 +154,11 @@ const SETTINGS: Settings = {
   },
   deletePolicy: { rule: 'one of keep, mirror', schema: oneOf(['keep', 'mirror']), fallback: 'keep' },
   maxDeleteFraction: { rule: 'a number from 0 to 1', schema: decimal(0, 1), fallback: 0.05 },
+  maxDeleteCount: {
+    rule: 'a whole number of objects from 0 to 1000000000',
+    schema: integer(0, 1_000_000_000),
+    fallback: 1000,
+  },
   versionPolicy: {
     rule: `a comma-separated list of ${VERSION_POLICY_WORDS.join(', ')}, each but original optionally prefixed with "-" to remove it`,
     schema: versionPolicy,

@@ -215,7 +215,7 @@ export class PipelineAlarms extends Construct {
     // short (its token is kept, so every later run stops too): a person must look.
     this.deletionRefused = new Alarm(this, 'DeletionRefused', {
       alarmDescription:
-        'A sync refused to delete a large part of the archive and stopped (delete policy mirror). Check what was purged in iCloud; raise MAX_DELETE_FRACTION to let it through.',
+        'A sync refused to delete a large part of the archive and stopped (delete policy mirror). Check what was purged in iCloud; the detection log ("mass deletion refused") names the least icloudS3:maxDeleteCount and icloudS3:maxDeleteFraction that let it through: redeploy with them, then with your usual limits once a run succeeds.',
       metric: pipelineMetric(SERVICE_NAMES.detectChanges, METRICS.deletionRefused, Stats.MAXIMUM, schedule),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -141,6 +141,7 @@ export function setSyncSettings(fn: PipelineFunction, config: InfraConfig): void
   fn.addEnvironment(ENV.icloudEndpoint, config.icloudEndpoint);
   fn.addEnvironment(ENV.deletePolicy, config.deletePolicy);
   fn.addEnvironment(ENV.maxDeleteFraction, String(config.maxDeleteFraction));
+  fn.addEnvironment(ENV.maxDeleteCount, String(config.maxDeleteCount));
   fn.addEnvironment(ENV.versionPolicy, config.versionPolicy);
   fn.addEnvironment(ENV.liveVideoName, config.liveVideoName);
   fn.addEnvironment(ENV.sharedAlbums, config.sharedAlbums ? 'on' : 'off');

@@ -17,7 +17,11 @@ import {
 import type { SettingsNotice } from '#domain/model/archive-settings.ts';
 import type { RunRef } from '#domain/model/run.ts';
 import type { SharedAlbumsCheck, SharedAlbumsFailing } from '#domain/model/sync-state.ts';
-import { type DeletePolicy, MassDeletionRefusedError } from '#domain/plan/delete-policy.ts';
+import {
+  type DeletePolicy,
+  type LimitsToAllow,
+  MassDeletionRefusedError,
+} from '#domain/plan/delete-policy.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '#domain/plan/version-policy.ts';
 import { ROTATED_SESSION_SAVE_INTERVAL_MS } from '#domain/session-saves.ts';
 import { FAILING_MESSAGE_CHARS, failingDueForReport } from '#domain/shared-albums/failing-streak.ts';
@@ -121,6 +125,8 @@ export type DetectionRunResult =
       readonly archiveObjects: number;
       readonly limit: number;
       readonly queued: number;
+      /** The least raised limits that let it through (`limitsToAllow`; empty: none known). */
+      readonly allow: LimitsToAllow;
     };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -317,6 +323,7 @@ export async function runDetection(
         archiveObjects: error.archiveObjects,
         limit: error.limit,
         queued: error.queued,
+        allow: error.allow,
       };
       deps.logger.error('mass deletion refused', numbers);
       const message = errorMessage(error);

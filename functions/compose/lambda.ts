@@ -15,7 +15,6 @@ import { resolveEndpoint } from '#adapters/icloud/endpoints.ts';
 import { type DeletePolicy, parseDeletePolicy } from '#domain/plan/delete-policy.ts';
 import { parseVersionPolicy, type VersionPolicy } from '#domain/plan/version-policy.ts';
 import { loadConfig, type PipelineConfig } from '#shared/config.ts';
-import { ENV } from '#shared/env-names.ts';
 import { createLogger, type Logger } from '#shared/logger.ts';
 import { PowertoolsMetrics } from '#shared/pipeline-metrics.ts';
 import { ARCHIVE_S3_CLIENT_CONFIG } from './archive-s3-client.ts';
@@ -75,7 +74,7 @@ export function composeLambdaBase(env: NodeJS.ProcessEnv, serviceName: string): 
     deletePolicy: parseDeletePolicy({
       mode: config.deletePolicy,
       maxDeleteFraction: String(config.maxDeleteFraction),
-      maxDeleteCount: env[ENV.maxDeleteCount],
+      maxDeleteCount: String(config.maxDeleteCount),
     }),
     versionPolicy: parseVersionPolicy(config.versionPolicy),
     icloudOptions: async () => ({

@@ -30,6 +30,7 @@ import { DETECTION_LOCK } from '#domain/detect/detect-changes.ts';
 import { SessionExpiredError } from '#domain/errors.ts';
 import type { SettingsNotice } from '#domain/model/archive-settings.ts';
 import { isLibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
+import type { LimitsToAllow } from '#domain/plan/delete-policy.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
 import type { SharedAlbumStateStore } from '#ports/shared-album-state-store.ts';
 import type { SyncStateStore } from '#ports/sync-state-store.ts';
@@ -113,6 +114,8 @@ export interface SyncSummary {
     readonly limit: number;
     /** Objects queued for deletion before the stop (0: nothing was deleted). */
     readonly queued: number;
+    /** The least limits that let it through: `--max-delete-count`, `--max-delete-fraction` (each when needed). */
+    readonly allow?: LimitsToAllow;
   };
   readonly message?: string;
   /** What the album-view pass did (albums known, views written and removed). */
@@ -462,12 +465,12 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       };
     }
     if (last?.outcome === 'deletionRefused') {
-      const { wouldDelete, archiveObjects, limit, queued } = last;
+      const { wouldDelete, archiveObjects, limit, queued, allow } = last;
       return {
         ...base,
         outcome: 'deletionRefused',
         message: last.message,
-        deletionRefused: { wouldDelete, archiveObjects, limit, queued },
+        deletionRefused: { wouldDelete, archiveObjects, limit, queued, allow },
       };
     }
     const unfinished = deadLetters > 0 || totals.failed > 0 || parked.unfinished.length > 0;

@@ -31,6 +31,8 @@ const schema = z.object({
   icloudEndpoint: z._default(z.string().check(z.minLength(1)), 'apple'),
   deletePolicy: z._default(z.enum(['keep', 'mirror']), 'keep'),
   maxDeleteFraction: z._default(fraction, 0.05),
+  /** Most objects a mirror run may delete (domain/plan/delete-policy.ts). */
+  maxDeleteCount: z._default(z.coerce.number().check(z.int(), z.gte(0)), 1000),
   versionPolicy: z._default(z.string(), ''),
   /** How a new HEIC Live Photo video is named (domain/plan/live-video-name.ts). */
   liveVideoName: z._default(z.enum(['suffix', 'original']), 'suffix'),
@@ -79,6 +81,7 @@ const VARIABLES: Record<Key, string> = {
   icloudEndpoint: ENV.icloudEndpoint,
   deletePolicy: ENV.deletePolicy,
   maxDeleteFraction: ENV.maxDeleteFraction,
+  maxDeleteCount: ENV.maxDeleteCount,
   versionPolicy: ENV.versionPolicy,
   liveVideoName: ENV.liveVideoName,
   sharedAlbums: ENV.sharedAlbums,

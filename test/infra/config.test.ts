@@ -32,6 +32,7 @@ describe('deployment settings', () => {
       downloadConcurrency: 5,
       deletePolicy: 'keep',
       maxDeleteFraction: 0.05,
+      maxDeleteCount: 1000,
       versionPolicy: 'default',
       liveVideoName: 'suffix',
       sharedAlbums: true,

@@ -68,6 +68,7 @@ describe.each([
       [ENV.icloudEndpoint]: 'apple',
       [ENV.deletePolicy]: 'keep',
       [ENV.maxDeleteFraction]: '0.05',
+      [ENV.maxDeleteCount]: '1000',
       [ENV.versionPolicy]: 'default',
       [ENV.liveVideoName]: 'suffix',
       [ENV.sharedAlbums]: 'on',

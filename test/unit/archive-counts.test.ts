@@ -220,6 +220,8 @@ describe('a purge under keep', () => {
       v: WORK_MESSAGE_VERSION,
       runId: 'b',
       issuedAt: NOW,
+      // Queued by a mirror detection (a message without the mode counts as keep).
+      deleteMode: 'mirror',
       items: [{ type: 'tombstone', zone: ZONE, recordName: asset.assetRecordName, inferredType: 'CPLAsset' }],
     });
 
@@ -277,6 +279,8 @@ describe('archive counters after a crash', () => {
       v: WORK_MESSAGE_VERSION,
       runId: 'b',
       issuedAt: NOW,
+      // Queued by a mirror detection (a message without the mode counts as keep).
+      deleteMode: 'mirror',
       items: [{ type: 'tombstone', zone: ZONE, recordName: asset.assetRecordName, inferredType: 'CPLAsset' }],
     };
 

@@ -271,6 +271,7 @@ describe('one master reached through a second asset', () => {
 
     const purged = await processWorkMessage(mirror, {
       ...messageOf(),
+      deleteMode: 'mirror',
       items: [
         { type: 'tombstone', zone: base.zone, recordName: base.assetRecordName, inferredType: 'CPLAsset' },
       ],

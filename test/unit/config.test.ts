@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       deletePolicy: 'keep',
       maxDeleteFraction: 0.05,
+      maxDeleteCount: 1000,
       uploadPartSizeMiB: 8,
       uploadQueueSize: 4,
     });

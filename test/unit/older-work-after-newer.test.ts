@@ -174,12 +174,13 @@ describe('an older work message done after a newer one', () => {
     await processWorkMessage(deps, message(T0, [{ type: 'asset', asset: base }]));
     const fav: Asset = { ...base, assetChangeTag: 'a2', isFavorite: true };
     at(T0 + 31 * MIN);
-    await processWorkMessage(
-      deps,
-      message(T0 + 30 * MIN, [
+    await processWorkMessage(deps, {
+      // Queued by a mirror detection (a message without the mode counts as keep).
+      ...message(T0 + 30 * MIN, [
         { type: 'tombstone', zone: base.zone, recordName: base.assetRecordName, inferredType: 'CPLAsset' },
       ]),
-    );
+      deleteMode: 'mirror',
+    });
     expect(objects.keys()).toEqual([]);
     at(T0 + 32 * MIN);
     await processWorkMessage(deps, message(T0 + 15 * MIN, [{ type: 'asset', asset: fav }]));

@@ -156,7 +156,13 @@ describe('a rescan after a refused token, under mirror', () => {
         deletePolicy: 'mirror',
         now: () => 1_750_000_000_000,
       },
-      { v: WORK_MESSAGE_VERSION, runId: 'rescan', issuedAt: 1_750_000_000_000, items: queue.tombstones },
+      {
+        v: WORK_MESSAGE_VERSION,
+        runId: 'rescan',
+        issuedAt: 1_750_000_000_000,
+        deleteMode: 'mirror',
+        items: queue.tombstones,
+      },
     );
     expect(objects.keys()).toEqual([KEY]);
     expect(await state.getEntry({ zone: PRIMARY, assetRecordName: 'A2' })).toMatchObject({

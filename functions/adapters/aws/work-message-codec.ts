@@ -138,6 +138,8 @@ export const workMessageSchema = z.strictObject({
   runStartedAt: z.optional(z.number()),
   /** When the download URLs inside were issued (ms): older than ~50 minutes means refresh first. */
   issuedAt: z.number(),
+  /** The delete mode the purges inside were checked under (`WorkMessage.deleteMode`). */
+  deleteMode: z.optional(z.enum(['keep', 'mirror'])),
   items: z.array(workItemSchema).check(z.minLength(1)),
 });
 

@@ -7,7 +7,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { liveVideoNameOption } from '#compose/live-video-name-option.ts';
 import { InvalidInputError } from '#domain/errors.ts';
 import type { ZoneChange } from '#domain/model/asset.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
@@ -17,6 +16,7 @@ import { planVersions } from '#domain/plan/plan-versions.ts';
 import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
 import { ENV } from '#shared/env-names.ts';
 import { Output } from '../io/output.ts';
+import { liveVideoNameSetting } from '../io/sync-settings.ts';
 
 interface DebugOptions {
   readonly zone?: string;
@@ -122,7 +122,7 @@ function describeChange(change: ZoneChange, liveVideoName: LiveVideoName): unkno
 
 export async function debugRecords(file: string, options: DebugOptions): Promise<unknown> {
   // As `sync` resolves it, before the file is read: a naming it does not know fails first.
-  const liveVideoName = liveVideoNameOption(options.liveVideoName);
+  const liveVideoName = liveVideoNameSetting(options);
   // Imported here: `debug records --help` loads no record mapping (nor zod, its schemas').
   const { mapRecords } = await import('#adapters/icloud/records/map-records.ts');
   // A missing or unreadable file fails as itself (the CLI says the file does not exist).

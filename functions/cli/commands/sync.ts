@@ -6,9 +6,6 @@
 
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { liveVideoNameOption } from '#compose/live-video-name-option.ts';
-import { parseDeletePolicy } from '#domain/plan/delete-policy.ts';
-import { parseVersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SyncProgress, SyncSummary } from '#local/local-sync.ts';
 import { ENV } from '#shared/env-names.ts';
 import { downloadBar, TransferRate } from '../io/download-progress.ts';
@@ -17,6 +14,12 @@ import { integerIn, numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
 import { describeInterruptedSync } from '../io/sync-interrupted.ts';
+import {
+  deletePolicySetting,
+  liveVideoNameSetting,
+  type SyncSettingFlags,
+  versionPolicySetting,
+} from '../io/sync-settings.ts';
 import { traceOption } from '../io/trace-option.ts';
 import { plural } from '../io/words.ts';
 
@@ -139,16 +142,26 @@ export function syncCommand(): Command {
   return new Command('sync')
     .description('run the whole pipeline once on this machine (local S3, DynamoDB and SQS)')
     .option('--dry-run', 'show what would be archived; write and download nothing')
-    .addOption(new Option('--delete-policy <policy>', 'keep (default) or mirror').choices(['keep', 'mirror']))
+    .addOption(
+      new Option('--delete-policy <policy>', `keep or mirror (default $${ENV.deletePolicy} or keep)`).choices(
+        ['keep', 'mirror'],
+      ),
+    )
     .addOption(
       new Option(
         '--max-delete-fraction <share>',
-        'mirror: refuse a run deleting more than this share (default 0.05)',
+        `mirror: refuse a run deleting more than this share of the archive (default $${ENV.maxDeleteFraction} or 0.05)`,
       ).argParser(numberIn(0, 1)),
+    )
+    .addOption(
+      new Option(
+        '--max-delete-count <objects>',
+        `mirror: refuse a run deleting more than this many objects (default $${ENV.maxDeleteCount} or 1000)`,
+      ).argParser(integerIn(0, Number.MAX_SAFE_INTEGER)),
     )
     .option(
       '--versions <policy>',
-      'which versions to archive, e.g. "default,medium" (see docs/archive-layout.md)',
+      `which versions to archive, e.g. "default,medium" (see docs/archive-layout.md; default $${ENV.versionPolicy} or default)`,
     )
     .option(
       '--live-video-name <naming>',
@@ -213,12 +226,10 @@ was refused, 3 iCloud needs you to log in again.`,
         store: ctx.store,
         logger: ctx.logger,
         ...(ctx.observer ? { observer: ctx.observer } : {}),
-        deletePolicy: parseDeletePolicy({
-          mode: options.deletePolicy as string | undefined,
-          maxDeleteFraction: options.maxDeleteFraction?.toString(),
-        }),
-        versionPolicy: parseVersionPolicy(options.versions as string | undefined),
-        liveVideoName: liveVideoNameOption(options.liveVideoName as string | undefined),
+        // Flags, then the variables the deployed functions read, then the defaults (io/sync-settings.ts).
+        deletePolicy: deletePolicySetting(options as SyncSettingFlags),
+        versionPolicy: versionPolicySetting(options as SyncSettingFlags),
+        liveVideoName: liveVideoNameSetting(options as SyncSettingFlags),
         sharedAlbums: {
           enabled: options.sharedAlbums !== false,
           cadenceMs: Math.round(Number(options.sharedAlbumsEvery ?? 0) * 60_000),

@@ -7,10 +7,9 @@
 // What the command does is imported when it runs: `verify --help` loads no AWS SDK (issue 12).
 import { Command, Option } from 'commander';
 import type { ArchiveAccess } from '#compose/archive-access.ts';
-import { liveVideoNameOption } from '#compose/live-video-name-option.ts';
 import type { AlbumVerifyReport } from '#domain/albums/verify-albums.ts';
 import { type ArchiveSettings, settingsInput, versionsAdded } from '#domain/model/archive-settings.ts';
-import { type DeletePolicy, parseDeletePolicy } from '#domain/plan/delete-policy.ts';
+import type { DeletePolicy } from '#domain/plan/delete-policy.ts';
 import { formatVersionPolicy, parseVersionPolicy, type VersionPolicy } from '#domain/plan/version-policy.ts';
 import type { SharedAlbumsCheck } from '#domain/shared-albums/verify-shared-albums.ts';
 import type { LibraryListing } from '#domain/verify/gather-inputs.ts';
@@ -23,6 +22,7 @@ import { EXIT } from '../io/exit-codes.ts';
 import { numberIn } from '../io/option-parsers.ts';
 import type { Output } from '../io/output.ts';
 import { formatBytes, formatDuration, ProgressLine } from '../io/progress-line.ts';
+import { deletePolicySetting, liveVideoNameSetting, versionPolicySetting } from '../io/sync-settings.ts';
 import { type AwsTargetOptions, addAwsTargetOptions, openTarget } from './status.ts';
 import type { RepairResult } from './verify-repair.ts';
 
@@ -153,9 +153,10 @@ async function runVerifyCommand(
         : process.env[ENV.versionPolicy] !== undefined
           ? 'environment'
           : 'default';
-  const versionPolicy = parseVersionPolicy(
-    options.versions ?? recorded?.versionPolicy ?? process.env[ENV.versionPolicy],
-  );
+  const versionPolicy =
+    policySource === 'archive' && recorded !== undefined
+      ? parseVersionPolicy(recorded.versionPolicy)
+      : versionPolicySetting(options);
   // One connection for the enumeration, the repair's lookups and the local workers.
   let opened: Promise<IcloudConnection> | undefined;
   const icloud = () => {
@@ -193,11 +194,7 @@ async function runVerifyCommand(
   const found = !report.ok || (report.md5UnavailableObjects?.length ?? 0) > 0;
   const toRepair = Boolean(options.repair);
   if (toRepair) doing = 'repairing';
-  const deletePolicy = parseDeletePolicy({
-    mode: options.deletePolicy ?? process.env[ENV.deletePolicy],
-    maxDeleteFraction: options.maxDeleteFraction?.toString() ?? process.env[ENV.maxDeleteFraction],
-    maxDeleteCount: process.env[ENV.maxDeleteCount],
-  });
+  const deletePolicy = deletePolicySetting(options);
   const repair = toRepair
     ? await repairArchive(
         access,
@@ -205,7 +202,7 @@ async function runVerifyCommand(
         {
           icloud,
           versionPolicy,
-          liveVideoName: liveVideoNameOption(options.liveVideoName),
+          liveVideoName: liveVideoNameSetting(options),
           deletePolicy,
           logger: ctx.logger,
         },

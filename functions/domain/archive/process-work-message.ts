@@ -21,6 +21,7 @@ import {
   UnexpectedResponseError,
   ZoneNotFoundError,
 } from '../errors.ts';
+import { stricterDeleteMode } from '../plan/delete-policy.ts';
 import { planVersions } from '../plan/plan-versions.ts';
 import { applyAlbumMembership, applyAssetOnlyChange, applyPurge } from './apply-change.ts';
 import {
@@ -669,7 +670,16 @@ export async function processWorkMessage(
           break;
         }
         case 'tombstone': {
-          const outcome = await applyPurge(deps, item.zone, item.recordName, item.inferredType, at);
+          // The stricter of the mode detection checked the purge under and the worker's own: work
+          // queued under keep (no safety stop) is not deleted by a worker switched to mirror since.
+          const deletePolicy = stricterDeleteMode(message.deleteMode, deps.deletePolicy);
+          const outcome = await applyPurge(
+            { ...deps, deletePolicy },
+            item.zone,
+            item.recordName,
+            item.inferredType,
+            at,
+          );
           if (outcome === 'purged') done.purged++;
           else if (outcome === 'purgedKept') done.purgedKept++;
           break;

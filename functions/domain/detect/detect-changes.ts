@@ -170,9 +170,25 @@ class Run {
   purgesThisRun = 0;
   /** What a purge refused on an earlier run had queued (the zones' `brake`): this run counts on from it. */
   carried = 0;
+  /**
+   * The archive's objects when that purge was first refused (the zones' `brakeArchive`; for a
+   * brake stored without it, the archive as this run reads it plus the carried count): the limit
+   * weighs the carried count and this run's against the archive they came out of.
+   */
+  carriedArchive: number | undefined;
   /** The entries whose purge the run has counted (`assetId`). */
   readonly purged = new Set<string>();
+  /** The archive's counted objects as this run first read them. */
+  counted: number | undefined;
+  /** What the limit was last weighed against (saved with a refusal: `brakeArchive`). */
   archiveObjects: number | undefined;
+
+  /** Counts on from a zone's refused purge (its checkpoint's `brake` and `brakeArchive`). */
+  carry(brake: number, brakeArchive: number | undefined): void {
+    if (brake === 0) return;
+    this.carried = Math.max(this.carried, brake);
+    if (brakeArchive !== undefined) this.carriedArchive = Math.max(this.carriedArchive ?? 0, brakeArchive);
+  }
   /** The zones this run syncs, in order; zones added while it runs are synced too (S141). */
   readonly zones: ZoneRef[] = [];
   /** The database tokens this run read. */
@@ -218,8 +234,12 @@ class Run {
       objects += entry.versions.length;
     }
     if (objects === 0) return;
-    this.archiveObjects ??= (await state.getCounters()).objects;
+    this.counted ??= (await state.getCounters()).objects;
     const { carried, purgesThisRun } = this;
+    // Like with like: the carried count left the archive on earlier runs (or is leaving it), so it
+    // is weighed against the archive it came out of, never against what remains.
+    const before = this.carriedArchive ?? this.counted + carried;
+    this.archiveObjects = carried ? Math.max(this.counted, before) : this.counted;
     const wouldDelete = carried + purgesThisRun + objects;
     const limit = deletionLimit(deletePolicy, this.archiveObjects);
     if (wouldDelete > limit) {
@@ -230,6 +250,7 @@ class Run {
         `photos purged in iCloud${carried ? `, ${carried} on earlier runs` : ''}`,
         { items: this.itemsEnqueued, messages: this.messagesEnqueued },
         purgesThisRun,
+        { policy: deletePolicy },
       );
     }
     this.purgesThisRun += objects;
@@ -254,6 +275,8 @@ class Run {
       ...(runStartedAt === undefined ? {} : { runStartedAt }),
       issuedAt: this.#deps.now(),
       ...(versionPolicy === undefined ? {} : { versionPolicy }),
+      // What checkDeletions weighed the page's purges under: workers delete only under mirror too.
+      deleteMode: this.#deps.deletePolicy.mode,
     });
     if (messages.length === 0) return;
     await this.#deps.queue.enqueue(messages);
@@ -286,6 +309,7 @@ async function saveZone(
   const {
     unreadable: _u,
     brake: _b,
+    brakeArchive: _ba,
     albumRetry: _r,
     ...rest
   } = next.checkpoint === undefined ? {} : parseZoneCheckpoint(next.checkpoint);
@@ -293,6 +317,7 @@ async function saveZone(
     ...rest,
     ...(current.unreadable.length > 0 ? { unreadable: current.unreadable } : {}),
     ...(current.brake ? { brake: current.brake } : {}),
+    ...(current.brake && current.brakeArchive !== undefined ? { brakeArchive: current.brakeArchive } : {}),
     ...(current.albumRetry ? { albumRetry: current.albumRetry } : {}),
   };
   current.state = await state.saveZone(
@@ -316,6 +341,8 @@ interface ZoneStateHolder {
   unreadable: UnreadableRecord[];
   /** A refused purge's count (`ZoneCheckpoint.brake`; 0: none), saved with every write until caught up. */
   brake: number;
+  /** The archive that purge is weighed against (`ZoneCheckpoint.brakeArchive`). */
+  brakeArchive: number | undefined;
   /** Records given up in this run (reported). */
   readonly givenUp: string[];
   /** Failed photos still failing after a day and more of retries (reported). */
@@ -667,21 +694,23 @@ async function syncZone(
   retries: readonly FailedPhotoRetry[],
 ): Promise<ZoneReport> {
   const state = await deps.state.loadZone(zone);
-  const { unreadable = [], brake = 0, albumRetry } = parseZoneCheckpoint(state?.checkpoint);
+  const { unreadable = [], brake = 0, brakeArchive, albumRetry } = parseZoneCheckpoint(state?.checkpoint);
   const current: ZoneStateHolder = {
     state,
     unreadable: [...unreadable],
     givenUp: [],
     brake,
+    brakeArchive,
     stillFailing: [],
     albumProblems: 0,
     albumRetry,
   };
-  const keep = (count: number) => {
+  const keep = (count: number, archive: number | undefined) => {
     current.brake = count;
+    current.brakeArchive = count ? archive : undefined;
     return saveZone(deps.state, current, zone, current.state ?? {});
   };
-  run.carried = Math.max(run.carried, brake);
+  run.carry(brake, brakeArchive);
   let report: ZoneReport;
   try {
     report = state?.retired
@@ -690,12 +719,15 @@ async function syncZone(
   } catch (error) {
     // A refused purge stays refused on later runs (docs/deploy.md, `DeletionRefused`): the zone
     // keeps what it had queued, and the next run counts on from there.
+    // With the archive the limit weighed it against, so later runs compare like with like.
     const count = run.carried + run.purgesThisRun;
-    if (error instanceof MassDeletionRefusedError && count !== brake) await keep(count);
+    const archive = run.archiveObjects;
+    const changed = count !== brake || (count > 0 && archive !== brakeArchive);
+    if (error instanceof MassDeletionRefusedError && changed) await keep(count, archive);
     throw error;
   }
   // Caught up past the refused page: a person let it through, and the stop is done.
-  if (report.caughtUp && brake) await keep(0);
+  if (report.caughtUp && brake) await keep(0, undefined);
   return {
     ...report,
     ...(current.unreadable.length > 0 ? { unreadableWaiting: current.unreadable.length } : {}),

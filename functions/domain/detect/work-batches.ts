@@ -7,6 +7,7 @@
 
 import type { ZoneChange } from '#domain/model/asset.ts';
 import { type LibraryWorkItem, WORK_MESSAGE_VERSION, type WorkMessage } from '#domain/model/work.ts';
+import type { DeleteMode } from '../plan/delete-policy.ts';
 import { plannableVersions } from '../plan/plan-versions.ts';
 import type { VersionPolicy } from '../plan/version-policy.ts';
 
@@ -114,6 +115,8 @@ export function toWorkMessages(
     readonly issuedAt: number;
     /** The workers' version policy: items leave out what it never archives. */
     readonly versionPolicy?: VersionPolicy;
+    /** The delete mode the purges were checked under: carried by each message holding a tombstone. */
+    readonly deleteMode?: DeleteMode;
   },
 ): WorkMessage[] {
   const items = changes
@@ -125,6 +128,9 @@ export function toWorkMessages(
     runId: context.runId,
     ...(context.runStartedAt === undefined ? {} : { runStartedAt: context.runStartedAt }),
     issuedAt: context.issuedAt,
+    ...(context.deleteMode !== undefined && run.some((item) => item.type === 'tombstone')
+      ? { deleteMode: context.deleteMode }
+      : {}),
     items: run,
   }));
 }

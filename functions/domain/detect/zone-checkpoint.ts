@@ -5,7 +5,8 @@
  *
  * A reconciling enumeration (see `reconcile-enumeration.ts`) adds its generation id and, after
  * the walk, the reconciliation's place; both optional, so older checkpoints read unchanged. So is
- * `unreadable`: the records CloudKit would not serve, `brake`, a refused purge's count, and
+ * `unreadable`: the records CloudKit would not serve, `brake`, a refused purge's count (and
+ * `brakeArchive`, the archive it was weighed against), and
  * `albumRetry`, when albums read in part are walked again: all kept whatever else it holds.
  * The walk's cursor gained `overlap`, `retreats` and `recovered` (rank-walk.ts), optional too: a
  * cursor stored without them resumes at its rank, as it was written to. A walk's `databaseToken`
@@ -99,6 +100,7 @@ const zoneCheckpointSchema = z.strictObject({
     ),
   ),
   brake: z.optional(z.int().check(z.nonnegative())),
+  brakeArchive: z.optional(z.int().check(z.nonnegative())),
   albumRetry: z.optional(
     z.strictObject({
       since: z.number(),
@@ -158,6 +160,13 @@ export interface ZoneCheckpoint {
    * dropped once the zone is caught up.
    */
   readonly brake?: number;
+  /**
+   * The archive's objects when that purge was first refused: later runs weigh the purge against
+   * it, not against the archive its own queued deletions have shrunk since (a stop raised to let
+   * it through would never suffice otherwise). Absent (written before the field): the archive as
+   * it is plus `brake`.
+   */
+  readonly brakeArchive?: number;
   /**
    * The album walks with problems in a row (`album-walk-retry.ts`): when the albums are walked
    * again. Kept whatever else the checkpoint holds; dropped by a walk that reads every album.

@@ -37,5 +37,11 @@ export interface WorkMessage {
   readonly runId: string;
   readonly runStartedAt?: number;
   readonly issuedAt: number;
+  /**
+   * The delete mode detection checked the message's purges under (set on messages holding a
+   * `tombstone` item): the worker deletes only if this and its own mode are both `mirror`
+   * (`stricterDeleteMode`); absent (an older release's message): `keep`.
+   */
+  readonly deleteMode?: 'keep' | 'mirror';
   readonly items: readonly WorkItem[];
 }

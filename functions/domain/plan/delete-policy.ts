@@ -38,6 +38,47 @@ export const DEFAULT_DELETE_POLICY: DeletePolicy = Object.freeze({
   maxDeleteCount: 1000,
 });
 
+/**
+ * The least limits that let a refused deletion of `wouldDelete` of `archiveObjects` objects
+ * through: each field only where `policy` is below it (the share rounded up to 3 places). Later
+ * pages of the same purge, not seen yet, may need more: the next refusal says so.
+ */
+export interface LimitsToAllow {
+  readonly maxDeleteCount?: number;
+  readonly maxDeleteFraction?: number;
+}
+
+export function limitsToAllow(
+  policy: DeletePolicy,
+  wouldDelete: number,
+  archiveObjects: number,
+): LimitsToAllow {
+  const share =
+    archiveObjects > 0 ? Math.min(1, Math.ceil((wouldDelete / archiveObjects) * 1000 - 1e-9) / 1000) : 1;
+  return {
+    ...(policy.maxDeleteCount < wouldDelete ? { maxDeleteCount: wouldDelete } : {}),
+    ...(deletionLimit({ ...policy, maxDeleteCount: wouldDelete }, archiveObjects) < wouldDelete
+      ? { maxDeleteFraction: share }
+      : {}),
+  };
+}
+
+/** `MAX_DELETE_COUNT to 1100 or more and MAX_DELETE_FRACTION to 0.917 or more` (setting names: `names`). */
+export function describeLimitsToAllow(
+  allow: LimitsToAllow,
+  names: { readonly count: string; readonly fraction: string } = {
+    count: 'MAX_DELETE_COUNT',
+    fraction: 'MAX_DELETE_FRACTION',
+  },
+): string {
+  return [
+    ...(allow.maxDeleteCount === undefined ? [] : [`${names.count} to ${allow.maxDeleteCount} or more`]),
+    ...(allow.maxDeleteFraction === undefined
+      ? []
+      : [`${names.fraction} to ${allow.maxDeleteFraction} or more`]),
+  ].join(' and ');
+}
+
 /** A mirror run wanted to delete too much: nothing past the refused page was deleted (`queued` before it). */
 export class MassDeletionRefusedError extends Error {
   override readonly name = 'MassDeletionRefusedError';
@@ -46,6 +87,8 @@ export class MassDeletionRefusedError extends Error {
   readonly limit: number;
   /** What the run had put on the queue before the refusal (its tokens moved on; workers archive it). */
   readonly enqueuedBefore: { readonly items: number; readonly messages: number };
+  /** The least limits that let it through (empty when the refusal came from elsewhere). */
+  readonly allow: LimitsToAllow;
   constructor(
     wouldDelete: number,
     archiveObjects: number,
@@ -54,15 +97,32 @@ export class MassDeletionRefusedError extends Error {
     enqueuedBefore: { readonly items: number; readonly messages: number } = { items: 0, messages: 0 },
     /** Objects the run had queued for deletion before the refused page (their tokens moved on). */
     readonly queued = 0,
+    /** The policy that refused: the message then says which raised limits let the deletion through. */
+    options: { readonly policy?: DeletePolicy } = {},
   ) {
+    const allow =
+      options.policy === undefined ? {} : limitsToAllow(options.policy, wouldDelete, archiveObjects);
+    const how = describeLimitsToAllow(allow);
     super(
-      `refused to delete ${wouldDelete} of ${archiveObjects} archived objects (${reason}; at most ${limit} per run); ${queued ? `${queued} queued for deletion before the stop` : 'nothing was deleted'}`,
+      `refused to delete ${wouldDelete} of ${archiveObjects} archived objects (${reason}; at most ${limit} per run); ${queued ? `${queued} queued for deletion before the stop` : 'nothing was deleted'}${how ? `; to let it through, raise ${how} (then set it back)` : ''}`,
     );
     this.wouldDelete = wouldDelete;
     this.archiveObjects = archiveObjects;
     this.limit = limit;
     this.enqueuedBefore = enqueuedBefore;
+    this.allow = allow;
   }
+}
+
+/**
+ * The stricter of two delete modes: `keep` unless both say `mirror`. A purge detection queued
+ * carries the mode it was checked under (`WorkMessage.deleteMode`); the worker deletes only when
+ * that and its own mode are both `mirror`, so work queued under `keep` (no safety stop) is never
+ * deleted by workers switched to `mirror` since. A message without the mode (an older release's)
+ * counts as `keep`: deleting needs the detection's word that the stop weighed it.
+ */
+export function stricterDeleteMode(a: DeleteMode | undefined, b: DeleteMode): DeleteMode {
+  return a === 'mirror' && b === 'mirror' ? 'mirror' : 'keep';
 }
 
 /** Most objects a run over an archive of `archiveObjects` objects may delete under `policy`. */

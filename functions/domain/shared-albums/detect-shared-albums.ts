@@ -139,7 +139,15 @@ export async function detectSharedAlbums(deps: SharedAlbumDetectionDeps): Promis
     const objects = await deps.archiveObjects();
     const limit = deletionLimit(deps.deletePolicy, objects);
     if (wouldDelete > limit) {
-      throw new MassDeletionRefusedError(wouldDelete, objects, limit, `${gone.length} shared albums left`);
+      throw new MassDeletionRefusedError(
+        wouldDelete,
+        objects,
+        limit,
+        `${gone.length} shared albums left`,
+        undefined,
+        0,
+        { policy: deps.deletePolicy },
+      );
     }
   }
   for (const album of gone) {

@@ -1,10 +1,9 @@
 /**
- * Audit 16 (scratch evidence): under `mirror`, a purge of more than 1,000 objects (the fixed
- * `MAX_DELETE_COUNT`: no sync option and no deployment setting raises it) is refused on every run
- * even at the highest share a person can set (`--max-delete-fraction 1`, `icloudS3:maxDeleteFraction=1`),
- * as docs/deploy.md's `DeletionRefused` runbook and commands.md's "until a run with a higher
- * --max-delete-fraction lets the whole purge through" tell them to do; the zone stops at that page,
- * so a photo taken after the purge is never archived.
+ * A refused mirror purge goes through once the person raises the limits the stop's message names,
+ * and the zone moves on (a photo taken after the purge is archived). Before, the limit weighed the
+ * count carried from earlier runs against the archive those runs had already shrunk, and `sync`
+ * had no way to raise `MAX_DELETE_COUNT`: a purge over 1,000 objects was refused on every run
+ * (docs/reliability.md, finding 120).
  */
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
@@ -32,8 +31,8 @@ class KeptQueue implements WorkQueue {
   }
 }
 
-/** What `sync --delete-policy mirror --max-delete-fraction 1` builds (sync.ts passes no count). */
-const HIGHEST_A_PERSON_CAN_SET: DeletePolicy = {
+/** `sync --delete-policy mirror --max-delete-fraction 1` (the count at its default, 1,000). */
+const MIRROR_ALL_SHARES: DeletePolicy = {
   ...DEFAULT_DELETE_POLICY,
   mode: 'mirror',
   maxDeleteFraction: 1,
@@ -55,7 +54,7 @@ async function world(purgeCount: number, pageSize = 200) {
   const source = new LibraryAssetSource();
   source.addZone(ZONE, 3);
   let runs = 0;
-  const syncOnce = async (policy: DeletePolicy = HIGHEST_A_PERSON_CAN_SET): Promise<string> => {
+  const syncOnce = async (policy: DeletePolicy = MIRROR_ALL_SHARES): Promise<string> => {
     const queue = new KeptQueue();
     const outcome = await detectChanges({
       source,
@@ -99,37 +98,54 @@ async function world(purgeCount: number, pageSize = 200) {
   source.change(ZONE.zoneName, [{ type: 'asset', asset: fresh }]);
 
   const freshEntry = () => state.getEntry({ zone: ZONE, assetRecordName: fresh.assetRecordName });
-  return { syncOnce, freshEntry };
+  const archiveObjects = async () => (await state.getCounters()).objects;
+  return { syncOnce, freshEntry, archiveObjects };
 }
 
-describe('audit16: a mirror purge over 1,000 objects', () => {
-  it('goes through once the person raises --max-delete-fraction to 1, and the zone moves on', async () => {
-    const { syncOnce, freshEntry } = await world(1_100);
-    const outcomes: string[] = [];
-    for (let run = 0; run < 5; run++) outcomes.push(await syncOnce());
-    const entry = await freshEntry();
-    console.log(
-      `audit16 stuck purge (count): ${outcomes.map((o) => o.slice(0, 200)).join(' | ')}; new photo entry: ${entry?.status ?? 'none'}`,
+describe('a mirror purge over MAX_DELETE_COUNT', () => {
+  it('is refused with a message naming the count that lets it through, and that count does', async () => {
+    const { syncOnce, freshEntry, archiveObjects } = await world(1_100);
+    const refused = await syncOnce();
+    expect(refused).toBe(
+      'MassDeletionRefusedError: refused to delete 1100 of 1200 archived objects (photos purged in iCloud; at most 1000 per run); ' +
+        '1000 queued for deletion before the stop; to let it through, raise MAX_DELETE_COUNT to 1100 or more (then set it back)',
     );
-    expect(outcomes, 'some run gets through').toContain('caughtUp');
-    expect(entry?.status, 'the photo taken after the purge').toBe('archived');
+    // Refused again at the same limits, weighed against the same archive (not the 200 left).
+    const again = await syncOnce();
+    expect(again).toContain('refused to delete 1100 of 1200 archived objects');
+    expect(await archiveObjects()).toBe(200);
+    // The person checked, and raises the count as told.
+    expect(await syncOnce({ ...MIRROR_ALL_SHARES, maxDeleteCount: 1_100 })).toBe('caughtUp');
+    expect((await freshEntry())?.status, 'the photo taken after the purge').toBe('archived');
+    expect(await archiveObjects()).toBe(101);
+    // The stop is done: back at the usual limits, the next run has nothing to do.
+    expect(await syncOnce()).toBe('idle');
   });
 });
 
-describe('audit16: a refused purge of most of the archive, MAX_DELETE_COUNT out of the way', () => {
-  it('goes through at MAX_DELETE_FRACTION=1 ("turns the share check off", archive-layout §6)', async () => {
-    const { syncOnce, freshEntry } = await world(1_180);
+describe('a refused purge of most of the archive, the count out of the way', () => {
+  it('goes through at MAX_DELETE_FRACTION=1 after a refusal at 17 %', async () => {
+    const { syncOnce, freshEntry, archiveObjects } = await world(1_180);
     const noCount = { mode: 'mirror', maxDeleteCount: 1_000_000 } as const;
     // Refused at a 17 % share: the first page (200 of 1,200) deleted before the stop.
     const first = await syncOnce({ ...noCount, maxDeleteFraction: 0.17 });
+    expect(first).toContain('refused to delete 400 of 1200 archived objects');
+    expect(first).toContain('raise MAX_DELETE_FRACTION to 0.334 or more');
     // The person checked, meant it, and turns the share check off.
-    const outcomes: string[] = [];
-    for (let run = 0; run < 3; run++) outcomes.push(await syncOnce({ ...noCount, maxDeleteFraction: 1 }));
-    const entry = await freshEntry();
-    console.log(
-      `audit16 stuck purge (share): first ${first.slice(0, 200)} | then ${outcomes.map((o) => o.slice(0, 200)).join(' | ')}; new photo entry: ${entry?.status ?? 'none'}`,
+    expect(await syncOnce({ ...noCount, maxDeleteFraction: 1 })).toBe('caughtUp');
+    expect((await freshEntry())?.status, 'the photo taken after the purge').toBe('archived');
+    expect(await archiveObjects()).toBe(21);
+  });
+
+  it('is still refused at a raised share that is not enough, weighed against the archive it began in', async () => {
+    const { syncOnce } = await world(1_180);
+    const noCount = { mode: 'mirror', maxDeleteCount: 1_000_000 } as const;
+    await syncOnce({ ...noCount, maxDeleteFraction: 0.17 });
+    // 0.5 of the 1,200 the purge began in: 600 allowed, 1,180 wanted; the message says how much.
+    const again = await syncOnce({ ...noCount, maxDeleteFraction: 0.5 });
+    expect(again).toContain(
+      'refused to delete 800 of 1200 archived objects (photos purged in iCloud, 200 on earlier runs; at most 600 per run)',
     );
-    expect(outcomes, 'some run gets through').toContain('caughtUp');
-    expect(entry?.status, 'the photo taken after the purge').toBe('archived');
+    expect(again).toContain('raise MAX_DELETE_FRACTION to 0.667 or more');
   });
 });
