@@ -130,3 +130,42 @@ describe("mirror: another Apple ID signed in over A's archive", () => {
     expect(c.deletedKeys.length, 'objects of account A deleted').toBe(0);
   }, 240_000);
 });
+
+describe('mirror: a person who signed in as B by mistake signs in as A again', () => {
+  let h: PipelineHarness;
+  let a: ArchiveSnapshot;
+  beforeAll(async () => {
+    h = await startPipelineHarness({ assets: 40, seed: 167 });
+    await h.mutate({ op: 'add', kind: 'photo', count: 6, contributor: 'member' });
+    expect((await h.sync({ deletePolicy: MIRROR })).outcome).toBe('succeeded');
+    a = await h.snapshot();
+  }, 180_000);
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('the archive goes on as before the detour', async () => {
+    await signInAs(h, 'member');
+    const onB = await h.sync({ deletePolicy: MIRROR });
+    await signInAs(h, 'owner');
+    const backOnA = await h.sync({ deletePolicy: MIRROR });
+    const next = await h.sync({ deletePolicy: MIRROR });
+    const c = changes(a, await h.snapshot());
+    console.log(
+      'AUDIT16 mirror/back-to-A:',
+      JSON.stringify({
+        onB: onB.outcome,
+        backOnA: backOnA.outcome,
+        backOnAStop: syncStopReason(backOnA)?.message,
+        next: next.outcome,
+        nextStop: syncStopReason(next)?.message,
+        nextRefused: next.deletionRefused,
+        aObjectsDeleted: c.deletedKeys.length,
+        bEntriesLeft: c.newEntries.filter((e) => e.status !== 'purged').length,
+      }),
+    );
+    expect(c.deletedKeys).toEqual([]);
+    expect(backOnA.outcome, 'the first run back on A').toBe('succeeded');
+    expect(next.outcome, 'the second run back on A').not.toBe('deletionRefused');
+  }, 300_000);
+});
