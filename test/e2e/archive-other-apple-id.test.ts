@@ -81,6 +81,8 @@ describe("keep: another Apple ID signed in over A's archive", () => {
     expect(report.message).not.toContain(h.sim.appleId);
     expect(report.message).not.toContain(h.sim.member.appleId);
     expect(changes(a, await h.snapshot())).toEqual(NOTHING);
+    // A dry run would show A's photos as purged: refused too.
+    expect((await refusal(h.sync({ deletePolicy: KEEP, dryRun: true }))).condition).toBe(OTHER_ACCOUNT);
   }, 240_000);
 
   it('back on A, the archive goes on as before the detour', async () => {
