@@ -6,6 +6,7 @@
  */
 import { type AlbumViewDeps, refreshAlbumViews } from '#app/album-views.ts';
 import { recordArchiveSettings } from '#app/archive-settings.ts';
+import { checkArchiveOwner, OTHER_ACCOUNT } from '#domain/account/archive-owner.ts';
 import { OneRunAlbumStore } from '#domain/albums/one-run-album-store.ts';
 import { type DetectResult, detectChanges } from '#domain/detect/detect-changes.ts';
 import {
@@ -107,6 +108,11 @@ export type DetectionRunResult =
       readonly runId: string;
       readonly message: string;
       readonly action: string;
+      /**
+       * Set when Apple refused the account, or the session is another account's than the
+       * archive's (`otherAccount`): `AccountConditionError.condition`.
+       */
+      readonly condition?: string;
     }
   | {
       /**
@@ -166,6 +172,12 @@ export async function runDetection(
   };
   try {
     const icloud = await deps.icloud();
+    // Another Apple ID's session over this archive: refused before any request or write (its
+    // library is not this archive's: nothing of it is taken as purged or mixed in).
+    const account = icloud.session.account;
+    if ((await checkArchiveOwner(deps.state, { account, now: now() })) === 'recorded') {
+      deps.logger.info('archive account recorded', { account: account?.label ?? 'unnamed' });
+    }
     if (icloud.session.trustExpiresAt !== undefined) {
       deps.metrics.add(
         METRICS.trustExpiresInDays,
@@ -307,12 +319,18 @@ export async function runDetection(
     if (error instanceof SessionExpiredError || error instanceof AccountConditionError) {
       // A human must act: say so once, loudly, and do not retry (the next tick would fail the same way).
       deps.metrics.add(METRICS.reauthRequired, 1);
-      deps.logger.error('iCloud needs you to sign in again', { error });
+      deps.logger.error(
+        error instanceof AccountConditionError && error.condition === OTHER_ACCOUNT
+          ? 'the session is signed in to another Apple ID than the archive'
+          : 'iCloud needs you to sign in again',
+        { error },
+      );
       const action = error instanceof SessionExpiredError ? error.action : 'icloud-s3 login';
       const message = errorMessage(error);
       await recordFailedRun(deps, openRun, now(), 'reauthRequired', message).catch(() => undefined);
       await foldAfterRun();
-      return { outcome: 'reauthRequired', runId, message, action };
+      const condition = error instanceof AccountConditionError ? { condition: error.condition } : {};
+      return { outcome: 'reauthRequired', runId, message, action, ...condition };
     }
     if (error instanceof MassDeletionRefusedError) {
       // Not retried: the next tick meets the same stop. The alarm on the metric calls a person.

@@ -5,7 +5,9 @@
  * (counted in `workMessagesRejected`: the dead-letter queue keeps it for a person); a session that needs a human fails the rest of the batch
  * at once and emits the metric the alarm watches. Knows nothing of Lambda or SQS.
  */
+
 import { setMaxListeners } from 'node:events';
+import { checkArchiveOwner } from '#domain/account/archive-owner.ts';
 import type { ArchiveDeps } from '#domain/archive/archive-deps.ts';
 import { ItemSlots } from '#domain/archive/item-slots.ts';
 import { type MessageResult, processWorkMessage } from '#domain/archive/process-work-message.ts';
@@ -154,8 +156,15 @@ export function startDownloadBatch(
   let connecting: Promise<IcloudDownloadConnection> | undefined;
   const connect = () => {
     connecting ??= deps.icloud().then(
-      (connection) => {
+      async (connection) => {
         icloud = connection;
+        // Work queued for this archive, read with another Apple ID's session, would find its
+        // photos gone: refused before any request (only compared here: detection records).
+        const { state } = deps.archive;
+        await checkArchiveOwner(
+          { loadArchiveOwner: () => state.loadArchiveOwner() },
+          { account: connection.session.account, now: Date.now() },
+        );
         return connection;
       },
       (error: unknown) => {

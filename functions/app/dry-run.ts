@@ -4,6 +4,7 @@
  * Shared Albums, as the real run's step lists them (dry-run-shared-albums.ts). Nothing is
  * written, nothing is downloaded, no token moves.
  */
+import { checkArchiveOwner } from '#domain/account/archive-owner.ts';
 import { missingVersions } from '#domain/archive/missing-versions.ts';
 import { detectChanges } from '#domain/detect/detect-changes.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
@@ -45,6 +46,12 @@ export interface DryRunReport {
 export async function runDryRun(deps: DryRunDeps): Promise<DryRunReport> {
   const now = deps.now ?? Date.now;
   const icloud = await deps.icloud();
+  // Another Apple ID's library would show the archive's photos as purged: refused (compared only).
+  const { state } = deps;
+  await checkArchiveOwner(
+    { loadArchiveOwner: () => state.loadArchiveOwner() },
+    { account: icloud.session.account, now: now() },
+  );
   const messages: WorkMessage[] = [];
   const result = await detectChanges({
     source: icloud.source,

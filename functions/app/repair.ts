@@ -20,7 +20,9 @@
  * between leaves a missing object, which the next repair finds again; the reverse would leave a
  * corrupt object the archive would adopt as is), and both before the work is enqueued.
  */
+
 import { randomUUID } from 'node:crypto';
+import { checkArchiveOwner } from '#domain/account/archive-owner.ts';
 import { SHA256_METADATA_KEY } from '#domain/archive/verified-copy.ts';
 import { packWorkItems } from '#domain/detect/work-batches.ts';
 import { ConflictError } from '#domain/errors.ts';
@@ -244,6 +246,13 @@ export async function runRepair(
 
   if (plan.targets.length > 0) {
     const icloud = await deps.icloud();
+    // Another Apple ID's session would find the archive's photos gone: refused before any lookup
+    // (only compared: a sync records the archive's account).
+    const { state } = deps;
+    await checkArchiveOwner(
+      { loadArchiveOwner: () => state.loadArchiveOwner() },
+      { account: icloud.session.account, now: Date.now() },
+    );
     const { assets, gone } = await lookUp(icloud, plan.targets);
     const sizes = new Map(manifest.flatMap((e) => e.versions.map((v) => [v.key, v] as const)));
     const removed = new Set<string>();

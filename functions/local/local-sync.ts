@@ -24,10 +24,11 @@ import { redriveDeadLetters } from '#app/redrive-dead-letters.ts';
 import type { IcloudAdapters } from '#compose/icloud-adapters.ts';
 import { composeLocal, type LocalCompositionOptions } from '#compose/local.ts';
 import type { LocalAws, LocalSqs } from '#compose/local-aws-stack.ts';
+import { OTHER_ACCOUNT } from '#domain/account/archive-owner.ts';
 import type { MessageResult } from '#domain/archive/process-work-message.ts';
 import type { ChangeKind } from '#domain/classify-change.ts';
 import { DETECTION_LOCK } from '#domain/detect/detect-changes.ts';
-import { SessionExpiredError } from '#domain/errors.ts';
+import { AccountConditionError, SessionExpiredError } from '#domain/errors.ts';
 import type { SettingsNotice } from '#domain/model/archive-settings.ts';
 import { isLibraryWorkItem, type WorkMessage } from '#domain/model/work.ts';
 import type { LimitsToAllow } from '#domain/plan/delete-policy.ts';
@@ -86,6 +87,12 @@ export interface SyncSummary {
     readonly deleted: number;
     /** Purged in iCloud and kept in the archive (`keep`): nothing was deleted. */
     readonly purgedKept?: number;
+    /**
+     * Objects (files) the run's purges deleted (`mirror`): `deleted` counts photos, and a purged
+     * photo whose files another live photo still uses (a duplicate, a library reset's new asset)
+     * deletes none. Absent when none.
+     */
+    readonly objectsDeleted?: number;
     /** Archived but for versions iCloud lists without a download URL: pending until Apple offers one. */
     readonly awaitingUrl?: number;
   };
@@ -237,6 +244,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       failed: 0,
       deleted: 0,
       purgedKept: 0,
+      objectsDeleted: 0,
       awaitingUrl: 0,
       versions: 0,
       bytes: 0,
@@ -285,7 +293,9 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
     const detect = createDetectHandler(local.detection);
     // A delivery that ended because a person must sign in stops the run as detection's sign-in
     // does: no new messages, the queue parked for the run after the login.
-    let signInNeeded: { readonly message: string; readonly action: string } | undefined;
+    let signInNeeded:
+      | { readonly message: string; readonly action: string; readonly condition?: string }
+      | undefined;
     const composed = local.downloads(
       (result: MessageResult) => {
         totals.archived += result.archived;
@@ -293,6 +303,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         totals.updated += result.updated;
         totals.deleted += result.purged;
         totals.purgedKept += result.purgedKept;
+        totals.objectsDeleted += result.objectsDeleted ?? 0;
         totals.awaitingUrl += result.awaitingUrl?.length ?? 0;
         totals.failed += result.failed;
         totals.versions += result.versionsArchived;
@@ -313,6 +324,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         signInNeeded ??= {
           message: errorMessage(error),
           action: error instanceof SessionExpiredError ? error.action : 'icloud-s3 login',
+          ...(error instanceof AccountConditionError ? { condition: error.condition } : {}),
         };
         // Idle pollers waiting for detection's next page stop now.
         arrivals.announce();
@@ -365,7 +377,11 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
           createLambdaContext('detect-changes', options.detectTimeoutMs ?? 15 * 60 * 1000),
         );
         if (last.outcome === 'reauthRequired') {
-          signInNeeded = { message: last.message, action: last.action };
+          signInNeeded = {
+            message: last.message,
+            action: last.action,
+            ...(last.condition === undefined ? {} : { condition: last.condition }),
+          };
           break;
         }
         if ('itemsEnqueued' in last) itemsEnqueued += last.itemsEnqueued;
@@ -439,6 +455,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
         failed: totals.failed,
         deleted: totals.deleted,
         purgedKept: totals.purgedKept,
+        ...(totals.objectsDeleted > 0 ? { objectsDeleted: totals.objectsDeleted } : {}),
         ...(totals.awaitingUrl > 0 ? { awaitingUrl: totals.awaitingUrl } : {}),
       },
       versionsArchived: totals.versions,
@@ -456,6 +473,11 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncSumma
       ...(sharedAlbums === undefined ? {} : { sharedAlbums }),
       ...(settingsChanged.length > 0 ? { settingsChanged } : {}),
     };
+    if (signInNeeded?.condition === OTHER_ACCOUNT && totals.done === 0) {
+      // Another Apple ID's session over this archive: nothing was read or written. Not a sign-in
+      // to ask for (a login with the same session would loop): the account error, exit 4.
+      throw new AccountConditionError(OTHER_ACCOUNT, signInNeeded.message);
+    }
     if (signInNeeded !== undefined) {
       return {
         ...base,

@@ -6,11 +6,17 @@
  * download workers the CDN and a lookup of named assets (no change feed, enumeration or albums),
  * so neither bundle carries the other's adapters.
  */
+import type { AccountIdentity } from '#domain/model/archive-owner.ts';
 import type { AssetLookup, AssetSource } from './asset-source.ts';
 import type { MediaDownloader } from './media-download.ts';
 import type { SharedAlbumItems, SharedAlbumSource } from './shared-album-source.ts';
 
 export interface IcloudSessionHandle {
+  /**
+   * The account the session is signed in to (a hash of its dsid, the Apple ID masked): compared
+   * with the archive's before anything is read (domain/account/archive-owner.ts).
+   */
+  readonly account?: AccountIdentity;
   /** Estimated end of Apple's trust (issue + ~60 days); the next login after it needs two-factor. */
   readonly trustExpiresAt?: number;
   /** When the stored session was last written (ms): how stale its rotated cookies may be. */

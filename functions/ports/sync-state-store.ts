@@ -7,6 +7,8 @@
  * `claimed: false` / `acquired: false` outcome), never a silent success. Revisions are positive
  * integers that grow by one per write; `0` as an expected revision means "must not exist yet".
  */
+
+import type { ArchiveOwnerStore } from '#domain/account/archive-owner.ts';
 import type { ArchiveSettings, ArchiveSettingsInput } from '#domain/model/archive-settings.ts';
 import type {
   ArchiveCounters,
@@ -58,7 +60,7 @@ export interface LastCheck {
  * The part the change detector uses (its Lambda composes an adapter of this alone): tokens and
  * checkpoints, locks, manifest reads, the reconciling enumeration, its runs and the totals.
  */
-export interface DetectionStateStore {
+export interface DetectionStateStore extends ArchiveOwnerStore {
   // -- tokens and checkpoints -------------------------------------------------------------
 
   loadDatabaseState(database: DatabaseScope): Promise<DatabaseSyncState | undefined>;
@@ -195,7 +197,13 @@ export interface DetectionStateStore {
 export interface ArchiveStateStore
   extends Pick<
     DetectionStateStore,
-    'getEntry' | 'getEntries' | 'masterUsers' | 'addRunProgress' | 'getCounters' | 'noteFailedForRetry'
+    | 'getEntry'
+    | 'getEntries'
+    | 'masterUsers'
+    | 'addRunProgress'
+    | 'getCounters'
+    | 'noteFailedForRetry'
+    | 'loadArchiveOwner'
   > {
   /**
    * `getEntries`, and in the same batched read the key recorded for each of `objectIds` (where

@@ -3,6 +3,7 @@
  * before the write reached the table, or after it did without the caller learning it.
  */
 
+import type { ArchiveOwner } from '#domain/model/archive-owner.ts';
 import type { ArchiveSettingsInput } from '#domain/model/archive-settings.ts';
 import type { ArchiveCounters, AssetRef, ManifestEntry, ManifestEntryInput } from '#domain/model/manifest.ts';
 import type { RunFailure, RunKind, RunOutcome, RunProgress, RunRef } from '#domain/model/run.ts';
@@ -30,6 +31,12 @@ export class CrashingSyncStateStore implements SyncStateStore {
     return this.#schedule.around(`state.${label}`, call);
   }
 
+  loadArchiveOwner() {
+    return this.#at('loadArchiveOwner', () => this.#inner.loadArchiveOwner());
+  }
+  recordArchiveOwner(owner: ArchiveOwner) {
+    return this.#at('recordArchiveOwner', () => this.#inner.recordArchiveOwner(owner));
+  }
   loadDatabaseState(database: DatabaseScope) {
     return this.#at('loadDatabaseState', () => this.#inner.loadDatabaseState(database));
   }

@@ -3,6 +3,7 @@
  * compared with `foldKey`, leases that expire by the injected clock, runs newest first. Values
  * are deep-copied in and out, as a database would, so callers cannot mutate stored state.
  */
+
 import { ConflictError, InvalidInputError } from '#domain/errors.ts';
 import {
   type AlbumMember,
@@ -11,6 +12,7 @@ import {
   type StoredAlbum,
   type StoredAlbumInput,
 } from '#domain/model/album.ts';
+import type { ArchiveOwner } from '#domain/model/archive-owner.ts';
 import type { ArchiveSettings, ArchiveSettingsInput } from '#domain/model/archive-settings.ts';
 import { foldKey } from '#domain/model/key-fold.ts';
 import {
@@ -103,6 +105,7 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
   private counters: ArchiveCounters = { objects: 0, bytes: 0 };
   private lastCheck: number | undefined;
   private archiveSettings: ArchiveSettings | undefined;
+  private archiveOwner: ArchiveOwner | undefined;
   private sharedAlbumsFailing: SharedAlbumsFailing | undefined;
   private readonly now: () => number;
   /** Enumeration stamps by asset id: the generation that last saw it. */
@@ -118,6 +121,15 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
   constructor(options: { now?: () => number; unseenPageSize?: number } = {}) {
     this.now = options.now ?? Date.now;
     this.unseenPageSize = options.unseenPageSize ?? 100;
+  }
+
+  async loadArchiveOwner(): Promise<ArchiveOwner | undefined> {
+    return copy(this.archiveOwner);
+  }
+
+  async recordArchiveOwner(owner: ArchiveOwner): Promise<ArchiveOwner> {
+    this.archiveOwner ??= { ...owner };
+    return { ...this.archiveOwner };
   }
 
   async loadDatabaseState(database: DatabaseScope): Promise<DatabaseSyncState | undefined> {

@@ -75,5 +75,5 @@ export async function mirroredArchive(count: number, policy: DeletePolicy) {
       ZONE.zoneName,
       tombstones.map((t): ZoneChange => ({ type: 'tombstone', zone: ZONE, ...t })),
     );
-  return { state, objects, photos, syncOnce, purgePage };
+  return { state, objects, photos, syncOnce, purgePage, source, deps };
 }

@@ -14,6 +14,7 @@
  * compare-and-set depends on are strongly consistent.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ArchiveOwner } from '#domain/model/archive-owner.ts';
 import {
   type ArchiveCounters,
   type AssetRef,
@@ -28,6 +29,7 @@ import type { DetectionStateStore } from '../../ports/sync-state-store.ts';
 import { batchGetAll } from './dynamodb-batch.ts';
 import { queryPartition } from './dynamodb-query.ts';
 import {
+  archiveOwnerItemSchema,
   countersItemSchema,
   type ItemKey,
   keys,
@@ -136,6 +138,32 @@ export class DynamoDbStateTable
     } catch (error) {
       if (isConditionFailure(error)) throw new ConflictError(conflict, { cause: error });
       throw error;
+    }
+  }
+
+  // -- the archive's account ----------------------------------------------------------------
+
+  async loadArchiveOwner(): Promise<ArchiveOwner | undefined> {
+    const item = await this.get(keys.archiveOwner(), archiveOwnerItemSchema);
+    if (item === undefined) return undefined;
+    const { accountId, label, since } = item;
+    return { accountId, ...(label === undefined ? {} : { label }), since };
+  }
+
+  async recordArchiveOwner(owner: ArchiveOwner): Promise<ArchiveOwner> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: withoutUndefined({ ...keys.archiveOwner(), ...owner }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return owner;
+    } catch (error) {
+      // Another run recorded one first: theirs stands.
+      if (!isConditionFailure(error)) throw error;
+      return (await this.loadArchiveOwner()) ?? owner;
     }
   }
 

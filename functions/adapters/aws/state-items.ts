@@ -73,6 +73,8 @@ export const keys = {
   lastCheck: (): ItemKey => ({ pk: 'check', sk: 'detect' }),
   /** The settings the archive was last synced with (version policy, sidecars, deletion policy). */
   archiveSettings: (): ItemKey => ({ pk: 'settings', sk: 'archive' }),
+  /** The Apple ID account the archive belongs to (`ArchiveOwner`), recorded by its first run. */
+  archiveOwner: (): ItemKey => ({ pk: 'account', sk: 'owner' }),
   /**
    * A count kept on a key claim that was applied to the totals (docs/state.md, "Counting objects"):
    * written in batches once applied, so the claim needs no write of its own to say so.
@@ -270,6 +272,14 @@ export const SHARED_ALBUMS_FAILING = [
   'sharedAlbumsMessage',
   'sharedAlbumsReportedAt',
 ] as const;
+
+/** The archive's account (domain/model/archive-owner.ts): a hash of the dsid, never the dsid. */
+export const archiveOwnerItemSchema = z.strictObject({
+  ...item,
+  accountId: z.string().check(z.minLength(1)),
+  label: z.optional(z.string()),
+  since: z.int(),
+});
 
 export const lastCheckItemSchema = z.strictObject({
   ...item,

@@ -219,6 +219,13 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
     await login.save(options.rememberPassword ? { rememberPassword: password } : {});
     const trustExpiresAt = login.session.trustExpiresAt();
     output.success(`Signed in as ${appleId}. Session stored at ${ctx.store.describe()}.`);
+    const replaced = login.replacedAccount(dsid);
+    if (replaced !== undefined) {
+      // An archive synced with the replaced session refuses this one (finding: another Apple ID).
+      output.warn(
+        `This replaced the stored session of another Apple ID (${replaced}). An archive synced with that account refuses this session: give each Apple ID its own --local DIR and --session-file PATH (in AWS, its own stack), or sign in again with ${replaced}.`,
+      );
+    }
     if (trustExpiresAt) {
       output.info(
         `Apple's trust lasts until about ${new Date(trustExpiresAt).toISOString().slice(0, 10)}; run npx icloud-s3 login again before then.`,
@@ -233,6 +240,7 @@ export async function runLogin(ctx: CliContext, options: LoginOptions): Promise<
     output.result({
       ...resultOf('signed-in', appleId, dsid, ctx, trustExpiresAt, Boolean(options.rememberPassword)),
       passwordChange: passwordChangeOf(passwordBefore, passwordAfter),
+      ...(replaced === undefined ? {} : { replacedAccount: replaced }),
     });
   } finally {
     stdinCodes?.close();

@@ -101,7 +101,7 @@ export function describeSummary(output: Output, summary: SyncSummary): void {
   const kept = (a.purgedKept ?? 0) > 0 ? `${a.purgedKept} purged in iCloud, kept, ` : '';
   output.success(
     `${verb} ${plural(a.archived, 'asset')} (${plural(summary.versionsArchived, 'file')}, ${formatBytes(summary.bytesArchived)}); ` +
-      `${a.updated} updated without downloading, ${a.skipped} already archived, ${a.deleted} purged in iCloud and deleted, ${kept}${a.failed} failed.`,
+      `${a.updated} updated without downloading, ${a.skipped} already archived, ${a.deleted} purged in iCloud and deleted${a.deleted > 0 ? ` (${plural(a.objectsDeleted ?? 0, 'file')})` : ''}, ${kept}${a.failed} failed.`,
   );
   const kinds = Object.entries(summary.changes ?? {})
     .filter(([kind, n]) => kind !== 'unchanged' && n > 0)

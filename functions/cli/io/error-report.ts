@@ -3,7 +3,9 @@
  * docs/commands.md), a message for a person, a hint when we know what to do, and the exit code.
  * `--json` prints it as `{ "status": "error", "error": { code, message, hint }, "exitCode" }`.
  */
+
 import { CommanderError } from 'commander';
+import { OTHER_ACCOUNT } from '#domain/account/archive-owner.ts';
 import {
   AccountConditionError,
   InvalidInputError,
@@ -114,6 +116,10 @@ const commanderMessage = (error: CommanderError) =>
  */
 export const PHOTOS_UNAVAILABLE_FIX = `Turn on iCloud Photos and "Access iCloud Data on the Web" and turn off Advanced Data Protection (Settings > Apple Account > iCloud); signing in again does not help. Then run: ${CLI_COMMAND} library (it lists the photo zones Apple serves); the next sync goes on from where it stopped.`;
 
+/** What to do when the session is another Apple ID's than the archive's (`otherAccount`). */
+export const OTHER_ACCOUNT_FIX =
+  "Sign in with the archive's Apple ID (icloud-s3 login; --aws for the deployed stack), or give the other account its own --local DIR and --session-file PATH.";
+
 export function reportError(error: unknown, command = CLI_COMMAND): ErrorReport {
   const usageHint = `Run: ${command} --help`;
   if (error instanceof CommanderError) {
@@ -133,7 +139,12 @@ export function reportError(error: unknown, command = CLI_COMMAND): ErrorReport 
     return {
       code: 'account-refused',
       message,
-      hint: error.condition === 'photosUnavailable' ? PHOTOS_UNAVAILABLE_FIX : null,
+      hint:
+        error.condition === 'photosUnavailable'
+          ? PHOTOS_UNAVAILABLE_FIX
+          : error.condition === OTHER_ACCOUNT
+            ? OTHER_ACCOUNT_FIX
+            : null,
       exitCode: EXIT.accountCondition,
       condition: error.condition,
     };

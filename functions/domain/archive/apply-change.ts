@@ -6,11 +6,10 @@
 
 import type { AssetOnlyChange, TombstoneType } from '#domain/model/asset.ts';
 import type { ManifestEntry, ManifestEntryInput, RecordedDeletion } from '#domain/model/manifest.ts';
-import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
+import type { ZoneRef } from '#domain/model/zone.ts';
 import { ConflictError } from '../errors.ts';
 import { objectIdOf, plannableVersions, sameVersion } from '../plan/plan-versions.ts';
-import { entryForTombstone } from '../plan/purged-entry.ts';
-import { isSharedAlbumUser } from '../shared-albums/library-copy.ts';
+import { entryForTombstone, keysStillUsed } from '../plan/purged-entry.ts';
 import type { ArchiveDeps, KnownEntry } from './archive-deps.ts';
 import { markCurrentEdits } from './current-edits.ts';
 import { isOlder } from './state-order.ts';
@@ -132,29 +131,6 @@ export async function applyAlbumMembership(
   return result.outcome;
 }
 
-/** Keys of `entry`'s objects that another live entry (a duplicate, the Shared Library copy of the same master) still lists. */
-async function keysStillUsed(deps: ArchiveDeps, entry: ManifestEntry): Promise<Set<string>> {
-  const users = await deps.state.masterUsers(entry.masterRecordName);
-  const others = users.filter(
-    (u) => !(u.assetRecordName === entry.assetRecordName && zoneId(u.zone) === zoneId(entry.zone)),
-  );
-  const used = new Set<string>();
-  for (const other of others) {
-    // A Shared Album item showing this photo's original (same checksum, stored once) keeps it.
-    if (isSharedAlbumUser(other)) {
-      for (const version of entry.versions) if (version.kind === 'original') used.add(version.key);
-      continue;
-    }
-    // A user without an entry is a worker under way (it records itself before it stores or adopts
-    // anything): it will list the master's objects, so it keeps them all. One whose entry never
-    // comes (its worker died) leaves them in the bucket, unlisted: `verify` reports them.
-    const otherEntry = await deps.state.getEntry(other);
-    if (otherEntry?.status === 'purged') continue;
-    for (const version of (otherEntry ?? entry).versions) used.add(version.key);
-  }
-  return used;
-}
-
 /**
  * iCloud purged a record. `keep` records it; `mirror` also removes the archived objects that no
  * other live entry uses (the detector has already applied the safety stop to the run).
@@ -166,12 +142,16 @@ export async function applyPurge(
   recordName: string,
   inferredType: TombstoneType,
   at: number,
+  options: {
+    /** Told how many objects the purge deleted (after they were), when any were. */
+    readonly onObjectsDeleted?: (count: number) => void;
+  } = {},
 ): Promise<ChangeOutcome> {
   const first = await entryForTombstone(deps.state, zone, recordName, inferredType);
   if (first === undefined) return 'unknownAsset';
   const ref = { zone: first.zone, assetRecordName: first.assetRecordName };
   const mirror = deps.deletePolicy === 'mirror';
-  const stillUsed = mirror ? await keysStillUsed(deps, first) : undefined;
+  const stillUsed = mirror ? await keysStillUsed(deps.state, first) : undefined;
   let removed: RecordedDeletion[] = [];
   const result = await updateEntry(
     deps,
@@ -202,7 +182,7 @@ export async function applyPurge(
     // The users once more, now the entry says purged: a Shared Album item that became one after
     // the first read and then found the entry still archived references the original; one that
     // comes later finds the entry purged and keeps its own copy (finding 41).
-    const late = await keysStillUsed(deps, first);
+    const late = await keysStillUsed(deps.state, first);
     const kept = removed.filter((d) => late.has(d.key));
     if (kept.length > 0) {
       removed = removed.filter((d) => !late.has(d.key));
@@ -233,5 +213,6 @@ export async function applyPurge(
       await deps.state.releaseKey(deletion.key, objectId);
     }
   }
+  if (removed.length > 0) options.onObjectsDeleted?.(removed.length);
   return mirror ? 'purged' : 'purgedKept';
 }

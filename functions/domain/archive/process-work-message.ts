@@ -53,6 +53,11 @@ export interface MessageResult {
   readonly purged: number;
   /** Purged in iCloud and kept in the archive (`keep`): recorded, nothing deleted. */
   readonly purgedKept: number;
+  /**
+   * Objects those purges deleted (`mirror`): fewer than `purged` assets' objects when another live
+   * photo still uses them (a duplicate, a library reset's new asset). Absent: none.
+   */
+  readonly objectsDeleted?: number;
   readonly failed: number;
   readonly versionsArchived: number;
   readonly bytesArchived: number;
@@ -79,6 +84,8 @@ interface Tally {
   updated: number;
   purged: number;
   purgedKept: number;
+  /** Set once a purge deleted objects. */
+  objectsDeleted?: number;
   failed: number;
   versionsArchived: number;
   bytesArchived: number;
@@ -507,6 +514,7 @@ function addTo(tally: Tally, done: Tally): void {
   tally.updated += done.updated;
   tally.purged += done.purged;
   tally.purgedKept += done.purgedKept;
+  if (done.objectsDeleted) tally.objectsDeleted = (tally.objectsDeleted ?? 0) + done.objectsDeleted;
   tally.failed += done.failed;
   tally.versionsArchived += done.versionsArchived;
   tally.bytesArchived += done.bytesArchived;
@@ -679,6 +687,11 @@ export async function processWorkMessage(
             item.recordName,
             item.inferredType,
             at,
+            {
+              onObjectsDeleted: (n) => {
+                done.objectsDeleted = (done.objectsDeleted ?? 0) + n;
+              },
+            },
           );
           if (outcome === 'purged') done.purged++;
           else if (outcome === 'purgedKept') done.purgedKept++;

@@ -29,7 +29,7 @@
  */
 
 import type { Asset, AssetOnlyChange, ZoneChange } from '#domain/model/asset.ts';
-import { assetId } from '#domain/model/manifest.ts';
+import { assetId, type ManifestEntry } from '#domain/model/manifest.ts';
 import type {
   DatabaseSyncState,
   FailedPhotoRetry,
@@ -55,7 +55,7 @@ import {
 } from '../errors.ts';
 import { type DeletePolicy, deletionLimit, MassDeletionRefusedError } from '../plan/delete-policy.ts';
 import { awaitingUrl } from '../plan/plan-versions.ts';
-import { entryForTombstone } from '../plan/purged-entry.ts';
+import { entryForTombstone, keysStillUsed } from '../plan/purged-entry.ts';
 import { DEFAULT_VERSION_POLICY, type VersionPolicy } from '../plan/version-policy.ts';
 import { type AlbumWalkRetry, afterAlbumWalkProblems, albumWalkDue } from './album-walk-retry.ts';
 import { dueRetries } from './failed-retries.ts';
@@ -218,6 +218,32 @@ class Run {
     return this.#deps.remainingMs() > (this.#deps.reserveMs ?? DEFAULT_RESERVE_MS);
   }
 
+  /**
+   * The assets of this run's pages that are not purged, by master (mirror only): each will record
+   * itself as a user of its master when its worker archives it.
+   */
+  readonly liveUsers = new Map<string, Set<string>>();
+
+  noteLiveUsers(changes: readonly ZoneChange[]): void {
+    for (const change of changes) {
+      const live =
+        change.type === 'asset' ? change.asset : change.type === 'assetOnly' ? change.change : undefined;
+      if (live === undefined || live.isExpunged) continue;
+      const users = this.liveUsers.get(live.masterRecordName) ?? new Set<string>();
+      users.add(assetId(live));
+      this.liveUsers.set(live.masterRecordName, users);
+    }
+  }
+
+  /** Another asset of this run uses the entry's master: its worker keeps every object of it. */
+  hasLiveUserInRun(entry: ManifestEntry): boolean {
+    const users = this.liveUsers.get(entry.masterRecordName);
+    if (users === undefined) return false;
+    const self = assetId(entry);
+    for (const user of users) if (user !== self) return true;
+    return false;
+  }
+
   /** Refuses a page whose purges would take the run past the delete limit (mirror only). */
   async checkDeletions(changes: readonly ZoneChange[]): Promise<void> {
     const { deletePolicy, state } = this.#deps;
@@ -225,13 +251,19 @@ class Run {
     // What the purges would remove: the archived objects of each entry a tombstone reaches, as the
     // workers find it (an asset by its name, a master through its user in the zone). A photo's two
     // tombstones, maybe pages apart, reach one entry: counted once in the run.
+    // Objects another live photo still uses stay (the workers' rule, `keysStillUsed`): a user in
+    // the manifest, or one this run enqueued whose worker has not recorded it yet (a library
+    // reset's new asset over the same master).
+    this.noteLiveUsers(changes);
     let objects = 0;
     for (const change of changes) {
       if (change.type !== 'tombstone') continue;
       const entry = await entryForTombstone(state, change.zone, change.recordName, change.inferredType);
       if (entry === undefined || entry.status === 'purged' || this.purged.has(assetId(entry))) continue;
       this.purged.add(assetId(entry));
-      objects += entry.versions.length;
+      if (this.hasLiveUserInRun(entry)) continue;
+      const kept = await keysStillUsed(state, entry);
+      objects += entry.versions.filter((v) => !kept.has(v.key)).length;
     }
     if (objects === 0) return;
     this.counted ??= (await state.getCounters()).objects;

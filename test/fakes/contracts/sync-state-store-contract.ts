@@ -60,6 +60,18 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
       return { clock, store: await createStore(clock) };
     };
 
+    describe("the archive's account", () => {
+      it('is unknown until recorded, then the first recorded stands (a second record returns it)', async () => {
+        const { store } = await setUp();
+        expect(await store.loadArchiveOwner()).toBeUndefined();
+        const a = { accountId: `sha256:${'a'.repeat(64)}`, label: 'a***@e***.com', since: 1_000 };
+        expect(await store.recordArchiveOwner(a)).toEqual(a);
+        const b = { accountId: `sha256:${'b'.repeat(64)}`, since: 2_000 };
+        expect(await store.recordArchiveOwner(b)).toEqual(a);
+        expect(await store.loadArchiveOwner()).toEqual(a);
+      });
+    });
+
     describe('the time of the last check', () => {
       it('is unknown before the first check, then the latest check, never moved back', async () => {
         const { store } = await setUp();

@@ -3,6 +3,7 @@
  * trust token when the stored session is for the same Apple ID, so Apple may skip two-factor), the
  * authenticator that drives it, and a way to store the result.
  */
+
 import { ConflictError } from '#domain/errors.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { Logger } from '#shared/logger.ts';
@@ -14,6 +15,7 @@ import { validateSession } from '../auth/setup-service.ts';
 import type { IcloudEndpoint } from '../endpoints.ts';
 import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
 import type { ExchangeObserver } from '../http/types.ts';
+import { accountIdentity } from './account-identity.ts';
 import { IcloudSession } from './icloud-session.ts';
 import { parseSessionDocument, serializeSessionDocument } from './session-schema.ts';
 
@@ -30,6 +32,12 @@ export interface BeginLoginOptions {
 
 export interface LoginSession {
   readonly session: IcloudSession;
+  /**
+   * When the session stored before this login had signed in to another account than `dsid` (the
+   * new sign-in's): that account's Apple ID, masked (`login` warns: an archive synced with it
+   * refuses the new session). Undefined for the same account or none.
+   */
+  replacedAccount(dsid: string): string | undefined;
   /** Clears what a previous sign-in left (keeping client id and trust token) and returns the authenticator. */
   startSignIn(): Promise<IcloudAuthenticator>;
   /** Whether a stored session for this Apple ID already works (one `validate`, no sign-in). */
@@ -117,7 +125,14 @@ export async function beginLogin(options: BeginLoginOptions): Promise<LoginSessi
     }
   };
 
+  const previousDsid = previous?.fields.dsid;
+  const storedAccount = previousDsid ? accountIdentity(previousDsid, previous?.appleId) : undefined;
   return {
+    replacedAccount(dsid: string) {
+      if (storedAccount === undefined || storedAccount.id === accountIdentity(dsid, undefined).id)
+        return undefined;
+      return storedAccount.label ?? 'another Apple ID';
+    },
     async startSignIn() {
       await session.resetForSignIn();
       return new IcloudAuthenticator(ctx);

@@ -12,6 +12,7 @@
  * the trust has probably expired (SRP would only end at two-factor, and in Apple's older flow its
  * 409 pushes a code to the person's devices by itself).
  */
+
 import {
   AccountConditionError,
   ConflictError,
@@ -19,6 +20,7 @@ import {
   SessionExpiredError,
   SignInLatchedError,
 } from '#domain/errors.ts';
+import type { AccountIdentity } from '#domain/model/archive-owner.ts';
 import { ROTATED_SESSION_SAVE_INTERVAL_MS } from '#domain/session-saves.ts';
 import type { SessionStore } from '#ports/session-store.ts';
 import type { Logger } from '#shared/logger.ts';
@@ -29,6 +31,7 @@ import { accountLogin } from '../auth/setup-service.ts';
 import { type IcloudEndpoint, sessionService } from '../endpoints.ts';
 import { FetchIcloudHttp } from '../http/fetch-icloud-http.ts';
 import type { ExchangeObserver, IcloudHttp, IcloudHttpRequest, IcloudHttpResponse } from '../http/types.ts';
+import { accountIdentity } from './account-identity.ts';
 import { IcloudSession } from './icloud-session.ts';
 import { parseSessionDocument, type SessionDocument, serializeSessionDocument } from './session-schema.ts';
 
@@ -72,6 +75,8 @@ export interface OpenedIcloudSession {
    */
   lookUpAccount?(): Promise<void>;
   readonly dsid: string;
+  /** The signed-in account (a hash of the dsid, the Apple ID masked): never the dsid itself. */
+  readonly account?: AccountIdentity;
   /** `auth-<uuid>`: the `clientId` query parameter of CloudKit calls. */
   readonly clientId: string;
   /** Estimated end of Apple's trust (issue + ~60 days); the next login after it needs two-factor. */
@@ -194,6 +199,11 @@ class OpenedSession implements OpenedIcloudSession {
 
   get dsid(): string {
     return this.#session.fields.dsid ?? '';
+  }
+
+  get account(): AccountIdentity | undefined {
+    const { dsid } = this.#session.fields;
+    return dsid ? accountIdentity(dsid, this.#session.appleId) : undefined;
   }
 
   get trustExpiresAt(): number | undefined {
