@@ -165,7 +165,7 @@ describe('an item older than the change its entry holds', () => {
     expect(supersededBy(old, undefined)).toBe(false);
   });
 
-  it("is settled at once (even while the newer change waits), renewed and alone: nothing to wait for", () => {
+  it('is settled at once (even while the newer change waits), renewed and alone: nothing to wait for', () => {
     const renewed = { ...old, renewedAt: 10 * DAY };
     expect(isSettled(renewed, heldT3)).toBe(true);
     expect(isSettled(renewed, { ...heldT3, status: 'pending' })).toBe(true);
@@ -187,4 +187,3 @@ describe('an item older than the change its entry holds', () => {
     expect(unsettledItems(withAlbum!, { ...heldT3, status: 'pending' }, 3 * DAY)).toEqual([album]);
   });
 });
-
