@@ -9,6 +9,7 @@
 import { mergeFacts } from '#domain/catalog/asset-facts.ts';
 import {
   type AssetFold,
+  foldFacts,
   groupByAsset,
   type JournalItem,
   journalSchema,
@@ -117,7 +118,10 @@ async function foldShard(
   for (const { fold, entry } of decided) {
     const old = records.get(fold.id);
     if (entry === undefined) continue;
-    const facts = mergeFacts(old === undefined ? undefined : factsOfRecord(old), fold.facts);
+    // The facts of items older than the entry's change go beneath the record's: a late worker's
+    // renewed item never puts an old edit's date or caption back (`supersededBy`).
+    const { facts: newer, older } = foldFacts(fold, entry);
+    const facts = mergeFacts(mergeFacts(older, old === undefined ? undefined : factsOfRecord(old)), newer);
     const albums = albumsOf === undefined ? entry.albums : albumsOf(entry);
     const after = toCatalogRecord({ ...entry, albums }, facts);
     records.set(fold.id, after);

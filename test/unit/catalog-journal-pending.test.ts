@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CATALOG_JOURNAL_PREFIX,
+  foldFacts,
   groupByAsset,
   isSettled,
   JOURNAL_RENEW_AFTER_MS,
@@ -15,6 +16,7 @@ import {
   type JournalItem,
   journalItemOf,
   renewedJournalItems,
+  supersededBy,
   unsettledItems,
 } from '#domain/catalog/catalog-journal.ts';
 import { CATALOG_PREFIX } from '#domain/catalog/journal-ids.ts';
@@ -134,5 +136,54 @@ describe('work a worker takes past the point where a fold may have dropped its i
     expect(fold?.latest).toEqual(newer);
     // The old work done (the entry at a1): the newer change is still waited for.
     expect(unsettledItems(fold!, entry('archived'), 10 * DAY)).toEqual([{ ...newer, renewedAt: 10 * DAY }]);
+  });
+});
+
+describe('an item older than the change its entry holds', () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  const old: JournalItem = {
+    ...item,
+    at: 1 * DAY,
+    expect: { type: 'changeTag', assetChangeTag: 't2' },
+    facts: { fileName: 'IMG_1.JPG', mediaType: 'photo', captureTime: 2001, description: { title: 'old' } },
+  };
+  const newer: JournalItem = {
+    ...item,
+    at: 2 * DAY,
+    expect: { type: 'changeTag', assetChangeTag: 't3' },
+    facts: { captureTime: 2002, description: { title: 'new' } },
+  };
+  const heldT3 = { ...entry('archived'), assetChangeTag: 't3', stateAt: 2 * DAY };
+
+  it('is superseded only by another change tag written by work issued after it', () => {
+    expect(supersededBy(old, heldT3)).toBe(true);
+    expect(supersededBy(newer, heldT3)).toBe(false);
+    expect(supersededBy(old, { ...heldT3, assetChangeTag: 't2' })).toBe(false);
+    expect(supersededBy(old, { ...heldT3, stateAt: 1 * DAY })).toBe(false);
+    // An entry from before `stateAt`, or none: nothing to tell the order by.
+    expect(supersededBy(old, entry('archived'))).toBe(false);
+    expect(supersededBy(old, undefined)).toBe(false);
+  });
+
+  it('is settled at once (even while the newer change waits), renewed and alone: nothing to wait for', () => {
+    const renewed = { ...old, renewedAt: 10 * DAY };
+    expect(isSettled(renewed, heldT3)).toBe(true);
+    expect(isSettled(renewed, { ...heldT3, status: 'pending' })).toBe(true);
+    const [fold] = groupByAsset([renewed]);
+    expect(unsettledItems(fold!, heldT3, 10 * DAY)).toEqual([]);
+  });
+
+  it('brings its facts only beneath the newer ones: a new photo keeps its name and kind', () => {
+    const [fold] = groupByAsset([old, newer]);
+    expect(foldFacts(fold!, heldT3)).toEqual({ facts: newer.facts, older: old.facts });
+    // Carried with the newer change (still pending elsewhere), the newer facts stay on top.
+    const carried = unsettledItems(fold!, { ...heldT3, status: 'pending' }, 2 * DAY);
+    expect(carried.map((c) => c.facts)).toEqual([
+      { fileName: 'IMG_1.JPG', mediaType: 'photo', captureTime: 2002, description: { title: 'new' } },
+    ]);
+    // Alone, an older item carries no facts onto a newer item of the asset (an album's).
+    const album: JournalItem = { ...item, at: 3 * DAY, expect: { type: 'album', album: 'B', present: true } };
+    const [withAlbum] = groupByAsset([old, album]);
+    expect(unsettledItems(withAlbum!, { ...heldT3, status: 'pending' }, 3 * DAY)).toEqual([album]);
   });
 });

@@ -7,7 +7,10 @@
  * absence paths reach it inside the 14 days SQS keeps work: a sign-in latch of 7-14 days (no fold
  * while latched, finding 101; the first run after the login redrives the parked work and folds at
  * its end, before the workers are done), and a dead letter sent back by hand a week on. The work
- * here goes through the workers' handler, as in AWS.
+ * here goes through the workers' handler, as in AWS. And late work renewed after a newer change
+ * of the photo was folded never puts its old facts back in the record (found by the review of that
+ * fix): its item is older than the entry's change, so it is settled at once and its facts go
+ * beneath the record's.
  */
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
@@ -94,6 +97,10 @@ function setUp() {
       }
       return items;
     },
+    fullRecord: async () => {
+      const text = (await readText(objects, shardKey(shardOf(current)))) ?? '';
+      return decodeShard(text).find((r) => r.asset === current.assetRecordName);
+    },
     record: async () => {
       const text = (await readText(objects, shardKey(shardOf(current)))) ?? '';
       const found = decodeShard(text).find((r) => r.asset === current.assetRecordName);
@@ -158,5 +165,38 @@ describe('the catalog of a photo whose work finishes more than 7 days after dete
     await fold('run-1');
     expect(await journalItems()).toEqual([]);
     expect(await record()).toEqual({ status: 'archived', favorite: false, originals: 1 });
+  });
+
+  it("keeps a newer change's facts when work older than it is renewed after it was folded", async () => {
+    const { asset, change, enqueue, work, fold, advance, fullRecord, journalItems } = setUp();
+    await work(await enqueue([{ type: 'asset', asset: asset() }]));
+    await fold('run-1');
+
+    // The capture date is corrected (t2): its message's tries run out for now (a 503 window), and
+    // it waits in the dead-letter queue; the same day the date is corrected again (t3), archived.
+    const firstFix: Asset = { ...asset(), assetChangeTag: 't2', captureTime: Date.UTC(2001, 0, 1) };
+    change(firstFix);
+    const old = await enqueue([{ type: 'asset', asset: firstFix }]);
+    advance(60 * MINUTES);
+    const secondFix: Asset = { ...asset(), assetChangeTag: 't3', captureTime: Date.UTC(2002, 6, 2) };
+    change(secondFix);
+    await work(await enqueue([{ type: 'asset', asset: secondFix }]));
+    await fold('run-2');
+    expect((await fullRecord())?.capturedAt).toBe(Date.UTC(2002, 6, 2));
+
+    // Then a sign-in latch of 8 days (the dead letter waits, redrives unspent: finding 20). After
+    // the login the first run redrives it: the worker takes work issued 8 days ago, journals it
+    // again (finding 118), and finds the entry newer (nothing to archive).
+    advance(8 * DAY);
+    await work(old);
+    await fold('run-after-login');
+    // Settled at once (the entry holds a newer change), the record as t3 left it.
+    expect(await journalItems()).toEqual([]);
+    expect((await fullRecord())?.capturedAt).toBe(Date.UTC(2002, 6, 2));
+    for (let day = 0; day < 8; day += 1) {
+      advance(DAY);
+      await fold(`run-day-${day}`);
+    }
+    expect((await fullRecord())?.capturedAt).toBe(Date.UTC(2002, 6, 2));
   });
 });

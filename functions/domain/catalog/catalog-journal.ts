@@ -5,6 +5,7 @@
  * folds the journal into the shards once the workers have settled each item
  * (docs/archive-layout.md#9-the-catalog).
  */
+import { issuedBefore } from '#domain/archive/state-order.ts';
 import type { ManifestEntry } from '#domain/model/manifest.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import * as z from '#shared/zod.ts';
@@ -89,6 +90,8 @@ export type Journal = z.infer<typeof journalSchema>;
  */
 export function isSettled(item: JournalItem, entry: ManifestEntry, albumsFromStore = false): boolean {
   if (entry.status === 'failed' || entry.status === 'purged') return true;
+  // The workers leave its state alone: it never gets its change tag, and there is nothing to wait for.
+  if (supersededBy(item, entry)) return true;
   if (entry.status === 'pending') return false;
   switch (item.expect.type) {
     case 'changeTag':
@@ -102,13 +105,55 @@ export function isSettled(item: JournalItem, entry: ManifestEntry, albumsFromSto
   }
 }
 
+/**
+ * Whether `entry` holds a newer change of the asset than the item's: another change tag, written
+ * by work issued after the item was journalled (archive/state-order.ts, the workers' own order).
+ * The workers leave such an item's state alone (`isOlder`), so it never gets its change tag, and
+ * its facts are older than the ones the record was (or is being) folded with: a late worker's
+ * renewed item (`renewedJournalItems`, which keeps its old `at`), or an item carried past a
+ * newer one that a fold met first.
+ */
+export function supersededBy(item: JournalItem, entry: ManifestEntry | undefined): boolean {
+  return (
+    item.expect.type === 'changeTag' &&
+    entry !== undefined &&
+    entry.assetChangeTag !== item.expect.assetChangeTag &&
+    issuedBefore(item.at, entry.stateAt)
+  );
+}
+
+/** An asset's facts as the fold takes them, given its entry (`foldFacts`). */
+export interface FoldedFacts {
+  /** The facts of the items the entry holds no newer change than, merged in journal order. */
+  readonly facts?: AssetFacts;
+  /**
+   * The facts of the items older than the entry's change (`supersededBy`), merged in journal
+   * order: they go beneath the record's and the newer items' (a new photo's name, kind and size
+   * when nothing newer says them), never over them.
+   */
+  readonly older?: AssetFacts;
+}
+
+/** The asset's facts in the journal, split by whether `entry` holds a newer change than their item. */
+export function foldFacts(fold: AssetFold, entry: ManifestEntry | undefined): FoldedFacts {
+  let facts: AssetFacts | undefined;
+  let older: AssetFacts | undefined;
+  for (const item of fold.items) {
+    const itemFacts = item.facts as AssetFacts | undefined;
+    if (itemFacts === undefined) continue;
+    if (supersededBy(item, entry)) older = mergeFacts(older, itemFacts);
+    else facts = mergeFacts(facts, itemFacts);
+  }
+  return { ...(facts === undefined ? {} : { facts }), ...(older === undefined ? {} : { older }) };
+}
+
 /** What the fold does with one asset's journal items. */
 export interface AssetFold {
   readonly id: string;
   readonly zone: ZoneRef;
   readonly assetRecordName: string;
-  /** The newest facts the journal brought (merged in journal order), if any. */
-  readonly facts?: AssetFacts;
+  /** The asset's items in journal order (their facts are taken with the entry: `foldFacts`). */
+  readonly items: readonly JournalItem[];
   /** The newest item. */
   readonly latest: JournalItem;
   /** The newest change of the asset itself (a change tag or a purge), if any: older than `latest` when an album item came after it. */
@@ -117,19 +162,18 @@ export interface AssetFold {
   readonly renewedAt?: number;
 }
 
-/** Groups items by asset in journal order, merging their facts. */
+/** Groups items by asset in journal order. */
 export function groupByAsset(items: readonly JournalItem[]): AssetFold[] {
   const byId = new Map<string, AssetFold>();
   for (const item of items) {
     const id = catalogIdOfItem(item);
     const before = byId.get(id);
-    const merged = mergeFacts(before?.facts, item.facts as AssetFacts | undefined);
     const renewedAt = Math.max(before?.renewedAt ?? 0, item.renewedAt ?? 0);
     byId.set(id, {
       id,
       zone: item.zone,
       assetRecordName: item.asset,
-      ...(merged === undefined ? {} : { facts: merged }),
+      items: [...(before?.items ?? []), item],
       latest: item,
       change: item.expect.type === 'album' ? before?.change : item,
       ...(renewedAt > 0 ? { renewedAt } : {}),
@@ -172,6 +216,10 @@ export function unsettledItems(
   albums: AlbumsSource = {},
 ): JournalItem[] {
   const waitForWalk = albums.albumsFromStore === true && albums.albumWalkUnderWay === true;
+  // Carried, an item holds the facts merged so far: the older ones only beneath newer ones (alone,
+  // they would be folded over the record next time).
+  const { facts: newer, older } = foldFacts(fold, entry);
+  const facts = newer === undefined ? undefined : mergeFacts(older, newer);
   return [...new Set([fold.change ?? fold.latest, fold.latest])]
     .filter(
       (item) =>
@@ -181,7 +229,7 @@ export function unsettledItems(
     )
     .map((item) => ({
       ...item,
-      ...(fold.facts === undefined ? {} : { facts: fold.facts as JournalItem['facts'] }),
+      ...(facts === undefined ? {} : { facts: facts as JournalItem['facts'] }),
       // Carried, the renewal stays the asset's: the next fold counts the retention from it too.
       ...(fold.renewedAt === undefined ? {} : { renewedAt: fold.renewedAt }),
     }));
