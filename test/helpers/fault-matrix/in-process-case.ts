@@ -101,11 +101,11 @@ function crashNoteOf(schedule: CrashSchedule): { crashNote?: string } {
   const drawn = [
     ...(bodilessCalls > 0
       ? [
-          `${plural(bodilessCalls, 'call', 'calls')} it was drawn on had no body to cut (an error reply, or a body broken on the wire first)`,
+          `${plural(bodilessCalls, 'call', 'calls')} it landed on had no body to cut (an error reply, or a body broken on the wire first)`,
         ]
       : []),
     ...(failedCalls > 0
-      ? [`${plural(failedCalls, 'call', 'calls')} it was drawn on failed (nothing written to crash after)`]
+      ? [`${plural(failedCalls, 'call', 'calls')} it landed on failed (nothing written to crash after)`]
       : []),
   ].join(', ');
   return {
