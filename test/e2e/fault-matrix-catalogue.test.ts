@@ -3,6 +3,7 @@
  * simulator's own (reply, wire and connection modes, library and CDN quirks), and this test fails
  * when the simulator gains a switch the matrix neither runs nor names as left out with a reason.
  */
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { inProcessCases, processCases, sampleCases } from '#test/helpers/fault-matrix/cases.ts';
 import {
@@ -48,6 +49,21 @@ describe('the fault matrix catalogue', () => {
       for (const phase of PHASES)
         expect(cases.some((c) => c.mode.id === mode.id && c.phase === phase)).toBe(true);
     expect(new Set(cases.map((c) => c.crash))).toEqual(new Set(CRASH_POINTS));
+  });
+
+  it("is as large as docs/reliability.md says (the counts there are the generator's)", async () => {
+    const doc = await readFile(new URL('../../docs/reliability.md', import.meta.url), 'utf8');
+    const said = /That is (\d+) in-process cases and (\d+) process cases\b/.exec(doc.replace(/\s+/g, ' '));
+    const modes = /\*\*Every fault mode of the simulator\*\* \((\d+) in the matrix\)/.exec(doc);
+    expect({
+      inProcess: Number(said?.[1]),
+      process: Number(said?.[2]),
+      modes: Number(modes?.[1]),
+    }).toEqual({
+      inProcess: inProcessCases().length,
+      process: processCases().length,
+      modes: FAULT_MODES.length,
+    });
   });
 
   it('draws a sample that holds every mode once it is as large as the catalogue, and rotates by seed', () => {

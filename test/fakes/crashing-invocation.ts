@@ -8,7 +8,9 @@
  * being streamed stops part-way; non-stream calls treat it as `after`). A `midStream` point whose
  * call got no body to cut (the request failed: an error reply, a refused URL) waits for the next
  * call to the same port that gets one (`carry`): the crash is drawn on a body, never spent on an
- * error. Once an invocation is
+ * error. Likewise an `after` point whose call failed (nothing was written, so there is no "after"
+ * to die in) moves to the next call to the same port that succeeds (`carryPastFailure`). Once an
+ * invocation is
  * dead every further port call it makes throws `SimulatedCrash` and its abort signal has fired,
  * so nothing it does afterwards reaches a store: exactly what a killed process can do.
  */
@@ -24,10 +26,12 @@ export type CrashMoment = 'before' | 'after' | 'midStream';
 export interface CrashPoint {
   /**
    * 1-based number of the port call, counted across every invocation of the schedule: of every
-   * call, or with `on` of the calls to that port method only (`queue.enqueue`, `cdn.open`...).
+   * call, or with `on` of the calls to that port method only (`queue.enqueue`, `cdn.open`...), or
+   * to any of several methods, counted together (a manifest write: `state.putEntry` for one entry,
+   * `state.putEntries` for a batch).
    */
   readonly call: number;
-  readonly on?: string;
+  readonly on?: string | readonly string[];
   readonly when: CrashMoment;
   /** For `midStream`: the share of the body (0..1) that gets through before the crash. */
   readonly fraction?: number;
@@ -74,6 +78,8 @@ export class CrashSchedule {
   readonly #carried: CrashPoint[] = [];
   /** Calls a `midStream` point landed on that got no body (each carried to a later call). */
   bodilessCalls = 0;
+  /** Calls an `after` point landed on that failed (each carried to a later call). */
+  failedCalls = 0;
 
   constructor(points: readonly CrashPoint[] = []) {
     this.#points = points;
@@ -94,6 +100,12 @@ export class CrashSchedule {
   /** Calls made so far to one port method (`cdn.open`). */
   callsTo(label: string): number {
     return this.#byLabel.get(label) ?? 0;
+  }
+
+  /** Calls to the methods a point names, since the schedule was armed. */
+  #callsOn(on: string | readonly string[]): number {
+    const labels = typeof on === 'string' ? [on] : on;
+    return labels.reduce((n, l) => n + (this.#byLabel.get(l) ?? 0) - (this.#base.byLabel.get(l) ?? 0), 0);
   }
 
   get current(): Invocation {
@@ -118,10 +130,9 @@ export class CrashSchedule {
     const ofLabel = (this.#byLabel.get(label) ?? 0) + 1;
     this.#byLabel.set(label, ofLabel);
     const call = this.#calls - this.#base.calls;
-    const callOfLabel = ofLabel - (this.#base.byLabel.get(label) ?? 0);
     const point =
       this.#points.find((p) =>
-        p.on === undefined ? p.call === call : p.on === label && p.call === callOfLabel,
+        p.on === undefined ? p.call === call : names(p.on, label) && p.call === this.#callsOn(p.on),
       ) ?? this.#takeCarried(label);
     return { number: this.#calls, label: `${label}#${this.#calls}`, ...(point ? { point } : {}) };
   }
@@ -135,13 +146,25 @@ export class CrashSchedule {
     this.#carried.push({ ...point, on });
   }
 
-  /** `midStream` points still waiting for a body (their crash has not happened). */
+  /**
+   * A point past the call's start (`after`, or `midStream` on a call with no stream) landed on a
+   * call that failed: nothing was written, so there was no "after" to die in. The crash moves to
+   * the next call to the point's port (its `on`, or this call's label) that is not a crash point
+   * of its own, and so on until one succeeds. A call that failed because its invocation had died
+   * moves nothing (the process is gone; the crash that killed it is the case's).
+   */
+  carryPastFailure(point: CrashPoint, label: string): void {
+    this.failedCalls += 1;
+    this.#carried.push({ ...point, on: point.on ?? label });
+  }
+
+  /** Points still waiting for a body or for a call that succeeds (their crash has not happened). */
   get carried(): number {
     return this.#carried.length;
   }
 
   #takeCarried(label: string): CrashPoint | undefined {
-    const at = this.#carried.findIndex((p) => p.on === label);
+    const at = this.#carried.findIndex((p) => p.on !== undefined && names(p.on, label));
     return at < 0 ? undefined : this.#carried.splice(at, 1)[0];
   }
 
@@ -156,12 +179,23 @@ export class CrashSchedule {
     const invocation = this.#current;
     const step = this.next(label);
     if (step.point?.when === 'before') throw this.crash(`${step.label} before`);
-    const result = await call();
+    let result: T;
+    try {
+      result = await call();
+    } catch (error) {
+      if (step.point !== undefined && !invocation.dead) this.carryPastFailure(step.point, label);
+      throw error;
+    }
     // The process died while this call was in flight (a sibling call crashed): it never returns.
     if (invocation.dead) throw new SimulatedCrash(`invocation died during ${step.label}`);
     if (step.point !== undefined) throw this.crash(`${step.label} after`);
     return result;
   }
+}
+
+/** A point's `on` names this port method (one method, or one of several). */
+function names(on: string | readonly string[], label: string): boolean {
+  return typeof on === 'string' ? on === label : on.includes(label);
 }
 
 /** A small deterministic PRNG (mulberry32) so each seed picks the same crash points every run. */

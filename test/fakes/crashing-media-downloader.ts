@@ -28,8 +28,12 @@ export class CrashingMediaDownloader implements MediaDownloader {
     try {
       download = await this.#inner.open(url, options);
     } catch (error) {
-      // An error reply has no body to cut: the crash waits for the next download that has one.
-      if (step.point?.when === 'midStream' && !invocation.dead) this.#schedule.carry(step.point, 'cdn.open');
+      // An error reply has no body to cut, nor headers to die after: the crash waits for the next
+      // download that has them.
+      if (step.point !== undefined && !invocation.dead) {
+        if (step.point.when === 'midStream') this.#schedule.carry(step.point, 'cdn.open');
+        else this.#schedule.carryPastFailure(step.point, 'cdn.open');
+      }
       throw error;
     }
     if (invocation.dead) {

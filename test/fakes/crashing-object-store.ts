@@ -68,7 +68,18 @@ export class CrashingObjectStore implements ObjectStore {
       body.on('error', (error) => cut.destroy(error));
       source = body.pipe(cut);
     }
-    const result = await this.#inner.putStream(key, source, { ...options, signal });
+    let result: PutResult;
+    try {
+      result = await this.#inner.putStream(key, source, { ...options, signal });
+    } catch (error) {
+      // The put failed before its crash (a body shorter than announced, a refused put): nothing
+      // was stored to die after, or the body broke before the cut. The crash moves on.
+      if (step.point !== undefined && !invocation.dead) {
+        if (step.point.when === 'midStream') this.#schedule.carry(step.point, putLabel(key));
+        else this.#schedule.carryPastFailure(step.point, putLabel(key));
+      }
+      throw error;
+    }
     if (invocation.dead) throw invocation.kill(step.label);
     if (step.point !== undefined) throw this.#schedule.crash(`${step.label} after`);
     return result;
@@ -81,7 +92,14 @@ export class CrashingObjectStore implements ObjectStore {
     if (step.label.startsWith('objects.putStream')) this.puts += 1;
     if (step.point?.when === 'midStream') throw this.#schedule.crash(`${step.label} midStream`);
     const signal = options.signal ? AbortSignal.any([options.signal, invocation.signal]) : invocation.signal;
-    const result = await this.#inner.putBytes(key, body, { ...options, signal });
+    let result: PutResult;
+    try {
+      result = await this.#inner.putBytes(key, body, { ...options, signal });
+    } catch (error) {
+      if (step.point !== undefined && !invocation.dead)
+        this.#schedule.carryPastFailure(step.point, putLabel(key));
+      throw error;
+    }
     if (invocation.dead) throw invocation.kill(step.label);
     if (step.point !== undefined) throw this.#schedule.crash(`${step.label} after`);
     return result;

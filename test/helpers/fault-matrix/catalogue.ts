@@ -43,15 +43,21 @@ export const CRASH_POINTS = [
 ] as const;
 export type CrashPointKind = (typeof CRASH_POINTS)[number];
 
-/** The durable write each phase ends in (the port call a crash lands on). */
-export const DURABLE_WRITE: Record<Phase, string> = {
+/**
+ * The durable write each phase ends in (the port call a crash lands on): one port method, or
+ * several whose calls are counted together.
+ */
+export const DURABLE_WRITE: Record<Phase, string | readonly string[]> = {
   'sign-in refresh': 'state.saveZone',
   'detection page': 'state.saveZone',
   enqueue: 'queue.enqueue',
   download: 'objects.putStream',
   upload: 'objects.putStream',
-  // A work message's entries are written together (one transaction), once its transfers are done.
-  'manifest write': 'state.putEntries',
+  // A work message's entries are written together (one transaction) once its transfers are done,
+  // but a batch of one, an entry a refused batch leaves, a failure or a flag change is written
+  // alone (`putEntry`; functions/domain/archive/entry-batch.ts): under faults that spread the
+  // items apart every batch may hold one entry, so a crash counts both.
+  'manifest write': ['state.putEntry', 'state.putEntries'],
   'token save': 'state.saveZone',
   // `CrashingObjectStore` counts these puts apart from the photos' (`putLabel`).
   'catalog write': 'catalog.put',

@@ -32,8 +32,8 @@ export interface CaseResult extends ArchiveDamage {
   readonly crashesUnderFault: number;
   /**
    * Where the planned crash went when it did not land as drawn: a mid-stream crash whose download
-   * got no body (an error reply) moved to the next with one; a kill that never happened, or landed
-   * outside its phase, says why.
+   * got no body (an error reply) moved to the next with one, an "after" crash whose call failed to
+   * the next that succeeded; a kill that never happened, or landed outside its phase, says why.
    */
   readonly crashNote?: string;
   /** Invocations that failed (threw) while the fault was on: the next scheduled run goes on. */
@@ -93,7 +93,7 @@ export class MatrixFigures {
     const lines = [
       `fault matrix (${label}), seed ${seed}: ${t.cases} cases in ${(t.wallMs / 1000).toFixed(1)} s`,
       `  faults fired ${t.faultsFired} (in ${t.casesWithFaultFired} cases), the mode's own fault never fired in ${t.modeNeverFired} cases, a planned crash never happened in ${t.crashNeverHappened}, ${t.testedNothing} cases tested nothing (neither)`,
-      `  crashes ${t.crashes} (in ${t.crashOnlyAfterFaults} cases only once the faults had cleared; in ${t.crashMoved} moved off a download with no body), invocations failed under a fault ${t.invocationErrors}, recoveries ${t.recoveries}, recovered ${t.recovered}/${t.cases}`,
+      `  crashes ${t.crashes} (in ${t.crashOnlyAfterFaults} cases only once the faults had cleared; in ${t.crashMoved} moved off a call with no body or that failed), invocations failed under a fault ${t.invocationErrors}, recoveries ${t.recoveries}, recovered ${t.recovered}/${t.cases}`,
       `  lost ${t.lost}, duplicated ${t.duplicated}, corrupted ${t.corrupted}, verify differences ${t.verifyDifferences}`,
       `  known findings: ${t.knownFindingCases} cases (${t.knownFindingRecovered} recovered anyway), ${t.knownFindingLost} versions lost in them`,
       `  unattended two-factor pushes ${t.unattendedPushes}, sign-ins by a person ${t.humanLogins}`,

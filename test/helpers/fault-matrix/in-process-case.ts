@@ -90,16 +90,29 @@ function crashPointsOf(c: MatrixCase, random: () => number): CrashPoint[] {
 
 /**
  * A mid-stream crash drawn on a download that got no body (an error reply, a refused URL) or lost
- * it on the wire before the cut moved to the next download with one (`CrashSchedule.carry`); when none came, the crash never happened.
+ * it on the wire before the cut moved to the next download with one (`CrashSchedule.carry`); an
+ * "after" crash drawn on a call that failed moved to the next that succeeded
+ * (`CrashSchedule.carryPastFailure`); when none came, the crash never happened.
  */
 function crashNoteOf(schedule: CrashSchedule): { crashNote?: string } {
-  if (schedule.bodilessCalls === 0) return {};
-  const drawn = `${schedule.bodilessCalls} download${schedule.bodilessCalls === 1 ? '' : 's'} it was drawn on had no body to cut (an error reply, or a body broken on the wire first)`;
+  const { bodilessCalls, failedCalls } = schedule;
+  if (bodilessCalls === 0 && failedCalls === 0) return {};
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const drawn = [
+    ...(bodilessCalls > 0
+      ? [
+          `${plural(bodilessCalls, 'call', 'calls')} it landed on had no body to cut (an error reply, or a body broken on the wire first)`,
+        ]
+      : []),
+    ...(failedCalls > 0
+      ? [`${plural(failedCalls, 'call', 'calls')} it landed on failed (nothing written to crash after)`]
+      : []),
+  ].join(', ');
   return {
     crashNote:
       schedule.carried > 0
-        ? `${drawn}, and no later download got one`
-        : `${drawn}; it moved to the next download with one`,
+        ? `${drawn}, and no later call to its port got through`
+        : `${drawn}; it moved to the next call that got through`,
   };
 }
 
@@ -206,6 +219,10 @@ async function runCase(world: MatrixWorld, c: MatrixCase, runSeed: number): Prom
       armed = await armFaults(control, action, { phase: c.phase, library, random, storedTokens });
     }
   }
+  if (process.env.FAULT_MATRIX_DEBUG)
+    process.stdout.write(
+      `crash points ${JSON.stringify(crashPoints)}; calls under the fault: ${[...new Set([...crashPoints.flatMap((p) => p.on ?? []), 'state.putEntry', 'state.putEntries', 'objects.putStream', 'cdn.open'])].map((l) => `${l} ${schedule.callsTo(l)}`).join(', ')}; crashes ${JSON.stringify(schedule.fired)}; moved off ${schedule.bodilessCalls} bodiless and ${schedule.failedCalls} failed calls\n`,
+    );
   const errorsUnderFault = runtime.report().unexpectedErrors.length;
   const crashesUnderFault = runtime.report().crashes.length;
   const calledUnderFault = (await appleCalls(control)) > 0;
