@@ -231,7 +231,7 @@ export class PipelineAlarms extends Construct {
     // album walk that has read only part of the albums on every walk for a day (once per streak).
     this.workGivenUp = new Alarm(this, 'WorkGivenUp', {
       alarmDescription:
-        'Downloads kept failing after a day of automatic tries: dead-lettered work after every redrive (its photos are now on the failed photos\' retry list), a photo recorded failed (icloud-s3 status lists it with its reason), or the Shared Albums step failing on every run for a day (status says since when and the error class; each run tries again), or every album walk for a day reading only part of the albums (status says since when). Read the worker or detector logs and fix the cause; nothing more is needed: the retry list tries its photos daily and never drops them, so they are archived within a day of the fix (docs/deploy.md).',
+        "Downloads kept failing after a day of automatic tries: dead-lettered work after every redrive (its photos are now on the failed photos' retry list), a photo recorded failed (icloud-s3 status lists it with its reason), or the Shared Albums step failing on every run for a day (status says since when and the error class; each run tries again), or every album walk for a day reading only part of the albums (status says since when). Read the worker or detector logs and fix the cause; nothing more is needed: the retry list tries its photos daily and never drops them, so they are archived within a day of the fix (docs/deploy.md).",
       metric: pipelineMetric(SERVICE_NAMES.detectChanges, METRICS.workGivenUp, Stats.MAXIMUM, schedule),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
