@@ -223,14 +223,15 @@ export class PipelineAlarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
-    // Dead-lettered work that failed after every redrive (about a day of tries): it stays in the
-    // dead-letter queue, and each detector run counts it again until a person deals with it. A
-    // photo recorded failed that still fails after about a day of retries is counted once, and so
+    // Dead-lettered work that failed after every redrive (about a day of tries): its photos move to
+    // the failed photos' retry list (tried daily, never dropped) and the message leaves the
+    // dead-letter queue, counted once, and only for a photo not on the list yet (the list's daily
+    // copies, given up again while the cause stands, are not told again). A photo recorded failed that still fails after about a day of retries is counted once, and so
     // is a Shared Albums step that has failed on every run for a day (once per streak), and an
     // album walk that has read only part of the albums on every walk for a day (once per streak).
     this.workGivenUp = new Alarm(this, 'WorkGivenUp', {
       alarmDescription:
-        'Downloads kept failing after a day of automatic tries: dead letters after every redrive, a photo recorded failed (icloud-s3 status lists it with its reason; it is still tried daily), or the Shared Albums step failing on every run for a day (status says since when and the error class; each run tries again), or every album walk for a day reading only part of the albums (status says since when). Read the worker or detector logs, fix the cause, then redrive the DLQ by hand (docs/deploy.md).',
+        "Downloads kept failing after a day of automatic tries: dead-lettered work after every redrive (its photos are now on the failed photos' retry list), a photo recorded failed (icloud-s3 status lists it with its reason), or the Shared Albums step failing on every run for a day (status says since when and the error class; each run tries again), or every album walk for a day reading only part of the albums (status says since when). Read the worker or detector logs and fix the cause; nothing more is needed: the retry list tries its photos daily and never drops them, so they are archived within a day of the fix (docs/deploy.md).",
       metric: pipelineMetric(SERVICE_NAMES.detectChanges, METRICS.workGivenUp, Stats.MAXIMUM, schedule),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

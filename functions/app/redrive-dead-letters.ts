@@ -6,7 +6,12 @@
  * for good: given-up work moves to the failed photos' retry list (`retry#` items, tried daily and
  * never dropped: domain/detect/failed-retries.ts), one item per photo it names, and only then is
  * the message deleted (a crash in between leaves it, and the next pass writes the same items).
- * `workGivenUp` counts it once, as it leaves.
+ * `workGivenUp` counts it once, as it leaves, unless every photo it names was on the retry list
+ * already: the list queues a copy of a photo's work on its backoff (daily in the end, never given
+ * up), and each copy the failing workers fail is given up here again; the list tells a photo
+ * still failing once itself (`stillFailing`), so counting every copy would alarm about daily for
+ * one photo, for ever (docs/reliability.md). A letter that names no photo, or one that cannot be
+ * read, is counted as before.
  *
  * While the stored session is latched (a person must sign in) nothing is redriven or given up: the
  * workers would fail the work again without asking Apple, spending its redrives, so it waits in
@@ -21,6 +26,7 @@
  * names no photo to fetch: it is logged and dropped with the message (docs/reliability.md).
  */
 
+import { GIVEN_UP_TRIES } from '#domain/detect/failed-retries.ts';
 import { type AssetRef, assetId } from '#domain/model/manifest.ts';
 import type { WorkMessage } from '#domain/model/work.ts';
 import {
@@ -72,6 +78,8 @@ function photosOf(message: WorkMessage): { photos: AssetRef[]; other: number } {
 export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveReport> {
   const report = { redriven: 0, waiting: 0, givenUp: 0 };
   let moved = 0;
+  // Given-up letters that told something new: a photo newly listed, work dropped, or unreadable.
+  let told = 0;
   const pending = await deps.deadLetters.pending();
   if (pending === 0) return report;
   // A latch that cannot be read counts as latched: the letters wait for the next pass, unspent.
@@ -82,7 +90,10 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
   const limit = deps.limit ?? DEFAULT_LIMIT;
   const kept: DeadLetter[] = [];
   // Moves the letter's photos to the retry list, then deletes it; false when it cannot be read.
-  const moveToRetries = async (letter: DeadLetter): Promise<boolean> => {
+  // `newlyListed` (when given): set when a photo was not on the list yet, or none was named.
+  const moveToRetries = async (letter: DeadLetter, newlyListed?: { value: boolean }): Promise<boolean> => {
+    // Given up after every redrive (a day of tries, told now): tried daily from here on.
+    const options = newlyListed === undefined ? undefined : { tries: GIVEN_UP_TRIES };
     let message: WorkMessage;
     try {
       message = deps.decode(letter.body);
@@ -91,7 +102,10 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
       return false;
     }
     const { photos, other } = photosOf(message);
-    for (const photo of photos) await deps.retries.noteFailedForRetry(photo, deps.now());
+    let listed = photos.length === 0;
+    for (const photo of photos)
+      if (await deps.retries.noteFailedForRetry(photo, deps.now(), options)) listed = true;
+    if (newlyListed !== undefined) newlyListed.value = listed;
     await deps.deadLetters.remove(letter);
     moved += 1;
     if (other > 0) deps.logger.warn('dead-lettered work given up without a photo to retry', { items: other });
@@ -120,7 +134,9 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
           report.waiting += 1;
         } else {
           report.givenUp += 1;
-          if (!(await moveToRetries(letter))) kept.push(letter);
+          const newlyListed = { value: true };
+          if (!(await moveToRetries(letter, newlyListed))) kept.push(letter);
+          if (newlyListed.value) told += 1;
         }
       }
     }
@@ -133,13 +149,17 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
     return done;
   }
   deps.metrics.add(METRICS.workRedriven, report.redriven);
-  deps.metrics.add(METRICS.workGivenUp, report.givenUp);
+  deps.metrics.add(METRICS.workGivenUp, told);
   if (report.redriven + report.waiting + report.givenUp > 0)
     deps.logger.info('dead-lettered work redriven', done);
-  if (report.givenUp > 0)
+  if (told > 0)
     deps.logger.error('dead-lettered work given up after every redrive: its photos go to the retry list', {
       givenUp: report.givenUp,
       movedToRetries: moved,
+    });
+  else if (report.givenUp > 0)
+    deps.logger.warn('dead-lettered work given up again: its photos were on the retry list already', {
+      givenUp: report.givenUp,
     });
   return done;
 }

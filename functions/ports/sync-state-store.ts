@@ -38,6 +38,15 @@ import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type { UploadCheckpoint } from './object-store.ts';
 
 /** A manifest entry the reconciling enumeration did not see: enough to look it up in iCloud. */
+/** How a photo enters the retry list when it is not on it yet. */
+export interface NoteFailedOptions {
+  /**
+   * The tries it enters with (default 0: the quick tries first). Work the redrive pass gave up
+   * after a day of redrives enters as tried that long (`GIVEN_UP_TRIES`: daily, already told).
+   */
+  readonly tries?: number;
+}
+
 export interface UnseenAsset {
   readonly assetRecordName: string;
   readonly masterRecordName: string;
@@ -117,9 +126,11 @@ export interface DetectionStateStore extends ArchiveOwnerStore {
   /**
    * Puts a photo on detection's retry list (or notes the new failure of one already there, its
    * tries kept): one the workers just recorded `failed`, or one whose work the dead-letter queue
-   * gave up (the detector's redrive pass). Idempotent.
+   * gave up (the detector's redrive pass). Idempotent. Resolves `true` when the photo was not on
+   * the list before (newly listed), `false` when it was (the list tells a photo still failing once:
+   * the redrive pass counts a give-up only for a photo it newly lists).
    */
-  noteFailedForRetry(ref: AssetRef, failedAt: number): Promise<void>;
+  noteFailedForRetry(ref: AssetRef, failedAt: number, options?: NoteFailedOptions): Promise<boolean>;
   /**
    * Replaces a zone's state (token, checkpoint, flags) if its revision is still
    * `expectedRevision` (`0`: the zone must be new); otherwise throws `ConflictError`.

@@ -15,7 +15,7 @@ import type {
 } from '#domain/model/sync-state.ts';
 import type { DatabaseScope, ZoneRef } from '#domain/model/zone.ts';
 import type { UploadCheckpoint } from '#ports/object-store.ts';
-import type { SyncStateStore } from '#ports/sync-state-store.ts';
+import type { NoteFailedOptions, SyncStateStore } from '#ports/sync-state-store.ts';
 import type { CrashSchedule } from './crashing-invocation.ts';
 
 export class CrashingSyncStateStore implements SyncStateStore {
@@ -80,8 +80,8 @@ export class CrashingSyncStateStore implements SyncStateStore {
   dropRetry(retry: FailedPhotoRetry) {
     return this.#at('dropRetry', () => this.#inner.dropRetry(retry));
   }
-  noteFailedForRetry(ref: AssetRef, failedAt: number) {
-    return this.#at('noteFailedForRetry', () => this.#inner.noteFailedForRetry(ref, failedAt));
+  noteFailedForRetry(ref: AssetRef, failedAt: number, options?: NoteFailedOptions) {
+    return this.#at('noteFailedForRetry', () => this.#inner.noteFailedForRetry(ref, failedAt, options));
   }
   saveZone(state: ZoneSyncStateInput, expectedRevision: number) {
     return this.#at('saveZone', () => this.#inner.saveZone(state, expectedRevision));

@@ -54,7 +54,13 @@ import { zoneId } from '#domain/model/zone.ts';
 import { continuesStreak } from '#domain/shared-albums/failing-streak.ts';
 import type { AlbumStore } from '#ports/album-store.ts';
 import type { UploadCheckpoint } from '#ports/object-store.ts';
-import type { LastCheck, SyncStateStore, UnseenAsset, UnseenAssetsPage } from '#ports/sync-state-store.ts';
+import type {
+  LastCheck,
+  NoteFailedOptions,
+  SyncStateStore,
+  UnseenAsset,
+  UnseenAssetsPage,
+} from '#ports/sync-state-store.ts';
 
 function copy<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
@@ -206,10 +212,12 @@ export class InMemorySyncStateStore implements SyncStateStore, AlbumStore {
     return { zones: await this.loadZones(), retries: [...this.retries.values()].map(copy) };
   }
 
-  async noteFailedForRetry(ref: AssetRef, failedAt: number): Promise<void> {
+  async noteFailedForRetry(ref: AssetRef, failedAt: number, options?: NoteFailedOptions): Promise<boolean> {
     const held = this.retries.get(assetId(ref));
     const { zone, assetRecordName } = ref;
-    this.retries.set(assetId(ref), copy({ tries: 0, ...held, zone, assetRecordName, failedAt }));
+    const tries = options?.tries ?? 0;
+    this.retries.set(assetId(ref), copy({ tries, ...held, zone, assetRecordName, failedAt }));
+    return held === undefined;
   }
 
   async recordRetryTried(retry: FailedPhotoRetry, tries: number, at: number): Promise<void> {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
 import type { RedriveDeps } from '#app/redrive-dead-letters.ts';
+import { GIVEN_UP_TRIES } from '#domain/detect/failed-retries.ts';
 import { SessionExpiredError } from '#domain/errors.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
 import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
@@ -127,14 +128,56 @@ describe('the detector and the dead-letter queue', () => {
 
     const { retries } = await state.loadZonesAndRetries();
     expect(retries.map((r) => [r.assetRecordName, r.failedAt, r.tries]).sort()).toEqual([
-      ['asset-a', NOW, 0],
-      ['asset-b', NOW, 0],
+      // A day of redrives behind them, told now: tried daily, never reported again.
+      ['asset-a', NOW, GIVEN_UP_TRIES],
+      ['asset-b', NOW, GIVEN_UP_TRIES],
     ]);
     expect(dlq.removed).toHaveLength(1);
     expect([...dlq.letters.values()].map((l) => l.body)).toEqual(['not a work message']);
     // Counted once each, as they are given up: the unreadable one on every pass, as before.
     expect(metrics.values.get(METRICS.workGivenUp)).toBe(2);
     expect(logger.messages()).toContain('dead-lettered work given up without a photo to retry');
+  });
+
+  it('does not count a letter whose photos were all on the retry list already (the list tells them)', async () => {
+    const dlq = new InMemoryDeadLetterQueue();
+    const a = photoAsset('a', 10);
+    const b = photoAsset('b', 10);
+    const given = { redrives: 5, lastRedrivenAt: NOW - 20 * HOUR, sentAt: NOW - 20 * HOUR };
+    dlq.add(workBody([{ type: 'asset', asset: a }], NOW - 2 * DAY), given);
+    const { handler, metrics, state } = setUp(dlq);
+    // The retry list's own copy of a's work, given up again: a is listed, tried 9 times.
+    await state.noteFailedForRetry(a, NOW - 2 * DAY);
+    await state.recordRetryTried({ ...a, failedAt: NOW - 2 * DAY, tries: 0 }, 9, NOW - DAY);
+
+    await handler(
+      {},
+      lambdaContext(() => 600_000, 'given up again'),
+    );
+
+    expect(dlq.removed).toHaveLength(1);
+    expect(metrics.values.get(METRICS.workGivenUp) ?? 0).toBe(0);
+    // Its failure noted, its tries kept.
+    expect(
+      (await state.loadZonesAndRetries()).retries.map((r) => [r.assetRecordName, r.failedAt, r.tries]),
+    ).toEqual([['asset-a', NOW, 9]]);
+
+    // A letter naming a photo not listed yet is told, even beside a listed one.
+    dlq.add(
+      workBody(
+        [
+          { type: 'asset', asset: a },
+          { type: 'asset', asset: b },
+        ],
+        NOW - 2 * DAY,
+      ),
+      given,
+    );
+    await handler(
+      {},
+      lambdaContext(() => 600_000, 'one new'),
+    );
+    expect(metrics.values.get(METRICS.workGivenUp)).toBe(1);
   });
 
   it('while latched, moves a letter SQS deletes within a day to the retry list; a younger one waits', async () => {

@@ -25,7 +25,7 @@ import {
 import type { RunProgress, RunRef } from '#domain/model/run.ts';
 import type * as z from '#shared/zod.ts';
 import { ConflictError, InvalidInputError } from '../../domain/errors.ts';
-import type { DetectionStateStore } from '../../ports/sync-state-store.ts';
+import type { DetectionStateStore, NoteFailedOptions } from '../../ports/sync-state-store.ts';
 import { batchGetAll } from './dynamodb-batch.ts';
 import { queryPartition } from './dynamodb-query.ts';
 import {
@@ -216,22 +216,25 @@ export class DynamoDbStateTable
 
   // -- the failed photos' retry list (the workers' failures, the detector's given-up work) --
 
-  async noteFailedForRetry(ref: AssetRef, failedAt: number): Promise<void> {
-    await this.client.send(
+  async noteFailedForRetry(ref: AssetRef, failedAt: number, options?: NoteFailedOptions): Promise<boolean> {
+    // UPDATED_OLD: the item's old `tries` when it was listed already, nothing when it is new.
+    const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.retry(ref),
         UpdateExpression:
-          'SET #zone = :zone, assetRecordName = :name, failedAt = :at, tries = if_not_exists(tries, :zero)',
+          'SET #zone = :zone, assetRecordName = :name, failedAt = :at, tries = if_not_exists(tries, :tries)',
         ExpressionAttributeNames: { '#zone': 'zone' },
         ExpressionAttributeValues: {
           ':zone': ref.zone,
           ':name': ref.assetRecordName,
           ':at': failedAt,
-          ':zero': 0,
+          ':tries': options?.tries ?? 0,
         },
+        ReturnValues: 'UPDATED_OLD',
       }),
     );
+    return Attributes?.['tries'] === undefined;
   }
 
   // -- runs -------------------------------------------------------------------------------

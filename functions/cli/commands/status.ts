@@ -224,7 +224,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
                   versionPolicy: settings.versionPolicy,
                   xmpSidecars: settings.xmpSidecars,
                   deletePolicy: settings.deleteMode,
-                  notices: settingsNotices(settings).map((n) => ({
+                  notices: settingsNotices(settings, { now }).map((n) => ({
                     ...n,
                     since: new Date(n.since).toISOString(),
                   })),
@@ -244,7 +244,7 @@ Exit codes: 0 shown, 1 the state could not be read, 2 usage (no archive at --loc
           if (signInNeeded) {
             renderSignInNeeded(ctx.output, signInNeeded);
           }
-          for (const notice of settingsNotices(settings))
+          for (const notice of settingsNotices(settings, { now }))
             ctx.output.warn(
               `${notice.message} (since ${new Date(notice.since).toISOString()})${notice.action === undefined ? '' : ` Run: ${notice.action}`}`,
             );

@@ -17,6 +17,13 @@ import type { FailedPhotoRetry } from '#domain/model/sync-state.ts';
 import { type ZoneRef, zoneId } from '#domain/model/zone.ts';
 import { nextLookupAt } from './unreadable-records.ts';
 
+/**
+ * The tries a photo whose dead-lettered work the redrive pass gave up enters the list with: its
+ * redrives were a day of tries, and the give-up told it (`workGivenUp`), so it is tried daily from
+ * there and never reported again (past `REPORT_AFTER_TRIES`, retry-failed-photos.ts, 7).
+ */
+export const GIVEN_UP_TRIES = 8;
+
 /** Photos of one zone tried in one run (five lookups); the rest stay due for the next run. */
 export const RETRIES_PER_RUN = 500;
 

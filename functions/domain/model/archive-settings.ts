@@ -41,6 +41,20 @@ export interface ArchiveSettings extends ArchiveSettingsInput {
   readonly revision: number;
 }
 
+/**
+ * How long the notices with nothing to run are told (`sidecarsOn`, `mirrorAfterKeep`): by the
+ * switching run, then by `status` for 30 days, long enough to be seen by anyone who looks, and
+ * not a warning for ever about a switch the person made on purpose. The run that finds the time
+ * past drops the field (one write, once); `status` stops at the same time without it. A notice
+ * with a command (`versionsBehind`) stays until the command is run.
+ */
+export const SETTINGS_NOTICE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Whether a notice with nothing to run, raised at `since`, is still told at `now`. */
+function stillTold(since: number | undefined, now: number): since is number {
+  return since !== undefined && now < since + SETTINGS_NOTICE_MS;
+}
+
 const KINDS = ['live', 'alternative', 'adjusted', 'screenshotRender', 'medium', 'thumb'] as const;
 
 /** The versions `wider` archives that `narrower` does not (empty when it adds none). */
@@ -66,13 +80,16 @@ export function settingsAfterRun(
     versionsAdded(parseVersionPolicy(held), used.versionPolicy).length === 0
       ? undefined
       : { policy: held, since: recorded.versionsBehind?.since ?? at };
-  const sidecarsOnSince = used.xmpSidecars
+  // Told for SETTINGS_NOTICE_MS, then dropped (the setting itself stays recorded, so not raised again).
+  const sidecarsOn = used.xmpSidecars
     ? (recorded.sidecarsOnSince ?? (recorded.xmpSidecars ? undefined : at))
     : undefined;
-  const mirrorSince =
+  const sidecarsOnSince = stillTold(sidecarsOn, at) ? sidecarsOn : undefined;
+  const mirror =
     used.deleteMode === 'mirror'
       ? (recorded.mirrorSince ?? (recorded.deleteMode === 'keep' ? at : undefined))
       : undefined;
+  const mirrorSince = stillTold(mirror, at) ? mirror : undefined;
   const next: ArchiveSettingsInput = {
     versionPolicy,
     xmpSidecars: used.xmpSidecars,
@@ -113,7 +130,14 @@ export interface SettingsNotice {
   readonly action?: string;
 }
 
-export function settingsNotices(settings: ArchiveSettingsInput | undefined): SettingsNotice[] {
+/**
+ * `now` (when given): the notices with nothing to run are left out once `SETTINGS_NOTICE_MS` has
+ * passed, though no run has dropped them yet (the schedule stopped, no sync since).
+ */
+export function settingsNotices(
+  settings: ArchiveSettingsInput | undefined,
+  options: { readonly now?: number } = {},
+): SettingsNotice[] {
   if (settings === undefined) return [];
   const notices: SettingsNotice[] = [];
   const behind = settings.versionsBehind;
@@ -129,19 +153,21 @@ export function settingsNotices(settings: ArchiveSettingsInput | undefined): Set
       action: 'icloud-s3 verify --repair',
     });
   }
-  if (settings.sidecarsOnSince !== undefined)
+  const told = (since: number | undefined): since is number =>
+    options.now === undefined ? since !== undefined : stillTold(since, options.now);
+  if (told(settings.sidecarsOnSince))
     notices.push({
       kind: 'sidecarsOn',
       since: settings.sidecarsOnSince,
       message:
-        'XMP sidecars were switched on: photos archived before get theirs when their record next changes (the catalog under catalog/ holds the same facts for all).',
+        'XMP sidecars were switched on: photos archived before get theirs when their record next changes (the catalog under catalog/ holds the same facts for all). Told for 30 days.',
     });
-  if (settings.mirrorSince !== undefined)
+  if (told(settings.mirrorSince))
     notices.push({
       kind: 'mirrorAfterKeep',
       since: settings.mirrorSince,
       message:
-        'The deletion policy went from keep to mirror: photos iCloud purged while the archive kept them stay in the bucket (mirror deletes what it sees purged from now on).',
+        'The deletion policy went from keep to mirror: photos iCloud purged while the archive kept them stay in the bucket (mirror deletes what it sees purged from now on). Told for 30 days.',
     });
   return notices;
 }

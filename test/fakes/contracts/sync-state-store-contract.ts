@@ -272,6 +272,17 @@ export function describeSyncStateStoreContract(name: string, createStore: StoreF
         await store.recordRetryTried({ ...photo, failedAt: 200, tries: 1 }, 2, 300);
         expect((await store.loadZonesAndRetries()).retries).toEqual([]);
       });
+
+      it('say whether a photo was newly listed, and enter with the tries asked for only then', async () => {
+        const { store } = await setUp();
+        expect(await store.noteFailedForRetry(photo, 100, { tries: 8 })).toBe(true);
+        expect(await store.noteFailedForRetry(photo, 200, { tries: 0 })).toBe(false);
+        expect(await store.noteFailedForRetry(photo, 300)).toBe(false);
+        expect((await store.loadZonesAndRetries()).retries).toEqual([{ ...photo, failedAt: 300, tries: 8 }]);
+        await store.dropRetry({ ...photo, failedAt: 300, tries: 8 });
+        expect(await store.noteFailedForRetry(photo, 400)).toBe(true);
+        expect((await store.loadZonesAndRetries()).retries).toEqual([{ ...photo, failedAt: 400, tries: 0 }]);
+      });
     });
 
     describe('the settings the archive was synced with', () => {
