@@ -8,222 +8,27 @@
  * is archived once the workers run again. Before the fix: `workGivenUp` counted on 1,313 runs,
  * SQS deleted the letter after 14 days, and nothing recorded the photo.
  */
+
 import { describe, expect, it } from 'vitest';
-import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
-import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
-import { IcloudSession } from '#adapters/icloud/session/icloud-session.ts';
-import { serializeSessionDocument } from '#adapters/icloud/session/session-schema.ts';
-import { storedSignInLatch } from '#adapters/icloud/session/stored-latch.ts';
-import { SignInLatchedError } from '#domain/errors.ts';
-import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
-import { DEFAULT_VERSION_POLICY } from '#domain/plan/version-policy.ts';
-import { createDetectHandler } from '#entry/lambda/detect-handler.ts';
-import { createDownloadHandler } from '#entry/lambda/download-handler.ts';
-import type { AssetSource } from '#ports/asset-source.ts';
-import { METRICS, WORK_RETENTION_MS } from '#shared/env-names.ts';
-import { CollectedMetrics } from '#shared/pipeline-metrics.ts';
-import { InMemoryDeadLetterQueue } from '#test/fakes/in-memory-dead-letter-queue.ts';
-import { InMemoryObjectStore } from '#test/fakes/in-memory-object-store.ts';
-import { InMemorySessionStore } from '#test/fakes/in-memory-session-store.ts';
-import { InMemorySyncStateStore } from '#test/fakes/in-memory-sync-state-store.ts';
-import { InMemoryWorkQueue } from '#test/fakes/in-memory-work-queue.ts';
-import {
-  fakeIcloud,
-  jpegBytes,
-  lambdaContext,
-  photoAsset,
-  RecordingLogger,
-  ScriptedCdn,
-  sqsEvent,
-  sqsRecord,
-  workBody,
-  ZONE,
-} from './handler-doubles.ts';
-
-const START = Date.UTC(2026, 11, 6, 12);
-const MINUTE = 60_000;
-const TICK = 15 * MINUTE;
-/** infra/work-queue.ts: 6 x the 15-minute worker timeout, and five receives before the DLQ. */
-const VISIBILITY = 90 * MINUTE;
-const MAX_RECEIVES = 5;
-
-async function sessionDocument(latched: boolean): Promise<string> {
-  const session = IcloudSession.create({ appleId: 'user@example.com', endpoint: 'apple', now: START });
-  session.update({ dsid: '123', ckdatabasewsUrl: 'https://p61-ckdatabasews.icloud.com:443' });
-  if (latched) session.update({ signInNeeded: { since: START, reason: 'two-factor needed' } });
-  return serializeSessionDocument(await session.toDocument(START));
-}
+import { MAX_RECEIVES, MINUTE, START, sqsRetentionWorld, TICK } from './sqs-retention-world.ts';
 
 describe('work the workers fail for 20 days while nobody is there', () => {
   it('leaves the dead-letter queue for the retry list before SQS deletes it, and is archived once the workers run again', async () => {
-    let now = START;
-    const store = new InMemorySessionStore(await sessionDocument(false));
-    const latched = async () => (await storedSignInLatch(store)) !== undefined;
-    const metrics = new CollectedMetrics();
-    const logger = new RecordingLogger();
-    const state = new InMemorySyncStateStore({ now: () => now });
-    const objects = new InMemoryObjectStore({ now: () => now, partSize: MIN_PART_SIZE });
-    const cdn = new ScriptedCdn();
-    const asset = photoAsset('waiting', 64);
-    // Three days on, the message's download URL has expired: the worker looks the asset up again.
-    const fresh = {
-      ...asset,
-      versions: asset.versions.map((v) => ({ ...v, downloadUrl: `${v.downloadUrl}?fresh` })),
-    };
-    // A quiet library (nothing changes in iCloud meanwhile): what detection finds is the retry list.
-    const library: Partial<AssetSource> = {
-      changedZones: async () => ({ zones: [], syncToken: 'db-1', moreComing: false }),
-      zoneChangesPage: async () => ({
-        changes: [],
-        cursor: { syncToken: 'z-1' },
-        syncToken: 'z-1',
-        moreComing: false,
-        unpairedMasters: [],
-        problems: [],
-      }),
-      lookupAssets: async () => ({ assets: [fresh], missing: [], unavailable: [] }),
-    };
-    const icloud = fakeIcloud(cdn, library);
-    await state.saveDatabaseToken('private', 'db-1', 0);
-    await state.saveZone({ zone: ZONE, syncToken: 'z-1', lastFullScanAt: START, albumsWalkedAt: START }, 0);
-    cdn.files.set('https://cdn.test/waiting?fresh', jpegBytes(64, 7));
-    const dlq = new InMemoryDeadLetterQueue();
-
     const FIXED = START + 20 * 24 * 60 * MINUTE;
-    const realWorker = createDownloadHandler({
-      decode: parseWorkMessage,
-      archive: {
-        state,
-        objects,
-        versionPolicy: DEFAULT_VERSION_POLICY,
-        deletePolicy: 'keep',
-        now: () => now,
-      },
-      icloud: async () => {
-        const latch = await storedSignInLatch(store);
-        if (latch) throw new SignInLatchedError('sign-in needed', { since: latch.since });
-        return icloud.adapters;
-      },
-      logger,
-      metrics,
-      reserveMs: 1_000,
-    });
     // Until FIXED the invocation fails as a throttled or crashing Lambda does: every record back.
-    const worker: typeof realWorker = async (event, context) =>
-      now < FIXED
-        ? { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) }
-        : realWorker(event, context);
-    const sent = new InMemoryWorkQueue();
-    const detector = createDetectHandler(
-      {
-        state,
-        queue: sent,
-        icloud: async () => {
-          const latch = await storedSignInLatch(store);
-          if (latch) throw new SignInLatchedError('sign-in needed', { since: latch.since });
-          return icloud.adapters;
-        },
-        deletePolicy: DEFAULT_DELETE_POLICY,
-        reserveMs: 20_000,
-        logger,
-        metrics,
-        now: () => now,
-      },
-      {
-        deadLetters: dlq,
-        retries: state,
-        decode: parseWorkMessage,
-        logger,
-        metrics,
-        now: () => now,
-        signInLatched: latched,
-      },
-    );
-
-    // SQS's side: receives counted per message, invisible for the visibility timeout after each,
-    // moved to the dead-letter queue by the receive past the fifth (with its redrive history and
-    // its send time), and deleted WORK_RETENTION_MS after its last send, wherever it is.
-    type Queued = {
-      body: string;
-      receives: number;
-      visibleAt: number;
-      redrives: number;
-      redrivenAt?: number;
-      sentAt: number;
-    };
-    let droppedBySqs = 0;
-    const queue: Queued[] = [
-      {
-        body: workBody([{ type: 'asset', asset }], START),
-        receives: 0,
-        visibleAt: START,
-        redrives: 0,
-        sentAt: START,
-      },
-    ];
-    let deliveries = 0;
-    let givenUp = 0;
-    const tick = async () => {
-      for (const [handle, letter] of dlq.letters)
-        if (now >= (letter.sentAt ?? START) + WORK_RETENTION_MS) {
-          dlq.letters.delete(handle);
-          droppedBySqs += 1;
-        }
-      for (const message of queue.splice(0))
-        if (now >= message.sentAt + WORK_RETENTION_MS) droppedBySqs += 1;
-        else queue.push(message);
-      await detector(
-        {},
-        lambdaContext(() => 600_000, `tick-${now}`),
-      );
-      givenUp += metrics.values.get(METRICS.workGivenUp) ?? 0;
-      metrics.values.delete(METRICS.workGivenUp);
-      for (const work of sent.receive(1_000))
-        queue.push({ body: work.body, receives: 0, visibleAt: now, redrives: 0, sentAt: now });
-      for (const back of dlq.workQueue.splice(0)) {
-        queue.push({
-          body: back.body,
-          receives: 0,
-          visibleAt: now,
-          redrives: back.redrives,
-          redrivenAt: back.redrivenAt,
-          sentAt: now,
-        });
-      }
-      for (const message of queue.splice(0)) {
-        if (message.visibleAt > now) {
-          queue.push(message);
-          continue;
-        }
-        message.receives += 1;
-        if (message.receives > MAX_RECEIVES) {
-          dlq.add(message.body, {
-            redrives: message.redrives,
-            ...(message.redrivenAt === undefined ? {} : { lastRedrivenAt: message.redrivenAt }),
-            sentAt: message.sentAt,
-          });
-          continue;
-        }
-        deliveries += 1;
-        const record = sqsRecord(message.body);
-        const response = await worker(
-          sqsEvent([record]),
-          lambdaContext(() => 600_000),
-        );
-        if (response.batchItemFailures.length > 0) queue.push({ ...message, visibleAt: now + VISIBILITY });
-      }
-    };
+    const world = await sqsRetentionWorld({ latched: false, workersFailUntil: FIXED });
+    const { state, objects, cdn, asset, dlq, queue, tick } = world;
 
     // Twenty days of failing workers, nobody there.
-    for (; now < FIXED; now += TICK) await tick();
+    for (; world.now < FIXED; world.now += TICK) await tick();
     expect(objects.keys()).toEqual([]);
     // Nothing was left for SQS to delete: given-up letters went to the retry list, which queued
     // the photo again (a lookup a day), each copy given up and counted once as it left.
-    expect(droppedBySqs).toBe(0);
+    expect(world.droppedBySqs).toBe(0);
     expect(dlq.removed.length).toBeGreaterThan(0);
-    expect(givenUp).toBeLessThan(3 * 20);
+    expect(world.givenUp).toBeLessThan(3 * 20);
     // The workers were offered the photo again all along (before: its 30 receives, then nothing).
-    expect(deliveries).toBeGreaterThan(6 * MAX_RECEIVES);
+    expect(world.deliveries).toBeGreaterThan(6 * MAX_RECEIVES);
     expect((await state.loadZonesAndRetries()).retries.map((r) => r.assetRecordName)).toEqual([
       asset.assetRecordName,
     ]);
@@ -233,7 +38,7 @@ describe('work the workers fail for 20 days while nobody is there', () => {
     // The workers run again; the retry list is tried daily by now.
     for (let i = 0; i < 2 * 96; i += 1) {
       await tick();
-      now += TICK;
+      world.now += TICK;
     }
 
     expect(cdn.opened).toEqual(['https://cdn.test/waiting?fresh']);

@@ -8,8 +8,6 @@
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '#adapters/aws/s3-object-store.ts';
 import { parseWorkMessage } from '#adapters/aws/work-message-codec.ts';
-import { IcloudSession } from '#adapters/icloud/session/icloud-session.ts';
-import { serializeSessionDocument } from '#adapters/icloud/session/session-schema.ts';
 import { storedSignInLatch } from '#adapters/icloud/session/stored-latch.ts';
 import { SessionExpiredError, SignInLatchedError } from '#domain/errors.ts';
 import { DEFAULT_DELETE_POLICY } from '#domain/plan/delete-policy.ts';
@@ -34,20 +32,8 @@ import {
   sqsRecord,
   workBody,
 } from './handler-doubles.ts';
+import { MAX_RECEIVES, MINUTE, START, sessionDocument, TICK, VISIBILITY } from './sqs-retention-world.ts';
 
-const START = Date.UTC(2026, 11, 6, 12);
-const MINUTE = 60_000;
-const TICK = 15 * MINUTE;
-/** infra/work-queue.ts: 6 x the 15-minute worker timeout, and five receives before the DLQ. */
-const VISIBILITY = 90 * MINUTE;
-const MAX_RECEIVES = 5;
-
-async function sessionDocument(latched: boolean): Promise<string> {
-  const session = IcloudSession.create({ appleId: 'user@example.com', endpoint: 'apple', now: START });
-  session.update({ dsid: '123', ckdatabasewsUrl: 'https://p61-ckdatabasews.icloud.com:443' });
-  if (latched) session.update({ signInNeeded: { since: START, reason: 'two-factor needed' } });
-  return serializeSessionDocument(await session.toDocument(START));
-}
 
 describe('queued work while sign-in is latched', () => {
   it('waits in the dead-letter queue, is never given up, and is archived after the login', async () => {
