@@ -34,7 +34,6 @@ import {
 } from './handler-doubles.ts';
 import { MAX_RECEIVES, MINUTE, START, sessionDocument, TICK, VISIBILITY } from './sqs-retention-world.ts';
 
-
 describe('queued work while sign-in is latched', () => {
   it('waits in the dead-letter queue, is never given up, and is archived after the login', async () => {
     let now = START;
