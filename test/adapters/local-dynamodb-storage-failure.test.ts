@@ -9,7 +9,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reportError } from '#cli/io/error-report.ts';
 import { startDynamoDbServer } from '#local/servers/dynamodb-server.ts';
@@ -46,6 +51,13 @@ describe('the local DynamoDB on a disk that is full', () => {
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
+      // dynalite marks the table ACTIVE by a write of its own on a timer (`createTableMs: 0`): on a
+      // loaded machine that write could land in the full window below and leave the table CREATING.
+      while (
+        (await client.send(new DescribeTableCommand({ TableName: 'photos' }))).Table?.TableStatus !== 'ACTIVE'
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       const put = () => client.send(new PutItemCommand({ TableName: 'photos', Item: { pk: { S: 'a' } } }));
       const full = async () => {
         throw Object.assign(new Error(`IO error: ${directory}/000012.log: No space left on device`), {
