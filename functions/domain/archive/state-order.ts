@@ -4,7 +4,7 @@
  * messages later. SQS delivers out of order and redelivers (a retry, a redriven dead letter hours
  * later), and two workers may hold messages about one asset at once.
  */
-import type { ManifestEntry } from '#domain/model/manifest.ts';
+import { issuedBefore, type ManifestEntry } from '#domain/model/manifest.ts';
 
 /**
  * How far an issuer's clock may run ahead of the worker's before the worker's clock stands in for
@@ -28,11 +28,6 @@ export function sinceIssued(workerAt: number, issuedAt: number): boolean {
 /** The order of the state a message issued at `issuedAt` carries, as a worker reads it at `now`. */
 export function stateOrder(issuedAt: number, now: number): number {
   return sinceIssued(now, issuedAt) ? issuedAt : now;
-}
-
-/** Whether work of order `at` is older than a state held since `held` (either unknown: no). */
-export function issuedBefore(at: number | undefined, held: number | undefined): boolean {
-  return at !== undefined && held !== undefined && at < held;
 }
 
 /**

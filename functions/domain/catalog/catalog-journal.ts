@@ -5,8 +5,9 @@
  * folds the journal into the shards once the workers have settled each item
  * (docs/archive-layout.md#9-the-catalog).
  */
-import { issuedBefore } from '#domain/archive/state-order.ts';
+
 import type { ManifestEntry } from '#domain/model/manifest.ts';
+import { issuedBefore } from '#domain/model/manifest.ts';
 import type { ZoneRef } from '#domain/model/zone.ts';
 import * as z from '#shared/zod.ts';
 import { type AssetFacts, mergeFacts } from './asset-facts.ts';

@@ -162,3 +162,12 @@ export interface ArchiveCounters {
   readonly objects: number;
   readonly bytes: number;
 }
+
+/**
+ * Whether work of order `at` (a message's issue time, as domain/archive/state-order.ts orders it)
+ * is older than a state held since `held` (an entry's `stateAt`); either unknown: no. Here, beside
+ * the entry, so the catalog's fold asks it without loading the workers' archive code.
+ */
+export function issuedBefore(at: number | undefined, held: number | undefined): boolean {
+  return at !== undefined && held !== undefined && at < held;
+}

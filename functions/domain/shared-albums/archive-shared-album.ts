@@ -13,6 +13,7 @@
  * stored (same Apple checksum) is not downloaded again: it references that object.
  */
 import { Readable } from 'node:stream';
+import { issuedBefore } from '#domain/model/manifest.ts';
 import { errorText } from '#shared/redact.ts';
 import type { MediaDownloader } from '../../ports/media-download.ts';
 import type { ArchivingObjectStore, ObjectHead, ObjectMetadata } from '../../ports/object-store.ts';
@@ -21,7 +22,7 @@ import type { SharedAlbumStateStore } from '../../ports/shared-album-state-store
 import type { ArchiveStateStore } from '../../ports/sync-state-store.ts';
 import type { ItemSlots } from '../archive/item-slots.ts';
 import { putDownload } from '../archive/put-download.ts';
-import { issuedBefore, stateOrder } from '../archive/state-order.ts';
+import { stateOrder } from '../archive/state-order.ts';
 import { SHA256_METADATA_KEY, type VerifiedCopy, verifiedCopy } from '../archive/verified-copy.ts';
 import { ConflictError, classifyError, DownloadUrlExpiredError } from '../errors.ts';
 import type { AssetRef, ClaimOutcome } from '../model/manifest.ts';
