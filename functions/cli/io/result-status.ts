@@ -91,7 +91,7 @@ export const RESULT_STATUS = {
     exit: 'exitCode',
     commands: ['*'],
     meaning:
-      'failed; `error` is { code, message, hint } and `exitCode` the exit code (1 to 4, or 130 on Ctrl-C)',
+      'failed; `error` is { code, message, hint } and `exitCode` the exit code (1 to 4, or 130 on Ctrl-C, 143 on SIGTERM)',
   },
 } as const satisfies Record<string, StatusWord>;
 
