@@ -6,7 +6,9 @@
  * touched it again. Two runs fold there: a run stopped by the sign-in latch (finding 101: the
  * fresh-clone CI's fault matrix, seed 99074, `reply:wrong-password-401|enqueue|before`) and, in
  * AWS, every run of a first sync longer than one invocation. The photos wait in the journal until
- * the walk is done, then fold with their albums.
+ * the walk is done, then fold with their albums. And a run that ends without reaching Apple (the
+ * sign-in latch, a needed re-login, the mass-deletion stop) still folds what the workers archived,
+ * so `catalog/` does not miss those photos while the account stays locked out.
  */
 import { describe, expect, it } from 'vitest';
 import { readText } from '#app/catalog-upkeep.ts';
@@ -124,6 +126,21 @@ function setUp() {
     },
   };
 }
+
+describe('a detection run stopped by the sign-in latch', () => {
+  it('folds into the catalog the photos the workers archived since the last run', async () => {
+    const { run, archive, journal, latch } = setUp();
+    // The first run enqueues the photos; no worker has archived them when it folds.
+    expect(await run('r1')).toBe('caughtUp');
+    expect(journal().length).toBeGreaterThan(0);
+    // The workers archive them, then the session dies.
+    await archive();
+    latch(true);
+
+    expect(await run('r2')).toBe('reauthRequired');
+    expect({ journalLeft: journal().length }).toEqual({ journalLeft: 0 });
+  });
+});
 
 describe('a catalog fold before the album walk', () => {
   it('on a run stopped by the sign-in latch: the photos wait for the walk, then fold with their albums (seed 99074)', async () => {
