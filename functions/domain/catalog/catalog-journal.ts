@@ -208,7 +208,8 @@ export interface AlbumsSource {
  * While the zone's album walk is still to record its memberships (a first sync: photos first,
  * then albums), the asset waits whatever its items say: the store would give it no albums, the
  * walk journals nothing, and a record folded now would keep them missing (finding 101). Its
- * retention counts once the walk is done.
+ * retention still counts from its journalling: an item whose work is unfinished when a walk longer
+ * than the retention ends is dropped then (late work journals it again).
  */
 export function unsettledItems(
   fold: AssetFold,
